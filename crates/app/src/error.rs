@@ -1,0 +1,156 @@
+//! One table of stable error codes. Every failure a user can see is one of these, with an HTTP status,
+//! a Chinese and an English message. The web layer renders them; nothing else invents error text.
+
+use domain::DomainError;
+use store::StoreError;
+
+macro_rules! error_codes {
+    ($($variant:ident => $code:literal, $status:literal, $zh:literal, $en:literal;)*) => {
+        /// A stable, documented error code.
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+        pub enum ErrorCode { $($variant,)* }
+
+        impl ErrorCode {
+            pub const ALL: &'static [ErrorCode] = &[$(ErrorCode::$variant,)*];
+
+            /// The machine-readable code, e.g. `invalid_region`.
+            pub fn code(self) -> &'static str { match self { $(ErrorCode::$variant => $code,)* } }
+            /// The HTTP status this code answers with.
+            pub fn status(self) -> u16 { match self { $(ErrorCode::$variant => $status,)* } }
+            pub fn message_zh(self) -> &'static str { match self { $(ErrorCode::$variant => $zh,)* } }
+            pub fn message_en(self) -> &'static str { match self { $(ErrorCode::$variant => $en,)* } }
+        }
+    };
+}
+
+error_codes! {
+    InvalidRegion => "invalid_region", 400, "行政区划代码无效", "The region code is not a valid GB/T 2260 code";
+    UnknownRegion => "unknown_region", 400, "行政区划代码不存在", "No region has this code";
+    InvalidId => "invalid_id", 400, "编号格式无效", "The id is malformed";
+    InvalidCategory => "invalid_category", 400, "培训类别无效", "Unknown training category";
+    InvalidMode => "invalid_mode", 400, "教学方式无效（应为线上或线下）", "The teaching mode must be online or offline";
+    InvalidListStatus => "invalid_list_status", 400, "名单类型无效（应为白名单、灰名单或黑名单）", "The list must be white, grey or black";
+    InvalidPage => "invalid_page", 400, "页码无效", "The page number is out of range";
+    PerPageOutOfRange => "per_page_out_of_range", 400, "每页条数超出范围（1–100）", "per_page must be between 1 and 100";
+    QueryTooLong => "query_too_long", 400, "搜索词过长", "The search text is too long";
+    InvalidParameter => "invalid_parameter", 400, "请求参数无效", "A request parameter is invalid";
+    NotFound => "not_found", 404, "未找到您要访问的内容", "Not found";
+    MethodNotAllowed => "method_not_allowed", 405, "不支持该请求方法", "Method not allowed";
+    Conflict => "conflict", 409, "数据冲突，记录已存在", "The record already exists";
+    ConstraintViolation => "constraint_violation", 422, "数据不符合约束条件", "The data violates a constraint";
+    AppendOnly => "append_only", 409, "该记录只能追加，不能修改或删除", "This record is append-only";
+    Unavailable => "unavailable", 503, "服务暂时不可用，请稍后再试", "The service is temporarily unavailable";
+    Internal => "internal", 500, "系统内部错误", "Internal error";
+}
+
+/// An error from a use case: a stable code plus a detail for the person reading it.
+#[derive(Debug, thiserror::Error)]
+#[error("{}: {detail}", code.code())]
+pub struct AppError {
+    pub code: ErrorCode,
+    pub detail: String,
+}
+
+impl AppError {
+    pub fn new(code: ErrorCode, detail: impl Into<String>) -> AppError {
+        AppError {
+            code,
+            detail: detail.into(),
+        }
+    }
+
+    pub fn not_found(what: impl Into<String>) -> AppError {
+        AppError::new(ErrorCode::NotFound, what)
+    }
+
+    pub fn internal(detail: impl Into<String>) -> AppError {
+        AppError::new(ErrorCode::Internal, detail)
+    }
+}
+
+impl From<DomainError> for AppError {
+    fn from(e: DomainError) -> Self {
+        let code = match &e {
+            DomainError::InvalidRegionCode(_) => ErrorCode::InvalidRegion,
+            DomainError::InvalidId(_) => ErrorCode::InvalidId,
+            DomainError::InvalidCategory(_) => ErrorCode::InvalidCategory,
+            DomainError::InvalidTeachingMode(_) => ErrorCode::InvalidMode,
+            DomainError::InvalidListStatus(_) => ErrorCode::InvalidListStatus,
+            DomainError::InvalidPage(_) => ErrorCode::InvalidPage,
+            DomainError::PerPageOutOfRange { .. } => ErrorCode::PerPageOutOfRange,
+            DomainError::InvalidCreditCode(_) => ErrorCode::InvalidParameter,
+            DomainError::MoneyOverflow | DomainError::InvalidCalendar { .. } => ErrorCode::Internal,
+        };
+        AppError::new(code, e.to_string())
+    }
+}
+
+impl From<StoreError> for AppError {
+    fn from(e: StoreError) -> Self {
+        let code = match &e {
+            StoreError::Conflict(_) => ErrorCode::Conflict,
+            StoreError::Constraint(_) => ErrorCode::ConstraintViolation,
+            StoreError::AppendOnly(_) => ErrorCode::AppendOnly,
+            StoreError::Database(sqlx_error) if is_unavailable(sqlx_error) => {
+                ErrorCode::Unavailable
+            }
+            _ => ErrorCode::Internal,
+        };
+        AppError::new(code, e.to_string())
+    }
+}
+
+fn is_unavailable(e: &store::SqlxError) -> bool {
+    matches!(
+        e,
+        store::SqlxError::PoolTimedOut | store::SqlxError::PoolClosed | store::SqlxError::Io(_)
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashSet;
+
+    #[test]
+    fn every_code_is_unique_and_fully_described() {
+        let mut seen = HashSet::new();
+        for c in ErrorCode::ALL {
+            assert!(seen.insert(c.code()), "duplicate code {}", c.code());
+            assert!(
+                (400..600).contains(&c.status()),
+                "{} has status {}",
+                c.code(),
+                c.status()
+            );
+            assert!(!c.message_zh().is_empty() && !c.message_en().is_empty());
+            assert!(
+                c.code()
+                    .bytes()
+                    .all(|b| b.is_ascii_lowercase() || b == b'_')
+            );
+        }
+    }
+
+    #[test]
+    fn constraint_violations_are_never_500() {
+        assert_eq!(
+            AppError::from(StoreError::Conflict("x".into()))
+                .code
+                .status(),
+            409
+        );
+        assert_eq!(
+            AppError::from(StoreError::Constraint("x".into()))
+                .code
+                .status(),
+            422
+        );
+        assert_eq!(
+            AppError::from(StoreError::AppendOnly("x".into()))
+                .code
+                .status(),
+            409
+        );
+    }
+}

@@ -1,0 +1,83 @@
+//! Use cases of the platform. Every command takes an [`Actor`] and runs in one store transaction that
+//! also writes its audit entry; every query validates its input here, once, for the API and the pages.
+
+pub mod actor;
+pub mod clock;
+pub mod demo;
+pub mod error;
+pub mod evidence;
+pub mod ledger_check;
+pub mod regions;
+pub mod registry;
+pub mod search;
+pub mod views;
+
+pub use actor::Actor;
+pub use clock::{Clock, ManualClock, SystemClock};
+pub use error::{AppError, ErrorCode};
+
+use regions::RegionDirectory;
+use search::SearchIndex;
+use std::path::PathBuf;
+use std::sync::Arc;
+use store::Store;
+
+/// Where the search index lives.
+#[derive(Clone, Debug)]
+pub enum SearchLocation {
+    Memory,
+    Dir(PathBuf),
+}
+
+/// The application: the store, the search index and the injected clock, shared by every request.
+#[derive(Clone, Debug)]
+pub struct App {
+    pub(crate) store: Store,
+    pub(crate) search: Arc<SearchIndex>,
+    pub(crate) regions: Arc<RegionDirectory>,
+    pub(crate) clock: Arc<dyn Clock>,
+}
+
+impl App {
+    /// Opens the application over a migrated store; brings the search index up to date with it.
+    pub async fn open(
+        store: Store,
+        search_at: SearchLocation,
+        clock: Arc<dyn Clock>,
+    ) -> Result<App, AppError> {
+        let search = match search_at {
+            SearchLocation::Memory => SearchIndex::in_ram(),
+            SearchLocation::Dir(dir) => SearchIndex::open_in_dir(&dir),
+        }
+        .map_err(|e| AppError::internal(e.to_string()))?;
+        let regions = RegionDirectory::load(&store).await?;
+        let app = App {
+            store,
+            search: Arc::new(search),
+            regions: Arc::new(regions),
+            clock,
+        };
+        app.refresh_search_index().await?;
+        Ok(app)
+    }
+
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
+    pub fn clock(&self) -> &dyn Clock {
+        &*self.clock
+    }
+
+    pub fn regions(&self) -> &RegionDirectory {
+        &self.regions
+    }
+
+    /// Health: the database answers.
+    pub async fn health(&self) -> Result<(), AppError> {
+        self.store
+            .ping()
+            .await
+            .map_err(|e| AppError::new(ErrorCode::Unavailable, e.to_string()))
+    }
+}

@@ -1,0 +1,23 @@
+//! Pure business rules of the off-campus training supervision platform.
+//!
+//! No IO, no async, no database: everything here is a value and a function over values,
+//! so every rule can be tested (and property-tested) in isolation.
+
+pub mod calendar;
+pub mod credit_code;
+pub mod error;
+pub mod ids;
+pub mod institution;
+pub mod money;
+pub mod paging;
+pub mod region;
+pub mod time;
+
+pub use calendar::WorkingDayCalendar;
+pub use error::DomainError;
+pub use ids::{CourseId, InstitutionId, ListChangeId, NoticeId};
+pub use institution::{Category, ListStatus, TeachingMode};
+pub use money::Fen;
+pub use paging::Paging;
+pub use region::{RegionCode, RegionLevel};
+pub use time::Timestamp;

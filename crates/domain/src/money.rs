@@ -1,0 +1,74 @@
+use serde::{Deserialize, Serialize};
+use std::fmt;
+
+/// 分 fen: money in the smallest unit of the yuan. Never a float; all arithmetic is checked.
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize,
+)]
+#[serde(transparent)]
+pub struct Fen(i64);
+
+impl Fen {
+    pub const ZERO: Fen = Fen(0);
+
+    pub const fn new(fen: i64) -> Fen {
+        Fen(fen)
+    }
+
+    /// Whole yuan, checked.
+    pub fn yuan(yuan: i64) -> Option<Fen> {
+        yuan.checked_mul(100).map(Fen)
+    }
+
+    pub const fn get(self) -> i64 {
+        self.0
+    }
+
+    pub fn checked_add(self, other: Fen) -> Option<Fen> {
+        self.0.checked_add(other.0).map(Fen)
+    }
+
+    pub fn checked_sub(self, other: Fen) -> Option<Fen> {
+        self.0.checked_sub(other.0).map(Fen)
+    }
+
+    pub fn checked_mul(self, times: i64) -> Option<Fen> {
+        self.0.checked_mul(times).map(Fen)
+    }
+}
+
+/// Renders as yuan with two decimals, e.g. `¥1,234.50` is written `1234.50`.
+impl fmt::Display for Fen {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let sign = if self.0 < 0 { "-" } else { "" };
+        let abs = self.0.unsigned_abs();
+        write!(f, "{sign}{}.{:02}", abs / 100, abs % 100)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[test]
+    fn displays_as_yuan_with_two_decimals() {
+        assert_eq!(Fen::new(123_450).to_string(), "1234.50");
+        assert_eq!(Fen::new(-5).to_string(), "-0.05");
+        assert_eq!(Fen::new(i64::MIN).to_string(), "-92233720368547758.08");
+    }
+
+    #[test]
+    fn overflow_is_none_not_a_wrap() {
+        assert_eq!(Fen::new(i64::MAX).checked_add(Fen::new(1)), None);
+        assert_eq!(Fen::yuan(i64::MAX / 10), None);
+    }
+
+    proptest! {
+        #[test]
+        fn add_then_sub_round_trips(a in -1_000_000_000_000i64..1_000_000_000_000, b in -1_000_000_000_000i64..1_000_000_000_000) {
+            let sum = Fen::new(a).checked_add(Fen::new(b)).unwrap();
+            prop_assert_eq!(sum.checked_sub(Fen::new(b)), Some(Fen::new(a)));
+        }
+    }
+}

@@ -1,0 +1,11 @@
+//! Pure evidence math: the [`Crypto`] trait with the SM and international suites, canonical payload
+//! encoding, and the audit log's hash chain. No IO: the store feeds rows in, this crate says whether
+//! they are intact.
+
+pub mod audit;
+pub mod canonical;
+pub mod crypto;
+
+pub use audit::{AuditEntry, ChainBreak, ChainVerifier, GENESIS_HASH, NewAuditEntry};
+pub use canonical::canonical_json;
+pub use crypto::{Crypto, Digest32, InternationalSuite, SmSuite, suite_by_name};

@@ -1,0 +1,124 @@
+//! The audit log's storage: sealing entries onto the chain inside the caller's transaction, and
+//! reading them back in order for verification.
+
+use crate::{Reader, StoreError, WriteTx, values_rows};
+use ledger::{AuditEntry, GENESIS_HASH, NewAuditEntry};
+use sqlx::AssertSqlSafe;
+
+#[derive(sqlx::FromRow)]
+struct AuditRow {
+    seq: i64,
+    at: i64,
+    actor: String,
+    action: String,
+    subject: String,
+    schema_version: i64,
+    payload: String,
+    prev_hash: String,
+    entry_hash: String,
+}
+
+fn decode_hash(seq: i64, hex_str: &str) -> [u8; 32] {
+    // A malformed stored hash cannot verify; an all-ones value makes the verifier name this entry.
+    hex::decode(hex_str)
+        .ok()
+        .and_then(|v| v.try_into().ok())
+        .unwrap_or_else(|| {
+            tracing::warn!(seq, "audit_log row has a malformed hash");
+            [0xff; 32]
+        })
+}
+
+impl WriteTx {
+    /// Appends `entries` to the chain in order, in this transaction, and returns their sequence numbers.
+    pub async fn append_audit(
+        &mut self,
+        entries: Vec<NewAuditEntry>,
+    ) -> Result<Vec<i64>, StoreError> {
+        if entries.is_empty() {
+            return Ok(Vec::new());
+        }
+        if let Some(lock) = self.backend.lock_audit_chain_sql() {
+            sqlx::query(lock).execute(&mut *self.tx).await?;
+        }
+        let head: Option<(i64, String)> =
+            sqlx::query_as("SELECT seq, entry_hash FROM audit_log ORDER BY seq DESC LIMIT 1")
+                .fetch_optional(&mut *self.tx)
+                .await?;
+        let (mut seq, mut prev) = match head {
+            Some((s, h)) => (s, decode_hash(s, &h)),
+            None => (0, GENESIS_HASH),
+        };
+        let mut sealed = Vec::with_capacity(entries.len());
+        for e in entries {
+            seq += 1;
+            let entry = e.seal(&*self.crypto, seq, prev);
+            prev = entry.entry_hash;
+            sealed.push(entry);
+        }
+        for chunk in sealed.chunks(1000) {
+            let sql = format!(
+                "INSERT INTO audit_log (seq, at, actor, action, subject, schema_version, payload, prev_hash, entry_hash) \
+                 VALUES {}",
+                values_rows(chunk.len(), 9)
+            );
+            let mut q = sqlx::query(AssertSqlSafe(sql));
+            for e in chunk {
+                q = q
+                    .bind(e.seq)
+                    .bind(e.body.at_ms)
+                    .bind(e.body.actor.clone())
+                    .bind(e.body.action.clone())
+                    .bind(e.body.subject.clone())
+                    .bind(i64::from(e.body.schema_version))
+                    .bind(e.body.payload.clone())
+                    .bind(hex::encode(e.prev_hash))
+                    .bind(hex::encode(e.entry_hash));
+            }
+            q.execute(&mut *self.tx).await?;
+        }
+        Ok(sealed.iter().map(|e| e.seq).collect())
+    }
+}
+
+impl Reader<'_> {
+    /// Up to `limit` entries after `after_seq`, in sequence order.
+    pub async fn audit_entries_after(
+        &self,
+        after_seq: i64,
+        limit: i64,
+    ) -> Result<Vec<AuditEntry>, StoreError> {
+        let rows: Vec<AuditRow> = sqlx::query_as(
+            "SELECT seq, at, actor, action, subject, schema_version, payload, prev_hash, entry_hash \
+             FROM audit_log WHERE seq > $1 ORDER BY seq LIMIT $2",
+        )
+        .bind(after_seq)
+        .bind(limit)
+        .fetch_all(&self.store.pool)
+        .await?;
+        Ok(rows
+            .into_iter()
+            .map(|r| AuditEntry {
+                seq: r.seq,
+                prev_hash: decode_hash(r.seq, &r.prev_hash),
+                entry_hash: decode_hash(r.seq, &r.entry_hash),
+                body: NewAuditEntry {
+                    at_ms: r.at,
+                    actor: r.actor,
+                    action: r.action,
+                    subject: r.subject,
+                    schema_version: i32::try_from(r.schema_version).unwrap_or(i32::MIN),
+                    payload: r.payload,
+                },
+            })
+            .collect())
+    }
+
+    /// How many entries the log holds.
+    pub async fn audit_count(&self) -> Result<i64, StoreError> {
+        let (n,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM audit_log")
+            .fetch_one(&self.store.pool)
+            .await?;
+        Ok(n)
+    }
+}

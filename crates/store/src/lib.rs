@@ -1,0 +1,227 @@
+//! Persistence for xiaowai: one sqlx code path (the `Any` driver) for SQLite and PostgreSQL.
+//!
+//! Everything above this crate speaks in repositories and rows; nothing above it writes SQL.
+//! Writes go through [`WriteTx`], which serializes writers on SQLite (the write gate) and carries the
+//! audit-log append so a state change and its evidence commit together or not at all.
+
+mod audit;
+mod error;
+mod reference;
+mod registry;
+pub mod rows;
+pub mod testing;
+
+pub use error::StoreError;
+pub use rows::*;
+
+use ledger::Crypto;
+use sqlx::any::{AnyPoolOptions, install_default_drivers};
+use sqlx::{Any, AnyPool, Executor, Transaction};
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::{Mutex, OwnedMutexGuard};
+
+static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("migrations/sqlite");
+static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("migrations/postgres");
+
+/// Which database is behind the `Any` pool. The only place backend differences live.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+impl Backend {
+    pub fn from_url(url: &str) -> Result<Backend, StoreError> {
+        if url.starts_with("sqlite:") {
+            Ok(Backend::Sqlite)
+        } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
+            Ok(Backend::Postgres)
+        } else {
+            Err(StoreError::Config(format!(
+                "unsupported database URL scheme in {url:?}: sqlite: or postgres: expected"
+            )))
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Backend::Sqlite => "sqlite",
+            Backend::Postgres => "postgres",
+        }
+    }
+
+    /// Statement that starts a write transaction. SQLite takes the write lock up front so a
+    /// transaction never fails half-way with SQLITE_BUSY when it upgrades from reading to writing.
+    fn begin_write_sql(self) -> &'static str {
+        match self {
+            Backend::Sqlite => "BEGIN IMMEDIATE",
+            Backend::Postgres => "BEGIN",
+        }
+    }
+
+    /// Serializes audit-log appends across PostgreSQL sessions (SQLite has one writer already).
+    fn lock_audit_chain_sql(self) -> Option<&'static str> {
+        match self {
+            Backend::Sqlite => None,
+            Backend::Postgres => Some("SELECT pg_advisory_xact_lock(7_041_100)"),
+        }
+    }
+}
+
+/// The database handle shared by the whole process.
+#[derive(Clone)]
+pub struct Store {
+    pool: AnyPool,
+    backend: Backend,
+    write_gate: Option<Arc<Mutex<()>>>,
+    crypto: Arc<dyn Crypto>,
+}
+
+impl std::fmt::Debug for Store {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Store")
+            .field("backend", &self.backend)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The SQLite URL for the database file inside a data directory.
+pub fn sqlite_url_in(data_dir: &Path) -> String {
+    format!(
+        "sqlite://{}?mode=rwc",
+        data_dir.join("xiaowai.sqlite3").display()
+    )
+}
+
+impl Store {
+    /// Connects to `url` (`sqlite://…` or `postgres://…`). Does not migrate; see [`Store::migrate`].
+    pub async fn connect(url: &str, crypto: Arc<dyn Crypto>) -> Result<Store, StoreError> {
+        install_default_drivers();
+        let backend = Backend::from_url(url)?;
+        let options = AnyPoolOptions::new().acquire_timeout(Duration::from_secs(10));
+        let pool = match backend {
+            Backend::Sqlite => {
+                options
+                    .max_connections(8)
+                    .after_connect(|conn, _| {
+                        Box::pin(async move {
+                            conn.execute(
+                                "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
+                                 PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 10000; \
+                                 PRAGMA cache_size = -65536; PRAGMA temp_store = MEMORY;",
+                            )
+                            .await?;
+                            Ok(())
+                        })
+                    })
+                    .connect(url)
+                    .await?
+            }
+            Backend::Postgres => options.max_connections(16).connect(url).await?,
+        };
+        let write_gate = (backend == Backend::Sqlite).then(|| Arc::new(Mutex::new(())));
+        Ok(Store {
+            pool,
+            backend,
+            write_gate,
+            crypto,
+        })
+    }
+
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    pub fn crypto(&self) -> &dyn Crypto {
+        &*self.crypto
+    }
+
+    /// Applies the embedded migrations of this backend, then loads reference data that changed.
+    pub async fn migrate(&self) -> Result<(), StoreError> {
+        let migrator = match self.backend {
+            Backend::Sqlite => &SQLITE_MIGRATIONS,
+            Backend::Postgres => &POSTGRES_MIGRATIONS,
+        };
+        migrator
+            .run(&self.pool)
+            .await
+            .map_err(|e| StoreError::Migrate(e.to_string()))?;
+        reference::load_regions(self).await?;
+        Ok(())
+    }
+
+    /// Checks that the database answers (for `/healthz`).
+    pub async fn ping(&self) -> Result<(), StoreError> {
+        sqlx::query("SELECT 1").execute(&self.pool).await?;
+        Ok(())
+    }
+
+    /// A read-only view; reads run concurrently on the pool.
+    pub fn read(&self) -> Reader<'_> {
+        Reader { store: self }
+    }
+
+    /// Starts the one write transaction that a command runs in. On SQLite, waits for the write gate.
+    pub async fn begin_write(&self) -> Result<WriteTx, StoreError> {
+        let gate = match &self.write_gate {
+            Some(gate) => Some(gate.clone().lock_owned().await),
+            None => None,
+        };
+        let tx = self.pool.begin_with(self.backend.begin_write_sql()).await?;
+        Ok(WriteTx {
+            tx,
+            backend: self.backend,
+            crypto: self.crypto.clone(),
+            _gate: gate,
+        })
+    }
+
+    /// The raw pool, for tests and operator tools that must reach under the repositories (for example
+    /// to prove that tampering is detected). Application code never calls this.
+    pub fn pool_for_tests(&self) -> &AnyPool {
+        &self.pool
+    }
+
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+}
+
+/// Read-only queries.
+pub struct Reader<'s> {
+    store: &'s Store,
+}
+
+/// One write transaction. Dropping it without [`WriteTx::commit`] rolls everything back.
+pub struct WriteTx {
+    tx: Transaction<'static, Any>,
+    backend: Backend,
+    crypto: Arc<dyn Crypto>,
+    _gate: Option<OwnedMutexGuard<()>>,
+}
+
+impl WriteTx {
+    pub async fn commit(self) -> Result<(), StoreError> {
+        self.tx.commit().await?;
+        Ok(())
+    }
+}
+
+/// `$1, $2, …, $n` starting after `offset` placeholders: for IN lists and multi-row VALUES.
+fn placeholders(offset: usize, n: usize) -> String {
+    (offset + 1..=offset + n)
+        .map(|i| format!("${i}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// `($1, …, $k), ($k+1, …)` for `rows` rows of `cols` columns.
+fn values_rows(rows: usize, cols: usize) -> String {
+    (0..rows)
+        .map(|r| format!("({})", placeholders(r * cols, cols)))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+pub use sqlx::Error as SqlxError;

@@ -1,0 +1,348 @@
+//! The public registry: regions, institutions, courses, list changes, notices.
+
+use crate::{
+    CourseRow, InstitutionRow, ListChangeRow, ListedInstitutionRow, NoticeRow, PageRows, Reader,
+    RegionRow, RegistryCounts, StoreError, WriteTx, placeholders, values_rows,
+};
+use sqlx::AssertSqlSafe;
+
+const INSTITUTION_COLUMNS: &str = "id, name, credit_code, licence_no, region_code, address, mode, categories, intro, \
+     list_status, list_reason, list_changed_at, created_at, updated_at";
+const COURSE_COLUMNS: &str = "id, institution_id, name, category, mode, grades, lessons, minutes_per_lesson, \
+     class_size, price_per_lesson_fen, created_at";
+
+/// Rows per multi-row INSERT: well under SQLite's 32,766 and PostgreSQL's 65,535 bind limits.
+const INSERT_CHUNK: usize = 500;
+
+impl Reader<'_> {
+    pub async fn region(&self, code: &str) -> Result<Option<RegionRow>, StoreError> {
+        Ok(sqlx::query_as("SELECT code, name, display_name, level, parent_code, placeholder FROM regions WHERE code = $1")
+            .bind(code)
+            .fetch_optional(&self.store.pool)
+            .await?)
+    }
+
+    /// Children of `parent`, or the provinces when `parent` is `None`.
+    pub async fn region_children(
+        &self,
+        parent: Option<&str>,
+    ) -> Result<Vec<RegionRow>, StoreError> {
+        let rows =
+            match parent {
+                Some(p) => sqlx::query_as(
+                    "SELECT code, name, display_name, level, parent_code, placeholder FROM regions \
+                     WHERE parent_code = $1 ORDER BY code",
+                )
+                .bind(p)
+                .fetch_all(&self.store.pool)
+                .await?,
+                None => sqlx::query_as(
+                    "SELECT code, name, display_name, level, parent_code, placeholder FROM regions \
+                     WHERE level = 1 ORDER BY code",
+                )
+                .fetch_all(&self.store.pool)
+                .await?,
+            };
+        Ok(rows)
+    }
+
+    pub async fn region_count(&self) -> Result<i64, StoreError> {
+        let (n,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM regions")
+            .fetch_one(&self.store.pool)
+            .await?;
+        Ok(n)
+    }
+
+    /// County-level (or prefecture-level cities without counties) regions under a province prefix,
+    /// for the demo generator.
+    pub async fn leaf_regions_in(&self, province_code: &str) -> Result<Vec<RegionRow>, StoreError> {
+        Ok(sqlx::query_as(
+            "SELECT r.code, r.name, r.display_name, r.level, r.parent_code, r.placeholder FROM regions r \
+             WHERE r.code LIKE $1 AND r.level > 1 \
+             AND NOT EXISTS (SELECT 1 FROM regions c WHERE c.parent_code = r.code) ORDER BY r.code",
+        )
+        .bind(format!("{}%", &province_code[..2]))
+        .fetch_all(&self.store.pool)
+        .await?)
+    }
+
+    pub async fn institution(&self, id: &str) -> Result<Option<InstitutionRow>, StoreError> {
+        let sql = format!("SELECT {INSTITUTION_COLUMNS} FROM institutions WHERE id = $1");
+        Ok(sqlx::query_as(AssertSqlSafe(sql))
+            .bind(id)
+            .fetch_optional(&self.store.pool)
+            .await?)
+    }
+
+    /// Institutions by id, in no particular order (the caller restores its own).
+    pub async fn institutions_by_ids(
+        &self,
+        ids: &[String],
+    ) -> Result<Vec<InstitutionRow>, StoreError> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let sql = format!(
+            "SELECT {INSTITUTION_COLUMNS} FROM institutions WHERE id IN ({})",
+            placeholders(0, ids.len())
+        );
+        let mut q = sqlx::query_as(AssertSqlSafe(sql));
+        for id in ids {
+            q = q.bind(id.clone());
+        }
+        Ok(q.fetch_all(&self.store.pool).await?)
+    }
+
+    /// A keyset-paged scan of all institutions by id, for rebuilding the search index.
+    pub async fn institutions_after(
+        &self,
+        after_id: &str,
+        limit: i64,
+    ) -> Result<Vec<InstitutionRow>, StoreError> {
+        let sql = format!(
+            "SELECT {INSTITUTION_COLUMNS} FROM institutions WHERE id > $1 ORDER BY id LIMIT $2"
+        );
+        Ok(sqlx::query_as(AssertSqlSafe(sql))
+            .bind(after_id)
+            .bind(limit)
+            .fetch_all(&self.store.pool)
+            .await?)
+    }
+
+    /// Courses of the institutions whose ids lie in `[first_id, last_id]` (pairs with `institutions_after`).
+    pub async fn courses_in_id_range(
+        &self,
+        first_id: &str,
+        last_id: &str,
+    ) -> Result<Vec<CourseRow>, StoreError> {
+        let sql = format!(
+            "SELECT {COURSE_COLUMNS} FROM courses WHERE institution_id >= $1 AND institution_id <= $2 \
+             ORDER BY institution_id, created_at, id"
+        );
+        Ok(sqlx::query_as(AssertSqlSafe(sql))
+            .bind(first_id)
+            .bind(last_id)
+            .fetch_all(&self.store.pool)
+            .await?)
+    }
+
+    pub async fn courses_of(&self, institution_id: &str) -> Result<Vec<CourseRow>, StoreError> {
+        let sql = format!(
+            "SELECT {COURSE_COLUMNS} FROM courses WHERE institution_id = $1 ORDER BY created_at, id"
+        );
+        Ok(sqlx::query_as(AssertSqlSafe(sql))
+            .bind(institution_id)
+            .fetch_all(&self.store.pool)
+            .await?)
+    }
+
+    pub async fn list_changes_of(
+        &self,
+        institution_id: &str,
+    ) -> Result<Vec<ListChangeRow>, StoreError> {
+        Ok(sqlx::query_as(
+            "SELECT id, institution_id, from_status, to_status, reason, actor, at FROM list_changes \
+             WHERE institution_id = $1 ORDER BY at DESC, id DESC",
+        )
+        .bind(institution_id)
+        .fetch_all(&self.store.pool)
+        .await?)
+    }
+
+    /// One page of a public list (white / grey / black), newest moves first.
+    pub async fn listed_institutions(
+        &self,
+        status: &str,
+        limit: i64,
+        offset: i64,
+    ) -> Result<PageRows<ListedInstitutionRow>, StoreError> {
+        let rows = sqlx::query_as(
+            "SELECT i.id, i.name, i.region_code, r.display_name AS region_name, i.list_status, i.list_reason, \
+             i.list_changed_at FROM institutions i JOIN regions r ON r.code = i.region_code \
+             WHERE i.list_status = $1 ORDER BY i.list_changed_at DESC, i.id DESC LIMIT $2 OFFSET $3",
+        )
+        .bind(status)
+        .bind(limit)
+        .bind(offset)
+        .fetch_all(&self.store.pool)
+        .await?;
+        let (total,): (i64,) =
+            sqlx::query_as("SELECT COUNT(*) FROM institutions WHERE list_status = $1")
+                .bind(status)
+                .fetch_one(&self.store.pool)
+                .await?;
+        Ok(PageRows { rows, total })
+    }
+
+    pub async fn notices(
+        &self,
+        limit: i64,
+        offset: i64,
+    ) -> Result<PageRows<NoticeRow>, StoreError> {
+        let rows = sqlx::query_as(
+            "SELECT id, kind, institution_id, region_code, title, body, published_at FROM notices \
+             ORDER BY published_at DESC, id DESC LIMIT $1 OFFSET $2",
+        )
+        .bind(limit)
+        .bind(offset)
+        .fetch_all(&self.store.pool)
+        .await?;
+        let (total,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM notices")
+            .fetch_one(&self.store.pool)
+            .await?;
+        Ok(PageRows { rows, total })
+    }
+
+    pub async fn institution_count(&self) -> Result<i64, StoreError> {
+        let (n,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM institutions")
+            .fetch_one(&self.store.pool)
+            .await?;
+        Ok(n)
+    }
+
+    /// `(count, max updated_at)` of institutions and courses: a cheap fingerprint of what the search
+    /// index was built from.
+    pub async fn registry_fingerprint(&self) -> Result<(i64, i64, i64), StoreError> {
+        let (n, max): (i64, Option<i64>) =
+            sqlx::query_as("SELECT COUNT(*), MAX(updated_at) FROM institutions")
+                .fetch_one(&self.store.pool)
+                .await?;
+        let (courses,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM courses")
+            .fetch_one(&self.store.pool)
+            .await?;
+        Ok((n, max.unwrap_or(0), courses))
+    }
+
+    pub async fn registry_counts(&self) -> Result<RegistryCounts, StoreError> {
+        let by_status: Vec<(String, i64)> =
+            sqlx::query_as("SELECT list_status, COUNT(*) FROM institutions GROUP BY list_status")
+                .fetch_all(&self.store.pool)
+                .await?;
+        let count_of = |s: &str| {
+            by_status
+                .iter()
+                .find(|(k, _)| k == s)
+                .map_or(0, |(_, n)| *n)
+        };
+        let (courses_on_sale,): (i64,) = sqlx::query_as(
+            "SELECT COUNT(*) FROM courses c JOIN institutions i ON i.id = c.institution_id WHERE i.list_status = 'white'",
+        )
+        .fetch_one(&self.store.pool)
+        .await?;
+        let (counties_covered, provinces_covered): (i64, i64) = sqlx::query_as(
+            "SELECT COUNT(DISTINCT region_code), COUNT(DISTINCT SUBSTR(region_code, 1, 2)) FROM institutions \
+             WHERE list_status = 'white'",
+        )
+        .fetch_one(&self.store.pool)
+        .await?;
+        Ok(RegistryCounts {
+            white_institutions: count_of("white"),
+            grey_institutions: count_of("grey"),
+            black_institutions: count_of("black"),
+            courses_on_sale,
+            counties_covered,
+            provinces_covered,
+        })
+    }
+}
+
+impl WriteTx {
+    pub async fn insert_institutions(&mut self, rows: &[InstitutionRow]) -> Result<(), StoreError> {
+        for chunk in rows.chunks(INSERT_CHUNK) {
+            let sql = format!(
+                "INSERT INTO institutions ({INSTITUTION_COLUMNS}) VALUES {}",
+                values_rows(chunk.len(), 14)
+            );
+            let mut q = sqlx::query(AssertSqlSafe(sql));
+            for r in chunk {
+                q = q
+                    .bind(r.id.clone())
+                    .bind(r.name.clone())
+                    .bind(r.credit_code.clone())
+                    .bind(r.licence_no.clone())
+                    .bind(r.region_code.clone())
+                    .bind(r.address.clone())
+                    .bind(r.mode.clone())
+                    .bind(r.categories.clone())
+                    .bind(r.intro.clone())
+                    .bind(r.list_status.clone())
+                    .bind(r.list_reason.clone())
+                    .bind(r.list_changed_at)
+                    .bind(r.created_at)
+                    .bind(r.updated_at);
+            }
+            q.execute(&mut *self.tx).await?;
+        }
+        Ok(())
+    }
+
+    pub async fn insert_courses(&mut self, rows: &[CourseRow]) -> Result<(), StoreError> {
+        for chunk in rows.chunks(INSERT_CHUNK) {
+            let sql = format!(
+                "INSERT INTO courses ({COURSE_COLUMNS}) VALUES {}",
+                values_rows(chunk.len(), 11)
+            );
+            let mut q = sqlx::query(AssertSqlSafe(sql));
+            for r in chunk {
+                q = q
+                    .bind(r.id.clone())
+                    .bind(r.institution_id.clone())
+                    .bind(r.name.clone())
+                    .bind(r.category.clone())
+                    .bind(r.mode.clone())
+                    .bind(r.grades.clone())
+                    .bind(r.lessons)
+                    .bind(r.minutes_per_lesson)
+                    .bind(r.class_size)
+                    .bind(r.price_per_lesson_fen)
+                    .bind(r.created_at);
+            }
+            q.execute(&mut *self.tx).await?;
+        }
+        Ok(())
+    }
+
+    pub async fn insert_list_changes(&mut self, rows: &[ListChangeRow]) -> Result<(), StoreError> {
+        for chunk in rows.chunks(INSERT_CHUNK) {
+            let sql = format!(
+                "INSERT INTO list_changes (id, institution_id, from_status, to_status, reason, actor, at) VALUES {}",
+                values_rows(chunk.len(), 7)
+            );
+            let mut q = sqlx::query(AssertSqlSafe(sql));
+            for r in chunk {
+                q = q
+                    .bind(r.id.clone())
+                    .bind(r.institution_id.clone())
+                    .bind(r.from_status.clone())
+                    .bind(r.to_status.clone())
+                    .bind(r.reason.clone())
+                    .bind(r.actor.clone())
+                    .bind(r.at);
+            }
+            q.execute(&mut *self.tx).await?;
+        }
+        Ok(())
+    }
+
+    pub async fn insert_notices(&mut self, rows: &[NoticeRow]) -> Result<(), StoreError> {
+        for chunk in rows.chunks(INSERT_CHUNK) {
+            let sql = format!(
+                "INSERT INTO notices (id, kind, institution_id, region_code, title, body, published_at) VALUES {}",
+                values_rows(chunk.len(), 7)
+            );
+            let mut q = sqlx::query(AssertSqlSafe(sql));
+            for r in chunk {
+                q = q
+                    .bind(r.id.clone())
+                    .bind(r.kind.clone())
+                    .bind(r.institution_id.clone())
+                    .bind(r.region_code.clone())
+                    .bind(r.title.clone())
+                    .bind(r.body.clone())
+                    .bind(r.published_at);
+            }
+            q.execute(&mut *self.tx).await?;
+        }
+        Ok(())
+    }
+}

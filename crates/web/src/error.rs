@@ -1,0 +1,128 @@
+//! Errors at the edge: [`ApiError`] renders RFC 9457 `application/problem+json`, [`PageError`] a
+//! friendly Chinese page. Both come from the one code table in `app::ErrorCode`.
+
+use crate::pages::ErrorPage;
+use app::{AppError, ErrorCode};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde::Serialize;
+
+tokio::task_local! {
+    /// The id of the request being served, set by the request-id middleware.
+    pub static REQUEST_ID: String;
+}
+
+pub fn current_request_id() -> String {
+    REQUEST_ID.try_with(Clone::clone).unwrap_or_default()
+}
+
+pub fn status_of(code: ErrorCode) -> StatusCode {
+    StatusCode::from_u16(code.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
+}
+
+/// RFC 9457 problem details, with our stable code and both languages.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct Problem {
+    /// A URI naming the problem type: `/api/errors#<code>`.
+    #[serde(rename = "type")]
+    pub type_uri: String,
+    /// The English message of the code.
+    pub title: String,
+    pub status: u16,
+    /// What exactly was wrong with this request.
+    pub detail: String,
+    /// The stable error code, e.g. `invalid_region`.
+    pub code: String,
+    pub message_zh: String,
+    pub message_en: String,
+    /// Quote this when reporting a problem.
+    pub request_id: String,
+}
+
+/// An error answered as JSON.
+#[derive(Debug)]
+pub struct ApiError(pub AppError);
+
+impl From<AppError> for ApiError {
+    fn from(e: AppError) -> Self {
+        ApiError(e)
+    }
+}
+
+impl ApiError {
+    pub fn new(code: ErrorCode, detail: impl Into<String>) -> ApiError {
+        ApiError(AppError::new(code, detail))
+    }
+}
+
+fn log_and_public_detail(e: &AppError, request_id: &str) -> String {
+    if e.code.status() >= 500 {
+        // Internals are logged, never shown: the request id links the two.
+        tracing::error!(request_id, code = e.code.code(), detail = %e.detail, "request failed");
+        format!("请求编号 / request id: {request_id}")
+    } else {
+        e.detail.clone()
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let request_id = current_request_id();
+        let code = self.0.code;
+        let problem = Problem {
+            type_uri: format!("/api/errors#{}", code.code()),
+            title: code.message_en().to_owned(),
+            status: code.status(),
+            detail: log_and_public_detail(&self.0, &request_id),
+            code: code.code().to_owned(),
+            message_zh: code.message_zh().to_owned(),
+            message_en: code.message_en().to_owned(),
+            request_id,
+        };
+        let mut resp = (status_of(code), axum::Json(problem)).into_response();
+        resp.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/problem+json"));
+        resp
+    }
+}
+
+/// An error answered as a page.
+#[derive(Debug)]
+pub struct PageError(pub AppError);
+
+impl From<AppError> for PageError {
+    fn from(e: AppError) -> Self {
+        PageError(e)
+    }
+}
+
+impl IntoResponse for PageError {
+    fn into_response(self) -> Response {
+        let request_id = current_request_id();
+        let code = self.0.code;
+        let page = ErrorPage {
+            status: code.status(),
+            code: code.code(),
+            message_zh: code.message_zh(),
+            detail: log_and_public_detail(&self.0, &request_id),
+            request_id,
+        };
+        (status_of(code), page).into_response()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_code_maps_to_its_status_and_a_problem_body() {
+        for code in ErrorCode::ALL {
+            let resp = ApiError::new(*code, "x").into_response();
+            assert_eq!(resp.status().as_u16(), code.status(), "{}", code.code());
+            assert_eq!(resp.headers()[header::CONTENT_TYPE], "application/problem+json");
+            let page = PageError(AppError::new(*code, "x")).into_response();
+            assert_eq!(page.status().as_u16(), code.status());
+            assert!(page.headers()[header::CONTENT_TYPE].to_str().unwrap().starts_with("text/html"));
+        }
+    }
+}
