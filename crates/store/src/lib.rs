@@ -65,7 +65,7 @@ impl Backend {
     fn lock_audit_chain_sql(self) -> Option<&'static str> {
         match self {
             Backend::Sqlite => None,
-            Backend::Postgres => Some("SELECT pg_advisory_xact_lock(7_041_100)"),
+            Backend::Postgres => Some("SELECT pg_advisory_xact_lock(7041100)"),
         }
     }
 }

@@ -80,7 +80,10 @@ impl IntoResponse for ApiError {
             request_id,
         };
         let mut resp = (status_of(code), axum::Json(problem)).into_response();
-        resp.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/problem+json"));
+        resp.headers_mut().insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/problem+json"),
+        );
         resp
     }
 }
@@ -119,10 +122,18 @@ mod tests {
         for code in ErrorCode::ALL {
             let resp = ApiError::new(*code, "x").into_response();
             assert_eq!(resp.status().as_u16(), code.status(), "{}", code.code());
-            assert_eq!(resp.headers()[header::CONTENT_TYPE], "application/problem+json");
+            assert_eq!(
+                resp.headers()[header::CONTENT_TYPE],
+                "application/problem+json"
+            );
             let page = PageError(AppError::new(*code, "x")).into_response();
             assert_eq!(page.status().as_u16(), code.status());
-            assert!(page.headers()[header::CONTENT_TYPE].to_str().unwrap().starts_with("text/html"));
+            assert!(
+                page.headers()[header::CONTENT_TYPE]
+                    .to_str()
+                    .unwrap()
+                    .starts_with("text/html")
+            );
         }
     }
 }

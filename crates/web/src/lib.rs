@@ -1,1 +1,58 @@
+//! HTTP for xiaowai: the JSON API under `/api/v1` (OpenAPI at `/api/openapi.json`, docs at
+//! `/api/docs`) and the public website. Thin over `app`: handlers parse, call one use case, render.
 
+pub mod api;
+mod assets;
+pub mod error;
+mod ops;
+pub mod pages;
+
+use app::App;
+use axum::Router;
+use axum::http::{HeaderName, HeaderValue, header};
+use std::time::Duration;
+use tower_http::compression::CompressionLayer;
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::set_header::SetResponseHeaderLayer;
+use tower_http::timeout::TimeoutLayer;
+use tower_http::trace::TraceLayer;
+
+pub use ops::metrics_handle;
+
+/// What every handler can reach.
+#[derive(Clone)]
+pub struct WebState {
+    pub app: App,
+}
+
+const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+
+const CSP: &str = "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; script-src 'self'; \
+                   object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'";
+
+/// The whole HTTP surface.
+pub fn router(app: App) -> Router {
+    // Installed before the first request, so every request is counted.
+    metrics_handle();
+    let state = WebState { app };
+    Router::new()
+        .merge(pages::routes())
+        .merge(api::routes())
+        .merge(ops::routes())
+        .merge(assets::routes())
+        .fallback(pages::not_found)
+        .with_state(state)
+        .layer(axum::middleware::from_fn(ops::track))
+        .layer(CompressionLayer::new())
+        .layer(TimeoutLayer::with_status_code(axum::http::StatusCode::REQUEST_TIMEOUT, Duration::from_secs(30)))
+        .layer(SetResponseHeaderLayer::if_not_present(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(CSP)))
+        .layer(SetResponseHeaderLayer::overriding(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff")))
+        .layer(SetResponseHeaderLayer::overriding(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY")))
+        .layer(SetResponseHeaderLayer::overriding(header::REFERRER_POLICY, HeaderValue::from_static("same-origin")))
+        .layer(PropagateRequestIdLayer::new(REQUEST_ID))
+        .layer(TraceLayer::new_for_http().make_span_with(|req: &axum::http::Request<_>| {
+            let id = req.headers().get(REQUEST_ID).and_then(|v| v.to_str().ok()).unwrap_or("");
+            tracing::info_span!("request", method = %req.method(), path = %req.uri().path(), request_id = %id)
+        }))
+        .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
+}

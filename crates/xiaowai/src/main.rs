@@ -1,1 +1,317 @@
-fn main() {}
+//! `xiaowai`: the platform in one binary.
+//!
+//! Settings come, in order of precedence, from command-line flags, `XIAOWAI_*` environment variables,
+//! an optional `xiaowai.toml` (`--config`, or `./xiaowai.toml` when present), and built-in defaults.
+
+use anyhow::{Context, Result, bail};
+use app::demo::DEFAULT_SEED;
+use app::ledger_check::{ChainReport, verify_audit_chain};
+use app::{App, SearchLocation, SystemClock};
+use clap::{Args, Parser, Subcommand};
+use ledger::{Crypto, SmSuite};
+use serde::Deserialize;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use store::Store;
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "xiaowai",
+    version,
+    about = "全国校外教育培训监管与服务综合平台 — off-campus training supervision platform"
+)]
+struct Cli {
+    /// Settings file (TOML); defaults to ./xiaowai.toml when it exists.
+    #[arg(long, env = "XIAOWAI_CONFIG", global = true)]
+    config: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Run the platform (website, API, workers).
+    Serve(ServeArgs),
+    /// Apply database migrations and load reference data, then exit.
+    Migrate(DbArgs),
+    /// Seed an empty database with demo data from a fixed seed.
+    Demo(DemoArgs),
+    /// Evidence checks.
+    Ledger {
+        #[command(subcommand)]
+        command: LedgerCommand,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+enum LedgerCommand {
+    /// Recompute the audit log's hash chain and name the first entry that does not verify.
+    Verify(DbArgs),
+}
+
+#[derive(Args, Debug, Clone, Default)]
+struct DbArgs {
+    /// Directory for the SQLite database, the search index and other local state.
+    #[arg(long, env = "XIAOWAI_DATA_DIR")]
+    data_dir: Option<PathBuf>,
+    /// postgres://… to use PostgreSQL instead of SQLite in the data directory.
+    #[arg(long, env = "XIAOWAI_DATABASE_URL")]
+    database_url: Option<String>,
+}
+
+#[derive(Args, Debug)]
+struct ServeArgs {
+    #[command(flatten)]
+    db: DbArgs,
+    /// Address to listen on (port 0 picks a free port).
+    #[arg(long, env = "XIAOWAI_LISTEN")]
+    listen: Option<String>,
+    /// Seed demo data when the database is empty.
+    #[arg(long, env = "XIAOWAI_DEMO")]
+    demo: Option<Option<bool>>,
+    /// How many demo institutions `--demo` seeds.
+    #[arg(long, env = "XIAOWAI_DEMO_INSTITUTIONS")]
+    demo_institutions: Option<usize>,
+    /// Log format: json (default) or pretty.
+    #[arg(long, env = "XIAOWAI_LOG_FORMAT")]
+    log_format: Option<String>,
+}
+
+#[derive(Args, Debug)]
+struct DemoArgs {
+    #[command(flatten)]
+    db: DbArgs,
+    /// Number of institutions to generate.
+    #[arg(long, default_value_t = 2_400)]
+    institutions: usize,
+    /// Random seed (the default gives the standard demo registry).
+    #[arg(long, default_value_t = DEFAULT_SEED)]
+    seed: u64,
+}
+
+/// `xiaowai.toml`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileConfig {
+    listen: Option<String>,
+    data_dir: Option<PathBuf>,
+    database_url: Option<String>,
+    demo: Option<bool>,
+    demo_institutions: Option<usize>,
+    log_format: Option<String>,
+}
+
+impl FileConfig {
+    fn load(path: Option<&Path>) -> Result<FileConfig> {
+        let (path, required) = match path {
+            Some(p) => (p.to_owned(), true),
+            None => (PathBuf::from("xiaowai.toml"), false),
+        };
+        match std::fs::read_to_string(&path) {
+            Ok(text) => {
+                toml::from_str(&text).with_context(|| format!("reading {}", path.display()))
+            }
+            Err(e) if !required && e.kind() == std::io::ErrorKind::NotFound => {
+                Ok(FileConfig::default())
+            }
+            Err(e) => Err(e).with_context(|| format!("reading {}", path.display())),
+        }
+    }
+}
+
+/// Where the data lives, after flags, environment and file are merged.
+struct Database {
+    data_dir: PathBuf,
+    url: String,
+}
+
+fn database(args: &DbArgs, file: &FileConfig) -> Result<Database> {
+    let data_dir = args
+        .data_dir
+        .clone()
+        .or_else(|| file.data_dir.clone())
+        .unwrap_or_else(|| PathBuf::from("xiaowai-data"));
+    std::fs::create_dir_all(&data_dir)
+        .with_context(|| format!("creating data directory {}", data_dir.display()))?;
+    let url = match args
+        .database_url
+        .clone()
+        .or_else(|| file.database_url.clone())
+        .filter(|u| !u.is_empty())
+    {
+        Some(url) => url,
+        None => store::sqlite_url_in(&data_dir),
+    };
+    Ok(Database { data_dir, url })
+}
+
+async fn open_store(db: &Database) -> Result<Store> {
+    let crypto: Arc<dyn Crypto> = Arc::new(SmSuite);
+    let store = Store::connect(&db.url, crypto)
+        .await
+        .context("connecting to the database")?;
+    store.migrate().await.context("migrating the database")?;
+    Ok(store)
+}
+
+async fn open_app(db: &Database) -> Result<App> {
+    let store = open_store(db).await?;
+    // One index directory per database, so switching URLs never serves another database's index.
+    let tag = hex_tag(&db.url);
+    let search = SearchLocation::Dir(
+        db.data_dir
+            .join(format!("search-{}-{tag}", store.backend().name())),
+    );
+    Ok(App::open(store, search, Arc::new(SystemClock)).await?)
+}
+
+fn hex_tag(s: &str) -> String {
+    SmSuite.hash(&[s.as_bytes()])[..4]
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+fn init_logs(format: &str) {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("XIAOWAI_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,sqlx=warn,tantivy=warn"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    if format == "pretty" {
+        builder.init()
+    } else {
+        builder.json().flatten_event(true).init()
+    }
+}
+
+fn progress_bar(total: usize) -> indicatif::ProgressBar {
+    let bar = indicatif::ProgressBar::new(total as u64);
+    bar.set_style(
+        indicatif::ProgressStyle::with_template(
+            "{spinner} 生成演示数据 {bar:40} {pos}/{len} ({per_sec}, ETA {eta})",
+        )
+        .expect("static template"),
+    );
+    bar
+}
+
+async fn seed(app: &App, count: usize, seed: u64, show_progress: bool) -> Result<()> {
+    let bar = progress_bar(count);
+    if !show_progress {
+        bar.set_draw_target(indicatif::ProgressDrawTarget::hidden());
+    }
+    let started = std::time::Instant::now();
+    let summary = app
+        .seed_demo(count, seed, |n| bar.set_position(n as u64))
+        .await?;
+    bar.finish_and_clear();
+    tracing::info!(
+        institutions = summary.institutions,
+        courses = summary.courses,
+        notices = summary.notices,
+        elapsed_ms = started.elapsed().as_millis() as u64,
+        "demo data seeded"
+    );
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        tokio::signal::ctrl_c().await.ok();
+    };
+    #[cfg(unix)]
+    let term = async {
+        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        {
+            s.recv().await;
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! { _ = ctrl_c => {}, _ = term => {} }
+    tracing::info!("shutting down: finishing requests in flight");
+}
+
+async fn serve(args: ServeArgs, file: FileConfig) -> Result<()> {
+    init_logs(
+        args.log_format
+            .as_deref()
+            .or(file.log_format.as_deref())
+            .unwrap_or("json"),
+    );
+    let db = database(&args.db, &file)?;
+    let app = open_app(&db).await?;
+    let demo = match args.demo {
+        Some(Some(v)) => v,
+        Some(None) => true,
+        None => file.demo.unwrap_or(false),
+    };
+    if demo && app.store().read().institution_count().await? == 0 {
+        let count = args
+            .demo_institutions
+            .or(file.demo_institutions)
+            .unwrap_or(2_400);
+        seed(&app, count, DEFAULT_SEED, false).await?;
+    }
+    let listen = args
+        .listen
+        .or(file.listen)
+        .unwrap_or_else(|| "127.0.0.1:8080".to_owned());
+    let listener = tokio::net::TcpListener::bind(&listen)
+        .await
+        .with_context(|| format!("listening on {listen}"))?;
+    let addr = listener.local_addr()?;
+    tracing::info!(%addr, backend = app.store().backend().name(), "xiaowai is serving");
+    println!("xiaowai listening on http://{addr}");
+    let store = app.store().clone();
+    axum::serve(listener, web::router(app))
+        .with_graceful_shutdown(shutdown_signal())
+        .await?;
+    store.close().await;
+    Ok(())
+}
+
+#[tokio::main]
+async fn main() -> Result<()> {
+    let cli = Cli::parse();
+    let file = FileConfig::load(cli.config.as_deref())?;
+    match cli.command {
+        Command::Serve(args) => serve(args, file).await,
+        Command::Migrate(args) => {
+            let db = database(&args, &file)?;
+            let store = open_store(&db).await?;
+            println!(
+                "migrated {} database; {} regions loaded",
+                store.backend().name(),
+                store.read().region_count().await?
+            );
+            Ok(())
+        }
+        Command::Demo(args) => {
+            init_logs("pretty");
+            let db = database(&args.db, &file)?;
+            let app = open_app(&db).await?;
+            seed(&app, args.institutions, args.seed, true).await?;
+            println!("seeded {} demo institutions", args.institutions);
+            Ok(())
+        }
+        Command::Ledger {
+            command: LedgerCommand::Verify(args),
+        } => {
+            let db = database(&args, &file)?;
+            let store = open_store(&db).await?;
+            match verify_audit_chain(&store).await? {
+                ChainReport::Intact { entries, head_hash } => {
+                    println!("audit log intact: {entries} entries verified, head {head_hash}");
+                    Ok(())
+                }
+                ChainReport::Broken(b) => bail!(
+                    "audit log broken at sequence number {}: {}",
+                    b.seq,
+                    b.reason
+                ),
+            }
+        }
+    }
+}

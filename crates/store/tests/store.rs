@@ -1,0 +1,238 @@
+//! The store's contract, run on SQLite always and on PostgreSQL when `XIAOWAI_TEST_DATABASE_URL` is set
+//! (each test in a fresh database).
+
+use ledger::{ChainVerifier, NewAuditEntry, SmSuite};
+use sqlx::AssertSqlSafe;
+use store::testing::TestDb;
+use store::{Backend, InstitutionRow, Store, StoreError};
+
+fn entry(n: i64) -> NewAuditEntry {
+    NewAuditEntry {
+        at_ms: 1_790_000_000_000 + n,
+        actor: "system:test".into(),
+        action: "test.happened".into(),
+        subject: format!("test:{n}"),
+        schema_version: 1,
+        payload: format!(r#"{{"n":{n}}}"#),
+    }
+}
+
+fn institution(id: &str, credit_code: &str, region: &str) -> InstitutionRow {
+    InstitutionRow {
+        id: id.into(),
+        name: "测试培训学校".into(),
+        credit_code: credit_code.into(),
+        licence_no: None,
+        region_code: region.into(),
+        address: "北京市海淀区学院路1号".into(),
+        mode: "offline".into(),
+        categories: "arts".into(),
+        intro: String::new(),
+        list_status: "white".into(),
+        list_reason: "审核通过".into(),
+        list_changed_at: 1,
+        created_at: 1,
+        updated_at: 1,
+    }
+}
+
+async fn verify(store: &Store) -> Result<i64, ledger::ChainBreak> {
+    let mut v = ChainVerifier::new(&SmSuite);
+    for e in store
+        .read()
+        .audit_entries_after(0, 1_000_000)
+        .await
+        .unwrap()
+    {
+        v.push(&e)?;
+    }
+    Ok(v.verified())
+}
+
+#[tokio::test]
+async fn migrations_load_the_full_region_table_once() {
+    let db = TestDb::new().await;
+    let store = db.store().await.unwrap();
+    let reader = store.read();
+    assert_eq!(
+        reader.region_count().await.unwrap(),
+        3_348,
+        "31 provinces + 342 prefectures + 2,978 counties, less 3 cities listed as both"
+    );
+    // Running again is a no-op, not a failure.
+    store.migrate().await.unwrap();
+    assert_eq!(reader.region_count().await.unwrap(), 3_348);
+    let haidian = reader.region("110108").await.unwrap().unwrap();
+    assert_eq!(
+        (
+            haidian.name.as_str(),
+            haidian.level,
+            haidian.parent_code.as_deref()
+        ),
+        ("海淀区", 3, Some("110100"))
+    );
+    let beijing_districts = reader.region("110100").await.unwrap().unwrap();
+    assert_eq!(
+        (
+            beijing_districts.display_name.as_str(),
+            beijing_districts.placeholder
+        ),
+        ("北京市", 1)
+    );
+    assert_eq!(reader.region_children(None).await.unwrap().len(), 31);
+    let chongqing: Vec<_> = reader
+        .region_children(Some("500000"))
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|r| r.display_name)
+        .collect();
+    assert_eq!(chongqing, vec!["重庆市（区）", "重庆市（县）"]);
+}
+
+#[tokio::test]
+async fn audit_entries_chain_across_transactions_and_verify() {
+    let db = TestDb::new().await;
+    let store = db.store().await.unwrap();
+    for batch in 0..3 {
+        let mut tx = store.begin_write().await.unwrap();
+        let seqs = tx
+            .append_audit((0..4).map(|k| entry(batch * 4 + k)).collect())
+            .await
+            .unwrap();
+        assert_eq!(
+            seqs,
+            ((batch * 4 + 1)..=(batch * 4 + 4)).collect::<Vec<_>>()
+        );
+        tx.commit().await.unwrap();
+    }
+    assert_eq!(verify(&store).await, Ok(12));
+}
+
+#[tokio::test]
+async fn concurrent_writers_never_fork_the_chain() {
+    let db = TestDb::new().await;
+    let store = db.store().await.unwrap();
+    let tasks: Vec<_> = (0..16)
+        .map(|k| {
+            let store = store.clone();
+            tokio::spawn(async move {
+                let mut tx = store.begin_write().await.unwrap();
+                tx.append_audit(vec![entry(k), entry(100 + k)])
+                    .await
+                    .unwrap();
+                tx.commit().await.unwrap();
+            })
+        })
+        .collect();
+    for t in tasks {
+        t.await.unwrap();
+    }
+    assert_eq!(verify(&store).await, Ok(32));
+}
+
+#[tokio::test]
+async fn the_audit_log_refuses_updates_and_deletes() {
+    let db = TestDb::new().await;
+    let store = db.store().await.unwrap();
+    let mut tx = store.begin_write().await.unwrap();
+    tx.append_audit(vec![entry(1), entry(2)]).await.unwrap();
+    tx.commit().await.unwrap();
+    let pool = store.pool_for_tests();
+    let update = sqlx::query("UPDATE audit_log SET actor = 'mallory' WHERE seq = 1")
+        .execute(pool)
+        .await;
+    assert!(matches!(
+        update.map_err(StoreError::from),
+        Err(StoreError::AppendOnly(_))
+    ));
+    let delete = sqlx::query("DELETE FROM audit_log WHERE seq = 2")
+        .execute(pool)
+        .await;
+    assert!(matches!(
+        delete.map_err(StoreError::from),
+        Err(StoreError::AppendOnly(_))
+    ));
+    assert_eq!(verify(&store).await, Ok(2));
+}
+
+#[tokio::test]
+async fn tampering_under_the_triggers_is_named_by_sequence_number() {
+    let db = TestDb::new().await;
+    let store = db.store().await.unwrap();
+    let mut tx = store.begin_write().await.unwrap();
+    tx.append_audit((1..=5).map(entry).collect()).await.unwrap();
+    tx.commit().await.unwrap();
+    let pool = store.pool_for_tests();
+    // An attacker with database access removes the guard and edits history.
+    let drop_trigger = match store.backend() {
+        Backend::Sqlite => "DROP TRIGGER audit_log_no_update",
+        Backend::Postgres => "DROP TRIGGER audit_log_append_only ON audit_log",
+    };
+    sqlx::query(drop_trigger).execute(pool).await.unwrap();
+    sqlx::query(AssertSqlSafe(
+        "UPDATE audit_log SET payload = '{\"n\":999}' WHERE seq = 3".to_owned(),
+    ))
+    .execute(pool)
+    .await
+    .unwrap();
+    let broken = verify(&store).await.unwrap_err();
+    assert_eq!(broken.seq, 3);
+}
+
+#[tokio::test]
+async fn constraint_violations_are_conflicts_not_faults() {
+    let db = TestDb::new().await;
+    let store = db.store().await.unwrap();
+    let mut tx = store.begin_write().await.unwrap();
+    tx.insert_institutions(&[institution("a", "52110108MJ0000016X", "110108")])
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+
+    let mut tx = store.begin_write().await.unwrap();
+    let dup = tx
+        .insert_institutions(&[institution("b", "52110108MJ0000016X", "110108")])
+        .await;
+    assert!(matches!(dup, Err(StoreError::Conflict(_))), "{dup:?}");
+    drop(tx);
+
+    let mut tx = store.begin_write().await.unwrap();
+    let bad_region = tx
+        .insert_institutions(&[institution("c", "other", "119999")])
+        .await;
+    assert!(
+        matches!(bad_region, Err(StoreError::Constraint(_))),
+        "{bad_region:?}"
+    );
+    drop(tx);
+
+    let mut tx = store.begin_write().await.unwrap();
+    let mut bad_mode = institution("d", "other2", "110108");
+    bad_mode.mode = "hybrid".into();
+    assert!(matches!(
+        tx.insert_institutions(&[bad_mode]).await,
+        Err(StoreError::Constraint(_))
+    ));
+}
+
+#[tokio::test]
+async fn an_uncommitted_transaction_leaves_nothing_behind() {
+    let db = TestDb::new().await;
+    let store = db.store().await.unwrap();
+    {
+        let mut tx = store.begin_write().await.unwrap();
+        tx.insert_institutions(&[institution("a", "c1", "110108")])
+            .await
+            .unwrap();
+        tx.append_audit(vec![entry(1)]).await.unwrap();
+        // Dropped: a failed command.
+    }
+    assert_eq!(store.read().institution_count().await.unwrap(), 0);
+    assert_eq!(store.read().audit_count().await.unwrap(), 0);
+    // And the write gate was released: the next command proceeds.
+    let mut tx = store.begin_write().await.unwrap();
+    tx.append_audit(vec![entry(1)]).await.unwrap();
+    tx.commit().await.unwrap();
+    assert_eq!(verify(&store).await, Ok(1));
+}

@@ -1,0 +1,127 @@
+//! The public JSON API, `/api/v1/public/...`, and its OpenAPI 3.1 document.
+
+use crate::WebState;
+use crate::error::{ApiError, Problem};
+use app::registry::RawSearch;
+use app::views::{
+    CourseView, InstitutionDetail, InstitutionSummary, Labelled, ListChangeView, Page, RegionView,
+};
+use app::{ErrorCode, views};
+use axum::extract::rejection::QueryRejection;
+use axum::extract::{Path, Query, State};
+use axum::routing::get;
+use axum::{Json, Router};
+use serde::Deserialize;
+use utoipa::OpenApi;
+use utoipa_swagger_ui::SwaggerUi;
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "xiaowai — 全国校外教育培训监管与服务综合平台 API",
+        description = "The public registry API. Errors are RFC 9457 `application/problem+json` bodies with a stable `code`."
+    ),
+    paths(search_institutions, institution_detail, regions),
+    components(schemas(Problem, Page<InstitutionSummary>, InstitutionSummary, InstitutionDetail, CourseView, ListChangeView, Labelled, RegionView))
+)]
+pub struct ApiDoc;
+
+/// The OpenAPI document, with the error-code table appended to its description.
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    let mut doc = ApiDoc::openapi();
+    let mut table = String::from("\n\n| code | status | 中文 | English |\n|---|---|---|---|\n");
+    for c in ErrorCode::ALL {
+        table.push_str(&format!(
+            "| `{}` | {} | {} | {} |\n",
+            c.code(),
+            c.status(),
+            c.message_zh(),
+            c.message_en()
+        ));
+    }
+    let description = doc.info.description.take().unwrap_or_default();
+    doc.info.description = Some(description + &table);
+    doc
+}
+
+pub(crate) fn routes() -> Router<WebState> {
+    Router::new()
+        .route("/api/v1/public/institutions", get(search_institutions))
+        .route("/api/v1/public/institutions/{id}", get(institution_detail))
+        .route("/api/v1/public/regions", get(regions))
+        .merge(SwaggerUi::new("/api/docs").url("/api/openapi.json", openapi()))
+}
+
+fn query<T>(q: Result<Query<T>, QueryRejection>) -> Result<T, ApiError> {
+    q.map(|Query(v)| v)
+        .map_err(|e| ApiError::new(ErrorCode::InvalidParameter, e.body_text()))
+}
+
+/// Search the registry of training institutions.
+#[utoipa::path(
+    get,
+    path = "/api/v1/public/institutions",
+    params(
+        ("q" = Option<String>, Query, description = "Chinese or English text; every word must match (jieba segmentation)"),
+        ("region" = Option<String>, Query, description = "GB/T 2260 code of a province, prefecture or county; includes everything below it"),
+        ("category" = Option<String>, Query, description = "subject | sports | arts | practice | technology (or 学科/体育/艺术/综合实践/科技)"),
+        ("mode" = Option<String>, Query, description = "online | offline"),
+        ("list" = Option<String>, Query, description = "white | grey | black"),
+        ("page" = Option<i64>, Query, description = "from 1"),
+        ("per_page" = Option<i64>, Query, description = "1 to 100, default 20"),
+    ),
+    responses(
+        (status = 200, description = "One page of institutions", body = Page<InstitutionSummary>),
+        (status = 400, description = "Invalid parameter", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn search_institutions(
+    State(s): State<WebState>,
+    q: Result<Query<RawSearch>, QueryRejection>,
+) -> Result<Json<Page<InstitutionSummary>>, ApiError> {
+    let raw = query(q)?;
+    let parsed = s.app.parse_search(&raw)?;
+    Ok(Json(s.app.search_institutions(&parsed).await?))
+}
+
+/// One institution: licence, list status with reason and date, courses, list history.
+#[utoipa::path(
+    get,
+    path = "/api/v1/public/institutions/{id}",
+    params(("id" = String, Path, description = "Institution id (UUID)")),
+    responses(
+        (status = 200, body = InstitutionDetail),
+        (status = 400, description = "Malformed id", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such institution", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn institution_detail(
+    State(s): State<WebState>,
+    Path(id): Path<String>,
+) -> Result<Json<views::InstitutionDetail>, ApiError> {
+    Ok(Json(s.app.institution_detail(&id).await?))
+}
+
+#[derive(Debug, Deserialize)]
+pub struct RegionParams {
+    parent: Option<String>,
+}
+
+/// Regions below `parent` (provinces when absent). 市辖区-style placeholders carry `placeholder: true`
+/// and a `display_name` naming their municipality.
+#[utoipa::path(
+    get,
+    path = "/api/v1/public/regions",
+    params(("parent" = Option<String>, Query, description = "GB/T 2260 code; omit for provinces")),
+    responses(
+        (status = 200, body = Vec<RegionView>),
+        (status = 400, body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn regions(
+    State(s): State<WebState>,
+    q: Result<Query<RegionParams>, QueryRejection>,
+) -> Result<Json<Vec<RegionView>>, ApiError> {
+    let params = query(q)?;
+    Ok(Json(s.app.region_children(params.parent.as_deref())?))
+}
