@@ -13,7 +13,7 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use store::{CourseRow, InstitutionRow, ListChangeRow, NoticeRow, RegionRow};
 
-pub const DEFAULT_SEED: u64 = 2_021_0724; // 双减 opinion, 24 July 2021
+pub const DEFAULT_SEED: u64 = 20_210_724; // 双减 opinion, 24 July 2021
 const BATCH: usize = 1_000;
 const DEMO_ACTOR: Actor = Actor::System { name: "demo" };
 

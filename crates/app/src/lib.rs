@@ -10,6 +10,7 @@ pub mod ledger_check;
 pub mod regions;
 pub mod registry;
 pub mod search;
+pub mod testing;
 pub mod views;
 
 pub use actor::Actor;

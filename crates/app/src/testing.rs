@@ -1,0 +1,44 @@
+//! Test harness shared by the crates above: a fresh database (SQLite, or PostgreSQL when
+//! `XIAOWAI_TEST_DATABASE_URL` is set), an app over it with a manual clock, optional demo data.
+
+use crate::{App, ManualClock, SearchLocation};
+use domain::Timestamp;
+use ledger::SmSuite;
+use std::sync::Arc;
+use store::Store;
+use store::testing::TestDb;
+
+/// 2026-11-26 09:00 in Beijing: the tests' "now".
+pub const TEST_NOW: Timestamp = Timestamp::from_millis(1_795_654_800_000);
+
+pub struct TestApp {
+    pub app: App,
+    pub clock: Arc<ManualClock>,
+    pub db: TestDb,
+}
+
+impl TestApp {
+    /// A migrated, empty registry.
+    pub async fn empty() -> TestApp {
+        let db = TestDb::new().await;
+        let store = Store::connect(&db.url, Arc::new(SmSuite))
+            .await
+            .expect("connect");
+        store.migrate().await.expect("migrate");
+        let clock = Arc::new(ManualClock::at(TEST_NOW));
+        let app = App::open(store, SearchLocation::Memory, clock.clone())
+            .await
+            .expect("open app");
+        TestApp { app, clock, db }
+    }
+
+    /// A registry seeded with `n` demo institutions from the standard seed.
+    pub async fn with_demo(n: usize) -> TestApp {
+        let t = TestApp::empty().await;
+        t.app
+            .seed_demo(n, crate::demo::DEFAULT_SEED, |_| {})
+            .await
+            .expect("seed demo data");
+        t
+    }
+}

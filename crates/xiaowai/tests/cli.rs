@@ -1,0 +1,155 @@
+//! The binary as an operator uses it: seed, verify, tamper, verify again; settings precedence.
+
+use ledger::SmSuite;
+use std::process::{Command, Output};
+use std::sync::Arc;
+use store::testing::TestDb;
+use store::{Backend, Store};
+
+fn xiaowai(args: &[&str], envs: &[(&str, &str)], cwd: &std::path::Path) -> Output {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_xiaowai"));
+    cmd.args(args)
+        .current_dir(cwd)
+        .env_remove("XIAOWAI_DATABASE_URL")
+        .env_remove("XIAOWAI_DATA_DIR");
+    for (k, v) in envs {
+        cmd.env(k, v);
+    }
+    cmd.output().expect("run xiaowai")
+}
+
+fn text(o: &Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    )
+}
+
+#[tokio::test]
+async fn ledger_verify_passes_on_demo_data_and_names_a_tampered_entry() {
+    let db = TestDb::new().await;
+    let dir = tempfile::tempdir().unwrap();
+    let data_dir = dir.path().to_str().unwrap();
+    let db_args = ["--data-dir", data_dir, "--database-url", &db.url];
+
+    let seeded = xiaowai(
+        &[&["demo", "--institutions", "60"][..], &db_args].concat(),
+        &[],
+        dir.path(),
+    );
+    assert!(seeded.status.success(), "{}", text(&seeded));
+
+    let ok = xiaowai(
+        &[&["ledger", "verify"][..], &db_args].concat(),
+        &[],
+        dir.path(),
+    );
+    assert!(ok.status.success(), "{}", text(&ok));
+    assert!(text(&ok).contains("audit log intact"), "{}", text(&ok));
+
+    // Someone with database access removes the guard and rewrites entry 7.
+    let store = Store::connect(&db.url, Arc::new(SmSuite)).await.unwrap();
+    let pool = store.pool_for_tests();
+    let drop_trigger = match store.backend() {
+        Backend::Sqlite => "DROP TRIGGER audit_log_no_update",
+        Backend::Postgres => "DROP TRIGGER audit_log_append_only ON audit_log",
+    };
+    sqlx::query(drop_trigger).execute(pool).await.unwrap();
+    sqlx::query("UPDATE audit_log SET actor = 'system:someone-else' WHERE seq = 7")
+        .execute(pool)
+        .await
+        .unwrap();
+    store.close().await;
+
+    let broken = xiaowai(
+        &[&["ledger", "verify"][..], &db_args].concat(),
+        &[],
+        dir.path(),
+    );
+    assert!(!broken.status.success());
+    assert!(
+        text(&broken).contains("broken at sequence number 7"),
+        "{}",
+        text(&broken)
+    );
+}
+
+#[test]
+fn demo_refuses_a_database_that_already_has_data() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path().to_str().unwrap();
+    assert!(
+        xiaowai(
+            &["demo", "--institutions", "5", "--data-dir", d],
+            &[],
+            dir.path()
+        )
+        .status
+        .success()
+    );
+    let again = xiaowai(
+        &["demo", "--institutions", "5", "--data-dir", d],
+        &[],
+        dir.path(),
+    );
+    assert!(!again.status.success());
+    assert!(
+        text(&again).contains("already holds 5 institutions"),
+        "{}",
+        text(&again)
+    );
+}
+
+#[test]
+fn settings_come_from_flags_then_environment_then_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let from_file = dir.path().join("from-file");
+    let from_env = dir.path().join("from-env");
+    let from_flag = dir.path().join("from-flag");
+    std::fs::write(
+        dir.path().join("xiaowai.toml"),
+        format!("data_dir = {:?}\n", from_file.to_str().unwrap()),
+    )
+    .unwrap();
+
+    assert!(xiaowai(&["migrate"], &[], dir.path()).status.success());
+    assert!(
+        from_file.join("xiaowai.sqlite3").exists(),
+        "xiaowai.toml is read"
+    );
+
+    assert!(
+        xiaowai(
+            &["migrate"],
+            &[("XIAOWAI_DATA_DIR", from_env.to_str().unwrap())],
+            dir.path()
+        )
+        .status
+        .success()
+    );
+    assert!(
+        from_env.join("xiaowai.sqlite3").exists(),
+        "the environment beats the file"
+    );
+
+    let flag = from_flag.to_str().unwrap();
+    assert!(
+        xiaowai(
+            &["migrate", "--data-dir", flag],
+            &[("XIAOWAI_DATA_DIR", from_env.to_str().unwrap())],
+            dir.path()
+        )
+        .status
+        .success()
+    );
+    assert!(
+        from_flag.join("xiaowai.sqlite3").exists(),
+        "a flag beats the environment"
+    );
+
+    std::fs::write(dir.path().join("bad.toml"), "no_such_setting = 1\n").unwrap();
+    let bad = xiaowai(&["--config", "bad.toml", "migrate"], &[], dir.path());
+    assert!(!bad.status.success());
+    assert!(text(&bad).contains("unknown field"), "{}", text(&bad));
+}
