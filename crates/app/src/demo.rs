@@ -152,7 +152,7 @@ fn items(c: Category) -> &'static [&'static str] {
 
 fn suffix(c: Category, rng: &mut ChaCha8Rng) -> &'static str {
     let options: &[&str] = match c {
-        Category::Subject => &["培训学校", "培训学校", "学科培训中心"],
+        Category::Subject => &["培训学校", "培训学校", "培训中心"],
         Category::Arts => &["艺术培训中心", "艺术学校", "艺术工作室"],
         Category::Sports => &["体育俱乐部", "运动培训中心", "体育培训学校"],
         Category::Technology => &["科技培训中心", "科创中心", "科技教育学校"],
@@ -288,22 +288,23 @@ impl Generator {
                 .to_owned(),
                 created_day + rng.random_range(3..120),
             ),
-            ListStatus::Black if unlicensed => (
-                "无证无照开展校外培训，执法检查中发现".to_owned(),
-                created_day + rng.random_range(0..30),
-            ),
-            ListStatus::Black => (
-                (*[
-                    "存在消防安全隐患且拒不整改",
-                    "违规开展学科类培训（周末、节假日）",
-                    "违规收费且拒不退费，已被撤除",
-                    "隐形变异开展学科类培训",
-                ]
-                .choose(rng)
-                .expect("non-empty"))
-                .to_owned(),
-                created_day + rng.random_range(60..400),
-            ),
+            ListStatus::Black if unlicensed => {
+                let found = if online { "无证无照开展线上培训，网络巡查中发现" } else { "无证无照开展校外培训，执法检查中发现" };
+                (found.to_owned(), created_day + rng.random_range(0..30))
+            }
+            ListStatus::Black => {
+                // Reasons that fit the institution: no fire hazard online, no weekend rule for non-subject.
+                let mut reasons = vec!["违规收费且拒不退费，已被撤除"];
+                if !online {
+                    reasons.push("存在消防安全隐患且拒不整改");
+                }
+                reasons.push(if category.is_subject() {
+                    "违规在周末、节假日开展学科类培训"
+                } else {
+                    "以非学科类名义隐形变异开展学科类培训"
+                });
+                ((*reasons.choose(rng).expect("non-empty")).to_owned(), created_day + rng.random_range(60..400))
+            }
         };
         let changed = day(changed_day.min(1_730), rng);
         let address = if online {
