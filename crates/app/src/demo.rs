@@ -289,7 +289,11 @@ impl Generator {
                 created_day + rng.random_range(3..120),
             ),
             ListStatus::Black if unlicensed => {
-                let found = if online { "无证无照开展线上培训，网络巡查中发现" } else { "无证无照开展校外培训，执法检查中发现" };
+                let found = if online {
+                    "无证无照开展线上培训，网络巡查中发现"
+                } else {
+                    "无证无照开展校外培训，执法检查中发现"
+                };
                 (found.to_owned(), created_day + rng.random_range(0..30))
             }
             ListStatus::Black => {
@@ -303,7 +307,10 @@ impl Generator {
                 } else {
                     "以非学科类名义隐形变异开展学科类培训"
                 });
-                ((*reasons.choose(rng).expect("non-empty")).to_owned(), created_day + rng.random_range(60..400))
+                (
+                    (*reasons.choose(rng).expect("non-empty")).to_owned(),
+                    created_day + rng.random_range(60..400),
+                )
             }
         };
         let changed = day(changed_day.min(1_730), rng);
