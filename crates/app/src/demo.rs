@@ -15,6 +15,8 @@ use store::{CourseRow, InstitutionRow, ListChangeRow, NoticeRow, RegionRow};
 
 pub const DEFAULT_SEED: u64 = 20_210_724; // 双减 opinion, 24 July 2021
 const BATCH: usize = 1_000;
+/// Demo credit codes and licence numbers number institutions with seven digits.
+pub const MAX_INSTITUTIONS: usize = 9_999_999;
 const DEMO_ACTOR: Actor = Actor::System { name: "demo" };
 
 /// Provinces in the demo and their relative weight.
@@ -526,6 +528,14 @@ impl App {
         seed: u64,
         mut progress: impl FnMut(usize),
     ) -> Result<DemoSummary, AppError> {
+        if count > MAX_INSTITUTIONS {
+            return Err(AppError::new(
+                ErrorCode::InvalidParameter,
+                format!(
+                    "the demo generator makes at most {MAX_INSTITUTIONS} institutions, asked for {count}"
+                ),
+            ));
+        }
         let existing = self.store.read().institution_count().await?;
         if existing > 0 {
             return Err(AppError::new(

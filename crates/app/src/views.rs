@@ -14,8 +14,31 @@ pub struct Page<T> {
 }
 
 impl<T> Page<T> {
+    /// Pages that can be opened: all of them, up to the deepest page [`domain::Paging`] allows.
     pub fn page_count(&self) -> u64 {
-        self.total.div_ceil(u64::from(self.per_page.max(1))).max(1)
+        let per_page = u64::from(self.per_page.max(1));
+        let reachable = domain::Paging::MAX_OFFSET / per_page + 1;
+        self.total.div_ceil(per_page).clamp(1, reachable)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Page;
+
+    #[test]
+    fn page_count_stops_where_paging_stops() {
+        let page = |total| Page::<()> {
+            items: vec![],
+            total,
+            page: 1,
+            per_page: 20,
+        };
+        assert_eq!(page(0).page_count(), 1);
+        assert_eq!(page(41).page_count(), 3);
+        assert_eq!(page(400_000).page_count(), 501);
+        assert!(domain::Paging::new(Some(501), Some(20)).is_ok());
+        assert!(domain::Paging::new(Some(502), Some(20)).is_err());
     }
 }
 

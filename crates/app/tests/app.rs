@@ -59,6 +59,18 @@ async fn demo_data_is_reproducible_realistic_and_within_policy() {
 }
 
 #[tokio::test]
+async fn demo_refuses_more_institutions_than_it_can_number() {
+    let t = TestApp::empty().await;
+    let err = t
+        .app
+        .seed_demo(app::demo::MAX_INSTITUTIONS + 1, 1, |_| {})
+        .await
+        .unwrap_err();
+    assert_eq!(err.code, ErrorCode::InvalidParameter);
+    assert_eq!(t.app.store().read().institution_count().await.unwrap(), 0);
+}
+
+#[tokio::test]
 async fn demo_seeding_writes_a_complete_verifiable_audit_trail() {
     let t = TestApp::with_demo(200).await;
     let counts = t.app.store().read().registry_counts().await.unwrap();

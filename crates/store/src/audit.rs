@@ -1,7 +1,7 @@
 //! The audit log's storage: sealing entries onto the chain inside the caller's transaction, and
 //! reading them back in order for verification.
 
-use crate::{Reader, StoreError, WriteTx, values_rows};
+use crate::{Reader, StoreError, WriteTx};
 use ledger::{AuditEntry, GENESIS_HASH, NewAuditEntry};
 use sqlx::AssertSqlSafe;
 
@@ -60,7 +60,7 @@ impl WriteTx {
             let sql = format!(
                 "INSERT INTO audit_log (seq, at, actor, action, subject, schema_version, payload, prev_hash, entry_hash) \
                  VALUES {}",
-                values_rows(chunk.len(), 9)
+                self.backend.values_rows(chunk.len(), 9)
             );
             let mut q = sqlx::query(AssertSqlSafe(sql));
             for e in chunk {

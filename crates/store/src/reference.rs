@@ -1,7 +1,7 @@
 //! Reference data loaded after migrations: the GB/T 2260 region table from `data/regions.tsv`.
 //! Loaded again only when the vendored file changes (its digest is kept in `meta`).
 
-use crate::{Store, StoreError, values_rows};
+use crate::{Store, StoreError};
 use domain::region::{is_placeholder_prefecture_name, prefecture_display_name};
 use sqlx::AssertSqlSafe;
 use std::collections::{BTreeMap, BTreeSet};
@@ -26,7 +26,7 @@ pub(crate) async fn load_regions(store: &Store) -> Result<(), StoreError> {
             "INSERT INTO regions (code, name, display_name, level, parent_code, placeholder) VALUES {} \
              ON CONFLICT (code) DO UPDATE SET name = excluded.name, display_name = excluded.display_name, \
              level = excluded.level, parent_code = excluded.parent_code, placeholder = excluded.placeholder",
-            values_rows(chunk.len(), 6)
+            store.backend.values_rows(chunk.len(), 6)
         );
         let mut q = sqlx::query(AssertSqlSafe(sql));
         for r in chunk {

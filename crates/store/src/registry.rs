@@ -2,7 +2,7 @@
 
 use crate::{
     CourseRow, InstitutionRow, ListChangeRow, ListedInstitutionRow, NoticeRow, PageRows, Reader,
-    RegionRow, RegistryCounts, StoreError, WriteTx, placeholders, values_rows,
+    RegionRow, RegistryCounts, StoreError, WriteTx,
 };
 use sqlx::AssertSqlSafe;
 
@@ -84,7 +84,7 @@ impl Reader<'_> {
         }
         let sql = format!(
             "SELECT {INSTITUTION_COLUMNS} FROM institutions WHERE id IN ({})",
-            placeholders(0, ids.len())
+            self.store.backend.placeholders(0, ids.len())
         );
         let mut q = sqlx::query_as(AssertSqlSafe(sql));
         for id in ids {
@@ -251,7 +251,7 @@ impl WriteTx {
         for chunk in rows.chunks(INSERT_CHUNK) {
             let sql = format!(
                 "INSERT INTO institutions ({INSTITUTION_COLUMNS}) VALUES {}",
-                values_rows(chunk.len(), 14)
+                self.backend.values_rows(chunk.len(), 14)
             );
             let mut q = sqlx::query(AssertSqlSafe(sql));
             for r in chunk {
@@ -280,7 +280,7 @@ impl WriteTx {
         for chunk in rows.chunks(INSERT_CHUNK) {
             let sql = format!(
                 "INSERT INTO courses ({COURSE_COLUMNS}) VALUES {}",
-                values_rows(chunk.len(), 11)
+                self.backend.values_rows(chunk.len(), 11)
             );
             let mut q = sqlx::query(AssertSqlSafe(sql));
             for r in chunk {
@@ -306,7 +306,7 @@ impl WriteTx {
         for chunk in rows.chunks(INSERT_CHUNK) {
             let sql = format!(
                 "INSERT INTO list_changes (id, institution_id, from_status, to_status, reason, actor, at) VALUES {}",
-                values_rows(chunk.len(), 7)
+                self.backend.values_rows(chunk.len(), 7)
             );
             let mut q = sqlx::query(AssertSqlSafe(sql));
             for r in chunk {
@@ -328,7 +328,7 @@ impl WriteTx {
         for chunk in rows.chunks(INSERT_CHUNK) {
             let sql = format!(
                 "INSERT INTO notices (id, kind, institution_id, region_code, title, body, published_at) VALUES {}",
-                values_rows(chunk.len(), 7)
+                self.backend.values_rows(chunk.len(), 7)
             );
             let mut q = sqlx::query(AssertSqlSafe(sql));
             for r in chunk {

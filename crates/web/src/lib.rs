@@ -41,6 +41,7 @@ pub fn router(app: App) -> Router {
         .merge(ops::routes())
         .merge(assets::routes())
         .fallback(pages::not_found)
+        .method_not_allowed_fallback(pages::method_not_allowed)
         .with_state(state)
         .layer(axum::middleware::from_fn(ops::track))
         .layer(CompressionLayer::new())

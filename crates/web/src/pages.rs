@@ -346,7 +346,27 @@ pub struct ErrorPage {
 
 /// Unknown paths: a problem+json under `/api/`, a page elsewhere.
 pub(crate) async fn not_found(uri: axum::http::Uri) -> Response {
-    let e = AppError::not_found(format!("no page at {}", uri.path()));
+    edge_error(
+        &uri,
+        AppError::not_found(format!("no page at {}", uri.path())),
+    )
+}
+
+/// A path that exists, asked with a method it does not take.
+pub(crate) async fn method_not_allowed(
+    method: axum::http::Method,
+    uri: axum::http::Uri,
+) -> Response {
+    edge_error(
+        &uri,
+        AppError::new(
+            ErrorCode::MethodNotAllowed,
+            format!("{method} is not allowed on {}", uri.path()),
+        ),
+    )
+}
+
+fn edge_error(uri: &axum::http::Uri, e: AppError) -> Response {
     if uri.path().starts_with("/api/") {
         crate::error::ApiError(e).into_response()
     } else {

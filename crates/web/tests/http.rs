@@ -136,6 +136,21 @@ async fn bad_input_is_a_problem_document_never_a_500() {
         ),
         ("/api/v1/nothing-here", 404, "not_found"),
     ];
+    let wrong_method = s
+        .client
+        .post(format!("{}/api/v1/public/institutions", s.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(wrong_method.status(), 405);
+    assert_eq!(
+        wrong_method.headers()["content-type"],
+        "application/problem+json"
+    );
+    assert_eq!(
+        wrong_method.json::<Value>().await.unwrap()["code"],
+        "method_not_allowed"
+    );
     for (path, status, code) in cases {
         let r = s.get(path).await;
         assert_eq!(r.status().as_u16(), status, "{path}");
