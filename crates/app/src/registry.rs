@@ -210,29 +210,19 @@ impl App {
                 paging.offset() as i64,
             )
             .await?;
-        let items = rows
-            .rows
-            .into_iter()
-            .map(|r| {
-                let since = Timestamp::from_millis(r.list_changed_at);
-                let region = RegionCode::parse(&r.region_code)?;
-                Ok(ListedInstitution {
-                    region_name: self.regions.full_name(&region),
-                    id: r.id,
-                    name: r.name,
-                    region_code: r.region_code,
-                    list_status: status.as_str(),
-                    reason: r.list_reason,
-                    since,
-                    since_display: since.china_display(),
-                })
+        page_of(rows, paging, |r| {
+            let since = Timestamp::from_millis(r.list_changed_at);
+            let region = RegionCode::parse(&r.region_code)?;
+            Ok(ListedInstitution {
+                region_name: self.regions.full_name(&region),
+                id: r.id,
+                name: r.name,
+                region_code: r.region_code,
+                list_status: status.as_str(),
+                reason: r.list_reason,
+                since,
+                since_display: since.china_display(),
             })
-            .collect::<Result<_, domain::DomainError>>()?;
-        Ok(Page {
-            items,
-            total: rows.total as u64,
-            page: paging.page(),
-            per_page: paging.per_page(),
         })
     }
 
@@ -242,30 +232,20 @@ impl App {
             .read()
             .notices(i64::from(paging.per_page()), paging.offset() as i64)
             .await?;
-        let items = rows
-            .rows
-            .into_iter()
-            .map(|n| {
-                let at = Timestamp::from_millis(n.published_at);
-                let region = RegionCode::parse(&n.region_code)?;
-                Ok(NoticeView {
-                    kind_label: notice_kind_label(&n.kind),
-                    region_name: self.regions.full_name(&region),
-                    id: n.id,
-                    kind: n.kind,
-                    institution_id: n.institution_id,
-                    title: n.title,
-                    body: n.body,
-                    published_at: at,
-                    published_at_display: at.china_display(),
-                })
+        page_of(rows, paging, |n| {
+            let at = Timestamp::from_millis(n.published_at);
+            let region = RegionCode::parse(&n.region_code)?;
+            Ok(NoticeView {
+                kind_label: notice_kind_label(&n.kind),
+                region_name: self.regions.full_name(&region),
+                id: n.id,
+                kind: n.kind,
+                institution_id: n.institution_id,
+                title: n.title,
+                body: n.body,
+                published_at: at,
+                published_at_display: at.china_display(),
             })
-            .collect::<Result<_, domain::DomainError>>()?;
-        Ok(Page {
-            items,
-            total: rows.total as u64,
-            page: paging.page(),
-            per_page: paging.per_page(),
         })
     }
 
@@ -447,6 +427,20 @@ impl App {
         );
         Ok(count)
     }
+}
+
+/// Maps one page of stored rows to views, keeping the total.
+fn page_of<R, T>(
+    rows: store::PageRows<R>,
+    paging: Paging,
+    view: impl FnMut(R) -> Result<T, domain::DomainError>,
+) -> Result<Page<T>, AppError> {
+    Ok(Page {
+        items: rows.rows.into_iter().map(view).collect::<Result<_, _>>()?,
+        total: u64::try_from(rows.total).unwrap_or(0),
+        page: paging.page(),
+        per_page: paging.per_page(),
+    })
 }
 
 pub fn parse_categories(s: &str) -> Result<Vec<Category>, domain::DomainError> {

@@ -4,18 +4,20 @@
 use domain::{Category, ListStatus, Paging, RegionCode, TeachingMode};
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
-use tantivy::collector::{Count, TopDocs};
-use tantivy::query::{AllQuery, BooleanQuery, BoostQuery, Occur, Query, TermQuery};
+use tantivy::collector::{Collector, Count, SegmentCollector, TopDocs};
+use tantivy::query::{BooleanQuery, BoostQuery, Occur, Query, TermQuery, Weight};
 use tantivy::schema::{
-    FAST, Field, INDEXED, IndexRecordOption, STORED, STRING, Schema, TextFieldIndexing,
-    TextOptions, Value,
+    Field, IndexRecordOption, STORED, STRING, Schema, TextFieldIndexing, TextOptions, Value,
 };
 use tantivy::tokenizer::{LowerCaser, TextAnalyzer};
-use tantivy::{Index, IndexReader, IndexWriter, Order, ReloadPolicy, TantivyDocument, Term};
+use tantivy::{
+    DocAddress, DocId, Index, IndexReader, IndexWriter, ReloadPolicy, Score, SegmentReader,
+    TantivyDocument, Term,
+};
 
 const TOKENIZER: &str = "jieba";
 /// Bumped when the schema below changes, so an old on-disk index is rebuilt rather than misread.
-const SCHEMA_VERSION: &str = "institutions-v1";
+const SCHEMA_VERSION: &str = "institutions-v2";
 const STAMP_FILE: &str = "xiaowai-stamp.txt";
 /// At most this many words of a query take part; more add cost, not precision.
 const MAX_QUERY_TOKENS: usize = 12;
@@ -64,13 +66,14 @@ pub struct SearchHits {
 #[derive(Clone, Copy)]
 struct Fields {
     id: Field,
+    /// The name alone: a word found here ranks higher.
     name: Field,
-    text: Field,
+    /// Name, address, introduction and course names: every word of a query must be found here.
+    all: Field,
     region: Field,
     category: Field,
     mode: Field,
     list: Field,
-    order_key: Field,
 }
 
 pub struct SearchIndex {
@@ -98,12 +101,11 @@ fn schema() -> (Schema, Fields) {
     let fields = Fields {
         id: b.add_text_field("id", STRING | STORED),
         name: b.add_text_field("name", text_options.clone()),
-        text: b.add_text_field("text", text_options),
+        all: b.add_text_field("all", text_options),
         region: b.add_text_field("region", STRING),
         category: b.add_text_field("category", STRING),
         mode: b.add_text_field("mode", STRING),
         list: b.add_text_field("list", STRING),
-        order_key: b.add_u64_field("order_key", INDEXED | FAST),
     };
     (b.build(), fields)
 }
@@ -112,21 +114,6 @@ fn analyzer() -> TextAnalyzer {
     TextAnalyzer::builder(tantivy_jieba::JiebaTokenizer::new())
         .filter(LowerCaser)
         .build()
-}
-
-/// Browsing without a query lists white first, then grey, then black, in a stable order.
-fn order_key(doc: &IndexedInstitution) -> u64 {
-    let rank: u64 = match doc.list_status {
-        ListStatus::White => 0,
-        ListStatus::Grey => 1,
-        ListStatus::Black => 2,
-    };
-    // FNV-1a of the id spreads institutions evenly instead of by age.
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    for b in doc.id.bytes() {
-        h = (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3);
-    }
-    (rank << 56) | (h >> 8)
 }
 
 impl SearchIndex {
@@ -176,7 +163,7 @@ impl SearchIndex {
         let mut doc = TantivyDocument::default();
         doc.add_text(f.id, &d.id);
         doc.add_text(f.name, &d.name);
-        doc.add_text(f.text, &d.other_text);
+        doc.add_text(f.all, format!("{} {}", d.name, d.other_text));
         for code in d.region.lineage() {
             doc.add_text(f.region, code.as_str());
         }
@@ -185,7 +172,6 @@ impl SearchIndex {
         }
         doc.add_text(f.mode, d.mode.as_str());
         doc.add_text(f.list, d.list_status.as_str());
-        doc.add_u64(f.order_key, order_key(d));
         doc
     }
 
@@ -261,84 +247,88 @@ impl SearchIndex {
 
     pub fn search(&self, q: &SearchQuery) -> Result<SearchHits, SearchError> {
         let f = self.fields;
-        let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
         let tokens = q
             .text
             .as_deref()
             .map(|t| self.query_tokens(t))
             .unwrap_or_default();
-        let has_text = q.text.as_deref().is_some_and(|t| !t.trim().is_empty());
-        if has_text && tokens.is_empty() {
+        if q.text.as_deref().is_some_and(|t| !t.trim().is_empty()) && tokens.is_empty() {
             // Only punctuation: nothing can match it.
             return Ok(SearchHits {
                 ids: Vec::new(),
                 total: 0,
             });
         }
+        let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
         for t in &tokens {
-            let in_name: Box<dyn Query> = Box::new(BoostQuery::new(
-                Box::new(TermQuery::new(
-                    Term::from_field_text(f.name, t),
-                    IndexRecordOption::WithFreqs,
-                )),
-                3.0,
-            ));
-            let in_text: Box<dyn Query> = Box::new(TermQuery::new(
-                Term::from_field_text(f.text, t),
-                IndexRecordOption::WithFreqs,
-            ));
-            // Every word must appear, in the name or elsewhere.
-            clauses.push((
-                Occur::Must,
-                Box::new(BooleanQuery::new(vec![
-                    (Occur::Should, in_name),
-                    (Occur::Should, in_text),
-                ])),
-            ));
+            // Every word must be found somewhere; found in the name, it also lifts the score.
+            clauses.push((Occur::Must, term(f.all, t, IndexRecordOption::WithFreqs)));
+            let in_name = term(f.name, t, IndexRecordOption::WithFreqs);
+            clauses.push((Occur::Should, Box::new(BoostQuery::new(in_name, 3.0))));
         }
-        let mut filter = |field: Field, value: Option<&str>| {
+        let filters = [
+            (
+                f.region,
+                q.region
+                    .as_ref()
+                    .filter(|r| **r != RegionCode::NATIONAL)
+                    .map(|r| r.as_str()),
+            ),
+            (f.category, q.category.map(Category::as_str)),
+            (f.mode, q.mode.map(TeachingMode::as_str)),
+        ];
+        for (field, value) in filters {
             if let Some(v) = value {
-                clauses.push((
-                    Occur::Must,
-                    Box::new(TermQuery::new(
-                        Term::from_field_text(field, v),
-                        IndexRecordOption::Basic,
-                    )),
-                ));
+                clauses.push((Occur::Must, term(field, v, IndexRecordOption::Basic)));
             }
-        };
-        filter(
-            f.region,
-            q.region
-                .as_ref()
-                .filter(|r| **r != RegionCode::NATIONAL)
-                .map(|r| r.as_str()),
-        );
-        filter(f.category, q.category.map(Category::as_str));
-        filter(f.mode, q.mode.map(TeachingMode::as_str));
-        filter(f.list, q.list.map(ListStatus::as_str));
-
-        let query: Box<dyn Query> = if clauses.is_empty() {
-            Box::new(AllQuery)
-        } else {
-            Box::new(BooleanQuery::new(clauses))
-        };
+        }
         let searcher = self.reader.searcher();
         let limit = q.paging.per_page() as usize;
         let offset = q.paging.offset() as usize;
-        let top = TopDocs::with_limit(limit).and_offset(offset);
         let (addresses, total) = if tokens.is_empty() {
-            let (docs, total) = searcher.search(
-                &query,
-                &(
-                    top.order_by_fast_field::<u64>("order_key", Order::Asc),
-                    Count,
-                ),
-            )?;
-            (docs.into_iter().map(|(_, a)| a).collect::<Vec<_>>(), total)
+            // Browsing: white, then grey, then black, each in index order. Counting a tier is cheap and
+            // collecting stops after the page, so a list of 400,000 costs what a list of 40 does.
+            let tiers: Vec<ListStatus> = match q.list {
+                Some(l) => vec![l],
+                None => ListStatus::ALL.to_vec(),
+            };
+            let mut skip = offset;
+            let mut want = limit;
+            let mut total = 0;
+            let mut addresses = Vec::with_capacity(limit);
+            for tier in tiers {
+                let mut tier_clauses: Vec<(Occur, Box<dyn Query>)> =
+                    clauses.iter().map(|(o, c)| (*o, c.box_clone())).collect();
+                tier_clauses.push((
+                    Occur::Must,
+                    term(f.list, tier.as_str(), IndexRecordOption::Basic),
+                ));
+                let query = BooleanQuery::new(tier_clauses);
+                let count = query.count(&searcher)?;
+                total += count;
+                if want == 0 || skip >= count {
+                    skip = skip.saturating_sub(count);
+                    continue;
+                }
+                let docs = searcher.search(&query, &FirstDocs(skip + want))?;
+                addresses.extend(docs.into_iter().skip(skip).take(want));
+                want = limit.saturating_sub(addresses.len());
+                skip = 0;
+            }
+            (addresses, total)
         } else {
-            let (docs, total) = searcher.search(&query, &(top.order_by_score(), Count))?;
-            (docs.into_iter().map(|(_, a)| a).collect::<Vec<_>>(), total)
+            if let Some(l) = q.list {
+                clauses.push((
+                    Occur::Must,
+                    term(f.list, l.as_str(), IndexRecordOption::Basic),
+                ));
+            }
+            let query = BooleanQuery::new(clauses);
+            let top = TopDocs::with_limit(limit)
+                .and_offset(offset)
+                .order_by_score();
+            let (docs, total) = searcher.search(&query, &(top, Count))?;
+            (docs.into_iter().map(|(_, a)| a).collect(), total)
         };
         let mut ids = Vec::with_capacity(addresses.len());
         for a in addresses {
@@ -351,6 +341,81 @@ impl SearchIndex {
             ids,
             total: total as u64,
         })
+    }
+}
+
+fn term(field: Field, text: &str, option: IndexRecordOption) -> Box<dyn Query> {
+    Box::new(TermQuery::new(Term::from_field_text(field, text), option))
+}
+
+/// Collects the first `n` matching documents in index order and stops reading each segment there.
+struct FirstDocs(usize);
+
+struct FirstDocsInSegment {
+    segment: u32,
+    limit: usize,
+    docs: Vec<DocAddress>,
+}
+
+impl SegmentCollector for FirstDocsInSegment {
+    type Fruit = Vec<DocAddress>;
+
+    fn collect(&mut self, doc: DocId, _score: Score) {
+        if self.docs.len() < self.limit {
+            self.docs.push(DocAddress::new(self.segment, doc));
+        }
+    }
+
+    fn harvest(self) -> Vec<DocAddress> {
+        self.docs
+    }
+}
+
+impl Collector for FirstDocs {
+    type Fruit = Vec<DocAddress>;
+    type Child = FirstDocsInSegment;
+
+    fn for_segment(
+        &self,
+        segment: u32,
+        _reader: &SegmentReader,
+    ) -> tantivy::Result<FirstDocsInSegment> {
+        Ok(FirstDocsInSegment {
+            segment,
+            limit: self.0,
+            docs: Vec::with_capacity(self.0.min(1024)),
+        })
+    }
+
+    fn requires_scoring(&self) -> bool {
+        false
+    }
+
+    fn merge_fruits(&self, fruits: Vec<Vec<DocAddress>>) -> tantivy::Result<Vec<DocAddress>> {
+        let mut all: Vec<DocAddress> = fruits.into_iter().flatten().collect();
+        all.sort();
+        all.truncate(self.0);
+        Ok(all)
+    }
+
+    /// Walks the matches itself so it can stop after `n` instead of visiting every match.
+    fn collect_segment(
+        &self,
+        weight: &dyn Weight,
+        segment: u32,
+        reader: &SegmentReader,
+    ) -> tantivy::Result<Vec<DocAddress>> {
+        let mut scorer = weight.scorer(reader, 1.0)?;
+        let alive = reader.alive_bitset();
+        let mut docs = Vec::with_capacity(self.0.min(1024));
+        let mut doc = scorer.doc();
+        while doc != tantivy::TERMINATED && docs.len() < self.0 {
+            if alive.is_none_or(|a| a.is_alive(doc)) {
+                docs.push(DocAddress::new(segment, doc));
+            }
+            doc = scorer.advance();
+        }
+        Ok(docs)
     }
 }
 
@@ -474,6 +539,25 @@ mod tests {
     }
 
     #[test]
+    fn paging_across_list_tiers_visits_every_document_once() {
+        let idx = index();
+        let mut seen = Vec::new();
+        for page in 1..=5 {
+            let mut q = query(None);
+            q.paging = Paging::new(Some(page), Some(1)).unwrap();
+            let hits = idx.search(&q).unwrap();
+            assert_eq!(hits.total, 4);
+            seen.extend(hits.ids);
+        }
+        assert_eq!(seen.len(), 4, "page 5 is empty");
+        assert_eq!(&seen[2..], &["c".to_string(), "d".to_string()], "grey after white, black last");
+        let mut sorted = seen.clone();
+        sorted.sort();
+        sorted.dedup();
+        assert_eq!(sorted.len(), 4);
+    }
+
+    #[test]
     fn upsert_replaces_a_document() {
         let idx = index();
         idx.upsert(&[doc(
@@ -487,5 +571,15 @@ mod tests {
         .unwrap();
         assert_eq!(idx.num_docs(), 4);
         assert_eq!(idx.search(&query(Some("数学"))).unwrap().ids, vec!["a"]);
+        // Browsing skips the replaced (deleted) version.
+        let mut white = query(None);
+        white.list = Some(ListStatus::White);
+        let hits = idx.search(&white).unwrap();
+        assert_eq!(hits.total, 3);
+        assert_eq!(hits.ids.len(), 3);
+        assert!(hits.ids.contains(&"d".to_string()));
+        let mut black = query(None);
+        black.list = Some(ListStatus::Black);
+        assert_eq!(idx.search(&black).unwrap().total, 0);
     }
 }

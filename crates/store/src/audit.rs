@@ -1,9 +1,9 @@
 //! The audit log's storage: sealing entries onto the chain inside the caller's transaction, and
 //! reading them back in order for verification.
 
+use crate::insert::{AnyQuery, InsertRow, insert_rows};
 use crate::{Reader, StoreError, WriteTx};
 use ledger::{AuditEntry, GENESIS_HASH, NewAuditEntry};
-use sqlx::AssertSqlSafe;
 
 #[derive(sqlx::FromRow)]
 struct AuditRow {
@@ -27,6 +27,27 @@ fn decode_hash(seq: i64, hex_str: &str) -> [u8; 32] {
             tracing::warn!(seq, "audit_log row has a malformed hash");
             [0xff; 32]
         })
+}
+
+/// A sealed entry as an `audit_log` row (hashes as lowercase hex).
+struct SealedRow<'e>(&'e AuditEntry);
+
+impl InsertRow for SealedRow<'_> {
+    const TABLE: &'static str = "audit_log";
+    const COLUMNS: &'static str =
+        "seq, at, actor, action, subject, schema_version, payload, prev_hash, entry_hash";
+    fn bind<'q>(&self, q: AnyQuery<'q>) -> AnyQuery<'q> {
+        let e = self.0;
+        q.bind(e.seq)
+            .bind(e.body.at_ms)
+            .bind(e.body.actor.clone())
+            .bind(e.body.action.clone())
+            .bind(e.body.subject.clone())
+            .bind(i64::from(e.body.schema_version))
+            .bind(e.body.payload.clone())
+            .bind(hex::encode(e.prev_hash))
+            .bind(hex::encode(e.entry_hash))
+    }
 }
 
 impl WriteTx {
@@ -56,27 +77,8 @@ impl WriteTx {
             prev = entry.entry_hash;
             sealed.push(entry);
         }
-        for chunk in sealed.chunks(1000) {
-            let sql = format!(
-                "INSERT INTO audit_log (seq, at, actor, action, subject, schema_version, payload, prev_hash, entry_hash) \
-                 VALUES {}",
-                self.backend.values_rows(chunk.len(), 9)
-            );
-            let mut q = sqlx::query(AssertSqlSafe(sql));
-            for e in chunk {
-                q = q
-                    .bind(e.seq)
-                    .bind(e.body.at_ms)
-                    .bind(e.body.actor.clone())
-                    .bind(e.body.action.clone())
-                    .bind(e.body.subject.clone())
-                    .bind(i64::from(e.body.schema_version))
-                    .bind(e.body.payload.clone())
-                    .bind(hex::encode(e.prev_hash))
-                    .bind(hex::encode(e.entry_hash));
-            }
-            q.execute(&mut *self.tx).await?;
-        }
+        let rows: Vec<SealedRow<'_>> = sealed.iter().map(SealedRow).collect();
+        insert_rows(&mut self.tx, self.backend, &rows).await?;
         Ok(sealed.iter().map(|e| e.seq).collect())
     }
 }

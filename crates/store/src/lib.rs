@@ -6,6 +6,7 @@
 
 mod audit;
 mod error;
+mod insert;
 mod reference;
 mod registry;
 pub mod rows;

@@ -1,12 +1,28 @@
 //! Reference data loaded after migrations: the GB/T 2260 region table from `data/regions.tsv`.
 //! Loaded again only when the vendored file changes (its digest is kept in `meta`).
 
-use crate::{Store, StoreError};
+use crate::insert::{AnyQuery, InsertRow, insert_rows};
+use crate::{RegionRow, Store, StoreError};
 use domain::region::{is_placeholder_prefecture_name, prefecture_display_name};
-use sqlx::AssertSqlSafe;
 use std::collections::{BTreeMap, BTreeSet};
 
 const REGIONS_TSV: &str = include_str!("../../../data/regions.tsv");
+
+impl InsertRow for RegionRow {
+    const TABLE: &'static str = "regions";
+    const COLUMNS: &'static str = "code, name, display_name, level, parent_code, placeholder";
+    const ON_CONFLICT: &'static str = " ON CONFLICT (code) DO UPDATE SET name = excluded.name, \
+        display_name = excluded.display_name, level = excluded.level, parent_code = excluded.parent_code, \
+        placeholder = excluded.placeholder";
+    fn bind<'q>(&self, q: AnyQuery<'q>) -> AnyQuery<'q> {
+        q.bind(self.code.clone())
+            .bind(self.name.clone())
+            .bind(self.display_name.clone())
+            .bind(self.level)
+            .bind(self.parent_code.clone())
+            .bind(self.placeholder)
+    }
+}
 
 pub(crate) async fn load_regions(store: &Store) -> Result<(), StoreError> {
     let digest = hex::encode(&store.crypto().hash(&[REGIONS_TSV.as_bytes()])[..8]);
@@ -20,26 +36,8 @@ pub(crate) async fn load_regions(store: &Store) -> Result<(), StoreError> {
     }
     let rows = parse_regions()?;
     let mut tx = store.begin_write().await?;
-    // Parents before children so the self-referencing foreign key holds row by row.
-    for chunk in rows.chunks(500) {
-        let sql = format!(
-            "INSERT INTO regions (code, name, display_name, level, parent_code, placeholder) VALUES {} \
-             ON CONFLICT (code) DO UPDATE SET name = excluded.name, display_name = excluded.display_name, \
-             level = excluded.level, parent_code = excluded.parent_code, placeholder = excluded.placeholder",
-            store.backend.values_rows(chunk.len(), 6)
-        );
-        let mut q = sqlx::query(AssertSqlSafe(sql));
-        for r in chunk {
-            q = q
-                .bind(r.code.clone())
-                .bind(r.name.clone())
-                .bind(r.display_name.clone())
-                .bind(r.level)
-                .bind(r.parent_code.clone())
-                .bind(r.placeholder);
-        }
-        q.execute(&mut *tx.tx).await?;
-    }
+    // Parents sort before children, so the self-referencing foreign key holds statement by statement.
+    insert_rows(&mut tx.tx, store.backend, &rows).await?;
     sqlx::query(
         "INSERT INTO meta (key, value) VALUES ('regions_version', $1) \
          ON CONFLICT (key) DO UPDATE SET value = excluded.value",
@@ -50,7 +48,7 @@ pub(crate) async fn load_regions(store: &Store) -> Result<(), StoreError> {
     tx.commit().await
 }
 
-fn parse_regions() -> Result<Vec<crate::RegionRow>, StoreError> {
+fn parse_regions() -> Result<Vec<RegionRow>, StoreError> {
     let mut names = BTreeMap::new();
     for line in REGIONS_TSV
         .lines()
@@ -90,7 +88,7 @@ fn parse_regions() -> Result<Vec<crate::RegionRow>, StoreError> {
         } else {
             (name.clone(), 0)
         };
-        rows.push(crate::RegionRow {
+        rows.push(RegionRow {
             code: code.clone(),
             name: name.clone(),
             display_name,

@@ -1,5 +1,6 @@
 //! The public registry: regions, institutions, courses, list changes, notices.
 
+use crate::insert::{AnyQuery, InsertRow, insert_rows};
 use crate::{
     CourseRow, InstitutionRow, ListChangeRow, ListedInstitutionRow, NoticeRow, PageRows, Reader,
     RegionRow, RegistryCounts, StoreError, WriteTx,
@@ -11,8 +12,7 @@ const INSTITUTION_COLUMNS: &str = "id, name, credit_code, licence_no, region_cod
 const COURSE_COLUMNS: &str = "id, institution_id, name, category, mode, grades, lessons, minutes_per_lesson, \
      class_size, price_per_lesson_fen, created_at";
 
-/// Rows per multi-row INSERT: well under SQLite's 32,766 and PostgreSQL's 65,535 bind limits.
-const INSERT_CHUNK: usize = 500;
+const NOTICE_COLUMNS: &str = "id, kind, institution_id, region_code, title, body, published_at";
 
 impl Reader<'_> {
     pub async fn region(&self, code: &str) -> Result<Option<RegionRow>, StoreError> {
@@ -180,8 +180,9 @@ impl Reader<'_> {
         offset: i64,
     ) -> Result<PageRows<NoticeRow>, StoreError> {
         let rows = sqlx::query_as(
-            "SELECT id, kind, institution_id, region_code, title, body, published_at FROM notices \
-             ORDER BY published_at DESC, id DESC LIMIT $1 OFFSET $2",
+            AssertSqlSafe(format!(
+                "SELECT {NOTICE_COLUMNS} FROM notices ORDER BY published_at DESC, id DESC LIMIT $1 OFFSET $2"
+            )),
         )
         .bind(limit)
         .bind(offset)
@@ -246,103 +247,87 @@ impl Reader<'_> {
     }
 }
 
+impl InsertRow for InstitutionRow {
+    const TABLE: &'static str = "institutions";
+    const COLUMNS: &'static str = INSTITUTION_COLUMNS;
+    fn bind<'q>(&self, q: AnyQuery<'q>) -> AnyQuery<'q> {
+        q.bind(self.id.clone())
+            .bind(self.name.clone())
+            .bind(self.credit_code.clone())
+            .bind(self.licence_no.clone())
+            .bind(self.region_code.clone())
+            .bind(self.address.clone())
+            .bind(self.mode.clone())
+            .bind(self.categories.clone())
+            .bind(self.intro.clone())
+            .bind(self.list_status.clone())
+            .bind(self.list_reason.clone())
+            .bind(self.list_changed_at)
+            .bind(self.created_at)
+            .bind(self.updated_at)
+    }
+}
+
+impl InsertRow for CourseRow {
+    const TABLE: &'static str = "courses";
+    const COLUMNS: &'static str = COURSE_COLUMNS;
+    fn bind<'q>(&self, q: AnyQuery<'q>) -> AnyQuery<'q> {
+        q.bind(self.id.clone())
+            .bind(self.institution_id.clone())
+            .bind(self.name.clone())
+            .bind(self.category.clone())
+            .bind(self.mode.clone())
+            .bind(self.grades.clone())
+            .bind(self.lessons)
+            .bind(self.minutes_per_lesson)
+            .bind(self.class_size)
+            .bind(self.price_per_lesson_fen)
+            .bind(self.created_at)
+    }
+}
+
+impl InsertRow for ListChangeRow {
+    const TABLE: &'static str = "list_changes";
+    const COLUMNS: &'static str = "id, institution_id, from_status, to_status, reason, actor, at";
+    fn bind<'q>(&self, q: AnyQuery<'q>) -> AnyQuery<'q> {
+        q.bind(self.id.clone())
+            .bind(self.institution_id.clone())
+            .bind(self.from_status.clone())
+            .bind(self.to_status.clone())
+            .bind(self.reason.clone())
+            .bind(self.actor.clone())
+            .bind(self.at)
+    }
+}
+
+impl InsertRow for NoticeRow {
+    const TABLE: &'static str = "notices";
+    const COLUMNS: &'static str = NOTICE_COLUMNS;
+    fn bind<'q>(&self, q: AnyQuery<'q>) -> AnyQuery<'q> {
+        q.bind(self.id.clone())
+            .bind(self.kind.clone())
+            .bind(self.institution_id.clone())
+            .bind(self.region_code.clone())
+            .bind(self.title.clone())
+            .bind(self.body.clone())
+            .bind(self.published_at)
+    }
+}
+
 impl WriteTx {
     pub async fn insert_institutions(&mut self, rows: &[InstitutionRow]) -> Result<(), StoreError> {
-        for chunk in rows.chunks(INSERT_CHUNK) {
-            let sql = format!(
-                "INSERT INTO institutions ({INSTITUTION_COLUMNS}) VALUES {}",
-                self.backend.values_rows(chunk.len(), 14)
-            );
-            let mut q = sqlx::query(AssertSqlSafe(sql));
-            for r in chunk {
-                q = q
-                    .bind(r.id.clone())
-                    .bind(r.name.clone())
-                    .bind(r.credit_code.clone())
-                    .bind(r.licence_no.clone())
-                    .bind(r.region_code.clone())
-                    .bind(r.address.clone())
-                    .bind(r.mode.clone())
-                    .bind(r.categories.clone())
-                    .bind(r.intro.clone())
-                    .bind(r.list_status.clone())
-                    .bind(r.list_reason.clone())
-                    .bind(r.list_changed_at)
-                    .bind(r.created_at)
-                    .bind(r.updated_at);
-            }
-            q.execute(&mut *self.tx).await?;
-        }
-        Ok(())
+        insert_rows(&mut self.tx, self.backend, rows).await
     }
 
     pub async fn insert_courses(&mut self, rows: &[CourseRow]) -> Result<(), StoreError> {
-        for chunk in rows.chunks(INSERT_CHUNK) {
-            let sql = format!(
-                "INSERT INTO courses ({COURSE_COLUMNS}) VALUES {}",
-                self.backend.values_rows(chunk.len(), 11)
-            );
-            let mut q = sqlx::query(AssertSqlSafe(sql));
-            for r in chunk {
-                q = q
-                    .bind(r.id.clone())
-                    .bind(r.institution_id.clone())
-                    .bind(r.name.clone())
-                    .bind(r.category.clone())
-                    .bind(r.mode.clone())
-                    .bind(r.grades.clone())
-                    .bind(r.lessons)
-                    .bind(r.minutes_per_lesson)
-                    .bind(r.class_size)
-                    .bind(r.price_per_lesson_fen)
-                    .bind(r.created_at);
-            }
-            q.execute(&mut *self.tx).await?;
-        }
-        Ok(())
+        insert_rows(&mut self.tx, self.backend, rows).await
     }
 
     pub async fn insert_list_changes(&mut self, rows: &[ListChangeRow]) -> Result<(), StoreError> {
-        for chunk in rows.chunks(INSERT_CHUNK) {
-            let sql = format!(
-                "INSERT INTO list_changes (id, institution_id, from_status, to_status, reason, actor, at) VALUES {}",
-                self.backend.values_rows(chunk.len(), 7)
-            );
-            let mut q = sqlx::query(AssertSqlSafe(sql));
-            for r in chunk {
-                q = q
-                    .bind(r.id.clone())
-                    .bind(r.institution_id.clone())
-                    .bind(r.from_status.clone())
-                    .bind(r.to_status.clone())
-                    .bind(r.reason.clone())
-                    .bind(r.actor.clone())
-                    .bind(r.at);
-            }
-            q.execute(&mut *self.tx).await?;
-        }
-        Ok(())
+        insert_rows(&mut self.tx, self.backend, rows).await
     }
 
     pub async fn insert_notices(&mut self, rows: &[NoticeRow]) -> Result<(), StoreError> {
-        for chunk in rows.chunks(INSERT_CHUNK) {
-            let sql = format!(
-                "INSERT INTO notices (id, kind, institution_id, region_code, title, body, published_at) VALUES {}",
-                self.backend.values_rows(chunk.len(), 7)
-            );
-            let mut q = sqlx::query(AssertSqlSafe(sql));
-            for r in chunk {
-                q = q
-                    .bind(r.id.clone())
-                    .bind(r.kind.clone())
-                    .bind(r.institution_id.clone())
-                    .bind(r.region_code.clone())
-                    .bind(r.title.clone())
-                    .bind(r.body.clone())
-                    .bind(r.published_at);
-            }
-            q.execute(&mut *self.tx).await?;
-        }
-        Ok(())
+        insert_rows(&mut self.tx, self.backend, rows).await
     }
 }
