@@ -5,7 +5,7 @@ use domain::{Category, ListStatus, Paging, RegionCode, TeachingMode};
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use tantivy::collector::{Collector, Count, SegmentCollector, TopDocs};
-use tantivy::query::{BooleanQuery, BoostQuery, Occur, Query, TermQuery, Weight};
+use tantivy::query::{AllQuery, BooleanQuery, ConstScoreQuery, Occur, Query, TermQuery, Weight};
 use tantivy::schema::{
     Field, IndexRecordOption, STORED, STRING, Schema, TextFieldIndexing, TextOptions, Value,
 };
@@ -17,7 +17,7 @@ use tantivy::{
 
 const TOKENIZER: &str = "jieba";
 /// Bumped when the schema below changes, so an old on-disk index is rebuilt rather than misread.
-const SCHEMA_VERSION: &str = "institutions-v2";
+const SCHEMA_VERSION: &str = "institutions-v3";
 const STAMP_FILE: &str = "xiaowai-stamp.txt";
 /// At most this many words of a query take part; more add cost, not precision.
 const MAX_QUERY_TOKENS: usize = 12;
@@ -66,9 +66,7 @@ pub struct SearchHits {
 #[derive(Clone, Copy)]
 struct Fields {
     id: Field,
-    /// The name alone: a word found here ranks higher.
-    name: Field,
-    /// Name, address, introduction and course names: every word of a query must be found here.
+    /// Name (twice, so a word in the name weighs more), address, introduction and course names.
     all: Field,
     region: Field,
     category: Field,
@@ -100,7 +98,6 @@ fn schema() -> (Schema, Fields) {
     );
     let fields = Fields {
         id: b.add_text_field("id", STRING | STORED),
-        name: b.add_text_field("name", text_options.clone()),
         all: b.add_text_field("all", text_options),
         region: b.add_text_field("region", STRING),
         category: b.add_text_field("category", STRING),
@@ -162,8 +159,12 @@ impl SearchIndex {
         let f = self.fields;
         let mut doc = TantivyDocument::default();
         doc.add_text(f.id, &d.id);
-        doc.add_text(f.name, &d.name);
-        doc.add_text(f.all, format!("{} {}", d.name, d.other_text));
+        // The name twice: BM25 then ranks a word in the name above one mentioned once elsewhere,
+        // without a second posting list to consult for every match.
+        doc.add_text(
+            f.all,
+            format!("{name} {name} {}", d.other_text, name = d.name),
+        );
         for code in d.region.lineage() {
             doc.add_text(f.region, code.as_str());
         }
@@ -259,14 +260,7 @@ impl SearchIndex {
                 total: 0,
             });
         }
-        let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
-        for t in &tokens {
-            // Every word must be found somewhere; found in the name, it also lifts the score.
-            clauses.push((Occur::Must, term(f.all, t, IndexRecordOption::WithFreqs)));
-            let in_name = term(f.name, t, IndexRecordOption::WithFreqs);
-            clauses.push((Occur::Should, Box::new(BoostQuery::new(in_name, 3.0))));
-        }
-        let filters = [
+        let filters: Vec<Term> = [
             (
                 f.region,
                 q.region
@@ -276,59 +270,70 @@ impl SearchIndex {
             ),
             (f.category, q.category.map(Category::as_str)),
             (f.mode, q.mode.map(TeachingMode::as_str)),
-        ];
-        for (field, value) in filters {
-            if let Some(v) = value {
-                clauses.push((Occur::Must, term(field, v, IndexRecordOption::Basic)));
-            }
-        }
+            (f.list, q.list.map(ListStatus::as_str)),
+        ]
+        .into_iter()
+        .filter_map(|(field, value)| value.map(|v| Term::from_field_text(field, v)))
+        .collect();
         let searcher = self.reader.searcher();
         let limit = q.paging.per_page() as usize;
         let offset = q.paging.offset() as usize;
         let (addresses, total) = if tokens.is_empty() {
-            // Browsing: white, then grey, then black, each in index order. Counting a tier is cheap and
-            // collecting stops after the page, so a list of 400,000 costs what a list of 40 does.
+            // Browsing: white, then grey, then black, each in index order. The total is one count; a
+            // tier is counted only when the page starts beyond it, and collecting stops after the page,
+            // so page 1 of a list of 400,000 costs what a list of 40 does.
+            let total = browse_query(&filters).count(&searcher)?;
             let tiers: Vec<ListStatus> = match q.list {
                 Some(l) => vec![l],
                 None => ListStatus::ALL.to_vec(),
             };
             let mut skip = offset;
-            let mut want = limit;
-            let mut total = 0;
             let mut addresses = Vec::with_capacity(limit);
             for tier in tiers {
-                let mut tier_clauses: Vec<(Occur, Box<dyn Query>)> =
-                    clauses.iter().map(|(o, c)| (*o, c.box_clone())).collect();
-                tier_clauses.push((
-                    Occur::Must,
-                    term(f.list, tier.as_str(), IndexRecordOption::Basic),
-                ));
-                let query = BooleanQuery::new(tier_clauses);
-                let count = query.count(&searcher)?;
-                total += count;
-                if want == 0 || skip >= count {
-                    skip = skip.saturating_sub(count);
-                    continue;
+                if addresses.len() == limit || skip >= total {
+                    break;
                 }
-                let docs = searcher.search(&query, &FirstDocs(skip + want))?;
+                let mut tier_filters = filters.clone();
+                if q.list.is_none() {
+                    tier_filters.push(Term::from_field_text(f.list, tier.as_str()));
+                }
+                let query = browse_query(&tier_filters);
+                if skip > 0 && q.list.is_none() {
+                    let count = query.count(&searcher)?;
+                    if skip >= count {
+                        skip -= count;
+                        continue;
+                    }
+                }
+                let want = limit - addresses.len();
+                let docs = searcher.search(&*query, &FirstDocs(skip + want))?;
                 addresses.extend(docs.into_iter().skip(skip).take(want));
-                want = limit.saturating_sub(addresses.len());
                 skip = 0;
             }
             (addresses, total)
         } else {
-            if let Some(l) = q.list {
+            let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+            for t in &tokens {
+                // Every word must be found.
                 clauses.push((
                     Occur::Must,
-                    term(f.list, l.as_str(), IndexRecordOption::Basic),
+                    term_query(
+                        Term::from_field_text(f.all, t),
+                        IndexRecordOption::WithFreqs,
+                    ),
                 ));
+            }
+            for t in &filters {
+                // Filters narrow the results without taking part in their ranking.
+                let exact = term_query(t.clone(), IndexRecordOption::Basic);
+                clauses.push((Occur::Must, Box::new(ConstScoreQuery::new(exact, 0.0))));
             }
             let query = BooleanQuery::new(clauses);
             let top = TopDocs::with_limit(limit)
                 .and_offset(offset)
                 .order_by_score();
             let (docs, total) = searcher.search(&query, &(top, Count))?;
-            (docs.into_iter().map(|(_, a)| a).collect(), total)
+            (docs.into_iter().map(|(_, a)| a).collect::<Vec<_>>(), total)
         };
         let mut ids = Vec::with_capacity(addresses.len());
         for a in addresses {
@@ -344,8 +349,22 @@ impl SearchIndex {
     }
 }
 
-fn term(field: Field, text: &str, option: IndexRecordOption) -> Box<dyn Query> {
-    Box::new(TermQuery::new(Term::from_field_text(field, text), option))
+fn term_query(term: Term, option: IndexRecordOption) -> Box<dyn Query> {
+    Box::new(TermQuery::new(term, option))
+}
+
+/// The unscored query for browsing: everything, one exact term (whose count is its document
+/// frequency, read without visiting documents), or the intersection of several.
+fn browse_query(filters: &[Term]) -> Box<dyn Query> {
+    match filters {
+        [] => Box::new(AllQuery),
+        [only] => term_query(only.clone(), IndexRecordOption::Basic),
+        many => Box::new(BooleanQuery::new(
+            many.iter()
+                .map(|t| (Occur::Must, term_query(t.clone(), IndexRecordOption::Basic)))
+                .collect(),
+        )),
+    }
 }
 
 /// Collects the first `n` matching documents in index order and stops reading each segment there.
@@ -550,7 +569,11 @@ mod tests {
             seen.extend(hits.ids);
         }
         assert_eq!(seen.len(), 4, "page 5 is empty");
-        assert_eq!(&seen[2..], &["c".to_string(), "d".to_string()], "grey after white, black last");
+        assert_eq!(
+            &seen[2..],
+            &["c".to_string(), "d".to_string()],
+            "grey after white, black last"
+        );
         let mut sorted = seen.clone();
         sorted.sort();
         sorted.dedup();
