@@ -185,7 +185,11 @@ fn init_logs(format: &str) {
     if format == "pretty" {
         builder.init()
     } else {
-        builder.json().flatten_event(true).init()
+        builder
+            .json()
+            .flatten_event(true)
+            .with_span_list(false)
+            .init()
     }
 }
 
