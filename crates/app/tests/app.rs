@@ -9,10 +9,24 @@ use std::collections::HashSet;
 use store::{InstitutionRow, ListChangeRow};
 
 fn raw(q: &str) -> RawSearch {
-    RawSearch {
-        q: Some(q.to_owned()),
-        ..RawSearch::default()
-    }
+    with("q", q)
+}
+
+/// A search with one parameter set, as a query string would give it.
+fn with(field: &str, value: &str) -> RawSearch {
+    let mut r = RawSearch::default();
+    let slot = match field {
+        "q" => &mut r.q,
+        "region" => &mut r.region,
+        "category" => &mut r.category,
+        "mode" => &mut r.mode,
+        "list" => &mut r.list,
+        "page" => &mut r.page,
+        "per_page" => &mut r.per_page,
+        other => panic!("no search parameter {other}"),
+    };
+    *slot = Some(value.to_owned());
+    r
 }
 
 async fn all_institutions(t: &TestApp) -> Vec<InstitutionRow> {
@@ -184,65 +198,18 @@ async fn filters_hold_for_every_result() {
 async fn bad_search_input_gets_a_stable_code() {
     let t = TestApp::empty().await;
     let cases = [
-        (
-            RawSearch {
-                region: Some("999999".into()),
-                ..RawSearch::default()
-            },
-            ErrorCode::UnknownRegion,
-        ),
-        (
-            RawSearch {
-                region: Some("11010".into()),
-                ..RawSearch::default()
-            },
-            ErrorCode::InvalidRegion,
-        ),
-        (
-            RawSearch {
-                per_page: Some("101".into()),
-                ..RawSearch::default()
-            },
-            ErrorCode::PerPageOutOfRange,
-        ),
-        (
-            RawSearch {
-                page: Some("-1".into()),
-                ..RawSearch::default()
-            },
-            ErrorCode::InvalidPage,
-        ),
-        (
-            RawSearch {
-                page: Some("一".into()),
-                ..RawSearch::default()
-            },
-            ErrorCode::InvalidPage,
-        ),
-        (
-            RawSearch {
-                category: Some("烹饪".into()),
-                ..RawSearch::default()
-            },
-            ErrorCode::InvalidCategory,
-        ),
-        (
-            RawSearch {
-                mode: Some("hybrid".into()),
-                ..RawSearch::default()
-            },
-            ErrorCode::InvalidMode,
-        ),
-        (
-            RawSearch {
-                list: Some("purple".into()),
-                ..RawSearch::default()
-            },
-            ErrorCode::InvalidListStatus,
-        ),
-        (raw(&"长".repeat(101)), ErrorCode::QueryTooLong),
+        ("region", "999999".to_owned(), ErrorCode::UnknownRegion),
+        ("region", "11010".to_owned(), ErrorCode::InvalidRegion),
+        ("per_page", "101".to_owned(), ErrorCode::PerPageOutOfRange),
+        ("page", "-1".to_owned(), ErrorCode::InvalidPage),
+        ("page", "一".to_owned(), ErrorCode::InvalidPage),
+        ("category", "烹饪".to_owned(), ErrorCode::InvalidCategory),
+        ("mode", "hybrid".to_owned(), ErrorCode::InvalidMode),
+        ("list", "purple".to_owned(), ErrorCode::InvalidListStatus),
+        ("q", "长".repeat(101), ErrorCode::QueryTooLong),
     ];
-    for (input, code) in cases {
+    for (field, value, code) in cases {
+        let input = with(field, &value);
         assert_eq!(
             t.app.parse_search(&input).unwrap_err().code,
             code,
