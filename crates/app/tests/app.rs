@@ -12,6 +12,15 @@ fn raw(q: &str) -> RawSearch {
     with("q", q)
 }
 
+async fn search(
+    app: &app::App,
+    input: RawSearch,
+) -> app::views::Page<app::views::InstitutionSummary> {
+    app.search_institutions(&app.parse_search(&input).unwrap())
+        .await
+        .unwrap()
+}
+
 /// A search with one parameter set, as a query string would give it.
 fn with(field: &str, value: &str) -> RawSearch {
     let mut r = RawSearch::default();
@@ -289,11 +298,7 @@ async fn a_recorded_institution_is_searchable_at_once_with_its_evidence() {
         .record_institutions(&actor, &[record(&t, 1, &code(1))])
         .await
         .unwrap();
-    let page = t
-        .app
-        .search_institutions(&t.app.parse_search(&raw("围棋")).unwrap())
-        .await
-        .unwrap();
+    let page = search(&t.app, raw("围棋")).await;
     assert_eq!(page.total, 1);
     assert_eq!(t.app.store().read().audit_count().await.unwrap(), 2);
     let stats = t.app.home_stats().await.unwrap();
@@ -324,11 +329,7 @@ async fn a_failing_batch_leaves_no_partial_state() {
     assert_eq!(err.code, ErrorCode::Conflict);
     assert_eq!(t.app.store().read().institution_count().await.unwrap(), 1);
     assert_eq!(t.app.store().read().audit_count().await.unwrap(), 2);
-    let page = t
-        .app
-        .search_institutions(&t.app.parse_search(&raw("围棋")).unwrap())
-        .await
-        .unwrap();
+    let page = search(&t.app, raw("围棋")).await;
     assert_eq!(
         page.total, 1,
         "nothing of the failed batch became searchable"
