@@ -74,11 +74,12 @@ impl App {
         &self.regions
     }
 
-    /// Health: the database answers.
-    pub async fn health(&self) -> Result<(), AppError> {
+    /// Health: the database answers. Returns which database it is.
+    pub async fn health(&self) -> Result<&'static str, AppError> {
         self.store
             .ping()
             .await
-            .map_err(|e| AppError::new(ErrorCode::Unavailable, e.to_string()))
+            .map_err(|e| AppError::new(ErrorCode::Unavailable, e.to_string()))?;
+        Ok(self.store.backend().name())
     }
 }

@@ -36,9 +36,9 @@ pub fn metrics_handle() -> PrometheusHandle {
 }
 
 async fn healthz(State(s): State<WebState>) -> Result<impl IntoResponse, ApiError> {
-    s.app.health().await?;
+    let database = s.app.health().await?;
     Ok(axum::Json(
-        serde_json::json!({ "status": "ok", "database": s.app.store().backend().name() }),
+        serde_json::json!({ "status": "ok", "database": database }),
     ))
 }
 
