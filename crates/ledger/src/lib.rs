@@ -5,7 +5,10 @@
 pub mod audit;
 pub mod canonical;
 pub mod crypto;
+pub mod totp;
 
 pub use audit::{AuditEntry, ChainBreak, ChainVerifier, GENESIS_HASH, NewAuditEntry};
 pub use canonical::canonical_json;
-pub use crypto::{Crypto, Digest32, InternationalSuite, SmSuite, suite_by_name};
+pub use crypto::{
+    Crypto, CryptoError, Digest32, InternationalSuite, NONCE_LEN, SmSuite, suite_by_name,
+};
