@@ -61,14 +61,14 @@ fn check_key(key: &[u8], expected: usize) -> Result<(), CryptoError> {
     }
 }
 
-fn seal_with<C: Aead + KeyInit>(
+fn seal_with<C>(
     key: &[u8],
     nonce: [u8; NONCE_LEN],
     msg: &[u8],
     aad: &[u8],
 ) -> Result<Vec<u8>, CryptoError>
 where
-    C: aes_gcm::aead::AeadCore<NonceSize = U12>,
+    C: Aead + KeyInit + aes_gcm::aead::AeadCore<NonceSize = U12>,
 {
     let cipher = C::new_from_slice(key).map_err(|_| CryptoError::KeyLength {
         expected: 0,
@@ -83,13 +83,9 @@ where
     Ok(out)
 }
 
-fn open_with<C: Aead + KeyInit>(
-    key: &[u8],
-    sealed: &[u8],
-    aad: &[u8],
-) -> Result<Vec<u8>, CryptoError>
+fn open_with<C>(key: &[u8], sealed: &[u8], aad: &[u8]) -> Result<Vec<u8>, CryptoError>
 where
-    C: aes_gcm::aead::AeadCore<NonceSize = U12>,
+    C: Aead + KeyInit + aes_gcm::aead::AeadCore<NonceSize = U12>,
 {
     if sealed.len() < NONCE_LEN + 16 {
         return Err(CryptoError::Truncated);
