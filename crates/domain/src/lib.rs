@@ -3,6 +3,7 @@
 //! No IO, no async, no database: everything here is a value and a function over values,
 //! so every rule can be tested (and property-tested) in isolation.
 
+pub mod access;
 pub mod calendar;
 pub mod credit_code;
 pub mod error;
@@ -10,6 +11,7 @@ pub mod ids;
 pub mod institution;
 pub mod money;
 pub mod paging;
+pub mod person;
 pub mod region;
 pub mod time;
 
