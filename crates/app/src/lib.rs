@@ -11,6 +11,7 @@ pub mod regions;
 pub mod registry;
 pub mod search;
 pub mod testing;
+pub mod vault;
 pub mod views;
 
 pub use actor::Actor;

@@ -1,0 +1,325 @@
+//! 个人信息保护 the personal-data vault: encryption at rest (SM4-GCM by default, through the `Crypto`
+//! trait) with key ids so keys can rotate, and a keyed blind index (HMAC-SM3) for exact lookup, e.g.
+//! "which parent has this phone number" without storing the number.
+//!
+//! Keys live in `<data dir>/keys.toml` (created with mode 0600 on first start) or in the environment
+//! (`XIAOWAI_KEYS`, the same TOML), never in the database: a stolen database alone reveals nothing.
+
+use crate::{AppError, ErrorCode};
+use data_encoding::BASE64URL_NOPAD;
+use ledger::{Crypto, NONCE_LEN};
+use rand::RngCore;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::sync::Arc;
+
+pub const KEYS_ENV: &str = "XIAOWAI_KEYS";
+const KEYS_FILE: &str = "keys.toml";
+/// Sealed values look like `v1.<key id>.<base64url(nonce ‖ ciphertext ‖ tag)>`.
+const SEALED_PREFIX: &str = "v1";
+
+/// The on-disk (or environment) form of the key ring.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct KeyFile {
+    /// The suite the keys are for (`sm` or `intl`); a ring never mixes suites.
+    suite: String,
+    /// The key id new values are sealed with.
+    current: u32,
+    /// Data-encryption keys by id, hex.
+    keys: BTreeMap<String, String>,
+    /// The blind-index key, hex.
+    index_key: String,
+}
+
+/// Data keys and the blind-index key, with the suite that uses them.
+pub struct KeyRing {
+    crypto: Arc<dyn Crypto>,
+    current: u32,
+    keys: BTreeMap<u32, Vec<u8>>,
+    index_key: Vec<u8>,
+}
+
+impl std::fmt::Debug for KeyRing {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Never the keys.
+        f.debug_struct("KeyRing")
+            .field("suite", &self.crypto.suite_name())
+            .field("current", &self.current)
+            .finish_non_exhaustive()
+    }
+}
+
+fn random_bytes(n: usize) -> Vec<u8> {
+    let mut v = vec![0u8; n];
+    rand::rng().fill_bytes(&mut v);
+    v
+}
+
+fn config_error(detail: impl Into<String>) -> AppError {
+    AppError::new(ErrorCode::Internal, detail)
+}
+
+impl KeyRing {
+    /// A fresh ring with one data key, held only in memory (tests).
+    pub fn generate(crypto: Arc<dyn Crypto>) -> KeyRing {
+        let mut keys = BTreeMap::new();
+        keys.insert(1, random_bytes(crypto.data_key_len()));
+        KeyRing {
+            current: 1,
+            keys,
+            index_key: random_bytes(32),
+            crypto,
+        }
+    }
+
+    /// From `XIAOWAI_KEYS` if set, else `<data_dir>/keys.toml`, created on first start.
+    pub fn load_or_create(data_dir: &Path, crypto: Arc<dyn Crypto>) -> Result<KeyRing, AppError> {
+        if let Ok(text) = std::env::var(KEYS_ENV)
+            && !text.trim().is_empty()
+        {
+            return Self::from_toml(&text, crypto);
+        }
+        let path = data_dir.join(KEYS_FILE);
+        match std::fs::read_to_string(&path) {
+            Ok(text) => Self::from_toml(&text, crypto),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                let ring = Self::generate(crypto);
+                ring.save(&path)?;
+                Ok(ring)
+            }
+            Err(e) => Err(config_error(format!("reading {}: {e}", path.display()))),
+        }
+    }
+
+    fn from_toml(text: &str, crypto: Arc<dyn Crypto>) -> Result<KeyRing, AppError> {
+        let file: KeyFile =
+            toml::from_str(text).map_err(|e| config_error(format!("key ring: {e}")))?;
+        if file.suite != crypto.suite_name() {
+            return Err(config_error(format!(
+                "key ring is for suite {}, the platform runs {}",
+                file.suite,
+                crypto.suite_name()
+            )));
+        }
+        let mut keys = BTreeMap::new();
+        for (id, hex_key) in &file.keys {
+            let id: u32 = id
+                .parse()
+                .map_err(|_| config_error(format!("key ring: bad key id {id:?}")))?;
+            let key = hex::decode(hex_key)
+                .map_err(|_| config_error(format!("key ring: key {id} is not hex")))?;
+            if key.len() != crypto.data_key_len() {
+                return Err(config_error(format!(
+                    "key ring: key {id} has {} bytes, {} expected",
+                    key.len(),
+                    crypto.data_key_len()
+                )));
+            }
+            keys.insert(id, key);
+        }
+        if !keys.contains_key(&file.current) {
+            return Err(config_error(format!(
+                "key ring: current key {} is missing",
+                file.current
+            )));
+        }
+        let index_key = hex::decode(&file.index_key)
+            .map_err(|_| config_error("key ring: index key is not hex"))?;
+        Ok(KeyRing {
+            crypto,
+            current: file.current,
+            keys,
+            index_key,
+        })
+    }
+
+    fn to_toml(&self) -> String {
+        let file = KeyFile {
+            suite: self.crypto.suite_name().to_owned(),
+            current: self.current,
+            keys: self
+                .keys
+                .iter()
+                .map(|(id, k)| (id.to_string(), hex::encode(k)))
+                .collect(),
+            index_key: hex::encode(&self.index_key),
+        };
+        toml::to_string(&file).expect("the key file serializes")
+    }
+
+    /// Writes the ring to `path`, readable by its owner only.
+    pub fn save(&self, path: &Path) -> Result<(), AppError> {
+        let tmp = path.with_extension("toml.tmp");
+        std::fs::write(&tmp, self.to_toml())
+            .map_err(|e| config_error(format!("writing {}: {e}", tmp.display())))?;
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::set_permissions(&tmp, std::fs::Permissions::from_mode(0o600))
+                .map_err(|e| config_error(format!("protecting {}: {e}", tmp.display())))?;
+        }
+        std::fs::rename(&tmp, path)
+            .map_err(|e| config_error(format!("writing {}: {e}", path.display())))
+    }
+
+    /// Adds a new data key and makes it current. Existing values stay readable with their old key
+    /// until they are re-sealed.
+    pub fn rotate(&mut self) -> u32 {
+        let next = self.keys.keys().max().copied().unwrap_or(0) + 1;
+        self.keys
+            .insert(next, random_bytes(self.crypto.data_key_len()));
+        self.current = next;
+        next
+    }
+
+    pub fn current_key_id(&self) -> u32 {
+        self.current
+    }
+
+    /// Encrypts `plaintext` for the column `field` (the field name is bound in as associated data, so a
+    /// value copied into another column does not open).
+    pub fn seal(&self, field: &str, plaintext: &str) -> String {
+        let key = &self.keys[&self.current];
+        let mut nonce = [0u8; NONCE_LEN];
+        rand::rng().fill_bytes(&mut nonce);
+        let sealed = self
+            .crypto
+            .seal(key, nonce, plaintext.as_bytes(), field.as_bytes())
+            .expect("key length checked at load");
+        format!(
+            "{SEALED_PREFIX}.{}.{}",
+            self.current,
+            BASE64URL_NOPAD.encode(&sealed)
+        )
+    }
+
+    /// Decrypts a value sealed for `field`.
+    pub fn open(&self, field: &str, sealed: &str) -> Result<String, AppError> {
+        let corrupt = || AppError::internal(format!("sealed {field} value does not open"));
+        let mut parts = sealed.splitn(3, '.');
+        let (Some(SEALED_PREFIX), Some(id), Some(body)) =
+            (parts.next(), parts.next(), parts.next())
+        else {
+            return Err(corrupt());
+        };
+        let key = id
+            .parse::<u32>()
+            .ok()
+            .and_then(|id| self.keys.get(&id))
+            .ok_or_else(corrupt)?;
+        let bytes = BASE64URL_NOPAD
+            .decode(body.as_bytes())
+            .map_err(|_| corrupt())?;
+        let plain = self
+            .crypto
+            .open(key, &bytes, field.as_bytes())
+            .map_err(|_| corrupt())?;
+        String::from_utf8(plain).map_err(|_| corrupt())
+    }
+
+    /// Whether a sealed value uses a key older than the current one (and so needs re-sealing after a
+    /// rotation).
+    pub fn is_stale(&self, sealed: &str) -> bool {
+        sealed
+            .split('.')
+            .nth(1)
+            .and_then(|id| id.parse::<u32>().ok())
+            != Some(self.current)
+    }
+
+    /// The keyed blind index of a normalized value in `field`: equal values give equal indexes, and
+    /// without the key nothing can be learnt or guessed from it.
+    pub fn blind_index(&self, field: &str, normalized: &str) -> String {
+        hex::encode(self.crypto.mac(
+            &self.index_key,
+            &[field.as_bytes(), &[0], normalized.as_bytes()],
+        ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ledger::{InternationalSuite, SmSuite};
+
+    fn ring() -> KeyRing {
+        KeyRing::generate(Arc::new(SmSuite))
+    }
+
+    #[test]
+    fn sealed_values_open_only_for_their_field_and_hide_the_plaintext() {
+        let r = ring();
+        let sealed = r.seal("parent.phone", "13800000001");
+        assert!(!sealed.contains("13800000001"));
+        assert!(sealed.starts_with("v1.1."));
+        assert_eq!(r.open("parent.phone", &sealed).unwrap(), "13800000001");
+        assert!(
+            r.open("child.name", &sealed).is_err(),
+            "bound to its column"
+        );
+        assert_ne!(
+            r.seal("parent.phone", "13800000001"),
+            sealed,
+            "a fresh nonce every time"
+        );
+        assert!(r.open("parent.phone", "v1.1.garbage").is_err());
+        assert!(r.open("parent.phone", "13800000001").is_err());
+    }
+
+    #[test]
+    fn rotation_keeps_old_values_readable_and_marks_them_stale() {
+        let mut r = ring();
+        let old = r.seal("child.name", "王小明");
+        assert_eq!(r.rotate(), 2);
+        let new = r.seal("child.name", "王小明");
+        assert!(new.starts_with("v1.2."));
+        assert_eq!(r.open("child.name", &old).unwrap(), "王小明");
+        assert!(r.is_stale(&old) && !r.is_stale(&new));
+    }
+
+    #[test]
+    fn blind_indexes_match_equal_values_only_under_the_same_key() {
+        let r = ring();
+        assert_eq!(
+            r.blind_index("parent.phone", "13800000001"),
+            r.blind_index("parent.phone", "13800000001")
+        );
+        assert_ne!(
+            r.blind_index("parent.phone", "13800000001"),
+            r.blind_index("parent.phone", "13800000002")
+        );
+        assert_ne!(
+            r.blind_index("parent.phone", "13800000001"),
+            r.blind_index("child.id_card", "13800000001")
+        );
+        assert_ne!(
+            r.blind_index("parent.phone", "13800000001"),
+            ring().blind_index("parent.phone", "13800000001")
+        );
+    }
+
+    #[test]
+    fn the_key_file_round_trips_is_private_and_refuses_another_suite() {
+        let dir = tempfile::tempdir().unwrap();
+        let first = KeyRing::load_or_create(dir.path(), Arc::new(SmSuite)).unwrap();
+        let sealed = first.seal("parent.phone", "13800000001");
+        let again = KeyRing::load_or_create(dir.path(), Arc::new(SmSuite)).unwrap();
+        assert_eq!(again.open("parent.phone", &sealed).unwrap(), "13800000001");
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(dir.path().join(KEYS_FILE))
+                .unwrap()
+                .permissions()
+                .mode();
+            assert_eq!(mode & 0o777, 0o600);
+        }
+        assert!(KeyRing::load_or_create(dir.path(), Arc::new(InternationalSuite)).is_err());
+        assert!(
+            !format!("{again:?}").contains(&hex::encode(&again.index_key)),
+            "Debug never prints keys"
+        );
+    }
+}
