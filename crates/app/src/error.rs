@@ -34,6 +34,12 @@ error_codes! {
     PerPageOutOfRange => "per_page_out_of_range", 400, "每页条数超出范围（1–100）", "per_page must be between 1 and 100";
     QueryTooLong => "query_too_long", 400, "搜索词过长", "The search text is too long";
     InvalidParameter => "invalid_parameter", 400, "请求参数无效", "A request parameter is invalid";
+    Unauthenticated => "unauthenticated", 401, "请先登录", "Sign-in required";
+    InvalidCredentials => "invalid_credentials", 401, "用户名或密码错误", "Wrong username or password";
+    TotpRequired => "totp_required", 401, "请输入动态口令", "A one-time code from the authenticator is required";
+    TotpInvalid => "totp_invalid", 401, "动态口令错误或已使用", "The one-time code is wrong or was already used";
+    AccountLocked => "account_locked", 423, "登录失败次数过多，账户已临时锁定", "Too many failed sign-ins: the account is locked for a while";
+    Forbidden => "forbidden", 403, "无权执行此操作", "You are not allowed to do this";
     NotFound => "not_found", 404, "未找到您要访问的内容", "Not found";
     MethodNotAllowed => "method_not_allowed", 405, "不支持该请求方法", "Method not allowed";
     Conflict => "conflict", 409, "数据冲突，记录已存在", "The record already exists";

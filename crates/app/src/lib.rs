@@ -2,6 +2,7 @@
 //! also writes its audit entry; every query validates its input here, once, for the API and the pages.
 
 pub mod actor;
+pub mod auth;
 pub mod clock;
 pub mod demo;
 pub mod error;
@@ -38,6 +39,8 @@ pub struct App {
     pub(crate) search: Arc<SearchIndex>,
     pub(crate) regions: Arc<RegionDirectory>,
     pub(crate) clock: Arc<dyn Clock>,
+    pub(crate) keys: Arc<vault::KeyRing>,
+    pub(crate) auth_policy: auth::AuthPolicy,
 }
 
 impl App {
@@ -46,6 +49,7 @@ impl App {
         store: Store,
         search_at: SearchLocation,
         clock: Arc<dyn Clock>,
+        keys: vault::KeyRing,
     ) -> Result<App, AppError> {
         let search = match search_at {
             SearchLocation::Memory => SearchIndex::in_ram(),
@@ -58,6 +62,8 @@ impl App {
             search: Arc::new(search),
             regions: Arc::new(regions),
             clock,
+            keys: Arc::new(keys),
+            auth_policy: auth::AuthPolicy::default(),
         };
         app.refresh_search_index().await?;
         Ok(app)

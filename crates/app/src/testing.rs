@@ -26,7 +26,8 @@ impl TestApp {
             .expect("connect");
         store.migrate().await.expect("migrate");
         let clock = Arc::new(ManualClock::at(TEST_NOW));
-        let app = App::open(store, SearchLocation::Memory, clock.clone())
+        let keys = crate::vault::KeyRing::generate(Arc::new(SmSuite));
+        let app = App::open(store, SearchLocation::Memory, clock.clone(), keys)
             .await
             .expect("open app");
         TestApp { app, clock, db }

@@ -415,6 +415,7 @@ async fn a_persisted_index_is_reused_until_the_registry_changes() {
             t.app.store().clone(),
             SearchLocation::Dir(dir.path().join("idx")),
             t.clock.clone(),
+            app::vault::KeyRing::generate(std::sync::Arc::new(ledger::SmSuite)),
         )
     };
     let first = open().await.unwrap();

@@ -97,6 +97,20 @@ impl RegulatorRole {
         }
     }
 
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RegulatorRole::Reviewer => "reviewer",
+            RegulatorRole::Supervisor => "supervisor",
+            RegulatorRole::SystemAdmin => "system_admin",
+            RegulatorRole::SecurityAdmin => "security_admin",
+            RegulatorRole::AuditAdmin => "audit_admin",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<RegulatorRole> {
+        Self::ALL.into_iter().find(|r| r.as_str() == s)
+    }
+
     /// The three administrator roles of graded protection.
     pub fn is_administrator(self) -> bool {
         matches!(
@@ -108,6 +122,18 @@ impl RegulatorRole {
 
 impl StaffRole {
     pub const ALL: [StaffRole; 3] = [StaffRole::Admin, StaffRole::Operator, StaffRole::Teacher];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            StaffRole::Admin => "admin",
+            StaffRole::Operator => "operator",
+            StaffRole::Teacher => "teacher",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<StaffRole> {
+        Self::ALL.into_iter().find(|r| r.as_str() == s)
+    }
 
     pub fn allows(self, p: Permission) -> bool {
         use Permission as P;
@@ -194,6 +220,17 @@ mod tests {
             assert_eq!(holders.len(), 1, "{p:?} is held by {holders:?}");
             assert!(holders[0].is_administrator());
         }
+    }
+
+    #[test]
+    fn role_names_round_trip() {
+        for r in RegulatorRole::ALL {
+            assert_eq!(RegulatorRole::parse(r.as_str()), Some(r));
+        }
+        for r in StaffRole::ALL {
+            assert_eq!(StaffRole::parse(r.as_str()), Some(r));
+        }
+        assert_eq!(RegulatorRole::parse("root"), None);
     }
 
     #[test]

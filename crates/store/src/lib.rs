@@ -4,6 +4,7 @@
 //! Writes go through [`WriteTx`], which serializes writers on SQLite (the write gate) and carries the
 //! audit-log append so a state change and its evidence commit together or not at all.
 
+mod accounts;
 mod audit;
 mod error;
 mod insert;
@@ -12,6 +13,7 @@ mod registry;
 pub mod rows;
 pub mod testing;
 
+pub use accounts::{AccountRow, TokenRow};
 pub use error::StoreError;
 pub use rows::*;
 /// The driver error, for callers that classify faults (e.g. "database unavailable").

@@ -6,6 +6,7 @@
 use anyhow::{Context, Result, bail};
 use app::demo::DEFAULT_SEED;
 use app::ledger_check::{ChainReport, verify_audit_chain};
+use app::vault::KeyRing;
 use app::{App, SearchLocation, SystemClock};
 use clap::{Args, Parser, Subcommand};
 use ledger::{Crypto, SmSuite};
@@ -166,7 +167,8 @@ async fn open_app(db: &Database) -> Result<App> {
         db.data_dir
             .join(format!("search-{}-{tag}", store.backend().name())),
     );
-    Ok(App::open(store, search, Arc::new(SystemClock)).await?)
+    let keys = KeyRing::load_or_create(&db.data_dir, Arc::new(SmSuite))?;
+    Ok(App::open(store, search, Arc::new(SystemClock), keys).await?)
 }
 
 fn hex_tag(s: &str) -> String {

@@ -1,0 +1,589 @@
+//! 登录与令牌 sign-in, tokens and accounts.
+//!
+//! Passwords are argon2id hashes; regulators and bank operators need a TOTP code as well (graded
+//! protection: two factors for administrators, one cryptographic). Five failures lock an account for
+//! fifteen minutes (policy, configurable). Tokens are random; only their SM3 hash is stored. Every
+//! outcome, failures included, is written to the audit log without passwords, codes or tokens.
+
+use crate::{Actor, App, AppError, ErrorCode};
+use argon2::{Argon2, PasswordHash, PasswordHasher, PasswordVerifier};
+use data_encoding::BASE64URL_NOPAD;
+use domain::RegionCode;
+use domain::access::{Permission, RegulatorRole, StaffRole, manages_account};
+use ledger::{NewAuditEntry, canonical_json};
+use rand::RngCore;
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+use store::{AccountRow, TokenRow};
+
+/// Sign-in rules. Defaults follow graded protection practice; a deployment may tighten them.
+#[derive(Clone, Debug)]
+pub struct AuthPolicy {
+    pub max_failures: i64,
+    pub lockout_ms: i64,
+    pub access_ttl_ms: i64,
+    pub refresh_ttl_ms: i64,
+    /// TOTP steps of clock drift accepted either side.
+    pub totp_skew_steps: u64,
+}
+
+impl Default for AuthPolicy {
+    fn default() -> Self {
+        AuthPolicy {
+            max_failures: 5,
+            lockout_ms: 15 * 60_000,
+            access_ttl_ms: 15 * 60_000,
+            refresh_ttl_ms: 30 * 24 * 3_600_000,
+            totp_skew_steps: 1,
+        }
+    }
+}
+
+/// `POST /api/v1/auth/login` with a username.
+#[derive(Clone, Deserialize, utoipa::ToSchema)]
+pub struct PasswordLogin {
+    pub username: String,
+    pub password: String,
+    /// Six digits from the authenticator app; required for regulators and bank operators.
+    pub totp: Option<String>,
+}
+
+impl std::fmt::Debug for PasswordLogin {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PasswordLogin")
+            .field("username", &self.username)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Who is signed in, as the API shows it.
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema, PartialEq, Eq)]
+pub struct ActorView {
+    /// `parent`, `staff`, `regulator` or `bank_operator`.
+    pub kind: String,
+    pub account_id: String,
+    pub display_name: String,
+    pub role: Option<String>,
+    pub region_code: Option<String>,
+    pub institution_id: Option<String>,
+    pub bank_id: Option<String>,
+}
+
+/// The answer to a sign-in or refresh.
+#[derive(Clone, Serialize, utoipa::ToSchema)]
+pub struct TokenPair {
+    pub access_token: String,
+    pub refresh_token: String,
+    pub token_type: &'static str,
+    /// Seconds until the access token expires.
+    pub expires_in: i64,
+    pub actor: ActorView,
+}
+
+impl std::fmt::Debug for TokenPair {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Tokens are bearer secrets: never in logs.
+        f.debug_struct("TokenPair")
+            .field("expires_in", &self.expires_in)
+            .field("actor", &self.actor)
+            .finish_non_exhaustive()
+    }
+}
+
+/// An account to create.
+#[derive(Clone)]
+pub struct NewAccount {
+    pub username: String,
+    pub display_name: String,
+    pub password: String,
+    pub kind: NewAccountKind,
+}
+
+#[derive(Clone)]
+pub enum NewAccountKind {
+    Staff {
+        institution_id: String,
+        role: StaffRole,
+    },
+    /// `totp_secret`: 20 random bytes the person enrols in an authenticator app.
+    Regulator {
+        region: RegionCode,
+        role: RegulatorRole,
+        totp_secret: Vec<u8>,
+    },
+    BankOperator {
+        bank_id: String,
+        totp_secret: Vec<u8>,
+    },
+}
+
+const TOTP_FIELD: &str = "account.totp_secret";
+const MIN_PASSWORD_CHARS: usize = 10;
+
+fn invalid(detail: impl Into<String>) -> AppError {
+    AppError::new(ErrorCode::InvalidParameter, detail)
+}
+
+fn random_token(prefix: &str) -> String {
+    let mut bytes = [0u8; 32];
+    rand::rng().fill_bytes(&mut bytes);
+    format!("{prefix}{}", BASE64URL_NOPAD.encode(&bytes))
+}
+
+pub fn hash_password(password: &str) -> Result<String, AppError> {
+    Argon2::default()
+        .hash_password(password.as_bytes())
+        .map(|h| h.to_string())
+        .map_err(|e| AppError::internal(format!("hashing a password: {e}")))
+}
+
+fn password_matches(hash: Option<&str>, password: &str) -> bool {
+    // Unknown accounts are checked against a fixed hash so that timing does not tell which usernames exist.
+    const DUMMY: &str = "$argon2id$v=19$m=19456,t=2,p=1$HTcJpBucm3vOmTgA8vtM/A$uJ9SKAI4EHBfezYJbq0d+bvBlKgIBRdwbJXPUdyW4ko";
+    let parsed = PasswordHash::new(hash.unwrap_or(DUMMY));
+    parsed.is_ok_and(|h| {
+        Argon2::default()
+            .verify_password(password.as_bytes(), &h)
+            .is_ok()
+    }) && hash.is_some()
+}
+
+/// Username rules: 3–32 of `a-z 0-9 _ . -`, starting with a letter.
+fn check_username(u: &str) -> Result<(), AppError> {
+    let ok = (3..=32).contains(&u.len())
+        && u.starts_with(|c: char| c.is_ascii_lowercase())
+        && u.chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '_' | '.' | '-'));
+    if ok {
+        Ok(())
+    } else {
+        Err(invalid(
+            "username: 3 to 32 of a-z, 0-9, _ . -, starting with a letter",
+        ))
+    }
+}
+
+fn audit(
+    actor: &str,
+    at: i64,
+    action: &str,
+    subject: String,
+    payload: serde_json::Value,
+) -> NewAuditEntry {
+    NewAuditEntry {
+        at_ms: at,
+        actor: actor.to_owned(),
+        action: action.to_owned(),
+        subject,
+        schema_version: 1,
+        payload: canonical_json(&payload),
+    }
+}
+
+impl App {
+    /// Creates a staff, regulator or bank-operator account. The platform may create any; a regulator's
+    /// system administrator only regulator accounts inside its own subtree.
+    pub async fn create_account(&self, actor: &Actor, new: NewAccount) -> Result<String, AppError> {
+        check_username(&new.username)?;
+        if new.password.chars().count() < MIN_PASSWORD_CHARS {
+            return Err(invalid(format!(
+                "password: at least {MIN_PASSWORD_CHARS} characters"
+            )));
+        }
+        let display_name = domain::person::PersonName::parse(&new.display_name)
+            .map_err(|e| invalid(format!("display_name: {e}")))?;
+        let allowed = match (actor, &new.kind) {
+            (Actor::System { .. }, _) => true,
+            (Actor::Regulator { region, .. }, NewAccountKind::Regulator { region: target, .. }) => {
+                actor.has(Permission::ManageAccounts) && manages_account(region, target)
+            }
+            _ => false,
+        };
+        if !allowed {
+            return Err(AppError::new(
+                ErrorCode::Forbidden,
+                "this actor may not create that account",
+            ));
+        }
+        let now = self.clock.now().millis();
+        let id = uuid::Uuid::now_v7().to_string();
+        let mut row = AccountRow {
+            id: id.clone(),
+            kind: String::new(),
+            username: Some(new.username.clone()),
+            phone_sealed: None,
+            phone_index: None,
+            display_name: display_name.expose().to_owned(),
+            password_hash: Some(hash_password(&new.password)?),
+            totp_secret_sealed: None,
+            last_totp_step: None,
+            institution_id: None,
+            staff_role: None,
+            regulator_role: None,
+            region_code: None,
+            bank_id: None,
+            failed_logins: 0,
+            locked_until: None,
+            disabled: 0,
+            created_at: now,
+            updated_at: now,
+        };
+        let seal_secret = |s: &Vec<u8>| Some(self.keys.seal(TOTP_FIELD, &hex::encode(s)));
+        match &new.kind {
+            NewAccountKind::Staff {
+                institution_id,
+                role,
+            } => {
+                row.kind = "staff".into();
+                row.institution_id = Some(institution_id.clone());
+                row.staff_role = Some(role.as_str().into());
+            }
+            NewAccountKind::Regulator {
+                region,
+                role,
+                totp_secret,
+            } => {
+                if !self.regions.known(region) {
+                    return Err(AppError::new(
+                        ErrorCode::UnknownRegion,
+                        format!("no region has code {region}"),
+                    ));
+                }
+                row.kind = "regulator".into();
+                row.region_code = Some(region.to_string());
+                row.regulator_role = Some(role.as_str().into());
+                row.totp_secret_sealed = seal_secret(totp_secret);
+            }
+            NewAccountKind::BankOperator {
+                bank_id,
+                totp_secret,
+            } => {
+                row.kind = "bank_operator".into();
+                row.bank_id = Some(bank_id.clone());
+                row.totp_secret_sealed = seal_secret(totp_secret);
+            }
+        }
+        let entry = audit(
+            &actor.audit_name(),
+            now,
+            "account.created",
+            format!("account:{id}"),
+            json!({"id": id, "kind": row.kind, "username": row.username, "role": row.staff_role.clone().or(row.regulator_role.clone()),
+                   "region_code": row.region_code, "institution_id": row.institution_id, "bank_id": row.bank_id}),
+        );
+        let mut tx = self.store.begin_write().await?;
+        tx.insert_accounts(&[row]).await?;
+        tx.append_audit(vec![entry]).await?;
+        tx.commit().await?;
+        Ok(id)
+    }
+
+    /// Signs in with username, password and (where required) a TOTP code.
+    pub async fn login(&self, req: &PasswordLogin) -> Result<TokenPair, AppError> {
+        let now = self.clock.now().millis();
+        let mut tx = self.store.begin_write().await?;
+        let account = tx
+            .account_by_username(req.username.trim())
+            .await?
+            .filter(|a| a.disabled == 0);
+        let Some(account) = account else {
+            password_matches(None, &req.password);
+            tx.append_audit(vec![audit(
+                "public",
+                now,
+                "auth.sign_in_failed",
+                "account:unknown".into(),
+                json!({"reason": "unknown_account"}),
+            )])
+            .await?;
+            tx.commit().await?;
+            return Err(AppError::new(
+                ErrorCode::InvalidCredentials,
+                "wrong username or password",
+            ));
+        };
+        let subject = format!("account:{}", account.id);
+        if account.locked_until.is_some_and(|until| until > now) {
+            tx.append_audit(vec![audit(
+                "public",
+                now,
+                "auth.sign_in_refused",
+                subject,
+                json!({"reason": "locked"}),
+            )])
+            .await?;
+            tx.commit().await?;
+            return Err(AppError::new(ErrorCode::AccountLocked, "try again later"));
+        }
+        // A lock that has run out starts the count again.
+        let earlier_failures = if account.locked_until.is_some() {
+            0
+        } else {
+            account.failed_logins
+        };
+        let second_factor = account.totp_secret_sealed.is_some();
+        let mut failure = None;
+        let mut totp_step = account.last_totp_step;
+        if !password_matches(account.password_hash.as_deref(), &req.password) {
+            failure = Some(("wrong_password", ErrorCode::InvalidCredentials));
+        } else if second_factor {
+            match req.totp.as_deref().map(str::trim).filter(|c| !c.is_empty()) {
+                None => {
+                    // Right password, no code yet: ask for it without counting a failure.
+                    tx.commit().await?;
+                    return Err(AppError::new(
+                        ErrorCode::TotpRequired,
+                        "enter the code from the authenticator app",
+                    ));
+                }
+                Some(code) => {
+                    let secret = hex::decode(self.keys.open(
+                        TOTP_FIELD,
+                        account.totp_secret_sealed.as_deref().unwrap_or_default(),
+                    )?)
+                    .map_err(|_| AppError::internal("stored TOTP secret is not hex"))?;
+                    let step = ledger::totp::verify(
+                        &secret,
+                        code,
+                        (now / 1000) as u64,
+                        self.auth_policy.totp_skew_steps,
+                    );
+                    match step {
+                        Some(s) if account.last_totp_step.is_none_or(|last| (s as i64) > last) => {
+                            totp_step = Some(s as i64)
+                        }
+                        _ => failure = Some(("wrong_or_reused_totp", ErrorCode::TotpInvalid)),
+                    }
+                }
+            }
+        }
+        if let Some((reason, code)) = failure {
+            let failures = earlier_failures + 1;
+            let locked_until = (failures >= self.auth_policy.max_failures)
+                .then_some(now + self.auth_policy.lockout_ms);
+            tx.update_sign_in_state(
+                &account.id,
+                failures,
+                locked_until,
+                account.last_totp_step,
+                now,
+            )
+            .await?;
+            let mut entries = vec![audit(
+                "public",
+                now,
+                "auth.sign_in_failed",
+                subject.clone(),
+                json!({"reason": reason, "failures": failures}),
+            )];
+            if let Some(until) = locked_until {
+                entries.push(audit(
+                    "system:auth",
+                    now,
+                    "auth.account_locked",
+                    subject,
+                    json!({"until": until}),
+                ));
+            }
+            tx.append_audit(entries).await?;
+            tx.commit().await?;
+            return Err(AppError::new(code, "sign-in failed"));
+        }
+        tx.update_sign_in_state(&account.id, 0, None, totp_step, now)
+            .await?;
+        let (pair, tokens) = self.issue_tokens(&account, uuid::Uuid::now_v7().to_string(), now)?;
+        tx.insert_tokens(&tokens).await?;
+        tx.append_audit(vec![audit(
+            &actor_of(&account)?.audit_name(),
+            now,
+            "auth.signed_in",
+            subject,
+            json!({"second_factor": second_factor}),
+        )])
+        .await?;
+        tx.commit().await?;
+        Ok(pair)
+    }
+
+    fn issue_tokens(
+        &self,
+        account: &AccountRow,
+        family: String,
+        now: i64,
+    ) -> Result<(TokenPair, Vec<TokenRow>), AppError> {
+        let access = random_token("xwa_");
+        let refresh = random_token("xwr_");
+        let row = |token: &str, kind: &str, ttl: i64| TokenRow {
+            token_hash: self.token_hash(token),
+            account_id: account.id.clone(),
+            kind: kind.to_owned(),
+            family: family.clone(),
+            created_at: now,
+            expires_at: now + ttl,
+            revoked_at: None,
+        };
+        let rows = vec![
+            row(&access, "access", self.auth_policy.access_ttl_ms),
+            row(&refresh, "refresh", self.auth_policy.refresh_ttl_ms),
+        ];
+        let pair = TokenPair {
+            access_token: access,
+            refresh_token: refresh,
+            token_type: "Bearer",
+            expires_in: self.auth_policy.access_ttl_ms / 1000,
+            actor: actor_view(account),
+        };
+        Ok((pair, rows))
+    }
+
+    fn token_hash(&self, token: &str) -> String {
+        hex::encode(
+            self.store
+                .crypto()
+                .hash(&[b"xiaowai/token/v1", token.as_bytes()]),
+        )
+    }
+
+    /// Exchanges a refresh token for a new pair. A refresh token works once; presenting a spent one
+    /// means it was stolen or replayed, and revokes every token of that sign-in.
+    pub async fn refresh(&self, refresh_token: &str) -> Result<TokenPair, AppError> {
+        let now = self.clock.now().millis();
+        let unauthenticated =
+            || AppError::new(ErrorCode::Unauthenticated, "the refresh token is not valid");
+        let mut tx = self.store.begin_write().await?;
+        let token = tx
+            .token(&self.token_hash(refresh_token))
+            .await?
+            .filter(|t| t.kind == "refresh")
+            .ok_or_else(unauthenticated)?;
+        if token.revoked_at.is_some() {
+            tx.revoke_token_family(&token.family, now).await?;
+            tx.append_audit(vec![audit(
+                "system:auth",
+                now,
+                "auth.refresh_reused",
+                format!("account:{}", token.account_id),
+                json!({"family": token.family}),
+            )])
+            .await?;
+            tx.commit().await?;
+            return Err(unauthenticated());
+        }
+        let account = self
+            .store
+            .read()
+            .account(&token.account_id)
+            .await?
+            .filter(|a| a.disabled == 0);
+        let (Some(account), true) = (account, token.expires_at > now) else {
+            return Err(unauthenticated());
+        };
+        tx.revoke_token(&token.token_hash, now).await?;
+        let (pair, rows) = self.issue_tokens(&account, token.family.clone(), now)?;
+        tx.insert_tokens(&rows).await?;
+        tx.commit().await?;
+        Ok(pair)
+    }
+
+    /// The actor behind a bearer access token.
+    pub async fn authenticate(&self, access_token: &str) -> Result<Actor, AppError> {
+        let now = self.clock.now().millis();
+        let reader = self.store.read();
+        let unauthenticated = || AppError::new(ErrorCode::Unauthenticated, "sign in again");
+        let token = reader
+            .live_token(&self.token_hash(access_token), now)
+            .await?
+            .filter(|t| t.kind == "access")
+            .ok_or_else(unauthenticated)?;
+        let account = reader
+            .account(&token.account_id)
+            .await?
+            .filter(|a| a.disabled == 0)
+            .ok_or_else(unauthenticated)?;
+        actor_of(&account)
+    }
+
+    /// Signs out: revokes every token of the sign-in the access token belongs to.
+    pub async fn logout(&self, access_token: &str) -> Result<(), AppError> {
+        let now = self.clock.now().millis();
+        let mut tx = self.store.begin_write().await?;
+        let token = tx
+            .token(&self.token_hash(access_token))
+            .await?
+            .filter(|t| t.kind == "access" && t.revoked_at.is_none())
+            .ok_or_else(|| AppError::new(ErrorCode::Unauthenticated, "not signed in"))?;
+        tx.revoke_token_family(&token.family, now).await?;
+        tx.append_audit(vec![audit(
+            &format!("account:{}", token.account_id),
+            now,
+            "auth.signed_out",
+            format!("account:{}", token.account_id),
+            json!({}),
+        )])
+        .await?;
+        tx.commit().await.map_err(AppError::from)
+    }
+
+    /// What `GET /api/v1/me` shows.
+    pub async fn me(&self, actor: &Actor) -> Result<ActorView, AppError> {
+        let id = actor
+            .account_id()
+            .ok_or_else(|| AppError::new(ErrorCode::Unauthenticated, "not signed in"))?;
+        let account = self
+            .store
+            .read()
+            .account(id)
+            .await?
+            .ok_or_else(|| AppError::new(ErrorCode::Unauthenticated, "not signed in"))?;
+        Ok(actor_view(&account))
+    }
+}
+
+fn actor_view(a: &AccountRow) -> ActorView {
+    ActorView {
+        kind: a.kind.clone(),
+        account_id: a.id.clone(),
+        display_name: a.display_name.clone(),
+        role: a.staff_role.clone().or_else(|| a.regulator_role.clone()),
+        region_code: a.region_code.clone(),
+        institution_id: a.institution_id.clone(),
+        bank_id: a.bank_id.clone(),
+    }
+}
+
+fn actor_of(a: &AccountRow) -> Result<Actor, AppError> {
+    let corrupt = || AppError::internal(format!("account {} is inconsistent", a.id));
+    Ok(match a.kind.as_str() {
+        "parent" => Actor::Parent {
+            account_id: a.id.clone(),
+        },
+        "staff" => Actor::Staff {
+            account_id: a.id.clone(),
+            institution_id: a.institution_id.clone().ok_or_else(corrupt)?,
+            role: a
+                .staff_role
+                .as_deref()
+                .and_then(StaffRole::parse)
+                .ok_or_else(corrupt)?,
+        },
+        "regulator" => Actor::Regulator {
+            account_id: a.id.clone(),
+            region: a
+                .region_code
+                .as_deref()
+                .map(RegionCode::parse)
+                .transpose()?
+                .ok_or_else(corrupt)?,
+            role: a
+                .regulator_role
+                .as_deref()
+                .and_then(RegulatorRole::parse)
+                .ok_or_else(corrupt)?,
+        },
+        "bank_operator" => Actor::BankOperator {
+            account_id: a.id.clone(),
+            bank_id: a.bank_id.clone().ok_or_else(corrupt)?,
+        },
+        _ => return Err(corrupt()),
+    })
+}

@@ -1,0 +1,379 @@
+//! Sign-in, tokens and account administration over a real database.
+
+use app::auth::{NewAccount, NewAccountKind, PasswordLogin};
+use app::testing::TestApp;
+use app::{Actor, ErrorCode};
+use domain::RegionCode;
+use domain::access::{RegulatorRole, StaffRole};
+
+const SECRET: &[u8] = b"totp-secret-of-test1";
+const PASSWORD: &str = "correct horse battery";
+
+fn login(username: &str, password: &str, totp: Option<String>) -> PasswordLogin {
+    PasswordLogin {
+        username: username.into(),
+        password: password.into(),
+        totp,
+    }
+}
+
+fn rc(s: &str) -> RegionCode {
+    RegionCode::parse(s).unwrap()
+}
+
+fn regulator(username: &str, region: &str, role: RegulatorRole) -> NewAccount {
+    NewAccount {
+        username: username.into(),
+        display_name: "审核员".into(),
+        password: PASSWORD.into(),
+        kind: NewAccountKind::Regulator {
+            region: rc(region),
+            role,
+            totp_secret: SECRET.to_vec(),
+        },
+    }
+}
+
+fn code_now(t: &TestApp) -> String {
+    ledger::totp::code_at(SECRET, (t.app.clock().now().millis() / 1000) as u64, 6)
+}
+
+async fn staff_app() -> (TestApp, String) {
+    let t = TestApp::with_demo(5).await;
+    let institution = t
+        .app
+        .store()
+        .read()
+        .institutions_after("", 1)
+        .await
+        .unwrap()[0]
+        .id
+        .clone();
+    let account = NewAccount {
+        username: "teacher.li".into(),
+        display_name: "李老师".into(),
+        password: PASSWORD.into(),
+        kind: NewAccountKind::Staff {
+            institution_id: institution.clone(),
+            role: StaffRole::Teacher,
+        },
+    };
+    t.app
+        .create_account(&Actor::System { name: "test" }, account)
+        .await
+        .unwrap();
+    (t, institution)
+}
+
+#[tokio::test]
+async fn staff_sign_in_gives_tokens_that_resolve_to_the_actor() {
+    let (t, institution) = staff_app().await;
+    let pair = t
+        .app
+        .login(&login("teacher.li", PASSWORD, None))
+        .await
+        .unwrap();
+    assert_eq!(pair.expires_in, 900);
+    let actor = t.app.authenticate(&pair.access_token).await.unwrap();
+    assert!(
+        matches!(&actor, Actor::Staff { institution_id, role: StaffRole::Teacher, .. } if *institution_id == institution)
+    );
+    assert_eq!(t.app.me(&actor).await.unwrap().display_name, "李老师");
+    assert_eq!(
+        t.app.authenticate("xwa_made-up").await.unwrap_err().code,
+        ErrorCode::Unauthenticated
+    );
+    // Access tokens expire.
+    t.clock.advance_millis(15 * 60_000);
+    assert_eq!(
+        t.app
+            .authenticate(&pair.access_token)
+            .await
+            .unwrap_err()
+            .code,
+        ErrorCode::Unauthenticated
+    );
+}
+
+#[tokio::test]
+async fn the_sixth_attempt_after_five_wrong_passwords_is_locked_out_for_fifteen_minutes() {
+    let (t, _) = staff_app().await;
+    for attempt in 1..=5 {
+        let err = t
+            .app
+            .login(&login("teacher.li", "wrong password!", None))
+            .await
+            .unwrap_err();
+        assert_eq!(err.code, ErrorCode::InvalidCredentials, "attempt {attempt}");
+    }
+    let locked = t
+        .app
+        .login(&login("teacher.li", PASSWORD, None))
+        .await
+        .unwrap_err();
+    assert_eq!(
+        locked.code,
+        ErrorCode::AccountLocked,
+        "even the right password waits"
+    );
+    t.clock.advance_millis(14 * 60_000);
+    assert_eq!(
+        t.app
+            .login(&login("teacher.li", PASSWORD, None))
+            .await
+            .unwrap_err()
+            .code,
+        ErrorCode::AccountLocked
+    );
+    t.clock.advance_millis(60_000);
+    assert!(
+        t.app
+            .login(&login("teacher.li", PASSWORD, None))
+            .await
+            .is_ok()
+    );
+    // Unknown usernames answer exactly like wrong passwords.
+    assert_eq!(
+        t.app
+            .login(&login("nobody", PASSWORD, None))
+            .await
+            .unwrap_err()
+            .code,
+        ErrorCode::InvalidCredentials
+    );
+}
+
+#[tokio::test]
+async fn regulators_need_a_fresh_totp_code() {
+    let t = TestApp::empty().await;
+    t.app
+        .create_account(
+            &Actor::System { name: "test" },
+            regulator("reviewer.haidian", "110108", RegulatorRole::Reviewer),
+        )
+        .await
+        .unwrap();
+    let no_code = t
+        .app
+        .login(&login("reviewer.haidian", PASSWORD, None))
+        .await
+        .unwrap_err();
+    assert_eq!(no_code.code, ErrorCode::TotpRequired);
+    let wrong = t
+        .app
+        .login(&login("reviewer.haidian", PASSWORD, Some("000000".into())))
+        .await
+        .unwrap_err();
+    assert_eq!(wrong.code, ErrorCode::TotpInvalid);
+    let pair = t
+        .app
+        .login(&login("reviewer.haidian", PASSWORD, Some(code_now(&t))))
+        .await
+        .unwrap();
+    let actor = t.app.authenticate(&pair.access_token).await.unwrap();
+    assert!(
+        matches!(actor, Actor::Regulator { role: RegulatorRole::Reviewer, region, .. } if region == rc("110108"))
+    );
+    // The same code cannot be used again, even within its 30 seconds.
+    let replay = t
+        .app
+        .login(&login("reviewer.haidian", PASSWORD, Some(code_now(&t))))
+        .await
+        .unwrap_err();
+    assert_eq!(replay.code, ErrorCode::TotpInvalid);
+    t.clock.advance_millis(30_000);
+    assert!(
+        t.app
+            .login(&login("reviewer.haidian", PASSWORD, Some(code_now(&t))))
+            .await
+            .is_ok()
+    );
+}
+
+#[tokio::test]
+async fn a_refresh_token_works_once_and_its_reuse_revokes_the_sign_in() {
+    let (t, _) = staff_app().await;
+    let first = t
+        .app
+        .login(&login("teacher.li", PASSWORD, None))
+        .await
+        .unwrap();
+    let second = t.app.refresh(&first.refresh_token).await.unwrap();
+    assert!(t.app.authenticate(&second.access_token).await.is_ok());
+    // Replaying the spent refresh token is treated as theft: the whole sign-in is revoked.
+    assert_eq!(
+        t.app.refresh(&first.refresh_token).await.unwrap_err().code,
+        ErrorCode::Unauthenticated
+    );
+    assert_eq!(
+        t.app
+            .authenticate(&second.access_token)
+            .await
+            .unwrap_err()
+            .code,
+        ErrorCode::Unauthenticated
+    );
+    assert_eq!(
+        t.app.refresh(&second.refresh_token).await.unwrap_err().code,
+        ErrorCode::Unauthenticated
+    );
+}
+
+#[tokio::test]
+async fn signing_out_revokes_the_tokens() {
+    let (t, _) = staff_app().await;
+    let pair = t
+        .app
+        .login(&login("teacher.li", PASSWORD, None))
+        .await
+        .unwrap();
+    t.app.logout(&pair.access_token).await.unwrap();
+    assert_eq!(
+        t.app
+            .authenticate(&pair.access_token)
+            .await
+            .unwrap_err()
+            .code,
+        ErrorCode::Unauthenticated
+    );
+    assert_eq!(
+        t.app.refresh(&pair.refresh_token).await.unwrap_err().code,
+        ErrorCode::Unauthenticated
+    );
+    assert_eq!(
+        t.app.logout(&pair.access_token).await.unwrap_err().code,
+        ErrorCode::Unauthenticated
+    );
+}
+
+#[tokio::test]
+async fn administrators_create_accounts_only_in_their_subtree_and_only_the_system_admin() {
+    let t = TestApp::empty().await;
+    let system = Actor::System { name: "test" };
+    let admin_id = t
+        .app
+        .create_account(
+            &system,
+            regulator("admin.haidian", "110108", RegulatorRole::SystemAdmin),
+        )
+        .await
+        .unwrap();
+    let admin = Actor::Regulator {
+        account_id: admin_id,
+        region: rc("110108"),
+        role: RegulatorRole::SystemAdmin,
+    };
+    assert!(
+        t.app
+            .create_account(
+                &admin,
+                regulator("reviewer.hd", "110108", RegulatorRole::Reviewer)
+            )
+            .await
+            .is_ok()
+    );
+    let sibling = t
+        .app
+        .create_account(
+            &admin,
+            regulator("reviewer.cy", "110105", RegulatorRole::Reviewer),
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(
+        sibling.code,
+        ErrorCode::Forbidden,
+        "Haidian's admin cannot create a Chaoyang account"
+    );
+    let above = t
+        .app
+        .create_account(
+            &admin,
+            regulator("reviewer.bj", "110000", RegulatorRole::Reviewer),
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(above.code, ErrorCode::Forbidden);
+    for role in [
+        RegulatorRole::AuditAdmin,
+        RegulatorRole::SecurityAdmin,
+        RegulatorRole::Reviewer,
+    ] {
+        let other = Actor::Regulator {
+            account_id: "x".into(),
+            region: rc("110108"),
+            role,
+        };
+        let err = t
+            .app
+            .create_account(
+                &other,
+                regulator("someone.new", "110108", RegulatorRole::Reviewer),
+            )
+            .await
+            .unwrap_err();
+        assert_eq!(
+            err.code,
+            ErrorCode::Forbidden,
+            "{role:?} must not manage accounts"
+        );
+    }
+    let dup = t
+        .app
+        .create_account(
+            &system,
+            regulator("reviewer.hd", "110108", RegulatorRole::Reviewer),
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(dup.code, ErrorCode::Conflict);
+    for (username, password) in [("X", PASSWORD), ("ok.name", "short")] {
+        let mut bad = regulator(username, "110108", RegulatorRole::Reviewer);
+        bad.password = password.into();
+        assert_eq!(
+            t.app.create_account(&system, bad).await.unwrap_err().code,
+            ErrorCode::InvalidParameter
+        );
+    }
+}
+
+#[tokio::test]
+async fn sign_ins_leave_evidence_without_secrets() {
+    let (t, _) = staff_app().await;
+    let _ = t
+        .app
+        .login(&login("teacher.li", "wrong password!", None))
+        .await;
+    let pair = t
+        .app
+        .login(&login("teacher.li", PASSWORD, None))
+        .await
+        .unwrap();
+    let entries = t
+        .app
+        .store()
+        .read()
+        .audit_entries_after(0, 100_000)
+        .await
+        .unwrap();
+    let actions: Vec<&str> = entries.iter().map(|e| e.body.action.as_str()).collect();
+    assert!(
+        actions.contains(&"account.created")
+            && actions.contains(&"auth.sign_in_failed")
+            && actions.contains(&"auth.signed_in")
+    );
+    for e in &entries {
+        for secret in [
+            "wrong password!",
+            PASSWORD,
+            pair.access_token.as_str(),
+            pair.refresh_token.as_str(),
+        ] {
+            assert!(
+                !e.body.payload.contains(secret),
+                "{} leaks a secret",
+                e.body.action
+            );
+        }
+    }
+}

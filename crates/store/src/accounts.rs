@@ -1,0 +1,199 @@
+//! Accounts and sign-in tokens.
+
+use crate::insert::{AnyQuery, InsertRow, insert_rows};
+use crate::{Reader, StoreError, WriteTx};
+use sqlx::AssertSqlSafe;
+
+const ACCOUNT_COLUMNS: &str = "id, kind, username, phone_sealed, phone_index, display_name, password_hash, \
+     totp_secret_sealed, last_totp_step, institution_id, staff_role, regulator_role, region_code, bank_id, \
+     failed_logins, locked_until, disabled, created_at, updated_at";
+const TOKEN_COLUMNS: &str =
+    "token_hash, account_id, kind, family, created_at, expires_at, revoked_at";
+
+/// An account as stored. Personal data and secrets are sealed or hashed before they get here.
+#[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow)]
+pub struct AccountRow {
+    pub id: String,
+    /// `parent`, `staff`, `regulator` or `bank_operator`.
+    pub kind: String,
+    pub username: Option<String>,
+    pub phone_sealed: Option<String>,
+    pub phone_index: Option<String>,
+    pub display_name: String,
+    pub password_hash: Option<String>,
+    pub totp_secret_sealed: Option<String>,
+    pub last_totp_step: Option<i64>,
+    pub institution_id: Option<String>,
+    pub staff_role: Option<String>,
+    pub regulator_role: Option<String>,
+    pub region_code: Option<String>,
+    pub bank_id: Option<String>,
+    pub failed_logins: i64,
+    pub locked_until: Option<i64>,
+    pub disabled: i64,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+/// A bearer token (only its hash).
+#[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow)]
+pub struct TokenRow {
+    pub token_hash: String,
+    pub account_id: String,
+    /// `access` or `refresh`.
+    pub kind: String,
+    pub family: String,
+    pub created_at: i64,
+    pub expires_at: i64,
+    pub revoked_at: Option<i64>,
+}
+
+impl InsertRow for AccountRow {
+    const TABLE: &'static str = "accounts";
+    const COLUMNS: &'static str = ACCOUNT_COLUMNS;
+    fn bind<'q>(&self, q: AnyQuery<'q>) -> AnyQuery<'q> {
+        q.bind(self.id.clone())
+            .bind(self.kind.clone())
+            .bind(self.username.clone())
+            .bind(self.phone_sealed.clone())
+            .bind(self.phone_index.clone())
+            .bind(self.display_name.clone())
+            .bind(self.password_hash.clone())
+            .bind(self.totp_secret_sealed.clone())
+            .bind(self.last_totp_step)
+            .bind(self.institution_id.clone())
+            .bind(self.staff_role.clone())
+            .bind(self.regulator_role.clone())
+            .bind(self.region_code.clone())
+            .bind(self.bank_id.clone())
+            .bind(self.failed_logins)
+            .bind(self.locked_until)
+            .bind(self.disabled)
+            .bind(self.created_at)
+            .bind(self.updated_at)
+    }
+}
+
+impl InsertRow for TokenRow {
+    const TABLE: &'static str = "auth_tokens";
+    const COLUMNS: &'static str = TOKEN_COLUMNS;
+    fn bind<'q>(&self, q: AnyQuery<'q>) -> AnyQuery<'q> {
+        q.bind(self.token_hash.clone())
+            .bind(self.account_id.clone())
+            .bind(self.kind.clone())
+            .bind(self.family.clone())
+            .bind(self.created_at)
+            .bind(self.expires_at)
+            .bind(self.revoked_at)
+    }
+}
+
+impl Reader<'_> {
+    pub async fn account(&self, id: &str) -> Result<Option<AccountRow>, StoreError> {
+        let sql = format!("SELECT {ACCOUNT_COLUMNS} FROM accounts WHERE id = $1");
+        Ok(sqlx::query_as(AssertSqlSafe(sql))
+            .bind(id)
+            .fetch_optional(&self.store.pool)
+            .await?)
+    }
+
+    pub async fn account_count(&self) -> Result<i64, StoreError> {
+        let (n,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM accounts")
+            .fetch_one(&self.store.pool)
+            .await?;
+        Ok(n)
+    }
+
+    /// A live (not revoked, not expired at `now`) token by its hash.
+    pub async fn live_token(
+        &self,
+        token_hash: &str,
+        now: i64,
+    ) -> Result<Option<TokenRow>, StoreError> {
+        let sql = format!(
+            "SELECT {TOKEN_COLUMNS} FROM auth_tokens WHERE token_hash = $1 AND revoked_at IS NULL AND expires_at > $2"
+        );
+        Ok(sqlx::query_as(AssertSqlSafe(sql))
+            .bind(token_hash)
+            .bind(now)
+            .fetch_optional(&self.store.pool)
+            .await?)
+    }
+}
+
+impl WriteTx {
+    pub async fn insert_accounts(&mut self, rows: &[AccountRow]) -> Result<(), StoreError> {
+        insert_rows(&mut self.tx, self.backend, rows).await
+    }
+
+    pub async fn insert_tokens(&mut self, rows: &[TokenRow]) -> Result<(), StoreError> {
+        insert_rows(&mut self.tx, self.backend, rows).await
+    }
+
+    pub async fn account_by_username(
+        &mut self,
+        username: &str,
+    ) -> Result<Option<AccountRow>, StoreError> {
+        let sql = format!("SELECT {ACCOUNT_COLUMNS} FROM accounts WHERE username = $1");
+        Ok(sqlx::query_as(AssertSqlSafe(sql))
+            .bind(username)
+            .fetch_optional(&mut *self.tx)
+            .await?)
+    }
+
+    /// Records the outcome of a sign-in attempt: the failure counter, the lock, the TOTP step used.
+    pub async fn update_sign_in_state(
+        &mut self,
+        id: &str,
+        failed_logins: i64,
+        locked_until: Option<i64>,
+        last_totp_step: Option<i64>,
+        now: i64,
+    ) -> Result<(), StoreError> {
+        sqlx::query(
+            "UPDATE accounts SET failed_logins = $2, locked_until = $3, last_totp_step = $4, updated_at = $5 \
+             WHERE id = $1",
+        )
+        .bind(id)
+        .bind(failed_logins)
+        .bind(locked_until)
+        .bind(last_totp_step)
+        .bind(now)
+        .execute(&mut *self.tx)
+        .await?;
+        Ok(())
+    }
+
+    /// A token by hash, whatever its state, inside this transaction.
+    pub async fn token(&mut self, token_hash: &str) -> Result<Option<TokenRow>, StoreError> {
+        let sql = format!("SELECT {TOKEN_COLUMNS} FROM auth_tokens WHERE token_hash = $1");
+        Ok(sqlx::query_as(AssertSqlSafe(sql))
+            .bind(token_hash)
+            .fetch_optional(&mut *self.tx)
+            .await?)
+    }
+
+    /// Revokes every token of a sign-in; returns how many were live.
+    pub async fn revoke_token_family(&mut self, family: &str, now: i64) -> Result<u64, StoreError> {
+        let done = sqlx::query(
+            "UPDATE auth_tokens SET revoked_at = $2 WHERE family = $1 AND revoked_at IS NULL",
+        )
+        .bind(family)
+        .bind(now)
+        .execute(&mut *self.tx)
+        .await?;
+        Ok(done.rows_affected())
+    }
+
+    /// Marks one token spent (a refresh token is good for one refresh).
+    pub async fn revoke_token(&mut self, token_hash: &str, now: i64) -> Result<(), StoreError> {
+        sqlx::query(
+            "UPDATE auth_tokens SET revoked_at = $2 WHERE token_hash = $1 AND revoked_at IS NULL",
+        )
+        .bind(token_hash)
+        .bind(now)
+        .execute(&mut *self.tx)
+        .await?;
+        Ok(())
+    }
+}
