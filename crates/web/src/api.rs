@@ -21,10 +21,46 @@ use utoipa_swagger_ui::SwaggerUi;
         title = "xiaowai — 全国校外教育培训监管与服务综合平台 API",
         description = "The public registry API. Errors are RFC 9457 `application/problem+json` bodies with a stable `code`."
     ),
-    paths(search_institutions, institution_detail, regions),
-    components(schemas(Problem, Page<InstitutionSummary>, InstitutionSummary, InstitutionDetail, CourseView, ListChangeView, Labelled, RegionView))
+    paths(
+        search_institutions,
+        institution_detail,
+        regions,
+        crate::auth_api::login,
+        crate::auth_api::refresh,
+        crate::auth_api::logout,
+        crate::auth_api::me
+    ),
+    components(schemas(
+        Problem,
+        Page<InstitutionSummary>,
+        InstitutionSummary,
+        InstitutionDetail,
+        CourseView,
+        ListChangeView,
+        Labelled,
+        RegionView,
+        app::auth::PasswordLogin,
+        app::auth::TokenPair,
+        app::auth::ActorView,
+        crate::auth_api::RefreshRequest
+    )),
+    modifiers(&BearerScheme)
 )]
 pub struct ApiDoc;
+
+/// Declares the `bearer` security scheme the authenticated paths refer to.
+struct BearerScheme;
+
+impl utoipa::Modify for BearerScheme {
+    fn modify(&self, doc: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+        let components = doc.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+        );
+    }
+}
 
 /// The OpenAPI document, with the error-code table appended to its description.
 pub fn openapi() -> utoipa::openapi::OpenApi {

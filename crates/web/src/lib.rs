@@ -3,6 +3,7 @@
 
 pub mod api;
 mod assets;
+pub mod auth_api;
 pub mod error;
 mod ops;
 pub mod pages;
@@ -39,6 +40,7 @@ pub fn router(app: App) -> Router {
     Router::new()
         .merge(pages::routes())
         .merge(api::routes())
+        .merge(auth_api::routes())
         .merge(ops::routes())
         .merge(assets::routes())
         .fallback(pages::not_found)

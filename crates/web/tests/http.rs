@@ -351,3 +351,132 @@ async fn metrics_count_requests_by_route_template() {
     assert!(n >= 1.0);
     assert!(text.contains("http_request_duration_seconds_bucket"));
 }
+
+#[tokio::test]
+async fn sign_in_over_http_gives_a_bearer_token_for_me_and_sign_out_revokes_it() {
+    use app::auth::{NewAccount, NewAccountKind};
+    let s = Server::start(5).await;
+    let institution =
+        s.t.app
+            .store()
+            .read()
+            .institutions_after("", 1)
+            .await
+            .unwrap()[0]
+            .id
+            .clone();
+    let account = NewAccount {
+        username: "operator.wang".into(),
+        display_name: "王老师".into(),
+        password: "correct horse battery".into(),
+        kind: NewAccountKind::Staff {
+            institution_id: institution,
+            role: domain::access::StaffRole::Operator,
+        },
+    };
+    s.t.app
+        .create_account(&app::Actor::System { name: "test" }, account)
+        .await
+        .unwrap();
+    let url = |p: &str| format!("{}{p}", s.base);
+
+    let anonymous = s.get("/api/v1/me").await;
+    assert_eq!(anonymous.status(), 401);
+    assert!(
+        anonymous.headers()["www-authenticate"]
+            .to_str()
+            .unwrap()
+            .starts_with("Bearer")
+    );
+    assert_eq!(
+        anonymous.json::<Value>().await.unwrap()["code"],
+        "unauthenticated"
+    );
+
+    let wrong = s
+        .client
+        .post(url("/api/v1/auth/login"))
+        .json(&serde_json::json!({"username": "operator.wang", "password": "nope nope nope"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(wrong.status(), 401);
+    assert_eq!(
+        wrong.json::<Value>().await.unwrap()["code"],
+        "invalid_credentials"
+    );
+    let malformed = s
+        .client
+        .post(url("/api/v1/auth/login"))
+        .json(&serde_json::json!({"user": "x"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(malformed.status(), 400);
+    assert_eq!(
+        malformed.headers()["content-type"],
+        "application/problem+json"
+    );
+
+    let pair: Value = s
+        .client
+        .post(url("/api/v1/auth/login"))
+        .json(
+            &serde_json::json!({"username": "operator.wang", "password": "correct horse battery"}),
+        )
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let access = pair["access_token"].as_str().unwrap();
+    assert_eq!(pair["token_type"], "Bearer");
+    assert_eq!(pair["actor"]["role"], "operator");
+    let me: Value = s
+        .client
+        .get(url("/api/v1/me"))
+        .bearer_auth(access)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(me["display_name"], "王老师");
+    assert_eq!(me["kind"], "staff");
+
+    let refreshed = s
+        .client
+        .post(url("/api/v1/auth/refresh"))
+        .json(&serde_json::json!({"refresh_token": pair["refresh_token"]}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refreshed.status(), 200);
+    let logout = s
+        .client
+        .post(url("/api/v1/auth/logout"))
+        .bearer_auth(access)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(logout.status(), 204);
+    assert_eq!(
+        s.client
+            .get(url("/api/v1/me"))
+            .bearer_auth(access)
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        401
+    );
+
+    let (_, doc) = s.json("/api/openapi.json").await;
+    assert!(doc["paths"]["/api/v1/auth/login"]["post"].is_object());
+    assert_eq!(
+        doc["components"]["securitySchemes"]["bearer"]["scheme"],
+        "bearer"
+    );
+}
