@@ -18,6 +18,10 @@ const BATCH: usize = 1_000;
 /// Demo credit codes and licence numbers number institutions with seven digits.
 pub const MAX_INSTITUTIONS: usize = 9_999_999;
 const DEMO_ACTOR: Actor = Actor::System { name: "demo" };
+/// Password of every demo account (listed in the README; demo databases only).
+pub const DEMO_PASSWORD: &str = "xiaowai-demo-2026";
+/// TOTP secret of the demo regulators and bank operator; base32 `GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ`.
+pub const DEMO_TOTP_SECRET: &[u8] = b"12345678901234567890";
 
 /// Provinces in the demo and their relative weight.
 const PROVINCES: &[(&str, u32)] = &[
@@ -585,7 +589,108 @@ impl App {
             progress(n);
         }
         self.refresh_search_index().await?;
+        self.seed_demo_accounts().await?;
         Ok(summary)
+    }
+
+    /// The demo's people: regulators at every level around Beijing, a Haidian institution's staff and a
+    /// bank operator. Their passwords and TOTP secrets are public (README); only `--demo` creates them.
+    async fn seed_demo_accounts(&self) -> Result<(), AppError> {
+        use crate::auth::{NewAccount, NewAccountKind};
+        use domain::access::{RegulatorRole as R, StaffRole as S};
+        let regulator = |username: &str, name: &str, region: &str, role: R| NewAccount {
+            username: username.into(),
+            display_name: name.into(),
+            password: DEMO_PASSWORD.into(),
+            kind: NewAccountKind::Regulator {
+                region: RegionCode::parse(region).expect("demo regions are valid"),
+                role,
+                totp_secret: DEMO_TOTP_SECRET.to_vec(),
+            },
+        };
+        let mut accounts = vec![
+            regulator("moe.supervisor", "教育部监管员", "000000", R::Supervisor),
+            regulator(
+                "beijing.supervisor",
+                "北京市监管员",
+                "110000",
+                R::Supervisor,
+            ),
+            regulator(
+                "beijing.admin",
+                "北京市系统管理员",
+                "110000",
+                R::SystemAdmin,
+            ),
+            regulator(
+                "beijing.security",
+                "北京市安全管理员",
+                "110000",
+                R::SecurityAdmin,
+            ),
+            regulator(
+                "beijing.auditor",
+                "北京市审计管理员",
+                "110000",
+                R::AuditAdmin,
+            ),
+            regulator("haidian.reviewer", "海淀区审核员", "110108", R::Reviewer),
+            regulator(
+                "haidian.supervisor",
+                "海淀区监管员",
+                "110108",
+                R::Supervisor,
+            ),
+            regulator("chaoyang.reviewer", "朝阳区审核员", "110105", R::Reviewer),
+            NewAccount {
+                username: "bank.operator".into(),
+                display_name: "监管银行操作员".into(),
+                password: DEMO_PASSWORD.into(),
+                kind: NewAccountKind::BankOperator {
+                    bank_id: "demo-bank".into(),
+                    totp_secret: DEMO_TOTP_SECRET.to_vec(),
+                },
+            },
+        ];
+        // Staff of the first white-listed institution in Haidian (or anywhere, for tiny demos).
+        let reader = self.store.read();
+        let mut after = String::new();
+        let mut institution = None;
+        'scan: loop {
+            let batch = reader.institutions_after(&after, 2_000).await?;
+            let Some(last) = batch.last() else { break };
+            after = last.id.clone();
+            for i in &batch {
+                if i.list_status == "white" && (i.region_code == "110108" || institution.is_none())
+                {
+                    institution = Some(i.id.clone());
+                    if i.region_code == "110108" {
+                        break 'scan;
+                    }
+                }
+            }
+        }
+        if let Some(institution_id) = institution {
+            for (username, name, role) in [
+                ("inst.admin", "机构管理员", S::Admin),
+                ("inst.operator", "机构运营", S::Operator),
+                ("inst.teacher", "机构教师", S::Teacher),
+            ] {
+                accounts.push(NewAccount {
+                    username: username.into(),
+                    display_name: name.into(),
+                    password: DEMO_PASSWORD.into(),
+                    kind: NewAccountKind::Staff {
+                        institution_id: institution_id.clone(),
+                        role,
+                    },
+                });
+            }
+        }
+        for account in accounts {
+            self.create_account(&DEMO_ACTOR, account).await?;
+        }
+        Ok(())
     }
 
     fn demo_region(&self, r: &RegionRow) -> Region {

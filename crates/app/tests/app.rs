@@ -106,15 +106,13 @@ async fn demo_seeding_writes_a_complete_verifiable_audit_trail() {
         .await
         .unwrap()
         .total as i64;
-    // One registration and one list placement per institution, one entry per course and notice.
-    assert_eq!(
-        t.app.store().read().audit_count().await.unwrap(),
-        2 * institutions + courses + notices
-    );
+    let accounts = t.app.store().read().account_count().await.unwrap();
+    assert_eq!(accounts, 12, "nine regulators and bank people, three staff");
+    // One registration and one list placement per institution, one entry per course, notice and account.
+    let expected = 2 * institutions + courses + notices + accounts;
+    assert_eq!(t.app.store().read().audit_count().await.unwrap(), expected);
     match verify_audit_chain(t.app.store()).await.unwrap() {
-        ChainReport::Intact { entries, .. } => {
-            assert_eq!(entries, 2 * institutions + courses + notices)
-        }
+        ChainReport::Intact { entries, .. } => assert_eq!(entries, expected),
         ChainReport::Broken(b) => panic!("fresh demo chain broken: {b}"),
     }
 }

@@ -377,3 +377,48 @@ async fn sign_ins_leave_evidence_without_secrets() {
         }
     }
 }
+
+#[tokio::test]
+async fn demo_accounts_exist_only_in_demo_databases_and_sign_in() {
+    let empty = TestApp::empty().await;
+    assert_eq!(
+        empty.app.store().read().account_count().await.unwrap(),
+        0,
+        "no accounts without --demo"
+    );
+
+    let t = TestApp::with_demo(40).await;
+    let code = ledger::totp::code_at(
+        app::demo::DEMO_TOTP_SECRET,
+        (t.app.clock().now().millis() / 1000) as u64,
+        6,
+    );
+    let pair = t
+        .app
+        .login(&login(
+            "haidian.reviewer",
+            app::demo::DEMO_PASSWORD,
+            Some(code),
+        ))
+        .await
+        .unwrap();
+    assert_eq!(pair.actor.region_code.as_deref(), Some("110108"));
+    let staff = t
+        .app
+        .login(&login("inst.teacher", app::demo::DEMO_PASSWORD, None))
+        .await
+        .unwrap();
+    assert!(matches!(
+        t.app.authenticate(&staff.access_token).await.unwrap(),
+        Actor::Staff {
+            role: StaffRole::Teacher,
+            ..
+        }
+    ));
+    let moe = t
+        .app
+        .login(&login("moe.supervisor", app::demo::DEMO_PASSWORD, None))
+        .await
+        .unwrap_err();
+    assert_eq!(moe.code, ErrorCode::TotpRequired);
+}

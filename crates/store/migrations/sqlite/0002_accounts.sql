@@ -17,7 +17,8 @@ CREATE TABLE accounts (
     institution_id TEXT REFERENCES institutions (id),
     staff_role TEXT CHECK (staff_role IN ('admin', 'operator', 'teacher')),
     regulator_role TEXT CHECK (regulator_role IN ('reviewer', 'supervisor', 'system_admin', 'security_admin', 'audit_admin')),
-    region_code TEXT REFERENCES regions (code),
+    -- A region of the table, or 000000 for the national level (checked by the application).
+    region_code TEXT,
     bank_id TEXT,
     failed_logins BIGINT NOT NULL DEFAULT 0,
     locked_until BIGINT,
