@@ -405,7 +405,7 @@ impl App {
         Ok(pair)
     }
 
-    fn issue_tokens(
+    pub(crate) fn issue_tokens(
         &self,
         account: &AccountRow,
         family: String,

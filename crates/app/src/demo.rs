@@ -18,6 +18,8 @@ const BATCH: usize = 1_000;
 /// Demo credit codes and licence numbers number institutions with seven digits.
 pub const MAX_INSTITUTIONS: usize = 9_999_999;
 const DEMO_ACTOR: Actor = Actor::System { name: "demo" };
+/// The demo parent's phone number (codes go to the development SMS log).
+pub const DEMO_PARENT_PHONE: &str = "13800000001";
 /// Password of every demo account (listed in the README; demo databases only).
 pub const DEMO_PASSWORD: &str = "xiaowai-demo-2026";
 /// TOTP secret of the demo regulators and bank operator; base32 `GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ`.
@@ -689,6 +691,23 @@ impl App {
         }
         for account in accounts {
             self.create_account(&DEMO_ACTOR, account).await?;
+        }
+        // A parent (signs in with a code sent to this number) with two children.
+        let phone =
+            domain::person::PhoneNumber::parse(DEMO_PARENT_PHONE).expect("valid demo phone");
+        let parent = self.create_parent(&DEMO_ACTOR, &phone).await?;
+        for (name, gender, id_card, grade) in [
+            ("王小明", "male", "11010820150301001X", "小学四年级"),
+            ("王小红", "female", "11010820170912002X", "小学二年级"),
+        ] {
+            let child = crate::parents::NewChild {
+                name: name.into(),
+                gender: gender.into(),
+                id_card: id_card.into(),
+                school: "北京市海淀区中关村第一小学".into(),
+                grade: grade.into(),
+            };
+            self.add_child(&parent, &child).await?;
         }
         Ok(())
     }

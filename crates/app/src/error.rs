@@ -34,7 +34,12 @@ error_codes! {
     PerPageOutOfRange => "per_page_out_of_range", 400, "每页条数超出范围（1–100）", "per_page must be between 1 and 100";
     QueryTooLong => "query_too_long", 400, "搜索词过长", "The search text is too long";
     InvalidParameter => "invalid_parameter", 400, "请求参数无效", "A request parameter is invalid";
+    InvalidPhone => "invalid_phone", 400, "手机号格式不正确（应为11位手机号）", "The mobile number is malformed (11 digits expected)";
+    InvalidIdCard => "invalid_id_card", 400, "身份证号码不正确（长度、出生日期或校验位有误）", "The ID card number is malformed or its check digit is wrong";
+    InvalidName => "invalid_name", 400, "姓名不能为空且不超过50个字符", "A name must be 1 to 50 characters";
+    FieldTooLong => "field_too_long", 400, "输入内容为空或过长", "A field is empty or too long";
     Unauthenticated => "unauthenticated", 401, "请先登录", "Sign-in required";
+    InvalidCode => "invalid_code", 401, "验证码错误或已过期", "The code is wrong or has expired";
     InvalidCredentials => "invalid_credentials", 401, "用户名或密码错误", "Wrong username or password";
     TotpRequired => "totp_required", 401, "请输入动态口令", "A one-time code from the authenticator is required";
     TotpInvalid => "totp_invalid", 401, "动态口令错误或已使用", "The one-time code is wrong or was already used";
@@ -45,6 +50,7 @@ error_codes! {
     Conflict => "conflict", 409, "数据冲突，记录已存在", "The record already exists";
     ConstraintViolation => "constraint_violation", 422, "数据不符合约束条件", "The data violates a constraint";
     AppendOnly => "append_only", 409, "该记录只能追加，不能修改或删除", "This record is append-only";
+    TooManyRequests => "too_many_requests", 429, "操作过于频繁，请稍后再试", "Too many requests: try again later";
     Unavailable => "unavailable", 503, "服务暂时不可用，请稍后再试", "The service is temporarily unavailable";
     Internal => "internal", 500, "系统内部错误", "Internal error";
 }

@@ -8,6 +8,7 @@ pub mod demo;
 pub mod error;
 pub mod evidence;
 pub mod ledger_check;
+pub mod parents;
 pub mod regions;
 pub mod registry;
 pub mod search;
@@ -41,6 +42,7 @@ pub struct App {
     pub(crate) clock: Arc<dyn Clock>,
     pub(crate) keys: Arc<vault::KeyRing>,
     pub(crate) auth_policy: auth::AuthPolicy,
+    pub(crate) sms: Arc<dyn parents::SmsSender>,
 }
 
 impl App {
@@ -64,9 +66,16 @@ impl App {
             clock,
             keys: Arc::new(keys),
             auth_policy: auth::AuthPolicy::default(),
+            sms: Arc::new(parents::DevSmsSender::default()),
         };
         app.refresh_search_index().await?;
         Ok(app)
+    }
+
+    /// Sends SMS through `sender` (the default records messages in memory, for development).
+    pub fn with_sms(mut self, sender: Arc<dyn parents::SmsSender>) -> App {
+        self.sms = sender;
+        self
     }
 
     pub fn store(&self) -> &Store {

@@ -13,6 +13,8 @@ pub const TEST_NOW: Timestamp = Timestamp::from_millis(1_795_654_800_000);
 
 pub struct TestApp {
     pub app: App,
+    /// Where the app's SMS messages go, so tests can read sign-in codes.
+    pub sms: Arc<crate::parents::DevSmsSender>,
     pub clock: Arc<ManualClock>,
     pub db: TestDb,
 }
@@ -30,7 +32,14 @@ impl TestApp {
         let app = App::open(store, SearchLocation::Memory, clock.clone(), keys)
             .await
             .expect("open app");
-        TestApp { app, clock, db }
+        let sms = Arc::new(crate::parents::DevSmsSender::default());
+        let app = app.with_sms(sms.clone());
+        TestApp {
+            app,
+            sms,
+            clock,
+            db,
+        }
     }
 
     /// A registry seeded with `n` demo institutions from the standard seed.

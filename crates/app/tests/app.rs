@@ -107,9 +107,13 @@ async fn demo_seeding_writes_a_complete_verifiable_audit_trail() {
         .unwrap()
         .total as i64;
     let accounts = t.app.store().read().account_count().await.unwrap();
-    assert_eq!(accounts, 12, "nine regulators and bank people, three staff");
-    // One registration and one list placement per institution, one entry per course, notice and account.
-    let expected = 2 * institutions + courses + notices + accounts;
+    assert_eq!(
+        accounts, 13,
+        "eight regulators, a bank operator, three staff, a parent"
+    );
+    // One registration and one list placement per institution, one entry per course, notice and account,
+    // and one per child the demo parent links (two).
+    let expected = 2 * institutions + courses + notices + accounts + 2;
     assert_eq!(t.app.store().read().audit_count().await.unwrap(), expected);
     match verify_audit_chain(t.app.store()).await.unwrap() {
         ChainReport::Intact { entries, .. } => assert_eq!(entries, expected),

@@ -422,3 +422,281 @@ async fn demo_accounts_exist_only_in_demo_databases_and_sign_in() {
         .unwrap_err();
     assert_eq!(moe.code, ErrorCode::TotpRequired);
 }
+
+fn sms_code(t: &TestApp, phone: &str) -> String {
+    let text = t.sms.last_to(phone).expect("a message was sent");
+    let after = text
+        .split("验证码 ")
+        .nth(1)
+        .expect("the message names the code");
+    after.chars().take(6).collect()
+}
+
+fn child(name: &str, id_card: &str) -> app::parents::NewChild {
+    app::parents::NewChild {
+        name: name.into(),
+        gender: "female".into(),
+        id_card: id_card.into(),
+        school: "海淀实验小学".into(),
+        grade: "三年级".into(),
+    }
+}
+
+#[tokio::test]
+async fn parents_sign_in_with_a_code_that_works_once_and_expires() {
+    use app::parents::PhoneLogin;
+    let t = TestApp::empty().await;
+    assert_eq!(
+        t.app
+            .request_login_code("1380000000")
+            .await
+            .unwrap_err()
+            .code,
+        ErrorCode::InvalidPhone
+    );
+    t.app.request_login_code("138 0000 0002").await.unwrap();
+    assert_eq!(
+        t.app
+            .request_login_code("13800000002")
+            .await
+            .unwrap_err()
+            .code,
+        ErrorCode::TooManyRequests,
+        "one a minute"
+    );
+    let code = sms_code(&t, "13800000002");
+    assert_eq!(code.len(), 6);
+    let wrong = PhoneLogin {
+        phone: "13800000002".into(),
+        code: "000000".into(),
+    };
+    assert_eq!(
+        t.app.login_with_code(&wrong).await.unwrap_err().code,
+        ErrorCode::InvalidCode
+    );
+    let right = PhoneLogin {
+        phone: "13800000002".into(),
+        code: code.clone(),
+    };
+    let pair = t.app.login_with_code(&right).await.unwrap();
+    assert_eq!(pair.actor.kind, "parent");
+    assert_eq!(
+        pair.actor.display_name, "家长138****0002",
+        "the number is shown masked"
+    );
+    assert_eq!(
+        t.app.login_with_code(&right).await.unwrap_err().code,
+        ErrorCode::InvalidCode,
+        "a code works once"
+    );
+    // A second sign-in finds the same account through the blind index.
+    t.clock.advance_millis(60_000);
+    t.app.request_login_code("13800000002").await.unwrap();
+    let again = t
+        .app
+        .login_with_code(&PhoneLogin {
+            phone: "13800000002".into(),
+            code: sms_code(&t, "13800000002"),
+        })
+        .await
+        .unwrap();
+    assert_eq!(again.actor.account_id, pair.actor.account_id);
+    // Codes expire after five minutes.
+    t.clock.advance_millis(60_000);
+    t.app.request_login_code("13800000002").await.unwrap();
+    let late = PhoneLogin {
+        phone: "13800000002".into(),
+        code: sms_code(&t, "13800000002"),
+    };
+    t.clock.advance_millis(5 * 60_000);
+    assert_eq!(
+        t.app.login_with_code(&late).await.unwrap_err().code,
+        ErrorCode::InvalidCode
+    );
+}
+
+#[tokio::test]
+async fn five_wrong_codes_spend_the_code() {
+    use app::parents::PhoneLogin;
+    let t = TestApp::empty().await;
+    t.app.request_login_code("13900000003").await.unwrap();
+    let code = sms_code(&t, "13900000003");
+    for _ in 0..5 {
+        let _ = t
+            .app
+            .login_with_code(&PhoneLogin {
+                phone: "13900000003".into(),
+                code: "999999".into(),
+            })
+            .await;
+    }
+    let err = t
+        .app
+        .login_with_code(&PhoneLogin {
+            phone: "13900000003".into(),
+            code,
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(
+        err.code,
+        ErrorCode::InvalidCode,
+        "guessing is capped per code"
+    );
+}
+
+#[tokio::test]
+async fn children_are_validated_stored_sealed_and_shown_masked() {
+    let t = TestApp::empty().await;
+    let parent = app::Actor::Parent {
+        account_id: create_parent(&t).await,
+    };
+    assert_eq!(
+        t.app
+            .add_child(&parent, &child("李小花", "110105201203150028"))
+            .await
+            .unwrap_err()
+            .code,
+        ErrorCode::InvalidIdCard,
+        "bad check digit"
+    );
+    assert_eq!(
+        t.app
+            .add_child(&parent, &child("", "11010820150301001X"))
+            .await
+            .unwrap_err()
+            .code,
+        ErrorCode::InvalidName
+    );
+    let mut long_school = child("李小花", "11010820150301001X");
+    long_school.school = "校".repeat(101);
+    assert_eq!(
+        t.app
+            .add_child(&parent, &long_school)
+            .await
+            .unwrap_err()
+            .code,
+        ErrorCode::FieldTooLong
+    );
+    let view = t
+        .app
+        .add_child(&parent, &child("李小花", "11010820150301001X"))
+        .await
+        .unwrap();
+    assert_eq!(
+        (view.name_masked.as_str(), view.id_card_masked.as_str()),
+        ("李*花", "1101**********001X")
+    );
+    assert_eq!(
+        t.app.my_children(&parent).await.unwrap(),
+        vec![view.clone()]
+    );
+    let stored = t.app.store().read().child(&view.id).await.unwrap().unwrap();
+    assert!(
+        !stored.name_sealed.contains("李小花")
+            && !stored.id_card_sealed.contains("11010820150301001X")
+    );
+    let staff = app::Actor::Staff {
+        account_id: "s".into(),
+        institution_id: "i".into(),
+        role: StaffRole::Admin,
+    };
+    assert_eq!(
+        t.app
+            .add_child(&staff, &child("李小花", "11010820150301001X"))
+            .await
+            .unwrap_err()
+            .code,
+        ErrorCode::Forbidden
+    );
+}
+
+async fn create_parent(t: &TestApp) -> String {
+    t.app.request_login_code("13700000004").await.unwrap();
+    let code = sms_code(t, "13700000004");
+    t.app
+        .login_with_code(&app::parents::PhoneLogin {
+            phone: "13700000004".into(),
+            code,
+        })
+        .await
+        .unwrap()
+        .actor
+        .account_id
+}
+
+#[tokio::test]
+async fn reveals_need_the_right_and_a_reason_and_are_logged() {
+    use app::parents::ChildField;
+    let t = TestApp::empty().await;
+    let parent = app::Actor::Parent {
+        account_id: create_parent(&t).await,
+    };
+    let view = t
+        .app
+        .add_child(&parent, &child("李小花", "11010820150301001X"))
+        .await
+        .unwrap();
+    assert_eq!(
+        t.app
+            .reveal_child(&parent, &view.id, ChildField::IdCard, "核对报名信息")
+            .await
+            .unwrap(),
+        "11010820150301001X"
+    );
+    assert_eq!(
+        t.app
+            .reveal_child(&parent, &view.id, ChildField::Name, "  ")
+            .await
+            .unwrap_err()
+            .code,
+        ErrorCode::FieldTooLong,
+        "a reason is required"
+    );
+    let reviewer = app::Actor::Regulator {
+        account_id: "r".into(),
+        region: rc("110108"),
+        role: RegulatorRole::Reviewer,
+    };
+    assert_eq!(
+        t.app
+            .reveal_child(&reviewer, &view.id, ChildField::Name, "查看")
+            .await
+            .unwrap_err()
+            .code,
+        ErrorCode::Forbidden
+    );
+    let stranger = app::Actor::Parent {
+        account_id: "someone-else".into(),
+    };
+    assert_eq!(
+        t.app
+            .reveal_child(&stranger, &view.id, ChildField::Name, "查看")
+            .await
+            .unwrap_err()
+            .code,
+        ErrorCode::Forbidden
+    );
+    let supervisor = app::Actor::Regulator {
+        account_id: "sup".into(),
+        region: rc("110108"),
+        role: RegulatorRole::Supervisor,
+    };
+    assert_eq!(
+        t.app
+            .reveal_child(&supervisor, &view.id, ChildField::Name, "投诉核查 2026-118")
+            .await
+            .unwrap(),
+        "李小花"
+    );
+    let log = t.app.store().read().pii_access_log(10).await.unwrap();
+    assert_eq!(log.len(), 2, "only the successful reveals");
+    assert_eq!(
+        (
+            log[0].actor.as_str(),
+            log[0].reason.as_str(),
+            log[0].field.as_str()
+        ),
+        ("regulator:sup", "投诉核查 2026-118", "child.name")
+    );
+}

@@ -4,7 +4,7 @@ use crate::insert::{AnyQuery, InsertRow, insert_rows};
 use crate::{Reader, StoreError, WriteTx};
 use sqlx::AssertSqlSafe;
 
-const ACCOUNT_COLUMNS: &str = "id, kind, username, phone_sealed, phone_index, display_name, password_hash, \
+pub(crate) const ACCOUNT_COLUMNS: &str = "id, kind, username, phone_sealed, phone_index, display_name, password_hash, \
      totp_secret_sealed, last_totp_step, institution_id, staff_role, regulator_role, region_code, bank_id, \
      failed_logins, locked_until, disabled, created_at, updated_at";
 const TOKEN_COLUMNS: &str =

@@ -8,6 +8,7 @@ mod accounts;
 mod audit;
 mod error;
 mod insert;
+mod parents;
 mod reference;
 mod registry;
 pub mod rows;
@@ -15,6 +16,7 @@ pub mod testing;
 
 pub use accounts::{AccountRow, TokenRow};
 pub use error::StoreError;
+pub use parents::{ChildRow, LoginCodeRow, PiiAccessRow};
 pub use rows::*;
 /// The driver error, for callers that classify faults (e.g. "database unavailable").
 pub use sqlx::Error as SqlxError;

@@ -1,0 +1,424 @@
+//! 家长端 identity: phone sign-in with SMS codes, linked children, and logged reveals of personal data.
+//!
+//! A parent's phone number, a child's name and ID-card number are sealed in the vault and found through
+//! blind indexes; every view shows them masked. Plain text leaves only through a reveal, which needs the
+//! right (the parent for their own child, or a regulator with `RevealPersonalData`), a stated reason, and
+//! writes the personal-data access log and the audit log in the same transaction.
+
+use crate::auth::TokenPair;
+use crate::{Actor, App, AppError, ErrorCode};
+use domain::access::Permission;
+use domain::person::{IdCardNumber, PersonName, PhoneNumber};
+use ledger::{NewAuditEntry, canonical_json};
+use rand::Rng;
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+use std::path::PathBuf;
+use std::sync::Mutex;
+use store::{AccountRow, ChildRow, LoginCodeRow, PiiAccessRow};
+
+const PHONE_FIELD: &str = "account.phone";
+const CHILD_NAME_FIELD: &str = "child.name";
+const CHILD_ID_FIELD: &str = "child.id_card";
+const CODE_TTL_MS: i64 = 5 * 60_000;
+const CODE_MIN_INTERVAL_MS: i64 = 60_000;
+const CODES_PER_DAY: i64 = 10;
+const CODE_ATTEMPTS: i64 = 5;
+const MAX_TEXT_CHARS: usize = 100;
+
+/// Where SMS messages go. Production uses an SMS gateway; development records them for the developer.
+pub trait SmsSender: Send + Sync + std::fmt::Debug {
+    fn send(&self, phone: &PhoneNumber, text: &str) -> Result<(), AppError>;
+}
+
+/// Development sender: keeps the messages in memory and, when given a file, appends them there (with
+/// the number masked) so a developer can read the code.
+#[derive(Debug, Default)]
+pub struct DevSmsSender {
+    file: Option<PathBuf>,
+    sent: Mutex<Vec<(String, String)>>,
+}
+
+impl DevSmsSender {
+    pub fn recording_to(file: PathBuf) -> DevSmsSender {
+        DevSmsSender {
+            file: Some(file),
+            sent: Mutex::default(),
+        }
+    }
+
+    /// The last message sent to `phone`, for tests.
+    pub fn last_to(&self, phone: &str) -> Option<String> {
+        let sent = self.sent.lock().ok()?;
+        sent.iter()
+            .rev()
+            .find(|(p, _)| p == phone)
+            .map(|(_, t)| t.clone())
+    }
+}
+
+impl SmsSender for DevSmsSender {
+    fn send(&self, phone: &PhoneNumber, text: &str) -> Result<(), AppError> {
+        if let Ok(mut sent) = self.sent.lock() {
+            sent.push((phone.expose().to_owned(), text.to_owned()));
+        }
+        if let Some(file) = &self.file {
+            use std::io::Write;
+            let line = format!("{} {}\n", phone.masked(), text);
+            std::fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(file)
+                .and_then(|mut f| f.write_all(line.as_bytes()))
+                .map_err(|e| AppError::internal(format!("development SMS file: {e}")))?;
+        }
+        Ok(())
+    }
+}
+
+/// `POST /api/v1/auth/login` with a phone number and the SMS code.
+#[derive(Clone, Deserialize, utoipa::ToSchema)]
+pub struct PhoneLogin {
+    pub phone: String,
+    pub code: String,
+}
+
+/// A child to link to the signed-in parent.
+#[derive(Clone, Deserialize, utoipa::ToSchema)]
+pub struct NewChild {
+    pub name: String,
+    /// `female` or `male`.
+    pub gender: String,
+    /// 18 characters, GB 11643.
+    pub id_card: String,
+    pub school: String,
+    pub grade: String,
+}
+
+/// A child as every page and response shows it: masked.
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema, PartialEq, Eq)]
+pub struct ChildView {
+    pub id: String,
+    pub name_masked: String,
+    pub gender: String,
+    pub id_card_masked: String,
+    pub school: String,
+    pub grade: String,
+}
+
+/// Which personal datum to reveal.
+#[derive(Clone, Copy, Debug, Deserialize, utoipa::ToSchema, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum ChildField {
+    Name,
+    IdCard,
+}
+
+fn text(field: &str, value: &str) -> Result<String, AppError> {
+    let v = value.trim();
+    if v.is_empty() || v.chars().count() > MAX_TEXT_CHARS || v.chars().any(char::is_control) {
+        return Err(AppError::new(
+            ErrorCode::FieldTooLong,
+            format!("{field}: 1 to {MAX_TEXT_CHARS} characters"),
+        ));
+    }
+    Ok(v.to_owned())
+}
+
+fn phone(s: &str) -> Result<PhoneNumber, AppError> {
+    PhoneNumber::parse(s).map_err(|e| AppError::new(ErrorCode::InvalidPhone, e.to_string()))
+}
+
+fn entry(
+    actor: &str,
+    at: i64,
+    action: &str,
+    subject: String,
+    payload: serde_json::Value,
+) -> NewAuditEntry {
+    NewAuditEntry {
+        at_ms: at,
+        actor: actor.to_owned(),
+        action: action.to_owned(),
+        subject,
+        schema_version: 1,
+        payload: canonical_json(&payload),
+    }
+}
+
+impl App {
+    fn code_hash(&self, phone_index: &str, code: &str) -> String {
+        hex::encode(self.store.crypto().hash(&[
+            b"xiaowai/sms-code/v1",
+            phone_index.as_bytes(),
+            code.as_bytes(),
+        ]))
+    }
+
+    /// Sends a six-digit sign-in code, at most one a minute and ten a day per number.
+    pub async fn request_login_code(&self, phone_text: &str) -> Result<(), AppError> {
+        let phone = phone(phone_text)?;
+        let now = self.clock.now().millis();
+        let index = self.keys.blind_index(PHONE_FIELD, phone.expose());
+        let mut tx = self.store.begin_write().await?;
+        if tx
+            .login_codes_since(&index, now - CODE_MIN_INTERVAL_MS + 1)
+            .await?
+            > 0
+            || tx.login_codes_since(&index, now - 24 * 3_600_000).await? >= CODES_PER_DAY
+        {
+            return Err(AppError::new(
+                ErrorCode::TooManyRequests,
+                "a code was sent recently",
+            ));
+        }
+        let code = format!("{:06}", rand::rng().random_range(0..1_000_000));
+        tx.insert_login_code(&LoginCodeRow {
+            id: uuid::Uuid::now_v7().to_string(),
+            code_hash: self.code_hash(&index, &code),
+            phone_index: index,
+            created_at: now,
+            expires_at: now + CODE_TTL_MS,
+            attempts: 0,
+            used_at: None,
+        })
+        .await?;
+        // Sent before commit: if sending fails, no code is recorded and the throttle is not spent.
+        self.sms.send(
+            &phone,
+            &format!("【校外培训监管平台】验证码 {code}，5分钟内有效。请勿告诉他人。"),
+        )?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Signs a parent in with the code; the first sign-in creates the parent's account.
+    pub async fn login_with_code(&self, req: &PhoneLogin) -> Result<TokenPair, AppError> {
+        let phone = phone(&req.phone)?;
+        let now = self.clock.now().millis();
+        let index = self.keys.blind_index(PHONE_FIELD, phone.expose());
+        let invalid = || AppError::new(ErrorCode::InvalidCode, "request a new code");
+        let mut tx = self.store.begin_write().await?;
+        let code = tx.latest_login_code(&index).await?;
+        let Some(code) = code
+            .filter(|c| c.used_at.is_none() && c.expires_at > now && c.attempts < CODE_ATTEMPTS)
+        else {
+            return Err(invalid());
+        };
+        if code.code_hash != self.code_hash(&index, req.code.trim()) {
+            tx.update_login_code(&code.id, code.attempts + 1, None)
+                .await?;
+            tx.commit().await?;
+            return Err(invalid());
+        }
+        tx.update_login_code(&code.id, code.attempts + 1, Some(now))
+            .await?;
+        let account = match tx.account_by_phone_index(&index).await? {
+            Some(a) => a,
+            None => {
+                let row = self.new_parent_row(&phone, now);
+                tx.insert_accounts(std::slice::from_ref(&row)).await?;
+                tx.append_audit(vec![entry(
+                    "system:auth",
+                    now,
+                    "account.created",
+                    format!("account:{}", row.id),
+                    json!({"id": row.id, "kind": "parent"}),
+                )])
+                .await?;
+                row
+            }
+        };
+        let (pair, tokens) = self.issue_tokens(&account, uuid::Uuid::now_v7().to_string(), now)?;
+        tx.insert_tokens(&tokens).await?;
+        tx.append_audit(vec![entry(
+            &format!("parent:{}", account.id),
+            now,
+            "auth.signed_in",
+            format!("account:{}", account.id),
+            json!({"method": "sms_code"}),
+        )])
+        .await?;
+        tx.commit().await?;
+        Ok(pair)
+    }
+
+    fn new_parent_row(&self, phone: &PhoneNumber, now: i64) -> AccountRow {
+        AccountRow {
+            id: uuid::Uuid::now_v7().to_string(),
+            kind: "parent".into(),
+            username: None,
+            phone_sealed: Some(self.keys.seal(PHONE_FIELD, phone.expose())),
+            phone_index: Some(self.keys.blind_index(PHONE_FIELD, phone.expose())),
+            display_name: format!("家长{}", phone.masked()),
+            password_hash: None,
+            totp_secret_sealed: None,
+            last_totp_step: None,
+            institution_id: None,
+            staff_role: None,
+            regulator_role: None,
+            region_code: None,
+            bank_id: None,
+            failed_logins: 0,
+            locked_until: None,
+            disabled: 0,
+            created_at: now,
+            updated_at: now,
+        }
+    }
+
+    /// Creates a parent account directly (the demo's parent; real parents appear at their first sign-in).
+    pub(crate) async fn create_parent(
+        &self,
+        actor: &Actor,
+        phone: &PhoneNumber,
+    ) -> Result<Actor, AppError> {
+        let now = self.clock.now().millis();
+        let row = self.new_parent_row(phone, now);
+        let mut tx = self.store.begin_write().await?;
+        tx.insert_accounts(std::slice::from_ref(&row)).await?;
+        tx.append_audit(vec![entry(
+            &actor.audit_name(),
+            now,
+            "account.created",
+            format!("account:{}", row.id),
+            json!({"id": row.id, "kind": "parent"}),
+        )])
+        .await?;
+        tx.commit().await?;
+        Ok(Actor::Parent { account_id: row.id })
+    }
+
+    fn parent_id(actor: &Actor) -> Result<&str, AppError> {
+        match actor {
+            Actor::Parent { account_id } => Ok(account_id),
+            _ => Err(AppError::new(
+                ErrorCode::Forbidden,
+                "only a parent links children",
+            )),
+        }
+    }
+
+    /// Links a child to the signed-in parent.
+    pub async fn add_child(&self, actor: &Actor, new: &NewChild) -> Result<ChildView, AppError> {
+        let parent_id = Self::parent_id(actor)?.to_owned();
+        let name = PersonName::parse(&new.name)
+            .map_err(|e| AppError::new(ErrorCode::InvalidName, e.to_string()))?;
+        let id_card = IdCardNumber::parse(&new.id_card)
+            .map_err(|e| AppError::new(ErrorCode::InvalidIdCard, e.to_string()))?;
+        let gender = match new.gender.trim() {
+            g @ ("female" | "male") => g.to_owned(),
+            "女" => "female".to_owned(),
+            "男" => "male".to_owned(),
+            _ => {
+                return Err(AppError::new(
+                    ErrorCode::InvalidParameter,
+                    "gender: female or male",
+                ));
+            }
+        };
+        let now = self.clock.now().millis();
+        let row = ChildRow {
+            id: uuid::Uuid::now_v7().to_string(),
+            parent_id,
+            name_sealed: self.keys.seal(CHILD_NAME_FIELD, name.expose()),
+            gender,
+            id_card_sealed: self.keys.seal(CHILD_ID_FIELD, id_card.expose()),
+            id_card_index: self.keys.blind_index(CHILD_ID_FIELD, id_card.expose()),
+            school: text("school", &new.school)?,
+            grade: text("grade", &new.grade)?,
+            created_at: now,
+        };
+        let mut tx = self.store.begin_write().await?;
+        tx.insert_children(std::slice::from_ref(&row)).await?;
+        tx.append_audit(vec![entry(
+            &actor.audit_name(),
+            now,
+            "child.linked",
+            format!("child:{}", row.id),
+            json!({"child_id": row.id, "parent_id": row.parent_id}),
+        )])
+        .await?;
+        tx.commit().await?;
+        self.child_view(&row)
+    }
+
+    fn child_view(&self, c: &ChildRow) -> Result<ChildView, AppError> {
+        let name = PersonName::parse(&self.keys.open(CHILD_NAME_FIELD, &c.name_sealed)?)
+            .map_err(|e| AppError::internal(e.to_string()))?;
+        let id_card = IdCardNumber::parse(&self.keys.open(CHILD_ID_FIELD, &c.id_card_sealed)?)
+            .map_err(|e| AppError::internal(e.to_string()))?;
+        Ok(ChildView {
+            id: c.id.clone(),
+            name_masked: name.masked(),
+            gender: c.gender.clone(),
+            id_card_masked: id_card.masked(),
+            school: c.school.clone(),
+            grade: c.grade.clone(),
+        })
+    }
+
+    /// The signed-in parent's children, masked.
+    pub async fn my_children(&self, actor: &Actor) -> Result<Vec<ChildView>, AppError> {
+        let parent_id = Self::parent_id(actor)?;
+        self.store
+            .read()
+            .children_of(parent_id)
+            .await?
+            .iter()
+            .map(|c| self.child_view(c))
+            .collect()
+    }
+
+    /// The plain value of one of a child's personal data, for the child's parent or a regulator allowed to
+    /// reveal personal data; the reason is required and, with the actor, goes to the access log.
+    pub async fn reveal_child(
+        &self,
+        actor: &Actor,
+        child_id: &str,
+        field: ChildField,
+        reason: &str,
+    ) -> Result<String, AppError> {
+        let reason = text("reason", reason)?;
+        let child = self
+            .store
+            .read()
+            .child(child_id)
+            .await?
+            .ok_or_else(|| AppError::not_found("no such child"))?;
+        let own = matches!(actor, Actor::Parent { account_id } if *account_id == child.parent_id);
+        if !own && !actor.has(Permission::RevealPersonalData) {
+            return Err(AppError::new(
+                ErrorCode::Forbidden,
+                "revealing personal data needs that permission",
+            ));
+        }
+        let (field_name, sealed) = match field {
+            ChildField::Name => (CHILD_NAME_FIELD, &child.name_sealed),
+            ChildField::IdCard => (CHILD_ID_FIELD, &child.id_card_sealed),
+        };
+        let value = self.keys.open(field_name, sealed)?;
+        let now = self.clock.now().millis();
+        let subject = format!("child:{}", child.id);
+        let mut tx = self.store.begin_write().await?;
+        tx.insert_pii_access(&[PiiAccessRow {
+            id: uuid::Uuid::now_v7().to_string(),
+            actor: actor.audit_name(),
+            subject: subject.clone(),
+            field: field_name.to_owned(),
+            reason: reason.clone(),
+            at: now,
+        }])
+        .await?;
+        tx.append_audit(vec![entry(
+            &actor.audit_name(),
+            now,
+            "pii.revealed",
+            subject,
+            json!({"field": field_name, "reason": reason}),
+        )])
+        .await?;
+        tx.commit().await?;
+        Ok(value)
+    }
+}

@@ -1,0 +1,191 @@
+//! Parents' sign-in codes, children and the personal-data access log.
+
+use crate::insert::{AnyQuery, InsertRow, insert_rows};
+use crate::{AccountRow, Reader, StoreError, WriteTx};
+use sqlx::AssertSqlSafe;
+
+const CODE_COLUMNS: &str = "id, phone_index, code_hash, created_at, expires_at, attempts, used_at";
+const CHILD_COLUMNS: &str =
+    "id, parent_id, name_sealed, gender, id_card_sealed, id_card_index, school, grade, created_at";
+const ACCESS_COLUMNS: &str = "id, actor, subject, field, reason, at";
+
+#[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow)]
+pub struct LoginCodeRow {
+    pub id: String,
+    pub phone_index: String,
+    pub code_hash: String,
+    pub created_at: i64,
+    pub expires_at: i64,
+    pub attempts: i64,
+    pub used_at: Option<i64>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow)]
+pub struct ChildRow {
+    pub id: String,
+    pub parent_id: String,
+    pub name_sealed: String,
+    pub gender: String,
+    pub id_card_sealed: String,
+    pub id_card_index: String,
+    pub school: String,
+    pub grade: String,
+    pub created_at: i64,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow)]
+pub struct PiiAccessRow {
+    pub id: String,
+    pub actor: String,
+    pub subject: String,
+    pub field: String,
+    pub reason: String,
+    pub at: i64,
+}
+
+impl InsertRow for LoginCodeRow {
+    const TABLE: &'static str = "login_codes";
+    const COLUMNS: &'static str = CODE_COLUMNS;
+    fn bind<'q>(&self, q: AnyQuery<'q>) -> AnyQuery<'q> {
+        q.bind(self.id.clone())
+            .bind(self.phone_index.clone())
+            .bind(self.code_hash.clone())
+            .bind(self.created_at)
+            .bind(self.expires_at)
+            .bind(self.attempts)
+            .bind(self.used_at)
+    }
+}
+
+impl InsertRow for ChildRow {
+    const TABLE: &'static str = "children";
+    const COLUMNS: &'static str = CHILD_COLUMNS;
+    fn bind<'q>(&self, q: AnyQuery<'q>) -> AnyQuery<'q> {
+        q.bind(self.id.clone())
+            .bind(self.parent_id.clone())
+            .bind(self.name_sealed.clone())
+            .bind(self.gender.clone())
+            .bind(self.id_card_sealed.clone())
+            .bind(self.id_card_index.clone())
+            .bind(self.school.clone())
+            .bind(self.grade.clone())
+            .bind(self.created_at)
+    }
+}
+
+impl InsertRow for PiiAccessRow {
+    const TABLE: &'static str = "pii_access_log";
+    const COLUMNS: &'static str = ACCESS_COLUMNS;
+    fn bind<'q>(&self, q: AnyQuery<'q>) -> AnyQuery<'q> {
+        q.bind(self.id.clone())
+            .bind(self.actor.clone())
+            .bind(self.subject.clone())
+            .bind(self.field.clone())
+            .bind(self.reason.clone())
+            .bind(self.at)
+    }
+}
+
+impl Reader<'_> {
+    pub async fn children_of(&self, parent_id: &str) -> Result<Vec<ChildRow>, StoreError> {
+        let sql = format!(
+            "SELECT {CHILD_COLUMNS} FROM children WHERE parent_id = $1 ORDER BY created_at, id"
+        );
+        Ok(sqlx::query_as(AssertSqlSafe(sql))
+            .bind(parent_id)
+            .fetch_all(&self.store.pool)
+            .await?)
+    }
+
+    pub async fn child(&self, id: &str) -> Result<Option<ChildRow>, StoreError> {
+        let sql = format!("SELECT {CHILD_COLUMNS} FROM children WHERE id = $1");
+        Ok(sqlx::query_as(AssertSqlSafe(sql))
+            .bind(id)
+            .fetch_optional(&self.store.pool)
+            .await?)
+    }
+
+    /// The newest personal-data reveals, for auditors.
+    pub async fn pii_access_log(&self, limit: i64) -> Result<Vec<PiiAccessRow>, StoreError> {
+        let sql = format!(
+            "SELECT {ACCESS_COLUMNS} FROM pii_access_log ORDER BY at DESC, id DESC LIMIT $1"
+        );
+        Ok(sqlx::query_as(AssertSqlSafe(sql))
+            .bind(limit)
+            .fetch_all(&self.store.pool)
+            .await?)
+    }
+}
+
+impl WriteTx {
+    pub async fn account_by_phone_index(
+        &mut self,
+        phone_index: &str,
+    ) -> Result<Option<AccountRow>, StoreError> {
+        let sql = format!(
+            "SELECT {} FROM accounts WHERE phone_index = $1",
+            crate::accounts::ACCOUNT_COLUMNS
+        );
+        Ok(sqlx::query_as(AssertSqlSafe(sql))
+            .bind(phone_index)
+            .fetch_optional(&mut *self.tx)
+            .await?)
+    }
+
+    pub async fn insert_login_code(&mut self, row: &LoginCodeRow) -> Result<(), StoreError> {
+        insert_rows(&mut self.tx, self.backend, std::slice::from_ref(row)).await
+    }
+
+    /// How many codes were sent to this phone since `since` (throttling).
+    pub async fn login_codes_since(
+        &mut self,
+        phone_index: &str,
+        since: i64,
+    ) -> Result<i64, StoreError> {
+        let (n,): (i64,) = sqlx::query_as(
+            "SELECT COUNT(*) FROM login_codes WHERE phone_index = $1 AND created_at >= $2",
+        )
+        .bind(phone_index)
+        .bind(since)
+        .fetch_one(&mut *self.tx)
+        .await?;
+        Ok(n)
+    }
+
+    /// The newest code sent to this phone.
+    pub async fn latest_login_code(
+        &mut self,
+        phone_index: &str,
+    ) -> Result<Option<LoginCodeRow>, StoreError> {
+        let sql = format!(
+            "SELECT {CODE_COLUMNS} FROM login_codes WHERE phone_index = $1 ORDER BY created_at DESC, id DESC LIMIT 1"
+        );
+        Ok(sqlx::query_as(AssertSqlSafe(sql))
+            .bind(phone_index)
+            .fetch_optional(&mut *self.tx)
+            .await?)
+    }
+
+    pub async fn update_login_code(
+        &mut self,
+        id: &str,
+        attempts: i64,
+        used_at: Option<i64>,
+    ) -> Result<(), StoreError> {
+        sqlx::query("UPDATE login_codes SET attempts = $2, used_at = $3 WHERE id = $1")
+            .bind(id)
+            .bind(attempts)
+            .bind(used_at)
+            .execute(&mut *self.tx)
+            .await?;
+        Ok(())
+    }
+
+    pub async fn insert_children(&mut self, rows: &[ChildRow]) -> Result<(), StoreError> {
+        insert_rows(&mut self.tx, self.backend, rows).await
+    }
+
+    pub async fn insert_pii_access(&mut self, rows: &[PiiAccessRow]) -> Result<(), StoreError> {
+        insert_rows(&mut self.tx, self.backend, rows).await
+    }
+}
