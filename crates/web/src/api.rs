@@ -28,7 +28,11 @@ use utoipa_swagger_ui::SwaggerUi;
         crate::auth_api::login,
         crate::auth_api::refresh,
         crate::auth_api::logout,
-        crate::auth_api::me
+        crate::auth_api::me,
+        crate::auth_api::sms_code,
+        crate::auth_api::my_children,
+        crate::auth_api::add_child,
+        crate::auth_api::reveal_child
     ),
     components(schemas(
         Problem,
@@ -42,7 +46,15 @@ use utoipa_swagger_ui::SwaggerUi;
         app::auth::PasswordLogin,
         app::auth::TokenPair,
         app::auth::ActorView,
-        crate::auth_api::RefreshRequest
+        crate::auth_api::RefreshRequest,
+        crate::auth_api::LoginRequest,
+        crate::auth_api::SmsCodeRequest,
+        crate::auth_api::RevealRequest,
+        crate::auth_api::Revealed,
+        app::parents::PhoneLogin,
+        app::parents::NewChild,
+        app::parents::ChildView,
+        app::parents::ChildField
     )),
     modifiers(&BearerScheme)
 )]

@@ -3,9 +3,10 @@
 use crate::WebState;
 use crate::error::{ApiError, Problem};
 use app::auth::{ActorView, PasswordLogin, TokenPair};
+use app::parents::{ChildField, ChildView, NewChild, PhoneLogin};
 use app::{Actor, AppError, ErrorCode};
 use axum::extract::rejection::JsonRejection;
-use axum::extract::{FromRequestParts, State};
+use axum::extract::{FromRequestParts, Path, State};
 use axum::http::request::Parts;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -19,6 +20,9 @@ pub(crate) fn routes() -> Router<WebState> {
         .route("/api/v1/auth/refresh", post(refresh))
         .route("/api/v1/auth/logout", post(logout))
         .route("/api/v1/me", get(me))
+        .route("/api/v1/auth/sms-code", post(sms_code))
+        .route("/api/v1/me/children", get(my_children).post(add_child))
+        .route("/api/v1/children/{id}/reveal", post(reveal_child))
 }
 
 /// The actor behind `Authorization: Bearer <access token>`; a 401 problem otherwise.
@@ -84,7 +88,7 @@ fn body<T>(b: Result<Json<T>, JsonRejection>) -> Result<T, ApiError> {
 #[utoipa::path(
     post,
     path = "/api/v1/auth/login",
-    request_body = PasswordLogin,
+    request_body = LoginRequest,
     responses(
         (status = 200, body = TokenPair),
         (status = 400, body = Problem, content_type = "application/problem+json"),
@@ -94,9 +98,117 @@ fn body<T>(b: Result<Json<T>, JsonRejection>) -> Result<T, ApiError> {
 )]
 pub async fn login(
     State(s): State<WebState>,
-    b: Result<Json<PasswordLogin>, JsonRejection>,
+    b: Result<Json<LoginRequest>, JsonRejection>,
 ) -> Result<Json<TokenPair>, ApiError> {
-    Ok(Json(s.app.login(&body(b)?).await?))
+    let pair = match body(b)? {
+        LoginRequest::Password(p) => s.app.login(&p).await?,
+        LoginRequest::Phone(p) => s.app.login_with_code(&p).await?,
+    };
+    Ok(Json(pair))
+}
+
+/// Either a username and password (+ TOTP), or a parent's phone number and SMS code.
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(untagged)]
+pub enum LoginRequest {
+    Password(PasswordLogin),
+    Phone(PhoneLogin),
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
+pub struct SmsCodeRequest {
+    phone: String,
+}
+
+/// Send a six-digit sign-in code to a parent's phone (at most one a minute, ten a day).
+#[utoipa::path(
+    post,
+    path = "/api/v1/auth/sms-code",
+    request_body = SmsCodeRequest,
+    responses(
+        (status = 204, description = "sent"),
+        (status = 400, description = "invalid_phone", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "too_many_requests", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn sms_code(
+    State(s): State<WebState>,
+    b: Result<Json<SmsCodeRequest>, JsonRejection>,
+) -> Result<StatusCode, ApiError> {
+    s.app.request_login_code(&body(b)?.phone).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// The signed-in parent's children, masked.
+#[utoipa::path(
+    get,
+    path = "/api/v1/me/children",
+    security(("bearer" = [])),
+    responses((status = 200, body = Vec<ChildView>), (status = 401, body = Problem, content_type = "application/problem+json"))
+)]
+pub async fn my_children(
+    State(s): State<WebState>,
+    bearer: Bearer,
+) -> Result<Json<Vec<ChildView>>, ApiError> {
+    Ok(Json(s.app.my_children(&bearer.actor).await?))
+}
+
+/// Link a child (name, gender, ID-card number with a valid GB 11643 check character, school, grade).
+#[utoipa::path(
+    post,
+    path = "/api/v1/me/children",
+    security(("bearer" = [])),
+    request_body = NewChild,
+    responses(
+        (status = 201, body = ChildView),
+        (status = 400, description = "invalid_id_card, invalid_name, field_too_long", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn add_child(
+    State(s): State<WebState>,
+    bearer: Bearer,
+    b: Result<Json<NewChild>, JsonRejection>,
+) -> Result<(StatusCode, Json<ChildView>), ApiError> {
+    Ok((
+        StatusCode::CREATED,
+        Json(s.app.add_child(&bearer.actor, &body(b)?).await?),
+    ))
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
+pub struct RevealRequest {
+    field: ChildField,
+    /// Why the plain value is needed; written to the personal-data access log.
+    reason: String,
+}
+
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct Revealed {
+    value: String,
+}
+
+/// Show one of a child's personal data in plain text (logged with the actor and the reason).
+#[utoipa::path(
+    post,
+    path = "/api/v1/children/{id}/reveal",
+    security(("bearer" = [])),
+    params(("id" = String, Path)),
+    request_body = RevealRequest,
+    responses((status = 200, body = Revealed), (status = 403, body = Problem, content_type = "application/problem+json"))
+)]
+pub async fn reveal_child(
+    State(s): State<WebState>,
+    bearer: Bearer,
+    Path(id): Path<String>,
+    b: Result<Json<RevealRequest>, JsonRejection>,
+) -> Result<Json<Revealed>, ApiError> {
+    let req = body(b)?;
+    Ok(Json(Revealed {
+        value: s
+            .app
+            .reveal_child(&bearer.actor, &id, req.field, &req.reason)
+            .await?,
+    }))
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]

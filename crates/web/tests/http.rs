@@ -480,3 +480,146 @@ async fn sign_in_over_http_gives_a_bearer_token_for_me_and_sign_out_revokes_it()
         "bearer"
     );
 }
+
+#[tokio::test]
+async fn a_parent_signs_in_by_sms_links_a_child_and_sees_only_masked_data() {
+    let s = Server::start(0).await;
+    let url = |p: &str| format!("{}{p}", s.base);
+    let post = |p: &str, body: Value| s.client.post(url(p)).json(&body).send();
+
+    let bad_phone = post(
+        "/api/v1/auth/sms-code",
+        serde_json::json!({"phone": "12345"}),
+    )
+    .await
+    .unwrap();
+    assert_eq!(bad_phone.status(), 400);
+    assert_eq!(
+        bad_phone.json::<Value>().await.unwrap()["code"],
+        "invalid_phone"
+    );
+    assert_eq!(
+        post(
+            "/api/v1/auth/sms-code",
+            serde_json::json!({"phone": "13600000005"})
+        )
+        .await
+        .unwrap()
+        .status(),
+        204
+    );
+    let message = s.t.sms.last_to("13600000005").unwrap();
+    let code: String = message
+        .split("验证码 ")
+        .nth(1)
+        .unwrap()
+        .chars()
+        .take(6)
+        .collect();
+    let pair: Value = post(
+        "/api/v1/auth/login",
+        serde_json::json!({"phone": "13600000005", "code": code}),
+    )
+    .await
+    .unwrap()
+    .json()
+    .await
+    .unwrap();
+    let token = pair["access_token"].as_str().unwrap().to_owned();
+    let me: Value = s
+        .client
+        .get(url("/api/v1/me"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(me["kind"], "parent");
+    assert_eq!(me["display_name"], "家长136****0005");
+    assert!(
+        !me.to_string().contains("13600000005"),
+        "the API never shows the number in full"
+    );
+
+    let add = |body: Value| {
+        s.client
+            .post(url("/api/v1/me/children"))
+            .bearer_auth(&token)
+            .json(&body)
+            .send()
+    };
+    let child = |id_card: &str, school: &str| serde_json::json!({"name": "赵小雨", "gender": "female", "id_card": id_card, "school": school, "grade": "五年级"});
+    let bad_id = add(child("110108201503010011", "海淀实验小学"))
+        .await
+        .unwrap();
+    assert_eq!(bad_id.status(), 400);
+    let problem: Value = bad_id.json().await.unwrap();
+    assert_eq!(problem["code"], "invalid_id_card");
+    assert!(
+        problem["detail"]
+            .as_str()
+            .unwrap()
+            .contains("check character")
+    );
+    let long = add(child("11010820150301001X", &"校".repeat(101)))
+        .await
+        .unwrap();
+    assert_eq!(
+        long.json::<Value>().await.unwrap()["code"],
+        "field_too_long"
+    );
+    let created = add(child("11010820150301001X", "海淀实验小学"))
+        .await
+        .unwrap();
+    assert_eq!(created.status(), 201);
+    let view: Value = created.json().await.unwrap();
+    assert_eq!(view["name_masked"], "赵*雨");
+    assert_eq!(view["id_card_masked"], "1101**********001X");
+    let listed: Value = s
+        .client
+        .get(url("/api/v1/me/children"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(
+        !listed.to_string().contains("11010820150301001X")
+            && !listed.to_string().contains("赵小雨")
+    );
+
+    let reveal_url = url(&format!(
+        "/api/v1/children/{}/reveal",
+        view["id"].as_str().unwrap()
+    ));
+    let revealed: Value = s
+        .client
+        .post(&reveal_url)
+        .bearer_auth(&token)
+        .json(&serde_json::json!({"field": "id_card", "reason": "填写报名表"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(revealed["value"], "11010820150301001X");
+    let log = s.t.app.store().read().pii_access_log(5).await.unwrap();
+    assert_eq!(
+        (log[0].reason.as_str(), log[0].field.as_str()),
+        ("填写报名表", "child.id_card")
+    );
+    assert!(log[0].actor.starts_with("parent:"));
+    let anonymous = s
+        .client
+        .post(&reveal_url)
+        .json(&serde_json::json!({"field": "name", "reason": "x"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(anonymous.status(), 401);
+}
