@@ -27,6 +27,12 @@ pub enum Actor {
     },
     /// 银行操作员
     BankOperator { account_id: String, bank_id: String },
+    /// A bank's or integrator's system, authenticated by a signed request.
+    ApiClient {
+        key_id: String,
+        owner_kind: String,
+        owner_id: String,
+    },
 }
 
 impl Actor {
@@ -39,12 +45,13 @@ impl Actor {
             Actor::Staff { account_id, .. } => format!("staff:{account_id}"),
             Actor::Regulator { account_id, .. } => format!("regulator:{account_id}"),
             Actor::BankOperator { account_id, .. } => format!("bank_operator:{account_id}"),
+            Actor::ApiClient { key_id, .. } => format!("api_client:{key_id}"),
         }
     }
 
     pub fn account_id(&self) -> Option<&str> {
         match self {
-            Actor::Public | Actor::System { .. } => None,
+            Actor::Public | Actor::System { .. } | Actor::ApiClient { .. } => None,
             Actor::Parent { account_id }
             | Actor::Staff { account_id, .. }
             | Actor::Regulator { account_id, .. }
@@ -58,7 +65,10 @@ impl Actor {
             Actor::Regulator { role, .. } => role.allows(permission),
             Actor::Staff { role, .. } => role.allows(permission),
             Actor::System { .. } => true,
-            Actor::Public | Actor::Parent { .. } | Actor::BankOperator { .. } => false,
+            Actor::Public
+            | Actor::Parent { .. }
+            | Actor::BankOperator { .. }
+            | Actor::ApiClient { .. } => false,
         }
     }
 }

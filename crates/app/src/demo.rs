@@ -18,6 +18,9 @@ const BATCH: usize = 1_000;
 /// Demo credit codes and licence numbers number institutions with seven digits.
 pub const MAX_INSTITUTIONS: usize = 9_999_999;
 const DEMO_ACTOR: Actor = Actor::System { name: "demo" };
+/// The demo bank's API key id and secret.
+pub const DEMO_BANK_KEY_ID: &str = "xwk_demo_bank";
+pub const DEMO_BANK_SECRET: &str = "demo-bank-secret-0123456789abcdef";
 /// The demo parent's phone number (codes go to the development SMS log).
 pub const DEMO_PARENT_PHONE: &str = "13800000001";
 /// Password of every demo account (listed in the README; demo databases only).
@@ -692,6 +695,15 @@ impl App {
         for account in accounts {
             self.create_account(&DEMO_ACTOR, account).await?;
         }
+        // The demo bank's API key (documented in the README; demo databases only).
+        self.register_api_client(
+            &DEMO_ACTOR,
+            DEMO_BANK_KEY_ID,
+            DEMO_BANK_SECRET,
+            "bank",
+            "demo-bank",
+        )
+        .await?;
         // A parent (signs in with a code sent to this number) with two children.
         let phone =
             domain::person::PhoneNumber::parse(DEMO_PARENT_PHONE).expect("valid demo phone");

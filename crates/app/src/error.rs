@@ -39,6 +39,9 @@ error_codes! {
     InvalidName => "invalid_name", 400, "姓名不能为空且不超过50个字符", "A name must be 1 to 50 characters";
     FieldTooLong => "field_too_long", 400, "输入内容为空或过长", "A field is empty or too long";
     Unauthenticated => "unauthenticated", 401, "请先登录", "Sign-in required";
+    InvalidSignature => "invalid_signature", 401, "请求签名无效", "The request signature does not verify";
+    StaleRequest => "stale_request", 401, "请求时间戳超出允许范围（5分钟）", "The request timestamp is outside the 5-minute window";
+    ReplayedRequest => "replayed_request", 401, "重复的请求（nonce 已使用）", "The nonce was already used: replayed request";
     InvalidCode => "invalid_code", 401, "验证码错误或已过期", "The code is wrong or has expired";
     InvalidCredentials => "invalid_credentials", 401, "用户名或密码错误", "Wrong username or password";
     TotpRequired => "totp_required", 401, "请输入动态口令", "A one-time code from the authenticator is required";

@@ -12,6 +12,7 @@ pub mod parents;
 pub mod regions;
 pub mod registry;
 pub mod search;
+pub mod signing;
 pub mod testing;
 pub mod vault;
 pub mod views;

@@ -113,7 +113,8 @@ async fn demo_seeding_writes_a_complete_verifiable_audit_trail() {
     );
     // One registration and one list placement per institution, one entry per course, notice and account,
     // and one per child the demo parent links (two).
-    let expected = 2 * institutions + courses + notices + accounts + 2;
+    // And the demo bank's API key.
+    let expected = 2 * institutions + courses + notices + accounts + 2 + 1;
     assert_eq!(t.app.store().read().audit_count().await.unwrap(), expected);
     match verify_audit_chain(t.app.store()).await.unwrap() {
         ChainReport::Intact { entries, .. } => assert_eq!(entries, expected),

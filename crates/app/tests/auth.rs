@@ -700,3 +700,125 @@ async fn reveals_need_the_right_and_a_reason_and_are_logged() {
         ("regulator:sup", "投诉核查 2026-118", "child.name")
     );
 }
+
+#[tokio::test]
+async fn signed_requests_verify_once_within_five_minutes() {
+    use app::signing::{SignedRequest, canonical_request, sign};
+    let t = TestApp::empty().await;
+    let (key_id, secret) = t
+        .app
+        .create_api_client(&Actor::System { name: "test" }, "bank", "demo-bank")
+        .await
+        .unwrap();
+    let crypto = ledger::SmSuite;
+    let now = t.app.clock().now().millis();
+    let body = br#"{"amount_fen":120000}"#;
+    let signed = |ts: i64, nonce: &str, body: &[u8], secret: &str| {
+        sign(
+            &crypto,
+            secret.as_bytes(),
+            &canonical_request(
+                &crypto,
+                "POST",
+                "/api/v1/bank/movements?batch=1",
+                body,
+                ts,
+                nonce,
+            ),
+        )
+    };
+    let request =
+        |ts: i64, nonce: &'static str, body: &'static [u8], sig: String| (ts, nonce, body, sig);
+    let verify = |(ts, nonce, body, sig): (i64, &'static str, &'static [u8], String)| {
+        let key_id = key_id.clone();
+        let app = t.app.clone();
+        async move {
+            app.verify_signed(&SignedRequest {
+                key_id: &key_id,
+                method: "POST",
+                path_and_query: "/api/v1/bank/movements?batch=1",
+                body,
+                timestamp_ms: ts,
+                nonce,
+                signature: &sig,
+            })
+            .await
+        }
+    };
+    let good = request(
+        now,
+        "nonce-0000000001",
+        body,
+        signed(now, "nonce-0000000001", body, &secret),
+    );
+    let actor = verify(good.clone()).await.unwrap();
+    assert!(
+        matches!(&actor, Actor::ApiClient { owner_kind, owner_id, .. } if owner_kind == "bank" && owner_id == "demo-bank")
+    );
+    assert_eq!(
+        verify(good).await.unwrap_err().code,
+        ErrorCode::ReplayedRequest,
+        "the same request twice"
+    );
+
+    let stale_ts = now - 6 * 60_000;
+    let stale = request(
+        stale_ts,
+        "nonce-0000000002",
+        body,
+        signed(stale_ts, "nonce-0000000002", body, &secret),
+    );
+    assert_eq!(
+        verify(stale).await.unwrap_err().code,
+        ErrorCode::StaleRequest
+    );
+
+    let tampered = request(
+        now,
+        "nonce-0000000003",
+        br#"{"amount_fen":999999}"#,
+        signed(now, "nonce-0000000003", body, &secret),
+    );
+    assert_eq!(
+        verify(tampered).await.unwrap_err().code,
+        ErrorCode::InvalidSignature,
+        "the body is covered"
+    );
+    let wrong_secret = request(
+        now,
+        "nonce-0000000004",
+        body,
+        signed(now, "nonce-0000000004", body, "not the secret"),
+    );
+    assert_eq!(
+        verify(wrong_secret).await.unwrap_err().code,
+        ErrorCode::InvalidSignature
+    );
+    let short_nonce = request(now, "abc", body, signed(now, "abc", body, &secret));
+    assert_eq!(
+        verify(short_nonce).await.unwrap_err().code,
+        ErrorCode::InvalidSignature
+    );
+
+    // Within the window, a fresh nonce is fine; a refused (tampered) request did not spend its nonce.
+    t.clock.advance_millis(4 * 60_000);
+    let later = t.app.clock().now().millis();
+    assert!(
+        verify(request(
+            later,
+            "nonce-0000000003",
+            body,
+            signed(later, "nonce-0000000003", body, &secret)
+        ))
+        .await
+        .is_ok()
+    );
+    assert_eq!(
+        t.app
+            .create_api_client(&Actor::Public, "bank", "x")
+            .await
+            .unwrap_err()
+            .code,
+        ErrorCode::Forbidden
+    );
+}

@@ -6,6 +6,7 @@
 
 mod accounts;
 mod audit;
+mod clients;
 mod error;
 mod insert;
 mod parents;
@@ -15,6 +16,7 @@ pub mod rows;
 pub mod testing;
 
 pub use accounts::{AccountRow, TokenRow};
+pub use clients::ApiClientRow;
 pub use error::StoreError;
 pub use parents::{ChildRow, LoginCodeRow, PiiAccessRow};
 pub use rows::*;

@@ -32,7 +32,8 @@ use utoipa_swagger_ui::SwaggerUi;
         crate::auth_api::sms_code,
         crate::auth_api::my_children,
         crate::auth_api::add_child,
-        crate::auth_api::reveal_child
+        crate::auth_api::reveal_child,
+        crate::auth_api::client_me
     ),
     components(schemas(
         Problem,
@@ -54,7 +55,8 @@ use utoipa_swagger_ui::SwaggerUi;
         app::parents::PhoneLogin,
         app::parents::NewChild,
         app::parents::ChildView,
-        app::parents::ChildField
+        app::parents::ChildField,
+        crate::auth_api::ClientView
     )),
     modifiers(&BearerScheme)
 )]

@@ -23,6 +23,7 @@ pub(crate) fn routes() -> Router<WebState> {
         .route("/api/v1/auth/sms-code", post(sms_code))
         .route("/api/v1/me/children", get(my_children).post(add_child))
         .route("/api/v1/children/{id}/reveal", post(reveal_child))
+        .route("/api/v1/clients/me", get(client_me).post(client_me))
 }
 
 /// The actor behind `Authorization: Bearer <access token>`; a 401 problem otherwise.
@@ -251,4 +252,97 @@ pub async fn logout(State(s): State<WebState>, bearer: Bearer) -> Result<StatusC
 )]
 pub async fn me(State(s): State<WebState>, bearer: Bearer) -> Result<Json<ActorView>, ApiError> {
     Ok(Json(s.app.me(&bearer.actor).await?))
+}
+
+/// A request from an API client, verified against its signature headers; carries the raw body.
+pub struct Signed {
+    pub actor: Actor,
+    pub body: axum::body::Bytes,
+}
+
+impl axum::extract::FromRequest<WebState> for Signed {
+    type Rejection = Response;
+
+    async fn from_request(
+        req: axum::extract::Request,
+        state: &WebState,
+    ) -> Result<Self, Self::Rejection> {
+        let (parts, body) = req.into_parts();
+        let header = |name: &str| {
+            parts
+                .headers
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_owned)
+        };
+        let missing = |name: &str| {
+            Unauthorized(ApiError::new(
+                ErrorCode::InvalidSignature,
+                format!("the {name} header is required"),
+            ))
+            .into_response()
+        };
+        let key_id = header("x-xiaowai-key").ok_or_else(|| missing("X-Xiaowai-Key"))?;
+        let timestamp = header("x-xiaowai-timestamp")
+            .and_then(|t| t.parse::<i64>().ok())
+            .ok_or_else(|| missing("X-Xiaowai-Timestamp"))?;
+        let nonce = header("x-xiaowai-nonce").ok_or_else(|| missing("X-Xiaowai-Nonce"))?;
+        let signature =
+            header("x-xiaowai-signature").ok_or_else(|| missing("X-Xiaowai-Signature"))?;
+        // API bodies are small; a megabyte bounds what an unauthenticated caller can make us hash.
+        let body = axum::body::to_bytes(body, 1 << 20).await.map_err(|_| {
+            ApiError::new(ErrorCode::FieldTooLong, "request body over 1 MiB").into_response()
+        })?;
+        let path_and_query = parts.uri.path_and_query().map_or("/", |p| p.as_str());
+        let request = app::signing::SignedRequest {
+            key_id: &key_id,
+            method: parts.method.as_str(),
+            path_and_query,
+            body: &body,
+            timestamp_ms: timestamp,
+            nonce: &nonce,
+            signature: &signature,
+        };
+        match state.app.verify_signed(&request).await {
+            Ok(actor) => Ok(Signed { actor, body }),
+            Err(e) if e.code.status() == 401 => Err(Unauthorized(ApiError(e)).into_response()),
+            Err(e) => Err(ApiError(e).into_response()),
+        }
+    }
+}
+
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct ClientView {
+    key_id: String,
+    owner_kind: String,
+    owner_id: String,
+    body_bytes: usize,
+}
+
+/// Checks a client's request signing: answers who the signed request came from (any method).
+#[utoipa::path(
+    post,
+    path = "/api/v1/clients/me",
+    responses(
+        (status = 200, body = ClientView),
+        (status = 401, description = "invalid_signature, stale_request or replayed_request", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn client_me(signed: Signed) -> Result<Json<ClientView>, ApiError> {
+    match signed.actor {
+        Actor::ApiClient {
+            key_id,
+            owner_kind,
+            owner_id,
+        } => Ok(Json(ClientView {
+            key_id,
+            owner_kind,
+            owner_id,
+            body_bytes: signed.body.len(),
+        })),
+        _ => Err(ApiError::new(
+            ErrorCode::Internal,
+            "a signed request resolved to a non-client actor",
+        )),
+    }
 }

@@ -623,3 +623,64 @@ async fn a_parent_signs_in_by_sms_links_a_child_and_sees_only_masked_data() {
         .unwrap();
     assert_eq!(anonymous.status(), 401);
 }
+
+#[tokio::test]
+async fn signed_requests_over_http_are_refused_when_replayed_stale_or_unsigned() {
+    use app::demo::{DEMO_BANK_KEY_ID, DEMO_BANK_SECRET};
+    use app::signing::{canonical_request, sign};
+    let s = Server::start(3).await;
+    let crypto = ledger::SmSuite;
+    let path = "/api/v1/clients/me?check=1";
+    let body = r#"{"hello":"bank"}"#;
+    let send = |ts: i64, nonce: &'static str| {
+        let signature = sign(
+            &crypto,
+            DEMO_BANK_SECRET.as_bytes(),
+            &canonical_request(&crypto, "POST", path, body.as_bytes(), ts, nonce),
+        );
+        s.client
+            .post(format!("{}{path}", s.base))
+            .header("x-xiaowai-key", DEMO_BANK_KEY_ID)
+            .header("x-xiaowai-timestamp", ts.to_string())
+            .header("x-xiaowai-nonce", nonce)
+            .header("x-xiaowai-signature", signature)
+            .body(body)
+            .send()
+    };
+    let now = s.t.app.clock().now().millis();
+    let ok = send(now, "http-nonce-000001").await.unwrap();
+    assert_eq!(ok.status(), 200);
+    let who: Value = ok.json().await.unwrap();
+    assert_eq!(
+        (
+            who["key_id"].as_str(),
+            who["owner_kind"].as_str(),
+            who["body_bytes"].as_u64()
+        ),
+        (Some(DEMO_BANK_KEY_ID), Some("bank"), Some(16))
+    );
+
+    let replayed = send(now, "http-nonce-000001").await.unwrap();
+    assert_eq!(replayed.status(), 401);
+    assert_eq!(
+        replayed.json::<Value>().await.unwrap()["code"],
+        "replayed_request"
+    );
+    let stale = send(now - 10 * 60_000, "http-nonce-000002").await.unwrap();
+    assert_eq!(
+        stale.json::<Value>().await.unwrap()["code"],
+        "stale_request"
+    );
+    let unsigned = s
+        .client
+        .post(format!("{}{path}", s.base))
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(unsigned.status(), 401);
+    assert_eq!(
+        unsigned.json::<Value>().await.unwrap()["code"],
+        "invalid_signature"
+    );
+}

@@ -1,0 +1,71 @@
+//! API clients and the nonces that guard their signed requests against replay.
+
+use crate::insert::{AnyQuery, InsertRow, insert_rows};
+use crate::{Reader, StoreError, WriteTx};
+
+#[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow)]
+pub struct ApiClientRow {
+    pub key_id: String,
+    pub secret_sealed: String,
+    /// `bank` or `integrator`.
+    pub owner_kind: String,
+    pub owner_id: String,
+    pub disabled: i64,
+    pub created_at: i64,
+}
+
+impl InsertRow for ApiClientRow {
+    const TABLE: &'static str = "api_clients";
+    const COLUMNS: &'static str =
+        "key_id, secret_sealed, owner_kind, owner_id, disabled, created_at";
+    fn bind<'q>(&self, q: AnyQuery<'q>) -> AnyQuery<'q> {
+        q.bind(self.key_id.clone())
+            .bind(self.secret_sealed.clone())
+            .bind(self.owner_kind.clone())
+            .bind(self.owner_id.clone())
+            .bind(self.disabled)
+            .bind(self.created_at)
+    }
+}
+
+impl Reader<'_> {
+    pub async fn api_client(&self, key_id: &str) -> Result<Option<ApiClientRow>, StoreError> {
+        Ok(sqlx::query_as(
+            "SELECT key_id, secret_sealed, owner_kind, owner_id, disabled, created_at FROM api_clients WHERE key_id = $1",
+        )
+        .bind(key_id)
+        .fetch_optional(&self.store.pool)
+        .await?)
+    }
+}
+
+impl WriteTx {
+    pub async fn insert_api_client(&mut self, row: &ApiClientRow) -> Result<(), StoreError> {
+        insert_rows(&mut self.tx, self.backend, std::slice::from_ref(row)).await
+    }
+
+    /// Records a nonce; `Err(StoreError::Conflict)` if this client used it before (a replay).
+    pub async fn record_nonce(
+        &mut self,
+        key_id: &str,
+        nonce: &str,
+        now: i64,
+    ) -> Result<(), StoreError> {
+        sqlx::query("INSERT INTO api_nonces (key_id, nonce, seen_at) VALUES ($1, $2, $3)")
+            .bind(key_id)
+            .bind(nonce)
+            .bind(now)
+            .execute(&mut *self.tx)
+            .await?;
+        Ok(())
+    }
+
+    /// Forgets nonces older than `before`: requests that old are refused by their timestamp anyway.
+    pub async fn forget_nonces_before(&mut self, before: i64) -> Result<u64, StoreError> {
+        let done = sqlx::query("DELETE FROM api_nonces WHERE seen_at < $1")
+            .bind(before)
+            .execute(&mut *self.tx)
+            .await?;
+        Ok(done.rows_affected())
+    }
+}
