@@ -8,6 +8,7 @@ pub mod demo;
 pub mod error;
 pub mod evidence;
 pub mod ledger_check;
+pub mod oversight;
 pub mod parents;
 pub mod regions;
 pub mod registry;

@@ -18,6 +18,22 @@ struct AuditRow {
     entry_hash: String,
 }
 
+fn entry_of(r: AuditRow) -> AuditEntry {
+    AuditEntry {
+        seq: r.seq,
+        prev_hash: decode_hash(r.seq, &r.prev_hash),
+        entry_hash: decode_hash(r.seq, &r.entry_hash),
+        body: NewAuditEntry {
+            at_ms: r.at,
+            actor: r.actor,
+            action: r.action,
+            subject: r.subject,
+            schema_version: i32::try_from(r.schema_version).unwrap_or(i32::MIN),
+            payload: r.payload,
+        },
+    }
+}
+
 fn decode_hash(seq: i64, hex_str: &str) -> [u8; 32] {
     // A malformed stored hash cannot verify; an all-ones value makes the verifier name this entry.
     hex::decode(hex_str)
@@ -98,22 +114,24 @@ impl Reader<'_> {
         .bind(limit)
         .fetch_all(&self.store.pool)
         .await?;
-        Ok(rows
-            .into_iter()
-            .map(|r| AuditEntry {
-                seq: r.seq,
-                prev_hash: decode_hash(r.seq, &r.prev_hash),
-                entry_hash: decode_hash(r.seq, &r.entry_hash),
-                body: NewAuditEntry {
-                    at_ms: r.at,
-                    actor: r.actor,
-                    action: r.action,
-                    subject: r.subject,
-                    schema_version: i32::try_from(r.schema_version).unwrap_or(i32::MIN),
-                    payload: r.payload,
-                },
-            })
-            .collect())
+        Ok(rows.into_iter().map(entry_of).collect())
+    }
+
+    /// Entries about one subject (e.g. `institution:<id>`), newest first.
+    pub async fn audit_entries_about(
+        &self,
+        subject: &str,
+        limit: i64,
+    ) -> Result<Vec<AuditEntry>, StoreError> {
+        let rows: Vec<AuditRow> = sqlx::query_as(
+            "SELECT seq, at, actor, action, subject, schema_version, payload, prev_hash, entry_hash \
+             FROM audit_log WHERE subject = $1 ORDER BY seq DESC LIMIT $2",
+        )
+        .bind(subject)
+        .bind(limit)
+        .fetch_all(&self.store.pool)
+        .await?;
+        Ok(rows.into_iter().map(entry_of).collect())
     }
 
     /// How many entries the log holds.

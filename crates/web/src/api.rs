@@ -33,7 +33,8 @@ use utoipa_swagger_ui::SwaggerUi;
         crate::auth_api::my_children,
         crate::auth_api::add_child,
         crate::auth_api::reveal_child,
-        crate::auth_api::client_me
+        crate::auth_api::client_me,
+        crate::auth_api::institution_audit
     ),
     components(schemas(
         Problem,
@@ -56,7 +57,8 @@ use utoipa_swagger_ui::SwaggerUi;
         app::parents::NewChild,
         app::parents::ChildView,
         app::parents::ChildField,
-        crate::auth_api::ClientView
+        crate::auth_api::ClientView,
+        app::oversight::AuditEntryView
     )),
     modifiers(&BearerScheme)
 )]

@@ -24,6 +24,10 @@ pub(crate) fn routes() -> Router<WebState> {
         .route("/api/v1/me/children", get(my_children).post(add_child))
         .route("/api/v1/children/{id}/reveal", post(reveal_child))
         .route("/api/v1/clients/me", get(client_me).post(client_me))
+        .route(
+            "/api/v1/regulator/institutions/{id}/audit",
+            get(institution_audit),
+        )
 }
 
 /// The actor behind `Authorization: Bearer <access token>`; a 401 problem otherwise.
@@ -345,4 +349,25 @@ pub async fn client_me(signed: Signed) -> Result<Json<ClientView>, ApiError> {
             "a signed request resolved to a non-client actor",
         )),
     }
+}
+
+/// An institution's audit trail, for a regulator whose region covers the institution.
+#[utoipa::path(
+    get,
+    path = "/api/v1/regulator/institutions/{id}/audit",
+    security(("bearer" = [])),
+    params(("id" = String, Path)),
+    responses(
+        (status = 200, body = Vec<app::oversight::AuditEntryView>),
+        (status = 403, description = "outside the regulator's region or role", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn institution_audit(
+    State(s): State<WebState>,
+    bearer: Bearer,
+    Path(id): Path<String>,
+) -> Result<Json<Vec<app::oversight::AuditEntryView>>, ApiError> {
+    Ok(Json(
+        s.app.institution_audit_trail(&bearer.actor, &id).await?,
+    ))
 }

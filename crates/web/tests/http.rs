@@ -684,3 +684,119 @@ async fn signed_requests_over_http_are_refused_when_replayed_stale_or_unsigned()
         "invalid_signature"
     );
 }
+
+async fn first_in(s: &Server, county: &str) -> String {
+    let (_, page) = s
+        .json(&format!(
+            "/api/v1/public/institutions?region={county}&per_page=1"
+        ))
+        .await;
+    page["items"][0]["id"]
+        .as_str()
+        .expect("the demo has institutions in this county")
+        .to_owned()
+}
+
+/// Signs a demo regulator in; the clock moves 30 s first so every sign-in has an unused TOTP step.
+async fn regulator_token(s: &Server, username: &str) -> String {
+    use app::demo::{DEMO_PASSWORD, DEMO_TOTP_SECRET};
+    s.t.clock.advance_millis(30_000);
+    let code = ledger::totp::code_at(
+        DEMO_TOTP_SECRET,
+        (s.t.app.clock().now().millis() / 1000) as u64,
+        6,
+    );
+    let body = serde_json::json!({"username": username, "password": DEMO_PASSWORD, "totp": code});
+    let pair: Value = s
+        .client
+        .post(format!("{}/api/v1/auth/login", s.base))
+        .json(&body)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    pair["access_token"]
+        .as_str()
+        .unwrap_or_else(|| panic!("{username} signs in: {pair}"))
+        .to_owned()
+}
+
+async fn audit_trail(s: &Server, token: &str, id: &str) -> reqwest::Response {
+    s.client
+        .get(format!(
+            "{}/api/v1/regulator/institutions/{id}/audit",
+            s.base
+        ))
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn haidian_cannot_read_a_chaoyang_institution_and_beijing_can() {
+    let s = Server::start(2400).await;
+    let haidian_institution = first_in(&s, "110108").await;
+    let chaoyang_institution = first_in(&s, "110105").await;
+    let haidian = regulator_token(&s, "haidian.reviewer").await;
+    let beijing = regulator_token(&s, "beijing.supervisor").await;
+    let admin = regulator_token(&s, "beijing.admin").await;
+
+    let own = audit_trail(&s, &haidian, &haidian_institution).await;
+    assert_eq!(own.status(), 200);
+    let trail: Value = own.json().await.unwrap();
+    assert!(
+        trail
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e["action"] == "institution.registered")
+    );
+
+    let other = audit_trail(&s, &haidian, &chaoyang_institution).await;
+    assert_eq!(
+        other.status(),
+        403,
+        "Haidian cannot read a Chaoyang institution"
+    );
+    assert_eq!(other.json::<Value>().await.unwrap()["code"], "forbidden");
+    assert_eq!(
+        audit_trail(&s, &beijing, &chaoyang_institution)
+            .await
+            .status(),
+        200,
+        "Beijing covers Chaoyang"
+    );
+    assert_eq!(
+        audit_trail(&s, &beijing, &haidian_institution)
+            .await
+            .status(),
+        200
+    );
+    assert_eq!(
+        audit_trail(&s, &admin, &haidian_institution).await.status(),
+        403,
+        "the system administrator has no business role"
+    );
+    assert_eq!(
+        s.get(&format!(
+            "/api/v1/regulator/institutions/{chaoyang_institution}/audit"
+        ))
+        .await
+        .status(),
+        401
+    );
+    // The refusal left evidence.
+    let entries =
+        s.t.app
+            .store()
+            .read()
+            .audit_entries_about(&format!("institution:{chaoyang_institution}"), 50)
+            .await
+            .unwrap();
+    assert!(entries.iter().any(
+        |e| e.body.action == "auth.permission_denied" && e.body.actor.starts_with("regulator:")
+    ));
+}
