@@ -220,3 +220,167 @@ async fn the_demo_parents_personal_data_is_nowhere_in_plain_text() {
         );
     }
 }
+
+#[tokio::test]
+async fn a_full_run_logs_no_personal_data_and_no_secrets() {
+    use app::demo::{
+        DEMO_BANK_KEY_ID, DEMO_BANK_SECRET, DEMO_PARENT_PHONE, DEMO_PASSWORD, DEMO_TOTP_SECRET,
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let log_path = dir.path().join("server.log");
+    let mut server = Command::new(env!("CARGO_BIN_EXE_xiaowai"))
+        .args([
+            "serve",
+            "--demo",
+            "--demo-institutions",
+            "30",
+            "--listen",
+            "127.0.0.1:0",
+            "--data-dir",
+        ])
+        .arg(dir.path().join("data"))
+        .env("XIAOWAI_LOG", "debug")
+        .env_remove("XIAOWAI_DATABASE_URL")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::fs::File::create(&log_path).unwrap())
+        .spawn()
+        .unwrap();
+    let mut stdout = std::io::BufReader::new(server.stdout.take().unwrap());
+    let mut line = String::new();
+    std::io::BufRead::read_line(&mut stdout, &mut line).unwrap();
+    let base = line
+        .trim()
+        .strip_prefix("xiaowai listening on ")
+        .expect("the server says where it listens")
+        .to_owned();
+    let http = reqwest::Client::new();
+    let post =
+        |path: &str, body: serde_json::Value| http.post(format!("{base}{path}")).json(&body).send();
+
+    // A parent: code by SMS (read from the development SMS file), sign-in, a child, a reveal.
+    assert_eq!(
+        post(
+            "/api/v1/auth/sms-code",
+            serde_json::json!({"phone": DEMO_PARENT_PHONE})
+        )
+        .await
+        .unwrap()
+        .status(),
+        204
+    );
+    let sms = std::fs::read_to_string(dir.path().join("data").join("dev-sms.log")).unwrap();
+    assert!(
+        !sms.contains(DEMO_PARENT_PHONE),
+        "even the development SMS file masks the number"
+    );
+    let code: String = sms
+        .split("验证码 ")
+        .last()
+        .unwrap()
+        .chars()
+        .take(6)
+        .collect();
+    let parent: serde_json::Value = post(
+        "/api/v1/auth/login",
+        serde_json::json!({"phone": DEMO_PARENT_PHONE, "code": code}),
+    )
+    .await
+    .unwrap()
+    .json()
+    .await
+    .unwrap();
+    let parent_token = parent["access_token"].as_str().unwrap().to_owned();
+    let children: serde_json::Value = http
+        .get(format!("{base}/api/v1/me/children"))
+        .bearer_auth(&parent_token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let child_id = children[0]["id"].as_str().unwrap();
+    let revealed = http
+        .post(format!("{base}/api/v1/children/{child_id}/reveal"))
+        .bearer_auth(&parent_token)
+        .json(&serde_json::json!({"field": "id_card", "reason": "核对"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(revealed.status(), 200);
+    // Staff: a wrong and a right password. A regulator with TOTP. A signed bank request.
+    post(
+        "/api/v1/auth/login",
+        serde_json::json!({"username": "inst.admin", "password": "wrong-password-123"}),
+    )
+    .await
+    .unwrap();
+    let staff: serde_json::Value = post(
+        "/api/v1/auth/login",
+        serde_json::json!({"username": "inst.admin", "password": DEMO_PASSWORD}),
+    )
+    .await
+    .unwrap()
+    .json()
+    .await
+    .unwrap();
+    let now_s = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    let totp = ledger::totp::code_at(DEMO_TOTP_SECRET, now_s, 6);
+    let regulator = post("/api/v1/auth/login", serde_json::json!({"username": "haidian.reviewer", "password": DEMO_PASSWORD, "totp": totp})).await.unwrap();
+    assert_eq!(regulator.status(), 200);
+    let crypto = ledger::SmSuite;
+    let ts = (now_s * 1000) as i64;
+    let signature = app::signing::sign(
+        &crypto,
+        DEMO_BANK_SECRET.as_bytes(),
+        &app::signing::canonical_request(
+            &crypto,
+            "POST",
+            "/api/v1/clients/me",
+            b"{}",
+            ts,
+            "log-scan-nonce-0001",
+        ),
+    );
+    let signed = http
+        .post(format!("{base}/api/v1/clients/me"))
+        .header("x-xiaowai-key", DEMO_BANK_KEY_ID)
+        .header("x-xiaowai-timestamp", ts.to_string())
+        .header("x-xiaowai-nonce", "log-scan-nonce-0001")
+        .header("x-xiaowai-signature", signature)
+        .body("{}")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(signed.status(), 200);
+
+    let _ = Command::new("kill")
+        .arg("-TERM")
+        .arg(server.id().to_string())
+        .status();
+    assert!(server.wait().unwrap().success());
+    let logs = std::fs::read_to_string(&log_path).unwrap();
+    assert!(
+        logs.contains("finished processing request"),
+        "the capture holds the access log"
+    );
+    let secrets = [
+        DEMO_PARENT_PHONE,
+        "11010820150301001X",
+        "11010820170912002X",
+        "王小明",
+        "王小红",
+        DEMO_PASSWORD,
+        "wrong-password-123",
+        DEMO_BANK_SECRET,
+        parent_token.as_str(),
+        staff["access_token"].as_str().unwrap(),
+        staff["refresh_token"].as_str().unwrap(),
+    ];
+    for secret in secrets {
+        assert!(!logs.contains(secret), "the logs contain {secret}");
+    }
+}
