@@ -9,7 +9,6 @@ use app::views::{
 use app::{ErrorCode, views};
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Path, Query, State};
-use axum::routing::get;
 use axum::{Json, Router};
 use serde::Deserialize;
 use utoipa::OpenApi;
@@ -96,12 +95,9 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
     doc
 }
 
+/// The API: the route table plus its documentation.
 pub(crate) fn routes() -> Router<WebState> {
-    Router::new()
-        .route("/api/v1/public/institutions", get(search_institutions))
-        .route("/api/v1/public/institutions/{id}", get(institution_detail))
-        .route("/api/v1/public/regions", get(regions))
-        .merge(SwaggerUi::new("/api/docs").url("/api/openapi.json", openapi()))
+    crate::routes::router().merge(SwaggerUi::new("/api/docs").url("/api/openapi.json", openapi()))
 }
 
 fn query<T>(q: Result<Query<T>, QueryRejection>) -> Result<T, ApiError> {

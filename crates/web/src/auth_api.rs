@@ -10,25 +10,9 @@ use axum::extract::{FromRequestParts, Path, State};
 use axum::http::request::Parts;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
-use axum::{Json, Router};
-use serde::Deserialize;
 
-pub(crate) fn routes() -> Router<WebState> {
-    Router::new()
-        .route("/api/v1/auth/login", post(login))
-        .route("/api/v1/auth/refresh", post(refresh))
-        .route("/api/v1/auth/logout", post(logout))
-        .route("/api/v1/me", get(me))
-        .route("/api/v1/auth/sms-code", post(sms_code))
-        .route("/api/v1/me/children", get(my_children).post(add_child))
-        .route("/api/v1/children/{id}/reveal", post(reveal_child))
-        .route("/api/v1/clients/me", get(client_me).post(client_me))
-        .route(
-            "/api/v1/regulator/institutions/{id}/audit",
-            get(institution_audit),
-        )
-}
+use axum::Json;
+use serde::Deserialize;
 
 /// The actor behind `Authorization: Bearer <access token>`; a 401 problem otherwise.
 pub struct Bearer {

@@ -7,6 +7,7 @@ pub mod auth_api;
 pub mod error;
 mod ops;
 pub mod pages;
+pub mod routes;
 
 use app::App;
 use axum::Router;
@@ -40,7 +41,6 @@ pub fn router(app: App) -> Router {
     Router::new()
         .merge(pages::routes())
         .merge(api::routes())
-        .merge(auth_api::routes())
         .merge(ops::routes())
         .merge(assets::routes())
         .fallback(pages::not_found)

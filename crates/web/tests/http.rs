@@ -800,3 +800,186 @@ async fn haidian_cannot_read_a_chaoyang_institution_and_beijing_can() {
         |e| e.body.action == "auth.permission_denied" && e.body.actor.starts_with("regulator:")
     ));
 }
+
+/// Signs a request as the demo bank's system.
+fn signed(
+    s: &Server,
+    method: reqwest::Method,
+    path: &str,
+    body: &str,
+    nonce: &str,
+) -> reqwest::RequestBuilder {
+    use app::demo::{DEMO_BANK_KEY_ID, DEMO_BANK_SECRET};
+    let crypto = ledger::SmSuite;
+    let ts = s.t.app.clock().now().millis();
+    let canonical =
+        app::signing::canonical_request(&crypto, method.as_str(), path, body.as_bytes(), ts, nonce);
+    s.client
+        .request(method, format!("{}{path}", s.base))
+        .header("x-xiaowai-key", DEMO_BANK_KEY_ID)
+        .header("x-xiaowai-timestamp", ts.to_string())
+        .header("x-xiaowai-nonce", nonce)
+        .header(
+            "x-xiaowai-signature",
+            app::signing::sign(&crypto, DEMO_BANK_SECRET.as_bytes(), &canonical),
+        )
+        .body(body.to_owned())
+}
+
+#[tokio::test]
+async fn every_api_route_enforces_its_rule_for_every_kind_of_caller() {
+    use web::routes::{Access, Caller, api_routes};
+    let s = Server::start(2400).await;
+    let url = |p: &str| format!("{}{p}", s.base);
+    // Tokens for every kind of account, and sample ids for path parameters.
+    s.client
+        .post(url("/api/v1/auth/sms-code"))
+        .json(&serde_json::json!({"phone": app::demo::DEMO_PARENT_PHONE}))
+        .send()
+        .await
+        .unwrap();
+    let message = s.t.sms.last_to(app::demo::DEMO_PARENT_PHONE).unwrap();
+    let code: String = message
+        .split("验证码 ")
+        .nth(1)
+        .unwrap()
+        .chars()
+        .take(6)
+        .collect();
+    let parent_login = serde_json::json!({"phone": app::demo::DEMO_PARENT_PHONE, "code": code});
+    let parent: Value = s
+        .client
+        .post(url("/api/v1/auth/login"))
+        .json(&parent_login)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let staff_login =
+        serde_json::json!({"username": "inst.operator", "password": app::demo::DEMO_PASSWORD});
+    let staff: Value = s
+        .client
+        .post(url("/api/v1/auth/login"))
+        .json(&staff_login)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let tokens = [
+        (
+            Caller::Parent,
+            parent["access_token"].as_str().unwrap().to_owned(),
+        ),
+        (
+            Caller::Staff,
+            staff["access_token"].as_str().unwrap().to_owned(),
+        ),
+        (
+            Caller::Reviewer,
+            regulator_token(&s, "haidian.reviewer").await,
+        ),
+        (
+            Caller::Supervisor,
+            regulator_token(&s, "haidian.supervisor").await,
+        ),
+    ];
+    let institution = first_in(&s, "110108").await;
+    let children: Value = s
+        .client
+        .get(url("/api/v1/me/children"))
+        .bearer_auth(&tokens[0].1)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let child = children[0]["id"].as_str().unwrap().to_owned();
+
+    let mut routes = api_routes();
+    // Signing out spends the token: check it last.
+    routes.sort_by_key(|r| r.path == "/api/v1/auth/logout");
+    let callers = [
+        Caller::Anonymous,
+        Caller::Parent,
+        Caller::Staff,
+        Caller::Reviewer,
+        Caller::Supervisor,
+        Caller::BankClient,
+    ];
+    let mut nonce = 0;
+    for route in &routes {
+        let path = match route.path {
+            p if p.starts_with("/api/v1/children/{id}") => p.replace("{id}", &child),
+            p if p.contains("{id}") => p.replace("{id}", &institution),
+            p if p.contains('{') => {
+                panic!("no sample value for the parameters of {p}: add one here")
+            }
+            p => p.to_owned(),
+        };
+        let body = match route.path {
+            "/api/v1/me/children" => {
+                r#"{"name":"测试","gender":"male","id_card":"11010820150301001X","school":"一小","grade":"一年级"}"#
+            }
+            "/api/v1/children/{id}/reveal" => r#"{"field":"name","reason":"权限测试"}"#,
+            _ => "{}",
+        };
+        for caller in callers {
+            let request = match caller {
+                Caller::BankClient => {
+                    nonce += 1;
+                    signed(
+                        &s,
+                        route.method.clone(),
+                        &path,
+                        body,
+                        &format!("route-test-nonce-{nonce:04}"),
+                    )
+                }
+                _ => {
+                    let r = s
+                        .client
+                        .request(route.method.clone(), url(&path))
+                        .header("content-type", "application/json")
+                        .body(body);
+                    match tokens.iter().find(|(c, _)| *c == caller) {
+                        Some((_, t)) => r.bearer_auth(t),
+                        None => r,
+                    }
+                }
+            };
+            let response = request.send().await.unwrap();
+            let status = response.status();
+            let code = response
+                .json::<Value>()
+                .await
+                .ok()
+                .and_then(|v| v["code"].as_str().map(str::to_owned));
+            let code = code.as_deref();
+            let denied = matches!(
+                code,
+                Some("unauthenticated" | "forbidden" | "invalid_signature")
+            );
+            let what = format!(
+                "{} {} as {caller:?}: {status} {code:?}",
+                route.method, route.path
+            );
+            match route.access {
+                Access::Public => assert!(!denied, "{what}"),
+                Access::Signed if caller == Caller::BankClient => assert!(!denied, "{what}"),
+                Access::Signed => assert_eq!(code, Some("invalid_signature"), "{what}"),
+                Access::SignedIn(allowed) if allowed.contains(&caller) => {
+                    assert!(!denied, "{what}")
+                }
+                Access::SignedIn(_) if matches!(caller, Caller::Anonymous | Caller::BankClient) => {
+                    assert_eq!(code, Some("unauthenticated"), "{what}")
+                }
+                Access::SignedIn(_) => assert_eq!(code, Some("forbidden"), "{what}"),
+            }
+        }
+    }
+}
