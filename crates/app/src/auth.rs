@@ -117,7 +117,7 @@ pub enum NewAccountKind {
     },
 }
 
-const TOTP_FIELD: &str = "account.totp_secret";
+use crate::vault::field::TOTP_SECRET as TOTP_FIELD;
 const MIN_PASSWORD_CHARS: usize = 10;
 
 fn invalid(detail: impl Into<String>) -> AppError {

@@ -17,9 +17,9 @@ use std::path::PathBuf;
 use std::sync::Mutex;
 use store::{AccountRow, ChildRow, LoginCodeRow, PiiAccessRow};
 
-const PHONE_FIELD: &str = "account.phone";
-const CHILD_NAME_FIELD: &str = "child.name";
-const CHILD_ID_FIELD: &str = "child.id_card";
+use crate::vault::field::{
+    CHILD_ID_CARD as CHILD_ID_FIELD, CHILD_NAME as CHILD_NAME_FIELD, PHONE as PHONE_FIELD,
+};
 const CODE_TTL_MS: i64 = 5 * 60_000;
 const CODE_MIN_INTERVAL_MS: i64 = 60_000;
 const CODES_PER_DAY: i64 = 10;

@@ -17,7 +17,7 @@ use rand::RngCore;
 use store::ApiClientRow;
 
 pub const REPLAY_WINDOW_MS: i64 = 5 * 60_000;
-const SECRET_FIELD: &str = "api_client.secret";
+use crate::vault::field::API_SECRET as SECRET_FIELD;
 
 /// The parts of a request that the signature covers.
 #[derive(Clone, Debug)]

@@ -239,6 +239,61 @@ impl KeyRing {
     }
 }
 
+/// Associated-data names: each sealed value opens only in the column it was sealed for.
+pub mod field {
+    pub const PHONE: &str = "account.phone";
+    pub const TOTP_SECRET: &str = "account.totp_secret";
+    pub const CHILD_NAME: &str = "child.name";
+    pub const CHILD_ID_CARD: &str = "child.id_card";
+    pub const API_SECRET: &str = "api_client.secret";
+}
+
+/// The associated-data name each sealed column is sealed under.
+pub fn field_of(c: store::SealedColumn) -> &'static str {
+    match (c.table, c.column) {
+        ("accounts", "phone_sealed") => field::PHONE,
+        ("accounts", "totp_secret_sealed") => field::TOTP_SECRET,
+        ("children", "name_sealed") => field::CHILD_NAME,
+        ("children", "id_card_sealed") => field::CHILD_ID_CARD,
+        ("api_clients", "secret_sealed") => field::API_SECRET,
+        _ => unreachable!("every sealed column has a field name (checked by a test)"),
+    }
+}
+
+impl crate::App {
+    /// Re-seals every value sealed under an older key with the current one, in one transaction with
+    /// its audit entry. Run after [`KeyRing::rotate`] (and after the new ring is saved).
+    pub async fn reseal_all(&self, actor: &crate::Actor) -> Result<u64, AppError> {
+        let now = self.clock.now().millis();
+        let mut tx = self.store.begin_write().await?;
+        let mut resealed = 0u64;
+        for column in store::SEALED_COLUMNS {
+            let field = field_of(*column);
+            for (key, sealed) in tx.sealed_values(*column).await? {
+                if self.keys.is_stale(&sealed) {
+                    let plain = self.keys.open(field, &sealed)?;
+                    tx.update_sealed(*column, &key, &self.keys.seal(field, &plain))
+                        .await?;
+                    resealed += 1;
+                }
+            }
+        }
+        let entry = ledger::NewAuditEntry {
+            at_ms: now,
+            actor: actor.audit_name(),
+            action: "keys.resealed".into(),
+            subject: "vault".into(),
+            schema_version: 1,
+            payload: ledger::canonical_json(
+                &serde_json::json!({"key_id": self.keys.current_key_id(), "values": resealed}),
+            ),
+        };
+        tx.append_audit(vec![entry]).await?;
+        tx.commit().await?;
+        Ok(resealed)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -246,6 +301,13 @@ mod tests {
 
     fn ring() -> KeyRing {
         KeyRing::generate(Arc::new(SmSuite))
+    }
+
+    #[test]
+    fn every_sealed_column_has_a_field_name() {
+        for c in store::SEALED_COLUMNS {
+            assert!(!field_of(*c).is_empty());
+        }
     }
 
     #[test]

@@ -69,3 +69,81 @@ impl WriteTx {
         Ok(done.rows_affected())
     }
 }
+
+/// A column holding sealed (encrypted) values, and the column that identifies its rows.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SealedColumn {
+    pub table: &'static str,
+    pub key: &'static str,
+    pub column: &'static str,
+}
+
+/// Every column that holds sealed values: what a key rotation re-seals.
+pub const SEALED_COLUMNS: &[SealedColumn] = &[
+    SealedColumn {
+        table: "accounts",
+        key: "id",
+        column: "phone_sealed",
+    },
+    SealedColumn {
+        table: "accounts",
+        key: "id",
+        column: "totp_secret_sealed",
+    },
+    SealedColumn {
+        table: "children",
+        key: "id",
+        column: "name_sealed",
+    },
+    SealedColumn {
+        table: "children",
+        key: "id",
+        column: "id_card_sealed",
+    },
+    SealedColumn {
+        table: "api_clients",
+        key: "key_id",
+        column: "secret_sealed",
+    },
+];
+
+impl WriteTx {
+    /// `(row key, sealed value)` of every non-null value in a sealed column.
+    pub async fn sealed_values(
+        &mut self,
+        c: SealedColumn,
+    ) -> Result<Vec<(String, String)>, StoreError> {
+        // Identifiers come only from SEALED_COLUMNS, never from input.
+        debug_assert!(SEALED_COLUMNS.contains(&c));
+        let sql = format!(
+            "SELECT {key}, {col} FROM {table} WHERE {col} IS NOT NULL ORDER BY {key}",
+            key = c.key,
+            col = c.column,
+            table = c.table
+        );
+        Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql))
+            .fetch_all(&mut *self.tx)
+            .await?)
+    }
+
+    pub async fn update_sealed(
+        &mut self,
+        c: SealedColumn,
+        key: &str,
+        value: &str,
+    ) -> Result<(), StoreError> {
+        debug_assert!(SEALED_COLUMNS.contains(&c));
+        let sql = format!(
+            "UPDATE {table} SET {col} = $1 WHERE {key} = $2",
+            table = c.table,
+            col = c.column,
+            key = c.key
+        );
+        sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(value)
+            .bind(key)
+            .execute(&mut *self.tx)
+            .await?;
+        Ok(())
+    }
+}

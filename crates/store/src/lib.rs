@@ -16,7 +16,7 @@ pub mod rows;
 pub mod testing;
 
 pub use accounts::{AccountRow, TokenRow};
-pub use clients::ApiClientRow;
+pub use clients::{ApiClientRow, SEALED_COLUMNS, SealedColumn};
 pub use error::StoreError;
 pub use parents::{ChildRow, LoginCodeRow, PiiAccessRow};
 pub use rows::*;

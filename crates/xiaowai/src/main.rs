@@ -47,6 +47,17 @@ enum Command {
         #[command(subcommand)]
         command: LedgerCommand,
     },
+    /// Data-encryption keys.
+    Keys {
+        #[command(subcommand)]
+        command: KeysCommand,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+enum KeysCommand {
+    /// Add a new data key, make it current, and re-seal every personal datum with it.
+    Rotate(DbArgs),
 }
 
 #[derive(Subcommand, Debug)]
@@ -309,6 +320,25 @@ async fn main() -> Result<()> {
             let app = open_app(&db).await?;
             seed(&app, args.institutions, args.seed, true).await?;
             println!("seeded {} demo institutions", args.institutions);
+            Ok(())
+        }
+        Command::Keys {
+            command: KeysCommand::Rotate(args),
+        } => {
+            let db = database(&args, &file)?;
+            if std::env::var(app::vault::KEYS_ENV).is_ok_and(|v| !v.trim().is_empty()) {
+                bail!(
+                    "keys come from {}: rotate them where that variable is kept",
+                    app::vault::KEYS_ENV
+                );
+            }
+            // The new ring is saved before any value uses its key, so a failure never strands data.
+            let mut ring = KeyRing::load_or_create(&db.data_dir, Arc::new(SmSuite))?;
+            let id = ring.rotate();
+            ring.save(&db.data_dir.join("keys.toml"))?;
+            let app = open_app(&db).await?;
+            let resealed = app.reseal_all(&app::Actor::System { name: "keys" }).await?;
+            println!("data key {id} is current; {resealed} values re-sealed");
             Ok(())
         }
         Command::Ledger {

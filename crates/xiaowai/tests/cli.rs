@@ -384,3 +384,67 @@ async fn a_full_run_logs_no_personal_data_and_no_secrets() {
         assert!(!logs.contains(secret), "the logs contain {secret}");
     }
 }
+
+#[tokio::test]
+async fn key_rotation_reseals_every_personal_datum_under_the_new_key() {
+    let db = TestDb::new().await;
+    let dir = tempfile::tempdir().unwrap();
+    let args = [
+        "--data-dir",
+        dir.path().to_str().unwrap(),
+        "--database-url",
+        &db.url,
+    ];
+    assert!(
+        xiaowai(
+            &[&["demo", "--institutions", "5"][..], &args].concat(),
+            &[],
+            dir.path()
+        )
+        .status
+        .success()
+    );
+    let rotated = xiaowai(&[&["keys", "rotate"][..], &args].concat(), &[], dir.path());
+    // One parent phone, nine TOTP secrets, two children's names and ID cards, one API secret.
+    assert!(
+        text(&rotated).contains("data key 2 is current; 15 values re-sealed"),
+        "{}",
+        text(&rotated)
+    );
+    let keys = std::fs::read_to_string(dir.path().join("keys.toml")).unwrap();
+    assert!(keys.contains("current = 2"), "{keys}");
+
+    let store = Store::connect(&db.url, Arc::new(SmSuite)).await.unwrap();
+    let pool = store.pool_for_tests();
+    for (table, column) in [
+        ("accounts", "phone_sealed"),
+        ("accounts", "totp_secret_sealed"),
+        ("children", "name_sealed"),
+        ("children", "id_card_sealed"),
+        ("api_clients", "secret_sealed"),
+    ] {
+        let sql = format!("SELECT {column} FROM {table} WHERE {column} IS NOT NULL");
+        let values: Vec<(String,)> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
+            .fetch_all(pool)
+            .await
+            .unwrap();
+        assert!(!values.is_empty());
+        assert!(
+            values.iter().all(|(v,)| v.starts_with("v1.2.")),
+            "{table}.{column} still has old keys"
+        );
+    }
+    store.close().await;
+    let again = xiaowai(&[&["keys", "rotate"][..], &args].concat(), &[], dir.path());
+    assert!(
+        text(&again).contains("data key 3 is current; 15 values re-sealed"),
+        "{}",
+        text(&again)
+    );
+    let verified = xiaowai(
+        &[&["ledger", "verify"][..], &args].concat(),
+        &[],
+        dir.path(),
+    );
+    assert!(verified.status.success(), "{}", text(&verified));
+}
