@@ -157,7 +157,30 @@ impl Store {
             .run(&self.pool)
             .await
             .map_err(|e| StoreError::Migrate(e.to_string()))?;
+        self.pin_crypto_suite().await?;
         reference::load_regions(self).await?;
+        Ok(())
+    }
+
+    /// Records the crypto suite on first start and refuses another one later: the audit chain and every
+    /// sealed value of a database are made with one suite.
+    async fn pin_crypto_suite(&self) -> Result<(), StoreError> {
+        let suite = self.crypto.suite_name();
+        let mut tx = self.begin_write().await?;
+        sqlx::query("INSERT INTO meta (key, value) VALUES ('crypto_suite', $1) ON CONFLICT (key) DO NOTHING")
+            .bind(suite)
+            .execute(&mut *tx.tx)
+            .await?;
+        let (pinned,): (String,) =
+            sqlx::query_as("SELECT value FROM meta WHERE key = 'crypto_suite'")
+                .fetch_one(&mut *tx.tx)
+                .await?;
+        tx.commit().await?;
+        if pinned != suite {
+            return Err(StoreError::Config(format!(
+                "this database was created with the {pinned} crypto suite; it cannot be opened with {suite}"
+            )));
+        }
         Ok(())
     }
 

@@ -74,6 +74,10 @@ struct DbArgs {
     /// postgres://… to use PostgreSQL instead of SQLite in the data directory.
     #[arg(long, env = "XIAOWAI_DATABASE_URL")]
     database_url: Option<String>,
+    /// Cryptography: `sm` (SM3, SM4-GCM, HMAC-SM3; the default, per GB/T 39786) or `intl` (SHA-256,
+    /// AES-256-GCM, HMAC-SHA-256). Fixed for a database at its first start.
+    #[arg(long, env = "XIAOWAI_CRYPTO_SUITE")]
+    crypto_suite: Option<String>,
 }
 
 #[derive(Args, Debug)]
@@ -116,6 +120,7 @@ struct FileConfig {
     demo: Option<bool>,
     demo_institutions: Option<usize>,
     log_format: Option<String>,
+    crypto_suite: Option<String>,
 }
 
 impl FileConfig {
@@ -140,6 +145,7 @@ impl FileConfig {
 struct Database {
     data_dir: PathBuf,
     url: String,
+    crypto: Arc<dyn Crypto>,
 }
 
 fn database(args: &DbArgs, file: &FileConfig) -> Result<Database> {
@@ -159,12 +165,23 @@ fn database(args: &DbArgs, file: &FileConfig) -> Result<Database> {
         Some(url) => url,
         None => store::sqlite_url_in(&data_dir),
     };
-    Ok(Database { data_dir, url })
+    let suite = args
+        .crypto_suite
+        .clone()
+        .or_else(|| file.crypto_suite.clone())
+        .unwrap_or_else(|| "sm".to_owned());
+    let crypto: Arc<dyn Crypto> = ledger::suite_by_name(&suite)
+        .map(Arc::from)
+        .with_context(|| format!("unknown crypto suite {suite:?}: sm or intl"))?;
+    Ok(Database {
+        data_dir,
+        url,
+        crypto,
+    })
 }
 
 async fn open_store(db: &Database) -> Result<Store> {
-    let crypto: Arc<dyn Crypto> = Arc::new(SmSuite);
-    let store = Store::connect(&db.url, crypto)
+    let store = Store::connect(&db.url, db.crypto.clone())
         .await
         .context("connecting to the database")?;
     store.migrate().await.context("migrating the database")?;
@@ -179,7 +196,7 @@ async fn open_app(db: &Database) -> Result<App> {
         db.data_dir
             .join(format!("search-{}-{tag}", store.backend().name())),
     );
-    let keys = KeyRing::load_or_create(&db.data_dir, Arc::new(SmSuite))?;
+    let keys = KeyRing::load_or_create(&db.data_dir, db.crypto.clone())?;
     // Until an SMS gateway is configured, codes are recorded for the developer (number masked).
     let sms = Arc::new(DevSmsSender::recording_to(db.data_dir.join("dev-sms.log")));
     Ok(App::open(store, search, Arc::new(SystemClock), keys)
@@ -333,7 +350,7 @@ async fn main() -> Result<()> {
                 );
             }
             // The new ring is saved before any value uses its key, so a failure never strands data.
-            let mut ring = KeyRing::load_or_create(&db.data_dir, Arc::new(SmSuite))?;
+            let mut ring = KeyRing::load_or_create(&db.data_dir, db.crypto.clone())?;
             let id = ring.rotate();
             ring.save(&db.data_dir.join("keys.toml"))?;
             let app = open_app(&db).await?;

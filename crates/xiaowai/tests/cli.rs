@@ -448,3 +448,52 @@ async fn key_rotation_reseals_every_personal_datum_under_the_new_key() {
     );
     assert!(verified.status.success(), "{}", text(&verified));
 }
+
+#[tokio::test]
+async fn the_international_suite_is_selectable_and_fixed_per_database() {
+    let db = TestDb::new().await;
+    let dir = tempfile::tempdir().unwrap();
+    let args = [
+        "--data-dir",
+        dir.path().to_str().unwrap(),
+        "--database-url",
+        &db.url,
+    ];
+    let intl = [("XIAOWAI_CRYPTO_SUITE", "intl")];
+    let seeded = xiaowai(
+        &[&["demo", "--institutions", "5"][..], &args].concat(),
+        &intl,
+        dir.path(),
+    );
+    assert!(seeded.status.success(), "{}", text(&seeded));
+    let verified = xiaowai(
+        &[&["ledger", "verify"][..], &args].concat(),
+        &intl,
+        dir.path(),
+    );
+    assert!(verified.status.success(), "{}", text(&verified));
+    let keys = std::fs::read_to_string(dir.path().join("keys.toml")).unwrap();
+    assert!(keys.contains("suite = \"intl\""), "{keys}");
+    // The same database under the default SM suite is refused, not silently misread.
+    let sm = xiaowai(
+        &[&["ledger", "verify"][..], &args].concat(),
+        &[],
+        dir.path(),
+    );
+    assert!(!sm.status.success());
+    assert!(
+        text(&sm).contains("created with the intl crypto suite"),
+        "{}",
+        text(&sm)
+    );
+    let unknown = xiaowai(
+        &[&["migrate"][..], &args].concat(),
+        &[("XIAOWAI_CRYPTO_SUITE", "rot13")],
+        dir.path(),
+    );
+    assert!(
+        text(&unknown).contains("unknown crypto suite"),
+        "{}",
+        text(&unknown)
+    );
+}
