@@ -10,7 +10,7 @@ use argon2::{Argon2, PasswordHash, PasswordHasher, PasswordVerifier};
 use data_encoding::BASE64URL_NOPAD;
 use domain::RegionCode;
 use domain::access::{Permission, RegulatorRole, StaffRole, manages_account};
-use ledger::{NewAuditEntry, canonical_json};
+
 use rand::RngCore;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -163,22 +163,7 @@ fn check_username(u: &str) -> Result<(), AppError> {
     }
 }
 
-fn audit(
-    actor: &str,
-    at: i64,
-    action: &str,
-    subject: String,
-    payload: serde_json::Value,
-) -> NewAuditEntry {
-    NewAuditEntry {
-        at_ms: at,
-        actor: actor.to_owned(),
-        action: action.to_owned(),
-        subject,
-        schema_version: 1,
-        payload: canonical_json(&payload),
-    }
-}
+use crate::evidence::record as audit;
 
 impl App {
     /// Creates a staff, regulator or bank-operator account. The platform may create any; a regulator's
@@ -207,27 +192,9 @@ impl App {
         }
         let now = self.clock.now().millis();
         let id = uuid::Uuid::now_v7().to_string();
-        let mut row = AccountRow {
-            id: id.clone(),
-            kind: String::new(),
-            username: Some(new.username.clone()),
-            phone_sealed: None,
-            phone_index: None,
-            display_name: display_name.expose().to_owned(),
-            password_hash: Some(hash_password(&new.password)?),
-            totp_secret_sealed: None,
-            last_totp_step: None,
-            institution_id: None,
-            staff_role: None,
-            regulator_role: None,
-            region_code: None,
-            bank_id: None,
-            failed_logins: 0,
-            locked_until: None,
-            disabled: 0,
-            created_at: now,
-            updated_at: now,
-        };
+        let mut row = blank_account(&id, "", display_name.expose(), now);
+        row.username = Some(new.username.clone());
+        row.password_hash = Some(hash_password(&new.password)?);
         let seal_secret = |s: &Vec<u8>| Some(self.keys.seal(TOTP_FIELD, &hex::encode(s)));
         match &new.kind {
             NewAccountKind::Staff {
@@ -536,6 +503,31 @@ impl App {
             .await?
             .ok_or_else(|| AppError::new(ErrorCode::Unauthenticated, "not signed in"))?;
         Ok(actor_view(&account))
+    }
+}
+
+/// An account row with only what every account has; the caller fills in its kind's columns.
+pub(crate) fn blank_account(id: &str, kind: &str, display_name: &str, now: i64) -> AccountRow {
+    AccountRow {
+        id: id.to_owned(),
+        kind: kind.to_owned(),
+        username: None,
+        phone_sealed: None,
+        phone_index: None,
+        display_name: display_name.to_owned(),
+        password_hash: None,
+        totp_secret_sealed: None,
+        last_totp_step: None,
+        institution_id: None,
+        staff_role: None,
+        regulator_role: None,
+        region_code: None,
+        bank_id: None,
+        failed_logins: 0,
+        locked_until: None,
+        disabled: 0,
+        created_at: now,
+        updated_at: now,
     }
 }
 

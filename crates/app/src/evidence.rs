@@ -16,6 +16,24 @@ pub mod action {
     pub const NOTICE_PUBLISHED: &str = "notice.published";
 }
 
+/// An audit entry (schema version 1) with a canonical JSON payload: the one way use cases build evidence.
+pub(crate) fn record(
+    actor: &str,
+    at_ms: i64,
+    action: &str,
+    subject: String,
+    payload: serde_json::Value,
+) -> NewAuditEntry {
+    NewAuditEntry {
+        at_ms,
+        actor: actor.to_owned(),
+        action: action.to_owned(),
+        subject,
+        schema_version: 1,
+        payload: canonical_json(&payload),
+    }
+}
+
 fn entry(
     actor: &Actor,
     at: Timestamp,
@@ -23,14 +41,7 @@ fn entry(
     subject: String,
     payload: serde_json::Value,
 ) -> NewAuditEntry {
-    NewAuditEntry {
-        at_ms: at.millis(),
-        actor: actor.audit_name(),
-        action: action.to_owned(),
-        subject,
-        schema_version: 1,
-        payload: canonical_json(&payload),
-    }
+    record(&actor.audit_name(), at.millis(), action, subject, payload)
 }
 
 pub fn institution_registered(actor: &Actor, at: Timestamp, i: &InstitutionRow) -> NewAuditEntry {

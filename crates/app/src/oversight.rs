@@ -38,16 +38,13 @@ impl App {
             return Ok(());
         }
         let now = self.clock.now().millis();
-        let entry = ledger::NewAuditEntry {
-            at_ms: now,
-            actor: actor.audit_name(),
-            action: "auth.permission_denied".into(),
-            subject: subject.to_owned(),
-            schema_version: 1,
-            payload: ledger::canonical_json(
-                &serde_json::json!({"permission": format!("{permission:?}"), "region": region.as_str()}),
-            ),
-        };
+        let entry = crate::evidence::record(
+            &actor.audit_name(),
+            now,
+            "auth.permission_denied",
+            subject.to_owned(),
+            serde_json::json!({"permission": format!("{permission:?}"), "region": region.as_str()}),
+        );
         let mut tx = self.store.begin_write().await?;
         tx.append_audit(vec![entry]).await?;
         tx.commit().await?;

@@ -9,7 +9,7 @@ use crate::auth::TokenPair;
 use crate::{Actor, App, AppError, ErrorCode};
 use domain::access::Permission;
 use domain::person::{IdCardNumber, PersonName, PhoneNumber};
-use ledger::{NewAuditEntry, canonical_json};
+
 use rand::Rng;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -129,22 +129,7 @@ fn phone(s: &str) -> Result<PhoneNumber, AppError> {
     PhoneNumber::parse(s).map_err(|e| AppError::new(ErrorCode::InvalidPhone, e.to_string()))
 }
 
-fn entry(
-    actor: &str,
-    at: i64,
-    action: &str,
-    subject: String,
-    payload: serde_json::Value,
-) -> NewAuditEntry {
-    NewAuditEntry {
-        at_ms: at,
-        actor: actor.to_owned(),
-        action: action.to_owned(),
-        subject,
-        schema_version: 1,
-        payload: canonical_json(&payload),
-    }
-}
+use crate::evidence::record as entry;
 
 impl App {
     fn code_hash(&self, phone_index: &str, code: &str) -> String {
@@ -244,27 +229,12 @@ impl App {
     }
 
     fn new_parent_row(&self, phone: &PhoneNumber, now: i64) -> AccountRow {
-        AccountRow {
-            id: uuid::Uuid::now_v7().to_string(),
-            kind: "parent".into(),
-            username: None,
-            phone_sealed: Some(self.keys.seal(PHONE_FIELD, phone.expose())),
-            phone_index: Some(self.keys.blind_index(PHONE_FIELD, phone.expose())),
-            display_name: format!("家长{}", phone.masked()),
-            password_hash: None,
-            totp_secret_sealed: None,
-            last_totp_step: None,
-            institution_id: None,
-            staff_role: None,
-            regulator_role: None,
-            region_code: None,
-            bank_id: None,
-            failed_logins: 0,
-            locked_until: None,
-            disabled: 0,
-            created_at: now,
-            updated_at: now,
-        }
+        let id = uuid::Uuid::now_v7().to_string();
+        let mut row =
+            crate::auth::blank_account(&id, "parent", &format!("家长{}", phone.masked()), now);
+        row.phone_sealed = Some(self.keys.seal(PHONE_FIELD, phone.expose()));
+        row.phone_index = Some(self.keys.blind_index(PHONE_FIELD, phone.expose()));
+        row
     }
 
     /// Creates a parent account directly (the demo's parent; real parents appear at their first sign-in).

@@ -112,16 +112,13 @@ impl App {
             disabled: 0,
             created_at: now,
         };
-        let entry = ledger::NewAuditEntry {
-            at_ms: now,
-            actor: actor.audit_name(),
-            action: "api_client.created".into(),
-            subject: format!("api_client:{key_id}"),
-            schema_version: 1,
-            payload: ledger::canonical_json(
-                &serde_json::json!({"key_id": key_id, "owner_kind": owner_kind, "owner_id": owner_id}),
-            ),
-        };
+        let entry = crate::evidence::record(
+            &actor.audit_name(),
+            now,
+            "api_client.created",
+            format!("api_client:{key_id}"),
+            serde_json::json!({"key_id": key_id, "owner_kind": owner_kind, "owner_id": owner_id}),
+        );
         let mut tx = self.store.begin_write().await?;
         tx.insert_api_client(&row).await?;
         tx.append_audit(vec![entry]).await?;

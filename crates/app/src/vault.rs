@@ -278,16 +278,13 @@ impl crate::App {
                 }
             }
         }
-        let entry = ledger::NewAuditEntry {
-            at_ms: now,
-            actor: actor.audit_name(),
-            action: "keys.resealed".into(),
-            subject: "vault".into(),
-            schema_version: 1,
-            payload: ledger::canonical_json(
-                &serde_json::json!({"key_id": self.keys.current_key_id(), "values": resealed}),
-            ),
-        };
+        let entry = crate::evidence::record(
+            &actor.audit_name(),
+            now,
+            "keys.resealed",
+            "vault".to_owned(),
+            serde_json::json!({"key_id": self.keys.current_key_id(), "values": resealed}),
+        );
         tx.append_audit(vec![entry]).await?;
         tx.commit().await?;
         Ok(resealed)
