@@ -246,9 +246,15 @@ impl App {
     }
 
     /// Signs in with username, password and (where required) a TOTP code.
-    pub async fn login(&self, req: &PasswordLogin) -> Result<TokenPair, AppError> {
-        let now = self.clock.now().millis();
-        let mut tx = self.store.begin_write().await?;
+    /// Checks a username/password (+TOTP) sign-in inside `tx` and records the outcome there. The outer
+    /// error is a fault; the inner one a refusal, which the caller returns after committing `tx` (so
+    /// failure counters and their evidence are kept).
+    async fn verify_password(
+        &self,
+        tx: &mut store::WriteTx,
+        req: &PasswordLogin,
+        now: i64,
+    ) -> Result<Result<AccountRow, AppError>, AppError> {
         let account = tx
             .account_by_username(req.username.trim())
             .await?
@@ -263,11 +269,10 @@ impl App {
                 json!({"reason": "unknown_account"}),
             )])
             .await?;
-            tx.commit().await?;
-            return Err(AppError::new(
+            return Ok(Err(AppError::new(
                 ErrorCode::InvalidCredentials,
                 "wrong username or password",
-            ));
+            )));
         };
         let subject = format!("account:{}", account.id);
         if account.locked_until.is_some_and(|until| until > now) {
@@ -279,8 +284,10 @@ impl App {
                 json!({"reason": "locked"}),
             )])
             .await?;
-            tx.commit().await?;
-            return Err(AppError::new(ErrorCode::AccountLocked, "try again later"));
+            return Ok(Err(AppError::new(
+                ErrorCode::AccountLocked,
+                "try again later",
+            )));
         }
         // A lock that has run out starts the count again.
         let earlier_failures = if account.locked_until.is_some() {
@@ -297,11 +304,10 @@ impl App {
             match req.totp.as_deref().map(str::trim).filter(|c| !c.is_empty()) {
                 None => {
                     // Right password, no code yet: ask for it without counting a failure.
-                    tx.commit().await?;
-                    return Err(AppError::new(
+                    return Ok(Err(AppError::new(
                         ErrorCode::TotpRequired,
                         "enter the code from the authenticator app",
-                    ));
+                    )));
                 }
                 Some(code) => {
                     let secret = hex::decode(self.keys.open(
@@ -353,13 +359,10 @@ impl App {
                 ));
             }
             tx.append_audit(entries).await?;
-            tx.commit().await?;
-            return Err(AppError::new(code, "sign-in failed"));
+            return Ok(Err(AppError::new(code, "sign-in failed")));
         }
         tx.update_sign_in_state(&account.id, 0, None, totp_step, now)
             .await?;
-        let (pair, tokens) = self.issue_tokens(&account, uuid::Uuid::now_v7().to_string(), now)?;
-        tx.insert_tokens(&tokens).await?;
         tx.append_audit(vec![audit(
             &actor_of(&account)?.audit_name(),
             now,
@@ -368,6 +371,22 @@ impl App {
             json!({"second_factor": second_factor}),
         )])
         .await?;
+        Ok(Ok(account))
+    }
+
+    /// Signs in with username, password and (where required) a TOTP code, for the JSON API.
+    pub async fn login(&self, req: &PasswordLogin) -> Result<TokenPair, AppError> {
+        let now = self.clock.now().millis();
+        let mut tx = self.store.begin_write().await?;
+        let account = match self.verify_password(&mut tx, req, now).await? {
+            Ok(account) => account,
+            Err(refusal) => {
+                tx.commit().await?;
+                return Err(refusal);
+            }
+        };
+        let (pair, tokens) = self.issue_tokens(&account, uuid::Uuid::now_v7().to_string(), now)?;
+        tx.insert_tokens(&tokens).await?;
         tx.commit().await?;
         Ok(pair)
     }
