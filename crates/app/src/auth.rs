@@ -249,7 +249,7 @@ impl App {
     /// Checks a username/password (+TOTP) sign-in inside `tx` and records the outcome there. The outer
     /// error is a fault; the inner one a refusal, which the caller returns after committing `tx` (so
     /// failure counters and their evidence are kept).
-    async fn verify_password(
+    pub(crate) async fn verify_password(
         &self,
         tx: &mut store::WriteTx,
         req: &PasswordLogin,
@@ -550,7 +550,7 @@ pub(crate) fn blank_account(id: &str, kind: &str, display_name: &str, now: i64) 
     }
 }
 
-fn actor_view(a: &AccountRow) -> ActorView {
+pub(crate) fn actor_view(a: &AccountRow) -> ActorView {
     ActorView {
         kind: a.kind.clone(),
         account_id: a.id.clone(),
@@ -562,7 +562,7 @@ fn actor_view(a: &AccountRow) -> ActorView {
     }
 }
 
-fn actor_of(a: &AccountRow) -> Result<Actor, AppError> {
+pub(crate) fn actor_of(a: &AccountRow) -> Result<Actor, AppError> {
     let corrupt = || AppError::internal(format!("account {} is inconsistent", a.id));
     Ok(match a.kind.as_str() {
         "parent" => Actor::Parent {

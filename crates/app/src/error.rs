@@ -48,6 +48,7 @@ error_codes! {
     TotpInvalid => "totp_invalid", 401, "动态口令错误或已使用", "The one-time code is wrong or was already used";
     AccountLocked => "account_locked", 423, "登录失败次数过多，账户已临时锁定", "Too many failed sign-ins: the account is locked for a while";
     Forbidden => "forbidden", 403, "无权执行此操作", "You are not allowed to do this";
+    CsrfFailed => "csrf_failed", 403, "页面已过期或来源不明，请刷新后重试", "The form is stale or came from elsewhere: reload and retry";
     NotFound => "not_found", 404, "未找到您要访问的内容", "Not found";
     MethodNotAllowed => "method_not_allowed", 405, "不支持该请求方法", "Method not allowed";
     Conflict => "conflict", 409, "数据冲突，记录已存在", "The record already exists";

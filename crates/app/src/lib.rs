@@ -13,6 +13,7 @@ pub mod parents;
 pub mod regions;
 pub mod registry;
 pub mod search;
+pub mod sessions;
 pub mod signing;
 pub mod testing;
 pub mod vault;

@@ -197,3 +197,77 @@ impl WriteTx {
         Ok(())
     }
 }
+
+/// A browser session (only hashes of its secrets).
+#[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow)]
+pub struct SessionRow {
+    pub token_hash: String,
+    pub account_id: String,
+    pub created_at: i64,
+    pub last_seen_at: i64,
+    pub idle_timeout_ms: i64,
+    pub expires_at: i64,
+    pub revoked_at: Option<i64>,
+}
+
+const SESSION_COLUMNS: &str =
+    "token_hash, account_id, created_at, last_seen_at, idle_timeout_ms, expires_at, revoked_at";
+
+impl InsertRow for SessionRow {
+    const TABLE: &'static str = "web_sessions";
+    const COLUMNS: &'static str = SESSION_COLUMNS;
+    fn bind<'q>(&self, q: AnyQuery<'q>) -> AnyQuery<'q> {
+        q.bind(self.token_hash.clone())
+            .bind(self.account_id.clone())
+            .bind(self.created_at)
+            .bind(self.last_seen_at)
+            .bind(self.idle_timeout_ms)
+            .bind(self.expires_at)
+            .bind(self.revoked_at)
+    }
+}
+
+impl Reader<'_> {
+    /// A session that is neither revoked, nor past its absolute end, nor idle too long at `now`.
+    pub async fn live_session(
+        &self,
+        token_hash: &str,
+        now: i64,
+    ) -> Result<Option<SessionRow>, StoreError> {
+        let sql = format!(
+            "SELECT {SESSION_COLUMNS} FROM web_sessions WHERE token_hash = $1 AND revoked_at IS NULL \
+             AND expires_at > $2 AND last_seen_at + idle_timeout_ms > $2"
+        );
+        Ok(sqlx::query_as(AssertSqlSafe(sql))
+            .bind(token_hash)
+            .bind(now)
+            .fetch_optional(&self.store.pool)
+            .await?)
+    }
+}
+
+impl WriteTx {
+    pub async fn insert_session(&mut self, row: &SessionRow) -> Result<(), StoreError> {
+        insert_rows(&mut self.tx, self.backend, std::slice::from_ref(row)).await
+    }
+
+    pub async fn touch_session(&mut self, token_hash: &str, now: i64) -> Result<(), StoreError> {
+        sqlx::query("UPDATE web_sessions SET last_seen_at = $2 WHERE token_hash = $1")
+            .bind(token_hash)
+            .bind(now)
+            .execute(&mut *self.tx)
+            .await?;
+        Ok(())
+    }
+
+    pub async fn revoke_session(&mut self, token_hash: &str, now: i64) -> Result<(), StoreError> {
+        sqlx::query(
+            "UPDATE web_sessions SET revoked_at = $2 WHERE token_hash = $1 AND revoked_at IS NULL",
+        )
+        .bind(token_hash)
+        .bind(now)
+        .execute(&mut *self.tx)
+        .await?;
+        Ok(())
+    }
+}

@@ -8,6 +8,7 @@ pub mod error;
 mod ops;
 pub mod pages;
 pub mod routes;
+pub mod session_pages;
 
 use app::App;
 use axum::Router;
@@ -40,6 +41,7 @@ pub fn router(app: App) -> Router {
     let state = WebState { app };
     Router::new()
         .merge(pages::routes())
+        .merge(session_pages::routes())
         .merge(api::routes())
         .merge(ops::routes())
         .merge(assets::routes())

@@ -983,3 +983,194 @@ async fn every_api_route_enforces_its_rule_for_every_kind_of_caller() {
         }
     }
 }
+
+/// The value of a cookie set by a response.
+fn set_cookie(r: &reqwest::Response, name: &str) -> Option<(String, String)> {
+    r.headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|c| c.starts_with(&format!("{name}=")))
+        .map(|c| {
+            let value = c.split(';').next().unwrap()[name.len() + 1..].to_owned();
+            (value, c.to_owned())
+        })
+}
+
+fn hidden_csrf(page: &str) -> String {
+    let start =
+        page.find(r#"name="csrf" value=""#).expect("a csrf field") + r#"name="csrf" value=""#.len();
+    page[start..].split('"').next().unwrap().to_owned()
+}
+
+#[tokio::test]
+async fn page_sessions_need_csrf_tokens_and_regulators_time_out_after_thirty_idle_minutes() {
+    let s = Server::start(5).await;
+    let no_redirects = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let url = |p: &str| format!("{}{p}", s.base);
+
+    // The sign-in form sets a double-submit token.
+    let form = no_redirects.get(url("/login")).send().await.unwrap();
+    let (login_csrf, _) = set_cookie(&form, "xw_login_csrf").expect("a CSRF cookie");
+    assert_eq!(hidden_csrf(&form.text().await.unwrap()), login_csrf);
+    let fields = |csrf: &str, user: &str, totp: &str| {
+        vec![
+            ("csrf", csrf.to_owned()),
+            ("username", user.to_owned()),
+            ("password", app::demo::DEMO_PASSWORD.to_owned()),
+            ("totp", totp.to_owned()),
+        ]
+    };
+    let without_token = no_redirects
+        .post(url("/login"))
+        .form(&fields("", "inst.admin", ""))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        without_token.status(),
+        403,
+        "a POST without a CSRF token is refused"
+    );
+    assert!(
+        without_token
+            .text()
+            .await
+            .unwrap()
+            .contains("页面已过期或来源不明")
+    );
+    let forged = no_redirects
+        .post(url("/login"))
+        .header("cookie", "xw_login_csrf=abc")
+        .form(&fields("xyz", "inst.admin", ""))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(forged.status(), 403);
+
+    let signed_in = no_redirects
+        .post(url("/login"))
+        .header("cookie", format!("xw_login_csrf={login_csrf}"))
+        .form(&fields(&login_csrf, "inst.admin", ""))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(signed_in.status(), 303);
+    assert_eq!(signed_in.headers()["location"], "/account");
+    let (session, raw) = set_cookie(&signed_in, "xw_session").expect("a session cookie");
+    assert!(
+        raw.contains("HttpOnly") && raw.contains("SameSite=Lax"),
+        "{raw}"
+    );
+    let session_cookie = format!("xw_session={session}");
+    let account = no_redirects
+        .get(url("/account"))
+        .header("cookie", &session_cookie)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(account.status(), 200);
+    let page = account.text().await.unwrap();
+    assert!(page.contains("机构管理员"));
+    let csrf = hidden_csrf(&page);
+
+    // Signing out is a state change: it needs the session's token.
+    let bare = no_redirects
+        .post(url("/logout"))
+        .header("cookie", &session_cookie)
+        .form(&[("csrf", "")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(bare.status(), 403);
+    let out = no_redirects
+        .post(url("/logout"))
+        .header("cookie", &session_cookie)
+        .form(&[("csrf", csrf.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(out.status(), 303);
+    let after = no_redirects
+        .get(url("/account"))
+        .header("cookie", &session_cookie)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        (
+            after.status().as_u16(),
+            after.headers()["location"].to_str().unwrap()
+        ),
+        (303, "/login")
+    );
+
+    // A regulator's session ends after 30 idle minutes; a staff session does not.
+    let sign_in = |user: &'static str, totp: String| {
+        let client = no_redirects.clone();
+        let login = url("/login");
+        async move {
+            let form = client.get(&login).send().await.unwrap();
+            let (csrf, _) = set_cookie(&form, "xw_login_csrf").unwrap();
+            let fields = vec![
+                ("csrf", csrf.clone()),
+                ("username", user.to_owned()),
+                ("password", app::demo::DEMO_PASSWORD.to_owned()),
+                ("totp", totp),
+            ];
+            let r = client
+                .post(&login)
+                .header("cookie", format!("xw_login_csrf={csrf}"))
+                .form(&fields)
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(r.status(), 303, "{user} signs in");
+            format!("xw_session={}", set_cookie(&r, "xw_session").unwrap().0)
+        }
+    };
+    let totp = ledger::totp::code_at(
+        app::demo::DEMO_TOTP_SECRET,
+        (s.t.app.clock().now().millis() / 1000) as u64,
+        6,
+    );
+    let regulator = sign_in("haidian.reviewer", totp).await;
+    let staff = sign_in("inst.teacher", String::new()).await;
+    s.t.clock.advance_millis(29 * 60_000);
+    assert_eq!(
+        no_redirects
+            .get(url("/account"))
+            .header("cookie", &regulator)
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        200,
+        "activity restarts the idle clock"
+    );
+    s.t.clock.advance_millis(31 * 60_000);
+    assert_eq!(
+        no_redirects
+            .get(url("/account"))
+            .header("cookie", &regulator)
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        303,
+        "30 idle minutes end it"
+    );
+    assert_eq!(
+        no_redirects
+            .get(url("/account"))
+            .header("cookie", &staff)
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
+}

@@ -1,0 +1,137 @@
+//! Browser sessions for the pages: a random cookie secret, stored only as a hash. The CSRF token of the
+//! session's forms is derived from that secret, which only the server and the HttpOnly cookie hold, so a
+//! page from elsewhere can neither read nor compute it. 30 minutes' inactivity ends a regulator's or bank
+//! operator's session (two hours for others); twelve hours end any.
+
+use crate::auth::{ActorView, PasswordLogin, actor_of, actor_view};
+use crate::{Actor, App, AppError, ErrorCode};
+use data_encoding::BASE64URL_NOPAD;
+use rand::RngCore;
+use store::SessionRow;
+
+const PRIVILEGED_IDLE_MS: i64 = 30 * 60_000;
+const IDLE_MS: i64 = 2 * 3_600_000;
+const ABSOLUTE_MS: i64 = 12 * 3_600_000;
+
+/// What the browser receives at sign-in: the cookie secret.
+pub struct NewSession {
+    pub token: String,
+    pub actor: ActorView,
+}
+
+/// A live session, resolved from its cookie.
+#[derive(Clone, Debug)]
+pub struct ActiveSession {
+    pub actor: Actor,
+    pub view: ActorView,
+    /// The token this session's forms must carry.
+    pub csrf: String,
+    token_hash: String,
+}
+
+fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+impl App {
+    fn session_hash(&self, kind: &[u8], secret: &str) -> String {
+        hex::encode(
+            self.store
+                .crypto()
+                .hash(&[b"xiaowai/session/v1/", kind, secret.as_bytes()]),
+        )
+    }
+
+    /// Signs in for the pages: the same checks, lockout and evidence as the API.
+    pub async fn start_session(&self, req: &PasswordLogin) -> Result<NewSession, AppError> {
+        let now = self.clock.now().millis();
+        let mut tx = self.store.begin_write().await?;
+        let account = match self.verify_password(&mut tx, req, now).await? {
+            Ok(account) => account,
+            Err(refusal) => {
+                tx.commit().await?;
+                return Err(refusal);
+            }
+        };
+        let mut bytes = [0u8; 32];
+        rand::rng().fill_bytes(&mut bytes);
+        let token = BASE64URL_NOPAD.encode(&bytes);
+        let privileged = matches!(account.kind.as_str(), "regulator" | "bank_operator");
+        tx.insert_session(&SessionRow {
+            token_hash: self.session_hash(b"token", &token),
+            account_id: account.id.clone(),
+            created_at: now,
+            last_seen_at: now,
+            idle_timeout_ms: if privileged {
+                PRIVILEGED_IDLE_MS
+            } else {
+                IDLE_MS
+            },
+            expires_at: now + ABSOLUTE_MS,
+            revoked_at: None,
+        })
+        .await?;
+        tx.commit().await?;
+        Ok(NewSession {
+            token,
+            actor: actor_view(&account),
+        })
+    }
+
+    /// The session behind a cookie; using it restarts its idle clock.
+    pub async fn session(&self, token: &str) -> Result<ActiveSession, AppError> {
+        let now = self.clock.now().millis();
+        let expired = || AppError::new(ErrorCode::Unauthenticated, "sign in again");
+        let token_hash = self.session_hash(b"token", token);
+        let reader = self.store.read();
+        let row = reader
+            .live_session(&token_hash, now)
+            .await?
+            .ok_or_else(expired)?;
+        let account = reader
+            .account(&row.account_id)
+            .await?
+            .filter(|a| a.disabled == 0)
+            .ok_or_else(expired)?;
+        let mut tx = self.store.begin_write().await?;
+        tx.touch_session(&token_hash, now).await?;
+        tx.commit().await?;
+        Ok(ActiveSession {
+            actor: actor_of(&account)?,
+            view: actor_view(&account),
+            csrf: self.session_hash(b"csrf", token)[..32].to_owned(),
+            token_hash,
+        })
+    }
+
+    /// Refuses a state-changing form whose CSRF token is not this session's.
+    pub fn check_csrf(&self, session: &ActiveSession, csrf: &str) -> Result<(), AppError> {
+        if constant_time_eq(csrf.as_bytes(), session.csrf.as_bytes()) {
+            Ok(())
+        } else {
+            Err(AppError::new(
+                ErrorCode::CsrfFailed,
+                "the form's token does not match the session",
+            ))
+        }
+    }
+
+    /// Signs out of the pages.
+    pub async fn end_session(&self, session: &ActiveSession, csrf: &str) -> Result<(), AppError> {
+        self.check_csrf(session, csrf)?;
+        let now = self.clock.now().millis();
+        let subject = format!("account:{}", session.view.account_id);
+        let entry = crate::evidence::record(
+            &session.actor.audit_name(),
+            now,
+            "auth.signed_out",
+            subject,
+            serde_json::json!({"via": "page"}),
+        );
+        let mut tx = self.store.begin_write().await?;
+        tx.revoke_session(&session.token_hash, now).await?;
+        tx.append_audit(vec![entry]).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+}
