@@ -177,24 +177,30 @@ impl App {
         Ok(())
     }
 
-    /// Signs a parent in with the code; the first sign-in creates the parent's account.
-    pub async fn login_with_code(&self, req: &PhoneLogin) -> Result<TokenPair, AppError> {
-        let phone = phone(&req.phone)?;
-        let now = self.clock.now().millis();
+    /// Checks a parent's SMS code inside `tx` (creating the account at the first sign-in) and records the
+    /// sign-in. As with passwords, the inner error is a refusal to return after committing `tx`.
+    pub(crate) async fn verify_code(
+        &self,
+        tx: &mut store::WriteTx,
+        req: &PhoneLogin,
+        now: i64,
+    ) -> Result<Result<AccountRow, AppError>, AppError> {
+        let phone = match phone(&req.phone) {
+            Ok(p) => p,
+            Err(e) => return Ok(Err(e)),
+        };
         let index = self.keys.blind_index(PHONE_FIELD, phone.expose());
         let invalid = || AppError::new(ErrorCode::InvalidCode, "request a new code");
-        let mut tx = self.store.begin_write().await?;
         let code = tx.latest_login_code(&index).await?;
         let Some(code) = code
             .filter(|c| c.used_at.is_none() && c.expires_at > now && c.attempts < CODE_ATTEMPTS)
         else {
-            return Err(invalid());
+            return Ok(Err(invalid()));
         };
         if code.code_hash != self.code_hash(&index, req.code.trim()) {
             tx.update_login_code(&code.id, code.attempts + 1, None)
                 .await?;
-            tx.commit().await?;
-            return Err(invalid());
+            return Ok(Err(invalid()));
         }
         tx.update_login_code(&code.id, code.attempts + 1, Some(now))
             .await?;
@@ -203,27 +209,41 @@ impl App {
             None => {
                 let row = self.new_parent_row(&phone, now);
                 tx.insert_accounts(std::slice::from_ref(&row)).await?;
-                tx.append_audit(vec![entry(
+                let created = entry(
                     "system:auth",
                     now,
                     "account.created",
                     format!("account:{}", row.id),
                     json!({"id": row.id, "kind": "parent"}),
-                )])
-                .await?;
+                );
+                tx.append_audit(vec![created]).await?;
                 row
             }
         };
-        let (pair, tokens) = self.issue_tokens(&account, uuid::Uuid::now_v7().to_string(), now)?;
-        tx.insert_tokens(&tokens).await?;
-        tx.append_audit(vec![entry(
+        let signed_in = entry(
             &format!("parent:{}", account.id),
             now,
             "auth.signed_in",
             format!("account:{}", account.id),
             json!({"method": "sms_code"}),
-        )])
-        .await?;
+        );
+        tx.append_audit(vec![signed_in]).await?;
+        Ok(Ok(account))
+    }
+
+    /// Signs a parent in with the code for the JSON API; the first sign-in creates the parent's account.
+    pub async fn login_with_code(&self, req: &PhoneLogin) -> Result<TokenPair, AppError> {
+        let now = self.clock.now().millis();
+        let mut tx = self.store.begin_write().await?;
+        let account = match self.verify_code(&mut tx, req, now).await? {
+            Ok(account) => account,
+            Err(refusal) => {
+                tx.commit().await?;
+                return Err(refusal);
+            }
+        };
+        let (pair, tokens) = self.issue_tokens(&account, uuid::Uuid::now_v7().to_string(), now)?;
+        tx.insert_tokens(&tokens).await?;
         tx.commit().await?;
         Ok(pair)
     }

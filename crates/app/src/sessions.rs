@@ -4,6 +4,7 @@
 //! operator's session (two hours for others); twelve hours end any.
 
 use crate::auth::{ActorView, PasswordLogin, actor_of, actor_view};
+use crate::parents::PhoneLogin;
 use crate::{Actor, App, AppError, ErrorCode};
 use data_encoding::BASE64URL_NOPAD;
 use rand::RngCore;
@@ -12,6 +13,12 @@ use store::SessionRow;
 const PRIVILEGED_IDLE_MS: i64 = 30 * 60_000;
 const IDLE_MS: i64 = 2 * 3_600_000;
 const ABSOLUTE_MS: i64 = 12 * 3_600_000;
+
+/// How a person signs in to the pages.
+pub enum SignIn {
+    Password(PasswordLogin),
+    Code(PhoneLogin),
+}
 
 /// What the browser receives at sign-in: the cookie secret.
 pub struct NewSession {
@@ -43,10 +50,14 @@ impl App {
     }
 
     /// Signs in for the pages: the same checks, lockout and evidence as the API.
-    pub async fn start_session(&self, req: &PasswordLogin) -> Result<NewSession, AppError> {
+    pub async fn start_session(&self, sign_in: &SignIn) -> Result<NewSession, AppError> {
         let now = self.clock.now().millis();
         let mut tx = self.store.begin_write().await?;
-        let account = match self.verify_password(&mut tx, req, now).await? {
+        let verified = match sign_in {
+            SignIn::Password(req) => self.verify_password(&mut tx, req, now).await?,
+            SignIn::Code(req) => self.verify_code(&mut tx, req, now).await?,
+        };
+        let account = match verified {
             Ok(account) => account,
             Err(refusal) => {
                 tx.commit().await?;

@@ -8,6 +8,7 @@
 use crate::WebState;
 use crate::error::PageError;
 use app::auth::{ActorView, PasswordLogin};
+use app::sessions::SignIn;
 use app::{AppError, ErrorCode};
 use askama::Template;
 use askama_web::WebTemplate;
@@ -28,6 +29,12 @@ pub(crate) fn routes() -> axum::Router<WebState> {
         .route("/login", get(login_page).post(login_submit))
         .route("/account", get(account_page))
         .route("/logout", post(logout))
+        .route(
+            "/login/parent",
+            get(parent_login_page).post(parent_login_submit),
+        )
+        .route("/login/parent/code", post(parent_send_code))
+        .route("/children", get(children_page).post(add_child))
 }
 
 fn secure(headers: &HeaderMap) -> bool {
@@ -101,11 +108,7 @@ async fn login_submit(
     headers: HeaderMap,
     Form(form): Form<LoginForm>,
 ) -> Response {
-    let expected = jar
-        .get(LOGIN_CSRF_COOKIE)
-        .map(|c| c.value().to_owned())
-        .unwrap_or_default();
-    if expected.is_empty() || expected != form.csrf {
+    if !login_csrf_ok(&jar, &form.csrf) {
         return PageError(AppError::new(
             ErrorCode::CsrfFailed,
             "sign-in form without its token",
@@ -117,7 +120,7 @@ async fn login_submit(
         password: form.password,
         totp: Some(form.totp).filter(|t| !t.trim().is_empty()),
     };
-    match s.app.start_session(&req).await {
+    match s.app.start_session(&SignIn::Password(req)).await {
         Ok(session) => {
             let jar = jar
                 .remove(Cookie::build(LOGIN_CSRF_COOKIE).path("/"))
@@ -195,6 +198,192 @@ async fn logout(State(s): State<WebState>, jar: CookieJar, Form(form): Form<Csrf
             Redirect::to("/"),
         )
             .into_response(),
+        Err(e) => PageError(e).into_response(),
+    }
+}
+
+fn login_csrf_ok(jar: &CookieJar, form_csrf: &str) -> bool {
+    jar.get(LOGIN_CSRF_COOKIE)
+        .is_some_and(|c| !c.value().is_empty() && c.value() == form_csrf)
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "parent_login.html")]
+struct ParentLoginPage {
+    csrf: String,
+    phone: String,
+    code_sent: bool,
+    error: Option<&'static str>,
+}
+
+async fn parent_login_page(jar: CookieJar, headers: HeaderMap) -> (CookieJar, ParentLoginPage) {
+    let csrf = random_token();
+    let jar = jar.add(cookie(
+        LOGIN_CSRF_COOKIE,
+        csrf.clone(),
+        &headers,
+        SameSite::Strict,
+    ));
+    (
+        jar,
+        ParentLoginPage {
+            csrf,
+            phone: String::new(),
+            code_sent: false,
+            error: None,
+        },
+    )
+}
+
+#[derive(Deserialize)]
+struct ParentForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    phone: String,
+    #[serde(default)]
+    code: String,
+}
+
+fn parent_page_error(form: ParentForm, code_sent: bool, e: &AppError) -> Response {
+    let page = ParentLoginPage {
+        csrf: form.csrf,
+        phone: form.phone,
+        code_sent,
+        error: Some(e.code.message_zh()),
+    };
+    (crate::error::status_of(e.code), page).into_response()
+}
+
+async fn parent_send_code(
+    State(s): State<WebState>,
+    jar: CookieJar,
+    Form(form): Form<ParentForm>,
+) -> Response {
+    if !login_csrf_ok(&jar, &form.csrf) {
+        return PageError(AppError::new(
+            ErrorCode::CsrfFailed,
+            "sign-in form without its token",
+        ))
+        .into_response();
+    }
+    match s.app.request_login_code(&form.phone).await {
+        Ok(()) => ParentLoginPage {
+            csrf: form.csrf,
+            phone: form.phone,
+            code_sent: true,
+            error: None,
+        }
+        .into_response(),
+        Err(e) if e.code.status() < 500 => parent_page_error(form, false, &e),
+        Err(e) => PageError(e).into_response(),
+    }
+}
+
+async fn parent_login_submit(
+    State(s): State<WebState>,
+    jar: CookieJar,
+    headers: HeaderMap,
+    Form(form): Form<ParentForm>,
+) -> Response {
+    if !login_csrf_ok(&jar, &form.csrf) {
+        return PageError(AppError::new(
+            ErrorCode::CsrfFailed,
+            "sign-in form without its token",
+        ))
+        .into_response();
+    }
+    let req = app::parents::PhoneLogin {
+        phone: form.phone.clone(),
+        code: form.code.clone(),
+    };
+    match s.app.start_session(&SignIn::Code(req)).await {
+        Ok(session) => {
+            let jar = jar
+                .remove(Cookie::build(LOGIN_CSRF_COOKIE).path("/"))
+                .add(cookie(
+                    SESSION_COOKIE,
+                    session.token,
+                    &headers,
+                    SameSite::Lax,
+                ));
+            (jar, Redirect::to("/children")).into_response()
+        }
+        Err(e) if e.code.status() < 500 => parent_page_error(form, true, &e),
+        Err(e) => PageError(e).into_response(),
+    }
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "children.html")]
+struct ChildrenPage {
+    children: Vec<app::parents::ChildView>,
+    csrf: String,
+    error: Option<&'static str>,
+}
+
+async fn children_page(State(s): State<WebState>, jar: CookieJar) -> Response {
+    let session = match session_of(&s, &jar).await {
+        Ok(session) => session,
+        Err(r) => return r,
+    };
+    match s.app.my_children(&session.actor).await {
+        Ok(children) => ChildrenPage {
+            children,
+            csrf: session.csrf,
+            error: None,
+        }
+        .into_response(),
+        Err(e) => PageError(e).into_response(),
+    }
+}
+
+#[derive(Deserialize)]
+struct ChildForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    gender: String,
+    #[serde(default)]
+    id_card: String,
+    #[serde(default)]
+    school: String,
+    #[serde(default)]
+    grade: String,
+}
+
+async fn add_child(
+    State(s): State<WebState>,
+    jar: CookieJar,
+    Form(form): Form<ChildForm>,
+) -> Response {
+    let session = match session_of(&s, &jar).await {
+        Ok(session) => session,
+        Err(r) => return r,
+    };
+    if let Err(e) = s.app.check_csrf(&session, &form.csrf) {
+        return PageError(e).into_response();
+    }
+    let child = app::parents::NewChild {
+        name: form.name,
+        gender: form.gender,
+        id_card: form.id_card,
+        school: form.school,
+        grade: form.grade,
+    };
+    match s.app.add_child(&session.actor, &child).await {
+        Ok(_) => Redirect::to("/children").into_response(),
+        Err(e) if e.code.status() == 400 => {
+            let children = s.app.my_children(&session.actor).await.unwrap_or_default();
+            let page = ChildrenPage {
+                children,
+                csrf: session.csrf,
+                error: Some(e.code.message_zh()),
+            };
+            (crate::error::status_of(e.code), page).into_response()
+        }
         Err(e) => PageError(e).into_response(),
     }
 }

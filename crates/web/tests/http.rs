@@ -1174,3 +1174,158 @@ async fn page_sessions_need_csrf_tokens_and_regulators_time_out_after_thirty_idl
         200
     );
 }
+
+#[tokio::test]
+async fn a_parent_signs_in_on_the_website_and_sees_their_children_masked() {
+    let s = Server::start(5).await;
+    let no_redirects = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let url = |p: &str| format!("{}{p}", s.base);
+    let phone = app::demo::DEMO_PARENT_PHONE;
+
+    let form = no_redirects.get(url("/login/parent")).send().await.unwrap();
+    let (csrf, _) = set_cookie(&form, "xw_login_csrf").unwrap();
+    let login_cookie = format!("xw_login_csrf={csrf}");
+    let bad = no_redirects
+        .post(url("/login/parent/code"))
+        .header("cookie", &login_cookie)
+        .form(&[("csrf", csrf.as_str()), ("phone", "123")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(bad.status(), 400);
+    assert!(bad.text().await.unwrap().contains("手机号格式不正确"));
+    let sent = no_redirects
+        .post(url("/login/parent/code"))
+        .header("cookie", &login_cookie)
+        .form(&[("csrf", csrf.as_str()), ("phone", phone)])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(sent.status(), 200);
+    assert!(sent.text().await.unwrap().contains(r#"id="code-sent""#));
+    let message = s.t.sms.last_to(phone).unwrap();
+    let code: String = message
+        .split("验证码 ")
+        .nth(1)
+        .unwrap()
+        .chars()
+        .take(6)
+        .collect();
+    let no_token = no_redirects
+        .post(url("/login/parent"))
+        .form(&[("csrf", ""), ("phone", phone), ("code", code.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(no_token.status(), 403);
+    let signed_in = no_redirects
+        .post(url("/login/parent"))
+        .header("cookie", &login_cookie)
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("phone", phone),
+            ("code", code.as_str()),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(signed_in.status(), 303);
+    assert_eq!(signed_in.headers()["location"], "/children");
+    let session = format!(
+        "xw_session={}",
+        set_cookie(&signed_in, "xw_session").unwrap().0
+    );
+
+    let page = no_redirects
+        .get(url("/children"))
+        .header("cookie", &session)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        page.contains("王*明") && page.contains("王*红"),
+        "the demo children, masked"
+    );
+    assert!(
+        !page.contains("王小明") && !page.contains("11010820150301001X"),
+        "never in plain text"
+    );
+    let page_csrf = hidden_csrf(&page);
+    let child = |csrf: &str, id_card: &str| {
+        vec![
+            ("csrf", csrf.to_owned()),
+            ("name", "钱小多".to_owned()),
+            ("gender", "male".to_owned()),
+            ("id_card", id_card.to_owned()),
+            ("school", "一小".to_owned()),
+            ("grade", "一年级".to_owned()),
+        ]
+    };
+    let forged = no_redirects
+        .post(url("/children"))
+        .header("cookie", &session)
+        .form(&child("forged", "11010820150301001X"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        forged.status(),
+        403,
+        "adding a child needs the session's CSRF token"
+    );
+    let bad_id = no_redirects
+        .post(url("/children"))
+        .header("cookie", &session)
+        .form(&child(&page_csrf, "110108201503010011"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(bad_id.status(), 400);
+    assert!(bad_id.text().await.unwrap().contains("身份证号码不正确"));
+    let twice = no_redirects
+        .post(url("/children"))
+        .header("cookie", &session)
+        .form(&child(&page_csrf, "11010820150301001X"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        twice.status(),
+        409,
+        "a child already linked (same ID number) cannot be linked again"
+    );
+    let added = no_redirects
+        .post(url("/children"))
+        .header("cookie", &session)
+        .form(&child(&page_csrf, "11010820160101003X"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(added.status(), 303);
+    let page = no_redirects
+        .get(url("/children"))
+        .header("cookie", &session)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("钱*多"));
+    assert_eq!(
+        no_redirects
+            .get(url("/children"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        303,
+        "signed out: to the sign-in page"
+    );
+}
