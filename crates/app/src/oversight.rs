@@ -54,6 +54,29 @@ impl App {
         ))
     }
 
+    /// Refuses `actor` unless its role carries `permission` (scope is the use case's to check); a refusal is
+    /// audited. For handlers that must refuse before reading a request body.
+    pub async fn require(&self, actor: &Actor, permission: Permission) -> Result<(), AppError> {
+        if actor.has(permission) {
+            return Ok(());
+        }
+        let now = self.clock.now().millis();
+        let entry = crate::evidence::record(
+            &actor.audit_name(),
+            now,
+            "auth.permission_denied",
+            "platform".to_owned(),
+            serde_json::json!({"permission": format!("{permission:?}")}),
+        );
+        let mut tx = self.store.begin_write().await?;
+        tx.append_audit(vec![entry]).await?;
+        tx.commit().await?;
+        Err(AppError::new(
+            ErrorCode::Forbidden,
+            "your role does not allow this",
+        ))
+    }
+
     /// An institution's audit trail (newest first), for regulators whose region covers it.
     pub async fn institution_audit_trail(
         &self,

@@ -33,7 +33,8 @@ use utoipa_swagger_ui::SwaggerUi;
         crate::auth_api::add_child,
         crate::auth_api::reveal_child,
         crate::auth_api::client_me,
-        crate::auth_api::institution_audit
+                crate::auth_api::institution_audit,
+        crate::auth_api::create_regulator
     ),
     components(schemas(
         Problem,
@@ -57,7 +58,9 @@ use utoipa_swagger_ui::SwaggerUi;
         app::parents::ChildView,
         app::parents::ChildField,
         crate::auth_api::ClientView,
-        app::oversight::AuditEntryView
+                app::oversight::AuditEntryView,
+        app::auth::NewRegulatorRequest,
+        app::auth::CreatedRegulator
     )),
     modifiers(&BearerScheme)
 )]

@@ -355,3 +355,31 @@ pub async fn institution_audit(
         s.app.institution_audit_trail(&bearer.actor, &id).await?,
     ))
 }
+
+/// Create a regulator account inside the administrator's region (系统管理员 only). The answer carries the
+/// authenticator enrolment URI, shown this once.
+#[utoipa::path(
+    post,
+    path = "/api/v1/admin/regulators",
+    security(("bearer" = [])),
+    request_body = app::auth::NewRegulatorRequest,
+    responses(
+        (status = 201, body = app::auth::CreatedRegulator),
+        (status = 403, description = "not a system administrator, or outside its region", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "username taken", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn create_regulator(
+    State(s): State<WebState>,
+    bearer: Bearer,
+    b: Result<Json<app::auth::NewRegulatorRequest>, JsonRejection>,
+) -> Result<(StatusCode, Json<app::auth::CreatedRegulator>), ApiError> {
+    // Refuse before reading the body: who may ask comes before what is asked.
+    s.app
+        .require(&bearer.actor, domain::access::Permission::ManageAccounts)
+        .await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(s.app.create_regulator(&bearer.actor, &body(b)?).await?),
+    ))
+}

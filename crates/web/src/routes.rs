@@ -18,6 +18,8 @@ pub enum Caller {
     Reviewer,
     /// A county-level supervisor.
     Supervisor,
+    /// A province-level system administrator (系统管理员).
+    SystemAdmin,
     /// A bank's system, signing its requests.
     BankClient,
 }
@@ -59,6 +61,7 @@ const ANY_ACCOUNT: &[Caller] = &[
     Caller::Staff,
     Caller::Reviewer,
     Caller::Supervisor,
+    Caller::SystemAdmin,
 ];
 
 /// Every `/api/v1` route.
@@ -136,6 +139,12 @@ pub fn api_routes() -> Vec<ApiRoute> {
             "/api/v1/regulator/institutions/{id}/audit",
             SignedIn(&[Caller::Reviewer, Caller::Supervisor]),
             get(auth_api::institution_audit),
+        ),
+        route(
+            Method::POST,
+            "/api/v1/admin/regulators",
+            SignedIn(&[Caller::SystemAdmin]),
+            post(auth_api::create_regulator),
         ),
         route(
             Method::GET,

@@ -886,6 +886,10 @@ async fn every_api_route_enforces_its_rule_for_every_kind_of_caller() {
             Caller::Supervisor,
             regulator_token(&s, "haidian.supervisor").await,
         ),
+        (
+            Caller::SystemAdmin,
+            regulator_token(&s, "beijing.admin").await,
+        ),
     ];
     let institution = first_in(&s, "110108").await;
     let children: Value = s
@@ -909,6 +913,7 @@ async fn every_api_route_enforces_its_rule_for_every_kind_of_caller() {
         Caller::Staff,
         Caller::Reviewer,
         Caller::Supervisor,
+        Caller::SystemAdmin,
         Caller::BankClient,
     ];
     let mut nonce = 0;
@@ -1327,5 +1332,74 @@ async fn a_parent_signs_in_on_the_website_and_sees_their_children_masked() {
             .status(),
         303,
         "signed out: to the sign-in page"
+    );
+}
+
+#[tokio::test]
+async fn a_system_administrator_creates_regulators_only_inside_its_region() {
+    let s = Server::start(3).await;
+    let admin = regulator_token(&s, "beijing.admin").await;
+    let create = |region: &str, username: &str, token: &str| {
+        let body = serde_json::json!({"username": username, "display_name": "新审核员", "password": "a long password 1", "region_code": region, "role": "reviewer"});
+        s.client
+            .post(format!("{}/api/v1/admin/regulators", s.base))
+            .bearer_auth(token.to_owned())
+            .json(&body)
+            .send()
+    };
+    let created = create("110108", "haidian.reviewer2", &admin).await.unwrap();
+    assert_eq!(created.status(), 201);
+    let created: Value = created.json().await.unwrap();
+    let uri = created["totp_enrolment_uri"].as_str().unwrap();
+    let secret_b32 = uri
+        .split("secret=")
+        .nth(1)
+        .unwrap()
+        .split('&')
+        .next()
+        .unwrap();
+    let secret = data_encoding::BASE32_NOPAD
+        .decode(secret_b32.as_bytes())
+        .unwrap();
+
+    let shanghai = create("310104", "xuhui.reviewer", &admin).await.unwrap();
+    assert_eq!(
+        shanghai.status(),
+        403,
+        "Beijing's administrator cannot create a Shanghai account"
+    );
+    assert_eq!(
+        create("110108", "haidian.reviewer2", &admin)
+            .await
+            .unwrap()
+            .status(),
+        409,
+        "usernames are unique"
+    );
+    let reviewer = regulator_token(&s, "haidian.reviewer").await;
+    assert_eq!(
+        create("110108", "someone.else", &reviewer)
+            .await
+            .unwrap()
+            .status(),
+        403,
+        "only the system administrator"
+    );
+
+    // The new regulator signs in with the enrolled secret.
+    s.t.clock.advance_millis(30_000);
+    let code = ledger::totp::code_at(&secret, (s.t.app.clock().now().millis() / 1000) as u64, 6);
+    let body = serde_json::json!({"username": "haidian.reviewer2", "password": "a long password 1", "totp": code});
+    let signed_in = s
+        .client
+        .post(format!("{}/api/v1/auth/login", s.base))
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(signed_in.status(), 200);
+    assert_eq!(
+        signed_in.json::<Value>().await.unwrap()["actor"]["region_code"],
+        "110108"
     );
 }
