@@ -9,6 +9,7 @@ mod ops;
 pub mod pages;
 pub mod routes;
 pub mod session_pages;
+mod throttle;
 
 use app::App;
 use axum::Router;
@@ -39,6 +40,7 @@ pub fn router(app: App) -> Router {
     // Installed before the first request, so every request is counted.
     metrics_handle();
     let state = WebState { app };
+    let limiter = throttle::SignInLimiter::default();
     Router::new()
         .merge(pages::routes())
         .merge(session_pages::routes())
@@ -47,7 +49,8 @@ pub fn router(app: App) -> Router {
         .merge(assets::routes())
         .fallback(pages::not_found)
         .method_not_allowed_fallback(pages::method_not_allowed)
-        .with_state(state)
+                .with_state(state)
+        .layer(axum::middleware::from_fn(move |req, next| throttle::limit_sign_in(limiter.clone(), req, next)))
         .layer(axum::middleware::from_fn(ops::track))
         .layer(CompressionLayer::new())
         .layer(TimeoutLayer::with_status_code(axum::http::StatusCode::REQUEST_TIMEOUT, Duration::from_secs(30)))

@@ -1403,3 +1403,30 @@ async fn a_system_administrator_creates_regulators_only_inside_its_region() {
         "110108"
     );
 }
+
+#[tokio::test]
+async fn one_address_gets_sixty_sign_in_attempts_a_minute() {
+    let s = Server::start(0).await;
+    let attempt = || {
+        s.client
+            .post(format!("{}/api/v1/auth/sms-code", s.base))
+            .json(&serde_json::json!({"phone": "1"}))
+            .send()
+    };
+    for i in 0..60 {
+        let r = attempt().await.unwrap();
+        assert_eq!(
+            r.json::<Value>().await.unwrap()["code"],
+            "invalid_phone",
+            "attempt {i} reaches the application"
+        );
+    }
+    let refused = attempt().await.unwrap();
+    assert_eq!(refused.status(), 429);
+    assert_eq!(
+        refused.json::<Value>().await.unwrap()["code"],
+        "too_many_requests"
+    );
+    // Other requests from the same address are not throttled.
+    assert_eq!(s.get("/api/v1/public/regions").await.status(), 200);
+}

@@ -308,9 +308,12 @@ async fn serve(args: ServeArgs, file: FileConfig) -> Result<()> {
     tracing::info!(%addr, backend = app.store().backend().name(), "xiaowai is serving");
     println!("xiaowai listening on http://{addr}");
     let store = app.store().clone();
-    axum::serve(listener, web::router(app))
-        .with_graceful_shutdown(shutdown_signal())
-        .await?;
+    axum::serve(
+        listener,
+        web::router(app).into_make_service_with_connect_info::<std::net::SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown_signal())
+    .await?;
     store.close().await;
     Ok(())
 }
