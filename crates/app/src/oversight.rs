@@ -37,21 +37,10 @@ impl App {
         if allowed {
             return Ok(());
         }
-        let now = self.clock.now().millis();
-        let entry = crate::evidence::record(
-            &actor.audit_name(),
-            now,
-            "auth.permission_denied",
-            subject.to_owned(),
-            serde_json::json!({"permission": format!("{permission:?}"), "region": region.as_str()}),
-        );
-        let mut tx = self.store.begin_write().await?;
-        tx.append_audit(vec![entry]).await?;
-        tx.commit().await?;
-        Err(AppError::new(
-            ErrorCode::Forbidden,
-            "outside your region or role",
-        ))
+        let details =
+            serde_json::json!({"permission": format!("{permission:?}"), "region": region.as_str()});
+        self.deny(actor, subject, details, "outside your region or role")
+            .await
     }
 
     /// Refuses `actor` unless its role carries `permission` (scope is the use case's to check); a refusal is
@@ -60,21 +49,31 @@ impl App {
         if actor.has(permission) {
             return Ok(());
         }
+        let details = serde_json::json!({"permission": format!("{permission:?}")});
+        self.deny(actor, "platform", details, "your role does not allow this")
+            .await
+    }
+
+    /// Writes the refusal to the audit log and returns it as `forbidden`.
+    async fn deny(
+        &self,
+        actor: &Actor,
+        subject: &str,
+        details: serde_json::Value,
+        reason: &str,
+    ) -> Result<(), AppError> {
         let now = self.clock.now().millis();
         let entry = crate::evidence::record(
             &actor.audit_name(),
             now,
             "auth.permission_denied",
-            "platform".to_owned(),
-            serde_json::json!({"permission": format!("{permission:?}")}),
+            subject.to_owned(),
+            details,
         );
         let mut tx = self.store.begin_write().await?;
         tx.append_audit(vec![entry]).await?;
         tx.commit().await?;
-        Err(AppError::new(
-            ErrorCode::Forbidden,
-            "your role does not allow this",
-        ))
+        Err(AppError::new(ErrorCode::Forbidden, reason))
     }
 
     /// An institution's audit trail (newest first), for regulators whose region covers it.

@@ -64,6 +64,36 @@ fn random_token() -> String {
     data_encoding::BASE64URL_NOPAD.encode(&bytes)
 }
 
+/// A fresh double-submit token for a sign-in form: set as a cookie, echoed in the form.
+fn with_login_csrf(jar: CookieJar, headers: &HeaderMap) -> (CookieJar, String) {
+    let csrf = random_token();
+    (
+        jar.add(cookie(
+            LOGIN_CSRF_COOKIE,
+            csrf.clone(),
+            headers,
+            SameSite::Strict,
+        )),
+        csrf,
+    )
+}
+
+fn login_csrf_refused() -> Response {
+    PageError(AppError::new(
+        ErrorCode::CsrfFailed,
+        "sign-in form without its token",
+    ))
+    .into_response()
+}
+
+/// After a successful sign-in: the form's token is spent, the session cookie set, on to `to`.
+fn signed_in(jar: CookieJar, headers: &HeaderMap, token: String, to: &'static str) -> Response {
+    let jar = jar
+        .remove(Cookie::build(LOGIN_CSRF_COOKIE).path("/"))
+        .add(cookie(SESSION_COOKIE, token, headers, SameSite::Lax));
+    (jar, Redirect::to(to)).into_response()
+}
+
 #[derive(Template, WebTemplate)]
 #[template(path = "login.html")]
 struct LoginPage {
@@ -73,13 +103,7 @@ struct LoginPage {
 }
 
 async fn login_page(jar: CookieJar, headers: HeaderMap) -> (CookieJar, LoginPage) {
-    let csrf = random_token();
-    let jar = jar.add(cookie(
-        LOGIN_CSRF_COOKIE,
-        csrf.clone(),
-        &headers,
-        SameSite::Strict,
-    ));
+    let (jar, csrf) = with_login_csrf(jar, &headers);
     (
         jar,
         LoginPage {
@@ -109,11 +133,7 @@ async fn login_submit(
     Form(form): Form<LoginForm>,
 ) -> Response {
     if !login_csrf_ok(&jar, &form.csrf) {
-        return PageError(AppError::new(
-            ErrorCode::CsrfFailed,
-            "sign-in form without its token",
-        ))
-        .into_response();
+        return login_csrf_refused();
     }
     let req = PasswordLogin {
         username: form.username.clone(),
@@ -121,17 +141,7 @@ async fn login_submit(
         totp: Some(form.totp).filter(|t| !t.trim().is_empty()),
     };
     match s.app.start_session(&SignIn::Password(req)).await {
-        Ok(session) => {
-            let jar = jar
-                .remove(Cookie::build(LOGIN_CSRF_COOKIE).path("/"))
-                .add(cookie(
-                    SESSION_COOKIE,
-                    session.token,
-                    &headers,
-                    SameSite::Lax,
-                ));
-            (jar, Redirect::to("/account")).into_response()
-        }
+        Ok(session) => signed_in(jar, &headers, session.token, "/account"),
         Err(e) if e.code.status() < 500 => {
             // Refusals re-show the form with the stable message, keeping the username typed.
             let page = LoginPage {
@@ -217,13 +227,7 @@ struct ParentLoginPage {
 }
 
 async fn parent_login_page(jar: CookieJar, headers: HeaderMap) -> (CookieJar, ParentLoginPage) {
-    let csrf = random_token();
-    let jar = jar.add(cookie(
-        LOGIN_CSRF_COOKIE,
-        csrf.clone(),
-        &headers,
-        SameSite::Strict,
-    ));
+    let (jar, csrf) = with_login_csrf(jar, &headers);
     (
         jar,
         ParentLoginPage {
@@ -261,11 +265,7 @@ async fn parent_send_code(
     Form(form): Form<ParentForm>,
 ) -> Response {
     if !login_csrf_ok(&jar, &form.csrf) {
-        return PageError(AppError::new(
-            ErrorCode::CsrfFailed,
-            "sign-in form without its token",
-        ))
-        .into_response();
+        return login_csrf_refused();
     }
     match s.app.request_login_code(&form.phone).await {
         Ok(()) => ParentLoginPage {
@@ -287,28 +287,14 @@ async fn parent_login_submit(
     Form(form): Form<ParentForm>,
 ) -> Response {
     if !login_csrf_ok(&jar, &form.csrf) {
-        return PageError(AppError::new(
-            ErrorCode::CsrfFailed,
-            "sign-in form without its token",
-        ))
-        .into_response();
+        return login_csrf_refused();
     }
     let req = app::parents::PhoneLogin {
         phone: form.phone.clone(),
         code: form.code.clone(),
     };
     match s.app.start_session(&SignIn::Code(req)).await {
-        Ok(session) => {
-            let jar = jar
-                .remove(Cookie::build(LOGIN_CSRF_COOKIE).path("/"))
-                .add(cookie(
-                    SESSION_COOKIE,
-                    session.token,
-                    &headers,
-                    SameSite::Lax,
-                ));
-            (jar, Redirect::to("/children")).into_response()
-        }
+        Ok(session) => signed_in(jar, &headers, session.token, "/children"),
         Err(e) if e.code.status() < 500 => parent_page_error(form, true, &e),
         Err(e) => PageError(e).into_response(),
     }
