@@ -9,7 +9,7 @@ use crate::{Actor, App, AppError, ErrorCode};
 use argon2::{Argon2, PasswordHash, PasswordHasher, PasswordVerifier};
 use data_encoding::BASE64URL_NOPAD;
 use domain::RegionCode;
-use domain::access::{Permission, RegulatorRole, StaffRole, manages_account};
+use domain::access::{RegulatorRole, StaffRole};
 
 use rand::RngCore;
 use serde::{Deserialize, Serialize};
@@ -46,6 +46,25 @@ pub struct PasswordLogin {
     pub password: String,
     /// Six digits from the authenticator app; required for regulators and bank operators.
     pub totp: Option<String>,
+    /// Required at the first sign-in of an account created by an administrator: replaces its temporary
+    /// password (the answer without it is `password_change_required`).
+    #[serde(default)]
+    pub new_password: Option<String>,
+}
+
+/// `POST /api/v1/me/password`: a new password for the signed-in account.
+#[derive(Clone, Deserialize, utoipa::ToSchema)]
+pub struct ChangePassword {
+    /// The password now in use (ignored for a parent who has none yet).
+    #[serde(default)]
+    pub current_password: String,
+    pub new_password: String,
+}
+
+impl std::fmt::Debug for ChangePassword {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("ChangePassword { .. }")
+    }
 }
 
 impl std::fmt::Debug for PasswordLogin {
@@ -90,60 +109,7 @@ impl std::fmt::Debug for TokenPair {
     }
 }
 
-/// `POST /api/v1/admin/regulators`: a regulator account for the administrator's subtree.
-#[derive(Clone, Deserialize, utoipa::ToSchema)]
-pub struct NewRegulatorRequest {
-    pub username: String,
-    pub display_name: String,
-    /// At least ten characters; the person changes it at first use.
-    pub password: String,
-    /// GB/T 2260 code inside the administrator's region.
-    pub region_code: String,
-    /// `reviewer`, `supervisor`, `system_admin`, `security_admin` or `audit_admin`.
-    pub role: String,
-}
-
-/// The new account and the enrolment URI of its authenticator (shown once).
-#[derive(Clone, Serialize, utoipa::ToSchema)]
-pub struct CreatedRegulator {
-    pub account_id: String,
-    pub totp_enrolment_uri: String,
-}
-
-/// An account to create.
-#[derive(Clone)]
-pub struct NewAccount {
-    pub username: String,
-    pub display_name: String,
-    pub password: String,
-    pub kind: NewAccountKind,
-}
-
-#[derive(Clone)]
-pub enum NewAccountKind {
-    Staff {
-        institution_id: String,
-        role: StaffRole,
-    },
-    /// `totp_secret`: 20 random bytes the person enrols in an authenticator app.
-    Regulator {
-        region: RegionCode,
-        role: RegulatorRole,
-        totp_secret: Vec<u8>,
-    },
-    BankOperator {
-        bank_id: String,
-        totp_secret: Vec<u8>,
-    },
-}
-
 use crate::vault::field::TOTP_SECRET as TOTP_FIELD;
-const MIN_PASSWORD_CHARS: usize = 10;
-
-fn invalid(detail: impl Into<String>) -> AppError {
-    AppError::new(ErrorCode::InvalidParameter, detail)
-}
-
 fn random_token(prefix: &str) -> String {
     let mut bytes = [0u8; 32];
     rand::rng().fill_bytes(&mut bytes);
@@ -168,104 +134,9 @@ fn password_matches(hash: Option<&str>, password: &str) -> bool {
     }) && hash.is_some()
 }
 
-/// Username rules: 3–32 of `a-z 0-9 _ . -`, starting with a letter.
-fn check_username(u: &str) -> Result<(), AppError> {
-    let ok = (3..=32).contains(&u.len())
-        && u.starts_with(|c: char| c.is_ascii_lowercase())
-        && u.chars()
-            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '_' | '.' | '-'));
-    if ok {
-        Ok(())
-    } else {
-        Err(invalid(
-            "username: 3 to 32 of a-z, 0-9, _ . -, starting with a letter",
-        ))
-    }
-}
-
 use crate::evidence::record as audit;
 
 impl App {
-    /// Creates a staff, regulator or bank-operator account. The platform may create any; a regulator's
-    /// system administrator only regulator accounts inside its own subtree.
-    pub async fn create_account(&self, actor: &Actor, new: NewAccount) -> Result<String, AppError> {
-        check_username(&new.username)?;
-        if new.password.chars().count() < MIN_PASSWORD_CHARS {
-            return Err(invalid(format!(
-                "password: at least {MIN_PASSWORD_CHARS} characters"
-            )));
-        }
-        let display_name = domain::person::PersonName::parse(&new.display_name)
-            .map_err(|e| invalid(format!("display_name: {e}")))?;
-        let allowed = match (actor, &new.kind) {
-            (Actor::System { .. }, _) => true,
-            (Actor::Regulator { region, .. }, NewAccountKind::Regulator { region: target, .. }) => {
-                actor.has(Permission::ManageAccounts) && manages_account(region, target)
-            }
-            _ => false,
-        };
-        if !allowed {
-            return Err(AppError::new(
-                ErrorCode::Forbidden,
-                "this actor may not create that account",
-            ));
-        }
-        let now = self.clock.now().millis();
-        let id = uuid::Uuid::now_v7().to_string();
-        let mut row = blank_account(&id, "", display_name.expose(), now);
-        row.username = Some(new.username.clone());
-        row.password_hash = Some(hash_password(&new.password)?);
-        let seal_secret = |s: &Vec<u8>| Some(self.keys.seal(TOTP_FIELD, &hex::encode(s)));
-        match &new.kind {
-            NewAccountKind::Staff {
-                institution_id,
-                role,
-            } => {
-                row.kind = "staff".into();
-                row.institution_id = Some(institution_id.clone());
-                row.staff_role = Some(role.as_str().into());
-            }
-            NewAccountKind::Regulator {
-                region,
-                role,
-                totp_secret,
-            } => {
-                if !self.regions.known(region) {
-                    return Err(AppError::new(
-                        ErrorCode::UnknownRegion,
-                        format!("no region has code {region}"),
-                    ));
-                }
-                row.kind = "regulator".into();
-                row.region_code = Some(region.to_string());
-                row.regulator_role = Some(role.as_str().into());
-                row.totp_secret_sealed = seal_secret(totp_secret);
-            }
-            NewAccountKind::BankOperator {
-                bank_id,
-                totp_secret,
-            } => {
-                row.kind = "bank_operator".into();
-                row.bank_id = Some(bank_id.clone());
-                row.totp_secret_sealed = seal_secret(totp_secret);
-            }
-        }
-        let entry = audit(
-            &actor.audit_name(),
-            now,
-            "account.created",
-            format!("account:{id}"),
-            json!({"id": id, "kind": row.kind, "username": row.username, "role": row.staff_role.clone().or(row.regulator_role.clone()),
-                   "region_code": row.region_code, "institution_id": row.institution_id, "bank_id": row.bank_id}),
-        );
-        let mut tx = self.store.begin_write().await?;
-        tx.insert_accounts(&[row]).await?;
-        tx.append_audit(vec![entry]).await?;
-        tx.commit().await?;
-        Ok(id)
-    }
-
-    /// Signs in with username, password and (where required) a TOTP code.
     /// Checks a username/password (+TOTP) sign-in inside `tx` and records the outcome there. The outer
     /// error is a fault; the inner one a refusal, which the caller returns after committing `tx` (so
     /// failure counters and their evidence are kept).
@@ -381,6 +252,22 @@ impl App {
             tx.append_audit(entries).await?;
             return Ok(Err(AppError::new(code, "sign-in failed")));
         }
+        if account.must_change_password != 0 {
+            // The temporary password proved who this is; it is replaced before any session exists. Nothing
+            // is written until then, so the same TOTP code can be sent again with the new password.
+            let Some(new_password) = req.new_password.as_deref() else {
+                return Ok(Err(AppError::new(
+                    ErrorCode::PasswordChangeRequired,
+                    "send new_password with this sign-in",
+                )));
+            };
+            if let Err(refusal) = self
+                .replace_password(tx, &account, new_password, now)
+                .await?
+            {
+                return Ok(Err(refusal));
+            }
+        }
         tx.update_sign_in_state(&account.id, 0, None, totp_step, now)
             .await?;
         tx.append_audit(vec![audit(
@@ -392,39 +279,6 @@ impl App {
         )])
         .await?;
         Ok(Ok(account))
-    }
-
-    /// Creates a regulator account with a fresh TOTP secret, for a system administrator within its subtree.
-    pub async fn create_regulator(
-        &self,
-        actor: &Actor,
-        req: &NewRegulatorRequest,
-    ) -> Result<CreatedRegulator, AppError> {
-        let region = RegionCode::parse(req.region_code.trim())?;
-        let role = RegulatorRole::parse(req.role.trim()).ok_or_else(|| {
-            invalid("role: reviewer, supervisor, system_admin, security_admin or audit_admin")
-        })?;
-        let mut secret = vec![0u8; 20];
-        rand::rng().fill_bytes(&mut secret);
-        let account = NewAccount {
-            username: req.username.trim().to_owned(),
-            display_name: req.display_name.clone(),
-            password: req.password.clone(),
-            kind: NewAccountKind::Regulator {
-                region,
-                role,
-                totp_secret: secret.clone(),
-            },
-        };
-        let account_id = self.create_account(actor, account).await?;
-        Ok(CreatedRegulator {
-            account_id,
-            totp_enrolment_uri: ledger::totp::enrolment_uri(
-                "xiaowai",
-                req.username.trim(),
-                &secret,
-            ),
-        })
     }
 
     /// Signs in with username, password and (where required) a TOTP code, for the JSON API.
@@ -563,6 +417,78 @@ impl App {
         tx.commit().await.map_err(AppError::from)
     }
 
+    /// Stores `new_password` for `account` with its audit entry; the inner error refuses a weak or unchanged
+    /// password.
+    async fn replace_password(
+        &self,
+        tx: &mut store::WriteTx,
+        account: &AccountRow,
+        new_password: &str,
+        now: i64,
+    ) -> Result<Result<(), AppError>, AppError> {
+        if let Err(weak) = crate::admin::check_new_password(new_password) {
+            return Ok(Err(weak));
+        }
+        if account.password_hash.is_some()
+            && password_matches(account.password_hash.as_deref(), new_password)
+        {
+            return Ok(Err(AppError::new(
+                ErrorCode::WeakPassword,
+                "the new password is the old one",
+            )));
+        }
+        tx.set_password(&account.id, &hash_password(new_password)?, false, now)
+            .await?;
+        tx.append_audit(vec![audit(
+            &actor_of(account)?.audit_name(),
+            now,
+            "account.password_changed",
+            format!("account:{}", account.id),
+            json!({"was_temporary": account.must_change_password != 0}),
+        )])
+        .await?;
+        Ok(Ok(()))
+    }
+
+    /// Changes the signed-in account's own password; the current one must be given (a parent who has
+    /// signed in only by SMS so far sets a first password without it).
+    pub async fn change_password(
+        &self,
+        actor: &Actor,
+        req: &ChangePassword,
+    ) -> Result<(), AppError> {
+        let id = actor
+            .account_id()
+            .ok_or_else(|| AppError::new(ErrorCode::Unauthenticated, "not signed in"))?;
+        let now = self.clock.now().millis();
+        let mut tx = self.store.begin_write().await?;
+        let account = tx
+            .account_for_update(id)
+            .await?
+            .ok_or_else(|| AppError::new(ErrorCode::Unauthenticated, "not signed in"))?;
+        if account.password_hash.is_some()
+            && !password_matches(account.password_hash.as_deref(), &req.current_password)
+        {
+            tx.append_audit(vec![audit(
+                &actor.audit_name(),
+                now,
+                "account.password_change_refused",
+                format!("account:{id}"),
+                json!({"reason": "wrong_current_password"}),
+            )])
+            .await?;
+            tx.commit().await?;
+            return Err(AppError::new(
+                ErrorCode::InvalidCredentials,
+                "the current password is wrong",
+            ));
+        }
+        self.replace_password(&mut tx, &account, &req.new_password, now)
+            .await??;
+        tx.commit().await?;
+        Ok(())
+    }
+
     /// What `GET /api/v1/me` shows.
     pub async fn me(&self, actor: &Actor) -> Result<ActorView, AppError> {
         let id = actor
@@ -598,6 +524,7 @@ pub(crate) fn blank_account(id: &str, kind: &str, display_name: &str, now: i64) 
         failed_logins: 0,
         locked_until: None,
         disabled: 0,
+        must_change_password: 0,
         created_at: now,
         updated_at: now,
     }

@@ -601,7 +601,7 @@ impl App {
     /// The demo's people: regulators at every level around Beijing, a Haidian institution's staff and a
     /// bank operator. Their passwords and TOTP secrets are public (README); only `--demo` creates them.
     async fn seed_demo_accounts(&self) -> Result<(), AppError> {
-        use crate::auth::{NewAccount, NewAccountKind};
+        use crate::admin::{NewAccount, NewAccountKind};
         use domain::access::{RegulatorRole as R, StaffRole as S};
         let regulator = |username: &str, name: &str, region: &str, role: R| NewAccount {
             username: username.into(),
@@ -615,6 +615,7 @@ impl App {
         };
         let mut accounts = vec![
             regulator("moe.supervisor", "教育部监管员", "000000", R::Supervisor),
+            regulator("moe.admin", "教育部系统管理员", "000000", R::SystemAdmin),
             regulator(
                 "beijing.supervisor",
                 "北京市监管员",

@@ -37,6 +37,7 @@ error_codes! {
     InvalidPhone => "invalid_phone", 400, "手机号格式不正确（应为11位手机号）", "The mobile number is malformed (11 digits expected)";
     InvalidIdCard => "invalid_id_card", 400, "身份证号码不正确（长度、出生日期或校验位有误）", "The ID card number is malformed or its check digit is wrong";
     InvalidName => "invalid_name", 400, "姓名不能为空且不超过50个字符", "A name must be 1 to 50 characters";
+    WeakPassword => "weak_password", 400, "密码需为10至128个字符，且不能与原密码相同", "A password must be 10 to 128 characters and differ from the old one";
     FieldTooLong => "field_too_long", 400, "输入内容为空或过长", "A field is empty or too long";
     Unauthenticated => "unauthenticated", 401, "请先登录", "Sign-in required";
     InvalidSignature => "invalid_signature", 401, "请求签名无效", "The request signature does not verify";
@@ -47,6 +48,7 @@ error_codes! {
     TotpRequired => "totp_required", 401, "请输入动态口令", "A one-time code from the authenticator is required";
     TotpInvalid => "totp_invalid", 401, "动态口令错误或已使用", "The one-time code is wrong or was already used";
     AccountLocked => "account_locked", 423, "登录失败次数过多，账户已临时锁定", "Too many failed sign-ins: the account is locked for a while";
+    PasswordChangeRequired => "password_change_required", 403, "首次登录请先修改初始密码", "Replace the temporary password before signing in";
     Forbidden => "forbidden", 403, "无权执行此操作", "You are not allowed to do this";
     CsrfFailed => "csrf_failed", 403, "页面已过期或来源不明，请刷新后重试", "The form is stale or came from elsewhere: reload and retry";
     NotFound => "not_found", 404, "未找到您要访问的内容", "Not found";

@@ -2,6 +2,7 @@
 //! also writes its audit entry; every query validates its input here, once, for the API and the pages.
 
 pub mod actor;
+pub mod admin;
 pub mod auth;
 pub mod clock;
 pub mod demo;

@@ -17,7 +17,56 @@ pub struct AuditEntryView {
     pub payload: serde_json::Value,
 }
 
+/// A regulator's console: who it is and the institutions of its region subtree.
+#[derive(Clone, Debug, Serialize)]
+pub struct RegulatorOverview {
+    pub region_code: String,
+    pub region_name: String,
+    pub role: &'static str,
+    pub institutions: crate::views::Page<crate::views::InstitutionSummary>,
+}
+
 impl App {
+    /// The institutions a reviewer or supervisor oversees, searched inside its region subtree (a narrower
+    /// region may be asked for; a region outside is refused and audited).
+    pub async fn regulator_overview(
+        &self,
+        actor: &Actor,
+        raw: &crate::registry::RawSearch,
+    ) -> Result<RegulatorOverview, AppError> {
+        let Actor::Regulator { region, role, .. } = actor else {
+            return Err(self
+                .deny(
+                    actor,
+                    "platform",
+                    serde_json::json!({"page": "regulator"}),
+                    "regulators only",
+                )
+                .await);
+        };
+        let mut query = self.parse_search(raw)?;
+        let target = query.region.unwrap_or(*region);
+        self.require_regulator_over(
+            actor,
+            Permission::ViewInstitutionPrivate,
+            &target,
+            "platform",
+        )
+        .await?;
+        // The national level searches everything; a regional search stays inside its subtree.
+        query.region = (target != RegionCode::NATIONAL).then_some(target);
+        Ok(RegulatorOverview {
+            region_code: region.to_string(),
+            region_name: if *region == RegionCode::NATIONAL {
+                "全国".to_owned()
+            } else {
+                self.regions.full_name(region)
+            },
+            role: role.as_str(),
+            institutions: self.search_institutions(&query).await?,
+        })
+    }
+
     /// Refuses `actor` unless it is a regulator with `permission` whose region covers `region`; a refusal
     /// is itself written to the audit log.
     pub(crate) async fn require_regulator_over(
@@ -39,8 +88,9 @@ impl App {
         }
         let details =
             serde_json::json!({"permission": format!("{permission:?}"), "region": region.as_str()});
-        self.deny(actor, subject, details, "outside your region or role")
-            .await
+        Err(self
+            .deny(actor, subject, details, "outside your region or role")
+            .await)
     }
 
     /// Refuses `actor` unless its role carries `permission` (scope is the use case's to check); a refusal is
@@ -50,17 +100,31 @@ impl App {
             return Ok(());
         }
         let details = serde_json::json!({"permission": format!("{permission:?}")});
-        self.deny(actor, "platform", details, "your role does not allow this")
-            .await
+        Err(self
+            .deny(actor, "platform", details, "your role does not allow this")
+            .await)
     }
 
-    /// Writes the refusal to the audit log and returns it as `forbidden`.
-    async fn deny(
+    /// Writes the refusal to the audit log and returns it as `forbidden` (or the fault that stopped the
+    /// writing).
+    pub(crate) async fn deny(
         &self,
         actor: &Actor,
         subject: &str,
         details: serde_json::Value,
         reason: &str,
+    ) -> AppError {
+        match self.record_denial(actor, subject, details).await {
+            Ok(()) => AppError::new(ErrorCode::Forbidden, reason),
+            Err(fault) => fault,
+        }
+    }
+
+    async fn record_denial(
+        &self,
+        actor: &Actor,
+        subject: &str,
+        details: serde_json::Value,
     ) -> Result<(), AppError> {
         let now = self.clock.now().millis();
         let entry = crate::evidence::record(
@@ -73,7 +137,7 @@ impl App {
         let mut tx = self.store.begin_write().await?;
         tx.append_audit(vec![entry]).await?;
         tx.commit().await?;
-        Err(AppError::new(ErrorCode::Forbidden, reason))
+        Ok(())
     }
 
     /// An institution's audit trail (newest first), for regulators whose region covers it.

@@ -6,7 +6,7 @@ use sqlx::AssertSqlSafe;
 
 pub(crate) const ACCOUNT_COLUMNS: &str = "id, kind, username, phone_sealed, phone_index, display_name, password_hash, \
      totp_secret_sealed, last_totp_step, institution_id, staff_role, regulator_role, region_code, bank_id, \
-     failed_logins, locked_until, disabled, created_at, updated_at";
+     failed_logins, locked_until, disabled, must_change_password, created_at, updated_at";
 const TOKEN_COLUMNS: &str =
     "token_hash, account_id, kind, family, created_at, expires_at, revoked_at";
 
@@ -31,8 +31,20 @@ pub struct AccountRow {
     pub failed_logins: i64,
     pub locked_until: Option<i64>,
     pub disabled: i64,
+    /// 1 while the account holds a temporary password set by an administrator.
+    pub must_change_password: i64,
     pub created_at: i64,
     pub updated_at: i64,
+}
+
+/// Which accounts an administrator lists.
+#[derive(Clone, Copy, Debug)]
+pub enum AccountScope<'a> {
+    /// Regulators whose region code starts with this prefix (`""`: all).
+    RegulatorsUnder(&'a str),
+    /// The staff of one institution.
+    StaffOf(&'a str),
+    BankOperators,
 }
 
 /// A bearer token (only its hash).
@@ -69,6 +81,7 @@ impl InsertRow for AccountRow {
             .bind(self.failed_logins)
             .bind(self.locked_until)
             .bind(self.disabled)
+            .bind(self.must_change_password)
             .bind(self.created_at)
             .bind(self.updated_at)
     }
@@ -95,6 +108,41 @@ impl Reader<'_> {
             .bind(id)
             .fetch_optional(&self.store.pool)
             .await?)
+    }
+
+    /// One page of the accounts in `scope`, by username, and how many there are in all.
+    pub async fn managed_accounts(
+        &self,
+        scope: AccountScope<'_>,
+        limit: u32,
+        offset: u64,
+    ) -> Result<crate::PageRows<AccountRow>, StoreError> {
+        let (filter, value) = match scope {
+            AccountScope::RegulatorsUnder(prefix) => (
+                "kind = 'regulator' AND region_code LIKE $1",
+                format!("{prefix}%"),
+            ),
+            AccountScope::StaffOf(institution) => (
+                "kind = 'staff' AND institution_id = $1",
+                institution.to_owned(),
+            ),
+            AccountScope::BankOperators => ("kind = 'bank_operator' AND $1 = ''", String::new()),
+        };
+        let sql = format!(
+            "SELECT {ACCOUNT_COLUMNS} FROM accounts WHERE {filter} ORDER BY username LIMIT $2 OFFSET $3"
+        );
+        let rows = sqlx::query_as(AssertSqlSafe(sql))
+            .bind(value.clone())
+            .bind(i64::from(limit))
+            .bind(offset as i64)
+            .fetch_all(&self.store.pool)
+            .await?;
+        let count = format!("SELECT COUNT(*) FROM accounts WHERE {filter}");
+        let (total,): (i64,) = sqlx::query_as(AssertSqlSafe(count))
+            .bind(value)
+            .fetch_one(&self.store.pool)
+            .await?;
+        Ok(crate::PageRows { rows, total })
     }
 
     pub async fn account_count(&self) -> Result<i64, StoreError> {
@@ -161,6 +209,73 @@ impl WriteTx {
         .bind(now)
         .execute(&mut *self.tx)
         .await?;
+        Ok(())
+    }
+
+    /// An account by id, inside this transaction.
+    pub async fn account_for_update(&mut self, id: &str) -> Result<Option<AccountRow>, StoreError> {
+        let sql = format!("SELECT {ACCOUNT_COLUMNS} FROM accounts WHERE id = $1");
+        Ok(sqlx::query_as(AssertSqlSafe(sql))
+            .bind(id)
+            .fetch_optional(&mut *self.tx)
+            .await?)
+    }
+
+    /// Disables or re-enables an account; re-enabling also lifts a lockout.
+    pub async fn set_account_disabled(
+        &mut self,
+        id: &str,
+        disabled: bool,
+        now: i64,
+    ) -> Result<(), StoreError> {
+        sqlx::query(
+            "UPDATE accounts SET disabled = $2, failed_logins = 0, locked_until = NULL, updated_at = $3 \
+             WHERE id = $1",
+        )
+        .bind(id)
+        .bind(i64::from(disabled))
+        .bind(now)
+        .execute(&mut *self.tx)
+        .await?;
+        Ok(())
+    }
+
+    /// Stores a new password hash; `temporary` marks one the person must replace at next sign-in.
+    pub async fn set_password(
+        &mut self,
+        id: &str,
+        password_hash: &str,
+        temporary: bool,
+        now: i64,
+    ) -> Result<(), StoreError> {
+        sqlx::query(
+            "UPDATE accounts SET password_hash = $2, must_change_password = $3, updated_at = $4 WHERE id = $1",
+        )
+        .bind(id)
+        .bind(password_hash)
+        .bind(i64::from(temporary))
+        .bind(now)
+        .execute(&mut *self.tx)
+        .await?;
+        Ok(())
+    }
+
+    /// Ends every token and browser session of an account (disabled, or its password changed).
+    pub async fn revoke_everything_of(
+        &mut self,
+        account_id: &str,
+        now: i64,
+    ) -> Result<(), StoreError> {
+        for sql in [
+            "UPDATE auth_tokens SET revoked_at = $2 WHERE account_id = $1 AND revoked_at IS NULL",
+            "UPDATE web_sessions SET revoked_at = $2 WHERE account_id = $1 AND revoked_at IS NULL",
+        ] {
+            sqlx::query(sql)
+                .bind(account_id)
+                .bind(now)
+                .execute(&mut *self.tx)
+                .await?;
+        }
         Ok(())
     }
 

@@ -15,7 +15,7 @@ mod registry;
 pub mod rows;
 pub mod testing;
 
-pub use accounts::{AccountRow, SessionRow, TokenRow};
+pub use accounts::{AccountRow, AccountScope, SessionRow, TokenRow};
 pub use clients::{ApiClientRow, SEALED_COLUMNS, SealedColumn};
 pub use error::StoreError;
 pub use parents::{ChildRow, LoginCodeRow, PiiAccessRow};

@@ -33,8 +33,14 @@ use utoipa_swagger_ui::SwaggerUi;
         crate::auth_api::add_child,
         crate::auth_api::reveal_child,
         crate::auth_api::client_me,
-                crate::auth_api::institution_audit,
-        crate::auth_api::create_regulator
+        crate::auth_api::change_password,
+        crate::auth_api::institution_audit,
+        crate::admin_api::list_accounts,
+        crate::admin_api::create_regulator,
+        crate::admin_api::create_bank_operator,
+        crate::admin_api::disable_account,
+        crate::admin_api::enable_account,
+        crate::admin_api::create_staff
     ),
     components(schemas(
         Problem,
@@ -58,9 +64,15 @@ use utoipa_swagger_ui::SwaggerUi;
         app::parents::ChildView,
         app::parents::ChildField,
         crate::auth_api::ClientView,
-                app::oversight::AuditEntryView,
-        app::auth::NewRegulatorRequest,
-        app::auth::CreatedRegulator
+        app::oversight::AuditEntryView,
+        app::auth::ChangePassword,
+        app::admin::NewRegulatorRequest,
+        app::admin::NewStaffRequest,
+        app::admin::NewBankOperatorRequest,
+        app::admin::CreatedAccount,
+        app::admin::AccountSummary,
+        app::admin::AccountChange,
+        Page<app::admin::AccountSummary>
     )),
     modifiers(&BearerScheme)
 )]

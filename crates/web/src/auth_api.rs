@@ -68,7 +68,7 @@ impl FromRequestParts<WebState> for Bearer {
     }
 }
 
-fn body<T>(b: Result<Json<T>, JsonRejection>) -> Result<T, ApiError> {
+pub(crate) fn body<T>(b: Result<Json<T>, JsonRejection>) -> Result<T, ApiError> {
     b.map(|Json(v)| v)
         .map_err(|e| ApiError(AppError::new(ErrorCode::InvalidParameter, e.body_text())))
 }
@@ -231,6 +231,27 @@ pub async fn logout(State(s): State<WebState>, bearer: Bearer) -> Result<StatusC
     Ok(StatusCode::NO_CONTENT)
 }
 
+/// Change the signed-in account's password (a parent signed in by SMS may set a first one).
+#[utoipa::path(
+    post,
+    path = "/api/v1/me/password",
+    security(("bearer" = [])),
+    request_body = app::auth::ChangePassword,
+    responses(
+        (status = 204, description = "changed"),
+        (status = 400, description = "weak_password", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "invalid_credentials: the current password is wrong", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn change_password(
+    State(s): State<WebState>,
+    bearer: Bearer,
+    b: Result<Json<app::auth::ChangePassword>, JsonRejection>,
+) -> Result<StatusCode, ApiError> {
+    s.app.change_password(&bearer.actor, &body(b)?).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
 /// Who the bearer token belongs to.
 #[utoipa::path(
     get,
@@ -353,33 +374,5 @@ pub async fn institution_audit(
 ) -> Result<Json<Vec<app::oversight::AuditEntryView>>, ApiError> {
     Ok(Json(
         s.app.institution_audit_trail(&bearer.actor, &id).await?,
-    ))
-}
-
-/// Create a regulator account inside the administrator's region (系统管理员 only). The answer carries the
-/// authenticator enrolment URI, shown this once.
-#[utoipa::path(
-    post,
-    path = "/api/v1/admin/regulators",
-    security(("bearer" = [])),
-    request_body = app::auth::NewRegulatorRequest,
-    responses(
-        (status = 201, body = app::auth::CreatedRegulator),
-        (status = 403, description = "not a system administrator, or outside its region", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "username taken", body = Problem, content_type = "application/problem+json"),
-    )
-)]
-pub async fn create_regulator(
-    State(s): State<WebState>,
-    bearer: Bearer,
-    b: Result<Json<app::auth::NewRegulatorRequest>, JsonRejection>,
-) -> Result<(StatusCode, Json<app::auth::CreatedRegulator>), ApiError> {
-    // Refuse before reading the body: who may ask comes before what is asked.
-    s.app
-        .require(&bearer.actor, domain::access::Permission::ManageAccounts)
-        .await?;
-    Ok((
-        StatusCode::CREATED,
-        Json(s.app.create_regulator(&bearer.actor, &body(b)?).await?),
     ))
 }

@@ -1,9 +1,11 @@
 //! HTTP for xiaowai: the JSON API under `/api/v1` (OpenAPI at `/api/openapi.json`, docs at
 //! `/api/docs`) and the public website. Thin over `app`: handlers parse, call one use case, render.
 
+pub mod admin_api;
 pub mod api;
 mod assets;
 pub mod auth_api;
+pub mod console_pages;
 pub mod error;
 mod ops;
 pub mod pages;
@@ -42,8 +44,6 @@ pub fn router(app: App) -> Router {
     let state = WebState { app };
     let limiter = throttle::SignInLimiter::default();
     Router::new()
-        .merge(pages::routes())
-        .merge(session_pages::routes())
         .merge(api::routes())
         .merge(ops::routes())
         .merge(assets::routes())

@@ -11,29 +11,17 @@ use app::views::{
 use app::{AppError, ErrorCode};
 use askama::Template;
 use askama_web::WebTemplate;
-use axum::Router;
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Path, Query, State};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
 use domain::{Category, ListStatus, Paging};
 use serde::Deserialize;
-
-pub(crate) fn routes() -> Router<WebState> {
-    Router::new()
-        .route("/", get(home))
-        .route("/institutions", get(search))
-        .route("/institutions/{id}", get(institution))
-        .route("/lists/{status}", get(list))
-        .route("/notices", get(notices))
-        .route("/regions/options", get(region_options))
-}
 
 fn categories() -> Vec<Labelled> {
     Category::ALL.into_iter().map(Into::into).collect()
 }
 
-fn params<T>(q: Result<Query<T>, QueryRejection>) -> Result<T, PageError> {
+pub(crate) fn params<T>(q: Result<Query<T>, QueryRejection>) -> Result<T, PageError> {
     q.map(|Query(v)| v)
         .map_err(|e| PageError(AppError::new(ErrorCode::InvalidParameter, e.body_text())))
 }
@@ -70,14 +58,14 @@ impl Pager {
 
 #[derive(Template, WebTemplate)]
 #[template(path = "home.html")]
-struct HomePage {
+pub(crate) struct HomePage {
     stats: HomeStats,
     notices: Vec<NoticeView>,
     provinces: Vec<RegionView>,
     categories: Vec<Labelled>,
 }
 
-async fn home(State(s): State<WebState>) -> Result<HomePage, PageError> {
+pub(crate) async fn home(State(s): State<WebState>) -> Result<HomePage, PageError> {
     let stats = s.app.home_stats().await?;
     let notices = s
         .app
@@ -94,7 +82,7 @@ async fn home(State(s): State<WebState>) -> Result<HomePage, PageError> {
 
 /// The search form: the API's parameters plus one selector per region level.
 #[derive(Debug, Default, Deserialize)]
-struct SearchForm {
+pub(crate) struct SearchForm {
     #[serde(default)]
     q: String,
     #[serde(default)]
@@ -127,7 +115,7 @@ impl SearchForm {
 
 #[derive(Template, WebTemplate)]
 #[template(path = "search.html")]
-struct SearchPage {
+pub(crate) struct SearchPage {
     form: SearchForm,
     results: Page<InstitutionSummary>,
     pager: Pager,
@@ -138,7 +126,7 @@ struct SearchPage {
     categories: Vec<Labelled>,
 }
 
-async fn search(
+pub(crate) async fn search(
     State(s): State<WebState>,
     q: Result<Query<SearchForm>, QueryRejection>,
 ) -> Result<SearchPage, PageError> {
@@ -193,11 +181,11 @@ async fn search(
 
 #[derive(Template, WebTemplate)]
 #[template(path = "institution.html")]
-struct InstitutionPage {
+pub(crate) struct InstitutionPage {
     d: InstitutionDetail,
 }
 
-async fn institution(
+pub(crate) async fn institution(
     State(s): State<WebState>,
     Path(id): Path<String>,
 ) -> Result<InstitutionPage, PageError> {
@@ -207,13 +195,13 @@ async fn institution(
 }
 
 #[derive(Debug, Deserialize)]
-struct PageParam {
+pub(crate) struct PageParam {
     page: Option<String>,
 }
 
 #[derive(Template, WebTemplate)]
 #[template(path = "list.html")]
-struct ListPage {
+pub(crate) struct ListPage {
     status: &'static str,
     title: &'static str,
     explanation: &'static str,
@@ -221,7 +209,7 @@ struct ListPage {
     pager: Pager,
 }
 
-async fn list(
+pub(crate) async fn list(
     State(s): State<WebState>,
     Path(status): Path<String>,
     q: Result<Query<PageParam>, QueryRejection>,
@@ -257,12 +245,12 @@ async fn list(
 
 #[derive(Template, WebTemplate)]
 #[template(path = "notices.html")]
-struct NoticesPage {
+pub(crate) struct NoticesPage {
     items: Vec<NoticeView>,
     pager: Pager,
 }
 
-async fn notices(
+pub(crate) async fn notices(
     State(s): State<WebState>,
     q: Result<Query<PageParam>, QueryRejection>,
 ) -> Result<NoticesPage, PageError> {
@@ -276,7 +264,7 @@ async fn notices(
 }
 
 #[derive(Debug, Deserialize)]
-struct OptionsParams {
+pub(crate) struct OptionsParams {
     province: Option<String>,
     prefecture: Option<String>,
 }
@@ -285,14 +273,14 @@ struct OptionsParams {
 /// such as 北京市, gets it pre-selected and its counties filled at once.
 #[derive(Template, WebTemplate)]
 #[template(path = "region_options.html")]
-struct RegionOptions {
+pub(crate) struct RegionOptions {
     empty_label: &'static str,
     options: Vec<RegionView>,
     selected: String,
     counties: Option<Vec<RegionView>>,
 }
 
-async fn region_options(
+pub(crate) async fn region_options(
     State(s): State<WebState>,
     q: Result<Query<OptionsParams>, QueryRejection>,
 ) -> Result<RegionOptions, PageError> {

@@ -1,9 +1,9 @@
-//! The JSON API's route table: every `/api/v1` route with who may call it. The router is built from this
-//! table, so a route cannot exist without its rule, and a test walks the table calling every route as
-//! every kind of caller to check that the handlers enforce what the table says.
+//! The route tables: every `/api/v1` route and every page, each with who may call it. The router is built
+//! from these tables, so a route cannot exist without its rule, and a test walks them calling every route
+//! as every kind of caller to check that the handlers enforce what the tables say.
 
 use crate::WebState;
-use crate::{api, auth_api};
+use crate::{admin_api, api, auth_api, console_pages, pages, session_pages};
 use axum::Router;
 use axum::http::Method;
 use axum::routing::{MethodRouter, get, post};
@@ -14,11 +14,13 @@ pub enum Caller {
     Anonymous,
     Parent,
     Staff,
+    /// An institution's admin (机构管理员).
+    StaffAdmin,
     /// A county-level reviewer.
     Reviewer,
     /// A county-level supervisor.
     Supervisor,
-    /// A province-level system administrator (系统管理员).
+    /// The national system administrator (系统管理员).
     SystemAdmin,
     /// A bank's system, signing its requests.
     BankClient,
@@ -29,13 +31,14 @@ pub enum Caller {
 pub enum Access {
     /// Anyone.
     Public,
-    /// A signed-in account of one of these kinds (others get 403, nobody signed in 401).
+    /// A signed-in account of one of these kinds (others get 403; nobody signed in gets 401 from the API
+    /// and is sent to the sign-in page by a page).
     SignedIn(&'static [Caller]),
     /// A signed request from an API client.
     Signed,
 }
 
-pub struct ApiRoute {
+pub struct Route {
     pub method: Method,
     pub path: &'static str,
     pub access: Access,
@@ -47,8 +50,8 @@ fn route(
     path: &'static str,
     access: Access,
     handler: MethodRouter<WebState>,
-) -> ApiRoute {
-    ApiRoute {
+) -> Route {
+    Route {
         method,
         path,
         access,
@@ -59,13 +62,14 @@ fn route(
 const ANY_ACCOUNT: &[Caller] = &[
     Caller::Parent,
     Caller::Staff,
+    Caller::StaffAdmin,
     Caller::Reviewer,
     Caller::Supervisor,
     Caller::SystemAdmin,
 ];
 
 /// Every `/api/v1` route.
-pub fn api_routes() -> Vec<ApiRoute> {
+pub fn api_routes() -> Vec<Route> {
     use Access::*;
     vec![
         route(
@@ -131,7 +135,7 @@ pub fn api_routes() -> Vec<ApiRoute> {
         route(
             Method::POST,
             "/api/v1/children/{id}/reveal",
-            SignedIn(&[Caller::Parent, Caller::Supervisor]),
+            SignedIn(&[Caller::Parent]),
             post(auth_api::reveal_child),
         ),
         route(
@@ -142,9 +146,45 @@ pub fn api_routes() -> Vec<ApiRoute> {
         ),
         route(
             Method::POST,
+            "/api/v1/me/password",
+            SignedIn(ANY_ACCOUNT),
+            post(auth_api::change_password),
+        ),
+        route(
+            Method::GET,
+            "/api/v1/admin/accounts",
+            SignedIn(ADMINS),
+            get(admin_api::list_accounts),
+        ),
+        route(
+            Method::POST,
             "/api/v1/admin/regulators",
             SignedIn(&[Caller::SystemAdmin]),
-            post(auth_api::create_regulator),
+            post(admin_api::create_regulator),
+        ),
+        route(
+            Method::POST,
+            "/api/v1/admin/bank-operators",
+            SignedIn(&[Caller::SystemAdmin]),
+            post(admin_api::create_bank_operator),
+        ),
+        route(
+            Method::POST,
+            "/api/v1/admin/accounts/{id}/disable",
+            SignedIn(ADMINS),
+            post(admin_api::disable_account),
+        ),
+        route(
+            Method::POST,
+            "/api/v1/admin/accounts/{id}/enable",
+            SignedIn(ADMINS),
+            post(admin_api::enable_account),
+        ),
+        route(
+            Method::POST,
+            "/api/v1/institution/staff",
+            SignedIn(&[Caller::StaffAdmin]),
+            post(admin_api::create_staff),
         ),
         route(
             Method::GET,
@@ -161,10 +201,150 @@ pub fn api_routes() -> Vec<ApiRoute> {
     ]
 }
 
-/// The router of the table (method routers for the same path are merged).
+const ADMINS: &[Caller] = &[Caller::SystemAdmin, Caller::StaffAdmin];
+const REGULATOR_STAFF: &[Caller] = &[Caller::Reviewer, Caller::Supervisor];
+
+/// Every page of the website, on browser sessions.
+pub fn page_routes() -> Vec<Route> {
+    use Access::*;
+    vec![
+        route(Method::GET, "/", Public, get(pages::home)),
+        route(Method::GET, "/institutions", Public, get(pages::search)),
+        route(
+            Method::GET,
+            "/institutions/{id}",
+            Public,
+            get(pages::institution),
+        ),
+        route(Method::GET, "/lists/{status}", Public, get(pages::list)),
+        route(Method::GET, "/notices", Public, get(pages::notices)),
+        route(
+            Method::GET,
+            "/regions/options",
+            Public,
+            get(pages::region_options),
+        ),
+        route(
+            Method::GET,
+            "/login",
+            Public,
+            get(session_pages::login_page),
+        ),
+        route(
+            Method::POST,
+            "/login",
+            Public,
+            post(session_pages::login_submit),
+        ),
+        route(
+            Method::GET,
+            "/login/{end}",
+            Public,
+            get(session_pages::end_login_page),
+        ),
+        route(
+            Method::POST,
+            "/login/{end}",
+            Public,
+            post(session_pages::end_login_submit),
+        ),
+        route(
+            Method::GET,
+            "/login/parent",
+            Public,
+            get(session_pages::parent_login_page),
+        ),
+        route(
+            Method::POST,
+            "/login/parent",
+            Public,
+            post(session_pages::parent_login_submit),
+        ),
+        route(
+            Method::POST,
+            "/login/parent/code",
+            Public,
+            post(session_pages::parent_send_code),
+        ),
+        route(
+            Method::GET,
+            "/account",
+            SignedIn(ANY_ACCOUNT),
+            get(session_pages::account_page),
+        ),
+        route(
+            Method::POST,
+            "/account/password",
+            SignedIn(ANY_ACCOUNT),
+            post(session_pages::change_password),
+        ),
+        route(
+            Method::POST,
+            "/logout",
+            SignedIn(ANY_ACCOUNT),
+            post(session_pages::logout),
+        ),
+        route(
+            Method::GET,
+            "/children",
+            SignedIn(&[Caller::Parent]),
+            get(session_pages::children_page),
+        ),
+        route(
+            Method::POST,
+            "/children",
+            SignedIn(&[Caller::Parent]),
+            post(session_pages::add_child),
+        ),
+        route(
+            Method::POST,
+            "/children/{id}/reveal",
+            SignedIn(&[Caller::Parent]),
+            post(session_pages::reveal_child),
+        ),
+        route(
+            Method::GET,
+            "/regulator",
+            SignedIn(REGULATOR_STAFF),
+            get(console_pages::console),
+        ),
+        route(
+            Method::GET,
+            "/regulator/institutions/{id}",
+            SignedIn(REGULATOR_STAFF),
+            get(console_pages::institution),
+        ),
+        route(
+            Method::GET,
+            "/admin/accounts",
+            SignedIn(ADMINS),
+            get(console_pages::accounts),
+        ),
+        route(
+            Method::POST,
+            "/admin/accounts",
+            SignedIn(ADMINS),
+            post(console_pages::create_account),
+        ),
+        route(
+            Method::POST,
+            "/admin/accounts/{id}/disable",
+            SignedIn(ADMINS),
+            post(console_pages::disable),
+        ),
+        route(
+            Method::POST,
+            "/admin/accounts/{id}/enable",
+            SignedIn(ADMINS),
+            post(console_pages::enable),
+        ),
+    ]
+}
+
+/// The router of both tables (method routers for the same path are merged).
 pub(crate) fn router() -> Router<WebState> {
     let mut by_path: Vec<(&'static str, MethodRouter<WebState>)> = Vec::new();
-    for r in api_routes() {
+    for r in api_routes().into_iter().chain(page_routes()) {
         match by_path.iter_mut().find(|(p, _)| *p == r.path) {
             Some((_, existing)) => *existing = std::mem::take(existing).merge(r.handler),
             None => by_path.push((r.path, r.handler)),

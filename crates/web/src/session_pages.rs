@@ -8,34 +8,21 @@
 use crate::WebState;
 use crate::error::PageError;
 use app::auth::{ActorView, PasswordLogin};
-use app::sessions::SignIn;
+use app::sessions::{ActiveSession, SignIn};
 use app::{AppError, ErrorCode};
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::Form;
-use axum::extract::State;
-use axum::http::HeaderMap;
+use axum::extract::{FromRequestParts, Path, State};
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
-use axum::routing::{get, post};
 use axum_extra::extract::cookie::{Cookie, CookieJar, SameSite};
 use rand::RngCore;
 use serde::Deserialize;
 
 pub const SESSION_COOKIE: &str = "xw_session";
 pub const LOGIN_CSRF_COOKIE: &str = "xw_login_csrf";
-
-pub(crate) fn routes() -> axum::Router<WebState> {
-    axum::Router::new()
-        .route("/login", get(login_page).post(login_submit))
-        .route("/account", get(account_page))
-        .route("/logout", post(logout))
-        .route(
-            "/login/parent",
-            get(parent_login_page).post(parent_login_submit),
-        )
-        .route("/login/parent/code", post(parent_send_code))
-        .route("/children", get(children_page).post(add_child))
-}
 
 fn secure(headers: &HeaderMap) -> bool {
     headers
@@ -87,7 +74,7 @@ fn login_csrf_refused() -> Response {
 }
 
 /// After a successful sign-in: the form's token is spent, the session cookie set, on to `to`.
-fn signed_in(jar: CookieJar, headers: &HeaderMap, token: String, to: &'static str) -> Response {
+fn signed_in(jar: CookieJar, headers: &HeaderMap, token: String, to: &str) -> Response {
     let jar = jar
         .remove(Cookie::build(LOGIN_CSRF_COOKIE).path("/"))
         .add(cookie(SESSION_COOKIE, token, headers, SameSite::Lax));
@@ -96,26 +83,55 @@ fn signed_in(jar: CookieJar, headers: &HeaderMap, token: String, to: &'static st
 
 #[derive(Template, WebTemplate)]
 #[template(path = "login.html")]
-struct LoginPage {
+pub(crate) struct LoginPage {
     csrf: String,
+    /// Which end's sign-in this is (机构端, 监管端, 银行端), or `None` for the common page.
+    end: Option<&'static str>,
+    action: String,
     username: String,
+    /// The account still has its temporary password: ask for a new one with the next attempt.
+    change_password: bool,
     error: Option<&'static str>,
 }
 
-async fn login_page(jar: CookieJar, headers: HeaderMap) -> (CookieJar, LoginPage) {
+/// The sign-in ends with username and password; the parents' end is `/login/parent`.
+fn end_label(end: &str) -> Option<&'static str> {
+    match end {
+        "institution" => Some("机构端"),
+        "regulator" => Some("监管端"),
+        "bank" => Some("银行端"),
+        _ => None,
+    }
+}
+
+pub(crate) async fn login_page(jar: CookieJar, headers: HeaderMap) -> (CookieJar, LoginPage) {
     let (jar, csrf) = with_login_csrf(jar, &headers);
-    (
-        jar,
-        LoginPage {
-            csrf,
-            username: String::new(),
-            error: None,
-        },
-    )
+    let page = LoginPage {
+        csrf,
+        end: None,
+        action: "/login".into(),
+        username: String::new(),
+        change_password: false,
+        error: None,
+    };
+    (jar, page)
+}
+
+pub(crate) async fn end_login_page(
+    jar: CookieJar,
+    headers: HeaderMap,
+    Path(end): Path<String>,
+) -> Result<(CookieJar, LoginPage), PageError> {
+    let label =
+        end_label(&end).ok_or_else(|| PageError(AppError::not_found("no such sign-in page")))?;
+    let (jar, mut page) = login_page(jar, headers).await;
+    page.end = Some(label);
+    page.action = format!("/login/{end}");
+    Ok((jar, page))
 }
 
 #[derive(Deserialize)]
-struct LoginForm {
+pub(crate) struct LoginForm {
     #[serde(default)]
     csrf: String,
     #[serde(default)]
@@ -124,29 +140,81 @@ struct LoginForm {
     password: String,
     #[serde(default)]
     totp: String,
+    #[serde(default)]
+    new_password: String,
 }
 
-async fn login_submit(
+pub(crate) async fn end_login_submit(
+    s: State<WebState>,
+    jar: CookieJar,
+    headers: HeaderMap,
+    Path(end): Path<String>,
+    form: Form<LoginForm>,
+) -> Response {
+    match end_label(&end) {
+        Some(label) => {
+            sign_in(
+                s,
+                jar,
+                headers,
+                Some((label, format!("/login/{end}"))),
+                form,
+            )
+            .await
+        }
+        None => PageError(AppError::not_found("no such sign-in page")).into_response(),
+    }
+}
+
+pub(crate) async fn login_submit(
+    s: State<WebState>,
+    jar: CookieJar,
+    headers: HeaderMap,
+    form: Form<LoginForm>,
+) -> Response {
+    sign_in(s, jar, headers, None, form).await
+}
+
+async fn sign_in(
     State(s): State<WebState>,
     jar: CookieJar,
     headers: HeaderMap,
+    end: Option<(&'static str, String)>,
     Form(form): Form<LoginForm>,
 ) -> Response {
     if !login_csrf_ok(&jar, &form.csrf) {
         return login_csrf_refused();
     }
+    let non_empty = |v: String| Some(v).filter(|t| !t.trim().is_empty());
     let req = PasswordLogin {
         username: form.username.clone(),
         password: form.password,
-        totp: Some(form.totp).filter(|t| !t.trim().is_empty()),
+        totp: non_empty(form.totp),
+        new_password: non_empty(form.new_password),
     };
     match s.app.start_session(&SignIn::Password(req)).await {
-        Ok(session) => signed_in(jar, &headers, session.token, "/account"),
+        Ok(session) => {
+            // Each lands where its work is: reviewers and supervisors on the console, the system
+            // administrator on account administration, everyone else on the account page.
+            let home = match (session.actor.kind.as_str(), session.actor.role.as_deref()) {
+                ("regulator", Some("reviewer" | "supervisor")) => "/regulator",
+                ("regulator", Some("system_admin")) => "/admin/accounts",
+                _ => "/account",
+            };
+            signed_in(jar, &headers, session.token, home)
+        }
         Err(e) if e.code.status() < 500 => {
             // Refusals re-show the form with the stable message, keeping the username typed.
+            let change_password = matches!(
+                e.code,
+                ErrorCode::PasswordChangeRequired | ErrorCode::WeakPassword
+            );
             let page = LoginPage {
                 csrf: form.csrf,
+                end: end.as_ref().map(|(label, _)| *label),
+                action: end.map_or_else(|| "/login".to_owned(), |(_, action)| action),
                 username: form.username,
+                change_password,
                 error: Some(e.code.message_zh()),
             };
             (crate::error::status_of(e.code), page).into_response()
@@ -157,51 +225,104 @@ async fn login_submit(
 
 #[derive(Template, WebTemplate)]
 #[template(path = "account.html")]
-struct AccountPage {
+pub(crate) struct AccountPage {
     view: ActorView,
     csrf: String,
+    notice: Option<&'static str>,
+    error: Option<&'static str>,
 }
 
-/// The session behind the cookie, or a redirect to the sign-in page.
-async fn session_of(
-    s: &WebState,
-    jar: &CookieJar,
-) -> Result<app::sessions::ActiveSession, Response> {
-    let token = jar
-        .get(SESSION_COOKIE)
-        .map(|c| c.value().to_owned())
-        .ok_or_else(|| Redirect::to("/login").into_response())?;
-    match s.app.session(&token).await {
-        Ok(session) => Ok(session),
-        Err(e) if e.code == ErrorCode::Unauthenticated => {
-            Err(Redirect::to("/login").into_response())
+/// The browser session behind the cookie. Without one, a visitor is sent to the sign-in page.
+pub(crate) struct PageSession(pub ActiveSession);
+
+impl FromRequestParts<WebState> for PageSession {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, s: &WebState) -> Result<Self, Response> {
+        let jar = CookieJar::from_headers(&parts.headers);
+        let token = jar
+            .get(SESSION_COOKIE)
+            .map(|c| c.value().to_owned())
+            .ok_or_else(|| Redirect::to("/login").into_response())?;
+        match s.app.session(&token).await {
+            Ok(session) => Ok(PageSession(session)),
+            Err(e) if e.code == ErrorCode::Unauthenticated => {
+                Err(Redirect::to("/login").into_response())
+            }
+            Err(e) => Err(PageError(e).into_response()),
         }
-        Err(e) => Err(PageError(e).into_response()),
     }
 }
 
-async fn account_page(State(s): State<WebState>, jar: CookieJar) -> Response {
-    match session_of(&s, &jar).await {
-        Ok(session) => AccountPage {
-            view: session.view,
-            csrf: session.csrf,
-        }
-        .into_response(),
-        Err(r) => r,
+impl PageSession {
+    /// Refuses a form whose CSRF token is not this session's.
+    pub(crate) fn check_csrf(&self, s: &WebState, form_csrf: &str) -> Result<(), PageError> {
+        s.app.check_csrf(&self.0, form_csrf).map_err(PageError)
+    }
+}
+
+pub(crate) async fn account_page(PageSession(session): PageSession) -> AccountPage {
+    AccountPage {
+        view: session.view,
+        csrf: session.csrf,
+        notice: None,
+        error: None,
     }
 }
 
 #[derive(Deserialize)]
-struct CsrfForm {
+pub(crate) struct PasswordForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    current_password: String,
+    #[serde(default)]
+    new_password: String,
+}
+
+pub(crate) async fn change_password(
+    State(s): State<WebState>,
+    session: PageSession,
+    Form(form): Form<PasswordForm>,
+) -> Response {
+    if let Err(r) = session.check_csrf(&s, &form.csrf) {
+        return r.into_response();
+    }
+    let PageSession(session) = session;
+    let req = app::auth::ChangePassword {
+        current_password: form.current_password,
+        new_password: form.new_password,
+    };
+    let (status, notice, error) = match s.app.change_password(&session.actor, &req).await {
+        Ok(()) => (StatusCode::OK, Some("密码已修改。"), None),
+        Err(e) if e.code.status() < 500 => (
+            crate::error::status_of(e.code),
+            None,
+            Some(e.code.message_zh()),
+        ),
+        Err(e) => return PageError(e).into_response(),
+    };
+    let page = AccountPage {
+        view: session.view,
+        csrf: session.csrf,
+        notice,
+        error,
+    };
+    (status, page).into_response()
+}
+
+#[derive(Deserialize)]
+pub(crate) struct CsrfForm {
     #[serde(default)]
     csrf: String,
 }
 
-async fn logout(State(s): State<WebState>, jar: CookieJar, Form(form): Form<CsrfForm>) -> Response {
-    let session = match session_of(&s, &jar).await {
-        Ok(session) => session,
-        Err(r) => return r,
-    };
+pub(crate) async fn logout(
+    State(s): State<WebState>,
+    PageSession(session): PageSession,
+    jar: CookieJar,
+    Form(form): Form<CsrfForm>,
+) -> Response {
     match s.app.end_session(&session, &form.csrf).await {
         Ok(()) => (
             jar.remove(Cookie::build(SESSION_COOKIE).path("/")),
@@ -219,14 +340,17 @@ fn login_csrf_ok(jar: &CookieJar, form_csrf: &str) -> bool {
 
 #[derive(Template, WebTemplate)]
 #[template(path = "parent_login.html")]
-struct ParentLoginPage {
+pub(crate) struct ParentLoginPage {
     csrf: String,
     phone: String,
     code_sent: bool,
     error: Option<&'static str>,
 }
 
-async fn parent_login_page(jar: CookieJar, headers: HeaderMap) -> (CookieJar, ParentLoginPage) {
+pub(crate) async fn parent_login_page(
+    jar: CookieJar,
+    headers: HeaderMap,
+) -> (CookieJar, ParentLoginPage) {
     let (jar, csrf) = with_login_csrf(jar, &headers);
     (
         jar,
@@ -240,7 +364,7 @@ async fn parent_login_page(jar: CookieJar, headers: HeaderMap) -> (CookieJar, Pa
 }
 
 #[derive(Deserialize)]
-struct ParentForm {
+pub(crate) struct ParentForm {
     #[serde(default)]
     csrf: String,
     #[serde(default)]
@@ -259,7 +383,7 @@ fn parent_page_error(form: ParentForm, code_sent: bool, e: &AppError) -> Respons
     (crate::error::status_of(e.code), page).into_response()
 }
 
-async fn parent_send_code(
+pub(crate) async fn parent_send_code(
     State(s): State<WebState>,
     jar: CookieJar,
     Form(form): Form<ParentForm>,
@@ -280,7 +404,7 @@ async fn parent_send_code(
     }
 }
 
-async fn parent_login_submit(
+pub(crate) async fn parent_login_submit(
     State(s): State<WebState>,
     jar: CookieJar,
     headers: HeaderMap,
@@ -302,30 +426,75 @@ async fn parent_login_submit(
 
 #[derive(Template, WebTemplate)]
 #[template(path = "children.html")]
-struct ChildrenPage {
+pub(crate) struct ChildrenPage {
     children: Vec<app::parents::ChildView>,
     csrf: String,
     error: Option<&'static str>,
+    /// A child's id and one of its data in plain text, just revealed.
+    revealed: Option<(String, String)>,
 }
 
-async fn children_page(State(s): State<WebState>, jar: CookieJar) -> Response {
-    let session = match session_of(&s, &jar).await {
-        Ok(session) => session,
-        Err(r) => return r,
+pub(crate) async fn children_page(
+    State(s): State<WebState>,
+    PageSession(session): PageSession,
+) -> Result<ChildrenPage, PageError> {
+    Ok(ChildrenPage {
+        children: s.app.my_children(&session.actor).await?,
+        csrf: session.csrf,
+        error: None,
+        revealed: None,
+    })
+}
+
+#[derive(Deserialize)]
+pub(crate) struct RevealForm {
+    #[serde(default)]
+    csrf: String,
+    field: app::parents::ChildField,
+    #[serde(default)]
+    reason: String,
+}
+
+/// Shows one datum of a child in plain text on the children page, once, with the reason logged.
+pub(crate) async fn reveal_child(
+    State(s): State<WebState>,
+    session: PageSession,
+    Path(id): Path<String>,
+    Form(form): Form<RevealForm>,
+) -> Response {
+    if let Err(r) = session.check_csrf(&s, &form.csrf) {
+        return r.into_response();
+    }
+    let PageSession(session) = session;
+    let outcome = s
+        .app
+        .reveal_child(&session.actor, &id, form.field, &form.reason)
+        .await;
+    let (status, revealed, error) = match outcome {
+        Ok(value) => (StatusCode::OK, Some((id, value)), None),
+        Err(e) if e.code.status() == 400 => (
+            crate::error::status_of(e.code),
+            None,
+            Some(e.code.message_zh()),
+        ),
+        Err(e) => return PageError(e).into_response(),
     };
     match s.app.my_children(&session.actor).await {
-        Ok(children) => ChildrenPage {
-            children,
-            csrf: session.csrf,
-            error: None,
+        Ok(children) => {
+            let page = ChildrenPage {
+                children,
+                csrf: session.csrf,
+                error,
+                revealed,
+            };
+            (status, page).into_response()
         }
-        .into_response(),
         Err(e) => PageError(e).into_response(),
     }
 }
 
 #[derive(Deserialize)]
-struct ChildForm {
+pub(crate) struct ChildForm {
     #[serde(default)]
     csrf: String,
     #[serde(default)]
@@ -340,18 +509,15 @@ struct ChildForm {
     grade: String,
 }
 
-async fn add_child(
+pub(crate) async fn add_child(
     State(s): State<WebState>,
-    jar: CookieJar,
+    session: PageSession,
     Form(form): Form<ChildForm>,
 ) -> Response {
-    let session = match session_of(&s, &jar).await {
-        Ok(session) => session,
-        Err(r) => return r,
-    };
-    if let Err(e) = s.app.check_csrf(&session, &form.csrf) {
-        return PageError(e).into_response();
+    if let Err(r) = session.check_csrf(&s, &form.csrf) {
+        return r.into_response();
     }
+    let PageSession(session) = session;
     let child = app::parents::NewChild {
         name: form.name,
         gender: form.gender,
@@ -367,6 +533,7 @@ async fn add_child(
                 children,
                 csrf: session.csrf,
                 error: Some(e.code.message_zh()),
+                revealed: None,
             };
             (crate::error::status_of(e.code), page).into_response()
         }

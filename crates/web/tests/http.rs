@@ -354,7 +354,7 @@ async fn metrics_count_requests_by_route_template() {
 
 #[tokio::test]
 async fn sign_in_over_http_gives_a_bearer_token_for_me_and_sign_out_revokes_it() {
-    use app::auth::{NewAccount, NewAccountKind};
+    use app::admin::{NewAccount, NewAccountKind};
     let s = Server::start(5).await;
     let institution =
         s.t.app
@@ -826,114 +826,163 @@ fn signed(
         .body(body.to_owned())
 }
 
+/// The demo account that plays each kind of signed-in caller (the parent signs in by SMS).
+fn demo_username(caller: web::routes::Caller) -> Option<&'static str> {
+    use web::routes::Caller;
+    match caller {
+        Caller::Staff => Some("inst.operator"),
+        Caller::StaffAdmin => Some("inst.admin"),
+        Caller::Reviewer => Some("haidian.reviewer"),
+        Caller::Supervisor => Some("haidian.supervisor"),
+        Caller::SystemAdmin => Some("moe.admin"),
+        Caller::Anonymous | Caller::Parent | Caller::BankClient => None,
+    }
+}
+
+/// How a demo caller signs in; the clock moves first so every sign-in has an unused TOTP step (and the
+/// parent a fresh SMS code).
+async fn demo_sign_in(s: &Server, caller: web::routes::Caller) -> Option<app::sessions::SignIn> {
+    use app::demo::{DEMO_PARENT_PHONE, DEMO_PASSWORD, DEMO_TOTP_SECRET};
+    use app::sessions::SignIn;
+    if caller == web::routes::Caller::Parent {
+        // At most one code a minute per phone.
+        s.t.clock.advance_millis(61_000);
+        s.t.app.request_login_code(DEMO_PARENT_PHONE).await.unwrap();
+        let message = s.t.sms.last_to(DEMO_PARENT_PHONE).unwrap();
+        let code = message
+            .split("验证码 ")
+            .nth(1)
+            .unwrap()
+            .chars()
+            .take(6)
+            .collect();
+        return Some(SignIn::Code(app::parents::PhoneLogin {
+            phone: DEMO_PARENT_PHONE.into(),
+            code,
+        }));
+    }
+    let username = demo_username(caller)?;
+    s.t.clock.advance_millis(30_000);
+    let code = ledger::totp::code_at(
+        DEMO_TOTP_SECRET,
+        (s.t.app.clock().now().millis() / 1000) as u64,
+        6,
+    );
+    Some(SignIn::Password(app::auth::PasswordLogin {
+        username: username.into(),
+        password: DEMO_PASSWORD.into(),
+        totp: Some(code),
+        new_password: None,
+    }))
+}
+
+/// The callers the route tests play, in order.
+const CALLERS: [web::routes::Caller; 8] = {
+    use web::routes::Caller::*;
+    [
+        Anonymous,
+        Parent,
+        Staff,
+        StaffAdmin,
+        Reviewer,
+        Supervisor,
+        SystemAdmin,
+        BankClient,
+    ]
+};
+
+/// Sample values for path parameters, per route and caller: an administrator acts on an account it
+/// manages (a Chaoyang reviewer for the national administrator, a teacher for the institution's admin).
+struct Samples {
+    institution: String,
+    child: String,
+    regulator_account: String,
+    staff_account: String,
+}
+
+impl Samples {
+    async fn of(s: &Server) -> Samples {
+        let mut tx = s.t.app.store().begin_write().await.unwrap();
+        let mut id_of = async |u: &str| {
+            tx.account_by_username(u)
+                .await
+                .unwrap()
+                .unwrap_or_else(|| panic!("demo account {u}"))
+                .id
+        };
+        let regulator_account = id_of("chaoyang.reviewer").await;
+        let staff_account = id_of("inst.teacher").await;
+        drop(tx);
+        let Some(app::sessions::SignIn::Code(login)) =
+            demo_sign_in(s, web::routes::Caller::Parent).await
+        else {
+            unreachable!("the parent signs in by SMS")
+        };
+        let pair = s.t.app.login_with_code(&login).await.unwrap();
+        let parent = s.t.app.authenticate(&pair.access_token).await.unwrap();
+        Samples {
+            institution: first_in(s, "110108").await,
+            child: s.t.app.my_children(&parent).await.unwrap()[0].id.clone(),
+            regulator_account,
+            staff_account,
+        }
+    }
+
+    fn path(&self, template: &str, caller: web::routes::Caller) -> String {
+        let id = if template.contains("/children/") {
+            &self.child
+        } else if template.contains("/accounts/") {
+            if caller == web::routes::Caller::StaffAdmin {
+                &self.staff_account
+            } else {
+                &self.regulator_account
+            }
+        } else {
+            &self.institution
+        };
+        let path = template
+            .replace("{id}", id)
+            .replace("{status}", "white")
+            .replace("{end}", "regulator");
+        assert!(
+            !path.contains('{'),
+            "no sample value for the parameters of {template}: add one here"
+        );
+        path
+    }
+}
+
 #[tokio::test]
 async fn every_api_route_enforces_its_rule_for_every_kind_of_caller() {
     use web::routes::{Access, Caller, api_routes};
     let s = Server::start(2400).await;
     let url = |p: &str| format!("{}{p}", s.base);
-    // Tokens for every kind of account, and sample ids for path parameters.
-    s.client
-        .post(url("/api/v1/auth/sms-code"))
-        .json(&serde_json::json!({"phone": app::demo::DEMO_PARENT_PHONE}))
-        .send()
-        .await
-        .unwrap();
-    let message = s.t.sms.last_to(app::demo::DEMO_PARENT_PHONE).unwrap();
-    let code: String = message
-        .split("验证码 ")
-        .nth(1)
-        .unwrap()
-        .chars()
-        .take(6)
-        .collect();
-    let parent_login = serde_json::json!({"phone": app::demo::DEMO_PARENT_PHONE, "code": code});
-    let parent: Value = s
-        .client
-        .post(url("/api/v1/auth/login"))
-        .json(&parent_login)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let staff_login =
-        serde_json::json!({"username": "inst.operator", "password": app::demo::DEMO_PASSWORD});
-    let staff: Value = s
-        .client
-        .post(url("/api/v1/auth/login"))
-        .json(&staff_login)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let tokens = [
-        (
-            Caller::Parent,
-            parent["access_token"].as_str().unwrap().to_owned(),
-        ),
-        (
-            Caller::Staff,
-            staff["access_token"].as_str().unwrap().to_owned(),
-        ),
-        (
-            Caller::Reviewer,
-            regulator_token(&s, "haidian.reviewer").await,
-        ),
-        (
-            Caller::Supervisor,
-            regulator_token(&s, "haidian.supervisor").await,
-        ),
-        (
-            Caller::SystemAdmin,
-            regulator_token(&s, "beijing.admin").await,
-        ),
-    ];
-    let institution = first_in(&s, "110108").await;
-    let children: Value = s
-        .client
-        .get(url("/api/v1/me/children"))
-        .bearer_auth(&tokens[0].1)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let child = children[0]["id"].as_str().unwrap().to_owned();
+    let samples = Samples::of(&s).await;
+    let mut tokens = Vec::new();
+    for caller in CALLERS {
+        let token = match demo_sign_in(&s, caller).await {
+            Some(app::sessions::SignIn::Password(login)) => s.t.app.login(&login).await,
+            Some(app::sessions::SignIn::Code(login)) => s.t.app.login_with_code(&login).await,
+            None => continue,
+        };
+        tokens.push((caller, token.unwrap().access_token));
+    }
 
     let mut routes = api_routes();
     // Signing out spends the token: check it last.
     routes.sort_by_key(|r| r.path == "/api/v1/auth/logout");
-    let callers = [
-        Caller::Anonymous,
-        Caller::Parent,
-        Caller::Staff,
-        Caller::Reviewer,
-        Caller::Supervisor,
-        Caller::SystemAdmin,
-        Caller::BankClient,
-    ];
     let mut nonce = 0;
     for route in &routes {
-        let path = match route.path {
-            p if p.starts_with("/api/v1/children/{id}") => p.replace("{id}", &child),
-            p if p.contains("{id}") => p.replace("{id}", &institution),
-            p if p.contains('{') => {
-                panic!("no sample value for the parameters of {p}: add one here")
-            }
-            p => p.to_owned(),
-        };
         let body = match route.path {
             "/api/v1/me/children" => {
                 r#"{"name":"测试","gender":"male","id_card":"11010820150301001X","school":"一小","grade":"一年级"}"#
             }
             "/api/v1/children/{id}/reveal" => r#"{"field":"name","reason":"权限测试"}"#,
+            p if p.ends_with("/disable") || p.ends_with("/enable") => r#"{"reason":"权限测试"}"#,
             _ => "{}",
         };
-        for caller in callers {
+        for caller in CALLERS {
+            let path = samples.path(route.path, caller);
             let request = match caller {
                 Caller::BankClient => {
                     nonce += 1;
@@ -1386,17 +1435,24 @@ async fn a_system_administrator_creates_regulators_only_inside_its_region() {
         "only the system administrator"
     );
 
-    // The new regulator signs in with the enrolled secret.
+    // The new regulator signs in with the enrolled secret, replacing the temporary password.
     s.t.clock.advance_millis(30_000);
     let code = ledger::totp::code_at(&secret, (s.t.app.clock().now().millis() / 1000) as u64, 6);
+    let sign_in = |body: Value| {
+        s.client
+            .post(format!("{}/api/v1/auth/login", s.base))
+            .json(&body)
+            .send()
+    };
     let body = serde_json::json!({"username": "haidian.reviewer2", "password": "a long password 1", "totp": code});
-    let signed_in = s
-        .client
-        .post(format!("{}/api/v1/auth/login", s.base))
-        .json(&body)
-        .send()
-        .await
-        .unwrap();
+    let refused = sign_in(body).await.unwrap();
+    assert_eq!(refused.status(), 403);
+    assert_eq!(
+        refused.json::<Value>().await.unwrap()["code"],
+        "password_change_required"
+    );
+    let body = serde_json::json!({"username": "haidian.reviewer2", "password": "a long password 1", "totp": code, "new_password": "my own passphrase"});
+    let signed_in = sign_in(body).await.unwrap();
     assert_eq!(signed_in.status(), 200);
     assert_eq!(
         signed_in.json::<Value>().await.unwrap()["actor"]["region_code"],
@@ -1429,4 +1485,334 @@ async fn one_address_gets_sixty_sign_in_attempts_a_minute() {
     );
     // Other requests from the same address are not throttled.
     assert_eq!(s.get("/api/v1/public/regions").await.status(), 200);
+}
+
+#[tokio::test]
+async fn every_page_enforces_its_rule_for_every_kind_of_caller() {
+    use web::routes::{Access, Caller, page_routes};
+    let s = Server::start(2400).await;
+    let samples = Samples::of(&s).await;
+    let no_redirects = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    // A browser session (cookie and CSRF token) for every kind of account.
+    let mut sessions = Vec::new();
+    for caller in CALLERS {
+        if let Some(sign_in) = demo_sign_in(&s, caller).await {
+            let new = s.t.app.start_session(&sign_in).await.unwrap();
+            let csrf = s.t.app.session(&new.token).await.unwrap().csrf;
+            sessions.push((caller, format!("xw_session={}", new.token), csrf));
+        }
+    }
+    let mut routes = page_routes();
+    // Signing out ends the session: check it last.
+    routes.sort_by_key(|r| r.path == "/logout");
+    for route in &routes {
+        for caller in CALLERS.into_iter().filter(|c| *c != Caller::BankClient) {
+            let path = samples.path(route.path, caller);
+            let session = sessions.iter().find(|(c, _, _)| *c == caller);
+            let mut form = vec![
+                (
+                    "csrf",
+                    session.map(|(_, _, csrf)| csrf.clone()).unwrap_or_default(),
+                ),
+                ("reason", "权限测试".to_owned()),
+            ];
+            if route.path.ends_with("/reveal") {
+                form.push(("field", "name".to_owned()));
+            }
+            let mut request =
+                no_redirects.request(route.method.clone(), format!("{}{path}", s.base));
+            if route.method == reqwest::Method::POST {
+                request = request.form(&form);
+            }
+            if let Some((_, cookie, _)) = session {
+                request = request.header("cookie", cookie);
+            }
+            let response = request.send().await.unwrap();
+            let status = response.status();
+            let location = response
+                .headers()
+                .get("location")
+                .map(|l| l.to_str().unwrap().to_owned());
+            let page = response.text().await.unwrap_or_default();
+            let to_sign_in = status == 303 && location.as_deref() == Some("/login");
+            let forbidden = status == 403 && page.contains("无权执行此操作");
+            let what = format!(
+                "{} {} as {caller:?}: {status} {location:?}",
+                route.method, route.path
+            );
+            assert!(status.as_u16() < 500, "{what}");
+            match route.access {
+                Access::Public | Access::Signed => assert!(!to_sign_in && !forbidden, "{what}"),
+                Access::SignedIn(allowed) if allowed.contains(&caller) => {
+                    assert!(!to_sign_in && !forbidden, "{what}")
+                }
+                Access::SignedIn(_) if caller == Caller::Anonymous => assert!(to_sign_in, "{what}"),
+                Access::SignedIn(_) => assert!(forbidden, "{what}"),
+            }
+        }
+    }
+}
+
+/// Signs a demo account in through the sign-in form; returns the session cookie and where it was sent.
+async fn page_sign_in(s: &Server, username: &str) -> (String, String) {
+    let browser = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let form = browser
+        .get(format!("{}/login/regulator", s.base))
+        .send()
+        .await
+        .unwrap();
+    let (csrf, _) = set_cookie(&form, "xw_login_csrf").unwrap();
+    s.t.clock.advance_millis(30_000);
+    let code = ledger::totp::code_at(
+        app::demo::DEMO_TOTP_SECRET,
+        (s.t.app.clock().now().millis() / 1000) as u64,
+        6,
+    );
+    let signed_in = browser
+        .post(format!("{}/login/regulator", s.base))
+        .header("cookie", format!("xw_login_csrf={csrf}"))
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("username", username),
+            ("password", app::demo::DEMO_PASSWORD),
+            ("totp", code.as_str()),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(signed_in.status(), 303, "{username} signs in");
+    let location = signed_in.headers()["location"].to_str().unwrap().to_owned();
+    let (session, _) = set_cookie(&signed_in, "xw_session").unwrap();
+    (format!("xw_session={session}"), location)
+}
+
+async fn page_as(s: &Server, cookie: &str, path: &str) -> (StatusCode, String) {
+    let r = s
+        .client
+        .get(format!("{}{path}", s.base))
+        .header("cookie", cookie)
+        .send()
+        .await
+        .unwrap();
+    (r.status(), r.text().await.unwrap())
+}
+
+#[tokio::test]
+async fn on_the_website_too_haidian_cannot_open_a_chaoyang_institution_and_beijing_can() {
+    let s = Server::start(2400).await;
+    let haidian_institution = first_in(&s, "110108").await;
+    let chaoyang_institution = first_in(&s, "110105").await;
+    let (haidian, home) = page_sign_in(&s, "haidian.reviewer").await;
+    assert_eq!(home, "/regulator", "regulators land on their console");
+
+    // The console lists exactly the Haidian institutions.
+    let (_, in_haidian) = s
+        .json("/api/v1/public/institutions?region=110108&per_page=1")
+        .await;
+    let (status, console) = page_as(&s, &haidian, "/regulator").await;
+    assert_eq!(status, 200);
+    assert!(
+        console.contains(&format!("本辖区共 <b>{}</b> 家机构", in_haidian["total"])),
+        "{console}"
+    );
+    assert!(console.contains(&format!("/regulator/institutions/{haidian_institution}")));
+    let (status, page) = page_as(&s, &haidian, "/regulator?region=110105").await;
+    assert_eq!(status, 403, "no searching outside the region");
+    assert!(page.contains("无权执行此操作"));
+
+    let (status, page) = page_as(
+        &s,
+        &haidian,
+        &format!("/regulator/institutions/{haidian_institution}"),
+    )
+    .await;
+    assert_eq!(status, 200);
+    assert!(page.contains("institution.registered"));
+    let (status, page) = page_as(
+        &s,
+        &haidian,
+        &format!("/regulator/institutions/{chaoyang_institution}"),
+    )
+    .await;
+    assert_eq!(status, 403, "Haidian cannot open a Chaoyang institution");
+    assert!(page.contains("无权执行此操作") && !page.contains("audit-trail"));
+
+    let (beijing, _) = page_sign_in(&s, "beijing.supervisor").await;
+    let (status, page) = page_as(
+        &s,
+        &beijing,
+        &format!("/regulator/institutions/{chaoyang_institution}"),
+    )
+    .await;
+    assert_eq!(status, 200, "Beijing covers Chaoyang");
+    assert!(page.contains("audit-trail"));
+}
+
+#[tokio::test]
+async fn an_administrator_manages_accounts_on_the_website_within_its_region() {
+    let s = Server::start(3).await;
+    let (admin, home) = page_sign_in(&s, "beijing.admin").await;
+    assert_eq!(home, "/admin/accounts");
+    let (status, page) = page_as(&s, &admin, "/admin/accounts").await;
+    assert_eq!(status, 200);
+    assert!(page.contains(r#"data-username="haidian.reviewer""#));
+    assert!(
+        !page.contains(r#"data-username="moe.supervisor""#),
+        "the national level is above Beijing's administrator"
+    );
+    let csrf = hidden_csrf(&page);
+    let create = |region: &str, username: &str, csrf: &str| {
+        s.client
+            .post(format!("{}/admin/accounts", s.base))
+            .header("cookie", &admin)
+            .form(&[
+                ("csrf", csrf),
+                ("username", username),
+                ("display_name", "新审核员"),
+                ("password", "a temporary pass"),
+                ("region_code", region),
+                ("role", "reviewer"),
+            ])
+            .send()
+    };
+    let created = create("110108", "haidian.new", &csrf).await.unwrap();
+    assert_eq!(created.status(), 201);
+    let page = created.text().await.unwrap();
+    assert!(
+        page.contains("otpauth://totp/"),
+        "the enrolment is shown once"
+    );
+    assert!(page.contains(r#"data-username="haidian.new""#));
+    let secret_b32 = page
+        .split("secret=")
+        .nth(1)
+        .unwrap()
+        .split('&')
+        .next()
+        .unwrap();
+    let secret = data_encoding::BASE32_NOPAD
+        .decode(secret_b32.as_bytes())
+        .unwrap();
+
+    // The new regulator's first sign-in on the website asks for a new password, then lets it in.
+    let browser = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let form = browser
+        .get(format!("{}/login", s.base))
+        .send()
+        .await
+        .unwrap();
+    let (login_csrf, _) = set_cookie(&form, "xw_login_csrf").unwrap();
+    s.t.clock.advance_millis(30_000);
+    let code = ledger::totp::code_at(&secret, (s.t.app.clock().now().millis() / 1000) as u64, 6);
+    let attempt = |new_password: &'static str| {
+        browser
+            .post(format!("{}/login", s.base))
+            .header("cookie", format!("xw_login_csrf={login_csrf}"))
+            .form(&[
+                ("csrf", login_csrf.as_str()),
+                ("username", "haidian.new"),
+                ("password", "a temporary pass"),
+                ("totp", code.as_str()),
+                ("new_password", new_password),
+            ])
+            .send()
+    };
+    let asked = attempt("").await.unwrap();
+    assert_eq!(asked.status(), 403);
+    let page = asked.text().await.unwrap();
+    assert!(page.contains("首次登录请先修改初始密码") && page.contains(r#"id="new-password""#));
+    let let_in = attempt("my own passphrase").await.unwrap();
+    assert_eq!(let_in.status(), 303);
+    assert_eq!(let_in.headers()["location"], "/regulator");
+    let outside = create("310104", "xuhui.new", &csrf).await.unwrap();
+    assert_eq!(outside.status(), 403, "Shanghai is outside Beijing");
+    let forged = create("110108", "haidian.forged", "not-the-token")
+        .await
+        .unwrap();
+    assert_eq!(
+        forged.status(),
+        403,
+        "a POST without the session's CSRF token is refused"
+    );
+    assert!(
+        forged
+            .text()
+            .await
+            .unwrap()
+            .contains("页面已过期或来源不明")
+    );
+
+    // Disable with a reason: the row says so.
+    let mut tx = s.t.app.store().begin_write().await.unwrap();
+    let id = tx
+        .account_by_username("haidian.new")
+        .await
+        .unwrap()
+        .unwrap()
+        .id;
+    drop(tx);
+    let disabled = s
+        .client
+        .post(format!("{}/admin/accounts/{id}/disable", s.base))
+        .header("cookie", &admin)
+        .form(&[("csrf", csrf.as_str()), ("reason", "人员调离")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(disabled.status(), 200, "redirected back to the list");
+    let page = disabled.text().await.unwrap();
+    let row = page.split(r#"data-username="haidian.new""#).nth(1).unwrap();
+    assert!(row.split("</tr>").next().unwrap().contains("已停用"));
+}
+
+#[tokio::test]
+async fn a_parent_reveals_a_childs_id_number_on_the_website_with_a_reason() {
+    let s = Server::start(3).await;
+    let sign_in = demo_sign_in(&s, web::routes::Caller::Parent).await.unwrap();
+    let session = s.t.app.start_session(&sign_in).await.unwrap();
+    let cookie = format!("xw_session={}", session.token);
+    let (status, page) = page_as(&s, &cookie, "/children").await;
+    assert_eq!(status, 200);
+    let csrf = hidden_csrf(&page);
+    let action = page.split(r#"action="/children/"#).nth(1).unwrap();
+    let child_id = action.split('/').next().unwrap();
+    let reveal = |reason: &str| {
+        s.client
+            .post(format!("{}/children/{child_id}/reveal", s.base))
+            .header("cookie", &cookie)
+            .form(&[
+                ("csrf", csrf.as_str()),
+                ("field", "id_card"),
+                ("reason", reason),
+            ])
+            .send()
+    };
+    let no_reason = reveal(" ").await.unwrap();
+    assert_eq!(no_reason.status(), 400);
+    assert!(!no_reason.text().await.unwrap().contains(r#"id="revealed""#));
+    let shown = reveal("核对报名表").await.unwrap();
+    assert_eq!(shown.status(), 200);
+    let page = shown.text().await.unwrap();
+    let revealed = page.split(r#"id="revealed">"#).nth(1).unwrap();
+    assert_eq!(
+        revealed.split('<').next().unwrap().len(),
+        18,
+        "the whole ID-card number"
+    );
+    let log = s.t.app.store().read().pii_access_log(10).await.unwrap();
+    assert_eq!(log.len(), 1);
+    assert_eq!(
+        (log[0].reason.as_str(), log[0].field.as_str()),
+        ("核对报名表", "child.id_card")
+    );
+    assert!(log[0].actor.starts_with("parent:"));
 }

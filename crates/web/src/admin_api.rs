@@ -1,0 +1,198 @@
+//! Account administration over the JSON API: a regulator's system administrator (系统管理员) for the
+//! regulators of its subtree (and, nationally, the banks' operators); an institution's admin for its staff.
+//! Who may act on whom is decided in `app::admin`; these handlers only parse and answer.
+
+use crate::WebState;
+use crate::auth_api::{Bearer, body};
+use crate::error::{ApiError, Problem};
+use app::admin::{
+    AccountChange, AccountKind, AccountSummary, CreatedAccount, NewBankOperatorRequest,
+    NewRegulatorRequest, NewStaffRequest,
+};
+use app::views::Page;
+use axum::Json;
+use axum::extract::rejection::{JsonRejection, QueryRejection};
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use domain::access::Permission;
+use serde::Deserialize;
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+pub struct AccountQuery {
+    /// From 1.
+    page: Option<i64>,
+    /// 1 to 100, default 20.
+    per_page: Option<i64>,
+    /// `bank_operator` lists the banks' operators (national administrators only).
+    kind: Option<String>,
+}
+
+fn paging(
+    q: Result<Query<AccountQuery>, QueryRejection>,
+) -> Result<(AccountQuery, domain::Paging), ApiError> {
+    let Query(q) = q.map_err(|e| ApiError::new(app::ErrorCode::InvalidParameter, e.body_text()))?;
+    let paging = domain::Paging::new(q.page, q.per_page).map_err(app::AppError::from)?;
+    Ok((q, paging))
+}
+
+/// The accounts the administrator manages, by username: a regulator's system administrator sees the
+/// regulators of its subtree (the national one, with `kind=bank_operator`, the banks' operators); an
+/// institution's admin its staff.
+#[utoipa::path(
+    get,
+    path = "/api/v1/admin/accounts",
+    security(("bearer" = [])),
+    params(AccountQuery),
+    responses(
+        (status = 200, body = Page<AccountSummary>),
+        (status = 403, description = "not a system administrator", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn list_accounts(
+    State(s): State<WebState>,
+    bearer: Bearer,
+    q: Result<Query<AccountQuery>, QueryRejection>,
+) -> Result<Json<Page<AccountSummary>>, ApiError> {
+    let (q, paging) = paging(q)?;
+    let bank_operators = q.kind.as_deref() == Some("bank_operator");
+    Ok(Json(
+        s.app
+            .managed_accounts(&bearer.actor, bank_operators, paging)
+            .await?,
+    ))
+}
+
+/// Create a regulator account inside the administrator's region. The answer carries the authenticator
+/// enrolment URI, shown this once; the password given is temporary (replaced at first sign-in).
+#[utoipa::path(
+    post,
+    path = "/api/v1/admin/regulators",
+    security(("bearer" = [])),
+    request_body = NewRegulatorRequest,
+    responses(
+        (status = 201, body = CreatedAccount),
+        (status = 403, description = "not a system administrator, or outside its region", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "username taken", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn create_regulator(
+    State(s): State<WebState>,
+    bearer: Bearer,
+    b: Result<Json<NewRegulatorRequest>, JsonRejection>,
+) -> Result<(StatusCode, Json<CreatedAccount>), ApiError> {
+    // Refuse before reading the body: who may ask comes before what is asked.
+    s.app
+        .require_account_admin(&bearer.actor, AccountKind::Regulator)
+        .await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(s.app.create_regulator(&bearer.actor, &body(b)?).await?),
+    ))
+}
+
+/// Create a bank's portal operator (national system administrator). Signs in with TOTP.
+#[utoipa::path(
+    post,
+    path = "/api/v1/admin/bank-operators",
+    security(("bearer" = [])),
+    request_body = NewBankOperatorRequest,
+    responses(
+        (status = 201, body = CreatedAccount),
+        (status = 403, description = "not the national system administrator", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn create_bank_operator(
+    State(s): State<WebState>,
+    bearer: Bearer,
+    b: Result<Json<NewBankOperatorRequest>, JsonRejection>,
+) -> Result<(StatusCode, Json<CreatedAccount>), ApiError> {
+    s.app
+        .require_account_admin(&bearer.actor, AccountKind::BankOperator)
+        .await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(s.app.create_bank_operator(&bearer.actor, &body(b)?).await?),
+    ))
+}
+
+/// Disable an account the administrator manages (a regulator's system administrator its subtree's
+/// regulators, an institution's admin its staff): its sessions and tokens end at once.
+#[utoipa::path(
+    post,
+    path = "/api/v1/admin/accounts/{id}/disable",
+    security(("bearer" = [])),
+    params(("id" = String, Path)),
+    request_body = AccountChange,
+    responses(
+        (status = 200, body = AccountSummary),
+        (status = 403, description = "outside what the administrator manages", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn disable_account(
+    s: State<WebState>,
+    bearer: Bearer,
+    id: Path<String>,
+    b: Result<Json<AccountChange>, JsonRejection>,
+) -> Result<Json<AccountSummary>, ApiError> {
+    set_enabled(s, bearer, id, false, b).await
+}
+
+async fn set_enabled(
+    State(s): State<WebState>,
+    bearer: Bearer,
+    Path(id): Path<String>,
+    enabled: bool,
+    b: Result<Json<AccountChange>, JsonRejection>,
+) -> Result<Json<AccountSummary>, ApiError> {
+    s.app
+        .require(&bearer.actor, Permission::ManageAccounts)
+        .await?;
+    Ok(Json(
+        s.app
+            .set_account_enabled(&bearer.actor, &id, enabled, &body(b)?)
+            .await?,
+    ))
+}
+
+/// Re-enable an account (this also lifts a lockout after too many failed sign-ins).
+#[utoipa::path(
+    post,
+    path = "/api/v1/admin/accounts/{id}/enable",
+    security(("bearer" = [])),
+    params(("id" = String, Path)),
+    request_body = AccountChange,
+    responses(
+        (status = 200, body = AccountSummary),
+        (status = 403, description = "outside what the administrator manages", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn enable_account(
+    s: State<WebState>,
+    bearer: Bearer,
+    id: Path<String>,
+    b: Result<Json<AccountChange>, JsonRejection>,
+) -> Result<Json<AccountSummary>, ApiError> {
+    set_enabled(s, bearer, id, true, b).await
+}
+
+/// Create a staff account (admin, operator or teacher) of the admin's own institution.
+#[utoipa::path(
+    post,
+    path = "/api/v1/institution/staff",
+    security(("bearer" = [])),
+    request_body = NewStaffRequest,
+    responses((status = 201, body = CreatedAccount), (status = 403, body = Problem, content_type = "application/problem+json"))
+)]
+pub async fn create_staff(
+    State(s): State<WebState>,
+    bearer: Bearer,
+    b: Result<Json<NewStaffRequest>, JsonRejection>,
+) -> Result<(StatusCode, Json<CreatedAccount>), ApiError> {
+    s.app
+        .require_account_admin(&bearer.actor, AccountKind::Staff)
+        .await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(s.app.create_staff(&bearer.actor, &body(b)?).await?),
+    ))
+}

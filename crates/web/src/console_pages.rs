@@ -1,0 +1,237 @@
+//! The regulator end's pages: the console with the institutions of the regulator's region, an
+//! institution's audit trail, and account administration (also for an institution's admin). Who may see
+//! what is decided in `app`; a refusal is a friendly 403 page.
+
+use crate::WebState;
+use crate::error::PageError;
+use crate::session_pages::PageSession;
+use app::admin::{
+    AccountChange, AccountSummary, CreatedAccount, NewRegulatorRequest, NewStaffRequest,
+};
+use app::auth::ActorView;
+use app::oversight::{AuditEntryView, RegulatorOverview};
+use app::registry::RawSearch;
+use app::views::{InstitutionDetail, Page};
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::Form;
+use axum::extract::rejection::QueryRejection;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use domain::access::{Permission, RegulatorRole, StaffRole};
+use serde::Deserialize;
+
+#[derive(Template, WebTemplate)]
+#[template(path = "regulator.html")]
+pub(crate) struct RegulatorPage {
+    view: ActorView,
+    overview: RegulatorOverview,
+    q: String,
+}
+
+pub(crate) async fn console(
+    State(s): State<WebState>,
+    PageSession(session): PageSession,
+    q: Result<Query<RawSearch>, QueryRejection>,
+) -> Result<RegulatorPage, PageError> {
+    let raw = crate::pages::params(q)?;
+    let overview = s.app.regulator_overview(&session.actor, &raw).await?;
+    Ok(RegulatorPage {
+        view: session.view,
+        overview,
+        q: raw.q.unwrap_or_default(),
+    })
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "regulator_institution.html")]
+pub(crate) struct InstitutionPage {
+    institution: InstitutionDetail,
+    trail: Vec<AuditEntryView>,
+}
+
+pub(crate) async fn institution(
+    State(s): State<WebState>,
+    PageSession(session): PageSession,
+    Path(id): Path<String>,
+) -> Result<InstitutionPage, PageError> {
+    // The trail checks the region first; only then is anything about the institution read.
+    let trail = s.app.institution_audit_trail(&session.actor, &id).await?;
+    Ok(InstitutionPage {
+        institution: s.app.institution_detail(&id).await?,
+        trail,
+    })
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "accounts.html")]
+pub(crate) struct AccountsPage {
+    view: ActorView,
+    csrf: String,
+    accounts: Page<AccountSummary>,
+    regulator_roles: Vec<&'static str>,
+    staff_roles: Vec<&'static str>,
+    created: Option<(String, CreatedAccount)>,
+    error: Option<&'static str>,
+}
+
+#[derive(Deserialize)]
+pub(crate) struct AccountsQuery {
+    page: Option<i64>,
+}
+
+async fn accounts_page(
+    s: &WebState,
+    session: app::sessions::ActiveSession,
+    page: Option<i64>,
+    created: Option<(String, CreatedAccount)>,
+    error: Option<&'static str>,
+) -> Result<AccountsPage, PageError> {
+    let paging = domain::Paging::new(page, Some(50)).map_err(app::AppError::from)?;
+    Ok(AccountsPage {
+        accounts: s
+            .app
+            .managed_accounts(&session.actor, false, paging)
+            .await?,
+        view: session.view,
+        csrf: session.csrf,
+        regulator_roles: RegulatorRole::ALL.iter().map(|r| r.as_str()).collect(),
+        staff_roles: StaffRole::ALL.iter().map(|r| r.as_str()).collect(),
+        created,
+        error,
+    })
+}
+
+pub(crate) async fn accounts(
+    State(s): State<WebState>,
+    PageSession(session): PageSession,
+    q: Result<Query<AccountsQuery>, QueryRejection>,
+) -> Result<AccountsPage, PageError> {
+    let q = crate::pages::params(q)?;
+    accounts_page(&s, session, q.page, None, None).await
+}
+
+#[derive(Deserialize)]
+pub(crate) struct NewAccountForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    username: String,
+    #[serde(default)]
+    display_name: String,
+    #[serde(default)]
+    password: String,
+    #[serde(default)]
+    region_code: String,
+    #[serde(default)]
+    role: String,
+}
+
+/// Creates a regulator (for a regulator's system administrator) or a staff account (for an institution's
+/// admin), then shows the list with the new account's authenticator enrolment, once.
+pub(crate) async fn create_account(
+    State(s): State<WebState>,
+    session: PageSession,
+    Form(form): Form<NewAccountForm>,
+) -> Response {
+    if let Err(r) = session.check_csrf(&s, &form.csrf) {
+        return r.into_response();
+    }
+    let PageSession(session) = session;
+    // Who may ask comes before what is asked.
+    if let Err(e) = s
+        .app
+        .require(&session.actor, Permission::ManageAccounts)
+        .await
+    {
+        return PageError(e).into_response();
+    }
+    let outcome = if session.view.kind == "staff" {
+        let req = NewStaffRequest {
+            username: form.username.clone(),
+            display_name: form.display_name,
+            password: form.password,
+            role: form.role,
+        };
+        s.app.create_staff(&session.actor, &req).await
+    } else {
+        let req = NewRegulatorRequest {
+            username: form.username.clone(),
+            display_name: form.display_name,
+            password: form.password,
+            region_code: form.region_code,
+            role: form.role,
+        };
+        s.app.create_regulator(&session.actor, &req).await
+    };
+    let (status, created, error) = match outcome {
+        Ok(created) => (StatusCode::CREATED, Some((form.username, created)), None),
+        Err(e) if matches!(e.code.status(), 400 | 409 | 422) => (
+            crate::error::status_of(e.code),
+            None,
+            Some(e.code.message_zh()),
+        ),
+        Err(e) => return PageError(e).into_response(),
+    };
+    match accounts_page(&s, session, None, created, error).await {
+        Ok(page) => (status, page).into_response(),
+        Err(e) => e.into_response(),
+    }
+}
+
+#[derive(Deserialize)]
+pub(crate) struct ChangeForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    reason: String,
+}
+
+async fn set_enabled(
+    s: WebState,
+    session: PageSession,
+    id: String,
+    enabled: bool,
+    form: ChangeForm,
+) -> Response {
+    if let Err(r) = session.check_csrf(&s, &form.csrf) {
+        return r.into_response();
+    }
+    let PageSession(session) = session;
+    let change = AccountChange {
+        reason: form.reason,
+    };
+    match s
+        .app
+        .set_account_enabled(&session.actor, &id, enabled, &change)
+        .await
+    {
+        Ok(_) => Redirect::to("/admin/accounts").into_response(),
+        Err(e) if e.code.status() == 400 => {
+            match accounts_page(&s, session, None, None, Some(e.code.message_zh())).await {
+                Ok(page) => (StatusCode::BAD_REQUEST, page).into_response(),
+                Err(e) => e.into_response(),
+            }
+        }
+        Err(e) => PageError(e).into_response(),
+    }
+}
+
+pub(crate) async fn disable(
+    State(s): State<WebState>,
+    session: PageSession,
+    Path(id): Path<String>,
+    Form(form): Form<ChangeForm>,
+) -> Response {
+    set_enabled(s, session, id, false, form).await
+}
+
+pub(crate) async fn enable(
+    State(s): State<WebState>,
+    session: PageSession,
+    Path(id): Path<String>,
+    Form(form): Form<ChangeForm>,
+) -> Response {
+    set_enabled(s, session, id, true, form).await
+}
