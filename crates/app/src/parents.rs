@@ -2,7 +2,7 @@
 //!
 //! A parent's phone number, a child's name and ID-card number are sealed in the vault and found through
 //! blind indexes; every view shows them masked. Plain text leaves only through a reveal, which needs the
-//! right (the parent for their own child, or a regulator with `RevealPersonalData`), a stated reason, and
+//! right (for now only the child's own parent), a stated reason, and
 //! writes the personal-data access log and the audit log in the same transaction.
 
 use crate::auth::TokenPair;
@@ -12,7 +12,9 @@ use domain::person::{IdCardNumber, PersonName, PhoneNumber};
 use rand::Rng;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
+use std::future::Future;
 use std::path::PathBuf;
+use std::pin::Pin;
 use std::sync::Mutex;
 use store::{AccountRow, ChildRow, LoginCodeRow, PiiAccessRow};
 
@@ -25,9 +27,13 @@ const CODES_PER_DAY: i64 = 10;
 const CODE_ATTEMPTS: i64 = 5;
 const MAX_TEXT_CHARS: usize = 100;
 
-/// Where SMS messages go. Production uses an SMS gateway; development records them for the developer.
+/// What sending an SMS returns.
+pub type SmsFuture<'a> = Pin<Box<dyn Future<Output = Result<(), AppError>> + Send + 'a>>;
+
+/// Where SMS messages go: an HTTP gateway in production ([`HttpSmsSender`]); development records them
+/// for the developer ([`DevSmsSender`]).
 pub trait SmsSender: Send + Sync + std::fmt::Debug {
-    fn send(&self, phone: &PhoneNumber, text: &str) -> Result<(), AppError>;
+    fn send<'a>(&'a self, phone: &'a PhoneNumber, text: &'a str) -> SmsFuture<'a>;
 }
 
 /// Development sender: keeps the messages in memory and, when given a file, appends them there (with
@@ -54,10 +60,8 @@ impl DevSmsSender {
             .find(|(p, _)| p == phone)
             .map(|(_, t)| t.clone())
     }
-}
 
-impl SmsSender for DevSmsSender {
-    fn send(&self, phone: &PhoneNumber, text: &str) -> Result<(), AppError> {
+    fn record(&self, phone: &PhoneNumber, text: &str) -> Result<(), AppError> {
         if let Ok(mut sent) = self.sent.lock() {
             sent.push((phone.expose().to_owned(), text.to_owned()));
         }
@@ -72,6 +76,83 @@ impl SmsSender for DevSmsSender {
                 .map_err(|e| AppError::internal(format!("development SMS file: {e}")))?;
         }
         Ok(())
+    }
+}
+
+impl SmsSender for DevSmsSender {
+    fn send<'a>(&'a self, phone: &'a PhoneNumber, text: &'a str) -> SmsFuture<'a> {
+        Box::pin(std::future::ready(self.record(phone, text)))
+    }
+}
+
+/// An SMS gateway reached over HTTP(S): `POST <url>` with `Authorization: Bearer <key>` and the JSON body
+/// `{"phone": "13800000001", "text": "..."}`; any 2xx answer means accepted. Operators put a small
+/// adapter in front of their carrier's or cloud vendor's API if it speaks another dialect
+/// (docs/operations.md).
+pub struct HttpSmsSender {
+    url: String,
+    key: String,
+    client: reqwest::Client,
+}
+
+impl std::fmt::Debug for HttpSmsSender {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // The key is a credential: never in logs.
+        f.debug_struct("HttpSmsSender")
+            .field("url", &self.url)
+            .finish_non_exhaustive()
+    }
+}
+
+impl HttpSmsSender {
+    /// A sender to the gateway at `url` (http or https), authenticating with `key`; a request gives up
+    /// after five seconds.
+    pub fn new(url: &str, key: &str) -> Result<HttpSmsSender, AppError> {
+        let parsed = reqwest::Url::parse(url).map_err(|e| {
+            AppError::new(ErrorCode::InvalidParameter, format!("SMS gateway URL: {e}"))
+        })?;
+        if !matches!(parsed.scheme(), "http" | "https") || key.trim().is_empty() {
+            return Err(AppError::new(
+                ErrorCode::InvalidParameter,
+                "the SMS gateway needs an http(s) URL and a key",
+            ));
+        }
+        let client = reqwest::Client::builder()
+            .timeout(std::time::Duration::from_secs(5))
+            .build()
+            .map_err(|e| AppError::internal(format!("SMS gateway client: {e}")))?;
+        Ok(HttpSmsSender {
+            url: parsed.to_string(),
+            key: key.trim().to_owned(),
+            client,
+        })
+    }
+}
+
+impl SmsSender for HttpSmsSender {
+    fn send<'a>(&'a self, phone: &'a PhoneNumber, text: &'a str) -> SmsFuture<'a> {
+        Box::pin(async move {
+            let unavailable = |detail: String| AppError::new(ErrorCode::Unavailable, detail);
+            let answer = self
+                .client
+                .post(&self.url)
+                .bearer_auth(&self.key)
+                .json(&json!({"phone": phone.expose(), "text": text}))
+                .send()
+                .await
+                // Without the URL: reqwest's error text could carry it, and the body carries the number.
+                .map_err(|e| {
+                    unavailable(format!("SMS gateway unreachable: {}", e.without_url()))
+                })?;
+            if answer.status().is_success() {
+                Ok(())
+            } else {
+                Err(unavailable(format!(
+                    "SMS gateway answered {}",
+                    answer.status()
+                )))
+            }
+        })
     }
 }
 
@@ -157,8 +238,9 @@ impl App {
             ));
         }
         let code = format!("{:06}", rand::rng().random_range(0..1_000_000));
+        let code_id = uuid::Uuid::now_v7().to_string();
         tx.insert_login_code(&LoginCodeRow {
-            id: uuid::Uuid::now_v7().to_string(),
+            id: code_id.clone(),
             code_hash: self.code_hash(&index, &code),
             phone_index: index,
             created_at: now,
@@ -167,12 +249,16 @@ impl App {
             used_at: None,
         })
         .await?;
-        // Sent before commit: if sending fails, no code is recorded and the throttle is not spent.
-        self.sms.send(
-            &phone,
-            &format!("【校外培训监管平台】验证码 {code}，5分钟内有效。请勿告诉他人。"),
-        )?;
+        // Sent after commit, so no write lock is held while the gateway answers; if sending fails the
+        // code is withdrawn, so the parent may ask again at once.
         tx.commit().await?;
+        let text = format!("【校外培训监管平台】验证码 {code}，5分钟内有效。请勿告诉他人。");
+        if let Err(failure) = self.sms.send(&phone, &text).await {
+            let mut tx = self.store.begin_write().await?;
+            tx.delete_login_code(&code_id).await?;
+            tx.commit().await?;
+            return Err(failure);
+        }
         Ok(())
     }
 

@@ -153,6 +153,15 @@ impl WriteTx {
     }
 
     /// The newest code sent to this phone.
+    /// Withdraws a code that could not be delivered.
+    pub async fn delete_login_code(&mut self, id: &str) -> Result<(), StoreError> {
+        sqlx::query("DELETE FROM login_codes WHERE id = $1")
+            .bind(id)
+            .execute(&mut *self.tx)
+            .await?;
+        Ok(())
+    }
+
     pub async fn latest_login_code(
         &mut self,
         phone_index: &str,

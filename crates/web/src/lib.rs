@@ -11,7 +11,7 @@ mod ops;
 pub mod pages;
 pub mod routes;
 pub mod session_pages;
-mod throttle;
+pub mod throttle;
 
 use app::App;
 use axum::Router;
@@ -37,12 +37,35 @@ const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 const CSP: &str = "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; script-src 'self'; \
                    object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'";
 
-/// The whole HTTP surface.
+/// Deployment settings of the HTTP layer.
+#[derive(Clone, Debug)]
+pub struct WebConfig {
+    /// Sign-in attempts (password, SMS code) per client address per minute.
+    pub sign_in_per_minute: u32,
+    /// Reverse proxies whose `X-Forwarded-For` names the client.
+    pub trusted_proxies: Vec<std::net::IpAddr>,
+}
+
+impl Default for WebConfig {
+    fn default() -> Self {
+        WebConfig {
+            sign_in_per_minute: throttle::SIGN_IN_PER_MINUTE,
+            trusted_proxies: Vec::new(),
+        }
+    }
+}
+
+/// The whole HTTP surface with default settings.
 pub fn router(app: App) -> Router {
+    router_with(app, &WebConfig::default())
+}
+
+/// The whole HTTP surface.
+pub fn router_with(app: App, config: &WebConfig) -> Router {
     // Installed before the first request, so every request is counted.
     metrics_handle();
     let state = WebState { app };
-    let limiter = throttle::SignInLimiter::default();
+    let limiter = throttle::SignInLimiter::new(config);
     Router::new()
         .merge(api::routes())
         .merge(ops::routes())

@@ -12,7 +12,8 @@ use std::net::{IpAddr, SocketAddr};
 use std::num::NonZeroU32;
 use std::sync::Arc;
 
-/// Sign-in attempts per address per minute: generous for a school's shared address, useless for spraying.
+/// Sign-in attempts per address per minute by default: generous for a school's shared address, useless
+/// for spraying.
 pub const SIGN_IN_PER_MINUTE: u32 = 60;
 
 const SIGN_IN_PATHS: &[&str] = &[
@@ -24,34 +25,64 @@ const SIGN_IN_PATHS: &[&str] = &[
 ];
 
 #[derive(Clone)]
-pub struct SignInLimiter(Arc<DefaultKeyedRateLimiter<IpAddr>>);
-
-impl Default for SignInLimiter {
-    fn default() -> Self {
-        let quota = Quota::per_minute(NonZeroU32::new(SIGN_IN_PER_MINUTE).expect("non-zero"));
-        SignInLimiter(Arc::new(RateLimiter::keyed(quota)))
-    }
+pub(crate) struct SignInLimiter {
+    limiter: Arc<DefaultKeyedRateLimiter<IpAddr>>,
+    trusted_proxies: Arc<Vec<IpAddr>>,
 }
 
-/// Middleware: refuses sign-in POSTs beyond the quota of the peer address with 429.
-pub(crate) async fn limit_sign_in(limiter: SignInLimiter, req: Request, next: Next) -> Response {
-    if req.method() == Method::POST && SIGN_IN_PATHS.contains(&req.uri().path()) {
+impl SignInLimiter {
+    pub(crate) fn new(config: &crate::WebConfig) -> SignInLimiter {
+        let per_minute = NonZeroU32::new(config.sign_in_per_minute).unwrap_or(NonZeroU32::MIN);
+        SignInLimiter {
+            limiter: Arc::new(RateLimiter::keyed(Quota::per_minute(per_minute))),
+            trusted_proxies: Arc::new(config.trusted_proxies.clone()),
+        }
+    }
+
+    /// The client's address: the peer, or, when the peer is a trusted reverse proxy, the nearest address
+    /// in `X-Forwarded-For` that is not one of ours (anything further left the client could have made up).
+    fn client_ip(&self, req: &Request) -> IpAddr {
         // Without connection info (an in-process server in tests) every request counts as one address.
-        let ip = req
+        let peer = req
             .extensions()
             .get::<ConnectInfo<SocketAddr>>()
             .map_or(IpAddr::from([0, 0, 0, 0]), |c| c.0.ip());
-        if limiter.0.check_key(&ip).is_err() {
-            let e = AppError::new(
-                ErrorCode::TooManyRequests,
-                "too many sign-in attempts from this address",
-            );
-            return if req.uri().path().starts_with("/api/") {
-                ApiError(e).into_response()
-            } else {
-                PageError(e).into_response()
-            };
+        if !self.trusted_proxies.contains(&peer) {
+            return peer;
         }
+        req.headers()
+            .get_all("x-forwarded-for")
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .flat_map(|v| v.split(','))
+            .filter_map(|a| a.trim().parse::<IpAddr>().ok())
+            .rev()
+            .find(|a| !self.trusted_proxies.contains(a))
+            .unwrap_or(peer)
+    }
+}
+
+/// Middleware: refuses sign-in POSTs beyond the quota of the client's address with 429.
+pub(crate) async fn limit_sign_in(limiter: SignInLimiter, req: Request, next: Next) -> Response {
+    let sign_in = SIGN_IN_PATHS.contains(&req.uri().path())
+        || req
+            .uri()
+            .path()
+            .strip_prefix("/login/")
+            .is_some_and(|end| !end.contains('/'));
+    if req.method() == Method::POST
+        && sign_in
+        && limiter.limiter.check_key(&limiter.client_ip(&req)).is_err()
+    {
+        let e = AppError::new(
+            ErrorCode::TooManyRequests,
+            "too many sign-in attempts from this address",
+        );
+        return if req.uri().path().starts_with("/api/") {
+            ApiError(e).into_response()
+        } else {
+            PageError(e).into_response()
+        };
     }
     next.run(req).await
 }

@@ -1816,3 +1816,113 @@ async fn a_parent_reveals_a_childs_id_number_on_the_website_with_a_reason() {
     );
     assert!(log[0].actor.starts_with("parent:"));
 }
+
+#[tokio::test]
+async fn behind_a_trusted_proxy_each_forwarded_client_has_its_own_quota() {
+    let t = TestApp::empty().await;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let config = web::WebConfig {
+        sign_in_per_minute: 3,
+        trusted_proxies: vec!["127.0.0.1".parse().unwrap()],
+    };
+    let router = web::router_with(t.app.clone(), &config)
+        .into_make_service_with_connect_info::<std::net::SocketAddr>();
+    tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
+    let client = reqwest::Client::new();
+    let attempt = |forwarded: &'static str| {
+        client
+            .post(format!("{base}/login/regulator"))
+            .header("x-forwarded-for", forwarded)
+            .form(&[("csrf", "")])
+            .send()
+    };
+    // A client cannot escape its quota by prepending addresses: the proxy's own entry is the last one.
+    for forged in ["1.1.1.1, 10.0.0.1", "2.2.2.2, 10.0.0.1", "10.0.0.1"] {
+        assert_eq!(
+            attempt(forged).await.unwrap().status(),
+            403,
+            "CSRF, not the limit"
+        );
+    }
+    assert_eq!(attempt("3.3.3.3, 10.0.0.1").await.unwrap().status(), 429);
+    assert_eq!(
+        attempt("10.0.0.2").await.unwrap().status(),
+        403,
+        "another client behind the same proxy has its own quota"
+    );
+}
+
+/// A stand-in SMS gateway on a real socket: records what it receives and answers with `status`.
+async fn sms_gateway(
+    status: u16,
+) -> (
+    String,
+    std::sync::Arc<std::sync::Mutex<Vec<(String, Value)>>>,
+) {
+    use axum::http::HeaderMap;
+    let received = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let log = received.clone();
+    let handler = move |headers: HeaderMap, axum::Json(body): axum::Json<Value>| {
+        let log = log.clone();
+        async move {
+            let auth = headers["authorization"].to_str().unwrap().to_owned();
+            log.lock().unwrap().push((auth, body));
+            StatusCode::from_u16(status).unwrap()
+        }
+    };
+    let router = axum::Router::new().route("/send", axum::routing::post(handler));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/send", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
+    (url, received)
+}
+
+#[tokio::test]
+async fn sign_in_codes_go_through_the_http_sms_gateway() {
+    use app::parents::HttpSmsSender;
+    let (url, received) = sms_gateway(200).await;
+    let t = TestApp::empty().await;
+    let sender = HttpSmsSender::new(&url, "gateway-key-1").unwrap();
+    let app = t.app.clone().with_sms(std::sync::Arc::new(sender));
+    app.request_login_code("13900000002").await.unwrap();
+    let sent = received.lock().unwrap().clone();
+    assert_eq!(sent.len(), 1);
+    assert_eq!(sent[0].0, "Bearer gateway-key-1");
+    assert_eq!(sent[0].1["phone"], "13900000002");
+    let text = sent[0].1["text"].as_str().unwrap();
+    let code: String = text
+        .split("验证码 ")
+        .nth(1)
+        .unwrap()
+        .chars()
+        .take(6)
+        .collect();
+    let pair = app
+        .login_with_code(&app::parents::PhoneLogin {
+            phone: "13900000002".into(),
+            code,
+        })
+        .await
+        .unwrap();
+    assert_eq!(pair.actor.kind, "parent");
+
+    // A gateway that refuses: the parent gets `unavailable` and may ask again at once.
+    let (url, _) = sms_gateway(500).await;
+    let failing = t
+        .app
+        .clone()
+        .with_sms(std::sync::Arc::new(HttpSmsSender::new(&url, "k").unwrap()));
+    for _ in 0..2 {
+        assert_eq!(
+            failing
+                .request_login_code("13900000003")
+                .await
+                .unwrap_err()
+                .code,
+            app::ErrorCode::Unavailable
+        );
+    }
+    assert!(HttpSmsSender::new("ftp://example.org", "k").is_err());
+    assert!(HttpSmsSender::new(&url, " ").is_err());
+}

@@ -6,7 +6,7 @@
 use anyhow::{Context, Result, bail};
 use app::demo::DEFAULT_SEED;
 use app::ledger_check::{ChainReport, verify_audit_chain};
-use app::parents::DevSmsSender;
+use app::parents::{DevSmsSender, HttpSmsSender};
 use app::vault::KeyRing;
 use app::{App, SearchLocation, SystemClock};
 use clap::{Args, Parser, Subcommand};
@@ -96,6 +96,18 @@ struct ServeArgs {
     /// Log format: json (default) or pretty.
     #[arg(long, env = "XIAOWAI_LOG_FORMAT")]
     log_format: Option<String>,
+    /// Sign-in attempts per client address per minute (default 60).
+    #[arg(long, env = "XIAOWAI_SIGN_IN_PER_MINUTE")]
+    sign_in_per_minute: Option<u32>,
+    /// Reverse proxies whose X-Forwarded-For is believed, comma-separated IP addresses.
+    #[arg(long, env = "XIAOWAI_TRUSTED_PROXIES")]
+    trusted_proxies: Option<String>,
+    /// SMS gateway endpoint (http or https); without it, codes go to dev-sms.log in the data directory.
+    #[arg(long, env = "XIAOWAI_SMS_GATEWAY_URL")]
+    sms_gateway_url: Option<String>,
+    /// The SMS gateway's key (prefer the environment or the file to a flag, which others can see).
+    #[arg(long, env = "XIAOWAI_SMS_GATEWAY_KEY", hide_env_values = true)]
+    sms_gateway_key: Option<String>,
 }
 
 #[derive(Args, Debug)]
@@ -121,6 +133,10 @@ struct FileConfig {
     demo_institutions: Option<usize>,
     log_format: Option<String>,
     crypto_suite: Option<String>,
+    sign_in_per_minute: Option<u32>,
+    trusted_proxies: Option<String>,
+    sms_gateway_url: Option<String>,
+    sms_gateway_key: Option<String>,
 }
 
 impl FileConfig {
@@ -204,6 +220,49 @@ async fn open_app(db: &Database) -> Result<App> {
         .with_sms(sms))
 }
 
+/// The SMS gateway, when both its URL and key are set.
+fn sms_gateway(args: &ServeArgs, file: &FileConfig) -> Result<Option<Arc<HttpSmsSender>>> {
+    let url = args
+        .sms_gateway_url
+        .clone()
+        .or_else(|| file.sms_gateway_url.clone());
+    let key = args
+        .sms_gateway_key
+        .clone()
+        .or_else(|| file.sms_gateway_key.clone());
+    match (url.filter(|u| !u.is_empty()), key.filter(|k| !k.is_empty())) {
+        (Some(url), Some(key)) => Ok(Some(Arc::new(HttpSmsSender::new(&url, &key)?))),
+        (None, None) => Ok(None),
+        _ => bail!("the SMS gateway needs both sms_gateway_url and sms_gateway_key"),
+    }
+}
+
+fn web_config(args: &ServeArgs, file: &FileConfig) -> Result<web::WebConfig> {
+    let mut config = web::WebConfig::default();
+    if let Some(n) = args.sign_in_per_minute.or(file.sign_in_per_minute) {
+        if n == 0 {
+            bail!("sign_in_per_minute must be at least 1");
+        }
+        config.sign_in_per_minute = n;
+    }
+    let proxies = args
+        .trusted_proxies
+        .clone()
+        .or_else(|| file.trusted_proxies.clone());
+    for p in proxies
+        .iter()
+        .flat_map(|p| p.split(','))
+        .map(str::trim)
+        .filter(|p| !p.is_empty())
+    {
+        config.trusted_proxies.push(
+            p.parse()
+                .with_context(|| format!("trusted proxy {p:?} is not an IP address"))?,
+        );
+    }
+    Ok(config)
+}
+
 fn hex_tag(s: &str) -> String {
     SmSuite.hash(&[s.as_bytes()])[..4]
         .iter()
@@ -284,7 +343,11 @@ async fn serve(args: ServeArgs, file: FileConfig) -> Result<()> {
             .unwrap_or("json"),
     );
     let db = database(&args.db, &file)?;
-    let app = open_app(&db).await?;
+    let web_config = web_config(&args, &file)?;
+    let mut app = open_app(&db).await?;
+    if let Some(gateway) = sms_gateway(&args, &file)? {
+        app = app.with_sms(gateway);
+    }
     let demo = match args.demo {
         Some(Some(v)) => v,
         Some(None) => true,
@@ -310,7 +373,8 @@ async fn serve(args: ServeArgs, file: FileConfig) -> Result<()> {
     let store = app.store().clone();
     axum::serve(
         listener,
-        web::router(app).into_make_service_with_connect_info::<std::net::SocketAddr>(),
+        web::router_with(app, &web_config)
+            .into_make_service_with_connect_info::<std::net::SocketAddr>(),
     )
     .with_graceful_shutdown(shutdown_signal())
     .await?;
