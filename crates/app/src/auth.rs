@@ -42,6 +42,7 @@ impl Default for AuthPolicy {
 /// `POST /api/v1/auth/login` with a username.
 #[derive(Clone, Deserialize, utoipa::ToSchema)]
 pub struct PasswordLogin {
+    /// A username, or a parent's mobile number once the parent has set a password.
     pub username: String,
     pub password: String,
     /// Six digits from the authenticator app; required for regulators and bank operators.
@@ -109,7 +110,7 @@ impl std::fmt::Debug for TokenPair {
     }
 }
 
-use crate::vault::field::TOTP_SECRET as TOTP_FIELD;
+use crate::vault::field::{PHONE as PHONE_FIELD, TOTP_SECRET as TOTP_FIELD};
 fn random_token(prefix: &str) -> String {
     let mut bytes = [0u8; 32];
     rand::rng().fill_bytes(&mut bytes);
@@ -146,10 +147,16 @@ impl App {
         req: &PasswordLogin,
         now: i64,
     ) -> Result<Result<AccountRow, AppError>, AppError> {
-        let account = tx
-            .account_by_username(req.username.trim())
-            .await?
-            .filter(|a| a.disabled == 0);
+        // A parent who has set a password signs in with the phone number as the username (usernames
+        // start with a letter, so the two never collide).
+        let account = match domain::person::PhoneNumber::parse(req.username.trim()) {
+            Ok(phone) => {
+                let index = self.keys.blind_index(PHONE_FIELD, phone.expose());
+                tx.account_by_phone_index(&index).await?
+            }
+            Err(_) => tx.account_by_username(req.username.trim()).await?,
+        }
+        .filter(|a| a.disabled == 0);
         let Some(account) = account else {
             password_matches(None, &req.password);
             tx.append_audit(vec![audit(

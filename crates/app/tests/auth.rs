@@ -1150,3 +1150,42 @@ async fn signed_requests_verify_once_within_five_minutes() {
         ErrorCode::Forbidden
     );
 }
+
+#[tokio::test]
+async fn a_parent_may_set_a_password_and_sign_in_with_the_phone_number() {
+    let t = TestApp::empty().await;
+    let parent = Actor::Parent {
+        account_id: create_parent(&t).await,
+    };
+    let phone = "13700000004";
+    assert_eq!(
+        t.app
+            .login(&login(phone, "no password yet!", None))
+            .await
+            .unwrap_err()
+            .code,
+        ErrorCode::InvalidCredentials,
+        "a parent without a password signs in by SMS only"
+    );
+    let first = app::auth::ChangePassword {
+        current_password: String::new(),
+        new_password: "family passphrase".into(),
+    };
+    t.app.change_password(&parent, &first).await.unwrap();
+    let pair = t
+        .app
+        .login(&login(phone, "family passphrase", None))
+        .await
+        .unwrap();
+    assert_eq!(pair.actor.kind, "parent");
+    assert_eq!(pair.actor.account_id, parent.account_id().unwrap());
+    // From now on the current password is needed to change it.
+    let again = app::auth::ChangePassword {
+        current_password: String::new(),
+        new_password: "another passphrase".into(),
+    };
+    assert_eq!(
+        t.app.change_password(&parent, &again).await.unwrap_err().code,
+        ErrorCode::InvalidCredentials
+    );
+}

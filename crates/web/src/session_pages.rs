@@ -195,10 +195,11 @@ async fn sign_in(
     match s.app.start_session(&SignIn::Password(req)).await {
         Ok(session) => {
             // Each lands where its work is: reviewers and supervisors on the console, the system
-            // administrator on account administration, everyone else on the account page.
+            // administrator on account administration, a parent on the children, others on the account.
             let home = match (session.actor.kind.as_str(), session.actor.role.as_deref()) {
                 ("regulator", Some("reviewer" | "supervisor")) => "/regulator",
                 ("regulator", Some("system_admin")) => "/admin/accounts",
+                ("parent", _) => "/children",
                 _ => "/account",
             };
             signed_in(jar, &headers, session.token, home)
