@@ -152,6 +152,22 @@ fn settings_come_from_flags_then_environment_then_file() {
     let bad = xiaowai(&["--config", "bad.toml", "migrate"], &[], dir.path());
     assert!(!bad.status.success());
     assert!(text(&bad).contains("unknown field"), "{}", text(&bad));
+
+    // Serving settings are checked before anything listens.
+    for (setting, complaint) in [
+        ("sms_gateway_url = \"https://sms.example.org/send\"\n", "needs both"),
+        ("trusted_proxies = \"10.0.0.5,proxy\"\n", "is not an IP address"),
+        ("sign_in_per_minute = 0\n", "at least 1"),
+    ] {
+        std::fs::write(dir.path().join("serve.toml"), setting).unwrap();
+        let refused = xiaowai(
+            &["--config", "serve.toml", "serve", "--listen", "127.0.0.1:0"],
+            &[],
+            dir.path(),
+        );
+        assert!(!refused.status.success(), "{setting}");
+        assert!(text(&refused).contains(complaint), "{}", text(&refused));
+    }
 }
 
 /// Bytes of everything the database holds: the SQLite files, or a plain-text pg_dump.
