@@ -82,6 +82,7 @@ pub struct AccountSummary {
     pub username: String,
     pub display_name: String,
     pub role: Option<String>,
+    pub role_label: Option<&'static str>,
     pub region_code: Option<String>,
     pub region_name: Option<String>,
     pub institution_id: Option<String>,
@@ -444,6 +445,11 @@ impl App {
             username: a.username.clone().unwrap_or_default(),
             display_name: a.display_name.clone(),
             role: a.staff_role.clone().or_else(|| a.regulator_role.clone()),
+            role_label: a
+                .staff_role
+                .as_deref()
+                .or(a.regulator_role.as_deref())
+                .map(domain::access::role_label),
             region_code: a.region_code.clone(),
             region_name: a
                 .region_code

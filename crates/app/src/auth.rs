@@ -81,9 +81,13 @@ impl std::fmt::Debug for PasswordLogin {
 pub struct ActorView {
     /// `parent`, `staff`, `regulator` or `bank_operator`.
     pub kind: String,
+    /// 家长, 机构人员, 监管人员 or 银行操作员.
+    pub kind_label: &'static str,
     pub account_id: String,
     pub display_name: String,
     pub role: Option<String>,
+    /// The role's Chinese name (审核员, 系统管理员, 教师, …).
+    pub role_label: Option<&'static str>,
     pub region_code: Option<String>,
     pub institution_id: Option<String>,
     pub bank_id: Option<String>,
@@ -538,11 +542,14 @@ pub(crate) fn blank_account(id: &str, kind: &str, display_name: &str, now: i64) 
 }
 
 pub(crate) fn actor_view(a: &AccountRow) -> ActorView {
+    let role = a.staff_role.clone().or_else(|| a.regulator_role.clone());
     ActorView {
         kind: a.kind.clone(),
+        kind_label: domain::access::kind_label(&a.kind),
         account_id: a.id.clone(),
         display_name: a.display_name.clone(),
-        role: a.staff_role.clone().or_else(|| a.regulator_role.clone()),
+        role_label: role.as_deref().map(domain::access::role_label),
+        role,
         region_code: a.region_code.clone(),
         institution_id: a.institution_id.clone(),
         bank_id: a.bank_id.clone(),

@@ -62,7 +62,7 @@ impl App {
             } else {
                 self.regions.full_name(region)
             },
-            role: role.as_str(),
+            role: domain::access::role_label(role.as_str()),
             institutions: self.search_institutions(&query).await?,
         })
     }

@@ -1185,7 +1185,11 @@ async fn a_parent_may_set_a_password_and_sign_in_with_the_phone_number() {
         new_password: "another passphrase".into(),
     };
     assert_eq!(
-        t.app.change_password(&parent, &again).await.unwrap_err().code,
+        t.app
+            .change_password(&parent, &again)
+            .await
+            .unwrap_err()
+            .code,
         ErrorCode::InvalidCredentials
     );
 }

@@ -152,6 +152,32 @@ impl StaffRole {
     }
 }
 
+/// The Chinese name of an account kind (`parent`, `staff`, `regulator`, `bank_operator`).
+pub fn kind_label(kind: &str) -> &'static str {
+    match kind {
+        "parent" => "家长",
+        "staff" => "机构人员",
+        "regulator" => "监管人员",
+        "bank_operator" => "银行操作员",
+        _ => "其他",
+    }
+}
+
+/// The Chinese name of a regulator or staff role, as stored (`reviewer`, `admin`, …).
+pub fn role_label(role: &str) -> &'static str {
+    match role {
+        "reviewer" => "审核员",
+        "supervisor" => "监管员",
+        "system_admin" => "系统管理员",
+        "security_admin" => "安全管理员",
+        "audit_admin" => "审计管理员",
+        "admin" => "机构管理员",
+        "operator" => "运营人员",
+        "teacher" => "教师",
+        _ => "其他",
+    }
+}
+
 /// 主管部门: the region whose regulator is competent for an institution — the province for online
 /// institutions, the county of the premises for offline ones.
 pub fn competent_region(mode: TeachingMode, premises: &RegionCode) -> RegionCode {
@@ -187,6 +213,16 @@ mod tests {
 
     fn rc(s: &str) -> RegionCode {
         RegionCode::parse(s).unwrap()
+    }
+
+    #[test]
+    fn every_role_has_a_chinese_name() {
+        for r in RegulatorRole::ALL.map(RegulatorRole::as_str) {
+            assert_ne!(role_label(r), "其他", "{r}");
+        }
+        for r in StaffRole::ALL.map(StaffRole::as_str) {
+            assert_ne!(role_label(r), "其他", "{r}");
+        }
     }
 
     #[test]

@@ -4,6 +4,7 @@
 
 use crate::WebState;
 use crate::error::PageError;
+use crate::pages::Pager;
 use crate::session_pages::PageSession;
 use app::admin::{
     AccountChange, AccountSummary, CreatedAccount, NewRegulatorRequest, NewStaffRequest,
@@ -19,7 +20,7 @@ use axum::extract::rejection::QueryRejection;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
-use domain::access::{Permission, RegulatorRole, StaffRole};
+use domain::access::{Permission, RegulatorRole, StaffRole, role_label};
 use serde::Deserialize;
 
 #[derive(Template, WebTemplate)]
@@ -28,6 +29,7 @@ pub(crate) struct RegulatorPage {
     view: ActorView,
     overview: RegulatorOverview,
     q: String,
+    pager: Pager,
 }
 
 pub(crate) async fn console(
@@ -37,10 +39,18 @@ pub(crate) async fn console(
 ) -> Result<RegulatorPage, PageError> {
     let raw = crate::pages::params(q)?;
     let overview = s.app.regulator_overview(&session.actor, &raw).await?;
+    let q = raw.q.unwrap_or_default();
+    let region = raw.region.unwrap_or_default();
+    let pager = Pager::new(
+        "/regulator",
+        &overview.institutions,
+        &[("q", &q), ("region", &region)],
+    );
     Ok(RegulatorPage {
         view: session.view,
         overview,
-        q: raw.q.unwrap_or_default(),
+        q,
+        pager,
     })
 }
 
@@ -67,11 +77,13 @@ pub(crate) async fn institution(
 #[derive(Template, WebTemplate)]
 #[template(path = "accounts.html")]
 pub(crate) struct AccountsPage {
+    pager: Pager,
     view: ActorView,
     csrf: String,
     accounts: Page<AccountSummary>,
-    regulator_roles: Vec<&'static str>,
-    staff_roles: Vec<&'static str>,
+    /// (value, 中文) for the role selector.
+    regulator_roles: Vec<(&'static str, &'static str)>,
+    staff_roles: Vec<(&'static str, &'static str)>,
     created: Option<(String, CreatedAccount)>,
     error: Option<&'static str>,
 }
@@ -89,15 +101,21 @@ async fn accounts_page(
     error: Option<&'static str>,
 ) -> Result<AccountsPage, PageError> {
     let paging = domain::Paging::new(page, Some(50)).map_err(app::AppError::from)?;
+    let accounts = s
+        .app
+        .managed_accounts(&session.actor, false, paging)
+        .await?;
     Ok(AccountsPage {
-        accounts: s
-            .app
-            .managed_accounts(&session.actor, false, paging)
-            .await?,
+        pager: Pager::new("/admin/accounts", &accounts, &[]),
+        accounts,
         view: session.view,
         csrf: session.csrf,
-        regulator_roles: RegulatorRole::ALL.iter().map(|r| r.as_str()).collect(),
-        staff_roles: StaffRole::ALL.iter().map(|r| r.as_str()).collect(),
+        regulator_roles: RegulatorRole::ALL
+            .map(|r| (r.as_str(), role_label(r.as_str())))
+            .to_vec(),
+        staff_roles: StaffRole::ALL
+            .map(|r| (r.as_str(), role_label(r.as_str())))
+            .to_vec(),
         created,
         error,
     })

@@ -36,7 +36,7 @@ pub struct Pager {
 }
 
 impl Pager {
-    fn new<T>(path: &str, page: &Page<T>, keep: &[(&str, &str)]) -> Pager {
+    pub(crate) fn new<T>(path: &str, page: &Page<T>, keep: &[(&str, &str)]) -> Pager {
         let link = |p: u32| {
             let mut q = form_urlencoded::Serializer::new(String::new());
             for (k, v) in keep.iter().filter(|(_, v)| !v.is_empty()) {

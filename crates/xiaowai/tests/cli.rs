@@ -155,8 +155,14 @@ fn settings_come_from_flags_then_environment_then_file() {
 
     // Serving settings are checked before anything listens.
     for (setting, complaint) in [
-        ("sms_gateway_url = \"https://sms.example.org/send\"\n", "needs both"),
-        ("trusted_proxies = \"10.0.0.5,proxy\"\n", "is not an IP address"),
+        (
+            "sms_gateway_url = \"https://sms.example.org/send\"\n",
+            "needs both",
+        ),
+        (
+            "trusted_proxies = \"10.0.0.5,proxy\"\n",
+            "is not an IP address",
+        ),
         ("sign_in_per_minute = 0\n", "at least 1"),
     ] {
         std::fs::write(dir.path().join("serve.toml"), setting).unwrap();
