@@ -16,11 +16,10 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 use store::{AccountRow, TokenRow};
 
-/// Sign-in rules. Defaults follow graded protection practice; a deployment may tighten them.
+/// Token lifetimes and TOTP tolerance. (Lockout and session timeouts are the security administrator's:
+/// see [`crate::security`].)
 #[derive(Clone, Debug)]
 pub struct AuthPolicy {
-    pub max_failures: i64,
-    pub lockout_ms: i64,
     pub access_ttl_ms: i64,
     pub refresh_ttl_ms: i64,
     /// TOTP steps of clock drift accepted either side.
@@ -30,8 +29,6 @@ pub struct AuthPolicy {
 impl Default for AuthPolicy {
     fn default() -> Self {
         AuthPolicy {
-            max_failures: 5,
-            lockout_ms: 15 * 60_000,
             access_ttl_ms: 15 * 60_000,
             refresh_ttl_ms: 30 * 24 * 3_600_000,
             totp_skew_steps: 1,
@@ -234,8 +231,9 @@ impl App {
         }
         if let Some((reason, code)) = failure {
             let failures = earlier_failures + 1;
-            let locked_until = (failures >= self.auth_policy.max_failures)
-                .then_some(now + self.auth_policy.lockout_ms);
+            let policy = self.policy_in(tx).await?;
+            let locked_until =
+                (failures >= policy.max_failures).then_some(now + policy.lockout_ms());
             tx.update_sign_in_state(
                 &account.id,
                 failures,

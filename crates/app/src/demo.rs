@@ -617,6 +617,13 @@ impl App {
             regulator("moe.supervisor", "教育部监管员", "000000", R::Supervisor),
             regulator("moe.admin", "教育部系统管理员", "000000", R::SystemAdmin),
             regulator(
+                "moe.security",
+                "教育部安全管理员",
+                "000000",
+                R::SecurityAdmin,
+            ),
+            regulator("moe.auditor", "教育部审计管理员", "000000", R::AuditAdmin),
+            regulator(
                 "beijing.supervisor",
                 "北京市监管员",
                 "110000",

@@ -14,6 +14,7 @@ pub mod parents;
 pub mod regions;
 pub mod registry;
 pub mod search;
+pub mod security;
 pub mod sessions;
 pub mod signing;
 pub mod testing;

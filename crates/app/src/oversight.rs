@@ -4,6 +4,7 @@ use crate::{Actor, App, AppError, ErrorCode};
 use domain::access::{Permission, regulator_sees};
 use domain::{InstitutionId, RegionCode, Timestamp};
 use serde::Serialize;
+use store::AuditScope;
 
 /// One audit-log entry as a regulator reads it.
 #[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
@@ -26,7 +27,104 @@ pub struct RegulatorOverview {
     pub institutions: crate::views::Page<crate::views::InstitutionSummary>,
 }
 
+/// One page of the audit log, newest first, and where the next (older) page starts.
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
+pub struct AuditLogPage {
+    pub entries: Vec<AuditEntryView>,
+    /// Pass as `before` for the next page; absent on the last.
+    pub next_before: Option<i64>,
+}
+
+/// One reveal of personal data, as the audit administrator reads it.
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
+pub struct PiiAccessView {
+    pub at: i64,
+    pub at_display: String,
+    pub actor: String,
+    pub subject: String,
+    pub field: String,
+    pub reason: String,
+}
+
+const AUDIT_PAGE: i64 = 50;
+
+fn entry_view(e: ledger::AuditEntry) -> AuditEntryView {
+    AuditEntryView {
+        seq: e.seq,
+        at: e.body.at_ms,
+        at_display: Timestamp::from_millis(e.body.at_ms).china_display(),
+        actor: e.body.actor,
+        action: e.body.action,
+        payload: serde_json::from_str(&e.body.payload).unwrap_or(serde_json::Value::Null),
+    }
+}
+
 impl App {
+    /// 审计 the audit log for an audit administrator (审计管理员): at the national level all of it, in a
+    /// region the entries by or about that subtree's regulator accounts. Newest first, 50 a page.
+    pub async fn audit_log(
+        &self,
+        actor: &Actor,
+        before: Option<i64>,
+    ) -> Result<AuditLogPage, AppError> {
+        self.require(actor, Permission::ReadAuditLog).await?;
+        let scope = match actor {
+            Actor::Regulator { region, .. } if *region != RegionCode::NATIONAL => {
+                AuditScope::RegulatorsUnder(region.prefix())
+            }
+            _ => AuditScope::All,
+        };
+        let entries = self
+            .store
+            .read()
+            .audit_page(scope, before, AUDIT_PAGE)
+            .await?;
+        let next_before = (entries.len() as i64 == AUDIT_PAGE)
+            .then(|| entries.last().map(|e| e.seq))
+            .flatten();
+        Ok(AuditLogPage {
+            entries: entries.into_iter().map(entry_view).collect(),
+            next_before,
+        })
+    }
+
+    /// The personal-data access log for an audit administrator, scoped like [`App::audit_log`].
+    pub async fn pii_access_log(
+        &self,
+        actor: &Actor,
+        paging: domain::Paging,
+    ) -> Result<crate::views::Page<PiiAccessView>, AppError> {
+        self.require(actor, Permission::ReadAuditLog).await?;
+        let regulators_under = match actor {
+            Actor::Regulator { region, .. } if *region != RegionCode::NATIONAL => {
+                Some(region.prefix())
+            }
+            _ => None,
+        };
+        let rows = self
+            .store
+            .read()
+            .pii_access_page(regulators_under, paging.per_page(), paging.offset())
+            .await?;
+        Ok(crate::views::Page {
+            items: rows
+                .rows
+                .into_iter()
+                .map(|r| PiiAccessView {
+                    at: r.at,
+                    at_display: Timestamp::from_millis(r.at).china_display(),
+                    actor: r.actor,
+                    subject: r.subject,
+                    field: r.field,
+                    reason: r.reason,
+                })
+                .collect(),
+            total: u64::try_from(rows.total).unwrap_or(0),
+            page: paging.page(),
+            per_page: paging.per_page(),
+        })
+    }
+
     /// The institutions a reviewer or supervisor oversees, searched inside its region subtree (a narrower
     /// region may be asked for; a region outside is refused and audited).
     pub async fn regulator_overview(
@@ -158,16 +256,6 @@ impl App {
         self.require_regulator_over(actor, Permission::ViewInstitutionPrivate, &region, &subject)
             .await?;
         let entries = self.store.read().audit_entries_about(&subject, 500).await?;
-        Ok(entries
-            .into_iter()
-            .map(|e| AuditEntryView {
-                seq: e.seq,
-                at: e.body.at_ms,
-                at_display: Timestamp::from_millis(e.body.at_ms).china_display(),
-                actor: e.body.actor,
-                action: e.body.action,
-                payload: serde_json::from_str(&e.body.payload).unwrap_or(serde_json::Value::Null),
-            })
-            .collect())
+        Ok(entries.into_iter().map(entry_view).collect())
     }
 }

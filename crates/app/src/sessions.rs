@@ -1,7 +1,7 @@
 //! Browser sessions for the pages: a random cookie secret, stored only as a hash. The CSRF token of the
 //! session's forms is derived from that secret, which only the server and the HttpOnly cookie hold, so a
-//! page from elsewhere can neither read nor compute it. 30 minutes' inactivity ends a regulator's or bank
-//! operator's session (two hours for others); twelve hours end any.
+//! page from elsewhere can neither read nor compute it. By the default security policy, 30 minutes'
+//! inactivity ends a regulator's or bank operator's session (two hours for others) and twelve hours end any.
 
 use crate::auth::{ActorView, PasswordLogin, actor_of, actor_view};
 use crate::parents::PhoneLogin;
@@ -9,10 +9,6 @@ use crate::{Actor, App, AppError, ErrorCode};
 use data_encoding::BASE64URL_NOPAD;
 use rand::RngCore;
 use store::SessionRow;
-
-const PRIVILEGED_IDLE_MS: i64 = 30 * 60_000;
-const IDLE_MS: i64 = 2 * 3_600_000;
-const ABSOLUTE_MS: i64 = 12 * 3_600_000;
 
 /// How a person signs in to the pages.
 pub enum SignIn {
@@ -68,17 +64,14 @@ impl App {
         rand::rng().fill_bytes(&mut bytes);
         let token = BASE64URL_NOPAD.encode(&bytes);
         let privileged = matches!(account.kind.as_str(), "regulator" | "bank_operator");
+        let policy = self.policy_in(&mut tx).await?;
         tx.insert_session(&SessionRow {
             token_hash: self.session_hash(b"token", &token),
             account_id: account.id.clone(),
             created_at: now,
             last_seen_at: now,
-            idle_timeout_ms: if privileged {
-                PRIVILEGED_IDLE_MS
-            } else {
-                IDLE_MS
-            },
-            expires_at: now + ABSOLUTE_MS,
+            idle_timeout_ms: policy.idle_ms(privileged),
+            expires_at: now + policy.session_ms(),
             revoked_at: None,
         })
         .await?;

@@ -1193,3 +1193,177 @@ async fn a_parent_may_set_a_password_and_sign_in_with_the_phone_number() {
         ErrorCode::InvalidCredentials
     );
 }
+
+#[tokio::test]
+async fn the_national_security_administrator_sets_the_lockout_and_others_only_read_it() {
+    use app::security::{SecurityPolicy, SecurityPolicyChange};
+    let t = TestApp::empty().await;
+    let system = Actor::System { name: "test" };
+    t.app
+        .create_account(
+            &system,
+            regulator("reviewer.hd", "110108", RegulatorRole::Reviewer),
+        )
+        .await
+        .unwrap();
+    let security = |region: &str| Actor::Regulator {
+        account_id: format!("sec-{region}"),
+        region: rc(region),
+        role: RegulatorRole::SecurityAdmin,
+    };
+    let national = security("000000");
+    let beijing = security("110000");
+    let stricter = SecurityPolicyChange {
+        policy: SecurityPolicy {
+            max_failures: 3,
+            ..SecurityPolicy::default()
+        },
+        reason: "等保测评整改".into(),
+    };
+    assert_eq!(
+        t.app
+            .set_security_policy(&beijing, &stricter)
+            .await
+            .unwrap_err()
+            .code,
+        ErrorCode::Forbidden,
+        "a province reads the policy but does not set it"
+    );
+    assert_eq!(t.app.security_policy(&beijing).await.unwrap().version, 0);
+    let auditor = Actor::Regulator {
+        account_id: "aud".into(),
+        region: RegionCode::NATIONAL,
+        role: RegulatorRole::AuditAdmin,
+    };
+    assert_eq!(
+        t.app.security_policy(&auditor).await.unwrap_err().code,
+        ErrorCode::Forbidden,
+        "the audit administrator does not manage policies"
+    );
+    let mut weak = stricter.clone();
+    weak.policy.privileged_idle_minutes = 60;
+    let refused = t
+        .app
+        .set_security_policy(&national, &weak)
+        .await
+        .unwrap_err();
+    assert_eq!(refused.code, ErrorCode::InvalidParameter);
+    assert!(
+        refused.detail.contains("privileged_idle_minutes"),
+        "{}",
+        refused.detail
+    );
+
+    let set = t
+        .app
+        .set_security_policy(&national, &stricter)
+        .await
+        .unwrap();
+    assert_eq!((set.version, set.policy.max_failures), (1, 3));
+    for _ in 0..2 {
+        let _ = t
+            .app
+            .login(&login("reviewer.hd", "wrong password!", None))
+            .await;
+    }
+    assert_eq!(
+        t.app
+            .login(&login("reviewer.hd", "wrong password!", None))
+            .await
+            .unwrap_err()
+            .code,
+        ErrorCode::InvalidCredentials
+    );
+    assert_eq!(
+        t.app
+            .login(&login("reviewer.hd", PASSWORD, Some(code_now(&t))))
+            .await
+            .unwrap_err()
+            .code,
+        ErrorCode::AccountLocked,
+        "the third failure locked the account under the new policy"
+    );
+    let trail = t
+        .app
+        .store()
+        .read()
+        .audit_entries_about("security_policy", 5)
+        .await
+        .unwrap();
+    assert_eq!(trail[0].body.action, "security_policy.changed");
+}
+
+#[tokio::test]
+async fn audit_administrators_read_their_subtree_and_the_national_one_reads_everything() {
+    use app::parents::ChildField;
+    let t = TestApp::empty().await;
+    let system = Actor::System { name: "test" };
+    for (username, region) in [("reviewer.hd", "110108"), ("reviewer.sh", "310104")] {
+        t.app
+            .create_account(
+                &system,
+                regulator(username, region, RegulatorRole::Reviewer),
+            )
+            .await
+            .unwrap();
+        let _ = t.app.login(&login(username, "wrong password!", None)).await;
+    }
+    let parent = Actor::Parent {
+        account_id: create_parent(&t).await,
+    };
+    let child = t
+        .app
+        .add_child(&parent, &child("李小花", "11010820150301001X"))
+        .await
+        .unwrap();
+    t.app
+        .reveal_child(&parent, &child.id, ChildField::Name, "核对")
+        .await
+        .unwrap();
+    let auditor = |region: &str| Actor::Regulator {
+        account_id: format!("aud-{region}"),
+        region: rc(region),
+        role: RegulatorRole::AuditAdmin,
+    };
+    let beijing = t.app.audit_log(&auditor("110000"), None).await.unwrap();
+    let actions: Vec<&str> = beijing.entries.iter().map(|e| e.action.as_str()).collect();
+    assert!(actions.contains(&"auth.sign_in_failed"), "{actions:?}");
+    assert!(actions.contains(&"account.created"));
+    assert!(
+        !actions.contains(&"pii.revealed") && beijing.entries.len() == 2,
+        "Beijing sees only its reviewer's entries: {actions:?}"
+    );
+    let national = t.app.audit_log(&auditor("000000"), None).await.unwrap();
+    assert!(national.entries.len() > beijing.entries.len());
+    assert!(
+        national.entries.windows(2).all(|w| w[0].seq > w[1].seq),
+        "newest first"
+    );
+
+    let paging = domain::Paging::new(None, None).unwrap();
+    let reveals = t
+        .app
+        .pii_access_log(&auditor("000000"), paging)
+        .await
+        .unwrap();
+    assert_eq!(reveals.total, 1);
+    assert_eq!(reveals.items[0].reason, "核对");
+    assert_eq!(
+        t.app
+            .pii_access_log(&auditor("110000"), paging)
+            .await
+            .unwrap()
+            .total,
+        0
+    );
+    let supervisor = Actor::Regulator {
+        account_id: "sup".into(),
+        region: RegionCode::NATIONAL,
+        role: RegulatorRole::Supervisor,
+    };
+    assert_eq!(
+        t.app.audit_log(&supervisor, None).await.unwrap_err().code,
+        ErrorCode::Forbidden,
+        "only the audit administrator reads the logs"
+    );
+}

@@ -4,6 +4,7 @@
 use crate::insert::{AnyQuery, InsertRow, insert_rows};
 use crate::{Reader, StoreError, WriteTx};
 use ledger::{AuditEntry, GENESIS_HASH, NewAuditEntry};
+use sqlx::AssertSqlSafe;
 
 #[derive(sqlx::FromRow)]
 struct AuditRow {
@@ -99,6 +100,14 @@ impl WriteTx {
     }
 }
 
+/// Which part of the audit log an audit administrator reads.
+#[derive(Clone, Copy, Debug)]
+pub enum AuditScope<'a> {
+    All,
+    /// Entries by or about the regulator accounts whose region starts with this prefix.
+    RegulatorsUnder(&'a str),
+}
+
 impl Reader<'_> {
     /// Up to `limit` entries after `after_seq`, in sequence order.
     pub async fn audit_entries_after(
@@ -131,6 +140,35 @@ impl Reader<'_> {
         .bind(limit)
         .fetch_all(&self.store.pool)
         .await?;
+        Ok(rows.into_iter().map(entry_of).collect())
+    }
+
+    /// Up to `limit` entries before `before_seq` (all when `None`), newest first, within `scope`.
+    pub async fn audit_page(
+        &self,
+        scope: AuditScope<'_>,
+        before_seq: Option<i64>,
+        limit: i64,
+    ) -> Result<Vec<AuditEntry>, StoreError> {
+        let (filter, prefix) = match scope {
+            AuditScope::All => ("$1 = ''", String::new()),
+            // By a regulator of the subtree, or about one (failed sign-ins have no actor yet).
+            AuditScope::RegulatorsUnder(prefix) => (
+                "(actor IN (SELECT 'regulator:' || id FROM accounts WHERE kind = 'regulator' AND region_code LIKE $1) \
+                 OR subject IN (SELECT 'account:' || id FROM accounts WHERE kind = 'regulator' AND region_code LIKE $1))",
+                format!("{prefix}%"),
+            ),
+        };
+        let sql = format!(
+            "SELECT seq, at, actor, action, subject, schema_version, payload, prev_hash, entry_hash \
+             FROM audit_log WHERE {filter} AND seq < $2 ORDER BY seq DESC LIMIT $3"
+        );
+        let rows: Vec<AuditRow> = sqlx::query_as(AssertSqlSafe(sql))
+            .bind(prefix)
+            .bind(before_seq.unwrap_or(i64::MAX))
+            .bind(limit)
+            .fetch_all(&self.store.pool)
+            .await?;
         Ok(rows.into_iter().map(entry_of).collect())
     }
 

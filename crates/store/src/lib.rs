@@ -13,13 +13,16 @@ mod parents;
 mod reference;
 mod registry;
 pub mod rows;
+mod security;
 pub mod testing;
 
 pub use accounts::{AccountRow, AccountScope, SessionRow, TokenRow};
+pub use audit::AuditScope;
 pub use clients::{ApiClientRow, SEALED_COLUMNS, SealedColumn};
 pub use error::StoreError;
 pub use parents::{ChildRow, LoginCodeRow, PiiAccessRow};
 pub use rows::*;
+pub use security::SecurityPolicyRow;
 /// The driver error, for callers that classify faults (e.g. "database unavailable").
 pub use sqlx::Error as SqlxError;
 

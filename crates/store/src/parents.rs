@@ -106,6 +106,38 @@ impl Reader<'_> {
     }
 
     /// The newest personal-data reveals, for auditors.
+    /// One page of the personal-data access log, newest first: all of it, or only the reveals by the
+    /// regulators whose region starts with `regulators_under`.
+    pub async fn pii_access_page(
+        &self,
+        regulators_under: Option<&str>,
+        limit: u32,
+        offset: u64,
+    ) -> Result<crate::PageRows<PiiAccessRow>, StoreError> {
+        let (filter, prefix) = match regulators_under {
+            None => ("$1 = ''", String::new()),
+            Some(p) => (
+                "actor IN (SELECT 'regulator:' || id FROM accounts WHERE kind = 'regulator' AND region_code LIKE $1)",
+                format!("{p}%"),
+            ),
+        };
+        let sql = format!(
+            "SELECT {ACCESS_COLUMNS} FROM pii_access_log WHERE {filter} ORDER BY at DESC, id DESC LIMIT $2 OFFSET $3"
+        );
+        let rows = sqlx::query_as(AssertSqlSafe(sql))
+            .bind(prefix.clone())
+            .bind(i64::from(limit))
+            .bind(offset as i64)
+            .fetch_all(&self.store.pool)
+            .await?;
+        let count = format!("SELECT COUNT(*) FROM pii_access_log WHERE {filter}");
+        let (total,): (i64,) = sqlx::query_as(AssertSqlSafe(count))
+            .bind(prefix)
+            .fetch_one(&self.store.pool)
+            .await?;
+        Ok(crate::PageRows { rows, total })
+    }
+
     pub async fn pii_access_log(&self, limit: i64) -> Result<Vec<PiiAccessRow>, StoreError> {
         let sql = format!(
             "SELECT {ACCESS_COLUMNS} FROM pii_access_log ORDER BY at DESC, id DESC LIMIT $1"

@@ -1,6 +1,7 @@
-//! Account administration over the JSON API: a regulator's system administrator (系统管理员) for the
-//! regulators of its subtree (and, nationally, the banks' operators); an institution's admin for its staff.
-//! Who may act on whom is decided in `app::admin`; these handlers only parse and answer.
+//! The three administrators over the JSON API: account administration (系统管理员 for the regulators of its
+//! subtree and, nationally, the banks' operators; an institution's admin for its staff), the security
+//! policy (安全管理员) and the audit logs (审计管理员). Who may do what is decided in `app`; these handlers
+//! only parse and answer.
 
 use crate::WebState;
 use crate::auth_api::{Bearer, body};
@@ -9,6 +10,8 @@ use app::admin::{
     AccountChange, AccountKind, AccountSummary, CreatedAccount, NewBankOperatorRequest,
     NewRegulatorRequest, NewStaffRequest,
 };
+use app::oversight::{AuditLogPage, PiiAccessView};
+use app::security::{SecurityPolicyChange, SecurityPolicyView};
 use app::views::Page;
 use axum::Json;
 use axum::extract::rejection::{JsonRejection, QueryRejection};
@@ -195,4 +198,84 @@ pub async fn create_staff(
         StatusCode::CREATED,
         Json(s.app.create_staff(&bearer.actor, &body(b)?).await?),
     ))
+}
+
+/// The security policy in force (security administrators).
+#[utoipa::path(
+    get,
+    path = "/api/v1/admin/security-policy",
+    security(("bearer" = [])),
+    responses((status = 200, body = SecurityPolicyView), (status = 403, body = Problem, content_type = "application/problem+json"))
+)]
+pub async fn security_policy(
+    State(s): State<WebState>,
+    bearer: Bearer,
+) -> Result<Json<SecurityPolicyView>, ApiError> {
+    Ok(Json(s.app.security_policy(&bearer.actor).await?))
+}
+
+/// Set a new version of the security policy (the national security administrator), with a reason.
+#[utoipa::path(
+    put,
+    path = "/api/v1/admin/security-policy",
+    security(("bearer" = [])),
+    request_body = SecurityPolicyChange,
+    responses(
+        (status = 200, body = SecurityPolicyView),
+        (status = 400, description = "a value outside its bounds", body = Problem, content_type = "application/problem+json"),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn set_security_policy(
+    State(s): State<WebState>,
+    bearer: Bearer,
+    b: Result<Json<SecurityPolicyChange>, JsonRejection>,
+) -> Result<Json<SecurityPolicyView>, ApiError> {
+    s.app
+        .require(&bearer.actor, Permission::ManageSecurityPolicy)
+        .await?;
+    Ok(Json(
+        s.app.set_security_policy(&bearer.actor, &body(b)?).await?,
+    ))
+}
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+pub struct AuditQuery {
+    /// Entries with a sequence number below this (the previous page's `next_before`).
+    before: Option<i64>,
+}
+
+/// The audit log, newest first, 50 a page (audit administrators: the national one all of it, a regional
+/// one what its subtree's regulator accounts did or had done to them).
+#[utoipa::path(
+    get,
+    path = "/api/v1/audit/entries",
+    security(("bearer" = [])),
+    params(AuditQuery),
+    responses((status = 200, body = AuditLogPage), (status = 403, body = Problem, content_type = "application/problem+json"))
+)]
+pub async fn audit_entries(
+    State(s): State<WebState>,
+    bearer: Bearer,
+    q: Result<Query<AuditQuery>, QueryRejection>,
+) -> Result<Json<AuditLogPage>, ApiError> {
+    let Query(q) = q.map_err(|e| ApiError::new(app::ErrorCode::InvalidParameter, e.body_text()))?;
+    Ok(Json(s.app.audit_log(&bearer.actor, q.before).await?))
+}
+
+/// The personal-data access log (who revealed what, when, and why), newest first.
+#[utoipa::path(
+    get,
+    path = "/api/v1/audit/pii-access",
+    security(("bearer" = [])),
+    params(AccountQuery),
+    responses((status = 200, body = Page<PiiAccessView>), (status = 403, body = Problem, content_type = "application/problem+json"))
+)]
+pub async fn pii_access(
+    State(s): State<WebState>,
+    bearer: Bearer,
+    q: Result<Query<AccountQuery>, QueryRejection>,
+) -> Result<Json<Page<PiiAccessView>>, ApiError> {
+    let (_, paging) = paging(q)?;
+    Ok(Json(s.app.pii_access_log(&bearer.actor, paging).await?))
 }

@@ -40,7 +40,11 @@ use utoipa_swagger_ui::SwaggerUi;
         crate::admin_api::create_bank_operator,
         crate::admin_api::disable_account,
         crate::admin_api::enable_account,
-        crate::admin_api::create_staff
+        crate::admin_api::create_staff,
+        crate::admin_api::security_policy,
+        crate::admin_api::set_security_policy,
+        crate::admin_api::audit_entries,
+        crate::admin_api::pii_access
     ),
     components(schemas(
         Problem,
@@ -72,7 +76,13 @@ use utoipa_swagger_ui::SwaggerUi;
         app::admin::CreatedAccount,
         app::admin::AccountSummary,
         app::admin::AccountChange,
-        Page<app::admin::AccountSummary>
+        Page<app::admin::AccountSummary>,
+        app::security::SecurityPolicy,
+        app::security::SecurityPolicyView,
+        app::security::SecurityPolicyChange,
+        app::oversight::AuditLogPage,
+        app::oversight::PiiAccessView,
+        Page<app::oversight::PiiAccessView>
     )),
     modifiers(&BearerScheme)
 )]

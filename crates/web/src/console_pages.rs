@@ -10,8 +10,9 @@ use app::admin::{
     AccountChange, AccountSummary, CreatedAccount, NewRegulatorRequest, NewStaffRequest,
 };
 use app::auth::ActorView;
-use app::oversight::{AuditEntryView, RegulatorOverview};
+use app::oversight::{AuditEntryView, AuditLogPage, PiiAccessView, RegulatorOverview};
 use app::registry::RawSearch;
+use app::security::{SecurityPolicy, SecurityPolicyChange, SecurityPolicyView};
 use app::views::{InstitutionDetail, Page};
 use askama::Template;
 use askama_web::WebTemplate;
@@ -252,4 +253,114 @@ pub(crate) async fn enable(
     Form(form): Form<ChangeForm>,
 ) -> Response {
     set_enabled(s, session, id, true, form).await
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "security.html")]
+pub(crate) struct SecurityPage {
+    view: ActorView,
+    csrf: String,
+    current: SecurityPolicyView,
+    /// Only the national security administrator changes the policy.
+    editable: bool,
+    notice: Option<&'static str>,
+    error: Option<String>,
+}
+
+async fn security_page(
+    s: &WebState,
+    session: app::sessions::ActiveSession,
+    notice: Option<&'static str>,
+    error: Option<String>,
+) -> Result<SecurityPage, PageError> {
+    Ok(SecurityPage {
+        current: s.app.security_policy(&session.actor).await?,
+        editable: session.view.region_code.as_deref() == Some("000000"),
+        view: session.view,
+        csrf: session.csrf,
+        notice,
+        error,
+    })
+}
+
+pub(crate) async fn security(
+    State(s): State<WebState>,
+    PageSession(session): PageSession,
+) -> Result<SecurityPage, PageError> {
+    security_page(&s, session, None, None).await
+}
+
+/// Missing numbers read as 0, which the policy's bounds refuse with a clear message.
+#[derive(Default, Deserialize)]
+#[serde(default)]
+pub(crate) struct SecurityForm {
+    csrf: String,
+    max_failures: i64,
+    lockout_minutes: i64,
+    privileged_idle_minutes: i64,
+    idle_minutes: i64,
+    session_hours: i64,
+    reason: String,
+}
+
+pub(crate) async fn set_security(
+    State(s): State<WebState>,
+    session: PageSession,
+    Form(form): Form<SecurityForm>,
+) -> Response {
+    if let Err(r) = session.check_csrf(&s, &form.csrf) {
+        return r.into_response();
+    }
+    let PageSession(session) = session;
+    let change = SecurityPolicyChange {
+        policy: SecurityPolicy {
+            max_failures: form.max_failures,
+            lockout_minutes: form.lockout_minutes,
+            privileged_idle_minutes: form.privileged_idle_minutes,
+            idle_minutes: form.idle_minutes,
+            session_hours: form.session_hours,
+        },
+        reason: form.reason,
+    };
+    let (status, notice, error) = match s.app.set_security_policy(&session.actor, &change).await {
+        Ok(_) => (StatusCode::OK, Some("安全策略已更新。"), None),
+        Err(e) if e.code.status() == 400 => (
+            StatusCode::BAD_REQUEST,
+            None,
+            Some(format!("{}：{}", e.code.message_zh(), e.detail)),
+        ),
+        Err(e) => return PageError(e).into_response(),
+    };
+    match security_page(&s, session, notice, error).await {
+        Ok(page) => (status, page).into_response(),
+        Err(e) => e.into_response(),
+    }
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "audit.html")]
+pub(crate) struct AuditPage {
+    view: ActorView,
+    log: AuditLogPage,
+    reveals: Page<PiiAccessView>,
+}
+
+#[derive(Deserialize)]
+pub(crate) struct AuditPageQuery {
+    before: Option<i64>,
+}
+
+pub(crate) async fn audit(
+    State(s): State<WebState>,
+    PageSession(session): PageSession,
+    q: Result<Query<AuditPageQuery>, QueryRejection>,
+) -> Result<AuditPage, PageError> {
+    let q = crate::pages::params(q)?;
+    let log = s.app.audit_log(&session.actor, q.before).await?;
+    let first = domain::Paging::new(None, Some(20)).map_err(app::AppError::from)?;
+    Ok(AuditPage {
+        reveals: s.app.pii_access_log(&session.actor, first).await?,
+        view: session.view,
+        log,
+    })
 }

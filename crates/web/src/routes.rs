@@ -6,7 +6,7 @@ use crate::WebState;
 use crate::{admin_api, api, auth_api, console_pages, pages, session_pages};
 use axum::Router;
 use axum::http::Method;
-use axum::routing::{MethodRouter, get, post};
+use axum::routing::{MethodRouter, get, post, put};
 
 /// The kinds of caller the access test plays.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -22,6 +22,10 @@ pub enum Caller {
     Supervisor,
     /// The national system administrator (系统管理员).
     SystemAdmin,
+    /// The national security administrator (安全管理员).
+    SecurityAdmin,
+    /// The national audit administrator (审计管理员).
+    AuditAdmin,
     /// A bank's system, signing its requests.
     BankClient,
 }
@@ -66,6 +70,8 @@ const ANY_ACCOUNT: &[Caller] = &[
     Caller::Reviewer,
     Caller::Supervisor,
     Caller::SystemAdmin,
+    Caller::SecurityAdmin,
+    Caller::AuditAdmin,
 ];
 
 /// Every `/api/v1` route.
@@ -185,6 +191,30 @@ pub fn api_routes() -> Vec<Route> {
             "/api/v1/institution/staff",
             SignedIn(&[Caller::StaffAdmin]),
             post(admin_api::create_staff),
+        ),
+        route(
+            Method::GET,
+            "/api/v1/admin/security-policy",
+            SignedIn(&[Caller::SecurityAdmin]),
+            get(admin_api::security_policy),
+        ),
+        route(
+            Method::PUT,
+            "/api/v1/admin/security-policy",
+            SignedIn(&[Caller::SecurityAdmin]),
+            put(admin_api::set_security_policy),
+        ),
+        route(
+            Method::GET,
+            "/api/v1/audit/entries",
+            SignedIn(&[Caller::AuditAdmin]),
+            get(admin_api::audit_entries),
+        ),
+        route(
+            Method::GET,
+            "/api/v1/audit/pii-access",
+            SignedIn(&[Caller::AuditAdmin]),
+            get(admin_api::pii_access),
         ),
         route(
             Method::GET,
@@ -337,6 +367,24 @@ pub fn page_routes() -> Vec<Route> {
             "/admin/accounts/{id}/enable",
             SignedIn(ADMINS),
             post(console_pages::enable),
+        ),
+        route(
+            Method::GET,
+            "/admin/security",
+            SignedIn(&[Caller::SecurityAdmin]),
+            get(console_pages::security),
+        ),
+        route(
+            Method::POST,
+            "/admin/security",
+            SignedIn(&[Caller::SecurityAdmin]),
+            post(console_pages::set_security),
+        ),
+        route(
+            Method::GET,
+            "/audit",
+            SignedIn(&[Caller::AuditAdmin]),
+            get(console_pages::audit),
         ),
     ]
 }

@@ -194,11 +194,13 @@ async fn sign_in(
     };
     match s.app.start_session(&SignIn::Password(req)).await {
         Ok(session) => {
-            // Each lands where its work is: reviewers and supervisors on the console, the system
-            // administrator on account administration, a parent on the children, others on the account.
+            // Each lands where its work is: reviewers and supervisors on the console, each of the three
+            // administrators on its own page, a parent on the children, others on the account.
             let home = match (session.actor.kind.as_str(), session.actor.role.as_deref()) {
                 ("regulator", Some("reviewer" | "supervisor")) => "/regulator",
                 ("regulator", Some("system_admin")) => "/admin/accounts",
+                ("regulator", Some("security_admin")) => "/admin/security",
+                ("regulator", Some("audit_admin")) => "/audit",
                 ("parent", _) => "/children",
                 _ => "/account",
             };

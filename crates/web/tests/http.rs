@@ -835,6 +835,8 @@ fn demo_username(caller: web::routes::Caller) -> Option<&'static str> {
         Caller::Reviewer => Some("haidian.reviewer"),
         Caller::Supervisor => Some("haidian.supervisor"),
         Caller::SystemAdmin => Some("moe.admin"),
+        Caller::SecurityAdmin => Some("moe.security"),
+        Caller::AuditAdmin => Some("moe.auditor"),
         Caller::Anonymous | Caller::Parent | Caller::BankClient => None,
     }
 }
@@ -877,7 +879,7 @@ async fn demo_sign_in(s: &Server, caller: web::routes::Caller) -> Option<app::se
 }
 
 /// The callers the route tests play, in order.
-const CALLERS: [web::routes::Caller; 8] = {
+const CALLERS: [web::routes::Caller; 10] = {
     use web::routes::Caller::*;
     [
         Anonymous,
@@ -887,6 +889,8 @@ const CALLERS: [web::routes::Caller; 8] = {
         Reviewer,
         Supervisor,
         SystemAdmin,
+        SecurityAdmin,
+        AuditAdmin,
         BankClient,
     ]
 };

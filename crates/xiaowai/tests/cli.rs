@@ -427,9 +427,9 @@ async fn key_rotation_reseals_every_personal_datum_under_the_new_key() {
         .success()
     );
     let rotated = xiaowai(&[&["keys", "rotate"][..], &args].concat(), &[], dir.path());
-    // One parent phone, ten TOTP secrets, two children's names and ID cards, one API secret.
+    // One parent phone, twelve TOTP secrets, two children's names and ID cards, one API secret.
     assert!(
-        text(&rotated).contains("data key 2 is current; 16 values re-sealed"),
+        text(&rotated).contains("data key 2 is current; 18 values re-sealed"),
         "{}",
         text(&rotated)
     );
@@ -459,7 +459,7 @@ async fn key_rotation_reseals_every_personal_datum_under_the_new_key() {
     store.close().await;
     let again = xiaowai(&[&["keys", "rotate"][..], &args].concat(), &[], dir.path());
     assert!(
-        text(&again).contains("data key 3 is current; 16 values re-sealed"),
+        text(&again).contains("data key 3 is current; 18 values re-sealed"),
         "{}",
         text(&again)
     );
