@@ -1930,3 +1930,82 @@ async fn sign_in_codes_go_through_the_http_sms_gateway() {
     assert!(HttpSmsSender::new("ftp://example.org", "k").is_err());
     assert!(HttpSmsSender::new(&url, " ").is_err());
 }
+
+#[tokio::test]
+async fn the_security_and_audit_administrators_each_have_their_page_and_nothing_else() {
+    let s = Server::start(3).await;
+    let (security, home) = page_sign_in(&s, "moe.security").await;
+    assert_eq!(home, "/admin/security");
+    let (status, page) = page_as(&s, &security, "/admin/security").await;
+    assert_eq!(status, 200);
+    assert!(page.contains(r#"id="policy-version">0<"#));
+    let csrf = hidden_csrf(&page);
+    let save = |max_failures: &str| {
+        s.client
+            .post(format!("{}/admin/security", s.base))
+            .header("cookie", &security)
+            .form(&[
+                ("csrf", csrf.as_str()),
+                ("max_failures", max_failures),
+                ("lockout_minutes", "30"),
+                ("privileged_idle_minutes", "15"),
+                ("idle_minutes", "60"),
+                ("session_hours", "8"),
+                ("reason", "等保测评整改"),
+            ])
+            .send()
+    };
+    let refused = save("50").await.unwrap();
+    assert_eq!(refused.status(), 400);
+    assert!(
+        refused
+            .text()
+            .await
+            .unwrap()
+            .contains("max_failures must be between 3 and 10")
+    );
+    let saved = save("4").await.unwrap();
+    assert_eq!(saved.status(), 200);
+    let page = saved.text().await.unwrap();
+    assert!(page.contains("安全策略已更新") && page.contains(r#"id="policy-version">1<"#));
+    // The new idle timeout applies to sessions started from now on.
+    let (auditor, home) = page_sign_in(&s, "beijing.auditor").await;
+    assert_eq!(home, "/audit");
+    s.t.clock.advance_millis(16 * 60_000);
+    let r = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+        .get(format!("{}/audit", s.base))
+        .header("cookie", &auditor)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        r.status(),
+        303,
+        "15 idle minutes end a regulator's session under the new policy"
+    );
+
+    let (auditor, _) = page_sign_in(&s, "beijing.auditor").await;
+    let (status, page) = page_as(&s, &auditor, "/audit").await;
+    assert_eq!(status, 200);
+    assert!(
+        page.contains("auth.signed_in"),
+        "Beijing's own regulators' sign-ins"
+    );
+    assert!(
+        !page.contains("security_policy.changed"),
+        "a national change is not Beijing's to read"
+    );
+    let (status, _) = page_as(&s, &auditor, "/admin/security").await;
+    assert_eq!(
+        status, 403,
+        "the audit administrator cannot manage policies"
+    );
+    let (status, _) = page_as(&s, &security, "/audit").await;
+    assert_eq!(
+        status, 403,
+        "the security administrator cannot read the audit log"
+    );
+}
