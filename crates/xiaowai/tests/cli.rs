@@ -378,6 +378,41 @@ async fn a_full_run_logs_no_personal_data_and_no_secrets() {
         .await
         .unwrap();
     assert_eq!(signed.status(), 200);
+    // The national administrator creates a regulator; its first sign-in replaces the temporary password.
+    let admin_totp = ledger::totp::code_at(DEMO_TOTP_SECRET, now_s, 6);
+    let admin: serde_json::Value = post(
+        "/api/v1/auth/login",
+        serde_json::json!({"username": "moe.admin", "password": DEMO_PASSWORD, "totp": admin_totp}),
+    )
+    .await
+    .unwrap()
+    .json()
+    .await
+    .unwrap();
+    let created: serde_json::Value = http
+        .post(format!("{base}/api/v1/admin/regulators"))
+        .bearer_auth(admin["access_token"].as_str().unwrap())
+        .json(&serde_json::json!({"username": "logscan.reviewer", "display_name": "审核员", "password": "temporary-secret-77", "region_code": "110108", "role": "reviewer"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let enrolment = created["totp_enrolment_uri"].as_str().unwrap().to_owned();
+    let new_secret = enrolment
+        .split("secret=")
+        .nth(1)
+        .unwrap()
+        .split('&')
+        .next()
+        .unwrap()
+        .to_owned();
+    let secret_bytes = data_encoding::BASE32_NOPAD
+        .decode(new_secret.as_bytes())
+        .unwrap();
+    let first = post("/api/v1/auth/login", serde_json::json!({"username": "logscan.reviewer", "password": "temporary-secret-77", "totp": ledger::totp::code_at(&secret_bytes, now_s, 6), "new_password": "chosen-secret-88"})).await.unwrap();
+    assert_eq!(first.status(), 200);
 
     let _ = Command::new("kill")
         .arg("-TERM")
@@ -401,6 +436,9 @@ async fn a_full_run_logs_no_personal_data_and_no_secrets() {
         parent_token.as_str(),
         staff["access_token"].as_str().unwrap(),
         staff["refresh_token"].as_str().unwrap(),
+        "temporary-secret-77",
+        "chosen-secret-88",
+        new_secret.as_str(),
     ];
     for secret in secrets {
         assert!(!logs.contains(secret), "the logs contain {secret}");
