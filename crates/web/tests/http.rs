@@ -10,6 +10,19 @@ struct Server {
     client: reqwest::Client,
 }
 
+/// A client that shows redirects instead of following them.
+fn no_redirects() -> reqwest::Client {
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+}
+
+/// The authenticator code for `secret` at the test clock's time.
+fn totp_now(t: &TestApp, secret: &[u8]) -> String {
+    ledger::totp::code_at(secret, (t.app.clock().now().millis() / 1000) as u64, 6)
+}
+
 impl Server {
     async fn start(demo: usize) -> Server {
         let t = if demo == 0 {
@@ -701,11 +714,7 @@ async fn first_in(s: &Server, county: &str) -> String {
 async fn regulator_token(s: &Server, username: &str) -> String {
     use app::demo::{DEMO_PASSWORD, DEMO_TOTP_SECRET};
     s.t.clock.advance_millis(30_000);
-    let code = ledger::totp::code_at(
-        DEMO_TOTP_SECRET,
-        (s.t.app.clock().now().millis() / 1000) as u64,
-        6,
-    );
+    let code = totp_now(&s.t, DEMO_TOTP_SECRET);
     let body = serde_json::json!({"username": username, "password": DEMO_PASSWORD, "totp": code});
     let pair: Value = s
         .client
@@ -865,11 +874,7 @@ async fn demo_sign_in(s: &Server, caller: web::routes::Caller) -> Option<app::se
     }
     let username = demo_username(caller)?;
     s.t.clock.advance_millis(30_000);
-    let code = ledger::totp::code_at(
-        DEMO_TOTP_SECRET,
-        (s.t.app.clock().now().millis() / 1000) as u64,
-        6,
-    );
+    let code = totp_now(&s.t, DEMO_TOTP_SECRET);
     Some(SignIn::Password(app::auth::PasswordLogin {
         username: username.into(),
         password: DEMO_PASSWORD.into(),
@@ -1064,10 +1069,7 @@ fn hidden_csrf(page: &str) -> String {
 #[tokio::test]
 async fn page_sessions_need_csrf_tokens_and_regulators_time_out_after_thirty_idle_minutes() {
     let s = Server::start(5).await;
-    let no_redirects = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap();
+    let no_redirects = no_redirects();
     let url = |p: &str| format!("{}{p}", s.base);
 
     // The sign-in form sets a double-submit token.
@@ -1190,11 +1192,7 @@ async fn page_sessions_need_csrf_tokens_and_regulators_time_out_after_thirty_idl
             format!("xw_session={}", set_cookie(&r, "xw_session").unwrap().0)
         }
     };
-    let totp = ledger::totp::code_at(
-        app::demo::DEMO_TOTP_SECRET,
-        (s.t.app.clock().now().millis() / 1000) as u64,
-        6,
-    );
+    let totp = totp_now(&s.t, app::demo::DEMO_TOTP_SECRET);
     let regulator = sign_in("haidian.reviewer", totp).await;
     let staff = sign_in("inst.teacher", String::new()).await;
     s.t.clock.advance_millis(29 * 60_000);
@@ -1236,10 +1234,7 @@ async fn page_sessions_need_csrf_tokens_and_regulators_time_out_after_thirty_idl
 #[tokio::test]
 async fn a_parent_signs_in_on_the_website_and_sees_their_children_masked() {
     let s = Server::start(5).await;
-    let no_redirects = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap();
+    let no_redirects = no_redirects();
     let url = |p: &str| format!("{}{p}", s.base);
     let phone = app::demo::DEMO_PARENT_PHONE;
 
@@ -1441,7 +1436,7 @@ async fn a_system_administrator_creates_regulators_only_inside_its_region() {
 
     // The new regulator signs in with the enrolled secret, replacing the temporary password.
     s.t.clock.advance_millis(30_000);
-    let code = ledger::totp::code_at(&secret, (s.t.app.clock().now().millis() / 1000) as u64, 6);
+    let code = totp_now(&s.t, &secret);
     let sign_in = |body: Value| {
         s.client
             .post(format!("{}/api/v1/auth/login", s.base))
@@ -1496,10 +1491,7 @@ async fn every_page_enforces_its_rule_for_every_kind_of_caller() {
     use web::routes::{Access, Caller, page_routes};
     let s = Server::start(2400).await;
     let samples = Samples::of(&s).await;
-    let no_redirects = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap();
+    let no_redirects = no_redirects();
     // A browser session (cookie and CSRF token) for every kind of account.
     let mut sessions = Vec::new();
     for caller in CALLERS {
@@ -1562,10 +1554,7 @@ async fn every_page_enforces_its_rule_for_every_kind_of_caller() {
 
 /// Signs a demo account in through the sign-in form; returns the session cookie and where it was sent.
 async fn page_sign_in(s: &Server, username: &str) -> (String, String) {
-    let browser = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap();
+    let browser = no_redirects();
     let form = browser
         .get(format!("{}/login/regulator", s.base))
         .send()
@@ -1573,11 +1562,7 @@ async fn page_sign_in(s: &Server, username: &str) -> (String, String) {
         .unwrap();
     let (csrf, _) = set_cookie(&form, "xw_login_csrf").unwrap();
     s.t.clock.advance_millis(30_000);
-    let code = ledger::totp::code_at(
-        app::demo::DEMO_TOTP_SECRET,
-        (s.t.app.clock().now().millis() / 1000) as u64,
-        6,
-    );
+    let code = totp_now(&s.t, app::demo::DEMO_TOTP_SECRET);
     let signed_in = browser
         .post(format!("{}/login/regulator", s.base))
         .header("cookie", format!("xw_login_csrf={csrf}"))
@@ -1705,10 +1690,7 @@ async fn an_administrator_manages_accounts_on_the_website_within_its_region() {
         .unwrap();
 
     // The new regulator's first sign-in on the website asks for a new password, then lets it in.
-    let browser = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap();
+    let browser = no_redirects();
     let form = browser
         .get(format!("{}/login", s.base))
         .send()
@@ -1716,7 +1698,7 @@ async fn an_administrator_manages_accounts_on_the_website_within_its_region() {
         .unwrap();
     let (login_csrf, _) = set_cookie(&form, "xw_login_csrf").unwrap();
     s.t.clock.advance_millis(30_000);
-    let code = ledger::totp::code_at(&secret, (s.t.app.clock().now().millis() / 1000) as u64, 6);
+    let code = totp_now(&s.t, &secret);
     let attempt = |new_password: &'static str| {
         browser
             .post(format!("{}/login", s.base))
@@ -1972,10 +1954,7 @@ async fn the_security_and_audit_administrators_each_have_their_page_and_nothing_
     let (auditor, home) = page_sign_in(&s, "beijing.auditor").await;
     assert_eq!(home, "/audit");
     s.t.clock.advance_millis(16 * 60_000);
-    let r = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap()
+    let r = no_redirects()
         .get(format!("{}/audit", s.base))
         .header("cookie", &auditor)
         .send()
