@@ -87,6 +87,8 @@ pub struct SecurityPolicyView {
     pub policy: SecurityPolicy,
     pub reason: Option<String>,
     pub set_at: Option<i64>,
+    /// Whether the reader may set a new version (the national security administrator).
+    pub can_change: bool,
 }
 
 /// `PUT /api/v1/admin/security-policy`.
@@ -103,6 +105,7 @@ fn parsed(row: Option<SecurityPolicyRow>) -> Result<SecurityPolicyView, AppError
             policy: SecurityPolicy::default(),
             reason: None,
             set_at: None,
+            can_change: false,
         }),
         Some(r) => Ok(SecurityPolicyView {
             version: r.version,
@@ -110,8 +113,18 @@ fn parsed(row: Option<SecurityPolicyRow>) -> Result<SecurityPolicyView, AppError
                 .map_err(|e| AppError::internal(format!("stored security policy: {e}")))?,
             reason: Some(r.reason),
             set_at: Some(r.set_at),
+            can_change: false,
         }),
     }
+}
+
+/// Only the national security administrator (or the platform itself) sets the policy.
+fn sets_policy(actor: &Actor) -> bool {
+    actor.has(Permission::ManageSecurityPolicy)
+        && match actor {
+            Actor::Regulator { region, .. } => *region == RegionCode::NATIONAL,
+            _ => true,
+        }
 }
 
 impl App {
@@ -136,13 +149,17 @@ impl App {
         actor: &Actor,
         change: &SecurityPolicyChange,
     ) -> Result<SecurityPolicyView, AppError> {
-        self.require_regulator_over(
-            actor,
-            Permission::ManageSecurityPolicy,
-            &RegionCode::NATIONAL,
-            "security_policy",
-        )
-        .await?;
+        if !sets_policy(actor) {
+            let details = json!({"permission": "ManageSecurityPolicy"});
+            return Err(self
+                .deny(
+                    actor,
+                    "security_policy",
+                    details,
+                    "the national security administrator sets the policy",
+                )
+                .await);
+        }
         change.policy.check()?;
         let reason = change.reason.trim();
         if reason.is_empty() || reason.chars().count() > 200 {
@@ -172,6 +189,8 @@ impl App {
         )])
         .await?;
         tx.commit().await?;
-        parsed(Some(row))
+        let mut view = parsed(Some(row))?;
+        view.can_change = true;
+        Ok(view)
     }
 }

@@ -261,8 +261,6 @@ pub(crate) struct SecurityPage {
     view: ActorView,
     csrf: String,
     current: SecurityPolicyView,
-    /// Only the national security administrator changes the policy.
-    editable: bool,
     notice: Option<&'static str>,
     error: Option<String>,
 }
@@ -275,7 +273,6 @@ async fn security_page(
 ) -> Result<SecurityPage, PageError> {
     Ok(SecurityPage {
         current: s.app.security_policy(&session.actor).await?,
-        editable: session.view.region_code.as_deref() == Some("000000"),
         view: session.view,
         csrf: session.csrf,
         notice,
