@@ -26,6 +26,8 @@ pub enum CryptoError {
     Truncated,
     #[error("authentication failed: wrong key, wrong context, or tampered data")]
     Authentication,
+    #[error("not a usable signing key")]
+    SigningKey,
 }
 
 pub trait Crypto: Send + Sync + std::fmt::Debug {
@@ -48,6 +50,29 @@ pub trait Crypto: Send + Sync + std::fmt::Debug {
     ) -> Result<Vec<u8>, CryptoError>;
     /// The inverse of [`Crypto::seal`].
     fn open(&self, key: &[u8], sealed: &[u8], aad: &[u8]) -> Result<Vec<u8>, CryptoError>;
+    /// Digital signatures (SM2 with the standard distinguishing identifier, or Ed25519): the public key of
+    /// a 32-byte secret. A random secret is refused in the rare case it is not a valid scalar; draw again.
+    fn public_key(&self, secret: &[u8]) -> Result<Vec<u8>, CryptoError>;
+    /// A signature of `msg` (deterministic for a given key and message).
+    fn sign(&self, secret: &[u8], msg: &[u8]) -> Result<Vec<u8>, CryptoError>;
+    /// Whether `signature` is `public`'s signature of `msg`.
+    fn verify(&self, public: &[u8], msg: &[u8], signature: &[u8]) -> bool;
+}
+
+/// The SM2 distinguishing identifier GB/T 32918 uses when the parties agree no other.
+const SM2_DISTID: &str = "1234567812345678";
+
+fn sm2_signing_key(secret: &[u8]) -> Result<sm2::dsa::SigningKey, CryptoError> {
+    let secret = sm2::SecretKey::from_slice(secret).map_err(|_| CryptoError::SigningKey)?;
+    sm2::dsa::SigningKey::new(SM2_DISTID, &secret).map_err(|_| CryptoError::SigningKey)
+}
+
+fn ed25519_signing_key(secret: &[u8]) -> Result<ed25519_dalek::SigningKey, CryptoError> {
+    let bytes: [u8; 32] = secret.try_into().map_err(|_| CryptoError::KeyLength {
+        expected: 32,
+        got: secret.len(),
+    })?;
+    Ok(ed25519_dalek::SigningKey::from_bytes(&bytes))
 }
 
 fn check_key(key: &[u8], expected: usize) -> Result<(), CryptoError> {
@@ -112,7 +137,7 @@ fn hmac_with<M: Mac + KeyInit>(key: &[u8], parts: &[&[u8]]) -> Digest32 {
     out
 }
 
-/// 商用密码 suite: SM3 hashing, HMAC-SM3, SM4-GCM (SM2 signatures join with the checkpoint feature).
+/// 商用密码 suite: SM3 hashing, HMAC-SM3, SM4-GCM, SM2 signatures.
 #[derive(Debug, Default, Clone, Copy)]
 pub struct SmSuite;
 
@@ -152,9 +177,30 @@ impl Crypto for SmSuite {
         check_key(key, 16)?;
         open_with::<Sm4Gcm>(key, sealed, aad)
     }
+
+    fn public_key(&self, secret: &[u8]) -> Result<Vec<u8>, CryptoError> {
+        Ok(sm2_signing_key(secret)?
+            .verifying_key()
+            .to_sec1_bytes()
+            .to_vec())
+    }
+
+    fn sign(&self, secret: &[u8], msg: &[u8]) -> Result<Vec<u8>, CryptoError> {
+        use sm2::dsa::signature::Signer;
+        let signature: sm2::dsa::Signature = sm2_signing_key(secret)?.sign(msg);
+        Ok(signature.to_bytes().to_vec())
+    }
+
+    fn verify(&self, public: &[u8], msg: &[u8], signature: &[u8]) -> bool {
+        use sm2::dsa::signature::Verifier;
+        let Ok(key) = sm2::dsa::VerifyingKey::from_sec1_bytes(SM2_DISTID, public) else {
+            return false;
+        };
+        sm2::dsa::Signature::try_from(signature).is_ok_and(|sig| key.verify(msg, &sig).is_ok())
+    }
 }
 
-/// International suite: SHA-256, HMAC-SHA-256, AES-256-GCM.
+/// International suite: SHA-256, HMAC-SHA-256, AES-256-GCM, Ed25519.
 #[derive(Debug, Default, Clone, Copy)]
 pub struct InternationalSuite;
 
@@ -194,6 +240,29 @@ impl Crypto for InternationalSuite {
         check_key(key, 32)?;
         open_with::<aes_gcm::Aes256Gcm>(key, sealed, aad)
     }
+
+    fn public_key(&self, secret: &[u8]) -> Result<Vec<u8>, CryptoError> {
+        Ok(ed25519_signing_key(secret)?
+            .verifying_key()
+            .to_bytes()
+            .to_vec())
+    }
+
+    fn sign(&self, secret: &[u8], msg: &[u8]) -> Result<Vec<u8>, CryptoError> {
+        use ed25519_dalek::Signer;
+        Ok(ed25519_signing_key(secret)?.sign(msg).to_bytes().to_vec())
+    }
+
+    fn verify(&self, public: &[u8], msg: &[u8], signature: &[u8]) -> bool {
+        let Ok(public) = <[u8; 32]>::try_from(public) else {
+            return false;
+        };
+        let Ok(key) = ed25519_dalek::VerifyingKey::from_bytes(&public) else {
+            return false;
+        };
+        ed25519_dalek::Signature::from_slice(signature)
+            .is_ok_and(|sig| key.verify_strict(msg, &sig).is_ok())
+    }
 }
 
 pub fn suite_by_name(name: &str) -> Option<Box<dyn Crypto>> {
@@ -207,6 +276,32 @@ pub fn suite_by_name(name: &str) -> Option<Box<dyn Crypto>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn signatures_verify_only_for_their_key_and_message_in_both_suites() {
+        let suites: [&dyn Crypto; 2] = [&SmSuite, &InternationalSuite];
+        for suite in suites {
+            let secret = suite.hash(&[b"signing key 1"]);
+            let other = suite.hash(&[b"signing key 2"]);
+            let public = suite.public_key(&secret).unwrap();
+            let msg = b"plate:0193a0b1-0000-7000-8000-000000000001:1:2026-11-26";
+            let sig = suite.sign(&secret, msg).unwrap();
+            assert_eq!(sig, suite.sign(&secret, msg).unwrap(), "deterministic");
+            assert!(suite.verify(&public, msg, &sig));
+            assert!(!suite.verify(&public, b"plate:another", &sig), "altered message");
+            let mut bent = sig.clone();
+            bent[10] ^= 1;
+            assert!(!suite.verify(&public, msg, &bent), "altered signature");
+            let other_public = suite.public_key(&other).unwrap();
+            assert!(!suite.verify(&other_public, msg, &sig), "another key");
+            assert!(!suite.verify(b"not a key", msg, &sig));
+            assert!(!suite.verify(&public, msg, b"short"));
+        }
+        let sm2_public = SmSuite.public_key(&[7u8; 32]).unwrap();
+        assert_eq!((sm2_public.len(), sm2_public[0]), (65, 4), "uncompressed SEC1 point");
+        assert_eq!(SmSuite.sign(&[7u8; 32], b"x").unwrap().len(), 64, "r || s");
+        assert!(SmSuite.public_key(&[0u8; 32]).is_err(), "zero is not a key");
+    }
 
     #[test]
     fn sm3_matches_the_gb_t_32905_vector() {
