@@ -367,6 +367,7 @@ impl Generator {
             list_changed_at: changed.millis(),
             created_at: created.millis(),
             updated_at: changed.millis(),
+            registry_state: "listed".into(),
         };
         let course_count = if status == ListStatus::Black {
             0

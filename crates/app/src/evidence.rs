@@ -14,6 +14,7 @@ pub mod action {
     pub const INSTITUTION_LIST_CHANGED: &str = "institution.list_changed";
     pub const COURSE_PUBLISHED: &str = "course.published";
     pub const NOTICE_PUBLISHED: &str = "notice.published";
+    pub const PLATE_ISSUED: &str = "plate.issued";
 }
 
 /// An audit entry (schema version 1) with a canonical JSON payload: the one way use cases build evidence.
@@ -55,6 +56,21 @@ pub fn institution_registered(actor: &Actor, at: Timestamp, i: &InstitutionRow) 
             "region_code": i.region_code, "address": i.address, "mode": i.mode, "categories": i.categories,
             "intro": i.intro, "created_at": i.created_at,
         }),
+    )
+}
+
+pub fn plate_issued(
+    actor: &Actor,
+    at: Timestamp,
+    institution_id: &str,
+    serial: i64,
+) -> NewAuditEntry {
+    entry(
+        actor,
+        at,
+        action::PLATE_ISSUED,
+        format!("institution:{institution_id}"),
+        json!({"serial": serial, "supersedes_previous": false}),
     )
 }
 

@@ -11,6 +11,7 @@ pub mod evidence;
 pub mod ledger_check;
 pub mod oversight;
 pub mod parents;
+pub mod plates;
 pub mod regions;
 pub mod registry;
 pub mod search;

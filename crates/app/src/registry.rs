@@ -113,7 +113,7 @@ impl App {
         })
     }
 
-    fn summary(&self, r: &InstitutionRow) -> Result<InstitutionSummary, AppError> {
+    pub(crate) fn summary(&self, r: &InstitutionRow) -> Result<InstitutionSummary, AppError> {
         let region = RegionCode::parse(&r.region_code)?;
         let status = ListStatus::parse(&r.list_status)?;
         Ok(InstitutionSummary {
@@ -313,8 +313,15 @@ impl App {
             changes.push(r.list_change.clone());
             notices.extend(r.notices.iter().cloned());
         }
+        // A white-listed institution holds a compliance plate from the start.
+        let mut plates = Vec::new();
+        for i in institutions.iter().filter(|i| i.list_status == "white") {
+            plates.push(self.signed_plate(&i.id, 1, now.millis())?);
+            audit.push(evidence::plate_issued(actor, now, &i.id, 1));
+        }
         let mut tx = self.store.begin_write().await?;
         tx.insert_institutions(&institutions).await?;
+        tx.insert_plates(&plates).await?;
         tx.insert_list_changes(&changes).await?;
         tx.insert_courses(&courses).await?;
         tx.insert_notices(&notices).await?;

@@ -31,6 +31,10 @@ struct KeyFile {
     keys: BTreeMap<String, String>,
     /// The blind-index key, hex.
     index_key: String,
+    /// The secret of the platform's signing key (compliance plates), hex. Rings written before plates
+    /// existed lack it; one is added at the next start.
+    #[serde(default)]
+    signing_key: Option<String>,
 }
 
 /// Data keys and the blind-index key, with the suite that uses them.
@@ -39,6 +43,7 @@ pub struct KeyRing {
     current: u32,
     keys: BTreeMap<u32, Vec<u8>>,
     index_key: Vec<u8>,
+    signing_key: Vec<u8>,
 }
 
 impl std::fmt::Debug for KeyRing {
@@ -57,6 +62,16 @@ fn random_bytes(n: usize) -> Vec<u8> {
     v
 }
 
+/// A fresh signing secret: 32 random bytes that form a valid key for the suite.
+fn new_signing_key(crypto: &dyn Crypto) -> Vec<u8> {
+    loop {
+        let candidate = random_bytes(32);
+        if crypto.public_key(&candidate).is_ok() {
+            return candidate;
+        }
+    }
+}
+
 fn config_error(detail: impl Into<String>) -> AppError {
     AppError::new(ErrorCode::Internal, detail)
 }
@@ -70,6 +85,7 @@ impl KeyRing {
             current: 1,
             keys,
             index_key: random_bytes(32),
+            signing_key: new_signing_key(&*crypto),
             crypto,
         }
     }
@@ -79,11 +95,23 @@ impl KeyRing {
         if let Ok(text) = std::env::var(KEYS_ENV)
             && !text.trim().is_empty()
         {
-            return Self::from_toml(&text, crypto);
+            let (ring, complete) = Self::from_toml(&text, crypto)?;
+            if !complete {
+                return Err(config_error(format!(
+                    "{KEYS_ENV} has no signing_key: add one (xiaowai writes it to keys.toml when it keeps its keys there)"
+                )));
+            }
+            return Ok(ring);
         }
         let path = data_dir.join(KEYS_FILE);
         match std::fs::read_to_string(&path) {
-            Ok(text) => Self::from_toml(&text, crypto),
+            Ok(text) => {
+                let (ring, complete) = Self::from_toml(&text, crypto)?;
+                if !complete {
+                    ring.save(&path)?;
+                }
+                Ok(ring)
+            }
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
                 let ring = Self::generate(crypto);
                 ring.save(&path)?;
@@ -93,7 +121,8 @@ impl KeyRing {
         }
     }
 
-    fn from_toml(text: &str, crypto: Arc<dyn Crypto>) -> Result<KeyRing, AppError> {
+    /// The ring, and whether the text already held everything (a signing key is added when missing).
+    fn from_toml(text: &str, crypto: Arc<dyn Crypto>) -> Result<(KeyRing, bool), AppError> {
         let file: KeyFile =
             toml::from_str(text).map_err(|e| config_error(format!("key ring: {e}")))?;
         if file.suite != crypto.suite_name() {
@@ -127,12 +156,26 @@ impl KeyRing {
         }
         let index_key = hex::decode(&file.index_key)
             .map_err(|_| config_error("key ring: index key is not hex"))?;
-        Ok(KeyRing {
+        let complete = file.signing_key.is_some();
+        let signing_key = match &file.signing_key {
+            Some(hex_key) => {
+                let key = hex::decode(hex_key)
+                    .map_err(|_| config_error("key ring: signing key is not hex"))?;
+                crypto
+                    .public_key(&key)
+                    .map_err(|_| config_error("key ring: signing key is not a valid key"))?;
+                key
+            }
+            None => new_signing_key(&*crypto),
+        };
+        let ring = KeyRing {
             crypto,
             current: file.current,
             keys,
             index_key,
-        })
+            signing_key,
+        };
+        Ok((ring, complete))
     }
 
     fn to_toml(&self) -> String {
@@ -145,6 +188,7 @@ impl KeyRing {
                 .map(|(id, k)| (id.to_string(), hex::encode(k)))
                 .collect(),
             index_key: hex::encode(&self.index_key),
+            signing_key: Some(hex::encode(&self.signing_key)),
         };
         toml::to_string(&file).expect("the key file serializes")
     }
@@ -172,6 +216,24 @@ impl KeyRing {
             .insert(next, random_bytes(self.crypto.data_key_len()));
         self.current = next;
         next
+    }
+
+    /// Signs `msg` with the platform's signing key (SM2 or Ed25519).
+    pub fn sign(&self, msg: &[u8]) -> Result<Vec<u8>, AppError> {
+        self.crypto
+            .sign(&self.signing_key, msg)
+            .map_err(|e| AppError::internal(format!("signing: {e}")))
+    }
+
+    /// The public half of the signing key, for anyone verifying plates offline.
+    pub fn signing_public_key(&self) -> Vec<u8> {
+        self.crypto
+            .public_key(&self.signing_key)
+            .expect("the signing key was checked when loaded")
+    }
+
+    pub fn crypto(&self) -> &dyn Crypto {
+        &*self.crypto
     }
 
     pub fn current_key_id(&self) -> u32 {

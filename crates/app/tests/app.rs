@@ -111,10 +111,10 @@ async fn demo_seeding_writes_a_complete_verifiable_audit_trail() {
         accounts, 16,
         "eleven regulators, a bank operator, three staff, a parent"
     );
-    // One registration and one list placement per institution, one entry per course, notice and account,
-    // and one per child the demo parent links (two).
-    // And the demo bank's API key.
-    let expected = 2 * institutions + courses + notices + accounts + 2 + 1;
+    // One registration and one list placement per institution, a plate per white-listed one, one entry
+    // per course, notice and account, one per child the demo parent links (two), and the bank's API key.
+    let expected =
+        2 * institutions + counts.white_institutions + courses + notices + accounts + 2 + 1;
     assert_eq!(t.app.store().read().audit_count().await.unwrap(), expected);
     match verify_audit_chain(t.app.store()).await.unwrap() {
         ChainReport::Intact { entries, .. } => assert_eq!(entries, expected),
@@ -271,6 +271,7 @@ fn record(t: &TestApp, n: u32, credit_code: &str) -> InstitutionRecord {
             list_changed_at: now,
             created_at: now,
             updated_at: now,
+            registry_state: "listed".into(),
         },
         courses: Vec::new(),
         list_change: ListChangeRow {
@@ -303,7 +304,8 @@ async fn a_recorded_institution_is_searchable_at_once_with_its_evidence() {
         .unwrap();
     let page = search(&t.app, raw("围棋")).await;
     assert_eq!(page.total, 1);
-    assert_eq!(t.app.store().read().audit_count().await.unwrap(), 2);
+    // Registered, placed on the white list, and given its compliance plate.
+    assert_eq!(t.app.store().read().audit_count().await.unwrap(), 3);
     let stats = t.app.home_stats().await.unwrap();
     assert_eq!(
         (
@@ -331,7 +333,7 @@ async fn a_failing_batch_leaves_no_partial_state() {
         .unwrap_err();
     assert_eq!(err.code, ErrorCode::Conflict);
     assert_eq!(t.app.store().read().institution_count().await.unwrap(), 1);
-    assert_eq!(t.app.store().read().audit_count().await.unwrap(), 2);
+    assert_eq!(t.app.store().read().audit_count().await.unwrap(), 3);
     let page = search(&t.app, raw("围棋")).await;
     assert_eq!(
         page.total, 1,

@@ -25,6 +25,15 @@ macro_rules! uuid_id {
             pub fn parse(s: &str) -> Result<Self, DomainError> {
                 Uuid::try_parse(s).map(Self).map_err(|_| DomainError::InvalidId(s.to_owned()))
             }
+
+            /// The 16 bytes of the UUID (compact encodings such as plate tokens).
+            pub fn to_bytes(self) -> [u8; 16] {
+                self.0.into_bytes()
+            }
+
+            pub fn from_bytes(bytes: [u8; 16]) -> Self {
+                Self(Uuid::from_bytes(bytes))
+            }
         }
 
         impl fmt::Display for $name {

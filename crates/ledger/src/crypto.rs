@@ -288,7 +288,10 @@ mod tests {
             let sig = suite.sign(&secret, msg).unwrap();
             assert_eq!(sig, suite.sign(&secret, msg).unwrap(), "deterministic");
             assert!(suite.verify(&public, msg, &sig));
-            assert!(!suite.verify(&public, b"plate:another", &sig), "altered message");
+            assert!(
+                !suite.verify(&public, b"plate:another", &sig),
+                "altered message"
+            );
             let mut bent = sig.clone();
             bent[10] ^= 1;
             assert!(!suite.verify(&public, msg, &bent), "altered signature");
@@ -298,7 +301,11 @@ mod tests {
             assert!(!suite.verify(&public, msg, b"short"));
         }
         let sm2_public = SmSuite.public_key(&[7u8; 32]).unwrap();
-        assert_eq!((sm2_public.len(), sm2_public[0]), (65, 4), "uncompressed SEC1 point");
+        assert_eq!(
+            (sm2_public.len(), sm2_public[0]),
+            (65, 4),
+            "uncompressed SEC1 point"
+        );
         assert_eq!(SmSuite.sign(&[7u8; 32], b"x").unwrap().len(), 64, "r || s");
         assert!(SmSuite.public_key(&[0u8; 32]).is_err(), "zero is not a key");
     }

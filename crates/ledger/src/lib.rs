@@ -5,6 +5,7 @@
 pub mod audit;
 pub mod canonical;
 pub mod crypto;
+pub mod plate;
 pub mod totp;
 
 pub use audit::{AuditEntry, ChainBreak, ChainVerifier, GENESIS_HASH, NewAuditEntry};

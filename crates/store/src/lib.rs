@@ -10,6 +10,7 @@ mod clients;
 mod error;
 mod insert;
 mod parents;
+mod plates;
 mod reference;
 mod registry;
 pub mod rows;
@@ -21,6 +22,7 @@ pub use audit::AuditScope;
 pub use clients::{ApiClientRow, SEALED_COLUMNS, SealedColumn};
 pub use error::StoreError;
 pub use parents::{ChildRow, LoginCodeRow, PiiAccessRow};
+pub use plates::PlateRow;
 pub use rows::*;
 pub use security::SecurityPolicyRow;
 /// The driver error, for callers that classify faults (e.g. "database unavailable").

@@ -8,7 +8,7 @@ use crate::{
 use sqlx::AssertSqlSafe;
 
 const INSTITUTION_COLUMNS: &str = "id, name, credit_code, licence_no, region_code, address, mode, categories, intro, \
-     list_status, list_reason, list_changed_at, created_at, updated_at";
+     list_status, list_reason, list_changed_at, created_at, updated_at, registry_state";
 const COURSE_COLUMNS: &str = "id, institution_id, name, category, mode, grades, lessons, minutes_per_lesson, \
      class_size, price_per_lesson_fen, created_at";
 
@@ -265,6 +265,7 @@ impl InsertRow for InstitutionRow {
             .bind(self.list_changed_at)
             .bind(self.created_at)
             .bind(self.updated_at)
+            .bind(self.registry_state.clone())
     }
 }
 

@@ -32,6 +32,8 @@ pub struct InstitutionRow {
     pub list_changed_at: i64,
     pub created_at: i64,
     pub updated_at: i64,
+    /// `applying` (signed up, not public yet), `listed` or `removed` (撤除).
+    pub registry_state: String,
 }
 
 /// 课程 row.

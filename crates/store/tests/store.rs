@@ -33,6 +33,7 @@ fn institution(id: &str, credit_code: &str, region: &str) -> InstitutionRow {
         list_changed_at: 1,
         created_at: 1,
         updated_at: 1,
+        registry_state: "listed".into(),
     }
 }
 

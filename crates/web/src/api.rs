@@ -24,6 +24,8 @@ use utoipa_swagger_ui::SwaggerUi;
         search_institutions,
         institution_detail,
         regions,
+        crate::plate_pages::verify_api,
+        crate::plate_pages::plate_key,
         crate::auth_api::login,
         crate::auth_api::refresh,
         crate::auth_api::logout,
@@ -81,6 +83,8 @@ use utoipa_swagger_ui::SwaggerUi;
         app::security::SecurityPolicyView,
         app::security::SecurityPolicyChange,
         app::oversight::AuditLogPage,
+        app::plates::PlateCheck,
+        crate::plate_pages::PlateKey,
         app::oversight::PiiAccessView,
         Page<app::oversight::PiiAccessView>
     )),

@@ -9,6 +9,7 @@ pub mod console_pages;
 pub mod error;
 mod ops;
 pub mod pages;
+pub mod plate_pages;
 pub mod routes;
 pub mod session_pages;
 pub mod throttle;

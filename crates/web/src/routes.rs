@@ -3,7 +3,7 @@
 //! as every kind of caller to check that the handlers enforce what the tables say.
 
 use crate::WebState;
-use crate::{admin_api, api, auth_api, console_pages, pages, session_pages};
+use crate::{admin_api, api, auth_api, console_pages, pages, plate_pages, session_pages};
 use axum::Router;
 use axum::http::Method;
 use axum::routing::{MethodRouter, get, post, put};
@@ -95,6 +95,18 @@ pub fn api_routes() -> Vec<Route> {
             "/api/v1/public/regions",
             Public,
             get(api::regions),
+        ),
+        route(
+            Method::GET,
+            "/api/v1/public/verify/{token}",
+            Public,
+            get(plate_pages::verify_api),
+        ),
+        route(
+            Method::GET,
+            "/api/v1/public/plate-key",
+            Public,
+            get(plate_pages::plate_key),
         ),
         route(
             Method::POST,
@@ -379,6 +391,23 @@ pub fn page_routes() -> Vec<Route> {
             "/admin/security",
             SignedIn(&[Caller::SecurityAdmin]),
             post(console_pages::set_security),
+        ),
+        route(
+            Method::GET,
+            "/verify/{token}",
+            Public,
+            get(plate_pages::verify_page),
+        ),
+        route(
+            Method::GET,
+            "/institutions/{id}/plate",
+            SignedIn(&[
+                Caller::Staff,
+                Caller::StaffAdmin,
+                Caller::Reviewer,
+                Caller::Supervisor,
+            ]),
+            get(plate_pages::plate_page),
         ),
         route(
             Method::GET,

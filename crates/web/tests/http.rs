@@ -904,6 +904,8 @@ const CALLERS: [web::routes::Caller; 10] = {
 /// manages (a Chaoyang reviewer for the national administrator, a teacher for the institution's admin).
 struct Samples {
     institution: String,
+    /// The demo staff's own institution (white-listed, in Haidian, with a plate).
+    own_institution: String,
     child: String,
     regulator_account: String,
     staff_account: String,
@@ -921,6 +923,12 @@ impl Samples {
         };
         let regulator_account = id_of("chaoyang.reviewer").await;
         let staff_account = id_of("inst.teacher").await;
+        let own_institution = tx
+            .account_by_username("inst.admin")
+            .await
+            .unwrap()
+            .and_then(|a| a.institution_id)
+            .unwrap();
         drop(tx);
         let Some(app::sessions::SignIn::Code(login)) =
             demo_sign_in(s, web::routes::Caller::Parent).await
@@ -930,6 +938,7 @@ impl Samples {
         let pair = s.t.app.login_with_code(&login).await.unwrap();
         let parent = s.t.app.authenticate(&pair.access_token).await.unwrap();
         Samples {
+            own_institution,
             institution: first_in(s, "110108").await,
             child: s.t.app.my_children(&parent).await.unwrap()[0].id.clone(),
             regulator_account,
@@ -940,6 +949,8 @@ impl Samples {
     fn path(&self, template: &str, caller: web::routes::Caller) -> String {
         let id = if template.contains("/children/") {
             &self.child
+        } else if template.ends_with("/plate") {
+            &self.own_institution
         } else if template.contains("/accounts/") {
             if caller == web::routes::Caller::StaffAdmin {
                 &self.staff_account
@@ -952,7 +963,8 @@ impl Samples {
         let path = template
             .replace("{id}", id)
             .replace("{status}", "white")
-            .replace("{end}", "regulator");
+            .replace("{end}", "regulator")
+            .replace("{token}", "not-a-plate-token");
         assert!(
             !path.contains('{'),
             "no sample value for the parameters of {template}: add one here"
@@ -1986,5 +1998,72 @@ async fn the_security_and_audit_administrators_each_have_their_page_and_nothing_
     assert_eq!(
         status, 403,
         "the security administrator cannot read the audit log"
+    );
+}
+
+#[tokio::test]
+async fn a_white_listed_institution_prints_its_plate_and_a_scan_verifies_it() {
+    let s = Server::start(30).await;
+    let sign_in = demo_sign_in(&s, web::routes::Caller::StaffAdmin)
+        .await
+        .unwrap();
+    let session = s.t.app.start_session(&sign_in).await.unwrap();
+    let own = session.actor.institution_id.clone().unwrap();
+    let cookie = format!("xw_session={}", session.token);
+    let (status, page) = page_as(&s, &cookie, &format!("/institutions/{own}/plate")).await;
+    assert_eq!(status, 200);
+    assert!(page.contains("<svg"), "the QR code is inline SVG");
+    let url = page
+        .split(r#"id="plate-url">"#)
+        .nth(1)
+        .unwrap()
+        .split('<')
+        .next()
+        .unwrap();
+    assert!(url.starts_with(&format!("{}/verify/", s.base)), "{url}");
+    let token = url.rsplit('/').next().unwrap().to_owned();
+
+    let (status, check) = s.json(&format!("/api/v1/public/verify/{token}")).await;
+    assert_eq!(status, 200);
+    assert_eq!(
+        (check["verdict"].as_str(), check["genuine"].as_bool()),
+        (Some("valid"), Some(true))
+    );
+    assert_eq!(check["institution"]["id"], own);
+    let (_, page) = s.html(&format!("/verify/{token}")).await;
+    assert!(page.contains(r#"data-verdict="valid""#) && page.contains("真实有效"));
+
+    // One character changed anywhere: invalid.
+    let mut altered = token.clone().into_bytes();
+    altered[30] = if altered[30] == b'A' { b'B' } else { b'A' };
+    let altered = String::from_utf8(altered).unwrap();
+    let (status, check) = s.json(&format!("/api/v1/public/verify/{altered}")).await;
+    assert_eq!(status, 200);
+    assert_eq!(
+        (check["verdict"].as_str(), check["genuine"].as_bool()),
+        (Some("invalid"), Some(false))
+    );
+    let (_, page) = s.html(&format!("/verify/{altered}")).await;
+    assert!(page.contains("无效码牌"));
+
+    // Someone else's institution: no plate to print.
+    let (_, all) = s
+        .json("/api/v1/public/institutions?list=white&per_page=5")
+        .await;
+    let other = all["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["id"].as_str().unwrap())
+        .find(|id| *id != own)
+        .unwrap();
+    let (status, _) = page_as(&s, &cookie, &format!("/institutions/{other}/plate")).await;
+    assert_eq!(status, 403);
+    let (_, key) = s.json("/api/v1/public/plate-key").await;
+    assert_eq!(key["algorithm"], "SM2");
+    assert_eq!(
+        key["public_key"].as_str().unwrap().len(),
+        130,
+        "65 bytes, hex"
     );
 }

@@ -52,6 +52,30 @@ enum Command {
         #[command(subcommand)]
         command: KeysCommand,
     },
+    /// Compliance plates (合规码牌).
+    Plate {
+        #[command(subcommand)]
+        command: PlateCommand,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+enum PlateCommand {
+    /// Check a plate token offline: is it the platform's signature? (Whether the plate is still current
+    /// only the platform can say: /verify/TOKEN.)
+    Verify(PlateVerifyArgs),
+}
+
+#[derive(Args, Debug)]
+struct PlateVerifyArgs {
+    /// The token (what the QR code carries after /verify/), or the whole URL.
+    token: String,
+    /// The platform's public key in hex (GET /api/v1/public/plate-key); without it, the key ring in the
+    /// data directory is used.
+    #[arg(long)]
+    public_key: Option<String>,
+    #[command(flatten)]
+    db: DbArgs,
 }
 
 #[derive(Subcommand, Debug)]
@@ -382,6 +406,30 @@ async fn serve(args: ServeArgs, file: FileConfig) -> Result<()> {
     Ok(())
 }
 
+fn plate_verify(args: PlateVerifyArgs, file: &FileConfig) -> Result<()> {
+    let db = database(&args.db, file)?;
+    let public = match &args.public_key {
+        Some(hex_key) => hex::decode(hex_key.trim()).context("--public-key is not hex")?,
+        None => KeyRing::load_or_create(&db.data_dir, db.crypto.clone())?.signing_public_key(),
+    };
+    let token = args.token.trim().rsplit('/').next().unwrap_or_default();
+    match ledger::plate::verify(&*db.crypto, &public, token) {
+        Ok(claim) => {
+            let issued =
+                chrono::DateTime::from_timestamp(i64::from(claim.issued_on_day) * 86_400, 0)
+                    .map(|d| d.date_naive().to_string())
+                    .unwrap_or_default();
+            println!(
+                "genuine plate: institution {}, serial {}, issued {issued}",
+                domain::InstitutionId::from_bytes(claim.institution_id),
+                claim.serial
+            );
+            Ok(())
+        }
+        Err(e) => bail!("invalid plate: {e}"),
+    }
+}
+
 #[tokio::main]
 async fn main() -> Result<()> {
     let cli = Cli::parse();
@@ -425,6 +473,9 @@ async fn main() -> Result<()> {
             println!("data key {id} is current; {resealed} values re-sealed");
             Ok(())
         }
+        Command::Plate {
+            command: PlateCommand::Verify(args),
+        } => plate_verify(args, &file),
         Command::Ledger {
             command: LedgerCommand::Verify(args),
         } => {

@@ -557,3 +557,82 @@ async fn the_international_suite_is_selectable_and_fixed_per_database() {
         text(&unknown)
     );
 }
+
+#[tokio::test]
+async fn plate_verify_checks_a_token_offline_with_the_key_ring_or_a_public_key() {
+    let db = TestDb::new().await;
+    let dir = tempfile::tempdir().unwrap();
+    let data_dir = dir.path().to_str().unwrap();
+    let db_args = ["--data-dir", data_dir, "--database-url", &db.url];
+    let seeded = xiaowai(
+        &[&["demo", "--institutions", "10"][..], &db_args].concat(),
+        &[],
+        dir.path(),
+    );
+    assert!(seeded.status.success(), "{}", text(&seeded));
+    let store = Store::connect(&db.url, Arc::new(SmSuite)).await.unwrap();
+    let (institution, token): (String, String) =
+        sqlx::query_as("SELECT institution_id, token FROM plates ORDER BY institution_id LIMIT 1")
+            .fetch_one(store.pool_for_tests())
+            .await
+            .unwrap();
+    store.close().await;
+
+    let url = format!("https://xiaowai.example.gov.cn/verify/{token}");
+    let ok = xiaowai(
+        &["plate", "verify", &url, "--data-dir", data_dir],
+        &[],
+        dir.path(),
+    );
+    assert!(ok.status.success(), "{}", text(&ok));
+    assert!(
+        text(&ok).contains(&format!(
+            "genuine plate: institution {institution}, serial 1"
+        )),
+        "{}",
+        text(&ok)
+    );
+    let mut altered = token.into_bytes();
+    altered[40] = if altered[40] == b'x' { b'y' } else { b'x' };
+    let altered = String::from_utf8(altered).unwrap();
+    let bad = xiaowai(
+        &["plate", "verify", &altered, "--data-dir", data_dir],
+        &[],
+        dir.path(),
+    );
+    assert!(!bad.status.success());
+    assert!(text(&bad).contains("invalid plate"), "{}", text(&bad));
+
+    // With only the published public key, somewhere without the data directory.
+    let public = app::vault::KeyRing::load_or_create(dir.path(), Arc::new(SmSuite))
+        .unwrap()
+        .signing_public_key();
+    let elsewhere = tempfile::tempdir().unwrap();
+    let other_dir = elsewhere.path().to_str().unwrap();
+    let offline = |key: &str| {
+        xiaowai(
+            &[
+                "plate",
+                "verify",
+                &url,
+                "--public-key",
+                key,
+                "--data-dir",
+                other_dir,
+            ],
+            &[],
+            elsewhere.path(),
+        )
+    };
+    let ok = offline(&hex::encode(&public));
+    assert!(ok.status.success(), "{}", text(&ok));
+    let mut wrong = public.clone();
+    wrong[64] ^= 1;
+    let refused = offline(&hex::encode(&wrong));
+    assert!(!refused.status.success(), "another key does not verify it");
+    assert!(
+        text(&refused).contains("invalid plate"),
+        "{}",
+        text(&refused)
+    );
+}
