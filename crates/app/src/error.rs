@@ -54,6 +54,7 @@ error_codes! {
     NotFound => "not_found", 404, "未找到您要访问的内容", "Not found";
     MethodNotAllowed => "method_not_allowed", 405, "不支持该请求方法", "Method not allowed";
     Conflict => "conflict", 409, "数据冲突，记录已存在", "The record already exists";
+    FundSupervisionRequired => "fund_supervision_required", 422, "列入白名单须先审核通过并完成资金监管账户绑定", "The white list needs approval and a confirmed supervised account";
     ConstraintViolation => "constraint_violation", 422, "数据不符合约束条件", "The data violates a constraint";
     AppendOnly => "append_only", 409, "该记录只能追加，不能修改或删除", "This record is append-only";
     TooManyRequests => "too_many_requests", 429, "操作过于频繁，请稍后再试", "Too many requests: try again later";

@@ -18,6 +18,7 @@ pub mod search;
 pub mod security;
 pub mod sessions;
 pub mod signing;
+pub mod supervision;
 pub mod testing;
 pub mod vault;
 pub mod views;

@@ -280,6 +280,19 @@ impl App {
         Ok(())
     }
 
+    /// Brings one institution's search document up to date after a change.
+    pub(crate) async fn reindex(&self, id: &str) -> Result<(), AppError> {
+        let reader = self.store.read();
+        let Some(row) = reader.institution(id).await? else {
+            return Ok(());
+        };
+        let courses = reader.courses_of(id).await?;
+        let doc = self.indexed(&row, &courses)?;
+        self.search
+            .upsert(&[doc])
+            .map_err(|e| AppError::internal(e.to_string()))
+    }
+
     /// The transactional half of [`App::record_institutions`]; bulk loaders rebuild the index once at the end.
     pub(crate) async fn record_institutions_unindexed(
         &self,

@@ -328,6 +328,55 @@ impl WriteTx {
         insert_rows(&mut self.tx, self.backend, rows).await
     }
 
+    /// The institution inside this transaction.
+    pub async fn institution_for_update(
+        &mut self,
+        id: &str,
+    ) -> Result<Option<InstitutionRow>, StoreError> {
+        let sql = format!("SELECT {INSTITUTION_COLUMNS} FROM institutions WHERE id = $1");
+        Ok(sqlx::query_as(AssertSqlSafe(sql))
+            .bind(id)
+            .fetch_optional(&mut *self.tx)
+            .await?)
+    }
+
+    /// Moves an institution to a list (the caller records the `list_changes` row and evidence).
+    pub async fn set_list_status(
+        &mut self,
+        id: &str,
+        status: &str,
+        reason: &str,
+        at: i64,
+    ) -> Result<(), StoreError> {
+        sqlx::query(
+            "UPDATE institutions SET list_status = $2, list_reason = $3, list_changed_at = $4, updated_at = $4 \
+             WHERE id = $1",
+        )
+        .bind(id)
+        .bind(status)
+        .bind(reason)
+        .bind(at)
+        .execute(&mut *self.tx)
+        .await?;
+        Ok(())
+    }
+
+    /// `applying`, `listed` or `removed`.
+    pub async fn set_registry_state(
+        &mut self,
+        id: &str,
+        state: &str,
+        at: i64,
+    ) -> Result<(), StoreError> {
+        sqlx::query("UPDATE institutions SET registry_state = $2, updated_at = $3 WHERE id = $1")
+            .bind(id)
+            .bind(state)
+            .bind(at)
+            .execute(&mut *self.tx)
+            .await?;
+        Ok(())
+    }
+
     pub async fn insert_notices(&mut self, rows: &[NoticeRow]) -> Result<(), StoreError> {
         insert_rows(&mut self.tx, self.backend, rows).await
     }

@@ -37,6 +37,8 @@ use utoipa_swagger_ui::SwaggerUi;
         crate::auth_api::client_me,
         crate::auth_api::change_password,
         crate::auth_api::institution_audit,
+        crate::auth_api::move_to_list,
+        crate::auth_api::remove_institution,
         crate::admin_api::list_accounts,
         crate::admin_api::create_regulator,
         crate::admin_api::create_bank_operator,
@@ -84,6 +86,8 @@ use utoipa_swagger_ui::SwaggerUi;
         app::security::SecurityPolicyChange,
         app::oversight::AuditLogPage,
         app::plates::PlateCheck,
+        app::supervision::ListMove,
+        app::supervision::Removal,
         crate::plate_pages::PlateKey,
         app::oversight::PiiAccessView,
         Page<app::oversight::PiiAccessView>

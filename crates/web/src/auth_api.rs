@@ -376,3 +376,64 @@ pub async fn institution_audit(
         s.app.institution_audit_trail(&bearer.actor, &id).await?,
     ))
 }
+
+/// Move an institution of the supervisor's region to the grey or black list, with a reason.
+#[utoipa::path(
+    post,
+    path = "/api/v1/regulator/institutions/{id}/list",
+    security(("bearer" = [])),
+    params(("id" = String, Path)),
+    request_body = app::supervision::ListMove,
+    responses(
+        (status = 204, description = "moved; the public site shows it at once"),
+        (status = 403, description = "not a supervisor of the institution's region", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "already on that list", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "fund_supervision_required: white needs approval and a supervised account", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn move_to_list(
+    State(s): State<WebState>,
+    bearer: Bearer,
+    Path(id): Path<String>,
+    b: Result<Json<app::supervision::ListMove>, JsonRejection>,
+) -> Result<StatusCode, ApiError> {
+    s.app
+        .require(
+            &bearer.actor,
+            domain::access::Permission::SuperviseInstitution,
+        )
+        .await?;
+    s.app.move_to_list(&bearer.actor, &id, &body(b)?).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Remove (撤除) an institution after the local procedure: black list, plate revoked, notice if asked.
+#[utoipa::path(
+    post,
+    path = "/api/v1/regulator/institutions/{id}/removal",
+    security(("bearer" = [])),
+    params(("id" = String, Path)),
+    request_body = app::supervision::Removal,
+    responses(
+        (status = 204, description = "removed"),
+        (status = 403, description = "not a supervisor of the institution's region", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "already removed", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn remove_institution(
+    State(s): State<WebState>,
+    bearer: Bearer,
+    Path(id): Path<String>,
+    b: Result<Json<app::supervision::Removal>, JsonRejection>,
+) -> Result<StatusCode, ApiError> {
+    s.app
+        .require(
+            &bearer.actor,
+            domain::access::Permission::SuperviseInstitution,
+        )
+        .await?;
+    s.app
+        .remove_institution(&bearer.actor, &id, &body(b)?)
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}

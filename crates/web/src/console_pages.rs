@@ -60,6 +60,30 @@ pub(crate) async fn console(
 pub(crate) struct InstitutionPage {
     institution: InstitutionDetail,
     trail: Vec<AuditEntryView>,
+    csrf: String,
+    /// Supervisors act here (list moves, removal); reviewers only read.
+    supervises: bool,
+    notice: Option<&'static str>,
+    error: Option<String>,
+}
+
+async fn institution_page(
+    s: &WebState,
+    session: app::sessions::ActiveSession,
+    id: &str,
+    notice: Option<&'static str>,
+    error: Option<String>,
+) -> Result<InstitutionPage, PageError> {
+    // The trail checks the region first; only then is anything about the institution read.
+    let trail = s.app.institution_audit_trail(&session.actor, id).await?;
+    Ok(InstitutionPage {
+        institution: s.app.institution_detail(id).await?,
+        trail,
+        supervises: session.actor.has(Permission::SuperviseInstitution),
+        csrf: session.csrf,
+        notice,
+        error,
+    })
 }
 
 pub(crate) async fn institution(
@@ -67,12 +91,104 @@ pub(crate) async fn institution(
     PageSession(session): PageSession,
     Path(id): Path<String>,
 ) -> Result<InstitutionPage, PageError> {
-    // The trail checks the region first; only then is anything about the institution read.
-    let trail = s.app.institution_audit_trail(&session.actor, &id).await?;
-    Ok(InstitutionPage {
-        institution: s.app.institution_detail(&id).await?,
-        trail,
-    })
+    institution_page(&s, session, &id, None, None).await
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub(crate) struct SupervisionForm {
+    csrf: String,
+    to: String,
+    reason: String,
+    decision_no: String,
+    decided_on: String,
+    publish: Option<String>,
+}
+
+/// Shows the institution again with the outcome of a supervisor's action.
+async fn after_action(
+    s: &WebState,
+    session: PageSession,
+    id: &str,
+    form_csrf: &str,
+    done: &'static str,
+    action: impl std::future::Future<Output = Result<(), app::AppError>>,
+) -> Response {
+    if let Err(r) = session.check_csrf(s, form_csrf) {
+        return r.into_response();
+    }
+    let PageSession(session) = session;
+    let (status, notice, error) = match action.await {
+        Ok(()) => (StatusCode::OK, Some(done), None),
+        Err(e) if matches!(e.code.status(), 400 | 409 | 422) => (
+            crate::error::status_of(e.code),
+            None,
+            Some(format!("{}：{}", e.code.message_zh(), e.detail)),
+        ),
+        Err(e) => return PageError(e).into_response(),
+    };
+    match institution_page(s, session, id, notice, error).await {
+        Ok(page) => (status, page).into_response(),
+        Err(e) => e.into_response(),
+    }
+}
+
+pub(crate) async fn move_to_list(
+    State(s): State<WebState>,
+    session: PageSession,
+    Path(id): Path<String>,
+    Form(form): Form<SupervisionForm>,
+) -> Response {
+    let req = app::supervision::ListMove {
+        to: form.to,
+        reason: form.reason,
+    };
+    let actor = session.0.actor.clone();
+    let action = async {
+        s.app
+            .require(&actor, Permission::SuperviseInstitution)
+            .await?;
+        s.app.move_to_list(&actor, &id, &req).await
+    };
+    after_action(
+        &s,
+        session,
+        &id,
+        &form.csrf,
+        "名单已调整，公众页面已同步更新。",
+        action,
+    )
+    .await
+}
+
+pub(crate) async fn remove(
+    State(s): State<WebState>,
+    session: PageSession,
+    Path(id): Path<String>,
+    Form(form): Form<SupervisionForm>,
+) -> Response {
+    let req = app::supervision::Removal {
+        reason: form.reason,
+        decision_no: form.decision_no,
+        decided_on: form.decided_on,
+        publish: form.publish.is_some(),
+    };
+    let actor = session.0.actor.clone();
+    let action = async {
+        s.app
+            .require(&actor, Permission::SuperviseInstitution)
+            .await?;
+        s.app.remove_institution(&actor, &id, &req).await
+    };
+    after_action(
+        &s,
+        session,
+        &id,
+        &form.csrf,
+        "机构已撤除，码牌已撤销。",
+        action,
+    )
+    .await
 }
 
 #[derive(Template, WebTemplate)]

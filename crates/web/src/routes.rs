@@ -164,6 +164,18 @@ pub fn api_routes() -> Vec<Route> {
         ),
         route(
             Method::POST,
+            "/api/v1/regulator/institutions/{id}/list",
+            SignedIn(&[Caller::Supervisor]),
+            post(auth_api::move_to_list),
+        ),
+        route(
+            Method::POST,
+            "/api/v1/regulator/institutions/{id}/removal",
+            SignedIn(&[Caller::Supervisor]),
+            post(auth_api::remove_institution),
+        ),
+        route(
+            Method::POST,
             "/api/v1/me/password",
             SignedIn(ANY_ACCOUNT),
             post(auth_api::change_password),
@@ -355,6 +367,18 @@ pub fn page_routes() -> Vec<Route> {
             "/regulator/institutions/{id}",
             SignedIn(REGULATOR_STAFF),
             get(console_pages::institution),
+        ),
+        route(
+            Method::POST,
+            "/regulator/institutions/{id}/list",
+            SignedIn(&[Caller::Supervisor]),
+            post(console_pages::move_to_list),
+        ),
+        route(
+            Method::POST,
+            "/regulator/institutions/{id}/removal",
+            SignedIn(&[Caller::Supervisor]),
+            post(console_pages::remove),
         ),
         route(
             Method::GET,

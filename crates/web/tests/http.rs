@@ -2067,3 +2067,133 @@ async fn a_white_listed_institution_prints_its_plate_and_a_scan_verifies_it() {
         "65 bytes, hex"
     );
 }
+
+#[tokio::test]
+async fn black_listing_turns_a_plate_red_and_removal_revokes_it() {
+    let s = Server::start(2400).await;
+    let institution = first_in(&s, "110108").await;
+    let plate_token = |s: &Server, id: String| {
+        let store = s.t.app.store().clone();
+        async move {
+            let plates = store.read().plates_of(&id).await.unwrap();
+            plates.first().map(|p| p.token.clone())
+        }
+    };
+    // The first Haidian institution in the demo may be grey; take a white one with a plate.
+    let (_, white) = s
+        .json("/api/v1/public/institutions?region=110108&list=white&per_page=1")
+        .await;
+    let institution = white["items"][0]["id"]
+        .as_str()
+        .map(str::to_owned)
+        .unwrap_or(institution);
+    let token = plate_token(&s, institution.clone())
+        .await
+        .expect("white-listed: a plate");
+    let verdict = |s: &Server, token: String| {
+        let base = s.base.clone();
+        let client = s.client.clone();
+        async move {
+            let v: Value = client
+                .get(format!("{base}/api/v1/public/verify/{token}"))
+                .send()
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap();
+            (
+                v["verdict"].as_str().unwrap().to_owned(),
+                v["plate_status"].clone(),
+            )
+        }
+    };
+    assert_eq!(verdict(&s, token.clone()).await.0, "valid");
+
+    let haidian = regulator_token(&s, "haidian.supervisor").await;
+    let chaoyang_institution = first_in(&s, "110105").await;
+    let post = |path: String, token: &str, body: Value| {
+        s.client
+            .post(format!("{}{path}", s.base))
+            .bearer_auth(token.to_owned())
+            .json(&body)
+            .send()
+    };
+    let outside = post(
+        format!("/api/v1/regulator/institutions/{chaoyang_institution}/list"),
+        &haidian,
+        serde_json::json!({"to": "black", "reason": "无证经营"}),
+    )
+    .await
+    .unwrap();
+    assert_eq!(outside.status(), 403, "Haidian cannot act on Chaoyang");
+    let to_white = post(
+        format!("/api/v1/regulator/institutions/{institution}/list"),
+        &haidian,
+        serde_json::json!({"to": "white", "reason": "x"}),
+    )
+    .await
+    .unwrap();
+    assert_eq!(to_white.status(), 422);
+
+    let black = post(
+        format!("/api/v1/regulator/institutions/{institution}/list"),
+        &haidian,
+        serde_json::json!({"to": "black", "reason": "存在安全隐患"}),
+    )
+    .await
+    .unwrap();
+    assert_eq!(black.status(), 204);
+    assert_eq!(
+        verdict(&s, token.clone()).await.0,
+        "warning",
+        "black-listed: red"
+    );
+    let (_, detail) = s
+        .json(&format!("/api/v1/public/institutions/{institution}"))
+        .await;
+    assert_eq!(
+        detail["list_status"], "black",
+        "the public record changed at once"
+    );
+    let (_, found) = s
+        .json("/api/v1/public/institutions?list=black&region=110108&per_page=100")
+        .await;
+    assert!(
+        found["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|i| i["id"] == institution.as_str()),
+        "and so did search"
+    );
+
+    let removal = serde_json::json!({"reason": "停止办学", "decision_no": "海教监〔2026〕12号",
+                                     "decided_on": "2026-11-20", "publish": true});
+    let future = serde_json::json!({"reason": "停止办学", "decision_no": "海教监〔2026〕12号",
+                                    "decided_on": "2099-01-01"});
+    let path = format!("/api/v1/regulator/institutions/{institution}/removal");
+    assert_eq!(
+        post(path.clone(), &haidian, future).await.unwrap().status(),
+        400
+    );
+    assert_eq!(
+        post(path.clone(), &haidian, removal.clone())
+            .await
+            .unwrap()
+            .status(),
+        204
+    );
+    assert_eq!(
+        post(path, &haidian, removal).await.unwrap().status(),
+        409,
+        "once"
+    );
+    let (v, plate_status) = verdict(&s, token).await;
+    assert_eq!(
+        (v.as_str(), plate_status.as_str()),
+        ("warning", Some("revoked"))
+    );
+    let (_, page) = s.html("/notices").await;
+    assert!(page.contains("关于撤除"), "the removal is published");
+}

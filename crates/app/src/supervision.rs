@@ -1,0 +1,213 @@
+//! 监管处置 what a supervisor does to an institution of its region: move it between lists, and remove it
+//! (撤除). Every move has a reason, an actor, a date and its evidence, and shows on the public site at once.
+
+use crate::{Actor, App, AppError, ErrorCode, evidence};
+use domain::access::Permission;
+use domain::{InstitutionId, ListChangeId, ListStatus, RegionCode, Timestamp};
+use serde::Deserialize;
+use serde_json::json;
+use store::{InstitutionRow, ListChangeRow, NoticeRow};
+
+/// `POST /api/v1/regulator/institutions/{id}/list`.
+#[derive(Clone, Debug, Deserialize, utoipa::ToSchema)]
+pub struct ListMove {
+    /// `grey` or `black` (white follows approval plus fund supervision, not a manual move).
+    pub to: String,
+    pub reason: String,
+}
+
+/// `POST /api/v1/regulator/institutions/{id}/removal`: the local authority's procedure, as decided.
+#[derive(Clone, Debug, Deserialize, utoipa::ToSchema)]
+pub struct Removal {
+    pub reason: String,
+    /// The decision's document number, e.g. 海教监〔2026〕12号.
+    pub decision_no: String,
+    /// The decision date, `YYYY-MM-DD`, not in the future.
+    pub decided_on: String,
+    /// Publish a notice (serious cases).
+    #[serde(default)]
+    pub publish: bool,
+}
+
+fn text(field: &str, value: &str, max: usize) -> Result<String, AppError> {
+    let v = value.trim();
+    if v.is_empty() || v.chars().count() > max {
+        return Err(AppError::new(
+            ErrorCode::FieldTooLong,
+            format!("{field}: 1 to {max} characters"),
+        ));
+    }
+    Ok(v.to_owned())
+}
+
+impl App {
+    /// Opens a write transaction on an institution once the actor is shown to supervise its region (a
+    /// refusal is audited, outside any transaction), and reads the row inside it.
+    async fn supervised(
+        &self,
+        actor: &Actor,
+        id: &str,
+    ) -> Result<(store::WriteTx, InstitutionRow), AppError> {
+        let id = InstitutionId::parse(id)?.to_string();
+        let found = self
+            .store
+            .read()
+            .institution(&id)
+            .await?
+            .ok_or_else(|| AppError::not_found(format!("no institution {id}")))?;
+        let region = RegionCode::parse(&found.region_code)?;
+        self.require_regulator_over(
+            actor,
+            Permission::SuperviseInstitution,
+            &region,
+            &format!("institution:{id}"),
+        )
+        .await?;
+        let mut tx = self.store.begin_write().await?;
+        let row = tx
+            .institution_for_update(&id)
+            .await?
+            .ok_or_else(|| AppError::not_found(format!("no institution {id}")))?;
+        Ok((tx, row))
+    }
+
+    /// Records a move to `to` inside `tx`: the row, the list change, the evidence and, for the black list,
+    /// a public notice.
+    async fn move_in(
+        &self,
+        tx: &mut store::WriteTx,
+        actor: &Actor,
+        row: &InstitutionRow,
+        to: ListStatus,
+        reason: &str,
+        now: Timestamp,
+    ) -> Result<(), AppError> {
+        let at = now.millis();
+        let change = ListChangeRow {
+            id: ListChangeId::new_v7().to_string(),
+            institution_id: row.id.clone(),
+            from_status: Some(row.list_status.clone()),
+            to_status: to.as_str().to_owned(),
+            reason: reason.to_owned(),
+            actor: actor.audit_name(),
+            at,
+        };
+        tx.set_list_status(&row.id, to.as_str(), reason, at).await?;
+        tx.insert_list_changes(std::slice::from_ref(&change))
+            .await?;
+        let mut entries = vec![evidence::list_changed(actor, now, &change)];
+        if to == ListStatus::Black {
+            let notice = NoticeRow {
+                id: uuid::Uuid::now_v7().to_string(),
+                kind: "black_list".into(),
+                institution_id: Some(row.id.clone()),
+                region_code: row.region_code.clone(),
+                title: format!("关于将{}列入黑名单的公告", row.name),
+                body: format!(
+                    "经查，{}：{}。现将其列入校外培训机构黑名单，请家长不要报名缴费。",
+                    row.name, reason
+                ),
+                published_at: at,
+            };
+            tx.insert_notices(std::slice::from_ref(&notice)).await?;
+            entries.push(evidence::notice_published(actor, now, &notice));
+        }
+        tx.append_audit(entries).await?;
+        Ok(())
+    }
+
+    /// Moves an institution of the supervisor's region to the grey or black list.
+    pub async fn move_to_list(
+        &self,
+        actor: &Actor,
+        id: &str,
+        req: &ListMove,
+    ) -> Result<(), AppError> {
+        let to = ListStatus::parse(req.to.trim())?;
+        if to == ListStatus::White {
+            return Err(AppError::new(
+                ErrorCode::FundSupervisionRequired,
+                "the white list follows approval and a confirmed supervised account",
+            ));
+        }
+        let reason = text("reason", &req.reason, 200)?;
+        let now = self.clock.now();
+        let (mut tx, row) = self.supervised(actor, id).await?;
+        if row.registry_state != "listed" {
+            return Err(AppError::new(
+                ErrorCode::Conflict,
+                "the institution is not listed",
+            ));
+        }
+        if row.list_status == to.as_str() {
+            return Err(AppError::new(
+                ErrorCode::Conflict,
+                format!("already on the {} list", to.as_str()),
+            ));
+        }
+        self.move_in(&mut tx, actor, &row, to, &reason, now).await?;
+        tx.commit().await?;
+        self.reindex(&row.id).await
+    }
+
+    /// 撤除: delists the institution (black list, marked removed), revokes its plate, and may publish a
+    /// notice. Families with open orders are notified once orders exist (the parent's journey).
+    pub async fn remove_institution(
+        &self,
+        actor: &Actor,
+        id: &str,
+        req: &Removal,
+    ) -> Result<(), AppError> {
+        let reason = text("reason", &req.reason, 200)?;
+        let decision_no = text("decision_no", &req.decision_no, 64)?;
+        let now = self.clock.now();
+        let decided_on = chrono::NaiveDate::parse_from_str(req.decided_on.trim(), "%Y-%m-%d")
+            .ok()
+            .filter(|d| *d <= now.china_date())
+            .ok_or_else(|| {
+                AppError::new(
+                    ErrorCode::InvalidParameter,
+                    "decided_on: a date YYYY-MM-DD, not in the future",
+                )
+            })?;
+        let (mut tx, row) = self.supervised(actor, id).await?;
+        if row.registry_state == "removed" {
+            return Err(AppError::new(ErrorCode::Conflict, "already removed"));
+        }
+        let at = now.millis();
+        let list_reason = format!("撤除：{reason}（{decision_no}）");
+        self.move_in(&mut tx, actor, &row, ListStatus::Black, &list_reason, now)
+            .await?;
+        tx.set_registry_state(&row.id, "removed", at).await?;
+        let revoked = tx
+            .end_active_plate(&row.id, "revoked", &list_reason, at)
+            .await?;
+        let mut entries = vec![crate::evidence::record(
+            &actor.audit_name(),
+            at,
+            "institution.removed",
+            format!("institution:{}", row.id),
+            json!({"reason": reason, "decision_no": decision_no, "decided_on": decided_on.to_string(),
+                   "plate_revoked": revoked > 0, "published": req.publish}),
+        )];
+        if req.publish {
+            let notice = NoticeRow {
+                id: uuid::Uuid::now_v7().to_string(),
+                kind: "removal".into(),
+                institution_id: Some(row.id.clone()),
+                region_code: row.region_code.clone(),
+                title: format!("关于撤除{}的公告", row.name),
+                body: format!(
+                    "依据{decision_no}，{}因{reason}，已于{decided_on}撤除。",
+                    row.name
+                ),
+                published_at: at,
+            };
+            tx.insert_notices(std::slice::from_ref(&notice)).await?;
+            entries.push(evidence::notice_published(actor, now, &notice));
+        }
+        tx.append_audit(entries).await?;
+        tx.commit().await?;
+        self.reindex(&row.id).await
+    }
+}
