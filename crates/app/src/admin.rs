@@ -142,19 +142,36 @@ fn check_username(u: &str) -> Result<(), AppError> {
     }
 }
 
+/// The evidence of a new account (never its password or secrets).
+pub(crate) fn account_created(actor: &Actor, row: &AccountRow, now: i64) -> ledger::NewAuditEntry {
+    audit(
+        &actor.audit_name(),
+        now,
+        "account.created",
+        format!("account:{}", row.id),
+        json!({"id": row.id, "kind": row.kind, "username": row.username,
+               "role": row.staff_role.clone().or(row.regulator_role.clone()),
+               "region_code": row.region_code, "institution_id": row.institution_id, "bank_id": row.bank_id}),
+    )
+}
+
 impl App {
-    /// Creates a staff, regulator or bank-operator account, if the actor manages such an account (see
-    /// [`manages`]); a refusal is audited. Accounts made by a person get a temporary password.
-    pub async fn create_account(&self, actor: &Actor, new: NewAccount) -> Result<String, AppError> {
+    /// A validated account row for `new`, without its password hash (the caller hashes once it knows the
+    /// account may be created). `temporary`: the password must be replaced at first sign-in.
+    pub(crate) fn account_row(
+        &self,
+        new: &NewAccount,
+        temporary: bool,
+        now: i64,
+    ) -> Result<AccountRow, AppError> {
         check_username(&new.username)?;
         check_new_password(&new.password)?;
         let display_name = domain::person::PersonName::parse(&new.display_name)
             .map_err(|e| invalid(format!("display_name: {e}")))?;
-        let now = self.clock.now().millis();
         let id = uuid::Uuid::now_v7().to_string();
         let mut row = blank_account(&id, "", display_name.expose(), now);
         row.username = Some(new.username.clone());
-        row.must_change_password = i64::from(!matches!(actor, Actor::System { .. }));
+        row.must_change_password = i64::from(temporary);
         let seal_secret = |s: &Vec<u8>| Some(self.keys.seal(TOTP_FIELD, &hex::encode(s)));
         match &new.kind {
             NewAccountKind::Staff {
@@ -190,6 +207,16 @@ impl App {
                 row.totp_secret_sealed = seal_secret(totp_secret);
             }
         }
+        Ok(row)
+    }
+
+    /// Creates a staff, regulator or bank-operator account, if the actor manages such an account (see
+    /// [`manages`]); a refusal is audited. Accounts made by a person get a temporary password.
+    pub async fn create_account(&self, actor: &Actor, new: NewAccount) -> Result<String, AppError> {
+        let now = self.clock.now().millis();
+        let temporary = !matches!(actor, Actor::System { .. });
+        let mut row = self.account_row(&new, temporary, now)?;
+        let id = row.id.clone();
         if !manages(actor, &row) {
             let details = json!({"kind": row.kind, "region_code": row.region_code, "institution_id": row.institution_id});
             return Err(self
@@ -203,14 +230,7 @@ impl App {
         }
         // Hashed only once allowed: argon2 is deliberately slow.
         row.password_hash = Some(hash_password(&new.password)?);
-        let entry = audit(
-            &actor.audit_name(),
-            now,
-            "account.created",
-            format!("account:{id}"),
-            json!({"id": id, "kind": row.kind, "username": row.username, "role": row.staff_role.clone().or(row.regulator_role.clone()),
-                   "region_code": row.region_code, "institution_id": row.institution_id, "bank_id": row.bank_id}),
-        );
+        let entry = account_created(actor, &row, now);
         let mut tx = self.store.begin_write().await?;
         tx.insert_accounts(&[row]).await?;
         tx.append_audit(vec![entry]).await?;

@@ -34,6 +34,10 @@ error_codes! {
     PerPageOutOfRange => "per_page_out_of_range", 400, "每页条数超出范围（1–100）", "per_page must be between 1 and 100";
     QueryTooLong => "query_too_long", 400, "搜索词过长", "The search text is too long";
     InvalidParameter => "invalid_parameter", 400, "请求参数无效", "A request parameter is invalid";
+    InvalidCreditCode => "invalid_credit_code", 400, "统一社会信用代码不正确（应为18位，校验位须正确）", "The unified social credit code is malformed or its check character is wrong";
+    CertificateExpired => "certificate_expired", 400, "证照已过期或日期不正确，请上传有效期内的证照", "A licence or certificate date is in the past";
+    DocumentTooLarge => "document_too_large", 413, "文件过大（不超过10MB）", "The document is larger than 10 MB";
+    DocumentRejected => "document_rejected", 415, "文件须为 PDF、JPEG 或 PNG（按内容识别），且不能为空", "Documents must be PDF, JPEG or PNG by content, and not empty";
     InvalidPhone => "invalid_phone", 400, "手机号格式不正确（应为11位手机号）", "The mobile number is malformed (11 digits expected)";
     InvalidIdCard => "invalid_id_card", 400, "身份证号码不正确（长度、出生日期或校验位有误）", "The ID card number is malformed or its check digit is wrong";
     InvalidName => "invalid_name", 400, "姓名不能为空且不超过50个字符", "A name must be 1 to 50 characters";
@@ -54,6 +58,7 @@ error_codes! {
     NotFound => "not_found", 404, "未找到您要访问的内容", "Not found";
     MethodNotAllowed => "method_not_allowed", 405, "不支持该请求方法", "Method not allowed";
     Conflict => "conflict", 409, "数据冲突，记录已存在", "The record already exists";
+    FilingIncomplete => "filing_incomplete", 422, "报备信息不完整，请补全后再提交", "The filing is incomplete: fill in what is missing first";
     FundSupervisionRequired => "fund_supervision_required", 422, "列入白名单须先审核通过并完成资金监管账户绑定", "The white list needs approval and a confirmed supervised account";
     ConstraintViolation => "constraint_violation", 422, "数据不符合约束条件", "The data violates a constraint";
     AppendOnly => "append_only", 409, "该记录只能追加，不能修改或删除", "This record is append-only";
@@ -97,7 +102,7 @@ impl From<DomainError> for AppError {
             DomainError::InvalidListStatus(_) => ErrorCode::InvalidListStatus,
             DomainError::InvalidPage(_) => ErrorCode::InvalidPage,
             DomainError::PerPageOutOfRange { .. } => ErrorCode::PerPageOutOfRange,
-            DomainError::InvalidCreditCode(_) => ErrorCode::InvalidParameter,
+            DomainError::InvalidCreditCode(_) => ErrorCode::InvalidCreditCode,
             DomainError::MoneyOverflow | DomainError::InvalidCalendar { .. } => ErrorCode::Internal,
         };
         AppError::new(code, e.to_string())

@@ -9,6 +9,7 @@ pub mod demo;
 pub mod error;
 pub mod evidence;
 pub mod ledger_check;
+pub mod onboarding;
 pub mod oversight;
 pub mod parents;
 pub mod plates;
@@ -50,6 +51,9 @@ pub struct App {
     pub(crate) keys: Arc<vault::KeyRing>,
     pub(crate) auth_policy: auth::AuthPolicy,
     pub(crate) sms: Arc<dyn parents::SmsSender>,
+    /// Where filed documents' bytes live. In memory until [`App::with_documents`] names a real store
+    /// (the binary always does: the data directory, or S3-compatible storage).
+    pub(crate) documents: Arc<dyn object_store::ObjectStore>,
 }
 
 impl App {
@@ -74,6 +78,7 @@ impl App {
             keys: Arc::new(keys),
             auth_policy: auth::AuthPolicy::default(),
             sms: Arc::new(parents::DevSmsSender::default()),
+            documents: Arc::new(object_store::memory::InMemory::new()),
         };
         app.refresh_search_index().await?;
         Ok(app)
@@ -82,6 +87,12 @@ impl App {
     /// Sends SMS through `sender` (the default records messages in memory, for development).
     pub fn with_sms(mut self, sender: Arc<dyn parents::SmsSender>) -> App {
         self.sms = sender;
+        self
+    }
+
+    /// Keeps filed documents in `documents`.
+    pub fn with_documents(mut self, documents: Arc<dyn object_store::ObjectStore>) -> App {
+        self.documents = documents;
         self
     }
 

@@ -138,6 +138,7 @@ impl App {
         let row = reader
             .institution(&id)
             .await?
+            .filter(|r| r.registry_state != "applying")
             .ok_or_else(|| AppError::not_found(format!("no institution {id}")))?;
         let courses = reader
             .courses_of(&id)
@@ -283,7 +284,11 @@ impl App {
     /// Brings one institution's search document up to date after a change.
     pub(crate) async fn reindex(&self, id: &str) -> Result<(), AppError> {
         let reader = self.store.read();
-        let Some(row) = reader.institution(id).await? else {
+        let Some(row) = reader
+            .institution(id)
+            .await?
+            .filter(|r| r.registry_state != "applying")
+        else {
             return Ok(());
         };
         let courses = reader.courses_of(id).await?;
@@ -428,7 +433,8 @@ impl App {
                     .or_default()
                     .push(c.clone());
             }
-            for i in &batch {
+            // Institutions still applying are not public: they join the index when approved.
+            for i in batch.iter().filter(|i| i.registry_state != "applying") {
                 let cs = by_institution.remove(i.id.as_str()).unwrap_or_default();
                 docs.push(self.indexed(i, &cs)?);
             }

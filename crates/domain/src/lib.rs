@@ -7,6 +7,7 @@ pub mod access;
 pub mod calendar;
 pub mod credit_code;
 pub mod error;
+pub mod filing;
 pub mod ids;
 pub mod institution;
 pub mod money;

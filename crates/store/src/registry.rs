@@ -159,7 +159,8 @@ impl Reader<'_> {
         let rows = sqlx::query_as(
             "SELECT i.id, i.name, i.region_code, r.display_name AS region_name, i.list_status, i.list_reason, \
              i.list_changed_at FROM institutions i JOIN regions r ON r.code = i.region_code \
-             WHERE i.list_status = $1 ORDER BY i.list_changed_at DESC, i.id DESC LIMIT $2 OFFSET $3",
+             WHERE i.list_status = $1 AND i.registry_state <> 'applying' \
+             ORDER BY i.list_changed_at DESC, i.id DESC LIMIT $2 OFFSET $3",
         )
         .bind(status)
         .bind(limit)
@@ -167,7 +168,7 @@ impl Reader<'_> {
         .fetch_all(&self.store.pool)
         .await?;
         let (total,): (i64,) =
-            sqlx::query_as("SELECT COUNT(*) FROM institutions WHERE list_status = $1")
+            sqlx::query_as("SELECT COUNT(*) FROM institutions WHERE list_status = $1 AND registry_state <> 'applying'")
                 .bind(status)
                 .fetch_one(&self.store.pool)
                 .await?;
@@ -201,13 +202,14 @@ impl Reader<'_> {
         Ok(n)
     }
 
-    /// `(count, max updated_at)` of institutions and courses: a cheap fingerprint of what the search
-    /// index was built from.
+    /// `(count, max updated_at)` of public institutions (not those still applying) and courses: a cheap
+    /// fingerprint of what the search index was built from.
     pub async fn registry_fingerprint(&self) -> Result<(i64, i64, i64), StoreError> {
-        let (n, max): (i64, Option<i64>) =
-            sqlx::query_as("SELECT COUNT(*), MAX(updated_at) FROM institutions")
-                .fetch_one(&self.store.pool)
-                .await?;
+        let (n, max): (i64, Option<i64>) = sqlx::query_as(
+            "SELECT COUNT(*), MAX(updated_at) FROM institutions WHERE registry_state <> 'applying'",
+        )
+        .fetch_one(&self.store.pool)
+        .await?;
         let (courses,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM courses")
             .fetch_one(&self.store.pool)
             .await?;
@@ -216,7 +218,7 @@ impl Reader<'_> {
 
     pub async fn registry_counts(&self) -> Result<RegistryCounts, StoreError> {
         let by_status: Vec<(String, i64)> =
-            sqlx::query_as("SELECT list_status, COUNT(*) FROM institutions GROUP BY list_status")
+            sqlx::query_as("SELECT list_status, COUNT(*) FROM institutions WHERE registry_state <> 'applying' GROUP BY list_status")
                 .fetch_all(&self.store.pool)
                 .await?;
         let count_of = |s: &str| {
@@ -358,6 +360,22 @@ impl WriteTx {
         .bind(at)
         .execute(&mut *self.tx)
         .await?;
+        Ok(())
+    }
+
+    /// The school-running licence number the public record shows.
+    pub async fn set_licence(
+        &mut self,
+        id: &str,
+        licence_no: &str,
+        at: i64,
+    ) -> Result<(), StoreError> {
+        sqlx::query("UPDATE institutions SET licence_no = $2, updated_at = $3 WHERE id = $1")
+            .bind(id)
+            .bind(licence_no)
+            .bind(at)
+            .execute(&mut *self.tx)
+            .await?;
         Ok(())
     }
 

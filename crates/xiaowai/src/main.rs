@@ -132,6 +132,10 @@ struct ServeArgs {
     /// The SMS gateway's key (prefer the environment or the file to a flag, which others can see).
     #[arg(long, env = "XIAOWAI_SMS_GATEWAY_KEY", hide_env_values = true)]
     sms_gateway_key: Option<String>,
+    /// Where filed documents are kept: `s3://bucket` (credentials and endpoint from the usual AWS_*
+    /// environment variables, for any S3-compatible store); by default `<data dir>/documents`.
+    #[arg(long, env = "XIAOWAI_DOCUMENTS_URL")]
+    documents_url: Option<String>,
 }
 
 #[derive(Args, Debug)]
@@ -161,6 +165,7 @@ struct FileConfig {
     trusted_proxies: Option<String>,
     sms_gateway_url: Option<String>,
     sms_gateway_key: Option<String>,
+    documents_url: Option<String>,
 }
 
 impl FileConfig {
@@ -258,6 +263,37 @@ fn sms_gateway(args: &ServeArgs, file: &FileConfig) -> Result<Option<Arc<HttpSms
         (Some(url), Some(key)) => Ok(Some(Arc::new(HttpSmsSender::new(&url, &key)?))),
         (None, None) => Ok(None),
         _ => bail!("the SMS gateway needs both sms_gateway_url and sms_gateway_key"),
+    }
+}
+
+/// The object store for filed documents.
+fn documents(
+    args: &ServeArgs,
+    file: &FileConfig,
+    db: &Database,
+) -> Result<Arc<dyn object_store::ObjectStore>> {
+    match args
+        .documents_url
+        .clone()
+        .or_else(|| file.documents_url.clone())
+    {
+        Some(url) if url.starts_with("s3://") => Ok(Arc::new(
+            object_store::aws::AmazonS3Builder::from_env()
+                .with_url(&url)
+                .build()
+                .with_context(|| format!("documents store {url}"))?,
+        )),
+        Some(url) => bail!(
+            "documents_url {url:?}: only s3://bucket is supported (default: the data directory)"
+        ),
+        None => {
+            let dir = db.data_dir.join("documents");
+            std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
+            Ok(Arc::new(
+                object_store::local::LocalFileSystem::new_with_prefix(&dir)
+                    .with_context(|| format!("documents store {}", dir.display()))?,
+            ))
+        }
     }
 }
 
@@ -368,7 +404,9 @@ async fn serve(args: ServeArgs, file: FileConfig) -> Result<()> {
     );
     let db = database(&args.db, &file)?;
     let web_config = web_config(&args, &file)?;
-    let mut app = open_app(&db).await?;
+    let mut app = open_app(&db)
+        .await?
+        .with_documents(documents(&args, &file, &db)?);
     if let Some(gateway) = sms_gateway(&args, &file)? {
         app = app.with_sms(gateway);
     }
