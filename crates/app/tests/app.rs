@@ -358,7 +358,7 @@ async fn a_failing_batch_leaves_no_partial_state() {
             .await
             .unwrap_err()
             .code,
-        ErrorCode::InvalidParameter
+        ErrorCode::InvalidCreditCode
     );
 }
 
