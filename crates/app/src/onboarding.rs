@@ -562,6 +562,16 @@ impl App {
         actor: &Actor,
         id: &str,
     ) -> Result<(DocumentView, Vec<u8>), AppError> {
+        // Only staff and regulators who see private data may ask at all; which documents is checked below.
+        let may_ask = matches!(actor, Actor::Staff { .. })
+            || (matches!(actor, Actor::Regulator { .. })
+                && actor.has(Permission::ViewInstitutionPrivate));
+        if !may_ask {
+            let details = json!({"permission": "ViewInstitutionPrivate"});
+            return Err(self
+                .deny(actor, "document", details, "documents are not public")
+                .await);
+        }
         let id = uuid::Uuid::parse_str(id.trim())
             .map_err(|_| AppError::new(ErrorCode::InvalidId, "not a document id"))?
             .to_string();
@@ -606,14 +616,21 @@ impl App {
         }
     }
 
-    /// An institution's filing for its regulators.
+    /// An institution's filing for the regulators over its region (its own staff use [`App::my_filing`]).
     pub async fn filing_for_review(
         &self,
         actor: &Actor,
         institution_id: &str,
     ) -> Result<FilingView, AppError> {
         let institution = self.institution_row(institution_id).await?;
-        self.require_sight_of(actor, &institution).await?;
+        let region = RegionCode::parse(&institution.region_code)?;
+        self.require_regulator_over(
+            actor,
+            Permission::ViewInstitutionPrivate,
+            &region,
+            &format!("institution:{}", institution.id),
+        )
+        .await?;
         self.filing_view(&institution).await
     }
 

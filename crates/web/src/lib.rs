@@ -7,6 +7,7 @@ mod assets;
 pub mod auth_api;
 pub mod console_pages;
 pub mod error;
+pub mod filing_api;
 mod ops;
 pub mod pages;
 pub mod plate_pages;

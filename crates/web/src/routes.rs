@@ -3,7 +3,9 @@
 //! as every kind of caller to check that the handlers enforce what the tables say.
 
 use crate::WebState;
-use crate::{admin_api, api, auth_api, console_pages, pages, plate_pages, session_pages};
+use crate::{
+    admin_api, api, auth_api, console_pages, filing_api, pages, plate_pages, session_pages,
+};
 use axum::Router;
 use axum::http::Method;
 use axum::routing::{MethodRouter, get, post, put};
@@ -107,6 +109,66 @@ pub fn api_routes() -> Vec<Route> {
             "/api/v1/public/plate-key",
             Public,
             get(plate_pages::plate_key),
+        ),
+        route(
+            Method::POST,
+            "/api/v1/institutions/sign-up",
+            Public,
+            post(filing_api::sign_up),
+        ),
+        route(
+            Method::GET,
+            "/api/v1/institution/filing",
+            SignedIn(&[Caller::StaffAdmin]),
+            get(filing_api::my_filing),
+        ),
+        route(
+            Method::PUT,
+            "/api/v1/institution/filing",
+            SignedIn(&[Caller::StaffAdmin]),
+            put(filing_api::save_filing),
+        ),
+        route(
+            Method::POST,
+            "/api/v1/institution/filing/submit",
+            SignedIn(&[Caller::StaffAdmin]),
+            post(filing_api::submit_filing),
+        ),
+        route(
+            Method::POST,
+            "/api/v1/institution/documents",
+            SignedIn(&[Caller::StaffAdmin]),
+            post(filing_api::upload_document)
+                .layer(axum::extract::DefaultBodyLimit::max(DOCUMENT_BODY_LIMIT)),
+        ),
+        route(
+            Method::GET,
+            "/api/v1/documents/{id}",
+            SignedIn(&[
+                Caller::Staff,
+                Caller::StaffAdmin,
+                Caller::Reviewer,
+                Caller::Supervisor,
+            ]),
+            get(filing_api::document),
+        ),
+        route(
+            Method::GET,
+            "/api/v1/regulator/reviews",
+            SignedIn(&[Caller::Reviewer]),
+            get(filing_api::review_queue),
+        ),
+        route(
+            Method::GET,
+            "/api/v1/regulator/institutions/{id}/filing",
+            SignedIn(&[Caller::Reviewer, Caller::Supervisor]),
+            get(filing_api::filing_for_review),
+        ),
+        route(
+            Method::POST,
+            "/api/v1/regulator/reviews/{id}/decision",
+            SignedIn(&[Caller::Reviewer]),
+            post(filing_api::decide),
         ),
         route(
             Method::POST,
@@ -254,6 +316,10 @@ pub fn api_routes() -> Vec<Route> {
         ),
     ]
 }
+
+/// Uploads may carry a 10 MB document (the application refuses more, with a clear code): room for a
+/// multipart form's overhead on top.
+const DOCUMENT_BODY_LIMIT: usize = app::onboarding::MAX_DOCUMENT_BYTES + 1024 * 1024;
 
 const ADMINS: &[Caller] = &[Caller::SystemAdmin, Caller::StaffAdmin];
 const REGULATOR_STAFF: &[Caller] = &[Caller::Reviewer, Caller::Supervisor];

@@ -22,6 +22,9 @@ const SIGN_IN_PATHS: &[&str] = &[
     "/login",
     "/login/parent",
     "/login/parent/code",
+    // Sign-ups create accounts: the same quota keeps them from being sprayed.
+    "/api/v1/institutions/sign-up",
+    "/join",
 ];
 
 #[derive(Clone)]

@@ -2197,3 +2197,180 @@ async fn black_listing_turns_a_plate_red_and_removal_revokes_it() {
     let (_, page) = s.html("/notices").await;
     assert!(page.contains("关于撤除"), "the removal is published");
 }
+
+#[tokio::test]
+async fn onboarding_over_the_api_from_sign_up_to_the_public_record() {
+    let s = Server::start(3).await;
+    let url = |p: &str| format!("{}{p}", s.base);
+    let credit_code = domain::credit_code::CreditCode::complete("52", "110108", "MJ000077")
+        .unwrap()
+        .as_str()
+        .to_owned();
+    let mut form = serde_json::json!({"name": "海淀弈秋围棋培训中心", "credit_code": "91110108MA0000000X",
+        "mode": "offline", "region_code": "110108", "address": "北京市海淀区中关村大街1号", "categories": ["arts"],
+        "admin_username": "yiqiu.admin", "admin_display_name": "李校长", "admin_password": "yiqiu passphrase"});
+    let bad = s
+        .client
+        .post(url("/api/v1/institutions/sign-up"))
+        .json(&form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(bad.status(), 400);
+    assert_eq!(
+        bad.json::<Value>().await.unwrap()["code"],
+        "invalid_credit_code"
+    );
+    form["credit_code"] = credit_code.into();
+    let signed = s
+        .client
+        .post(url("/api/v1/institutions/sign-up"))
+        .json(&form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(signed.status(), 201);
+    let institution = signed.json::<Value>().await.unwrap()["institution_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let admin: Value = s
+        .client
+        .post(url("/api/v1/auth/login"))
+        .json(&serde_json::json!({"username": "yiqiu.admin", "password": "yiqiu passphrase"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let admin = admin["access_token"].as_str().unwrap().to_owned();
+    let upload = |kind: &str, name: &str, bytes: Vec<u8>| {
+        s.client
+            .post(url(&format!(
+                "/api/v1/institution/documents?kind={kind}&filename={name}"
+            )))
+            .bearer_auth(&admin)
+            .body(bytes)
+            .send()
+    };
+    let exe = upload("licence", "licence.pdf", b"MZ\x90\x00 not a pdf".to_vec())
+        .await
+        .unwrap();
+    assert_eq!(exe.status(), 415);
+    assert_eq!(
+        exe.json::<Value>().await.unwrap()["code"],
+        "document_rejected"
+    );
+    let big = upload(
+        "licence",
+        "licence.pdf",
+        [b"%PDF-1.4\n".as_slice(), &vec![b' '; 10 * 1024 * 1024]].concat(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(big.status(), 413);
+    assert_eq!(
+        big.json::<Value>().await.unwrap()["code"],
+        "document_too_large"
+    );
+    let pdf = b"%PDF-1.4\n1 0 obj<</Type/Catalog>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n".to_vec();
+    let ok = upload("licence", "licence.pdf", pdf.clone()).await.unwrap();
+    assert_eq!(ok.status(), 201);
+    let doc_id = ok.json::<Value>().await.unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+
+    let filing = serde_json::json!({
+        "licence": {"school_licence_no": "教民111010870077号", "school_licence_expires": "2029-12-31",
+                    "legal_person_cert_no": "52110108MJ0000077", "legal_person_cert_expires": "2030-12-31"},
+        "premises": {"address": "北京市海淀区中关村大街1号", "tenure": "owned", "health_cert_no": "海卫77",
+                     "health_cert_expires": "2027-12-31", "fire_cert_no": "海消77", "fire_cert_expires": "2027-12-31"},
+        "organisation": {"training_materials": "自编讲义", "staff": [{"name": "赵老师", "role": "teaching"}]},
+        "courses": {"summary": "少儿围棋"}
+    });
+    let mut expired = filing.clone();
+    expired["licence"]["school_licence_expires"] = "2025-12-31".into();
+    let put = |body: Value| {
+        s.client
+            .put(url("/api/v1/institution/filing"))
+            .bearer_auth(&admin)
+            .json(&body)
+            .send()
+    };
+    let refused = put(expired).await.unwrap();
+    assert_eq!(refused.status(), 400);
+    assert_eq!(
+        refused.json::<Value>().await.unwrap()["code"],
+        "certificate_expired"
+    );
+    assert_eq!(put(filing).await.unwrap().status(), 200);
+    let submitted = s
+        .client
+        .post(url("/api/v1/institution/filing/submit"))
+        .bearer_auth(&admin)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(submitted.status(), 200);
+
+    let reviewer = regulator_token(&s, "haidian.reviewer").await;
+    let queue: Value = s
+        .client
+        .get(url("/api/v1/regulator/reviews"))
+        .bearer_auth(&reviewer)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(queue["items"][0]["institution_id"], institution.as_str());
+    let fetched = s
+        .client
+        .get(url(&format!("/api/v1/documents/{doc_id}")))
+        .bearer_auth(&reviewer)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(fetched.status(), 200);
+    assert_eq!(fetched.headers()["content-type"], "application/pdf");
+    assert_eq!(
+        fetched.bytes().await.unwrap().to_vec(),
+        pdf,
+        "the reviewer reads the licence"
+    );
+    let chaoyang = regulator_token(&s, "chaoyang.reviewer").await;
+    let decide = |token: &str, body: Value| {
+        s.client
+            .post(url(&format!(
+                "/api/v1/regulator/reviews/{institution}/decision"
+            )))
+            .bearer_auth(token.to_owned())
+            .json(&body)
+            .send()
+    };
+    let approve = serde_json::json!({"approve": true});
+    assert_eq!(
+        decide(&chaoyang, approve.clone()).await.unwrap().status(),
+        403,
+        "outside the region"
+    );
+    assert_eq!(
+        s.get(&format!("/api/v1/public/institutions/{institution}"))
+            .await
+            .status(),
+        404,
+        "not public yet"
+    );
+    assert_eq!(decide(&reviewer, approve).await.unwrap().status(), 200);
+    let (status, public) = s
+        .json(&format!("/api/v1/public/institutions/{institution}"))
+        .await;
+    assert_eq!(status, 200);
+    assert_eq!(
+        (public["name"].as_str(), public["list_status"].as_str()),
+        (Some("海淀弈秋围棋培训中心"), Some("grey"))
+    );
+}

@@ -1,0 +1,235 @@
+//! Onboarding and filing over the JSON API: sign-up, the admin's filing and documents, and the
+//! regulator's review queue and decision. Rules and scope are `app::onboarding`'s.
+
+use crate::WebState;
+use crate::auth_api::{Bearer, body};
+use crate::error::{ApiError, Problem};
+use app::onboarding::{Decision, DocumentView, FilingView, QueueItem, SignUp, SignedUp};
+use app::views::Page;
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::rejection::{JsonRejection, QueryRejection};
+use axum::extract::{Path, Query, State};
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use domain::access::Permission;
+use domain::filing::Filing;
+use serde::Deserialize;
+
+fn query<T>(q: Result<Query<T>, QueryRejection>) -> Result<T, ApiError> {
+    q.map(|Query(v)| v)
+        .map_err(|e| ApiError::new(app::ErrorCode::InvalidParameter, e.body_text()))
+}
+
+/// An institution joins the platform (直接入驻): its record, not public until approved, and its admin.
+#[utoipa::path(
+    post,
+    path = "/api/v1/institutions/sign-up",
+    request_body = SignUp,
+    responses(
+        (status = 201, body = SignedUp),
+        (status = 400, description = "invalid_credit_code, unknown_region, invalid_category, weak_password, …", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "the credit code or username is taken", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn sign_up(
+    State(s): State<WebState>,
+    b: Result<Json<SignUp>, JsonRejection>,
+) -> Result<(StatusCode, Json<SignedUp>), ApiError> {
+    Ok((StatusCode::CREATED, Json(s.app.sign_up(&body(b)?).await?)))
+}
+
+/// The admin's filing: the newest version, what it lacks, reviewers' reasons, documents, history.
+#[utoipa::path(
+    get,
+    path = "/api/v1/institution/filing",
+    security(("bearer" = [])),
+    responses((status = 200, body = FilingView), (status = 403, body = Problem, content_type = "application/problem+json"))
+)]
+pub async fn my_filing(
+    State(s): State<WebState>,
+    bearer: Bearer,
+) -> Result<Json<FilingView>, ApiError> {
+    Ok(Json(s.app.my_filing(&bearer.actor).await?))
+}
+
+/// Save the draft (all six sections; anything may still be empty).
+#[utoipa::path(
+    put,
+    path = "/api/v1/institution/filing",
+    security(("bearer" = [])),
+    request_body = Filing,
+    responses(
+        (status = 200, body = FilingView),
+        (status = 400, description = "certificate_expired (a date not in the future), invalid_parameter", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "under review", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn save_filing(
+    State(s): State<WebState>,
+    bearer: Bearer,
+    b: Result<Json<Filing>, JsonRejection>,
+) -> Result<Json<FilingView>, ApiError> {
+    s.app
+        .require(&bearer.actor, Permission::EditOwnFiling)
+        .await?;
+    Ok(Json(s.app.save_filing(&bearer.actor, &body(b)?).await?))
+}
+
+/// Submit the draft to the competent regulator.
+#[utoipa::path(
+    post,
+    path = "/api/v1/institution/filing/submit",
+    security(("bearer" = [])),
+    responses(
+        (status = 200, body = FilingView),
+        (status = 422, description = "filing_incomplete, naming what is missing", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn submit_filing(
+    State(s): State<WebState>,
+    bearer: Bearer,
+) -> Result<Json<FilingView>, ApiError> {
+    Ok(Json(s.app.submit_filing(&bearer.actor).await?))
+}
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+pub struct UploadQuery {
+    /// licence, legal_person, premises, health, fire or other.
+    kind: String,
+    filename: String,
+}
+
+/// Upload a document: the raw bytes as the body (PDF, JPEG or PNG by content; at most 10 MB).
+#[utoipa::path(
+    post,
+    path = "/api/v1/institution/documents",
+    security(("bearer" = [])),
+    params(UploadQuery),
+    request_body(content = Vec<u8>, content_type = "application/octet-stream"),
+    responses(
+        (status = 201, body = DocumentView),
+        (status = 413, description = "document_too_large", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "document_rejected: empty, or not PDF/JPEG/PNG by content", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn upload_document(
+    State(s): State<WebState>,
+    bearer: Bearer,
+    q: Result<Query<UploadQuery>, QueryRejection>,
+    bytes: Bytes,
+) -> Result<(StatusCode, Json<DocumentView>), ApiError> {
+    s.app
+        .require(&bearer.actor, Permission::EditOwnFiling)
+        .await?;
+    let q = query(q)?;
+    let doc = s
+        .app
+        .upload_document(&bearer.actor, &q.kind, &q.filename, &bytes)
+        .await?;
+    Ok((StatusCode::CREATED, Json(doc)))
+}
+
+/// A filed document (its institution's staff; regulators over its region).
+#[utoipa::path(
+    get,
+    path = "/api/v1/documents/{id}",
+    security(("bearer" = [])),
+    params(("id" = String, Path)),
+    responses((status = 200, description = "the bytes, with their content type"), (status = 403, body = Problem, content_type = "application/problem+json"))
+)]
+pub async fn document(
+    State(s): State<WebState>,
+    bearer: Bearer,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    let (view, bytes) = s.app.document(&bearer.actor, &id).await?;
+    Ok(document_response(&view, bytes))
+}
+
+/// The bytes as a download that a browser never sniffs into something else.
+pub(crate) fn document_response(view: &DocumentView, bytes: Vec<u8>) -> Response {
+    let disposition = format!("attachment; filename=\"document-{}\"", view.id);
+    (
+        [
+            (header::CONTENT_TYPE, view.content_type.clone()),
+            (header::CONTENT_DISPOSITION, disposition),
+            (header::CACHE_CONTROL, "private, no-store".to_owned()),
+        ],
+        bytes,
+    )
+        .into_response()
+}
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+pub struct QueueQuery {
+    /// `onboarding` or `change`.
+    kind: Option<String>,
+    page: Option<i64>,
+    per_page: Option<i64>,
+}
+
+/// The reviewer's queue: filings waiting for its region, oldest first, with their age in days.
+#[utoipa::path(
+    get,
+    path = "/api/v1/regulator/reviews",
+    security(("bearer" = [])),
+    params(QueueQuery),
+    responses((status = 200, body = Page<QueueItem>), (status = 403, body = Problem, content_type = "application/problem+json"))
+)]
+pub async fn review_queue(
+    State(s): State<WebState>,
+    bearer: Bearer,
+    q: Result<Query<QueueQuery>, QueryRejection>,
+) -> Result<Json<Page<QueueItem>>, ApiError> {
+    let q = query(q)?;
+    let paging = domain::Paging::new(q.page, q.per_page).map_err(app::AppError::from)?;
+    Ok(Json(
+        s.app
+            .review_queue(&bearer.actor, q.kind.as_deref(), paging)
+            .await?,
+    ))
+}
+
+/// An institution's filing, for regulators over its region.
+#[utoipa::path(
+    get,
+    path = "/api/v1/regulator/institutions/{id}/filing",
+    security(("bearer" = [])),
+    params(("id" = String, Path)),
+    responses((status = 200, body = FilingView), (status = 403, body = Problem, content_type = "application/problem+json"))
+)]
+pub async fn filing_for_review(
+    State(s): State<WebState>,
+    bearer: Bearer,
+    Path(id): Path<String>,
+) -> Result<Json<FilingView>, ApiError> {
+    Ok(Json(s.app.filing_for_review(&bearer.actor, &id).await?))
+}
+
+/// The competent reviewer approves, or rejects with a reason per field.
+#[utoipa::path(
+    post,
+    path = "/api/v1/regulator/reviews/{id}/decision",
+    security(("bearer" = [])),
+    params(("id" = String, Path, description = "the institution")),
+    request_body = Decision,
+    responses(
+        (status = 200, body = FilingView),
+        (status = 403, description = "not the competent reviewer", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "nothing waiting for review", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn decide(
+    State(s): State<WebState>,
+    bearer: Bearer,
+    Path(id): Path<String>,
+    b: Result<Json<Decision>, JsonRejection>,
+) -> Result<Json<FilingView>, ApiError> {
+    s.app
+        .require(&bearer.actor, Permission::ReviewFiling)
+        .await?;
+    Ok(Json(
+        s.app.decide_filing(&bearer.actor, &id, &body(b)?).await?,
+    ))
+}
