@@ -8,6 +8,7 @@ pub mod auth_api;
 pub mod console_pages;
 pub mod error;
 pub mod filing_api;
+pub mod filing_pages;
 mod ops;
 pub mod pages;
 pub mod plate_pages;

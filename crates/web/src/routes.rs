@@ -4,7 +4,8 @@
 
 use crate::WebState;
 use crate::{
-    admin_api, api, auth_api, console_pages, filing_api, pages, plate_pages, session_pages,
+    admin_api, api, auth_api, console_pages, filing_api, filing_pages, pages, plate_pages,
+    session_pages,
 };
 use axum::Router;
 use axum::http::Method;
@@ -481,6 +482,62 @@ pub fn page_routes() -> Vec<Route> {
             "/admin/security",
             SignedIn(&[Caller::SecurityAdmin]),
             post(console_pages::set_security),
+        ),
+        route(Method::GET, "/join", Public, get(filing_pages::join_page)),
+        route(Method::POST, "/join", Public, post(filing_pages::join)),
+        route(
+            Method::GET,
+            "/institution/filing",
+            SignedIn(&[Caller::StaffAdmin]),
+            get(filing_pages::filing),
+        ),
+        route(
+            Method::POST,
+            "/institution/filing",
+            SignedIn(&[Caller::StaffAdmin]),
+            post(filing_pages::save),
+        ),
+        route(
+            Method::POST,
+            "/institution/filing/submit",
+            SignedIn(&[Caller::StaffAdmin]),
+            post(filing_pages::submit),
+        ),
+        route(
+            Method::POST,
+            "/institution/documents",
+            SignedIn(&[Caller::StaffAdmin]),
+            post(filing_pages::upload)
+                .layer(axum::extract::DefaultBodyLimit::max(DOCUMENT_BODY_LIMIT)),
+        ),
+        route(
+            Method::GET,
+            "/documents/{id}",
+            SignedIn(&[
+                Caller::Staff,
+                Caller::StaffAdmin,
+                Caller::Reviewer,
+                Caller::Supervisor,
+            ]),
+            get(filing_pages::document),
+        ),
+        route(
+            Method::GET,
+            "/regulator/reviews",
+            SignedIn(&[Caller::Reviewer]),
+            get(filing_pages::reviews),
+        ),
+        route(
+            Method::GET,
+            "/regulator/reviews/{id}",
+            SignedIn(&[Caller::Reviewer, Caller::Supervisor]),
+            get(filing_pages::review),
+        ),
+        route(
+            Method::POST,
+            "/regulator/reviews/{id}/decision",
+            SignedIn(&[Caller::Reviewer]),
+            post(filing_pages::decide),
         ),
         route(
             Method::GET,

@@ -202,6 +202,7 @@ async fn sign_in(
                 ("regulator", Some("security_admin")) => "/admin/security",
                 ("regulator", Some("audit_admin")) => "/audit",
                 ("parent", _) => "/children",
+                ("staff", Some("admin")) => "/institution/filing",
                 _ => "/account",
             };
             signed_in(jar, &headers, session.token, home)

@@ -1131,7 +1131,11 @@ async fn page_sessions_need_csrf_tokens_and_regulators_time_out_after_thirty_idl
         .await
         .unwrap();
     assert_eq!(signed_in.status(), 303);
-    assert_eq!(signed_in.headers()["location"], "/account");
+    assert_eq!(
+        signed_in.headers()["location"],
+        "/institution/filing",
+        "an institution admin lands on its filing"
+    );
     let (session, raw) = set_cookie(&signed_in, "xw_session").expect("a session cookie");
     assert!(
         raw.contains("HttpOnly") && raw.contains("SameSite=Lax"),

@@ -1,0 +1,483 @@
+//! The institution end's sign-up and filing pages, and the reviewer's queue and decision pages.
+
+use crate::WebState;
+use crate::error::PageError;
+use crate::session_pages::PageSession;
+use app::onboarding::{DOCUMENT_KINDS, Decision, FilingView, QueueItem, SignUp};
+use app::views::Page;
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::Form;
+use axum::extract::multipart::MultipartRejection;
+use axum::extract::rejection::QueryRejection;
+use axum::extract::{Multipart, Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use domain::filing::{FIELDS, Filing, StaffEntry};
+use serde::Deserialize;
+
+/// Field paths with their Chinese names, for the reviewer's reject form.
+fn field_choices() -> Vec<(&'static str, &'static str)> {
+    FIELDS.to_vec()
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "join.html")]
+pub(crate) struct JoinPage {
+    form: JoinForm,
+    error: Option<String>,
+    done: bool,
+}
+
+#[derive(Clone, Default, Deserialize)]
+#[serde(default)]
+pub(crate) struct JoinForm {
+    name: String,
+    credit_code: String,
+    mode: String,
+    region_code: String,
+    address: String,
+    categories: String,
+    admin_username: String,
+    admin_display_name: String,
+    #[serde(skip_serializing)]
+    admin_password: String,
+}
+
+pub(crate) async fn join_page() -> JoinPage {
+    JoinPage {
+        form: JoinForm {
+            mode: "offline".into(),
+            ..JoinForm::default()
+        },
+        error: None,
+        done: false,
+    }
+}
+
+/// The sign-up form. No session exists yet, so no CSRF token either: the form only creates an
+/// application (not public, not signed in), and the sign-in quota limits how often.
+pub(crate) async fn join(State(s): State<WebState>, Form(form): Form<JoinForm>) -> Response {
+    let req = SignUp {
+        name: form.name.clone(),
+        credit_code: form.credit_code.clone(),
+        mode: form.mode.clone(),
+        region_code: form.region_code.clone(),
+        address: form.address.clone(),
+        categories: form
+            .categories
+            .split([',', '，', ' '])
+            .filter(|c| !c.is_empty())
+            .map(str::to_owned)
+            .collect(),
+        admin_username: form.admin_username.clone(),
+        admin_display_name: form.admin_display_name.clone(),
+        admin_password: form.admin_password.clone(),
+    };
+    match s.app.sign_up(&req).await {
+        Ok(_) => (
+            StatusCode::CREATED,
+            JoinPage {
+                form,
+                error: None,
+                done: true,
+            },
+        )
+            .into_response(),
+        Err(e) if e.code.status() < 500 => (
+            crate::error::status_of(e.code),
+            JoinPage {
+                form: JoinForm {
+                    admin_password: String::new(),
+                    ..form
+                },
+                error: Some(format!("{}：{}", e.code.message_zh(), e.detail)),
+                done: false,
+            },
+        )
+            .into_response(),
+        Err(e) => PageError(e).into_response(),
+    }
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "filing.html")]
+pub(crate) struct FilingPage {
+    filing: FilingView,
+    staff_lines: String,
+    csrf: String,
+    kinds: Vec<(&'static str, &'static str)>,
+    notice: Option<&'static str>,
+    error: Option<String>,
+}
+
+fn staff_lines(staff: &[StaffEntry]) -> String {
+    staff
+        .iter()
+        .map(|s| {
+            format!(
+                "{},{},{},{}",
+                s.name,
+                s.role,
+                if s.subject_teacher { "是" } else { "否" },
+                s.teacher_cert_no
+            )
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+async fn filing_page(
+    s: &WebState,
+    session: app::sessions::ActiveSession,
+    notice: Option<&'static str>,
+    error: Option<String>,
+) -> Result<FilingPage, PageError> {
+    let filing = s.app.my_filing(&session.actor).await?;
+    Ok(FilingPage {
+        staff_lines: staff_lines(&filing.data.organisation.staff),
+        filing,
+        csrf: session.csrf,
+        kinds: DOCUMENT_KINDS.to_vec(),
+        notice,
+        error,
+    })
+}
+
+pub(crate) async fn filing(
+    State(s): State<WebState>,
+    PageSession(session): PageSession,
+) -> Result<FilingPage, PageError> {
+    filing_page(&s, session, None, None).await
+}
+
+/// The filing form, flat: one input per field, and the staff as lines of
+/// `姓名,teaching|research|other,是|否,教师资格证号`.
+#[derive(Default, Deserialize)]
+#[serde(default)]
+pub(crate) struct FilingForm {
+    csrf: String,
+    school_licence_no: String,
+    school_licence_expires: String,
+    legal_person_cert_no: String,
+    legal_person_cert_expires: String,
+    address: String,
+    tenure: String,
+    lease_expires: String,
+    health_cert_no: String,
+    health_cert_expires: String,
+    fire_cert_no: String,
+    fire_cert_expires: String,
+    party_building: String,
+    training_materials: String,
+    staff: String,
+    courses_summary: String,
+    bank_name: String,
+    payment_channels: String,
+    notes: String,
+}
+
+impl FilingForm {
+    fn into_filing(self) -> Filing {
+        let staff = self
+            .staff
+            .lines()
+            .filter(|l| !l.trim().is_empty())
+            .map(|line| {
+                let mut parts = line.split([',', '，']).map(str::trim);
+                StaffEntry {
+                    name: parts.next().unwrap_or_default().to_owned(),
+                    role: parts.next().unwrap_or_default().to_owned(),
+                    subject_teacher: parts.next() == Some("是"),
+                    teacher_cert_no: parts.next().unwrap_or_default().to_owned(),
+                }
+            })
+            .collect();
+        let mut f = Filing::default();
+        f.licence.school_licence_no = self.school_licence_no;
+        f.licence.school_licence_expires = self.school_licence_expires;
+        f.licence.legal_person_cert_no = self.legal_person_cert_no;
+        f.licence.legal_person_cert_expires = self.legal_person_cert_expires;
+        f.premises.address = self.address;
+        f.premises.tenure = self.tenure;
+        f.premises.lease_expires = self.lease_expires;
+        f.premises.health_cert_no = self.health_cert_no;
+        f.premises.health_cert_expires = self.health_cert_expires;
+        f.premises.fire_cert_no = self.fire_cert_no;
+        f.premises.fire_cert_expires = self.fire_cert_expires;
+        f.organisation.party_building = self.party_building;
+        f.organisation.training_materials = self.training_materials;
+        f.organisation.staff = staff;
+        f.courses.summary = self.courses_summary;
+        f.funds.bank_name = self.bank_name;
+        f.funds.payment_channels = self.payment_channels;
+        f.other.notes = self.notes;
+        f
+    }
+}
+
+/// Shows the filing page again with the outcome of an action.
+async fn after(
+    s: &WebState,
+    session: app::sessions::ActiveSession,
+    outcome: Result<&'static str, app::AppError>,
+) -> Response {
+    let (status, notice, error) = match outcome {
+        Ok(done) => (StatusCode::OK, Some(done), None),
+        Err(e) if e.code.status() < 500 && e.code.status() != 403 => (
+            crate::error::status_of(e.code),
+            None,
+            Some(format!("{}：{}", e.code.message_zh(), e.detail)),
+        ),
+        Err(e) => return PageError(e).into_response(),
+    };
+    match filing_page(s, session, notice, error).await {
+        Ok(page) => (status, page).into_response(),
+        Err(e) => e.into_response(),
+    }
+}
+
+pub(crate) async fn save(
+    State(s): State<WebState>,
+    session: PageSession,
+    Form(form): Form<FilingForm>,
+) -> Response {
+    if let Err(r) = session.check_csrf(&s, &form.csrf) {
+        return r.into_response();
+    }
+    let PageSession(session) = session;
+    let outcome = s
+        .app
+        .save_filing(&session.actor, &form.into_filing())
+        .await
+        .map(|_| "草稿已保存。");
+    after(&s, session, outcome).await
+}
+
+#[derive(Deserialize)]
+pub(crate) struct CsrfOnly {
+    #[serde(default)]
+    csrf: String,
+}
+
+pub(crate) async fn submit(
+    State(s): State<WebState>,
+    session: PageSession,
+    Form(form): Form<CsrfOnly>,
+) -> Response {
+    if let Err(r) = session.check_csrf(&s, &form.csrf) {
+        return r.into_response();
+    }
+    let PageSession(session) = session;
+    let outcome = s
+        .app
+        .submit_filing(&session.actor)
+        .await
+        .map(|_| "已提交，等待主管部门审核。");
+    after(&s, session, outcome).await
+}
+
+/// A multipart upload: `csrf`, `kind` and `file`.
+pub(crate) async fn upload(
+    State(s): State<WebState>,
+    session: PageSession,
+    multipart: Result<Multipart, MultipartRejection>,
+) -> Response {
+    // Who may upload comes before reading what is uploaded.
+    if let Err(e) = s
+        .app
+        .require(&session.0.actor, domain::access::Permission::EditOwnFiling)
+        .await
+    {
+        return PageError(e).into_response();
+    }
+    let mut multipart = match multipart {
+        Ok(m) => m,
+        Err(e) => {
+            return PageError(app::AppError::new(
+                app::ErrorCode::InvalidParameter,
+                e.body_text(),
+            ))
+            .into_response();
+        }
+    };
+    let (mut csrf, mut kind, mut file) = (String::new(), String::new(), None);
+    loop {
+        match multipart.next_field().await {
+            Ok(Some(field)) => {
+                let name = field.name().unwrap_or_default().to_owned();
+                let filename = field.file_name().map(str::to_owned);
+                let Ok(bytes) = field.bytes().await else {
+                    return PageError(app::AppError::new(
+                        app::ErrorCode::InvalidParameter,
+                        "unreadable upload",
+                    ))
+                    .into_response();
+                };
+                match name.as_str() {
+                    "csrf" => csrf = String::from_utf8_lossy(&bytes).into_owned(),
+                    "kind" => kind = String::from_utf8_lossy(&bytes).into_owned(),
+                    "file" => file = Some((filename.unwrap_or_else(|| "document".into()), bytes)),
+                    _ => {}
+                }
+            }
+            Ok(None) => break,
+            Err(e) => {
+                return PageError(app::AppError::new(
+                    app::ErrorCode::InvalidParameter,
+                    e.body_text(),
+                ))
+                .into_response();
+            }
+        }
+    }
+    if let Err(r) = session.check_csrf(&s, &csrf) {
+        return r.into_response();
+    }
+    let PageSession(session) = session;
+    let (filename, bytes) = file.unwrap_or_default();
+    let outcome = s
+        .app
+        .upload_document(&session.actor, &kind, &filename, &bytes)
+        .await
+        .map(|_| "材料已上传。");
+    after(&s, session, outcome).await
+}
+
+/// A filed document's bytes (the institution's staff; regulators over its region).
+pub(crate) async fn document(
+    State(s): State<WebState>,
+    PageSession(session): PageSession,
+    Path(id): Path<String>,
+) -> Result<Response, PageError> {
+    let (view, bytes) = s.app.document(&session.actor, &id).await?;
+    Ok(crate::filing_api::document_response(&view, bytes))
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "reviews.html")]
+pub(crate) struct ReviewsPage {
+    queue: Page<QueueItem>,
+}
+
+#[derive(Deserialize)]
+pub(crate) struct ReviewsQuery {
+    kind: Option<String>,
+    page: Option<i64>,
+}
+
+pub(crate) async fn reviews(
+    State(s): State<WebState>,
+    PageSession(session): PageSession,
+    q: Result<Query<ReviewsQuery>, QueryRejection>,
+) -> Result<ReviewsPage, PageError> {
+    let q = crate::pages::params(q)?;
+    let paging = domain::Paging::new(q.page, None).map_err(app::AppError::from)?;
+    Ok(ReviewsPage {
+        queue: s
+            .app
+            .review_queue(&session.actor, q.kind.as_deref(), paging)
+            .await?,
+    })
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "review.html")]
+pub(crate) struct ReviewPage {
+    filing: FilingView,
+    csrf: String,
+    fields: Vec<(&'static str, &'static str)>,
+    notice: Option<&'static str>,
+    error: Option<String>,
+}
+
+async fn review_page(
+    s: &WebState,
+    session: app::sessions::ActiveSession,
+    id: &str,
+    notice: Option<&'static str>,
+    error: Option<String>,
+) -> Result<ReviewPage, PageError> {
+    Ok(ReviewPage {
+        filing: s.app.filing_for_review(&session.actor, id).await?,
+        csrf: session.csrf,
+        fields: field_choices(),
+        notice,
+        error,
+    })
+}
+
+pub(crate) async fn review(
+    State(s): State<WebState>,
+    PageSession(session): PageSession,
+    Path(id): Path<String>,
+) -> Result<ReviewPage, PageError> {
+    review_page(&s, session, &id, None, None).await
+}
+
+/// Approve, or reject naming up to three fields with their reasons.
+#[derive(Default, Deserialize)]
+#[serde(default)]
+pub(crate) struct DecisionForm {
+    csrf: String,
+    decision: String,
+    field1: String,
+    reason1: String,
+    field2: String,
+    reason2: String,
+    field3: String,
+    reason3: String,
+}
+
+pub(crate) async fn decide(
+    State(s): State<WebState>,
+    session: PageSession,
+    Path(id): Path<String>,
+    Form(form): Form<DecisionForm>,
+) -> Response {
+    if let Err(r) = session.check_csrf(&s, &form.csrf) {
+        return r.into_response();
+    }
+    let PageSession(session) = session;
+    if let Err(e) = s
+        .app
+        .require(&session.actor, domain::access::Permission::ReviewFiling)
+        .await
+    {
+        return PageError(e).into_response();
+    }
+    let field_reasons = [
+        (form.field1, form.reason1),
+        (form.field2, form.reason2),
+        (form.field3, form.reason3),
+    ]
+    .into_iter()
+    .filter(|(f, _)| !f.is_empty())
+    .collect();
+    let decision = Decision {
+        approve: form.decision == "approve",
+        field_reasons,
+    };
+    let (status, notice, error) = match s.app.decide_filing(&session.actor, &id, &decision).await {
+        Ok(_) if decision.approve => (
+            StatusCode::OK,
+            Some("已审核通过，机构已列入名录（资金监管确认前为灰名单）。"),
+            None,
+        ),
+        Ok(_) => (
+            StatusCode::OK,
+            Some("已退回，机构将按所列原因修改后重新提交。"),
+            None,
+        ),
+        Err(e) if matches!(e.code.status(), 400 | 409 | 422) => (
+            crate::error::status_of(e.code),
+            None,
+            Some(format!("{}：{}", e.code.message_zh(), e.detail)),
+        ),
+        Err(e) => return PageError(e).into_response(),
+    };
+    match review_page(&s, session, &id, notice, error).await {
+        Ok(page) => (status, page).into_response(),
+        Err(e) => e.into_response(),
+    }
+}
