@@ -108,6 +108,8 @@ test('an institution signs up, files, is rejected on one field, fixes it and is 
     await signIn(p, 'institution', admin, 'mingzhi passphrase', false);
     assert.equal(new URL(p.url()).pathname, '/institution/filing');
     const fill = async (field, value) => p.fill(`#filing [name=${field}]`, value);
+    assert.equal(await p.inputValue('#filing [name=name]'), name, 'the first draft starts from the sign-up');
+    await fill('legal_representative', '陈明志');
     await fill('school_licence_no', '教民111010870099号');
     await fill('school_licence_expires', '2029-12-31');
     await fill('legal_person_cert_no', code);

@@ -64,13 +64,14 @@ pub fn plate_issued(
     at: Timestamp,
     institution_id: &str,
     serial: i64,
+    supersedes_previous: bool,
 ) -> NewAuditEntry {
     entry(
         actor,
         at,
         action::PLATE_ISSUED,
         format!("institution:{institution_id}"),
-        json!({"serial": serial, "supersedes_previous": false}),
+        json!({"serial": serial, "supersedes_previous": supersedes_previous}),
     )
 }
 

@@ -200,7 +200,7 @@ fn document_view(d: DocumentRow) -> DocumentView {
 }
 
 /// Required items for the completeness percentage.
-const REQUIRED_ITEMS: u32 = 15;
+const REQUIRED_ITEMS: u32 = 17;
 
 impl App {
     /// 直接入驻: the institution's record (not public until approved) and its first admin, in one
@@ -318,7 +318,12 @@ impl App {
         let data: Filing = match latest {
             Some(v) => serde_json::from_str(&v.data)
                 .map_err(|e| AppError::internal(format!("stored filing: {e}")))?,
+            // A first draft starts from what the sign-up (or, for a listed institution, the registry) says.
             None => Filing {
+                basic: domain::filing::BasicSection {
+                    name: institution.name.clone(),
+                    ..Default::default()
+                },
                 premises: domain::filing::PremisesSection {
                     address: institution.address.clone(),
                     ..Default::default()
@@ -771,30 +776,66 @@ impl App {
             json!({"version": latest.version, "field_reasons": decision.field_reasons}),
         )];
         let listed = decision.approve && institution.registry_state == "applying";
-        if listed {
+        let mut changed = false;
+        if decision.approve {
             let filing: Filing = serde_json::from_str(&latest.data)
                 .map_err(|e| AppError::internal(format!("stored filing: {e}")))?;
-            let reason = "审核通过，待资金监管账户确认";
-            let change = ListChangeRow {
-                id: ListChangeId::new_v7().to_string(),
-                institution_id: id.clone(),
-                from_status: None,
-                to_status: ListStatus::Grey.as_str().to_owned(),
-                reason: reason.to_owned(),
-                actor: actor.audit_name(),
-                at,
-            };
-            tx.set_registry_state(&id, "listed", at).await?;
-            tx.set_list_status(&id, "grey", reason, at).await?;
-            tx.set_licence(&id, filing.licence.school_licence_no.trim(), at)
+            let (name, address, licence) = (
+                filing.basic.name.trim(),
+                filing.premises.address.trim(),
+                filing.licence.school_licence_no.trim(),
+            );
+            let mut changes = Vec::new();
+            if name != institution.name {
+                changes.push(format!("名称由“{}”变更为“{name}”", institution.name));
+            }
+            if address != institution.address {
+                changes.push(format!("地址由“{}”变更为“{address}”", institution.address));
+            }
+            if institution.licence_no.as_deref() != Some(licence) {
+                changes.push(format!("办学许可证号为{licence}"));
+            }
+            tx.apply_filed_record(&id, name, address, licence, at)
                 .await?;
-            tx.insert_list_changes(std::slice::from_ref(&change))
-                .await?;
-            entries.push(evidence::list_changed(actor, now, &change));
+            changed = !changes.is_empty();
+            if listed {
+                let reason = "审核通过，待资金监管账户确认";
+                let change = ListChangeRow {
+                    id: ListChangeId::new_v7().to_string(),
+                    institution_id: id.clone(),
+                    from_status: None,
+                    to_status: ListStatus::Grey.as_str().to_owned(),
+                    reason: reason.to_owned(),
+                    actor: actor.audit_name(),
+                    at,
+                };
+                tx.set_registry_state(&id, "listed", at).await?;
+                tx.set_list_status(&id, "grey", reason, at).await?;
+                tx.insert_list_changes(std::slice::from_ref(&change))
+                    .await?;
+                entries.push(evidence::list_changed(actor, now, &change));
+            } else if changed {
+                // 变更公示: the public record changed; the public is told, and the plate on the wall is
+                // replaced so that a scan of the old one says "superseded".
+                let notice = store::NoticeRow {
+                    id: uuid::Uuid::now_v7().to_string(),
+                    kind: "announcement".into(),
+                    institution_id: Some(id.clone()),
+                    region_code: institution.region_code.clone(),
+                    title: format!("关于{name}信息变更的公示"),
+                    body: format!("经审核，{}。", changes.join("；")),
+                    published_at: at,
+                };
+                tx.insert_notices(std::slice::from_ref(&notice)).await?;
+                entries.push(evidence::notice_published(actor, now, &notice));
+                if institution.list_status == "white" {
+                    self.issue_plate_in(&mut tx, actor, &id, at).await?;
+                }
+            }
         }
         tx.append_audit(entries).await?;
         tx.commit().await?;
-        if listed {
+        if listed || changed {
             self.reindex(&id).await?;
         }
         self.filing_view(&self.institution_row(&id).await?).await

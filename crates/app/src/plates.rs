@@ -63,6 +63,32 @@ fn issued_on(at_ms: i64) -> String {
 }
 
 impl App {
+    /// A new active plate for `institution` (the previous one, if any, becomes `superseded`), with its
+    /// audit entry, inside the caller's transaction.
+    pub(crate) async fn issue_plate_in(
+        &self,
+        tx: &mut store::WriteTx,
+        actor: &Actor,
+        institution_id: &str,
+        now: i64,
+    ) -> Result<PlateRow, AppError> {
+        let superseded = tx
+            .end_active_plate(institution_id, "superseded", "a new plate was issued", now)
+            .await?;
+        let serial = tx.last_plate_serial(institution_id).await? + 1;
+        let row = self.signed_plate(institution_id, serial, now)?;
+        tx.insert_plates(std::slice::from_ref(&row)).await?;
+        tx.append_audit(vec![crate::evidence::plate_issued(
+            actor,
+            Timestamp::from_millis(now),
+            institution_id,
+            serial,
+            superseded > 0,
+        )])
+        .await?;
+        Ok(row)
+    }
+
     /// A signed plate row, to be stored by the caller with its audit entry.
     pub(crate) fn signed_plate(
         &self,

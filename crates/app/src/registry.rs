@@ -335,7 +335,7 @@ impl App {
         let mut plates = Vec::new();
         for i in institutions.iter().filter(|i| i.list_status == "white") {
             plates.push(self.signed_plate(&i.id, 1, now.millis())?);
-            audit.push(evidence::plate_issued(actor, now, &i.id, 1));
+            audit.push(evidence::plate_issued(actor, now, &i.id, 1, false));
         }
         let mut tx = self.store.begin_write().await?;
         tx.insert_institutions(&institutions).await?;

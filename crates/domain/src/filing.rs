@@ -9,6 +9,8 @@ use serde::{Deserialize, Serialize};
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct Filing {
+    /// 机构基本信息: a change of name or legal representative is reviewed like the rest.
+    pub basic: BasicSection,
     /// 1. 办学许可证与法人资质
     pub licence: LicenceSection,
     /// 2. 场地：产权或租赁、卫生、消防
@@ -21,6 +23,15 @@ pub struct Filing {
     pub funds: FundsSection,
     /// 6. 其他
     pub other: OtherSection,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(default, deny_unknown_fields)]
+pub struct BasicSection {
+    /// 机构名称, as the public registry shows it.
+    pub name: String,
+    /// 法定代表人
+    pub legal_representative: String,
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
@@ -96,6 +107,8 @@ pub struct OtherSection {
 
 /// A field path a reviewer can point at, with its Chinese name.
 pub const FIELDS: &[(&str, &str)] = &[
+    ("basic.name", "机构名称"),
+    ("basic.legal_representative", "法定代表人"),
     ("licence.school_licence_no", "办学许可证号"),
     ("licence.school_licence_expires", "办学许可证有效期"),
     ("licence.legal_person_cert_no", "法人登记证书号"),
@@ -188,6 +201,11 @@ impl Filing {
             date(field, value, today)?;
         }
         for (field, value) in [
+            ("basic.name", &self.basic.name),
+            (
+                "basic.legal_representative",
+                &self.basic.legal_representative,
+            ),
             ("licence.school_licence_no", &l.school_licence_no),
             ("licence.legal_person_cert_no", &l.legal_person_cert_no),
             ("premises.health_cert_no", &p.health_cert_no),
@@ -242,6 +260,11 @@ impl Filing {
         let blank = |v: &str| v.trim().is_empty();
         let mut missing = Vec::new();
         for (field, value) in [
+            ("basic.name", &self.basic.name),
+            (
+                "basic.legal_representative",
+                &self.basic.legal_representative,
+            ),
             ("licence.school_licence_no", &l.school_licence_no),
             ("licence.school_licence_expires", &l.school_licence_expires),
             ("licence.legal_person_cert_no", &l.legal_person_cert_no),
@@ -290,6 +313,10 @@ mod tests {
 
     fn complete() -> Filing {
         Filing {
+            basic: BasicSection {
+                name: "海淀启明围棋培训中心".into(),
+                legal_representative: "张明".into(),
+            },
             licence: LicenceSection {
                 school_licence_no: "教民111010870001号".into(),
                 school_licence_expires: "2029-12-31".into(),

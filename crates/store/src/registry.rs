@@ -363,19 +363,25 @@ impl WriteTx {
         Ok(())
     }
 
-    /// The school-running licence number the public record shows.
-    pub async fn set_licence(
+    /// The public record's filed fields: name, address and school-running licence number.
+    pub async fn apply_filed_record(
         &mut self,
         id: &str,
+        name: &str,
+        address: &str,
         licence_no: &str,
         at: i64,
     ) -> Result<(), StoreError> {
-        sqlx::query("UPDATE institutions SET licence_no = $2, updated_at = $3 WHERE id = $1")
-            .bind(id)
-            .bind(licence_no)
-            .bind(at)
-            .execute(&mut *self.tx)
-            .await?;
+        sqlx::query(
+            "UPDATE institutions SET name = $2, address = $3, licence_no = $4, updated_at = $5 WHERE id = $1",
+        )
+        .bind(id)
+        .bind(name)
+        .bind(address)
+        .bind(licence_no)
+        .bind(at)
+        .execute(&mut *self.tx)
+        .await?;
         Ok(())
     }
 

@@ -106,6 +106,7 @@ use utoipa_swagger_ui::SwaggerUi;
         app::onboarding::Decision,
         Page<app::onboarding::QueueItem>,
         domain::filing::Filing,
+        domain::filing::BasicSection,
         domain::filing::LicenceSection,
         domain::filing::PremisesSection,
         domain::filing::OrganisationSection,

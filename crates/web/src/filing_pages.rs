@@ -157,6 +157,8 @@ pub(crate) async fn filing(
 #[serde(default)]
 pub(crate) struct FilingForm {
     csrf: String,
+    name: String,
+    legal_representative: String,
     school_licence_no: String,
     school_licence_expires: String,
     legal_person_cert_no: String,
@@ -194,6 +196,8 @@ impl FilingForm {
             })
             .collect();
         let mut f = Filing::default();
+        f.basic.name = self.name;
+        f.basic.legal_representative = self.legal_representative;
         f.licence.school_licence_no = self.school_licence_no;
         f.licence.school_licence_expires = self.school_licence_expires;
         f.licence.legal_person_cert_no = self.legal_person_cert_no;

@@ -2287,6 +2287,7 @@ async fn onboarding_over_the_api_from_sign_up_to_the_public_record() {
         .to_owned();
 
     let filing = serde_json::json!({
+        "basic": {"name": "海淀弈秋围棋培训中心", "legal_representative": "李明"},
         "licence": {"school_licence_no": "教民111010870077号", "school_licence_expires": "2029-12-31",
                     "legal_person_cert_no": "52110108MJ0000077", "legal_person_cert_expires": "2030-12-31"},
         "premises": {"address": "北京市海淀区中关村大街1号", "tenure": "owned", "health_cert_no": "海卫77",
