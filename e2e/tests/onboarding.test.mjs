@@ -171,3 +171,45 @@ test('an institution signs up, files, is rejected on one field, fixes it and is 
     await reviewer.context.close();
   }
 });
+
+test('a plate verifies, an altered token is invalid, and removal turns the plate red', { timeout: 120_000 }, async () => {
+  const inst = await newPage();
+  const supervisor = await newPage();
+  try {
+    // The demo institution's admin prints its plate.
+    const p = inst.page;
+    await signIn(p, 'institution', 'inst.admin', DEMO_PASSWORD, false);
+    await p.goto(`${BASE}/account`);
+    await Promise.all([p.waitForNavigation(), p.click('a:has-text("合规码牌")')]);
+    assert.ok(await p.locator('#plate-qr svg').count(), 'the QR code is drawn');
+    const url = new URL(await p.textContent('#plate-url'));
+    const token = url.pathname.split('/').pop();
+    await p.screenshot({ path: `${ARTIFACTS}plate.png`, fullPage: true });
+
+    await p.goto(`${BASE}/verify/${token}`);
+    assert.equal(await p.getAttribute('#verdict', 'data-verdict'), 'valid');
+    const altered = token.slice(0, 20) + (token[20] === 'A' ? 'B' : 'A') + token.slice(21);
+    await p.goto(`${BASE}/verify/${altered}`);
+    assert.equal(await p.getAttribute('#verdict', 'data-verdict'), 'invalid');
+    assert.match(await p.textContent('#verdict'), /无效码牌/);
+
+    // The Haidian supervisor removes the institution: the same plate now scans red.
+    const institutionId = (await (await fetch(`${BASE}/api/v1/public/verify/${token}`)).json()).institution.id;
+    const s = supervisor.page;
+    await signIn(s, 'regulator', 'haidian.supervisor', DEMO_PASSWORD, true);
+    await s.goto(`${BASE}/regulator/institutions/${institutionId}`);
+    await s.fill('#removal [name=reason]', '停止办学');
+    await s.fill('#removal [name=decision_no]', '海教监〔2026〕99号');
+    await s.fill('#removal [name=decided_on]', new Date().toISOString().slice(0, 10));
+    await Promise.all([s.waitForNavigation(), s.click('#removal button[type=submit]')]);
+    assert.match(await s.textContent('#action-notice'), /码牌已撤销/);
+
+    await p.goto(`${BASE}/verify/${token}`);
+    assert.equal(await p.getAttribute('#verdict', 'data-verdict'), 'warning');
+    assert.match(await p.textContent('#verdict'), /码牌已被撤销/);
+    await p.screenshot({ path: `${ARTIFACTS}verify-revoked.png`, fullPage: true });
+  } finally {
+    await inst.context.close();
+    await supervisor.context.close();
+  }
+});
