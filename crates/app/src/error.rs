@@ -58,6 +58,10 @@ error_codes! {
     NotFound => "not_found", 404, "未找到您要访问的内容", "Not found";
     MethodNotAllowed => "method_not_allowed", 405, "不支持该请求方法", "Method not allowed";
     Conflict => "conflict", 409, "数据冲突，记录已存在", "The record already exists";
+    PractitionerBlacklisted => "practitioner_blacklisted", 422, "此人在从业人员黑名单中，不得聘用", "This person is on the practitioner black list and may not be employed";
+    ServingTeacherNotAllowed => "serving_teacher_not_allowed", 422, "不得聘用在职中小学、幼儿园教师", "Serving school and kindergarten teachers may not be employed";
+    TeacherQualificationRequired => "teacher_qualification_required", 422, "学科类教师须具有相应教师资格", "A subject teacher needs a teacher qualification";
+    RecordCheckRequired => "record_check_required", 422, "须先上传入职查询（性侵违法犯罪信息查询）结果", "Upload the pre-hire record check first";
     FilingIncomplete => "filing_incomplete", 422, "报备信息不完整，请补全后再提交", "The filing is incomplete: fill in what is missing first";
     FundSupervisionRequired => "fund_supervision_required", 422, "列入白名单须先审核通过并完成资金监管账户绑定", "The white list needs approval and a confirmed supervised account";
     ConstraintViolation => "constraint_violation", 422, "数据不符合约束条件", "The data violates a constraint";

@@ -19,6 +19,7 @@ pub mod search;
 pub mod security;
 pub mod sessions;
 pub mod signing;
+pub mod staff;
 pub mod supervision;
 pub mod testing;
 pub mod vault;

@@ -27,6 +27,7 @@ pub const DOCUMENT_KINDS: &[(&str, &str)] = &[
     ("premises", "场地产权或租赁证明"),
     ("health", "卫生证明"),
     ("fire", "消防证明"),
+    ("record_check", "入职查询结果（从业人员）"),
     ("other", "其他材料"),
 ];
 
@@ -489,7 +490,7 @@ impl App {
         if !DOCUMENT_KINDS.iter().any(|(k, _)| *k == kind) {
             return Err(AppError::new(
                 ErrorCode::InvalidParameter,
-                "kind: licence, legal_person, premises, health, fire or other",
+                "kind: licence, legal_person, premises, health, fire, record_check or other",
             ));
         }
         let filename = text("filename", filename, 200)?;

@@ -308,6 +308,10 @@ pub mod field {
     pub const CHILD_NAME: &str = "child.name";
     pub const CHILD_ID_CARD: &str = "child.id_card";
     pub const API_SECRET: &str = "api_client.secret";
+    pub const PRACTITIONER_NAME: &str = "practitioner.name";
+    pub const PRACTITIONER_ID_CARD: &str = "practitioner.id_card";
+    pub const STAFF_NAME: &str = "staff.name";
+    pub const STAFF_ID_CARD: &str = "staff.id_card";
 }
 
 /// The associated-data name each sealed column is sealed under.
@@ -318,6 +322,9 @@ pub fn field_of(c: store::SealedColumn) -> &'static str {
         ("children", "name_sealed") => field::CHILD_NAME,
         ("children", "id_card_sealed") => field::CHILD_ID_CARD,
         ("api_clients", "secret_sealed") => field::API_SECRET,
+        ("practitioner_blacklist", "name_sealed") => field::PRACTITIONER_NAME,
+        ("staff_members", "name_sealed") => field::STAFF_NAME,
+        ("staff_members", "id_card_sealed") => field::STAFF_ID_CARD,
         _ => unreachable!("every sealed column has a field name (checked by a test)"),
     }
 }

@@ -81,6 +81,21 @@ pub struct SealedColumn {
 /// Every column that holds sealed values: what a key rotation re-seals.
 pub const SEALED_COLUMNS: &[SealedColumn] = &[
     SealedColumn {
+        table: "practitioner_blacklist",
+        key: "id",
+        column: "name_sealed",
+    },
+    SealedColumn {
+        table: "staff_members",
+        key: "id",
+        column: "name_sealed",
+    },
+    SealedColumn {
+        table: "staff_members",
+        key: "id",
+        column: "id_card_sealed",
+    },
+    SealedColumn {
         table: "accounts",
         key: "id",
         column: "phone_sealed",

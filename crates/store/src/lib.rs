@@ -16,6 +16,7 @@ mod reference;
 mod registry;
 pub mod rows;
 mod security;
+mod staff;
 pub mod testing;
 
 pub use accounts::{AccountRow, AccountScope, SessionRow, TokenRow};
@@ -29,6 +30,7 @@ pub use rows::*;
 pub use security::SecurityPolicyRow;
 /// The driver error, for callers that classify faults (e.g. "database unavailable").
 pub use sqlx::Error as SqlxError;
+pub use staff::{BlacklistedPractitionerRow, StaffMemberRow};
 
 use ledger::Crypto;
 use sqlx::any::{AnyPoolOptions, install_default_drivers};

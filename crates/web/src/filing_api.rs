@@ -233,3 +233,84 @@ pub async fn decide(
         s.app.decide_filing(&bearer.actor, &id, &body(b)?).await?,
     ))
 }
+
+/// Put a person on the practitioner black list (supervisors).
+#[utoipa::path(
+    post,
+    path = "/api/v1/regulator/practitioner-blacklist",
+    security(("bearer" = [])),
+    request_body = app::staff::BlacklistEntry,
+    responses((status = 204), (status = 400, body = Problem, content_type = "application/problem+json"), (status = 409, description = "already listed", body = Problem, content_type = "application/problem+json"))
+)]
+pub async fn blacklist_practitioner(
+    State(s): State<WebState>,
+    bearer: Bearer,
+    b: Result<Json<app::staff::BlacklistEntry>, JsonRejection>,
+) -> Result<StatusCode, ApiError> {
+    s.app
+        .require(&bearer.actor, Permission::SuperviseInstitution)
+        .await?;
+    s.app
+        .blacklist_practitioner(&bearer.actor, &body(b)?)
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// The institution's staff register, masked (its admin).
+#[utoipa::path(
+    get,
+    path = "/api/v1/institution/staff-members",
+    security(("bearer" = [])),
+    responses((status = 200, body = Vec<app::staff::StaffMemberView>), (status = 403, body = Problem, content_type = "application/problem+json"))
+)]
+pub async fn staff_register(
+    State(s): State<WebState>,
+    bearer: Bearer,
+) -> Result<Json<Vec<app::staff::StaffMemberView>>, ApiError> {
+    Ok(Json(s.app.staff_register(&bearer.actor).await?))
+}
+
+/// Hire a person: refused for the practitioner black list and serving school teachers; subject teachers
+/// need a teacher qualification; the pre-hire record check is a filed document.
+#[utoipa::path(
+    post,
+    path = "/api/v1/institution/staff-members",
+    security(("bearer" = [])),
+    request_body = app::staff::Hire,
+    responses(
+        (status = 201, body = app::staff::StaffMemberView),
+        (status = 422, description = "practitioner_blacklisted, serving_teacher_not_allowed, teacher_qualification_required, record_check_required", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn hire(
+    State(s): State<WebState>,
+    bearer: Bearer,
+    b: Result<Json<app::staff::Hire>, JsonRejection>,
+) -> Result<(StatusCode, Json<app::staff::StaffMemberView>), ApiError> {
+    s.app
+        .require(&bearer.actor, Permission::EditOwnFiling)
+        .await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(s.app.hire_staff(&bearer.actor, &body(b)?).await?),
+    ))
+}
+
+/// A regulator over the institution's region confirms a staff member's pre-hire record check.
+#[utoipa::path(
+    post,
+    path = "/api/v1/regulator/staff-members/{id}/record-check",
+    security(("bearer" = [])),
+    params(("id" = String, Path)),
+    responses((status = 200, body = app::staff::StaffMemberView), (status = 403, body = Problem, content_type = "application/problem+json"))
+)]
+pub async fn confirm_record_check(
+    State(s): State<WebState>,
+    bearer: Bearer,
+    Path(id): Path<String>,
+) -> Result<Json<app::staff::StaffMemberView>, ApiError> {
+    s.app
+        .require(&bearer.actor, Permission::ViewInstitutionPrivate)
+        .await?;
+    Ok(Json(s.app.confirm_record_check(&bearer.actor, &id).await?))
+}

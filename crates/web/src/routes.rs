@@ -173,6 +173,30 @@ pub fn api_routes() -> Vec<Route> {
         ),
         route(
             Method::POST,
+            "/api/v1/regulator/practitioner-blacklist",
+            SignedIn(&[Caller::Supervisor]),
+            post(filing_api::blacklist_practitioner),
+        ),
+        route(
+            Method::GET,
+            "/api/v1/institution/staff-members",
+            SignedIn(&[Caller::StaffAdmin]),
+            get(filing_api::staff_register),
+        ),
+        route(
+            Method::POST,
+            "/api/v1/institution/staff-members",
+            SignedIn(&[Caller::StaffAdmin]),
+            post(filing_api::hire),
+        ),
+        route(
+            Method::POST,
+            "/api/v1/regulator/staff-members/{id}/record-check",
+            SignedIn(&[Caller::Reviewer, Caller::Supervisor]),
+            post(filing_api::confirm_record_check),
+        ),
+        route(
+            Method::POST,
             "/api/v1/auth/login",
             Public,
             post(auth_api::login),

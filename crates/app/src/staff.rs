@@ -1,0 +1,329 @@
+//! 从业人员 staff checks: hiring goes through the institution's register, which refuses anyone on the
+//! practitioner black list (从业人员黑名单) and serving school teachers, requires a teacher qualification for
+//! subject teachers, and files the pre-hire record check (性侵违法犯罪信息查询) as a document that a regulator
+//! over the institution's region confirms. Names and ID-card numbers are sealed; the black list matches on a
+//! keyed blind index of the ID-card number.
+
+use crate::vault::field::{PRACTITIONER_ID_CARD, PRACTITIONER_NAME, STAFF_ID_CARD, STAFF_NAME};
+use crate::{Actor, App, AppError, ErrorCode};
+use domain::RegionCode;
+use domain::access::Permission;
+use domain::person::{IdCardNumber, PersonName};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+use store::{BlacklistedPractitionerRow, StaffMemberRow};
+
+/// `POST /api/v1/regulator/practitioner-blacklist`.
+#[derive(Clone, Deserialize, utoipa::ToSchema)]
+pub struct BlacklistEntry {
+    pub name: String,
+    pub id_card: String,
+    /// Which red line was crossed, and the decision.
+    pub reason: String,
+}
+
+/// `POST /api/v1/institution/staff-members`: hiring one person.
+#[derive(Clone, Deserialize, utoipa::ToSchema)]
+pub struct Hire {
+    pub name: String,
+    pub id_card: String,
+    /// `teaching`, `research` or `other`.
+    pub role: String,
+    #[serde(default)]
+    pub subject_teacher: bool,
+    /// 教师资格证编号 (required for subject teachers).
+    #[serde(default)]
+    pub teacher_cert_no: String,
+    /// Whether the person is a serving primary or secondary school (or kindergarten) teacher: they may not
+    /// be employed.
+    #[serde(default)]
+    pub serving_school_teacher: bool,
+    /// The filed document (kind `record_check`) of the pre-hire record check.
+    pub record_check_document: String,
+}
+
+impl std::fmt::Debug for Hire {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Hire")
+            .field("role", &self.role)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A staff member as the register shows it: masked.
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
+pub struct StaffMemberView {
+    pub id: String,
+    pub name_masked: String,
+    pub id_card_masked: String,
+    pub role: String,
+    pub subject_teacher: bool,
+    pub teacher_cert_no: Option<String>,
+    /// Whether a regulator has confirmed the pre-hire record check.
+    pub record_check_confirmed: bool,
+}
+
+fn invalid_name(e: impl std::fmt::Display) -> AppError {
+    AppError::new(ErrorCode::InvalidName, e.to_string())
+}
+
+fn invalid_id_card(e: impl std::fmt::Display) -> AppError {
+    AppError::new(ErrorCode::InvalidIdCard, e.to_string())
+}
+
+impl App {
+    fn staff_view(&self, r: &StaffMemberRow) -> Result<StaffMemberView, AppError> {
+        let name = PersonName::parse(&self.keys.open(STAFF_NAME, &r.name_sealed)?)
+            .map_err(invalid_name)?;
+        let id_card = IdCardNumber::parse(&self.keys.open(STAFF_ID_CARD, &r.id_card_sealed)?)
+            .map_err(invalid_id_card)?;
+        Ok(StaffMemberView {
+            id: r.id.clone(),
+            name_masked: name.masked(),
+            id_card_masked: id_card.masked(),
+            role: r.role.clone(),
+            subject_teacher: r.subject_teacher != 0,
+            teacher_cert_no: r.teacher_cert_no.clone(),
+            record_check_confirmed: r.record_check_confirmed_at.is_some(),
+        })
+    }
+
+    /// A supervisor lists a person on the practitioner black list (nationwide effect).
+    pub async fn blacklist_practitioner(
+        &self,
+        actor: &Actor,
+        entry: &BlacklistEntry,
+    ) -> Result<(), AppError> {
+        let Actor::Regulator { region, .. } = actor else {
+            return Err(self
+                .deny(
+                    actor,
+                    "practitioner_blacklist",
+                    json!({}),
+                    "regulators only",
+                )
+                .await);
+        };
+        self.require(actor, Permission::SuperviseInstitution)
+            .await?;
+        let name = PersonName::parse(&entry.name).map_err(invalid_name)?;
+        let id_card = IdCardNumber::parse(&entry.id_card).map_err(invalid_id_card)?;
+        let reason = entry.reason.trim();
+        if reason.is_empty() || reason.chars().count() > 200 {
+            return Err(AppError::new(
+                ErrorCode::FieldTooLong,
+                "reason: 1 to 200 characters",
+            ));
+        }
+        let now = self.clock.now().millis();
+        let row = BlacklistedPractitionerRow {
+            id: uuid::Uuid::now_v7().to_string(),
+            id_card_index: self
+                .keys
+                .blind_index(PRACTITIONER_ID_CARD, id_card.expose()),
+            name_sealed: self.keys.seal(PRACTITIONER_NAME, name.expose()),
+            reason: reason.to_owned(),
+            region_code: region.to_string(),
+            listed_by: actor.audit_name(),
+            listed_at: now,
+        };
+        let mut tx = self.store.begin_write().await?;
+        tx.insert_blacklisted(&row).await?;
+        tx.append_audit(vec![crate::evidence::record(
+            &actor.audit_name(),
+            now,
+            "practitioner.blacklisted",
+            format!("practitioner:{}", row.id),
+            json!({"reason": reason, "region_code": row.region_code}),
+        )])
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Hires a person into the admin's institution after the checks; a refusal for the black list is
+    /// itself evidence.
+    pub async fn hire_staff(
+        &self,
+        actor: &Actor,
+        hire: &Hire,
+    ) -> Result<StaffMemberView, AppError> {
+        let institution_id = match actor {
+            Actor::Staff { institution_id, .. } if actor.has(Permission::EditOwnFiling) => {
+                institution_id.clone()
+            }
+            _ => {
+                return Err(self
+                    .deny(
+                        actor,
+                        "platform",
+                        json!({"permission": "EditOwnFiling"}),
+                        "the institution's admin hires",
+                    )
+                    .await);
+            }
+        };
+        let name = PersonName::parse(&hire.name).map_err(invalid_name)?;
+        let id_card = IdCardNumber::parse(&hire.id_card).map_err(invalid_id_card)?;
+        if !matches!(hire.role.as_str(), "teaching" | "research" | "other") {
+            return Err(AppError::new(
+                ErrorCode::InvalidParameter,
+                "role: teaching, research or other",
+            ));
+        }
+        let cert = hire.teacher_cert_no.trim();
+        if cert.chars().count() > 40 {
+            return Err(AppError::new(
+                ErrorCode::FieldTooLong,
+                "teacher_cert_no: 40 characters at most",
+            ));
+        }
+        if hire.subject_teacher && cert.is_empty() {
+            return Err(AppError::new(
+                ErrorCode::TeacherQualificationRequired,
+                "a subject teacher needs a teacher qualification certificate number",
+            ));
+        }
+        if hire.serving_school_teacher {
+            return Err(AppError::new(
+                ErrorCode::ServingTeacherNotAllowed,
+                "serving school and kindergarten teachers may not be employed",
+            ));
+        }
+        let document = self
+            .store
+            .read()
+            .document(hire.record_check_document.trim())
+            .await?
+            .filter(|d| d.institution_id == institution_id && d.kind == "record_check")
+            .ok_or_else(|| {
+                AppError::new(
+                    ErrorCode::RecordCheckRequired,
+                    "upload the pre-hire record check (kind record_check) and give its document id",
+                )
+            })?;
+        let index = self
+            .keys
+            .blind_index(PRACTITIONER_ID_CARD, id_card.expose());
+        let now = self.clock.now().millis();
+        let mut tx = self.store.begin_write().await?;
+        if tx.blacklisted(&index).await?.is_some() {
+            tx.append_audit(vec![crate::evidence::record(
+                &actor.audit_name(),
+                now,
+                "staff.hire_refused",
+                format!("institution:{institution_id}"),
+                json!({"reason": "practitioner_blacklisted"}),
+            )])
+            .await?;
+            tx.commit().await?;
+            return Err(AppError::new(
+                ErrorCode::PractitionerBlacklisted,
+                "this person is on the practitioner black list",
+            ));
+        }
+        let row = StaffMemberRow {
+            id: uuid::Uuid::now_v7().to_string(),
+            institution_id: institution_id.clone(),
+            name_sealed: self.keys.seal(STAFF_NAME, name.expose()),
+            id_card_sealed: self.keys.seal(STAFF_ID_CARD, id_card.expose()),
+            id_card_index: index,
+            role: hire.role.clone(),
+            subject_teacher: i64::from(hire.subject_teacher),
+            teacher_cert_no: Some(cert.to_owned()).filter(|c| !c.is_empty()),
+            record_check_document: document.id,
+            record_check_confirmed_by: None,
+            record_check_confirmed_at: None,
+            hired_at: now,
+        };
+        tx.insert_staff_member(&row).await?;
+        tx.append_audit(vec![crate::evidence::record(
+            &actor.audit_name(),
+            now,
+            "staff.hired",
+            format!("institution:{institution_id}"),
+            json!({"staff_member": row.id, "role": row.role, "subject_teacher": hire.subject_teacher}),
+        )])
+        .await?;
+        tx.commit().await?;
+        self.staff_view(&row)
+    }
+
+    /// The admin's staff register, masked.
+    pub async fn staff_register(&self, actor: &Actor) -> Result<Vec<StaffMemberView>, AppError> {
+        let institution_id = match actor {
+            Actor::Staff { institution_id, .. } if actor.has(Permission::EditOwnFiling) => {
+                institution_id.clone()
+            }
+            _ => {
+                return Err(self
+                    .deny(
+                        actor,
+                        "platform",
+                        json!({"permission": "EditOwnFiling"}),
+                        "the institution's admin",
+                    )
+                    .await);
+            }
+        };
+        self.store
+            .read()
+            .staff_of(&institution_id)
+            .await?
+            .iter()
+            .map(|r| self.staff_view(r))
+            .collect()
+    }
+
+    /// A regulator over the institution's region confirms the pre-hire record check.
+    pub async fn confirm_record_check(
+        &self,
+        actor: &Actor,
+        staff_id: &str,
+    ) -> Result<StaffMemberView, AppError> {
+        let row = self
+            .store
+            .read()
+            .staff_member(staff_id.trim())
+            .await?
+            .ok_or_else(|| AppError::not_found("no such staff member"))?;
+        let institution = self
+            .store
+            .read()
+            .institution(&row.institution_id)
+            .await?
+            .ok_or_else(|| AppError::internal("staff of a missing institution"))?;
+        self.require_regulator_over(
+            actor,
+            Permission::ViewInstitutionPrivate,
+            &RegionCode::parse(&institution.region_code)?,
+            &format!("institution:{}", institution.id),
+        )
+        .await?;
+        let now = self.clock.now().millis();
+        let mut tx = self.store.begin_write().await?;
+        if tx
+            .confirm_record_check(&row.id, &actor.audit_name(), now)
+            .await?
+            == 0
+        {
+            return Err(AppError::new(ErrorCode::Conflict, "already confirmed"));
+        }
+        tx.append_audit(vec![crate::evidence::record(
+            &actor.audit_name(),
+            now,
+            "staff.record_check_confirmed",
+            format!("institution:{}", institution.id),
+            json!({"staff_member": row.id, "document": row.record_check_document}),
+        )])
+        .await?;
+        tx.commit().await?;
+        let confirmed = self
+            .store
+            .read()
+            .staff_member(&row.id)
+            .await?
+            .ok_or_else(|| AppError::internal("staff member vanished"))?;
+        self.staff_view(&confirmed)
+    }
+}
