@@ -171,7 +171,7 @@ impl App {
         let changed = Timestamp::from_millis(row.list_changed_at);
         Ok(InstitutionDetail {
             summary: self.summary(&row)?,
-            credit_code: row.credit_code,
+            credit_code: Some(row.credit_code).filter(|c| !c.starts_with(UNREGISTERED)),
             address: row.address,
             intro: row.intro,
             list_reason: row.list_reason,
@@ -454,6 +454,10 @@ impl App {
         Ok(count)
     }
 }
+
+/// The credit-code placeholder of an unlicensed institution recorded in the field without a code (the
+/// column is unique and required; a placeholder keeps both true).
+pub(crate) const UNREGISTERED: &str = "unregistered:";
 
 /// Maps one page of stored rows to views, keeping the total.
 fn page_of<R, T>(

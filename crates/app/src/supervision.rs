@@ -29,6 +29,23 @@ pub struct Removal {
     pub publish: bool,
 }
 
+/// `POST /api/v1/regulator/unlicensed`: an institution found operating without a licence (无证无照), put
+/// straight onto the black list.
+#[derive(Clone, Debug, Deserialize, utoipa::ToSchema)]
+pub struct UnlicensedFinding {
+    pub name: String,
+    pub address: String,
+    /// The county where it was found, inside the supervisor's region.
+    pub region_code: String,
+    /// `online` or `offline`.
+    pub mode: String,
+    pub categories: Vec<String>,
+    /// When the operator has a business registration; many do not.
+    #[serde(default)]
+    pub credit_code: Option<String>,
+    pub reason: String,
+}
+
 fn text(field: &str, value: &str, max: usize) -> Result<String, AppError> {
     let v = value.trim();
     if v.is_empty() || v.chars().count() > max {
@@ -148,6 +165,112 @@ impl App {
         self.move_in(&mut tx, actor, &row, to, &reason, now).await?;
         tx.commit().await?;
         self.reindex(&row.id).await
+    }
+
+    /// Records an unlicensed institution found in the field directly on the black list, with a notice.
+    pub async fn record_unlicensed(
+        &self,
+        actor: &Actor,
+        finding: &UnlicensedFinding,
+    ) -> Result<String, AppError> {
+        let region = RegionCode::parse(finding.region_code.trim())?;
+        self.require_regulator_over(actor, Permission::SuperviseInstitution, &region, "platform")
+            .await?;
+        if region.level() != domain::RegionLevel::County || !self.regions.known(&region) {
+            return Err(AppError::new(
+                ErrorCode::UnknownRegion,
+                "region_code: the county where it was found",
+            ));
+        }
+        let name = text("name", &finding.name, 100)?;
+        let address = text("address", &finding.address, 200)?;
+        let reason = text("reason", &finding.reason, 200)?;
+        let mode = domain::TeachingMode::parse(finding.mode.trim())?;
+        let categories = finding
+            .categories
+            .iter()
+            .map(|c| domain::Category::parse(c.trim()))
+            .collect::<Result<Vec<_>, _>>()?;
+        if categories.is_empty() {
+            return Err(AppError::new(
+                ErrorCode::InvalidCategory,
+                "categories: at least one",
+            ));
+        }
+        let id = InstitutionId::new_v7().to_string();
+        let credit_code = match finding
+            .credit_code
+            .as_deref()
+            .map(str::trim)
+            .filter(|c| !c.is_empty())
+        {
+            Some(c) => domain::credit_code::CreditCode::parse(c)
+                .map_err(|_| {
+                    AppError::new(ErrorCode::InvalidCreditCode, "credit_code: check character")
+                })?
+                .as_str()
+                .to_owned(),
+            None => format!("{}{id}", crate::registry::UNREGISTERED),
+        };
+        let now = self.clock.now();
+        let at = now.millis();
+        let list_reason = format!("无证经营：{reason}");
+        let row = InstitutionRow {
+            id: id.clone(),
+            name,
+            credit_code,
+            licence_no: None,
+            region_code: region.to_string(),
+            address,
+            mode: mode.as_str().to_owned(),
+            categories: categories
+                .iter()
+                .map(|c| c.as_str())
+                .collect::<Vec<_>>()
+                .join(","),
+            intro: String::new(),
+            list_status: "black".into(),
+            list_reason: list_reason.clone(),
+            list_changed_at: at,
+            created_at: at,
+            updated_at: at,
+            registry_state: "listed".into(),
+        };
+        let change = ListChangeRow {
+            id: ListChangeId::new_v7().to_string(),
+            institution_id: id.clone(),
+            from_status: None,
+            to_status: "black".into(),
+            reason: list_reason.clone(),
+            actor: actor.audit_name(),
+            at,
+        };
+        let notice = NoticeRow {
+            id: uuid::Uuid::now_v7().to_string(),
+            kind: "black_list".into(),
+            institution_id: Some(id.clone()),
+            region_code: row.region_code.clone(),
+            title: format!("关于将{}列入黑名单的公告", row.name),
+            body: format!(
+                "经查，{}（{}）{}。现将其列入校外培训机构黑名单，请家长不要报名缴费。",
+                row.name, row.address, reason
+            ),
+            published_at: at,
+        };
+        let entries = vec![
+            evidence::institution_registered(actor, now, &row),
+            evidence::list_changed(actor, now, &change),
+            evidence::notice_published(actor, now, &notice),
+        ];
+        let mut tx = self.store.begin_write().await?;
+        tx.insert_institutions(std::slice::from_ref(&row)).await?;
+        tx.insert_list_changes(std::slice::from_ref(&change))
+            .await?;
+        tx.insert_notices(std::slice::from_ref(&notice)).await?;
+        tx.append_audit(entries).await?;
+        tx.commit().await?;
+        self.reindex(&id).await?;
+        Ok(id)
     }
 
     /// 撤除: delists the institution (black list, marked removed), revokes its plate, and may publish a

@@ -178,7 +178,8 @@ pub struct ListChangeView {
 pub struct InstitutionDetail {
     #[serde(flatten)]
     pub summary: InstitutionSummary,
-    pub credit_code: String,
+    /// Absent for an unlicensed institution recorded in the field without one.
+    pub credit_code: Option<String>,
     pub address: String,
     pub intro: String,
     pub list_reason: String,

@@ -52,6 +52,7 @@ use utoipa_swagger_ui::SwaggerUi;
         crate::filing_api::hire,
         crate::filing_api::confirm_record_check,
         crate::auth_api::remove_institution,
+        crate::auth_api::record_unlicensed,
         crate::admin_api::list_accounts,
         crate::admin_api::create_regulator,
         crate::admin_api::create_bank_operator,
@@ -122,6 +123,7 @@ use utoipa_swagger_ui::SwaggerUi;
         domain::filing::FundsSection,
         domain::filing::OtherSection,
         app::supervision::Removal,
+        app::supervision::UnlicensedFinding,
         crate::plate_pages::PlateKey,
         app::oversight::PiiAccessView,
         Page<app::oversight::PiiAccessView>

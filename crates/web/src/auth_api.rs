@@ -437,3 +437,30 @@ pub async fn remove_institution(
         .await?;
     Ok(StatusCode::NO_CONTENT)
 }
+
+/// Record an institution found operating without a licence straight onto the black list (supervisors, in
+/// their region).
+#[utoipa::path(
+    post,
+    path = "/api/v1/regulator/unlicensed",
+    security(("bearer" = [])),
+    request_body = app::supervision::UnlicensedFinding,
+    responses(
+        (status = 201, description = "recorded: the new institution's id", body = String),
+        (status = 403, description = "outside the supervisor's region", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn record_unlicensed(
+    State(s): State<WebState>,
+    bearer: Bearer,
+    b: Result<Json<app::supervision::UnlicensedFinding>, JsonRejection>,
+) -> Result<(StatusCode, Json<String>), ApiError> {
+    s.app
+        .require(
+            &bearer.actor,
+            domain::access::Permission::SuperviseInstitution,
+        )
+        .await?;
+    let id = s.app.record_unlicensed(&bearer.actor, &body(b)?).await?;
+    Ok((StatusCode::CREATED, Json(id)))
+}

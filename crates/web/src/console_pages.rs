@@ -31,6 +31,8 @@ pub(crate) struct RegulatorPage {
     overview: RegulatorOverview,
     q: String,
     pager: Pager,
+    csrf: String,
+    supervises: bool,
 }
 
 pub(crate) async fn console(
@@ -48,6 +50,8 @@ pub(crate) async fn console(
         &[("q", &q), ("region", &region)],
     );
     Ok(RegulatorPage {
+        supervises: session.actor.has(Permission::SuperviseInstitution),
+        csrf: session.csrf,
         view: session.view,
         overview,
         q,
@@ -476,4 +480,54 @@ pub(crate) async fn audit(
         view: session.view,
         log,
     })
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub(crate) struct UnlicensedForm {
+    csrf: String,
+    name: String,
+    address: String,
+    region_code: String,
+    mode: String,
+    categories: String,
+    credit_code: String,
+    reason: String,
+}
+
+/// A supervisor records an unlicensed institution found in the field; the new record opens.
+pub(crate) async fn record_unlicensed(
+    State(s): State<WebState>,
+    session: PageSession,
+    Form(form): Form<UnlicensedForm>,
+) -> Response {
+    if let Err(r) = session.check_csrf(&s, &form.csrf) {
+        return r.into_response();
+    }
+    let PageSession(session) = session;
+    if let Err(e) = s
+        .app
+        .require(&session.actor, Permission::SuperviseInstitution)
+        .await
+    {
+        return PageError(e).into_response();
+    }
+    let finding = app::supervision::UnlicensedFinding {
+        name: form.name,
+        address: form.address,
+        region_code: form.region_code,
+        mode: form.mode,
+        categories: form
+            .categories
+            .split([',', '，', ' '])
+            .filter(|c| !c.is_empty())
+            .map(str::to_owned)
+            .collect(),
+        credit_code: Some(form.credit_code),
+        reason: form.reason,
+    };
+    match s.app.record_unlicensed(&session.actor, &finding).await {
+        Ok(id) => Redirect::to(&format!("/regulator/institutions/{id}")).into_response(),
+        Err(e) => PageError(e).into_response(),
+    }
 }

@@ -257,6 +257,12 @@ pub fn api_routes() -> Vec<Route> {
         ),
         route(
             Method::POST,
+            "/api/v1/regulator/unlicensed",
+            SignedIn(&[Caller::Supervisor]),
+            post(auth_api::record_unlicensed),
+        ),
+        route(
+            Method::POST,
             "/api/v1/regulator/institutions/{id}/removal",
             SignedIn(&[Caller::Supervisor]),
             post(auth_api::remove_institution),
@@ -458,6 +464,12 @@ pub fn page_routes() -> Vec<Route> {
             "/regulator/institutions/{id}",
             SignedIn(REGULATOR_STAFF),
             get(console_pages::institution),
+        ),
+        route(
+            Method::POST,
+            "/regulator/unlicensed",
+            SignedIn(&[Caller::Supervisor]),
+            post(console_pages::record_unlicensed),
         ),
         route(
             Method::POST,

@@ -2200,6 +2200,39 @@ async fn black_listing_turns_a_plate_red_and_removal_revokes_it() {
     );
     let (_, page) = s.html("/notices").await;
     assert!(page.contains("关于撤除"), "the removal is published");
+
+    // An unlicensed operator found in the field goes straight onto the black list, with or without a code.
+    let finding = |region: &str| {
+        serde_json::json!({"name": "无名数学补习班", "address": "海淀区某小区3号楼", "region_code": region,
+                           "mode": "offline", "categories": ["subject"], "reason": "无办学许可证开展学科类培训"})
+    };
+    let outside = post(
+        "/api/v1/regulator/unlicensed".into(),
+        &haidian,
+        finding("110105"),
+    )
+    .await
+    .unwrap();
+    assert_eq!(outside.status(), 403, "Haidian records only in Haidian");
+    let recorded = post(
+        "/api/v1/regulator/unlicensed".into(),
+        &haidian,
+        finding("110108"),
+    )
+    .await
+    .unwrap();
+    assert_eq!(recorded.status(), 201);
+    let id: String = recorded.json().await.unwrap();
+    let (status, detail) = s.json(&format!("/api/v1/public/institutions/{id}")).await;
+    assert_eq!(status, 200);
+    assert_eq!(detail["list_status"], "black");
+    assert!(detail["credit_code"].is_null(), "no code was known");
+    assert!(
+        detail["list_reason"]
+            .as_str()
+            .unwrap()
+            .starts_with("无证经营")
+    );
 }
 
 #[tokio::test]
