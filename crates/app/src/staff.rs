@@ -275,6 +275,35 @@ impl App {
             .collect()
     }
 
+    /// An institution's staff register for the regulators over its region.
+    pub async fn staff_for_regulator(
+        &self,
+        actor: &Actor,
+        institution_id: &str,
+    ) -> Result<Vec<StaffMemberView>, AppError> {
+        let id = domain::InstitutionId::parse(institution_id)?.to_string();
+        let institution = self
+            .store
+            .read()
+            .institution(&id)
+            .await?
+            .ok_or_else(|| AppError::not_found(format!("no institution {id}")))?;
+        self.require_regulator_over(
+            actor,
+            Permission::ViewInstitutionPrivate,
+            &RegionCode::parse(&institution.region_code)?,
+            &format!("institution:{id}"),
+        )
+        .await?;
+        self.store
+            .read()
+            .staff_of(&id)
+            .await?
+            .iter()
+            .map(|r| self.staff_view(r))
+            .collect()
+    }
+
     /// A regulator over the institution's region confirms the pre-hire record check.
     pub async fn confirm_record_check(
         &self,

@@ -64,6 +64,7 @@ pub(crate) async fn console(
 pub(crate) struct InstitutionPage {
     institution: InstitutionDetail,
     trail: Vec<AuditEntryView>,
+    staff: Vec<app::staff::StaffMemberView>,
     csrf: String,
     /// Supervisors act here (list moves, removal); reviewers only read.
     supervises: bool,
@@ -82,6 +83,7 @@ async fn institution_page(
     let trail = s.app.institution_audit_trail(&session.actor, id).await?;
     Ok(InstitutionPage {
         institution: s.app.institution_detail(id).await?,
+        staff: s.app.staff_for_regulator(&session.actor, id).await?,
         trail,
         supervises: session.actor.has(Permission::SuperviseInstitution),
         csrf: session.csrf,
@@ -528,6 +530,85 @@ pub(crate) async fn record_unlicensed(
     };
     match s.app.record_unlicensed(&session.actor, &finding).await {
         Ok(id) => Redirect::to(&format!("/regulator/institutions/{id}")).into_response(),
+        Err(e) => PageError(e).into_response(),
+    }
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub(crate) struct RecordCheckForm {
+    csrf: String,
+    institution: String,
+}
+
+/// A regulator confirms a staff member's pre-hire record check, back on the institution's page.
+pub(crate) async fn confirm_record_check(
+    State(s): State<WebState>,
+    session: PageSession,
+    Path(staff_id): Path<String>,
+    Form(form): Form<RecordCheckForm>,
+) -> Response {
+    if let Err(r) = session.check_csrf(&s, &form.csrf) {
+        return r.into_response();
+    }
+    let PageSession(session) = session;
+    let actor = session.actor.clone();
+    let action = async {
+        s.app
+            .require(&actor, Permission::ViewInstitutionPrivate)
+            .await?;
+        s.app
+            .confirm_record_check(&actor, &staff_id)
+            .await
+            .map(|_| ())
+    };
+    let id = domain::InstitutionId::parse(&form.institution)
+        .map(|i| i.to_string())
+        .unwrap_or_default();
+    after_action(
+        &s,
+        PageSession(session),
+        &id,
+        &form.csrf,
+        "入职查询已确认。",
+        action,
+    )
+    .await
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub(crate) struct BlacklistForm {
+    csrf: String,
+    name: String,
+    id_card: String,
+    reason: String,
+}
+
+/// A supervisor lists a practitioner on the black list from the console.
+pub(crate) async fn blacklist_practitioner(
+    State(s): State<WebState>,
+    session: PageSession,
+    Form(form): Form<BlacklistForm>,
+) -> Response {
+    if let Err(r) = session.check_csrf(&s, &form.csrf) {
+        return r.into_response();
+    }
+    let PageSession(session) = session;
+    if let Err(e) = s
+        .app
+        .require(&session.actor, Permission::SuperviseInstitution)
+        .await
+    {
+        return PageError(e).into_response();
+    }
+    let entry = app::staff::BlacklistEntry {
+        name: form.name,
+        id_card: form.id_card,
+        reason: form.reason,
+    };
+    match s.app.blacklist_practitioner(&session.actor, &entry).await {
+        Ok(()) => Redirect::to("/regulator?listed=practitioner").into_response(),
         Err(e) => PageError(e).into_response(),
     }
 }

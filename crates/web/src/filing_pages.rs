@@ -485,3 +485,96 @@ pub(crate) async fn decide(
         Err(e) => e.into_response(),
     }
 }
+
+#[derive(Template, WebTemplate)]
+#[template(path = "staff.html")]
+pub(crate) struct StaffPage {
+    staff: Vec<app::staff::StaffMemberView>,
+    /// The filed record checks (id, file name) a hire can cite.
+    record_checks: Vec<(String, String)>,
+    csrf: String,
+    notice: Option<&'static str>,
+    error: Option<String>,
+}
+
+async fn staff_page(
+    s: &WebState,
+    session: app::sessions::ActiveSession,
+    notice: Option<&'static str>,
+    error: Option<String>,
+) -> Result<StaffPage, PageError> {
+    let staff = s.app.staff_register(&session.actor).await?;
+    let record_checks = s
+        .app
+        .my_filing(&session.actor)
+        .await?
+        .documents
+        .into_iter()
+        .filter(|d| d.kind == "record_check")
+        .map(|d| (d.id, d.filename))
+        .collect();
+    Ok(StaffPage {
+        staff,
+        record_checks,
+        csrf: session.csrf,
+        notice,
+        error,
+    })
+}
+
+pub(crate) async fn staff(
+    State(s): State<WebState>,
+    PageSession(session): PageSession,
+) -> Result<StaffPage, PageError> {
+    staff_page(&s, session, None, None).await
+}
+
+#[derive(Default, Deserialize)]
+#[serde(default)]
+pub(crate) struct HireForm {
+    csrf: String,
+    name: String,
+    id_card: String,
+    role: String,
+    subject_teacher: Option<String>,
+    teacher_cert_no: String,
+    serving_school_teacher: Option<String>,
+    record_check_document: String,
+}
+
+pub(crate) async fn hire(
+    State(s): State<WebState>,
+    session: PageSession,
+    Form(form): Form<HireForm>,
+) -> Response {
+    if let Err(r) = session.check_csrf(&s, &form.csrf) {
+        return r.into_response();
+    }
+    let PageSession(session) = session;
+    let hire = app::staff::Hire {
+        name: form.name,
+        id_card: form.id_card,
+        role: form.role,
+        subject_teacher: form.subject_teacher.is_some(),
+        teacher_cert_no: form.teacher_cert_no,
+        serving_school_teacher: form.serving_school_teacher.is_some(),
+        record_check_document: form.record_check_document,
+    };
+    let (status, notice, error) = match s.app.hire_staff(&session.actor, &hire).await {
+        Ok(_) => (
+            StatusCode::CREATED,
+            Some("已登记聘用，入职查询待主管部门确认。"),
+            None,
+        ),
+        Err(e) if matches!(e.code.status(), 400 | 409 | 422) => (
+            crate::error::status_of(e.code),
+            None,
+            Some(format!("{}：{}", e.code.message_zh(), e.detail)),
+        ),
+        Err(e) => return PageError(e).into_response(),
+    };
+    match staff_page(&s, session, notice, error).await {
+        Ok(page) => (status, page).into_response(),
+        Err(e) => e.into_response(),
+    }
+}

@@ -467,6 +467,18 @@ pub fn page_routes() -> Vec<Route> {
         ),
         route(
             Method::POST,
+            "/regulator/practitioner-blacklist",
+            SignedIn(&[Caller::Supervisor]),
+            post(console_pages::blacklist_practitioner),
+        ),
+        route(
+            Method::POST,
+            "/regulator/staff-members/{id}/record-check",
+            SignedIn(&[Caller::Reviewer, Caller::Supervisor]),
+            post(console_pages::confirm_record_check),
+        ),
+        route(
+            Method::POST,
             "/regulator/unlicensed",
             SignedIn(&[Caller::Supervisor]),
             post(console_pages::record_unlicensed),
@@ -545,6 +557,18 @@ pub fn page_routes() -> Vec<Route> {
             SignedIn(&[Caller::StaffAdmin]),
             post(filing_pages::upload)
                 .layer(axum::extract::DefaultBodyLimit::max(DOCUMENT_BODY_LIMIT)),
+        ),
+        route(
+            Method::GET,
+            "/institution/staff",
+            SignedIn(&[Caller::StaffAdmin]),
+            get(filing_pages::staff),
+        ),
+        route(
+            Method::POST,
+            "/institution/staff",
+            SignedIn(&[Caller::StaffAdmin]),
+            post(filing_pages::hire),
         ),
         route(
             Method::GET,

@@ -2412,3 +2412,86 @@ async fn onboarding_over_the_api_from_sign_up_to_the_public_record() {
         (Some("海淀弈秋围棋培训中心"), Some("grey"))
     );
 }
+
+#[tokio::test]
+async fn staff_pages_refuse_a_blacklisted_hire_and_a_regulator_confirms_the_record_check() {
+    let s = Server::start(30).await;
+    // The national supervisor: the small demo's staff institution may lie anywhere.
+    let (supervisor, _) = page_sign_in(&s, "moe.supervisor").await;
+    let (_, console) = page_as(&s, &supervisor, "/regulator").await;
+    let csrf = hidden_csrf(&console);
+    let listed = s
+        .client
+        .post(format!("{}/regulator/practitioner-blacklist", s.base))
+        .header("cookie", &supervisor)
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("name", "赵某"),
+            ("id_card", "110105198001010024"),
+            ("reason", "体罚学生"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(listed.status(), 200, "back on the console");
+
+    let sign_in = demo_sign_in(&s, web::routes::Caller::StaffAdmin)
+        .await
+        .unwrap();
+    let session = s.t.app.start_session(&sign_in).await.unwrap();
+    let admin = s.t.app.session(&session.token).await.unwrap().actor;
+    let check =
+        s.t.app
+            .upload_document(&admin, "record_check", "查询.pdf", b"%PDF-1.4\n%%EOF\n")
+            .await
+            .unwrap();
+    let cookie = format!("xw_session={}", session.token);
+    let (status, page) = page_as(&s, &cookie, "/institution/staff").await;
+    assert_eq!(status, 200);
+    assert!(
+        page.contains(&check.id),
+        "the filed record check can be cited"
+    );
+    let csrf = hidden_csrf(&page);
+    let hire = |id_card: &str| {
+        s.client
+            .post(format!("{}/institution/staff", s.base))
+            .header("cookie", &cookie)
+            .form(&[
+                ("csrf", csrf.as_str()),
+                ("name", "赵某"),
+                ("id_card", id_card),
+                ("role", "teaching"),
+                ("record_check_document", check.id.as_str()),
+            ])
+            .send()
+    };
+    let refused = hire("110105198001010024").await.unwrap();
+    assert_eq!(refused.status(), 422);
+    assert!(refused.text().await.unwrap().contains("从业人员黑名单"));
+    let hired = hire("11010819900101001X").await.unwrap();
+    assert_eq!(hired.status(), 201);
+    assert!(hired.text().await.unwrap().contains("待确认"));
+
+    let own = session.actor.institution_id.clone().unwrap();
+    let (_, page) = page_as(&s, &supervisor, &format!("/regulator/institutions/{own}")).await;
+    let form = page
+        .split(r#"action="/regulator/staff-members/"#)
+        .nth(1)
+        .expect("a confirm button");
+    let staff_id = form.split('/').next().unwrap();
+    let csrf = hidden_csrf(&page);
+    let confirmed = s
+        .client
+        .post(format!(
+            "{}/regulator/staff-members/{staff_id}/record-check",
+            s.base
+        ))
+        .header("cookie", &supervisor)
+        .form(&[("csrf", csrf.as_str()), ("institution", own.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(confirmed.status(), 200);
+    assert!(confirmed.text().await.unwrap().contains("入职查询已确认"));
+}
