@@ -204,6 +204,8 @@ test('a plate verifies, an altered token is invalid, and removal turns the plate
     await Promise.all([s.waitForNavigation(), s.click('#removal button[type=submit]')]);
     assert.match(await s.textContent('#action-notice'), /码牌已撤销/);
 
+    await p.goto(`${BASE}/account`);
+    assert.match(await p.textContent('#notifications'), /已被撤除/, 'the staff are told');
     await p.goto(`${BASE}/verify/${token}`);
     assert.equal(await p.getAttribute('#verdict', 'data-verdict'), 'warning');
     assert.match(await p.textContent('#verdict'), /码牌已被撤销/);

@@ -419,6 +419,7 @@ impl Generator {
                 title,
                 body,
                 published_at: changed.millis(),
+                until_at: None,
             });
         }
         InstitutionRecord {
@@ -518,6 +519,7 @@ fn announcements(at: Timestamp) -> Vec<NoticeRow> {
         title: (*title).to_owned(),
         body: (*body).to_owned(),
         published_at: at.plus_millis(k as i64).millis(),
+                until_at: None,
     })
     .collect()
 }

@@ -8,6 +8,7 @@ pub mod clock;
 pub mod demo;
 pub mod error;
 pub mod evidence;
+pub mod inbox;
 pub mod ledger_check;
 pub mod onboarding;
 pub mod oversight;
@@ -35,6 +36,9 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use store::Store;
 
+/// 变更公示期 by default: seven days.
+pub const DEFAULT_CHANGE_NOTICE_DAYS: u32 = 7;
+
 /// Where the search index lives.
 #[derive(Clone, Debug)]
 pub enum SearchLocation {
@@ -55,6 +59,8 @@ pub struct App {
     /// Where filed documents' bytes live. In memory until [`App::with_documents`] names a real store
     /// (the binary always does: the data directory, or S3-compatible storage).
     pub(crate) documents: Arc<dyn object_store::ObjectStore>,
+    /// How long a change is published for (变更公示期), in days.
+    pub(crate) change_notice_days: u32,
 }
 
 impl App {
@@ -80,6 +86,7 @@ impl App {
             auth_policy: auth::AuthPolicy::default(),
             sms: Arc::new(parents::DevSmsSender::default()),
             documents: Arc::new(object_store::memory::InMemory::new()),
+            change_notice_days: DEFAULT_CHANGE_NOTICE_DAYS,
         };
         app.refresh_search_index().await?;
         Ok(app)
@@ -88,6 +95,12 @@ impl App {
     /// Sends SMS through `sender` (the default records messages in memory, for development).
     pub fn with_sms(mut self, sender: Arc<dyn parents::SmsSender>) -> App {
         self.sms = sender;
+        self
+    }
+
+    /// Publishes approved changes for `days` days.
+    pub fn with_change_notice_days(mut self, days: u32) -> App {
+        self.change_notice_days = days;
         self
     }
 

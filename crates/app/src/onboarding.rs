@@ -824,8 +824,13 @@ impl App {
                     institution_id: Some(id.clone()),
                     region_code: institution.region_code.clone(),
                     title: format!("关于{name}信息变更的公示"),
-                    body: format!("经审核，{}。", changes.join("；")),
+                    body: format!(
+                        "经审核，{}。公示期{}天。",
+                        changes.join("；"),
+                        self.change_notice_days
+                    ),
                     published_at: at,
+                    until_at: Some(at + i64::from(self.change_notice_days) * 86_400_000),
                 };
                 tx.insert_notices(std::slice::from_ref(&notice)).await?;
                 entries.push(evidence::notice_published(actor, now, &notice));

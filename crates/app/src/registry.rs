@@ -246,6 +246,9 @@ impl App {
                 body: n.body,
                 published_at: at,
                 published_at_display: at.china_display(),
+                until_display: n
+                    .until_at
+                    .map(|u| Timestamp::from_millis(u).china_date().to_string()),
             })
         })
     }

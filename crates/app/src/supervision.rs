@@ -125,6 +125,7 @@ impl App {
                     row.name, reason
                 ),
                 published_at: at,
+                until_at: None,
             };
             tx.insert_notices(std::slice::from_ref(&notice)).await?;
             entries.push(evidence::notice_published(actor, now, &notice));
@@ -256,6 +257,7 @@ impl App {
                 row.name, row.address, reason
             ),
             published_at: at,
+            until_at: None,
         };
         let entries = vec![
             evidence::institution_registered(actor, now, &row),
@@ -325,10 +327,22 @@ impl App {
                     row.name
                 ),
                 published_at: at,
+                until_at: None,
             };
             tx.insert_notices(std::slice::from_ref(&notice)).await?;
             entries.push(evidence::notice_published(actor, now, &notice));
         }
+        // Everyone concerned hears of it: the institution's staff now; families with open orders once orders
+        // exist (their refunds follow the run-off).
+        let staff = tx.staff_accounts_of(&row.id).await?;
+        self.notify_in(
+            &mut tx,
+            &staff,
+            &format!("{}已被撤除", row.name),
+            &format!("依据{decision_no}（{decided_on}），{}因{reason}被撤除，已移入黑名单，合规码牌已撤销。", row.name),
+            at,
+        )
+        .await?;
         tx.append_audit(entries).await?;
         tx.commit().await?;
         self.reindex(&row.id).await

@@ -217,6 +217,8 @@ pub struct NoticeView {
     #[schema(value_type = i64)]
     pub published_at: Timestamp,
     pub published_at_display: String,
+    /// The end of the publication period (公示期), if it has one.
+    pub until_display: Option<String>,
 }
 
 pub fn notice_kind_label(kind: &str) -> &'static str {

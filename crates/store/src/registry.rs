@@ -12,7 +12,8 @@ const INSTITUTION_COLUMNS: &str = "id, name, credit_code, licence_no, region_cod
 const COURSE_COLUMNS: &str = "id, institution_id, name, category, mode, grades, lessons, minutes_per_lesson, \
      class_size, price_per_lesson_fen, created_at";
 
-const NOTICE_COLUMNS: &str = "id, kind, institution_id, region_code, title, body, published_at";
+const NOTICE_COLUMNS: &str =
+    "id, kind, institution_id, region_code, title, body, published_at, until_at";
 
 impl Reader<'_> {
     pub async fn region(&self, code: &str) -> Result<Option<RegionRow>, StoreError> {
@@ -314,6 +315,7 @@ impl InsertRow for NoticeRow {
             .bind(self.title.clone())
             .bind(self.body.clone())
             .bind(self.published_at)
+            .bind(self.until_at)
     }
 }
 

@@ -74,6 +74,8 @@ pub struct NoticeRow {
     pub title: String,
     pub body: String,
     pub published_at: i64,
+    /// The end of the publication period (公示期), if it has one.
+    pub until_at: Option<i64>,
 }
 
 /// A list-page row: the institution with its region's display name.

@@ -53,6 +53,7 @@ use utoipa_swagger_ui::SwaggerUi;
         crate::filing_api::confirm_record_check,
         crate::auth_api::remove_institution,
         crate::auth_api::record_unlicensed,
+        crate::auth_api::my_notifications,
         crate::admin_api::list_accounts,
         crate::admin_api::create_regulator,
         crate::admin_api::create_bank_operator,
@@ -124,6 +125,7 @@ use utoipa_swagger_ui::SwaggerUi;
         domain::filing::OtherSection,
         app::supervision::Removal,
         app::supervision::UnlicensedFinding,
+        app::inbox::NotificationView,
         crate::plate_pages::PlateKey,
         app::oversight::PiiAccessView,
         Page<app::oversight::PiiAccessView>

@@ -464,3 +464,17 @@ pub async fn record_unlicensed(
     let id = s.app.record_unlicensed(&bearer.actor, &body(b)?).await?;
     Ok((StatusCode::CREATED, Json(id)))
 }
+
+/// The signed-in account's newest notifications (站内信).
+#[utoipa::path(
+    get,
+    path = "/api/v1/me/notifications",
+    security(("bearer" = [])),
+    responses((status = 200, body = Vec<app::inbox::NotificationView>), (status = 401, body = Problem, content_type = "application/problem+json"))
+)]
+pub async fn my_notifications(
+    State(s): State<WebState>,
+    bearer: Bearer,
+) -> Result<Json<Vec<app::inbox::NotificationView>>, ApiError> {
+    Ok(Json(s.app.my_notifications(&bearer.actor).await?))
+}

@@ -268,6 +268,12 @@ pub fn api_routes() -> Vec<Route> {
             post(auth_api::remove_institution),
         ),
         route(
+            Method::GET,
+            "/api/v1/me/notifications",
+            SignedIn(ANY_ACCOUNT),
+            get(auth_api::my_notifications),
+        ),
+        route(
             Method::POST,
             "/api/v1/me/password",
             SignedIn(ANY_ACCOUNT),

@@ -232,6 +232,7 @@ async fn sign_in(
 pub(crate) struct AccountPage {
     view: ActorView,
     csrf: String,
+    notifications: Vec<app::inbox::NotificationView>,
     notice: Option<&'static str>,
     error: Option<&'static str>,
 }
@@ -265,13 +266,17 @@ impl PageSession {
     }
 }
 
-pub(crate) async fn account_page(PageSession(session): PageSession) -> AccountPage {
-    AccountPage {
+pub(crate) async fn account_page(
+    State(s): State<WebState>,
+    PageSession(session): PageSession,
+) -> Result<AccountPage, PageError> {
+    Ok(AccountPage {
+        notifications: s.app.my_notifications(&session.actor).await?,
         view: session.view,
         csrf: session.csrf,
         notice: None,
         error: None,
-    }
+    })
 }
 
 #[derive(Deserialize)]
@@ -307,6 +312,11 @@ pub(crate) async fn change_password(
         Err(e) => return PageError(e).into_response(),
     };
     let page = AccountPage {
+        notifications: s
+            .app
+            .my_notifications(&session.actor)
+            .await
+            .unwrap_or_default(),
         view: session.view,
         csrf: session.csrf,
         notice,

@@ -136,6 +136,9 @@ struct ServeArgs {
     /// environment variables, for any S3-compatible store); by default `<data dir>/documents`.
     #[arg(long, env = "XIAOWAI_DOCUMENTS_URL")]
     documents_url: Option<String>,
+    /// Days an approved change stays published (变更公示期; default 7).
+    #[arg(long, env = "XIAOWAI_CHANGE_NOTICE_DAYS")]
+    change_notice_days: Option<u32>,
 }
 
 #[derive(Args, Debug)]
@@ -166,6 +169,7 @@ struct FileConfig {
     sms_gateway_url: Option<String>,
     sms_gateway_key: Option<String>,
     documents_url: Option<String>,
+    change_notice_days: Option<u32>,
 }
 
 impl FileConfig {
@@ -404,9 +408,17 @@ async fn serve(args: ServeArgs, file: FileConfig) -> Result<()> {
     );
     let db = database(&args.db, &file)?;
     let web_config = web_config(&args, &file)?;
+    let notice_days = args
+        .change_notice_days
+        .or(file.change_notice_days)
+        .unwrap_or(app::DEFAULT_CHANGE_NOTICE_DAYS);
+    if !(1..=90).contains(&notice_days) {
+        bail!("change_notice_days must be between 1 and 90");
+    }
     let mut app = open_app(&db)
         .await?
-        .with_documents(documents(&args, &file, &db)?);
+        .with_documents(documents(&args, &file, &db)?)
+        .with_change_notice_days(notice_days);
     if let Some(gateway) = sms_gateway(&args, &file)? {
         app = app.with_sms(gateway);
     }
