@@ -3,40 +3,17 @@
 // creating an account whose authenticator enrolment is shown once.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { createHmac } from 'node:crypto';
-import { mkdirSync } from 'node:fs';
-import { chromium } from 'playwright-core';
-
-const BASE = process.env.XIAOWAI_E2E_BASE_URL ?? 'http://127.0.0.1:18080';
-const ARTIFACTS = new URL('../artifacts/', import.meta.url).pathname;
-mkdirSync(ARTIFACTS, { recursive: true });
-// The demo accounts' TOTP secret (README) and password.
-const DEMO_TOTP_SECRET = Buffer.from('12345678901234567890');
-const DEMO_PASSWORD = 'xiaowai-demo-2026';
+import { ARTIFACTS, BASE, launch, newPage, signIn as signInOnPage } from '../lib/browser.mjs';
 
 let browser;
 
 before(async () => {
-  browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
-    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-      '--disable-component-update', '--disable-sync'],
-  });
+  browser = await launch();
 });
 
 after(async () => {
   await browser?.close();
 });
-
-/** RFC 6238 TOTP (HMAC-SHA1, 30 s, 6 digits), as an authenticator app computes it. */
-function totp(secret, at = Date.now()) {
-  const counter = Buffer.alloc(8);
-  counter.writeBigUInt64BE(BigInt(Math.floor(at / 1000 / 30)));
-  const mac = createHmac('sha1', secret).update(counter).digest();
-  const offset = mac[mac.length - 1] & 0x0f;
-  const n = (mac.readUInt32BE(offset) & 0x7fffffff) % 1_000_000;
-  return String(n).padStart(6, '0');
-}
 
 async function api(path) {
   const res = await fetch(`${BASE}${path}`);
@@ -44,26 +21,13 @@ async function api(path) {
   return res.json();
 }
 
-/** A fresh browser context signed in as a demo regulator through the regulator end's sign-in page. */
+/** A fresh phone-sized browser context signed in as a demo regulator on the regulator end's page. */
 async function signIn(username) {
-  const context = await browser.newContext({ viewport: { width: 390, height: 844 }, locale: 'zh-CN' });
-  const page = await context.newPage();
-  page.on('request', (req) => {
-    const url = req.url();
-    if (!url.startsWith(BASE) && !url.startsWith('data:')) throw new Error(`request left the site: ${url}`);
-  });
-  for (let attempt = 0; attempt < 2; attempt++) {
-    await page.goto(`${BASE}/login/regulator`);
-    assert.equal(await page.textContent('h1'), '监管端登录');
-    await page.fill('input[name=username]', username);
-    await page.fill('input[name=password]', DEMO_PASSWORD);
-    await page.fill('input[name=totp]', totp(DEMO_TOTP_SECRET));
-    await Promise.all([page.waitForNavigation(), page.click('form button[type=submit]')]);
-    if (!page.url().includes('/login/')) return { context, page };
-    // A code works once: if another test used this step's code for the same account, take the next.
-    await page.waitForTimeout(30_000 - (Date.now() % 30_000) + 500);
-  }
-  throw new Error(`${username} could not sign in`);
+  const { context, page } = await newPage(browser, { width: 390, height: 844 });
+  await page.goto(`${BASE}/login/regulator`);
+  assert.equal(await page.textContent('h1'), '监管端登录');
+  await signInOnPage(page, 'regulator', username);
+  return { context, page };
 }
 
 test('a Haidian reviewer sees only Haidian on the console and is refused a Chaoyang institution', { timeout: 90_000 }, async () => {

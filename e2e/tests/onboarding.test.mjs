@@ -4,28 +4,19 @@
 // account is confirmed — white listing and its plate follow with fund supervision).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { createHmac } from 'node:crypto';
-import { mkdirSync } from 'node:fs';
-import { chromium } from 'playwright-core';
+import { ARTIFACTS, BASE, DEMO_PASSWORD, launch, newPage as openPage, signIn } from '../lib/browser.mjs';
 
-const BASE = process.env.XIAOWAI_E2E_BASE_URL ?? 'http://127.0.0.1:18080';
-const ARTIFACTS = new URL('../artifacts/', import.meta.url).pathname;
-mkdirSync(ARTIFACTS, { recursive: true });
-const DEMO_TOTP_SECRET = Buffer.from('12345678901234567890');
-const DEMO_PASSWORD = 'xiaowai-demo-2026';
 const PDF = Buffer.from('%PDF-1.4\n1 0 obj<</Type/Catalog>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n');
 
 let browser;
 before(async () => {
-  browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
-    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-      '--disable-component-update', '--disable-sync'],
-  });
+  browser = await launch();
 });
 after(async () => {
   await browser?.close();
 });
+
+const newPage = () => openPage(browser);
 
 /** GB 32100 with the GB 11714 organisation check character: a valid code from 16 characters. */
 const CHARSET = '0123456789ABCDEFGHJKLMNPQRTUWXY';
@@ -40,39 +31,6 @@ function creditCode(first16) {
   sum = 0;
   for (let i = 0; i < 17; i++) sum += CHARSET.indexOf(first17[i]) * weights[i];
   return first17 + CHARSET[(31 - (sum % 31)) % 31];
-}
-
-function totp(secret, at = Date.now()) {
-  const counter = Buffer.alloc(8);
-  counter.writeBigUInt64BE(BigInt(Math.floor(at / 1000 / 30)));
-  const mac = createHmac('sha1', secret).update(counter).digest();
-  const offset = mac[mac.length - 1] & 0x0f;
-  return String((mac.readUInt32BE(offset) & 0x7fffffff) % 1_000_000).padStart(6, '0');
-}
-
-async function newPage() {
-  const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, locale: 'zh-CN' });
-  const page = await context.newPage();
-  page.on('request', (req) => {
-    const url = req.url();
-    if (!url.startsWith(BASE) && !url.startsWith('data:')) throw new Error(`request left the site: ${url}`);
-  });
-  return { context, page };
-}
-
-/** Signs in on an end's page; a regulator's code is retried once in the next 30 s step if already used. */
-async function signIn(page, end, username, password, withTotp) {
-  for (let attempt = 0; attempt < 2; attempt++) {
-    await page.goto(`${BASE}/login/${end}`);
-    await page.fill('input[name=username]', username);
-    await page.fill('input[name=password]', password);
-    if (withTotp) await page.fill('input[name=totp]', totp(DEMO_TOTP_SECRET));
-    await Promise.all([page.waitForNavigation(), page.click('form button[type=submit]')]);
-    if (!page.url().includes('/login/')) return;
-    // The same code was used moments ago (another test file): wait for the next step.
-    await page.waitForTimeout(30_000 - (Date.now() % 30_000) + 500);
-  }
-  throw new Error(`${username} could not sign in`);
 }
 
 test('an institution signs up, files, is rejected on one field, fixes it and is approved', { timeout: 180_000 }, async () => {

@@ -2,28 +2,14 @@
 // XIAOWAI_E2E_BASE_URL names the running server; screenshots go to e2e/artifacts/.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync } from 'node:fs';
-import { chromium } from 'playwright-core';
-
-const BASE = process.env.XIAOWAI_E2E_BASE_URL ?? 'http://127.0.0.1:18080';
-const ARTIFACTS = new URL('../artifacts/', import.meta.url).pathname;
-mkdirSync(ARTIFACTS, { recursive: true });
+import { ARTIFACTS, BASE, launch, newPage } from '../lib/browser.mjs';
 
 let browser;
 let page;
 
 before(async () => {
-  browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
-    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-      '--disable-component-update', '--disable-sync'],
-  });
-  page = await browser.newPage({ viewport: { width: 1280, height: 900 }, locale: 'zh-CN' });
-  // Nothing may come from anywhere but our server: no CDN.
-  page.on('request', (req) => {
-    const url = req.url();
-    if (!url.startsWith(BASE) && !url.startsWith('data:')) throw new Error(`request left the site: ${url}`);
-  });
+  browser = await launch();
+  ({ page } = await newPage(browser));
 });
 
 after(async () => {

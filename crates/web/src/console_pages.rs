@@ -3,7 +3,7 @@
 //! what is decided in `app`; a refusal is a friendly 403 page.
 
 use crate::WebState;
-use crate::error::PageError;
+use crate::error::{PageError, form_outcome};
 use crate::pages::Pager;
 use crate::session_pages::PageSession;
 use app::admin::{
@@ -124,17 +124,12 @@ async fn after_action(
         return r.into_response();
     }
     let PageSession(session) = session;
-    let (status, notice, error) = match action.await {
-        Ok(()) => (StatusCode::OK, Some(done), None),
-        Err(e) if matches!(e.code.status(), 400 | 409 | 422) => (
-            crate::error::status_of(e.code),
-            None,
-            Some(format!("{}：{}", e.code.message_zh(), e.detail)),
-        ),
-        Err(e) => return PageError(e).into_response(),
+    let o = match form_outcome(action.await, StatusCode::OK, done) {
+        Ok(o) => o,
+        Err(r) => return r.into_response(),
     };
-    match institution_page(s, session, id, notice, error).await {
-        Ok(page) => (status, page).into_response(),
+    match institution_page(s, session, id, o.notice, o.error).await {
+        Ok(page) => (o.status, page).into_response(),
         Err(e) => e.into_response(),
     }
 }
@@ -441,17 +436,13 @@ pub(crate) async fn set_security(
         },
         reason: form.reason,
     };
-    let (status, notice, error) = match s.app.set_security_policy(&session.actor, &change).await {
-        Ok(_) => (StatusCode::OK, Some("安全策略已更新。"), None),
-        Err(e) if e.code.status() == 400 => (
-            StatusCode::BAD_REQUEST,
-            None,
-            Some(format!("{}：{}", e.code.message_zh(), e.detail)),
-        ),
-        Err(e) => return PageError(e).into_response(),
+    let result = s.app.set_security_policy(&session.actor, &change).await;
+    let o = match form_outcome(result, StatusCode::OK, "安全策略已更新。") {
+        Ok(o) => o,
+        Err(r) => return r.into_response(),
     };
-    match security_page(&s, session, notice, error).await {
-        Ok(page) => (status, page).into_response(),
+    match security_page(&s, session, o.notice, o.error).await {
+        Ok(page) => (o.status, page).into_response(),
         Err(e) => e.into_response(),
     }
 }

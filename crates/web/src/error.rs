@@ -92,6 +92,34 @@ impl IntoResponse for ApiError {
 #[derive(Debug)]
 pub struct PageError(pub AppError);
 
+/// What a form's action came to, for showing its page again: the status, a notice on success, or the
+/// stable message of a refusal the person can correct. Anything else (403, faults) is a whole error page.
+pub(crate) struct FormOutcome {
+    pub status: StatusCode,
+    pub notice: Option<&'static str>,
+    pub error: Option<String>,
+}
+
+pub(crate) fn form_outcome<T>(
+    result: Result<T, AppError>,
+    success: StatusCode,
+    done: &'static str,
+) -> Result<FormOutcome, PageError> {
+    match result {
+        Ok(_) => Ok(FormOutcome {
+            status: success,
+            notice: Some(done),
+            error: None,
+        }),
+        Err(e) if matches!(e.code.status(), 400 | 409 | 413 | 415 | 422) => Ok(FormOutcome {
+            status: status_of(e.code),
+            notice: None,
+            error: Some(format!("{}：{}", e.code.message_zh(), e.detail)),
+        }),
+        Err(e) => Err(PageError(e)),
+    }
+}
+
 impl From<AppError> for PageError {
     fn from(e: AppError) -> Self {
         PageError(e)

@@ -1,7 +1,7 @@
 //! The institution end's sign-up and filing pages, and the reviewer's queue and decision pages.
 
 use crate::WebState;
-use crate::error::PageError;
+use crate::error::{PageError, form_outcome};
 use crate::session_pages::PageSession;
 use app::onboarding::{DOCUMENT_KINDS, Decision, FilingView, QueueItem, SignUp};
 use app::views::Page;
@@ -221,22 +221,18 @@ impl FilingForm {
 }
 
 /// Shows the filing page again with the outcome of an action.
-async fn after(
+async fn after<T>(
     s: &WebState,
     session: app::sessions::ActiveSession,
-    outcome: Result<&'static str, app::AppError>,
+    outcome: Result<T, app::AppError>,
+    done: &'static str,
 ) -> Response {
-    let (status, notice, error) = match outcome {
-        Ok(done) => (StatusCode::OK, Some(done), None),
-        Err(e) if e.code.status() < 500 && e.code.status() != 403 => (
-            crate::error::status_of(e.code),
-            None,
-            Some(format!("{}：{}", e.code.message_zh(), e.detail)),
-        ),
-        Err(e) => return PageError(e).into_response(),
+    let o = match form_outcome(outcome, StatusCode::OK, done) {
+        Ok(o) => o,
+        Err(r) => return r.into_response(),
     };
-    match filing_page(s, session, notice, error).await {
-        Ok(page) => (status, page).into_response(),
+    match filing_page(s, session, o.notice, o.error).await {
+        Ok(page) => (o.status, page).into_response(),
         Err(e) => e.into_response(),
     }
 }
@@ -250,12 +246,8 @@ pub(crate) async fn save(
         return r.into_response();
     }
     let PageSession(session) = session;
-    let outcome = s
-        .app
-        .save_filing(&session.actor, &form.into_filing())
-        .await
-        .map(|_| "草稿已保存。");
-    after(&s, session, outcome).await
+    let outcome = s.app.save_filing(&session.actor, &form.into_filing()).await;
+    after(&s, session, outcome, "草稿已保存。").await
 }
 
 #[derive(Deserialize)]
@@ -273,12 +265,8 @@ pub(crate) async fn submit(
         return r.into_response();
     }
     let PageSession(session) = session;
-    let outcome = s
-        .app
-        .submit_filing(&session.actor)
-        .await
-        .map(|_| "已提交，等待主管部门审核。");
-    after(&s, session, outcome).await
+    let outcome = s.app.submit_filing(&session.actor).await;
+    after(&s, session, outcome, "已提交，等待主管部门审核。").await
 }
 
 /// A multipart upload: `csrf`, `kind` and `file`.
@@ -343,9 +331,8 @@ pub(crate) async fn upload(
     let outcome = s
         .app
         .upload_document(&session.actor, &kind, &filename, &bytes)
-        .await
-        .map(|_| "材料已上传。");
-    after(&s, session, outcome).await
+        .await;
+    after(&s, session, outcome, "材料已上传。").await
 }
 
 /// A filed document's bytes (the institution's staff; regulators over its region).
@@ -462,26 +449,18 @@ pub(crate) async fn decide(
         approve: form.decision == "approve",
         field_reasons,
     };
-    let (status, notice, error) = match s.app.decide_filing(&session.actor, &id, &decision).await {
-        Ok(_) if decision.approve => (
-            StatusCode::OK,
-            Some("已审核通过，机构已列入名录（资金监管确认前为灰名单）。"),
-            None,
-        ),
-        Ok(_) => (
-            StatusCode::OK,
-            Some("已退回，机构将按所列原因修改后重新提交。"),
-            None,
-        ),
-        Err(e) if matches!(e.code.status(), 400 | 409 | 422) => (
-            crate::error::status_of(e.code),
-            None,
-            Some(format!("{}：{}", e.code.message_zh(), e.detail)),
-        ),
-        Err(e) => return PageError(e).into_response(),
+    let done = if decision.approve {
+        "已审核通过，机构已列入名录（资金监管确认前为灰名单）。"
+    } else {
+        "已退回，机构将按所列原因修改后重新提交。"
     };
-    match review_page(&s, session, &id, notice, error).await {
-        Ok(page) => (status, page).into_response(),
+    let result = s.app.decide_filing(&session.actor, &id, &decision).await;
+    let o = match form_outcome(result, StatusCode::OK, done) {
+        Ok(o) => o,
+        Err(r) => return r.into_response(),
+    };
+    match review_page(&s, session, &id, o.notice, o.error).await {
+        Ok(page) => (o.status, page).into_response(),
         Err(e) => e.into_response(),
     }
 }
@@ -560,21 +539,14 @@ pub(crate) async fn hire(
         serving_school_teacher: form.serving_school_teacher.is_some(),
         record_check_document: form.record_check_document,
     };
-    let (status, notice, error) = match s.app.hire_staff(&session.actor, &hire).await {
-        Ok(_) => (
-            StatusCode::CREATED,
-            Some("已登记聘用，入职查询待主管部门确认。"),
-            None,
-        ),
-        Err(e) if matches!(e.code.status(), 400 | 409 | 422) => (
-            crate::error::status_of(e.code),
-            None,
-            Some(format!("{}：{}", e.code.message_zh(), e.detail)),
-        ),
-        Err(e) => return PageError(e).into_response(),
+    let result = s.app.hire_staff(&session.actor, &hire).await;
+    let done = "已登记聘用，入职查询待主管部门确认。";
+    let o = match form_outcome(result, StatusCode::CREATED, done) {
+        Ok(o) => o,
+        Err(r) => return r.into_response(),
     };
-    match staff_page(&s, session, notice, error).await {
-        Ok(page) => (status, page).into_response(),
+    match staff_page(&s, session, o.notice, o.error).await {
+        Ok(page) => (o.status, page).into_response(),
         Err(e) => e.into_response(),
     }
 }

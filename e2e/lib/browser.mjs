@@ -1,0 +1,57 @@
+// What the browser tests share: a Chromium that never leaves the site, the demo's secrets, TOTP codes as
+// an authenticator computes them, and signing in on an end's page.
+import { createHmac } from 'node:crypto';
+import { mkdirSync } from 'node:fs';
+import { chromium } from 'playwright-core';
+
+export const BASE = process.env.XIAOWAI_E2E_BASE_URL ?? 'http://127.0.0.1:18080';
+export const ARTIFACTS = new URL('../artifacts/', import.meta.url).pathname;
+mkdirSync(ARTIFACTS, { recursive: true });
+/** The demo accounts' password and TOTP secret (README). */
+export const DEMO_PASSWORD = 'xiaowai-demo-2026';
+export const DEMO_TOTP_SECRET = Buffer.from('12345678901234567890');
+
+export async function launch() {
+  return chromium.launch({
+    executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
+    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
+      '--disable-component-update', '--disable-sync'],
+  });
+}
+
+/** A fresh context and page; any request leaving the site (a CDN) fails the test. */
+export async function newPage(browser, viewport = { width: 1280, height: 900 }) {
+  const context = await browser.newContext({ viewport, locale: 'zh-CN' });
+  const page = await context.newPage();
+  page.on('request', (req) => {
+    const url = req.url();
+    if (!url.startsWith(BASE) && !url.startsWith('data:')) throw new Error(`request left the site: ${url}`);
+  });
+  return { context, page };
+}
+
+/** RFC 6238 TOTP (HMAC-SHA1, 30 s, 6 digits). */
+export function totp(secret = DEMO_TOTP_SECRET, at = Date.now()) {
+  const counter = Buffer.alloc(8);
+  counter.writeBigUInt64BE(BigInt(Math.floor(at / 1000 / 30)));
+  const mac = createHmac('sha1', secret).update(counter).digest();
+  const offset = mac[mac.length - 1] & 0x0f;
+  return String((mac.readUInt32BE(offset) & 0x7fffffff) % 1_000_000).padStart(6, '0');
+}
+
+/**
+ * Signs in on an end's page (`institution`, `regulator`, `bank`). A TOTP code works once per account: if
+ * another test just used this step's code, the next step's is taken.
+ */
+export async function signIn(page, end, username, password = DEMO_PASSWORD, withTotp = true) {
+  for (let attempt = 0; attempt < 2; attempt++) {
+    await page.goto(`${BASE}/login/${end}`);
+    await page.fill('input[name=username]', username);
+    await page.fill('input[name=password]', password);
+    if (withTotp) await page.fill('input[name=totp]', totp());
+    await Promise.all([page.waitForNavigation(), page.click('form button[type=submit]')]);
+    if (!page.url().includes('/login/')) return;
+    await page.waitForTimeout(30_000 - (Date.now() % 30_000) + 500);
+  }
+  throw new Error(`${username} could not sign in`);
+}
