@@ -1,11 +1,16 @@
 // An institution joins the platform in a real Chromium, against `xiaowai serve --demo`: it signs up, files
 // its information, uploads its licence and submits; the Haidian reviewer rejects one field; the institution
 // fixes it; the reviewer approves; the public site shows the institution (grey until its supervised
-// account is confirmed — white listing and its plate follow with fund supervision).
+// account is confirmed); it binds an account, the bank confirms it, the institution is white-listed; its
+// plate verifies, an altered token does not, and removal turns the plate red.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { createHash, createHmac } from 'node:crypto';
 import { ARTIFACTS, BASE, DEMO_PASSWORD, launch, newPage as openPage, signIn } from '../lib/browser.mjs';
 
+// The demo bank's API key (README).
+const DEMO_BANK_KEY = 'xwk_demo_bank';
+const DEMO_BANK_SECRET = 'demo-bank-secret-0123456789abcdef';
 const PDF = Buffer.from('%PDF-1.4\n1 0 obj<</Type/Catalog>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n');
 
 let browser;
@@ -114,13 +119,60 @@ test('an institution signs up, files, is rejected on one field, fixes it and is 
     await Promise.all([r.waitForNavigation(), r.click('#approve button[type=submit]')]);
     assert.match(await r.textContent('#review-notice'), /审核通过/);
 
-    // The public site shows it at once.
+    // The public site shows it at once: grey until its supervised account is confirmed.
     const visitor = await newPage();
+    const v = visitor.page;
     try {
-      await visitor.page.goto(`${BASE}/institutions?q=${encodeURIComponent(name)}`);
-      await Promise.all([visitor.page.waitForNavigation(), visitor.page.click(`#results a:has-text("${name}")`)]);
-      assert.equal(await visitor.page.textContent('#list-status'), '灰名单');
-      assert.ok((await visitor.page.textContent('body')).includes('教民111010870099号'));
+      await v.goto(`${BASE}/institutions?q=${encodeURIComponent(name)}`);
+      await Promise.all([v.waitForNavigation(), v.click(`#results a:has-text("${name}")`)]);
+      assert.equal(await v.textContent('#list-status'), '灰名单');
+      assert.ok((await v.textContent('body')).includes('教民111010870099号'));
+      const institutionId = new URL(v.url()).pathname.split('/').pop();
+
+      // It binds a supervised account; the demo bank's system confirms it with a signed request.
+      await p.goto(`${BASE}/institution/filing`);
+      await p.fill('#bind [name=account_no]', `62220202${suffix}`);
+      await Promise.all([p.waitForNavigation(), p.click('#bind button[type=submit]')]);
+      const accountId = await p.getAttribute('#supervised-accounts li[data-status="pending"]', 'data-id');
+      const confirmed = await bankConfirms(accountId);
+      assert.equal(confirmed.status, 'confirmed');
+      await v.reload();
+      assert.equal(await v.textContent('#list-status'), '白名单', 'white-listed under fund supervision');
+
+      // Its plate: printed from the account page, genuine when scanned, invalid when altered.
+      await p.goto(`${BASE}/account`);
+      await Promise.all([p.waitForNavigation(), p.click('a:has-text("合规码牌")')]);
+      assert.ok(await p.locator('#plate-qr svg').count(), 'the QR code is drawn');
+      assert.equal(await p.textContent('#plate-name'), name);
+      const token = new URL(await p.textContent('#plate-url')).pathname.split('/').pop();
+      await p.screenshot({ path: `${ARTIFACTS}plate.png`, fullPage: true });
+      await v.goto(`${BASE}/verify/${token}`);
+      assert.equal(await v.getAttribute('#verdict', 'data-verdict'), 'valid');
+      const altered = token.slice(0, 20) + (token[20] === 'A' ? 'B' : 'A') + token.slice(21);
+      await v.goto(`${BASE}/verify/${altered}`);
+      assert.equal(await v.getAttribute('#verdict', 'data-verdict'), 'invalid');
+      assert.match(await v.textContent('#verdict'), /无效码牌/);
+
+      // The Haidian supervisor removes it: the same plate now scans red, and its staff are told.
+      const supervisor = await newPage();
+      try {
+        const s = supervisor.page;
+        await signIn(s, 'regulator', 'haidian.supervisor', DEMO_PASSWORD, true);
+        await s.goto(`${BASE}/regulator/institutions/${institutionId}`);
+        await s.fill('#removal [name=reason]', '停止办学');
+        await s.fill('#removal [name=decision_no]', '海教监〔2026〕99号');
+        await s.fill('#removal [name=decided_on]', new Date().toISOString().slice(0, 10));
+        await Promise.all([s.waitForNavigation(), s.click('#removal button[type=submit]')]);
+        assert.match(await s.textContent('#action-notice'), /码牌已撤销/);
+      } finally {
+        await supervisor.context.close();
+      }
+      await v.goto(`${BASE}/verify/${token}`);
+      assert.equal(await v.getAttribute('#verdict', 'data-verdict'), 'warning');
+      assert.match(await v.textContent('#verdict'), /码牌已被撤销/);
+      await v.screenshot({ path: `${ARTIFACTS}verify-revoked.png`, fullPage: true });
+      await p.goto(`${BASE}/account`);
+      assert.match(await p.textContent('#notifications'), /已被撤除/, 'the staff are told');
     } finally {
       await visitor.context.close();
     }
@@ -130,46 +182,23 @@ test('an institution signs up, files, is rejected on one field, fixes it and is 
   }
 });
 
-test('a plate verifies, an altered token is invalid, and removal turns the plate red', { timeout: 120_000 }, async () => {
-  const inst = await newPage();
-  const supervisor = await newPage();
-  try {
-    // The demo institution's admin prints its plate.
-    const p = inst.page;
-    await signIn(p, 'institution', 'inst.admin', DEMO_PASSWORD, false);
-    await p.goto(`${BASE}/account`);
-    await Promise.all([p.waitForNavigation(), p.click('a:has-text("合规码牌")')]);
-    assert.ok(await p.locator('#plate-qr svg').count(), 'the QR code is drawn');
-    const url = new URL(await p.textContent('#plate-url'));
-    const token = url.pathname.split('/').pop();
-    await p.screenshot({ path: `${ARTIFACTS}plate.png`, fullPage: true });
+/** The demo bank's system confirms a supervised account: a request signed with HMAC-SM3 (docs/api.md). */
+async function bankConfirms(accountId) {
+  const path = `/api/v1/bank/supervised-accounts/${accountId}/confirm`;
+  const ts = Date.now();
+  const nonce = `e2e-confirm-${ts}`;
+  const canonical = ['POST', path, createHash('sm3').update('').digest('hex'), String(ts), nonce].join('\n');
+  const signature = createHmac('sm3', DEMO_BANK_SECRET).update(canonical).digest('hex');
+  const res = await fetch(`${BASE}${path}`, {
+    method: 'POST',
+    headers: {
+      'x-xiaowai-key': DEMO_BANK_KEY,
+      'x-xiaowai-timestamp': String(ts),
+      'x-xiaowai-nonce': nonce,
+      'x-xiaowai-signature': signature,
+    },
+  });
+  assert.equal(res.status, 200, await res.clone().text());
+  return res.json();
+}
 
-    await p.goto(`${BASE}/verify/${token}`);
-    assert.equal(await p.getAttribute('#verdict', 'data-verdict'), 'valid');
-    const altered = token.slice(0, 20) + (token[20] === 'A' ? 'B' : 'A') + token.slice(21);
-    await p.goto(`${BASE}/verify/${altered}`);
-    assert.equal(await p.getAttribute('#verdict', 'data-verdict'), 'invalid');
-    assert.match(await p.textContent('#verdict'), /无效码牌/);
-
-    // The Haidian supervisor removes the institution: the same plate now scans red.
-    const institutionId = (await (await fetch(`${BASE}/api/v1/public/verify/${token}`)).json()).institution.id;
-    const s = supervisor.page;
-    await signIn(s, 'regulator', 'haidian.supervisor', DEMO_PASSWORD, true);
-    await s.goto(`${BASE}/regulator/institutions/${institutionId}`);
-    await s.fill('#removal [name=reason]', '停止办学');
-    await s.fill('#removal [name=decision_no]', '海教监〔2026〕99号');
-    await s.fill('#removal [name=decided_on]', new Date().toISOString().slice(0, 10));
-    await Promise.all([s.waitForNavigation(), s.click('#removal button[type=submit]')]);
-    assert.match(await s.textContent('#action-notice'), /码牌已撤销/);
-
-    await p.goto(`${BASE}/account`);
-    assert.match(await p.textContent('#notifications'), /已被撤除/, 'the staff are told');
-    await p.goto(`${BASE}/verify/${token}`);
-    assert.equal(await p.getAttribute('#verdict', 'data-verdict'), 'warning');
-    assert.match(await p.textContent('#verdict'), /码牌已被撤销/);
-    await p.screenshot({ path: `${ARTIFACTS}verify-revoked.png`, fullPage: true });
-  } finally {
-    await inst.context.close();
-    await supervisor.context.close();
-  }
-});

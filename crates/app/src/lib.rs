@@ -8,6 +8,7 @@ pub mod clock;
 pub mod demo;
 pub mod error;
 pub mod evidence;
+pub mod funds;
 pub mod inbox;
 pub mod ledger_check;
 pub mod onboarding;

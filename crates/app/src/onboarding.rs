@@ -18,6 +18,10 @@ use serde_json::json;
 use std::collections::BTreeMap;
 use store::{DocumentRow, FilingRow, InstitutionRow, ListChangeRow};
 
+/// The grey list's reason for an approved institution whose supervised account the bank has yet to
+/// confirm; the bank's confirmation moves exactly these to the white list.
+pub const APPROVED_AWAITING_FUNDS: &str = "审核通过，待资金监管账户确认";
+
 /// Largest document accepted, in bytes.
 pub const MAX_DOCUMENT_BYTES: usize = 10 * 1024 * 1024;
 /// Document kinds an institution files.
@@ -800,7 +804,7 @@ impl App {
                 .await?;
             changed = !changes.is_empty();
             if listed {
-                let reason = "审核通过，待资金监管账户确认";
+                let reason = APPROVED_AWAITING_FUNDS;
                 let change = ListChangeRow {
                     id: ListChangeId::new_v7().to_string(),
                     institution_id: id.clone(),

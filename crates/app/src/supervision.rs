@@ -90,7 +90,7 @@ impl App {
 
     /// Records a move to `to` inside `tx`: the row, the list change, the evidence and, for the black list,
     /// a public notice.
-    async fn move_in(
+    pub(crate) async fn move_in(
         &self,
         tx: &mut store::WriteTx,
         actor: &Actor,

@@ -314,3 +314,62 @@ pub async fn confirm_record_check(
         .await?;
     Ok(Json(s.app.confirm_record_check(&bearer.actor, &id).await?))
 }
+
+/// Ask the bank to confirm a supervised account (the institution's admin; the filing must be approved).
+#[utoipa::path(
+    post,
+    path = "/api/v1/institution/supervised-accounts",
+    security(("bearer" = [])),
+    request_body = app::funds::BindRequest,
+    responses((status = 201, body = app::funds::SupervisedAccountView), (status = 409, description = "not yet approved, or the account is bound already", body = Problem, content_type = "application/problem+json"))
+)]
+pub async fn request_supervised_account(
+    State(s): State<WebState>,
+    bearer: Bearer,
+    b: Result<Json<app::funds::BindRequest>, JsonRejection>,
+) -> Result<(StatusCode, Json<app::funds::SupervisedAccountView>), ApiError> {
+    s.app
+        .require(&bearer.actor, Permission::EditOwnFiling)
+        .await?;
+    let view = s
+        .app
+        .request_supervised_account(&bearer.actor, &body(b)?)
+        .await?;
+    Ok((StatusCode::CREATED, Json(view)))
+}
+
+/// The institution's supervised accounts and their state.
+#[utoipa::path(
+    get,
+    path = "/api/v1/institution/supervised-accounts",
+    security(("bearer" = [])),
+    responses((status = 200, body = Vec<app::funds::SupervisedAccountView>))
+)]
+pub async fn supervised_accounts(
+    State(s): State<WebState>,
+    bearer: Bearer,
+) -> Result<Json<Vec<app::funds::SupervisedAccountView>>, ApiError> {
+    Ok(Json(s.app.my_supervised_accounts(&bearer.actor).await?))
+}
+
+/// The bank confirms a supervised account held with it (a signed request from the bank's system). An
+/// approved institution waiting for this is white-listed and receives its compliance plate.
+#[utoipa::path(
+    post,
+    path = "/api/v1/bank/supervised-accounts/{id}/confirm",
+    params(("id" = String, Path)),
+    responses(
+        (status = 200, body = app::funds::SupervisedAccountView),
+        (status = 401, description = "invalid_signature, stale_request or replayed_request", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "another bank's account", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn confirm_supervised_account(
+    State(s): State<WebState>,
+    Path(id): Path<String>,
+    signed: crate::auth_api::Signed,
+) -> Result<Json<app::funds::SupervisedAccountView>, ApiError> {
+    Ok(Json(
+        s.app.confirm_supervised_account(&signed.actor, &id).await?,
+    ))
+}

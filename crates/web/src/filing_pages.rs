@@ -104,6 +104,7 @@ pub(crate) async fn join(State(s): State<WebState>, Form(form): Form<JoinForm>) 
 #[template(path = "filing.html")]
 pub(crate) struct FilingPage {
     filing: FilingView,
+    accounts: Vec<app::funds::SupervisedAccountView>,
     staff_lines: String,
     csrf: String,
     kinds: Vec<(&'static str, &'static str)>,
@@ -135,6 +136,7 @@ async fn filing_page(
 ) -> Result<FilingPage, PageError> {
     let filing = s.app.my_filing(&session.actor).await?;
     Ok(FilingPage {
+        accounts: s.app.my_supervised_accounts(&session.actor).await?,
         staff_lines: staff_lines(&filing.data.organisation.staff),
         filing,
         csrf: session.csrf,
@@ -549,4 +551,32 @@ pub(crate) async fn hire(
         Ok(page) => (o.status, page).into_response(),
         Err(e) => e.into_response(),
     }
+}
+
+#[derive(Default, Deserialize)]
+#[serde(default)]
+pub(crate) struct BindForm {
+    csrf: String,
+    bank_id: String,
+    account_no: String,
+    mode: String,
+}
+
+/// The admin asks its bank to confirm a supervised account.
+pub(crate) async fn bind_account(
+    State(s): State<WebState>,
+    session: PageSession,
+    Form(form): Form<BindForm>,
+) -> Response {
+    if let Err(r) = session.check_csrf(&s, &form.csrf) {
+        return r.into_response();
+    }
+    let PageSession(session) = session;
+    let req = app::funds::BindRequest {
+        bank_id: form.bank_id,
+        account_no: form.account_no,
+        mode: form.mode,
+    };
+    let outcome = s.app.request_supervised_account(&session.actor, &req).await;
+    after(&s, session, outcome, "已提交银行确认。").await
 }

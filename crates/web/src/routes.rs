@@ -173,6 +173,24 @@ pub fn api_routes() -> Vec<Route> {
         ),
         route(
             Method::POST,
+            "/api/v1/institution/supervised-accounts",
+            SignedIn(&[Caller::StaffAdmin]),
+            post(filing_api::request_supervised_account),
+        ),
+        route(
+            Method::GET,
+            "/api/v1/institution/supervised-accounts",
+            SignedIn(&[Caller::StaffAdmin]),
+            get(filing_api::supervised_accounts),
+        ),
+        route(
+            Method::POST,
+            "/api/v1/bank/supervised-accounts/{id}/confirm",
+            Signed,
+            post(filing_api::confirm_supervised_account),
+        ),
+        route(
+            Method::POST,
             "/api/v1/regulator/practitioner-blacklist",
             SignedIn(&[Caller::Supervisor]),
             post(filing_api::blacklist_practitioner),
@@ -563,6 +581,12 @@ pub fn page_routes() -> Vec<Route> {
             SignedIn(&[Caller::StaffAdmin]),
             post(filing_pages::upload)
                 .layer(axum::extract::DefaultBodyLimit::max(DOCUMENT_BODY_LIMIT)),
+        ),
+        route(
+            Method::POST,
+            "/institution/supervised-accounts",
+            SignedIn(&[Caller::StaffAdmin]),
+            post(filing_pages::bind_account),
         ),
         route(
             Method::GET,

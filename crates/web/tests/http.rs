@@ -2259,15 +2259,15 @@ async fn onboarding_over_the_api_from_sign_up_to_the_public_record() {
         "invalid_credit_code"
     );
     form["credit_code"] = credit_code.into();
-    let signed = s
+    let signed_up = s
         .client
         .post(url("/api/v1/institutions/sign-up"))
         .json(&form)
         .send()
         .await
         .unwrap();
-    assert_eq!(signed.status(), 201);
-    let institution = signed.json::<Value>().await.unwrap()["institution_id"]
+    assert_eq!(signed_up.status(), 201);
+    let institution = signed_up.json::<Value>().await.unwrap()["institution_id"]
         .as_str()
         .unwrap()
         .to_owned();
@@ -2411,6 +2411,100 @@ async fn onboarding_over_the_api_from_sign_up_to_the_public_record() {
         (public["name"].as_str(), public["list_status"].as_str()),
         (Some("海淀弈秋围棋培训中心"), Some("grey"))
     );
+
+    // The supervised account: asked for by the institution, confirmed by its bank's system.
+    let bind = s
+        .client
+        .post(url("/api/v1/institution/supervised-accounts"))
+        .bearer_auth(&admin)
+        .json(&serde_json::json!({"bank_id": "demo-bank", "account_no": "6222020200112233", "mode": "custody"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(bind.status(), 201);
+    let account = bind.json::<Value>().await.unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let confirm_path = format!("/api/v1/bank/supervised-accounts/{account}/confirm");
+    let (other_key, other_secret) =
+        s.t.app
+            .create_api_client(&app::Actor::System { name: "test" }, "bank", "other-bank")
+            .await
+            .unwrap();
+    let ts = s.t.app.clock().now().millis();
+    let crypto = ledger::SmSuite;
+    let canonical = app::signing::canonical_request(
+        &crypto,
+        "POST",
+        &confirm_path,
+        b"",
+        ts,
+        "other-bank-nonce-1",
+    );
+    let foreign = s
+        .client
+        .post(url(&confirm_path))
+        .header("x-xiaowai-key", other_key)
+        .header("x-xiaowai-timestamp", ts.to_string())
+        .header("x-xiaowai-nonce", "other-bank-nonce-1")
+        .header(
+            "x-xiaowai-signature",
+            app::signing::sign(&crypto, other_secret.as_bytes(), &canonical),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        foreign.status(),
+        403,
+        "only the account's own bank confirms it"
+    );
+    let confirmed = signed(
+        &s,
+        reqwest::Method::POST,
+        &confirm_path,
+        "",
+        "demo-bank-confirm-0001",
+    )
+    .send()
+    .await
+    .unwrap();
+    assert_eq!(confirmed.status(), 200);
+    assert_eq!(
+        confirmed.json::<Value>().await.unwrap()["status"],
+        "confirmed"
+    );
+    let again = signed(
+        &s,
+        reqwest::Method::POST,
+        &confirm_path,
+        "",
+        "demo-bank-confirm-0002",
+    )
+    .send()
+    .await
+    .unwrap();
+    assert_eq!(again.status(), 409);
+    let (_, public) = s
+        .json(&format!("/api/v1/public/institutions/{institution}"))
+        .await;
+    assert_eq!(
+        public["list_status"], "white",
+        "approved and under fund supervision"
+    );
+    let plate =
+        s.t.app
+            .store()
+            .read()
+            .plates_of(&institution)
+            .await
+            .unwrap();
+    assert_eq!(plate.len(), 1);
+    let (_, check) = s
+        .json(&format!("/api/v1/public/verify/{}", plate[0].token))
+        .await;
+    assert_eq!(check["verdict"], "valid");
 }
 
 #[tokio::test]

@@ -1,0 +1,225 @@
+//! 资金监管账户 supervised accounts: an approved institution asks to bind an account at a supervising bank,
+//! in custody (托管) or risk-deposit (风险保证金) mode; the bank confirms through its signed API; the
+//! confirmation moves an institution waiting for it from the grey list to the white list and issues its
+//! compliance plate. (The money itself — escrow, releases, reconciliation — follows with the ledger.)
+
+use crate::onboarding::APPROVED_AWAITING_FUNDS;
+use crate::{Actor, App, AppError, ErrorCode};
+use domain::access::Permission;
+use domain::{ListStatus, Timestamp};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+use store::SupervisedAccountRow;
+
+/// `POST /api/v1/institution/supervised-accounts`.
+#[derive(Clone, Debug, Deserialize, utoipa::ToSchema)]
+pub struct BindRequest {
+    /// The supervising bank's id on the platform (the demo bank is `demo-bank`).
+    pub bank_id: String,
+    /// 8 to 32 digits.
+    pub account_no: String,
+    /// `custody` or `risk_deposit`.
+    pub mode: String,
+}
+
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
+pub struct SupervisedAccountView {
+    pub id: String,
+    pub bank_id: String,
+    pub account_no: String,
+    pub mode: String,
+    /// `pending` (waiting for the bank) or `confirmed`.
+    pub status: String,
+    pub requested_at_display: String,
+}
+
+fn view(r: SupervisedAccountRow) -> SupervisedAccountView {
+    SupervisedAccountView {
+        requested_at_display: Timestamp::from_millis(r.requested_at).china_display(),
+        id: r.id,
+        bank_id: r.bank_id,
+        account_no: r.account_no,
+        mode: r.mode,
+        status: r.status,
+    }
+}
+
+impl App {
+    async fn admins_institution(&self, actor: &Actor) -> Result<String, AppError> {
+        match actor {
+            Actor::Staff { institution_id, .. } if actor.has(Permission::EditOwnFiling) => {
+                Ok(institution_id.clone())
+            }
+            _ => Err(self
+                .deny(
+                    actor,
+                    "platform",
+                    json!({"permission": "EditOwnFiling"}),
+                    "the institution's admin",
+                )
+                .await),
+        }
+    }
+
+    /// An approved institution asks its bank to confirm a supervised account.
+    pub async fn request_supervised_account(
+        &self,
+        actor: &Actor,
+        req: &BindRequest,
+    ) -> Result<SupervisedAccountView, AppError> {
+        let institution_id = self.admins_institution(actor).await?;
+        let bank_id = req.bank_id.trim();
+        if bank_id.is_empty() || bank_id.chars().count() > 64 {
+            return Err(AppError::new(
+                ErrorCode::FieldTooLong,
+                "bank_id: 1 to 64 characters",
+            ));
+        }
+        let account_no = req.account_no.trim();
+        if !(8..=32).contains(&account_no.len()) || !account_no.bytes().all(|b| b.is_ascii_digit())
+        {
+            return Err(AppError::new(
+                ErrorCode::InvalidParameter,
+                "account_no: 8 to 32 digits",
+            ));
+        }
+        if !matches!(req.mode.as_str(), "custody" | "risk_deposit") {
+            return Err(AppError::new(
+                ErrorCode::InvalidParameter,
+                "mode: custody or risk_deposit",
+            ));
+        }
+        let institution = self
+            .store
+            .read()
+            .institution(&institution_id)
+            .await?
+            .ok_or_else(|| AppError::internal("staff of a missing institution"))?;
+        if institution.registry_state != "listed" {
+            return Err(AppError::new(
+                ErrorCode::Conflict,
+                "the filing must be approved before a supervised account is bound",
+            ));
+        }
+        let now = self.clock.now().millis();
+        let row = SupervisedAccountRow {
+            id: uuid::Uuid::now_v7().to_string(),
+            institution_id: institution_id.clone(),
+            bank_id: bank_id.to_owned(),
+            account_no: account_no.to_owned(),
+            mode: req.mode.clone(),
+            status: "pending".into(),
+            requested_at: now,
+            confirmed_at: None,
+            confirmed_by: None,
+        };
+        let mut tx = self.store.begin_write().await?;
+        tx.insert_supervised_account(&row).await?;
+        tx.append_audit(vec![crate::evidence::record(
+            &actor.audit_name(),
+            now,
+            "supervised_account.requested",
+            format!("institution:{institution_id}"),
+            json!({"account": row.id, "bank_id": row.bank_id, "mode": row.mode}),
+        )])
+        .await?;
+        tx.commit().await?;
+        Ok(view(row))
+    }
+
+    /// The admin's supervised accounts.
+    pub async fn my_supervised_accounts(
+        &self,
+        actor: &Actor,
+    ) -> Result<Vec<SupervisedAccountView>, AppError> {
+        let institution_id = self.admins_institution(actor).await?;
+        Ok(self
+            .store
+            .read()
+            .supervised_accounts_of(&institution_id)
+            .await?
+            .into_iter()
+            .map(view)
+            .collect())
+    }
+
+    /// The bank confirms a binding at itself (a signed request from its system). An institution approved
+    /// and waiting for this moves to the white list and receives its plate.
+    pub async fn confirm_supervised_account(
+        &self,
+        actor: &Actor,
+        account_id: &str,
+    ) -> Result<SupervisedAccountView, AppError> {
+        let Actor::ApiClient {
+            owner_kind,
+            owner_id,
+            ..
+        } = actor
+        else {
+            return Err(self
+                .deny(actor, "supervised_account", json!({}), "banks confirm")
+                .await);
+        };
+        let now = self.clock.now();
+        let at = now.millis();
+        let mut tx = self.store.begin_write().await?;
+        let account = tx
+            .supervised_account(account_id.trim())
+            .await?
+            .ok_or_else(|| AppError::not_found("no such supervised account"))?;
+        if owner_kind != "bank" || *owner_id != account.bank_id {
+            drop(tx);
+            let details = json!({"account": account.id});
+            return Err(self
+                .deny(
+                    actor,
+                    "supervised_account",
+                    details,
+                    "not this bank's account",
+                )
+                .await);
+        }
+        if tx
+            .confirm_supervised_account(&account.id, &actor.audit_name(), at)
+            .await?
+            == 0
+        {
+            return Err(AppError::new(ErrorCode::Conflict, "already confirmed"));
+        }
+        let entries = vec![crate::evidence::record(
+            &actor.audit_name(),
+            at,
+            "supervised_account.confirmed",
+            format!("institution:{}", account.institution_id),
+            json!({"account": account.id, "bank_id": account.bank_id, "mode": account.mode}),
+        )];
+        let institution = tx
+            .institution_for_update(&account.institution_id)
+            .await?
+            .ok_or_else(|| AppError::internal("account of a missing institution"))?;
+        let white_listed = institution.registry_state == "listed"
+            && institution.list_status == "grey"
+            && institution.list_reason == APPROVED_AWAITING_FUNDS;
+        if white_listed {
+            let reason = "审核通过，预收费纳入资金监管";
+            self.move_in(&mut tx, actor, &institution, ListStatus::White, reason, now)
+                .await?;
+            self.issue_plate_in(&mut tx, actor, &institution.id, at)
+                .await?;
+        }
+        tx.append_audit(entries).await?;
+        tx.commit().await?;
+        if white_listed {
+            self.reindex(&institution.id).await?;
+        }
+        let confirmed = self
+            .store
+            .read()
+            .supervised_accounts_of(&account.institution_id)
+            .await?
+            .into_iter()
+            .find(|a| a.id == account.id)
+            .ok_or_else(|| AppError::internal("account vanished"))?;
+        Ok(view(confirmed))
+    }
+}

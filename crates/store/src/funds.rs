@@ -1,0 +1,92 @@
+//! Supervised accounts.
+
+use crate::insert::{AnyQuery, InsertRow, insert_rows};
+use crate::{Reader, StoreError, WriteTx};
+use sqlx::AssertSqlSafe;
+
+#[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow)]
+pub struct SupervisedAccountRow {
+    pub id: String,
+    pub institution_id: String,
+    pub bank_id: String,
+    pub account_no: String,
+    /// `custody` or `risk_deposit`.
+    pub mode: String,
+    /// `pending` or `confirmed`.
+    pub status: String,
+    pub requested_at: i64,
+    pub confirmed_at: Option<i64>,
+    pub confirmed_by: Option<String>,
+}
+
+const COLUMNS: &str = "id, institution_id, bank_id, account_no, mode, status, requested_at, confirmed_at, confirmed_by";
+
+impl InsertRow for SupervisedAccountRow {
+    const TABLE: &'static str = "supervised_accounts";
+    const COLUMNS: &'static str = COLUMNS;
+    fn bind<'q>(&self, q: AnyQuery<'q>) -> AnyQuery<'q> {
+        q.bind(self.id.clone())
+            .bind(self.institution_id.clone())
+            .bind(self.bank_id.clone())
+            .bind(self.account_no.clone())
+            .bind(self.mode.clone())
+            .bind(self.status.clone())
+            .bind(self.requested_at)
+            .bind(self.confirmed_at)
+            .bind(self.confirmed_by.clone())
+    }
+}
+
+impl Reader<'_> {
+    pub async fn supervised_accounts_of(
+        &self,
+        institution_id: &str,
+    ) -> Result<Vec<SupervisedAccountRow>, StoreError> {
+        let sql = format!(
+            "SELECT {COLUMNS} FROM supervised_accounts WHERE institution_id = $1 ORDER BY requested_at, id"
+        );
+        Ok(sqlx::query_as(AssertSqlSafe(sql))
+            .bind(institution_id)
+            .fetch_all(&self.store.pool)
+            .await?)
+    }
+}
+
+impl WriteTx {
+    pub async fn insert_supervised_account(
+        &mut self,
+        row: &SupervisedAccountRow,
+    ) -> Result<(), StoreError> {
+        insert_rows(&mut self.tx, self.backend, std::slice::from_ref(row)).await
+    }
+
+    pub async fn supervised_account(
+        &mut self,
+        id: &str,
+    ) -> Result<Option<SupervisedAccountRow>, StoreError> {
+        let sql = format!("SELECT {COLUMNS} FROM supervised_accounts WHERE id = $1");
+        Ok(sqlx::query_as(AssertSqlSafe(sql))
+            .bind(id)
+            .fetch_optional(&mut *self.tx)
+            .await?)
+    }
+
+    /// Confirms a pending binding (once).
+    pub async fn confirm_supervised_account(
+        &mut self,
+        id: &str,
+        by: &str,
+        at: i64,
+    ) -> Result<u64, StoreError> {
+        let done = sqlx::query(
+            "UPDATE supervised_accounts SET status = 'confirmed', confirmed_at = $3, confirmed_by = $2 \
+             WHERE id = $1 AND status = 'pending'",
+        )
+        .bind(id)
+        .bind(by)
+        .bind(at)
+        .execute(&mut *self.tx)
+        .await?;
+        Ok(done.rows_affected())
+    }
+}
