@@ -1,11 +1,12 @@
-//! Pure evidence math: the [`Crypto`] trait with the SM and international suites, canonical payload
-//! encoding, and the audit log's hash chain. No IO: the store feeds rows in, this crate says whether
+//! Pure evidence and money math: the [`Crypto`] trait with the SM and international suites, canonical
+//! payload encoding, the audit log's hash chain, compliance-plate tokens, and double-entry postings. No IO: the store feeds rows in, this crate says whether
 //! they are intact.
 
 pub mod audit;
 pub mod canonical;
 pub mod crypto;
 pub mod plate;
+pub mod posting;
 pub mod totp;
 
 pub use audit::{AuditEntry, ChainBreak, ChainVerifier, GENESIS_HASH, NewAuditEntry};
