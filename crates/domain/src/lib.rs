@@ -13,6 +13,7 @@ pub mod institution;
 pub mod money;
 pub mod paging;
 pub mod person;
+pub mod policy;
 pub mod region;
 pub mod time;
 

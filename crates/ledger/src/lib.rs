@@ -1,6 +1,6 @@
 //! Pure evidence and money math: the [`Crypto`] trait with the SM and international suites, canonical
-//! payload encoding, the audit log's hash chain, compliance-plate tokens, and double-entry postings. No IO: the store feeds rows in, this crate says whether
-//! they are intact.
+//! payload encoding, the audit log's hash chain, compliance-plate tokens, and double-entry postings. No
+//! IO: the store feeds rows in, this crate says whether they are intact.
 
 pub mod audit;
 pub mod canonical;

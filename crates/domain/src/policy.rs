@@ -1,0 +1,407 @@
+//! 区域政策 the policy numbers a region applies (DOMAIN.md §3), as data: national defaults, then each level of
+//! the region's lineage (province → prefecture → county) overriding what it sets. And the course rules those
+//! numbers imply — each violation names the rule and the numbers, in Chinese for the person who must fix it.
+
+use crate::{Category, TeachingMode};
+use chrono::{Months, NaiveDate};
+use serde::{Deserialize, Serialize};
+
+/// Government guidance price (政府指导价): base fen per person per standard lesson, by class-size band
+/// (<10, 10–35, >35), for subject training; a course may exceed it by at most `float_up_percent`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct GuidancePrices {
+    pub online_fen: [i64; 3],
+    pub offline_fen: [i64; 3],
+    pub float_up_percent: u32,
+}
+
+/// The policy in force in a region.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct RegionPolicy {
+    /// 单次收费 caps: lesson hours, months of teaching span, and fen.
+    pub max_lessons_per_purchase: u32,
+    pub max_months_per_purchase: u32,
+    pub max_fen_per_purchase: i64,
+    pub online_max_minutes: u32,
+    pub online_min_break_minutes: u32,
+    /// Latest end of a lesson, minutes after midnight (21:00 online, 20:30 offline).
+    pub online_latest_end_minute: u32,
+    pub offline_latest_end_minute: u32,
+    /// Subject training on weekends, holidays and vacations (national rule: no).
+    pub subject_on_rest_days: bool,
+    /// Standard lesson lengths the guidance price is set for.
+    pub standard_online_minutes: u32,
+    pub standard_offline_minutes: u32,
+    pub guidance_prices: Option<GuidancePrices>,
+    /// 消课 confirmation and refund-response windows, in working days.
+    pub confirmation_working_days: u32,
+    pub refund_response_working_days: u32,
+    /// Supervision modes allowed: `custody`, `risk_deposit`, `ecny`.
+    pub allowed_modes: Vec<String>,
+    /// Risk deposit: percent of outstanding prepaid fees, with a floor in fen.
+    pub risk_deposit_percent: u32,
+    pub risk_deposit_floor_fen: i64,
+}
+
+impl Default for RegionPolicy {
+    fn default() -> Self {
+        RegionPolicy {
+            max_lessons_per_purchase: 60,
+            max_months_per_purchase: 3,
+            max_fen_per_purchase: 500_000,
+            online_max_minutes: 30,
+            online_min_break_minutes: 10,
+            online_latest_end_minute: 21 * 60,
+            offline_latest_end_minute: 20 * 60 + 30,
+            subject_on_rest_days: false,
+            standard_online_minutes: 30,
+            standard_offline_minutes: 45,
+            guidance_prices: None,
+            confirmation_working_days: 15,
+            refund_response_working_days: 5,
+            allowed_modes: vec!["custody".into(), "risk_deposit".into(), "ecny".into()],
+            risk_deposit_percent: 20,
+            risk_deposit_floor_fen: 0,
+        }
+    }
+}
+
+/// What one level of the lineage sets; anything absent is inherited.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(default, deny_unknown_fields)]
+pub struct PolicyOverride {
+    pub max_lessons_per_purchase: Option<u32>,
+    pub max_months_per_purchase: Option<u32>,
+    pub max_fen_per_purchase: Option<i64>,
+    pub online_max_minutes: Option<u32>,
+    pub online_min_break_minutes: Option<u32>,
+    pub online_latest_end_minute: Option<u32>,
+    pub offline_latest_end_minute: Option<u32>,
+    pub subject_on_rest_days: Option<bool>,
+    pub guidance_prices: Option<GuidancePrices>,
+    pub confirmation_working_days: Option<u32>,
+    pub refund_response_working_days: Option<u32>,
+    pub allowed_modes: Option<Vec<String>>,
+    pub risk_deposit_percent: Option<u32>,
+    pub risk_deposit_floor_fen: Option<i64>,
+}
+
+impl RegionPolicy {
+    /// The national defaults with `overrides` applied in lineage order (province first, county last).
+    pub fn effective<'a>(overrides: impl IntoIterator<Item = &'a PolicyOverride>) -> RegionPolicy {
+        let mut p = RegionPolicy::default();
+        for o in overrides {
+            macro_rules! take {
+                ($($f:ident),*) => { $( if let Some(v) = o.$f.clone() { p.$f = v; } )* };
+            }
+            take!(
+                max_lessons_per_purchase,
+                max_months_per_purchase,
+                max_fen_per_purchase,
+                online_max_minutes,
+                online_min_break_minutes,
+                online_latest_end_minute,
+                offline_latest_end_minute,
+                subject_on_rest_days,
+                confirmation_working_days,
+                refund_response_working_days,
+                allowed_modes,
+                risk_deposit_percent,
+                risk_deposit_floor_fen
+            );
+            if o.guidance_prices.is_some() {
+                p.guidance_prices = o.guidance_prices;
+            }
+        }
+        p
+    }
+}
+
+/// What a course sells, as the rules see it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CourseTerms {
+    pub category: Category,
+    pub mode: TeachingMode,
+    pub lessons: u32,
+    pub minutes_per_lesson: u32,
+    pub class_size: u32,
+    pub price_per_lesson_fen: i64,
+    pub first_lesson: NaiveDate,
+    pub last_lesson: NaiveDate,
+}
+
+/// A broken rule, with its numbers.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum RuleViolation {
+    TooManyLessons {
+        max: u32,
+        got: u32,
+    },
+    TooExpensive {
+        max_fen: i64,
+        got_fen: Option<i64>,
+    },
+    SpanTooLong {
+        max_months: u32,
+        first: NaiveDate,
+        last: NaiveDate,
+    },
+    OnlineLessonTooLong {
+        max: u32,
+        got: u32,
+    },
+    AboveGuidancePrice {
+        ceiling_fen: i64,
+        got_fen: i64,
+    },
+}
+
+fn yuan(fen: i64) -> String {
+    if fen % 100 == 0 {
+        format!("{}元", fen / 100)
+    } else {
+        format!("{}.{:02}元", fen / 100, fen % 100)
+    }
+}
+
+impl RuleViolation {
+    /// A stable name of the rule.
+    pub fn rule(&self) -> &'static str {
+        match self {
+            RuleViolation::TooManyLessons { .. } => "max_lessons_per_purchase",
+            RuleViolation::TooExpensive { .. } => "max_fen_per_purchase",
+            RuleViolation::SpanTooLong { .. } => "max_months_per_purchase",
+            RuleViolation::OnlineLessonTooLong { .. } => "online_max_minutes",
+            RuleViolation::AboveGuidancePrice { .. } => "guidance_price",
+        }
+    }
+
+    /// The rule and the numbers, for the person who must change the course.
+    pub fn message_zh(&self) -> String {
+        match self {
+            RuleViolation::TooManyLessons { max, got } => {
+                format!("单次收费不得超过{max}课时，本课程为{got}课时")
+            }
+            RuleViolation::TooExpensive { max_fen, got_fen } => match got_fen {
+                Some(got) => format!("单次收费不得超过{}，本课程为{}", yuan(*max_fen), yuan(*got)),
+                None => format!(
+                    "单次收费不得超过{}，本课程总价超出可计算范围",
+                    yuan(*max_fen)
+                ),
+            },
+            RuleViolation::SpanTooLong {
+                max_months,
+                first,
+                last,
+            } => {
+                format!("单次收费时间跨度不得超过{max_months}个月，本课程为{first}至{last}")
+            }
+            RuleViolation::OnlineLessonTooLong { max, got } => {
+                format!("线上课程每课时不得超过{max}分钟，本课程为{got}分钟")
+            }
+            RuleViolation::AboveGuidancePrice {
+                ceiling_fen,
+                got_fen,
+            } => format!(
+                "学科类课程收费不得超过政府指导价上浮上限（每人每课时{}），本课程为{}",
+                yuan(*ceiling_fen),
+                yuan(*got_fen)
+            ),
+        }
+    }
+}
+
+/// The class-size band of the guidance price: <10, 10–35, >35.
+fn band(class_size: u32) -> usize {
+    match class_size {
+        0..=9 => 0,
+        10..=35 => 1,
+        _ => 2,
+    }
+}
+
+/// Every rule the course breaks under `policy` (empty: it may be sold).
+pub fn check_course(policy: &RegionPolicy, t: &CourseTerms) -> Vec<RuleViolation> {
+    let mut broken = Vec::new();
+    if t.lessons > policy.max_lessons_per_purchase {
+        broken.push(RuleViolation::TooManyLessons {
+            max: policy.max_lessons_per_purchase,
+            got: t.lessons,
+        });
+    }
+    let total = t.price_per_lesson_fen.checked_mul(i64::from(t.lessons));
+    if total.is_none_or(|fen| fen > policy.max_fen_per_purchase) {
+        broken.push(RuleViolation::TooExpensive {
+            max_fen: policy.max_fen_per_purchase,
+            got_fen: total,
+        });
+    }
+    let latest = t
+        .first_lesson
+        .checked_add_months(Months::new(policy.max_months_per_purchase));
+    if latest.is_none_or(|latest| t.last_lesson > latest) {
+        broken.push(RuleViolation::SpanTooLong {
+            max_months: policy.max_months_per_purchase,
+            first: t.first_lesson,
+            last: t.last_lesson,
+        });
+    }
+    if t.mode == TeachingMode::Online && t.minutes_per_lesson > policy.online_max_minutes {
+        broken.push(RuleViolation::OnlineLessonTooLong {
+            max: policy.online_max_minutes,
+            got: t.minutes_per_lesson,
+        });
+    }
+    if let (Category::Subject, Some(prices)) = (t.category, policy.guidance_prices) {
+        let (base, standard) = match t.mode {
+            TeachingMode::Online => (
+                prices.online_fen[band(t.class_size)],
+                policy.standard_online_minutes,
+            ),
+            TeachingMode::Offline => (
+                prices.offline_fen[band(t.class_size)],
+                policy.standard_offline_minutes,
+            ),
+        };
+        // Pro-rated to the lesson's length, plus the allowed float, rounded down to the fen.
+        let ceiling = i128::from(base)
+            * i128::from(t.minutes_per_lesson)
+            * i128::from(100 + prices.float_up_percent)
+            / (i128::from(standard.max(1)) * 100);
+        let ceiling = i64::try_from(ceiling).unwrap_or(i64::MAX);
+        if t.price_per_lesson_fen > ceiling {
+            broken.push(RuleViolation::AboveGuidancePrice {
+                ceiling_fen: ceiling,
+                got_fen: t.price_per_lesson_fen,
+            });
+        }
+    }
+    broken
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn day(s: &str) -> NaiveDate {
+        NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap()
+    }
+
+    fn course() -> CourseTerms {
+        CourseTerms {
+            category: Category::Subject,
+            mode: TeachingMode::Offline,
+            lessons: 40,
+            minutes_per_lesson: 45,
+            class_size: 20,
+            price_per_lesson_fen: 8_000,
+            first_lesson: day("2027-03-01"),
+            last_lesson: day("2027-05-31"),
+        }
+    }
+
+    fn beijing() -> RegionPolicy {
+        // Beijing's guidance price: up to 80 yuan per person per lesson.
+        let province = PolicyOverride {
+            guidance_prices: Some(GuidancePrices {
+                online_fen: [8_000, 8_000, 8_000],
+                offline_fen: [8_000, 8_000, 8_000],
+                float_up_percent: 10,
+            }),
+            ..PolicyOverride::default()
+        };
+        RegionPolicy::effective([&province])
+    }
+
+    #[test]
+    fn each_broken_rule_is_named_with_its_numbers() {
+        let p = beijing();
+        assert!(check_course(&p, &course()).is_empty(), "within every rule");
+
+        let mut c = course();
+        c.lessons = 61;
+        c.price_per_lesson_fen = 5_000;
+        let broken = check_course(&p, &c);
+        assert_eq!(broken.len(), 1);
+        assert_eq!(
+            broken[0].message_zh(),
+            "单次收费不得超过60课时，本课程为61课时"
+        );
+
+        let mut c = course();
+        c.lessons = 1;
+        c.category = Category::Arts;
+        c.price_per_lesson_fen = 500_100;
+        assert_eq!(
+            check_course(&p, &c)[0].message_zh(),
+            "单次收费不得超过5000元，本课程为5001元"
+        );
+
+        let mut c = course();
+        c.last_lesson = day("2027-07-01");
+        let broken = check_course(&p, &c);
+        assert_eq!(broken[0].rule(), "max_months_per_purchase");
+        assert_eq!(
+            broken[0].message_zh(),
+            "单次收费时间跨度不得超过3个月，本课程为2027-03-01至2027-07-01"
+        );
+        let mut c = course();
+        c.last_lesson = day("2027-06-01");
+        assert!(
+            check_course(&p, &c).is_empty(),
+            "exactly three months is allowed"
+        );
+
+        let mut c = course();
+        c.price_per_lesson_fen = 8_801;
+        let broken = check_course(&p, &c);
+        assert_eq!(
+            broken[0].message_zh(),
+            "学科类课程收费不得超过政府指导价上浮上限（每人每课时88元），本课程为88.01元"
+        );
+        c.price_per_lesson_fen = 8_800;
+        assert!(
+            check_course(&p, &c).is_empty(),
+            "80 yuan + 10% is the ceiling"
+        );
+        c.category = Category::Sports;
+        c.price_per_lesson_fen = 9_000;
+        assert!(
+            check_course(&p, &c).is_empty(),
+            "guidance prices bind subject training only"
+        );
+
+        let mut c = course();
+        c.mode = TeachingMode::Online;
+        c.minutes_per_lesson = 40;
+        let rules: Vec<_> = check_course(&p, &c)
+            .iter()
+            .map(RuleViolation::rule)
+            .collect();
+        assert!(rules.contains(&"online_max_minutes"), "{rules:?}");
+    }
+
+    #[test]
+    fn lower_levels_override_what_they_set_and_inherit_the_rest() {
+        let province = PolicyOverride {
+            max_fen_per_purchase: Some(300_000),
+            confirmation_working_days: Some(10),
+            ..PolicyOverride::default()
+        };
+        let county = PolicyOverride {
+            confirmation_working_days: Some(7),
+            ..PolicyOverride::default()
+        };
+        let p = RegionPolicy::effective([&province, &county]);
+        assert_eq!(p.max_fen_per_purchase, 300_000);
+        assert_eq!(
+            p.confirmation_working_days, 7,
+            "the county has the last word on what it sets"
+        );
+        assert_eq!(
+            p.max_lessons_per_purchase, 60,
+            "inherited from the national defaults"
+        );
+        assert_eq!(RegionPolicy::effective([]), RegionPolicy::default());
+    }
+}
