@@ -15,6 +15,7 @@ pub mod onboarding;
 pub mod oversight;
 pub mod parents;
 pub mod plates;
+pub mod policy;
 pub mod regions;
 pub mod registry;
 pub mod search;

@@ -31,7 +31,7 @@ pub use inbox::NotificationRow;
 pub use parents::{ChildRow, LoginCodeRow, PiiAccessRow};
 pub use plates::PlateRow;
 pub use rows::*;
-pub use security::SecurityPolicyRow;
+pub use security::{RegionPolicyRow, SecurityPolicyRow};
 /// The driver error, for callers that classify faults (e.g. "database unavailable").
 pub use sqlx::Error as SqlxError;
 pub use staff::{BlacklistedPractitionerRow, StaffMemberRow};

@@ -53,3 +53,64 @@ impl WriteTx {
         insert_rows(&mut self.tx, self.backend, std::slice::from_ref(row)).await
     }
 }
+
+/// One version of a region's policy override.
+#[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow)]
+pub struct RegionPolicyRow {
+    pub region_code: String,
+    pub version: i64,
+    pub policy: String,
+    pub reason: String,
+    pub set_by: String,
+    pub set_at: i64,
+}
+
+impl InsertRow for RegionPolicyRow {
+    const TABLE: &'static str = "region_policies";
+    const COLUMNS: &'static str = "region_code, version, policy, reason, set_by, set_at";
+    fn bind<'q>(&self, q: AnyQuery<'q>) -> AnyQuery<'q> {
+        q.bind(self.region_code.clone())
+            .bind(self.version)
+            .bind(self.policy.clone())
+            .bind(self.reason.clone())
+            .bind(self.set_by.clone())
+            .bind(self.set_at)
+    }
+}
+
+const LATEST_REGION_POLICY: &str = "SELECT region_code, version, policy, reason, set_by, set_at FROM region_policies \
+     WHERE region_code = $1 ORDER BY version DESC LIMIT 1";
+
+impl Reader<'_> {
+    /// The version in force for each of `regions` that has one.
+    pub async fn region_policies(
+        &self,
+        regions: &[&str],
+    ) -> Result<Vec<RegionPolicyRow>, StoreError> {
+        let mut rows = Vec::new();
+        for region in regions {
+            let row: Option<RegionPolicyRow> = sqlx::query_as(LATEST_REGION_POLICY)
+                .bind(*region)
+                .fetch_optional(&self.store.pool)
+                .await?;
+            rows.extend(row);
+        }
+        Ok(rows)
+    }
+}
+
+impl WriteTx {
+    pub async fn latest_region_policy(
+        &mut self,
+        region: &str,
+    ) -> Result<Option<RegionPolicyRow>, StoreError> {
+        Ok(sqlx::query_as(LATEST_REGION_POLICY)
+            .bind(region)
+            .fetch_optional(&mut *self.tx)
+            .await?)
+    }
+
+    pub async fn insert_region_policy(&mut self, row: &RegionPolicyRow) -> Result<(), StoreError> {
+        insert_rows(&mut self.tx, self.backend, std::slice::from_ref(row)).await
+    }
+}

@@ -478,3 +478,49 @@ pub async fn my_notifications(
 ) -> Result<Json<Vec<app::inbox::NotificationView>>, ApiError> {
     Ok(Json(s.app.my_notifications(&bearer.actor).await?))
 }
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+pub struct PolicyQuery {
+    /// GB/T 2260 code (000000: the national defaults).
+    region: String,
+}
+
+/// The policy in force in a region (purchase caps, lesson rules, guidance prices, windows).
+#[utoipa::path(
+    get,
+    path = "/api/v1/public/policy",
+    params(PolicyQuery),
+    responses((status = 200, body = app::policy::PolicyView), (status = 400, body = Problem, content_type = "application/problem+json"))
+)]
+pub async fn region_policy(
+    State(s): State<WebState>,
+    q: Result<axum::extract::Query<PolicyQuery>, axum::extract::rejection::QueryRejection>,
+) -> Result<Json<app::policy::PolicyView>, ApiError> {
+    let axum::extract::Query(q) =
+        q.map_err(|e| ApiError::new(ErrorCode::InvalidParameter, e.body_text()))?;
+    Ok(Json(s.app.region_policy(&q.region).await?))
+}
+
+/// Set the supervisor's own region's policy override (a new version, with a reason).
+#[utoipa::path(
+    put,
+    path = "/api/v1/regulator/policy",
+    security(("bearer" = [])),
+    request_body = app::policy::PolicyChange,
+    responses((status = 200, body = app::policy::PolicyView), (status = 403, body = Problem, content_type = "application/problem+json"))
+)]
+pub async fn set_region_policy(
+    State(s): State<WebState>,
+    bearer: Bearer,
+    b: Result<Json<app::policy::PolicyChange>, JsonRejection>,
+) -> Result<Json<app::policy::PolicyView>, ApiError> {
+    s.app
+        .require(
+            &bearer.actor,
+            domain::access::Permission::SuperviseInstitution,
+        )
+        .await?;
+    Ok(Json(
+        s.app.set_region_policy(&bearer.actor, &body(b)?).await?,
+    ))
+}

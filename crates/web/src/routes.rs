@@ -107,6 +107,18 @@ pub fn api_routes() -> Vec<Route> {
         ),
         route(
             Method::GET,
+            "/api/v1/public/policy",
+            Public,
+            get(auth_api::region_policy),
+        ),
+        route(
+            Method::PUT,
+            "/api/v1/regulator/policy",
+            SignedIn(&[Caller::Supervisor]),
+            put(auth_api::set_region_policy),
+        ),
+        route(
+            Method::GET,
             "/api/v1/public/plate-key",
             Public,
             get(plate_pages::plate_key),

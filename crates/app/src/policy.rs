@@ -1,0 +1,170 @@
+//! 区域政策 the policy in force in a region: the national defaults with each level of the region's lineage
+//! applied (`domain::policy`). A supervisor sets its own level's override, as a new version with a reason
+//! and an audit entry; anyone may read what applies where.
+
+use crate::{Actor, App, AppError, ErrorCode};
+use domain::RegionCode;
+use domain::access::Permission;
+use domain::policy::{PolicyOverride, RegionPolicy};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+use store::RegionPolicyRow;
+
+/// The policy in force in a region, and which levels set something.
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
+pub struct PolicyView {
+    pub region_code: String,
+    pub policy: RegionPolicy,
+    /// The lineage levels that override the national defaults, with their versions.
+    pub set_by_levels: Vec<(String, i64)>,
+}
+
+/// `PUT /api/v1/regulator/policy`: the supervisor's own level's override.
+#[derive(Clone, Debug, Deserialize, utoipa::ToSchema)]
+pub struct PolicyChange {
+    pub policy: PolicyOverride,
+    pub reason: String,
+}
+
+impl App {
+    /// The policy in force in `region` (national defaults, then province, prefecture, county).
+    pub async fn region_policy(&self, region: &str) -> Result<PolicyView, AppError> {
+        let region = RegionCode::parse(region.trim())?;
+        if region != RegionCode::NATIONAL && !self.regions.known(&region) {
+            return Err(AppError::new(
+                ErrorCode::UnknownRegion,
+                format!("no region has code {region}"),
+            ));
+        }
+        let lineage: Vec<String> = std::iter::once(RegionCode::NATIONAL)
+            .chain(
+                region
+                    .lineage()
+                    .into_iter()
+                    .filter(|r| *r != RegionCode::NATIONAL),
+            )
+            .map(|r| r.to_string())
+            .collect();
+        let codes: Vec<&str> = lineage.iter().map(String::as_str).collect();
+        let rows = self.store.read().region_policies(&codes).await?;
+        let overrides = rows
+            .iter()
+            .map(|r| {
+                serde_json::from_str::<PolicyOverride>(&r.policy).map_err(|e| {
+                    AppError::internal(format!("stored policy of {}: {e}", r.region_code))
+                })
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(PolicyView {
+            region_code: region.to_string(),
+            policy: RegionPolicy::effective(&overrides),
+            set_by_levels: rows
+                .iter()
+                .map(|r| (r.region_code.clone(), r.version))
+                .collect(),
+        })
+    }
+
+    /// A supervisor sets its own region's override (a national supervisor the national one).
+    pub async fn set_region_policy(
+        &self,
+        actor: &Actor,
+        change: &PolicyChange,
+    ) -> Result<PolicyView, AppError> {
+        let Actor::Regulator { region, .. } = actor else {
+            return Err(self
+                .deny(actor, "region_policy", json!({}), "regulators only")
+                .await);
+        };
+        self.require(actor, Permission::SuperviseInstitution)
+            .await?;
+        let reason = change.reason.trim();
+        if reason.is_empty() || reason.chars().count() > 200 {
+            return Err(AppError::new(
+                ErrorCode::FieldTooLong,
+                "reason: 1 to 200 characters",
+            ));
+        }
+        let o = &change.policy;
+        let out_of_range = [
+            (
+                "max_lessons_per_purchase",
+                o.max_lessons_per_purchase.map(i64::from),
+                1,
+                500,
+            ),
+            (
+                "max_months_per_purchase",
+                o.max_months_per_purchase.map(i64::from),
+                1,
+                24,
+            ),
+            (
+                "max_fen_per_purchase",
+                o.max_fen_per_purchase,
+                1,
+                100_000_000,
+            ),
+            (
+                "online_max_minutes",
+                o.online_max_minutes.map(i64::from),
+                1,
+                240,
+            ),
+            (
+                "confirmation_working_days",
+                o.confirmation_working_days.map(i64::from),
+                1,
+                60,
+            ),
+            (
+                "refund_response_working_days",
+                o.refund_response_working_days.map(i64::from),
+                1,
+                60,
+            ),
+            (
+                "risk_deposit_percent",
+                o.risk_deposit_percent.map(i64::from),
+                0,
+                100,
+            ),
+        ]
+        .into_iter()
+        .find(|(_, v, lo, hi)| v.is_some_and(|v| v < *lo || v > *hi));
+        if let Some((name, v, lo, hi)) = out_of_range {
+            return Err(AppError::new(
+                ErrorCode::InvalidParameter,
+                format!(
+                    "{name} must be between {lo} and {hi}, not {}",
+                    v.unwrap_or_default()
+                ),
+            ));
+        }
+        let now = self.clock.now().millis();
+        let mut tx = self.store.begin_write().await?;
+        let version = tx
+            .latest_region_policy(region.as_str())
+            .await?
+            .map_or(1, |r| r.version + 1);
+        let row = RegionPolicyRow {
+            region_code: region.to_string(),
+            version,
+            policy: serde_json::to_string(o).map_err(|e| AppError::internal(e.to_string()))?,
+            reason: reason.to_owned(),
+            set_by: actor.audit_name(),
+            set_at: now,
+        };
+        tx.insert_region_policy(&row).await?;
+        tx.append_audit(vec![crate::evidence::record(
+            &actor.audit_name(),
+            now,
+            "region_policy.changed",
+            format!("region:{region}"),
+            json!({"version": version, "override": o, "reason": reason}),
+        )])
+        .await?;
+        tx.commit().await?;
+        self.region_policy(region.as_str()).await
+    }
+}
