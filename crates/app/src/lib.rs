@@ -11,6 +11,7 @@ pub mod evidence;
 pub mod funds;
 pub mod inbox;
 pub mod ledger_check;
+pub mod money;
 pub mod onboarding;
 pub mod oversight;
 pub mod parents;
