@@ -500,6 +500,8 @@ fn course(
         },
         price_per_lesson_fen: price,
         created_at: created.millis(),
+        first_lesson: None,
+        last_lesson: None,
     }
 }
 

@@ -5,6 +5,7 @@ pub mod actor;
 pub mod admin;
 pub mod auth;
 pub mod clock;
+pub mod courses;
 pub mod demo;
 pub mod error;
 pub mod evidence;

@@ -50,6 +50,9 @@ pub struct CourseRow {
     pub class_size: i64,
     pub price_per_lesson_fen: i64,
     pub created_at: i64,
+    /// The teaching span, `YYYY-MM-DD` (absent for courses recorded before spans were kept).
+    pub first_lesson: Option<String>,
+    pub last_lesson: Option<String>,
 }
 
 /// 名单变更 row.

@@ -373,3 +373,29 @@ pub async fn confirm_supervised_account(
         s.app.confirm_supervised_account(&signed.actor, &id).await?,
     ))
 }
+
+/// Publish a course (a white-listed institution's admin or operator). Each broken policy rule is named with
+/// its numbers in the problem's `detail`, e.g. "单次收费不得超过60课时，本课程为61课时".
+#[utoipa::path(
+    post,
+    path = "/api/v1/institution/courses",
+    security(("bearer" = [])),
+    request_body = app::courses::NewCourse,
+    responses(
+        (status = 201, description = "the new course's id", body = String),
+        (status = 422, description = "policy_violation (the rules and numbers in detail), not_white_listed", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn publish_course(
+    State(s): State<WebState>,
+    bearer: Bearer,
+    b: Result<Json<app::courses::NewCourse>, JsonRejection>,
+) -> Result<(StatusCode, Json<String>), ApiError> {
+    s.app
+        .require(&bearer.actor, Permission::ManageCourses)
+        .await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(s.app.publish_course(&bearer.actor, &body(b)?).await?),
+    ))
+}

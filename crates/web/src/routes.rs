@@ -185,6 +185,12 @@ pub fn api_routes() -> Vec<Route> {
         ),
         route(
             Method::POST,
+            "/api/v1/institution/courses",
+            SignedIn(&[Caller::Staff, Caller::StaffAdmin]),
+            post(filing_api::publish_course),
+        ),
+        route(
+            Method::POST,
             "/api/v1/institution/supervised-accounts",
             SignedIn(&[Caller::StaffAdmin]),
             post(filing_api::request_supervised_account),

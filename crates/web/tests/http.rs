@@ -2589,3 +2589,86 @@ async fn staff_pages_refuse_a_blacklisted_hire_and_a_regulator_confirms_the_reco
     assert_eq!(confirmed.status(), 200);
     assert!(confirmed.text().await.unwrap().contains("入职查询已确认"));
 }
+
+#[tokio::test]
+async fn a_course_breaking_a_policy_rule_is_refused_with_the_rule_and_its_numbers() {
+    let s = Server::start(30).await;
+    let url = |p: &str| format!("{}{p}", s.base);
+    // National guidance price: 80 yuan per person per standard lesson, +10% at most.
+    let moe = regulator_token(&s, "moe.supervisor").await;
+    let policy = serde_json::json!({"policy": {"guidance_prices": {"online_fen": [8000, 8000, 8000],
+        "offline_fen": [8000, 8000, 8000], "float_up_percent": 10}}, "reason": "政府指导价"});
+    let set = s
+        .client
+        .put(url("/api/v1/regulator/policy"))
+        .bearer_auth(&moe)
+        .json(&policy)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(set.status(), 200);
+    let (_, applies) = s.json("/api/v1/public/policy?region=110108").await;
+    assert_eq!(applies["policy"]["guidance_prices"]["float_up_percent"], 10);
+
+    let operator: Value = s
+        .client
+        .post(url("/api/v1/auth/login"))
+        .json(
+            &serde_json::json!({"username": "inst.operator", "password": app::demo::DEMO_PASSWORD}),
+        )
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let operator = operator["access_token"].as_str().unwrap().to_owned();
+    let course = |mode: &str,
+                  lessons: u32,
+                  minutes: u32,
+                  price: i64,
+                  category: &str,
+                  last: &str| {
+        serde_json::json!({"name": "围棋提高班", "category": category, "mode": mode, "grades": "三至五年级",
+            "lessons": lessons, "minutes_per_lesson": minutes, "class_size": 20, "price_per_lesson_fen": price,
+            "first_lesson": "2027-03-01", "last_lesson": last})
+    };
+    let publish = |body: Value| {
+        s.client
+            .post(url("/api/v1/institution/courses"))
+            .bearer_auth(&operator)
+            .json(&body)
+            .send()
+    };
+    for (body, says) in [
+        (
+            course("offline", 61, 45, 5_000, "arts", "2027-05-31"),
+            "单次收费不得超过60课时，本课程为61课时",
+        ),
+        (
+            course("offline", 1, 45, 500_100, "arts", "2027-05-31"),
+            "单次收费不得超过5000元，本课程为5001元",
+        ),
+        (
+            course("offline", 10, 45, 5_000, "arts", "2027-07-01"),
+            "单次收费时间跨度不得超过3个月",
+        ),
+        (
+            course("offline", 10, 45, 8_801, "subject", "2027-05-31"),
+            "学科类课程收费不得超过政府指导价上浮上限（每人每课时88元），本课程为88.01元",
+        ),
+    ] {
+        let refused = publish(body).await.unwrap();
+        assert_eq!(refused.status(), 422);
+        let problem: Value = refused.json().await.unwrap();
+        assert_eq!(problem["code"], "policy_violation");
+        assert!(
+            problem["detail"].as_str().unwrap().contains(says),
+            "{problem}"
+        );
+    }
+    let ok = publish(course("offline", 20, 45, 8_800, "subject", "2027-05-31"))
+        .await
+        .unwrap();
+    assert_eq!(ok.status(), 201, "at the ceiling exactly");
+}
