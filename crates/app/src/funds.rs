@@ -5,7 +5,6 @@
 
 use crate::onboarding::APPROVED_AWAITING_FUNDS;
 use crate::{Actor, App, AppError, ErrorCode};
-use domain::access::Permission;
 use domain::{ListStatus, Timestamp};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -45,22 +44,6 @@ fn view(r: SupervisedAccountRow) -> SupervisedAccountView {
 }
 
 impl App {
-    async fn admins_institution(&self, actor: &Actor) -> Result<String, AppError> {
-        match actor {
-            Actor::Staff { institution_id, .. } if actor.has(Permission::EditOwnFiling) => {
-                Ok(institution_id.clone())
-            }
-            _ => Err(self
-                .deny(
-                    actor,
-                    "platform",
-                    json!({"permission": "EditOwnFiling"}),
-                    "the institution's admin",
-                )
-                .await),
-        }
-    }
-
     /// An approved institution asks its bank to confirm a supervised account.
     pub async fn request_supervised_account(
         &self,

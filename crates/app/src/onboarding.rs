@@ -297,8 +297,9 @@ impl App {
         })
     }
 
-    /// The institution an actor files for (its admin), or a refusal.
-    async fn own_institution(&self, actor: &Actor) -> Result<String, AppError> {
+    /// The institution whose admin the actor is (who files, hires and binds accounts), or an audited
+    /// refusal.
+    pub(crate) async fn admins_institution(&self, actor: &Actor) -> Result<String, AppError> {
         match actor {
             Actor::Staff { institution_id, .. } if actor.has(Permission::EditOwnFiling) => {
                 Ok(institution_id.clone())
@@ -308,7 +309,7 @@ impl App {
                     actor,
                     "platform",
                     json!({"permission": "EditOwnFiling"}),
-                    "the institution's admin files",
+                    "only the institution's admin",
                 )
                 .await),
         }
@@ -380,7 +381,7 @@ impl App {
 
     /// The admin's own filing: the newest version, what it lacks, its documents and history.
     pub async fn my_filing(&self, actor: &Actor) -> Result<FilingView, AppError> {
-        let id = self.own_institution(actor).await?;
+        let id = self.admins_institution(actor).await?;
         self.filing_view(&self.institution_row(&id).await?).await
     }
 
@@ -390,7 +391,7 @@ impl App {
         actor: &Actor,
         filing: &Filing,
     ) -> Result<FilingView, AppError> {
-        let id = self.own_institution(actor).await?;
+        let id = self.admins_institution(actor).await?;
         let now = self.clock.now();
         filing.check(now.china_date()).map_err(filing_error)?;
         let institution = self.institution_row(&id).await?;
@@ -445,7 +446,7 @@ impl App {
 
     /// Submits the draft to the competent regulator; it must be complete.
     pub async fn submit_filing(&self, actor: &Actor) -> Result<FilingView, AppError> {
-        let id = self.own_institution(actor).await?;
+        let id = self.admins_institution(actor).await?;
         let institution = self.institution_row(&id).await?;
         let view = self.filing_view(&institution).await?;
         if view.status != "draft" || view.version == 0 {
@@ -490,7 +491,7 @@ impl App {
         filename: &str,
         bytes: &[u8],
     ) -> Result<DocumentView, AppError> {
-        let id = self.own_institution(actor).await?;
+        let id = self.admins_institution(actor).await?;
         if !DOCUMENT_KINDS.iter().any(|(k, _)| *k == kind) {
             return Err(AppError::new(
                 ErrorCode::InvalidParameter,

@@ -148,21 +148,7 @@ impl App {
         actor: &Actor,
         hire: &Hire,
     ) -> Result<StaffMemberView, AppError> {
-        let institution_id = match actor {
-            Actor::Staff { institution_id, .. } if actor.has(Permission::EditOwnFiling) => {
-                institution_id.clone()
-            }
-            _ => {
-                return Err(self
-                    .deny(
-                        actor,
-                        "platform",
-                        json!({"permission": "EditOwnFiling"}),
-                        "the institution's admin hires",
-                    )
-                    .await);
-            }
-        };
+        let institution_id = self.admins_institution(actor).await?;
         let name = PersonName::parse(&hire.name).map_err(invalid_name)?;
         let id_card = IdCardNumber::parse(&hire.id_card).map_err(invalid_id_card)?;
         if !matches!(hire.role.as_str(), "teaching" | "research" | "other") {
@@ -251,21 +237,7 @@ impl App {
 
     /// The admin's staff register, masked.
     pub async fn staff_register(&self, actor: &Actor) -> Result<Vec<StaffMemberView>, AppError> {
-        let institution_id = match actor {
-            Actor::Staff { institution_id, .. } if actor.has(Permission::EditOwnFiling) => {
-                institution_id.clone()
-            }
-            _ => {
-                return Err(self
-                    .deny(
-                        actor,
-                        "platform",
-                        json!({"permission": "EditOwnFiling"}),
-                        "the institution's admin",
-                    )
-                    .await);
-            }
-        };
+        let institution_id = self.admins_institution(actor).await?;
         self.store
             .read()
             .staff_of(&institution_id)

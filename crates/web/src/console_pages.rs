@@ -510,12 +510,7 @@ pub(crate) async fn record_unlicensed(
         address: form.address,
         region_code: form.region_code,
         mode: form.mode,
-        categories: form
-            .categories
-            .split([',', '，', ' '])
-            .filter(|c| !c.is_empty())
-            .map(str::to_owned)
-            .collect(),
+        categories: crate::pages::list_field(&form.categories),
         credit_code: Some(form.credit_code),
         reason: form.reason,
     };

@@ -64,12 +64,7 @@ pub(crate) async fn join(State(s): State<WebState>, Form(form): Form<JoinForm>) 
         mode: form.mode.clone(),
         region_code: form.region_code.clone(),
         address: form.address.clone(),
-        categories: form
-            .categories
-            .split([',', '，', ' '])
-            .filter(|c| !c.is_empty())
-            .map(str::to_owned)
-            .collect(),
+        categories: crate::pages::list_field(&form.categories),
         admin_username: form.admin_username.clone(),
         admin_display_name: form.admin_display_name.clone(),
         admin_password: form.admin_password.clone(),

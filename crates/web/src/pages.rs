@@ -21,6 +21,14 @@ fn categories() -> Vec<Labelled> {
     Category::ALL.into_iter().map(Into::into).collect()
 }
 
+/// A form field holding a list ("arts, sports" or "arts，sports"), as its items.
+pub(crate) fn list_field(text: &str) -> Vec<String> {
+    text.split([',', '，', ' '])
+        .filter(|c| !c.is_empty())
+        .map(str::to_owned)
+        .collect()
+}
+
 pub(crate) fn params<T>(q: Result<Query<T>, QueryRejection>) -> Result<T, PageError> {
     q.map(|Query(v)| v)
         .map_err(|e| PageError(AppError::new(ErrorCode::InvalidParameter, e.body_text())))
