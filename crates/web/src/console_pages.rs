@@ -271,18 +271,13 @@ pub(crate) async fn create_account(
     session: PageSession,
     Form(form): Form<NewAccountForm>,
 ) -> Response {
-    if let Err(r) = session.check_csrf(&s, &form.csrf) {
+    if let Err(r) = session
+        .authorize(&s, &form.csrf, Permission::ManageAccounts)
+        .await
+    {
         return r.into_response();
     }
     let PageSession(session) = session;
-    // Who may ask comes before what is asked.
-    if let Err(e) = s
-        .app
-        .require(&session.actor, Permission::ManageAccounts)
-        .await
-    {
-        return PageError(e).into_response();
-    }
     let outcome = if session.view.kind == "staff" {
         let req = NewStaffRequest {
             username: form.username.clone(),
@@ -494,17 +489,13 @@ pub(crate) async fn record_unlicensed(
     session: PageSession,
     Form(form): Form<UnlicensedForm>,
 ) -> Response {
-    if let Err(r) = session.check_csrf(&s, &form.csrf) {
+    if let Err(r) = session
+        .authorize(&s, &form.csrf, Permission::SuperviseInstitution)
+        .await
+    {
         return r.into_response();
     }
     let PageSession(session) = session;
-    if let Err(e) = s
-        .app
-        .require(&session.actor, Permission::SuperviseInstitution)
-        .await
-    {
-        return PageError(e).into_response();
-    }
     let finding = app::supervision::UnlicensedFinding {
         name: form.name,
         address: form.address,
@@ -577,17 +568,13 @@ pub(crate) async fn blacklist_practitioner(
     session: PageSession,
     Form(form): Form<BlacklistForm>,
 ) -> Response {
-    if let Err(r) = session.check_csrf(&s, &form.csrf) {
+    if let Err(r) = session
+        .authorize(&s, &form.csrf, Permission::SuperviseInstitution)
+        .await
+    {
         return r.into_response();
     }
     let PageSession(session) = session;
-    if let Err(e) = s
-        .app
-        .require(&session.actor, Permission::SuperviseInstitution)
-        .await
-    {
-        return PageError(e).into_response();
-    }
     let entry = app::staff::BlacklistEntry {
         name: form.name,
         id_card: form.id_card,

@@ -423,17 +423,13 @@ pub(crate) async fn decide(
     Path(id): Path<String>,
     Form(form): Form<DecisionForm>,
 ) -> Response {
-    if let Err(r) = session.check_csrf(&s, &form.csrf) {
+    if let Err(r) = session
+        .authorize(&s, &form.csrf, domain::access::Permission::ReviewFiling)
+        .await
+    {
         return r.into_response();
     }
     let PageSession(session) = session;
-    if let Err(e) = s
-        .app
-        .require(&session.actor, domain::access::Permission::ReviewFiling)
-        .await
-    {
-        return PageError(e).into_response();
-    }
     let field_reasons = [
         (form.field1, form.reason1),
         (form.field2, form.reason2),

@@ -260,6 +260,21 @@ impl FromRequestParts<WebState> for PageSession {
 }
 
 impl PageSession {
+    /// Refuses a form whose CSRF token is not this session's, then an actor whose role lacks `permission`
+    /// (audited): who may ask comes before what is asked.
+    pub(crate) async fn authorize(
+        &self,
+        s: &WebState,
+        form_csrf: &str,
+        permission: domain::access::Permission,
+    ) -> Result<(), PageError> {
+        self.check_csrf(s, form_csrf)?;
+        s.app
+            .require(&self.0.actor, permission)
+            .await
+            .map_err(PageError)
+    }
+
     /// Refuses a form whose CSRF token is not this session's.
     pub(crate) fn check_csrf(&self, s: &WebState, form_csrf: &str) -> Result<(), PageError> {
         s.app.check_csrf(&self.0, form_csrf).map_err(PageError)
