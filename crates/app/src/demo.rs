@@ -21,6 +21,8 @@ const DEMO_ACTOR: Actor = Actor::System { name: "demo" };
 /// The demo bank's API key id and secret.
 pub const DEMO_BANK_KEY_ID: &str = "xwk_demo_bank";
 pub const DEMO_BANK_SECRET: &str = "demo-bank-secret-0123456789abcdef";
+/// The demo institution's supervised account at the demo bank (custody mode, confirmed).
+pub const DEMO_ACCOUNT_NO: &str = "6222020200112345678";
 /// The demo parent's phone number (codes go to the development SMS log).
 pub const DEMO_PARENT_PHONE: &str = "13800000001";
 /// Password of every demo account (listed in the README; demo databases only).
@@ -688,7 +690,7 @@ impl App {
                 }
             }
         }
-        if let Some(institution_id) = institution {
+        if let Some(institution_id) = institution.clone() {
             for (username, name, role) in [
                 ("inst.admin", "机构管理员", S::Admin),
                 ("inst.operator", "机构运营", S::Operator),
@@ -717,6 +719,10 @@ impl App {
             "demo-bank",
         )
         .await?;
+        if let Some(institution_id) = &institution {
+            self.seed_confirmed_account(&DEMO_ACTOR, institution_id, "demo-bank", DEMO_ACCOUNT_NO)
+                .await?;
+        }
         // A parent (signs in with a code sent to this number) with two children.
         let phone =
             domain::person::PhoneNumber::parse(DEMO_PARENT_PHONE).expect("valid demo phone");

@@ -67,6 +67,11 @@ error_codes! {
     InsufficientFunds => "insufficient_funds", 422, "账户余额不足，资金未移动", "The account would go negative: nothing moved";
     FilingIncomplete => "filing_incomplete", 422, "报备信息不完整，请补全后再提交", "The filing is incomplete: fill in what is missing first";
     FundSupervisionRequired => "fund_supervision_required", 422, "列入白名单须先审核通过并完成资金监管账户绑定", "The white list needs approval and a confirmed supervised account";
+    NoSupervisedAccount => "no_supervised_account", 422, "该机构尚无已确认的资金监管账户，暂不能购买", "The institution has no confirmed supervised account: nothing can be bought yet";
+    AmountMismatch => "amount_mismatch", 422, "金额与订单或指令不符", "The amount differs from the order's or the instruction's";
+    AlreadyPaid => "already_paid", 409, "订单已由另一笔付款支付，请将此款退回付款人", "The order was paid by another payment: return this one to the payer";
+    IdempotencyKeyReused => "idempotency_key_reused", 422, "幂等键已用于另一请求", "This Idempotency-Key was used for a different request";
+    IdempotencyKeyRequired => "idempotency_key_required", 400, "变更请求须携带 Idempotency-Key（1至64个字符）", "Mutations need an Idempotency-Key header (1 to 64 characters)";
     ConstraintViolation => "constraint_violation", 422, "数据不符合约束条件", "The data violates a constraint";
     AppendOnly => "append_only", 409, "该记录只能追加，不能修改或删除", "This record is append-only";
     TooManyRequests => "too_many_requests", 429, "操作过于频繁，请稍后再试", "Too many requests: try again later";

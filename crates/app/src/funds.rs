@@ -95,6 +95,9 @@ impl App {
             requested_at: now,
             confirmed_at: None,
             confirmed_by: None,
+            reported_balance_fen: None,
+            reported_at: None,
+            reconciled_at: None,
         };
         let mut tx = self.store.begin_write().await?;
         tx.insert_supervised_account(&row).await?;
@@ -204,5 +207,42 @@ impl App {
             .find(|a| a.id == account.id)
             .ok_or_else(|| AppError::internal("account vanished"))?;
         Ok(view(confirmed))
+    }
+
+    /// A custody account already confirmed by its bank (demo data: the demo institution sells at once).
+    pub(crate) async fn seed_confirmed_account(
+        &self,
+        actor: &Actor,
+        institution_id: &str,
+        bank_id: &str,
+        account_no: &str,
+    ) -> Result<(), AppError> {
+        let now = self.clock.now().millis();
+        let row = SupervisedAccountRow {
+            id: uuid::Uuid::now_v7().to_string(),
+            institution_id: institution_id.to_owned(),
+            bank_id: bank_id.to_owned(),
+            account_no: account_no.to_owned(),
+            mode: "custody".into(),
+            status: "confirmed".into(),
+            requested_at: now,
+            confirmed_at: Some(now),
+            confirmed_by: Some(actor.audit_name()),
+            reported_balance_fen: Some(0),
+            reported_at: None,
+            reconciled_at: None,
+        };
+        let mut tx = self.store.begin_write().await?;
+        tx.insert_supervised_account(&row).await?;
+        tx.append_audit(vec![crate::evidence::record(
+            &actor.audit_name(),
+            now,
+            "supervised_account.confirmed",
+            format!("institution:{institution_id}"),
+            json!({"account": row.id, "bank_id": bank_id, "mode": row.mode}),
+        )])
+        .await?;
+        tx.commit().await?;
+        Ok(())
     }
 }

@@ -4,6 +4,7 @@
 pub mod actor;
 pub mod admin;
 pub mod auth;
+pub mod bank;
 pub mod clock;
 pub mod courses;
 pub mod demo;
@@ -14,6 +15,7 @@ pub mod inbox;
 pub mod ledger_check;
 pub mod money;
 pub mod onboarding;
+pub mod orders;
 pub mod oversight;
 pub mod parents;
 pub mod plates;
@@ -65,6 +67,8 @@ pub struct App {
     pub(crate) documents: Arc<dyn object_store::ObjectStore>,
     /// How long a change is published for (变更公示期), in days.
     pub(crate) change_notice_days: u32,
+    /// Outgoing HTTP (instructions to banks); a request gives up after ten seconds.
+    pub(crate) http: reqwest::Client,
 }
 
 impl App {
@@ -91,6 +95,10 @@ impl App {
             sms: Arc::new(parents::DevSmsSender::default()),
             documents: Arc::new(object_store::memory::InMemory::new()),
             change_notice_days: DEFAULT_CHANGE_NOTICE_DAYS,
+            http: reqwest::Client::builder()
+                .timeout(std::time::Duration::from_secs(10))
+                .build()
+                .map_err(|e| AppError::internal(format!("HTTP client: {e}")))?,
         };
         app.refresh_search_index().await?;
         Ok(app)

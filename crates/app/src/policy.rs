@@ -124,6 +124,18 @@ impl App {
                 60,
             ),
             (
+                "refund_before_start_working_days",
+                o.refund_before_start_working_days.map(i64::from),
+                1,
+                60,
+            ),
+            (
+                "refund_after_start_working_days",
+                o.refund_after_start_working_days.map(i64::from),
+                1,
+                60,
+            ),
+            (
                 "risk_deposit_percent",
                 o.risk_deposit_percent.map(i64::from),
                 0,

@@ -5,6 +5,7 @@
 
 pub mod access;
 pub mod calendar;
+pub mod contract;
 pub mod credit_code;
 pub mod error;
 pub mod filing;

@@ -36,6 +36,9 @@ pub struct RegionPolicy {
     /// 消课 confirmation and refund-response windows, in working days.
     pub confirmation_working_days: u32,
     pub refund_response_working_days: u32,
+    /// 退费时限: working days to pay a refund back, asked before the course starts (full) and after (pro rata).
+    pub refund_before_start_working_days: u32,
+    pub refund_after_start_working_days: u32,
     /// Supervision modes allowed: `custody`, `risk_deposit`, `ecny`.
     pub allowed_modes: Vec<String>,
     /// Risk deposit: percent of outstanding prepaid fees, with a floor in fen.
@@ -59,6 +62,8 @@ impl Default for RegionPolicy {
             guidance_prices: None,
             confirmation_working_days: 15,
             refund_response_working_days: 5,
+            refund_before_start_working_days: 5,
+            refund_after_start_working_days: 15,
             allowed_modes: vec!["custody".into(), "risk_deposit".into(), "ecny".into()],
             risk_deposit_percent: 20,
             risk_deposit_floor_fen: 0,
@@ -81,6 +86,8 @@ pub struct PolicyOverride {
     pub guidance_prices: Option<GuidancePrices>,
     pub confirmation_working_days: Option<u32>,
     pub refund_response_working_days: Option<u32>,
+    pub refund_before_start_working_days: Option<u32>,
+    pub refund_after_start_working_days: Option<u32>,
     pub allowed_modes: Option<Vec<String>>,
     pub risk_deposit_percent: Option<u32>,
     pub risk_deposit_floor_fen: Option<i64>,
@@ -105,6 +112,8 @@ impl RegionPolicy {
                 subject_on_rest_days,
                 confirmation_working_days,
                 refund_response_working_days,
+                refund_before_start_working_days,
+                refund_after_start_working_days,
                 allowed_modes,
                 risk_deposit_percent,
                 risk_deposit_floor_fen

@@ -29,6 +29,24 @@ impl InsertRow for ApiClientRow {
 }
 
 impl Reader<'_> {
+    /// An owner's enabled client (the platform signs what it sends to a bank with the bank's key).
+    pub async fn api_client_of(
+        &self,
+        owner_kind: &str,
+        owner_id: &str,
+    ) -> Result<Option<ApiClientRow>, StoreError> {
+        let sql = format!(
+            "SELECT {} FROM api_clients WHERE owner_kind = $1 AND owner_id = $2 AND disabled = 0 \
+             ORDER BY created_at, key_id LIMIT 1",
+            <ApiClientRow as InsertRow>::COLUMNS
+        );
+        Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql))
+            .bind(owner_kind)
+            .bind(owner_id)
+            .fetch_optional(&self.store.pool)
+            .await?)
+    }
+
     pub async fn api_client(&self, key_id: &str) -> Result<Option<ApiClientRow>, StoreError> {
         Ok(sqlx::query_as(
             "SELECT key_id, secret_sealed, owner_kind, owner_id, disabled, created_at FROM api_clients WHERE key_id = $1",

@@ -17,9 +17,18 @@ pub struct SupervisedAccountRow {
     pub requested_at: i64,
     pub confirmed_at: Option<i64>,
     pub confirmed_by: Option<String>,
+    /// The balance the bank last reported, by the bank's time of that movement.
+    pub reported_balance_fen: Option<i64>,
+    pub reported_at: Option<i64>,
+    /// When the platform last found the account reconciled.
+    pub reconciled_at: Option<i64>,
 }
 
-const COLUMNS: &str = "id, institution_id, bank_id, account_no, mode, status, requested_at, confirmed_at, confirmed_by";
+const COLUMNS: &str = "id, institution_id, bank_id, account_no, mode, status, requested_at, confirmed_at, confirmed_by, \
+     reported_balance_fen, reported_at, reconciled_at";
+/// The columns prefixed with `a.`, for queries that alias the table.
+pub(crate) const QUALIFIED_COLUMNS: &str = "a.id, a.institution_id, a.bank_id, a.account_no, a.mode, a.status, \
+     a.requested_at, a.confirmed_at, a.confirmed_by, a.reported_balance_fen, a.reported_at, a.reconciled_at";
 
 impl InsertRow for SupervisedAccountRow {
     const TABLE: &'static str = "supervised_accounts";
@@ -34,10 +43,24 @@ impl InsertRow for SupervisedAccountRow {
             .bind(self.requested_at)
             .bind(self.confirmed_at)
             .bind(self.confirmed_by.clone())
+            .bind(self.reported_balance_fen)
+            .bind(self.reported_at)
+            .bind(self.reconciled_at)
     }
 }
 
 impl Reader<'_> {
+    pub async fn supervised_account(
+        &self,
+        id: &str,
+    ) -> Result<Option<SupervisedAccountRow>, StoreError> {
+        let sql = format!("SELECT {COLUMNS} FROM supervised_accounts WHERE id = $1");
+        Ok(sqlx::query_as(AssertSqlSafe(sql))
+            .bind(id)
+            .fetch_optional(&self.store.pool)
+            .await?)
+    }
+
     pub async fn supervised_accounts_of(
         &self,
         institution_id: &str,

@@ -13,6 +13,7 @@ mod funds;
 mod inbox;
 mod insert;
 mod money;
+mod orders;
 mod parents;
 mod plates;
 mod reference;
@@ -30,6 +31,10 @@ pub use filings::{DocumentRow, FilingRow, QueueRow};
 pub use funds::SupervisedAccountRow;
 pub use inbox::NotificationRow;
 pub use money::{LedgerAccountRow, LedgerTransferRow};
+pub use orders::{
+    BankEndpointRow, IdempotentRequestRow, InstructionRow, MovementRow, OrderRow, OrderSummaryRow,
+    RiskEventRow, StatementRow,
+};
 pub use parents::{ChildRow, LoginCodeRow, PiiAccessRow};
 pub use plates::PlateRow;
 pub use rows::*;

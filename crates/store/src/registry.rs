@@ -127,6 +127,14 @@ impl Reader<'_> {
             .await?)
     }
 
+    pub async fn course(&self, id: &str) -> Result<Option<CourseRow>, StoreError> {
+        let sql = format!("SELECT {COURSE_COLUMNS} FROM courses WHERE id = $1");
+        Ok(sqlx::query_as(AssertSqlSafe(sql))
+            .bind(id)
+            .fetch_optional(&self.store.pool)
+            .await?)
+    }
+
     pub async fn courses_of(&self, institution_id: &str) -> Result<Vec<CourseRow>, StoreError> {
         let sql = format!(
             "SELECT {COURSE_COLUMNS} FROM courses WHERE institution_id = $1 ORDER BY created_at, id"

@@ -1,0 +1,1036 @@
+//! 银行接口 what banks and the platform tell each other (the technical standard in `docs/api.md`): payment
+//! notifications, movement reports (动账), the platform's instructions (release, refund) with the banks'
+//! results, daily statements, and where each bank takes instructions. Every message from a bank is a signed
+//! request (`crate::signing`); every outgoing instruction is signed with the bank's key the same way.
+//!
+//! Reconciliation runs inside each movement's transaction: an outflow is matched to the instruction it names,
+//! or it raises an `unmatched_outflow` risk event at once; the latest reported balance must cover what the
+//! platform owes on the account (custody: the escrow; risk deposit: the region's share of it), or a
+//! shortfall is raised. A repeated or reordered message changes nothing the second time.
+
+use crate::money::{
+    CODE_PAYMENT, CODE_REFUND, CODE_RELEASE, LedgerAccountKind, open_account_in, post_in,
+};
+use crate::{Actor, App, AppError, ErrorCode, evidence};
+use domain::Timestamp;
+use ledger::posting::Transfer;
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+use store::{
+    BankEndpointRow, IdempotentRequestRow, InstructionRow, MovementRow, RiskEventRow, StatementRow,
+    SupervisedAccountRow, WriteTx,
+};
+
+/// `PUT /api/v1/bank/endpoint`: where the bank takes instructions, and its checkout page for parents.
+#[derive(Clone, Debug, Deserialize, Serialize, utoipa::ToSchema)]
+pub struct EndpointRegistration {
+    pub instruction_url: String,
+    pub checkout_url: String,
+}
+
+/// `POST /api/v1/bank/payments`: a parent paid `amount_fen` into the supervised account for an order.
+#[derive(Clone, Debug, Deserialize, utoipa::ToSchema)]
+pub struct PaymentNotice {
+    pub order_no: String,
+    pub account_no: String,
+    pub amount_fen: i64,
+    /// The bank's own reference of the payment: one payment is recorded once.
+    pub bank_ref: String,
+    /// Unix milliseconds, the bank's time.
+    pub paid_at: i64,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct PaymentAck {
+    pub order_no: String,
+    pub status: String,
+    /// What the platform now holds for the order.
+    pub escrow_fen: i64,
+    /// `true` when this payment had been recorded before (nothing changed).
+    pub duplicate: bool,
+}
+
+/// `POST /api/v1/bank/movements`: one 动账 on a supervised account.
+#[derive(Clone, Debug, Deserialize, utoipa::ToSchema)]
+pub struct MovementReport {
+    pub account_no: String,
+    pub bank_ref: String,
+    /// `in` or `out`.
+    pub direction: String,
+    pub amount_fen: i64,
+    pub balance_after_fen: i64,
+    /// Unix milliseconds, the bank's time.
+    pub occurred_at: i64,
+    /// An outflow names the platform's instruction it executes.
+    pub instruction_id: Option<String>,
+    /// An inflow may name the order it pays.
+    pub order_no: Option<String>,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct MovementAck {
+    pub bank_ref: String,
+    /// `inflow`, `matched` or `unmatched`.
+    pub matched: String,
+    pub duplicate: bool,
+    /// Kinds of the risk events this report raised.
+    pub risk_events: Vec<String>,
+}
+
+/// `POST /api/v1/bank/instructions/{id}/result`.
+#[derive(Clone, Debug, Deserialize, utoipa::ToSchema)]
+pub struct InstructionResult {
+    /// `executed` or `failed`.
+    pub status: String,
+    pub bank_ref: Option<String>,
+    pub reason: Option<String>,
+}
+
+/// An instruction as the platform sends it and shows it.
+#[derive(Clone, Debug, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct InstructionView {
+    pub instruction_id: String,
+    /// `release` or `refund`.
+    pub kind: String,
+    pub order_id: String,
+    pub account_no: String,
+    pub amount_fen: i64,
+    /// `pending`, `acknowledged`, `executed` or `failed`.
+    pub status: String,
+    pub attempts: i64,
+    pub bank_ref: Option<String>,
+}
+
+/// `POST /api/v1/bank/statements`: a supervised account's day.
+#[derive(Clone, Debug, Deserialize, utoipa::ToSchema)]
+pub struct DailyStatement {
+    pub account_no: String,
+    /// `YYYY-MM-DD`, China time.
+    pub date: String,
+    pub opening_fen: i64,
+    pub closing_fen: i64,
+    pub inflow_fen: i64,
+    pub outflow_fen: i64,
+    pub movement_count: i64,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct StatementAck {
+    pub account_no: String,
+    pub date: String,
+    pub duplicate: bool,
+    /// The statement agrees with the movements the bank reported that day.
+    pub consistent: bool,
+}
+
+/// A risk event, for pages and the API.
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
+pub struct RiskEventView {
+    pub id: String,
+    pub institution_id: String,
+    pub kind: String,
+    pub kind_label: &'static str,
+    pub level: String,
+    pub detail: serde_json::Value,
+    pub raised_at: i64,
+    pub raised_at_display: String,
+}
+
+pub fn risk_kind_label(kind: &str) -> &'static str {
+    match kind {
+        "unmatched_outflow" => "监管账户出现未经平台指令的资金流出",
+        "balance_shortfall" => "监管账户余额低于应托管资金",
+        "deposit_shortfall" => "风险保证金低于规定比例",
+        "missing_statement" => "银行未按时报送日对账单",
+        "statement_mismatch" => "日对账单与动账明细不符",
+        _ => "其他风险",
+    }
+}
+
+fn risk_view(r: RiskEventRow) -> RiskEventView {
+    RiskEventView {
+        kind_label: risk_kind_label(&r.kind),
+        detail: serde_json::from_str(&r.detail_json).unwrap_or(serde_json::Value::Null),
+        raised_at_display: Timestamp::from_millis(r.raised_at).china_display(),
+        id: r.id,
+        institution_id: r.institution_id,
+        kind: r.kind,
+        level: r.level,
+        raised_at: r.raised_at,
+    }
+}
+
+fn invalid(message: impl Into<String>) -> AppError {
+    AppError::new(ErrorCode::InvalidParameter, message)
+}
+
+fn reference(field: &str, v: &str) -> Result<String, AppError> {
+    let v = v.trim();
+    if v.is_empty() || v.len() > 64 || !v.bytes().all(|b| b.is_ascii_graphic()) {
+        return Err(invalid(format!(
+            "{field}: 1 to 64 visible ASCII characters"
+        )));
+    }
+    Ok(v.to_owned())
+}
+
+fn positive(field: &str, v: i64) -> Result<i64, AppError> {
+    if v <= 0 {
+        return Err(invalid(format!("{field}: a positive number of fen")));
+    }
+    Ok(v)
+}
+
+fn escrow_id(order_id: &str) -> String {
+    format!("escrow:{order_id}")
+}
+
+fn risk(
+    account: &SupervisedAccountRow,
+    kind: &str,
+    level: &str,
+    id: Option<String>,
+    detail: serde_json::Value,
+    now: i64,
+) -> RiskEventRow {
+    RiskEventRow {
+        id: id.unwrap_or_else(|| uuid::Uuid::now_v7().to_string()),
+        institution_id: account.institution_id.clone(),
+        supervised_account_id: Some(account.id.clone()),
+        kind: kind.to_owned(),
+        level: level.to_owned(),
+        detail_json: detail.to_string(),
+        raised_at: now,
+    }
+}
+
+/// Delivery backoff: 1 s, 2 s, 4 s … at most 5 minutes.
+fn backoff_ms(attempts: i64) -> i64 {
+    1000 * (1i64 << attempts.clamp(0, 8)).min(300)
+}
+
+impl App {
+    /// The bank behind a signed request, or an audited refusal.
+    async fn bank_of<'a>(&self, actor: &'a Actor) -> Result<&'a str, AppError> {
+        match actor {
+            Actor::ApiClient {
+                owner_kind,
+                owner_id,
+                ..
+            } if owner_kind == "bank" => Ok(owner_id),
+            _ => Err(self
+                .deny(actor, "bank_api", json!({}), "banks' systems only")
+                .await),
+        }
+    }
+
+    /// The bank's own supervised account by number, inside the transaction.
+    async fn banks_account(
+        tx: &mut WriteTx,
+        bank_id: &str,
+        account_no: &str,
+    ) -> Result<SupervisedAccountRow, AppError> {
+        tx.supervised_account_by_no(bank_id, account_no.trim())
+            .await?
+            .filter(|a| a.status == "confirmed")
+            .ok_or_else(|| {
+                AppError::not_found("no confirmed supervised account with this number at your bank")
+            })
+    }
+
+    /// A bank says where it takes instructions and where parents pay.
+    pub async fn register_bank_endpoint(
+        &self,
+        actor: &Actor,
+        req: &EndpointRegistration,
+    ) -> Result<EndpointRegistration, AppError> {
+        let bank_id = self.bank_of(actor).await?.to_owned();
+        for (field, url) in [
+            ("instruction_url", &req.instruction_url),
+            ("checkout_url", &req.checkout_url),
+        ] {
+            let parsed =
+                reqwest::Url::parse(url.trim()).map_err(|e| invalid(format!("{field}: {e}")))?;
+            if !matches!(parsed.scheme(), "http" | "https") || url.len() > 500 {
+                return Err(invalid(format!(
+                    "{field}: an http(s) URL up to 500 characters"
+                )));
+            }
+        }
+        let now = self.clock.now().millis();
+        let row = BankEndpointRow {
+            bank_id: bank_id.clone(),
+            instruction_url: req.instruction_url.trim().to_owned(),
+            checkout_url: req.checkout_url.trim().to_owned(),
+            updated_at: now,
+        };
+        let mut tx = self.store.begin_write().await?;
+        tx.upsert_bank_endpoint(&row).await?;
+        tx.append_audit(vec![evidence::record(
+            &actor.audit_name(),
+            now,
+            "bank.endpoint_set",
+            format!("bank:{bank_id}"),
+            json!({"instruction_url": row.instruction_url, "checkout_url": row.checkout_url}),
+        )])
+        .await?;
+        tx.commit().await?;
+        Ok(req.clone())
+    }
+
+    /// 支付通知 the bank reports a parent's payment for an order: the order turns paid and its escrow holds
+    /// the amount. The same payment again changes nothing; another payment for a paid order is refused so the
+    /// bank returns it.
+    pub async fn record_payment(
+        &self,
+        actor: &Actor,
+        notice: &PaymentNotice,
+    ) -> Result<PaymentAck, AppError> {
+        let bank_id = self.bank_of(actor).await?.to_owned();
+        let bank_ref = reference("bank_ref", &notice.bank_ref)?;
+        let amount = positive("amount_fen", notice.amount_fen)?;
+        let now = self.clock.now().millis();
+        let mut tx = self.store.begin_write().await?;
+        let account = Self::banks_account(&mut tx, &bank_id, &notice.account_no).await?;
+        let order = tx
+            .order_by_no(notice.order_no.trim())
+            .await?
+            .filter(|o| o.supervised_account_id == account.id)
+            .ok_or_else(|| AppError::not_found("no order with this number on this account"))?;
+        let escrow = escrow_id(&order.id);
+        if order.status == "paid" {
+            if order.payment_ref.as_deref() == Some(bank_ref.as_str()) {
+                let held = tx
+                    .ledger_account(&escrow)
+                    .await?
+                    .map_or(0, |a| a.credits_posted - a.debits_posted);
+                return Ok(PaymentAck {
+                    order_no: order.order_no,
+                    status: order.status,
+                    escrow_fen: held,
+                    duplicate: true,
+                });
+            }
+            return Err(AppError::new(
+                ErrorCode::AlreadyPaid,
+                format!(
+                    "order {} was paid by {}",
+                    order.order_no,
+                    order.payment_ref.unwrap_or_default()
+                ),
+            ));
+        }
+        if order.status != "awaiting_payment" {
+            return Err(AppError::new(ErrorCode::Conflict, "the order is cancelled"));
+        }
+        if amount != order.amount_fen {
+            return Err(AppError::new(
+                ErrorCode::AmountMismatch,
+                format!(
+                    "the order is {} fen, the payment {} fen",
+                    order.amount_fen, amount
+                ),
+            ));
+        }
+        if tx.mark_order_paid(&order.id, &bank_ref, now).await? != 1 {
+            return Err(AppError::new(
+                ErrorCode::Conflict,
+                "the order changed meanwhile",
+            ));
+        }
+        let clearing = format!("clearing:{}", account.id);
+        open_account_in(
+            &mut tx,
+            &clearing,
+            LedgerAccountKind::BankClearing,
+            &account.id,
+        )
+        .await?;
+        open_account_in(
+            &mut tx,
+            &escrow,
+            LedgerAccountKind::OrderEscrow,
+            &account.id,
+        )
+        .await?;
+        post_in(
+            &mut tx,
+            &Transfer {
+                id: format!("pay:{}", order.id),
+                debit: clearing,
+                credit: escrow,
+                amount: amount.unsigned_abs(),
+                code: CODE_PAYMENT,
+            },
+            now,
+        )
+        .await?;
+        tx.append_audit(vec![evidence::record(
+            &actor.audit_name(),
+            now,
+            "order.paid",
+            format!("institution:{}", order.institution_id),
+            json!({"order": order.id, "order_no": order.order_no, "amount_fen": amount,
+                   "bank_ref": bank_ref, "paid_at": notice.paid_at}),
+        )])
+        .await?;
+        tx.commit().await?;
+        Ok(PaymentAck {
+            order_no: order.order_no,
+            status: "paid".into(),
+            escrow_fen: amount,
+            duplicate: false,
+        })
+    }
+
+    /// 动账 the bank reports a movement. Outflows are matched to instructions (an executed instruction moves
+    /// the ledger); the account is reconciled against what the platform owes on it; what does not fit raises
+    /// a risk event in the same transaction.
+    pub async fn record_movement(
+        &self,
+        actor: &Actor,
+        report: &MovementReport,
+    ) -> Result<MovementAck, AppError> {
+        let bank_id = self.bank_of(actor).await?.to_owned();
+        let bank_ref = reference("bank_ref", &report.bank_ref)?;
+        let amount = positive("amount_fen", report.amount_fen)?;
+        let direction = match report.direction.trim() {
+            d @ ("in" | "out") => d.to_owned(),
+            _ => return Err(invalid("direction: in or out")),
+        };
+        if report.occurred_at <= 0 {
+            return Err(invalid("occurred_at: unix milliseconds"));
+        }
+        let now = self.clock.now().millis();
+        let mut tx = self.store.begin_write().await?;
+        let account = Self::banks_account(&mut tx, &bank_id, &report.account_no).await?;
+        if let Some(seen) = tx.movement(&account.id, &bank_ref).await? {
+            return Ok(MovementAck {
+                bank_ref,
+                matched: seen.matched,
+                duplicate: true,
+                risk_events: Vec::new(),
+            });
+        }
+        let mut events = Vec::new();
+        let matched = if direction == "in" {
+            "inflow".to_owned()
+        } else {
+            let instruction = match &report.instruction_id {
+                Some(id) => tx.instruction(id.trim()).await?,
+                None => None,
+            };
+            match instruction {
+                Some(i)
+                    if i.supervised_account_id == account.id
+                        && i.amount_fen == amount
+                        && i.status != "failed" =>
+                {
+                    self.execute_instruction_in(&mut tx, &i, Some(&bank_ref), now)
+                        .await?;
+                    "matched".to_owned()
+                }
+                _ => {
+                    events.push(risk(
+                        &account,
+                        "unmatched_outflow",
+                        "red",
+                        None,
+                        json!({"bank_ref": bank_ref, "amount_fen": amount,
+                               "instruction_id": report.instruction_id, "balance_after_fen": report.balance_after_fen}),
+                        now,
+                    ));
+                    "unmatched".to_owned()
+                }
+            }
+        };
+        tx.insert_movement(&MovementRow {
+            id: uuid::Uuid::now_v7().to_string(),
+            supervised_account_id: account.id.clone(),
+            bank_ref: bank_ref.clone(),
+            direction: direction.clone(),
+            amount_fen: amount,
+            balance_after_fen: report.balance_after_fen,
+            occurred_at: report.occurred_at,
+            instruction_id: report.instruction_id.clone(),
+            order_no: report.order_no.clone(),
+            matched: matched.clone(),
+            received_at: now,
+        })
+        .await?;
+        let latest = tx
+            .set_reported_balance(&account.id, report.balance_after_fen, report.occurred_at)
+            .await?;
+        if latest {
+            events.extend(
+                self.balance_check_in(&mut tx, &account, report.balance_after_fen, now)
+                    .await?,
+            );
+            if events.is_empty() {
+                tx.set_reconciled(&account.id, now).await?;
+            }
+        }
+        let kinds: Vec<String> = events.iter().map(|e| e.kind.clone()).collect();
+        tx.insert_risk_events(&events).await?;
+        tx.append_audit(vec![evidence::record(
+            &actor.audit_name(),
+            now,
+            "bank.movement",
+            format!("institution:{}", account.institution_id),
+            json!({"account": account.id, "bank_ref": bank_ref, "direction": direction,
+                   "amount_fen": amount, "balance_after_fen": report.balance_after_fen,
+                   "matched": matched, "risk_events": kinds}),
+        )])
+        .await?;
+        tx.commit().await?;
+        Ok(MovementAck {
+            bank_ref,
+            matched,
+            duplicate: false,
+            risk_events: kinds,
+        })
+    }
+
+    /// Does the reported balance cover what the platform owes on the account? Custody: all escrow; risk
+    /// deposit: the region's percentage of it, at least the floor.
+    async fn balance_check_in(
+        &self,
+        tx: &mut WriteTx,
+        account: &SupervisedAccountRow,
+        balance: i64,
+        now: i64,
+    ) -> Result<Vec<RiskEventRow>, AppError> {
+        let owed = tx.escrow_owed(&account.id).await?;
+        let (kind, level, required) = if account.mode == "risk_deposit" {
+            let institution = tx
+                .institution_for_update(&account.institution_id)
+                .await?
+                .ok_or_else(|| AppError::internal("account of a missing institution"))?;
+            let policy = self.region_policy(&institution.region_code).await?.policy;
+            let share =
+                i64::try_from(i128::from(owed) * i128::from(policy.risk_deposit_percent) / 100)
+                    .map_err(|_| AppError::internal("deposit share overflow"))?;
+            (
+                "deposit_shortfall",
+                "orange",
+                share.max(policy.risk_deposit_floor_fen),
+            )
+        } else {
+            ("balance_shortfall", "red", owed)
+        };
+        if balance >= required {
+            return Ok(Vec::new());
+        }
+        Ok(vec![risk(
+            account,
+            kind,
+            level,
+            None,
+            json!({"balance_fen": balance, "required_fen": required, "escrow_owed_fen": owed}),
+            now,
+        )])
+    }
+
+    /// Marks an instruction executed and moves the ledger: a release from the order's escrow to the
+    /// institution, a refund to the order's refund destination. Idempotent by the instruction's id.
+    async fn execute_instruction_in(
+        &self,
+        tx: &mut WriteTx,
+        instruction: &InstructionRow,
+        bank_ref: Option<&str>,
+        now: i64,
+    ) -> Result<(), AppError> {
+        tx.finish_instruction(&instruction.id, "executed", now, bank_ref, None)
+            .await?;
+        let order = tx
+            .order(&instruction.order_id)
+            .await?
+            .ok_or_else(|| AppError::internal("instruction of a missing order"))?;
+        let (credit, kind, owner, code) = if instruction.kind == "release" {
+            (
+                format!("released:{}", order.institution_id),
+                LedgerAccountKind::InstitutionReleased,
+                order.institution_id.clone(),
+                CODE_RELEASE,
+            )
+        } else {
+            (
+                format!("refund:{}", order.id),
+                LedgerAccountKind::RefundDestination,
+                order.id.clone(),
+                CODE_REFUND,
+            )
+        };
+        open_account_in(tx, &credit, kind, &owner).await?;
+        post_in(
+            tx,
+            &Transfer {
+                id: instruction.id.clone(),
+                debit: escrow_id(&order.id),
+                credit,
+                amount: instruction.amount_fen.unsigned_abs(),
+                code,
+            },
+            now,
+        )
+        .await?;
+        Ok(())
+    }
+
+    /// The platform instructs the bank to release (a confirmed lesson's fee) or refund (unconsumed fees) from
+    /// an order's escrow. Nothing moves until the bank executes it; what is instructed and not yet executed
+    /// is reserved, so instructions can never add up to more than the escrow.
+    pub async fn instruct_bank(
+        &self,
+        actor: &Actor,
+        kind: &str,
+        order_id: &str,
+        amount_fen: i64,
+    ) -> Result<InstructionView, AppError> {
+        if !matches!(actor, Actor::System { .. } | Actor::Regulator { .. }) {
+            return Err(self
+                .deny(
+                    actor,
+                    "bank_instructions",
+                    json!({}),
+                    "the platform instructs banks",
+                )
+                .await);
+        }
+        if !matches!(kind, "release" | "refund") {
+            return Err(invalid("kind: release or refund"));
+        }
+        let amount = positive("amount_fen", amount_fen)?;
+        let now = self.clock.now().millis();
+        let mut tx = self.store.begin_write().await?;
+        let order = tx
+            .order(order_id)
+            .await?
+            .ok_or_else(|| AppError::not_found("no such order"))?;
+        if order.status != "paid" {
+            return Err(AppError::new(ErrorCode::Conflict, "the order is not paid"));
+        }
+        let held = tx
+            .ledger_account(&escrow_id(&order.id))
+            .await?
+            .map_or(0, |a| a.credits_posted - a.debits_posted);
+        let reserved = tx.outstanding_instructions(&order.id).await?;
+        if held - reserved < amount {
+            return Err(AppError::new(
+                ErrorCode::InsufficientFunds,
+                format!("escrow {held} fen, {reserved} already instructed, {amount} asked"),
+            ));
+        }
+        let account = tx
+            .supervised_account(&order.supervised_account_id)
+            .await?
+            .ok_or_else(|| AppError::internal("order of a missing account"))?;
+        let row = InstructionRow {
+            id: format!("ins_{}", uuid::Uuid::now_v7().simple()),
+            kind: kind.to_owned(),
+            order_id: order.id.clone(),
+            supervised_account_id: account.id.clone(),
+            bank_id: account.bank_id.clone(),
+            amount_fen: amount,
+            status: "pending".into(),
+            attempts: 0,
+            next_attempt_at: now,
+            last_error: None,
+            created_at: now,
+            acknowledged_at: None,
+            finished_at: None,
+            bank_ref: None,
+            failure_reason: None,
+        };
+        tx.insert_instruction(&row).await?;
+        tx.append_audit(vec![evidence::record(
+            &actor.audit_name(),
+            now,
+            "bank.instructed",
+            format!("institution:{}", order.institution_id),
+            json!({"instruction": row.id, "kind": kind, "order": order.id, "amount_fen": amount}),
+        )])
+        .await?;
+        tx.commit().await?;
+        Ok(InstructionView {
+            instruction_id: row.id,
+            kind: row.kind,
+            order_id: row.order_id,
+            account_no: account.account_no,
+            amount_fen: amount,
+            status: row.status,
+            attempts: 0,
+            bank_ref: None,
+        })
+    }
+
+    /// The bank's result for an instruction: executed moves the ledger, failed leaves the escrow where it is.
+    /// A repeated result changes nothing.
+    pub async fn record_instruction_result(
+        &self,
+        actor: &Actor,
+        instruction_id: &str,
+        result: &InstructionResult,
+    ) -> Result<InstructionView, AppError> {
+        let bank_id = self.bank_of(actor).await?.to_owned();
+        let bank_ref = result
+            .bank_ref
+            .as_deref()
+            .map(|r| reference("bank_ref", r))
+            .transpose()?;
+        let now = self.clock.now().millis();
+        let mut tx = self.store.begin_write().await?;
+        let instruction = tx
+            .instruction(instruction_id.trim())
+            .await?
+            .filter(|i| i.bank_id == bank_id)
+            .ok_or_else(|| AppError::not_found("no such instruction to your bank"))?;
+        let finished = matches!(instruction.status.as_str(), "executed" | "failed");
+        match (result.status.as_str(), finished) {
+            ("executed", false) => {
+                self.execute_instruction_in(&mut tx, &instruction, bank_ref.as_deref(), now)
+                    .await?
+            }
+            ("failed", false) => {
+                let reason = result.reason.as_deref().unwrap_or("").trim();
+                tx.finish_instruction(
+                    &instruction.id,
+                    "failed",
+                    now,
+                    bank_ref.as_deref(),
+                    Some(reason),
+                )
+                .await?;
+            }
+            (s, true) if s == instruction.status => {}
+            ("executed" | "failed", true) => {
+                return Err(AppError::new(
+                    ErrorCode::Conflict,
+                    format!("the instruction was already {}", instruction.status),
+                ));
+            }
+            _ => return Err(invalid("status: executed or failed")),
+        }
+        if !finished {
+            tx.append_audit(vec![evidence::record(
+                &actor.audit_name(),
+                now,
+                "bank.instruction_result",
+                format!("bank:{bank_id}"),
+                json!({"instruction": instruction.id, "status": result.status, "bank_ref": bank_ref,
+                       "reason": result.reason}),
+            )])
+            .await?;
+        }
+        tx.commit().await?;
+        self.instruction_view(&instruction.id).await
+    }
+
+    pub async fn instruction_view(&self, id: &str) -> Result<InstructionView, AppError> {
+        let read = self.store.read();
+        let i = read
+            .instruction(id)
+            .await?
+            .ok_or_else(|| AppError::not_found("no such instruction"))?;
+        let account = read
+            .supervised_account(&i.supervised_account_id)
+            .await?
+            .ok_or_else(|| AppError::internal("instruction of a missing account"))?;
+        Ok(InstructionView {
+            instruction_id: i.id,
+            kind: i.kind,
+            order_id: i.order_id,
+            account_no: account.account_no,
+            amount_fen: i.amount_fen,
+            status: i.status,
+            attempts: i.attempts,
+            bank_ref: i.bank_ref,
+        })
+    }
+
+    /// 日对账单 a day's statement: its own arithmetic must hold; disagreeing with the movements reported that
+    /// day raises a `statement_mismatch` event.
+    pub async fn record_statement(
+        &self,
+        actor: &Actor,
+        s: &DailyStatement,
+    ) -> Result<StatementAck, AppError> {
+        let bank_id = self.bank_of(actor).await?.to_owned();
+        let date = chrono::NaiveDate::parse_from_str(s.date.trim(), "%Y-%m-%d")
+            .map_err(|_| invalid("date: YYYY-MM-DD"))?;
+        if s.inflow_fen < 0 || s.outflow_fen < 0 || s.movement_count < 0 {
+            return Err(invalid(
+                "inflow_fen, outflow_fen and movement_count: not negative",
+            ));
+        }
+        let adds_up = s
+            .opening_fen
+            .checked_add(s.inflow_fen)
+            .and_then(|v| v.checked_sub(s.outflow_fen))
+            == Some(s.closing_fen);
+        if !adds_up {
+            return Err(AppError::new(
+                ErrorCode::AmountMismatch,
+                "opening + inflow − outflow must equal closing",
+            ));
+        }
+        let now = self.clock.now().millis();
+        let day_start = date
+            .and_hms_opt(0, 0, 0)
+            .and_then(|d| d.and_local_timezone(domain::time::china_offset()).single())
+            .map(|d| d.timestamp_millis())
+            .ok_or_else(|| invalid("date"))?;
+        let day_end = day_start + 86_400_000;
+        let mut tx = self.store.begin_write().await?;
+        let account = Self::banks_account(&mut tx, &bank_id, &s.account_no).await?;
+        let row = StatementRow {
+            supervised_account_id: account.id.clone(),
+            statement_date: date.to_string(),
+            opening_fen: s.opening_fen,
+            closing_fen: s.closing_fen,
+            inflow_fen: s.inflow_fen,
+            outflow_fen: s.outflow_fen,
+            movement_count: s.movement_count,
+            received_at: now,
+        };
+        let (inflow, outflow, count) = tx.movement_totals(&account.id, day_start, day_end).await?;
+        let consistent =
+            (inflow, outflow, count) == (s.inflow_fen, s.outflow_fen, s.movement_count);
+        if !tx.insert_statement(&row).await? {
+            return Ok(StatementAck {
+                account_no: account.account_no,
+                date: row.statement_date,
+                duplicate: true,
+                consistent,
+            });
+        }
+        if !consistent {
+            tx.insert_risk_events(&[risk(
+                &account,
+                "statement_mismatch",
+                "yellow",
+                Some(format!("statement_mismatch:{}:{}", account.id, row.statement_date)),
+                json!({"date": row.statement_date,
+                       "statement": {"inflow_fen": s.inflow_fen, "outflow_fen": s.outflow_fen, "count": s.movement_count},
+                       "reported": {"inflow_fen": inflow, "outflow_fen": outflow, "count": count}}),
+                now,
+            )])
+            .await?;
+        }
+        tx.append_audit(vec![evidence::record(
+            &actor.audit_name(),
+            now,
+            "bank.statement",
+            format!("institution:{}", account.institution_id),
+            json!({"account": account.id, "date": row.statement_date, "closing_fen": s.closing_fen,
+                   "consistent": consistent}),
+        )])
+        .await?;
+        tx.commit().await?;
+        Ok(StatementAck {
+            account_no: account.account_no,
+            date: row.statement_date,
+            duplicate: false,
+            consistent,
+        })
+    }
+
+    /// Raises `missing_statement` for every confirmed account without a statement for `date` (once per
+    /// account and date, however often the sweep runs). Returns how many were raised or already stood.
+    pub async fn check_statements(&self, date: chrono::NaiveDate) -> Result<usize, AppError> {
+        let now = self.clock.now().millis();
+        let missing = self
+            .store
+            .read()
+            .accounts_missing_statement(&date.to_string())
+            .await?;
+        let day_end = Timestamp::from_millis(now).china_date() > date;
+        let events: Vec<RiskEventRow> = missing
+            .iter()
+            .filter(|a| {
+                day_end
+                    && a.confirmed_at
+                        .is_some_and(|c| Timestamp::from_millis(c).china_date() <= date)
+            })
+            .map(|a| {
+                risk(
+                    a,
+                    "missing_statement",
+                    "yellow",
+                    Some(format!("missing_statement:{}:{date}", a.id)),
+                    json!({"date": date.to_string()}),
+                    now,
+                )
+            })
+            .collect();
+        if !events.is_empty() {
+            let mut tx = self.store.begin_write().await?;
+            tx.insert_risk_events(&events).await?;
+            tx.commit().await?;
+        }
+        Ok(events.len())
+    }
+
+    /// Delivers due instructions to their banks, signed with each bank's key; a bank's 2xx is its
+    /// acknowledgement, anything else is retried with backoff. Returns how many were acknowledged.
+    pub async fn deliver_due_instructions(&self) -> Result<usize, AppError> {
+        let now = self.clock.now().millis();
+        let due = self.store.read().due_instructions(now, 100).await?;
+        let mut acknowledged = 0;
+        for instruction in due {
+            let outcome = self.deliver(&instruction).await;
+            let mut tx = self.store.begin_write().await?;
+            let at = self.clock.now().millis();
+            match outcome {
+                Ok(()) => {
+                    acknowledged += 1;
+                    tx.record_delivery(&instruction.id, Some(at), at, None)
+                        .await?;
+                }
+                Err(e) => {
+                    let next = at + backoff_ms(instruction.attempts);
+                    tx.record_delivery(&instruction.id, None, next, Some(&e))
+                        .await?;
+                }
+            }
+            tx.commit().await?;
+        }
+        Ok(acknowledged)
+    }
+
+    async fn deliver(&self, instruction: &InstructionRow) -> Result<(), String> {
+        let read = self.store.read();
+        let fault = |e: AppError| e.to_string();
+        let endpoint = read
+            .bank_endpoint(&instruction.bank_id)
+            .await
+            .map_err(|e| e.to_string())?
+            .ok_or("the bank has registered no instruction endpoint")?;
+        let client = read
+            .api_client_of("bank", &instruction.bank_id)
+            .await
+            .map_err(|e| e.to_string())?
+            .ok_or("the bank has no API key")?;
+        let secret = self
+            .keys
+            .open(crate::vault::field::API_SECRET, &client.secret_sealed)
+            .map_err(fault)?;
+        let view = self
+            .instruction_view(&instruction.id)
+            .await
+            .map_err(fault)?;
+        let order = read
+            .order(&instruction.order_id)
+            .await
+            .map_err(|e| e.to_string())?
+            .ok_or("instruction of a missing order")?;
+        let body = serde_json::to_vec(&json!({
+            "instruction_id": view.instruction_id, "kind": view.kind, "order_no": order.order_no,
+            "account_no": view.account_no, "amount_fen": view.amount_fen, "created_at": instruction.created_at,
+        }))
+        .map_err(|e| e.to_string())?;
+        let url = reqwest::Url::parse(&endpoint.instruction_url).map_err(|e| e.to_string())?;
+        let path_and_query = match url.query() {
+            Some(q) => format!("{}?{q}", url.path()),
+            None => url.path().to_owned(),
+        };
+        let timestamp = self.clock.now().millis();
+        let nonce = uuid::Uuid::new_v4().simple().to_string();
+        let crypto = self.store.crypto();
+        let canonical = crate::signing::canonical_request(
+            crypto,
+            "POST",
+            &path_and_query,
+            &body,
+            timestamp,
+            &nonce,
+        );
+        let signature = crate::signing::sign(crypto, secret.as_bytes(), &canonical);
+        let response = self
+            .http
+            .post(url)
+            .header("content-type", "application/json")
+            .header("x-xiaowai-key", &client.key_id)
+            .header("x-xiaowai-timestamp", timestamp.to_string())
+            .header("x-xiaowai-nonce", nonce)
+            .header("x-xiaowai-signature", signature)
+            .header("idempotency-key", &instruction.id)
+            .body(body)
+            .send()
+            .await
+            .map_err(|e| format!("delivery: {e}"))?;
+        if response.status().is_success() {
+            Ok(())
+        } else {
+            Err(format!("the bank answered {}", response.status()))
+        }
+    }
+
+    /// A replayed mutation's first answer, if `key` was used by this client for the same request; a different
+    /// request under the key is refused.
+    pub async fn idempotent_replay(
+        &self,
+        actor: &Actor,
+        key: &str,
+        request: &[u8],
+    ) -> Result<Option<(u16, serde_json::Value)>, AppError> {
+        let Actor::ApiClient { key_id, .. } = actor else {
+            return Ok(None);
+        };
+        let Some(seen) = self.store.read().idempotent_request(key_id, key).await? else {
+            return Ok(None);
+        };
+        if seen.request_digest != hex::encode(self.store.crypto().hash(&[request])) {
+            return Err(AppError::new(
+                ErrorCode::IdempotencyKeyReused,
+                format!("Idempotency-Key {key} was used for a different request"),
+            ));
+        }
+        let body = serde_json::from_str(&seen.response_json)
+            .map_err(|e| AppError::internal(format!("stored answer: {e}")))?;
+        Ok(Some((u16::try_from(seen.status).unwrap_or(200), body)))
+    }
+
+    /// Keeps a mutation's answer under its idempotency key.
+    pub async fn remember_answer(
+        &self,
+        actor: &Actor,
+        key: &str,
+        request: &[u8],
+        status: u16,
+        answer: &serde_json::Value,
+    ) -> Result<(), AppError> {
+        let Actor::ApiClient { key_id, .. } = actor else {
+            return Ok(());
+        };
+        let mut tx = self.store.begin_write().await?;
+        tx.record_idempotent_request(&IdempotentRequestRow {
+            client_key_id: key_id.clone(),
+            idempotency_key: key.to_owned(),
+            request_digest: hex::encode(self.store.crypto().hash(&[request])),
+            status: i64::from(status),
+            response_json: answer.to_string(),
+            recorded_at: self.clock.now().millis(),
+        })
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// An institution's risk events, for its staff or a regulator over it.
+    pub async fn risk_events_of(
+        &self,
+        actor: &Actor,
+        institution_id: &str,
+    ) -> Result<Vec<RiskEventView>, AppError> {
+        self.require_order_access(actor, "", institution_id).await?;
+        Ok(self
+            .store
+            .read()
+            .risk_events(Some(institution_id), 200)
+            .await?
+            .into_iter()
+            .map(risk_view)
+            .collect())
+    }
+}

@@ -1,0 +1,442 @@
+//! 购课 a parent buys a course for a linked child: an order with its number and an e-contract after the
+//! model contract (`domain::contract`), shown with a refund preview before payment, its SM3 digest stored. The
+//! order turns paid only when the bank reports the payment (`crate::bank`).
+
+use crate::{Actor, App, AppError, ErrorCode, evidence};
+use domain::access::Permission;
+use domain::contract::{self, Contract};
+use domain::person::{PersonName, PhoneNumber};
+use domain::policy::{CourseTerms, check_course};
+use domain::{Category, Fen, RegionCode, TeachingMode, Timestamp};
+use rand::Rng;
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+use store::{OrderRow, OrderSummaryRow, SupervisedAccountRow};
+
+/// `POST /api/v1/parent/orders`.
+#[derive(Clone, Debug, Deserialize, utoipa::ToSchema)]
+pub struct NewOrder {
+    pub course_id: String,
+    pub child_id: String,
+}
+
+/// "Stop after lesson N → this much back".
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
+pub struct RefundStep {
+    pub after_lessons: u32,
+    pub refund_fen: i64,
+    pub refund_display: String,
+}
+
+/// An order in a list.
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
+pub struct OrderLine {
+    pub id: String,
+    pub order_no: String,
+    pub institution_id: String,
+    pub institution_name: String,
+    pub course_name: String,
+    pub lessons: i64,
+    pub amount_fen: i64,
+    pub amount_display: String,
+    /// `awaiting_payment`, `paid` or `cancelled`.
+    pub status: String,
+    pub status_label: &'static str,
+    /// 托管余额 what is held for the order now, to the fen.
+    pub escrow_fen: i64,
+    pub escrow_display: String,
+    pub released_fen: i64,
+    pub released_display: String,
+    pub refunded_fen: i64,
+    pub refunded_display: String,
+    pub created_at_display: String,
+    pub paid_at_display: Option<String>,
+}
+
+/// One order in full: the contract, its digest, the refund preview, and where to pay.
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
+pub struct OrderDetail {
+    #[serde(flatten)]
+    pub line: OrderLine,
+    #[schema(value_type = Object)]
+    pub contract: Contract,
+    /// SM3 (or SHA-256 under the international suite) of the contract's canonical JSON, hex.
+    pub contract_digest: String,
+    pub refund_preview: Vec<RefundStep>,
+    /// The bank's checkout page for this order (while it awaits payment and the bank has one).
+    pub checkout_url: Option<String>,
+    /// When the supervised account holding the money was last found reconciled.
+    pub last_reconciled_display: Option<String>,
+}
+
+pub(crate) fn yuan(fen: i64) -> String {
+    format!("¥{}", Fen::new(fen))
+}
+
+fn status_label(status: &str) -> &'static str {
+    match status {
+        "awaiting_payment" => "待支付",
+        "paid" => "已支付（资金监管中）",
+        "cancelled" => "已取消",
+        _ => "未知",
+    }
+}
+
+fn line(r: OrderSummaryRow) -> OrderLine {
+    OrderLine {
+        status_label: status_label(&r.status),
+        amount_display: yuan(r.amount_fen),
+        escrow_display: yuan(r.escrow_fen),
+        released_display: yuan(r.released_fen),
+        refunded_display: yuan(r.refunded_fen),
+        created_at_display: Timestamp::from_millis(r.created_at).china_display(),
+        paid_at_display: r.paid_at.map(|t| Timestamp::from_millis(t).china_display()),
+        id: r.id,
+        order_no: r.order_no,
+        institution_id: r.institution_id,
+        institution_name: r.institution_name,
+        course_name: r.course_name,
+        lessons: r.lessons,
+        amount_fen: r.amount_fen,
+        status: r.status,
+        escrow_fen: r.escrow_fen,
+        released_fen: r.released_fen,
+        refunded_fen: r.refunded_fen,
+    }
+}
+
+/// The refund preview from the contract's price actually paid, by the same functions that compute refunds.
+pub fn refund_preview(paid_fen: i64, lessons: u32) -> Vec<RefundStep> {
+    contract::refund_preview(Fen::new(paid_fen), lessons)
+        .into_iter()
+        .map(|(n, r)| RefundStep {
+            after_lessons: n,
+            refund_fen: r.get(),
+            refund_display: yuan(r.get()),
+        })
+        .collect()
+}
+
+/// `XW` + China date + 10 random digits: unique in the database, unguessable enough not to enumerate.
+fn order_no(now: Timestamp) -> String {
+    let n: u64 = rand::rng().random_range(0..10_000_000_000);
+    format!("XW{}{n:010}", now.china_date().format("%Y%m%d"))
+}
+
+impl App {
+    /// The account an institution's new orders are paid into: its first confirmed supervised account.
+    async fn receiving_account(
+        &self,
+        institution_id: &str,
+    ) -> Result<SupervisedAccountRow, AppError> {
+        self.store
+            .read()
+            .supervised_accounts_of(institution_id)
+            .await?
+            .into_iter()
+            .find(|a| a.status == "confirmed")
+            .ok_or_else(|| {
+                AppError::new(
+                    ErrorCode::NoSupervisedAccount,
+                    "the institution has no confirmed supervised account",
+                )
+            })
+    }
+
+    /// A parent orders a course for one of their children: the e-contract is fixed now, before payment.
+    pub async fn place_order(
+        &self,
+        actor: &Actor,
+        new: &NewOrder,
+    ) -> Result<OrderDetail, AppError> {
+        let Actor::Parent { account_id } = actor else {
+            return Err(self
+                .deny(actor, "orders", json!({}), "only a parent buys")
+                .await);
+        };
+        let read = self.store.read();
+        let child = read
+            .child(new.child_id.trim())
+            .await?
+            .filter(|c| c.parent_id == *account_id)
+            .ok_or_else(|| AppError::not_found("no such child of yours"))?;
+        let course = read
+            .course(new.course_id.trim())
+            .await?
+            .ok_or_else(|| AppError::not_found("no such course"))?;
+        let institution = read
+            .institution(&course.institution_id)
+            .await?
+            .ok_or_else(|| AppError::internal("course of a missing institution"))?;
+        if institution.registry_state != "listed" || institution.list_status != "white" {
+            return Err(AppError::new(
+                ErrorCode::NotWhiteListed,
+                "only a white-listed institution sells courses",
+            ));
+        }
+        let account = self.receiving_account(&institution.id).await?;
+        let region = RegionCode::parse(&institution.region_code)?;
+        let policy = self.region_policy(region.as_str()).await?.policy;
+        if !policy.allowed_modes.contains(&account.mode) {
+            return Err(AppError::new(
+                ErrorCode::PolicyViolation,
+                format!("本地区不允许{}监管方式", account.mode),
+            ));
+        }
+        // The policy may have changed since the course was published: a purchase is checked as it happens.
+        let lessons = u32::try_from(course.lessons)
+            .map_err(|_| AppError::internal("stored lesson count out of range"))?;
+        if let (Some(first), Some(last)) = (&course.first_lesson, &course.last_lesson) {
+            let date = |s: &str| {
+                chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d")
+                    .map_err(|_| AppError::internal("stored course date"))
+            };
+            let broken = check_course(
+                &policy,
+                &CourseTerms {
+                    category: Category::parse(&course.category)?,
+                    mode: TeachingMode::parse(&course.mode)?,
+                    lessons,
+                    minutes_per_lesson: u32::try_from(course.minutes_per_lesson).unwrap_or(0),
+                    class_size: u32::try_from(course.class_size).unwrap_or(0),
+                    price_per_lesson_fen: course.price_per_lesson_fen,
+                    first_lesson: date(first)?,
+                    last_lesson: date(last)?,
+                },
+            );
+            if !broken.is_empty() {
+                let messages: Vec<String> = broken.iter().map(|b| b.message_zh()).collect();
+                return Err(AppError::new(
+                    ErrorCode::PolicyViolation,
+                    messages.join("；"),
+                ));
+            }
+        }
+        let amount = Fen::new(course.price_per_lesson_fen)
+            .checked_mul(course.lessons)
+            .filter(|a| a.get() > 0)
+            .ok_or_else(|| {
+                AppError::new(
+                    ErrorCode::InvalidParameter,
+                    "the course has no price to pay",
+                )
+            })?;
+        let parent = read
+            .account(account_id)
+            .await?
+            .ok_or_else(|| AppError::internal("signed-in parent missing"))?;
+        let phone_masked = match &parent.phone_sealed {
+            Some(sealed) => {
+                PhoneNumber::parse(&self.keys.open(crate::vault::field::PHONE, sealed)?)
+                    .map_err(|e| AppError::internal(e.to_string()))?
+                    .masked()
+            }
+            None => String::new(),
+        };
+        let child_name = PersonName::parse(
+            &self
+                .keys
+                .open(crate::vault::field::CHILD_NAME, &child.name_sealed)?,
+        )
+        .map_err(|e| AppError::internal(e.to_string()))?;
+        let now = self.clock.now();
+        let order_no = order_no(now);
+        let contract = Contract {
+            template: contract::TEMPLATE.to_owned(),
+            order_no: order_no.clone(),
+            signed_on: now.china_date().to_string(),
+            provider: contract::Provider {
+                institution_id: institution.id.clone(),
+                name: institution.name.clone(),
+                credit_code: institution.credit_code.clone(),
+                region_code: institution.region_code.clone(),
+            },
+            customer: contract::Customer {
+                parent_phone_masked: phone_masked,
+                child_name_masked: child_name.masked(),
+            },
+            course: contract::CourseSold {
+                course_id: course.id.clone(),
+                name: course.name.clone(),
+                category: course.category.clone(),
+                mode: course.mode.clone(),
+                grades: course.grades.clone(),
+                lessons,
+                minutes_per_lesson: u32::try_from(course.minutes_per_lesson).unwrap_or(0),
+                class_size: u32::try_from(course.class_size).unwrap_or(0),
+                first_lesson: course.first_lesson.clone(),
+                last_lesson: course.last_lesson.clone(),
+            },
+            price: contract::Price {
+                price_per_lesson_fen: course.price_per_lesson_fen,
+                lessons,
+                total_fen: amount.get(),
+            },
+            supervision: contract::Supervision {
+                mode: account.mode.clone(),
+                bank_id: account.bank_id.clone(),
+                account_no: account.account_no.clone(),
+            },
+            refund_terms: contract::RefundTerms {
+                full_refund_before_start: true,
+                basis: contract::RefundTerms::PRO_RATA_AT_PRICE_PAID.to_owned(),
+                response_working_days: policy.refund_response_working_days,
+                pay_back_before_start_working_days: policy.refund_before_start_working_days,
+                pay_back_after_start_working_days: policy.refund_after_start_working_days,
+                route: contract::RefundTerms::ORIGINAL_ROUTE.to_owned(),
+            },
+            confirmation_working_days: policy.confirmation_working_days,
+        };
+        let value =
+            serde_json::to_value(&contract).map_err(|e| AppError::internal(e.to_string()))?;
+        let canonical = ledger::canonical_json(&value);
+        let digest = hex::encode(self.store.crypto().hash(&[canonical.as_bytes()]));
+        let row = OrderRow {
+            id: uuid::Uuid::now_v7().to_string(),
+            order_no,
+            institution_id: institution.id.clone(),
+            course_id: course.id.clone(),
+            parent_id: account_id.clone(),
+            child_id: child.id.clone(),
+            supervised_account_id: account.id.clone(),
+            lessons: course.lessons,
+            amount_fen: amount.get(),
+            contract_json: canonical,
+            contract_digest: digest.clone(),
+            status: "awaiting_payment".into(),
+            created_at: now.millis(),
+            paid_at: None,
+            payment_ref: None,
+        };
+        let mut tx = self.store.begin_write().await?;
+        tx.insert_order(&row).await?;
+        tx.append_audit(vec![evidence::record(
+            &actor.audit_name(),
+            now.millis(),
+            "order.placed",
+            format!("institution:{}", institution.id),
+            json!({"order": row.id, "order_no": row.order_no, "amount_fen": row.amount_fen,
+                   "contract_digest": digest, "child": child.id}),
+        )])
+        .await?;
+        tx.commit().await?;
+        self.order_detail(&row.id).await
+    }
+
+    /// One order, for its parent, the institution's staff, or a regulator over the institution.
+    pub async fn order_for(&self, actor: &Actor, id: &str) -> Result<OrderDetail, AppError> {
+        let row = self
+            .store
+            .read()
+            .order(id.trim())
+            .await?
+            .ok_or_else(|| AppError::not_found("no such order"))?;
+        self.require_order_access(actor, &row.parent_id, &row.institution_id)
+            .await?;
+        self.order_detail(&row.id).await
+    }
+
+    /// Who may see an order: its parent, the institution's staff, a regulator whose region covers it.
+    pub(crate) async fn require_order_access(
+        &self,
+        actor: &Actor,
+        parent_id: &str,
+        institution_id: &str,
+    ) -> Result<(), AppError> {
+        match actor {
+            Actor::Parent { account_id } if account_id == parent_id => Ok(()),
+            Actor::Staff {
+                institution_id: own,
+                ..
+            } if own == institution_id => Ok(()),
+            Actor::Regulator { .. } => {
+                let institution = self
+                    .store
+                    .read()
+                    .institution(institution_id)
+                    .await?
+                    .ok_or_else(|| AppError::internal("order of a missing institution"))?;
+                let region = RegionCode::parse(&institution.region_code)?;
+                let subject = format!("institution:{institution_id}");
+                self.require_regulator_over(
+                    actor,
+                    Permission::ViewInstitutionPrivate,
+                    &region,
+                    &subject,
+                )
+                .await
+            }
+            _ => Err(self
+                .deny(actor, "orders", json!({}), "not your order")
+                .await),
+        }
+    }
+
+    async fn order_detail(&self, id: &str) -> Result<OrderDetail, AppError> {
+        let read = self.store.read();
+        let row = read
+            .order(id)
+            .await?
+            .ok_or_else(|| AppError::not_found("no such order"))?;
+        let summary = read
+            .order_summary(id)
+            .await?
+            .ok_or_else(|| AppError::internal("order vanished"))?;
+        let contract: Contract = serde_json::from_str(&row.contract_json)
+            .map_err(|e| AppError::internal(format!("stored contract: {e}")))?;
+        let account = read.supervised_account(&row.supervised_account_id).await?;
+        let checkout_url = if row.status == "awaiting_payment" {
+            read.bank_endpoint(&contract.supervision.bank_id)
+                .await?
+                .map(|e| {
+                    format!(
+                        "{}?order_no={}&amount_fen={}&account_no={}",
+                        e.checkout_url,
+                        row.order_no,
+                        row.amount_fen,
+                        contract.supervision.account_no
+                    )
+                })
+        } else {
+            None
+        };
+        Ok(OrderDetail {
+            refund_preview: refund_preview(row.amount_fen, contract.price.lessons),
+            contract,
+            contract_digest: row.contract_digest,
+            checkout_url,
+            last_reconciled_display: account
+                .and_then(|a| a.reconciled_at)
+                .map(|t| Timestamp::from_millis(t).china_display()),
+            line: line(summary),
+        })
+    }
+
+    /// The signed-in parent's orders, newest first.
+    pub async fn my_orders(&self, actor: &Actor) -> Result<Vec<OrderLine>, AppError> {
+        let Actor::Parent { account_id } = actor else {
+            return Err(AppError::new(ErrorCode::Forbidden, "a parent's orders"));
+        };
+        let rows = self
+            .store
+            .read()
+            .order_summaries(Some(account_id), None, 200)
+            .await?;
+        Ok(rows.into_iter().map(line).collect())
+    }
+
+    /// An institution's orders (its staff, or a regulator over it), newest first.
+    pub async fn institution_orders(
+        &self,
+        actor: &Actor,
+        institution_id: &str,
+    ) -> Result<Vec<OrderLine>, AppError> {
+        self.require_order_access(actor, "", institution_id).await?;
+        let rows = self
+            .store
+            .read()
+            .order_summaries(None, Some(institution_id), 500)
+            .await?;
+        Ok(rows.into_iter().map(line).collect())
+    }
+}

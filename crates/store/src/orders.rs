@@ -1,0 +1,687 @@
+//! Orders with their e-contracts, and everything a bank and the platform tell each other about the money:
+//! endpoints, idempotent requests, instructions, movements, statements, and the risk events reconciliation
+//! raises.
+
+use crate::insert::{AnyQuery, InsertRow, insert_rows};
+use crate::{Reader, StoreError, WriteTx};
+use sqlx::AssertSqlSafe;
+
+/// 订单 row.
+#[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow)]
+pub struct OrderRow {
+    pub id: String,
+    pub order_no: String,
+    pub institution_id: String,
+    pub course_id: String,
+    pub parent_id: String,
+    pub child_id: String,
+    pub supervised_account_id: String,
+    pub lessons: i64,
+    pub amount_fen: i64,
+    pub contract_json: String,
+    pub contract_digest: String,
+    /// `awaiting_payment`, `paid` or `cancelled`.
+    pub status: String,
+    pub created_at: i64,
+    pub paid_at: Option<i64>,
+    pub payment_ref: Option<String>,
+}
+
+const ORDER_COLUMNS: &str = "id, order_no, institution_id, course_id, parent_id, child_id, supervised_account_id, \
+     lessons, amount_fen, contract_json, contract_digest, status, created_at, paid_at, payment_ref";
+
+impl InsertRow for OrderRow {
+    const TABLE: &'static str = "orders";
+    const COLUMNS: &'static str = ORDER_COLUMNS;
+    fn bind<'q>(&self, q: AnyQuery<'q>) -> AnyQuery<'q> {
+        q.bind(self.id.clone())
+            .bind(self.order_no.clone())
+            .bind(self.institution_id.clone())
+            .bind(self.course_id.clone())
+            .bind(self.parent_id.clone())
+            .bind(self.child_id.clone())
+            .bind(self.supervised_account_id.clone())
+            .bind(self.lessons)
+            .bind(self.amount_fen)
+            .bind(self.contract_json.clone())
+            .bind(self.contract_digest.clone())
+            .bind(self.status.clone())
+            .bind(self.created_at)
+            .bind(self.paid_at)
+            .bind(self.payment_ref.clone())
+    }
+}
+
+/// An order in a list, with what its escrow account holds now.
+#[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow)]
+pub struct OrderSummaryRow {
+    pub id: String,
+    pub order_no: String,
+    pub institution_id: String,
+    pub institution_name: String,
+    pub course_name: String,
+    pub lessons: i64,
+    pub amount_fen: i64,
+    pub status: String,
+    pub created_at: i64,
+    pub paid_at: Option<i64>,
+    /// Paid in minus released and refunded (0 before payment).
+    pub escrow_fen: i64,
+    pub released_fen: i64,
+    pub refunded_fen: i64,
+}
+
+const SUMMARY_SELECT: &str = "SELECT o.id, o.order_no, o.institution_id, i.name AS institution_name, \
+     c.name AS course_name, o.lessons, o.amount_fen, o.status, o.created_at, o.paid_at, \
+     CAST(COALESCE(e.credits_posted - e.debits_posted, 0) AS BIGINT) AS escrow_fen, \
+     CAST(COALESCE((SELECT SUM(t.amount) FROM ledger_transfers t WHERE t.debit_account = e.id AND t.code = 2), 0) AS BIGINT) AS released_fen, \
+     CAST(COALESCE((SELECT SUM(t.amount) FROM ledger_transfers t WHERE t.debit_account = e.id AND t.code = 3), 0) AS BIGINT) AS refunded_fen \
+     FROM orders o JOIN institutions i ON i.id = o.institution_id JOIN courses c ON c.id = o.course_id \
+     LEFT JOIN ledger_accounts e ON e.id = 'escrow:' || o.id";
+
+/// Where a bank takes instructions and offers its checkout page.
+#[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow)]
+pub struct BankEndpointRow {
+    pub bank_id: String,
+    pub instruction_url: String,
+    pub checkout_url: String,
+    pub updated_at: i64,
+}
+
+/// A client's mutation, answered once.
+#[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow)]
+pub struct IdempotentRequestRow {
+    pub client_key_id: String,
+    pub idempotency_key: String,
+    pub request_digest: String,
+    pub status: i64,
+    pub response_json: String,
+    pub recorded_at: i64,
+}
+
+impl InsertRow for IdempotentRequestRow {
+    const TABLE: &'static str = "idempotent_requests";
+    const COLUMNS: &'static str =
+        "client_key_id, idempotency_key, request_digest, status, response_json, recorded_at";
+    const ON_CONFLICT: &'static str = " ON CONFLICT (client_key_id, idempotency_key) DO NOTHING";
+    fn bind<'q>(&self, q: AnyQuery<'q>) -> AnyQuery<'q> {
+        q.bind(self.client_key_id.clone())
+            .bind(self.idempotency_key.clone())
+            .bind(self.request_digest.clone())
+            .bind(self.status)
+            .bind(self.response_json.clone())
+            .bind(self.recorded_at)
+    }
+}
+
+/// 银行指令 row.
+#[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow)]
+pub struct InstructionRow {
+    pub id: String,
+    /// `release` or `refund`.
+    pub kind: String,
+    pub order_id: String,
+    pub supervised_account_id: String,
+    pub bank_id: String,
+    pub amount_fen: i64,
+    /// `pending`, `acknowledged`, `executed` or `failed`.
+    pub status: String,
+    pub attempts: i64,
+    pub next_attempt_at: i64,
+    pub last_error: Option<String>,
+    pub created_at: i64,
+    pub acknowledged_at: Option<i64>,
+    pub finished_at: Option<i64>,
+    pub bank_ref: Option<String>,
+    pub failure_reason: Option<String>,
+}
+
+const INSTRUCTION_COLUMNS: &str = "id, kind, order_id, supervised_account_id, bank_id, amount_fen, status, attempts, \
+     next_attempt_at, last_error, created_at, acknowledged_at, finished_at, bank_ref, failure_reason";
+
+impl InsertRow for InstructionRow {
+    const TABLE: &'static str = "bank_instructions";
+    const COLUMNS: &'static str = INSTRUCTION_COLUMNS;
+    fn bind<'q>(&self, q: AnyQuery<'q>) -> AnyQuery<'q> {
+        q.bind(self.id.clone())
+            .bind(self.kind.clone())
+            .bind(self.order_id.clone())
+            .bind(self.supervised_account_id.clone())
+            .bind(self.bank_id.clone())
+            .bind(self.amount_fen)
+            .bind(self.status.clone())
+            .bind(self.attempts)
+            .bind(self.next_attempt_at)
+            .bind(self.last_error.clone())
+            .bind(self.created_at)
+            .bind(self.acknowledged_at)
+            .bind(self.finished_at)
+            .bind(self.bank_ref.clone())
+            .bind(self.failure_reason.clone())
+    }
+}
+
+/// 动账 row.
+#[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow)]
+pub struct MovementRow {
+    pub id: String,
+    pub supervised_account_id: String,
+    pub bank_ref: String,
+    /// `in` or `out`.
+    pub direction: String,
+    pub amount_fen: i64,
+    pub balance_after_fen: i64,
+    pub occurred_at: i64,
+    pub instruction_id: Option<String>,
+    pub order_no: Option<String>,
+    /// `inflow`, `matched` or `unmatched`.
+    pub matched: String,
+    pub received_at: i64,
+}
+
+const MOVEMENT_COLUMNS: &str = "id, supervised_account_id, bank_ref, direction, amount_fen, balance_after_fen, \
+     occurred_at, instruction_id, order_no, matched, received_at";
+
+impl InsertRow for MovementRow {
+    const TABLE: &'static str = "bank_movements";
+    const COLUMNS: &'static str = MOVEMENT_COLUMNS;
+    const ON_CONFLICT: &'static str = " ON CONFLICT (supervised_account_id, bank_ref) DO NOTHING";
+    fn bind<'q>(&self, q: AnyQuery<'q>) -> AnyQuery<'q> {
+        q.bind(self.id.clone())
+            .bind(self.supervised_account_id.clone())
+            .bind(self.bank_ref.clone())
+            .bind(self.direction.clone())
+            .bind(self.amount_fen)
+            .bind(self.balance_after_fen)
+            .bind(self.occurred_at)
+            .bind(self.instruction_id.clone())
+            .bind(self.order_no.clone())
+            .bind(self.matched.clone())
+            .bind(self.received_at)
+    }
+}
+
+/// 对账单 row.
+#[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow)]
+pub struct StatementRow {
+    pub supervised_account_id: String,
+    pub statement_date: String,
+    pub opening_fen: i64,
+    pub closing_fen: i64,
+    pub inflow_fen: i64,
+    pub outflow_fen: i64,
+    pub movement_count: i64,
+    pub received_at: i64,
+}
+
+impl InsertRow for StatementRow {
+    const TABLE: &'static str = "bank_statements";
+    const COLUMNS: &'static str = "supervised_account_id, statement_date, opening_fen, closing_fen, inflow_fen, \
+         outflow_fen, movement_count, received_at";
+    const ON_CONFLICT: &'static str =
+        " ON CONFLICT (supervised_account_id, statement_date) DO NOTHING";
+    fn bind<'q>(&self, q: AnyQuery<'q>) -> AnyQuery<'q> {
+        q.bind(self.supervised_account_id.clone())
+            .bind(self.statement_date.clone())
+            .bind(self.opening_fen)
+            .bind(self.closing_fen)
+            .bind(self.inflow_fen)
+            .bind(self.outflow_fen)
+            .bind(self.movement_count)
+            .bind(self.received_at)
+    }
+}
+
+/// 风险事件 row.
+#[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow)]
+pub struct RiskEventRow {
+    pub id: String,
+    pub institution_id: String,
+    pub supervised_account_id: Option<String>,
+    pub kind: String,
+    /// `yellow`, `orange` or `red`.
+    pub level: String,
+    pub detail_json: String,
+    pub raised_at: i64,
+}
+
+const RISK_COLUMNS: &str =
+    "id, institution_id, supervised_account_id, kind, level, detail_json, raised_at";
+
+impl InsertRow for RiskEventRow {
+    const TABLE: &'static str = "risk_events";
+    const COLUMNS: &'static str = RISK_COLUMNS;
+    /// Sweeps give their events ids derived from what they found, so a repeated sweep raises nothing new.
+    const ON_CONFLICT: &'static str = " ON CONFLICT (id) DO NOTHING";
+    fn bind<'q>(&self, q: AnyQuery<'q>) -> AnyQuery<'q> {
+        q.bind(self.id.clone())
+            .bind(self.institution_id.clone())
+            .bind(self.supervised_account_id.clone())
+            .bind(self.kind.clone())
+            .bind(self.level.clone())
+            .bind(self.detail_json.clone())
+            .bind(self.raised_at)
+    }
+}
+
+impl Reader<'_> {
+    pub async fn order(&self, id: &str) -> Result<Option<OrderRow>, StoreError> {
+        let sql = format!("SELECT {ORDER_COLUMNS} FROM orders WHERE id = $1");
+        Ok(sqlx::query_as(AssertSqlSafe(sql))
+            .bind(id)
+            .fetch_optional(&self.store.pool)
+            .await?)
+    }
+
+    /// A parent's orders, or an institution's, newest first, with their escrow.
+    pub async fn order_summaries(
+        &self,
+        parent_id: Option<&str>,
+        institution_id: Option<&str>,
+        limit: i64,
+    ) -> Result<Vec<OrderSummaryRow>, StoreError> {
+        let sql = format!(
+            "{SUMMARY_SELECT} WHERE ($1 IS NULL OR o.parent_id = $1) AND ($2 IS NULL OR o.institution_id = $2) \
+             ORDER BY o.created_at DESC, o.id DESC LIMIT $3"
+        );
+        Ok(sqlx::query_as(AssertSqlSafe(sql))
+            .bind(parent_id.map(str::to_owned))
+            .bind(institution_id.map(str::to_owned))
+            .bind(limit)
+            .fetch_all(&self.store.pool)
+            .await?)
+    }
+
+    pub async fn order_summary(&self, id: &str) -> Result<Option<OrderSummaryRow>, StoreError> {
+        let sql = format!("{SUMMARY_SELECT} WHERE o.id = $1");
+        Ok(sqlx::query_as(AssertSqlSafe(sql))
+            .bind(id)
+            .fetch_optional(&self.store.pool)
+            .await?)
+    }
+
+    /// Σ escrow of the orders paid into a supervised account: what the bank must hold for them.
+    pub async fn escrow_owed(&self, supervised_account_id: &str) -> Result<i64, StoreError> {
+        Ok(sqlx::query_scalar(
+            "SELECT CAST(COALESCE(SUM(credits_posted - debits_posted), 0) AS BIGINT) FROM ledger_accounts \
+             WHERE owner = $1 AND kind = 'order_escrow'",
+        )
+        .bind(supervised_account_id)
+        .fetch_one(&self.store.pool)
+        .await?)
+    }
+
+    pub async fn bank_endpoint(
+        &self,
+        bank_id: &str,
+    ) -> Result<Option<BankEndpointRow>, StoreError> {
+        Ok(sqlx::query_as(
+            "SELECT bank_id, instruction_url, checkout_url, updated_at FROM bank_endpoints WHERE bank_id = $1",
+        )
+        .bind(bank_id)
+        .fetch_optional(&self.store.pool)
+        .await?)
+    }
+
+    pub async fn idempotent_request(
+        &self,
+        client_key_id: &str,
+        key: &str,
+    ) -> Result<Option<IdempotentRequestRow>, StoreError> {
+        Ok(sqlx::query_as(
+            "SELECT client_key_id, idempotency_key, request_digest, status, response_json, recorded_at \
+             FROM idempotent_requests WHERE client_key_id = $1 AND idempotency_key = $2",
+        )
+        .bind(client_key_id)
+        .bind(key)
+        .fetch_optional(&self.store.pool)
+        .await?)
+    }
+
+    /// Instructions due for (re)delivery.
+    pub async fn due_instructions(
+        &self,
+        now: i64,
+        limit: i64,
+    ) -> Result<Vec<InstructionRow>, StoreError> {
+        let sql = format!(
+            "SELECT {INSTRUCTION_COLUMNS} FROM bank_instructions WHERE status = 'pending' AND next_attempt_at <= $1 \
+             ORDER BY next_attempt_at, id LIMIT $2"
+        );
+        Ok(sqlx::query_as(AssertSqlSafe(sql))
+            .bind(now)
+            .bind(limit)
+            .fetch_all(&self.store.pool)
+            .await?)
+    }
+
+    pub async fn instructions_of_order(
+        &self,
+        order_id: &str,
+    ) -> Result<Vec<InstructionRow>, StoreError> {
+        let sql = format!(
+            "SELECT {INSTRUCTION_COLUMNS} FROM bank_instructions WHERE order_id = $1 ORDER BY created_at, id"
+        );
+        Ok(sqlx::query_as(AssertSqlSafe(sql))
+            .bind(order_id)
+            .fetch_all(&self.store.pool)
+            .await?)
+    }
+
+    pub async fn instruction(&self, id: &str) -> Result<Option<InstructionRow>, StoreError> {
+        let sql = format!("SELECT {INSTRUCTION_COLUMNS} FROM bank_instructions WHERE id = $1");
+        Ok(sqlx::query_as(AssertSqlSafe(sql))
+            .bind(id)
+            .fetch_optional(&self.store.pool)
+            .await?)
+    }
+
+    /// A supervised account's movements, newest first.
+    pub async fn movements_of(
+        &self,
+        supervised_account_id: &str,
+        limit: i64,
+    ) -> Result<Vec<MovementRow>, StoreError> {
+        let sql = format!(
+            "SELECT {MOVEMENT_COLUMNS} FROM bank_movements WHERE supervised_account_id = $1 \
+             ORDER BY occurred_at DESC, id DESC LIMIT $2"
+        );
+        Ok(sqlx::query_as(AssertSqlSafe(sql))
+            .bind(supervised_account_id)
+            .bind(limit)
+            .fetch_all(&self.store.pool)
+            .await?)
+    }
+
+    /// Confirmed supervised accounts with no statement for `date`.
+    pub async fn accounts_missing_statement(
+        &self,
+        date: &str,
+    ) -> Result<Vec<crate::SupervisedAccountRow>, StoreError> {
+        let sql = format!(
+            "SELECT {} FROM supervised_accounts a WHERE a.status = 'confirmed' AND NOT EXISTS \
+             (SELECT 1 FROM bank_statements s WHERE s.supervised_account_id = a.id AND s.statement_date = $1) \
+             ORDER BY a.id",
+            crate::funds::QUALIFIED_COLUMNS
+        );
+        Ok(sqlx::query_as(AssertSqlSafe(sql))
+            .bind(date)
+            .fetch_all(&self.store.pool)
+            .await?)
+    }
+
+    /// An institution's risk events (or everyone's), newest first.
+    pub async fn risk_events(
+        &self,
+        institution_id: Option<&str>,
+        limit: i64,
+    ) -> Result<Vec<RiskEventRow>, StoreError> {
+        let sql = format!(
+            "SELECT {RISK_COLUMNS} FROM risk_events WHERE ($1 IS NULL OR institution_id = $1) \
+             ORDER BY raised_at DESC, id DESC LIMIT $2"
+        );
+        Ok(sqlx::query_as(AssertSqlSafe(sql))
+            .bind(institution_id.map(str::to_owned))
+            .bind(limit)
+            .fetch_all(&self.store.pool)
+            .await?)
+    }
+}
+
+impl WriteTx {
+    pub async fn insert_order(&mut self, row: &OrderRow) -> Result<(), StoreError> {
+        insert_rows(&mut self.tx, self.backend, std::slice::from_ref(row)).await
+    }
+
+    pub async fn order_by_no(&mut self, order_no: &str) -> Result<Option<OrderRow>, StoreError> {
+        let sql = format!("SELECT {ORDER_COLUMNS} FROM orders WHERE order_no = $1");
+        Ok(sqlx::query_as(AssertSqlSafe(sql))
+            .bind(order_no)
+            .fetch_optional(&mut *self.tx)
+            .await?)
+    }
+
+    pub async fn order(&mut self, id: &str) -> Result<Option<OrderRow>, StoreError> {
+        let sql = format!("SELECT {ORDER_COLUMNS} FROM orders WHERE id = $1");
+        Ok(sqlx::query_as(AssertSqlSafe(sql))
+            .bind(id)
+            .fetch_optional(&mut *self.tx)
+            .await?)
+    }
+
+    /// Marks an order awaiting payment as paid (0 rows when it was not awaiting payment).
+    pub async fn mark_order_paid(
+        &mut self,
+        id: &str,
+        payment_ref: &str,
+        at: i64,
+    ) -> Result<u64, StoreError> {
+        let done = sqlx::query(
+            "UPDATE orders SET status = 'paid', payment_ref = $2, paid_at = $3 \
+             WHERE id = $1 AND status = 'awaiting_payment'",
+        )
+        .bind(id)
+        .bind(payment_ref)
+        .bind(at)
+        .execute(&mut *self.tx)
+        .await?;
+        Ok(done.rows_affected())
+    }
+
+    pub async fn upsert_bank_endpoint(&mut self, row: &BankEndpointRow) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO bank_endpoints (bank_id, instruction_url, checkout_url, updated_at) VALUES ($1, $2, $3, $4) \
+             ON CONFLICT (bank_id) DO UPDATE SET instruction_url = excluded.instruction_url, \
+             checkout_url = excluded.checkout_url, updated_at = excluded.updated_at",
+        )
+        .bind(row.bank_id.clone())
+        .bind(row.instruction_url.clone())
+        .bind(row.checkout_url.clone())
+        .bind(row.updated_at)
+        .execute(&mut *self.tx)
+        .await?;
+        Ok(())
+    }
+
+    /// Records an answer; a concurrent first answer under the same key wins.
+    pub async fn record_idempotent_request(
+        &mut self,
+        row: &IdempotentRequestRow,
+    ) -> Result<(), StoreError> {
+        insert_rows(&mut self.tx, self.backend, std::slice::from_ref(row)).await
+    }
+
+    pub async fn insert_instruction(&mut self, row: &InstructionRow) -> Result<(), StoreError> {
+        insert_rows(&mut self.tx, self.backend, std::slice::from_ref(row)).await
+    }
+
+    pub async fn instruction(&mut self, id: &str) -> Result<Option<InstructionRow>, StoreError> {
+        let sql = format!("SELECT {INSTRUCTION_COLUMNS} FROM bank_instructions WHERE id = $1");
+        Ok(sqlx::query_as(AssertSqlSafe(sql))
+            .bind(id)
+            .fetch_optional(&mut *self.tx)
+            .await?)
+    }
+
+    /// A delivery attempt's outcome: acknowledged, or pending again at `next_attempt_at`.
+    pub async fn record_delivery(
+        &mut self,
+        id: &str,
+        acknowledged_at: Option<i64>,
+        next_attempt_at: i64,
+        error: Option<&str>,
+    ) -> Result<(), StoreError> {
+        sqlx::query(
+            "UPDATE bank_instructions SET attempts = attempts + 1, next_attempt_at = $3, last_error = $4, \
+             status = CASE WHEN $2 IS NULL THEN status ELSE 'acknowledged' END, \
+             acknowledged_at = COALESCE(acknowledged_at, $2) WHERE id = $1 AND status = 'pending'",
+        )
+        .bind(id)
+        .bind(acknowledged_at)
+        .bind(next_attempt_at)
+        .bind(error.map(str::to_owned))
+        .execute(&mut *self.tx)
+        .await?;
+        Ok(())
+    }
+
+    /// The bank's result for an instruction not finished yet (0 rows when it already was).
+    pub async fn finish_instruction(
+        &mut self,
+        id: &str,
+        status: &str,
+        at: i64,
+        bank_ref: Option<&str>,
+        reason: Option<&str>,
+    ) -> Result<u64, StoreError> {
+        let done = sqlx::query(
+            "UPDATE bank_instructions SET status = $2, finished_at = $3, bank_ref = $4, failure_reason = $5, \
+             acknowledged_at = COALESCE(acknowledged_at, $3) WHERE id = $1 AND status IN ('pending', 'acknowledged')",
+        )
+        .bind(id)
+        .bind(status)
+        .bind(at)
+        .bind(bank_ref.map(str::to_owned))
+        .bind(reason.map(str::to_owned))
+        .execute(&mut *self.tx)
+        .await?;
+        Ok(done.rows_affected())
+    }
+
+    /// Records a movement once per bank reference; `false` when it was already recorded.
+    pub async fn insert_movement(&mut self, row: &MovementRow) -> Result<bool, StoreError> {
+        let sql = format!(
+            "INSERT INTO bank_movements ({MOVEMENT_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) \
+             ON CONFLICT (supervised_account_id, bank_ref) DO NOTHING"
+        );
+        let done = row
+            .bind(sqlx::query(AssertSqlSafe(sql)))
+            .execute(&mut *self.tx)
+            .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    pub async fn movement(
+        &mut self,
+        supervised_account_id: &str,
+        bank_ref: &str,
+    ) -> Result<Option<MovementRow>, StoreError> {
+        let sql = format!(
+            "SELECT {MOVEMENT_COLUMNS} FROM bank_movements WHERE supervised_account_id = $1 AND bank_ref = $2"
+        );
+        Ok(sqlx::query_as(AssertSqlSafe(sql))
+            .bind(supervised_account_id)
+            .bind(bank_ref)
+            .fetch_optional(&mut *self.tx)
+            .await?)
+    }
+
+    /// Keeps the bank's latest reported balance: a report older (by the bank's time) than the one kept is
+    /// ignored, so reordered reports cannot roll the balance back. `true` when this one is the latest.
+    pub async fn set_reported_balance(
+        &mut self,
+        supervised_account_id: &str,
+        balance_fen: i64,
+        occurred_at: i64,
+    ) -> Result<bool, StoreError> {
+        let done = sqlx::query(
+            "UPDATE supervised_accounts SET reported_balance_fen = $2, reported_at = $3 \
+             WHERE id = $1 AND (reported_at IS NULL OR reported_at <= $3)",
+        )
+        .bind(supervised_account_id)
+        .bind(balance_fen)
+        .bind(occurred_at)
+        .execute(&mut *self.tx)
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    pub async fn set_reconciled(
+        &mut self,
+        supervised_account_id: &str,
+        at: i64,
+    ) -> Result<(), StoreError> {
+        sqlx::query("UPDATE supervised_accounts SET reconciled_at = $2 WHERE id = $1")
+            .bind(supervised_account_id)
+            .bind(at)
+            .execute(&mut *self.tx)
+            .await?;
+        Ok(())
+    }
+
+    pub async fn escrow_owed(&mut self, supervised_account_id: &str) -> Result<i64, StoreError> {
+        Ok(sqlx::query_scalar(
+            "SELECT CAST(COALESCE(SUM(credits_posted - debits_posted), 0) AS BIGINT) FROM ledger_accounts \
+             WHERE owner = $1 AND kind = 'order_escrow'",
+        )
+        .bind(supervised_account_id)
+        .fetch_one(&mut *self.tx)
+        .await?)
+    }
+
+    /// Inflow, outflow and count of the movements the bank reported for `[from, to)` (its time).
+    pub async fn movement_totals(
+        &mut self,
+        supervised_account_id: &str,
+        from: i64,
+        to: i64,
+    ) -> Result<(i64, i64, i64), StoreError> {
+        Ok(sqlx::query_as(
+            "SELECT CAST(COALESCE(SUM(CASE WHEN direction = 'in' THEN amount_fen ELSE 0 END), 0) AS BIGINT), \
+             CAST(COALESCE(SUM(CASE WHEN direction = 'out' THEN amount_fen ELSE 0 END), 0) AS BIGINT), COUNT(*) \
+             FROM bank_movements WHERE supervised_account_id = $1 AND occurred_at >= $2 AND occurred_at < $3",
+        )
+        .bind(supervised_account_id)
+        .bind(from)
+        .bind(to)
+        .fetch_one(&mut *self.tx)
+        .await?)
+    }
+
+    /// What instructions on an order not yet executed or failed will take from its escrow.
+    pub async fn outstanding_instructions(&mut self, order_id: &str) -> Result<i64, StoreError> {
+        Ok(sqlx::query_scalar(
+            "SELECT CAST(COALESCE(SUM(amount_fen), 0) AS BIGINT) FROM bank_instructions \
+             WHERE order_id = $1 AND status IN ('pending', 'acknowledged')",
+        )
+        .bind(order_id)
+        .fetch_one(&mut *self.tx)
+        .await?)
+    }
+
+    /// Records a statement once per account and date; `false` when one was already recorded.
+    pub async fn insert_statement(&mut self, row: &StatementRow) -> Result<bool, StoreError> {
+        let before: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM bank_statements WHERE supervised_account_id = $1 AND statement_date = $2",
+        )
+        .bind(row.supervised_account_id.clone())
+        .bind(row.statement_date.clone())
+        .fetch_one(&mut *self.tx)
+        .await?;
+        if before > 0 {
+            return Ok(false);
+        }
+        insert_rows(&mut self.tx, self.backend, std::slice::from_ref(row)).await?;
+        Ok(true)
+    }
+
+    pub async fn insert_risk_events(&mut self, rows: &[RiskEventRow]) -> Result<(), StoreError> {
+        insert_rows(&mut self.tx, self.backend, rows).await
+    }
+
+    pub async fn supervised_account_by_no(
+        &mut self,
+        bank_id: &str,
+        account_no: &str,
+    ) -> Result<Option<crate::SupervisedAccountRow>, StoreError> {
+        let sql = format!(
+            "SELECT {} FROM supervised_accounts a WHERE a.bank_id = $1 AND a.account_no = $2",
+            crate::funds::QUALIFIED_COLUMNS
+        );
+        Ok(sqlx::query_as(AssertSqlSafe(sql))
+            .bind(bank_id)
+            .bind(account_no)
+            .fetch_optional(&mut *self.tx)
+            .await?)
+    }
+}
