@@ -1016,21 +1016,130 @@ impl App {
         tx.commit().await?;
         Ok(())
     }
+}
 
-    /// An institution's risk events, for its staff or a regulator over it.
-    pub async fn risk_events_of(
+/// One movement, for pages and the API.
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
+pub struct MovementView {
+    pub bank_ref: String,
+    pub direction: String,
+    pub amount_fen: i64,
+    pub amount_display: String,
+    pub balance_after_display: String,
+    pub occurred_at_display: String,
+    /// `inflow`, `matched` or `unmatched`.
+    pub matched: String,
+    pub instruction_id: Option<String>,
+}
+
+/// A supervised account's money: what the bank reports, what the platform owes on it, and its movements.
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
+pub struct AccountMoney {
+    pub account_no: String,
+    pub bank_id: String,
+    pub mode: String,
+    pub status: String,
+    pub reported_balance_fen: Option<i64>,
+    pub reported_balance_display: Option<String>,
+    /// Σ escrow of the orders paid into the account.
+    pub escrow_owed_fen: i64,
+    pub escrow_owed_display: String,
+    pub last_reconciled_display: Option<String>,
+    pub movements: Vec<MovementView>,
+}
+
+/// An institution's money on the platform.
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
+pub struct InstitutionMoney {
+    pub institution_id: String,
+    pub accounts: Vec<AccountMoney>,
+    pub risk_events: Vec<RiskEventView>,
+}
+
+impl App {
+    /// An institution's supervised accounts with balances, escrow owed, movements and risk events, for its
+    /// staff or a regulator over it.
+    pub async fn institution_money(
         &self,
         actor: &Actor,
         institution_id: &str,
-    ) -> Result<Vec<RiskEventView>, AppError> {
+    ) -> Result<InstitutionMoney, AppError> {
         self.require_order_access(actor, "", institution_id).await?;
-        Ok(self
-            .store
-            .read()
-            .risk_events(Some(institution_id), 200)
+        let read = self.store.read();
+        let mut accounts = Vec::new();
+        for a in read.supervised_accounts_of(institution_id).await? {
+            let owed = read.escrow_owed(&a.id).await?;
+            let movements = read
+                .movements_of(&a.id, 50)
+                .await?
+                .into_iter()
+                .map(|m| MovementView {
+                    amount_display: crate::orders::yuan(m.amount_fen),
+                    balance_after_display: crate::orders::yuan(m.balance_after_fen),
+                    occurred_at_display: Timestamp::from_millis(m.occurred_at).china_display(),
+                    bank_ref: m.bank_ref,
+                    direction: m.direction,
+                    amount_fen: m.amount_fen,
+                    matched: m.matched,
+                    instruction_id: m.instruction_id,
+                })
+                .collect();
+            accounts.push(AccountMoney {
+                reported_balance_display: a.reported_balance_fen.map(crate::orders::yuan),
+                escrow_owed_display: crate::orders::yuan(owed),
+                last_reconciled_display: a
+                    .reconciled_at
+                    .map(|t| Timestamp::from_millis(t).china_display()),
+                account_no: a.account_no,
+                bank_id: a.bank_id,
+                mode: a.mode,
+                status: a.status,
+                reported_balance_fen: a.reported_balance_fen,
+                escrow_owed_fen: owed,
+                movements,
+            });
+        }
+        let risk_events = read
+            .risk_events(Some(institution_id), 100)
             .await?
             .into_iter()
             .map(risk_view)
-            .collect())
+            .collect();
+        Ok(InstitutionMoney {
+            institution_id: institution_id.to_owned(),
+            accounts,
+            risk_events,
+        })
+    }
+}
+
+impl App {
+    /// The money worker of `xiaowai serve`: delivers due instructions every half second and, once a day after
+    /// 06:00 China time, raises missing statements for the day before.
+    pub async fn run_money_worker(self) {
+        let mut tick = tokio::time::interval(std::time::Duration::from_millis(500));
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        let mut swept: Option<chrono::NaiveDate> = None;
+        loop {
+            tick.tick().await;
+            if let Err(e) = self.deliver_due_instructions().await {
+                tracing::warn!(error = %e, "delivering bank instructions");
+            }
+            let now = self.clock.now();
+            let today = now.china_date();
+            let after_six = now
+                .to_datetime()
+                .with_timezone(&domain::time::china_offset())
+                .time()
+                >= chrono::NaiveTime::from_hms_opt(6, 0, 0).unwrap_or_default();
+            if after_six && swept != Some(today) {
+                if let Some(yesterday) = today.pred_opt() {
+                    match self.check_statements(yesterday).await {
+                        Ok(_) => swept = Some(today),
+                        Err(e) => tracing::warn!(error = %e, "checking bank statements"),
+                    }
+                }
+            }
+        }
     }
 }

@@ -143,22 +143,36 @@ impl App {
             })
     }
 
+    /// The parent's account id, or an audited refusal: for handlers that must refuse before reading a body.
+    pub async fn require_parent<'a>(&self, actor: &'a Actor) -> Result<&'a str, AppError> {
+        match actor {
+            Actor::Parent { account_id } => Ok(account_id),
+            _ => Err(self.deny(actor, "orders", json!({}), "parents only").await),
+        }
+    }
+
+    /// The staff member's institution, or an audited refusal for anyone else.
+    pub async fn own_institution(&self, actor: &Actor) -> Result<String, AppError> {
+        match actor {
+            Actor::Staff { institution_id, .. } => Ok(institution_id.clone()),
+            _ => Err(self
+                .deny(actor, "orders", json!({}), "an institution's staff only")
+                .await),
+        }
+    }
+
     /// A parent orders a course for one of their children: the e-contract is fixed now, before payment.
     pub async fn place_order(
         &self,
         actor: &Actor,
         new: &NewOrder,
     ) -> Result<OrderDetail, AppError> {
-        let Actor::Parent { account_id } = actor else {
-            return Err(self
-                .deny(actor, "orders", json!({}), "only a parent buys")
-                .await);
-        };
+        let account_id = self.require_parent(actor).await?;
         let read = self.store.read();
         let child = read
             .child(new.child_id.trim())
             .await?
-            .filter(|c| c.parent_id == *account_id)
+            .filter(|c| c.parent_id == account_id)
             .ok_or_else(|| AppError::not_found("no such child of yours"))?;
         let course = read
             .course(new.course_id.trim())
@@ -296,7 +310,7 @@ impl App {
             order_no,
             institution_id: institution.id.clone(),
             course_id: course.id.clone(),
-            parent_id: account_id.clone(),
+            parent_id: account_id.to_owned(),
             child_id: child.id.clone(),
             supervised_account_id: account.id.clone(),
             lessons: course.lessons,
@@ -414,9 +428,7 @@ impl App {
 
     /// The signed-in parent's orders, newest first.
     pub async fn my_orders(&self, actor: &Actor) -> Result<Vec<OrderLine>, AppError> {
-        let Actor::Parent { account_id } = actor else {
-            return Err(AppError::new(ErrorCode::Forbidden, "a parent's orders"));
-        };
+        let account_id = self.require_parent(actor).await?;
         let rows = self
             .store
             .read()

@@ -69,7 +69,19 @@ use utoipa_swagger_ui::SwaggerUi;
         crate::admin_api::security_policy,
         crate::admin_api::set_security_policy,
         crate::admin_api::audit_entries,
-        crate::admin_api::pii_access
+        crate::admin_api::pii_access,
+        crate::money_api::set_endpoint,
+        crate::money_api::payment,
+        crate::money_api::movement,
+        crate::money_api::instruction_result,
+        crate::money_api::statement,
+        crate::money_api::place_order,
+        crate::money_api::my_orders,
+        crate::money_api::order,
+        crate::money_api::institution_orders,
+        crate::money_api::institution_money,
+        crate::money_api::regulator_orders,
+        crate::money_api::regulator_money
     ),
     components(schemas(
         Problem,

@@ -4,8 +4,8 @@
 
 use crate::WebState;
 use crate::{
-    admin_api, api, auth_api, console_pages, filing_api, filing_pages, pages, plate_pages,
-    session_pages,
+    admin_api, api, auth_api, console_pages, filing_api, filing_pages, money_api, pages,
+    plate_pages, session_pages,
 };
 use axum::Router;
 use axum::http::Method;
@@ -75,6 +75,15 @@ const ANY_ACCOUNT: &[Caller] = &[
     Caller::SystemAdmin,
     Caller::SecurityAdmin,
     Caller::AuditAdmin,
+];
+
+/// Who sees one order: its parent, the institution's staff, regulators over the institution.
+const ORDER_READERS: &[Caller] = &[
+    Caller::Parent,
+    Caller::Staff,
+    Caller::StaffAdmin,
+    Caller::Reviewer,
+    Caller::Supervisor,
 ];
 
 /// Every `/api/v1` route.
@@ -206,6 +215,78 @@ pub fn api_routes() -> Vec<Route> {
             "/api/v1/bank/supervised-accounts/{id}/confirm",
             Signed,
             post(filing_api::confirm_supervised_account),
+        ),
+        route(
+            Method::PUT,
+            "/api/v1/bank/endpoint",
+            Signed,
+            put(money_api::set_endpoint),
+        ),
+        route(
+            Method::POST,
+            "/api/v1/bank/payments",
+            Signed,
+            post(money_api::payment),
+        ),
+        route(
+            Method::POST,
+            "/api/v1/bank/movements",
+            Signed,
+            post(money_api::movement),
+        ),
+        route(
+            Method::POST,
+            "/api/v1/bank/instructions/{id}/result",
+            Signed,
+            post(money_api::instruction_result),
+        ),
+        route(
+            Method::POST,
+            "/api/v1/bank/statements",
+            Signed,
+            post(money_api::statement),
+        ),
+        route(
+            Method::POST,
+            "/api/v1/parent/orders",
+            SignedIn(&[Caller::Parent]),
+            post(money_api::place_order),
+        ),
+        route(
+            Method::GET,
+            "/api/v1/parent/orders",
+            SignedIn(&[Caller::Parent]),
+            get(money_api::my_orders),
+        ),
+        route(
+            Method::GET,
+            "/api/v1/orders/{id}",
+            SignedIn(ORDER_READERS),
+            get(money_api::order),
+        ),
+        route(
+            Method::GET,
+            "/api/v1/institution/orders",
+            SignedIn(&[Caller::Staff, Caller::StaffAdmin]),
+            get(money_api::institution_orders),
+        ),
+        route(
+            Method::GET,
+            "/api/v1/institution/money",
+            SignedIn(&[Caller::Staff, Caller::StaffAdmin]),
+            get(money_api::institution_money),
+        ),
+        route(
+            Method::GET,
+            "/api/v1/regulator/institutions/{id}/orders",
+            SignedIn(&[Caller::Reviewer, Caller::Supervisor]),
+            get(money_api::regulator_orders),
+        ),
+        route(
+            Method::GET,
+            "/api/v1/regulator/institutions/{id}/money",
+            SignedIn(&[Caller::Reviewer, Caller::Supervisor]),
+            get(money_api::regulator_money),
         ),
         route(
             Method::POST,

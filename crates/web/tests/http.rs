@@ -907,6 +907,8 @@ struct Samples {
     /// The demo staff's own institution (white-listed, in Haidian, with a plate).
     own_institution: String,
     child: String,
+    /// An order of the demo parent at the demo staff's institution.
+    order: String,
     regulator_account: String,
     staff_account: String,
 }
@@ -937,10 +939,24 @@ impl Samples {
         };
         let pair = s.t.app.login_with_code(&login).await.unwrap();
         let parent = s.t.app.authenticate(&pair.access_token).await.unwrap();
+        let child = s.t.app.my_children(&parent).await.unwrap()[0].id.clone();
+        let course =
+            s.t.app
+                .store()
+                .read()
+                .courses_of(&own_institution)
+                .await
+                .unwrap();
+        let new = app::orders::NewOrder {
+            course_id: course[0].id.clone(),
+            child_id: child.clone(),
+        };
+        let order = s.t.app.place_order(&parent, &new).await.unwrap().line.id;
         Samples {
             own_institution,
             institution: first_in(s, "110108").await,
-            child: s.t.app.my_children(&parent).await.unwrap()[0].id.clone(),
+            child,
+            order,
             regulator_account,
             staff_account,
         }
@@ -949,6 +965,8 @@ impl Samples {
     fn path(&self, template: &str, caller: web::routes::Caller) -> String {
         let id = if template.contains("/children/") {
             &self.child
+        } else if template.contains("/orders/") {
+            &self.order
         } else if template.ends_with("/plate") {
             &self.own_institution
         } else if template.contains("/accounts/") {
@@ -2671,4 +2689,136 @@ async fn a_course_breaking_a_policy_rule_is_refused_with_the_rule_and_its_number
         .await
         .unwrap();
     assert_eq!(ok.status(), 201, "at the ceiling exactly");
+}
+
+#[tokio::test]
+async fn a_parent_orders_over_http_and_the_bank_pays_it_once_per_idempotency_key() {
+    let s = Server::start(2400).await;
+    let samples = Samples::of(&s).await;
+    let Some(app::sessions::SignIn::Code(login)) =
+        demo_sign_in(&s, web::routes::Caller::Parent).await
+    else {
+        unreachable!("the parent signs in by SMS")
+    };
+    let token = s.t.app.login_with_code(&login).await.unwrap().access_token;
+    let endpoint = r#"{"instruction_url":"http://127.0.0.1:9/instructions","checkout_url":"http://127.0.0.1:9/checkout"}"#;
+    let set = signed(
+        &s,
+        reqwest::Method::PUT,
+        "/api/v1/bank/endpoint",
+        endpoint,
+        "endpoint-nonce-0001",
+    )
+    .header("idempotency-key", "endpoint-1")
+    .send()
+    .await
+    .unwrap();
+    assert_eq!(set.status(), 200);
+    let order: Value = s
+        .client
+        .get(format!("{}/api/v1/orders/{}", s.base, samples.order))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(order["status"], "awaiting_payment");
+    let amount = order["amount_fen"].as_i64().unwrap();
+    assert!(
+        order["checkout_url"]
+            .as_str()
+            .unwrap()
+            .starts_with("http://127.0.0.1:9/checkout?order_no=XW"),
+        "{order}"
+    );
+    assert_eq!(order["contract"]["template"], "GF-2021-2604");
+
+    let pay = |key: &'static str, nonce: &'static str, bank_ref: &str| {
+        let body = serde_json::json!({
+            "order_no": order["order_no"], "account_no": app::demo::DEMO_ACCOUNT_NO,
+            "amount_fen": amount, "bank_ref": bank_ref, "paid_at": 1_795_654_800_000i64,
+        })
+        .to_string();
+        let mut r = signed(
+            &s,
+            reqwest::Method::POST,
+            "/api/v1/bank/payments",
+            &body,
+            nonce,
+        );
+        if !key.is_empty() {
+            r = r.header("idempotency-key", key);
+        }
+        r.send()
+    };
+    let keyless = pay("", "payment-nonce-0000", "B-1").await.unwrap();
+    assert_eq!(keyless.status(), 400);
+    assert_eq!(
+        keyless.json::<Value>().await.unwrap()["code"],
+        "idempotency_key_required"
+    );
+    let first = pay("pay-1", "payment-nonce-0001", "B-1").await.unwrap();
+    assert_eq!(first.status(), 200);
+    let first: Value = first.json().await.unwrap();
+    assert_eq!(
+        (first["status"].as_str(), first["escrow_fen"].as_i64()),
+        (Some("paid"), Some(amount))
+    );
+    let repeat = pay("pay-1", "payment-nonce-0002", "B-1").await.unwrap();
+    assert_eq!(repeat.headers()["idempotent-replayed"], "true");
+    assert_eq!(
+        repeat.json::<Value>().await.unwrap(),
+        first,
+        "the first answer, again"
+    );
+    let reused = pay("pay-1", "payment-nonce-0003", "B-2").await.unwrap();
+    assert_eq!(reused.status(), 422);
+    assert_eq!(
+        reused.json::<Value>().await.unwrap()["code"],
+        "idempotency_key_reused"
+    );
+    let replayed_nonce = pay("pay-2", "payment-nonce-0001", "B-1").await.unwrap();
+    assert_eq!(
+        replayed_nonce.json::<Value>().await.unwrap()["code"],
+        "replayed_request"
+    );
+    let tampered = signed(
+        &s,
+        reqwest::Method::POST,
+        "/api/v1/bank/payments",
+        "{}",
+        "payment-nonce-0004",
+    )
+    .header("idempotency-key", "pay-3")
+    .body(r#"{"order_no":"XW0"}"#)
+    .send()
+    .await
+    .unwrap();
+    assert_eq!(
+        tampered.json::<Value>().await.unwrap()["code"],
+        "invalid_signature"
+    );
+
+    let mine: Value = s
+        .client
+        .get(format!("{}/api/v1/parent/orders", s.base))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let line = mine
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|o| o["id"] == samples.order.as_str())
+        .unwrap();
+    assert_eq!(
+        (line["status"].as_str(), line["escrow_fen"].as_i64()),
+        (Some("paid"), Some(amount))
+    );
 }

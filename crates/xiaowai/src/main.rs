@@ -445,6 +445,7 @@ async fn serve(args: ServeArgs, file: FileConfig) -> Result<()> {
     tracing::info!(%addr, backend = app.store().backend().name(), "xiaowai is serving");
     println!("xiaowai listening on http://{addr}");
     let store = app.store().clone();
+    tokio::spawn(app.clone().run_money_worker());
     axum::serve(
         listener,
         web::router_with(app, &web_config)

@@ -1,0 +1,307 @@
+//! Orders and the bank API over HTTP. Parents order; banks report payments, movements, instruction results
+//! and statements with signed requests, each mutation under an `Idempotency-Key` (a repeat gets the first
+//! answer). Rules, scope and reconciliation are `app::orders`' and `app::bank`'s.
+
+use crate::WebState;
+use crate::auth_api::{Bearer, Signed, body};
+use crate::error::{ApiError, Problem};
+use app::bank::{
+    DailyStatement, EndpointRegistration, InstitutionMoney, InstructionResult, InstructionView,
+    MovementAck, MovementReport, PaymentAck, PaymentNotice, StatementAck,
+};
+use app::orders::{NewOrder, OrderDetail, OrderLine};
+use app::{Actor, ErrorCode};
+use axum::Json;
+use axum::extract::rejection::JsonRejection;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use domain::access::Permission;
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+/// Runs a bank's mutation once per `Idempotency-Key`: the body is parsed after the signature verified, a
+/// repeat of the same request returns the stored answer, a different request under the key is refused.
+async fn once<T, R, F>(
+    s: &WebState,
+    headers: &HeaderMap,
+    signed: &Signed,
+    command: impl FnOnce(Actor, T) -> F,
+) -> Result<Response, ApiError>
+where
+    T: DeserializeOwned,
+    R: Serialize,
+    F: Future<Output = Result<R, app::AppError>>,
+{
+    let key = headers
+        .get("idempotency-key")
+        .and_then(|v| v.to_str().ok())
+        .map(str::trim)
+        .filter(|k| (1..=64).contains(&k.len()))
+        .ok_or_else(|| ApiError::new(ErrorCode::IdempotencyKeyRequired, "Idempotency-Key"))?
+        .to_owned();
+    if let Some((status, answer)) = s
+        .app
+        .idempotent_replay(&signed.actor, &key, &signed.body)
+        .await?
+    {
+        let status = StatusCode::from_u16(status).unwrap_or(StatusCode::OK);
+        return Ok((status, [("idempotent-replayed", "true")], Json(answer)).into_response());
+    }
+    let request: T = serde_json::from_slice(&signed.body)
+        .map_err(|e| ApiError::new(ErrorCode::InvalidParameter, e.to_string()))?;
+    let answer = serde_json::to_value(command(signed.actor.clone(), request).await?)
+        .map_err(|e| ApiError(app::AppError::internal(e.to_string())))?;
+    s.app
+        .remember_answer(&signed.actor, &key, &signed.body, 200, &answer)
+        .await?;
+    Ok(Json(answer).into_response())
+}
+
+/// The bank says where it takes instructions and where parents pay (its checkout page).
+#[utoipa::path(
+    put,
+    path = "/api/v1/bank/endpoint",
+    request_body = EndpointRegistration,
+    params(("Idempotency-Key" = String, Header)),
+    responses(
+        (status = 200, body = EndpointRegistration),
+        (status = 401, description = "invalid_signature, stale_request or replayed_request", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn set_endpoint(
+    State(s): State<WebState>,
+    headers: HeaderMap,
+    signed: Signed,
+) -> Result<Response, ApiError> {
+    let app = s.app.clone();
+    once(&s, &headers, &signed, |actor, req: EndpointRegistration| async move {
+        app.register_bank_endpoint(&actor, &req).await
+    })
+    .await
+}
+
+/// 支付通知: a parent paid an order into its supervised account. The order turns paid only now.
+#[utoipa::path(
+    post,
+    path = "/api/v1/bank/payments",
+    request_body = PaymentNotice,
+    params(("Idempotency-Key" = String, Header)),
+    responses(
+        (status = 200, body = PaymentAck),
+        (status = 409, description = "already_paid: another payment paid this order; return this one", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "amount_mismatch, idempotency_key_reused", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn payment(
+    State(s): State<WebState>,
+    headers: HeaderMap,
+    signed: Signed,
+) -> Result<Response, ApiError> {
+    let app = s.app.clone();
+    once(
+        &s,
+        &headers,
+        &signed,
+        |actor, req: PaymentNotice| async move { app.record_payment(&actor, &req).await },
+    )
+    .await
+}
+
+/// 动账: a movement on a supervised account. Outflows must name the instruction they execute; one that
+/// does not raises an `unmatched_outflow` risk event before this answer is sent.
+#[utoipa::path(
+    post,
+    path = "/api/v1/bank/movements",
+    request_body = MovementReport,
+    params(("Idempotency-Key" = String, Header)),
+    responses((status = 200, body = MovementAck))
+)]
+pub async fn movement(
+    State(s): State<WebState>,
+    headers: HeaderMap,
+    signed: Signed,
+) -> Result<Response, ApiError> {
+    let app = s.app.clone();
+    once(
+        &s,
+        &headers,
+        &signed,
+        |actor, req: MovementReport| async move { app.record_movement(&actor, &req).await },
+    )
+    .await
+}
+
+/// An instruction's result: `executed` moves the platform's ledger, `failed` leaves the escrow.
+#[utoipa::path(
+    post,
+    path = "/api/v1/bank/instructions/{id}/result",
+    params(("id" = String, Path), ("Idempotency-Key" = String, Header)),
+    request_body = InstructionResult,
+    responses((status = 200, body = InstructionView))
+)]
+pub async fn instruction_result(
+    State(s): State<WebState>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    signed: Signed,
+) -> Result<Response, ApiError> {
+    let app = s.app.clone();
+    once(
+        &s,
+        &headers,
+        &signed,
+        |actor, req: InstructionResult| async move {
+            app.record_instruction_result(&actor, &id, &req).await
+        },
+    )
+    .await
+}
+
+/// 日对账单: a supervised account's day.
+#[utoipa::path(
+    post,
+    path = "/api/v1/bank/statements",
+    request_body = DailyStatement,
+    params(("Idempotency-Key" = String, Header)),
+    responses(
+        (status = 200, body = StatementAck),
+        (status = 422, description = "amount_mismatch: opening + inflow − outflow ≠ closing", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn statement(
+    State(s): State<WebState>,
+    headers: HeaderMap,
+    signed: Signed,
+) -> Result<Response, ApiError> {
+    let app = s.app.clone();
+    once(
+        &s,
+        &headers,
+        &signed,
+        |actor, req: DailyStatement| async move { app.record_statement(&actor, &req).await },
+    )
+    .await
+}
+
+/// A parent orders a course for a linked child; the answer carries the e-contract, its digest, the refund
+/// preview and the bank's checkout link.
+#[utoipa::path(
+    post,
+    path = "/api/v1/parent/orders",
+    security(("bearer" = [])),
+    request_body = NewOrder,
+    responses(
+        (status = 201, body = OrderDetail),
+        (status = 422, description = "not_white_listed, no_supervised_account, policy_violation", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn place_order(
+    State(s): State<WebState>,
+    bearer: Bearer,
+    b: Result<Json<NewOrder>, JsonRejection>,
+) -> Result<(StatusCode, Json<OrderDetail>), ApiError> {
+    s.app.require_parent(&bearer.actor).await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(s.app.place_order(&bearer.actor, &body(b)?).await?),
+    ))
+}
+
+/// The signed-in parent's orders.
+#[utoipa::path(
+    get,
+    path = "/api/v1/parent/orders",
+    security(("bearer" = [])),
+    responses((status = 200, body = Vec<OrderLine>))
+)]
+pub async fn my_orders(
+    State(s): State<WebState>,
+    bearer: Bearer,
+) -> Result<Json<Vec<OrderLine>>, ApiError> {
+    Ok(Json(s.app.my_orders(&bearer.actor).await?))
+}
+
+/// One order: its parent, the institution's staff, or a regulator over the institution.
+#[utoipa::path(
+    get,
+    path = "/api/v1/orders/{id}",
+    security(("bearer" = [])),
+    params(("id" = String, Path)),
+    responses((status = 200, body = OrderDetail))
+)]
+pub async fn order(
+    State(s): State<WebState>,
+    bearer: Bearer,
+    Path(id): Path<String>,
+) -> Result<Json<OrderDetail>, ApiError> {
+    Ok(Json(s.app.order_for(&bearer.actor, &id).await?))
+}
+
+/// The staff's institution's orders.
+#[utoipa::path(
+    get,
+    path = "/api/v1/institution/orders",
+    security(("bearer" = [])),
+    responses((status = 200, body = Vec<OrderLine>))
+)]
+pub async fn institution_orders(
+    State(s): State<WebState>,
+    bearer: Bearer,
+) -> Result<Json<Vec<OrderLine>>, ApiError> {
+    let id = s.app.own_institution(&bearer.actor).await?;
+    Ok(Json(s.app.institution_orders(&bearer.actor, &id).await?))
+}
+
+/// The staff's institution's money: supervised accounts, escrow owed, movements, risk events.
+#[utoipa::path(
+    get,
+    path = "/api/v1/institution/money",
+    security(("bearer" = [])),
+    responses((status = 200, body = InstitutionMoney))
+)]
+pub async fn institution_money(
+    State(s): State<WebState>,
+    bearer: Bearer,
+) -> Result<Json<InstitutionMoney>, ApiError> {
+    let id = s.app.own_institution(&bearer.actor).await?;
+    Ok(Json(s.app.institution_money(&bearer.actor, &id).await?))
+}
+
+/// An institution's orders, for a regulator over it.
+#[utoipa::path(
+    get,
+    path = "/api/v1/regulator/institutions/{id}/orders",
+    security(("bearer" = [])),
+    params(("id" = String, Path)),
+    responses((status = 200, body = Vec<OrderLine>))
+)]
+pub async fn regulator_orders(
+    State(s): State<WebState>,
+    bearer: Bearer,
+    Path(id): Path<String>,
+) -> Result<Json<Vec<OrderLine>>, ApiError> {
+    s.app
+        .require(&bearer.actor, Permission::ViewInstitutionPrivate)
+        .await?;
+    Ok(Json(s.app.institution_orders(&bearer.actor, &id).await?))
+}
+
+/// An institution's fund flows, for a regulator over it.
+#[utoipa::path(
+    get,
+    path = "/api/v1/regulator/institutions/{id}/money",
+    security(("bearer" = [])),
+    params(("id" = String, Path)),
+    responses((status = 200, body = InstitutionMoney))
+)]
+pub async fn regulator_money(
+    State(s): State<WebState>,
+    bearer: Bearer,
+    Path(id): Path<String>,
+) -> Result<Json<InstitutionMoney>, ApiError> {
+    s.app
+        .require(&bearer.actor, Permission::ViewInstitutionPrivate)
+        .await?;
+    Ok(Json(s.app.institution_money(&bearer.actor, &id).await?))
+}
