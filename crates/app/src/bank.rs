@@ -1132,12 +1132,13 @@ impl App {
                 .with_timezone(&domain::time::china_offset())
                 .time()
                 >= chrono::NaiveTime::from_hms_opt(6, 0, 0).unwrap_or_default();
-            if after_six && swept != Some(today) {
-                if let Some(yesterday) = today.pred_opt() {
-                    match self.check_statements(yesterday).await {
-                        Ok(_) => swept = Some(today),
-                        Err(e) => tracing::warn!(error = %e, "checking bank statements"),
-                    }
+            if after_six
+                && swept != Some(today)
+                && let Some(yesterday) = today.pred_opt()
+            {
+                match self.check_statements(yesterday).await {
+                    Ok(_) => swept = Some(today),
+                    Err(e) => tracing::warn!(error = %e, "checking bank statements"),
                 }
             }
         }
