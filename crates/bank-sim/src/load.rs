@@ -1,0 +1,222 @@
+//! The benchmark driver: the demo parent places orders through the parent API (setup, timed separately),
+//! then the bank pays them all through the bank API — signed requests with idempotency keys, `concurrency`
+//! at a time — and the driver reports orders paid per second and latency percentiles as JSON.
+
+use crate::BankIdentity;
+use anyhow::{Context, Result, bail};
+use clap::Args;
+use serde_json::{Value, json};
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use tokio::sync::Semaphore;
+
+#[derive(Args, Debug)]
+pub struct LoadArgs {
+    #[command(flatten)]
+    identity: BankIdentity,
+    /// The platform's data directory: the demo parent's sign-in code is read from its dev-sms.log.
+    #[arg(long)]
+    data_dir: PathBuf,
+    /// The demo parent's phone number.
+    #[arg(long, default_value = "13800000001")]
+    phone: String,
+    /// A course of the institution that owns `account_no`.
+    #[arg(long)]
+    course_id: String,
+    /// The supervised account the orders are paid into.
+    #[arg(long, default_value = "6222020200112345678")]
+    account_no: String,
+    #[arg(long, default_value_t = 2000)]
+    orders: usize,
+    #[arg(long, default_value_t = 32)]
+    concurrency: usize,
+}
+
+fn percentile(sorted: &[Duration], p: f64) -> f64 {
+    if sorted.is_empty() {
+        return 0.0;
+    }
+    let rank = ((p / 100.0) * sorted.len() as f64).ceil() as usize;
+    sorted[rank.clamp(1, sorted.len()) - 1].as_secs_f64() * 1000.0
+}
+
+async fn parent_token(http: &reqwest::Client, args: &LoadArgs) -> Result<String> {
+    let base = &args.identity.platform;
+    let sent = http
+        .post(format!("{base}/api/v1/auth/sms-code"))
+        .json(&json!({"phone": args.phone}))
+        .send()
+        .await?;
+    if !sent.status().is_success() {
+        bail!("sms-code: {} {}", sent.status(), sent.text().await?);
+    }
+    let log = std::fs::read_to_string(args.data_dir.join("dev-sms.log"))
+        .context("reading dev-sms.log in the platform's data directory")?;
+    let code: String = log
+        .lines()
+        .last()
+        .and_then(|l| l.split("验证码 ").nth(1))
+        .map(|rest| rest.chars().take(6).collect())
+        .context("no code in dev-sms.log")?;
+    let pair: Value = http
+        .post(format!("{base}/api/v1/auth/login"))
+        .json(&json!({"phone": args.phone, "code": code}))
+        .send()
+        .await?
+        .json()
+        .await?;
+    pair["access_token"]
+        .as_str()
+        .map(str::to_owned)
+        .with_context(|| format!("login: {pair}"))
+}
+
+/// Runs `n` jobs, `concurrency` at a time; returns each job's latency and whether it succeeded.
+async fn run_all<F, Fut>(n: usize, concurrency: usize, job: F) -> Vec<(Duration, Result<Value>)>
+where
+    F: Fn(usize) -> Fut + Send + Sync + 'static,
+    Fut: Future<Output = Result<Value>> + Send,
+{
+    let gate = Arc::new(Semaphore::new(concurrency.max(1)));
+    let job = Arc::new(job);
+    let mut handles = Vec::with_capacity(n);
+    for i in 0..n {
+        let gate = gate.clone();
+        let job = job.clone();
+        handles.push(tokio::spawn(async move {
+            let _permit = gate.acquire_owned().await.expect("semaphore open");
+            let started = Instant::now();
+            let outcome = job(i).await;
+            (started.elapsed(), outcome)
+        }));
+    }
+    let mut out = Vec::with_capacity(n);
+    for h in handles {
+        out.push(h.await.expect("job task"));
+    }
+    out
+}
+
+fn summary(phase: &str, results: &[(Duration, Result<Value>)], elapsed: Duration) -> Value {
+    let mut ok: Vec<Duration> = results
+        .iter()
+        .filter(|(_, r)| r.is_ok())
+        .map(|(d, _)| *d)
+        .collect();
+    ok.sort();
+    let failures: Vec<String> = results
+        .iter()
+        .filter_map(|(_, r)| r.as_ref().err().map(|e| format!("{e:#}")))
+        .take(3)
+        .collect();
+    json!({
+        "phase": phase,
+        "ok": ok.len(),
+        "failed": results.len() - ok.len(),
+        "first_failures": failures,
+        "seconds": elapsed.as_secs_f64(),
+        "per_second": ok.len() as f64 / elapsed.as_secs_f64(),
+        "p50_ms": percentile(&ok, 50.0),
+        "p95_ms": percentile(&ok, 95.0),
+        "p99_ms": percentile(&ok, 99.0),
+    })
+}
+
+pub async fn run(args: LoadArgs) -> Result<()> {
+    let http = reqwest::Client::builder()
+        .timeout(Duration::from_secs(30))
+        .pool_max_idle_per_host(args.concurrency)
+        .build()?;
+    let base = args.identity.platform.clone();
+    let token = parent_token(&http, &args).await?;
+    let children: Value = http
+        .get(format!("{base}/api/v1/me/children"))
+        .bearer_auth(&token)
+        .send()
+        .await?
+        .json()
+        .await?;
+    let child = children[0]["id"]
+        .as_str()
+        .with_context(|| format!("the parent has no child: {children}"))?
+        .to_owned();
+
+    // Setup: place the orders (the e-contract of each is built and digested here).
+    let started = Instant::now();
+    let (h, course, t) = (http.clone(), args.course_id.clone(), token.clone());
+    let placed = run_all(args.orders, args.concurrency, move |_| {
+        let (h, course, child, t, base) = (
+            h.clone(),
+            course.clone(),
+            child.clone(),
+            t.clone(),
+            base.clone(),
+        );
+        async move {
+            let r = h
+                .post(format!("{base}/api/v1/parent/orders"))
+                .bearer_auth(t)
+                .json(&json!({"course_id": course, "child_id": child}))
+                .send()
+                .await?;
+            let status = r.status();
+            let v: Value = r.json().await?;
+            if status != 201 {
+                bail!("order: {status} {v}");
+            }
+            Ok(v)
+        }
+    })
+    .await;
+    let placing = summary("place_order", &placed, started.elapsed());
+    let orders: Vec<(String, i64)> = placed
+        .iter()
+        .filter_map(|(_, r)| r.as_ref().ok())
+        .map(|v| {
+            (
+                v["order_no"].as_str().unwrap_or_default().to_owned(),
+                v["amount_fen"].as_i64().unwrap_or(0),
+            )
+        })
+        .collect();
+
+    // Measured: every order paid through the bank API.
+    let orders = Arc::new(orders);
+    let started = Instant::now();
+    let (h, identity, account) = (http.clone(), args.identity.clone(), args.account_no.clone());
+    let jobs = orders.len();
+    let paid = run_all(jobs, args.concurrency, move |i| {
+        let (h, identity, account, orders) =
+            (h.clone(), identity.clone(), account.clone(), orders.clone());
+        async move {
+            let (order_no, amount) = &orders[i];
+            let bank_ref = format!("LOAD{}", uuid::Uuid::new_v4().simple());
+            let body = json!({"order_no": order_no, "account_no": account, "amount_fen": amount,
+                              "bank_ref": bank_ref, "paid_at": crate::now_ms()});
+            let (status, v) = identity
+                .send(
+                    &h,
+                    reqwest::Method::POST,
+                    "/api/v1/bank/payments",
+                    &body,
+                    &bank_ref,
+                )
+                .await?;
+            if status != 200 || v["status"] != "paid" {
+                bail!("payment: {status} {v}");
+            }
+            Ok(v)
+        }
+    })
+    .await;
+    let paying = summary("pay_order", &paid, started.elapsed());
+    println!(
+        "{}",
+        serde_json::to_string_pretty(&json!({
+            "orders": args.orders, "concurrency": args.concurrency,
+            "place": placing, "pay": paying,
+        }))?
+    );
+    Ok(())
+}
