@@ -19,13 +19,23 @@ export async function launch() {
   });
 }
 
-/** A fresh context and page; any request leaving the site (a CDN) fails the test. */
-export async function newPage(browser, viewport = { width: 1280, height: 900 }) {
+/** The simulated bank's base URL and the platform's data directory (set by `.ci/run`). */
+export const BANK = process.env.XIAOWAI_E2E_BANK_URL ?? 'http://127.0.0.1:18090';
+export const DATA_DIR = process.env.XIAOWAI_E2E_DATA_DIR ?? '';
+
+/**
+ * A fresh context and page; any request leaving the site (a CDN) fails the test, except to the origins a
+ * test names (the bank's checkout page).
+ */
+export async function newPage(browser, viewport = { width: 1280, height: 900 }, alsoAllowed = []) {
   const context = await browser.newContext({ viewport, locale: 'zh-CN' });
   const page = await context.newPage();
+  const allowed = [BASE, ...alsoAllowed];
   page.on('request', (req) => {
     const url = req.url();
-    if (!url.startsWith(BASE) && !url.startsWith('data:')) throw new Error(`request left the site: ${url}`);
+    if (!allowed.some((origin) => url.startsWith(origin)) && !url.startsWith('data:')) {
+      throw new Error(`request left the site: ${url}`);
+    }
   });
   return { context, page };
 }

@@ -69,7 +69,8 @@ pub struct OrderDetail {
     pub last_reconciled_display: Option<String>,
 }
 
-pub(crate) fn yuan(fen: i64) -> String {
+/// `¥1234.50`.
+pub fn yuan(fen: i64) -> String {
     format!("¥{}", Fen::new(fen))
 }
 
@@ -141,6 +142,27 @@ impl App {
                     "the institution has no confirmed supervised account",
                 )
             })
+    }
+
+    /// A course on sale with its institution, for the buy page.
+    pub async fn course_on_sale(
+        &self,
+        course_id: &str,
+    ) -> Result<(crate::views::InstitutionDetail, crate::views::CourseView), AppError> {
+        let course = self
+            .store
+            .read()
+            .course(course_id.trim())
+            .await?
+            .ok_or_else(|| AppError::not_found("no such course"))?;
+        let detail = self.institution_detail(&course.institution_id).await?;
+        let view = detail
+            .courses
+            .iter()
+            .find(|c| c.id == course.id)
+            .cloned()
+            .ok_or_else(|| AppError::not_found("no such course"))?;
+        Ok((detail, view))
     }
 
     /// The parent's account id, or an audited refusal: for handlers that must refuse before reading a body.

@@ -11,6 +11,7 @@ pub mod filing_api;
 pub mod filing_pages;
 pub mod money_api;
 mod ops;
+mod order_pages;
 mod pages;
 pub mod plate_pages;
 pub mod routes;

@@ -4,8 +4,8 @@
 
 use crate::WebState;
 use crate::{
-    admin_api, api, auth_api, console_pages, filing_api, filing_pages, money_api, pages,
-    plate_pages, session_pages,
+    admin_api, api, auth_api, console_pages, filing_api, filing_pages, money_api, order_pages,
+    pages, plate_pages, session_pages,
 };
 use axum::Router;
 use axum::http::Method;
@@ -653,6 +653,42 @@ pub fn page_routes() -> Vec<Route> {
             "/admin/security",
             SignedIn(&[Caller::SecurityAdmin]),
             post(console_pages::set_security),
+        ),
+        route(
+            Method::GET,
+            "/courses/{id}/buy",
+            SignedIn(&[Caller::Parent]),
+            get(order_pages::buy_page),
+        ),
+        route(
+            Method::POST,
+            "/courses/{id}/buy",
+            SignedIn(&[Caller::Parent]),
+            post(order_pages::buy),
+        ),
+        route(
+            Method::GET,
+            "/orders",
+            SignedIn(&[Caller::Parent]),
+            get(order_pages::my_orders),
+        ),
+        route(
+            Method::GET,
+            "/orders/{id}",
+            SignedIn(ORDER_READERS),
+            get(order_pages::order_page),
+        ),
+        route(
+            Method::GET,
+            "/institution/money",
+            SignedIn(&[Caller::Staff, Caller::StaffAdmin]),
+            get(order_pages::institution_money),
+        ),
+        route(
+            Method::GET,
+            "/regulator/institutions/{id}/money",
+            SignedIn(&[Caller::Reviewer, Caller::Supervisor]),
+            get(order_pages::regulator_money),
         ),
         route(Method::GET, "/join", Public, get(filing_pages::join_page)),
         route(Method::POST, "/join", Public, post(filing_pages::join)),

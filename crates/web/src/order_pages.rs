@@ -1,0 +1,197 @@
+//! The pages of the money: a parent's buy page, order page (the e-contract, its digest, the refund preview,
+//! the way to the bank's checkout) and order list; an institution's and a regulator's view of orders, supervised
+//! accounts, movements and risk events. Rules and scope are `app::orders`' and `app::bank`'s.
+
+use crate::WebState;
+use crate::error::PageError;
+use crate::session_pages::PageSession;
+use app::bank::InstitutionMoney;
+use app::orders::{NewOrder, OrderDetail, OrderLine};
+use app::parents::ChildView;
+use app::views::{CourseView, InstitutionDetail};
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::Form;
+use axum::extract::{Path, State};
+use axum::http::HeaderMap;
+use axum::response::{IntoResponse, Redirect, Response};
+use domain::access::Permission;
+use serde::Deserialize;
+
+#[derive(Template, WebTemplate)]
+#[template(path = "buy.html")]
+pub(crate) struct BuyPage {
+    institution: InstitutionDetail,
+    course: CourseView,
+    children: Vec<ChildView>,
+    csrf: String,
+    error: Option<String>,
+}
+
+pub(crate) async fn buy_page(
+    State(s): State<WebState>,
+    PageSession(session): PageSession,
+    Path(id): Path<String>,
+) -> Result<BuyPage, PageError> {
+    s.app.require_parent(&session.actor).await?;
+    let (institution, course) = s.app.course_on_sale(&id).await?;
+    Ok(BuyPage {
+        institution,
+        course,
+        children: s.app.my_children(&session.actor).await?,
+        csrf: session.csrf,
+        error: None,
+    })
+}
+
+#[derive(Deserialize)]
+pub(crate) struct BuyForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    child_id: String,
+}
+
+/// Places the order and shows its contract; a refusal (not white-listed, a rule broken) stays on the page.
+pub(crate) async fn buy(
+    State(s): State<WebState>,
+    session: PageSession,
+    Path(id): Path<String>,
+    Form(form): Form<BuyForm>,
+) -> Result<Response, PageError> {
+    session.check_csrf(&s, &form.csrf)?;
+    let PageSession(session) = session;
+    s.app.require_parent(&session.actor).await?;
+    let new = NewOrder {
+        course_id: id.clone(),
+        child_id: form.child_id,
+    };
+    match s.app.place_order(&session.actor, &new).await {
+        Ok(order) => Ok(Redirect::to(&format!("/orders/{}", order.line.id)).into_response()),
+        Err(e) if matches!(e.code.status(), 400 | 409 | 422) => {
+            let (institution, course) = s.app.course_on_sale(&id).await?;
+            let page = BuyPage {
+                institution,
+                course,
+                children: s.app.my_children(&session.actor).await?,
+                csrf: session.csrf,
+                error: Some(format!("{}：{}", e.code.message_zh(), e.detail)),
+            };
+            Ok((crate::error::status_of(e.code), page).into_response())
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "order.html")]
+pub(crate) struct OrderPage {
+    o: OrderDetail,
+    per_lesson: String,
+    mode_label: &'static str,
+    /// The bank's checkout, returning here (for the parent, while the order awaits payment).
+    pay_url: Option<String>,
+}
+
+/// This site's own address as the browser used it, for the bank to send the parent back to.
+fn own_origin(headers: &HeaderMap) -> Option<String> {
+    let host = headers.get("host")?.to_str().ok()?;
+    let scheme = match headers
+        .get("x-forwarded-proto")
+        .and_then(|v| v.to_str().ok())
+    {
+        Some("https") => "https",
+        _ => "http",
+    };
+    Some(format!("{scheme}://{host}"))
+}
+
+fn query_value(v: &str) -> String {
+    v.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+pub(crate) async fn order_page(
+    State(s): State<WebState>,
+    PageSession(session): PageSession,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Result<OrderPage, PageError> {
+    let o = s.app.order_for(&session.actor, &id).await?;
+    let pay_url = match (&session.actor, &o.checkout_url, own_origin(&headers)) {
+        (app::Actor::Parent { .. }, Some(checkout), Some(origin)) => Some(format!(
+            "{checkout}&return_url={}",
+            query_value(&format!("{origin}/orders/{}", o.line.id))
+        )),
+        _ => None,
+    };
+    Ok(OrderPage {
+        per_lesson: app::orders::yuan(o.contract.price.price_per_lesson_fen),
+        mode_label: match o.contract.supervision.mode.as_str() {
+            "custody" => "银行托管",
+            "risk_deposit" => "风险保证金",
+            _ => "数字人民币智能合约",
+        },
+        o,
+        pay_url,
+    })
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "orders.html")]
+pub(crate) struct OrdersPage {
+    orders: Vec<OrderLine>,
+}
+
+pub(crate) async fn my_orders(
+    State(s): State<WebState>,
+    PageSession(session): PageSession,
+) -> Result<OrdersPage, PageError> {
+    Ok(OrdersPage {
+        orders: s.app.my_orders(&session.actor).await?,
+    })
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "money.html")]
+pub(crate) struct MoneyPage {
+    institution_name: Option<String>,
+    money: InstitutionMoney,
+    orders: Vec<OrderLine>,
+}
+
+/// The staff's institution: orders, supervised accounts, movements, risk events.
+pub(crate) async fn institution_money(
+    State(s): State<WebState>,
+    PageSession(session): PageSession,
+) -> Result<MoneyPage, PageError> {
+    let id = s.app.own_institution(&session.actor).await?;
+    Ok(MoneyPage {
+        institution_name: None,
+        money: s.app.institution_money(&session.actor, &id).await?,
+        orders: s.app.institution_orders(&session.actor, &id).await?,
+    })
+}
+
+/// The same for a regulator over the institution.
+pub(crate) async fn regulator_money(
+    State(s): State<WebState>,
+    PageSession(session): PageSession,
+    Path(id): Path<String>,
+) -> Result<MoneyPage, PageError> {
+    s.app
+        .require(&session.actor, Permission::ViewInstitutionPrivate)
+        .await?;
+    let money = s.app.institution_money(&session.actor, &id).await?;
+    Ok(MoneyPage {
+        institution_name: Some(s.app.institution_detail(&id).await?.summary.name),
+        orders: s.app.institution_orders(&session.actor, &id).await?,
+        money,
+    })
+}

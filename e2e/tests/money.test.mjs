@@ -1,0 +1,116 @@
+// The money in a real Chromium, against `xiaowai serve --demo` and `bank-sim serve`: the demo parent buys a
+// course, reads the e-contract and the refund preview, pays on the simulated bank's checkout page, and comes
+// back to an order the bank has reported paid; the escrow shows the amount to the fen on the parent's, the
+// institution's and the Haidian regulator's pages. Then the bank moves money nobody instructed, and the
+// regulator's page shows the unmatched outflow.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { ARTIFACTS, BANK, BASE, DATA_DIR, launch, newPage, signIn } from '../lib/browser.mjs';
+
+const DEMO_PARENT_PHONE = '13800000001';
+let browser;
+
+before(async () => {
+  browser = await launch();
+});
+
+after(async () => {
+  await browser?.close();
+});
+
+/** Signs the demo parent in with the SMS code the development sender wrote to the data directory. */
+async function signInParent(page) {
+  await page.goto(`${BASE}/login/parent`);
+  await page.fill('input[name=phone]', DEMO_PARENT_PHONE);
+  await Promise.all([page.waitForNavigation(), page.click('form[action="/login/parent/code"] button')]);
+  const lines = readFileSync(join(DATA_DIR, 'dev-sms.log'), 'utf8').trim().split('\n');
+  const code = lines.at(-1).split('验证码 ')[1].slice(0, 6);
+  await page.fill('input[name=code]', code);
+  await Promise.all([page.waitForNavigation(), page.click('form[action="/login/parent"] button')]);
+  assert.ok(!page.url().includes('/login'), `the parent is signed in (${page.url()})`);
+}
+
+const text = async (page, selector) => (await page.textContent(selector)).trim();
+
+test('a parent buys a course, the bank takes the payment, and every end shows the escrow to the fen', { timeout: 180_000 }, async () => {
+  assert.ok(DATA_DIR, 'XIAOWAI_E2E_DATA_DIR names the platform data directory');
+  // The institution's admin finds its public page (the demo institution sells through the demo bank).
+  const inst = await newPage(browser);
+  await signIn(inst.page, 'institution', 'inst.admin');
+  await inst.page.goto(`${BASE}/institution/filing`);
+  const institutionPath = await inst.page.getAttribute('a[href^="/institutions/"]', 'href');
+
+  const { context, page } = await newPage(browser, { width: 390, height: 844 }, [BANK]);
+  let orderNo;
+  let amount;
+  try {
+    await signInParent(page);
+    await page.goto(`${BASE}${institutionPath}`);
+    await Promise.all([page.waitForNavigation(), page.click('.course a.button >> nth=0')]);
+    const courseTotal = await text(page, '#course-total');
+    await Promise.all([page.waitForNavigation(), page.click('#buy button')]);
+
+    // The contract and refund preview come before payment.
+    assert.match(new URL(page.url()).pathname, /^\/orders\//);
+    assert.equal(await text(page, '#order-status'), '待支付');
+    assert.match(await text(page, '#contract-digest'), /^[0-9a-f]{64}$/);
+    amount = await text(page, '#order-amount');
+    assert.equal(amount, courseTotal, 'the order is the course total');
+    assert.equal(await text(page, '#order-escrow'), '¥0.00');
+    const preview = await page.locator('#refund-preview tbody tr').allTextContents();
+    assert.ok(preview[0].includes('开课前') && preview[0].includes(amount), preview[0]);
+    assert.ok(preview.at(-1).includes('¥0.00'));
+    orderNo = await text(page, '#order-no');
+    await page.screenshot({ path: `${ARTIFACTS}/order-before-payment.png`, fullPage: true });
+
+    // The simulated bank's checkout; the bank reports the payment, then sends the parent back.
+    await Promise.all([page.waitForNavigation(), page.click('#pay')]);
+    assert.ok(page.url().startsWith(BANK), page.url());
+    assert.equal(await text(page, '#order-no'), orderNo);
+    assert.equal(await text(page, '#amount'), amount);
+    await Promise.all([page.waitForURL(`${BASE}/orders/**`), page.click('#pay')]);
+    assert.equal(await text(page, '#order-status'), '已支付（资金监管中）');
+    assert.equal(await text(page, '#order-escrow'), amount, 'the escrow holds what was paid, to the fen');
+    assert.notEqual(await text(page, '#order-reconciled'), '尚未对账', 'the bank\'s movement reconciled the account');
+    await page.screenshot({ path: `${ARTIFACTS}/order-paid.png`, fullPage: true });
+    await page.goto(`${BASE}/orders`);
+    const mine = await page.locator('#orders li', { hasText: orderNo }).textContent();
+    assert.ok(mine.includes(amount), mine);
+  } finally {
+    await context.close();
+  }
+
+  // The institution end.
+  try {
+    await inst.page.goto(`${BASE}/institution/money`);
+    const row = inst.page.locator('#orders tr', { hasText: orderNo });
+    assert.equal((await row.locator('.escrow').textContent()).trim(), amount);
+  } finally {
+    await inst.context.close();
+  }
+
+  // The regulator end: Haidian's supervisor sees the order, the fund flow, and a rogue outflow at once.
+  const reg = await newPage(browser);
+  try {
+    await signIn(reg.page, 'regulator', 'haidian.supervisor');
+    const moneyPath = `/regulator${institutionPath}/money`;
+    await reg.page.goto(`${BASE}${moneyPath}`);
+    const row = reg.page.locator('#orders tr', { hasText: orderNo });
+    assert.equal((await row.locator('.escrow').textContent()).trim(), amount);
+    const rogue = await fetch(`${BANK}/admin/rogue-outflow`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ account_no: '6222020200112345678', amount_fen: 100 }),
+    });
+    assert.equal(rogue.status, 200);
+    const answer = await rogue.json();
+    assert.ok(answer.platform[0].risk_events.includes('unmatched_outflow'), JSON.stringify(answer));
+    await reg.page.goto(`${BASE}${moneyPath}`);
+    assert.ok((await reg.page.textContent('#risk-events')).includes('未经平台指令的资金流出'));
+    await reg.page.screenshot({ path: `${ARTIFACTS}/regulator-money.png`, fullPage: true });
+  } finally {
+    await reg.context.close();
+  }
+});
