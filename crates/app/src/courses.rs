@@ -4,10 +4,11 @@
 use crate::{Actor, App, AppError, ErrorCode, evidence};
 use domain::access::Permission;
 use domain::policy::{CourseTerms, check_course};
-use domain::{Category, CourseId, TeachingMode};
+use domain::schedule::{self, Booked, Plan, Session, Weekly};
+use domain::{Category, CourseId, TeachingMode, WorkingDayCalendar};
 use serde::Deserialize;
 use serde_json::json;
-use store::CourseRow;
+use store::{CourseRow, CourseSessionRow};
 
 /// `POST /api/v1/institution/courses`.
 #[derive(Clone, Debug, Deserialize, utoipa::ToSchema)]
@@ -25,7 +26,25 @@ pub struct NewCourse {
     /// `YYYY-MM-DD`.
     pub first_lesson: String,
     pub last_lesson: String,
+    /// Weekly sessions with a teacher and a room (课表); without one, the course records no sessions.
+    #[serde(default)]
+    pub schedule: Option<NewSchedule>,
 }
+
+/// `{"weekdays": [2, 4], "start": "19:00", "teacher_id": "<staff member id>", "room": "A101"}`: ISO weekdays
+/// (1 = Monday), one session per lesson from the first lesson date.
+#[derive(Clone, Debug, Deserialize, utoipa::ToSchema)]
+pub struct NewSchedule {
+    pub weekdays: Vec<u32>,
+    pub start: String,
+    pub teacher_id: String,
+    #[serde(default)]
+    pub room: String,
+}
+
+/// The working-day calendar (weekends, statutory holidays, 调休), parsed once.
+static CALENDAR: std::sync::LazyLock<WorkingDayCalendar> =
+    std::sync::LazyLock::new(WorkingDayCalendar::china);
 
 fn date(field: &str, v: &str) -> Result<chrono::NaiveDate, AppError> {
     chrono::NaiveDate::parse_from_str(v.trim(), "%Y-%m-%d")
@@ -107,8 +126,53 @@ impl App {
                 last_lesson: last,
             },
         );
-        if !broken.is_empty() {
-            let messages: Vec<String> = broken.iter().map(|b| b.message_zh()).collect();
+        let mut messages: Vec<String> = broken.iter().map(|b| b.message_zh()).collect();
+        let teacher = match &new.schedule {
+            Some(plan) => {
+                let teacher = self
+                    .store
+                    .read()
+                    .staff_member(plan.teacher_id.trim())
+                    .await?
+                    .filter(|t| t.institution_id == institution_id)
+                    .ok_or_else(|| {
+                        AppError::new(
+                            ErrorCode::InvalidParameter,
+                            "schedule.teacher_id: a staff member of this institution",
+                        )
+                    })?;
+                let qualified = teacher.subject_teacher == 1
+                    && teacher
+                        .teacher_cert_no
+                        .as_deref()
+                        .is_some_and(|c| !c.trim().is_empty());
+                if category == Category::Subject && !qualified {
+                    return Err(AppError::new(
+                        ErrorCode::TeacherQualificationRequired,
+                        "学科类课程的授课教师须登记教师资格证",
+                    ));
+                }
+                Some((plan, start_minute(&plan.start)?))
+            }
+            None => None,
+        };
+        let sessions = match teacher {
+            Some((plan, start)) => {
+                let weekly = Weekly {
+                    weekdays: plan.weekdays.clone(),
+                    start_minute: start,
+                };
+                match schedule::expand(&weekly, new.minutes_per_lesson, new.lessons, first, last) {
+                    Ok(s) => Some((plan, s)),
+                    Err(problem) => {
+                        messages.push(problem.message_zh());
+                        None
+                    }
+                }
+            }
+            None => None,
+        };
+        if !messages.is_empty() {
             return Err(AppError::new(
                 ErrorCode::PolicyViolation,
                 messages.join("；"),
@@ -131,11 +195,86 @@ impl App {
             last_lesson: Some(last.to_string()),
         };
         let mut tx = self.store.begin_write().await?;
+        let session_rows = match &sessions {
+            Some((plan, planned)) => {
+                let booked = self
+                    .booked_in(&mut tx, &institution_id, first, last)
+                    .await?;
+                let plan = Plan {
+                    category,
+                    mode,
+                    sessions: planned,
+                    teacher_id: plan.teacher_id.trim(),
+                    room: plan.room.trim(),
+                };
+                let problems = schedule::check(&policy, &CALENDAR, plan, &booked);
+                if !problems.is_empty() {
+                    let messages: Vec<String> = problems.iter().map(|p| p.message_zh()).collect();
+                    return Err(AppError::new(
+                        ErrorCode::PolicyViolation,
+                        messages.join("；"),
+                    ));
+                }
+                planned
+                    .iter()
+                    .zip(1..)
+                    .map(|(s, n)| CourseSessionRow {
+                        id: uuid::Uuid::now_v7().to_string(),
+                        course_id: row.id.clone(),
+                        institution_id: institution_id.clone(),
+                        lesson_no: n,
+                        session_date: s.date.to_string(),
+                        start_minute: i64::from(s.start_minute),
+                        end_minute: i64::from(s.end_minute),
+                        teacher_id: plan.teacher_id.trim().to_owned(),
+                        room: plan.room.trim().to_owned(),
+                    })
+                    .collect()
+            }
+            None => Vec::new(),
+        };
         tx.insert_courses(std::slice::from_ref(&row)).await?;
+        tx.insert_course_sessions(&session_rows).await?;
         tx.append_audit(vec![evidence::course_published(actor, now, &row)])
             .await?;
         tx.commit().await?;
         self.reindex(&institution_id).await?;
         Ok(row.id)
+    }
+}
+
+/// `HH:MM` → minutes after midnight.
+fn start_minute(v: &str) -> Result<u32, AppError> {
+    chrono::NaiveTime::parse_from_str(v.trim(), "%H:%M")
+        .map(|t| chrono::Timelike::hour(&t) * 60 + chrono::Timelike::minute(&t))
+        .map_err(|_| AppError::new(ErrorCode::InvalidParameter, "schedule.start: HH:MM"))
+}
+
+impl App {
+    /// The institution's sessions in a date range, as the schedule check sees them.
+    async fn booked_in(
+        &self,
+        tx: &mut store::WriteTx,
+        institution_id: &str,
+        first: chrono::NaiveDate,
+        last: chrono::NaiveDate,
+    ) -> Result<Vec<Booked>, AppError> {
+        let rows = tx
+            .sessions_between(institution_id, &first.to_string(), &last.to_string())
+            .await?;
+        rows.into_iter()
+            .map(|(s, course_name)| {
+                Ok(Booked {
+                    session: Session {
+                        date: date("session_date", &s.session_date)?,
+                        start_minute: u32::try_from(s.start_minute).unwrap_or(0),
+                        end_minute: u32::try_from(s.end_minute).unwrap_or(0),
+                    },
+                    teacher_id: s.teacher_id,
+                    room: s.room,
+                    course_name,
+                })
+            })
+            .collect()
     }
 }

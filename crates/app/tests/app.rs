@@ -1205,23 +1205,23 @@ mod money_flow {
     use app::parents::{NewChild, PhoneLogin};
     use app::testing::TEST_NOW;
 
-    struct Shop {
-        t: TestApp,
+    pub(super) struct Shop {
+        pub(super) t: TestApp,
         parent: Actor,
         child_id: String,
         course_id: String,
-        institution_id: String,
+        pub(super) institution_id: String,
         bank: Actor,
     }
 
     const PHONE: &str = "13700000009";
 
-    async fn demo_staff(t: &TestApp) -> store::AccountRow {
+    pub(super) async fn demo_staff(t: &TestApp) -> store::AccountRow {
         let mut tx = t.app.store().begin_write().await.unwrap();
         tx.account_by_username("inst.admin").await.unwrap().unwrap()
     }
 
-    async fn shop() -> Shop {
+    pub(super) async fn shop() -> Shop {
         let t = TestApp::with_demo(6).await;
         let staff = demo_staff(&t).await;
         let institution_id = staff.institution_id.unwrap();
@@ -1274,7 +1274,7 @@ mod money_flow {
     }
 
     impl Shop {
-        async fn order(&self) -> app::orders::OrderDetail {
+        pub(super) async fn order(&self) -> app::orders::OrderDetail {
             let new = NewOrder {
                 course_id: self.course_id.clone(),
                 child_id: self.child_id.clone(),
@@ -1282,7 +1282,7 @@ mod money_flow {
             self.t.app.place_order(&self.parent, &new).await.unwrap()
         }
 
-        async fn pay(
+        pub(super) async fn pay(
             &self,
             order: &app::orders::OrderDetail,
             bank_ref: &str,
@@ -1301,7 +1301,7 @@ mod money_flow {
                 .unwrap()
         }
 
-        async fn movement(
+        pub(super) async fn movement(
             &self,
             bank_ref: &str,
             direction: &str,
@@ -1858,5 +1858,190 @@ mod money_flow {
                 .code,
             ErrorCode::IdempotencyKeyReused
         );
+    }
+}
+
+mod risk_deposit {
+    #[tokio::test]
+    async fn a_deposit_below_the_regions_share_of_outstanding_fees_is_a_shortfall() {
+        // The demo institution's account switched to risk-deposit mode: the deposit must cover 20% of what
+        // families have prepaid and not yet consumed (the national default), not all of it.
+        let s = super::money_flow::shop().await;
+        sqlx::query("UPDATE supervised_accounts SET mode = 'risk_deposit'")
+            .execute(s.t.app.store().pool_for_tests())
+            .await
+            .unwrap();
+        let order = s.order().await;
+        let paid = order.line.amount_fen;
+        s.pay(&order, "PAY-1").await;
+        let share = paid * 20 / 100;
+        let t0 = app::testing::TEST_NOW.millis();
+        let enough = s
+            .movement("DEP-1", "in", share, share, t0, None)
+            .await
+            .unwrap();
+        assert!(
+            enough.risk_events.is_empty(),
+            "20% of {paid} is covered by {share}"
+        );
+        let short = s
+            .movement("DEP-2", "out", 1, share - 1, t0 + 1, None)
+            .await
+            .unwrap();
+        assert_eq!(
+            short.risk_events,
+            vec!["unmatched_outflow", "deposit_shortfall"]
+        );
+        let events =
+            s.t.app
+                .store()
+                .read()
+                .risk_events(Some(&s.institution_id), 10)
+                .await
+                .unwrap();
+        let shortfall = events
+            .iter()
+            .find(|e| e.kind == "deposit_shortfall")
+            .unwrap();
+        assert_eq!(shortfall.level, "orange");
+        let detail: serde_json::Value = serde_json::from_str(&shortfall.detail_json).unwrap();
+        assert_eq!(detail["required_fen"], share);
+        assert_eq!(detail["balance_fen"], share - 1);
+    }
+}
+
+mod schedules {
+    use super::*;
+    use app::courses::{NewCourse, NewSchedule};
+
+    async fn teacher(
+        t: &TestApp,
+        admin: &Actor,
+        institution_id: &str,
+        cert: Option<&str>,
+    ) -> String {
+        let check = t
+            .app
+            .upload_document(
+                admin,
+                "record_check",
+                "check.pdf",
+                b"%PDF-1.4\n%record check\n",
+            )
+            .await
+            .unwrap();
+        let id = uuid::Uuid::now_v7().to_string();
+        let mut tx = t.app.store().begin_write().await.unwrap();
+        tx.insert_staff_member(&store::StaffMemberRow {
+            id: id.clone(),
+            institution_id: institution_id.into(),
+            name_sealed: "sealed".into(),
+            id_card_sealed: "sealed".into(),
+            id_card_index: id.clone(),
+            role: "teaching".into(),
+            subject_teacher: i64::from(cert.is_some()),
+            teacher_cert_no: cert.map(str::to_owned),
+            record_check_document: check.id,
+            record_check_confirmed_by: None,
+            record_check_confirmed_at: None,
+            hired_at: 0,
+        })
+        .await
+        .unwrap();
+        tx.commit().await.unwrap();
+        id
+    }
+
+    fn course(
+        category: &str,
+        weekdays: Vec<u32>,
+        start: &str,
+        teacher: &str,
+        room: &str,
+    ) -> NewCourse {
+        NewCourse {
+            name: format!("{category} {start}"),
+            category: category.into(),
+            mode: "offline".into(),
+            grades: "三年级".into(),
+            lessons: 4,
+            minutes_per_lesson: 45,
+            class_size: 12,
+            price_per_lesson_fen: 5_000,
+            first_lesson: "2027-03-01".into(),
+            last_lesson: "2027-03-31".into(),
+            schedule: Some(NewSchedule {
+                weekdays,
+                start: start.into(),
+                teacher_id: teacher.into(),
+                room: room.into(),
+            }),
+        }
+    }
+
+    #[tokio::test]
+    async fn a_schedule_keeps_the_time_rules_and_never_puts_a_teacher_or_room_in_two_places() {
+        let t = TestApp::with_demo(6).await;
+        let staff = super::money_flow::demo_staff(&t).await;
+        let institution_id = staff.institution_id.clone().unwrap();
+        let operator = Actor::Staff {
+            account_id: staff.id,
+            institution_id: institution_id.clone(),
+            role: domain::access::StaffRole::Admin,
+        };
+        let plain = teacher(&t, &operator, &institution_id, None).await;
+        let qualified = teacher(&t, &operator, &institution_id, Some("20211100142000123")).await;
+        let refused = |c: NewCourse| {
+            let (app, operator) = (&t.app, &operator);
+            async move { app.publish_course(operator, &c).await.unwrap_err() }
+        };
+
+        let first = course("arts", vec![2, 4], "19:00", &plain, "A101");
+        t.app.publish_course(&operator, &first).await.unwrap();
+        let sessions: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM course_sessions")
+            .fetch_one(t.app.store().pool_for_tests())
+            .await
+            .unwrap();
+        assert_eq!(sessions, 4, "one session per lesson");
+
+        let e = refused(course("arts", vec![4], "19:30", &plain, "B2")).await;
+        assert_eq!(e.code, ErrorCode::PolicyViolation);
+        assert!(
+            e.detail
+                .contains("授课教师2027-03-04与课程“arts 19:00”时间冲突"),
+            "{}",
+            e.detail
+        );
+        let e = refused(course("sports", vec![2], "18:30", &qualified, "A101")).await;
+        assert!(
+            e.detail
+                .contains("教室“A101”2027-03-02已被课程“arts 19:00”占用"),
+            "{}",
+            e.detail
+        );
+        let e = refused(course("arts", vec![1], "20:00", &qualified, "C3")).await;
+        assert!(
+            e.detail
+                .contains("课程须在20:30前结束，2027-03-01的课程20:45结束"),
+            "{}",
+            e.detail
+        );
+        let e = refused(course("subject", vec![6], "09:00", &plain, "C3")).await;
+        assert_eq!(e.code, ErrorCode::TeacherQualificationRequired);
+        let e = refused(course("subject", vec![6], "09:00", &qualified, "C3")).await;
+        assert!(
+            e.detail
+                .contains("学科类培训不得在周末、法定节假日开展：2027-03-06"),
+            "{}",
+            e.detail
+        );
+        // Back to back with the first course, in its room, is fine.
+        t.app
+            .publish_course(
+                &operator,
+                &course("arts", vec![2], "19:45", &qualified, "A101"),
+            )
+            .await
+            .unwrap();
     }
 }

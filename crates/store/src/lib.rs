@@ -37,6 +37,7 @@ pub use orders::{
 };
 pub use parents::{ChildRow, LoginCodeRow, PiiAccessRow};
 pub use plates::PlateRow;
+pub use registry::CourseSessionRow;
 pub use rows::*;
 pub use security::{RegionPolicyRow, SecurityPolicyRow};
 /// The driver error, for callers that classify faults (e.g. "database unavailable").

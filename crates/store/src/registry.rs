@@ -417,3 +417,79 @@ impl WriteTx {
         insert_rows(&mut self.tx, self.backend, rows).await
     }
 }
+
+/// 课表 one session of a course.
+#[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow)]
+pub struct CourseSessionRow {
+    pub id: String,
+    pub course_id: String,
+    pub institution_id: String,
+    pub lesson_no: i64,
+    /// `YYYY-MM-DD`.
+    pub session_date: String,
+    pub start_minute: i64,
+    pub end_minute: i64,
+    pub teacher_id: String,
+    pub room: String,
+}
+
+const SESSION_COLUMNS: &str = "id, course_id, institution_id, lesson_no, session_date, start_minute, end_minute, \
+     teacher_id, room";
+
+impl InsertRow for CourseSessionRow {
+    const TABLE: &'static str = "course_sessions";
+    const COLUMNS: &'static str = SESSION_COLUMNS;
+    fn bind<'q>(&self, q: AnyQuery<'q>) -> AnyQuery<'q> {
+        q.bind(self.id.clone())
+            .bind(self.course_id.clone())
+            .bind(self.institution_id.clone())
+            .bind(self.lesson_no)
+            .bind(self.session_date.clone())
+            .bind(self.start_minute)
+            .bind(self.end_minute)
+            .bind(self.teacher_id.clone())
+            .bind(self.room.clone())
+    }
+}
+
+impl WriteTx {
+    pub async fn insert_course_sessions(
+        &mut self,
+        rows: &[CourseSessionRow],
+    ) -> Result<(), StoreError> {
+        insert_rows(&mut self.tx, self.backend, rows).await
+    }
+
+    /// The institution's sessions between two dates (inclusive), with their courses' names: read inside the
+    /// transaction that adds a course, so two courses cannot take the same teacher or room at once.
+    pub async fn sessions_between(
+        &mut self,
+        institution_id: &str,
+        from: &str,
+        to: &str,
+    ) -> Result<Vec<(CourseSessionRow, String)>, StoreError> {
+        let sql = format!(
+            "SELECT {}, c.name FROM course_sessions s JOIN courses c ON c.id = s.course_id \
+             WHERE s.institution_id = $1 AND s.session_date >= $2 AND s.session_date <= $3 ORDER BY s.session_date",
+            SESSION_COLUMNS
+                .split(", ")
+                .map(|c| format!("s.{c}"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+        let rows: Vec<SessionWithCourse> = sqlx::query_as(AssertSqlSafe(sql))
+            .bind(institution_id)
+            .bind(from)
+            .bind(to)
+            .fetch_all(&mut *self.tx)
+            .await?;
+        Ok(rows.into_iter().map(|r| (r.session, r.name)).collect())
+    }
+}
+
+#[derive(sqlx::FromRow)]
+struct SessionWithCourse {
+    #[sqlx(flatten)]
+    session: CourseSessionRow,
+    name: String,
+}

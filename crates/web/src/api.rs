@@ -123,6 +123,7 @@ use utoipa_swagger_ui::SwaggerUi;
         app::onboarding::SignUp,
         app::staff::BlacklistEntry,
         app::courses::NewCourse,
+        app::courses::NewSchedule,
         app::funds::BindRequest,
         app::funds::SupervisedAccountView,
         app::staff::Hire,

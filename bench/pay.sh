@@ -1,0 +1,70 @@
+#!/usr/bin/env bash
+# Orders paid per second, end to end through the bank API, on PostgreSQL — measured in the same run as
+# pgbench's TPC-B on the same database, and reported as a ratio.
+#
+#   bench/pay.sh [ORDERS] [CONCURRENCY] [PGBENCH_SECONDS]      defaults: 5000 32 30
+#
+# `xiaowai serve --demo` (release build) runs on a fresh PostgreSQL database; `bank-sim load` signs the demo
+# parent in, places ORDERS orders through the parent API (setup, timed separately), then pays every one as
+# the demo bank: a signed POST /api/v1/bank/payments with an Idempotency-Key, CONCURRENCY at a time. A
+# payment counts when the platform answers `paid`: signature and nonce checked, order marked paid, escrow
+# and clearing accounts posted, audit entry chained, answer kept for the idempotency key. The server is then
+# stopped and pgbench TPC-B (scale 10, CONCURRENCY clients) runs on the same database. Client, server and
+# PostgreSQL share this machine's cores. Results go to bench/results/pay-<date>.md.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ORDERS="${1:-5000}"
+CONCURRENCY="${2:-32}"
+PGBENCH_SECONDS="${3:-30}"
+PG_ADMIN="${PG_ADMIN:-postgres://postgres@127.0.0.1:5432/postgres}"
+DB=xiaowai_pay_bench
+PG_URL="${PG_ADMIN%/*}/$DB"
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/xiaowai-target}"
+BIN="$CARGO_TARGET_DIR/release"
+WORK="bench/work/pay"
+OUT="bench/results/pay-$(date -u +%Y-%m-%d).md"
+PORT=18097
+
+cargo build --release --bin xiaowai --bin bank-sim
+rm -rf "$WORK" && mkdir -p "$WORK" bench/results
+psql -q "$PG_ADMIN" -c "DROP DATABASE IF EXISTS $DB" -c "CREATE DATABASE $DB"
+
+XIAOWAI_LOG=warn "$BIN/xiaowai" serve --demo --demo-institutions 200 --database-url "$PG_URL" \
+  --data-dir "$WORK" --listen "127.0.0.1:$PORT" --log-format json > "$WORK/serve.log" 2>&1 &
+server=$!
+trap 'kill $server 2>/dev/null || true; wait 2>/dev/null || true' EXIT
+for _ in $(seq 1 300); do curl -sf "http://127.0.0.1:$PORT/healthz" >/dev/null && break; sleep 1; done
+course=$(psql -qtA "$PG_URL" -c "SELECT c.id FROM courses c JOIN supervised_accounts a ON a.institution_id = c.institution_id \
+  WHERE a.account_no = '6222020200112345678' AND c.price_per_lesson_fen > 0 ORDER BY c.id LIMIT 1")
+
+"$BIN/bank-sim" load --platform "http://127.0.0.1:$PORT" --data-dir "$WORK" --course-id "$course" \
+  --orders "$ORDERS" --concurrency "$CONCURRENCY" > "$WORK/load.json"
+kill "$server"; wait "$server" 2>/dev/null || true
+paid_rows=$(psql -qtA "$PG_URL" -c "SELECT count(*) FROM orders WHERE status = 'paid'")
+
+pgbench -q -i -s 10 "$PG_URL" > "$WORK/pgbench-init.txt" 2>&1
+pgbench -c "$CONCURRENCY" -j 2 -T "$PGBENCH_SECONDS" "$PG_URL" > "$WORK/pgbench.txt" 2>&1
+tps=$(sed -n 's/^tps = \([0-9.]*\) .*/\1/p' "$WORK/pgbench.txt" | head -n1)
+pg_latency=$(sed -n 's/^latency average = \([0-9.]*\) ms/\1/p' "$WORK/pgbench.txt")
+
+field() { python3 -c "import json,sys; d=json.load(open('$WORK/load.json')); print(d$1)"; }
+per_second=$(field "['pay']['per_second']")
+ratio=$(python3 -c "print(f'{$per_second / $tps:.2f}')")
+{
+  echo "# Orders paid per second through the bank API vs pgbench TPC-B — $(date -u +%Y-%m-%d)"
+  echo
+  echo "Machine: $(nproc) cores, $(free -g | awk '/Mem:/ {print $2}') GiB; PostgreSQL $(psql -qtA "$PG_ADMIN" -c 'SHOW server_version'); \`bench/pay.sh $ORDERS $CONCURRENCY $PGBENCH_SECONDS\`."
+  echo "Client, server and database on the same machine."
+  echo
+  echo "| measure | value |"
+  echo "|---|---|"
+  echo "| orders paid (bank API answered \`paid\`) | $(field "['pay']['ok']") of $ORDERS, $(field "['pay']['failed']") failed; $paid_rows paid in the database |"
+  echo "| **orders paid per second** | **$(printf '%.0f' "$per_second")** |"
+  echo "| payment latency p50 / p95 / p99 (ms) | $(printf '%.1f' "$(field "['pay']['p50_ms']")") / $(printf '%.1f' "$(field "['pay']['p95_ms']")") / $(printf '%.1f' "$(field "['pay']['p99_ms']")") |"
+  echo "| pgbench TPC-B tps (scale 10, $CONCURRENCY clients, ${PGBENCH_SECONDS}s) | $(printf '%.0f' "$tps") (latency average $pg_latency ms) |"
+  echo "| **ratio paid/s ÷ pgbench tps** | **$ratio** (target ≥ 1.0) |"
+  echo "| setup: orders placed per second (parent API, e-contract + digest) | $(printf '%.0f' "$(field "['place']['per_second']")") |"
+  echo
+  echo "Raw: \`bench/work/pay/load.json\`, \`bench/work/pay/pgbench.txt\` (not committed)."
+} > "$OUT"
+cat "$OUT"
