@@ -491,8 +491,8 @@ impl App {
         })
     }
 
-    /// Does the reported balance cover what the platform owes on the account? Custody: all escrow; risk
-    /// deposit: the region's percentage of it, at least the floor.
+    /// Does the reported balance cover what the platform owes on the account? Custody and e-CNY (the locked
+    /// wallet funds): all escrow; risk deposit: the region's percentage of it, at least the floor.
     async fn balance_check_in(
         &self,
         tx: &mut WriteTx,

@@ -17,7 +17,7 @@ pub struct BindRequest {
     pub bank_id: String,
     /// 8 to 32 digits.
     pub account_no: String,
-    /// `custody` or `risk_deposit`.
+    /// `custody`, `risk_deposit` or `ecny` (an e-CNY smart contract at the wallet operator).
     pub mode: String,
 }
 
@@ -66,10 +66,10 @@ impl App {
                 "account_no: 8 to 32 digits",
             ));
         }
-        if !matches!(req.mode.as_str(), "custody" | "risk_deposit") {
+        if !matches!(req.mode.as_str(), "custody" | "risk_deposit" | "ecny") {
             return Err(AppError::new(
                 ErrorCode::InvalidParameter,
-                "mode: custody or risk_deposit",
+                "mode: custody, risk_deposit or ecny",
             ));
         }
         let institution = self

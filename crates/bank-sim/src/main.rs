@@ -58,6 +58,10 @@ struct ServeArgs {
     /// Where the bank listens (port 0 picks a free one; the address is printed).
     #[arg(long, default_value = "127.0.0.1:8090")]
     listen: String,
+    /// Play an e-CNY wallet operator: the parent's money stays locked in the wallet's smart contract and is
+    /// released per lesson on the platform's instruction (the same API messages as custody).
+    #[arg(long)]
+    wallet: bool,
 }
 
 /// Misbehaviour, set through `POST /admin/mode`.
@@ -100,6 +104,7 @@ struct Bank {
     http: reqwest::Client,
     ledger: Arc<Mutex<Ledger>>,
     mode: Arc<Mutex<Mode>>,
+    wallet: bool,
 }
 
 type HmacSm3 = Hmac<Sm3>;
@@ -315,18 +320,31 @@ fn yuan(fen: i64) -> String {
 }
 
 /// The checkout page a parent reaches from the platform's order page.
-async fn checkout_page(Query(c): Query<Checkout>) -> Html<String> {
+async fn checkout_page(State(bank): State<Bank>, Query(c): Query<Checkout>) -> Html<String> {
     let back = c.return_url.clone().unwrap_or_default();
+    let (title, account_label, note) = if bank.wallet {
+        (
+            "数字人民币钱包支付（模拟）",
+            "智能合约（资金锁定在您的钱包中）",
+            "这是演示用的模拟数字人民币钱包：款项锁定在您的钱包里，按课消指令逐课释放给机构。",
+        )
+    } else {
+        (
+            "模拟银行收银台",
+            "收款账户（资金监管账户）",
+            "这是演示用的模拟银行：款项进入机构的资金监管账户，由平台按课消指令划转。",
+        )
+    };
     page(
-        "模拟银行收银台",
+        title,
         &format!(
             r#"<div class="card"><dl><dt>订单号</dt><dd id="order-no">{}</dd><dt>支付金额</dt><dd id="amount">{}</dd>
-<dt>收款账户（资金监管账户）</dt><dd>{}</dd></dl>
+<dt>{account_label}</dt><dd>{}</dd></dl>
 <form method="post" action="/checkout">
 <input type="hidden" name="order_no" value="{}"><input type="hidden" name="amount_fen" value="{}">
 <input type="hidden" name="account_no" value="{}"><input type="hidden" name="return_url" value="{}">
 <button type="submit" id="pay">确认支付</button></form></div>
-<p class="note">这是演示用的模拟银行：款项进入机构的资金监管账户，由平台按课消指令划转。</p>"#,
+<p class="note">{note}</p>"#,
             escape(&c.order_no),
             yuan(c.amount_fen),
             escape(&c.account_no),
@@ -557,6 +575,7 @@ async fn serve(args: ServeArgs) -> Result<()> {
             .build()?,
         ledger: Arc::default(),
         mode: Arc::default(),
+        wallet: args.wallet,
     };
     let app = Router::new()
         .route("/checkout", get(checkout_page).post(checkout_pay))

@@ -10,7 +10,7 @@ pub struct SupervisedAccountRow {
     pub institution_id: String,
     pub bank_id: String,
     pub account_no: String,
-    /// `custody` or `risk_deposit`.
+    /// `custody`, `risk_deposit` or `ecny`.
     pub mode: String,
     /// `pending` or `confirmed`.
     pub status: String,
