@@ -40,6 +40,27 @@ pub struct PaymentNotice {
     pub paid_at: i64,
 }
 
+/// At most this many notices in one batch.
+pub const MAX_BATCH: usize = 500;
+
+/// `POST /api/v1/bank/payments/batch`.
+#[derive(Clone, Debug, Deserialize, utoipa::ToSchema)]
+pub struct PaymentBatch {
+    pub payments: Vec<PaymentNotice>,
+}
+
+/// One notice's answer in a batch.
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
+#[serde(tag = "result", rename_all = "snake_case")]
+pub enum PaymentOutcome {
+    Ok(PaymentAck),
+    Refused {
+        order_no: String,
+        code: &'static str,
+        detail: String,
+    },
+}
+
 #[derive(Clone, Debug, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct PaymentAck {
     pub order_no: String,
@@ -287,11 +308,62 @@ impl App {
         notice: &PaymentNotice,
     ) -> Result<PaymentAck, AppError> {
         let bank_id = self.bank_of(actor).await?.to_owned();
-        let bank_ref = reference("bank_ref", &notice.bank_ref)?;
-        let amount = positive("amount_fen", notice.amount_fen)?;
         let now = self.clock.now().millis();
         let mut tx = self.store.begin_write().await?;
-        let account = Self::banks_account(&mut tx, &bank_id, &notice.account_no).await?;
+        let (ack, entry) = Self::pay_in(&mut tx, actor, &bank_id, notice, now).await?;
+        tx.append_audit(entry.into_iter().collect()).await?;
+        tx.commit().await?;
+        Ok(ack)
+    }
+
+    /// Many payment notifications in one request and one transaction (a bank's batch): each is answered on
+    /// its own — a refused one does not stop the others — and all that succeed commit together.
+    pub async fn record_payments(
+        &self,
+        actor: &Actor,
+        batch: &PaymentBatch,
+    ) -> Result<Vec<PaymentOutcome>, AppError> {
+        let bank_id = self.bank_of(actor).await?.to_owned();
+        if batch.payments.is_empty() || batch.payments.len() > MAX_BATCH {
+            return Err(invalid(format!("payments: 1 to {MAX_BATCH}")));
+        }
+        let now = self.clock.now().millis();
+        let mut tx = self.store.begin_write().await?;
+        let mut outcomes = Vec::with_capacity(batch.payments.len());
+        let mut entries = Vec::new();
+        for notice in &batch.payments {
+            match Self::pay_in(&mut tx, actor, &bank_id, notice, now).await {
+                Ok((ack, entry)) => {
+                    entries.extend(entry);
+                    outcomes.push(PaymentOutcome::Ok(ack));
+                }
+                // Refusals are decided before the notice writes anything; anything else aborts the batch.
+                Err(e) if matches!(e.code.status(), 400 | 404 | 409 | 422) => {
+                    outcomes.push(PaymentOutcome::Refused {
+                        order_no: notice.order_no.clone(),
+                        code: e.code.code(),
+                        detail: e.detail,
+                    })
+                }
+                Err(e) => return Err(e),
+            }
+        }
+        tx.append_audit(entries).await?;
+        tx.commit().await?;
+        Ok(outcomes)
+    }
+
+    /// One payment inside a transaction; the audit entry is the caller's to append (none for a duplicate).
+    async fn pay_in(
+        tx: &mut WriteTx,
+        actor: &Actor,
+        bank_id: &str,
+        notice: &PaymentNotice,
+        now: i64,
+    ) -> Result<(PaymentAck, Option<ledger::NewAuditEntry>), AppError> {
+        let bank_ref = reference("bank_ref", &notice.bank_ref)?;
+        let amount = positive("amount_fen", notice.amount_fen)?;
+        let account = Self::banks_account(tx, bank_id, &notice.account_no).await?;
         let order = tx
             .order_by_no(notice.order_no.trim())
             .await?
@@ -304,12 +376,13 @@ impl App {
                     .ledger_account(&escrow)
                     .await?
                     .map_or(0, |a| a.credits_posted - a.debits_posted);
-                return Ok(PaymentAck {
+                let ack = PaymentAck {
                     order_no: order.order_no,
                     status: order.status,
                     escrow_fen: held,
                     duplicate: true,
-                });
+                };
+                return Ok((ack, None));
             }
             return Err(AppError::new(
                 ErrorCode::AlreadyPaid,
@@ -339,22 +412,10 @@ impl App {
             ));
         }
         let clearing = format!("clearing:{}", account.id);
-        open_account_in(
-            &mut tx,
-            &clearing,
-            LedgerAccountKind::BankClearing,
-            &account.id,
-        )
-        .await?;
-        open_account_in(
-            &mut tx,
-            &escrow,
-            LedgerAccountKind::OrderEscrow,
-            &account.id,
-        )
-        .await?;
+        open_account_in(tx, &clearing, LedgerAccountKind::BankClearing, &account.id).await?;
+        open_account_in(tx, &escrow, LedgerAccountKind::OrderEscrow, &account.id).await?;
         post_in(
-            &mut tx,
+            tx,
             &Transfer {
                 id: format!("pay:{}", order.id),
                 debit: clearing,
@@ -365,22 +426,21 @@ impl App {
             now,
         )
         .await?;
-        tx.append_audit(vec![evidence::record(
+        let entry = evidence::record(
             &actor.audit_name(),
             now,
             "order.paid",
             format!("institution:{}", order.institution_id),
             json!({"order": order.id, "order_no": order.order_no, "amount_fen": amount,
                    "bank_ref": bank_ref, "paid_at": notice.paid_at}),
-        )])
-        .await?;
-        tx.commit().await?;
-        Ok(PaymentAck {
+        );
+        let ack = PaymentAck {
             order_no: order.order_no,
             status: "paid".into(),
             escrow_fen: amount,
             duplicate: false,
-        })
+        };
+        Ok((ack, Some(entry)))
     }
 
     /// 动账 the bank reports a movement. Outflows are matched to instructions (an executed instruction moves

@@ -70,24 +70,23 @@ fn balance(row: &LedgerAccountRow) -> Result<(AccountFlags, Balance), AppError> 
     ))
 }
 
-/// Opens a ledger account inside a transaction (nothing when it exists).
+/// Opens a ledger account inside a transaction (nothing when it exists, even when another transaction
+/// opened it meanwhile).
 pub(crate) async fn open_account_in(
     tx: &mut WriteTx,
     id: &str,
     kind: LedgerAccountKind,
     owner: &str,
 ) -> Result<(), AppError> {
-    if tx.ledger_account(id).await?.is_none() {
-        tx.insert_ledger_accounts(&[LedgerAccountRow {
-            id: id.to_owned(),
-            kind: kind.as_str().to_owned(),
-            owner: owner.to_owned(),
-            debits_must_not_exceed_credits: i64::from(kind.flags().debits_must_not_exceed_credits),
-            debits_posted: 0,
-            credits_posted: 0,
-        }])
-        .await?;
-    }
+    tx.insert_ledger_accounts(&[LedgerAccountRow {
+        id: id.to_owned(),
+        kind: kind.as_str().to_owned(),
+        owner: owner.to_owned(),
+        debits_must_not_exceed_credits: i64::from(kind.flags().debits_must_not_exceed_credits),
+        debits_posted: 0,
+        credits_posted: 0,
+    }])
+    .await?;
     Ok(())
 }
 
@@ -112,14 +111,12 @@ pub(crate) async fn post_in(
         };
     }
     let missing = || AppError::new(ErrorCode::NotFound, "no such ledger account");
-    let debit = tx
-        .ledger_account(&transfer.debit)
-        .await?
-        .ok_or_else(missing)?;
-    let credit = tx
-        .ledger_account(&transfer.credit)
-        .await?
-        .ok_or_else(missing)?;
+    let accounts = tx
+        .ledger_accounts_for_update([&transfer.debit, &transfer.credit])
+        .await?;
+    let find = |id: &str| accounts.iter().find(|a| a.id == id).cloned();
+    let debit = find(&transfer.debit).ok_or_else(missing)?;
+    let credit = find(&transfer.credit).ok_or_else(missing)?;
     let (d, c) = apply(transfer, balance(&debit)?, balance(&credit)?).map_err(refused)?;
     let total = |v: u64| i64::try_from(v).map_err(|_| refused(TransferError::Overflow));
     let row = LedgerTransferRow {

@@ -1473,6 +1473,56 @@ mod money_flow {
     }
 
     #[tokio::test]
+    async fn a_batch_answers_each_notice_and_commits_the_good_ones_together() {
+        use app::bank::{PaymentBatch, PaymentOutcome};
+        let s = shop().await;
+        let (a, b) = (s.order().await, s.order().await);
+        let notice = |o: &app::orders::OrderDetail, amount: i64, bank_ref: &str| PaymentNotice {
+            order_no: o.line.order_no.clone(),
+            account_no: DEMO_ACCOUNT_NO.into(),
+            amount_fen: amount,
+            bank_ref: bank_ref.into(),
+            paid_at: TEST_NOW.millis(),
+        };
+        let batch = PaymentBatch {
+            payments: vec![
+                notice(&a, a.line.amount_fen, "B-1"),
+                notice(&b, b.line.amount_fen + 1, "B-2"),
+                notice(&a, a.line.amount_fen, "B-1"),
+                notice(&a, a.line.amount_fen, "B-3"),
+            ],
+        };
+        let outcomes = s.t.app.record_payments(&s.bank, &batch).await.unwrap();
+        let summary: Vec<String> = outcomes
+            .iter()
+            .map(|o| match o {
+                PaymentOutcome::Ok(ack) => format!("ok duplicate={}", ack.duplicate),
+                PaymentOutcome::Refused { code, .. } => format!("refused {code}"),
+            })
+            .collect();
+        assert_eq!(
+            summary,
+            [
+                "ok duplicate=false",
+                "refused amount_mismatch",
+                "ok duplicate=true",
+                "refused already_paid"
+            ]
+        );
+        assert_eq!(s.escrow(&a.line.id).await, a.line.amount_fen);
+        assert_eq!(s.escrow(&b.line.id).await, 0);
+        let empty = PaymentBatch { payments: vec![] };
+        assert_eq!(
+            s.t.app
+                .record_payments(&s.bank, &empty)
+                .await
+                .unwrap_err()
+                .code,
+            ErrorCode::InvalidParameter
+        );
+    }
+
+    #[tokio::test]
     async fn duplicated_and_reordered_movements_change_nothing_the_second_time() {
         let s = shop().await;
         let order = s.order().await;

@@ -31,6 +31,9 @@ pub struct LoadArgs {
     orders: usize,
     #[arg(long, default_value_t = 32)]
     concurrency: usize,
+    /// Payment notices per request: 1 uses `POST /api/v1/bank/payments`, more `…/payments/batch`.
+    #[arg(long, default_value_t = 1)]
+    batch: usize,
 }
 
 fn percentile(sorted: &[Duration], p: f64) -> f64 {
@@ -99,6 +102,11 @@ where
 }
 
 fn summary(phase: &str, results: &[(Duration, Result<Value>)], elapsed: Duration) -> Value {
+    let count: u64 = results
+        .iter()
+        .filter_map(|(_, r)| r.as_ref().ok())
+        .map(|v| v["paid"].as_u64().unwrap_or(1))
+        .sum();
     let mut ok: Vec<Duration> = results
         .iter()
         .filter(|(_, r)| r.is_ok())
@@ -112,11 +120,12 @@ fn summary(phase: &str, results: &[(Duration, Result<Value>)], elapsed: Duration
         .collect();
     json!({
         "phase": phase,
-        "ok": ok.len(),
-        "failed": results.len() - ok.len(),
+        "ok": count,
+        "requests": results.len(),
+        "failed_requests": results.len() - ok.len(),
         "first_failures": failures,
         "seconds": elapsed.as_secs_f64(),
-        "per_second": ok.len() as f64 / elapsed.as_secs_f64(),
+        "per_second": count as f64 / elapsed.as_secs_f64(),
         "p50_ms": percentile(&ok, 50.0),
         "p95_ms": percentile(&ok, 95.0),
         "p99_ms": percentile(&ok, 99.0),
@@ -181,32 +190,38 @@ pub async fn run(args: LoadArgs) -> Result<()> {
         })
         .collect();
 
-    // Measured: every order paid through the bank API.
-    let orders = Arc::new(orders);
+    // Measured: every order paid through the bank API, `batch` notices per request.
+    let batches: Vec<Vec<(String, i64)>> = orders
+        .chunks(args.batch.max(1))
+        .map(<[_]>::to_vec)
+        .collect();
+    let batches = Arc::new(batches);
     let started = Instant::now();
     let (h, identity, account) = (http.clone(), args.identity.clone(), args.account_no.clone());
-    let jobs = orders.len();
-    let paid = run_all(jobs, args.concurrency, move |i| {
-        let (h, identity, account, orders) =
-            (h.clone(), identity.clone(), account.clone(), orders.clone());
+    let single = args.batch <= 1;
+    let paid = run_all(batches.len(), args.concurrency, move |i| {
+        let (h, identity, account, batches) = (h.clone(), identity.clone(), account.clone(), batches.clone());
         async move {
-            let (order_no, amount) = &orders[i];
-            let bank_ref = format!("LOAD{}", uuid::Uuid::new_v4().simple());
-            let body = json!({"order_no": order_no, "account_no": account, "amount_fen": amount,
-                              "bank_ref": bank_ref, "paid_at": crate::now_ms()});
-            let (status, v) = identity
-                .send(
-                    &h,
-                    reqwest::Method::POST,
-                    "/api/v1/bank/payments",
-                    &body,
-                    &bank_ref,
-                )
-                .await?;
-            if status != 200 || v["status"] != "paid" {
+            let notices: Vec<Value> = batches[i]
+                .iter()
+                .map(|(order_no, amount)| {
+                    json!({"order_no": order_no, "account_no": account, "amount_fen": amount,
+                           "bank_ref": format!("LOAD{}", uuid::Uuid::new_v4().simple()), "paid_at": crate::now_ms()})
+                })
+                .collect();
+            let key = format!("load-{}", uuid::Uuid::new_v4().simple());
+            let (path, body) = if single {
+                ("/api/v1/bank/payments", notices[0].clone())
+            } else {
+                ("/api/v1/bank/payments/batch", json!({"payments": notices}))
+            };
+            let (status, v) = identity.send(&h, reqwest::Method::POST, path, &body, &key).await?;
+            let answers = if single { vec![v.clone()] } else { v.as_array().cloned().unwrap_or_default() };
+            let paid = answers.iter().filter(|a| a["status"] == "paid").count();
+            if status != 200 || paid != notices.len() {
                 bail!("payment: {status} {v}");
             }
-            Ok(v)
+            Ok(json!({"paid": paid}))
         }
     })
     .await;
@@ -214,7 +229,7 @@ pub async fn run(args: LoadArgs) -> Result<()> {
     println!(
         "{}",
         serde_json::to_string_pretty(&json!({
-            "orders": args.orders, "concurrency": args.concurrency,
+            "orders": args.orders, "concurrency": args.concurrency, "batch": args.batch,
             "place": placing, "pay": paying,
         }))?
     );

@@ -91,6 +91,15 @@ impl Backend {
         }
     }
 
+    /// Appended to a SELECT that reads rows the transaction will update: PostgreSQL locks them, SQLite's one
+    /// writer needs nothing.
+    fn row_lock_suffix(self) -> &'static str {
+        match self {
+            Backend::Sqlite => "",
+            Backend::Postgres => " FOR UPDATE",
+        }
+    }
+
     /// Serializes audit-log appends across PostgreSQL sessions (SQLite has one writer already).
     fn lock_audit_chain_sql(self) -> Option<&'static str> {
         match self {

@@ -20,6 +20,8 @@ const ACCOUNT_COLUMNS: &str =
 impl InsertRow for LedgerAccountRow {
     const TABLE: &'static str = "ledger_accounts";
     const COLUMNS: &'static str = ACCOUNT_COLUMNS;
+    /// Opening an account that exists is a no-op (two first payments into one account may race to open it).
+    const ON_CONFLICT: &'static str = " ON CONFLICT (id) DO NOTHING";
     fn bind<'q>(&self, q: AnyQuery<'q>) -> AnyQuery<'q> {
         q.bind(self.id.clone())
             .bind(self.kind.clone())
@@ -81,6 +83,25 @@ impl WriteTx {
         Ok(sqlx::query_as(AssertSqlSafe(sql))
             .bind(id)
             .fetch_optional(&mut *self.tx)
+            .await?)
+    }
+
+    /// The accounts a transfer moves, locked until the transaction ends (PostgreSQL; SQLite has one writer),
+    /// in id order so two transfers over the same accounts cannot deadlock.
+    pub async fn ledger_accounts_for_update(
+        &mut self,
+        ids: [&str; 2],
+    ) -> Result<Vec<LedgerAccountRow>, StoreError> {
+        let mut sorted = ids;
+        sorted.sort_unstable();
+        let sql = format!(
+            "SELECT {ACCOUNT_COLUMNS} FROM ledger_accounts WHERE id IN ($1, $2) ORDER BY id{}",
+            self.backend.row_lock_suffix()
+        );
+        Ok(sqlx::query_as(AssertSqlSafe(sql))
+            .bind(sorted[0])
+            .bind(sorted[1])
+            .fetch_all(&mut *self.tx)
             .await?)
     }
 

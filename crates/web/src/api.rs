@@ -72,6 +72,7 @@ use utoipa_swagger_ui::SwaggerUi;
         crate::admin_api::pii_access,
         crate::money_api::set_endpoint,
         crate::money_api::payment,
+        crate::money_api::payment_batch,
         crate::money_api::movement,
         crate::money_api::instruction_result,
         crate::money_api::statement,

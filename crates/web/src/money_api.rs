@@ -7,7 +7,8 @@ use crate::auth_api::{Bearer, Signed, body};
 use crate::error::{ApiError, Problem};
 use app::bank::{
     DailyStatement, EndpointRegistration, InstitutionMoney, InstructionResult, InstructionView,
-    MovementAck, MovementReport, PaymentAck, PaymentNotice, StatementAck,
+    MovementAck, MovementReport, PaymentAck, PaymentBatch, PaymentNotice, PaymentOutcome,
+    StatementAck,
 };
 use app::orders::{NewOrder, OrderDetail, OrderLine};
 use app::{Actor, ErrorCode};
@@ -104,6 +105,30 @@ pub async fn payment(
         &headers,
         &signed,
         |actor, req: PaymentNotice| async move { app.record_payment(&actor, &req).await },
+    )
+    .await
+}
+
+/// Payment notifications in a batch (up to 500, one transaction): each notice is answered on its own,
+/// `{"result": "ok", …PaymentAck}` or `{"result": "refused", "order_no", "code", "detail"}`.
+#[utoipa::path(
+    post,
+    path = "/api/v1/bank/payments/batch",
+    request_body = PaymentBatch,
+    params(("Idempotency-Key" = String, Header)),
+    responses((status = 200, body = Vec<PaymentOutcome>))
+)]
+pub async fn payment_batch(
+    State(s): State<WebState>,
+    headers: HeaderMap,
+    signed: Signed,
+) -> Result<Response, ApiError> {
+    let app = s.app.clone();
+    once(
+        &s,
+        &headers,
+        &signed,
+        |actor, req: PaymentBatch| async move { app.record_payments(&actor, &req).await },
     )
     .await
 }

@@ -230,6 +230,12 @@ pub fn api_routes() -> Vec<Route> {
         ),
         route(
             Method::POST,
+            "/api/v1/bank/payments/batch",
+            Signed,
+            post(money_api::payment_batch),
+        ),
+        route(
+            Method::POST,
             "/api/v1/bank/movements",
             Signed,
             post(money_api::movement),
