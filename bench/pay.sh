@@ -2,12 +2,13 @@
 # Orders paid per second, end to end through the bank API, on PostgreSQL — measured in the same run as
 # pgbench's TPC-B on the same database, and reported as a ratio.
 #
-#   bench/pay.sh [ORDERS] [CONCURRENCY] [PGBENCH_SECONDS] [BATCH]      defaults: 5000 32 30 50
+#   bench/pay.sh [ORDERS] [CONCURRENCY] [PGBENCH_SECONDS] [BATCH] [BATCH_CONCURRENCY]   defaults: 5000 32 30 50 4
 #
 # `xiaowai serve --demo` (release build) runs on a fresh PostgreSQL database; `bank-sim load` signs the demo
 # parent in, places ORDERS orders through the parent API (setup, timed separately), then pays every one as
-# the demo bank, CONCURRENCY requests at a time: once one notice per request (a signed POST /api/v1/bank/payments
-# with an Idempotency-Key), once BATCH notices per request (POST /api/v1/bank/payments/batch, one transaction). A
+# the demo bank: once one notice per request, CONCURRENCY requests at a time (a signed POST
+# /api/v1/bank/payments with an Idempotency-Key), once BATCH notices per request, BATCH_CONCURRENCY at a time
+# (POST /api/v1/bank/payments/batch, one transaction each; fewer in flight, since each carries many). A
 # payment counts when the platform answers `paid`: signature and nonce checked, order marked paid, escrow
 # and clearing accounts posted, audit entry chained, answer kept for the idempotency key. The server is then
 # stopped and pgbench TPC-B (scale 10, CONCURRENCY clients) runs on the same database. Client, server and
@@ -18,6 +19,7 @@ ORDERS="${1:-5000}"
 CONCURRENCY="${2:-32}"
 PGBENCH_SECONDS="${3:-30}"
 BATCH="${4:-50}"
+BATCH_CONCURRENCY="${5:-4}"
 PG_ADMIN="${PG_ADMIN:-postgres://postgres@127.0.0.1:5432/postgres}"
 DB=xiaowai_pay_bench
 PG_URL="${PG_ADMIN%/*}/$DB"
@@ -40,8 +42,10 @@ course=$(psql -qtA "$PG_URL" -c "SELECT c.id FROM courses c JOIN supervised_acco
   WHERE a.account_no = '6222020200112345678' AND c.price_per_lesson_fen > 0 ORDER BY c.id LIMIT 1")
 
 for batch in 1 "$BATCH"; do
+  in_flight=$CONCURRENCY
+  if [[ "$batch" != 1 ]]; then in_flight=$BATCH_CONCURRENCY; fi
   "$BIN/bank-sim" load --platform "http://127.0.0.1:$PORT" --data-dir "$WORK" --course-id "$course" \
-    --orders "$ORDERS" --concurrency "$CONCURRENCY" --batch "$batch" > "$WORK/load-$batch.json"
+    --orders "$ORDERS" --concurrency "$in_flight" --batch "$batch" > "$WORK/load-$batch.json"
   if [[ "$batch" == 1 ]]; then sleep 61; fi # the demo parent may ask for one sign-in code a minute
 done
 kill "$server"; wait "$server" 2>/dev/null || true
@@ -53,24 +57,24 @@ tps=$(sed -n 's/^tps = \([0-9.]*\) .*/\1/p' "$WORK/pgbench.txt" | head -n1)
 pg_latency=$(sed -n 's/^latency average = \([0-9.]*\) ms/\1/p' "$WORK/pgbench.txt")
 
 field() { python3 -c "import json; d=json.load(open('$WORK/load-$1.json')); print(d$2)"; }
-row() { # batch
+row() { # batch requests-in-flight
   local per_second ratio
   per_second=$(field "$1" "['pay']['per_second']")
   ratio=$(python3 -c "print(f'{$per_second / $tps:.2f}')")
-  echo "| $1 | $(field "$1" "['pay']['ok']") of $ORDERS ($(field "$1" "['pay']['failed_requests']") failed requests) | **$(printf '%.0f' "$per_second")** | $(printf '%.1f' "$(field "$1" "['pay']['p50_ms']")") / $(printf '%.1f' "$(field "$1" "['pay']['p95_ms']")") / $(printf '%.1f' "$(field "$1" "['pay']['p99_ms']")") | **$ratio** |"
+  echo "| $1 | $2 | $(field "$1" "['pay']['ok']") of $ORDERS ($(field "$1" "['pay']['failed_requests']") failed requests) | **$(printf '%.0f' "$per_second")** | $(printf '%.1f' "$(field "$1" "['pay']['p50_ms']")") / $(printf '%.1f' "$(field "$1" "['pay']['p95_ms']")") / $(printf '%.1f' "$(field "$1" "['pay']['p99_ms']")") | **$ratio** |"
 }
 {
   echo "# Orders paid per second through the bank API vs pgbench TPC-B — $(date -u +%Y-%m-%d)"
   echo
-  echo "Machine: $(nproc) cores, $(free -g | awk '/Mem:/ {print $2}') GiB; PostgreSQL $(psql -qtA "$PG_ADMIN" -c 'SHOW server_version'); commit $(git rev-parse --short HEAD); \`bench/pay.sh $ORDERS $CONCURRENCY $PGBENCH_SECONDS $BATCH\`."
-  echo "Client, server and database on the same machine; $CONCURRENCY requests in flight."
+  echo "Machine: $(nproc) cores, $(free -g | awk '/Mem:/ {print $2}') GiB; PostgreSQL $(psql -qtA "$PG_ADMIN" -c 'SHOW server_version'); commit $(git rev-parse --short HEAD); \`bench/pay.sh $ORDERS $CONCURRENCY $PGBENCH_SECONDS $BATCH $BATCH_CONCURRENCY\`."
+  echo "Client, server and database on the same machine."
   echo
   echo "pgbench TPC-B on the same database after the platform stopped (scale 10, $CONCURRENCY clients, ${PGBENCH_SECONDS}s): **$(printf '%.0f' "$tps") tps** (latency average $pg_latency ms)."
   echo
-  echo "| notices per request | orders paid | **paid per second** | request latency p50 / p95 / p99 (ms) | **ratio to pgbench tps** (target ≥ 1.0) |"
-  echo "|---|---|---|---|---|"
-  row 1
-  row "$BATCH"
+  echo "| notices per request | requests in flight | orders paid | **paid per second** | request latency p50 / p95 / p99 (ms) | **ratio to pgbench tps** (target ≥ 1.0) |"
+  echo "|---|---|---|---|---|---|"
+  row 1 "$CONCURRENCY"
+  row "$BATCH" "$BATCH_CONCURRENCY"
   echo
   echo "$paid_rows orders are paid in the database. Setup (not measured above): orders placed per second through the parent API, e-contract and digest included: $(printf '%.0f' "$(field 1 "['place']['per_second']")")."
   echo

@@ -9,16 +9,18 @@
 //! shortfall is raised. A repeated or reordered message changes nothing the second time.
 
 use crate::money::{
-    CODE_PAYMENT, CODE_REFUND, CODE_RELEASE, LedgerAccountKind, open_account_in, post_in,
+    CODE_PAYMENT, CODE_REFUND, CODE_RELEASE, LedgerAccountKind, new_ledger_account,
+    open_account_in, post_in, post_many_in,
 };
 use crate::{Actor, App, AppError, ErrorCode, evidence};
 use domain::Timestamp;
 use ledger::posting::Transfer;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
+use std::collections::HashMap;
 use store::{
-    BankEndpointRow, IdempotentRequestRow, InstructionRow, MovementRow, RiskEventRow, StatementRow,
-    SupervisedAccountRow, WriteTx,
+    BankEndpointRow, IdempotentRequestRow, InstructionRow, MovementRow, OrderRow, RiskEventRow,
+    StatementRow, SupervisedAccountRow, WriteTx,
 };
 
 /// `PUT /api/v1/bank/endpoint`: where the bank takes instructions, and its checkout page for parents.
@@ -202,6 +204,14 @@ fn positive(field: &str, v: i64) -> Result<i64, AppError> {
     Ok(v)
 }
 
+/// What a payment notice does.
+enum Decision {
+    /// Pay the order, recording the bank's reference.
+    Pay(OrderRow, String),
+    /// The same payment again: answer as before.
+    Duplicate(OrderRow),
+}
+
 fn escrow_id(order_id: &str) -> String {
     format!("escrow:{order_id}")
 }
@@ -308,12 +318,12 @@ impl App {
         notice: &PaymentNotice,
     ) -> Result<PaymentAck, AppError> {
         let bank_id = self.bank_of(actor).await?.to_owned();
-        let now = self.clock.now().millis();
-        let mut tx = self.store.begin_write().await?;
-        let (ack, entry) = Self::pay_in(&mut tx, actor, &bank_id, notice, now).await?;
-        tx.append_audit(entry.into_iter().collect()).await?;
-        tx.commit().await?;
-        Ok(ack)
+        let mut answers = self
+            .pay_many(actor, &bank_id, std::slice::from_ref(notice))
+            .await?;
+        answers
+            .pop()
+            .ok_or_else(|| AppError::internal("one notice, one answer"))?
     }
 
     /// Many payment notifications in one request and one transaction (a bank's batch): each is answered on
@@ -327,120 +337,182 @@ impl App {
         if batch.payments.is_empty() || batch.payments.len() > MAX_BATCH {
             return Err(invalid(format!("payments: 1 to {MAX_BATCH}")));
         }
-        let now = self.clock.now().millis();
-        let mut tx = self.store.begin_write().await?;
-        let mut outcomes = Vec::with_capacity(batch.payments.len());
-        let mut entries = Vec::new();
-        for notice in &batch.payments {
-            match Self::pay_in(&mut tx, actor, &bank_id, notice, now).await {
-                Ok((ack, entry)) => {
-                    entries.extend(entry);
-                    outcomes.push(PaymentOutcome::Ok(ack));
-                }
-                // Refusals are decided before the notice writes anything; anything else aborts the batch.
-                Err(e) if matches!(e.code.status(), 400 | 404 | 409 | 422) => {
-                    outcomes.push(PaymentOutcome::Refused {
-                        order_no: notice.order_no.clone(),
-                        code: e.code.code(),
-                        detail: e.detail,
-                    })
-                }
-                Err(e) => return Err(e),
-            }
-        }
-        tx.append_audit(entries).await?;
-        tx.commit().await?;
-        Ok(outcomes)
+        let answers = self.pay_many(actor, &bank_id, &batch.payments).await?;
+        Ok(batch
+            .payments
+            .iter()
+            .zip(answers)
+            .map(|(notice, answer)| match answer {
+                Ok(ack) => PaymentOutcome::Ok(ack),
+                Err(e) => PaymentOutcome::Refused {
+                    order_no: notice.order_no.clone(),
+                    code: e.code.code(),
+                    detail: e.detail,
+                },
+            })
+            .collect())
     }
 
-    /// One payment inside a transaction; the audit entry is the caller's to append (none for a duplicate).
-    async fn pay_in(
-        tx: &mut WriteTx,
+    /// Decides every notice from what is stored (and from the notices before it in the batch), then writes
+    /// the accepted ones with one statement per kind of write: orders, ledger accounts, transfers, audit.
+    async fn pay_many(
+        &self,
         actor: &Actor,
         bank_id: &str,
+        notices: &[PaymentNotice],
+    ) -> Result<Vec<Result<PaymentAck, AppError>>, AppError> {
+        let now = self.clock.now().millis();
+        let mut tx = self.store.begin_write().await?;
+        let mut accounts: HashMap<String, Option<SupervisedAccountRow>> = HashMap::new();
+        for notice in notices {
+            let no = notice.account_no.trim().to_owned();
+            if let std::collections::hash_map::Entry::Vacant(slot) = accounts.entry(no) {
+                let found = Self::banks_account(&mut tx, bank_id, slot.key()).await.ok();
+                slot.insert(found);
+            }
+        }
+        let order_nos: Vec<String> = notices
+            .iter()
+            .map(|n| n.order_no.trim().to_owned())
+            .collect();
+        let mut orders: HashMap<String, OrderRow> = tx
+            .orders_by_no(&order_nos)
+            .await?
+            .into_iter()
+            .map(|o| (o.order_no.clone(), o))
+            .collect();
+        let mut answers = Vec::with_capacity(notices.len());
+        let mut accepted: Vec<(OrderRow, String, &SupervisedAccountRow, &PaymentNotice)> =
+            Vec::new();
+        for notice in notices {
+            let account = accounts
+                .get(notice.account_no.trim())
+                .and_then(Option::as_ref);
+            let answer =
+                match Self::decide_payment(notice, account, orders.get(notice.order_no.trim())) {
+                    Ok(Decision::Pay(order, bank_ref)) => {
+                        let account =
+                            account.ok_or_else(|| AppError::internal("decided without account"))?;
+                        // Later notices in the batch see this order as paid by this reference.
+                        let mut paid = order.clone();
+                        paid.status = "paid".into();
+                        paid.payment_ref = Some(bank_ref.clone());
+                        orders.insert(paid.order_no.clone(), paid);
+                        let ack = PaymentAck {
+                            order_no: order.order_no.clone(),
+                            status: "paid".into(),
+                            escrow_fen: order.amount_fen,
+                            duplicate: false,
+                        };
+                        accepted.push((order, bank_ref, account, notice));
+                        Ok(ack)
+                    }
+                    Ok(Decision::Duplicate(order)) => {
+                        let held = tx
+                            .ledger_account(&escrow_id(&order.id))
+                            .await?
+                            .map_or(order.amount_fen, |a| a.credits_posted - a.debits_posted);
+                        Ok(PaymentAck {
+                            order_no: order.order_no,
+                            status: "paid".into(),
+                            escrow_fen: held,
+                            duplicate: true,
+                        })
+                    }
+                    Err(e) => Err(e),
+                };
+            answers.push(answer);
+        }
+        if accepted.is_empty() {
+            return Ok(answers);
+        }
+        let paid: Vec<(String, String)> = accepted
+            .iter()
+            .map(|(o, bank_ref, _, _)| (o.id.clone(), bank_ref.clone()))
+            .collect();
+        if tx.mark_orders_paid(&paid, now).await? != paid.len() as u64 {
+            return Err(AppError::new(
+                ErrorCode::Conflict,
+                "an order of the batch changed meanwhile: send it again",
+            ));
+        }
+        let mut ledger_accounts = Vec::new();
+        let mut transfers = Vec::new();
+        let mut entries = Vec::new();
+        for (order, bank_ref, account, notice) in &accepted {
+            let clearing = format!("clearing:{}", account.id);
+            let escrow = escrow_id(&order.id);
+            ledger_accounts.push(new_ledger_account(
+                &clearing,
+                LedgerAccountKind::BankClearing,
+                &account.id,
+            ));
+            ledger_accounts.push(new_ledger_account(
+                &escrow,
+                LedgerAccountKind::OrderEscrow,
+                &account.id,
+            ));
+            transfers.push(Transfer {
+                id: format!("pay:{}", order.id),
+                debit: clearing,
+                credit: escrow,
+                amount: order.amount_fen.unsigned_abs(),
+                code: CODE_PAYMENT,
+            });
+            entries.push(evidence::record(
+                &actor.audit_name(),
+                now,
+                "order.paid",
+                format!("institution:{}", order.institution_id),
+                json!({"order": order.id, "order_no": order.order_no, "amount_fen": order.amount_fen,
+                       "bank_ref": bank_ref, "paid_at": notice.paid_at}),
+            ));
+        }
+        ledger_accounts.sort_by(|a, b| a.id.cmp(&b.id));
+        ledger_accounts.dedup_by(|a, b| a.id == b.id);
+        tx.insert_ledger_accounts(&ledger_accounts).await?;
+        post_many_in(&mut tx, &transfers, now).await?;
+        tx.append_audit(entries).await?;
+        tx.commit().await?;
+        Ok(answers)
+    }
+
+    /// What to do with one notice, from the order as stored (or as paid earlier in the batch).
+    fn decide_payment(
         notice: &PaymentNotice,
-        now: i64,
-    ) -> Result<(PaymentAck, Option<ledger::NewAuditEntry>), AppError> {
+        account: Option<&SupervisedAccountRow>,
+        order: Option<&OrderRow>,
+    ) -> Result<Decision, AppError> {
         let bank_ref = reference("bank_ref", &notice.bank_ref)?;
         let amount = positive("amount_fen", notice.amount_fen)?;
-        let account = Self::banks_account(tx, bank_id, &notice.account_no).await?;
-        let order = tx
-            .order_by_no(notice.order_no.trim())
-            .await?
+        let account = account.ok_or_else(|| {
+            AppError::not_found("no confirmed supervised account with this number at your bank")
+        })?;
+        let order = order
             .filter(|o| o.supervised_account_id == account.id)
             .ok_or_else(|| AppError::not_found("no order with this number on this account"))?;
-        let escrow = escrow_id(&order.id);
-        if order.status == "paid" {
-            if order.payment_ref.as_deref() == Some(bank_ref.as_str()) {
-                let held = tx
-                    .ledger_account(&escrow)
-                    .await?
-                    .map_or(0, |a| a.credits_posted - a.debits_posted);
-                let ack = PaymentAck {
-                    order_no: order.order_no,
-                    status: order.status,
-                    escrow_fen: held,
-                    duplicate: true,
-                };
-                return Ok((ack, None));
+        match order.status.as_str() {
+            "paid" if order.payment_ref.as_deref() == Some(bank_ref.as_str()) => {
+                Ok(Decision::Duplicate(order.clone()))
             }
-            return Err(AppError::new(
+            "paid" => Err(AppError::new(
                 ErrorCode::AlreadyPaid,
                 format!(
                     "order {} was paid by {}",
                     order.order_no,
-                    order.payment_ref.unwrap_or_default()
+                    order.payment_ref.clone().unwrap_or_default()
                 ),
-            ));
-        }
-        if order.status != "awaiting_payment" {
-            return Err(AppError::new(ErrorCode::Conflict, "the order is cancelled"));
-        }
-        if amount != order.amount_fen {
-            return Err(AppError::new(
+            )),
+            "awaiting_payment" if amount != order.amount_fen => Err(AppError::new(
                 ErrorCode::AmountMismatch,
                 format!(
                     "the order is {} fen, the payment {} fen",
                     order.amount_fen, amount
                 ),
-            ));
+            )),
+            "awaiting_payment" => Ok(Decision::Pay(order.clone(), bank_ref)),
+            _ => Err(AppError::new(ErrorCode::Conflict, "the order is cancelled")),
         }
-        if tx.mark_order_paid(&order.id, &bank_ref, now).await? != 1 {
-            return Err(AppError::new(
-                ErrorCode::Conflict,
-                "the order changed meanwhile",
-            ));
-        }
-        let clearing = format!("clearing:{}", account.id);
-        open_account_in(tx, &clearing, LedgerAccountKind::BankClearing, &account.id).await?;
-        open_account_in(tx, &escrow, LedgerAccountKind::OrderEscrow, &account.id).await?;
-        post_in(
-            tx,
-            &Transfer {
-                id: format!("pay:{}", order.id),
-                debit: clearing,
-                credit: escrow,
-                amount: amount.unsigned_abs(),
-                code: CODE_PAYMENT,
-            },
-            now,
-        )
-        .await?;
-        let entry = evidence::record(
-            &actor.audit_name(),
-            now,
-            "order.paid",
-            format!("institution:{}", order.institution_id),
-            json!({"order": order.id, "order_no": order.order_no, "amount_fen": amount,
-                   "bank_ref": bank_ref, "paid_at": notice.paid_at}),
-        );
-        let ack = PaymentAck {
-            order_no: order.order_no,
-            status: "paid".into(),
-            escrow_fen: amount,
-            duplicate: false,
-        };
-        Ok((ack, Some(entry)))
     }
 
     /// 动账 the bank reports a movement. Outflows are matched to instructions (an executed instruction moves

@@ -287,6 +287,20 @@ impl Backend {
             .join(", ")
     }
 
+    /// `WHEN … THEN …` for `n` (key, value) pairs numbered after `offset`: a CASE that maps each row's id to its
+    /// new value, so one UPDATE sets a whole batch.
+    fn when_then(self, offset: usize, n: usize) -> String {
+        (0..n)
+            .map(|i| match self {
+                Backend::Sqlite => "WHEN ? THEN ?".to_owned(),
+                Backend::Postgres => {
+                    format!("WHEN ${} THEN ${}", offset + 2 * i + 1, offset + 2 * i + 2)
+                }
+            })
+            .collect::<Vec<_>>()
+            .join(" ")
+    }
+
     /// `(…), (…)` for `rows` rows of `cols` bind placeholders: multi-row VALUES.
     fn values_rows(self, rows: usize, cols: usize) -> String {
         (0..rows)

@@ -86,68 +86,82 @@ impl WriteTx {
             .await?)
     }
 
-    /// The accounts a transfer moves, locked until the transaction ends (PostgreSQL; SQLite has one writer),
-    /// in id order so two transfers over the same accounts cannot deadlock.
-    pub async fn ledger_accounts_for_update(
+    /// Accounts by id, locked until the transaction ends (PostgreSQL), in id order.
+    pub async fn ledger_accounts_locked(
         &mut self,
-        ids: [&str; 2],
+        ids: &[String],
     ) -> Result<Vec<LedgerAccountRow>, StoreError> {
-        let mut sorted = ids;
+        let mut out = Vec::with_capacity(ids.len());
+        let mut sorted: Vec<&String> = ids.iter().collect();
         sorted.sort_unstable();
-        let sql = format!(
-            "SELECT {ACCOUNT_COLUMNS} FROM ledger_accounts WHERE id IN ($1, $2) ORDER BY id{}",
-            self.backend.row_lock_suffix()
-        );
-        Ok(sqlx::query_as(AssertSqlSafe(sql))
-            .bind(sorted[0])
-            .bind(sorted[1])
-            .fetch_all(&mut *self.tx)
-            .await?)
+        sorted.dedup();
+        for chunk in sorted.chunks(500) {
+            let sql = format!(
+                "SELECT {ACCOUNT_COLUMNS} FROM ledger_accounts WHERE id IN ({}) ORDER BY id{}",
+                self.backend.placeholders(0, chunk.len()),
+                self.backend.row_lock_suffix()
+            );
+            let mut q = sqlx::query_as(AssertSqlSafe(sql));
+            for id in chunk {
+                q = q.bind((*id).clone());
+            }
+            out.extend(q.fetch_all(&mut *self.tx).await?);
+        }
+        Ok(out)
     }
 
-    pub async fn ledger_transfer(
+    /// Transfers by id (to answer repeated ones).
+    pub async fn ledger_transfers(
         &mut self,
-        id: &str,
-    ) -> Result<Option<LedgerTransferRow>, StoreError> {
-        let sql = format!("SELECT {TRANSFER_COLUMNS} FROM ledger_transfers WHERE id = $1");
-        Ok(sqlx::query_as(AssertSqlSafe(sql))
-            .bind(id)
-            .fetch_optional(&mut *self.tx)
-            .await?)
+        ids: &[String],
+    ) -> Result<Vec<LedgerTransferRow>, StoreError> {
+        let mut out = Vec::new();
+        for chunk in ids.chunks(500) {
+            let sql = format!(
+                "SELECT {TRANSFER_COLUMNS} FROM ledger_transfers WHERE id IN ({})",
+                self.backend.placeholders(0, chunk.len())
+            );
+            let mut q = sqlx::query_as(AssertSqlSafe(sql));
+            for id in chunk {
+                q = q.bind(id.clone());
+            }
+            out.extend(q.fetch_all(&mut *self.tx).await?);
+        }
+        Ok(out)
     }
 
-    /// Records a transfer and the two accounts' new totals. Each total moves only from the value the caller
-    /// read (a concurrent change makes this a conflict, never a lost update).
-    pub async fn record_transfer(
+    /// Records transfers and sets the touched accounts' totals, which the caller computed from rows it read
+    /// locked ([`WriteTx::ledger_accounts_locked`]).
+    pub async fn record_transfers(
         &mut self,
-        transfer: &LedgerTransferRow,
-        debit: (&LedgerAccountRow, i64),
-        credit: (&LedgerAccountRow, i64),
+        transfers: &[LedgerTransferRow],
+        totals: &[(String, i64, i64)],
     ) -> Result<(), StoreError> {
-        insert_rows(&mut self.tx, self.backend, std::slice::from_ref(transfer)).await?;
-        for (sql, (row, new_total), old_total) in [
-            (
-                "UPDATE ledger_accounts SET debits_posted = $2 WHERE id = $1 AND debits_posted = $3",
-                debit,
-                debit.0.debits_posted,
-            ),
-            (
-                "UPDATE ledger_accounts SET credits_posted = $2 WHERE id = $1 AND credits_posted = $3",
-                credit,
-                credit.0.credits_posted,
-            ),
-        ] {
-            let done = sqlx::query(sql)
-                .bind(row.id.clone())
-                .bind(new_total)
-                .bind(old_total)
-                .execute(&mut *self.tx)
-                .await?;
-            if done.rows_affected() != 1 {
-                return Err(StoreError::Conflict(format!(
-                    "ledger account {} changed meanwhile",
-                    row.id
-                )));
+        insert_rows(&mut self.tx, self.backend, transfers).await?;
+        for chunk in totals.chunks(300) {
+            let n = chunk.len();
+            let sql = format!(
+                "UPDATE ledger_accounts SET debits_posted = CASE id {} END, credits_posted = CASE id {} END \
+                 WHERE id IN ({})",
+                self.backend.when_then(0, n),
+                self.backend.when_then(2 * n, n),
+                self.backend.placeholders(4 * n, n)
+            );
+            let mut q = sqlx::query(AssertSqlSafe(sql));
+            for (id, debits, _) in chunk {
+                q = q.bind(id.clone()).bind(*debits);
+            }
+            for (id, _, credits) in chunk {
+                q = q.bind(id.clone()).bind(*credits);
+            }
+            for (id, _, _) in chunk {
+                q = q.bind(id.clone());
+            }
+            let done = q.execute(&mut *self.tx).await?;
+            if done.rows_affected() != n as u64 {
+                return Err(StoreError::Conflict(
+                    "a ledger account of the batch is missing".into(),
+                ));
             }
         }
         Ok(())

@@ -685,3 +685,57 @@ impl WriteTx {
             .await?)
     }
 }
+
+/// Bulk forms for a bank's batch of payment notices.
+impl WriteTx {
+    pub async fn orders_by_no(
+        &mut self,
+        order_nos: &[String],
+    ) -> Result<Vec<OrderRow>, StoreError> {
+        let mut out = Vec::new();
+        for chunk in order_nos.chunks(500) {
+            let sql = format!(
+                "SELECT {ORDER_COLUMNS} FROM orders WHERE order_no IN ({})",
+                self.backend.placeholders(0, chunk.len())
+            );
+            let mut q = sqlx::query_as(AssertSqlSafe(sql));
+            for no in chunk {
+                q = q.bind(no.clone());
+            }
+            out.extend(q.fetch_all(&mut *self.tx).await?);
+        }
+        Ok(out)
+    }
+
+    /// Marks orders awaiting payment as paid, each with its bank reference; returns how many changed.
+    pub async fn mark_orders_paid(
+        &mut self,
+        paid: &[(String, String)],
+        at: i64,
+    ) -> Result<u64, StoreError> {
+        let mut changed = 0;
+        for chunk in paid.chunks(300) {
+            let n = chunk.len();
+            let case = self.backend.when_then(0, n);
+            let at_param = match self.backend {
+                crate::Backend::Sqlite => "?".to_owned(),
+                crate::Backend::Postgres => format!("${}", 2 * n + 1),
+            };
+            let sql = format!(
+                "UPDATE orders SET status = 'paid', payment_ref = CASE id {case} END, paid_at = {at_param} \
+                 WHERE status = 'awaiting_payment' AND id IN ({})",
+                self.backend.placeholders(2 * n + 1, n)
+            );
+            let mut q = sqlx::query(AssertSqlSafe(sql));
+            for (id, bank_ref) in chunk {
+                q = q.bind(id.clone()).bind(bank_ref.clone());
+            }
+            q = q.bind(at);
+            for (id, _) in chunk {
+                q = q.bind(id.clone());
+            }
+            changed += q.execute(&mut *self.tx).await?.rows_affected();
+        }
+        Ok(changed)
+    }
+}
