@@ -1196,7 +1196,7 @@ impl App {
         actor: &Actor,
         institution_id: &str,
     ) -> Result<InstitutionMoney, AppError> {
-        self.require_order_access(actor, "", institution_id).await?;
+        self.require_money_view(actor, institution_id).await?;
         let read = self.store.read();
         let mut accounts = Vec::new();
         for a in read.supervised_accounts_of(institution_id).await? {

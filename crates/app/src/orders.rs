@@ -372,7 +372,7 @@ impl App {
         self.order_detail(&row.id).await
     }
 
-    /// Who may see an order: its parent, the institution's staff, a regulator whose region covers it.
+    /// Who may see an order: its parent, or whoever may see the institution's money.
     pub(crate) async fn require_order_access(
         &self,
         actor: &Actor,
@@ -381,6 +381,17 @@ impl App {
     ) -> Result<(), AppError> {
         match actor {
             Actor::Parent { account_id } if account_id == parent_id => Ok(()),
+            _ => self.require_money_view(actor, institution_id).await,
+        }
+    }
+
+    /// Who may see an institution's orders and money: its staff, a regulator whose region covers it.
+    pub(crate) async fn require_money_view(
+        &self,
+        actor: &Actor,
+        institution_id: &str,
+    ) -> Result<(), AppError> {
+        match actor {
             Actor::Staff {
                 institution_id: own,
                 ..
@@ -391,7 +402,7 @@ impl App {
                     .read()
                     .institution(institution_id)
                     .await?
-                    .ok_or_else(|| AppError::internal("order of a missing institution"))?;
+                    .ok_or_else(|| AppError::not_found("no such institution"))?;
                 let region = RegionCode::parse(&institution.region_code)?;
                 let subject = format!("institution:{institution_id}");
                 self.require_regulator_over(
@@ -465,7 +476,7 @@ impl App {
         actor: &Actor,
         institution_id: &str,
     ) -> Result<Vec<OrderLine>, AppError> {
-        self.require_order_access(actor, "", institution_id).await?;
+        self.require_money_view(actor, institution_id).await?;
         let rows = self
             .store
             .read()
