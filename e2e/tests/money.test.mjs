@@ -1,7 +1,8 @@
 // The money in a real Chromium, against `xiaowai serve --demo` and `bank-sim serve`: the demo parent buys a
 // course, reads the e-contract and the refund preview, pays on the simulated bank's checkout page, and comes
 // back to an order the bank has reported paid; the escrow shows the amount to the fen on the parent's, the
-// institution's and the Haidian regulator's pages. Then the bank moves money nobody instructed, and the
+// institution's and the Haidian regulator's pages. A bank that duplicates, reorders or delays its messages
+// changes nothing twice and pays nothing early. Then the bank moves money nobody instructed, and the
 // regulator's page shows the unmatched outflow.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -33,6 +34,25 @@ async function signInParent(page) {
 }
 
 const text = async (page, selector) => (await page.textContent(selector)).trim();
+
+/** Tells the simulated bank how to misbehave (`{}`: behave). */
+async function bankMode(mode) {
+  const res = await fetch(`${BANK}/admin/mode`, {
+    method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(mode),
+  });
+  assert.equal(res.status, 200);
+}
+
+/** Buys the institution's first course and pays at the bank; returns on the order page. */
+async function buyAndPay(page, institutionPath) {
+  await page.goto(`${BASE}${institutionPath}`);
+  await Promise.all([page.waitForNavigation(), page.click('.course a.button >> nth=0')]);
+  await Promise.all([page.waitForNavigation(), page.click('#buy button')]);
+  const amount = await text(page, '#order-amount');
+  await Promise.all([page.waitForNavigation(), page.click('#pay')]);
+  await Promise.all([page.waitForURL(`${BASE}/orders/**`), page.click('#pay')]);
+  return amount;
+}
 
 test('a parent buys a course, the bank takes the payment, and every end shows the escrow to the fen', { timeout: 180_000 }, async () => {
   assert.ok(DATA_DIR, 'XIAOWAI_E2E_DATA_DIR names the platform data directory');
@@ -78,7 +98,27 @@ test('a parent buys a course, the bank takes the payment, and every end shows th
     await page.goto(`${BASE}/orders`);
     const mine = await page.locator('#orders li', { hasText: orderNo }).textContent();
     assert.ok(mine.includes(amount), mine);
+
+    // A bank that sends everything twice, or out of order, changes nothing the second time.
+    for (const mode of [{ duplicate: true }, { reorder: true }]) {
+      await bankMode(mode);
+      const paid = await buyAndPay(page, institutionPath);
+      assert.equal(await text(page, '#order-status'), '已支付（资金监管中）', JSON.stringify(mode));
+      assert.equal(await text(page, '#order-escrow'), paid, `${JSON.stringify(mode)}: held once, to the fen`);
+    }
+    // A slow bank: the order stays unpaid until the bank's notice arrives.
+    await bankMode({ delay_ms: 1500 });
+    const slow = await buyAndPay(page, institutionPath);
+    assert.equal(await text(page, '#order-status'), '待支付', 'not paid before the bank says so');
+    // Poll the page (the bank sends after its delay); give up after ten seconds.
+    for (let i = 0; i < 20 && (await text(page, '#order-status')) !== '已支付（资金监管中）'; i++) {
+      await page.waitForTimeout(500);
+      await page.reload();
+    }
+    assert.equal(await text(page, '#order-status'), '已支付（资金监管中）');
+    assert.equal(await text(page, '#order-escrow'), slow);
   } finally {
+    await bankMode({});
     await context.close();
   }
 

@@ -995,12 +995,32 @@ impl App {
                 )
             })
             .collect();
-        if !events.is_empty() {
-            let mut tx = self.store.begin_write().await?;
-            tx.insert_risk_events(&events).await?;
-            tx.commit().await?;
+        if events.is_empty() {
+            return Ok(0);
         }
-        Ok(events.len())
+        let mut tx = self.store.begin_write().await?;
+        let mut raised = Vec::new();
+        for event in events {
+            if !tx.risk_event_exists(&event.id).await? {
+                raised.push(event);
+            }
+        }
+        let entries = raised
+            .iter()
+            .map(|e| {
+                evidence::record(
+                    "system:statement_sweep",
+                    now,
+                    "risk.raised",
+                    format!("institution:{}", e.institution_id),
+                    json!({"risk_event": e.id, "kind": e.kind, "level": e.level, "date": date.to_string()}),
+                )
+            })
+            .collect();
+        tx.insert_risk_events(&raised).await?;
+        tx.append_audit(entries).await?;
+        tx.commit().await?;
+        Ok(raised.len())
     }
 
     /// Delivers due instructions to their banks, signed with each bank's key; a bank's 2xx is its
@@ -1018,6 +1038,14 @@ impl App {
                     acknowledged += 1;
                     tx.record_delivery(&instruction.id, Some(at), at, None)
                         .await?;
+                    tx.append_audit(vec![evidence::record(
+                        "system:instruction_delivery",
+                        at,
+                        "bank.instruction_acknowledged",
+                        format!("bank:{}", instruction.bank_id),
+                        json!({"instruction": instruction.id, "attempts": instruction.attempts + 1}),
+                    )])
+                    .await?;
                 }
                 Err(e) => {
                     let next = at + backoff_ms(instruction.attempts);

@@ -1783,7 +1783,11 @@ mod money_flow {
         );
         s.t.clock.advance_millis(2 * 86_400_000);
         assert_eq!(s.t.app.check_statements(day).await.unwrap(), 1);
-        s.t.app.check_statements(day).await.unwrap();
+        assert_eq!(
+            s.t.app.check_statements(day).await.unwrap(),
+            0,
+            "raised once"
+        );
         let kinds = s.risks().await;
         assert_eq!(
             kinds.iter().filter(|k| *k == "missing_statement").count(),

@@ -665,6 +665,14 @@ impl WriteTx {
         Ok(true)
     }
 
+    pub async fn risk_event_exists(&mut self, id: &str) -> Result<bool, StoreError> {
+        let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM risk_events WHERE id = $1")
+            .bind(id)
+            .fetch_one(&mut *self.tx)
+            .await?;
+        Ok(n > 0)
+    }
+
     pub async fn insert_risk_events(&mut self, rows: &[RiskEventRow]) -> Result<(), StoreError> {
         insert_rows(&mut self.tx, self.backend, rows).await
     }
