@@ -31,12 +31,12 @@ pub struct NewCourse {
     pub schedule: Option<NewSchedule>,
 }
 
-/// `{"weekdays": [2, 4], "start": "19:00", "teacher_id": "<staff member id>", "room": "A101"}`: ISO weekdays
-/// (1 = Monday), one session per lesson from the first lesson date.
+/// `{"weekdays": [2, 4], "times": ["19:00"], "teacher_id": "<staff member id>", "room": "A101"}`: ISO weekdays
+/// (1 = Monday) and start times on those days, one session per lesson from the first lesson date.
 #[derive(Clone, Debug, Deserialize, utoipa::ToSchema)]
 pub struct NewSchedule {
     pub weekdays: Vec<u32>,
-    pub start: String,
+    pub times: Vec<String>,
     pub teacher_id: String,
     #[serde(default)]
     pub room: String,
@@ -152,15 +152,20 @@ impl App {
                         "学科类课程的授课教师须登记教师资格证",
                     ));
                 }
-                Some((plan, start_minute(&plan.start)?))
+                let starts = plan
+                    .times
+                    .iter()
+                    .map(|t| start_minute(t))
+                    .collect::<Result<Vec<_>, _>>()?;
+                Some((plan, starts))
             }
             None => None,
         };
         let sessions = match teacher {
-            Some((plan, start)) => {
+            Some((plan, starts)) => {
                 let weekly = Weekly {
                     weekdays: plan.weekdays.clone(),
-                    start_minute: start,
+                    start_minutes: starts,
                 };
                 match schedule::expand(&weekly, new.minutes_per_lesson, new.lessons, first, last) {
                     Ok(s) => Some((plan, s)),
@@ -247,7 +252,7 @@ impl App {
 fn start_minute(v: &str) -> Result<u32, AppError> {
     chrono::NaiveTime::parse_from_str(v.trim(), "%H:%M")
         .map(|t| chrono::Timelike::hour(&t) * 60 + chrono::Timelike::minute(&t))
-        .map_err(|_| AppError::new(ErrorCode::InvalidParameter, "schedule.start: HH:MM"))
+        .map_err(|_| AppError::new(ErrorCode::InvalidParameter, "schedule.times: HH:MM"))
 }
 
 impl App {

@@ -6,7 +6,7 @@ use crate::{Actor, App, AppError, ErrorCode, evidence};
 use domain::access::Permission;
 use domain::contract::{self, Contract};
 use domain::person::{PersonName, PhoneNumber};
-use domain::policy::{CourseTerms, check_course};
+use domain::policy::{CourseTerms, check_collection_time, check_course};
 use domain::{Category, Fen, RegionCode, TeachingMode, Timestamp};
 use rand::Rng;
 use serde::{Deserialize, Serialize};
@@ -240,6 +240,12 @@ impl App {
                     last_lesson: date(last)?,
                 },
             );
+            let mut broken = broken;
+            broken.extend(check_collection_time(
+                &policy,
+                date(first)?,
+                self.clock.now().china_date(),
+            ));
             if !broken.is_empty() {
                 let messages: Vec<String> = broken.iter().map(|b| b.message_zh()).collect();
                 return Err(AppError::new(

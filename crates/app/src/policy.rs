@@ -136,6 +136,12 @@ impl App {
                 60,
             ),
             (
+                "max_days_before_start",
+                o.max_days_before_start.map(i64::from),
+                0,
+                365,
+            ),
+            (
                 "risk_deposit_percent",
                 o.risk_deposit_percent.map(i64::from),
                 0,
@@ -152,6 +158,18 @@ impl App {
                     v.unwrap_or_default()
                 ),
             ));
+        }
+        if let Some(vacations) = &o.vacations {
+            let bad = vacations.len() > 20
+                || vacations.iter().any(|v| {
+                    v.to < v.from || v.name.trim().is_empty() || v.name.chars().count() > 20
+                });
+            if bad {
+                return Err(AppError::new(
+                    ErrorCode::InvalidParameter,
+                    "vacations: at most 20, each named (1 to 20 characters) with from ≤ to",
+                ));
+            }
         }
         let now = self.clock.now().millis();
         let mut tx = self.store.begin_write().await?;

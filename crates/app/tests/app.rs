@@ -1523,6 +1523,56 @@ mod money_flow {
     }
 
     #[tokio::test]
+    async fn a_region_may_forbid_collecting_long_before_the_course_starts() {
+        let s = shop().await;
+        let staff = demo_staff(&s.t).await;
+        let admin = Actor::Staff {
+            account_id: staff.id,
+            institution_id: s.institution_id.clone(),
+            role: domain::access::StaffRole::Admin,
+        };
+        let course = app::courses::NewCourse {
+            name: "春季创意美术".into(),
+            category: "arts".into(),
+            mode: "offline".into(),
+            grades: "一至三年级".into(),
+            lessons: 12,
+            minutes_per_lesson: 60,
+            class_size: 10,
+            price_per_lesson_fen: 12_000,
+            first_lesson: "2027-03-01".into(),
+            last_lesson: "2027-05-31".into(),
+            schedule: None,
+        };
+        let course_id = s.t.app.publish_course(&admin, &course).await.unwrap();
+        let national = Actor::Regulator {
+            account_id: "sup".into(),
+            region: domain::RegionCode::parse("000000").unwrap(),
+            role: domain::access::RegulatorRole::Supervisor,
+        };
+        let rule = app::policy::PolicyChange {
+            policy: domain::policy::PolicyOverride {
+                max_days_before_start: Some(30),
+                ..Default::default()
+            },
+            reason: "开课前一个月内方可收费".into(),
+        };
+        s.t.app.set_region_policy(&national, &rule).await.unwrap();
+        let new = NewOrder {
+            course_id,
+            child_id: s.child_id.clone(),
+        };
+        let early = s.t.app.place_order(&s.parent, &new).await.unwrap_err();
+        assert_eq!(early.code, ErrorCode::PolicyViolation);
+        assert_eq!(early.detail, "开课前30天以上不得收费，本课程2027-03-01开课");
+        // 2027-02-01 in China: within 30 days of the start.
+        s.t.clock
+            .set(domain::Timestamp::from_millis(1_801_443_600_000));
+        assert_eq!(s.t.app.clock().now().china_date().to_string(), "2027-02-01");
+        s.t.app.place_order(&s.parent, &new).await.unwrap();
+    }
+
+    #[tokio::test]
     async fn duplicated_and_reordered_movements_change_nothing_the_second_time() {
         let s = shop().await;
         let order = s.order().await;
@@ -2030,7 +2080,7 @@ mod schedules {
             last_lesson: "2027-03-31".into(),
             schedule: Some(NewSchedule {
                 weekdays,
-                start: start.into(),
+                times: vec![start.into()],
                 teacher_id: teacher.into(),
                 room: room.into(),
             }),

@@ -15,6 +15,16 @@ pub struct GuidancePrices {
     pub float_up_percent: u32,
 }
 
+/// 寒暑假 a school vacation of the region (`YYYY-MM-DD`, both days included): no subject training.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct Vacation {
+    pub name: String,
+    #[schema(value_type = String)]
+    pub from: NaiveDate,
+    #[schema(value_type = String)]
+    pub to: NaiveDate,
+}
+
 /// The policy in force in a region.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct RegionPolicy {
@@ -22,6 +32,8 @@ pub struct RegionPolicy {
     pub max_lessons_per_purchase: u32,
     pub max_months_per_purchase: u32,
     pub max_fen_per_purchase: i64,
+    /// 提前收费 at most this many days before the first lesson (0: no such rule; Beijing, Jiangsu, Chengdu: 30).
+    pub max_days_before_start: u32,
     pub online_max_minutes: u32,
     pub online_min_break_minutes: u32,
     /// Latest end of a lesson, minutes after midnight (21:00 online, 20:30 offline).
@@ -29,6 +41,8 @@ pub struct RegionPolicy {
     pub offline_latest_end_minute: u32,
     /// Subject training on weekends, holidays and vacations (national rule: no).
     pub subject_on_rest_days: bool,
+    /// The region's school vacations.
+    pub vacations: Vec<Vacation>,
     /// Standard lesson lengths the guidance price is set for.
     pub standard_online_minutes: u32,
     pub standard_offline_minutes: u32,
@@ -52,11 +66,13 @@ impl Default for RegionPolicy {
             max_lessons_per_purchase: 60,
             max_months_per_purchase: 3,
             max_fen_per_purchase: 500_000,
+            max_days_before_start: 0,
             online_max_minutes: 30,
             online_min_break_minutes: 10,
             online_latest_end_minute: 21 * 60,
             offline_latest_end_minute: 20 * 60 + 30,
             subject_on_rest_days: false,
+            vacations: Vec::new(),
             standard_online_minutes: 30,
             standard_offline_minutes: 45,
             guidance_prices: None,
@@ -78,11 +94,13 @@ pub struct PolicyOverride {
     pub max_lessons_per_purchase: Option<u32>,
     pub max_months_per_purchase: Option<u32>,
     pub max_fen_per_purchase: Option<i64>,
+    pub max_days_before_start: Option<u32>,
     pub online_max_minutes: Option<u32>,
     pub online_min_break_minutes: Option<u32>,
     pub online_latest_end_minute: Option<u32>,
     pub offline_latest_end_minute: Option<u32>,
     pub subject_on_rest_days: Option<bool>,
+    pub vacations: Option<Vec<Vacation>>,
     pub guidance_prices: Option<GuidancePrices>,
     pub confirmation_working_days: Option<u32>,
     pub refund_response_working_days: Option<u32>,
@@ -105,11 +123,13 @@ impl RegionPolicy {
                 max_lessons_per_purchase,
                 max_months_per_purchase,
                 max_fen_per_purchase,
+                max_days_before_start,
                 online_max_minutes,
                 online_min_break_minutes,
                 online_latest_end_minute,
                 offline_latest_end_minute,
                 subject_on_rest_days,
+                vacations,
                 confirmation_working_days,
                 refund_response_working_days,
                 refund_before_start_working_days,
@@ -163,6 +183,10 @@ pub enum RuleViolation {
         ceiling_fen: i64,
         got_fen: i64,
     },
+    CollectedTooEarly {
+        max_days: u32,
+        first: NaiveDate,
+    },
 }
 
 fn yuan(fen: i64) -> String {
@@ -182,6 +206,7 @@ impl RuleViolation {
             RuleViolation::SpanTooLong { .. } => "max_months_per_purchase",
             RuleViolation::OnlineLessonTooLong { .. } => "online_max_minutes",
             RuleViolation::AboveGuidancePrice { .. } => "guidance_price",
+            RuleViolation::CollectedTooEarly { .. } => "max_days_before_start",
         }
     }
 
@@ -216,8 +241,23 @@ impl RuleViolation {
                 yuan(*ceiling_fen),
                 yuan(*got_fen)
             ),
+            RuleViolation::CollectedTooEarly { max_days, first } => {
+                format!("开课前{max_days}天以上不得收费，本课程{first}开课")
+            }
         }
     }
+}
+
+/// 提前收费: may a course starting on `first` be paid for `today`?
+pub fn check_collection_time(
+    policy: &RegionPolicy,
+    first: NaiveDate,
+    today: NaiveDate,
+) -> Option<RuleViolation> {
+    let max_days = policy.max_days_before_start;
+    let earliest = first.checked_sub_days(chrono::Days::new(u64::from(max_days)))?;
+    (max_days > 0 && today < earliest)
+        .then_some(RuleViolation::CollectedTooEarly { max_days, first })
 }
 
 /// The class-size band of the guidance price: <10, 10–35, >35.
@@ -412,5 +452,25 @@ mod tests {
             "inherited from the national defaults"
         );
         assert_eq!(RegionPolicy::effective([]), RegionPolicy::default());
+    }
+
+    #[test]
+    fn collecting_too_long_before_the_first_lesson_is_refused_where_the_region_says_so() {
+        let mut p = RegionPolicy::default();
+        assert_eq!(
+            check_collection_time(&p, day("2027-03-01"), day("2026-11-26")),
+            None,
+            "off by default"
+        );
+        p.max_days_before_start = 30;
+        let early = check_collection_time(&p, day("2027-03-01"), day("2027-01-29")).unwrap();
+        assert_eq!(
+            early.message_zh(),
+            "开课前30天以上不得收费，本课程2027-03-01开课"
+        );
+        assert_eq!(
+            check_collection_time(&p, day("2027-03-01"), day("2027-01-30")),
+            None
+        );
     }
 }

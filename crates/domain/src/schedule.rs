@@ -7,11 +7,12 @@ use crate::policy::RegionPolicy;
 use crate::{Category, TeachingMode, WorkingDayCalendar};
 use chrono::{Datelike, NaiveDate};
 
-/// Weekly sessions: ISO weekdays (1 = Monday … 7 = Sunday) at `start_minute` after midnight.
+/// Weekly sessions: ISO weekdays (1 = Monday … 7 = Sunday), at each of `start_minutes` (after midnight) on
+/// those days.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Weekly {
     pub weekdays: Vec<u32>,
-    pub start_minute: u32,
+    pub start_minutes: Vec<u32>,
 }
 
 /// One session of a course.
@@ -49,6 +50,16 @@ pub enum ScheduleProblem {
     SubjectOnRestDay {
         date: NaiveDate,
     },
+    SubjectInVacation {
+        date: NaiveDate,
+        vacation: String,
+    },
+    /// Online lessons the same day closer together than the rule's break.
+    BreakTooShort {
+        date: NaiveDate,
+        minutes: u32,
+        min: u32,
+    },
     TeacherClash {
         date: NaiveDate,
         other_course: String,
@@ -67,7 +78,7 @@ fn clock(minute: u32) -> String {
 impl ScheduleProblem {
     pub fn message_zh(&self) -> String {
         match self {
-            ScheduleProblem::NoWeekdays => "课表须至少选择每周一天上课".to_owned(),
+            ScheduleProblem::NoWeekdays => "课表须至少选择每周一天、每天一个上课时间".to_owned(),
             ScheduleProblem::TooFewSessions {
                 lessons,
                 sessions,
@@ -84,6 +95,12 @@ impl ScheduleProblem {
             ),
             ScheduleProblem::SubjectOnRestDay { date } => {
                 format!("学科类培训不得在周末、法定节假日开展：{date}")
+            }
+            ScheduleProblem::SubjectInVacation { date, vacation } => {
+                format!("学科类培训不得在寒暑假开展：{date}（{vacation}）")
+            }
+            ScheduleProblem::BreakTooShort { date, minutes, min } => {
+                format!("线上课程课间休息不少于{min}分钟，{date}的两节课间隔{minutes}分钟")
             }
             ScheduleProblem::TeacherClash { date, other_course } => {
                 format!("授课教师{date}与课程“{other_course}”时间冲突")
@@ -107,9 +124,15 @@ pub fn expand(
     first: NaiveDate,
     last: NaiveDate,
 ) -> Result<Vec<Session>, ScheduleProblem> {
-    if weekly.weekdays.is_empty() || weekly.weekdays.iter().any(|d| !(1..=7).contains(d)) {
+    if weekly.weekdays.is_empty()
+        || weekly.weekdays.iter().any(|d| !(1..=7).contains(d))
+        || weekly.start_minutes.is_empty()
+    {
         return Err(ScheduleProblem::NoWeekdays);
     }
+    let mut starts = weekly.start_minutes.clone();
+    starts.sort_unstable();
+    starts.dedup();
     let mut sessions = Vec::new();
     let mut date = first;
     while date <= last && sessions.len() < lessons as usize {
@@ -117,11 +140,13 @@ pub fn expand(
             .weekdays
             .contains(&date.weekday().number_from_monday())
         {
-            sessions.push(Session {
-                date,
-                start_minute: weekly.start_minute,
-                end_minute: weekly.start_minute + minutes,
-            });
+            for start in starts.iter().take(lessons as usize - sessions.len()) {
+                sessions.push(Session {
+                    date,
+                    start_minute: *start,
+                    end_minute: start + minutes,
+                });
+            }
         }
         match date.succ_opt() {
             Some(next) => date = next,
@@ -175,11 +200,19 @@ pub fn check(
                 latest_minute: latest,
             });
         }
-        if category == Category::Subject
-            && !policy.subject_on_rest_days
-            && !calendar.is_working_day(s.date)
-        {
-            problems.push(ScheduleProblem::SubjectOnRestDay { date: s.date });
+        if category == Category::Subject && !policy.subject_on_rest_days {
+            if !calendar.is_working_day(s.date) {
+                problems.push(ScheduleProblem::SubjectOnRestDay { date: s.date });
+            } else if let Some(v) = policy
+                .vacations
+                .iter()
+                .find(|v| v.from <= s.date && s.date <= v.to)
+            {
+                problems.push(ScheduleProblem::SubjectInVacation {
+                    date: s.date,
+                    vacation: v.name.clone(),
+                });
+            }
         }
         for b in booked.iter().filter(|b| {
             b.session.date == s.date
@@ -197,6 +230,18 @@ pub fn check(
                     date: s.date,
                     room: room.to_owned(),
                     other_course: b.course_name.clone(),
+                });
+            }
+        }
+    }
+    if mode == TeachingMode::Online {
+        for pair in sessions.windows(2) {
+            let (a, b) = (&pair[0], &pair[1]);
+            if a.date == b.date && b.start_minute < a.end_minute + policy.online_min_break_minutes {
+                problems.push(ScheduleProblem::BreakTooShort {
+                    date: a.date,
+                    minutes: b.start_minute.saturating_sub(a.end_minute),
+                    min: policy.online_min_break_minutes,
                 });
             }
         }
@@ -232,7 +277,7 @@ mod tests {
         // Tuesdays and Thursdays at 19:00.
         Weekly {
             weekdays: vec![2, 4],
-            start_minute: 19 * 60,
+            start_minutes: vec![19 * 60],
         }
     }
 
@@ -254,7 +299,7 @@ mod tests {
             expand(
                 &Weekly {
                     weekdays: vec![],
-                    start_minute: 0
+                    start_minutes: vec![0]
                 },
                 45,
                 1,
@@ -272,7 +317,7 @@ mod tests {
         // 20:00 + 45 minutes ends 20:45: too late offline (20:30), fine online (21:00) if it were 30 minutes.
         let late = Weekly {
             weekdays: vec![2],
-            start_minute: 20 * 60,
+            start_minutes: vec![20 * 60],
         };
         let s = expand(&late, 45, 1, day("2027-03-01"), day("2027-03-31")).unwrap();
         let p = check(
@@ -300,7 +345,7 @@ mod tests {
         // Saturday: fine for arts, not for a subject.
         let saturday = Weekly {
             weekdays: vec![6],
-            start_minute: 9 * 60,
+            start_minutes: vec![9 * 60],
         };
         let s = expand(&saturday, 45, 1, day("2027-03-01"), day("2027-03-31")).unwrap();
         assert!(
@@ -350,5 +395,79 @@ mod tests {
         assert_eq!(p.len(), 2, "{p:?}");
         assert_eq!(p[0].message_zh(), "授课教师2027-03-02与课程“书法”时间冲突");
         assert_eq!(p[1].message_zh(), "教室“A101”2027-03-02已被课程“书法”占用");
+    }
+
+    #[test]
+    fn online_lessons_on_one_day_keep_their_breaks_and_subjects_keep_out_of_vacations() {
+        let mut policy = RegionPolicy::default();
+        policy.vacations = vec![crate::policy::Vacation {
+            name: "寒假".into(),
+            from: day("2027-01-16"),
+            to: day("2027-02-21"),
+        }];
+        let calendar = WorkingDayCalendar::china();
+        // Two online lessons each Wednesday: 19:00 and 19:35 leave a 5-minute break; 19:40 leaves 10.
+        let close = Weekly {
+            weekdays: vec![3],
+            start_minutes: vec![19 * 60 + 35, 19 * 60],
+        };
+        let s = expand(&close, 30, 4, day("2027-03-01"), day("2027-03-31")).unwrap();
+        assert_eq!(s.len(), 4);
+        assert_eq!(
+            (s[0].date, s[0].start_minute, s[1].date),
+            (day("2027-03-03"), 1140, day("2027-03-03"))
+        );
+        let p = check(
+            &policy,
+            &calendar,
+            plan(Category::Arts, TeachingMode::Online, &s, "t1", ""),
+            &[],
+        );
+        assert_eq!(p.len(), 2);
+        assert_eq!(
+            p[0].message_zh(),
+            "线上课程课间休息不少于10分钟，2027-03-03的两节课间隔5分钟"
+        );
+        let apart = Weekly {
+            weekdays: vec![3],
+            start_minutes: vec![19 * 60, 19 * 60 + 40],
+        };
+        let s = expand(&apart, 30, 4, day("2027-03-01"), day("2027-03-31")).unwrap();
+        assert!(
+            check(
+                &policy,
+                &calendar,
+                plan(Category::Arts, TeachingMode::Online, &s, "t1", ""),
+                &[]
+            )
+            .is_empty()
+        );
+
+        // A Wednesday in the winter vacation: a working day, but no subject training.
+        let winter = Weekly {
+            weekdays: vec![3],
+            start_minutes: vec![16 * 60],
+        };
+        let s = expand(&winter, 45, 1, day("2027-01-18"), day("2027-01-31")).unwrap();
+        let p = check(
+            &policy,
+            &calendar,
+            plan(Category::Subject, TeachingMode::Offline, &s, "t1", "A1"),
+            &[],
+        );
+        assert_eq!(p.len(), 1);
+        assert_eq!(
+            p[0].message_zh(),
+            "学科类培训不得在寒暑假开展：2027-01-20（寒假）"
+        );
+        assert!(
+            check(
+                &policy,
+                &calendar,
+                plan(Category::Arts, TeachingMode::Offline, &s, "t1", "A1"),
+                &[]
+            )
+            .is_empty()
+        );
     }
 }
