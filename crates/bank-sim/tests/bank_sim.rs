@@ -1,0 +1,234 @@
+//! bank-sim against a real platform: the platform runs in-process over a fresh database (SQLite, or
+//! PostgreSQL when `XIAOWAI_TEST_DATABASE_URL` is set), the bank-sim binary runs beside it as its own process,
+//! and the two talk only over HTTP — checkout, payment notice and movement one way; a signed instruction,
+//! its execution, movement and result the other; a rogue outflow last.
+
+use app::Actor;
+use app::demo::DEMO_ACCOUNT_NO;
+use app::orders::NewOrder;
+use app::parents::{NewChild, PhoneLogin};
+use app::testing::TestApp;
+use std::process::Stdio;
+use std::time::Duration;
+use tokio::io::{AsyncBufReadExt, BufReader};
+
+const PHONE: &str = "13700000021";
+
+/// Waits (at most ten seconds) until `check` holds.
+async fn eventually<F, Fut>(what: &str, mut check: F)
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = bool>,
+{
+    for _ in 0..100 {
+        if check().await {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("{what} did not happen within ten seconds");
+}
+
+#[tokio::test]
+async fn the_simulated_bank_takes_payments_executes_signed_instructions_and_reports_every_movement()
+{
+    let t = TestApp::with_demo(6).await;
+    // bank-sim signs with the real time: the platform's clock must agree within the replay window.
+    t.clock.set(domain::Timestamp::from_millis(
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_millis() as i64,
+    ));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let platform = format!("http://{}", listener.local_addr().unwrap());
+    let router = web::router(t.app.clone());
+    tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
+
+    let mut bank = tokio::process::Command::new(env!("CARGO_BIN_EXE_bank-sim"))
+        .args(["serve", "--platform", &platform, "--listen", "127.0.0.1:0"])
+        .stdout(Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(bank.stdout.take().unwrap()).lines();
+    let bank_url = tokio::time::timeout(Duration::from_secs(30), lines.next_line())
+        .await
+        .expect("bank-sim starts")
+        .unwrap()
+        .unwrap()
+        .strip_prefix("bank-sim listening on ")
+        .expect("bank-sim prints its address")
+        .to_owned();
+
+    // A parent orders; the platform's order names the bank's checkout, registered by bank-sim at start.
+    t.app.request_login_code(PHONE).await.unwrap();
+    let code: String = t
+        .sms
+        .last_to(PHONE)
+        .unwrap()
+        .split("验证码 ")
+        .nth(1)
+        .unwrap()
+        .chars()
+        .take(6)
+        .collect();
+    let parent = Actor::Parent {
+        account_id: t
+            .app
+            .login_with_code(&PhoneLogin {
+                phone: PHONE.into(),
+                code,
+            })
+            .await
+            .unwrap()
+            .actor
+            .account_id,
+    };
+    let child = NewChild {
+        name: "赵小雨".into(),
+        gender: "female".into(),
+        id_card: "110108201506060039".into(),
+        school: "海淀实验小学".into(),
+        grade: "小学四年级".into(),
+    };
+    let child_id = t.app.add_child(&parent, &child).await.unwrap().id;
+    let mut tx = t.app.store().begin_write().await.unwrap();
+    let institution_id = tx
+        .account_by_username("inst.admin")
+        .await
+        .unwrap()
+        .unwrap()
+        .institution_id
+        .unwrap();
+    drop(tx);
+    let course_id = t
+        .app
+        .store()
+        .read()
+        .courses_of(&institution_id)
+        .await
+        .unwrap()[0]
+        .id
+        .clone();
+    let order = t
+        .app
+        .place_order(
+            &parent,
+            &NewOrder {
+                course_id,
+                child_id,
+            },
+        )
+        .await
+        .unwrap();
+    let checkout = order
+        .checkout_url
+        .clone()
+        .expect("the bank registered its checkout page");
+    assert!(checkout.starts_with(&format!(
+        "{bank_url}/checkout?order_no={}",
+        order.line.order_no
+    )));
+    let paid = order.line.amount_fen;
+
+    // The parent pays on the bank's page.
+    let http = reqwest::Client::new();
+    let page = http
+        .get(&checkout)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains(&order.line.order_no));
+    let form = [
+        ("order_no", order.line.order_no.clone()),
+        ("amount_fen", paid.to_string()),
+        ("account_no", DEMO_ACCOUNT_NO.to_owned()),
+    ];
+    let done = http
+        .post(format!("{bank_url}/checkout"))
+        .form(&form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(done.status(), 200);
+    let line = t.app.order_for(&parent, &order.line.id).await.unwrap();
+    assert_eq!(
+        (line.line.status.as_str(), line.line.escrow_fen),
+        ("paid", paid)
+    );
+    assert!(
+        line.last_reconciled_display.is_some(),
+        "the bank's movement reconciled the account"
+    );
+
+    // The platform instructs a release; bank-sim verifies the signature, acknowledges, executes, and
+    // reports the movement and the result; the ledger moves once.
+    let fee = domain::contract::lesson_fee(domain::Fen::new(paid), order.contract.price.lessons, 1)
+        .unwrap()
+        .get();
+    let system = Actor::System { name: "test" };
+    let release = t
+        .app
+        .instruct_bank(&system, "release", &order.line.id, fee)
+        .await
+        .unwrap();
+    assert_eq!(
+        t.app.deliver_due_instructions().await.unwrap(),
+        1,
+        "acknowledged at once"
+    );
+    eventually("the release is executed", || async {
+        t.app
+            .instruction_view(&release.instruction_id)
+            .await
+            .unwrap()
+            .status
+            == "executed"
+    })
+    .await;
+    let line = t.app.order_for(&parent, &order.line.id).await.unwrap().line;
+    assert_eq!((line.escrow_fen, line.released_fen), (paid - fee, fee));
+    let balances: serde_json::Value = http
+        .get(format!("{bank_url}/admin/accounts"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        balances[DEMO_ACCOUNT_NO],
+        paid - fee,
+        "the bank's books agree with the platform's"
+    );
+
+    // Money leaves without an instruction: the platform raises a red event before answering the bank.
+    let rogue: serde_json::Value = http
+        .post(format!("{bank_url}/admin/rogue-outflow"))
+        .json(&serde_json::json!({"account_no": DEMO_ACCOUNT_NO, "amount_fen": 100}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        rogue["platform"][0]["risk_events"],
+        serde_json::json!(["unmatched_outflow", "balance_shortfall"])
+    );
+    let statement: serde_json::Value = http
+        .post(format!("{bank_url}/admin/statements"))
+        .json(&serde_json::json!({}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(statement["platform"][0]["consistent"], true, "{statement}");
+    bank.kill().await.unwrap();
+}
