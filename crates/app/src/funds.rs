@@ -99,17 +99,8 @@ impl App {
             reported_at: None,
             reconciled_at: None,
         };
-        let mut tx = self.store.begin_write().await?;
-        tx.insert_supervised_account(&row).await?;
-        tx.append_audit(vec![crate::evidence::record(
-            &actor.audit_name(),
-            now,
-            "supervised_account.requested",
-            format!("institution:{institution_id}"),
-            json!({"account": row.id, "bank_id": row.bank_id, "mode": row.mode}),
-        )])
-        .await?;
-        tx.commit().await?;
+        self.record_supervised_account(actor, &row, "supervised_account.requested")
+            .await?;
         Ok(view(row))
     }
 
@@ -232,14 +223,25 @@ impl App {
             reported_at: None,
             reconciled_at: None,
         };
+        self.record_supervised_account(actor, &row, "supervised_account.confirmed")
+            .await
+    }
+
+    /// Records a supervised account and its audit entry in one transaction.
+    async fn record_supervised_account(
+        &self,
+        actor: &Actor,
+        row: &SupervisedAccountRow,
+        action: &str,
+    ) -> Result<(), AppError> {
         let mut tx = self.store.begin_write().await?;
-        tx.insert_supervised_account(&row).await?;
+        tx.insert_supervised_account(row).await?;
         tx.append_audit(vec![crate::evidence::record(
             &actor.audit_name(),
-            now,
-            "supervised_account.confirmed",
-            format!("institution:{institution_id}"),
-            json!({"account": row.id, "bank_id": bank_id, "mode": row.mode}),
+            row.requested_at,
+            action,
+            format!("institution:{}", row.institution_id),
+            json!({"account": row.id, "bank_id": row.bank_id, "mode": row.mode}),
         )])
         .await?;
         tx.commit().await?;

@@ -2087,6 +2087,12 @@ mod schedules {
         }
     }
 
+    /// The refusal names the rule with its numbers.
+    fn says(e: &app::AppError, text: &str) {
+        assert_eq!(e.code, ErrorCode::PolicyViolation);
+        assert!(e.detail.contains(text), "{}", e.detail);
+    }
+
     #[tokio::test]
     async fn a_schedule_keeps_the_time_rules_and_never_puts_a_teacher_or_room_in_two_places() {
         let t = TestApp::with_demo(6).await;
@@ -2114,35 +2120,15 @@ mod schedules {
 
         let e = refused(course("arts", vec![4], "19:30", &plain, "B2")).await;
         assert_eq!(e.code, ErrorCode::PolicyViolation);
-        assert!(
-            e.detail
-                .contains("授课教师2027-03-04与课程“arts 19:00”时间冲突"),
-            "{}",
-            e.detail
-        );
+        says(&e, "授课教师2027-03-04与课程“arts 19:00”时间冲突");
         let e = refused(course("sports", vec![2], "18:30", &qualified, "A101")).await;
-        assert!(
-            e.detail
-                .contains("教室“A101”2027-03-02已被课程“arts 19:00”占用"),
-            "{}",
-            e.detail
-        );
+        says(&e, "教室“A101”2027-03-02已被课程“arts 19:00”占用");
         let e = refused(course("arts", vec![1], "20:00", &qualified, "C3")).await;
-        assert!(
-            e.detail
-                .contains("课程须在20:30前结束，2027-03-01的课程20:45结束"),
-            "{}",
-            e.detail
-        );
+        says(&e, "课程须在20:30前结束，2027-03-01的课程20:45结束");
         let e = refused(course("subject", vec![6], "09:00", &plain, "C3")).await;
         assert_eq!(e.code, ErrorCode::TeacherQualificationRequired);
         let e = refused(course("subject", vec![6], "09:00", &qualified, "C3")).await;
-        assert!(
-            e.detail
-                .contains("学科类培训不得在周末、法定节假日开展：2027-03-06"),
-            "{}",
-            e.detail
-        );
+        says(&e, "学科类培训不得在周末、法定节假日开展：2027-03-06");
         // Back to back with the first course, in its room, is fine.
         t.app
             .publish_course(
