@@ -235,6 +235,63 @@ fn risk(
     }
 }
 
+/// Instructs the bank inside the caller's transaction: `amount` of the order's escrow, which must be paid and
+/// hold that much beyond what is already instructed.
+pub(crate) async fn instruct_in(
+    tx: &mut WriteTx,
+    by: &str,
+    kind: &str,
+    order: &OrderRow,
+    amount: i64,
+    now: i64,
+) -> Result<InstructionRow, AppError> {
+    if order.status != "paid" {
+        return Err(AppError::new(ErrorCode::Conflict, "the order is not paid"));
+    }
+    let held = tx
+        .ledger_account(&escrow_id(&order.id))
+        .await?
+        .map_or(0, |a| a.credits_posted - a.debits_posted);
+    let reserved = tx.outstanding_instructions(&order.id).await?;
+    if held - reserved < amount {
+        return Err(AppError::new(
+            ErrorCode::InsufficientFunds,
+            format!("escrow {held} fen, {reserved} already instructed, {amount} asked"),
+        ));
+    }
+    let account = tx
+        .supervised_account(&order.supervised_account_id)
+        .await?
+        .ok_or_else(|| AppError::internal("order of a missing account"))?;
+    let row = InstructionRow {
+        id: format!("ins_{}", uuid::Uuid::now_v7().simple()),
+        kind: kind.to_owned(),
+        order_id: order.id.clone(),
+        supervised_account_id: account.id.clone(),
+        bank_id: account.bank_id.clone(),
+        amount_fen: amount,
+        status: "pending".into(),
+        attempts: 0,
+        next_attempt_at: now,
+        last_error: None,
+        created_at: now,
+        acknowledged_at: None,
+        finished_at: None,
+        bank_ref: None,
+        failure_reason: None,
+    };
+    tx.insert_instruction(&row).await?;
+    tx.append_audit(vec![evidence::record(
+        by,
+        now,
+        "bank.instructed",
+        format!("institution:{}", order.institution_id),
+        json!({"instruction": row.id, "kind": kind, "order": order.id, "amount_fen": amount}),
+    )])
+    .await?;
+    Ok(row)
+}
+
 /// Delivery backoff: 1 s, 2 s, 4 s … at most 5 minutes.
 fn backoff_ms(attempts: i64) -> i64 {
     1000 * (1i64 << attempts.clamp(0, 8)).min(300)
@@ -739,61 +796,9 @@ impl App {
             .order(order_id)
             .await?
             .ok_or_else(|| AppError::not_found("no such order"))?;
-        if order.status != "paid" {
-            return Err(AppError::new(ErrorCode::Conflict, "the order is not paid"));
-        }
-        let held = tx
-            .ledger_account(&escrow_id(&order.id))
-            .await?
-            .map_or(0, |a| a.credits_posted - a.debits_posted);
-        let reserved = tx.outstanding_instructions(&order.id).await?;
-        if held - reserved < amount {
-            return Err(AppError::new(
-                ErrorCode::InsufficientFunds,
-                format!("escrow {held} fen, {reserved} already instructed, {amount} asked"),
-            ));
-        }
-        let account = tx
-            .supervised_account(&order.supervised_account_id)
-            .await?
-            .ok_or_else(|| AppError::internal("order of a missing account"))?;
-        let row = InstructionRow {
-            id: format!("ins_{}", uuid::Uuid::now_v7().simple()),
-            kind: kind.to_owned(),
-            order_id: order.id.clone(),
-            supervised_account_id: account.id.clone(),
-            bank_id: account.bank_id.clone(),
-            amount_fen: amount,
-            status: "pending".into(),
-            attempts: 0,
-            next_attempt_at: now,
-            last_error: None,
-            created_at: now,
-            acknowledged_at: None,
-            finished_at: None,
-            bank_ref: None,
-            failure_reason: None,
-        };
-        tx.insert_instruction(&row).await?;
-        tx.append_audit(vec![evidence::record(
-            &actor.audit_name(),
-            now,
-            "bank.instructed",
-            format!("institution:{}", order.institution_id),
-            json!({"instruction": row.id, "kind": kind, "order": order.id, "amount_fen": amount}),
-        )])
-        .await?;
+        let row = instruct_in(&mut tx, &actor.audit_name(), kind, &order, amount, now).await?;
         tx.commit().await?;
-        Ok(InstructionView {
-            instruction_id: row.id,
-            kind: row.kind,
-            order_id: row.order_id,
-            account_no: account.account_no,
-            amount_fen: amount,
-            status: row.status,
-            attempts: 0,
-            bank_ref: None,
-        })
+        self.instruction_view(&row.id).await
     }
 
     /// The bank's result for an instruction: executed moves the ledger, failed leaves the escrow where it is.
@@ -1274,14 +1279,18 @@ impl App {
 }
 
 impl App {
-    /// The money worker of `xiaowai serve`: delivers due instructions every half second and, once a day after
-    /// 06:00 China time, raises missing statements for the day before.
+    /// The money worker of `xiaowai serve`: every half second it confirms lessons whose window has closed and
+    /// delivers due instructions; once a day after 06:00 China time it raises missing statements for the day
+    /// before.
     pub async fn run_money_worker(self) {
         let mut tick = tokio::time::interval(std::time::Duration::from_millis(500));
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         let mut swept: Option<chrono::NaiveDate> = None;
         loop {
             tick.tick().await;
+            if let Err(e) = self.auto_confirm_due().await {
+                tracing::warn!(error = %e, "confirming lessons whose window closed");
+            }
             if let Err(e) = self.deliver_due_instructions().await {
                 tracing::warn!(error = %e, "delivering bank instructions");
             }

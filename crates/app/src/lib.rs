@@ -13,6 +13,7 @@ pub mod evidence;
 pub mod funds;
 pub mod inbox;
 pub mod ledger_check;
+pub mod lessons;
 pub mod money;
 pub mod onboarding;
 pub mod orders;

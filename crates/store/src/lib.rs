@@ -12,6 +12,7 @@ mod filings;
 mod funds;
 mod inbox;
 mod insert;
+mod lessons;
 mod money;
 mod orders;
 mod parents;
@@ -30,6 +31,7 @@ pub use error::StoreError;
 pub use filings::{DocumentRow, FilingRow, QueueRow};
 pub use funds::SupervisedAccountRow;
 pub use inbox::NotificationRow;
+pub use lessons::LessonRow;
 pub use money::{LedgerAccountRow, LedgerTransferRow};
 pub use orders::{
     BankEndpointRow, IdempotentRequestRow, InstructionRow, MovementRow, OrderRow, OrderSummaryRow,

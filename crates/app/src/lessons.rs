@@ -1,0 +1,408 @@
+//! 消课 lesson consumption: the institution takes attendance (点名) for a paid order's next lesson; the parent
+//! confirms or disputes it; silence past the region's window (15 working days by default, on the working-day
+//! calendar) confirms it automatically — but only when attendance has evidence, otherwise it goes to review.
+//! A confirmed lesson's fee (`domain::contract::lesson_fee`) is released through a bank instruction in the same
+//! transaction; a disputed lesson's fee stays in escrow while the other lessons keep releasing.
+
+use crate::bank::instruct_in;
+use crate::{Actor, App, AppError, ErrorCode, evidence};
+use domain::access::Permission;
+use domain::contract::lesson_fee;
+use domain::{Fen, Timestamp, WorkingDayCalendar};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+use store::{LessonRow, OrderRow, WriteTx};
+
+static CALENDAR: std::sync::LazyLock<WorkingDayCalendar> =
+    std::sync::LazyLock::new(WorkingDayCalendar::china);
+
+/// `POST /api/v1/institution/orders/{id}/attendance`.
+#[derive(Clone, Debug, Default, Deserialize, utoipa::ToSchema)]
+pub struct Attendance {
+    /// What proves the child attended: a roll-call record, a sign-in sheet's number, a document id. Empty: none
+    /// (such a lesson is never confirmed by silence).
+    #[serde(default)]
+    pub evidence: String,
+}
+
+/// `POST /api/v1/parent/lessons/{id}/dispute`.
+#[derive(Clone, Debug, Deserialize, utoipa::ToSchema)]
+pub struct Dispute {
+    pub reason: String,
+}
+
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
+pub struct LessonView {
+    pub id: String,
+    pub order_id: String,
+    pub lesson_no: i64,
+    pub attended_on: String,
+    pub evidence: String,
+    /// `awaiting_confirmation`, `confirmed`, `auto_confirmed`, `disputed` or `needs_review`.
+    pub status: String,
+    pub status_label: &'static str,
+    pub fee_fen: i64,
+    pub fee_display: String,
+    pub confirm_by_display: String,
+    pub dispute_reason: Option<String>,
+    /// The release instruction's state, once there is one: `pending`, `acknowledged`, `executed`, `failed`.
+    pub release_status: Option<String>,
+}
+
+fn status_label(status: &str) -> &'static str {
+    match status {
+        "awaiting_confirmation" => "待确认",
+        "confirmed" => "已确认",
+        "auto_confirmed" => "逾期未答复，已自动确认",
+        "disputed" => "有异议（该课费用冻结）",
+        "needs_review" => "无签到凭证，待核查",
+        _ => "未知",
+    }
+}
+
+/// The end (China time) of the `days`-th working day after `date`: when silence becomes confirmation.
+fn window_end(date: chrono::NaiveDate, days: u32) -> i64 {
+    let last = CALENDAR.add_working_days(date, days);
+    last.succ_opt()
+        .and_then(|d| d.and_hms_opt(0, 0, 0))
+        .and_then(|d| d.and_local_timezone(domain::time::china_offset()).single())
+        .map_or(i64::MAX, |d| d.timestamp_millis())
+}
+
+impl App {
+    /// The institution takes attendance for a paid order's next lesson.
+    pub async fn take_attendance(
+        &self,
+        actor: &Actor,
+        order_id: &str,
+        attendance: &Attendance,
+    ) -> Result<LessonView, AppError> {
+        self.require(actor, Permission::TakeAttendance).await?;
+        let institution_id = self.own_institution(actor).await?;
+        let evidence_text = attendance.evidence.trim();
+        if evidence_text.chars().count() > 200 {
+            return Err(AppError::new(
+                ErrorCode::FieldTooLong,
+                "evidence: at most 200 characters",
+            ));
+        }
+        let now = self.clock.now();
+        let mut tx = self.store.begin_write().await?;
+        let order = tx
+            .order(order_id.trim())
+            .await?
+            .filter(|o| o.institution_id == institution_id)
+            .ok_or_else(|| AppError::not_found("no such order of your institution"))?;
+        if order.status != "paid" {
+            return Err(AppError::new(
+                ErrorCode::Conflict,
+                "the order is not paid (or is closed)",
+            ));
+        }
+        let taken = tx.lesson_count(&order.id).await?;
+        if taken >= order.lessons {
+            return Err(AppError::new(
+                ErrorCode::Conflict,
+                format!("all {} lessons of the order are taken", order.lessons),
+            ));
+        }
+        let lesson_no = taken + 1;
+        let lessons = u32::try_from(order.lessons).map_err(|_| AppError::internal("lessons"))?;
+        let fee = lesson_fee(
+            Fen::new(order.amount_fen),
+            lessons,
+            u32::try_from(lesson_no).map_err(|_| AppError::internal("lesson number"))?,
+        )
+        .ok_or_else(|| AppError::internal("lesson fee"))?;
+        let institution = self
+            .store
+            .read()
+            .institution(&institution_id)
+            .await?
+            .ok_or_else(|| AppError::internal("staff of a missing institution"))?;
+        let window = self
+            .region_policy(&institution.region_code)
+            .await?
+            .policy
+            .confirmation_working_days;
+        let today = now.china_date();
+        let row = LessonRow {
+            id: uuid::Uuid::now_v7().to_string(),
+            order_id: order.id.clone(),
+            institution_id: institution_id.clone(),
+            parent_id: order.parent_id.clone(),
+            lesson_no,
+            attended_on: today.to_string(),
+            taken_by: actor.audit_name(),
+            evidence: evidence_text.to_owned(),
+            status: "awaiting_confirmation".into(),
+            confirm_by: window_end(today, window),
+            fee_fen: fee.get(),
+            decided_at: None,
+            dispute_reason: None,
+            release_instruction_id: None,
+            created_at: now.millis(),
+        };
+        tx.insert_lesson(&row).await?;
+        tx.append_audit(vec![evidence::record(
+            &actor.audit_name(),
+            now.millis(),
+            "lesson.attended",
+            format!("institution:{institution_id}"),
+            json!({"lesson": row.id, "order": order.id, "lesson_no": lesson_no, "fee_fen": row.fee_fen,
+                   "evidence": row.evidence}),
+        )])
+        .await?;
+        self.notify_in(
+            &mut tx,
+            std::slice::from_ref(&order.parent_id),
+            "请确认课时",
+            &format!(
+                "订单 {} 第{}课已上课（课时费 ¥{}），请在 {} 前确认或提出异议；逾期未答复且有签到凭证的视为确认。",
+                order.order_no,
+                lesson_no,
+                fee,
+                Timestamp::from_millis(row.confirm_by).china_display()
+            ),
+            now.millis(),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(self.lesson_view(row).await)
+    }
+
+    /// The parent confirms a lesson: its fee is instructed for release in the same transaction.
+    pub async fn confirm_lesson(
+        &self,
+        actor: &Actor,
+        lesson_id: &str,
+    ) -> Result<LessonView, AppError> {
+        let parent_id = self.require_parent(actor).await?.to_owned();
+        let now = self.clock.now().millis();
+        let mut tx = self.store.begin_write().await?;
+        let (lesson, order) = Self::parents_lesson(&mut tx, &parent_id, lesson_id).await?;
+        let id = Self::confirm_in(
+            &mut tx,
+            &actor.audit_name(),
+            &lesson,
+            &order,
+            "confirmed",
+            now,
+        )
+        .await?;
+        tx.commit().await?;
+        self.lesson_by_id(&id).await
+    }
+
+    /// The parent disputes a lesson: that lesson's fee stays frozen in escrow.
+    pub async fn dispute_lesson(
+        &self,
+        actor: &Actor,
+        lesson_id: &str,
+        dispute: &Dispute,
+    ) -> Result<LessonView, AppError> {
+        let parent_id = self.require_parent(actor).await?.to_owned();
+        let reason = dispute.reason.trim();
+        if reason.is_empty() || reason.chars().count() > 200 {
+            return Err(AppError::new(
+                ErrorCode::FieldTooLong,
+                "reason: 1 to 200 characters",
+            ));
+        }
+        let now = self.clock.now().millis();
+        let mut tx = self.store.begin_write().await?;
+        let (lesson, order) = Self::parents_lesson(&mut tx, &parent_id, lesson_id).await?;
+        if tx
+            .decide_lesson(&lesson.id, "disputed", now, Some(reason), None)
+            .await?
+            != 1
+        {
+            return Err(AppError::new(
+                ErrorCode::Conflict,
+                "the lesson was already answered",
+            ));
+        }
+        tx.append_audit(vec![evidence::record(
+            &actor.audit_name(),
+            now,
+            "lesson.disputed",
+            format!("institution:{}", order.institution_id),
+            json!({"lesson": lesson.id, "order": order.id, "lesson_no": lesson.lesson_no, "reason": reason}),
+        )])
+        .await?;
+        tx.commit().await?;
+        self.lesson_by_id(&lesson.id).await
+    }
+
+    /// The timer: lessons whose window has closed are confirmed when attendance has evidence, otherwise sent
+    /// to review. Returns how many were decided.
+    pub async fn auto_confirm_due(&self) -> Result<usize, AppError> {
+        let now = self.clock.now().millis();
+        let due = self.store.read().lessons_due(now, 200).await?;
+        let mut decided = 0;
+        for lesson in due {
+            let mut tx = self.store.begin_write().await?;
+            let order = tx
+                .order(&lesson.order_id)
+                .await?
+                .ok_or_else(|| AppError::internal("lesson of a missing order"))?;
+            if lesson.evidence.is_empty() {
+                if tx
+                    .decide_lesson(&lesson.id, "needs_review", now, None, None)
+                    .await?
+                    == 1
+                {
+                    tx.append_audit(vec![evidence::record(
+                        "system:confirmation_timer",
+                        now,
+                        "lesson.needs_review",
+                        format!("institution:{}", order.institution_id),
+                        json!({"lesson": lesson.id, "order": order.id, "lesson_no": lesson.lesson_no}),
+                    )])
+                    .await?;
+                }
+            } else {
+                Self::confirm_in(
+                    &mut tx,
+                    "system:confirmation_timer",
+                    &lesson,
+                    &order,
+                    "auto_confirmed",
+                    now,
+                )
+                .await?;
+            }
+            tx.commit().await?;
+            decided += 1;
+        }
+        Ok(decided)
+    }
+
+    /// Confirms a lesson awaiting its answer and instructs the release of its fee.
+    async fn confirm_in(
+        tx: &mut WriteTx,
+        by: &str,
+        lesson: &LessonRow,
+        order: &OrderRow,
+        status: &str,
+        now: i64,
+    ) -> Result<String, AppError> {
+        let instruction = if lesson.fee_fen > 0 {
+            Some(instruct_in(tx, by, "release", order, lesson.fee_fen, now).await?)
+        } else {
+            None
+        };
+        let changed = tx
+            .decide_lesson(
+                &lesson.id,
+                status,
+                now,
+                None,
+                instruction.as_ref().map(|i| i.id.as_str()),
+            )
+            .await?;
+        if changed != 1 {
+            return Err(AppError::new(
+                ErrorCode::Conflict,
+                "the lesson was already answered",
+            ));
+        }
+        tx.append_audit(vec![evidence::record(
+            by,
+            now,
+            "lesson.confirmed",
+            format!("institution:{}", order.institution_id),
+            json!({"lesson": lesson.id, "order": order.id, "lesson_no": lesson.lesson_no, "status": status,
+                   "fee_fen": lesson.fee_fen, "instruction": instruction.as_ref().map(|i| i.id.clone())}),
+        )])
+        .await?;
+        Ok(lesson.id.clone())
+    }
+
+    /// The parent's own lesson and its order; another family's lesson is not found.
+    async fn parents_lesson(
+        tx: &mut WriteTx,
+        parent_id: &str,
+        lesson_id: &str,
+    ) -> Result<(LessonRow, OrderRow), AppError> {
+        let lesson = tx
+            .lesson(lesson_id.trim())
+            .await?
+            .filter(|l| l.parent_id == parent_id)
+            .ok_or_else(|| AppError::not_found("no such lesson of yours"))?;
+        let order = tx
+            .order(&lesson.order_id)
+            .await?
+            .ok_or_else(|| AppError::internal("lesson of a missing order"))?;
+        Ok((lesson, order))
+    }
+
+    /// An order's lessons, for whoever may see the order.
+    pub async fn lessons_of_order(
+        &self,
+        actor: &Actor,
+        order_id: &str,
+    ) -> Result<Vec<LessonView>, AppError> {
+        let order = self
+            .store
+            .read()
+            .order(order_id.trim())
+            .await?
+            .ok_or_else(|| AppError::not_found("no such order"))?;
+        self.require_order_access(actor, &order.parent_id, &order.institution_id)
+            .await?;
+        let mut views = Vec::new();
+        for row in self.store.read().lessons_of_order(&order.id).await? {
+            views.push(self.lesson_view(row).await);
+        }
+        Ok(views)
+    }
+
+    /// The signed-in parent's lessons awaiting an answer.
+    pub async fn lessons_to_confirm(&self, actor: &Actor) -> Result<Vec<LessonView>, AppError> {
+        let parent_id = self.require_parent(actor).await?;
+        let mut views = Vec::new();
+        for row in self.store.read().lessons_awaiting(parent_id).await? {
+            views.push(self.lesson_view(row).await);
+        }
+        Ok(views)
+    }
+
+    async fn lesson_by_id(&self, id: &str) -> Result<LessonView, AppError> {
+        let row = self
+            .store
+            .read()
+            .lesson(id)
+            .await?
+            .ok_or_else(|| AppError::internal("lesson vanished"))?;
+        Ok(self.lesson_view(row).await)
+    }
+
+    async fn lesson_view(&self, r: LessonRow) -> LessonView {
+        let release_status = match &r.release_instruction_id {
+            Some(id) => self
+                .store
+                .read()
+                .instruction(id)
+                .await
+                .ok()
+                .flatten()
+                .map(|i| i.status),
+            None => None,
+        };
+        LessonView {
+            status_label: status_label(&r.status),
+            fee_display: crate::orders::yuan(r.fee_fen),
+            confirm_by_display: Timestamp::from_millis(r.confirm_by).china_display(),
+            id: r.id,
+            order_id: r.order_id,
+            lesson_no: r.lesson_no,
+            attended_on: r.attended_on,
+            evidence: r.evidence,
+            status: r.status,
+            fee_fen: r.fee_fen,
+            dispute_reason: r.dispute_reason,
+            release_status,
+        }
+    }
+}
