@@ -2,7 +2,8 @@
 // course, reads the e-contract and the refund preview, pays on the simulated bank's checkout page, and comes
 // back to an order the bank has reported paid; the escrow shows the amount to the fen on the parent's, the
 // institution's and the Haidian regulator's pages. A bank that duplicates, reorders or delays its messages
-// changes nothing twice and pays nothing early. Then the bank moves money nobody instructed, and the
+// changes nothing twice and pays nothing early. Two lessons are taken and confirmed; the bank executes the
+// releases the platform instructs. Then the bank moves money nobody instructed, and the
 // regulator's page shows the unmatched outflow.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -35,6 +36,9 @@ async function signInParent(page) {
 
 const text = async (page, selector) => (await page.textContent(selector)).trim();
 
+/** `¥1,234.50` → 123450 fen. */
+const fen = (yuan) => Math.round(Number(yuan.replace(/[¥,]/g, '')) * 100);
+
 /** Tells the simulated bank how to misbehave (`{}`: behave). */
 async function bankMode(mode) {
   const res = await fetch(`${BANK}/admin/mode`, {
@@ -65,6 +69,7 @@ test('a parent buys a course, the bank takes the payment, and every end shows th
   const { context, page } = await newPage(browser, { width: 390, height: 844 }, [BANK]);
   let orderNo;
   let amount;
+  let escrowLeft;
   try {
     await signInParent(page);
     await page.goto(`${BASE}${institutionPath}`);
@@ -98,6 +103,30 @@ test('a parent buys a course, the bank takes the payment, and every end shows th
     await page.goto(`${BASE}/orders`);
     const mine = await page.locator('#orders li', { hasText: orderNo }).textContent();
     assert.ok(mine.includes(amount), mine);
+    const orderUrl = `${BASE}/orders/${await page.getAttribute(`#orders li:has-text("${orderNo}") a`, 'href').then((h) => h.split('/').pop())}`;
+
+    // 消课: the institution takes attendance twice; the parent confirms both; the platform instructs the bank,
+    // which executes and reports; the parent sees each release, and the escrow falls by exactly those fees.
+    await inst.page.goto(`${BASE}/institution/money`);
+    for (const evidence of ['点名表 第1课', '点名表 第2课']) {
+      const row = inst.page.locator('#orders tr', { hasText: orderNo });
+      await row.locator('input[name=evidence]').fill(evidence);
+      await Promise.all([inst.page.waitForNavigation(), row.locator('form.attendance button').click()]);
+    }
+    await page.goto(orderUrl);
+    for (let i = 0; i < 2; i++) {
+      await Promise.all([page.waitForNavigation(), page.locator('#lessons button.confirm').first().click()]);
+    }
+    const fees = (await page.locator('#lessons tr.lesson td:nth-child(3)').allTextContents()).map(fen);
+    assert.equal(fees.length, 2);
+    for (let i = 0; i < 40 && (await page.locator('#lessons tr.lesson', { hasText: '已划转机构' }).count()) < 2; i++) {
+      await page.waitForTimeout(250);
+      await page.reload();
+    }
+    assert.equal(await page.locator('#lessons tr.lesson', { hasText: '已划转机构' }).count(), 2, 'both releases executed by the bank');
+    assert.equal(fen(await text(page, '#order-escrow')), fen(amount) - fees[0] - fees[1], 'escrow less the two fees, to the fen');
+    await page.screenshot({ path: `${ARTIFACTS}/order-lessons.png`, fullPage: true });
+    escrowLeft = await text(page, '#order-escrow');
 
     // A bank that sends everything twice, or out of order, changes nothing the second time.
     for (const mode of [{ duplicate: true }, { reorder: true }]) {
@@ -126,7 +155,7 @@ test('a parent buys a course, the bank takes the payment, and every end shows th
   try {
     await inst.page.goto(`${BASE}/institution/money`);
     const row = inst.page.locator('#orders tr', { hasText: orderNo });
-    assert.equal((await row.locator('.escrow').textContent()).trim(), amount);
+    assert.equal((await row.locator('.escrow').textContent()).trim(), escrowLeft);
   } finally {
     await inst.context.close();
   }
@@ -138,7 +167,7 @@ test('a parent buys a course, the bank takes the payment, and every end shows th
     const moneyPath = `/regulator${institutionPath}/money`;
     await reg.page.goto(`${BASE}${moneyPath}`);
     const row = reg.page.locator('#orders tr', { hasText: orderNo });
-    assert.equal((await row.locator('.escrow').textContent()).trim(), amount);
+    assert.equal((await row.locator('.escrow').textContent()).trim(), escrowLeft);
     const rogue = await fetch(`${BANK}/admin/rogue-outflow`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },

@@ -82,7 +82,12 @@ use utoipa_swagger_ui::SwaggerUi;
         crate::money_api::institution_orders,
         crate::money_api::institution_money,
         crate::money_api::regulator_orders,
-        crate::money_api::regulator_money
+        crate::money_api::regulator_money,
+        crate::money_api::take_attendance,
+        crate::money_api::order_lessons,
+        crate::money_api::lessons_to_confirm,
+        crate::money_api::confirm_lesson,
+        crate::money_api::dispute_lesson
     ),
     components(schemas(
         Problem,

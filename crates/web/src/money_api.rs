@@ -10,6 +10,7 @@ use app::bank::{
     MovementAck, MovementReport, PaymentAck, PaymentBatch, PaymentNotice, PaymentOutcome,
     StatementAck,
 };
+use app::lessons::{Attendance, Dispute, LessonView};
 use app::orders::{NewOrder, OrderDetail, OrderLine};
 use app::{Actor, ErrorCode};
 use axum::Json;
@@ -329,4 +330,102 @@ pub async fn regulator_money(
         .require(&bearer.actor, Permission::ViewInstitutionPrivate)
         .await?;
     Ok(Json(s.app.institution_money(&bearer.actor, &id).await?))
+}
+
+/// 点名: the institution takes attendance for a paid order's next lesson (admin, operator or teacher).
+#[utoipa::path(
+    post,
+    path = "/api/v1/institution/orders/{id}/attendance",
+    security(("bearer" = [])),
+    params(("id" = String, Path)),
+    request_body = Attendance,
+    responses(
+        (status = 201, body = LessonView),
+        (status = 409, description = "the order is not paid, or all its lessons are taken", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn take_attendance(
+    State(s): State<WebState>,
+    bearer: Bearer,
+    Path(id): Path<String>,
+    b: Result<Json<Attendance>, JsonRejection>,
+) -> Result<(StatusCode, Json<LessonView>), ApiError> {
+    s.app
+        .require(&bearer.actor, Permission::TakeAttendance)
+        .await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(s.app.take_attendance(&bearer.actor, &id, &body(b)?).await?),
+    ))
+}
+
+/// An order's lessons and their state (its parent, the institution's staff, regulators over it).
+#[utoipa::path(
+    get,
+    path = "/api/v1/orders/{id}/lessons",
+    security(("bearer" = [])),
+    params(("id" = String, Path)),
+    responses((status = 200, body = Vec<LessonView>))
+)]
+pub async fn order_lessons(
+    State(s): State<WebState>,
+    bearer: Bearer,
+    Path(id): Path<String>,
+) -> Result<Json<Vec<LessonView>>, ApiError> {
+    Ok(Json(s.app.lessons_of_order(&bearer.actor, &id).await?))
+}
+
+/// The parent's lessons waiting for an answer.
+#[utoipa::path(
+    get,
+    path = "/api/v1/parent/lessons",
+    security(("bearer" = [])),
+    responses((status = 200, body = Vec<LessonView>))
+)]
+pub async fn lessons_to_confirm(
+    State(s): State<WebState>,
+    bearer: Bearer,
+) -> Result<Json<Vec<LessonView>>, ApiError> {
+    Ok(Json(s.app.lessons_to_confirm(&bearer.actor).await?))
+}
+
+/// The parent confirms a lesson; its fee is instructed for release to the institution.
+#[utoipa::path(
+    post,
+    path = "/api/v1/parent/lessons/{id}/confirm",
+    security(("bearer" = [])),
+    params(("id" = String, Path)),
+    responses(
+        (status = 200, body = LessonView),
+        (status = 404, description = "not a lesson of yours", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "already answered", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn confirm_lesson(
+    State(s): State<WebState>,
+    bearer: Bearer,
+    Path(id): Path<String>,
+) -> Result<Json<LessonView>, ApiError> {
+    Ok(Json(s.app.confirm_lesson(&bearer.actor, &id).await?))
+}
+
+/// The parent disputes a lesson; that lesson's fee stays in escrow.
+#[utoipa::path(
+    post,
+    path = "/api/v1/parent/lessons/{id}/dispute",
+    security(("bearer" = [])),
+    params(("id" = String, Path)),
+    request_body = Dispute,
+    responses((status = 200, body = LessonView))
+)]
+pub async fn dispute_lesson(
+    State(s): State<WebState>,
+    bearer: Bearer,
+    Path(id): Path<String>,
+    b: Result<Json<Dispute>, JsonRejection>,
+) -> Result<Json<LessonView>, ApiError> {
+    s.app.require_parent(&bearer.actor).await?;
+    Ok(Json(
+        s.app.dispute_lesson(&bearer.actor, &id, &body(b)?).await?,
+    ))
 }

@@ -87,6 +87,10 @@ pub(crate) async fn buy(
 #[template(path = "order.html")]
 pub(crate) struct OrderPage {
     o: OrderDetail,
+    lessons: Vec<app::lessons::LessonView>,
+    /// The parent answers lessons on this page; others only read.
+    parent: bool,
+    csrf: String,
     per_lesson: String,
     mode_label: &'static str,
     /// The bank's checkout, returning here (for the parent, while the order awaits payment).
@@ -132,6 +136,9 @@ pub(crate) async fn order_page(
         _ => None,
     };
     Ok(OrderPage {
+        lessons: s.app.lessons_of_order(&session.actor, &o.line.id).await?,
+        parent: matches!(session.actor, app::Actor::Parent { .. }),
+        csrf: session.csrf.clone(),
         per_lesson: app::orders::yuan(o.contract.price.price_per_lesson_fen),
         mode_label: match o.contract.supervision.mode.as_str() {
             "custody" => "银行托管",
@@ -162,6 +169,8 @@ pub(crate) async fn my_orders(
 #[template(path = "money.html")]
 pub(crate) struct MoneyPage {
     institution_name: Option<String>,
+    /// The institution's own staff take attendance here (a CSRF token for the form); regulators only read.
+    attendance_csrf: Option<String>,
     money: InstitutionMoney,
     orders: Vec<OrderLine>,
 }
@@ -174,6 +183,7 @@ pub(crate) async fn institution_money(
     let id = s.app.own_institution(&session.actor).await?;
     Ok(MoneyPage {
         institution_name: None,
+        attendance_csrf: Some(session.csrf.clone()),
         money: s.app.institution_money(&session.actor, &id).await?,
         orders: s.app.institution_orders(&session.actor, &id).await?,
     })
@@ -191,7 +201,67 @@ pub(crate) async fn regulator_money(
     let money = s.app.institution_money(&session.actor, &id).await?;
     Ok(MoneyPage {
         institution_name: Some(s.app.institution_detail(&id).await?.summary.name),
+        attendance_csrf: None,
         orders: s.app.institution_orders(&session.actor, &id).await?,
         money,
     })
+}
+
+#[derive(Deserialize)]
+pub(crate) struct LessonForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    reason: String,
+    #[serde(default)]
+    evidence: String,
+}
+
+/// The parent confirms a lesson from the order page and returns to it.
+pub(crate) async fn confirm_lesson(
+    State(s): State<WebState>,
+    session: PageSession,
+    Path(id): Path<String>,
+    Form(form): Form<LessonForm>,
+) -> Result<Response, PageError> {
+    session.check_csrf(&s, &form.csrf)?;
+    let lesson = s.app.confirm_lesson(&session.0.actor, &id).await?;
+    Ok(Redirect::to(&format!("/orders/{}", lesson.order_id)).into_response())
+}
+
+/// The parent disputes a lesson, with a reason, and returns to the order page.
+pub(crate) async fn dispute_lesson(
+    State(s): State<WebState>,
+    session: PageSession,
+    Path(id): Path<String>,
+    Form(form): Form<LessonForm>,
+) -> Result<Response, PageError> {
+    session.check_csrf(&s, &form.csrf)?;
+    let dispute = app::lessons::Dispute {
+        reason: form.reason,
+    };
+    let lesson = s
+        .app
+        .dispute_lesson(&session.0.actor, &id, &dispute)
+        .await?;
+    Ok(Redirect::to(&format!("/orders/{}", lesson.order_id)).into_response())
+}
+
+/// 点名 from the institution's money page.
+pub(crate) async fn take_attendance(
+    State(s): State<WebState>,
+    session: PageSession,
+    Path(id): Path<String>,
+    Form(form): Form<LessonForm>,
+) -> Result<Response, PageError> {
+    session
+        .authorize(&s, &form.csrf, Permission::TakeAttendance)
+        .await?;
+    let attendance = app::lessons::Attendance {
+        evidence: form.evidence,
+    };
+    s.app
+        .take_attendance(&session.0.actor, &id, &attendance)
+        .await?;
+    Ok(Redirect::to("/institution/money").into_response())
 }

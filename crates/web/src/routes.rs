@@ -271,6 +271,36 @@ pub fn api_routes() -> Vec<Route> {
             get(money_api::order),
         ),
         route(
+            Method::POST,
+            "/api/v1/institution/orders/{id}/attendance",
+            SignedIn(&[Caller::Staff, Caller::StaffAdmin]),
+            post(money_api::take_attendance),
+        ),
+        route(
+            Method::GET,
+            "/api/v1/orders/{id}/lessons",
+            SignedIn(ORDER_READERS),
+            get(money_api::order_lessons),
+        ),
+        route(
+            Method::GET,
+            "/api/v1/parent/lessons",
+            SignedIn(&[Caller::Parent]),
+            get(money_api::lessons_to_confirm),
+        ),
+        route(
+            Method::POST,
+            "/api/v1/parent/lessons/{id}/confirm",
+            SignedIn(&[Caller::Parent]),
+            post(money_api::confirm_lesson),
+        ),
+        route(
+            Method::POST,
+            "/api/v1/parent/lessons/{id}/dispute",
+            SignedIn(&[Caller::Parent]),
+            post(money_api::dispute_lesson),
+        ),
+        route(
             Method::GET,
             "/api/v1/institution/orders",
             SignedIn(&[Caller::Staff, Caller::StaffAdmin]),
@@ -683,6 +713,24 @@ pub fn page_routes() -> Vec<Route> {
             "/orders/{id}",
             SignedIn(ORDER_READERS),
             get(order_pages::order_page),
+        ),
+        route(
+            Method::POST,
+            "/lessons/{id}/confirm",
+            SignedIn(&[Caller::Parent]),
+            post(order_pages::confirm_lesson),
+        ),
+        route(
+            Method::POST,
+            "/lessons/{id}/dispute",
+            SignedIn(&[Caller::Parent]),
+            post(order_pages::dispute_lesson),
+        ),
+        route(
+            Method::POST,
+            "/institution/orders/{id}/attendance",
+            SignedIn(&[Caller::Staff, Caller::StaffAdmin]),
+            post(order_pages::take_attendance),
         ),
         route(
             Method::GET,
