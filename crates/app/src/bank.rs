@@ -1291,6 +1291,9 @@ impl App {
             if let Err(e) = self.auto_confirm_due().await {
                 tracing::warn!(error = %e, "confirming lessons whose window closed");
             }
+            if let Err(e) = self.auto_agree_due().await {
+                tracing::warn!(error = %e, "agreeing refunds the institution left unanswered");
+            }
             if let Err(e) = self.deliver_due_instructions().await {
                 tracing::warn!(error = %e, "delivering bank instructions");
             }

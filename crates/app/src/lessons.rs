@@ -61,7 +61,7 @@ fn status_label(status: &str) -> &'static str {
 }
 
 /// The end (China time) of the `days`-th working day after `date`: when silence becomes confirmation.
-fn window_end(date: chrono::NaiveDate, days: u32) -> i64 {
+pub(crate) fn window_end(date: chrono::NaiveDate, days: u32) -> i64 {
     let last = CALENDAR.add_working_days(date, days);
     last.succ_opt()
         .and_then(|d| d.and_hms_opt(0, 0, 0))
@@ -94,9 +94,18 @@ impl App {
             .filter(|o| o.institution_id == institution_id)
             .ok_or_else(|| AppError::not_found("no such order of your institution"))?;
         if order.status != "paid" {
+            return Err(AppError::new(ErrorCode::Conflict, "the order is not paid"));
+        }
+        if order.closed_at.is_some() {
             return Err(AppError::new(
                 ErrorCode::Conflict,
-                "the order is not paid (or is closed)",
+                "the order is closed: its remaining lessons were refunded",
+            ));
+        }
+        if tx.open_refund(&order.id).await?.is_some() {
+            return Err(AppError::new(
+                ErrorCode::Conflict,
+                "a refund of this order is being decided: no lessons are taken meanwhile",
             ));
         }
         let taken = tx.lesson_count(&order.id).await?;

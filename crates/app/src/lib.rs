@@ -21,6 +21,7 @@ pub mod oversight;
 pub mod parents;
 pub mod plates;
 pub mod policy;
+pub mod refunds;
 pub mod regions;
 pub mod registry;
 pub mod search;

@@ -349,6 +349,7 @@ impl App {
             created_at: now.millis(),
             paid_at: None,
             payment_ref: None,
+            closed_at: None,
         };
         let mut tx = self.store.begin_write().await?;
         tx.insert_order(&row).await?;

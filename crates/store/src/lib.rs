@@ -18,6 +18,7 @@ mod orders;
 mod parents;
 mod plates;
 mod reference;
+mod refunds;
 mod registry;
 pub mod rows;
 mod security;
@@ -39,6 +40,7 @@ pub use orders::{
 };
 pub use parents::{ChildRow, LoginCodeRow, PiiAccessRow};
 pub use plates::PlateRow;
+pub use refunds::{RefundDecision, RefundRow};
 pub use registry::CourseSessionRow;
 pub use rows::*;
 pub use security::{RegionPolicyRow, SecurityPolicyRow};

@@ -25,10 +25,12 @@ pub struct OrderRow {
     pub created_at: i64,
     pub paid_at: Option<i64>,
     pub payment_ref: Option<String>,
+    /// Set when a refund of the rest is agreed: no more lessons are taken.
+    pub closed_at: Option<i64>,
 }
 
 const ORDER_COLUMNS: &str = "id, order_no, institution_id, course_id, parent_id, child_id, supervised_account_id, \
-     lessons, amount_fen, contract_json, contract_digest, status, created_at, paid_at, payment_ref";
+     lessons, amount_fen, contract_json, contract_digest, status, created_at, paid_at, payment_ref, closed_at";
 
 impl InsertRow for OrderRow {
     const TABLE: &'static str = "orders";
@@ -49,6 +51,7 @@ impl InsertRow for OrderRow {
             .bind(self.created_at)
             .bind(self.paid_at)
             .bind(self.payment_ref.clone())
+            .bind(self.closed_at)
     }
 }
 
@@ -447,6 +450,15 @@ impl WriteTx {
             .bind(id)
             .fetch_optional(&mut *self.tx)
             .await?)
+    }
+
+    pub async fn close_order(&mut self, id: &str, at: i64) -> Result<(), StoreError> {
+        sqlx::query("UPDATE orders SET closed_at = $2 WHERE id = $1 AND closed_at IS NULL")
+            .bind(id)
+            .bind(at)
+            .execute(&mut *self.tx)
+            .await?;
+        Ok(())
     }
 
     /// Marks an order awaiting payment as paid (0 rows when it was not awaiting payment).

@@ -87,7 +87,12 @@ use utoipa_swagger_ui::SwaggerUi;
         crate::money_api::order_lessons,
         crate::money_api::lessons_to_confirm,
         crate::money_api::confirm_lesson,
-        crate::money_api::dispute_lesson
+        crate::money_api::dispute_lesson,
+        crate::money_api::request_refund,
+        crate::money_api::order_refunds,
+        crate::money_api::answer_refund,
+        crate::money_api::escalate_refund,
+        crate::money_api::rule_on_refund
     ),
     components(schemas(
         Problem,

@@ -12,6 +12,7 @@ use app::bank::{
 };
 use app::lessons::{Attendance, Dispute, LessonView};
 use app::orders::{NewOrder, OrderDetail, OrderLine};
+use app::refunds::{RefundAnswer, RefundRequest, RefundView};
 use app::{Actor, ErrorCode};
 use axum::Json;
 use axum::extract::rejection::JsonRejection;
@@ -427,5 +428,109 @@ pub async fn dispute_lesson(
     s.app.require_parent(&bearer.actor).await?;
     Ok(Json(
         s.app.dispute_lesson(&bearer.actor, &id, &body(b)?).await?,
+    ))
+}
+
+/// 退费: the parent asks for the untaken lessons back (at the price paid, as the refund preview showed).
+#[utoipa::path(
+    post,
+    path = "/api/v1/parent/orders/{id}/refund",
+    security(("bearer" = [])),
+    params(("id" = String, Path)),
+    request_body = RefundRequest,
+    responses(
+        (status = 201, body = RefundView),
+        (status = 409, description = "not paid, closed, a request already open, or nothing left to refund", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn request_refund(
+    State(s): State<WebState>,
+    bearer: Bearer,
+    Path(id): Path<String>,
+    b: Result<Json<RefundRequest>, JsonRejection>,
+) -> Result<(StatusCode, Json<RefundView>), ApiError> {
+    s.app.require_parent(&bearer.actor).await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(s.app.request_refund(&bearer.actor, &id, &body(b)?).await?),
+    ))
+}
+
+/// An order's refund requests.
+#[utoipa::path(
+    get,
+    path = "/api/v1/orders/{id}/refunds",
+    security(("bearer" = [])),
+    params(("id" = String, Path)),
+    responses((status = 200, body = Vec<RefundView>))
+)]
+pub async fn order_refunds(
+    State(s): State<WebState>,
+    bearer: Bearer,
+    Path(id): Path<String>,
+) -> Result<Json<Vec<RefundView>>, ApiError> {
+    Ok(Json(s.app.refunds_of_order(&bearer.actor, &id).await?))
+}
+
+/// The institution agrees (the refund is instructed at once) or refuses with a reason; silence past the
+/// window agrees.
+#[utoipa::path(
+    post,
+    path = "/api/v1/institution/refunds/{id}/answer",
+    security(("bearer" = [])),
+    params(("id" = String, Path)),
+    request_body = RefundAnswer,
+    responses((status = 200, body = RefundView))
+)]
+pub async fn answer_refund(
+    State(s): State<WebState>,
+    bearer: Bearer,
+    Path(id): Path<String>,
+    b: Result<Json<RefundAnswer>, JsonRejection>,
+) -> Result<Json<RefundView>, ApiError> {
+    s.app
+        .require(&bearer.actor, Permission::HandleCustomerCases)
+        .await?;
+    Ok(Json(
+        s.app.answer_refund(&bearer.actor, &id, &body(b)?).await?,
+    ))
+}
+
+/// The parent takes a refused refund to the competent regulator.
+#[utoipa::path(
+    post,
+    path = "/api/v1/parent/refunds/{id}/escalate",
+    security(("bearer" = [])),
+    params(("id" = String, Path)),
+    responses((status = 200, body = RefundView))
+)]
+pub async fn escalate_refund(
+    State(s): State<WebState>,
+    bearer: Bearer,
+    Path(id): Path<String>,
+) -> Result<Json<RefundView>, ApiError> {
+    Ok(Json(s.app.escalate_refund(&bearer.actor, &id).await?))
+}
+
+/// The competent regulator upholds (`"agree": true`, the refund is instructed) or dismisses an escalated refund.
+#[utoipa::path(
+    post,
+    path = "/api/v1/regulator/refunds/{id}/ruling",
+    security(("bearer" = [])),
+    params(("id" = String, Path)),
+    request_body = RefundAnswer,
+    responses((status = 200, body = RefundView))
+)]
+pub async fn rule_on_refund(
+    State(s): State<WebState>,
+    bearer: Bearer,
+    Path(id): Path<String>,
+    b: Result<Json<RefundAnswer>, JsonRejection>,
+) -> Result<Json<RefundView>, ApiError> {
+    s.app
+        .require(&bearer.actor, Permission::SuperviseInstitution)
+        .await?;
+    Ok(Json(
+        s.app.rule_on_refund(&bearer.actor, &id, &body(b)?).await?,
     ))
 }

@@ -301,6 +301,36 @@ pub fn api_routes() -> Vec<Route> {
             post(money_api::dispute_lesson),
         ),
         route(
+            Method::POST,
+            "/api/v1/parent/orders/{id}/refund",
+            SignedIn(&[Caller::Parent]),
+            post(money_api::request_refund),
+        ),
+        route(
+            Method::GET,
+            "/api/v1/orders/{id}/refunds",
+            SignedIn(ORDER_READERS),
+            get(money_api::order_refunds),
+        ),
+        route(
+            Method::POST,
+            "/api/v1/institution/refunds/{id}/answer",
+            SignedIn(&[Caller::Staff, Caller::StaffAdmin]),
+            post(money_api::answer_refund),
+        ),
+        route(
+            Method::POST,
+            "/api/v1/parent/refunds/{id}/escalate",
+            SignedIn(&[Caller::Parent]),
+            post(money_api::escalate_refund),
+        ),
+        route(
+            Method::POST,
+            "/api/v1/regulator/refunds/{id}/ruling",
+            SignedIn(&[Caller::Supervisor]),
+            post(money_api::rule_on_refund),
+        ),
+        route(
             Method::GET,
             "/api/v1/institution/orders",
             SignedIn(&[Caller::Staff, Caller::StaffAdmin]),

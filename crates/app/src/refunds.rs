@@ -1,0 +1,433 @@
+//! 退费 refunds: the parent asks for the unconsumed part of an order — the lessons not yet taken, at the price
+//! actually paid (`domain::contract::refund_after`, the function behind the refund preview). The institution
+//! agrees or refuses with a reason within the region's window (5 working days by default); silence agrees. A
+//! refusal may be escalated to the competent regulator, who upholds or dismisses it. An agreed or upheld refund
+//! closes the order to new lessons and becomes a bank instruction by the original route, in the same transaction.
+
+use crate::bank::instruct_in;
+use crate::lessons::window_end;
+use crate::{Actor, App, AppError, ErrorCode, evidence};
+use domain::access::{Permission, competent_region};
+use domain::contract::refund_after;
+use domain::{Fen, RegionCode, TeachingMode, Timestamp};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+use store::{RefundDecision, RefundRow, WriteTx};
+
+/// `POST /api/v1/parent/orders/{id}/refund`.
+#[derive(Clone, Debug, Deserialize, utoipa::ToSchema)]
+pub struct RefundRequest {
+    pub reason: String,
+}
+
+/// `POST /api/v1/institution/refunds/{id}/answer` and `POST /api/v1/regulator/refunds/{id}/ruling`.
+#[derive(Clone, Debug, Deserialize, utoipa::ToSchema)]
+pub struct RefundAnswer {
+    /// Institution: agree; regulator: uphold the parent's request.
+    pub agree: bool,
+    /// Required when refusing or dismissing.
+    #[serde(default)]
+    pub reason: String,
+}
+
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
+pub struct RefundView {
+    pub id: String,
+    pub order_id: String,
+    pub lessons_taken: i64,
+    pub amount_fen: i64,
+    pub amount_display: String,
+    pub reason: String,
+    /// `requested`, `agreed`, `refused`, `escalated`, `upheld` or `dismissed`.
+    pub status: String,
+    pub status_label: &'static str,
+    pub answer_by_display: String,
+    pub answer_reason: Option<String>,
+    /// The refund instruction's state, once there is one.
+    pub instruction_status: Option<String>,
+}
+
+fn status_label(status: &str) -> &'static str {
+    match status {
+        "requested" => "待机构答复",
+        "agreed" => "机构同意，退款中",
+        "refused" => "机构拒绝",
+        "escalated" => "已提交监管部门",
+        "upheld" => "监管部门支持退费，退款中",
+        "dismissed" => "监管部门未支持",
+        _ => "未知",
+    }
+}
+
+impl App {
+    /// The parent asks for the rest of an order back.
+    pub async fn request_refund(
+        &self,
+        actor: &Actor,
+        order_id: &str,
+        req: &RefundRequest,
+    ) -> Result<RefundView, AppError> {
+        let parent_id = self.require_parent(actor).await?.to_owned();
+        let reason = req.reason.trim();
+        if reason.is_empty() || reason.chars().count() > 200 {
+            return Err(AppError::new(
+                ErrorCode::FieldTooLong,
+                "reason: 1 to 200 characters",
+            ));
+        }
+        let now = self.clock.now();
+        let mut tx = self.store.begin_write().await?;
+        let order = tx
+            .order(order_id.trim())
+            .await?
+            .filter(|o| o.parent_id == parent_id)
+            .ok_or_else(|| AppError::not_found("no such order of yours"))?;
+        if order.status != "paid" || order.closed_at.is_some() {
+            return Err(AppError::new(
+                ErrorCode::Conflict,
+                "only a paid, open order can be refunded",
+            ));
+        }
+        if tx.open_refund(&order.id).await?.is_some() {
+            return Err(AppError::new(
+                ErrorCode::Conflict,
+                "a refund of this order is being decided",
+            ));
+        }
+        let taken = tx.lesson_count(&order.id).await?;
+        let lessons = u32::try_from(order.lessons).map_err(|_| AppError::internal("lessons"))?;
+        let amount = refund_after(
+            Fen::new(order.amount_fen),
+            lessons,
+            u32::try_from(taken).map_err(|_| AppError::internal("lessons taken"))?,
+        )
+        .ok_or_else(|| AppError::internal("refund amount"))?;
+        if amount.get() <= 0 {
+            return Err(AppError::new(
+                ErrorCode::Conflict,
+                "every lesson of the order is taken: nothing is left to refund",
+            ));
+        }
+        let institution = self
+            .store
+            .read()
+            .institution(&order.institution_id)
+            .await?
+            .ok_or_else(|| AppError::internal("order of a missing institution"))?;
+        let window = self
+            .region_policy(&institution.region_code)
+            .await?
+            .policy
+            .refund_response_working_days;
+        let row = RefundRow {
+            id: uuid::Uuid::now_v7().to_string(),
+            order_id: order.id.clone(),
+            institution_id: order.institution_id.clone(),
+            parent_id,
+            lessons_taken: taken,
+            amount_fen: amount.get(),
+            reason: reason.to_owned(),
+            status: "requested".into(),
+            answer_by: window_end(now.china_date(), window),
+            answer_reason: None,
+            decided_by: None,
+            decided_at: None,
+            instruction_id: None,
+            created_at: now.millis(),
+        };
+        tx.insert_refund(&row).await?;
+        tx.append_audit(vec![evidence::record(
+            &actor.audit_name(),
+            now.millis(),
+            "refund.requested",
+            format!("institution:{}", order.institution_id),
+            json!({"refund": row.id, "order": order.id, "amount_fen": row.amount_fen,
+                   "lessons_taken": taken, "reason": reason}),
+        )])
+        .await?;
+        tx.commit().await?;
+        self.refund_view(row).await
+    }
+
+    /// The institution agrees (the refund is instructed) or refuses with a reason.
+    pub async fn answer_refund(
+        &self,
+        actor: &Actor,
+        refund_id: &str,
+        answer: &RefundAnswer,
+    ) -> Result<RefundView, AppError> {
+        self.require(actor, Permission::HandleCustomerCases).await?;
+        let institution_id = self.own_institution(actor).await?;
+        let now = self.clock.now().millis();
+        let mut tx = self.store.begin_write().await?;
+        let refund = tx
+            .refund(refund_id.trim())
+            .await?
+            .filter(|r| r.institution_id == institution_id)
+            .ok_or_else(|| AppError::not_found("no such refund request to your institution"))?;
+        let by = actor.audit_name();
+        if answer.agree {
+            Self::grant_in(&mut tx, &refund, "requested", "agreed", &by, None, now).await?;
+        } else {
+            let reason = required_reason(&answer.reason)?;
+            Self::move_refund(
+                &mut tx,
+                &refund,
+                "requested",
+                "refused",
+                &by,
+                Some(reason),
+                now,
+            )
+            .await?;
+        }
+        tx.commit().await?;
+        self.refund_by_id(&refund.id).await
+    }
+
+    /// The parent takes a refused refund to the competent regulator.
+    pub async fn escalate_refund(
+        &self,
+        actor: &Actor,
+        refund_id: &str,
+    ) -> Result<RefundView, AppError> {
+        let parent_id = self.require_parent(actor).await?.to_owned();
+        let now = self.clock.now().millis();
+        let mut tx = self.store.begin_write().await?;
+        let refund = tx
+            .refund(refund_id.trim())
+            .await?
+            .filter(|r| r.parent_id == parent_id)
+            .ok_or_else(|| AppError::not_found("no such refund request of yours"))?;
+        Self::move_refund(
+            &mut tx,
+            &refund,
+            "refused",
+            "escalated",
+            &actor.audit_name(),
+            None,
+            now,
+        )
+        .await?;
+        tx.commit().await?;
+        self.refund_by_id(&refund.id).await
+    }
+
+    /// The competent regulator (county for offline institutions, province for online) upholds an escalated
+    /// refund (it is instructed) or dismisses it with a reason.
+    pub async fn rule_on_refund(
+        &self,
+        actor: &Actor,
+        refund_id: &str,
+        ruling: &RefundAnswer,
+    ) -> Result<RefundView, AppError> {
+        let refund = self
+            .store
+            .read()
+            .refund(refund_id.trim())
+            .await?
+            .ok_or_else(|| AppError::not_found("no such refund request"))?;
+        let institution = self
+            .store
+            .read()
+            .institution(&refund.institution_id)
+            .await?
+            .ok_or_else(|| AppError::internal("refund of a missing institution"))?;
+        let premises = RegionCode::parse(&institution.region_code)?;
+        let mode = TeachingMode::parse(&institution.mode)?;
+        let competent = competent_region(mode, &premises);
+        let subject = format!("institution:{}", institution.id);
+        self.require_regulator_over(
+            actor,
+            Permission::SuperviseInstitution,
+            &competent,
+            &subject,
+        )
+        .await?;
+        let now = self.clock.now().millis();
+        let by = actor.audit_name();
+        let mut tx = self.store.begin_write().await?;
+        // Read again inside the transaction: the decision must see the refund as it is now.
+        let refund = tx
+            .refund(&refund.id)
+            .await?
+            .ok_or_else(|| AppError::internal("refund vanished"))?;
+        if ruling.agree {
+            Self::grant_in(&mut tx, &refund, "escalated", "upheld", &by, None, now).await?;
+        } else {
+            let reason = required_reason(&ruling.reason)?;
+            Self::move_refund(
+                &mut tx,
+                &refund,
+                "escalated",
+                "dismissed",
+                &by,
+                Some(reason),
+                now,
+            )
+            .await?;
+        }
+        tx.commit().await?;
+        self.refund_by_id(&refund.id).await
+    }
+
+    /// The timer: requests the institution left unanswered past their window are agreed.
+    pub async fn auto_agree_due(&self) -> Result<usize, AppError> {
+        let now = self.clock.now().millis();
+        let due = self.store.read().refunds_due(now, 200).await?;
+        for refund in &due {
+            let mut tx = self.store.begin_write().await?;
+            Self::grant_in(
+                &mut tx,
+                refund,
+                "requested",
+                "agreed",
+                "system:refund_timer",
+                None,
+                now,
+            )
+            .await?;
+            tx.commit().await?;
+        }
+        Ok(due.len())
+    }
+
+    /// Grants a refund: instructs the bank to return the amount by the original route and closes the order to
+    /// new lessons.
+    async fn grant_in(
+        tx: &mut WriteTx,
+        refund: &RefundRow,
+        from: &str,
+        to: &str,
+        by: &str,
+        reason: Option<&str>,
+        now: i64,
+    ) -> Result<(), AppError> {
+        if refund.status != from {
+            return Err(AppError::new(
+                ErrorCode::Conflict,
+                format!("the refund is not {from}"),
+            ));
+        }
+        let order = tx
+            .order(&refund.order_id)
+            .await?
+            .ok_or_else(|| AppError::internal("refund of a missing order"))?;
+        let instruction = instruct_in(tx, by, "refund", &order, refund.amount_fen, now).await?;
+        let decision = RefundDecision {
+            to,
+            by,
+            at: now,
+            answer_reason: reason,
+            instruction_id: Some(&instruction.id),
+        };
+        if tx.decide_refund(&refund.id, from, &decision).await? != 1 {
+            return Err(AppError::new(
+                ErrorCode::Conflict,
+                format!("the refund is not {from}"),
+            ));
+        }
+        tx.close_order(&order.id, now).await?;
+        tx.append_audit(vec![evidence::record(
+            by,
+            now,
+            &format!("refund.{to}"),
+            format!("institution:{}", refund.institution_id),
+            json!({"refund": refund.id, "order": refund.order_id, "amount_fen": refund.amount_fen,
+                   "instruction": instruction.id}),
+        )])
+        .await?;
+        Ok(())
+    }
+
+    async fn move_refund(
+        tx: &mut WriteTx,
+        refund: &RefundRow,
+        from: &str,
+        to: &str,
+        by: &str,
+        reason: Option<&str>,
+        now: i64,
+    ) -> Result<(), AppError> {
+        let decision = RefundDecision {
+            to,
+            by,
+            at: now,
+            answer_reason: reason,
+            instruction_id: None,
+        };
+        if tx.decide_refund(&refund.id, from, &decision).await? != 1 {
+            return Err(AppError::new(
+                ErrorCode::Conflict,
+                format!("the refund is not {from}"),
+            ));
+        }
+        tx.append_audit(vec![evidence::record(
+            by,
+            now,
+            &format!("refund.{to}"),
+            format!("institution:{}", refund.institution_id),
+            json!({"refund": refund.id, "order": refund.order_id, "reason": reason}),
+        )])
+        .await?;
+        Ok(())
+    }
+
+    /// An order's refund requests, for whoever may see the order.
+    pub async fn refunds_of_order(
+        &self,
+        actor: &Actor,
+        order_id: &str,
+    ) -> Result<Vec<RefundView>, AppError> {
+        let order = self
+            .store
+            .read()
+            .order(order_id.trim())
+            .await?
+            .ok_or_else(|| AppError::not_found("no such order"))?;
+        self.require_order_access(actor, &order.parent_id, &order.institution_id)
+            .await?;
+        let mut views = Vec::new();
+        for row in self.store.read().refunds_of_order(&order.id).await? {
+            views.push(self.refund_view(row).await?);
+        }
+        Ok(views)
+    }
+
+    async fn refund_by_id(&self, id: &str) -> Result<RefundView, AppError> {
+        let row = self.store.read().refund(id).await?;
+        self.refund_view(row.ok_or_else(|| AppError::internal("refund vanished"))?)
+            .await
+    }
+
+    async fn refund_view(&self, r: RefundRow) -> Result<RefundView, AppError> {
+        let instruction_status = match &r.instruction_id {
+            Some(id) => self.store.read().instruction(id).await?.map(|i| i.status),
+            None => None,
+        };
+        Ok(RefundView {
+            status_label: status_label(&r.status),
+            amount_display: crate::orders::yuan(r.amount_fen),
+            answer_by_display: Timestamp::from_millis(r.answer_by).china_display(),
+            id: r.id,
+            order_id: r.order_id,
+            lessons_taken: r.lessons_taken,
+            amount_fen: r.amount_fen,
+            reason: r.reason,
+            status: r.status,
+            answer_reason: r.answer_reason,
+            instruction_status,
+        })
+    }
+}
+
+fn required_reason(reason: &str) -> Result<&str, AppError> {
+    let reason = reason.trim();
+    if reason.is_empty() || reason.chars().count() > 200 {
+        return Err(AppError::new(
+            ErrorCode::FieldTooLong,
+            "reason: 1 to 200 characters",
+        ));
+    }
+    Ok(reason)
+}

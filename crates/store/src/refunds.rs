@@ -1,0 +1,138 @@
+//! 退费 refund requests.
+
+use crate::insert::{AnyQuery, InsertRow, insert_rows};
+use crate::{Reader, StoreError, WriteTx};
+use sqlx::AssertSqlSafe;
+
+#[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow)]
+pub struct RefundRow {
+    pub id: String,
+    pub order_id: String,
+    pub institution_id: String,
+    pub parent_id: String,
+    pub lessons_taken: i64,
+    pub amount_fen: i64,
+    pub reason: String,
+    /// `requested`, `agreed`, `refused`, `escalated`, `upheld` or `dismissed`.
+    pub status: String,
+    pub answer_by: i64,
+    pub answer_reason: Option<String>,
+    pub decided_by: Option<String>,
+    pub decided_at: Option<i64>,
+    pub instruction_id: Option<String>,
+    pub created_at: i64,
+}
+
+const COLUMNS: &str = "id, order_id, institution_id, parent_id, lessons_taken, amount_fen, reason, status, answer_by, \
+     answer_reason, decided_by, decided_at, instruction_id, created_at";
+
+/// A step of a refund's decision.
+#[derive(Clone, Copy, Debug)]
+pub struct RefundDecision<'a> {
+    pub to: &'a str,
+    pub by: &'a str,
+    pub at: i64,
+    pub answer_reason: Option<&'a str>,
+    pub instruction_id: Option<&'a str>,
+}
+
+impl InsertRow for RefundRow {
+    const TABLE: &'static str = "refunds";
+    const COLUMNS: &'static str = COLUMNS;
+    fn bind<'q>(&self, q: AnyQuery<'q>) -> AnyQuery<'q> {
+        q.bind(self.id.clone())
+            .bind(self.order_id.clone())
+            .bind(self.institution_id.clone())
+            .bind(self.parent_id.clone())
+            .bind(self.lessons_taken)
+            .bind(self.amount_fen)
+            .bind(self.reason.clone())
+            .bind(self.status.clone())
+            .bind(self.answer_by)
+            .bind(self.answer_reason.clone())
+            .bind(self.decided_by.clone())
+            .bind(self.decided_at)
+            .bind(self.instruction_id.clone())
+            .bind(self.created_at)
+    }
+}
+
+impl Reader<'_> {
+    pub async fn refund(&self, id: &str) -> Result<Option<RefundRow>, StoreError> {
+        let sql = format!("SELECT {COLUMNS} FROM refunds WHERE id = $1");
+        Ok(sqlx::query_as(AssertSqlSafe(sql))
+            .bind(id)
+            .fetch_optional(&self.store.pool)
+            .await?)
+    }
+
+    pub async fn refunds_of_order(&self, order_id: &str) -> Result<Vec<RefundRow>, StoreError> {
+        let sql =
+            format!("SELECT {COLUMNS} FROM refunds WHERE order_id = $1 ORDER BY created_at, id");
+        Ok(sqlx::query_as(AssertSqlSafe(sql))
+            .bind(order_id)
+            .fetch_all(&self.store.pool)
+            .await?)
+    }
+
+    /// Requests the institution left unanswered past their window.
+    pub async fn refunds_due(&self, now: i64, limit: i64) -> Result<Vec<RefundRow>, StoreError> {
+        let sql = format!(
+            "SELECT {COLUMNS} FROM refunds WHERE status = 'requested' AND answer_by <= $1 ORDER BY answer_by, id LIMIT $2"
+        );
+        Ok(sqlx::query_as(AssertSqlSafe(sql))
+            .bind(now)
+            .bind(limit)
+            .fetch_all(&self.store.pool)
+            .await?)
+    }
+}
+
+impl WriteTx {
+    pub async fn insert_refund(&mut self, row: &RefundRow) -> Result<(), StoreError> {
+        insert_rows(&mut self.tx, self.backend, std::slice::from_ref(row)).await
+    }
+
+    pub async fn refund(&mut self, id: &str) -> Result<Option<RefundRow>, StoreError> {
+        let sql = format!("SELECT {COLUMNS} FROM refunds WHERE id = $1");
+        Ok(sqlx::query_as(AssertSqlSafe(sql))
+            .bind(id)
+            .fetch_optional(&mut *self.tx)
+            .await?)
+    }
+
+    /// An order's refund still being decided (requested, refused, escalated), if any.
+    pub async fn open_refund(&mut self, order_id: &str) -> Result<Option<RefundRow>, StoreError> {
+        let sql = format!(
+            "SELECT {COLUMNS} FROM refunds WHERE order_id = $1 AND status IN ('requested', 'refused', 'escalated')"
+        );
+        Ok(sqlx::query_as(AssertSqlSafe(sql))
+            .bind(order_id)
+            .fetch_optional(&mut *self.tx)
+            .await?)
+    }
+
+    /// Moves a refund from `from` to the decision's status (0 rows when it had moved meanwhile).
+    pub async fn decide_refund(
+        &mut self,
+        id: &str,
+        from: &str,
+        d: &RefundDecision<'_>,
+    ) -> Result<u64, StoreError> {
+        let done = sqlx::query(
+            "UPDATE refunds SET status = $3, decided_by = $4, decided_at = $5, \
+             answer_reason = COALESCE($6, answer_reason), instruction_id = COALESCE($7, instruction_id) \
+             WHERE id = $1 AND status = $2",
+        )
+        .bind(id)
+        .bind(from)
+        .bind(d.to)
+        .bind(d.by)
+        .bind(d.at)
+        .bind(d.answer_reason.map(str::to_owned))
+        .bind(d.instruction_id.map(str::to_owned))
+        .execute(&mut *self.tx)
+        .await?;
+        Ok(done.rows_affected())
+    }
+}
