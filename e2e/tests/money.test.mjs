@@ -3,7 +3,8 @@
 // back to an order the bank has reported paid; the escrow shows the amount to the fen on the parent's, the
 // institution's and the Haidian regulator's pages. A bank that duplicates, reorders or delays its messages
 // changes nothing twice and pays nothing early. Two lessons are taken and confirmed; the bank executes the
-// releases the platform instructs. Then the bank moves money nobody instructed, and the
+// releases the platform instructs; the parent asks for the rest back, the institution agrees, and the bank
+// refunds it by the original route. Then the bank moves money nobody instructed, and the
 // regulator's page shows the unmatched outflow.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -126,6 +127,24 @@ test('a parent buys a course, the bank takes the payment, and every end shows th
     assert.equal(await page.locator('#lessons tr.lesson', { hasText: '已划转机构' }).count(), 2, 'both releases executed by the bank');
     assert.equal(fen(await text(page, '#order-escrow')), fen(amount) - fees[0] - fees[1], 'escrow less the two fees, to the fen');
     await page.screenshot({ path: `${ARTIFACTS}/order-lessons.png`, fullPage: true });
+
+    // 退费: the parent asks for the rest; the institution agrees on the order page; the bank returns it.
+    await page.fill('#refund-form input[name=reason]', '孩子转学');
+    await Promise.all([page.waitForNavigation(), page.click('#refund-form button')]);
+    const refundAmount = await text(page, '.refund-amount');
+    assert.equal(fen(refundAmount), fen(amount) - fees[0] - fees[1], 'the untaken lessons at the price paid');
+    await inst.page.goto(orderUrl);
+    await inst.page.selectOption('#refunds select[name=agree]', 'yes');
+    await Promise.all([inst.page.waitForNavigation(), inst.page.click('#refunds form button')]);
+    for (let i = 0; i < 40 && !(await page.textContent('#refunds')).includes('已原路退回'); i++) {
+      await page.waitForTimeout(250);
+      await page.reload();
+    }
+    assert.ok((await page.textContent('#refunds')).includes('已原路退回'), 'the bank refunded by the original route');
+    assert.equal(await text(page, '#order-escrow'), '¥0.00', 'nothing left in escrow');
+    assert.equal(fen(await text(page, '#order-amount')), fees[0] + fees[1] + fen(refundAmount), 'released + refunded = paid');
+    assert.equal(await page.locator('#refund-form').count(), 0, 'a closed order takes no second refund');
+    await page.screenshot({ path: `${ARTIFACTS}/order-refunded.png`, fullPage: true });
     escrowLeft = await text(page, '#order-escrow');
 
     // A bank that sends everything twice, or out of order, changes nothing the second time.

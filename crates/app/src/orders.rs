@@ -67,6 +67,8 @@ pub struct OrderDetail {
     pub checkout_url: Option<String>,
     /// When the supervised account holding the money was last found reconciled.
     pub last_reconciled_display: Option<String>,
+    /// A refund of the rest was granted: no more lessons.
+    pub closed: bool,
 }
 
 /// `¥1234.50`.
@@ -462,6 +464,7 @@ impl App {
             last_reconciled_display: account
                 .and_then(|a| a.reconciled_at)
                 .map(|t| Timestamp::from_millis(t).china_display()),
+            closed: row.closed_at.is_some(),
             line: line(summary),
         })
     }

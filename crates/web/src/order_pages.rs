@@ -88,8 +88,11 @@ pub(crate) async fn buy(
 pub(crate) struct OrderPage {
     o: OrderDetail,
     lessons: Vec<app::lessons::LessonView>,
-    /// The parent answers lessons on this page; others only read.
-    parent: bool,
+    refunds: Vec<app::refunds::RefundView>,
+    /// Who is looking: `parent` (answers lessons, asks refunds), `staff` (answers refunds), `regulator`.
+    viewer: &'static str,
+    /// The parent may ask for the rest back: paid, open, and no request being decided.
+    can_request_refund: bool,
     csrf: String,
     per_lesson: String,
     mode_label: &'static str,
@@ -135,9 +138,23 @@ pub(crate) async fn order_page(
         )),
         _ => None,
     };
+    let refunds = s.app.refunds_of_order(&session.actor, &o.line.id).await?;
+    let deciding = refunds
+        .iter()
+        .any(|r| matches!(r.status.as_str(), "requested" | "refused" | "escalated"));
     Ok(OrderPage {
+        can_request_refund: matches!(session.actor, app::Actor::Parent { .. })
+            && o.line.status == "paid"
+            && !o.closed
+            && !deciding,
         lessons: s.app.lessons_of_order(&session.actor, &o.line.id).await?,
-        parent: matches!(session.actor, app::Actor::Parent { .. }),
+        refunds,
+        viewer: match session.actor {
+            app::Actor::Parent { .. } => "parent",
+            app::Actor::Staff { .. } => "staff",
+            app::Actor::Regulator { .. } => "regulator",
+            _ => "",
+        },
         csrf: session.csrf.clone(),
         per_lesson: app::orders::yuan(o.contract.price.price_per_lesson_fen),
         mode_label: match o.contract.supervision.mode.as_str() {
@@ -264,4 +281,78 @@ pub(crate) async fn take_attendance(
         .take_attendance(&session.0.actor, &id, &attendance)
         .await?;
     Ok(Redirect::to("/institution/money").into_response())
+}
+
+/// The parent asks for the rest of the order back, from the order page.
+pub(crate) async fn request_refund(
+    State(s): State<WebState>,
+    session: PageSession,
+    Path(id): Path<String>,
+    Form(form): Form<LessonForm>,
+) -> Result<Response, PageError> {
+    session.check_csrf(&s, &form.csrf)?;
+    let req = app::refunds::RefundRequest {
+        reason: form.reason,
+    };
+    let refund = s.app.request_refund(&session.0.actor, &id, &req).await?;
+    Ok(Redirect::to(&format!("/orders/{}", refund.order_id)).into_response())
+}
+
+/// The parent takes a refused refund to the regulator.
+pub(crate) async fn escalate_refund(
+    State(s): State<WebState>,
+    session: PageSession,
+    Path(id): Path<String>,
+    Form(form): Form<LessonForm>,
+) -> Result<Response, PageError> {
+    session.check_csrf(&s, &form.csrf)?;
+    let refund = s.app.escalate_refund(&session.0.actor, &id).await?;
+    Ok(Redirect::to(&format!("/orders/{}", refund.order_id)).into_response())
+}
+
+#[derive(Deserialize)]
+pub(crate) struct DecisionForm {
+    #[serde(default)]
+    csrf: String,
+    /// `yes` or `no`.
+    #[serde(default)]
+    agree: String,
+    #[serde(default)]
+    reason: String,
+}
+
+/// The institution answers a refund request on the order page.
+pub(crate) async fn answer_refund(
+    State(s): State<WebState>,
+    session: PageSession,
+    Path(id): Path<String>,
+    Form(form): Form<DecisionForm>,
+) -> Result<Response, PageError> {
+    session
+        .authorize(&s, &form.csrf, Permission::HandleCustomerCases)
+        .await?;
+    let answer = app::refunds::RefundAnswer {
+        agree: form.agree == "yes",
+        reason: form.reason,
+    };
+    let refund = s.app.answer_refund(&session.0.actor, &id, &answer).await?;
+    Ok(Redirect::to(&format!("/orders/{}", refund.order_id)).into_response())
+}
+
+/// The competent regulator rules on an escalated refund on the order page.
+pub(crate) async fn rule_on_refund(
+    State(s): State<WebState>,
+    session: PageSession,
+    Path(id): Path<String>,
+    Form(form): Form<DecisionForm>,
+) -> Result<Response, PageError> {
+    session
+        .authorize(&s, &form.csrf, Permission::SuperviseInstitution)
+        .await?;
+    let ruling = app::refunds::RefundAnswer {
+        agree: form.agree == "yes",
+        reason: form.reason,
+    };
+    let refund = s.app.rule_on_refund(&session.0.actor, &id, &ruling).await?;
+    Ok(Redirect::to(&format!("/orders/{}", refund.order_id)).into_response())
 }

@@ -746,6 +746,30 @@ pub fn page_routes() -> Vec<Route> {
         ),
         route(
             Method::POST,
+            "/orders/{id}/refund",
+            SignedIn(&[Caller::Parent]),
+            post(order_pages::request_refund),
+        ),
+        route(
+            Method::POST,
+            "/refunds/{id}/escalate",
+            SignedIn(&[Caller::Parent]),
+            post(order_pages::escalate_refund),
+        ),
+        route(
+            Method::POST,
+            "/refunds/{id}/answer",
+            SignedIn(&[Caller::Staff, Caller::StaffAdmin]),
+            post(order_pages::answer_refund),
+        ),
+        route(
+            Method::POST,
+            "/refunds/{id}/ruling",
+            SignedIn(&[Caller::Supervisor]),
+            post(order_pages::rule_on_refund),
+        ),
+        route(
+            Method::POST,
             "/lessons/{id}/confirm",
             SignedIn(&[Caller::Parent]),
             post(order_pages::confirm_lesson),
