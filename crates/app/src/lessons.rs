@@ -352,14 +352,7 @@ impl App {
         actor: &Actor,
         order_id: &str,
     ) -> Result<Vec<LessonView>, AppError> {
-        let order = self
-            .store
-            .read()
-            .order(order_id.trim())
-            .await?
-            .ok_or_else(|| AppError::not_found("no such order"))?;
-        self.require_order_access(actor, &order.parent_id, &order.institution_id)
-            .await?;
+        let order = self.visible_order(actor, order_id).await?;
         let mut views = Vec::new();
         for row in self.store.read().lessons_of_order(&order.id).await? {
             views.push(self.lesson_view(row).await);

@@ -370,6 +370,16 @@ impl App {
 
     /// One order, for its parent, the institution's staff, or a regulator over the institution.
     pub async fn order_for(&self, actor: &Actor, id: &str) -> Result<OrderDetail, AppError> {
+        let row = self.visible_order(actor, id).await?;
+        self.order_detail(&row.id).await
+    }
+
+    /// The order, when `actor` may see it (an audited refusal otherwise).
+    pub(crate) async fn visible_order(
+        &self,
+        actor: &Actor,
+        id: &str,
+    ) -> Result<OrderRow, AppError> {
         let row = self
             .store
             .read()
@@ -378,7 +388,7 @@ impl App {
             .ok_or_else(|| AppError::not_found("no such order"))?;
         self.require_order_access(actor, &row.parent_id, &row.institution_id)
             .await?;
-        self.order_detail(&row.id).await
+        Ok(row)
     }
 
     /// Who may see an order: its parent, or whoever may see the institution's money.

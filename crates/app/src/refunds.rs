@@ -165,22 +165,16 @@ impl App {
             .await?
             .filter(|r| r.institution_id == institution_id)
             .ok_or_else(|| AppError::not_found("no such refund request to your institution"))?;
-        let by = actor.audit_name();
-        if answer.agree {
-            Self::grant_in(&mut tx, &refund, "requested", "agreed", &by, None, now).await?;
-        } else {
-            let reason = required_reason(&answer.reason)?;
-            Self::move_refund(
-                &mut tx,
-                &refund,
-                "requested",
-                "refused",
-                &by,
-                Some(reason),
-                now,
-            )
-            .await?;
-        }
+        Self::decide_in(
+            &mut tx,
+            &refund,
+            "requested",
+            ("agreed", "refused"),
+            actor,
+            answer,
+            now,
+        )
+        .await?;
         tx.commit().await?;
         self.refund_by_id(&refund.id).await
     }
@@ -245,28 +239,22 @@ impl App {
         )
         .await?;
         let now = self.clock.now().millis();
-        let by = actor.audit_name();
         let mut tx = self.store.begin_write().await?;
         // Read again inside the transaction: the decision must see the refund as it is now.
         let refund = tx
             .refund(&refund.id)
             .await?
             .ok_or_else(|| AppError::internal("refund vanished"))?;
-        if ruling.agree {
-            Self::grant_in(&mut tx, &refund, "escalated", "upheld", &by, None, now).await?;
-        } else {
-            let reason = required_reason(&ruling.reason)?;
-            Self::move_refund(
-                &mut tx,
-                &refund,
-                "escalated",
-                "dismissed",
-                &by,
-                Some(reason),
-                now,
-            )
-            .await?;
-        }
+        Self::decide_in(
+            &mut tx,
+            &refund,
+            "escalated",
+            ("upheld", "dismissed"),
+            actor,
+            ruling,
+            now,
+        )
+        .await?;
         tx.commit().await?;
         self.refund_by_id(&refund.id).await
     }
@@ -290,6 +278,25 @@ impl App {
             tx.commit().await?;
         }
         Ok(due.len())
+    }
+
+    /// An answer to a refund in `from`: granted (`outcomes.0`) or refused with its reason (`outcomes.1`).
+    async fn decide_in(
+        tx: &mut WriteTx,
+        refund: &RefundRow,
+        from: &str,
+        outcomes: (&str, &str),
+        actor: &Actor,
+        answer: &RefundAnswer,
+        now: i64,
+    ) -> Result<(), AppError> {
+        let by = actor.audit_name();
+        if answer.agree {
+            Self::grant_in(tx, refund, from, outcomes.0, &by, None, now).await
+        } else {
+            let reason = required_reason(&answer.reason)?;
+            Self::move_refund(tx, refund, from, outcomes.1, &by, Some(reason), now).await
+        }
     }
 
     /// Grants a refund: instructs the bank to return the amount by the original route and closes the order to
@@ -379,14 +386,7 @@ impl App {
         actor: &Actor,
         order_id: &str,
     ) -> Result<Vec<RefundView>, AppError> {
-        let order = self
-            .store
-            .read()
-            .order(order_id.trim())
-            .await?
-            .ok_or_else(|| AppError::not_found("no such order"))?;
-        self.require_order_access(actor, &order.parent_id, &order.institution_id)
-            .await?;
+        let order = self.visible_order(actor, order_id).await?;
         let mut views = Vec::new();
         for row in self.store.read().refunds_of_order(&order.id).await? {
             views.push(self.refund_view(row).await?);
