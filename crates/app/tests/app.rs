@@ -1273,9 +1273,42 @@ mod money_flow {
         }
     }
 
+    /// When a window of `working_days` opened today (the tests' now) closes: the end of its last working day,
+    /// China time.
+    pub(super) fn window_closes(working_days: u32) -> i64 {
+        let last = domain::WorkingDayCalendar::china()
+            .add_working_days(TEST_NOW.china_date(), working_days);
+        last.succ_opt()
+            .unwrap()
+            .and_hms_opt(0, 0, 0)
+            .unwrap()
+            .and_local_timezone(domain::time::china_offset())
+            .unwrap()
+            .timestamp_millis()
+    }
+
     impl Shop {
         pub(super) fn parent_actor(&self) -> Actor {
             self.parent.clone()
+        }
+
+        /// The demo institution's admin, acting in `role`.
+        pub(super) async fn staff(&self, role: domain::access::StaffRole) -> Actor {
+            Actor::Staff {
+                account_id: demo_staff(&self.t).await.id,
+                institution_id: self.institution_id.clone(),
+                role,
+            }
+        }
+
+        /// The order as its parent sees it.
+        pub(super) async fn line(&self, order_id: &str) -> app::orders::OrderLine {
+            self.t
+                .app
+                .order_for(&self.parent, order_id)
+                .await
+                .unwrap()
+                .line
         }
 
         pub(super) async fn order(&self) -> app::orders::OrderDetail {
@@ -1446,12 +1479,7 @@ mod money_flow {
         );
 
         // The institution and a regulator over it see the same escrow; a stranger parent does not see it.
-        let staff = demo_staff(&s.t).await;
-        let staff = Actor::Staff {
-            account_id: staff.id,
-            institution_id: s.institution_id.clone(),
-            role: domain::access::StaffRole::Admin,
-        };
+        let staff = s.staff(domain::access::StaffRole::Admin).await;
         let lines =
             s.t.app
                 .institution_orders(&staff, &s.institution_id)
@@ -1525,12 +1553,7 @@ mod money_flow {
     #[tokio::test]
     async fn a_region_may_forbid_collecting_long_before_the_course_starts() {
         let s = shop().await;
-        let staff = demo_staff(&s.t).await;
-        let admin = Actor::Staff {
-            account_id: staff.id,
-            institution_id: s.institution_id.clone(),
-            role: domain::access::StaffRole::Admin,
-        };
+        let admin = s.staff(domain::access::StaffRole::Admin).await;
         let course = app::courses::NewCourse {
             name: "春季创意美术".into(),
             category: "arts".into(),
@@ -2180,12 +2203,7 @@ mod ecny {
             .await
             .unwrap();
         assert_eq!(out.matched, "matched");
-        let line =
-            s.t.app
-                .order_for(&s.parent_actor(), &order.line.id)
-                .await
-                .unwrap()
-                .line;
+        let line = s.line(&order.line.id).await;
         assert_eq!((line.escrow_fen, line.released_fen), (paid - fee, fee));
         // Unlocking more than the platform released is a shortfall of the wallet contract, as in custody.
         let rogue = s
@@ -2201,7 +2219,7 @@ mod ecny {
 
 /// 消课: attendance, the parent's answer, the confirmation window on the working-day calendar, releases.
 mod lessons {
-    use super::money_flow::{demo_staff, shop};
+    use super::money_flow::shop;
     use app::lessons::{Attendance, Dispute};
     use app::testing::TEST_NOW;
     use app::{Actor, ErrorCode};
@@ -2213,12 +2231,7 @@ mod lessons {
         let order = s.order().await;
         let paid = order.line.amount_fen;
         let t0 = TEST_NOW.millis();
-        let staff = demo_staff(&s.t).await;
-        let teacher = Actor::Staff {
-            account_id: staff.id,
-            institution_id: s.institution_id.clone(),
-            role: domain::access::StaffRole::Teacher,
-        };
+        let teacher = s.staff(domain::access::StaffRole::Teacher).await;
         let take = |evidence: &str| {
             let a = Attendance {
                 evidence: evidence.into(),
@@ -2289,16 +2302,7 @@ mod lessons {
         );
 
         // The window: 15 working days after the lesson, to the end of that day, China time.
-        let calendar = domain::WorkingDayCalendar::china();
-        let last = calendar.add_working_days(TEST_NOW.china_date(), 15);
-        let boundary = last
-            .succ_opt()
-            .unwrap()
-            .and_hms_opt(0, 0, 0)
-            .unwrap()
-            .and_local_timezone(domain::time::china_offset())
-            .unwrap()
-            .timestamp_millis();
+        let boundary = super::money_flow::window_closes(15);
         s.t.clock.set(domain::Timestamp::from_millis(boundary - 1));
         assert_eq!(
             s.t.app.auto_confirm_due().await.unwrap(),
@@ -2342,12 +2346,7 @@ mod lessons {
             .await
             .unwrap();
         }
-        let line =
-            s.t.app
-                .order_for(&s.parent_actor(), &order.line.id)
-                .await
-                .unwrap()
-                .line;
+        let line = s.line(&order.line.id).await;
         assert_eq!(
             (line.escrow_fen, line.released_fen),
             (paid - released, released)
@@ -2379,7 +2378,7 @@ mod lessons {
 
 /// 退费: the request, the institution's answer or silence, escalation, the regulator's ruling, the bank.
 mod refunds {
-    use super::money_flow::{demo_staff, shop};
+    use super::money_flow::shop;
     use app::lessons::Attendance;
     use app::refunds::{RefundAnswer, RefundRequest};
     use app::testing::TEST_NOW;
@@ -2396,12 +2395,7 @@ mod refunds {
         s.movement("MV-IN", "in", paid, paid, t0, None)
             .await
             .unwrap();
-        let staff = demo_staff(&s.t).await;
-        let admin = Actor::Staff {
-            account_id: staff.id,
-            institution_id: s.institution_id.clone(),
-            role: domain::access::StaffRole::Admin,
-        };
+        let admin = s.staff(domain::access::StaffRole::Admin).await;
         let attend = Attendance {
             evidence: "点名".into(),
         };
@@ -2461,16 +2455,7 @@ mod refunds {
 
         // Five working days of silence (a Thursday request: the window ends with the next Thursday).
         assert_eq!(s.t.app.auto_agree_due().await.unwrap(), 0);
-        let calendar = domain::WorkingDayCalendar::china();
-        let last = calendar.add_working_days(TEST_NOW.china_date(), 5);
-        let boundary = last
-            .succ_opt()
-            .unwrap()
-            .and_hms_opt(0, 0, 0)
-            .unwrap()
-            .and_local_timezone(domain::time::china_offset())
-            .unwrap()
-            .timestamp_millis();
+        let boundary = super::money_flow::window_closes(5);
         s.t.clock.set(domain::Timestamp::from_millis(boundary - 1));
         assert_eq!(s.t.app.auto_agree_due().await.unwrap(), 0);
         s.t.clock.set(domain::Timestamp::from_millis(boundary));
@@ -2508,12 +2493,7 @@ mod refunds {
         )
         .await
         .unwrap();
-        let line =
-            s.t.app
-                .order_for(&s.parent_actor(), &order.line.id)
-                .await
-                .unwrap()
-                .line;
+        let line = s.line(&order.line.id).await;
         assert_eq!(
             (line.refunded_fen, line.escrow_fen),
             (expected, paid - expected)
@@ -2546,12 +2526,7 @@ mod refunds {
         let s = shop().await;
         let order = s.order().await;
         s.pay(&order, "PAY-1").await;
-        let staff = demo_staff(&s.t).await;
-        let admin = Actor::Staff {
-            account_id: staff.id,
-            institution_id: s.institution_id.clone(),
-            role: domain::access::StaffRole::Admin,
-        };
+        let admin = s.staff(domain::access::StaffRole::Admin).await;
         let ask = RefundRequest {
             reason: "课程与宣传不符".into(),
         };
