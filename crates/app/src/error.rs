@@ -72,6 +72,8 @@ error_codes! {
     AlreadyPaid => "already_paid", 409, "订单已由另一笔付款支付，请将此款退回付款人", "The order was paid by another payment: return this one to the payer";
     IdempotencyKeyReused => "idempotency_key_reused", 422, "幂等键已用于另一请求", "This Idempotency-Key was used for a different request";
     IdempotencyKeyRequired => "idempotency_key_required", 400, "变更请求须携带 Idempotency-Key（1至64个字符）", "Mutations need an Idempotency-Key header (1 to 64 characters)";
+    ReviewNeedsConfirmedLesson => "review_needs_confirmed_lesson", 422, "至少有一节已确认的课后才能评价", "A review needs at least one confirmed lesson";
+    BlockedWords => "blocked_words", 422, "内容含有不允许发布的词语，请修改后再提交", "The text contains words that may not be published";
     ConstraintViolation => "constraint_violation", 422, "数据不符合约束条件", "The data violates a constraint";
     AppendOnly => "append_only", 409, "该记录只能追加，不能修改或删除", "This record is append-only";
     TooManyRequests => "too_many_requests", 429, "操作过于频繁，请稍后再试", "Too many requests: try again later";

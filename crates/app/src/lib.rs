@@ -24,6 +24,7 @@ pub mod policy;
 pub mod refunds;
 pub mod regions;
 pub mod registry;
+pub mod reviews;
 pub mod search;
 pub mod security;
 pub mod sessions;

@@ -16,6 +16,7 @@ pub mod paging;
 pub mod person;
 pub mod policy;
 pub mod region;
+pub mod review;
 pub mod schedule;
 pub mod time;
 

@@ -20,6 +20,7 @@ mod plates;
 mod reference;
 mod refunds;
 mod registry;
+mod reviews;
 pub mod rows;
 mod security;
 mod staff;
@@ -42,6 +43,7 @@ pub use parents::{ChildRow, LoginCodeRow, PiiAccessRow};
 pub use plates::PlateRow;
 pub use refunds::{RefundDecision, RefundRow};
 pub use registry::CourseSessionRow;
+pub use reviews::ReviewRow;
 pub use rows::*;
 pub use security::{RegionPolicyRow, SecurityPolicyRow};
 /// The driver error, for callers that classify faults (e.g. "database unavailable").

@@ -92,7 +92,11 @@ use utoipa_swagger_ui::SwaggerUi;
         crate::money_api::order_refunds,
         crate::money_api::answer_refund,
         crate::money_api::escalate_refund,
-        crate::money_api::rule_on_refund
+        crate::money_api::rule_on_refund,
+        crate::money_api::post_review,
+        crate::money_api::reply_review,
+        crate::money_api::hide_review,
+        crate::money_api::public_reviews
     ),
     components(schemas(
         Problem,

@@ -13,6 +13,7 @@ use app::bank::{
 use app::lessons::{Attendance, Dispute, LessonView};
 use app::orders::{NewOrder, OrderDetail, OrderLine};
 use app::refunds::{RefundAnswer, RefundRequest, RefundView};
+use app::reviews::{NewReview, PublicReviews, ReviewNote, ReviewView};
 use app::{Actor, ErrorCode};
 use axum::Json;
 use axum::extract::rejection::JsonRejection;
@@ -533,4 +534,88 @@ pub async fn rule_on_refund(
     Ok(Json(
         s.app.rule_on_refund(&bearer.actor, &id, &body(b)?).await?,
     ))
+}
+
+/// 评价: the parent reviews the institution of an order with a confirmed lesson (once per order).
+#[utoipa::path(
+    post,
+    path = "/api/v1/parent/orders/{id}/review",
+    security(("bearer" = [])),
+    params(("id" = String, Path)),
+    request_body = NewReview,
+    responses(
+        (status = 201, body = ReviewView),
+        (status = 422, description = "review_needs_confirmed_lesson, blocked_words", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn post_review(
+    State(s): State<WebState>,
+    bearer: Bearer,
+    Path(id): Path<String>,
+    b: Result<Json<NewReview>, JsonRejection>,
+) -> Result<(StatusCode, Json<ReviewView>), ApiError> {
+    s.app.require_parent(&bearer.actor).await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(s.app.post_review(&bearer.actor, &id, &body(b)?).await?),
+    ))
+}
+
+/// The institution replies to a review, once.
+#[utoipa::path(
+    post,
+    path = "/api/v1/institution/reviews/{id}/reply",
+    security(("bearer" = [])),
+    params(("id" = String, Path)),
+    request_body = ReviewNote,
+    responses((status = 200, body = ReviewView))
+)]
+pub async fn reply_review(
+    State(s): State<WebState>,
+    bearer: Bearer,
+    Path(id): Path<String>,
+    b: Result<Json<ReviewNote>, JsonRejection>,
+) -> Result<Json<ReviewView>, ApiError> {
+    s.app
+        .require(&bearer.actor, Permission::HandleCustomerCases)
+        .await?;
+    Ok(Json(
+        s.app.reply_review(&bearer.actor, &id, &body(b)?).await?,
+    ))
+}
+
+/// A regulator over the institution hides a review with a reason (it is kept, and audited).
+#[utoipa::path(
+    post,
+    path = "/api/v1/regulator/institution-reviews/{id}/hide",
+    security(("bearer" = [])),
+    params(("id" = String, Path)),
+    request_body = ReviewNote,
+    responses((status = 204))
+)]
+pub async fn hide_review(
+    State(s): State<WebState>,
+    bearer: Bearer,
+    Path(id): Path<String>,
+    b: Result<Json<ReviewNote>, JsonRejection>,
+) -> Result<StatusCode, ApiError> {
+    s.app
+        .require(&bearer.actor, Permission::SuperviseInstitution)
+        .await?;
+    s.app.hide_review(&bearer.actor, &id, &body(b)?).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// An institution's visible reviews and their averages, weighted by the confirmed lessons behind each.
+#[utoipa::path(
+    get,
+    path = "/api/v1/public/institutions/{id}/reviews",
+    params(("id" = String, Path)),
+    responses((status = 200, body = PublicReviews))
+)]
+pub async fn public_reviews(
+    State(s): State<WebState>,
+    Path(id): Path<String>,
+) -> Result<Json<PublicReviews>, ApiError> {
+    Ok(Json(s.app.public_reviews(&id).await?))
 }

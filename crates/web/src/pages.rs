@@ -191,14 +191,17 @@ pub(crate) async fn search(
 #[template(path = "institution.html")]
 pub(crate) struct InstitutionPage {
     d: InstitutionDetail,
+    reviews: app::reviews::PublicReviews,
 }
 
 pub(crate) async fn institution(
     State(s): State<WebState>,
     Path(id): Path<String>,
 ) -> Result<InstitutionPage, PageError> {
+    let d = s.app.institution_detail(&id).await?;
     Ok(InstitutionPage {
-        d: s.app.institution_detail(&id).await?,
+        reviews: s.app.public_reviews(&d.summary.id).await?,
+        d,
     })
 }
 

@@ -331,6 +331,30 @@ pub fn api_routes() -> Vec<Route> {
             post(money_api::rule_on_refund),
         ),
         route(
+            Method::POST,
+            "/api/v1/parent/orders/{id}/review",
+            SignedIn(&[Caller::Parent]),
+            post(money_api::post_review),
+        ),
+        route(
+            Method::POST,
+            "/api/v1/institution/reviews/{id}/reply",
+            SignedIn(&[Caller::Staff, Caller::StaffAdmin]),
+            post(money_api::reply_review),
+        ),
+        route(
+            Method::POST,
+            "/api/v1/regulator/institution-reviews/{id}/hide",
+            SignedIn(&[Caller::Supervisor]),
+            post(money_api::hide_review),
+        ),
+        route(
+            Method::GET,
+            "/api/v1/public/institutions/{id}/reviews",
+            Public,
+            get(money_api::public_reviews),
+        ),
+        route(
             Method::GET,
             "/api/v1/institution/orders",
             SignedIn(&[Caller::Staff, Caller::StaffAdmin]),
