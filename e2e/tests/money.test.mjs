@@ -4,7 +4,8 @@
 // institution's and the Haidian regulator's pages. A bank that duplicates, reorders or delays its messages
 // changes nothing twice and pays nothing early. Two lessons are taken and confirmed; the bank executes the
 // releases the platform instructs; the parent asks for the rest back, the institution agrees, and the bank
-// refunds it by the original route. Then the bank moves money nobody instructed, and the
+// refunds it by the original route; the parent reviews the institution, weighed by the confirmed lessons.
+// Then the bank moves money nobody instructed, and the
 // regulator's page shows the unmatched outflow.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -127,6 +128,15 @@ test('a parent buys a course, the bank takes the payment, and every end shows th
     assert.equal(await page.locator('#lessons tr.lesson', { hasText: '已划转机构' }).count(), 2, 'both releases executed by the bank');
     assert.equal(fen(await text(page, '#order-escrow')), fen(amount) - fees[0] - fees[1], 'escrow less the two fees, to the fen');
     await page.screenshot({ path: `${ARTIFACTS}/order-lessons.png`, fullPage: true });
+
+    // 评价: with confirmed lessons the parent may review; the public page weighs it by those lessons.
+    await page.fill('#review-form input[name=text]', '老师耐心，孩子进步很大');
+    await Promise.all([page.waitForNavigation(), page.click('#review-form button')]);
+    assert.equal(await page.locator('#review-form').count(), 0, 'one review per order');
+    await page.goto(`${BASE}${institutionPath}`);
+    const reviews = await page.textContent('#reviews');
+    assert.ok(reviews.includes('老师耐心，孩子进步很大') && reviews.includes('已确认 2 课时'), reviews);
+    await page.goto(orderUrl);
 
     // 退费: the parent asks for the rest; the institution agrees on the order page; the bank returns it.
     await page.fill('#refund-form input[name=reason]', '孩子转学');

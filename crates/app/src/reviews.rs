@@ -145,6 +145,23 @@ impl App {
         Ok(view(row))
     }
 
+    /// May the parent review this order now: theirs, a confirmed lesson, no review yet?
+    pub async fn may_review(&self, actor: &Actor, order_id: &str) -> Result<bool, AppError> {
+        let Actor::Parent { account_id } = actor else {
+            return Ok(false);
+        };
+        let read = self.store.read();
+        let Some(order) = read
+            .order(order_id)
+            .await?
+            .filter(|o| o.parent_id == *account_id)
+        else {
+            return Ok(false);
+        };
+        Ok(read.review_of_order(&order.id).await?.is_none()
+            && read.confirmed_lessons(&order.id).await? > 0)
+    }
+
     /// The institution replies to a review of it, once.
     pub async fn reply_review(
         &self,

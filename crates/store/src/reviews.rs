@@ -63,6 +63,14 @@ impl Reader<'_> {
             .await?)
     }
 
+    pub async fn review_of_order(&self, order_id: &str) -> Result<Option<ReviewRow>, StoreError> {
+        let sql = format!("SELECT {COLUMNS} FROM reviews WHERE order_id = $1");
+        Ok(sqlx::query_as(AssertSqlSafe(sql))
+            .bind(order_id)
+            .fetch_optional(&self.store.pool)
+            .await?)
+    }
+
     pub async fn review(&self, id: &str) -> Result<Option<ReviewRow>, StoreError> {
         let sql = format!("SELECT {COLUMNS} FROM reviews WHERE id = $1");
         Ok(sqlx::query_as(AssertSqlSafe(sql))

@@ -93,6 +93,8 @@ pub(crate) struct OrderPage {
     viewer: &'static str,
     /// The parent may ask for the rest back: paid, open, and no request being decided.
     can_request_refund: bool,
+    /// The parent may review the institution (a confirmed lesson, no review yet).
+    can_review: bool,
     csrf: String,
     per_lesson: String,
     mode_label: &'static str,
@@ -143,6 +145,7 @@ pub(crate) async fn order_page(
         .iter()
         .any(|r| matches!(r.status.as_str(), "requested" | "refused" | "escalated"));
     Ok(OrderPage {
+        can_review: s.app.may_review(&session.actor, &o.line.id).await?,
         can_request_refund: matches!(session.actor, app::Actor::Parent { .. })
             && o.line.status == "paid"
             && !o.closed
@@ -355,4 +358,37 @@ pub(crate) async fn rule_on_refund(
     };
     let refund = s.app.rule_on_refund(&session.0.actor, &id, &ruling).await?;
     Ok(Redirect::to(&format!("/orders/{}", refund.order_id)).into_response())
+}
+
+#[derive(Deserialize)]
+pub(crate) struct ReviewForm {
+    #[serde(default)]
+    csrf: String,
+    teaching: u8,
+    environment: u8,
+    service: u8,
+    value: u8,
+    #[serde(default)]
+    text: String,
+}
+
+/// The parent reviews the institution from the order page; a refusal (blocked words) is a friendly page.
+pub(crate) async fn post_review(
+    State(s): State<WebState>,
+    session: PageSession,
+    Path(id): Path<String>,
+    Form(form): Form<ReviewForm>,
+) -> Result<Response, PageError> {
+    session.check_csrf(&s, &form.csrf)?;
+    let review = app::reviews::NewReview {
+        ratings: domain::review::Ratings {
+            teaching: form.teaching,
+            environment: form.environment,
+            service: form.service,
+            value: form.value,
+        },
+        text: form.text,
+    };
+    s.app.post_review(&session.0.actor, &id, &review).await?;
+    Ok(Redirect::to(&format!("/orders/{id}")).into_response())
 }

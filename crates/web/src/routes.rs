@@ -776,6 +776,12 @@ pub fn page_routes() -> Vec<Route> {
         ),
         route(
             Method::POST,
+            "/orders/{id}/review",
+            SignedIn(&[Caller::Parent]),
+            post(order_pages::post_review),
+        ),
+        route(
+            Method::POST,
             "/refunds/{id}/escalate",
             SignedIn(&[Caller::Parent]),
             post(order_pages::escalate_refund),
