@@ -364,9 +364,14 @@ pub(crate) async fn rule_on_refund(
 pub(crate) struct ReviewForm {
     #[serde(default)]
     csrf: String,
+    // Missing stars parse as 0 so the form always reaches the handler's checks (0 stars is refused there).
+    #[serde(default)]
     teaching: u8,
+    #[serde(default)]
     environment: u8,
+    #[serde(default)]
     service: u8,
+    #[serde(default)]
     value: u8,
     #[serde(default)]
     text: String,
