@@ -493,13 +493,7 @@ impl App {
         enabled: bool,
         change: &AccountChange,
     ) -> Result<AccountSummary, AppError> {
-        let reason = change.reason.trim();
-        if reason.is_empty() || reason.chars().count() > 200 {
-            return Err(AppError::new(
-                ErrorCode::FieldTooLong,
-                "reason: 1 to 200 characters",
-            ));
-        }
+        let reason = crate::error::stated_reason("reason", &change.reason)?;
         let id = uuid::Uuid::parse_str(id.trim())
             .map_err(|_| AppError::new(ErrorCode::InvalidId, "not an account id"))?
             .to_string();

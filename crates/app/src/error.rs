@@ -145,6 +145,19 @@ fn is_unavailable(e: &store::SqlxError) -> bool {
     )
 }
 
+/// A stated reason or short note (a refusal, a dispute, a policy change, a hidden review): 1 to 200 characters,
+/// trimmed; `field` names it in the error.
+pub(crate) fn stated_reason<'a>(field: &str, text: &'a str) -> Result<&'a str, AppError> {
+    let text = text.trim();
+    if text.is_empty() || text.chars().count() > 200 {
+        return Err(AppError::new(
+            ErrorCode::FieldTooLong,
+            format!("{field}: 1 to 200 characters"),
+        ));
+    }
+    Ok(text)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -211,13 +211,7 @@ impl App {
         dispute: &Dispute,
     ) -> Result<LessonView, AppError> {
         let parent_id = self.require_parent(actor).await?.to_owned();
-        let reason = dispute.reason.trim();
-        if reason.is_empty() || reason.chars().count() > 200 {
-            return Err(AppError::new(
-                ErrorCode::FieldTooLong,
-                "reason: 1 to 200 characters",
-            ));
-        }
+        let reason = crate::error::stated_reason("reason", &dispute.reason)?;
         let now = self.clock.now().millis();
         let mut tx = self.store.begin_write().await?;
         let (lesson, order) = Self::parents_lesson(&mut tx, &parent_id, lesson_id).await?;

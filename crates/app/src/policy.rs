@@ -78,13 +78,7 @@ impl App {
         };
         self.require(actor, Permission::SuperviseInstitution)
             .await?;
-        let reason = change.reason.trim();
-        if reason.is_empty() || reason.chars().count() > 200 {
-            return Err(AppError::new(
-                ErrorCode::FieldTooLong,
-                "reason: 1 to 200 characters",
-            ));
-        }
+        let reason = crate::error::stated_reason("reason", &change.reason)?;
         let o = &change.policy;
         let out_of_range = [
             (

@@ -47,6 +47,21 @@ pub struct RefundView {
     pub instruction_status: Option<String>,
 }
 
+/// May `actor` ask for the rest of this order back: its parent, the order paid and open, no request being
+/// decided. (`request_refund` enforces the same; pages use this to offer the form.)
+pub fn may_request_refund(
+    actor: &Actor,
+    order: &crate::orders::OrderDetail,
+    refunds: &[RefundView],
+) -> bool {
+    matches!(actor, Actor::Parent { .. })
+        && order.line.status == "paid"
+        && !order.closed
+        && !refunds
+            .iter()
+            .any(|r| matches!(r.status.as_str(), "requested" | "refused" | "escalated"))
+}
+
 fn status_label(status: &str) -> &'static str {
     match status {
         "requested" => "待机构答复",
@@ -68,13 +83,7 @@ impl App {
         req: &RefundRequest,
     ) -> Result<RefundView, AppError> {
         let parent_id = self.require_parent(actor).await?.to_owned();
-        let reason = req.reason.trim();
-        if reason.is_empty() || reason.chars().count() > 200 {
-            return Err(AppError::new(
-                ErrorCode::FieldTooLong,
-                "reason: 1 to 200 characters",
-            ));
-        }
+        let reason = crate::error::stated_reason("reason", &req.reason)?;
         let now = self.clock.now();
         let mut tx = self.store.begin_write().await?;
         let order = tx
@@ -294,7 +303,7 @@ impl App {
         if answer.agree {
             Self::grant_in(tx, refund, from, outcomes.0, &by, None, now).await
         } else {
-            let reason = required_reason(&answer.reason)?;
+            let reason = crate::error::stated_reason("reason", &answer.reason)?;
             Self::move_refund(tx, refund, from, outcomes.1, &by, Some(reason), now).await
         }
     }
@@ -419,15 +428,4 @@ impl App {
             instruction_status,
         })
     }
-}
-
-fn required_reason(reason: &str) -> Result<&str, AppError> {
-    let reason = reason.trim();
-    if reason.is_empty() || reason.chars().count() > 200 {
-        return Err(AppError::new(
-            ErrorCode::FieldTooLong,
-            "reason: 1 to 200 characters",
-        ));
-    }
-    Ok(reason)
 }

@@ -225,13 +225,7 @@ impl App {
         let subject = format!("institution:{}", institution.id);
         self.require_regulator_over(actor, Permission::SuperviseInstitution, &region, &subject)
             .await?;
-        let reason = note.text.trim();
-        if reason.is_empty() || reason.chars().count() > 200 {
-            return Err(AppError::new(
-                ErrorCode::FieldTooLong,
-                "text: 1 to 200 characters",
-            ));
-        }
+        let reason = crate::error::stated_reason("text", &note.text)?;
         let now = self.clock.now().millis();
         let mut tx = self.store.begin_write().await?;
         if tx

@@ -161,13 +161,7 @@ impl App {
                 .await);
         }
         change.policy.check()?;
-        let reason = change.reason.trim();
-        if reason.is_empty() || reason.chars().count() > 200 {
-            return Err(AppError::new(
-                ErrorCode::FieldTooLong,
-                "reason: 1 to 200 characters",
-            ));
-        }
+        let reason = crate::error::stated_reason("reason", &change.reason)?;
         let now = self.clock.now().millis();
         let mut tx = self.store.begin_write().await?;
         let before = parsed(tx.security_policy().await?)?;

@@ -108,13 +108,7 @@ impl App {
             .await?;
         let name = PersonName::parse(&entry.name).map_err(invalid_name)?;
         let id_card = IdCardNumber::parse(&entry.id_card).map_err(invalid_id_card)?;
-        let reason = entry.reason.trim();
-        if reason.is_empty() || reason.chars().count() > 200 {
-            return Err(AppError::new(
-                ErrorCode::FieldTooLong,
-                "reason: 1 to 200 characters",
-            ));
-        }
+        let reason = crate::error::stated_reason("reason", &entry.reason)?;
         let now = self.clock.now().millis();
         let row = BlacklistedPractitionerRow {
             id: uuid::Uuid::now_v7().to_string(),

@@ -1287,6 +1287,20 @@ mod money_flow {
             .timestamp_millis()
     }
 
+    /// A supervisor of a province other than the one `region` lies in.
+    pub(super) fn supervisor_outside(region: &str) -> Actor {
+        let other = if region.starts_with("11") {
+            "310000"
+        } else {
+            "110000"
+        };
+        Actor::Regulator {
+            account_id: "elsewhere".into(),
+            region: domain::RegionCode::parse(other).unwrap(),
+            role: domain::access::RegulatorRole::Supervisor,
+        }
+    }
+
     impl Shop {
         pub(super) fn parent_actor(&self) -> Actor {
             self.parent.clone()
@@ -2580,16 +2594,7 @@ mod refunds {
         let premises = domain::RegionCode::parse(&institution.region_code).unwrap();
         let mode = domain::TeachingMode::parse(&institution.mode).unwrap();
         let competent = domain::access::competent_region(mode, &premises);
-        let elsewhere = Actor::Regulator {
-            account_id: "elsewhere".into(),
-            region: domain::RegionCode::parse(if competent.as_str().starts_with("11") {
-                "310000"
-            } else {
-                "110000"
-            })
-            .unwrap(),
-            role: domain::access::RegulatorRole::Supervisor,
-        };
+        let elsewhere = super::money_flow::supervisor_outside(competent.as_str());
         let uphold = RefundAnswer {
             agree: true,
             reason: "宣传内容与实际课程不符".into(),
@@ -2776,16 +2781,7 @@ mod reviews {
                 .await
                 .unwrap()
                 .unwrap();
-        let elsewhere = Actor::Regulator {
-            account_id: "elsewhere".into(),
-            region: domain::RegionCode::parse(if institution.region_code.starts_with("11") {
-                "310000"
-            } else {
-                "110000"
-            })
-            .unwrap(),
-            role: domain::access::RegulatorRole::Supervisor,
-        };
+        let elsewhere = super::money_flow::supervisor_outside(&institution.region_code);
         let why = ReviewNote {
             text: "经核实为同行恶意评价".into(),
         };

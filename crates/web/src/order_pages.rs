@@ -141,15 +141,9 @@ pub(crate) async fn order_page(
         _ => None,
     };
     let refunds = s.app.refunds_of_order(&session.actor, &o.line.id).await?;
-    let deciding = refunds
-        .iter()
-        .any(|r| matches!(r.status.as_str(), "requested" | "refused" | "escalated"));
     Ok(OrderPage {
         can_review: s.app.may_review(&session.actor, &o.line.id).await?,
-        can_request_refund: matches!(session.actor, app::Actor::Parent { .. })
-            && o.line.status == "paid"
-            && !o.closed
-            && !deciding,
+        can_request_refund: app::refunds::may_request_refund(&session.actor, &o, &refunds),
         lessons: s.app.lessons_of_order(&session.actor, &o.line.id).await?,
         refunds,
         viewer: match session.actor {
