@@ -41,7 +41,7 @@ export async function newPage(browser, viewport = { width: 1280, height: 900 }, 
 }
 
 /** RFC 6238 TOTP (HMAC-SHA1, 30 s, 6 digits). */
-export function totp(secret = DEMO_TOTP_SECRET, at = Date.now()) {
+export function totp(secret = DEMO_TOTP_SECRET, at = platformNow()) {
   const counter = Buffer.alloc(8);
   counter.writeBigUInt64BE(BigInt(Math.floor(at / 1000 / 30)));
   const mac = createHmac('sha1', secret).update(counter).digest();
@@ -61,7 +61,32 @@ export async function signIn(page, end, username, password = DEMO_PASSWORD, with
     if (withTotp) await page.fill('input[name=totp]', totp());
     await Promise.all([page.waitForNavigation(), page.click('form button[type=submit]')]);
     if (!page.url().includes('/login/')) return;
-    await page.waitForTimeout(30_000 - (Date.now() % 30_000) + 500);
+    await page.waitForTimeout(30_000 - (platformNow() % 30_000) + 500);
   }
   throw new Error(`${username} could not sign in`);
+}
+
+/** How far the platform's and the bank's clocks have been moved ahead of the wall clock. */
+let clockOffsetMs = 0;
+
+/** Now, as the platform sees it (TOTP codes follow the platform's clock). */
+export const platformNow = () => Date.now() + clockOffsetMs;
+
+/**
+ * Moves the platform's clock (`serve --test-clock`) past the close of `workingDays` working days from today,
+ * and the simulated bank's by the same amount, so the bank's signed messages stay fresh. Sessions made
+ * before the move have expired afterwards: sign in again.
+ */
+export async function moveClock(workingDays) {
+  const res = await fetch(`${BASE}/test/clock`, {
+    method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ working_days: workingDays }),
+  });
+  if (res.status !== 200) throw new Error(`the platform's clock did not move: ${res.status} ${await res.text()}`);
+  const { moved_ms: movedMs, now } = await res.json();
+  const bank = await fetch(`${BANK}/admin/clock`, {
+    method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ advance_ms: movedMs }),
+  });
+  if (bank.status !== 200) throw new Error(`the bank's clock did not move: ${bank.status}`);
+  clockOffsetMs += movedMs;
+  return now;
 }

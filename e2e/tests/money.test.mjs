@@ -9,11 +9,9 @@
 // regulator's page shows the unmatched outflow.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { ARTIFACTS, BANK, BASE, DATA_DIR, launch, newPage, signIn } from '../lib/browser.mjs';
+import { bankMode, buyAndPay, fen, reloadUntil, signInDemoInstitution, signInParent, text } from '../lib/money.mjs';
 
-const DEMO_PARENT_PHONE = '13800000001';
 let browser;
 
 before(async () => {
@@ -24,49 +22,11 @@ after(async () => {
   await browser?.close();
 });
 
-/** Signs the demo parent in with the SMS code the development sender wrote to the data directory. */
-async function signInParent(page) {
-  await page.goto(`${BASE}/login/parent`);
-  await page.fill('input[name=phone]', DEMO_PARENT_PHONE);
-  await Promise.all([page.waitForNavigation(), page.click('form[action="/login/parent/code"] button')]);
-  const lines = readFileSync(join(DATA_DIR, 'dev-sms.log'), 'utf8').trim().split('\n');
-  const code = lines.at(-1).split('验证码 ')[1].slice(0, 6);
-  await page.fill('input[name=code]', code);
-  await Promise.all([page.waitForNavigation(), page.click('form[action="/login/parent"] button')]);
-  assert.ok(!page.url().includes('/login'), `the parent is signed in (${page.url()})`);
-}
-
-const text = async (page, selector) => (await page.textContent(selector)).trim();
-
-/** `¥1,234.50` → 123450 fen. */
-const fen = (yuan) => Math.round(Number(yuan.replace(/[¥,]/g, '')) * 100);
-
-/** Tells the simulated bank how to misbehave (`{}`: behave). */
-async function bankMode(mode) {
-  const res = await fetch(`${BANK}/admin/mode`, {
-    method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(mode),
-  });
-  assert.equal(res.status, 200);
-}
-
-/** Buys the institution's first course and pays at the bank; returns on the order page. */
-async function buyAndPay(page, institutionPath) {
-  await page.goto(`${BASE}${institutionPath}`);
-  await Promise.all([page.waitForNavigation(), page.click('.course a.button >> nth=0')]);
-  await Promise.all([page.waitForNavigation(), page.click('#buy button')]);
-  const amount = await text(page, '#order-amount');
-  await Promise.all([page.waitForNavigation(), page.click('#pay')]);
-  await Promise.all([page.waitForURL(`${BASE}/orders/**`), page.click('#pay')]);
-  return amount;
-}
-
 test('a parent buys a course, the bank takes the payment, and every end shows the escrow to the fen', { timeout: 180_000 }, async () => {
   assert.ok(DATA_DIR, 'XIAOWAI_E2E_DATA_DIR names the platform data directory');
   // The institution's admin finds its public page (the demo institution sells through the demo bank).
   const inst = await newPage(browser);
-  await signIn(inst.page, 'institution', 'inst.admin');
-  await inst.page.goto(`${BASE}/institution/filing`);
-  const institutionPath = await inst.page.getAttribute('a[href^="/institutions/"]', 'href');
+  const institutionPath = await signInDemoInstitution(inst.page);
 
   const { context, page } = await newPage(browser, { width: 390, height: 844 }, [BANK]);
   let orderNo;
@@ -121,10 +81,7 @@ test('a parent buys a course, the bank takes the payment, and every end shows th
     }
     const fees = (await page.locator('#lessons tr.lesson td:nth-child(3)').allTextContents()).map(fen);
     assert.equal(fees.length, 2);
-    for (let i = 0; i < 40 && (await page.locator('#lessons tr.lesson', { hasText: '已划转机构' }).count()) < 2; i++) {
-      await page.waitForTimeout(250);
-      await page.reload();
-    }
+    await reloadUntil(page, async () => (await page.locator('#lessons tr.lesson', { hasText: '已划转机构' }).count()) >= 2);
     assert.equal(await page.locator('#lessons tr.lesson', { hasText: '已划转机构' }).count(), 2, 'both releases executed by the bank');
     assert.equal(fen(await text(page, '#order-escrow')), fen(amount) - fees[0] - fees[1], 'escrow less the two fees, to the fen');
     await page.screenshot({ path: `${ARTIFACTS}/order-lessons.png`, fullPage: true });
@@ -146,10 +103,7 @@ test('a parent buys a course, the bank takes the payment, and every end shows th
     await inst.page.goto(orderUrl);
     await inst.page.selectOption('#refunds select[name=agree]', 'yes');
     await Promise.all([inst.page.waitForNavigation(), inst.page.click('#refunds form button')]);
-    for (let i = 0; i < 40 && !(await page.textContent('#refunds')).includes('已原路退回'); i++) {
-      await page.waitForTimeout(250);
-      await page.reload();
-    }
+    await reloadUntil(page, async () => (await page.textContent('#refunds')).includes('已原路退回'));
     assert.ok((await page.textContent('#refunds')).includes('已原路退回'), 'the bank refunded by the original route');
     assert.equal(await text(page, '#order-escrow'), '¥0.00', 'nothing left in escrow');
     assert.equal(fen(await text(page, '#order-amount')), fees[0] + fees[1] + fen(refundAmount), 'released + refunded = paid');

@@ -36,7 +36,7 @@ pub mod vault;
 pub mod views;
 
 pub use actor::Actor;
-pub use clock::{Clock, ManualClock, SystemClock};
+pub use clock::{Clock, ManualClock, OffsetClock, SystemClock};
 pub use error::{AppError, ErrorCode};
 
 use regions::RegionDirectory;
@@ -131,6 +131,32 @@ impl App {
 
     pub fn clock(&self) -> &dyn Clock {
         &*self.clock
+    }
+
+    /// Test deployments only: moves the clock to an hour after the close of the `working_days`-th working
+    /// day from today (when a window of that many working days opened today has closed), plus `hours`.
+    /// Returns how far it moved, in milliseconds, so a test can move the bank simulator's clock alike.
+    pub fn move_clock(&self, working_days: u32, hours: u32) -> Result<i64, AppError> {
+        let now = self.clock.now();
+        let mut target = now.millis();
+        if working_days > 0 {
+            target = lessons::window_end(now.china_date(), working_days) + 3_600_000;
+        }
+        let delta = target - now.millis() + i64::from(hours) * 3_600_000;
+        if delta <= 0 {
+            return Err(AppError::new(
+                ErrorCode::InvalidParameter,
+                "the clock only moves forward",
+            ));
+        }
+        if !self.clock.advance(delta) {
+            return Err(AppError::new(
+                ErrorCode::NotFound,
+                "this deployment's clock is the wall clock",
+            ));
+        }
+        tracing::warn!(moved_ms = delta, now = %self.clock.now().china_display(), "test clock moved");
+        Ok(delta)
     }
 
     pub fn regions(&self) -> &RegionDirectory {

@@ -76,8 +76,9 @@ pub fn yuan(fen: i64) -> String {
     format!("¥{}", Fen::new(fen))
 }
 
-fn status_label(status: &str) -> &'static str {
+fn status_label(status: &str, closed: bool) -> &'static str {
     match status {
+        "paid" if closed => "已结清（订单关闭）",
         "awaiting_payment" => "待支付",
         "paid" => "已支付（资金监管中）",
         "cancelled" => "已取消",
@@ -87,7 +88,7 @@ fn status_label(status: &str) -> &'static str {
 
 fn line(r: OrderSummaryRow) -> OrderLine {
     OrderLine {
-        status_label: status_label(&r.status),
+        status_label: status_label(&r.status, r.closed_at.is_some()),
         amount_display: yuan(r.amount_fen),
         escrow_display: yuan(r.escrow_fen),
         released_display: yuan(r.released_fen),

@@ -123,8 +123,13 @@ pub fn signature(secret: &str, canonical: &str) -> String {
     hex::encode(mac.finalize().into_bytes())
 }
 
+/// How far this bank's clock runs ahead of the wall clock: a test that moves the platform's clock
+/// (`serve --test-clock`) moves the bank's by the same amount (`POST /admin/clock`), so signatures stay fresh.
+static CLOCK_OFFSET_MS: std::sync::atomic::AtomicI64 = std::sync::atomic::AtomicI64::new(0);
+
 fn now_ms() -> i64 {
     chrono::Utc::now().timestamp_millis()
+        + CLOCK_OFFSET_MS.load(std::sync::atomic::Ordering::SeqCst)
 }
 
 fn china_date(ms: i64) -> String {
@@ -187,7 +192,7 @@ impl Bank {
         l.sequence += 1;
         format!(
             "{prefix}{}{:08}",
-            chrono::Utc::now().format("%Y%m%d"),
+            china_date(now_ms()).replace('-', ""),
             l.sequence
         )
     }
@@ -496,6 +501,23 @@ async fn set_mode(State(bank): State<Bank>, Json(mode): Json<Mode>) -> Json<Mode
 }
 
 #[derive(Deserialize)]
+struct ClockMove {
+    advance_ms: i64,
+}
+
+async fn move_clock(Json(m): Json<ClockMove>) -> Response {
+    if m.advance_ms <= 0 {
+        return (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            Json(json!({"error": "the clock only moves forward"})),
+        )
+            .into_response();
+    }
+    CLOCK_OFFSET_MS.fetch_add(m.advance_ms, std::sync::atomic::Ordering::SeqCst);
+    Json(json!({"now_ms": now_ms()})).into_response()
+}
+
+#[derive(Deserialize)]
 struct RogueOutflow {
     account_no: String,
     amount_fen: i64,
@@ -581,6 +603,7 @@ async fn serve(args: ServeArgs) -> Result<()> {
         .route("/checkout", get(checkout_page).post(checkout_pay))
         .route("/instructions", post(instruction))
         .route("/admin/mode", post(set_mode))
+        .route("/admin/clock", post(move_clock))
         .route("/admin/rogue-outflow", post(rogue_outflow))
         .route("/admin/statements", post(statements))
         .route("/admin/accounts", get(accounts))

@@ -34,7 +34,7 @@ pub use filings::{DocumentRow, FilingRow, QueueRow};
 pub use funds::SupervisedAccountRow;
 pub use inbox::NotificationRow;
 pub use lessons::LessonRow;
-pub use money::{LedgerAccountRow, LedgerTransferRow};
+pub use money::{LedgerAccountRow, LedgerRecount, LedgerTransferRow};
 pub use orders::{
     BankEndpointRow, IdempotentRequestRow, InstructionRow, MovementRow, OrderRow, OrderSummaryRow,
     RiskEventRow, StatementRow,

@@ -65,6 +65,43 @@ impl Reader<'_> {
             .fetch_optional(&self.store.pool)
             .await?)
     }
+
+    /// The money ledger recomputed from its transfers: the number of transfers and accounts, the fen moved,
+    /// and every account whose stored totals differ from the sum of its transfers (empty when sound).
+    pub async fn ledger_recount(&self) -> Result<LedgerRecount, StoreError> {
+        let (transfers, moved): (i64, i64) = sqlx::query_as(
+            "SELECT COUNT(*), CAST(COALESCE(SUM(amount), 0) AS BIGINT) FROM ledger_transfers",
+        )
+        .fetch_one(&self.store.pool)
+        .await?;
+        let accounts: (i64,) = sqlx::query_as("SELECT COUNT(*) FROM ledger_accounts")
+            .fetch_one(&self.store.pool)
+            .await?;
+        let mismatched: Vec<(String,)> = sqlx::query_as(
+            "SELECT a.id FROM ledger_accounts a \
+             WHERE a.debits_posted <> CAST(COALESCE((SELECT SUM(t.amount) FROM ledger_transfers t WHERE t.debit_account = a.id), 0) AS BIGINT) \
+                OR a.credits_posted <> CAST(COALESCE((SELECT SUM(t.amount) FROM ledger_transfers t WHERE t.credit_account = a.id), 0) AS BIGINT) \
+                OR (a.debits_must_not_exceed_credits = 1 AND a.debits_posted > a.credits_posted) \
+             ORDER BY a.id LIMIT 100",
+        )
+        .fetch_all(&self.store.pool)
+        .await?;
+        Ok(LedgerRecount {
+            transfers,
+            accounts: accounts.0,
+            moved_fen: moved,
+            mismatched: mismatched.into_iter().map(|(id,)| id).collect(),
+        })
+    }
+}
+
+/// See [`Reader::ledger_recount`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LedgerRecount {
+    pub transfers: i64,
+    pub accounts: i64,
+    pub moved_fen: i64,
+    pub mismatched: Vec<String>,
 }
 
 impl WriteTx {

@@ -68,6 +68,7 @@ pub struct OrderSummaryRow {
     pub status: String,
     pub created_at: i64,
     pub paid_at: Option<i64>,
+    pub closed_at: Option<i64>,
     /// Paid in minus released and refunded (0 before payment).
     pub escrow_fen: i64,
     pub released_fen: i64,
@@ -75,7 +76,7 @@ pub struct OrderSummaryRow {
 }
 
 const SUMMARY_SELECT: &str = "SELECT o.id, o.order_no, o.institution_id, i.name AS institution_name, \
-     c.name AS course_name, o.lessons, o.amount_fen, o.status, o.created_at, o.paid_at, \
+     c.name AS course_name, o.lessons, o.amount_fen, o.status, o.created_at, o.paid_at, o.closed_at, \
      CAST(COALESCE(e.credits_posted - e.debits_posted, 0) AS BIGINT) AS escrow_fen, \
      CAST(COALESCE((SELECT SUM(t.amount) FROM ledger_transfers t WHERE t.debit_account = e.id AND t.code = 2), 0) AS BIGINT) AS released_fen, \
      CAST(COALESCE((SELECT SUM(t.amount) FROM ledger_transfers t WHERE t.debit_account = e.id AND t.code = 3), 0) AS BIGINT) AS refunded_fen \

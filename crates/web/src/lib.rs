@@ -49,6 +49,8 @@ pub struct WebConfig {
     pub sign_in_per_minute: u32,
     /// Reverse proxies whose `X-Forwarded-For` names the client.
     pub trusted_proxies: Vec<std::net::IpAddr>,
+    /// Mounts `POST /test/clock` (test deployments whose clock can move; never in production).
+    pub test_clock: bool,
 }
 
 impl Default for WebConfig {
@@ -56,6 +58,7 @@ impl Default for WebConfig {
         WebConfig {
             sign_in_per_minute: throttle::SIGN_IN_PER_MINUTE,
             trusted_proxies: Vec::new(),
+            test_clock: false,
         }
     }
 }
@@ -71,7 +74,13 @@ pub fn router_with(app: App, config: &WebConfig) -> Router {
     metrics_handle();
     let state = WebState { app };
     let limiter = throttle::SignInLimiter::new(config);
+    let test_clock = if config.test_clock {
+        ops::test_clock_routes()
+    } else {
+        Router::new()
+    };
     Router::new()
+        .merge(test_clock)
         .merge(api::routes())
         .merge(ops::routes())
         .merge(assets::routes())

@@ -19,6 +19,33 @@ pub(crate) fn routes() -> Router<WebState> {
         .route("/metrics", get(metrics))
 }
 
+/// `serve --test-clock` only: `POST /test/clock {"working_days": 15, "hours": 0}` moves the platform's clock
+/// forward (see [`app::App::move_clock`]) and answers how far, so a browser test can pass a working-day window
+/// without waiting and move the bank simulator's clock by the same amount.
+pub(crate) fn test_clock_routes() -> Router<WebState> {
+    Router::new().route("/test/clock", axum::routing::post(move_clock))
+}
+
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ClockMove {
+    #[serde(default)]
+    working_days: u32,
+    #[serde(default)]
+    hours: u32,
+}
+
+async fn move_clock(
+    State(s): State<WebState>,
+    axum::Json(body): axum::Json<ClockMove>,
+) -> Result<impl IntoResponse, ApiError> {
+    let moved_ms = s.app.move_clock(body.working_days, body.hours)?;
+    Ok(axum::Json(serde_json::json!({
+        "moved_ms": moved_ms,
+        "now": s.app.clock().now().china_display(),
+    })))
+}
+
 /// The process-wide Prometheus recorder (installed once, however many routers a test builds).
 pub fn metrics_handle() -> PrometheusHandle {
     static HANDLE: OnceLock<PrometheusHandle> = OnceLock::new();

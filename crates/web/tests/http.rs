@@ -1845,6 +1845,7 @@ async fn behind_a_trusted_proxy_each_forwarded_client_has_its_own_quota() {
     let config = web::WebConfig {
         sign_in_per_minute: 3,
         trusted_proxies: vec!["127.0.0.1".parse().unwrap()],
+        test_clock: false,
     };
     let router = web::router_with(t.app.clone(), &config)
         .into_make_service_with_connect_info::<std::net::SocketAddr>();
@@ -1871,6 +1872,64 @@ async fn behind_a_trusted_proxy_each_forwarded_client_has_its_own_quota() {
         403,
         "another client behind the same proxy has its own quota"
     );
+}
+
+/// `POST /test/clock` exists only where the deployment asked for it, and moves the clock past the close of
+/// the named working days; by default the path is unknown.
+#[tokio::test]
+async fn the_test_clock_moves_only_in_a_test_deployment() {
+    let t = TestApp::empty().await;
+    let serve = |test_clock: bool| {
+        let app = t.app.clone();
+        async move {
+            let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+            let base = format!("http://{}", listener.local_addr().unwrap());
+            let config = web::WebConfig {
+                test_clock,
+                ..web::WebConfig::default()
+            };
+            let router = web::router_with(app, &config)
+                .into_make_service_with_connect_info::<std::net::SocketAddr>();
+            tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
+            base
+        }
+    };
+    let client = reqwest::Client::new();
+    let production = serve(false).await;
+    let res = client
+        .post(format!("{production}/test/clock"))
+        .json(&serde_json::json!({"working_days": 5}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 404);
+
+    let before = t.app.clock().now();
+    let testing = serve(true).await;
+    let res = client
+        .post(format!("{testing}/test/clock"))
+        .json(&serde_json::json!({"working_days": 5}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    let moved = res.json::<serde_json::Value>().await.unwrap()["moved_ms"]
+        .as_i64()
+        .unwrap();
+    let after = t.app.clock().now();
+    assert_eq!(after.millis() - before.millis(), moved);
+    assert!(
+        moved >= 5 * 86_400_000,
+        "five working days are at least five days"
+    );
+    let res = client
+        .post(format!("{testing}/test/clock"))
+        .json(&serde_json::json!({"working_days": 0, "hours": 0}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 400, "the clock only moves forward");
+    assert_eq!(t.app.clock().now(), after);
 }
 
 /// A stand-in SMS gateway on a real socket: records what it receives and answers with `status`.

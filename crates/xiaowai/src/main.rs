@@ -8,7 +8,7 @@ use app::demo::DEFAULT_SEED;
 use app::ledger_check::{ChainReport, verify_audit_chain};
 use app::parents::{DevSmsSender, HttpSmsSender};
 use app::vault::KeyRing;
-use app::{App, SearchLocation, SystemClock};
+use app::{App, Clock, OffsetClock, SearchLocation, SystemClock};
 use clap::{Args, Parser, Subcommand};
 use ledger::{Crypto, SmSuite};
 use serde::Deserialize;
@@ -139,6 +139,10 @@ struct ServeArgs {
     /// Days an approved change stays published (变更公示期; default 7).
     #[arg(long, env = "XIAOWAI_CHANGE_NOTICE_DAYS")]
     change_notice_days: Option<u32>,
+    /// Test deployments only: the clock starts at the wall clock and `POST /test/clock` moves it forward,
+    /// so browser tests can pass working-day windows. Never in production.
+    #[arg(long, env = "XIAOWAI_TEST_CLOCK")]
+    test_clock: bool,
 }
 
 #[derive(Args, Debug)]
@@ -237,7 +241,7 @@ async fn open_store(db: &Database) -> Result<Store> {
     Ok(store)
 }
 
-async fn open_app(db: &Database) -> Result<App> {
+async fn open_app(db: &Database, clock: Arc<dyn Clock>) -> Result<App> {
     let store = open_store(db).await?;
     // One index directory per database, so switching URLs never serves another database's index.
     let tag = hex_tag(&db.url);
@@ -248,9 +252,7 @@ async fn open_app(db: &Database) -> Result<App> {
     let keys = KeyRing::load_or_create(&db.data_dir, db.crypto.clone())?;
     // Until an SMS gateway is configured, codes are recorded for the developer (number masked).
     let sms = Arc::new(DevSmsSender::recording_to(db.data_dir.join("dev-sms.log")));
-    Ok(App::open(store, search, Arc::new(SystemClock), keys)
-        .await?
-        .with_sms(sms))
+    Ok(App::open(store, search, clock, keys).await?.with_sms(sms))
 }
 
 /// The SMS gateway, when both its URL and key are set.
@@ -302,7 +304,10 @@ fn documents(
 }
 
 fn web_config(args: &ServeArgs, file: &FileConfig) -> Result<web::WebConfig> {
-    let mut config = web::WebConfig::default();
+    let mut config = web::WebConfig {
+        test_clock: args.test_clock,
+        ..web::WebConfig::default()
+    };
     if let Some(n) = args.sign_in_per_minute.or(file.sign_in_per_minute) {
         if n == 0 {
             bail!("sign_in_per_minute must be at least 1");
@@ -415,7 +420,13 @@ async fn serve(args: ServeArgs, file: FileConfig) -> Result<()> {
     if !(1..=90).contains(&notice_days) {
         bail!("change_notice_days must be between 1 and 90");
     }
-    let mut app = open_app(&db)
+    let clock: Arc<dyn Clock> = if args.test_clock {
+        tracing::warn!("test clock: POST /test/clock moves this deployment's time");
+        Arc::new(OffsetClock::default())
+    } else {
+        Arc::new(SystemClock)
+    };
+    let mut app = open_app(&db, clock)
         .await?
         .with_documents(documents(&args, &file, &db)?)
         .with_change_notice_days(notice_days);
@@ -500,7 +511,7 @@ async fn main() -> Result<()> {
         Command::Demo(args) => {
             init_logs("pretty");
             let db = database(&args.db, &file)?;
-            let app = open_app(&db).await?;
+            let app = open_app(&db, Arc::new(SystemClock)).await?;
             seed(&app, args.institutions, args.seed, true).await?;
             println!("seeded {} demo institutions", args.institutions);
             Ok(())
@@ -519,7 +530,7 @@ async fn main() -> Result<()> {
             let mut ring = KeyRing::load_or_create(&db.data_dir, db.crypto.clone())?;
             let id = ring.rotate();
             ring.save(&db.data_dir.join("keys.toml"))?;
-            let app = open_app(&db).await?;
+            let app = open_app(&db, Arc::new(SystemClock)).await?;
             let resealed = app.reseal_all(&app::Actor::System { name: "keys" }).await?;
             println!("data key {id} is current; {resealed} values re-sealed");
             Ok(())
@@ -535,7 +546,6 @@ async fn main() -> Result<()> {
             match verify_audit_chain(&store).await? {
                 ChainReport::Intact { entries, head_hash } => {
                     println!("audit log intact: {entries} entries verified, head {head_hash}");
-                    Ok(())
                 }
                 ChainReport::Broken(b) => bail!(
                     "audit log broken at sequence number {}: {}",
@@ -543,6 +553,18 @@ async fn main() -> Result<()> {
                     b.reason
                 ),
             }
+            let recount = store.read().ledger_recount().await?;
+            if !recount.mismatched.is_empty() {
+                bail!(
+                    "money ledger: these accounts' totals differ from their transfers or overdraw: {}",
+                    recount.mismatched.join(", ")
+                );
+            }
+            println!(
+                "money ledger balanced: {} transfers ({} fen) over {} accounts, every total equal to its transfers",
+                recount.transfers, recount.moved_fen, recount.accounts
+            );
+            Ok(())
         }
     }
 }

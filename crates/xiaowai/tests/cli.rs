@@ -47,10 +47,31 @@ async fn ledger_verify_passes_on_demo_data_and_names_a_tampered_entry() {
     );
     assert!(ok.status.success(), "{}", text(&ok));
     assert!(text(&ok).contains("audit log intact"), "{}", text(&ok));
+    assert!(text(&ok).contains("money ledger balanced"), "{}", text(&ok));
 
-    // Someone with database access removes the guard and rewrites entry 7.
+    // An account whose stored total no transfer explains: the money check names it.
     let store = Store::connect(&db.url, Arc::new(SmSuite)).await.unwrap();
     let pool = store.pool_for_tests();
+    sqlx::query(
+        "INSERT INTO ledger_accounts (id, kind, owner, debits_must_not_exceed_credits, debits_posted, credits_posted) \
+         VALUES ('escrow:forged', 'order_escrow', 'nobody', 1, 0, 500)",
+    )
+    .execute(pool)
+    .await
+    .unwrap();
+    let forged = xiaowai(
+        &[&["ledger", "verify"][..], &db_args].concat(),
+        &[],
+        dir.path(),
+    );
+    assert!(!forged.status.success());
+    assert!(text(&forged).contains("escrow:forged"), "{}", text(&forged));
+    sqlx::query("DELETE FROM ledger_accounts WHERE id = 'escrow:forged'")
+        .execute(pool)
+        .await
+        .unwrap();
+
+    // Someone with database access removes the guard and rewrites entry 7.
     let drop_trigger = match store.backend() {
         Backend::Sqlite => "DROP TRIGGER audit_log_no_update",
         Backend::Postgres => "DROP TRIGGER audit_log_append_only ON audit_log",
