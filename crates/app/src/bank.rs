@@ -8,6 +8,7 @@
 //! platform owes on the account (custody: the escrow; risk deposit: the region's share of it), or a
 //! shortfall is raised. A repeated or reordered message changes nothing the second time.
 
+use crate::inbox::{Note, notify_each_in};
 use crate::money::{
     CODE_PAYMENT, CODE_REFUND, CODE_RELEASE, LedgerAccountKind, new_ledger_account,
     open_account_in, post_in, post_many_in,
@@ -530,6 +531,21 @@ impl App {
         tx.insert_ledger_accounts(&ledger_accounts).await?;
         post_many_in(&mut tx, &transfers, now).await?;
         tx.append_audit(entries).await?;
+        let notes: Vec<Note> = accepted
+            .iter()
+            .map(|(o, _, _, _)| {
+                Note::new(
+                    &o.parent_id,
+                    "付款成功，资金已进入监管账户",
+                    &format!(
+                        "订单 {} 已付 {}，由银行监管，按确认的课时逐笔划转",
+                        o.order_no,
+                        crate::orders::yuan(o.amount_fen)
+                    ),
+                )
+            })
+            .collect();
+        notify_each_in(&mut tx, &notes, true, now).await?;
         tx.commit().await?;
         Ok(answers)
     }
@@ -751,6 +767,28 @@ impl App {
             )
         };
         open_account_in(tx, &credit, kind, &owner).await?;
+        let note = if instruction.kind == "release" {
+            Note::new(
+                &order.parent_id,
+                "课时费已划转机构",
+                &format!(
+                    "订单 {} 的 {} 已按您确认的课时由银行划转给机构",
+                    order.order_no,
+                    crate::orders::yuan(instruction.amount_fen)
+                ),
+            )
+        } else {
+            Note::new(
+                &order.parent_id,
+                "退款已原路退回",
+                &format!(
+                    "订单 {} 的 {} 已由银行原路退回",
+                    order.order_no,
+                    crate::orders::yuan(instruction.amount_fen)
+                ),
+            )
+        };
+        notify_each_in(tx, std::slice::from_ref(&note), true, now).await?;
         post_in(
             tx,
             &Transfer {
@@ -1296,6 +1334,9 @@ impl App {
             }
             if let Err(e) = self.deliver_due_instructions().await {
                 tracing::warn!(error = %e, "delivering bank instructions");
+            }
+            if let Err(e) = self.send_queued_sms().await {
+                tracing::warn!(error = %e, "sending text messages");
             }
             let now = self.clock.now();
             let today = now.china_date();

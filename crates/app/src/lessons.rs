@@ -162,7 +162,7 @@ impl App {
                    "evidence": row.evidence}),
         )])
         .await?;
-        self.notify_in(
+        self.notify_by_sms_in(
             &mut tx,
             std::slice::from_ref(&order.parent_id),
             "请确认课时",
@@ -281,7 +281,7 @@ impl App {
         Ok(decided)
     }
 
-    /// Confirms a lesson awaiting its answer and instructs the release of its fee.
+    /// Confirms a lesson awaiting its answer and instructs the release of its fee (unless the order is frozen).
     async fn confirm_in(
         tx: &mut WriteTx,
         by: &str,
@@ -290,7 +290,8 @@ impl App {
         status: &str,
         now: i64,
     ) -> Result<String, AppError> {
-        let instruction = if lesson.fee_fen > 0 {
+        // A frozen order's fees are held (a regulator's action): the lesson is confirmed, nothing is released.
+        let instruction = if lesson.fee_fen > 0 && order.frozen_at.is_none() {
             Some(instruct_in(tx, by, "release", order, lesson.fee_fen, now).await?)
         } else {
             None

@@ -6,6 +6,7 @@ pub mod admin;
 pub mod auth;
 pub mod bank;
 pub mod clock;
+pub mod complaints;
 pub mod courses;
 pub mod demo;
 pub mod error;

@@ -162,6 +162,37 @@ fn text(field: &str, value: &str, max: usize) -> Result<String, AppError> {
     Ok(v.to_owned())
 }
 
+/// A document's name and bytes checked: not empty, at most 10 MB, PDF, JPEG or PNG by content (never by
+/// name: a ".pdf" that is an executable is refused). Returns the trimmed name and the content type.
+pub(crate) fn vet_document(
+    filename: &str,
+    bytes: &[u8],
+) -> Result<(String, &'static str), AppError> {
+    let filename = text("filename", filename, 200)?;
+    if bytes.is_empty() {
+        return Err(AppError::new(
+            ErrorCode::DocumentRejected,
+            "the file is empty",
+        ));
+    }
+    if bytes.len() > MAX_DOCUMENT_BYTES {
+        return Err(AppError::new(
+            ErrorCode::DocumentTooLarge,
+            format!("{} bytes; at most {MAX_DOCUMENT_BYTES}", bytes.len()),
+        ));
+    }
+    match infer::get(bytes).map(|t| t.mime_type()) {
+        Some(t @ ("application/pdf" | "image/jpeg" | "image/png")) => Ok((filename, t)),
+        other => Err(AppError::new(
+            ErrorCode::DocumentRejected,
+            format!(
+                "the content is {}, not PDF, JPEG or PNG",
+                other.unwrap_or("unknown")
+            ),
+        )),
+    }
+}
+
 fn notes(paths: &[&str]) -> Vec<FieldNote> {
     paths
         .iter()
@@ -498,32 +529,7 @@ impl App {
                 "kind: licence, legal_person, premises, health, fire, record_check or other",
             ));
         }
-        let filename = text("filename", filename, 200)?;
-        if bytes.is_empty() {
-            return Err(AppError::new(
-                ErrorCode::DocumentRejected,
-                "the file is empty",
-            ));
-        }
-        if bytes.len() > MAX_DOCUMENT_BYTES {
-            return Err(AppError::new(
-                ErrorCode::DocumentTooLarge,
-                format!("{} bytes; at most {MAX_DOCUMENT_BYTES}", bytes.len()),
-            ));
-        }
-        // The content decides, never the name: a ".pdf" that is an executable is refused.
-        let content_type = match infer::get(bytes).map(|t| t.mime_type()) {
-            Some(t @ ("application/pdf" | "image/jpeg" | "image/png")) => t,
-            other => {
-                return Err(AppError::new(
-                    ErrorCode::DocumentRejected,
-                    format!(
-                        "the content is {}, not PDF, JPEG or PNG",
-                        other.unwrap_or("unknown")
-                    ),
-                ));
-            }
-        };
+        let (filename, content_type) = vet_document(filename, bytes)?;
         let now = self.clock.now().millis();
         let doc_id = uuid::Uuid::now_v7().to_string();
         let digest = hex::encode(self.store.crypto().hash(&[bytes]));

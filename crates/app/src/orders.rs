@@ -353,6 +353,8 @@ impl App {
             paid_at: None,
             payment_ref: None,
             closed_at: None,
+            frozen_at: None,
+            frozen_reason: None,
         };
         let mut tx = self.store.begin_write().await?;
         tx.insert_order(&row).await?;

@@ -205,7 +205,7 @@ fn text(field: &str, value: &str) -> Result<String, AppError> {
     Ok(v.to_owned())
 }
 
-fn phone(s: &str) -> Result<PhoneNumber, AppError> {
+pub(crate) fn phone(s: &str) -> Result<PhoneNumber, AppError> {
     PhoneNumber::parse(s).map_err(|e| AppError::new(ErrorCode::InvalidPhone, e.to_string()))
 }
 

@@ -118,6 +118,18 @@ impl App {
                 60,
             ),
             (
+                "complaint_response_working_days",
+                o.complaint_response_working_days.map(i64::from),
+                1,
+                60,
+            ),
+            (
+                "complaint_ruling_working_days",
+                o.complaint_ruling_working_days.map(i64::from),
+                1,
+                60,
+            ),
+            (
                 "refund_before_start_working_days",
                 o.refund_before_start_working_days.map(i64::from),
                 1,

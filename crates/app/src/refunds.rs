@@ -5,6 +5,7 @@
 //! closes the order to new lessons and becomes a bank instruction by the original route, in the same transaction.
 
 use crate::bank::instruct_in;
+use crate::inbox::{Note, notify_each_in};
 use crate::lessons::window_end;
 use crate::{Actor, App, AppError, ErrorCode, evidence};
 use domain::access::{Permission, competent_region};
@@ -74,6 +75,61 @@ fn status_label(status: &str) -> &'static str {
     }
 }
 
+/// A refund request for the rest of a paid, open order with no other request being decided: the untaken
+/// lessons at the price paid. Inserted as `requested`, answerable until `answer_by`.
+pub(crate) async fn refund_of_rest_in(
+    tx: &mut WriteTx,
+    order: &store::OrderRow,
+    reason: &str,
+    now: i64,
+    answer_by: i64,
+) -> Result<RefundRow, AppError> {
+    if order.status != "paid" || order.closed_at.is_some() {
+        return Err(AppError::new(
+            ErrorCode::Conflict,
+            "only a paid, open order can be refunded",
+        ));
+    }
+    if tx.open_refund(&order.id).await?.is_some() {
+        return Err(AppError::new(
+            ErrorCode::Conflict,
+            "a refund of this order is being decided",
+        ));
+    }
+    let taken = tx.lesson_count(&order.id).await?;
+    let lessons = u32::try_from(order.lessons).map_err(|_| AppError::internal("lessons"))?;
+    let amount = refund_after(
+        Fen::new(order.amount_fen),
+        lessons,
+        u32::try_from(taken).map_err(|_| AppError::internal("lessons taken"))?,
+    )
+    .ok_or_else(|| AppError::internal("refund amount"))?;
+    if amount.get() <= 0 {
+        return Err(AppError::new(
+            ErrorCode::Conflict,
+            "every lesson of the order is taken: nothing is left to refund",
+        ));
+    }
+    let row = RefundRow {
+        id: uuid::Uuid::now_v7().to_string(),
+        order_id: order.id.clone(),
+        institution_id: order.institution_id.clone(),
+        parent_id: order.parent_id.clone(),
+        lessons_taken: taken,
+        amount_fen: amount.get(),
+        reason: reason.to_owned(),
+        status: "requested".into(),
+        answer_by,
+        answer_reason: None,
+        decided_by: None,
+        decided_at: None,
+        instruction_id: None,
+        created_at: now,
+    };
+    tx.insert_refund(&row).await?;
+    Ok(row)
+}
+
 impl App {
     /// The parent asks for the rest of an order back.
     pub async fn request_refund(
@@ -91,32 +147,6 @@ impl App {
             .await?
             .filter(|o| o.parent_id == parent_id)
             .ok_or_else(|| AppError::not_found("no such order of yours"))?;
-        if order.status != "paid" || order.closed_at.is_some() {
-            return Err(AppError::new(
-                ErrorCode::Conflict,
-                "only a paid, open order can be refunded",
-            ));
-        }
-        if tx.open_refund(&order.id).await?.is_some() {
-            return Err(AppError::new(
-                ErrorCode::Conflict,
-                "a refund of this order is being decided",
-            ));
-        }
-        let taken = tx.lesson_count(&order.id).await?;
-        let lessons = u32::try_from(order.lessons).map_err(|_| AppError::internal("lessons"))?;
-        let amount = refund_after(
-            Fen::new(order.amount_fen),
-            lessons,
-            u32::try_from(taken).map_err(|_| AppError::internal("lessons taken"))?,
-        )
-        .ok_or_else(|| AppError::internal("refund amount"))?;
-        if amount.get() <= 0 {
-            return Err(AppError::new(
-                ErrorCode::Conflict,
-                "every lesson of the order is taken: nothing is left to refund",
-            ));
-        }
         let institution = self
             .store
             .read()
@@ -128,23 +158,32 @@ impl App {
             .await?
             .policy
             .refund_response_working_days;
-        let row = RefundRow {
-            id: uuid::Uuid::now_v7().to_string(),
-            order_id: order.id.clone(),
-            institution_id: order.institution_id.clone(),
-            parent_id,
-            lessons_taken: taken,
-            amount_fen: amount.get(),
-            reason: reason.to_owned(),
-            status: "requested".into(),
-            answer_by: window_end(now.china_date(), window),
-            answer_reason: None,
-            decided_by: None,
-            decided_at: None,
-            instruction_id: None,
-            created_at: now.millis(),
-        };
-        tx.insert_refund(&row).await?;
+        let row = refund_of_rest_in(
+            &mut tx,
+            &order,
+            reason,
+            now.millis(),
+            window_end(now.china_date(), window),
+        )
+        .await?;
+        let taken = row.lessons_taken;
+        let staff = tx.staff_accounts_of(&order.institution_id).await?;
+        let notes: Vec<Note> = staff
+            .iter()
+            .map(|a| {
+                Note::new(
+                    a,
+                    "收到退费申请",
+                    &format!(
+                        "订单 {} 申请退还 {}，请于 {} 前答复（逾期视为同意）",
+                        order.order_no,
+                        crate::orders::yuan(row.amount_fen),
+                        Timestamp::from_millis(row.answer_by).china_display()
+                    ),
+                )
+            })
+            .collect();
+        notify_each_in(&mut tx, &notes, true, now.millis()).await?;
         tx.append_audit(vec![evidence::record(
             &actor.audit_name(),
             now.millis(),
@@ -310,7 +349,7 @@ impl App {
 
     /// Grants a refund: instructs the bank to return the amount by the original route and closes the order to
     /// new lessons.
-    async fn grant_in(
+    pub(crate) async fn grant_in(
         tx: &mut WriteTx,
         refund: &RefundRow,
         from: &str,
@@ -344,6 +383,17 @@ impl App {
             ));
         }
         tx.close_order(&order.id, now).await?;
+        let note = Note::new(
+            &refund.parent_id,
+            "退费已同意",
+            &format!(
+                "订单 {} 的退费 {}（{}）已向银行发出原路退回指令",
+                order.order_no,
+                crate::orders::yuan(refund.amount_fen),
+                status_label(to)
+            ),
+        );
+        notify_each_in(tx, std::slice::from_ref(&note), true, now).await?;
         tx.append_audit(vec![evidence::record(
             by,
             now,
@@ -377,6 +427,19 @@ impl App {
                 ErrorCode::Conflict,
                 format!("the refund is not {from}"),
             ));
+        }
+        if to != "escalated" {
+            let note = Note::new(
+                &refund.parent_id,
+                "退费申请有了答复",
+                &format!(
+                    "退费 {}：{}。理由：{}",
+                    crate::orders::yuan(refund.amount_fen),
+                    status_label(to),
+                    reason.unwrap_or("")
+                ),
+            );
+            notify_each_in(tx, std::slice::from_ref(&note), true, now).await?;
         }
         tx.append_audit(vec![evidence::record(
             by,

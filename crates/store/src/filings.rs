@@ -59,6 +59,9 @@ pub struct DocumentRow {
 }
 
 const DOCUMENT_COLUMNS: &str = "id, institution_id, kind, filename, content_type, size, digest, storage_key, uploaded_by, uploaded_at";
+/// The same, for a query that names the documents table `d`.
+pub(crate) const DOCUMENT_COLUMNS_D: &str = "d.id, d.institution_id, d.kind, d.filename, d.content_type, d.size, d.digest, \
+     d.storage_key, d.uploaded_by, d.uploaded_at";
 
 impl InsertRow for DocumentRow {
     const TABLE: &'static str = "documents";
@@ -136,7 +139,8 @@ impl Reader<'_> {
 
     pub async fn documents_of(&self, institution_id: &str) -> Result<Vec<DocumentRow>, StoreError> {
         let sql = format!(
-            "SELECT {DOCUMENT_COLUMNS} FROM documents WHERE institution_id = $1 ORDER BY uploaded_at DESC, id DESC"
+            "SELECT {DOCUMENT_COLUMNS} FROM documents WHERE institution_id = $1 AND kind <> 'complaint_evidence' \
+             ORDER BY uploaded_at DESC, id DESC"
         );
         Ok(sqlx::query_as(AssertSqlSafe(sql))
             .bind(institution_id)

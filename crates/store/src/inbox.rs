@@ -68,4 +68,105 @@ impl WriteTx {
         .await?;
         Ok(rows.into_iter().map(|(id,)| id).collect())
     }
+
+    /// Ids of the regulator accounts of exactly this region.
+    pub async fn regulator_accounts_of(
+        &mut self,
+        region_code: &str,
+    ) -> Result<Vec<String>, StoreError> {
+        let rows: Vec<(String,)> = sqlx::query_as(
+            "SELECT id FROM accounts WHERE kind = 'regulator' AND region_code = $1 ORDER BY id",
+        )
+        .bind(region_code)
+        .fetch_all(&mut *self.tx)
+        .await?;
+        Ok(rows.into_iter().map(|(id,)| id).collect())
+    }
+}
+
+/// A text message waiting for the sender (or sent).
+#[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow)]
+pub struct SmsRow {
+    pub id: String,
+    pub account_id: String,
+    pub body: String,
+    pub created_at: i64,
+    pub attempts: i64,
+    pub sent_at: Option<i64>,
+    pub last_error: Option<String>,
+}
+
+const SMS_COLUMNS: &str = "id, account_id, body, created_at, attempts, sent_at, last_error";
+
+impl InsertRow for SmsRow {
+    const TABLE: &'static str = "sms_outbox";
+    const COLUMNS: &'static str = SMS_COLUMNS;
+    fn bind<'q>(&self, q: AnyQuery<'q>) -> AnyQuery<'q> {
+        q.bind(self.id.clone())
+            .bind(self.account_id.clone())
+            .bind(self.body.clone())
+            .bind(self.created_at)
+            .bind(self.attempts)
+            .bind(self.sent_at)
+            .bind(self.last_error.clone())
+    }
+}
+
+impl Reader<'_> {
+    /// Unsent messages with fewer than `max_attempts` tries, oldest first.
+    pub async fn sms_unsent(
+        &self,
+        max_attempts: i64,
+        limit: i64,
+    ) -> Result<Vec<SmsRow>, StoreError> {
+        let sql = format!(
+            "SELECT {SMS_COLUMNS} FROM sms_outbox WHERE sent_at IS NULL AND attempts < $1 \
+             ORDER BY created_at, id LIMIT $2"
+        );
+        Ok(sqlx::query_as(AssertSqlSafe(sql))
+            .bind(max_attempts)
+            .bind(limit)
+            .fetch_all(&self.store.pool)
+            .await?)
+    }
+
+    /// The messages queued for an account, newest first.
+    pub async fn sms_of(&self, account_id: &str) -> Result<Vec<SmsRow>, StoreError> {
+        let sql = format!(
+            "SELECT {SMS_COLUMNS} FROM sms_outbox WHERE account_id = $1 ORDER BY created_at DESC, id DESC LIMIT 100"
+        );
+        Ok(sqlx::query_as(AssertSqlSafe(sql))
+            .bind(account_id)
+            .fetch_all(&self.store.pool)
+            .await?)
+    }
+}
+
+impl WriteTx {
+    pub async fn insert_sms(&mut self, rows: &[SmsRow]) -> Result<(), StoreError> {
+        insert_rows(&mut self.tx, self.backend, rows).await
+    }
+
+    /// Records one attempt: sent (no error) or failed with `error`.
+    pub async fn sms_attempted(
+        &mut self,
+        id: &str,
+        at: i64,
+        error: Option<&str>,
+    ) -> Result<(), StoreError> {
+        let q = match error {
+            None => sqlx::query(
+                "UPDATE sms_outbox SET attempts = attempts + 1, sent_at = $2 WHERE id = $1 AND sent_at IS NULL",
+            )
+            .bind(id)
+            .bind(at),
+            Some(e) => sqlx::query(
+                "UPDATE sms_outbox SET attempts = attempts + 1, last_error = $2 WHERE id = $1 AND sent_at IS NULL",
+            )
+            .bind(id)
+            .bind(e),
+        };
+        q.execute(&mut *self.tx).await?;
+        Ok(())
+    }
 }

@@ -7,6 +7,7 @@
 mod accounts;
 mod audit;
 mod clients;
+mod complaints;
 mod error;
 mod filings;
 mod funds;
@@ -29,10 +30,11 @@ pub mod testing;
 pub use accounts::{AccountRow, AccountScope, SessionRow, TokenRow};
 pub use audit::AuditScope;
 pub use clients::{ApiClientRow, SEALED_COLUMNS, SealedColumn};
+pub use complaints::{ComplaintCounts, ComplaintRow, ComplaintRuling, ComplaintsOf};
 pub use error::StoreError;
 pub use filings::{DocumentRow, FilingRow, QueueRow};
 pub use funds::SupervisedAccountRow;
-pub use inbox::NotificationRow;
+pub use inbox::{NotificationRow, SmsRow};
 pub use lessons::LessonRow;
 pub use money::{LedgerAccountRow, LedgerRecount, LedgerTransferRow};
 pub use orders::{

@@ -27,10 +27,14 @@ pub struct OrderRow {
     pub payment_ref: Option<String>,
     /// Set when a refund of the rest is agreed: no more lessons are taken.
     pub closed_at: Option<i64>,
+    /// Set by a regulator (a complaint's money action, a run-off): confirmed lessons' fees are held.
+    pub frozen_at: Option<i64>,
+    pub frozen_reason: Option<String>,
 }
 
 const ORDER_COLUMNS: &str = "id, order_no, institution_id, course_id, parent_id, child_id, supervised_account_id, \
-     lessons, amount_fen, contract_json, contract_digest, status, created_at, paid_at, payment_ref, closed_at";
+     lessons, amount_fen, contract_json, contract_digest, status, created_at, paid_at, payment_ref, closed_at, \
+     frozen_at, frozen_reason";
 
 impl InsertRow for OrderRow {
     const TABLE: &'static str = "orders";
@@ -52,6 +56,8 @@ impl InsertRow for OrderRow {
             .bind(self.paid_at)
             .bind(self.payment_ref.clone())
             .bind(self.closed_at)
+            .bind(self.frozen_at)
+            .bind(self.frozen_reason.clone())
     }
 }
 
@@ -451,6 +457,28 @@ impl WriteTx {
             .bind(id)
             .fetch_optional(&mut *self.tx)
             .await?)
+    }
+
+    /// Freezes open orders' releases (those already frozen keep their first reason); returns how many.
+    pub async fn freeze_orders(
+        &mut self,
+        ids: &[String],
+        reason: &str,
+        at: i64,
+    ) -> Result<u64, StoreError> {
+        let mut frozen = 0;
+        for id in ids {
+            frozen += sqlx::query(
+                "UPDATE orders SET frozen_at = $2, frozen_reason = $3 WHERE id = $1 AND frozen_at IS NULL",
+            )
+            .bind(id.clone())
+            .bind(at)
+            .bind(reason)
+            .execute(&mut *self.tx)
+            .await?
+            .rows_affected();
+        }
+        Ok(frozen)
     }
 
     pub async fn close_order(&mut self, id: &str, at: i64) -> Result<(), StoreError> {

@@ -96,7 +96,15 @@ use utoipa_swagger_ui::SwaggerUi;
         crate::money_api::post_review,
         crate::money_api::reply_review,
         crate::money_api::hide_review,
-        crate::money_api::public_reviews
+        crate::money_api::public_reviews,
+        crate::complaint_api::file_complaint,
+        crate::complaint_api::complaints,
+        crate::complaint_api::complaint,
+        crate::complaint_api::answer_complaint,
+        crate::complaint_api::accept_complaint,
+        crate::complaint_api::escalate_complaint,
+        crate::complaint_api::rule_on_complaint,
+        crate::complaint_api::complaint_figures
     ),
     components(schemas(
         Problem,

@@ -5,6 +5,8 @@ pub mod admin_api;
 pub mod api;
 mod assets;
 pub mod auth_api;
+pub mod complaint_api;
+mod complaint_pages;
 pub mod console_pages;
 pub mod error;
 pub mod filing_api;

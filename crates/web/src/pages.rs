@@ -192,6 +192,7 @@ pub(crate) async fn search(
 pub(crate) struct InstitutionPage {
     d: InstitutionDetail,
     reviews: app::reviews::PublicReviews,
+    complaints: app::complaints::ComplaintFigures,
 }
 
 pub(crate) async fn institution(
@@ -201,6 +202,7 @@ pub(crate) async fn institution(
     let d = s.app.institution_detail(&id).await?;
     Ok(InstitutionPage {
         reviews: s.app.public_reviews(&d.summary.id).await?,
+        complaints: s.app.complaint_figures(&d.summary.id).await?,
         d,
     })
 }

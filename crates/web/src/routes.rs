@@ -4,8 +4,8 @@
 
 use crate::WebState;
 use crate::{
-    admin_api, api, auth_api, console_pages, filing_api, filing_pages, money_api, order_pages,
-    pages, plate_pages, session_pages,
+    admin_api, api, auth_api, complaint_api, complaint_pages, console_pages, filing_api,
+    filing_pages, money_api, order_pages, pages, plate_pages, session_pages,
 };
 use axum::Router;
 use axum::http::Method;
@@ -83,6 +83,14 @@ const ORDER_READERS: &[Caller] = &[
     Caller::Staff,
     Caller::StaffAdmin,
     Caller::Reviewer,
+    Caller::Supervisor,
+];
+
+/// Who works on complaints: the parent, the institution's customer service, the supervisors.
+const COMPLAINT_PARTIES: &[Caller] = &[
+    Caller::Parent,
+    Caller::Staff,
+    Caller::StaffAdmin,
     Caller::Supervisor,
 ];
 
@@ -329,6 +337,54 @@ pub fn api_routes() -> Vec<Route> {
             "/api/v1/regulator/refunds/{id}/ruling",
             SignedIn(&[Caller::Supervisor]),
             post(money_api::rule_on_refund),
+        ),
+        route(
+            Method::POST,
+            "/api/v1/parent/complaints",
+            SignedIn(&[Caller::Parent]),
+            post(complaint_api::file_complaint),
+        ),
+        route(
+            Method::GET,
+            "/api/v1/complaints",
+            SignedIn(COMPLAINT_PARTIES),
+            get(complaint_api::complaints),
+        ),
+        route(
+            Method::GET,
+            "/api/v1/complaints/{id}",
+            SignedIn(ORDER_READERS),
+            get(complaint_api::complaint),
+        ),
+        route(
+            Method::POST,
+            "/api/v1/institution/complaints/{id}/answer",
+            SignedIn(&[Caller::Staff, Caller::StaffAdmin]),
+            post(complaint_api::answer_complaint),
+        ),
+        route(
+            Method::POST,
+            "/api/v1/parent/complaints/{id}/accept",
+            SignedIn(&[Caller::Parent]),
+            post(complaint_api::accept_complaint),
+        ),
+        route(
+            Method::POST,
+            "/api/v1/parent/complaints/{id}/escalate",
+            SignedIn(&[Caller::Parent]),
+            post(complaint_api::escalate_complaint),
+        ),
+        route(
+            Method::POST,
+            "/api/v1/regulator/complaints/{id}/ruling",
+            SignedIn(&[Caller::Supervisor]),
+            post(complaint_api::rule_on_complaint),
+        ),
+        route(
+            Method::GET,
+            "/api/v1/public/institutions/{id}/complaints",
+            Public,
+            get(complaint_api::complaint_figures),
         ),
         route(
             Method::POST,
@@ -743,6 +799,56 @@ pub fn page_routes() -> Vec<Route> {
             "/admin/security",
             SignedIn(&[Caller::SecurityAdmin]),
             post(console_pages::set_security),
+        ),
+        route(
+            Method::GET,
+            "/complaints",
+            SignedIn(COMPLAINT_PARTIES),
+            get(complaint_pages::list),
+        ),
+        route(
+            Method::POST,
+            "/complaints",
+            SignedIn(&[Caller::Parent]),
+            post(complaint_pages::file).layer(axum::extract::DefaultBodyLimit::max(
+                app::complaints::MAX_EVIDENCE * DOCUMENT_BODY_LIMIT,
+            )),
+        ),
+        route(
+            Method::GET,
+            "/complaints/new",
+            SignedIn(&[Caller::Parent]),
+            get(complaint_pages::new_form),
+        ),
+        route(
+            Method::GET,
+            "/complaints/{id}",
+            SignedIn(ORDER_READERS),
+            get(complaint_pages::detail),
+        ),
+        route(
+            Method::POST,
+            "/complaints/{id}/answer",
+            SignedIn(&[Caller::Staff, Caller::StaffAdmin]),
+            post(complaint_pages::answer),
+        ),
+        route(
+            Method::POST,
+            "/complaints/{id}/accept",
+            SignedIn(&[Caller::Parent]),
+            post(complaint_pages::accept),
+        ),
+        route(
+            Method::POST,
+            "/complaints/{id}/escalate",
+            SignedIn(&[Caller::Parent]),
+            post(complaint_pages::escalate),
+        ),
+        route(
+            Method::POST,
+            "/complaints/{id}/ruling",
+            SignedIn(&[Caller::Supervisor]),
+            post(complaint_pages::ruling),
         ),
         route(
             Method::GET,

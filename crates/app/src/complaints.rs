@@ -1,0 +1,790 @@
+//! 投诉 complaints. A parent complains about an institution (a category, the facts, up to three evidence
+//! documents, optionally the order concerned). The institution's customer service answers within the region's
+//! window (5 working days by default). The parent accepts the answer, or takes the complaint to the competent
+//! regulator (the county for offline institutions, the province for online ones) — also when no answer came in
+//! time. The regulator records an outcome (mediated, penalised, dismissed) and may act on the order's money:
+//! freeze its releases, or order the rest refunded by the original route. Every step is audited, notified
+//! (inbox and text message) and counted on the institution's public page.
+
+use crate::lessons::window_end;
+use crate::refunds::refund_of_rest_in;
+use crate::{Actor, App, AppError, ErrorCode, evidence};
+use domain::access::{Permission, competent_region};
+use domain::{RegionCode, TeachingMode, Timestamp};
+use object_store::ObjectStoreExt;
+use rand::Rng;
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+use store::{ComplaintRow, ComplaintRuling, ComplaintsOf, DocumentRow};
+
+/// Complaint categories, with their labels.
+pub const CATEGORIES: &[(&str, &str)] = &[
+    ("refund", "退费纠纷"),
+    ("teaching_quality", "教学质量"),
+    ("safety", "安全问题"),
+    ("false_advertising", "虚假宣传"),
+    ("other", "其他"),
+];
+
+/// A regulator's outcomes.
+pub const OUTCOMES: &[(&str, &str)] = &[
+    ("mediated", "调解结案"),
+    ("penalised", "查实，依法处罚"),
+    ("dismissed", "不予支持"),
+];
+
+/// What a ruling does with the order's money.
+pub const MONEY_ACTIONS: &[(&str, &str)] = &[
+    ("none", "不涉及资金"),
+    ("freeze", "冻结该订单的资金划转"),
+    ("refund", "责令退还未消课费用"),
+];
+
+/// Evidence files a complaint may carry.
+pub const MAX_EVIDENCE: usize = 3;
+const MAX_BODY_CHARS: usize = 2000;
+
+fn label(table: &[(&str, &'static str)], key: &str) -> &'static str {
+    table
+        .iter()
+        .find(|(k, _)| *k == key)
+        .map_or("", |(_, l)| *l)
+}
+
+fn status_label(status: &str) -> &'static str {
+    match status {
+        "with_institution" => "待机构答复",
+        "answered" => "机构已答复，待家长确认",
+        "accepted" => "家长接受答复，已办结",
+        "escalated" => "已提交监管部门处理",
+        "resolved" => "监管部门已处理，已办结",
+        _ => "未知",
+    }
+}
+
+/// `POST /api/v1/parent/complaints`.
+#[derive(Clone, Debug, Default, Deserialize, utoipa::ToSchema)]
+pub struct NewComplaint {
+    pub institution_id: String,
+    /// The order concerned, if any (needed for the regulator to act on money).
+    #[serde(default)]
+    pub order_id: Option<String>,
+    /// `refund`, `teaching_quality`, `safety`, `false_advertising` or `other`.
+    pub category: String,
+    pub body: String,
+}
+
+/// An evidence file as uploaded.
+#[derive(Clone, Debug)]
+pub struct EvidenceFile {
+    pub filename: String,
+    pub bytes: Vec<u8>,
+}
+
+/// The institution's answer.
+#[derive(Clone, Debug, Deserialize, utoipa::ToSchema)]
+pub struct ComplaintAnswer {
+    pub answer: String,
+}
+
+/// The competent regulator's ruling.
+#[derive(Clone, Debug, Deserialize, utoipa::ToSchema)]
+pub struct ComplaintRulingRequest {
+    /// `mediated`, `penalised` or `dismissed`.
+    pub outcome: String,
+    pub ruling: String,
+    /// `none` (default), `freeze` or `refund`; the last two need the complaint's order.
+    #[serde(default)]
+    pub money_action: String,
+}
+
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
+pub struct EvidenceView {
+    pub id: String,
+    pub filename: String,
+    pub content_type: String,
+}
+
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
+pub struct ComplaintView {
+    pub id: String,
+    pub complaint_no: String,
+    pub institution_id: String,
+    pub institution_name: String,
+    pub order_id: Option<String>,
+    pub category: String,
+    pub category_label: &'static str,
+    pub body: String,
+    pub status: String,
+    pub status_label: &'static str,
+    pub created_at_display: String,
+    pub answer_by_display: String,
+    pub answer: Option<String>,
+    pub answered_at_display: Option<String>,
+    pub regulator_region: Option<String>,
+    pub ruling_by_display: Option<String>,
+    pub outcome: Option<String>,
+    pub outcome_label: &'static str,
+    pub ruling: Option<String>,
+    pub money_action: Option<String>,
+    pub money_action_label: &'static str,
+    /// The institution let its deadline pass without answering.
+    pub institution_overdue: bool,
+    /// The regulator let its deadline pass without a ruling.
+    pub regulator_overdue: bool,
+    /// The parent may take it to the regulator now (answered, or the institution's deadline passed).
+    pub may_escalate: bool,
+    pub evidence: Vec<EvidenceView>,
+}
+
+/// Public figures per institution.
+#[derive(Clone, Copy, Debug, Default, Serialize, utoipa::ToSchema)]
+pub struct ComplaintFigures {
+    pub received: i64,
+    pub closed: i64,
+    pub escalated: i64,
+}
+
+fn complaint_no(now: Timestamp) -> String {
+    let n: u64 = rand::rng().random_range(0..100_000_000);
+    format!("TS{}{n:08}", now.china_date().format("%Y%m%d"))
+}
+
+impl App {
+    /// A parent files a complaint; the evidence is stored first and removed again if the complaint cannot be
+    /// recorded, so a failure leaves nothing behind.
+    pub async fn file_complaint(
+        &self,
+        actor: &Actor,
+        new: &NewComplaint,
+        evidence_files: &[EvidenceFile],
+    ) -> Result<ComplaintView, AppError> {
+        let parent_id = self.require_parent(actor).await?.to_owned();
+        if !CATEGORIES.iter().any(|(k, _)| *k == new.category) {
+            return Err(AppError::new(
+                ErrorCode::InvalidParameter,
+                "category: refund, teaching_quality, safety, false_advertising or other",
+            ));
+        }
+        let body = new.body.trim();
+        if body.is_empty() || body.chars().count() > MAX_BODY_CHARS {
+            return Err(AppError::new(
+                ErrorCode::FieldTooLong,
+                format!("body: 1 to {MAX_BODY_CHARS} characters"),
+            ));
+        }
+        if evidence_files.len() > MAX_EVIDENCE {
+            return Err(AppError::new(
+                ErrorCode::InvalidParameter,
+                format!("at most {MAX_EVIDENCE} evidence files"),
+            ));
+        }
+        let vetted = evidence_files
+            .iter()
+            .map(|f| crate::onboarding::vet_document(&f.filename, &f.bytes))
+            .collect::<Result<Vec<_>, _>>()?;
+        let institution = self
+            .store
+            .read()
+            .institution(new.institution_id.trim())
+            .await?
+            .ok_or_else(|| AppError::not_found("no such institution"))?;
+        let order_id = match new.order_id.as_deref().map(str::trim) {
+            None | Some("") => None,
+            Some(id) => Some(
+                self.store
+                    .read()
+                    .order(id)
+                    .await?
+                    .filter(|o| o.parent_id == parent_id && o.institution_id == institution.id)
+                    .ok_or_else(|| {
+                        AppError::not_found("no such order of yours at this institution")
+                    })?
+                    .id,
+            ),
+        };
+        let window = self
+            .region_policy(&institution.region_code)
+            .await?
+            .policy
+            .complaint_response_working_days;
+        let now = self.clock.now();
+        let at = now.millis();
+        let row = ComplaintRow {
+            id: uuid::Uuid::now_v7().to_string(),
+            complaint_no: complaint_no(now),
+            institution_id: institution.id.clone(),
+            parent_id,
+            order_id,
+            category: new.category.clone(),
+            body: body.to_owned(),
+            status: "with_institution".into(),
+            created_at: at,
+            answer_by: window_end(now.china_date(), window),
+            answer: None,
+            answered_at: None,
+            escalated_at: None,
+            regulator_region: None,
+            ruling_by: None,
+            outcome: None,
+            ruling: None,
+            money_action: None,
+            resolved_by: None,
+            closed_at: None,
+        };
+        let documents: Vec<DocumentRow> = evidence_files
+            .iter()
+            .zip(vetted)
+            .map(|(f, (filename, content_type))| {
+                let id = uuid::Uuid::now_v7().to_string();
+                DocumentRow {
+                    storage_key: format!("complaints/{}/{id}", row.id),
+                    id,
+                    institution_id: institution.id.clone(),
+                    kind: "complaint_evidence".into(),
+                    filename,
+                    content_type: content_type.to_owned(),
+                    size: f.bytes.len() as i64,
+                    digest: hex::encode(self.store.crypto().hash(&[&f.bytes])),
+                    uploaded_by: actor.audit_name(),
+                    uploaded_at: at,
+                }
+            })
+            .collect();
+        let paths: Vec<object_store::path::Path> = documents
+            .iter()
+            .map(|d| object_store::path::Path::from(d.storage_key.as_str()))
+            .collect();
+        let mut stored = Ok(());
+        for (path, f) in paths.iter().zip(evidence_files) {
+            stored = self
+                .documents
+                .put(path, f.bytes.clone().into())
+                .await
+                .map(|_| ())
+                .map_err(|e| AppError::new(ErrorCode::Unavailable, format!("document store: {e}")));
+            if stored.is_err() {
+                break;
+            }
+        }
+        let recorded = match stored {
+            Ok(()) => self.record_complaint(actor, &row, &documents).await,
+            Err(e) => Err(e),
+        };
+        if let Err(e) = recorded {
+            for path in &paths {
+                let _ = self.documents.delete(path).await;
+            }
+            return Err(e);
+        }
+        self.complaint_view(row).await
+    }
+
+    async fn record_complaint(
+        &self,
+        actor: &Actor,
+        row: &ComplaintRow,
+        documents: &[DocumentRow],
+    ) -> Result<(), AppError> {
+        let mut tx = self.store.begin_write().await?;
+        for d in documents {
+            tx.insert_document(d).await?;
+        }
+        let ids: Vec<String> = documents.iter().map(|d| d.id.clone()).collect();
+        tx.insert_complaint(row, &ids).await?;
+        tx.append_audit(vec![evidence::record(
+            &actor.audit_name(),
+            row.created_at,
+            "complaint.filed",
+            format!("institution:{}", row.institution_id),
+            json!({"complaint": row.id, "complaint_no": row.complaint_no, "category": row.category,
+                   "order": row.order_id, "evidence": documents.iter().map(|d| json!({"document": d.id, "digest": d.digest})).collect::<Vec<_>>()}),
+        )])
+        .await?;
+        let staff = tx.staff_accounts_of(&row.institution_id).await?;
+        let due = Timestamp::from_millis(row.answer_by).china_display();
+        self.notify_by_sms_in(
+            &mut tx,
+            &staff,
+            "收到家长投诉",
+            &format!(
+                "投诉 {}（{}），请于 {due} 前答复",
+                row.complaint_no,
+                label(CATEGORIES, &row.category)
+            ),
+            row.created_at,
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// The institution's customer service answers (once).
+    pub async fn answer_complaint(
+        &self,
+        actor: &Actor,
+        id: &str,
+        answer: &ComplaintAnswer,
+    ) -> Result<ComplaintView, AppError> {
+        self.require(actor, Permission::HandleCustomerCases).await?;
+        let institution_id = self.own_institution(actor).await?;
+        let text = answer.answer.trim();
+        if text.is_empty() || text.chars().count() > MAX_BODY_CHARS {
+            return Err(AppError::new(
+                ErrorCode::FieldTooLong,
+                format!("answer: 1 to {MAX_BODY_CHARS} characters"),
+            ));
+        }
+        let now = self.clock.now().millis();
+        let mut tx = self.store.begin_write().await?;
+        let complaint = tx
+            .complaint(id.trim())
+            .await?
+            .filter(|c| c.institution_id == institution_id)
+            .ok_or_else(|| AppError::not_found("no such complaint to your institution"))?;
+        if tx.answer_complaint(&complaint.id, text, now).await? != 1 {
+            return Err(AppError::new(
+                ErrorCode::Conflict,
+                "the complaint is no longer with the institution",
+            ));
+        }
+        tx.append_audit(vec![evidence::record(
+            &actor.audit_name(),
+            now,
+            "complaint.answered",
+            format!("institution:{institution_id}"),
+            json!({"complaint": complaint.id, "answer": text}),
+        )])
+        .await?;
+        self.notify_by_sms_in(
+            &mut tx,
+            std::slice::from_ref(&complaint.parent_id),
+            "机构已答复您的投诉",
+            &format!(
+                "投诉 {} 已有答复，请查看并确认是否接受",
+                complaint.complaint_no
+            ),
+            now,
+        )
+        .await?;
+        tx.commit().await?;
+        self.complaint_by_id(&complaint.id).await
+    }
+
+    /// The parent accepts the institution's answer: the complaint is closed.
+    pub async fn accept_complaint(
+        &self,
+        actor: &Actor,
+        id: &str,
+    ) -> Result<ComplaintView, AppError> {
+        let parent_id = self.require_parent(actor).await?.to_owned();
+        let now = self.clock.now().millis();
+        let mut tx = self.store.begin_write().await?;
+        let complaint = self.parents_complaint_in(&mut tx, &parent_id, id).await?;
+        if tx.accept_complaint(&complaint.id, now).await? != 1 {
+            return Err(AppError::new(
+                ErrorCode::Conflict,
+                "only an answered complaint can be accepted",
+            ));
+        }
+        tx.append_audit(vec![evidence::record(
+            &actor.audit_name(),
+            now,
+            "complaint.accepted",
+            format!("institution:{}", complaint.institution_id),
+            json!({"complaint": complaint.id}),
+        )])
+        .await?;
+        tx.commit().await?;
+        self.complaint_by_id(&complaint.id).await
+    }
+
+    /// The parent takes the complaint to the competent regulator: after an answer it does not accept, or
+    /// when the institution's deadline passed without one.
+    pub async fn escalate_complaint(
+        &self,
+        actor: &Actor,
+        id: &str,
+    ) -> Result<ComplaintView, AppError> {
+        let parent_id = self.require_parent(actor).await?.to_owned();
+        let now = self.clock.now();
+        let mut tx = self.store.begin_write().await?;
+        let complaint = self.parents_complaint_in(&mut tx, &parent_id, id).await?;
+        let overdue = complaint.status == "with_institution" && now.millis() >= complaint.answer_by;
+        if complaint.status != "answered" && !overdue {
+            return Err(AppError::new(
+                ErrorCode::Conflict,
+                format!(
+                    "the institution may answer until {}; a complaint goes to the regulator after its answer or once that passes",
+                    Timestamp::from_millis(complaint.answer_by).china_display()
+                ),
+            ));
+        }
+        let institution = self
+            .store
+            .read()
+            .institution(&complaint.institution_id)
+            .await?
+            .ok_or_else(|| AppError::internal("complaint about a missing institution"))?;
+        let competent = competent_region(
+            TeachingMode::parse(&institution.mode)?,
+            &RegionCode::parse(&institution.region_code)?,
+        );
+        let window = self
+            .region_policy(competent.as_str())
+            .await?
+            .policy
+            .complaint_ruling_working_days;
+        let ruling_by = window_end(now.china_date(), window);
+        if tx
+            .escalate_complaint(
+                &complaint.id,
+                &complaint.status,
+                competent.as_str(),
+                now.millis(),
+                ruling_by,
+            )
+            .await?
+            != 1
+        {
+            return Err(AppError::new(
+                ErrorCode::Conflict,
+                "the complaint moved on meanwhile",
+            ));
+        }
+        tx.append_audit(vec![evidence::record(
+            &actor.audit_name(),
+            now.millis(),
+            "complaint.escalated",
+            format!("institution:{}", complaint.institution_id),
+            json!({"complaint": complaint.id, "regulator_region": competent.as_str(),
+                   "institution_overdue": overdue}),
+        )])
+        .await?;
+        let mut told = tx.regulator_accounts_of(competent.as_str()).await?;
+        told.extend(tx.staff_accounts_of(&complaint.institution_id).await?);
+        self.notify_in(
+            &mut tx,
+            &told,
+            "投诉已提交监管部门",
+            &format!(
+                "投诉 {}（{}）已提交监管部门，须于 {} 前处理",
+                complaint.complaint_no,
+                institution.name,
+                Timestamp::from_millis(ruling_by).china_display()
+            ),
+            now.millis(),
+        )
+        .await?;
+        tx.commit().await?;
+        self.complaint_by_id(&complaint.id).await
+    }
+
+    /// The competent regulator rules: an outcome, its reasons, and what happens to the order's money.
+    pub async fn rule_on_complaint(
+        &self,
+        actor: &Actor,
+        id: &str,
+        req: &ComplaintRulingRequest,
+    ) -> Result<ComplaintView, AppError> {
+        self.require(actor, Permission::SuperviseInstitution)
+            .await?;
+        let complaint = self
+            .store
+            .read()
+            .complaint(id.trim())
+            .await?
+            .ok_or_else(|| AppError::not_found("no such complaint"))?;
+        let region = match &complaint.regulator_region {
+            Some(r) => RegionCode::parse(r)?,
+            None => {
+                return Err(AppError::new(
+                    ErrorCode::Conflict,
+                    "the complaint has not been taken to a regulator",
+                ));
+            }
+        };
+        self.require_regulator_over(
+            actor,
+            Permission::SuperviseInstitution,
+            &region,
+            &format!("institution:{}", complaint.institution_id),
+        )
+        .await?;
+        if !OUTCOMES.iter().any(|(k, _)| *k == req.outcome) {
+            return Err(AppError::new(
+                ErrorCode::InvalidParameter,
+                "outcome: mediated, penalised or dismissed",
+            ));
+        }
+        let money_action = match req.money_action.trim() {
+            "" => "none",
+            a => a,
+        };
+        if !MONEY_ACTIONS.iter().any(|(k, _)| *k == money_action) {
+            return Err(AppError::new(
+                ErrorCode::InvalidParameter,
+                "money_action: none, freeze or refund",
+            ));
+        }
+        let ruling = crate::error::stated_reason("ruling", &req.ruling)?;
+        if money_action != "none" && complaint.order_id.is_none() {
+            return Err(AppError::new(
+                ErrorCode::InvalidParameter,
+                "money_action: the complaint names no order to act on",
+            ));
+        }
+        let by = actor.audit_name();
+        let now = self.clock.now().millis();
+        let mut tx = self.store.begin_write().await?;
+        let decided = ComplaintRuling {
+            outcome: &req.outcome,
+            ruling,
+            money_action,
+            by: &by,
+            at: now,
+        };
+        if tx.resolve_complaint(&complaint.id, &decided).await? != 1 {
+            return Err(AppError::new(
+                ErrorCode::Conflict,
+                "only an escalated complaint can be ruled on",
+            ));
+        }
+        let mut money = json!(null);
+        if let Some(order_id) = &complaint.order_id
+            && money_action != "none"
+        {
+            let order = tx
+                .order(order_id)
+                .await?
+                .ok_or_else(|| AppError::internal("complaint of a missing order"))?;
+            let reason = format!("投诉 {}：{ruling}", complaint.complaint_no);
+            if money_action == "freeze" {
+                tx.freeze_orders(std::slice::from_ref(&order.id), &reason, now)
+                    .await?;
+                money = json!({"frozen": order.id});
+            } else {
+                let refund = refund_of_rest_in(&mut tx, &order, &reason, now, now).await?;
+                App::grant_in(&mut tx, &refund, "requested", "upheld", &by, None, now).await?;
+                money = json!({"refund": refund.id, "amount_fen": refund.amount_fen});
+            }
+        }
+        tx.append_audit(vec![evidence::record(
+            &by,
+            now,
+            "complaint.resolved",
+            format!("institution:{}", complaint.institution_id),
+            json!({"complaint": complaint.id, "outcome": req.outcome, "ruling": ruling,
+                   "money_action": money_action, "money": money}),
+        )])
+        .await?;
+        let mut told = vec![complaint.parent_id.clone()];
+        told.extend(tx.staff_accounts_of(&complaint.institution_id).await?);
+        self.notify_by_sms_in(
+            &mut tx,
+            &told,
+            "投诉处理结果",
+            &format!(
+                "投诉 {}：{}（{}）",
+                complaint.complaint_no,
+                label(OUTCOMES, &req.outcome),
+                label(MONEY_ACTIONS, money_action)
+            ),
+            now,
+        )
+        .await?;
+        tx.commit().await?;
+        self.complaint_by_id(&complaint.id).await
+    }
+
+    /// The complaints a party works on: a parent's own, those to a staff member's institution, those taken to
+    /// a regulator in the regulator's region subtree.
+    pub async fn complaints_for(&self, actor: &Actor) -> Result<Vec<ComplaintView>, AppError> {
+        let rows = match actor {
+            Actor::Parent { account_id } => {
+                self.store
+                    .read()
+                    .complaints(ComplaintsOf::Parent(account_id))
+                    .await?
+            }
+            Actor::Staff { .. } => {
+                self.require(actor, Permission::HandleCustomerCases).await?;
+                let institution_id = self.own_institution(actor).await?;
+                self.store
+                    .read()
+                    .complaints(ComplaintsOf::Institution(&institution_id))
+                    .await?
+            }
+            Actor::Regulator { region, .. } if actor.has(Permission::SuperviseInstitution) => {
+                self.store
+                    .read()
+                    .complaints(ComplaintsOf::RegulatorsUnder(region.prefix()))
+                    .await?
+            }
+            _ => {
+                return Err(self
+                    .deny(
+                        actor,
+                        "complaints",
+                        json!({}),
+                        "parents, staff and supervisors only",
+                    )
+                    .await);
+            }
+        };
+        let mut views = Vec::with_capacity(rows.len());
+        for row in rows {
+            views.push(self.complaint_view(row).await?);
+        }
+        Ok(views)
+    }
+
+    /// One complaint, for its parent, the institution's staff, or a regulator over the institution.
+    pub async fn complaint_for(&self, actor: &Actor, id: &str) -> Result<ComplaintView, AppError> {
+        match actor {
+            Actor::Parent { .. } => {}
+            Actor::Staff { .. } => self.require(actor, Permission::HandleCustomerCases).await?,
+            Actor::Regulator { .. } => {
+                self.require(actor, Permission::ViewInstitutionPrivate)
+                    .await?
+            }
+            _ => {
+                return Err(self
+                    .deny(
+                        actor,
+                        "complaints",
+                        json!({}),
+                        "the complaint's parties only",
+                    )
+                    .await);
+            }
+        }
+        let row = self
+            .store
+            .read()
+            .complaint(id.trim())
+            .await?
+            .ok_or_else(|| AppError::not_found("no such complaint"))?;
+        let allowed = match actor {
+            Actor::Parent { account_id } => *account_id == row.parent_id,
+            Actor::Staff { institution_id, .. } => {
+                *institution_id == row.institution_id && actor.has(Permission::HandleCustomerCases)
+            }
+            Actor::Regulator { .. } => {
+                let institution = self
+                    .store
+                    .read()
+                    .institution(&row.institution_id)
+                    .await?
+                    .ok_or_else(|| AppError::internal("complaint about a missing institution"))?;
+                self.require_regulator_over(
+                    actor,
+                    Permission::ViewInstitutionPrivate,
+                    &RegionCode::parse(&institution.region_code)?,
+                    &format!("institution:{}", institution.id),
+                )
+                .await?;
+                true
+            }
+            _ => false,
+        };
+        if !allowed {
+            // Someone else's complaint is not found, as if it did not exist.
+            return Err(AppError::not_found("no such complaint"));
+        }
+        self.complaint_view(row).await
+    }
+
+    /// An institution's complaint figures, for its public page.
+    pub async fn complaint_figures(
+        &self,
+        institution_id: &str,
+    ) -> Result<ComplaintFigures, AppError> {
+        let c = self.store.read().complaint_counts(institution_id).await?;
+        Ok(ComplaintFigures {
+            received: c.received,
+            closed: c.closed,
+            escalated: c.escalated,
+        })
+    }
+
+    async fn parents_complaint_in(
+        &self,
+        tx: &mut store::WriteTx,
+        parent_id: &str,
+        id: &str,
+    ) -> Result<ComplaintRow, AppError> {
+        tx.complaint(id.trim())
+            .await?
+            .filter(|c| c.parent_id == parent_id)
+            .ok_or_else(|| AppError::not_found("no such complaint of yours"))
+    }
+
+    async fn complaint_by_id(&self, id: &str) -> Result<ComplaintView, AppError> {
+        let row = self
+            .store
+            .read()
+            .complaint(id)
+            .await?
+            .ok_or_else(|| AppError::internal("complaint vanished"))?;
+        self.complaint_view(row).await
+    }
+
+    async fn complaint_view(&self, r: ComplaintRow) -> Result<ComplaintView, AppError> {
+        let now = self.clock.now().millis();
+        let institution_name = self
+            .store
+            .read()
+            .institution(&r.institution_id)
+            .await?
+            .map(|i| i.name)
+            .unwrap_or_default();
+        let evidence = self
+            .store
+            .read()
+            .complaint_documents(&r.id)
+            .await?
+            .into_iter()
+            .map(|d| EvidenceView {
+                id: d.id,
+                filename: d.filename,
+                content_type: d.content_type,
+            })
+            .collect();
+        let institution_overdue = r.status == "with_institution" && now >= r.answer_by;
+        Ok(ComplaintView {
+            category_label: label(CATEGORIES, &r.category),
+            status_label: status_label(&r.status),
+            created_at_display: Timestamp::from_millis(r.created_at).china_display(),
+            answer_by_display: Timestamp::from_millis(r.answer_by).china_display(),
+            answered_at_display: r
+                .answered_at
+                .map(|t| Timestamp::from_millis(t).china_display()),
+            ruling_by_display: r
+                .ruling_by
+                .map(|t| Timestamp::from_millis(t).china_display()),
+            outcome_label: r.outcome.as_deref().map_or("", |o| label(OUTCOMES, o)),
+            money_action_label: r
+                .money_action
+                .as_deref()
+                .map_or("", |a| label(MONEY_ACTIONS, a)),
+            institution_overdue,
+            regulator_overdue: r.status == "escalated" && r.ruling_by.is_some_and(|t| now >= t),
+            may_escalate: r.status == "answered" || institution_overdue,
+            evidence,
+            institution_name,
+            id: r.id,
+            complaint_no: r.complaint_no,
+            institution_id: r.institution_id,
+            order_id: r.order_id,
+            category: r.category,
+            body: r.body,
+            status: r.status,
+            answer: r.answer,
+            regulator_region: r.regulator_region,
+            outcome: r.outcome,
+            ruling: r.ruling,
+            money_action: r.money_action,
+        })
+    }
+}

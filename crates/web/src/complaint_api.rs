@@ -1,0 +1,159 @@
+//! Complaints over HTTP (evidence files are uploaded on the parent's page, `POST /complaints`). Rules, scope
+//! and deadlines are `app::complaints`'.
+
+use crate::WebState;
+use crate::auth_api::{Bearer, body};
+use crate::error::ApiError;
+use app::complaints::{
+    ComplaintAnswer, ComplaintFigures, ComplaintRulingRequest, ComplaintView, NewComplaint,
+};
+use axum::Json;
+use axum::extract::rejection::JsonRejection;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use domain::access::Permission;
+
+/// A parent files a complaint about an institution (optionally naming the order concerned).
+#[utoipa::path(
+    post,
+    path = "/api/v1/parent/complaints",
+    security(("bearer" = [])),
+    request_body = NewComplaint,
+    responses((status = 201, body = ComplaintView))
+)]
+pub async fn file_complaint(
+    State(s): State<WebState>,
+    bearer: Bearer,
+    b: Result<Json<NewComplaint>, JsonRejection>,
+) -> Result<(StatusCode, Json<ComplaintView>), ApiError> {
+    s.app.require_parent(&bearer.actor).await?;
+    let view = s.app.file_complaint(&bearer.actor, &body(b)?, &[]).await?;
+    Ok((StatusCode::CREATED, Json(view)))
+}
+
+/// The complaints the caller works on: a parent's own, those to a staff member's institution, those taken to
+/// a supervisor in its region.
+#[utoipa::path(
+    get,
+    path = "/api/v1/complaints",
+    security(("bearer" = [])),
+    responses((status = 200, body = Vec<ComplaintView>))
+)]
+pub async fn complaints(
+    State(s): State<WebState>,
+    bearer: Bearer,
+) -> Result<Json<Vec<ComplaintView>>, ApiError> {
+    Ok(Json(s.app.complaints_for(&bearer.actor).await?))
+}
+
+/// One complaint.
+#[utoipa::path(
+    get,
+    path = "/api/v1/complaints/{id}",
+    security(("bearer" = [])),
+    params(("id" = String, Path)),
+    responses((status = 200, body = ComplaintView))
+)]
+pub async fn complaint(
+    State(s): State<WebState>,
+    bearer: Bearer,
+    Path(id): Path<String>,
+) -> Result<Json<ComplaintView>, ApiError> {
+    Ok(Json(s.app.complaint_for(&bearer.actor, &id).await?))
+}
+
+/// The institution's customer service answers.
+#[utoipa::path(
+    post,
+    path = "/api/v1/institution/complaints/{id}/answer",
+    security(("bearer" = [])),
+    params(("id" = String, Path)),
+    request_body = ComplaintAnswer,
+    responses((status = 200, body = ComplaintView))
+)]
+pub async fn answer_complaint(
+    State(s): State<WebState>,
+    bearer: Bearer,
+    Path(id): Path<String>,
+    b: Result<Json<ComplaintAnswer>, JsonRejection>,
+) -> Result<Json<ComplaintView>, ApiError> {
+    s.app
+        .require(&bearer.actor, Permission::HandleCustomerCases)
+        .await?;
+    Ok(Json(
+        s.app
+            .answer_complaint(&bearer.actor, &id, &body(b)?)
+            .await?,
+    ))
+}
+
+/// The parent accepts the answer (closed).
+#[utoipa::path(
+    post,
+    path = "/api/v1/parent/complaints/{id}/accept",
+    security(("bearer" = [])),
+    params(("id" = String, Path)),
+    responses((status = 200, body = ComplaintView))
+)]
+pub async fn accept_complaint(
+    State(s): State<WebState>,
+    bearer: Bearer,
+    Path(id): Path<String>,
+) -> Result<Json<ComplaintView>, ApiError> {
+    Ok(Json(s.app.accept_complaint(&bearer.actor, &id).await?))
+}
+
+/// The parent takes the complaint to the competent regulator.
+#[utoipa::path(
+    post,
+    path = "/api/v1/parent/complaints/{id}/escalate",
+    security(("bearer" = [])),
+    params(("id" = String, Path)),
+    responses((status = 200, body = ComplaintView))
+)]
+pub async fn escalate_complaint(
+    State(s): State<WebState>,
+    bearer: Bearer,
+    Path(id): Path<String>,
+) -> Result<Json<ComplaintView>, ApiError> {
+    Ok(Json(s.app.escalate_complaint(&bearer.actor, &id).await?))
+}
+
+/// The competent regulator rules, and may freeze the order's releases or order the rest refunded.
+#[utoipa::path(
+    post,
+    path = "/api/v1/regulator/complaints/{id}/ruling",
+    security(("bearer" = [])),
+    params(("id" = String, Path)),
+    request_body = ComplaintRulingRequest,
+    responses((status = 200, body = ComplaintView))
+)]
+pub async fn rule_on_complaint(
+    State(s): State<WebState>,
+    bearer: Bearer,
+    Path(id): Path<String>,
+    b: Result<Json<ComplaintRulingRequest>, JsonRejection>,
+) -> Result<Json<ComplaintView>, ApiError> {
+    s.app
+        .require(&bearer.actor, Permission::SuperviseInstitution)
+        .await?;
+    Ok(Json(
+        s.app
+            .rule_on_complaint(&bearer.actor, &id, &body(b)?)
+            .await?,
+    ))
+}
+
+/// An institution's complaint figures (public).
+#[utoipa::path(
+    get,
+    path = "/api/v1/public/institutions/{id}/complaints",
+    params(("id" = String, Path)),
+    responses((status = 200, body = ComplaintFigures))
+)]
+pub async fn complaint_figures(
+    State(s): State<WebState>,
+    Path(id): Path<String>,
+) -> Result<Json<ComplaintFigures>, ApiError> {
+    Ok(Json(s.app.complaint_figures(&id).await?))
+}
