@@ -26,6 +26,7 @@ pub mod refunds;
 pub mod regions;
 pub mod registry;
 pub mod reviews;
+pub mod run_off;
 pub mod search;
 pub mod security;
 pub mod sessions;

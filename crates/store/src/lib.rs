@@ -43,7 +43,7 @@ pub use orders::{
 };
 pub use parents::{ChildRow, LoginCodeRow, PiiAccessRow};
 pub use plates::PlateRow;
-pub use refunds::{RefundDecision, RefundRow};
+pub use refunds::{RefundDecision, RefundRow, RunOffRow};
 pub use registry::CourseSessionRow;
 pub use reviews::ReviewRow;
 pub use rows::*;

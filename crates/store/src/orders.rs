@@ -459,6 +459,21 @@ impl WriteTx {
             .await?)
     }
 
+    /// An institution's paid orders not yet closed.
+    pub async fn open_paid_orders_of(
+        &mut self,
+        institution_id: &str,
+    ) -> Result<Vec<OrderRow>, StoreError> {
+        let sql = format!(
+            "SELECT {ORDER_COLUMNS} FROM orders WHERE institution_id = $1 AND status = 'paid' AND closed_at IS NULL \
+             ORDER BY created_at, id"
+        );
+        Ok(sqlx::query_as(AssertSqlSafe(sql))
+            .bind(institution_id)
+            .fetch_all(&mut *self.tx)
+            .await?)
+    }
+
     /// Freezes open orders' releases (those already frozen keep their first reason); returns how many.
     pub async fn freeze_orders(
         &mut self,

@@ -136,3 +136,55 @@ impl WriteTx {
         Ok(done.rows_affected())
     }
 }
+
+/// 清退 a run-off's start.
+#[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow)]
+pub struct RunOffRow {
+    pub institution_id: String,
+    pub reason: String,
+    pub started_by: String,
+    pub started_at: i64,
+}
+
+impl Reader<'_> {
+    pub async fn run_off(&self, institution_id: &str) -> Result<Option<RunOffRow>, StoreError> {
+        Ok(sqlx::query_as(
+            "SELECT institution_id, reason, started_by, started_at FROM run_offs WHERE institution_id = $1",
+        )
+        .bind(institution_id)
+        .fetch_optional(&self.store.pool)
+        .await?)
+    }
+
+    /// An institution's refunds decided since `since`, oldest first.
+    pub async fn refunds_decided_since(
+        &self,
+        institution_id: &str,
+        since: i64,
+    ) -> Result<Vec<RefundRow>, StoreError> {
+        let sql = format!(
+            "SELECT {COLUMNS} FROM refunds WHERE institution_id = $1 AND decided_at >= $2 ORDER BY decided_at, id"
+        );
+        Ok(sqlx::query_as(AssertSqlSafe(sql))
+            .bind(institution_id)
+            .bind(since)
+            .fetch_all(&self.store.pool)
+            .await?)
+    }
+}
+
+impl WriteTx {
+    /// Records a run-off's start; a second start is a conflict (the primary key).
+    pub async fn insert_run_off(&mut self, row: &RunOffRow) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO run_offs (institution_id, reason, started_by, started_at) VALUES ($1, $2, $3, $4)",
+        )
+        .bind(row.institution_id.clone())
+        .bind(row.reason.clone())
+        .bind(row.started_by.clone())
+        .bind(row.started_at)
+        .execute(&mut *self.tx)
+        .await?;
+        Ok(())
+    }
+}

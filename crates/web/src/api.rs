@@ -104,7 +104,8 @@ use utoipa_swagger_ui::SwaggerUi;
         crate::complaint_api::accept_complaint,
         crate::complaint_api::escalate_complaint,
         crate::complaint_api::rule_on_complaint,
-        crate::complaint_api::complaint_figures
+        crate::complaint_api::complaint_figures,
+        crate::complaint_api::start_run_off
     ),
     components(schemas(
         Problem,

@@ -1,4 +1,4 @@
-//! Complaints over HTTP (evidence files are uploaded on the parent's page, `POST /complaints`). Rules, scope
+//! Complaints and run-offs over HTTP (evidence files are uploaded on the parent's page, `POST /complaints`). Rules, scope
 //! and deadlines are `app::complaints`'.
 
 use crate::WebState;
@@ -156,4 +156,27 @@ pub async fn complaint_figures(
     Path(id): Path<String>,
 ) -> Result<Json<ComplaintFigures>, ApiError> {
     Ok(Json(s.app.complaint_figures(&id).await?))
+}
+
+/// 清退: the competent supervisor freezes all of an institution's releases and refunds every family's
+/// unconsumed fees by the original route.
+#[utoipa::path(
+    post,
+    path = "/api/v1/regulator/institutions/{id}/run-off",
+    security(("bearer" = [])),
+    params(("id" = String, Path)),
+    request_body = app::run_off::RunOffRequest,
+    responses((status = 201, body = app::run_off::RunOffView))
+)]
+pub async fn start_run_off(
+    State(s): State<WebState>,
+    bearer: Bearer,
+    Path(id): Path<String>,
+    b: Result<Json<app::run_off::RunOffRequest>, JsonRejection>,
+) -> Result<(StatusCode, Json<app::run_off::RunOffView>), ApiError> {
+    s.app
+        .require(&bearer.actor, Permission::SuperviseInstitution)
+        .await?;
+    let view = s.app.start_run_off(&bearer.actor, &id, &body(b)?).await?;
+    Ok((StatusCode::CREATED, Json(view)))
 }

@@ -187,6 +187,10 @@ pub(crate) struct MoneyPage {
     attendance_csrf: Option<String>,
     money: InstitutionMoney,
     orders: Vec<OrderLine>,
+    /// 清退 once started, and its progress.
+    run_off: Option<app::run_off::RunOffView>,
+    /// A supervisor may start the run-off here (a CSRF token for the form).
+    run_off_csrf: Option<String>,
 }
 
 /// The staff's institution: orders, supervised accounts, movements, risk events.
@@ -200,6 +204,8 @@ pub(crate) async fn institution_money(
         attendance_csrf: Some(session.csrf.clone()),
         money: s.app.institution_money(&session.actor, &id).await?,
         orders: s.app.institution_orders(&session.actor, &id).await?,
+        run_off: s.app.run_off(&session.actor, &id).await?,
+        run_off_csrf: None,
     })
 }
 
@@ -217,8 +223,30 @@ pub(crate) async fn regulator_money(
         institution_name: Some(s.app.institution_detail(&id).await?.summary.name),
         attendance_csrf: None,
         orders: s.app.institution_orders(&session.actor, &id).await?,
+        run_off: s.app.run_off(&session.actor, &id).await?,
+        run_off_csrf: session
+            .actor
+            .has(Permission::SuperviseInstitution)
+            .then(|| session.csrf.clone()),
         money,
     })
+}
+
+/// 清退 started from the regulator's money page.
+pub(crate) async fn start_run_off(
+    State(s): State<WebState>,
+    session: PageSession,
+    Path(id): Path<String>,
+    Form(form): Form<LessonForm>,
+) -> Result<Response, PageError> {
+    session
+        .authorize(&s, &form.csrf, Permission::SuperviseInstitution)
+        .await?;
+    let req = app::run_off::RunOffRequest {
+        reason: form.reason,
+    };
+    s.app.start_run_off(&session.0.actor, &id, &req).await?;
+    Ok(Redirect::to(&format!("/regulator/institutions/{id}/money")).into_response())
 }
 
 #[derive(Deserialize)]

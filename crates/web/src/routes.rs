@@ -381,6 +381,12 @@ pub fn api_routes() -> Vec<Route> {
             post(complaint_api::rule_on_complaint),
         ),
         route(
+            Method::POST,
+            "/api/v1/regulator/institutions/{id}/run-off",
+            SignedIn(&[Caller::Supervisor]),
+            post(complaint_api::start_run_off),
+        ),
+        route(
             Method::GET,
             "/api/v1/public/institutions/{id}/complaints",
             Public,
@@ -927,6 +933,12 @@ pub fn page_routes() -> Vec<Route> {
             "/institution/money",
             SignedIn(&[Caller::Staff, Caller::StaffAdmin]),
             get(order_pages::institution_money),
+        ),
+        route(
+            Method::POST,
+            "/regulator/institutions/{id}/run-off",
+            SignedIn(&[Caller::Supervisor]),
+            post(order_pages::start_run_off),
         ),
         route(
             Method::GET,

@@ -1,0 +1,186 @@
+//! 清退 run-off: when an institution closes or is removed, the competent regulator starts one action that, in a
+//! single transaction, freezes every open order's releases and refunds every family's unconsumed fees by the
+//! original route (an open refund request is upheld as it stands; otherwise the untaken lessons at the price
+//! paid). Families and staff are told; the regulator's page tracks the refunds until the bank has executed
+//! them all. Fees of lessons taken but not yet released stay frozen in escrow for the regulator to decide.
+
+use crate::inbox::{Note, notify_each_in};
+use crate::refunds::refund_of_rest_in;
+use crate::{Actor, App, AppError, ErrorCode, evidence};
+use domain::access::{Permission, competent_region};
+use domain::{RegionCode, TeachingMode, Timestamp};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+use store::RunOffRow;
+
+/// `POST /api/v1/regulator/institutions/{id}/run-off`.
+#[derive(Clone, Debug, Default, Deserialize, utoipa::ToSchema)]
+pub struct RunOffRequest {
+    pub reason: String,
+}
+
+/// A run-off and how far its refunds have come.
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
+pub struct RunOffView {
+    pub institution_id: String,
+    pub reason: String,
+    pub started_at_display: String,
+    /// Refunds instructed by the run-off, and how many the bank has executed.
+    pub refunds: i64,
+    pub refunds_fen: i64,
+    pub refunds_display: String,
+    pub executed: i64,
+    pub executed_fen: i64,
+    pub executed_display: String,
+    /// Every refund executed.
+    pub complete: bool,
+}
+
+impl App {
+    /// The competent regulator starts the run-off (once per institution).
+    pub async fn start_run_off(
+        &self,
+        actor: &Actor,
+        institution_id: &str,
+        req: &RunOffRequest,
+    ) -> Result<RunOffView, AppError> {
+        let institution = self
+            .store
+            .read()
+            .institution(institution_id.trim())
+            .await?
+            .ok_or_else(|| AppError::not_found("no such institution"))?;
+        let competent = competent_region(
+            TeachingMode::parse(&institution.mode)?,
+            &RegionCode::parse(&institution.region_code)?,
+        );
+        let subject = format!("institution:{}", institution.id);
+        self.require_regulator_over(
+            actor,
+            Permission::SuperviseInstitution,
+            &competent,
+            &subject,
+        )
+        .await?;
+        let reason = crate::error::stated_reason("reason", &req.reason)?;
+        let by = actor.audit_name();
+        let now = self.clock.now().millis();
+        let mut tx = self.store.begin_write().await?;
+        if self.store.read().run_off(&institution.id).await?.is_some() {
+            return Err(AppError::new(
+                ErrorCode::Conflict,
+                "the run-off of this institution has started already",
+            ));
+        }
+        tx.insert_run_off(&RunOffRow {
+            institution_id: institution.id.clone(),
+            reason: reason.to_owned(),
+            started_by: by.clone(),
+            started_at: now,
+        })
+        .await?;
+        let orders = tx.open_paid_orders_of(&institution.id).await?;
+        let ids: Vec<String> = orders.iter().map(|o| o.id.clone()).collect();
+        let frozen_reason = format!("清退：{reason}");
+        tx.freeze_orders(&ids, &frozen_reason, now).await?;
+        let mut refunded = Vec::new();
+        let mut notes = Vec::new();
+        for order in &orders {
+            let refund = match tx.open_refund(&order.id).await? {
+                Some(open) => open,
+                None => match refund_of_rest_in(&mut tx, order, &frozen_reason, now, now).await {
+                    Ok(r) => r,
+                    // Every lesson taken: nothing to refund, the order stays frozen.
+                    Err(e) if e.code == ErrorCode::Conflict => continue,
+                    Err(e) => return Err(e),
+                },
+            };
+            App::grant_in(&mut tx, &refund, &refund.status, "upheld", &by, None, now).await?;
+            notes.push(Note::new(
+                &order.parent_id,
+                "机构清退，未消课费用原路退回",
+                &format!(
+                    "{}已进入清退程序，订单 {} 未上课时的 {} 将由银行原路退回",
+                    institution.name,
+                    order.order_no,
+                    crate::orders::yuan(refund.amount_fen)
+                ),
+            ));
+            refunded.push(
+                json!({"order": order.id, "refund": refund.id, "amount_fen": refund.amount_fen}),
+            );
+        }
+        notify_each_in(&mut tx, &notes, true, now).await?;
+        let staff = tx.staff_accounts_of(&institution.id).await?;
+        self.notify_in(
+            &mut tx,
+            &staff,
+            "机构进入清退程序",
+            &format!("监管部门已冻结全部资金划转并退还家长未消课费用：{reason}"),
+            now,
+        )
+        .await?;
+        tx.append_audit(vec![evidence::record(
+            &by,
+            now,
+            "institution.run_off_started",
+            subject,
+            json!({"reason": reason, "frozen_orders": ids, "refunds": refunded}),
+        )])
+        .await?;
+        tx.commit().await?;
+        self.run_off(actor, &institution.id)
+            .await?
+            .ok_or_else(|| AppError::internal("run-off vanished"))
+    }
+
+    /// The run-off's progress, for regulators over the institution and its staff.
+    pub async fn run_off(
+        &self,
+        actor: &Actor,
+        institution_id: &str,
+    ) -> Result<Option<RunOffView>, AppError> {
+        self.require_money_view(actor, institution_id).await?;
+        let read = self.store.read();
+        let Some(row) = read.run_off(institution_id).await? else {
+            return Ok(None);
+        };
+        let (mut refunds, mut refunds_fen, mut executed, mut executed_fen) = (0, 0i64, 0, 0i64);
+        for r in read
+            .refunds_decided_since(institution_id, row.started_at)
+            .await?
+            .into_iter()
+            .filter(|r| r.status == "upheld")
+        {
+            refunds += 1;
+            refunds_fen = refunds_fen
+                .checked_add(r.amount_fen)
+                .ok_or_else(|| AppError::internal("refund total overflow"))?;
+            let done = match &r.instruction_id {
+                Some(id) => read
+                    .instruction(id)
+                    .await?
+                    .is_some_and(|i| i.status == "executed"),
+                None => false,
+            };
+            if done {
+                executed += 1;
+                executed_fen = executed_fen
+                    .checked_add(r.amount_fen)
+                    .ok_or_else(|| AppError::internal("refund total overflow"))?;
+            }
+        }
+        Ok(Some(RunOffView {
+            started_at_display: Timestamp::from_millis(row.started_at).china_display(),
+            refunds_display: crate::orders::yuan(refunds_fen),
+            executed_display: crate::orders::yuan(executed_fen),
+            complete: executed == refunds,
+            institution_id: row.institution_id,
+            reason: row.reason,
+            refunds,
+            refunds_fen,
+            executed,
+            executed_fen,
+        }))
+    }
+}
