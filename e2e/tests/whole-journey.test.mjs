@@ -53,6 +53,12 @@ test('buy, three lessons, one confirmed by silence, the rest refunded by silence
     await reloadUntil(page, async () => (await released(page)) >= 2);
     assert.equal(await released(page), 2);
     assert.equal(await page.locator('#lessons tr.lesson[data-status=awaiting_confirmation]').count(), 1);
+    // The parent's to-do page lists the one lesson still waiting for an answer.
+    await page.goto(`${BASE}/todo`);
+    const waiting = await page.locator('#todo-lessons li').allTextContents();
+    assert.equal(waiting.length, 1, waiting.join('|'));
+    assert.ok(waiting[0].includes('第 3 课'), waiting[0]);
+    await page.goto(orderUrl);
 
     // 15 working days pass without an answer: the third lesson (with its sign-in sheet) confirms itself and
     // its fee is released. The old sessions have expired with the move.
@@ -72,6 +78,8 @@ test('buy, three lessons, one confirmed by silence, the rest refunded by silence
     const refundFen = fen(await text(page, '.refund-amount'));
     assert.equal(refundFen, amount - releasedFen, 'the untaken lessons, to the fen');
     assert.equal(await text(page, '.refund-status'), '待机构答复');
+    await page.goto(`${BASE}/todo`);
+    assert.ok((await text(page, '#todo-refunds')).includes('待机构答复'));
 
     // The institution says nothing for 5 working days: that is agreement; the bank refunds.
     await moveClock(5);
@@ -86,6 +94,10 @@ test('buy, three lessons, one confirmed by silence, the rest refunded by silence
     assert.equal(releasedFen + refundFen, amount, 'released + refunded = paid');
     assert.equal(await page.locator('#refund-form').count(), 0, 'a closed order takes no refund request');
     await page.screenshot({ path: `${ARTIFACTS}/journey-closed.png`, fullPage: true });
+    // The inbox told the parent of each release and of the refund.
+    await page.goto(`${BASE}/account`);
+    const inbox = await text(page, '#notifications');
+    assert.ok(inbox.includes('课时费已划转机构') && inbox.includes('退款已原路退回'), inbox);
 
     // The institution's and the regulator's ends agree to the fen.
     const expectRow = async (p, path) => {

@@ -34,6 +34,7 @@ pub mod signing;
 pub mod staff;
 pub mod supervision;
 pub mod testing;
+pub mod todo;
 pub mod vault;
 pub mod views;
 

@@ -419,3 +419,19 @@ pub(crate) async fn post_review(
     s.app.post_review(&session.0.actor, &id, &review).await?;
     Ok(Redirect::to(&format!("/orders/{id}")).into_response())
 }
+
+#[derive(Template, WebTemplate)]
+#[template(path = "todo.html")]
+pub(crate) struct TodoPage {
+    todo: app::todo::ParentTodo,
+}
+
+/// 待办: the parent end's first page.
+pub(crate) async fn todo(
+    State(s): State<WebState>,
+    PageSession(session): PageSession,
+) -> Result<TodoPage, PageError> {
+    Ok(TodoPage {
+        todo: s.app.parent_todo(&session.actor).await?,
+    })
+}

@@ -870,6 +870,12 @@ pub fn page_routes() -> Vec<Route> {
         ),
         route(
             Method::GET,
+            "/todo",
+            SignedIn(&[Caller::Parent]),
+            get(order_pages::todo),
+        ),
+        route(
+            Method::GET,
             "/orders",
             SignedIn(&[Caller::Parent]),
             get(order_pages::my_orders),

@@ -1,0 +1,48 @@
+//! 待办 the parent end's first page: what waits for the parent's answer (lessons to confirm, complaints
+//! answered), what is under way (refunds), and each order's money (paid, consumed, escrow left).
+
+use crate::complaints::ComplaintView;
+use crate::lessons::LessonView;
+use crate::orders::OrderLine;
+use crate::refunds::RefundView;
+use crate::{Actor, App, AppError};
+use serde::Serialize;
+
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
+pub struct ParentTodo {
+    /// Lessons awaiting the parent's confirmation, oldest deadline first.
+    pub lessons: Vec<LessonView>,
+    /// Refunds not yet paid back.
+    pub refunds: Vec<RefundView>,
+    /// Complaints waiting for the parent: answered (accept or escalate), or past the institution's deadline.
+    pub complaints: Vec<ComplaintView>,
+    pub orders: Vec<OrderLine>,
+}
+
+impl App {
+    pub async fn parent_todo(&self, actor: &Actor) -> Result<ParentTodo, AppError> {
+        let orders = self.my_orders(actor).await?;
+        let mut refunds = Vec::new();
+        for o in orders.iter().filter(|o| o.status == "paid") {
+            refunds.extend(
+                self.refunds_of_order(actor, &o.id)
+                    .await?
+                    .into_iter()
+                    .filter(|r| r.instruction_status.as_deref() != Some("executed"))
+                    .filter(|r| r.status != "dismissed"),
+            );
+        }
+        let complaints = self
+            .complaints_for(actor)
+            .await?
+            .into_iter()
+            .filter(|c| c.may_escalate)
+            .collect();
+        Ok(ParentTodo {
+            lessons: self.lessons_to_confirm(actor).await?,
+            refunds,
+            complaints,
+            orders,
+        })
+    }
+}
