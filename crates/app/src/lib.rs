@@ -7,6 +7,7 @@ pub mod auth;
 pub mod bank;
 pub mod clock;
 pub mod complaints;
+pub mod consultations;
 pub mod courses;
 pub mod demo;
 pub mod error;

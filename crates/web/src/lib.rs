@@ -8,6 +8,7 @@ pub mod auth_api;
 pub mod complaint_api;
 mod complaint_pages;
 pub mod console_pages;
+mod consultation_pages;
 pub mod error;
 pub mod filing_api;
 pub mod filing_pages;

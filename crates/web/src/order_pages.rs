@@ -191,6 +191,8 @@ pub(crate) struct MoneyPage {
     run_off: Option<app::run_off::RunOffView>,
     /// A supervisor may start the run-off here (a CSRF token for the form).
     run_off_csrf: Option<String>,
+    /// 课程咨询 how fast the institution answers parents.
+    response_times: app::consultations::ResponseTimes,
 }
 
 /// The staff's institution: orders, supervised accounts, movements, risk events.
@@ -206,6 +208,7 @@ pub(crate) async fn institution_money(
         orders: s.app.institution_orders(&session.actor, &id).await?,
         run_off: s.app.run_off(&session.actor, &id).await?,
         run_off_csrf: None,
+        response_times: s.app.response_times(&session.actor, &id).await?,
     })
 }
 
@@ -224,6 +227,7 @@ pub(crate) async fn regulator_money(
         attendance_csrf: None,
         orders: s.app.institution_orders(&session.actor, &id).await?,
         run_off: s.app.run_off(&session.actor, &id).await?,
+        response_times: s.app.response_times(&session.actor, &id).await?,
         run_off_csrf: session
             .actor
             .has(Permission::SuperviseInstitution)

@@ -4,8 +4,8 @@
 
 use crate::WebState;
 use crate::{
-    admin_api, api, auth_api, complaint_api, complaint_pages, console_pages, filing_api,
-    filing_pages, money_api, order_pages, pages, plate_pages, session_pages,
+    admin_api, api, auth_api, complaint_api, complaint_pages, console_pages, consultation_pages,
+    filing_api, filing_pages, money_api, order_pages, pages, plate_pages, session_pages,
 };
 use axum::Router;
 use axum::http::Method;
@@ -93,6 +93,9 @@ const COMPLAINT_PARTIES: &[Caller] = &[
     Caller::StaffAdmin,
     Caller::Supervisor,
 ];
+
+/// Who talks in a consultation thread: the parent and the institution's customer service.
+const CONSULTATION_PARTIES: &[Caller] = &[Caller::Parent, Caller::Staff, Caller::StaffAdmin];
 
 /// Every `/api/v1` route.
 pub fn api_routes() -> Vec<Route> {
@@ -867,6 +870,30 @@ pub fn page_routes() -> Vec<Route> {
             "/courses/{id}/buy",
             SignedIn(&[Caller::Parent]),
             post(order_pages::buy),
+        ),
+        route(
+            Method::GET,
+            "/consultations",
+            SignedIn(CONSULTATION_PARTIES),
+            get(consultation_pages::list),
+        ),
+        route(
+            Method::POST,
+            "/consultations",
+            SignedIn(&[Caller::Parent]),
+            post(consultation_pages::ask),
+        ),
+        route(
+            Method::GET,
+            "/consultations/{id}",
+            SignedIn(CONSULTATION_PARTIES),
+            get(consultation_pages::thread),
+        ),
+        route(
+            Method::POST,
+            "/consultations/{id}/messages",
+            SignedIn(CONSULTATION_PARTIES),
+            post(consultation_pages::reply),
         ),
         route(
             Method::GET,
