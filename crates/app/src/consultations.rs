@@ -214,8 +214,14 @@ impl App {
 
     /// The thread if `actor` is its parent or the institution's customer service; otherwise not found.
     async fn thread_of(&self, actor: &Actor, id: &str) -> Result<ConsultationRow, AppError> {
-        if let Actor::Staff { .. } = actor {
-            self.require(actor, Permission::HandleCustomerCases).await?;
+        match actor {
+            Actor::Parent { .. } => {}
+            Actor::Staff { .. } => self.require(actor, Permission::HandleCustomerCases).await?,
+            _ => {
+                return Err(self
+                    .deny(actor, "consultations", json!({}), "parents and staff only")
+                    .await);
+            }
         }
         self.store
             .read()
