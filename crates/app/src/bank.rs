@@ -677,6 +677,10 @@ impl App {
         }
         let kinds: Vec<String> = events.iter().map(|e| e.kind.clone()).collect();
         tx.insert_risk_events(&events).await?;
+        if !events.is_empty() {
+            self.tell_of_risks_in(&mut tx, &account.institution_id, &kinds, now)
+                .await?;
+        }
         tx.append_audit(vec![evidence::record(
             &actor.audit_name(),
             now,
@@ -694,6 +698,30 @@ impl App {
             duplicate: false,
             risk_events: kinds,
         })
+    }
+
+    /// A risk on a supervised account (a balance below what is owed, an outflow nobody instructed) reaches the
+    /// institution's staff and the competent regulator's accounts at once: inbox and text message.
+    async fn tell_of_risks_in(
+        &self,
+        tx: &mut WriteTx,
+        institution_id: &str,
+        kinds: &[String],
+        now: i64,
+    ) -> Result<(), AppError> {
+        let institution = self.institution_row(institution_id).await?;
+        let competent = crate::oversight::competent_region_of(&institution)?;
+        let mut told = tx.staff_accounts_of(institution_id).await?;
+        told.extend(tx.regulator_accounts_of(competent.as_str()).await?);
+        let what: Vec<&str> = kinds.iter().map(|k| risk_kind_label(k)).collect();
+        self.notify_by_sms_in(
+            tx,
+            &told,
+            "资金监管风险提示",
+            &format!("{}：{}", institution.name, what.join("；")),
+            now,
+        )
+        .await
     }
 
     /// Does the reported balance cover what the platform owes on the account? Custody and e-CNY (the locked

@@ -9,8 +9,8 @@
 use crate::lessons::window_end;
 use crate::refunds::refund_of_rest_in;
 use crate::{Actor, App, AppError, ErrorCode, evidence};
-use domain::access::{Permission, competent_region};
-use domain::{RegionCode, TeachingMode, Timestamp};
+use domain::access::Permission;
+use domain::{RegionCode, Timestamp};
 use object_store::ObjectStoreExt;
 use rand::Rng;
 use serde::{Deserialize, Serialize};
@@ -426,10 +426,7 @@ impl App {
             .institution(&complaint.institution_id)
             .await?
             .ok_or_else(|| AppError::internal("complaint about a missing institution"))?;
-        let competent = competent_region(
-            TeachingMode::parse(&institution.mode)?,
-            &RegionCode::parse(&institution.region_code)?,
-        );
+        let competent = crate::oversight::competent_region_of(&institution)?;
         let window = self
             .region_policy(competent.as_str())
             .await?
@@ -671,19 +668,8 @@ impl App {
                 *institution_id == row.institution_id && actor.has(Permission::HandleCustomerCases)
             }
             Actor::Regulator { .. } => {
-                let institution = self
-                    .store
-                    .read()
-                    .institution(&row.institution_id)
-                    .await?
-                    .ok_or_else(|| AppError::internal("complaint about a missing institution"))?;
-                self.require_regulator_over(
-                    actor,
-                    Permission::ViewInstitutionPrivate,
-                    &RegionCode::parse(&institution.region_code)?,
-                    &format!("institution:{}", institution.id),
-                )
-                .await?;
+                let institution = self.institution_row(&row.institution_id).await?;
+                self.require_sight_of(actor, &institution).await?;
                 true
             }
             _ => false,

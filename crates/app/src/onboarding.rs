@@ -401,7 +401,7 @@ impl App {
         })
     }
 
-    async fn institution_row(&self, id: &str) -> Result<InstitutionRow, AppError> {
+    pub(crate) async fn institution_row(&self, id: &str) -> Result<InstitutionRow, AppError> {
         let id = InstitutionId::parse(id)?.to_string();
         self.store
             .read()
@@ -613,7 +613,7 @@ impl App {
     }
 
     /// Staff of the institution, or regulators who see its region; others are refused (audited).
-    async fn require_sight_of(
+    pub(crate) async fn require_sight_of(
         &self,
         actor: &Actor,
         institution: &InstitutionRow,

@@ -8,9 +8,9 @@ use crate::bank::instruct_in;
 use crate::inbox::{Note, notify_each_in};
 use crate::lessons::window_end;
 use crate::{Actor, App, AppError, ErrorCode, evidence};
-use domain::access::{Permission, competent_region};
+use domain::access::Permission;
 use domain::contract::refund_after;
-use domain::{Fen, RegionCode, TeachingMode, Timestamp};
+use domain::{Fen, Timestamp};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use store::{RefundDecision, RefundRow, WriteTx};
@@ -275,9 +275,7 @@ impl App {
             .institution(&refund.institution_id)
             .await?
             .ok_or_else(|| AppError::internal("refund of a missing institution"))?;
-        let premises = RegionCode::parse(&institution.region_code)?;
-        let mode = TeachingMode::parse(&institution.mode)?;
-        let competent = competent_region(mode, &premises);
+        let competent = crate::oversight::competent_region_of(&institution)?;
         let subject = format!("institution:{}", institution.id);
         self.require_regulator_over(
             actor,

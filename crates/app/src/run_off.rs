@@ -7,8 +7,8 @@
 use crate::inbox::{Note, notify_each_in};
 use crate::refunds::refund_of_rest_in;
 use crate::{Actor, App, AppError, ErrorCode, evidence};
-use domain::access::{Permission, competent_region};
-use domain::{RegionCode, TeachingMode, Timestamp};
+use domain::Timestamp;
+use domain::access::Permission;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use store::RunOffRow;
@@ -50,10 +50,7 @@ impl App {
             .institution(institution_id.trim())
             .await?
             .ok_or_else(|| AppError::not_found("no such institution"))?;
-        let competent = competent_region(
-            TeachingMode::parse(&institution.mode)?,
-            &RegionCode::parse(&institution.region_code)?,
-        );
+        let competent = crate::oversight::competent_region_of(&institution)?;
         let subject = format!("institution:{}", institution.id);
         self.require_regulator_over(
             actor,

@@ -1770,6 +1770,15 @@ mod money_flow {
             elapsed < std::time::Duration::from_secs(1),
             "raised in {elapsed:?}"
         );
+        // The institution's staff are told at once, by inbox and text message.
+        let admin = s.staff(domain::access::StaffRole::Admin).await;
+        let inbox = s.t.app.my_notifications(&admin).await.unwrap();
+        assert!(
+            inbox
+                .iter()
+                .any(|n| n.title == "资金监管风险提示" && n.body.contains("未经平台指令")),
+            "{inbox:?}"
+        );
         let stored =
             s.t.app
                 .store()
