@@ -108,6 +108,15 @@ impl App {
                 "a refund of this order is being decided: no lessons are taken meanwhile",
             ));
         }
+        if tx
+            .on_leave(&order.id, &now.china_date().to_string())
+            .await?
+        {
+            return Err(AppError::new(
+                ErrorCode::Conflict,
+                "the child is on leave today (请假): no lesson of this order is taken",
+            ));
+        }
         let taken = tx.lesson_count(&order.id).await?;
         if taken >= order.lessons {
             return Err(AppError::new(
@@ -401,5 +410,105 @@ impl App {
             dispute_reason: r.dispute_reason,
             release_status,
         }
+    }
+}
+
+/// `POST /api/v1/parent/orders/{id}/leave`.
+#[derive(Clone, Debug, Default, Deserialize, utoipa::ToSchema)]
+pub struct LeaveRequest {
+    /// `YYYY-MM-DD`: today or later.
+    pub date: String,
+    pub reason: String,
+}
+
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
+pub struct LeaveView {
+    pub date: String,
+    pub reason: String,
+}
+
+impl App {
+    /// 请假: the parent takes a day off an order's classes; the institution cannot take a lesson of the order
+    /// that day, so nothing is consumed for a class the child missed.
+    pub async fn request_leave(
+        &self,
+        actor: &Actor,
+        order_id: &str,
+        req: &LeaveRequest,
+    ) -> Result<LeaveView, AppError> {
+        let parent_id = self.require_parent(actor).await?.to_owned();
+        let reason = crate::error::stated_reason("reason", &req.reason)?;
+        let date = chrono::NaiveDate::parse_from_str(req.date.trim(), "%Y-%m-%d")
+            .map_err(|_| AppError::new(ErrorCode::InvalidParameter, "date: YYYY-MM-DD"))?;
+        let now = self.clock.now();
+        if date < now.china_date() {
+            return Err(AppError::new(
+                ErrorCode::InvalidParameter,
+                "date: leave is asked for today or a later day",
+            ));
+        }
+        let mut tx = self.store.begin_write().await?;
+        let order = tx
+            .order(order_id.trim())
+            .await?
+            .filter(|o| o.parent_id == parent_id)
+            .ok_or_else(|| AppError::not_found("no such order of yours"))?;
+        if order.status != "paid" || order.closed_at.is_some() {
+            return Err(AppError::new(
+                ErrorCode::Conflict,
+                "leave is for a paid, open order",
+            ));
+        }
+        let row = store::LeaveRow {
+            id: uuid::Uuid::now_v7().to_string(),
+            order_id: order.id.clone(),
+            institution_id: order.institution_id.clone(),
+            on_date: date.to_string(),
+            reason: reason.to_owned(),
+            created_at: now.millis(),
+        };
+        tx.insert_leave(&row).await?;
+        tx.append_audit(vec![evidence::record(
+            &actor.audit_name(),
+            now.millis(),
+            "lesson.leave",
+            format!("institution:{}", order.institution_id),
+            json!({"order": order.id, "date": row.on_date, "reason": reason}),
+        )])
+        .await?;
+        let staff = tx.staff_accounts_of(&order.institution_id).await?;
+        self.notify_in(
+            &mut tx,
+            &staff,
+            "学员请假",
+            &format!("订单 {} 于 {} 请假：{reason}", order.order_no, row.on_date),
+            now.millis(),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(LeaveView {
+            date: row.on_date,
+            reason: row.reason,
+        })
+    }
+
+    /// An order's days of leave, for whoever may see the order.
+    pub async fn leaves_of_order(
+        &self,
+        actor: &Actor,
+        order_id: &str,
+    ) -> Result<Vec<LeaveView>, AppError> {
+        let order = self.visible_order(actor, order_id).await?;
+        Ok(self
+            .store
+            .read()
+            .leaves_of_order(&order.id)
+            .await?
+            .into_iter()
+            .map(|l| LeaveView {
+                date: l.on_date,
+                reason: l.reason,
+            })
+            .collect())
     }
 }

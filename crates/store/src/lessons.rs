@@ -139,3 +139,57 @@ impl WriteTx {
         Ok(done.rows_affected())
     }
 }
+
+/// 请假 a day of leave from an order's classes.
+#[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow)]
+pub struct LeaveRow {
+    pub id: String,
+    pub order_id: String,
+    pub institution_id: String,
+    /// `YYYY-MM-DD`, China time.
+    pub on_date: String,
+    pub reason: String,
+    pub created_at: i64,
+}
+
+impl Reader<'_> {
+    pub async fn leaves_of_order(&self, order_id: &str) -> Result<Vec<LeaveRow>, StoreError> {
+        Ok(sqlx::query_as(
+            "SELECT id, order_id, institution_id, on_date, reason, created_at FROM leave_requests \
+             WHERE order_id = $1 ORDER BY on_date, id",
+        )
+        .bind(order_id)
+        .fetch_all(&self.store.pool)
+        .await?)
+    }
+}
+
+impl WriteTx {
+    /// A second leave for the same day is a conflict (unique per order and day).
+    pub async fn insert_leave(&mut self, row: &LeaveRow) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO leave_requests (id, order_id, institution_id, on_date, reason, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6)",
+        )
+        .bind(row.id.clone())
+        .bind(row.order_id.clone())
+        .bind(row.institution_id.clone())
+        .bind(row.on_date.clone())
+        .bind(row.reason.clone())
+        .bind(row.created_at)
+        .execute(&mut *self.tx)
+        .await?;
+        Ok(())
+    }
+
+    pub async fn on_leave(&mut self, order_id: &str, on_date: &str) -> Result<bool, StoreError> {
+        let n: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM leave_requests WHERE order_id = $1 AND on_date = $2",
+        )
+        .bind(order_id)
+        .bind(on_date)
+        .fetch_one(&mut *self.tx)
+        .await?;
+        Ok(n > 0)
+    }
+}

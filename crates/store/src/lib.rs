@@ -37,7 +37,7 @@ pub use error::StoreError;
 pub use filings::{DocumentRow, FilingRow, QueueRow};
 pub use funds::SupervisedAccountRow;
 pub use inbox::{NotificationRow, SmsRow};
-pub use lessons::LessonRow;
+pub use lessons::{LeaveRow, LessonRow};
 pub use money::{LedgerAccountRow, LedgerRecount, LedgerTransferRow};
 pub use orders::{
     BankEndpointRow, IdempotentRequestRow, InstructionRow, MovementRow, OrderRow, OrderSummaryRow,

@@ -105,7 +105,8 @@ use utoipa_swagger_ui::SwaggerUi;
         crate::complaint_api::escalate_complaint,
         crate::complaint_api::rule_on_complaint,
         crate::complaint_api::complaint_figures,
-        crate::complaint_api::start_run_off
+        crate::complaint_api::start_run_off,
+        crate::money_api::request_leave
     ),
     components(schemas(
         Problem,

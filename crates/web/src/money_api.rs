@@ -619,3 +619,25 @@ pub async fn public_reviews(
 ) -> Result<Json<PublicReviews>, ApiError> {
     Ok(Json(s.app.public_reviews(&id).await?))
 }
+
+/// 请假: a day off an order's classes; no lesson of the order is taken that day.
+#[utoipa::path(
+    post,
+    path = "/api/v1/parent/orders/{id}/leave",
+    security(("bearer" = [])),
+    params(("id" = String, Path)),
+    request_body = app::lessons::LeaveRequest,
+    responses((status = 201, body = app::lessons::LeaveView))
+)]
+pub async fn request_leave(
+    State(s): State<WebState>,
+    bearer: Bearer,
+    Path(id): Path<String>,
+    b: Result<Json<app::lessons::LeaveRequest>, JsonRejection>,
+) -> Result<(StatusCode, Json<app::lessons::LeaveView>), ApiError> {
+    s.app.require_parent(&bearer.actor).await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(s.app.request_leave(&bearer.actor, &id, &body(b)?).await?),
+    ))
+}

@@ -89,6 +89,10 @@ pub(crate) struct OrderPage {
     o: OrderDetail,
     lessons: Vec<app::lessons::LessonView>,
     refunds: Vec<app::refunds::RefundView>,
+    /// 请假 days of leave.
+    leaves: Vec<app::lessons::LeaveView>,
+    /// Today, China time (the earliest day leave may be asked for).
+    today: String,
     /// Who is looking: `parent` (answers lessons, asks refunds), `staff` (answers refunds), `regulator`.
     viewer: &'static str,
     /// The parent may ask for the rest back: paid, open, and no request being decided.
@@ -145,6 +149,8 @@ pub(crate) async fn order_page(
         can_review: s.app.may_review(&session.actor, &o.line.id).await?,
         can_request_refund: app::refunds::may_request_refund(&session.actor, &o, &refunds),
         lessons: s.app.lessons_of_order(&session.actor, &o.line.id).await?,
+        leaves: s.app.leaves_of_order(&session.actor, &o.line.id).await?,
+        today: s.app.clock().now().china_date().to_string(),
         refunds,
         viewer: match session.actor {
             app::Actor::Parent { .. } => "parent",
@@ -261,6 +267,24 @@ pub(crate) struct LessonForm {
     reason: String,
     #[serde(default)]
     evidence: String,
+    #[serde(default)]
+    date: String,
+}
+
+/// 请假 from the order page.
+pub(crate) async fn request_leave(
+    State(s): State<WebState>,
+    session: PageSession,
+    Path(id): Path<String>,
+    Form(form): Form<LessonForm>,
+) -> Result<Response, PageError> {
+    session.check_csrf(&s, &form.csrf)?;
+    let req = app::lessons::LeaveRequest {
+        date: form.date,
+        reason: form.reason,
+    };
+    s.app.request_leave(&session.0.actor, &id, &req).await?;
+    Ok(Redirect::to(&format!("/orders/{id}")).into_response())
 }
 
 /// The parent confirms a lesson from the order page and returns to it.

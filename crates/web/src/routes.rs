@@ -313,6 +313,12 @@ pub fn api_routes() -> Vec<Route> {
         ),
         route(
             Method::POST,
+            "/api/v1/parent/orders/{id}/leave",
+            SignedIn(&[Caller::Parent]),
+            post(money_api::request_leave),
+        ),
+        route(
+            Method::POST,
             "/api/v1/parent/orders/{id}/refund",
             SignedIn(&[Caller::Parent]),
             post(money_api::request_refund),
@@ -912,6 +918,12 @@ pub fn page_routes() -> Vec<Route> {
             "/orders/{id}",
             SignedIn(ORDER_READERS),
             get(order_pages::order_page),
+        ),
+        route(
+            Method::POST,
+            "/orders/{id}/leave",
+            SignedIn(&[Caller::Parent]),
+            post(order_pages::request_leave),
         ),
         route(
             Method::POST,
