@@ -508,3 +508,163 @@ impl App {
         Ok(rows.into_iter().map(line).collect())
     }
 }
+
+/// `POST /api/v1/parent/orders/{id}/transfer`.
+#[derive(Clone, Debug, Default, Deserialize, utoipa::ToSchema)]
+pub struct ClassTransferRequest {
+    /// Another course of the same institution, on sale, at the same price per lesson.
+    pub course_id: String,
+}
+
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
+pub struct ClassTransferView {
+    pub from_course: String,
+    pub to_course: String,
+    pub lessons_remaining: i64,
+    pub at_display: String,
+}
+
+impl App {
+    /// 转班: the parent moves the order's remaining lessons to another class of the same institution. The
+    /// price per lesson must be the same, so every lesson fee, release and refund stays as the contract set it;
+    /// the new class must have room for the lessons left.
+    pub async fn transfer_class(
+        &self,
+        actor: &Actor,
+        order_id: &str,
+        req: &ClassTransferRequest,
+    ) -> Result<ClassTransferView, AppError> {
+        let parent_id = self.require_parent(actor).await?.to_owned();
+        let now = self.clock.now().millis();
+        let mut tx = self.store.begin_write().await?;
+        let order = tx
+            .order(order_id.trim())
+            .await?
+            .filter(|o| o.parent_id == parent_id)
+            .ok_or_else(|| AppError::not_found("no such order of yours"))?;
+        if order.status != "paid" || order.closed_at.is_some() || order.frozen_at.is_some() {
+            return Err(AppError::new(
+                ErrorCode::Conflict,
+                "only a paid, open order that is not frozen changes class",
+            ));
+        }
+        if tx.open_refund(&order.id).await?.is_some() {
+            return Err(AppError::new(
+                ErrorCode::Conflict,
+                "a refund of this order is being decided",
+            ));
+        }
+        let (institution, target) = self.course_on_sale(&req.course_id).await?;
+        let current = self
+            .store
+            .read()
+            .course(&order.course_id)
+            .await?
+            .ok_or_else(|| AppError::internal("order of a missing course"))?;
+        if institution.summary.id != order.institution_id || target.id == current.id {
+            return Err(AppError::new(
+                ErrorCode::InvalidParameter,
+                "course_id: another class of the same institution",
+            ));
+        }
+        if institution.summary.list_status != "white" {
+            return Err(AppError::new(
+                ErrorCode::NotWhiteListed,
+                "the institution is not on the white list",
+            ));
+        }
+        let remaining = order.lessons - tx.lesson_count(&order.id).await?;
+        if target.price_per_lesson_fen != current.price_per_lesson_fen || target.lessons < remaining
+        {
+            return Err(AppError::new(
+                ErrorCode::PolicyViolation,
+                format!(
+                    "a transfer keeps the price per lesson ({} fen; the new class {} fen) and needs room for the {remaining} lessons left (the new class has {})",
+                    current.price_per_lesson_fen, target.price_per_lesson_fen, target.lessons
+                ),
+            ));
+        }
+        let row = store::ClassTransferRow {
+            id: uuid::Uuid::now_v7().to_string(),
+            order_id: order.id.clone(),
+            from_course_id: current.id.clone(),
+            to_course_id: target.id.clone(),
+            lessons_remaining: remaining,
+            transferred_by: actor.audit_name(),
+            transferred_at: now,
+        };
+        if tx.transfer_order(&row).await? != 1 {
+            return Err(AppError::new(
+                ErrorCode::Conflict,
+                "the order changed meanwhile",
+            ));
+        }
+        tx.append_audit(vec![evidence::record(
+            &actor.audit_name(),
+            now,
+            "order.class_transferred",
+            format!("institution:{}", order.institution_id),
+            json!({"order": order.id, "from_course": current.id, "to_course": target.id,
+                   "lessons_remaining": remaining}),
+        )])
+        .await?;
+        let staff = tx.staff_accounts_of(&order.institution_id).await?;
+        self.notify_in(
+            &mut tx,
+            &staff,
+            "学员转班",
+            &format!(
+                "订单 {} 由「{}」转至「{}」，剩余 {remaining} 课时",
+                order.order_no, current.name, target.name
+            ),
+            now,
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(ClassTransferView {
+            from_course: current.name,
+            to_course: target.name,
+            lessons_remaining: remaining,
+            at_display: Timestamp::from_millis(now).china_display(),
+        })
+    }
+
+    /// The order's class transfers, and the other classes it may move to (same institution, same price per
+    /// lesson), for whoever may see the order.
+    pub async fn class_transfers(
+        &self,
+        actor: &Actor,
+        order_id: &str,
+    ) -> Result<(Vec<ClassTransferView>, Vec<crate::views::CourseView>), AppError> {
+        let order = self.visible_order(actor, order_id).await?;
+        let read = self.store.read();
+        let mut done = Vec::new();
+        for t in read.class_transfers(&order.id).await? {
+            let name = async |id: &str| {
+                read.course(id)
+                    .await
+                    .map(|c| c.map(|c| c.name).unwrap_or_default())
+            };
+            done.push(ClassTransferView {
+                from_course: name(&t.from_course_id).await?,
+                to_course: name(&t.to_course_id).await?,
+                lessons_remaining: t.lessons_remaining,
+                at_display: Timestamp::from_millis(t.transferred_at).china_display(),
+            });
+        }
+        let current = read
+            .course(&order.course_id)
+            .await?
+            .ok_or_else(|| AppError::internal("order of a missing course"))?;
+        let options = self
+            .institution_detail(&order.institution_id)
+            .await?
+            .courses
+            .into_iter()
+            .filter(|c| {
+                c.id != current.id && c.price_per_lesson_fen == current.price_per_lesson_fen
+            })
+            .collect();
+        Ok((done, options))
+    }
+}

@@ -803,3 +803,60 @@ impl WriteTx {
         Ok(changed)
     }
 }
+
+/// 转班 one transfer of an order to another class.
+#[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow)]
+pub struct ClassTransferRow {
+    pub id: String,
+    pub order_id: String,
+    pub from_course_id: String,
+    pub to_course_id: String,
+    pub lessons_remaining: i64,
+    pub transferred_by: String,
+    pub transferred_at: i64,
+}
+
+impl Reader<'_> {
+    pub async fn class_transfers(
+        &self,
+        order_id: &str,
+    ) -> Result<Vec<ClassTransferRow>, StoreError> {
+        Ok(sqlx::query_as(
+            "SELECT id, order_id, from_course_id, to_course_id, lessons_remaining, transferred_by, transferred_at \
+             FROM class_transfers WHERE order_id = $1 ORDER BY transferred_at, id",
+        )
+        .bind(order_id)
+        .fetch_all(&self.store.pool)
+        .await?)
+    }
+}
+
+impl WriteTx {
+    /// Points the order at the new course, if it still points at the old one, and records the transfer.
+    pub async fn transfer_order(&mut self, t: &ClassTransferRow) -> Result<u64, StoreError> {
+        let moved =
+            sqlx::query("UPDATE orders SET course_id = $2 WHERE id = $1 AND course_id = $3")
+                .bind(t.order_id.clone())
+                .bind(t.to_course_id.clone())
+                .bind(t.from_course_id.clone())
+                .execute(&mut *self.tx)
+                .await?
+                .rows_affected();
+        if moved == 1 {
+            sqlx::query(
+                "INSERT INTO class_transfers (id, order_id, from_course_id, to_course_id, lessons_remaining, \
+                 transferred_by, transferred_at) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+            )
+            .bind(t.id.clone())
+            .bind(t.order_id.clone())
+            .bind(t.from_course_id.clone())
+            .bind(t.to_course_id.clone())
+            .bind(t.lessons_remaining)
+            .bind(t.transferred_by.clone())
+            .bind(t.transferred_at)
+            .execute(&mut *self.tx)
+            .await?;
+        }
+        Ok(moved)
+    }
+}

@@ -106,7 +106,8 @@ use utoipa_swagger_ui::SwaggerUi;
         crate::complaint_api::rule_on_complaint,
         crate::complaint_api::complaint_figures,
         crate::complaint_api::start_run_off,
-        crate::money_api::request_leave
+        crate::money_api::request_leave,
+        crate::money_api::transfer_class
     ),
     components(schemas(
         Problem,

@@ -641,3 +641,24 @@ pub async fn request_leave(
         Json(s.app.request_leave(&bearer.actor, &id, &body(b)?).await?),
     ))
 }
+
+/// 转班: the order's remaining lessons move to another class of the same institution at the same price per lesson.
+#[utoipa::path(
+    post,
+    path = "/api/v1/parent/orders/{id}/transfer",
+    security(("bearer" = [])),
+    params(("id" = String, Path)),
+    request_body = app::orders::ClassTransferRequest,
+    responses((status = 200, body = app::orders::ClassTransferView))
+)]
+pub async fn transfer_class(
+    State(s): State<WebState>,
+    bearer: Bearer,
+    Path(id): Path<String>,
+    b: Result<Json<app::orders::ClassTransferRequest>, JsonRejection>,
+) -> Result<Json<app::orders::ClassTransferView>, ApiError> {
+    s.app.require_parent(&bearer.actor).await?;
+    Ok(Json(
+        s.app.transfer_class(&bearer.actor, &id, &body(b)?).await?,
+    ))
+}

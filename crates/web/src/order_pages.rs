@@ -93,6 +93,9 @@ pub(crate) struct OrderPage {
     leaves: Vec<app::lessons::LeaveView>,
     /// Today, China time (the earliest day leave may be asked for).
     today: String,
+    /// 转班 done, and the classes the order may move to.
+    transfers: Vec<app::orders::ClassTransferView>,
+    transfer_options: Vec<CourseView>,
     /// Who is looking: `parent` (answers lessons, asks refunds), `staff` (answers refunds), `regulator`.
     viewer: &'static str,
     /// The parent may ask for the rest back: paid, open, and no request being decided.
@@ -145,12 +148,15 @@ pub(crate) async fn order_page(
         _ => None,
     };
     let refunds = s.app.refunds_of_order(&session.actor, &o.line.id).await?;
+    let (transfers, transfer_options) = s.app.class_transfers(&session.actor, &o.line.id).await?;
     Ok(OrderPage {
         can_review: s.app.may_review(&session.actor, &o.line.id).await?,
         can_request_refund: app::refunds::may_request_refund(&session.actor, &o, &refunds),
         lessons: s.app.lessons_of_order(&session.actor, &o.line.id).await?,
         leaves: s.app.leaves_of_order(&session.actor, &o.line.id).await?,
         today: s.app.clock().now().china_date().to_string(),
+        transfers,
+        transfer_options,
         refunds,
         viewer: match session.actor {
             app::Actor::Parent { .. } => "parent",
@@ -269,6 +275,29 @@ pub(crate) struct LessonForm {
     evidence: String,
     #[serde(default)]
     date: String,
+}
+
+#[derive(Deserialize)]
+pub(crate) struct TransferForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    course_id: String,
+}
+
+/// 转班 from the order page.
+pub(crate) async fn transfer_class(
+    State(s): State<WebState>,
+    session: PageSession,
+    Path(id): Path<String>,
+    Form(form): Form<TransferForm>,
+) -> Result<Response, PageError> {
+    session.check_csrf(&s, &form.csrf)?;
+    let req = app::orders::ClassTransferRequest {
+        course_id: form.course_id,
+    };
+    s.app.transfer_class(&session.0.actor, &id, &req).await?;
+    Ok(Redirect::to(&format!("/orders/{id}")).into_response())
 }
 
 /// 请假 from the order page.

@@ -313,6 +313,12 @@ pub fn api_routes() -> Vec<Route> {
         ),
         route(
             Method::POST,
+            "/api/v1/parent/orders/{id}/transfer",
+            SignedIn(&[Caller::Parent]),
+            post(money_api::transfer_class),
+        ),
+        route(
+            Method::POST,
             "/api/v1/parent/orders/{id}/leave",
             SignedIn(&[Caller::Parent]),
             post(money_api::request_leave),
@@ -918,6 +924,12 @@ pub fn page_routes() -> Vec<Route> {
             "/orders/{id}",
             SignedIn(ORDER_READERS),
             get(order_pages::order_page),
+        ),
+        route(
+            Method::POST,
+            "/orders/{id}/transfer",
+            SignedIn(&[Caller::Parent]),
+            post(order_pages::transfer_class),
         ),
         route(
             Method::POST,
