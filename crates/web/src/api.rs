@@ -107,7 +107,11 @@ use utoipa_swagger_ui::SwaggerUi;
         crate::complaint_api::complaint_figures,
         crate::complaint_api::start_run_off,
         crate::money_api::request_leave,
-        crate::money_api::transfer_class
+        crate::money_api::transfer_class,
+        crate::complaint_api::ask_institution,
+        crate::complaint_api::consultations,
+        crate::complaint_api::consultation,
+        crate::complaint_api::reply_consultation
     ),
     components(schemas(
         Problem,

@@ -1,4 +1,4 @@
-//! Complaints and run-offs over HTTP (evidence files are uploaded on the parent's page, `POST /complaints`). Rules, scope
+//! Complaints, consultations and run-offs over HTTP (evidence files are uploaded on the parent's page, `POST /complaints`). Rules, scope
 //! and deadlines are `app::complaints`'.
 
 use crate::WebState;
@@ -179,4 +179,83 @@ pub async fn start_run_off(
         .await?;
     let view = s.app.start_run_off(&bearer.actor, &id, &body(b)?).await?;
     Ok((StatusCode::CREATED, Json(view)))
+}
+
+/// A message in a consultation thread.
+#[derive(Clone, Debug, serde::Deserialize, utoipa::ToSchema)]
+pub struct ConsultationReply {
+    pub body: String,
+}
+
+/// 课程咨询: a parent asks an institution.
+#[utoipa::path(
+    post,
+    path = "/api/v1/parent/consultations",
+    security(("bearer" = [])),
+    request_body = app::consultations::NewConsultation,
+    responses((status = 201, body = app::consultations::ConsultationView))
+)]
+pub async fn ask_institution(
+    State(s): State<WebState>,
+    bearer: Bearer,
+    b: Result<Json<app::consultations::NewConsultation>, JsonRejection>,
+) -> Result<(StatusCode, Json<app::consultations::ConsultationView>), ApiError> {
+    s.app.require_parent(&bearer.actor).await?;
+    let view = s.app.ask_institution(&bearer.actor, &body(b)?).await?;
+    Ok((StatusCode::CREATED, Json(view)))
+}
+
+/// The caller's threads: a parent's, or the institution's for its customer service.
+#[utoipa::path(
+    get,
+    path = "/api/v1/consultations",
+    security(("bearer" = [])),
+    responses((status = 200, body = Vec<app::consultations::ConsultationView>))
+)]
+pub async fn consultations(
+    State(s): State<WebState>,
+    bearer: Bearer,
+) -> Result<Json<Vec<app::consultations::ConsultationView>>, ApiError> {
+    Ok(Json(s.app.consultations_for(&bearer.actor).await?))
+}
+
+/// One thread with its messages.
+#[utoipa::path(
+    get,
+    path = "/api/v1/consultations/{id}",
+    security(("bearer" = [])),
+    params(("id" = String, Path)),
+    responses((status = 200, body = app::consultations::ConsultationView))
+)]
+pub async fn consultation(
+    State(s): State<WebState>,
+    bearer: Bearer,
+    Path(id): Path<String>,
+) -> Result<Json<app::consultations::ConsultationView>, ApiError> {
+    Ok(Json(s.app.consultation_for(&bearer.actor, &id).await?))
+}
+
+/// A message from the thread's parent or the institution's customer service (the first answer is timed).
+#[utoipa::path(
+    post,
+    path = "/api/v1/consultations/{id}/messages",
+    security(("bearer" = [])),
+    params(("id" = String, Path)),
+    request_body = ConsultationReply,
+    responses((status = 200, body = app::consultations::ConsultationView))
+)]
+pub async fn reply_consultation(
+    State(s): State<WebState>,
+    bearer: Bearer,
+    Path(id): Path<String>,
+    b: Result<Json<ConsultationReply>, JsonRejection>,
+) -> Result<Json<app::consultations::ConsultationView>, ApiError> {
+    // Who may write is checked before the body is read.
+    s.app.consultation_for(&bearer.actor, &id).await?;
+    let reply = body(b)?;
+    Ok(Json(
+        s.app
+            .reply_consultation(&bearer.actor, &id, &reply.body)
+            .await?,
+    ))
 }

@@ -355,6 +355,30 @@ pub fn api_routes() -> Vec<Route> {
         ),
         route(
             Method::POST,
+            "/api/v1/parent/consultations",
+            SignedIn(&[Caller::Parent]),
+            post(complaint_api::ask_institution),
+        ),
+        route(
+            Method::GET,
+            "/api/v1/consultations",
+            SignedIn(CONSULTATION_PARTIES),
+            get(complaint_api::consultations),
+        ),
+        route(
+            Method::GET,
+            "/api/v1/consultations/{id}",
+            SignedIn(CONSULTATION_PARTIES),
+            get(complaint_api::consultation),
+        ),
+        route(
+            Method::POST,
+            "/api/v1/consultations/{id}/messages",
+            SignedIn(CONSULTATION_PARTIES),
+            post(complaint_api::reply_consultation),
+        ),
+        route(
+            Method::POST,
             "/api/v1/parent/complaints",
             SignedIn(&[Caller::Parent]),
             post(complaint_api::file_complaint),
