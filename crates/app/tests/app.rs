@@ -1315,6 +1315,45 @@ mod money_flow {
             }
         }
 
+        /// The region of the regulator competent for the demo institution (county offline, province online).
+        pub(super) async fn competent_region(&self) -> domain::RegionCode {
+            let institution = self
+                .t
+                .app
+                .store()
+                .read()
+                .institution(&self.institution_id)
+                .await
+                .unwrap()
+                .unwrap();
+            domain::access::competent_region(
+                domain::TeachingMode::parse(&institution.mode).unwrap(),
+                &domain::RegionCode::parse(&institution.region_code).unwrap(),
+            )
+        }
+
+        /// A supervisor of the competent region.
+        pub(super) async fn competent_supervisor(&self) -> Actor {
+            Actor::Regulator {
+                account_id: "competent-supervisor".into(),
+                region: self.competent_region().await,
+                role: domain::access::RegulatorRole::Supervisor,
+            }
+        }
+
+        /// The demo institution's admin takes attendance (with a sign-in sheet) for the order's next lesson.
+        pub(super) async fn attend(&self, order_id: &str) -> app::lessons::LessonView {
+            let admin = self.staff(domain::access::StaffRole::Admin).await;
+            let attendance = app::lessons::Attendance {
+                evidence: "点名".into(),
+            };
+            self.t
+                .app
+                .take_attendance(&admin, order_id, &attendance)
+                .await
+                .unwrap()
+        }
+
         /// The order as its parent sees it.
         pub(super) async fn line(&self, order_id: &str) -> app::orders::OrderLine {
             self.t
@@ -2592,17 +2631,7 @@ mod refunds {
                 .unwrap();
         assert_eq!(escalated.status, "escalated");
 
-        let institution =
-            s.t.app
-                .store()
-                .read()
-                .institution(&s.institution_id)
-                .await
-                .unwrap()
-                .unwrap();
-        let premises = domain::RegionCode::parse(&institution.region_code).unwrap();
-        let mode = domain::TeachingMode::parse(&institution.mode).unwrap();
-        let competent = domain::access::competent_region(mode, &premises);
+        let competent = s.competent_region().await;
         let elsewhere = super::money_flow::supervisor_outside(competent.as_str());
         let uphold = RefundAnswer {
             agree: true,
@@ -2616,11 +2645,7 @@ mod refunds {
                 .code,
             ErrorCode::Forbidden
         );
-        let regulator = Actor::Regulator {
-            account_id: "competent".into(),
-            region: competent,
-            role: domain::access::RegulatorRole::Supervisor,
-        };
+        let regulator = s.competent_supervisor().await;
         let upheld =
             s.t.app
                 .rule_on_refund(&regulator, &refund.id, &uphold)
@@ -2831,7 +2856,7 @@ mod complaints {
     use app::complaints::{ComplaintAnswer, ComplaintRulingRequest, EvidenceFile, NewComplaint};
     use app::lessons::Attendance;
     use app::{Actor, ErrorCode};
-    use domain::access::{RegulatorRole, StaffRole};
+    use domain::access::StaffRole;
 
     /// The smallest file `infer` reads as PNG.
     fn png() -> Vec<u8> {
@@ -2849,27 +2874,6 @@ mod complaints {
         }
     }
 
-    /// The supervisor of the competent region: the county for an offline institution, the province for an
-    /// online one.
-    async fn competent_supervisor(s: &super::money_flow::Shop) -> Actor {
-        let institution =
-            s.t.app
-                .store()
-                .read()
-                .institution(&s.institution_id)
-                .await
-                .unwrap()
-                .unwrap();
-        Actor::Regulator {
-            account_id: "competent-supervisor".into(),
-            region: domain::access::competent_region(
-                domain::TeachingMode::parse(&institution.mode).unwrap(),
-                &domain::RegionCode::parse(&institution.region_code).unwrap(),
-            ),
-            role: RegulatorRole::Supervisor,
-        }
-    }
-
     #[tokio::test]
     async fn a_complaint_goes_to_the_institution_then_the_competent_regulator_who_orders_the_refund()
      {
@@ -2877,14 +2881,8 @@ mod complaints {
         let order = s.order().await;
         let paid = order.line.amount_fen;
         s.pay(&order, "PAY-C1").await;
+        s.attend(&order.line.id).await;
         let admin = s.staff(StaffRole::Admin).await;
-        let attend = Attendance {
-            evidence: "点名".into(),
-        };
-        s.t.app
-            .take_attendance(&admin, &order.line.id, &attend)
-            .await
-            .unwrap();
         let parent = s.parent_actor();
         let new = complaint(&s, &order.line.id);
 
@@ -2978,7 +2976,7 @@ mod complaints {
         );
         let escalated = s.t.app.escalate_complaint(&parent, &c.id).await.unwrap();
         assert_eq!(escalated.status, "escalated");
-        let supervisor = competent_supervisor(&s).await;
+        let supervisor = s.competent_supervisor().await;
         assert_eq!(
             escalated.regulator_region.as_deref(),
             match &supervisor {
@@ -3097,7 +3095,7 @@ mod complaints {
         assert!(overdue.institution_overdue && overdue.may_escalate);
         s.t.app.escalate_complaint(&parent, &c.id).await.unwrap();
 
-        let supervisor = competent_supervisor(&s).await;
+        let supervisor = s.competent_supervisor().await;
         let freeze = ComplaintRulingRequest {
             outcome: "mediated".into(),
             ruling: "调查期间冻结资金划转".into(),
@@ -3109,15 +3107,7 @@ mod complaints {
             .unwrap();
 
         // A lesson taken and confirmed on a frozen order: confirmed, its fee held in escrow.
-        let admin = s.staff(StaffRole::Admin).await;
-        let attend = Attendance {
-            evidence: "点名".into(),
-        };
-        let lesson =
-            s.t.app
-                .take_attendance(&admin, &order.line.id, &attend)
-                .await
-                .unwrap();
+        let lesson = s.attend(&order.line.id).await;
         let confirmed = s.t.app.confirm_lesson(&parent, &lesson.id).await.unwrap();
         assert_eq!(confirmed.status, "confirmed");
         assert_eq!(confirmed.release_status, None, "nothing instructed");
@@ -3262,10 +3252,9 @@ mod complaints {
 
 mod run_off {
     use super::money_flow::{shop, supervisor_outside};
-    use app::lessons::Attendance;
+    use app::ErrorCode;
     use app::run_off::RunOffRequest;
-    use app::{Actor, ErrorCode};
-    use domain::access::{RegulatorRole, StaffRole};
+    use domain::access::StaffRole;
 
     #[tokio::test]
     async fn one_action_freezes_releases_and_refunds_every_family_tracked_to_completion() {
@@ -3274,31 +3263,9 @@ mod run_off {
         s.pay(&a, "PAY-RA").await;
         s.pay(&b, "PAY-RB").await;
         let admin = s.staff(StaffRole::Admin).await;
-        let attend = Attendance {
-            evidence: "点名".into(),
-        };
-        let lesson =
-            s.t.app
-                .take_attendance(&admin, &a.line.id, &attend)
-                .await
-                .unwrap();
-        let institution =
-            s.t.app
-                .store()
-                .read()
-                .institution(&s.institution_id)
-                .await
-                .unwrap()
-                .unwrap();
-        let competent = domain::access::competent_region(
-            domain::TeachingMode::parse(&institution.mode).unwrap(),
-            &domain::RegionCode::parse(&institution.region_code).unwrap(),
-        );
-        let supervisor = Actor::Regulator {
-            account_id: "competent-supervisor".into(),
-            region: competent,
-            role: RegulatorRole::Supervisor,
-        };
+        let lesson = s.attend(&a.line.id).await;
+        let competent = s.competent_region().await;
+        let supervisor = s.competent_supervisor().await;
         let req = RunOffRequest {
             reason: "机构停业".into(),
         };
@@ -3598,7 +3565,6 @@ mod leave {
 mod class_transfer {
     use super::money_flow::shop;
     use app::ErrorCode;
-    use app::lessons::Attendance;
     use app::orders::ClassTransferRequest;
     use domain::access::StaffRole;
 
@@ -3608,17 +3574,7 @@ mod class_transfer {
         let order = s.order().await;
         s.pay(&order, "PAY-T").await;
         let admin = s.staff(StaffRole::Admin).await;
-        let lesson =
-            s.t.app
-                .take_attendance(
-                    &admin,
-                    &order.line.id,
-                    &Attendance {
-                        evidence: "点名".into(),
-                    },
-                )
-                .await
-                .unwrap();
+        let lesson = s.attend(&order.line.id).await;
         let current =
             s.t.app
                 .store()
