@@ -20,8 +20,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 use std::collections::HashMap;
 use store::{
-    BankEndpointRow, IdempotentRequestRow, InstructionRow, MovementRow, OrderRow, RiskEventRow,
-    StatementRow, SupervisedAccountRow, WriteTx,
+    BankEndpointRow, IdempotentRequestRow, Instructed, InstructionRow, MovementRow, OrderRow,
+    RiskEventRow, StatementRow, SupervisedAccountRow, WriteTx,
 };
 
 /// `PUT /api/v1/bank/endpoint`: where the bank takes instructions, and its checkout page for parents.
@@ -114,15 +114,32 @@ pub struct InstructionResult {
 #[derive(Clone, Debug, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct InstructionView {
     pub instruction_id: String,
-    /// `release` or `refund`.
+    /// `release`, `refund`, or `release_batch` (a supervised account's day of releases).
     pub kind: String,
-    pub order_id: String,
+    /// The order of a release or refund; a batch lists its orders in `items`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub order_id: Option<String>,
     pub account_no: String,
     pub amount_fen: i64,
     /// `pending`, `acknowledged`, `executed` or `failed`.
     pub status: String,
     pub attempts: i64,
     pub bank_ref: Option<String>,
+    /// The daily batch a release travels in.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub batch_id: Option<String>,
+    /// A batch's releases.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub items: Vec<BatchItem>,
+}
+
+/// One release in a daily batch.
+#[derive(Clone, Debug, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct BatchItem {
+    pub instruction_id: String,
+    pub order_no: String,
+    pub amount_fen: i64,
+    pub status: String,
 }
 
 /// `POST /api/v1/bank/statements`: a supervised account's day.
@@ -237,13 +254,15 @@ fn risk(
 }
 
 /// Instructs the bank inside the caller's transaction: `amount` of the order's escrow, which must be paid and
-/// hold that much beyond what is already instructed.
+/// hold that much beyond what is already instructed. A release with a `batch_date` waits for that day's
+/// batch (`crate::batches`) instead of being delivered on its own.
 pub(crate) async fn instruct_in(
     tx: &mut WriteTx,
     by: &str,
     kind: &str,
     order: &OrderRow,
     amount: i64,
+    batch_date: Option<String>,
     now: i64,
 ) -> Result<InstructionRow, AppError> {
     if order.status != "paid" {
@@ -280,6 +299,8 @@ pub(crate) async fn instruct_in(
         finished_at: None,
         bank_ref: None,
         failure_reason: None,
+        batch_date,
+        batch_id: None,
     };
     tx.insert_instruction(&row).await?;
     tx.append_audit(vec![evidence::record(
@@ -287,7 +308,8 @@ pub(crate) async fn instruct_in(
         now,
         "bank.instructed",
         format!("institution:{}", order.institution_id),
-        json!({"instruction": row.id, "kind": kind, "order": order.id, "amount_fen": amount}),
+        json!({"instruction": row.id, "kind": kind, "order": order.id, "amount_fen": amount,
+               "batch_date": row.batch_date}),
     )])
     .await?;
     Ok(row)
@@ -621,17 +643,31 @@ impl App {
         let matched = if direction == "in" {
             "inflow".to_owned()
         } else {
-            let instruction = match &report.instruction_id {
-                Some(id) => tx.instruction(id.trim()).await?,
+            let named = report.instruction_id.as_deref().map(str::trim);
+            let instruction = match named {
+                Some(id) => tx.instruction(id).await?,
                 None => None,
             };
-            match instruction {
-                Some(i)
+            let batch = match (named, &instruction) {
+                (Some(id), None) => tx.release_batch(id).await?,
+                _ => None,
+            };
+            match (instruction, batch) {
+                (Some(i), _)
                     if i.supervised_account_id == account.id
                         && i.amount_fen == amount
                         && i.status != "failed" =>
                 {
                     self.execute_instruction_in(&mut tx, &i, Some(&bank_ref), now)
+                        .await?;
+                    "matched".to_owned()
+                }
+                (None, Some(b))
+                    if b.supervised_account_id == account.id
+                        && b.amount_fen == amount
+                        && b.status != "failed" =>
+                {
+                    self.finish_batch_in(&mut tx, &b, "executed", Some(&bank_ref), None, now)
                         .await?;
                     "matched".to_owned()
                 }
@@ -765,16 +801,29 @@ impl App {
     }
 
     /// Marks an instruction executed and moves the ledger: a release from the order's escrow to the
-    /// institution, a refund to the order's refund destination. Idempotent by the instruction's id.
-    async fn execute_instruction_in(
+    /// institution, a refund to the order's refund destination. An instruction already finished is left as it
+    /// is (the movement and the result both report the same execution).
+    pub(crate) async fn execute_instruction_in(
         &self,
         tx: &mut WriteTx,
         instruction: &InstructionRow,
         bank_ref: Option<&str>,
         now: i64,
     ) -> Result<(), AppError> {
-        tx.finish_instruction(&instruction.id, "executed", now, bank_ref, None)
-            .await?;
+        if tx
+            .finish_instruction(
+                Instructed::Single,
+                &instruction.id,
+                "executed",
+                now,
+                bank_ref,
+                None,
+            )
+            .await?
+            == 0
+        {
+            return Ok(());
+        }
         let order = tx
             .order(&instruction.order_id)
             .await?
@@ -862,13 +911,22 @@ impl App {
             .order(order_id)
             .await?
             .ok_or_else(|| AppError::not_found("no such order"))?;
-        let row = instruct_in(&mut tx, &actor.audit_name(), kind, &order, amount, now).await?;
+        let row = instruct_in(
+            &mut tx,
+            &actor.audit_name(),
+            kind,
+            &order,
+            amount,
+            None,
+            now,
+        )
+        .await?;
         tx.commit().await?;
         self.instruction_view(&row.id).await
     }
 
-    /// The bank's result for an instruction: executed moves the ledger, failed leaves the escrow where it is.
-    /// A repeated result changes nothing.
+    /// The bank's result for an instruction or a daily batch: executed moves the ledger, failed leaves the
+    /// escrow where it is. A repeated result changes nothing.
     pub async fn record_instruction_result(
         &self,
         actor: &Actor,
@@ -881,73 +939,134 @@ impl App {
             .as_deref()
             .map(|r| reference("bank_ref", r))
             .transpose()?;
+        if !matches!(result.status.as_str(), "executed" | "failed") {
+            return Err(invalid("status: executed or failed"));
+        }
+        let reason = (result.status == "failed")
+            .then(|| result.reason.as_deref().unwrap_or("").trim().to_owned());
         let now = self.clock.now().millis();
         let mut tx = self.store.begin_write().await?;
-        let instruction = tx
-            .instruction(instruction_id.trim())
-            .await?
-            .filter(|i| i.bank_id == bank_id)
-            .ok_or_else(|| AppError::not_found("no such instruction to your bank"))?;
-        let finished = matches!(instruction.status.as_str(), "executed" | "failed");
-        match (result.status.as_str(), finished) {
-            ("executed", false) => {
-                self.execute_instruction_in(&mut tx, &instruction, bank_ref.as_deref(), now)
+        let id = instruction_id.trim();
+        let (status, finished_before) = match tx.instruction(id).await? {
+            Some(i) if i.bank_id == bank_id => {
+                let finished = matches!(i.status.as_str(), "executed" | "failed");
+                if !finished && result.status == "executed" {
+                    self.execute_instruction_in(&mut tx, &i, bank_ref.as_deref(), now)
+                        .await?;
+                } else if !finished {
+                    tx.finish_instruction(
+                        Instructed::Single,
+                        &i.id,
+                        "failed",
+                        now,
+                        bank_ref.as_deref(),
+                        reason.as_deref(),
+                    )
+                    .await?;
+                }
+                (i.status, finished)
+            }
+            _ => {
+                let batch = tx
+                    .release_batch(id)
                     .await?
+                    .filter(|b| b.bank_id == bank_id)
+                    .ok_or_else(|| AppError::not_found("no such instruction to your bank"))?;
+                let finished = matches!(batch.status.as_str(), "executed" | "failed");
+                if !finished {
+                    self.finish_batch_in(
+                        &mut tx,
+                        &batch,
+                        &result.status,
+                        bank_ref.as_deref(),
+                        reason.as_deref(),
+                        now,
+                    )
+                    .await?;
+                }
+                (batch.status, finished)
             }
-            ("failed", false) => {
-                let reason = result.reason.as_deref().unwrap_or("").trim();
-                tx.finish_instruction(
-                    &instruction.id,
-                    "failed",
-                    now,
-                    bank_ref.as_deref(),
-                    Some(reason),
-                )
-                .await?;
-            }
-            (s, true) if s == instruction.status => {}
-            ("executed" | "failed", true) => {
-                return Err(AppError::new(
-                    ErrorCode::Conflict,
-                    format!("the instruction was already {}", instruction.status),
-                ));
-            }
-            _ => return Err(invalid("status: executed or failed")),
+        };
+        if finished_before && status != result.status {
+            return Err(AppError::new(
+                ErrorCode::Conflict,
+                format!("the instruction was already {status}"),
+            ));
         }
-        if !finished {
+        if !finished_before {
             tx.append_audit(vec![evidence::record(
                 &actor.audit_name(),
                 now,
                 "bank.instruction_result",
                 format!("bank:{bank_id}"),
-                json!({"instruction": instruction.id, "status": result.status, "bank_ref": bank_ref,
+                json!({"instruction": id, "status": result.status, "bank_ref": bank_ref,
                        "reason": result.reason}),
             )])
             .await?;
         }
         tx.commit().await?;
-        self.instruction_view(&instruction.id).await
+        self.instruction_view(id).await
     }
 
+    /// An instruction, or a daily batch with the releases it carries.
     pub async fn instruction_view(&self, id: &str) -> Result<InstructionView, AppError> {
         let read = self.store.read();
-        let i = read
-            .instruction(id)
-            .await?
-            .ok_or_else(|| AppError::not_found("no such instruction"))?;
+        let (view, account_id) = match read.instruction(id).await? {
+            Some(i) => (
+                InstructionView {
+                    instruction_id: i.id,
+                    kind: i.kind,
+                    order_id: Some(i.order_id),
+                    account_no: String::new(),
+                    amount_fen: i.amount_fen,
+                    status: i.status,
+                    attempts: i.attempts,
+                    bank_ref: i.bank_ref,
+                    batch_id: i.batch_id,
+                    items: Vec::new(),
+                },
+                i.supervised_account_id,
+            ),
+            None => {
+                let b = read
+                    .release_batch(id)
+                    .await?
+                    .ok_or_else(|| AppError::not_found("no such instruction"))?;
+                let items = read
+                    .batch_items(&b.id)
+                    .await?
+                    .into_iter()
+                    .map(|(r, order_no)| BatchItem {
+                        instruction_id: r.id,
+                        order_no,
+                        amount_fen: r.amount_fen,
+                        status: r.status,
+                    })
+                    .collect();
+                (
+                    InstructionView {
+                        instruction_id: b.id,
+                        kind: "release_batch".into(),
+                        order_id: None,
+                        account_no: String::new(),
+                        amount_fen: b.amount_fen,
+                        status: b.status,
+                        attempts: b.attempts,
+                        bank_ref: b.bank_ref,
+                        batch_id: None,
+                        items,
+                    },
+                    b.supervised_account_id,
+                )
+            }
+        };
         let account = read
-            .supervised_account(&i.supervised_account_id)
+            .supervised_account(&account_id)
             .await?
             .ok_or_else(|| AppError::internal("instruction of a missing account"))?;
         Ok(InstructionView {
-            instruction_id: i.id,
-            kind: i.kind,
-            order_id: i.order_id,
             account_no: account.account_no,
-            amount_fen: i.amount_fen,
-            status: i.status,
-            attempts: i.attempts,
-            bank_ref: i.bank_ref,
+            ..view
         })
     }
 
@@ -1094,34 +1213,56 @@ impl App {
         Ok(raised.len())
     }
 
-    /// Delivers due instructions to their banks, signed with each bank's key; a bank's 2xx is its
-    /// acknowledgement, anything else is retried with backoff. Returns how many were acknowledged.
+    /// Delivers due instructions and daily batches to their banks, signed with each bank's key; a bank's
+    /// 2xx is its acknowledgement, anything else is retried with backoff. Returns how many were acknowledged.
     pub async fn deliver_due_instructions(&self) -> Result<usize, AppError> {
         let now = self.clock.now().millis();
-        let due = self.store.read().due_instructions(now, 100).await?;
+        let read = self.store.read();
+        let mut due = Vec::new();
+        for instruction in read.due_instructions(now, 100).await? {
+            let message = self.instruction_message(&instruction).await;
+            due.push((
+                Instructed::Single,
+                instruction.id,
+                instruction.bank_id,
+                instruction.attempts,
+                message,
+            ));
+        }
+        for batch in read.due_batches(now, 100).await? {
+            let message = self.batch_message(&batch).await;
+            due.push((
+                Instructed::Batch,
+                batch.id,
+                batch.bank_id,
+                batch.attempts,
+                message,
+            ));
+        }
         let mut acknowledged = 0;
-        for instruction in due {
-            let outcome = self.deliver(&instruction).await;
+        for (which, id, bank_id, attempts, message) in due {
+            let outcome = match message {
+                Ok(body) => self.send_to_bank(&bank_id, &id, &body).await,
+                Err(e) => Err(e.to_string()),
+            };
             let mut tx = self.store.begin_write().await?;
             let at = self.clock.now().millis();
             match outcome {
                 Ok(()) => {
                     acknowledged += 1;
-                    tx.record_delivery(&instruction.id, Some(at), at, None)
-                        .await?;
+                    tx.record_delivery(which, &id, Some(at), at, None).await?;
                     tx.append_audit(vec![evidence::record(
                         "system:instruction_delivery",
                         at,
                         "bank.instruction_acknowledged",
-                        format!("bank:{}", instruction.bank_id),
-                        json!({"instruction": instruction.id, "attempts": instruction.attempts + 1}),
+                        format!("bank:{bank_id}"),
+                        json!({"instruction": id, "attempts": attempts + 1}),
                     )])
                     .await?;
                 }
                 Err(e) => {
-                    let next = at + backoff_ms(instruction.attempts);
-                    tx.record_delivery(&instruction.id, None, next, Some(&e))
-                        .await?;
+                    let next = at + backoff_ms(attempts);
+                    tx.record_delivery(which, &id, None, next, Some(&e)).await?;
                 }
             }
             tx.commit().await?;
@@ -1129,37 +1270,48 @@ impl App {
         Ok(acknowledged)
     }
 
-    async fn deliver(&self, instruction: &InstructionRow) -> Result<(), String> {
+    /// What the bank receives for a single release or refund.
+    async fn instruction_message(
+        &self,
+        instruction: &InstructionRow,
+    ) -> Result<serde_json::Value, AppError> {
+        let view = self.instruction_view(&instruction.id).await?;
+        let order = self
+            .store
+            .read()
+            .order(&instruction.order_id)
+            .await?
+            .ok_or_else(|| AppError::internal("instruction of a missing order"))?;
+        Ok(json!({
+            "instruction_id": view.instruction_id, "kind": view.kind, "order_no": order.order_no,
+            "account_no": view.account_no, "amount_fen": view.amount_fen, "created_at": instruction.created_at,
+        }))
+    }
+
+    /// Posts an instruction to the bank's endpoint, signed with the bank's key; the instruction's id is the
+    /// idempotency key, so a repeated delivery is one instruction to the bank.
+    async fn send_to_bank(
+        &self,
+        bank_id: &str,
+        instruction_id: &str,
+        message: &serde_json::Value,
+    ) -> Result<(), String> {
         let read = self.store.read();
-        let fault = |e: AppError| e.to_string();
         let endpoint = read
-            .bank_endpoint(&instruction.bank_id)
+            .bank_endpoint(bank_id)
             .await
             .map_err(|e| e.to_string())?
             .ok_or("the bank has registered no instruction endpoint")?;
         let client = read
-            .api_client_of("bank", &instruction.bank_id)
+            .api_client_of("bank", bank_id)
             .await
             .map_err(|e| e.to_string())?
             .ok_or("the bank has no API key")?;
         let secret = self
             .keys
             .open(crate::vault::field::API_SECRET, &client.secret_sealed)
-            .map_err(fault)?;
-        let view = self
-            .instruction_view(&instruction.id)
-            .await
-            .map_err(fault)?;
-        let order = read
-            .order(&instruction.order_id)
-            .await
-            .map_err(|e| e.to_string())?
-            .ok_or("instruction of a missing order")?;
-        let body = serde_json::to_vec(&json!({
-            "instruction_id": view.instruction_id, "kind": view.kind, "order_no": order.order_no,
-            "account_no": view.account_no, "amount_fen": view.amount_fen, "created_at": instruction.created_at,
-        }))
-        .map_err(|e| e.to_string())?;
+            .map_err(|e| e.to_string())?;
+        let body = serde_json::to_vec(message).map_err(|e| e.to_string())?;
         let url = reqwest::Url::parse(&endpoint.instruction_url).map_err(|e| e.to_string())?;
         let path_and_query = match url.query() {
             Some(q) => format!("{}?{q}", url.path()),
@@ -1185,7 +1337,7 @@ impl App {
             .header("x-xiaowai-timestamp", timestamp.to_string())
             .header("x-xiaowai-nonce", nonce)
             .header("x-xiaowai-signature", signature)
-            .header("idempotency-key", &instruction.id)
+            .header("idempotency-key", instruction_id)
             .body(body)
             .send()
             .await
@@ -1277,6 +1429,8 @@ pub struct AccountMoney {
     pub escrow_owed_display: String,
     pub last_reconciled_display: Option<String>,
     pub movements: Vec<MovementView>,
+    /// 批量划转 the account's daily release batches, newest first (regions that batch releases).
+    pub batches: Vec<crate::batches::BatchView>,
 }
 
 /// An institution's money on the platform.
@@ -1315,6 +1469,12 @@ impl App {
                     instruction_id: m.instruction_id,
                 })
                 .collect();
+            let batches = read
+                .batches_of_account(&a.id, 30)
+                .await?
+                .into_iter()
+                .map(Into::into)
+                .collect();
             accounts.push(AccountMoney {
                 reported_balance_display: a.reported_balance_fen.map(crate::orders::yuan),
                 escrow_owed_display: crate::orders::yuan(owed),
@@ -1328,6 +1488,7 @@ impl App {
                 reported_balance_fen: a.reported_balance_fen,
                 escrow_owed_fen: owed,
                 movements,
+                batches,
             });
         }
         let risk_events = read
@@ -1345,8 +1506,8 @@ impl App {
 }
 
 impl App {
-    /// The money worker of `xiaowai serve`: every half second it confirms lessons whose window has closed and
-    /// delivers due instructions; once a day after 06:00 China time it raises missing statements for the day
+    /// The money worker of `xiaowai serve`: every half second it confirms lessons whose window has closed,
+    /// gathers the days' held releases into batches and delivers due instructions; once a day after 06:00 China time it raises missing statements for the day
     /// before.
     pub async fn run_money_worker(self) {
         let mut tick = tokio::time::interval(std::time::Duration::from_millis(500));
@@ -1359,6 +1520,9 @@ impl App {
             }
             if let Err(e) = self.auto_agree_due().await {
                 tracing::warn!(error = %e, "agreeing refunds the institution left unanswered");
+            }
+            if let Err(e) = self.form_release_batches().await {
+                tracing::warn!(error = %e, "forming the daily release batches");
             }
             if let Err(e) = self.deliver_due_instructions().await {
                 tracing::warn!(error = %e, "delivering bank instructions");

@@ -45,7 +45,8 @@ pub struct LessonView {
     pub fee_display: String,
     pub confirm_by_display: String,
     pub dispute_reason: Option<String>,
-    /// The release instruction's state, once there is one: `pending`, `acknowledged`, `executed`, `failed`.
+    /// The release instruction's state, once there is one: `held_for_batch` (waiting for the day's batch),
+    /// `pending`, `acknowledged`, `executed`, `failed`.
     pub release_status: Option<String>,
 }
 
@@ -199,12 +200,14 @@ impl App {
         let now = self.clock.now().millis();
         let mut tx = self.store.begin_write().await?;
         let (lesson, order) = Self::parents_lesson(&mut tx, &parent_id, lesson_id).await?;
+        let batch_date = self.release_batch_date(&order.institution_id, now).await?;
         let id = Self::confirm_in(
             &mut tx,
             &actor.audit_name(),
             &lesson,
             &order,
             "confirmed",
+            batch_date,
             now,
         )
         .await?;
@@ -274,12 +277,14 @@ impl App {
                     .await?;
                 }
             } else {
+                let batch_date = self.release_batch_date(&order.institution_id, now).await?;
                 Self::confirm_in(
                     &mut tx,
                     "system:confirmation_timer",
                     &lesson,
                     &order,
                     "auto_confirmed",
+                    batch_date,
                     now,
                 )
                 .await?;
@@ -290,18 +295,20 @@ impl App {
         Ok(decided)
     }
 
-    /// Confirms a lesson awaiting its answer and instructs the release of its fee (unless the order is frozen).
+    /// Confirms a lesson awaiting its answer (`status`: confirmed or auto-confirmed) and instructs the release
+    /// of its fee — held for the day's batch when `batch_date` is set — unless the order is frozen.
     async fn confirm_in(
         tx: &mut WriteTx,
         by: &str,
         lesson: &LessonRow,
         order: &OrderRow,
         status: &str,
+        batch_date: Option<String>,
         now: i64,
     ) -> Result<String, AppError> {
         // A frozen order's fees are held (a regulator's action): the lesson is confirmed, nothing is released.
         let instruction = if lesson.fee_fen > 0 && order.frozen_at.is_none() {
-            Some(instruct_in(tx, by, "release", order, lesson.fee_fen, now).await?)
+            Some(instruct_in(tx, by, "release", order, lesson.fee_fen, batch_date, now).await?)
         } else {
             None
         };
@@ -393,7 +400,11 @@ impl App {
                 .await
                 .ok()
                 .flatten()
-                .map(|i| i.status),
+                // A release waiting for its day's batch is shown as such, not as on its way.
+                .map(|i| match (i.status.as_str(), &i.batch_date, &i.batch_id) {
+                    ("pending", Some(_), None) => "held_for_batch".to_owned(),
+                    _ => i.status,
+                }),
             None => None,
         };
         LessonView {

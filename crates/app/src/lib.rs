@@ -5,6 +5,7 @@ pub mod actor;
 pub mod admin;
 pub mod auth;
 pub mod bank;
+pub mod batches;
 pub mod clock;
 pub mod complaints;
 pub mod consultations;

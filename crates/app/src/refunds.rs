@@ -366,7 +366,8 @@ impl App {
             .order(&refund.order_id)
             .await?
             .ok_or_else(|| AppError::internal("refund of a missing order"))?;
-        let instruction = instruct_in(tx, by, "refund", &order, refund.amount_fen, now).await?;
+        let instruction =
+            instruct_in(tx, by, "refund", &order, refund.amount_fen, None, now).await?;
         let decision = RefundDecision {
             to,
             by,

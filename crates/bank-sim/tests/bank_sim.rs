@@ -94,13 +94,8 @@ async fn the_simulated_bank_takes_payments_executes_signed_instructions_and_repo
     };
     let child_id = t.app.add_child(&parent, &child).await.unwrap().id;
     let mut tx = t.app.store().begin_write().await.unwrap();
-    let institution_id = tx
-        .account_by_username("inst.admin")
-        .await
-        .unwrap()
-        .unwrap()
-        .institution_id
-        .unwrap();
+    let admin_account = tx.account_by_username("inst.admin").await.unwrap().unwrap();
+    let (admin_id, institution_id) = (admin_account.id, admin_account.institution_id.unwrap());
     drop(tx);
     let course_id = t
         .app
@@ -204,6 +199,87 @@ async fn the_simulated_bank_takes_payments_executes_signed_instructions_and_repo
         balances[DEMO_ACCOUNT_NO],
         paid - fee,
         "the bank's books agree with the platform's"
+    );
+
+    // 批量划转: the region turns daily batches on; a confirmed lesson's release waits for the day's end, then
+    // travels with the account's batch as one instruction that bank-sim executes as one outflow.
+    let institution = t
+        .app
+        .store()
+        .read()
+        .institution(&institution_id)
+        .await
+        .unwrap()
+        .unwrap();
+    let supervisor = Actor::Regulator {
+        account_id: "competent-supervisor".into(),
+        region: domain::access::competent_region(
+            domain::TeachingMode::parse(&institution.mode).unwrap(),
+            &domain::RegionCode::parse(&institution.region_code).unwrap(),
+        ),
+        role: domain::access::RegulatorRole::Supervisor,
+    };
+    let batching = app::policy::PolicyChange {
+        policy: domain::policy::PolicyOverride {
+            daily_release_batch: Some(true),
+            ..Default::default()
+        },
+        reason: "每日批量划转".into(),
+    };
+    t.app
+        .set_region_policy(&supervisor, &batching)
+        .await
+        .unwrap();
+    let admin = Actor::Staff {
+        account_id: admin_id,
+        institution_id: institution_id.clone(),
+        role: domain::access::StaffRole::Admin,
+    };
+    let attendance = app::lessons::Attendance {
+        evidence: "点名".into(),
+    };
+    let lesson = t
+        .app
+        .take_attendance(&admin, &order.line.id, &attendance)
+        .await
+        .unwrap();
+    let held = t.app.confirm_lesson(&parent, &lesson.id).await.unwrap();
+    assert_eq!(held.release_status.as_deref(), Some("held_for_batch"));
+    assert_eq!(t.app.deliver_due_instructions().await.unwrap(), 0);
+    let day = 24 * 3_600_000;
+    t.clock.advance_millis(day);
+    let moved = http
+        .post(format!("{bank_url}/admin/clock"))
+        .json(&serde_json::json!({"advance_ms": day}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(moved.status(), 200);
+    assert_eq!(t.app.form_release_batches().await.unwrap(), 1);
+    assert_eq!(t.app.deliver_due_instructions().await.unwrap(), 1);
+    eventually("the batch is executed", || async {
+        t.app
+            .lessons_of_order(&parent, &order.line.id)
+            .await
+            .unwrap()[0]
+            .release_status
+            .as_deref()
+            == Some("executed")
+    })
+    .await;
+    let line = t.app.order_for(&parent, &order.line.id).await.unwrap().line;
+    assert_eq!(line.released_fen, fee + lesson.fee_fen);
+    let balances: serde_json::Value = http
+        .get(format!("{bank_url}/admin/accounts"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        balances[DEMO_ACCOUNT_NO], line.escrow_fen,
+        "one outflow for the batch"
     );
 
     // Money leaves without an instruction: the platform raises a red event before answering the bank.

@@ -54,6 +54,9 @@ pub struct RegionPolicy {
     /// escalated one.
     pub complaint_response_working_days: u32,
     pub complaint_ruling_working_days: u32,
+    /// Release confirmed lessons' fees in one instruction per supervised account per day (at the day's end)
+    /// instead of one per lesson at once.
+    pub daily_release_batch: bool,
     /// 退费时限: working days to pay a refund back, asked before the course starts (full) and after (pro rata).
     pub refund_before_start_working_days: u32,
     pub refund_after_start_working_days: u32,
@@ -84,6 +87,7 @@ impl Default for RegionPolicy {
             refund_response_working_days: 5,
             complaint_response_working_days: 5,
             complaint_ruling_working_days: 15,
+            daily_release_batch: false,
             refund_before_start_working_days: 5,
             refund_after_start_working_days: 15,
             allowed_modes: vec!["custody".into(), "risk_deposit".into(), "ecny".into()],
@@ -112,6 +116,7 @@ pub struct PolicyOverride {
     pub refund_response_working_days: Option<u32>,
     pub complaint_response_working_days: Option<u32>,
     pub complaint_ruling_working_days: Option<u32>,
+    pub daily_release_batch: Option<bool>,
     pub refund_before_start_working_days: Option<u32>,
     pub refund_after_start_working_days: Option<u32>,
     pub allowed_modes: Option<Vec<String>>,
@@ -142,6 +147,7 @@ impl RegionPolicy {
                 refund_response_working_days,
                 complaint_response_working_days,
                 complaint_ruling_working_days,
+                daily_release_batch,
                 refund_before_start_working_days,
                 refund_after_start_working_days,
                 allowed_modes,

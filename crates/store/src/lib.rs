@@ -40,8 +40,8 @@ pub use inbox::{NotificationRow, SmsRow};
 pub use lessons::{LeaveRow, LessonRow};
 pub use money::{LedgerAccountRow, LedgerRecount, LedgerTransferRow};
 pub use orders::{
-    BankEndpointRow, ClassTransferRow, IdempotentRequestRow, InstructionRow, MovementRow, OrderRow,
-    OrderSummaryRow, RiskEventRow, StatementRow,
+    BankEndpointRow, ClassTransferRow, IdempotentRequestRow, Instructed, InstructionRow,
+    MovementRow, OrderRow, OrderSummaryRow, ReleaseBatchRow, RiskEventRow, StatementRow,
 };
 pub use parents::{ChildRow, LoginCodeRow, PiiAccessRow};
 pub use plates::PlateRow;

@@ -144,10 +144,15 @@ pub struct InstructionRow {
     pub finished_at: Option<i64>,
     pub bank_ref: Option<String>,
     pub failure_reason: Option<String>,
+    /// 批量划转: the China date whose daily batch this release waits for (not delivered on its own).
+    pub batch_date: Option<String>,
+    /// The daily batch that carries it to the bank, once formed.
+    pub batch_id: Option<String>,
 }
 
 const INSTRUCTION_COLUMNS: &str = "id, kind, order_id, supervised_account_id, bank_id, amount_fen, status, attempts, \
-     next_attempt_at, last_error, created_at, acknowledged_at, finished_at, bank_ref, failure_reason";
+     next_attempt_at, last_error, created_at, acknowledged_at, finished_at, bank_ref, failure_reason, batch_date, \
+     batch_id";
 
 impl InsertRow for InstructionRow {
     const TABLE: &'static str = "bank_instructions";
@@ -168,6 +173,71 @@ impl InsertRow for InstructionRow {
             .bind(self.finished_at)
             .bind(self.bank_ref.clone())
             .bind(self.failure_reason.clone())
+            .bind(self.batch_date.clone())
+            .bind(self.batch_id.clone())
+    }
+}
+
+/// 批量划转 one supervised account's day of releases, sent to the bank as one instruction.
+#[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow)]
+pub struct ReleaseBatchRow {
+    pub id: String,
+    pub supervised_account_id: String,
+    pub bank_id: String,
+    /// `YYYY-MM-DD`, China time: the day whose confirmations it releases.
+    pub business_date: String,
+    pub amount_fen: i64,
+    pub item_count: i64,
+    /// `pending`, `acknowledged`, `executed` or `failed`.
+    pub status: String,
+    pub attempts: i64,
+    pub next_attempt_at: i64,
+    pub last_error: Option<String>,
+    pub created_at: i64,
+    pub acknowledged_at: Option<i64>,
+    pub finished_at: Option<i64>,
+    pub bank_ref: Option<String>,
+    pub failure_reason: Option<String>,
+}
+
+const BATCH_COLUMNS: &str = "id, supervised_account_id, bank_id, business_date, amount_fen, item_count, status, \
+     attempts, next_attempt_at, last_error, created_at, acknowledged_at, finished_at, bank_ref, failure_reason";
+
+impl InsertRow for ReleaseBatchRow {
+    const TABLE: &'static str = "release_batches";
+    const COLUMNS: &'static str = BATCH_COLUMNS;
+    fn bind<'q>(&self, q: AnyQuery<'q>) -> AnyQuery<'q> {
+        q.bind(self.id.clone())
+            .bind(self.supervised_account_id.clone())
+            .bind(self.bank_id.clone())
+            .bind(self.business_date.clone())
+            .bind(self.amount_fen)
+            .bind(self.item_count)
+            .bind(self.status.clone())
+            .bind(self.attempts)
+            .bind(self.next_attempt_at)
+            .bind(self.last_error.clone())
+            .bind(self.created_at)
+            .bind(self.acknowledged_at)
+            .bind(self.finished_at)
+            .bind(self.bank_ref.clone())
+            .bind(self.failure_reason.clone())
+    }
+}
+
+/// Where an instruction's delivery state lives: a single instruction or a daily batch.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Instructed {
+    Single,
+    Batch,
+}
+
+impl Instructed {
+    fn table(self) -> &'static str {
+        match self {
+            Instructed::Single => "bank_instructions",
+            Instructed::Batch => "release_batches",
+        }
     }
 }
 
@@ -356,7 +426,7 @@ impl Reader<'_> {
     ) -> Result<Vec<InstructionRow>, StoreError> {
         let sql = format!(
             "SELECT {INSTRUCTION_COLUMNS} FROM bank_instructions WHERE status = 'pending' AND next_attempt_at <= $1 \
-             ORDER BY next_attempt_at, id LIMIT $2"
+             AND batch_date IS NULL ORDER BY next_attempt_at, id LIMIT $2"
         );
         Ok(sqlx::query_as(AssertSqlSafe(sql))
             .bind(now)
@@ -384,6 +454,70 @@ impl Reader<'_> {
             .bind(id)
             .fetch_optional(&self.store.pool)
             .await?)
+    }
+
+    /// Daily batches due for (re)delivery.
+    pub async fn due_batches(
+        &self,
+        now: i64,
+        limit: i64,
+    ) -> Result<Vec<ReleaseBatchRow>, StoreError> {
+        let sql = format!(
+            "SELECT {BATCH_COLUMNS} FROM release_batches WHERE status = 'pending' AND next_attempt_at <= $1 \
+             ORDER BY next_attempt_at, id LIMIT $2"
+        );
+        Ok(sqlx::query_as(AssertSqlSafe(sql))
+            .bind(now)
+            .bind(limit)
+            .fetch_all(&self.store.pool)
+            .await?)
+    }
+
+    pub async fn release_batch(&self, id: &str) -> Result<Option<ReleaseBatchRow>, StoreError> {
+        let sql = format!("SELECT {BATCH_COLUMNS} FROM release_batches WHERE id = $1");
+        Ok(sqlx::query_as(AssertSqlSafe(sql))
+            .bind(id)
+            .fetch_optional(&self.store.pool)
+            .await?)
+    }
+
+    /// A supervised account's daily batches, newest first.
+    pub async fn batches_of_account(
+        &self,
+        supervised_account_id: &str,
+        limit: i64,
+    ) -> Result<Vec<ReleaseBatchRow>, StoreError> {
+        let sql = format!(
+            "SELECT {BATCH_COLUMNS} FROM release_batches WHERE supervised_account_id = $1 \
+             ORDER BY created_at DESC, id DESC LIMIT $2"
+        );
+        Ok(sqlx::query_as(AssertSqlSafe(sql))
+            .bind(supervised_account_id)
+            .bind(limit)
+            .fetch_all(&self.store.pool)
+            .await?)
+    }
+
+    /// The releases a batch carries, with each order's number for the bank.
+    pub async fn batch_items(
+        &self,
+        batch_id: &str,
+    ) -> Result<Vec<(InstructionRow, String)>, StoreError> {
+        let sql = format!(
+            "SELECT {INSTRUCTION_COLUMNS} FROM bank_instructions WHERE batch_id = $1 ORDER BY created_at, id"
+        );
+        let rows: Vec<InstructionRow> = sqlx::query_as(AssertSqlSafe(sql))
+            .bind(batch_id)
+            .fetch_all(&self.store.pool)
+            .await?;
+        let order_nos: Vec<String> = sqlx::query_scalar(
+            "SELECT o.order_no FROM bank_instructions i JOIN orders o ON o.id = i.order_id \
+             WHERE i.batch_id = $1 ORDER BY i.created_at, i.id",
+        )
+        .bind(batch_id)
+        .fetch_all(&self.store.pool)
+        .await?;
+        Ok(rows.into_iter().zip(order_nos).collect())
     }
 
     /// A supervised account's movements, newest first.
@@ -559,49 +693,126 @@ impl WriteTx {
             .await?)
     }
 
-    /// A delivery attempt's outcome: acknowledged, or pending again at `next_attempt_at`.
+    /// A delivery attempt's outcome: acknowledged, or pending again at `next_attempt_at`. A batch's
+    /// acknowledgement is its releases' too.
     pub async fn record_delivery(
         &mut self,
+        which: Instructed,
         id: &str,
         acknowledged_at: Option<i64>,
         next_attempt_at: i64,
         error: Option<&str>,
     ) -> Result<(), StoreError> {
-        sqlx::query(
-            "UPDATE bank_instructions SET attempts = attempts + 1, next_attempt_at = $3, last_error = $4, \
+        let sql = format!(
+            "UPDATE {} SET attempts = attempts + 1, next_attempt_at = $3, last_error = $4, \
              status = CASE WHEN $2 IS NULL THEN status ELSE 'acknowledged' END, \
              acknowledged_at = COALESCE(acknowledged_at, $2) WHERE id = $1 AND status = 'pending'",
-        )
-        .bind(id)
-        .bind(acknowledged_at)
-        .bind(next_attempt_at)
-        .bind(error.map(str::to_owned))
-        .execute(&mut *self.tx)
-        .await?;
+            which.table()
+        );
+        sqlx::query(AssertSqlSafe(sql))
+            .bind(id)
+            .bind(acknowledged_at)
+            .bind(next_attempt_at)
+            .bind(error.map(str::to_owned))
+            .execute(&mut *self.tx)
+            .await?;
+        if let (Instructed::Batch, Some(at)) = (which, acknowledged_at) {
+            sqlx::query(
+                "UPDATE bank_instructions SET status = 'acknowledged', acknowledged_at = $2 \
+                 WHERE batch_id = $1 AND status = 'pending'",
+            )
+            .bind(id)
+            .bind(at)
+            .execute(&mut *self.tx)
+            .await?;
+        }
         Ok(())
     }
 
-    /// The bank's result for an instruction not finished yet (0 rows when it already was).
+    /// The bank's result for an instruction or batch not finished yet (0 rows when it already was).
     pub async fn finish_instruction(
         &mut self,
+        which: Instructed,
         id: &str,
         status: &str,
         at: i64,
         bank_ref: Option<&str>,
         reason: Option<&str>,
     ) -> Result<u64, StoreError> {
-        let done = sqlx::query(
-            "UPDATE bank_instructions SET status = $2, finished_at = $3, bank_ref = $4, failure_reason = $5, \
+        let sql = format!(
+            "UPDATE {} SET status = $2, finished_at = $3, bank_ref = $4, failure_reason = $5, \
              acknowledged_at = COALESCE(acknowledged_at, $3) WHERE id = $1 AND status IN ('pending', 'acknowledged')",
-        )
-        .bind(id)
-        .bind(status)
-        .bind(at)
-        .bind(bank_ref.map(str::to_owned))
-        .bind(reason.map(str::to_owned))
-        .execute(&mut *self.tx)
-        .await?;
+            which.table()
+        );
+        let done = sqlx::query(AssertSqlSafe(sql))
+            .bind(id)
+            .bind(status)
+            .bind(at)
+            .bind(bank_ref.map(str::to_owned))
+            .bind(reason.map(str::to_owned))
+            .execute(&mut *self.tx)
+            .await?;
         Ok(done.rows_affected())
+    }
+
+    pub async fn insert_release_batch(&mut self, row: &ReleaseBatchRow) -> Result<(), StoreError> {
+        insert_rows(&mut self.tx, self.backend, std::slice::from_ref(row)).await
+    }
+
+    pub async fn release_batch(&mut self, id: &str) -> Result<Option<ReleaseBatchRow>, StoreError> {
+        let sql = format!("SELECT {BATCH_COLUMNS} FROM release_batches WHERE id = $1");
+        Ok(sqlx::query_as(AssertSqlSafe(sql))
+            .bind(id)
+            .fetch_optional(&mut *self.tx)
+            .await?)
+    }
+
+    /// The releases a batch carries.
+    pub async fn batch_items(&mut self, batch_id: &str) -> Result<Vec<InstructionRow>, StoreError> {
+        let sql = format!(
+            "SELECT {INSTRUCTION_COLUMNS} FROM bank_instructions WHERE batch_id = $1 ORDER BY created_at, id"
+        );
+        Ok(sqlx::query_as(AssertSqlSafe(sql))
+            .bind(batch_id)
+            .fetch_all(&mut *self.tx)
+            .await?)
+    }
+
+    /// Releases held for a daily batch of a day before `today` and not yet in one.
+    pub async fn releases_to_batch(
+        &mut self,
+        today: &str,
+        limit: i64,
+    ) -> Result<Vec<InstructionRow>, StoreError> {
+        let sql = format!(
+            "SELECT {INSTRUCTION_COLUMNS} FROM bank_instructions WHERE batch_id IS NULL AND batch_date < $1 \
+             AND status = 'pending' ORDER BY supervised_account_id, batch_date, created_at, id LIMIT $2"
+        );
+        Ok(sqlx::query_as(AssertSqlSafe(sql))
+            .bind(today)
+            .bind(limit)
+            .fetch_all(&mut *self.tx)
+            .await?)
+    }
+
+    /// Puts releases into a batch; how many were still free to join it.
+    pub async fn assign_batch(
+        &mut self,
+        batch_id: &str,
+        ids: &[String],
+    ) -> Result<u64, StoreError> {
+        let mut assigned = 0;
+        for id in ids {
+            assigned += sqlx::query(
+                "UPDATE bank_instructions SET batch_id = $1 WHERE id = $2 AND batch_id IS NULL AND status = 'pending'",
+            )
+            .bind(batch_id)
+            .bind(id.clone())
+            .execute(&mut *self.tx)
+            .await?
+            .rows_affected();
+        }
+        Ok(assigned)
     }
 
     /// Records a movement once per bank reference; `false` when it was already recorded.
