@@ -711,10 +711,35 @@ impl App {
                 tx.set_reconciled(&account.id, now).await?;
             }
         }
+        // The risk model reads the same movement: coverage, unmatched and large outflows, withdrawals.
+        let warnings = self
+            .evaluate_movement_in(
+                &mut tx,
+                &crate::risk::MovementFacts {
+                    institution_id: &account.institution_id,
+                    account_id: &account.id,
+                    bank_ref: &bank_ref,
+                    amount_fen: amount,
+                    balance_after_fen: report.balance_after_fen,
+                    covers_escrow: account.mode != "risk_deposit",
+                    outflow: direction == "out",
+                    unmatched: matched == "unmatched",
+                    occurred_at: report.occurred_at,
+                },
+                now,
+            )
+            .await?;
         let kinds: Vec<String> = events.iter().map(|e| e.kind.clone()).collect();
         tx.insert_risk_events(&events).await?;
-        if !events.is_empty() {
-            self.tell_of_risks_in(&mut tx, &account.institution_id, &kinds, now)
+        // The model's warnings remind people of what they cover; a risk deposit below its share is not a
+        // model indicator, so that one is told here.
+        let untold: Vec<String> = kinds
+            .iter()
+            .filter(|k| *k == "deposit_shortfall")
+            .cloned()
+            .collect();
+        if !untold.is_empty() {
+            self.tell_of_risks_in(&mut tx, &account.institution_id, &untold, now)
                 .await?;
         }
         tx.append_audit(vec![evidence::record(
@@ -724,7 +749,8 @@ impl App {
             format!("institution:{}", account.institution_id),
             json!({"account": account.id, "bank_ref": bank_ref, "direction": direction,
                    "amount_fen": amount, "balance_after_fen": report.balance_after_fen,
-                   "matched": matched, "risk_events": kinds}),
+                   "matched": matched, "risk_events": kinds,
+                   "warnings": warnings.iter().map(|w| w.id.clone()).collect::<Vec<_>>()}),
         )])
         .await?;
         tx.commit().await?;
@@ -1506,15 +1532,29 @@ impl App {
 }
 
 impl App {
-    /// The money worker of `xiaowai serve`: every half second it confirms lessons whose window has closed,
-    /// gathers the days' held releases into batches and delivers due instructions; once a day after 06:00 China time it raises missing statements for the day
+    /// The money worker of `xiaowai serve`: every half second it publishes overdue risk warnings, confirms
+    /// lessons whose window has closed, gathers the days' held releases into batches and delivers due
+    /// instructions; hourly it sweeps the risk indicators; once a day after 06:00 China time it raises missing statements for the day
     /// before.
     pub async fn run_money_worker(self) {
         let mut tick = tokio::time::interval(std::time::Duration::from_millis(500));
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         let mut swept: Option<chrono::NaiveDate> = None;
+        let mut risk_swept_at: Option<i64> = None;
         loop {
             tick.tick().await;
+            // The risk sweep reads every institution: hourly by the platform's clock (a test clock moved
+            // forward sweeps at once); overdue warnings are published on every tick.
+            let now_ms = self.clock.now().millis();
+            if risk_swept_at.is_none_or(|at| now_ms - at >= 3_600_000) {
+                match self.sweep_risks().await {
+                    Ok(_) => risk_swept_at = Some(now_ms),
+                    Err(e) => tracing::warn!(error = %e, "sweeping risk indicators"),
+                }
+            }
+            if let Err(e) = self.publish_overdue_warnings().await {
+                tracing::warn!(error = %e, "publishing overdue risk warnings");
+            }
             if let Err(e) = self.auto_confirm_due().await {
                 tracing::warn!(error = %e, "confirming lessons whose window closed");
             }

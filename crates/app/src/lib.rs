@@ -28,6 +28,7 @@ pub mod refunds;
 pub mod regions;
 pub mod registry;
 pub mod reviews;
+pub mod risk;
 pub mod run_off;
 pub mod search;
 pub mod security;

@@ -1819,9 +1819,43 @@ mod money_flow {
         assert!(
             inbox
                 .iter()
-                .any(|n| n.title == "资金监管风险提示" && n.body.contains("未经平台指令")),
+                .any(|n| n.title == "红色风险预警" && n.body.contains("未经平台指令")),
             "{inbox:?}"
         );
+        // The model raised its warnings from the same report, with the version and inputs that fired them.
+        let warnings = s.t.app.warnings_for(&admin, 0).await.unwrap();
+        let mut fired: Vec<(&str, &str)> = warnings
+            .iter()
+            .map(|w| (w.indicator.as_str(), w.level.as_str()))
+            .collect();
+        fired.sort();
+        use domain::risk::{Indicator, RiskModel};
+        let model = RiskModel::default();
+        let mut expected = vec![("unmatched_outflow", "red")];
+        for (indicator, value) in [
+            (Indicator::LargeOutflow, 50_000 * 100 / paid),
+            (Indicator::BalanceCoverage, (paid - 50_000) * 100 / paid),
+        ] {
+            if let Some(f) = model.evaluate(indicator, value) {
+                expected.push((indicator.as_str(), f.level.as_str()));
+            }
+        }
+        assert!(
+            expected.len() > 1,
+            "a coverage or large-outflow warning too"
+        );
+        expected.sort();
+        assert_eq!(fired, expected);
+        assert!(
+            warnings
+                .iter()
+                .all(|w| w.model_version == 0 && w.status == "open")
+        );
+        let unmatched = warnings
+            .iter()
+            .find(|w| w.indicator == "unmatched_outflow")
+            .unwrap();
+        assert_eq!(unmatched.inputs["value"], 50_000);
         let stored =
             s.t.app
                 .store()
@@ -3861,6 +3895,325 @@ mod release_batches {
             (recount.transfers, recount.mismatched.len()),
             (4, 0),
             "two payments and two releases, each its own transfer: {recount:?}"
+        );
+    }
+}
+
+/// 风险预警: the versioned model, the sweep's indicators, and the rectification workflow.
+mod risk_engine {
+    use super::money_flow::shop;
+    use app::risk::{ModelChange, WarningAnswer, WarningDecision};
+    use app::testing::TEST_NOW;
+    use app::{Actor, ErrorCode};
+    use domain::risk::{Indicator, RiskModel};
+
+    fn supervisor(region: &str) -> Actor {
+        Actor::Regulator {
+            account_id: format!("sup-{region}"),
+            region: domain::RegionCode::parse(region).unwrap(),
+            role: domain::access::RegulatorRole::Supervisor,
+        }
+    }
+
+    fn with(edit: impl FnOnce(&mut RiskModel)) -> ModelChange {
+        let mut model = RiskModel::default();
+        edit(&mut model);
+        ModelChange {
+            model,
+            reason: "根据近期机构行为调整模型".into(),
+        }
+    }
+
+    #[tokio::test]
+    async fn editing_a_threshold_makes_a_new_version_that_changes_the_outcome_and_old_warnings_keep_theirs()
+     {
+        let s = shop().await;
+        let order = s.order().await;
+        let paid = order.line.amount_fen;
+        s.pay(&order, "PAY-1").await;
+        let t0 = TEST_NOW.millis();
+        s.movement("MV-IN", "in", paid, paid, t0, None)
+            .await
+            .unwrap();
+        let admin = s.staff(domain::access::StaffRole::Admin).await;
+        // 1% of the balance, matched to nothing: unmatched (red) under version 0, but not a large outflow.
+        let small = paid / 100;
+        s.movement("MV-1", "out", small, paid - small, t0 + 1, None)
+            .await
+            .unwrap();
+        let first = s.t.app.warnings_for(&admin, 0).await.unwrap();
+        assert!(first.iter().all(|w| w.model_version == 0));
+        assert!(!first.iter().any(|w| w.indicator == "large_outflow"));
+
+        let national = supervisor("000000");
+        let v1 =
+            s.t.app
+                .set_risk_model(
+                    &national,
+                    &with(|m| {
+                        let r = m.rules.get_mut(&Indicator::LargeOutflow).unwrap();
+                        (r.yellow, r.orange, r.red) = (1, 30, 50);
+                    }),
+                )
+                .await
+                .unwrap();
+        assert_eq!(v1.version, 1);
+        s.movement("MV-2", "out", small, paid - 2 * small, t0 + 2, None)
+            .await
+            .unwrap();
+        let now = s.t.app.warnings_for(&admin, 0).await.unwrap();
+        let large = now.iter().find(|w| w.indicator == "large_outflow").unwrap();
+        assert_eq!((large.level.as_str(), large.model_version), ("yellow", 1));
+        assert!(
+            now.iter()
+                .filter(|w| first.iter().any(|f| f.id == w.id))
+                .all(|w| w.model_version == 0),
+            "old warnings keep the version that fired them"
+        );
+
+        // A province adjusts within bounds; beyond them, or below the province, is refused.
+        let province = format!("{}0000", &s.competent_region().await.as_str()[..2]);
+        let adjusted = |edit: fn(&mut RiskModel)| {
+            let mut model = v1.model.clone();
+            edit(&mut model);
+            ModelChange {
+                model,
+                reason: "本省调整".into(),
+            }
+        };
+        let too_far = adjusted(|m| m.rules.get_mut(&Indicator::LargeOutflow).unwrap().yellow = 3);
+        assert_eq!(
+            s.t.app
+                .set_risk_model(&supervisor(&province), &too_far)
+                .await
+                .unwrap_err()
+                .code,
+            ErrorCode::InvalidParameter
+        );
+        let v2 =
+            s.t.app
+                .set_risk_model(
+                    &supervisor(&province),
+                    &adjusted(|m| m.rules.get_mut(&Indicator::RefundSurge).unwrap().yellow = 3),
+                )
+                .await
+                .unwrap();
+        assert_eq!(v2.version, 2);
+        let institution =
+            s.t.app
+                .store()
+                .read()
+                .institution(&s.institution_id)
+                .await
+                .unwrap()
+                .unwrap();
+        assert_eq!(
+            s.t.app
+                .risk_model_for(&institution.region_code)
+                .await
+                .unwrap()
+                .version,
+            2
+        );
+        let county = format!("{}0102", &province[..2]);
+        assert_eq!(
+            s.t.app
+                .set_risk_model(&supervisor(&county), &with(|_| {}))
+                .await
+                .unwrap_err()
+                .code,
+            ErrorCode::Forbidden
+        );
+        assert_eq!(
+            s.t.app
+                .set_risk_model(&admin, &with(|_| {}))
+                .await
+                .unwrap_err()
+                .code,
+            ErrorCode::Forbidden
+        );
+    }
+
+    #[tokio::test]
+    async fn the_sweep_fires_above_each_threshold_and_stays_silent_below() {
+        let s = shop().await;
+        let national = supervisor("000000");
+        s.t.app
+            .set_risk_model(
+                &national,
+                &with(|m| {
+                    m.sales_surge_min_fen = 0;
+                    m.rules.get_mut(&Indicator::RefundSurge).unwrap().yellow = 1;
+                }),
+            )
+            .await
+            .unwrap();
+        // Nothing happened yet: nothing fires.
+        assert_eq!(s.t.app.sweep_risks().await.unwrap(), 0);
+
+        // One sale, then 34 days later two in a week: sales at 800% of the weekly average before.
+        let base = s.order().await;
+        s.pay(&base, "PAY-BASE").await;
+        let admin = s.staff(domain::access::StaffRole::Admin).await;
+        let fired = |app: app::App, admin: Actor| async move {
+            let mut v: Vec<(String, String)> = app
+                .warnings_for(&admin, 0)
+                .await
+                .unwrap()
+                .into_iter()
+                .map(|w| (w.indicator, w.level))
+                .collect();
+            v.sort();
+            v
+        };
+        assert_eq!(
+            s.t.app.sweep_risks().await.unwrap(),
+            0,
+            "no base to surge from"
+        );
+        s.t.clock.advance_millis(15 * 86_400_000);
+        // Fifteen days without a confirmed lesson while the escrow remains: dormant (yellow at 14).
+        assert_eq!(s.t.app.sweep_risks().await.unwrap(), 1);
+        assert_eq!(
+            fired(s.t.app.clone(), admin.clone()).await,
+            [("dormant_escrow".to_owned(), "yellow".to_owned())]
+        );
+        s.t.clock.advance_millis(15 * 86_400_000);
+        assert_eq!(
+            s.t.app.sweep_risks().await.unwrap(),
+            1,
+            "thirty days: orange"
+        );
+        assert_eq!(
+            s.t.app.sweep_risks().await.unwrap(),
+            0,
+            "raised once per level"
+        );
+
+        s.t.clock.advance_millis(4 * 86_400_000);
+        let (a, b) = (s.order().await, s.order().await);
+        s.pay(&a, "PAY-A").await;
+        s.pay(&b, "PAY-B").await;
+        // The parent asks for one back: one refund request in a week reaches the edited threshold (1).
+        let request = app::refunds::RefundRequest {
+            reason: "孩子不想上了".into(),
+        };
+        s.t.app
+            .request_refund(&s.parent_actor(), &a.line.id, &request)
+            .await
+            .unwrap();
+        s.t.app.sweep_risks().await.unwrap();
+        let all = fired(s.t.app.clone(), admin.clone()).await;
+        assert!(
+            all.contains(&("sales_surge".into(), "red".into())),
+            "{all:?}"
+        );
+        assert!(
+            all.contains(&("refund_surge".into(), "yellow".into())),
+            "{all:?}"
+        );
+        assert!(!all.iter().any(|(i, _)| i == "complaint_spike"), "{all:?}");
+    }
+
+    #[tokio::test]
+    async fn a_warning_not_rectified_by_its_deadline_is_published_and_the_institution_goes_grey() {
+        let s = shop().await;
+        let order = s.order().await;
+        let paid = order.line.amount_fen;
+        s.pay(&order, "PAY-1").await;
+        let t0 = TEST_NOW.millis();
+        s.movement("MV-IN", "in", paid, paid, t0, None)
+            .await
+            .unwrap();
+        s.movement("MV-X", "out", 100, paid - 100, t0 + 1, None)
+            .await
+            .unwrap();
+        let admin = s.staff(domain::access::StaffRole::Admin).await;
+        let warnings = s.t.app.warnings_for(&admin, 0).await.unwrap();
+        let unmatched = warnings
+            .iter()
+            .find(|w| w.indicator == "unmatched_outflow")
+            .unwrap()
+            .clone();
+        let others: Vec<_> = warnings.iter().filter(|w| w.id != unmatched.id).collect();
+        let regulator = s.competent_supervisor().await;
+
+        // One the institution explains and the regulator lifts.
+        for w in &others {
+            let answered =
+                s.t.app
+                    .answer_warning(
+                        &admin,
+                        &w.id,
+                        &WarningAnswer {
+                            explanation: "已补足监管账户余额".into(),
+                        },
+                    )
+                    .await
+                    .unwrap();
+            assert_eq!(answered.status, "answered");
+            let lifted =
+                s.t.app
+                    .decide_warning(
+                        &regulator,
+                        &w.id,
+                        &WarningDecision {
+                            decision: "lift".into(),
+                            reason: "核实已整改".into(),
+                        },
+                    )
+                    .await
+                    .unwrap();
+            assert_eq!(lifted.status, "lifted");
+        }
+        assert_eq!(
+            s.t.app
+                .decide_warning(
+                    &super::money_flow::supervisor_outside(s.competent_region().await.as_str()),
+                    &unmatched.id,
+                    &WarningDecision {
+                        decision: "lift".into(),
+                        reason: "越权".into(),
+                    },
+                )
+                .await
+                .unwrap_err()
+                .code,
+            ErrorCode::Forbidden
+        );
+
+        // The other is left: a day before the deadline nothing is published; after it, it is.
+        assert_eq!(s.t.app.publish_overdue_warnings().await.unwrap(), 0);
+        s.t.app.move_clock(4, 0).unwrap();
+        assert_eq!(s.t.app.publish_overdue_warnings().await.unwrap(), 0);
+        s.t.app.move_clock(2, 0).unwrap();
+        assert_eq!(s.t.app.publish_overdue_warnings().await.unwrap(), 1);
+        assert_eq!(s.t.app.publish_overdue_warnings().await.unwrap(), 0, "once");
+        let public = s.t.app.public_warnings().await.unwrap();
+        assert_eq!(public[0].id, unmatched.id);
+        let institution =
+            s.t.app
+                .store()
+                .read()
+                .institution(&s.institution_id)
+                .await
+                .unwrap()
+                .unwrap();
+        assert_eq!(institution.list_status, "grey");
+        assert_eq!(
+            s.t.app
+                .answer_warning(
+                    &admin,
+                    &unmatched.id,
+                    &WarningAnswer {
+                        explanation: "迟到的说明".into(),
+                    },
+                )
+                .await
+                .unwrap_err()
+                .code,
+            ErrorCode::Conflict,
+            "published: too late to answer"
         );
     }
 }

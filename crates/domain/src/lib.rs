@@ -17,6 +17,7 @@ pub mod person;
 pub mod policy;
 pub mod region;
 pub mod review;
+pub mod risk;
 pub mod schedule;
 pub mod time;
 

@@ -27,6 +27,7 @@ pub mod rows;
 mod security;
 mod staff;
 pub mod testing;
+mod warnings;
 
 pub use accounts::{AccountRow, AccountScope, SessionRow, TokenRow};
 pub use audit::AuditScope;
@@ -53,6 +54,7 @@ pub use security::{RegionPolicyRow, SecurityPolicyRow};
 /// The driver error, for callers that classify faults (e.g. "database unavailable").
 pub use sqlx::Error as SqlxError;
 pub use staff::{BlacklistedPractitionerRow, StaffMemberRow};
+pub use warnings::{RiskModelRow, SweepSignals, WarningRow};
 
 use ledger::Crypto;
 use sqlx::any::{AnyPoolOptions, install_default_drivers};

@@ -1,0 +1,639 @@
+//! 风险预警 the risk engine and its workflow (DOMAIN.md §5: 线索收集 → 风险识别 → 监测预警 → 处置反馈).
+//!
+//! Indicators are evaluated from events inside the event's own transaction (a bank movement: unmatched
+//! outflow, large outflow, coverage, daily and weekly withdrawals) and by a periodic sweep (sales and refund
+//! surges, complaint spikes, dormant escrow, licence expiry, staff churn). The thresholds are the versioned
+//! [`RiskModel`]: national, with provinces adjusting within bounds; each warning records the version and the
+//! inputs that fired it. A warning reminds the institution (inbox and SMS) with a rectification deadline; the
+//! institution answers; the regulator lifts or escalates; an open or escalated warning past its deadline is
+//! published (公开提示) and the institution moves to the grey list.
+
+use crate::{Actor, App, AppError, ErrorCode, evidence};
+use domain::access::Permission;
+use domain::risk::{Firing, Indicator, Level, RiskModel};
+use domain::{ListStatus, RegionCode, Timestamp};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+use store::{InstitutionRow, WarningRow, WriteTx};
+
+/// The national model's region code.
+const NATIONAL: &str = "000000";
+
+/// A model version as regulators see it.
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
+pub struct ModelView {
+    /// 0: the built-in defaults.
+    pub version: i64,
+    pub region_code: String,
+    pub model: RiskModel,
+    pub reason: String,
+    pub set_by: String,
+}
+
+/// `PUT /api/v1/regulator/risk-model`.
+#[derive(Clone, Debug, Deserialize, utoipa::ToSchema)]
+pub struct ModelChange {
+    pub model: RiskModel,
+    pub reason: String,
+}
+
+/// A warning, for pages and the API.
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
+pub struct WarningView {
+    pub id: String,
+    pub institution_id: String,
+    pub institution_name: String,
+    pub indicator: String,
+    pub indicator_label: &'static str,
+    pub level: String,
+    pub level_label: &'static str,
+    pub model_version: i64,
+    /// What fired: the value, the threshold crossed, and the event's facts.
+    pub inputs: serde_json::Value,
+    pub status: String,
+    pub status_label: &'static str,
+    pub raised_at: i64,
+    pub raised_at_display: String,
+    pub rectify_by_display: String,
+    pub answer: Option<String>,
+    pub decision_reason: Option<String>,
+}
+
+/// `POST /api/v1/institution/warnings/{id}/answer`.
+#[derive(Clone, Debug, Default, Deserialize, utoipa::ToSchema)]
+pub struct WarningAnswer {
+    pub explanation: String,
+}
+
+/// `POST /api/v1/regulator/warnings/{id}/decision`: `lift` (rectified) or `escalate`.
+#[derive(Clone, Debug, Default, Deserialize, utoipa::ToSchema)]
+pub struct WarningDecision {
+    pub decision: String,
+    pub reason: String,
+}
+
+fn status_label(status: &str) -> &'static str {
+    match status {
+        "open" => "待整改",
+        "answered" => "机构已说明，待核实",
+        "lifted" => "已解除",
+        "escalated" => "已升级处置",
+        "published" => "逾期未整改，已公开提示",
+        _ => "未知",
+    }
+}
+
+/// The facts of a bank movement that the event-time indicators read.
+pub(crate) struct MovementFacts<'a> {
+    pub institution_id: &'a str,
+    pub account_id: &'a str,
+    pub bank_ref: &'a str,
+    pub amount_fen: i64,
+    pub balance_after_fen: i64,
+    /// The balance must cover all escrow (custody, e-CNY); a risk deposit covers a share, checked elsewhere.
+    pub covers_escrow: bool,
+    pub outflow: bool,
+    pub unmatched: bool,
+    pub occurred_at: i64,
+}
+
+impl App {
+    /// The model in force in a region: its province's newest version, else the national newest, else the
+    /// built-in defaults (version 0).
+    pub async fn risk_model_for(&self, region_code: &str) -> Result<ModelView, AppError> {
+        let read = self.store.read();
+        let province = format!("{}0000", region_code.get(..2).unwrap_or("00"));
+        for level in [province.as_str(), NATIONAL] {
+            if let Some(row) = read.latest_risk_model(level).await? {
+                let model = serde_json::from_str(&row.model_json)
+                    .map_err(|e| AppError::internal(format!("stored risk model: {e}")))?;
+                return Ok(ModelView {
+                    version: row.version,
+                    region_code: row.region_code,
+                    model,
+                    reason: row.reason,
+                    set_by: row.set_by,
+                });
+            }
+        }
+        Ok(ModelView {
+            version: 0,
+            region_code: NATIONAL.into(),
+            model: RiskModel::default(),
+            reason: "国家默认模型".into(),
+            set_by: "system".into(),
+        })
+    }
+
+    /// A national supervisor sets the national model; a provincial one its province's, within the bounds
+    /// the national model allows. Each change is a new version; warnings already raised keep theirs.
+    pub async fn set_risk_model(
+        &self,
+        actor: &Actor,
+        change: &ModelChange,
+    ) -> Result<ModelView, AppError> {
+        let Actor::Regulator { region, .. } = actor else {
+            return Err(self
+                .deny(actor, "risk_model", json!({}), "regulators only")
+                .await);
+        };
+        self.require(actor, Permission::SuperviseInstitution)
+            .await?;
+        let level = match region.as_str() {
+            NATIONAL => NATIONAL.to_owned(),
+            r if r.ends_with("0000") => r.to_owned(),
+            _ => {
+                return Err(self
+                    .deny(
+                        actor,
+                        "risk_model",
+                        json!({"region": region.as_str()}),
+                        "the national and provincial supervisors set the risk model",
+                    )
+                    .await);
+            }
+        };
+        let reason = crate::error::stated_reason("reason", &change.reason)?;
+        let checked = if level == NATIONAL {
+            change.model.check()
+        } else {
+            let national = self.risk_model_for(NATIONAL).await?.model;
+            change.model.within_bounds_of(&national)
+        };
+        checked.map_err(|e| AppError::new(ErrorCode::InvalidParameter, e))?;
+        let json = serde_json::to_string(&change.model)
+            .map_err(|e| AppError::internal(format!("risk model: {e}")))?;
+        let now = self.clock.now().millis();
+        let mut tx = self.store.begin_write().await?;
+        let version = tx
+            .insert_risk_model(&level, &json, reason, &actor.audit_name(), now)
+            .await?;
+        tx.append_audit(vec![evidence::record(
+            &actor.audit_name(),
+            now,
+            "risk.model_set",
+            format!("region:{level}"),
+            json!({"version": version, "reason": reason}),
+        )])
+        .await?;
+        tx.commit().await?;
+        self.risk_model_for(&level).await
+    }
+
+    /// Raises what fired, inside the event's transaction: one live warning per institution and indicator (a
+    /// higher level raises a new one), each reminding the institution's staff and the competent regulator by
+    /// inbox and SMS, with the rectification deadline.
+    pub(crate) async fn raise_in(
+        &self,
+        tx: &mut WriteTx,
+        institution: &InstitutionRow,
+        model: &ModelView,
+        firings: &[Firing],
+        facts: serde_json::Value,
+        now: i64,
+    ) -> Result<Vec<WarningRow>, AppError> {
+        let mut raised = Vec::new();
+        for f in firings {
+            let live = tx
+                .live_warning_level(&institution.id, f.indicator.as_str())
+                .await?
+                .and_then(|l| Level::parse(&l));
+            if live.is_some_and(|l| l >= f.level) {
+                continue;
+            }
+            let today = Timestamp::from_millis(now).china_date();
+            let days = model.model.rectification_working_days;
+            let deadline = domain::WorkingDayCalendar::china().add_working_days(today, days);
+            let row = WarningRow {
+                id: uuid::Uuid::now_v7().to_string(),
+                institution_id: institution.id.clone(),
+                region_code: institution.region_code.clone(),
+                indicator: f.indicator.as_str().to_owned(),
+                level: f.level.as_str().to_owned(),
+                model_version: model.version,
+                inputs_json: json!({"value": f.value, "threshold": f.threshold, "facts": facts})
+                    .to_string(),
+                status: "open".into(),
+                raised_at: now,
+                rectify_by: crate::lessons::window_end(today, days),
+                answer: None,
+                answered_at: None,
+                decided_by: None,
+                decided_at: None,
+                decision_reason: None,
+                published_at: None,
+            };
+            tx.insert_warning(&row).await?;
+            let competent = crate::oversight::competent_region_of(institution)?;
+            let mut told = tx.staff_accounts_of(&institution.id).await?;
+            told.extend(tx.regulator_accounts_of(competent.as_str()).await?);
+            self.notify_by_sms_in(
+                tx,
+                &told,
+                &format!("{}风险预警", f.level.label()),
+                &format!(
+                    "{}：{}（模型第{}版）。请于 {} 前整改并在平台说明。",
+                    institution.name,
+                    f.indicator.label(),
+                    model.version,
+                    deadline
+                ),
+                now,
+            )
+            .await?;
+            tx.append_audit(vec![evidence::record(
+                "system:risk_engine",
+                now,
+                "risk.warning_raised",
+                format!("institution:{}", institution.id),
+                json!({"warning": row.id, "indicator": row.indicator, "level": row.level,
+                       "model_version": row.model_version, "inputs": row.inputs_json}),
+            )])
+            .await?;
+            raised.push(row);
+        }
+        Ok(raised)
+    }
+
+    /// Event-time indicators of a bank movement, evaluated in the movement's transaction.
+    pub(crate) async fn evaluate_movement_in(
+        &self,
+        tx: &mut WriteTx,
+        m: &MovementFacts<'_>,
+        now: i64,
+    ) -> Result<Vec<WarningRow>, AppError> {
+        let institution = self.institution_row(m.institution_id).await?;
+        let model = self.risk_model_for(&institution.region_code).await?;
+        let mut firings = Vec::new();
+        let owed = tx.escrow_owed(m.account_id).await?;
+        if owed > 0 && m.covers_escrow {
+            let coverage = i64::try_from(i128::from(m.balance_after_fen) * 100 / i128::from(owed))
+                .unwrap_or(i64::MAX);
+            firings.extend(model.model.evaluate(Indicator::BalanceCoverage, coverage));
+        }
+        if m.outflow {
+            if m.unmatched {
+                firings.extend(
+                    model
+                        .model
+                        .evaluate(Indicator::UnmatchedOutflow, m.amount_fen),
+                );
+            }
+            let before = m.balance_after_fen.saturating_add(m.amount_fen);
+            if before > 0 {
+                let share = i64::try_from(i128::from(m.amount_fen) * 100 / i128::from(before))
+                    .unwrap_or(i64::MAX);
+                firings.extend(model.model.evaluate(Indicator::LargeOutflow, share));
+            }
+            let day_start = Timestamp::from_millis(m.occurred_at)
+                .china_date()
+                .and_hms_opt(0, 0, 0)
+                .and_then(|d| d.and_local_timezone(domain::time::china_offset()).single())
+                .map_or(m.occurred_at, |d| d.timestamp_millis());
+            let daily = tx.outflow_since(m.institution_id, day_start).await?;
+            firings.extend(model.model.evaluate(Indicator::DailyWithdrawals, daily));
+            let weekly = tx
+                .outflow_since(m.institution_id, m.occurred_at - 7 * 86_400_000)
+                .await?;
+            firings.extend(model.model.evaluate(Indicator::WeeklyWithdrawals, weekly));
+        }
+        let facts = json!({"bank_ref": m.bank_ref, "amount_fen": m.amount_fen,
+                           "balance_after_fen": m.balance_after_fen, "escrow_owed_fen": owed});
+        self.raise_in(tx, &institution, &model, &firings, facts, now)
+            .await
+    }
+
+    /// The periodic sweep: surges, spikes, dormant escrow, licence expiry and staff churn for every
+    /// institution not on the black list. Returns how many warnings were raised.
+    pub async fn sweep_risks(&self) -> Result<usize, AppError> {
+        let now = self.clock.now();
+        let signals = self.store.read().sweep_signals(now.millis()).await?;
+        let mut raised = 0;
+        for s in signals {
+            let institution = self.institution_row(&s.institution_id).await?;
+            let model = self.risk_model_for(&s.region_code).await?;
+            let m = &model.model;
+            let mut firings = Vec::new();
+            if s.sales_recent_fen >= m.sales_surge_min_fen && s.sales_recent_fen > 0 {
+                // The recent week against the weekly average of the four weeks before (none before: no base).
+                let weekly_before = s.sales_before_fen / 4;
+                if weekly_before > 0 {
+                    firings.extend(m.evaluate(
+                        Indicator::SalesSurge,
+                        s.sales_recent_fen.saturating_mul(100) / weekly_before,
+                    ));
+                }
+            }
+            firings.extend(m.evaluate(Indicator::RefundSurge, s.refunds_recent));
+            firings.extend(m.evaluate(Indicator::ComplaintSpike, s.complaints_recent));
+            if s.escrow_fen > 0
+                && let Some(last) = s.last_activity_at
+            {
+                firings.extend(
+                    m.evaluate(Indicator::DormantEscrow, (now.millis() - last) / 86_400_000),
+                );
+            }
+            if let Some(expires) = s.approved_filing.as_deref().and_then(licence_expiry) {
+                let days = (expires - now.china_date()).num_days();
+                firings.extend(m.evaluate(Indicator::LicenceExpiry, days));
+            }
+            let headcount = s.staff_on_register + s.staff_left_recent;
+            if headcount >= 5 {
+                firings.extend(
+                    m.evaluate(Indicator::StaffChurn, s.staff_left_recent * 100 / headcount),
+                );
+            }
+            if firings.is_empty() {
+                continue;
+            }
+            let facts = json!({"sales_recent_fen": s.sales_recent_fen, "sales_before_fen": s.sales_before_fen,
+                "refunds_recent": s.refunds_recent, "complaints_recent": s.complaints_recent,
+                "escrow_fen": s.escrow_fen, "staff_on_register": s.staff_on_register,
+                "staff_left_recent": s.staff_left_recent});
+            let mut tx = self.store.begin_write().await?;
+            raised += self
+                .raise_in(&mut tx, &institution, &model, &firings, facts, now.millis())
+                .await?
+                .len();
+            tx.commit().await?;
+        }
+        Ok(raised)
+    }
+
+    /// The institution explains how it rectified; the regulator then lifts or escalates.
+    pub async fn answer_warning(
+        &self,
+        actor: &Actor,
+        id: &str,
+        answer: &WarningAnswer,
+    ) -> Result<WarningView, AppError> {
+        let Actor::Staff { institution_id, .. } = actor else {
+            return Err(self
+                .deny(
+                    actor,
+                    "risk_warning",
+                    json!({}),
+                    "the institution's staff only",
+                )
+                .await);
+        };
+        let explanation = crate::error::stated_reason("explanation", &answer.explanation)?;
+        let warning = self
+            .store
+            .read()
+            .warning(id.trim())
+            .await?
+            .filter(|w| &w.institution_id == institution_id)
+            .ok_or_else(|| AppError::not_found("no such warning of your institution"))?;
+        let now = self.clock.now().millis();
+        let mut tx = self.store.begin_write().await?;
+        if tx
+            .move_warning(
+                &warning.id,
+                &["open", "escalated"],
+                "answered",
+                &actor.audit_name(),
+                explanation,
+                now,
+            )
+            .await?
+            != 1
+        {
+            return Err(AppError::new(
+                ErrorCode::Conflict,
+                "the warning is not waiting for an answer",
+            ));
+        }
+        tx.append_audit(vec![evidence::record(
+            &actor.audit_name(),
+            now,
+            "risk.warning_answered",
+            format!("institution:{institution_id}"),
+            json!({"warning": warning.id, "explanation": explanation}),
+        )])
+        .await?;
+        tx.commit().await?;
+        self.warning_view(&warning.id).await
+    }
+
+    /// A regulator over the institution lifts a warning (rectified) or escalates it (not rectified: it stays
+    /// live and is published if the deadline passes).
+    pub async fn decide_warning(
+        &self,
+        actor: &Actor,
+        id: &str,
+        decision: &WarningDecision,
+    ) -> Result<WarningView, AppError> {
+        let warning = self
+            .store
+            .read()
+            .warning(id.trim())
+            .await?
+            .ok_or_else(|| AppError::not_found("no such warning"))?;
+        self.require_regulator_over(
+            actor,
+            Permission::SuperviseInstitution,
+            &RegionCode::parse(&warning.region_code)?,
+            &format!("institution:{}", warning.institution_id),
+        )
+        .await?;
+        let (to, from): (&str, &[&str]) = match decision.decision.as_str() {
+            "lift" => ("lifted", &["open", "answered", "escalated"]),
+            "escalate" => ("escalated", &["open", "answered"]),
+            _ => {
+                return Err(AppError::new(
+                    ErrorCode::InvalidParameter,
+                    "decision: lift or escalate",
+                ));
+            }
+        };
+        let reason = crate::error::stated_reason("reason", &decision.reason)?;
+        let now = self.clock.now().millis();
+        let mut tx = self.store.begin_write().await?;
+        if tx
+            .move_warning(&warning.id, from, to, &actor.audit_name(), reason, now)
+            .await?
+            != 1
+        {
+            return Err(AppError::new(
+                ErrorCode::Conflict,
+                "the warning was already decided",
+            ));
+        }
+        tx.append_audit(vec![evidence::record(
+            &actor.audit_name(),
+            now,
+            &format!("risk.warning_{to}"),
+            format!("institution:{}", warning.institution_id),
+            json!({"warning": warning.id, "reason": reason}),
+        )])
+        .await?;
+        tx.commit().await?;
+        self.warning_view(&warning.id).await
+    }
+
+    /// 公开提示: every open or escalated warning past its deadline is published on the website and the
+    /// institution moves to the grey list (unless it is on the black list already). Returns how many.
+    pub async fn publish_overdue_warnings(&self) -> Result<usize, AppError> {
+        let now = self.clock.now();
+        let overdue = self
+            .store
+            .read()
+            .overdue_warnings(now.millis(), 100)
+            .await?;
+        let system = Actor::System {
+            name: "risk_deadline",
+        };
+        let mut published = 0;
+        for w in overdue {
+            let mut tx = self.store.begin_write().await?;
+            if tx
+                .move_warning(
+                    &w.id,
+                    &["open", "escalated"],
+                    "published",
+                    "system:risk_deadline",
+                    "",
+                    now.millis(),
+                )
+                .await?
+                != 1
+            {
+                continue;
+            }
+            let institution = tx
+                .institution_for_update(&w.institution_id)
+                .await?
+                .ok_or_else(|| AppError::internal("warning of a missing institution"))?;
+            let label = Indicator::parse(&w.indicator).map_or("风险", Indicator::label);
+            let notice = store::NoticeRow {
+                id: uuid::Uuid::now_v7().to_string(),
+                kind: "public_warning".into(),
+                institution_id: Some(institution.id.clone()),
+                region_code: institution.region_code.clone(),
+                title: format!("关于{}的风险公开提示", institution.name),
+                body: format!(
+                    "{}经平台监测存在风险（{}），经提醒后逾期未整改。请家长谨慎选择、理性缴费，切勿一次性大额预付。",
+                    institution.name, label
+                ),
+                published_at: now.millis(),
+                until_at: None,
+            };
+            tx.insert_notices(std::slice::from_ref(&notice)).await?;
+            if institution.list_status == "white" {
+                self.move_in(
+                    &mut tx,
+                    &system,
+                    &institution,
+                    ListStatus::Grey,
+                    &format!("风险预警逾期未整改：{label}"),
+                    now,
+                )
+                .await?;
+            }
+            tx.append_audit(vec![evidence::record(
+                "system:risk_deadline",
+                now.millis(),
+                "risk.warning_published",
+                format!("institution:{}", institution.id),
+                json!({"warning": w.id, "notice": notice.id}),
+            )])
+            .await?;
+            tx.commit().await?;
+            self.reindex(&institution.id).await?;
+            published += 1;
+        }
+        Ok(published)
+    }
+
+    /// Warnings a regulator sees (its region's subtree) or a staff member (its institution's), raised after
+    /// `since` (unix ms), newest first.
+    pub async fn warnings_for(
+        &self,
+        actor: &Actor,
+        since: i64,
+    ) -> Result<Vec<WarningView>, AppError> {
+        let rows = match actor {
+            Actor::Regulator { region, .. } => {
+                self.require(actor, Permission::SuperviseInstitution)
+                    .await?;
+                let prefix = region.prefix().to_owned();
+                self.store
+                    .read()
+                    .warnings(Some(&prefix), None, since, 200)
+                    .await?
+            }
+            Actor::Staff { institution_id, .. } => {
+                self.store
+                    .read()
+                    .warnings(None, Some(institution_id), since, 200)
+                    .await?
+            }
+            _ => {
+                return Err(self
+                    .deny(
+                        actor,
+                        "risk_warnings",
+                        json!({}),
+                        "regulators and staff only",
+                    )
+                    .await);
+            }
+        };
+        let mut views = Vec::with_capacity(rows.len());
+        for r in rows {
+            views.push(self.view_of(r).await?);
+        }
+        Ok(views)
+    }
+
+    /// 公开提示 the published warnings, for everyone.
+    pub async fn public_warnings(&self) -> Result<Vec<WarningView>, AppError> {
+        let mut views = Vec::new();
+        for r in self.store.read().published_warnings(100).await? {
+            views.push(self.view_of(r).await?);
+        }
+        Ok(views)
+    }
+
+    pub async fn warning_view(&self, id: &str) -> Result<WarningView, AppError> {
+        let row = self
+            .store
+            .read()
+            .warning(id)
+            .await?
+            .ok_or_else(|| AppError::not_found("no such warning"))?;
+        self.view_of(row).await
+    }
+
+    async fn view_of(&self, r: WarningRow) -> Result<WarningView, AppError> {
+        let name = self.institution_row(&r.institution_id).await?.name;
+        let indicator = Indicator::parse(&r.indicator);
+        let level = Level::parse(&r.level);
+        Ok(WarningView {
+            institution_name: name,
+            indicator_label: indicator.map_or("其他风险", Indicator::label),
+            level_label: level.map_or("", Level::label),
+            inputs: serde_json::from_str(&r.inputs_json).unwrap_or(serde_json::Value::Null),
+            status_label: status_label(&r.status),
+            raised_at_display: Timestamp::from_millis(r.raised_at).china_display(),
+            rectify_by_display: Timestamp::from_millis(r.rectify_by - 1).china_display(),
+            id: r.id,
+            institution_id: r.institution_id,
+            indicator: r.indicator,
+            level: r.level,
+            model_version: r.model_version,
+            status: r.status,
+            raised_at: r.raised_at,
+            answer: r.answer,
+            decision_reason: r.decision_reason,
+        })
+    }
+}
+
+/// The school-running licence's expiry date in an approved filing's JSON, if it names one.
+fn licence_expiry(filing_json: &str) -> Option<chrono::NaiveDate> {
+    let v: serde_json::Value = serde_json::from_str(filing_json).ok()?;
+    let date = v.pointer("/licence/school_licence_expires")?.as_str()?;
+    chrono::NaiveDate::parse_from_str(date, "%Y-%m-%d").ok()
+}
