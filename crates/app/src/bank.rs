@@ -322,7 +322,7 @@ fn backoff_ms(attempts: i64) -> i64 {
 
 impl App {
     /// The bank behind a signed request, or an audited refusal.
-    async fn bank_of<'a>(&self, actor: &'a Actor) -> Result<&'a str, AppError> {
+    pub(crate) async fn bank_of<'a>(&self, actor: &'a Actor) -> Result<&'a str, AppError> {
         match actor {
             Actor::ApiClient {
                 owner_kind,
@@ -336,7 +336,7 @@ impl App {
     }
 
     /// The bank's own supervised account by number, inside the transaction.
-    async fn banks_account(
+    pub(crate) async fn banks_account(
         tx: &mut WriteTx,
         bank_id: &str,
         account_no: &str,
@@ -1465,6 +1465,8 @@ pub struct InstitutionMoney {
     pub institution_id: String,
     pub accounts: Vec<AccountMoney>,
     pub risk_events: Vec<RiskEventView>,
+    /// The platform's risk score beside the banks' own.
+    pub risk_scores: crate::risk::RiskScores,
 }
 
 impl App {
@@ -1524,6 +1526,7 @@ impl App {
             .map(risk_view)
             .collect();
         Ok(InstitutionMoney {
+            risk_scores: self.risk_scores(institution_id).await?,
             institution_id: institution_id.to_owned(),
             accounts,
             risk_events,
@@ -1534,8 +1537,8 @@ impl App {
 impl App {
     /// The money worker of `xiaowai serve`: every half second it publishes overdue risk warnings, confirms
     /// lessons whose window has closed, gathers the days' held releases into batches and delivers due
-    /// instructions; hourly it sweeps the risk indicators; once a day after 06:00 China time it raises missing statements for the day
-    /// before.
+    /// instructions; hourly it sweeps the risk indicators; once a day after 06:00 China time it raises missing
+    /// statements for the day before and sends that day's warning digest.
     pub async fn run_money_worker(self) {
         let mut tick = tokio::time::interval(std::time::Duration::from_millis(500));
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -1582,7 +1585,12 @@ impl App {
                 && let Some(yesterday) = today.pred_opt()
             {
                 match self.check_statements(yesterday).await {
-                    Ok(_) => swept = Some(today),
+                    Ok(_) => {
+                        swept = Some(today);
+                        if let Err(e) = self.send_warning_digest(yesterday).await {
+                            tracing::warn!(error = %e, "sending the daily warning digest");
+                        }
+                    }
                     Err(e) => tracing::warn!(error = %e, "checking bank statements"),
                 }
             }

@@ -83,6 +83,32 @@ fn status_label(status: &str) -> &'static str {
     }
 }
 
+/// `POST /api/v1/bank/risk-scores`: a bank's own risk score (0 sound – 100 worst) for the institution that
+/// holds one of its supervised accounts, shown beside the platform's.
+#[derive(Clone, Debug, Deserialize, utoipa::ToSchema)]
+pub struct BankRiskScore {
+    pub account_no: String,
+    pub score: i64,
+    pub note: String,
+}
+
+/// An institution's risk scores: the platform's from its live warnings, and each bank's.
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
+pub struct RiskScores {
+    /// 0–100 under the model in force, from the warnings still being handled.
+    pub platform: u32,
+    pub model_version: i64,
+    pub banks: Vec<BankScoreView>,
+}
+
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
+pub struct BankScoreView {
+    pub bank_id: String,
+    pub score: i64,
+    pub note: String,
+    pub reported_at_display: String,
+}
+
 /// The facts of a bank movement that the event-time indicators read.
 pub(crate) struct MovementFacts<'a> {
     pub institution_id: &'a str,
@@ -123,6 +149,18 @@ impl App {
             reason: "国家默认模型".into(),
             set_by: "system".into(),
         })
+    }
+
+    /// The model in force in a regulator's own region.
+    pub async fn risk_model_seen_by(&self, actor: &Actor) -> Result<ModelView, AppError> {
+        let Actor::Regulator { region, .. } = actor else {
+            return Err(self
+                .deny(actor, "risk_model", json!({}), "regulators only")
+                .await);
+        };
+        self.require(actor, Permission::SuperviseInstitution)
+            .await?;
+        self.risk_model_for(region.as_str()).await
     }
 
     /// A national supervisor sets the national model; a provincial one its province's, within the bounds
@@ -585,6 +623,130 @@ impl App {
             views.push(self.view_of(r).await?);
         }
         Ok(views)
+    }
+
+    /// A bank scores the institution behind one of its confirmed supervised accounts.
+    pub async fn record_bank_risk_score(
+        &self,
+        actor: &Actor,
+        req: &BankRiskScore,
+    ) -> Result<RiskScores, AppError> {
+        let bank_id = self.bank_of(actor).await?.to_owned();
+        if !(0..=100).contains(&req.score) {
+            return Err(AppError::new(
+                ErrorCode::InvalidParameter,
+                "score: 0 to 100",
+            ));
+        }
+        let note = crate::error::stated_reason("note", &req.note)?;
+        let now = self.clock.now().millis();
+        let mut tx = self.store.begin_write().await?;
+        let account = Self::banks_account(&mut tx, &bank_id, &req.account_no).await?;
+        tx.upsert_bank_risk_score(&account.institution_id, &bank_id, req.score, note, now)
+            .await?;
+        tx.append_audit(vec![evidence::record(
+            &actor.audit_name(),
+            now,
+            "risk.bank_score",
+            format!("institution:{}", account.institution_id),
+            json!({"bank": bank_id, "score": req.score, "note": note}),
+        )])
+        .await?;
+        tx.commit().await?;
+        self.risk_scores(&account.institution_id).await
+    }
+
+    /// The platform's score from the institution's live warnings, beside the banks' scores.
+    pub async fn risk_scores(&self, institution_id: &str) -> Result<RiskScores, AppError> {
+        let institution = self.institution_row(institution_id).await?;
+        let model = self.risk_model_for(&institution.region_code).await?;
+        let read = self.store.read();
+        let firings: Vec<Firing> = read
+            .warnings(None, Some(institution_id), 0, 500)
+            .await?
+            .into_iter()
+            .filter(|w| matches!(w.status.as_str(), "open" | "answered" | "escalated"))
+            .filter_map(|w| {
+                Some(Firing {
+                    indicator: Indicator::parse(&w.indicator)?,
+                    level: Level::parse(&w.level)?,
+                    value: 0,
+                    threshold: 0,
+                })
+            })
+            .collect();
+        let banks = read
+            .bank_risk_scores(institution_id)
+            .await?
+            .into_iter()
+            .map(|(bank_id, score, note, at)| BankScoreView {
+                bank_id,
+                score,
+                note,
+                reported_at_display: Timestamp::from_millis(at).china_display(),
+            })
+            .collect();
+        Ok(RiskScores {
+            platform: model.model.score(&firings),
+            model_version: model.version,
+            banks,
+        })
+    }
+
+    /// 预警日报 the daily digest: each regulator's inbox gets the count of warnings raised in its region's
+    /// subtree on `date` (China time), by level. Regulators with none get nothing. Returns how many were told.
+    pub async fn send_warning_digest(&self, date: chrono::NaiveDate) -> Result<usize, AppError> {
+        let start = crate::lessons::window_end(date, 0);
+        let from = date
+            .and_hms_opt(0, 0, 0)
+            .and_then(|d| d.and_local_timezone(domain::time::china_offset()).single())
+            .map_or(start, |d| d.timestamp_millis());
+        let read = self.store.read();
+        let counts = read.warning_counts(from, start).await?;
+        let mut notes = Vec::new();
+        for (account, region) in read.regulator_regions().await? {
+            let Ok(region) = RegionCode::parse(&region) else {
+                continue;
+            };
+            let prefix = region.prefix();
+            let mut by_level = [0i64; 3];
+            for (code, level, n) in &counts {
+                if code.starts_with(prefix)
+                    && let Some(l) = Level::parse(level)
+                {
+                    by_level[l as usize] += n;
+                }
+            }
+            if by_level.iter().sum::<i64>() == 0 {
+                continue;
+            }
+            notes.push(crate::inbox::Note::new(
+                &account,
+                &format!("风险预警日报 {date}"),
+                &format!(
+                    "辖区内新增预警：红色 {} 条、橙色 {} 条、黄色 {} 条。请在风险预警台处理。",
+                    by_level[Level::Red as usize],
+                    by_level[Level::Orange as usize],
+                    by_level[Level::Yellow as usize]
+                ),
+            ));
+        }
+        if notes.is_empty() {
+            return Ok(0);
+        }
+        let now = self.clock.now().millis();
+        let mut tx = self.store.begin_write().await?;
+        crate::inbox::notify_each_in(&mut tx, &notes, false, now).await?;
+        tx.append_audit(vec![evidence::record(
+            "system:risk_digest",
+            now,
+            "risk.digest_sent",
+            format!("date:{date}"),
+            json!({"regulators": notes.len()}),
+        )])
+        .await?;
+        tx.commit().await?;
+        Ok(notes.len())
     }
 
     /// 公开提示 the published warnings, for everyone.

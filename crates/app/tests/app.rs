@@ -4035,6 +4035,109 @@ mod risk_engine {
     }
 
     #[tokio::test]
+    async fn banks_score_their_institutions_beside_the_platforms_score() {
+        let s = shop().await;
+        let scores = s.t.app.risk_scores(&s.institution_id).await.unwrap();
+        assert_eq!((scores.platform, scores.banks.len()), (0, 0));
+        let order = s.order().await;
+        let paid = order.line.amount_fen;
+        s.pay(&order, "PAY-1").await;
+        let t0 = TEST_NOW.millis();
+        s.movement("MV-IN", "in", paid, paid, t0, None)
+            .await
+            .unwrap();
+        s.movement("MV-X", "out", 100, paid - 100, t0 + 1, None)
+            .await
+            .unwrap();
+        let score = app::risk::BankRiskScore {
+            account_no: app::demo::DEMO_ACCOUNT_NO.into(),
+            score: 72,
+            note: "近期大额支取频繁".into(),
+        };
+        let scores =
+            s.t.app
+                .record_bank_risk_score(&s.bank_actor(), &score)
+                .await
+                .unwrap();
+        assert!(
+            scores.platform > 0,
+            "the live unmatched-outflow warning counts"
+        );
+        assert_eq!(scores.banks[0].score, 72);
+        let too_high = app::risk::BankRiskScore {
+            score: 101,
+            ..score.clone()
+        };
+        assert_eq!(
+            s.t.app
+                .record_bank_risk_score(&s.bank_actor(), &too_high)
+                .await
+                .unwrap_err()
+                .code,
+            ErrorCode::InvalidParameter
+        );
+        let other_bank = Actor::ApiClient {
+            key_id: "other".into(),
+            owner_kind: "bank".into(),
+            owner_id: "other-bank".into(),
+        };
+        assert_eq!(
+            s.t.app
+                .record_bank_risk_score(&other_bank, &score)
+                .await
+                .unwrap_err()
+                .code,
+            ErrorCode::NotFound,
+            "only the bank holding the account scores through it"
+        );
+        // The next morning's digest tells the national supervisor how many were raised, by level.
+        assert!(
+            s.t.app
+                .send_warning_digest(TEST_NOW.china_date())
+                .await
+                .unwrap()
+                >= 1
+        );
+        let moe = {
+            let mut tx = s.t.app.store().begin_write().await.unwrap();
+            tx.account_by_username("moe.supervisor")
+                .await
+                .unwrap()
+                .unwrap()
+        };
+        let inbox =
+            s.t.app
+                .my_notifications(&Actor::Regulator {
+                    account_id: moe.id,
+                    region: domain::RegionCode::parse("000000").unwrap(),
+                    role: domain::access::RegulatorRole::Supervisor,
+                })
+                .await
+                .unwrap();
+        let digest = inbox
+            .iter()
+            .find(|n| n.title.starts_with("风险预警日报"))
+            .expect("a digest");
+        assert!(digest.body.contains("红色 "), "{}", digest.body);
+        assert_eq!(
+            s.t.app
+                .send_warning_digest(TEST_NOW.china_date().succ_opt().unwrap())
+                .await
+                .unwrap(),
+            0,
+            "a day without warnings tells nobody"
+        );
+        assert_eq!(
+            s.t.app
+                .record_bank_risk_score(&s.parent_actor(), &score)
+                .await
+                .unwrap_err()
+                .code,
+            ErrorCode::Forbidden
+        );
+    }
+
+    #[tokio::test]
     async fn the_sweep_fires_above_each_threshold_and_stays_silent_below() {
         let s = shop().await;
         let national = supervisor("000000");

@@ -176,6 +176,31 @@ impl Reader<'_> {
         .await?)
     }
 
+    /// Warnings raised in `[from, to)` counted by the institution's region and level (the daily digest).
+    pub async fn warning_counts(
+        &self,
+        from: i64,
+        to: i64,
+    ) -> Result<Vec<(String, String, i64)>, StoreError> {
+        Ok(sqlx::query_as(
+            "SELECT region_code, level, COUNT(*) FROM risk_warnings WHERE raised_at >= $1 AND raised_at < $2 \
+             GROUP BY region_code, level ORDER BY region_code, level",
+        )
+        .bind(from)
+        .bind(to)
+        .fetch_all(&self.store.pool)
+        .await?)
+    }
+
+    /// Every regulator account with its region.
+    pub async fn regulator_regions(&self) -> Result<Vec<(String, String)>, StoreError> {
+        Ok(sqlx::query_as(
+            "SELECT id, region_code FROM accounts WHERE kind = 'regulator' AND region_code IS NOT NULL ORDER BY id",
+        )
+        .fetch_all(&self.store.pool)
+        .await?)
+    }
+
     /// The banks' own scores for an institution.
     pub async fn bank_risk_scores(
         &self,

@@ -111,7 +111,14 @@ use utoipa_swagger_ui::SwaggerUi;
         crate::complaint_api::ask_institution,
         crate::complaint_api::consultations,
         crate::complaint_api::consultation,
-        crate::complaint_api::reply_consultation
+        crate::complaint_api::reply_consultation,
+        crate::risk_api::risk_model,
+        crate::risk_api::set_risk_model,
+        crate::risk_api::warnings,
+        crate::risk_api::answer_warning,
+        crate::risk_api::decide_warning,
+        crate::risk_api::public_warnings,
+        crate::money_api::bank_risk_score
     ),
     components(schemas(
         Problem,

@@ -19,6 +19,11 @@ const ASSETS: &[(&str, &str, &[u8])] = &[
         include_bytes!("../static/site.css"),
     ),
     (
+        "warnings.js",
+        "text/javascript; charset=utf-8",
+        include_bytes!("../static/warnings.js"),
+    ),
+    (
         "favicon.svg",
         "image/svg+xml",
         include_bytes!("../static/favicon.svg"),

@@ -17,6 +17,8 @@ mod ops;
 mod order_pages;
 mod pages;
 pub mod plate_pages;
+pub mod risk_api;
+mod risk_pages;
 pub mod routes;
 pub mod session_pages;
 pub mod throttle;

@@ -136,6 +136,32 @@ pub async fn payment_batch(
     .await
 }
 
+/// A bank's own risk score (0–100) for the institution behind one of its supervised accounts, shown beside
+/// the platform's.
+#[utoipa::path(
+    post,
+    path = "/api/v1/bank/risk-scores",
+    request_body = app::risk::BankRiskScore,
+    params(("Idempotency-Key" = String, Header)),
+    responses((status = 200, body = app::risk::RiskScores))
+)]
+pub async fn bank_risk_score(
+    State(s): State<WebState>,
+    headers: HeaderMap,
+    signed: Signed,
+) -> Result<Response, ApiError> {
+    let app = s.app.clone();
+    once(
+        &s,
+        &headers,
+        &signed,
+        |actor, req: app::risk::BankRiskScore| async move {
+            app.record_bank_risk_score(&actor, &req).await
+        },
+    )
+    .await
+}
+
 /// 动账: a movement on a supervised account. Outflows must name the instruction they execute; one that
 /// does not raises an `unmatched_outflow` risk event before this answer is sent.
 #[utoipa::path(

@@ -43,6 +43,7 @@ async fn move_clock(
     Ok(axum::Json(serde_json::json!({
         "moved_ms": moved_ms,
         "now": s.app.clock().now().china_display(),
+        "now_ms": s.app.clock().now().millis(),
     })))
 }
 

@@ -5,7 +5,8 @@
 use crate::WebState;
 use crate::{
     admin_api, api, auth_api, complaint_api, complaint_pages, console_pages, consultation_pages,
-    filing_api, filing_pages, money_api, order_pages, pages, plate_pages, session_pages,
+    filing_api, filing_pages, money_api, order_pages, pages, plate_pages, risk_api, risk_pages,
+    session_pages,
 };
 use axum::Router;
 use axum::http::Method;
@@ -253,6 +254,12 @@ pub fn api_routes() -> Vec<Route> {
         ),
         route(
             Method::POST,
+            "/api/v1/bank/risk-scores",
+            Signed,
+            post(money_api::bank_risk_score),
+        ),
+        route(
+            Method::POST,
             "/api/v1/bank/instructions/{id}/result",
             Signed,
             post(money_api::instruction_result),
@@ -430,6 +437,42 @@ pub fn api_routes() -> Vec<Route> {
             "/api/v1/public/institutions/{id}/complaints",
             Public,
             get(complaint_api::complaint_figures),
+        ),
+        route(
+            Method::GET,
+            "/api/v1/regulator/risk-model",
+            SignedIn(&[Caller::Supervisor]),
+            get(risk_api::risk_model),
+        ),
+        route(
+            Method::PUT,
+            "/api/v1/regulator/risk-model",
+            SignedIn(&[Caller::Supervisor]),
+            put(risk_api::set_risk_model),
+        ),
+        route(
+            Method::GET,
+            "/api/v1/warnings",
+            SignedIn(&[Caller::Supervisor, Caller::Staff, Caller::StaffAdmin]),
+            get(risk_api::warnings),
+        ),
+        route(
+            Method::POST,
+            "/api/v1/institution/warnings/{id}/answer",
+            SignedIn(&[Caller::Staff, Caller::StaffAdmin]),
+            post(risk_api::answer_warning),
+        ),
+        route(
+            Method::POST,
+            "/api/v1/regulator/warnings/{id}/decision",
+            SignedIn(&[Caller::Supervisor]),
+            post(risk_api::decide_warning),
+        ),
+        route(
+            Method::GET,
+            "/api/v1/public/warnings",
+            Public,
+            get(risk_api::public_warnings),
         ),
         route(
             Method::POST,
@@ -844,6 +887,36 @@ pub fn page_routes() -> Vec<Route> {
             "/admin/security",
             SignedIn(&[Caller::SecurityAdmin]),
             post(console_pages::set_security),
+        ),
+        route(
+            Method::GET,
+            "/regulator/warnings",
+            SignedIn(&[Caller::Supervisor]),
+            get(risk_pages::console),
+        ),
+        route(
+            Method::GET,
+            "/regulator/warnings/stream",
+            SignedIn(&[Caller::Supervisor]),
+            get(risk_pages::stream),
+        ),
+        route(
+            Method::POST,
+            "/regulator/warnings/{id}/decision",
+            SignedIn(&[Caller::Supervisor]),
+            post(risk_pages::decide),
+        ),
+        route(
+            Method::GET,
+            "/institution/warnings",
+            SignedIn(&[Caller::Staff, Caller::StaffAdmin]),
+            get(risk_pages::institution),
+        ),
+        route(
+            Method::POST,
+            "/institution/warnings/{id}/answer",
+            SignedIn(&[Caller::Staff, Caller::StaffAdmin]),
+            post(risk_pages::answer),
         ),
         route(
             Method::GET,

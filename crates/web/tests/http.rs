@@ -1566,7 +1566,16 @@ async fn every_page_enforces_its_rule_for_every_kind_of_caller() {
                 .headers()
                 .get("location")
                 .map(|l| l.to_str().unwrap().to_owned());
-            let page = response.text().await.unwrap_or_default();
+            // A live stream never ends: its status and headers say enough.
+            let streaming = response
+                .headers()
+                .get("content-type")
+                .is_some_and(|t| t.as_bytes().starts_with(b"text/event-stream"));
+            let page = if streaming {
+                String::new()
+            } else {
+                response.text().await.unwrap_or_default()
+            };
             let to_sign_in = status == 303 && location.as_deref() == Some("/login");
             let forbidden = status == 403 && page.contains("无权执行此操作");
             let what = format!(
@@ -2880,4 +2889,66 @@ async fn a_parent_orders_over_http_and_the_bank_pays_it_once_per_idempotency_key
         (line["status"].as_str(), line["escrow_fen"].as_i64()),
         (Some("paid"), Some(amount))
     );
+}
+
+/// 风险预警 live: a warning raised by a bank's report reaches a regulator's open event stream within a second,
+/// and the console and the institution's list show it.
+#[tokio::test]
+async fn a_new_warning_reaches_the_regulators_live_stream_within_a_second() {
+    use app::Clock;
+    let s = Server::start(6).await;
+    let (cookie, _) = page_sign_in(&s, "moe.supervisor").await;
+    let now = s.t.clock.now().millis();
+    let mut stream = s
+        .client
+        .get(format!("{}/regulator/warnings/stream?since={now}", s.base))
+        .header("cookie", &cookie)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(stream.status(), 200);
+    assert!(
+        stream.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/event-stream")
+    );
+
+    let bank = app::Actor::ApiClient {
+        key_id: app::demo::DEMO_BANK_KEY_ID.into(),
+        owner_kind: "bank".into(),
+        owner_id: "demo-bank".into(),
+    };
+    let rogue = app::bank::MovementReport {
+        account_no: app::demo::DEMO_ACCOUNT_NO.into(),
+        bank_ref: "MV-ROGUE".into(),
+        direction: "out".into(),
+        amount_fen: 100,
+        balance_after_fen: 0,
+        occurred_at: now,
+        instruction_id: None,
+        order_no: None,
+    };
+    let started = std::time::Instant::now();
+    s.t.app.record_movement(&bank, &rogue).await.unwrap();
+    let mut received = String::new();
+    tokio::time::timeout(std::time::Duration::from_secs(1), async {
+        while !received.contains("unmatched_outflow") {
+            let chunk = stream
+                .chunk()
+                .await
+                .unwrap()
+                .expect("the stream stays open");
+            received.push_str(&String::from_utf8_lossy(&chunk));
+        }
+    })
+    .await
+    .unwrap_or_else(|_| panic!("no warning within a second: {received:?}"));
+    assert!(received.contains("event: warning"), "{received}");
+    assert!(started.elapsed() < std::time::Duration::from_secs(1));
+
+    let (status, console) = page_as(&s, &cookie, "/regulator/warnings").await;
+    assert_eq!(status, 200);
+    assert!(console.contains("未经平台指令的资金流出"), "{console}");
+    assert!(console.contains("/static/warnings.js"));
 }

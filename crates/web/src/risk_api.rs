@@ -1,0 +1,128 @@
+//! 风险预警 over HTTP: the model regulators edit, the warnings each end works on, and the public warnings.
+//! Rules, scope and deadlines are `app::risk`'s.
+
+use crate::WebState;
+use crate::auth_api::{Bearer, body};
+use crate::error::ApiError;
+use app::risk::{ModelChange, ModelView, WarningAnswer, WarningDecision, WarningView};
+use axum::Json;
+use axum::extract::rejection::{JsonRejection, QueryRejection};
+use axum::extract::{Path, Query, State};
+use domain::access::Permission;
+use serde::Deserialize;
+
+/// The risk model in force in the supervisor's region.
+#[utoipa::path(
+    get,
+    path = "/api/v1/regulator/risk-model",
+    security(("bearer" = [])),
+    responses((status = 200, body = ModelView))
+)]
+pub async fn risk_model(
+    State(s): State<WebState>,
+    bearer: Bearer,
+) -> Result<Json<ModelView>, ApiError> {
+    Ok(Json(s.app.risk_model_seen_by(&bearer.actor).await?))
+}
+
+/// A national supervisor sets the national model, a provincial one its province's (within bounds): a new
+/// version; warnings already raised keep theirs.
+#[utoipa::path(
+    put,
+    path = "/api/v1/regulator/risk-model",
+    security(("bearer" = [])),
+    request_body = ModelChange,
+    responses((status = 200, body = ModelView))
+)]
+pub async fn set_risk_model(
+    State(s): State<WebState>,
+    bearer: Bearer,
+    b: Result<Json<ModelChange>, JsonRejection>,
+) -> Result<Json<ModelView>, ApiError> {
+    s.app
+        .require(&bearer.actor, Permission::SuperviseInstitution)
+        .await?;
+    Ok(Json(s.app.set_risk_model(&bearer.actor, &body(b)?).await?))
+}
+
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+#[serde(default)]
+pub struct Since {
+    /// Only warnings raised after this instant (unix milliseconds); 0 for all.
+    pub since: i64,
+}
+
+/// Warnings the caller works on: a supervisor's region's, a staff member's institution's; newest first.
+#[utoipa::path(
+    get,
+    path = "/api/v1/warnings",
+    security(("bearer" = [])),
+    params(Since),
+    responses((status = 200, body = Vec<WarningView>))
+)]
+pub async fn warnings(
+    State(s): State<WebState>,
+    bearer: Bearer,
+    q: Result<Query<Since>, QueryRejection>,
+) -> Result<Json<Vec<WarningView>>, ApiError> {
+    let since = q.map(|Query(q)| q.since).unwrap_or_default();
+    Ok(Json(s.app.warnings_for(&bearer.actor, since).await?))
+}
+
+/// The institution explains its rectification.
+#[utoipa::path(
+    post,
+    path = "/api/v1/institution/warnings/{id}/answer",
+    security(("bearer" = [])),
+    params(("id" = String, Path)),
+    request_body = WarningAnswer,
+    responses((status = 200, body = WarningView))
+)]
+pub async fn answer_warning(
+    State(s): State<WebState>,
+    bearer: Bearer,
+    Path(id): Path<String>,
+    b: Result<Json<WarningAnswer>, JsonRejection>,
+) -> Result<Json<WarningView>, ApiError> {
+    s.app
+        .require(&bearer.actor, Permission::HandleCustomerCases)
+        .await?;
+    Ok(Json(
+        s.app.answer_warning(&bearer.actor, &id, &body(b)?).await?,
+    ))
+}
+
+/// The regulator lifts (rectified) or escalates a warning.
+#[utoipa::path(
+    post,
+    path = "/api/v1/regulator/warnings/{id}/decision",
+    security(("bearer" = [])),
+    params(("id" = String, Path)),
+    request_body = WarningDecision,
+    responses((status = 200, body = WarningView))
+)]
+pub async fn decide_warning(
+    State(s): State<WebState>,
+    bearer: Bearer,
+    Path(id): Path<String>,
+    b: Result<Json<WarningDecision>, JsonRejection>,
+) -> Result<Json<WarningView>, ApiError> {
+    s.app
+        .require(&bearer.actor, Permission::SuperviseInstitution)
+        .await?;
+    Ok(Json(
+        s.app.decide_warning(&bearer.actor, &id, &body(b)?).await?,
+    ))
+}
+
+/// 公开提示: warnings published because the institution did not rectify in time.
+#[utoipa::path(
+    get,
+    path = "/api/v1/public/warnings",
+    responses((status = 200, body = Vec<WarningView>))
+)]
+pub async fn public_warnings(
+    State(s): State<WebState>,
+) -> Result<Json<Vec<WarningView>>, ApiError> {
+    Ok(Json(s.app.public_warnings().await?))
+}
