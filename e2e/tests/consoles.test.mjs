@@ -50,6 +50,17 @@ test('a Haidian reviewer sees only Haidian on the console and is refused a Chaoy
     assert.equal(refused.status(), 403);
     assert.ok((await page.textContent('body')).includes('无权执行此操作'));
     assert.equal(await page.locator('#audit-trail').count(), 0);
+
+    // 监管看板: Haidian's figures from the rollups, the trend drawn by the vendored ECharts (no CDN), and no
+    // way up to Beijing's.
+    await page.goto(`${BASE}/regulator/dashboard`);
+    assert.ok((await page.textContent('#dashboard-region')).includes('海淀区'));
+    assert.ok(Number(await page.textContent("#institution-figures .total")) >= haidianTotal);
+    await page.waitForSelector('#trend-chart[data-rendered="true"] canvas');
+    assert.ok(Number(await page.textContent('#warning-figures .red')) > 0, 'the demo has red warnings in Haidian');
+    await page.screenshot({ path: `${ARTIFACTS}regulator-dashboard.png`, fullPage: true });
+    const up = await page.goto(`${BASE}/regulator/dashboard?region=110000`);
+    assert.equal(up.status(), 403);
   } finally {
     await context.close();
   }

@@ -553,6 +553,18 @@ impl App {
         tx.insert_ledger_accounts(&ledger_accounts).await?;
         post_many_in(&mut tx, &transfers, now).await?;
         tx.append_audit(entries).await?;
+        let mut collected: HashMap<&str, store::MoneyRollup> = HashMap::new();
+        for (order, _, _, _) in &accepted {
+            let r = collected.entry(order.institution_id.as_str()).or_default();
+            r.orders_paid += 1;
+            r.collected_fen = r
+                .collected_fen
+                .checked_add(order.amount_fen)
+                .ok_or_else(|| AppError::internal("collected overflow"))?;
+        }
+        for (institution_id, delta) in collected {
+            crate::dashboard::roll_up_in(&mut tx, institution_id, now, &delta).await?;
+        }
         let notes: Vec<Note> = accepted
             .iter()
             .map(|(o, _, _, _)| {
@@ -870,6 +882,18 @@ impl App {
             )
         };
         open_account_in(tx, &credit, kind, &owner).await?;
+        let delta = if instruction.kind == "release" {
+            store::MoneyRollup {
+                released_fen: instruction.amount_fen,
+                ..Default::default()
+            }
+        } else {
+            store::MoneyRollup {
+                refunded_fen: instruction.amount_fen,
+                ..Default::default()
+            }
+        };
+        crate::dashboard::roll_up_in(tx, &order.institution_id, now, &delta).await?;
         let note = if instruction.kind == "release" {
             Note::new(
                 &order.parent_id,

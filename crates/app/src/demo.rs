@@ -23,6 +23,9 @@ pub const DEMO_BANK_KEY_ID: &str = "xwk_demo_bank";
 pub const DEMO_BANK_SECRET: &str = "demo-bank-secret-0123456789abcdef";
 /// The demo institution's supervised account at the demo bank (custody mode, confirmed).
 pub const DEMO_ACCOUNT_NO: &str = "6222020200112345678";
+/// Supervised accounts of two other demo institutions, on which the demo bank reports uninstructed outflows so
+/// the risk console has warnings from the start.
+pub const DEMO_RISK_ACCOUNTS: [&str; 2] = ["6222020200112345681", "6222020200112345682"];
 /// The demo parent's phone number (codes go to the development SMS log).
 pub const DEMO_PARENT_PHONE: &str = "13800000001";
 /// Password of every demo account (listed in the README; demo databases only).
@@ -722,6 +725,7 @@ impl App {
         if let Some(institution_id) = &institution {
             self.seed_confirmed_account(&DEMO_ACTOR, institution_id, "demo-bank", DEMO_ACCOUNT_NO)
                 .await?;
+            self.seed_demo_risks(institution_id).await?;
         }
         // A parent (signs in with a code sent to this number) with two children.
         let phone =
@@ -739,6 +743,73 @@ impl App {
                 grade: grade.into(),
             };
             self.add_child(&parent, &child).await?;
+        }
+        Ok(())
+    }
+
+    /// Warnings a newcomer sees at once: two other white-listed institutions of the demo institution's region
+    /// get supervised accounts at the demo bank, which then reports money leaving them that the platform never
+    /// instructed — one small, one large enough to be a large outflow and a day's heavy withdrawal too — and
+    /// scores the second itself. The demo institution is left clean for the walkthroughs.
+    async fn seed_demo_risks(&self, demo_institution: &str) -> Result<(), AppError> {
+        let region = self.institution_row(demo_institution).await?.region_code;
+        let reader = self.store.read();
+        let mut others = Vec::new();
+        let mut after = String::new();
+        while others.len() < 2 {
+            let batch = reader.institutions_after(&after, 2_000).await?;
+            let Some(last) = batch.last() else { break };
+            after = last.id.clone();
+            others.extend(
+                batch
+                    .into_iter()
+                    .filter(|i| {
+                        i.list_status == "white"
+                            && i.region_code == region
+                            && i.id != demo_institution
+                    })
+                    .map(|i| i.id),
+            );
+        }
+        let bank = Actor::ApiClient {
+            key_id: DEMO_BANK_KEY_ID.into(),
+            owner_kind: "bank".into(),
+            owner_id: "demo-bank".into(),
+        };
+        let now = self.clock.now().millis();
+        // (account, the institution's own funds paid in, the outflow nobody instructed)
+        let plans = [
+            (DEMO_RISK_ACCOUNTS[0], 2_000_000, 50_000),
+            (DEMO_RISK_ACCOUNTS[1], 10_000_000, 6_000_000),
+        ];
+        for (institution_id, (account_no, funds, outflow)) in others.iter().zip(plans) {
+            self.seed_confirmed_account(&DEMO_ACTOR, institution_id, "demo-bank", account_no)
+                .await?;
+            for (k, (direction, amount, balance)) in
+                [("in", funds, funds), ("out", outflow, funds - outflow)]
+                    .into_iter()
+                    .enumerate()
+            {
+                let report = crate::bank::MovementReport {
+                    account_no: account_no.into(),
+                    bank_ref: format!("DEMO-{account_no}-{k}"),
+                    direction: direction.into(),
+                    amount_fen: amount,
+                    balance_after_fen: balance,
+                    occurred_at: now + k as i64,
+                    instruction_id: None,
+                    order_no: None,
+                };
+                self.record_movement(&bank, &report).await?;
+            }
+        }
+        if let Some(account_no) = others.get(1).map(|_| DEMO_RISK_ACCOUNTS[1]) {
+            let score = crate::risk::BankRiskScore {
+                account_no: account_no.into(),
+                score: 85,
+                note: "当日大额支取，且未见平台划转指令".into(),
+            };
+            self.record_bank_risk_score(&bank, &score).await?;
         }
         Ok(())
     }

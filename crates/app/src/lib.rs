@@ -10,6 +10,7 @@ pub mod clock;
 pub mod complaints;
 pub mod consultations;
 pub mod courses;
+pub mod dashboard;
 pub mod demo;
 pub mod error;
 pub mod evidence;

@@ -4286,6 +4286,17 @@ mod risk_engine {
         );
 
         // The other is left: a day before the deadline nothing is published; after it, it is.
+        let national = Actor::Regulator {
+            account_id: "sup-national".into(),
+            region: domain::RegionCode::parse("000000").unwrap(),
+            role: domain::access::RegulatorRole::Supervisor,
+        };
+        let lists_before =
+            s.t.app
+                .dashboard(&national, None, 1)
+                .await
+                .unwrap()
+                .institutions;
         assert_eq!(s.t.app.publish_overdue_warnings().await.unwrap(), 0);
         s.t.app.move_clock(4, 0).unwrap();
         assert_eq!(s.t.app.publish_overdue_warnings().await.unwrap(), 0);
@@ -4303,6 +4314,21 @@ mod risk_engine {
                 .unwrap()
                 .unwrap();
         assert_eq!(institution.list_status, "grey");
+        let lists =
+            s.t.app
+                .dashboard(&national, None, 1)
+                .await
+                .unwrap()
+                .institutions;
+        assert_eq!(
+            (lists.white, lists.grey, lists.total),
+            (
+                lists_before.white - 1,
+                lists_before.grey + 1,
+                lists_before.total
+            ),
+            "the dashboard's list counts follow the move"
+        );
         assert_eq!(
             s.t.app
                 .answer_warning(
@@ -4317,6 +4343,144 @@ mod risk_engine {
                 .code,
             ErrorCode::Conflict,
             "published: too late to answer"
+        );
+    }
+}
+
+/// 监管看板: figures from rollups kept in the events' transactions, region by region.
+mod dashboard {
+    use super::money_flow::shop;
+    use app::testing::TEST_NOW;
+    use app::{Actor, ErrorCode};
+
+    fn supervisor(region: &str) -> Actor {
+        Actor::Regulator {
+            account_id: format!("sup-{region}"),
+            region: domain::RegionCode::parse(region).unwrap(),
+            role: domain::access::RegulatorRole::Supervisor,
+        }
+    }
+
+    #[tokio::test]
+    async fn payments_releases_and_refunds_roll_up_to_every_level_and_drill_down() {
+        let s = shop().await;
+        let national = supervisor("000000");
+        let before = s.t.app.dashboard(&national, None, 30).await.unwrap();
+        assert_eq!(before.money.collected_fen, 0);
+        assert_eq!(
+            before.institutions.total,
+            s.t.app.store().read().institution_count().await.unwrap()
+        );
+        assert_eq!(before.trend.len(), 30);
+
+        let order = s.order().await;
+        let paid = order.line.amount_fen;
+        s.pay(&order, "PAY-1").await;
+        let t0 = TEST_NOW.millis();
+        s.movement("MV-IN", "in", paid, paid, t0, None)
+            .await
+            .unwrap();
+        let lesson = s.attend(&order.line.id).await;
+        s.t.app
+            .confirm_lesson(&s.parent_actor(), &lesson.id)
+            .await
+            .unwrap();
+        let instruction =
+            s.t.app
+                .store()
+                .read()
+                .lesson(&lesson.id)
+                .await
+                .unwrap()
+                .unwrap()
+                .release_instruction_id
+                .unwrap();
+        s.movement(
+            "MV-OUT",
+            "out",
+            lesson.fee_fen,
+            paid - lesson.fee_fen,
+            t0 + 1,
+            Some(&instruction),
+        )
+        .await
+        .unwrap();
+
+        let institution =
+            s.t.app
+                .store()
+                .read()
+                .institution(&s.institution_id)
+                .await
+                .unwrap()
+                .unwrap();
+        let county = institution.region_code.clone();
+        let province = format!("{}0000", &county[..2]);
+        for region in [None, Some(province.as_str()), Some(county.as_str())] {
+            let d = s.t.app.dashboard(&national, region, 7).await.unwrap();
+            assert_eq!(
+                (
+                    d.money.orders_paid,
+                    d.money.collected_fen,
+                    d.money.released_fen,
+                    d.money.escrow_fen
+                ),
+                (1, paid, lesson.fee_fen, paid - lesson.fee_fen),
+                "{region:?}"
+            );
+            let today = d.trend.last().unwrap();
+            assert_eq!(
+                (today.day.clone(), today.collected_fen),
+                (TEST_NOW.china_date().to_string(), paid)
+            );
+        }
+        // The nation drills down to the province that holds the money, and only to it.
+        let d = s.t.app.dashboard(&national, None, 7).await.unwrap();
+        let holding: Vec<&str> = d
+            .children
+            .iter()
+            .filter(|c| c.money.collected_fen > 0)
+            .map(|c| c.region.code.as_str())
+            .collect();
+        assert_eq!(holding, [province.as_str()]);
+        let elsewhere = if province == "110000" {
+            "310000"
+        } else {
+            "110000"
+        };
+        assert_eq!(
+            s.t.app
+                .dashboard(&national, Some(elsewhere), 7)
+                .await
+                .unwrap()
+                .money
+                .collected_fen,
+            0
+        );
+        // A regulator sees its own subtree only; bad periods are refused.
+        assert_eq!(
+            s.t.app
+                .dashboard(&supervisor(elsewhere), Some(&province), 7)
+                .await
+                .unwrap_err()
+                .code,
+            ErrorCode::Forbidden
+        );
+        assert_eq!(
+            s.t.app
+                .dashboard(&national, None, 0)
+                .await
+                .unwrap_err()
+                .code,
+            ErrorCode::InvalidParameter
+        );
+        assert_eq!(
+            s.t.app
+                .dashboard(&s.parent_actor(), None, 7)
+                .await
+                .unwrap_err()
+                .code,
+            ErrorCode::Forbidden
         );
     }
 }

@@ -118,7 +118,8 @@ use utoipa_swagger_ui::SwaggerUi;
         crate::risk_api::answer_warning,
         crate::risk_api::decide_warning,
         crate::risk_api::public_warnings,
-        crate::money_api::bank_risk_score
+        crate::money_api::bank_risk_score,
+        crate::risk_api::dashboard
     ),
     components(schemas(
         Problem,

@@ -24,6 +24,16 @@ const ASSETS: &[(&str, &str, &[u8])] = &[
         include_bytes!("../static/warnings.js"),
     ),
     (
+        "echarts.min.js",
+        "text/javascript; charset=utf-8",
+        include_bytes!("../static/echarts.min.js"),
+    ),
+    (
+        "dashboard.js",
+        "text/javascript; charset=utf-8",
+        include_bytes!("../static/dashboard.js"),
+    ),
+    (
         "favicon.svg",
         "image/svg+xml",
         include_bytes!("../static/favicon.svg"),

@@ -126,3 +126,33 @@ pub async fn public_warnings(
 ) -> Result<Json<Vec<WarningView>>, ApiError> {
     Ok(Json(s.app.public_warnings().await?))
 }
+
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+#[serde(default)]
+pub struct DashboardQuery {
+    /// A region code in the regulator's region (its own when empty).
+    pub region: String,
+    /// Days of trend, 1 to 366 (30 when absent).
+    pub days: Option<u32>,
+}
+
+/// 监管看板: a region's institutions, money, trend, sub-regions and live warnings, from rollups.
+#[utoipa::path(
+    get,
+    path = "/api/v1/regulator/dashboard",
+    security(("bearer" = [])),
+    params(DashboardQuery),
+    responses((status = 200, body = app::dashboard::Dashboard))
+)]
+pub async fn dashboard(
+    State(s): State<WebState>,
+    bearer: Bearer,
+    q: Result<Query<DashboardQuery>, QueryRejection>,
+) -> Result<Json<app::dashboard::Dashboard>, ApiError> {
+    let Query(q) = q.map_err(|e| ApiError::new(app::ErrorCode::InvalidParameter, e.body_text()))?;
+    Ok(Json(
+        s.app
+            .dashboard(&bearer.actor, Some(&q.region), q.days.unwrap_or(30))
+            .await?,
+    ))
+}

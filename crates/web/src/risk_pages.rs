@@ -173,3 +173,35 @@ pub(crate) async fn decide(
         .await?;
     Ok(Redirect::to("/regulator/warnings").into_response())
 }
+
+#[derive(Deserialize, Default)]
+pub(crate) struct DashboardQuery {
+    #[serde(default)]
+    region: String,
+    #[serde(default)]
+    days: Option<u32>,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "dashboard.html")]
+pub(crate) struct DashboardPage {
+    d: app::dashboard::Dashboard,
+    /// The figures for the charts, as JSON safe inside a `<script type="application/json">` element.
+    json: String,
+}
+
+/// 监管看板 for the regulator's region or a region under it.
+pub(crate) async fn dashboard(
+    State(s): State<WebState>,
+    PageSession(session): PageSession,
+    Query(q): Query<DashboardQuery>,
+) -> Result<DashboardPage, PageError> {
+    let d = s
+        .app
+        .dashboard(&session.actor, Some(&q.region), q.days.unwrap_or(30))
+        .await?;
+    let json = serde_json::to_string(&d)
+        .unwrap_or_default()
+        .replace("</", "<\\/");
+    Ok(DashboardPage { d, json })
+}

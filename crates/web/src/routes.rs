@@ -440,6 +440,12 @@ pub fn api_routes() -> Vec<Route> {
         ),
         route(
             Method::GET,
+            "/api/v1/regulator/dashboard",
+            SignedIn(&[Caller::Reviewer, Caller::Supervisor]),
+            get(risk_api::dashboard),
+        ),
+        route(
+            Method::GET,
             "/api/v1/regulator/risk-model",
             SignedIn(&[Caller::Supervisor]),
             get(risk_api::risk_model),
@@ -887,6 +893,12 @@ pub fn page_routes() -> Vec<Route> {
             "/admin/security",
             SignedIn(&[Caller::SecurityAdmin]),
             post(console_pages::set_security),
+        ),
+        route(
+            Method::GET,
+            "/regulator/dashboard",
+            SignedIn(&[Caller::Reviewer, Caller::Supervisor]),
+            get(risk_pages::dashboard),
         ),
         route(
             Method::GET,

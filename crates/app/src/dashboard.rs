@@ -1,0 +1,246 @@
+//! 监管看板 the regulator's dashboard for its region's subtree, drilling down national → province → prefecture →
+//! county: institutions by list status and mode, money collected, released, refunded and still in escrow with
+//! daily trends, supervised-account coverage, and live risk warnings by level. Every figure comes from rollups
+//! kept in the events' own transactions (`store::dashboard`), never from scans of orders.
+
+use crate::views::RegionView;
+use crate::{Actor, App, AppError, ErrorCode};
+use domain::access::Permission;
+use domain::{RegionCode, Timestamp};
+use serde::Serialize;
+use store::{MoneyRollup, WriteTx};
+
+/// Adds an event's money to its institution's county and China day, inside the event's transaction.
+pub(crate) async fn roll_up_in(
+    tx: &mut WriteTx,
+    institution_id: &str,
+    now: i64,
+    delta: &MoneyRollup,
+) -> Result<(), AppError> {
+    let institution = tx
+        .institution_for_update(institution_id)
+        .await?
+        .ok_or_else(|| AppError::internal("money of a missing institution"))?;
+    let day = Timestamp::from_millis(now).china_date().to_string();
+    tx.add_money_rollup(&institution.region_code, &day, delta)
+        .await?;
+    Ok(())
+}
+
+/// Money figures in fen, with the escrow still held (collected − released − refunded).
+#[derive(Clone, Debug, Default, Serialize, utoipa::ToSchema)]
+pub struct MoneyFigures {
+    pub orders_paid: i64,
+    pub collected_fen: i64,
+    pub released_fen: i64,
+    pub refunded_fen: i64,
+    pub escrow_fen: i64,
+    pub collected_display: String,
+    pub released_display: String,
+    pub refunded_display: String,
+    pub escrow_display: String,
+}
+
+impl From<&MoneyRollup> for MoneyFigures {
+    fn from(r: &MoneyRollup) -> Self {
+        let escrow = r
+            .collected_fen
+            .saturating_sub(r.released_fen)
+            .saturating_sub(r.refunded_fen);
+        MoneyFigures {
+            orders_paid: r.orders_paid,
+            collected_fen: r.collected_fen,
+            released_fen: r.released_fen,
+            refunded_fen: r.refunded_fen,
+            escrow_fen: escrow,
+            collected_display: crate::orders::yuan(r.collected_fen),
+            released_display: crate::orders::yuan(r.released_fen),
+            refunded_display: crate::orders::yuan(r.refunded_fen),
+            escrow_display: crate::orders::yuan(escrow),
+        }
+    }
+}
+
+/// One day of the trend.
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
+pub struct DayFigures {
+    pub day: String,
+    pub orders_paid: i64,
+    pub collected_fen: i64,
+    pub released_fen: i64,
+    pub refunded_fen: i64,
+}
+
+/// One sub-region, for the drill-down.
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
+pub struct ChildFigures {
+    pub region: RegionView,
+    pub money: MoneyFigures,
+}
+
+/// Institutions by list status and mode.
+#[derive(Clone, Debug, Default, Serialize, utoipa::ToSchema)]
+pub struct InstitutionFigures {
+    pub total: i64,
+    pub white: i64,
+    pub grey: i64,
+    pub black: i64,
+    pub online: i64,
+    pub offline: i64,
+    /// White-listed institutions with a supervised account the bank confirmed, and the share in percent.
+    pub supervised: i64,
+    pub supervised_percent: i64,
+    pub last_reconciled_display: Option<String>,
+}
+
+/// Live warnings by level.
+#[derive(Clone, Debug, Default, Serialize, utoipa::ToSchema)]
+pub struct WarningFigures {
+    pub red: i64,
+    pub orange: i64,
+    pub yellow: i64,
+}
+
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
+pub struct Dashboard {
+    pub region_code: String,
+    pub region_name: String,
+    /// From the nation down to this region, for the way back up.
+    pub lineage: Vec<RegionView>,
+    pub days: u32,
+    pub money: MoneyFigures,
+    pub trend: Vec<DayFigures>,
+    pub children: Vec<ChildFigures>,
+    pub institutions: InstitutionFigures,
+    pub warnings: WarningFigures,
+}
+
+/// At most this many days of trend.
+pub const MAX_DAYS: u32 = 366;
+
+impl App {
+    /// The dashboard of `region` (the regulator's own when `None`), which must lie in the regulator's region;
+    /// the trend covers the last `days` China days.
+    pub async fn dashboard(
+        &self,
+        actor: &Actor,
+        region: Option<&str>,
+        days: u32,
+    ) -> Result<Dashboard, AppError> {
+        let own = match actor {
+            Actor::Regulator { region, .. } => *region,
+            _ => RegionCode::NATIONAL,
+        };
+        let region = match region.map(str::trim).filter(|r| !r.is_empty()) {
+            Some(r) => RegionCode::parse(r)?,
+            None => own,
+        };
+        self.require_regulator_over(
+            actor,
+            Permission::ViewInstitutionPrivate,
+            &region,
+            &format!("region:{}", region.as_str()),
+        )
+        .await?;
+        if !(1..=MAX_DAYS).contains(&days) {
+            return Err(AppError::new(
+                ErrorCode::InvalidParameter,
+                format!("days: 1 to {MAX_DAYS}"),
+            ));
+        }
+        if region != RegionCode::NATIONAL && !self.regions.known(&region) {
+            return Err(AppError::new(ErrorCode::UnknownRegion, "no such region"));
+        }
+        let prefix = region.prefix();
+        let read = self.store.read();
+        let today = self.clock.now().china_date();
+        let from = today - chrono::Days::new(u64::from(days - 1));
+        let by_day = read.money_by_day(prefix, &from.to_string()).await?;
+        // Every day of the period, zero where nothing happened, so the chart's axis is even.
+        let mut trend = Vec::with_capacity(days as usize);
+        let mut rows = by_day.iter().peekable();
+        for d in from.iter_days().take(days as usize) {
+            let key = d.to_string();
+            let row = rows.next_if(|r| r.key == key);
+            trend.push(DayFigures {
+                orders_paid: row.map_or(0, |r| r.orders_paid),
+                collected_fen: row.map_or(0, |r| r.collected_fen),
+                released_fen: row.map_or(0, |r| r.released_fen),
+                refunded_fen: row.map_or(0, |r| r.refunded_fen),
+                day: key,
+            });
+        }
+        let children_regions = self.regions.children(&region);
+        let child_len = children_regions.first().map_or(6, |c| {
+            RegionCode::parse(&c.code).map_or(6, |c| c.prefix().len())
+        });
+        let by_child = read
+            .money_by_child(prefix, i64::try_from(child_len).unwrap_or(6))
+            .await?;
+        let children = children_regions
+            .into_iter()
+            .map(|r| {
+                let key = RegionCode::parse(&r.code)
+                    .map(|c| c.prefix().to_owned())
+                    .unwrap_or_default();
+                let money = by_child
+                    .iter()
+                    .find(|m| m.key == key)
+                    .map(MoneyFigures::from)
+                    .unwrap_or_else(|| MoneyFigures::from(&MoneyRollup::default()));
+                ChildFigures { region: r, money }
+            })
+            .collect();
+        let mut institutions = InstitutionFigures::default();
+        for (status, mode, n) in read.institution_counts(prefix).await? {
+            institutions.total += n;
+            match status.as_str() {
+                "white" => institutions.white += n,
+                "grey" => institutions.grey += n,
+                _ => institutions.black += n,
+            }
+            if mode == "online" {
+                institutions.online += n;
+            } else {
+                institutions.offline += n;
+            }
+        }
+        let (supervised, reconciled) = read.supervised_coverage(prefix).await?;
+        institutions.supervised = supervised;
+        institutions.supervised_percent = if institutions.white > 0 {
+            (supervised * 100 / institutions.white).min(100)
+        } else {
+            0
+        };
+        institutions.last_reconciled_display =
+            reconciled.map(|t| Timestamp::from_millis(t).china_display());
+        let mut warnings = WarningFigures::default();
+        for (level, n) in read.live_warning_counts(prefix).await? {
+            match level.as_str() {
+                "red" => warnings.red = n,
+                "orange" => warnings.orange = n,
+                _ => warnings.yellow = n,
+            }
+        }
+        let total = read.money_total(prefix).await?;
+        Ok(Dashboard {
+            region_code: region.as_str().to_owned(),
+            region_name: if region == RegionCode::NATIONAL {
+                "全国".into()
+            } else {
+                self.regions.full_name(&region)
+            },
+            lineage: if region == RegionCode::NATIONAL {
+                Vec::new()
+            } else {
+                self.regions.lineage_views(&region)
+            },
+            days,
+            money: MoneyFigures::from(&total),
+            trend,
+            children,
+            institutions,
+            warnings,
+        })
+    }
+}
