@@ -1022,7 +1022,8 @@ mod region_policy {
     use domain::access::RegulatorRole;
     use domain::policy::PolicyOverride;
 
-    fn supervisor(region: &str) -> Actor {
+    /// A supervisor of `region` (its own level: national, province, prefecture or county).
+    pub(super) fn supervisor(region: &str) -> Actor {
         Actor::Regulator {
             account_id: format!("sup-{region}"),
             region: domain::RegionCode::parse(region).unwrap(),
@@ -3902,18 +3903,11 @@ mod release_batches {
 /// 风险预警: the versioned model, the sweep's indicators, and the rectification workflow.
 mod risk_engine {
     use super::money_flow::shop;
+    use super::region_policy::supervisor;
     use app::risk::{ModelChange, WarningAnswer, WarningDecision};
     use app::testing::TEST_NOW;
     use app::{Actor, ErrorCode};
     use domain::risk::{Indicator, RiskModel};
-
-    fn supervisor(region: &str) -> Actor {
-        Actor::Regulator {
-            account_id: format!("sup-{region}"),
-            region: domain::RegionCode::parse(region).unwrap(),
-            role: domain::access::RegulatorRole::Supervisor,
-        }
-    }
 
     fn with(edit: impl FnOnce(&mut RiskModel)) -> ModelChange {
         let mut model = RiskModel::default();
@@ -4286,11 +4280,7 @@ mod risk_engine {
         );
 
         // The other is left: a day before the deadline nothing is published; after it, it is.
-        let national = Actor::Regulator {
-            account_id: "sup-national".into(),
-            region: domain::RegionCode::parse("000000").unwrap(),
-            role: domain::access::RegulatorRole::Supervisor,
-        };
+        let national = supervisor("000000");
         let lists_before =
             s.t.app
                 .dashboard(&national, None, 1)
@@ -4350,16 +4340,9 @@ mod risk_engine {
 /// 监管看板: figures from rollups kept in the events' transactions, region by region.
 mod dashboard {
     use super::money_flow::shop;
+    use super::region_policy::supervisor;
     use app::testing::TEST_NOW;
-    use app::{Actor, ErrorCode};
-
-    fn supervisor(region: &str) -> Actor {
-        Actor::Regulator {
-            account_id: format!("sup-{region}"),
-            region: domain::RegionCode::parse(region).unwrap(),
-            role: domain::access::RegulatorRole::Supervisor,
-        }
-    }
+    use app::ErrorCode;
 
     #[tokio::test]
     async fn payments_releases_and_refunds_roll_up_to_every_level_and_drill_down() {
