@@ -1574,8 +1574,16 @@ impl App {
             // forward sweeps at once); overdue warnings are published on every tick.
             let now_ms = self.clock.now().millis();
             if risk_swept_at.is_none_or(|at| now_ms - at >= 3_600_000) {
+                let started = std::time::Instant::now();
                 match self.sweep_risks().await {
-                    Ok(_) => risk_swept_at = Some(now_ms),
+                    Ok(raised) => {
+                        risk_swept_at = Some(now_ms);
+                        tracing::info!(
+                            raised,
+                            ms = started.elapsed().as_millis() as u64,
+                            "risk sweep finished"
+                        );
+                    }
                     Err(e) => tracing::warn!(error = %e, "sweeping risk indicators"),
                 }
             }

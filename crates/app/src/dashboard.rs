@@ -1,7 +1,8 @@
 //! 监管看板 the regulator's dashboard for its region's subtree, drilling down national → province → prefecture →
 //! county: institutions by list status and mode, money collected, released, refunded and still in escrow with
 //! daily trends, supervised-account coverage, and live risk warnings by level. Every figure comes from rollups
-//! kept in the events' own transactions (`store::dashboard`), never from scans of orders.
+//! kept in the events' own transactions for every level at once (`store::dashboard`), so any region is an
+//! exact-key read, never a scan of orders.
 
 use crate::views::RegionView;
 use crate::{Actor, App, AppError, ErrorCode};
@@ -22,7 +23,11 @@ pub(crate) async fn roll_up_in(
         .await?
         .ok_or_else(|| AppError::internal("money of a missing institution"))?;
     let day = Timestamp::from_millis(now).china_date().to_string();
-    tx.add_money_rollup(&institution.region_code, &day, delta)
+    // The shard of the rows above the county: stable per institution, spread across institutions.
+    let shard = institution_id
+        .bytes()
+        .fold(0u32, |h, b| h.wrapping_mul(31).wrapping_add(u32::from(b)));
+    tx.add_money_rollup(&institution.region_code, &day, i64::from(shard), delta)
         .await?;
     Ok(())
 }
@@ -155,7 +160,9 @@ impl App {
         let read = self.store.read();
         let today = self.clock.now().china_date();
         let from = today - chrono::Days::new(u64::from(days - 1));
-        let by_day = read.money_by_day(prefix, &from.to_string()).await?;
+        let by_day = read
+            .money_by_day(region.as_str(), &from.to_string())
+            .await?;
         // Every day of the period, zero where nothing happened, so the chart's axis is even.
         let mut trend = Vec::with_capacity(days as usize);
         let mut rows = by_day.iter().peekable();
@@ -170,29 +177,27 @@ impl App {
                 day: key,
             });
         }
-        let children_regions = self.regions.children(&region);
-        let child_len = children_regions.first().map_or(6, |c| {
-            RegionCode::parse(&c.code).map_or(6, |c| c.prefix().len())
-        });
-        let by_child = read
-            .money_by_child(prefix, i64::try_from(child_len).unwrap_or(6))
-            .await?;
-        let children = children_regions
+        let child_level = match region.level() {
+            domain::RegionLevel::National => 1,
+            domain::RegionLevel::Province => 2,
+            _ => 3,
+        };
+        let by_child = read.money_by_child(prefix, child_level).await?;
+        let children = self
+            .regions
+            .children(&region)
             .into_iter()
             .map(|r| {
-                let key = RegionCode::parse(&r.code)
-                    .map(|c| c.prefix().to_owned())
-                    .unwrap_or_default();
                 let money = by_child
                     .iter()
-                    .find(|m| m.key == key)
+                    .find(|m| m.key == r.code)
                     .map(MoneyFigures::from)
                     .unwrap_or_else(|| MoneyFigures::from(&MoneyRollup::default()));
                 ChildFigures { region: r, money }
             })
             .collect();
         let mut institutions = InstitutionFigures::default();
-        for (status, mode, n) in read.institution_counts(prefix).await? {
+        for (status, mode, n) in read.institution_counts(region.as_str()).await? {
             institutions.total += n;
             match status.as_str() {
                 "white" => institutions.white += n,
@@ -222,7 +227,7 @@ impl App {
                 _ => warnings.yellow = n,
             }
         }
-        let total = read.money_total(prefix).await?;
+        let total = read.money_total(region.as_str()).await?;
         Ok(Dashboard {
             region_code: region.as_str().to_owned(),
             region_name: if region == RegionCode::NATIONAL {

@@ -347,9 +347,16 @@ impl App {
         let now = self.clock.now();
         let signals = self.store.read().sweep_signals(now.millis()).await?;
         let mut raised = 0;
+        // One model per province for the whole sweep: at national scale it reads hundreds of thousands of rows.
+        let mut models: std::collections::HashMap<String, ModelView> =
+            std::collections::HashMap::new();
         for s in signals {
-            let institution = self.institution_row(&s.institution_id).await?;
-            let model = self.risk_model_for(&s.region_code).await?;
+            let province = s.region_code.get(..2).unwrap_or_default().to_owned();
+            if !models.contains_key(&province) {
+                let model = self.risk_model_for(&s.region_code).await?;
+                models.insert(province.clone(), model);
+            }
+            let model = &models[&province];
             let m = &model.model;
             let mut firings = Vec::new();
             if s.sales_recent_fen >= m.sales_surge_min_fen && s.sales_recent_fen > 0 {
@@ -388,9 +395,10 @@ impl App {
                 "refunds_recent": s.refunds_recent, "complaints_recent": s.complaints_recent,
                 "escrow_fen": s.escrow_fen, "staff_on_register": s.staff_on_register,
                 "staff_left_recent": s.staff_left_recent});
+            let institution = self.institution_row(&s.institution_id).await?;
             let mut tx = self.store.begin_write().await?;
             raised += self
-                .raise_in(&mut tx, &institution, &model, &firings, facts, now.millis())
+                .raise_in(&mut tx, &institution, model, &firings, facts, now.millis())
                 .await?
                 .len();
             tx.commit().await?;

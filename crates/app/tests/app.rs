@@ -4341,8 +4341,8 @@ mod risk_engine {
 mod dashboard {
     use super::money_flow::shop;
     use super::region_policy::supervisor;
-    use app::testing::TEST_NOW;
     use app::ErrorCode;
+    use app::testing::TEST_NOW;
 
     #[tokio::test]
     async fn payments_releases_and_refunds_roll_up_to_every_level_and_drill_down() {

@@ -13,9 +13,31 @@ pub struct MoneyRollup {
     pub refunded_fen: i64,
 }
 
-/// `region_code >= lo AND region_code < hi` covers every code starting with `prefix` (the index is used).
-fn bounds(prefix: &str) -> (String, String) {
-    (prefix.to_owned(), format!("{prefix}~"))
+/// Shards of the rows above the county.
+pub const SHARDS: i64 = 16;
+
+/// The region codes a county's figures add to, with their levels (0 nation … 3 county): a prefecture-level
+/// city without counties is its own prefecture, so the same code never counts twice.
+pub fn levels_of(code: &str) -> Vec<(String, i64)> {
+    let level = |c: &str| match c {
+        "000000" => 0,
+        c if c.get(2..) == Some("0000") => 1,
+        c if c.get(4..) == Some("00") => 2,
+        _ => 3,
+    };
+    let mut out: Vec<(String, i64)> = Vec::with_capacity(4);
+    for c in [
+        code.to_owned(),
+        format!("{}00", code.get(..4).unwrap_or_default()),
+        format!("{}0000", code.get(..2).unwrap_or_default()),
+        "000000".to_owned(),
+    ] {
+        if !out.iter().any(|(seen, _)| *seen == c) {
+            let l = level(&c);
+            out.push((c, l));
+        }
+    }
+    out
 }
 
 const SUMS: &str = "CAST(COALESCE(SUM(orders_paid), 0) AS BIGINT) AS orders_paid, \
@@ -23,67 +45,66 @@ const SUMS: &str = "CAST(COALESCE(SUM(orders_paid), 0) AS BIGINT) AS orders_paid
      CAST(COALESCE(SUM(released_fen), 0) AS BIGINT) AS released_fen, \
      CAST(COALESCE(SUM(refunded_fen), 0) AS BIGINT) AS refunded_fen";
 
+/// `region_code >= lo AND region_code < hi` covers every code starting with `prefix` (the index is used).
+fn bounds(prefix: &str) -> (String, String) {
+    (prefix.to_owned(), format!("{prefix}~"))
+}
+
 impl Reader<'_> {
-    /// All-time money figures of the region under `prefix` (`key` empty).
-    pub async fn money_total(&self, prefix: &str) -> Result<MoneyRollup, StoreError> {
-        let (lo, hi) = bounds(prefix);
+    /// All-time money figures of a region (`key` empty).
+    pub async fn money_total(&self, region_code: &str) -> Result<MoneyRollup, StoreError> {
         Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
-            "SELECT '' AS key, {SUMS} FROM money_rollups WHERE region_code >= $1 AND region_code < $2"
+            "SELECT '' AS key, {SUMS} FROM money_rollups WHERE region_code = $1"
         )))
-        .bind(lo)
-        .bind(hi)
+        .bind(region_code)
         .fetch_one(&self.store.pool)
         .await?)
     }
 
-    /// Figures per China day (`key`: `YYYY-MM-DD`) from `from_day` on, oldest first.
+    /// A region's figures per China day (`key`: `YYYY-MM-DD`) from `from_day` on, oldest first.
     pub async fn money_by_day(
         &self,
-        prefix: &str,
+        region_code: &str,
         from_day: &str,
     ) -> Result<Vec<MoneyRollup>, StoreError> {
-        let (lo, hi) = bounds(prefix);
         Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
-            "SELECT day AS key, {SUMS} FROM money_rollups WHERE region_code >= $1 AND region_code < $2 \
-             AND day >= $3 GROUP BY day ORDER BY day"
+            "SELECT day AS key, {SUMS} FROM money_rollups WHERE region_code = $1 AND day >= $2 \
+             GROUP BY day ORDER BY day"
         )))
-        .bind(lo)
-        .bind(hi)
+        .bind(region_code)
         .bind(from_day)
         .fetch_all(&self.store.pool)
         .await?)
     }
 
-    /// All-time figures per sub-region (`key`: the first `child_len` digits of the code).
+    /// All-time figures of each region of `child_level` under `prefix` (`key`: its code).
     pub async fn money_by_child(
         &self,
         prefix: &str,
-        child_len: i64,
+        child_level: i64,
     ) -> Result<Vec<MoneyRollup>, StoreError> {
         let (lo, hi) = bounds(prefix);
         Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
-            "SELECT substr(region_code, 1, CAST($3 AS INTEGER)) AS key, {SUMS} FROM money_rollups \
-             WHERE region_code >= $1 AND region_code < $2 GROUP BY substr(region_code, 1, CAST($3 AS INTEGER)) ORDER BY key"
+            "SELECT region_code AS key, {SUMS} FROM money_rollups \
+             WHERE level = $1 AND region_code >= $2 AND region_code < $3 GROUP BY region_code ORDER BY region_code"
         )))
+        .bind(child_level)
         .bind(lo)
         .bind(hi)
-        .bind(child_len)
         .fetch_all(&self.store.pool)
         .await?)
     }
 
-    /// Institutions under `prefix` by list status and mode.
+    /// A region's institutions by list status and mode.
     pub async fn institution_counts(
         &self,
-        prefix: &str,
+        region_code: &str,
     ) -> Result<Vec<(String, String, i64)>, StoreError> {
-        let (lo, hi) = bounds(prefix);
         Ok(sqlx::query_as(
-            "SELECT list_status, mode, CAST(SUM(n) AS BIGINT) FROM institution_rollups \
-             WHERE region_code >= $1 AND region_code < $2 GROUP BY list_status, mode ORDER BY list_status, mode",
+            "SELECT list_status, mode, n FROM institution_rollups WHERE region_code = $1 \
+             ORDER BY list_status, mode",
         )
-        .bind(lo)
-        .bind(hi)
+        .bind(region_code)
         .fetch_all(&self.store.pool)
         .await?)
     }
@@ -124,29 +145,139 @@ impl Reader<'_> {
 }
 
 impl WriteTx {
-    /// Adds to a county's figures of a China day (inside the event's transaction).
+    /// Adds to a county's figures of a China day and to every region above it (inside the event's
+    /// transaction); `shard` spreads the rows above the county.
     pub async fn add_money_rollup(
         &mut self,
-        region_code: &str,
+        county_code: &str,
         day: &str,
+        shard: i64,
         delta: &MoneyRollup,
     ) -> Result<(), StoreError> {
-        sqlx::query(
-            "INSERT INTO money_rollups (region_code, day, orders_paid, collected_fen, released_fen, refunded_fen) \
-             VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (region_code, day) DO UPDATE SET \
-             orders_paid = money_rollups.orders_paid + excluded.orders_paid, \
-             collected_fen = money_rollups.collected_fen + excluded.collected_fen, \
-             released_fen = money_rollups.released_fen + excluded.released_fen, \
-             refunded_fen = money_rollups.refunded_fen + excluded.refunded_fen",
-        )
-        .bind(region_code)
-        .bind(day)
-        .bind(delta.orders_paid)
-        .bind(delta.collected_fen)
-        .bind(delta.released_fen)
-        .bind(delta.refunded_fen)
-        .execute(&mut *self.tx)
-        .await?;
+        for (code, level) in levels_of(county_code) {
+            let shard = if level == 3 {
+                0
+            } else {
+                shard.rem_euclid(SHARDS)
+            };
+            sqlx::query(
+                "INSERT INTO money_rollups (region_code, level, day, shard, orders_paid, collected_fen, \
+                 released_fen, refunded_fen) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) \
+                 ON CONFLICT (region_code, day, shard) DO UPDATE SET \
+                 orders_paid = money_rollups.orders_paid + excluded.orders_paid, \
+                 collected_fen = money_rollups.collected_fen + excluded.collected_fen, \
+                 released_fen = money_rollups.released_fen + excluded.released_fen, \
+                 refunded_fen = money_rollups.refunded_fen + excluded.refunded_fen",
+            )
+            .bind(code)
+            .bind(level)
+            .bind(day)
+            .bind(shard)
+            .bind(delta.orders_paid)
+            .bind(delta.collected_fen)
+            .bind(delta.released_fen)
+            .bind(delta.refunded_fen)
+            .execute(&mut *self.tx)
+            .await?;
+        }
         Ok(())
+    }
+
+    /// Rebuilds both rollups from the institutions, paid orders and executed instructions (after a bulk load,
+    /// or on a database that held data before the rollups existed).
+    pub async fn rebuild_dashboard_rollups(&mut self) -> Result<(), StoreError> {
+        let day = |col: &str| match self.backend {
+            crate::Backend::Sqlite => format!("date({col} / 1000 + 8 * 3600, 'unixepoch')"),
+            crate::Backend::Postgres => format!(
+                "to_char(to_timestamp({col} / 1000.0) AT TIME ZONE 'Asia/Shanghai', 'YYYY-MM-DD')"
+            ),
+        };
+        // Each row once per level: the code itself, its prefecture and province when they differ, the nation.
+        let expand = |inner: &str, cols: &str| {
+            format!(
+                "SELECT region_code AS code, {cols} FROM ({inner}) AS x \
+                 UNION ALL SELECT substr(region_code, 1, 4) || '00', {cols} FROM ({inner}) AS x \
+                   WHERE substr(region_code, 1, 4) || '00' <> region_code \
+                 UNION ALL SELECT substr(region_code, 1, 2) || '0000', {cols} FROM ({inner}) AS x \
+                   WHERE substr(region_code, 1, 2) || '0000' <> substr(region_code, 1, 4) || '00' \
+                 UNION ALL SELECT '000000', {cols} FROM ({inner}) AS x"
+            )
+        };
+        let level = "CASE WHEN code = '000000' THEN 0 WHEN substr(code, 3) = '0000' THEN 1 \
+                     WHEN substr(code, 5) = '00' THEN 2 ELSE 3 END";
+        let institutions = expand(
+            "SELECT region_code, list_status, mode FROM institutions",
+            "list_status, mode",
+        );
+        let money = expand(
+            &format!(
+                "SELECT i.region_code, {} AS day, 1 AS orders_paid, o.amount_fen AS collected_fen, \
+                   0 AS released_fen, 0 AS refunded_fen \
+                 FROM orders o JOIN institutions i ON i.id = o.institution_id WHERE o.paid_at IS NOT NULL \
+                 UNION ALL SELECT i.region_code, {}, 0, 0, \
+                   CASE WHEN b.kind = 'release' THEN b.amount_fen ELSE 0 END, \
+                   CASE WHEN b.kind = 'refund' THEN b.amount_fen ELSE 0 END \
+                 FROM bank_instructions b JOIN orders o ON o.id = b.order_id \
+                   JOIN institutions i ON i.id = o.institution_id WHERE b.status = 'executed'",
+                day("o.paid_at"),
+                day("b.finished_at")
+            ),
+            "day, orders_paid, collected_fen, released_fen, refunded_fen",
+        );
+        for sql in [
+            "DELETE FROM institution_rollups".to_owned(),
+            "DELETE FROM money_rollups".to_owned(),
+            format!(
+                "INSERT INTO institution_rollups (region_code, level, list_status, mode, n) \
+                 SELECT code, {level}, list_status, mode, COUNT(*) FROM ({institutions}) AS e \
+                 GROUP BY code, list_status, mode"
+            ),
+            format!(
+                "INSERT INTO money_rollups (region_code, level, day, shard, orders_paid, collected_fen, \
+                 released_fen, refunded_fen) \
+                 SELECT code, {level}, day, 0, CAST(SUM(orders_paid) AS BIGINT), CAST(SUM(collected_fen) AS BIGINT), \
+                 CAST(SUM(released_fen) AS BIGINT), CAST(SUM(refunded_fen) AS BIGINT) FROM ({money}) AS e \
+                 GROUP BY code, day"
+            ),
+        ] {
+            sqlx::query(sqlx::AssertSqlSafe(sql))
+                .execute(&mut *self.tx)
+                .await?;
+        }
+        Ok(())
+    }
+
+    /// Whether data exists that the rollups do not count yet (they are empty but institutions or paid orders
+    /// are not).
+    pub async fn dashboard_rollups_missing(&mut self) -> Result<bool, StoreError> {
+        let (missing,): (i64,) = sqlx::query_as(
+            "SELECT CASE WHEN (NOT EXISTS (SELECT 1 FROM institution_rollups) \
+                 AND EXISTS (SELECT 1 FROM institutions)) \
+              OR (NOT EXISTS (SELECT 1 FROM money_rollups) AND EXISTS (SELECT 1 FROM orders WHERE paid_at IS NOT NULL)) \
+              THEN 1 ELSE 0 END",
+        )
+        .fetch_one(&mut *self.tx)
+        .await?;
+        Ok(missing == 1)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::levels_of;
+
+    #[test]
+    fn a_county_adds_to_four_levels_and_a_city_without_counties_to_three() {
+        let codes = |c: &str| {
+            levels_of(c)
+                .into_iter()
+                .map(|(c, l)| format!("{c}:{l}"))
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(
+            codes("110108"),
+            ["110108:3", "110100:2", "110000:1", "000000:0"]
+        );
+        assert_eq!(codes("441900"), ["441900:2", "440000:1", "000000:0"]);
     }
 }

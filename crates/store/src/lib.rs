@@ -203,6 +203,12 @@ impl Store {
             .map_err(|e| StoreError::Migrate(e.to_string()))?;
         self.pin_crypto_suite().await?;
         reference::load_regions(self).await?;
+        // Data older than the dashboard rollups (or bulk-loaded around them) is counted once.
+        let mut tx = self.begin_write().await?;
+        if tx.dashboard_rollups_missing().await? {
+            tx.rebuild_dashboard_rollups().await?;
+        }
+        tx.commit().await?;
         Ok(())
     }
 
