@@ -219,8 +219,8 @@ impl App {
     }
 
     /// Raises what fired, inside the event's transaction: one live warning per institution and indicator (a
-    /// higher level raises a new one), each reminding the institution's staff and the competent regulator by
-    /// inbox and SMS, with the rectification deadline.
+    /// higher level raises a new one). The institution's staff and the competent regulator get one reminder per
+    /// event (inbox and SMS) naming every warning it raised, the highest level first, with the deadline.
     pub(crate) async fn raise_in(
         &self,
         tx: &mut WriteTx,
@@ -230,7 +230,9 @@ impl App {
         facts: serde_json::Value,
         now: i64,
     ) -> Result<Vec<WarningRow>, AppError> {
-        let mut raised = Vec::new();
+        let today = Timestamp::from_millis(now).china_date();
+        let days = model.model.rectification_working_days;
+        let mut raised: Vec<(WarningRow, &Firing)> = Vec::new();
         for f in firings {
             let live = tx
                 .live_warning_level(&institution.id, f.indicator.as_str())
@@ -239,9 +241,6 @@ impl App {
             if live.is_some_and(|l| l >= f.level) {
                 continue;
             }
-            let today = Timestamp::from_millis(now).china_date();
-            let days = model.model.rectification_working_days;
-            let deadline = domain::WorkingDayCalendar::china().add_working_days(today, days);
             let row = WarningRow {
                 id: uuid::Uuid::now_v7().to_string(),
                 institution_id: institution.id.clone(),
@@ -262,23 +261,6 @@ impl App {
                 published_at: None,
             };
             tx.insert_warning(&row).await?;
-            let competent = crate::oversight::competent_region_of(institution)?;
-            let mut told = tx.staff_accounts_of(&institution.id).await?;
-            told.extend(tx.regulator_accounts_of(competent.as_str()).await?);
-            self.notify_by_sms_in(
-                tx,
-                &told,
-                &format!("{}风险预警", f.level.label()),
-                &format!(
-                    "{}：{}（模型第{}版）。请于 {} 前整改并在平台说明。",
-                    institution.name,
-                    f.indicator.label(),
-                    model.version,
-                    deadline
-                ),
-                now,
-            )
-            .await?;
             tx.append_audit(vec![evidence::record(
                 "system:risk_engine",
                 now,
@@ -288,9 +270,34 @@ impl App {
                        "model_version": row.model_version, "inputs": row.inputs_json}),
             )])
             .await?;
-            raised.push(row);
+            raised.push((row, f));
         }
-        Ok(raised)
+        raised.sort_by_key(|(_, f)| std::cmp::Reverse(f.level));
+        if let Some((_, worst)) = raised.first() {
+            let deadline = domain::WorkingDayCalendar::china().add_working_days(today, days);
+            let what: Vec<String> = raised
+                .iter()
+                .map(|(_, f)| format!("{}（{}）", f.indicator.label(), f.level.label()))
+                .collect();
+            let competent = crate::oversight::competent_region_of(institution)?;
+            let mut told = tx.staff_accounts_of(&institution.id).await?;
+            told.extend(tx.regulator_accounts_of(competent.as_str()).await?);
+            self.notify_by_sms_in(
+                tx,
+                &told,
+                &format!("{}风险预警", worst.level.label()),
+                &format!(
+                    "{}：{}（模型第{}版）。请于 {} 前整改并在平台说明。",
+                    institution.name,
+                    what.join("；"),
+                    model.version,
+                    deadline
+                ),
+                now,
+            )
+            .await?;
+        }
+        Ok(raised.into_iter().map(|(row, _)| row).collect())
     }
 
     /// Event-time indicators of a bank movement, evaluated in the movement's transaction.

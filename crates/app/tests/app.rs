@@ -4417,6 +4417,32 @@ mod dashboard {
                 (TEST_NOW.china_date().to_string(), paid)
             );
         }
+        // Rebuilding the rollups from the orders and instructions (as on opening older data) gives the same.
+        let kept =
+            s.t.app
+                .dashboard(&national, Some(&province), 7)
+                .await
+                .unwrap();
+        let mut tx = s.t.app.store().begin_write().await.unwrap();
+        tx.rebuild_dashboard_rollups().await.unwrap();
+        tx.commit().await.unwrap();
+        let rebuilt =
+            s.t.app
+                .dashboard(&national, Some(&province), 7)
+                .await
+                .unwrap();
+        assert_eq!(
+            (
+                rebuilt.money.collected_fen,
+                rebuilt.money.released_fen,
+                rebuilt.institutions.total
+            ),
+            (
+                kept.money.collected_fen,
+                kept.money.released_fen,
+                kept.institutions.total
+            )
+        );
         // The nation drills down to the province that holds the money, and only to it.
         let d = s.t.app.dashboard(&national, None, 7).await.unwrap();
         let holding: Vec<&str> = d

@@ -205,31 +205,40 @@ impl WriteTx {
         };
         let level = "CASE WHEN code = '000000' THEN 0 WHEN substr(code, 3) = '0000' THEN 1 \
                      WHEN substr(code, 5) = '00' THEN 2 ELSE 3 END";
-        let institutions = expand(
-            "SELECT region_code, list_status, mode FROM institutions",
-            "list_status, mode",
-        );
-        let money = expand(
-            &format!(
-                "SELECT i.region_code, {} AS day, 1 AS orders_paid, o.amount_fen AS collected_fen, \
+        // Each source is first summed per county into a temporary table (a few hundred thousand rows at most),
+        // then spread to the levels above: one pass over the orders, not four.
+        let institutions_by_county = "SELECT region_code, list_status, mode, COUNT(*) AS n FROM institutions \
+             GROUP BY region_code, list_status, mode";
+        let money_by_county = format!(
+            "SELECT region_code, day, CAST(SUM(orders_paid) AS BIGINT) AS orders_paid, \
+                   CAST(SUM(collected_fen) AS BIGINT) AS collected_fen, \
+                   CAST(SUM(released_fen) AS BIGINT) AS released_fen, \
+                   CAST(SUM(refunded_fen) AS BIGINT) AS refunded_fen FROM ( \
+                 SELECT i.region_code, {} AS day, 1 AS orders_paid, o.amount_fen AS collected_fen, \
                    0 AS released_fen, 0 AS refunded_fen \
                  FROM orders o JOIN institutions i ON i.id = o.institution_id WHERE o.paid_at IS NOT NULL \
                  UNION ALL SELECT i.region_code, {}, 0, 0, \
                    CASE WHEN b.kind = 'release' THEN b.amount_fen ELSE 0 END, \
                    CASE WHEN b.kind = 'refund' THEN b.amount_fen ELSE 0 END \
                  FROM bank_instructions b JOIN orders o ON o.id = b.order_id \
-                   JOIN institutions i ON i.id = o.institution_id WHERE b.status = 'executed'",
-                day("o.paid_at"),
-                day("b.finished_at")
-            ),
+                   JOIN institutions i ON i.id = o.institution_id WHERE b.status = 'executed') AS events \
+                 GROUP BY region_code, day",
+            day("o.paid_at"),
+            day("b.finished_at")
+        );
+        let institutions = expand("SELECT * FROM rollup_institutions", "list_status, mode, n");
+        let money = expand(
+            "SELECT * FROM rollup_money",
             "day, orders_paid, collected_fen, released_fen, refunded_fen",
         );
         for sql in [
+            format!("CREATE TEMP TABLE rollup_institutions AS {institutions_by_county}"),
+            format!("CREATE TEMP TABLE rollup_money AS {money_by_county}"),
             "DELETE FROM institution_rollups".to_owned(),
             "DELETE FROM money_rollups".to_owned(),
             format!(
                 "INSERT INTO institution_rollups (region_code, level, list_status, mode, n) \
-                 SELECT code, {level}, list_status, mode, COUNT(*) FROM ({institutions}) AS e \
+                 SELECT code, {level}, list_status, mode, CAST(SUM(n) AS BIGINT) FROM ({institutions}) AS e \
                  GROUP BY code, list_status, mode"
             ),
             format!(
@@ -239,6 +248,8 @@ impl WriteTx {
                  CAST(SUM(released_fen) AS BIGINT), CAST(SUM(refunded_fen) AS BIGINT) FROM ({money}) AS e \
                  GROUP BY code, day"
             ),
+            "DROP TABLE rollup_institutions".to_owned(),
+            "DROP TABLE rollup_money".to_owned(),
         ] {
             sqlx::query(sqlx::AssertSqlSafe(sql))
                 .execute(&mut *self.tx)
