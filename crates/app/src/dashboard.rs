@@ -92,10 +92,10 @@ pub struct InstitutionFigures {
     pub black: i64,
     pub online: i64,
     pub offline: i64,
-    /// White-listed institutions with a supervised account the bank confirmed, and the share in percent.
+    /// Supervised accounts the banks confirmed, and their number as a share of the white list (an institution
+    /// normally holds one; capped at 100).
     pub supervised: i64,
     pub supervised_percent: i64,
-    pub last_reconciled_display: Option<String>,
 }
 
 /// Live warnings by level.
@@ -210,15 +210,13 @@ impl App {
                 institutions.offline += n;
             }
         }
-        let (supervised, reconciled) = read.supervised_coverage(prefix).await?;
+        let supervised = read.confirmed_accounts(region.as_str()).await?;
         institutions.supervised = supervised;
         institutions.supervised_percent = if institutions.white > 0 {
             (supervised * 100 / institutions.white).min(100)
         } else {
             0
         };
-        institutions.last_reconciled_display =
-            reconciled.map(|t| Timestamp::from_millis(t).china_display());
         let mut warnings = WarningFigures::default();
         for (level, n) in read.live_warning_counts(prefix).await? {
             match level.as_str() {

@@ -4431,16 +4431,22 @@ mod dashboard {
                 .dashboard(&national, Some(&province), 7)
                 .await
                 .unwrap();
+        assert!(
+            kept.institutions.supervised >= 1,
+            "the demo account is confirmed"
+        );
         assert_eq!(
             (
                 rebuilt.money.collected_fen,
                 rebuilt.money.released_fen,
-                rebuilt.institutions.total
+                rebuilt.institutions.total,
+                rebuilt.institutions.supervised
             ),
             (
                 kept.money.collected_fen,
                 kept.money.released_fen,
-                kept.institutions.total
+                kept.institutions.total,
+                kept.institutions.supervised
             )
         );
         // The nation drills down to the province that holds the money, and only to it.

@@ -125,20 +125,12 @@ impl Reader<'_> {
         .await?)
     }
 
-    /// Institutions under `prefix` with a supervised account the bank confirmed, and the newest reconciliation
-    /// among them (unix ms).
-    pub async fn supervised_coverage(
-        &self,
-        prefix: &str,
-    ) -> Result<(i64, Option<i64>), StoreError> {
-        let (lo, hi) = bounds(prefix);
-        Ok(sqlx::query_as(
-            "SELECT COUNT(DISTINCT s.institution_id), MAX(s.reconciled_at) FROM supervised_accounts s \
-             JOIN institutions i ON i.id = s.institution_id \
-             WHERE s.status = 'confirmed' AND i.region_code >= $1 AND i.region_code < $2",
+    /// A region's supervised accounts the banks confirmed.
+    pub async fn confirmed_accounts(&self, region_code: &str) -> Result<i64, StoreError> {
+        Ok(sqlx::query_scalar(
+            "SELECT CAST(COALESCE(SUM(confirmed), 0) AS BIGINT) FROM account_rollups WHERE region_code = $1",
         )
-        .bind(lo)
-        .bind(hi)
+        .bind(region_code)
         .fetch_one(&self.store.pool)
         .await?)
     }
@@ -231,9 +223,14 @@ impl WriteTx {
             "SELECT * FROM rollup_money",
             "day, orders_paid, collected_fen, released_fen, refunded_fen",
         );
+        let accounts = expand("SELECT * FROM rollup_accounts", "n");
         for sql in [
             format!("CREATE TEMP TABLE rollup_institutions AS {institutions_by_county}"),
             format!("CREATE TEMP TABLE rollup_money AS {money_by_county}"),
+            "CREATE TEMP TABLE rollup_accounts AS SELECT i.region_code, COUNT(*) AS n FROM supervised_accounts s \
+             JOIN institutions i ON i.id = s.institution_id WHERE s.status = 'confirmed' GROUP BY i.region_code"
+                .to_owned(),
+            "DELETE FROM account_rollups".to_owned(),
             "DELETE FROM institution_rollups".to_owned(),
             "DELETE FROM money_rollups".to_owned(),
             format!(
@@ -248,6 +245,11 @@ impl WriteTx {
                  CAST(SUM(released_fen) AS BIGINT), CAST(SUM(refunded_fen) AS BIGINT) FROM ({money}) AS e \
                  GROUP BY code, day"
             ),
+            format!(
+                "INSERT INTO account_rollups (region_code, level, confirmed) \
+                 SELECT code, {level}, CAST(SUM(n) AS BIGINT) FROM ({accounts}) AS e GROUP BY code"
+            ),
+            "DROP TABLE rollup_accounts".to_owned(),
             "DROP TABLE rollup_institutions".to_owned(),
             "DROP TABLE rollup_money".to_owned(),
         ] {
@@ -265,6 +267,8 @@ impl WriteTx {
             "SELECT CASE WHEN (NOT EXISTS (SELECT 1 FROM institution_rollups) \
                  AND EXISTS (SELECT 1 FROM institutions)) \
               OR (NOT EXISTS (SELECT 1 FROM money_rollups) AND EXISTS (SELECT 1 FROM orders WHERE paid_at IS NOT NULL)) \
+              OR (NOT EXISTS (SELECT 1 FROM account_rollups) \
+                 AND EXISTS (SELECT 1 FROM supervised_accounts WHERE status = 'confirmed')) \
               THEN 1 ELSE 0 END",
         )
         .fetch_one(&mut *self.tx)
