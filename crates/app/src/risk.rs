@@ -129,7 +129,12 @@ impl App {
     pub async fn risk_model_for(&self, region_code: &str) -> Result<ModelView, AppError> {
         let read = self.store.read();
         let province = format!("{}0000", region_code.get(..2).unwrap_or("00"));
-        for level in [province.as_str(), NATIONAL] {
+        let levels = if province == NATIONAL {
+            vec![NATIONAL]
+        } else {
+            vec![province.as_str(), NATIONAL]
+        };
+        for level in levels {
             if let Some(row) = read.latest_risk_model(level).await? {
                 let model = serde_json::from_str(&row.model_json)
                     .map_err(|e| AppError::internal(format!("stored risk model: {e}")))?;

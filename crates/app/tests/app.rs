@@ -1377,6 +1377,18 @@ mod money_flow {
             self.t.app.place_order(&self.parent, &new).await.unwrap()
         }
 
+        /// An order paid, with the bank's report of the money arriving in the supervised account (the
+        /// account's balance is then exactly the order's amount). Returns the order and its amount.
+        pub(super) async fn paid_and_deposited(&self) -> (app::orders::OrderDetail, i64) {
+            let order = self.order().await;
+            let paid = order.line.amount_fen;
+            self.pay(&order, "PAY-1").await;
+            self.movement("MV-IN", "in", paid, paid, TEST_NOW.millis(), None)
+                .await
+                .unwrap();
+            (order, paid)
+        }
+
         pub(super) async fn pay(
             &self,
             order: &app::orders::OrderDetail,
@@ -3922,13 +3934,8 @@ mod risk_engine {
     async fn editing_a_threshold_makes_a_new_version_that_changes_the_outcome_and_old_warnings_keep_theirs()
      {
         let s = shop().await;
-        let order = s.order().await;
-        let paid = order.line.amount_fen;
-        s.pay(&order, "PAY-1").await;
+        let (_, paid) = s.paid_and_deposited().await;
         let t0 = TEST_NOW.millis();
-        s.movement("MV-IN", "in", paid, paid, t0, None)
-            .await
-            .unwrap();
         let admin = s.staff(domain::access::StaffRole::Admin).await;
         // 1% of the balance, matched to nothing: unmatched (red) under version 0, but not a large outflow.
         let small = paid / 100;
@@ -4033,13 +4040,8 @@ mod risk_engine {
         let s = shop().await;
         let scores = s.t.app.risk_scores(&s.institution_id).await.unwrap();
         assert_eq!((scores.platform, scores.banks.len()), (0, 0));
-        let order = s.order().await;
-        let paid = order.line.amount_fen;
-        s.pay(&order, "PAY-1").await;
+        let (_, paid) = s.paid_and_deposited().await;
         let t0 = TEST_NOW.millis();
-        s.movement("MV-IN", "in", paid, paid, t0, None)
-            .await
-            .unwrap();
         s.movement("MV-X", "out", 100, paid - 100, t0 + 1, None)
             .await
             .unwrap();
@@ -4215,13 +4217,8 @@ mod risk_engine {
     #[tokio::test]
     async fn a_warning_not_rectified_by_its_deadline_is_published_and_the_institution_goes_grey() {
         let s = shop().await;
-        let order = s.order().await;
-        let paid = order.line.amount_fen;
-        s.pay(&order, "PAY-1").await;
+        let (_, paid) = s.paid_and_deposited().await;
         let t0 = TEST_NOW.millis();
-        s.movement("MV-IN", "in", paid, paid, t0, None)
-            .await
-            .unwrap();
         s.movement("MV-X", "out", 100, paid - 100, t0 + 1, None)
             .await
             .unwrap();
@@ -4356,13 +4353,8 @@ mod dashboard {
         );
         assert_eq!(before.trend.len(), 30);
 
-        let order = s.order().await;
-        let paid = order.line.amount_fen;
-        s.pay(&order, "PAY-1").await;
+        let (order, paid) = s.paid_and_deposited().await;
         let t0 = TEST_NOW.millis();
-        s.movement("MV-IN", "in", paid, paid, t0, None)
-            .await
-            .unwrap();
         let lesson = s.attend(&order.line.id).await;
         s.t.app
             .confirm_lesson(&s.parent_actor(), &lesson.id)
