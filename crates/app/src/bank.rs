@@ -101,6 +101,38 @@ pub struct MovementAck {
     pub risk_events: Vec<String>,
 }
 
+/// `POST /api/v1/bank/movements/batch`.
+#[derive(Clone, Debug, Deserialize, utoipa::ToSchema)]
+pub struct MovementBatch {
+    pub movements: Vec<MovementReport>,
+}
+
+/// One movement's answer in a batch.
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
+#[serde(tag = "result", rename_all = "snake_case")]
+pub enum MovementOutcome {
+    Ok(MovementAck),
+    Refused {
+        bank_ref: String,
+        code: &'static str,
+        detail: String,
+    },
+}
+
+/// A report that passed its checks: either one already recorded, or a new one to apply.
+enum CheckedMovement {
+    Duplicate(MovementAck),
+    New(Box<NewMovement>),
+}
+
+struct NewMovement {
+    report: MovementReport,
+    account: SupervisedAccountRow,
+    bank_ref: String,
+    amount: i64,
+    direction: String,
+}
+
 /// `POST /api/v1/bank/instructions/{id}/result`.
 #[derive(Clone, Debug, Deserialize, utoipa::ToSchema)]
 pub struct InstructionResult {
@@ -631,26 +663,153 @@ impl App {
         report: &MovementReport,
     ) -> Result<MovementAck, AppError> {
         let bank_id = self.bank_of(actor).await?.to_owned();
-        let bank_ref = reference("bank_ref", &report.bank_ref)?;
-        let amount = positive("amount_fen", report.amount_fen)?;
-        let direction = match report.direction.trim() {
-            d @ ("in" | "out") => d.to_owned(),
-            _ => return Err(invalid("direction: in or out")),
-        };
-        if report.occurred_at <= 0 {
-            return Err(invalid("occurred_at: unix milliseconds"));
+        let mut answers = self
+            .move_many(actor, &bank_id, std::slice::from_ref(report))
+            .await?;
+        answers
+            .pop()
+            .ok_or_else(|| AppError::internal("one report, one answer"))?
+    }
+
+    /// Many movements in one request and one transaction (a bank's batch, in the order the bank booked
+    /// them): each is answered on its own — a refused one does not stop the others — and all that are
+    /// accepted commit together, with their risk evaluation.
+    pub async fn record_movements(
+        &self,
+        actor: &Actor,
+        batch: &MovementBatch,
+    ) -> Result<Vec<MovementOutcome>, AppError> {
+        let bank_id = self.bank_of(actor).await?.to_owned();
+        if batch.movements.is_empty() || batch.movements.len() > MAX_BATCH {
+            return Err(invalid(format!("movements: 1 to {MAX_BATCH}")));
         }
+        let answers = self.move_many(actor, &bank_id, &batch.movements).await?;
+        Ok(batch
+            .movements
+            .iter()
+            .zip(answers)
+            .map(|(report, answer)| match answer {
+                Ok(ack) => MovementOutcome::Ok(ack),
+                Err(e) => MovementOutcome::Refused {
+                    bank_ref: report.bank_ref.clone(),
+                    code: e.code.code(),
+                    detail: e.detail,
+                },
+            })
+            .collect())
+    }
+
+    /// Checks each report before anything is written for it (a refusal leaves nothing behind), then applies
+    /// the accepted ones in turn; an error while applying aborts the whole transaction.
+    async fn move_many(
+        &self,
+        actor: &Actor,
+        bank_id: &str,
+        reports: &[MovementReport],
+    ) -> Result<Vec<Result<MovementAck, AppError>>, AppError> {
         let now = self.clock.now().millis();
         let mut tx = self.store.begin_write().await?;
-        let account = Self::banks_account(&mut tx, &bank_id, &report.account_no).await?;
+        let mut seen = crate::risk::EvaluationCache::default();
+        // Account by account (each account's reports keep the bank's order), so concurrent batches take
+        // the accounts' row locks in one order and cannot deadlock.
+        let mut by_account: Vec<usize> = (0..reports.len()).collect();
+        by_account.sort_by_key(|&i| reports[i].account_no.trim());
+        let mut answers: Vec<Option<Result<MovementAck, AppError>>> =
+            (0..reports.len()).map(|_| None).collect();
+        let mut entries = Vec::new();
+        for i in by_account {
+            let answer = match Self::check_movement(&mut tx, bank_id, &reports[i]).await? {
+                Err(refused) => Err(refused),
+                Ok(CheckedMovement::Duplicate(ack)) => Ok(ack),
+                Ok(CheckedMovement::New(m)) => {
+                    let (ack, entry) = self
+                        .apply_movement_in(&mut tx, actor, m, &mut seen, now)
+                        .await?;
+                    entries.push(entry);
+                    Ok(ack)
+                }
+            };
+            answers[i] = Some(answer);
+        }
+        if !entries.is_empty() {
+            tx.append_audit(entries).await?;
+            tx.commit().await?;
+        }
+        answers
+            .into_iter()
+            .map(|a| a.ok_or_else(|| AppError::internal("every report answered")))
+            .collect()
+    }
+
+    /// The report's fields and account, read only: the outer error is the store failing, the inner one the
+    /// bank's report refused.
+    async fn check_movement(
+        tx: &mut WriteTx,
+        bank_id: &str,
+        report: &MovementReport,
+    ) -> Result<Result<CheckedMovement, AppError>, AppError> {
+        let fields = (|| {
+            let bank_ref = reference("bank_ref", &report.bank_ref)?;
+            let amount = positive("amount_fen", report.amount_fen)?;
+            let direction = match report.direction.trim() {
+                d @ ("in" | "out") => d.to_owned(),
+                _ => return Err(invalid("direction: in or out")),
+            };
+            if report.occurred_at <= 0 {
+                return Err(invalid("occurred_at: unix milliseconds"));
+            }
+            Ok((bank_ref, amount, direction))
+        })();
+        let (bank_ref, amount, direction) = match fields {
+            Ok(f) => f,
+            Err(e) => return Ok(Err(e)),
+        };
+        let account = match tx
+            .supervised_account_by_no(bank_id, report.account_no.trim())
+            .await?
+            .filter(|a| a.status == "confirmed")
+        {
+            Some(a) => a,
+            None => {
+                return Ok(Err(AppError::not_found(
+                    "no confirmed supervised account with this number at your bank",
+                )));
+            }
+        };
         if let Some(seen) = tx.movement(&account.id, &bank_ref).await? {
-            return Ok(MovementAck {
+            return Ok(Ok(CheckedMovement::Duplicate(MovementAck {
                 bank_ref,
                 matched: seen.matched,
                 duplicate: true,
                 risk_events: Vec::new(),
-            });
+            })));
         }
+        Ok(Ok(CheckedMovement::New(Box::new(NewMovement {
+            report: report.clone(),
+            account,
+            bank_ref,
+            amount,
+            direction,
+        }))))
+    }
+
+    /// Writes one checked movement: instruction matching, the movement row, the reported balance and its
+    /// reconciliation, the risk model's evaluation. Returns the answer and the audit entry to append.
+    async fn apply_movement_in(
+        &self,
+        tx: &mut WriteTx,
+        actor: &Actor,
+        m: Box<NewMovement>,
+        seen: &mut crate::risk::EvaluationCache,
+        now: i64,
+    ) -> Result<(MovementAck, ledger::NewAuditEntry), AppError> {
+        let NewMovement {
+            report,
+            account,
+            bank_ref,
+            amount,
+            direction,
+        } = *m;
         let mut events = Vec::new();
         let matched = if direction == "in" {
             "inflow".to_owned()
@@ -670,7 +829,7 @@ impl App {
                         && i.amount_fen == amount
                         && i.status != "failed" =>
                 {
-                    self.execute_instruction_in(&mut tx, &i, Some(&bank_ref), now)
+                    self.execute_instruction_in(tx, &i, Some(&bank_ref), now)
                         .await?;
                     "matched".to_owned()
                 }
@@ -679,7 +838,7 @@ impl App {
                         && b.amount_fen == amount
                         && b.status != "failed" =>
                 {
-                    self.finish_batch_in(&mut tx, &b, "executed", Some(&bank_ref), None, now)
+                    self.finish_batch_in(tx, &b, "executed", Some(&bank_ref), None, now)
                         .await?;
                     "matched".to_owned()
                 }
@@ -711,12 +870,13 @@ impl App {
             received_at: now,
         })
         .await?;
+        let owed = tx.escrow_owed(&account.id).await?;
         let latest = tx
             .set_reported_balance(&account.id, report.balance_after_fen, report.occurred_at)
             .await?;
         if latest {
             events.extend(
-                self.balance_check_in(&mut tx, &account, report.balance_after_fen, now)
+                self.balance_check_in(tx, &account, report.balance_after_fen, owed, now)
                     .await?,
             );
             if events.is_empty() {
@@ -726,23 +886,26 @@ impl App {
         // The risk model reads the same movement: coverage, unmatched and large outflows, withdrawals.
         let warnings = self
             .evaluate_movement_in(
-                &mut tx,
+                tx,
                 &crate::risk::MovementFacts {
                     institution_id: &account.institution_id,
-                    account_id: &account.id,
                     bank_ref: &bank_ref,
                     amount_fen: amount,
                     balance_after_fen: report.balance_after_fen,
+                    escrow_owed_fen: owed,
                     covers_escrow: account.mode != "risk_deposit",
                     outflow: direction == "out",
                     unmatched: matched == "unmatched",
                     occurred_at: report.occurred_at,
                 },
+                seen,
                 now,
             )
             .await?;
         let kinds: Vec<String> = events.iter().map(|e| e.kind.clone()).collect();
-        tx.insert_risk_events(&events).await?;
+        if !events.is_empty() {
+            tx.insert_risk_events(&events).await?;
+        }
         // The model's warnings remind people of what they cover; a risk deposit below its share is not a
         // model indicator, so that one is told here.
         let untold: Vec<String> = kinds
@@ -751,10 +914,10 @@ impl App {
             .cloned()
             .collect();
         if !untold.is_empty() {
-            self.tell_of_risks_in(&mut tx, &account.institution_id, &untold, now)
+            self.tell_of_risks_in(tx, &account.institution_id, &untold, now)
                 .await?;
         }
-        tx.append_audit(vec![evidence::record(
+        let entry = evidence::record(
             &actor.audit_name(),
             now,
             "bank.movement",
@@ -763,15 +926,16 @@ impl App {
                    "amount_fen": amount, "balance_after_fen": report.balance_after_fen,
                    "matched": matched, "risk_events": kinds,
                    "warnings": warnings.iter().map(|w| w.id.clone()).collect::<Vec<_>>()}),
-        )])
-        .await?;
-        tx.commit().await?;
-        Ok(MovementAck {
-            bank_ref,
-            matched,
-            duplicate: false,
-            risk_events: kinds,
-        })
+        );
+        Ok((
+            MovementAck {
+                bank_ref,
+                matched,
+                duplicate: false,
+                risk_events: kinds,
+            },
+            entry,
+        ))
     }
 
     /// A risk on a supervised account (a balance below what is owed, an outflow nobody instructed) reaches the
@@ -805,9 +969,9 @@ impl App {
         tx: &mut WriteTx,
         account: &SupervisedAccountRow,
         balance: i64,
+        owed: i64,
         now: i64,
     ) -> Result<Vec<RiskEventRow>, AppError> {
-        let owed = tx.escrow_owed(&account.id).await?;
         let (kind, level, required) = if account.mode == "risk_deposit" {
             let institution = tx
                 .institution_for_update(&account.institution_id)

@@ -112,15 +112,23 @@ pub struct BankScoreView {
 /// The facts of a bank movement that the event-time indicators read.
 pub(crate) struct MovementFacts<'a> {
     pub institution_id: &'a str,
-    pub account_id: &'a str,
     pub bank_ref: &'a str,
     pub amount_fen: i64,
     pub balance_after_fen: i64,
+    /// What the platform owes on the account (order escrow), read once for the reconciliation and the model.
+    pub escrow_owed_fen: i64,
     /// The balance must cover all escrow (custody, e-CNY); a risk deposit covers a share, checked elsewhere.
     pub covers_escrow: bool,
     pub outflow: bool,
     pub unmatched: bool,
     pub occurred_at: i64,
+}
+
+/// Institutions and models read once per batch of events rather than once per event.
+#[derive(Default)]
+pub(crate) struct EvaluationCache {
+    institutions: std::collections::HashMap<String, InstitutionRow>,
+    models: std::collections::HashMap<String, ModelView>,
 }
 
 impl App {
@@ -310,12 +318,26 @@ impl App {
         &self,
         tx: &mut WriteTx,
         m: &MovementFacts<'_>,
+        seen: &mut EvaluationCache,
         now: i64,
     ) -> Result<Vec<WarningRow>, AppError> {
-        let institution = self.institution_row(m.institution_id).await?;
-        let model = self.risk_model_for(&institution.region_code).await?;
+        if !seen.institutions.contains_key(m.institution_id) {
+            let row = self.institution_row(m.institution_id).await?;
+            seen.institutions.insert(row.id.clone(), row);
+        }
+        let institution = &seen.institutions[m.institution_id];
+        let province = institution
+            .region_code
+            .get(..2)
+            .unwrap_or_default()
+            .to_owned();
+        if !seen.models.contains_key(&province) {
+            let model = self.risk_model_for(&institution.region_code).await?;
+            seen.models.insert(province.clone(), model);
+        }
+        let model = &seen.models[&province];
         let mut firings = Vec::new();
-        let owed = tx.escrow_owed(m.account_id).await?;
+        let owed = m.escrow_owed_fen;
         if owed > 0 && m.covers_escrow {
             let coverage = i64::try_from(i128::from(m.balance_after_fen) * 100 / i128::from(owed))
                 .unwrap_or(i64::MAX);
@@ -349,7 +371,7 @@ impl App {
         }
         let facts = json!({"bank_ref": m.bank_ref, "amount_fen": m.amount_fen,
                            "balance_after_fen": m.balance_after_fen, "escrow_owed_fen": owed});
-        self.raise_in(tx, &institution, &model, &firings, facts, now)
+        self.raise_in(tx, institution, model, &firings, facts, now)
             .await
     }
 

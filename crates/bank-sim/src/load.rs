@@ -105,7 +105,7 @@ fn summary(phase: &str, results: &[(Duration, Result<Value>)], elapsed: Duration
     let count: u64 = results
         .iter()
         .filter_map(|(_, r)| r.as_ref().ok())
-        .map(|v| v["paid"].as_u64().unwrap_or(1))
+        .map(|v| v["count"].as_u64().unwrap_or(1))
         .sum();
     let mut ok: Vec<Duration> = results
         .iter()
@@ -221,7 +221,7 @@ pub async fn run(args: LoadArgs) -> Result<()> {
             if status != 200 || paid != notices.len() {
                 bail!("payment: {status} {v}");
             }
-            Ok(json!({"paid": paid}))
+            Ok(json!({"count": paid}))
         }
     })
     .await;
@@ -231,6 +231,116 @@ pub async fn run(args: LoadArgs) -> Result<()> {
         serde_json::to_string_pretty(&json!({
             "orders": args.orders, "concurrency": args.concurrency, "batch": args.batch,
             "place": placing, "pay": paying,
+        }))?
+    );
+    Ok(())
+}
+
+#[derive(Args, Debug)]
+pub struct MovementLoadArgs {
+    #[command(flatten)]
+    identity: BankIdentity,
+    /// A file with one supervised account number (confirmed at this bank) per line.
+    #[arg(long)]
+    accounts: PathBuf,
+    #[arg(long, default_value_t = 50_000)]
+    movements: usize,
+    /// Movements per request: 1 uses `POST /api/v1/bank/movements`, more `…/movements/batch`.
+    #[arg(long, default_value_t = 100)]
+    batch: usize,
+    #[arg(long, default_value_t = 4)]
+    concurrency: usize,
+    /// Every n-th movement of an account is an outflow the platform never instructed; the rest are inflows.
+    #[arg(long, default_value_t = 10)]
+    outflow_every: usize,
+    /// The balance the simulation starts each account from (fen).
+    #[arg(long, default_value_t = 10_000_000)]
+    opening_balance_fen: i64,
+}
+
+/// Benchmark of the risk engine's event path: bank movements spread over many accounts, each evaluated by
+/// the risk model in its report's transaction. Reports movements accepted per second as JSON.
+pub async fn run_movements(args: MovementLoadArgs) -> Result<()> {
+    let accounts: Vec<String> = std::fs::read_to_string(&args.accounts)
+        .with_context(|| format!("reading {}", args.accounts.display()))?
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .map(str::to_owned)
+        .collect();
+    if accounts.is_empty() {
+        bail!("no accounts in {}", args.accounts.display());
+    }
+    // The movements as the bank books them: round-robin over the accounts, balances kept per account.
+    let run = uuid::Uuid::new_v4().simple().to_string();
+    let start = crate::now_ms();
+    let mut balances = vec![args.opening_balance_fen; accounts.len()];
+    let movements: Vec<Value> = (0..args.movements)
+        .map(|i| {
+            let a = i % accounts.len();
+            let nth = i / accounts.len() + 1;
+            let (direction, amount) = if nth.is_multiple_of(args.outflow_every.max(1)) {
+                ("out", 2_000)
+            } else {
+                ("in", 10_000)
+            };
+            balances[a] += if direction == "in" { amount } else { -amount };
+            json!({"account_no": accounts[a], "bank_ref": format!("RL{run}-{i}"), "direction": direction,
+                   "amount_fen": amount, "balance_after_fen": balances[a],
+                   "occurred_at": start + i as i64})
+        })
+        .collect();
+    let outflows = movements.iter().filter(|m| m["direction"] == "out").count();
+    let batches: Arc<Vec<Vec<Value>>> = Arc::new(
+        movements
+            .chunks(args.batch.max(1))
+            .map(<[_]>::to_vec)
+            .collect(),
+    );
+    let http = reqwest::Client::builder()
+        .timeout(Duration::from_secs(60))
+        .pool_max_idle_per_host(args.concurrency)
+        .build()?;
+    let single = args.batch <= 1;
+    let identity = args.identity.clone();
+    let started = Instant::now();
+    let results = run_all(batches.len(), args.concurrency, move |i| {
+        let (h, identity, batches) = (http.clone(), identity.clone(), batches.clone());
+        async move {
+            let key = format!("load-{}", uuid::Uuid::new_v4().simple());
+            let (path, body) = if single {
+                ("/api/v1/bank/movements", batches[i][0].clone())
+            } else {
+                (
+                    "/api/v1/bank/movements/batch",
+                    json!({"movements": batches[i]}),
+                )
+            };
+            let (status, v) = identity
+                .send(&h, reqwest::Method::POST, path, &body, &key)
+                .await?;
+            let answers = if single {
+                vec![v.clone()]
+            } else {
+                v.as_array().cloned().unwrap_or_default()
+            };
+            let accepted = answers
+                .iter()
+                .filter(|a| a["matched"].is_string() && a["duplicate"] == false)
+                .count();
+            if status != 200 || accepted != batches[i].len() {
+                bail!("movements: {status} {v}");
+            }
+            Ok(json!({"count": accepted}))
+        }
+    })
+    .await;
+    let moving = summary("movements", &results, started.elapsed());
+    println!(
+        "{}",
+        serde_json::to_string_pretty(&json!({
+            "movements": args.movements, "accounts": accounts.len(), "outflows": outflows,
+            "batch": args.batch, "concurrency": args.concurrency, "report": moving,
         }))?
     );
     Ok(())

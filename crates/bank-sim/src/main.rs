@@ -36,6 +36,8 @@ enum Command {
     Serve(ServeArgs),
     /// Benchmark: place orders as the demo parent, then pay them through the bank API and measure.
     Load(load::LoadArgs),
+    /// Benchmark: report movements on many supervised accounts, each evaluated by the risk model, and measure.
+    LoadMovements(load::MovementLoadArgs),
 }
 
 /// How the bank reaches the platform.
@@ -646,5 +648,6 @@ async fn main() -> Result<()> {
     match Cli::parse().command {
         Command::Serve(args) => serve(args).await,
         Command::Load(args) => load::run(args).await,
+        Command::LoadMovements(args) => load::run_movements(args).await,
     }
 }

@@ -7,8 +7,8 @@ use crate::auth_api::{Bearer, Signed, body};
 use crate::error::{ApiError, Problem};
 use app::bank::{
     DailyStatement, EndpointRegistration, InstitutionMoney, InstructionResult, InstructionView,
-    MovementAck, MovementReport, PaymentAck, PaymentBatch, PaymentNotice, PaymentOutcome,
-    StatementAck,
+    MovementAck, MovementBatch, MovementOutcome, MovementReport, PaymentAck, PaymentBatch,
+    PaymentNotice, PaymentOutcome, StatementAck,
 };
 use app::lessons::{Attendance, Dispute, LessonView};
 use app::orders::{NewOrder, OrderDetail, OrderLine};
@@ -182,6 +182,31 @@ pub async fn movement(
         &headers,
         &signed,
         |actor, req: MovementReport| async move { app.record_movement(&actor, &req).await },
+    )
+    .await
+}
+
+/// Movements in a batch (up to 500, one transaction, in the order the bank booked them): each is answered
+/// on its own, `{"result": "ok", …MovementAck}` or `{"result": "refused", "bank_ref", "code", "detail"}`,
+/// and each is evaluated by the risk model as if sent alone.
+#[utoipa::path(
+    post,
+    path = "/api/v1/bank/movements/batch",
+    request_body = MovementBatch,
+    params(("Idempotency-Key" = String, Header)),
+    responses((status = 200, body = Vec<MovementOutcome>))
+)]
+pub async fn movement_batch(
+    State(s): State<WebState>,
+    headers: HeaderMap,
+    signed: Signed,
+) -> Result<Response, ApiError> {
+    let app = s.app.clone();
+    once(
+        &s,
+        &headers,
+        &signed,
+        |actor, req: MovementBatch| async move { app.record_movements(&actor, &req).await },
     )
     .await
 }
