@@ -19,6 +19,7 @@ pub mod inbox;
 pub mod ledger_check;
 pub mod lessons;
 pub mod money;
+pub mod monitoring;
 pub mod onboarding;
 pub mod orders;
 pub mod oversight;

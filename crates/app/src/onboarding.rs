@@ -529,27 +529,8 @@ impl App {
                 "kind: licence, legal_person, premises, health, fire, record_check or other",
             ));
         }
-        let (filename, content_type) = vet_document(filename, bytes)?;
-        let now = self.clock.now().millis();
-        let doc_id = uuid::Uuid::now_v7().to_string();
-        let digest = hex::encode(self.store.crypto().hash(&[bytes]));
-        let row = DocumentRow {
-            id: doc_id.clone(),
-            institution_id: id.clone(),
-            kind: kind.to_owned(),
-            filename,
-            content_type: content_type.to_owned(),
-            size: bytes.len() as i64,
-            digest: digest.clone(),
-            storage_key: format!("documents/{id}/{doc_id}"),
-            uploaded_by: actor.audit_name(),
-            uploaded_at: now,
-        };
-        let path = object_store::path::Path::from(row.storage_key.as_str());
-        self.documents
-            .put(&path, bytes.to_vec().into())
-            .await
-            .map_err(|e| AppError::new(ErrorCode::Unavailable, format!("document store: {e}")))?;
+        let (row, path) = self.put_document(actor, &id, kind, filename, bytes).await?;
+        let now = row.uploaded_at;
         let recorded = async {
             let mut tx = self.store.begin_write().await?;
             tx.insert_document(&row).await?;
@@ -558,19 +539,55 @@ impl App {
                 now,
                 "document.uploaded",
                 format!("institution:{id}"),
-                json!({"document": doc_id, "kind": kind, "content_type": content_type,
-                       "size": row.size, "digest": digest}),
+                json!({"document": row.id, "kind": kind, "content_type": row.content_type,
+                       "size": row.size, "digest": row.digest}),
             )])
             .await?;
             tx.commit().await.map_err(AppError::from)
         }
         .await;
         if let Err(e) = recorded {
-            // Nothing half-done: the bytes go when their record could not be written.
-            let _ = self.documents.delete(&path).await;
+            self.forget_document(&path).await;
             return Err(e);
         }
         Ok(document_view(row))
+    }
+
+    /// Vets a document (PDF, JPEG or PNG by content) and puts its bytes in the document store; the caller
+    /// records the returned row in its transaction and calls [`Self::forget_document`] if that fails.
+    pub(crate) async fn put_document(
+        &self,
+        actor: &Actor,
+        institution_id: &str,
+        kind: &str,
+        filename: &str,
+        bytes: &[u8],
+    ) -> Result<(DocumentRow, object_store::path::Path), AppError> {
+        let (filename, content_type) = vet_document(filename, bytes)?;
+        let doc_id = uuid::Uuid::now_v7().to_string();
+        let row = DocumentRow {
+            id: doc_id.clone(),
+            institution_id: institution_id.to_owned(),
+            kind: kind.to_owned(),
+            filename,
+            content_type: content_type.to_owned(),
+            size: bytes.len() as i64,
+            digest: hex::encode(self.store.crypto().hash(&[bytes])),
+            storage_key: format!("documents/{institution_id}/{doc_id}"),
+            uploaded_by: actor.audit_name(),
+            uploaded_at: self.clock.now().millis(),
+        };
+        let path = object_store::path::Path::from(row.storage_key.as_str());
+        self.documents
+            .put(&path, bytes.to_vec().into())
+            .await
+            .map_err(|e| AppError::new(ErrorCode::Unavailable, format!("document store: {e}")))?;
+        Ok((row, path))
+    }
+
+    /// Nothing half-done: the bytes go when their record could not be written.
+    pub(crate) async fn forget_document(&self, path: &object_store::path::Path) {
+        let _ = self.documents.delete(path).await;
     }
 
     /// A document's bytes, for the institution's staff and for regulators over its region.

@@ -6,9 +6,9 @@
 
 use crate::vault::field::{PRACTITIONER_ID_CARD, PRACTITIONER_NAME, STAFF_ID_CARD, STAFF_NAME};
 use crate::{Actor, App, AppError, ErrorCode};
-use domain::RegionCode;
 use domain::access::Permission;
 use domain::person::{IdCardNumber, PersonName};
+use domain::{RegionCode, Timestamp};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use store::{BlacklistedPractitionerRow, StaffMemberRow};
@@ -61,6 +61,9 @@ pub struct StaffMemberView {
     pub teacher_cert_no: Option<String>,
     /// Whether a regulator has confirmed the pre-hire record check.
     pub record_check_confirmed: bool,
+    /// China dates: on the register since, and (离职) left on.
+    pub hired_on: String,
+    pub left_on: Option<String>,
 }
 
 fn invalid_name(e: impl std::fmt::Display) -> AppError {
@@ -72,7 +75,7 @@ fn invalid_id_card(e: impl std::fmt::Display) -> AppError {
 }
 
 impl App {
-    fn staff_view(&self, r: &StaffMemberRow) -> Result<StaffMemberView, AppError> {
+    pub(crate) fn staff_view(&self, r: &StaffMemberRow) -> Result<StaffMemberView, AppError> {
         let name = PersonName::parse(&self.keys.open(STAFF_NAME, &r.name_sealed)?)
             .map_err(invalid_name)?;
         let id_card = IdCardNumber::parse(&self.keys.open(STAFF_ID_CARD, &r.id_card_sealed)?)
@@ -85,7 +88,48 @@ impl App {
             subject_teacher: r.subject_teacher != 0,
             teacher_cert_no: r.teacher_cert_no.clone(),
             record_check_confirmed: r.record_check_confirmed_at.is_some(),
+            hired_on: Timestamp::from_millis(r.hired_at).china_date().to_string(),
+            left_on: r
+                .left_at
+                .map(|at| Timestamp::from_millis(at).china_date().to_string()),
         })
+    }
+
+    /// 离职 the admin records that a staff member left; the register keeps the person (staff churn, the
+    /// regulators' staff materials) and marks the date.
+    pub async fn staff_left(
+        &self,
+        actor: &Actor,
+        staff_id: &str,
+    ) -> Result<StaffMemberView, AppError> {
+        let institution_id = self.admins_institution(actor).await?;
+        let now = self.clock.now().millis();
+        let mut tx = self.store.begin_write().await?;
+        if tx
+            .mark_staff_left(staff_id.trim(), &institution_id, now)
+            .await?
+            == 0
+        {
+            return Err(AppError::not_found(
+                "no staff member on your register with this id who has not left",
+            ));
+        }
+        tx.append_audit(vec![crate::evidence::record(
+            &actor.audit_name(),
+            now,
+            "staff.left",
+            format!("institution:{institution_id}"),
+            json!({"staff_member": staff_id.trim()}),
+        )])
+        .await?;
+        tx.commit().await?;
+        let row = self
+            .store
+            .read()
+            .staff_member(staff_id.trim())
+            .await?
+            .ok_or_else(|| AppError::internal("staff member vanished"))?;
+        self.staff_view(&row)
     }
 
     /// A supervisor lists a person on the practitioner black list (nationwide effect).
@@ -215,6 +259,7 @@ impl App {
             record_check_confirmed_by: None,
             record_check_confirmed_at: None,
             hired_at: now,
+            left_at: None,
         };
         tx.insert_staff_member(&row).await?;
         tx.append_audit(vec![crate::evidence::record(

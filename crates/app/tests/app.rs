@@ -1212,7 +1212,7 @@ mod money_flow {
         child_id: String,
         course_id: String,
         pub(super) institution_id: String,
-        bank: Actor,
+        pub(super) bank: Actor,
     }
 
     const PHONE: &str = "13700000009";
@@ -2189,6 +2189,7 @@ mod schedules {
             record_check_confirmed_by: None,
             record_check_confirmed_at: None,
             hired_at: 0,
+            left_at: None,
         })
         .await
         .unwrap();
@@ -3931,6 +3932,81 @@ mod risk_engine {
     }
 
     #[tokio::test]
+    async fn a_batch_of_movements_answers_each_and_is_evaluated_like_single_reports() {
+        use app::bank::{MovementBatch, MovementOutcome, MovementReport};
+        let s = shop().await;
+        let (_, paid) = s.paid_and_deposited().await;
+        let t0 = TEST_NOW.millis();
+        let admin = s.staff(domain::access::StaffRole::Admin).await;
+        let report =
+            |bank_ref: &str, account_no: &str, direction: &str, amount: i64, balance: i64| {
+                MovementReport {
+                    account_no: account_no.into(),
+                    bank_ref: bank_ref.into(),
+                    direction: direction.into(),
+                    amount_fen: amount,
+                    balance_after_fen: balance,
+                    occurred_at: t0 + 1,
+                    instruction_id: None,
+                    order_no: None,
+                }
+            };
+        let account = app::demo::DEMO_ACCOUNT_NO;
+        let batch = MovementBatch {
+            movements: vec![
+                report("BM-1", account, "in", 5_000, paid + 5_000),
+                report("BM-2", account, "sideways", 5_000, paid),
+                report("BM-3", "6222000000000000000", "in", 5_000, paid),
+                report("BM-4", account, "out", paid, 5_000),
+                report("BM-1", account, "in", 5_000, paid + 5_000),
+            ],
+        };
+        let outcomes = s.t.app.record_movements(&s.bank, &batch).await.unwrap();
+        let summary: Vec<String> = outcomes
+            .iter()
+            .map(|o| match o {
+                MovementOutcome::Ok(ack) => format!("{} duplicate={}", ack.matched, ack.duplicate),
+                MovementOutcome::Refused { code, .. } => format!("refused {code}"),
+            })
+            .collect();
+        assert_eq!(
+            summary,
+            [
+                "inflow duplicate=false",
+                "refused invalid_parameter",
+                "refused not_found",
+                "unmatched duplicate=false",
+                "inflow duplicate=true"
+            ]
+        );
+        // The unmatched outflow of nearly the whole balance fired the same warnings a single report would have.
+        let warned = s.t.app.warnings_for(&admin, 0).await.unwrap();
+        let level = |indicator: &str| {
+            warned
+                .iter()
+                .find(|w| w.indicator == indicator)
+                .map(|w| w.level.clone())
+        };
+        assert_eq!(level("unmatched_outflow").as_deref(), Some("red"));
+        assert_eq!(level("large_outflow").as_deref(), Some("red"));
+        // A refused report left nothing: sent alone now, it is new, not a duplicate.
+        let again = s
+            .movement("BM-2", "in", 5_000, paid + 10_000, t0 + 2, None)
+            .await
+            .unwrap();
+        assert!(!again.duplicate);
+        let empty = MovementBatch { movements: vec![] };
+        assert_eq!(
+            s.t.app
+                .record_movements(&s.bank, &empty)
+                .await
+                .unwrap_err()
+                .code,
+            ErrorCode::InvalidParameter
+        );
+    }
+
+    #[tokio::test]
     async fn editing_a_threshold_makes_a_new_version_that_changes_the_outcome_and_old_warnings_keep_theirs()
      {
         let s = shop().await;
@@ -4489,5 +4565,269 @@ mod dashboard {
                 .code,
             ErrorCode::Forbidden
         );
+    }
+}
+
+mod monitoring {
+    use super::money_flow::shop;
+    use super::region_policy::supervisor;
+    use app::ErrorCode;
+    use app::monitoring::{Cell, NewFinancialStatement};
+    use domain::access::StaffRole;
+
+    const PDF: &[u8] = b"%PDF-1.4\n%statement\n";
+
+    /// An 18-digit resident ID with a valid GB 11643 check character.
+    fn id_card(seq: u32) -> String {
+        let body = format!("11010819900101{seq:03}");
+        let weights = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
+        let sum: u32 = body
+            .chars()
+            .zip(weights)
+            .map(|(c, w)| c.to_digit(10).unwrap() * w)
+            .sum();
+        format!("{body}{}", &"10X98765432"[(sum % 11) as usize..][..1])
+    }
+
+    fn statement(period: &str, revenue_fen: i64) -> NewFinancialStatement {
+        NewFinancialStatement {
+            period: period.into(),
+            revenue_fen,
+            expenses_fen: 800_000,
+            net_assets_fen: -50_000,
+            prepaid_fen: 300_000,
+            filename: "2026年三季度报表.pdf".into(),
+        }
+    }
+
+    #[tokio::test]
+    async fn the_five_focus_items_show_the_institutions_records_and_exports_are_audited() {
+        let s = shop().await;
+        let (order, paid) = s.paid_and_deposited().await;
+        let admin = s.staff(StaffRole::Admin).await;
+        s.t.app
+            .file_financial_statement(&admin, &statement("2026-Q3", 1_234_567), PDF)
+            .await
+            .unwrap();
+        let regulator = s.competent_supervisor().await;
+        let id = s.institution_id.clone();
+        let table = |focus: &'static str| {
+            let (app, regulator, id) = (s.t.app.clone(), regulator.clone(), id.clone());
+            async move { app.monitoring_table(&regulator, &id, focus).await.unwrap() }
+        };
+
+        let orders = table("orders").await;
+        let row = orders
+            .rows
+            .iter()
+            .find(|r| r[0] == Cell::Text(order.line.order_no.clone()))
+            .expect("the paid order is listed");
+        assert_eq!(row[3], Cell::Number(paid));
+        assert_eq!(row[7], Cell::Number(paid), "all of it still in escrow");
+        let movements = table("movements").await;
+        assert!(
+            movements
+                .rows
+                .iter()
+                .any(|r| r[3] == Cell::Text("入账".into()) && r[4] == Cell::Number(paid))
+        );
+        let statements = table("statements").await;
+        assert_eq!(statements.rows.len(), 1);
+        assert_eq!(statements.rows[0][0], Cell::Text("2026-Q3".into()));
+        assert_eq!(statements.rows[0][1], Cell::Number(1_234_567));
+        assert_eq!(
+            statements.rows[0][1].display(statements.columns[1].kind),
+            "12345.67"
+        );
+        assert_eq!(
+            statements.rows[0][3].display(statements.columns[3].kind),
+            "-500.00"
+        );
+        let staff = table("staff").await;
+        assert_eq!(staff.columns.len(), 8);
+        let changes = table("changes").await;
+        assert_eq!(changes.columns[3].label, "变更事项");
+
+        // Outside the region, an unknown focus, an unknown format: refused.
+        assert_eq!(
+            s.t.app
+                .monitoring_table(&supervisor("440000"), &id, "orders")
+                .await
+                .unwrap_err()
+                .code,
+            ErrorCode::Forbidden
+        );
+        assert_eq!(
+            s.t.app
+                .monitoring_table(&regulator, &id, "gossip")
+                .await
+                .unwrap_err()
+                .code,
+            ErrorCode::InvalidParameter
+        );
+        assert_eq!(
+            s.t.app
+                .monitoring_export(&regulator, &id, "orders", "pdf")
+                .await
+                .unwrap_err()
+                .code,
+            ErrorCode::InvalidParameter
+        );
+        let exported =
+            s.t.app
+                .monitoring_export(&regulator, &id, "orders", "xlsx")
+                .await
+                .unwrap();
+        assert_eq!(exported.rows.len(), orders.rows.len());
+        let audited =
+            s.t.app
+                .store()
+                .read()
+                .audit_entries_about(&format!("institution:{id}"), 20)
+                .await
+                .unwrap()
+                .into_iter()
+                .find(|e| e.body.action == "monitoring.exported")
+                .expect("the export is audited");
+        let payload: serde_json::Value = serde_json::from_str(&audited.body.payload).unwrap();
+        assert_eq!(payload["focus"], "orders");
+        assert_eq!(payload["rows"], orders.rows.len());
+    }
+
+    #[tokio::test]
+    async fn a_statement_with_a_bad_period_figure_or_file_is_refused_and_keeps_nothing() {
+        let s = shop().await;
+        let admin = s.staff(StaffRole::Admin).await;
+        let documents = || async {
+            s.t.app
+                .store()
+                .read()
+                .documents_of(&s.institution_id)
+                .await
+                .unwrap()
+                .len()
+        };
+        let before = documents().await;
+        for (bad, bytes) in [
+            (statement("2026-Q5", 1), PDF),
+            (statement("2026", -1), PDF),
+            (statement("2026", 1), &b"MZ\x90\x00 not a statement"[..]),
+        ] {
+            let code =
+                s.t.app
+                    .file_financial_statement(&admin, &bad, bytes)
+                    .await
+                    .unwrap_err()
+                    .code;
+            assert!(
+                matches!(
+                    code,
+                    ErrorCode::InvalidParameter | ErrorCode::DocumentRejected
+                ),
+                "{code:?}"
+            );
+        }
+        assert_eq!(documents().await, before);
+        assert!(
+            s.t.app
+                .my_financial_statements(&admin)
+                .await
+                .unwrap()
+                .is_empty()
+        );
+        // A parent may not file; a restatement of the same period is kept beside the first.
+        assert_eq!(
+            s.t.app
+                .file_financial_statement(&s.parent_actor(), &statement("2026", 1), PDF)
+                .await
+                .unwrap_err()
+                .code,
+            ErrorCode::Forbidden
+        );
+        s.t.app
+            .file_financial_statement(&admin, &statement("2026", 1), PDF)
+            .await
+            .unwrap();
+        s.t.app
+            .file_financial_statement(&admin, &statement("2026", 2), PDF)
+            .await
+            .unwrap();
+        let filed = s.t.app.my_financial_statements(&admin).await.unwrap();
+        assert_eq!(
+            filed.iter().map(|f| f.revenue_fen).collect::<Vec<_>>(),
+            [2, 1],
+            "newest first"
+        );
+    }
+
+    #[tokio::test]
+    async fn staff_who_leave_are_kept_with_the_date_and_feed_the_staff_churn_indicator() {
+        let s = shop().await;
+        let admin = s.staff(StaffRole::Admin).await;
+        let check =
+            s.t.app
+                .upload_document(&admin, "record_check", "check.pdf", PDF)
+                .await
+                .unwrap();
+        let mut hired = Vec::new();
+        for seq in 1..=5 {
+            let hire = app::staff::Hire {
+                name: "李老师".into(),
+                id_card: id_card(seq),
+                role: "teaching".into(),
+                subject_teacher: false,
+                teacher_cert_no: String::new(),
+                serving_school_teacher: false,
+                record_check_document: check.id.clone(),
+            };
+            hired.push(s.t.app.hire_staff(&admin, &hire).await.unwrap());
+        }
+        let quiet = s.t.app.sweep_risks().await.unwrap();
+        let churn = |s: &super::money_flow::Shop| {
+            let (app, admin) = (s.t.app.clone(), admin.clone());
+            async move {
+                app.warnings_for(&admin, 0)
+                    .await
+                    .unwrap()
+                    .into_iter()
+                    .find(|w| w.indicator == "staff_churn")
+            }
+        };
+        assert!(
+            churn(&s).await.is_none(),
+            "nobody left yet ({quiet} raised)"
+        );
+        let left = s.t.app.staff_left(&admin, &hired[0].id).await.unwrap();
+        assert!(left.left_on.is_some());
+        assert_eq!(
+            s.t.app
+                .staff_left(&admin, &hired[0].id)
+                .await
+                .unwrap_err()
+                .code,
+            ErrorCode::NotFound,
+            "once"
+        );
+        s.t.app.sweep_risks().await.unwrap();
+        assert!(
+            churn(&s).await.is_none(),
+            "1 of 5 (20%) is below the yellow 30%"
+        );
+        s.t.app.staff_left(&admin, &hired[1].id).await.unwrap();
+        s.t.app.sweep_risks().await.unwrap();
+        let warning = churn(&s).await.expect("2 of 5 left: 40%");
+        assert_eq!(warning.level, "yellow");
+        let regulator = s.competent_supervisor().await;
+        let staff =
+            s.t.app
+                .monitoring_table(&regulator, &s.institution_id, "staff")
+                .await
+                .unwrap();
+        let left_dates = staff
+            .rows
+            .iter()
+            .filter(|r| r[7] != Cell::Text(String::new()))
+            .count();
+        assert_eq!(left_dates, 2);
     }
 }

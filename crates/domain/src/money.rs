@@ -20,6 +20,32 @@ impl Fen {
         yuan.checked_mul(100).map(Fen)
     }
 
+    /// Yuan as people type them: `1234`, `1234.5`, `-0.05` (at most two decimals, no separators), checked.
+    pub fn parse_yuan(s: &str) -> Option<Fen> {
+        let s = s.trim();
+        let (negative, digits) = match s.strip_prefix('-') {
+            Some(rest) => (true, rest),
+            None => (false, s),
+        };
+        let (whole, cents) = digits.split_once('.').unwrap_or((digits, "00"));
+        let all_digits = |t: &str| t.bytes().all(|b| b.is_ascii_digit());
+        if whole.is_empty()
+            || cents.is_empty()
+            || cents.len() > 2
+            || !all_digits(whole)
+            || !all_digits(cents)
+        {
+            return None;
+        }
+        let cents: i64 = format!("{cents:0<2}").parse().ok()?;
+        let fen = whole
+            .parse::<i64>()
+            .ok()?
+            .checked_mul(100)?
+            .checked_add(cents)?;
+        Some(Fen(if negative { -fen } else { fen }))
+    }
+
     pub const fn get(self) -> i64 {
         self.0
     }
@@ -50,6 +76,31 @@ impl fmt::Display for Fen {
 mod tests {
     use super::*;
     use proptest::prelude::*;
+
+    #[test]
+    fn parses_yuan_as_people_type_them() {
+        let fen = |s| Fen::parse_yuan(s).map(Fen::get);
+        assert_eq!(fen("1234"), Some(123_400));
+        assert_eq!(fen("1234.5"), Some(123_450));
+        assert_eq!(fen(" 0.05 "), Some(5));
+        assert_eq!(fen("-12.30"), Some(-1_230));
+        for bad in [
+            "",
+            ".5",
+            "1.",
+            "1.234",
+            "1,234",
+            "abc",
+            "1e3",
+            "--1",
+            "92233720368547758.08",
+        ] {
+            assert_eq!(fen(bad), None, "{bad}");
+        }
+        proptest!(|(n in -1_000_000_000_000i64..1_000_000_000_000)| {
+            prop_assert_eq!(Fen::parse_yuan(&Fen::new(n).to_string()), Some(Fen::new(n)));
+        });
+    }
 
     #[test]
     fn displays_as_yuan_with_two_decimals() {

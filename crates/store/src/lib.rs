@@ -17,6 +17,7 @@ mod inbox;
 mod insert;
 mod lessons;
 mod money;
+mod monitoring;
 mod orders;
 mod parents;
 mod plates;
@@ -42,6 +43,7 @@ pub use funds::SupervisedAccountRow;
 pub use inbox::{NotificationRow, SmsRow};
 pub use lessons::{LeaveRow, LessonRow};
 pub use money::{LedgerAccountRow, LedgerRecount, LedgerTransferRow};
+pub use monitoring::{FinancialStatementRow, MovementDetailRow, OrderDetailRow};
 pub use orders::{
     BankEndpointRow, ClassTransferRow, IdempotentRequestRow, Instructed, InstructionRow,
     MovementRow, OrderRow, OrderSummaryRow, ReleaseBatchRow, RiskEventRow, StatementRow,

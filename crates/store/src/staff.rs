@@ -46,10 +46,12 @@ pub struct StaffMemberRow {
     pub record_check_confirmed_by: Option<String>,
     pub record_check_confirmed_at: Option<i64>,
     pub hired_at: i64,
+    /// Set when the institution records that the person left (staff churn reads it).
+    pub left_at: Option<i64>,
 }
 
 const STAFF_COLUMNS: &str = "id, institution_id, name_sealed, id_card_sealed, id_card_index, role, subject_teacher, \
-     teacher_cert_no, record_check_document, record_check_confirmed_by, record_check_confirmed_at, hired_at";
+     teacher_cert_no, record_check_document, record_check_confirmed_by, record_check_confirmed_at, hired_at, left_at";
 
 impl InsertRow for StaffMemberRow {
     const TABLE: &'static str = "staff_members";
@@ -67,6 +69,7 @@ impl InsertRow for StaffMemberRow {
             .bind(self.record_check_confirmed_by.clone())
             .bind(self.record_check_confirmed_at)
             .bind(self.hired_at)
+            .bind(self.left_at)
     }
 }
 
@@ -114,6 +117,24 @@ impl WriteTx {
 
     pub async fn insert_staff_member(&mut self, row: &StaffMemberRow) -> Result<(), StoreError> {
         insert_rows(&mut self.tx, self.backend, std::slice::from_ref(row)).await
+    }
+
+    /// 离职 records that a staff member of the institution left (once).
+    pub async fn mark_staff_left(
+        &mut self,
+        id: &str,
+        institution_id: &str,
+        at: i64,
+    ) -> Result<u64, StoreError> {
+        let done = sqlx::query(
+            "UPDATE staff_members SET left_at = $3 WHERE id = $1 AND institution_id = $2 AND left_at IS NULL",
+        )
+        .bind(id)
+        .bind(institution_id)
+        .bind(at)
+        .execute(&mut *self.tx)
+        .await?;
+        Ok(done.rows_affected())
     }
 
     /// Records a regulator's confirmation of a pre-hire record check (once).

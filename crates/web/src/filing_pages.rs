@@ -544,6 +544,28 @@ pub(crate) async fn hire(
     }
 }
 
+/// 离职: the admin records that a staff member left.
+pub(crate) async fn staff_left(
+    State(s): State<WebState>,
+    session: PageSession,
+    Path(id): Path<String>,
+    Form(form): Form<CsrfOnly>,
+) -> Response {
+    if let Err(r) = session.check_csrf(&s, &form.csrf) {
+        return r.into_response();
+    }
+    let PageSession(session) = session;
+    let result = s.app.staff_left(&session.actor, &id).await;
+    let o = match form_outcome(result, StatusCode::OK, "已登记离职。") {
+        Ok(o) => o,
+        Err(r) => return r.into_response(),
+    };
+    match staff_page(&s, session, o.notice, o.error).await {
+        Ok(page) => (o.status, page).into_response(),
+        Err(e) => e.into_response(),
+    }
+}
+
 #[derive(Default, Deserialize)]
 #[serde(default)]
 pub(crate) struct BindForm {

@@ -5,8 +5,8 @@
 use crate::WebState;
 use crate::{
     admin_api, api, auth_api, complaint_api, complaint_pages, console_pages, consultation_pages,
-    filing_api, filing_pages, money_api, order_pages, pages, plate_pages, risk_api, risk_pages,
-    session_pages,
+    filing_api, filing_pages, money_api, monitoring, order_pages, pages, plate_pages, risk_api,
+    risk_pages, session_pages,
 };
 use axum::Router;
 use axum::http::Method;
@@ -251,6 +251,12 @@ pub fn api_routes() -> Vec<Route> {
             "/api/v1/bank/movements",
             Signed,
             post(money_api::movement),
+        ),
+        route(
+            Method::POST,
+            "/api/v1/bank/movements/batch",
+            Signed,
+            post(money_api::movement_batch),
         ),
         route(
             Method::POST,
@@ -545,6 +551,31 @@ pub fn api_routes() -> Vec<Route> {
             "/api/v1/institution/staff-members",
             SignedIn(&[Caller::StaffAdmin]),
             post(filing_api::hire),
+        ),
+        route(
+            Method::POST,
+            "/api/v1/institution/staff-members/{id}/left",
+            SignedIn(&[Caller::StaffAdmin]),
+            post(monitoring::staff_left),
+        ),
+        route(
+            Method::GET,
+            "/api/v1/institution/financial-statements",
+            SignedIn(&[Caller::StaffAdmin]),
+            get(monitoring::statements),
+        ),
+        route(
+            Method::POST,
+            "/api/v1/institution/financial-statements",
+            SignedIn(&[Caller::StaffAdmin]),
+            post(monitoring::file_statement)
+                .layer(axum::extract::DefaultBodyLimit::max(DOCUMENT_BODY_LIMIT)),
+        ),
+        route(
+            Method::GET,
+            "/api/v1/regulator/institutions/{id}/monitoring/{focus}",
+            SignedIn(REGULATOR_STAFF),
+            get(monitoring::monitoring),
         ),
         route(
             Method::POST,
@@ -1156,6 +1187,37 @@ pub fn page_routes() -> Vec<Route> {
             "/institution/staff",
             SignedIn(&[Caller::StaffAdmin]),
             post(filing_pages::hire),
+        ),
+        route(
+            Method::POST,
+            "/institution/staff/{id}/left",
+            SignedIn(&[Caller::StaffAdmin]),
+            post(filing_pages::staff_left),
+        ),
+        route(
+            Method::GET,
+            "/institution/statements",
+            SignedIn(&[Caller::StaffAdmin]),
+            get(monitoring::statements_view),
+        ),
+        route(
+            Method::POST,
+            "/institution/statements",
+            SignedIn(&[Caller::StaffAdmin]),
+            post(monitoring::file_statement_form)
+                .layer(axum::extract::DefaultBodyLimit::max(DOCUMENT_BODY_LIMIT)),
+        ),
+        route(
+            Method::GET,
+            "/regulator/institutions/{id}/monitoring",
+            SignedIn(REGULATOR_STAFF),
+            get(monitoring::monitoring_page),
+        ),
+        route(
+            Method::GET,
+            "/regulator/institutions/{id}/monitoring/export",
+            SignedIn(REGULATOR_STAFF),
+            get(monitoring::monitoring_export),
         ),
         route(
             Method::GET,

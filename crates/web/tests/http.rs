@@ -982,7 +982,8 @@ impl Samples {
             .replace("{id}", id)
             .replace("{status}", "white")
             .replace("{end}", "regulator")
-            .replace("{token}", "not-a-plate-token");
+            .replace("{token}", "not-a-plate-token")
+            .replace("{focus}", "orders");
         assert!(
             !path.contains('{'),
             "no sample value for the parameters of {template}: add one here"
@@ -2951,4 +2952,70 @@ async fn a_new_warning_reaches_the_regulators_live_stream_within_a_second() {
     assert_eq!(status, 200);
     assert!(console.contains("未经平台指令的资金流出"), "{console}");
     assert!(console.contains("/static/warnings.js"));
+}
+
+#[tokio::test]
+async fn monitoring_views_export_as_csv_and_xlsx_within_the_region() {
+    let s = Server::start(2400).await;
+    let haidian_institution = first_in(&s, "110108").await;
+    let chaoyang_institution = first_in(&s, "110105").await;
+    let haidian = regulator_token(&s, "haidian.reviewer").await;
+    let url = |id: &str, focus: &str, format: &str| {
+        format!("/api/v1/regulator/institutions/{id}/monitoring/{focus}?format={format}")
+    };
+    let get = |path: String| {
+        s.client
+            .get(format!("{}{path}", s.base))
+            .bearer_auth(&haidian)
+            .send()
+    };
+    let json: Value = get(url(&haidian_institution, "changes", "json"))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(json["focus"], "changes");
+    assert_eq!(json["columns"][3]["label"], "变更事项");
+
+    let csv = get(url(&haidian_institution, "staff", "csv"))
+        .await
+        .unwrap();
+    assert_eq!(csv.status(), 200);
+    assert_eq!(csv.headers()["content-type"], "text/csv; charset=utf-8");
+    let body = csv.bytes().await.unwrap();
+    assert!(
+        body.starts_with(b"\xEF\xBB\xBF"),
+        "a BOM for spreadsheet programs"
+    );
+    let text = String::from_utf8(body[3..].to_vec()).unwrap();
+    assert!(text.starts_with("姓名,身份证号,岗位"), "{text}");
+
+    let xlsx = get(url(&haidian_institution, "orders", "xlsx"))
+        .await
+        .unwrap();
+    assert_eq!(xlsx.status(), 200);
+    assert!(
+        xlsx.headers()["content-disposition"]
+            .to_str()
+            .unwrap()
+            .ends_with(".xlsx\"")
+    );
+    assert!(
+        xlsx.bytes().await.unwrap().starts_with(b"PK\x03\x04"),
+        "a zip container"
+    );
+
+    let bad = get(url(&haidian_institution, "orders", "pdf"))
+        .await
+        .unwrap();
+    assert_eq!(bad.status(), 400);
+    let other = get(url(&chaoyang_institution, "orders", "csv"))
+        .await
+        .unwrap();
+    assert_eq!(
+        other.status(),
+        403,
+        "Haidian cannot export a Chaoyang institution"
+    );
 }
