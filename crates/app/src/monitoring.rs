@@ -110,9 +110,11 @@ fn statement_view(r: &FinancialStatementRow) -> FinancialStatementView {
 
 /// `2026`, `2026-Q1`…`Q4` or `2026-01`…`12`, between 2000 and 2100.
 fn valid_period(period: &str) -> bool {
-    let (year, rest) = period.split_at(period.len().min(4));
-    let year_ok = year.len() == 4
-        && year.chars().all(|c| c.is_ascii_digit())
+    // `get`, not `split_at`: a full-width digit is more than one byte and must not panic.
+    let (Some(year), Some(rest)) = (period.get(..4), period.get(4..)) else {
+        return false;
+    };
+    let year_ok = year.chars().all(|c| c.is_ascii_digit())
         && (2000..=2100).contains(&year.parse::<i32>().unwrap_or(0));
     year_ok
         && match rest {
