@@ -133,6 +133,118 @@ struct NewMovement {
     direction: String,
 }
 
+/// A batch of movement reports' reads, made once (the accounts named, the reports already recorded, the
+/// escrow owed per account), and its writes, made at the end (the new movement rows and risk events).
+struct MovementBook {
+    /// Confirmed accounts of the bank, by number.
+    accounts: HashMap<String, SupervisedAccountRow>,
+    /// (account id, bank reference) → how it was matched, for reports recorded before or earlier in the batch.
+    recorded: HashMap<(String, String), String>,
+    /// Escrow owed per account; an account whose escrow an executed instruction changed is read again.
+    owed: HashMap<String, i64>,
+    recorded_rows: Vec<MovementRow>,
+    /// (institution, occurred at, amount) of this batch's outflows, not yet in the table the model reads.
+    outflows: Vec<(String, i64, i64)>,
+    events: Vec<RiskEventRow>,
+}
+
+impl MovementBook {
+    async fn open(
+        tx: &mut WriteTx,
+        bank_id: &str,
+        reports: &[MovementReport],
+    ) -> Result<MovementBook, AppError> {
+        let mut numbers: Vec<String> = reports
+            .iter()
+            .map(|r| r.account_no.trim().to_owned())
+            .collect();
+        numbers.sort();
+        numbers.dedup();
+        let accounts: HashMap<String, SupervisedAccountRow> = tx
+            .supervised_accounts_by_no(bank_id, &numbers)
+            .await?
+            .into_iter()
+            .filter(|a| a.status == "confirmed")
+            .map(|a| (a.account_no.clone(), a))
+            .collect();
+        let mut refs: Vec<String> = reports
+            .iter()
+            .map(|r| r.bank_ref.trim().to_owned())
+            .collect();
+        refs.sort();
+        refs.dedup();
+        let recorded = tx
+            .movements_by_ref(&refs)
+            .await?
+            .into_iter()
+            .map(|(account, bank_ref, matched)| ((account, bank_ref), matched))
+            .collect();
+        let ids: Vec<String> = accounts.values().map(|a| a.id.clone()).collect();
+        let mut owed: HashMap<String, i64> = ids.iter().map(|id| (id.clone(), 0)).collect();
+        owed.extend(tx.escrow_owed_by_account(&ids).await?);
+        Ok(MovementBook {
+            accounts,
+            recorded,
+            owed,
+            recorded_rows: Vec::new(),
+            outflows: Vec::new(),
+            events: Vec::new(),
+        })
+    }
+
+    /// The report's fields and account: refused, already recorded, or new.
+    fn check(&self, report: &MovementReport) -> Result<CheckedMovement, AppError> {
+        let bank_ref = reference("bank_ref", &report.bank_ref)?;
+        let amount = positive("amount_fen", report.amount_fen)?;
+        let direction = match report.direction.trim() {
+            d @ ("in" | "out") => d.to_owned(),
+            _ => return Err(invalid("direction: in or out")),
+        };
+        if report.occurred_at <= 0 {
+            return Err(invalid("occurred_at: unix milliseconds"));
+        }
+        let account = self.accounts.get(report.account_no.trim()).ok_or_else(|| {
+            AppError::not_found("no confirmed supervised account with this number at your bank")
+        })?;
+        if let Some(matched) = self.recorded.get(&(account.id.clone(), bank_ref.clone())) {
+            return Ok(CheckedMovement::Duplicate(MovementAck {
+                bank_ref,
+                matched: matched.clone(),
+                duplicate: true,
+                risk_events: Vec::new(),
+            }));
+        }
+        Ok(CheckedMovement::New(Box::new(NewMovement {
+            report: report.clone(),
+            account: account.clone(),
+            bank_ref,
+            amount,
+            direction,
+        })))
+    }
+
+    fn record(&mut self, institution_id: &str, row: MovementRow) {
+        if row.direction == "out" {
+            self.outflows
+                .push((institution_id.to_owned(), row.occurred_at, row.amount_fen));
+        }
+        self.recorded.insert(
+            (row.supervised_account_id.clone(), row.bank_ref.clone()),
+            row.matched.clone(),
+        );
+        self.recorded_rows.push(row);
+    }
+
+    /// (occurred at, amount) of the institution's outflows in this batch so far.
+    fn outflows_of(&self, institution_id: &str) -> Vec<(i64, i64)> {
+        self.outflows
+            .iter()
+            .filter(|(i, _, _)| i == institution_id)
+            .map(|&(_, at, amount)| (at, amount))
+            .collect()
+    }
+}
+
 /// `POST /api/v1/bank/instructions/{id}/result`.
 #[derive(Clone, Debug, Deserialize, utoipa::ToSchema)]
 pub struct InstructionResult {
@@ -700,7 +812,9 @@ impl App {
     }
 
     /// Checks each report before anything is written for it (a refusal leaves nothing behind), then applies
-    /// the accepted ones in turn; an error while applying aborts the whole transaction.
+    /// the accepted ones in turn; an error while applying aborts the whole transaction. What a batch reads
+    /// is read once for all its reports ([`MovementBook`]); the movement rows and risk events are written
+    /// together at the end.
     async fn move_many(
         &self,
         actor: &Actor,
@@ -709,6 +823,7 @@ impl App {
     ) -> Result<Vec<Result<MovementAck, AppError>>, AppError> {
         let now = self.clock.now().millis();
         let mut tx = self.store.begin_write().await?;
+        let mut book = MovementBook::open(&mut tx, bank_id, reports).await?;
         let mut seen = crate::risk::EvaluationCache::default();
         // Account by account (each account's reports keep the bank's order), so concurrent batches take
         // the accounts' row locks in one order and cannot deadlock.
@@ -718,12 +833,12 @@ impl App {
             (0..reports.len()).map(|_| None).collect();
         let mut entries = Vec::new();
         for i in by_account {
-            let answer = match Self::check_movement(&mut tx, bank_id, &reports[i]).await? {
+            let answer = match book.check(&reports[i]) {
                 Err(refused) => Err(refused),
                 Ok(CheckedMovement::Duplicate(ack)) => Ok(ack),
                 Ok(CheckedMovement::New(m)) => {
                     let (ack, entry) = self
-                        .apply_movement_in(&mut tx, actor, m, &mut seen, now)
+                        .apply_movement_in(&mut tx, actor, *m, &mut book, &mut seen, now)
                         .await?;
                     entries.push(entry);
                     Ok(ack)
@@ -732,6 +847,8 @@ impl App {
             answers[i] = Some(answer);
         }
         if !entries.is_empty() {
+            tx.insert_movements(&book.recorded_rows).await?;
+            tx.insert_risk_events(&book.events).await?;
             tx.append_audit(entries).await?;
             tx.commit().await?;
         }
@@ -741,65 +858,15 @@ impl App {
             .collect()
     }
 
-    /// The report's fields and account, read only: the outer error is the store failing, the inner one the
-    /// bank's report refused.
-    async fn check_movement(
-        tx: &mut WriteTx,
-        bank_id: &str,
-        report: &MovementReport,
-    ) -> Result<Result<CheckedMovement, AppError>, AppError> {
-        let fields = (|| {
-            let bank_ref = reference("bank_ref", &report.bank_ref)?;
-            let amount = positive("amount_fen", report.amount_fen)?;
-            let direction = match report.direction.trim() {
-                d @ ("in" | "out") => d.to_owned(),
-                _ => return Err(invalid("direction: in or out")),
-            };
-            if report.occurred_at <= 0 {
-                return Err(invalid("occurred_at: unix milliseconds"));
-            }
-            Ok((bank_ref, amount, direction))
-        })();
-        let (bank_ref, amount, direction) = match fields {
-            Ok(f) => f,
-            Err(e) => return Ok(Err(e)),
-        };
-        let account = match tx
-            .supervised_account_by_no(bank_id, report.account_no.trim())
-            .await?
-            .filter(|a| a.status == "confirmed")
-        {
-            Some(a) => a,
-            None => {
-                return Ok(Err(AppError::not_found(
-                    "no confirmed supervised account with this number at your bank",
-                )));
-            }
-        };
-        if let Some(seen) = tx.movement(&account.id, &bank_ref).await? {
-            return Ok(Ok(CheckedMovement::Duplicate(MovementAck {
-                bank_ref,
-                matched: seen.matched,
-                duplicate: true,
-                risk_events: Vec::new(),
-            })));
-        }
-        Ok(Ok(CheckedMovement::New(Box::new(NewMovement {
-            report: report.clone(),
-            account,
-            bank_ref,
-            amount,
-            direction,
-        }))))
-    }
-
-    /// Writes one checked movement: instruction matching, the movement row, the reported balance and its
-    /// reconciliation, the risk model's evaluation. Returns the answer and the audit entry to append.
+    /// Writes one checked movement: instruction matching, the reported balance and its reconciliation, the
+    /// risk model's evaluation; the movement row and risk events go to the book. Returns the answer and the
+    /// audit entry to append.
     async fn apply_movement_in(
         &self,
         tx: &mut WriteTx,
         actor: &Actor,
-        m: Box<NewMovement>,
+        m: NewMovement,
+        book: &mut MovementBook,
         seen: &mut crate::risk::EvaluationCache,
         now: i64,
     ) -> Result<(MovementAck, ledger::NewAuditEntry), AppError> {
@@ -809,7 +876,7 @@ impl App {
             bank_ref,
             amount,
             direction,
-        } = *m;
+        } = m;
         let mut events = Vec::new();
         let matched = if direction == "in" {
             "inflow".to_owned()
@@ -831,6 +898,7 @@ impl App {
                 {
                     self.execute_instruction_in(tx, &i, Some(&bank_ref), now)
                         .await?;
+                    book.owed.remove(&account.id);
                     "matched".to_owned()
                 }
                 (None, Some(b))
@@ -840,6 +908,7 @@ impl App {
                 {
                     self.finish_batch_in(tx, &b, "executed", Some(&bank_ref), None, now)
                         .await?;
+                    book.owed.remove(&account.id);
                     "matched".to_owned()
                 }
                 _ => {
@@ -856,32 +925,48 @@ impl App {
                 }
             }
         };
-        tx.insert_movement(&MovementRow {
-            id: uuid::Uuid::now_v7().to_string(),
-            supervised_account_id: account.id.clone(),
-            bank_ref: bank_ref.clone(),
-            direction: direction.clone(),
-            amount_fen: amount,
-            balance_after_fen: report.balance_after_fen,
-            occurred_at: report.occurred_at,
-            instruction_id: report.instruction_id.clone(),
-            order_no: report.order_no.clone(),
-            matched: matched.clone(),
-            received_at: now,
-        })
-        .await?;
-        let owed = tx.escrow_owed(&account.id).await?;
+        book.record(
+            &account.institution_id,
+            MovementRow {
+                id: uuid::Uuid::now_v7().to_string(),
+                supervised_account_id: account.id.clone(),
+                bank_ref: bank_ref.clone(),
+                direction: direction.clone(),
+                amount_fen: amount,
+                balance_after_fen: report.balance_after_fen,
+                occurred_at: report.occurred_at,
+                instruction_id: report.instruction_id.clone(),
+                order_no: report.order_no.clone(),
+                matched: matched.clone(),
+                received_at: now,
+            },
+        );
+        let owed = match book.owed.get(&account.id) {
+            Some(&owed) => owed,
+            None => {
+                // Changed by an instruction this batch executed: read again.
+                let owed = tx.escrow_owed(&account.id).await?;
+                book.owed.insert(account.id.clone(), owed);
+                owed
+            }
+        };
+        // What the balance check would find if this report is the latest the bank sent; the statement that
+        // keeps the balance decides whether it is (a reordered older report changes nothing).
+        let shortfall = self
+            .balance_check_in(tx, &account, report.balance_after_fen, owed, now)
+            .await?;
+        let reconciled = events.is_empty() && shortfall.is_empty();
         let latest = tx
-            .set_reported_balance(&account.id, report.balance_after_fen, report.occurred_at)
+            .report_balance(
+                &account.id,
+                report.balance_after_fen,
+                report.occurred_at,
+                reconciled,
+                now,
+            )
             .await?;
         if latest {
-            events.extend(
-                self.balance_check_in(tx, &account, report.balance_after_fen, owed, now)
-                    .await?,
-            );
-            if events.is_empty() {
-                tx.set_reconciled(&account.id, now).await?;
-            }
+            events.extend(shortfall);
         }
         // The risk model reads the same movement: coverage, unmatched and large outflows, withdrawals.
         let warnings = self
@@ -897,15 +982,13 @@ impl App {
                     outflow: direction == "out",
                     unmatched: matched == "unmatched",
                     occurred_at: report.occurred_at,
+                    unrecorded_outflows: book.outflows_of(&account.institution_id),
                 },
                 seen,
                 now,
             )
             .await?;
         let kinds: Vec<String> = events.iter().map(|e| e.kind.clone()).collect();
-        if !events.is_empty() {
-            tx.insert_risk_events(&events).await?;
-        }
         // The model's warnings remind people of what they cover; a risk deposit below its share is not a
         // model indicator, so that one is told here.
         let untold: Vec<String> = kinds
@@ -917,6 +1000,7 @@ impl App {
             self.tell_of_risks_in(tx, &account.institution_id, &untold, now)
                 .await?;
         }
+        book.events.extend(events);
         let entry = evidence::record(
             &actor.audit_name(),
             now,

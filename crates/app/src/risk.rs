@@ -122,6 +122,9 @@ pub(crate) struct MovementFacts<'a> {
     pub outflow: bool,
     pub unmatched: bool,
     pub occurred_at: i64,
+    /// (occurred at, amount) of the institution's outflows reported in the same batch, this one included,
+    /// which the movements table does not hold yet.
+    pub unrecorded_outflows: Vec<(i64, i64)>,
 }
 
 /// Institutions and models read once per batch of events rather than once per event.
@@ -362,11 +365,22 @@ impl App {
                 .and_hms_opt(0, 0, 0)
                 .and_then(|d| d.and_local_timezone(domain::time::china_offset()).single())
                 .map_or(m.occurred_at, |d| d.timestamp_millis());
-            let daily = tx.outflow_since(m.institution_id, day_start).await?;
+            let unrecorded = |from: i64| -> i64 {
+                m.unrecorded_outflows
+                    .iter()
+                    .filter(|(at, _)| *at >= from)
+                    .fold(0i64, |sum, (_, amount)| sum.saturating_add(*amount))
+            };
+            let daily = tx
+                .outflow_since(m.institution_id, day_start)
+                .await?
+                .saturating_add(unrecorded(day_start));
             firings.extend(model.model.evaluate(Indicator::DailyWithdrawals, daily));
+            let week_start = m.occurred_at - 7 * 86_400_000;
             let weekly = tx
-                .outflow_since(m.institution_id, m.occurred_at - 7 * 86_400_000)
-                .await?;
+                .outflow_since(m.institution_id, week_start)
+                .await?
+                .saturating_add(unrecorded(week_start));
             firings.extend(model.model.evaluate(Indicator::WeeklyWithdrawals, weekly));
         }
         let facts = json!({"bank_ref": m.bank_ref, "amount_fen": m.amount_fen,

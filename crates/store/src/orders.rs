@@ -961,6 +961,104 @@ impl WriteTx {
     }
 }
 
+/// Bulk forms for a bank's batch of movement reports: each read once per batch, not once per report.
+impl WriteTx {
+    /// The bank's supervised accounts with these numbers.
+    pub async fn supervised_accounts_by_no(
+        &mut self,
+        bank_id: &str,
+        account_nos: &[String],
+    ) -> Result<Vec<crate::SupervisedAccountRow>, StoreError> {
+        let mut out = Vec::new();
+        for chunk in account_nos.chunks(500) {
+            let sql = format!(
+                "SELECT {} FROM supervised_accounts a WHERE a.bank_id = {} AND a.account_no IN ({})",
+                crate::funds::QUALIFIED_COLUMNS,
+                // One placeholder style per statement, as everywhere in this file.
+                self.backend.placeholders(0, 1),
+                self.backend.placeholders(1, chunk.len())
+            );
+            let mut q = sqlx::query_as(AssertSqlSafe(sql)).bind(bank_id.to_owned());
+            for no in chunk {
+                q = q.bind(no.clone());
+            }
+            out.extend(q.fetch_all(&mut *self.tx).await?);
+        }
+        Ok(out)
+    }
+
+    /// (account id, bank reference, how it was matched) of the movements already recorded under these
+    /// bank references, on any account: the caller picks its own.
+    pub async fn movements_by_ref(
+        &mut self,
+        bank_refs: &[String],
+    ) -> Result<Vec<(String, String, String)>, StoreError> {
+        let mut out = Vec::new();
+        for chunk in bank_refs.chunks(500) {
+            let sql = format!(
+                "SELECT supervised_account_id, bank_ref, matched FROM bank_movements WHERE bank_ref IN ({})",
+                self.backend.placeholders(0, chunk.len())
+            );
+            let mut q = sqlx::query_as(AssertSqlSafe(sql));
+            for r in chunk {
+                q = q.bind(r.clone());
+            }
+            out.extend(q.fetch_all(&mut *self.tx).await?);
+        }
+        Ok(out)
+    }
+
+    /// The order escrow owed on each of these accounts (absent: nothing owed).
+    pub async fn escrow_owed_by_account(
+        &mut self,
+        account_ids: &[String],
+    ) -> Result<Vec<(String, i64)>, StoreError> {
+        let mut out = Vec::new();
+        for chunk in account_ids.chunks(500) {
+            let sql = format!(
+                "SELECT owner, CAST(SUM(credits_posted - debits_posted) AS BIGINT) FROM ledger_accounts \
+                 WHERE kind = 'order_escrow' AND owner IN ({}) GROUP BY owner",
+                self.backend.placeholders(0, chunk.len())
+            );
+            let mut q = sqlx::query_as(AssertSqlSafe(sql));
+            for id in chunk {
+                q = q.bind(id.clone());
+            }
+            out.extend(q.fetch_all(&mut *self.tx).await?);
+        }
+        Ok(out)
+    }
+
+    pub async fn insert_movements(&mut self, rows: &[MovementRow]) -> Result<(), StoreError> {
+        insert_rows(&mut self.tx, self.backend, rows).await
+    }
+
+    /// [`Self::set_reported_balance`] and, when this report is the latest and `reconciled` says the balance
+    /// fits, the reconciliation time, in one statement. `true` when this one is the latest.
+    pub async fn report_balance(
+        &mut self,
+        supervised_account_id: &str,
+        balance_fen: i64,
+        occurred_at: i64,
+        reconciled: bool,
+        now: i64,
+    ) -> Result<bool, StoreError> {
+        let done = sqlx::query(
+            "UPDATE supervised_accounts SET reported_balance_fen = $2, reported_at = $3, \
+             reconciled_at = CASE WHEN $4 = 1 THEN $5 ELSE reconciled_at END \
+             WHERE id = $1 AND (reported_at IS NULL OR reported_at <= $3)",
+        )
+        .bind(supervised_account_id)
+        .bind(balance_fen)
+        .bind(occurred_at)
+        .bind(i64::from(reconciled))
+        .bind(now)
+        .execute(&mut *self.tx)
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
+}
+
 /// Bulk forms for a bank's batch of payment notices.
 impl WriteTx {
     pub async fn orders_by_no(
