@@ -146,6 +146,8 @@ struct MovementBook {
     /// (institution, occurred at, amount) of this batch's outflows, not yet in the table the model reads.
     outflows: Vec<(String, i64, i64)>,
     events: Vec<RiskEventRow>,
+    /// Account id → (balance, reported at, reconciled) of the latest report this batch kept.
+    balances: HashMap<String, (i64, i64, bool)>,
 }
 
 impl MovementBook {
@@ -167,14 +169,19 @@ impl MovementBook {
             .filter(|a| a.status == "confirmed")
             .map(|a| (a.account_no.clone(), a))
             .collect();
-        let mut refs: Vec<String> = reports
+        // The (account, reference) pairs of the reports whose account is known: a report on an unknown
+        // account is refused anyway.
+        let mut pairs: Vec<(String, String)> = reports
             .iter()
-            .map(|r| r.bank_ref.trim().to_owned())
+            .filter_map(|r| {
+                let account = accounts.get(r.account_no.trim())?;
+                Some((account.id.clone(), r.bank_ref.trim().to_owned()))
+            })
             .collect();
-        refs.sort();
-        refs.dedup();
+        pairs.sort();
+        pairs.dedup();
         let recorded = tx
-            .movements_by_ref(&refs)
+            .movements_by_ref(&pairs)
             .await?
             .into_iter()
             .map(|(account, bank_ref, matched)| ((account, bank_ref), matched))
@@ -189,6 +196,7 @@ impl MovementBook {
             recorded_rows: Vec::new(),
             outflows: Vec::new(),
             events: Vec::new(),
+            balances: HashMap::new(),
         })
     }
 
@@ -233,6 +241,42 @@ impl MovementBook {
             row.matched.clone(),
         );
         self.recorded_rows.push(row);
+    }
+
+    /// Is a report at `occurred_at` (the bank's time) the account's latest, against the stored one and the
+    /// batch's own?
+    fn is_latest(&self, account: &SupervisedAccountRow, occurred_at: i64) -> bool {
+        let kept = self
+            .balances
+            .get(&account.id)
+            .map(|&(_, at, _)| at)
+            .or(account.reported_at);
+        kept.is_none_or(|at| at <= occurred_at)
+    }
+
+    fn report_balance(
+        &mut self,
+        account: &SupervisedAccountRow,
+        balance: i64,
+        occurred_at: i64,
+        reconciled: bool,
+    ) {
+        let was_reconciled = self.balances.get(&account.id).is_some_and(|b| b.2);
+        self.balances.insert(
+            account.id.clone(),
+            (balance, occurred_at, reconciled || was_reconciled),
+        );
+    }
+
+    /// The balances to keep: (account id, balance, reported at, reconciled).
+    fn reported(&self) -> Vec<(String, i64, i64, bool)> {
+        let mut rows: Vec<_> = self
+            .balances
+            .iter()
+            .map(|(id, &(balance, at, reconciled))| (id.clone(), balance, at, reconciled))
+            .collect();
+        rows.sort();
+        rows
     }
 
     /// (occurred at, amount) of the institution's outflows in this batch so far.
@@ -848,6 +892,7 @@ impl App {
         }
         if !entries.is_empty() {
             tx.insert_movements(&book.recorded_rows).await?;
+            tx.report_balances(&book.reported(), now).await?;
             tx.insert_risk_events(&book.events).await?;
             tx.append_audit(entries).await?;
             tx.commit().await?;
@@ -950,22 +995,19 @@ impl App {
                 owed
             }
         };
-        // What the balance check would find if this report is the latest the bank sent; the statement that
-        // keeps the balance decides whether it is (a reordered older report changes nothing).
-        let shortfall = self
-            .balance_check_in(tx, &account, report.balance_after_fen, owed, now)
-            .await?;
-        let reconciled = events.is_empty() && shortfall.is_empty();
-        let latest = tx
-            .report_balance(
-                &account.id,
+        // The latest report by the bank's time keeps its balance, which must cover what is owed; an older
+        // report arriving late changes nothing.
+        if book.is_latest(&account, report.occurred_at) {
+            let shortfall = self
+                .balance_check_in(tx, &account, report.balance_after_fen, owed, now)
+                .await?;
+            let reconciled = events.is_empty() && shortfall.is_empty();
+            book.report_balance(
+                &account,
                 report.balance_after_fen,
                 report.occurred_at,
                 reconciled,
-                now,
-            )
-            .await?;
-        if latest {
+            );
             events.extend(shortfall);
         }
         // The risk model reads the same movement: coverage, unmatched and large outflows, withdrawals.

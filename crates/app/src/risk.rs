@@ -371,16 +371,14 @@ impl App {
                     .filter(|(at, _)| *at >= from)
                     .fold(0i64, |sum, (_, amount)| sum.saturating_add(*amount))
             };
-            let daily = tx
-                .outflow_since(m.institution_id, day_start)
-                .await?
-                .saturating_add(unrecorded(day_start));
-            firings.extend(model.model.evaluate(Indicator::DailyWithdrawals, daily));
+            // The week (seven days back) always starts before the China day does.
             let week_start = m.occurred_at - 7 * 86_400_000;
-            let weekly = tx
-                .outflow_since(m.institution_id, week_start)
-                .await?
-                .saturating_add(unrecorded(week_start));
+            let (daily, weekly) = tx
+                .outflows_since(m.institution_id, day_start, week_start)
+                .await?;
+            let daily = daily.saturating_add(unrecorded(day_start));
+            firings.extend(model.model.evaluate(Indicator::DailyWithdrawals, daily));
+            let weekly = weekly.saturating_add(unrecorded(week_start));
             firings.extend(model.model.evaluate(Indicator::WeeklyWithdrawals, weekly));
         }
         let facts = json!({"bank_ref": m.bank_ref, "amount_fen": m.amount_fen,

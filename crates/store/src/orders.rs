@@ -963,7 +963,7 @@ impl WriteTx {
 
 /// Bulk forms for a bank's batch of movement reports: each read once per batch, not once per report.
 impl WriteTx {
-    /// The bank's supervised accounts with these numbers.
+    /// The bank's supervised accounts with these numbers, locked for this transaction.
     pub async fn supervised_accounts_by_no(
         &mut self,
         bank_id: &str,
@@ -972,11 +972,18 @@ impl WriteTx {
         let mut out = Vec::new();
         for chunk in account_nos.chunks(500) {
             let sql = format!(
-                "SELECT {} FROM supervised_accounts a WHERE a.bank_id = {} AND a.account_no IN ({})",
+                "SELECT {} FROM supervised_accounts a WHERE a.bank_id = {} AND a.account_no IN ({}) \
+                 ORDER BY a.account_no{}",
                 crate::funds::QUALIFIED_COLUMNS,
                 // One placeholder style per statement, as everywhere in this file.
                 self.backend.placeholders(0, 1),
-                self.backend.placeholders(1, chunk.len())
+                self.backend.placeholders(1, chunk.len()),
+                // The batch decides on the rows' reported balances: PostgreSQL locks them, in account order
+                // (SQLite has one writer at a time).
+                match self.backend {
+                    crate::Backend::Sqlite => "",
+                    crate::Backend::Postgres => " FOR UPDATE",
+                }
             );
             let mut q = sqlx::query_as(AssertSqlSafe(sql)).bind(bank_id.to_owned());
             for no in chunk {
@@ -988,20 +995,21 @@ impl WriteTx {
     }
 
     /// (account id, bank reference, how it was matched) of the movements already recorded under these
-    /// bank references, on any account: the caller picks its own.
+    /// (account id, bank reference) pairs: one seek of the unique index per pair.
     pub async fn movements_by_ref(
         &mut self,
-        bank_refs: &[String],
+        pairs: &[(String, String)],
     ) -> Result<Vec<(String, String, String)>, StoreError> {
         let mut out = Vec::new();
-        for chunk in bank_refs.chunks(500) {
+        for chunk in pairs.chunks(400) {
             let sql = format!(
-                "SELECT supervised_account_id, bank_ref, matched FROM bank_movements WHERE bank_ref IN ({})",
-                self.backend.placeholders(0, chunk.len())
+                "SELECT supervised_account_id, bank_ref, matched FROM bank_movements \
+                 WHERE (supervised_account_id, bank_ref) IN (VALUES {})",
+                self.backend.values_rows(chunk.len(), 2)
             );
             let mut q = sqlx::query_as(AssertSqlSafe(sql));
-            for r in chunk {
-                q = q.bind(r.clone());
+            for (account, bank_ref) in chunk {
+                q = q.bind(account.clone()).bind(bank_ref.clone());
             }
             out.extend(q.fetch_all(&mut *self.tx).await?);
         }
@@ -1033,29 +1041,49 @@ impl WriteTx {
         insert_rows(&mut self.tx, self.backend, rows).await
     }
 
-    /// [`Self::set_reported_balance`] and, when this report is the latest and `reconciled` says the balance
-    /// fits, the reconciliation time, in one statement. `true` when this one is the latest.
-    pub async fn report_balance(
+    /// Keeps each account's latest reported balance and time, and moves "reconciled at" to `now` for those
+    /// whose latest report fitted: one statement for many accounts. Rows: (id, balance, reported at,
+    /// reconciled).
+    pub async fn report_balances(
         &mut self,
-        supervised_account_id: &str,
-        balance_fen: i64,
-        occurred_at: i64,
-        reconciled: bool,
+        rows: &[(String, i64, i64, bool)],
         now: i64,
-    ) -> Result<bool, StoreError> {
-        let done = sqlx::query(
-            "UPDATE supervised_accounts SET reported_balance_fen = $2, reported_at = $3, \
-             reconciled_at = CASE WHEN $4 = 1 THEN $5 ELSE reconciled_at END \
-             WHERE id = $1 AND (reported_at IS NULL OR reported_at <= $3)",
-        )
-        .bind(supervised_account_id)
-        .bind(balance_fen)
-        .bind(occurred_at)
-        .bind(i64::from(reconciled))
-        .bind(now)
-        .execute(&mut *self.tx)
-        .await?;
-        Ok(done.rows_affected() == 1)
+    ) -> Result<(), StoreError> {
+        for chunk in rows.chunks(300) {
+            let n = chunk.len();
+            let reconciled: Vec<&String> = chunk.iter().filter(|r| r.3).map(|r| &r.0).collect();
+            let r = reconciled.len();
+            let reconciled_set = if r == 0 {
+                String::new()
+            } else {
+                format!(
+                    ", reconciled_at = CASE id {} ELSE reconciled_at END",
+                    self.backend.when_then(4 * n, r)
+                )
+            };
+            let sql = format!(
+                "UPDATE supervised_accounts SET reported_balance_fen = CASE id {} END, \
+                 reported_at = CASE id {} END{reconciled_set} WHERE id IN ({})",
+                self.backend.when_then(0, n),
+                self.backend.when_then(2 * n, n),
+                self.backend.placeholders(4 * n + 2 * r, n)
+            );
+            let mut q = sqlx::query(AssertSqlSafe(sql));
+            for (id, balance, _, _) in chunk {
+                q = q.bind(id.clone()).bind(*balance);
+            }
+            for (id, _, at, _) in chunk {
+                q = q.bind(id.clone()).bind(*at);
+            }
+            for id in &reconciled {
+                q = q.bind((*id).clone()).bind(now);
+            }
+            for (id, _, _, _) in chunk {
+                q = q.bind(id.clone());
+            }
+            q.execute(&mut *self.tx).await?;
+        }
+        Ok(())
     }
 }
 

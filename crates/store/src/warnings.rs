@@ -372,18 +372,22 @@ impl WriteTx {
     }
 
     /// Fen that left an institution's supervised accounts (by the bank's time) since `from`.
-    pub async fn outflow_since(
+    /// The institution's outflows (bank time) since each of two instants: the day's and the week's.
+    pub async fn outflows_since(
         &mut self,
         institution_id: &str,
-        from: i64,
-    ) -> Result<i64, StoreError> {
-        Ok(sqlx::query_scalar(
-            "SELECT CAST(COALESCE(SUM(m.amount_fen), 0) AS BIGINT) FROM bank_movements m \
+        day_start: i64,
+        week_start: i64,
+    ) -> Result<(i64, i64), StoreError> {
+        Ok(sqlx::query_as(
+            "SELECT CAST(COALESCE(SUM(CASE WHEN m.occurred_at >= $2 THEN m.amount_fen ELSE 0 END), 0) AS BIGINT), \
+             CAST(COALESCE(SUM(m.amount_fen), 0) AS BIGINT) FROM bank_movements m \
              JOIN supervised_accounts s ON s.id = m.supervised_account_id \
-             WHERE s.institution_id = $1 AND m.direction = 'out' AND m.occurred_at >= $2",
+             WHERE s.institution_id = $1 AND m.direction = 'out' AND m.occurred_at >= $3",
         )
         .bind(institution_id)
-        .bind(from)
+        .bind(day_start)
+        .bind(week_start)
         .fetch_one(&mut *self.tx)
         .await?)
     }
