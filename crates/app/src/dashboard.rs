@@ -66,7 +66,7 @@ impl From<&MoneyRollup> for MoneyFigures {
     }
 }
 
-/// One day of the trend.
+/// One day of the trend; in the weekly and monthly trends, the period's first day (a Monday, the 1st).
 #[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
 pub struct DayFigures {
     pub day: String,
@@ -74,6 +74,68 @@ pub struct DayFigures {
     pub collected_fen: i64,
     pub released_fen: i64,
     pub refunded_fen: i64,
+}
+
+/// Weeks and months shown in the longer trends.
+pub const TREND_PERIODS: u32 = 12;
+
+/// The days' figures summed into the periods starting on `starts` (ascending); `start_of` maps a day to its
+/// period's start. Every period appears, zero where nothing happened.
+fn fold_periods(
+    days: &[MoneyRollup],
+    starts: &[chrono::NaiveDate],
+    start_of: impl Fn(chrono::NaiveDate) -> chrono::NaiveDate,
+) -> Result<Vec<DayFigures>, AppError> {
+    let mut out: Vec<DayFigures> = starts
+        .iter()
+        .map(|d| DayFigures {
+            day: d.to_string(),
+            orders_paid: 0,
+            collected_fen: 0,
+            released_fen: 0,
+            refunded_fen: 0,
+        })
+        .collect();
+    let overflow = || AppError::internal("trend overflow");
+    for r in days {
+        let Ok(day) = chrono::NaiveDate::parse_from_str(&r.key, "%Y-%m-%d") else {
+            continue;
+        };
+        let Ok(i) = starts.binary_search(&start_of(day)) else {
+            continue;
+        };
+        let p = &mut out[i];
+        p.orders_paid = p
+            .orders_paid
+            .checked_add(r.orders_paid)
+            .ok_or_else(overflow)?;
+        p.collected_fen = p
+            .collected_fen
+            .checked_add(r.collected_fen)
+            .ok_or_else(overflow)?;
+        p.released_fen = p
+            .released_fen
+            .checked_add(r.released_fen)
+            .ok_or_else(overflow)?;
+        p.refunded_fen = p
+            .refunded_fen
+            .checked_add(r.refunded_fen)
+            .ok_or_else(overflow)?;
+    }
+    Ok(out)
+}
+
+/// 投诉 in the region not yet closed, and those past their deadline.
+#[derive(Clone, Debug, Default, Serialize, utoipa::ToSchema)]
+pub struct ComplaintFigures {
+    /// Waiting for the institution's answer (5 working days).
+    pub with_institution: i64,
+    pub institution_overdue: i64,
+    /// Answered, waiting for the parent to accept or escalate.
+    pub answered: i64,
+    /// Escalated to the regulator, waiting for a ruling.
+    pub with_regulator: i64,
+    pub regulator_overdue: i64,
 }
 
 /// One sub-region, for the drill-down.
@@ -115,6 +177,10 @@ pub struct Dashboard {
     pub days: u32,
     pub money: MoneyFigures,
     pub trend: Vec<DayFigures>,
+    /// The last 12 weeks (Monday to Sunday, China time) and the last 12 months, this one included.
+    pub weekly: Vec<DayFigures>,
+    pub monthly: Vec<DayFigures>,
+    pub complaints: ComplaintFigures,
     pub children: Vec<ChildFigures>,
     pub institutions: InstitutionFigures,
     pub warnings: WarningFigures,
@@ -160,23 +226,57 @@ impl App {
         let read = self.store.read();
         let today = self.clock.now().china_date();
         let from = today - chrono::Days::new(u64::from(days - 1));
+        use chrono::Datelike;
+        let monday = |d: chrono::NaiveDate| {
+            d - chrono::Days::new(u64::from(d.weekday().num_days_from_monday()))
+        };
+        let first_of_month = |d: chrono::NaiveDate| d.with_day(1).unwrap_or(d);
+        let weeks: Vec<chrono::NaiveDate> = (0..TREND_PERIODS)
+            .rev()
+            .map(|k| monday(today) - chrono::Days::new(7 * u64::from(k)))
+            .collect();
+        let months: Vec<chrono::NaiveDate> = (0..TREND_PERIODS)
+            .rev()
+            .filter_map(|k| first_of_month(today).checked_sub_months(chrono::Months::new(k)))
+            .collect();
+        let read_from = [from, weeks[0], months[0]]
+            .into_iter()
+            .min()
+            .unwrap_or(from);
         let by_day = read
-            .money_by_day(region.as_str(), &from.to_string())
+            .money_by_day(region.as_str(), &read_from.to_string())
             .await?;
-        // Every day of the period, zero where nothing happened, so the chart's axis is even.
-        let mut trend = Vec::with_capacity(days as usize);
-        let mut rows = by_day.iter().peekable();
-        for d in from.iter_days().take(days as usize) {
-            let key = d.to_string();
-            let row = rows.next_if(|r| r.key == key);
-            trend.push(DayFigures {
-                orders_paid: row.map_or(0, |r| r.orders_paid),
-                collected_fen: row.map_or(0, |r| r.collected_fen),
-                released_fen: row.map_or(0, |r| r.released_fen),
-                refunded_fen: row.map_or(0, |r| r.refunded_fen),
-                day: key,
-            });
-        }
+        let weekly = fold_periods(&by_day, &weeks, monday)?;
+        let monthly = fold_periods(&by_day, &months, first_of_month)?;
+        let (with_institution, institution_overdue, answered, with_regulator, regulator_overdue) =
+            read.open_complaint_counts(prefix, self.clock.now().millis())
+                .await?;
+        // Every day of the period, zero where nothing happened, so the chart's axis is even. (A block: the
+        // row iterator must not live across the awaits below.)
+        let trend = {
+            let from_key = from.to_string();
+            let mut trend = Vec::with_capacity(days as usize);
+            let mut rows = by_day.iter().filter(|r| r.key >= from_key).peekable();
+            for d in from.iter_days().take(days as usize) {
+                let key = d.to_string();
+                let row = rows.next_if(|r| r.key == key);
+                trend.push(DayFigures {
+                    orders_paid: row.map_or(0, |r| r.orders_paid),
+                    collected_fen: row.map_or(0, |r| r.collected_fen),
+                    released_fen: row.map_or(0, |r| r.released_fen),
+                    refunded_fen: row.map_or(0, |r| r.refunded_fen),
+                    day: key,
+                });
+            }
+            trend
+        };
+        let complaints = ComplaintFigures {
+            with_institution,
+            institution_overdue,
+            answered,
+            with_regulator,
+            regulator_overdue,
+        };
         let child_level = match region.level() {
             domain::RegionLevel::National => 1,
             domain::RegionLevel::Province => 2,
@@ -241,6 +341,9 @@ impl App {
             days,
             money: MoneyFigures::from(&total),
             trend,
+            weekly,
+            monthly,
+            complaints,
             children,
             institutions,
             warnings,

@@ -4418,6 +4418,63 @@ mod dashboard {
     use app::testing::TEST_NOW;
 
     #[tokio::test]
+    async fn open_complaints_with_their_deadlines_and_the_weekly_and_monthly_trends() {
+        let s = shop().await;
+        let (order, paid) = s.paid_and_deposited().await;
+        let national = supervisor("000000");
+        let d = s.t.app.dashboard(&national, None, 7).await.unwrap();
+        assert_eq!((d.weekly.len(), d.monthly.len()), (12, 12));
+        assert_eq!(d.weekly.last().unwrap().collected_fen, paid);
+        assert_eq!(d.monthly.last().unwrap().collected_fen, paid);
+        assert_eq!(d.monthly.last().unwrap().day, "2026-11-01");
+        assert_eq!(
+            d.weekly.last().unwrap().day,
+            "2026-11-23",
+            "the Monday of TEST_NOW's week"
+        );
+        assert_eq!(d.weekly.iter().map(|w| w.collected_fen).sum::<i64>(), paid);
+        assert_eq!(d.complaints.with_institution, 0);
+
+        let complaint = app::complaints::NewComplaint {
+            institution_id: s.institution_id.clone(),
+            order_id: Some(order.line.id.clone()),
+            category: "teaching_quality".into(),
+            body: "老师连续三次迟到".into(),
+        };
+        s.t.app
+            .file_complaint(&s.parent_actor(), &complaint, &[])
+            .await
+            .unwrap();
+        let d = s.t.app.dashboard(&national, None, 7).await.unwrap();
+        assert_eq!(
+            (
+                d.complaints.with_institution,
+                d.complaints.institution_overdue
+            ),
+            (1, 0)
+        );
+        // Ten days later the institution's five working days have passed without an answer.
+        s.t.clock.advance_millis(10 * 86_400_000);
+        let d = s.t.app.dashboard(&national, None, 7).await.unwrap();
+        assert_eq!(
+            (
+                d.complaints.with_institution,
+                d.complaints.institution_overdue
+            ),
+            (1, 1)
+        );
+        let elsewhere =
+            s.t.app
+                .dashboard(&supervisor("440000"), None, 7)
+                .await
+                .unwrap();
+        assert_eq!(
+            elsewhere.complaints.with_institution, 0,
+            "another province's"
+        );
+    }
+
+    #[tokio::test]
     async fn payments_releases_and_refunds_roll_up_to_every_level_and_drill_down() {
         let s = shop().await;
         let national = supervisor("000000");

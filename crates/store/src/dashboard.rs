@@ -125,6 +125,32 @@ impl Reader<'_> {
         .await?)
     }
 
+    /// Complaints about the region's institutions not yet closed: (waiting for the institution, of which past
+    /// its deadline, answered and waiting for the parent, with the regulator, of which past its deadline).
+    pub async fn open_complaint_counts(
+        &self,
+        prefix: &str,
+        now: i64,
+    ) -> Result<(i64, i64, i64, i64, i64), StoreError> {
+        let (lo, hi) = bounds(prefix);
+        Ok(sqlx::query_as(
+            "SELECT \
+             CAST(COALESCE(SUM(CASE WHEN c.status = 'with_institution' THEN 1 ELSE 0 END), 0) AS BIGINT), \
+             CAST(COALESCE(SUM(CASE WHEN c.status = 'with_institution' AND c.answer_by < $3 THEN 1 ELSE 0 END), 0) AS BIGINT), \
+             CAST(COALESCE(SUM(CASE WHEN c.status = 'answered' THEN 1 ELSE 0 END), 0) AS BIGINT), \
+             CAST(COALESCE(SUM(CASE WHEN c.status = 'escalated' THEN 1 ELSE 0 END), 0) AS BIGINT), \
+             CAST(COALESCE(SUM(CASE WHEN c.status = 'escalated' AND c.ruling_by < $3 THEN 1 ELSE 0 END), 0) AS BIGINT) \
+             FROM complaints c JOIN institutions i ON i.id = c.institution_id \
+             WHERE c.status IN ('with_institution', 'answered', 'escalated') \
+             AND i.region_code >= $1 AND i.region_code < $2",
+        )
+        .bind(lo)
+        .bind(hi)
+        .bind(now)
+        .fetch_one(&self.store.pool)
+        .await?)
+    }
+
     /// A region's supervised accounts the banks confirmed.
     pub async fn confirmed_accounts(&self, region_code: &str) -> Result<i64, StoreError> {
         Ok(sqlx::query_scalar(

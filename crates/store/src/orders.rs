@@ -995,17 +995,25 @@ impl WriteTx {
     }
 
     /// (account id, bank reference, how it was matched) of the movements already recorded under these
-    /// (account id, bank reference) pairs: one seek of the unique index per pair.
+    /// (account id, bank reference) pairs: one seek of the unique index per pair (checked with EXPLAIN on
+    /// both backends).
     pub async fn movements_by_ref(
         &mut self,
         pairs: &[(String, String)],
     ) -> Result<Vec<(String, String, String)>, StoreError> {
         let mut out = Vec::new();
-        for chunk in pairs.chunks(400) {
+        for chunk in pairs.chunks(200) {
+            // An OR of pairs, not `(a, b) IN (VALUES …)`: SQLite plans the latter as a scan of the table.
+            let pairs_sql: Vec<String> = (0..chunk.len())
+                .map(|i| {
+                    let p = self.backend.placeholders(2 * i, 2);
+                    let (account, bank_ref) = p.split_once(", ").unwrap_or((&p, &p));
+                    format!("(supervised_account_id = {account} AND bank_ref = {bank_ref})")
+                })
+                .collect();
             let sql = format!(
-                "SELECT supervised_account_id, bank_ref, matched FROM bank_movements \
-                 WHERE (supervised_account_id, bank_ref) IN (VALUES {})",
-                self.backend.values_rows(chunk.len(), 2)
+                "SELECT supervised_account_id, bank_ref, matched FROM bank_movements WHERE {}",
+                pairs_sql.join(" OR ")
             );
             let mut q = sqlx::query_as(AssertSqlSafe(sql));
             for (account, bank_ref) in chunk {

@@ -190,6 +190,17 @@ pub(crate) struct DashboardPage {
     json: String,
 }
 
+impl DashboardPage {
+    fn yuan(&self, fen: &i64) -> String {
+        app::orders::yuan(*fen)
+    }
+
+    /// `2026-11` of a month's first day.
+    fn month<'a>(&self, day: &'a str) -> &'a str {
+        day.get(..7).unwrap_or(day)
+    }
+}
+
 /// 监管看板 for the regulator's region or a region under it.
 pub(crate) async fn dashboard(
     State(s): State<WebState>,

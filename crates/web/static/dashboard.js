@@ -1,4 +1,4 @@
-// 监管看板 charts (Apache ECharts, vendored): the daily trend of money collected, released and refunded, and
+// 监管看板 charts (Apache ECharts, vendored): the daily and weekly trends of money collected, released and refunded, and
 // the sub-regions' escrow. The figures come from the page's JSON island; without JavaScript the tables show them.
 (function () {
   var island = document.getElementById('dashboard-data');
@@ -21,6 +21,21 @@
       ],
     });
     trend.setAttribute('data-rendered', 'true');
+  }
+  var weekly = document.getElementById('weekly-chart');
+  if (weekly) {
+    echarts.init(weekly).setOption({
+      tooltip: { trigger: 'axis' },
+      legend: { data: ['收费', '划转', '退费'] },
+      grid: { left: 60, right: 20, top: 40, bottom: 30 },
+      xAxis: { type: 'category', data: d.weekly.map(function (t) { return t.day.slice(5) + '周'; }) },
+      yAxis: { type: 'value', name: '元' },
+      series: [
+        { name: '收费', type: 'bar', data: d.weekly.map(function (t) { return yuan(t.collected_fen); }) },
+        { name: '划转', type: 'bar', data: d.weekly.map(function (t) { return yuan(t.released_fen); }) },
+        { name: '退费', type: 'bar', data: d.weekly.map(function (t) { return yuan(t.refunded_fen); }) },
+      ],
+    });
   }
   var children = document.getElementById('children-chart');
   if (children && d.children.length) {
