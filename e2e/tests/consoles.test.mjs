@@ -3,6 +3,7 @@
 // creating an account whose authenticator enrolment is shown once.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { ARTIFACTS, BASE, launch, newPage, signIn as signInOnPage } from '../lib/browser.mjs';
 
 let browser;
@@ -46,6 +47,17 @@ test('a Haidian reviewer sees only Haidian on the console and is refused a Chaoy
     await page.waitForSelector('#audit-trail');
     assert.ok((await page.textContent('#audit-trail')).includes('institution.registered'));
 
+    // 重点监测: the institution's focus items, exported as the Ministry asks (CSV here; the API test checks XLSX).
+    await page.click('#monitoring-link');
+    await page.waitForSelector('#monitoring[data-focus="orders"]');
+    await page.click('#focus a[href$="focus=staff"]');
+    await page.waitForSelector('#monitoring[data-focus="staff"]');
+    assert.equal(await page.textContent('#monitoring thead th'), '姓名');
+    const [download] = await Promise.all([page.waitForEvent('download'), page.click('#export-csv')]);
+    const csv = readFileSync(await download.path());
+    assert.deepEqual([...csv.subarray(0, 3)], [0xef, 0xbb, 0xbf], 'a BOM for spreadsheet programs');
+    assert.ok(csv.subarray(3).toString('utf8').startsWith('姓名,身份证号,岗位'));
+
     const refused = await page.goto(`${BASE}/regulator/institutions/${chaoyang.id}`);
     assert.equal(refused.status(), 403);
     assert.ok((await page.textContent('body')).includes('无权执行此操作'));
@@ -57,6 +69,9 @@ test('a Haidian reviewer sees only Haidian on the console and is refused a Chaoy
     assert.ok((await page.textContent('#dashboard-region')).includes('海淀区'));
     assert.ok(Number(await page.textContent("#institution-figures .total")) >= haidianTotal);
     await page.waitForSelector('#trend-chart[data-rendered="true"] canvas');
+    await page.waitForSelector('#weekly-chart canvas');
+    assert.equal((await page.locator('#monthly tbody tr').count()), 12, 'twelve months');
+    assert.ok((await page.textContent('#complaint-figures')).includes('待机构答复'));
     assert.ok(Number(await page.textContent('#warning-figures .red')) > 0, 'the demo has red warnings in Haidian');
     await page.screenshot({ path: `${ARTIFACTS}regulator-dashboard.png`, fullPage: true });
     const up = await page.goto(`${BASE}/regulator/dashboard?region=110000`);
