@@ -751,6 +751,47 @@ impl App {
     /// get supervised accounts at the demo bank, which then reports money leaving them that the platform never
     /// instructed — one small, one large enough to be a large outflow and a day's heavy withdrawal too — and
     /// scores the second itself. The demo institution is left clean for the walkthroughs.
+    /// Staff churn for the risk sweep: five teachers hired with their record checks, two of whom left.
+    async fn seed_staff_churn(&self, institution_id: &str) -> Result<(), AppError> {
+        let admin = Actor::Staff {
+            account_id: "demo-admin".into(),
+            institution_id: institution_id.into(),
+            role: domain::access::StaffRole::Admin,
+        };
+        let check = self
+            .upload_document(
+                &admin,
+                "record_check",
+                "入职查询结果.pdf",
+                b"%PDF-1.4\n%demo\n",
+            )
+            .await?;
+        let mut hired = Vec::new();
+        for (k, name) in ["赵敏", "钱华", "孙磊", "李娜", "周杰"]
+            .into_iter()
+            .enumerate()
+        {
+            let id_card = domain::person::IdCardNumber::with_check_character(&format!(
+                "11010819880512{k:03}"
+            ))
+            .ok_or_else(|| AppError::internal("demo id card"))?;
+            let hire = crate::staff::Hire {
+                name: name.into(),
+                id_card,
+                role: "teaching".into(),
+                subject_teacher: false,
+                teacher_cert_no: String::new(),
+                serving_school_teacher: false,
+                record_check_document: check.id.clone(),
+            };
+            hired.push(self.hire_staff(&admin, &hire).await?);
+        }
+        for left in hired.iter().take(2) {
+            self.staff_left(&admin, &left.id).await?;
+        }
+        Ok(())
+    }
+
     async fn seed_demo_risks(&self, demo_institution: &str) -> Result<(), AppError> {
         let region = self.institution_row(demo_institution).await?.region_code;
         let reader = self.store.read();
@@ -802,6 +843,9 @@ impl App {
                 };
                 self.record_movement(&bank, &report).await?;
             }
+        }
+        if let Some(institution_id) = others.first() {
+            self.seed_staff_churn(institution_id).await?;
         }
         if let Some(account_no) = others.get(1).map(|_| DEMO_RISK_ACCOUNTS[1]) {
             let score = crate::risk::BankRiskScore {

@@ -3932,6 +3932,18 @@ mod risk_engine {
     }
 
     #[tokio::test]
+    async fn the_demo_shows_warnings_from_movements_and_from_the_sweep_at_once() {
+        let t = app::testing::TestApp::with_demo(2400).await;
+        t.app.sweep_risks().await.unwrap();
+        let warnings = t.app.warnings_for(&supervisor("000000"), 0).await.unwrap();
+        let fired: std::collections::BTreeSet<&str> =
+            warnings.iter().map(|w| w.indicator.as_str()).collect();
+        for indicator in ["unmatched_outflow", "large_outflow", "staff_churn"] {
+            assert!(fired.contains(indicator), "{indicator} in {fired:?}");
+        }
+    }
+
+    #[tokio::test]
     async fn a_batch_of_movements_answers_each_and_is_evaluated_like_single_reports() {
         use app::bank::{MovementBatch, MovementOutcome, MovementReport};
         let s = shop().await;
@@ -4634,16 +4646,10 @@ mod monitoring {
 
     const PDF: &[u8] = b"%PDF-1.4\n%statement\n";
 
-    /// An 18-digit resident ID with a valid GB 11643 check character.
+    /// An 18-digit resident ID with a valid check character.
     fn id_card(seq: u32) -> String {
-        let body = format!("11010819900101{seq:03}");
-        let weights = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
-        let sum: u32 = body
-            .chars()
-            .zip(weights)
-            .map(|(c, w)| c.to_digit(10).unwrap() * w)
-            .sum();
-        format!("{body}{}", &"10X98765432"[(sum % 11) as usize..][..1])
+        domain::person::IdCardNumber::with_check_character(&format!("11010819900101{seq:03}"))
+            .unwrap()
     }
 
     fn statement(period: &str, revenue_fen: i64) -> NewFinancialStatement {

@@ -86,6 +86,23 @@ impl IdCardNumber {
         Ok(IdCardNumber(upper))
     }
 
+    /// 17 digits with their GB 11643 check character appended (demo data and tests make numbers this way);
+    /// `None` unless exactly 17 ASCII digits.
+    pub fn with_check_character(first17: &str) -> Option<String> {
+        if first17.len() != 17 || !first17.bytes().all(|b| b.is_ascii_digit()) {
+            return None;
+        }
+        let sum: u32 = first17
+            .bytes()
+            .zip(ID_WEIGHTS)
+            .map(|(c, w)| u32::from(c - b'0') * w)
+            .sum();
+        Some(format!(
+            "{first17}{}",
+            ID_CHECK[(sum % 11) as usize] as char
+        ))
+    }
+
     pub fn birth_date(&self) -> NaiveDate {
         NaiveDate::parse_from_str(&self.0[6..14], "%Y%m%d").expect("checked in parse")
     }
@@ -150,14 +167,8 @@ mod tests {
     use super::*;
     use proptest::prelude::*;
 
-    /// Appends the GB 11643 check character to 17 digits.
     fn with_check(first17: &str) -> String {
-        let sum: u32 = first17
-            .bytes()
-            .zip(ID_WEIGHTS)
-            .map(|(c, w)| u32::from(c - b'0') * w)
-            .sum();
-        format!("{first17}{}", ID_CHECK[(sum % 11) as usize] as char)
+        IdCardNumber::with_check_character(first17).expect("17 digits")
     }
 
     #[test]
