@@ -6,7 +6,7 @@
 
 use crate::{Actor, App, AppError, ErrorCode, evidence};
 use domain::access::Permission;
-use domain::{Fen, RegionCode, Timestamp};
+use domain::{Fen, Timestamp};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use store::FinancialStatementRow;
@@ -192,19 +192,11 @@ impl App {
                     "focus: statements, staff, orders, movements or changes",
                 )
             })?;
-        let id = domain::InstitutionId::parse(institution_id)?.to_string();
+        let institution = self
+            .institution_for_regulator(actor, institution_id, Permission::ViewInstitutionPrivate)
+            .await?;
+        let id = institution.id.clone();
         let read = self.store.read();
-        let institution = read
-            .institution(&id)
-            .await?
-            .ok_or_else(|| AppError::not_found(format!("no institution {id}")))?;
-        self.require_regulator_over(
-            actor,
-            Permission::ViewInstitutionPrivate,
-            &RegionCode::parse(&institution.region_code)?,
-            &format!("institution:{id}"),
-        )
-        .await?;
         use ColumnKind::{Count, Fen as Money, Text};
         let (columns, rows): (Vec<Column>, Vec<Vec<Cell>>) = match focus {
             "orders" => (

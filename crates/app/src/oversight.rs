@@ -238,12 +238,14 @@ impl App {
         Ok(())
     }
 
-    /// An institution's audit trail (newest first), for regulators whose region covers it.
-    pub async fn institution_audit_trail(
+    /// The institution, for a regulator whose region covers it and who holds `permission` (else 403, audited
+    /// by [`Self::require_regulator_over`]).
+    pub(crate) async fn institution_for_regulator(
         &self,
         actor: &Actor,
         id: &str,
-    ) -> Result<Vec<AuditEntryView>, AppError> {
+        permission: Permission,
+    ) -> Result<store::InstitutionRow, AppError> {
         let id = InstitutionId::parse(id)?.to_string();
         let row = self
             .store
@@ -252,9 +254,21 @@ impl App {
             .await?
             .ok_or_else(|| AppError::not_found(format!("no institution {id}")))?;
         let region = RegionCode::parse(&row.region_code)?;
-        let subject = format!("institution:{id}");
-        self.require_regulator_over(actor, Permission::ViewInstitutionPrivate, &region, &subject)
+        self.require_regulator_over(actor, permission, &region, &format!("institution:{id}"))
             .await?;
+        Ok(row)
+    }
+
+    /// An institution's audit trail (newest first), for regulators whose region covers it.
+    pub async fn institution_audit_trail(
+        &self,
+        actor: &Actor,
+        id: &str,
+    ) -> Result<Vec<AuditEntryView>, AppError> {
+        let row = self
+            .institution_for_regulator(actor, id, Permission::ViewInstitutionPrivate)
+            .await?;
+        let subject = format!("institution:{}", row.id);
         let entries = self.store.read().audit_entries_about(&subject, 500).await?;
         Ok(entries.into_iter().map(entry_view).collect())
     }

@@ -292,20 +292,10 @@ impl App {
         actor: &Actor,
         institution_id: &str,
     ) -> Result<Vec<StaffMemberView>, AppError> {
-        let id = domain::InstitutionId::parse(institution_id)?.to_string();
-        let institution = self
-            .store
-            .read()
-            .institution(&id)
+        let id = self
+            .institution_for_regulator(actor, institution_id, Permission::ViewInstitutionPrivate)
             .await?
-            .ok_or_else(|| AppError::not_found(format!("no institution {id}")))?;
-        self.require_regulator_over(
-            actor,
-            Permission::ViewInstitutionPrivate,
-            &RegionCode::parse(&institution.region_code)?,
-            &format!("institution:{id}"),
-        )
-        .await?;
+            .id;
         self.store
             .read()
             .staff_of(&id)

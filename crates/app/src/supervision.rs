@@ -65,21 +65,10 @@ impl App {
         actor: &Actor,
         id: &str,
     ) -> Result<(store::WriteTx, InstitutionRow), AppError> {
-        let id = InstitutionId::parse(id)?.to_string();
-        let found = self
-            .store
-            .read()
-            .institution(&id)
+        let id = self
+            .institution_for_regulator(actor, id, Permission::SuperviseInstitution)
             .await?
-            .ok_or_else(|| AppError::not_found(format!("no institution {id}")))?;
-        let region = RegionCode::parse(&found.region_code)?;
-        self.require_regulator_over(
-            actor,
-            Permission::SuperviseInstitution,
-            &region,
-            &format!("institution:{id}"),
-        )
-        .await?;
+            .id;
         let mut tx = self.store.begin_write().await?;
         let row = tx
             .institution_for_update(&id)
