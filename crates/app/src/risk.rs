@@ -127,7 +127,7 @@ pub(crate) struct MovementFacts<'a> {
     pub unrecorded_outflows: Vec<(i64, i64)>,
 }
 
-/// Institutions and models read once per batch of events rather than once per event.
+/// Institutions and (per province) models read once per batch of events rather than once per event.
 #[derive(Default)]
 pub(crate) struct EvaluationCache {
     institutions: std::collections::HashMap<String, InstitutionRow>,
@@ -165,6 +165,20 @@ impl App {
             reason: "国家默认模型".into(),
             set_by: "system".into(),
         })
+    }
+
+    /// [`Self::risk_model_for`], read once per province into `models` (a batch of events, a sweep).
+    async fn model_by_province<'c>(
+        &self,
+        models: &'c mut std::collections::HashMap<String, ModelView>,
+        region_code: &str,
+    ) -> Result<&'c ModelView, AppError> {
+        let province = region_code.get(..2).unwrap_or_default().to_owned();
+        if !models.contains_key(&province) {
+            let model = self.risk_model_for(region_code).await?;
+            models.insert(province.clone(), model);
+        }
+        Ok(&models[&province])
     }
 
     /// The model in force in a regulator's own region.
@@ -329,16 +343,9 @@ impl App {
             seen.institutions.insert(row.id.clone(), row);
         }
         let institution = &seen.institutions[m.institution_id];
-        let province = institution
-            .region_code
-            .get(..2)
-            .unwrap_or_default()
-            .to_owned();
-        if !seen.models.contains_key(&province) {
-            let model = self.risk_model_for(&institution.region_code).await?;
-            seen.models.insert(province.clone(), model);
-        }
-        let model = &seen.models[&province];
+        let model = self
+            .model_by_province(&mut seen.models, &institution.region_code)
+            .await?;
         let mut firings = Vec::new();
         let owed = m.escrow_owed_fen;
         if owed > 0 && m.covers_escrow {
@@ -394,15 +401,9 @@ impl App {
         let signals = self.store.read().sweep_signals(now.millis()).await?;
         let mut raised = 0;
         // One model per province for the whole sweep: at national scale it reads hundreds of thousands of rows.
-        let mut models: std::collections::HashMap<String, ModelView> =
-            std::collections::HashMap::new();
+        let mut models = std::collections::HashMap::new();
         for s in signals {
-            let province = s.region_code.get(..2).unwrap_or_default().to_owned();
-            if !models.contains_key(&province) {
-                let model = self.risk_model_for(&s.region_code).await?;
-                models.insert(province.clone(), model);
-            }
-            let model = &models[&province];
+            let model = self.model_by_province(&mut models, &s.region_code).await?;
             let m = &model.model;
             let mut firings = Vec::new();
             if s.sales_recent_fen >= m.sales_surge_min_fen && s.sales_recent_fen > 0 {
