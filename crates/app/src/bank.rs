@@ -135,6 +135,17 @@ struct NewMovement {
 
 /// A batch of movement reports' reads, made once (the accounts named, the reports already recorded, the
 /// escrow owed per account), and its writes, made at the end (the new movement rows and risk events).
+/// The distinct account numbers of a batch of reports, in order.
+fn account_numbers(reports: &[MovementReport]) -> Vec<String> {
+    let mut numbers: Vec<String> = reports
+        .iter()
+        .map(|r| r.account_no.trim().to_owned())
+        .collect();
+    numbers.sort();
+    numbers.dedup();
+    numbers
+}
+
 struct MovementBook {
     /// Confirmed accounts of the bank, by number.
     accounts: HashMap<String, SupervisedAccountRow>,
@@ -156,14 +167,8 @@ impl MovementBook {
         bank_id: &str,
         reports: &[MovementReport],
     ) -> Result<MovementBook, AppError> {
-        let mut numbers: Vec<String> = reports
-            .iter()
-            .map(|r| r.account_no.trim().to_owned())
-            .collect();
-        numbers.sort();
-        numbers.dedup();
         let accounts: HashMap<String, SupervisedAccountRow> = tx
-            .supervised_accounts_by_no(bank_id, &numbers)
+            .supervised_accounts_by_no(bank_id, &account_numbers(reports))
             .await?
             .into_iter()
             .filter(|a| a.status == "confirmed")
@@ -866,9 +871,11 @@ impl App {
         reports: &[MovementReport],
     ) -> Result<Vec<Result<MovementAck, AppError>>, AppError> {
         let now = self.clock.now().millis();
+        let mut seen = crate::risk::EvaluationCache::default();
+        seen.prepare_for_accounts(self, bank_id, &account_numbers(reports))
+            .await?;
         let mut tx = self.store.begin_write().await?;
         let mut book = MovementBook::open(&mut tx, bank_id, reports).await?;
-        let mut seen = crate::risk::EvaluationCache::default();
         // Account by account (each account's reports keep the bank's order), so concurrent batches take
         // the accounts' row locks in one order and cannot deadlock.
         let mut by_account: Vec<usize> = (0..reports.len()).collect();

@@ -2,6 +2,10 @@
 //! seed so every demo database holds the same registry. Records go through the same
 //! [`App::record_institutions`] path (and so the same audit entries) as real commands.
 
+mod risks;
+
+pub use risks::{DEMO_RISK_ACCOUNTS, DEMO_RISK_PARENT_PHONE};
+
 use crate::registry::InstitutionRecord;
 use crate::{Actor, App, AppError, ErrorCode};
 use domain::credit_code::CreditCode;
@@ -23,9 +27,6 @@ pub const DEMO_BANK_KEY_ID: &str = "xwk_demo_bank";
 pub const DEMO_BANK_SECRET: &str = "demo-bank-secret-0123456789abcdef";
 /// The demo institution's supervised account at the demo bank (custody mode, confirmed).
 pub const DEMO_ACCOUNT_NO: &str = "6222020200112345678";
-/// Supervised accounts of two other demo institutions, on which the demo bank reports uninstructed outflows so
-/// the risk console has warnings from the start.
-pub const DEMO_RISK_ACCOUNTS: [&str; 2] = ["6222020200112345681", "6222020200112345682"];
 /// The demo parent's phone number (codes go to the development SMS log).
 pub const DEMO_PARENT_PHONE: &str = "13800000001";
 /// Password of every demo account (listed in the README; demo databases only).
@@ -710,8 +711,13 @@ impl App {
                 });
             }
         }
+        let mut reviewer = None;
         for account in accounts {
-            self.create_account(&DEMO_ACTOR, account).await?;
+            let username = account.username.clone();
+            let id = self.create_account(&DEMO_ACTOR, account).await?;
+            if username == "haidian.reviewer" {
+                reviewer = Some(id);
+            }
         }
         // The demo bank's API key (documented in the README; demo databases only).
         self.register_api_client(
@@ -725,7 +731,8 @@ impl App {
         if let Some(institution_id) = &institution {
             self.seed_confirmed_account(&DEMO_ACTOR, institution_id, "demo-bank", DEMO_ACCOUNT_NO)
                 .await?;
-            self.seed_demo_risks(institution_id).await?;
+            self.seed_demo_risks(institution_id, reviewer.as_deref())
+                .await?;
         }
         // A parent (signs in with a code sent to this number) with two children.
         let phone =
@@ -743,117 +750,6 @@ impl App {
                 grade: grade.into(),
             };
             self.add_child(&parent, &child).await?;
-        }
-        Ok(())
-    }
-
-    /// Warnings a newcomer sees at once: two other white-listed institutions of the demo institution's region
-    /// get supervised accounts at the demo bank, which then reports money leaving them that the platform never
-    /// instructed — one small, one large enough to be a large outflow and a day's heavy withdrawal too — and
-    /// scores the second itself. The demo institution is left clean for the walkthroughs.
-    /// Staff churn for the risk sweep: five teachers hired with their record checks, two of whom left.
-    async fn seed_staff_churn(&self, institution_id: &str) -> Result<(), AppError> {
-        let admin = Actor::Staff {
-            account_id: "demo-admin".into(),
-            institution_id: institution_id.into(),
-            role: domain::access::StaffRole::Admin,
-        };
-        let check = self
-            .upload_document(
-                &admin,
-                "record_check",
-                "入职查询结果.pdf",
-                b"%PDF-1.4\n%demo\n",
-            )
-            .await?;
-        let mut hired = Vec::new();
-        for (k, name) in ["赵敏", "钱华", "孙磊", "李娜", "周杰"]
-            .into_iter()
-            .enumerate()
-        {
-            let id_card = domain::person::IdCardNumber::with_check_character(&format!(
-                "11010819880512{k:03}"
-            ))
-            .ok_or_else(|| AppError::internal("demo id card"))?;
-            let hire = crate::staff::Hire {
-                name: name.into(),
-                id_card,
-                role: "teaching".into(),
-                subject_teacher: false,
-                teacher_cert_no: String::new(),
-                serving_school_teacher: false,
-                record_check_document: check.id.clone(),
-            };
-            hired.push(self.hire_staff(&admin, &hire).await?);
-        }
-        for left in hired.iter().take(2) {
-            self.staff_left(&admin, &left.id).await?;
-        }
-        Ok(())
-    }
-
-    async fn seed_demo_risks(&self, demo_institution: &str) -> Result<(), AppError> {
-        let region = self.institution_row(demo_institution).await?.region_code;
-        let reader = self.store.read();
-        let mut others = Vec::new();
-        let mut after = String::new();
-        while others.len() < 2 {
-            let batch = reader.institutions_after(&after, 2_000).await?;
-            let Some(last) = batch.last() else { break };
-            after = last.id.clone();
-            others.extend(
-                batch
-                    .into_iter()
-                    .filter(|i| {
-                        i.list_status == "white"
-                            && i.region_code == region
-                            && i.id != demo_institution
-                    })
-                    .map(|i| i.id),
-            );
-        }
-        let bank = Actor::ApiClient {
-            key_id: DEMO_BANK_KEY_ID.into(),
-            owner_kind: "bank".into(),
-            owner_id: "demo-bank".into(),
-        };
-        let now = self.clock.now().millis();
-        // (account, the institution's own funds paid in, the outflow nobody instructed)
-        let plans = [
-            (DEMO_RISK_ACCOUNTS[0], 2_000_000, 50_000),
-            (DEMO_RISK_ACCOUNTS[1], 10_000_000, 6_000_000),
-        ];
-        for (institution_id, (account_no, funds, outflow)) in others.iter().zip(plans) {
-            self.seed_confirmed_account(&DEMO_ACTOR, institution_id, "demo-bank", account_no)
-                .await?;
-            for (k, (direction, amount, balance)) in
-                [("in", funds, funds), ("out", outflow, funds - outflow)]
-                    .into_iter()
-                    .enumerate()
-            {
-                let report = crate::bank::MovementReport {
-                    account_no: account_no.into(),
-                    bank_ref: format!("DEMO-{account_no}-{k}"),
-                    direction: direction.into(),
-                    amount_fen: amount,
-                    balance_after_fen: balance,
-                    occurred_at: now + k as i64,
-                    instruction_id: None,
-                    order_no: None,
-                };
-                self.record_movement(&bank, &report).await?;
-            }
-        }
-        if let Some(institution_id) = others.first() {
-            self.seed_staff_churn(institution_id).await?;
-        }
-        if let Some(account_no) = others.get(1).map(|_| DEMO_RISK_ACCOUNTS[1]) {
-            let score = crate::risk::BankRiskScore {
-                account_no: account_no.into(),
-                score: 85,
-                note: "当日大额支取，且未见平台划转指令".into(),
-            };
-            self.record_bank_risk_score(&bank, &score).await?;
         }
         Ok(())
     }

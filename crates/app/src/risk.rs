@@ -134,6 +134,30 @@ pub(crate) struct EvaluationCache {
     models: std::collections::HashMap<String, ModelView>,
 }
 
+impl EvaluationCache {
+    /// Reads what evaluating a bank's reports on these accounts needs, in a few queries and before the write
+    /// transaction: the accounts' institutions and their provinces' models. A model changed meanwhile applies
+    /// from the next report on.
+    pub(crate) async fn prepare_for_accounts(
+        &mut self,
+        app: &App,
+        bank_id: &str,
+        account_nos: &[String],
+    ) -> Result<(), AppError> {
+        for row in app
+            .store
+            .read()
+            .institutions_of_accounts(bank_id, account_nos)
+            .await?
+        {
+            app.model_by_province(&mut self.models, &row.region_code)
+                .await?;
+            self.institutions.insert(row.id.clone(), row);
+        }
+        Ok(())
+    }
+}
+
 impl App {
     /// The model in force in a region: its province's newest version, else the national newest, else the
     /// built-in defaults (version 0).

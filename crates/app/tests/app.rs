@@ -3938,9 +3938,24 @@ mod risk_engine {
         let warnings = t.app.warnings_for(&supervisor("000000"), 0).await.unwrap();
         let fired: std::collections::BTreeSet<&str> =
             warnings.iter().map(|w| w.indicator.as_str()).collect();
-        for indicator in ["unmatched_outflow", "large_outflow", "staff_churn"] {
-            assert!(fired.contains(indicator), "{indicator} in {fired:?}");
+        // Every indicator of the model has an institution that trips it.
+        for indicator in Indicator::ALL {
+            assert!(
+                fired.contains(indicator.as_str()),
+                "{indicator:?} in {fired:?}"
+            );
         }
+        // The walkthrough's institution stays clean.
+        let demo_institution = super::money_flow::demo_staff(&t)
+            .await
+            .institution_id
+            .unwrap();
+        assert!(
+            warnings
+                .iter()
+                .all(|w| w.institution_id != demo_institution),
+            "{warnings:?}"
+        );
     }
 
     #[tokio::test]

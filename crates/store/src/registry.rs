@@ -94,6 +94,29 @@ impl Reader<'_> {
         Ok(q.fetch_all(&self.store.pool).await?)
     }
 
+    /// The institutions holding these supervised accounts at a bank.
+    pub async fn institutions_of_accounts(
+        &self,
+        bank_id: &str,
+        account_nos: &[String],
+    ) -> Result<Vec<InstitutionRow>, StoreError> {
+        let mut out = Vec::new();
+        for chunk in account_nos.chunks(500) {
+            let sql = format!(
+                "SELECT {INSTITUTION_COLUMNS} FROM institutions WHERE id IN \
+                 (SELECT institution_id FROM supervised_accounts WHERE bank_id = {} AND account_no IN ({}))",
+                self.store.backend.placeholders(0, 1),
+                self.store.backend.placeholders(1, chunk.len())
+            );
+            let mut q = sqlx::query_as(AssertSqlSafe(sql)).bind(bank_id.to_owned());
+            for no in chunk {
+                q = q.bind(no.clone());
+            }
+            out.extend(q.fetch_all(&self.store.pool).await?);
+        }
+        Ok(out)
+    }
+
     /// A keyset-paged scan of all institutions by id, for rebuilding the search index.
     pub async fn institutions_after(
         &self,
