@@ -139,6 +139,29 @@ test('an institution signs up, files, is rejected on one field, fixes it and is 
       await v.reload();
       assert.equal(await v.textContent('#list-status'), '白名单', 'white-listed under fund supervision');
 
+      // 财务报表: the admin files the third quarter's statement. A figure with three decimals is refused and
+      // nothing is kept; the corrected one is listed, and the Haidian reviewer reads it among the focus items.
+      await p.goto(`${BASE}/institution/statements`);
+      const fileStatement = async (revenue) => {
+        await p.fill('#file-statement [name=period]', '2026-Q3');
+        await p.fill('#file-statement [name=revenue]', revenue);
+        await p.fill('#file-statement [name=expenses]', '86000');
+        await p.fill('#file-statement [name=net_assets]', '350000');
+        await p.fill('#file-statement [name=prepaid]', '42000.5');
+        await p.setInputFiles('#file-statement input[type=file]', { name: '2026年三季度财务报表.pdf', mimeType: 'application/pdf', buffer: PDF });
+        await Promise.all([p.waitForNavigation(), p.click('#file-statement button[type=submit]')]);
+      };
+      await fileStatement('120000.125');
+      assert.match(await p.textContent('#statements-error'), /revenue: 金额（元），最多两位小数/);
+      assert.equal(await p.locator('#statements tbody tr td[colspan]').count(), 1, 'nothing was kept');
+      await fileStatement('120000.50');
+      assert.equal(await p.textContent('#statements-notice'), '财务报表已报送。');
+      const filed = await p.locator('#statements tbody tr').first().locator('td').allTextContents();
+      assert.deepEqual(filed.slice(0, 5), ['2026-Q3', '¥120000.50', '¥86000.00', '¥350000.00', '¥42000.50']);
+      await r.goto(`${BASE}/regulator/institutions/${institutionId}/monitoring?focus=statements`);
+      await r.waitForSelector('#monitoring[data-focus="statements"]');
+      assert.match(await r.textContent('#monitoring tbody'), /2026-Q3/);
+
       // Its plate: printed from the account page, genuine when scanned, invalid when altered.
       await p.goto(`${BASE}/account`);
       await Promise.all([p.waitForNavigation(), p.click('a:has-text("合规码牌")')]);
