@@ -711,12 +711,14 @@ impl App {
                 });
             }
         }
-        let mut reviewer = None;
+        let mut haidian = risks::HaidianRegulators::default();
         for account in accounts {
             let username = account.username.clone();
             let id = self.create_account(&DEMO_ACTOR, account).await?;
-            if username == "haidian.reviewer" {
-                reviewer = Some(id);
+            match username.as_str() {
+                "haidian.reviewer" => haidian.reviewer = Some(id),
+                "haidian.supervisor" => haidian.supervisor = Some(id),
+                _ => {}
             }
         }
         // The demo bank's API key (documented in the README; demo databases only).
@@ -731,8 +733,7 @@ impl App {
         if let Some(institution_id) = &institution {
             self.seed_confirmed_account(&DEMO_ACTOR, institution_id, "demo-bank", DEMO_ACCOUNT_NO)
                 .await?;
-            self.seed_demo_risks(institution_id, reviewer.as_deref())
-                .await?;
+            self.seed_demo_risks(institution_id, &haidian).await?;
         }
         // A parent (signs in with a code sent to this number) with two children.
         let phone =

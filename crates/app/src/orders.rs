@@ -213,6 +213,12 @@ impl App {
                 "only a white-listed institution sells courses",
             ));
         }
+        if let Some(stop) = self.sales_stop(&institution.id).await? {
+            return Err(AppError::new(
+                ErrorCode::SalesSuspended,
+                format!("{}（{}）", stop.kind_label, stop.decision_no),
+            ));
+        }
         let account = self.receiving_account(&institution.id).await?;
         let region = RegionCode::parse(&institution.region_code)?;
         let policy = self.region_policy(region.as_str()).await?.policy;

@@ -140,12 +140,27 @@ impl App {
             .await?
             .filter(|r| r.registry_state != "applying")
             .ok_or_else(|| AppError::not_found(format!("no institution {id}")))?;
-        let courses = reader
-            .courses_of(&id)
+        let sales_stopped = self.sales_stop(&id).await?;
+        let courses = if sales_stopped.is_some() {
+            Vec::new()
+        } else {
+            reader
+                .courses_of(&id)
+                .await?
+                .into_iter()
+                .map(CourseView::from_row)
+                .collect::<Result<_, _>>()?
+        };
+        let penalties = reader
+            .penalties_of(&id, true)
             .await?
             .into_iter()
-            .map(CourseView::from_row)
-            .collect::<Result<_, _>>()?;
+            .map(crate::penalties::view)
+            .collect();
+        let credit = reader
+            .latest_credit_rating(&id)
+            .await?
+            .map(crate::credit::PublishedCredit::from_row);
         let list_history = reader
             .list_changes_of(&id)
             .await?
@@ -179,6 +194,9 @@ impl App {
             list_changed_at_display: changed.china_display(),
             courses,
             list_history,
+            sales_stopped,
+            penalties,
+            credit,
         })
     }
 

@@ -873,7 +873,7 @@ impl App {
 }
 
 /// The school-running licence's expiry date in an approved filing's JSON, if it names one.
-fn licence_expiry(filing_json: &str) -> Option<chrono::NaiveDate> {
+pub(crate) fn licence_expiry(filing_json: &str) -> Option<chrono::NaiveDate> {
     let v: serde_json::Value = serde_json::from_str(filing_json).ok()?;
     let date = v.pointer("/licence/school_licence_expires")?.as_str()?;
     chrono::NaiveDate::parse_from_str(date, "%Y-%m-%d").ok()

@@ -60,9 +60,28 @@ impl App {
         )
         .await?;
         let reason = crate::error::stated_reason("reason", &req.reason)?;
-        let by = actor.audit_name();
         let now = self.clock.now().millis();
         let mut tx = self.store.begin_write().await?;
+        self.start_run_off_in(&mut tx, actor, &institution, reason, now)
+            .await?;
+        tx.commit().await?;
+        self.run_off(actor, &institution.id)
+            .await?
+            .ok_or_else(|| AppError::internal("run-off vanished"))
+    }
+
+    /// Starts the run-off inside `tx` (a licence revocation does it with its own decision): freezes every
+    /// open paid order, grants each family the refund of what was not taught, tells families and staff.
+    pub(crate) async fn start_run_off_in(
+        &self,
+        tx: &mut store::WriteTx,
+        actor: &Actor,
+        institution: &store::InstitutionRow,
+        reason: &str,
+        now: i64,
+    ) -> Result<(), AppError> {
+        let subject = format!("institution:{}", institution.id);
+        let by = actor.audit_name();
         if self.store.read().run_off(&institution.id).await?.is_some() {
             return Err(AppError::new(
                 ErrorCode::Conflict,
@@ -85,14 +104,14 @@ impl App {
         for order in &orders {
             let refund = match tx.open_refund(&order.id).await? {
                 Some(open) => open,
-                None => match refund_of_rest_in(&mut tx, order, &frozen_reason, now, now).await {
+                None => match refund_of_rest_in(tx, order, &frozen_reason, now, now).await {
                     Ok(r) => r,
                     // Every lesson taken: nothing to refund, the order stays frozen.
                     Err(e) if e.code == ErrorCode::Conflict => continue,
                     Err(e) => return Err(e),
                 },
             };
-            App::grant_in(&mut tx, &refund, &refund.status, "upheld", &by, None, now).await?;
+            App::grant_in(tx, &refund, &refund.status, "upheld", &by, None, now).await?;
             notes.push(Note::new(
                 &order.parent_id,
                 "机构清退，未消课费用原路退回",
@@ -107,10 +126,10 @@ impl App {
                 json!({"order": order.id, "refund": refund.id, "amount_fen": refund.amount_fen}),
             );
         }
-        notify_each_in(&mut tx, &notes, true, now).await?;
+        notify_each_in(tx, &notes, true, now).await?;
         let staff = tx.staff_accounts_of(&institution.id).await?;
         self.notify_in(
-            &mut tx,
+            tx,
             &staff,
             "机构进入清退程序",
             &format!("监管部门已冻结全部资金划转并退还家长未消课费用：{reason}"),
@@ -125,10 +144,7 @@ impl App {
             json!({"reason": reason, "frozen_orders": ids, "refunds": refunded}),
         )])
         .await?;
-        tx.commit().await?;
-        self.run_off(actor, &institution.id)
-            .await?
-            .ok_or_else(|| AppError::internal("run-off vanished"))
+        Ok(())
     }
 
     /// The run-off's progress, for regulators over the institution and its staff.

@@ -188,6 +188,12 @@ pub struct InstitutionDetail {
     pub list_changed_at_display: String,
     pub courses: Vec<CourseView>,
     pub list_history: Vec<ListChangeView>,
+    /// A penalty decision stopping enrolment (its courses are then not shown and orders are refused).
+    pub sales_stopped: Option<crate::penalties::PenaltyView>,
+    /// Published penalty decisions (行政处罚信息公示), newest first.
+    pub penalties: Vec<crate::penalties::PenaltyView>,
+    /// The newest published credit rating.
+    pub credit: Option<crate::credit::PublishedCredit>,
 }
 
 /// A row of the white/grey/black list pages.

@@ -6,6 +6,7 @@
 pub mod access;
 pub mod calendar;
 pub mod contract;
+pub mod credit;
 pub mod credit_code;
 pub mod error;
 pub mod filing;
@@ -13,11 +14,13 @@ pub mod ids;
 pub mod institution;
 pub mod money;
 pub mod paging;
+pub mod penalty;
 pub mod person;
 pub mod policy;
 pub mod region;
 pub mod review;
 pub mod risk;
+pub mod sampling;
 pub mod schedule;
 pub mod time;
 

@@ -100,10 +100,12 @@ pub enum Indicator {
     LicenceExpiry,
     /// 人员流失: staff who left in the last 90 days, as a percentage of those on the register.
     StaffChurn,
+    /// 抽检发现问题: focus items a spot check found wanting (evaluated when the check is recorded).
+    SpotCheckFindings,
 }
 
 impl Indicator {
-    pub const ALL: [Indicator; 11] = [
+    pub const ALL: [Indicator; 12] = [
         Indicator::BalanceCoverage,
         Indicator::UnmatchedOutflow,
         Indicator::LargeOutflow,
@@ -115,6 +117,7 @@ impl Indicator {
         Indicator::DormantEscrow,
         Indicator::LicenceExpiry,
         Indicator::StaffChurn,
+        Indicator::SpotCheckFindings,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -130,6 +133,7 @@ impl Indicator {
             Indicator::DormantEscrow => "dormant_escrow",
             Indicator::LicenceExpiry => "licence_expiry",
             Indicator::StaffChurn => "staff_churn",
+            Indicator::SpotCheckFindings => "spot_check_findings",
         }
     }
 
@@ -150,6 +154,7 @@ impl Indicator {
             Indicator::DormantEscrow => "长期无课时确认但仍有预收资金",
             Indicator::LicenceExpiry => "办学许可证即将到期或已过期",
             Indicator::StaffChurn => "从业人员流失率过高",
+            Indicator::SpotCheckFindings => "抽检发现问题",
         }
     }
 
@@ -165,6 +170,7 @@ impl Indicator {
             | Indicator::WeeklyWithdrawals => "分",
             Indicator::RefundSurge | Indicator::ComplaintSpike => "件",
             Indicator::DormantEscrow | Indicator::LicenceExpiry => "天",
+            Indicator::SpotCheckFindings => "项",
         }
     }
 
@@ -223,6 +229,7 @@ impl Default for RiskModel {
             (Indicator::DormantEscrow, rule(14, 30, 60, 4)),
             (Indicator::LicenceExpiry, rule(30, 7, 0, 2)),
             (Indicator::StaffChurn, rule(30, 50, 70, 1)),
+            (Indicator::SpotCheckFindings, rule(1, 2, 3, 2)),
         ]
         .into_iter()
         .collect();

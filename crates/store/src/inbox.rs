@@ -70,6 +70,17 @@ impl WriteTx {
     }
 
     /// Ids of the regulator accounts of exactly this region.
+    /// The reviewers and supervisors of a region (who may be assigned spot checks), by id.
+    pub async fn checkers_of(&mut self, region_code: &str) -> Result<Vec<String>, StoreError> {
+        Ok(sqlx::query_scalar(
+            "SELECT id FROM accounts WHERE kind = 'regulator' AND region_code = $1 \
+             AND regulator_role IN ('reviewer', 'supervisor') AND disabled = 0 ORDER BY id",
+        )
+        .bind(region_code)
+        .fetch_all(&mut *self.tx)
+        .await?)
+    }
+
     pub async fn regulator_accounts_of(
         &mut self,
         region_code: &str,

@@ -15,6 +15,7 @@ mod filings;
 mod funds;
 mod inbox;
 mod insert;
+mod inspection;
 mod lessons;
 mod money;
 mod monitoring;
@@ -41,6 +42,10 @@ pub use error::StoreError;
 pub use filings::{DocumentRow, FilingRow, QueueRow};
 pub use funds::SupervisedAccountRow;
 pub use inbox::{NotificationRow, SmsRow};
+pub use inspection::{
+    CreditModelRow, CreditRatingRow, CreditSignals, PenaltyRow, PublishedRatingRow,
+    SpotCheckCampaignRow, SpotCheckCandidateRow, SpotCheckListRow, SpotCheckRow, SpotChecksOf,
+};
 pub use lessons::{LeaveRow, LessonRow};
 pub use money::{LedgerAccountRow, LedgerRecount, LedgerTransferRow};
 pub use monitoring::{FinancialStatementRow, MovementDetailRow, OrderDetailRow};

@@ -124,7 +124,17 @@ use utoipa_swagger_ui::SwaggerUi;
         crate::risk_api::decide_warning,
         crate::risk_api::public_warnings,
         crate::money_api::bank_risk_score,
-        crate::risk_api::dashboard
+        crate::risk_api::dashboard,
+        crate::inspection::create_campaign,
+        crate::inspection::campaigns,
+        crate::inspection::campaign,
+        crate::inspection::record_result,
+        crate::inspection::record_penalty,
+        crate::inspection::credit,
+        crate::inspection::credit_model,
+        crate::inspection::set_credit_model,
+        crate::inspection::publish,
+        crate::inspection::export
     ),
     components(schemas(
         Problem,

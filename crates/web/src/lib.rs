@@ -12,6 +12,7 @@ mod consultation_pages;
 pub mod error;
 pub mod filing_api;
 pub mod filing_pages;
+pub mod inspection;
 pub mod money_api;
 pub mod monitoring;
 mod ops;

@@ -5,8 +5,8 @@
 use crate::WebState;
 use crate::{
     admin_api, api, auth_api, complaint_api, complaint_pages, console_pages, consultation_pages,
-    filing_api, filing_pages, money_api, monitoring, order_pages, pages, plate_pages, risk_api,
-    risk_pages, session_pages,
+    filing_api, filing_pages, inspection, money_api, monitoring, order_pages, pages, plate_pages,
+    risk_api, risk_pages, session_pages,
 };
 use axum::Router;
 use axum::http::Method;
@@ -651,6 +651,71 @@ pub fn api_routes() -> Vec<Route> {
         ),
         route(
             Method::POST,
+            "/api/v1/regulator/spot-checks",
+            SignedIn(&[Caller::Supervisor]),
+            post(inspection::create_campaign),
+        ),
+        route(
+            Method::GET,
+            "/api/v1/regulator/spot-checks",
+            SignedIn(&[Caller::Reviewer, Caller::Supervisor]),
+            get(inspection::campaigns),
+        ),
+        route(
+            Method::GET,
+            "/api/v1/regulator/spot-checks/{id}",
+            SignedIn(&[Caller::Reviewer, Caller::Supervisor]),
+            get(inspection::campaign),
+        ),
+        route(
+            Method::POST,
+            "/api/v1/regulator/spot-check-items/{id}/result",
+            SignedIn(&[Caller::Reviewer, Caller::Supervisor]),
+            post(inspection::record_result),
+        ),
+        route(
+            Method::POST,
+            "/api/v1/regulator/institutions/{id}/penalties",
+            SignedIn(&[Caller::Supervisor]),
+            post(inspection::record_penalty),
+        ),
+        route(
+            Method::GET,
+            "/api/v1/institutions/{id}/credit",
+            SignedIn(&[
+                Caller::Staff,
+                Caller::StaffAdmin,
+                Caller::Reviewer,
+                Caller::Supervisor,
+            ]),
+            get(inspection::credit),
+        ),
+        route(
+            Method::GET,
+            "/api/v1/regulator/credit-model",
+            SignedIn(&[Caller::Supervisor]),
+            get(inspection::credit_model),
+        ),
+        route(
+            Method::PUT,
+            "/api/v1/regulator/credit-model",
+            SignedIn(&[Caller::Supervisor]),
+            put(inspection::set_credit_model),
+        ),
+        route(
+            Method::POST,
+            "/api/v1/regulator/credit/publications",
+            SignedIn(&[Caller::Supervisor]),
+            post(inspection::publish),
+        ),
+        route(
+            Method::GET,
+            "/api/v1/regulator/credit/export",
+            SignedIn(&[Caller::Supervisor]),
+            get(inspection::export),
+        ),
+        route(
+            Method::POST,
             "/api/v1/regulator/institutions/{id}/removal",
             SignedIn(&[Caller::Supervisor]),
             post(auth_api::remove_institution),
@@ -1264,6 +1329,72 @@ pub fn page_routes() -> Vec<Route> {
                 Caller::Supervisor,
             ]),
             get(plate_pages::plate_page),
+        ),
+        route(
+            Method::GET,
+            "/regulator/spot-checks",
+            SignedIn(&[Caller::Supervisor]),
+            get(inspection::campaigns_page),
+        ),
+        route(
+            Method::POST,
+            "/regulator/spot-checks",
+            SignedIn(&[Caller::Supervisor]),
+            post(inspection::create_campaign_form),
+        ),
+        route(
+            Method::GET,
+            "/regulator/spot-checks/{id}",
+            SignedIn(&[Caller::Reviewer, Caller::Supervisor]),
+            get(inspection::campaign_page),
+        ),
+        route(
+            Method::GET,
+            "/regulator/spot-check-items/{id}",
+            SignedIn(&[Caller::Reviewer, Caller::Supervisor]),
+            get(inspection::check_page),
+        ),
+        route(
+            Method::POST,
+            "/regulator/spot-check-items/{id}",
+            SignedIn(&[Caller::Reviewer, Caller::Supervisor]),
+            post(inspection::record_form),
+        ),
+        route(
+            Method::GET,
+            "/regulator/institutions/{id}/credit",
+            SignedIn(&[Caller::Reviewer, Caller::Supervisor]),
+            get(inspection::regulator_credit_page),
+        ),
+        route(
+            Method::POST,
+            "/regulator/institutions/{id}/penalties",
+            SignedIn(&[Caller::Supervisor]),
+            post(inspection::penalty_form),
+        ),
+        route(
+            Method::GET,
+            "/institution/credit",
+            SignedIn(&[Caller::Staff, Caller::StaffAdmin]),
+            get(inspection::institution_credit_page),
+        ),
+        route(
+            Method::GET,
+            "/regulator/credit",
+            SignedIn(&[Caller::Supervisor]),
+            get(inspection::credit_admin_page),
+        ),
+        route(
+            Method::POST,
+            "/regulator/credit/publications",
+            SignedIn(&[Caller::Supervisor]),
+            post(inspection::publish_form),
+        ),
+        route(
+            Method::GET,
+            "/regulator/credit/export",
+            SignedIn(&[Caller::Supervisor]),
+            get(inspection::export_page),
         ),
         route(
             Method::GET,

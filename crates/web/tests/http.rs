@@ -967,7 +967,7 @@ impl Samples {
             &self.child
         } else if template.contains("/orders/") {
             &self.order
-        } else if template.ends_with("/plate") {
+        } else if template.ends_with("/plate") || template.ends_with("/credit") {
             &self.own_institution
         } else if template.contains("/accounts/") {
             if caller == web::routes::Caller::StaffAdmin {

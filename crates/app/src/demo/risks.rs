@@ -27,6 +27,13 @@ pub const DEMO_RISK_PARENT_PHONE: &str = "13800000009";
 /// A minimal real PDF (the upload check reads the header).
 const PDF: &[u8] = b"%PDF-1.4\n1 0 obj<</Type/Catalog>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n";
 
+/// The Haidian regulators' account ids, who act in the demo where a regulator must.
+#[derive(Debug, Default)]
+pub(super) struct HaidianRegulators {
+    pub(super) reviewer: Option<String>,
+    pub(super) supervisor: Option<String>,
+}
+
 /// The demo bank: reports every movement with the balance it keeps for each account.
 struct DemoBank {
     actor: Actor,
@@ -138,11 +145,13 @@ impl App {
     ///    surges);
     /// 4. three complaints this month, and an approved filing whose school licence expires in 20 days.
     ///
-    /// `reviewer`: the Haidian reviewer's account, who approves the filing there.
+    ///
+    /// Then the Haidian supervisor draws a spot-check campaign (10 %, by mode, category and risk) and records
+    /// the first drawn institution's findings (two of the five focus items wanting).
     pub(super) async fn seed_demo_risks(
         &self,
         demo_institution: &str,
-        reviewer: Option<&str>,
+        haidian: &HaidianRegulators,
     ) -> Result<(), AppError> {
         let region = self.institution_row(demo_institution).await?.region_code;
         let reader = self.store.read();
@@ -239,8 +248,59 @@ impl App {
                 };
                 self.file_complaint(&buyer.parent, &complaint, &[]).await?;
             }
-            self.seed_expiring_licence(institution_id, reviewer).await?;
+            self.seed_expiring_licence(institution_id, haidian.reviewer.as_deref())
+                .await?;
         }
+        if let (Some(supervisor), "110108") = (&haidian.supervisor, region.as_str()) {
+            self.seed_spot_check(supervisor, demo_institution).await?;
+        }
+        Ok(())
+    }
+
+    /// A Haidian spot-check campaign with one check recorded: two focus items found wanting (not at the
+    /// walkthrough's institution).
+    async fn seed_spot_check(
+        &self,
+        supervisor: &str,
+        demo_institution: &str,
+    ) -> Result<(), AppError> {
+        let actor = Actor::Regulator {
+            account_id: supervisor.to_owned(),
+            region: domain::RegionCode::parse("110108")?,
+            role: RegulatorRole::Supervisor,
+        };
+        let new = crate::spot_checks::NewCampaign {
+            name: "2026年第四季度校外培训机构抽检".into(),
+            share_percent: 10,
+            strata: vec!["mode".into(), "category".into(), "risk".into()],
+            seed: Some(20_261_126),
+        };
+        let campaign = self.create_spot_check_campaign(&actor, &new).await?;
+        let Some(first) = campaign
+            .checks
+            .iter()
+            .find(|k| k.institution_id != demo_institution)
+        else {
+            return Ok(());
+        };
+        let findings = crate::spot_checks::CHECKLIST
+            .iter()
+            .map(|(item, _)| {
+                let note = match *item {
+                    "statements" => "未按季度报送财务报表",
+                    "staff" => "一名教师未上传入职查询结果",
+                    _ => "",
+                };
+                crate::spot_checks::Finding {
+                    item: (*item).to_owned(),
+                    ok: note.is_empty(),
+                    note: note.to_owned(),
+                }
+            })
+            .collect();
+        let result = crate::spot_checks::SpotCheckResult { findings };
+        self.record_spot_check(&actor, &first.id, &result, &[])
+            .await?;
         Ok(())
     }
 
