@@ -1,0 +1,83 @@
+// 抽检 in a real Chromium: the Haidian supervisor (a county regulator) draws a spot-check campaign, records one
+// drawn institution's findings with evidence (a finding without a note is refused first), and the
+// institution's credit page shows the findings' deduction and the warning they raised. Named to run after the
+// walkthroughs and before the risk test, which moves the clock.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { ARTIFACTS, BASE, launch, newPage, signIn } from '../lib/browser.mjs';
+
+const PDF = Buffer.from('%PDF-1.4\n1 0 obj<</Type/Catalog>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n');
+let browser;
+
+before(async () => {
+  browser = await launch();
+});
+
+after(async () => {
+  await browser?.close();
+});
+
+test('a county supervisor runs a spot-check campaign and the institution\'s credit shows the result', { timeout: 120_000 }, async () => {
+  const { context, page } = await newPage(browser, { width: 390, height: 844 });
+  try {
+    await signIn(page, 'regulator', 'haidian.supervisor');
+    await Promise.all([page.waitForNavigation(), page.click('#spot-checks-link')]);
+    await page.fill('#new-campaign [name=name]', '海淀区2026年12月专项抽检');
+    await page.fill('#new-campaign [name=share_percent]', '20');
+    await Promise.all([page.waitForNavigation(), page.click('#new-campaign button[type=submit]')]);
+    assert.match(new URL(page.url()).pathname, /^\/regulator\/spot-checks\/[0-9a-f-]{36}$/);
+    assert.match(await page.textContent('#seed'), /^\d+$/, 'the seed is recorded');
+    const rows = page.locator('#checks tbody tr');
+    assert.ok((await rows.count()) > 0, 'institutions were drawn');
+    assert.equal(await page.textContent('#recorded'), '0');
+
+    const first = rows.first().locator('a');
+    const name = await first.textContent();
+    await Promise.all([page.waitForNavigation(), first.click()]);
+    const institutionId = new URL(await page.getAttribute('a[href$="/credit"]', 'href'), BASE).pathname.split('/')[3];
+
+    // The credit before, on the institution's credit page (the demo's own campaign may have checked it too).
+    const points = async (key) => {
+      const cell = page.locator(`#credit-breakdown tr[data-key="${key}"] td:last-child`);
+      return (await cell.count()) ? Number(await cell.textContent()) : 0;
+    };
+    await page.goto(`${BASE}/regulator/institutions/${institutionId}/credit`);
+    const before = Number(await page.getAttribute('#credit-score', 'data-score'));
+    const findingsBefore = await points('spot_check_finding');
+    await page.goBack();
+
+    // A finding needs a note: refused, nothing recorded.
+    await page.check('#record input[name=staff][value=issue]');
+    await Promise.all([page.waitForNavigation(), page.click('#record button[type=submit]')]);
+    assert.match(await page.textContent('#check-error'), /findings\.staff\.note/);
+    assert.equal(await page.textContent('#check-status'), '待核查');
+
+    await page.check('#record input[name=staff][value=issue]');
+    await page.fill('#record [name=staff_note]', '两名教师无入职查询记录');
+    await page.check('#record input[name=statements][value=issue]');
+    await page.fill('#record [name=statements_note]', '未报送三季度财务报表');
+    await page.setInputFiles('#record input[type=file]', { name: '现场核查记录.pdf', mimeType: 'application/pdf', buffer: PDF });
+    await Promise.all([page.waitForNavigation(), page.click('#record button[type=submit]')]);
+    assert.equal(await page.textContent('#recorded'), '1');
+    assert.equal(await page.textContent('#with-findings'), '1');
+    const row = page.locator('#checks tbody tr', { hasText: name });
+    assert.equal(await row.getAttribute('data-status'), 'recorded');
+    assert.equal(await row.locator('.status').textContent(), '发现问题');
+    await page.screenshot({ path: `${ARTIFACTS}spot-check-campaign.png`, fullPage: true });
+
+    // The institution's credit page: the findings' line, the warning they raised, a lower score that the
+    // breakdown adds up to.
+    await page.goto(`${BASE}/regulator/institutions/${institutionId}/credit`);
+    const after = Number(await page.getAttribute('#credit-score', 'data-score'));
+    assert.ok(after < before, `credit ${before} → ${after}`);
+    assert.equal(await points('spot_check_finding'), findingsBefore - 4, 'two items at -2');
+    assert.ok((await points('warning_orange')) < 0, 'the orange warning the findings raised');
+    const all = await page.locator('#credit-breakdown tr[data-key] td:last-child').allTextContents();
+    const base = Number(await page.textContent('#credit-breakdown tbody tr:first-child td:last-child'));
+    assert.equal(after, Math.min(100, Math.max(0, base + all.map(Number).reduce((a, b) => a + b, 0))));
+    assert.match(await page.textContent('#spot-checks'), /未报送三季度财务报表/);
+    await page.screenshot({ path: `${ARTIFACTS}credit.png`, fullPage: true });
+  } finally {
+    await context.close();
+  }
+});
