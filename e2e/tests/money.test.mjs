@@ -81,7 +81,9 @@ test('a parent buys a course, the bank takes the payment, and every end shows th
     }
     const fees = (await page.locator('#lessons tr.lesson td:nth-child(3)').allTextContents()).map(fen);
     assert.equal(fees.length, 2);
-    await reloadUntil(page, async () => (await page.locator('#lessons tr.lesson', { hasText: '已划转机构' }).count()) >= 2);
+    // The page reads the lessons and the escrow one after the other: wait until a load saw both releases in both.
+    await reloadUntil(page, async () => (await page.locator('#lessons tr.lesson', { hasText: '已划转机构' }).count()) >= 2
+      && fen(await text(page, '#order-escrow')) === fen(amount) - fees[0] - fees[1]);
     assert.equal(await page.locator('#lessons tr.lesson', { hasText: '已划转机构' }).count(), 2, 'both releases executed by the bank');
     assert.equal(fen(await text(page, '#order-escrow')), fen(amount) - fees[0] - fees[1], 'escrow less the two fees, to the fen');
     await page.screenshot({ path: `${ARTIFACTS}/order-lessons.png`, fullPage: true });

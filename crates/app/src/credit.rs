@@ -200,16 +200,7 @@ impl App {
     ) -> Result<CreditView, AppError> {
         let institution = self.institution_row(institution_id).await?;
         self.require_sight_of(actor, &institution).await?;
-        let now = self.clock.now();
-        let signals = self
-            .credit_signals(Some(&institution.id), "", now)
-            .await?
-            .into_iter()
-            .next()
-            .ok_or_else(|| AppError::not_found("no such institution"))?;
-        let model = self.credit_model().await?;
-        let facts = facts(&signals, now);
-        let rating = model.model.rate(&facts);
+        let (model, facts, rating) = self.rating_now(&institution.id).await?;
         Ok(CreditView {
             institution_id: institution.id.clone(),
             institution_name: institution.name,
@@ -224,6 +215,24 @@ impl App {
                 .await?
                 .map(PublishedCredit::from_row),
         })
+    }
+
+    /// An institution's rating as of now, under the model in force (no authorization: callers check).
+    pub(crate) async fn rating_now(
+        &self,
+        institution_id: &str,
+    ) -> Result<(CreditModelView, CreditFacts, CreditRating), AppError> {
+        let now = self.clock.now();
+        let signals = self
+            .credit_signals(Some(institution_id), "", now)
+            .await?
+            .into_iter()
+            .next()
+            .ok_or_else(|| AppError::not_found("no such institution"))?;
+        let model = self.credit_model().await?;
+        let facts = facts(&signals, now);
+        let rating = model.model.rate(&facts);
+        Ok((model, facts, rating))
     }
 
     async fn credit_signals(

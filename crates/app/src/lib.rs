@@ -3,8 +3,10 @@
 
 pub mod actor;
 pub mod admin;
+pub mod after_school;
 pub mod auth;
 pub mod bank;
+pub mod bank_quality;
 pub mod batches;
 pub mod clock;
 pub mod complaints;

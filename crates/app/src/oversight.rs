@@ -238,6 +238,27 @@ impl App {
         Ok(())
     }
 
+    /// The actor's region, for regulators who supervise or review (who see spot checks and after-school
+    /// lists); others are refused, audited. Handlers call it before reading a request body.
+    pub async fn supervising_region(&self, actor: &Actor) -> Result<RegionCode, AppError> {
+        match actor {
+            Actor::Regulator { region, .. }
+                if actor.has(Permission::SuperviseInstitution)
+                    || actor.has(Permission::ReviewFiling) =>
+            {
+                Ok(*region)
+            }
+            _ => Err(self
+                .deny(
+                    actor,
+                    "supervision",
+                    serde_json::json!({}),
+                    "supervisors and reviewers only",
+                )
+                .await),
+        }
+    }
+
     /// The institution, for a regulator whose region covers it and who holds `permission` (else 403, audited
     /// by [`Self::require_regulator_over`]).
     pub(crate) async fn institution_for_regulator(

@@ -261,7 +261,7 @@ impl App {
 
     /// The campaigns of the regulator's region and the regions under it, newest first (without their checks).
     pub async fn spot_check_campaigns(&self, actor: &Actor) -> Result<Vec<CampaignView>, AppError> {
-        let region = self.spot_check_region(actor).await?;
+        let region = self.supervising_region(actor).await?;
         let rows = self
             .store
             .read()
@@ -280,7 +280,7 @@ impl App {
         actor: &Actor,
         id: &str,
     ) -> Result<CampaignView, AppError> {
-        let region = self.spot_check_region(actor).await?;
+        let region = self.supervising_region(actor).await?;
         let row = self
             .store
             .read()
@@ -293,7 +293,7 @@ impl App {
 
     /// One spot check, for regulators over its campaign's region.
     pub async fn spot_check(&self, actor: &Actor, id: &str) -> Result<SpotCheckView, AppError> {
-        let region = self.spot_check_region(actor).await?;
+        let region = self.supervising_region(actor).await?;
         let row = self.spot_check_row(id).await?;
         self.store
             .read()
@@ -496,27 +496,6 @@ impl App {
         }
         tx.commit().await?;
         Ok(())
-    }
-
-    /// The actor's region, for regulators who supervise or review (who alone see spot checks); others are
-    /// refused, audited. Handlers call it before reading a request body.
-    pub async fn spot_check_region(&self, actor: &Actor) -> Result<RegionCode, AppError> {
-        match actor {
-            Actor::Regulator { region, .. }
-                if actor.has(Permission::SuperviseInstitution)
-                    || actor.has(Permission::ReviewFiling) =>
-            {
-                Ok(*region)
-            }
-            _ => Err(self
-                .deny(
-                    actor,
-                    "spot_check",
-                    json!({}),
-                    "supervisors and reviewers only",
-                )
-                .await),
-        }
     }
 
     async fn spot_check_row(&self, id: &str) -> Result<SpotCheckListRow, AppError> {

@@ -5422,3 +5422,229 @@ mod inspection {
         assert_eq!(now.rating.grade, model.grade(now.rating.score));
     }
 }
+
+mod after_school {
+    use super::region_policy::supervisor;
+    use app::after_school::{NewAfterSchoolList, NewCandidate};
+    use app::testing::TestApp;
+    use app::{Actor, ErrorCode};
+    use domain::access::RegulatorRole;
+
+    #[tokio::test]
+    async fn candidates_are_compared_and_an_expired_licence_is_flagged() {
+        let t = TestApp::with_demo(2400).await;
+        let haidian = supervisor("110108");
+        let mut new = NewAfterSchoolList {
+            name: "海淀区课后服务非学科类机构名单".into(),
+            school_year: "2026-2028".into(),
+        };
+        assert_eq!(
+            t.app
+                .create_after_school_list(&haidian, &new)
+                .await
+                .unwrap_err()
+                .code,
+            ErrorCode::InvalidParameter
+        );
+        new.school_year = "2026-2027".into();
+        let list = t
+            .app
+            .create_after_school_list(&haidian, &new)
+            .await
+            .unwrap();
+        // The demo neighbour whose licence expires in 20 days, a subject-training institution, one off the white
+        // list.
+        t.app.sweep_risks().await.unwrap();
+        let warnings = t.app.warnings_for(&haidian, 0).await.unwrap();
+        let licensed = warnings
+            .iter()
+            .find(|w| w.indicator == "licence_expiry")
+            .unwrap()
+            .institution_id
+            .clone();
+        let population = t
+            .app
+            .store()
+            .read()
+            .spot_check_population("110108")
+            .await
+            .unwrap();
+        let subject = population
+            .iter()
+            .find(|r| r.categories.split(',').any(|c| c == "subject") && r.id != licensed)
+            .unwrap()
+            .id
+            .clone();
+        let mut after = String::new();
+        let black = 'scan: loop {
+            let batch = t
+                .app
+                .store()
+                .read()
+                .institutions_after(&after, 500)
+                .await
+                .unwrap();
+            after = batch.last().unwrap().id.clone();
+            for i in batch {
+                if i.region_code == "110108"
+                    && i.list_status != "white"
+                    && i.registry_state == "listed"
+                {
+                    break 'scan i.id;
+                }
+            }
+        };
+        for id in [&licensed, &subject, &black] {
+            t.app
+                .add_after_school_candidate(
+                    &haidian,
+                    &list.id,
+                    &NewCandidate {
+                        institution_id: id.clone(),
+                    },
+                )
+                .await
+                .unwrap();
+        }
+        let flags =
+            |view: &app::after_school::AfterSchoolListView, id: &str| -> Vec<&'static str> {
+                view.candidates
+                    .iter()
+                    .find(|c| c.institution_id == id)
+                    .unwrap()
+                    .flags
+                    .iter()
+                    .map(|f| f.code)
+                    .collect()
+            };
+        let view = t.app.after_school_list(&haidian, &list.id).await.unwrap();
+        assert!(
+            flags(&view, &licensed).contains(&"licence_expiring"),
+            "{:?}",
+            flags(&view, &licensed)
+        );
+        assert!(!flags(&view, &licensed).contains(&"licence_expired"));
+        assert!(flags(&view, &subject).contains(&"subject_training"));
+        assert!(flags(&view, &black).contains(&"not_white_listed"));
+        // Twenty-one days later the licence has expired: the list says so.
+        t.clock.advance_millis(21 * 86_400_000);
+        let view = t.app.after_school_list(&haidian, &list.id).await.unwrap();
+        assert!(
+            flags(&view, &licensed).contains(&"licence_expired"),
+            "{:?}",
+            flags(&view, &licensed)
+        );
+        // Ranked: fewer problems do not matter, only none; within a group the higher credit first.
+        let keys: Vec<(bool, i32)> = view
+            .candidates
+            .iter()
+            .map(|c| (!c.flags.is_empty(), -c.credit_score))
+            .collect();
+        let mut sorted = keys.clone();
+        sorted.sort();
+        assert_eq!(keys, sorted);
+        // Refused: twice, outside the region, by a reviewer.
+        let again = NewCandidate {
+            institution_id: subject.clone(),
+        };
+        assert_eq!(
+            t.app
+                .add_after_school_candidate(&haidian, &list.id, &again)
+                .await
+                .unwrap_err()
+                .code,
+            ErrorCode::Conflict
+        );
+        let chaoyang = t
+            .app
+            .store()
+            .read()
+            .spot_check_population("110105")
+            .await
+            .unwrap()[0]
+            .id
+            .clone();
+        assert_eq!(
+            t.app
+                .add_after_school_candidate(
+                    &haidian,
+                    &list.id,
+                    &NewCandidate {
+                        institution_id: chaoyang
+                    }
+                )
+                .await
+                .unwrap_err()
+                .code,
+            ErrorCode::NotFound
+        );
+        let reviewer = Actor::Regulator {
+            account_id: "rev".into(),
+            region: domain::RegionCode::parse("110108").unwrap(),
+            role: RegulatorRole::Reviewer,
+        };
+        assert_eq!(
+            t.app
+                .add_after_school_candidate(&reviewer, &list.id, &again)
+                .await
+                .unwrap_err()
+                .code,
+            ErrorCode::Forbidden
+        );
+        assert_eq!(t.app.after_school_lists(&haidian).await.unwrap().len(), 1);
+    }
+}
+
+mod bank_quality {
+    use super::money_flow::shop;
+    use app::ErrorCode;
+    use app::testing::TEST_NOW;
+
+    #[tokio::test]
+    async fn a_banks_month_counts_its_instructions_reports_and_breaks() {
+        let s = shop().await;
+        let period = TEST_NOW.china_date().format("%Y-%m").to_string();
+        let before = s.t.app.bank_quality(&period).await.unwrap();
+        let demo = |reports: &[app::bank_quality::BankQualityReport]| {
+            reports
+                .iter()
+                .find(|r| r.bank_id == "demo-bank")
+                .cloned()
+                .unwrap()
+        };
+        let b = demo(&before);
+        assert!(b.provisional, "this month has not ended");
+        // The bank reports a deposit two hours after the money moved, and an outflow nobody instructed.
+        let (_, paid) = s.paid_and_deposited().await;
+        s.movement(
+            "MV-LATE",
+            "in",
+            100,
+            paid + 100,
+            TEST_NOW.millis() - 2 * 3_600_000,
+            None,
+        )
+        .await
+        .unwrap();
+        s.movement("MV-OUT", "out", 100, paid, TEST_NOW.millis(), None)
+            .await
+            .unwrap();
+        let a = demo(&s.t.app.bank_quality(&period).await.unwrap());
+        assert_eq!(a.movements_reported, b.movements_reported + 3);
+        assert_eq!(a.reported_late, b.reported_late + 1);
+        assert!(
+            a.reconciliation_breaks > b.reconciliation_breaks,
+            "the unmatched outflow"
+        );
+        assert!(a.report_delay_p95_ms.unwrap() >= 2 * 3_600_000);
+        // A month in the future, or not a month: refused.
+        assert_eq!(
+            s.t.app.bank_quality("2099-01").await.unwrap_err().code,
+            ErrorCode::InvalidParameter
+        );
+        assert_eq!(
+            s.t.app.bank_quality("2026-13").await.unwrap_err().code,
+            ErrorCode::InvalidParameter
+        );
+    }
+}

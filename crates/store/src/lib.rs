@@ -5,6 +5,7 @@
 //! audit-log append so a state change and its evidence commit together or not at all.
 
 mod accounts;
+mod after_school;
 mod audit;
 mod clients;
 mod complaints;
@@ -22,6 +23,7 @@ mod monitoring;
 mod orders;
 mod parents;
 mod plates;
+mod quality;
 mod reference;
 mod refunds;
 mod registry;
@@ -33,6 +35,7 @@ pub mod testing;
 mod warnings;
 
 pub use accounts::{AccountRow, AccountScope, SessionRow, TokenRow};
+pub use after_school::{AfterSchoolListRow, CandidateFactsRow};
 pub use audit::AuditScope;
 pub use clients::{ApiClientRow, SEALED_COLUMNS, SealedColumn};
 pub use complaints::{ComplaintCounts, ComplaintRow, ComplaintRuling, ComplaintsOf};
@@ -55,6 +58,7 @@ pub use orders::{
 };
 pub use parents::{ChildRow, LoginCodeRow, PiiAccessRow};
 pub use plates::PlateRow;
+pub use quality::InstructionTimeRow;
 pub use refunds::{RefundDecision, RefundRow, RunOffRow};
 pub use registry::CourseSessionRow;
 pub use reviews::ReviewRow;

@@ -134,7 +134,11 @@ use utoipa_swagger_ui::SwaggerUi;
         crate::inspection::credit_model,
         crate::inspection::set_credit_model,
         crate::inspection::publish,
-        crate::inspection::export
+        crate::inspection::export,
+        crate::inspection::create_after_school_list,
+        crate::inspection::after_school_list,
+        crate::inspection::add_candidate,
+        crate::inspection::bank_quality
     ),
     components(schemas(
         Problem,

@@ -6,6 +6,8 @@ use crate::WebState;
 use crate::auth_api::{Bearer, body};
 use crate::error::{ApiError, PageError, form_outcome, status_of};
 use crate::session_pages::PageSession;
+use app::after_school::{AfterSchoolListView, NewAfterSchoolList, NewCandidate};
+use app::bank_quality::BankQualityReport;
 use app::credit::{CreditExportRow, CreditModelChange, CreditModelView, CreditView};
 use app::penalties::{NewPenalty, PenaltyView};
 use app::spot_checks::{
@@ -81,7 +83,7 @@ pub async fn record_result(
     Path(id): Path<String>,
     b: Result<Json<SpotCheckResult>, JsonRejection>,
 ) -> Result<Json<SpotCheckView>, ApiError> {
-    s.app.spot_check_region(&bearer.actor).await?;
+    s.app.supervising_region(&bearer.actor).await?;
     let result = body(b)?;
     Ok(Json(
         s.app
@@ -379,7 +381,7 @@ pub(crate) async fn record_form(
     multipart: Result<Multipart, MultipartRejection>,
 ) -> Result<Response, PageError> {
     // Who may record comes before reading what is recorded.
-    s.app.spot_check_region(&session.0.actor).await?;
+    s.app.supervising_region(&session.0.actor).await?;
     let mut multipart = multipart.map_err(|e| invalid(e.body_text()))?;
     let mut fields = std::collections::HashMap::new();
     let mut files = Vec::new();
@@ -637,4 +639,230 @@ pub(crate) async fn export_page(
         &s.app.credit_export(&session.actor, year).await?,
         year,
     )?)
+}
+
+// ---- after-school service lists (课后服务) ----
+
+/// A supervisor starts an after-school service list for its region's schools.
+#[utoipa::path(post, path = "/api/v1/regulator/after-school-lists", security(("bearer" = [])),
+    request_body = NewAfterSchoolList, responses((status = 201, body = AfterSchoolListView)))]
+pub async fn create_after_school_list(
+    State(s): State<WebState>,
+    bearer: Bearer,
+    b: Result<Json<NewAfterSchoolList>, JsonRejection>,
+) -> Result<(StatusCode, Json<AfterSchoolListView>), ApiError> {
+    s.app
+        .require(&bearer.actor, Permission::SuperviseInstitution)
+        .await?;
+    let list = s
+        .app
+        .create_after_school_list(&bearer.actor, &body(b)?)
+        .await?;
+    Ok((StatusCode::CREATED, Json(list)))
+}
+
+/// A list with its candidates compared against what the platform knows, ranked by credit.
+#[utoipa::path(get, path = "/api/v1/regulator/after-school-lists/{id}", security(("bearer" = [])),
+    params(("id" = String, Path)), responses((status = 200, body = AfterSchoolListView)))]
+pub async fn after_school_list(
+    State(s): State<WebState>,
+    bearer: Bearer,
+    Path(id): Path<String>,
+) -> Result<Json<AfterSchoolListView>, ApiError> {
+    Ok(Json(s.app.after_school_list(&bearer.actor, &id).await?))
+}
+
+/// Adds a candidate institution of the list's region.
+#[utoipa::path(post, path = "/api/v1/regulator/after-school-lists/{id}/candidates", security(("bearer" = [])),
+    params(("id" = String, Path)), request_body = NewCandidate,
+    responses((status = 200, body = AfterSchoolListView)))]
+pub async fn add_candidate(
+    State(s): State<WebState>,
+    bearer: Bearer,
+    Path(id): Path<String>,
+    b: Result<Json<NewCandidate>, JsonRejection>,
+) -> Result<Json<AfterSchoolListView>, ApiError> {
+    s.app
+        .require(&bearer.actor, Permission::SuperviseInstitution)
+        .await?;
+    Ok(Json(
+        s.app
+            .add_after_school_candidate(&bearer.actor, &id, &body(b)?)
+            .await?,
+    ))
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "after_school.html")]
+pub(crate) struct AfterSchoolPage {
+    lists: Vec<AfterSchoolListView>,
+    /// The list shown with its candidates, if one is open.
+    list: Option<AfterSchoolListView>,
+    csrf: String,
+    error: Option<String>,
+}
+
+pub(crate) async fn after_school_page(
+    State(s): State<WebState>,
+    PageSession(session): PageSession,
+) -> Result<AfterSchoolPage, PageError> {
+    s.app
+        .require(&session.actor, Permission::SuperviseInstitution)
+        .await?;
+    Ok(AfterSchoolPage {
+        lists: s.app.after_school_lists(&session.actor).await?,
+        list: None,
+        csrf: session.csrf,
+        error: None,
+    })
+}
+
+pub(crate) async fn after_school_list_page(
+    State(s): State<WebState>,
+    PageSession(session): PageSession,
+    Path(id): Path<String>,
+) -> Result<AfterSchoolPage, PageError> {
+    s.app
+        .require(&session.actor, Permission::SuperviseInstitution)
+        .await?;
+    Ok(AfterSchoolPage {
+        list: Some(s.app.after_school_list(&session.actor, &id).await?),
+        lists: Vec::new(),
+        csrf: session.csrf,
+        error: None,
+    })
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub(crate) struct AfterSchoolForm {
+    csrf: String,
+    name: String,
+    school_year: String,
+    institution_id: String,
+}
+
+pub(crate) async fn create_after_school_form(
+    State(s): State<WebState>,
+    session: PageSession,
+    Form(form): Form<AfterSchoolForm>,
+) -> Result<Response, PageError> {
+    session
+        .authorize(&s, &form.csrf, Permission::SuperviseInstitution)
+        .await?;
+    let PageSession(session) = session;
+    let new = NewAfterSchoolList {
+        name: form.name,
+        school_year: form.school_year,
+    };
+    match s.app.create_after_school_list(&session.actor, &new).await {
+        Ok(list) => {
+            Ok(Redirect::to(&format!("/regulator/after-school/{}", list.id)).into_response())
+        }
+        Err(e) => {
+            let o = form_outcome::<()>(Err(e), StatusCode::OK, "")?;
+            let page = AfterSchoolPage {
+                lists: s.app.after_school_lists(&session.actor).await?,
+                list: None,
+                csrf: session.csrf,
+                error: o.error,
+            };
+            Ok((o.status, page).into_response())
+        }
+    }
+}
+
+pub(crate) async fn add_candidate_form(
+    State(s): State<WebState>,
+    session: PageSession,
+    Path(id): Path<String>,
+    Form(form): Form<AfterSchoolForm>,
+) -> Result<Response, PageError> {
+    session
+        .authorize(&s, &form.csrf, Permission::SuperviseInstitution)
+        .await?;
+    let PageSession(session) = session;
+    let new = NewCandidate {
+        institution_id: form.institution_id,
+    };
+    match s
+        .app
+        .add_after_school_candidate(&session.actor, &id, &new)
+        .await
+    {
+        Ok(_) => Ok(Redirect::to(&format!("/regulator/after-school/{id}")).into_response()),
+        Err(e) => {
+            let o = form_outcome::<()>(Err(e), StatusCode::OK, "")?;
+            let page = AfterSchoolPage {
+                list: Some(s.app.after_school_list(&session.actor, &id).await?),
+                lists: Vec::new(),
+                csrf: session.csrf,
+                error: o.error,
+            };
+            Ok((o.status, page).into_response())
+        }
+    }
+}
+
+// ---- the banks' service-quality report (银行服务质量) ----
+
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+#[serde(default)]
+pub struct PeriodQuery {
+    /// `YYYY-MM` (China time); this month when left out.
+    pub period: String,
+}
+
+/// Every fund-supervision bank's service quality in a month: instruction latency, failed and late
+/// instructions, movement-report timeliness, reconciliation breaks. Public.
+#[utoipa::path(get, path = "/api/v1/public/bank-quality", params(PeriodQuery),
+    responses((status = 200, body = Vec<BankQualityReport>)))]
+pub async fn bank_quality(
+    State(s): State<WebState>,
+    q: Result<Query<PeriodQuery>, QueryRejection>,
+) -> Result<Json<Vec<BankQualityReport>>, ApiError> {
+    let period = period_of(&s, q)?;
+    Ok(Json(s.app.bank_quality(&period).await?))
+}
+
+fn period_of(
+    s: &WebState,
+    q: Result<Query<PeriodQuery>, QueryRejection>,
+) -> Result<String, AppError> {
+    let period = q.map_err(|e| invalid(e.body_text()))?.0.period;
+    Ok(if period.trim().is_empty() {
+        s.app.current_period()
+    } else {
+        period.trim().to_owned()
+    })
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "bank_quality.html")]
+pub(crate) struct BankQualityPage {
+    period: String,
+    period_label: String,
+    previous: String,
+    reports: Vec<BankQualityReport>,
+}
+
+impl BankQualityPage {
+    fn duration(&self, ms: &Option<i64>) -> String {
+        ms.map_or_else(|| "—".to_owned(), app::bank_quality::duration_label)
+    }
+}
+
+pub(crate) async fn bank_quality_page(
+    State(s): State<WebState>,
+    q: Result<Query<PeriodQuery>, QueryRejection>,
+) -> Result<BankQualityPage, PageError> {
+    let period = period_of(&s, q)?;
+    let reports = s.app.bank_quality(&period).await?;
+    let previous = app::bank_quality::previous_period(&period).unwrap_or_default();
+    Ok(BankQualityPage {
+        period_label: app::bank_quality::period_label(&period),
+        period,
+        previous,
+        reports,
+    })
 }

@@ -716,6 +716,30 @@ pub fn api_routes() -> Vec<Route> {
         ),
         route(
             Method::POST,
+            "/api/v1/regulator/after-school-lists",
+            SignedIn(&[Caller::Supervisor]),
+            post(inspection::create_after_school_list),
+        ),
+        route(
+            Method::GET,
+            "/api/v1/regulator/after-school-lists/{id}",
+            SignedIn(&[Caller::Reviewer, Caller::Supervisor]),
+            get(inspection::after_school_list),
+        ),
+        route(
+            Method::POST,
+            "/api/v1/regulator/after-school-lists/{id}/candidates",
+            SignedIn(&[Caller::Supervisor]),
+            post(inspection::add_candidate),
+        ),
+        route(
+            Method::GET,
+            "/api/v1/public/bank-quality",
+            Public,
+            get(inspection::bank_quality),
+        ),
+        route(
+            Method::POST,
             "/api/v1/regulator/institutions/{id}/removal",
             SignedIn(&[Caller::Supervisor]),
             post(auth_api::remove_institution),
@@ -1395,6 +1419,36 @@ pub fn page_routes() -> Vec<Route> {
             "/regulator/credit/export",
             SignedIn(&[Caller::Supervisor]),
             get(inspection::export_page),
+        ),
+        route(
+            Method::GET,
+            "/regulator/after-school",
+            SignedIn(&[Caller::Supervisor]),
+            get(inspection::after_school_page),
+        ),
+        route(
+            Method::POST,
+            "/regulator/after-school",
+            SignedIn(&[Caller::Supervisor]),
+            post(inspection::create_after_school_form),
+        ),
+        route(
+            Method::GET,
+            "/regulator/after-school/{id}",
+            SignedIn(&[Caller::Supervisor]),
+            get(inspection::after_school_list_page),
+        ),
+        route(
+            Method::POST,
+            "/regulator/after-school/{id}/candidates",
+            SignedIn(&[Caller::Supervisor]),
+            post(inspection::add_candidate_form),
+        ),
+        route(
+            Method::GET,
+            "/banks/quality",
+            Public,
+            get(inspection::bank_quality_page),
         ),
         route(
             Method::GET,
