@@ -148,6 +148,18 @@ fn is_unavailable(e: &store::SqlxError) -> bool {
 
 /// A stated reason or short note (a refusal, a dispute, a policy change, a hidden review): 1 to 200 characters,
 /// trimmed; `field` names it in the error.
+/// A required text field: trimmed, 1 to `max` characters.
+pub(crate) fn required_text(field: &str, value: &str, max: usize) -> Result<String, AppError> {
+    let v = value.trim();
+    if v.is_empty() || v.chars().count() > max {
+        return Err(AppError::new(
+            ErrorCode::FieldTooLong,
+            format!("{field}: 1 to {max} characters"),
+        ));
+    }
+    Ok(v.to_owned())
+}
+
 pub(crate) fn stated_reason<'a>(field: &str, text: &'a str) -> Result<&'a str, AppError> {
     let text = text.trim();
     if text.is_empty() || text.chars().count() > 200 {

@@ -4,6 +4,7 @@
 //! supervised account is confirmed (the bank issue), then white.
 
 use crate::admin::{NewAccount, NewAccountKind};
+use crate::error::required_text as text;
 use crate::{Actor, App, AppError, ErrorCode, evidence};
 use domain::access::{Permission, StaffRole, competent_region, regulator_reviews};
 use domain::credit_code::CreditCode;
@@ -149,17 +150,6 @@ fn filing_error(e: FilingError) -> AppError {
         _ => ErrorCode::InvalidParameter,
     };
     AppError::new(code, e.to_string())
-}
-
-fn text(field: &str, value: &str, max: usize) -> Result<String, AppError> {
-    let v = value.trim();
-    if v.is_empty() || v.chars().count() > max {
-        return Err(AppError::new(
-            ErrorCode::FieldTooLong,
-            format!("{field}: 1 to {max} characters"),
-        ));
-    }
-    Ok(v.to_owned())
 }
 
 /// A document's name and bytes checked: not empty, at most 10 MB, PDF, JPEG or PNG by content (never by

@@ -4,6 +4,7 @@
 //! operation hides the institution's courses and refuses orders while in force; revoking the licence moves
 //! it to the black list, revokes its plate and starts the run-off of its prepaid money.
 
+use crate::error::required_text as text;
 use crate::{Actor, App, AppError, ErrorCode, evidence};
 use domain::access::Permission;
 use domain::penalty::PenaltyKind;
@@ -80,17 +81,6 @@ fn date(field: &str, value: &str) -> Result<chrono::NaiveDate, AppError> {
             format!("{field}: a date YYYY-MM-DD"),
         )
     })
-}
-
-fn text(field: &str, value: &str, max: usize) -> Result<String, AppError> {
-    let v = value.trim();
-    if v.is_empty() || v.chars().count() > max {
-        return Err(AppError::new(
-            ErrorCode::FieldTooLong,
-            format!("{field}: 1 to {max} characters"),
-        ));
-    }
-    Ok(v.to_owned())
 }
 
 impl App {

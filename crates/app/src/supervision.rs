@@ -1,6 +1,7 @@
 //! 监管处置 what a supervisor does to an institution of its region: move it between lists, and remove it
 //! (撤除). Every move has a reason, an actor, a date and its evidence, and shows on the public site at once.
 
+use crate::error::required_text as text;
 use crate::{Actor, App, AppError, ErrorCode, evidence};
 use domain::access::Permission;
 use domain::{InstitutionId, ListChangeId, ListStatus, RegionCode, Timestamp};
@@ -44,17 +45,6 @@ pub struct UnlicensedFinding {
     #[serde(default)]
     pub credit_code: Option<String>,
     pub reason: String,
-}
-
-fn text(field: &str, value: &str, max: usize) -> Result<String, AppError> {
-    let v = value.trim();
-    if v.is_empty() || v.chars().count() > max {
-        return Err(AppError::new(
-            ErrorCode::FieldTooLong,
-            format!("{field}: 1 to {max} characters"),
-        ));
-    }
-    Ok(v.to_owned())
 }
 
 impl App {
