@@ -79,6 +79,15 @@ test('a county supervisor runs a spot-check campaign and the institution\'s cred
     assert.equal(after, Math.min(100, Math.max(0, base + all.map(Number).reduce((a, b) => a + b, 0))));
     assert.match(await page.textContent('#spot-checks'), /未报送三季度财务报表/);
     await page.screenshot({ path: `${ARTIFACTS}credit.png`, fullPage: true });
+
+    // 年检年审: the year's data lists the spot check; the supervisor records a conditional result once.
+    await Promise.all([page.waitForNavigation(), page.click('#annual-link')]);
+    assert.match(await page.textContent('#annual'), /海淀区2026年12月专项抽检：发现问题（2 项问题）/);
+    await page.selectOption('#review [name=result]', 'conditional');
+    await page.fill('#review [name=remarks]', '限期一个月补齐财务报表和入职查询记录');
+    await Promise.all([page.waitForNavigation(), page.click('#review button[type=submit]')]);
+    assert.equal(await page.getAttribute('#annual-review', 'data-result'), 'conditional');
+    await page.screenshot({ path: `${ARTIFACTS}annual.png`, fullPage: true });
   } finally {
     await context.close();
   }

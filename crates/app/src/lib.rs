@@ -4,6 +4,7 @@
 pub mod actor;
 pub mod admin;
 pub mod after_school;
+pub mod annual;
 pub mod auth;
 pub mod bank;
 pub mod bank_quality;

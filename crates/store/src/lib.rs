@@ -6,6 +6,7 @@
 
 mod accounts;
 mod after_school;
+mod annual;
 mod audit;
 mod clients;
 mod complaints;
@@ -36,6 +37,7 @@ mod warnings;
 
 pub use accounts::{AccountRow, AccountScope, SessionRow, TokenRow};
 pub use after_school::{AfterSchoolListRow, CandidateFactsRow};
+pub use annual::{AnnualFigures, AnnualReviewRow};
 pub use audit::AuditScope;
 pub use clients::{ApiClientRow, SEALED_COLUMNS, SealedColumn};
 pub use complaints::{ComplaintCounts, ComplaintRow, ComplaintRuling, ComplaintsOf};

@@ -138,7 +138,9 @@ use utoipa_swagger_ui::SwaggerUi;
         crate::inspection::create_after_school_list,
         crate::inspection::after_school_list,
         crate::inspection::add_candidate,
-        crate::inspection::bank_quality
+        crate::inspection::bank_quality,
+        crate::inspection::annual,
+        crate::inspection::annual_review
     ),
     components(schemas(
         Problem,

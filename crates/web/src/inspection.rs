@@ -7,6 +7,7 @@ use crate::auth_api::{Bearer, body};
 use crate::error::{ApiError, PageError, form_outcome, status_of};
 use crate::session_pages::PageSession;
 use app::after_school::{AfterSchoolListView, NewAfterSchoolList, NewCandidate};
+use app::annual::{AnnualReport, AnnualReviewRequest, RESULTS};
 use app::bank_quality::BankQualityReport;
 use app::credit::{CreditExportRow, CreditModelChange, CreditModelView, CreditView};
 use app::penalties::{NewPenalty, PenaltyView};
@@ -450,6 +451,8 @@ pub(crate) struct CreditPage {
     checks: Vec<SpotCheckView>,
     /// `regulator` (with the penalty form) or `staff`.
     viewer: &'static str,
+    /// This year, for the link to its annual inspection data.
+    year: i64,
     kinds: Vec<(&'static str, &'static str)>,
     csrf: String,
     notice: Option<&'static str>,
@@ -469,6 +472,7 @@ async fn credit_page(
         penalties: s.app.penalties_of(&session.actor, institution_id).await?,
         checks: s.app.spot_checks_of(&session.actor, institution_id).await?,
         viewer,
+        year: s.app.current_year(),
         kinds: PenaltyKind::ALL
             .iter()
             .map(|k| (k.as_str(), k.label()))
@@ -865,4 +869,195 @@ pub(crate) async fn bank_quality_page(
         previous,
         reports,
     })
+}
+
+// ---- annual inspection data (年检年审) ----
+
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+#[serde(default)]
+pub struct FormatQuery {
+    /// `json` (the default) or `csv`.
+    pub format: String,
+}
+
+/// An institution's year — orders, funds, lessons, complaints, penalties, spot checks, risk — and the annual
+/// review result; `?format=csv` for a spreadsheet.
+#[utoipa::path(get, path = "/api/v1/regulator/institutions/{id}/annual/{year}", security(("bearer" = [])),
+    params(("id" = String, Path), ("year" = i64, Path), FormatQuery),
+    responses((status = 200, body = AnnualReport)))]
+pub async fn annual(
+    State(s): State<WebState>,
+    bearer: Bearer,
+    Path((id, year)): Path<(String, String)>,
+    q: Result<Query<FormatQuery>, QueryRejection>,
+) -> Result<Response, ApiError> {
+    s.app
+        .require(&bearer.actor, Permission::ViewInstitutionPrivate)
+        .await?;
+    let year = year.parse().map_err(|_| invalid("year: e.g. 2026"))?;
+    let report = s.app.annual_report(&bearer.actor, &id, year).await?;
+    match q.map_err(|e| invalid(e.body_text()))?.0.format.as_str() {
+        "" | "json" => Ok(Json(report).into_response()),
+        "csv" => Ok(annual_csv(&report)?),
+        _ => Err(invalid("format: json or csv").into()),
+    }
+}
+
+/// A supervisor records the year's annual review result (once).
+#[utoipa::path(post, path = "/api/v1/regulator/institutions/{id}/annual/{year}/review", security(("bearer" = [])),
+    params(("id" = String, Path), ("year" = i64, Path)), request_body = AnnualReviewRequest,
+    responses((status = 201, body = AnnualReport)))]
+pub async fn annual_review(
+    State(s): State<WebState>,
+    bearer: Bearer,
+    Path((id, year)): Path<(String, String)>,
+    b: Result<Json<AnnualReviewRequest>, JsonRejection>,
+) -> Result<(StatusCode, Json<AnnualReport>), ApiError> {
+    s.app
+        .require(&bearer.actor, Permission::SuperviseInstitution)
+        .await?;
+    let year = year.parse().map_err(|_| invalid("year: e.g. 2026"))?;
+    let report = s
+        .app
+        .record_annual_review(&bearer.actor, &id, year, &body(b)?)
+        .await?;
+    Ok((StatusCode::CREATED, Json(report)))
+}
+
+fn annual_csv(r: &AnnualReport) -> Result<Response, AppError> {
+    let mut out = csv::Writer::from_writer(b"\xEF\xBB\xBF".to_vec());
+    let fail = |e: csv::Error| AppError::internal(e.to_string());
+    out.write_record(["类别", "项目", "数值", "显示"])
+        .map_err(fail)?;
+    let year = r.year.to_string();
+    for (label, value) in [
+        ("机构名称", r.institution_name.as_str()),
+        ("统一社会信用代码", &r.credit_code),
+        ("办学许可证号", r.licence_no.as_deref().unwrap_or("")),
+        ("所在地区", &r.region_name),
+        ("年度", &year),
+    ] {
+        out.write_record(["机构", label, value, value])
+            .map_err(fail)?;
+    }
+    for f in &r.figures {
+        out.write_record([f.section, f.label, &f.value.to_string(), &f.display])
+            .map_err(fail)?;
+    }
+    for p in &r.penalties {
+        let detail = format!("{}（{}）{}", p.kind_label, p.decision_no, p.facts);
+        out.write_record([
+            "行政处罚",
+            p.decided_on.as_str(),
+            &p.amount_fen.unwrap_or(0).to_string(),
+            &detail,
+        ])
+        .map_err(fail)?;
+    }
+    for k in &r.spot_checks {
+        out.write_record([
+            "抽检",
+            k.campaign_name.as_str(),
+            &k.finding_count.to_string(),
+            k.status_label,
+        ])
+        .map_err(fail)?;
+    }
+    if let Some(v) = &r.review {
+        out.write_record(["年检结论", v.result_label, "", v.remarks.as_str()])
+            .map_err(fail)?;
+    }
+    let bytes = out
+        .into_inner()
+        .map_err(|e| AppError::internal(e.to_string()))?;
+    Ok((
+        [
+            (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()),
+            (
+                header::CONTENT_DISPOSITION,
+                format!(
+                    "attachment; filename=\"annual-{}-{}.csv\"",
+                    r.credit_code, r.year
+                ),
+            ),
+        ],
+        bytes,
+    )
+        .into_response())
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "annual.html")]
+pub(crate) struct AnnualPage {
+    r: AnnualReport,
+    results: &'static [(&'static str, &'static str)],
+    csrf: String,
+    error: Option<String>,
+}
+
+pub(crate) async fn annual_page(
+    State(s): State<WebState>,
+    PageSession(session): PageSession,
+    Path((id, year)): Path<(String, String)>,
+    q: Result<Query<FormatQuery>, QueryRejection>,
+) -> Result<Response, PageError> {
+    s.app
+        .require(&session.actor, Permission::ViewInstitutionPrivate)
+        .await?;
+    let year = year.parse().map_err(|_| invalid("year: e.g. 2026"))?;
+    let report = s.app.annual_report(&session.actor, &id, year).await?;
+    if q.map_err(|e| invalid(e.body_text()))?.0.format == "csv" {
+        return Ok(annual_csv(&report)?);
+    }
+    Ok(AnnualPage {
+        r: report,
+        results: &RESULTS,
+        csrf: session.csrf,
+        error: None,
+    }
+    .into_response())
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub(crate) struct AnnualReviewForm {
+    csrf: String,
+    result: String,
+    remarks: String,
+}
+
+pub(crate) async fn annual_review_form(
+    State(s): State<WebState>,
+    session: PageSession,
+    Path((id, year)): Path<(String, String)>,
+    Form(form): Form<AnnualReviewForm>,
+) -> Result<Response, PageError> {
+    session
+        .authorize(&s, &form.csrf, Permission::SuperviseInstitution)
+        .await?;
+    let PageSession(session) = session;
+    let year: i64 = year.parse().map_err(|_| invalid("year: e.g. 2026"))?;
+    let req = AnnualReviewRequest {
+        result: form.result,
+        remarks: form.remarks,
+    };
+    match s
+        .app
+        .record_annual_review(&session.actor, &id, year, &req)
+        .await
+    {
+        Ok(_) => Ok(
+            Redirect::to(&format!("/regulator/institutions/{id}/annual/{year}")).into_response(),
+        ),
+        Err(e) => {
+            let o = form_outcome::<()>(Err(e), StatusCode::OK, "")?;
+            let page = AnnualPage {
+                r: s.app.annual_report(&session.actor, &id, year).await?,
+                results: &RESULTS,
+                csrf: session.csrf,
+                error: o.error,
+            };
+            Ok((o.status, page).into_response())
+        }
+    }
 }

@@ -739,6 +739,18 @@ pub fn api_routes() -> Vec<Route> {
             get(inspection::bank_quality),
         ),
         route(
+            Method::GET,
+            "/api/v1/regulator/institutions/{id}/annual/{year}",
+            SignedIn(&[Caller::Reviewer, Caller::Supervisor]),
+            get(inspection::annual),
+        ),
+        route(
+            Method::POST,
+            "/api/v1/regulator/institutions/{id}/annual/{year}/review",
+            SignedIn(&[Caller::Supervisor]),
+            post(inspection::annual_review),
+        ),
+        route(
             Method::POST,
             "/api/v1/regulator/institutions/{id}/removal",
             SignedIn(&[Caller::Supervisor]),
@@ -1449,6 +1461,18 @@ pub fn page_routes() -> Vec<Route> {
             "/banks/quality",
             Public,
             get(inspection::bank_quality_page),
+        ),
+        route(
+            Method::GET,
+            "/regulator/institutions/{id}/annual/{year}",
+            SignedIn(&[Caller::Reviewer, Caller::Supervisor]),
+            get(inspection::annual_page),
+        ),
+        route(
+            Method::POST,
+            "/regulator/institutions/{id}/annual/{year}/review",
+            SignedIn(&[Caller::Supervisor]),
+            post(inspection::annual_review_form),
         ),
         route(
             Method::GET,

@@ -983,7 +983,8 @@ impl Samples {
             .replace("{status}", "white")
             .replace("{end}", "regulator")
             .replace("{token}", "not-a-plate-token")
-            .replace("{focus}", "orders");
+            .replace("{focus}", "orders")
+            .replace("{year}", "2026");
         assert!(
             !path.contains('{'),
             "no sample value for the parameters of {template}: add one here"
