@@ -224,7 +224,7 @@ impl App {
     ) -> Result<(CreditModelView, CreditFacts, CreditRating), AppError> {
         let now = self.clock.now();
         let signals = self
-            .credit_signals(Some(institution_id), "", now)
+            .credit_signals(store::CreditOf::Institution(institution_id), now)
             .await?
             .into_iter()
             .next()
@@ -237,8 +237,7 @@ impl App {
 
     async fn credit_signals(
         &self,
-        institution_id: Option<&str>,
-        region_prefix: &str,
+        of: store::CreditOf<'_>,
         now: Timestamp,
     ) -> Result<Vec<CreditSignals>, AppError> {
         let three_years_ago = now
@@ -249,8 +248,7 @@ impl App {
             .store
             .read()
             .credit_signals(
-                institution_id,
-                region_prefix,
+                of,
                 now.millis() - 365 * DAY_MS,
                 &three_years_ago.to_string(),
             )
@@ -280,7 +278,9 @@ impl App {
             ));
         }
         let model = self.credit_model().await?;
-        let signals = self.credit_signals(None, region.prefix(), now).await?;
+        let signals = self
+            .credit_signals(store::CreditOf::Region(region.prefix()), now)
+            .await?;
         let rows: Vec<CreditRatingRow> = signals
             .iter()
             .map(|s| {

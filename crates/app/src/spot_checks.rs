@@ -146,7 +146,10 @@ impl App {
         actor: &Actor,
         new: &NewCampaign,
     ) -> Result<CampaignView, AppError> {
-        let Actor::Regulator { region, .. } = actor else {
+        let Actor::Regulator {
+            region, account_id, ..
+        } = actor
+        else {
             return Err(self
                 .deny(actor, "spot_check", json!({}), "regulators only")
                 .await);
@@ -196,10 +199,8 @@ impl App {
         let mut tx = self.store.begin_write().await?;
         let mut checkers = tx.checkers_of(region.as_str()).await?;
         if checkers.is_empty() {
-            checkers.push(match actor {
-                Actor::Regulator { account_id, .. } => account_id.clone(),
-                _ => unreachable!("a regulator"),
-            });
+            // A region without reviewer or supervisor accounts on record: the campaign's author checks.
+            checkers.push(account_id.clone());
         }
         let campaign = SpotCheckCampaignRow {
             id: uuid::Uuid::now_v7().to_string(),

@@ -222,8 +222,8 @@ pub struct CreditSignals {
     pub public_warnings: i64,
 }
 
-/// `$1`: a `LIKE` pattern of institution ids (one id, or `%` under a region filter), `$2`: a year ago (ms),
-/// `$3`: three years ago (`YYYY-MM-DD`), `$4`: a region prefix pattern.
+/// `$1`: the institution id or region pattern of `{filter}`, `$2`: a year ago (ms), `$3`: three years ago
+/// (`YYYY-MM-DD`).
 const CREDIT_SIGNALS: &str = "SELECT i.id AS institution_id, \
      (SELECT COUNT(*) FROM supervised_accounts s WHERE s.institution_id = i.id AND s.status = 'confirmed') AS confirmed_accounts, \
      (SELECT COUNT(*) FROM lessons l JOIN orders o ON o.id = l.order_id WHERE o.institution_id = i.id AND l.created_at > $2) AS lessons, \
@@ -244,7 +244,7 @@ const CREDIT_SIGNALS: &str = "SELECT i.id AS institution_id, \
      (SELECT COUNT(*) FROM risk_warnings w WHERE w.institution_id = i.id AND w.raised_at > $2 AND w.level = 'orange') AS warnings_orange, \
      (SELECT COUNT(*) FROM risk_warnings w WHERE w.institution_id = i.id AND w.raised_at > $2 AND w.level = 'red') AS warnings_red, \
      (SELECT COUNT(*) FROM risk_warnings w WHERE w.institution_id = i.id AND w.published_at > $2) AS public_warnings \
-     FROM institutions i WHERE i.id LIKE $1 AND i.region_code LIKE $4 AND i.registry_state <> 'applying' ORDER BY i.id";
+     FROM institutions i WHERE {filter} AND i.registry_state <> 'applying' ORDER BY i.id";
 
 impl Reader<'_> {
     /// The listed institutions of a region that are not on the black list, with their live warnings' level.
@@ -367,21 +367,25 @@ impl Reader<'_> {
         .await?)
     }
 
-    /// What the credit model reads: of one institution, or (`None`) of every institution in the region.
+    /// What the credit model reads: of one institution, or of every institution in a region.
     pub async fn credit_signals(
         &self,
-        institution_id: Option<&str>,
-        region_prefix: &str,
+        of: CreditOf<'_>,
         year_ago_ms: i64,
         three_years_ago: &str,
     ) -> Result<Vec<CreditSignals>, StoreError> {
-        Ok(sqlx::query_as(CREDIT_SIGNALS)
-            .bind(institution_id.unwrap_or("%").to_owned())
-            .bind(year_ago_ms)
-            .bind(three_years_ago.to_owned())
-            .bind(format!("{region_prefix}%"))
-            .fetch_all(&self.store.pool)
-            .await?)
+        let (filter, value) = match of {
+            CreditOf::Institution(id) => ("i.id = $1", id.to_owned()),
+            CreditOf::Region(prefix) => ("i.region_code LIKE $1", format!("{prefix}%")),
+        };
+        Ok(
+            sqlx::query_as(AssertSqlSafe(CREDIT_SIGNALS.replace("{filter}", filter)))
+                .bind(value)
+                .bind(year_ago_ms)
+                .bind(three_years_ago.to_owned())
+                .fetch_all(&self.store.pool)
+                .await?,
+        )
     }
 
     pub async fn credit_rating(
@@ -432,6 +436,14 @@ impl Reader<'_> {
         .fetch_all(&self.store.pool)
         .await?)
     }
+}
+
+/// Whose credit facts to read.
+#[derive(Clone, Copy, Debug)]
+pub enum CreditOf<'a> {
+    Institution(&'a str),
+    /// A region prefix (`11`, `1101`, `110108`; empty for the nation).
+    Region(&'a str),
 }
 
 /// Whose spot checks to list.

@@ -48,7 +48,7 @@ pub use filings::{DocumentRow, FilingRow, QueueRow};
 pub use funds::SupervisedAccountRow;
 pub use inbox::{NotificationRow, SmsRow};
 pub use inspection::{
-    CreditModelRow, CreditRatingRow, CreditSignals, PenaltyRow, PublishedRatingRow,
+    CreditModelRow, CreditOf, CreditRatingRow, CreditSignals, PenaltyRow, PublishedRatingRow,
     SpotCheckCampaignRow, SpotCheckCandidateRow, SpotCheckListRow, SpotCheckRow, SpotChecksOf,
 };
 pub use lessons::{LeaveRow, LessonRow};
