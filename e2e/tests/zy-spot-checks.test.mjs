@@ -4,6 +4,7 @@
 // walkthroughs and before the risk test, which moves the clock.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { ARTIFACTS, BASE, launch, moveClock, newPage, signIn } from '../lib/browser.mjs';
 
 const PDF = Buffer.from('%PDF-1.4\n1 0 obj<</Type/Catalog>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n');
@@ -88,6 +89,35 @@ test('a county supervisor runs a spot-check campaign and the institution\'s cred
     await Promise.all([page.waitForNavigation(), page.click('#review button[type=submit]')]);
     assert.equal(await page.getAttribute('#annual-review', 'data-result'), 'conditional');
     await page.screenshot({ path: `${ARTIFACTS}annual.png`, fullPage: true });
+
+    // 行政处罚: a published fine costs 10 points and shows on the public institution page.
+    await page.goto(`${BASE}/regulator/institutions/${institutionId}/credit`);
+    const beforeFine = Number(await page.getAttribute('#credit-score', 'data-score'));
+    const decisionNo = `海教罚〔2026〕E2E${Date.now() % 100000}号`;
+    await page.selectOption('#penalty [name=kind]', 'fine');
+    await page.fill('#penalty [name=decision_no]', decisionNo);
+    await page.fill('#penalty [name=decided_on]', '2026-11-20');
+    await page.fill('#penalty [name=amount_yuan]', '20000');
+    await page.fill('#penalty [name=facts]', '超出规定时限预收培训费用');
+    await Promise.all([page.waitForNavigation(), page.click('#penalty button[type=submit]')]);
+    assert.equal(await page.textContent('#credit-notice'), '处罚决定已记录。');
+    assert.equal(Number(await page.getAttribute('#credit-score', 'data-score')), Math.max(0, beforeFine - 10));
+    const visitor = await newPage(browser);
+    try {
+      await visitor.page.goto(`${BASE}/institutions/${institutionId}`);
+      assert.match(await visitor.page.textContent('#penalties'), new RegExp(`罚款 ¥20000.00（${decisionNo}）`));
+    } finally {
+      await visitor.context.close();
+    }
+
+    // 年度公布 and the export for the national credit system.
+    await page.goto(`${BASE}/regulator/credit`);
+    await Promise.all([page.waitForNavigation(), page.click('#publish button[type=submit]')]);
+    assert.match(await page.textContent('#publish-notice'), /已公布 \d+ 家机构/);
+    const [download] = await Promise.all([page.waitForEvent('download'), page.click('#credit-export')]);
+    const csv = readFileSync(await download.path()).subarray(3).toString('utf8');
+    assert.ok(csv.startsWith('统一社会信用代码,机构名称,行政区划代码,评价年度,信用分,信用等级'), csv.slice(0, 80));
+    assert.ok(csv.split('\n').length > 3, 'a row per Haidian institution');
   } finally {
     await context.close();
   }
