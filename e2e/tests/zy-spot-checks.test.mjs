@@ -88,6 +88,11 @@ test('a county supervisor runs a spot-check campaign and the institution\'s cred
     await page.fill('#review [name=remarks]', '限期一个月补齐财务报表和入职查询记录');
     await Promise.all([page.waitForNavigation(), page.click('#review button[type=submit]')]);
     assert.equal(await page.getAttribute('#annual-review', 'data-result'), 'conditional');
+    const annualCsv = await page.request.get(`${BASE}${await page.getAttribute('#annual-csv', 'href')}`);
+    assert.equal(annualCsv.status(), 200);
+    const lines = (await annualCsv.text()).replace(/^\uFEFF/, '').split('\n');
+    assert.equal(lines[0], '类别,项目,数值,显示');
+    assert.ok(lines.some((r) => r.startsWith('年检结论,基本合格（限期整改）')), lines.join('|'));
     await page.screenshot({ path: `${ARTIFACTS}annual.png`, fullPage: true });
 
     // 行政处罚: a published fine costs 10 points and shows on the public institution page.

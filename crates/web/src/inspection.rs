@@ -208,25 +208,14 @@ const EXPORT_HEADER: [&str; 10] = [
     "扣分明细",
 ];
 
-fn csv_response(rows: &[CreditExportRow], year: i64) -> Result<Response, AppError> {
+/// A CSV attachment: UTF-8 with a byte-order mark (spreadsheet programs read the Chinese headers), the rows
+/// written by `write`.
+fn csv_attachment(
+    filename: &str,
+    write: impl FnOnce(&mut csv::Writer<Vec<u8>>) -> csv::Result<()>,
+) -> Result<Response, AppError> {
     let mut out = csv::Writer::from_writer(b"\xEF\xBB\xBF".to_vec());
-    let fail = |e: csv::Error| AppError::internal(e.to_string());
-    out.write_record(EXPORT_HEADER).map_err(fail)?;
-    for r in rows {
-        out.write_record([
-            r.credit_code.as_str(),
-            &r.name,
-            &r.region_code,
-            &r.year.to_string(),
-            &r.score.to_string(),
-            &r.grade,
-            r.grade_label,
-            &r.model_version.to_string(),
-            &r.published_on,
-            &r.breakdown,
-        ])
-        .map_err(fail)?;
-    }
+    write(&mut out).map_err(|e| AppError::internal(e.to_string()))?;
     let bytes = out
         .into_inner()
         .map_err(|e| AppError::internal(e.to_string()))?;
@@ -235,12 +224,33 @@ fn csv_response(rows: &[CreditExportRow], year: i64) -> Result<Response, AppErro
             (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()),
             (
                 header::CONTENT_DISPOSITION,
-                format!("attachment; filename=\"credit-{year}.csv\""),
+                format!("attachment; filename=\"{filename}\""),
             ),
         ],
         bytes,
     )
         .into_response())
+}
+
+fn csv_response(rows: &[CreditExportRow], year: i64) -> Result<Response, AppError> {
+    csv_attachment(&format!("credit-{year}.csv"), |out| {
+        out.write_record(EXPORT_HEADER)?;
+        for r in rows {
+            out.write_record([
+                r.credit_code.as_str(),
+                &r.name,
+                &r.region_code,
+                &r.year.to_string(),
+                &r.score.to_string(),
+                &r.grade,
+                r.grade_label,
+                &r.model_version.to_string(),
+                &r.published_on,
+                &r.breakdown,
+            ])?;
+        }
+        Ok(())
+    })
 }
 
 // ---- pages ----
@@ -925,65 +935,35 @@ pub async fn annual_review(
 }
 
 fn annual_csv(r: &AnnualReport) -> Result<Response, AppError> {
-    let mut out = csv::Writer::from_writer(b"\xEF\xBB\xBF".to_vec());
-    let fail = |e: csv::Error| AppError::internal(e.to_string());
-    out.write_record(["类别", "项目", "数值", "显示"])
-        .map_err(fail)?;
-    let year = r.year.to_string();
-    for (label, value) in [
-        ("机构名称", r.institution_name.as_str()),
-        ("统一社会信用代码", &r.credit_code),
-        ("办学许可证号", r.licence_no.as_deref().unwrap_or("")),
-        ("所在地区", &r.region_name),
-        ("年度", &year),
-    ] {
-        out.write_record(["机构", label, value, value])
-            .map_err(fail)?;
-    }
-    for f in &r.figures {
-        out.write_record([f.section, f.label, &f.value.to_string(), &f.display])
-            .map_err(fail)?;
-    }
-    for p in &r.penalties {
-        let detail = format!("{}（{}）{}", p.kind_label, p.decision_no, p.facts);
-        out.write_record([
-            "行政处罚",
-            p.decided_on.as_str(),
-            &p.amount_fen.unwrap_or(0).to_string(),
-            &detail,
-        ])
-        .map_err(fail)?;
-    }
-    for k in &r.spot_checks {
-        out.write_record([
-            "抽检",
-            k.campaign_name.as_str(),
-            &k.finding_count.to_string(),
-            k.status_label,
-        ])
-        .map_err(fail)?;
-    }
-    if let Some(v) = &r.review {
-        out.write_record(["年检结论", v.result_label, "", v.remarks.as_str()])
-            .map_err(fail)?;
-    }
-    let bytes = out
-        .into_inner()
-        .map_err(|e| AppError::internal(e.to_string()))?;
-    Ok((
-        [
-            (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()),
-            (
-                header::CONTENT_DISPOSITION,
-                format!(
-                    "attachment; filename=\"annual-{}-{}.csv\"",
-                    r.credit_code, r.year
-                ),
-            ),
-        ],
-        bytes,
-    )
-        .into_response())
+    csv_attachment(&format!("annual-{}-{}.csv", r.credit_code, r.year), |out| {
+        out.write_record(["类别", "项目", "数值", "显示"])?;
+        let year = r.year.to_string();
+        for (label, value) in [
+            ("机构名称", r.institution_name.as_str()),
+            ("统一社会信用代码", &r.credit_code),
+            ("办学许可证号", r.licence_no.as_deref().unwrap_or("")),
+            ("所在地区", &r.region_name),
+            ("年度", &year),
+        ] {
+            out.write_record(["机构", label, value, value])?;
+        }
+        for f in &r.figures {
+            out.write_record([f.section, f.label, &f.value.to_string(), &f.display])?;
+        }
+        for p in &r.penalties {
+            let detail = format!("{}（{}）{}", p.kind_label, p.decision_no, p.facts);
+            let amount = p.amount_fen.unwrap_or(0).to_string();
+            out.write_record(["行政处罚", p.decided_on.as_str(), &amount, &detail])?;
+        }
+        for k in &r.spot_checks {
+            let count = k.finding_count.to_string();
+            out.write_record(["抽检", k.campaign_name.as_str(), &count, k.status_label])?;
+        }
+        if let Some(v) = &r.review {
+            out.write_record(["年检结论", v.result_label, "", v.remarks.as_str()])?;
+        }
+        Ok(())
+    })
 }
 
 #[derive(Template, WebTemplate)]
