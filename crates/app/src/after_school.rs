@@ -211,18 +211,7 @@ impl App {
             .after_school_lists(region.prefix())
             .await?
         {
-            out.push(AfterSchoolListView {
-                region_name: self
-                    .regions
-                    .full_name(&RegionCode::parse(&row.region_code)?),
-                created_at_display: Timestamp::from_millis(row.created_at).china_display(),
-                id: row.id,
-                region_code: row.region_code,
-                name: row.name,
-                school_year: row.school_year,
-                created_by: row.created_by,
-                candidates: Vec::new(),
-            });
+            out.push(self.list_view(row, Vec::new())?);
         }
         Ok(out)
     }
@@ -248,16 +237,24 @@ impl App {
             });
         }
         candidates.sort_by_key(|c| (!c.flags.is_empty(), std::cmp::Reverse(c.credit_score)));
+        self.list_view(list, candidates)
+    }
+
+    fn list_view(
+        &self,
+        row: AfterSchoolListRow,
+        candidates: Vec<CandidateView>,
+    ) -> Result<AfterSchoolListView, AppError> {
         Ok(AfterSchoolListView {
             region_name: self
                 .regions
-                .full_name(&RegionCode::parse(&list.region_code)?),
-            created_at_display: Timestamp::from_millis(list.created_at).china_display(),
-            id: list.id,
-            region_code: list.region_code,
-            name: list.name,
-            school_year: list.school_year,
-            created_by: list.created_by,
+                .full_name(&RegionCode::parse(&row.region_code)?),
+            created_at_display: Timestamp::from_millis(row.created_at).china_display(),
+            id: row.id,
+            region_code: row.region_code,
+            name: row.name,
+            school_year: row.school_year,
+            created_by: row.created_by,
             candidates,
         })
     }

@@ -512,11 +512,7 @@ impl WriteTx {
         set_by: &str,
         at: i64,
     ) -> Result<i64, StoreError> {
-        let version: i64 = sqlx::query_scalar(
-            "SELECT CAST(COALESCE(MAX(version), 0) + 1 AS BIGINT) FROM credit_models",
-        )
-        .fetch_one(&mut *self.tx)
-        .await?;
+        let version = self.next_version("credit_models").await?;
         let row = CreditModelRow {
             version,
             model_json: model_json.to_owned(),

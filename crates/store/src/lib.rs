@@ -302,6 +302,16 @@ impl WriteTx {
         self.tx.commit().await?;
         Ok(())
     }
+
+    /// One more than the greatest `version` in a versioned table (the risk and credit models). Inside the
+    /// write transaction, so two edits cannot take the same number.
+    pub(crate) async fn next_version(&mut self, table: &'static str) -> Result<i64, StoreError> {
+        Ok(sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
+            "SELECT CAST(COALESCE(MAX(version), 0) + 1 AS BIGINT) FROM {table}"
+        )))
+        .fetch_one(&mut *self.tx)
+        .await?)
+    }
 }
 
 impl Backend {

@@ -255,11 +255,7 @@ impl WriteTx {
         set_by: &str,
         at: i64,
     ) -> Result<i64, StoreError> {
-        let version: i64 = sqlx::query_scalar(
-            "SELECT CAST(COALESCE(MAX(version), 0) + 1 AS BIGINT) FROM risk_models",
-        )
-        .fetch_one(&mut *self.tx)
-        .await?;
+        let version = self.next_version("risk_models").await?;
         let row = RiskModelRow {
             version,
             region_code: region_code.to_owned(),
