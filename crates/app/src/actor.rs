@@ -27,6 +27,12 @@ pub enum Actor {
     },
     /// 银行操作员
     BankOperator { account_id: String, bank_id: String },
+    /// 学校: an account of one school of a region, choosing after-school providers.
+    School {
+        account_id: String,
+        school_id: String,
+        region: RegionCode,
+    },
     /// A bank's or integrator's system, authenticated by a signed request.
     ApiClient {
         key_id: String,
@@ -45,6 +51,7 @@ impl Actor {
             Actor::Staff { account_id, .. } => format!("staff:{account_id}"),
             Actor::Regulator { account_id, .. } => format!("regulator:{account_id}"),
             Actor::BankOperator { account_id, .. } => format!("bank_operator:{account_id}"),
+            Actor::School { account_id, .. } => format!("school:{account_id}"),
             Actor::ApiClient { key_id, .. } => format!("api_client:{key_id}"),
         }
     }
@@ -55,7 +62,8 @@ impl Actor {
             Actor::Parent { account_id }
             | Actor::Staff { account_id, .. }
             | Actor::Regulator { account_id, .. }
-            | Actor::BankOperator { account_id, .. } => Some(account_id),
+            | Actor::BankOperator { account_id, .. }
+            | Actor::School { account_id, .. } => Some(account_id),
         }
     }
 
@@ -68,6 +76,7 @@ impl Actor {
             Actor::Public
             | Actor::Parent { .. }
             | Actor::BankOperator { .. }
+            | Actor::School { .. }
             | Actor::ApiClient { .. } => false,
         }
     }

@@ -74,6 +74,21 @@ pub struct NewBankOperatorRequest {
     pub bank_id: String,
 }
 
+/// `POST /api/v1/admin/school-accounts`: an account of a school of the administrator's subtree, which
+/// chooses after-school providers from the lists covering its region. The school is created with its first
+/// account and found by region and name after that.
+#[derive(Clone, Deserialize, utoipa::ToSchema)]
+pub struct NewSchoolAccountRequest {
+    pub username: String,
+    pub display_name: String,
+    /// A temporary password of at least ten characters, replaced at first sign-in.
+    pub password: String,
+    /// The school's county (or other region) code.
+    pub region_code: String,
+    /// e.g. 北京市海淀区中关村第一小学.
+    pub school_name: String,
+}
+
 /// An account as its administrator sees it in the list.
 #[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
 pub struct AccountSummary {
@@ -124,6 +139,10 @@ pub enum NewAccountKind {
     BankOperator {
         bank_id: String,
         totp_secret: Vec<u8>,
+    },
+    School {
+        school_id: String,
+        region: RegionCode,
     },
 }
 
@@ -206,6 +225,11 @@ impl App {
                 row.bank_id = Some(bank_id.clone());
                 row.totp_secret_sealed = seal_secret(totp_secret);
             }
+            NewAccountKind::School { school_id, region } => {
+                row.kind = "school".into();
+                row.school_id = Some(school_id.clone());
+                row.region_code = Some(region.to_string());
+            }
         }
         Ok(row)
     }
@@ -213,6 +237,16 @@ impl App {
     /// Creates a staff, regulator or bank-operator account, if the actor manages such an account (see
     /// [`manages`]); a refusal is audited. Accounts made by a person get a temporary password.
     pub async fn create_account(&self, actor: &Actor, new: NewAccount) -> Result<String, AppError> {
+        self.create_account_with(actor, new, None).await
+    }
+
+    /// [`App::create_account`], inserting a new school in the same transaction.
+    async fn create_account_with(
+        &self,
+        actor: &Actor,
+        new: NewAccount,
+        new_school: Option<store::SchoolRow>,
+    ) -> Result<String, AppError> {
         let now = self.clock.now().millis();
         let temporary = !matches!(actor, Actor::System { .. });
         let mut row = self.account_row(&new, temporary, now)?;
@@ -232,6 +266,9 @@ impl App {
         row.password_hash = Some(hash_password(&new.password)?);
         let entry = account_created(actor, &row, now);
         let mut tx = self.store.begin_write().await?;
+        if let Some(school) = &new_school {
+            tx.insert_school(school).await?;
+        }
         tx.insert_accounts(&[row]).await?;
         tx.append_audit(vec![entry]).await?;
         tx.commit().await?;
@@ -269,6 +306,7 @@ pub enum AccountKind {
     Staff,
     Regulator,
     BankOperator,
+    School,
 }
 
 /// Whether `actor` administers accounts of `kind` at all (which ones is [`manages`]'s to say).
@@ -276,7 +314,7 @@ fn administers_kind(actor: &Actor, kind: AccountKind) -> bool {
     actor.has(Permission::ManageAccounts)
         && match (actor, kind) {
             (Actor::System { .. }, _) => true,
-            (Actor::Regulator { .. }, AccountKind::Regulator) => true,
+            (Actor::Regulator { .. }, AccountKind::Regulator | AccountKind::School) => true,
             (Actor::Regulator { region, .. }, AccountKind::BankOperator) => {
                 *region == RegionCode::NATIONAL
             }
@@ -293,7 +331,7 @@ pub fn manages(actor: &Actor, target: &AccountRow) -> bool {
     match actor {
         Actor::System { .. } => true,
         Actor::Regulator { region, .. } => match target.kind.as_str() {
-            "regulator" => target
+            "regulator" | "school" => target
                 .region_code
                 .as_deref()
                 .and_then(|c| RegionCode::parse(c).ok())
@@ -413,6 +451,54 @@ impl App {
         Ok(created(account_id, req.username.trim(), Some(&secret)))
     }
 
+    /// Creates an account of a school in the administrator's subtree (not the national level), creating
+    /// the school with its first account. Schools sign in with a password only: they choose from lists,
+    /// they move no money and read no personal data.
+    pub async fn create_school_account(
+        &self,
+        actor: &Actor,
+        req: &NewSchoolAccountRequest,
+    ) -> Result<CreatedAccount, AppError> {
+        self.require_account_admin(actor, AccountKind::School)
+            .await?;
+        let region = RegionCode::parse(req.region_code.trim())?;
+        if region == RegionCode::NATIONAL || !self.regions.known(&region) {
+            return Err(AppError::new(
+                ErrorCode::UnknownRegion,
+                format!("no region for a school has code {region}"),
+            ));
+        }
+        let name = crate::error::required_text("school_name", &req.school_name, 100)?;
+        // A concurrent creation of the same school loses on the unique (region, name) with a 409.
+        let existing = self
+            .store
+            .read()
+            .school_by_name(region.as_str(), &name)
+            .await?;
+        let (school_id, new_school) = match existing {
+            Some(s) => (s.id, None),
+            None => {
+                let id = uuid::Uuid::now_v7().to_string();
+                let row = store::SchoolRow {
+                    id: id.clone(),
+                    region_code: region.as_str().to_owned(),
+                    name,
+                    created_by: actor.audit_name(),
+                    created_at: self.clock.now().millis(),
+                };
+                (id, Some(row))
+            }
+        };
+        let account = NewAccount {
+            username: req.username.trim().to_owned(),
+            display_name: req.display_name.clone(),
+            password: req.password.clone(),
+            kind: NewAccountKind::School { school_id, region },
+        };
+        let account_id = self.create_account_with(actor, account, new_school).await?;
+        Ok(created(account_id, req.username.trim(), None))
+    }
+
     /// The accounts the actor administers, by username: a regulator administrator's regulators (its
     /// subtree), or with `bank_operators` the national administrator's bank operators; an institution
     /// admin's staff.
@@ -429,9 +515,11 @@ impl App {
             {
                 AccountScope::BankOperators
             }
-            Actor::Regulator { region, .. } => AccountScope::RegulatorsUnder(region.prefix()),
+            Actor::Regulator { region, .. } => {
+                AccountScope::RegulatorsAndSchoolsUnder(region.prefix())
+            }
             Actor::Staff { institution_id, .. } => AccountScope::StaffOf(institution_id),
-            _ => AccountScope::RegulatorsUnder(""),
+            _ => AccountScope::RegulatorsAndSchoolsUnder(""),
         };
         let rows = self
             .store
@@ -469,7 +557,8 @@ impl App {
                 .staff_role
                 .as_deref()
                 .or(a.regulator_role.as_deref())
-                .map(domain::access::role_label),
+                .map(domain::access::role_label)
+                .or((a.kind == "school").then_some("学校")),
             region_code: a.region_code.clone(),
             region_name: a
                 .region_code

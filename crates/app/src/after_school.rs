@@ -1,14 +1,15 @@
 //! 课后服务 after-school service lists (DOMAIN.md §5): a supervisor lists non-subject institutions for the
 //! schools of its region; the platform compares each candidate with what it knows — its licence, its list, its
 //! categories, its teaching staff's record checks, any penalty stopping its enrolment — and flags what does not
-//! fit; candidates rank by credit, flagged ones last.
+//! fit; candidates rank by credit, flagged ones last. 学校 schools of the region choose from the lists that
+//! cover them: any candidate whose only flag is a licence nearing expiry; the institution is told.
 
 use crate::{Actor, App, AppError, ErrorCode, evidence};
 use domain::access::Permission;
 use domain::{RegionCode, Timestamp};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
-use store::{AfterSchoolListRow, CandidateFactsRow};
+use store::{AfterSchoolListRow, CandidateFactsRow, ChoiceRow};
 
 /// `POST /api/v1/regulator/after-school-lists`.
 #[derive(Clone, Debug, Deserialize, utoipa::ToSchema)]
@@ -22,6 +23,31 @@ pub struct NewAfterSchoolList {
 #[derive(Clone, Debug, Deserialize, utoipa::ToSchema)]
 pub struct NewCandidate {
     pub institution_id: String,
+}
+
+/// `POST /api/v1/school/after-school-lists/{id}/choices`.
+#[derive(Clone, Debug, Default, Deserialize, utoipa::ToSchema)]
+#[serde(default)]
+pub struct NewChoice {
+    pub institution_id: String,
+    /// What the school chose it for, e.g. 周三下午 三年级 美术社团 (up to 200 characters).
+    pub note: String,
+}
+
+/// `POST /api/v1/school/after-school-lists/{id}/choices/{institution_id}/withdraw`.
+#[derive(Clone, Debug, Default, Deserialize, utoipa::ToSchema)]
+#[serde(default)]
+pub struct ChoiceWithdrawal {
+    pub reason: String,
+}
+
+/// A school's standing choice of a candidate.
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
+pub struct ChoiceView {
+    pub school_id: String,
+    pub school_name: String,
+    pub note: String,
+    pub chosen_at_display: String,
 }
 
 /// What does not fit a candidate, with why.
@@ -40,6 +66,10 @@ pub struct CandidateView {
     pub credit_score: i32,
     pub credit_grade: String,
     pub flags: Vec<Flag>,
+    /// No flag bars a school from choosing it (a licence nearing expiry does not).
+    pub selectable: bool,
+    /// The schools' standing choices; a school sees only its own.
+    pub choices: Vec<ChoiceView>,
 }
 
 #[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
@@ -53,6 +83,11 @@ pub struct AfterSchoolListView {
     pub created_at_display: String,
     /// Unflagged first, each group by credit score, highest first.
     pub candidates: Vec<CandidateView>,
+}
+
+/// A flag that bars a school's choice: everything but a licence still valid for now.
+fn bars_choice(flag: &Flag) -> bool {
+    flag.code != "licence_expiring"
 }
 
 /// Days before a licence's expiry from which a candidate is flagged.
@@ -216,20 +251,48 @@ impl App {
         Ok(out)
     }
 
-    /// A list with its candidates compared and ranked.
+    /// A list with its candidates compared and ranked, and every school's choices.
     pub async fn after_school_list(
         &self,
         actor: &Actor,
         id: &str,
     ) -> Result<AfterSchoolListView, AppError> {
         let list = self.list_over(actor, id).await?;
+        self.compared_list(list, None).await
+    }
+
+    /// The candidates compared and ranked; `school`: show only that school's choices.
+    async fn compared_list(
+        &self,
+        list: AfterSchoolListRow,
+        school: Option<&str>,
+    ) -> Result<AfterSchoolListView, AppError> {
         let today = self.clock.now().china_date();
+        let read = self.store.read();
+        let choices: Vec<ChoiceRow> = read
+            .after_school_choices(&list.id)
+            .await?
+            .into_iter()
+            .filter(|c| c.withdrawn_at.is_none() && school.is_none_or(|s| s == c.school_id))
+            .collect();
         let mut candidates = Vec::new();
-        for c in self.store.read().after_school_candidates(&list.id).await? {
+        for c in read.after_school_candidates(&list.id).await? {
             let stop = self.sales_stop(&c.institution_id).await?;
             let (_, _, rating) = self.rating_now(&c.institution_id).await?;
+            let flags = flags(&c, today, stop.as_ref().map(|p| p.decision_no.as_str()));
             candidates.push(CandidateView {
-                flags: flags(&c, today, stop.as_ref().map(|p| p.decision_no.as_str())),
+                selectable: !flags.iter().any(bars_choice),
+                flags,
+                choices: choices
+                    .iter()
+                    .filter(|ch| ch.institution_id == c.institution_id)
+                    .map(|ch| ChoiceView {
+                        school_id: ch.school_id.clone(),
+                        school_name: ch.school_name.clone(),
+                        note: ch.note.clone(),
+                        chosen_at_display: Timestamp::from_millis(ch.chosen_at).china_display(),
+                    })
+                    .collect(),
                 institution_id: c.institution_id,
                 name: c.name,
                 credit_score: rating.score,
@@ -238,6 +301,199 @@ impl App {
         }
         candidates.sort_by_key(|c| (!c.flags.is_empty(), std::cmp::Reverse(c.credit_score)));
         self.list_view(list, candidates)
+    }
+
+    /// The lists covering a school's region (its county's, its city's, its province's), newest first.
+    pub async fn school_after_school_lists(
+        &self,
+        actor: &Actor,
+    ) -> Result<Vec<AfterSchoolListView>, AppError> {
+        let (_, region) = self.school_of(actor).await?;
+        let codes: Vec<String> = std::iter::once(RegionCode::NATIONAL)
+            .chain(region.lineage())
+            .map(|r| r.to_string())
+            .collect();
+        let mut out = Vec::new();
+        for row in self.store.read().after_school_lists_of(&codes).await? {
+            out.push(self.list_view(row, Vec::new())?);
+        }
+        Ok(out)
+    }
+
+    /// A list covering the school, compared, with the school's own choices.
+    pub async fn school_after_school_list(
+        &self,
+        actor: &Actor,
+        id: &str,
+    ) -> Result<AfterSchoolListView, AppError> {
+        let (school_id, region) = self.school_of(actor).await?;
+        let list = self.list_covering(&region, id).await?;
+        self.compared_list(list, Some(&school_id)).await
+    }
+
+    /// A school chooses a candidate of a list covering it, unless a flag bars it; the institution's staff
+    /// are told. Choosing again after a withdrawal renews the choice.
+    pub async fn choose_after_school(
+        &self,
+        actor: &Actor,
+        list_id: &str,
+        new: &NewChoice,
+    ) -> Result<AfterSchoolListView, AppError> {
+        let (school_id, region) = self.school_of(actor).await?;
+        let list = self.list_covering(&region, list_id).await?;
+        let note = new.note.trim();
+        if note.chars().count() > 200 {
+            return Err(AppError::new(
+                ErrorCode::FieldTooLong,
+                "note: at most 200 characters",
+            ));
+        }
+        let view = self.compared_list(list.clone(), Some(&school_id)).await?;
+        let institution_id = new.institution_id.trim();
+        let candidate = view
+            .candidates
+            .iter()
+            .find(|c| c.institution_id == institution_id)
+            .ok_or_else(|| AppError::not_found("no such candidate on the list"))?;
+        if !candidate.selectable {
+            let why: Vec<&str> = candidate
+                .flags
+                .iter()
+                .filter(|f| bars_choice(f))
+                .map(|f| f.code)
+                .collect();
+            return Err(AppError::new(
+                ErrorCode::CandidateFlagged,
+                format!("flagged: {}", why.join(", ")),
+            ));
+        }
+        let school = self
+            .store
+            .read()
+            .school(&school_id)
+            .await?
+            .ok_or_else(|| AppError::internal("the school of a school account is missing"))?;
+        let now = self.clock.now().millis();
+        let mut tx = self.store.begin_write().await?;
+        let existing = tx
+            .after_school_choice(&list.id, institution_id, &school_id)
+            .await?;
+        if existing.as_ref().is_some_and(|c| c.withdrawn_at.is_none()) {
+            return Err(AppError::new(
+                ErrorCode::Conflict,
+                "the school has chosen this institution already",
+            ));
+        }
+        let choice = ChoiceRow {
+            list_id: list.id.clone(),
+            institution_id: institution_id.to_owned(),
+            school_id: school_id.clone(),
+            school_name: school.name.clone(),
+            note: note.to_owned(),
+            chosen_by: actor.audit_name(),
+            chosen_at: now,
+            withdrawn_by: None,
+            withdrawn_at: None,
+        };
+        tx.choose_after_school(&choice, existing.is_some()).await?;
+        tx.append_audit(vec![evidence::record(
+            &actor.audit_name(),
+            now,
+            "after_school.chosen",
+            format!("institution:{institution_id}"),
+            json!({"list": list.id, "school": school_id, "note": note}),
+        )])
+        .await?;
+        let staff = tx.staff_accounts_of(institution_id).await?;
+        self.notify_in(
+            &mut tx,
+            &staff,
+            &format!("{} 选用贵机构提供课后服务", school.name),
+            &format!("名单：{}（{}学年）。{note}", list.name, list.school_year),
+            now,
+        )
+        .await?;
+        tx.commit().await?;
+        self.compared_list(list, Some(&school_id)).await
+    }
+
+    /// A school withdraws its standing choice, with a reason; the institution's staff are told.
+    pub async fn withdraw_after_school_choice(
+        &self,
+        actor: &Actor,
+        list_id: &str,
+        institution_id: &str,
+        withdrawal: &ChoiceWithdrawal,
+    ) -> Result<AfterSchoolListView, AppError> {
+        let (school_id, region) = self.school_of(actor).await?;
+        let list = self.list_covering(&region, list_id).await?;
+        let reason = crate::error::stated_reason("reason", &withdrawal.reason)?;
+        let institution_id = institution_id.trim();
+        let now = self.clock.now().millis();
+        let mut tx = self.store.begin_write().await?;
+        let choice = tx
+            .after_school_choice(&list.id, institution_id, &school_id)
+            .await?
+            .filter(|c| c.withdrawn_at.is_none())
+            .ok_or_else(|| AppError::not_found("the school has no standing choice of it"))?;
+        tx.withdraw_after_school_choice(
+            &list.id,
+            institution_id,
+            &school_id,
+            &actor.audit_name(),
+            now,
+        )
+        .await?;
+        tx.append_audit(vec![evidence::record(
+            &actor.audit_name(),
+            now,
+            "after_school.withdrawn",
+            format!("institution:{institution_id}"),
+            json!({"list": list.id, "school": school_id, "reason": reason}),
+        )])
+        .await?;
+        let staff = tx.staff_accounts_of(institution_id).await?;
+        self.notify_in(
+            &mut tx,
+            &staff,
+            &format!("{} 撤回了课后服务选用", choice.school_name),
+            &format!("名单：{}。原因：{reason}", list.name),
+            now,
+        )
+        .await?;
+        tx.commit().await?;
+        self.compared_list(list, Some(&school_id)).await
+    }
+
+    /// Refuses (and audits) anyone but a school; handlers call it before reading a request body.
+    pub async fn require_school(&self, actor: &Actor) -> Result<(), AppError> {
+        self.school_of(actor).await.map(|_| ())
+    }
+
+    /// The signed-in school and its region; anyone else is refused (and audited).
+    async fn school_of(&self, actor: &Actor) -> Result<(String, RegionCode), AppError> {
+        match actor {
+            Actor::School {
+                school_id, region, ..
+            } => Ok((school_id.clone(), *region)),
+            _ => Err(self
+                .deny(actor, "after_school", json!({}), "schools only")
+                .await),
+        }
+    }
+
+    /// A list of the region or one of its ancestors.
+    async fn list_covering(
+        &self,
+        region: &RegionCode,
+        id: &str,
+    ) -> Result<AfterSchoolListRow, AppError> {
+        self.store
+            .read()
+            .after_school_list(id.trim())
+            .await?
+            .filter(|l| RegionCode::parse(&l.region_code).is_ok_and(|r| r.contains(region)))
+            .ok_or_else(|| AppError::not_found("no such after-school list for your school"))
     }
 
     fn list_view(

@@ -76,9 +76,9 @@ impl std::fmt::Debug for PasswordLogin {
 /// Who is signed in, as the API shows it.
 #[derive(Clone, Debug, Serialize, utoipa::ToSchema, PartialEq, Eq)]
 pub struct ActorView {
-    /// `parent`, `staff`, `regulator` or `bank_operator`.
+    /// `parent`, `staff`, `regulator`, `bank_operator` or `school`.
     pub kind: String,
-    /// 家长, 机构人员, 监管人员 or 银行操作员.
+    /// 家长, 机构人员, 监管人员, 银行操作员 or 学校.
     pub kind_label: &'static str,
     pub account_id: String,
     pub display_name: String,
@@ -536,6 +536,7 @@ pub(crate) fn blank_account(id: &str, kind: &str, display_name: &str, now: i64) 
         must_change_password: 0,
         created_at: now,
         updated_at: now,
+        school_id: None,
     }
 }
 
@@ -586,6 +587,16 @@ pub(crate) fn actor_of(a: &AccountRow) -> Result<Actor, AppError> {
         "bank_operator" => Actor::BankOperator {
             account_id: a.id.clone(),
             bank_id: a.bank_id.clone().ok_or_else(corrupt)?,
+        },
+        "school" => Actor::School {
+            account_id: a.id.clone(),
+            school_id: a.school_id.clone().ok_or_else(corrupt)?,
+            region: a
+                .region_code
+                .as_deref()
+                .map(RegionCode::parse)
+                .transpose()?
+                .ok_or_else(corrupt)?,
         },
         _ => return Err(corrupt()),
     })

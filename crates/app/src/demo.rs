@@ -31,6 +31,8 @@ pub const DEMO_ACCOUNT_NO: &str = "6222020200112345678";
 pub const DEMO_PARENT_PHONE: &str = "13800000001";
 /// Password of every demo account (listed in the README; demo databases only).
 pub const DEMO_PASSWORD: &str = "xiaowai-demo-2026";
+/// The demo school's account (password only).
+pub const DEMO_SCHOOL_USERNAME: &str = "haidian.school";
 /// TOTP secret of the demo regulators and bank operator; base32 `GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ`.
 pub const DEMO_TOTP_SECRET: &[u8] = b"12345678901234567890";
 
@@ -721,6 +723,15 @@ impl App {
                 _ => {}
             }
         }
+        // A Haidian school choosing after-school providers (no TOTP: a school moves no money).
+        let school = crate::admin::NewSchoolAccountRequest {
+            username: DEMO_SCHOOL_USERNAME.into(),
+            display_name: "中关村第一小学教务处".into(),
+            password: DEMO_PASSWORD.into(),
+            region_code: "110108".into(),
+            school_name: "北京市海淀区中关村第一小学".into(),
+        };
+        self.create_school_account(&DEMO_ACTOR, &school).await?;
         // The demo bank's API key (documented in the README; demo databases only).
         self.register_api_client(
             &DEMO_ACTOR,

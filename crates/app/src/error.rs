@@ -63,6 +63,7 @@ error_codes! {
     TeacherQualificationRequired => "teacher_qualification_required", 422, "学科类教师须具有相应教师资格", "A subject teacher needs a teacher qualification";
     RecordCheckRequired => "record_check_required", 422, "须先上传入职查询（性侵违法犯罪信息查询）结果", "Upload the pre-hire record check first";
     NotWhiteListed => "not_white_listed", 422, "只有白名单机构可以在平台销售课程", "Only a white-listed institution sells courses";
+    CandidateFlagged => "candidate_flagged", 422, "该机构存在不符合项，不能选用为课后服务机构", "The candidate has a flag that bars it from after-school service";
     SalesSuspended => "sales_suspended", 422, "该机构依行政处罚决定停止招生，暂不能报名", "The institution may not enrol anyone while a penalty decision stops its enrolment";
     PolicyViolation => "policy_violation", 422, "课程不符合本地区政策规定", "The course breaks the region's policy rules";
     InsufficientFunds => "insufficient_funds", 422, "账户余额不足，资金未移动", "The account would go negative: nothing moved";

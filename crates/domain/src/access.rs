@@ -152,13 +152,14 @@ impl StaffRole {
     }
 }
 
-/// The Chinese name of an account kind (`parent`, `staff`, `regulator`, `bank_operator`).
+/// The Chinese name of an account kind (`parent`, `staff`, `regulator`, `bank_operator`, `school`).
 pub fn kind_label(kind: &str) -> &'static str {
     match kind {
         "parent" => "家长",
         "staff" => "机构人员",
         "regulator" => "监管人员",
         "bank_operator" => "银行操作员",
+        "school" => "学校",
         _ => "其他",
     }
 }

@@ -6,7 +6,7 @@ use sqlx::AssertSqlSafe;
 
 pub(crate) const ACCOUNT_COLUMNS: &str = "id, kind, username, phone_sealed, phone_index, display_name, password_hash, \
      totp_secret_sealed, last_totp_step, institution_id, staff_role, regulator_role, region_code, bank_id, \
-     failed_logins, locked_until, disabled, must_change_password, created_at, updated_at";
+     failed_logins, locked_until, disabled, must_change_password, created_at, updated_at, school_id";
 const TOKEN_COLUMNS: &str =
     "token_hash, account_id, kind, family, created_at, expires_at, revoked_at";
 
@@ -14,7 +14,7 @@ const TOKEN_COLUMNS: &str =
 #[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow)]
 pub struct AccountRow {
     pub id: String,
-    /// `parent`, `staff`, `regulator` or `bank_operator`.
+    /// `parent`, `staff`, `regulator`, `bank_operator` or `school`.
     pub kind: String,
     pub username: Option<String>,
     pub phone_sealed: Option<String>,
@@ -35,13 +35,15 @@ pub struct AccountRow {
     pub must_change_password: i64,
     pub created_at: i64,
     pub updated_at: i64,
+    /// The school a `school` account belongs to.
+    pub school_id: Option<String>,
 }
 
 /// Which accounts an administrator lists.
 #[derive(Clone, Copy, Debug)]
 pub enum AccountScope<'a> {
-    /// Regulators whose region code starts with this prefix (`""`: all).
-    RegulatorsUnder(&'a str),
+    /// Regulators and school accounts whose region code starts with this prefix (`""`: all).
+    RegulatorsAndSchoolsUnder(&'a str),
     /// The staff of one institution.
     StaffOf(&'a str),
     BankOperators,
@@ -84,6 +86,7 @@ impl InsertRow for AccountRow {
             .bind(self.must_change_password)
             .bind(self.created_at)
             .bind(self.updated_at)
+            .bind(self.school_id.clone())
     }
 }
 
@@ -118,8 +121,8 @@ impl Reader<'_> {
         offset: u64,
     ) -> Result<crate::PageRows<AccountRow>, StoreError> {
         let (filter, value) = match scope {
-            AccountScope::RegulatorsUnder(prefix) => (
-                "kind = 'regulator' AND region_code LIKE $1",
+            AccountScope::RegulatorsAndSchoolsUnder(prefix) => (
+                "kind IN ('regulator', 'school') AND region_code LIKE $1",
                 format!("{prefix}%"),
             ),
             AccountScope::StaffOf(institution) => (

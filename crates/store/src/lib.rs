@@ -36,7 +36,7 @@ pub mod testing;
 mod warnings;
 
 pub use accounts::{AccountRow, AccountScope, SessionRow, TokenRow};
-pub use after_school::{AfterSchoolListRow, CandidateFactsRow};
+pub use after_school::{AfterSchoolListRow, CandidateFactsRow, ChoiceRow, SchoolRow};
 pub use annual::{AnnualFigures, AnnualReviewRow};
 pub use audit::AuditScope;
 pub use clients::{ApiClientRow, SEALED_COLUMNS, SealedColumn};

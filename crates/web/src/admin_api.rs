@@ -8,7 +8,7 @@ use crate::auth_api::{Bearer, body};
 use crate::error::{ApiError, Problem};
 use app::admin::{
     AccountChange, AccountKind, AccountSummary, CreatedAccount, NewBankOperatorRequest,
-    NewRegulatorRequest, NewStaffRequest,
+    NewRegulatorRequest, NewSchoolAccountRequest, NewStaffRequest,
 };
 use app::oversight::{AuditLogPage, PiiAccessView};
 use app::security::{SecurityPolicyChange, SecurityPolicyView};
@@ -115,6 +115,36 @@ pub async fn create_bank_operator(
     Ok((
         StatusCode::CREATED,
         Json(s.app.create_bank_operator(&bearer.actor, &body(b)?).await?),
+    ))
+}
+
+/// Create an account of a school in the administrator's subtree (a regulator's system administrator); the
+/// school is created with its first account. Schools sign in with a password only.
+#[utoipa::path(
+    post,
+    path = "/api/v1/admin/school-accounts",
+    security(("bearer" = [])),
+    request_body = NewSchoolAccountRequest,
+    responses(
+        (status = 201, body = CreatedAccount),
+        (status = 403, description = "not a regulator's system administrator", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn create_school_account(
+    State(s): State<WebState>,
+    bearer: Bearer,
+    b: Result<Json<NewSchoolAccountRequest>, JsonRejection>,
+) -> Result<(StatusCode, Json<CreatedAccount>), ApiError> {
+    s.app
+        .require_account_admin(&bearer.actor, AccountKind::School)
+        .await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(
+            s.app
+                .create_school_account(&bearer.actor, &body(b)?)
+                .await?,
+        ),
     ))
 }
 

@@ -7,7 +7,8 @@ use crate::error::{PageError, form_outcome};
 use crate::pages::Pager;
 use crate::session_pages::PageSession;
 use app::admin::{
-    AccountChange, AccountSummary, CreatedAccount, NewRegulatorRequest, NewStaffRequest,
+    AccountChange, AccountSummary, CreatedAccount, NewRegulatorRequest, NewSchoolAccountRequest,
+    NewStaffRequest,
 };
 use app::auth::ActorView;
 use app::oversight::{AuditEntryView, AuditLogPage, PiiAccessView, RegulatorOverview};
@@ -262,6 +263,8 @@ pub(crate) struct NewAccountForm {
     region_code: String,
     #[serde(default)]
     role: String,
+    #[serde(default)]
+    school_name: String,
 }
 
 /// Creates a regulator (for a regulator's system administrator) or a staff account (for an institution's
@@ -278,7 +281,16 @@ pub(crate) async fn create_account(
         return r.into_response();
     }
     let PageSession(session) = session;
-    let outcome = if session.view.kind == "staff" {
+    let outcome = if session.view.kind == "regulator" && form.role == "school" {
+        let req = NewSchoolAccountRequest {
+            username: form.username.clone(),
+            display_name: form.display_name,
+            password: form.password,
+            region_code: form.region_code,
+            school_name: form.school_name,
+        };
+        s.app.create_school_account(&session.actor, &req).await
+    } else if session.view.kind == "staff" {
         let req = NewStaffRequest {
             username: form.username.clone(),
             display_name: form.display_name,

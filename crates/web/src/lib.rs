@@ -22,6 +22,7 @@ pub mod plate_pages;
 pub mod risk_api;
 mod risk_pages;
 pub mod routes;
+pub mod school;
 pub mod session_pages;
 pub mod throttle;
 

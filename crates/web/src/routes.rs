@@ -6,7 +6,7 @@ use crate::WebState;
 use crate::{
     admin_api, api, auth_api, complaint_api, complaint_pages, console_pages, consultation_pages,
     filing_api, filing_pages, inspection, money_api, monitoring, order_pages, pages, plate_pages,
-    risk_api, risk_pages, session_pages,
+    risk_api, risk_pages, school, session_pages,
 };
 use axum::Router;
 use axum::http::Method;
@@ -32,6 +32,8 @@ pub enum Caller {
     AuditAdmin,
     /// A bank's system, signing its requests.
     BankClient,
+    /// A Haidian school's account (学校).
+    School,
 }
 
 /// Who may call a route.
@@ -76,6 +78,7 @@ const ANY_ACCOUNT: &[Caller] = &[
     Caller::SystemAdmin,
     Caller::SecurityAdmin,
     Caller::AuditAdmin,
+    Caller::School,
 ];
 
 /// Who sees one order: its parent, the institution's staff, regulators over the institution.
@@ -734,6 +737,30 @@ pub fn api_routes() -> Vec<Route> {
         ),
         route(
             Method::GET,
+            "/api/v1/school/after-school-lists",
+            SignedIn(&[Caller::School]),
+            get(school::lists),
+        ),
+        route(
+            Method::GET,
+            "/api/v1/school/after-school-lists/{id}",
+            SignedIn(&[Caller::School]),
+            get(school::list),
+        ),
+        route(
+            Method::POST,
+            "/api/v1/school/after-school-lists/{id}/choices",
+            SignedIn(&[Caller::School]),
+            post(school::choose),
+        ),
+        route(
+            Method::POST,
+            "/api/v1/school/after-school-lists/{id}/choices/{institution_id}/withdraw",
+            SignedIn(&[Caller::School]),
+            post(school::withdraw),
+        ),
+        route(
+            Method::GET,
             "/api/v1/public/bank-quality",
             Public,
             get(inspection::bank_quality),
@@ -785,6 +812,12 @@ pub fn api_routes() -> Vec<Route> {
             "/api/v1/admin/bank-operators",
             SignedIn(&[Caller::SystemAdmin]),
             post(admin_api::create_bank_operator),
+        ),
+        route(
+            Method::POST,
+            "/api/v1/admin/school-accounts",
+            SignedIn(&[Caller::SystemAdmin]),
+            post(admin_api::create_school_account),
         ),
         route(
             Method::POST,
@@ -1455,6 +1488,30 @@ pub fn page_routes() -> Vec<Route> {
             "/regulator/after-school/{id}/candidates",
             SignedIn(&[Caller::Supervisor]),
             post(inspection::add_candidate_form),
+        ),
+        route(
+            Method::GET,
+            "/school",
+            SignedIn(&[Caller::School]),
+            get(school::home),
+        ),
+        route(
+            Method::GET,
+            "/school/after-school/{id}",
+            SignedIn(&[Caller::School]),
+            get(school::list_page),
+        ),
+        route(
+            Method::POST,
+            "/school/after-school/{id}/choices",
+            SignedIn(&[Caller::School]),
+            post(school::choose_form),
+        ),
+        route(
+            Method::POST,
+            "/school/after-school/{id}/choices/{institution_id}/withdraw",
+            SignedIn(&[Caller::School]),
+            post(school::withdraw_form),
         ),
         route(
             Method::GET,

@@ -100,6 +100,7 @@ fn end_label(end: &str) -> Option<&'static str> {
         "institution" => Some("机构端"),
         "regulator" => Some("监管端"),
         "bank" => Some("银行端"),
+        "school" => Some("学校端"),
         _ => None,
     }
 }
@@ -202,6 +203,7 @@ async fn sign_in(
                 ("regulator", Some("security_admin")) => "/admin/security",
                 ("regulator", Some("audit_admin")) => "/audit",
                 ("parent", _) => "/children",
+                ("school", _) => "/school",
                 ("staff", Some("admin")) => "/institution/filing",
                 _ => "/account",
             };

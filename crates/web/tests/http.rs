@@ -846,6 +846,7 @@ fn demo_username(caller: web::routes::Caller) -> Option<&'static str> {
         Caller::SystemAdmin => Some("moe.admin"),
         Caller::SecurityAdmin => Some("moe.security"),
         Caller::AuditAdmin => Some("moe.auditor"),
+        Caller::School => Some(app::demo::DEMO_SCHOOL_USERNAME),
         Caller::Anonymous | Caller::Parent | Caller::BankClient => None,
     }
 }
@@ -884,7 +885,7 @@ async fn demo_sign_in(s: &Server, caller: web::routes::Caller) -> Option<app::se
 }
 
 /// The callers the route tests play, in order.
-const CALLERS: [web::routes::Caller; 10] = {
+const CALLERS: [web::routes::Caller; 11] = {
     use web::routes::Caller::*;
     [
         Anonymous,
@@ -897,6 +898,7 @@ const CALLERS: [web::routes::Caller; 10] = {
         SecurityAdmin,
         AuditAdmin,
         BankClient,
+        School,
     ]
 };
 
@@ -984,7 +986,8 @@ impl Samples {
             .replace("{end}", "regulator")
             .replace("{token}", "not-a-plate-token")
             .replace("{focus}", "orders")
-            .replace("{year}", "2026");
+            .replace("{year}", "2026")
+            .replace("{institution_id}", &self.institution);
         assert!(
             !path.contains('{'),
             "no sample value for the parameters of {template}: add one here"

@@ -253,6 +253,13 @@ impl App {
         }
         if let (Some(supervisor), "110108") = (&haidian.supervisor, region.as_str()) {
             self.seed_spot_check(supervisor, demo_institution).await?;
+            self.seed_after_school_list(
+                supervisor,
+                haidian.reviewer.as_deref(),
+                demo_institution,
+                &others,
+            )
+            .await?;
         }
         Ok(())
     }
@@ -301,6 +308,64 @@ impl App {
         let result = crate::spot_checks::SpotCheckResult { findings };
         self.record_spot_check(&actor, &first.id, &result, &[])
             .await?;
+        Ok(())
+    }
+
+    /// A Haidian after-school service list for the demo school: the walkthrough's institution and its
+    /// neighbours, whose comparison shows what the demo gave them (an expiring licence, unconfirmed record
+    /// checks, …), and one non-subject institution whose teacher's record check the reviewer confirmed — a
+    /// candidate the school can choose.
+    async fn seed_after_school_list(
+        &self,
+        supervisor: &str,
+        reviewer: Option<&str>,
+        demo_institution: &str,
+        neighbours: &[String],
+    ) -> Result<(), AppError> {
+        let mut candidates: Vec<String> = std::iter::once(demo_institution.to_owned())
+            .chain(neighbours.iter().cloned())
+            .collect();
+        if let Some(reviewer) = reviewer {
+            let reader = self.store.read();
+            let mut after = String::new();
+            let vetted = 'scan: loop {
+                let batch = reader.institutions_after(&after, 2_000).await?;
+                let Some(last) = batch.last() else {
+                    break None;
+                };
+                after = last.id.clone();
+                for i in batch {
+                    if i.region_code == "110108"
+                        && i.list_status == "white"
+                        && i.registry_state == "listed"
+                        && i.licence_no.is_some()
+                        && !i.categories.split(',').any(|c| c == "subject")
+                        && !candidates.contains(&i.id)
+                    {
+                        break 'scan Some(i.id);
+                    }
+                }
+            };
+            if let Some(id) = vetted {
+                self.seed_vetted_teacher(&id, reviewer).await?;
+                candidates.push(id);
+            }
+        }
+        let actor = Actor::Regulator {
+            account_id: supervisor.to_owned(),
+            region: domain::RegionCode::parse("110108")?,
+            role: RegulatorRole::Supervisor,
+        };
+        let new = crate::after_school::NewAfterSchoolList {
+            name: "海淀区课后服务非学科类培训机构名单".into(),
+            school_year: "2026-2027".into(),
+        };
+        let list = self.create_after_school_list(&actor, &new).await?;
+        for institution_id in candidates {
+            let candidate = crate::after_school::NewCandidate { institution_id };
+            self.add_after_school_candidate(&actor, &list.id, &candidate)
+                .await?;
+        }
         Ok(())
     }
 
@@ -384,6 +449,40 @@ impl App {
         };
         self.decide_filing(&reviewer, institution_id, &approve)
             .await?;
+        Ok(())
+    }
+
+    /// One teacher hired with a record check that the Haidian reviewer confirmed.
+    async fn seed_vetted_teacher(
+        &self,
+        institution_id: &str,
+        reviewer: &str,
+    ) -> Result<(), AppError> {
+        let admin = Actor::Staff {
+            account_id: "demo-admin".into(),
+            institution_id: institution_id.into(),
+            role: StaffRole::Admin,
+        };
+        let check = self
+            .upload_document(&admin, "record_check", "入职查询结果.pdf", PDF)
+            .await?;
+        let hire = crate::staff::Hire {
+            name: "吴芳".into(),
+            id_card: domain::person::IdCardNumber::with_check_character("11010819900203004")
+                .ok_or_else(|| AppError::internal("demo id card"))?,
+            role: "teaching".into(),
+            subject_teacher: false,
+            teacher_cert_no: String::new(),
+            serving_school_teacher: false,
+            record_check_document: check.id,
+        };
+        let teacher = self.hire_staff(&admin, &hire).await?;
+        let reviewer = Actor::Regulator {
+            account_id: reviewer.to_owned(),
+            region: domain::RegionCode::parse("110108")?,
+            role: RegulatorRole::Reviewer,
+        };
+        self.confirm_record_check(&reviewer, &teacher.id).await?;
         Ok(())
     }
 
