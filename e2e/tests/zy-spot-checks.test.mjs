@@ -4,7 +4,8 @@
 // walkthroughs and before the risk test, which moves the clock.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { ARTIFACTS, BASE, launch, moveClock, newPage, signIn } from '../lib/browser.mjs';
 
 const PDF = Buffer.from('%PDF-1.4\n1 0 obj<</Type/Catalog>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n');
@@ -93,6 +94,17 @@ test('a county supervisor runs a spot-check campaign and the institution\'s cred
     const lines = (await annualCsv.text()).replace(/^\uFEFF/, '').split('\n');
     assert.equal(lines[0], '类别,项目,数值,显示');
     assert.ok(lines.some((r) => r.startsWith('年检结论,基本合格（限期整改）')), lines.join('|'));
+    // The server-made PDF holds the same report: read back with poppler's pdftotext.
+    const annualPdf = await page.request.get(`${BASE}${await page.getAttribute('#annual-pdf', 'href')}`);
+    assert.equal(annualPdf.status(), 200);
+    assert.equal(annualPdf.headers()['content-type'], 'application/pdf');
+    const pdfPath = `${ARTIFACTS}annual.pdf`;
+    writeFileSync(pdfPath, await annualPdf.body());
+    const pdfText = execFileSync('pdftotext', ['-layout', pdfPath, '-'], { encoding: 'utf8' });
+    assert.match(pdfText, new RegExp(`${name.trim()} · \\d{4} 年度年检年审数据`));
+    assert.match(pdfText, /海淀区2026年12月专项抽检\s+发现问题（2 项问题）/);
+    assert.match(pdfText, /基本合格（限期整改）：限期一个月补齐财务报表和入职查询记录/);
+    assert.match(pdfText, /第 1 页，共 \d+ 页/);
     await page.screenshot({ path: `${ARTIFACTS}annual.png`, fullPage: true });
 
     // 行政处罚: a published fine costs 10 points and shows on the public institution page.

@@ -79,6 +79,7 @@ error_codes! {
     ConstraintViolation => "constraint_violation", 422, "数据不符合约束条件", "The data violates a constraint";
     AppendOnly => "append_only", 409, "该记录只能追加，不能修改或删除", "This record is append-only";
     TooManyRequests => "too_many_requests", 429, "操作过于频繁，请稍后再试", "Too many requests: try again later";
+    PdfUnavailable => "pdf_unavailable", 503, "服务器未安装中文字体，暂不能生成 PDF，请使用打印或 CSV", "The server has no CJK font for PDFs: print the page or use the CSV";
     Unavailable => "unavailable", 503, "服务暂时不可用，请稍后再试", "The service is temporarily unavailable";
     Internal => "internal", 500, "系统内部错误", "Internal error";
 }

@@ -886,12 +886,13 @@ pub(crate) async fn bank_quality_page(
 #[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
 #[serde(default)]
 pub struct FormatQuery {
-    /// `json` (the default) or `csv`.
+    /// `json` (the default), `csv` or `pdf`.
     pub format: String,
 }
 
 /// An institution's year — orders, funds, lessons, complaints, penalties, spot checks, risk — and the annual
-/// review result; `?format=csv` for a spreadsheet.
+/// review result; `?format=csv` for a spreadsheet, `?format=pdf` for a document (503 `pdf_unavailable` on a
+/// server without a CJK font).
 #[utoipa::path(get, path = "/api/v1/regulator/institutions/{id}/annual/{year}", security(("bearer" = [])),
     params(("id" = String, Path), ("year" = i64, Path), FormatQuery),
     responses((status = 200, body = AnnualReport)))]
@@ -909,7 +910,8 @@ pub async fn annual(
     match q.map_err(|e| invalid(e.body_text()))?.0.format.as_str() {
         "" | "json" => Ok(Json(report).into_response()),
         "csv" => Ok(annual_csv(&report)?),
-        _ => Err(invalid("format: json or csv").into()),
+        "pdf" => Ok(annual_pdf(&s, &report)?),
+        _ => Err(invalid("format: json, csv or pdf").into()),
     }
 }
 
@@ -966,6 +968,88 @@ fn annual_csv(r: &AnnualReport) -> Result<Response, AppError> {
     })
 }
 
+/// The annual data as a PDF document: the same content as the printable page.
+fn annual_pdf(s: &WebState, r: &AnnualReport) -> Result<Response, AppError> {
+    use crate::pdf::Line;
+    let row = |label: &str, value: &str| Line::Row(label.to_owned(), value.to_owned());
+    let mut lines = vec![
+        row("统一社会信用代码", &r.credit_code),
+        row("办学许可证号", r.licence_no.as_deref().unwrap_or("无")),
+        row("所在地区", &r.region_name),
+        row(
+            "当前信用",
+            &format!("{} 分（{} 级）", r.credit_score_now, r.credit_grade_now),
+        ),
+    ];
+    if r.provisional {
+        lines.push(Line::Text("本年度尚未结束，数据截至当前。".into()));
+    }
+    // Sections in the order they first appear, each with all its figures.
+    let mut sections: Vec<&str> = Vec::new();
+    for f in &r.figures {
+        if !sections.contains(&f.section) {
+            sections.push(f.section);
+        }
+    }
+    for section in sections {
+        lines.push(Line::Heading(section.to_owned()));
+        for f in r.figures.iter().filter(|f| f.section == section) {
+            lines.push(row(f.label, &f.display));
+        }
+    }
+    lines.push(Line::Heading("行政处罚".into()));
+    if r.penalties.is_empty() {
+        lines.push(Line::Text("本年度无行政处罚。".into()));
+    }
+    for p in &r.penalties {
+        let amount = p.amount_display.as_deref().unwrap_or("");
+        lines.push(Line::Text(format!(
+            "{} {}{amount}（{}）：{}",
+            p.decided_on, p.kind_label, p.decision_no, p.facts
+        )));
+    }
+    lines.push(Line::Heading("抽检".into()));
+    if r.spot_checks.is_empty() {
+        lines.push(Line::Text("本年度无抽检记录。".into()));
+    }
+    for k in &r.spot_checks {
+        lines.push(row(
+            &k.campaign_name,
+            &format!("{}（{} 项问题）", k.status_label, k.finding_count),
+        ));
+    }
+    lines.push(Line::Heading("年检结论".into()));
+    lines.push(match &r.review {
+        Some(v) => Line::Text(format!(
+            "{}：{}（{}，{}）",
+            v.result_label, v.remarks, v.reviewed_by, v.reviewed_at_display
+        )),
+        None => Line::Text("尚未记录。".into()),
+    });
+    let title = format!("{} · {} 年度年检年审数据", r.institution_name, r.year);
+    let bytes = crate::pdf::render(
+        &s.pdf_font,
+        &title,
+        "全国校外教育培训监管与服务综合平台",
+        &lines,
+    )
+    .ok_or_else(|| AppError::new(ErrorCode::PdfUnavailable, "no CJK font is configured"))?;
+    Ok((
+        [
+            (header::CONTENT_TYPE, "application/pdf".to_owned()),
+            (
+                header::CONTENT_DISPOSITION,
+                format!(
+                    "attachment; filename=\"annual-{}-{}.pdf\"",
+                    r.credit_code, r.year
+                ),
+            ),
+        ],
+        bytes,
+    )
+        .into_response())
+}
+
 #[derive(Template, WebTemplate)]
 #[template(path = "annual.html")]
 pub(crate) struct AnnualPage {
@@ -986,8 +1070,10 @@ pub(crate) async fn annual_page(
         .await?;
     let year = year.parse().map_err(|_| invalid("year: e.g. 2026"))?;
     let report = s.app.annual_report(&session.actor, &id, year).await?;
-    if q.map_err(|e| invalid(e.body_text()))?.0.format == "csv" {
-        return Ok(annual_csv(&report)?);
+    match q.map_err(|e| invalid(e.body_text()))?.0.format.as_str() {
+        "csv" => return Ok(annual_csv(&report)?),
+        "pdf" => return Ok(annual_pdf(&s, &report)?),
+        _ => {}
     }
     Ok(AnnualPage {
         r: report,

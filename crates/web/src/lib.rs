@@ -18,6 +18,7 @@ pub mod monitoring;
 mod ops;
 mod order_pages;
 mod pages;
+pub mod pdf;
 pub mod plate_pages;
 pub mod risk_api;
 mod risk_pages;
@@ -43,6 +44,7 @@ pub use ops::metrics_handle;
 #[derive(Clone)]
 pub struct WebState {
     pub app: App,
+    pub(crate) pdf_font: pdf::PdfFont,
 }
 
 const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
@@ -59,6 +61,8 @@ pub struct WebConfig {
     pub trusted_proxies: Vec<std::net::IpAddr>,
     /// Mounts `POST /test/clock` (test deployments whose clock can move; never in production).
     pub test_clock: bool,
+    /// The CJK font of server-made PDFs; without one, PDFs are refused with `pdf_unavailable`.
+    pub pdf_font: Option<pdf::FontFile>,
 }
 
 impl Default for WebConfig {
@@ -67,6 +71,7 @@ impl Default for WebConfig {
             sign_in_per_minute: throttle::SIGN_IN_PER_MINUTE,
             trusted_proxies: Vec::new(),
             test_clock: false,
+            pdf_font: pdf::FontFile::installed(),
         }
     }
 }
@@ -80,7 +85,10 @@ pub fn router(app: App) -> Router {
 pub fn router_with(app: App, config: &WebConfig) -> Router {
     // Installed before the first request, so every request is counted.
     metrics_handle();
-    let state = WebState { app };
+    let state = WebState {
+        app,
+        pdf_font: pdf::PdfFont::new(config.pdf_font.clone()),
+    };
     let limiter = throttle::SignInLimiter::new(config);
     let test_clock = if config.test_clock {
         ops::test_clock_routes()

@@ -25,6 +25,10 @@ fn totp_now(t: &TestApp, secret: &[u8]) -> String {
 
 impl Server {
     async fn start(demo: usize) -> Server {
+        Server::start_with(demo, web::WebConfig::default()).await
+    }
+
+    async fn start_with(demo: usize, config: web::WebConfig) -> Server {
         let t = if demo == 0 {
             TestApp::empty().await
         } else {
@@ -32,7 +36,7 @@ impl Server {
         };
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
-        let router = web::router(t.app.clone());
+        let router = web::router_with(t.app.clone(), &config);
         tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
         Server {
             base: format!("http://{addr}"),
@@ -1859,7 +1863,7 @@ async fn behind_a_trusted_proxy_each_forwarded_client_has_its_own_quota() {
     let config = web::WebConfig {
         sign_in_per_minute: 3,
         trusted_proxies: vec!["127.0.0.1".parse().unwrap()],
-        test_clock: false,
+        ..web::WebConfig::default()
     };
     let router = web::router_with(t.app.clone(), &config)
         .into_make_service_with_connect_info::<std::net::SocketAddr>();
@@ -3022,4 +3026,49 @@ async fn monitoring_views_export_as_csv_and_xlsx_within_the_region() {
         403,
         "Haidian cannot export a Chaoyang institution"
     );
+}
+
+#[tokio::test]
+async fn without_a_cjk_font_the_annual_pdf_is_a_503_problem_and_the_csv_still_works() {
+    let config = web::WebConfig {
+        pdf_font: Some(web::pdf::FontFile::parse("/no/such/font.ttc#2")),
+        ..web::WebConfig::default()
+    };
+    let s = Server::start_with(2400, config).await;
+    let token = regulator_token(&s, "haidian.supervisor").await;
+    let institution = {
+        let mut tx = s.t.app.store().begin_write().await.unwrap();
+        tx.account_by_username("inst.admin")
+            .await
+            .unwrap()
+            .and_then(|a| a.institution_id)
+            .unwrap()
+    };
+    let annual = |format: &'static str| {
+        s.client
+            .get(format!(
+                "{}/api/v1/regulator/institutions/{institution}/annual/2026?format={format}",
+                s.base
+            ))
+            .bearer_auth(&token)
+            .send()
+    };
+    let pdf = annual("pdf").await.unwrap();
+    assert_eq!(pdf.status(), 503);
+    assert_eq!(
+        pdf.headers()["content-type"].to_str().unwrap(),
+        "application/problem+json"
+    );
+    let problem: Value = pdf.json().await.unwrap();
+    assert_eq!(problem["code"], "pdf_unavailable");
+    let csv = annual("csv").await.unwrap();
+    assert_eq!(csv.status(), 200);
+    assert!(
+        csv.text()
+            .await
+            .unwrap()
+            .starts_with("\u{feff}类别,项目,数值,显示")
+    );
+    let other = annual("xml").await.unwrap();
+    assert_eq!(other.status(), 400);
 }

@@ -126,6 +126,10 @@ struct ServeArgs {
     /// Reverse proxies whose X-Forwarded-For is believed, comma-separated IP addresses.
     #[arg(long, env = "XIAOWAI_TRUSTED_PROXIES")]
     trusted_proxies: Option<String>,
+    /// A CJK font for server-made PDFs, `PATH` or `PATH#FACE` for a collection (default: Debian's
+    /// fonts-noto-cjk Simplified Chinese face, if installed).
+    #[arg(long, env = "XIAOWAI_PDF_FONT")]
+    pdf_font: Option<String>,
     /// SMS gateway endpoint (http or https); without it, codes go to dev-sms.log in the data directory.
     #[arg(long, env = "XIAOWAI_SMS_GATEWAY_URL")]
     sms_gateway_url: Option<String>,
@@ -170,6 +174,7 @@ struct FileConfig {
     crypto_suite: Option<String>,
     sign_in_per_minute: Option<u32>,
     trusted_proxies: Option<String>,
+    pdf_font: Option<String>,
     sms_gateway_url: Option<String>,
     sms_gateway_key: Option<String>,
     documents_url: Option<String>,
@@ -328,6 +333,13 @@ fn web_config(args: &ServeArgs, file: &FileConfig) -> Result<web::WebConfig> {
             p.parse()
                 .with_context(|| format!("trusted proxy {p:?} is not an IP address"))?,
         );
+    }
+    if let Some(font) = args.pdf_font.as_ref().or(file.pdf_font.as_ref()) {
+        let font = web::pdf::FontFile::parse(font);
+        if !font.path.is_file() {
+            bail!("the PDF font {} is not a file", font.path.display());
+        }
+        config.pdf_font = Some(font);
     }
     Ok(config)
 }
