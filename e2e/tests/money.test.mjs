@@ -6,7 +6,8 @@
 // releases the platform instructs; the parent asks for the rest back, the institution agrees, and the bank
 // refunds it by the original route; the parent reviews the institution, weighed by the confirmed lessons.
 // Then the bank moves money nobody instructed, and the
-// regulator's page shows the unmatched outflow.
+// regulator's page shows the unmatched outflow; the public bank-quality report counts the month's new
+// instructions and movement reports.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { ARTIFACTS, BANK, BASE, DATA_DIR, launch, newPage, signIn } from '../lib/browser.mjs';
@@ -27,6 +28,7 @@ test('a parent buys a course, the bank takes the payment, and every end shows th
   // The institution's admin finds its public page (the demo institution sells through the demo bank).
   const inst = await newPage(browser);
   const institutionPath = await signInDemoInstitution(inst.page);
+  const quality = await bankQuality(inst.page);
 
   const { context, page } = await newPage(browser, { width: 390, height: 844 }, [BANK]);
   let orderNo;
@@ -164,7 +166,29 @@ test('a parent buys a course, the bank takes the payment, and every end shows th
     await reg.page.goto(`${BASE}${moneyPath}`);
     assert.ok((await reg.page.textContent('#risk-events')).includes('未经平台指令的资金流出'));
     await reg.page.screenshot({ path: `${ARTIFACTS}/regulator-money.png`, fullPage: true });
+
+    // 监管银行服务质量: the public report now counts this test's releases, refunds and payments.
+    const now = await bankQuality(reg.page);
+    assert.equal(now.period, quality.period, 'the same month');
+    assert.ok(now.instructions >= quality.instructions + 2, `instructions ${quality.instructions} → ${now.instructions}`);
+    assert.ok(now.executed >= quality.executed + 2, `executed ${quality.executed} → ${now.executed}`);
+    assert.ok(now.movements >= quality.movements + 4, `movements ${quality.movements} → ${now.movements}`);
+    assert.ok(now.executed <= now.instructions);
+    await reg.page.screenshot({ path: `${ARTIFACTS}/bank-quality.png`, fullPage: true });
   } finally {
     await reg.context.close();
   }
 });
+
+/** The demo bank's row on the public service-quality page for this month. */
+async function bankQuality(page) {
+  await page.goto(`${BASE}/banks/quality`);
+  const row = page.locator('#bank-quality tr[data-bank="demo-bank"]');
+  const cell = async (n) => Number((await row.locator(`td:nth-child(${n})`).textContent()).trim());
+  return {
+    period: await page.getAttribute('#bank-quality', 'data-period'),
+    instructions: await cell(2),
+    executed: await cell(3),
+    movements: await cell(7),
+  };
+}

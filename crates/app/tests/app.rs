@@ -108,8 +108,8 @@ async fn demo_seeding_writes_a_complete_verifiable_audit_trail() {
         .total as i64;
     let accounts = t.app.store().read().account_count().await.unwrap();
     assert_eq!(
-        accounts, 16,
-        "eleven regulators, a bank operator, three staff, a parent"
+        accounts, 17,
+        "eleven regulators, a bank operator, three staff, a school, a parent"
     );
     // One registration and one list placement per institution, a plate per white-listed one, one entry
     // per course, notice and account, one per child the demo parent links (two), the bank's API key and the
