@@ -557,6 +557,13 @@ pub(crate) fn actor_view(a: &AccountRow) -> ActorView {
 
 pub(crate) fn actor_of(a: &AccountRow) -> Result<Actor, AppError> {
     let corrupt = || AppError::internal(format!("account {} is inconsistent", a.id));
+    let region = || -> Result<RegionCode, AppError> {
+        a.region_code
+            .as_deref()
+            .map(RegionCode::parse)
+            .transpose()?
+            .ok_or_else(corrupt)
+    };
     Ok(match a.kind.as_str() {
         "parent" => Actor::Parent {
             account_id: a.id.clone(),
@@ -572,12 +579,7 @@ pub(crate) fn actor_of(a: &AccountRow) -> Result<Actor, AppError> {
         },
         "regulator" => Actor::Regulator {
             account_id: a.id.clone(),
-            region: a
-                .region_code
-                .as_deref()
-                .map(RegionCode::parse)
-                .transpose()?
-                .ok_or_else(corrupt)?,
+            region: region()?,
             role: a
                 .regulator_role
                 .as_deref()
@@ -591,12 +593,7 @@ pub(crate) fn actor_of(a: &AccountRow) -> Result<Actor, AppError> {
         "school" => Actor::School {
             account_id: a.id.clone(),
             school_id: a.school_id.clone().ok_or_else(corrupt)?,
-            region: a
-                .region_code
-                .as_deref()
-                .map(RegionCode::parse)
-                .transpose()?
-                .ok_or_else(corrupt)?,
+            region: region()?,
         },
         _ => return Err(corrupt()),
     })

@@ -458,36 +458,43 @@ impl App {
         institution_id: &str,
         reviewer: &str,
     ) -> Result<(), AppError> {
-        let admin = Actor::Staff {
-            account_id: "demo-admin".into(),
-            institution_id: institution_id.into(),
-            role: StaffRole::Admin,
-        };
-        let check = self
-            .upload_document(&admin, "record_check", "入职查询结果.pdf", PDF)
+        let (_, hired) = self
+            .hire_demo_teachers(institution_id, &["吴芳"], "11010819900203")
             .await?;
-        let hire = crate::staff::Hire {
-            name: "吴芳".into(),
-            id_card: domain::person::IdCardNumber::with_check_character("11010819900203004")
-                .ok_or_else(|| AppError::internal("demo id card"))?,
-            role: "teaching".into(),
-            subject_teacher: false,
-            teacher_cert_no: String::new(),
-            serving_school_teacher: false,
-            record_check_document: check.id,
-        };
-        let teacher = self.hire_staff(&admin, &hire).await?;
         let reviewer = Actor::Regulator {
             account_id: reviewer.to_owned(),
             region: domain::RegionCode::parse("110108")?,
             role: RegulatorRole::Reviewer,
         };
-        self.confirm_record_check(&reviewer, &teacher.id).await?;
+        for teacher in hired {
+            self.confirm_record_check(&reviewer, &teacher.id).await?;
+        }
         Ok(())
     }
 
     /// Staff churn for the risk sweep: five teachers hired with their record checks, two of whom left.
     async fn seed_staff_churn(&self, institution_id: &str) -> Result<(), AppError> {
+        let (admin, hired) = self
+            .hire_demo_teachers(
+                institution_id,
+                &["赵敏", "钱华", "孙磊", "李娜", "周杰"],
+                "11010819880512",
+            )
+            .await?;
+        for left in hired.iter().take(2) {
+            self.staff_left(&admin, &left.id).await?;
+        }
+        Ok(())
+    }
+
+    /// Teachers hired by the institution's admin, each with an uploaded record check; their ID card numbers
+    /// are `born` (14 digits) and a serial.
+    async fn hire_demo_teachers(
+        &self,
+        institution_id: &str,
+        names: &[&str],
+        born: &str,
+    ) -> Result<(Actor, Vec<crate::staff::StaffMemberView>), AppError> {
         let admin = Actor::Staff {
             account_id: "demo-admin".into(),
             institution_id: institution_id.into(),
@@ -497,16 +504,12 @@ impl App {
             .upload_document(&admin, "record_check", "入职查询结果.pdf", PDF)
             .await?;
         let mut hired = Vec::new();
-        for (k, name) in ["赵敏", "钱华", "孙磊", "李娜", "周杰"]
-            .into_iter()
-            .enumerate()
-        {
-            let id_card = domain::person::IdCardNumber::with_check_character(&format!(
-                "11010819880512{k:03}"
-            ))
-            .ok_or_else(|| AppError::internal("demo id card"))?;
+        for (k, name) in names.iter().enumerate() {
+            let id_card =
+                domain::person::IdCardNumber::with_check_character(&format!("{born}{k:03}"))
+                    .ok_or_else(|| AppError::internal("demo id card"))?;
             let hire = crate::staff::Hire {
-                name: name.into(),
+                name: (*name).into(),
                 id_card,
                 role: "teaching".into(),
                 subject_teacher: false,
@@ -516,9 +519,6 @@ impl App {
             };
             hired.push(self.hire_staff(&admin, &hire).await?);
         }
-        for left in hired.iter().take(2) {
-            self.staff_left(&admin, &left.id).await?;
-        }
-        Ok(())
+        Ok((admin, hired))
     }
 }
