@@ -514,6 +514,11 @@ fn backoff_ms(attempts: i64) -> i64 {
 }
 
 impl App {
+    /// Refuses (and audits) a signed request that is not a bank's, before it is read.
+    pub async fn require_bank(&self, actor: &Actor) -> Result<(), AppError> {
+        self.bank_of(actor).await.map(|_| ())
+    }
+
     /// The bank behind a signed request, or an audited refusal.
     pub(crate) async fn bank_of<'a>(&self, actor: &'a Actor) -> Result<&'a str, AppError> {
         match actor {

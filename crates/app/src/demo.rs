@@ -25,6 +25,9 @@ const DEMO_ACTOR: Actor = Actor::System { name: "demo" };
 /// The demo bank's API key id and secret.
 pub const DEMO_BANK_KEY_ID: &str = "xwk_demo_bank";
 pub const DEMO_BANK_SECRET: &str = "demo-bank-secret-0123456789abcdef";
+/// The demo integrator's (a tutoring SaaS) key, authorised by the walkthrough's institution for every scope.
+pub const DEMO_INTEGRATOR_KEY_ID: &str = "xwk_demo_integrator";
+pub const DEMO_INTEGRATOR_SECRET: &str = "demo-integrator-secret-0123456789";
 /// The demo institution's supervised account at the demo bank (custody mode, confirmed).
 pub const DEMO_ACCOUNT_NO: &str = "6222020200112345678";
 /// The demo parent's phone number (codes go to the development SMS log).
@@ -744,6 +747,7 @@ impl App {
         if let Some(institution_id) = &institution {
             self.seed_confirmed_account(&DEMO_ACTOR, institution_id, "demo-bank", DEMO_ACCOUNT_NO)
                 .await?;
+            self.seed_demo_integrator(institution_id).await?;
             self.seed_demo_risks(institution_id, &haidian).await?;
         }
         // A parent (signs in with a code sent to this number) with two children.
@@ -763,6 +767,35 @@ impl App {
             };
             self.add_child(&parent, &child).await?;
         }
+        Ok(())
+    }
+
+    /// A tutoring SaaS connected to the walkthrough's institution for every scope (key in the README).
+    async fn seed_demo_integrator(&self, institution_id: &str) -> Result<(), AppError> {
+        let new = crate::integrations::NewIntegrator {
+            name: "演示教务系统".into(),
+            contact: "接入负责人 13800000009".into(),
+        };
+        let credentials = self
+            .register_integrator_with_key(
+                &DEMO_ACTOR,
+                &new,
+                DEMO_INTEGRATOR_KEY_ID,
+                DEMO_INTEGRATOR_SECRET,
+            )
+            .await?;
+        let admin = Actor::Staff {
+            account_id: "demo-admin".into(),
+            institution_id: institution_id.to_owned(),
+            role: domain::access::StaffRole::Admin,
+        };
+        let grant = crate::integrations::NewGrant {
+            integrator_id: credentials.integrator_id,
+            scopes: domain::access::IntegrationScope::ALL
+                .map(|s| s.as_str().to_owned())
+                .to_vec(),
+        };
+        self.grant_integration(&admin, &grant).await?;
         Ok(())
     }
 

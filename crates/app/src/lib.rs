@@ -20,6 +20,7 @@ pub mod error;
 pub mod evidence;
 pub mod funds;
 pub mod inbox;
+pub mod integrations;
 pub mod ledger_check;
 pub mod lessons;
 pub mod money;

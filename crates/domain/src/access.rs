@@ -152,6 +152,51 @@ impl StaffRole {
     }
 }
 
+/// 系统接入 what an institution lets an integrator do on its behalf. Within its scopes the integrator acts as the
+/// institution's operator, so the direct path's checks apply unchanged.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum IntegrationScope {
+    /// Sync courses and schedules.
+    Courses,
+    /// Create orders for parents and read order, escrow and refund state.
+    Orders,
+    /// Report attendance.
+    Attendance,
+    /// Answer refund requests and complaints.
+    Service,
+}
+
+impl IntegrationScope {
+    pub const ALL: [IntegrationScope; 4] = [
+        IntegrationScope::Courses,
+        IntegrationScope::Orders,
+        IntegrationScope::Attendance,
+        IntegrationScope::Service,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            IntegrationScope::Courses => "courses",
+            IntegrationScope::Orders => "orders",
+            IntegrationScope::Attendance => "attendance",
+            IntegrationScope::Service => "service",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<IntegrationScope> {
+        Self::ALL.into_iter().find(|k| k.as_str() == s)
+    }
+
+    pub fn label_zh(self) -> &'static str {
+        match self {
+            IntegrationScope::Courses => "课程与课表同步",
+            IntegrationScope::Orders => "代家长下单、查询订单与资金",
+            IntegrationScope::Attendance => "上报考勤",
+            IntegrationScope::Service => "处理退费与投诉",
+        }
+    }
+}
+
 /// The Chinese name of an account kind (`parent`, `staff`, `regulator`, `bank_operator`, `school`).
 pub fn kind_label(kind: &str) -> &'static str {
     match kind {

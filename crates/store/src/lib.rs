@@ -18,6 +18,7 @@ mod funds;
 mod inbox;
 mod insert;
 mod inspection;
+mod integrations;
 mod lessons;
 mod money;
 mod monitoring;
@@ -51,6 +52,7 @@ pub use inspection::{
     CreditModelRow, CreditOf, CreditRatingRow, CreditSignals, PenaltyRow, PublishedRatingRow,
     SpotCheckCampaignRow, SpotCheckCandidateRow, SpotCheckListRow, SpotCheckRow, SpotChecksOf,
 };
+pub use integrations::{GrantRow, IntegratorRow};
 pub use lessons::{LeaveRow, LessonRow};
 pub use money::{LedgerAccountRow, LedgerRecount, LedgerTransferRow};
 pub use monitoring::{FinancialStatementRow, MovementDetailRow, OrderDetailRow};

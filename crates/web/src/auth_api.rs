@@ -320,6 +320,27 @@ impl axum::extract::FromRequest<WebState> for Signed {
     }
 }
 
+/// A signed request from a bank's system: any other client is refused (and audited) before its request is
+/// read.
+pub struct BankSigned(pub Signed);
+
+impl axum::extract::FromRequest<WebState> for BankSigned {
+    type Rejection = Response;
+
+    async fn from_request(
+        req: axum::extract::Request,
+        state: &WebState,
+    ) -> Result<Self, Self::Rejection> {
+        let signed = Signed::from_request(req, state).await?;
+        state
+            .app
+            .require_bank(&signed.actor)
+            .await
+            .map_err(|e| ApiError(e).into_response())?;
+        Ok(BankSigned(signed))
+    }
+}
+
 #[derive(serde::Serialize, utoipa::ToSchema)]
 pub struct ClientView {
     key_id: String,

@@ -367,7 +367,7 @@ pub async fn supervised_accounts(
 pub async fn confirm_supervised_account(
     State(s): State<WebState>,
     Path(id): Path<String>,
-    signed: crate::auth_api::Signed,
+    crate::auth_api::BankSigned(signed): crate::auth_api::BankSigned,
 ) -> Result<Json<app::funds::SupervisedAccountView>, ApiError> {
     Ok(Json(
         s.app.confirm_supervised_account(&signed.actor, &id).await?,

@@ -13,6 +13,7 @@ pub mod error;
 pub mod filing_api;
 pub mod filing_pages;
 pub mod inspection;
+pub mod integration_api;
 pub mod money_api;
 pub mod monitoring;
 mod ops;

@@ -3,7 +3,7 @@
 //! answer). Rules, scope and reconciliation are `app::orders`' and `app::bank`'s.
 
 use crate::WebState;
-use crate::auth_api::{Bearer, Signed, body};
+use crate::auth_api::{BankSigned, Bearer, Signed, body};
 use crate::error::{ApiError, Problem};
 use app::bank::{
     DailyStatement, EndpointRegistration, InstitutionMoney, InstructionResult, InstructionView,
@@ -26,7 +26,7 @@ use serde::de::DeserializeOwned;
 
 /// Runs a bank's mutation once per `Idempotency-Key`: the body is parsed after the signature verified, a
 /// repeat of the same request returns the stored answer, a different request under the key is refused.
-async fn once<T, R, F>(
+pub(crate) async fn once<T, R, F>(
     s: &WebState,
     headers: &HeaderMap,
     signed: &Signed,
@@ -76,7 +76,7 @@ where
 pub async fn set_endpoint(
     State(s): State<WebState>,
     headers: HeaderMap,
-    signed: Signed,
+    BankSigned(signed): BankSigned,
 ) -> Result<Response, ApiError> {
     let app = s.app.clone();
     once(&s, &headers, &signed, |actor, req: EndpointRegistration| async move {
@@ -100,7 +100,7 @@ pub async fn set_endpoint(
 pub async fn payment(
     State(s): State<WebState>,
     headers: HeaderMap,
-    signed: Signed,
+    BankSigned(signed): BankSigned,
 ) -> Result<Response, ApiError> {
     let app = s.app.clone();
     once(
@@ -124,7 +124,7 @@ pub async fn payment(
 pub async fn payment_batch(
     State(s): State<WebState>,
     headers: HeaderMap,
-    signed: Signed,
+    BankSigned(signed): BankSigned,
 ) -> Result<Response, ApiError> {
     let app = s.app.clone();
     once(
@@ -148,7 +148,7 @@ pub async fn payment_batch(
 pub async fn bank_risk_score(
     State(s): State<WebState>,
     headers: HeaderMap,
-    signed: Signed,
+    BankSigned(signed): BankSigned,
 ) -> Result<Response, ApiError> {
     let app = s.app.clone();
     once(
@@ -174,7 +174,7 @@ pub async fn bank_risk_score(
 pub async fn movement(
     State(s): State<WebState>,
     headers: HeaderMap,
-    signed: Signed,
+    BankSigned(signed): BankSigned,
 ) -> Result<Response, ApiError> {
     let app = s.app.clone();
     once(
@@ -199,7 +199,7 @@ pub async fn movement(
 pub async fn movement_batch(
     State(s): State<WebState>,
     headers: HeaderMap,
-    signed: Signed,
+    BankSigned(signed): BankSigned,
 ) -> Result<Response, ApiError> {
     let app = s.app.clone();
     once(
@@ -223,7 +223,7 @@ pub async fn instruction_result(
     State(s): State<WebState>,
     Path(id): Path<String>,
     headers: HeaderMap,
-    signed: Signed,
+    BankSigned(signed): BankSigned,
 ) -> Result<Response, ApiError> {
     let app = s.app.clone();
     once(
@@ -251,7 +251,7 @@ pub async fn instruction_result(
 pub async fn statement(
     State(s): State<WebState>,
     headers: HeaderMap,
-    signed: Signed,
+    BankSigned(signed): BankSigned,
 ) -> Result<Response, ApiError> {
     let app = s.app.clone();
     once(

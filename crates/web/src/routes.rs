@@ -5,8 +5,8 @@
 use crate::WebState;
 use crate::{
     admin_api, api, auth_api, complaint_api, complaint_pages, console_pages, consultation_pages,
-    filing_api, filing_pages, inspection, money_api, monitoring, order_pages, pages, plate_pages,
-    risk_api, risk_pages, school, session_pages,
+    filing_api, filing_pages, inspection, integration_api, money_api, monitoring, order_pages,
+    pages, plate_pages, risk_api, risk_pages, school, session_pages,
 };
 use axum::Router;
 use axum::http::Method;
@@ -32,6 +32,8 @@ pub enum Caller {
     AuditAdmin,
     /// A bank's system, signing its requests.
     BankClient,
+    /// An integrator's system (the demo's tutoring SaaS), signing its requests.
+    IntegratorClient,
     /// A Haidian school's account (学校).
     School,
 }
@@ -44,8 +46,9 @@ pub enum Access {
     /// A signed-in account of one of these kinds (others get 403; nobody signed in gets 401 from the API
     /// and is sent to the sign-in page by a page).
     SignedIn(&'static [Caller]),
-    /// A signed request from an API client.
-    Signed,
+    /// A signed request from an API client of one of these kinds (other clients get 403, unsigned requests
+    /// 401 `invalid_signature`).
+    Signed(&'static [Caller]),
 }
 
 pub struct Route {
@@ -68,6 +71,8 @@ fn route(
         handler,
     }
 }
+
+const SIGNED_CLIENTS: &[Caller] = &[Caller::BankClient, Caller::IntegratorClient];
 
 const ANY_ACCOUNT: &[Caller] = &[
     Caller::Parent,
@@ -228,55 +233,55 @@ pub fn api_routes() -> Vec<Route> {
         route(
             Method::POST,
             "/api/v1/bank/supervised-accounts/{id}/confirm",
-            Signed,
+            Signed(&[Caller::BankClient]),
             post(filing_api::confirm_supervised_account),
         ),
         route(
             Method::PUT,
             "/api/v1/bank/endpoint",
-            Signed,
+            Signed(&[Caller::BankClient]),
             put(money_api::set_endpoint),
         ),
         route(
             Method::POST,
             "/api/v1/bank/payments",
-            Signed,
+            Signed(&[Caller::BankClient]),
             post(money_api::payment),
         ),
         route(
             Method::POST,
             "/api/v1/bank/payments/batch",
-            Signed,
+            Signed(&[Caller::BankClient]),
             post(money_api::payment_batch),
         ),
         route(
             Method::POST,
             "/api/v1/bank/movements",
-            Signed,
+            Signed(&[Caller::BankClient]),
             post(money_api::movement),
         ),
         route(
             Method::POST,
             "/api/v1/bank/movements/batch",
-            Signed,
+            Signed(&[Caller::BankClient]),
             post(money_api::movement_batch),
         ),
         route(
             Method::POST,
             "/api/v1/bank/risk-scores",
-            Signed,
+            Signed(&[Caller::BankClient]),
             post(money_api::bank_risk_score),
         ),
         route(
             Method::POST,
             "/api/v1/bank/instructions/{id}/result",
-            Signed,
+            Signed(&[Caller::BankClient]),
             post(money_api::instruction_result),
         ),
         route(
             Method::POST,
             "/api/v1/bank/statements",
-            Signed,
+            Signed(&[Caller::BankClient]),
             post(money_api::statement),
         ),
         route(
@@ -815,6 +820,42 @@ pub fn api_routes() -> Vec<Route> {
         ),
         route(
             Method::POST,
+            "/api/v1/admin/integrators",
+            SignedIn(&[Caller::SystemAdmin]),
+            post(integration_api::register),
+        ),
+        route(
+            Method::GET,
+            "/api/v1/institution/integrations",
+            SignedIn(&[Caller::StaffAdmin]),
+            get(integration_api::grants),
+        ),
+        route(
+            Method::POST,
+            "/api/v1/institution/integrations",
+            SignedIn(&[Caller::StaffAdmin]),
+            post(integration_api::grant),
+        ),
+        route(
+            Method::POST,
+            "/api/v1/institution/integrations/{id}/revoke",
+            SignedIn(&[Caller::StaffAdmin]),
+            post(integration_api::revoke),
+        ),
+        route(
+            Method::GET,
+            "/api/v1/integration/grants",
+            Signed(&[Caller::IntegratorClient]),
+            get(integration_api::my_grants),
+        ),
+        route(
+            Method::POST,
+            "/api/v1/integration/institutions/{id}/courses",
+            Signed(&[Caller::IntegratorClient]),
+            post(integration_api::sync_course),
+        ),
+        route(
+            Method::POST,
             "/api/v1/admin/school-accounts",
             SignedIn(&[Caller::SystemAdmin]),
             post(admin_api::create_school_account),
@@ -864,13 +905,13 @@ pub fn api_routes() -> Vec<Route> {
         route(
             Method::GET,
             "/api/v1/clients/me",
-            Signed,
+            Signed(SIGNED_CLIENTS),
             get(auth_api::client_me),
         ),
         route(
             Method::POST,
             "/api/v1/clients/me",
-            Signed,
+            Signed(SIGNED_CLIENTS),
             post(auth_api::client_me),
         ),
     ]

@@ -823,18 +823,37 @@ fn signed(
     nonce: &str,
 ) -> reqwest::RequestBuilder {
     use app::demo::{DEMO_BANK_KEY_ID, DEMO_BANK_SECRET};
+    signed_as(
+        s,
+        (DEMO_BANK_KEY_ID, DEMO_BANK_SECRET),
+        method,
+        path,
+        body,
+        nonce,
+    )
+}
+
+/// A request signed with a client's key id and secret.
+fn signed_as(
+    s: &Server,
+    (key_id, secret): (&str, &str),
+    method: reqwest::Method,
+    path: &str,
+    body: &str,
+    nonce: &str,
+) -> reqwest::RequestBuilder {
     let crypto = ledger::SmSuite;
     let ts = s.t.app.clock().now().millis();
     let canonical =
         app::signing::canonical_request(&crypto, method.as_str(), path, body.as_bytes(), ts, nonce);
     s.client
         .request(method, format!("{}{path}", s.base))
-        .header("x-xiaowai-key", DEMO_BANK_KEY_ID)
+        .header("x-xiaowai-key", key_id)
         .header("x-xiaowai-timestamp", ts.to_string())
         .header("x-xiaowai-nonce", nonce)
         .header(
             "x-xiaowai-signature",
-            app::signing::sign(&crypto, DEMO_BANK_SECRET.as_bytes(), &canonical),
+            app::signing::sign(&crypto, secret.as_bytes(), &canonical),
         )
         .body(body.to_owned())
 }
@@ -851,7 +870,7 @@ fn demo_username(caller: web::routes::Caller) -> Option<&'static str> {
         Caller::SecurityAdmin => Some("moe.security"),
         Caller::AuditAdmin => Some("moe.auditor"),
         Caller::School => Some(app::demo::DEMO_SCHOOL_USERNAME),
-        Caller::Anonymous | Caller::Parent | Caller::BankClient => None,
+        Caller::Anonymous | Caller::Parent | Caller::BankClient | Caller::IntegratorClient => None,
     }
 }
 
@@ -889,7 +908,7 @@ async fn demo_sign_in(s: &Server, caller: web::routes::Caller) -> Option<app::se
 }
 
 /// The callers the route tests play, in order.
-const CALLERS: [web::routes::Caller; 11] = {
+const CALLERS: [web::routes::Caller; 12] = {
     use web::routes::Caller::*;
     [
         Anonymous,
@@ -903,6 +922,7 @@ const CALLERS: [web::routes::Caller; 11] = {
         AuditAdmin,
         BankClient,
         School,
+        IntegratorClient,
     ]
 };
 
@@ -1032,10 +1052,20 @@ async fn every_api_route_enforces_its_rule_for_every_kind_of_caller() {
         for caller in CALLERS {
             let path = samples.path(route.path, caller);
             let request = match caller {
-                Caller::BankClient => {
+                Caller::BankClient | Caller::IntegratorClient => {
+                    use app::demo::{
+                        DEMO_BANK_KEY_ID, DEMO_BANK_SECRET, DEMO_INTEGRATOR_KEY_ID,
+                        DEMO_INTEGRATOR_SECRET,
+                    };
                     nonce += 1;
-                    signed(
+                    let key = if caller == Caller::BankClient {
+                        (DEMO_BANK_KEY_ID, DEMO_BANK_SECRET)
+                    } else {
+                        (DEMO_INTEGRATOR_KEY_ID, DEMO_INTEGRATOR_SECRET)
+                    };
+                    signed_as(
                         &s,
+                        key,
                         route.method.clone(),
                         &path,
                         body,
@@ -1072,12 +1102,24 @@ async fn every_api_route_enforces_its_rule_for_every_kind_of_caller() {
             );
             match route.access {
                 Access::Public => assert!(!denied, "{what}"),
-                Access::Signed if caller == Caller::BankClient => assert!(!denied, "{what}"),
-                Access::Signed => assert_eq!(code, Some("invalid_signature"), "{what}"),
+                Access::Signed(allowed) if allowed.contains(&caller) => {
+                    assert!(!denied, "{what}")
+                }
+                Access::Signed(_)
+                    if matches!(caller, Caller::BankClient | Caller::IntegratorClient) =>
+                {
+                    assert_eq!(code, Some("forbidden"), "{what}")
+                }
+                Access::Signed(_) => assert_eq!(code, Some("invalid_signature"), "{what}"),
                 Access::SignedIn(allowed) if allowed.contains(&caller) => {
                     assert!(!denied, "{what}")
                 }
-                Access::SignedIn(_) if matches!(caller, Caller::Anonymous | Caller::BankClient) => {
+                Access::SignedIn(_)
+                    if matches!(
+                        caller,
+                        Caller::Anonymous | Caller::BankClient | Caller::IntegratorClient
+                    ) =>
+                {
                     assert_eq!(code, Some("unauthenticated"), "{what}")
                 }
                 Access::SignedIn(_) => assert_eq!(code, Some("forbidden"), "{what}"),
@@ -1548,7 +1590,10 @@ async fn every_page_enforces_its_rule_for_every_kind_of_caller() {
     // Signing out ends the session: check it last.
     routes.sort_by_key(|r| r.path == "/logout");
     for route in &routes {
-        for caller in CALLERS.into_iter().filter(|c| *c != Caller::BankClient) {
+        for caller in CALLERS
+            .into_iter()
+            .filter(|c| !matches!(c, Caller::BankClient | Caller::IntegratorClient))
+        {
             let path = samples.path(route.path, caller);
             let session = sessions.iter().find(|(c, _, _)| *c == caller);
             let mut form = vec![
@@ -1593,7 +1638,7 @@ async fn every_page_enforces_its_rule_for_every_kind_of_caller() {
             );
             assert!(status.as_u16() < 500, "{what}");
             match route.access {
-                Access::Public | Access::Signed => assert!(!to_sign_in && !forbidden, "{what}"),
+                Access::Public | Access::Signed(_) => assert!(!to_sign_in && !forbidden, "{what}"),
                 Access::SignedIn(allowed) if allowed.contains(&caller) => {
                     assert!(!to_sign_in && !forbidden, "{what}")
                 }
@@ -3071,4 +3116,122 @@ async fn without_a_cjk_font_the_annual_pdf_is_a_503_problem_and_the_csv_still_wo
     );
     let other = annual("xml").await.unwrap();
     assert_eq!(other.status(), 400);
+}
+
+#[tokio::test]
+async fn an_integrator_syncs_a_course_by_signed_request_until_its_grant_is_revoked() {
+    use app::demo::{DEMO_INTEGRATOR_KEY_ID, DEMO_INTEGRATOR_SECRET};
+    use reqwest::Method;
+    let s = Server::start(6).await;
+    let key = (DEMO_INTEGRATOR_KEY_ID, DEMO_INTEGRATOR_SECRET);
+    let admin_row = {
+        let mut tx = s.t.app.store().begin_write().await.unwrap();
+        tx.account_by_username("inst.admin").await.unwrap().unwrap()
+    };
+    let institution = admin_row.institution_id.clone().unwrap();
+    // The demo's integrator sees the walkthrough institution's grant, every scope.
+    let grants: Value = signed_as(
+        &s,
+        key,
+        Method::GET,
+        "/api/v1/integration/grants",
+        "",
+        "grants-nonce-000001",
+    )
+    .send()
+    .await
+    .unwrap()
+    .json()
+    .await
+    .unwrap();
+    assert_eq!(grants[0]["institution_id"], institution.as_str());
+    assert_eq!(grants[0]["scopes"].as_array().unwrap().len(), 4);
+    let path = format!("/api/v1/integration/institutions/{institution}/courses");
+    let course = |lessons: u32| {
+        serde_json::json!({
+            "name": "暑期创意美术", "category": "arts", "mode": "offline", "grades": "一至三年级",
+            "lessons": lessons, "minutes_per_lesson": 60, "class_size": 10, "price_per_lesson_fen": 12000,
+            "first_lesson": "2027-07-01", "last_lesson": "2027-08-31"
+        })
+        .to_string()
+    };
+    let sync = |body: String, nonce: &'static str, idempotency: Option<&'static str>| {
+        let r = signed_as(&s, key, Method::POST, &path, &body, nonce)
+            .header("content-type", "application/json");
+        match idempotency {
+            Some(k) => r.header("idempotency-key", k),
+            None => r,
+        }
+        .send()
+    };
+    let first = sync(course(12), "sync-nonce-0000001", Some("course-0001"))
+        .await
+        .unwrap();
+    assert_eq!(first.status(), 200);
+    let first: Value = first.json().await.unwrap();
+    let course_id = first["course_id"].as_str().unwrap().to_owned();
+    // The same request again (a retry) answers the same course; nothing new is published.
+    let again = sync(course(12), "sync-nonce-0000002", Some("course-0001"))
+        .await
+        .unwrap();
+    assert_eq!(again.headers()["idempotent-replayed"], "true");
+    assert_eq!(
+        again.json::<Value>().await.unwrap()["course_id"],
+        course_id.as_str()
+    );
+    let missing = sync(course(12), "sync-nonce-0000003", None).await.unwrap();
+    assert_eq!(missing.status(), 400);
+    assert_eq!(
+        missing.json::<Value>().await.unwrap()["code"],
+        "idempotency_key_required"
+    );
+    // The region's policy, exactly as on the institution end.
+    let broken = sync(course(61), "sync-nonce-0000004", Some("course-0002"))
+        .await
+        .unwrap();
+    assert_eq!(broken.status(), 422);
+    assert_eq!(
+        broken.json::<Value>().await.unwrap()["code"],
+        "policy_violation"
+    );
+    // Revoked by the institution's admin: the next request is refused, with nothing published.
+    let admin = app::Actor::Staff {
+        account_id: admin_row.id.clone(),
+        institution_id: institution.clone(),
+        role: domain::access::StaffRole::Admin,
+    };
+    let grant_id = grants[0]["id"].as_str().unwrap();
+    s.t.app
+        .revoke_integration(
+            &admin,
+            grant_id,
+            &app::integrations::GrantRevocation {
+                reason: "改为直接使用平台".into(),
+            },
+        )
+        .await
+        .unwrap();
+    let courses_before =
+        s.t.app
+            .store()
+            .read()
+            .courses_of(&institution)
+            .await
+            .unwrap()
+            .len();
+    let refused = sync(course(12), "sync-nonce-0000005", Some("course-0003"))
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), 403);
+    assert_eq!(refused.json::<Value>().await.unwrap()["code"], "forbidden");
+    assert_eq!(
+        s.t.app
+            .store()
+            .read()
+            .courses_of(&institution)
+            .await
+            .unwrap()
+            .len(),
+        courses_before
+    );
 }

@@ -486,9 +486,10 @@ async fn key_rotation_reseals_every_personal_datum_under_the_new_key() {
         .success()
     );
     let rotated = xiaowai(&[&["keys", "rotate"][..], &args].concat(), &[], dir.path());
-    // One parent phone, twelve TOTP secrets, two children's names and ID cards, one API secret.
+    // One parent phone, twelve TOTP secrets, two children's names and ID cards, two API secrets (the demo bank's
+    // and the demo integrator's).
     assert!(
-        text(&rotated).contains("data key 2 is current; 18 values re-sealed"),
+        text(&rotated).contains("data key 2 is current; 19 values re-sealed"),
         "{}",
         text(&rotated)
     );

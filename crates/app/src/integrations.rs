@@ -1,0 +1,360 @@
+//! 系统接入 integrators (DOMAIN.md, ARCHITECTURE.md): a technology provider's system registered by the platform's
+//! service team, with a signing key; an institution's admin authorises it for some operations and may revoke
+//! that at any time. Every integration request is checked against the live grant, then runs as the
+//! institution's operator through the same commands as the direct path — no check is skipped.
+
+use crate::vault::field::API_SECRET;
+use crate::{Actor, App, AppError, ErrorCode, evidence};
+use domain::access::{IntegrationScope, Permission, StaffRole};
+use domain::{RegionCode, Timestamp};
+use rand::RngCore;
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+use store::{ApiClientRow, GrantRow, IntegratorRow};
+
+/// `POST /api/v1/admin/integrators`.
+#[derive(Clone, Debug, Default, Deserialize, utoipa::ToSchema)]
+#[serde(default)]
+pub struct NewIntegrator {
+    /// The system's name, e.g. 某某教务SaaS.
+    pub name: String,
+    /// Who answers for it: a person and a phone or e-mail.
+    pub contact: String,
+}
+
+/// What the service team hands the provider, once: the secret is not kept in the clear.
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
+pub struct IntegratorCredentials {
+    pub integrator_id: String,
+    pub key_id: String,
+    pub secret: String,
+}
+
+/// `POST /api/v1/institution/integrations`.
+#[derive(Clone, Debug, Default, Deserialize, utoipa::ToSchema)]
+#[serde(default)]
+pub struct NewGrant {
+    pub integrator_id: String,
+    /// Any of `courses`, `orders`, `attendance`, `service`.
+    pub scopes: Vec<String>,
+}
+
+/// `POST /api/v1/institution/integrations/{id}/revoke`.
+#[derive(Clone, Debug, Default, Deserialize, utoipa::ToSchema)]
+#[serde(default)]
+pub struct GrantRevocation {
+    pub reason: String,
+}
+
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
+pub struct GrantView {
+    pub id: String,
+    pub integrator_id: String,
+    pub integrator_name: String,
+    pub institution_id: String,
+    pub scopes: Vec<String>,
+    pub scope_labels: Vec<&'static str>,
+    pub granted_at_display: String,
+    pub revoked_at_display: Option<String>,
+    pub live: bool,
+}
+
+fn scopes_of(row: &GrantRow) -> Vec<IntegrationScope> {
+    row.scopes
+        .split(',')
+        .filter_map(IntegrationScope::parse)
+        .collect()
+}
+
+impl App {
+    /// The platform's service team (the national system administrator) registers a provider's system and
+    /// gets its signing key; the secret is in the answer only.
+    pub async fn register_integrator(
+        &self,
+        actor: &Actor,
+        new: &NewIntegrator,
+    ) -> Result<IntegratorCredentials, AppError> {
+        let national_admin = match actor {
+            Actor::System { .. } => true,
+            Actor::Regulator { region, .. } => {
+                *region == RegionCode::NATIONAL && actor.has(Permission::ManageAccounts)
+            }
+            _ => false,
+        };
+        if !national_admin {
+            return Err(self
+                .deny(
+                    actor,
+                    "integrator:new",
+                    json!({}),
+                    "the national system administrator",
+                )
+                .await);
+        }
+        let mut bytes = [0u8; 32];
+        rand::rng().fill_bytes(&mut bytes);
+        let key_id = format!("xwk_{}", uuid::Uuid::now_v7().simple());
+        self.register_integrator_with_key(actor, new, &key_id, &hex::encode(bytes))
+            .await
+    }
+
+    /// Registers an integrator under a given key (the demo's documented one, or a fresh one).
+    pub(crate) async fn register_integrator_with_key(
+        &self,
+        actor: &Actor,
+        new: &NewIntegrator,
+        key_id: &str,
+        secret: &str,
+    ) -> Result<IntegratorCredentials, AppError> {
+        let name = crate::error::required_text("name", &new.name, 100)?;
+        let contact = crate::error::required_text("contact", &new.contact, 200)?;
+        let now = self.clock.now().millis();
+        let integrator = IntegratorRow {
+            id: uuid::Uuid::now_v7().to_string(),
+            name,
+            contact,
+            key_id: key_id.to_owned(),
+            created_by: actor.audit_name(),
+            created_at: now,
+        };
+        let client = ApiClientRow {
+            key_id: integrator.key_id.clone(),
+            secret_sealed: self.keys.seal(API_SECRET, secret),
+            owner_kind: "integrator".into(),
+            owner_id: integrator.id.clone(),
+            disabled: 0,
+            created_at: now,
+        };
+        let mut tx = self.store.begin_write().await?;
+        tx.insert_api_client(&client).await?;
+        tx.insert_integrator(&integrator)
+            .await
+            .map_err(|e| match e {
+                store::StoreError::Conflict(_) => {
+                    AppError::new(ErrorCode::Conflict, "an integrator has this name already")
+                }
+                other => other.into(),
+            })?;
+        tx.append_audit(vec![evidence::record(
+            &actor.audit_name(),
+            now,
+            "integrator.registered",
+            format!("integrator:{}", integrator.id),
+            json!({"name": integrator.name, "key_id": integrator.key_id}),
+        )])
+        .await?;
+        tx.commit().await?;
+        Ok(IntegratorCredentials {
+            integrator_id: integrator.id,
+            key_id: integrator.key_id,
+            secret: secret.to_owned(),
+        })
+    }
+
+    /// The institution's admin authorises an integrator for some scopes; one live grant per integrator (a
+    /// change of scopes is a revocation and a new grant).
+    pub async fn grant_integration(
+        &self,
+        actor: &Actor,
+        new: &NewGrant,
+    ) -> Result<GrantView, AppError> {
+        let institution_id = self.admins_institution(actor).await?;
+        let mut scopes: Vec<IntegrationScope> = Vec::new();
+        for s in &new.scopes {
+            let scope = IntegrationScope::parse(s.trim()).ok_or_else(|| {
+                AppError::new(
+                    ErrorCode::InvalidParameter,
+                    "scopes: courses, orders, attendance or service",
+                )
+            })?;
+            if !scopes.contains(&scope) {
+                scopes.push(scope);
+            }
+        }
+        if scopes.is_empty() {
+            return Err(AppError::new(
+                ErrorCode::InvalidParameter,
+                "scopes: at least one of courses, orders, attendance, service",
+            ));
+        }
+        let integrator = self
+            .store
+            .read()
+            .integrator(new.integrator_id.trim())
+            .await?
+            .ok_or_else(|| AppError::not_found("no such integrator"))?;
+        let now = self.clock.now().millis();
+        let row = GrantRow {
+            id: uuid::Uuid::now_v7().to_string(),
+            integrator_id: integrator.id.clone(),
+            institution_id: institution_id.clone(),
+            scopes: scopes
+                .iter()
+                .map(|s| s.as_str())
+                .collect::<Vec<_>>()
+                .join(","),
+            granted_by: actor.audit_name(),
+            granted_at: now,
+            revoked_by: None,
+            revoked_at: None,
+        };
+        let mut tx = self.store.begin_write().await?;
+        tx.insert_grant(&row).await.map_err(|e| match e {
+            store::StoreError::Conflict(_) => AppError::new(
+                ErrorCode::Conflict,
+                "this integrator is authorised already: revoke it first to change its scopes",
+            ),
+            other => other.into(),
+        })?;
+        tx.append_audit(vec![evidence::record(
+            &actor.audit_name(),
+            now,
+            "integration.granted",
+            format!("institution:{institution_id}"),
+            json!({"grant": row.id, "integrator": integrator.id, "scopes": row.scopes}),
+        )])
+        .await?;
+        tx.commit().await?;
+        Ok(self.grant_view(row, &integrator.name))
+    }
+
+    /// Revokes a grant of the admin's institution at once: the integrator's next request is refused.
+    pub async fn revoke_integration(
+        &self,
+        actor: &Actor,
+        grant_id: &str,
+        revocation: &GrantRevocation,
+    ) -> Result<GrantView, AppError> {
+        let institution_id = self.admins_institution(actor).await?;
+        let reason = crate::error::stated_reason("reason", &revocation.reason)?;
+        let now = self.clock.now().millis();
+        let mut tx = self.store.begin_write().await?;
+        let grant = tx
+            .grant_for_update(grant_id.trim())
+            .await?
+            .filter(|g| g.institution_id == institution_id)
+            .ok_or_else(|| AppError::not_found("no such authorisation of your institution"))?;
+        if !tx.revoke_grant(&grant.id, &actor.audit_name(), now).await? {
+            return Err(AppError::new(
+                ErrorCode::Conflict,
+                "the authorisation is revoked already",
+            ));
+        }
+        tx.append_audit(vec![evidence::record(
+            &actor.audit_name(),
+            now,
+            "integration.revoked",
+            format!("institution:{institution_id}"),
+            json!({"grant": grant.id, "integrator": grant.integrator_id, "reason": reason}),
+        )])
+        .await?;
+        tx.commit().await?;
+        let integrator = self.store.read().integrator(&grant.integrator_id).await?;
+        let revoked = GrantRow {
+            revoked_by: Some(actor.audit_name()),
+            revoked_at: Some(now),
+            ..grant
+        };
+        Ok(self.grant_view(revoked, integrator.as_ref().map_or("", |i| i.name.as_str())))
+    }
+
+    /// The admin's institution's grants, revoked ones included.
+    pub async fn institution_grants(&self, actor: &Actor) -> Result<Vec<GrantView>, AppError> {
+        let institution_id = self.admins_institution(actor).await?;
+        let read = self.store.read();
+        let mut out = Vec::new();
+        for row in read.grants_of_institution(&institution_id).await? {
+            let name = read
+                .integrator(&row.integrator_id)
+                .await?
+                .map(|i| i.name)
+                .unwrap_or_default();
+            out.push(self.grant_view(row, &name));
+        }
+        Ok(out)
+    }
+
+    /// The signed-in integrator's live grants: which institutions it may act for, and how.
+    pub async fn integrator_grants(&self, actor: &Actor) -> Result<Vec<GrantView>, AppError> {
+        let integrator = self.integrator_of(actor).await?;
+        Ok(self
+            .store
+            .read()
+            .live_grants_of_integrator(&integrator.id)
+            .await?
+            .into_iter()
+            .map(|row| self.grant_view(row, &integrator.name))
+            .collect())
+    }
+
+    /// The actor an integrator acts as for one institution and scope: that institution's operator, if the
+    /// institution's live grant includes the scope; otherwise refused (and audited).
+    pub async fn acting_for(
+        &self,
+        actor: &Actor,
+        institution_id: &str,
+        scope: IntegrationScope,
+    ) -> Result<Actor, AppError> {
+        let integrator = self.integrator_of(actor).await?;
+        let institution_id = institution_id.trim();
+        let granted = self
+            .store
+            .read()
+            .live_grant(&integrator.id, institution_id)
+            .await?
+            .is_some_and(|g| scopes_of(&g).contains(&scope));
+        if !granted {
+            return Err(self
+                .deny(
+                    actor,
+                    &format!("institution:{institution_id}"),
+                    json!({"scope": scope.as_str()}),
+                    "the institution has not authorised this integrator for that",
+                )
+                .await);
+        }
+        Ok(Actor::Staff {
+            account_id: format!("integrator:{}", integrator.id),
+            institution_id: institution_id.to_owned(),
+            role: StaffRole::Operator,
+        })
+    }
+
+    async fn integrator_of(&self, actor: &Actor) -> Result<IntegratorRow, AppError> {
+        if let Actor::ApiClient {
+            owner_kind,
+            owner_id,
+            ..
+        } = actor
+            && owner_kind == "integrator"
+            && let Some(row) = self.store.read().integrator(owner_id).await?
+        {
+            return Ok(row);
+        }
+        Err(self
+            .deny(
+                actor,
+                "integration",
+                json!({}),
+                "integrators' signed requests only",
+            )
+            .await)
+    }
+
+    fn grant_view(&self, row: GrantRow, integrator_name: &str) -> GrantView {
+        let scopes = scopes_of(&row);
+        GrantView {
+            live: row.revoked_at.is_none(),
+            scopes: scopes.iter().map(|s| s.as_str().to_owned()).collect(),
+            scope_labels: scopes.iter().map(|s| s.label_zh()).collect(),
+            granted_at_display: Timestamp::from_millis(row.granted_at).china_display(),
+            revoked_at_display: row
+                .revoked_at
+                .map(|t| Timestamp::from_millis(t).china_display()),
+            id: row.id,
+            integrator_id: row.integrator_id,
+            integrator_name: integrator_name.to_owned(),
+            institution_id: row.institution_id,
+        }
+    }
+}
