@@ -70,6 +70,8 @@ use utoipa_swagger_ui::SwaggerUi;
         crate::integration_api::revoke,
         crate::integration_api::my_grants,
         crate::integration_api::sync_course,
+        crate::integration_api::orders,
+        crate::integration_api::attendance,
         crate::admin_api::disable_account,
         crate::admin_api::enable_account,
         crate::admin_api::create_staff,

@@ -10,6 +10,9 @@ use app::courses::NewCourse;
 use app::integrations::{
     GrantRevocation, GrantView, IntegratorCredentials, NewGrant, NewIntegrator,
 };
+use app::lessons::{Attendance, LessonView};
+use app::orders::OrderLine;
+use app::{Actor, AppError};
 use axum::Json;
 use axum::extract::rejection::JsonRejection;
 use axum::extract::{Path, State};
@@ -89,7 +92,27 @@ pub async fn my_grants(
     State(s): State<WebState>,
     signed: Signed,
 ) -> Result<Json<Vec<GrantView>>, ApiError> {
+    count(&s, &signed)?;
     Ok(Json(s.app.integrator_grants(&signed.actor).await?))
+}
+
+/// Counts the request against the client's quota (429 beyond it).
+fn count(s: &WebState, signed: &Signed) -> Result<(), AppError> {
+    match &signed.actor {
+        Actor::ApiClient { key_id, .. } => s.integration_limiter.check(key_id),
+        _ => Ok(()),
+    }
+}
+
+/// The quota, then the institution's live grant for `scope`: the operator the integrator acts as.
+async fn acting(
+    s: &WebState,
+    signed: &Signed,
+    institution_id: &str,
+    scope: IntegrationScope,
+) -> Result<Actor, AppError> {
+    count(s, signed)?;
+    s.app.acting_for(&signed.actor, institution_id, scope).await
 }
 
 #[derive(Serialize, utoipa::ToSchema)]
@@ -108,14 +131,42 @@ pub async fn sync_course(
     headers: HeaderMap,
     signed: Signed,
 ) -> Result<Response, ApiError> {
-    let staff = s
-        .app
-        .acting_for(&signed.actor, &id, IntegrationScope::Courses)
-        .await?;
+    let staff = acting(&s, &signed, &id, IntegrationScope::Courses).await?;
     let app = s.app.clone();
     once(&s, &headers, &signed, |_, new: NewCourse| async move {
         let course_id = app.publish_course(&staff, &new).await?;
         Ok(SyncedCourse { course_id })
+    })
+    .await
+}
+
+/// The institution's orders with their escrow, released and refunded amounts (scope `orders`).
+#[utoipa::path(get, path = "/api/v1/integration/institutions/{id}/orders",
+    params(("id" = String, Path)), responses((status = 200, body = Vec<OrderLine>)))]
+pub async fn orders(
+    State(s): State<WebState>,
+    Path(id): Path<String>,
+    signed: Signed,
+) -> Result<Json<Vec<OrderLine>>, ApiError> {
+    let staff = acting(&s, &signed, &id, IntegrationScope::Orders).await?;
+    Ok(Json(s.app.institution_orders(&staff, id.trim()).await?))
+}
+
+/// Reports a child's attendance at the order's next lesson (scope `attendance`), under an
+/// `Idempotency-Key`: the parent then confirms it on the parent end, as for the institution end's roll call.
+#[utoipa::path(post, path = "/api/v1/integration/institutions/{id}/orders/{order_id}/attendance",
+    params(("id" = String, Path), ("order_id" = String, Path), ("Idempotency-Key" = String, Header)),
+    request_body = Attendance, responses((status = 200, body = LessonView)))]
+pub async fn attendance(
+    State(s): State<WebState>,
+    Path((id, order_id)): Path<(String, String)>,
+    headers: HeaderMap,
+    signed: Signed,
+) -> Result<Response, ApiError> {
+    let staff = acting(&s, &signed, &id, IntegrationScope::Attendance).await?;
+    let app = s.app.clone();
+    once(&s, &headers, &signed, |_, taken: Attendance| async move {
+        app.take_attendance(&staff, &order_id, &taken).await
     })
     .await
 }

@@ -46,6 +46,7 @@ pub use ops::metrics_handle;
 pub struct WebState {
     pub app: App,
     pub(crate) pdf_font: pdf::PdfFont,
+    pub(crate) integration_limiter: throttle::IntegrationLimiter,
 }
 
 const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
@@ -64,6 +65,8 @@ pub struct WebConfig {
     pub test_clock: bool,
     /// The CJK font of server-made PDFs; without one, PDFs are refused with `pdf_unavailable`.
     pub pdf_font: Option<pdf::FontFile>,
+    /// Integration API requests per integrator per minute.
+    pub integration_per_minute: u32,
 }
 
 impl Default for WebConfig {
@@ -73,6 +76,7 @@ impl Default for WebConfig {
             trusted_proxies: Vec::new(),
             test_clock: false,
             pdf_font: pdf::FontFile::installed(),
+            integration_per_minute: throttle::INTEGRATION_PER_MINUTE,
         }
     }
 }
@@ -89,6 +93,7 @@ pub fn router_with(app: App, config: &WebConfig) -> Router {
     let state = WebState {
         app,
         pdf_font: pdf::PdfFont::new(config.pdf_font.clone()),
+        integration_limiter: throttle::IntegrationLimiter::new(config.integration_per_minute),
     };
     let limiter = throttle::SignInLimiter::new(config);
     let test_clock = if config.test_clock {

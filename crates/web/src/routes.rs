@@ -855,6 +855,18 @@ pub fn api_routes() -> Vec<Route> {
             post(integration_api::sync_course),
         ),
         route(
+            Method::GET,
+            "/api/v1/integration/institutions/{id}/orders",
+            Signed(&[Caller::IntegratorClient]),
+            get(integration_api::orders),
+        ),
+        route(
+            Method::POST,
+            "/api/v1/integration/institutions/{id}/orders/{order_id}/attendance",
+            Signed(&[Caller::IntegratorClient]),
+            post(integration_api::attendance),
+        ),
+        route(
             Method::POST,
             "/api/v1/admin/school-accounts",
             SignedIn(&[Caller::SystemAdmin]),

@@ -65,6 +65,31 @@ impl SignInLimiter {
     }
 }
 
+/// Requests per integrator per minute by default.
+pub const INTEGRATION_PER_MINUTE: u32 = 600;
+
+/// Per-client quota of the integration API, counted after a request's signature is verified (so nobody
+/// else can spend a client's quota).
+#[derive(Clone)]
+pub(crate) struct IntegrationLimiter(Arc<DefaultKeyedRateLimiter<String>>);
+
+impl IntegrationLimiter {
+    pub(crate) fn new(per_minute: u32) -> IntegrationLimiter {
+        let per_minute = NonZeroU32::new(per_minute).unwrap_or(NonZeroU32::MIN);
+        IntegrationLimiter(Arc::new(RateLimiter::keyed(Quota::per_minute(per_minute))))
+    }
+
+    /// Counts one request of `key_id`; 429 `too_many_requests` beyond the quota.
+    pub(crate) fn check(&self, key_id: &str) -> Result<(), AppError> {
+        self.0.check_key(&key_id.to_owned()).map_err(|_| {
+            AppError::new(
+                ErrorCode::TooManyRequests,
+                "this client's requests per minute are used up",
+            )
+        })
+    }
+}
+
 /// Middleware: refuses sign-in POSTs beyond the quota of the client's address with 429.
 pub(crate) async fn limit_sign_in(limiter: SignInLimiter, req: Request, next: Next) -> Response {
     let sign_in = SIGN_IN_PATHS.contains(&req.uri().path())

@@ -989,7 +989,10 @@ impl Samples {
     }
 
     fn path(&self, template: &str, caller: web::routes::Caller) -> String {
-        let id = if template.contains("/children/") {
+        // The demo integrator is authorised by the demo staff's institution.
+        let id = if template.starts_with("/api/v1/integration/institutions/") {
+            &self.own_institution
+        } else if template.contains("/children/") {
             &self.child
         } else if template.contains("/orders/") {
             &self.order
@@ -1011,7 +1014,8 @@ impl Samples {
             .replace("{token}", "not-a-plate-token")
             .replace("{focus}", "orders")
             .replace("{year}", "2026")
-            .replace("{institution_id}", &self.institution);
+            .replace("{institution_id}", &self.institution)
+            .replace("{order_id}", &self.order);
         assert!(
             !path.contains('{'),
             "no sample value for the parameters of {template}: add one here"
@@ -3194,6 +3198,35 @@ async fn an_integrator_syncs_a_course_by_signed_request_until_its_grant_is_revok
         broken.json::<Value>().await.unwrap()["code"],
         "policy_violation"
     );
+    // Orders with their money, and attendance through the roll call's own checks.
+    let orders = signed_as(
+        &s,
+        key,
+        Method::GET,
+        &format!("/api/v1/integration/institutions/{institution}/orders"),
+        "",
+        "orders-nonce-00001",
+    )
+    .send()
+    .await
+    .unwrap();
+    assert_eq!(orders.status(), 200);
+    assert!(orders.json::<Value>().await.unwrap().is_array());
+    let attendance_path =
+        format!("/api/v1/integration/institutions/{institution}/orders/no-such-order/attendance");
+    let unknown = signed_as(
+        &s,
+        key,
+        Method::POST,
+        &attendance_path,
+        r#"{"evidence":"点名表 12"}"#,
+        "attend-nonce-00001",
+    )
+    .header("idempotency-key", "attend-0001")
+    .send()
+    .await
+    .unwrap();
+    assert_eq!(unknown.status(), 404);
     // Revoked by the institution's admin: the next request is refused, with nothing published.
     let admin = app::Actor::Staff {
         account_id: admin_row.id.clone(),
@@ -3234,4 +3267,54 @@ async fn an_integrator_syncs_a_course_by_signed_request_until_its_grant_is_revok
             .len(),
         courses_before
     );
+}
+
+#[tokio::test]
+async fn each_integrator_has_its_own_quota_of_requests() {
+    use app::demo::{DEMO_INTEGRATOR_KEY_ID, DEMO_INTEGRATOR_SECRET};
+    use reqwest::Method;
+    let config = web::WebConfig {
+        integration_per_minute: 3,
+        ..web::WebConfig::default()
+    };
+    let s = Server::start_with(6, config).await;
+    let key = (DEMO_INTEGRATOR_KEY_ID, DEMO_INTEGRATOR_SECRET);
+    let grants = |nonce: String| {
+        signed_as(
+            &s,
+            key,
+            Method::GET,
+            "/api/v1/integration/grants",
+            "",
+            &nonce,
+        )
+        .send()
+    };
+    for n in 0..3 {
+        assert_eq!(
+            grants(format!("quota-nonce-{n:06}"))
+                .await
+                .unwrap()
+                .status(),
+            200
+        );
+    }
+    let over = grants("quota-nonce-000009".into()).await.unwrap();
+    assert_eq!(over.status(), 429);
+    assert_eq!(
+        over.json::<Value>().await.unwrap()["code"],
+        "too_many_requests"
+    );
+    // Another client's quota is its own.
+    let bank = signed(
+        &s,
+        Method::GET,
+        "/api/v1/clients/me",
+        "",
+        "quota-bank-000001",
+    )
+    .send()
+    .await
+    .unwrap();
+    assert_eq!(bank.status(), 200);
 }

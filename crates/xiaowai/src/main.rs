@@ -123,6 +123,9 @@ struct ServeArgs {
     /// Sign-in attempts per client address per minute (default 60).
     #[arg(long, env = "XIAOWAI_SIGN_IN_PER_MINUTE")]
     sign_in_per_minute: Option<u32>,
+    /// Integration API requests per integrator per minute (default 600).
+    #[arg(long, env = "XIAOWAI_INTEGRATION_PER_MINUTE")]
+    integration_per_minute: Option<u32>,
     /// Reverse proxies whose X-Forwarded-For is believed, comma-separated IP addresses.
     #[arg(long, env = "XIAOWAI_TRUSTED_PROXIES")]
     trusted_proxies: Option<String>,
@@ -173,6 +176,7 @@ struct FileConfig {
     log_format: Option<String>,
     crypto_suite: Option<String>,
     sign_in_per_minute: Option<u32>,
+    integration_per_minute: Option<u32>,
     trusted_proxies: Option<String>,
     pdf_font: Option<String>,
     sms_gateway_url: Option<String>,
@@ -318,6 +322,12 @@ fn web_config(args: &ServeArgs, file: &FileConfig) -> Result<web::WebConfig> {
             bail!("sign_in_per_minute must be at least 1");
         }
         config.sign_in_per_minute = n;
+    }
+    if let Some(n) = args.integration_per_minute.or(file.integration_per_minute) {
+        if n == 0 {
+            bail!("integration_per_minute must be at least 1");
+        }
+        config.integration_per_minute = n;
     }
     let proxies = args
         .trusted_proxies
