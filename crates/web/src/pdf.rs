@@ -40,12 +40,15 @@ impl FontFile {
 
     /// `PATH` or `PATH#INDEX` (the face within a collection).
     pub fn parse(s: &str) -> FontFile {
-        match s.rsplit_once('#') {
-            Some((path, index)) if index.parse::<u32>().is_ok() => FontFile {
+        match s
+            .rsplit_once('#')
+            .and_then(|(path, index)| Some((path, index.parse::<u32>().ok()?)))
+        {
+            Some((path, index)) => FontFile {
                 path: PathBuf::from(path),
-                index: index.parse().unwrap_or(0),
+                index,
             },
-            _ => FontFile {
+            None => FontFile {
                 path: PathBuf::from(s),
                 index: 0,
             },

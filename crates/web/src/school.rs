@@ -131,10 +131,9 @@ async fn after_form(
     session: app::sessions::ActiveSession,
     id: &str,
     result: Result<AfterSchoolListView, app::AppError>,
-    success: StatusCode,
     done: &'static str,
 ) -> Result<Response, PageError> {
-    let o = form_outcome(result, success, done)?;
+    let o = form_outcome(result, StatusCode::OK, done)?;
     let page = SchoolPage {
         list: Some(s.app.school_after_school_list(&session.actor, id).await?),
         lists: Vec::new(),
@@ -159,15 +158,7 @@ pub(crate) async fn choose_form(
         note: form.note,
     };
     let result = s.app.choose_after_school(&session.actor, &id, &new).await;
-    after_form(
-        &s,
-        session,
-        &id,
-        result,
-        StatusCode::OK,
-        "已选用，机构已收到通知。",
-    )
-    .await
+    after_form(&s, session, &id, result, "已选用，机构已收到通知。").await
 }
 
 pub(crate) async fn withdraw_form(
@@ -186,5 +177,5 @@ pub(crate) async fn withdraw_form(
         .app
         .withdraw_after_school_choice(&session.actor, &id, &institution_id, &withdrawal)
         .await;
-    after_form(&s, session, &id, result, StatusCode::OK, "已撤回选用。").await
+    after_form(&s, session, &id, result, "已撤回选用。").await
 }
