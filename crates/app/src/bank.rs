@@ -1664,36 +1664,16 @@ impl App {
             .open(crate::vault::field::API_SECRET, &client.secret_sealed)
             .map_err(|e| e.to_string())?;
         let body = serde_json::to_vec(message).map_err(|e| e.to_string())?;
-        let url = reqwest::Url::parse(&endpoint.instruction_url).map_err(|e| e.to_string())?;
-        let path_and_query = match url.query() {
-            Some(q) => format!("{}?{q}", url.path()),
-            None => url.path().to_owned(),
-        };
-        let timestamp = self.clock.now().millis();
-        let nonce = uuid::Uuid::new_v4().simple().to_string();
-        let crypto = self.store.crypto();
-        let canonical = crate::signing::canonical_request(
-            crypto,
-            "POST",
-            &path_and_query,
-            &body,
-            timestamp,
-            &nonce,
-        );
-        let signature = crate::signing::sign(crypto, secret.as_bytes(), &canonical);
         let response = self
-            .http
-            .post(url)
-            .header("content-type", "application/json")
-            .header("x-xiaowai-key", &client.key_id)
-            .header("x-xiaowai-timestamp", timestamp.to_string())
-            .header("x-xiaowai-nonce", nonce)
-            .header("x-xiaowai-signature", signature)
-            .header("idempotency-key", instruction_id)
-            .body(body)
-            .send()
-            .await
-            .map_err(|e| format!("delivery: {e}"))?;
+            .post_signed(
+                &endpoint.instruction_url,
+                &client.key_id,
+                &secret,
+                &body,
+                instruction_id,
+                &[],
+            )
+            .await?;
         if response.status().is_success() {
             Ok(())
         } else {
@@ -1863,7 +1843,7 @@ impl App {
 impl App {
     /// The money worker of `xiaowai serve`: every half second it publishes overdue risk warnings, confirms
     /// lessons whose window has closed, gathers the days' held releases into batches and delivers due
-    /// instructions; hourly it sweeps the risk indicators; once a day after 06:00 China time it raises missing
+    /// instructions and integrators' webhooks; hourly it sweeps the risk indicators; once a day after 06:00 China time it raises missing
     /// statements for the day before and sends that day's warning digest.
     pub async fn run_money_worker(self) {
         let mut tick = tokio::time::interval(std::time::Duration::from_millis(500));
@@ -1906,6 +1886,12 @@ impl App {
             }
             if let Err(e) = self.send_queued_sms().await {
                 tracing::warn!(error = %e, "sending text messages");
+            }
+            if let Err(e) = self.dispatch_webhook_events().await {
+                tracing::warn!(error = %e, "turning events into webhook deliveries");
+            }
+            if let Err(e) = self.deliver_due_webhooks().await {
+                tracing::warn!(error = %e, "delivering webhooks");
             }
             let now = self.clock.now();
             let today = now.china_date();

@@ -59,7 +59,45 @@ pub struct GrantView {
     pub live: bool,
 }
 
-fn scopes_of(row: &GrantRow) -> Vec<IntegrationScope> {
+/// What the platform has seen of an integrator's adapter (`GET /api/v1/integration/activity`).
+#[derive(Clone, Debug, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct IntegrationActivity {
+    pub integrator_id: String,
+    pub name: String,
+    pub webhook_url: Option<String>,
+    /// Live grants.
+    pub institutions: usize,
+    /// Audit actions the integrator's requests caused, e.g. `course.published`, with counts.
+    pub actions: Vec<ActionCount>,
+    pub deliveries_delivered: i64,
+    pub deliveries_waiting: i64,
+    pub deliveries_retrying: i64,
+    pub deliveries_failed: i64,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct ActionCount {
+    pub action: String,
+    pub count: i64,
+}
+
+/// One order in an integrator's export, amounts in fen.
+#[derive(Clone, Debug, Serialize)]
+pub struct ExportedOrder {
+    pub order_id: String,
+    pub order_no: String,
+    pub course_name: String,
+    pub lessons: i64,
+    pub amount_fen: i64,
+    pub status: String,
+    pub escrow_fen: i64,
+    pub released_fen: i64,
+    pub refunded_fen: i64,
+    pub created_at: String,
+    pub paid_at: String,
+}
+
+pub(crate) fn scopes_of(row: &GrantRow) -> Vec<IntegrationScope> {
     row.scopes
         .split(',')
         .filter_map(IntegrationScope::parse)
@@ -320,7 +358,84 @@ impl App {
         })
     }
 
-    async fn integrator_of(&self, actor: &Actor) -> Result<IntegratorRow, AppError> {
+    /// The integrator's activity as the platform recorded it.
+    pub async fn integration_activity(
+        &self,
+        actor: &Actor,
+    ) -> Result<IntegrationActivity, AppError> {
+        let integrator = self.integrator_of(actor).await?;
+        let read = self.store.read();
+        let acting_as = Actor::Staff {
+            account_id: format!("integrator:{}", integrator.id),
+            institution_id: String::new(),
+            role: StaffRole::Operator,
+        };
+        let (delivered, waiting, retrying, failed) =
+            read.webhook_delivery_counts(&integrator.id).await?;
+        Ok(IntegrationActivity {
+            webhook_url: read.webhook_endpoint(&integrator.id).await?.map(|e| e.url),
+            institutions: read.live_grants_of_integrator(&integrator.id).await?.len(),
+            actions: read
+                .audit_actions_by(&acting_as.audit_name())
+                .await?
+                .into_iter()
+                .map(|(action, count)| ActionCount { action, count })
+                .collect(),
+            deliveries_delivered: delivered,
+            deliveries_waiting: waiting,
+            deliveries_retrying: retrying,
+            deliveries_failed: failed,
+            integrator_id: integrator.id,
+            name: integrator.name,
+        })
+    }
+
+    /// Every order of the institution the integrator acts for, for its reconciliation; the export is
+    /// audited (personal data stays out: no names, no phones).
+    pub async fn export_orders(
+        &self,
+        staff: &Actor,
+        institution_id: &str,
+    ) -> Result<Vec<ExportedOrder>, AppError> {
+        self.require_money_view(staff, institution_id.trim())
+            .await?;
+        let rows = self
+            .store
+            .read()
+            .order_summaries(None, Some(institution_id.trim()), 1_000_000)
+            .await?;
+        let now = self.clock.now().millis();
+        let mut tx = self.store.begin_write().await?;
+        tx.append_audit(vec![evidence::record(
+            &staff.audit_name(),
+            now,
+            "integration.exported",
+            format!("institution:{}", institution_id.trim()),
+            json!({"orders": rows.len()}),
+        )])
+        .await?;
+        tx.commit().await?;
+        let rfc3339 = |ms: i64| Timestamp::from_millis(ms).to_datetime().to_rfc3339();
+        Ok(rows
+            .into_iter()
+            .map(|r| ExportedOrder {
+                created_at: rfc3339(r.created_at),
+                paid_at: r.paid_at.map(rfc3339).unwrap_or_default(),
+                order_id: r.id,
+                order_no: r.order_no,
+                course_name: r.course_name,
+                lessons: r.lessons,
+                amount_fen: r.amount_fen,
+                status: r.status,
+                escrow_fen: r.escrow_fen,
+                released_fen: r.released_fen,
+                refunded_fen: r.refunded_fen,
+            })
+            .collect())
+    }
+
+    /// The integrator a signed request came from, or an audited refusal.
+    pub async fn integrator_of(&self, actor: &Actor) -> Result<IntegratorRow, AppError> {
         if let Actor::ApiClient {
             owner_kind,
             owner_id,

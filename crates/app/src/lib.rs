@@ -49,6 +49,7 @@ pub mod testing;
 pub mod todo;
 pub mod vault;
 pub mod views;
+pub mod webhooks;
 
 pub use actor::Actor;
 pub use clock::{Clock, ManualClock, OffsetClock, SystemClock};

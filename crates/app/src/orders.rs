@@ -20,6 +20,17 @@ pub struct NewOrder {
     pub child_id: String,
 }
 
+/// `POST /api/v1/integration/institutions/{id}/orders`: an institution's system orders for a parent.
+#[derive(Clone, Debug, Default, Deserialize, utoipa::ToSchema)]
+#[serde(default)]
+pub struct OrderForParent {
+    pub course_id: String,
+    /// The parent's mobile number, as they signed up with it.
+    pub parent_phone: String,
+    /// The child's resident ID card number, as the parent added the child.
+    pub child_id_card: String,
+}
+
 /// "Stop after lesson N → this much back".
 #[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
 pub struct RefundStep {
@@ -193,6 +204,66 @@ impl App {
         new: &NewOrder,
     ) -> Result<OrderDetail, AppError> {
         let account_id = self.require_parent(actor).await?;
+        self.place_order_in(actor, account_id, new, None).await
+    }
+
+    /// An institution's system orders a course of that institution for a parent found by phone and a child
+    /// of theirs found by ID card (a parent must have signed up on the parent end). The order is the parent's
+    /// as if placed by them — same checks, same contract — and waits for the parent to pay through the bank;
+    /// the parent is told in their inbox.
+    pub async fn place_order_for_parent(
+        &self,
+        staff: &Actor,
+        new: &OrderForParent,
+    ) -> Result<OrderDetail, AppError> {
+        let institution_id = self.own_institution(staff).await?;
+        let phone = crate::parents::phone(&new.parent_phone)?;
+        let id_card = domain::person::IdCardNumber::parse(&new.child_id_card)
+            .map_err(|e| AppError::new(ErrorCode::InvalidIdCard, e.to_string()))?;
+        let read = self.store.read();
+        let course = read
+            .course(new.course_id.trim())
+            .await?
+            .filter(|c| c.institution_id == institution_id)
+            .ok_or_else(|| AppError::not_found("no such course of the institution"))?;
+        let phone_index = self
+            .keys
+            .blind_index(crate::vault::field::PHONE, phone.expose());
+        let not_found = || {
+            AppError::not_found(
+                "no parent with this phone and child: the parent signs up and adds the child on the parent end first",
+            )
+        };
+        let parent = read
+            .parent_by_phone_index(&phone_index)
+            .await?
+            .ok_or_else(not_found)?;
+        let id_card_index = self
+            .keys
+            .blind_index(crate::vault::field::CHILD_ID_CARD, id_card.expose());
+        let child = read
+            .children_of(&parent.id)
+            .await?
+            .into_iter()
+            .find(|c| c.id_card_index == id_card_index)
+            .ok_or_else(not_found)?;
+        let order = NewOrder {
+            course_id: course.id,
+            child_id: child.id,
+        };
+        self.place_order_in(staff, &parent.id, &order, Some(&institution_id))
+            .await
+    }
+
+    /// Places an order for the parent `account_id`; `for_institution` when the institution's system placed
+    /// it (the parent is then told).
+    async fn place_order_in(
+        &self,
+        actor: &Actor,
+        account_id: &str,
+        new: &NewOrder,
+        for_institution: Option<&str>,
+    ) -> Result<OrderDetail, AppError> {
         let read = self.store.read();
         let child = read
             .child(new.child_id.trim())
@@ -364,13 +435,28 @@ impl App {
         };
         let mut tx = self.store.begin_write().await?;
         tx.insert_order(&row).await?;
+        if for_institution.is_some() {
+            let note = crate::inbox::Note::new(
+                account_id,
+                "机构为您下单",
+                &format!(
+                    "{}为您下单：{}，{}。请在家长端核对合同后支付，未支付的订单不生效。",
+                    institution.name,
+                    course.name,
+                    yuan(row.amount_fen)
+                ),
+            );
+            crate::inbox::notify_each_in(&mut tx, std::slice::from_ref(&note), true, now.millis())
+                .await?;
+        }
         tx.append_audit(vec![evidence::record(
             &actor.audit_name(),
             now.millis(),
             "order.placed",
             format!("institution:{}", institution.id),
             json!({"order": row.id, "order_no": row.order_no, "amount_fen": row.amount_fen,
-                   "contract_digest": digest, "child": child.id}),
+                   "contract_digest": digest, "child": child.id, "parent": account_id,
+                   "placed_for_parent": for_institution.is_some()}),
         )])
         .await?;
         tx.commit().await?;

@@ -35,6 +35,7 @@ mod security;
 mod staff;
 pub mod testing;
 mod warnings;
+mod webhooks;
 
 pub use accounts::{AccountRow, AccountScope, SessionRow, TokenRow};
 pub use after_school::{AfterSchoolListRow, CandidateFactsRow, ChoiceRow, SchoolRow};
@@ -72,6 +73,7 @@ pub use security::{RegionPolicyRow, SecurityPolicyRow};
 pub use sqlx::Error as SqlxError;
 pub use staff::{BlacklistedPractitionerRow, StaffMemberRow};
 pub use warnings::{RiskModelRow, SweepSignals, WarningRow};
+pub use webhooks::{WebhookAttemptRow, WebhookDeliveryRow, WebhookEndpointRow};
 
 use ledger::Crypto;
 use sqlx::any::{AnyPoolOptions, install_default_drivers};

@@ -87,6 +87,21 @@ impl InsertRow for PiiAccessRow {
 }
 
 impl Reader<'_> {
+    /// A parent's account by the blind index of their phone.
+    pub async fn parent_by_phone_index(
+        &self,
+        phone_index: &str,
+    ) -> Result<Option<AccountRow>, StoreError> {
+        let sql = format!(
+            "SELECT {} FROM accounts WHERE phone_index = $1 AND kind = 'parent'",
+            crate::accounts::ACCOUNT_COLUMNS
+        );
+        Ok(sqlx::query_as(AssertSqlSafe(sql))
+            .bind(phone_index)
+            .fetch_optional(&self.store.pool)
+            .await?)
+    }
+
     pub async fn children_of(&self, parent_id: &str) -> Result<Vec<ChildRow>, StoreError> {
         let sql = format!(
             "SELECT {CHILD_COLUMNS} FROM children WHERE parent_id = $1 ORDER BY created_at, id"

@@ -6,20 +6,24 @@ use crate::WebState;
 use crate::auth_api::{Bearer, Signed, body};
 use crate::error::ApiError;
 use crate::money_api::once;
+use app::complaints::{ComplaintAnswer, ComplaintView};
 use app::courses::NewCourse;
+use app::integrations::IntegrationActivity;
 use app::integrations::{
     GrantRevocation, GrantView, IntegratorCredentials, NewGrant, NewIntegrator,
 };
 use app::lessons::{Attendance, LessonView};
-use app::orders::OrderLine;
-use app::{Actor, AppError};
+use app::orders::{OrderDetail, OrderForParent, OrderLine};
+use app::refunds::{RefundAnswer, RefundView};
+use app::webhooks::{WebhookDeliveryView, WebhookEndpoint, WebhookTest, WebhookTestResult};
+use app::{Actor, AppError, ErrorCode};
 use axum::Json;
 use axum::extract::rejection::JsonRejection;
-use axum::extract::{Path, State};
-use axum::http::{HeaderMap, StatusCode};
-use axum::response::Response;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
 use domain::access::{IntegrationScope, Permission};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// The platform's service team (national system administrator) registers a provider's system; the answer
 /// carries its key id and secret, shown this once.
@@ -104,6 +108,12 @@ fn count(s: &WebState, signed: &Signed) -> Result<(), AppError> {
     }
 }
 
+/// The quota, then that the caller is an integrator (before a body or an idempotency key is read).
+async fn integrator(s: &WebState, signed: &Signed) -> Result<(), AppError> {
+    count(s, signed)?;
+    s.app.integrator_of(&signed.actor).await.map(|_| ())
+}
+
 /// The quota, then the institution's live grant for `scope`: the operator the integrator acts as.
 async fn acting(
     s: &WebState,
@@ -169,4 +179,256 @@ pub async fn attendance(
         app.take_attendance(&staff, &order_id, &taken).await
     })
     .await
+}
+
+/// Orders a course of the institution for a parent (scope `orders`), under an `Idempotency-Key`: the parent
+/// is found by phone and the child by ID card, the order is checked exactly as on the parent end, and it
+/// waits for the parent to pay through the bank.
+#[utoipa::path(post, path = "/api/v1/integration/institutions/{id}/orders",
+    params(("id" = String, Path), ("Idempotency-Key" = String, Header)), request_body = OrderForParent,
+    responses((status = 200, body = OrderDetail)))]
+pub async fn order_for_parent(
+    State(s): State<WebState>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    signed: Signed,
+) -> Result<Response, ApiError> {
+    let staff = acting(&s, &signed, &id, IntegrationScope::Orders).await?;
+    let app = s.app.clone();
+    once(&s, &headers, &signed, |_, new: OrderForParent| async move {
+        app.place_order_for_parent(&staff, &new).await
+    })
+    .await
+}
+
+/// One order with its contract, escrow, released and refunded amounts and its refund requests (scope
+/// `orders`).
+#[utoipa::path(get, path = "/api/v1/integration/institutions/{id}/orders/{order_id}",
+    params(("id" = String, Path), ("order_id" = String, Path)),
+    responses((status = 200, body = IntegrationOrder)))]
+pub async fn order(
+    State(s): State<WebState>,
+    Path((id, order_id)): Path<(String, String)>,
+    signed: Signed,
+) -> Result<Json<IntegrationOrder>, ApiError> {
+    let staff = acting(&s, &signed, &id, IntegrationScope::Orders).await?;
+    let order = s.app.order_for(&staff, &order_id).await?;
+    if order.line.institution_id != id.trim() {
+        return Err(AppError::not_found("no such order of the institution").into());
+    }
+    let refunds = s.app.refunds_of_order(&staff, &order_id).await?;
+    Ok(Json(IntegrationOrder { order, refunds }))
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct IntegrationOrder {
+    pub order: OrderDetail,
+    pub refunds: Vec<RefundView>,
+}
+
+/// Agrees to or refuses a parent's refund request (scope `service`), under an `Idempotency-Key`.
+#[utoipa::path(post, path = "/api/v1/integration/institutions/{id}/refunds/{refund_id}/answer",
+    params(("id" = String, Path), ("refund_id" = String, Path), ("Idempotency-Key" = String, Header)),
+    request_body = RefundAnswer, responses((status = 200, body = RefundView)))]
+pub async fn answer_refund(
+    State(s): State<WebState>,
+    Path((id, refund_id)): Path<(String, String)>,
+    headers: HeaderMap,
+    signed: Signed,
+) -> Result<Response, ApiError> {
+    let staff = acting(&s, &signed, &id, IntegrationScope::Service).await?;
+    let app = s.app.clone();
+    once(&s, &headers, &signed, |_, answer: RefundAnswer| async move {
+        app.answer_refund(&staff, &refund_id, &answer).await
+    })
+    .await
+}
+
+/// Answers a parent's complaint (scope `service`), under an `Idempotency-Key`.
+#[utoipa::path(post, path = "/api/v1/integration/institutions/{id}/complaints/{complaint_id}/answer",
+    params(("id" = String, Path), ("complaint_id" = String, Path), ("Idempotency-Key" = String, Header)),
+    request_body = ComplaintAnswer, responses((status = 200, body = ComplaintView)))]
+pub async fn answer_complaint(
+    State(s): State<WebState>,
+    Path((id, complaint_id)): Path<(String, String)>,
+    headers: HeaderMap,
+    signed: Signed,
+) -> Result<Response, ApiError> {
+    let staff = acting(&s, &signed, &id, IntegrationScope::Service).await?;
+    let app = s.app.clone();
+    once(
+        &s,
+        &headers,
+        &signed,
+        |_, answer: ComplaintAnswer| async move {
+            app.answer_complaint(&staff, &complaint_id, &answer).await
+        },
+    )
+    .await
+}
+
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+#[serde(default)]
+pub struct ExportFormat {
+    /// `csv` (default) or `jsonl`.
+    pub format: String,
+}
+
+/// Every order of the institution with its escrow, released and refunded amounts, for the integrator's
+/// reconciliation (scope `orders`): CSV or JSON lines, amounts in fen.
+#[utoipa::path(get, path = "/api/v1/integration/institutions/{id}/export",
+    params(("id" = String, Path), ExportFormat),
+    responses((status = 200, content_type = "text/csv", description = "one order a row"),
+              (status = 200, content_type = "application/x-ndjson", description = "one order a line")))]
+pub async fn export(
+    State(s): State<WebState>,
+    Path(id): Path<String>,
+    Query(q): Query<ExportFormat>,
+    signed: Signed,
+) -> Result<Response, ApiError> {
+    let staff = acting(&s, &signed, &id, IntegrationScope::Orders).await?;
+    let jsonl = match q.format.as_str() {
+        "" | "csv" => false,
+        "jsonl" => true,
+        _ => {
+            return Err(AppError::new(ErrorCode::InvalidParameter, "format: csv or jsonl").into());
+        }
+    };
+    let rows = s.app.export_orders(&staff, &id).await?;
+    let failed = |e: String| ApiError(AppError::internal(e));
+    let (bytes, content_type) = if jsonl {
+        let mut out = Vec::new();
+        for row in &rows {
+            serde_json::to_writer(&mut out, row).map_err(|e| failed(e.to_string()))?;
+            out.push(b'\n');
+        }
+        (out, "application/x-ndjson")
+    } else {
+        let mut w = csv::Writer::from_writer(Vec::new());
+        for row in &rows {
+            w.serialize(row).map_err(|e| failed(e.to_string()))?;
+        }
+        (
+            w.into_inner().map_err(|e| failed(e.to_string()))?,
+            "text/csv; charset=utf-8",
+        )
+    };
+    let extension = if jsonl { "jsonl" } else { "csv" };
+    Ok((
+        [
+            (header::CONTENT_TYPE, content_type.to_owned()),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"orders-{}.{extension}\"", id.trim()),
+            ),
+            (header::CACHE_CONTROL, "private, no-store".to_owned()),
+        ],
+        bytes,
+    )
+        .into_response())
+}
+
+/// Sets where the integrator's webhooks go, under an `Idempotency-Key`.
+#[utoipa::path(put, path = "/api/v1/integration/webhook",
+    params(("Idempotency-Key" = String, Header)), request_body = WebhookEndpoint,
+    responses((status = 200, body = WebhookEndpoint)))]
+pub async fn set_webhook(
+    State(s): State<WebState>,
+    headers: HeaderMap,
+    signed: Signed,
+) -> Result<Response, ApiError> {
+    integrator(&s, &signed).await?;
+    let app = s.app.clone();
+    once(
+        &s,
+        &headers,
+        &signed,
+        |actor, endpoint: WebhookEndpoint| async move {
+            app.set_webhook_endpoint(&actor, &endpoint).await
+        },
+    )
+    .await
+}
+
+/// The integrator's webhook URL (404 when none is set).
+#[utoipa::path(get, path = "/api/v1/integration/webhook",
+    responses((status = 200, body = WebhookEndpoint)))]
+pub async fn webhook(
+    State(s): State<WebState>,
+    signed: Signed,
+) -> Result<Json<WebhookEndpoint>, ApiError> {
+    count(&s, &signed)?;
+    Ok(Json(s.app.webhook_endpoint(&signed.actor).await?))
+}
+
+/// Sends a `ping` to the webhook URL now and says what the receiver answered; `forged: true` signs it with
+/// a wrong key, which a conforming receiver refuses.
+#[utoipa::path(post, path = "/api/v1/integration/webhook/test", request_body = WebhookTest,
+    responses((status = 200, body = WebhookTestResult)))]
+pub async fn test_webhook(
+    State(s): State<WebState>,
+    signed: Signed,
+) -> Result<Json<WebhookTestResult>, ApiError> {
+    count(&s, &signed)?;
+    let test: WebhookTest = if signed.body.is_empty() {
+        WebhookTest::default()
+    } else {
+        serde_json::from_slice(&signed.body)
+            .map_err(|e| ApiError::new(ErrorCode::InvalidParameter, e.to_string()))?
+    };
+    Ok(Json(s.app.test_webhook(&signed.actor, &test).await?))
+}
+
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+#[serde(default)]
+pub struct DeliveryPage {
+    /// An event id: deliveries of earlier events only.
+    pub before: Option<i64>,
+}
+
+/// The integrator's webhook deliveries, newest first, each with every attempt.
+#[utoipa::path(get, path = "/api/v1/integration/webhook/deliveries", params(DeliveryPage),
+    responses((status = 200, body = Vec<WebhookDeliveryView>)))]
+pub async fn deliveries(
+    State(s): State<WebState>,
+    Query(q): Query<DeliveryPage>,
+    signed: Signed,
+) -> Result<Json<Vec<WebhookDeliveryView>>, ApiError> {
+    count(&s, &signed)?;
+    Ok(Json(
+        s.app.webhook_deliveries(&signed.actor, q.before).await?,
+    ))
+}
+
+/// Sends a delivered or given-up delivery again, under an `Idempotency-Key`.
+#[utoipa::path(post, path = "/api/v1/integration/webhook/deliveries/{id}/replay",
+    params(("id" = String, Path), ("Idempotency-Key" = String, Header)),
+    responses((status = 200, body = WebhookDeliveryView)))]
+pub async fn replay(
+    State(s): State<WebState>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    signed: Signed,
+) -> Result<Response, ApiError> {
+    integrator(&s, &signed).await?;
+    let app = s.app.clone();
+    once(
+        &s,
+        &headers,
+        &signed,
+        |actor, _: serde_json::Value| async move { app.replay_webhook(&actor, &id).await },
+    )
+    .await
+}
+
+/// What the platform has seen of the integrator's adapter: its actions by kind and its deliveries by state
+/// (the conformance kit's evidence).
+#[utoipa::path(get, path = "/api/v1/integration/activity",
+    responses((status = 200, body = IntegrationActivity)))]
+pub async fn activity(
+    State(s): State<WebState>,
+    signed: Signed,
+) -> Result<Json<IntegrationActivity>, ApiError> {
+    count(&s, &signed)?;
+    Ok(Json(s.app.integration_activity(&signed.actor).await?))
 }

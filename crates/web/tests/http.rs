@@ -1015,7 +1015,9 @@ impl Samples {
             .replace("{focus}", "orders")
             .replace("{year}", "2026")
             .replace("{institution_id}", &self.institution)
-            .replace("{order_id}", &self.order);
+            .replace("{order_id}", &self.order)
+            .replace("{refund_id}", "no-such-refund")
+            .replace("{complaint_id}", "no-such-complaint");
         assert!(
             !path.contains('{'),
             "no sample value for the parameters of {template}: add one here"
@@ -3317,4 +3319,233 @@ async fn each_integrator_has_its_own_quota_of_requests() {
     .await
     .unwrap();
     assert_eq!(bank.status(), 200);
+}
+
+#[tokio::test]
+async fn an_integrator_orders_for_a_parent_reads_and_exports_orders_and_sets_its_webhook() {
+    use app::demo::{DEMO_INTEGRATOR_KEY_ID, DEMO_INTEGRATOR_SECRET, DEMO_PARENT_PHONE};
+    use reqwest::Method;
+    let s = Server::start(4).await;
+    let key = (DEMO_INTEGRATOR_KEY_ID, DEMO_INTEGRATOR_SECRET);
+    let institution = {
+        let mut tx = s.t.app.store().begin_write().await.unwrap();
+        tx.account_by_username("inst.admin")
+            .await
+            .unwrap()
+            .unwrap()
+            .institution_id
+            .unwrap()
+    };
+    let course =
+        s.t.app
+            .store()
+            .read()
+            .courses_of(&institution)
+            .await
+            .unwrap()[0]
+            .id
+            .clone();
+    let path = format!("/api/v1/integration/institutions/{institution}/orders");
+    let mut nonce = 0;
+    let mut call = async |method: Method, path: &str, body: Value, idempotency: Option<&str>| {
+        nonce += 1;
+        let body = if body.is_null() {
+            String::new()
+        } else {
+            body.to_string()
+        };
+        let r = signed_as(
+            &s,
+            key,
+            method,
+            path,
+            &body,
+            &format!("order-for-parent-{nonce:04}"),
+        )
+        .header("content-type", "application/json");
+        let r = match idempotency {
+            Some(k) => r.header("idempotency-key", k),
+            None => r,
+        };
+        let response = r.send().await.unwrap();
+        let status = response.status().as_u16();
+        let text = response.text().await.unwrap();
+        (
+            status,
+            serde_json::from_str::<Value>(&text).unwrap_or(Value::String(text)),
+        )
+    };
+
+    let order = |phone: &str, id_card: &str| serde_json::json!({"course_id": course, "parent_phone": phone, "child_id_card": id_card});
+    let (status, unknown) = call(
+        Method::POST,
+        &path,
+        order("13911112222", "11010820150301001X"),
+        Some("o-1"),
+    )
+    .await;
+    assert_eq!(
+        (status, unknown["code"].as_str()),
+        (404, Some("not_found")),
+        "{unknown}"
+    );
+    let (status, bad) = call(
+        Method::POST,
+        &path,
+        order("12345", "11010820150301001X"),
+        Some("o-2"),
+    )
+    .await;
+    assert_eq!(bad["code"], "invalid_phone", "{status} {bad}");
+    let (status, bad) = call(
+        Method::POST,
+        &path,
+        order(DEMO_PARENT_PHONE, "110108"),
+        Some("o-3"),
+    )
+    .await;
+    assert_eq!(bad["code"], "invalid_id_card", "{status} {bad}");
+    let (status, placed) = call(
+        Method::POST,
+        &path,
+        order(DEMO_PARENT_PHONE, "11010820150301001X"),
+        Some("o-4"),
+    )
+    .await;
+    assert_eq!(status, 200, "{placed}");
+    assert_eq!(placed["status"], "awaiting_payment");
+    let order_id = placed["id"].as_str().unwrap().to_owned();
+    let (_, again) = call(
+        Method::POST,
+        &path,
+        order(DEMO_PARENT_PHONE, "11010820150301001X"),
+        Some("o-4"),
+    )
+    .await;
+    assert_eq!(
+        again["id"],
+        order_id.as_str(),
+        "a retry answers the same order"
+    );
+    let (status, read) = call(
+        Method::GET,
+        &format!("{path}/{order_id}"),
+        Value::Null,
+        None,
+    )
+    .await;
+    assert_eq!(status, 200, "{read}");
+    assert_eq!(read["order"]["order_no"], placed["order_no"]);
+    assert_eq!(read["refunds"], serde_json::json!([]));
+
+    // Bulk export for reconciliation: CSV and JSON lines, the new order in both.
+    let export = format!("/api/v1/integration/institutions/{institution}/export");
+    let (status, csv) = call(
+        Method::GET,
+        &format!("{export}?format=csv"),
+        Value::Null,
+        None,
+    )
+    .await;
+    assert_eq!(status, 200);
+    let csv = csv.as_str().unwrap().to_owned();
+    assert!(
+        csv.starts_with("order_id,order_no,course_name,lessons,amount_fen,status,escrow_fen"),
+        "{csv}"
+    );
+    assert!(csv.contains(placed["order_no"].as_str().unwrap()));
+    let (_, jsonl) = call(
+        Method::GET,
+        &format!("{export}?format=jsonl"),
+        Value::Null,
+        None,
+    )
+    .await;
+    // A single line is itself a JSON document, which the helper parsed.
+    let jsonl = match jsonl {
+        Value::String(text) => text,
+        one => one.to_string(),
+    };
+    let lines: Vec<Value> = jsonl
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), csv.lines().count() - 1, "one line per CSV row");
+    assert!(
+        lines
+            .iter()
+            .any(|l| l["order_id"] == order_id.as_str() && l["status"] == "awaiting_payment")
+    );
+    let (status, bad) = call(
+        Method::GET,
+        &format!("{export}?format=xml"),
+        Value::Null,
+        None,
+    )
+    .await;
+    assert_eq!(
+        (status, bad["code"].as_str()),
+        (400, Some("invalid_parameter")),
+        "{bad}"
+    );
+
+    // Service cases of another institution or none: 404, not a bypass.
+    let (status, _) = call(
+        Method::POST,
+        &format!("/api/v1/integration/institutions/{institution}/refunds/nope/answer"),
+        serde_json::json!({"agree": true}),
+        Some("r-1"),
+    )
+    .await;
+    assert_eq!(status, 404);
+
+    // The webhook URL: validated, set under an idempotency key, read back.
+    let (status, bad) = call(
+        Method::PUT,
+        "/api/v1/integration/webhook",
+        serde_json::json!({"url": "ftp://x"}),
+        Some("w-1"),
+    )
+    .await;
+    assert_eq!(bad["code"], "invalid_parameter", "{status} {bad}");
+    let (status, _) = call(
+        Method::GET,
+        "/api/v1/integration/webhook",
+        Value::Null,
+        None,
+    )
+    .await;
+    assert_eq!(status, 404, "nothing was kept");
+    let url = serde_json::json!({"url": "https://saas.example.com/xiaowai/webhooks"});
+    let (status, _) = call(
+        Method::PUT,
+        "/api/v1/integration/webhook",
+        url.clone(),
+        Some("w-2"),
+    )
+    .await;
+    assert_eq!(status, 200);
+    let (_, read) = call(
+        Method::GET,
+        "/api/v1/integration/webhook",
+        Value::Null,
+        None,
+    )
+    .await;
+    assert_eq!(read, url);
+    let (_, activity) = call(
+        Method::GET,
+        "/api/v1/integration/activity",
+        Value::Null,
+        None,
+    )
+    .await;
+    assert!(
+        activity["actions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|a| a["action"] == "order.placed" && a["count"] == 1),
+        "{activity}"
+    );
 }

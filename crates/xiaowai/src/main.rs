@@ -16,6 +16,8 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use store::Store;
 
+mod conformance;
+
 /// mimalloc: under search load the system allocator's bookkeeping took about 8% of the server's time.
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
@@ -57,6 +59,20 @@ enum Command {
         #[command(subcommand)]
         command: PlateCommand,
     },
+    /// Certify an integrator's adapter: run the published scenario suite (docs/conformance.md) against a
+    /// platform (the sandbox) as that integrator; exits non-zero if any requirement fails.
+    Conformance(ConformanceArgs),
+}
+
+#[derive(Args, Debug)]
+struct ConformanceArgs {
+    /// The platform, e.g. http://127.0.0.1:8080.
+    #[arg(long)]
+    base_url: String,
+    #[arg(long)]
+    key_id: String,
+    #[arg(long, env = "XIAOWAI_CONFORMANCE_SECRET")]
+    secret: String,
 }
 
 #[derive(Subcommand, Debug)]
@@ -560,6 +576,19 @@ async fn main() -> Result<()> {
         Command::Plate {
             command: PlateCommand::Verify(args),
         } => plate_verify(args, &file),
+        Command::Conformance(args) => {
+            let outcomes = conformance::run(&args.base_url, &args.key_id, &args.secret).await?;
+            for o in &outcomes {
+                let mark = if o.passed { "PASS" } else { "FAIL" };
+                println!("{mark} {} {} — {}", o.id, o.title, o.detail);
+            }
+            let failed = outcomes.iter().filter(|o| !o.passed).count();
+            println!("{} passed, {failed} failed", outcomes.len() - failed);
+            if failed > 0 {
+                bail!("{failed} requirement(s) not met");
+            }
+            Ok(())
+        }
         Command::Ledger {
             command: LedgerCommand::Verify(args),
         } => {

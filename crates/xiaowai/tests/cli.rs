@@ -658,3 +658,142 @@ async fn plate_verify_checks_a_token_offline_with_the_key_ring_or_a_public_key()
         text(&refused)
     );
 }
+
+/// The sandbox (`serve --demo`), the example adapter (examples/integrator) connected to it, and the
+/// conformance command run against it: failing before the adapter did anything, passing once it has, and
+/// failing again — on signature checking alone — when a broken receiver takes the webhooks.
+// Multi-threaded: the conformance process runs blocking while this runtime's receiver answers its pings.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn conformance_passes_for_the_example_adapter_and_fails_for_a_broken_one() {
+    use app::demo::{
+        DEMO_ACCOUNT_NO, DEMO_BANK_KEY_ID, DEMO_BANK_SECRET, DEMO_INTEGRATOR_KEY_ID,
+        DEMO_INTEGRATOR_SECRET, DEMO_PARENT_PHONE,
+    };
+    use example_integrator::{Adapter, Client, Receiver, ReceiverOptions};
+    let dir = tempfile::tempdir().unwrap();
+    let mut server = Command::new(env!("CARGO_BIN_EXE_xiaowai"))
+        .args([
+            "serve",
+            "--demo",
+            "--demo-institutions",
+            "3",
+            "--listen",
+            "127.0.0.1:0",
+            "--data-dir",
+        ])
+        .arg(dir.path().join("data"))
+        .env_remove("XIAOWAI_DATABASE_URL")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut stdout = std::io::BufReader::new(server.stdout.take().unwrap());
+    let mut line = String::new();
+    std::io::BufRead::read_line(&mut stdout, &mut line).unwrap();
+    let base = line
+        .trim()
+        .strip_prefix("xiaowai listening on ")
+        .expect("listening")
+        .to_owned();
+    let conformance = || {
+        xiaowai(
+            &[
+                "conformance",
+                "--base-url",
+                &base,
+                "--key-id",
+                DEMO_INTEGRATOR_KEY_ID,
+            ],
+            &[("XIAOWAI_CONFORMANCE_SECRET", DEMO_INTEGRATOR_SECRET)],
+            dir.path(),
+        )
+    };
+
+    let before = conformance();
+    let said = text(&before);
+    assert!(!before.status.success(), "{said}");
+    for line in [
+        "PASS XW-INT-01",
+        "PASS XW-INT-02",
+        "FAIL XW-INT-03",
+        "FAIL XW-INT-04",
+        "FAIL XW-INT-06",
+        "FAIL XW-INT-09",
+    ] {
+        assert!(said.contains(line), "{line} in {said}");
+    }
+
+    let client = Client::new(&base, DEMO_INTEGRATOR_KEY_ID, DEMO_INTEGRATOR_SECRET);
+    let (status, grants) = client
+        .send(
+            reqwest::Method::GET,
+            "/api/v1/integration/grants",
+            None,
+            None,
+        )
+        .await
+        .unwrap();
+    assert_eq!(status, 200);
+    let adapter = Adapter {
+        client,
+        institution_id: grants[0]["institution_id"].as_str().unwrap().to_owned(),
+    };
+    let options = ReceiverOptions {
+        key_id: DEMO_INTEGRATOR_KEY_ID.into(),
+        secret: DEMO_INTEGRATOR_SECRET.into(),
+        verify_signatures: true,
+        fail_first: 0,
+    };
+    let (_receiver, url, mut events) = Receiver::start(options.clone(), "127.0.0.1:0")
+        .await
+        .unwrap();
+    adapter.register_webhook(&url).await.unwrap();
+    let course = adapter.sync_course("一致性测试·创意美术").await.unwrap();
+    let (order_id, order_no) = adapter
+        .order_for_parent(&course, DEMO_PARENT_PHONE, "11010820150301001X")
+        .await
+        .unwrap();
+    // The parent pays through the demo bank's API; the platform's worker tells the adapter.
+    Client::new(&base, DEMO_BANK_KEY_ID, DEMO_BANK_SECRET)
+        .mutate(
+            reqwest::Method::POST,
+            "/api/v1/bank/payments",
+            &serde_json::json!({"order_no": order_no, "account_no": DEMO_ACCOUNT_NO, "amount_fen": 120_000,
+                                "bank_ref": "CONFORMANCE-1", "paid_at": chrono::Utc::now().timestamp_millis()}),
+        )
+        .await
+        .unwrap();
+    let paid = tokio::time::timeout(std::time::Duration::from_secs(30), events.recv())
+        .await
+        .expect("the worker delivers")
+        .unwrap();
+    assert_eq!(paid["type"], "order.paid");
+    assert_eq!(paid["data"]["order"], order_id.as_str());
+    assert_eq!(
+        adapter
+            .report_attendance(&order_id, "一致性测试点名")
+            .await
+            .unwrap(),
+        1
+    );
+
+    let passing = conformance();
+    let said = text(&passing);
+    assert!(passing.status.success(), "{said}");
+    assert!(said.contains("9 passed, 0 failed"), "{said}");
+
+    // A receiver that takes anything: the platform's forged ping gets through, and the kit says so.
+    let broken = ReceiverOptions {
+        verify_signatures: false,
+        ..options
+    };
+    let (_broken, url, _) = Receiver::start(broken, "127.0.0.1:0").await.unwrap();
+    adapter.register_webhook(&url).await.unwrap();
+    let failing = conformance();
+    let said = text(&failing);
+    assert!(!failing.status.success(), "{said}");
+    assert!(said.contains("FAIL XW-INT-05"), "{said}");
+    assert!(said.contains("8 passed, 1 failed"), "{said}");
+    server.kill().unwrap();
+    server.wait().unwrap();
+}
