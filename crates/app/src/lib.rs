@@ -40,6 +40,7 @@ pub mod risk;
 pub mod run_off;
 pub mod search;
 pub mod security;
+pub mod service_desk;
 pub mod sessions;
 pub mod signing;
 pub mod spot_checks;

@@ -22,6 +22,7 @@ pub mod review;
 pub mod risk;
 pub mod sampling;
 pub mod schedule;
+pub mod service;
 pub mod time;
 
 pub use calendar::WorkingDayCalendar;

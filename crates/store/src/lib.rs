@@ -32,6 +32,7 @@ mod registry;
 mod reviews;
 pub mod rows;
 mod security;
+mod service;
 mod staff;
 pub mod testing;
 mod warnings;
@@ -69,6 +70,7 @@ pub use registry::CourseSessionRow;
 pub use reviews::ReviewRow;
 pub use rows::*;
 pub use security::{RegionPolicyRow, SecurityPolicyRow};
+pub use service::{TicketMessageRow, TicketQueue, TicketRow};
 /// The driver error, for callers that classify faults (e.g. "database unavailable").
 pub use sqlx::Error as SqlxError;
 pub use staff::{BlacklistedPractitionerRow, StaffMemberRow};

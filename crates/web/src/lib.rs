@@ -25,6 +25,7 @@ pub mod risk_api;
 mod risk_pages;
 pub mod routes;
 pub mod school;
+pub mod service_desk;
 pub mod session_pages;
 pub mod throttle;
 

@@ -6,7 +6,7 @@ use crate::WebState;
 use crate::{
     admin_api, api, auth_api, complaint_api, complaint_pages, console_pages, consultation_pages,
     filing_api, filing_pages, inspection, integration_api, money_api, monitoring, order_pages,
-    pages, plate_pages, risk_api, risk_pages, school, session_pages,
+    pages, plate_pages, risk_api, risk_pages, school, service_desk, session_pages,
 };
 use axum::Router;
 use axum::http::Method;
@@ -105,6 +105,20 @@ const COMPLAINT_PARTIES: &[Caller] = &[
 
 /// Who talks in a consultation thread: the parent and the institution's customer service.
 const CONSULTATION_PARTIES: &[Caller] = &[Caller::Parent, Caller::Staff, Caller::StaffAdmin];
+
+/// Who opens service-desk tickets on an account (bank operators too, who are not in the route test).
+const TICKET_OPENERS: &[Caller] = &[Caller::Staff, Caller::StaffAdmin];
+
+/// Who answers them: the service team (technical) and the regions' reviewers and supervisors (policy).
+const TICKET_ANSWERERS: &[Caller] = &[Caller::Reviewer, Caller::Supervisor, Caller::SystemAdmin];
+
+const DESK_PARTIES: &[Caller] = &[
+    Caller::Staff,
+    Caller::StaffAdmin,
+    Caller::Reviewer,
+    Caller::Supervisor,
+    Caller::SystemAdmin,
+];
 
 /// Every `/api/v1` route.
 pub fn api_routes() -> Vec<Route> {
@@ -934,6 +948,72 @@ pub fn api_routes() -> Vec<Route> {
         ),
         route(
             Method::POST,
+            "/api/v1/service/tickets",
+            SignedIn(TICKET_OPENERS),
+            post(service_desk::open),
+        ),
+        route(
+            Method::GET,
+            "/api/v1/service/tickets",
+            SignedIn(DESK_PARTIES),
+            get(service_desk::list),
+        ),
+        route(
+            Method::GET,
+            "/api/v1/service/tickets/{id}",
+            SignedIn(DESK_PARTIES),
+            get(service_desk::get_one),
+        ),
+        route(
+            Method::POST,
+            "/api/v1/service/tickets/{id}/messages",
+            SignedIn(DESK_PARTIES),
+            post(service_desk::reply),
+        ),
+        route(
+            Method::POST,
+            "/api/v1/service/tickets/{id}/assign",
+            SignedIn(TICKET_ANSWERERS),
+            post(service_desk::assign),
+        ),
+        route(
+            Method::POST,
+            "/api/v1/service/tickets/{id}/resolve",
+            SignedIn(DESK_PARTIES),
+            post(service_desk::resolve),
+        ),
+        route(
+            Method::GET,
+            "/api/v1/service/figures",
+            SignedIn(TICKET_ANSWERERS),
+            get(service_desk::figures),
+        ),
+        route(
+            Method::POST,
+            "/api/v1/integration/tickets",
+            Signed(&[Caller::IntegratorClient]),
+            post(service_desk::integrator_open),
+        ),
+        route(
+            Method::GET,
+            "/api/v1/integration/tickets",
+            Signed(&[Caller::IntegratorClient]),
+            get(service_desk::integrator_list),
+        ),
+        route(
+            Method::GET,
+            "/api/v1/integration/tickets/{id}",
+            Signed(&[Caller::IntegratorClient]),
+            get(service_desk::integrator_get),
+        ),
+        route(
+            Method::POST,
+            "/api/v1/integration/tickets/{id}/messages",
+            Signed(&[Caller::IntegratorClient]),
+            post(service_desk::integrator_reply),
+        ),
+        route(
+            Method::POST,
             "/api/v1/admin/school-accounts",
             SignedIn(&[Caller::SystemAdmin]),
             post(admin_api::create_school_account),
@@ -1631,6 +1711,42 @@ pub fn page_routes() -> Vec<Route> {
             "/school/after-school/{id}/choices/{institution_id}/withdraw",
             SignedIn(&[Caller::School]),
             post(school::withdraw_form),
+        ),
+        route(
+            Method::GET,
+            "/service",
+            SignedIn(DESK_PARTIES),
+            get(service_desk::home),
+        ),
+        route(
+            Method::POST,
+            "/service/tickets",
+            SignedIn(TICKET_OPENERS),
+            post(service_desk::open_form),
+        ),
+        route(
+            Method::GET,
+            "/service/tickets/{id}",
+            SignedIn(DESK_PARTIES),
+            get(service_desk::ticket_page),
+        ),
+        route(
+            Method::POST,
+            "/service/tickets/{id}/messages",
+            SignedIn(DESK_PARTIES),
+            post(service_desk::reply_form),
+        ),
+        route(
+            Method::POST,
+            "/service/tickets/{id}/assign",
+            SignedIn(TICKET_ANSWERERS),
+            post(service_desk::assign_form),
+        ),
+        route(
+            Method::POST,
+            "/service/tickets/{id}/resolve",
+            SignedIn(DESK_PARTIES),
+            post(service_desk::resolve_form),
         ),
         route(
             Method::GET,
