@@ -92,3 +92,31 @@ test('an institution\'s tickets reach the service team and its county, and come 
     await context.close();
   }
 });
+
+test('an institution\'s admin revokes and authorises a connected system on its page', { timeout: 120_000 }, async () => {
+  const { context, page } = await newPage(browser, { width: 390, height: 844 });
+  try {
+    await signIn(page, 'institution', 'inst.admin', DEMO_PASSWORD, false);
+    await page.goto(`${BASE}/institution/filing`);
+    await Promise.all([page.waitForNavigation(), page.click('#integrations-link')]);
+    const live = page.locator('#grants li[data-live="true"]');
+    assert.equal(await live.count(), 1, 'the demo tutoring SaaS is authorised');
+    const integrator = await live.getAttribute('data-integrator');
+    // Revoking needs a reason; then the grant is history and a new one can be made with fewer scopes.
+    await live.locator('[name=reason]').fill('更换教务系统');
+    await Promise.all([page.waitForNavigation(), live.locator('button').click()]);
+    assert.match(await page.textContent('#integrations-notice'), /已撤销授权/);
+    assert.equal(await page.locator('#grants li[data-live="true"]').count(), 0);
+    // No scope chosen: refused with the stable message, nothing kept.
+    await page.selectOption('#new-grant [name=integrator_id]', integrator);
+    await Promise.all([page.waitForNavigation(), page.click('#new-grant button[type=submit]')]);
+    assert.ok(await page.locator('#integrations-error').isVisible());
+    for (const scope of ['courses', 'orders', 'attendance', 'service']) await page.check(`#new-grant [name=${scope}]`);
+    await Promise.all([page.waitForNavigation(), page.click('#new-grant button[type=submit]')]);
+    assert.match(await page.textContent('#integrations-notice'), /已授权/);
+    assert.equal(await page.locator('#grants li[data-live="true"]').count(), 1);
+    assert.equal(await page.locator('#grants li').count(), 2, 'the revoked grant stays in the history');
+  } finally {
+    await context.close();
+  }
+});

@@ -59,6 +59,14 @@ pub struct GrantView {
     pub live: bool,
 }
 
+/// A registered integrator, as an institution's admin chooses one.
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
+pub struct IntegratorChoice {
+    pub id: String,
+    pub name: String,
+    pub contact: String,
+}
+
 /// What the platform has seen of an integrator's adapter (`GET /api/v1/integration/activity`).
 #[derive(Clone, Debug, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct IntegrationActivity {
@@ -310,6 +318,26 @@ impl App {
             out.push(self.grant_view(row, &name));
         }
         Ok(out)
+    }
+
+    /// The integrators an institution's admin may authorise: (id, name, contact).
+    pub async fn integrators_to_authorise(
+        &self,
+        actor: &Actor,
+    ) -> Result<Vec<IntegratorChoice>, AppError> {
+        self.admins_institution(actor).await?;
+        Ok(self
+            .store
+            .read()
+            .integrators()
+            .await?
+            .into_iter()
+            .map(|i| IntegratorChoice {
+                id: i.id,
+                name: i.name,
+                contact: i.contact,
+            })
+            .collect())
     }
 
     /// The signed-in integrator's live grants: which institutions it may act for, and how.

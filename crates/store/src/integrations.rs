@@ -71,6 +71,15 @@ impl Reader<'_> {
         .await?)
     }
 
+    /// Every registered integrator, by name (an institution's admin picks one to authorise).
+    pub async fn integrators(&self) -> Result<Vec<IntegratorRow>, StoreError> {
+        Ok(sqlx::query_as(AssertSqlSafe(format!(
+            "SELECT {INTEGRATOR_COLUMNS} FROM integrators ORDER BY name LIMIT 500"
+        )))
+        .fetch_all(&self.store.pool)
+        .await?)
+    }
+
     /// The live grant of an integrator by an institution, read on every integration request.
     pub async fn live_grant(
         &self,

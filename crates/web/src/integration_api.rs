@@ -4,8 +4,9 @@
 
 use crate::WebState;
 use crate::auth_api::{Bearer, Signed, body};
-use crate::error::ApiError;
+use crate::error::{ApiError, PageError, form_outcome};
 use crate::money_api::once;
+use crate::session_pages::PageSession;
 use app::complaints::{ComplaintAnswer, ComplaintView};
 use app::courses::NewCourse;
 use app::integrations::IntegrationActivity;
@@ -17,11 +18,11 @@ use app::orders::{OrderDetail, OrderForParent, OrderLine};
 use app::refunds::{RefundAnswer, RefundView};
 use app::webhooks::{WebhookDeliveryView, WebhookEndpoint, WebhookTest, WebhookTestResult};
 use app::{Actor, AppError, ErrorCode};
-use axum::Json;
 use axum::extract::rejection::JsonRejection;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use axum::{Form, Json};
 use domain::access::{IntegrationScope, Permission};
 use serde::{Deserialize, Serialize};
 
@@ -431,4 +432,120 @@ pub async fn activity(
 ) -> Result<Json<IntegrationActivity>, ApiError> {
     count(&s, &signed)?;
     Ok(Json(s.app.integration_activity(&signed.actor).await?))
+}
+
+// ---- the institution end's page ----
+
+#[derive(askama::Template, askama_web::WebTemplate)]
+#[template(path = "integrations.html")]
+pub(crate) struct IntegrationsPage {
+    grants: Vec<GrantView>,
+    integrators: Vec<app::integrations::IntegratorChoice>,
+    csrf: String,
+    notice: Option<&'static str>,
+    error: Option<String>,
+}
+
+async fn integrations_page(
+    s: &WebState,
+    session: app::sessions::ActiveSession,
+    notice: Option<&'static str>,
+    error: Option<String>,
+) -> Result<IntegrationsPage, PageError> {
+    Ok(IntegrationsPage {
+        grants: s.app.institution_grants(&session.actor).await?,
+        integrators: s.app.integrators_to_authorise(&session.actor).await?,
+        csrf: session.csrf,
+        notice,
+        error,
+    })
+}
+
+/// `/institution/integrations`: the admin's authorisations, a form to authorise a system, revoke buttons.
+pub(crate) async fn page(
+    State(s): State<WebState>,
+    PageSession(session): PageSession,
+) -> Result<IntegrationsPage, PageError> {
+    integrations_page(&s, session, None, None).await
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub(crate) struct GrantForm {
+    csrf: String,
+    integrator_id: String,
+    courses: String,
+    orders: String,
+    attendance: String,
+    service: String,
+    reason: String,
+}
+
+async fn after_form<T>(
+    s: &WebState,
+    session: app::sessions::ActiveSession,
+    result: Result<T, AppError>,
+    done: &'static str,
+) -> Result<Response, PageError> {
+    let o = form_outcome(result, StatusCode::OK, done)?;
+    Ok((
+        o.status,
+        integrations_page(s, session, o.notice, o.error).await?,
+    )
+        .into_response())
+}
+
+pub(crate) async fn grant_form(
+    State(s): State<WebState>,
+    session: PageSession,
+    Form(form): Form<GrantForm>,
+) -> Result<Response, PageError> {
+    session.check_csrf(&s, &form.csrf)?;
+    let PageSession(session) = session;
+    let scopes = [
+        ("courses", &form.courses),
+        ("orders", &form.orders),
+        ("attendance", &form.attendance),
+        ("service", &form.service),
+    ]
+    .into_iter()
+    .filter(|(_, on)| !on.is_empty())
+    .map(|(scope, _)| scope.to_owned())
+    .collect();
+    let new = NewGrant {
+        integrator_id: form.integrator_id,
+        scopes,
+    };
+    let result = s.app.grant_integration(&session.actor, &new).await;
+    after_form(
+        &s,
+        session,
+        result,
+        "已授权，该系统现在可以按所选范围接入。",
+    )
+    .await
+}
+
+pub(crate) async fn revoke_form(
+    State(s): State<WebState>,
+    session: PageSession,
+    Path(id): Path<String>,
+    Form(form): Form<GrantForm>,
+) -> Result<Response, PageError> {
+    session.check_csrf(&s, &form.csrf)?;
+    let PageSession(session) = session;
+    let revocation = GrantRevocation {
+        reason: form.reason,
+    };
+    let result = s
+        .app
+        .revoke_integration(&session.actor, &id, &revocation)
+        .await;
+    after_form(
+        &s,
+        session,
+        result,
+        "已撤销授权，该系统的下一次请求将被拒绝。",
+    )
+    .await
 }

@@ -68,6 +68,8 @@ pub struct WebConfig {
     pub pdf_font: Option<pdf::FontFile>,
     /// Integration API requests per integrator per minute.
     pub integration_per_minute: u32,
+    /// The integrators' sandbox: every response carries `X-Xiaowai-Environment: sandbox`.
+    pub sandbox: bool,
 }
 
 impl Default for WebConfig {
@@ -78,6 +80,7 @@ impl Default for WebConfig {
             test_clock: false,
             pdf_font: pdf::FontFile::installed(),
             integration_per_minute: throttle::INTEGRATION_PER_MINUTE,
+            sandbox: false,
         }
     }
 }
@@ -118,6 +121,10 @@ pub fn router_with(app: App, config: &WebConfig) -> Router {
         .layer(SetResponseHeaderLayer::overriding(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff")))
         .layer(SetResponseHeaderLayer::overriding(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY")))
         .layer(SetResponseHeaderLayer::overriding(header::REFERRER_POLICY, HeaderValue::from_static("same-origin")))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::HeaderName::from_static("x-xiaowai-environment"),
+            HeaderValue::from_static(if config.sandbox { "sandbox" } else { "production" }),
+        ))
         .layer(PropagateRequestIdLayer::new(REQUEST_ID))
         .layer(
             TraceLayer::new_for_http()

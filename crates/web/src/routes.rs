@@ -1714,6 +1714,24 @@ pub fn page_routes() -> Vec<Route> {
         ),
         route(
             Method::GET,
+            "/institution/integrations",
+            SignedIn(&[Caller::StaffAdmin]),
+            get(integration_api::page),
+        ),
+        route(
+            Method::POST,
+            "/institution/integrations",
+            SignedIn(&[Caller::StaffAdmin]),
+            post(integration_api::grant_form),
+        ),
+        route(
+            Method::POST,
+            "/institution/integrations/{id}/revoke",
+            SignedIn(&[Caller::StaffAdmin]),
+            post(integration_api::revoke_form),
+        ),
+        route(
+            Method::GET,
             "/service",
             SignedIn(DESK_PARTIES),
             get(service_desk::home),

@@ -89,6 +89,20 @@ pub async fn run(base_url: &str, key_id: &str, secret: &str) -> Result<Vec<Outco
         })
     };
 
+    let environment = me
+        .http
+        .get(format!("{}/healthz", me.base))
+        .send()
+        .await
+        .ok()
+        .and_then(|r| {
+            r.headers()
+                .get("x-xiaowai-environment")
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_owned)
+        })
+        .unwrap_or_else(|| "unknown".to_owned());
+    println!("platform {} ({environment})", me.base);
     let (status, grants) = me
         .send(get.clone(), "/api/v1/integration/grants", None)
         .await?;

@@ -162,6 +162,10 @@ struct ServeArgs {
     /// Days an approved change stays published (变更公示期; default 7).
     #[arg(long, env = "XIAOWAI_CHANGE_NOTICE_DAYS")]
     change_notice_days: Option<u32>,
+    /// 接入沙箱 the integrators' sandbox: demo data (as `--demo`), and every response says
+    /// `X-Xiaowai-Environment: sandbox` so an adapter can tell it from production.
+    #[arg(long, env = "XIAOWAI_SANDBOX")]
+    sandbox: bool,
     /// Test deployments only: the clock starts at the wall clock and `POST /test/clock` moves it forward,
     /// so browser tests can pass working-day windows. Never in production.
     #[arg(long, env = "XIAOWAI_TEST_CLOCK")]
@@ -331,6 +335,7 @@ fn documents(
 fn web_config(args: &ServeArgs, file: &FileConfig) -> Result<web::WebConfig> {
     let mut config = web::WebConfig {
         test_clock: args.test_clock,
+        sandbox: args.sandbox,
         ..web::WebConfig::default()
     };
     if let Some(n) = args.sign_in_per_minute.or(file.sign_in_per_minute) {
@@ -471,11 +476,12 @@ async fn serve(args: ServeArgs, file: FileConfig) -> Result<()> {
     if let Some(gateway) = sms_gateway(&args, &file)? {
         app = app.with_sms(gateway);
     }
-    let demo = match args.demo {
-        Some(Some(v)) => v,
-        Some(None) => true,
-        None => file.demo.unwrap_or(false),
-    };
+    let demo = args.sandbox
+        || match args.demo {
+            Some(Some(v)) => v,
+            Some(None) => true,
+            None => file.demo.unwrap_or(false),
+        };
     if demo && app.store().read().institution_count().await? == 0 {
         let count = args
             .demo_institutions

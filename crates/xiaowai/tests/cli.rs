@@ -674,7 +674,7 @@ async fn conformance_passes_for_the_example_adapter_and_fails_for_a_broken_one()
     let mut server = Command::new(env!("CARGO_BIN_EXE_xiaowai"))
         .args([
             "serve",
-            "--demo",
+            "--sandbox",
             "--demo-institutions",
             "3",
             "--listen",
@@ -712,6 +712,10 @@ async fn conformance_passes_for_the_example_adapter_and_fails_for_a_broken_one()
     let before = conformance();
     let said = text(&before);
     assert!(!before.status.success(), "{said}");
+    assert!(
+        said.contains("(sandbox)"),
+        "the sandbox says what it is: {said}"
+    );
     for line in [
         "PASS XW-INT-01",
         "PASS XW-INT-02",

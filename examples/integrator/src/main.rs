@@ -7,6 +7,8 @@ use clap::Parser;
 use example_integrator::{Adapter, Client, Receiver, ReceiverOptions};
 use serde_json::json;
 
+mod load;
+
 #[derive(Parser)]
 #[command(about = "An example provider adapter to xiaowai's open API")]
 enum Command {
@@ -14,16 +16,26 @@ enum Command {
     Run(RunArgs),
     /// Only receive webhooks (for `xiaowai conformance`), printing each event.
     Receive(ReceiveArgs),
+    /// The integration API under load (bench/integration.sh): prints a JSON report.
+    Load(load::LoadArgs),
+    /// Print the id of the first institution that authorised this integrator.
+    Grants(ClientArgs),
 }
 
 #[derive(clap::Args)]
-struct ReceiveArgs {
+struct ClientArgs {
     #[arg(long)]
     platform: String,
     #[arg(long)]
     key_id: String,
     #[arg(long)]
     secret: String,
+}
+
+#[derive(clap::Args)]
+struct ReceiveArgs {
+    #[command(flatten)]
+    client: ClientArgs,
     #[arg(long, default_value = "127.0.0.1:0")]
     listen: String,
     /// A deliberately broken adapter: take webhooks without checking their signatures.
@@ -65,12 +77,31 @@ async fn main() -> Result<()> {
             )),
         ),
         Command::Receive(receive) => (receive, None),
+        Command::Load(args) => return load::run(args).await,
+        Command::Grants(c) => {
+            let client = Client::new(&c.platform, &c.key_id, &c.secret);
+            let (status, grants) = client
+                .send(
+                    reqwest::Method::GET,
+                    "/api/v1/integration/grants",
+                    None,
+                    None,
+                )
+                .await?;
+            let id = grants[0]["institution_id"].as_str();
+            match id {
+                Some(id) if status == 200 => println!("{id}"),
+                _ => anyhow::bail!("no authorisation: {status} {grants}"),
+            }
+            return Ok(());
+        }
     };
-    let client = Client::new(&receive.platform, &receive.key_id, &receive.secret);
+    let c = &receive.client;
+    let client = Client::new(&c.platform, &c.key_id, &c.secret);
     let (_receiver, url, mut events) = Receiver::start(
         ReceiverOptions {
-            key_id: receive.key_id.clone(),
-            secret: receive.secret.clone(),
+            key_id: c.key_id.clone(),
+            secret: c.secret.clone(),
             verify_signatures: !receive.no_verify,
             fail_first: receive.fail_first,
         },
