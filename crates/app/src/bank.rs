@@ -1843,7 +1843,7 @@ impl App {
 impl App {
     /// The money worker of `xiaowai serve`: every half second it publishes overdue risk warnings, confirms
     /// lessons whose window has closed, gathers the days' held releases into batches and delivers due
-    /// instructions and integrators' webhooks; hourly it sweeps the risk indicators; once a day after 06:00 China time it raises missing
+    /// instructions; hourly it sweeps the risk indicators; once a day after 06:00 China time it raises missing
     /// statements for the day before and sends that day's warning digest.
     pub async fn run_money_worker(self) {
         let mut tick = tokio::time::interval(std::time::Duration::from_millis(500));
@@ -1886,12 +1886,6 @@ impl App {
             }
             if let Err(e) = self.send_queued_sms().await {
                 tracing::warn!(error = %e, "sending text messages");
-            }
-            if let Err(e) = self.dispatch_webhook_events().await {
-                tracing::warn!(error = %e, "turning events into webhook deliveries");
-            }
-            if let Err(e) = self.deliver_due_webhooks().await {
-                tracing::warn!(error = %e, "delivering webhooks");
             }
             let now = self.clock.now();
             let today = now.china_date();

@@ -89,6 +89,9 @@ pub struct App {
     pub(crate) change_notice_days: u32,
     /// Outgoing HTTP (instructions to banks); a request gives up after ten seconds.
     pub(crate) http: reqwest::Client,
+    /// Whether integrators may point webhooks at loopback and private addresses (the sandbox and tests
+    /// only: in production that would let an integrator make the platform call its own network).
+    pub(crate) local_webhooks: bool,
 }
 
 impl App {
@@ -119,6 +122,7 @@ impl App {
                 .timeout(std::time::Duration::from_secs(10))
                 .build()
                 .map_err(|e| AppError::internal(format!("HTTP client: {e}")))?,
+            local_webhooks: false,
         };
         app.refresh_search_index().await?;
         Ok(app)
@@ -131,6 +135,12 @@ impl App {
     }
 
     /// Publishes approved changes for `days` days.
+    /// Lets webhooks go to loopback and private addresses (sandbox and tests).
+    pub fn with_local_webhooks(mut self, allowed: bool) -> App {
+        self.local_webhooks = allowed;
+        self
+    }
+
     pub fn with_change_notice_days(mut self, days: u32) -> App {
         self.change_notice_days = days;
         self

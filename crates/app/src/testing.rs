@@ -33,12 +33,35 @@ impl TestApp {
             .await
             .expect("open app");
         let sms = Arc::new(crate::parents::DevSmsSender::default());
-        let app = app.with_sms(sms.clone());
+        let app = app.with_sms(sms.clone()).with_local_webhooks(true);
         TestApp {
             app,
             sms,
             clock,
             db,
+        }
+    }
+
+    /// A parent signed in by the code sent to `phone` (the account is made on first sign-in).
+    pub async fn parent(&self, phone: &str) -> crate::Actor {
+        self.app
+            .request_login_code(phone)
+            .await
+            .expect("send a code");
+        let text = self.sms.last_to(phone).expect("a code was sent");
+        let code: String = text.chars().filter(char::is_ascii_digit).take(6).collect();
+        let login = crate::parents::PhoneLogin {
+            phone: phone.into(),
+            code,
+        };
+        crate::Actor::Parent {
+            account_id: self
+                .app
+                .login_with_code(&login)
+                .await
+                .expect("sign in")
+                .actor
+                .account_id,
         }
     }
 

@@ -161,10 +161,16 @@ impl App {
         let parsed = reqwest::Url::parse(url).ok().filter(|u| {
             matches!(u.scheme(), "http" | "https") && u.host_str().is_some() && url.len() <= 500
         });
-        if parsed.is_none() {
+        let Some(parsed) = parsed else {
             return Err(AppError::new(
                 ErrorCode::InvalidParameter,
                 "url: an http(s) address of at most 500 characters",
+            ));
+        };
+        if !self.local_webhooks && is_local(&parsed) {
+            return Err(AppError::new(
+                ErrorCode::InvalidParameter,
+                "url: a public address (loopback and private addresses only in the sandbox)",
             ));
         }
         let now = self.clock.now().millis();
@@ -281,47 +287,74 @@ impl App {
         Ok(Some(rows.len()))
     }
 
-    /// Sends each due delivery once; returns how many the receivers acknowledged.
+    /// Sends each due delivery once, at most 100 at a time and side by side (a slow receiver delays only its
+    /// own deliveries); returns how many the receivers acknowledged.
     pub async fn deliver_due_webhooks(&self) -> Result<usize, AppError> {
         let now = self.clock.now().millis();
         let due = self.store.read().due_webhook_deliveries(now, 100).await?;
-        let mut acknowledged = 0;
+        let mut sending = tokio::task::JoinSet::new();
         for delivery in due {
-            let started = std::time::Instant::now();
-            let outcome = self.send_webhook(&delivery, false).await;
-            let at = self.clock.now().millis();
-            let attempt = delivery.attempts.saturating_add(1);
-            let (status, error) = match &outcome {
-                Ok(status) if (200..300).contains(status) => (Some(i64::from(*status)), None),
-                Ok(status) => (
-                    Some(i64::from(*status)),
-                    Some(format!("the receiver answered {status}")),
-                ),
-                Err(e) => (None, Some(e.clone())),
-            };
-            let delivered = error.is_none();
-            let next = if delivered || attempt >= WEBHOOK_MAX_ATTEMPTS {
-                None
-            } else {
-                Some(at.saturating_add(webhook_backoff_ms(delivery.attempts)))
-            };
-            let row = WebhookAttemptRow {
-                delivery_id: delivery.id.clone(),
-                attempt,
-                at,
-                status,
-                error,
-                duration_ms: i64::try_from(started.elapsed().as_millis()).unwrap_or(i64::MAX),
-            };
-            let mut tx = self.store.begin_write().await?;
-            tx.record_webhook_attempt(&row, delivered.then_some(at), next)
-                .await?;
-            tx.commit().await?;
-            if delivered {
+            let app = self.clone();
+            sending.spawn(async move { app.deliver_webhook(delivery).await });
+        }
+        let mut acknowledged = 0;
+        while let Some(done) = sending.join_next().await {
+            if done.map_err(|e| AppError::internal(e.to_string()))?? {
                 acknowledged += 1;
             }
         }
         Ok(acknowledged)
+    }
+
+    /// One attempt at one delivery, logged with where the delivery stands after it; true if acknowledged.
+    async fn deliver_webhook(&self, delivery: WebhookDeliveryRow) -> Result<bool, AppError> {
+        let started = std::time::Instant::now();
+        let outcome = self.send_webhook(&delivery, false).await;
+        let at = self.clock.now().millis();
+        let attempt = delivery.attempts.saturating_add(1);
+        let (status, error) = match &outcome {
+            Ok(status) if (200..300).contains(status) => (Some(i64::from(*status)), None),
+            Ok(status) => (
+                Some(i64::from(*status)),
+                Some(format!("the receiver answered {status}")),
+            ),
+            Err(e) => (None, Some(e.clone())),
+        };
+        let delivered = error.is_none();
+        let next = if delivered || attempt >= WEBHOOK_MAX_ATTEMPTS {
+            None
+        } else {
+            Some(at.saturating_add(webhook_backoff_ms(delivery.attempts)))
+        };
+        let row = WebhookAttemptRow {
+            delivery_id: delivery.id.clone(),
+            attempt,
+            at,
+            status,
+            error,
+            duration_ms: i64::try_from(started.elapsed().as_millis()).unwrap_or(i64::MAX),
+        };
+        let mut tx = self.store.begin_write().await?;
+        tx.record_webhook_attempt(&row, delivered.then_some(at), next)
+            .await?;
+        tx.commit().await?;
+        Ok(delivered)
+    }
+
+    /// The webhook worker of `xiaowai serve`, apart from the money worker so that no receiver slows the
+    /// banks' instructions: every half second it turns new events into deliveries and sends what is due.
+    pub async fn run_webhook_worker(self) {
+        let mut tick = tokio::time::interval(std::time::Duration::from_millis(500));
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tick.tick().await;
+            if let Err(e) = self.dispatch_webhook_events().await {
+                tracing::warn!(error = %e, "turning events into webhook deliveries");
+            }
+            if let Err(e) = self.deliver_due_webhooks().await {
+                tracing::warn!(error = %e, "delivering webhooks");
+            }
+        }
     }
 
     /// Posts a delivery to its integrator's URL, signed with the integrator's secret (`forged`: with a
@@ -501,6 +534,29 @@ impl App {
     }
 }
 
+/// A loopback, private, link-local or unspecified address, or `localhost`: not for production webhooks.
+fn is_local(url: &reqwest::Url) -> bool {
+    match url.host() {
+        Some(url::Host::Ipv4(ip)) => {
+            ip.is_loopback() || ip.is_private() || ip.is_link_local() || ip.is_unspecified()
+        }
+        Some(url::Host::Ipv6(ip)) => {
+            ip.is_loopback()
+                || ip.is_unspecified()
+                || ip.is_unique_local()
+                || ip.is_unicast_link_local()
+                || ip
+                    .to_ipv4_mapped()
+                    .is_some_and(|v4| v4.is_loopback() || v4.is_private())
+        }
+        Some(url::Host::Domain(name)) => {
+            let name = name.trim_end_matches('.').to_ascii_lowercase();
+            name == "localhost" || name.ends_with(".localhost")
+        }
+        None => true,
+    }
+}
+
 fn delivery_view(row: WebhookDeliveryRow, attempts: Vec<WebhookAttemptRow>) -> WebhookDeliveryView {
     let state = if row.next_attempt_at.is_some() {
         "pending"
@@ -531,5 +587,45 @@ fn delivery_view(row: WebhookDeliveryRow, attempts: Vec<WebhookAttemptRow>) -> W
         delivered_at: row.delivered_at,
         last_status: row.last_status,
         last_error: row.last_error,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn local_addresses_are_recognised_and_public_ones_pass() {
+        let local = |u: &str| is_local(&reqwest::Url::parse(u).unwrap());
+        for u in [
+            "http://127.0.0.1:8080/hook",
+            "http://10.1.2.3/hook",
+            "http://192.168.0.9/hook",
+            "http://169.254.169.254/latest/meta-data",
+            "http://[::1]/hook",
+            "http://[fd00::1]/hook",
+            "http://[::ffff:127.0.0.1]/hook",
+            "http://localhost/hook",
+            "http://api.LOCALHOST./hook",
+            "http://0.0.0.0/hook",
+        ] {
+            assert!(local(u), "{u}");
+        }
+        for u in [
+            "https://saas.example.com/hook",
+            "https://203.0.113.7/hook",
+            "https://[2001:db8::1]/hook",
+        ] {
+            assert!(!local(u), "{u}");
+        }
+    }
+
+    #[test]
+    fn backoff_doubles_from_thirty_seconds_to_an_hour() {
+        assert_eq!(webhook_backoff_ms(0), 30_000);
+        assert_eq!(webhook_backoff_ms(1), 60_000);
+        assert_eq!(webhook_backoff_ms(6), 1_920_000);
+        assert_eq!(webhook_backoff_ms(7), 3_600_000);
+        assert_eq!(webhook_backoff_ms(60), 3_600_000);
     }
 }

@@ -126,6 +126,30 @@ async fn acting(
     s.app.acting_for(&signed.actor, institution_id, scope).await
 }
 
+/// The grant for `scope`, then `command` once under the request's `Idempotency-Key`, as the institution's
+/// operator.
+async fn act_once<T, R, F, Fut>(
+    s: &WebState,
+    headers: &HeaderMap,
+    signed: &Signed,
+    institution_id: &str,
+    scope: IntegrationScope,
+    command: F,
+) -> Result<Response, ApiError>
+where
+    T: serde::de::DeserializeOwned,
+    R: Serialize,
+    F: FnOnce(app::App, Actor, T) -> Fut,
+    Fut: Future<Output = Result<R, AppError>>,
+{
+    let staff = acting(s, signed, institution_id, scope).await?;
+    let app = s.app.clone();
+    once(s, headers, signed, |_, request: T| {
+        command(app, staff, request)
+    })
+    .await
+}
+
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct SyncedCourse {
     pub course_id: String,
@@ -142,12 +166,17 @@ pub async fn sync_course(
     headers: HeaderMap,
     signed: Signed,
 ) -> Result<Response, ApiError> {
-    let staff = acting(&s, &signed, &id, IntegrationScope::Courses).await?;
-    let app = s.app.clone();
-    once(&s, &headers, &signed, |_, new: NewCourse| async move {
-        let course_id = app.publish_course(&staff, &new).await?;
-        Ok(SyncedCourse { course_id })
-    })
+    act_once(
+        &s,
+        &headers,
+        &signed,
+        &id,
+        IntegrationScope::Courses,
+        |app, staff, new: NewCourse| async move {
+            let course_id = app.publish_course(&staff, &new).await?;
+            Ok(SyncedCourse { course_id })
+        },
+    )
     .await
 }
 
@@ -174,11 +203,16 @@ pub async fn attendance(
     headers: HeaderMap,
     signed: Signed,
 ) -> Result<Response, ApiError> {
-    let staff = acting(&s, &signed, &id, IntegrationScope::Attendance).await?;
-    let app = s.app.clone();
-    once(&s, &headers, &signed, |_, taken: Attendance| async move {
-        app.take_attendance(&staff, &order_id, &taken).await
-    })
+    act_once(
+        &s,
+        &headers,
+        &signed,
+        &id,
+        IntegrationScope::Attendance,
+        |app, staff, taken: Attendance| async move {
+            app.take_attendance(&staff, &order_id, &taken).await
+        },
+    )
     .await
 }
 
@@ -194,9 +228,7 @@ pub async fn order_for_parent(
     headers: HeaderMap,
     signed: Signed,
 ) -> Result<Response, ApiError> {
-    let staff = acting(&s, &signed, &id, IntegrationScope::Orders).await?;
-    let app = s.app.clone();
-    once(&s, &headers, &signed, |_, new: OrderForParent| async move {
+    act_once(&s, &headers, &signed, &id, IntegrationScope::Orders, |app, staff, new: OrderForParent| async move {
         app.place_order_for_parent(&staff, &new).await
     })
     .await
@@ -237,11 +269,16 @@ pub async fn answer_refund(
     headers: HeaderMap,
     signed: Signed,
 ) -> Result<Response, ApiError> {
-    let staff = acting(&s, &signed, &id, IntegrationScope::Service).await?;
-    let app = s.app.clone();
-    once(&s, &headers, &signed, |_, answer: RefundAnswer| async move {
-        app.answer_refund(&staff, &refund_id, &answer).await
-    })
+    act_once(
+        &s,
+        &headers,
+        &signed,
+        &id,
+        IntegrationScope::Service,
+        |app, staff, answer: RefundAnswer| async move {
+            app.answer_refund(&staff, &refund_id, &answer).await
+        },
+    )
     .await
 }
 
@@ -255,13 +292,13 @@ pub async fn answer_complaint(
     headers: HeaderMap,
     signed: Signed,
 ) -> Result<Response, ApiError> {
-    let staff = acting(&s, &signed, &id, IntegrationScope::Service).await?;
-    let app = s.app.clone();
-    once(
+    act_once(
         &s,
         &headers,
         &signed,
-        |_, answer: ComplaintAnswer| async move {
+        &id,
+        IntegrationScope::Service,
+        |app, staff, answer: ComplaintAnswer| async move {
             app.answer_complaint(&staff, &complaint_id, &answer).await
         },
     )

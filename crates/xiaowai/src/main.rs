@@ -472,7 +472,8 @@ async fn serve(args: ServeArgs, file: FileConfig) -> Result<()> {
     let mut app = open_app(&db, clock)
         .await?
         .with_documents(documents(&args, &file, &db)?)
-        .with_change_notice_days(notice_days);
+        .with_change_notice_days(notice_days)
+        .with_local_webhooks(args.sandbox || args.test_clock);
     if let Some(gateway) = sms_gateway(&args, &file)? {
         app = app.with_sms(gateway);
     }
@@ -501,6 +502,7 @@ async fn serve(args: ServeArgs, file: FileConfig) -> Result<()> {
     println!("xiaowai listening on http://{addr}");
     let store = app.store().clone();
     tokio::spawn(app.clone().run_money_worker());
+    tokio::spawn(app.clone().run_webhook_worker());
     axum::serve(
         listener,
         web::router_with(app, &web_config)

@@ -230,6 +230,10 @@ async fn events(State(r): State<Receiver>) -> axum::Json<Vec<Value>> {
     axum::Json(r.events())
 }
 
+/// The lessons of the course the example publishes, and what it costs in all (fen).
+pub const COURSE_LESSONS: i64 = 10;
+pub const COURSE_TOTAL_FEN: i64 = 120_000;
+
 /// The provider's side of the flow for one institution.
 pub struct Adapter {
     pub client: Client,
@@ -253,14 +257,15 @@ impl Adapter {
         Ok(())
     }
 
-    /// Publishes a ten-lesson arts course starting tomorrow (China time); answers its id.
+    /// Publishes a ten-lesson arts course at ¥120 a lesson starting tomorrow (China time); answers its id.
     pub async fn sync_course(&self, name: &str) -> Result<String> {
         let today = chrono::Utc::now()
             .with_timezone(&chrono::FixedOffset::east_opt(8 * 3600).expect("UTC+8"))
             .date_naive();
         let course = json!({
             "name": name, "category": "arts", "mode": "offline", "grades": "一至三年级",
-            "lessons": 10, "minutes_per_lesson": 60, "class_size": 10, "price_per_lesson_fen": 12000,
+            "lessons": COURSE_LESSONS, "minutes_per_lesson": 60, "class_size": 10,
+            "price_per_lesson_fen": COURSE_TOTAL_FEN / COURSE_LESSONS,
             "first_lesson": (today + chrono::Days::new(1)).to_string(),
             "last_lesson": (today + chrono::Days::new(70)).to_string(),
         });

@@ -13,12 +13,8 @@ use tokio::sync::Semaphore;
 
 #[derive(clap::Args)]
 pub struct LoadArgs {
-    #[arg(long)]
-    platform: String,
-    #[arg(long)]
-    key_id: String,
-    #[arg(long)]
-    secret: String,
+    #[command(flatten)]
+    client: crate::ClientArgs,
     #[arg(long)]
     institution: String,
     #[arg(long)]
@@ -90,15 +86,16 @@ where
 }
 
 pub async fn run(args: LoadArgs) -> Result<()> {
-    let client = Client::new(&args.platform, &args.key_id, &args.secret);
+    let c = &args.client;
+    let client = Client::new(&c.platform, &c.key_id, &c.secret);
     let adapter = Arc::new(Adapter {
         client: client.clone(),
         institution_id: args.institution.clone(),
     });
     let (_receiver, url, mut events) = Receiver::start(
         ReceiverOptions {
-            key_id: args.key_id.clone(),
-            secret: args.secret.clone(),
+            key_id: c.key_id.clone(),
+            secret: c.secret.clone(),
             verify_signatures: true,
             fail_first: 0,
         },
@@ -124,11 +121,11 @@ pub async fn run(args: LoadArgs) -> Result<()> {
         async move { adapter.order_for_parent(&course, &phone, &id_card).await }
     })
     .await?;
-    let amount = 120_000;
+    let amount = example_integrator::COURSE_TOTAL_FEN;
 
     // The bank pays each order; the adapter's receiver notes when each order.paid arrives.
     let bank = Arc::new(Client::new(
-        &args.platform,
+        &c.platform,
         &args.bank_key_id,
         &args.bank_secret,
     ));

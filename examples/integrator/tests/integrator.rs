@@ -6,7 +6,7 @@
 
 use app::Actor;
 use app::demo::{DEMO_ACCOUNT_NO, DEMO_INTEGRATOR_KEY_ID, DEMO_INTEGRATOR_SECRET};
-use app::parents::{NewChild, PhoneLogin};
+use app::parents::NewChild;
 use app::testing::TestApp;
 use serde_json::Value;
 use std::process::Stdio;
@@ -53,29 +53,7 @@ async fn the_example_adapter_syncs_orders_reports_attendance_and_receives_retrie
     tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
 
     // The parent signs up on the parent end and adds the child: the adapter knows only phone and ID card.
-    t.app.request_login_code(PHONE).await.unwrap();
-    let code: String = t
-        .sms
-        .last_to(PHONE)
-        .unwrap()
-        .split("验证码 ")
-        .nth(1)
-        .unwrap()
-        .chars()
-        .take(6)
-        .collect();
-    let parent = Actor::Parent {
-        account_id: t
-            .app
-            .login_with_code(&PhoneLogin {
-                phone: PHONE.into(),
-                code,
-            })
-            .await
-            .unwrap()
-            .actor
-            .account_id,
-    };
+    let parent = t.parent(PHONE).await;
     let child = NewChild {
         name: "钱小雨".into(),
         gender: "female".into(),
@@ -135,7 +113,7 @@ async fn the_example_adapter_syncs_orders_reports_attendance_and_receives_retrie
     let detail = t.app.order_for(&parent, &order_id).await.unwrap();
     assert_eq!(detail.line.status, "awaiting_payment");
     assert_eq!(detail.contract.course.course_id, course_id);
-    assert_eq!(detail.line.amount_fen, 120_000);
+    assert_eq!(detail.line.amount_fen, example_integrator::COURSE_TOTAL_FEN);
     let inbox = t.app.my_notifications(&parent).await.unwrap();
     assert!(inbox.iter().any(|n| n.title == "机构为您下单"), "{inbox:?}");
 
@@ -202,7 +180,10 @@ async fn the_example_adapter_syncs_orders_reports_attendance_and_receives_retrie
 
     let paid = next_line(&mut lines).await;
     assert_eq!(paid["event"]["type"], "order.paid", "{paid}");
-    assert_eq!(paid["event"]["data"]["amount_fen"], 120_000);
+    assert_eq!(
+        paid["event"]["data"]["amount_fen"],
+        example_integrator::COURSE_TOTAL_FEN
+    );
     let reported = next_line(&mut lines).await;
     assert_eq!(reported["step"], "attendance_reported", "{reported}");
     assert_eq!(reported["lesson_no"], 1);
