@@ -4,7 +4,7 @@
 #
 #   bench/integration.sh [REQUESTS] [CONCURRENCY]   defaults: 1000 16
 #
-# For each backend `xiaowai serve --demo` (release build, 200 demo institutions, the per-integrator quota
+# For each backend `xiaowai serve --sandbox` (release build, 200 demo institutions, the per-integrator quota
 # lifted) runs on a fresh database; the example adapter, as the demo integrator, then (1) syncs REQUESTS
 # courses (signed POSTs under idempotency keys, each checked against the region's policy, published and
 # audited), (2) places REQUESTS orders for the demo parent (parent and child found by blind index, the
@@ -34,9 +34,10 @@ run() { # backend database-url-or-empty
   mkdir -p "$dir"
   local db_args=()
   if [[ -n "$url" ]]; then db_args=(--database-url "$url"); fi
-  XIAOWAI_LOG=warn "$BIN/xiaowai" serve --demo --demo-institutions 200 "${db_args[@]}" --data-dir "$dir" \
+  XIAOWAI_LOG=warn "$BIN/xiaowai" serve --sandbox --demo-institutions 200 "${db_args[@]}" --data-dir "$dir" \
     --listen "127.0.0.1:$PORT" --integration-per-minute 100000000 > "$dir/serve.log" 2>&1 &
   local server=$!
+  trap 'kill '"$server"' 2>/dev/null || true' EXIT
   for _ in $(seq 1 300); do curl -sf "http://127.0.0.1:$PORT/healthz" >/dev/null && break; sleep 1; done
   local institution
   institution=$("$BIN/example-integrator" grants --platform "http://127.0.0.1:$PORT" --key-id "$KEY" --secret "$SECRET")

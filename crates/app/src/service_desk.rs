@@ -400,6 +400,24 @@ impl App {
             at,
         })
         .await?;
+        // The account that opened the ticket hears of an answer in its inbox (integrators read the API).
+        let opener_account = ticket
+            .opener
+            .strip_prefix("staff:")
+            .or_else(|| ticket.opener.strip_prefix("bank_operator:"));
+        if let (true, Some(account)) = (from_desk, opener_account) {
+            self.notify_in(
+                &mut tx,
+                &[account.to_owned()],
+                "服务保障工单已答复",
+                &format!(
+                    "工单 {}（{}）有了新的答复。",
+                    ticket.ticket_no, ticket.subject
+                ),
+                at,
+            )
+            .await?;
+        }
         tx.append_audit(vec![evidence::record(
             &actor.audit_name(),
             at,

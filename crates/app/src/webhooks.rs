@@ -14,6 +14,10 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 use store::{WebhookAttemptRow, WebhookDeliveryRow, WebhookEndpointRow};
 
+/// Deliveries sent side by side at most.
+const WEBHOOK_BATCH: i64 = 100;
+const WEBHOOK_BATCH_LEN: usize = WEBHOOK_BATCH as usize;
+
 /// A delivery is given up after this many failed attempts (the integrator may still replay it).
 pub const WEBHOOK_MAX_ATTEMPTS: i64 = 10;
 
@@ -287,11 +291,21 @@ impl App {
         Ok(Some(rows.len()))
     }
 
-    /// Sends each due delivery once, at most 100 at a time and side by side (a slow receiver delays only its
-    /// own deliveries); returns how many the receivers acknowledged.
+    /// Sends due deliveries once, a batch side by side (a slow receiver delays only its own deliveries);
+    /// returns how many the receivers acknowledged.
     pub async fn deliver_due_webhooks(&self) -> Result<usize, AppError> {
+        Ok(self.deliver_webhook_batch().await?.1)
+    }
+
+    /// One batch of due deliveries: (how many were due, how many were acknowledged).
+    async fn deliver_webhook_batch(&self) -> Result<(usize, usize), AppError> {
         let now = self.clock.now().millis();
-        let due = self.store.read().due_webhook_deliveries(now, 100).await?;
+        let due = self
+            .store
+            .read()
+            .due_webhook_deliveries(now, WEBHOOK_BATCH)
+            .await?;
+        let attempted = due.len();
         let mut sending = tokio::task::JoinSet::new();
         for delivery in due {
             let app = self.clone();
@@ -303,7 +317,7 @@ impl App {
                 acknowledged += 1;
             }
         }
-        Ok(acknowledged)
+        Ok((attempted, acknowledged))
     }
 
     /// One attempt at one delivery, logged with where the delivery stands after it; true if acknowledged.
@@ -342,17 +356,30 @@ impl App {
     }
 
     /// The webhook worker of `xiaowai serve`, apart from the money worker so that no receiver slows the
-    /// banks' instructions: every half second it turns new events into deliveries and sends what is due.
+    /// banks' instructions: every 200 ms it turns new events into deliveries and sends everything due, a
+    /// batch at a time, until nothing is.
     pub async fn run_webhook_worker(self) {
-        let mut tick = tokio::time::interval(std::time::Duration::from_millis(500));
+        let mut tick = tokio::time::interval(std::time::Duration::from_millis(200));
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             tick.tick().await;
             if let Err(e) = self.dispatch_webhook_events().await {
                 tracing::warn!(error = %e, "turning events into webhook deliveries");
             }
-            if let Err(e) = self.deliver_due_webhooks().await {
-                tracing::warn!(error = %e, "delivering webhooks");
+            loop {
+                match self.deliver_webhook_batch().await {
+                    Ok((attempted, _)) if attempted == WEBHOOK_BATCH_LEN => {
+                        // A full batch: more may be due, and new events may have come meanwhile.
+                        if let Err(e) = self.dispatch_webhook_events().await {
+                            tracing::warn!(error = %e, "turning events into webhook deliveries");
+                        }
+                    }
+                    Ok(_) => break,
+                    Err(e) => {
+                        tracing::warn!(error = %e, "delivering webhooks");
+                        break;
+                    }
+                }
             }
         }
     }

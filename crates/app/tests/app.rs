@@ -6501,6 +6501,13 @@ mod service_desk {
             .await
             .unwrap();
         assert_eq!(reply.status, "answered");
+        let inbox = app.my_notifications(&staff).await.unwrap();
+        assert!(
+            inbox
+                .iter()
+                .any(|n| n.title == "服务保障工单已答复" && n.body.contains(&question.ticket_no)),
+            "the institution's admin is told"
+        );
         let figures = app.desk_figures(&haidian).await.unwrap();
         assert_eq!(tier(&figures, "normal").answered_in_time, 1);
         let resolved = app.resolve_ticket(&staff, &question.id).await.unwrap();
