@@ -372,24 +372,18 @@ impl App {
         } else {
             ticket.opener_label.clone()
         };
-        let mut tx = self.store.begin_write().await?;
-        let current = tx
-            .ticket_for_update(&ticket.id)
-            .await?
-            .ok_or_else(|| AppError::not_found("no such ticket"))?;
-        if current.status == "resolved" {
-            return Err(AppError::new(
-                ErrorCode::Conflict,
-                "the ticket is resolved: open a new one",
-            ));
-        }
         let (status, first_response) = if from_desk {
             ("answered", Some(at))
         } else {
             ("open", None)
         };
-        tx.move_ticket(&ticket.id, status, first_response, None)
-            .await?;
+        let mut tx = self.store.begin_write().await?;
+        if !tx
+            .move_ticket(&ticket.id, status, first_response, None)
+            .await?
+        {
+            return Err(resolved_already());
+        }
         tx.insert_ticket_message(&TicketMessageRow {
             id: uuid::Uuid::now_v7().to_string(),
             ticket_id: ticket.id.clone(),
@@ -478,18 +472,12 @@ impl App {
         let (ticket, _) = self.visible_ticket(actor, id).await?;
         let at = self.clock.now().millis();
         let mut tx = self.store.begin_write().await?;
-        let current = tx
-            .ticket_for_update(&ticket.id)
+        if !tx
+            .move_ticket(&ticket.id, "resolved", None, Some(at))
             .await?
-            .ok_or_else(|| AppError::not_found("no such ticket"))?;
-        if current.status == "resolved" {
-            return Err(AppError::new(
-                ErrorCode::Conflict,
-                "the ticket is resolved already",
-            ));
+        {
+            return Err(resolved_already());
         }
-        tx.move_ticket(&ticket.id, "resolved", None, Some(at))
-            .await?;
         tx.append_audit(vec![evidence::record(
             &actor.audit_name(),
             at,
@@ -532,6 +520,13 @@ impl App {
             })
             .collect())
     }
+}
+
+fn resolved_already() -> AppError {
+    AppError::new(
+        ErrorCode::Conflict,
+        "the ticket is resolved: open a new one",
+    )
 }
 
 fn times_of(r: &TicketRow) -> TicketTimes {

@@ -153,26 +153,18 @@ impl WriteTx {
         insert_rows(&mut self.tx, self.backend, std::slice::from_ref(row)).await
     }
 
-    pub async fn ticket_for_update(&mut self, id: &str) -> Result<Option<TicketRow>, StoreError> {
-        Ok(sqlx::query_as(AssertSqlSafe(format!(
-            "SELECT {TICKET_COLUMNS} FROM service_tickets WHERE id = $1"
-        )))
-        .bind(id)
-        .fetch_optional(&mut *self.tx)
-        .await?)
-    }
-
-    /// Sets the status; the first answer's time and the resolution time are kept once set.
+    /// Sets the status of an unresolved ticket (the first answer's time is kept once set); false when the
+    /// ticket is resolved — one statement, so a reply cannot slip in after a concurrent resolution.
     pub async fn move_ticket(
         &mut self,
         id: &str,
         status: &str,
         first_response_at: Option<i64>,
         resolved_at: Option<i64>,
-    ) -> Result<(), StoreError> {
-        sqlx::query(
+    ) -> Result<bool, StoreError> {
+        let done = sqlx::query(
             "UPDATE service_tickets SET status = $2, first_response_at = COALESCE(first_response_at, $3), \
-             resolved_at = $4 WHERE id = $1",
+             resolved_at = $4 WHERE id = $1 AND status <> 'resolved'",
         )
         .bind(id)
         .bind(status)
@@ -180,7 +172,7 @@ impl WriteTx {
         .bind(resolved_at)
         .execute(&mut *self.tx)
         .await?;
-        Ok(())
+        Ok(done.rows_affected() == 1)
     }
 
     pub async fn assign_ticket(&mut self, id: &str, assignee: &str) -> Result<(), StoreError> {

@@ -351,7 +351,7 @@ pub struct ClientView {
 
 /// Checks a client's request signing: answers who the signed request came from (any method).
 #[utoipa::path(
-    post,
+    method(get, post),
     path = "/api/v1/clients/me",
     responses(
         (status = 200, body = ClientView),

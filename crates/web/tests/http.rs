@@ -3549,3 +3549,15 @@ async fn an_integrator_orders_for_a_parent_reads_and_exports_orders_and_sets_its
         "{activity}"
     );
 }
+
+#[tokio::test]
+async fn every_api_route_is_in_the_openapi_document() {
+    let s = Server::start(0).await;
+    let (_, doc) = s.json("/api/openapi.json").await;
+    let missing: Vec<String> = web::routes::api_routes()
+        .iter()
+        .filter(|r| !doc["paths"][r.path][r.method.as_str().to_ascii_lowercase()].is_object())
+        .map(|r| format!("{} {}", r.method, r.path))
+        .collect();
+    assert!(missing.is_empty(), "not documented: {missing:#?}");
+}
