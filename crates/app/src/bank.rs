@@ -1666,6 +1666,7 @@ impl App {
         let body = serde_json::to_vec(message).map_err(|e| e.to_string())?;
         let response = self
             .post_signed(
+                &self.http,
                 &endpoint.instruction_url,
                 &client.key_id,
                 &secret,

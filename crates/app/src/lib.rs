@@ -92,6 +92,8 @@ pub struct App {
     /// Whether integrators may point webhooks at loopback and private addresses (the sandbox and tests
     /// only: in production that would let an integrator make the platform call its own network).
     pub(crate) local_webhooks: bool,
+    /// Outgoing webhooks: public addresses only unless `local_webhooks` ([`webhooks::webhook_client`]).
+    pub(crate) webhook_http: reqwest::Client,
 }
 
 impl App {
@@ -123,6 +125,7 @@ impl App {
                 .build()
                 .map_err(|e| AppError::internal(format!("HTTP client: {e}")))?,
             local_webhooks: false,
+            webhook_http: webhooks::webhook_client(false)?,
         };
         app.refresh_search_index().await?;
         Ok(app)
@@ -136,9 +139,10 @@ impl App {
 
     /// Publishes approved changes for `days` days.
     /// Lets webhooks go to loopback and private addresses (sandbox and tests).
-    pub fn with_local_webhooks(mut self, allowed: bool) -> App {
+    pub fn with_local_webhooks(mut self, allowed: bool) -> Result<App, AppError> {
         self.local_webhooks = allowed;
-        self
+        self.webhook_http = webhooks::webhook_client(allowed)?;
+        Ok(self)
     }
 
     pub fn with_change_notice_days(mut self, days: u32) -> App {

@@ -33,7 +33,10 @@ impl TestApp {
             .await
             .expect("open app");
         let sms = Arc::new(crate::parents::DevSmsSender::default());
-        let app = app.with_sms(sms.clone()).with_local_webhooks(true);
+        let app = app
+            .with_sms(sms.clone())
+            .with_local_webhooks(true)
+            .expect("webhook client");
         TestApp {
             app,
             sms,

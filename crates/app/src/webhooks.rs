@@ -411,6 +411,7 @@ impl App {
         };
         let response = self
             .post_signed(
+                &self.webhook_http,
                 &endpoint.url,
                 &client.key_id,
                 &secret,
@@ -515,8 +516,10 @@ impl App {
 
     /// Posts `body` to `url` signed with `key_id`/`secret` the way clients sign requests to the platform;
     /// `idempotency_key` lets the receiver recognise a repeat.
+    #[allow(clippy::too_many_arguments)]
     pub(crate) async fn post_signed(
         &self,
+        client: &reqwest::Client,
         url: &str,
         key_id: &str,
         secret: &str,
@@ -541,8 +544,7 @@ impl App {
             &nonce,
         );
         let signature = crate::signing::sign(crypto, secret.as_bytes(), &canonical);
-        let mut request = self
-            .http
+        let mut request = client
             .post(url)
             .header("content-type", "application/json")
             .header("x-xiaowai-key", key_id)
@@ -564,24 +566,66 @@ impl App {
 /// A loopback, private, link-local or unspecified address, or `localhost`: not for production webhooks.
 fn is_local(url: &reqwest::Url) -> bool {
     match url.host() {
-        Some(url::Host::Ipv4(ip)) => {
-            ip.is_loopback() || ip.is_private() || ip.is_link_local() || ip.is_unspecified()
-        }
-        Some(url::Host::Ipv6(ip)) => {
-            ip.is_loopback()
-                || ip.is_unspecified()
-                || ip.is_unique_local()
-                || ip.is_unicast_link_local()
-                || ip
-                    .to_ipv4_mapped()
-                    .is_some_and(|v4| v4.is_loopback() || v4.is_private())
-        }
+        Some(url::Host::Ipv4(ip)) => is_local_ip(std::net::IpAddr::V4(ip)),
+        Some(url::Host::Ipv6(ip)) => is_local_ip(std::net::IpAddr::V6(ip)),
         Some(url::Host::Domain(name)) => {
             let name = name.trim_end_matches('.').to_ascii_lowercase();
             name == "localhost" || name.ends_with(".localhost")
         }
         None => true,
     }
+}
+
+fn is_local_ip(ip: std::net::IpAddr) -> bool {
+    let v4 = |ip: std::net::Ipv4Addr| {
+        ip.is_loopback() || ip.is_private() || ip.is_link_local() || ip.is_unspecified()
+    };
+    match ip {
+        std::net::IpAddr::V4(ip) => v4(ip),
+        std::net::IpAddr::V6(ip) => {
+            ip.is_loopback()
+                || ip.is_unspecified()
+                || ip.is_unique_local()
+                || ip.is_unicast_link_local()
+                || ip.to_ipv4_mapped().is_some_and(v4)
+        }
+    }
+}
+
+/// Resolves webhook hosts and keeps only public addresses, so a public name pointed at the platform's own
+/// network (DNS rebinding) reaches nothing; an address written in the URL was checked when it was set.
+struct PublicAddressesOnly;
+
+impl reqwest::dns::Resolve for PublicAddressesOnly {
+    fn resolve(&self, name: reqwest::dns::Name) -> reqwest::dns::Resolving {
+        let host = name.as_str().to_owned();
+        Box::pin(async move {
+            let public: Vec<std::net::SocketAddr> = tokio::net::lookup_host((host.as_str(), 0))
+                .await?
+                .filter(|a| !is_local_ip(a.ip()))
+                .collect();
+            if public.is_empty() {
+                return Err(format!("{host} resolves to no public address").into());
+            }
+            Ok(Box::new(public.into_iter()) as reqwest::dns::Addrs)
+        })
+    }
+}
+
+/// The client webhooks go out with: ten seconds, no redirects (a redirect could lead anywhere), and — unless
+/// `local` (sandbox, tests) — public addresses only.
+pub(crate) fn webhook_client(local: bool) -> Result<reqwest::Client, AppError> {
+    let builder = reqwest::Client::builder()
+        .timeout(std::time::Duration::from_secs(10))
+        .redirect(reqwest::redirect::Policy::none());
+    let builder = if local {
+        builder
+    } else {
+        builder.dns_resolver(std::sync::Arc::new(PublicAddressesOnly))
+    };
+    builder
+        .build()
+        .map_err(|e| AppError::internal(format!("webhook HTTP client: {e}")))
 }
 
 fn delivery_view(row: WebhookDeliveryRow, attempts: Vec<WebhookAttemptRow>) -> WebhookDeliveryView {
@@ -645,6 +689,17 @@ mod tests {
         ] {
             assert!(!local(u), "{u}");
         }
+    }
+
+    #[tokio::test]
+    async fn the_production_client_will_not_reach_a_name_that_resolves_locally() {
+        use reqwest::dns::Resolve;
+        let name: reqwest::dns::Name = "localhost".parse().unwrap();
+        let refused = PublicAddressesOnly.resolve(name).await;
+        assert!(refused.is_err_and(|e| e.to_string().contains("no public address")));
+        let client = webhook_client(false).unwrap();
+        let sent = client.post("http://localhost:9/hook").send().await;
+        assert!(sent.is_err(), "no connection is attempted");
     }
 
     #[test]

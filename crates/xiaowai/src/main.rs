@@ -473,7 +473,7 @@ async fn serve(args: ServeArgs, file: FileConfig) -> Result<()> {
         .await?
         .with_documents(documents(&args, &file, &db)?)
         .with_change_notice_days(notice_days)
-        .with_local_webhooks(args.sandbox || args.test_clock);
+        .with_local_webhooks(args.sandbox || args.test_clock)?;
     if let Some(gateway) = sms_gateway(&args, &file)? {
         app = app.with_sms(gateway);
     }
