@@ -21,7 +21,8 @@ const WEBHOOK_BATCH_LEN: usize = WEBHOOK_BATCH as usize;
 /// A delivery is given up after this many failed attempts (the integrator may still replay it).
 pub const WEBHOOK_MAX_ATTEMPTS: i64 = 10;
 
-/// Backoff after the n-th failed attempt: 30 s, 1 min, 2 min … at most an hour (about 5 h 30 min in all).
+/// Backoff after the n-th failed attempt: 30 s, 1 min, 2 min … at most an hour (ten attempts span about
+/// three hours).
 pub fn webhook_backoff_ms(attempts: i64) -> i64 {
     let doubling = 30_000_i64.saturating_mul(1_i64 << attempts.clamp(0, 20));
     doubling.min(3_600_000)
@@ -90,13 +91,6 @@ const EVENT_KINDS: &[EventKind] = &[
         fields: &["warning", "indicator", "level"],
     },
 ];
-
-/// The event types an integrator may receive, for the docs and the conformance kit.
-pub fn webhook_event_types() -> Vec<&'static str> {
-    let mut types: Vec<&'static str> = EVENT_KINDS.iter().map(|k| k.event_type).collect();
-    types.dedup();
-    types
-}
 
 /// `PUT /api/v1/integration/webhook`.
 #[derive(Clone, Debug, Default, Deserialize, Serialize, utoipa::ToSchema)]
