@@ -68,6 +68,23 @@ impl TestApp {
         }
     }
 
+    /// The demo integrator's system, as its signed requests resolve (after `with_demo`).
+    pub async fn demo_integrator(&self) -> crate::Actor {
+        let client = self
+            .app
+            .store()
+            .read()
+            .api_client(crate::demo::DEMO_INTEGRATOR_KEY_ID)
+            .await
+            .expect("read the demo integrator's key")
+            .expect("the demo has an integrator");
+        crate::Actor::ApiClient {
+            key_id: client.key_id,
+            owner_kind: client.owner_kind,
+            owner_id: client.owner_id,
+        }
+    }
+
     /// A registry seeded with `n` demo institutions from the standard seed.
     pub async fn with_demo(n: usize) -> TestApp {
         let t = TestApp::empty().await;

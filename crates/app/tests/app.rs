@@ -6277,19 +6277,7 @@ mod service_desk {
             account_id: operator.id.clone(),
             bank_id: operator.bank_id.clone().unwrap(),
         };
-        let integrator_id = app
-            .store()
-            .read()
-            .api_client(app::demo::DEMO_INTEGRATOR_KEY_ID)
-            .await
-            .unwrap()
-            .unwrap()
-            .owner_id;
-        let integrator = Actor::ApiClient {
-            key_id: app::demo::DEMO_INTEGRATOR_KEY_ID.into(),
-            owner_kind: "integrator".into(),
-            owner_id: integrator_id,
-        };
+        let integrator = t.demo_integrator().await;
         let service = regulator(&t, "moe.admin").await;
         // The county regulators of the demo institution's region, and of another county.
         let county_code = app

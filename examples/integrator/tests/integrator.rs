@@ -26,14 +26,6 @@ async fn next_line(lines: &mut Lines<BufReader<ChildStdout>>) -> Value {
     serde_json::from_str(&line).unwrap_or_else(|_| panic!("a JSON line: {line}"))
 }
 
-fn integrator(t_owner: &str) -> Actor {
-    Actor::ApiClient {
-        key_id: DEMO_INTEGRATOR_KEY_ID.into(),
-        owner_kind: "integrator".into(),
-        owner_id: t_owner.into(),
-    }
-}
-
 #[tokio::test]
 async fn the_example_adapter_syncs_orders_reports_attendance_and_receives_retried_webhooks() {
     let t = TestApp::with_demo(3).await;
@@ -66,16 +58,7 @@ async fn the_example_adapter_syncs_orders_reports_attendance_and_receives_retrie
     let admin = tx.account_by_username("inst.admin").await.unwrap().unwrap();
     drop(tx);
     let institution_id = admin.institution_id.unwrap();
-    let integrator_id = t
-        .app
-        .store()
-        .read()
-        .api_client(DEMO_INTEGRATOR_KEY_ID)
-        .await
-        .unwrap()
-        .unwrap()
-        .owner_id;
-    let as_integrator = integrator(&integrator_id);
+    let as_integrator = t.demo_integrator().await;
 
     let mut example = tokio::process::Command::new(env!("CARGO_BIN_EXE_example-integrator"))
         .args([
