@@ -22,27 +22,47 @@ pub struct TestApp {
 impl TestApp {
     /// A migrated, empty registry.
     pub async fn empty() -> TestApp {
-        let db = TestDb::new().await;
-        let store = Store::connect(&db.url, Arc::new(SmSuite))
-            .await
-            .expect("connect");
-        store.migrate().await.expect("migrate");
+        Self::empty_on(TestDb::new().await).await
+    }
+
+    /// A migrated, empty registry in `db`.
+    pub async fn empty_on(db: TestDb) -> TestApp {
         let clock = Arc::new(ManualClock::at(TEST_NOW));
         let keys = crate::vault::KeyRing::generate(Arc::new(SmSuite));
-        let app = App::open(store, SearchLocation::Memory, clock.clone(), keys)
-            .await
-            .expect("open app");
         let sms = Arc::new(crate::parents::DevSmsSender::default());
-        let app = app
-            .with_sms(sms.clone())
-            .with_local_webhooks(true)
-            .expect("webhook client");
+        let app = Self::open(&db, clock.clone(), keys, sms.clone()).await;
         TestApp {
             app,
             sms,
             clock,
             db,
         }
+    }
+
+    async fn open(
+        db: &TestDb,
+        clock: Arc<ManualClock>,
+        keys: crate::vault::KeyRing,
+        sms: Arc<crate::parents::DevSmsSender>,
+    ) -> App {
+        let store = Store::connect(&db.url, Arc::new(SmSuite))
+            .await
+            .expect("connect");
+        store.migrate().await.expect("migrate");
+        App::open(store, SearchLocation::Memory, clock, keys)
+            .await
+            .expect("open app")
+            .with_sms(sms)
+            .with_local_webhooks(true)
+            .expect("webhook client")
+    }
+
+    /// A server restart: the process's pool, caches and search index are gone; a new app opens over the
+    /// same database with the same keys and clock (what a node that was killed and started again sees).
+    pub async fn restart(&mut self) {
+        let keys = (*self.app.keys).clone();
+        self.app.store.close().await;
+        self.app = Self::open(&self.db, self.clock.clone(), keys, self.sms.clone()).await;
     }
 
     /// A parent signed in by the code sent to `phone` (the account is made on first sign-in).
@@ -87,7 +107,12 @@ impl TestApp {
 
     /// A registry seeded with `n` demo institutions from the standard seed.
     pub async fn with_demo(n: usize) -> TestApp {
-        let t = TestApp::empty().await;
+        Self::with_demo_on(TestDb::new().await, n).await
+    }
+
+    /// [`Self::with_demo`] in `db`.
+    pub async fn with_demo_on(db: TestDb, n: usize) -> TestApp {
+        let t = TestApp::empty_on(db).await;
         t.app
             .seed_demo(n, crate::demo::DEFAULT_SEED, |_| {})
             .await

@@ -38,6 +38,7 @@ struct KeyFile {
 }
 
 /// Data keys and the blind-index key, with the suite that uses them.
+#[derive(Clone)]
 pub struct KeyRing {
     crypto: Arc<dyn Crypto>,
     current: u32,

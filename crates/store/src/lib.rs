@@ -56,7 +56,7 @@ pub use inspection::{
 };
 pub use integrations::{GrantRow, IntegratorRow};
 pub use lessons::{LeaveRow, LessonRow};
-pub use money::{LedgerAccountRow, LedgerRecount, LedgerTransferRow};
+pub use money::{LedgerAccountRow, LedgerRecount, LedgerTransferRow, OrderMoneyRow};
 pub use monitoring::{FinancialStatementRow, MovementDetailRow, OrderDetailRow};
 pub use orders::{
     BankEndpointRow, ClassTransferRow, IdempotentRequestRow, Instructed, InstructionRow,

@@ -95,6 +95,81 @@ impl Reader<'_> {
     }
 }
 
+/// One order's money as its escrow account and its bank instructions record it (`ledger verify`'s money
+/// check and the simulator read it; `app::ledger_check` judges it).
+#[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow)]
+pub struct OrderMoneyRow {
+    pub id: String,
+    pub order_no: String,
+    pub status: String,
+    pub amount_fen: i64,
+    /// What the order's escrow account was credited (the payment) and debited (executed releases and
+    /// refunds).
+    pub escrow_credits_fen: i64,
+    pub escrow_debits_fen: i64,
+    /// Instructions on the order that the bank has not finished (pending or acknowledged).
+    pub outstanding_fen: i64,
+    /// Instructions the bank executed.
+    pub executed_fen: i64,
+    /// Releases not failed that no lesson of the order names as its release.
+    pub unexplained_release_fen: i64,
+}
+
+const ORDER_MONEY_SELECT: &str = "SELECT o.id, o.order_no, o.status, o.amount_fen, \
+     CAST(COALESCE(e.credits_posted, 0) AS BIGINT) AS escrow_credits_fen, \
+     CAST(COALESCE(e.debits_posted, 0) AS BIGINT) AS escrow_debits_fen, \
+     CAST(COALESCE((SELECT SUM(i.amount_fen) FROM bank_instructions i WHERE i.order_id = o.id \
+        AND i.status IN ('pending', 'acknowledged')), 0) AS BIGINT) AS outstanding_fen, \
+     CAST(COALESCE((SELECT SUM(i.amount_fen) FROM bank_instructions i WHERE i.order_id = o.id \
+        AND i.status = 'executed'), 0) AS BIGINT) AS executed_fen, \
+     CAST(COALESCE((SELECT SUM(i.amount_fen) FROM bank_instructions i WHERE i.order_id = o.id \
+        AND i.kind = 'release' AND i.status <> 'failed' AND NOT EXISTS (SELECT 1 FROM lessons l \
+        WHERE l.order_id = o.id AND l.release_instruction_id = i.id)), 0) AS BIGINT) AS unexplained_release_fen \
+     FROM orders o LEFT JOIN ledger_accounts e ON e.id = 'escrow:' || o.id";
+
+impl Reader<'_> {
+    /// Orders' money after `after` in id order, `limit` at a time (a whole-database check in constant memory).
+    pub async fn order_money_after(
+        &self,
+        after: &str,
+        limit: i64,
+    ) -> Result<Vec<OrderMoneyRow>, StoreError> {
+        let sql = format!("{ORDER_MONEY_SELECT} WHERE o.id > $1 ORDER BY o.id LIMIT $2");
+        Ok(sqlx::query_as(AssertSqlSafe(sql))
+            .bind(after)
+            .bind(limit)
+            .fetch_all(&self.store.pool)
+            .await?)
+    }
+
+    /// These orders' money.
+    pub async fn order_money_of(&self, ids: &[String]) -> Result<Vec<OrderMoneyRow>, StoreError> {
+        let mut out = Vec::new();
+        for chunk in ids.chunks(500) {
+            let sql = format!(
+                "{ORDER_MONEY_SELECT} WHERE o.id IN ({}) ORDER BY o.id",
+                self.store.backend.placeholders(0, chunk.len())
+            );
+            let mut q = sqlx::query_as(AssertSqlSafe(sql));
+            for id in chunk {
+                q = q.bind(id.clone());
+            }
+            out.extend(q.fetch_all(&self.store.pool).await?);
+        }
+        Ok(out)
+    }
+
+    /// Instructions that more than one reported outflow was matched to: (instruction id, how many).
+    pub async fn instructions_matched_twice(&self) -> Result<Vec<(String, i64)>, StoreError> {
+        Ok(sqlx::query_as(
+            "SELECT instruction_id, COUNT(*) FROM bank_movements WHERE matched = 'matched' \
+             AND instruction_id IS NOT NULL GROUP BY instruction_id HAVING COUNT(*) > 1 ORDER BY instruction_id",
+        )
+        .fetch_all(&self.store.pool)
+        .await?)
+    }
+}
+
 /// See [`Reader::ledger_recount`].
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct LedgerRecount {

@@ -19,8 +19,13 @@ pub struct TestDb {
 impl TestDb {
     /// The backend chosen by the environment.
     pub async fn new() -> TestDb {
-        match std::env::var(TEST_DATABASE_URL_ENV) {
-            Ok(admin_url) if !admin_url.is_empty() => Self::postgres(&admin_url).await,
+        Self::on(std::env::var(TEST_DATABASE_URL_ENV).ok().as_deref()).await
+    }
+
+    /// A fresh database on the PostgreSQL server at `admin_url` (dropped afterwards), or SQLite when none.
+    pub async fn on(admin_url: Option<&str>) -> TestDb {
+        match admin_url {
+            Some(url) if !url.is_empty() => Self::postgres(url).await,
             _ => Self::sqlite(),
         }
     }

@@ -5,7 +5,7 @@
 
 use anyhow::{Context, Result, bail};
 use app::demo::DEFAULT_SEED;
-use app::ledger_check::{ChainReport, verify_audit_chain};
+use app::ledger_check::{ChainReport, verify_audit_chain, verify_money};
 use app::parents::{DevSmsSender, HttpSmsSender};
 use app::vault::KeyRing;
 use app::{App, Clock, OffsetClock, SearchLocation, SystemClock};
@@ -622,6 +622,22 @@ async fn main() -> Result<()> {
             println!(
                 "money ledger balanced: {} transfers ({} fen) over {} accounts, every total equal to its transfers",
                 recount.transfers, recount.moved_fen, recount.accounts
+            );
+            let money = verify_money(&store).await?;
+            if !money.violations.is_empty() {
+                for v in &money.violations {
+                    eprintln!("money: {v}");
+                }
+                bail!(
+                    "money: {} broken invariant(s) over {} orders",
+                    money.violations.len(),
+                    money.orders
+                );
+            }
+            println!(
+                "orders' money holds: {} orders, none instructed beyond what it paid, no escrow negative, every \
+                 release a confirmed lesson's, every instruction executed at most once",
+                money.orders
             );
             Ok(())
         }

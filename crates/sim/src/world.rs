@@ -1,0 +1,1366 @@
+//! The simulated world and its steps.
+
+use crate::bank::{self, Delivered, Message, SharedBank};
+use app::testing::TestApp;
+use app::{Actor, AppError, Clock};
+use domain::access::{RegulatorRole, StaffRole};
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
+use std::fmt;
+use std::time::Instant;
+use store::testing::TestDb;
+use store::{LessonRow, OrderRow, RefundRow};
+
+/// How a run goes.
+#[derive(Clone, Debug)]
+pub struct Config {
+    pub seed: u64,
+    pub steps: u64,
+    /// Let the network drop, duplicate, delay and reorder the bank's messages.
+    pub faults: bool,
+    /// A PostgreSQL server to run on (a fresh database is made there and dropped after); SQLite otherwise.
+    pub postgres: Option<String>,
+    /// Check the whole database every this many steps (the orders a step touched are checked after each).
+    pub full_check_every: u64,
+    /// Print every step.
+    pub trace: bool,
+}
+
+impl Config {
+    pub fn new(seed: u64, steps: u64) -> Config {
+        Config {
+            seed,
+            steps,
+            faults: true,
+            postgres: None,
+            full_check_every: 250,
+            trace: false,
+        }
+    }
+}
+
+/// A run that held every invariant.
+#[derive(Clone, Debug)]
+pub struct Report {
+    pub seed: u64,
+    pub steps: u64,
+    pub backend: &'static str,
+    /// `operation → answer → how often` (`ok` or the platform's error code).
+    pub outcomes: BTreeMap<&'static str, BTreeMap<String, u64>>,
+    pub orders_placed: u64,
+    pub restarts: u64,
+    pub races: u64,
+    pub messages_dropped: u64,
+    pub messages_duplicated: u64,
+    /// Fen the bank took in and paid out over the run.
+    pub bank_in_fen: i64,
+    pub bank_out_fen: i64,
+    pub seconds: f64,
+}
+
+impl fmt::Display for Report {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(
+            f,
+            "seed {} · {} steps on {} in {:.1} s · {} orders · {} races · {} restarts · {} messages dropped, {} duplicated",
+            self.seed,
+            self.steps,
+            self.backend,
+            self.seconds,
+            self.orders_placed,
+            self.races,
+            self.restarts,
+            self.messages_dropped,
+            self.messages_duplicated
+        )?;
+        writeln!(
+            f,
+            "bank: {} fen in, {} fen out; every invariant held after every step and the books settled",
+            self.bank_in_fen, self.bank_out_fen
+        )?;
+        for (op, answers) in &self.outcomes {
+            let answers: Vec<String> = answers.iter().map(|(a, n)| format!("{a} {n}")).collect();
+            writeln!(f, "  {op:<22} {}", answers.join(", "))?;
+        }
+        Ok(())
+    }
+}
+
+/// A broken invariant (or a harness fault), with the seed that replays it and the steps before it.
+#[derive(Clone, Debug)]
+pub struct Failure {
+    pub seed: u64,
+    pub step: u64,
+    pub what: Vec<String>,
+    pub recent: Vec<String>,
+}
+
+impl fmt::Display for Failure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(
+            f,
+            "INVARIANT BROKEN at step {} (replay: --seed {})",
+            self.step, self.seed
+        )?;
+        for w in &self.what {
+            writeln!(f, "  {w}")?;
+        }
+        writeln!(f, "the steps before it:")?;
+        for r in &self.recent {
+            writeln!(f, "  {r}")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for Failure {}
+
+/// An institution of the world with its supervised account, courses and regulator.
+struct Institution {
+    id: String,
+    name: String,
+    staff: Actor,
+    regulator: Actor,
+    account_no: String,
+    account_id: String,
+    /// (course id, price per lesson): two classes at one price, so a class transfer has somewhere to go.
+    courses: Vec<(String, i64)>,
+    /// Run-off and black-listing are tried at most once per institution, and never on the first.
+    door_closed: bool,
+}
+
+struct Family {
+    parent: Actor,
+    children: Vec<String>,
+}
+
+/// One order as the platform holds it now, read at the start of each step.
+struct OrderState {
+    row: OrderRow,
+    lessons: Vec<LessonRow>,
+    refunds: Vec<RefundRow>,
+    outstanding: usize,
+}
+
+/// What the network does to the bank's messages of one event.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Fault {
+    None,
+    /// One message of the event is lost.
+    DropOne(usize),
+    /// Every message of the event is sent twice.
+    Duplicate,
+}
+
+#[derive(Clone, Debug)]
+enum Op {
+    Place {
+        family: usize,
+        child: usize,
+        institution: usize,
+        course: usize,
+    },
+    Pay {
+        order: String,
+        fault: Fault,
+    },
+    Attend {
+        order: String,
+        evidence: bool,
+    },
+    Confirm {
+        lesson: String,
+    },
+    Dispute {
+        lesson: String,
+    },
+    RequestRefund {
+        order: String,
+    },
+    AnswerRefund {
+        refund: String,
+        institution: usize,
+        agree: bool,
+    },
+    Escalate {
+        refund: String,
+    },
+    Rule {
+        refund: String,
+        institution: usize,
+        uphold: bool,
+    },
+    Leave {
+        order: String,
+    },
+    Transfer {
+        order: String,
+        course: String,
+    },
+    Deliver,
+    Execute {
+        instruction: String,
+        fault: Fault,
+    },
+    Flush {
+        messages: Vec<u64>,
+    },
+    Tick {
+        hours: i64,
+    },
+    Restart,
+    RunOff {
+        institution: usize,
+    },
+    BlackList {
+        institution: usize,
+    },
+}
+
+impl Op {
+    fn label(&self) -> &'static str {
+        match self {
+            Op::Place { .. } => "place_order",
+            Op::Pay { .. } => "pay",
+            Op::Attend { .. } => "attend",
+            Op::Confirm { .. } => "confirm_lesson",
+            Op::Dispute { .. } => "dispute_lesson",
+            Op::RequestRefund { .. } => "request_refund",
+            Op::AnswerRefund { .. } => "answer_refund",
+            Op::Escalate { .. } => "escalate_refund",
+            Op::Rule { .. } => "rule_on_refund",
+            Op::Leave { .. } => "leave",
+            Op::Transfer { .. } => "class_transfer",
+            Op::Deliver => "deliver_instructions",
+            Op::Execute { .. } => "bank_execute",
+            Op::Flush { .. } => "bank_send",
+            Op::Tick { .. } => "timers",
+            Op::Restart => "restart",
+            Op::RunOff { .. } => "run_off",
+            Op::BlackList { .. } => "black_list",
+        }
+    }
+}
+
+/// What operations answered: (label, `ok` or the error code) pairs (a bank send or a timer run answers
+/// once per message or timer).
+type Answers = Vec<(&'static str, String)>;
+
+/// What one operation did: its answers, the bank's messages it put on the network (with what the network
+/// does to them), and the order it placed (id, number).
+#[derive(Default)]
+struct Effect {
+    answers: Answers,
+    messages: Vec<(Vec<Message>, Fault)>,
+    placed: Option<(String, String)>,
+}
+
+impl Effect {
+    fn answered(a: (&'static str, String)) -> Effect {
+        Effect {
+            answers: vec![a],
+            ..Effect::default()
+        }
+    }
+}
+
+fn answer<T>(label: &'static str, r: &Result<T, AppError>) -> (&'static str, String) {
+    (
+        label,
+        match r {
+            Ok(_) => "ok".to_owned(),
+            Err(e) => e.code.code().to_owned(),
+        },
+    )
+}
+
+/// 18-character resident ID card number with its GB 11643 check character.
+fn id_card(region: &str, birth: &str, serial: u32) -> String {
+    let body = format!("{region}{birth}{serial:03}");
+    const WEIGHTS: [u32; 17] = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
+    let sum: u32 = body
+        .chars()
+        .zip(WEIGHTS)
+        .map(|(c, w)| c.to_digit(10).unwrap_or(0) * w)
+        .sum();
+    let check = b"10X98765432"[(sum % 11) as usize] as char;
+    format!("{body}{check}")
+}
+
+struct Sim {
+    t: TestApp,
+    config: Config,
+    rng: ChaCha8Rng,
+    bank: SharedBank,
+    bank_actor: Actor,
+    institutions: Vec<Institution>,
+    families: Vec<Family>,
+    /// Orders still in play, in the order they were placed.
+    live: Vec<String>,
+    order_nos: BTreeMap<String, String>,
+    /// Orders the bank has taken a payment for (never paid twice).
+    paid_at_bank: BTreeSet<String>,
+    outbox_seq: u64,
+    /// The outbox's messages by sequence number.
+    outbox: BTreeMap<u64, Message>,
+    recent: VecDeque<String>,
+    report: Report,
+}
+
+const LIVE_ORDERS: usize = 24;
+const FAMILIES: usize = 16;
+const INSTITUTIONS: usize = 3;
+
+/// Runs the simulation; a broken invariant is a [`Failure`] naming the seed and step.
+pub async fn run(config: &Config) -> Result<Report, Failure> {
+    let started = Instant::now();
+    let mut sim = Sim::build(config).await.map_err(|e| Failure {
+        seed: config.seed,
+        step: 0,
+        what: vec![format!("setting up the world: {e:#}")],
+        recent: Vec::new(),
+    })?;
+    for step in 1..=config.steps {
+        sim.step(step).await?;
+    }
+    sim.settle(config.steps + 1).await?;
+    sim.report.seconds = started.elapsed().as_secs_f64();
+    Ok(sim.report)
+}
+
+impl Sim {
+    async fn build(config: &Config) -> anyhow::Result<Sim> {
+        let db = TestDb::on(config.postgres.as_deref()).await;
+        let backend = if config.postgres.is_some() {
+            "postgres"
+        } else {
+            "sqlite"
+        };
+        let t = TestApp::with_demo_on(db, 12).await;
+        let bank: SharedBank = SharedBank::default();
+        let url = bank::serve(bank.clone()).await?;
+        let bank_actor = Actor::ApiClient {
+            key_id: app::demo::DEMO_BANK_KEY_ID.into(),
+            owner_kind: "bank".into(),
+            owner_id: "demo-bank".into(),
+        };
+        t.app
+            .register_bank_endpoint(
+                &bank_actor,
+                &app::bank::EndpointRegistration {
+                    instruction_url: url,
+                    checkout_url: "http://127.0.0.1:9/checkout".into(),
+                },
+            )
+            .await?;
+        let mut rng = ChaCha8Rng::seed_from_u64(config.seed);
+        let institutions = Self::institutions(&t, &bank, &bank_actor, &mut rng).await?;
+        let mut families = Vec::new();
+        for f in 0..FAMILIES {
+            let phone = format!("139{:08}", 10_000 + f);
+            let parent = t.parent(&phone).await;
+            let mut children = Vec::new();
+            for c in 0..1 + f % 2 {
+                let birth = format!("201{}0{}1{}", 4 + (f + c) % 4, 1 + c, f % 10);
+                let child = app::parents::NewChild {
+                    name: format!("模拟{}", ["甲", "乙", "丙", "丁"][(f + c) % 4]),
+                    gender: if c == 0 { "male" } else { "female" }.into(),
+                    id_card: id_card("110108", &birth, (f * 2 + c) as u32 + 100),
+                    school: "北京市海淀区中关村第一小学".into(),
+                    grade: "小学四年级".into(),
+                };
+                children.push(t.app.add_child(&parent, &child).await?.id);
+            }
+            families.push(Family { parent, children });
+        }
+        Ok(Sim {
+            t,
+            config: config.clone(),
+            rng,
+            bank,
+            bank_actor,
+            institutions,
+            families,
+            live: Vec::new(),
+            order_nos: BTreeMap::new(),
+            paid_at_bank: BTreeSet::new(),
+            outbox_seq: 0,
+            outbox: BTreeMap::new(),
+            recent: VecDeque::new(),
+            report: Report {
+                seed: config.seed,
+                steps: config.steps,
+                backend,
+                outcomes: BTreeMap::new(),
+                orders_placed: 0,
+                restarts: 0,
+                races: 0,
+                messages_dropped: 0,
+                messages_duplicated: 0,
+                bank_in_fen: 0,
+                bank_out_fen: 0,
+                seconds: 0.0,
+            },
+        })
+    }
+
+    /// Three white-listed institutions without money yet: each binds a supervised account at the bank
+    /// (confirmed by the bank's system) and publishes two classes at one price.
+    async fn institutions(
+        t: &TestApp,
+        bank: &SharedBank,
+        bank_actor: &Actor,
+        rng: &mut ChaCha8Rng,
+    ) -> anyhow::Result<Vec<Institution>> {
+        let read = t.app.store().read();
+        let mut candidates = Vec::new();
+        for i in read.institutions_after("", 10_000).await? {
+            if i.list_status == "white"
+                && i.registry_state == "listed"
+                && read.supervised_accounts_of(&i.id).await?.is_empty()
+            {
+                candidates.push(i);
+            }
+        }
+        candidates.sort_by(|a, b| a.credit_code.cmp(&b.credit_code));
+        anyhow::ensure!(
+            candidates.len() >= INSTITUTIONS,
+            "the demo has {} white-listed institutions without accounts",
+            candidates.len()
+        );
+        let today = t.clock.now().china_date();
+        let mut out = Vec::new();
+        for (n, row) in candidates.into_iter().take(INSTITUTIONS).enumerate() {
+            let staff = Actor::Staff {
+                account_id: format!("sim-admin-{n}"),
+                institution_id: row.id.clone(),
+                role: StaffRole::Admin,
+            };
+            let account_no = format!("62220300{:08}", n + 1);
+            let view = t
+                .app
+                .request_supervised_account(
+                    &staff,
+                    &app::funds::BindRequest {
+                        bank_id: "demo-bank".into(),
+                        account_no: account_no.clone(),
+                        mode: "custody".into(),
+                    },
+                )
+                .await?;
+            t.app
+                .confirm_supervised_account(bank_actor, &view.id)
+                .await?;
+            bank.lock().expect("bank lock").open_account(&account_no);
+            let online = row.mode == "online";
+            let price = rng.random_range(80..=250) * 100 + rng.random_range(0..100);
+            let lessons = rng.random_range(8..=24);
+            let mut courses = Vec::new();
+            for class in ["周二班", "周六班"] {
+                let id = t
+                    .app
+                    .publish_course(
+                        &staff,
+                        &app::courses::NewCourse {
+                            name: format!("模拟美术{class}"),
+                            category: "arts".into(),
+                            mode: row.mode.clone(),
+                            grades: "小学".into(),
+                            lessons,
+                            minutes_per_lesson: if online { 30 } else { 45 },
+                            class_size: 10,
+                            price_per_lesson_fen: price,
+                            first_lesson: (today + chrono::Days::new(3)).to_string(),
+                            last_lesson: (today + chrono::Days::new(80)).to_string(),
+                            schedule: None,
+                        },
+                    )
+                    .await?;
+                courses.push((id, price));
+            }
+            let region = domain::RegionCode::parse(&row.region_code)?;
+            let mode = domain::TeachingMode::parse(&row.mode)?;
+            out.push(Institution {
+                id: row.id.clone(),
+                name: row.name.clone(),
+                staff,
+                regulator: Actor::Regulator {
+                    account_id: format!("sim-supervisor-{n}"),
+                    region: domain::access::competent_region(mode, &region),
+                    role: RegulatorRole::Supervisor,
+                },
+                account_id: view.id,
+                account_no,
+                courses,
+                door_closed: false,
+            });
+        }
+        Ok(out)
+    }
+
+    fn note(&mut self, line: String) {
+        if self.config.trace {
+            eprintln!("{line}");
+        }
+        self.recent.push_back(line);
+        if self.recent.len() > 40 {
+            self.recent.pop_front();
+        }
+    }
+
+    fn fail(&self, step: u64, what: Vec<String>) -> Failure {
+        Failure {
+            seed: self.config.seed,
+            step,
+            what,
+            recent: self.recent.iter().cloned().collect(),
+        }
+    }
+
+    fn harness(&self, step: u64, e: impl fmt::Display) -> Failure {
+        self.fail(step, vec![format!("harness: {e}")])
+    }
+
+    /// The live orders as the platform holds them now.
+    async fn states(&self) -> Result<Vec<OrderState>, AppError> {
+        let read = self.t.app.store().read();
+        let mut out = Vec::new();
+        for id in &self.live {
+            let Some(row) = read.order(id).await? else {
+                continue;
+            };
+            let outstanding = read
+                .instructions_of_order(id)
+                .await?
+                .iter()
+                .filter(|i| matches!(i.status.as_str(), "pending" | "acknowledged"))
+                .count();
+            out.push(OrderState {
+                lessons: read.lessons_of_order(id).await?,
+                refunds: read.refunds_of_order(id).await?,
+                row,
+                outstanding,
+            });
+        }
+        Ok(out)
+    }
+
+    fn fault(&mut self) -> Fault {
+        if !self.config.faults {
+            return Fault::None;
+        }
+        match self.rng.random_range(0..100) {
+            0..=2 => Fault::DropOne(self.rng.random_range(0..2)),
+            3..=7 => Fault::Duplicate,
+            _ => Fault::None,
+        }
+    }
+
+    fn institution_of(&self, order: &OrderRow) -> usize {
+        self.institutions
+            .iter()
+            .position(|i| i.id == order.institution_id)
+            .unwrap_or(0)
+    }
+
+    /// The operations that make sense on one order now.
+    fn order_ops(&mut self, s: &OrderState) -> Vec<Op> {
+        let o = &s.row;
+        let mut ops = Vec::new();
+        let institution = self.institution_of(o);
+        if o.status == "awaiting_payment" && !self.paid_at_bank.contains(&o.id) {
+            let fault = self.fault();
+            ops.push(Op::Pay {
+                order: o.id.clone(),
+                fault,
+            });
+        }
+        if o.status != "paid" {
+            return ops;
+        }
+        let open = o.closed_at.is_none();
+        let deciding = s
+            .refunds
+            .iter()
+            .any(|r| matches!(r.status.as_str(), "requested" | "refused" | "escalated"));
+        if open && (s.lessons.len() as i64) < o.lessons {
+            let evidence = self.rng.random_range(0..10) > 0;
+            ops.push(Op::Attend {
+                order: o.id.clone(),
+                evidence,
+            });
+            ops.push(Op::Leave {
+                order: o.id.clone(),
+            });
+        }
+        if open && !deciding {
+            ops.push(Op::RequestRefund {
+                order: o.id.clone(),
+            });
+            let current = &o.course_id;
+            if let Some((other, _)) = self.institutions[institution]
+                .courses
+                .iter()
+                .find(|(c, _)| c != current)
+            {
+                ops.push(Op::Transfer {
+                    order: o.id.clone(),
+                    course: other.clone(),
+                });
+            }
+        }
+        for l in s
+            .lessons
+            .iter()
+            .filter(|l| l.status == "awaiting_confirmation")
+        {
+            ops.push(Op::Confirm {
+                lesson: l.id.clone(),
+            });
+            if self.rng.random_range(0..6) == 0 {
+                ops.push(Op::Dispute {
+                    lesson: l.id.clone(),
+                });
+            }
+        }
+        for r in &s.refunds {
+            match r.status.as_str() {
+                "requested" => {
+                    let agree = self.rng.random_range(0..4) > 0;
+                    ops.push(Op::AnswerRefund {
+                        refund: r.id.clone(),
+                        institution,
+                        agree,
+                    });
+                }
+                "refused" => ops.push(Op::Escalate {
+                    refund: r.id.clone(),
+                }),
+                "escalated" => {
+                    let uphold = self.rng.random_bool(0.5);
+                    ops.push(Op::Rule {
+                        refund: r.id.clone(),
+                        institution,
+                        uphold,
+                    });
+                }
+                _ => {}
+            }
+        }
+        ops
+    }
+
+    /// The bank's pending work on one order: instructions to execute, messages to send.
+    fn bank_ops(&mut self, order_no: &str) -> Vec<Op> {
+        let inbox: Vec<String> = {
+            let bank = self.bank.lock().expect("bank lock");
+            bank.inbox
+                .iter()
+                .filter(|d| d.items.iter().any(|(no, _)| no == order_no))
+                .map(|d| d.instruction_id.clone())
+                .collect()
+        };
+        let mut ops: Vec<Op> = inbox
+            .into_iter()
+            .map(|instruction| Op::Execute {
+                instruction,
+                fault: Fault::None,
+            })
+            .collect();
+        let messages: Vec<u64> = self
+            .outbox
+            .iter()
+            .filter(|(_, m)| match m {
+                Message::Payment(p) => p.order_no == order_no,
+                _ => false,
+            })
+            .map(|(id, _)| *id)
+            .collect();
+        if !messages.is_empty() {
+            ops.push(Op::Flush { messages });
+        }
+        for op in &mut ops {
+            if let Op::Execute { fault, .. } = op {
+                *fault = self.fault();
+            }
+        }
+        ops
+    }
+
+    /// One step: one operation, or two or three racing on one order.
+    fn choose(&mut self, states: &[OrderState], step: u64) -> Vec<Op> {
+        let roll = self.rng.random_range(0..100);
+        if roll < 22 && !states.is_empty() {
+            let hot = &states[self.rng.random_range(0..states.len())];
+            let mut candidates = self.order_ops(hot);
+            let order_no = hot.row.order_no.clone();
+            candidates.extend(self.bank_ops(&order_no));
+            if candidates.len() >= 2 {
+                let n = if candidates.len() >= 3 && self.rng.random_bool(0.3) {
+                    3
+                } else {
+                    2
+                };
+                let mut picked = Vec::new();
+                for _ in 0..n {
+                    let i = self.rng.random_range(0..candidates.len());
+                    picked.push(candidates.swap_remove(i));
+                }
+                return picked;
+            }
+        }
+        let op = match self.rng.random_range(0..1000) {
+            0..=99 if self.live.len() < LIVE_ORDERS => {
+                let family = self.rng.random_range(0..self.families.len());
+                let child = self
+                    .rng
+                    .random_range(0..self.families[family].children.len());
+                let institution = self.rng.random_range(0..self.institutions.len());
+                let course = self
+                    .rng
+                    .random_range(0..self.institutions[institution].courses.len());
+                Op::Place {
+                    family,
+                    child,
+                    institution,
+                    course,
+                }
+            }
+            0..=549 if !states.is_empty() => {
+                let s = &states[self.rng.random_range(0..states.len())];
+                let mut ops = self.order_ops(s);
+                if ops.is_empty() {
+                    Op::Deliver
+                } else {
+                    let i = self.rng.random_range(0..ops.len());
+                    ops.swap_remove(i)
+                }
+            }
+            550..=659 => Op::Deliver,
+            660..=779 => {
+                let inbox: Vec<String> = self
+                    .bank
+                    .lock()
+                    .expect("bank lock")
+                    .inbox
+                    .iter()
+                    .map(|d| d.instruction_id.clone())
+                    .collect();
+                if inbox.is_empty() {
+                    Op::Deliver
+                } else {
+                    let instruction = inbox[self.rng.random_range(0..inbox.len())].clone();
+                    let fault = self.fault();
+                    Op::Execute { instruction, fault }
+                }
+            }
+            780..=929 => {
+                let ids: Vec<u64> = self.outbox.keys().copied().collect();
+                if ids.is_empty() {
+                    Op::Deliver
+                } else {
+                    // A few messages, in any order: the network reorders and delays.
+                    let n = self.rng.random_range(1..=ids.len().min(4));
+                    let mut messages = Vec::new();
+                    let mut pool = ids;
+                    for _ in 0..n {
+                        let i = self.rng.random_range(0..pool.len());
+                        messages.push(pool.swap_remove(i));
+                    }
+                    Op::Flush { messages }
+                }
+            }
+            930..=989 => {
+                let hours = if self.rng.random_range(0..8) == 0 {
+                    24 * self.rng.random_range(3..=12)
+                } else {
+                    self.rng.random_range(1..=20)
+                };
+                Op::Tick { hours }
+            }
+            990..=995 => Op::Restart,
+            996..=999 => {
+                let institution = self.rng.random_range(1..self.institutions.len());
+                if self.institutions[institution].door_closed || step < 50 {
+                    Op::Deliver
+                } else if self.rng.random_bool(0.5) {
+                    Op::RunOff { institution }
+                } else {
+                    Op::BlackList { institution }
+                }
+            }
+            _ => Op::Deliver,
+        };
+        vec![op]
+    }
+
+    /// Puts an event's messages into the outbox, as the network will carry them.
+    fn enqueue(&mut self, messages: Vec<Message>, fault: Fault) {
+        for (i, m) in messages.into_iter().enumerate() {
+            let copies = match fault {
+                Fault::DropOne(n) if n == i => {
+                    self.report.messages_dropped += 1;
+                    0
+                }
+                Fault::Duplicate => {
+                    self.report.messages_duplicated += 1;
+                    2
+                }
+                _ => 1,
+            };
+            for _ in 0..copies {
+                self.outbox_seq += 1;
+                self.outbox.insert(self.outbox_seq, m.clone());
+            }
+        }
+    }
+
+    async fn send(&self, m: &Message) -> (&'static str, String) {
+        let app = &self.t.app;
+        match m {
+            Message::Payment(p) => {
+                answer(m.label(), &app.record_payment(&self.bank_actor, p).await)
+            }
+            Message::Movement(r) => {
+                answer(m.label(), &app.record_movement(&self.bank_actor, r).await)
+            }
+            Message::Result(id, r) => answer(
+                m.label(),
+                &app.record_instruction_result(&self.bank_actor, id, r).await,
+            ),
+        }
+    }
+
+    /// Runs one operation against the platform (or the bank); bank-side effects come back to be enqueued.
+    async fn perform(&self, op: &Op) -> Effect {
+        let app = &self.t.app;
+        let now = self.t.clock.now().millis();
+        let one = Effect::answered;
+        match op {
+            Op::Place {
+                family,
+                child,
+                institution,
+                course,
+            } => {
+                let f = &self.families[*family];
+                let new = app::orders::NewOrder {
+                    course_id: self.institutions[*institution].courses[*course].0.clone(),
+                    child_id: f.children[*child].clone(),
+                };
+                let placed = app.place_order(&f.parent, &new).await;
+                Effect {
+                    answers: vec![answer(op.label(), &placed)],
+                    placed: placed.ok().map(|o| (o.line.id, o.line.order_no)),
+                    ..Effect::default()
+                }
+            }
+            Op::Pay { order, fault } => {
+                let Ok(Some(row)) = app.store().read().order(order).await else {
+                    return one((op.label(), "gone".into()));
+                };
+                let account_no = self
+                    .institutions
+                    .iter()
+                    .find(|i| i.id == row.institution_id)
+                    .map(|i| i.account_no.clone())
+                    .unwrap_or_default();
+                let messages = self.bank.lock().expect("bank lock").take_payment(
+                    &row.order_no,
+                    &account_no,
+                    row.amount_fen,
+                    now,
+                );
+                Effect {
+                    answers: vec![(op.label(), "ok".into())],
+                    messages: vec![(messages, *fault)],
+                    placed: None,
+                }
+            }
+            Op::Attend { order, evidence } => {
+                let institution = self.institution_by_order(order).await;
+                let attendance = app::lessons::Attendance {
+                    evidence: if *evidence {
+                        "点名表".into()
+                    } else {
+                        String::new()
+                    },
+                };
+                one(answer(
+                    op.label(),
+                    &app.take_attendance(&institution.staff, order, &attendance)
+                        .await,
+                ))
+            }
+            Op::Confirm { lesson } => {
+                let parent = self.parent_of_lesson(lesson).await;
+                one(answer(
+                    op.label(),
+                    &app.confirm_lesson(&parent, lesson).await,
+                ))
+            }
+            Op::Dispute { lesson } => {
+                let parent = self.parent_of_lesson(lesson).await;
+                let dispute = app::lessons::Dispute {
+                    reason: "孩子那天没有去上课".into(),
+                };
+                one(answer(
+                    op.label(),
+                    &app.dispute_lesson(&parent, lesson, &dispute).await,
+                ))
+            }
+            Op::RequestRefund { order } => {
+                let parent = self.parent_of_order(order).await;
+                let req = app::refunds::RefundRequest {
+                    reason: "孩子课业太忙，不再上课".into(),
+                };
+                one(answer(
+                    op.label(),
+                    &app.request_refund(&parent, order, &req).await,
+                ))
+            }
+            Op::AnswerRefund {
+                refund,
+                institution,
+                agree,
+            } => {
+                let a = app::refunds::RefundAnswer {
+                    agree: *agree,
+                    reason: if *agree {
+                        String::new()
+                    } else {
+                        "已上课时超过约定".into()
+                    },
+                };
+                one(answer(
+                    op.label(),
+                    &app.answer_refund(&self.institutions[*institution].staff, refund, &a)
+                        .await,
+                ))
+            }
+            Op::Escalate { refund } => {
+                let parent = match app.store().read().refund(refund).await {
+                    Ok(Some(r)) => Actor::Parent {
+                        account_id: r.parent_id,
+                    },
+                    _ => return one((op.label(), "gone".into())),
+                };
+                one(answer(
+                    op.label(),
+                    &app.escalate_refund(&parent, refund).await,
+                ))
+            }
+            Op::Rule {
+                refund,
+                institution,
+                uphold,
+            } => {
+                let ruling = app::refunds::RefundAnswer {
+                    agree: *uphold,
+                    reason: if *uphold {
+                        String::new()
+                    } else {
+                        "证据不足".into()
+                    },
+                };
+                one(answer(
+                    op.label(),
+                    &app.rule_on_refund(
+                        &self.institutions[*institution].regulator,
+                        refund,
+                        &ruling,
+                    )
+                    .await,
+                ))
+            }
+            Op::Leave { order } => {
+                let parent = self.parent_of_order(order).await;
+                let req = app::lessons::LeaveRequest {
+                    date: self.t.clock.now().china_date().to_string(),
+                    reason: "生病".into(),
+                };
+                one(answer(
+                    op.label(),
+                    &app.request_leave(&parent, order, &req).await,
+                ))
+            }
+            Op::Transfer { order, course } => {
+                let parent = self.parent_of_order(order).await;
+                let req = app::orders::ClassTransferRequest {
+                    course_id: course.clone(),
+                };
+                one(answer(
+                    op.label(),
+                    &app.transfer_class(&parent, order, &req).await,
+                ))
+            }
+            Op::Deliver => one(answer(op.label(), &app.deliver_due_instructions().await)),
+            Op::Execute { instruction, fault } => {
+                let delivered: Option<Delivered> = {
+                    let mut bank = self.bank.lock().expect("bank lock");
+                    bank.inbox
+                        .iter()
+                        .position(|d| &d.instruction_id == instruction)
+                        .map(|i| bank.inbox.remove(i))
+                };
+                match delivered {
+                    Some(d) => {
+                        let messages = self.bank.lock().expect("bank lock").execute(&d, now);
+                        Effect {
+                            answers: vec![(op.label(), "ok".into())],
+                            messages: vec![(messages, *fault)],
+                            placed: None,
+                        }
+                    }
+                    None => one((op.label(), "gone".into())),
+                }
+            }
+            Op::Flush { .. } | Op::Tick { .. } | Op::Restart => Effect::default(),
+            Op::RunOff { institution } => {
+                let i = &self.institutions[*institution];
+                let req = app::run_off::RunOffRequest {
+                    reason: format!("{}停业", i.name),
+                };
+                one(answer(
+                    op.label(),
+                    &app.start_run_off(&i.regulator, &i.id, &req).await,
+                ))
+            }
+            Op::BlackList { institution } => {
+                let i = &self.institutions[*institution];
+                let req = app::supervision::ListMove {
+                    to: "black".into(),
+                    reason: "违规收费".into(),
+                };
+                one(answer(
+                    op.label(),
+                    &app.move_to_list(&i.regulator, &i.id, &req).await,
+                ))
+            }
+        }
+    }
+
+    async fn institution_by_order(&self, order: &str) -> &Institution {
+        let id = self
+            .t
+            .app
+            .store()
+            .read()
+            .order(order)
+            .await
+            .ok()
+            .flatten()
+            .map(|o| o.institution_id)
+            .unwrap_or_default();
+        self.institutions
+            .iter()
+            .find(|i| i.id == id)
+            .unwrap_or(&self.institutions[0])
+    }
+
+    async fn parent_of_order(&self, order: &str) -> Actor {
+        Actor::Parent {
+            account_id: self
+                .t
+                .app
+                .store()
+                .read()
+                .order(order)
+                .await
+                .ok()
+                .flatten()
+                .map(|o| o.parent_id)
+                .unwrap_or_default(),
+        }
+    }
+
+    async fn parent_of_lesson(&self, lesson: &str) -> Actor {
+        Actor::Parent {
+            account_id: self
+                .t
+                .app
+                .store()
+                .read()
+                .lesson(lesson)
+                .await
+                .ok()
+                .flatten()
+                .map(|l| l.parent_id)
+                .unwrap_or_default(),
+        }
+    }
+
+    fn count(&mut self, answers: &Answers) {
+        for (label, code) in answers {
+            *self
+                .report
+                .outcomes
+                .entry(label)
+                .or_default()
+                .entry(code.clone())
+                .or_default() += 1;
+        }
+    }
+
+    async fn step(&mut self, step: u64) -> Result<(), Failure> {
+        let states = self.states().await.map_err(|e| self.harness(step, e))?;
+        // Orders finished by the steps before leave the live set before this one chooses.
+        self.prune(&states);
+        let states: Vec<OrderState> = states
+            .into_iter()
+            .filter(|s| self.live.contains(&s.row.id))
+            .collect();
+        let ops = self.choose(&states, step);
+        let described: Vec<String> = ops.iter().map(|o| format!("{o:?}")).collect();
+        let mut answers: Answers = Vec::new();
+        match ops.as_slice() {
+            [Op::Restart] => {
+                self.t.restart().await;
+                self.report.restarts += 1;
+                answers.push(("restart", "ok".into()));
+            }
+            [Op::Tick { hours }] => {
+                self.t.clock.advance_millis(hours * 3_600_000);
+                let app = &self.t.app;
+                answers.push(answer("timer.auto_confirm", &app.auto_confirm_due().await));
+                answers.push(answer("timer.auto_agree", &app.auto_agree_due().await));
+                answers.push(answer(
+                    "timer.release_batches",
+                    &app.form_release_batches().await,
+                ));
+            }
+            _ => {
+                if ops.len() > 1 {
+                    self.report.races += 1;
+                }
+                // The messages a send takes leave the outbox first; then everything runs side by side (on
+                // PostgreSQL the transactions interleave for real).
+                let sends: Vec<Vec<Message>> = ops
+                    .iter()
+                    .map(|op| match op {
+                        Op::Flush { messages } => messages
+                            .iter()
+                            .filter_map(|id| self.outbox.remove(id))
+                            .collect(),
+                        _ => Vec::new(),
+                    })
+                    .collect();
+                let this = &*self;
+                let effects = futures_util::future::join_all(ops.iter().zip(&sends).map(
+                    |(op, sent)| async move {
+                        if let Op::Flush { .. } = op {
+                            let mut effect = Effect::default();
+                            for m in sent {
+                                effect.answers.push(this.send(m).await);
+                            }
+                            effect
+                        } else {
+                            this.perform(op).await
+                        }
+                    },
+                ))
+                .await;
+                for effect in effects {
+                    answers.extend(effect.answers);
+                    for (messages, fault) in effect.messages {
+                        self.enqueue(messages, fault);
+                    }
+                    if let Some((id, order_no)) = effect.placed {
+                        self.order_nos.insert(id.clone(), order_no);
+                        self.live.push(id);
+                        self.report.orders_placed += 1;
+                    }
+                }
+            }
+        }
+        for op in &ops {
+            if let Op::Pay { order, .. } = op {
+                self.paid_at_bank.insert(order.clone());
+            }
+            if let Op::RunOff { institution } | Op::BlackList { institution } = op {
+                self.institutions[*institution].door_closed = true;
+            }
+        }
+        self.count(&answers);
+        let told: Vec<String> = answers.iter().map(|(l, c)| format!("{l}={c}")).collect();
+        self.note(format!(
+            "step {step}: {} → {}",
+            described.join(" ∥ "),
+            told.join(", ")
+        ));
+        let mut broken: Vec<String> = answers
+            .iter()
+            .filter(|(_, code)| code == "internal")
+            .map(|(label, _)| format!("{label} answered an internal error (a 500)"))
+            .collect();
+        broken.extend(self.check(step).await?);
+        if !broken.is_empty() {
+            return Err(self.fail(step, broken));
+        }
+        Ok(())
+    }
+
+    /// Orders with nothing left to happen leave the live set (the periodic full check still covers them).
+    fn prune(&mut self, states: &[OrderState]) {
+        let done: BTreeSet<&str> = states
+            .iter()
+            .filter(|s| {
+                let o = &s.row;
+                let finished = o.status == "cancelled"
+                    || ((o.closed_at.is_some()
+                        || o.frozen_at.is_some()
+                        || s.lessons.len() as i64 >= o.lessons)
+                        && s.outstanding == 0
+                        && !s
+                            .lessons
+                            .iter()
+                            .any(|l| l.status == "awaiting_confirmation")
+                        && !s.refunds.iter().any(|r| {
+                            matches!(r.status.as_str(), "requested" | "refused" | "escalated")
+                        }));
+                finished && o.status != "awaiting_payment"
+            })
+            .map(|s| s.row.id.as_str())
+            .collect();
+        self.live.retain(|id| !done.contains(id.as_str()));
+    }
+
+    /// The invariants after a step: the live orders' money, the bank's books, and (periodically) everything.
+    async fn check(&mut self, step: u64) -> Result<Vec<String>, Failure> {
+        let mut broken: Vec<String> =
+            app::ledger_check::verify_orders(self.t.app.store(), &self.live)
+                .await
+                .map_err(|e| self.harness(step, e))?
+                .iter()
+                .map(ToString::to_string)
+                .collect();
+        broken.extend(self.bank_overpaid());
+        if step.is_multiple_of(self.config.full_check_every) {
+            broken.extend(self.full_check(step).await?);
+        }
+        Ok(broken)
+    }
+
+    fn bank_overpaid(&self) -> Vec<String> {
+        self.bank
+            .lock()
+            .expect("bank lock")
+            .overpaid()
+            .into_iter()
+            .map(|(order_no, paid, out)| {
+                format!(
+                    "the bank paid out {out} fen for order {order_no}, which paid in {paid} fen"
+                )
+            })
+            .collect()
+    }
+
+    async fn full_check(&self, step: u64) -> Result<Vec<String>, Failure> {
+        let report = app::ledger_check::verify_money(self.t.app.store())
+            .await
+            .map_err(|e| self.harness(step, e))?;
+        Ok(report.violations.iter().map(ToString::to_string).collect())
+    }
+
+    /// The network heals: every delivery, execution and message goes through until nothing moves; then the
+    /// bank and the platform must agree to the fen.
+    async fn settle(&mut self, step: u64) -> Result<(), Failure> {
+        self.note(format!("step {step}: settling (faults healed)"));
+        for _ in 0..100 {
+            self.t.clock.advance_millis(3_600_000);
+            let app = &self.t.app;
+            let mut answers: Answers = vec![answer(
+                "settle.deliver",
+                &app.deliver_due_instructions().await,
+            )];
+            let inbox: Vec<Delivered> =
+                std::mem::take(&mut self.bank.lock().expect("bank lock").inbox);
+            let now = self.t.clock.now().millis();
+            for d in &inbox {
+                let messages = self.bank.lock().expect("bank lock").execute(d, now);
+                self.enqueue(messages, Fault::None);
+            }
+            let outbox = std::mem::take(&mut self.outbox);
+            for m in outbox.values() {
+                answers.push(self.send(m).await);
+            }
+            self.count(&answers);
+            let outstanding = self
+                .outstanding_instructions()
+                .await
+                .map_err(|e| self.harness(step, e))?;
+            if inbox.is_empty() && outbox.is_empty() && outstanding.is_empty() {
+                break;
+            }
+        }
+        let mut broken = Vec::new();
+        let outstanding = self
+            .outstanding_instructions()
+            .await
+            .map_err(|e| self.harness(step, e))?;
+        for (id, status) in &outstanding {
+            broken.push(format!(
+                "instruction {id} is still {status} after the network healed"
+            ));
+        }
+        let read = self.t.app.store().read();
+        let (balances, paid_in) = {
+            let bank = self.bank.lock().expect("bank lock");
+            (bank.balances.clone(), bank.paid_in.clone())
+        };
+        for i in &self.institutions {
+            let owed = read
+                .escrow_owed(&i.account_id)
+                .await
+                .map_err(|e| self.harness(step, e))?;
+            let held = balances.get(&i.account_no).copied().unwrap_or(0);
+            if owed != held {
+                broken.push(format!(
+                    "account {}: the bank holds {held} fen, the platform says {owed} fen",
+                    i.account_no
+                ));
+            }
+        }
+        let ids: Vec<String> = self.order_nos.keys().cloned().collect();
+        let money = read
+            .order_money_of(&ids)
+            .await
+            .map_err(|e| self.harness(step, e))?;
+        for o in &money {
+            let at_bank = paid_in.get(&o.order_no).copied().unwrap_or(0);
+            if at_bank != o.escrow_credits_fen {
+                broken.push(format!(
+                    "order {}: the bank took {at_bank} fen, the platform's escrow was credited {} fen",
+                    o.order_no, o.escrow_credits_fen
+                ));
+            }
+        }
+        {
+            let bank = self.bank.lock().expect("bank lock");
+            self.report.bank_in_fen = bank.paid_in.values().sum();
+            self.report.bank_out_fen = bank.paid_out.values().sum();
+        }
+        broken.extend(self.bank_overpaid());
+        broken.extend(self.full_check(step).await?);
+        if broken.is_empty() {
+            Ok(())
+        } else {
+            Err(self.fail(step, broken))
+        }
+    }
+
+    /// (id, status) of every instruction of the simulated orders the bank has not finished.
+    async fn outstanding_instructions(&self) -> Result<Vec<(String, String)>, AppError> {
+        let read = self.t.app.store().read();
+        let mut out = Vec::new();
+        for id in self.order_nos.keys() {
+            for i in read.instructions_of_order(id).await? {
+                if matches!(i.status.as_str(), "pending" | "acknowledged") {
+                    out.push((i.id, i.status));
+                }
+            }
+        }
+        Ok(out)
+    }
+}
