@@ -67,11 +67,17 @@ pub enum PaymentOutcome {
 #[derive(Clone, Debug, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct PaymentAck {
     pub order_no: String,
+    /// `paid`; or `refunding` when the money arrived for an institution that may take none (in run-off,
+    /// black-listed, removed, stopped from selling) or for a frozen order: the payment is recorded and at
+    /// once instructed back by the original route (`refund_instruction_id`).
     pub status: String,
     /// What the platform now holds for the order.
     pub escrow_fen: i64,
     /// `true` when this payment had been recorded before (nothing changed).
     pub duplicate: bool,
+    /// The refund instruction the bank will receive for a payment that cannot stay.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub refund_instruction_id: Option<String>,
 }
 
 /// `POST /api/v1/bank/movements`: one 动账 on a supervised account.
@@ -149,12 +155,14 @@ fn account_numbers(reports: &[MovementReport]) -> Vec<String> {
 struct MovementBook {
     /// Confirmed accounts of the bank, by number.
     accounts: HashMap<String, SupervisedAccountRow>,
-    /// (account id, bank reference) → how it was matched, for reports recorded before or earlier in the batch.
-    recorded: HashMap<(String, String), String>,
-    /// Escrow owed per account; an account whose escrow an executed instruction changed is read again.
+    /// (account id, bank reference) → the report recorded under it before or earlier in the batch.
+    recorded: HashMap<(String, String), MovementRow>,
+    /// What the bank must hold per account (`WriteTx::must_hold_by_account`: escrow owed less instructions in
+    /// flight); an account one of whose instructions this batch executed is read again.
     owed: HashMap<String, i64>,
     recorded_rows: Vec<MovementRow>,
-    /// (institution, occurred at, amount) of this batch's outflows, not yet in the table the model reads.
+    /// (institution, occurred at, amount) of this batch's outflows the platform did not instruct, not yet in
+    /// the table the model reads.
     outflows: Vec<(String, i64, i64)>,
     events: Vec<RiskEventRow>,
     /// Account id → (balance, reported at, reconciled) of the latest report this batch kept.
@@ -189,11 +197,11 @@ impl MovementBook {
             .movements_by_ref(&pairs)
             .await?
             .into_iter()
-            .map(|(account, bank_ref, matched)| ((account, bank_ref), matched))
+            .map(|m| ((m.supervised_account_id.clone(), m.bank_ref.clone()), m))
             .collect();
         let ids: Vec<String> = accounts.values().map(|a| a.id.clone()).collect();
         let mut owed: HashMap<String, i64> = ids.iter().map(|id| (id.clone(), 0)).collect();
-        owed.extend(tx.escrow_owed_by_account(&ids).await?);
+        owed.extend(tx.must_hold_by_account(&ids).await?);
         Ok(MovementBook {
             accounts,
             recorded,
@@ -219,10 +227,29 @@ impl MovementBook {
         let account = self.accounts.get(report.account_no.trim()).ok_or_else(|| {
             AppError::not_found("no confirmed supervised account with this number at your bank")
         })?;
-        if let Some(matched) = self.recorded.get(&(account.id.clone(), bank_ref.clone())) {
+        if let Some(before) = self.recorded.get(&(account.id.clone(), bank_ref.clone())) {
+            // The same report again is answered as before; another report under a used reference is refused.
+            let same = before.direction == direction
+                && before.amount_fen == amount
+                && before.balance_after_fen == report.balance_after_fen
+                && before.occurred_at == report.occurred_at
+                && before.instruction_id.as_deref().map(str::trim)
+                    == report.instruction_id.as_deref().map(str::trim);
+            if !same {
+                return Err(AppError::new(
+                    ErrorCode::BankRefReused,
+                    format!(
+                        "bank_ref {bank_ref} was reported as {} {} fen (balance {} fen at {}): a different movement needs its own reference",
+                        before.direction,
+                        before.amount_fen,
+                        before.balance_after_fen,
+                        before.occurred_at
+                    ),
+                ));
+            }
             return Ok(CheckedMovement::Duplicate(MovementAck {
                 bank_ref,
-                matched: matched.clone(),
+                matched: before.matched.clone(),
                 duplicate: true,
                 risk_events: Vec::new(),
             }));
@@ -237,15 +264,33 @@ impl MovementBook {
     }
 
     fn record(&mut self, institution_id: &str, row: MovementRow) {
-        if row.direction == "out" {
+        // The withdrawal indicators count outflows the platform did not instruct.
+        if row.direction == "out" && row.matched != "matched" {
             self.outflows
                 .push((institution_id.to_owned(), row.occurred_at, row.amount_fen));
         }
         self.recorded.insert(
             (row.supervised_account_id.clone(), row.bank_ref.clone()),
-            row.matched.clone(),
+            row.clone(),
         );
         self.recorded_rows.push(row);
+    }
+
+    /// A red event for a reference used again with other content: the bank's books and ours disagree about
+    /// what happened under it.
+    fn reference_reused(&mut self, report: &MovementReport, now: i64) {
+        if let Some(account) = self.accounts.get(report.account_no.trim()) {
+            self.events.push(risk(
+                account,
+                "reference_reused",
+                "red",
+                None,
+                json!({"bank_ref": report.bank_ref.trim(), "message": "movement",
+                       "direction": report.direction, "amount_fen": report.amount_fen,
+                       "balance_after_fen": report.balance_after_fen}),
+                now,
+            ));
+        }
     }
 
     /// Is a report at `occurred_at` (the bank's time) the account's latest, against the stored one and the
@@ -346,15 +391,61 @@ pub struct DailyStatement {
     pub inflow_fen: i64,
     pub outflow_fen: i64,
     pub movement_count: i64,
+    /// 对账明细 the day's movements line by line (at most [`MAX_STATEMENT_ENTRIES`]). A line the platform never
+    /// heard of is recorded as its movement report would have been (an outflow naming an instruction settles
+    /// it), and an inflow naming an order that still awaits payment of that amount pays it ("reconciled from
+    /// statement"): what a dropped message left open, the day's statement closes.
+    #[serde(default)]
+    pub entries: Vec<StatementEntry>,
 }
+
+/// One line of a daily statement: a movement as the bank booked it.
+#[derive(Clone, Debug, Deserialize, utoipa::ToSchema)]
+pub struct StatementEntry {
+    pub bank_ref: String,
+    /// `in` or `out`.
+    pub direction: String,
+    pub amount_fen: i64,
+    pub balance_after_fen: i64,
+    /// Unix milliseconds, the bank's time.
+    pub occurred_at: i64,
+    /// An outflow names the instruction it executed.
+    #[serde(default)]
+    pub instruction_id: Option<String>,
+    /// An inflow names the order it paid.
+    #[serde(default)]
+    pub order_no: Option<String>,
+    /// An inflow's payment reference, when the payment notice carried another reference than the line.
+    #[serde(default)]
+    pub payment_ref: Option<String>,
+}
+
+/// At most this many lines in one statement.
+pub const MAX_STATEMENT_ENTRIES: usize = 5_000;
 
 #[derive(Clone, Debug, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct StatementAck {
     pub account_no: String,
     pub date: String,
     pub duplicate: bool,
-    /// The statement agrees with the movements the bank reported that day.
+    /// The statement agrees with the movements the bank reported that day (its lines included).
     pub consistent: bool,
+    /// Lines the platform had not heard of, recorded now.
+    #[serde(default)]
+    pub movements_recorded: usize,
+    /// Orders paid from the statement's lines (their payment notice never arrived).
+    #[serde(default)]
+    pub payments_reconciled: usize,
+    /// Lines refused, each with its stable code (e.g. a reference reused for another movement).
+    #[serde(default)]
+    pub refused: Vec<RefusedLine>,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct RefusedLine {
+    pub bank_ref: String,
+    pub code: String,
+    pub detail: String,
 }
 
 /// A risk event, for pages and the API.
@@ -377,6 +468,8 @@ pub fn risk_kind_label(kind: &str) -> &'static str {
         "deposit_shortfall" => "风险保证金低于规定比例",
         "missing_statement" => "银行未按时报送日对账单",
         "statement_mismatch" => "日对账单与动账明细不符",
+        "reference_reused" => "银行流水号被用于另一笔不同的报文",
+        "instruction_unsettled" => "银行长时间未回复划转或退款指令的执行结果",
         _ => "其他风险",
     }
 }
@@ -415,6 +508,27 @@ fn positive(field: &str, v: i64) -> Result<i64, AppError> {
     Ok(v)
 }
 
+/// How a refund of a payment that may not stay begins its reason (the rest says why).
+const REFUNDED_ON_ARRIVAL: &str = "付款到账时不能收费，原路退回：";
+
+/// Where the platform learnt of a payment.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum PaidFrom {
+    /// The bank's payment notice.
+    Notice,
+    /// A line of the bank's daily statement (the notice never arrived).
+    Statement,
+}
+
+impl PaidFrom {
+    fn as_str(self) -> &'static str {
+        match self {
+            PaidFrom::Notice => "notice",
+            PaidFrom::Statement => "statement",
+        }
+    }
+}
+
 /// What a payment notice does.
 enum Decision {
     /// Pay the order, recording the bank's reference.
@@ -446,9 +560,10 @@ fn risk(
     }
 }
 
-/// Instructs the bank inside the caller's transaction: `amount` of the order's escrow, which must be paid and
-/// hold that much beyond what is already instructed. A release with a `batch_date` waits for that day's
-/// batch (`crate::batches`) instead of being delivered on its own.
+/// Instructs the bank inside the caller's transaction: `amount` of the order's escrow, reserved on the paid
+/// order beside what its other instructions reserved (one conditional update in the store, so no interleaving
+/// of releases and refunds can instruct more than was paid). A release with a `batch_date` waits for that
+/// day's batch (`crate::batches`) instead of being delivered on its own.
 pub(crate) async fn instruct_in(
     tx: &mut WriteTx,
     by: &str,
@@ -460,17 +575,6 @@ pub(crate) async fn instruct_in(
 ) -> Result<InstructionRow, AppError> {
     if order.status != "paid" {
         return Err(AppError::new(ErrorCode::Conflict, "the order is not paid"));
-    }
-    let held = tx
-        .ledger_account(&escrow_id(&order.id))
-        .await?
-        .map_or(0, |a| a.credits_posted - a.debits_posted);
-    let reserved = tx.outstanding_instructions(&order.id).await?;
-    if held - reserved < amount {
-        return Err(AppError::new(
-            ErrorCode::InsufficientFunds,
-            format!("escrow {held} fen, {reserved} already instructed, {amount} asked"),
-        ));
     }
     let account = tx
         .supervised_account(&order.supervised_account_id)
@@ -495,7 +599,15 @@ pub(crate) async fn instruct_in(
         batch_date,
         batch_id: None,
     };
-    tx.insert_instruction(&row).await?;
+    if !tx.insert_instruction(&row).await? {
+        return Err(AppError::new(
+            ErrorCode::InsufficientFunds,
+            format!(
+                "order {}: {} fen paid, {} fen already instructed, {amount} fen asked",
+                order.order_no, order.amount_fen, order.instructed_fen
+            ),
+        ));
+    }
     tx.append_audit(vec![evidence::record(
         by,
         now,
@@ -512,6 +624,23 @@ pub(crate) async fn instruct_in(
 fn backoff_ms(attempts: i64) -> i64 {
     1000 * (1i64 << attempts.clamp(0, 8)).min(300)
 }
+
+/// Asking again: an instruction the bank acknowledged (`asked` deliveries so far) without a result is asked
+/// again 10 minutes after the first acknowledgement, then 30 minutes, 1 hour and 2 hours after the last ask,
+/// then every 4 hours until the result arrives.
+pub fn ask_again_after_ms(asked: i64) -> i64 {
+    const MINUTE: i64 = 60_000;
+    match asked {
+        ..=1 => 10 * MINUTE,
+        2 => 30 * MINUTE,
+        3 => 60 * MINUTE,
+        4 => 120 * MINUTE,
+        _ => 240 * MINUTE,
+    }
+}
+
+/// An instruction acknowledged this long ago without a result is raised to the competent regulator.
+pub const UNSETTLED_AFTER_MS: i64 = 24 * 3_600_000;
 
 impl App {
     /// Refuses (and audits) a signed request that is not a bank's, before it is read.
@@ -597,7 +726,12 @@ impl App {
     ) -> Result<PaymentAck, AppError> {
         let bank_id = self.bank_of(actor).await?.to_owned();
         let mut answers = self
-            .pay_many(actor, &bank_id, std::slice::from_ref(notice))
+            .pay_many(
+                actor,
+                &bank_id,
+                std::slice::from_ref(notice),
+                PaidFrom::Notice,
+            )
             .await?;
         answers
             .pop()
@@ -615,7 +749,9 @@ impl App {
         if batch.payments.is_empty() || batch.payments.len() > MAX_BATCH {
             return Err(invalid(format!("payments: 1 to {MAX_BATCH}")));
         }
-        let answers = self.pay_many(actor, &bank_id, &batch.payments).await?;
+        let answers = self
+            .pay_many(actor, &bank_id, &batch.payments, PaidFrom::Notice)
+            .await?;
         Ok(batch
             .payments
             .iter()
@@ -633,13 +769,20 @@ impl App {
 
     /// Decides every notice from what is stored (and from the notices before it in the batch), then writes
     /// the accepted ones with one statement per kind of write: orders, ledger accounts, transfers, audit.
+    ///
+    /// Inside the transaction, before anything is decided, the institutions are held (`FOR SHARE`: a
+    /// black-listing or run-off deciding meanwhile comes first or waits) and then the orders locked, each in id
+    /// order. A payment for an institution whose door is closed, or for a frozen order, is recorded — the money
+    /// is at the bank — and at once instructed back by the original route.
     async fn pay_many(
         &self,
         actor: &Actor,
         bank_id: &str,
         notices: &[PaymentNotice],
+        from: PaidFrom,
     ) -> Result<Vec<Result<PaymentAck, AppError>>, AppError> {
         let now = self.clock.now().millis();
+        let today = Timestamp::from_millis(now).china_date();
         let mut tx = self.store.begin_write().await?;
         let mut accounts: HashMap<String, Option<SupervisedAccountRow>> = HashMap::new();
         for notice in notices {
@@ -653,57 +796,146 @@ impl App {
             .iter()
             .map(|n| n.order_no.trim().to_owned())
             .collect();
+        let mut institution_ids: Vec<String> = tx
+            .orders_by_no(&order_nos, false)
+            .await?
+            .into_iter()
+            .map(|o| o.institution_id)
+            .collect();
+        institution_ids.sort();
+        institution_ids.dedup();
+        let mut closed: HashMap<String, AppError> = HashMap::new();
+        for id in &institution_ids {
+            if let Some(standing) = tx.institution_for_share(id).await?
+                && let Some(why) = crate::orders::closed_door_in(&mut tx, &standing, today).await?
+            {
+                closed.insert(id.clone(), why);
+            }
+        }
         let mut orders: HashMap<String, OrderRow> = tx
-            .orders_by_no(&order_nos)
+            .orders_by_no(&order_nos, true)
             .await?
             .into_iter()
             .map(|o| (o.order_no.clone(), o))
             .collect();
+        let refs: Vec<String> = notices
+            .iter()
+            .map(|n| n.bank_ref.trim().to_owned())
+            .collect();
+        let mut ref_used_by: HashMap<String, String> =
+            tx.orders_by_payment_ref(&refs).await?.into_iter().collect();
         let mut answers = Vec::with_capacity(notices.len());
         let mut accepted: Vec<(OrderRow, String, &SupervisedAccountRow, &PaymentNotice)> =
             Vec::new();
+        let mut events = Vec::new();
         for notice in notices {
             let account = accounts
                 .get(notice.account_no.trim())
                 .and_then(Option::as_ref);
-            let answer =
-                match Self::decide_payment(notice, account, orders.get(notice.order_no.trim())) {
-                    Ok(Decision::Pay(order, bank_ref)) => {
-                        let account =
-                            account.ok_or_else(|| AppError::internal("decided without account"))?;
-                        // Later notices in the batch see this order as paid by this reference.
-                        let mut paid = order.clone();
-                        paid.status = "paid".into();
-                        paid.payment_ref = Some(bank_ref.clone());
-                        orders.insert(paid.order_no.clone(), paid);
-                        let ack = PaymentAck {
-                            order_no: order.order_no.clone(),
-                            status: "paid".into(),
-                            escrow_fen: order.amount_fen,
-                            duplicate: false,
-                        };
-                        accepted.push((order, bank_ref, account, notice));
-                        Ok(ack)
+            let order = orders.get(notice.order_no.trim());
+            let answer = match Self::decide_payment(notice, account, order, &ref_used_by) {
+                Ok(Decision::Pay(order, bank_ref)) => {
+                    let account =
+                        account.ok_or_else(|| AppError::internal("decided without account"))?;
+                    // Later notices in the batch see this order as paid by this reference.
+                    let mut paid = order.clone();
+                    paid.status = "paid".into();
+                    paid.payment_ref = Some(bank_ref.clone());
+                    orders.insert(paid.order_no.clone(), paid);
+                    ref_used_by.insert(bank_ref.clone(), order.order_no.clone());
+                    let ack = PaymentAck {
+                        order_no: order.order_no.clone(),
+                        status: "paid".into(),
+                        escrow_fen: order.amount_fen,
+                        duplicate: false,
+                        refund_instruction_id: None,
+                    };
+                    accepted.push((order, bank_ref, account, notice));
+                    Ok(ack)
+                }
+                Ok(Decision::Duplicate(order)) => {
+                    let held = tx
+                        .ledger_account(&escrow_id(&order.id))
+                        .await?
+                        .map_or(order.amount_fen, |a| a.credits_posted - a.debits_posted);
+                    let refunding = tx
+                        .refunds_of_order(&order.id)
+                        .await?
+                        .into_iter()
+                        .find(|r| r.reason.starts_with(REFUNDED_ON_ARRIVAL))
+                        .and_then(|r| r.instruction_id);
+                    Ok(PaymentAck {
+                        order_no: order.order_no,
+                        status: if refunding.is_some() {
+                            "refunding"
+                        } else {
+                            "paid"
+                        }
+                        .into(),
+                        escrow_fen: held,
+                        duplicate: true,
+                        refund_instruction_id: refunding,
+                    })
+                }
+                Err(e) => {
+                    if e.code == ErrorCode::BankRefReused
+                        && let Some(account) = account
+                    {
+                        events.push(risk(
+                            account,
+                            "reference_reused",
+                            "red",
+                            None,
+                            json!({"bank_ref": notice.bank_ref.trim(), "message": "payment",
+                                   "order_no": notice.order_no.trim(), "amount_fen": notice.amount_fen}),
+                            now,
+                        ));
                     }
-                    Ok(Decision::Duplicate(order)) => {
-                        let held = tx
-                            .ledger_account(&escrow_id(&order.id))
-                            .await?
-                            .map_or(order.amount_fen, |a| a.credits_posted - a.debits_posted);
-                        Ok(PaymentAck {
-                            order_no: order.order_no,
-                            status: "paid".into(),
-                            escrow_fen: held,
-                            duplicate: true,
-                        })
-                    }
-                    Err(e) => Err(e),
-                };
+                    Err(e)
+                }
+            };
             answers.push(answer);
         }
-        if accepted.is_empty() {
+        if accepted.is_empty() && events.is_empty() {
             return Ok(answers);
         }
+        tx.insert_risk_events(&events).await?;
+        if !accepted.is_empty() {
+            self.record_paid_in(&mut tx, actor, &accepted, from, now)
+                .await?;
+            // Money that may not stay goes back at once, by the original route.
+            for (order, _, _, _) in &accepted {
+                let why = if let Some(closed) = closed.get(&order.institution_id) {
+                    closed.detail.clone()
+                } else if let Some(reason) = &order.frozen_reason {
+                    format!("订单已冻结：{reason}")
+                } else {
+                    continue;
+                };
+                let instruction = self.refund_on_arrival_in(&mut tx, order, &why, now).await?;
+                if let Some(Ok(ack)) = answers.iter_mut().find(|a| {
+                    a.as_ref()
+                        .is_ok_and(|a| a.order_no == order.order_no && !a.duplicate)
+                }) {
+                    ack.status = "refunding".into();
+                    ack.refund_instruction_id = Some(instruction);
+                }
+            }
+        }
+        tx.commit().await?;
+        Ok(answers)
+    }
+
+    /// Writes accepted payments: the orders paid, their escrow credited, the evidence, the dashboard's
+    /// figures and each parent told.
+    async fn record_paid_in(
+        &self,
+        tx: &mut WriteTx,
+        actor: &Actor,
+        accepted: &[(OrderRow, String, &SupervisedAccountRow, &PaymentNotice)],
+        from: PaidFrom,
+        now: i64,
+    ) -> Result<(), AppError> {
         let paid: Vec<(String, String)> = accepted
             .iter()
             .map(|(o, bank_ref, _, _)| (o.id.clone(), bank_ref.clone()))
@@ -717,7 +949,7 @@ impl App {
         let mut ledger_accounts = Vec::new();
         let mut transfers = Vec::new();
         let mut entries = Vec::new();
-        for (order, bank_ref, account, notice) in &accepted {
+        for (order, bank_ref, account, notice) in accepted {
             let clearing = format!("clearing:{}", account.id);
             let escrow = escrow_id(&order.id);
             ledger_accounts.push(new_ledger_account(
@@ -743,16 +975,16 @@ impl App {
                 "order.paid",
                 format!("institution:{}", order.institution_id),
                 json!({"order": order.id, "order_no": order.order_no, "amount_fen": order.amount_fen,
-                       "bank_ref": bank_ref, "paid_at": notice.paid_at}),
+                       "bank_ref": bank_ref, "paid_at": notice.paid_at, "reconciled_from": from.as_str()}),
             ));
         }
         ledger_accounts.sort_by(|a, b| a.id.cmp(&b.id));
         ledger_accounts.dedup_by(|a, b| a.id == b.id);
         tx.insert_ledger_accounts(&ledger_accounts).await?;
-        post_many_in(&mut tx, &transfers, now).await?;
+        post_many_in(tx, &transfers, now).await?;
         tx.append_audit(entries).await?;
         let mut collected: HashMap<&str, store::MoneyRollup> = HashMap::new();
-        for (order, _, _, _) in &accepted {
+        for (order, _, _, _) in accepted {
             let r = collected.entry(order.institution_id.as_str()).or_default();
             r.orders_paid += 1;
             r.collected_fen = r
@@ -761,7 +993,7 @@ impl App {
                 .ok_or_else(|| AppError::internal("collected overflow"))?;
         }
         for (institution_id, delta) in collected {
-            crate::dashboard::roll_up_in(&mut tx, institution_id, now, &delta).await?;
+            crate::dashboard::roll_up_in(tx, institution_id, now, &delta).await?;
         }
         let notes: Vec<Note> = accepted
             .iter()
@@ -777,25 +1009,86 @@ impl App {
                 )
             })
             .collect();
-        notify_each_in(&mut tx, &notes, true, now).await?;
-        tx.commit().await?;
-        Ok(answers)
+        notify_each_in(tx, &notes, true, now).await
     }
 
-    /// What to do with one notice, from the order as stored (or as paid earlier in the batch).
+    /// A payment that may not stay (the institution's door closed, the order frozen): the order, just paid,
+    /// is refunded in full at once — a refund upheld by the platform and instructed to the bank in the same
+    /// transaction — and the parent is told why. Returns the refund instruction's id.
+    async fn refund_on_arrival_in(
+        &self,
+        tx: &mut WriteTx,
+        order: &OrderRow,
+        why: &str,
+        now: i64,
+    ) -> Result<String, AppError> {
+        let paid = tx
+            .order_for_update(&order.id)
+            .await?
+            .ok_or_else(|| AppError::internal("order vanished"))?;
+        let reason = format!("{REFUNDED_ON_ARRIVAL}{why}");
+        let refund = crate::refunds::refund_of_rest_in(tx, &paid, &reason, now, now).await?;
+        App::grant_in(
+            tx,
+            &refund,
+            "requested",
+            "upheld",
+            "system:closed_door",
+            None,
+            now,
+        )
+        .await?;
+        let note = Note::new(
+            &order.parent_id,
+            "该机构已不能收费，您的付款将原路退回",
+            &format!(
+                "订单 {} 的付款 {} 已到监管账户，但{why}。平台已指令银行原路全额退回。",
+                order.order_no,
+                crate::orders::yuan(order.amount_fen)
+            ),
+        );
+        notify_each_in(tx, std::slice::from_ref(&note), true, now).await?;
+        let instruction = tx
+            .refund(&refund.id)
+            .await?
+            .and_then(|r| r.instruction_id)
+            .ok_or_else(|| AppError::internal("a granted refund has its instruction"))?;
+        Ok(instruction)
+    }
+
+    /// What to do with one notice, from the order as stored (or as paid earlier in the batch) and the payment
+    /// references already used (`ref_used_by`: reference → the order it paid).
     fn decide_payment(
         notice: &PaymentNotice,
         account: Option<&SupervisedAccountRow>,
         order: Option<&OrderRow>,
+        ref_used_by: &HashMap<String, String>,
     ) -> Result<Decision, AppError> {
         let bank_ref = reference("bank_ref", &notice.bank_ref)?;
         let amount = positive("amount_fen", notice.amount_fen)?;
         let account = account.ok_or_else(|| {
             AppError::not_found("no confirmed supervised account with this number at your bank")
         })?;
+        if let Some(paid) = ref_used_by.get(&bank_ref)
+            && *paid != notice.order_no.trim()
+        {
+            return Err(AppError::new(
+                ErrorCode::BankRefReused,
+                format!("payment reference {bank_ref} already paid order {paid}"),
+            ));
+        }
         let order = order
             .filter(|o| o.supervised_account_id == account.id)
             .ok_or_else(|| AppError::not_found("no order with this number on this account"))?;
+        if order.payment_ref.as_deref() == Some(bank_ref.as_str()) && amount != order.amount_fen {
+            return Err(AppError::new(
+                ErrorCode::BankRefReused,
+                format!(
+                    "payment reference {bank_ref} paid {} fen, this notice says {amount} fen",
+                    order.amount_fen
+                ),
+            ));
+        }
         match order.status.as_str() {
             "paid" if order.payment_ref.as_deref() == Some(bank_ref.as_str()) => {
                 Ok(Decision::Duplicate(order.clone()))
@@ -890,7 +1183,12 @@ impl App {
         let mut entries = Vec::new();
         for i in by_account {
             let answer = match book.check(&reports[i]) {
-                Err(refused) => Err(refused),
+                Err(refused) => {
+                    if refused.code == ErrorCode::BankRefReused {
+                        book.reference_reused(&reports[i], now);
+                    }
+                    Err(refused)
+                }
                 Ok(CheckedMovement::Duplicate(ack)) => Ok(ack),
                 Ok(CheckedMovement::New(m)) => {
                     let (ack, entry) = self
@@ -902,7 +1200,7 @@ impl App {
             };
             answers[i] = Some(answer);
         }
-        if !entries.is_empty() {
+        if !entries.is_empty() || !book.events.is_empty() {
             tx.insert_movements(&book.recorded_rows).await?;
             tx.report_balances(&book.reported(), now).await?;
             tx.insert_risk_events(&book.events).await?;
@@ -947,9 +1245,20 @@ impl App {
                 (Some(id), None) => tx.release_batch(id).await?,
                 _ => None,
             };
+            // One outflow executes an instruction: a second one naming it is money nobody instructed.
+            let taken = match named {
+                Some(id) => {
+                    book.recorded_rows
+                        .iter()
+                        .any(|r| r.instruction_id.as_deref() == Some(id) && r.matched == "matched")
+                        || tx.instruction_has_outflow(id).await?
+                }
+                None => false,
+            };
             match (instruction, batch) {
                 (Some(i), _)
-                    if i.supervised_account_id == account.id
+                    if !taken
+                        && i.supervised_account_id == account.id
                         && i.amount_fen == amount
                         && i.status != "failed" =>
                 {
@@ -959,7 +1268,8 @@ impl App {
                     "matched".to_owned()
                 }
                 (None, Some(b))
-                    if b.supervised_account_id == account.id
+                    if !taken
+                        && b.supervised_account_id == account.id
                         && b.amount_fen == amount
                         && b.status != "failed" =>
                 {
@@ -1002,7 +1312,7 @@ impl App {
             Some(&owed) => owed,
             None => {
                 // Changed by an instruction this batch executed: read again.
-                let owed = tx.escrow_owed(&account.id).await?;
+                let owed = tx.must_hold(&account.id).await?;
                 book.owed.insert(account.id.clone(), owed);
                 owed
             }
@@ -1011,7 +1321,7 @@ impl App {
         // report arriving late changes nothing.
         if book.is_latest(&account, report.occurred_at) {
             let shortfall = self
-                .balance_check_in(tx, &account, report.balance_after_fen, owed, now)
+                .balance_check_in(&account, report.balance_after_fen, owed, now)
                 .await?;
             let reconciled = events.is_empty() && shortfall.is_empty();
             book.report_balance(
@@ -1031,10 +1341,11 @@ impl App {
                     bank_ref: &bank_ref,
                     amount_fen: amount,
                     balance_after_fen: report.balance_after_fen,
-                    escrow_owed_fen: owed,
+                    must_hold_fen: owed,
                     covers_escrow: account.mode != "risk_deposit",
                     outflow: direction == "out",
                     unmatched: matched == "unmatched",
+                    instructed: matched == "matched",
                     occurred_at: report.occurred_at,
                     unrecorded_outflows: book.outflows_of(&account.institution_id),
                 },
@@ -1101,20 +1412,17 @@ impl App {
     }
 
     /// Does the reported balance cover what the platform owes on the account? Custody and e-CNY (the locked
-    /// wallet funds): all escrow; risk deposit: the region's percentage of it, at least the floor.
+    /// wallet funds): all escrow the bank must hold (less instructions in flight); risk deposit: the region's
+    /// percentage of it, at least the floor.
     async fn balance_check_in(
         &self,
-        tx: &mut WriteTx,
         account: &SupervisedAccountRow,
         balance: i64,
         owed: i64,
         now: i64,
     ) -> Result<Vec<RiskEventRow>, AppError> {
         let (kind, level, required) = if account.mode == "risk_deposit" {
-            let institution = tx
-                .institution_for_update(&account.institution_id)
-                .await?
-                .ok_or_else(|| AppError::internal("account of a missing institution"))?;
+            let institution = self.institution_row(&account.institution_id).await?;
             let policy = self.region_policy(&institution.region_code).await?.policy;
             let share =
                 i64::try_from(i128::from(owed) * i128::from(policy.risk_deposit_percent) / 100)
@@ -1135,7 +1443,7 @@ impl App {
             kind,
             level,
             None,
-            json!({"balance_fen": balance, "required_fen": required, "escrow_owed_fen": owed}),
+            json!({"balance_fen": balance, "required_fen": required, "must_hold_fen": owed}),
             now,
         )])
     }
@@ -1260,7 +1568,7 @@ impl App {
         let now = self.clock.now().millis();
         let mut tx = self.store.begin_write().await?;
         let order = tx
-            .order(order_id)
+            .order_for_update(order_id)
             .await?
             .ok_or_else(|| AppError::not_found("no such order"))?;
         let row = instruct_in(
@@ -1286,6 +1594,28 @@ impl App {
         result: &InstructionResult,
     ) -> Result<InstructionView, AppError> {
         let bank_id = self.bank_of(actor).await?.to_owned();
+        let now = self.clock.now().millis();
+        let mut tx = self.store.begin_write().await?;
+        let id = instruction_id.trim();
+        self.settle_in(&mut tx, &bank_id, id, result, &actor.audit_name(), now)
+            .await?;
+        tx.commit().await?;
+        self.instruction_view(id).await
+    }
+
+    /// Applies the bank's result for its instruction or daily batch `id` inside `tx` (the result message, or
+    /// the bank's answer when it was asked again): executed moves the ledger, failed frees what the
+    /// instruction reserved. A result repeated changes nothing; one contradicting the result recorded is a
+    /// conflict.
+    async fn settle_in(
+        &self,
+        tx: &mut WriteTx,
+        bank_id: &str,
+        id: &str,
+        result: &InstructionResult,
+        by: &str,
+        now: i64,
+    ) -> Result<(), AppError> {
         let bank_ref = result
             .bank_ref
             .as_deref()
@@ -1296,14 +1626,11 @@ impl App {
         }
         let reason = (result.status == "failed")
             .then(|| result.reason.as_deref().unwrap_or("").trim().to_owned());
-        let now = self.clock.now().millis();
-        let mut tx = self.store.begin_write().await?;
-        let id = instruction_id.trim();
         let (status, finished_before) = match tx.instruction(id).await? {
             Some(i) if i.bank_id == bank_id => {
                 let finished = matches!(i.status.as_str(), "executed" | "failed");
                 if !finished && result.status == "executed" {
-                    self.execute_instruction_in(&mut tx, &i, bank_ref.as_deref(), now)
+                    self.execute_instruction_in(tx, &i, bank_ref.as_deref(), now)
                         .await?;
                 } else if !finished {
                     tx.finish_instruction(
@@ -1327,7 +1654,7 @@ impl App {
                 let finished = matches!(batch.status.as_str(), "executed" | "failed");
                 if !finished {
                     self.finish_batch_in(
-                        &mut tx,
+                        tx,
                         &batch,
                         &result.status,
                         bank_ref.as_deref(),
@@ -1347,7 +1674,7 @@ impl App {
         }
         if !finished_before {
             tx.append_audit(vec![evidence::record(
-                &actor.audit_name(),
+                by,
                 now,
                 "bank.instruction_result",
                 format!("bank:{bank_id}"),
@@ -1356,8 +1683,7 @@ impl App {
             )])
             .await?;
         }
-        tx.commit().await?;
-        self.instruction_view(id).await
+        Ok(())
     }
 
     /// An instruction, or a daily batch with the releases it carries.
@@ -1422,8 +1748,9 @@ impl App {
         })
     }
 
-    /// 日对账单 a day's statement: its own arithmetic must hold; disagreeing with the movements reported that
-    /// day raises a `statement_mismatch` event.
+    /// 日对账单 a day's statement: its own arithmetic must hold; its lines settle what dropped messages left
+    /// open (each step idempotent, so a statement sent again changes nothing); disagreeing with the movements
+    /// recorded for the day raises a `statement_mismatch` event.
     pub async fn record_statement(
         &self,
         actor: &Actor,
@@ -1448,6 +1775,12 @@ impl App {
                 "opening + inflow − outflow must equal closing",
             ));
         }
+        if s.entries.len() > MAX_STATEMENT_ENTRIES {
+            return Err(invalid(format!(
+                "entries: at most {MAX_STATEMENT_ENTRIES} lines"
+            )));
+        }
+        let settled = self.settle_from_statement(actor, &bank_id, s).await?;
         let now = self.clock.now().millis();
         let day_start = date
             .and_hms_opt(0, 0, 0)
@@ -1476,6 +1809,7 @@ impl App {
                 date: row.statement_date,
                 duplicate: true,
                 consistent,
+                ..settled
             });
         }
         if !consistent {
@@ -1506,7 +1840,109 @@ impl App {
             date: row.statement_date,
             duplicate: false,
             consistent,
+            ..settled
         })
+    }
+
+    /// The statement's lines, before the statement itself is kept: each line is the movement report the bank
+    /// owed (a line already recorded is a duplicate; one under a used reference with other content is refused
+    /// and raised), then each inflow naming an order still awaiting payment of that amount pays it.
+    async fn settle_from_statement(
+        &self,
+        actor: &Actor,
+        bank_id: &str,
+        s: &DailyStatement,
+    ) -> Result<StatementAck, AppError> {
+        let mut ack = StatementAck {
+            account_no: s.account_no.trim().to_owned(),
+            date: s.date.trim().to_owned(),
+            duplicate: false,
+            consistent: false,
+            movements_recorded: 0,
+            payments_reconciled: 0,
+            refused: Vec::new(),
+        };
+        let reports: Vec<MovementReport> = s
+            .entries
+            .iter()
+            .map(|e| MovementReport {
+                account_no: s.account_no.clone(),
+                bank_ref: e.bank_ref.clone(),
+                direction: e.direction.clone(),
+                amount_fen: e.amount_fen,
+                balance_after_fen: e.balance_after_fen,
+                occurred_at: e.occurred_at,
+                instruction_id: e.instruction_id.clone(),
+                order_no: e.order_no.clone(),
+            })
+            .collect();
+        for chunk in reports.chunks(MAX_BATCH) {
+            for (report, answer) in chunk
+                .iter()
+                .zip(self.move_many(actor, bank_id, chunk).await?)
+            {
+                match answer {
+                    Ok(a) if !a.duplicate => ack.movements_recorded += 1,
+                    Ok(_) => {}
+                    Err(e) => ack.refused.push(RefusedLine {
+                        bank_ref: report.bank_ref.clone(),
+                        code: e.code.code().to_owned(),
+                        detail: e.detail,
+                    }),
+                }
+            }
+        }
+        let inflows: Vec<&StatementEntry> = s
+            .entries
+            .iter()
+            .filter(|e| e.direction.trim() == "in" && e.order_no.is_some())
+            .collect();
+        let order_nos: Vec<String> = inflows
+            .iter()
+            .filter_map(|e| e.order_no.as_deref().map(|n| n.trim().to_owned()))
+            .collect();
+        let awaiting: HashMap<String, i64> = self
+            .store
+            .read()
+            .orders_by_no(&order_nos)
+            .await?
+            .into_iter()
+            .filter(|o| o.status == "awaiting_payment")
+            .map(|o| (o.order_no, o.amount_fen))
+            .collect();
+        let notices: Vec<PaymentNotice> = inflows
+            .into_iter()
+            .filter(|e| {
+                e.order_no
+                    .as_deref()
+                    .and_then(|n| awaiting.get(n.trim()))
+                    .is_some_and(|amount| *amount == e.amount_fen)
+            })
+            .map(|e| PaymentNotice {
+                order_no: e.order_no.clone().unwrap_or_default(),
+                account_no: s.account_no.clone(),
+                amount_fen: e.amount_fen,
+                bank_ref: e.payment_ref.clone().unwrap_or_else(|| e.bank_ref.clone()),
+                paid_at: e.occurred_at,
+            })
+            .collect();
+        for chunk in notices.chunks(MAX_BATCH) {
+            for (notice, answer) in chunk.iter().zip(
+                self.pay_many(actor, bank_id, chunk, PaidFrom::Statement)
+                    .await?,
+            ) {
+                match answer {
+                    Ok(a) if !a.duplicate => ack.payments_reconciled += 1,
+                    Ok(_) => {}
+                    Err(e) => ack.refused.push(RefusedLine {
+                        bank_ref: notice.bank_ref.clone(),
+                        code: e.code.code().to_owned(),
+                        detail: e.detail,
+                    }),
+                }
+            }
+        }
+        Ok(ack)
     }
 
     /// Raises `missing_statement` for every confirmed account without a statement for `date` (once per
@@ -1566,7 +2002,10 @@ impl App {
     }
 
     /// Delivers due instructions and daily batches to their banks, signed with each bank's key; a bank's
-    /// 2xx is its acknowledgement, anything else is retried with backoff. Returns how many were acknowledged.
+    /// 2xx is its acknowledgement, anything else is retried with backoff. An instruction acknowledged without
+    /// a result is asked again, under the same id, on [`ask_again_after_ms`]'s schedule; a bank that answers
+    /// with the instruction's result (`{"status": "executed" | "failed", …}`) settles it there and then.
+    /// Returns how many were acknowledged.
     pub async fn deliver_due_instructions(&self) -> Result<usize, AppError> {
         let now = self.clock.now().millis();
         let read = self.store.read();
@@ -1578,6 +2017,7 @@ impl App {
                 instruction.id,
                 instruction.bank_id,
                 instruction.attempts,
+                instruction.status,
                 message,
             ));
         }
@@ -1588,29 +2028,53 @@ impl App {
                 batch.id,
                 batch.bank_id,
                 batch.attempts,
+                batch.status,
                 message,
             ));
         }
         let mut acknowledged = 0;
-        for (which, id, bank_id, attempts, message) in due {
+        for (which, id, bank_id, attempts, status, message) in due {
             let outcome = match message {
                 Ok(body) => self.send_to_bank(&bank_id, &id, &body).await,
                 Err(e) => Err(e.to_string()),
             };
             let mut tx = self.store.begin_write().await?;
             let at = self.clock.now().millis();
+            let by = "system:instruction_delivery";
             match outcome {
-                Ok(()) => {
+                Ok(answer) => {
                     acknowledged += 1;
-                    tx.record_delivery(which, &id, Some(at), at, None).await?;
+                    let next = at + ask_again_after_ms(attempts + 1);
+                    tx.record_delivery(which, &id, Some(at), next, None).await?;
+                    let action = if status == "pending" {
+                        "bank.instruction_acknowledged"
+                    } else {
+                        "bank.instruction_asked_again"
+                    };
                     tx.append_audit(vec![evidence::record(
-                        "system:instruction_delivery",
+                        by,
                         at,
-                        "bank.instruction_acknowledged",
+                        action,
                         format!("bank:{bank_id}"),
-                        json!({"instruction": id, "attempts": attempts + 1}),
+                        json!({"instruction": id, "attempts": attempts + 1,
+                               "answered": answer.as_ref().map(|a| a.status.clone())}),
                     )])
                     .await?;
+                    tx.commit().await?;
+                    // The answer settles in a transaction of its own: one the platform cannot take (it
+                    // contradicts a result recorded) leaves the delivery recorded and is logged.
+                    if let Some(result) = answer {
+                        let mut tx = self.store.begin_write().await?;
+                        match self
+                            .settle_in(&mut tx, &bank_id, &id, &result, by, at)
+                            .await
+                        {
+                            Ok(()) => tx.commit().await?,
+                            Err(e) => tracing::warn!(instruction = %id, error = %e,
+                                "the bank's answer did not settle the instruction"),
+                        }
+                    }
+                    continue;
                 }
                 Err(e) => {
                     let next = at + backoff_ms(attempts);
@@ -1620,6 +2084,58 @@ impl App {
             tx.commit().await?;
         }
         Ok(acknowledged)
+    }
+
+    /// 指令无回执 raises, once per instruction, an orange `instruction_unsettled` risk event for every
+    /// instruction the bank acknowledged more than [`UNSETTLED_AFTER_MS`] ago without a result — the family
+    /// would read "refund in progress" for ever — and tells the institution's staff and the competent
+    /// regulator. Returns how many were raised.
+    pub async fn raise_unsettled_instructions(&self) -> Result<usize, AppError> {
+        let now = self.clock.now().millis();
+        let read = self.store.read();
+        let unsettled = read
+            .unsettled_instructions(now - UNSETTLED_AFTER_MS, 200)
+            .await?;
+        let mut raised = 0;
+        for (which, id, account_id, amount, acknowledged_at) in unsettled {
+            let event_id = format!("instruction_unsettled:{id}");
+            let Some(account) = read.supervised_account(&account_id).await? else {
+                continue;
+            };
+            let mut tx = self.store.begin_write().await?;
+            if tx.risk_event_exists(&event_id).await? {
+                continue;
+            }
+            let event = risk(
+                &account,
+                "instruction_unsettled",
+                "orange",
+                Some(event_id),
+                json!({"instruction": id, "batch": which == Instructed::Batch, "amount_fen": amount,
+                       "acknowledged_at": acknowledged_at,
+                       "acknowledged_display": Timestamp::from_millis(acknowledged_at).china_display()}),
+                now,
+            );
+            tx.insert_risk_events(std::slice::from_ref(&event)).await?;
+            tx.append_audit(vec![evidence::record(
+                "system:instruction_delivery",
+                now,
+                "risk.raised",
+                format!("institution:{}", account.institution_id),
+                json!({"risk_event": event.id, "kind": event.kind, "level": event.level, "instruction": id}),
+            )])
+            .await?;
+            self.tell_of_risks_in(
+                &mut tx,
+                &account.institution_id,
+                &["instruction_unsettled".to_owned()],
+                now,
+            )
+            .await?;
+            tx.commit().await?;
+            raised += 1;
+        }
+        Ok(raised)
     }
 
     /// What the bank receives for a single release or refund.
@@ -1641,13 +2157,14 @@ impl App {
     }
 
     /// Posts an instruction to the bank's endpoint, signed with the bank's key; the instruction's id is the
-    /// idempotency key, so a repeated delivery is one instruction to the bank.
+    /// idempotency key, so a repeated delivery is one instruction to the bank. A 2xx acknowledges it; its body
+    /// may carry the result when the bank has one already (`docs/api.md`, "Asked again").
     async fn send_to_bank(
         &self,
         bank_id: &str,
         instruction_id: &str,
         message: &serde_json::Value,
-    ) -> Result<(), String> {
+    ) -> Result<Option<InstructionResult>, String> {
         let read = self.store.read();
         let endpoint = read
             .bank_endpoint(bank_id)
@@ -1675,11 +2192,16 @@ impl App {
                 &[],
             )
             .await?;
-        if response.status().is_success() {
-            Ok(())
-        } else {
-            Err(format!("the bank answered {}", response.status()))
+        if !response.status().is_success() {
+            return Err(format!("the bank answered {}", response.status()));
         }
+        // At most a small answer is read; anything that is not a result is a plain acknowledgement.
+        let answer = response.bytes().await.unwrap_or_default();
+        Ok(
+            serde_json::from_slice::<InstructionResult>(&answer[..answer.len().min(4096)])
+                .ok()
+                .filter(|r| matches!(r.status.as_str(), "executed" | "failed")),
+        )
     }
 
     /// A replayed mutation's first answer, if `key` was used by this client for the same request; a different
@@ -1884,6 +2406,9 @@ impl App {
             }
             if let Err(e) = self.deliver_due_instructions().await {
                 tracing::warn!(error = %e, "delivering bank instructions");
+            }
+            if let Err(e) = self.raise_unsettled_instructions().await {
+                tracing::warn!(error = %e, "raising instructions the bank left without a result");
             }
             if let Err(e) = self.send_queued_sms().await {
                 tracing::warn!(error = %e, "sending text messages");

@@ -552,7 +552,7 @@ impl App {
             && money_action != "none"
         {
             let order = tx
-                .order(order_id)
+                .order_for_update(order_id)
                 .await?
                 .ok_or_else(|| AppError::internal("complaint of a missing order"))?;
             let reason = format!("投诉 {}：{ruling}", complaint.complaint_no);

@@ -64,13 +64,16 @@ error_codes! {
     RecordCheckRequired => "record_check_required", 422, "须先上传入职查询（性侵违法犯罪信息查询）结果", "Upload the pre-hire record check first";
     NotWhiteListed => "not_white_listed", 422, "只有白名单机构可以在平台销售课程", "Only a white-listed institution sells courses";
     CandidateFlagged => "candidate_flagged", 422, "该机构存在不符合项，不能选用为课后服务机构", "The candidate has a flag that bars it from after-school service";
+    RunOffStarted => "run_off_started", 422, "该机构已进入清退程序，不能再报名缴费", "The institution is in run-off: it takes no new orders or money";
     SalesSuspended => "sales_suspended", 422, "该机构依行政处罚决定停止招生，暂不能报名", "The institution may not enrol anyone while a penalty decision stops its enrolment";
+    PolicyLoosened => "policy_loosened", 422, "下级只能在上级规定基础上从严，不得放宽", "A lower level may make a rule stricter than the level above, never looser";
     PolicyViolation => "policy_violation", 422, "课程不符合本地区政策规定", "The course breaks the region's policy rules";
     InsufficientFunds => "insufficient_funds", 422, "账户余额不足，资金未移动", "The account would go negative: nothing moved";
     FilingIncomplete => "filing_incomplete", 422, "报备信息不完整，请补全后再提交", "The filing is incomplete: fill in what is missing first";
     FundSupervisionRequired => "fund_supervision_required", 422, "列入白名单须先审核通过并完成资金监管账户绑定", "The white list needs approval and a confirmed supervised account";
     NoSupervisedAccount => "no_supervised_account", 422, "该机构尚无已确认的资金监管账户，暂不能购买", "The institution has no confirmed supervised account: nothing can be bought yet";
     AmountMismatch => "amount_mismatch", 422, "金额与订单或指令不符", "The amount differs from the order's or the instruction's";
+    BankRefReused => "bank_ref_reused", 409, "银行流水号已用于另一笔不同的业务，本次报文未受理", "This bank reference was already used for a different message: nothing was recorded";
     AlreadyPaid => "already_paid", 409, "订单已由另一笔付款支付，请将此款退回付款人", "The order was paid by another payment: return this one to the payer";
     IdempotencyKeyReused => "idempotency_key_reused", 422, "幂等键已用于另一请求", "This Idempotency-Key was used for a different request";
     IdempotencyKeyRequired => "idempotency_key_required", 400, "变更请求须携带 Idempotency-Key（1至64个字符）", "Mutations need an Idempotency-Key header (1 to 64 characters)";
@@ -126,18 +129,29 @@ impl From<DomainError> for AppError {
     }
 }
 
+/// A fault below the application becomes a stable code with a fixed sentence: the database's own words (its
+/// SQL, table and constraint names) go to the log, never to the person who sent the request.
 impl From<StoreError> for AppError {
     fn from(e: StoreError) -> Self {
-        let code = match &e {
-            StoreError::Conflict(_) => ErrorCode::Conflict,
-            StoreError::Constraint(_) => ErrorCode::ConstraintViolation,
-            StoreError::AppendOnly(_) => ErrorCode::AppendOnly,
-            StoreError::Database(sqlx_error) if is_unavailable(sqlx_error) => {
-                ErrorCode::Unavailable
+        let (code, detail) = match &e {
+            StoreError::Conflict(_) => (
+                ErrorCode::Conflict,
+                "a record with the same key already exists",
+            ),
+            StoreError::Constraint(_) => (
+                ErrorCode::ConstraintViolation,
+                "the data breaks a rule the database holds",
+            ),
+            StoreError::AppendOnly(_) => {
+                (ErrorCode::AppendOnly, "this record may only be appended to")
             }
-            _ => ErrorCode::Internal,
+            StoreError::Database(sqlx_error) if is_unavailable(sqlx_error) => {
+                (ErrorCode::Unavailable, "the database cannot be reached")
+            }
+            _ => (ErrorCode::Internal, "a fault in the database layer"),
         };
-        AppError::new(code, e.to_string())
+        tracing::warn!(error = %e, code = code.code(), "store error");
+        AppError::new(code, detail)
     }
 }
 
@@ -177,6 +191,42 @@ pub(crate) fn stated_reason<'a>(field: &str, text: &'a str) -> Result<&'a str, A
 mod tests {
     use super::*;
     use std::collections::HashSet;
+
+    #[test]
+    fn a_database_refusal_reaches_no_one_in_the_database_s_words() {
+        let said = [
+            StoreError::Conflict("UNIQUE constraint failed: orders.payment_ref".into()),
+            StoreError::Constraint(
+                "new row for relation \"orders\" violates check constraint \"orders_instructed_within_paid\""
+                    .into(),
+            ),
+            StoreError::AppendOnly("append_only: UPDATE of audit_log refused".into()),
+            StoreError::Corrupt("orders.status = 'weird'".into()),
+            StoreError::Database(sqlx::Error::Protocol("SELECT id FROM orders".into())),
+        ];
+        let expected = [
+            ErrorCode::Conflict,
+            ErrorCode::ConstraintViolation,
+            ErrorCode::AppendOnly,
+            ErrorCode::Internal,
+            ErrorCode::Internal,
+        ];
+        for (e, code) in said.into_iter().zip(expected) {
+            let told = AppError::from(e);
+            assert_eq!(told.code, code);
+            for sql in [
+                "UNIQUE",
+                "constraint",
+                "orders",
+                "relation",
+                "audit_log",
+                "SELECT",
+                "UPDATE",
+            ] {
+                assert!(!told.detail.contains(sql), "{sql} in {:?}", told.detail);
+            }
+        }
+    }
 
     #[test]
     fn every_code_is_unique_and_fully_described() {

@@ -90,7 +90,7 @@ impl App {
         let now = self.clock.now();
         let mut tx = self.store.begin_write().await?;
         let order = tx
-            .order(order_id.trim())
+            .order_for_update(order_id.trim())
             .await?
             .filter(|o| o.institution_id == institution_id)
             .ok_or_else(|| AppError::not_found("no such order of your institution"))?;
@@ -250,49 +250,62 @@ impl App {
     }
 
     /// The timer: lessons whose window has closed are confirmed when attendance has evidence, otherwise sent
-    /// to review. Returns how many were decided.
+    /// to review. Each lesson is decided in its own transaction on its locked order; one that cannot be
+    /// decided (answered meanwhile, or its release refused) does not hold up the others. Returns how many were
+    /// decided.
     pub async fn auto_confirm_due(&self) -> Result<usize, AppError> {
         let now = self.clock.now().millis();
         let due = self.store.read().lessons_due(now, 200).await?;
         let mut decided = 0;
         for lesson in due {
-            let mut tx = self.store.begin_write().await?;
-            let order = tx
-                .order(&lesson.order_id)
-                .await?
-                .ok_or_else(|| AppError::internal("lesson of a missing order"))?;
-            if lesson.evidence.is_empty() {
-                if tx
-                    .decide_lesson(&lesson.id, "needs_review", now, None, None)
-                    .await?
-                    == 1
-                {
-                    tx.append_audit(vec![evidence::record(
-                        "system:confirmation_timer",
-                        now,
-                        "lesson.needs_review",
-                        format!("institution:{}", order.institution_id),
-                        json!({"lesson": lesson.id, "order": order.id, "lesson_no": lesson.lesson_no}),
-                    )])
-                    .await?;
+            match self.auto_confirm_one(&lesson.id, now).await {
+                Ok(true) => decided += 1,
+                Ok(false) => {}
+                Err(e) => {
+                    tracing::warn!(lesson = %lesson.id, error = %e, "confirming a lesson by silence")
                 }
-            } else {
-                let batch_date = self.release_batch_date(&order.institution_id, now).await?;
-                Self::confirm_in(
-                    &mut tx,
-                    "system:confirmation_timer",
-                    &lesson,
-                    &order,
-                    "auto_confirmed",
-                    batch_date,
-                    now,
-                )
-                .await?;
             }
-            tx.commit().await?;
-            decided += 1;
         }
         Ok(decided)
+    }
+
+    /// Decides one lesson whose window closed, if it still awaits its answer.
+    async fn auto_confirm_one(&self, lesson_id: &str, now: i64) -> Result<bool, AppError> {
+        let mut tx = self.store.begin_write().await?;
+        let (lesson, order) = Self::locked_lesson(&mut tx, lesson_id).await?;
+        if lesson.status != "awaiting_confirmation" || lesson.confirm_by > now {
+            return Ok(false);
+        }
+        if lesson.evidence.is_empty() {
+            if tx
+                .decide_lesson(&lesson.id, "needs_review", now, None, None)
+                .await?
+                == 1
+            {
+                tx.append_audit(vec![evidence::record(
+                    "system:confirmation_timer",
+                    now,
+                    "lesson.needs_review",
+                    format!("institution:{}", order.institution_id),
+                    json!({"lesson": lesson.id, "order": order.id, "lesson_no": lesson.lesson_no}),
+                )])
+                .await?;
+            }
+        } else {
+            let batch_date = self.release_batch_date(&order.institution_id, now).await?;
+            Self::confirm_in(
+                &mut tx,
+                "system:confirmation_timer",
+                &lesson,
+                &order,
+                "auto_confirmed",
+                batch_date,
+                now,
+            )
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(true)
     }
 
     /// Confirms a lesson awaiting its answer (`status`: confirmed or auto-confirmed) and instructs the release
@@ -339,21 +352,32 @@ impl App {
         Ok(lesson.id.clone())
     }
 
-    /// The parent's own lesson and its order; another family's lesson is not found.
+    /// The parent's own lesson and its order, locked; another family's lesson is not found.
     async fn parents_lesson(
         tx: &mut WriteTx,
         parent_id: &str,
         lesson_id: &str,
     ) -> Result<(LessonRow, OrderRow), AppError> {
-        let lesson = tx
-            .lesson(lesson_id.trim())
-            .await?
-            .filter(|l| l.parent_id == parent_id)
-            .ok_or_else(|| AppError::not_found("no such lesson of yours"))?;
+        let (lesson, order) = Self::locked_lesson(tx, lesson_id.trim()).await?;
+        if lesson.parent_id != parent_id {
+            return Err(AppError::not_found("no such lesson of yours"));
+        }
+        Ok((lesson, order))
+    }
+
+    /// A lesson and its order, the order locked first and the lesson read after it: what the command decides
+    /// on is the lesson as it stands once no other command on the order can move it.
+    async fn locked_lesson(
+        tx: &mut WriteTx,
+        lesson_id: &str,
+    ) -> Result<(LessonRow, OrderRow), AppError> {
+        let missing = || AppError::not_found("no such lesson");
+        let order_id = tx.lesson(lesson_id).await?.ok_or_else(missing)?.order_id;
         let order = tx
-            .order(&lesson.order_id)
+            .order_for_update(&order_id)
             .await?
             .ok_or_else(|| AppError::internal("lesson of a missing order"))?;
+        let lesson = tx.lesson(lesson_id).await?.ok_or_else(missing)?;
         Ok((lesson, order))
     }
 
@@ -460,7 +484,7 @@ impl App {
         }
         let mut tx = self.store.begin_write().await?;
         let order = tx
-            .order(order_id.trim())
+            .order_for_update(order_id.trim())
             .await?
             .filter(|o| o.parent_id == parent_id)
             .ok_or_else(|| AppError::not_found("no such order of yours"))?;

@@ -87,6 +87,42 @@ pub fn yuan(fen: i64) -> String {
     format!("¥{}", Fen::new(fen))
 }
 
+/// Why an institution may take no new money: removed, in run-off, off the white list, or stopped from selling
+/// by a penalty. Read inside the transaction that acts on it, with the institution held (`FOR SHARE`) against
+/// a decision that would change it meanwhile.
+pub(crate) async fn closed_door_in(
+    tx: &mut store::WriteTx,
+    institution: &store::InstitutionRow,
+    today: chrono::NaiveDate,
+) -> Result<Option<AppError>, AppError> {
+    if institution.registry_state == "removed" {
+        return Ok(Some(AppError::new(
+            ErrorCode::NotWhiteListed,
+            "the institution was removed (撤除)",
+        )));
+    }
+    if let Some(run_off) = tx.run_off(&institution.id).await? {
+        return Ok(Some(AppError::new(
+            ErrorCode::RunOffStarted,
+            format!("清退：{}", run_off.reason),
+        )));
+    }
+    if institution.registry_state != "listed" || institution.list_status != "white" {
+        return Ok(Some(AppError::new(
+            ErrorCode::NotWhiteListed,
+            format!("the institution is on the {} list", institution.list_status),
+        )));
+    }
+    if let Some(stop) = tx.sales_stop(&institution.id, &today.to_string()).await? {
+        let stop = crate::penalties::view(stop);
+        return Ok(Some(AppError::new(
+            ErrorCode::SalesSuspended,
+            format!("{}（{}）", stop.kind_label, stop.decision_no),
+        )));
+    }
+    Ok(None)
+}
+
 fn status_label(status: &str, closed: bool) -> &'static str {
     match status {
         "paid" if closed => "已结清（订单关闭）",
@@ -278,16 +314,11 @@ impl App {
             .institution(&course.institution_id)
             .await?
             .ok_or_else(|| AppError::internal("course of a missing institution"))?;
+        // Checked here for a quick answer, and again inside the transaction that writes the order.
         if institution.registry_state != "listed" || institution.list_status != "white" {
             return Err(AppError::new(
                 ErrorCode::NotWhiteListed,
                 "only a white-listed institution sells courses",
-            ));
-        }
-        if let Some(stop) = self.sales_stop(&institution.id).await? {
-            return Err(AppError::new(
-                ErrorCode::SalesSuspended,
-                format!("{}（{}）", stop.kind_label, stop.decision_no),
             ));
         }
         let account = self.receiving_account(&institution.id).await?;
@@ -432,8 +463,18 @@ impl App {
             closed_at: None,
             frozen_at: None,
             frozen_reason: None,
+            instructed_fen: 0,
         };
         let mut tx = self.store.begin_write().await?;
+        // The institution's standing, read where it cannot change until this order is written: a black-listing,
+        // run-off or penalty deciding meanwhile either comes first and is seen, or waits for this order.
+        let standing = tx
+            .institution_for_share(&institution.id)
+            .await?
+            .ok_or_else(|| AppError::internal("course of a missing institution"))?;
+        if let Some(closed) = closed_door_in(&mut tx, &standing, now.china_date()).await? {
+            return Err(closed);
+        }
         tx.insert_order(&row).await?;
         if for_institution.is_some() {
             let note = crate::inbox::Note::new(
@@ -630,7 +671,7 @@ impl App {
         let now = self.clock.now().millis();
         let mut tx = self.store.begin_write().await?;
         let order = tx
-            .order(order_id.trim())
+            .order_for_update(order_id.trim())
             .await?
             .filter(|o| o.parent_id == parent_id)
             .ok_or_else(|| AppError::not_found("no such order of yours"))?;

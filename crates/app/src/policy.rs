@@ -27,7 +27,8 @@ pub struct PolicyChange {
 }
 
 impl App {
-    /// The policy in force in `region` (national defaults, then province, prefecture, county).
+    /// The policy in force in `region` (national defaults, then province, prefecture, county; a lower level
+    /// may tighten a national rule, never loosen it: `domain::policy::RegionPolicy::effective`).
     pub async fn region_policy(&self, region: &str) -> Result<PolicyView, AppError> {
         let region = RegionCode::parse(region.trim())?;
         if region != RegionCode::NATIONAL && !self.regions.known(&region) {
@@ -36,28 +37,37 @@ impl App {
                 format!("no region has code {region}"),
             ));
         }
-        let lineage: Vec<String> = std::iter::once(RegionCode::NATIONAL)
+        let lineage: Vec<RegionCode> = std::iter::once(RegionCode::NATIONAL)
             .chain(
                 region
                     .lineage()
                     .into_iter()
                     .filter(|r| *r != RegionCode::NATIONAL),
             )
-            .map(|r| r.to_string())
             .collect();
-        let codes: Vec<&str> = lineage.iter().map(String::as_str).collect();
+        self.policy_of_lineage(&lineage).await
+    }
+
+    /// The policy made by the levels of `lineage` (national first).
+    async fn policy_of_lineage(&self, lineage: &[RegionCode]) -> Result<PolicyView, AppError> {
+        let codes: Vec<String> = lineage.iter().map(ToString::to_string).collect();
+        let codes: Vec<&str> = codes.iter().map(String::as_str).collect();
         let rows = self.store.read().region_policies(&codes).await?;
-        let overrides = rows
-            .iter()
-            .map(|r| {
-                serde_json::from_str::<PolicyOverride>(&r.policy).map_err(|e| {
-                    AppError::internal(format!("stored policy of {}: {e}", r.region_code))
-                })
-            })
-            .collect::<Result<Vec<_>, _>>()?;
+        let mut national = None;
+        let mut lower = Vec::new();
+        for r in &rows {
+            let o = serde_json::from_str::<PolicyOverride>(&r.policy).map_err(|e| {
+                AppError::internal(format!("stored policy of {}: {e}", r.region_code))
+            })?;
+            if r.region_code == RegionCode::NATIONAL.as_str() {
+                national = Some(o);
+            } else {
+                lower.push(o);
+            }
+        }
         Ok(PolicyView {
-            region_code: region.to_string(),
-            policy: RegionPolicy::effective(&overrides),
+            region_code: lineage.last().map_or_else(String::new, ToString::to_string),
+            policy: RegionPolicy::effective(national.as_ref(), &lower),
             set_by_levels: rows
                 .iter()
                 .map(|r| (r.region_code.clone(), r.version))
@@ -164,6 +174,25 @@ impl App {
                     v.unwrap_or_default()
                 ),
             ));
+        }
+        // A province, prefecture or county may make a national rule stricter, never looser than the level
+        // above it has it.
+        if *region != RegionCode::NATIONAL {
+            let mut above: Vec<RegionCode> = std::iter::once(RegionCode::NATIONAL)
+                .chain(
+                    region
+                        .lineage()
+                        .into_iter()
+                        .filter(|r| *r != RegionCode::NATIONAL),
+                )
+                .collect();
+            above.retain(|r| r != region);
+            let in_force = self.policy_of_lineage(&above).await?.policy;
+            let loosened = o.loosenings(&in_force);
+            if !loosened.is_empty() {
+                let said: Vec<String> = loosened.iter().map(|l| l.message_zh()).collect();
+                return Err(AppError::new(ErrorCode::PolicyLoosened, said.join("；")));
+            }
         }
         if let Some(vacations) = &o.vacations {
             let bad = vacations.len() > 20

@@ -143,7 +143,7 @@ impl App {
         let now = self.clock.now();
         let mut tx = self.store.begin_write().await?;
         let order = tx
-            .order(order_id.trim())
+            .order_for_update(order_id.trim())
             .await?
             .filter(|o| o.parent_id == parent_id)
             .ok_or_else(|| AppError::not_found("no such order of yours"))?;
@@ -208,8 +208,7 @@ impl App {
         let institution_id = self.own_institution(actor).await?;
         let now = self.clock.now().millis();
         let mut tx = self.store.begin_write().await?;
-        let refund = tx
-            .refund(refund_id.trim())
+        let refund = Self::locked_refund(&mut tx, refund_id.trim())
             .await?
             .filter(|r| r.institution_id == institution_id)
             .ok_or_else(|| AppError::not_found("no such refund request to your institution"))?;
@@ -236,8 +235,7 @@ impl App {
         let parent_id = self.require_parent(actor).await?.to_owned();
         let now = self.clock.now().millis();
         let mut tx = self.store.begin_write().await?;
-        let refund = tx
-            .refund(refund_id.trim())
+        let refund = Self::locked_refund(&mut tx, refund_id.trim())
             .await?
             .filter(|r| r.parent_id == parent_id)
             .ok_or_else(|| AppError::not_found("no such refund request of yours"))?;
@@ -286,9 +284,8 @@ impl App {
         .await?;
         let now = self.clock.now().millis();
         let mut tx = self.store.begin_write().await?;
-        // Read again inside the transaction: the decision must see the refund as it is now.
-        let refund = tx
-            .refund(&refund.id)
+        // Read again inside the transaction, its order locked: the decision must see the refund as it is now.
+        let refund = Self::locked_refund(&mut tx, &refund.id)
             .await?
             .ok_or_else(|| AppError::internal("refund vanished"))?;
         Self::decide_in(
@@ -305,25 +302,55 @@ impl App {
         self.refund_by_id(&refund.id).await
     }
 
-    /// The timer: requests the institution left unanswered past their window are agreed.
+    /// The timer: requests the institution left unanswered past their window are agreed, each in its own
+    /// transaction on its locked order; one that cannot be granted does not hold up the others. Returns how
+    /// many were agreed.
     pub async fn auto_agree_due(&self) -> Result<usize, AppError> {
         let now = self.clock.now().millis();
         let due = self.store.read().refunds_due(now, 200).await?;
+        let mut agreed = 0;
         for refund in &due {
-            let mut tx = self.store.begin_write().await?;
-            Self::grant_in(
-                &mut tx,
-                refund,
-                "requested",
-                "agreed",
-                "system:refund_timer",
-                None,
-                now,
-            )
-            .await?;
-            tx.commit().await?;
+            match self.auto_agree_one(&refund.id, now).await {
+                Ok(true) => agreed += 1,
+                Ok(false) => {}
+                Err(e) => {
+                    tracing::warn!(refund = %refund.id, error = %e, "agreeing a refund by silence")
+                }
+            }
         }
-        Ok(due.len())
+        Ok(agreed)
+    }
+
+    async fn auto_agree_one(&self, refund_id: &str, now: i64) -> Result<bool, AppError> {
+        let mut tx = self.store.begin_write().await?;
+        let Some(refund) = Self::locked_refund(&mut tx, refund_id).await? else {
+            return Ok(false);
+        };
+        if refund.status != "requested" || refund.answer_by > now {
+            return Ok(false);
+        }
+        Self::grant_in(
+            &mut tx,
+            &refund,
+            "requested",
+            "agreed",
+            "system:refund_timer",
+            None,
+            now,
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(true)
+    }
+
+    /// A refund request with its order locked first and the request read after it, as it stands once no
+    /// other command on the order can move it.
+    async fn locked_refund(tx: &mut WriteTx, id: &str) -> Result<Option<RefundRow>, AppError> {
+        let Some(first) = tx.refund(id).await? else {
+            return Ok(None);
+        };
+        tx.order_for_update(&first.order_id).await?;
+        Ok(tx.refund(id).await?)
     }
 
     /// An answer to a refund in `from`: granted (`outcomes.0`) or refused with its reason (`outcomes.1`).
@@ -363,7 +390,7 @@ impl App {
             ));
         }
         let order = tx
-            .order(&refund.order_id)
+            .order_for_update(&refund.order_id)
             .await?
             .ok_or_else(|| AppError::internal("refund of a missing order"))?;
         let instruction =

@@ -115,12 +115,15 @@ pub(crate) struct MovementFacts<'a> {
     pub bank_ref: &'a str,
     pub amount_fen: i64,
     pub balance_after_fen: i64,
-    /// What the platform owes on the account (order escrow), read once for the reconciliation and the model.
-    pub escrow_owed_fen: i64,
+    /// What the bank must hold on the account (order escrow less instructions in flight, which the bank may
+    /// have executed without saying so yet), read once for the reconciliation and the model.
+    pub must_hold_fen: i64,
     /// The balance must cover all escrow (custody, e-CNY); a risk deposit covers a share, checked elsewhere.
     pub covers_escrow: bool,
     pub outflow: bool,
     pub unmatched: bool,
+    /// The outflow executes one of the platform's own instructions (a release or refund it decided).
+    pub instructed: bool,
     pub occurred_at: i64,
     /// (occurred at, amount) of the institution's outflows reported in the same batch, this one included,
     /// which the movements table does not hold yet.
@@ -371,13 +374,15 @@ impl App {
             .model_by_province(&mut seen.models, &institution.region_code)
             .await?;
         let mut firings = Vec::new();
-        let owed = m.escrow_owed_fen;
+        let owed = m.must_hold_fen;
         if owed > 0 && m.covers_escrow {
             let coverage = i64::try_from(i128::from(m.balance_after_fen) * 100 / i128::from(owed))
                 .unwrap_or(i64::MAX);
             firings.extend(model.model.evaluate(Indicator::BalanceCoverage, coverage));
         }
-        if m.outflow {
+        // The platform's own releases and refunds are not withdrawals: only outflows it did not instruct count
+        // toward the large-outflow and withdrawal indicators.
+        if m.outflow && !m.instructed {
             if m.unmatched {
                 firings.extend(
                     model
@@ -413,7 +418,7 @@ impl App {
             firings.extend(model.model.evaluate(Indicator::WeeklyWithdrawals, weekly));
         }
         let facts = json!({"bank_ref": m.bank_ref, "amount_fen": m.amount_fen,
-                           "balance_after_fen": m.balance_after_fen, "escrow_owed_fen": owed});
+                           "balance_after_fen": m.balance_after_fen, "must_hold_fen": owed});
         self.raise_in(tx, institution, model, &firings, facts, now)
             .await
     }

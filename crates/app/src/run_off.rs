@@ -80,6 +80,12 @@ impl App {
         reason: &str,
         now: i64,
     ) -> Result<(), AppError> {
+        // The institution is locked first: no order is placed or paid on it while its run-off starts, and two
+        // run-offs cannot start together.
+        let institution = &tx
+            .institution_for_update(&institution.id)
+            .await?
+            .ok_or_else(|| AppError::not_found("no such institution"))?;
         let subject = format!("institution:{}", institution.id);
         let by = actor.audit_name();
         if self.store.read().run_off(&institution.id).await?.is_some() {

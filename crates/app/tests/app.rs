@@ -1112,6 +1112,72 @@ mod region_policy {
             .unwrap();
         assert_eq!(trail[0].body.action, "region_policy.changed");
     }
+
+    #[tokio::test]
+    async fn a_county_cannot_loosen_a_national_rule_but_may_tighten_it() {
+        let t = TestApp::empty().await;
+        let change = |lessons| PolicyChange {
+            policy: PolicyOverride {
+                max_lessons_per_purchase: Some(lessons),
+                ..PolicyOverride::default()
+            },
+            reason: "海淀区规定".into(),
+        };
+        let refused = t
+            .app
+            .set_region_policy(&supervisor("110108"), &change(80))
+            .await
+            .unwrap_err();
+        assert_eq!(refused.code, ErrorCode::PolicyLoosened);
+        assert!(
+            refused.detail.contains("上级规定为60课时"),
+            "names the national value: {}",
+            refused.detail
+        );
+        assert_eq!(
+            t.app
+                .region_policy("110108")
+                .await
+                .unwrap()
+                .policy
+                .max_lessons_per_purchase,
+            60,
+            "nothing changed"
+        );
+        // Beijing tightens to 48: Haidian may go lower still, not back to the national 60.
+        t.app
+            .set_region_policy(&supervisor("110000"), &change(48))
+            .await
+            .unwrap();
+        let refused = t
+            .app
+            .set_region_policy(&supervisor("110108"), &change(60))
+            .await
+            .unwrap_err();
+        assert!(
+            refused.detail.contains("上级规定为48课时"),
+            "{}",
+            refused.detail
+        );
+        t.app
+            .set_region_policy(&supervisor("110108"), &change(40))
+            .await
+            .unwrap();
+        assert_eq!(
+            t.app
+                .region_policy("110108")
+                .await
+                .unwrap()
+                .policy
+                .max_lessons_per_purchase,
+            40
+        );
+        // The national level loosening its own rule is the national level's to decide.
+        t.app
+            .set_region_policy(&supervisor("000000"), &change(72))
+            .await
+            .unwrap();
+    }
 }
 
 mod stored_ledger {
@@ -1434,7 +1500,7 @@ mod money_flow {
             self.t.app.record_movement(&self.bank, &report).await
         }
 
-        async fn escrow(&self, order_id: &str) -> i64 {
+        pub(super) async fn escrow(&self, order_id: &str) -> i64 {
             self.t
                 .app
                 .order_for(&self.parent, order_id)
@@ -1444,7 +1510,7 @@ mod money_flow {
                 .escrow_fen
         }
 
-        async fn risks(&self) -> Vec<String> {
+        pub(super) async fn risks(&self) -> Vec<String> {
             self.t
                 .app
                 .store()
@@ -1923,6 +1989,7 @@ mod money_flow {
             inflow_fen: paid,
             outflow_fen: 0,
             movement_count: 1,
+            entries: Vec::new(),
         };
         let ack = s.t.app.record_statement(&s.bank, &statement).await.unwrap();
         assert!(ack.consistent && !ack.duplicate);
@@ -2043,12 +2110,12 @@ mod money_flow {
         assert_eq!(s.t.app.deliver_due_instructions().await.unwrap(), 1);
         let view = s.t.app.instruction_view(&ins.instruction_id).await.unwrap();
         assert_eq!((view.status.as_str(), view.attempts), ("acknowledged", 3));
-        s.t.clock.advance_millis(600_000);
+        s.t.clock.advance_millis(599_000);
         s.t.app.deliver_due_instructions().await.unwrap();
         assert_eq!(
             received.lock().unwrap().len(),
             3,
-            "an acknowledged instruction is not sent again"
+            "an acknowledged instruction is not sent again before it is due to be asked again"
         );
 
         // Each delivery is signed with the bank's key, as the bank's own requests are.
@@ -6543,3 +6610,8 @@ mod service_desk {
         assert_eq!(count("service.ticket_resolved"), 1);
     }
 }
+
+/// The money invariants of issue 20: held by the database under concurrency, the door closed by a run-off,
+/// bank messages settled to the end, reused references refused.
+#[path = "app/money_invariants.rs"]
+mod money_invariants;

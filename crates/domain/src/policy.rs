@@ -124,41 +124,267 @@ pub struct PolicyOverride {
     pub risk_deposit_floor_fen: Option<i64>,
 }
 
+/// The most a guidance price may float up, nationally (教育部等, 2021): 10%.
+pub const NATIONAL_MAX_FLOAT_UP_PERCENT: u32 = 10;
+
 impl RegionPolicy {
-    /// The national defaults with `overrides` applied in lineage order (province first, county last).
-    pub fn effective<'a>(overrides: impl IntoIterator<Item = &'a PolicyOverride>) -> RegionPolicy {
+    /// The policy in force: the national defaults with the national level's override applied as it stands,
+    /// then each lower level's (province, prefecture, county, in lineage order) — which may make a national
+    /// rule stricter, never looser: whatever an override would loosen stays as the level above set it. The
+    /// region's own choices (windows, modes, vacations, the risk deposit) are taken as they are.
+    pub fn effective<'a>(
+        national: Option<&PolicyOverride>,
+        lower: impl IntoIterator<Item = &'a PolicyOverride>,
+    ) -> RegionPolicy {
         let mut p = RegionPolicy::default();
-        for o in overrides {
-            macro_rules! take {
-                ($($f:ident),*) => { $( if let Some(v) = o.$f.clone() { p.$f = v; } )* };
-            }
-            take!(
-                max_lessons_per_purchase,
-                max_months_per_purchase,
-                max_fen_per_purchase,
-                max_days_before_start,
-                online_max_minutes,
-                online_min_break_minutes,
-                online_latest_end_minute,
-                offline_latest_end_minute,
-                subject_on_rest_days,
-                vacations,
-                confirmation_working_days,
-                refund_response_working_days,
-                complaint_response_working_days,
-                complaint_ruling_working_days,
-                daily_release_batch,
-                refund_before_start_working_days,
-                refund_after_start_working_days,
-                allowed_modes,
-                risk_deposit_percent,
-                risk_deposit_floor_fen
-            );
-            if o.guidance_prices.is_some() {
-                p.guidance_prices = o.guidance_prices;
-            }
+        if let Some(o) = national {
+            p.apply(o);
+        }
+        for o in lower {
+            let above = p.clone();
+            p.apply(o);
+            p.keep_within(&above);
         }
         p
+    }
+
+    fn apply(&mut self, o: &PolicyOverride) {
+        let p = self;
+        macro_rules! take {
+            ($($f:ident),*) => { $( if let Some(v) = o.$f.clone() { p.$f = v; } )* };
+        }
+        take!(
+            max_lessons_per_purchase,
+            max_months_per_purchase,
+            max_fen_per_purchase,
+            max_days_before_start,
+            online_max_minutes,
+            online_min_break_minutes,
+            online_latest_end_minute,
+            offline_latest_end_minute,
+            subject_on_rest_days,
+            vacations,
+            confirmation_working_days,
+            refund_response_working_days,
+            complaint_response_working_days,
+            complaint_ruling_working_days,
+            daily_release_batch,
+            refund_before_start_working_days,
+            refund_after_start_working_days,
+            allowed_modes,
+            risk_deposit_percent,
+            risk_deposit_floor_fen
+        );
+        if o.guidance_prices.is_some() {
+            p.guidance_prices = o.guidance_prices;
+        }
+    }
+
+    /// Puts back, rule by rule, whatever is looser than `above`.
+    fn keep_within(&mut self, above: &RegionPolicy) {
+        self.max_lessons_per_purchase = self
+            .max_lessons_per_purchase
+            .min(above.max_lessons_per_purchase);
+        self.max_months_per_purchase = self
+            .max_months_per_purchase
+            .min(above.max_months_per_purchase);
+        self.max_fen_per_purchase = self.max_fen_per_purchase.min(above.max_fen_per_purchase);
+        if above.max_days_before_start > 0 {
+            self.max_days_before_start = match self.max_days_before_start {
+                0 => above.max_days_before_start,
+                d => d.min(above.max_days_before_start),
+            };
+        }
+        self.online_max_minutes = self.online_max_minutes.min(above.online_max_minutes);
+        self.online_min_break_minutes = self
+            .online_min_break_minutes
+            .max(above.online_min_break_minutes);
+        self.online_latest_end_minute = self
+            .online_latest_end_minute
+            .min(above.online_latest_end_minute);
+        self.offline_latest_end_minute = self
+            .offline_latest_end_minute
+            .min(above.offline_latest_end_minute);
+        self.subject_on_rest_days &= above.subject_on_rest_days;
+        self.guidance_prices = match (self.guidance_prices, above.guidance_prices) {
+            (Some(mine), Some(theirs)) => Some(GuidancePrices {
+                online_fen: std::array::from_fn(|i| mine.online_fen[i].min(theirs.online_fen[i])),
+                offline_fen: std::array::from_fn(|i| {
+                    mine.offline_fen[i].min(theirs.offline_fen[i])
+                }),
+                float_up_percent: mine.float_up_percent.min(theirs.float_up_percent),
+            }),
+            (Some(mine), None) => Some(GuidancePrices {
+                float_up_percent: mine.float_up_percent.min(NATIONAL_MAX_FLOAT_UP_PERCENT),
+                ..mine
+            }),
+            (None, theirs) => theirs,
+        };
+    }
+}
+
+/// A rule a lower level tried to make looser than the level above it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Loosening {
+    pub rule: &'static str,
+    /// The rule as the level above sets it, and as asked, in words.
+    pub in_force: String,
+    pub asked: String,
+}
+
+impl Loosening {
+    pub fn message_zh(&self) -> String {
+        format!(
+            "{}：上级规定为{}，下级只能从严，不得放宽为{}",
+            rule_label(self.rule),
+            self.in_force,
+            self.asked
+        )
+    }
+}
+
+fn rule_label(rule: &str) -> &'static str {
+    match rule {
+        "max_lessons_per_purchase" => "单次收费课时上限",
+        "max_months_per_purchase" => "单次收费时间跨度上限",
+        "max_fen_per_purchase" => "单次收费金额上限",
+        "max_days_before_start" => "开课前最早收费天数",
+        "online_max_minutes" => "线上每课时时长上限",
+        "online_min_break_minutes" => "线上课间休息下限",
+        "online_latest_end_minute" => "线上课程最晚结束时间",
+        "offline_latest_end_minute" => "线下课程最晚结束时间",
+        "subject_on_rest_days" => "休息日、节假日和寒暑假开展学科类培训",
+        "guidance_prices" => "政府指导价",
+        _ => "政策规定",
+    }
+}
+
+fn clock(minute: u32) -> String {
+    format!("{:02}:{:02}", minute / 60, minute % 60)
+}
+
+impl PolicyOverride {
+    /// The national rules this override would make looser than `above` (the policy in force at the level
+    /// above): a province, prefecture or county may make them stricter, never looser. Empty: it may be set.
+    pub fn loosenings(&self, above: &RegionPolicy) -> Vec<Loosening> {
+        let mut found = Vec::new();
+        let mut looser = |rule: &'static str, in_force: String, asked: String| {
+            found.push(Loosening {
+                rule,
+                in_force,
+                asked,
+            });
+        };
+        if let Some(v) = self.max_lessons_per_purchase
+            && v > above.max_lessons_per_purchase
+        {
+            looser(
+                "max_lessons_per_purchase",
+                format!("{}课时", above.max_lessons_per_purchase),
+                format!("{v}课时"),
+            );
+        }
+        if let Some(v) = self.max_months_per_purchase
+            && v > above.max_months_per_purchase
+        {
+            looser(
+                "max_months_per_purchase",
+                format!("{}个月", above.max_months_per_purchase),
+                format!("{v}个月"),
+            );
+        }
+        if let Some(v) = self.max_fen_per_purchase
+            && v > above.max_fen_per_purchase
+        {
+            looser(
+                "max_fen_per_purchase",
+                yuan(above.max_fen_per_purchase),
+                yuan(v),
+            );
+        }
+        if let Some(v) = self.max_days_before_start
+            && above.max_days_before_start > 0
+            && (v == 0 || v > above.max_days_before_start)
+        {
+            looser(
+                "max_days_before_start",
+                format!("开课前{}天内", above.max_days_before_start),
+                if v == 0 {
+                    "不限".to_owned()
+                } else {
+                    format!("开课前{v}天内")
+                },
+            );
+        }
+        if let Some(v) = self.online_max_minutes
+            && v > above.online_max_minutes
+        {
+            looser(
+                "online_max_minutes",
+                format!("{}分钟", above.online_max_minutes),
+                format!("{v}分钟"),
+            );
+        }
+        if let Some(v) = self.online_min_break_minutes
+            && v < above.online_min_break_minutes
+        {
+            looser(
+                "online_min_break_minutes",
+                format!("{}分钟", above.online_min_break_minutes),
+                format!("{v}分钟"),
+            );
+        }
+        if let Some(v) = self.online_latest_end_minute
+            && v > above.online_latest_end_minute
+        {
+            looser(
+                "online_latest_end_minute",
+                clock(above.online_latest_end_minute),
+                clock(v),
+            );
+        }
+        if let Some(v) = self.offline_latest_end_minute
+            && v > above.offline_latest_end_minute
+        {
+            looser(
+                "offline_latest_end_minute",
+                clock(above.offline_latest_end_minute),
+                clock(v),
+            );
+        }
+        if self.subject_on_rest_days == Some(true) && !above.subject_on_rest_days {
+            looser("subject_on_rest_days", "不得开展".into(), "允许".into());
+        }
+        if let Some(mine) = self.guidance_prices {
+            let float_cap = above
+                .guidance_prices
+                .map_or(NATIONAL_MAX_FLOAT_UP_PERCENT, |p| p.float_up_percent);
+            if mine.float_up_percent > float_cap {
+                looser(
+                    "guidance_prices",
+                    format!("上浮不超过{float_cap}%"),
+                    format!("上浮{}%", mine.float_up_percent),
+                );
+            }
+            if let Some(theirs) = above.guidance_prices {
+                let bands = ["10人以下", "10至35人", "35人以上"];
+                for (mode, mine, theirs) in [
+                    ("线上", mine.online_fen, theirs.online_fen),
+                    ("线下", mine.offline_fen, theirs.offline_fen),
+                ] {
+                    for i in 0..3 {
+                        if mine[i] > theirs[i] {
+                            looser(
+                                "guidance_prices",
+                                format!("{mode}{}班每人每课时{}", bands[i], yuan(theirs[i])),
+                                yuan(mine[i]),
+                            );
+                        }
+                    }
+                }
+            }
+        }
+        found
     }
 }
 
@@ -375,7 +601,7 @@ mod tests {
             }),
             ..PolicyOverride::default()
         };
-        RegionPolicy::effective([&province])
+        RegionPolicy::effective(None, [&province])
     }
 
     #[test]
@@ -457,7 +683,7 @@ mod tests {
             confirmation_working_days: Some(7),
             ..PolicyOverride::default()
         };
-        let p = RegionPolicy::effective([&province, &county]);
+        let p = RegionPolicy::effective(None, [&province, &county]);
         assert_eq!(p.max_fen_per_purchase, 300_000);
         assert_eq!(
             p.confirmation_working_days, 7,
@@ -467,7 +693,113 @@ mod tests {
             p.max_lessons_per_purchase, 60,
             "inherited from the national defaults"
         );
-        assert_eq!(RegionPolicy::effective([]), RegionPolicy::default());
+        assert_eq!(RegionPolicy::effective(None, []), RegionPolicy::default());
+    }
+
+    #[test]
+    fn a_lower_level_may_tighten_a_national_rule_never_loosen_it() {
+        let national = RegionPolicy::default();
+        let county = PolicyOverride {
+            max_lessons_per_purchase: Some(80),
+            online_min_break_minutes: Some(5),
+            offline_latest_end_minute: Some(21 * 60),
+            subject_on_rest_days: Some(true),
+            ..PolicyOverride::default()
+        };
+        let refused = county.loosenings(&national);
+        let rules: Vec<&str> = refused.iter().map(|l| l.rule).collect();
+        assert_eq!(
+            rules,
+            [
+                "max_lessons_per_purchase",
+                "online_min_break_minutes",
+                "offline_latest_end_minute",
+                "subject_on_rest_days"
+            ]
+        );
+        assert_eq!(
+            refused[0].message_zh(),
+            "单次收费课时上限：上级规定为60课时，下级只能从严，不得放宽为80课时"
+        );
+        // Stored anyway (written before this rule, or by hand), it is not in force.
+        let p = RegionPolicy::effective(None, [&county]);
+        assert_eq!(p.max_lessons_per_purchase, 60);
+        assert_eq!(p.online_min_break_minutes, 10);
+        assert_eq!(p.offline_latest_end_minute, 20 * 60 + 30);
+        assert!(!p.subject_on_rest_days);
+
+        let stricter = PolicyOverride {
+            max_lessons_per_purchase: Some(40),
+            max_fen_per_purchase: Some(300_000),
+            max_days_before_start: Some(30),
+            ..PolicyOverride::default()
+        };
+        assert!(stricter.loosenings(&national).is_empty());
+        let p = RegionPolicy::effective(None, [&stricter]);
+        assert_eq!(
+            (
+                p.max_lessons_per_purchase,
+                p.max_fen_per_purchase,
+                p.max_days_before_start
+            ),
+            (40, 300_000, 30)
+        );
+        // Below a province that set 30 days, "no such rule" (0) or 60 days would loosen it.
+        let below = |days| PolicyOverride {
+            max_days_before_start: Some(days),
+            ..PolicyOverride::default()
+        };
+        let province = RegionPolicy::effective(None, [&stricter]);
+        assert_eq!(below(0).loosenings(&province).len(), 1);
+        assert_eq!(below(60).loosenings(&province).len(), 1);
+        assert!(below(20).loosenings(&province).is_empty());
+        // The national level itself sets what it likes.
+        let national_change = PolicyOverride {
+            max_lessons_per_purchase: Some(72),
+            ..PolicyOverride::default()
+        };
+        assert_eq!(
+            RegionPolicy::effective(Some(&national_change), []).max_lessons_per_purchase,
+            72
+        );
+    }
+
+    #[test]
+    fn guidance_prices_below_a_province_may_only_fall_and_float_less() {
+        let province = beijing();
+        let county = PolicyOverride {
+            guidance_prices: Some(GuidancePrices {
+                online_fen: [8_000, 9_000, 8_000],
+                offline_fen: [7_000, 7_000, 7_000],
+                float_up_percent: 15,
+            }),
+            ..PolicyOverride::default()
+        };
+        let refused = county.loosenings(&province);
+        assert_eq!(refused.len(), 2, "{refused:?}");
+        assert!(refused[0].message_zh().contains("上浮不超过10%"));
+        assert!(
+            refused[1]
+                .message_zh()
+                .contains("线上10至35人班每人每课时80元")
+        );
+        let p = RegionPolicy::effective(None, [&province_override(), &county]);
+        let g = p.guidance_prices.unwrap();
+        assert_eq!(
+            (g.online_fen, g.offline_fen, g.float_up_percent),
+            ([8_000, 8_000, 8_000], [7_000, 7_000, 7_000], 10)
+        );
+    }
+
+    fn province_override() -> PolicyOverride {
+        PolicyOverride {
+            guidance_prices: Some(GuidancePrices {
+                online_fen: [8_000, 8_000, 8_000],
+                offline_fen: [8_000, 8_000, 8_000],
+                float_up_percent: 10,
+            }),
+            ..PolicyOverride::default()
+        }
     }
 
     #[test]

@@ -3,7 +3,7 @@
 //! which a faulty network may drop, duplicate, delay and reorder. The simulator decides when it executes and
 //! when its messages travel, from the seed.
 
-use app::bank::{InstructionResult, MovementReport, PaymentNotice};
+use app::bank::{DailyStatement, InstructionResult, MovementReport, PaymentNotice, StatementEntry};
 use axum::Router;
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -55,6 +55,13 @@ pub struct Line {
     pub occurred_at: i64,
     pub order_no: Option<String>,
     pub instruction_id: Option<String>,
+    /// An inflow's payment reference (its payment notice's).
+    pub payment_ref: Option<String>,
+}
+
+/// `YYYY-MM-DD` in China time.
+pub fn china_date(ms: i64) -> String {
+    domain::Timestamp::from_millis(ms).china_date().to_string()
 }
 
 #[derive(Debug, Default)]
@@ -117,6 +124,7 @@ impl Bank {
                 occurred_at: now,
                 order_no: Some(order_no.to_owned()),
                 instruction_id: None,
+                payment_ref: Some(pay_ref.clone()),
             },
             account_no,
         );
@@ -171,6 +179,7 @@ impl Bank {
                     occurred_at: now,
                     order_no: None,
                     instruction_id: Some(d.instruction_id.clone()),
+                    payment_ref: None,
                 },
                 &d.account_no,
             );
@@ -210,6 +219,89 @@ impl Bank {
             .collect();
         out.push(Message::Result(d.instruction_id.clone(), execution.result));
         out
+    }
+
+    /// The result of an instruction the bank already finished (how it answers being asked again).
+    pub fn result_of(&self, instruction_id: &str) -> Option<InstructionResult> {
+        self.executions
+            .get(instruction_id)
+            .map(|e| e.result.clone())
+    }
+
+    /// Each account's statement for the China day `date` (`YYYY-MM-DD`), with its lines.
+    pub fn statements(&self, date: &str) -> Vec<DailyStatement> {
+        let mut out = Vec::new();
+        for (account_no, lines) in &self.lines {
+            let day = |l: &&Line| china_date(l.occurred_at) == date;
+            let before: i64 = lines
+                .iter()
+                .filter(|l| china_date(l.occurred_at).as_str() < date)
+                .map(|l| {
+                    if l.direction == "in" {
+                        l.amount_fen
+                    } else {
+                        -l.amount_fen
+                    }
+                })
+                .sum();
+            let todays: Vec<&Line> = lines.iter().filter(day).collect();
+            if todays.is_empty() {
+                continue;
+            }
+            let sum = |dir: &str| -> i64 {
+                todays
+                    .iter()
+                    .filter(|l| l.direction == dir)
+                    .map(|l| l.amount_fen)
+                    .sum()
+            };
+            let (inflow, outflow) = (sum("in"), sum("out"));
+            let mut balance = before;
+            let entries = todays
+                .iter()
+                .map(|l| {
+                    balance += if l.direction == "in" {
+                        l.amount_fen
+                    } else {
+                        -l.amount_fen
+                    };
+                    StatementEntry {
+                        bank_ref: l.bank_ref.clone(),
+                        direction: l.direction.into(),
+                        amount_fen: l.amount_fen,
+                        balance_after_fen: balance,
+                        occurred_at: l.occurred_at,
+                        instruction_id: l.instruction_id.clone(),
+                        order_no: l.order_no.clone(),
+                        payment_ref: l.payment_ref.clone(),
+                    }
+                })
+                .collect();
+            out.push(DailyStatement {
+                account_no: account_no.clone(),
+                date: date.to_owned(),
+                opening_fen: before,
+                closing_fen: before + inflow - outflow,
+                inflow_fen: inflow,
+                outflow_fen: outflow,
+                movement_count: todays.len() as i64,
+                entries,
+            });
+        }
+        out
+    }
+
+    /// The China days on which any account moved, oldest first.
+    pub fn days(&self) -> Vec<String> {
+        let mut days: Vec<String> = self
+            .lines
+            .values()
+            .flatten()
+            .map(|l| china_date(l.occurred_at))
+            .collect();
+        days.sort();
+        days.dedup();
+        days
     }
 
     /// Orders the bank paid out more for than it took in: (order number, in, out).

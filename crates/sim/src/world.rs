@@ -210,6 +210,10 @@ enum Op {
         hours: i64,
     },
     Restart,
+    /// The bank sends every account's statement for a past day.
+    Statement {
+        date: String,
+    },
     RunOff {
         institution: usize,
     },
@@ -237,6 +241,7 @@ impl Op {
             Op::Flush { .. } => "bank_send",
             Op::Tick { .. } => "timers",
             Op::Restart => "restart",
+            Op::Statement { .. } => "bank_statement",
             Op::RunOff { .. } => "run_off",
             Op::BlackList { .. } => "black_list",
         }
@@ -454,8 +459,10 @@ impl Sim {
                 .await?;
             bank.lock().expect("bank lock").open_account(&account_no);
             let online = row.mode == "online";
-            let price = rng.random_range(80..=250) * 100 + rng.random_range(0..100);
-            let lessons = rng.random_range(8..=24);
+            let lessons: u32 = rng.random_range(8..=24);
+            // At most 5,000 yuan a purchase (the national cap).
+            let price = i64::from(rng.random_range(80..=(4_999 / lessons).min(250))) * 100
+                + rng.random_range(0..100);
             let mut courses = Vec::new();
             for class in ["周二班", "周六班"] {
                 let id = t
@@ -779,7 +786,22 @@ impl Sim {
                 };
                 Op::Tick { hours }
             }
-            990..=995 => Op::Restart,
+            990..=992 => Op::Restart,
+            993..=995 => {
+                let today = self.t.clock.now().china_date().to_string();
+                let days: Vec<String> = self
+                    .bank
+                    .lock()
+                    .expect("bank lock")
+                    .days()
+                    .into_iter()
+                    .filter(|d| *d < today)
+                    .collect();
+                match days.last() {
+                    Some(date) => Op::Statement { date: date.clone() },
+                    None => Op::Deliver,
+                }
+            }
             996..=999 => {
                 let institution = self.rng.random_range(1..self.institutions.len());
                 if self.institutions[institution].door_closed || step < 50 {
@@ -1015,6 +1037,17 @@ impl Sim {
                     }
                     None => one((op.label(), "gone".into())),
                 }
+            }
+            Op::Statement { date } => {
+                let statements = self.bank.lock().expect("bank lock").statements(date);
+                let mut effect = Effect::default();
+                for st in &statements {
+                    effect.answers.push(answer(
+                        op.label(),
+                        &app.record_statement(&self.bank_actor, st).await,
+                    ));
+                }
+                effect
             }
             Op::Flush { .. } | Op::Tick { .. } | Op::Restart => Effect::default(),
             Op::RunOff { institution } => {
@@ -1291,6 +1324,43 @@ impl Sim {
                 .await
                 .map_err(|e| self.harness(step, e))?;
             if inbox.is_empty() && outbox.is_empty() && outstanding.is_empty() {
+                break;
+            }
+        }
+        // The bank's statements for every day it booked: what a dropped message left open, a line settles.
+        let days = self.bank.lock().expect("bank lock").days();
+        for date in days {
+            let statements = self.bank.lock().expect("bank lock").statements(&date);
+            let mut answers: Answers = Vec::new();
+            for st in &statements {
+                answers.push(answer(
+                    "settle.statement",
+                    &self.t.app.record_statement(&self.bank_actor, st).await,
+                ));
+            }
+            self.count(&answers);
+        }
+        // Payments reconciled from statements may be refunds on arrival: deliver and execute those too.
+        for _ in 0..10 {
+            self.t.clock.advance_millis(3_600_000);
+            let app = &self.t.app;
+            let answers: Answers = vec![answer(
+                "settle.deliver",
+                &app.deliver_due_instructions().await,
+            )];
+            self.count(&answers);
+            let inbox: Vec<Delivered> =
+                std::mem::take(&mut self.bank.lock().expect("bank lock").inbox);
+            let now = self.t.clock.now().millis();
+            let mut sent: Answers = Vec::new();
+            for d in &inbox {
+                let messages = self.bank.lock().expect("bank lock").execute(d, now);
+                for m in &messages {
+                    sent.push(self.send(m).await);
+                }
+            }
+            self.count(&sent);
+            if inbox.is_empty() {
                 break;
             }
         }

@@ -114,6 +114,34 @@ pub struct PenaltyRow {
     pub recorded_at: i64,
 }
 
+/// The penalty that stops the institution selling on `today`, read on the pool or inside a transaction.
+async fn sales_stop_on<'e>(
+    on: impl sqlx::Executor<'e, Database = sqlx::Any>,
+    institution_id: &str,
+    today: &str,
+) -> Result<Option<PenaltyRow>, StoreError> {
+    Ok(sqlx::query_as(AssertSqlSafe(format!(
+        "SELECT {PENALTY_COLUMNS} FROM penalties WHERE institution_id = $1 \
+         AND kind IN ('stop_enrolling', 'stop_operating', 'licence_revocation') AND decided_on <= $2 \
+         AND (in_force_until IS NULL OR in_force_until >= $2) ORDER BY decided_on DESC LIMIT 1"
+    )))
+    .bind(institution_id)
+    .bind(today)
+    .fetch_optional(on)
+    .await?)
+}
+
+impl WriteTx {
+    /// [`Reader::sales_stop`] inside the transaction.
+    pub async fn sales_stop(
+        &mut self,
+        institution_id: &str,
+        today: &str,
+    ) -> Result<Option<PenaltyRow>, StoreError> {
+        sales_stop_on(&mut *self.tx, institution_id, today).await
+    }
+}
+
 const PENALTY_COLUMNS: &str = "id, institution_id, kind, decision_no, decided_on, amount_fen, legal_basis, facts, \
      in_force_until, published, region_code, decided_by, recorded_at";
 
@@ -348,15 +376,7 @@ impl Reader<'_> {
         institution_id: &str,
         today: &str,
     ) -> Result<Option<PenaltyRow>, StoreError> {
-        Ok(sqlx::query_as(AssertSqlSafe(format!(
-            "SELECT {PENALTY_COLUMNS} FROM penalties WHERE institution_id = $1 \
-             AND kind IN ('stop_enrolling', 'stop_operating', 'licence_revocation') AND decided_on <= $2 \
-             AND (in_force_until IS NULL OR in_force_until >= $2) ORDER BY decided_on DESC LIMIT 1"
-        )))
-        .bind(institution_id)
-        .bind(today)
-        .fetch_optional(&self.store.pool)
-        .await?)
+        sales_stop_on(&self.store.pool, institution_id, today).await
     }
 
     pub async fn latest_credit_model(&self) -> Result<Option<CreditModelRow>, StoreError> {

@@ -133,6 +133,16 @@ impl Backend {
         }
     }
 
+    /// Appended to a SELECT of rows whose state the transaction's decision rests on but which it does not
+    /// change (an institution's list status when an order is placed or paid): PostgreSQL holds them against a
+    /// concurrent `FOR UPDATE` (a black-listing) until commit; SQLite's one writer needs nothing.
+    fn share_lock_suffix(self) -> &'static str {
+        match self {
+            Backend::Sqlite => "",
+            Backend::Postgres => " FOR SHARE",
+        }
+    }
+
     /// Serializes audit-log appends across PostgreSQL sessions (SQLite has one writer already).
     fn lock_audit_chain_sql(self) -> Option<&'static str> {
         match self {

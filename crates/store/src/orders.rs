@@ -30,11 +30,14 @@ pub struct OrderRow {
     /// Set by a regulator (a complaint's money action, a run-off): confirmed lessons' fees are held.
     pub frozen_at: Option<i64>,
     pub frozen_reason: Option<String>,
+    /// 预留 Σ of the order's instructions not failed (outstanding and executed): never above `amount_fen`
+    /// (a CHECK), raised only by [`WriteTx::insert_instruction`]'s conditional update.
+    pub instructed_fen: i64,
 }
 
 const ORDER_COLUMNS: &str = "id, order_no, institution_id, course_id, parent_id, child_id, supervised_account_id, \
      lessons, amount_fen, contract_json, contract_digest, status, created_at, paid_at, payment_ref, closed_at, \
-     frozen_at, frozen_reason";
+     frozen_at, frozen_reason, instructed_fen";
 
 impl InsertRow for OrderRow {
     const TABLE: &'static str = "orders";
@@ -58,6 +61,7 @@ impl InsertRow for OrderRow {
             .bind(self.closed_at)
             .bind(self.frozen_at)
             .bind(self.frozen_reason.clone())
+            .bind(self.instructed_fen)
     }
 }
 
@@ -418,21 +422,53 @@ impl Reader<'_> {
         .await?)
     }
 
-    /// Instructions due for (re)delivery.
+    /// Instructions due for delivery, or (acknowledged without a result) for asking again.
     pub async fn due_instructions(
         &self,
         now: i64,
         limit: i64,
     ) -> Result<Vec<InstructionRow>, StoreError> {
         let sql = format!(
-            "SELECT {INSTRUCTION_COLUMNS} FROM bank_instructions WHERE status = 'pending' AND next_attempt_at <= $1 \
-             AND batch_date IS NULL ORDER BY next_attempt_at, id LIMIT $2"
+            "SELECT {INSTRUCTION_COLUMNS} FROM bank_instructions WHERE status IN ('pending', 'acknowledged') \
+             AND next_attempt_at <= $1 AND batch_date IS NULL ORDER BY next_attempt_at, id LIMIT $2"
         );
         Ok(sqlx::query_as(AssertSqlSafe(sql))
             .bind(now)
             .bind(limit)
             .fetch_all(&self.store.pool)
             .await?)
+    }
+
+    /// Instructions and daily batches the bank acknowledged at or before `before` and has not finished:
+    /// (kind of row, id, supervised account id, amount, acknowledged at).
+    pub async fn unsettled_instructions(
+        &self,
+        before: i64,
+        limit: i64,
+    ) -> Result<Vec<(Instructed, String, String, i64, i64)>, StoreError> {
+        let mut out = Vec::new();
+        for which in [Instructed::Single, Instructed::Batch] {
+            let batch_filter = match which {
+                Instructed::Single => " AND batch_id IS NULL",
+                Instructed::Batch => "",
+            };
+            let sql = format!(
+                "SELECT id, supervised_account_id, amount_fen, acknowledged_at FROM {} \
+                 WHERE status = 'acknowledged' AND acknowledged_at <= $1{batch_filter} \
+                 ORDER BY acknowledged_at, id LIMIT $2",
+                which.table()
+            );
+            let rows: Vec<(String, String, i64, i64)> = sqlx::query_as(AssertSqlSafe(sql))
+                .bind(before)
+                .bind(limit)
+                .fetch_all(&self.store.pool)
+                .await?;
+            out.extend(
+                rows.into_iter()
+                    .map(|(id, a, amount, at)| (which, id, a, amount, at)),
+            );
+        }
+        Ok(out)
     }
 
     pub async fn instructions_of_order(
@@ -456,15 +492,15 @@ impl Reader<'_> {
             .await?)
     }
 
-    /// Daily batches due for (re)delivery.
+    /// Daily batches due for delivery, or (acknowledged without a result) for asking again.
     pub async fn due_batches(
         &self,
         now: i64,
         limit: i64,
     ) -> Result<Vec<ReleaseBatchRow>, StoreError> {
         let sql = format!(
-            "SELECT {BATCH_COLUMNS} FROM release_batches WHERE status = 'pending' AND next_attempt_at <= $1 \
-             ORDER BY next_attempt_at, id LIMIT $2"
+            "SELECT {BATCH_COLUMNS} FROM release_batches WHERE status IN ('pending', 'acknowledged') \
+             AND next_attempt_at <= $1 ORDER BY next_attempt_at, id LIMIT $2"
         );
         Ok(sqlx::query_as(AssertSqlSafe(sql))
             .bind(now)
@@ -593,14 +629,28 @@ impl WriteTx {
             .await?)
     }
 
-    /// An institution's paid orders not yet closed.
+    /// The order, locked until the transaction ends: every command on an order's lessons or money takes this
+    /// first, so two of them on one order run one after the other (PostgreSQL; SQLite has one writer).
+    pub async fn order_for_update(&mut self, id: &str) -> Result<Option<OrderRow>, StoreError> {
+        let sql = format!(
+            "SELECT {ORDER_COLUMNS} FROM orders WHERE id = $1{}",
+            self.backend.row_lock_suffix()
+        );
+        Ok(sqlx::query_as(AssertSqlSafe(sql))
+            .bind(id)
+            .fetch_optional(&mut *self.tx)
+            .await?)
+    }
+
+    /// An institution's paid orders not yet closed, locked (in id order, as every multi-order lock is taken).
     pub async fn open_paid_orders_of(
         &mut self,
         institution_id: &str,
     ) -> Result<Vec<OrderRow>, StoreError> {
         let sql = format!(
             "SELECT {ORDER_COLUMNS} FROM orders WHERE institution_id = $1 AND status = 'paid' AND closed_at IS NULL \
-             ORDER BY created_at, id"
+             ORDER BY id{}",
+            self.backend.row_lock_suffix()
         );
         Ok(sqlx::query_as(AssertSqlSafe(sql))
             .bind(institution_id)
@@ -681,8 +731,24 @@ impl WriteTx {
         insert_rows(&mut self.tx, self.backend, std::slice::from_ref(row)).await
     }
 
-    pub async fn insert_instruction(&mut self, row: &InstructionRow) -> Result<(), StoreError> {
-        insert_rows(&mut self.tx, self.backend, std::slice::from_ref(row)).await
+    /// Reserves the instruction's amount on its paid order and records it; `false` (and nothing written) when
+    /// the order's payment cannot cover it beside what its other instructions reserved. The reservation is one
+    /// conditional statement, so no interleaving of two instructions can pass it together.
+    pub async fn insert_instruction(&mut self, row: &InstructionRow) -> Result<bool, StoreError> {
+        let reserved = sqlx::query(
+            "UPDATE orders SET instructed_fen = instructed_fen + $2 \
+             WHERE id = $1 AND status = 'paid' AND instructed_fen + $2 <= amount_fen",
+        )
+        .bind(row.order_id.clone())
+        .bind(row.amount_fen)
+        .execute(&mut *self.tx)
+        .await?
+        .rows_affected();
+        if reserved != 1 {
+            return Ok(false);
+        }
+        insert_rows(&mut self.tx, self.backend, std::slice::from_ref(row)).await?;
+        Ok(true)
     }
 
     pub async fn instruction(&mut self, id: &str) -> Result<Option<InstructionRow>, StoreError> {
@@ -693,8 +759,8 @@ impl WriteTx {
             .await?)
     }
 
-    /// A delivery attempt's outcome: acknowledged, or pending again at `next_attempt_at`. A batch's
-    /// acknowledgement is its releases' too.
+    /// A delivery attempt's outcome: acknowledged (then `next_attempt_at` is when to ask again if no result
+    /// comes), or tried again at `next_attempt_at`. A batch's acknowledgement is its releases' too.
     pub async fn record_delivery(
         &mut self,
         which: Instructed,
@@ -706,7 +772,7 @@ impl WriteTx {
         let sql = format!(
             "UPDATE {} SET attempts = attempts + 1, next_attempt_at = $3, last_error = $4, \
              status = CASE WHEN $2 IS NULL THEN status ELSE 'acknowledged' END, \
-             acknowledged_at = COALESCE(acknowledged_at, $2) WHERE id = $1 AND status = 'pending'",
+             acknowledged_at = COALESCE(acknowledged_at, $2) WHERE id = $1 AND status IN ('pending', 'acknowledged')",
             which.table()
         );
         sqlx::query(AssertSqlSafe(sql))
@@ -751,8 +817,20 @@ impl WriteTx {
             .bind(bank_ref.map(str::to_owned))
             .bind(reason.map(str::to_owned))
             .execute(&mut *self.tx)
+            .await?
+            .rows_affected();
+        // A failed instruction moved nothing: what it reserved on its order is free again.
+        if done == 1 && which == Instructed::Single && status == "failed" {
+            sqlx::query(
+                "UPDATE orders SET instructed_fen = instructed_fen - \
+                 (SELECT amount_fen FROM bank_instructions WHERE id = $1) \
+                 WHERE id = (SELECT order_id FROM bank_instructions WHERE id = $1)",
+            )
+            .bind(id)
+            .execute(&mut *self.tx)
             .await?;
-        Ok(done.rows_affected())
+        }
+        Ok(done)
     }
 
     pub async fn insert_release_batch(&mut self, row: &ReleaseBatchRow) -> Result<(), StoreError> {
@@ -843,6 +921,20 @@ impl WriteTx {
             .await?)
     }
 
+    /// Whether an outflow was already matched to this instruction (or daily batch).
+    pub async fn instruction_has_outflow(
+        &mut self,
+        instruction_id: &str,
+    ) -> Result<bool, StoreError> {
+        let n: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM bank_movements WHERE instruction_id = $1 AND matched = 'matched'",
+        )
+        .bind(instruction_id)
+        .fetch_one(&mut *self.tx)
+        .await?;
+        Ok(n > 0)
+    }
+
     /// Keeps the bank's latest reported balance: a report older (by the bank's time) than the one kept is
     /// ignored, so reordered reports cannot roll the balance back. `true` when this one is the latest.
     pub async fn set_reported_balance(
@@ -876,14 +968,13 @@ impl WriteTx {
         Ok(())
     }
 
-    pub async fn escrow_owed(&mut self, supervised_account_id: &str) -> Result<i64, StoreError> {
-        Ok(sqlx::query_scalar(
-            "SELECT CAST(COALESCE(SUM(credits_posted - debits_posted), 0) AS BIGINT) FROM ledger_accounts \
-             WHERE owner = $1 AND kind = 'order_escrow'",
-        )
-        .bind(supervised_account_id)
-        .fetch_one(&mut *self.tx)
-        .await?)
+    /// [`WriteTx::must_hold_by_account`] for one account.
+    pub async fn must_hold(&mut self, supervised_account_id: &str) -> Result<i64, StoreError> {
+        Ok(self
+            .must_hold_by_account(&[supervised_account_id.to_owned()])
+            .await?
+            .first()
+            .map_or(0, |(_, fen)| *fen))
     }
 
     /// Inflow, outflow and count of the movements the bank reported for `[from, to)` (its time).
@@ -901,17 +992,6 @@ impl WriteTx {
         .bind(supervised_account_id)
         .bind(from)
         .bind(to)
-        .fetch_one(&mut *self.tx)
-        .await?)
-    }
-
-    /// What instructions on an order not yet executed or failed will take from its escrow.
-    pub async fn outstanding_instructions(&mut self, order_id: &str) -> Result<i64, StoreError> {
-        Ok(sqlx::query_scalar(
-            "SELECT CAST(COALESCE(SUM(amount_fen), 0) AS BIGINT) FROM bank_instructions \
-             WHERE order_id = $1 AND status IN ('pending', 'acknowledged')",
-        )
-        .bind(order_id)
         .fetch_one(&mut *self.tx)
         .await?)
     }
@@ -994,13 +1074,12 @@ impl WriteTx {
         Ok(out)
     }
 
-    /// (account id, bank reference, how it was matched) of the movements already recorded under these
-    /// (account id, bank reference) pairs: one seek of the unique index per pair (checked with EXPLAIN on
+    /// The movements already recorded under these (account id, bank reference) pairs: one seek of the unique index per pair (checked with EXPLAIN on
     /// both backends).
     pub async fn movements_by_ref(
         &mut self,
         pairs: &[(String, String)],
-    ) -> Result<Vec<(String, String, String)>, StoreError> {
+    ) -> Result<Vec<MovementRow>, StoreError> {
         let mut out = Vec::new();
         for chunk in pairs.chunks(200) {
             // An OR of pairs, not `(a, b) IN (VALUES …)`: SQLite plans the latter as a scan of the table.
@@ -1012,7 +1091,7 @@ impl WriteTx {
                 })
                 .collect();
             let sql = format!(
-                "SELECT supervised_account_id, bank_ref, matched FROM bank_movements WHERE {}",
+                "SELECT {MOVEMENT_COLUMNS} FROM bank_movements WHERE {}",
                 pairs_sql.join(" OR ")
             );
             let mut q = sqlx::query_as(AssertSqlSafe(sql));
@@ -1024,25 +1103,37 @@ impl WriteTx {
         Ok(out)
     }
 
-    /// The order escrow owed on each of these accounts (absent: nothing owed).
-    pub async fn escrow_owed_by_account(
+    /// What the bank must hold on each of these accounts now: the order escrow owed on it, less what its
+    /// instructions in flight (pending or acknowledged) may already have paid out — the bank may have executed
+    /// them and not said so yet, and a balance that low is no shortfall. Absent: nothing owed.
+    pub async fn must_hold_by_account(
         &mut self,
         account_ids: &[String],
     ) -> Result<Vec<(String, i64)>, StoreError> {
-        let mut out = Vec::new();
+        let mut held: std::collections::BTreeMap<String, i64> = std::collections::BTreeMap::new();
         for chunk in account_ids.chunks(500) {
-            let sql = format!(
+            let ids = self.backend.placeholders(0, chunk.len());
+            let escrow = format!(
                 "SELECT owner, CAST(SUM(credits_posted - debits_posted) AS BIGINT) FROM ledger_accounts \
-                 WHERE kind = 'order_escrow' AND owner IN ({}) GROUP BY owner",
-                self.backend.placeholders(0, chunk.len())
+                 WHERE kind = 'order_escrow' AND owner IN ({ids}) GROUP BY owner"
             );
-            let mut q = sqlx::query_as(AssertSqlSafe(sql));
-            for id in chunk {
-                q = q.bind(id.clone());
+            let in_flight = format!(
+                "SELECT supervised_account_id, CAST(-SUM(amount_fen) AS BIGINT) FROM bank_instructions \
+                 WHERE status IN ('pending', 'acknowledged') AND supervised_account_id IN ({ids}) \
+                 GROUP BY supervised_account_id"
+            );
+            for sql in [escrow, in_flight] {
+                let mut q = sqlx::query_as(AssertSqlSafe(sql));
+                for id in chunk {
+                    q = q.bind(id.clone());
+                }
+                let rows: Vec<(String, i64)> = q.fetch_all(&mut *self.tx).await?;
+                for (id, fen) in rows {
+                    *held.entry(id).or_default() += fen;
+                }
             }
-            out.extend(q.fetch_all(&mut *self.tx).await?);
         }
-        Ok(out)
+        Ok(held.into_iter().collect())
     }
 
     pub async fn insert_movements(&mut self, rows: &[MovementRow]) -> Result<(), StoreError> {
@@ -1095,21 +1186,66 @@ impl WriteTx {
     }
 }
 
-/// Bulk forms for a bank's batch of payment notices.
-impl WriteTx {
-    pub async fn orders_by_no(
-        &mut self,
-        order_nos: &[String],
-    ) -> Result<Vec<OrderRow>, StoreError> {
+/// `n` orders by number, in id order, locked with `lock`.
+fn orders_by_no_sql(backend: crate::Backend, n: usize, lock: bool) -> String {
+    format!(
+        "SELECT {ORDER_COLUMNS} FROM orders WHERE order_no IN ({}) ORDER BY id{}",
+        backend.placeholders(0, n),
+        if lock { backend.row_lock_suffix() } else { "" }
+    )
+}
+
+impl Reader<'_> {
+    /// The orders with these numbers.
+    pub async fn orders_by_no(&self, order_nos: &[String]) -> Result<Vec<OrderRow>, StoreError> {
         let mut out = Vec::new();
         for chunk in order_nos.chunks(500) {
-            let sql = format!(
-                "SELECT {ORDER_COLUMNS} FROM orders WHERE order_no IN ({})",
-                self.backend.placeholders(0, chunk.len())
-            );
+            let sql = orders_by_no_sql(self.store.backend, chunk.len(), false);
             let mut q = sqlx::query_as(AssertSqlSafe(sql));
             for no in chunk {
                 q = q.bind(no.clone());
+            }
+            out.extend(q.fetch_all(&self.store.pool).await?);
+        }
+        Ok(out)
+    }
+}
+
+/// Bulk forms for a bank's batch of payment notices.
+impl WriteTx {
+    /// The orders with these numbers; with `lock`, locked until the transaction ends (in id order, like
+    /// every multi-order lock, so concurrent batches cannot deadlock).
+    pub async fn orders_by_no(
+        &mut self,
+        order_nos: &[String],
+        lock: bool,
+    ) -> Result<Vec<OrderRow>, StoreError> {
+        let mut out = Vec::new();
+        for chunk in order_nos.chunks(500) {
+            let sql = orders_by_no_sql(self.backend, chunk.len(), lock);
+            let mut q = sqlx::query_as(AssertSqlSafe(sql));
+            for no in chunk {
+                q = q.bind(no.clone());
+            }
+            out.extend(q.fetch_all(&mut *self.tx).await?);
+        }
+        Ok(out)
+    }
+
+    /// (payment reference, order number) of the orders paid under any of these references.
+    pub async fn orders_by_payment_ref(
+        &mut self,
+        refs: &[String],
+    ) -> Result<Vec<(String, String)>, StoreError> {
+        let mut out = Vec::new();
+        for chunk in refs.chunks(500) {
+            let sql = format!(
+                "SELECT payment_ref, order_no FROM orders WHERE payment_ref IN ({})",
+                self.backend.placeholders(0, chunk.len())
+            );
+            let mut q = sqlx::query_as(AssertSqlSafe(sql));
+            for r in chunk {
+                q = q.bind(r.clone());
             }
             out.extend(q.fetch_all(&mut *self.tx).await?);
         }

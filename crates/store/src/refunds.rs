@@ -67,12 +67,7 @@ impl Reader<'_> {
     }
 
     pub async fn refunds_of_order(&self, order_id: &str) -> Result<Vec<RefundRow>, StoreError> {
-        let sql =
-            format!("SELECT {COLUMNS} FROM refunds WHERE order_id = $1 ORDER BY created_at, id");
-        Ok(sqlx::query_as(AssertSqlSafe(sql))
-            .bind(order_id)
-            .fetch_all(&self.store.pool)
-            .await?)
+        refunds_of_order_on(&self.store.pool, order_id).await
     }
 
     /// Requests the institution left unanswered past their window.
@@ -146,14 +141,34 @@ pub struct RunOffRow {
     pub started_at: i64,
 }
 
+/// An order's refund requests, oldest first, read on the pool or inside a transaction.
+async fn refunds_of_order_on<'e>(
+    on: impl sqlx::Executor<'e, Database = sqlx::Any>,
+    order_id: &str,
+) -> Result<Vec<RefundRow>, StoreError> {
+    let sql = format!("SELECT {COLUMNS} FROM refunds WHERE order_id = $1 ORDER BY created_at, id");
+    Ok(sqlx::query_as(AssertSqlSafe(sql))
+        .bind(order_id)
+        .fetch_all(on)
+        .await?)
+}
+
+/// The institution's run-off, read on the pool or inside a transaction (one query for both).
+async fn run_off_on<'e>(
+    on: impl sqlx::Executor<'e, Database = sqlx::Any>,
+    institution_id: &str,
+) -> Result<Option<RunOffRow>, StoreError> {
+    Ok(sqlx::query_as(
+        "SELECT institution_id, reason, started_by, started_at FROM run_offs WHERE institution_id = $1",
+    )
+    .bind(institution_id)
+    .fetch_optional(on)
+    .await?)
+}
+
 impl Reader<'_> {
     pub async fn run_off(&self, institution_id: &str) -> Result<Option<RunOffRow>, StoreError> {
-        Ok(sqlx::query_as(
-            "SELECT institution_id, reason, started_by, started_at FROM run_offs WHERE institution_id = $1",
-        )
-        .bind(institution_id)
-        .fetch_optional(&self.store.pool)
-        .await?)
+        run_off_on(&self.store.pool, institution_id).await
     }
 
     /// An institution's refunds decided since `since`, oldest first.
@@ -175,6 +190,14 @@ impl Reader<'_> {
 
 impl WriteTx {
     /// Records a run-off's start; a second start is a conflict (the primary key).
+    pub async fn run_off(&mut self, institution_id: &str) -> Result<Option<RunOffRow>, StoreError> {
+        run_off_on(&mut *self.tx, institution_id).await
+    }
+
+    pub async fn refunds_of_order(&mut self, order_id: &str) -> Result<Vec<RefundRow>, StoreError> {
+        refunds_of_order_on(&mut *self.tx, order_id).await
+    }
+
     pub async fn insert_run_off(&mut self, row: &RunOffRow) -> Result<(), StoreError> {
         sqlx::query(
             "INSERT INTO run_offs (institution_id, reason, started_by, started_at) VALUES ($1, $2, $3, $4)",

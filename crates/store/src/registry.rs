@@ -365,12 +365,32 @@ impl WriteTx {
         insert_rows(&mut self.tx, self.backend, rows).await
     }
 
-    /// The institution inside this transaction.
+    /// The institution inside this transaction, locked until it ends (list moves, penalties, run-off: one
+    /// decision at a time, and none while an order is placed or paid on what it says now).
     pub async fn institution_for_update(
         &mut self,
         id: &str,
     ) -> Result<Option<InstitutionRow>, StoreError> {
-        let sql = format!("SELECT {INSTITUTION_COLUMNS} FROM institutions WHERE id = $1");
+        let sql = format!(
+            "SELECT {INSTITUTION_COLUMNS} FROM institutions WHERE id = $1{}",
+            self.backend.row_lock_suffix()
+        );
+        Ok(sqlx::query_as(AssertSqlSafe(sql))
+            .bind(id)
+            .fetch_optional(&mut *self.tx)
+            .await?)
+    }
+
+    /// The institution inside this transaction, held against a concurrent change of its standing (a
+    /// black-listing, a run-off, a penalty) until the transaction ends: what an order is placed or paid on.
+    pub async fn institution_for_share(
+        &mut self,
+        id: &str,
+    ) -> Result<Option<InstitutionRow>, StoreError> {
+        let sql = format!(
+            "SELECT {INSTITUTION_COLUMNS} FROM institutions WHERE id = $1{}",
+            self.backend.share_lock_suffix()
+        );
         Ok(sqlx::query_as(AssertSqlSafe(sql))
             .bind(id)
             .fetch_optional(&mut *self.tx)

@@ -367,8 +367,8 @@ impl WriteTx {
         Ok(())
     }
 
-    /// Fen that left an institution's supervised accounts (by the bank's time) since `from`.
-    /// The institution's outflows (bank time) since each of two instants: the day's and the week's.
+    /// The institution's outflows the platform did not instruct (bank time) since each of two instants: the
+    /// day's and the week's. Its own releases and refunds are not withdrawals.
     pub async fn outflows_since(
         &mut self,
         institution_id: &str,
@@ -379,7 +379,7 @@ impl WriteTx {
             "SELECT CAST(COALESCE(SUM(CASE WHEN m.occurred_at >= $2 THEN m.amount_fen ELSE 0 END), 0) AS BIGINT), \
              CAST(COALESCE(SUM(m.amount_fen), 0) AS BIGINT) FROM bank_movements m \
              JOIN supervised_accounts s ON s.id = m.supervised_account_id \
-             WHERE s.institution_id = $1 AND m.direction = 'out' AND m.occurred_at >= $3",
+             WHERE s.institution_id = $1 AND m.direction = 'out' AND m.matched <> 'matched' AND m.occurred_at >= $3",
         )
         .bind(institution_id)
         .bind(day_start)

@@ -1,0 +1,11 @@
+-- 预留 what an order's instructions that have not failed add up to (pending, acknowledged and executed). An
+-- instruction reserves its amount with a conditional update, and the CHECK holds the bound even against a
+-- write that forgot to: releases + refunds + instructed-but-not-executed never exceed what the order paid.
+ALTER TABLE orders ADD COLUMN instructed_fen BIGINT NOT NULL DEFAULT 0
+    CHECK (instructed_fen >= 0 AND instructed_fen <= amount_fen);
+UPDATE orders SET instructed_fen = MIN(amount_fen, COALESCE((SELECT SUM(i.amount_fen) FROM bank_instructions i
+    WHERE i.order_id = orders.id AND i.status <> 'failed'), 0));
+
+-- An instruction is executed by one outflow: a second outflow naming it is money nobody instructed.
+CREATE UNIQUE INDEX bank_movements_one_per_instruction ON bank_movements (instruction_id)
+    WHERE matched = 'matched';
