@@ -180,6 +180,50 @@ test('a parent buys a course, the bank takes the payment, and every end shows th
   }
 });
 
+test('an institution gives an order a preferential price before payment; the contract and the bank follow it', { timeout: 120_000 }, async () => {
+  const inst = await newPage(browser);
+  const institutionPath = await signInDemoInstitution(inst.page);
+  const { context, page } = await newPage(browser, { width: 390, height: 844 }, [BANK]);
+  try {
+    await signInParent(page);
+    await page.goto(`${BASE}${institutionPath}`);
+    await Promise.all([page.waitForNavigation(), page.click('.course a.button >> nth=0')]);
+    await Promise.all([page.waitForNavigation(), page.click('#buy button')]);
+    const orderUrl = page.url();
+    const orderNo = await text(page, '#order-no');
+    const listed = fen(await text(page, '#order-amount'));
+    const discounted = listed - 1_000;
+
+    // 优惠: on its money page the institution sets the price the parent is to pay, with a reason.
+    await inst.page.goto(`${BASE}/institution/money`);
+    const row = inst.page.locator('#orders tr', { hasText: orderNo });
+    await row.locator('form.discount [name=total_yuan]').fill((discounted / 100).toFixed(2));
+    await row.locator('form.discount [name=reason]').fill('老学员优惠');
+    await Promise.all([inst.page.waitForNavigation(), row.locator('form.discount button').click()]);
+    assert.equal(fen((await inst.page.locator('#orders tr', { hasText: orderNo }).locator('td:nth-child(3)').textContent()).trim()), discounted);
+
+    // The parent reads the new contract: list price, discount, reason, and the price actually paid.
+    await page.goto(orderUrl);
+    assert.equal(fen(await text(page, '#order-amount')), discounted);
+    assert.equal(fen(await text(page, '#price-paid')), discounted);
+    const terms = await page.textContent('body');
+    assert.ok(terms.includes('老学员优惠') && terms.includes('退费按实付价款计算'), 'the contract names the discount');
+    const preview = await page.locator('#refund-preview tbody tr').allTextContents();
+    assert.ok(preview[0].includes(`¥${(discounted / 100).toFixed(2)}`), preview[0]);
+    await page.screenshot({ path: `${ARTIFACTS}/order-discounted.png`, fullPage: true });
+
+    // The bank's checkout asks for the new price, and the escrow holds it.
+    await Promise.all([page.waitForNavigation(), page.click('#pay')]);
+    assert.equal(fen(await text(page, '#amount')), discounted);
+    await Promise.all([page.waitForURL(`${BASE}/orders/**`), page.click('#pay')]);
+    assert.equal(await text(page, '#order-status'), '已支付（资金监管中）');
+    assert.equal(fen(await text(page, '#order-escrow')), discounted);
+  } finally {
+    await context.close();
+    await inst.context.close();
+  }
+});
+
 /** The demo bank's row on the public service-quality page for this month. */
 async function bankQuality(page) {
   await page.goto(`${BASE}/banks/quality`);

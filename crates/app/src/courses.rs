@@ -3,6 +3,7 @@
 
 use crate::{Actor, App, AppError, ErrorCode, evidence};
 use domain::access::Permission;
+use domain::contract;
 use domain::policy::{CourseTerms, check_course};
 use domain::schedule::{self, Booked, Plan, Session, Weekly};
 use domain::{Category, CourseId, TeachingMode, WorkingDayCalendar};
@@ -26,6 +27,10 @@ pub struct NewCourse {
     /// `YYYY-MM-DD`.
     pub first_lesson: String,
     pub last_lesson: String,
+    /// 优惠价 what a purchase of the whole course pays, when below the list price (price per lesson × lessons),
+    /// in fen; every lesson fee and refund is then computed on it.
+    #[serde(default)]
+    pub preferential_total_fen: Option<i64>,
     /// Weekly sessions with a teacher and a room (课表); without one, the course records no sessions.
     #[serde(default)]
     pub schedule: Option<NewSchedule>,
@@ -94,6 +99,15 @@ impl App {
             date("first_lesson", &new.first_lesson)?,
             date("last_lesson", &new.last_lesson)?,
         );
+        if let Some(paid) = new.preferential_total_fen
+            && contract::Price::paid(new.price_per_lesson_fen, new.lessons, paid, "课程优惠价")
+                .is_none_or(|p| p.discount.is_none())
+        {
+            return Err(AppError::new(
+                ErrorCode::InvalidParameter,
+                "preferential_total_fen: above zero and below the list price (price per lesson × lessons)",
+            ));
+        }
         if last < first {
             return Err(AppError::new(
                 ErrorCode::InvalidParameter,
@@ -198,6 +212,7 @@ impl App {
             created_at: now.millis(),
             first_lesson: Some(first.to_string()),
             last_lesson: Some(last.to_string()),
+            preferential_total_fen: new.preferential_total_fen,
         };
         let mut tx = self.store.begin_write().await?;
         let session_rows = match &sessions {

@@ -513,6 +513,7 @@ fn course(
         created_at: created.millis(),
         first_lesson: None,
         last_lesson: None,
+        preferential_total_fen: None,
     }
 }
 

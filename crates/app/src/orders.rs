@@ -365,15 +365,24 @@ impl App {
                 ));
             }
         }
-        let amount = Fen::new(course.price_per_lesson_fen)
-            .checked_mul(course.lessons)
-            .filter(|a| a.get() > 0)
+        // The price actually paid: the course's preferential price when it has one, else its list price.
+        let list = course.price_per_lesson_fen.checked_mul(course.lessons);
+        let price = list
+            .and_then(|list| {
+                contract::Price::paid(
+                    course.price_per_lesson_fen,
+                    lessons,
+                    course.preferential_total_fen.unwrap_or(list),
+                    "课程优惠价",
+                )
+            })
             .ok_or_else(|| {
                 AppError::new(
                     ErrorCode::InvalidParameter,
                     "the course has no price to pay",
                 )
             })?;
+        let amount = Fen::new(price.total_fen);
         let parent = read
             .account(account_id)
             .await?
@@ -420,11 +429,7 @@ impl App {
                 first_lesson: course.first_lesson.clone(),
                 last_lesson: course.last_lesson.clone(),
             },
-            price: contract::Price {
-                price_per_lesson_fen: course.price_per_lesson_fen,
-                lessons,
-                total_fen: amount.get(),
-            },
+            price,
             supervision: contract::Supervision {
                 mode: account.mode.clone(),
                 bank_id: account.bank_id.clone(),
@@ -639,6 +644,97 @@ impl App {
             .order_summaries(None, Some(institution_id), 500)
             .await?;
         Ok(rows.into_iter().map(line).collect())
+    }
+}
+
+/// `POST /api/v1/institution/orders/{id}/discount`: a preferential price for one order, before it is paid.
+#[derive(Clone, Debug, Deserialize, utoipa::ToSchema)]
+pub struct OrderDiscount {
+    /// What the parent is to pay for the whole order, in fen: above zero, at most the list price.
+    pub total_fen: i64,
+    /// Why, for the contract and the parent, e.g. "老学员九折".
+    pub reason: String,
+}
+
+impl App {
+    /// 优惠 the institution sets the price an order awaiting payment is to be paid at: the contract is
+    /// written again with the list price, the discount and its reason (a new digest), and the parent is told
+    /// to read it before paying. Every lesson fee, release and refund then follows the price paid. Staff who
+    /// manage courses; the order locked, so a payment arriving at the same moment is for one price or the other.
+    pub async fn discount_order(
+        &self,
+        actor: &Actor,
+        order_id: &str,
+        req: &OrderDiscount,
+    ) -> Result<OrderDetail, AppError> {
+        self.require(actor, Permission::ManageCourses).await?;
+        let institution_id = self.own_institution(actor).await?;
+        let reason = crate::error::stated_reason("reason", &req.reason)?;
+        let now = self.clock.now().millis();
+        let mut tx = self.store.begin_write().await?;
+        let order = tx
+            .order_for_update(order_id.trim())
+            .await?
+            .filter(|o| o.institution_id == institution_id)
+            .ok_or_else(|| AppError::not_found("no such order of your institution"))?;
+        if order.status != "awaiting_payment" {
+            return Err(AppError::new(
+                ErrorCode::Conflict,
+                "the price of an order is set before it is paid",
+            ));
+        }
+        let mut contract: Contract = serde_json::from_str(&order.contract_json)
+            .map_err(|e| AppError::internal(format!("stored contract: {e}")))?;
+        let list = contract.price.list_total_fen();
+        contract.price = contract::Price::paid(
+            contract.price.price_per_lesson_fen,
+            contract.price.lessons,
+            req.total_fen,
+            reason,
+        )
+        .ok_or_else(|| {
+            AppError::new(
+                ErrorCode::InvalidParameter,
+                format!("total_fen: above zero and at most the list price, {list} fen"),
+            )
+        })?;
+        let value =
+            serde_json::to_value(&contract).map_err(|e| AppError::internal(e.to_string()))?;
+        let canonical = ledger::canonical_json(&value);
+        let digest = hex::encode(self.store.crypto().hash(&[canonical.as_bytes()]));
+        if tx
+            .reprice_order(&order.id, req.total_fen, &canonical, &digest)
+            .await?
+            != 1
+        {
+            return Err(AppError::new(
+                ErrorCode::Conflict,
+                "the order was paid meanwhile",
+            ));
+        }
+        tx.append_audit(vec![evidence::record(
+            &actor.audit_name(),
+            now,
+            "order.discounted",
+            format!("institution:{}", order.institution_id),
+            json!({"order": order.id, "order_no": order.order_no, "list_total_fen": list,
+                   "from_fen": order.amount_fen, "to_fen": req.total_fen, "reason": reason,
+                   "contract_digest": digest}),
+        )])
+        .await?;
+        let note = crate::inbox::Note::new(
+            &order.parent_id,
+            "机构调整了订单价格",
+            &format!(
+                "订单 {} 的应付金额由 {} 调整为 {}（{reason}），合同已更新，请核对后再支付。",
+                order.order_no,
+                yuan(order.amount_fen),
+                yuan(req.total_fen)
+            ),
+        );
+        crate::inbox::notify_each_in(&mut tx, std::slice::from_ref(&note), true, now).await?;
+        tx.commit().await?;
+        self.order_detail(&order.id).await
     }
 }
 

@@ -136,6 +136,9 @@ pub struct CourseView {
     pub price_per_lesson_yuan: String,
     pub total_price_fen: i64,
     pub total_price_yuan: String,
+    /// 优惠价 what a purchase pays when the course is sold below its list price.
+    pub preferential_total_fen: Option<i64>,
+    pub preferential_total_yuan: Option<String>,
 }
 
 impl CourseView {
@@ -157,6 +160,8 @@ impl CourseView {
             price_per_lesson_yuan: price.to_string(),
             total_price_fen: total.get(),
             total_price_yuan: total.to_string(),
+            preferential_total_yuan: r.preferential_total_fen.map(|p| Fen::new(p).to_string()),
+            preferential_total_fen: r.preferential_total_fen,
         })
     }
 }

@@ -1705,6 +1705,7 @@ mod money_flow {
             price_per_lesson_fen: 12_000,
             first_lesson: "2027-03-01".into(),
             last_lesson: "2027-05-31".into(),
+            preferential_total_fen: None,
             schedule: None,
         };
         let course_id = s.t.app.publish_course(&admin, &course).await.unwrap();
@@ -2286,6 +2287,7 @@ mod schedules {
             price_per_lesson_fen: 5_000,
             first_lesson: "2027-03-01".into(),
             last_lesson: "2027-03-31".into(),
+            preferential_total_fen: None,
             schedule: Some(NewSchedule {
                 weekdays,
                 times: vec![start.into()],
@@ -3727,6 +3729,7 @@ mod class_transfer {
             price_per_lesson_fen: price,
             first_lesson: (today + chrono::Days::new(1)).to_string(),
             last_lesson: (today + chrono::Days::new(60)).to_string(),
+            preferential_total_fen: None,
             schedule: None,
         };
         let dearer =
@@ -6113,6 +6116,7 @@ mod integrations {
             price_per_lesson_fen: 12_000,
             first_lesson: "2027-03-01".into(),
             last_lesson: "2027-05-31".into(),
+            preferential_total_fen: None,
             schedule: None,
         }
     }

@@ -61,10 +61,59 @@ pub struct CourseSold {
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Price {
+    /// The list price per lesson.
     pub price_per_lesson_fen: i64,
     pub lessons: u32,
-    /// What the parent pays: the price actually paid, the basis of every refund.
+    /// What the parent pays: the price actually paid, the basis of every lesson fee, release and refund.
     pub total_fen: i64,
+    /// 优惠 the list price and what was taken off it before payment; absent when the total is the list price
+    /// (a contract without a discount reads exactly as before discounts existed).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub discount: Option<Discount>,
+}
+
+/// A preferential price: the course's own, or one the institution set on an order before it was paid.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Discount {
+    /// 原价 price per lesson × lessons.
+    pub list_total_fen: i64,
+    /// How much less than the list price is paid.
+    pub discount_fen: i64,
+    /// 优惠说明, e.g. "课程优惠价" or the institution's reason ("老学员九折").
+    pub reason: String,
+}
+
+impl Price {
+    /// The list price for `lessons` at `price_per_lesson_fen`, paid as `paid_fen` (the list total or less, above
+    /// zero); `None` when the numbers cannot be a price.
+    pub fn paid(
+        price_per_lesson_fen: i64,
+        lessons: u32,
+        paid_fen: i64,
+        reason: &str,
+    ) -> Option<Price> {
+        let list = price_per_lesson_fen.checked_mul(i64::from(lessons))?;
+        if paid_fen <= 0 || paid_fen > list {
+            return None;
+        }
+        Some(Price {
+            price_per_lesson_fen,
+            lessons,
+            total_fen: paid_fen,
+            discount: (paid_fen < list).then(|| Discount {
+                list_total_fen: list,
+                discount_fen: list - paid_fen,
+                reason: reason.to_owned(),
+            }),
+        })
+    }
+
+    /// The list price of the lessons bought.
+    pub fn list_total_fen(&self) -> i64 {
+        self.discount
+            .as_ref()
+            .map_or(self.total_fen, |d| d.list_total_fen)
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -130,6 +179,31 @@ pub fn refund_preview(paid: Fen, lessons: u32) -> Vec<(u32, Fen)> {
 mod tests {
     use super::*;
     use proptest::prelude::*;
+
+    #[test]
+    fn a_discounted_order_refunds_on_the_price_paid() {
+        // 20 lessons listed at ¥150 (¥3,000), paid ¥2,700; 7 taken: 13/20 of ¥2,700 comes back.
+        let price = Price::paid(15_000, 20, 270_000, "老学员九折").unwrap();
+        let d = price.discount.as_ref().unwrap();
+        assert_eq!((d.list_total_fen, d.discount_fen), (300_000, 30_000));
+        assert_eq!(price.list_total_fen(), 300_000);
+        let paid = Fen::new(price.total_fen);
+        assert_eq!(refund_after(paid, 20, 7), Some(Fen::new(175_500)));
+        let fees: i64 = (1..=20)
+            .map(|n| lesson_fee(paid, 20, n).unwrap().get())
+            .sum();
+        assert_eq!(fees, 270_000, "the fees add up to what was paid");
+        assert_eq!(
+            Price::paid(15_000, 20, 300_000, "").unwrap().discount,
+            None,
+            "the list price is no discount"
+        );
+        assert!(
+            Price::paid(15_000, 20, 300_001, "").is_none(),
+            "never above the list price"
+        );
+        assert!(Price::paid(15_000, 20, 0, "").is_none());
+    }
 
     #[test]
     fn an_uneven_price_is_spread_so_lessons_add_up_to_the_fen() {

@@ -480,6 +480,7 @@ impl Sim {
                             price_per_lesson_fen: price,
                             first_lesson: (today + chrono::Days::new(3)).to_string(),
                             last_lesson: (today + chrono::Days::new(80)).to_string(),
+                            preferential_total_fen: None,
                             schedule: None,
                         },
                     )

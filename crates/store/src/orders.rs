@@ -689,6 +689,28 @@ impl WriteTx {
         Ok(())
     }
 
+    /// Sets the price an order awaiting payment is to be paid at, with its contract rewritten (0 rows when it
+    /// was not awaiting payment).
+    pub async fn reprice_order(
+        &mut self,
+        id: &str,
+        amount_fen: i64,
+        contract_json: &str,
+        contract_digest: &str,
+    ) -> Result<u64, StoreError> {
+        Ok(sqlx::query(
+            "UPDATE orders SET amount_fen = $2, contract_json = $3, contract_digest = $4 \
+             WHERE id = $1 AND status = 'awaiting_payment'",
+        )
+        .bind(id)
+        .bind(amount_fen)
+        .bind(contract_json)
+        .bind(contract_digest)
+        .execute(&mut *self.tx)
+        .await?
+        .rows_affected())
+    }
+
     /// Marks an order awaiting payment as paid (0 rows when it was not awaiting payment).
     pub async fn mark_order_paid(
         &mut self,

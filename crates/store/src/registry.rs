@@ -10,7 +10,7 @@ use sqlx::AssertSqlSafe;
 const INSTITUTION_COLUMNS: &str = "id, name, credit_code, licence_no, region_code, address, mode, categories, intro, \
      list_status, list_reason, list_changed_at, created_at, updated_at, registry_state";
 const COURSE_COLUMNS: &str = "id, institution_id, name, category, mode, grades, lessons, minutes_per_lesson, \
-     class_size, price_per_lesson_fen, created_at, first_lesson, last_lesson";
+     class_size, price_per_lesson_fen, created_at, first_lesson, last_lesson, preferential_total_fen";
 
 const NOTICE_COLUMNS: &str =
     "id, kind, institution_id, region_code, title, body, published_at, until_at";
@@ -320,6 +320,7 @@ impl InsertRow for CourseRow {
             .bind(self.created_at)
             .bind(self.first_lesson.clone())
             .bind(self.last_lesson.clone())
+            .bind(self.preferential_total_fen)
     }
 }
 

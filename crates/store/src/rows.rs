@@ -53,6 +53,8 @@ pub struct CourseRow {
     /// The teaching span, `YYYY-MM-DD` (absent for courses recorded before spans were kept).
     pub first_lesson: Option<String>,
     pub last_lesson: Option<String>,
+    /// 优惠价 what a purchase of the whole course pays, below the list price (absent: the list price).
+    pub preferential_total_fen: Option<i64>,
 }
 
 /// 名单变更 row.

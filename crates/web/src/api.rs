@@ -120,6 +120,7 @@ use utoipa_swagger_ui::SwaggerUi;
         crate::money_api::regulator_orders,
         crate::money_api::regulator_money,
         crate::money_api::take_attendance,
+        crate::money_api::discount_order,
         crate::money_api::order_lessons,
         crate::money_api::lessons_to_confirm,
         crate::money_api::confirm_lesson,

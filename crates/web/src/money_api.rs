@@ -11,7 +11,7 @@ use app::bank::{
     PaymentNotice, PaymentOutcome, StatementAck,
 };
 use app::lessons::{Attendance, Dispute, LessonView};
-use app::orders::{NewOrder, OrderDetail, OrderLine};
+use app::orders::{NewOrder, OrderDetail, OrderDiscount, OrderLine};
 use app::refunds::{RefundAnswer, RefundRequest, RefundView};
 use app::reviews::{NewReview, PublicReviews, ReviewNote, ReviewView};
 use app::{Actor, ErrorCode};
@@ -409,6 +409,35 @@ pub async fn take_attendance(
     Ok((
         StatusCode::CREATED,
         Json(s.app.take_attendance(&bearer.actor, &id, &body(b)?).await?),
+    ))
+}
+
+/// 优惠: the price an order awaiting payment is to be paid at (admin or operator). The contract is written again
+/// with the list price, the discount and its reason; every lesson fee and refund follows the price paid.
+#[utoipa::path(
+    post,
+    path = "/api/v1/institution/orders/{id}/discount",
+    security(("bearer" = [])),
+    params(("id" = String, Path)),
+    request_body = OrderDiscount,
+    responses(
+        (status = 200, body = OrderDetail),
+        (status = 400, description = "total_fen not above zero or above the list price", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "no such order of the institution", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "the order is paid already", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn discount_order(
+    State(s): State<WebState>,
+    bearer: Bearer,
+    Path(id): Path<String>,
+    b: Result<Json<OrderDiscount>, JsonRejection>,
+) -> Result<Json<OrderDetail>, ApiError> {
+    s.app
+        .require(&bearer.actor, Permission::ManageCourses)
+        .await?;
+    Ok(Json(
+        s.app.discount_order(&bearer.actor, &id, &body(b)?).await?,
     ))
 }
 

@@ -104,6 +104,8 @@ pub(crate) struct OrderPage {
     can_review: bool,
     csrf: String,
     per_lesson: String,
+    /// "原价 ¥3000.00，优惠 ¥300.00（老学员九折）" when the price paid is below the list price.
+    discount: Option<String>,
     mode_label: &'static str,
     /// The bank's checkout, returning here (for the parent, while the order awaits payment).
     pay_url: Option<String>,
@@ -166,6 +168,14 @@ pub(crate) async fn order_page(
         },
         csrf: session.csrf.clone(),
         per_lesson: app::orders::yuan(o.contract.price.price_per_lesson_fen),
+        discount: o.contract.price.discount.as_ref().map(|d| {
+            format!(
+                "原价 {}，优惠 {}（{}）",
+                app::orders::yuan(d.list_total_fen),
+                app::orders::yuan(d.discount_fen),
+                d.reason
+            )
+        }),
         mode_label: match o.contract.supervision.mode.as_str() {
             "custody" => "银行托管",
             "risk_deposit" => "风险保证金",
@@ -361,6 +371,43 @@ pub(crate) async fn take_attendance(
     };
     s.app
         .take_attendance(&session.0.actor, &id, &attendance)
+        .await?;
+    Ok(Redirect::to("/institution/money").into_response())
+}
+
+#[derive(Deserialize)]
+pub(crate) struct DiscountForm {
+    #[serde(default)]
+    csrf: String,
+    /// Yuan as typed, e.g. `2700` or `2700.00`.
+    #[serde(default)]
+    total_yuan: String,
+    #[serde(default)]
+    reason: String,
+}
+
+/// 优惠: the institution sets the price of an order awaiting payment, from its money page.
+pub(crate) async fn discount_order(
+    State(s): State<WebState>,
+    session: PageSession,
+    Path(id): Path<String>,
+    Form(form): Form<DiscountForm>,
+) -> Result<Response, PageError> {
+    session
+        .authorize(&s, &form.csrf, Permission::ManageCourses)
+        .await?;
+    let total = domain::Fen::parse_yuan(&form.total_yuan).ok_or_else(|| {
+        app::AppError::new(
+            app::ErrorCode::InvalidParameter,
+            "优惠价请填写金额，如 2700 或 2700.00",
+        )
+    })?;
+    let discount = app::orders::OrderDiscount {
+        total_fen: total.get(),
+        reason: form.reason,
+    };
+    s.app
+        .discount_order(&session.0.actor, &id, &discount)
         .await?;
     Ok(Redirect::to("/institution/money").into_response())
 }

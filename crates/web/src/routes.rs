@@ -323,6 +323,12 @@ pub fn api_routes() -> Vec<Route> {
             post(money_api::take_attendance),
         ),
         route(
+            Method::POST,
+            "/api/v1/institution/orders/{id}/discount",
+            SignedIn(&[Caller::Staff, Caller::StaffAdmin]),
+            post(money_api::discount_order),
+        ),
+        route(
             Method::GET,
             "/api/v1/orders/{id}/lessons",
             SignedIn(ORDER_READERS),
@@ -1457,6 +1463,12 @@ pub fn page_routes() -> Vec<Route> {
             "/institution/orders/{id}/attendance",
             SignedIn(&[Caller::Staff, Caller::StaffAdmin]),
             post(order_pages::take_attendance),
+        ),
+        route(
+            Method::POST,
+            "/institution/orders/{id}/discount",
+            SignedIn(&[Caller::Staff, Caller::StaffAdmin]),
+            post(order_pages::discount_order),
         ),
         route(
             Method::GET,

@@ -773,3 +773,201 @@ async fn a_refund_the_platform_instructed_is_no_large_outflow_and_one_it_did_not
         "{raised:?}"
     );
 }
+
+/// A course of the demo institution listed at ¥150 × 20 lessons (¥3,000), with a preferential price when given.
+async fn course_at_150(s: &Shop, preferential: Option<i64>) -> String {
+    let institution =
+        s.t.app
+            .store()
+            .read()
+            .institution(&s.institution_id)
+            .await
+            .unwrap()
+            .unwrap();
+    let today = TEST_NOW.china_date();
+    s.t.app
+        .publish_course(
+            &s.staff(StaffRole::Admin).await,
+            &app::courses::NewCourse {
+                name: "创意美术（20课时）".into(),
+                category: "arts".into(),
+                mode: institution.mode.clone(),
+                grades: "小学".into(),
+                lessons: 20,
+                minutes_per_lesson: if institution.mode == "online" { 30 } else { 45 },
+                class_size: 10,
+                price_per_lesson_fen: 15_000,
+                first_lesson: (today + chrono::Days::new(7)).to_string(),
+                last_lesson: (today + chrono::Days::new(70)).to_string(),
+                preferential_total_fen: preferential,
+                schedule: None,
+            },
+        )
+        .await
+        .unwrap()
+}
+
+async fn order_of(s: &Shop, course_id: &str) -> app::orders::OrderDetail {
+    let children = s.t.app.my_children(&s.parent_actor()).await.unwrap();
+    s.t.app
+        .place_order(
+            &s.parent_actor(),
+            &app::orders::NewOrder {
+                course_id: course_id.to_owned(),
+                child_id: children[0].id.clone(),
+            },
+        )
+        .await
+        .unwrap()
+}
+
+/// Pays the order, takes `taken` lessons and asks for the rest back: the refund's amount.
+async fn refund_after_lessons(s: &Shop, order: &app::orders::OrderDetail, taken: usize) -> i64 {
+    s.pay(order, &format!("PAY-{}", order.line.order_no)).await;
+    for _ in 0..taken {
+        s.attend(&order.line.id).await;
+    }
+    s.t.app
+        .request_refund(
+            &s.parent_actor(),
+            &order.line.id,
+            &RefundRequest {
+                reason: "不再学习".into(),
+            },
+        )
+        .await
+        .unwrap()
+        .amount_fen
+}
+
+#[tokio::test]
+async fn a_course_sold_at_a_preferential_price_refunds_on_the_price_paid() {
+    let s = shop().await;
+    let course = course_at_150(&s, Some(270_000)).await;
+    let order = order_of(&s, &course).await;
+    assert_eq!(order.line.amount_fen, 270_000);
+    let price = &order.contract.price;
+    let discount = price
+        .discount
+        .as_ref()
+        .expect("the contract names the discount");
+    assert_eq!(
+        (
+            price.total_fen,
+            discount.list_total_fen,
+            discount.discount_fen
+        ),
+        (270_000, 300_000, 30_000)
+    );
+    assert_eq!(order.refund_preview[7].refund_fen, 175_500);
+    assert_eq!(
+        refund_after_lessons(&s, &order, 7).await,
+        175_500,
+        "¥1,755.00"
+    );
+    // A price above the list price is no preferential price.
+    let refused = s
+        .t
+        .app
+        .publish_course(
+            &s.staff(StaffRole::Admin).await,
+            &app::courses::NewCourse {
+                preferential_total_fen: Some(300_001),
+                ..serde_json::from_value(serde_json::json!({
+                    "name": "x", "category": "arts", "mode": "offline", "grades": "小学", "lessons": 20,
+                    "minutes_per_lesson": 45, "class_size": 10, "price_per_lesson_fen": 15000,
+                    "first_lesson": "2026-12-10", "last_lesson": "2027-01-10"
+                }))
+                .unwrap()
+            },
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(refused.code, ErrorCode::InvalidParameter);
+}
+
+#[tokio::test]
+async fn an_order_discounted_before_payment_is_paid_and_refunded_at_its_new_price() {
+    let s = shop().await;
+    let _bank = bank_endpoint(&s).await;
+    let course = course_at_150(&s, None).await;
+    let order = order_of(&s, &course).await;
+    assert_eq!(order.line.amount_fen, 300_000);
+    assert!(order.contract.price.discount.is_none());
+    let admin = s.staff(StaffRole::Admin).await;
+    let discount = |fen: i64| app::orders::OrderDiscount {
+        total_fen: fen,
+        reason: "老学员九折".into(),
+    };
+    let above =
+        s.t.app
+            .discount_order(&admin, &order.line.id, &discount(300_001))
+            .await
+            .unwrap_err();
+    assert_eq!(above.code, ErrorCode::InvalidParameter);
+    let teacher = s.staff(StaffRole::Teacher).await;
+    assert_eq!(
+        s.t.app
+            .discount_order(&teacher, &order.line.id, &discount(270_000))
+            .await
+            .unwrap_err()
+            .code,
+        ErrorCode::Forbidden
+    );
+    let discounted =
+        s.t.app
+            .discount_order(&admin, &order.line.id, &discount(270_000))
+            .await
+            .unwrap();
+    assert_eq!(discounted.line.amount_fen, 270_000);
+    let d = discounted.contract.price.discount.as_ref().unwrap();
+    assert_eq!((d.discount_fen, d.reason.as_str()), (30_000, "老学员九折"));
+    assert_ne!(discounted.contract_digest, order.contract_digest);
+    let digest = hex::encode(ledger::Crypto::hash(
+        &ledger::SmSuite,
+        &[ledger::canonical_json(&serde_json::to_value(&discounted.contract).unwrap()).as_bytes()],
+    ));
+    assert_eq!(
+        discounted.contract_digest, digest,
+        "the digest is the new contract's"
+    );
+    assert!(
+        discounted
+            .checkout_url
+            .as_deref()
+            .is_some_and(|u| u.contains("amount_fen=270000")),
+        "the parent pays the new price"
+    );
+    let told = s.t.app.my_notifications(&s.parent_actor()).await.unwrap();
+    assert!(
+        told.iter().any(|n| n.body.contains("请核对后再支付")),
+        "{told:?}"
+    );
+    // A payment at the old price does not fit the order any more.
+    let stale = PaymentNotice {
+        order_no: order.line.order_no.clone(),
+        account_no: DEMO_ACCOUNT_NO.into(),
+        amount_fen: 300_000,
+        bank_ref: "PAY-OLD-PRICE".into(),
+        paid_at: TEST_NOW.millis(),
+    };
+    assert_eq!(
+        s.t.app
+            .record_payment(&s.bank_actor(), &stale)
+            .await
+            .unwrap_err()
+            .code,
+        ErrorCode::AmountMismatch
+    );
+    assert_eq!(refund_after_lessons(&s, &discounted, 7).await, 175_500);
+    assert_eq!(
+        s.t.app
+            .discount_order(&admin, &order.line.id, &discount(200_000))
+            .await
+            .unwrap_err()
+            .code,
+        ErrorCode::Conflict,
+        "the price is set before payment"
+    );
+    assert_money_holds(&s, &order.line.id).await;
+}
