@@ -4,8 +4,13 @@
 //! exactly as a real bank's system would. It can be told to misbehave (duplicate, delay, reorder or drop its
 //! messages, or move money nobody instructed) so tests and demos can show what the platform does then.
 //!
+//! Its books live in its own SQLite file (`--data`): balances, every line, the instructions received, the
+//! reference counter and an outbox of messages to the platform, written together, so a bank killed at any
+//! moment loses nothing, sends every notice until the platform answers it, and never reuses a reference.
+//!
 //! `bank-sim serve` runs the bank; `bank-sim load` is the benchmark driver (orders paid per second).
 
+mod books;
 mod load;
 
 use anyhow::{Context, Result, bail};
@@ -14,12 +19,12 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
+use books::{Booking, Books, Outgoing};
 use clap::{Args, Parser, Subcommand};
 use hmac::{Hmac, KeyInit, Mac};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use sm3::{Digest, Sm3};
-use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -60,51 +65,38 @@ struct ServeArgs {
     /// Where the bank listens (port 0 picks a free one; the address is printed).
     #[arg(long, default_value = "127.0.0.1:8090")]
     listen: String,
+    /// The bank's books (balances, lines, instructions, reference counter, outbox): a SQLite file that
+    /// survives restarts. Delete it to start a fresh bank beside a fresh platform.
+    #[arg(long, default_value = "bank-sim.sqlite3")]
+    data: std::path::PathBuf,
     /// Play an e-CNY wallet operator: the parent's money stays locked in the wallet's smart contract and is
     /// released per lesson on the platform's instruction (the same API messages as custody).
     #[arg(long)]
     wallet: bool,
 }
 
-/// Misbehaviour, set through `POST /admin/mode`.
+/// Misbehaviour, set through `POST /admin/mode` (kept in memory: a restart behaves).
 #[derive(Clone, Copy, Debug, Default, Deserialize, Serialize)]
 #[serde(default)]
 struct Mode {
     /// Send every message twice (the second under a new idempotency key, as a buggy bank would).
     duplicate: bool,
-    /// Hold every message this long before sending it.
+    /// Hold every new message this long before sending it.
     delay_ms: u64,
-    /// Hold each message until the next one, then send the later one first.
+    /// Send what is waiting latest first.
     reorder: bool,
-    /// Never send messages.
+    /// Lose messages: they leave the outbox unsent (the daily statement's lines settle them).
     drop: bool,
-}
-
-/// One message to the platform.
-#[derive(Clone, Debug)]
-struct Message {
-    method: reqwest::Method,
-    path: String,
-    body: Value,
-    idempotency_key: String,
-}
-
-#[derive(Default)]
-struct Ledger {
-    balances: HashMap<String, i64>,
-    /// Per account: (China date, direction, amount) of every movement.
-    movements: HashMap<String, Vec<(String, &'static str, i64)>>,
-    seen_nonces: HashSet<String>,
-    executed: HashSet<String>,
-    held: Option<Message>,
-    sequence: u64,
+    /// Send nothing for now: messages wait in the outbox (as when the platform is unreachable) and go out
+    /// once this is lifted — or after a restart.
+    pause: bool,
 }
 
 #[derive(Clone)]
 struct Bank {
     identity: BankIdentity,
     http: reqwest::Client,
-    ledger: Arc<Mutex<Ledger>>,
+    books: Books,
     mode: Arc<Mutex<Mode>>,
     wallet: bool,
 }
@@ -142,6 +134,38 @@ fn china_date(ms: i64) -> String {
 }
 
 impl BankIdentity {
+    /// Sends one signed request once: the platform's answer, or why none came.
+    pub async fn send_once(
+        &self,
+        http: &reqwest::Client,
+        method: reqwest::Method,
+        path: &str,
+        body: &Value,
+        idempotency_key: &str,
+    ) -> Result<(StatusCode, Value)> {
+        let bytes = serde_json::to_vec(body)?;
+        let ts = now_ms();
+        let nonce = uuid::Uuid::new_v4().simple().to_string();
+        let sig = signature(
+            &self.secret,
+            &canonical(method.as_str(), path, &bytes, ts, &nonce),
+        );
+        let r = http
+            .request(method, format!("{}{path}", self.platform))
+            .header("content-type", "application/json")
+            .header("x-xiaowai-key", &self.key_id)
+            .header("x-xiaowai-timestamp", ts.to_string())
+            .header("x-xiaowai-nonce", nonce)
+            .header("x-xiaowai-signature", sig)
+            .header("idempotency-key", idempotency_key)
+            .body(bytes)
+            .send()
+            .await?;
+        let status = StatusCode::from_u16(r.status().as_u16())?;
+        let value = r.json::<Value>().await.unwrap_or(Value::Null);
+        Ok((status, value))
+    }
+
     /// Sends one signed request; retries a transport failure or a 5xx with the same idempotency key.
     pub async fn send(
         &self,
@@ -188,111 +212,174 @@ impl BankIdentity {
     }
 }
 
+/// Retrying a message the platform did not answer: 1 s, 2 s, 4 s … at most a minute.
+fn retry_after_ms(attempts: i64) -> i64 {
+    1000 * (1i64 << attempts.clamp(0, 6))
+}
+
 impl Bank {
-    fn next_ref(&self, prefix: &str) -> String {
-        let mut l = self.ledger.lock().expect("ledger lock");
-        l.sequence += 1;
-        format!(
-            "{prefix}{}{:08}",
-            china_date(now_ms()).replace('-', ""),
-            l.sequence
-        )
+    /// A movement report, as the outbox keeps it.
+    fn movement(line: &Booking<'_>, bank_ref: &str, balance_after: i64) -> Outgoing {
+        Outgoing {
+            method: "POST",
+            path: "/api/v1/bank/movements".into(),
+            idempotency_key: format!("movement-{bank_ref}"),
+            body: json!({
+                "account_no": line.account_no, "bank_ref": bank_ref, "direction": line.direction,
+                "amount_fen": line.amount_fen, "balance_after_fen": balance_after,
+                "occurred_at": line.occurred_at, "instruction_id": line.instruction_id,
+                "order_no": line.order_no,
+            }),
+        }
     }
 
-    /// Applies a movement to the bank's own books; `None` when an outflow would overdraw.
-    fn book(&self, account_no: &str, direction: &'static str, amount: i64) -> Option<i64> {
-        let mut l = self.ledger.lock().expect("ledger lock");
-        let balance = l.balances.entry(account_no.to_owned()).or_insert(0);
-        let after = if direction == "in" {
-            balance.checked_add(amount)?
-        } else {
-            balance.checked_sub(amount).filter(|b| *b >= 0)?
-        };
-        *balance = after;
-        l.movements.entry(account_no.to_owned()).or_default().push((
-            china_date(now_ms()),
-            direction,
-            amount,
-        ));
-        Some(after)
+    /// When new messages may go, under the mode: now, or after the delay.
+    fn send_at(&self) -> i64 {
+        let delay = self.mode.lock().expect("mode lock").delay_ms;
+        now_ms() + i64::try_from(delay).unwrap_or(0)
     }
 
-    /// Sends messages under the current mode; returns the platform's answers (none when held or dropped).
-    async fn deliver(&self, messages: Vec<Message>) -> Vec<(StatusCode, Value)> {
+    /// Sends what the outbox holds due now, under the current mode; returns the platform's answers. A message
+    /// the platform answered (anything but a 5xx) leaves the outbox; one it did not answer is tried again
+    /// later, for ever, by the sender task — restarts included.
+    async fn deliver(&self) -> Vec<(StatusCode, Value)> {
         let mode = *self.mode.lock().expect("mode lock");
-        if mode.drop {
+        if mode.pause {
             return Vec::new();
         }
-        let mut queue = Vec::new();
-        for m in messages {
-            if mode.reorder {
-                let held = self
-                    .ledger
-                    .lock()
-                    .expect("ledger lock")
-                    .held
-                    .replace(m.clone());
-                if let Some(earlier) = held {
-                    self.ledger.lock().expect("ledger lock").held = None;
-                    queue.push(m);
-                    queue.push(earlier);
-                }
-            } else {
-                queue.push(m.clone());
-                if mode.duplicate {
-                    queue.push(Message {
-                        idempotency_key: uuid::Uuid::new_v4().to_string(),
-                        ..m
-                    });
-                }
+        let now = now_ms();
+        let mut due = match self.books.due_messages(now, 30_000, 200).await {
+            Ok(due) => due,
+            Err(e) => {
+                eprintln!("bank-sim: reading the outbox: {e:#}");
+                return Vec::new();
             }
+        };
+        if mode.reorder {
+            due.reverse();
         }
-        if mode.delay_ms > 0 {
-            let bank = self.clone();
-            tokio::spawn(async move {
-                tokio::time::sleep(Duration::from_millis(mode.delay_ms)).await;
-                bank.send_all(queue).await;
-            });
-            return Vec::new();
-        }
-        self.send_all(queue).await
-    }
-
-    async fn send_all(&self, queue: Vec<Message>) -> Vec<(StatusCode, Value)> {
         let mut answers = Vec::new();
-        for m in queue {
-            match self
+        for m in due {
+            if mode.drop {
+                let _ = self.books.delivered(m.seq).await;
+                continue;
+            }
+            let method =
+                reqwest::Method::from_bytes(m.method.as_bytes()).unwrap_or(reqwest::Method::POST);
+            let sent = self
                 .identity
-                .send(&self.http, m.method, &m.path, &m.body, &m.idempotency_key)
-                .await
-            {
-                Ok(a) => answers.push(a),
-                Err(e) => eprintln!("bank-sim: {e:#}"),
+                .send_once(
+                    &self.http,
+                    method.clone(),
+                    &m.path,
+                    &m.body,
+                    &m.idempotency_key,
+                )
+                .await;
+            match sent {
+                Ok((status, body)) if !status.is_server_error() => {
+                    if let Err(e) = self.books.delivered(m.seq).await {
+                        eprintln!("bank-sim: {e:#}");
+                    }
+                    if mode.duplicate {
+                        let again = uuid::Uuid::new_v4().to_string();
+                        let _ = self
+                            .identity
+                            .send_once(&self.http, method, &m.path, &m.body, &again)
+                            .await;
+                    }
+                    answers.push((status, body));
+                }
+                other => {
+                    if let Err(e) = &other {
+                        eprintln!("bank-sim: {}: {e:#}", m.path);
+                    }
+                    let _ = self
+                        .books
+                        .retry_later(m.seq, now + retry_after_ms(m.attempts))
+                        .await;
+                }
             }
         }
         answers
     }
 
-    fn movement(
-        &self,
-        account_no: &str,
-        direction: &'static str,
-        amount: i64,
-        balance_after: i64,
-        instruction_id: Option<&str>,
-        order_no: Option<&str>,
-    ) -> Message {
-        let bank_ref = self.next_ref("MV");
-        Message {
-            method: reqwest::Method::POST,
-            path: "/api/v1/bank/movements".into(),
-            idempotency_key: format!("movement-{bank_ref}"),
-            body: json!({
-                "account_no": account_no, "bank_ref": bank_ref, "direction": direction,
-                "amount_fen": amount, "balance_after_fen": balance_after, "occurred_at": now_ms(),
-                "instruction_id": instruction_id, "order_no": order_no,
-            }),
+    /// The sender: every half second, what is due goes out (retries, delayed messages, and whatever a
+    /// restart found in the outbox); instructions received and not executed are executed.
+    async fn run_background(self) {
+        let mut tick = tokio::time::interval(Duration::from_millis(500));
+        loop {
+            tick.tick().await;
+            self.execute_waiting().await;
+            self.deliver().await;
         }
+    }
+
+    /// Executes every instruction received and not executed yet, oldest first.
+    async fn execute_waiting(&self) {
+        match self.books.waiting_instructions().await {
+            Ok(waiting) => {
+                for (id, body) in waiting {
+                    if let Err(e) = self.execute(&id, &body).await {
+                        eprintln!("bank-sim: executing {id}: {e:#}");
+                    }
+                }
+            }
+            Err(e) => eprintln!("bank-sim: {e:#}"),
+        }
+    }
+
+    /// Executes one received instruction (once: a second attempt finds it done), paying out of the account
+    /// when it holds enough, failing it otherwise; the movement and the result go into the outbox in the same
+    /// transaction.
+    async fn execute(&self, id: &str, body: &Value) -> Result<()> {
+        let account_no = body["account_no"].as_str().unwrap_or_default().to_owned();
+        let amount = body["amount_fen"].as_i64().unwrap_or(0);
+        let kind = body["kind"].as_str().unwrap_or("release").to_owned();
+        let now = now_ms();
+        let day = china_date(now);
+        let mut tx = self.books.begin().await?;
+        let bank_ref = tx.reference("MV", &day).await?;
+        let line = Booking {
+            account_no: &account_no,
+            direction: "out",
+            amount_fen: amount,
+            occurred_at: now,
+            day: &day,
+            order_no: None,
+            instruction_id: Some(id),
+            payment_ref: None,
+        };
+        let booked = if amount > 0 {
+            tx.book(&line, &bank_ref).await?
+        } else {
+            None
+        };
+        let (status, result, mut messages) = match booked {
+            Some(after) => (
+                "executed",
+                json!({"status": "executed", "bank_ref": bank_ref}),
+                vec![Self::movement(&line, &bank_ref, after)],
+            ),
+            None => (
+                "failed",
+                json!({"status": "failed", "reason": format!("{kind}余额不足")}),
+                Vec::new(),
+            ),
+        };
+        if !tx.finish_instruction(id, status, &result).await? {
+            return Ok(());
+        }
+        messages.push(Outgoing {
+            method: "POST",
+            path: format!("/api/v1/bank/instructions/{id}/result"),
+            idempotency_key: format!("result-{id}"),
+            body: result,
+        });
+        tx.send(&messages, self.send_at()).await?;
+        tx.commit().await?;
+        self.deliver().await;
+        Ok(())
     }
 }
 
@@ -363,38 +450,62 @@ async fn checkout_page(State(bank): State<Bank>, Query(c): Query<Checkout>) -> H
     )
 }
 
-/// The parent pays: the money enters the supervised account; the bank notifies the platform and reports
-/// the movement, then sends the parent back to the platform.
+/// The parent pays: the money enters the supervised account, and the payment notice and the movement report
+/// go into the outbox in the same transaction; the bank sends them, then sends the parent back.
 async fn checkout_pay(State(bank): State<Bank>, Form(c): Form<Checkout>) -> Response {
-    if c.amount_fen <= 0 {
-        return (StatusCode::BAD_REQUEST, page("支付失败", "<p>金额无效</p>")).into_response();
-    }
-    let Some(balance) = bank.book(&c.account_no, "in", c.amount_fen) else {
-        return (
+    let failed = |why: &str| {
+        (
             StatusCode::BAD_REQUEST,
-            page("支付失败", "<p>账户金额溢出</p>"),
+            page("支付失败", &format!("<p>{why}</p>")),
         )
-            .into_response();
+            .into_response()
     };
-    let bank_ref = bank.next_ref("PAY");
-    let payment = Message {
-        method: reqwest::Method::POST,
-        path: "/api/v1/bank/payments".into(),
-        idempotency_key: format!("payment-{bank_ref}"),
-        body: json!({
-            "order_no": c.order_no, "account_no": c.account_no, "amount_fen": c.amount_fen,
-            "bank_ref": bank_ref, "paid_at": now_ms(),
-        }),
-    };
-    let movement = bank.movement(
-        &c.account_no,
-        "in",
-        c.amount_fen,
-        balance,
-        None,
-        Some(&c.order_no),
-    );
-    bank.deliver(vec![payment, movement]).await;
+    if c.amount_fen <= 0 {
+        return failed("金额无效");
+    }
+    let booked = async {
+        let now = now_ms();
+        let day = china_date(now);
+        let mut tx = bank.books.begin().await?;
+        let pay_ref = tx.reference("PAY", &day).await?;
+        let move_ref = tx.reference("MV", &day).await?;
+        let line = Booking {
+            account_no: &c.account_no,
+            direction: "in",
+            amount_fen: c.amount_fen,
+            occurred_at: now,
+            day: &day,
+            order_no: Some(&c.order_no),
+            instruction_id: None,
+            payment_ref: Some(&pay_ref),
+        };
+        let Some(after) = tx.book(&line, &move_ref).await? else {
+            return Ok(false);
+        };
+        let payment = Outgoing {
+            method: "POST",
+            path: "/api/v1/bank/payments".into(),
+            idempotency_key: format!("payment-{pay_ref}"),
+            body: json!({
+                "order_no": c.order_no, "account_no": c.account_no, "amount_fen": c.amount_fen,
+                "bank_ref": pay_ref, "paid_at": now,
+            }),
+        };
+        let movement = Bank::movement(&line, &move_ref, after);
+        tx.send(&[payment, movement], bank.send_at()).await?;
+        tx.commit().await?;
+        anyhow::Ok(true)
+    }
+    .await;
+    match booked {
+        Ok(true) => {}
+        Ok(false) => return failed("账户金额溢出"),
+        Err(e) => {
+            eprintln!("bank-sim: {e:#}");
+            return failed("银行系统暂时不可用");
+        }
+    }
+    bank.deliver().await;
     match c
         .return_url
         .filter(|u| u.starts_with(&bank.identity.platform))
@@ -408,15 +519,9 @@ async fn checkout_pay(State(bank): State<Bank>, Form(c): Form<Checkout>) -> Resp
     }
 }
 
-#[derive(Deserialize)]
-struct Instruction {
-    instruction_id: String,
-    kind: String,
-    account_no: String,
-    amount_fen: i64,
-}
-
-/// The platform's instruction (signed with this bank's key): acknowledged at once, executed right after.
+/// The platform's instruction (signed with this bank's key). A new one is recorded and acknowledged (202),
+/// then executed; one asked again is answered with its result when the bank has one (200), acknowledged
+/// again otherwise — never executed twice.
 async fn instruction(
     State(bank): State<Bank>,
     headers: HeaderMap,
@@ -435,66 +540,63 @@ async fn instruction(
         &bank.identity.secret,
         &canonical("POST", "/instructions", &body, ts, &nonce),
     );
-    let fresh = (now_ms() - ts).abs() <= 5 * 60_000
-        && bank
-            .ledger
-            .lock()
-            .expect("ledger lock")
-            .seen_nonces
-            .insert(nonce);
-    if h("x-xiaowai-signature") != expected || !fresh {
-        return (
+    let unsigned = || {
+        (
             StatusCode::UNAUTHORIZED,
             Json(json!({"code": "invalid_signature"})),
         )
-            .into_response();
+            .into_response()
+    };
+    if h("x-xiaowai-signature") != expected || (now_ms() - ts).abs() > 5 * 60_000 {
+        return unsigned();
     }
-    let Ok(ins) = serde_json::from_slice::<Instruction>(&body) else {
+    let unavailable = |e: anyhow::Error| {
+        eprintln!("bank-sim: {e:#}");
+        StatusCode::SERVICE_UNAVAILABLE.into_response()
+    };
+    match bank.books.first_use_of_nonce(&nonce, now_ms()).await {
+        Ok(true) => {}
+        Ok(false) => return unsigned(),
+        Err(e) => return unavailable(e),
+    }
+    let Ok(ins) = serde_json::from_slice::<Value>(&body) else {
         return (
             StatusCode::BAD_REQUEST,
             Json(json!({"code": "invalid_parameter"})),
         )
             .into_response();
     };
-    let first = bank
-        .ledger
-        .lock()
-        .expect("ledger lock")
-        .executed
-        .insert(ins.instruction_id.clone());
-    if first {
-        let bank = bank.clone();
-        tokio::spawn(async move { execute(bank, ins).await });
-    }
-    (StatusCode::ACCEPTED, Json(json!({"acknowledged": true}))).into_response()
-}
-
-async fn execute(bank: Bank, ins: Instruction) {
-    let result_path = format!("/api/v1/bank/instructions/{}/result", ins.instruction_id);
-    let mut messages = Vec::new();
-    let result = match bank.book(&ins.account_no, "out", ins.amount_fen) {
-        Some(balance) => {
-            let movement = bank.movement(
-                &ins.account_no,
-                "out",
-                ins.amount_fen,
-                balance,
-                Some(&ins.instruction_id),
-                None,
-            );
-            let bank_ref = movement.body["bank_ref"].clone();
-            messages.push(movement);
-            json!({"status": "executed", "bank_ref": bank_ref})
-        }
-        None => json!({"status": "failed", "reason": format!("{}余额不足", ins.kind)}),
+    let Some(id) = ins["instruction_id"].as_str().map(str::to_owned) else {
+        return (
+            StatusCode::BAD_REQUEST,
+            Json(json!({"code": "invalid_parameter"})),
+        )
+            .into_response();
     };
-    messages.push(Message {
-        method: reqwest::Method::POST,
-        path: result_path,
-        idempotency_key: format!("result-{}", ins.instruction_id),
-        body: result,
+    match bank.books.instruction(&id).await {
+        Ok(Some(Some(result))) => return (StatusCode::OK, Json(result)).into_response(),
+        Ok(Some(None)) => {
+            return (StatusCode::ACCEPTED, Json(json!({"acknowledged": true}))).into_response();
+        }
+        Ok(None) => {}
+        Err(e) => return unavailable(e),
+    }
+    let received = async {
+        let mut tx = bank.books.begin().await?;
+        tx.receive_instruction(&id, &ins, now_ms()).await?;
+        tx.commit().await
+    }
+    .await;
+    if let Err(e) = received {
+        return unavailable(e);
+    }
+    let executor = bank.clone();
+    tokio::spawn(async move {
+        if let Err(e) = executor.execute(&id, &ins).await {
+            eprintln!("bank-sim: executing {id}: {e:#}");
+        }
     });
-    bank.deliver(messages).await;
+    (StatusCode::ACCEPTED, Json(json!({"acknowledged": true}))).into_response()
 }
 
 async fn set_mode(State(bank): State<Bank>, Json(mode): Json<Mode>) -> Json<Mode> {
@@ -528,17 +630,49 @@ struct RogueOutflow {
 /// Money leaves a supervised account without any instruction from the platform (what a run-away owner
 /// with a complicit clerk would do); the bank still reports the movement, as it must.
 async fn rogue_outflow(State(bank): State<Bank>, Json(r): Json<RogueOutflow>) -> Response {
-    let Some(balance) = bank.book(&r.account_no, "out", r.amount_fen) else {
-        return (
+    let booked = async {
+        let now = now_ms();
+        let day = china_date(now);
+        let mut tx = bank.books.begin().await?;
+        let bank_ref = tx.reference("MV", &day).await?;
+        let line = Booking {
+            account_no: &r.account_no,
+            direction: "out",
+            amount_fen: r.amount_fen,
+            occurred_at: now,
+            day: &day,
+            order_no: None,
+            instruction_id: None,
+            payment_ref: None,
+        };
+        let after = match (r.amount_fen > 0).then_some(()) {
+            Some(()) => tx.book(&line, &bank_ref).await?,
+            None => None,
+        };
+        if let Some(after) = after {
+            tx.send(&[Bank::movement(&line, &bank_ref, after)], bank.send_at())
+                .await?;
+            tx.commit().await?;
+        }
+        anyhow::Ok(after)
+    }
+    .await;
+    match booked {
+        Ok(Some(balance)) => {
+            let answers = bank.deliver().await;
+            Json(json!({"balance_after_fen": balance, "platform": answers.into_iter().map(|(_, v)| v).collect::<Vec<_>>()}))
+                .into_response()
+        }
+        Ok(None) => (
             StatusCode::UNPROCESSABLE_ENTITY,
             Json(json!({"error": "insufficient balance"})),
         )
-            .into_response();
-    };
-    let message = bank.movement(&r.account_no, "out", r.amount_fen, balance, None, None);
-    let answers = bank.deliver(vec![message]).await;
-    Json(json!({"balance_after_fen": balance, "platform": answers.into_iter().map(|(_, v)| v).collect::<Vec<_>>()}))
-        .into_response()
+            .into_response(),
+        Err(e) => {
+            eprintln!("bank-sim: {e:#}");
+            StatusCode::SERVICE_UNAVAILABLE.into_response()
+        }
+    }
 }
 
 #[derive(Deserialize)]
@@ -546,45 +680,45 @@ struct StatementRequest {
     date: Option<String>,
 }
 
-/// Sends each account's daily statement for a date (default today, China time).
-async fn statements(State(bank): State<Bank>, Json(r): Json<StatementRequest>) -> Json<Value> {
+/// Sends each account's daily statement for a date (default today, China time), with its lines.
+async fn statements(State(bank): State<Bank>, Json(r): Json<StatementRequest>) -> Response {
     let date = r.date.unwrap_or_else(|| china_date(now_ms()));
-    let messages: Vec<Message> = {
-        let l = bank.ledger.lock().expect("ledger lock");
-        l.balances
-            .iter()
-            .map(|(account_no, balance)| {
-                let moves = l.movements.get(account_no).map(Vec::as_slice).unwrap_or(&[]);
-                let sum = |dir: &str, day: Option<&str>| -> i64 {
-                    moves
-                        .iter()
-                        .filter(|(d, m, _)| *m == dir && day.is_none_or(|day| d.as_str() == day))
-                        .map(|(_, _, a)| a)
-                        .sum()
-                };
-                let later_in: i64 = moves.iter().filter(|(d, m, _)| *m == "in" && *d > date).map(|(_, _, a)| a).sum();
-                let later_out: i64 = moves.iter().filter(|(d, m, _)| *m == "out" && *d > date).map(|(_, _, a)| a).sum();
-                let closing = balance - later_in + later_out;
-                let (inflow, outflow) = (sum("in", Some(&date)), sum("out", Some(&date)));
-                let count = moves.iter().filter(|(d, _, _)| *d == date).count();
-                Message {
-                    method: reqwest::Method::POST,
-                    path: "/api/v1/bank/statements".into(),
-                    idempotency_key: format!("statement-{account_no}-{date}"),
-                    body: json!({
-                        "account_no": account_no, "date": date, "opening_fen": closing - inflow + outflow,
-                        "closing_fen": closing, "inflow_fen": inflow, "outflow_fen": outflow, "movement_count": count,
-                    }),
-                }
+    let queued = async {
+        let statements = bank.books.statements(&date).await?;
+        let messages: Vec<Outgoing> = statements
+            .into_iter()
+            .map(|st| Outgoing {
+                method: "POST",
+                path: "/api/v1/bank/statements".into(),
+                idempotency_key: format!(
+                    "statement-{}-{date}",
+                    st["account_no"].as_str().unwrap_or_default()
+                ),
+                body: st,
             })
-            .collect()
-    };
-    let answers = bank.deliver(messages).await;
+            .collect();
+        let mut tx = bank.books.begin().await?;
+        tx.send(&messages, bank.send_at()).await?;
+        tx.commit().await
+    }
+    .await;
+    if let Err(e) = queued {
+        eprintln!("bank-sim: {e:#}");
+        return StatusCode::SERVICE_UNAVAILABLE.into_response();
+    }
+    let answers = bank.deliver().await;
     Json(json!({"date": date, "platform": answers.into_iter().map(|(_, v)| v).collect::<Vec<_>>()}))
+        .into_response()
 }
 
-async fn accounts(State(bank): State<Bank>) -> Json<Value> {
-    Json(json!(bank.ledger.lock().expect("ledger lock").balances))
+async fn accounts(State(bank): State<Bank>) -> Response {
+    match bank.books.balances().await {
+        Ok(b) => Json(b).into_response(),
+        Err(e) => {
+            eprintln!("bank-sim: {e:#}");
+            StatusCode::SERVICE_UNAVAILABLE.into_response()
+        }
+    }
 }
 
 async fn serve(args: ServeArgs) -> Result<()> {
@@ -597,7 +731,7 @@ async fn serve(args: ServeArgs) -> Result<()> {
         http: reqwest::Client::builder()
             .timeout(Duration::from_secs(10))
             .build()?,
-        ledger: Arc::default(),
+        books: Books::open(&args.data).await?,
         mode: Arc::default(),
         wallet: args.wallet,
     };
@@ -639,6 +773,8 @@ async fn serve(args: ServeArgs) -> Result<()> {
         bail!("the platform at {} did not answer", bank.identity.platform);
     }
     println!("bank-sim listening on {base}");
+    // What a restart found in the outbox, and whatever comes later, goes out from here.
+    tokio::spawn(bank.clone().run_background());
     server.await??;
     Ok(())
 }

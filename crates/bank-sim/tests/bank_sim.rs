@@ -29,11 +29,10 @@ where
     panic!("{what} did not happen within ten seconds");
 }
 
-#[tokio::test]
-async fn the_simulated_bank_takes_payments_executes_signed_instructions_and_reports_every_movement()
-{
+/// The platform, in-process over a fresh database, on a loopback port; its clock set to the real time (bank-sim
+/// signs with the real time, and the platform checks the replay window).
+async fn platform() -> (TestApp, String) {
     let t = TestApp::with_demo(6).await;
-    // bank-sim signs with the real time: the platform's clock must agree within the replay window.
     t.clock.set(domain::Timestamp::from_millis(
         std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
@@ -41,18 +40,30 @@ async fn the_simulated_bank_takes_payments_executes_signed_instructions_and_repo
             .as_millis() as i64,
     ));
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let platform = format!("http://{}", listener.local_addr().unwrap());
+    let url = format!("http://{}", listener.local_addr().unwrap());
     let router = web::router(t.app.clone());
     tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
+    (t, url)
+}
 
+/// bank-sim as its own process, keeping its books in `data`; returns it and its URL.
+async fn start_bank(platform: &str, data: &std::path::Path) -> (tokio::process::Child, String) {
     let mut bank = tokio::process::Command::new(env!("CARGO_BIN_EXE_bank-sim"))
-        .args(["serve", "--platform", &platform, "--listen", "127.0.0.1:0"])
+        .args([
+            "serve",
+            "--platform",
+            platform,
+            "--listen",
+            "127.0.0.1:0",
+            "--data",
+        ])
+        .arg(data)
         .stdout(Stdio::piped())
         .kill_on_drop(true)
         .spawn()
         .unwrap();
     let mut lines = BufReader::new(bank.stdout.take().unwrap()).lines();
-    let bank_url = tokio::time::timeout(Duration::from_secs(30), lines.next_line())
+    let url = tokio::time::timeout(Duration::from_secs(30), lines.next_line())
         .await
         .expect("bank-sim starts")
         .unwrap()
@@ -60,12 +71,20 @@ async fn the_simulated_bank_takes_payments_executes_signed_instructions_and_repo
         .strip_prefix("bank-sim listening on ")
         .expect("bank-sim prints its address")
         .to_owned();
+    (bank, url)
+}
 
-    // A parent orders; the platform's order names the bank's checkout, registered by bank-sim at start.
-    t.app.request_login_code(PHONE).await.unwrap();
+/// A parent (signed in with the code the platform sent to `phone`) orders the demo institution's first course
+/// for a child of theirs: (parent, order, institution id, the institution admin's account id).
+async fn an_order(
+    t: &TestApp,
+    phone: &str,
+    id_card: &str,
+) -> (Actor, app::orders::OrderDetail, String, String) {
+    t.app.request_login_code(phone).await.unwrap();
     let code: String = t
         .sms
-        .last_to(PHONE)
+        .last_to(phone)
         .unwrap()
         .split("验证码 ")
         .nth(1)
@@ -77,7 +96,7 @@ async fn the_simulated_bank_takes_payments_executes_signed_instructions_and_repo
         account_id: t
             .app
             .login_with_code(&PhoneLogin {
-                phone: PHONE.into(),
+                phone: phone.into(),
                 code,
             })
             .await
@@ -88,7 +107,7 @@ async fn the_simulated_bank_takes_payments_executes_signed_instructions_and_repo
     let child = NewChild {
         name: "赵小雨".into(),
         gender: "female".into(),
-        id_card: "110108201506060039".into(),
+        id_card: id_card.into(),
         school: "海淀实验小学".into(),
         grade: "小学四年级".into(),
     };
@@ -117,6 +136,18 @@ async fn the_simulated_bank_takes_payments_executes_signed_instructions_and_repo
         )
         .await
         .unwrap();
+    (parent, order, institution_id, admin_id)
+}
+
+#[tokio::test]
+async fn the_simulated_bank_takes_payments_executes_signed_instructions_and_reports_every_movement()
+{
+    let (t, platform) = platform().await;
+    let books = tempfile::tempdir().unwrap();
+    let (mut bank, bank_url) = start_bank(&platform, &books.path().join("bank.sqlite3")).await;
+
+    // A parent orders; the platform's order names the bank's checkout, registered by bank-sim at start.
+    let (parent, order, institution_id, admin_id) = an_order(&t, PHONE, "110108201506060039").await;
     let checkout = order
         .checkout_url
         .clone()
@@ -306,5 +337,116 @@ async fn the_simulated_bank_takes_payments_executes_signed_instructions_and_repo
         .await
         .unwrap();
     assert_eq!(statement["platform"][0]["consistent"], true, "{statement}");
+    bank.kill().await.unwrap();
+}
+
+/// The parent pays at the bank's checkout page.
+async fn pay_at_checkout(bank_url: &str, order: &app::orders::OrderDetail) {
+    let form = [
+        ("order_no", order.line.order_no.clone()),
+        ("amount_fen", order.line.amount_fen.to_string()),
+        ("account_no", DEMO_ACCOUNT_NO.to_owned()),
+    ];
+    let done = reqwest::Client::new()
+        .post(format!("{bank_url}/checkout"))
+        .form(&form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(done.status(), 200);
+}
+
+#[tokio::test]
+async fn the_bank_keeps_its_books_through_kill_9_and_sends_what_it_owes_after_a_restart() {
+    let (t, platform) = platform().await;
+    let books = tempfile::tempdir().unwrap();
+    let data = books.path().join("bank.sqlite3");
+    let (mut bank, bank_url) = start_bank(&platform, &data).await;
+    let (parent, first, _, _) = an_order(&t, PHONE, "110108201506060039").await;
+
+    // The platform is out of reach (the bank holds its messages); the parent pays; the bank dies, hard.
+    let http = reqwest::Client::new();
+    let paused = http
+        .post(format!("{bank_url}/admin/mode"))
+        .json(&serde_json::json!({"pause": true}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(paused.status(), 200);
+    pay_at_checkout(&bank_url, &first).await;
+    let line = t.app.order_for(&parent, &first.line.id).await.unwrap().line;
+    assert_eq!(
+        line.status, "awaiting_payment",
+        "nothing reached the platform"
+    );
+    bank.kill().await.unwrap(); // SIGKILL: no shutdown, no flush
+
+    // Started again on its books, the bank sends the notice it owes, and the order turns paid.
+    let (mut bank, bank_url) = start_bank(&platform, &data).await;
+    eventually(
+        "the payment notice is delivered after the restart",
+        || async {
+            t.app
+                .order_for(&parent, &first.line.id)
+                .await
+                .unwrap()
+                .line
+                .status
+                == "paid"
+        },
+    )
+    .await;
+    // A payment after the restart takes a new reference: none is ever used twice.
+    let (parent2, second, _, _) = an_order(&t, "13700000022", "110108201506060020").await;
+    pay_at_checkout(&bank_url, &second).await;
+    let read = t.app.store().read();
+    let first_ref = read
+        .order(&first.line.id)
+        .await
+        .unwrap()
+        .unwrap()
+        .payment_ref
+        .unwrap();
+    let second_ref = read
+        .order(&second.line.id)
+        .await
+        .unwrap()
+        .unwrap()
+        .payment_ref
+        .unwrap();
+    assert_ne!(first_ref, second_ref);
+    assert!(
+        second_ref[11..] > first_ref[11..],
+        "the counter went on: {first_ref} then {second_ref}"
+    );
+    assert_eq!(
+        t.app
+            .order_for(&parent2, &second.line.id)
+            .await
+            .unwrap()
+            .line
+            .status,
+        "paid"
+    );
+    // The bank's books and the platform's agree to the fen.
+    let balances: serde_json::Value = http
+        .get(format!("{bank_url}/admin/accounts"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let account = read
+        .supervised_accounts_of(&first.line.institution_id)
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|a| a.account_no == DEMO_ACCOUNT_NO)
+        .unwrap();
+    assert_eq!(
+        balances[DEMO_ACCOUNT_NO],
+        read.escrow_owed(&account.id).await.unwrap()
+    );
     bank.kill().await.unwrap();
 }
