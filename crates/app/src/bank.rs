@@ -160,6 +160,9 @@ struct MovementBook {
     /// What the bank must hold per account (`WriteTx::must_hold_by_account`: escrow owed less instructions in
     /// flight); an account one of whose instructions this batch executed is read again.
     owed: HashMap<String, i64>,
+    /// Per account, the payments the bank took after the batch's earliest report (its time, what each holds):
+    /// a balance reported as of an earlier moment is compared without them.
+    later_payments: HashMap<String, Vec<(i64, i64)>>,
     recorded_rows: Vec<MovementRow>,
     /// (institution, occurred at, amount) of this batch's outflows the platform did not instruct, not yet in
     /// the table the model reads.
@@ -202,10 +205,16 @@ impl MovementBook {
         let ids: Vec<String> = accounts.values().map(|a| a.id.clone()).collect();
         let mut owed: HashMap<String, i64> = ids.iter().map(|id| (id.clone(), 0)).collect();
         owed.extend(tx.must_hold_by_account(&ids).await?);
+        let earliest = reports.iter().map(|r| r.occurred_at).min().unwrap_or(0);
+        let mut later_payments: HashMap<String, Vec<(i64, i64)>> = HashMap::new();
+        for (account, at, holds) in tx.payments_after(&ids, earliest).await? {
+            later_payments.entry(account).or_default().push((at, holds));
+        }
         Ok(MovementBook {
             accounts,
             recorded,
             owed,
+            later_payments,
             recorded_rows: Vec::new(),
             outflows: Vec::new(),
             events: Vec::new(),
@@ -327,6 +336,18 @@ impl MovementBook {
             .collect();
         rows.sort();
         rows
+    }
+
+    /// What the bank had to hold on the account at `occurred_at` (its time), from what it must hold now
+    /// (`owed`): without the payments it took after that moment.
+    fn must_hold_at(&self, account_id: &str, owed: i64, occurred_at: i64) -> i64 {
+        let later: i64 = self.later_payments.get(account_id).map_or(0, |p| {
+            p.iter()
+                .filter(|(at, _)| *at > occurred_at)
+                .map(|(_, holds)| *holds)
+                .sum()
+        });
+        owed - later
     }
 
     /// (occurred at, amount) of the institution's outflows in this batch so far.
@@ -936,9 +957,9 @@ impl App {
         from: PaidFrom,
         now: i64,
     ) -> Result<(), AppError> {
-        let paid: Vec<(String, String)> = accepted
+        let paid: Vec<(String, String, i64)> = accepted
             .iter()
-            .map(|(o, bank_ref, _, _)| (o.id.clone(), bank_ref.clone()))
+            .map(|(o, bank_ref, _, notice)| (o.id.clone(), bank_ref.clone(), notice.paid_at))
             .collect();
         if tx.mark_orders_paid(&paid, now).await? != paid.len() as u64 {
             return Err(AppError::new(
@@ -1317,6 +1338,8 @@ impl App {
                 owed
             }
         };
+        // As of the report's moment: payments the bank took later are not in its balance yet.
+        let owed = book.must_hold_at(&account.id, owed, report.occurred_at);
         // The latest report by the bank's time keeps its balance, which must cover what is owed; an older
         // report arriving late changes nothing.
         if book.is_latest(&account, report.occurred_at) {

@@ -311,6 +311,17 @@ impl Tx<'_> {
         Ok(format!("{prefix}{}{n:08}", day.replace('-', "")))
     }
 
+    /// The time a booking made `now` on `account_no` is stamped with: strictly after the account's last line
+    /// (the bank's duty, so the platform can tell which of two reports came first).
+    pub async fn booking_time(&mut self, account_no: &str, now: i64) -> Result<i64> {
+        let last: Option<i64> =
+            sqlx::query_scalar("SELECT MAX(occurred_at) FROM lines WHERE account_no = $1")
+                .bind(account_no)
+                .fetch_one(&mut *self.tx)
+                .await?;
+        Ok(last.map_or(now, |last| now.max(last + 1)))
+    }
+
     /// Books a line; `None` (nothing booked) when an outflow would overdraw the account.
     pub async fn book(&mut self, b: &Booking<'_>, bank_ref: &str) -> Result<Option<i64>> {
         sqlx::query("INSERT OR IGNORE INTO accounts (account_no, balance_fen) VALUES ($1, 0)")

@@ -336,9 +336,9 @@ impl Bank {
         let account_no = body["account_no"].as_str().unwrap_or_default().to_owned();
         let amount = body["amount_fen"].as_i64().unwrap_or(0);
         let kind = body["kind"].as_str().unwrap_or("release").to_owned();
-        let now = now_ms();
-        let day = china_date(now);
         let mut tx = self.books.begin().await?;
+        let now = tx.booking_time(&account_no, now_ms()).await?;
+        let day = china_date(now);
         let bank_ref = tx.reference("MV", &day).await?;
         let line = Booking {
             account_no: &account_no,
@@ -464,9 +464,9 @@ async fn checkout_pay(State(bank): State<Bank>, Form(c): Form<Checkout>) -> Resp
         return failed("金额无效");
     }
     let booked = async {
-        let now = now_ms();
-        let day = china_date(now);
         let mut tx = bank.books.begin().await?;
+        let now = tx.booking_time(&c.account_no, now_ms()).await?;
+        let day = china_date(now);
         let pay_ref = tx.reference("PAY", &day).await?;
         let move_ref = tx.reference("MV", &day).await?;
         let line = Booking {
@@ -631,9 +631,9 @@ struct RogueOutflow {
 /// with a complicit clerk would do); the bank still reports the movement, as it must.
 async fn rogue_outflow(State(bank): State<Bank>, Json(r): Json<RogueOutflow>) -> Response {
     let booked = async {
-        let now = now_ms();
-        let day = china_date(now);
         let mut tx = bank.books.begin().await?;
+        let now = tx.booking_time(&r.account_no, now_ms()).await?;
+        let day = china_date(now);
         let bank_ref = tx.reference("MV", &day).await?;
         let line = Booking {
             account_no: &r.account_no,

@@ -77,11 +77,20 @@ pub struct Bank {
     /// Every line booked, per account, in booking order.
     pub lines: BTreeMap<String, Vec<Line>>,
     next_ref: u64,
+    /// The last booking time: bookings are stamped strictly later than each other (the bank's duty, so the
+    /// platform can tell which of two reports came first).
+    last_booked_at: i64,
 }
 
 impl Bank {
     pub fn open_account(&mut self, account_no: &str) {
         self.balances.entry(account_no.to_owned()).or_insert(0);
+    }
+
+    /// The time a booking made `now` is stamped with: never earlier than, nor equal to, the last.
+    fn booking_time(&mut self, now: i64) -> i64 {
+        self.last_booked_at = now.max(self.last_booked_at + 1);
+        self.last_booked_at
     }
 
     fn reference(&mut self, prefix: &str) -> String {
@@ -113,6 +122,7 @@ impl Bank {
         amount_fen: i64,
         now: i64,
     ) -> Vec<Message> {
+        let now = self.booking_time(now);
         let pay_ref = self.reference("PAY");
         let move_ref = self.reference("MV");
         *self.paid_in.entry(order_no.to_owned()).or_insert(0) += amount_fen;
@@ -166,6 +176,7 @@ impl Bank {
             return again;
         }
         let balance = self.balances.get(&d.account_no).copied().unwrap_or(0);
+        let now = self.booking_time(now);
         let execution = if balance >= d.amount_fen {
             let move_ref = self.reference("MV");
             for (order_no, amount) in &d.items {

@@ -29,6 +29,12 @@ struct Cli {
     /// Run this many seeds, from --seed on, and stop at the first that breaks an invariant.
     #[arg(long, default_value_t = 1)]
     seeds: u64,
+    /// Print a progress line every N steps.
+    #[arg(long, default_value_t = 10_000)]
+    progress_every: u64,
+    /// Also write each run's report as JSON lines to this file.
+    #[arg(long)]
+    report: Option<std::path::PathBuf>,
 }
 
 #[tokio::main(flavor = "current_thread")]
@@ -48,9 +54,24 @@ async fn main() -> std::process::ExitCode {
             postgres: cli.postgres.clone(),
             full_check_every: cli.full_check_every.max(1),
             trace: cli.trace,
+            progress_every: cli.progress_every,
         };
         match sim::run(&config).await {
-            Ok(report) => print!("{report}"),
+            Ok(report) => {
+                print!("{report}");
+                if let Some(path) = &cli.report {
+                    let line = format!("{}\n", report.to_json());
+                    let written = std::fs::OpenOptions::new()
+                        .create(true)
+                        .append(true)
+                        .open(path)
+                        .and_then(|mut f| std::io::Write::write_all(&mut f, line.as_bytes()));
+                    if let Err(e) = written {
+                        eprintln!("sim: writing {}: {e}", path.display());
+                        return std::process::ExitCode::FAILURE;
+                    }
+                }
+            }
             Err(failure) => {
                 eprint!("{failure}");
                 return std::process::ExitCode::FAILURE;

@@ -25,6 +25,8 @@ pub struct Config {
     pub full_check_every: u64,
     /// Print every step.
     pub trace: bool,
+    /// Print a line every this many steps (0: never).
+    pub progress_every: u64,
 }
 
 impl Config {
@@ -36,6 +38,7 @@ impl Config {
             postgres: None,
             full_check_every: 250,
             trace: false,
+            progress_every: 0,
         }
     }
 }
@@ -56,7 +59,34 @@ pub struct Report {
     /// Fen the bank took in and paid out over the run.
     pub bank_in_fen: i64,
     pub bank_out_fen: i64,
+    /// Movement reports the platform recorded on the simulated accounts.
+    pub movements: u64,
+    /// Reconciliation risk events and risk-model warnings raised on the simulated institutions, by kind
+    /// (`balance_shortfall`, `large_outflow.red`, …): with no money moved behind the platform's back, every
+    /// one of them is a false alarm.
+    pub alarms: BTreeMap<String, u64>,
     pub seconds: f64,
+}
+
+impl Report {
+    /// False alarms per 10,000 movements.
+    pub fn false_alarm_rate(&self) -> f64 {
+        let alarms: u64 = self.alarms.values().sum();
+        alarms as f64 * 10_000.0 / self.movements.max(1) as f64
+    }
+
+    /// The report as JSON, for scripts.
+    pub fn to_json(&self) -> serde_json::Value {
+        serde_json::json!({
+            "seed": self.seed, "steps": self.steps, "backend": self.backend, "seconds": self.seconds,
+            "orders": self.orders_placed, "races": self.races, "restarts": self.restarts,
+            "messages_dropped": self.messages_dropped, "messages_duplicated": self.messages_duplicated,
+            "bank_in_fen": self.bank_in_fen, "bank_out_fen": self.bank_out_fen,
+            "movements": self.movements, "alarms": self.alarms,
+            "false_alarms_per_10000_movements": self.false_alarm_rate(),
+            "outcomes": self.outcomes,
+        })
+    }
 }
 
 impl fmt::Display for Report {
@@ -78,6 +108,13 @@ impl fmt::Display for Report {
             f,
             "bank: {} fen in, {} fen out; every invariant held after every step and the books settled",
             self.bank_in_fen, self.bank_out_fen
+        )?;
+        writeln!(
+            f,
+            "risk: {} movements, alarms {:?} ({:.2} false alarms per 10,000 movements)",
+            self.movements,
+            self.alarms,
+            self.false_alarm_rate()
         )?;
         for (op, answers) in &self.outcomes {
             let answers: Vec<String> = answers.iter().map(|(a, n)| format!("{a} {n}")).collect();
@@ -328,6 +365,15 @@ pub async fn run(config: &Config) -> Result<Report, Failure> {
     })?;
     for step in 1..=config.steps {
         sim.step(step).await?;
+        if config.progress_every > 0 && step.is_multiple_of(config.progress_every) {
+            eprintln!(
+                "sim: step {step} of {} · {} orders · {} races · {:.0} s",
+                config.steps,
+                sim.report.orders_placed,
+                sim.report.races,
+                started.elapsed().as_secs_f64()
+            );
+        }
     }
     sim.settle(config.steps + 1).await?;
     sim.report.seconds = started.elapsed().as_secs_f64();
@@ -405,6 +451,8 @@ impl Sim {
                 messages_duplicated: 0,
                 bank_in_fen: 0,
                 bank_out_fen: 0,
+                movements: 0,
+                alarms: BTreeMap::new(),
                 seconds: 0.0,
             },
         })
@@ -845,9 +893,14 @@ impl Sim {
             Message::Payment(p) => {
                 answer(m.label(), &app.record_payment(&self.bank_actor, p).await)
             }
-            Message::Movement(r) => {
-                answer(m.label(), &app.record_movement(&self.bank_actor, r).await)
-            }
+            Message::Movement(r) => match app.record_movement(&self.bank_actor, r).await {
+                // What a report raised is part of its answer: with no money moved behind the platform's
+                // back, anything raised is a false alarm worth reading in the trace.
+                Ok(ack) if !ack.risk_events.is_empty() => {
+                    (m.label(), format!("raised {}", ack.risk_events.join("+")))
+                }
+                other => answer(m.label(), &other),
+            },
             Message::Result(id, r) => answer(
                 m.label(),
                 &app.record_instruction_result(&self.bank_actor, id, r).await,
@@ -1414,11 +1467,35 @@ impl Sim {
         }
         broken.extend(self.bank_overpaid());
         broken.extend(self.full_check(step).await?);
+        self.count_alarms()
+            .await
+            .map_err(|e| self.harness(step, e))?;
         if broken.is_empty() {
             Ok(())
         } else {
             Err(self.fail(step, broken))
         }
+    }
+
+    /// The movements recorded and the alarms raised on the simulated institutions over the run.
+    async fn count_alarms(&mut self) -> Result<(), AppError> {
+        let read = self.t.app.store().read();
+        let mut movements = 0;
+        let mut alarms: BTreeMap<String, u64> = BTreeMap::new();
+        for i in &self.institutions {
+            movements += read.movements_of(&i.account_id, i64::MAX).await?.len() as u64;
+            for e in read.risk_events(Some(&i.id), i64::MAX).await? {
+                *alarms.entry(e.kind).or_default() += 1;
+            }
+            for w in read.warnings(None, Some(&i.id), 0, i64::MAX).await? {
+                *alarms
+                    .entry(format!("{}.{}", w.indicator, w.level))
+                    .or_default() += 1;
+            }
+        }
+        self.report.movements = movements;
+        self.report.alarms = alarms;
+        Ok(())
     }
 
     /// (id, status) of every instruction of the simulated orders the bank has not finished.

@@ -990,6 +990,37 @@ impl WriteTx {
         Ok(())
     }
 
+    /// The orders on these accounts the bank took money for after `after` (its own time): (account id, the
+    /// bank's time of the payment, what the order holds now less its instructions in flight). A balance the
+    /// bank reports as of an earlier moment did not hold them yet.
+    pub async fn payments_after(
+        &mut self,
+        account_ids: &[String],
+        after: i64,
+    ) -> Result<Vec<(String, i64, i64)>, StoreError> {
+        let mut out = Vec::new();
+        for chunk in account_ids.chunks(500) {
+            let sql = format!(
+                "SELECT o.supervised_account_id, o.bank_paid_at, \
+                 CAST(COALESCE(e.credits_posted - e.debits_posted, 0) - COALESCE((SELECT SUM(i.amount_fen) \
+                 FROM bank_instructions i WHERE i.order_id = o.id AND i.status IN ('pending', 'acknowledged')), 0) \
+                 AS BIGINT) FROM orders o LEFT JOIN ledger_accounts e ON e.id = 'escrow:' || o.id \
+                 WHERE o.supervised_account_id IN ({}) AND o.status = 'paid' AND o.bank_paid_at > {}",
+                self.backend.placeholders(0, chunk.len()),
+                match self.backend {
+                    crate::Backend::Sqlite => "?".to_owned(),
+                    crate::Backend::Postgres => format!("${}", chunk.len() + 1),
+                }
+            );
+            let mut q = sqlx::query_as(AssertSqlSafe(sql));
+            for id in chunk {
+                q = q.bind(id.clone());
+            }
+            out.extend(q.bind(after).fetch_all(&mut *self.tx).await?);
+        }
+        Ok(out)
+    }
+
     /// [`WriteTx::must_hold_by_account`] for one account.
     pub async fn must_hold(&mut self, supervised_account_id: &str) -> Result<i64, StoreError> {
         Ok(self
@@ -1274,31 +1305,37 @@ impl WriteTx {
         Ok(out)
     }
 
-    /// Marks orders awaiting payment as paid, each with its bank reference; returns how many changed.
+    /// Marks orders awaiting payment as paid, each with its bank reference and the bank's time of the payment;
+    /// returns how many changed.
     pub async fn mark_orders_paid(
         &mut self,
-        paid: &[(String, String)],
+        paid: &[(String, String, i64)],
         at: i64,
     ) -> Result<u64, StoreError> {
         let mut changed = 0;
         for chunk in paid.chunks(300) {
             let n = chunk.len();
-            let case = self.backend.when_then(0, n);
+            let refs = self.backend.when_then(0, n);
+            let bank_times = self.backend.when_then(2 * n, n);
             let at_param = match self.backend {
                 crate::Backend::Sqlite => "?".to_owned(),
-                crate::Backend::Postgres => format!("${}", 2 * n + 1),
+                crate::Backend::Postgres => format!("${}", 4 * n + 1),
             };
             let sql = format!(
-                "UPDATE orders SET status = 'paid', payment_ref = CASE id {case} END, paid_at = {at_param} \
+                "UPDATE orders SET status = 'paid', payment_ref = CASE id {refs} END, \
+                 bank_paid_at = CASE id {bank_times} END, paid_at = {at_param} \
                  WHERE status = 'awaiting_payment' AND id IN ({})",
-                self.backend.placeholders(2 * n + 1, n)
+                self.backend.placeholders(4 * n + 1, n)
             );
             let mut q = sqlx::query(AssertSqlSafe(sql));
-            for (id, bank_ref) in chunk {
+            for (id, bank_ref, _) in chunk {
                 q = q.bind(id.clone()).bind(bank_ref.clone());
             }
+            for (id, _, bank_paid_at) in chunk {
+                q = q.bind(id.clone()).bind(*bank_paid_at);
+            }
             q = q.bind(at);
-            for (id, _) in chunk {
+            for (id, _, _) in chunk {
                 q = q.bind(id.clone());
             }
             changed += q.execute(&mut *self.tx).await?.rows_affected();

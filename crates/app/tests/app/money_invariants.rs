@@ -971,3 +971,59 @@ async fn an_order_discounted_before_payment_is_paid_and_refunded_at_its_new_pric
     );
     assert_money_holds(&s, &order.line.id).await;
 }
+
+#[tokio::test]
+async fn a_balance_reported_before_a_later_payment_arrived_is_compared_without_it() {
+    let s = shop().await;
+    let first = s.order().await;
+    let second = s.order().await;
+    let (a, b) = (first.line.amount_fen, second.line.amount_fen);
+    let since = TEST_NOW.millis() - 1;
+    // The bank takes two payments, at t and t + 1; both notices arrive before the first movement report.
+    for (order, at, bank_ref) in [(&first, 0, "PAY-T0"), (&second, 1, "PAY-T1")] {
+        let notice = PaymentNotice {
+            order_no: order.line.order_no.clone(),
+            account_no: DEMO_ACCOUNT_NO.into(),
+            amount_fen: order.line.amount_fen,
+            bank_ref: bank_ref.into(),
+            paid_at: TEST_NOW.millis() + at,
+        };
+        s.t.app
+            .record_payment(&s.bank_actor(), &notice)
+            .await
+            .unwrap();
+    }
+    // The report of the first inflow says what the account held at t: the first payment only.
+    let early = s
+        .movement("MV-T0", "in", a, a, TEST_NOW.millis(), None)
+        .await
+        .unwrap();
+    assert!(early.risk_events.is_empty(), "{:?}", early.risk_events);
+    let late = s
+        .movement("MV-T1", "in", b, a + b, TEST_NOW.millis() + 1, None)
+        .await
+        .unwrap();
+    assert!(late.risk_events.is_empty(), "{:?}", late.risk_events);
+    assert!(
+        warnings_since(&s, since).await.is_empty(),
+        "{:?}",
+        warnings_since(&s, since).await
+    );
+    // A balance that really falls short as of its moment is still caught.
+    let short = s
+        .movement(
+            "MV-T2",
+            "out",
+            100,
+            a + b - 100,
+            TEST_NOW.millis() + 2,
+            None,
+        )
+        .await
+        .unwrap();
+    assert!(
+        short.risk_events.contains(&"balance_shortfall".to_owned()),
+        "{:?}",
+        short.risk_events
+    );
+}
