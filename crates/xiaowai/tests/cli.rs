@@ -48,6 +48,7 @@ async fn ledger_verify_passes_on_demo_data_and_names_a_tampered_entry() {
     assert!(ok.status.success(), "{}", text(&ok));
     assert!(text(&ok).contains("audit log intact"), "{}", text(&ok));
     assert!(text(&ok).contains("money ledger balanced"), "{}", text(&ok));
+    assert!(text(&ok).contains("orders' money holds"), "{}", text(&ok));
 
     // An account whose stored total no transfer explains: the money check names it.
     let store = Store::connect(&db.url, Arc::new(SmSuite)).await.unwrap();
@@ -70,6 +71,68 @@ async fn ledger_verify_passes_on_demo_data_and_names_a_tampered_entry() {
         .execute(pool)
         .await
         .unwrap();
+
+    // An instruction slipped in behind the platform's back, beyond what its order paid (an unpaid order paid
+    // nothing): the money check names the order (the database's CHECK guards the orders table, not a raw row
+    // written into the instructions).
+    // Someone with database access writes an order and an instruction on it straight into the tables.
+    let (institution_id, course_id, account_id, bank_id): (String, String, String, String) = sqlx::query_as(
+        "SELECT a.institution_id, c.id, a.id, a.bank_id FROM supervised_accounts a \
+         JOIN courses c ON c.institution_id = a.institution_id WHERE a.status = 'confirmed' ORDER BY a.id, c.id LIMIT 1",
+    )
+    .fetch_one(pool)
+    .await
+    .expect("the demo has a confirmed supervised account with courses");
+    let (child_id, parent_id): (String, String) =
+        sqlx::query_as("SELECT id, parent_id FROM children ORDER BY id LIMIT 1")
+            .fetch_one(pool)
+            .await
+            .expect("the demo parent has children");
+    let (order_id, order_no, paid) = ("forged-order", "XW20261126FORGED0001", 10_000i64);
+    sqlx::query(
+        "INSERT INTO orders (id, order_no, institution_id, course_id, parent_id, child_id, supervised_account_id, \
+         lessons, amount_fen, contract_json, contract_digest, status, created_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, 10, $8, '{}', '', 'awaiting_payment', 0)",
+    )
+    .bind(order_id)
+    .bind(order_no)
+    .bind(&institution_id)
+    .bind(&course_id)
+    .bind(&parent_id)
+    .bind(&child_id)
+    .bind(&account_id)
+    .bind(paid)
+    .execute(pool)
+    .await
+    .unwrap();
+    sqlx::query(
+        "INSERT INTO bank_instructions (id, kind, order_id, supervised_account_id, bank_id, amount_fen, status, \
+         attempts, next_attempt_at, created_at) VALUES ('ins_forged', 'refund', $1, $2, $3, $4, 'acknowledged', 0, 0, 0)",
+    )
+    .bind(order_id)
+    .bind(&account_id)
+    .bind(&bank_id)
+    .bind(paid)
+    .execute(pool)
+    .await
+    .unwrap();
+    let over = xiaowai(
+        &[&["ledger", "verify"][..], &db_args].concat(),
+        &[],
+        dir.path(),
+    );
+    assert!(!over.status.success());
+    assert!(
+        text(&over).contains(&format!("order {order_no}")) && text(&over).contains("instructed"),
+        "{}",
+        text(&over)
+    );
+    for forged in [
+        "DELETE FROM bank_instructions WHERE id = 'ins_forged'",
+        "DELETE FROM orders WHERE id = 'forged-order'",
+    ] {
+        sqlx::query(forged).execute(pool).await.unwrap();
+    }
 
     // Someone with database access removes the guard and rewrites entry 7.
     let drop_trigger = match store.backend() {

@@ -1,0 +1,479 @@
+//! 支付通知 payments: what a bank's payment notices (one or a batch, or a statement's lines) do — inside one
+//! transaction the institutions are held, the orders locked and each notice decided; money that may not stay
+//! (the institution's door closed, the order frozen) is recorded and refunded at once.
+
+use super::*;
+
+/// `POST /api/v1/bank/payments`: a parent paid `amount_fen` into the supervised account for an order.
+#[derive(Clone, Debug, Deserialize, utoipa::ToSchema)]
+pub struct PaymentNotice {
+    pub order_no: String,
+    pub account_no: String,
+    pub amount_fen: i64,
+    /// The bank's own reference of the payment: one payment is recorded once.
+    pub bank_ref: String,
+    /// Unix milliseconds, the bank's time.
+    pub paid_at: i64,
+}
+
+/// `POST /api/v1/bank/payments/batch`.
+#[derive(Clone, Debug, Deserialize, utoipa::ToSchema)]
+pub struct PaymentBatch {
+    pub payments: Vec<PaymentNotice>,
+}
+
+/// One notice's answer in a batch.
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
+#[serde(tag = "result", rename_all = "snake_case")]
+pub enum PaymentOutcome {
+    Ok(PaymentAck),
+    Refused {
+        order_no: String,
+        code: &'static str,
+        detail: String,
+    },
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct PaymentAck {
+    pub order_no: String,
+    /// `paid`; or `refunding` when the money arrived for an institution that may take none (in run-off,
+    /// black-listed, removed, stopped from selling) or for a frozen order: the payment is recorded and at
+    /// once instructed back by the original route (`refund_instruction_id`).
+    pub status: String,
+    /// What the platform now holds for the order.
+    pub escrow_fen: i64,
+    /// `true` when this payment had been recorded before (nothing changed).
+    pub duplicate: bool,
+    /// The refund instruction the bank will receive for a payment that cannot stay.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub refund_instruction_id: Option<String>,
+}
+
+/// How a refund of a payment that may not stay begins its reason (the rest says why).
+const REFUNDED_ON_ARRIVAL: &str = "付款到账时不能收费，原路退回：";
+
+/// Where the platform learnt of a payment.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum PaidFrom {
+    /// The bank's payment notice.
+    Notice,
+    /// A line of the bank's daily statement (the notice never arrived).
+    Statement,
+}
+
+impl PaidFrom {
+    fn as_str(self) -> &'static str {
+        match self {
+            PaidFrom::Notice => "notice",
+            PaidFrom::Statement => "statement",
+        }
+    }
+}
+
+/// What a payment notice does.
+enum Decision {
+    /// Pay the order, recording the bank's reference.
+    Pay(OrderRow, String),
+    /// The same payment again: answer as before.
+    Duplicate(OrderRow),
+}
+
+impl App {
+    /// 支付通知 the bank reports a parent's payment for an order: the order turns paid and its escrow holds
+    /// the amount. The same payment again changes nothing; another payment for a paid order is refused so the
+    /// bank returns it.
+    pub async fn record_payment(
+        &self,
+        actor: &Actor,
+        notice: &PaymentNotice,
+    ) -> Result<PaymentAck, AppError> {
+        let bank_id = self.bank_of(actor).await?.to_owned();
+        let mut answers = self
+            .pay_many(
+                actor,
+                &bank_id,
+                std::slice::from_ref(notice),
+                PaidFrom::Notice,
+            )
+            .await?;
+        answers
+            .pop()
+            .ok_or_else(|| AppError::internal("one notice, one answer"))?
+    }
+
+    /// Many payment notifications in one request and one transaction (a bank's batch): each is answered on
+    /// its own — a refused one does not stop the others — and all that succeed commit together.
+    pub async fn record_payments(
+        &self,
+        actor: &Actor,
+        batch: &PaymentBatch,
+    ) -> Result<Vec<PaymentOutcome>, AppError> {
+        let bank_id = self.bank_of(actor).await?.to_owned();
+        if batch.payments.is_empty() || batch.payments.len() > MAX_BATCH {
+            return Err(invalid(format!("payments: 1 to {MAX_BATCH}")));
+        }
+        let answers = self
+            .pay_many(actor, &bank_id, &batch.payments, PaidFrom::Notice)
+            .await?;
+        Ok(batch
+            .payments
+            .iter()
+            .zip(answers)
+            .map(|(notice, answer)| match answer {
+                Ok(ack) => PaymentOutcome::Ok(ack),
+                Err(e) => PaymentOutcome::Refused {
+                    order_no: notice.order_no.clone(),
+                    code: e.code.code(),
+                    detail: e.detail,
+                },
+            })
+            .collect())
+    }
+
+    /// Decides every notice from what is stored (and from the notices before it in the batch), then writes
+    /// the accepted ones with one statement per kind of write: orders, ledger accounts, transfers, audit.
+    ///
+    /// Inside the transaction, before anything is decided, the institutions are held (`FOR SHARE`: a
+    /// black-listing or run-off deciding meanwhile comes first or waits) and then the orders locked, each in id
+    /// order. A payment for an institution whose door is closed, or for a frozen order, is recorded — the money
+    /// is at the bank — and at once instructed back by the original route.
+    pub(super) async fn pay_many(
+        &self,
+        actor: &Actor,
+        bank_id: &str,
+        notices: &[PaymentNotice],
+        from: PaidFrom,
+    ) -> Result<Vec<Result<PaymentAck, AppError>>, AppError> {
+        let now = self.clock.now().millis();
+        let today = Timestamp::from_millis(now).china_date();
+        let mut tx = self.store.begin_write().await?;
+        let mut accounts: HashMap<String, Option<SupervisedAccountRow>> = HashMap::new();
+        for notice in notices {
+            let no = notice.account_no.trim().to_owned();
+            if let std::collections::hash_map::Entry::Vacant(slot) = accounts.entry(no) {
+                let found = Self::banks_account(&mut tx, bank_id, slot.key()).await.ok();
+                slot.insert(found);
+            }
+        }
+        let order_nos: Vec<String> = notices
+            .iter()
+            .map(|n| n.order_no.trim().to_owned())
+            .collect();
+        let mut institution_ids: Vec<String> = tx
+            .orders_by_no(&order_nos, false)
+            .await?
+            .into_iter()
+            .map(|o| o.institution_id)
+            .collect();
+        institution_ids.sort();
+        institution_ids.dedup();
+        let mut closed: HashMap<String, AppError> = HashMap::new();
+        for id in &institution_ids {
+            if let Some(standing) = tx.institution_for_share(id).await?
+                && let Some(why) = crate::orders::closed_door_in(&mut tx, &standing, today).await?
+            {
+                closed.insert(id.clone(), why);
+            }
+        }
+        let mut orders: HashMap<String, OrderRow> = tx
+            .orders_by_no(&order_nos, true)
+            .await?
+            .into_iter()
+            .map(|o| (o.order_no.clone(), o))
+            .collect();
+        let refs: Vec<String> = notices
+            .iter()
+            .map(|n| n.bank_ref.trim().to_owned())
+            .collect();
+        let mut ref_used_by: HashMap<String, String> =
+            tx.orders_by_payment_ref(&refs).await?.into_iter().collect();
+        let mut answers = Vec::with_capacity(notices.len());
+        let mut accepted: Vec<(OrderRow, String, &SupervisedAccountRow, &PaymentNotice)> =
+            Vec::new();
+        let mut events = Vec::new();
+        for notice in notices {
+            let account = accounts
+                .get(notice.account_no.trim())
+                .and_then(Option::as_ref);
+            let order = orders.get(notice.order_no.trim());
+            let answer = match Self::decide_payment(notice, account, order, &ref_used_by) {
+                Ok(Decision::Pay(order, bank_ref)) => {
+                    let account =
+                        account.ok_or_else(|| AppError::internal("decided without account"))?;
+                    // Later notices in the batch see this order as paid by this reference.
+                    let mut paid = order.clone();
+                    paid.status = "paid".into();
+                    paid.payment_ref = Some(bank_ref.clone());
+                    orders.insert(paid.order_no.clone(), paid);
+                    ref_used_by.insert(bank_ref.clone(), order.order_no.clone());
+                    let ack = PaymentAck {
+                        order_no: order.order_no.clone(),
+                        status: "paid".into(),
+                        escrow_fen: order.amount_fen,
+                        duplicate: false,
+                        refund_instruction_id: None,
+                    };
+                    accepted.push((order, bank_ref, account, notice));
+                    Ok(ack)
+                }
+                Ok(Decision::Duplicate(order)) => {
+                    let held = tx
+                        .ledger_account(&escrow_id(&order.id))
+                        .await?
+                        .map_or(order.amount_fen, |a| a.credits_posted - a.debits_posted);
+                    let refunding = tx
+                        .refunds_of_order(&order.id)
+                        .await?
+                        .into_iter()
+                        .find(|r| r.reason.starts_with(REFUNDED_ON_ARRIVAL))
+                        .and_then(|r| r.instruction_id);
+                    Ok(PaymentAck {
+                        order_no: order.order_no,
+                        status: if refunding.is_some() {
+                            "refunding"
+                        } else {
+                            "paid"
+                        }
+                        .into(),
+                        escrow_fen: held,
+                        duplicate: true,
+                        refund_instruction_id: refunding,
+                    })
+                }
+                Err(e) => {
+                    if e.code == ErrorCode::BankRefReused
+                        && let Some(account) = account
+                    {
+                        events.push(risk(
+                            account,
+                            "reference_reused",
+                            "red",
+                            None,
+                            json!({"bank_ref": notice.bank_ref.trim(), "message": "payment",
+                                   "order_no": notice.order_no.trim(), "amount_fen": notice.amount_fen}),
+                            now,
+                        ));
+                    }
+                    Err(e)
+                }
+            };
+            answers.push(answer);
+        }
+        if accepted.is_empty() && events.is_empty() {
+            return Ok(answers);
+        }
+        tx.insert_risk_events(&events).await?;
+        if !accepted.is_empty() {
+            self.record_paid_in(&mut tx, actor, &accepted, from, now)
+                .await?;
+            // Money that may not stay goes back at once, by the original route.
+            for (order, _, _, _) in &accepted {
+                let why = if let Some(closed) = closed.get(&order.institution_id) {
+                    closed.detail.clone()
+                } else if let Some(reason) = &order.frozen_reason {
+                    format!("订单已冻结：{reason}")
+                } else {
+                    continue;
+                };
+                let instruction = self.refund_on_arrival_in(&mut tx, order, &why, now).await?;
+                if let Some(Ok(ack)) = answers.iter_mut().find(|a| {
+                    a.as_ref()
+                        .is_ok_and(|a| a.order_no == order.order_no && !a.duplicate)
+                }) {
+                    ack.status = "refunding".into();
+                    ack.refund_instruction_id = Some(instruction);
+                }
+            }
+        }
+        tx.commit().await?;
+        Ok(answers)
+    }
+
+    /// Writes accepted payments: the orders paid, their escrow credited, the evidence, the dashboard's
+    /// figures and each parent told.
+    async fn record_paid_in(
+        &self,
+        tx: &mut WriteTx,
+        actor: &Actor,
+        accepted: &[(OrderRow, String, &SupervisedAccountRow, &PaymentNotice)],
+        from: PaidFrom,
+        now: i64,
+    ) -> Result<(), AppError> {
+        let paid: Vec<(String, String, i64)> = accepted
+            .iter()
+            .map(|(o, bank_ref, _, notice)| (o.id.clone(), bank_ref.clone(), notice.paid_at))
+            .collect();
+        if tx.mark_orders_paid(&paid, now).await? != paid.len() as u64 {
+            return Err(AppError::new(
+                ErrorCode::Conflict,
+                "an order of the batch changed meanwhile: send it again",
+            ));
+        }
+        let mut ledger_accounts = Vec::new();
+        let mut transfers = Vec::new();
+        let mut entries = Vec::new();
+        for (order, bank_ref, account, notice) in accepted {
+            let clearing = format!("clearing:{}", account.id);
+            let escrow = escrow_id(&order.id);
+            ledger_accounts.push(new_ledger_account(
+                &clearing,
+                LedgerAccountKind::BankClearing,
+                &account.id,
+            ));
+            ledger_accounts.push(new_ledger_account(
+                &escrow,
+                LedgerAccountKind::OrderEscrow,
+                &account.id,
+            ));
+            transfers.push(Transfer {
+                id: format!("pay:{}", order.id),
+                debit: clearing,
+                credit: escrow,
+                amount: order.amount_fen.unsigned_abs(),
+                code: CODE_PAYMENT,
+            });
+            entries.push(evidence::record(
+                &actor.audit_name(),
+                now,
+                "order.paid",
+                format!("institution:{}", order.institution_id),
+                json!({"order": order.id, "order_no": order.order_no, "amount_fen": order.amount_fen,
+                       "bank_ref": bank_ref, "paid_at": notice.paid_at, "reconciled_from": from.as_str()}),
+            ));
+        }
+        ledger_accounts.sort_by(|a, b| a.id.cmp(&b.id));
+        ledger_accounts.dedup_by(|a, b| a.id == b.id);
+        tx.insert_ledger_accounts(&ledger_accounts).await?;
+        post_many_in(tx, &transfers, now).await?;
+        tx.append_audit(entries).await?;
+        let mut collected: HashMap<&str, store::MoneyRollup> = HashMap::new();
+        for (order, _, _, _) in accepted {
+            let r = collected.entry(order.institution_id.as_str()).or_default();
+            r.orders_paid += 1;
+            r.collected_fen = r
+                .collected_fen
+                .checked_add(order.amount_fen)
+                .ok_or_else(|| AppError::internal("collected overflow"))?;
+        }
+        for (institution_id, delta) in collected {
+            crate::dashboard::roll_up_in(tx, institution_id, now, &delta).await?;
+        }
+        let notes: Vec<Note> = accepted
+            .iter()
+            .map(|(o, _, _, _)| {
+                Note::new(
+                    &o.parent_id,
+                    "付款成功，资金已进入监管账户",
+                    &format!(
+                        "订单 {} 已付 {}，由银行监管，按确认的课时逐笔划转",
+                        o.order_no,
+                        crate::orders::yuan(o.amount_fen)
+                    ),
+                )
+            })
+            .collect();
+        notify_each_in(tx, &notes, true, now).await
+    }
+
+    /// A payment that may not stay (the institution's door closed, the order frozen): the order, just paid,
+    /// is refunded in full at once — a refund upheld by the platform and instructed to the bank in the same
+    /// transaction — and the parent is told why. Returns the refund instruction's id.
+    async fn refund_on_arrival_in(
+        &self,
+        tx: &mut WriteTx,
+        order: &OrderRow,
+        why: &str,
+        now: i64,
+    ) -> Result<String, AppError> {
+        let paid = tx
+            .order_for_update(&order.id)
+            .await?
+            .ok_or_else(|| AppError::internal("order vanished"))?;
+        let reason = format!("{REFUNDED_ON_ARRIVAL}{why}");
+        let refund = crate::refunds::refund_of_rest_in(tx, &paid, &reason, now, now).await?;
+        App::grant_in(
+            tx,
+            &refund,
+            "requested",
+            "upheld",
+            "system:closed_door",
+            None,
+            now,
+        )
+        .await?;
+        let note = Note::new(
+            &order.parent_id,
+            "该机构已不能收费，您的付款将原路退回",
+            &format!(
+                "订单 {} 的付款 {} 已到监管账户，但{why}。平台已指令银行原路全额退回。",
+                order.order_no,
+                crate::orders::yuan(order.amount_fen)
+            ),
+        );
+        notify_each_in(tx, std::slice::from_ref(&note), true, now).await?;
+        let instruction = tx
+            .refund(&refund.id)
+            .await?
+            .and_then(|r| r.instruction_id)
+            .ok_or_else(|| AppError::internal("a granted refund has its instruction"))?;
+        Ok(instruction)
+    }
+
+    /// What to do with one notice, from the order as stored (or as paid earlier in the batch) and the payment
+    /// references already used (`ref_used_by`: reference → the order it paid).
+    fn decide_payment(
+        notice: &PaymentNotice,
+        account: Option<&SupervisedAccountRow>,
+        order: Option<&OrderRow>,
+        ref_used_by: &HashMap<String, String>,
+    ) -> Result<Decision, AppError> {
+        let bank_ref = reference("bank_ref", &notice.bank_ref)?;
+        let amount = positive("amount_fen", notice.amount_fen)?;
+        let account = account.ok_or_else(|| {
+            AppError::not_found("no confirmed supervised account with this number at your bank")
+        })?;
+        if let Some(paid) = ref_used_by.get(&bank_ref)
+            && *paid != notice.order_no.trim()
+        {
+            return Err(AppError::new(
+                ErrorCode::BankRefReused,
+                format!("payment reference {bank_ref} already paid order {paid}"),
+            ));
+        }
+        let order = order
+            .filter(|o| o.supervised_account_id == account.id)
+            .ok_or_else(|| AppError::not_found("no order with this number on this account"))?;
+        if order.payment_ref.as_deref() == Some(bank_ref.as_str()) && amount != order.amount_fen {
+            return Err(AppError::new(
+                ErrorCode::BankRefReused,
+                format!(
+                    "payment reference {bank_ref} paid {} fen, this notice says {amount} fen",
+                    order.amount_fen
+                ),
+            ));
+        }
+        match order.status.as_str() {
+            "paid" if order.payment_ref.as_deref() == Some(bank_ref.as_str()) => {
+                Ok(Decision::Duplicate(order.clone()))
+            }
+            "paid" => Err(AppError::new(
+                ErrorCode::AlreadyPaid,
+                format!(
+                    "order {} was paid by {}",
+                    order.order_no,
+                    order.payment_ref.clone().unwrap_or_default()
+                ),
+            )),
+            "awaiting_payment" if amount != order.amount_fen => Err(AppError::new(
+                ErrorCode::AmountMismatch,
+                format!(
+                    "the order is {} fen, the payment {} fen",
+                    order.amount_fen, amount
+                ),
+            )),
+            "awaiting_payment" => Ok(Decision::Pay(order.clone(), bank_ref)),
+            _ => Err(AppError::new(ErrorCode::Conflict, "the order is cancelled")),
+        }
+    }
+}
