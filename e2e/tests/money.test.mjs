@@ -201,6 +201,7 @@ test('an institution gives an order a preferential price before payment; the con
     await row.locator('form.discount [name=reason]').fill('老学员优惠');
     await Promise.all([inst.page.waitForNavigation(), row.locator('form.discount button').click()]);
     assert.equal(fen((await inst.page.locator('#orders tr', { hasText: orderNo }).locator('td:nth-child(3)').textContent()).trim()), discounted);
+    await inst.page.screenshot({ path: `${ARTIFACTS}/institution-money-discounted.png`, fullPage: true });
 
     // The parent reads the new contract: list price, discount, reason, and the price actually paid.
     await page.goto(orderUrl);

@@ -18,8 +18,10 @@ pub(crate) async fn roll_up_in(
     now: i64,
     delta: &MoneyRollup,
 ) -> Result<(), AppError> {
+    // Only its region is read: a payment holds the institution FOR SHARE, and a lock here would deadlock two
+    // payments of one institution against each other.
     let institution = tx
-        .institution_for_update(institution_id)
+        .institution(institution_id)
         .await?
         .ok_or_else(|| AppError::internal("money of a missing institution"))?;
     let day = Timestamp::from_millis(now).china_date().to_string();

@@ -1500,6 +1500,28 @@ mod money_flow {
             self.t.app.record_movement(&self.bank, &report).await
         }
 
+        /// What the platform holds in escrow on the demo account, all orders together.
+        pub(super) async fn escrow_total(&self) -> i64 {
+            let account = self
+                .t
+                .app
+                .store()
+                .read()
+                .supervised_accounts_of(&self.institution_id)
+                .await
+                .unwrap()
+                .into_iter()
+                .find(|a| a.account_no == DEMO_ACCOUNT_NO)
+                .unwrap();
+            self.t
+                .app
+                .store()
+                .read()
+                .escrow_owed(&account.id)
+                .await
+                .unwrap()
+        }
+
         pub(super) async fn escrow(&self, order_id: &str) -> i64 {
             self.t
                 .app

@@ -68,13 +68,22 @@ impl InsertRow for SealedRow<'_> {
 }
 
 impl WriteTx {
-    /// Appends `entries` to the chain in order, in this transaction, and returns their sequence numbers.
-    pub async fn append_audit(
-        &mut self,
-        entries: Vec<NewAuditEntry>,
-    ) -> Result<Vec<i64>, StoreError> {
+    /// Adds `entries` to this transaction's evidence, in order. They are sealed into the chain when the
+    /// transaction commits ([`WriteTx::commit`]), after every other write: the chain's lock is then the last
+    /// lock the transaction takes, so a transaction holding it never waits for a row another one holds (taken
+    /// mid-transaction, it deadlocked a payment against a movement report on PostgreSQL). Dropped with the
+    /// transaction if it does not commit.
+    pub async fn append_audit(&mut self, entries: Vec<NewAuditEntry>) -> Result<(), StoreError> {
+        self.pending_audit.extend(entries);
+        Ok(())
+    }
+
+    /// Seals the transaction's evidence into the chain, in order: the chain's head read under its lock (held
+    /// until commit, so sequence order is commit order), each entry hashed onto the one before.
+    pub(crate) async fn seal_audit(&mut self) -> Result<(), StoreError> {
+        let entries = std::mem::take(&mut self.pending_audit);
         if entries.is_empty() {
-            return Ok(Vec::new());
+            return Ok(());
         }
         if let Some(lock) = self.backend.lock_audit_chain_sql() {
             sqlx::query(lock).execute(&mut *self.tx).await?;
@@ -95,8 +104,7 @@ impl WriteTx {
             sealed.push(entry);
         }
         let rows: Vec<SealedRow<'_>> = sealed.iter().map(SealedRow).collect();
-        insert_rows(&mut self.tx, self.backend, &rows).await?;
-        Ok(sealed.iter().map(|e| e.seq).collect())
+        insert_rows(&mut self.tx, self.backend, &rows).await
     }
 }
 

@@ -125,17 +125,20 @@ impl Backend {
     }
 
     /// Appended to a SELECT that reads rows the transaction will update: PostgreSQL locks them, SQLite's one
-    /// writer needs nothing.
+    /// writer needs nothing. `FOR NO KEY UPDATE` (what an UPDATE of a non-key column takes) and not `FOR
+    /// UPDATE`: keys never change, so the rows must not block the key-share lock another transaction's foreign
+    /// key check takes on them — with `FOR UPDATE` a movement batch holding its account and a payment sent
+    /// straight back (its order row references that account) deadlocked over the county's money figures.
     fn row_lock_suffix(self) -> &'static str {
         match self {
             Backend::Sqlite => "",
-            Backend::Postgres => " FOR UPDATE",
+            Backend::Postgres => " FOR NO KEY UPDATE",
         }
     }
 
     /// Appended to a SELECT of rows whose state the transaction's decision rests on but which it does not
     /// change (an institution's list status when an order is placed or paid): PostgreSQL holds them against a
-    /// concurrent `FOR UPDATE` (a black-listing) until commit; SQLite's one writer needs nothing.
+    /// concurrent row lock (a black-listing) until commit; SQLite's one writer needs nothing.
     fn share_lock_suffix(self) -> &'static str {
         match self {
             Backend::Sqlite => "",
@@ -285,6 +288,7 @@ impl Store {
             tx,
             backend: self.backend,
             crypto: self.crypto.clone(),
+            pending_audit: Vec::new(),
             _gate: gate,
         })
     }
@@ -310,11 +314,16 @@ pub struct WriteTx {
     tx: Transaction<'static, Any>,
     backend: Backend,
     crypto: Arc<dyn Crypto>,
+    /// Evidence appended in this transaction, sealed into the audit chain at commit.
+    pending_audit: Vec<ledger::NewAuditEntry>,
     _gate: Option<OwnedMutexGuard<()>>,
 }
 
 impl WriteTx {
-    pub async fn commit(self) -> Result<(), StoreError> {
+    /// Seals the transaction's evidence into the audit chain, last, then commits: the change and its evidence
+    /// commit together or not at all.
+    pub async fn commit(mut self) -> Result<(), StoreError> {
+        self.seal_audit().await?;
         self.tx.commit().await?;
         Ok(())
     }

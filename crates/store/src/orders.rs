@@ -1021,15 +1021,6 @@ impl WriteTx {
         Ok(out)
     }
 
-    /// [`WriteTx::must_hold_by_account`] for one account.
-    pub async fn must_hold(&mut self, supervised_account_id: &str) -> Result<i64, StoreError> {
-        Ok(self
-            .must_hold_by_account(&[supervised_account_id.to_owned()])
-            .await?
-            .first()
-            .map_or(0, |(_, fen)| *fen))
-    }
-
     /// Inflow, outflow and count of the movements the bank reported for `[from, to)` (its time).
     pub async fn movement_totals(
         &mut self,
@@ -1113,10 +1104,7 @@ impl WriteTx {
                 self.backend.placeholders(1, chunk.len()),
                 // The batch decides on the rows' reported balances: PostgreSQL locks them, in account order
                 // (SQLite has one writer at a time).
-                match self.backend {
-                    crate::Backend::Sqlite => "",
-                    crate::Backend::Postgres => " FOR UPDATE",
-                }
+                self.backend.row_lock_suffix()
             );
             let mut q = sqlx::query_as(AssertSqlSafe(sql)).bind(bank_id.to_owned());
             for no in chunk {
@@ -1158,35 +1146,28 @@ impl WriteTx {
 
     /// What the bank must hold on each of these accounts now: the order escrow owed on it, less what its
     /// instructions in flight (pending or acknowledged) may already have paid out — the bank may have executed
-    /// them and not said so yet, and a balance that low is no shortfall. Absent: nothing owed.
+    /// them and not said so yet, and a balance that low is no shortfall. One statement, so both sums are read
+    /// from one snapshot (two, at READ COMMITTED, could count an instruction executed in between in neither).
     pub async fn must_hold_by_account(
         &mut self,
         account_ids: &[String],
     ) -> Result<Vec<(String, i64)>, StoreError> {
-        let mut held: std::collections::BTreeMap<String, i64> = std::collections::BTreeMap::new();
+        let mut out = Vec::new();
         for chunk in account_ids.chunks(500) {
-            let ids = self.backend.placeholders(0, chunk.len());
-            let escrow = format!(
-                "SELECT owner, CAST(SUM(credits_posted - debits_posted) AS BIGINT) FROM ledger_accounts \
-                 WHERE kind = 'order_escrow' AND owner IN ({ids}) GROUP BY owner"
+            let sql = format!(
+                "SELECT a.id, CAST(COALESCE((SELECT SUM(e.credits_posted - e.debits_posted) FROM ledger_accounts e \
+                 WHERE e.kind = 'order_escrow' AND e.owner = a.id), 0) - COALESCE((SELECT SUM(i.amount_fen) \
+                 FROM bank_instructions i WHERE i.status IN ('pending', 'acknowledged') \
+                 AND i.supervised_account_id = a.id), 0) AS BIGINT) FROM supervised_accounts a WHERE a.id IN ({})",
+                self.backend.placeholders(0, chunk.len())
             );
-            let in_flight = format!(
-                "SELECT supervised_account_id, CAST(-SUM(amount_fen) AS BIGINT) FROM bank_instructions \
-                 WHERE status IN ('pending', 'acknowledged') AND supervised_account_id IN ({ids}) \
-                 GROUP BY supervised_account_id"
-            );
-            for sql in [escrow, in_flight] {
-                let mut q = sqlx::query_as(AssertSqlSafe(sql));
-                for id in chunk {
-                    q = q.bind(id.clone());
-                }
-                let rows: Vec<(String, i64)> = q.fetch_all(&mut *self.tx).await?;
-                for (id, fen) in rows {
-                    *held.entry(id).or_default() += fen;
-                }
+            let mut q = sqlx::query_as(AssertSqlSafe(sql));
+            for id in chunk {
+                q = q.bind(id.clone());
             }
+            out.extend(q.fetch_all(&mut *self.tx).await?);
         }
-        Ok(held.into_iter().collect())
+        Ok(out)
     }
 
     pub async fn insert_movements(&mut self, rows: &[MovementRow]) -> Result<(), StoreError> {

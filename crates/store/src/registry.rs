@@ -366,6 +366,16 @@ impl WriteTx {
         insert_rows(&mut self.tx, self.backend, rows).await
     }
 
+    /// The institution as this transaction reads it, unlocked: for what it says (its region), not for a decision
+    /// on its standing.
+    pub async fn institution(&mut self, id: &str) -> Result<Option<InstitutionRow>, StoreError> {
+        let sql = format!("SELECT {INSTITUTION_COLUMNS} FROM institutions WHERE id = $1");
+        Ok(sqlx::query_as(AssertSqlSafe(sql))
+            .bind(id)
+            .fetch_optional(&mut *self.tx)
+            .await?)
+    }
+
     /// The institution inside this transaction, locked until it ends (list moves, penalties, run-off: one
     /// decision at a time, and none while an order is placed or paid on what it says now).
     pub async fn institution_for_update(

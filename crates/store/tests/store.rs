@@ -97,16 +97,29 @@ async fn audit_entries_chain_across_transactions_and_verify() {
     let store = db.store().await.unwrap();
     for batch in 0..3 {
         let mut tx = store.begin_write().await.unwrap();
-        let seqs = tx
-            .append_audit((0..4).map(|k| entry(batch * 4 + k)).collect())
+        tx.append_audit((0..4).map(|k| entry(batch * 4 + k)).collect())
+            .await
+            .unwrap();
+        tx.commit().await.unwrap();
+        // Sealed at commit, in the order appended, numbered after the transactions before.
+        let sealed = store
+            .read()
+            .audit_entries_after(batch * 4, 100)
             .await
             .unwrap();
         assert_eq!(
-            seqs,
+            sealed.iter().map(|e| e.seq).collect::<Vec<_>>(),
             ((batch * 4 + 1)..=(batch * 4 + 4)).collect::<Vec<_>>()
         );
-        tx.commit().await.unwrap();
+        assert_eq!(
+            sealed.iter().map(|e| e.body.clone()).collect::<Vec<_>>(),
+            (0..4).map(|k| entry(batch * 4 + k)).collect::<Vec<_>>()
+        );
     }
+    // Appended and not committed: nothing reaches the chain.
+    let mut tx = store.begin_write().await.unwrap();
+    tx.append_audit(vec![entry(99)]).await.unwrap();
+    drop(tx);
     assert_eq!(verify(&store).await, Ok(12));
 }
 

@@ -124,6 +124,8 @@ struct MovementBook {
     /// What the bank must hold per account (`WriteTx::must_hold_by_account`: escrow owed less instructions in
     /// flight); an account one of whose instructions this batch executed is read again.
     owed: HashMap<String, i64>,
+    /// The bank's time of the batch's earliest report.
+    earliest: i64,
     /// Per account, the payments the bank took after the batch's earliest report (its time, what each holds):
     /// a balance reported as of an earlier moment is compared without them.
     later_payments: HashMap<String, Vec<(i64, i64)>>,
@@ -167,23 +169,39 @@ impl MovementBook {
             .map(|m| ((m.supervised_account_id.clone(), m.bank_ref.clone()), m))
             .collect();
         let ids: Vec<String> = accounts.values().map(|a| a.id.clone()).collect();
-        let mut owed: HashMap<String, i64> = ids.iter().map(|id| (id.clone(), 0)).collect();
-        owed.extend(tx.must_hold_by_account(&ids).await?);
         let earliest = reports.iter().map(|r| r.occurred_at).min().unwrap_or(0);
-        let mut later_payments: HashMap<String, Vec<(i64, i64)>> = HashMap::new();
-        for (account, at, holds) in tx.payments_after(&ids, earliest).await? {
-            later_payments.entry(account).or_default().push((at, holds));
-        }
-        Ok(MovementBook {
+        let mut book = MovementBook {
             accounts,
             recorded,
-            owed,
-            later_payments,
+            earliest,
+            owed: HashMap::new(),
+            later_payments: HashMap::new(),
             recorded_rows: Vec::new(),
             outflows: Vec::new(),
             events: Vec::new(),
             balances: HashMap::new(),
-        })
+        };
+        book.read_owed(tx, &ids).await?;
+        Ok(book)
+    }
+
+    /// Reads what the bank must hold on these accounts now and the payments it took after the batch's
+    /// earliest report, in this order: a payment committing in between is then subtracted without having been
+    /// counted (a shortfall missed for a moment), never counted without being subtracted (a false one). The
+    /// two are always read again together.
+    async fn read_owed(&mut self, tx: &mut WriteTx, ids: &[String]) -> Result<(), AppError> {
+        for id in ids {
+            self.owed.insert(id.clone(), 0);
+            self.later_payments.remove(id);
+        }
+        self.owed.extend(tx.must_hold_by_account(ids).await?);
+        for (account, at, holds) in tx.payments_after(ids, self.earliest).await? {
+            self.later_payments
+                .entry(account)
+                .or_default()
+                .push((at, holds));
+        }
+        Ok(())
     }
 
     /// The report's fields and account: refused, already recorded, or new.
@@ -780,10 +798,10 @@ impl App {
         let owed = match book.owed.get(&account.id) {
             Some(&owed) => owed,
             None => {
-                // Changed by an instruction this batch executed: read again.
-                let owed = tx.must_hold(&account.id).await?;
-                book.owed.insert(account.id.clone(), owed);
-                owed
+                // Changed by an instruction this batch executed: read again, with the payments since.
+                book.read_owed(tx, std::slice::from_ref(&account.id))
+                    .await?;
+                book.owed.get(&account.id).copied().unwrap_or(0)
             }
         };
         // As of the report's moment: payments the bank took later are not in its balance yet.

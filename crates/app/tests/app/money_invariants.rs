@@ -1027,3 +1027,256 @@ async fn a_balance_reported_before_a_later_payment_arrived_is_compared_without_i
         short.risk_events
     );
 }
+
+#[tokio::test]
+async fn payments_and_releases_of_one_institution_at_once_all_go_through() {
+    let s = shop().await;
+    // Four paid orders with a confirmed lesson each: four releases for the bank to execute.
+    let mut releases = Vec::new();
+    let mut paid_so_far = 0;
+    for i in 0..4 {
+        let order = s.order().await;
+        s.pay(&order, &format!("PAY-EARLIER-{i}")).await;
+        paid_so_far += order.line.amount_fen;
+        releases.push(released_lesson(&s, &order.line.id).await);
+    }
+    let mut orders = Vec::new();
+    for _ in 0..8 {
+        orders.push(s.order().await);
+    }
+    // A bank with many connections: eight payment notices and the four releases' movement reports at the
+    // same moment. Each payment holds the institution against a black-listing, each report updates the
+    // same figures; none may deadlock another.
+    let notices: Vec<PaymentNotice> = orders
+        .iter()
+        .enumerate()
+        .map(|(i, o)| PaymentNotice {
+            order_no: o.line.order_no.clone(),
+            account_no: DEMO_ACCOUNT_NO.into(),
+            amount_fen: o.line.amount_fen,
+            bank_ref: format!("PAY-AT-ONCE-{i}"),
+            paid_at: TEST_NOW.millis() + 100 + i as i64,
+        })
+        .collect();
+    let mut balance = paid_so_far;
+    let reports: Vec<MovementReport> = releases
+        .iter()
+        .enumerate()
+        .map(|(i, r)| {
+            balance -= r.amount_fen;
+            MovementReport {
+                account_no: DEMO_ACCOUNT_NO.into(),
+                bank_ref: format!("MV-RELEASE-{i}"),
+                direction: "out".into(),
+                amount_fen: r.amount_fen,
+                balance_after_fen: balance,
+                occurred_at: TEST_NOW.millis() + 10 + i as i64,
+                instruction_id: Some(r.instruction_id.clone()),
+                order_no: None,
+            }
+        })
+        .collect();
+    let bank = s.bank_actor();
+    let (paid, moved) = tokio::join!(
+        futures_util::future::join_all(notices.iter().map(|n| s.t.app.record_payment(&bank, n))),
+        futures_util::future::join_all(reports.iter().map(|m| s.t.app.record_movement(&bank, m))),
+    );
+    for answer in paid {
+        assert_eq!(answer.expect("every payment is recorded").status, "paid");
+    }
+    for answer in moved {
+        assert_eq!(answer.expect("every report is recorded").matched, "matched");
+    }
+    let report = app::ledger_check::verify_money(s.t.app.store())
+        .await
+        .unwrap();
+    assert!(report.violations.is_empty(), "{:?}", report.violations);
+}
+
+#[tokio::test]
+async fn an_execution_reported_and_answered_at_the_same_moment_raises_nothing() {
+    let s = shop().await;
+    let bank = s.bank_actor();
+    for round in 0..6 {
+        let order = s.order().await;
+        let paid = order.line.amount_fen;
+        s.pay(&order, &format!("PAY-BOTH-{round}")).await;
+        let before = s.escrow_total().await;
+        // The bank took the money (its balance holds every order's escrow), then refunds this order.
+        let refund =
+            s.t.app
+                .request_refund(
+                    &s.parent_actor(),
+                    &order.line.id,
+                    &RefundRequest {
+                        reason: "不学了".into(),
+                    },
+                )
+                .await
+                .unwrap();
+        let admin = s.staff(StaffRole::Admin).await;
+        s.t.app
+            .answer_refund(&admin, &refund.id, &agree())
+            .await
+            .unwrap();
+        let instruction =
+            s.t.app
+                .store()
+                .read()
+                .refund(&refund.id)
+                .await
+                .unwrap()
+                .unwrap()
+                .instruction_id
+                .unwrap();
+        let at = TEST_NOW.millis() + 1_000 * (round + 1);
+        let report = MovementReport {
+            account_no: DEMO_ACCOUNT_NO.into(),
+            bank_ref: format!("MV-BOTH-{round}"),
+            direction: "out".into(),
+            amount_fen: paid,
+            balance_after_fen: before - paid,
+            occurred_at: at,
+            instruction_id: Some(instruction.clone()),
+            order_no: None,
+        };
+        let result = InstructionResult {
+            status: "executed".into(),
+            bank_ref: Some(format!("MV-BOTH-{round}")),
+            reason: None,
+        };
+        let (moved, answered) = tokio::join!(
+            s.t.app.record_movement(&bank, &report),
+            s.t.app
+                .record_instruction_result(&bank, &instruction, &result),
+        );
+        answered.unwrap();
+        let moved = moved.unwrap();
+        assert!(
+            moved.risk_events.is_empty(),
+            "round {round}: {:?}",
+            moved.risk_events
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_payment_arriving_while_a_release_is_reported_raises_nothing() {
+    let s = shop().await;
+    let bank = s.bank_actor();
+    for round in 0..12 {
+        let order = s.order().await;
+        s.pay(&order, &format!("PAY-RELEASED-{round}")).await;
+        let release = released_lesson(&s, &order.line.id).await;
+        let later = s.order().await;
+        // The bank executed the release (its balance: everything held less the lesson fee), then took another
+        // parent's payment; the report of the first and the notice of the second arrive at the same moment.
+        let at = TEST_NOW.millis() + 10_000 * (round + 1);
+        let report = MovementReport {
+            account_no: DEMO_ACCOUNT_NO.into(),
+            bank_ref: format!("MV-RELEASED-{round}"),
+            direction: "out".into(),
+            amount_fen: release.amount_fen,
+            balance_after_fen: s.escrow_total().await - release.amount_fen,
+            occurred_at: at,
+            instruction_id: Some(release.instruction_id.clone()),
+            order_no: None,
+        };
+        let notice = PaymentNotice {
+            order_no: later.line.order_no.clone(),
+            account_no: DEMO_ACCOUNT_NO.into(),
+            amount_fen: later.line.amount_fen,
+            bank_ref: format!("PAY-LATER-{round}"),
+            paid_at: at + 5_000,
+        };
+        let (moved, paid) = tokio::join!(
+            s.t.app.record_movement(&bank, &report),
+            s.t.app.record_payment(&bank, &notice),
+        );
+        assert_eq!(paid.unwrap().status, "paid");
+        let moved = moved.unwrap();
+        assert_eq!(moved.matched, "matched");
+        assert!(
+            moved.risk_events.is_empty(),
+            "round {round}: {:?}",
+            moved.risk_events
+        );
+    }
+}
+
+#[tokio::test]
+async fn money_sent_back_on_arrival_and_releases_reported_at_once_all_go_through() {
+    let s = shop().await;
+    // Releases the bank has executed, and orders whose parents are at the bank's checkout.
+    let mut releases = Vec::new();
+    let mut balance = 0;
+    for i in 0..4 {
+        let order = s.order().await;
+        s.pay(&order, &format!("PAY-BEFORE-{i}")).await;
+        balance += order.line.amount_fen;
+        releases.push(released_lesson(&s, &order.line.id).await);
+    }
+    let mut waiting = Vec::new();
+    for _ in 0..8 {
+        waiting.push(s.order().await);
+    }
+    let supervisor = s.competent_supervisor().await;
+    s.t.app
+        .start_run_off(
+            &supervisor,
+            &s.institution_id,
+            &app::run_off::RunOffRequest {
+                reason: "机构停业".into(),
+            },
+        )
+        .await
+        .unwrap();
+    // Every payment that arrives now is instructed straight back on the same account whose reports the bank
+    // sends at the same moment; both add to the county's figures. Neither may deadlock the other.
+    let notices: Vec<PaymentNotice> = waiting
+        .iter()
+        .enumerate()
+        .map(|(i, o)| PaymentNotice {
+            order_no: o.line.order_no.clone(),
+            account_no: DEMO_ACCOUNT_NO.into(),
+            amount_fen: o.line.amount_fen,
+            bank_ref: format!("PAY-BACK-{i}"),
+            paid_at: TEST_NOW.millis() + 100 + i as i64,
+        })
+        .collect();
+    let reports: Vec<MovementReport> = releases
+        .iter()
+        .enumerate()
+        .map(|(i, r)| {
+            balance -= r.amount_fen;
+            MovementReport {
+                account_no: DEMO_ACCOUNT_NO.into(),
+                bank_ref: format!("MV-RELEASE-{i}"),
+                direction: "out".into(),
+                amount_fen: r.amount_fen,
+                balance_after_fen: balance,
+                occurred_at: TEST_NOW.millis() + 10 + i as i64,
+                instruction_id: Some(r.instruction_id.clone()),
+                order_no: None,
+            }
+        })
+        .collect();
+    let bank = s.bank_actor();
+    let (paid, moved) = tokio::join!(
+        futures_util::future::join_all(notices.iter().map(|n| s.t.app.record_payment(&bank, n))),
+        futures_util::future::join_all(reports.iter().map(|m| s.t.app.record_movement(&bank, m))),
+    );
+    for answer in paid {
+        assert_eq!(
+            answer.expect("every payment is recorded").status,
+            "refunding"
+        );
+    }
+    for answer in moved {
+        answer.expect("every report is recorded");
+    }
+    let report = app::ledger_check::verify_money(s.t.app.store())
+        .await
+        .unwrap();
+    assert!(report.violations.is_empty(), "{:?}", report.violations);
+}

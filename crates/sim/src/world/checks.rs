@@ -201,9 +201,20 @@ impl Sim {
         for i in &self.institutions {
             movements += read.movements_of(&i.account_id, i64::MAX).await?.len() as u64;
             for e in read.risk_events(Some(&i.id), i64::MAX).await? {
+                if self.report.alarm_details.len() < 10 {
+                    self.report
+                        .alarm_details
+                        .push(format!("{} at {}: {}", e.kind, e.raised_at, e.detail_json));
+                }
                 *alarms.entry(e.kind).or_default() += 1;
             }
             for w in read.warnings(None, Some(&i.id), 0, i64::MAX).await? {
+                if self.report.alarm_details.len() < 10 {
+                    self.report.alarm_details.push(format!(
+                        "{}.{} at {}: {}",
+                        w.indicator, w.level, w.raised_at, w.inputs_json
+                    ));
+                }
                 *alarms
                     .entry(format!("{}.{}", w.indicator, w.level))
                     .or_default() += 1;

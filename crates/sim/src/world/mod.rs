@@ -68,6 +68,8 @@ pub struct Report {
     /// (`balance_shortfall`, `large_outflow.red`, …): with no money moved behind the platform's back, every
     /// one of them is a false alarm.
     pub alarms: BTreeMap<String, u64>,
+    /// The first alarms' own words (kind and the facts they were raised on), to read what went wrong.
+    pub alarm_details: Vec<String>,
     pub seconds: f64,
 }
 
@@ -119,6 +121,9 @@ impl fmt::Display for Report {
             self.alarms,
             self.false_alarm_rate()
         )?;
+        for d in &self.alarm_details {
+            writeln!(f, "  alarm: {d}")?;
+        }
         for (op, answers) in &self.outcomes {
             let answers: Vec<String> = answers.iter().map(|(a, n)| format!("{a} {n}")).collect();
             writeln!(f, "  {op:<22} {}", answers.join(", "))?;
@@ -243,8 +248,10 @@ enum Op {
         instruction: String,
         fault: Fault,
     },
+    /// The bank sends these outbox messages: one after another, or at once over several connections.
     Flush {
         messages: Vec<u64>,
+        parallel: bool,
     },
     Tick {
         hours: i64,
@@ -456,6 +463,7 @@ impl Sim {
                 bank_out_fen: 0,
                 movements: 0,
                 alarms: BTreeMap::new(),
+                alarm_details: Vec::new(),
                 seconds: 0.0,
             },
         })
@@ -653,7 +661,7 @@ impl Sim {
                 let sends: Vec<Vec<Message>> = ops
                     .iter()
                     .map(|op| match op {
-                        Op::Flush { messages } => messages
+                        Op::Flush { messages, .. } => messages
                             .iter()
                             .filter_map(|id| self.outbox.remove(id))
                             .collect(),
@@ -663,10 +671,17 @@ impl Sim {
                 let this = &*self;
                 let effects = futures_util::future::join_all(ops.iter().zip(&sends).map(
                     |(op, sent)| async move {
-                        if let Op::Flush { .. } = op {
+                        if let Op::Flush { parallel, .. } = op {
                             let mut effect = Effect::default();
-                            for m in sent {
-                                effect.answers.push(this.send(m).await);
+                            if *parallel {
+                                effect.answers = futures_util::future::join_all(
+                                    sent.iter().map(|m| this.send(m)),
+                                )
+                                .await;
+                            } else {
+                                for m in sent {
+                                    effect.answers.push(this.send(m).await);
+                                }
                             }
                             effect
                         } else {

@@ -136,7 +136,10 @@ impl Sim {
             .map(|(id, _)| *id)
             .collect();
         if !messages.is_empty() {
-            ops.push(Op::Flush { messages });
+            ops.push(Op::Flush {
+                messages,
+                parallel: false,
+            });
         }
         for op in &mut ops {
             if let Op::Execute { fault, .. } = op {
@@ -218,15 +221,17 @@ impl Sim {
                 if ids.is_empty() {
                     Op::Deliver
                 } else {
-                    // A few messages, in any order: the network reorders and delays.
-                    let n = self.rng.random_range(1..=ids.len().min(4));
+                    // A few messages, in any order (the network reorders and delays), sometimes all at once
+                    // over several connections (a bank sends in parallel).
+                    let n = self.rng.random_range(1..=ids.len().min(6));
                     let mut messages = Vec::new();
                     let mut pool = ids;
                     for _ in 0..n {
                         let i = self.rng.random_range(0..pool.len());
                         messages.push(pool.swap_remove(i));
                     }
-                    Op::Flush { messages }
+                    let parallel = self.rng.random_bool(0.5);
+                    Op::Flush { messages, parallel }
                 }
             }
             930..=989 => {
