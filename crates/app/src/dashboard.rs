@@ -25,12 +25,7 @@ pub(crate) async fn roll_up_in(
         .await?
         .ok_or_else(|| AppError::internal("money of a missing institution"))?;
     let day = Timestamp::from_millis(now).china_date().to_string();
-    // The shard of the rows above the county: stable per institution, spread across institutions.
-    let shard = institution_id
-        .bytes()
-        .fold(0u32, |h, b| h.wrapping_mul(31).wrapping_add(u32::from(b)));
-    tx.add_money_rollup(&institution.region_code, &day, i64::from(shard), delta)
-        .await?;
+    tx.add_money_rollup(&institution.region_code, &day, delta);
     Ok(())
 }
 

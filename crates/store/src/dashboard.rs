@@ -2,6 +2,7 @@
 //! mode. A region's figures are the sum over the counties under its code's prefix.
 
 use crate::{Reader, StoreError, WriteTx};
+use std::sync::atomic::{AtomicI64, Ordering};
 
 /// Money figures of a region, over a period or a day.
 #[derive(Clone, Debug, Default, PartialEq, Eq, sqlx::FromRow)]
@@ -13,7 +14,7 @@ pub struct MoneyRollup {
     pub refunded_fen: i64,
 }
 
-/// Shards of the rows above the county.
+/// Shards of every region's row of a day: a read sums them.
 pub const SHARDS: i64 = 16;
 
 /// The region codes a county's figures add to, with their levels (0 nation … 3 county): a prefecture-level
@@ -163,21 +164,29 @@ impl Reader<'_> {
 }
 
 impl WriteTx {
-    /// Adds to a county's figures of a China day and to every region above it (inside the event's
-    /// transaction); `shard` spreads the rows above the county.
-    pub async fn add_money_rollup(
-        &mut self,
-        county_code: &str,
-        day: &str,
-        shard: i64,
-        delta: &MoneyRollup,
-    ) -> Result<(), StoreError> {
+    /// Adds to a county's figures of a China day and to every region above it, in this transaction. The rows
+    /// are written at commit ([`WriteTx::commit`]), just before the evidence: held for the shortest time, taken
+    /// in key order (two transactions never wait for each other's rows in opposite orders), and all in one
+    /// shard chosen per transaction, so concurrent payments — even of one institution — seldom queue on a row.
+    pub fn add_money_rollup(&mut self, county_code: &str, day: &str, delta: &MoneyRollup) {
         for (code, level) in levels_of(county_code) {
-            let shard = if level == 3 {
-                0
-            } else {
-                shard.rem_euclid(SHARDS)
-            };
+            self.pending_rollups
+                .push((code, day.to_owned(), level, delta.clone()));
+        }
+    }
+
+    /// Writes the transaction's rollups (see [`WriteTx::add_money_rollup`]).
+    pub(crate) async fn write_rollups(&mut self) -> Result<(), StoreError> {
+        static NEXT_SHARD: AtomicI64 = AtomicI64::new(0);
+        let mut rows = std::mem::take(&mut self.pending_rollups);
+        if rows.is_empty() {
+            return Ok(());
+        }
+        rows.sort_by(|a, b| (&a.0, &a.1).cmp(&(&b.0, &b.1)));
+        let shard = NEXT_SHARD
+            .fetch_add(1, Ordering::Relaxed)
+            .rem_euclid(SHARDS);
+        for (code, day, level, delta) in rows {
             sqlx::query(
                 "INSERT INTO money_rollups (region_code, level, day, shard, orders_paid, collected_fen, \
                  released_fen, refunded_fen) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) \

@@ -289,6 +289,7 @@ impl Store {
             backend: self.backend,
             crypto: self.crypto.clone(),
             pending_audit: Vec::new(),
+            pending_rollups: Vec::new(),
             _gate: gate,
         })
     }
@@ -316,13 +317,16 @@ pub struct WriteTx {
     crypto: Arc<dyn Crypto>,
     /// Evidence appended in this transaction, sealed into the audit chain at commit.
     pending_audit: Vec<ledger::NewAuditEntry>,
+    /// Dashboard figures added in this transaction: (region code, day, level, delta), written at commit.
+    pending_rollups: Vec<(String, String, i64, MoneyRollup)>,
     _gate: Option<OwnedMutexGuard<()>>,
 }
 
 impl WriteTx {
-    /// Seals the transaction's evidence into the audit chain, last, then commits: the change and its evidence
-    /// commit together or not at all.
+    /// Writes the transaction's dashboard figures, seals its evidence into the audit chain, last, then
+    /// commits: the change, its figures and its evidence commit together or not at all.
     pub async fn commit(mut self) -> Result<(), StoreError> {
+        self.write_rollups().await?;
         self.seal_audit().await?;
         self.tx.commit().await?;
         Ok(())
