@@ -16,6 +16,7 @@ pub mod courses;
 pub mod credit;
 pub mod dashboard;
 pub mod demo;
+pub mod egress;
 pub mod error;
 pub mod evidence;
 pub mod funds;
@@ -87,12 +88,13 @@ pub struct App {
     pub(crate) documents: Arc<dyn object_store::ObjectStore>,
     /// How long a change is published for (变更公示期), in days.
     pub(crate) change_notice_days: u32,
-    /// Outgoing HTTP (instructions to banks); a request gives up after ten seconds.
+    /// Outgoing HTTP to banks (instructions), under the egress policy ([`egress::client`]).
     pub(crate) http: reqwest::Client,
-    /// Whether integrators may point webhooks at loopback and private addresses (the sandbox and tests
-    /// only: in production that would let an integrator make the platform call its own network).
-    pub(crate) local_webhooks: bool,
-    /// Outgoing webhooks: public addresses only unless `local_webhooks` ([`webhooks::webhook_client`]).
+    /// Whether outgoing requests may reach loopback, private and other special-purpose addresses (the
+    /// sandbox, the test clock and the local demo only: in production that would let an integrator or a bank
+    /// endpoint make the platform call its own network).
+    pub(crate) local_egress: bool,
+    /// Outgoing webhooks, under the same policy, on their own client so no receiver slows the banks.
     pub(crate) webhook_http: reqwest::Client,
 }
 
@@ -120,12 +122,9 @@ impl App {
             sms: Arc::new(parents::DevSmsSender::default()),
             documents: Arc::new(object_store::memory::InMemory::new()),
             change_notice_days: DEFAULT_CHANGE_NOTICE_DAYS,
-            http: reqwest::Client::builder()
-                .timeout(std::time::Duration::from_secs(10))
-                .build()
-                .map_err(|e| AppError::internal(format!("HTTP client: {e}")))?,
-            local_webhooks: false,
-            webhook_http: webhooks::webhook_client(false)?,
+            http: egress::client(false)?,
+            local_egress: false,
+            webhook_http: egress::client(false)?,
         };
         app.refresh_search_index().await?;
         Ok(app)
@@ -138,10 +137,12 @@ impl App {
     }
 
     /// Publishes approved changes for `days` days.
-    /// Lets webhooks go to loopback and private addresses (sandbox and tests).
-    pub fn with_local_webhooks(mut self, allowed: bool) -> Result<App, AppError> {
-        self.local_webhooks = allowed;
-        self.webhook_http = webhooks::webhook_client(allowed)?;
+    /// Lets outgoing requests (webhooks, bank instructions) go to loopback and private addresses: the
+    /// sandbox, the test clock and the local demo only.
+    pub fn with_local_egress(mut self, allowed: bool) -> Result<App, AppError> {
+        self.local_egress = allowed;
+        self.http = egress::client(allowed)?;
+        self.webhook_http = egress::client(allowed)?;
         Ok(self)
     }
 

@@ -53,7 +53,7 @@ impl TestApp {
             .await
             .expect("open app")
             .with_sms(sms)
-            .with_local_webhooks(true)
+            .with_local_egress(true)
             .expect("webhook client")
     }
 

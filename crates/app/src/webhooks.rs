@@ -156,21 +156,7 @@ impl App {
     ) -> Result<WebhookEndpoint, AppError> {
         let integrator = self.integrator_of(actor).await?;
         let url = endpoint.url.trim();
-        let parsed = reqwest::Url::parse(url).ok().filter(|u| {
-            matches!(u.scheme(), "http" | "https") && u.host_str().is_some() && url.len() <= 500
-        });
-        let Some(parsed) = parsed else {
-            return Err(AppError::new(
-                ErrorCode::InvalidParameter,
-                "url: an http(s) address of at most 500 characters",
-            ));
-        };
-        if !self.local_webhooks && is_local(&parsed) {
-            return Err(AppError::new(
-                ErrorCode::InvalidParameter,
-                "url: a public address (loopback and private addresses only in the sandbox)",
-            ));
-        }
+        crate::egress::check_url("url", url, self.local_egress)?;
         let now = self.clock.now().millis();
         let mut tx = self.store.begin_write().await?;
         tx.set_webhook_endpoint(&WebhookEndpointRow {
@@ -522,6 +508,7 @@ impl App {
         extra_headers: &[(&str, &str)],
     ) -> Result<reqwest::Response, String> {
         let url = reqwest::Url::parse(url).map_err(|e| e.to_string())?;
+        crate::egress::check_before_sending(&url, self.local_egress)?;
         let path_and_query = match url.query() {
             Some(q) => format!("{}?{q}", url.path()),
             None => url.path().to_owned(),
@@ -555,71 +542,6 @@ impl App {
             .await
             .map_err(|e| format!("delivery: {e}"))
     }
-}
-
-/// A loopback, private, link-local or unspecified address, or `localhost`: not for production webhooks.
-fn is_local(url: &reqwest::Url) -> bool {
-    match url.host() {
-        Some(url::Host::Ipv4(ip)) => is_local_ip(std::net::IpAddr::V4(ip)),
-        Some(url::Host::Ipv6(ip)) => is_local_ip(std::net::IpAddr::V6(ip)),
-        Some(url::Host::Domain(name)) => {
-            let name = name.trim_end_matches('.').to_ascii_lowercase();
-            name == "localhost" || name.ends_with(".localhost")
-        }
-        None => true,
-    }
-}
-
-fn is_local_ip(ip: std::net::IpAddr) -> bool {
-    let v4 = |ip: std::net::Ipv4Addr| {
-        ip.is_loopback() || ip.is_private() || ip.is_link_local() || ip.is_unspecified()
-    };
-    match ip {
-        std::net::IpAddr::V4(ip) => v4(ip),
-        std::net::IpAddr::V6(ip) => {
-            ip.is_loopback()
-                || ip.is_unspecified()
-                || ip.is_unique_local()
-                || ip.is_unicast_link_local()
-                || ip.to_ipv4_mapped().is_some_and(v4)
-        }
-    }
-}
-
-/// Resolves webhook hosts and keeps only public addresses, so a public name pointed at the platform's own
-/// network (DNS rebinding) reaches nothing; an address written in the URL was checked when it was set.
-struct PublicAddressesOnly;
-
-impl reqwest::dns::Resolve for PublicAddressesOnly {
-    fn resolve(&self, name: reqwest::dns::Name) -> reqwest::dns::Resolving {
-        let host = name.as_str().to_owned();
-        Box::pin(async move {
-            let public: Vec<std::net::SocketAddr> = tokio::net::lookup_host((host.as_str(), 0))
-                .await?
-                .filter(|a| !is_local_ip(a.ip()))
-                .collect();
-            if public.is_empty() {
-                return Err(format!("{host} resolves to no public address").into());
-            }
-            Ok(Box::new(public.into_iter()) as reqwest::dns::Addrs)
-        })
-    }
-}
-
-/// The client webhooks go out with: ten seconds, no redirects (a redirect could lead anywhere), and — unless
-/// `local` (sandbox, tests) — public addresses only.
-pub(crate) fn webhook_client(local: bool) -> Result<reqwest::Client, AppError> {
-    let builder = reqwest::Client::builder()
-        .timeout(std::time::Duration::from_secs(10))
-        .redirect(reqwest::redirect::Policy::none());
-    let builder = if local {
-        builder
-    } else {
-        builder.dns_resolver(std::sync::Arc::new(PublicAddressesOnly))
-    };
-    builder
-        .build()
-        .map_err(|e| AppError::internal(format!("webhook HTTP client: {e}")))
 }
 
 fn delivery_view(row: WebhookDeliveryRow, attempts: Vec<WebhookAttemptRow>) -> WebhookDeliveryView {
@@ -658,51 +580,6 @@ fn delivery_view(row: WebhookDeliveryRow, attempts: Vec<WebhookAttemptRow>) -> W
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn local_addresses_are_recognised_and_public_ones_pass() {
-        let local = |u: &str| is_local(&reqwest::Url::parse(u).unwrap());
-        for u in [
-            "http://127.0.0.1:8080/hook",
-            "http://10.1.2.3/hook",
-            "http://192.168.0.9/hook",
-            "http://169.254.169.254/latest/meta-data",
-            "http://[::1]/hook",
-            "http://[fd00::1]/hook",
-            "http://[::ffff:127.0.0.1]/hook",
-            "http://localhost/hook",
-            "http://api.LOCALHOST./hook",
-            "http://0.0.0.0/hook",
-        ] {
-            assert!(local(u), "{u}");
-        }
-        for u in [
-            "https://saas.example.com/hook",
-            "https://203.0.113.7/hook",
-            "https://[2001:db8::1]/hook",
-        ] {
-            assert!(!local(u), "{u}");
-        }
-    }
-
-    #[tokio::test]
-    async fn the_production_client_will_not_reach_a_name_that_resolves_locally() {
-        use reqwest::dns::Resolve;
-        let name: reqwest::dns::Name = "localhost".parse().unwrap();
-        let refused = PublicAddressesOnly.resolve(name).await;
-        assert!(refused.is_err_and(|e| e.to_string().contains("no public address")));
-        // Through the client the refusal is the resolver's, not a connection that failed.
-        let client = webhook_client(false).unwrap();
-        let sent = client
-            .post("http://localhost:9/hook")
-            .send()
-            .await
-            .unwrap_err();
-        assert!(
-            format!("{sent:?}").contains("no public address"),
-            "{sent:?}"
-        );
-    }
 
     #[test]
     fn backoff_doubles_from_thirty_seconds_to_an_hour() {

@@ -6641,3 +6641,6 @@ mod service_desk {
 /// bank messages settled to the end, reused references refused.
 #[path = "app/money_invariants.rs"]
 mod money_invariants;
+
+#[path = "app/egress.rs"]
+mod egress;

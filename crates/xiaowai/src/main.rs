@@ -472,8 +472,7 @@ async fn serve(args: ServeArgs, file: FileConfig) -> Result<()> {
     let mut app = open_app(&db, clock)
         .await?
         .with_documents(documents(&args, &file, &db)?)
-        .with_change_notice_days(notice_days)
-        .with_local_webhooks(args.sandbox || args.test_clock)?;
+        .with_change_notice_days(notice_days);
     if let Some(gateway) = sms_gateway(&args, &file)? {
         app = app.with_sms(gateway);
     }
@@ -483,6 +482,9 @@ async fn serve(args: ServeArgs, file: FileConfig) -> Result<()> {
             Some(None) => true,
             None => file.demo.unwrap_or(false),
         };
+    // Loopback and private addresses for webhooks and bank endpoints only in the sandbox, on the test clock and
+    // in the local demo (whose simulated bank runs on this machine); never in production.
+    app = app.with_local_egress(demo || args.test_clock)?;
     if demo && app.store().read().institution_count().await? == 0 {
         let count = args
             .demo_institutions

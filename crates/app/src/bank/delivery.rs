@@ -221,7 +221,7 @@ impl App {
             return Err(format!("the bank answered {}", response.status()));
         }
         // At most a small answer is read; anything that is not a result is a plain acknowledgement.
-        let answer = response.bytes().await.unwrap_or_default();
+        let answer = crate::egress::read_bounded(response).await;
         Ok(
             serde_json::from_slice::<InstructionResult>(&answer[..answer.len().min(4096)])
                 .ok()

@@ -567,18 +567,9 @@ impl App {
         req: &EndpointRegistration,
     ) -> Result<EndpointRegistration, AppError> {
         let bank_id = self.bank_of(actor).await?.to_owned();
-        for (field, url) in [
-            ("instruction_url", &req.instruction_url),
-            ("checkout_url", &req.checkout_url),
-        ] {
-            let parsed =
-                reqwest::Url::parse(url.trim()).map_err(|e| invalid(format!("{field}: {e}")))?;
-            if !matches!(parsed.scheme(), "http" | "https") || url.len() > 500 {
-                return Err(invalid(format!(
-                    "{field}: an http(s) URL up to 500 characters"
-                )));
-            }
-        }
+        // The platform calls the instruction endpoint: the egress policy. Parents' browsers go to the checkout.
+        crate::egress::check_url("instruction_url", &req.instruction_url, self.local_egress)?;
+        crate::egress::check_url("checkout_url", &req.checkout_url, true)?;
         let now = self.clock.now().millis();
         let row = BankEndpointRow {
             bank_id: bank_id.clone(),
