@@ -70,8 +70,11 @@ async fn an_instruction_is_not_sent_to_a_stored_local_address_nor_after_a_redire
     let inside_listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let inside_url = format!("http://{}/admin", inside_listener.local_addr().unwrap());
     tokio::spawn(async move { axum::serve(inside_listener, inside).await.unwrap() });
+    let asked = Arc::new(AtomicUsize::new(0));
+    let asked_here = asked.clone();
     let redirecting = axum::Router::new().fallback(move || {
         let to = inside_url.clone();
+        asked_here.fetch_add(1, Ordering::SeqCst);
         async move { axum::response::Redirect::temporary(&to) }
     });
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -89,6 +92,11 @@ async fn an_instruction_is_not_sent_to_a_stored_local_address_nor_after_a_redire
     // Even where local addresses are allowed (the sandbox), a redirect is an unsuccessful answer.
     assert_eq!(s.t.app.deliver_due_instructions().await.unwrap(), 0);
     assert_eq!(
+        asked.load(Ordering::SeqCst),
+        1,
+        "the bank's address was called"
+    );
+    assert_eq!(
         reached.load(Ordering::SeqCst),
         0,
         "the redirect was not followed"
@@ -97,5 +105,14 @@ async fn an_instruction_is_not_sent_to_a_stored_local_address_nor_after_a_redire
     let production = s.t.app.clone().with_local_egress(false).unwrap();
     s.t.clock.advance_millis(10 * 60_000);
     assert_eq!(production.deliver_due_instructions().await.unwrap(), 0);
+    assert_eq!(
+        asked.load(Ordering::SeqCst),
+        1,
+        "nothing sent to the loopback address"
+    );
+    // Where local addresses are allowed the same instruction is sent again at its next attempt.
+    s.t.clock.advance_millis(10 * 60_000);
+    assert_eq!(s.t.app.deliver_due_instructions().await.unwrap(), 0);
+    assert_eq!(asked.load(Ordering::SeqCst), 2);
     assert_eq!(reached.load(Ordering::SeqCst), 0);
 }

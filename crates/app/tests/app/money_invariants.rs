@@ -1047,40 +1047,7 @@ async fn payments_and_releases_of_one_institution_at_once_all_go_through() {
     // A bank with many connections: eight payment notices and the four releases' movement reports at the
     // same moment. Each payment holds the institution against a black-listing, each report updates the
     // same figures; none may deadlock another.
-    let notices: Vec<PaymentNotice> = orders
-        .iter()
-        .enumerate()
-        .map(|(i, o)| PaymentNotice {
-            order_no: o.line.order_no.clone(),
-            account_no: DEMO_ACCOUNT_NO.into(),
-            amount_fen: o.line.amount_fen,
-            bank_ref: format!("PAY-AT-ONCE-{i}"),
-            paid_at: TEST_NOW.millis() + 100 + i as i64,
-        })
-        .collect();
-    let mut balance = paid_so_far;
-    let reports: Vec<MovementReport> = releases
-        .iter()
-        .enumerate()
-        .map(|(i, r)| {
-            balance -= r.amount_fen;
-            MovementReport {
-                account_no: DEMO_ACCOUNT_NO.into(),
-                bank_ref: format!("MV-RELEASE-{i}"),
-                direction: "out".into(),
-                amount_fen: r.amount_fen,
-                balance_after_fen: balance,
-                occurred_at: TEST_NOW.millis() + 10 + i as i64,
-                instruction_id: Some(r.instruction_id.clone()),
-                order_no: None,
-            }
-        })
-        .collect();
-    let bank = s.bank_actor();
-    let (paid, moved) = tokio::join!(
-        futures_util::future::join_all(notices.iter().map(|n| s.t.app.record_payment(&bank, n))),
-        futures_util::future::join_all(reports.iter().map(|m| s.t.app.record_movement(&bank, m))),
-    );
+    let (paid, moved) = pay_and_report_at_once(&s, &orders, &releases, paid_so_far).await;
     for answer in paid {
         assert_eq!(answer.expect("every payment is recorded").status, "paid");
     }
@@ -1209,11 +1176,11 @@ async fn money_sent_back_on_arrival_and_releases_reported_at_once_all_go_through
     let s = shop().await;
     // Releases the bank has executed, and orders whose parents are at the bank's checkout.
     let mut releases = Vec::new();
-    let mut balance = 0;
+    let mut held = 0;
     for i in 0..4 {
         let order = s.order().await;
         s.pay(&order, &format!("PAY-BEFORE-{i}")).await;
-        balance += order.line.amount_fen;
+        held += order.line.amount_fen;
         releases.push(released_lesson(&s, &order.line.id).await);
     }
     let mut waiting = Vec::new();
@@ -1233,17 +1200,45 @@ async fn money_sent_back_on_arrival_and_releases_reported_at_once_all_go_through
         .unwrap();
     // Every payment that arrives now is instructed straight back on the same account whose reports the bank
     // sends at the same moment; both add to the county's figures. Neither may deadlock the other.
-    let notices: Vec<PaymentNotice> = waiting
+    let (paid, moved) = pay_and_report_at_once(&s, &waiting, &releases, held).await;
+    for answer in paid {
+        assert_eq!(
+            answer.expect("every payment is recorded").status,
+            "refunding"
+        );
+    }
+    for answer in moved {
+        answer.expect("every report is recorded");
+    }
+    let report = app::ledger_check::verify_money(s.t.app.store())
+        .await
+        .unwrap();
+    assert!(report.violations.is_empty(), "{:?}", report.violations);
+}
+
+/// A bank with many connections: a payment notice for each of `orders` and the movement report of each of
+/// `releases` (executed one after another from `balance`), all sent at the same moment.
+async fn pay_and_report_at_once(
+    s: &Shop,
+    orders: &[app::orders::OrderDetail],
+    releases: &[app::bank::InstructionView],
+    balance: i64,
+) -> (
+    Vec<Result<app::bank::PaymentAck, app::AppError>>,
+    Vec<Result<app::bank::MovementAck, app::AppError>>,
+) {
+    let notices: Vec<PaymentNotice> = orders
         .iter()
         .enumerate()
         .map(|(i, o)| PaymentNotice {
             order_no: o.line.order_no.clone(),
             account_no: DEMO_ACCOUNT_NO.into(),
             amount_fen: o.line.amount_fen,
-            bank_ref: format!("PAY-BACK-{i}"),
+            bank_ref: format!("PAY-AT-ONCE-{i}"),
             paid_at: TEST_NOW.millis() + 100 + i as i64,
         })
         .collect();
+    let mut balance = balance;
     let reports: Vec<MovementReport> = releases
         .iter()
         .enumerate()
@@ -1262,21 +1257,8 @@ async fn money_sent_back_on_arrival_and_releases_reported_at_once_all_go_through
         })
         .collect();
     let bank = s.bank_actor();
-    let (paid, moved) = tokio::join!(
+    tokio::join!(
         futures_util::future::join_all(notices.iter().map(|n| s.t.app.record_payment(&bank, n))),
         futures_util::future::join_all(reports.iter().map(|m| s.t.app.record_movement(&bank, m))),
-    );
-    for answer in paid {
-        assert_eq!(
-            answer.expect("every payment is recorded").status,
-            "refunding"
-        );
-    }
-    for answer in moved {
-        answer.expect("every report is recorded");
-    }
-    let report = app::ledger_check::verify_money(s.t.app.store())
-        .await
-        .unwrap();
-    assert!(report.violations.is_empty(), "{:?}", report.violations);
+    )
 }
