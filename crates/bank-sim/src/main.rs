@@ -19,7 +19,7 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use books::{Booking, Books, Outgoing};
+use books::{Booking, Books, Message, Outgoing};
 use clap::{Args, Parser, Subcommand};
 use hmac::{Hmac, KeyInit, Mac};
 use serde::{Deserialize, Serialize};
@@ -76,7 +76,7 @@ struct ServeArgs {
 }
 
 /// Misbehaviour, set through `POST /admin/mode` (kept in memory: a restart behaves).
-#[derive(Clone, Copy, Debug, Default, Deserialize, Serialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(default)]
 struct Mode {
     /// Send every message twice (the second under a new idempotency key, as a buggy bank would).
@@ -212,6 +212,9 @@ impl BankIdentity {
     }
 }
 
+/// How long a sender's claim on an outbox message holds before another sender may take it.
+const CLAIM_MS: i64 = 30_000;
+
 /// Retrying a message the platform did not answer: 1 s, 2 s, 4 s … at most a minute.
 fn retry_after_ms(attempts: i64) -> i64 {
     1000 * (1i64 << attempts.clamp(0, 6))
@@ -247,8 +250,7 @@ impl Bank {
         if mode.pause {
             return Vec::new();
         }
-        let now = now_ms();
-        let mut due = match self.books.due_messages(now, 30_000, 200).await {
+        let mut due = match self.books.due_messages(now_ms(), CLAIM_MS, 200).await {
             Ok(due) => due,
             Err(e) => {
                 eprintln!("bank-sim: reading the outbox: {e:#}");
@@ -260,48 +262,87 @@ impl Bank {
         }
         let mut answers = Vec::new();
         for m in due {
-            if mode.drop {
-                let _ = self.books.delivered(m.seq).await;
-                continue;
-            }
-            let method =
-                reqwest::Method::from_bytes(m.method.as_bytes()).unwrap_or(reqwest::Method::POST);
-            let sent = self
-                .identity
-                .send_once(
-                    &self.http,
-                    method.clone(),
-                    &m.path,
-                    &m.body,
-                    &m.idempotency_key,
-                )
-                .await;
-            match sent {
-                Ok((status, body)) if !status.is_server_error() => {
-                    if let Err(e) = self.books.delivered(m.seq).await {
-                        eprintln!("bank-sim: {e:#}");
-                    }
-                    if mode.duplicate {
-                        let again = uuid::Uuid::new_v4().to_string();
-                        let _ = self
-                            .identity
-                            .send_once(&self.http, method, &m.path, &m.body, &again)
-                            .await;
-                    }
-                    answers.push((status, body));
-                }
-                other => {
-                    if let Err(e) = &other {
-                        eprintln!("bank-sim: {}: {e:#}", m.path);
-                    }
-                    let _ = self
-                        .books
-                        .retry_later(m.seq, now + retry_after_ms(m.attempts))
-                        .await;
-                }
-            }
+            answers.extend(self.deliver_one(&m, mode).await);
         }
         answers
+    }
+
+    /// Sends one claimed outbox message: the platform's answer, or `None` (dropped under the mode, or to be
+    /// tried again later).
+    async fn deliver_one(&self, m: &Message, mode: Mode) -> Option<(StatusCode, Value)> {
+        if mode.drop {
+            let _ = self.books.delivered(m.seq).await;
+            return None;
+        }
+        let method =
+            reqwest::Method::from_bytes(m.method.as_bytes()).unwrap_or(reqwest::Method::POST);
+        let sent = self
+            .identity
+            .send_once(
+                &self.http,
+                method.clone(),
+                &m.path,
+                &m.body,
+                &m.idempotency_key,
+            )
+            .await;
+        match sent {
+            Ok((status, body)) if !status.is_server_error() => {
+                if let Err(e) = self.books.delivered(m.seq).await {
+                    eprintln!("bank-sim: {e:#}");
+                }
+                if mode.duplicate {
+                    let again = uuid::Uuid::new_v4().to_string();
+                    let _ = self
+                        .identity
+                        .send_once(&self.http, method, &m.path, &m.body, &again)
+                        .await;
+                }
+                Some((status, body))
+            }
+            other => {
+                if let Err(e) = &other {
+                    eprintln!("bank-sim: {}: {e:#}", m.path);
+                }
+                let _ = self
+                    .books
+                    .retry_later(m.seq, now_ms() + retry_after_ms(m.attempts))
+                    .await;
+                None
+            }
+        }
+    }
+
+    /// Queues messages in `tx` and commits it; returns the platform's answers to exactly these messages. Under
+    /// the plain mode they are queued claimed by this call and sent by it at once, so the sender task cannot
+    /// answer them first (it takes them only if the claim expires: a crash here loses nothing); under any
+    /// other mode they go the usual way, and the answers are whatever went out now.
+    async fn send_and_answer(
+        &self,
+        mut tx: books::Tx<'_>,
+        messages: Vec<Outgoing>,
+    ) -> Result<Vec<(StatusCode, Value)>> {
+        let mode = *self.mode.lock().expect("mode lock");
+        if mode != Mode::default() {
+            tx.send(&messages, self.send_at()).await?;
+            tx.commit().await?;
+            return Ok(self.deliver().await);
+        }
+        let seqs = tx.send(&messages, now_ms() + CLAIM_MS).await?;
+        tx.commit().await?;
+        let mut answers = Vec::new();
+        for (seq, m) in seqs.into_iter().zip(messages) {
+            let claimed = Message {
+                seq,
+                method: m.method.to_owned(),
+                path: m.path,
+                body: m.body,
+                idempotency_key: m.idempotency_key,
+                attempts: 0,
+            };
+            answers.extend(self.deliver_one(&claimed, mode).await);
+        }
+        Ok(answers)
     }
 
     /// The sender: every half second, what is due goes out (retries, delayed messages, and whatever a
@@ -649,17 +690,17 @@ async fn rogue_outflow(State(bank): State<Bank>, Json(r): Json<RogueOutflow>) ->
             Some(()) => tx.book(&line, &bank_ref).await?,
             None => None,
         };
-        if let Some(after) = after {
-            tx.send(&[Bank::movement(&line, &bank_ref, after)], bank.send_at())
-                .await?;
-            tx.commit().await?;
-        }
-        anyhow::Ok(after)
+        let Some(after) = after else {
+            return anyhow::Ok(None);
+        };
+        let answers = bank
+            .send_and_answer(tx, vec![Bank::movement(&line, &bank_ref, after)])
+            .await?;
+        anyhow::Ok(Some((after, answers)))
     }
     .await;
     match booked {
-        Ok(Some(balance)) => {
-            let answers = bank.deliver().await;
+        Ok(Some((balance, answers))) => {
             Json(json!({"balance_after_fen": balance, "platform": answers.into_iter().map(|(_, v)| v).collect::<Vec<_>>()}))
                 .into_response()
         }
@@ -697,16 +738,17 @@ async fn statements(State(bank): State<Bank>, Json(r): Json<StatementRequest>) -
                 body: st,
             })
             .collect();
-        let mut tx = bank.books.begin().await?;
-        tx.send(&messages, bank.send_at()).await?;
-        tx.commit().await
+        let tx = bank.books.begin().await?;
+        bank.send_and_answer(tx, messages).await
     }
     .await;
-    if let Err(e) = queued {
-        eprintln!("bank-sim: {e:#}");
-        return StatusCode::SERVICE_UNAVAILABLE.into_response();
-    }
-    let answers = bank.deliver().await;
+    let answers = match queued {
+        Ok(answers) => answers,
+        Err(e) => {
+            eprintln!("bank-sim: {e:#}");
+            return StatusCode::SERVICE_UNAVAILABLE.into_response();
+        }
+    };
     Json(json!({"date": date, "platform": answers.into_iter().map(|(_, v)| v).collect::<Vec<_>>()}))
         .into_response()
 }
