@@ -542,7 +542,7 @@ impl App {
     fn account_summary(&self, a: &AccountRow, now: i64) -> AccountSummary {
         let status = if a.disabled != 0 {
             "disabled"
-        } else if a.locked_until.is_some_and(|until| until > now) {
+        } else if a.slowed_until.is_some_and(|until| until > now) {
             "locked"
         } else {
             "active"

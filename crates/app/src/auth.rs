@@ -48,6 +48,10 @@ pub struct PasswordLogin {
     /// password (the answer without it is `password_change_required`).
     #[serde(default)]
     pub new_password: Option<String>,
+    /// Where the attempt came from (the client's address, set by the web layer, never by the client):
+    /// failures are counted per account and source.
+    #[serde(skip)]
+    pub source: String,
 }
 
 /// `POST /api/v1/me/password`: a new password for the signed-in account.
@@ -112,6 +116,24 @@ impl std::fmt::Debug for TokenPair {
 }
 
 use crate::vault::field::{PHONE as PHONE_FIELD, TOTP_SECRET as TOTP_FIELD};
+
+/// The longest an account is slowed down after failed sign-ins from anywhere.
+pub const MAX_SIGN_IN_DELAY_MS: i64 = 5 * 60_000;
+/// Failures from this many sources within the lockout time are an attack on the account: the security
+/// administrators are told.
+pub const SOURCES_OF_AN_ATTACK: i64 = 3;
+/// What a sign-in's source is indexed under (a keyed digest: the address itself is not kept).
+const SIGN_IN_SOURCE: &str = "sign_in.source";
+
+/// How long an account waits after `in_a_row` failed sign-ins: not at all after one (a typo), then 1 s,
+/// 2 s, 4 s … at most [`MAX_SIGN_IN_DELAY_MS`].
+pub fn sign_in_delay_ms(in_a_row: i64) -> i64 {
+    if in_a_row < 2 {
+        return 0;
+    }
+    let doublings = u32::try_from((in_a_row - 2).min(20)).unwrap_or(20);
+    (1000i64 << doublings).min(MAX_SIGN_IN_DELAY_MS)
+}
 fn random_token(prefix: &str) -> String {
     let mut bytes = [0u8; 32];
     rand::rng().fill_bytes(&mut bytes);
@@ -174,26 +196,30 @@ impl App {
             )));
         };
         let subject = format!("account:{}", account.id);
-        if account.locked_until.is_some_and(|until| until > now) {
+        let source = self.keys.blind_index(SIGN_IN_SOURCE, &req.source);
+        // Refused without looking at the password: this source is locked out of the account, or the account
+        // is slowed down after failures from anywhere.
+        let refusal = match tx.source_locked_until(&account.id, &source).await? {
+            Some(until) if until > now => Some(("locked", until, ErrorCode::AccountLocked)),
+            _ => account
+                .slowed_until
+                .filter(|until| *until > now)
+                .map(|until| ("slowed", until, ErrorCode::TooManyRequests)),
+        };
+        if let Some((reason, until, code)) = refusal {
             tx.append_audit(vec![audit(
                 "public",
                 now,
                 "auth.sign_in_refused",
                 subject,
-                json!({"reason": "locked"}),
+                json!({"reason": reason, "until": until}),
             )])
             .await?;
-            return Ok(Err(AppError::new(
-                ErrorCode::AccountLocked,
-                "try again later",
-            )));
+            let wait_secs = u64::try_from((until - now + 999) / 1000).unwrap_or(1);
+            return Ok(Err(
+                AppError::new(code, "try again later").retry_after(wait_secs)
+            ));
         }
-        // A lock that has run out starts the count again.
-        let earlier_failures = if account.locked_until.is_some() {
-            0
-        } else {
-            account.failed_logins
-        };
         let second_factor = account.totp_secret_sealed.is_some();
         let mut failure = None;
         let mut totp_step = account.last_totp_step;
@@ -230,36 +256,9 @@ impl App {
             }
         }
         if let Some((reason, code)) = failure {
-            let failures = earlier_failures + 1;
-            let policy = self.policy_in(tx).await?;
-            let locked_until =
-                (failures >= policy.max_failures).then_some(now + policy.lockout_ms());
-            tx.update_sign_in_state(
-                &account.id,
-                failures,
-                locked_until,
-                account.last_totp_step,
-                now,
-            )
-            .await?;
-            let mut entries = vec![audit(
-                "public",
-                now,
-                "auth.sign_in_failed",
-                subject.clone(),
-                json!({"reason": reason, "failures": failures}),
-            )];
-            if let Some(until) = locked_until {
-                entries.push(audit(
-                    "system:auth",
-                    now,
-                    "auth.account_locked",
-                    subject,
-                    json!({"until": until}),
-                ));
-            }
-            tx.append_audit(entries).await?;
-            return Ok(Err(AppError::new(code, "sign-in failed")));
+            return Ok(Err(self
+                .count_failure(tx, &account, &source, reason, code, now)
+                .await?));
         }
         if account.must_change_password != 0 {
             // The temporary password proved who this is; it is replaced before any session exists. Nothing
@@ -277,8 +276,8 @@ impl App {
                 return Ok(Err(refusal));
             }
         }
-        tx.update_sign_in_state(&account.id, 0, None, totp_step, now)
-            .await?;
+        tx.record_sign_in(&account.id, totp_step, now).await?;
+        tx.forget_source_failures(&account.id, &source).await?;
         tx.append_audit(vec![audit(
             &actor_of(&account)?.audit_name(),
             now,
@@ -288,6 +287,96 @@ impl App {
         )])
         .await?;
         Ok(Ok(account))
+    }
+
+    /// Counts a failed sign-in against the account and its source, in the caller's transaction, and returns
+    /// the refusal to answer with. Enough failures from one source lock that source out of the account for
+    /// the policy's lockout time; failures from anywhere slow the account down (0, 1 s, 2 s … at most
+    /// [`MAX_SIGN_IN_DELAY_MS`]), so nobody can lock the owner out; when failures come from
+    /// [`SOURCES_OF_AN_ATTACK`] sources within the lockout time, the security administrators over the
+    /// account are told.
+    async fn count_failure(
+        &self,
+        tx: &mut store::WriteTx,
+        account: &AccountRow,
+        source: &str,
+        reason: &str,
+        code: ErrorCode,
+        now: i64,
+    ) -> Result<AppError, AppError> {
+        let policy = self.policy_in(tx).await?;
+        let subject = format!("account:{}", account.id);
+        let in_a_row = tx
+            .count_account_failure(&account.id, now, policy.lockout_ms())
+            .await?;
+        let from_source = tx.count_source_failure(&account.id, source, now).await?;
+        let delay = sign_in_delay_ms(in_a_row);
+        tx.slow_account(&account.id, now + delay).await?;
+        let mut entries = vec![audit(
+            "public",
+            now,
+            "auth.sign_in_failed",
+            subject.clone(),
+            json!({"reason": reason, "failures": in_a_row, "from_source": from_source,
+                   "slowed_until": now + delay}),
+        )];
+        if from_source >= policy.max_failures {
+            let until = now + policy.lockout_ms();
+            tx.lock_source(&account.id, source, until).await?;
+            entries.push(audit(
+                "system:auth",
+                now,
+                "auth.account_locked",
+                subject.clone(),
+                json!({"until": until, "for": "one_source"}),
+            ));
+        }
+        let sources = tx
+            .sources_failing_since(&account.id, now - policy.lockout_ms())
+            .await?;
+        if sources == SOURCES_OF_AN_ATTACK && from_source == 1 {
+            entries.push(audit(
+                "system:auth",
+                now,
+                "auth.account_under_attack",
+                subject,
+                json!({"sources": sources}),
+            ));
+            let region = account
+                .region_code
+                .as_deref()
+                .and_then(|r| domain::RegionCode::parse(r).ok());
+            let told: Vec<String> = tx
+                .security_admins()
+                .await?
+                .into_iter()
+                .filter(|(_, admin_region)| {
+                    domain::RegionCode::parse(admin_region).is_ok_and(|admin| {
+                        admin.level() == domain::region::RegionLevel::National
+                            || region.as_ref().is_some_and(|r| admin.contains(r))
+                    })
+                })
+                .map(|(id, _)| id)
+                .collect();
+            let who = account
+                .username
+                .as_deref()
+                .unwrap_or("（手机号登录的家长）");
+            self.notify_in(
+                tx,
+                &told,
+                "账户疑似遭受密码猜测攻击",
+                &format!(
+                    "账户 {who}（{}）在{}分钟内从{sources}个不同来源登录失败。各来源已分别计数并锁定，账户本人仍可在延时后登录；请核查。",
+                    account.display_name, policy.lockout_minutes
+                ),
+                now,
+            )
+            .await?;
+        }
+        tx.append_audit(entries).await?;
+        Ok(AppError::new(code, "sign-in failed")
+            .retry_after(u64::try_from((delay + 999) / 1000).unwrap_or(1)))
     }
 
     /// Signs in with username, password and (where required) a TOTP code, for the JSON API.
@@ -531,7 +620,7 @@ pub(crate) fn blank_account(id: &str, kind: &str, display_name: &str, now: i64) 
         region_code: None,
         bank_id: None,
         failed_logins: 0,
-        locked_until: None,
+        slowed_until: None,
         disabled: 0,
         must_change_password: 0,
         created_at: now,

@@ -118,6 +118,8 @@ pub struct ComplaintView {
     pub status: String,
     pub status_label: &'static str,
     pub created_at_display: String,
+    /// When the institution's time to answer ends (unix ms).
+    pub answer_by: i64,
     pub answer_by_display: String,
     pub answer: Option<String>,
     pub answered_at_display: Option<String>,
@@ -492,6 +494,22 @@ impl App {
             .complaint(id.trim())
             .await?
             .ok_or_else(|| AppError::not_found("no such complaint"))?;
+        // Who may rule is settled before anything about the complaint's state is said: a regulator not over
+        // the institution learns nothing more than that it may not.
+        let subject = format!("institution:{}", complaint.institution_id);
+        let institution = self
+            .store
+            .read()
+            .institution(&complaint.institution_id)
+            .await?
+            .ok_or_else(|| AppError::internal("complaint of a missing institution"))?;
+        self.require_regulator_over(
+            actor,
+            Permission::SuperviseInstitution,
+            &RegionCode::parse(&institution.region_code)?,
+            &subject,
+        )
+        .await?;
         let region = match &complaint.regulator_region {
             Some(r) => RegionCode::parse(r)?,
             None => {
@@ -742,6 +760,7 @@ impl App {
             category_label: label(CATEGORIES, &r.category),
             status_label: status_label(&r.status),
             created_at_display: Timestamp::from_millis(r.created_at).china_display(),
+            answer_by: r.answer_by,
             answer_by_display: Timestamp::from_millis(r.answer_by).china_display(),
             answered_at_display: r
                 .answered_at

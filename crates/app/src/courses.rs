@@ -95,6 +95,10 @@ impl App {
                 "lessons, minutes_per_lesson and class_size above zero; a price not below zero",
             ));
         }
+        domain::money::LESSON_PRICE.check("price_per_lesson_fen", new.price_per_lesson_fen)?;
+        if let Some(total) = new.preferential_total_fen {
+            domain::money::ORDER_TOTAL.check("preferential_total_fen", total)?;
+        }
         let (first, last) = (
             date("first_lesson", &new.first_lesson)?,
             date("last_lesson", &new.last_lesson)?,

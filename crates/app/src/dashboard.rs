@@ -124,7 +124,7 @@ fn fold_periods(
 
 /// 投诉 in the region not yet closed, and those past their deadline.
 #[derive(Clone, Debug, Default, Serialize, utoipa::ToSchema)]
-pub struct ComplaintFigures {
+pub struct ComplaintBacklog {
     /// Waiting for the institution's answer (5 working days).
     pub with_institution: i64,
     pub institution_overdue: i64,
@@ -177,7 +177,7 @@ pub struct Dashboard {
     /// The last 12 weeks (Monday to Sunday, China time) and the last 12 months, this one included.
     pub weekly: Vec<DayFigures>,
     pub monthly: Vec<DayFigures>,
-    pub complaints: ComplaintFigures,
+    pub complaints: ComplaintBacklog,
     pub children: Vec<ChildFigures>,
     pub institutions: InstitutionFigures,
     pub warnings: WarningFigures,
@@ -267,7 +267,7 @@ impl App {
             }
             trend
         };
-        let complaints = ComplaintFigures {
+        let complaints = ComplaintBacklog {
             with_institution,
             institution_overdue,
             answered,

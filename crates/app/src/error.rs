@@ -57,6 +57,9 @@ error_codes! {
     CsrfFailed => "csrf_failed", 403, "页面已过期或来源不明，请刷新后重试", "The form is stale or came from elsewhere: reload and retry";
     NotFound => "not_found", 404, "未找到您要访问的内容", "Not found";
     MethodNotAllowed => "method_not_allowed", 405, "不支持该请求方法", "Method not allowed";
+    RequestTimeout => "request_timeout", 408, "请求处理超时，请稍后重试", "The request took too long to handle: try again";
+    PayloadTooLarge => "payload_too_large", 413, "请求内容过大", "The request body is larger than this endpoint takes";
+    UnsupportedMediaType => "unsupported_media_type", 415, "请求内容类型不受支持（应为 application/json）", "The request body's content type is not supported here";
     Conflict => "conflict", 409, "数据冲突，记录已存在", "The record already exists";
     PractitionerBlacklisted => "practitioner_blacklisted", 422, "此人在从业人员黑名单中，不得聘用", "This person is on the practitioner black list and may not be employed";
     ServingTeacherNotAllowed => "serving_teacher_not_allowed", 422, "不得聘用在职中小学、幼儿园教师", "Serving school and kindergarten teachers may not be employed";
@@ -72,6 +75,7 @@ error_codes! {
     FilingIncomplete => "filing_incomplete", 422, "报备信息不完整，请补全后再提交", "The filing is incomplete: fill in what is missing first";
     FundSupervisionRequired => "fund_supervision_required", 422, "列入白名单须先审核通过并完成资金监管账户绑定", "The white list needs approval and a confirmed supervised account";
     NoSupervisedAccount => "no_supervised_account", 422, "该机构尚无已确认的资金监管账户，暂不能购买", "The institution has no confirmed supervised account: nothing can be bought yet";
+    AmountOutOfRange => "amount_out_of_range", 422, "金额超出允许范围", "The amount is outside the range this field takes";
     AmountMismatch => "amount_mismatch", 422, "金额与订单或指令不符", "The amount differs from the order's or the instruction's";
     BankRefReused => "bank_ref_reused", 409, "银行流水号已用于另一笔不同的业务，本次报文未受理", "This bank reference was already used for a different message: nothing was recorded";
     AlreadyPaid => "already_paid", 409, "订单已由另一笔付款支付，请将此款退回付款人", "The order was paid by another payment: return this one to the payer";
@@ -93,6 +97,8 @@ error_codes! {
 pub struct AppError {
     pub code: ErrorCode,
     pub detail: String,
+    /// When a refusal in time (`too_many_requests`, `account_locked`) lifts, in seconds from now.
+    pub retry_after_secs: Option<u64>,
 }
 
 impl AppError {
@@ -100,7 +106,14 @@ impl AppError {
         AppError {
             code,
             detail: detail.into(),
+            retry_after_secs: None,
         }
+    }
+
+    /// The same refusal, saying when to try again.
+    pub fn retry_after(mut self, secs: u64) -> AppError {
+        self.retry_after_secs = Some(secs.max(1));
+        self
     }
 
     pub fn not_found(what: impl Into<String>) -> AppError {
@@ -123,6 +136,7 @@ impl From<DomainError> for AppError {
             DomainError::InvalidPage(_) => ErrorCode::InvalidPage,
             DomainError::PerPageOutOfRange { .. } => ErrorCode::PerPageOutOfRange,
             DomainError::InvalidCreditCode(_) => ErrorCode::InvalidCreditCode,
+            DomainError::AmountOutOfRange { .. } => ErrorCode::AmountOutOfRange,
             DomainError::MoneyOverflow | DomainError::InvalidCalendar { .. } => ErrorCode::Internal,
         };
         AppError::new(code, e.to_string())

@@ -3,7 +3,7 @@
 //! that at any time. Every integration request is checked against the live grant, then runs as the
 //! institution's operator through the same commands as the direct path — no check is skipped.
 
-use crate::vault::field::API_SECRET;
+use crate::vault::field::{API_SECRET, INTEGRATOR_CONTACT};
 use crate::{Actor, App, AppError, ErrorCode, evidence};
 use domain::access::{IntegrationScope, Permission, StaffRole};
 use domain::{RegionCode, Timestamp};
@@ -158,7 +158,7 @@ impl App {
         let integrator = IntegratorRow {
             id: uuid::Uuid::now_v7().to_string(),
             name,
-            contact,
+            contact_sealed: self.keys.seal(INTEGRATOR_CONTACT, &contact),
             key_id: key_id.to_owned(),
             created_by: actor.audit_name(),
             created_at: now,
@@ -326,18 +326,19 @@ impl App {
         actor: &Actor,
     ) -> Result<Vec<IntegratorChoice>, AppError> {
         self.admins_institution(actor).await?;
-        Ok(self
-            .store
+        self.store
             .read()
             .integrators()
             .await?
             .into_iter()
-            .map(|i| IntegratorChoice {
-                id: i.id,
-                name: i.name,
-                contact: i.contact,
+            .map(|i| {
+                Ok(IntegratorChoice {
+                    contact: self.keys.open(INTEGRATOR_CONTACT, &i.contact_sealed)?,
+                    id: i.id,
+                    name: i.name,
+                })
             })
-            .collect())
+            .collect()
     }
 
     /// The signed-in integrator's live grants: which institutions it may act for, and how.

@@ -43,6 +43,8 @@ pub struct LessonView {
     pub status_label: &'static str,
     pub fee_fen: i64,
     pub fee_display: String,
+    /// When the parent's time to confirm or dispute ends (unix ms); silence then confirms.
+    pub confirm_by: i64,
     pub confirm_by_display: String,
     pub dispute_reason: Option<String>,
     /// The release instruction's state, once there is one: `held_for_batch` (waiting for the day's batch),
@@ -434,6 +436,7 @@ impl App {
         LessonView {
             status_label: status_label(&r.status),
             fee_display: crate::orders::yuan(r.fee_fen),
+            confirm_by: r.confirm_by,
             confirm_by_display: Timestamp::from_millis(r.confirm_by).china_display(),
             id: r.id,
             order_id: r.order_id,

@@ -126,6 +126,7 @@ impl App {
             local_egress: false,
             webhook_http: egress::client(false)?,
         };
+        app.seal_values_left_in_clear().await?;
         app.refresh_search_index().await?;
         Ok(app)
     }

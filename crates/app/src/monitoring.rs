@@ -72,6 +72,7 @@ pub struct MonitoringTable {
 
 /// `POST /api/v1/institution/financial-statements`: the figures (fen) of the document sent as the body.
 #[derive(Clone, Debug, Default, Deserialize, utoipa::ToSchema, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct NewFinancialStatement {
     /// `2026` (a year), `2026-Q3` (a quarter) or `2026-09` (a month).
     pub period: String,
@@ -438,6 +439,14 @@ impl App {
                 ErrorCode::InvalidParameter,
                 "period: 2026, 2026-Q3 or 2026-09",
             ));
+        }
+        for (field, value) in [
+            ("revenue_fen", statement.revenue_fen),
+            ("expenses_fen", statement.expenses_fen),
+            ("prepaid_fen", statement.prepaid_fen),
+            ("net_assets_fen", statement.net_assets_fen),
+        ] {
+            domain::money::STATEMENT_FIGURE.check(field, value)?;
         }
         for (field, value) in [
             ("revenue_fen", statement.revenue_fen),

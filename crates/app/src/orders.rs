@@ -685,6 +685,7 @@ impl App {
         }
         let mut contract: Contract = serde_json::from_str(&order.contract_json)
             .map_err(|e| AppError::internal(format!("stored contract: {e}")))?;
+        domain::money::ORDER_TOTAL.check("total_fen", req.total_fen)?;
         let list = contract.price.list_total_fen();
         contract.price = contract::Price::paid(
             contract.price.price_per_lesson_fen,

@@ -6,9 +6,9 @@
 
 use crate::error::required_text as text;
 use crate::{Actor, App, AppError, ErrorCode, evidence};
+use domain::ListStatus;
 use domain::access::Permission;
 use domain::penalty::PenaltyKind;
-use domain::{Fen, ListStatus};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use store::{NoticeRow, PenaltyRow};
@@ -111,7 +111,7 @@ impl App {
             ));
         }
         let amount_fen = match (kind.has_amount(), new.amount_fen) {
-            (true, Some(a)) if a > 0 => Some(Fen::new(a).get()),
+            (true, Some(a)) if a > 0 => Some(domain::money::PENALTY.check("amount_fen", a)?.get()),
             (true, _) => {
                 return Err(AppError::new(
                     ErrorCode::InvalidParameter,

@@ -42,6 +42,8 @@ pub struct RefundView {
     /// `requested`, `agreed`, `refused`, `escalated`, `upheld` or `dismissed`.
     pub status: String,
     pub status_label: &'static str,
+    /// When the institution's time to answer ends (unix ms); silence then agrees.
+    pub answer_by: i64,
     pub answer_by_display: String,
     pub answer_reason: Option<String>,
     /// The refund instruction's state, once there is one.
@@ -506,6 +508,7 @@ impl App {
         Ok(RefundView {
             status_label: status_label(&r.status),
             amount_display: crate::orders::yuan(r.amount_fen),
+            answer_by: r.answer_by,
             answer_by_display: Timestamp::from_millis(r.answer_by).china_display(),
             id: r.id,
             order_id: r.order_id,

@@ -54,6 +54,8 @@ pub struct WarningView {
     pub status_label: &'static str,
     pub raised_at: i64,
     pub raised_at_display: String,
+    /// When the time to rectify ends (unix ms, exclusive); unanswered then, the warning goes public.
+    pub rectify_by: i64,
     pub rectify_by_display: String,
     pub answer: Option<String>,
     pub decision_reason: Option<String>,
@@ -863,6 +865,7 @@ impl App {
             inputs: serde_json::from_str(&r.inputs_json).unwrap_or(serde_json::Value::Null),
             status_label: status_label(&r.status),
             raised_at_display: Timestamp::from_millis(r.raised_at).china_display(),
+            rectify_by: r.rectify_by,
             rectify_by_display: Timestamp::from_millis(r.rectify_by - 1).china_display(),
             id: r.id,
             institution_id: r.institution_id,

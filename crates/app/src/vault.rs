@@ -282,6 +282,14 @@ impl KeyRing {
         String::from_utf8(plain).map_err(|_| corrupt())
     }
 
+    /// Whether a value has the sealed form at all (older versions stored some columns in the clear).
+    pub fn looks_sealed(&self, value: &str) -> bool {
+        let mut parts = value.splitn(3, '.');
+        parts.next() == Some(SEALED_PREFIX)
+            && parts.next().is_some_and(|id| id.parse::<u32>().is_ok())
+            && parts.next().is_some_and(|body| !body.is_empty())
+    }
+
     /// Whether a sealed value uses a key older than the current one (and so needs re-sealing after a
     /// rotation).
     pub fn is_stale(&self, sealed: &str) -> bool {
@@ -313,6 +321,7 @@ pub mod field {
     pub const PRACTITIONER_ID_CARD: &str = "practitioner.id_card";
     pub const STAFF_NAME: &str = "staff.name";
     pub const STAFF_ID_CARD: &str = "staff.id_card";
+    pub const INTEGRATOR_CONTACT: &str = "integrator.contact";
 }
 
 /// The associated-data name each sealed column is sealed under.
@@ -326,6 +335,7 @@ pub fn field_of(c: store::SealedColumn) -> &'static str {
         ("practitioner_blacklist", "name_sealed") => field::PRACTITIONER_NAME,
         ("staff_members", "name_sealed") => field::STAFF_NAME,
         ("staff_members", "id_card_sealed") => field::STAFF_ID_CARD,
+        ("integrators", "contact_sealed") => field::INTEGRATOR_CONTACT,
         _ => unreachable!("every sealed column has a field name (checked by a test)"),
     }
 }
@@ -358,6 +368,43 @@ impl crate::App {
         tx.append_audit(vec![entry]).await?;
         tx.commit().await?;
         Ok(resealed)
+    }
+
+    /// Seals what an older version stored in the clear in a column sealed since (integrators' contacts,
+    /// before migration 0049), in one transaction with its audit entry; nothing to do costs one read of that
+    /// small table. Run when the application opens.
+    pub(crate) async fn seal_values_left_in_clear(&self) -> Result<(), AppError> {
+        const SEALED_LATER: &[store::SealedColumn] = &[store::SealedColumn {
+            table: "integrators",
+            key: "id",
+            column: "contact_sealed",
+        }];
+        let now = self.clock.now().millis();
+        let mut tx = self.store.begin_write().await?;
+        let mut sealed = 0u64;
+        for column in SEALED_LATER {
+            let field = field_of(*column);
+            for (key, value) in tx.sealed_values(*column).await? {
+                if !self.keys.looks_sealed(&value) {
+                    tx.update_sealed(*column, &key, &self.keys.seal(field, &value))
+                        .await?;
+                    sealed += 1;
+                }
+            }
+        }
+        if sealed == 0 {
+            return Ok(());
+        }
+        let entry = crate::evidence::record(
+            "system:vault",
+            now,
+            "keys.sealed_clear_values",
+            "vault".to_owned(),
+            serde_json::json!({"key_id": self.keys.current_key_id(), "values": sealed}),
+        );
+        tx.append_audit(vec![entry]).await?;
+        tx.commit().await?;
+        Ok(())
     }
 }
 

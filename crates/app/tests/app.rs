@@ -800,6 +800,7 @@ mod changes {
                 password: app::demo::DEMO_PASSWORD.into(),
                 totp: None,
                 new_password: None,
+                source: String::new(),
             })
             .await
             .unwrap();
@@ -6644,3 +6645,15 @@ mod money_invariants;
 
 #[path = "app/egress.rs"]
 mod egress;
+
+/// Every amount has a documented bound.
+#[path = "app/bounds.rs"]
+mod bounds;
+
+/// Personal data sealed at rest.
+#[path = "app/personal_data.rs"]
+mod personal_data;
+
+/// Authorize before you look.
+#[path = "app/region_first.rs"]
+mod region_first;

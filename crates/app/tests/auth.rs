@@ -16,6 +16,7 @@ fn login(username: &str, password: &str, totp: Option<String>) -> PasswordLogin 
         password: password.into(),
         totp,
         new_password: None,
+        source: "198.51.100.7".into(),
     }
 }
 
@@ -101,6 +102,8 @@ async fn staff_sign_in_gives_tokens_that_resolve_to_the_actor() {
 async fn the_sixth_attempt_after_five_wrong_passwords_is_locked_out_for_fifteen_minutes() {
     let (t, _) = staff_app().await;
     for attempt in 1..=5 {
+        // Each failure slows the account down; the guesser waits it out.
+        t.clock.advance_millis(app::auth::MAX_SIGN_IN_DELAY_MS);
         let err = t
             .app
             .login(&login("teacher.li", "wrong password!", None))
@@ -143,6 +146,91 @@ async fn the_sixth_attempt_after_five_wrong_passwords_is_locked_out_for_fifteen_
             .code,
         ErrorCode::InvalidCredentials
     );
+}
+
+/// Guesses from many sources (a password spray against one account) lock each source out of the account,
+/// never the owner: the owner waits out the account's delay and signs in from its own source, and the
+/// security administrator is told.
+#[tokio::test]
+async fn guesses_from_many_sources_lock_each_one_out_but_not_the_owner() {
+    let (t, _) = staff_app().await;
+    let from = |source: &str, password: &str| PasswordLogin {
+        source: source.into(),
+        ..login("teacher.li", password, None)
+    };
+    let attackers = ["203.0.113.1", "203.0.113.2", "203.0.113.3"];
+    let mut wait: u64 = 0;
+    for round in 1..=5 {
+        for source in attackers {
+            t.clock.advance_millis(wait as i64 * 1000);
+            let guess = t
+                .app
+                .login(&from(source, "wrong password!"))
+                .await
+                .unwrap_err();
+            assert_eq!(
+                guess.code,
+                ErrorCode::InvalidCredentials,
+                "{source} round {round}"
+            );
+            wait = guess
+                .retry_after_secs
+                .expect("a failure says how long the account waits");
+            if round == 5 {
+                let locked = t.app.login(&from(source, PASSWORD)).await.unwrap_err();
+                assert_eq!(
+                    locked.code,
+                    ErrorCode::AccountLocked,
+                    "{source} is locked out, even with the right password"
+                );
+                assert!(locked.retry_after_secs.is_some());
+            }
+        }
+    }
+    // Right after a guess the account is slowed down for everyone, and the refusal says how long.
+    let owner = "192.0.2.10";
+    let slowed = t.app.login(&from(owner, PASSWORD)).await.unwrap_err();
+    assert_eq!(slowed.code, ErrorCode::TooManyRequests);
+    let wait = slowed.retry_after_secs.unwrap();
+    assert!(
+        wait * 1000 <= app::auth::MAX_SIGN_IN_DELAY_MS as u64,
+        "{wait} s"
+    );
+    t.clock.advance_millis(wait as i64 * 1000);
+    t.app
+        .login(&from(owner, PASSWORD))
+        .await
+        .expect("the owner signs in from its own source after the delay");
+    assert_eq!(
+        t.app
+            .login(&from(attackers[2], PASSWORD))
+            .await
+            .unwrap_err()
+            .code,
+        ErrorCode::AccountLocked,
+        "the owner's sign-in does not unlock the guessers"
+    );
+    // The national security administrator was told once, by name of the account, not by address.
+    let mut tx = t.app.store().begin_write().await.unwrap();
+    let security = tx
+        .account_by_username("moe.security")
+        .await
+        .unwrap()
+        .expect("the demo's national security administrator");
+    drop(tx);
+    let told: Vec<_> = t
+        .app
+        .store()
+        .read()
+        .notifications_of(&security.id, 10)
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|n| n.title.contains("攻击"))
+        .collect();
+    assert_eq!(told.len(), 1, "{told:?}");
+    assert!(told[0].body.contains("teacher.li"), "{}", told[0].body);
+    assert!(!told[0].body.contains("203.0.113"), "{}", told[0].body);
 }
 
 #[tokio::test]
@@ -1261,11 +1349,13 @@ async fn the_national_security_administrator_sets_the_lockout_and_others_only_re
         .unwrap();
     assert_eq!((set.version, set.policy.max_failures), (1, 3));
     for _ in 0..2 {
+        t.clock.advance_millis(app::auth::MAX_SIGN_IN_DELAY_MS);
         let _ = t
             .app
             .login(&login("reviewer.hd", "wrong password!", None))
             .await;
     }
+    t.clock.advance_millis(app::auth::MAX_SIGN_IN_DELAY_MS);
     assert_eq!(
         t.app
             .login(&login("reviewer.hd", "wrong password!", None))

@@ -21,6 +21,13 @@ pub enum DomainError {
     PerPageOutOfRange { max: u32, got: i64 },
     #[error("money overflow")]
     MoneyOverflow,
+    #[error("{field}: {min} to {max} fen, got {got}")]
+    AmountOutOfRange {
+        field: &'static str,
+        min: i64,
+        max: i64,
+        got: i64,
+    },
     #[error("invalid calendar data at line {line}: {reason}")]
     InvalidCalendar { line: usize, reason: String },
 }

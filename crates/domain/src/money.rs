@@ -63,6 +63,61 @@ impl Fen {
     }
 }
 
+/// The range an amount of one kind must fall in. Every amount the platform takes has one, documented in
+/// `docs/api.md`: far above anything real, far below where a sum of them could overflow `i64`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Bound {
+    pub min: i64,
+    pub max: i64,
+}
+
+impl Bound {
+    /// `fen` as money when it is within the bound; otherwise an error naming `field` and the bound.
+    pub fn check(self, field: &'static str, fen: i64) -> Result<Fen, crate::DomainError> {
+        if (self.min..=self.max).contains(&fen) {
+            Ok(Fen(fen))
+        } else {
+            Err(crate::DomainError::AmountOutOfRange {
+                field,
+                min: self.min,
+                max: self.max,
+                got: fen,
+            })
+        }
+    }
+}
+
+/// A course's price of one lesson: at most ¥100,000.
+pub const LESSON_PRICE: Bound = Bound {
+    min: 0,
+    max: 10_000_000,
+};
+/// What one order costs (a course's preferential total, an institution's discounted price): at most
+/// ¥1,000,000 — far above any prepayment rule (¥5,000 or three months in most regions).
+pub const ORDER_TOTAL: Bound = Bound {
+    min: 0,
+    max: 100_000_000,
+};
+/// A fine or a confiscation (《校外培训行政处罚暂行办法》): at least one fen, at most ¥1,000,000,000.
+pub const PENALTY: Bound = Bound {
+    min: 1,
+    max: 100_000_000_000,
+};
+/// One bank movement, payment or statement line: at least one fen, at most ¥10,000,000,000.
+pub const BANK_AMOUNT: Bound = Bound {
+    min: 1,
+    max: 1_000_000_000_000,
+};
+/// A supervised account's balance, or a day's total on its statement: within ±¥1,000,000,000,000 (a
+/// negative balance is a bank's report the platform must still see).
+pub const ACCOUNT_BALANCE: Bound = Bound {
+    min: -100_000_000_000_000,
+    max: 100_000_000_000_000,
+};
+/// A figure of an institution's annual financial statement (revenue, expenses, prepaid, net assets; net
+/// assets may be negative): within ±¥1,000,000,000,000.
+pub const STATEMENT_FIGURE: Bound = ACCOUNT_BALANCE;
+
 /// Renders as yuan with two decimals, e.g. `¥1,234.50` is written `1234.50`.
 impl fmt::Display for Fen {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

@@ -6,7 +6,7 @@ use sqlx::AssertSqlSafe;
 
 pub(crate) const ACCOUNT_COLUMNS: &str = "id, kind, username, phone_sealed, phone_index, display_name, password_hash, \
      totp_secret_sealed, last_totp_step, institution_id, staff_role, regulator_role, region_code, bank_id, \
-     failed_logins, locked_until, disabled, must_change_password, created_at, updated_at, school_id";
+     failed_logins, slowed_until, disabled, must_change_password, created_at, updated_at, school_id";
 const TOKEN_COLUMNS: &str =
     "token_hash, account_id, kind, family, created_at, expires_at, revoked_at";
 
@@ -28,8 +28,10 @@ pub struct AccountRow {
     pub regulator_role: Option<String>,
     pub region_code: Option<String>,
     pub bank_id: Option<String>,
+    /// Failed sign-ins in a row, from any source.
     pub failed_logins: i64,
-    pub locked_until: Option<i64>,
+    /// No sign-in attempt is taken before this time (the delay after failures from any source).
+    pub slowed_until: Option<i64>,
     pub disabled: i64,
     /// 1 while the account holds a temporary password set by an administrator.
     pub must_change_password: i64,
@@ -81,7 +83,7 @@ impl InsertRow for AccountRow {
             .bind(self.region_code.clone())
             .bind(self.bank_id.clone())
             .bind(self.failed_logins)
-            .bind(self.locked_until)
+            .bind(self.slowed_until)
             .bind(self.disabled)
             .bind(self.must_change_password)
             .bind(self.created_at)
@@ -192,27 +194,142 @@ impl WriteTx {
             .await?)
     }
 
-    /// Records the outcome of a sign-in attempt: the failure counter, the lock, the TOTP step used.
-    pub async fn update_sign_in_state(
+    /// A successful sign-in: the failure count starts again, the TOTP step used is kept.
+    pub async fn record_sign_in(
         &mut self,
         id: &str,
-        failed_logins: i64,
-        locked_until: Option<i64>,
         last_totp_step: Option<i64>,
         now: i64,
     ) -> Result<(), StoreError> {
         sqlx::query(
-            "UPDATE accounts SET failed_logins = $2, locked_until = $3, last_totp_step = $4, updated_at = $5 \
+            "UPDATE accounts SET failed_logins = 0, slowed_until = NULL, last_totp_step = $2, updated_at = $3 \
              WHERE id = $1",
         )
         .bind(id)
-        .bind(failed_logins)
-        .bind(locked_until)
         .bind(last_totp_step)
         .bind(now)
         .execute(&mut *self.tx)
         .await?;
         Ok(())
+    }
+
+    /// One more failed sign-in of the account from anywhere, counted in the database (two at once both
+    /// count); the count starts again when the last delay ran out more than `forget_after_ms` ago. Returns
+    /// the failures in a row.
+    pub async fn count_account_failure(
+        &mut self,
+        id: &str,
+        now: i64,
+        forget_after_ms: i64,
+    ) -> Result<i64, StoreError> {
+        Ok(sqlx::query_scalar(
+            "UPDATE accounts SET failed_logins = CASE WHEN slowed_until IS NOT NULL AND slowed_until < $2 - $3 \
+             THEN 1 ELSE failed_logins + 1 END, updated_at = $2 WHERE id = $1 RETURNING failed_logins",
+        )
+        .bind(id)
+        .bind(now)
+        .bind(forget_after_ms)
+        .fetch_one(&mut *self.tx)
+        .await?)
+    }
+
+    /// No sign-in attempt of the account is taken before `until`.
+    pub async fn slow_account(&mut self, id: &str, until: i64) -> Result<(), StoreError> {
+        sqlx::query("UPDATE accounts SET slowed_until = $2 WHERE id = $1")
+            .bind(id)
+            .bind(until)
+            .execute(&mut *self.tx)
+            .await?;
+        Ok(())
+    }
+
+    /// Until when `source` is locked out of the account, if it is.
+    pub async fn source_locked_until(
+        &mut self,
+        account_id: &str,
+        source: &str,
+    ) -> Result<Option<i64>, StoreError> {
+        Ok(sqlx::query_scalar(
+            "SELECT locked_until FROM sign_in_failures WHERE account_id = $1 AND source = $2",
+        )
+        .bind(account_id)
+        .bind(source)
+        .fetch_optional(&mut *self.tx)
+        .await?
+        .flatten())
+    }
+
+    /// One more failed sign-in of the account from `source`, counted in the database; a lock that has run
+    /// out starts the count again. Returns the failures from this source.
+    pub async fn count_source_failure(
+        &mut self,
+        account_id: &str,
+        source: &str,
+        now: i64,
+    ) -> Result<i64, StoreError> {
+        Ok(sqlx::query_scalar(
+            "INSERT INTO sign_in_failures (account_id, source, failures, last_failed_at, locked_until) \
+             VALUES ($1, $2, 1, $3, NULL) \
+             ON CONFLICT (account_id, source) DO UPDATE SET \
+               failures = CASE WHEN sign_in_failures.locked_until <= $3 THEN 1 \
+                               ELSE sign_in_failures.failures + 1 END, \
+               locked_until = CASE WHEN sign_in_failures.locked_until <= $3 THEN NULL \
+                                   ELSE sign_in_failures.locked_until END, \
+               last_failed_at = $3 \
+             RETURNING failures",
+        )
+        .bind(account_id)
+        .bind(source)
+        .bind(now)
+        .fetch_one(&mut *self.tx)
+        .await?)
+    }
+
+    /// Locks `source` out of the account until `until`.
+    pub async fn lock_source(
+        &mut self,
+        account_id: &str,
+        source: &str,
+        until: i64,
+    ) -> Result<(), StoreError> {
+        sqlx::query(
+            "UPDATE sign_in_failures SET locked_until = $3 WHERE account_id = $1 AND source = $2",
+        )
+        .bind(account_id)
+        .bind(source)
+        .bind(until)
+        .execute(&mut *self.tx)
+        .await?;
+        Ok(())
+    }
+
+    /// The source signed in: its failures are forgotten (other sources' are not).
+    pub async fn forget_source_failures(
+        &mut self,
+        account_id: &str,
+        source: &str,
+    ) -> Result<(), StoreError> {
+        sqlx::query("DELETE FROM sign_in_failures WHERE account_id = $1 AND source = $2")
+            .bind(account_id)
+            .bind(source)
+            .execute(&mut *self.tx)
+            .await?;
+        Ok(())
+    }
+
+    /// How many sources have failed to sign in to the account since `since`.
+    pub async fn sources_failing_since(
+        &mut self,
+        account_id: &str,
+        since: i64,
+    ) -> Result<i64, StoreError> {
+        Ok(sqlx::query_scalar(
+            "SELECT COUNT(*) FROM sign_in_failures WHERE account_id = $1 AND last_failed_at >= $2",
+        )
+        .bind(account_id)
+        .bind(since)
+        .fetch_one(&mut *self.tx)
+        .await?)
     }
 
     /// An account by id, inside this transaction.
@@ -232,7 +349,7 @@ impl WriteTx {
         now: i64,
     ) -> Result<(), StoreError> {
         sqlx::query(
-            "UPDATE accounts SET disabled = $2, failed_logins = 0, locked_until = NULL, updated_at = $3 \
+            "UPDATE accounts SET disabled = $2, failed_logins = 0, slowed_until = NULL, updated_at = $3 \
              WHERE id = $1",
         )
         .bind(id)

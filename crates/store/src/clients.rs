@@ -134,6 +134,11 @@ pub const SEALED_COLUMNS: &[SealedColumn] = &[
         column: "id_card_sealed",
     },
     SealedColumn {
+        table: "integrators",
+        key: "id",
+        column: "contact_sealed",
+    },
+    SealedColumn {
         table: "api_clients",
         key: "key_id",
         column: "secret_sealed",

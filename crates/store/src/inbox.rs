@@ -81,6 +81,16 @@ impl WriteTx {
         .await?)
     }
 
+    /// The enabled security administrators (安全管理员): id and region.
+    pub async fn security_admins(&mut self) -> Result<Vec<(String, String)>, StoreError> {
+        Ok(sqlx::query_as(
+            "SELECT id, region_code FROM accounts WHERE kind = 'regulator' \
+             AND regulator_role = 'security_admin' AND disabled = 0 AND region_code IS NOT NULL ORDER BY id",
+        )
+        .fetch_all(&mut *self.tx)
+        .await?)
+    }
+
     pub async fn regulator_accounts_of(
         &mut self,
         region_code: &str,

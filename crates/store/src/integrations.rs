@@ -8,13 +8,14 @@ use sqlx::AssertSqlSafe;
 pub struct IntegratorRow {
     pub id: String,
     pub name: String,
-    pub contact: String,
+    /// The contact person and phone, sealed (`integrator.contact`).
+    pub contact_sealed: String,
     pub key_id: String,
     pub created_by: String,
     pub created_at: i64,
 }
 
-const INTEGRATOR_COLUMNS: &str = "id, name, contact, key_id, created_by, created_at";
+const INTEGRATOR_COLUMNS: &str = "id, name, contact_sealed, key_id, created_by, created_at";
 
 impl InsertRow for IntegratorRow {
     const TABLE: &'static str = "integrators";
@@ -22,7 +23,7 @@ impl InsertRow for IntegratorRow {
     fn bind<'q>(&self, q: AnyQuery<'q>) -> AnyQuery<'q> {
         q.bind(self.id.clone())
             .bind(self.name.clone())
-            .bind(self.contact.clone())
+            .bind(self.contact_sealed.clone())
             .bind(self.key_id.clone())
             .bind(self.created_by.clone())
             .bind(self.created_at)

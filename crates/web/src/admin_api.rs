@@ -21,6 +21,7 @@ use domain::access::Permission;
 use serde::Deserialize;
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct AccountQuery {
     /// From 1.
     page: Option<i64>,
@@ -33,7 +34,7 @@ pub struct AccountQuery {
 fn paging(
     q: Result<Query<AccountQuery>, QueryRejection>,
 ) -> Result<(AccountQuery, domain::Paging), ApiError> {
-    let Query(q) = q.map_err(|e| ApiError::new(app::ErrorCode::InvalidParameter, e.body_text()))?;
+    let Query(q) = q.map_err(|e| crate::error::rejected(e.status(), e.body_text()))?;
     let paging = domain::Paging::new(q.page, q.per_page).map_err(app::AppError::from)?;
     Ok((q, paging))
 }
@@ -270,6 +271,7 @@ pub async fn set_security_policy(
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct AuditQuery {
     /// Entries with a sequence number below this (the previous page's `next_before`).
     before: Option<i64>,
@@ -289,7 +291,7 @@ pub async fn audit_entries(
     bearer: Bearer,
     q: Result<Query<AuditQuery>, QueryRejection>,
 ) -> Result<Json<AuditLogPage>, ApiError> {
-    let Query(q) = q.map_err(|e| ApiError::new(app::ErrorCode::InvalidParameter, e.body_text()))?;
+    let Query(q) = q.map_err(|e| crate::error::rejected(e.status(), e.body_text()))?;
     Ok(Json(s.app.audit_log(&bearer.actor, q.before).await?))
 }
 

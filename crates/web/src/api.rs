@@ -26,6 +26,7 @@ use utoipa_swagger_ui::SwaggerUi;
         regions,
         crate::plate_pages::verify_api,
         crate::plate_pages::plate_key,
+        crate::plate_pages::plate_api,
         crate::auth_api::login,
         crate::auth_api::refresh,
         crate::auth_api::logout,
@@ -286,6 +287,106 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
     }
     let description = doc.info.description.take().unwrap_or_default();
     doc.info.description = Some(description + &table);
+    with_errors_documented(doc)
+}
+
+/// Every operation documents the errors it can answer, from the route table's access rule and its shape:
+/// 401 and 403 where a caller must sign in or sign the request (with the `signed` scheme declared on signed
+/// routes), 404 under a path with an id, 400 where it takes parameters or a body, 413/415/422 where it takes a
+/// body, 429 where requests are counted, and `default` for the rest (409, 503 …) — each a problem document
+/// whose `code` is one of the table's.
+fn with_errors_documented(mut doc: utoipa::openapi::OpenApi) -> utoipa::openapi::OpenApi {
+    use crate::routes::{Access, api_routes};
+    use utoipa::openapi::security::{ApiKey, ApiKeyValue, SecurityRequirement, SecurityScheme};
+    use utoipa::openapi::{ContentBuilder, Ref, RefOr, ResponseBuilder};
+    let problem = |codes: &str| {
+        RefOr::T(
+            ResponseBuilder::new()
+                .description(codes)
+                .content(
+                    "application/problem+json",
+                    ContentBuilder::new()
+                        .schema(Some(Ref::from_schema_name("Problem")))
+                        .build(),
+                )
+                .build(),
+        )
+    };
+    doc.components
+        .get_or_insert_with(Default::default)
+        .add_security_scheme(
+            "signed",
+            SecurityScheme::ApiKey(ApiKey::Header(ApiKeyValue::with_description(
+                "X-Xiaowai-Key",
+                "A bank's or integrator's key id; the request also carries X-Xiaowai-Timestamp, \
+                 X-Xiaowai-Nonce and X-Xiaowai-Signature (docs/api.md, signed requests).",
+            ))),
+        );
+    for route in api_routes() {
+        let Some(item) = doc.paths.paths.get_mut(route.path) else {
+            continue;
+        };
+        let op = match route.method.as_str() {
+            "GET" => item.get.as_mut(),
+            "POST" => item.post.as_mut(),
+            "PUT" => item.put.as_mut(),
+            "DELETE" => item.delete.as_mut(),
+            "PATCH" => item.patch.as_mut(),
+            _ => None,
+        };
+        let Some(op) = op else {
+            continue;
+        };
+        let takes_body = op.request_body.is_some();
+        let takes_parameters = takes_body || op.parameters.as_ref().is_some_and(|p| !p.is_empty());
+        let mut statuses: Vec<(&str, &str)> = Vec::new();
+        match route.access {
+            Access::Public => {}
+            Access::SignedIn(_) => {
+                statuses.push(("401", "unauthenticated: no valid bearer token"));
+                statuses.push(("403", "forbidden: this caller may not do this here"));
+            }
+            Access::Signed(_) => {
+                op.security = Some(vec![SecurityRequirement::new::<_, _, String>("signed", [])]);
+                statuses.push((
+                    "401",
+                    "invalid_signature, stale_request or replayed_request",
+                ));
+                statuses.push(("403", "forbidden: this client may not do this"));
+                statuses.push((
+                    "429",
+                    "too_many_requests: this client's quota is used up (Retry-After)",
+                ));
+            }
+        }
+        if route.path.contains('{') {
+            statuses.push(("404", "not_found"));
+        }
+        if takes_parameters {
+            statuses.push(("400", "invalid_parameter, or the invalid field's own code"));
+        }
+        if takes_body {
+            statuses.push(("413", "payload_too_large"));
+            statuses.push(("415", "unsupported_media_type"));
+            statuses.push(("422", "a rule refused the request: the code says which"));
+        }
+        if route.path.starts_with("/api/v1/auth/") || route.path == "/api/v1/institutions/sign-up" {
+            statuses.push((
+                "429",
+                "too_many_requests: too many attempts from this address (Retry-After)",
+            ));
+        }
+        statuses.push((
+            "default",
+            "any other error (409 conflict, 503 unavailable …), its code from the table",
+        ));
+        for (status, codes) in statuses {
+            op.responses
+                .responses
+                .entry(status.to_owned())
+                .or_insert_with(|| problem(codes));
+        }
+    }
     doc
 }
 
@@ -296,7 +397,7 @@ pub(crate) fn routes() -> Router<WebState> {
 
 fn query<T>(q: Result<Query<T>, QueryRejection>) -> Result<T, ApiError> {
     q.map(|Query(v)| v)
-        .map_err(|e| ApiError::new(ErrorCode::InvalidParameter, e.body_text()))
+        .map_err(|e| crate::error::rejected(e.status(), e.body_text()))
 }
 
 /// Search the registry of training institutions.

@@ -2,9 +2,10 @@
 
 use crate::WebState;
 use crate::error::{ApiError, Problem};
+use crate::throttle::ClientAddress;
 use app::auth::{ActorView, PasswordLogin, TokenPair};
 use app::parents::{ChildField, ChildView, NewChild, PhoneLogin};
-use app::{Actor, AppError, ErrorCode};
+use app::{Actor, ErrorCode};
 use axum::extract::rejection::JsonRejection;
 use axum::extract::{FromRequestParts, Path, State};
 use axum::http::request::Parts;
@@ -70,7 +71,7 @@ impl FromRequestParts<WebState> for Bearer {
 
 pub(crate) fn body<T>(b: Result<Json<T>, JsonRejection>) -> Result<T, ApiError> {
     b.map(|Json(v)| v)
-        .map_err(|e| ApiError(AppError::new(ErrorCode::InvalidParameter, e.body_text())))
+        .map_err(|e| crate::error::rejected(e.status(), e.body_text()))
 }
 
 /// Sign in with a username and password (and a TOTP code for regulators and bank operators).
@@ -87,10 +88,14 @@ pub(crate) fn body<T>(b: Result<Json<T>, JsonRejection>) -> Result<T, ApiError> 
 )]
 pub async fn login(
     State(s): State<WebState>,
+    axum::Extension(ClientAddress(client)): axum::Extension<ClientAddress>,
     b: Result<Json<LoginRequest>, JsonRejection>,
 ) -> Result<Json<TokenPair>, ApiError> {
     let pair = match body(b)? {
-        LoginRequest::Password(p) => s.app.login(&p).await?,
+        LoginRequest::Password(mut p) => {
+            p.source = client.to_string();
+            s.app.login(&p).await?
+        }
         LoginRequest::Phone(p) => s.app.login_with_code(&p).await?,
     };
     Ok(Json(pair))
@@ -467,7 +472,7 @@ pub async fn remove_institution(
     security(("bearer" = [])),
     request_body = app::supervision::UnlicensedFinding,
     responses(
-        (status = 201, description = "recorded: the new institution's id", body = String),
+        (status = 201, description = "recorded: the new institution's id", body = String, content_type = "application/json"),
         (status = 403, description = "outside the supervisor's region", body = Problem, content_type = "application/problem+json"),
     )
 )]
@@ -501,6 +506,7 @@ pub async fn my_notifications(
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct PolicyQuery {
     /// GB/T 2260 code (000000: the national defaults).
     region: String,
@@ -518,7 +524,7 @@ pub async fn region_policy(
     q: Result<axum::extract::Query<PolicyQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Json<app::policy::PolicyView>, ApiError> {
     let axum::extract::Query(q) =
-        q.map_err(|e| ApiError::new(ErrorCode::InvalidParameter, e.body_text()))?;
+        q.map_err(|e| crate::error::rejected(e.status(), e.body_text()))?;
     Ok(Json(s.app.region_policy(&q.region).await?))
 }
 

@@ -84,8 +84,96 @@ impl IntoResponse for ApiError {
             header::CONTENT_TYPE,
             HeaderValue::from_static("application/problem+json"),
         );
-        resp
+        with_retry_after(resp, &self.0)
     }
+}
+
+/// A refusal in time says when it lifts (RFC 9110 §10.2.3); without a better answer, a minute.
+fn with_retry_after(mut resp: Response, e: &AppError) -> Response {
+    if matches!(
+        e.code,
+        ErrorCode::TooManyRequests | ErrorCode::AccountLocked
+    ) {
+        let secs = e.retry_after_secs.unwrap_or(60);
+        resp.headers_mut()
+            .insert(header::RETRY_AFTER, HeaderValue::from(secs));
+    }
+    resp
+}
+
+/// Our code for a status that the framework or a layer answered with by itself.
+pub(crate) fn code_for_status(status: StatusCode) -> ErrorCode {
+    match status.as_u16() {
+        401 => ErrorCode::Unauthenticated,
+        403 => ErrorCode::Forbidden,
+        404 => ErrorCode::NotFound,
+        405 => ErrorCode::MethodNotAllowed,
+        408 => ErrorCode::RequestTimeout,
+        409 => ErrorCode::Conflict,
+        413 => ErrorCode::PayloadTooLarge,
+        415 => ErrorCode::UnsupportedMediaType,
+        429 => ErrorCode::TooManyRequests,
+        503 => ErrorCode::Unavailable,
+        s if s >= 500 => ErrorCode::Internal,
+        _ => ErrorCode::InvalidParameter,
+    }
+}
+
+/// An extractor's rejection (body, JSON, query, path) as our error: its status chooses the code, its words
+/// are the detail.
+pub(crate) fn rejected(status: StatusCode, text: String) -> ApiError {
+    ApiError::new(code_for_status(status), text)
+}
+
+/// An uploaded document's bytes: over the body limit is `document_too_large`, whatever the size.
+pub(crate) fn document(
+    bytes: Result<axum::body::Bytes, axum::extract::rejection::BytesRejection>,
+) -> Result<axum::body::Bytes, ApiError> {
+    bytes.map_err(|e| match e.status() {
+        StatusCode::PAYLOAD_TOO_LARGE => ApiError::new(ErrorCode::DocumentTooLarge, e.body_text()),
+        status => rejected(status, e.body_text()),
+    })
+}
+
+/// An error at the edge of the router: a problem document under `/api/`, a page elsewhere.
+pub(crate) fn edge_error(uri: &axum::http::Uri, e: AppError) -> Response {
+    if uri.path().starts_with("/api/") {
+        ApiError(e).into_response()
+    } else {
+        PageError(e).into_response()
+    }
+}
+
+/// Whatever is answered without our error types — the framework's own rejections (a body over its limit, a
+/// query string that does not parse) and a layer's (a timeout) come as bare text — leaves as a problem
+/// document under `/api/` and a friendly page elsewhere, like every error of ours. Their headers stay.
+pub(crate) async fn bare_errors(
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let uri = req.uri().clone();
+    let resp = next.run(req).await;
+    let status = resp.status();
+    let bare = (status.is_client_error() || status.is_server_error())
+        && resp
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .is_none_or(|ct| ct.as_bytes().starts_with(b"text/plain"));
+    if !bare {
+        return resp;
+    }
+    let (parts, body) = resp.into_parts();
+    let detail = axum::body::to_bytes(body, 4096)
+        .await
+        .map(|b| String::from_utf8_lossy(&b).into_owned())
+        .unwrap_or_default();
+    let mut answer = edge_error(&uri, AppError::new(code_for_status(status), detail));
+    for (name, value) in &parts.headers {
+        if name != header::CONTENT_TYPE && name != header::CONTENT_LENGTH {
+            answer.headers_mut().entry(name).or_insert(value.clone());
+        }
+    }
+    answer
 }
 
 /// An error answered as a page.
@@ -137,7 +225,7 @@ impl IntoResponse for PageError {
             detail: log_and_public_detail(&self.0, &request_id),
             request_id,
         };
-        (status_of(code), page).into_response()
+        with_retry_after((status_of(code), page).into_response(), &self.0)
     }
 }
 

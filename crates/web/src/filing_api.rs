@@ -18,7 +18,7 @@ use serde::Deserialize;
 
 fn query<T>(q: Result<Query<T>, QueryRejection>) -> Result<T, ApiError> {
     q.map(|Query(v)| v)
-        .map_err(|e| ApiError::new(app::ErrorCode::InvalidParameter, e.body_text()))
+        .map_err(|e| crate::error::rejected(e.status(), e.body_text()))
 }
 
 /// An institution joins the platform (直接入驻): its record, not public until approved, and its admin.
@@ -94,6 +94,7 @@ pub async fn submit_filing(
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct UploadQuery {
     /// licence, legal_person, premises, health, fire or other.
     kind: String,
@@ -117,11 +118,12 @@ pub async fn upload_document(
     State(s): State<WebState>,
     bearer: Bearer,
     q: Result<Query<UploadQuery>, QueryRejection>,
-    bytes: Bytes,
+    bytes: Result<Bytes, axum::extract::rejection::BytesRejection>,
 ) -> Result<(StatusCode, Json<DocumentView>), ApiError> {
     s.app
         .require(&bearer.actor, Permission::EditOwnFiling)
         .await?;
+    let bytes = crate::error::document(bytes)?;
     let q = query(q)?;
     let doc = s
         .app
@@ -162,6 +164,7 @@ pub(crate) fn document_response(view: &DocumentView, bytes: Vec<u8>) -> Response
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct QueueQuery {
     /// `onboarding` or `change`.
     kind: Option<String>,
@@ -382,7 +385,7 @@ pub async fn confirm_supervised_account(
     security(("bearer" = [])),
     request_body = app::courses::NewCourse,
     responses(
-        (status = 201, description = "the new course's id", body = String),
+        (status = 201, description = "the new course's id", body = String, content_type = "application/json"),
         (status = 422, description = "policy_violation (the rules and numbers in detail), not_white_listed", body = Problem, content_type = "application/problem+json"),
     )
 )]

@@ -151,6 +151,7 @@ pub async fn set_credit_model(
 }
 
 #[derive(Debug, Deserialize, utoipa::ToSchema, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct Year {
     pub year: i64,
 }
@@ -821,6 +822,7 @@ pub(crate) async fn add_candidate_form(
 // ---- the banks' service-quality report (银行服务质量) ----
 
 #[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(default)]
 pub struct PeriodQuery {
     /// `YYYY-MM` (China time); this month when left out.
@@ -884,6 +886,7 @@ pub(crate) async fn bank_quality_page(
 // ---- annual inspection data (年检年审) ----
 
 #[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(default)]
 pub struct FormatQuery {
     /// `json` (the default), `csv` or `pdf`.
@@ -949,6 +952,9 @@ fn annual_csv(r: &AnnualReport) -> Result<Response, AppError> {
         ] {
             out.write_record(["机构", label, value, value])?;
         }
+        let score = r.credit_score_now.to_string();
+        let credit = format!("{} 分（{} 级）", r.credit_score_now, r.credit_grade_now);
+        out.write_record(["信用", "当前信用分", &score, &credit])?;
         for f in &r.figures {
             out.write_record([f.section, f.label, &f.value.to_string(), &f.display])?;
         }

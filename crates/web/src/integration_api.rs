@@ -19,6 +19,7 @@ use app::refunds::{RefundAnswer, RefundView};
 use app::webhooks::{WebhookDeliveryView, WebhookEndpoint, WebhookTest, WebhookTestResult};
 use app::{Actor, AppError, ErrorCode};
 use axum::extract::rejection::JsonRejection;
+use axum::extract::rejection::QueryRejection;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -306,6 +307,7 @@ pub async fn answer_complaint(
 }
 
 #[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(default)]
 pub struct ExportFormat {
     /// `csv` (default) or `jsonl`.
@@ -321,10 +323,11 @@ pub struct ExportFormat {
 pub async fn export(
     State(s): State<WebState>,
     Path(id): Path<String>,
-    Query(q): Query<ExportFormat>,
+    q: Result<Query<ExportFormat>, QueryRejection>,
     signed: Signed,
 ) -> Result<Response, ApiError> {
     let staff = acting(&s, &signed, &id, IntegrationScope::Orders).await?;
+    let Query(q) = q.map_err(|e| crate::error::rejected(e.status(), e.body_text()))?;
     let jsonl = match q.format.as_str() {
         "" | "csv" => false,
         "jsonl" => true,
@@ -418,6 +421,7 @@ pub async fn test_webhook(
 }
 
 #[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(default)]
 pub struct DeliveryPage {
     /// An event id: deliveries of earlier events only.
@@ -429,10 +433,11 @@ pub struct DeliveryPage {
     responses((status = 200, body = Vec<WebhookDeliveryView>)))]
 pub async fn deliveries(
     State(s): State<WebState>,
-    Query(q): Query<DeliveryPage>,
+    q: Result<Query<DeliveryPage>, QueryRejection>,
     signed: Signed,
 ) -> Result<Json<Vec<WebhookDeliveryView>>, ApiError> {
     count(&s, &signed)?;
+    let Query(q) = q.map_err(|e| crate::error::rejected(e.status(), e.body_text()))?;
     Ok(Json(
         s.app.webhook_deliveries(&signed.actor, q.before).await?,
     ))

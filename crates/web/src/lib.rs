@@ -114,9 +114,11 @@ pub fn router_with(app: App, config: &WebConfig) -> Router {
         .method_not_allowed_fallback(pages::method_not_allowed)
                 .with_state(state)
         .layer(axum::middleware::from_fn(move |req, next| throttle::limit_sign_in(limiter.clone(), req, next)))
-        .layer(axum::middleware::from_fn(ops::track))
-        .layer(CompressionLayer::new())
         .layer(TimeoutLayer::with_status_code(axum::http::StatusCode::REQUEST_TIMEOUT, Duration::from_secs(30)))
+        .layer(axum::middleware::from_fn(error::bare_errors))
+        .layer(axum::middleware::from_fn(ops::track))
+        .layer(axum::middleware::from_fn(no_store_when_private))
+        .layer(CompressionLayer::new())
         .layer(SetResponseHeaderLayer::if_not_present(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(CSP)))
         .layer(SetResponseHeaderLayer::overriding(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff")))
         .layer(SetResponseHeaderLayer::overriding(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY")))
@@ -136,4 +138,30 @@ pub fn router_with(app: App, config: &WebConfig) -> Router {
                 .on_response(DefaultOnResponse::new().level(tracing::Level::INFO).latency_unit(LatencyUnit::Micros)),
         )
         .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
+}
+
+/// An answer that carries a token or personal data is never kept by a browser or a proxy (`Cache-Control:
+/// no-store`): the answer to every request with credentials (a bearer token, a signed integrator's or bank's
+/// request, a session cookie), every answer that sets a cookie, and every API answer outside the public
+/// registry. Public pages and assets keep their own caching.
+async fn no_store_when_private(
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    let h = req.headers();
+    let path = req.uri().path();
+    let credentials = h.contains_key(header::AUTHORIZATION)
+        || h.contains_key("x-xiaowai-key")
+        || h.get_all(header::COOKIE).iter().any(|c| {
+            c.to_str()
+                .is_ok_and(|c| c.contains(session_pages::SESSION_COOKIE))
+        });
+    let private_api = path.starts_with("/api/v1/") && !path.starts_with("/api/v1/public/");
+    let mut resp = next.run(req).await;
+    if credentials || private_api || resp.headers().contains_key(header::SET_COOKIE) {
+        resp.headers_mut()
+            .entry(header::CACHE_CONTROL)
+            .or_insert(HeaderValue::from_static("no-store"));
+    }
+    resp
 }

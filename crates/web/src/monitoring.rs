@@ -107,6 +107,7 @@ fn export_response(table: &MonitoringTable, format: &str) -> Result<Response, Ap
 }
 
 #[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(default)]
 pub struct MonitoringQuery {
     /// `json` (the default), `csv` or `xlsx`; an export is written to the audit log.
@@ -162,11 +163,12 @@ pub async fn file_statement(
     State(s): State<WebState>,
     bearer: Bearer,
     q: Result<Query<NewFinancialStatement>, QueryRejection>,
-    bytes: Bytes,
+    bytes: Result<Bytes, axum::extract::rejection::BytesRejection>,
 ) -> Result<(StatusCode, Json<FinancialStatementView>), ApiError> {
     s.app
         .require(&bearer.actor, Permission::EditOwnFiling)
         .await?;
+    let bytes = crate::error::document(bytes)?;
     let statement = query(q)?;
     let filed = s
         .app

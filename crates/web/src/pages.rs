@@ -13,7 +13,7 @@ use askama::Template;
 use askama_web::WebTemplate;
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Path, Query, State};
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use domain::{Category, ListStatus, Paging};
 use serde::Deserialize;
 
@@ -347,7 +347,7 @@ pub struct ErrorPage {
 
 /// Unknown paths: a problem+json under `/api/`, a page elsewhere.
 pub(crate) async fn not_found(uri: axum::http::Uri) -> Response {
-    edge_error(
+    crate::error::edge_error(
         &uri,
         AppError::not_found(format!("no page at {}", uri.path())),
     )
@@ -358,19 +358,11 @@ pub(crate) async fn method_not_allowed(
     method: axum::http::Method,
     uri: axum::http::Uri,
 ) -> Response {
-    edge_error(
+    crate::error::edge_error(
         &uri,
         AppError::new(
             ErrorCode::MethodNotAllowed,
             format!("{method} is not allowed on {}", uri.path()),
         ),
     )
-}
-
-fn edge_error(uri: &axum::http::Uri, e: AppError) -> Response {
-    if uri.path().starts_with("/api/") {
-        crate::error::ApiError(e).into_response()
-    } else {
-        PageError(e).into_response()
-    }
 }

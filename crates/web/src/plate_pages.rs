@@ -106,3 +106,17 @@ pub(crate) async fn plate_page(
         .build();
     Ok(PlatePage { plate, url, qr_svg })
 }
+
+/// 合规码牌 the institution's current plate — its token, the path its QR code opens and the serial — for its
+/// own staff (to print it from their own system) and regulators over its region.
+#[utoipa::path(get, path = "/api/v1/institutions/{id}/plate", security(("bearer" = [])),
+    params(("id" = String, Path)),
+    responses((status = 200, body = PlateView),
+              (status = 404, description = "not_found: no such institution, or no active plate", body = crate::error::Problem, content_type = "application/problem+json")))]
+pub async fn plate_api(
+    State(s): State<WebState>,
+    bearer: crate::auth_api::Bearer,
+    Path(id): Path<String>,
+) -> Result<Json<PlateView>, ApiError> {
+    Ok(Json(s.app.current_plate(&bearer.actor, &id).await?))
+}

@@ -46,6 +46,7 @@ pub async fn set_risk_model(
 }
 
 #[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(default)]
 pub struct Since {
     /// Only warnings raised after this instant (unix milliseconds); 0 for all.
@@ -128,6 +129,7 @@ pub async fn public_warnings(
 }
 
 #[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(default)]
 pub struct DashboardQuery {
     /// A region code in the regulator's region (its own when empty).
@@ -149,7 +151,7 @@ pub async fn dashboard(
     bearer: Bearer,
     q: Result<Query<DashboardQuery>, QueryRejection>,
 ) -> Result<Json<app::dashboard::Dashboard>, ApiError> {
-    let Query(q) = q.map_err(|e| ApiError::new(app::ErrorCode::InvalidParameter, e.body_text()))?;
+    let Query(q) = q.map_err(|e| crate::error::rejected(e.status(), e.body_text()))?;
     Ok(Json(
         s.app
             .dashboard(&bearer.actor, Some(&q.region), q.days.unwrap_or(30))

@@ -720,6 +720,17 @@ pub fn api_routes() -> Vec<Route> {
         ),
         route(
             Method::GET,
+            "/api/v1/institutions/{id}/plate",
+            SignedIn(&[
+                Caller::Staff,
+                Caller::StaffAdmin,
+                Caller::Reviewer,
+                Caller::Supervisor,
+            ]),
+            get(plate_pages::plate_api),
+        ),
+        route(
+            Method::GET,
             "/api/v1/regulator/credit-model",
             SignedIn(&[Caller::Supervisor]),
             get(inspection::credit_model),

@@ -7,6 +7,7 @@
 
 use crate::WebState;
 use crate::error::PageError;
+use crate::throttle::ClientAddress;
 use app::auth::{ActorView, PasswordLogin};
 use app::sessions::{ActiveSession, SignIn};
 use app::{AppError, ErrorCode};
@@ -147,6 +148,7 @@ pub(crate) struct LoginForm {
 
 pub(crate) async fn end_login_submit(
     s: State<WebState>,
+    client: axum::Extension<ClientAddress>,
     jar: CookieJar,
     headers: HeaderMap,
     Path(end): Path<String>,
@@ -156,6 +158,7 @@ pub(crate) async fn end_login_submit(
         Some(label) => {
             sign_in(
                 s,
+                client,
                 jar,
                 headers,
                 Some((label, format!("/login/{end}"))),
@@ -169,15 +172,17 @@ pub(crate) async fn end_login_submit(
 
 pub(crate) async fn login_submit(
     s: State<WebState>,
+    client: axum::Extension<ClientAddress>,
     jar: CookieJar,
     headers: HeaderMap,
     form: Form<LoginForm>,
 ) -> Response {
-    sign_in(s, jar, headers, None, form).await
+    sign_in(s, client, jar, headers, None, form).await
 }
 
 async fn sign_in(
     State(s): State<WebState>,
+    axum::Extension(ClientAddress(client)): axum::Extension<ClientAddress>,
     jar: CookieJar,
     headers: HeaderMap,
     end: Option<(&'static str, String)>,
@@ -192,6 +197,7 @@ async fn sign_in(
         password: form.password,
         totp: non_empty(form.totp),
         new_password: non_empty(form.new_password),
+        source: client.to_string(),
     };
     match s.app.start_session(&SignIn::Password(req)).await {
         Ok(session) => {

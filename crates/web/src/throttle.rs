@@ -81,31 +81,54 @@ impl IntegrationLimiter {
 
     /// Counts one request of `key_id`; 429 `too_many_requests` beyond the quota.
     pub(crate) fn check(&self, key_id: &str) -> Result<(), AppError> {
-        self.0.check_key(&key_id.to_owned()).map_err(|_| {
+        self.0.check_key(&key_id.to_owned()).map_err(|refused| {
             AppError::new(
                 ErrorCode::TooManyRequests,
                 "this client's requests per minute are used up",
             )
+            .retry_after(wait_secs(&refused))
         })
     }
 }
 
-/// Middleware: refuses sign-in POSTs beyond the quota of the client's address with 429.
-pub(crate) async fn limit_sign_in(limiter: SignInLimiter, req: Request, next: Next) -> Response {
+/// The address a request came from, as [`SignInLimiter`] works it out (trusted proxies followed): what
+/// sign-in failures are counted against, with the account.
+#[derive(Clone, Copy, Debug)]
+pub struct ClientAddress(pub IpAddr);
+
+/// Seconds until a refused key may try again, rounded up.
+fn wait_secs(refused: &governor::NotUntil<governor::clock::QuantaInstant>) -> u64 {
+    use governor::clock::Clock;
+    let now = governor::clock::DefaultClock::default().now();
+    refused.wait_time_from(now).as_secs() + 1
+}
+
+/// Middleware: notes the client's address on every request ([`ClientAddress`]) and refuses sign-in POSTs
+/// beyond its quota with 429 and `Retry-After`.
+pub(crate) async fn limit_sign_in(
+    limiter: SignInLimiter,
+    mut req: Request,
+    next: Next,
+) -> Response {
+    let client = limiter.client_ip(&req);
+    req.extensions_mut().insert(ClientAddress(client));
     let sign_in = SIGN_IN_PATHS.contains(&req.uri().path())
         || req
             .uri()
             .path()
             .strip_prefix("/login/")
             .is_some_and(|end| !end.contains('/'));
-    if req.method() == Method::POST
-        && sign_in
-        && limiter.limiter.check_key(&limiter.client_ip(&req)).is_err()
-    {
+    let refused = if req.method() == Method::POST && sign_in {
+        limiter.limiter.check_key(&client).err()
+    } else {
+        None
+    };
+    if let Some(refused) = refused {
         let e = AppError::new(
             ErrorCode::TooManyRequests,
             "too many sign-in attempts from this address",
-        );
+        )
+        .retry_after(wait_secs(&refused));
         return if req.uri().path().starts_with("/api/") {
             ApiError(e).into_response()
         } else {

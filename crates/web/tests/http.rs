@@ -904,6 +904,7 @@ async fn demo_sign_in(s: &Server, caller: web::routes::Caller) -> Option<app::se
         password: DEMO_PASSWORD.into(),
         totp: Some(code),
         new_password: None,
+        source: String::new(),
     }))
 }
 
@@ -3112,14 +3113,14 @@ async fn without_a_cjk_font_the_annual_pdf_is_a_503_problem_and_the_csv_still_wo
     );
     let problem: Value = pdf.json().await.unwrap();
     assert_eq!(problem["code"], "pdf_unavailable");
+    let json: Value = annual("json").await.unwrap().json().await.unwrap();
     let csv = annual("csv").await.unwrap();
     assert_eq!(csv.status(), 200);
-    assert!(
-        csv.text()
-            .await
-            .unwrap()
-            .starts_with("\u{feff}类别,项目,数值,显示")
-    );
+    let csv = csv.text().await.unwrap();
+    assert!(csv.starts_with("\u{feff}类别,项目,数值,显示"));
+    // The CSV carries what the JSON carries, the current credit score included.
+    let score = json["credit_score_now"].as_i64().unwrap();
+    assert!(csv.contains(&format!("信用,当前信用分,{score},")), "{csv}");
     let other = annual("xml").await.unwrap();
     assert_eq!(other.status(), 400);
 }
@@ -3561,3 +3562,6 @@ async fn every_api_route_is_in_the_openapi_document() {
         .collect();
     assert!(missing.is_empty(), "not documented: {missing:#?}");
 }
+
+#[path = "http/edge.rs"]
+mod edge;

@@ -550,9 +550,9 @@ async fn key_rotation_reseals_every_personal_datum_under_the_new_key() {
     );
     let rotated = xiaowai(&[&["keys", "rotate"][..], &args].concat(), &[], dir.path());
     // One parent phone, twelve TOTP secrets, two children's names and ID cards, two API secrets (the demo bank's
-    // and the demo integrator's).
+    // and the demo integrator's) and the demo integrator's contact.
     assert!(
-        text(&rotated).contains("data key 2 is current; 19 values re-sealed"),
+        text(&rotated).contains("data key 2 is current; 20 values re-sealed"),
         "{}",
         text(&rotated)
     );
@@ -567,6 +567,7 @@ async fn key_rotation_reseals_every_personal_datum_under_the_new_key() {
         ("children", "name_sealed"),
         ("children", "id_card_sealed"),
         ("api_clients", "secret_sealed"),
+        ("integrators", "contact_sealed"),
     ] {
         let sql = format!("SELECT {column} FROM {table} WHERE {column} IS NOT NULL");
         let values: Vec<(String,)> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
@@ -582,7 +583,7 @@ async fn key_rotation_reseals_every_personal_datum_under_the_new_key() {
     store.close().await;
     let again = xiaowai(&[&["keys", "rotate"][..], &args].concat(), &[], dir.path());
     assert!(
-        text(&again).contains("data key 3 is current; 19 values re-sealed"),
+        text(&again).contains("data key 3 is current; 20 values re-sealed"),
         "{}",
         text(&again)
     );

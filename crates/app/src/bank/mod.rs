@@ -208,6 +208,7 @@ impl MovementBook {
     fn check(&self, report: &MovementReport) -> Result<CheckedMovement, AppError> {
         let bank_ref = reference("bank_ref", &report.bank_ref)?;
         let amount = positive("amount_fen", report.amount_fen)?;
+        domain::money::ACCOUNT_BALANCE.check("balance_after_fen", report.balance_after_fen)?;
         let direction = match report.direction.trim() {
             d @ ("in" | "out") => d.to_owned(),
             _ => return Err(invalid("direction: in or out")),
@@ -436,11 +437,9 @@ fn reference(field: &str, v: &str) -> Result<String, AppError> {
     Ok(v.to_owned())
 }
 
-fn positive(field: &str, v: i64) -> Result<i64, AppError> {
-    if v <= 0 {
-        return Err(invalid(format!("{field}: a positive number of fen")));
-    }
-    Ok(v)
+/// An amount the bank moves: one fen up to [`domain::money::BANK_AMOUNT`]'s bound.
+fn positive(field: &'static str, v: i64) -> Result<i64, AppError> {
+    Ok(domain::money::BANK_AMOUNT.check(field, v)?.get())
 }
 
 fn escrow_id(order_id: &str) -> String {

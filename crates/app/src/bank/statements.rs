@@ -105,6 +105,19 @@ impl App {
                 "entries: at most {MAX_STATEMENT_ENTRIES} lines"
             )));
         }
+        use domain::money::{ACCOUNT_BALANCE, BANK_AMOUNT};
+        for (field, fen) in [
+            ("opening_fen", s.opening_fen),
+            ("closing_fen", s.closing_fen),
+            ("inflow_fen", s.inflow_fen),
+            ("outflow_fen", s.outflow_fen),
+        ] {
+            ACCOUNT_BALANCE.check(field, fen)?;
+        }
+        for e in &s.entries {
+            BANK_AMOUNT.check("entries[].amount_fen", e.amount_fen)?;
+            ACCOUNT_BALANCE.check("entries[].balance_after_fen", e.balance_after_fen)?;
+        }
         let settled = self.settle_from_statement(actor, &bank_id, s).await?;
         let now = self.clock.now().millis();
         let day_start = date
