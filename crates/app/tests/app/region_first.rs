@@ -7,6 +7,14 @@ use app::refunds::{RefundAnswer, RefundRequest};
 use app::{Actor, ErrorCode};
 use domain::access::StaffRole;
 
+/// A supervisor of another province than the competent regulator's.
+fn stranger_to(competent: &Actor) -> Actor {
+    match competent {
+        Actor::Regulator { region, .. } => supervisor_outside(region.as_str()),
+        _ => unreachable!("the competent authority is a regulator"),
+    }
+}
+
 #[tokio::test]
 async fn a_regulator_of_another_region_is_refused_a_complaint_in_every_state() {
     let s = shop().await;
@@ -15,11 +23,7 @@ async fn a_regulator_of_another_region_is_refused_a_complaint_in_every_state() {
     let parent = s.parent_actor();
     let admin = s.staff(StaffRole::Admin).await;
     let competent = s.competent_supervisor().await;
-    let region = match &competent {
-        Actor::Regulator { region, .. } => region.as_str().to_owned(),
-        _ => unreachable!(),
-    };
-    let elsewhere = supervisor_outside(&region);
+    let elsewhere = stranger_to(&competent);
     let ruling = ComplaintRulingRequest {
         outcome: "dismissed".into(),
         ruling: "经核查，投诉事项不成立".into(),
@@ -102,16 +106,11 @@ async fn a_regulator_of_another_region_is_refused_a_refund_not_yet_escalated() {
             )
             .await
             .unwrap();
-    let competent = s.competent_supervisor().await;
-    let region = match &competent {
-        Actor::Regulator { region, .. } => region.as_str().to_owned(),
-        _ => unreachable!(),
-    };
+    let elsewhere = stranger_to(&s.competent_supervisor().await);
     let answer = RefundAnswer {
         agree: true,
         reason: "同意".into(),
     };
-    let elsewhere = supervisor_outside(&region);
     assert_eq!(
         s.t.app
             .rule_on_refund(&elsewhere, &refund.id, &answer)
