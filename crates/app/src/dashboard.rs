@@ -24,9 +24,14 @@ pub(crate) async fn roll_up_in(
         .institution(institution_id)
         .await?
         .ok_or_else(|| AppError::internal("money of a missing institution"))?;
-    let day = Timestamp::from_millis(now).china_date().to_string();
-    tx.add_money_rollup(&institution.region_code, &day, delta);
+    roll_up_region(tx, &institution.region_code, now, delta);
     Ok(())
+}
+
+/// [`roll_up_in`] for an institution whose region the caller has read already.
+pub(crate) fn roll_up_region(tx: &mut WriteTx, region_code: &str, now: i64, delta: &MoneyRollup) {
+    let day = Timestamp::from_millis(now).china_date().to_string();
+    tx.add_money_rollup(region_code, &day, delta);
 }
 
 /// Money figures in fen, with the escrow still held (collected − released − refunded).

@@ -26,7 +26,7 @@ pub enum LedgerAccountKind {
 }
 
 impl LedgerAccountKind {
-    fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             LedgerAccountKind::OrderEscrow => "order_escrow",
             LedgerAccountKind::InstitutionReleased => "institution_released",

@@ -101,10 +101,12 @@ pub(crate) async fn closed_door_in(
             "the institution was removed (撤除)",
         )));
     }
-    if let Some(run_off) = tx.run_off(&institution.id).await? {
+    let today = today.to_string();
+    let door = tx.door_facts(&institution.id, &today).await?;
+    if let Some(reason) = door.run_off_reason {
         return Ok(Some(AppError::new(
             ErrorCode::RunOffStarted,
-            format!("清退：{}", run_off.reason),
+            format!("清退：{reason}"),
         )));
     }
     if institution.registry_state != "listed" || institution.list_status != "white" {
@@ -113,7 +115,9 @@ pub(crate) async fn closed_door_in(
             format!("the institution is on the {} list", institution.list_status),
         )));
     }
-    if let Some(stop) = tx.sales_stop(&institution.id, &today.to_string()).await? {
+    if door.sales_stopped != 0
+        && let Some(stop) = tx.sales_stop(&institution.id, &today).await?
+    {
         let stop = crate::penalties::view(stop);
         return Ok(Some(AppError::new(
             ErrorCode::SalesSuspended,

@@ -175,38 +175,56 @@ impl WriteTx {
         }
     }
 
-    /// Writes the transaction's rollups (see [`WriteTx::add_money_rollup`]).
+    /// Writes the transaction's rollups (see [`WriteTx::add_money_rollup`]): the rows of one region and day
+    /// added together, then one multi-row upsert in key order — one round trip however many levels and
+    /// institutions the transaction touched.
     pub(crate) async fn write_rollups(&mut self) -> Result<(), StoreError> {
         static NEXT_SHARD: AtomicI64 = AtomicI64::new(0);
-        let mut rows = std::mem::take(&mut self.pending_rollups);
-        if rows.is_empty() {
+        let pending = std::mem::take(&mut self.pending_rollups);
+        if pending.is_empty() {
             return Ok(());
         }
-        rows.sort_by(|a, b| (&a.0, &a.1).cmp(&(&b.0, &b.1)));
+        let mut rows: std::collections::BTreeMap<(String, String), (i64, MoneyRollup)> =
+            std::collections::BTreeMap::new();
+        for (code, day, level, delta) in pending {
+            let (_, sum) = rows
+                .entry((code, day))
+                .or_insert((level, MoneyRollup::default()));
+            let add = |a: i64, b: i64| {
+                a.checked_add(b)
+                    .ok_or_else(|| StoreError::Constraint("a money figure overflows".into()))
+            };
+            sum.orders_paid = add(sum.orders_paid, delta.orders_paid)?;
+            sum.collected_fen = add(sum.collected_fen, delta.collected_fen)?;
+            sum.released_fen = add(sum.released_fen, delta.released_fen)?;
+            sum.refunded_fen = add(sum.refunded_fen, delta.refunded_fen)?;
+        }
         let shard = NEXT_SHARD
             .fetch_add(1, Ordering::Relaxed)
             .rem_euclid(SHARDS);
-        for (code, day, level, delta) in rows {
-            sqlx::query(
-                "INSERT INTO money_rollups (region_code, level, day, shard, orders_paid, collected_fen, \
-                 released_fen, refunded_fen) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) \
-                 ON CONFLICT (region_code, day, shard) DO UPDATE SET \
-                 orders_paid = money_rollups.orders_paid + excluded.orders_paid, \
-                 collected_fen = money_rollups.collected_fen + excluded.collected_fen, \
-                 released_fen = money_rollups.released_fen + excluded.released_fen, \
-                 refunded_fen = money_rollups.refunded_fen + excluded.refunded_fen",
-            )
-            .bind(code)
-            .bind(level)
-            .bind(day)
-            .bind(shard)
-            .bind(delta.orders_paid)
-            .bind(delta.collected_fen)
-            .bind(delta.released_fen)
-            .bind(delta.refunded_fen)
-            .execute(&mut *self.tx)
-            .await?;
+        let sql = format!(
+            "INSERT INTO money_rollups (region_code, level, day, shard, orders_paid, collected_fen, \
+             released_fen, refunded_fen) VALUES {} \
+             ON CONFLICT (region_code, day, shard) DO UPDATE SET \
+             orders_paid = money_rollups.orders_paid + excluded.orders_paid, \
+             collected_fen = money_rollups.collected_fen + excluded.collected_fen, \
+             released_fen = money_rollups.released_fen + excluded.released_fen, \
+             refunded_fen = money_rollups.refunded_fen + excluded.refunded_fen",
+            self.backend.values_rows(rows.len(), 8)
+        );
+        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
+        for ((code, day), (level, delta)) in rows {
+            query = query
+                .bind(code)
+                .bind(level)
+                .bind(day)
+                .bind(shard)
+                .bind(delta.orders_paid)
+                .bind(delta.collected_fen)
+                .bind(delta.released_fen)
+                .bind(delta.refunded_fen);
         }
+        query.execute(&mut *self.tx).await?;
         Ok(())
     }
 

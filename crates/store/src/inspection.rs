@@ -114,6 +114,11 @@ pub struct PenaltyRow {
     pub recorded_at: i64,
 }
 
+/// Penalties (of institution `$1`) that stop it selling on the day `$2`.
+const SALES_STOP_WHERE: &str = "institution_id = $1 \
+     AND kind IN ('stop_enrolling', 'stop_operating', 'licence_revocation') AND decided_on <= $2 \
+     AND (in_force_until IS NULL OR in_force_until >= $2)";
+
 /// The penalty that stops the institution selling on `today`, read on the pool or inside a transaction.
 async fn sales_stop_on<'e>(
     on: impl sqlx::Executor<'e, Database = sqlx::Any>,
@@ -121,9 +126,7 @@ async fn sales_stop_on<'e>(
     today: &str,
 ) -> Result<Option<PenaltyRow>, StoreError> {
     Ok(sqlx::query_as(AssertSqlSafe(format!(
-        "SELECT {PENALTY_COLUMNS} FROM penalties WHERE institution_id = $1 \
-         AND kind IN ('stop_enrolling', 'stop_operating', 'licence_revocation') AND decided_on <= $2 \
-         AND (in_force_until IS NULL OR in_force_until >= $2) ORDER BY decided_on DESC LIMIT 1"
+        "SELECT {PENALTY_COLUMNS} FROM penalties WHERE {SALES_STOP_WHERE} ORDER BY decided_on DESC LIMIT 1"
     )))
     .bind(institution_id)
     .bind(today)
@@ -131,7 +134,34 @@ async fn sales_stop_on<'e>(
     .await?)
 }
 
+/// What closes an institution's door besides its list: a run-off started, a penalty stopping its sales.
+#[derive(Clone, Debug, Default, PartialEq, Eq, sqlx::FromRow)]
+pub struct DoorFacts {
+    /// The run-off's reason, once one started (清退).
+    pub run_off_reason: Option<String>,
+    /// 1 when a penalty stops it selling today (read which with [`WriteTx::sales_stop`]).
+    pub sales_stopped: i64,
+}
+
 impl WriteTx {
+    /// [`DoorFacts`] of an institution on `today`, in one round trip: what a payment or an order is checked
+    /// against, inside its transaction.
+    pub async fn door_facts(
+        &mut self,
+        institution_id: &str,
+        today: &str,
+    ) -> Result<DoorFacts, StoreError> {
+        Ok(sqlx::query_as(AssertSqlSafe(format!(
+            "SELECT (SELECT reason FROM run_offs WHERE institution_id = $1) AS run_off_reason, \
+             CASE WHEN EXISTS (SELECT 1 FROM penalties WHERE {SALES_STOP_WHERE}) THEN 1 ELSE 0 END \
+             AS sales_stopped"
+        )))
+        .bind(institution_id)
+        .bind(today)
+        .fetch_one(&mut *self.tx)
+        .await?)
+    }
+
     /// [`Reader::sales_stop`] inside the transaction.
     pub async fn sales_stop(
         &mut self,

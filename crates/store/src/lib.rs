@@ -51,8 +51,9 @@ pub use filings::{DocumentRow, FilingRow, QueueRow};
 pub use funds::SupervisedAccountRow;
 pub use inbox::{NotificationRow, SmsRow};
 pub use inspection::{
-    CreditModelRow, CreditOf, CreditRatingRow, CreditSignals, PenaltyRow, PublishedRatingRow,
-    SpotCheckCampaignRow, SpotCheckCandidateRow, SpotCheckListRow, SpotCheckRow, SpotChecksOf,
+    CreditModelRow, CreditOf, CreditRatingRow, CreditSignals, DoorFacts, PenaltyRow,
+    PublishedRatingRow, SpotCheckCampaignRow, SpotCheckCandidateRow, SpotCheckListRow,
+    SpotCheckRow, SpotChecksOf,
 };
 pub use integrations::{GrantRow, IntegratorRow};
 pub use lessons::{LeaveRow, LessonRow};

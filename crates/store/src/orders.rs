@@ -1247,16 +1247,15 @@ impl Reader<'_> {
 
 /// Bulk forms for a bank's batch of payment notices.
 impl WriteTx {
-    /// The orders with these numbers; with `lock`, locked until the transaction ends (in id order, like
-    /// every multi-order lock, so concurrent batches cannot deadlock).
-    pub async fn orders_by_no(
+    /// The orders with these numbers, locked until the transaction ends (in id order, like every multi-order
+    /// lock, so concurrent batches cannot deadlock).
+    pub async fn orders_by_no_for_update(
         &mut self,
         order_nos: &[String],
-        lock: bool,
     ) -> Result<Vec<OrderRow>, StoreError> {
         let mut out = Vec::new();
         for chunk in order_nos.chunks(500) {
-            let sql = orders_by_no_sql(self.backend, chunk.len(), lock);
+            let sql = orders_by_no_sql(self.backend, chunk.len(), true);
             let mut q = sqlx::query_as(AssertSqlSafe(sql));
             for no in chunk {
                 q = q.bind(no.clone());

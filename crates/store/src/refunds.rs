@@ -153,22 +153,15 @@ async fn refunds_of_order_on<'e>(
         .await?)
 }
 
-/// The institution's run-off, read on the pool or inside a transaction (one query for both).
-async fn run_off_on<'e>(
-    on: impl sqlx::Executor<'e, Database = sqlx::Any>,
-    institution_id: &str,
-) -> Result<Option<RunOffRow>, StoreError> {
-    Ok(sqlx::query_as(
-        "SELECT institution_id, reason, started_by, started_at FROM run_offs WHERE institution_id = $1",
-    )
-    .bind(institution_id)
-    .fetch_optional(on)
-    .await?)
-}
-
 impl Reader<'_> {
+    /// The institution's run-off, once one started.
     pub async fn run_off(&self, institution_id: &str) -> Result<Option<RunOffRow>, StoreError> {
-        run_off_on(&self.store.pool, institution_id).await
+        Ok(sqlx::query_as(
+            "SELECT institution_id, reason, started_by, started_at FROM run_offs WHERE institution_id = $1",
+        )
+        .bind(institution_id)
+        .fetch_optional(&self.store.pool)
+        .await?)
     }
 
     /// An institution's refunds decided since `since`, oldest first.
@@ -189,15 +182,11 @@ impl Reader<'_> {
 }
 
 impl WriteTx {
-    /// Records a run-off's start; a second start is a conflict (the primary key).
-    pub async fn run_off(&mut self, institution_id: &str) -> Result<Option<RunOffRow>, StoreError> {
-        run_off_on(&mut *self.tx, institution_id).await
-    }
-
     pub async fn refunds_of_order(&mut self, order_id: &str) -> Result<Vec<RefundRow>, StoreError> {
         refunds_of_order_on(&mut *self.tx, order_id).await
     }
 
+    /// Records a run-off's start; a second start is a conflict (the primary key).
     pub async fn insert_run_off(&mut self, row: &RunOffRow) -> Result<(), StoreError> {
         sqlx::query(
             "INSERT INTO run_offs (institution_id, reason, started_by, started_at) VALUES ($1, $2, $3, $4)",

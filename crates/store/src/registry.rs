@@ -408,6 +408,29 @@ impl WriteTx {
             .await?)
     }
 
+    /// The institutions of the orders with these numbers (one bank batch, up to 500), held as
+    /// [`WriteTx::institution_for_share`] holds one, in id order: what a batch of payments is taken on, in one
+    /// round trip.
+    pub async fn institutions_of_orders_for_share(
+        &mut self,
+        order_nos: &[String],
+    ) -> Result<Vec<InstitutionRow>, StoreError> {
+        if order_nos.is_empty() {
+            return Ok(Vec::new());
+        }
+        let sql = format!(
+            "SELECT {INSTITUTION_COLUMNS} FROM institutions WHERE id IN \
+             (SELECT institution_id FROM orders WHERE order_no IN ({})) ORDER BY id{}",
+            self.backend.placeholders(0, order_nos.len()),
+            self.backend.share_lock_suffix()
+        );
+        let mut q = sqlx::query_as(AssertSqlSafe(sql));
+        for no in order_nos {
+            q = q.bind(no.clone());
+        }
+        Ok(q.fetch_all(&mut *self.tx).await?)
+    }
+
     /// Moves an institution to a list (the caller records the `list_changes` row and evidence).
     pub async fn set_list_status(
         &mut self,

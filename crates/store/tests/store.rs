@@ -250,3 +250,43 @@ async fn an_uncommitted_transaction_leaves_nothing_behind() {
     tx.commit().await.unwrap();
     assert_eq!(verify(&store).await, Ok(1));
 }
+
+/// 监管看板: one transaction's figures for two counties of one prefecture (two institutions paid in one bank
+/// batch) add up at every level they share, in one write.
+#[tokio::test]
+async fn a_transactions_figures_add_up_where_their_regions_meet() {
+    let db = TestDb::new().await;
+    let store = db.store().await.unwrap();
+    let paid = |fen: i64| store::MoneyRollup {
+        orders_paid: 1,
+        collected_fen: fen,
+        ..Default::default()
+    };
+    let mut tx = store.begin_write().await.unwrap();
+    tx.add_money_rollup("110108", "2026-11-27", &paid(100));
+    tx.add_money_rollup("110108", "2026-11-27", &paid(20));
+    tx.add_money_rollup("110105", "2026-11-27", &paid(3));
+    tx.commit().await.unwrap();
+    let figures = |region: &'static str| {
+        let store = store.clone();
+        async move {
+            let r = store.read().money_total(region).await.unwrap();
+            (r.orders_paid, r.collected_fen)
+        }
+    };
+    assert_eq!(figures("110108").await, (2, 120));
+    assert_eq!(figures("110105").await, (1, 3));
+    assert_eq!(figures("110100").await, (3, 123), "the prefecture");
+    assert_eq!(figures("110000").await, (3, 123), "the province");
+    assert_eq!(figures("000000").await, (3, 123), "the nation");
+
+    // A sum past i64 is refused whole, not wrapped.
+    let mut tx = store.begin_write().await.unwrap();
+    tx.add_money_rollup("110108", "2026-11-28", &paid(i64::MAX));
+    tx.add_money_rollup("110105", "2026-11-28", &paid(1));
+    assert!(matches!(
+        tx.commit().await.unwrap_err(),
+        StoreError::Constraint(_)
+    ));
+    assert_eq!(figures("000000").await, (3, 123));
+}

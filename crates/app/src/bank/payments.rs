@@ -160,24 +160,19 @@ impl App {
             .iter()
             .map(|n| n.order_no.trim().to_owned())
             .collect();
-        let mut institution_ids: Vec<String> = tx
-            .orders_by_no(&order_nos, false)
-            .await?
-            .into_iter()
-            .map(|o| o.institution_id)
-            .collect();
-        institution_ids.sort();
-        institution_ids.dedup();
+        let standing = tx.institutions_of_orders_for_share(&order_nos).await?;
         let mut closed: HashMap<String, AppError> = HashMap::new();
-        for id in &institution_ids {
-            if let Some(standing) = tx.institution_for_share(id).await?
-                && let Some(why) = crate::orders::closed_door_in(&mut tx, &standing, today).await?
-            {
-                closed.insert(id.clone(), why);
+        for institution in &standing {
+            if let Some(why) = crate::orders::closed_door_in(&mut tx, institution, today).await? {
+                closed.insert(institution.id.clone(), why);
             }
         }
+        let regions: HashMap<&str, &str> = standing
+            .iter()
+            .map(|i| (i.id.as_str(), i.region_code.as_str()))
+            .collect();
         let mut orders: HashMap<String, OrderRow> = tx
-            .orders_by_no(&order_nos, true)
+            .orders_by_no_for_update(&order_nos)
             .await?
             .into_iter()
             .map(|o| (o.order_no.clone(), o))
@@ -265,7 +260,7 @@ impl App {
         }
         tx.insert_risk_events(&events).await?;
         if !accepted.is_empty() {
-            self.record_paid_in(&mut tx, actor, &accepted, from, now)
+            self.record_paid_in(&mut tx, actor, &accepted, &regions, from, now)
                 .await?;
             // Money that may not stay goes back at once, by the original route.
             for (order, _, _, _) in &accepted {
@@ -291,12 +286,13 @@ impl App {
     }
 
     /// Writes accepted payments: the orders paid, their escrow credited, the evidence, the dashboard's
-    /// figures and each parent told.
+    /// figures (by `regions`, institution id → region code, as held by the caller) and each parent told.
     async fn record_paid_in(
         &self,
         tx: &mut WriteTx,
         actor: &Actor,
         accepted: &[(OrderRow, String, &SupervisedAccountRow, &PaymentNotice)],
+        regions: &HashMap<&str, &str>,
         from: PaidFrom,
         now: i64,
     ) -> Result<(), AppError> {
@@ -344,8 +340,17 @@ impl App {
         }
         ledger_accounts.sort_by(|a, b| a.id.cmp(&b.id));
         ledger_accounts.dedup_by(|a, b| a.id == b.id);
-        tx.insert_ledger_accounts(&ledger_accounts).await?;
-        post_many_in(tx, &transfers, now).await?;
+        // A bank's clearing account exists after its first payment, and every payment of the account posts to
+        // it: inserting it again would wait (on PostgreSQL) for whichever payment holds it, just to do nothing.
+        let mut new_accounts = Vec::with_capacity(ledger_accounts.len());
+        for account in ledger_accounts {
+            if account.kind != LedgerAccountKind::BankClearing.as_str()
+                || tx.ledger_account(&account.id).await?.is_none()
+            {
+                new_accounts.push(account);
+            }
+        }
+        tx.insert_ledger_accounts(&new_accounts).await?;
         tx.append_audit(entries).await?;
         let mut collected: HashMap<&str, store::MoneyRollup> = HashMap::new();
         for (order, _, _, _) in accepted {
@@ -357,7 +362,10 @@ impl App {
                 .ok_or_else(|| AppError::internal("collected overflow"))?;
         }
         for (institution_id, delta) in collected {
-            crate::dashboard::roll_up_in(tx, institution_id, now, &delta).await?;
+            let region_code = regions
+                .get(institution_id)
+                .ok_or_else(|| AppError::internal("a payment to an institution not held"))?;
+            crate::dashboard::roll_up_region(tx, region_code, now, &delta);
         }
         let notes: Vec<Note> = accepted
             .iter()
@@ -373,7 +381,14 @@ impl App {
                 )
             })
             .collect();
-        notify_each_in(tx, &notes, true, now).await
+        // In the inbox only: the bank texts the payer itself, and a text message per payment would cost the
+        // platform a gateway call for news the parent has just made. Texts are for what needs the parent:
+        // a lesson to confirm, a refund step, a warning about the institution.
+        notify_each_in(tx, &notes, false, now).await?;
+        // Last: the clearing account is the row every payment of a supervised account writes, so it is held
+        // from here to the commit only.
+        post_many_in(tx, &transfers, now).await?;
+        Ok(())
     }
 
     /// A payment that may not stay (the institution's door closed, the order frozen): the order, just paid,
