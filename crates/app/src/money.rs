@@ -26,7 +26,7 @@ pub enum LedgerAccountKind {
 }
 
 impl LedgerAccountKind {
-    pub(crate) fn as_str(self) -> &'static str {
+    fn as_str(self) -> &'static str {
         match self {
             LedgerAccountKind::OrderEscrow => "order_escrow",
             LedgerAccountKind::InstitutionReleased => "institution_released",

@@ -180,11 +180,36 @@ pub struct LedgerRecount {
 }
 
 impl WriteTx {
+    /// Opens these ledger accounts; those that exist are left as they are. The existing ones are found by a
+    /// plain read first, which never waits: on PostgreSQL an `INSERT … ON CONFLICT DO NOTHING` of an existing
+    /// row waits for whichever transaction holds it, and the accounts opened most often (a bank's clearing
+    /// account, an institution's released account) are the ones every payment or release of theirs posts to.
+    /// Two transactions that both find an account missing still race safely (`ON CONFLICT DO NOTHING`).
     pub async fn insert_ledger_accounts(
         &mut self,
         rows: &[LedgerAccountRow],
     ) -> Result<(), StoreError> {
-        insert_rows(&mut self.tx, self.backend, rows).await
+        if rows.is_empty() {
+            return Ok(());
+        }
+        let mut existing = std::collections::HashSet::new();
+        for chunk in rows.chunks(500) {
+            let sql = format!(
+                "SELECT id FROM ledger_accounts WHERE id IN ({})",
+                self.backend.placeholders(0, chunk.len())
+            );
+            let mut q = sqlx::query_scalar::<_, String>(AssertSqlSafe(sql));
+            for row in chunk {
+                q = q.bind(row.id.clone());
+            }
+            existing.extend(q.fetch_all(&mut *self.tx).await?);
+        }
+        let missing: Vec<LedgerAccountRow> = rows
+            .iter()
+            .filter(|r| !existing.contains(&r.id))
+            .cloned()
+            .collect();
+        insert_rows(&mut self.tx, self.backend, &missing).await
     }
 
     pub async fn ledger_account(

@@ -340,17 +340,7 @@ impl App {
         }
         ledger_accounts.sort_by(|a, b| a.id.cmp(&b.id));
         ledger_accounts.dedup_by(|a, b| a.id == b.id);
-        // A bank's clearing account exists after its first payment, and every payment of the account posts to
-        // it: inserting it again would wait (on PostgreSQL) for whichever payment holds it, just to do nothing.
-        let mut new_accounts = Vec::with_capacity(ledger_accounts.len());
-        for account in ledger_accounts {
-            if account.kind != LedgerAccountKind::BankClearing.as_str()
-                || tx.ledger_account(&account.id).await?.is_none()
-            {
-                new_accounts.push(account);
-            }
-        }
-        tx.insert_ledger_accounts(&new_accounts).await?;
+        tx.insert_ledger_accounts(&ledger_accounts).await?;
         tx.append_audit(entries).await?;
         let mut collected: HashMap<&str, store::MoneyRollup> = HashMap::new();
         for (order, _, _, _) in accepted {
