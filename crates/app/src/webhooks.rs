@@ -12,7 +12,8 @@ use crate::{Actor, App, AppError, ErrorCode, evidence};
 use domain::access::IntegrationScope;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
-use store::{WebhookAttemptRow, WebhookDeliveryRow, WebhookEndpointRow};
+use std::collections::HashMap;
+use store::{GrantRow, WebhookAttemptRow, WebhookDeliveryRow, WebhookEndpointRow};
 
 /// Deliveries sent side by side at most.
 const WEBHOOK_BATCH: i64 = 100;
@@ -215,6 +216,9 @@ impl App {
         };
         let now = self.clock.now().millis();
         let mut rows = Vec::new();
+        // Asked once per batch, not once per entry: a batch of payments is many entries of few institutions.
+        let mut grants: HashMap<String, Vec<GrantRow>> = HashMap::new();
+        let mut endpoints: HashMap<String, Option<WebhookEndpointRow>> = HashMap::new();
         for entry in &entries {
             let Some(kind) = EVENT_KINDS.iter().find(|k| k.action == entry.body.action) else {
                 continue;
@@ -229,14 +233,22 @@ impl App {
                 .iter()
                 .filter_map(|f| detail.get(*f).map(|v| ((*f).to_owned(), v.clone())))
                 .collect();
-            for grant in read.grants_of_institution(institution_id).await? {
+            if !grants.contains_key(institution_id) {
+                let of = read.grants_of_institution(institution_id).await?;
+                grants.insert(institution_id.to_owned(), of);
+            }
+            for grant in &grants[institution_id] {
                 let scopes = crate::integrations::scopes_of(&grant);
                 let covered =
                     kind.scopes.is_empty() || kind.scopes.iter().any(|s| scopes.contains(s));
                 if grant.revoked_at.is_some() || !covered || entry.body.at_ms < grant.granted_at {
                     continue;
                 }
-                match read.webhook_endpoint(&grant.integrator_id).await? {
+                if !endpoints.contains_key(&grant.integrator_id) {
+                    let endpoint = read.webhook_endpoint(&grant.integrator_id).await?;
+                    endpoints.insert(grant.integrator_id.clone(), endpoint);
+                }
+                match &endpoints[&grant.integrator_id] {
                     Some(endpoint) if entry.body.at_ms >= endpoint.updated_at => {}
                     _ => continue,
                 }

@@ -163,6 +163,11 @@ pub struct Store {
     backend: Backend,
     write_gate: Option<Arc<Mutex<()>>>,
     crypto: Arc<dyn Crypto>,
+    /// Ledger accounts known to exist (they are never deleted): the shared ones — clearing, settlement —
+    /// that many transactions post to, so opening one again costs nothing (see
+    /// [`WriteTx::insert_ledger_accounts`]). One per order escrow would grow without bound, so those are not
+    /// kept.
+    known_ledger_accounts: Arc<std::sync::Mutex<std::collections::HashSet<String>>>,
 }
 
 impl std::fmt::Debug for Store {
@@ -213,6 +218,7 @@ impl Store {
             backend,
             write_gate,
             crypto,
+            known_ledger_accounts: Arc::default(),
         })
     }
 
@@ -291,6 +297,8 @@ impl Store {
             crypto: self.crypto.clone(),
             pending_audit: Vec::new(),
             pending_rollups: Vec::new(),
+            known_ledger_accounts: self.known_ledger_accounts.clone(),
+            opened_ledger_accounts: Vec::new(),
             _gate: gate,
         })
     }
@@ -320,6 +328,9 @@ pub struct WriteTx {
     pending_audit: Vec<ledger::NewAuditEntry>,
     /// Dashboard figures added in this transaction: (region code, day, level, delta), written at commit.
     pending_rollups: Vec<(String, String, i64, MoneyRollup)>,
+    known_ledger_accounts: Arc<std::sync::Mutex<std::collections::HashSet<String>>>,
+    /// Shared ledger accounts this transaction opened or found: known to exist once it commits.
+    opened_ledger_accounts: Vec<String>,
     _gate: Option<OwnedMutexGuard<()>>,
 }
 
@@ -330,6 +341,11 @@ impl WriteTx {
         self.write_rollups().await?;
         self.seal_audit().await?;
         self.tx.commit().await?;
+        if !self.opened_ledger_accounts.is_empty()
+            && let Ok(mut known) = self.known_ledger_accounts.lock()
+        {
+            known.extend(std::mem::take(&mut self.opened_ledger_accounts));
+        }
         Ok(())
     }
 

@@ -180,36 +180,30 @@ pub struct LedgerRecount {
 }
 
 impl WriteTx {
-    /// Opens these ledger accounts; those that exist are left as they are. The existing ones are found by a
-    /// plain read first, which never waits: on PostgreSQL an `INSERT … ON CONFLICT DO NOTHING` of an existing
-    /// row waits for whichever transaction holds it, and the accounts opened most often (a bank's clearing
-    /// account, an institution's released account) are the ones every payment or release of theirs posts to.
-    /// Two transactions that both find an account missing still race safely (`ON CONFLICT DO NOTHING`).
+    /// Opens ledger accounts that may exist already (`ON CONFLICT DO NOTHING`). A shared account this store
+    /// has seen committed (a bank's clearing account, an institution's settlement account) is skipped
+    /// without a statement: re-inserting a row that another transaction is posting to would wait for that
+    /// transaction's commit, and those rows are the hottest in the ledger.
     pub async fn insert_ledger_accounts(
         &mut self,
         rows: &[LedgerAccountRow],
     ) -> Result<(), StoreError> {
-        if rows.is_empty() {
-            return Ok(());
-        }
-        let mut existing = std::collections::HashSet::new();
-        for chunk in rows.chunks(500) {
-            let sql = format!(
-                "SELECT id FROM ledger_accounts WHERE id IN ({})",
-                self.backend.placeholders(0, chunk.len())
-            );
-            let mut q = sqlx::query_scalar::<_, String>(AssertSqlSafe(sql));
-            for row in chunk {
-                q = q.bind(row.id.clone());
-            }
-            existing.extend(q.fetch_all(&mut *self.tx).await?);
-        }
-        let missing: Vec<LedgerAccountRow> = rows
-            .iter()
-            .filter(|r| !existing.contains(&r.id))
-            .cloned()
-            .collect();
-        insert_rows(&mut self.tx, self.backend, &missing).await
+        let missing: Vec<LedgerAccountRow> = match self.known_ledger_accounts.lock() {
+            Ok(known) => rows
+                .iter()
+                .filter(|r| !known.contains(&r.id))
+                .cloned()
+                .collect(),
+            Err(_) => rows.to_vec(),
+        };
+        insert_rows(&mut self.tx, self.backend, &missing).await?;
+        self.opened_ledger_accounts.extend(
+            missing
+                .into_iter()
+                .filter(|r| r.kind != "order_escrow")
+                .map(|r| r.id),
+        );
+        Ok(())
     }
 
     pub async fn ledger_account(

@@ -1221,20 +1221,15 @@ impl WriteTx {
 }
 
 /// `n` orders by number, in id order, locked with `lock`.
-fn orders_by_no_sql(backend: crate::Backend, n: usize, lock: bool) -> String {
-    format!(
-        "SELECT {ORDER_COLUMNS} FROM orders WHERE order_no IN ({}) ORDER BY id{}",
-        backend.placeholders(0, n),
-        if lock { backend.row_lock_suffix() } else { "" }
-    )
-}
-
 impl Reader<'_> {
     /// The orders with these numbers.
     pub async fn orders_by_no(&self, order_nos: &[String]) -> Result<Vec<OrderRow>, StoreError> {
         let mut out = Vec::new();
         for chunk in order_nos.chunks(500) {
-            let sql = orders_by_no_sql(self.store.backend, chunk.len(), false);
+            let sql = format!(
+                "SELECT {ORDER_COLUMNS} FROM orders WHERE order_no IN ({}) ORDER BY id",
+                self.store.backend.placeholders(0, chunk.len())
+            );
             let mut q = sqlx::query_as(AssertSqlSafe(sql));
             for no in chunk {
                 q = q.bind(no.clone());
@@ -1247,40 +1242,35 @@ impl Reader<'_> {
 
 /// Bulk forms for a bank's batch of payment notices.
 impl WriteTx {
-    /// The orders with these numbers, locked until the transaction ends (in id order, like every multi-order
-    /// lock, so concurrent batches cannot deadlock).
-    pub async fn orders_by_no_for_update(
+    /// What a batch of payment notices needs, in one statement: the orders with these numbers, and any order
+    /// already paid under one of these bank references (a reused reference), all locked until the transaction
+    /// ends — in id order, like every multi-order lock, so concurrent batches cannot deadlock.
+    pub async fn orders_for_payment(
         &mut self,
-        order_nos: &[String],
+        notices: &[(String, String)],
     ) -> Result<Vec<OrderRow>, StoreError> {
-        let mut out = Vec::new();
-        for chunk in order_nos.chunks(500) {
-            let sql = orders_by_no_sql(self.backend, chunk.len(), true);
-            let mut q = sqlx::query_as(AssertSqlSafe(sql));
-            for no in chunk {
-                q = q.bind(no.clone());
-            }
-            out.extend(q.fetch_all(&mut *self.tx).await?);
-        }
-        Ok(out)
-    }
-
-    /// (payment reference, order number) of the orders paid under any of these references.
-    pub async fn orders_by_payment_ref(
-        &mut self,
-        refs: &[String],
-    ) -> Result<Vec<(String, String)>, StoreError> {
-        let mut out = Vec::new();
-        for chunk in refs.chunks(500) {
+        let mut out: Vec<OrderRow> = Vec::new();
+        for chunk in notices.chunks(250) {
+            let n = chunk.len();
             let sql = format!(
-                "SELECT payment_ref, order_no FROM orders WHERE payment_ref IN ({})",
-                self.backend.placeholders(0, chunk.len())
+                "SELECT {ORDER_COLUMNS} FROM orders WHERE order_no IN ({}) OR payment_ref IN ({}) ORDER BY id{}",
+                self.backend.placeholders(0, n),
+                self.backend.placeholders(n, n),
+                self.backend.row_lock_suffix()
             );
             let mut q = sqlx::query_as(AssertSqlSafe(sql));
-            for r in chunk {
-                q = q.bind(r.clone());
+            for (no, _) in chunk {
+                q = q.bind(no.clone());
             }
-            out.extend(q.fetch_all(&mut *self.tx).await?);
+            for (_, bank_ref) in chunk {
+                q = q.bind(bank_ref.clone());
+            }
+            let rows: Vec<OrderRow> = q.fetch_all(&mut *self.tx).await?;
+            out.extend(
+                rows.into_iter()
+                    .filter(|r| out.iter().all(|o| o.id != r.id))
+                    .collect::<Vec<_>>(),
+            );
         }
         Ok(out)
     }

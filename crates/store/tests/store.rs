@@ -290,3 +290,66 @@ async fn a_transactions_figures_add_up_where_their_regions_meet() {
     ));
     assert_eq!(figures("000000").await, (3, 123));
 }
+
+fn ledger_account(id: &str, kind: &str) -> store::LedgerAccountRow {
+    store::LedgerAccountRow {
+        id: id.into(),
+        kind: kind.into(),
+        owner: "acct-1".into(),
+        debits_must_not_exceed_credits: 0,
+        debits_posted: 0,
+        credits_posted: 0,
+    }
+}
+
+/// A bank's clearing account is posted to by every payment into its supervised accounts. Opening it again
+/// (every payment names the accounts it posts to) must not wait for the payment that holds it: on
+/// PostgreSQL an `INSERT … ON CONFLICT DO NOTHING` of a row another transaction is updating waits for that
+/// transaction's commit. A shared account seen committed is not written again.
+#[tokio::test]
+async fn opening_a_shared_ledger_account_never_waits_for_its_holder() {
+    let db = TestDb::new().await;
+    let store = db.store().await.unwrap();
+    let clearing = ledger_account("clearing:acct-1", "bank_clearing");
+    let mut tx = store.begin_write().await.unwrap();
+    tx.insert_ledger_accounts(std::slice::from_ref(&clearing))
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+
+    let escrow = ledger_account("escrow:order-1", "order_escrow");
+    if store.backend() == Backend::Postgres {
+        // A payment holds the clearing account: locked and updated, not yet committed.
+        let mut holder = store.begin_write().await.unwrap();
+        holder
+            .ledger_accounts_locked(std::slice::from_ref(&clearing.id))
+            .await
+            .unwrap();
+        holder
+            .record_transfers(&[], &[(clearing.id.clone(), 0, 0)])
+            .await
+            .unwrap();
+        let mut next = store.begin_write().await.unwrap();
+        tokio::time::timeout(
+            std::time::Duration::from_secs(3),
+            next.insert_ledger_accounts(&[clearing.clone(), escrow.clone()]),
+        )
+        .await
+        .expect("opening the clearing account waited for the payment holding it")
+        .unwrap();
+        next.commit().await.unwrap();
+        holder.commit().await.unwrap();
+    } else {
+        let mut next = store.begin_write().await.unwrap();
+        next.insert_ledger_accounts(&[clearing.clone(), escrow.clone()])
+            .await
+            .unwrap();
+        next.commit().await.unwrap();
+    }
+    for id in [&clearing.id, &escrow.id] {
+        assert!(
+            store.read().ledger_account(id).await.unwrap().is_some(),
+            "{id}"
+        );
+    }
+}

@@ -171,18 +171,21 @@ impl App {
             .iter()
             .map(|i| (i.id.as_str(), i.region_code.as_str()))
             .collect();
-        let mut orders: HashMap<String, OrderRow> = tx
-            .orders_by_no_for_update(&order_nos)
-            .await?
+        let wanted: Vec<(String, String)> = notices
+            .iter()
+            .map(|n| (n.order_no.trim().to_owned(), n.bank_ref.trim().to_owned()))
+            .collect();
+        let found = tx.orders_for_payment(&wanted).await?;
+        // Which order each reference already paid (a reused one is refused).
+        let mut ref_used_by: HashMap<String, String> = found
+            .iter()
+            .filter_map(|o| Some((o.payment_ref.clone()?, o.order_no.clone())))
+            .collect();
+        let mut orders: HashMap<String, OrderRow> = found
             .into_iter()
+            .filter(|o| order_nos.contains(&o.order_no))
             .map(|o| (o.order_no.clone(), o))
             .collect();
-        let refs: Vec<String> = notices
-            .iter()
-            .map(|n| n.bank_ref.trim().to_owned())
-            .collect();
-        let mut ref_used_by: HashMap<String, String> =
-            tx.orders_by_payment_ref(&refs).await?.into_iter().collect();
         let mut answers = Vec::with_capacity(notices.len());
         let mut accepted: Vec<(OrderRow, String, &SupervisedAccountRow, &PaymentNotice)> =
             Vec::new();
