@@ -1220,7 +1220,6 @@ impl WriteTx {
     }
 }
 
-/// `n` orders by number, in id order, locked with `lock`.
 impl Reader<'_> {
     /// The orders with these numbers.
     pub async fn orders_by_no(&self, order_nos: &[String]) -> Result<Vec<OrderRow>, StoreError> {
