@@ -238,7 +238,7 @@ impl App {
                 grants.insert(institution_id.to_owned(), of);
             }
             for grant in &grants[institution_id] {
-                let scopes = crate::integrations::scopes_of(&grant);
+                let scopes = crate::integrations::scopes_of(grant);
                 let covered =
                     kind.scopes.is_empty() || kind.scopes.iter().any(|s| scopes.contains(s));
                 if grant.revoked_at.is_some() || !covered || entry.body.at_ms < grant.granted_at {
