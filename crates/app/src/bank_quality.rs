@@ -5,6 +5,7 @@
 //! the records as they are; the current month is marked provisional.
 
 use crate::{App, AppError, ErrorCode};
+use domain::InstructionStatus;
 use serde::Serialize;
 
 /// An instruction is late when the bank's result comes more than a day after it was sent (or has not come).
@@ -84,7 +85,7 @@ impl App {
             let instructions = read.instruction_times(&bank_id, from, to).await?;
             let mut latencies: Vec<i64> = instructions
                 .iter()
-                .filter(|i| i.status == "executed")
+                .filter(|i| i.status == InstructionStatus::Executed)
                 .filter_map(|i| i.finished_at.map(|f| f - i.created_at))
                 .collect();
             latencies.sort_unstable();
@@ -102,7 +103,10 @@ impl App {
                 provisional: to > now,
                 instructions: instructions.len(),
                 executed: latencies.len(),
-                failed: instructions.iter().filter(|i| i.status == "failed").count(),
+                failed: instructions
+                    .iter()
+                    .filter(|i| i.status == InstructionStatus::Failed)
+                    .count(),
                 late,
                 latency_p50_ms: percentile(&latencies, 50),
                 latency_p95_ms: percentile(&latencies, 95),

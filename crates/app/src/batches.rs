@@ -6,7 +6,7 @@
 //! Executing a batch executes each release in it, so every order's escrow moves by its own ledger transfer.
 
 use crate::{App, AppError, evidence};
-use domain::Timestamp;
+use domain::{InstructionEvent, InstructionStatus, Timestamp};
 use serde::Serialize;
 use serde_json::json;
 use std::collections::BTreeMap;
@@ -23,8 +23,7 @@ pub struct BatchView {
     pub amount_fen: i64,
     pub amount_display: String,
     pub item_count: i64,
-    /// `pending`, `acknowledged`, `executed` or `failed`.
-    pub status: String,
+    pub status: InstructionStatus,
     pub created_at_display: String,
 }
 
@@ -87,7 +86,7 @@ impl App {
                 amount_fen: amount,
                 item_count: i64::try_from(releases.len())
                     .map_err(|_| AppError::internal("batch size"))?,
-                status: "pending".into(),
+                status: InstructionStatus::Pending,
                 attempts: 0,
                 next_attempt_at: now,
                 last_error: None,
@@ -123,27 +122,27 @@ impl App {
         &self,
         tx: &mut WriteTx,
         batch: &ReleaseBatchRow,
-        status: &str,
+        result: InstructionEvent,
         bank_ref: Option<&str>,
         reason: Option<&str>,
         now: i64,
     ) -> Result<(), AppError> {
         if tx
-            .finish_instruction(Instructed::Batch, &batch.id, status, now, bank_ref, reason)
+            .finish_instruction(Instructed::Batch, &batch.id, result, now, bank_ref, reason)
             .await?
             == 0
         {
             return Ok(());
         }
         for release in tx.batch_items(&batch.id).await? {
-            if status == "executed" {
+            if result == InstructionEvent::Execute {
                 self.execute_instruction_in(tx, &release, bank_ref, now)
                     .await?;
             } else {
                 tx.finish_instruction(
                     Instructed::Single,
                     &release.id,
-                    status,
+                    result,
                     now,
                     bank_ref,
                     reason,

@@ -10,7 +10,7 @@ use crate::lessons::window_end;
 use crate::refunds::refund_of_rest_in;
 use crate::{Actor, App, AppError, ErrorCode, evidence};
 use domain::access::Permission;
-use domain::{RegionCode, Timestamp};
+use domain::{RefundEvent, RegionCode, Timestamp};
 use object_store::ObjectStoreExt;
 use rand::Rng;
 use serde::{Deserialize, Serialize};
@@ -580,7 +580,7 @@ impl App {
                 money = json!({"frozen": order.id});
             } else {
                 let refund = refund_of_rest_in(&mut tx, &order, &reason, now, now).await?;
-                App::grant_in(&mut tx, &refund, "requested", "upheld", &by, None, now).await?;
+                App::grant_in(&mut tx, &refund, RefundEvent::Enforce, &by, None, now).await?;
                 money = json!({"refund": refund.id, "amount_fen": refund.amount_fen});
             }
         }

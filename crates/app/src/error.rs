@@ -143,6 +143,13 @@ impl From<DomainError> for AppError {
     }
 }
 
+/// An event the state does not allow: someone else moved the record first, or the request comes too late.
+impl From<domain::TransitionRefused> for AppError {
+    fn from(e: domain::TransitionRefused) -> Self {
+        AppError::new(ErrorCode::Conflict, e.to_string())
+    }
+}
+
 /// A fault below the application becomes a stable code with a fixed sentence: the database's own words (its
 /// SQL, table and constraint names) go to the log, never to the person who sent the request.
 impl From<StoreError> for AppError {

@@ -97,7 +97,7 @@ pub struct ExportedOrder {
     pub course_name: String,
     pub lessons: i64,
     pub amount_fen: i64,
-    pub status: String,
+    pub status: domain::OrderStatus,
     pub escrow_fen: i64,
     pub released_fen: i64,
     pub refunded_fen: i64,

@@ -2,6 +2,7 @@
 //! does not verify.
 
 use crate::AppError;
+use domain::OrderStatus;
 use ledger::{ChainBreak, ChainVerifier};
 use store::Store;
 
@@ -124,7 +125,11 @@ impl std::fmt::Display for MoneyViolation {
 
 /// What an order has paid into escrow: its amount once the bank reported the payment, nothing before.
 fn paid_fen(o: &store::OrderMoneyRow) -> i64 {
-    if o.status == "paid" { o.amount_fen } else { 0 }
+    if o.status == OrderStatus::Paid {
+        o.amount_fen
+    } else {
+        0
+    }
 }
 
 /// The money invariants of one order: released + refunded + instructed-but-not-executed ≤ paid; escrow never

@@ -8,7 +8,8 @@ use crate::bank::instruct_in;
 use crate::{Actor, App, AppError, ErrorCode, evidence};
 use domain::access::Permission;
 use domain::contract::lesson_fee;
-use domain::{Fen, Timestamp, WorkingDayCalendar};
+use domain::instruction::ReleaseProgress;
+use domain::{Fen, LessonEvent, LessonStatus, Machine, OrderStatus, Timestamp, WorkingDayCalendar};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use store::{LessonRow, OrderRow, WriteTx};
@@ -38,8 +39,7 @@ pub struct LessonView {
     pub lesson_no: i64,
     pub attended_on: String,
     pub evidence: String,
-    /// `awaiting_confirmation`, `confirmed`, `auto_confirmed`, `disputed` or `needs_review`.
-    pub status: String,
+    pub status: LessonStatus,
     pub status_label: &'static str,
     pub fee_fen: i64,
     pub fee_display: String,
@@ -47,20 +47,8 @@ pub struct LessonView {
     pub confirm_by: i64,
     pub confirm_by_display: String,
     pub dispute_reason: Option<String>,
-    /// The release instruction's state, once there is one: `held_for_batch` (waiting for the day's batch),
-    /// `pending`, `acknowledged`, `executed`, `failed`.
-    pub release_status: Option<String>,
-}
-
-fn status_label(status: &str) -> &'static str {
-    match status {
-        "awaiting_confirmation" => "待确认",
-        "confirmed" => "已确认",
-        "auto_confirmed" => "逾期未答复，已自动确认",
-        "disputed" => "有异议（该课费用冻结）",
-        "needs_review" => "无签到凭证，待核查",
-        _ => "未知",
-    }
+    /// Where the fee is on its way to the institution, once its release is instructed.
+    pub release_status: Option<ReleaseProgress>,
 }
 
 /// The end (China time) of the `days`-th working day after `date`: when silence becomes confirmation.
@@ -96,7 +84,7 @@ impl App {
             .await?
             .filter(|o| o.institution_id == institution_id)
             .ok_or_else(|| AppError::not_found("no such order of your institution"))?;
-        if order.status != "paid" {
+        if order.status != OrderStatus::Paid {
             return Err(AppError::new(ErrorCode::Conflict, "the order is not paid"));
         }
         if order.closed_at.is_some() {
@@ -156,7 +144,7 @@ impl App {
             attended_on: today.to_string(),
             taken_by: actor.audit_name(),
             evidence: evidence_text.to_owned(),
-            status: "awaiting_confirmation".into(),
+            status: LessonStatus::AwaitingConfirmation,
             confirm_by: window_end(today, window),
             fee_fen: fee.get(),
             decided_at: None,
@@ -208,7 +196,7 @@ impl App {
             &actor.audit_name(),
             &lesson,
             &order,
-            "confirmed",
+            LessonEvent::Confirm,
             batch_date,
             now,
         )
@@ -230,7 +218,7 @@ impl App {
         let mut tx = self.store.begin_write().await?;
         let (lesson, order) = Self::parents_lesson(&mut tx, &parent_id, lesson_id).await?;
         if tx
-            .decide_lesson(&lesson.id, "disputed", now, Some(reason), None)
+            .decide_lesson(&lesson.id, LessonEvent::Dispute, now, Some(reason), None)
             .await?
             != 1
         {
@@ -275,12 +263,18 @@ impl App {
     async fn auto_confirm_one(&self, lesson_id: &str, now: i64) -> Result<bool, AppError> {
         let mut tx = self.store.begin_write().await?;
         let (lesson, order) = Self::locked_lesson(&mut tx, lesson_id).await?;
-        if lesson.status != "awaiting_confirmation" || lesson.confirm_by > now {
+        if lesson.status != LessonStatus::AwaitingConfirmation || lesson.confirm_by > now {
             return Ok(false);
         }
         if lesson.evidence.is_empty() {
             if tx
-                .decide_lesson(&lesson.id, "needs_review", now, None, None)
+                .decide_lesson(
+                    &lesson.id,
+                    LessonEvent::WindowClosedWithoutEvidence,
+                    now,
+                    None,
+                    None,
+                )
                 .await?
                 == 1
             {
@@ -300,7 +294,7 @@ impl App {
                 "system:confirmation_timer",
                 &lesson,
                 &order,
-                "auto_confirmed",
+                LessonEvent::WindowClosedWithEvidence,
                 batch_date,
                 now,
             )
@@ -310,17 +304,18 @@ impl App {
         Ok(true)
     }
 
-    /// Confirms a lesson awaiting its answer (`status`: confirmed or auto-confirmed) and instructs the release
-    /// of its fee — held for the day's batch when `batch_date` is set — unless the order is frozen.
+    /// Confirms a lesson awaiting its answer (by the parent, or by silence with evidence) and instructs the
+    /// release of its fee — held for the day's batch when `batch_date` is set — unless the order is frozen.
     async fn confirm_in(
         tx: &mut WriteTx,
         by: &str,
         lesson: &LessonRow,
         order: &OrderRow,
-        status: &str,
+        event: LessonEvent,
         batch_date: Option<String>,
         now: i64,
     ) -> Result<String, AppError> {
+        let status = lesson.status.apply(event)?;
         // A frozen order's fees are held (a regulator's action): the lesson is confirmed, nothing is released.
         let instruction = if lesson.fee_fen > 0 && order.frozen_at.is_none() {
             Some(instruct_in(tx, by, "release", order, lesson.fee_fen, batch_date, now).await?)
@@ -330,7 +325,7 @@ impl App {
         let changed = tx
             .decide_lesson(
                 &lesson.id,
-                status,
+                event,
                 now,
                 None,
                 instruction.as_ref().map(|i| i.id.as_str()),
@@ -347,7 +342,7 @@ impl App {
             now,
             "lesson.confirmed",
             format!("institution:{}", order.institution_id),
-            json!({"lesson": lesson.id, "order": order.id, "lesson_no": lesson.lesson_no, "status": status,
+            json!({"lesson": lesson.id, "order": order.id, "lesson_no": lesson.lesson_no, "status": status.as_str(),
                    "fee_fen": lesson.fee_fen, "instruction": instruction.as_ref().map(|i| i.id.clone())}),
         )])
         .await?;
@@ -427,14 +422,13 @@ impl App {
                 .ok()
                 .flatten()
                 // A release waiting for its day's batch is shown as such, not as on its way.
-                .map(|i| match (i.status.as_str(), &i.batch_date, &i.batch_id) {
-                    ("pending", Some(_), None) => "held_for_batch".to_owned(),
-                    _ => i.status,
+                .map(|i| {
+                    ReleaseProgress::of(i.status, i.batch_date.is_some() && i.batch_id.is_none())
                 }),
             None => None,
         };
         LessonView {
-            status_label: status_label(&r.status),
+            status_label: r.status.label_zh(),
             fee_display: crate::orders::yuan(r.fee_fen),
             confirm_by: r.confirm_by,
             confirm_by_display: Timestamp::from_millis(r.confirm_by).china_display(),
@@ -491,7 +485,7 @@ impl App {
             .await?
             .filter(|o| o.parent_id == parent_id)
             .ok_or_else(|| AppError::not_found("no such order of yours"))?;
-        if order.status != "paid" || order.closed_at.is_some() {
+        if order.status != OrderStatus::Paid || order.closed_at.is_some() {
             return Err(AppError::new(
                 ErrorCode::Conflict,
                 "leave is for a paid, open order",

@@ -6,7 +6,7 @@
 
 use crate::{Actor, App, AppError, ErrorCode, evidence};
 use domain::access::Permission;
-use domain::{Fen, Timestamp};
+use domain::{Fen, OrderStatus, Timestamp};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use store::FinancialStatementRow;
@@ -143,14 +143,12 @@ fn columns(spec: &[(&'static str, ColumnKind)]) -> Vec<Column> {
         .collect()
 }
 
-fn order_status(status: &str, closed: bool, frozen: bool) -> &'static str {
+fn order_status(status: OrderStatus, closed: bool, frozen: bool) -> &'static str {
     match status {
         _ if frozen => "已冻结",
-        "paid" if closed => "已结清",
-        "paid" => "资金监管中",
-        "awaiting_payment" => "待支付",
-        "cancelled" => "已取消",
-        _ => "未知",
+        OrderStatus::Paid if closed => "已结清",
+        OrderStatus::Paid => "资金监管中",
+        other => other.label_zh(),
     }
 }
 
@@ -222,7 +220,7 @@ impl App {
                             Cell::Number(o.lessons),
                             Cell::Number(o.amount_fen),
                             text(order_status(
-                                &o.status,
+                                o.status,
                                 o.closed_at.is_some(),
                                 o.frozen_at.is_some(),
                             )),

@@ -7,7 +7,7 @@ use domain::access::Permission;
 use domain::contract::{self, Contract};
 use domain::person::{PersonName, PhoneNumber};
 use domain::policy::{CourseTerms, check_collection_time, check_course};
-use domain::{Category, Fen, RegionCode, TeachingMode, Timestamp};
+use domain::{Category, Fen, OrderStatus, RegionCode, TeachingMode, Timestamp};
 use rand::Rng;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -50,8 +50,7 @@ pub struct OrderLine {
     pub lessons: i64,
     pub amount_fen: i64,
     pub amount_display: String,
-    /// `awaiting_payment`, `paid` or `cancelled`.
-    pub status: String,
+    pub status: OrderStatus,
     pub status_label: &'static str,
     /// 托管余额 what is held for the order now, to the fen.
     pub escrow_fen: i64,
@@ -127,19 +126,9 @@ pub(crate) async fn closed_door_in(
     Ok(None)
 }
 
-fn status_label(status: &str, closed: bool) -> &'static str {
-    match status {
-        "paid" if closed => "已结清（订单关闭）",
-        "awaiting_payment" => "待支付",
-        "paid" => "已支付（资金监管中）",
-        "cancelled" => "已取消",
-        _ => "未知",
-    }
-}
-
 fn line(r: OrderSummaryRow) -> OrderLine {
     OrderLine {
-        status_label: status_label(&r.status, r.closed_at.is_some()),
+        status_label: r.status.label_for_parent(r.closed_at.is_some()),
         amount_display: yuan(r.amount_fen),
         escrow_display: yuan(r.escrow_fen),
         released_display: yuan(r.released_fen),
@@ -465,7 +454,7 @@ impl App {
             amount_fen: amount.get(),
             contract_json: canonical,
             contract_digest: digest.clone(),
-            status: "awaiting_payment".into(),
+            status: OrderStatus::AwaitingPayment,
             created_at: now.millis(),
             paid_at: None,
             payment_ref: None,
@@ -596,7 +585,7 @@ impl App {
         let contract: Contract = serde_json::from_str(&row.contract_json)
             .map_err(|e| AppError::internal(format!("stored contract: {e}")))?;
         let account = read.supervised_account(&row.supervised_account_id).await?;
-        let checkout_url = if row.status == "awaiting_payment" {
+        let checkout_url = if row.status == OrderStatus::AwaitingPayment {
             read.bank_endpoint(&contract.supervision.bank_id)
                 .await?
                 .map(|e| {
@@ -681,7 +670,7 @@ impl App {
             .await?
             .filter(|o| o.institution_id == institution_id)
             .ok_or_else(|| AppError::not_found("no such order of your institution"))?;
-        if order.status != "awaiting_payment" {
+        if order.status != OrderStatus::AwaitingPayment {
             return Err(AppError::new(
                 ErrorCode::Conflict,
                 "the price of an order is set before it is paid",
@@ -776,7 +765,10 @@ impl App {
             .await?
             .filter(|o| o.parent_id == parent_id)
             .ok_or_else(|| AppError::not_found("no such order of yours"))?;
-        if order.status != "paid" || order.closed_at.is_some() || order.frozen_at.is_some() {
+        if order.status != OrderStatus::Paid
+            || order.closed_at.is_some()
+            || order.frozen_at.is_some()
+        {
             return Err(AppError::new(
                 ErrorCode::Conflict,
                 "only a paid, open order that is not frozen changes class",

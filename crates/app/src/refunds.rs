@@ -10,7 +10,7 @@ use crate::lessons::window_end;
 use crate::{Actor, App, AppError, ErrorCode, evidence};
 use domain::access::Permission;
 use domain::contract::refund_after;
-use domain::{Fen, Timestamp};
+use domain::{Fen, InstructionStatus, Machine, OrderStatus, RefundEvent, RefundStatus, Timestamp};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use store::{RefundDecision, RefundRow, WriteTx};
@@ -39,15 +39,14 @@ pub struct RefundView {
     pub amount_fen: i64,
     pub amount_display: String,
     pub reason: String,
-    /// `requested`, `agreed`, `refused`, `escalated`, `upheld` or `dismissed`.
-    pub status: String,
+    pub status: RefundStatus,
     pub status_label: &'static str,
     /// When the institution's time to answer ends (unix ms); silence then agrees.
     pub answer_by: i64,
     pub answer_by_display: String,
     pub answer_reason: Option<String>,
     /// The refund instruction's state, once there is one.
-    pub instruction_status: Option<String>,
+    pub instruction_status: Option<InstructionStatus>,
 }
 
 /// May `actor` ask for the rest of this order back: its parent, the order paid and open, no request being
@@ -58,23 +57,9 @@ pub fn may_request_refund(
     refunds: &[RefundView],
 ) -> bool {
     matches!(actor, Actor::Parent { .. })
-        && order.line.status == "paid"
+        && order.line.status == OrderStatus::Paid
         && !order.closed
-        && !refunds
-            .iter()
-            .any(|r| matches!(r.status.as_str(), "requested" | "refused" | "escalated"))
-}
-
-fn status_label(status: &str) -> &'static str {
-    match status {
-        "requested" => "待机构答复",
-        "agreed" => "机构同意，退款中",
-        "refused" => "机构拒绝",
-        "escalated" => "已提交监管部门",
-        "upheld" => "监管部门支持退费，退款中",
-        "dismissed" => "监管部门未支持",
-        _ => "未知",
-    }
+        && !refunds.iter().any(|r| r.status.is_open())
 }
 
 /// A refund request for the rest of a paid, open order with no other request being decided: the untaken
@@ -86,7 +71,7 @@ pub(crate) async fn refund_of_rest_in(
     now: i64,
     answer_by: i64,
 ) -> Result<RefundRow, AppError> {
-    if order.status != "paid" || order.closed_at.is_some() {
+    if order.status != OrderStatus::Paid || order.closed_at.is_some() {
         return Err(AppError::new(
             ErrorCode::Conflict,
             "only a paid, open order can be refunded",
@@ -120,7 +105,7 @@ pub(crate) async fn refund_of_rest_in(
         lessons_taken: taken,
         amount_fen: amount.get(),
         reason: reason.to_owned(),
-        status: "requested".into(),
+        status: RefundStatus::Requested,
         answer_by,
         answer_reason: None,
         decided_by: None,
@@ -217,8 +202,7 @@ impl App {
         Self::decide_in(
             &mut tx,
             &refund,
-            "requested",
-            ("agreed", "refused"),
+            (RefundEvent::Agree, RefundEvent::Refuse),
             actor,
             answer,
             now,
@@ -244,8 +228,7 @@ impl App {
         Self::move_refund(
             &mut tx,
             &refund,
-            "refused",
-            "escalated",
+            RefundEvent::Escalate,
             &actor.audit_name(),
             None,
             now,
@@ -293,8 +276,7 @@ impl App {
         Self::decide_in(
             &mut tx,
             &refund,
-            "escalated",
-            ("upheld", "dismissed"),
+            (RefundEvent::Uphold, RefundEvent::Dismiss),
             actor,
             ruling,
             now,
@@ -328,14 +310,13 @@ impl App {
         let Some(refund) = Self::locked_refund(&mut tx, refund_id).await? else {
             return Ok(false);
         };
-        if refund.status != "requested" || refund.answer_by > now {
+        if refund.status != RefundStatus::Requested || refund.answer_by > now {
             return Ok(false);
         }
         Self::grant_in(
             &mut tx,
             &refund,
-            "requested",
-            "agreed",
+            RefundEvent::Agree,
             "system:refund_timer",
             None,
             now,
@@ -355,22 +336,21 @@ impl App {
         Ok(tx.refund(id).await?)
     }
 
-    /// An answer to a refund in `from`: granted (`outcomes.0`) or refused with its reason (`outcomes.1`).
+    /// An answer to a refund: granted (`outcomes.0`) or refused with its reason (`outcomes.1`).
     async fn decide_in(
         tx: &mut WriteTx,
         refund: &RefundRow,
-        from: &str,
-        outcomes: (&str, &str),
+        outcomes: (RefundEvent, RefundEvent),
         actor: &Actor,
         answer: &RefundAnswer,
         now: i64,
     ) -> Result<(), AppError> {
         let by = actor.audit_name();
         if answer.agree {
-            Self::grant_in(tx, refund, from, outcomes.0, &by, None, now).await
+            Self::grant_in(tx, refund, outcomes.0, &by, None, now).await
         } else {
             let reason = crate::error::stated_reason("reason", &answer.reason)?;
-            Self::move_refund(tx, refund, from, outcomes.1, &by, Some(reason), now).await
+            Self::move_refund(tx, refund, outcomes.1, &by, Some(reason), now).await
         }
     }
 
@@ -379,18 +359,12 @@ impl App {
     pub(crate) async fn grant_in(
         tx: &mut WriteTx,
         refund: &RefundRow,
-        from: &str,
-        to: &str,
+        event: RefundEvent,
         by: &str,
         reason: Option<&str>,
         now: i64,
     ) -> Result<(), AppError> {
-        if refund.status != from {
-            return Err(AppError::new(
-                ErrorCode::Conflict,
-                format!("the refund is not {from}"),
-            ));
-        }
+        let to = refund.status.apply(event)?;
         let order = tx
             .order_for_update(&refund.order_id)
             .await?
@@ -398,18 +372,13 @@ impl App {
         let instruction =
             instruct_in(tx, by, "refund", &order, refund.amount_fen, None, now).await?;
         let decision = RefundDecision {
-            to,
+            event,
             by,
             at: now,
             answer_reason: reason,
             instruction_id: Some(&instruction.id),
         };
-        if tx.decide_refund(&refund.id, from, &decision).await? != 1 {
-            return Err(AppError::new(
-                ErrorCode::Conflict,
-                format!("the refund is not {from}"),
-            ));
-        }
+        Self::decide_refund_in(tx, refund, &decision).await?;
         tx.close_order(&order.id, now).await?;
         let note = Note::new(
             &refund.parent_id,
@@ -418,7 +387,7 @@ impl App {
                 "订单 {} 的退费 {}（{}）已向银行发出原路退回指令",
                 order.order_no,
                 crate::orders::yuan(refund.amount_fen),
-                status_label(to)
+                to.label_zh()
             ),
         );
         notify_each_in(tx, std::slice::from_ref(&note), true, now).await?;
@@ -434,36 +403,47 @@ impl App {
         Ok(())
     }
 
+    /// Records a decision on the refund as read, refused when another command moved it first.
+    async fn decide_refund_in(
+        tx: &mut WriteTx,
+        refund: &RefundRow,
+        decision: &RefundDecision<'_>,
+    ) -> Result<(), AppError> {
+        refund.status.apply(decision.event)?;
+        if tx.decide_refund(&refund.id, decision).await? != 1 {
+            return Err(AppError::new(
+                ErrorCode::Conflict,
+                "the refund was decided meanwhile",
+            ));
+        }
+        Ok(())
+    }
+
     async fn move_refund(
         tx: &mut WriteTx,
         refund: &RefundRow,
-        from: &str,
-        to: &str,
+        event: RefundEvent,
         by: &str,
         reason: Option<&str>,
         now: i64,
     ) -> Result<(), AppError> {
+        let to = refund.status.apply(event)?;
         let decision = RefundDecision {
-            to,
+            event,
             by,
             at: now,
             answer_reason: reason,
             instruction_id: None,
         };
-        if tx.decide_refund(&refund.id, from, &decision).await? != 1 {
-            return Err(AppError::new(
-                ErrorCode::Conflict,
-                format!("the refund is not {from}"),
-            ));
-        }
-        if to != "escalated" {
+        Self::decide_refund_in(tx, refund, &decision).await?;
+        if to != RefundStatus::Escalated {
             let note = Note::new(
                 &refund.parent_id,
                 "退费申请有了答复",
                 &format!(
                     "退费 {}：{}。理由：{}",
                     crate::orders::yuan(refund.amount_fen),
-                    status_label(to),
+                    to.label_zh(),
                     reason.unwrap_or("")
                 ),
             );
@@ -506,7 +486,7 @@ impl App {
             None => None,
         };
         Ok(RefundView {
-            status_label: status_label(&r.status),
+            status_label: r.status.label_zh(),
             amount_display: crate::orders::yuan(r.amount_fen),
             answer_by: r.answer_by,
             answer_by_display: Timestamp::from_millis(r.answer_by).china_display(),

@@ -7,8 +7,8 @@
 use crate::inbox::{Note, notify_each_in};
 use crate::refunds::refund_of_rest_in;
 use crate::{Actor, App, AppError, ErrorCode, evidence};
-use domain::Timestamp;
 use domain::access::Permission;
+use domain::{InstructionStatus, RefundEvent, RefundStatus, Timestamp};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use store::RunOffRow;
@@ -117,7 +117,7 @@ impl App {
                     Err(e) => return Err(e),
                 },
             };
-            App::grant_in(tx, &refund, &refund.status, "upheld", &by, None, now).await?;
+            App::grant_in(tx, &refund, RefundEvent::Enforce, &by, None, now).await?;
             notes.push(Note::new(
                 &order.parent_id,
                 "机构清退，未消课费用原路退回",
@@ -169,7 +169,7 @@ impl App {
             .refunds_decided_since(institution_id, row.started_at)
             .await?
             .into_iter()
-            .filter(|r| r.status == "upheld")
+            .filter(|r| r.status == RefundStatus::Upheld)
         {
             refunds += 1;
             refunds_fen = refunds_fen
@@ -179,7 +179,7 @@ impl App {
                 Some(id) => read
                     .instruction(id)
                     .await?
-                    .is_some_and(|i| i.status == "executed"),
+                    .is_some_and(|i| i.status == InstructionStatus::Executed),
                 None => false,
             };
             if done {

@@ -6,6 +6,7 @@ use crate::lessons::LessonView;
 use crate::orders::OrderLine;
 use crate::refunds::RefundView;
 use crate::{Actor, App, AppError};
+use domain::{InstructionStatus, OrderStatus, RefundStatus};
 use serde::Serialize;
 
 #[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
@@ -23,13 +24,13 @@ impl App {
     pub async fn parent_todo(&self, actor: &Actor) -> Result<ParentTodo, AppError> {
         let orders = self.my_orders(actor).await?;
         let mut refunds = Vec::new();
-        for o in orders.iter().filter(|o| o.status == "paid") {
+        for o in orders.iter().filter(|o| o.status == OrderStatus::Paid) {
             refunds.extend(
                 self.refunds_of_order(actor, &o.id)
                     .await?
                     .into_iter()
-                    .filter(|r| r.instruction_status.as_deref() != Some("executed"))
-                    .filter(|r| r.status != "dismissed"),
+                    .filter(|r| r.instruction_status != Some(InstructionStatus::Executed))
+                    .filter(|r| r.status != RefundStatus::Dismissed),
             );
         }
         let complaints = self

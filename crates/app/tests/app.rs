@@ -1,10 +1,11 @@
 //! Use cases over a real database (SQLite, or PostgreSQL when `XIAOWAI_TEST_DATABASE_URL` is set).
 
+use app::bank::PaymentResult;
 use app::ledger_check::{ChainReport, verify_audit_chain};
 use app::registry::{InstitutionRecord, RawSearch};
 use app::testing::TestApp;
 use app::{Actor, ErrorCode, SearchLocation};
-use domain::{ListStatus, Paging};
+use domain::{InstructionStatus, ListStatus, OrderStatus, Paging};
 use std::collections::HashSet;
 use store::{InstitutionRow, ListChangeRow};
 
@@ -1551,7 +1552,7 @@ mod money_flow {
     async fn an_order_carries_its_contract_and_turns_paid_only_once_when_the_bank_says_so() {
         let s = shop().await;
         let order = s.order().await;
-        assert_eq!(order.line.status, "awaiting_payment");
+        assert_eq!(order.line.status, OrderStatus::AwaitingPayment);
         assert_eq!(order.line.escrow_fen, 0);
         assert!(order.line.order_no.starts_with("XW20261126"));
         let c = &order.contract;
@@ -1579,8 +1580,8 @@ mod money_flow {
 
         let ack = s.pay(&order, "PAY-0001").await;
         assert_eq!(
-            (ack.status.as_str(), ack.escrow_fen, ack.duplicate),
-            ("paid", order.line.amount_fen, false)
+            (ack.status, ack.escrow_fen, ack.duplicate),
+            (PaymentResult::Paid, order.line.amount_fen, false)
         );
         let again = s.pay(&order, "PAY-0001").await;
         assert!(again.duplicate, "the same payment twice changes nothing");
@@ -1821,7 +1822,7 @@ mod money_flow {
                 .record_instruction_result(&s.bank, &release.instruction_id, &result)
                 .await
                 .unwrap();
-        assert_eq!(view.status, "executed");
+        assert_eq!(view.status, InstructionStatus::Executed);
         s.t.app
             .record_instruction_result(&s.bank, &release.instruction_id, &result)
             .await
@@ -2464,7 +2465,7 @@ mod lessons {
         let third = take("").await.unwrap();
         let fourth = take("刷卡记录").await.unwrap();
         assert_eq!((first.lesson_no, fourth.lesson_no), (1, 4));
-        assert_eq!(first.status, "awaiting_confirmation");
+        assert_eq!(first.status, domain::LessonStatus::AwaitingConfirmation);
         let inbox = s.t.app.my_notifications(&s.parent_actor()).await.unwrap();
         assert!(inbox[0].body.contains("第4课"), "{}", inbox[0].body);
 
@@ -2474,11 +2475,11 @@ mod lessons {
                 .await
                 .unwrap();
         assert_eq!(
+            (confirmed.status.as_str(), confirmed.release_status),
             (
-                confirmed.status.as_str(),
-                confirmed.release_status.as_deref()
-            ),
-            ("confirmed", Some("pending"))
+                "confirmed",
+                Some(domain::instruction::ReleaseProgress::Pending)
+            )
         );
         assert_eq!(
             s.t.app
@@ -2497,7 +2498,7 @@ mod lessons {
                 .dispute_lesson(&s.parent_actor(), &second.id, &dispute)
                 .await
                 .unwrap();
-        assert_eq!(disputed.status, "disputed");
+        assert_eq!(disputed.status, domain::LessonStatus::Disputed);
         let stranger = Actor::Parent {
             account_id: "another-family".into(),
         };
@@ -2676,11 +2677,8 @@ mod refunds {
                 .await
                 .unwrap();
         assert_eq!(
-            (
-                views[0].status.as_str(),
-                views[0].instruction_status.as_deref()
-            ),
-            ("agreed", Some("pending"))
+            (views[0].status.as_str(), views[0].instruction_status),
+            ("agreed", Some(domain::InstructionStatus::Pending))
         );
 
         // The bank refunds by the original route; the ledger moves the escrow to the refund destination.
@@ -2771,13 +2769,13 @@ mod refunds {
                 .answer_refund(&admin, &refund.id, &refuse)
                 .await
                 .unwrap();
-        assert_eq!(refused.status, "refused");
+        assert_eq!(refused.status, domain::RefundStatus::Refused);
         let escalated =
             s.t.app
                 .escalate_refund(&s.parent_actor(), &refund.id)
                 .await
                 .unwrap();
-        assert_eq!(escalated.status, "escalated");
+        assert_eq!(escalated.status, domain::RefundStatus::Escalated);
 
         let competent = s.competent_region().await;
         let elsewhere = super::money_flow::supervisor_outside(competent.as_str());
@@ -2800,8 +2798,8 @@ mod refunds {
                 .await
                 .unwrap();
         assert_eq!(
-            (upheld.status.as_str(), upheld.instruction_status.as_deref()),
-            ("upheld", Some("pending"))
+            (upheld.status.as_str(), upheld.instruction_status),
+            ("upheld", Some(domain::InstructionStatus::Pending))
         );
         assert_eq!(
             s.t.app
@@ -3257,7 +3255,7 @@ mod complaints {
         // A lesson taken and confirmed on a frozen order: confirmed, its fee held in escrow.
         let lesson = s.attend(&order.line.id).await;
         let confirmed = s.t.app.confirm_lesson(&parent, &lesson.id).await.unwrap();
-        assert_eq!(confirmed.status, "confirmed");
+        assert_eq!(confirmed.status, domain::LessonStatus::Confirmed);
         assert_eq!(confirmed.release_status, None, "nothing instructed");
         let line = s.line(&order.line.id).await;
         assert_eq!(
@@ -3299,7 +3297,7 @@ mod complaints {
             let ledger = s.t.app.store().read().ledger_recount().await.unwrap();
             (
                 (line.escrow_fen, line.released_fen, line.refunded_fen),
-                lessons.iter().map(|l| l.status.clone()).collect::<Vec<_>>(),
+                lessons.iter().map(|l| l.status).collect::<Vec<_>>(),
                 refunds.len(),
                 ledger.transfers,
             )
@@ -3846,8 +3844,8 @@ mod release_batches {
             let lesson = s.attend(&order.line.id).await;
             let confirmed = s.t.app.confirm_lesson(&parent, &lesson.id).await.unwrap();
             assert_eq!(
-                confirmed.release_status.as_deref(),
-                Some("held_for_batch"),
+                confirmed.release_status,
+                Some(domain::instruction::ReleaseProgress::HeldForBatch),
                 "reserved at once, sent with the day's batch"
             );
             fees += lesson.fee_fen;
@@ -3946,7 +3944,10 @@ mod release_batches {
                 (line.released_fen, line.escrow_fen),
                 (fee.fee_fen, order.line.amount_fen - fee.fee_fen)
             );
-            assert_eq!(fee.release_status.as_deref(), Some("executed"));
+            assert_eq!(
+                fee.release_status,
+                Some(domain::instruction::ReleaseProgress::Executed)
+            );
         }
         let result = InstructionResult {
             status: "executed".into(),
@@ -3964,7 +3965,7 @@ mod release_batches {
                 again
                     .items
                     .iter()
-                    .filter(|i| i.status == "executed")
+                    .filter(|i| i.status == domain::InstructionStatus::Executed)
                     .count()
             ),
             ("executed", 2)

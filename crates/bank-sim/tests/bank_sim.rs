@@ -8,6 +8,8 @@ use app::demo::DEMO_ACCOUNT_NO;
 use app::orders::NewOrder;
 use app::parents::{NewChild, PhoneLogin};
 use app::testing::TestApp;
+use domain::instruction::ReleaseProgress;
+use domain::{InstructionStatus, OrderStatus};
 use std::process::Stdio;
 use std::time::Duration;
 use tokio::io::{AsyncBufReadExt, BufReader};
@@ -213,7 +215,7 @@ async fn the_simulated_bank_takes_payments_executes_signed_instructions_and_repo
             .await
             .unwrap()
             .status
-            == "executed"
+            == InstructionStatus::Executed
     })
     .await;
     let line = t.app.order_for(&parent, &order.line.id).await.unwrap().line;
@@ -275,7 +277,7 @@ async fn the_simulated_bank_takes_payments_executes_signed_instructions_and_repo
         .await
         .unwrap();
     let held = t.app.confirm_lesson(&parent, &lesson.id).await.unwrap();
-    assert_eq!(held.release_status.as_deref(), Some("held_for_batch"));
+    assert_eq!(held.release_status, Some(ReleaseProgress::HeldForBatch));
     assert_eq!(t.app.deliver_due_instructions().await.unwrap(), 0);
     let day = 24 * 3_600_000;
     t.clock.advance_millis(day);
@@ -294,8 +296,7 @@ async fn the_simulated_bank_takes_payments_executes_signed_instructions_and_repo
             .await
             .unwrap()[0]
             .release_status
-            .as_deref()
-            == Some("executed")
+            == Some(ReleaseProgress::Executed)
     })
     .await;
     let line = t.app.order_for(&parent, &order.line.id).await.unwrap().line;
@@ -404,7 +405,8 @@ async fn the_bank_keeps_its_books_through_kill_9_and_sends_what_it_owes_after_a_
     pay_at_checkout(&bank_url, &first).await;
     let line = t.app.order_for(&parent, &first.line.id).await.unwrap().line;
     assert_eq!(
-        line.status, "awaiting_payment",
+        line.status,
+        OrderStatus::AwaitingPayment,
         "nothing reached the platform"
     );
     bank.kill().await.unwrap(); // SIGKILL: no shutdown, no flush
@@ -420,7 +422,7 @@ async fn the_bank_keeps_its_books_through_kill_9_and_sends_what_it_owes_after_a_
                 .unwrap()
                 .line
                 .status
-                == "paid"
+                == OrderStatus::Paid
         },
     )
     .await;
@@ -454,7 +456,7 @@ async fn the_bank_keeps_its_books_through_kill_9_and_sends_what_it_owes_after_a_
             .unwrap()
             .line
             .status,
-        "paid"
+        OrderStatus::Paid
     );
     // The bank's books and the platform's agree to the fen.
     let balances: serde_json::Value = http

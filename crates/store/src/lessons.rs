@@ -16,8 +16,8 @@ pub struct LessonRow {
     pub taken_by: String,
     /// What proves attendance (empty: none).
     pub evidence: String,
-    /// `awaiting_confirmation`, `confirmed`, `auto_confirmed`, `disputed` or `needs_review`.
-    pub status: String,
+    #[sqlx(try_from = "String")]
+    pub status: domain::LessonStatus,
     pub confirm_by: i64,
     pub fee_fen: i64,
     pub decided_at: Option<i64>,
@@ -41,7 +41,7 @@ impl InsertRow for LessonRow {
             .bind(self.attended_on.clone())
             .bind(self.taken_by.clone())
             .bind(self.evidence.clone())
-            .bind(self.status.clone())
+            .bind(self.status.as_str())
             .bind(self.confirm_by)
             .bind(self.fee_fen)
             .bind(self.decided_at)
@@ -120,22 +120,24 @@ impl WriteTx {
     pub async fn decide_lesson(
         &mut self,
         id: &str,
-        status: &str,
+        event: domain::LessonEvent,
         at: i64,
         dispute_reason: Option<&str>,
         release_instruction_id: Option<&str>,
     ) -> Result<u64, StoreError> {
-        let done = sqlx::query(
+        let (to, from) = crate::states::transition::<domain::LessonStatus>(event);
+        let sql = format!(
             "UPDATE lessons SET status = $2, decided_at = $3, dispute_reason = $4, release_instruction_id = $5 \
-             WHERE id = $1 AND status = 'awaiting_confirmation'",
-        )
-        .bind(id)
-        .bind(status)
-        .bind(at)
-        .bind(dispute_reason.map(str::to_owned))
-        .bind(release_instruction_id.map(str::to_owned))
-        .execute(&mut *self.tx)
-        .await?;
+             WHERE id = $1 AND status IN ({from})"
+        );
+        let done = sqlx::query(AssertSqlSafe(sql))
+            .bind(id)
+            .bind(to)
+            .bind(at)
+            .bind(dispute_reason.map(str::to_owned))
+            .bind(release_instruction_id.map(str::to_owned))
+            .execute(&mut *self.tx)
+            .await?;
         Ok(done.rows_affected())
     }
 }

@@ -34,6 +34,7 @@ pub mod rows;
 mod security;
 mod service;
 mod staff;
+mod states;
 pub mod testing;
 mod warnings;
 mod webhooks;

@@ -101,7 +101,9 @@ impl Reader<'_> {
 pub struct OrderMoneyRow {
     pub id: String,
     pub order_no: String,
-    pub status: String,
+
+    #[sqlx(try_from = "String")]
+    pub status: domain::OrderStatus,
     pub amount_fen: i64,
     /// What the order's escrow account was credited (the payment) and debited (executed releases and
     /// refunds).

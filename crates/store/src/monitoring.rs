@@ -44,7 +44,9 @@ pub struct OrderDetailRow {
     pub course_name: String,
     pub lessons: i64,
     pub amount_fen: i64,
-    pub status: String,
+
+    #[sqlx(try_from = "String")]
+    pub status: domain::OrderStatus,
     pub created_at: i64,
     pub paid_at: Option<i64>,
     pub closed_at: Option<i64>,

@@ -4,6 +4,7 @@
 
 use crate::insert::{AnyQuery, InsertRow, insert_rows};
 use crate::{Reader, StoreError, WriteTx};
+use domain::{InstructionEvent, InstructionStatus, OrderStatus};
 use sqlx::AssertSqlSafe;
 
 /// 订单 row.
@@ -20,8 +21,8 @@ pub struct OrderRow {
     pub amount_fen: i64,
     pub contract_json: String,
     pub contract_digest: String,
-    /// `awaiting_payment`, `paid` or `cancelled`.
-    pub status: String,
+    #[sqlx(try_from = "String")]
+    pub status: OrderStatus,
     pub created_at: i64,
     pub paid_at: Option<i64>,
     pub payment_ref: Option<String>,
@@ -54,7 +55,7 @@ impl InsertRow for OrderRow {
             .bind(self.amount_fen)
             .bind(self.contract_json.clone())
             .bind(self.contract_digest.clone())
-            .bind(self.status.clone())
+            .bind(self.status.as_str())
             .bind(self.created_at)
             .bind(self.paid_at)
             .bind(self.payment_ref.clone())
@@ -75,7 +76,9 @@ pub struct OrderSummaryRow {
     pub course_name: String,
     pub lessons: i64,
     pub amount_fen: i64,
-    pub status: String,
+
+    #[sqlx(try_from = "String")]
+    pub status: domain::OrderStatus,
     pub created_at: i64,
     pub paid_at: Option<i64>,
     pub closed_at: Option<i64>,
@@ -138,8 +141,8 @@ pub struct InstructionRow {
     pub supervised_account_id: String,
     pub bank_id: String,
     pub amount_fen: i64,
-    /// `pending`, `acknowledged`, `executed` or `failed`.
-    pub status: String,
+    #[sqlx(try_from = "String")]
+    pub status: InstructionStatus,
     pub attempts: i64,
     pub next_attempt_at: i64,
     pub last_error: Option<String>,
@@ -168,7 +171,7 @@ impl InsertRow for InstructionRow {
             .bind(self.supervised_account_id.clone())
             .bind(self.bank_id.clone())
             .bind(self.amount_fen)
-            .bind(self.status.clone())
+            .bind(self.status.as_str())
             .bind(self.attempts)
             .bind(self.next_attempt_at)
             .bind(self.last_error.clone())
@@ -192,8 +195,8 @@ pub struct ReleaseBatchRow {
     pub business_date: String,
     pub amount_fen: i64,
     pub item_count: i64,
-    /// `pending`, `acknowledged`, `executed` or `failed`.
-    pub status: String,
+    #[sqlx(try_from = "String")]
+    pub status: InstructionStatus,
     pub attempts: i64,
     pub next_attempt_at: i64,
     pub last_error: Option<String>,
@@ -217,7 +220,7 @@ impl InsertRow for ReleaseBatchRow {
             .bind(self.business_date.clone())
             .bind(self.amount_fen)
             .bind(self.item_count)
-            .bind(self.status.clone())
+            .bind(self.status.as_str())
             .bind(self.attempts)
             .bind(self.next_attempt_at)
             .bind(self.last_error.clone())
@@ -822,19 +825,20 @@ impl WriteTx {
         &mut self,
         which: Instructed,
         id: &str,
-        status: &str,
+        result: InstructionEvent,
         at: i64,
         bank_ref: Option<&str>,
         reason: Option<&str>,
     ) -> Result<u64, StoreError> {
+        let (to, from) = crate::states::transition::<InstructionStatus>(result);
         let sql = format!(
             "UPDATE {} SET status = $2, finished_at = $3, bank_ref = $4, failure_reason = $5, \
-             acknowledged_at = COALESCE(acknowledged_at, $3) WHERE id = $1 AND status IN ('pending', 'acknowledged')",
+             acknowledged_at = COALESCE(acknowledged_at, $3) WHERE id = $1 AND status IN ({from})",
             which.table()
         );
         let done = sqlx::query(AssertSqlSafe(sql))
             .bind(id)
-            .bind(status)
+            .bind(to)
             .bind(at)
             .bind(bank_ref.map(str::to_owned))
             .bind(reason.map(str::to_owned))
@@ -842,7 +846,7 @@ impl WriteTx {
             .await?
             .rows_affected();
         // A failed instruction moved nothing: what it reserved on its order is free again.
-        if done == 1 && which == Instructed::Single && status == "failed" {
+        if done == 1 && which == Instructed::Single && result == InstructionEvent::Fail {
             sqlx::query(
                 "UPDATE orders SET instructed_fen = instructed_fen - \
                  (SELECT amount_fen FROM bank_instructions WHERE id = $1) \

@@ -8,7 +8,9 @@ use crate::{Reader, StoreError};
 pub struct InstructionTimeRow {
     pub created_at: i64,
     pub finished_at: Option<i64>,
-    pub status: String,
+
+    #[sqlx(try_from = "String")]
+    pub status: domain::InstructionStatus,
 }
 
 impl Reader<'_> {

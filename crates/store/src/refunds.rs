@@ -13,8 +13,8 @@ pub struct RefundRow {
     pub lessons_taken: i64,
     pub amount_fen: i64,
     pub reason: String,
-    /// `requested`, `agreed`, `refused`, `escalated`, `upheld` or `dismissed`.
-    pub status: String,
+    #[sqlx(try_from = "String")]
+    pub status: domain::RefundStatus,
     pub answer_by: i64,
     pub answer_reason: Option<String>,
     pub decided_by: Option<String>,
@@ -29,7 +29,7 @@ const COLUMNS: &str = "id, order_id, institution_id, parent_id, lessons_taken, a
 /// A step of a refund's decision.
 #[derive(Clone, Copy, Debug)]
 pub struct RefundDecision<'a> {
-    pub to: &'a str,
+    pub event: domain::RefundEvent,
     pub by: &'a str,
     pub at: i64,
     pub answer_reason: Option<&'a str>,
@@ -47,7 +47,7 @@ impl InsertRow for RefundRow {
             .bind(self.lessons_taken)
             .bind(self.amount_fen)
             .bind(self.reason.clone())
-            .bind(self.status.clone())
+            .bind(self.status.as_str())
             .bind(self.answer_by)
             .bind(self.answer_reason.clone())
             .bind(self.decided_by.clone())
@@ -111,23 +111,23 @@ impl WriteTx {
     pub async fn decide_refund(
         &mut self,
         id: &str,
-        from: &str,
         d: &RefundDecision<'_>,
     ) -> Result<u64, StoreError> {
-        let done = sqlx::query(
-            "UPDATE refunds SET status = $3, decided_by = $4, decided_at = $5, \
-             answer_reason = COALESCE($6, answer_reason), instruction_id = COALESCE($7, instruction_id) \
-             WHERE id = $1 AND status = $2",
-        )
-        .bind(id)
-        .bind(from)
-        .bind(d.to)
-        .bind(d.by)
-        .bind(d.at)
-        .bind(d.answer_reason.map(str::to_owned))
-        .bind(d.instruction_id.map(str::to_owned))
-        .execute(&mut *self.tx)
-        .await?;
+        let (to, from) = crate::states::transition::<domain::RefundStatus>(d.event);
+        let sql = format!(
+            "UPDATE refunds SET status = $2, decided_by = $3, decided_at = $4, \
+             answer_reason = COALESCE($5, answer_reason), instruction_id = COALESCE($6, instruction_id) \
+             WHERE id = $1 AND status IN ({from})"
+        );
+        let done = sqlx::query(AssertSqlSafe(sql))
+            .bind(id)
+            .bind(to)
+            .bind(d.by)
+            .bind(d.at)
+            .bind(d.answer_reason.map(str::to_owned))
+            .bind(d.instruction_id.map(str::to_owned))
+            .execute(&mut *self.tx)
+            .await?;
         Ok(done.rows_affected())
     }
 }

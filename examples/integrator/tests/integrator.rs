@@ -94,7 +94,7 @@ async fn the_example_adapter_syncs_orders_reports_attendance_and_receives_retrie
 
     // The order is the parent's: on the parent end, awaiting payment, for the synced course; the parent was told.
     let detail = t.app.order_for(&parent, &order_id).await.unwrap();
-    assert_eq!(detail.line.status, "awaiting_payment");
+    assert_eq!(detail.line.status.as_str(), "awaiting_payment");
     assert_eq!(detail.contract.course.course_id, course_id);
     assert_eq!(detail.line.amount_fen, example_integrator::COURSE_TOTAL_FEN);
     let inbox = t.app.my_notifications(&parent).await.unwrap();

@@ -71,7 +71,7 @@ impl App {
                     acknowledged += 1;
                     let next = at + ask_again_after_ms(attempts + 1);
                     tx.record_delivery(which, &id, Some(at), next, None).await?;
-                    let action = if status == "pending" {
+                    let action = if status == InstructionStatus::Pending {
                         "bank.instruction_acknowledged"
                     } else {
                         "bank.instruction_asked_again"
@@ -225,7 +225,7 @@ impl App {
         Ok(
             serde_json::from_slice::<InstructionResult>(&answer[..answer.len().min(4096)])
                 .ok()
-                .filter(|r| matches!(r.status.as_str(), "executed" | "failed")),
+                .filter(|r| InstructionEvent::from_result(&r.status).is_some()),
         )
     }
 }

@@ -14,7 +14,8 @@ use crate::money::{
     open_account_in, post_in, post_many_in,
 };
 use crate::{Actor, App, AppError, ErrorCode, evidence};
-use domain::Timestamp;
+use domain::OrderStatus;
+use domain::{InstructionEvent, InstructionStatus, Machine, Timestamp};
 use ledger::posting::Transfer;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -32,7 +33,7 @@ mod statements;
 pub const MAX_BATCH: usize = 500;
 
 pub use delivery::{UNSETTLED_AFTER_MS, ask_again_after_ms};
-pub use payments::{PaymentAck, PaymentBatch, PaymentNotice, PaymentOutcome};
+pub use payments::{PaymentAck, PaymentBatch, PaymentNotice, PaymentOutcome, PaymentResult};
 pub use statements::{
     DailyStatement, MAX_STATEMENT_ENTRIES, RefusedLine, StatementAck, StatementEntry,
 };
@@ -363,8 +364,7 @@ pub struct InstructionView {
     pub order_id: Option<String>,
     pub account_no: String,
     pub amount_fen: i64,
-    /// `pending`, `acknowledged`, `executed` or `failed`.
-    pub status: String,
+    pub status: InstructionStatus,
     pub attempts: i64,
     pub bank_ref: Option<String>,
     /// The daily batch a release travels in.
@@ -381,7 +381,7 @@ pub struct BatchItem {
     pub instruction_id: String,
     pub order_no: String,
     pub amount_fen: i64,
-    pub status: String,
+    pub status: InstructionStatus,
 }
 
 /// A risk event, for pages and the API.
@@ -478,7 +478,7 @@ pub(crate) async fn instruct_in(
     batch_date: Option<String>,
     now: i64,
 ) -> Result<InstructionRow, AppError> {
-    if order.status != "paid" {
+    if order.status != OrderStatus::Paid {
         return Err(AppError::new(ErrorCode::Conflict, "the order is not paid"));
     }
     let account = tx
@@ -492,7 +492,7 @@ pub(crate) async fn instruct_in(
         supervised_account_id: account.id.clone(),
         bank_id: account.bank_id.clone(),
         amount_fen: amount,
-        status: "pending".into(),
+        status: InstructionStatus::Pending,
         attempts: 0,
         next_attempt_at: now,
         last_error: None,
@@ -737,7 +737,7 @@ impl App {
                     if !taken
                         && i.supervised_account_id == account.id
                         && i.amount_fen == amount
-                        && i.status != "failed" =>
+                        && i.status != InstructionStatus::Failed =>
                 {
                     self.execute_instruction_in(tx, &i, Some(&bank_ref), now)
                         .await?;
@@ -748,10 +748,17 @@ impl App {
                     if !taken
                         && b.supervised_account_id == account.id
                         && b.amount_fen == amount
-                        && b.status != "failed" =>
+                        && b.status != InstructionStatus::Failed =>
                 {
-                    self.finish_batch_in(tx, &b, "executed", Some(&bank_ref), None, now)
-                        .await?;
+                    self.finish_batch_in(
+                        tx,
+                        &b,
+                        InstructionEvent::Execute,
+                        Some(&bank_ref),
+                        None,
+                        now,
+                    )
+                    .await?;
                     book.owed.remove(&account.id);
                     "matched".to_owned()
                 }
@@ -941,7 +948,7 @@ impl App {
             .finish_instruction(
                 Instructed::Single,
                 &instruction.id,
-                "executed",
+                InstructionEvent::Execute,
                 now,
                 bank_ref,
                 None,
@@ -1100,22 +1107,22 @@ impl App {
             .as_deref()
             .map(|r| reference("bank_ref", r))
             .transpose()?;
-        if !matches!(result.status.as_str(), "executed" | "failed") {
+        let Some(event) = InstructionEvent::from_result(&result.status) else {
             return Err(invalid("status: executed or failed"));
-        }
-        let reason = (result.status == "failed")
+        };
+        let reason = (event == InstructionEvent::Fail)
             .then(|| result.reason.as_deref().unwrap_or("").trim().to_owned());
         let (status, finished_before) = match tx.instruction(id).await? {
             Some(i) if i.bank_id == bank_id => {
-                let finished = matches!(i.status.as_str(), "executed" | "failed");
-                if !finished && result.status == "executed" {
+                let finished = i.status.is_finished();
+                if !finished && event == InstructionEvent::Execute {
                     self.execute_instruction_in(tx, &i, bank_ref.as_deref(), now)
                         .await?;
                 } else if !finished {
                     tx.finish_instruction(
                         Instructed::Single,
                         &i.id,
-                        "failed",
+                        InstructionEvent::Fail,
                         now,
                         bank_ref.as_deref(),
                         reason.as_deref(),
@@ -1130,12 +1137,12 @@ impl App {
                     .await?
                     .filter(|b| b.bank_id == bank_id)
                     .ok_or_else(|| AppError::not_found("no such instruction to your bank"))?;
-                let finished = matches!(batch.status.as_str(), "executed" | "failed");
+                let finished = batch.status.is_finished();
                 if !finished {
                     self.finish_batch_in(
                         tx,
                         &batch,
-                        &result.status,
+                        event,
                         bank_ref.as_deref(),
                         reason.as_deref(),
                         now,
@@ -1145,7 +1152,7 @@ impl App {
                 (batch.status, finished)
             }
         };
-        if finished_before && status != result.status {
+        if finished_before && InstructionStatus::target(event) != Some(status) {
             return Err(AppError::new(
                 ErrorCode::Conflict,
                 format!("the instruction was already {status}"),

@@ -3,6 +3,7 @@
 //! (the institution's door closed, the order frozen) is recorded and refunded at once.
 
 use super::*;
+use domain::{OrderStatus, RefundEvent};
 
 /// `POST /api/v1/bank/payments`: a parent paid `amount_fen` into the supervised account for an order.
 #[derive(Clone, Debug, Deserialize, utoipa::ToSchema)]
@@ -37,10 +38,7 @@ pub enum PaymentOutcome {
 #[derive(Clone, Debug, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct PaymentAck {
     pub order_no: String,
-    /// `paid`; or `refunding` when the money arrived for an institution that may take none (in run-off,
-    /// black-listed, removed, stopped from selling) or for a frozen order: the payment is recorded and at
-    /// once instructed back by the original route (`refund_instruction_id`).
-    pub status: String,
+    pub status: PaymentResult,
     /// What the platform now holds for the order.
     pub escrow_fen: i64,
     /// `true` when this payment had been recorded before (nothing changed).
@@ -48,6 +46,18 @@ pub struct PaymentAck {
     /// The refund instruction the bank will receive for a payment that cannot stay.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub refund_instruction_id: Option<String>,
+}
+
+/// What became of a payment the bank reported.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum PaymentResult {
+    /// The order is paid; the money stays in escrow.
+    Paid,
+    /// The money arrived for an institution that may take none (in run-off, black-listed, removed, stopped
+    /// from selling) or for a frozen order: the payment is recorded and at once instructed back by the
+    /// original route (`refund_instruction_id`).
+    Refunding,
 }
 
 /// How a refund of a payment that may not stay begins its reason (the rest says why).
@@ -201,13 +211,13 @@ impl App {
                         account.ok_or_else(|| AppError::internal("decided without account"))?;
                     // Later notices in the batch see this order as paid by this reference.
                     let mut paid = order.clone();
-                    paid.status = "paid".into();
+                    paid.status = OrderStatus::Paid;
                     paid.payment_ref = Some(bank_ref.clone());
                     orders.insert(paid.order_no.clone(), paid);
                     ref_used_by.insert(bank_ref.clone(), order.order_no.clone());
                     let ack = PaymentAck {
                         order_no: order.order_no.clone(),
-                        status: "paid".into(),
+                        status: PaymentResult::Paid,
                         escrow_fen: order.amount_fen,
                         duplicate: false,
                         refund_instruction_id: None,
@@ -229,11 +239,10 @@ impl App {
                     Ok(PaymentAck {
                         order_no: order.order_no,
                         status: if refunding.is_some() {
-                            "refunding"
+                            PaymentResult::Refunding
                         } else {
-                            "paid"
-                        }
-                        .into(),
+                            PaymentResult::Paid
+                        },
                         escrow_fen: held,
                         duplicate: true,
                         refund_instruction_id: refunding,
@@ -279,7 +288,7 @@ impl App {
                     a.as_ref()
                         .is_ok_and(|a| a.order_no == order.order_no && !a.duplicate)
                 }) {
-                    ack.status = "refunding".into();
+                    ack.status = PaymentResult::Refunding;
                     ack.refund_instruction_id = Some(instruction);
                 }
             }
@@ -403,8 +412,7 @@ impl App {
         App::grant_in(
             tx,
             &refund,
-            "requested",
-            "upheld",
+            RefundEvent::Enforce,
             "system:closed_door",
             None,
             now,
@@ -461,11 +469,11 @@ impl App {
                 ),
             ));
         }
-        match order.status.as_str() {
-            "paid" if order.payment_ref.as_deref() == Some(bank_ref.as_str()) => {
+        match order.status {
+            OrderStatus::Paid if order.payment_ref.as_deref() == Some(bank_ref.as_str()) => {
                 Ok(Decision::Duplicate(order.clone()))
             }
-            "paid" => Err(AppError::new(
+            OrderStatus::Paid => Err(AppError::new(
                 ErrorCode::AlreadyPaid,
                 format!(
                     "order {} was paid by {}",
@@ -473,15 +481,17 @@ impl App {
                     order.payment_ref.clone().unwrap_or_default()
                 ),
             )),
-            "awaiting_payment" if amount != order.amount_fen => Err(AppError::new(
+            OrderStatus::AwaitingPayment if amount != order.amount_fen => Err(AppError::new(
                 ErrorCode::AmountMismatch,
                 format!(
                     "the order is {} fen, the payment {} fen",
                     order.amount_fen, amount
                 ),
             )),
-            "awaiting_payment" => Ok(Decision::Pay(order.clone(), bank_ref)),
-            _ => Err(AppError::new(ErrorCode::Conflict, "the order is cancelled")),
+            OrderStatus::AwaitingPayment => Ok(Decision::Pay(order.clone(), bank_ref)),
+            OrderStatus::Cancelled => {
+                Err(AppError::new(ErrorCode::Conflict, "the order is cancelled"))
+            }
         }
     }
 }

@@ -3,6 +3,7 @@
 
 use super::payments::PaidFrom;
 use super::*;
+use domain::OrderStatus;
 
 /// `POST /api/v1/bank/statements`: a supervised account's day.
 #[derive(Clone, Debug, Deserialize, utoipa::ToSchema)]
@@ -245,7 +246,7 @@ impl App {
             .orders_by_no(&order_nos)
             .await?
             .into_iter()
-            .filter(|o| o.status == "awaiting_payment")
+            .filter(|o| o.status == OrderStatus::AwaitingPayment)
             .map(|o| (o.order_no, o.amount_fen))
             .collect();
         let notices: Vec<PaymentNotice> = inflows

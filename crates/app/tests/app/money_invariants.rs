@@ -3,6 +3,7 @@
 //! cannot be reused for other content.
 
 use super::money_flow::{Shop, shop};
+use app::bank::PaymentResult;
 use app::bank::{DailyStatement, InstructionResult, MovementReport, PaymentNotice, StatementEntry};
 use app::demo::DEMO_ACCOUNT_NO;
 use app::lessons::Attendance;
@@ -10,6 +11,7 @@ use app::refunds::{RefundAnswer, RefundRequest};
 use app::testing::TEST_NOW;
 use app::{Actor, ErrorCode};
 use domain::access::StaffRole;
+use domain::{InstructionStatus, OrderStatus};
 use std::sync::{Arc, Mutex};
 
 /// Every instruction of the order that has not failed, added up.
@@ -21,7 +23,7 @@ async fn instructed(s: &Shop, order_id: &str) -> i64 {
         .await
         .unwrap()
         .iter()
-        .filter(|i| i.status != "failed")
+        .filter(|i| i.status != InstructionStatus::Failed)
         .map(|i| i.amount_fen)
         .sum()
 }
@@ -154,7 +156,7 @@ async fn after_a_run_off_no_order_is_placed_and_money_that_arrives_goes_straight
 
     // The parent had paid at the bank's checkout before hearing of it: the money is at the bank.
     let ack = s.pay(&waiting, "PAY-AFTER-RUN-OFF").await;
-    assert_eq!(ack.status, "refunding");
+    assert_eq!(ack.status, PaymentResult::Refunding);
     let instruction = ack.refund_instruction_id.expect("a refund instruction");
     let view = s.t.app.instruction_view(&instruction).await.unwrap();
     assert_eq!(
@@ -176,7 +178,7 @@ async fn after_a_run_off_no_order_is_placed_and_money_that_arrives_goes_straight
     // The bank sending the same notice again hears the same answer.
     let again = s.pay(&waiting, "PAY-AFTER-RUN-OFF").await;
     assert!(again.duplicate);
-    assert_eq!(again.status, "refunding");
+    assert_eq!(again.status, PaymentResult::Refunding);
     assert_eq!(
         again.refund_instruction_id.as_deref(),
         Some(instruction.as_str())
@@ -209,7 +211,7 @@ async fn an_order_placed_before_a_black_listing_and_paid_after_it_is_refunded() 
         ErrorCode::NotWhiteListed
     );
     let ack = s.pay(&waiting, "PAY-AFTER-BLACK").await;
-    assert_eq!(ack.status, "refunding");
+    assert_eq!(ack.status, PaymentResult::Refunding);
     let refunds =
         s.t.app
             .refunds_of_order(&s.parent_actor(), &waiting.line.id)
@@ -288,7 +290,7 @@ async fn acknowledged_release(s: &Shop) -> (app::orders::OrderDetail, String) {
             .release_instruction_id
             .unwrap();
     let view = s.t.app.instruction_view(&instruction).await.unwrap();
-    assert_eq!(view.status, "acknowledged");
+    assert_eq!(view.status, InstructionStatus::Acknowledged);
     (order, instruction)
 }
 
@@ -384,7 +386,11 @@ async fn an_instruction_the_bank_never_answers_reaches_the_regulator_after_a_day
         "the competent regulator is told: {told:?}"
     );
     let view = s.t.app.instruction_view(&instruction).await.unwrap();
-    assert_eq!(view.status, "acknowledged", "raised, not guessed");
+    assert_eq!(
+        view.status,
+        InstructionStatus::Acknowledged,
+        "raised, not guessed"
+    );
 }
 
 fn statement_line(
@@ -450,7 +456,7 @@ async fn the_daily_statement_settles_a_payment_and_an_execution_whose_messages_w
     let line = s.line(&unpaid.line.id).await;
     assert_eq!((line.status.as_str(), line.escrow_fen), ("paid", amount));
     let view = s.t.app.instruction_view(&instruction).await.unwrap();
-    assert_eq!(view.status, "executed");
+    assert_eq!(view.status, InstructionStatus::Executed);
     // The late payment notice, if it comes, is the same payment.
     let late = s.pay(&unpaid, "PAY-DROPPED").await;
     assert!(late.duplicate);
@@ -515,7 +521,10 @@ async fn a_reused_bank_reference_with_other_content_is_a_conflict_and_a_red_even
             refused.detail
         );
     }
-    assert_eq!(s.line(&second.line.id).await.status, "awaiting_payment");
+    assert_eq!(
+        s.line(&second.line.id).await.status,
+        OrderStatus::AwaitingPayment
+    );
 
     // A movement report under an inflow's reference, as an outflow of another amount.
     let twisted = MovementReport {
@@ -1049,7 +1058,10 @@ async fn payments_and_releases_of_one_institution_at_once_all_go_through() {
     // same figures; none may deadlock another.
     let (paid, moved) = pay_and_report_at_once(&s, &orders, &releases, paid_so_far).await;
     for answer in paid {
-        assert_eq!(answer.expect("every payment is recorded").status, "paid");
+        assert_eq!(
+            answer.expect("every payment is recorded").status,
+            PaymentResult::Paid
+        );
     }
     for answer in moved {
         assert_eq!(answer.expect("every report is recorded").matched, "matched");
@@ -1160,7 +1172,7 @@ async fn a_payment_arriving_while_a_release_is_reported_raises_nothing() {
             s.t.app.record_movement(&bank, &report),
             s.t.app.record_payment(&bank, &notice),
         );
-        assert_eq!(paid.unwrap().status, "paid");
+        assert_eq!(paid.unwrap().status, PaymentResult::Paid);
         let moved = moved.unwrap();
         assert_eq!(moved.matched, "matched");
         assert!(
@@ -1204,7 +1216,7 @@ async fn money_sent_back_on_arrival_and_releases_reported_at_once_all_go_through
     for answer in paid {
         assert_eq!(
             answer.expect("every payment is recorded").status,
-            "refunding"
+            PaymentResult::Refunding
         );
     }
     for answer in moved {

@@ -2,6 +2,7 @@
 //! bank's books and the platform's compared to the fen.
 
 use super::*;
+use domain::{LessonStatus, OrderStatus};
 
 impl Sim {
     /// Orders with nothing left to happen leave the live set (the periodic full check still covers them).
@@ -10,7 +11,7 @@ impl Sim {
             .iter()
             .filter(|s| {
                 let o = &s.row;
-                let finished = o.status == "cancelled"
+                let finished = o.status == OrderStatus::Cancelled
                     || ((o.closed_at.is_some()
                         || o.frozen_at.is_some()
                         || s.lessons.len() as i64 >= o.lessons)
@@ -18,11 +19,9 @@ impl Sim {
                         && !s
                             .lessons
                             .iter()
-                            .any(|l| l.status == "awaiting_confirmation")
-                        && !s.refunds.iter().any(|r| {
-                            matches!(r.status.as_str(), "requested" | "refused" | "escalated")
-                        }));
-                finished && o.status != "awaiting_payment"
+                            .any(|l| l.status == LessonStatus::AwaitingConfirmation)
+                        && !s.refunds.iter().any(|r| r.status.is_open()));
+                finished && o.status != OrderStatus::AwaitingPayment
             })
             .map(|s| s.row.id.as_str())
             .collect();
@@ -231,8 +230,8 @@ impl Sim {
         let mut out = Vec::new();
         for id in self.order_nos.keys() {
             for i in read.instructions_of_order(id).await? {
-                if matches!(i.status.as_str(), "pending" | "acknowledged") {
-                    out.push((i.id, i.status));
+                if !i.status.is_finished() {
+                    out.push((i.id, i.status.to_string()));
                 }
             }
         }

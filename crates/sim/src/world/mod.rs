@@ -601,7 +601,7 @@ impl Sim {
                 .instructions_of_order(id)
                 .await?
                 .iter()
-                .filter(|i| matches!(i.status.as_str(), "pending" | "acknowledged"))
+                .filter(|i| !i.status.is_finished())
                 .count();
             out.push(OrderState {
                 lessons: read.lessons_of_order(id).await?,

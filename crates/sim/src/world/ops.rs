@@ -2,6 +2,7 @@
 //! the platform and the bank.
 
 use super::*;
+use domain::{LessonStatus, OrderStatus, RefundStatus};
 
 impl Sim {
     pub(super) fn fault(&mut self) -> Fault {
@@ -27,21 +28,18 @@ impl Sim {
         let o = &s.row;
         let mut ops = Vec::new();
         let institution = self.institution_of(o);
-        if o.status == "awaiting_payment" && !self.paid_at_bank.contains(&o.id) {
+        if o.status == OrderStatus::AwaitingPayment && !self.paid_at_bank.contains(&o.id) {
             let fault = self.fault();
             ops.push(Op::Pay {
                 order: o.id.clone(),
                 fault,
             });
         }
-        if o.status != "paid" {
+        if o.status != OrderStatus::Paid {
             return ops;
         }
         let open = o.closed_at.is_none();
-        let deciding = s
-            .refunds
-            .iter()
-            .any(|r| matches!(r.status.as_str(), "requested" | "refused" | "escalated"));
+        let deciding = s.refunds.iter().any(|r| r.status.is_open());
         if open && (s.lessons.len() as i64) < o.lessons {
             let evidence = self.rng.random_range(0..10) > 0;
             ops.push(Op::Attend {
@@ -71,7 +69,7 @@ impl Sim {
         for l in s
             .lessons
             .iter()
-            .filter(|l| l.status == "awaiting_confirmation")
+            .filter(|l| l.status == LessonStatus::AwaitingConfirmation)
         {
             ops.push(Op::Confirm {
                 lesson: l.id.clone(),
@@ -83,8 +81,8 @@ impl Sim {
             }
         }
         for r in &s.refunds {
-            match r.status.as_str() {
-                "requested" => {
+            match r.status {
+                RefundStatus::Requested => {
                     let agree = self.rng.random_range(0..4) > 0;
                     ops.push(Op::AnswerRefund {
                         refund: r.id.clone(),
@@ -92,10 +90,10 @@ impl Sim {
                         agree,
                     });
                 }
-                "refused" => ops.push(Op::Escalate {
+                RefundStatus::Refused => ops.push(Op::Escalate {
                     refund: r.id.clone(),
                 }),
-                "escalated" => {
+                RefundStatus::Escalated => {
                     let uphold = self.rng.random_bool(0.5);
                     ops.push(Op::Rule {
                         refund: r.id.clone(),
