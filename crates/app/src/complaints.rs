@@ -10,7 +10,7 @@ use crate::lessons::window_end;
 use crate::refunds::refund_of_rest_in;
 use crate::{Actor, App, AppError, ErrorCode, evidence};
 use domain::access::Permission;
-use domain::{RefundEvent, RegionCode, Timestamp};
+use domain::{ComplaintStatus, RefundEvent, RegionCode, Timestamp};
 use object_store::ObjectStoreExt;
 use rand::Rng;
 use serde::{Deserialize, Serialize};
@@ -49,17 +49,6 @@ fn label(table: &[(&str, &'static str)], key: &str) -> &'static str {
         .iter()
         .find(|(k, _)| *k == key)
         .map_or("", |(_, l)| *l)
-}
-
-fn status_label(status: &str) -> &'static str {
-    match status {
-        "with_institution" => "待机构答复",
-        "answered" => "机构已答复，待家长确认",
-        "accepted" => "家长接受答复，已办结",
-        "escalated" => "已提交监管部门处理",
-        "resolved" => "监管部门已处理，已办结",
-        _ => "未知",
-    }
 }
 
 /// `POST /api/v1/parent/complaints`.
@@ -115,7 +104,7 @@ pub struct ComplaintView {
     pub category: String,
     pub category_label: &'static str,
     pub body: String,
-    pub status: String,
+    pub status: ComplaintStatus,
     pub status_label: &'static str,
     pub created_at_display: String,
     /// When the institution's time to answer ends (unix ms).
@@ -220,7 +209,7 @@ impl App {
             order_id,
             category: new.category.clone(),
             body: body.to_owned(),
-            status: "with_institution".into(),
+            status: ComplaintStatus::WithInstitution,
             created_at: at,
             answer_by: window_end(now.china_date(), window),
             answer: None,
@@ -412,8 +401,10 @@ impl App {
         let now = self.clock.now();
         let mut tx = self.store.begin_write().await?;
         let complaint = self.parents_complaint_in(&mut tx, &parent_id, id).await?;
-        let overdue = complaint.status == "with_institution" && now.millis() >= complaint.answer_by;
-        if complaint.status != "answered" && !overdue {
+        let overdue = complaint
+            .status
+            .institution_overdue(now.millis(), complaint.answer_by);
+        if !complaint.status.may_escalate(overdue) {
             return Err(AppError::new(
                 ErrorCode::Conflict,
                 format!(
@@ -438,7 +429,7 @@ impl App {
         if tx
             .escalate_complaint(
                 &complaint.id,
-                &complaint.status,
+                complaint.status,
                 competent.as_str(),
                 now.millis(),
                 ruling_by,
@@ -755,10 +746,10 @@ impl App {
                 content_type: d.content_type,
             })
             .collect();
-        let institution_overdue = r.status == "with_institution" && now >= r.answer_by;
+        let institution_overdue = r.status.institution_overdue(now, r.answer_by);
         Ok(ComplaintView {
             category_label: label(CATEGORIES, &r.category),
-            status_label: status_label(&r.status),
+            status_label: r.status.label_zh(),
             created_at_display: Timestamp::from_millis(r.created_at).china_display(),
             answer_by: r.answer_by,
             answer_by_display: Timestamp::from_millis(r.answer_by).china_display(),
@@ -774,8 +765,9 @@ impl App {
                 .as_deref()
                 .map_or("", |a| label(MONEY_ACTIONS, a)),
             institution_overdue,
-            regulator_overdue: r.status == "escalated" && r.ruling_by.is_some_and(|t| now >= t),
-            may_escalate: r.status == "answered" || institution_overdue,
+            regulator_overdue: r.status == ComplaintStatus::Escalated
+                && r.ruling_by.is_some_and(|t| now >= t),
+            may_escalate: r.status.may_escalate(institution_overdue),
             evidence,
             institution_name,
             id: r.id,

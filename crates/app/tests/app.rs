@@ -3073,7 +3073,7 @@ mod complaints {
                 .file_complaint(&parent, &new, &[evidence])
                 .await
                 .unwrap();
-        assert_eq!(c.status, "with_institution");
+        assert_eq!(c.status, domain::ComplaintStatus::WithInstitution);
         assert_eq!(c.evidence.len(), 1);
         assert!(c.complaint_no.starts_with("TS20261126"));
         assert!(
@@ -3110,7 +3110,7 @@ mod complaints {
                 .answer_complaint(&admin, &c.id, &answer)
                 .await
                 .unwrap();
-        assert_eq!(answered.status, "answered");
+        assert_eq!(answered.status, domain::ComplaintStatus::Answered);
         assert_eq!(
             s.t.app
                 .answer_complaint(&admin, &c.id, &answer)
@@ -3121,7 +3121,7 @@ mod complaints {
             "answered once"
         );
         let escalated = s.t.app.escalate_complaint(&parent, &c.id).await.unwrap();
-        assert_eq!(escalated.status, "escalated");
+        assert_eq!(escalated.status, domain::ComplaintStatus::Escalated);
         let supervisor = s.competent_supervisor().await;
         assert_eq!(
             escalated.regulator_region.as_deref(),

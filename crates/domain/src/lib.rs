@@ -5,6 +5,7 @@
 
 pub mod access;
 pub mod calendar;
+pub mod complaint;
 pub mod contract;
 pub mod credit;
 pub mod credit_code;
@@ -31,6 +32,7 @@ pub mod state;
 pub mod time;
 
 pub use calendar::WorkingDayCalendar;
+pub use complaint::{ComplaintEvent, ComplaintStatus};
 pub use error::DomainError;
 pub use ids::{CourseId, InstitutionId, ListChangeId, NoticeId};
 pub use institution::{Category, ListStatus, TeachingMode};

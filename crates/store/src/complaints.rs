@@ -2,7 +2,9 @@
 
 use crate::filings::DocumentRow;
 use crate::insert::{AnyQuery, InsertRow, insert_rows};
+use crate::states::transition;
 use crate::{Reader, StoreError, WriteTx};
+use domain::{ComplaintEvent, ComplaintStatus};
 use sqlx::AssertSqlSafe;
 
 #[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow)]
@@ -15,8 +17,8 @@ pub struct ComplaintRow {
     /// `refund`, `teaching_quality`, `safety`, `false_advertising` or `other`.
     pub category: String,
     pub body: String,
-    /// `with_institution`, `answered`, `accepted`, `escalated` or `resolved`.
-    pub status: String,
+    #[sqlx(try_from = "String")]
+    pub status: ComplaintStatus,
     pub created_at: i64,
     pub answer_by: i64,
     pub answer: Option<String>,
@@ -48,7 +50,7 @@ impl InsertRow for ComplaintRow {
             .bind(self.order_id.clone())
             .bind(self.category.clone())
             .bind(self.body.clone())
-            .bind(self.status.clone())
+            .bind(self.status.as_str())
             .bind(self.created_at)
             .bind(self.answer_by)
             .bind(self.answer.clone())
@@ -183,51 +185,57 @@ impl WriteTx {
         answer: &str,
         at: i64,
     ) -> Result<u64, StoreError> {
-        Ok(sqlx::query(
-            "UPDATE complaints SET status = 'answered', answer = $2, answered_at = $3 \
-             WHERE id = $1 AND status = 'with_institution'",
-        )
-        .bind(id)
-        .bind(answer)
-        .bind(at)
-        .execute(&mut *self.tx)
-        .await?
-        .rows_affected())
+        let (to, from) = transition::<ComplaintStatus>(ComplaintEvent::Answer);
+        let sql = format!(
+            "UPDATE complaints SET status = '{to}', answer = $2, answered_at = $3 \
+             WHERE id = $1 AND status IN ({from})"
+        );
+        Ok(sqlx::query(AssertSqlSafe(sql))
+            .bind(id)
+            .bind(answer)
+            .bind(at)
+            .execute(&mut *self.tx)
+            .await?
+            .rows_affected())
     }
 
     /// The parent accepts the answer: closed.
     pub async fn accept_complaint(&mut self, id: &str, at: i64) -> Result<u64, StoreError> {
-        Ok(sqlx::query(
-            "UPDATE complaints SET status = 'accepted', closed_at = $2 WHERE id = $1 AND status = 'answered'",
-        )
-        .bind(id)
-        .bind(at)
-        .execute(&mut *self.tx)
-        .await?
-        .rows_affected())
+        let (to, from) = transition::<ComplaintStatus>(ComplaintEvent::Accept);
+        let sql = format!(
+            "UPDATE complaints SET status = '{to}', closed_at = $2 WHERE id = $1 AND status IN ({from})"
+        );
+        Ok(sqlx::query(AssertSqlSafe(sql))
+            .bind(id)
+            .bind(at)
+            .execute(&mut *self.tx)
+            .await?
+            .rows_affected())
     }
 
     /// To the competent regulator, from `from` (answered, or with the institution past its deadline).
     pub async fn escalate_complaint(
         &mut self,
         id: &str,
-        from: &str,
+        from: ComplaintStatus,
         region: &str,
         at: i64,
         ruling_by: i64,
     ) -> Result<u64, StoreError> {
-        Ok(sqlx::query(
-            "UPDATE complaints SET status = 'escalated', escalated_at = $3, regulator_region = $4, ruling_by = $5 \
-             WHERE id = $1 AND status = $2",
-        )
-        .bind(id)
-        .bind(from)
-        .bind(at)
-        .bind(region)
-        .bind(ruling_by)
-        .execute(&mut *self.tx)
-        .await?
-        .rows_affected())
+        let (to, _) = transition::<ComplaintStatus>(ComplaintEvent::Escalate);
+        let sql = format!(
+            "UPDATE complaints SET status = '{to}', escalated_at = $3, regulator_region = $4, ruling_by = $5 \
+             WHERE id = $1 AND status = $2"
+        );
+        Ok(sqlx::query(AssertSqlSafe(sql))
+            .bind(id)
+            .bind(from.as_str())
+            .bind(at)
+            .bind(region)
+            .bind(ruling_by)
+            .execute(&mut *self.tx)
+            .await?
+            .rows_affected())
     }
 
     pub async fn resolve_complaint(
@@ -235,18 +243,20 @@ impl WriteTx {
         id: &str,
         r: &ComplaintRuling<'_>,
     ) -> Result<u64, StoreError> {
-        Ok(sqlx::query(
-            "UPDATE complaints SET status = 'resolved', outcome = $2, ruling = $3, money_action = $4, \
-             resolved_by = $5, closed_at = $6 WHERE id = $1 AND status = 'escalated'",
-        )
-        .bind(id)
-        .bind(r.outcome)
-        .bind(r.ruling)
-        .bind(r.money_action)
-        .bind(r.by)
-        .bind(r.at)
-        .execute(&mut *self.tx)
-        .await?
-        .rows_affected())
+        let (to, from) = transition::<ComplaintStatus>(ComplaintEvent::Resolve);
+        let sql = format!(
+            "UPDATE complaints SET status = '{to}', outcome = $2, ruling = $3, money_action = $4, \
+             resolved_by = $5, closed_at = $6 WHERE id = $1 AND status IN ({from})"
+        );
+        Ok(sqlx::query(AssertSqlSafe(sql))
+            .bind(id)
+            .bind(r.outcome)
+            .bind(r.ruling)
+            .bind(r.money_action)
+            .bind(r.by)
+            .bind(r.at)
+            .execute(&mut *self.tx)
+            .await?
+            .rows_affected())
     }
 }

@@ -45,7 +45,7 @@ async fn a_regulator_of_another_region_is_refused_a_complaint_in_every_state() {
         body: "老师连续三次迟到".into(),
     };
     let c = s.t.app.file_complaint(&parent, &new, &[]).await.unwrap();
-    assert_eq!(c.status, "with_institution");
+    assert_eq!(c.status, domain::ComplaintStatus::WithInstitution);
     assert_eq!(
         refused(c.id.clone()).await,
         ErrorCode::Forbidden,
