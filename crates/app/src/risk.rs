@@ -11,7 +11,7 @@
 use crate::{Actor, App, AppError, ErrorCode, evidence};
 use domain::access::Permission;
 use domain::risk::{Firing, Indicator, Level, RiskModel};
-use domain::{ListStatus, RegionCode, Timestamp};
+use domain::{ListStatus, Machine, RegionCode, Timestamp, WarningEvent, WarningStatus};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use store::{InstitutionRow, WarningRow, WriteTx};
@@ -50,7 +50,7 @@ pub struct WarningView {
     pub model_version: i64,
     /// What fired: the value, the threshold crossed, and the event's facts.
     pub inputs: serde_json::Value,
-    pub status: String,
+    pub status: WarningStatus,
     pub status_label: &'static str,
     pub raised_at: i64,
     pub raised_at_display: String,
@@ -72,17 +72,6 @@ pub struct WarningAnswer {
 pub struct WarningDecision {
     pub decision: String,
     pub reason: String,
-}
-
-fn status_label(status: &str) -> &'static str {
-    match status {
-        "open" => "待整改",
-        "answered" => "机构已说明，待核实",
-        "lifted" => "已解除",
-        "escalated" => "已升级处置",
-        "published" => "逾期未整改，已公开提示",
-        _ => "未知",
-    }
 }
 
 /// `POST /api/v1/bank/risk-scores`: a bank's own risk score (0 sound – 100 worst) for the institution that
@@ -309,7 +298,7 @@ impl App {
                 model_version: model.version,
                 inputs_json: json!({"value": f.value, "threshold": f.threshold, "facts": facts})
                     .to_string(),
-                status: "open".into(),
+                status: WarningStatus::Open,
                 raised_at: now,
                 rectify_by: crate::lessons::window_end(today, days),
                 answer: None,
@@ -514,8 +503,7 @@ impl App {
         if tx
             .move_warning(
                 &warning.id,
-                &["open", "escalated"],
-                "answered",
+                WarningEvent::Answer,
                 &actor.audit_name(),
                 explanation,
                 now,
@@ -561,21 +549,18 @@ impl App {
             &format!("institution:{}", warning.institution_id),
         )
         .await?;
-        let (to, from): (&str, &[&str]) = match decision.decision.as_str() {
-            "lift" => ("lifted", &["open", "answered", "escalated"]),
-            "escalate" => ("escalated", &["open", "answered"]),
-            _ => {
-                return Err(AppError::new(
-                    ErrorCode::InvalidParameter,
-                    "decision: lift or escalate",
-                ));
-            }
+        let Some(event) = WarningEvent::regulator_decision(&decision.decision) else {
+            return Err(AppError::new(
+                ErrorCode::InvalidParameter,
+                "decision: lift or escalate",
+            ));
         };
+        let to = WarningStatus::target(event).ok_or_else(|| AppError::internal("warning event"))?;
         let reason = crate::error::stated_reason("reason", &decision.reason)?;
         let now = self.clock.now().millis();
         let mut tx = self.store.begin_write().await?;
         if tx
-            .move_warning(&warning.id, from, to, &actor.audit_name(), reason, now)
+            .move_warning(&warning.id, event, &actor.audit_name(), reason, now)
             .await?
             != 1
         {
@@ -614,8 +599,7 @@ impl App {
             if tx
                 .move_warning(
                     &w.id,
-                    &["open", "escalated"],
-                    "published",
+                    WarningEvent::Publish,
                     "system:risk_deadline",
                     "",
                     now.millis(),
@@ -751,7 +735,7 @@ impl App {
             .warnings(None, Some(institution_id), 0, 500)
             .await?
             .into_iter()
-            .filter(|w| matches!(w.status.as_str(), "open" | "answered" | "escalated"))
+            .filter(|w| w.status.is_live())
             .filter_map(|w| {
                 Some(Firing {
                     indicator: Indicator::parse(&w.indicator)?,
@@ -863,7 +847,7 @@ impl App {
             indicator_label: indicator.map_or("其他风险", Indicator::label),
             level_label: level.map_or("", Level::label),
             inputs: serde_json::from_str(&r.inputs_json).unwrap_or(serde_json::Value::Null),
-            status_label: status_label(&r.status),
+            status_label: r.status.label_zh(),
             raised_at_display: Timestamp::from_millis(r.raised_at).china_display(),
             rectify_by: r.rectify_by,
             rectify_by_display: Timestamp::from_millis(r.rectify_by - 1).china_display(),

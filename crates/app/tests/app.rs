@@ -1957,7 +1957,7 @@ mod money_flow {
         assert!(
             warnings
                 .iter()
-                .all(|w| w.model_version == 0 && w.status == "open")
+                .all(|w| w.model_version == 0 && w.status == domain::WarningStatus::Open)
         );
         let unmatched = warnings
             .iter()
@@ -4446,7 +4446,7 @@ mod risk_engine {
                     )
                     .await
                     .unwrap();
-            assert_eq!(answered.status, "answered");
+            assert_eq!(answered.status, domain::WarningStatus::Answered);
             let lifted =
                 s.t.app
                     .decide_warning(
@@ -4459,7 +4459,7 @@ mod risk_engine {
                     )
                     .await
                     .unwrap();
-            assert_eq!(lifted.status, "lifted");
+            assert_eq!(lifted.status, domain::WarningStatus::Lifted);
         }
         assert_eq!(
             s.t.app

@@ -30,6 +30,7 @@ pub mod schedule;
 pub mod service;
 pub mod state;
 pub mod time;
+pub mod warning;
 
 pub use calendar::WorkingDayCalendar;
 pub use complaint::{ComplaintEvent, ComplaintStatus};
@@ -45,3 +46,4 @@ pub use refund::{RefundEvent, RefundStatus};
 pub use region::{RegionCode, RegionLevel};
 pub use state::{Machine, TransitionRefused, UnknownState};
 pub use time::Timestamp;
+pub use warning::{WarningEvent, WarningStatus};

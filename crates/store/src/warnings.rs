@@ -24,8 +24,8 @@ pub struct WarningRow {
     pub level: String,
     pub model_version: i64,
     pub inputs_json: String,
-    /// `open`, `answered`, `lifted`, `escalated` or `published`.
-    pub status: String,
+    #[sqlx(try_from = "String")]
+    pub status: domain::WarningStatus,
     pub raised_at: i64,
     pub rectify_by: i64,
     pub answer: Option<String>,
@@ -50,7 +50,7 @@ impl InsertRow for WarningRow {
             .bind(self.level.clone())
             .bind(self.model_version)
             .bind(self.inputs_json.clone())
-            .bind(self.status.clone())
+            .bind(self.status.as_str())
             .bind(self.raised_at)
             .bind(self.rectify_by)
             .bind(self.answer.clone())
@@ -307,23 +307,18 @@ impl WriteTx {
     pub async fn move_warning(
         &mut self,
         id: &str,
-        from: &[&str],
-        to: &str,
+        event: domain::WarningEvent,
         by: &str,
         reason: &str,
         at: i64,
     ) -> Result<u64, StoreError> {
-        let allowed = from
-            .iter()
-            .map(|s| format!("'{s}'"))
-            .collect::<Vec<_>>()
-            .join(", ");
-        let sql = match to {
-            "answered" => format!(
+        let (to, allowed) = crate::states::transition::<domain::WarningStatus>(event);
+        let sql = match event {
+            domain::WarningEvent::Answer => format!(
                 "UPDATE risk_warnings SET status = $2, answer = $4, answered_at = $5 \
                  WHERE id = $1 AND status IN ({allowed}) AND $3 = $3"
             ),
-            "published" => format!(
+            domain::WarningEvent::Publish => format!(
                 "UPDATE risk_warnings SET status = $2, published_at = $5 \
                  WHERE id = $1 AND status IN ({allowed}) AND $3 = $3 AND $4 = $4"
             ),
