@@ -7,7 +7,7 @@
 use crate::{Actor, App, AppError, ErrorCode, evidence};
 use domain::access::Permission;
 use domain::service::{TicketKind, TicketTimes, Tier, tier_figures};
-use domain::{RegionCode, Timestamp};
+use domain::{Machine, RegionCode, TicketEvent, TicketStatus, Timestamp};
 use rand::Rng;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -61,7 +61,7 @@ pub struct TicketView {
     pub opener_label: String,
     pub region_code: String,
     /// `open`, `answered` or `resolved`.
-    pub status: String,
+    pub status: TicketStatus,
     pub status_label: String,
     pub assignee_id: Option<String>,
     pub opened_at_display: String,
@@ -103,15 +103,6 @@ struct Opener {
 enum Answerer<'a> {
     ServiceTeam,
     Regulators(&'a RegionCode),
-}
-
-fn status_label(status: &str) -> &'static str {
-    match status {
-        "open" => "待答复",
-        "answered" => "已答复",
-        "resolved" => "已解决",
-        _ => "未知",
-    }
 }
 
 fn ticket_no(now: Timestamp) -> String {
@@ -242,7 +233,7 @@ impl App {
                 TicketKind::Technical => RegionCode::NATIONAL.as_str().to_owned(),
                 TicketKind::Policy => opener.region,
             },
-            status: "open".into(),
+            status: TicketStatus::Open,
             assignee: None,
             opened_at: at,
             respond_by: at.saturating_add(tier.respond_within_ms()),
@@ -372,14 +363,14 @@ impl App {
         } else {
             ticket.opener_label.clone()
         };
-        let (status, first_response) = if from_desk {
-            ("answered", Some(at))
+        let (event, first_response) = if from_desk {
+            (TicketEvent::DeskReplies, Some(at))
         } else {
-            ("open", None)
+            (TicketEvent::OpenerReplies, None)
         };
         let mut tx = self.store.begin_write().await?;
         if !tx
-            .move_ticket(&ticket.id, status, first_response, None)
+            .move_ticket(&ticket.id, event, first_response, None)
             .await?
         {
             return Err(resolved_already());
@@ -417,7 +408,7 @@ impl App {
             at,
             "service.ticket_replied",
             format!("ticket:{}", ticket.id),
-            json!({"from_desk": from_desk, "status": status}),
+            json!({"from_desk": from_desk, "status": TicketStatus::target(event).map(TicketStatus::as_str)}),
         )])
         .await?;
         tx.commit().await?;
@@ -473,7 +464,7 @@ impl App {
         let at = self.clock.now().millis();
         let mut tx = self.store.begin_write().await?;
         if !tx
-            .move_ticket(&ticket.id, "resolved", None, Some(at))
+            .move_ticket(&ticket.id, TicketEvent::Resolve, None, Some(at))
             .await?
         {
             return Err(resolved_already());
@@ -547,7 +538,7 @@ fn ticket_view(r: TicketRow, messages: Vec<TicketMessageRow>, now: i64) -> Ticke
             .map_or("", |k| k.label_zh())
             .to_owned(),
         tier_label: Tier::parse(&r.tier).map_or("", |t| t.label_zh()).to_owned(),
-        status_label: status_label(&r.status).to_owned(),
+        status_label: r.status.label_zh().to_owned(),
         opened_at_display: display(r.opened_at),
         respond_by_display: display(r.respond_by),
         resolve_by_display: display(r.resolve_by),

@@ -6495,7 +6495,7 @@ mod service_desk {
             )
             .await
             .unwrap();
-        assert_eq!(answered.status, "answered");
+        assert_eq!(answered.status, domain::TicketStatus::Answered);
         assert!(answered.messages[1].from_desk);
         // The integrator writes back: the ticket is open again, the first answer's time kept.
         let back = app
@@ -6508,7 +6508,7 @@ mod service_desk {
             )
             .await
             .unwrap();
-        assert_eq!(back.status, "open");
+        assert_eq!(back.status, domain::TicketStatus::Open);
         assert!(back.first_response_display.is_some());
 
         // Assignment: to an account that may answer (the service team itself), not to a county reviewer.
@@ -6583,7 +6583,7 @@ mod service_desk {
             )
             .await
             .unwrap();
-        assert_eq!(reply.status, "answered");
+        assert_eq!(reply.status, domain::TicketStatus::Answered);
         let inbox = app.my_notifications(&staff).await.unwrap();
         assert!(
             inbox
@@ -6594,7 +6594,7 @@ mod service_desk {
         let figures = app.desk_figures(&haidian).await.unwrap();
         assert_eq!(tier(&figures, "normal").answered_in_time, 1);
         let resolved = app.resolve_ticket(&staff, &question.id).await.unwrap();
-        assert_eq!(resolved.status, "resolved");
+        assert_eq!(resolved.status, domain::TicketStatus::Resolved);
         assert_eq!(
             app.resolve_ticket(&staff, &question.id)
                 .await

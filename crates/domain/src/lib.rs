@@ -29,6 +29,7 @@ pub mod sampling;
 pub mod schedule;
 pub mod service;
 pub mod state;
+pub mod ticket;
 pub mod time;
 pub mod warning;
 
@@ -45,5 +46,6 @@ pub use paging::Paging;
 pub use refund::{RefundEvent, RefundStatus};
 pub use region::{RegionCode, RegionLevel};
 pub use state::{Machine, TransitionRefused, UnknownState};
+pub use ticket::{TicketEvent, TicketStatus};
 pub use time::Timestamp;
 pub use warning::{WarningEvent, WarningStatus};

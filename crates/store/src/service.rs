@@ -16,7 +16,9 @@ pub struct TicketRow {
     pub opener_id: String,
     pub opener_label: String,
     pub region_code: String,
-    pub status: String,
+
+    #[sqlx(try_from = "String")]
+    pub status: domain::TicketStatus,
     pub assignee: Option<String>,
     pub opened_at: i64,
     pub respond_by: i64,
@@ -42,7 +44,7 @@ impl InsertRow for TicketRow {
             .bind(self.opener_id.clone())
             .bind(self.opener_label.clone())
             .bind(self.region_code.clone())
-            .bind(self.status.clone())
+            .bind(self.status.as_str())
             .bind(self.assignee.clone())
             .bind(self.opened_at)
             .bind(self.respond_by)
@@ -158,20 +160,22 @@ impl WriteTx {
     pub async fn move_ticket(
         &mut self,
         id: &str,
-        status: &str,
+        event: domain::TicketEvent,
         first_response_at: Option<i64>,
         resolved_at: Option<i64>,
     ) -> Result<bool, StoreError> {
-        let done = sqlx::query(
+        let (to, from) = crate::states::transition::<domain::TicketStatus>(event);
+        let sql = format!(
             "UPDATE service_tickets SET status = $2, first_response_at = COALESCE(first_response_at, $3), \
-             resolved_at = $4 WHERE id = $1 AND status <> 'resolved'",
-        )
-        .bind(id)
-        .bind(status)
-        .bind(first_response_at)
-        .bind(resolved_at)
-        .execute(&mut *self.tx)
-        .await?;
+             resolved_at = $4 WHERE id = $1 AND status IN ({from})"
+        );
+        let done = sqlx::query(AssertSqlSafe(sql))
+            .bind(id)
+            .bind(to)
+            .bind(first_response_at)
+            .bind(resolved_at)
+            .execute(&mut *self.tx)
+            .await?;
         Ok(done.rows_affected() == 1)
     }
 
