@@ -6,7 +6,7 @@
 
 use crate::{Actor, App, AppError, ErrorCode, evidence};
 use domain::access::Permission;
-use domain::{Fen, OrderStatus, Timestamp};
+use domain::{Fen, FilingStatus, OrderStatus, Timestamp};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use store::FinancialStatementRow;
@@ -339,7 +339,7 @@ impl App {
                 filings.sort_by_key(|f| f.version);
                 let mut rows = Vec::new();
                 let mut approved = serde_json::Value::Null;
-                for f in filings.iter().filter(|f| f.status != "draft") {
+                for f in filings.iter().filter(|f| f.status != FilingStatus::Draft) {
                     let data: serde_json::Value = serde_json::from_str(&f.data).unwrap_or_default();
                     let what = if f.kind == "onboarding" && approved.is_null() {
                         "首次报备".to_owned()
@@ -353,16 +353,12 @@ impl App {
                         } else {
                             "变更"
                         }),
-                        text(match f.status.as_str() {
-                            "approved" => "已通过",
-                            "rejected" => "已退回",
-                            _ => "审核中",
-                        }),
+                        text(f.status.label_zh()),
                         text(what),
                         when(f.submitted_at),
                         when(f.decided_at),
                     ]);
-                    if f.status == "approved" {
+                    if f.status == FilingStatus::Approved {
                         approved = data;
                     }
                 }

@@ -10,8 +10,8 @@ use domain::access::{Permission, StaffRole, competent_region, regulator_reviews}
 use domain::credit_code::CreditCode;
 use domain::filing::{FIELDS, Filing, FilingError, field_label};
 use domain::{
-    Category, InstitutionId, ListChangeId, ListStatus, RegionCode, RegionLevel, TeachingMode,
-    Timestamp,
+    Category, FilingEvent, FilingStatus, InstitutionId, ListChangeId, ListStatus, RegionCode,
+    RegionLevel, TeachingMode, Timestamp,
 };
 use object_store::ObjectStoreExt;
 use serde::{Deserialize, Serialize};
@@ -95,7 +95,7 @@ pub struct DocumentView {
 pub struct FilingVersionView {
     pub version: i64,
     pub kind: String,
-    pub status: String,
+    pub status: FilingStatus,
     pub submitted_at_display: Option<String>,
     pub decided_at_display: Option<String>,
     pub rejected_fields: Vec<FieldNote>,
@@ -110,7 +110,7 @@ pub struct FilingView {
     pub registry_state: String,
     pub version: i64,
     /// `draft`, `submitted`, `approved` or `rejected`.
-    pub status: String,
+    pub status: FilingStatus,
     pub data: Filing,
     /// What a submission still lacks (empty: complete).
     pub missing: Vec<FieldNote>,
@@ -362,8 +362,8 @@ impl App {
         let present = REQUIRED_ITEMS.saturating_sub(missing.len() as u32);
         let rejected_fields = versions
             .iter()
-            .find(|v| v.status != "draft")
-            .filter(|v| v.status == "rejected")
+            .find(|v| v.status != FilingStatus::Draft)
+            .filter(|v| v.status == FilingStatus::Rejected)
             .map(reasons)
             .unwrap_or_default();
         Ok(FilingView {
@@ -371,7 +371,7 @@ impl App {
             institution_name: institution.name.clone(),
             registry_state: institution.registry_state.clone(),
             version: latest.map_or(0, |v| v.version),
-            status: latest.map_or_else(|| "draft".to_owned(), |v| v.status.clone()),
+            status: latest.map_or(FilingStatus::Draft, |v| v.status),
             completeness: present * 100 / REQUIRED_ITEMS,
             missing: notes(&missing),
             rejected_fields,
@@ -381,7 +381,7 @@ impl App {
                 .map(|v| FilingVersionView {
                     version: v.version,
                     kind: v.kind.clone(),
-                    status: v.status.clone(),
+                    status: v.status,
                     submitted_at_display: display(v.submitted_at),
                     decided_at_display: display(v.decided_at),
                     rejected_fields: reasons(v),
@@ -419,13 +419,13 @@ impl App {
         let data = serde_json::to_string(filing).map_err(|e| AppError::internal(e.to_string()))?;
         let mut tx = self.store.begin_write().await?;
         let version = match tx.latest_filing(&id).await? {
-            Some(v) if v.status == "submitted" => {
+            Some(v) if v.status == FilingStatus::Submitted => {
                 return Err(AppError::new(
                     ErrorCode::Conflict,
                     "the filing is under review",
                 ));
             }
-            Some(v) if v.status == "draft" => {
+            Some(v) if v.status == FilingStatus::Draft => {
                 tx.update_draft(&id, v.version, &data, now.millis()).await?;
                 v.version
             }
@@ -440,7 +440,7 @@ impl App {
                     institution_id: id.clone(),
                     version,
                     kind: kind.into(),
-                    status: "draft".into(),
+                    status: FilingStatus::Draft,
                     data,
                     competent_region: None,
                     submitted_at: None,
@@ -470,7 +470,7 @@ impl App {
         let id = self.admins_institution(actor).await?;
         let institution = self.institution_row(&id).await?;
         let view = self.filing_view(&institution).await?;
-        if view.status != "draft" || view.version == 0 {
+        if view.status != FilingStatus::Draft || view.version == 0 {
             return Err(AppError::new(
                 ErrorCode::Conflict,
                 "no draft to submit: save the filing first",
@@ -767,17 +767,17 @@ impl App {
         let latest = tx
             .latest_filing(&id)
             .await?
-            .filter(|v| v.status == "submitted")
+            .filter(|v| v.status == FilingStatus::Submitted)
             .ok_or_else(|| AppError::new(ErrorCode::Conflict, "nothing is waiting for review"))?;
-        let status = if decision.approve {
-            "approved"
+        let event = if decision.approve {
+            FilingEvent::Approve
         } else {
-            "rejected"
+            FilingEvent::Reject
         };
         tx.decide_filing(
             &id,
             latest.version,
-            status,
+            event,
             &actor.audit_name(),
             field_reasons.as_deref(),
             at,

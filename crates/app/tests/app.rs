@@ -716,7 +716,7 @@ pub(crate) mod onboarding {
             .decide_filing(&reviewer("110108"), &signed.institution_id, &reject)
             .await
             .unwrap();
-        assert_eq!(rejected.status, "rejected");
+        assert_eq!(rejected.status, domain::FilingStatus::Rejected);
         let mine = t.app.my_filing(&admin).await.unwrap();
         assert_eq!(mine.rejected_fields.len(), 1);
         assert_eq!(mine.rejected_fields[0].label, "消防证明");

@@ -399,3 +399,80 @@ mod tests {
         );
     }
 }
+
+/// 报备状态: each version of a filing is a draft until submitted, then the competent regulator approves or
+/// rejects it; a change after a decision starts a new version.
+#[derive(
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    Hash,
+    Serialize,
+    Deserialize,
+    utoipa::ToSchema,
+    strum::EnumString,
+    strum::IntoStaticStr,
+    strum::EnumMessage,
+    strum::VariantArray,
+    strum::EnumIs,
+)]
+#[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
+pub enum FilingStatus {
+    #[strum(message = "草稿")]
+    Draft,
+    #[strum(message = "审核中")]
+    Submitted,
+    #[strum(message = "已通过")]
+    Approved,
+    #[strum(message = "已退回")]
+    Rejected,
+}
+crate::stored_state!(FilingStatus, "filing");
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, strum::IntoStaticStr)]
+#[strum(serialize_all = "snake_case")]
+pub enum FilingEvent {
+    Submit,
+    Approve,
+    Reject,
+}
+
+impl crate::state::Machine for FilingStatus {
+    type Event = FilingEvent;
+    const KIND: &'static str = "filing";
+
+    fn next(self, event: FilingEvent) -> Option<Self> {
+        match (self, event) {
+            (Self::Draft, FilingEvent::Submit) => Some(Self::Submitted),
+            (Self::Submitted, FilingEvent::Approve) => Some(Self::Approved),
+            (Self::Submitted, FilingEvent::Reject) => Some(Self::Rejected),
+            _ => None,
+        }
+    }
+}
+
+#[cfg(test)]
+mod state_tests {
+    use super::*;
+    use crate::state::{Machine, testing};
+
+    #[test]
+    fn only_a_submitted_version_is_decided() {
+        use FilingStatus::*;
+        assert_eq!(Draft.apply(FilingEvent::Submit), Ok(Submitted));
+        assert_eq!(Submitted.apply(FilingEvent::Reject), Ok(Rejected));
+        assert!(Draft.apply(FilingEvent::Approve).is_err());
+        assert!(Approved.apply(FilingEvent::Submit).is_err());
+        testing::round_trips::<FilingStatus>(
+            FilingStatus::label_zh,
+            &[
+                FilingEvent::Submit,
+                FilingEvent::Approve,
+                FilingEvent::Reject,
+            ],
+        );
+    }
+}

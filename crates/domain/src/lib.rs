@@ -36,6 +36,7 @@ pub mod warning;
 pub use calendar::WorkingDayCalendar;
 pub use complaint::{ComplaintEvent, ComplaintStatus};
 pub use error::DomainError;
+pub use filing::{FilingEvent, FilingStatus};
 pub use ids::{CourseId, InstitutionId, ListChangeId, NoticeId};
 pub use institution::{Category, ListStatus, TeachingMode};
 pub use instruction::{InstructionEvent, InstructionStatus};

@@ -11,8 +11,8 @@ pub struct FilingRow {
     pub version: i64,
     /// `onboarding` or `change`.
     pub kind: String,
-    /// `draft`, `submitted`, `approved` or `rejected`.
-    pub status: String,
+    #[sqlx(try_from = "String")]
+    pub status: domain::FilingStatus,
     pub data: String,
     pub competent_region: Option<String>,
     pub submitted_at: Option<i64>,
@@ -32,7 +32,7 @@ impl InsertRow for FilingRow {
         q.bind(self.institution_id.clone())
             .bind(self.version)
             .bind(self.kind.clone())
-            .bind(self.status.clone())
+            .bind(self.status.as_str())
             .bind(self.data.clone())
             .bind(self.competent_region.clone())
             .bind(self.submitted_at)
@@ -205,16 +205,19 @@ impl WriteTx {
         competent_region: &str,
         at: i64,
     ) -> Result<(), StoreError> {
-        sqlx::query(
-            "UPDATE filings SET status = 'submitted', competent_region = $3, submitted_at = $4, updated_at = $4 \
-             WHERE institution_id = $1 AND version = $2 AND status = 'draft'",
-        )
-        .bind(institution_id)
-        .bind(version)
-        .bind(competent_region)
-        .bind(at)
-        .execute(&mut *self.tx)
-        .await?;
+        let (to, from) =
+            crate::states::transition::<domain::FilingStatus>(domain::FilingEvent::Submit);
+        let sql = format!(
+            "UPDATE filings SET status = '{to}', competent_region = $3, submitted_at = $4, updated_at = $4 \
+             WHERE institution_id = $1 AND version = $2 AND status IN ({from})"
+        );
+        sqlx::query(AssertSqlSafe(sql))
+            .bind(institution_id)
+            .bind(version)
+            .bind(competent_region)
+            .bind(at)
+            .execute(&mut *self.tx)
+            .await?;
         Ok(())
     }
 
@@ -223,23 +226,25 @@ impl WriteTx {
         &mut self,
         institution_id: &str,
         version: i64,
-        status: &str,
+        decision: domain::FilingEvent,
         decided_by: &str,
         field_reasons: Option<&str>,
         at: i64,
     ) -> Result<u64, StoreError> {
-        let done = sqlx::query(
+        let (to, from) = crate::states::transition::<domain::FilingStatus>(decision);
+        let sql = format!(
             "UPDATE filings SET status = $3, decided_by = $4, field_reasons = $5, decided_at = $6, updated_at = $6 \
-             WHERE institution_id = $1 AND version = $2 AND status = 'submitted'",
-        )
-        .bind(institution_id)
-        .bind(version)
-        .bind(status)
-        .bind(decided_by)
-        .bind(field_reasons)
-        .bind(at)
-        .execute(&mut *self.tx)
-        .await?;
+             WHERE institution_id = $1 AND version = $2 AND status IN ({from})"
+        );
+        let done = sqlx::query(AssertSqlSafe(sql))
+            .bind(institution_id)
+            .bind(version)
+            .bind(to)
+            .bind(decided_by)
+            .bind(field_reasons)
+            .bind(at)
+            .execute(&mut *self.tx)
+            .await?;
         Ok(done.rows_affected())
     }
 
