@@ -28,7 +28,7 @@ pub struct SupervisedAccountView {
     pub account_no: String,
     pub mode: String,
     /// `pending` (waiting for the bank) or `confirmed`.
-    pub status: String,
+    pub status: domain::AccountStatus,
     pub requested_at_display: String,
 }
 
@@ -91,7 +91,7 @@ impl App {
             bank_id: bank_id.to_owned(),
             account_no: account_no.to_owned(),
             mode: req.mode.clone(),
-            status: "pending".into(),
+            status: domain::AccountStatus::Pending,
             requested_at: now,
             confirmed_at: None,
             confirmed_by: None,
@@ -215,7 +215,7 @@ impl App {
             bank_id: bank_id.to_owned(),
             account_no: account_no.to_owned(),
             mode: "custody".into(),
-            status: "confirmed".into(),
+            status: domain::AccountStatus::Confirmed,
             requested_at: now,
             confirmed_at: Some(now),
             confirmed_by: Some(actor.audit_name()),

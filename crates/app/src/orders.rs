@@ -178,7 +178,7 @@ impl App {
             .supervised_accounts_of(institution_id)
             .await?
             .into_iter()
-            .find(|a| a.status == "confirmed")
+            .find(|a| a.status.is_confirmed())
             .ok_or_else(|| {
                 AppError::new(
                     ErrorCode::NoSupervisedAccount,

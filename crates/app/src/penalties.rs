@@ -226,7 +226,7 @@ impl App {
                 self.move_in(&mut tx, actor, &locked, ListStatus::Black, &reason, now)
                     .await?;
             }
-            tx.end_active_plate(&institution.id, "revoked", &reason, at)
+            tx.end_active_plate(&institution.id, domain::PlateEvent::Revoke, &reason, at)
                 .await?;
             if self.store.read().run_off(&institution.id).await?.is_none() {
                 self.start_run_off_in(&mut tx, actor, &institution, &reason, at)

@@ -7,7 +7,7 @@
 use crate::views::InstitutionSummary;
 use crate::{Actor, App, AppError, ErrorCode};
 use domain::access::{Permission, regulator_sees};
-use domain::{InstitutionId, RegionCode, Timestamp};
+use domain::{InstitutionId, PlateEvent, PlateStatus, RegionCode, Timestamp};
 use ledger::plate::{PlateClaim, verify};
 use serde::Serialize;
 use store::{InstitutionRow, PlateRow};
@@ -27,7 +27,7 @@ pub struct PlateCheck {
     pub serial: Option<i64>,
     pub issued_on: Option<String>,
     /// `active`, `superseded` or `revoked`.
-    pub plate_status: Option<String>,
+    pub plate_status: Option<PlateStatus>,
     pub institution: Option<InstitutionSummary>,
     pub registry_state: Option<String>,
 }
@@ -54,7 +54,7 @@ pub struct PlateView {
     pub token: String,
     pub verify_path: String,
     pub issued_on: String,
-    pub status: String,
+    pub status: PlateStatus,
     pub institution: InstitutionSummary,
 }
 
@@ -73,7 +73,12 @@ impl App {
         now: i64,
     ) -> Result<PlateRow, AppError> {
         let superseded = tx
-            .end_active_plate(institution_id, "superseded", "a new plate was issued", now)
+            .end_active_plate(
+                institution_id,
+                PlateEvent::Supersede,
+                "a new plate was issued",
+                now,
+            )
             .await?;
         let serial = tx.last_plate_serial(institution_id).await? + 1;
         let row = self.signed_plate(institution_id, serial, now)?;
@@ -108,7 +113,7 @@ impl App {
             serial,
             token,
             issued_at: now,
-            status: "active".into(),
+            status: PlateStatus::Active,
             status_reason: None,
             status_changed_at: None,
         })
@@ -137,7 +142,7 @@ impl App {
             message,
             serial: Some(plate.serial),
             issued_on: Some(issued_on(plate.issued_at)),
-            plate_status: Some(plate.status.clone()),
+            plate_status: Some(plate.status),
             registry_state: Some(institution.registry_state.clone()),
             institution: Some(summary),
         })
@@ -179,7 +184,7 @@ impl App {
             .plates_of(&id)
             .await?
             .into_iter()
-            .find(|p| p.status == "active")
+            .find(|p| p.status == PlateStatus::Active)
             .ok_or_else(|| {
                 AppError::new(
                     ErrorCode::NotFound,
@@ -212,7 +217,7 @@ fn plate_verdict(
     summary: &InstitutionSummary,
 ) -> (&'static str, String) {
     let name = &summary.name;
-    if plate.status == "revoked" || institution.registry_state == "removed" {
+    if plate.status == PlateStatus::Revoked || institution.registry_state == "removed" {
         return (
             "warning",
             format!(
@@ -230,7 +235,7 @@ fn plate_verdict(
             ),
         );
     }
-    if plate.status == "superseded" {
+    if plate.status == PlateStatus::Superseded {
         return (
             "attention",
             format!("此码牌已被新码牌取代（机构信息已变更）。请以{name}现场公示的最新码牌为准。"),

@@ -92,7 +92,7 @@ pub struct SpotCheckView {
     pub institution_name: String,
     pub stratum: String,
     pub checker_id: String,
-    pub status: String,
+    pub status: domain::SpotCheckStatus,
     pub status_label: &'static str,
     pub findings: Vec<FindingView>,
     pub finding_count: i64,
@@ -222,7 +222,7 @@ impl App {
                 institution_id: c.institution_id.clone(),
                 stratum: c.stratum.clone(),
                 checker_id: checkers[k % checkers.len()].clone(),
-                status: "assigned".into(),
+                status: domain::SpotCheckStatus::Assigned,
                 findings_json: None,
                 finding_count: 0,
                 recorded_by: None,
@@ -520,7 +520,7 @@ impl App {
             .spot_checks(SpotChecksOf::Campaign(&row.id))
             .await?;
         let drawn = rows.len();
-        let recorded = rows.iter().filter(|r| r.check.status == "recorded").count();
+        let recorded = rows.iter().filter(|r| r.check.status.is_recorded()).count();
         let with_findings = rows.iter().filter(|r| r.check.finding_count > 0).count();
         let mut checks = Vec::new();
         if with_checks {
@@ -563,7 +563,7 @@ impl App {
         let evidence = self.store.read().spot_check_evidence(&row.check.id).await?;
         let c = row.check;
         Ok(SpotCheckView {
-            status_label: if c.status == "recorded" {
+            status_label: if c.status.is_recorded() {
                 if c.finding_count > 0 {
                     "发现问题"
                 } else {

@@ -284,7 +284,7 @@ impl App {
             .await?;
         tx.set_registry_state(&row.id, "removed", at).await?;
         let revoked = tx
-            .end_active_plate(&row.id, "revoked", &list_reason, at)
+            .end_active_plate(&row.id, domain::PlateEvent::Revoke, &list_reason, at)
             .await?;
         let mut entries = vec![crate::evidence::record(
             &actor.audit_name(),

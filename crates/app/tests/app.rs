@@ -879,8 +879,8 @@ mod changes {
         );
         let old = t.app.check_plate(&old_token).await.unwrap();
         assert_eq!(
-            (old.verdict, old.plate_status.as_deref()),
-            ("attention", Some("superseded"))
+            (old.verdict, old.plate_status),
+            ("attention", Some(domain::PlateStatus::Superseded))
         );
         let plates = t.app.store().read().plates_of(&id).await.unwrap();
         assert_eq!((plates[0].serial, plates[0].status.as_str()), (2, "active"));
@@ -5202,7 +5202,7 @@ mod inspection {
         );
         assert_eq!(
             t.app.spot_check(&haidian, &check.id).await.unwrap().status,
-            "assigned"
+            domain::SpotCheckStatus::Assigned
         );
         let evidence = [EvidenceFile {
             filename: "现场照片.pdf".into(),

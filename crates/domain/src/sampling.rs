@@ -111,3 +111,68 @@ mod tests {
         }
     }
 }
+
+/// 抽检状态: a sampled institution is assigned to a checker until the findings are recorded.
+#[derive(
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    Hash,
+    serde::Serialize,
+    serde::Deserialize,
+    utoipa::ToSchema,
+    strum::EnumString,
+    strum::IntoStaticStr,
+    strum::EnumMessage,
+    strum::VariantArray,
+    strum::EnumIs,
+)]
+#[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
+pub enum SpotCheckStatus {
+    #[strum(message = "待核查")]
+    Assigned,
+    #[strum(message = "已核查")]
+    Recorded,
+}
+crate::stored_state!(SpotCheckStatus, "spot check");
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, strum::IntoStaticStr)]
+#[strum(serialize_all = "snake_case")]
+pub enum SpotCheckEvent {
+    /// The checker records the findings.
+    Record,
+}
+
+impl crate::state::Machine for SpotCheckStatus {
+    type Event = SpotCheckEvent;
+    const KIND: &'static str = "spot check";
+
+    fn next(self, event: SpotCheckEvent) -> Option<Self> {
+        match (self, event) {
+            (Self::Assigned, SpotCheckEvent::Record) => Some(Self::Recorded),
+            _ => None,
+        }
+    }
+}
+
+#[cfg(test)]
+mod state_tests {
+    use super::*;
+    use crate::state::{Machine, testing};
+
+    #[test]
+    fn findings_are_recorded_once() {
+        assert!(
+            SpotCheckStatus::Recorded
+                .apply(SpotCheckEvent::Record)
+                .is_err()
+        );
+        testing::round_trips::<SpotCheckStatus>(
+            SpotCheckStatus::label_zh,
+            &[SpotCheckEvent::Record],
+        );
+    }
+}

@@ -12,8 +12,8 @@ pub struct SupervisedAccountRow {
     pub account_no: String,
     /// `custody`, `risk_deposit` or `ecny`.
     pub mode: String,
-    /// `pending` or `confirmed`.
-    pub status: String,
+    #[sqlx(try_from = "String")]
+    pub status: domain::AccountStatus,
     pub requested_at: i64,
     pub confirmed_at: Option<i64>,
     pub confirmed_by: Option<String>,
@@ -39,7 +39,7 @@ impl InsertRow for SupervisedAccountRow {
             .bind(self.bank_id.clone())
             .bind(self.account_no.clone())
             .bind(self.mode.clone())
-            .bind(self.status.clone())
+            .bind(self.status.as_str())
             .bind(self.requested_at)
             .bind(self.confirmed_at)
             .bind(self.confirmed_by.clone())
@@ -101,15 +101,18 @@ impl WriteTx {
         by: &str,
         at: i64,
     ) -> Result<u64, StoreError> {
-        let done = sqlx::query(
-            "UPDATE supervised_accounts SET status = 'confirmed', confirmed_at = $3, confirmed_by = $2 \
-             WHERE id = $1 AND status = 'pending'",
-        )
-        .bind(id)
-        .bind(by)
-        .bind(at)
-        .execute(&mut *self.tx)
-        .await?;
+        let (to, from) =
+            crate::states::transition::<domain::AccountStatus>(domain::AccountEvent::Confirm);
+        let sql = format!(
+            "UPDATE supervised_accounts SET status = '{to}', confirmed_at = $3, confirmed_by = $2 \
+             WHERE id = $1 AND status IN ({from})"
+        );
+        let done = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(id)
+            .bind(by)
+            .bind(at)
+            .execute(&mut *self.tx)
+            .await?;
         Ok(done.rows_affected())
     }
 }

@@ -46,8 +46,8 @@ pub struct SpotCheckRow {
     pub institution_id: String,
     pub stratum: String,
     pub checker_id: String,
-    /// `assigned` or `recorded`.
-    pub status: String,
+    #[sqlx(try_from = "String")]
+    pub status: domain::SpotCheckStatus,
     /// Focus item → `{"ok": bool, "note": "…"}`, once recorded.
     pub findings_json: Option<String>,
     /// Focus items found wanting.
@@ -68,7 +68,7 @@ impl InsertRow for SpotCheckRow {
             .bind(self.institution_id.clone())
             .bind(self.stratum.clone())
             .bind(self.checker_id.clone())
-            .bind(self.status.clone())
+            .bind(self.status.as_str())
             .bind(self.findings_json.clone())
             .bind(self.finding_count)
             .bind(self.recorded_by.clone())
@@ -523,17 +523,20 @@ impl WriteTx {
         recorded_by: &str,
         at: i64,
     ) -> Result<bool, StoreError> {
-        let done = sqlx::query(
-            "UPDATE spot_checks SET status = 'recorded', findings_json = $2, finding_count = $3, \
-             recorded_by = $4, recorded_at = $5 WHERE id = $1 AND status = 'assigned'",
-        )
-        .bind(id)
-        .bind(findings_json)
-        .bind(finding_count)
-        .bind(recorded_by)
-        .bind(at)
-        .execute(&mut *self.tx)
-        .await?;
+        let (to, from) =
+            crate::states::transition::<domain::SpotCheckStatus>(domain::SpotCheckEvent::Record);
+        let sql = format!(
+            "UPDATE spot_checks SET status = '{to}', findings_json = $2, finding_count = $3, \
+             recorded_by = $4, recorded_at = $5 WHERE id = $1 AND status IN ({from})"
+        );
+        let done = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(id)
+            .bind(findings_json)
+            .bind(finding_count)
+            .bind(recorded_by)
+            .bind(at)
+            .execute(&mut *self.tx)
+            .await?;
         Ok(done.rows_affected() == 1)
     }
 

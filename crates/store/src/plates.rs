@@ -11,8 +11,8 @@ pub struct PlateRow {
     pub serial: i64,
     pub token: String,
     pub issued_at: i64,
-    /// `active`, `superseded` or `revoked`.
-    pub status: String,
+    #[sqlx(try_from = "String")]
+    pub status: domain::PlateStatus,
     pub status_reason: Option<String>,
     pub status_changed_at: Option<i64>,
 }
@@ -28,7 +28,7 @@ impl InsertRow for PlateRow {
             .bind(self.serial)
             .bind(self.token.clone())
             .bind(self.issued_at)
-            .bind(self.status.clone())
+            .bind(self.status.as_str())
             .bind(self.status_reason.clone())
             .bind(self.status_changed_at)
     }
@@ -79,20 +79,22 @@ impl WriteTx {
     pub async fn end_active_plate(
         &mut self,
         institution_id: &str,
-        status: &str,
+        event: domain::PlateEvent,
         reason: &str,
         at: i64,
     ) -> Result<u64, StoreError> {
-        let done = sqlx::query(
+        let (to, from) = crate::states::transition::<domain::PlateStatus>(event);
+        let sql = format!(
             "UPDATE plates SET status = $2, status_reason = $3, status_changed_at = $4 \
-             WHERE institution_id = $1 AND status = 'active'",
-        )
-        .bind(institution_id)
-        .bind(status)
-        .bind(reason)
-        .bind(at)
-        .execute(&mut *self.tx)
-        .await?;
+             WHERE institution_id = $1 AND status IN ({from})"
+        );
+        let done = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(institution_id)
+            .bind(to)
+            .bind(reason)
+            .bind(at)
+            .execute(&mut *self.tx)
+            .await?;
         Ok(done.rows_affected())
     }
 }

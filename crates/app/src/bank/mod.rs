@@ -149,7 +149,7 @@ impl MovementBook {
             .supervised_accounts_by_no(bank_id, &account_numbers(reports))
             .await?
             .into_iter()
-            .filter(|a| a.status == "confirmed")
+            .filter(|a| a.status.is_confirmed())
             .map(|a| (a.account_no.clone(), a))
             .collect();
         // The (account, reference) pairs of the reports whose account is known: a report on an unknown
@@ -553,7 +553,7 @@ impl App {
     ) -> Result<SupervisedAccountRow, AppError> {
         tx.supervised_account_by_no(bank_id, account_no.trim())
             .await?
-            .filter(|a| a.status == "confirmed")
+            .filter(|a| a.status.is_confirmed())
             .ok_or_else(|| {
                 AppError::not_found("no confirmed supervised account with this number at your bank")
             })
@@ -1306,7 +1306,7 @@ pub struct AccountMoney {
     pub account_no: String,
     pub bank_id: String,
     pub mode: String,
-    pub status: String,
+    pub status: domain::AccountStatus,
     pub reported_balance_fen: Option<i64>,
     pub reported_balance_display: Option<String>,
     /// Σ escrow of the orders paid into the account.
