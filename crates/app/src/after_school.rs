@@ -97,13 +97,10 @@ const EXPIRING_DAYS: i64 = 90;
 fn flags(c: &CandidateFactsRow, today: chrono::NaiveDate, sales_stop: Option<&str>) -> Vec<Flag> {
     let mut out = Vec::new();
     let mut flag = |code: &'static str, label: String| out.push(Flag { code, label });
-    if c.list_status != "white" {
+    if c.list_status != domain::ListStatus::White {
         flag(
             "not_white_listed",
-            format!(
-                "不在白名单（{}）",
-                domain::ListStatus::parse(&c.list_status).map_or("", |l| l.label_zh())
-            ),
+            format!("不在白名单（{}）", c.list_status.label_zh()),
         );
     }
     if c.categories.split(',').any(|k| k == "subject") {
@@ -205,7 +202,7 @@ impl App {
         if !institution
             .region_code
             .starts_with(RegionCode::parse(&list.region_code)?.prefix())
-            || institution.registry_state != "listed"
+            || institution.registry_state != domain::RegistryState::Listed
         {
             return Err(AppError::not_found(
                 "no such listed institution in the list's region",

@@ -124,7 +124,9 @@ impl App {
             .institution(&institution_id)
             .await?
             .ok_or_else(|| AppError::internal("staff of a missing institution"))?;
-        if institution.registry_state != "listed" || institution.list_status != "white" {
+        if institution.registry_state != domain::RegistryState::Listed
+            || institution.list_status != domain::ListStatus::White
+        {
             return Err(AppError::new(
                 ErrorCode::NotWhiteListed,
                 "only a white-listed institution sells courses",

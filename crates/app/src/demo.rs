@@ -373,12 +373,12 @@ impl Generator {
                 .collect::<Vec<_>>()
                 .join(","),
             intro,
-            list_status: status.as_str().to_owned(),
+            list_status: status,
             list_reason: reason.clone(),
             list_changed_at: changed.millis(),
             created_at: created.millis(),
             updated_at: changed.millis(),
-            registry_state: "listed".into(),
+            registry_state: domain::RegistryState::Listed,
         };
         let course_count = if status == ListStatus::Black {
             0
@@ -691,7 +691,8 @@ impl App {
             let Some(last) = batch.last() else { break };
             after = last.id.clone();
             for i in &batch {
-                if i.list_status == "white" && (i.region_code == "110108" || institution.is_none())
+                if i.list_status == domain::ListStatus::White
+                    && (i.region_code == "110108" || institution.is_none())
                 {
                     institution = Some(i.id.clone());
                     if i.region_code == "110108" {

@@ -78,7 +78,7 @@ impl App {
             .institution(&institution_id)
             .await?
             .ok_or_else(|| AppError::internal("staff of a missing institution"))?;
-        if institution.registry_state != "listed" {
+        if institution.registry_state != domain::RegistryState::Listed {
             return Err(AppError::new(
                 ErrorCode::Conflict,
                 "the filing must be approved before a supervised account is bound",
@@ -174,8 +174,8 @@ impl App {
             .institution_for_update(&account.institution_id)
             .await?
             .ok_or_else(|| AppError::internal("account of a missing institution"))?;
-        let white_listed = institution.registry_state == "listed"
-            && institution.list_status == "grey"
+        let white_listed = institution.registry_state == domain::RegistryState::Listed
+            && institution.list_status == domain::ListStatus::Grey
             && institution.list_reason == APPROVED_AWAITING_FUNDS;
         if white_listed {
             let reason = "审核通过，预收费纳入资金监管";

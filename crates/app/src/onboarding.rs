@@ -107,7 +107,7 @@ pub struct FilingView {
     pub institution_id: String,
     pub institution_name: String,
     /// `applying`, `listed` or `removed`.
-    pub registry_state: String,
+    pub registry_state: domain::RegistryState,
     pub version: i64,
     /// `draft`, `submitted`, `approved` or `rejected`.
     pub status: FilingStatus,
@@ -285,12 +285,12 @@ impl App {
                 .collect::<Vec<_>>()
                 .join(","),
             intro: String::new(),
-            list_status: "grey".into(),
+            list_status: domain::ListStatus::Grey,
             list_reason: "入驻申请中".into(),
             list_changed_at: now.millis(),
             created_at: now.millis(),
             updated_at: now.millis(),
-            registry_state: "applying".into(),
+            registry_state: domain::RegistryState::Applying,
         };
         account.password_hash = Some(crate::auth::hash_password(&req.admin_password)?);
         let public = Actor::Public;
@@ -369,7 +369,7 @@ impl App {
         Ok(FilingView {
             institution_id: institution.id.clone(),
             institution_name: institution.name.clone(),
-            registry_state: institution.registry_state.clone(),
+            registry_state: institution.registry_state,
             version: latest.map_or(0, |v| v.version),
             status: latest.map_or(FilingStatus::Draft, |v| v.status),
             completeness: present * 100 / REQUIRED_ITEMS,
@@ -431,7 +431,7 @@ impl App {
             }
             latest => {
                 let version = latest.map_or(1, |v| v.version + 1);
-                let kind = if institution.registry_state == "applying" {
+                let kind = if institution.registry_state == domain::RegistryState::Applying {
                     "onboarding"
                 } else {
                     "change"
@@ -794,7 +794,8 @@ impl App {
             format!("institution:{id}"),
             json!({"version": latest.version, "field_reasons": decision.field_reasons}),
         )];
-        let listed = decision.approve && institution.registry_state == "applying";
+        let listed =
+            decision.approve && institution.registry_state == domain::RegistryState::Applying;
         let mut changed = false;
         if decision.approve {
             let filing: Filing = serde_json::from_str(&latest.data)
@@ -828,7 +829,8 @@ impl App {
                     actor: actor.audit_name(),
                     at,
                 };
-                tx.set_registry_state(&id, "listed", at).await?;
+                tx.set_registry_state(&id, domain::RegistryEvent::List, at)
+                    .await?;
                 tx.set_list_status(&id, "grey", reason, at).await?;
                 tx.insert_list_changes(std::slice::from_ref(&change))
                     .await?;
@@ -852,7 +854,7 @@ impl App {
                 };
                 tx.insert_notices(std::slice::from_ref(&notice)).await?;
                 entries.push(evidence::notice_published(actor, now, &notice));
-                if institution.list_status == "white" {
+                if institution.list_status == domain::ListStatus::White {
                     self.issue_plate_in(&mut tx, actor, &id, at).await?;
                 }
             }

@@ -94,7 +94,7 @@ pub(crate) async fn closed_door_in(
     institution: &store::InstitutionRow,
     today: chrono::NaiveDate,
 ) -> Result<Option<AppError>, AppError> {
-    if institution.registry_state == "removed" {
+    if institution.registry_state == domain::RegistryState::Removed {
         return Ok(Some(AppError::new(
             ErrorCode::NotWhiteListed,
             "the institution was removed (撤除)",
@@ -108,7 +108,9 @@ pub(crate) async fn closed_door_in(
             format!("清退：{reason}"),
         )));
     }
-    if institution.registry_state != "listed" || institution.list_status != "white" {
+    if institution.registry_state != domain::RegistryState::Listed
+        || institution.list_status != domain::ListStatus::White
+    {
         return Ok(Some(AppError::new(
             ErrorCode::NotWhiteListed,
             format!("the institution is on the {} list", institution.list_status),
@@ -308,7 +310,9 @@ impl App {
             .await?
             .ok_or_else(|| AppError::internal("course of a missing institution"))?;
         // Checked here for a quick answer, and again inside the transaction that writes the order.
-        if institution.registry_state != "listed" || institution.list_status != "white" {
+        if institution.registry_state != domain::RegistryState::Listed
+            || institution.list_status != domain::ListStatus::White
+        {
             return Err(AppError::new(
                 ErrorCode::NotWhiteListed,
                 "only a white-listed institution sells courses",
@@ -793,7 +797,7 @@ impl App {
                 "course_id: another class of the same institution",
             ));
         }
-        if institution.summary.list_status != "white" {
+        if institution.summary.list_status != domain::ListStatus::White {
             return Err(AppError::new(
                 ErrorCode::NotWhiteListed,
                 "the institution is not on the white list",

@@ -222,7 +222,7 @@ impl App {
                 .institution_for_update(&institution.id)
                 .await?
                 .ok_or_else(|| AppError::internal("institution vanished"))?;
-            if locked.list_status != ListStatus::Black.as_str() {
+            if locked.list_status != ListStatus::Black {
                 self.move_in(&mut tx, actor, &locked, ListStatus::Black, &reason, now)
                     .await?;
             }

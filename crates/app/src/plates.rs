@@ -29,7 +29,7 @@ pub struct PlateCheck {
     /// `active`, `superseded` or `revoked`.
     pub plate_status: Option<PlateStatus>,
     pub institution: Option<InstitutionSummary>,
-    pub registry_state: Option<String>,
+    pub registry_state: Option<domain::RegistryState>,
 }
 
 impl PlateCheck {
@@ -143,7 +143,7 @@ impl App {
             serial: Some(plate.serial),
             issued_on: Some(issued_on(plate.issued_at)),
             plate_status: Some(plate.status),
-            registry_state: Some(institution.registry_state.clone()),
+            registry_state: Some(institution.registry_state),
             institution: Some(summary),
         })
     }
@@ -217,7 +217,9 @@ fn plate_verdict(
     summary: &InstitutionSummary,
 ) -> (&'static str, String) {
     let name = &summary.name;
-    if plate.status == PlateStatus::Revoked || institution.registry_state == "removed" {
+    if plate.status == PlateStatus::Revoked
+        || institution.registry_state == domain::RegistryState::Removed
+    {
         return (
             "warning",
             format!(
@@ -226,7 +228,7 @@ fn plate_verdict(
             ),
         );
     }
-    if institution.list_status == "black" {
+    if institution.list_status == domain::ListStatus::Black {
         return (
             "warning",
             format!(
@@ -241,7 +243,7 @@ fn plate_verdict(
             format!("此码牌已被新码牌取代（机构信息已变更）。请以{name}现场公示的最新码牌为准。"),
         );
     }
-    if institution.list_status == "grey" {
+    if institution.list_status == domain::ListStatus::Grey {
         return (
             "attention",
             format!(

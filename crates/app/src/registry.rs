@@ -115,13 +115,13 @@ impl App {
 
     pub(crate) fn summary(&self, r: &InstitutionRow) -> Result<InstitutionSummary, AppError> {
         let region = RegionCode::parse(&r.region_code)?;
-        let status = ListStatus::parse(&r.list_status)?;
+        let status = r.list_status;
         Ok(InstitutionSummary {
             id: r.id.clone(),
             name: r.name.clone(),
             region_code: r.region_code.clone(),
             region_name: self.regions.full_name(&region),
-            list_status: status.as_str(),
+            list_status: status,
             list_status_label: status.label_zh(),
             mode: TeachingMode::parse(&r.mode)?.into(),
             categories: parse_categories(&r.categories)?
@@ -138,7 +138,7 @@ impl App {
         let row = reader
             .institution(&id)
             .await?
-            .filter(|r| r.registry_state != "applying")
+            .filter(|r| r.registry_state != domain::RegistryState::Applying)
             .ok_or_else(|| AppError::not_found(format!("no institution {id}")))?;
         let sales_stopped = self.sales_stop(&id).await?;
         let courses = if sales_stopped.is_some() {
@@ -237,7 +237,7 @@ impl App {
                 id: r.id,
                 name: r.name,
                 region_code: r.region_code,
-                list_status: status.as_str(),
+                list_status: status,
                 reason: r.list_reason,
                 since,
                 since_display: since.china_display(),
@@ -308,7 +308,7 @@ impl App {
         let Some(row) = reader
             .institution(id)
             .await?
-            .filter(|r| r.registry_state != "applying")
+            .filter(|r| r.registry_state != domain::RegistryState::Applying)
         else {
             return Ok(());
         };
@@ -354,7 +354,10 @@ impl App {
         }
         // A white-listed institution holds a compliance plate from the start.
         let mut plates = Vec::new();
-        for i in institutions.iter().filter(|i| i.list_status == "white") {
+        for i in institutions
+            .iter()
+            .filter(|i| i.list_status == domain::ListStatus::White)
+        {
             plates.push(self.signed_plate(&i.id, 1, now.millis())?);
             audit.push(evidence::plate_issued(actor, now, &i.id, 1, false));
         }
@@ -382,7 +385,7 @@ impl App {
         domain::credit_code::CreditCode::parse(&i.credit_code)?;
         TeachingMode::parse(&i.mode)?;
         parse_categories(&i.categories)?;
-        let status = ListStatus::parse(&i.list_status)?;
+        let status = i.list_status;
         if r.list_change.institution_id != i.id || r.list_change.to_status != status.as_str() {
             return Err(AppError::new(
                 ErrorCode::InvalidParameter,
@@ -424,7 +427,7 @@ impl App {
             region: RegionCode::parse(&i.region_code)?,
             mode: TeachingMode::parse(&i.mode)?,
             categories: parse_categories(&i.categories)?,
-            list_status: ListStatus::parse(&i.list_status)?,
+            list_status: i.list_status,
             other_text,
         })
     }
@@ -455,7 +458,10 @@ impl App {
                     .push(c.clone());
             }
             // Institutions still applying are not public: they join the index when approved.
-            for i in batch.iter().filter(|i| i.registry_state != "applying") {
+            for i in batch
+                .iter()
+                .filter(|i| i.registry_state != domain::RegistryState::Applying)
+            {
                 let cs = by_institution.remove(i.id.as_str()).unwrap_or_default();
                 docs.push(self.indexed(i, &cs)?);
             }

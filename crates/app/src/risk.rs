@@ -628,7 +628,7 @@ impl App {
                 until_at: None,
             };
             tx.insert_notices(std::slice::from_ref(&notice)).await?;
-            if institution.list_status == "white" {
+            if institution.list_status == domain::ListStatus::White {
                 self.move_in(
                     &mut tx,
                     &system,

@@ -82,7 +82,7 @@ impl App {
         let change = ListChangeRow {
             id: ListChangeId::new_v7().to_string(),
             institution_id: row.id.clone(),
-            from_status: Some(row.list_status.clone()),
+            from_status: Some(row.list_status.as_str().to_owned()),
             to_status: to.as_str().to_owned(),
             reason: reason.to_owned(),
             actor: actor.audit_name(),
@@ -130,13 +130,13 @@ impl App {
         let reason = text("reason", &req.reason, 200)?;
         let now = self.clock.now();
         let (mut tx, row) = self.supervised(actor, id).await?;
-        if row.registry_state != "listed" {
+        if row.registry_state != domain::RegistryState::Listed {
             return Err(AppError::new(
                 ErrorCode::Conflict,
                 "the institution is not listed",
             ));
         }
-        if row.list_status == to.as_str() {
+        if row.list_status == to {
             return Err(AppError::new(
                 ErrorCode::Conflict,
                 format!("already on the {} list", to.as_str()),
@@ -209,12 +209,12 @@ impl App {
                 .collect::<Vec<_>>()
                 .join(","),
             intro: String::new(),
-            list_status: "black".into(),
+            list_status: domain::ListStatus::Black,
             list_reason: list_reason.clone(),
             list_changed_at: at,
             created_at: at,
             updated_at: at,
-            registry_state: "listed".into(),
+            registry_state: domain::RegistryState::Listed,
         };
         let change = ListChangeRow {
             id: ListChangeId::new_v7().to_string(),
@@ -275,14 +275,15 @@ impl App {
                 )
             })?;
         let (mut tx, row) = self.supervised(actor, id).await?;
-        if row.registry_state == "removed" {
+        if row.registry_state == domain::RegistryState::Removed {
             return Err(AppError::new(ErrorCode::Conflict, "already removed"));
         }
         let at = now.millis();
         let list_reason = format!("撤除：{reason}（{decision_no}）");
         self.move_in(&mut tx, actor, &row, ListStatus::Black, &list_reason, now)
             .await?;
-        tx.set_registry_state(&row.id, "removed", at).await?;
+        tx.set_registry_state(&row.id, domain::RegistryEvent::Remove, at)
+            .await?;
         let revoked = tx
             .end_active_plate(&row.id, domain::PlateEvent::Revoke, &list_reason, at)
             .await?;

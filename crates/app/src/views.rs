@@ -112,8 +112,7 @@ pub struct InstitutionSummary {
     pub region_code: String,
     /// "浙江省 杭州市 西湖区"
     pub region_name: String,
-    /// `white`, `grey` or `black`.
-    pub list_status: &'static str,
+    pub list_status: ListStatus,
     pub list_status_label: &'static str,
     pub mode: Labelled,
     pub categories: Vec<Labelled>,
@@ -208,7 +207,7 @@ pub struct ListedInstitution {
     pub name: String,
     pub region_code: String,
     pub region_name: String,
-    pub list_status: &'static str,
+    pub list_status: ListStatus,
     pub reason: String,
     #[schema(value_type = i64)]
     pub since: Timestamp,

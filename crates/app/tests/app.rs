@@ -186,7 +186,7 @@ async fn filters_hold_for_every_result() {
             i.name,
             i.region_code
         );
-        assert_eq!(i.list_status, "white");
+        assert_eq!(i.list_status, domain::ListStatus::White);
         assert!(i.categories.iter().any(|c| c.code == "arts"));
     }
     // The total counts every match, not just the page.
@@ -201,7 +201,7 @@ async fn filters_hold_for_every_result() {
         .iter()
         .filter(|r| {
             r.region_code.starts_with("33")
-                && r.list_status == "white"
+                && r.list_status == domain::ListStatus::White
                 && r.categories.split(',').any(|c| c == "arts")
         })
         .count();
@@ -268,12 +268,12 @@ fn record(t: &TestApp, n: u32, credit_code: &str) -> InstitutionRecord {
             mode: "offline".into(),
             categories: "arts".into(),
             intro: String::new(),
-            list_status: "white".into(),
+            list_status: domain::ListStatus::White,
             list_reason: "审核通过".into(),
             list_changed_at: now,
             created_at: now,
             updated_at: now,
-            registry_state: "listed".into(),
+            registry_state: domain::RegistryState::Listed,
         },
         courses: Vec::new(),
         list_change: ListChangeRow {
@@ -381,7 +381,7 @@ async fn lists_show_newest_moves_first_with_reasons() {
     assert!(
         page.items
             .iter()
-            .all(|i| !i.reason.is_empty() && i.list_status == "black")
+            .all(|i| !i.reason.is_empty() && i.list_status == domain::ListStatus::Black)
     );
     let detail = t.app.institution_detail(&page.items[0].id).await.unwrap();
     assert_eq!(detail.list_history.len(), 1);
@@ -747,7 +747,8 @@ pub(crate) mod onboarding {
             .await
             .unwrap();
         assert_eq!(
-            public.summary.list_status, "grey",
+            public.summary.list_status,
+            domain::ListStatus::Grey,
             "white waits for fund supervision"
         );
         assert_eq!(
@@ -818,7 +819,7 @@ mod changes {
             .await
             .unwrap()
             .unwrap();
-        assert_eq!(before.list_status, "white");
+        assert_eq!(before.list_status, domain::ListStatus::White);
         let old_token = t.app.store().read().plates_of(&id).await.unwrap()[0]
             .token
             .clone();
@@ -862,7 +863,8 @@ mod changes {
         let after = t.app.institution_detail(&id).await.unwrap();
         assert_eq!(after.summary.name, "海淀新名称培训学校");
         assert_eq!(
-            after.summary.list_status, "white",
+            after.summary.list_status,
+            domain::ListStatus::White,
             "a change does not move lists"
         );
         assert_eq!(search(&t.app, raw("新名称")).await.total, 1);
@@ -4501,7 +4503,7 @@ mod risk_engine {
                 .await
                 .unwrap()
                 .unwrap();
-        assert_eq!(institution.list_status, "grey");
+        assert_eq!(institution.list_status, domain::ListStatus::Grey);
         let lists =
             s.t.app
                 .dashboard(&national, None, 1)
@@ -5419,7 +5421,7 @@ mod inspection {
         revoke.decided_on = s.t.app.clock().now().china_date().to_string();
         s.t.app.record_penalty(&sup, &id, &revoke).await.unwrap();
         let detail = s.t.app.institution_detail(&id).await.unwrap();
-        assert_eq!(detail.summary.list_status, "black");
+        assert_eq!(detail.summary.list_status, domain::ListStatus::Black);
         assert!(detail.sales_stopped.is_some());
         let run_off =
             s.t.app
@@ -5581,8 +5583,8 @@ mod after_school {
             after = batch.last().unwrap().id.clone();
             for i in batch {
                 if i.region_code == "110108"
-                    && i.list_status != "white"
-                    && i.registry_state == "listed"
+                    && i.list_status != domain::ListStatus::White
+                    && i.registry_state == domain::RegistryState::Listed
                 {
                     break 'scan i.id;
                 }

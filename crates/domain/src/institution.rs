@@ -2,7 +2,9 @@ use crate::DomainError;
 use serde::{Deserialize, Serialize};
 
 /// 名单状态: which public list an institution is on.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema, strum::EnumIs,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum ListStatus {
     /// 白名单: approved and under fund supervision.
@@ -38,6 +40,72 @@ impl ListStatus {
             Self::White => "白名单",
             Self::Grey => "灰名单",
             Self::Black => "黑名单",
+        }
+    }
+}
+
+/// What the store decodes a `list_status` column with.
+impl TryFrom<String> for ListStatus {
+    type Error = DomainError;
+    fn try_from(value: String) -> Result<Self, DomainError> {
+        Self::parse(&value)
+    }
+}
+
+impl std::fmt::Display for ListStatus {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// 登记状态: where an institution stands in the registry. It applies (报备 under review), is listed once its
+/// first filing is approved, and is removed (撤除) for cause; a removed institution never returns.
+#[derive(
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    Hash,
+    Serialize,
+    Deserialize,
+    utoipa::ToSchema,
+    strum::EnumString,
+    strum::IntoStaticStr,
+    strum::EnumMessage,
+    strum::VariantArray,
+    strum::EnumIs,
+)]
+#[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
+pub enum RegistryState {
+    #[strum(message = "申请中")]
+    Applying,
+    #[strum(message = "已登记")]
+    Listed,
+    #[strum(message = "已撤除")]
+    Removed,
+}
+crate::stored_state!(RegistryState, "registry");
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, strum::IntoStaticStr)]
+#[strum(serialize_all = "snake_case")]
+pub enum RegistryEvent {
+    /// The first filing is approved.
+    List,
+    /// 撤除
+    Remove,
+}
+
+impl crate::state::Machine for RegistryState {
+    type Event = RegistryEvent;
+    const KIND: &'static str = "registry";
+
+    fn next(self, event: RegistryEvent) -> Option<Self> {
+        match (self, event) {
+            (Self::Applying, RegistryEvent::List) => Some(Self::Listed),
+            (Self::Applying | Self::Listed, RegistryEvent::Remove) => Some(Self::Removed),
+            _ => None,
         }
     }
 }

@@ -41,7 +41,7 @@ pub use error::DomainError;
 pub use filing::{FilingEvent, FilingStatus};
 pub use funds::{AccountEvent, AccountStatus};
 pub use ids::{CourseId, InstitutionId, ListChangeId, NoticeId};
-pub use institution::{Category, ListStatus, TeachingMode};
+pub use institution::{Category, ListStatus, RegistryEvent, RegistryState, TeachingMode};
 pub use instruction::{InstructionEvent, InstructionStatus};
 pub use lesson::{LessonEvent, LessonStatus};
 pub use money::Fen;

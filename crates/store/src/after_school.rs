@@ -37,7 +37,9 @@ pub struct CandidateFactsRow {
     pub institution_id: String,
     pub name: String,
     pub region_code: String,
-    pub list_status: String,
+
+    #[sqlx(try_from = "String")]
+    pub list_status: domain::ListStatus,
     pub categories: String,
     pub licence_no: Option<String>,
     pub approved_filing: Option<String>,

@@ -294,12 +294,12 @@ impl InsertRow for InstitutionRow {
             .bind(self.mode.clone())
             .bind(self.categories.clone())
             .bind(self.intro.clone())
-            .bind(self.list_status.clone())
+            .bind(self.list_status.as_str())
             .bind(self.list_reason.clone())
             .bind(self.list_changed_at)
             .bind(self.created_at)
             .bind(self.updated_at)
-            .bind(self.registry_state.clone())
+            .bind(self.registry_state.as_str())
     }
 }
 
@@ -478,12 +478,16 @@ impl WriteTx {
     pub async fn set_registry_state(
         &mut self,
         id: &str,
-        state: &str,
+        event: domain::RegistryEvent,
         at: i64,
     ) -> Result<(), StoreError> {
-        sqlx::query("UPDATE institutions SET registry_state = $2, updated_at = $3 WHERE id = $1")
+        let (to, from) = crate::states::transition::<domain::RegistryState>(event);
+        let sql = format!(
+            "UPDATE institutions SET registry_state = $2, updated_at = $3 WHERE id = $1 AND registry_state IN ({from})"
+        );
+        sqlx::query(sqlx::AssertSqlSafe(sql))
             .bind(id)
-            .bind(state)
+            .bind(to)
             .bind(at)
             .execute(&mut *self.tx)
             .await?;

@@ -27,13 +27,15 @@ pub struct InstitutionRow {
     /// Category codes joined by commas, e.g. `subject,arts`.
     pub categories: String,
     pub intro: String,
-    pub list_status: String,
+
+    #[sqlx(try_from = "String")]
+    pub list_status: domain::ListStatus,
     pub list_reason: String,
     pub list_changed_at: i64,
     pub created_at: i64,
     pub updated_at: i64,
-    /// `applying` (signed up, not public yet), `listed` or `removed` (撤除).
-    pub registry_state: String,
+    #[sqlx(try_from = "String")]
+    pub registry_state: domain::RegistryState,
 }
 
 /// 课程 row.
@@ -90,7 +92,9 @@ pub struct ListedInstitutionRow {
     pub name: String,
     pub region_code: String,
     pub region_name: String,
-    pub list_status: String,
+
+    #[sqlx(try_from = "String")]
+    pub list_status: domain::ListStatus,
     pub list_reason: String,
     pub list_changed_at: i64,
 }

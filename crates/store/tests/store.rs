@@ -28,12 +28,12 @@ fn institution(id: &str, credit_code: &str, region: &str) -> InstitutionRow {
         mode: "offline".into(),
         categories: "arts".into(),
         intro: String::new(),
-        list_status: "white".into(),
+        list_status: domain::ListStatus::White,
         list_reason: "审核通过".into(),
         list_changed_at: 1,
         created_at: 1,
         updated_at: 1,
-        registry_state: "listed".into(),
+        registry_state: domain::RegistryState::Listed,
     }
 }
 

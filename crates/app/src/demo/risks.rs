@@ -162,7 +162,7 @@ impl App {
             let Some(last) = batch.last() else { break };
             after = last.id.clone();
             for i in batch {
-                if i.list_status == "white"
+                if i.list_status == domain::ListStatus::White
                     && i.region_code == region
                     && i.mode == "offline"
                     && i.id != demo_institution
@@ -336,8 +336,8 @@ impl App {
                 after = last.id.clone();
                 for i in batch {
                     if i.region_code == "110108"
-                        && i.list_status == "white"
-                        && i.registry_state == "listed"
+                        && i.list_status == domain::ListStatus::White
+                        && i.registry_state == domain::RegistryState::Listed
                         && i.licence_no.is_some()
                         && !i.categories.split(',').any(|c| c == "subject")
                         && !candidates.contains(&i.id)

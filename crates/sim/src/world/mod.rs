@@ -480,8 +480,8 @@ impl Sim {
         let read = t.app.store().read();
         let mut candidates = Vec::new();
         for i in read.institutions_after("", 10_000).await? {
-            if i.list_status == "white"
-                && i.registry_state == "listed"
+            if i.list_status == domain::ListStatus::White
+                && i.registry_state == domain::RegistryState::Listed
                 && read.supervised_accounts_of(&i.id).await?.is_empty()
             {
                 candidates.push(i);
