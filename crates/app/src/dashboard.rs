@@ -7,7 +7,7 @@
 use crate::views::RegionView;
 use crate::{Actor, App, AppError, ErrorCode};
 use domain::access::Permission;
-use domain::{RegionCode, Timestamp};
+use domain::{ListStatus, RegionCode, Timestamp};
 use serde::Serialize;
 use store::{MoneyRollup, WriteTx};
 
@@ -301,9 +301,9 @@ impl App {
         let mut institutions = InstitutionFigures::default();
         for (status, mode, n) in read.institution_counts(region.as_str()).await? {
             institutions.total += n;
-            match status.as_str() {
-                "white" => institutions.white += n,
-                "grey" => institutions.grey += n,
+            match ListStatus::parse(&status) {
+                Ok(ListStatus::White) => institutions.white += n,
+                Ok(ListStatus::Grey) => institutions.grey += n,
                 _ => institutions.black += n,
             }
             if mode == "online" {

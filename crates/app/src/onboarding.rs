@@ -831,7 +831,8 @@ impl App {
                 };
                 tx.set_registry_state(&id, domain::RegistryEvent::List, at)
                     .await?;
-                tx.set_list_status(&id, "grey", reason, at).await?;
+                tx.set_list_status(&id, ListStatus::Grey, reason, at)
+                    .await?;
                 tx.insert_list_changes(std::slice::from_ref(&change))
                     .await?;
                 entries.push(evidence::list_changed(actor, now, &change));

@@ -88,7 +88,7 @@ impl App {
             actor: actor.audit_name(),
             at,
         };
-        tx.set_list_status(&row.id, to.as_str(), reason, at).await?;
+        tx.set_list_status(&row.id, to, reason, at).await?;
         tx.insert_list_changes(std::slice::from_ref(&change))
             .await?;
         let mut entries = vec![evidence::list_changed(actor, now, &change)];
@@ -220,7 +220,7 @@ impl App {
             id: ListChangeId::new_v7().to_string(),
             institution_id: id.clone(),
             from_status: None,
-            to_status: "black".into(),
+            to_status: ListStatus::Black.as_str().to_owned(),
             reason: list_reason.clone(),
             actor: actor.audit_name(),
             at,

@@ -435,7 +435,7 @@ impl WriteTx {
     pub async fn set_list_status(
         &mut self,
         id: &str,
-        status: &str,
+        status: domain::ListStatus,
         reason: &str,
         at: i64,
     ) -> Result<(), StoreError> {
@@ -444,7 +444,7 @@ impl WriteTx {
              WHERE id = $1",
         )
         .bind(id)
-        .bind(status)
+        .bind(status.as_str())
         .bind(reason)
         .bind(at)
         .execute(&mut *self.tx)
