@@ -1,44 +1,25 @@
 //! 投诉: a parent's complaint goes to the institution first; the parent accepts its answer or, when the
 //! answer does not satisfy or does not come in time, takes it to the competent regulator, who resolves it.
 
-use serde::{Deserialize, Serialize};
-use strum::{EnumIs, EnumMessage, EnumString, IntoStaticStr, VariantArray};
-use utoipa::ToSchema;
+use strum::IntoStaticStr;
 
 use crate::state::Machine;
 
-/// 投诉状态
-#[derive(
-    Clone,
-    Copy,
-    Debug,
-    PartialEq,
-    Eq,
-    Hash,
-    Serialize,
-    Deserialize,
-    ToSchema,
-    EnumString,
-    IntoStaticStr,
-    EnumMessage,
-    VariantArray,
-    EnumIs,
-)]
-#[serde(rename_all = "snake_case")]
-#[strum(serialize_all = "snake_case")]
-pub enum ComplaintStatus {
-    #[strum(message = "待机构答复")]
-    WithInstitution,
-    #[strum(message = "机构已答复，待家长确认")]
-    Answered,
-    #[strum(message = "家长接受答复，已办结")]
-    Accepted,
-    #[strum(message = "已提交监管部门处理")]
-    Escalated,
-    #[strum(message = "监管部门已处理，已办结")]
-    Resolved,
+crate::state::states! {
+    /// 投诉状态
+    pub enum ComplaintStatus("complaint") {
+        #[strum(message = "待机构答复")]
+        WithInstitution,
+        #[strum(message = "机构已答复，待家长确认")]
+        Answered,
+        #[strum(message = "家长接受答复，已办结")]
+        Accepted,
+        #[strum(message = "已提交监管部门处理")]
+        Escalated,
+        #[strum(message = "监管部门已处理，已办结")]
+        Resolved,
+    }
 }
-crate::stored_state!(ComplaintStatus, "complaint");
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, IntoStaticStr)]
 #[strum(serialize_all = "snake_case")]

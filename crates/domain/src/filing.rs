@@ -400,37 +400,20 @@ mod tests {
     }
 }
 
-/// 报备状态: each version of a filing is a draft until submitted, then the competent regulator approves or
-/// rejects it; a change after a decision starts a new version.
-#[derive(
-    Clone,
-    Copy,
-    Debug,
-    PartialEq,
-    Eq,
-    Hash,
-    Serialize,
-    Deserialize,
-    utoipa::ToSchema,
-    strum::EnumString,
-    strum::IntoStaticStr,
-    strum::EnumMessage,
-    strum::VariantArray,
-    strum::EnumIs,
-)]
-#[serde(rename_all = "snake_case")]
-#[strum(serialize_all = "snake_case")]
-pub enum FilingStatus {
-    #[strum(message = "草稿")]
-    Draft,
-    #[strum(message = "审核中")]
-    Submitted,
-    #[strum(message = "已通过")]
-    Approved,
-    #[strum(message = "已退回")]
-    Rejected,
+crate::state::states! {
+    /// 报备状态: each version of a filing is a draft until submitted, then the competent regulator approves or
+    /// rejects it; a change after a decision starts a new version.
+    pub enum FilingStatus("filing") {
+        #[strum(message = "草稿")]
+        Draft,
+        #[strum(message = "审核中")]
+        Submitted,
+        #[strum(message = "已通过")]
+        Approved,
+        #[strum(message = "已退回")]
+        Rejected,
+    }
 }
-crate::stored_state!(FilingStatus, "filing");
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, strum::IntoStaticStr)]
 #[strum(serialize_all = "snake_case")]

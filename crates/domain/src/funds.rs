@@ -1,37 +1,18 @@
 //! 资金监管账户: a supervised account an institution names is pending until its bank confirms it.
 
-use serde::{Deserialize, Serialize};
-use strum::{EnumIs, EnumMessage, EnumString, IntoStaticStr, VariantArray};
-use utoipa::ToSchema;
+use strum::IntoStaticStr;
 
 use crate::state::Machine;
 
-/// 监管账户状态
-#[derive(
-    Clone,
-    Copy,
-    Debug,
-    PartialEq,
-    Eq,
-    Hash,
-    Serialize,
-    Deserialize,
-    ToSchema,
-    EnumString,
-    IntoStaticStr,
-    EnumMessage,
-    VariantArray,
-    EnumIs,
-)]
-#[serde(rename_all = "snake_case")]
-#[strum(serialize_all = "snake_case")]
-pub enum AccountStatus {
-    #[strum(message = "待银行确认")]
-    Pending,
-    #[strum(message = "银行已确认")]
-    Confirmed,
+crate::state::states! {
+    /// 监管账户状态
+    pub enum AccountStatus("supervised account") {
+        #[strum(message = "待银行确认")]
+        Pending,
+        #[strum(message = "银行已确认")]
+        Confirmed,
+    }
 }
-crate::stored_state!(AccountStatus, "supervised account");
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, IntoStaticStr)]
 #[strum(serialize_all = "snake_case")]

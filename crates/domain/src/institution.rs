@@ -58,35 +58,18 @@ impl std::fmt::Display for ListStatus {
     }
 }
 
-/// 登记状态: where an institution stands in the registry. It applies (报备 under review), is listed once its
-/// first filing is approved, and is removed (撤除) for cause; a removed institution never returns.
-#[derive(
-    Clone,
-    Copy,
-    Debug,
-    PartialEq,
-    Eq,
-    Hash,
-    Serialize,
-    Deserialize,
-    utoipa::ToSchema,
-    strum::EnumString,
-    strum::IntoStaticStr,
-    strum::EnumMessage,
-    strum::VariantArray,
-    strum::EnumIs,
-)]
-#[serde(rename_all = "snake_case")]
-#[strum(serialize_all = "snake_case")]
-pub enum RegistryState {
-    #[strum(message = "申请中")]
-    Applying,
-    #[strum(message = "已登记")]
-    Listed,
-    #[strum(message = "已撤除")]
-    Removed,
+crate::state::states! {
+    /// 登记状态: where an institution stands in the registry. It applies (报备 under review), is listed once its
+    /// first filing is approved, and is removed (撤除) for cause; a removed institution never returns.
+    pub enum RegistryState("registry") {
+        #[strum(message = "申请中")]
+        Applying,
+        #[strum(message = "已登记")]
+        Listed,
+        #[strum(message = "已撤除")]
+        Removed,
+    }
 }
-crate::stored_state!(RegistryState, "registry");
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, strum::IntoStaticStr)]
 #[strum(serialize_all = "snake_case")]

@@ -3,41 +3,24 @@
 //! reports it executed or failed; a result may arrive without an acknowledgement.
 
 use serde::{Deserialize, Serialize};
-use strum::{EnumIs, EnumMessage, EnumString, IntoStaticStr, VariantArray};
+use strum::{EnumIs, EnumMessage, IntoStaticStr};
 use utoipa::ToSchema;
 
 use crate::state::Machine;
 
-/// 指令状态
-#[derive(
-    Clone,
-    Copy,
-    Debug,
-    PartialEq,
-    Eq,
-    Hash,
-    Serialize,
-    Deserialize,
-    ToSchema,
-    EnumString,
-    IntoStaticStr,
-    EnumMessage,
-    VariantArray,
-    EnumIs,
-)]
-#[serde(rename_all = "snake_case")]
-#[strum(serialize_all = "snake_case")]
-pub enum InstructionStatus {
-    #[strum(message = "待发送银行")]
-    Pending,
-    #[strum(message = "银行已受理")]
-    Acknowledged,
-    #[strum(message = "银行已划转")]
-    Executed,
-    #[strum(message = "银行未执行")]
-    Failed,
+crate::state::states! {
+    /// 指令状态
+    pub enum InstructionStatus("instruction") {
+        #[strum(message = "待发送银行")]
+        Pending,
+        #[strum(message = "银行已受理")]
+        Acknowledged,
+        #[strum(message = "银行已划转")]
+        Executed,
+        #[strum(message = "银行未执行")]
+        Failed,
+    }
 }
-crate::stored_state!(InstructionStatus, "instruction");
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, IntoStaticStr)]
 #[strum(serialize_all = "snake_case")]

@@ -1,49 +1,30 @@
 //! 课时确认 (消课): each lesson the institution records waits for the parent's answer; silence past the
 //! window confirms it when attendance has evidence, and sends it to review when it has none.
 
-use serde::{Deserialize, Serialize};
-use strum::{EnumIs, EnumMessage, EnumString, IntoStaticStr, VariantArray};
-use utoipa::ToSchema;
+use strum::IntoStaticStr;
 
 use crate::state::Machine;
 
-/// 课时状态
-#[derive(
-    Clone,
-    Copy,
-    Debug,
-    PartialEq,
-    Eq,
-    Hash,
-    Serialize,
-    Deserialize,
-    ToSchema,
-    EnumString,
-    IntoStaticStr,
-    EnumMessage,
-    VariantArray,
-    EnumIs,
-)]
-#[serde(rename_all = "snake_case")]
-#[strum(serialize_all = "snake_case")]
-pub enum LessonStatus {
-    /// 待确认
-    #[strum(message = "待确认")]
-    AwaitingConfirmation,
-    /// 已确认: the parent confirmed; the fee is instructed for release.
-    #[strum(message = "已确认")]
-    Confirmed,
-    /// 逾期自动确认: silence past the window, with attendance evidence.
-    #[strum(message = "逾期未答复，已自动确认")]
-    AutoConfirmed,
-    /// 有异议: the fee stays frozen in escrow.
-    #[strum(message = "有异议（该课费用冻结）")]
-    Disputed,
-    /// 待核查: silence past the window without attendance evidence; the fee stays in escrow.
-    #[strum(message = "无签到凭证，待核查")]
-    NeedsReview,
+crate::state::states! {
+    /// 课时状态
+    pub enum LessonStatus("lesson") {
+        /// 待确认
+        #[strum(message = "待确认")]
+        AwaitingConfirmation,
+        /// 已确认: the parent confirmed; the fee is instructed for release.
+        #[strum(message = "已确认")]
+        Confirmed,
+        /// 逾期自动确认: silence past the window, with attendance evidence.
+        #[strum(message = "逾期未答复，已自动确认")]
+        AutoConfirmed,
+        /// 有异议: the fee stays frozen in escrow.
+        #[strum(message = "有异议（该课费用冻结）")]
+        Disputed,
+        /// 待核查: silence past the window without attendance evidence; the fee stays in escrow.
+        #[strum(message = "无签到凭证，待核查")]
+        NeedsReview,
+    }
 }
-crate::stored_state!(LessonStatus, "lesson");
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, IntoStaticStr)]
 #[strum(serialize_all = "snake_case")]

@@ -1,43 +1,24 @@
 //! 订单: an order's payment state. Whether a paid order is closed or frozen is kept beside the state
 //! (`closed_at`, `frozen_at`), because money rules ask about both at once.
 
-use serde::{Deserialize, Serialize};
-use strum::{EnumIs, EnumMessage, EnumString, IntoStaticStr, VariantArray};
-use utoipa::ToSchema;
+use strum::IntoStaticStr;
 
 use crate::state::Machine;
 
-/// 订单状态
-#[derive(
-    Clone,
-    Copy,
-    Debug,
-    PartialEq,
-    Eq,
-    Hash,
-    Serialize,
-    Deserialize,
-    ToSchema,
-    EnumString,
-    IntoStaticStr,
-    EnumMessage,
-    VariantArray,
-    EnumIs,
-)]
-#[serde(rename_all = "snake_case")]
-#[strum(serialize_all = "snake_case")]
-pub enum OrderStatus {
-    /// 待支付
-    #[strum(message = "待支付")]
-    AwaitingPayment,
-    /// 已支付: the money is in escrow at the supervising bank.
-    #[strum(message = "已支付（资金监管中）")]
-    Paid,
-    /// 已取消
-    #[strum(message = "已取消")]
-    Cancelled,
+crate::state::states! {
+    /// 订单状态
+    pub enum OrderStatus("order") {
+        /// 待支付
+        #[strum(message = "待支付")]
+        AwaitingPayment,
+        /// 已支付: the money is in escrow at the supervising bank.
+        #[strum(message = "已支付（资金监管中）")]
+        Paid,
+        /// 已取消
+        #[strum(message = "已取消")]
+        Cancelled,
+    }
 }
-crate::stored_state!(OrderStatus, "order");
 
 /// What can happen to an order's payment state.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, IntoStaticStr)]

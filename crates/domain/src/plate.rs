@@ -1,40 +1,21 @@
 //! 合规牌: the compliance QR plate an institution shows at its door. Issuing a new plate supersedes the
 //! active one; a black-listing, removal or penalty revokes it.
 
-use serde::{Deserialize, Serialize};
-use strum::{EnumIs, EnumMessage, EnumString, IntoStaticStr, VariantArray};
-use utoipa::ToSchema;
+use strum::IntoStaticStr;
 
 use crate::state::Machine;
 
-/// 合规牌状态
-#[derive(
-    Clone,
-    Copy,
-    Debug,
-    PartialEq,
-    Eq,
-    Hash,
-    Serialize,
-    Deserialize,
-    ToSchema,
-    EnumString,
-    IntoStaticStr,
-    EnumMessage,
-    VariantArray,
-    EnumIs,
-)]
-#[serde(rename_all = "snake_case")]
-#[strum(serialize_all = "snake_case")]
-pub enum PlateStatus {
-    #[strum(message = "有效")]
-    Active,
-    #[strum(message = "已换发新牌")]
-    Superseded,
-    #[strum(message = "已吊销")]
-    Revoked,
+crate::state::states! {
+    /// 合规牌状态
+    pub enum PlateStatus("plate") {
+        #[strum(message = "有效")]
+        Active,
+        #[strum(message = "已换发新牌")]
+        Superseded,
+        #[strum(message = "已吊销")]
+        Revoked,
+    }
 }
-crate::stored_state!(PlateStatus, "plate");
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, IntoStaticStr)]
 #[strum(serialize_all = "snake_case")]

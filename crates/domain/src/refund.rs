@@ -2,46 +2,27 @@
 //! refusal may be taken to the competent regulator, who upholds or dismisses it; a regulator's ruling
 //! on a complaint, or a run-off, upholds any open request.
 
-use serde::{Deserialize, Serialize};
-use strum::{EnumIs, EnumMessage, EnumString, IntoStaticStr, VariantArray};
-use utoipa::ToSchema;
+use strum::IntoStaticStr;
 
 use crate::state::Machine;
 
-/// 退费状态
-#[derive(
-    Clone,
-    Copy,
-    Debug,
-    PartialEq,
-    Eq,
-    Hash,
-    Serialize,
-    Deserialize,
-    ToSchema,
-    EnumString,
-    IntoStaticStr,
-    EnumMessage,
-    VariantArray,
-    EnumIs,
-)]
-#[serde(rename_all = "snake_case")]
-#[strum(serialize_all = "snake_case")]
-pub enum RefundStatus {
-    #[strum(message = "待机构答复")]
-    Requested,
-    #[strum(message = "机构同意，退款中")]
-    Agreed,
-    #[strum(message = "机构拒绝")]
-    Refused,
-    #[strum(message = "已提交监管部门")]
-    Escalated,
-    #[strum(message = "监管部门支持退费，退款中")]
-    Upheld,
-    #[strum(message = "监管部门未支持")]
-    Dismissed,
+crate::state::states! {
+    /// 退费状态
+    pub enum RefundStatus("refund") {
+        #[strum(message = "待机构答复")]
+        Requested,
+        #[strum(message = "机构同意，退款中")]
+        Agreed,
+        #[strum(message = "机构拒绝")]
+        Refused,
+        #[strum(message = "已提交监管部门")]
+        Escalated,
+        #[strum(message = "监管部门支持退费，退款中")]
+        Upheld,
+        #[strum(message = "监管部门未支持")]
+        Dismissed,
+    }
 }
-crate::stored_state!(RefundStatus, "refund");
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, IntoStaticStr)]
 #[strum(serialize_all = "snake_case")]
@@ -95,6 +76,7 @@ impl RefundStatus {
 mod tests {
     use super::*;
     use crate::state::testing;
+    use strum::VariantArray;
 
     #[test]
     fn a_refund_moves_forward_only() {

@@ -112,32 +112,15 @@ mod tests {
     }
 }
 
-/// 抽检状态: a sampled institution is assigned to a checker until the findings are recorded.
-#[derive(
-    Clone,
-    Copy,
-    Debug,
-    PartialEq,
-    Eq,
-    Hash,
-    serde::Serialize,
-    serde::Deserialize,
-    utoipa::ToSchema,
-    strum::EnumString,
-    strum::IntoStaticStr,
-    strum::EnumMessage,
-    strum::VariantArray,
-    strum::EnumIs,
-)]
-#[serde(rename_all = "snake_case")]
-#[strum(serialize_all = "snake_case")]
-pub enum SpotCheckStatus {
-    #[strum(message = "待核查")]
-    Assigned,
-    #[strum(message = "已核查")]
-    Recorded,
+crate::state::states! {
+    /// 抽检状态: a sampled institution is assigned to a checker until the findings are recorded.
+    pub enum SpotCheckStatus("spot check") {
+        #[strum(message = "待核查")]
+        Assigned,
+        #[strum(message = "已核查")]
+        Recorded,
+    }
 }
-crate::stored_state!(SpotCheckStatus, "spot check");
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, strum::IntoStaticStr)]
 #[strum(serialize_all = "snake_case")]

@@ -1,9 +1,10 @@
 //! What every stored state machine shares: a stored name per state (the text in the database and the
 //! API), a Chinese label for people, and a pure transition function.
 //!
-//! Each machine is an enum deriving `strum`'s `IntoStaticStr`/`EnumString` (stored names, snake_case),
-//! `EnumMessage` (the label as `message`), `VariantArray` and `EnumIs`; [`stored_state!`] adds the
-//! conversions the store and views need, and [`Machine`] says which events move which state where.
+//! Each machine's states are declared with [`states!`]: an enum deriving `strum`'s `IntoStaticStr` and
+//! `EnumString` (stored names, snake_case), `EnumMessage` (the label as `#[strum(message)]`), `VariantArray`
+//! and `EnumIs`, plus the conversions the store and views need; [`Machine`] says which events move which
+//! state where.
 
 use std::fmt;
 
@@ -65,10 +66,24 @@ pub trait Machine:
     }
 }
 
-/// Adds to a state enum deriving `IntoStaticStr`, `EnumString` and `EnumMessage`: `as_str`,
-/// `label_zh`, `Display`, `TryFrom<String>` (what the store decodes a column with) and comparison with
-/// the stored name.
-#[macro_export]
+/// Declares a machine's states: `pub enum Name("kind") { #[strum(message = "中文")] Variant, … }`.
+macro_rules! states {
+    ($(#[$meta:meta])* pub enum $name:ident($kind:literal) { $($body:tt)* }) => {
+        $(#[$meta])*
+        #[derive(
+            Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize, utoipa::ToSchema,
+            strum::EnumString, strum::IntoStaticStr, strum::EnumMessage, strum::VariantArray, strum::EnumIs,
+        )]
+        #[serde(rename_all = "snake_case")]
+        #[strum(serialize_all = "snake_case")]
+        pub enum $name { $($body)* }
+        $crate::state::stored_state!($name, $kind);
+    };
+}
+pub(crate) use states;
+
+/// Adds to a state enum deriving `IntoStaticStr`, `EnumString` and `EnumMessage`: `as_str`, `label_zh`,
+/// `parse`, `Display` and `TryFrom<String>` (what the store decodes a column with).
 macro_rules! stored_state {
     ($ty:ty, $kind:literal) => {
         impl $ty {
@@ -104,6 +119,7 @@ macro_rules! stored_state {
         }
     };
 }
+pub(crate) use stored_state;
 
 #[cfg(test)]
 pub(crate) mod testing {

@@ -1,40 +1,21 @@
 //! 客服工单: a question to the service desk (technical) or to regulators (policy). A reply from the desk
 //! answers it, a reply from the opener reopens it, and either side may mark it resolved.
 
-use serde::{Deserialize, Serialize};
-use strum::{EnumIs, EnumMessage, EnumString, IntoStaticStr, VariantArray};
-use utoipa::ToSchema;
+use strum::IntoStaticStr;
 
 use crate::state::Machine;
 
-/// 工单状态
-#[derive(
-    Clone,
-    Copy,
-    Debug,
-    PartialEq,
-    Eq,
-    Hash,
-    Serialize,
-    Deserialize,
-    ToSchema,
-    EnumString,
-    IntoStaticStr,
-    EnumMessage,
-    VariantArray,
-    EnumIs,
-)]
-#[serde(rename_all = "snake_case")]
-#[strum(serialize_all = "snake_case")]
-pub enum TicketStatus {
-    #[strum(message = "待答复")]
-    Open,
-    #[strum(message = "已答复")]
-    Answered,
-    #[strum(message = "已解决")]
-    Resolved,
+crate::state::states! {
+    /// 工单状态
+    pub enum TicketStatus("ticket") {
+        #[strum(message = "待答复")]
+        Open,
+        #[strum(message = "已答复")]
+        Answered,
+        #[strum(message = "已解决")]
+        Resolved,
+    }
 }
-crate::stored_state!(TicketStatus, "ticket");
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, IntoStaticStr)]
 #[strum(serialize_all = "snake_case")]

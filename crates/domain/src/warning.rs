@@ -2,44 +2,25 @@
 //! regulator over it lifts the warning (rectified) or escalates it; past its deadline an open or escalated
 //! warning is published (公开提示) and the institution goes to the grey list.
 
-use serde::{Deserialize, Serialize};
-use strum::{EnumIs, EnumMessage, EnumString, IntoStaticStr, VariantArray};
-use utoipa::ToSchema;
+use strum::{EnumString, IntoStaticStr};
 
 use crate::state::Machine;
 
-/// 预警状态
-#[derive(
-    Clone,
-    Copy,
-    Debug,
-    PartialEq,
-    Eq,
-    Hash,
-    Serialize,
-    Deserialize,
-    ToSchema,
-    EnumString,
-    IntoStaticStr,
-    EnumMessage,
-    VariantArray,
-    EnumIs,
-)]
-#[serde(rename_all = "snake_case")]
-#[strum(serialize_all = "snake_case")]
-pub enum WarningStatus {
-    #[strum(message = "待整改")]
-    Open,
-    #[strum(message = "机构已说明，待核实")]
-    Answered,
-    #[strum(message = "已解除")]
-    Lifted,
-    #[strum(message = "已升级处置")]
-    Escalated,
-    #[strum(message = "逾期未整改，已公开提示")]
-    Published,
+crate::state::states! {
+    /// 预警状态
+    pub enum WarningStatus("warning") {
+        #[strum(message = "待整改")]
+        Open,
+        #[strum(message = "机构已说明，待核实")]
+        Answered,
+        #[strum(message = "已解除")]
+        Lifted,
+        #[strum(message = "已升级处置")]
+        Escalated,
+        #[strum(message = "逾期未整改，已公开提示")]
+        Published,
+    }
 }
-crate::stored_state!(WarningStatus, "warning");
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, IntoStaticStr, EnumString)]
 #[strum(serialize_all = "snake_case")]
@@ -92,6 +73,7 @@ impl WarningEvent {
 mod tests {
     use super::*;
     use crate::state::testing;
+    use strum::VariantArray;
 
     #[test]
     fn a_warning_ends_lifted_or_published() {
