@@ -14,8 +14,7 @@ use crate::money::{
     open_account_in, post_in, post_many_in,
 };
 use crate::{Actor, App, AppError, ErrorCode, evidence};
-use domain::OrderStatus;
-use domain::{InstructionEvent, InstructionStatus, Machine, Timestamp};
+use domain::{InstructionEvent, InstructionStatus, Machine, OrderStatus, Timestamp};
 use ledger::posting::Transfer;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
