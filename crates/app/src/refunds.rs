@@ -403,13 +403,13 @@ impl App {
         Ok(())
     }
 
-    /// Records a decision on the refund as read, refused when another command moved it first.
+    /// Records a decision the refund as read allows (the caller applied it), refused when another command
+    /// moved the refund first.
     async fn decide_refund_in(
         tx: &mut WriteTx,
         refund: &RefundRow,
         decision: &RefundDecision<'_>,
     ) -> Result<(), AppError> {
-        refund.status.apply(decision.event)?;
         if tx.decide_refund(&refund.id, decision).await? != 1 {
             return Err(AppError::new(
                 ErrorCode::Conflict,

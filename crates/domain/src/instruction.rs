@@ -2,9 +2,7 @@
 //! institution, a refund to the parent, or a day's batch of releases). The bank acknowledges it, then
 //! reports it executed or failed; a result may arrive without an acknowledgement.
 
-use serde::{Deserialize, Serialize};
-use strum::{EnumIs, EnumMessage, IntoStaticStr};
-use utoipa::ToSchema;
+use strum::IntoStaticStr;
 
 use crate::state::Machine;
 
@@ -96,34 +94,21 @@ mod tests {
     }
 }
 
-/// Where a lesson's fee is on its way to the institution, as the parent and the institution read it: the
-/// release instruction's state, or held for the day's batch (批量划转) while it waits to be sent with it.
-#[derive(
-    Clone,
-    Copy,
-    Debug,
-    PartialEq,
-    Eq,
-    Serialize,
-    Deserialize,
-    ToSchema,
-    IntoStaticStr,
-    EnumMessage,
-    EnumIs,
-)]
-#[serde(rename_all = "snake_case")]
-#[strum(serialize_all = "snake_case")]
-pub enum ReleaseProgress {
-    #[strum(message = "待当日批量划转")]
-    HeldForBatch,
-    #[strum(message = "划转中")]
-    Pending,
-    #[strum(message = "划转中")]
-    Acknowledged,
-    #[strum(message = "已划转机构")]
-    Executed,
-    #[strum(message = "银行未执行，费用仍在监管")]
-    Failed,
+crate::state::states! {
+    /// Where a lesson's fee is on its way to the institution, as the parent and the institution read it:
+    /// the release instruction's state, or held for the day's batch (批量划转) while it waits to be sent.
+    pub enum ReleaseProgress("release") {
+        #[strum(message = "待当日批量划转")]
+        HeldForBatch,
+        #[strum(message = "划转中")]
+        Pending,
+        #[strum(message = "划转中")]
+        Acknowledged,
+        #[strum(message = "已划转机构")]
+        Executed,
+        #[strum(message = "银行未执行，费用仍在监管")]
+        Failed,
+    }
 }
 
 impl ReleaseProgress {
@@ -136,9 +121,5 @@ impl ReleaseProgress {
             InstructionStatus::Executed => Self::Executed,
             InstructionStatus::Failed => Self::Failed,
         }
-    }
-
-    pub fn label_zh(self) -> &'static str {
-        self.get_message().unwrap_or_default()
     }
 }
