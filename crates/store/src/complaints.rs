@@ -1,5 +1,6 @@
 //! 投诉 complaints and their evidence.
 
+use sqlx::AnyExecutor;
 use crate::filings::DocumentRow;
 use crate::insert::{AnyQuery, InsertRow, insert_rows};
 use crate::states::transition;
@@ -95,11 +96,7 @@ pub struct ComplaintRuling<'a> {
 
 impl Reader<'_> {
     pub async fn complaint(&self, id: &str) -> Result<Option<ComplaintRow>, StoreError> {
-        let sql = format!("SELECT {COLUMNS} FROM complaints WHERE id = $1");
-        Ok(sqlx::query_as(AssertSqlSafe(sql))
-            .bind(id)
-            .fetch_optional(&self.store.pool)
-            .await?)
+        fetch_complaint(&self.store.pool, id).await
     }
 
     /// The newest 200 complaints of a parent, to an institution, or escalated within a region subtree.
@@ -171,11 +168,7 @@ impl WriteTx {
     }
 
     pub async fn complaint(&mut self, id: &str) -> Result<Option<ComplaintRow>, StoreError> {
-        let sql = format!("SELECT {COLUMNS} FROM complaints WHERE id = $1");
-        Ok(sqlx::query_as(AssertSqlSafe(sql))
-            .bind(id)
-            .fetch_optional(&mut *self.tx)
-            .await?)
+        fetch_complaint(&mut *self.tx, id).await
     }
 
     /// The institution's answer; 0 rows when the complaint is no longer with it.
@@ -259,4 +252,12 @@ impl WriteTx {
             .await?
             .rows_affected())
     }
+}
+
+async fn fetch_complaint<'e>(db: impl AnyExecutor<'e>, id: &str) -> Result<Option<ComplaintRow>, StoreError> {
+    let sql = format!("SELECT {COLUMNS} FROM complaints WHERE id = $1");
+    Ok(sqlx::query_as(AssertSqlSafe(sql))
+        .bind(id)
+        .fetch_optional(db)
+        .await?)
 }

@@ -1,5 +1,6 @@
 //! Supervised accounts.
 
+use sqlx::AnyExecutor;
 use crate::insert::{AnyQuery, InsertRow, insert_rows};
 use crate::{Reader, StoreError, WriteTx};
 use sqlx::AssertSqlSafe;
@@ -50,15 +51,8 @@ impl InsertRow for SupervisedAccountRow {
 }
 
 impl Reader<'_> {
-    pub async fn supervised_account(
-        &self,
-        id: &str,
-    ) -> Result<Option<SupervisedAccountRow>, StoreError> {
-        let sql = format!("SELECT {COLUMNS} FROM supervised_accounts WHERE id = $1");
-        Ok(sqlx::query_as(AssertSqlSafe(sql))
-            .bind(id)
-            .fetch_optional(&self.store.pool)
-            .await?)
+    pub async fn supervised_account(&self, id: &str) -> Result<Option<SupervisedAccountRow>, StoreError> {
+        fetch_supervised_account(&self.store.pool, id).await
     }
 
     pub async fn supervised_accounts_of(
@@ -83,15 +77,8 @@ impl WriteTx {
         insert_rows(&mut self.tx, self.backend, std::slice::from_ref(row)).await
     }
 
-    pub async fn supervised_account(
-        &mut self,
-        id: &str,
-    ) -> Result<Option<SupervisedAccountRow>, StoreError> {
-        let sql = format!("SELECT {COLUMNS} FROM supervised_accounts WHERE id = $1");
-        Ok(sqlx::query_as(AssertSqlSafe(sql))
-            .bind(id)
-            .fetch_optional(&mut *self.tx)
-            .await?)
+    pub async fn supervised_account(&mut self, id: &str) -> Result<Option<SupervisedAccountRow>, StoreError> {
+        fetch_supervised_account(&mut *self.tx, id).await
     }
 
     /// Confirms a pending binding (once).
@@ -115,4 +102,12 @@ impl WriteTx {
             .await?;
         Ok(done.rows_affected())
     }
+}
+
+async fn fetch_supervised_account<'e>(db: impl AnyExecutor<'e>, id: &str) -> Result<Option<SupervisedAccountRow>, StoreError> {
+    let sql = format!("SELECT {COLUMNS} FROM supervised_accounts WHERE id = $1");
+    Ok(sqlx::query_as(AssertSqlSafe(sql))
+        .bind(id)
+        .fetch_optional(db)
+        .await?)
 }

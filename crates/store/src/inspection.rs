@@ -1,6 +1,7 @@
 //! 抽检 spot checks, 行政处罚 penalties and 信用 credit: the campaigns with their drawn institutions and
 //! findings, penalty decisions, the credit model's versions, published ratings, and the facts a rating reads.
 
+use sqlx::AnyExecutor;
 use crate::insert::{AnyQuery, InsertRow, insert_rows};
 use crate::{Reader, StoreError, WriteTx};
 use sqlx::AssertSqlSafe;
@@ -163,12 +164,8 @@ impl WriteTx {
     }
 
     /// [`Reader::sales_stop`] inside the transaction.
-    pub async fn sales_stop(
-        &mut self,
-        institution_id: &str,
-        today: &str,
-    ) -> Result<Option<PenaltyRow>, StoreError> {
-        sales_stop_on(&mut *self.tx, institution_id, today).await
+    pub async fn sales_stop(&mut self, institution_id: &str, today: &str) -> Result<Option<PenaltyRow>, StoreError> {
+        fetch_sales_stop(&mut *self.tx, institution_id, today).await
     }
 }
 
@@ -401,12 +398,8 @@ impl Reader<'_> {
     }
 
     /// The penalty that stops the institution selling on `today` (`YYYY-MM-DD`), if any.
-    pub async fn sales_stop(
-        &self,
-        institution_id: &str,
-        today: &str,
-    ) -> Result<Option<PenaltyRow>, StoreError> {
-        sales_stop_on(&self.store.pool, institution_id, today).await
+    pub async fn sales_stop(&self, institution_id: &str, today: &str) -> Result<Option<PenaltyRow>, StoreError> {
+        fetch_sales_stop(&self.store.pool, institution_id, today).await
     }
 
     pub async fn latest_credit_model(&self) -> Result<Option<CreditModelRow>, StoreError> {
@@ -586,4 +579,9 @@ impl WriteTx {
         }
         Ok(())
     }
+}
+
+/// The penalty that stops the institution selling on `today` (`YYYY-MM-DD`), if any.
+async fn fetch_sales_stop<'e>(db: impl AnyExecutor<'e>, institution_id: &str, today: &str) -> Result<Option<PenaltyRow>, StoreError> {
+    sales_stop_on(db, institution_id, today).await
 }

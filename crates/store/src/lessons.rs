@@ -1,5 +1,6 @@
 //! 消课 lessons: attendance, the parent's answer, automatic confirmation.
 
+use sqlx::AnyExecutor;
 use crate::insert::{AnyQuery, InsertRow, insert_rows};
 use crate::{Reader, StoreError, WriteTx};
 use sqlx::AssertSqlSafe;
@@ -53,11 +54,7 @@ impl InsertRow for LessonRow {
 
 impl Reader<'_> {
     pub async fn lesson(&self, id: &str) -> Result<Option<LessonRow>, StoreError> {
-        let sql = format!("SELECT {COLUMNS} FROM lessons WHERE id = $1");
-        Ok(sqlx::query_as(AssertSqlSafe(sql))
-            .bind(id)
-            .fetch_optional(&self.store.pool)
-            .await?)
+        fetch_lesson(&self.store.pool, id).await
     }
 
     pub async fn lessons_of_order(&self, order_id: &str) -> Result<Vec<LessonRow>, StoreError> {
@@ -100,11 +97,7 @@ impl WriteTx {
     }
 
     pub async fn lesson(&mut self, id: &str) -> Result<Option<LessonRow>, StoreError> {
-        let sql = format!("SELECT {COLUMNS} FROM lessons WHERE id = $1");
-        Ok(sqlx::query_as(AssertSqlSafe(sql))
-            .bind(id)
-            .fetch_optional(&mut *self.tx)
-            .await?)
+        fetch_lesson(&mut *self.tx, id).await
     }
 
     pub async fn lesson_count(&mut self, order_id: &str) -> Result<i64, StoreError> {
@@ -194,4 +187,12 @@ impl WriteTx {
         .await?;
         Ok(n > 0)
     }
+}
+
+async fn fetch_lesson<'e>(db: impl AnyExecutor<'e>, id: &str) -> Result<Option<LessonRow>, StoreError> {
+    let sql = format!("SELECT {COLUMNS} FROM lessons WHERE id = $1");
+    Ok(sqlx::query_as(AssertSqlSafe(sql))
+        .bind(id)
+        .fetch_optional(db)
+        .await?)
 }

@@ -3,6 +3,8 @@
 //! Everything above this crate speaks in repositories and rows; nothing above it writes SQL.
 //! Writes go through [`WriteTx`], which serializes writers on SQLite (the write gate) and carries the
 //! audit-log append so a state change and its evidence commit together or not at all.
+//! A query both a [`Reader`] and a [`WriteTx`] run is written once, as a `fetch_*` function over any executor
+//! (`sqlx::AnyExecutor`: the pool or the transaction), and each side's method calls it.
 
 mod accounts;
 mod after_school;

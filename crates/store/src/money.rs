@@ -1,5 +1,6 @@
 //! The money ledger's rows (the rules are `ledger::posting`'s).
 
+use sqlx::AnyExecutor;
 use crate::insert::{AnyQuery, InsertRow, insert_rows};
 use crate::{Reader, StoreError, WriteTx};
 use sqlx::AssertSqlSafe;
@@ -59,11 +60,7 @@ impl InsertRow for LedgerTransferRow {
 
 impl Reader<'_> {
     pub async fn ledger_account(&self, id: &str) -> Result<Option<LedgerAccountRow>, StoreError> {
-        let sql = format!("SELECT {ACCOUNT_COLUMNS} FROM ledger_accounts WHERE id = $1");
-        Ok(sqlx::query_as(AssertSqlSafe(sql))
-            .bind(id)
-            .fetch_optional(&self.store.pool)
-            .await?)
+        fetch_ledger_account(&self.store.pool, id).await
     }
 
     /// The money ledger recomputed from its transfers: the number of transfers and accounts, the fen moved,
@@ -208,15 +205,8 @@ impl WriteTx {
         Ok(())
     }
 
-    pub async fn ledger_account(
-        &mut self,
-        id: &str,
-    ) -> Result<Option<LedgerAccountRow>, StoreError> {
-        let sql = format!("SELECT {ACCOUNT_COLUMNS} FROM ledger_accounts WHERE id = $1");
-        Ok(sqlx::query_as(AssertSqlSafe(sql))
-            .bind(id)
-            .fetch_optional(&mut *self.tx)
-            .await?)
+    pub async fn ledger_account(&mut self, id: &str) -> Result<Option<LedgerAccountRow>, StoreError> {
+        fetch_ledger_account(&mut *self.tx, id).await
     }
 
     /// Accounts by id, locked until the transaction ends (PostgreSQL), in id order.
@@ -299,4 +289,12 @@ impl WriteTx {
         }
         Ok(())
     }
+}
+
+async fn fetch_ledger_account<'e>(db: impl AnyExecutor<'e>, id: &str) -> Result<Option<LedgerAccountRow>, StoreError> {
+    let sql = format!("SELECT {ACCOUNT_COLUMNS} FROM ledger_accounts WHERE id = $1");
+    Ok(sqlx::query_as(AssertSqlSafe(sql))
+        .bind(id)
+        .fetch_optional(db)
+        .await?)
 }

@@ -2,6 +2,7 @@
 //! endpoints, idempotent requests, instructions, movements, statements, and the risk events reconciliation
 //! raises.
 
+use sqlx::AnyExecutor;
 use crate::insert::{AnyQuery, InsertRow, insert_rows};
 use crate::{Reader, StoreError, WriteTx};
 use domain::{InstructionEvent, InstructionStatus, OrderStatus};
@@ -353,11 +354,7 @@ impl InsertRow for RiskEventRow {
 
 impl Reader<'_> {
     pub async fn order(&self, id: &str) -> Result<Option<OrderRow>, StoreError> {
-        let sql = format!("SELECT {ORDER_COLUMNS} FROM orders WHERE id = $1");
-        Ok(sqlx::query_as(AssertSqlSafe(sql))
-            .bind(id)
-            .fetch_optional(&self.store.pool)
-            .await?)
+        fetch_order(&self.store.pool, id).await
     }
 
     /// A parent's orders, or an institution's, newest first, with their escrow.
@@ -488,11 +485,7 @@ impl Reader<'_> {
     }
 
     pub async fn instruction(&self, id: &str) -> Result<Option<InstructionRow>, StoreError> {
-        let sql = format!("SELECT {INSTRUCTION_COLUMNS} FROM bank_instructions WHERE id = $1");
-        Ok(sqlx::query_as(AssertSqlSafe(sql))
-            .bind(id)
-            .fetch_optional(&self.store.pool)
-            .await?)
+        fetch_instruction(&self.store.pool, id).await
     }
 
     /// Daily batches due for delivery, or (acknowledged without a result) for asking again.
@@ -513,11 +506,7 @@ impl Reader<'_> {
     }
 
     pub async fn release_batch(&self, id: &str) -> Result<Option<ReleaseBatchRow>, StoreError> {
-        let sql = format!("SELECT {BATCH_COLUMNS} FROM release_batches WHERE id = $1");
-        Ok(sqlx::query_as(AssertSqlSafe(sql))
-            .bind(id)
-            .fetch_optional(&self.store.pool)
-            .await?)
+        fetch_release_batch(&self.store.pool, id).await
     }
 
     /// A supervised account's daily batches, newest first.
@@ -625,11 +614,7 @@ impl WriteTx {
     }
 
     pub async fn order(&mut self, id: &str) -> Result<Option<OrderRow>, StoreError> {
-        let sql = format!("SELECT {ORDER_COLUMNS} FROM orders WHERE id = $1");
-        Ok(sqlx::query_as(AssertSqlSafe(sql))
-            .bind(id)
-            .fetch_optional(&mut *self.tx)
-            .await?)
+        fetch_order(&mut *self.tx, id).await
     }
 
     /// The order, locked until the transaction ends: every command on an order's lessons or money takes this
@@ -777,11 +762,7 @@ impl WriteTx {
     }
 
     pub async fn instruction(&mut self, id: &str) -> Result<Option<InstructionRow>, StoreError> {
-        let sql = format!("SELECT {INSTRUCTION_COLUMNS} FROM bank_instructions WHERE id = $1");
-        Ok(sqlx::query_as(AssertSqlSafe(sql))
-            .bind(id)
-            .fetch_optional(&mut *self.tx)
-            .await?)
+        fetch_instruction(&mut *self.tx, id).await
     }
 
     /// A delivery attempt's outcome: acknowledged (then `next_attempt_at` is when to ask again if no result
@@ -864,11 +845,7 @@ impl WriteTx {
     }
 
     pub async fn release_batch(&mut self, id: &str) -> Result<Option<ReleaseBatchRow>, StoreError> {
-        let sql = format!("SELECT {BATCH_COLUMNS} FROM release_batches WHERE id = $1");
-        Ok(sqlx::query_as(AssertSqlSafe(sql))
-            .bind(id)
-            .fetch_optional(&mut *self.tx)
-            .await?)
+        fetch_release_batch(&mut *self.tx, id).await
     }
 
     /// The releases a batch carries.
@@ -1372,4 +1349,28 @@ impl WriteTx {
         }
         Ok(moved)
     }
+}
+
+async fn fetch_instruction<'e>(db: impl AnyExecutor<'e>, id: &str) -> Result<Option<InstructionRow>, StoreError> {
+    let sql = format!("SELECT {INSTRUCTION_COLUMNS} FROM bank_instructions WHERE id = $1");
+    Ok(sqlx::query_as(AssertSqlSafe(sql))
+        .bind(id)
+        .fetch_optional(db)
+        .await?)
+}
+
+async fn fetch_order<'e>(db: impl AnyExecutor<'e>, id: &str) -> Result<Option<OrderRow>, StoreError> {
+    let sql = format!("SELECT {ORDER_COLUMNS} FROM orders WHERE id = $1");
+    Ok(sqlx::query_as(AssertSqlSafe(sql))
+        .bind(id)
+        .fetch_optional(db)
+        .await?)
+}
+
+async fn fetch_release_batch<'e>(db: impl AnyExecutor<'e>, id: &str) -> Result<Option<ReleaseBatchRow>, StoreError> {
+    let sql = format!("SELECT {BATCH_COLUMNS} FROM release_batches WHERE id = $1");
+    Ok(sqlx::query_as(AssertSqlSafe(sql))
+        .bind(id)
+        .fetch_optional(db)
+        .await?)
 }

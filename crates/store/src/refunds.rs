@@ -1,5 +1,6 @@
 //! 退费 refund requests.
 
+use sqlx::AnyExecutor;
 use crate::insert::{AnyQuery, InsertRow, insert_rows};
 use crate::{Reader, StoreError, WriteTx};
 use sqlx::AssertSqlSafe;
@@ -59,15 +60,11 @@ impl InsertRow for RefundRow {
 
 impl Reader<'_> {
     pub async fn refund(&self, id: &str) -> Result<Option<RefundRow>, StoreError> {
-        let sql = format!("SELECT {COLUMNS} FROM refunds WHERE id = $1");
-        Ok(sqlx::query_as(AssertSqlSafe(sql))
-            .bind(id)
-            .fetch_optional(&self.store.pool)
-            .await?)
+        fetch_refund(&self.store.pool, id).await
     }
 
     pub async fn refunds_of_order(&self, order_id: &str) -> Result<Vec<RefundRow>, StoreError> {
-        refunds_of_order_on(&self.store.pool, order_id).await
+        fetch_refunds_of_order(&self.store.pool, order_id).await
     }
 
     /// Requests the institution left unanswered past their window.
@@ -89,11 +86,7 @@ impl WriteTx {
     }
 
     pub async fn refund(&mut self, id: &str) -> Result<Option<RefundRow>, StoreError> {
-        let sql = format!("SELECT {COLUMNS} FROM refunds WHERE id = $1");
-        Ok(sqlx::query_as(AssertSqlSafe(sql))
-            .bind(id)
-            .fetch_optional(&mut *self.tx)
-            .await?)
+        fetch_refund(&mut *self.tx, id).await
     }
 
     /// An order's refund still being decided (requested, refused, escalated), if any.
@@ -183,7 +176,7 @@ impl Reader<'_> {
 
 impl WriteTx {
     pub async fn refunds_of_order(&mut self, order_id: &str) -> Result<Vec<RefundRow>, StoreError> {
-        refunds_of_order_on(&mut *self.tx, order_id).await
+        fetch_refunds_of_order(&mut *self.tx, order_id).await
     }
 
     /// Records a run-off's start; a second start is a conflict (the primary key).
@@ -199,4 +192,16 @@ impl WriteTx {
         .await?;
         Ok(())
     }
+}
+
+async fn fetch_refund<'e>(db: impl AnyExecutor<'e>, id: &str) -> Result<Option<RefundRow>, StoreError> {
+    let sql = format!("SELECT {COLUMNS} FROM refunds WHERE id = $1");
+    Ok(sqlx::query_as(AssertSqlSafe(sql))
+        .bind(id)
+        .fetch_optional(db)
+        .await?)
+}
+
+async fn fetch_refunds_of_order<'e>(db: impl AnyExecutor<'e>, order_id: &str) -> Result<Vec<RefundRow>, StoreError> {
+    refunds_of_order_on(db, order_id).await
 }

@@ -1,5 +1,6 @@
 //! The public registry: regions, institutions, courses, list changes, notices.
 
+use sqlx::AnyExecutor;
 use crate::insert::{AnyQuery, InsertRow, insert_rows};
 use crate::{
     CourseRow, InstitutionRow, ListChangeRow, ListedInstitutionRow, NoticeRow, PageRows, Reader,
@@ -68,11 +69,7 @@ impl Reader<'_> {
     }
 
     pub async fn institution(&self, id: &str) -> Result<Option<InstitutionRow>, StoreError> {
-        let sql = format!("SELECT {INSTITUTION_COLUMNS} FROM institutions WHERE id = $1");
-        Ok(sqlx::query_as(AssertSqlSafe(sql))
-            .bind(id)
-            .fetch_optional(&self.store.pool)
-            .await?)
+        fetch_institution(&self.store.pool, id).await
     }
 
     /// Institutions by id, in no particular order (the caller restores its own).
@@ -369,11 +366,7 @@ impl WriteTx {
     /// The institution as this transaction reads it, unlocked: for what it says (its region), not for a decision
     /// on its standing.
     pub async fn institution(&mut self, id: &str) -> Result<Option<InstitutionRow>, StoreError> {
-        let sql = format!("SELECT {INSTITUTION_COLUMNS} FROM institutions WHERE id = $1");
-        Ok(sqlx::query_as(AssertSqlSafe(sql))
-            .bind(id)
-            .fetch_optional(&mut *self.tx)
-            .await?)
+        fetch_institution(&mut *self.tx, id).await
     }
 
     /// The institution inside this transaction, locked until it ends (list moves, penalties, run-off: one
@@ -573,4 +566,12 @@ struct SessionWithCourse {
     #[sqlx(flatten)]
     session: CourseSessionRow,
     name: String,
+}
+
+async fn fetch_institution<'e>(db: impl AnyExecutor<'e>, id: &str) -> Result<Option<InstitutionRow>, StoreError> {
+    let sql = format!("SELECT {INSTITUTION_COLUMNS} FROM institutions WHERE id = $1");
+    Ok(sqlx::query_as(AssertSqlSafe(sql))
+        .bind(id)
+        .fetch_optional(db)
+        .await?)
 }

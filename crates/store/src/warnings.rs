@@ -1,6 +1,7 @@
 //! 风险预警 the risk model's versions, the warnings it raised with their rectification workflow, the signals
 //! the periodic sweep reads, and banks' own scores.
 
+use sqlx::AnyExecutor;
 use crate::insert::{AnyQuery, InsertRow, insert_rows};
 use crate::{Reader, StoreError, WriteTx};
 use sqlx::AssertSqlSafe;
@@ -120,12 +121,7 @@ impl Reader<'_> {
     }
 
     pub async fn warning(&self, id: &str) -> Result<Option<WarningRow>, StoreError> {
-        Ok(sqlx::query_as(AssertSqlSafe(format!(
-            "SELECT {WARNING_COLUMNS} FROM risk_warnings WHERE id = $1"
-        )))
-        .bind(id)
-        .fetch_optional(&self.store.pool)
-        .await?)
+        fetch_warning(&self.store.pool, id).await
     }
 
     /// Warnings of institutions in a region's subtree (`prefix` of its code) or of one institution, raised
@@ -273,12 +269,7 @@ impl WriteTx {
     }
 
     pub async fn warning(&mut self, id: &str) -> Result<Option<WarningRow>, StoreError> {
-        Ok(sqlx::query_as(AssertSqlSafe(format!(
-            "SELECT {WARNING_COLUMNS} FROM risk_warnings WHERE id = $1"
-        )))
-        .bind(id)
-        .fetch_optional(&mut *self.tx)
-        .await?)
+        fetch_warning(&mut *self.tx, id).await
     }
 
     /// The highest level among the institution's warnings on an indicator still being handled.
@@ -382,4 +373,13 @@ impl WriteTx {
         .fetch_one(&mut *self.tx)
         .await?)
     }
+}
+
+async fn fetch_warning<'e>(db: impl AnyExecutor<'e>, id: &str) -> Result<Option<WarningRow>, StoreError> {
+    Ok(sqlx::query_as(AssertSqlSafe(format!(
+        "SELECT {WARNING_COLUMNS} FROM risk_warnings WHERE id = $1"
+    )))
+    .bind(id)
+    .fetch_optional(db)
+    .await?)
 }
