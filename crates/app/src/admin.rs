@@ -5,7 +5,7 @@
 //! institution's admin the staff of its own institution; the platform itself everything. Accounts that a
 //! person creates carry a temporary password that must be replaced at first sign-in.
 
-use crate::auth::{blank_account, hash_password};
+use crate::auth::{blank_account, check_new_password, hash_password};
 use crate::evidence::record as audit;
 use crate::{Actor, App, AppError, ErrorCode};
 use domain::access::{Permission, RegulatorRole, StaffRole, manages_account};
@@ -16,7 +16,6 @@ use serde_json::json;
 use store::{AccountRow, AccountScope};
 
 use crate::vault::field::TOTP_SECRET as TOTP_FIELD;
-const MIN_PASSWORD_CHARS: usize = 10;
 
 fn invalid(detail: impl Into<String>) -> AppError {
     AppError::new(ErrorCode::InvalidParameter, detail)
@@ -357,19 +356,6 @@ fn created(account_id: String, username: &str, totp_secret: Option<&[u8]>) -> Cr
         account_id,
         totp_enrolment_uri: totp_secret
             .map(|s| ledger::totp::enrolment_uri("xiaowai", username, s)),
-    }
-}
-
-/// A new password: at least [`MIN_PASSWORD_CHARS`] characters, at most 128.
-pub(crate) fn check_new_password(password: &str) -> Result<(), AppError> {
-    let n = password.chars().count();
-    if (MIN_PASSWORD_CHARS..=128).contains(&n) {
-        Ok(())
-    } else {
-        Err(AppError::new(
-            ErrorCode::WeakPassword,
-            format!("password: {MIN_PASSWORD_CHARS} to 128 characters"),
-        ))
     }
 }
 

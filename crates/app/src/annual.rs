@@ -113,7 +113,7 @@ impl App {
             section,
             label,
             value,
-            display: crate::orders::yuan(value),
+            display: domain::money::yuan(value),
         };
         let figures = vec![
             count("订单", "支付订单数", f.orders_paid),

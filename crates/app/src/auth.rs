@@ -140,6 +140,21 @@ fn random_token(prefix: &str) -> String {
     format!("{prefix}{}", BASE64URL_NOPAD.encode(&bytes))
 }
 
+const MIN_PASSWORD_CHARS: usize = 10;
+
+/// A new password: at least [`MIN_PASSWORD_CHARS`] characters, at most 128.
+pub(crate) fn check_new_password(password: &str) -> Result<(), AppError> {
+    let n = password.chars().count();
+    if (MIN_PASSWORD_CHARS..=128).contains(&n) {
+        Ok(())
+    } else {
+        Err(AppError::new(
+            ErrorCode::WeakPassword,
+            format!("password: {MIN_PASSWORD_CHARS} to 128 characters"),
+        ))
+    }
+}
+
 pub fn hash_password(password: &str) -> Result<String, AppError> {
     Argon2::default()
         .hash_password(password.as_bytes())
@@ -524,7 +539,7 @@ impl App {
         new_password: &str,
         now: i64,
     ) -> Result<Result<(), AppError>, AppError> {
-        if let Err(weak) = crate::admin::check_new_password(new_password) {
+        if let Err(weak) = check_new_password(new_password) {
             return Ok(Err(weak));
         }
         if account.password_hash.is_some()

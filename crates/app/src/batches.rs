@@ -30,7 +30,7 @@ pub struct BatchView {
 impl From<ReleaseBatchRow> for BatchView {
     fn from(b: ReleaseBatchRow) -> Self {
         BatchView {
-            amount_display: crate::orders::yuan(b.amount_fen),
+            amount_display: domain::money::yuan(b.amount_fen),
             created_at_display: Timestamp::from_millis(b.created_at).china_display(),
             batch_id: b.id,
             business_date: b.business_date,

@@ -419,7 +419,7 @@ impl App {
             .institution(&complaint.institution_id)
             .await?
             .ok_or_else(|| AppError::internal("complaint about a missing institution"))?;
-        let competent = crate::oversight::competent_region_of(&institution)?;
+        let competent = crate::regions::competent_region_of(&institution)?;
         let window = self
             .region_policy(competent.as_str())
             .await?

@@ -4,7 +4,7 @@
 //! kept in the events' own transactions for every level at once (`store::dashboard`), so any region is an
 //! exact-key read, never a scan of orders.
 
-use crate::views::RegionView;
+use crate::regions::RegionView;
 use crate::{Actor, App, AppError, ErrorCode};
 use domain::access::Permission;
 use domain::{ListStatus, RegionCode, Timestamp};
@@ -60,10 +60,10 @@ impl From<&MoneyRollup> for MoneyFigures {
             released_fen: r.released_fen,
             refunded_fen: r.refunded_fen,
             escrow_fen: escrow,
-            collected_display: crate::orders::yuan(r.collected_fen),
-            released_display: crate::orders::yuan(r.released_fen),
-            refunded_display: crate::orders::yuan(r.refunded_fen),
-            escrow_display: crate::orders::yuan(escrow),
+            collected_display: domain::money::yuan(r.collected_fen),
+            released_display: domain::money::yuan(r.released_fen),
+            refunded_display: domain::money::yuan(r.refunded_fen),
+            escrow_display: domain::money::yuan(escrow),
         }
     }
 }

@@ -429,7 +429,7 @@ impl App {
         };
         LessonView {
             status_label: r.status.label_zh(),
-            fee_display: crate::orders::yuan(r.fee_fen),
+            fee_display: domain::money::yuan(r.fee_fen),
             confirm_by: r.confirm_by,
             confirm_by_display: Timestamp::from_millis(r.confirm_by).china_display(),
             id: r.id,

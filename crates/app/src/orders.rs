@@ -5,6 +5,7 @@
 use crate::{Actor, App, AppError, ErrorCode, evidence};
 use domain::access::Permission;
 use domain::contract::{self, Contract};
+use domain::money::yuan;
 use domain::person::{PersonName, PhoneNumber};
 use domain::policy::{CourseTerms, check_collection_time, check_course};
 use domain::{Category, Fen, OrderStatus, RegionCode, TeachingMode, Timestamp};
@@ -82,10 +83,6 @@ pub struct OrderDetail {
 }
 
 /// `¥1234.50`.
-pub fn yuan(fen: i64) -> String {
-    format!("¥{}", Fen::new(fen))
-}
-
 /// Why an institution may take no new money: removed, in run-off, off the white list, or stopped from selling
 /// by a penalty. Read inside the transaction that acts on it, with the institution held (`FOR SHARE`) against
 /// a decision that would change it meanwhile.

@@ -1,8 +1,8 @@
 //! 监管查询 what regulators see beyond the public registry, always inside their region subtree.
 
 use crate::{Actor, App, AppError, ErrorCode};
-use domain::access::{Permission, competent_region, regulator_sees};
-use domain::{InstitutionId, RegionCode, TeachingMode, Timestamp};
+use domain::access::{Permission, regulator_sees};
+use domain::{InstitutionId, RegionCode, Timestamp};
 use serde::Serialize;
 use store::AuditScope;
 
@@ -295,13 +295,3 @@ impl App {
     }
 }
 
-/// The regulator competent for an institution: the county of its premises when it teaches offline, the province
-/// when online.
-pub(crate) fn competent_region_of(
-    institution: &store::InstitutionRow,
-) -> Result<RegionCode, AppError> {
-    Ok(competent_region(
-        TeachingMode::parse(&institution.mode)?,
-        &RegionCode::parse(&institution.region_code)?,
-    ))
-}

@@ -59,7 +59,7 @@ pub(crate) fn view(row: PenaltyRow) -> PenaltyView {
     let kind = PenaltyKind::parse(&row.kind);
     PenaltyView {
         kind_label: kind.map_or("", PenaltyKind::label),
-        amount_display: row.amount_fen.map(crate::orders::yuan),
+        amount_display: row.amount_fen.map(domain::money::yuan),
         id: row.id,
         institution_id: row.institution_id,
         kind: row.kind,
@@ -180,7 +180,7 @@ impl App {
         if row.published == 1 {
             let amount = row
                 .amount_fen
-                .map(|a| format!("，金额{}", crate::orders::yuan(a)))
+                .map(|a| format!("，金额{}", domain::money::yuan(a)))
                 .unwrap_or_default();
             let notice = NoticeRow {
                 id: uuid::Uuid::now_v7().to_string(),

@@ -164,7 +164,7 @@ impl App {
                     &format!(
                         "订单 {} 申请退还 {}，请于 {} 前答复（逾期视为同意）",
                         order.order_no,
-                        crate::orders::yuan(row.amount_fen),
+                        domain::money::yuan(row.amount_fen),
                         Timestamp::from_millis(row.answer_by).china_display()
                     ),
                 )
@@ -258,7 +258,7 @@ impl App {
             .institution(&refund.institution_id)
             .await?
             .ok_or_else(|| AppError::internal("refund of a missing institution"))?;
-        let competent = crate::oversight::competent_region_of(&institution)?;
+        let competent = crate::regions::competent_region_of(&institution)?;
         let subject = format!("institution:{}", institution.id);
         self.require_regulator_over(
             actor,
@@ -386,7 +386,7 @@ impl App {
             &format!(
                 "订单 {} 的退费 {}（{}）已向银行发出原路退回指令",
                 order.order_no,
-                crate::orders::yuan(refund.amount_fen),
+                domain::money::yuan(refund.amount_fen),
                 to.label_zh()
             ),
         );
@@ -442,7 +442,7 @@ impl App {
                 "退费申请有了答复",
                 &format!(
                     "退费 {}：{}。理由：{}",
-                    crate::orders::yuan(refund.amount_fen),
+                    domain::money::yuan(refund.amount_fen),
                     to.label_zh(),
                     reason.unwrap_or("")
                 ),
@@ -487,7 +487,7 @@ impl App {
         };
         Ok(RefundView {
             status_label: r.status.label_zh(),
-            amount_display: crate::orders::yuan(r.amount_fen),
+            amount_display: domain::money::yuan(r.amount_fen),
             answer_by: r.answer_by,
             answer_by_display: Timestamp::from_millis(r.answer_by).china_display(),
             id: r.id,

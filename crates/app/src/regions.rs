@@ -2,10 +2,53 @@
 //! once at start instead of joined on every request.
 
 use crate::AppError;
-use crate::views::RegionView;
-use domain::RegionCode;
+use domain::access::competent_region;
+use domain::{RegionCode, TeachingMode};
+use serde::Serialize;
 use std::collections::HashMap;
-use store::{RegionRow, Store};
+use store::{InstitutionRow, RegionRow, Store};
+
+/// A region as selectors and the API show it.
+#[derive(Clone, Debug, Serialize, PartialEq, Eq, utoipa::ToSchema)]
+pub struct RegionView {
+    pub code: String,
+    pub name: String,
+    /// The name a selector shows (市辖区-style placeholders read as their municipality).
+    pub display_name: String,
+    /// `province`, `prefecture` or `county`.
+    pub level: &'static str,
+    pub parent_code: Option<String>,
+    /// True for 市辖区-style placeholder prefectures.
+    pub placeholder: bool,
+}
+
+impl RegionView {
+    pub fn from_row(r: &RegionRow) -> RegionView {
+        RegionView {
+            code: r.code.clone(),
+            name: r.name.clone(),
+            display_name: r.display_name.clone(),
+            level: match r.level {
+                1 => "province",
+                2 => "prefecture",
+                _ => "county",
+            },
+            parent_code: r.parent_code.clone(),
+            placeholder: r.placeholder != 0,
+        }
+    }
+}
+
+/// The regulator competent for an institution: the county of its premises when it teaches offline, the province
+/// when online.
+pub(crate) fn competent_region_of(
+    institution: &InstitutionRow,
+) -> Result<RegionCode, AppError> {
+    Ok(competent_region(
+        TeachingMode::parse(&institution.mode)?,
+        &RegionCode::parse(&institution.region_code)?,
+    ))
+}
 
 #[derive(Debug, Default)]
 pub struct RegionDirectory {

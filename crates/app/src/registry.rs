@@ -3,8 +3,9 @@
 use crate::search::{IndexedInstitution, SearchQuery};
 use crate::views::{
     CourseView, HomeStats, InstitutionDetail, InstitutionSummary, ListChangeView,
-    ListedInstitution, NoticeView, Page, RegionView, notice_kind_label,
+    ListedInstitution, NoticeView, Page, notice_kind_label,
 };
+use crate::regions::RegionView;
 use crate::{Actor, App, AppError, ErrorCode, evidence};
 use domain::{Category, InstitutionId, ListStatus, Paging, RegionCode, TeachingMode, Timestamp};
 use std::collections::HashMap;

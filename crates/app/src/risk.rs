@@ -327,7 +327,7 @@ impl App {
                 .iter()
                 .map(|(_, f)| format!("{}（{}）", f.indicator.label(), f.level.label()))
                 .collect();
-            let competent = crate::oversight::competent_region_of(institution)?;
+            let competent = crate::regions::competent_region_of(institution)?;
             let mut told = tx.staff_accounts_of(&institution.id).await?;
             told.extend(tx.regulator_accounts_of(competent.as_str()).await?);
             self.notify_by_sms_in(

@@ -50,7 +50,7 @@ impl App {
             .institution(institution_id.trim())
             .await?
             .ok_or_else(|| AppError::not_found("no such institution"))?;
-        let competent = crate::oversight::competent_region_of(&institution)?;
+        let competent = crate::regions::competent_region_of(&institution)?;
         let subject = format!("institution:{}", institution.id);
         self.require_regulator_over(
             actor,
@@ -125,7 +125,7 @@ impl App {
                     "{}已进入清退程序，订单 {} 未上课时的 {} 将由银行原路退回",
                     institution.name,
                     order.order_no,
-                    crate::orders::yuan(refund.amount_fen)
+                    domain::money::yuan(refund.amount_fen)
                 ),
             ));
             refunded.push(
@@ -191,8 +191,8 @@ impl App {
         }
         Ok(Some(RunOffView {
             started_at_display: Timestamp::from_millis(row.started_at).china_display(),
-            refunds_display: crate::orders::yuan(refunds_fen),
-            executed_display: crate::orders::yuan(executed_fen),
+            refunds_display: domain::money::yuan(refunds_fen),
+            executed_display: domain::money::yuan(executed_fen),
             complete: executed == refunds,
             institution_id: row.institution_id,
             reason: row.reason,

@@ -2,7 +2,7 @@
 
 use domain::{Category, Fen, ListStatus, TeachingMode, Timestamp};
 use serde::Serialize;
-use store::{CourseRow, RegionRow};
+use store::CourseRow;
 
 /// A page of items with its position in the whole result.
 #[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
@@ -39,36 +39,6 @@ mod tests {
         assert_eq!(page(400_000).page_count(), 501);
         assert!(domain::Paging::new(Some(501), Some(20)).is_ok());
         assert!(domain::Paging::new(Some(502), Some(20)).is_err());
-    }
-}
-
-#[derive(Clone, Debug, Serialize, PartialEq, Eq, utoipa::ToSchema)]
-pub struct RegionView {
-    pub code: String,
-    pub name: String,
-    /// The name a selector shows (市辖区-style placeholders read as their municipality).
-    pub display_name: String,
-    /// `province`, `prefecture` or `county`.
-    pub level: &'static str,
-    pub parent_code: Option<String>,
-    /// True for 市辖区-style placeholder prefectures.
-    pub placeholder: bool,
-}
-
-impl RegionView {
-    pub fn from_row(r: &RegionRow) -> RegionView {
-        RegionView {
-            code: r.code.clone(),
-            name: r.name.clone(),
-            display_name: r.display_name.clone(),
-            level: match r.level {
-                1 => "province",
-                2 => "prefecture",
-                _ => "county",
-            },
-            parent_code: r.parent_code.clone(),
-            placeholder: r.placeholder != 0,
-        }
     }
 }
 

@@ -127,9 +127,21 @@ impl fmt::Display for Fen {
     }
 }
 
+/// An amount as people read it: yuan with two decimals, `¥1755.00`.
+pub fn yuan(fen: i64) -> String {
+    format!("¥{}", Fen::new(fen))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn yuan_reads_as_people_write_it() {
+        assert_eq!(yuan(175_500), "¥1755.00");
+        assert_eq!(yuan(5), "¥0.05");
+        assert_eq!(yuan(-5), "¥-0.05");
+    }
     use proptest::prelude::*;
 
     #[test]

@@ -4,8 +4,9 @@ use crate::WebState;
 use crate::error::{ApiError, Problem};
 use app::registry::RawSearch;
 use app::views::{
-    CourseView, InstitutionDetail, InstitutionSummary, Labelled, ListChangeView, Page, RegionView,
+    CourseView, InstitutionDetail, InstitutionSummary, Labelled, ListChangeView, Page,
 };
+use app::regions::RegionView;
 use app::{ErrorCode, views};
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Path, Query, State};

@@ -283,7 +283,7 @@ pub(crate) struct StatementsPage {
 
 impl StatementsPage {
     fn yuan(&self, fen: &i64) -> String {
-        app::orders::yuan(*fen)
+        domain::money::yuan(*fen)
     }
 }
 

@@ -167,12 +167,12 @@ pub(crate) async fn order_page(
             _ => "",
         },
         csrf: session.csrf.clone(),
-        per_lesson: app::orders::yuan(o.contract.price.price_per_lesson_fen),
+        per_lesson: domain::money::yuan(o.contract.price.price_per_lesson_fen),
         discount: o.contract.price.discount.as_ref().map(|d| {
             format!(
                 "原价 {}，优惠 {}（{}）",
-                app::orders::yuan(d.list_total_fen),
-                app::orders::yuan(d.discount_fen),
+                domain::money::yuan(d.list_total_fen),
+                domain::money::yuan(d.discount_fen),
                 d.reason
             )
         }),

@@ -6,8 +6,9 @@ use crate::error::PageError;
 use app::registry::{RawSearch, parse_paging};
 use app::views::{
     HomeStats, InstitutionDetail, InstitutionSummary, Labelled, ListedInstitution, NoticeView,
-    Page, RegionView,
+    Page,
 };
+use app::regions::RegionView;
 use app::{AppError, ErrorCode};
 use askama::Template;
 use askama_web::WebTemplate;

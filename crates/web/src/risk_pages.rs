@@ -192,7 +192,7 @@ pub(crate) struct DashboardPage {
 
 impl DashboardPage {
     fn yuan(&self, fen: &i64) -> String {
-        app::orders::yuan(*fen)
+        domain::money::yuan(*fen)
     }
 
     /// `2026-11` of a month's first day.

@@ -1,7 +1,11 @@
 //! 指令投递 instructions on their way to the banks: delivered signed, retried with backoff until
 //! acknowledged, asked again while no result comes, and raised to the regulator when none comes for a day.
 
-use super::*;
+use super::{InstructionResult, risk};
+use crate::{App, AppError, evidence};
+use domain::{InstructionEvent, InstructionStatus, Timestamp};
+use serde_json::json;
+use store::{Instructed, InstructionRow};
 
 /// Delivery backoff: 1 s, 2 s, 4 s … at most 5 minutes.
 fn backoff_ms(attempts: i64) -> i64 {

@@ -2,8 +2,16 @@
 //! transaction the institutions are held, the orders locked and each notice decided; money that may not stay
 //! (the institution's door closed, the order frozen) is recorded and refunded at once.
 
-use super::*;
-use domain::{OrderStatus, RefundEvent};
+use super::{MAX_BATCH, escrow_id, invalid, positive, reference, risk};
+use crate::inbox::{Note, notify_each_in};
+use crate::money::{CODE_PAYMENT, LedgerAccountKind, new_ledger_account, post_many_in};
+use crate::{Actor, App, AppError, ErrorCode, evidence};
+use domain::{OrderStatus, RefundEvent, Timestamp};
+use ledger::posting::Transfer;
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+use std::collections::HashMap;
+use store::{OrderRow, SupervisedAccountRow, WriteTx};
 
 /// `POST /api/v1/bank/payments`: a parent paid `amount_fen` into the supervised account for an order.
 #[derive(Clone, Debug, Deserialize, utoipa::ToSchema)]
@@ -378,7 +386,7 @@ impl App {
                     &format!(
                         "订单 {} 已付 {}，由银行监管，按确认的课时逐笔划转",
                         o.order_no,
-                        crate::orders::yuan(o.amount_fen)
+                        domain::money::yuan(o.amount_fen)
                     ),
                 )
             })
@@ -424,7 +432,7 @@ impl App {
             &format!(
                 "订单 {} 的付款 {} 已到监管账户，但{why}。平台已指令银行原路全额退回。",
                 order.order_no,
-                crate::orders::yuan(order.amount_fen)
+                domain::money::yuan(order.amount_fen)
             ),
         );
         notify_each_in(tx, std::slice::from_ref(&note), true, now).await?;

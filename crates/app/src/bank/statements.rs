@@ -2,8 +2,14 @@
 //! messages left open, and the morning's sweep for statements that never came.
 
 use super::payments::PaidFrom;
-use super::*;
+use super::{MAX_BATCH, MovementReport, PaymentNotice, invalid, risk};
+use crate::{Actor, App, AppError, ErrorCode, evidence};
 use domain::OrderStatus;
+use domain::Timestamp;
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+use std::collections::HashMap;
+use store::{RiskEventRow, StatementRow};
 
 /// `POST /api/v1/bank/statements`: a supervised account's day.
 #[derive(Clone, Debug, Deserialize, utoipa::ToSchema)]

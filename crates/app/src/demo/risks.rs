@@ -433,7 +433,7 @@ impl App {
         filing.courses.summary = "美术与书法兴趣课程".into();
         self.save_filing(&admin, &filing).await?;
         self.submit_filing(&admin).await?;
-        let competent = crate::oversight::competent_region_of(&institution)?;
+        let competent = crate::regions::competent_region_of(&institution)?;
         // The demo has reviewer accounts in Haidian only; elsewhere (tiny demos) the review is the demo's.
         let reviewer = Actor::Regulator {
             account_id: reviewer

@@ -1,0 +1,696 @@
+//! 动账 the banks' movement reports. Reconciliation runs inside each movement's transaction: an outflow is
+//! matched to the instruction it names, or it raises an `unmatched_outflow` risk event at once; the latest
+//! reported balance must cover what the platform owes on the account (custody: the escrow; risk deposit: the
+//! region's share of it), or a shortfall is raised.
+
+use super::{MAX_BATCH, invalid, positive, reference, risk};
+use crate::{Actor, App, AppError, ErrorCode, evidence};
+use domain::{InstructionEvent, InstructionStatus, Timestamp};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+use std::collections::HashMap;
+use store::{MovementRow, RiskEventRow, SupervisedAccountRow, WriteTx};
+
+/// `POST /api/v1/bank/movements`: one 动账 on a supervised account.
+#[derive(Clone, Debug, Deserialize, utoipa::ToSchema)]
+pub struct MovementReport {
+    pub account_no: String,
+    pub bank_ref: String,
+    /// `in` or `out`.
+    pub direction: String,
+    pub amount_fen: i64,
+    pub balance_after_fen: i64,
+    /// Unix milliseconds, the bank's time.
+    pub occurred_at: i64,
+    /// An outflow names the platform's instruction it executes.
+    pub instruction_id: Option<String>,
+    /// An inflow may name the order it pays.
+    pub order_no: Option<String>,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct MovementAck {
+    pub bank_ref: String,
+    /// `inflow`, `matched` or `unmatched`.
+    pub matched: String,
+    pub duplicate: bool,
+    /// Kinds of the risk events this report raised.
+    pub risk_events: Vec<String>,
+}
+
+/// `POST /api/v1/bank/movements/batch`.
+#[derive(Clone, Debug, Deserialize, utoipa::ToSchema)]
+pub struct MovementBatch {
+    pub movements: Vec<MovementReport>,
+}
+
+/// One movement's answer in a batch.
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
+#[serde(tag = "result", rename_all = "snake_case")]
+pub enum MovementOutcome {
+    Ok(MovementAck),
+    Refused {
+        bank_ref: String,
+        code: &'static str,
+        detail: String,
+    },
+}
+
+/// A report that passed its checks: either one already recorded, or a new one to apply.
+enum CheckedMovement {
+    Duplicate(MovementAck),
+    New(Box<NewMovement>),
+}
+
+struct NewMovement {
+    report: MovementReport,
+    account: SupervisedAccountRow,
+    bank_ref: String,
+    amount: i64,
+    direction: String,
+}
+
+/// A batch of movement reports' reads, made once (the accounts named, the reports already recorded, the
+/// escrow owed per account), and its writes, made at the end (the new movement rows and risk events).
+/// The distinct account numbers of a batch of reports, in order.
+fn account_numbers(reports: &[MovementReport]) -> Vec<String> {
+    let mut numbers: Vec<String> = reports
+        .iter()
+        .map(|r| r.account_no.trim().to_owned())
+        .collect();
+    numbers.sort();
+    numbers.dedup();
+    numbers
+}
+
+struct MovementBook {
+    /// Confirmed accounts of the bank, by number.
+    accounts: HashMap<String, SupervisedAccountRow>,
+    /// (account id, bank reference) → the report recorded under it before or earlier in the batch.
+    recorded: HashMap<(String, String), MovementRow>,
+    /// What the bank must hold per account (`WriteTx::must_hold_by_account`: escrow owed less instructions in
+    /// flight); an account one of whose instructions this batch executed is read again.
+    owed: HashMap<String, i64>,
+    /// The bank's time of the batch's earliest report.
+    earliest: i64,
+    /// Per account, the payments the bank took after the batch's earliest report (its time, what each holds):
+    /// a balance reported as of an earlier moment is compared without them.
+    later_payments: HashMap<String, Vec<(i64, i64)>>,
+    recorded_rows: Vec<MovementRow>,
+    /// (institution, occurred at, amount) of this batch's outflows the platform did not instruct, not yet in
+    /// the table the model reads.
+    outflows: Vec<(String, i64, i64)>,
+    events: Vec<RiskEventRow>,
+    /// Account id → (balance, reported at, reconciled) of the latest report this batch kept.
+    balances: HashMap<String, (i64, i64, bool)>,
+}
+
+impl MovementBook {
+    async fn open(
+        tx: &mut WriteTx,
+        bank_id: &str,
+        reports: &[MovementReport],
+    ) -> Result<MovementBook, AppError> {
+        let accounts: HashMap<String, SupervisedAccountRow> = tx
+            .supervised_accounts_by_no(bank_id, &account_numbers(reports))
+            .await?
+            .into_iter()
+            .filter(|a| a.status.is_confirmed())
+            .map(|a| (a.account_no.clone(), a))
+            .collect();
+        // The (account, reference) pairs of the reports whose account is known: a report on an unknown
+        // account is refused anyway.
+        let mut pairs: Vec<(String, String)> = reports
+            .iter()
+            .filter_map(|r| {
+                let account = accounts.get(r.account_no.trim())?;
+                Some((account.id.clone(), r.bank_ref.trim().to_owned()))
+            })
+            .collect();
+        pairs.sort();
+        pairs.dedup();
+        let recorded = tx
+            .movements_by_ref(&pairs)
+            .await?
+            .into_iter()
+            .map(|m| ((m.supervised_account_id.clone(), m.bank_ref.clone()), m))
+            .collect();
+        let ids: Vec<String> = accounts.values().map(|a| a.id.clone()).collect();
+        let earliest = reports.iter().map(|r| r.occurred_at).min().unwrap_or(0);
+        let mut book = MovementBook {
+            accounts,
+            recorded,
+            earliest,
+            owed: HashMap::new(),
+            later_payments: HashMap::new(),
+            recorded_rows: Vec::new(),
+            outflows: Vec::new(),
+            events: Vec::new(),
+            balances: HashMap::new(),
+        };
+        book.read_owed(tx, &ids).await?;
+        Ok(book)
+    }
+
+    /// Reads what the bank must hold on these accounts now and the payments it took after the batch's
+    /// earliest report, in this order: a payment committing in between is then subtracted without having been
+    /// counted (a shortfall missed for a moment), never counted without being subtracted (a false one). The
+    /// two are always read again together.
+    async fn read_owed(&mut self, tx: &mut WriteTx, ids: &[String]) -> Result<(), AppError> {
+        for id in ids {
+            self.owed.insert(id.clone(), 0);
+            self.later_payments.remove(id);
+        }
+        self.owed.extend(tx.must_hold_by_account(ids).await?);
+        for (account, at, holds) in tx.payments_after(ids, self.earliest).await? {
+            self.later_payments
+                .entry(account)
+                .or_default()
+                .push((at, holds));
+        }
+        Ok(())
+    }
+
+    /// The report's fields and account: refused, already recorded, or new.
+    fn check(&self, report: &MovementReport) -> Result<CheckedMovement, AppError> {
+        let bank_ref = reference("bank_ref", &report.bank_ref)?;
+        let amount = positive("amount_fen", report.amount_fen)?;
+        domain::money::ACCOUNT_BALANCE.check("balance_after_fen", report.balance_after_fen)?;
+        let direction = match report.direction.trim() {
+            d @ ("in" | "out") => d.to_owned(),
+            _ => return Err(invalid("direction: in or out")),
+        };
+        if report.occurred_at <= 0 {
+            return Err(invalid("occurred_at: unix milliseconds"));
+        }
+        let account = self.accounts.get(report.account_no.trim()).ok_or_else(|| {
+            AppError::not_found("no confirmed supervised account with this number at your bank")
+        })?;
+        if let Some(before) = self.recorded.get(&(account.id.clone(), bank_ref.clone())) {
+            // The same report again is answered as before; another report under a used reference is refused.
+            let same = before.direction == direction
+                && before.amount_fen == amount
+                && before.balance_after_fen == report.balance_after_fen
+                && before.occurred_at == report.occurred_at
+                && before.instruction_id.as_deref().map(str::trim)
+                    == report.instruction_id.as_deref().map(str::trim);
+            if !same {
+                return Err(AppError::new(
+                    ErrorCode::BankRefReused,
+                    format!(
+                        "bank_ref {bank_ref} was reported as {} {} fen (balance {} fen at {}): a different movement needs its own reference",
+                        before.direction,
+                        before.amount_fen,
+                        before.balance_after_fen,
+                        before.occurred_at
+                    ),
+                ));
+            }
+            return Ok(CheckedMovement::Duplicate(MovementAck {
+                bank_ref,
+                matched: before.matched.clone(),
+                duplicate: true,
+                risk_events: Vec::new(),
+            }));
+        }
+        Ok(CheckedMovement::New(Box::new(NewMovement {
+            report: report.clone(),
+            account: account.clone(),
+            bank_ref,
+            amount,
+            direction,
+        })))
+    }
+
+    fn record(&mut self, institution_id: &str, row: MovementRow) {
+        // The withdrawal indicators count outflows the platform did not instruct.
+        if row.direction == "out" && row.matched != "matched" {
+            self.outflows
+                .push((institution_id.to_owned(), row.occurred_at, row.amount_fen));
+        }
+        self.recorded.insert(
+            (row.supervised_account_id.clone(), row.bank_ref.clone()),
+            row.clone(),
+        );
+        self.recorded_rows.push(row);
+    }
+
+    /// A red event for a reference used again with other content: the bank's books and ours disagree about
+    /// what happened under it.
+    fn reference_reused(&mut self, report: &MovementReport, now: i64) {
+        if let Some(account) = self.accounts.get(report.account_no.trim()) {
+            self.events.push(risk(
+                account,
+                "reference_reused",
+                "red",
+                None,
+                json!({"bank_ref": report.bank_ref.trim(), "message": "movement",
+                       "direction": report.direction, "amount_fen": report.amount_fen,
+                       "balance_after_fen": report.balance_after_fen}),
+                now,
+            ));
+        }
+    }
+
+    /// Is a report at `occurred_at` (the bank's time) the account's latest, against the stored one and the
+    /// batch's own?
+    fn is_latest(&self, account: &SupervisedAccountRow, occurred_at: i64) -> bool {
+        let kept = self
+            .balances
+            .get(&account.id)
+            .map(|&(_, at, _)| at)
+            .or(account.reported_at);
+        kept.is_none_or(|at| at <= occurred_at)
+    }
+
+    fn report_balance(
+        &mut self,
+        account: &SupervisedAccountRow,
+        balance: i64,
+        occurred_at: i64,
+        reconciled: bool,
+    ) {
+        let was_reconciled = self.balances.get(&account.id).is_some_and(|b| b.2);
+        self.balances.insert(
+            account.id.clone(),
+            (balance, occurred_at, reconciled || was_reconciled),
+        );
+    }
+
+    /// The balances to keep: (account id, balance, reported at, reconciled).
+    fn reported(&self) -> Vec<(String, i64, i64, bool)> {
+        let mut rows: Vec<_> = self
+            .balances
+            .iter()
+            .map(|(id, &(balance, at, reconciled))| (id.clone(), balance, at, reconciled))
+            .collect();
+        rows.sort();
+        rows
+    }
+
+    /// What the bank had to hold on the account at `occurred_at` (its time), from what it must hold now
+    /// (`owed`): without the payments it took after that moment.
+    fn must_hold_at(&self, account_id: &str, owed: i64, occurred_at: i64) -> i64 {
+        let later: i64 = self.later_payments.get(account_id).map_or(0, |p| {
+            p.iter()
+                .filter(|(at, _)| *at > occurred_at)
+                .map(|(_, holds)| *holds)
+                .sum()
+        });
+        owed - later
+    }
+
+    /// (occurred at, amount) of the institution's outflows in this batch so far.
+    fn outflows_of(&self, institution_id: &str) -> Vec<(i64, i64)> {
+        self.outflows
+            .iter()
+            .filter(|(i, _, _)| i == institution_id)
+            .map(|&(_, at, amount)| (at, amount))
+            .collect()
+    }
+}
+
+/// A risk event, for pages and the API.
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
+pub struct RiskEventView {
+    pub id: String,
+    pub institution_id: String,
+    pub kind: String,
+    pub kind_label: &'static str,
+    pub level: String,
+    pub detail: serde_json::Value,
+    pub raised_at: i64,
+    pub raised_at_display: String,
+}
+
+pub fn risk_kind_label(kind: &str) -> &'static str {
+    match kind {
+        "unmatched_outflow" => "监管账户出现未经平台指令的资金流出",
+        "balance_shortfall" => "监管账户余额低于应托管资金",
+        "deposit_shortfall" => "风险保证金低于规定比例",
+        "missing_statement" => "银行未按时报送日对账单",
+        "statement_mismatch" => "日对账单与动账明细不符",
+        "reference_reused" => "银行流水号被用于另一笔不同的报文",
+        "instruction_unsettled" => "银行长时间未回复划转或退款指令的执行结果",
+        _ => "其他风险",
+    }
+}
+
+pub(super) fn risk_view(r: RiskEventRow) -> RiskEventView {
+    RiskEventView {
+        kind_label: risk_kind_label(&r.kind),
+        detail: serde_json::from_str(&r.detail_json).unwrap_or(serde_json::Value::Null),
+        raised_at_display: Timestamp::from_millis(r.raised_at).china_display(),
+        id: r.id,
+        institution_id: r.institution_id,
+        kind: r.kind,
+        level: r.level,
+        raised_at: r.raised_at,
+    }
+}
+
+impl App {
+    /// 动账 the bank reports a movement. Outflows are matched to instructions (an executed instruction moves
+    /// the ledger); the account is reconciled against what the platform owes on it; what does not fit raises
+    /// a risk event in the same transaction.
+    pub async fn record_movement(
+        &self,
+        actor: &Actor,
+        report: &MovementReport,
+    ) -> Result<MovementAck, AppError> {
+        let bank_id = self.bank_of(actor).await?.to_owned();
+        let mut answers = self
+            .move_many(actor, &bank_id, std::slice::from_ref(report))
+            .await?;
+        answers
+            .pop()
+            .ok_or_else(|| AppError::internal("one report, one answer"))?
+    }
+
+    /// Many movements in one request and one transaction (a bank's batch, in the order the bank booked
+    /// them): each is answered on its own — a refused one does not stop the others — and all that are
+    /// accepted commit together, with their risk evaluation.
+    pub async fn record_movements(
+        &self,
+        actor: &Actor,
+        batch: &MovementBatch,
+    ) -> Result<Vec<MovementOutcome>, AppError> {
+        let bank_id = self.bank_of(actor).await?.to_owned();
+        if batch.movements.is_empty() || batch.movements.len() > MAX_BATCH {
+            return Err(invalid(format!("movements: 1 to {MAX_BATCH}")));
+        }
+        let answers = self.move_many(actor, &bank_id, &batch.movements).await?;
+        Ok(batch
+            .movements
+            .iter()
+            .zip(answers)
+            .map(|(report, answer)| match answer {
+                Ok(ack) => MovementOutcome::Ok(ack),
+                Err(e) => MovementOutcome::Refused {
+                    bank_ref: report.bank_ref.clone(),
+                    code: e.code.code(),
+                    detail: e.detail,
+                },
+            })
+            .collect())
+    }
+
+    /// Checks each report before anything is written for it (a refusal leaves nothing behind), then applies
+    /// the accepted ones in turn; an error while applying aborts the whole transaction. What a batch reads
+    /// is read once for all its reports ([`MovementBook`]); the movement rows and risk events are written
+    /// together at the end.
+    pub(super) async fn move_many(
+        &self,
+        actor: &Actor,
+        bank_id: &str,
+        reports: &[MovementReport],
+    ) -> Result<Vec<Result<MovementAck, AppError>>, AppError> {
+        let now = self.clock.now().millis();
+        let mut seen = crate::risk::EvaluationCache::default();
+        seen.prepare_for_accounts(self, bank_id, &account_numbers(reports))
+            .await?;
+        let mut tx = self.store.begin_write().await?;
+        let mut book = MovementBook::open(&mut tx, bank_id, reports).await?;
+        // Account by account (each account's reports keep the bank's order), so concurrent batches take
+        // the accounts' row locks in one order and cannot deadlock.
+        let mut by_account: Vec<usize> = (0..reports.len()).collect();
+        by_account.sort_by_key(|&i| reports[i].account_no.trim());
+        let mut answers: Vec<Option<Result<MovementAck, AppError>>> =
+            (0..reports.len()).map(|_| None).collect();
+        let mut entries = Vec::new();
+        for i in by_account {
+            let answer = match book.check(&reports[i]) {
+                Err(refused) => {
+                    if refused.code == ErrorCode::BankRefReused {
+                        book.reference_reused(&reports[i], now);
+                    }
+                    Err(refused)
+                }
+                Ok(CheckedMovement::Duplicate(ack)) => Ok(ack),
+                Ok(CheckedMovement::New(m)) => {
+                    let (ack, entry) = self
+                        .apply_movement_in(&mut tx, actor, *m, &mut book, &mut seen, now)
+                        .await?;
+                    entries.push(entry);
+                    Ok(ack)
+                }
+            };
+            answers[i] = Some(answer);
+        }
+        if !entries.is_empty() || !book.events.is_empty() {
+            tx.insert_movements(&book.recorded_rows).await?;
+            tx.report_balances(&book.reported(), now).await?;
+            tx.insert_risk_events(&book.events).await?;
+            tx.append_audit(entries).await?;
+            tx.commit().await?;
+        }
+        answers
+            .into_iter()
+            .map(|a| a.ok_or_else(|| AppError::internal("every report answered")))
+            .collect()
+    }
+
+    /// Writes one checked movement: instruction matching, the reported balance and its reconciliation, the
+    /// risk model's evaluation; the movement row and risk events go to the book. Returns the answer and the
+    /// audit entry to append.
+    async fn apply_movement_in(
+        &self,
+        tx: &mut WriteTx,
+        actor: &Actor,
+        m: NewMovement,
+        book: &mut MovementBook,
+        seen: &mut crate::risk::EvaluationCache,
+        now: i64,
+    ) -> Result<(MovementAck, ledger::NewAuditEntry), AppError> {
+        let NewMovement {
+            report,
+            account,
+            bank_ref,
+            amount,
+            direction,
+        } = m;
+        let mut events = Vec::new();
+        let matched = if direction == "in" {
+            "inflow".to_owned()
+        } else {
+            let named = report.instruction_id.as_deref().map(str::trim);
+            let instruction = match named {
+                Some(id) => tx.instruction(id).await?,
+                None => None,
+            };
+            let batch = match (named, &instruction) {
+                (Some(id), None) => tx.release_batch(id).await?,
+                _ => None,
+            };
+            // One outflow executes an instruction: a second one naming it is money nobody instructed.
+            let taken = match named {
+                Some(id) => {
+                    book.recorded_rows
+                        .iter()
+                        .any(|r| r.instruction_id.as_deref() == Some(id) && r.matched == "matched")
+                        || tx.instruction_has_outflow(id).await?
+                }
+                None => false,
+            };
+            match (instruction, batch) {
+                (Some(i), _)
+                    if !taken
+                        && i.supervised_account_id == account.id
+                        && i.amount_fen == amount
+                        && i.status != InstructionStatus::Failed =>
+                {
+                    self.execute_instruction_in(tx, &i, Some(&bank_ref), now)
+                        .await?;
+                    book.owed.remove(&account.id);
+                    "matched".to_owned()
+                }
+                (None, Some(b))
+                    if !taken
+                        && b.supervised_account_id == account.id
+                        && b.amount_fen == amount
+                        && b.status != InstructionStatus::Failed =>
+                {
+                    self.finish_batch_in(
+                        tx,
+                        &b,
+                        InstructionEvent::Execute,
+                        Some(&bank_ref),
+                        None,
+                        now,
+                    )
+                    .await?;
+                    book.owed.remove(&account.id);
+                    "matched".to_owned()
+                }
+                _ => {
+                    events.push(risk(
+                        &account,
+                        "unmatched_outflow",
+                        "red",
+                        None,
+                        json!({"bank_ref": bank_ref, "amount_fen": amount,
+                               "instruction_id": report.instruction_id, "balance_after_fen": report.balance_after_fen}),
+                        now,
+                    ));
+                    "unmatched".to_owned()
+                }
+            }
+        };
+        book.record(
+            &account.institution_id,
+            MovementRow {
+                id: uuid::Uuid::now_v7().to_string(),
+                supervised_account_id: account.id.clone(),
+                bank_ref: bank_ref.clone(),
+                direction: direction.clone(),
+                amount_fen: amount,
+                balance_after_fen: report.balance_after_fen,
+                occurred_at: report.occurred_at,
+                instruction_id: report.instruction_id.clone(),
+                order_no: report.order_no.clone(),
+                matched: matched.clone(),
+                received_at: now,
+            },
+        );
+        let owed = match book.owed.get(&account.id) {
+            Some(&owed) => owed,
+            None => {
+                // Changed by an instruction this batch executed: read again, with the payments since.
+                book.read_owed(tx, std::slice::from_ref(&account.id))
+                    .await?;
+                book.owed.get(&account.id).copied().unwrap_or(0)
+            }
+        };
+        // As of the report's moment: payments the bank took later are not in its balance yet.
+        let owed = book.must_hold_at(&account.id, owed, report.occurred_at);
+        // The latest report by the bank's time keeps its balance, which must cover what is owed; an older
+        // report arriving late changes nothing.
+        if book.is_latest(&account, report.occurred_at) {
+            let shortfall = self
+                .balance_check_in(&account, report.balance_after_fen, owed, now)
+                .await?;
+            let reconciled = events.is_empty() && shortfall.is_empty();
+            book.report_balance(
+                &account,
+                report.balance_after_fen,
+                report.occurred_at,
+                reconciled,
+            );
+            events.extend(shortfall);
+        }
+        // The risk model reads the same movement: coverage, unmatched and large outflows, withdrawals.
+        let warnings = self
+            .evaluate_movement_in(
+                tx,
+                &crate::risk::MovementFacts {
+                    institution_id: &account.institution_id,
+                    bank_ref: &bank_ref,
+                    amount_fen: amount,
+                    balance_after_fen: report.balance_after_fen,
+                    must_hold_fen: owed,
+                    covers_escrow: account.mode != "risk_deposit",
+                    outflow: direction == "out",
+                    unmatched: matched == "unmatched",
+                    instructed: matched == "matched",
+                    occurred_at: report.occurred_at,
+                    unrecorded_outflows: book.outflows_of(&account.institution_id),
+                },
+                seen,
+                now,
+            )
+            .await?;
+        let kinds: Vec<String> = events.iter().map(|e| e.kind.clone()).collect();
+        // The model's warnings remind people of what they cover; a risk deposit below its share is not a
+        // model indicator, so that one is told here.
+        let untold: Vec<String> = kinds
+            .iter()
+            .filter(|k| *k == "deposit_shortfall")
+            .cloned()
+            .collect();
+        if !untold.is_empty() {
+            self.tell_of_risks_in(tx, &account.institution_id, &untold, now)
+                .await?;
+        }
+        book.events.extend(events);
+        let entry = evidence::record(
+            &actor.audit_name(),
+            now,
+            "bank.movement",
+            format!("institution:{}", account.institution_id),
+            json!({"account": account.id, "bank_ref": bank_ref, "direction": direction,
+                   "amount_fen": amount, "balance_after_fen": report.balance_after_fen,
+                   "matched": matched, "risk_events": kinds,
+                   "warnings": warnings.iter().map(|w| w.id.clone()).collect::<Vec<_>>()}),
+        );
+        Ok((
+            MovementAck {
+                bank_ref,
+                matched,
+                duplicate: false,
+                risk_events: kinds,
+            },
+            entry,
+        ))
+    }
+
+    /// A risk on a supervised account (a balance below what is owed, an outflow nobody instructed) reaches the
+    /// institution's staff and the competent regulator's accounts at once: inbox and text message.
+    pub(super) async fn tell_of_risks_in(
+        &self,
+        tx: &mut WriteTx,
+        institution_id: &str,
+        kinds: &[String],
+        now: i64,
+    ) -> Result<(), AppError> {
+        let institution = self.institution_row(institution_id).await?;
+        let competent = crate::regions::competent_region_of(&institution)?;
+        let mut told = tx.staff_accounts_of(institution_id).await?;
+        told.extend(tx.regulator_accounts_of(competent.as_str()).await?);
+        let what: Vec<&str> = kinds.iter().map(|k| risk_kind_label(k)).collect();
+        self.notify_by_sms_in(
+            tx,
+            &told,
+            "资金监管风险提示",
+            &format!("{}：{}", institution.name, what.join("；")),
+            now,
+        )
+        .await
+    }
+
+    /// Does the reported balance cover what the platform owes on the account? Custody and e-CNY (the locked
+    /// wallet funds): all escrow the bank must hold (less instructions in flight); risk deposit: the region's
+    /// percentage of it, at least the floor.
+    async fn balance_check_in(
+        &self,
+        account: &SupervisedAccountRow,
+        balance: i64,
+        owed: i64,
+        now: i64,
+    ) -> Result<Vec<RiskEventRow>, AppError> {
+        let (kind, level, required) = if account.mode == "risk_deposit" {
+            let institution = self.institution_row(&account.institution_id).await?;
+            let policy = self.region_policy(&institution.region_code).await?.policy;
+            let share =
+                i64::try_from(i128::from(owed) * i128::from(policy.risk_deposit_percent) / 100)
+                    .map_err(|_| AppError::internal("deposit share overflow"))?;
+            (
+                "deposit_shortfall",
+                "orange",
+                share.max(policy.risk_deposit_floor_fen),
+            )
+        } else {
+            ("balance_shortfall", "red", owed)
+        };
+        if balance >= required {
+            return Ok(Vec::new());
+        }
+        Ok(vec![risk(
+            account,
+            kind,
+            level,
+            None,
+            json!({"balance_fen": balance, "required_fen": required, "must_hold_fen": owed}),
+            now,
+        )])
+    }
+}
