@@ -462,11 +462,6 @@ impl App {
         self.compared_list(list, Some(&school_id)).await
     }
 
-    /// Refuses (and audits) anyone but a school; handlers call it before reading a request body.
-    pub async fn require_school(&self, actor: &Actor) -> Result<(), AppError> {
-        self.school_of(actor).await.map(|_| ())
-    }
-
     /// The signed-in school and its region; anyone else is refused (and audited).
     async fn school_of(&self, actor: &Actor) -> Result<(String, RegionCode), AppError> {
         match actor {

@@ -205,7 +205,7 @@ impl App {
 
     /// Writes the refusal to the audit log and returns it as `forbidden` (or the fault that stopped the
     /// writing).
-    pub(crate) async fn deny(
+    pub async fn deny(
         &self,
         actor: &Actor,
         subject: &str,
@@ -294,4 +294,3 @@ impl App {
         Ok(entries.into_iter().map(entry_view).collect())
     }
 }
-

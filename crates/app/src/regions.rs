@@ -41,9 +41,7 @@ impl RegionView {
 
 /// The regulator competent for an institution: the county of its premises when it teaches offline, the province
 /// when online.
-pub(crate) fn competent_region_of(
-    institution: &InstitutionRow,
-) -> Result<RegionCode, AppError> {
+pub(crate) fn competent_region_of(institution: &InstitutionRow) -> Result<RegionCode, AppError> {
     Ok(competent_region(
         TeachingMode::parse(&institution.mode)?,
         &RegionCode::parse(&institution.region_code)?,

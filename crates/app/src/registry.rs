@@ -1,11 +1,11 @@
 //! 机构名录 the public registry: search, detail, lists, notices, regions; and recording institutions.
 
+use crate::regions::RegionView;
 use crate::search::{IndexedInstitution, SearchQuery};
 use crate::views::{
     CourseView, HomeStats, InstitutionDetail, InstitutionSummary, ListChangeView,
     ListedInstitution, NoticeView, Page, notice_kind_label,
 };
-use crate::regions::RegionView;
 use crate::{Actor, App, AppError, ErrorCode, evidence};
 use domain::{Category, InstitutionId, ListStatus, Paging, RegionCode, TeachingMode, Timestamp};
 use std::collections::HashMap;

@@ -1,11 +1,11 @@
 //! 投诉 complaints and their evidence.
 
-use sqlx::AnyExecutor;
 use crate::filings::DocumentRow;
 use crate::insert::{AnyQuery, InsertRow, insert_rows};
 use crate::states::transition;
 use crate::{Reader, StoreError, WriteTx};
 use domain::{ComplaintEvent, ComplaintStatus};
+use sqlx::AnyExecutor;
 use sqlx::AssertSqlSafe;
 
 #[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow)]
@@ -254,7 +254,10 @@ impl WriteTx {
     }
 }
 
-async fn fetch_complaint<'e>(db: impl AnyExecutor<'e>, id: &str) -> Result<Option<ComplaintRow>, StoreError> {
+async fn fetch_complaint<'e>(
+    db: impl AnyExecutor<'e>,
+    id: &str,
+) -> Result<Option<ComplaintRow>, StoreError> {
     let sql = format!("SELECT {COLUMNS} FROM complaints WHERE id = $1");
     Ok(sqlx::query_as(AssertSqlSafe(sql))
         .bind(id)

@@ -1,8 +1,8 @@
 //! Supervised accounts.
 
-use sqlx::AnyExecutor;
 use crate::insert::{AnyQuery, InsertRow, insert_rows};
 use crate::{Reader, StoreError, WriteTx};
+use sqlx::AnyExecutor;
 use sqlx::AssertSqlSafe;
 
 #[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow)]
@@ -51,7 +51,10 @@ impl InsertRow for SupervisedAccountRow {
 }
 
 impl Reader<'_> {
-    pub async fn supervised_account(&self, id: &str) -> Result<Option<SupervisedAccountRow>, StoreError> {
+    pub async fn supervised_account(
+        &self,
+        id: &str,
+    ) -> Result<Option<SupervisedAccountRow>, StoreError> {
         fetch_supervised_account(&self.store.pool, id).await
     }
 
@@ -77,7 +80,10 @@ impl WriteTx {
         insert_rows(&mut self.tx, self.backend, std::slice::from_ref(row)).await
     }
 
-    pub async fn supervised_account(&mut self, id: &str) -> Result<Option<SupervisedAccountRow>, StoreError> {
+    pub async fn supervised_account(
+        &mut self,
+        id: &str,
+    ) -> Result<Option<SupervisedAccountRow>, StoreError> {
         fetch_supervised_account(&mut *self.tx, id).await
     }
 
@@ -104,7 +110,10 @@ impl WriteTx {
     }
 }
 
-async fn fetch_supervised_account<'e>(db: impl AnyExecutor<'e>, id: &str) -> Result<Option<SupervisedAccountRow>, StoreError> {
+async fn fetch_supervised_account<'e>(
+    db: impl AnyExecutor<'e>,
+    id: &str,
+) -> Result<Option<SupervisedAccountRow>, StoreError> {
     let sql = format!("SELECT {COLUMNS} FROM supervised_accounts WHERE id = $1");
     Ok(sqlx::query_as(AssertSqlSafe(sql))
         .bind(id)

@@ -1,9 +1,9 @@
 //! 抽检 spot checks, 行政处罚 penalties and 信用 credit: the campaigns with their drawn institutions and
 //! findings, penalty decisions, the credit model's versions, published ratings, and the facts a rating reads.
 
-use sqlx::AnyExecutor;
 use crate::insert::{AnyQuery, InsertRow, insert_rows};
 use crate::{Reader, StoreError, WriteTx};
+use sqlx::AnyExecutor;
 use sqlx::AssertSqlSafe;
 
 #[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow)]
@@ -164,7 +164,11 @@ impl WriteTx {
     }
 
     /// [`Reader::sales_stop`] inside the transaction.
-    pub async fn sales_stop(&mut self, institution_id: &str, today: &str) -> Result<Option<PenaltyRow>, StoreError> {
+    pub async fn sales_stop(
+        &mut self,
+        institution_id: &str,
+        today: &str,
+    ) -> Result<Option<PenaltyRow>, StoreError> {
         fetch_sales_stop(&mut *self.tx, institution_id, today).await
     }
 }
@@ -398,7 +402,11 @@ impl Reader<'_> {
     }
 
     /// The penalty that stops the institution selling on `today` (`YYYY-MM-DD`), if any.
-    pub async fn sales_stop(&self, institution_id: &str, today: &str) -> Result<Option<PenaltyRow>, StoreError> {
+    pub async fn sales_stop(
+        &self,
+        institution_id: &str,
+        today: &str,
+    ) -> Result<Option<PenaltyRow>, StoreError> {
         fetch_sales_stop(&self.store.pool, institution_id, today).await
     }
 
@@ -582,6 +590,10 @@ impl WriteTx {
 }
 
 /// The penalty that stops the institution selling on `today` (`YYYY-MM-DD`), if any.
-async fn fetch_sales_stop<'e>(db: impl AnyExecutor<'e>, institution_id: &str, today: &str) -> Result<Option<PenaltyRow>, StoreError> {
+async fn fetch_sales_stop<'e>(
+    db: impl AnyExecutor<'e>,
+    institution_id: &str,
+    today: &str,
+) -> Result<Option<PenaltyRow>, StoreError> {
     sales_stop_on(db, institution_id, today).await
 }

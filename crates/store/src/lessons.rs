@@ -1,8 +1,8 @@
 //! 消课 lessons: attendance, the parent's answer, automatic confirmation.
 
-use sqlx::AnyExecutor;
 use crate::insert::{AnyQuery, InsertRow, insert_rows};
 use crate::{Reader, StoreError, WriteTx};
+use sqlx::AnyExecutor;
 use sqlx::AssertSqlSafe;
 
 #[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow)]
@@ -189,7 +189,10 @@ impl WriteTx {
     }
 }
 
-async fn fetch_lesson<'e>(db: impl AnyExecutor<'e>, id: &str) -> Result<Option<LessonRow>, StoreError> {
+async fn fetch_lesson<'e>(
+    db: impl AnyExecutor<'e>,
+    id: &str,
+) -> Result<Option<LessonRow>, StoreError> {
     let sql = format!("SELECT {COLUMNS} FROM lessons WHERE id = $1");
     Ok(sqlx::query_as(AssertSqlSafe(sql))
         .bind(id)

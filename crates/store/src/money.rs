@@ -1,8 +1,8 @@
 //! The money ledger's rows (the rules are `ledger::posting`'s).
 
-use sqlx::AnyExecutor;
 use crate::insert::{AnyQuery, InsertRow, insert_rows};
 use crate::{Reader, StoreError, WriteTx};
+use sqlx::AnyExecutor;
 use sqlx::AssertSqlSafe;
 
 #[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow)]
@@ -205,7 +205,10 @@ impl WriteTx {
         Ok(())
     }
 
-    pub async fn ledger_account(&mut self, id: &str) -> Result<Option<LedgerAccountRow>, StoreError> {
+    pub async fn ledger_account(
+        &mut self,
+        id: &str,
+    ) -> Result<Option<LedgerAccountRow>, StoreError> {
         fetch_ledger_account(&mut *self.tx, id).await
     }
 
@@ -291,7 +294,10 @@ impl WriteTx {
     }
 }
 
-async fn fetch_ledger_account<'e>(db: impl AnyExecutor<'e>, id: &str) -> Result<Option<LedgerAccountRow>, StoreError> {
+async fn fetch_ledger_account<'e>(
+    db: impl AnyExecutor<'e>,
+    id: &str,
+) -> Result<Option<LedgerAccountRow>, StoreError> {
     let sql = format!("SELECT {ACCOUNT_COLUMNS} FROM ledger_accounts WHERE id = $1");
     Ok(sqlx::query_as(AssertSqlSafe(sql))
         .bind(id)

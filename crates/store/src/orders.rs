@@ -2,10 +2,10 @@
 //! endpoints, idempotent requests, instructions, movements, statements, and the risk events reconciliation
 //! raises.
 
-use sqlx::AnyExecutor;
 use crate::insert::{AnyQuery, InsertRow, insert_rows};
 use crate::{Reader, StoreError, WriteTx};
 use domain::{InstructionEvent, InstructionStatus, OrderStatus};
+use sqlx::AnyExecutor;
 use sqlx::AssertSqlSafe;
 
 /// 订单 row.
@@ -1351,7 +1351,10 @@ impl WriteTx {
     }
 }
 
-async fn fetch_instruction<'e>(db: impl AnyExecutor<'e>, id: &str) -> Result<Option<InstructionRow>, StoreError> {
+async fn fetch_instruction<'e>(
+    db: impl AnyExecutor<'e>,
+    id: &str,
+) -> Result<Option<InstructionRow>, StoreError> {
     let sql = format!("SELECT {INSTRUCTION_COLUMNS} FROM bank_instructions WHERE id = $1");
     Ok(sqlx::query_as(AssertSqlSafe(sql))
         .bind(id)
@@ -1359,7 +1362,10 @@ async fn fetch_instruction<'e>(db: impl AnyExecutor<'e>, id: &str) -> Result<Opt
         .await?)
 }
 
-async fn fetch_order<'e>(db: impl AnyExecutor<'e>, id: &str) -> Result<Option<OrderRow>, StoreError> {
+async fn fetch_order<'e>(
+    db: impl AnyExecutor<'e>,
+    id: &str,
+) -> Result<Option<OrderRow>, StoreError> {
     let sql = format!("SELECT {ORDER_COLUMNS} FROM orders WHERE id = $1");
     Ok(sqlx::query_as(AssertSqlSafe(sql))
         .bind(id)
@@ -1367,7 +1373,10 @@ async fn fetch_order<'e>(db: impl AnyExecutor<'e>, id: &str) -> Result<Option<Or
         .await?)
 }
 
-async fn fetch_release_batch<'e>(db: impl AnyExecutor<'e>, id: &str) -> Result<Option<ReleaseBatchRow>, StoreError> {
+async fn fetch_release_batch<'e>(
+    db: impl AnyExecutor<'e>,
+    id: &str,
+) -> Result<Option<ReleaseBatchRow>, StoreError> {
     let sql = format!("SELECT {BATCH_COLUMNS} FROM release_batches WHERE id = $1");
     Ok(sqlx::query_as(AssertSqlSafe(sql))
         .bind(id)

@@ -1,8 +1,8 @@
 //! 退费 refund requests.
 
-use sqlx::AnyExecutor;
 use crate::insert::{AnyQuery, InsertRow, insert_rows};
 use crate::{Reader, StoreError, WriteTx};
+use sqlx::AnyExecutor;
 use sqlx::AssertSqlSafe;
 
 #[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow)]
@@ -194,7 +194,10 @@ impl WriteTx {
     }
 }
 
-async fn fetch_refund<'e>(db: impl AnyExecutor<'e>, id: &str) -> Result<Option<RefundRow>, StoreError> {
+async fn fetch_refund<'e>(
+    db: impl AnyExecutor<'e>,
+    id: &str,
+) -> Result<Option<RefundRow>, StoreError> {
     let sql = format!("SELECT {COLUMNS} FROM refunds WHERE id = $1");
     Ok(sqlx::query_as(AssertSqlSafe(sql))
         .bind(id)
@@ -202,6 +205,9 @@ async fn fetch_refund<'e>(db: impl AnyExecutor<'e>, id: &str) -> Result<Option<R
         .await?)
 }
 
-async fn fetch_refunds_of_order<'e>(db: impl AnyExecutor<'e>, order_id: &str) -> Result<Vec<RefundRow>, StoreError> {
+async fn fetch_refunds_of_order<'e>(
+    db: impl AnyExecutor<'e>,
+    order_id: &str,
+) -> Result<Vec<RefundRow>, StoreError> {
     refunds_of_order_on(db, order_id).await
 }

@@ -1,11 +1,11 @@
 //! The public registry: regions, institutions, courses, list changes, notices.
 
-use sqlx::AnyExecutor;
 use crate::insert::{AnyQuery, InsertRow, insert_rows};
 use crate::{
     CourseRow, InstitutionRow, ListChangeRow, ListedInstitutionRow, NoticeRow, PageRows, Reader,
     RegionRow, RegistryCounts, StoreError, WriteTx,
 };
+use sqlx::AnyExecutor;
 use sqlx::AssertSqlSafe;
 
 const INSTITUTION_COLUMNS: &str = "id, name, credit_code, licence_no, region_code, address, mode, categories, intro, \
@@ -568,7 +568,10 @@ struct SessionWithCourse {
     name: String,
 }
 
-async fn fetch_institution<'e>(db: impl AnyExecutor<'e>, id: &str) -> Result<Option<InstitutionRow>, StoreError> {
+async fn fetch_institution<'e>(
+    db: impl AnyExecutor<'e>,
+    id: &str,
+) -> Result<Option<InstitutionRow>, StoreError> {
     let sql = format!("SELECT {INSTITUTION_COLUMNS} FROM institutions WHERE id = $1");
     Ok(sqlx::query_as(AssertSqlSafe(sql))
         .bind(id)

@@ -1,8 +1,8 @@
 //! Versions of the security policy (append-only).
 
-use sqlx::AnyExecutor;
 use crate::insert::{AnyQuery, InsertRow, insert_rows};
 use crate::{Reader, StoreError, WriteTx};
+use sqlx::AnyExecutor;
 
 /// One version of the security policy.
 #[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow)]
@@ -33,15 +33,15 @@ const LATEST: &str = "SELECT version, policy, reason, set_by, set_at FROM securi
 
 impl Reader<'_> {
     /// The version in force, if any was ever set.
-    pub async fn security_policy(&self, ) -> Result<Option<SecurityPolicyRow>, StoreError> {
-        fetch_security_policy(&self.store.pool, ).await
+    pub async fn security_policy(&self) -> Result<Option<SecurityPolicyRow>, StoreError> {
+        fetch_security_policy(&self.store.pool).await
     }
 }
 
 impl WriteTx {
     /// The version in force, read inside this transaction.
-    pub async fn security_policy(&mut self, ) -> Result<Option<SecurityPolicyRow>, StoreError> {
-        fetch_security_policy(&mut *self.tx, ).await
+    pub async fn security_policy(&mut self) -> Result<Option<SecurityPolicyRow>, StoreError> {
+        fetch_security_policy(&mut *self.tx).await
     }
 
     /// Adds a version (its number one above the latest; a concurrent change conflicts on the key).
@@ -115,8 +115,8 @@ impl WriteTx {
 }
 
 /// The version in force, if any was ever set.
-async fn fetch_security_policy<'e>(db: impl AnyExecutor<'e>, ) -> Result<Option<SecurityPolicyRow>, StoreError> {
-    Ok(sqlx::query_as(LATEST)
-        .fetch_optional(db)
-        .await?)
+async fn fetch_security_policy<'e>(
+    db: impl AnyExecutor<'e>,
+) -> Result<Option<SecurityPolicyRow>, StoreError> {
+    Ok(sqlx::query_as(LATEST).fetch_optional(db).await?)
 }

@@ -1,9 +1,9 @@
 //! 风险预警 the risk model's versions, the warnings it raised with their rectification workflow, the signals
 //! the periodic sweep reads, and banks' own scores.
 
-use sqlx::AnyExecutor;
 use crate::insert::{AnyQuery, InsertRow, insert_rows};
 use crate::{Reader, StoreError, WriteTx};
+use sqlx::AnyExecutor;
 use sqlx::AssertSqlSafe;
 
 #[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow)]
@@ -375,7 +375,10 @@ impl WriteTx {
     }
 }
 
-async fn fetch_warning<'e>(db: impl AnyExecutor<'e>, id: &str) -> Result<Option<WarningRow>, StoreError> {
+async fn fetch_warning<'e>(
+    db: impl AnyExecutor<'e>,
+    id: &str,
+) -> Result<Option<WarningRow>, StoreError> {
     Ok(sqlx::query_as(AssertSqlSafe(format!(
         "SELECT {WARNING_COLUMNS} FROM risk_warnings WHERE id = $1"
     )))

@@ -4,8 +4,9 @@
 //! only parse and answer.
 
 use crate::WebState;
-use crate::auth_api::{Bearer, body};
+use crate::auth_api::Bearer;
 use crate::error::{ApiError, Problem};
+use crate::extract::{ApiJson, ApiQuery};
 use app::admin::{
     AccountChange, AccountKind, AccountSummary, CreatedAccount, NewBankOperatorRequest,
     NewRegulatorRequest, NewSchoolAccountRequest, NewStaffRequest,
@@ -14,8 +15,7 @@ use app::oversight::{AuditLogPage, PiiAccessView};
 use app::security::{SecurityPolicyChange, SecurityPolicyView};
 use app::views::Page;
 use axum::Json;
-use axum::extract::rejection::{JsonRejection, QueryRejection};
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use domain::access::Permission;
 use serde::Deserialize;
@@ -31,10 +31,7 @@ pub struct AccountQuery {
     kind: Option<String>,
 }
 
-fn paging(
-    q: Result<Query<AccountQuery>, QueryRejection>,
-) -> Result<(AccountQuery, domain::Paging), ApiError> {
-    let Query(q) = q.map_err(|e| crate::error::rejected(e.status(), e.body_text()))?;
+fn paging(q: AccountQuery) -> Result<(AccountQuery, domain::Paging), ApiError> {
     let paging = domain::Paging::new(q.page, q.per_page).map_err(app::AppError::from)?;
     Ok((q, paging))
 }
@@ -55,7 +52,7 @@ fn paging(
 pub async fn list_accounts(
     State(s): State<WebState>,
     bearer: Bearer,
-    q: Result<Query<AccountQuery>, QueryRejection>,
+    ApiQuery(q): ApiQuery<AccountQuery>,
 ) -> Result<Json<Page<AccountSummary>>, ApiError> {
     let (q, paging) = paging(q)?;
     let bank_operators = q.kind.as_deref() == Some("bank_operator");
@@ -82,7 +79,7 @@ pub async fn list_accounts(
 pub async fn create_regulator(
     State(s): State<WebState>,
     bearer: Bearer,
-    b: Result<Json<NewRegulatorRequest>, JsonRejection>,
+    ApiJson(b): ApiJson<NewRegulatorRequest>,
 ) -> Result<(StatusCode, Json<CreatedAccount>), ApiError> {
     // Refuse before reading the body: who may ask comes before what is asked.
     s.app
@@ -90,7 +87,7 @@ pub async fn create_regulator(
         .await?;
     Ok((
         StatusCode::CREATED,
-        Json(s.app.create_regulator(&bearer.actor, &body(b)?).await?),
+        Json(s.app.create_regulator(&bearer.actor, &b).await?),
     ))
 }
 
@@ -108,14 +105,14 @@ pub async fn create_regulator(
 pub async fn create_bank_operator(
     State(s): State<WebState>,
     bearer: Bearer,
-    b: Result<Json<NewBankOperatorRequest>, JsonRejection>,
+    ApiJson(b): ApiJson<NewBankOperatorRequest>,
 ) -> Result<(StatusCode, Json<CreatedAccount>), ApiError> {
     s.app
         .require_account_admin(&bearer.actor, AccountKind::BankOperator)
         .await?;
     Ok((
         StatusCode::CREATED,
-        Json(s.app.create_bank_operator(&bearer.actor, &body(b)?).await?),
+        Json(s.app.create_bank_operator(&bearer.actor, &b).await?),
     ))
 }
 
@@ -134,18 +131,14 @@ pub async fn create_bank_operator(
 pub async fn create_school_account(
     State(s): State<WebState>,
     bearer: Bearer,
-    b: Result<Json<NewSchoolAccountRequest>, JsonRejection>,
+    ApiJson(b): ApiJson<NewSchoolAccountRequest>,
 ) -> Result<(StatusCode, Json<CreatedAccount>), ApiError> {
     s.app
         .require_account_admin(&bearer.actor, AccountKind::School)
         .await?;
     Ok((
         StatusCode::CREATED,
-        Json(
-            s.app
-                .create_school_account(&bearer.actor, &body(b)?)
-                .await?,
-        ),
+        Json(s.app.create_school_account(&bearer.actor, &b).await?),
     ))
 }
 
@@ -166,7 +159,7 @@ pub async fn disable_account(
     s: State<WebState>,
     bearer: Bearer,
     id: Path<String>,
-    b: Result<Json<AccountChange>, JsonRejection>,
+    ApiJson(b): ApiJson<AccountChange>,
 ) -> Result<Json<AccountSummary>, ApiError> {
     set_enabled(s, bearer, id, false, b).await
 }
@@ -176,14 +169,14 @@ async fn set_enabled(
     bearer: Bearer,
     Path(id): Path<String>,
     enabled: bool,
-    b: Result<Json<AccountChange>, JsonRejection>,
+    b: AccountChange,
 ) -> Result<Json<AccountSummary>, ApiError> {
     s.app
         .require(&bearer.actor, Permission::ManageAccounts)
         .await?;
     Ok(Json(
         s.app
-            .set_account_enabled(&bearer.actor, &id, enabled, &body(b)?)
+            .set_account_enabled(&bearer.actor, &id, enabled, &b)
             .await?,
     ))
 }
@@ -204,7 +197,7 @@ pub async fn enable_account(
     s: State<WebState>,
     bearer: Bearer,
     id: Path<String>,
-    b: Result<Json<AccountChange>, JsonRejection>,
+    ApiJson(b): ApiJson<AccountChange>,
 ) -> Result<Json<AccountSummary>, ApiError> {
     set_enabled(s, bearer, id, true, b).await
 }
@@ -220,14 +213,14 @@ pub async fn enable_account(
 pub async fn create_staff(
     State(s): State<WebState>,
     bearer: Bearer,
-    b: Result<Json<NewStaffRequest>, JsonRejection>,
+    ApiJson(b): ApiJson<NewStaffRequest>,
 ) -> Result<(StatusCode, Json<CreatedAccount>), ApiError> {
     s.app
         .require_account_admin(&bearer.actor, AccountKind::Staff)
         .await?;
     Ok((
         StatusCode::CREATED,
-        Json(s.app.create_staff(&bearer.actor, &body(b)?).await?),
+        Json(s.app.create_staff(&bearer.actor, &b).await?),
     ))
 }
 
@@ -260,14 +253,12 @@ pub async fn security_policy(
 pub async fn set_security_policy(
     State(s): State<WebState>,
     bearer: Bearer,
-    b: Result<Json<SecurityPolicyChange>, JsonRejection>,
+    ApiJson(b): ApiJson<SecurityPolicyChange>,
 ) -> Result<Json<SecurityPolicyView>, ApiError> {
     s.app
         .require(&bearer.actor, Permission::ManageSecurityPolicy)
         .await?;
-    Ok(Json(
-        s.app.set_security_policy(&bearer.actor, &body(b)?).await?,
-    ))
+    Ok(Json(s.app.set_security_policy(&bearer.actor, &b).await?))
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
@@ -289,9 +280,8 @@ pub struct AuditQuery {
 pub async fn audit_entries(
     State(s): State<WebState>,
     bearer: Bearer,
-    q: Result<Query<AuditQuery>, QueryRejection>,
+    ApiQuery(q): ApiQuery<AuditQuery>,
 ) -> Result<Json<AuditLogPage>, ApiError> {
-    let Query(q) = q.map_err(|e| crate::error::rejected(e.status(), e.body_text()))?;
     Ok(Json(s.app.audit_log(&bearer.actor, q.before).await?))
 }
 
@@ -306,7 +296,7 @@ pub async fn audit_entries(
 pub async fn pii_access(
     State(s): State<WebState>,
     bearer: Bearer,
-    q: Result<Query<AccountQuery>, QueryRejection>,
+    ApiQuery(q): ApiQuery<AccountQuery>,
 ) -> Result<Json<Page<PiiAccessView>>, ApiError> {
     let (_, paging) = paging(q)?;
     Ok(Json(s.app.pii_access_log(&bearer.actor, paging).await?))

@@ -2,11 +2,11 @@
 
 use crate::WebState;
 use crate::error::{ApiError, Problem};
+use crate::extract::{ApiJson, ApiQuery};
 use crate::throttle::ClientAddress;
 use app::auth::{ActorView, PasswordLogin, TokenPair};
 use app::parents::{ChildField, ChildView, NewChild, PhoneLogin};
 use app::{Actor, ErrorCode};
-use axum::extract::rejection::JsonRejection;
 use axum::extract::{FromRequestParts, Path, State};
 use axum::http::request::Parts;
 use axum::http::{HeaderValue, StatusCode, header};
@@ -16,6 +16,7 @@ use axum::Json;
 use serde::Deserialize;
 
 /// The actor behind `Authorization: Bearer <access token>`; a 401 problem otherwise.
+#[derive(Clone)]
 pub struct Bearer {
     pub actor: Actor,
     pub token: String,
@@ -42,6 +43,10 @@ impl FromRequestParts<WebState> for Bearer {
         parts: &mut Parts,
         state: &WebState,
     ) -> Result<Self, Self::Rejection> {
+        // The route's guard (`crate::guard`) resolved it already.
+        if let Some(bearer) = parts.extensions.get::<Bearer>() {
+            return Ok(bearer.clone());
+        }
         let token = parts
             .headers
             .get(header::AUTHORIZATION)
@@ -69,11 +74,6 @@ impl FromRequestParts<WebState> for Bearer {
     }
 }
 
-pub(crate) fn body<T>(b: Result<Json<T>, JsonRejection>) -> Result<T, ApiError> {
-    b.map(|Json(v)| v)
-        .map_err(|e| crate::error::rejected(e.status(), e.body_text()))
-}
-
 /// Sign in with a username and password (and a TOTP code for regulators and bank operators).
 #[utoipa::path(
     post,
@@ -89,9 +89,9 @@ pub(crate) fn body<T>(b: Result<Json<T>, JsonRejection>) -> Result<T, ApiError> 
 pub async fn login(
     State(s): State<WebState>,
     axum::Extension(ClientAddress(client)): axum::Extension<ClientAddress>,
-    b: Result<Json<LoginRequest>, JsonRejection>,
+    ApiJson(b): ApiJson<LoginRequest>,
 ) -> Result<Json<TokenPair>, ApiError> {
-    let pair = match body(b)? {
+    let pair = match b {
         LoginRequest::Password(mut p) => {
             p.source = client.to_string();
             s.app.login(&p).await?
@@ -127,9 +127,9 @@ pub struct SmsCodeRequest {
 )]
 pub async fn sms_code(
     State(s): State<WebState>,
-    b: Result<Json<SmsCodeRequest>, JsonRejection>,
+    ApiJson(b): ApiJson<SmsCodeRequest>,
 ) -> Result<StatusCode, ApiError> {
-    s.app.request_login_code(&body(b)?.phone).await?;
+    s.app.request_login_code(&b.phone).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -161,11 +161,11 @@ pub async fn my_children(
 pub async fn add_child(
     State(s): State<WebState>,
     bearer: Bearer,
-    b: Result<Json<NewChild>, JsonRejection>,
+    ApiJson(b): ApiJson<NewChild>,
 ) -> Result<(StatusCode, Json<ChildView>), ApiError> {
     Ok((
         StatusCode::CREATED,
-        Json(s.app.add_child(&bearer.actor, &body(b)?).await?),
+        Json(s.app.add_child(&bearer.actor, &b).await?),
     ))
 }
 
@@ -194,9 +194,8 @@ pub async fn reveal_child(
     State(s): State<WebState>,
     bearer: Bearer,
     Path(id): Path<String>,
-    b: Result<Json<RevealRequest>, JsonRejection>,
+    ApiJson(req): ApiJson<RevealRequest>,
 ) -> Result<Json<Revealed>, ApiError> {
-    let req = body(b)?;
     Ok(Json(Revealed {
         value: s
             .app
@@ -219,9 +218,9 @@ pub struct RefreshRequest {
 )]
 pub async fn refresh(
     State(s): State<WebState>,
-    b: Result<Json<RefreshRequest>, JsonRejection>,
+    ApiJson(b): ApiJson<RefreshRequest>,
 ) -> Result<Json<TokenPair>, ApiError> {
-    Ok(Json(s.app.refresh(&body(b)?.refresh_token).await?))
+    Ok(Json(s.app.refresh(&b.refresh_token).await?))
 }
 
 /// Sign out: revokes the access token and its refresh token.
@@ -251,9 +250,9 @@ pub async fn logout(State(s): State<WebState>, bearer: Bearer) -> Result<StatusC
 pub async fn change_password(
     State(s): State<WebState>,
     bearer: Bearer,
-    b: Result<Json<app::auth::ChangePassword>, JsonRejection>,
+    ApiJson(b): ApiJson<app::auth::ChangePassword>,
 ) -> Result<StatusCode, ApiError> {
-    s.app.change_password(&bearer.actor, &body(b)?).await?;
+    s.app.change_password(&bearer.actor, &b).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -269,6 +268,7 @@ pub async fn me(State(s): State<WebState>, bearer: Bearer) -> Result<Json<ActorV
 }
 
 /// A request from an API client, verified against its signature headers; carries the raw body.
+#[derive(Clone)]
 pub struct Signed {
     pub actor: Actor,
     pub body: axum::body::Bytes,
@@ -281,6 +281,10 @@ impl axum::extract::FromRequest<WebState> for Signed {
         req: axum::extract::Request,
         state: &WebState,
     ) -> Result<Self, Self::Rejection> {
+        // The route's guard (`crate::guard`) verified it already.
+        if let Some(signed) = req.extensions().get::<Signed>() {
+            return Ok(signed.clone());
+        }
         let (parts, body) = req.into_parts();
         let header = |name: &str| {
             parts
@@ -421,7 +425,7 @@ pub async fn move_to_list(
     State(s): State<WebState>,
     bearer: Bearer,
     Path(id): Path<String>,
-    b: Result<Json<app::supervision::ListMove>, JsonRejection>,
+    ApiJson(b): ApiJson<app::supervision::ListMove>,
 ) -> Result<StatusCode, ApiError> {
     s.app
         .require(
@@ -429,7 +433,7 @@ pub async fn move_to_list(
             domain::access::Permission::SuperviseInstitution,
         )
         .await?;
-    s.app.move_to_list(&bearer.actor, &id, &body(b)?).await?;
+    s.app.move_to_list(&bearer.actor, &id, &b).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -450,7 +454,7 @@ pub async fn remove_institution(
     State(s): State<WebState>,
     bearer: Bearer,
     Path(id): Path<String>,
-    b: Result<Json<app::supervision::Removal>, JsonRejection>,
+    ApiJson(b): ApiJson<app::supervision::Removal>,
 ) -> Result<StatusCode, ApiError> {
     s.app
         .require(
@@ -458,9 +462,7 @@ pub async fn remove_institution(
             domain::access::Permission::SuperviseInstitution,
         )
         .await?;
-    s.app
-        .remove_institution(&bearer.actor, &id, &body(b)?)
-        .await?;
+    s.app.remove_institution(&bearer.actor, &id, &b).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -479,7 +481,7 @@ pub async fn remove_institution(
 pub async fn record_unlicensed(
     State(s): State<WebState>,
     bearer: Bearer,
-    b: Result<Json<app::supervision::UnlicensedFinding>, JsonRejection>,
+    ApiJson(b): ApiJson<app::supervision::UnlicensedFinding>,
 ) -> Result<(StatusCode, Json<String>), ApiError> {
     s.app
         .require(
@@ -487,7 +489,7 @@ pub async fn record_unlicensed(
             domain::access::Permission::SuperviseInstitution,
         )
         .await?;
-    let id = s.app.record_unlicensed(&bearer.actor, &body(b)?).await?;
+    let id = s.app.record_unlicensed(&bearer.actor, &b).await?;
     Ok((StatusCode::CREATED, Json(id)))
 }
 
@@ -521,10 +523,8 @@ pub struct PolicyQuery {
 )]
 pub async fn region_policy(
     State(s): State<WebState>,
-    q: Result<axum::extract::Query<PolicyQuery>, axum::extract::rejection::QueryRejection>,
+    ApiQuery(q): ApiQuery<PolicyQuery>,
 ) -> Result<Json<app::policy::PolicyView>, ApiError> {
-    let axum::extract::Query(q) =
-        q.map_err(|e| crate::error::rejected(e.status(), e.body_text()))?;
     Ok(Json(s.app.region_policy(&q.region).await?))
 }
 
@@ -539,7 +539,7 @@ pub async fn region_policy(
 pub async fn set_region_policy(
     State(s): State<WebState>,
     bearer: Bearer,
-    b: Result<Json<app::policy::PolicyChange>, JsonRejection>,
+    ApiJson(b): ApiJson<app::policy::PolicyChange>,
 ) -> Result<Json<app::policy::PolicyView>, ApiError> {
     s.app
         .require(
@@ -547,7 +547,5 @@ pub async fn set_region_policy(
             domain::access::Permission::SuperviseInstitution,
         )
         .await?;
-    Ok(Json(
-        s.app.set_region_policy(&bearer.actor, &body(b)?).await?,
-    ))
+    Ok(Json(s.app.set_region_policy(&bearer.actor, &b).await?))
 }

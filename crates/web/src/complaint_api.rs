@@ -2,13 +2,13 @@
 //! and deadlines are `app::complaints`'.
 
 use crate::WebState;
-use crate::auth_api::{Bearer, body};
+use crate::auth_api::Bearer;
 use crate::error::ApiError;
+use crate::extract::ApiJson;
 use app::complaints::{
     ComplaintAnswer, ComplaintFigures, ComplaintRulingRequest, ComplaintView, NewComplaint,
 };
 use axum::Json;
-use axum::extract::rejection::JsonRejection;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use domain::access::Permission;
@@ -24,10 +24,9 @@ use domain::access::Permission;
 pub async fn file_complaint(
     State(s): State<WebState>,
     bearer: Bearer,
-    b: Result<Json<NewComplaint>, JsonRejection>,
+    ApiJson(b): ApiJson<NewComplaint>,
 ) -> Result<(StatusCode, Json<ComplaintView>), ApiError> {
-    s.app.require_parent(&bearer.actor).await?;
-    let view = s.app.file_complaint(&bearer.actor, &body(b)?, &[]).await?;
+    let view = s.app.file_complaint(&bearer.actor, &b, &[]).await?;
     Ok((StatusCode::CREATED, Json(view)))
 }
 
@@ -75,16 +74,12 @@ pub async fn answer_complaint(
     State(s): State<WebState>,
     bearer: Bearer,
     Path(id): Path<String>,
-    b: Result<Json<ComplaintAnswer>, JsonRejection>,
+    ApiJson(b): ApiJson<ComplaintAnswer>,
 ) -> Result<Json<ComplaintView>, ApiError> {
     s.app
         .require(&bearer.actor, Permission::HandleCustomerCases)
         .await?;
-    Ok(Json(
-        s.app
-            .answer_complaint(&bearer.actor, &id, &body(b)?)
-            .await?,
-    ))
+    Ok(Json(s.app.answer_complaint(&bearer.actor, &id, &b).await?))
 }
 
 /// The parent accepts the answer (closed).
@@ -132,16 +127,12 @@ pub async fn rule_on_complaint(
     State(s): State<WebState>,
     bearer: Bearer,
     Path(id): Path<String>,
-    b: Result<Json<ComplaintRulingRequest>, JsonRejection>,
+    ApiJson(b): ApiJson<ComplaintRulingRequest>,
 ) -> Result<Json<ComplaintView>, ApiError> {
     s.app
         .require(&bearer.actor, Permission::SuperviseInstitution)
         .await?;
-    Ok(Json(
-        s.app
-            .rule_on_complaint(&bearer.actor, &id, &body(b)?)
-            .await?,
-    ))
+    Ok(Json(s.app.rule_on_complaint(&bearer.actor, &id, &b).await?))
 }
 
 /// An institution's complaint figures (public).
@@ -172,12 +163,12 @@ pub async fn start_run_off(
     State(s): State<WebState>,
     bearer: Bearer,
     Path(id): Path<String>,
-    b: Result<Json<app::run_off::RunOffRequest>, JsonRejection>,
+    ApiJson(b): ApiJson<app::run_off::RunOffRequest>,
 ) -> Result<(StatusCode, Json<app::run_off::RunOffView>), ApiError> {
     s.app
         .require(&bearer.actor, Permission::SuperviseInstitution)
         .await?;
-    let view = s.app.start_run_off(&bearer.actor, &id, &body(b)?).await?;
+    let view = s.app.start_run_off(&bearer.actor, &id, &b).await?;
     Ok((StatusCode::CREATED, Json(view)))
 }
 
@@ -198,10 +189,9 @@ pub struct ConsultationReply {
 pub async fn ask_institution(
     State(s): State<WebState>,
     bearer: Bearer,
-    b: Result<Json<app::consultations::NewConsultation>, JsonRejection>,
+    ApiJson(b): ApiJson<app::consultations::NewConsultation>,
 ) -> Result<(StatusCode, Json<app::consultations::ConsultationView>), ApiError> {
-    s.app.require_parent(&bearer.actor).await?;
-    let view = s.app.ask_institution(&bearer.actor, &body(b)?).await?;
+    let view = s.app.ask_institution(&bearer.actor, &b).await?;
     Ok((StatusCode::CREATED, Json(view)))
 }
 
@@ -248,11 +238,10 @@ pub async fn reply_consultation(
     State(s): State<WebState>,
     bearer: Bearer,
     Path(id): Path<String>,
-    b: Result<Json<ConsultationReply>, JsonRejection>,
+    ApiJson(reply): ApiJson<ConsultationReply>,
 ) -> Result<Json<app::consultations::ConsultationView>, ApiError> {
     // Who may write is checked before the body is read.
     s.app.consultation_for(&bearer.actor, &id).await?;
-    let reply = body(b)?;
     Ok(Json(
         s.app
             .reply_consultation(&bearer.actor, &id, &reply.body)

@@ -4,6 +4,7 @@
 
 use crate::WebState;
 use crate::error::{PageError, form_outcome};
+use crate::extract::PageQuery;
 use crate::pages::Pager;
 use crate::session_pages::PageSession;
 use app::admin::{
@@ -18,8 +19,7 @@ use app::views::{InstitutionDetail, Page};
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::Form;
-use axum::extract::rejection::QueryRejection;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use domain::access::{Permission, RegulatorRole, StaffRole, role_label};
@@ -39,9 +39,8 @@ pub(crate) struct RegulatorPage {
 pub(crate) async fn console(
     State(s): State<WebState>,
     PageSession(session): PageSession,
-    q: Result<Query<RawSearch>, QueryRejection>,
+    PageQuery(raw): PageQuery<RawSearch>,
 ) -> Result<RegulatorPage, PageError> {
-    let raw = crate::pages::params(q)?;
     let overview = s.app.regulator_overview(&session.actor, &raw).await?;
     let q = raw.q.unwrap_or_default();
     let region = raw.region.unwrap_or_default();
@@ -243,9 +242,8 @@ async fn accounts_page(
 pub(crate) async fn accounts(
     State(s): State<WebState>,
     PageSession(session): PageSession,
-    q: Result<Query<AccountsQuery>, QueryRejection>,
+    PageQuery(q): PageQuery<AccountsQuery>,
 ) -> Result<AccountsPage, PageError> {
-    let q = crate::pages::params(q)?;
     accounts_page(&s, session, q.page, None, None).await
 }
 
@@ -470,9 +468,8 @@ pub(crate) struct AuditPageQuery {
 pub(crate) async fn audit(
     State(s): State<WebState>,
     PageSession(session): PageSession,
-    q: Result<Query<AuditPageQuery>, QueryRejection>,
+    PageQuery(q): PageQuery<AuditPageQuery>,
 ) -> Result<AuditPage, PageError> {
-    let q = crate::pages::params(q)?;
     let log = s.app.audit_log(&session.actor, q.before).await?;
     let first = domain::Paging::new(None, Some(20)).map_err(app::AppError::from)?;
     Ok(AuditPage {

@@ -1,8 +1,9 @@
 //! Errors at the edge: [`ApiError`] renders RFC 9457 `application/problem+json`, [`PageError`] a
 //! friendly Chinese page. Both come from the one code table in `app::ErrorCode`.
 
-use crate::pages::ErrorPage;
 use app::{AppError, ErrorCode};
+use askama::Template;
+use askama_web::WebTemplate;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
@@ -36,6 +37,17 @@ pub struct Problem {
     pub message_zh: String,
     pub message_en: String,
     /// Quote this when reporting a problem.
+    pub request_id: String,
+}
+
+/// The friendly error page.
+#[derive(Template, WebTemplate)]
+#[template(path = "error.html")]
+pub struct ErrorPage {
+    pub status: u16,
+    pub code: &'static str,
+    pub message_zh: &'static str,
+    pub detail: String,
     pub request_id: String,
 }
 

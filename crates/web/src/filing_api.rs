@@ -2,24 +2,19 @@
 //! regulator's review queue and decision. Rules and scope are `app::onboarding`'s.
 
 use crate::WebState;
-use crate::auth_api::{Bearer, body};
+use crate::auth_api::Bearer;
 use crate::error::{ApiError, Problem};
+use crate::extract::{ApiJson, ApiQuery};
 use app::onboarding::{Decision, DocumentView, FilingView, QueueItem, SignUp, SignedUp};
 use app::views::Page;
 use axum::Json;
 use axum::body::Bytes;
-use axum::extract::rejection::{JsonRejection, QueryRejection};
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use domain::access::Permission;
 use domain::filing::Filing;
 use serde::Deserialize;
-
-fn query<T>(q: Result<Query<T>, QueryRejection>) -> Result<T, ApiError> {
-    q.map(|Query(v)| v)
-        .map_err(|e| crate::error::rejected(e.status(), e.body_text()))
-}
 
 /// An institution joins the platform (直接入驻): its record, not public until approved, and its admin.
 #[utoipa::path(
@@ -34,9 +29,9 @@ fn query<T>(q: Result<Query<T>, QueryRejection>) -> Result<T, ApiError> {
 )]
 pub async fn sign_up(
     State(s): State<WebState>,
-    b: Result<Json<SignUp>, JsonRejection>,
+    ApiJson(b): ApiJson<SignUp>,
 ) -> Result<(StatusCode, Json<SignedUp>), ApiError> {
-    Ok((StatusCode::CREATED, Json(s.app.sign_up(&body(b)?).await?)))
+    Ok((StatusCode::CREATED, Json(s.app.sign_up(&b).await?)))
 }
 
 /// The admin's filing: the newest version, what it lacks, reviewers' reasons, documents, history.
@@ -68,12 +63,12 @@ pub async fn my_filing(
 pub async fn save_filing(
     State(s): State<WebState>,
     bearer: Bearer,
-    b: Result<Json<Filing>, JsonRejection>,
+    ApiJson(b): ApiJson<Filing>,
 ) -> Result<Json<FilingView>, ApiError> {
     s.app
         .require(&bearer.actor, Permission::EditOwnFiling)
         .await?;
-    Ok(Json(s.app.save_filing(&bearer.actor, &body(b)?).await?))
+    Ok(Json(s.app.save_filing(&bearer.actor, &b).await?))
 }
 
 /// Submit the draft to the competent regulator.
@@ -117,14 +112,13 @@ pub struct UploadQuery {
 pub async fn upload_document(
     State(s): State<WebState>,
     bearer: Bearer,
-    q: Result<Query<UploadQuery>, QueryRejection>,
+    ApiQuery(q): ApiQuery<UploadQuery>,
     bytes: Result<Bytes, axum::extract::rejection::BytesRejection>,
 ) -> Result<(StatusCode, Json<DocumentView>), ApiError> {
     s.app
         .require(&bearer.actor, Permission::EditOwnFiling)
         .await?;
     let bytes = crate::error::document(bytes)?;
-    let q = query(q)?;
     let doc = s
         .app
         .upload_document(&bearer.actor, &q.kind, &q.filename, &bytes)
@@ -183,9 +177,8 @@ pub struct QueueQuery {
 pub async fn review_queue(
     State(s): State<WebState>,
     bearer: Bearer,
-    q: Result<Query<QueueQuery>, QueryRejection>,
+    ApiQuery(q): ApiQuery<QueueQuery>,
 ) -> Result<Json<Page<QueueItem>>, ApiError> {
-    let q = query(q)?;
     let paging = domain::Paging::new(q.page, q.per_page).map_err(app::AppError::from)?;
     Ok(Json(
         s.app
@@ -227,14 +220,12 @@ pub async fn decide(
     State(s): State<WebState>,
     bearer: Bearer,
     Path(id): Path<String>,
-    b: Result<Json<Decision>, JsonRejection>,
+    ApiJson(b): ApiJson<Decision>,
 ) -> Result<Json<FilingView>, ApiError> {
     s.app
         .require(&bearer.actor, Permission::ReviewFiling)
         .await?;
-    Ok(Json(
-        s.app.decide_filing(&bearer.actor, &id, &body(b)?).await?,
-    ))
+    Ok(Json(s.app.decide_filing(&bearer.actor, &id, &b).await?))
 }
 
 /// Put a person on the practitioner black list (supervisors).
@@ -248,14 +239,12 @@ pub async fn decide(
 pub async fn blacklist_practitioner(
     State(s): State<WebState>,
     bearer: Bearer,
-    b: Result<Json<app::staff::BlacklistEntry>, JsonRejection>,
+    ApiJson(b): ApiJson<app::staff::BlacklistEntry>,
 ) -> Result<StatusCode, ApiError> {
     s.app
         .require(&bearer.actor, Permission::SuperviseInstitution)
         .await?;
-    s.app
-        .blacklist_practitioner(&bearer.actor, &body(b)?)
-        .await?;
+    s.app.blacklist_practitioner(&bearer.actor, &b).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -288,14 +277,14 @@ pub async fn staff_register(
 pub async fn hire(
     State(s): State<WebState>,
     bearer: Bearer,
-    b: Result<Json<app::staff::Hire>, JsonRejection>,
+    ApiJson(b): ApiJson<app::staff::Hire>,
 ) -> Result<(StatusCode, Json<app::staff::StaffMemberView>), ApiError> {
     s.app
         .require(&bearer.actor, Permission::EditOwnFiling)
         .await?;
     Ok((
         StatusCode::CREATED,
-        Json(s.app.hire_staff(&bearer.actor, &body(b)?).await?),
+        Json(s.app.hire_staff(&bearer.actor, &b).await?),
     ))
 }
 
@@ -329,15 +318,12 @@ pub async fn confirm_record_check(
 pub async fn request_supervised_account(
     State(s): State<WebState>,
     bearer: Bearer,
-    b: Result<Json<app::funds::BindRequest>, JsonRejection>,
+    ApiJson(b): ApiJson<app::funds::BindRequest>,
 ) -> Result<(StatusCode, Json<app::funds::SupervisedAccountView>), ApiError> {
     s.app
         .require(&bearer.actor, Permission::EditOwnFiling)
         .await?;
-    let view = s
-        .app
-        .request_supervised_account(&bearer.actor, &body(b)?)
-        .await?;
+    let view = s.app.request_supervised_account(&bearer.actor, &b).await?;
     Ok((StatusCode::CREATED, Json(view)))
 }
 
@@ -392,13 +378,13 @@ pub async fn confirm_supervised_account(
 pub async fn publish_course(
     State(s): State<WebState>,
     bearer: Bearer,
-    b: Result<Json<app::courses::NewCourse>, JsonRejection>,
+    ApiJson(b): ApiJson<app::courses::NewCourse>,
 ) -> Result<(StatusCode, Json<String>), ApiError> {
     s.app
         .require(&bearer.actor, Permission::ManageCourses)
         .await?;
     Ok((
         StatusCode::CREATED,
-        Json(s.app.publish_course(&bearer.actor, &body(b)?).await?),
+        Json(s.app.publish_course(&bearer.actor, &b).await?),
     ))
 }

@@ -2,6 +2,7 @@
 
 use crate::WebState;
 use crate::error::{PageError, form_outcome};
+use crate::extract::PageQuery;
 use crate::session_pages::PageSession;
 use app::onboarding::{DOCUMENT_KINDS, Decision, FilingView, QueueItem, SignUp};
 use app::views::Page;
@@ -9,8 +10,7 @@ use askama::Template;
 use askama_web::WebTemplate;
 use axum::Form;
 use axum::extract::multipart::MultipartRejection;
-use axum::extract::rejection::QueryRejection;
-use axum::extract::{Multipart, Path, Query, State};
+use axum::extract::{Multipart, Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use domain::filing::{FIELDS, Filing, StaffEntry};
@@ -357,9 +357,8 @@ pub(crate) struct ReviewsQuery {
 pub(crate) async fn reviews(
     State(s): State<WebState>,
     PageSession(session): PageSession,
-    q: Result<Query<ReviewsQuery>, QueryRejection>,
+    PageQuery(q): PageQuery<ReviewsQuery>,
 ) -> Result<ReviewsPage, PageError> {
-    let q = crate::pages::params(q)?;
     let paging = domain::Paging::new(q.page, None).map_err(app::AppError::from)?;
     Ok(ReviewsPage {
         queue: s

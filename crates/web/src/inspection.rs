@@ -3,8 +3,9 @@
 //! (`app::spot_checks`, `app::penalties`, `app::credit`); this module reads requests and renders pages.
 
 use crate::WebState;
-use crate::auth_api::{Bearer, body};
+use crate::auth_api::Bearer;
 use crate::error::{ApiError, PageError, form_outcome, status_of};
+use crate::extract::{ApiJson, ApiQuery, PageQuery};
 use crate::session_pages::PageSession;
 use app::after_school::{AfterSchoolListView, NewAfterSchoolList, NewCandidate};
 use app::annual::{AnnualReport, AnnualReviewRequest, RESULTS};
@@ -21,8 +22,7 @@ use askama_web::WebTemplate;
 use axum::Form;
 use axum::Json;
 use axum::extract::multipart::MultipartRejection;
-use axum::extract::rejection::{JsonRejection, QueryRejection};
-use axum::extract::{Multipart, Path, Query, State};
+use axum::extract::{Multipart, Path, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use domain::access::Permission;
@@ -41,15 +41,12 @@ fn invalid(detail: impl Into<String>) -> AppError {
 pub async fn create_campaign(
     State(s): State<WebState>,
     bearer: Bearer,
-    b: Result<Json<NewCampaign>, JsonRejection>,
+    ApiJson(b): ApiJson<NewCampaign>,
 ) -> Result<(StatusCode, Json<CampaignView>), ApiError> {
     s.app
         .require(&bearer.actor, Permission::SuperviseInstitution)
         .await?;
-    let campaign = s
-        .app
-        .create_spot_check_campaign(&bearer.actor, &body(b)?)
-        .await?;
+    let campaign = s.app.create_spot_check_campaign(&bearer.actor, &b).await?;
     Ok((StatusCode::CREATED, Json(campaign)))
 }
 
@@ -82,10 +79,9 @@ pub async fn record_result(
     State(s): State<WebState>,
     bearer: Bearer,
     Path(id): Path<String>,
-    b: Result<Json<SpotCheckResult>, JsonRejection>,
+    ApiJson(result): ApiJson<SpotCheckResult>,
 ) -> Result<Json<SpotCheckView>, ApiError> {
     s.app.supervising_region(&bearer.actor).await?;
-    let result = body(b)?;
     Ok(Json(
         s.app
             .record_spot_check(&bearer.actor, &id, &result, &[])
@@ -101,12 +97,12 @@ pub async fn record_penalty(
     State(s): State<WebState>,
     bearer: Bearer,
     Path(id): Path<String>,
-    b: Result<Json<NewPenalty>, JsonRejection>,
+    ApiJson(b): ApiJson<NewPenalty>,
 ) -> Result<(StatusCode, Json<PenaltyView>), ApiError> {
     s.app
         .require(&bearer.actor, Permission::SuperviseInstitution)
         .await?;
-    let penalty = s.app.record_penalty(&bearer.actor, &id, &body(b)?).await?;
+    let penalty = s.app.record_penalty(&bearer.actor, &id, &b).await?;
     Ok((StatusCode::CREATED, Json(penalty)))
 }
 
@@ -140,14 +136,12 @@ pub async fn credit_model(
 pub async fn set_credit_model(
     State(s): State<WebState>,
     bearer: Bearer,
-    b: Result<Json<CreditModelChange>, JsonRejection>,
+    ApiJson(b): ApiJson<CreditModelChange>,
 ) -> Result<Json<CreditModelView>, ApiError> {
     s.app
         .require(&bearer.actor, Permission::SuperviseInstitution)
         .await?;
-    Ok(Json(
-        s.app.set_credit_model(&bearer.actor, &body(b)?).await?,
-    ))
+    Ok(Json(s.app.set_credit_model(&bearer.actor, &b).await?))
 }
 
 #[derive(Debug, Deserialize, utoipa::ToSchema, utoipa::IntoParams)]
@@ -162,15 +156,12 @@ pub struct Year {
 pub async fn publish(
     State(s): State<WebState>,
     bearer: Bearer,
-    b: Result<Json<Year>, JsonRejection>,
+    ApiJson(b): ApiJson<Year>,
 ) -> Result<(StatusCode, Json<serde_json::Value>), ApiError> {
     s.app
         .require(&bearer.actor, Permission::SuperviseInstitution)
         .await?;
-    let n = s
-        .app
-        .publish_credit_ratings(&bearer.actor, body(b)?.year)
-        .await?;
+    let n = s.app.publish_credit_ratings(&bearer.actor, b.year).await?;
     Ok((
         StatusCode::CREATED,
         Json(serde_json::json!({"published": n})),
@@ -183,12 +174,12 @@ pub async fn publish(
 pub async fn export(
     State(s): State<WebState>,
     bearer: Bearer,
-    q: Result<Query<Year>, QueryRejection>,
+    ApiQuery(q): ApiQuery<Year>,
 ) -> Result<Response, ApiError> {
     s.app
         .require(&bearer.actor, Permission::SuperviseInstitution)
         .await?;
-    let year = q.map_err(|e| invalid(e.body_text()))?.0.year;
+    let year = q.year;
     Ok(csv_response(
         &s.app.credit_export(&bearer.actor, year).await?,
         year,
@@ -644,12 +635,12 @@ pub(crate) async fn publish_form(
 pub(crate) async fn export_page(
     State(s): State<WebState>,
     PageSession(session): PageSession,
-    q: Result<Query<Year>, QueryRejection>,
+    PageQuery(q): PageQuery<Year>,
 ) -> Result<Response, PageError> {
     s.app
         .require(&session.actor, Permission::SuperviseInstitution)
         .await?;
-    let year = q.map_err(|e| invalid(e.body_text()))?.0.year;
+    let year = q.year;
     Ok(csv_response(
         &s.app.credit_export(&session.actor, year).await?,
         year,
@@ -664,15 +655,12 @@ pub(crate) async fn export_page(
 pub async fn create_after_school_list(
     State(s): State<WebState>,
     bearer: Bearer,
-    b: Result<Json<NewAfterSchoolList>, JsonRejection>,
+    ApiJson(b): ApiJson<NewAfterSchoolList>,
 ) -> Result<(StatusCode, Json<AfterSchoolListView>), ApiError> {
     s.app
         .require(&bearer.actor, Permission::SuperviseInstitution)
         .await?;
-    let list = s
-        .app
-        .create_after_school_list(&bearer.actor, &body(b)?)
-        .await?;
+    let list = s.app.create_after_school_list(&bearer.actor, &b).await?;
     Ok((StatusCode::CREATED, Json(list)))
 }
 
@@ -695,14 +683,14 @@ pub async fn add_candidate(
     State(s): State<WebState>,
     bearer: Bearer,
     Path(id): Path<String>,
-    b: Result<Json<NewCandidate>, JsonRejection>,
+    ApiJson(b): ApiJson<NewCandidate>,
 ) -> Result<Json<AfterSchoolListView>, ApiError> {
     s.app
         .require(&bearer.actor, Permission::SuperviseInstitution)
         .await?;
     Ok(Json(
         s.app
-            .add_after_school_candidate(&bearer.actor, &id, &body(b)?)
+            .add_after_school_candidate(&bearer.actor, &id, &b)
             .await?,
     ))
 }
@@ -835,17 +823,14 @@ pub struct PeriodQuery {
     responses((status = 200, body = Vec<BankQualityReport>)))]
 pub async fn bank_quality(
     State(s): State<WebState>,
-    q: Result<Query<PeriodQuery>, QueryRejection>,
+    ApiQuery(q): ApiQuery<PeriodQuery>,
 ) -> Result<Json<Vec<BankQualityReport>>, ApiError> {
     let period = period_of(&s, q)?;
     Ok(Json(s.app.bank_quality(&period).await?))
 }
 
-fn period_of(
-    s: &WebState,
-    q: Result<Query<PeriodQuery>, QueryRejection>,
-) -> Result<String, AppError> {
-    let period = q.map_err(|e| invalid(e.body_text()))?.0.period;
+fn period_of(s: &WebState, q: PeriodQuery) -> Result<String, AppError> {
+    let period = q.period;
     Ok(if period.trim().is_empty() {
         s.app.current_period()
     } else {
@@ -870,7 +855,7 @@ impl BankQualityPage {
 
 pub(crate) async fn bank_quality_page(
     State(s): State<WebState>,
-    q: Result<Query<PeriodQuery>, QueryRejection>,
+    PageQuery(q): PageQuery<PeriodQuery>,
 ) -> Result<BankQualityPage, PageError> {
     let period = period_of(&s, q)?;
     let reports = s.app.bank_quality(&period).await?;
@@ -903,14 +888,14 @@ pub async fn annual(
     State(s): State<WebState>,
     bearer: Bearer,
     Path((id, year)): Path<(String, String)>,
-    q: Result<Query<FormatQuery>, QueryRejection>,
+    ApiQuery(q): ApiQuery<FormatQuery>,
 ) -> Result<Response, ApiError> {
     s.app
         .require(&bearer.actor, Permission::ViewInstitutionPrivate)
         .await?;
     let year = year.parse().map_err(|_| invalid("year: e.g. 2026"))?;
     let report = s.app.annual_report(&bearer.actor, &id, year).await?;
-    match q.map_err(|e| invalid(e.body_text()))?.0.format.as_str() {
+    match q.format.as_str() {
         "" | "json" => Ok(Json(report).into_response()),
         "csv" => Ok(annual_csv(&report)?),
         "pdf" => Ok(annual_pdf(&s, &report)?),
@@ -926,7 +911,7 @@ pub async fn annual_review(
     State(s): State<WebState>,
     bearer: Bearer,
     Path((id, year)): Path<(String, String)>,
-    b: Result<Json<AnnualReviewRequest>, JsonRejection>,
+    ApiJson(b): ApiJson<AnnualReviewRequest>,
 ) -> Result<(StatusCode, Json<AnnualReport>), ApiError> {
     s.app
         .require(&bearer.actor, Permission::SuperviseInstitution)
@@ -934,7 +919,7 @@ pub async fn annual_review(
     let year = year.parse().map_err(|_| invalid("year: e.g. 2026"))?;
     let report = s
         .app
-        .record_annual_review(&bearer.actor, &id, year, &body(b)?)
+        .record_annual_review(&bearer.actor, &id, year, &b)
         .await?;
     Ok((StatusCode::CREATED, Json(report)))
 }
@@ -1069,14 +1054,14 @@ pub(crate) async fn annual_page(
     State(s): State<WebState>,
     PageSession(session): PageSession,
     Path((id, year)): Path<(String, String)>,
-    q: Result<Query<FormatQuery>, QueryRejection>,
+    PageQuery(q): PageQuery<FormatQuery>,
 ) -> Result<Response, PageError> {
     s.app
         .require(&session.actor, Permission::ViewInstitutionPrivate)
         .await?;
     let year = year.parse().map_err(|_| invalid("year: e.g. 2026"))?;
     let report = s.app.annual_report(&session.actor, &id, year).await?;
-    match q.map_err(|e| invalid(e.body_text()))?.0.format.as_str() {
+    match q.format.as_str() {
         "csv" => return Ok(annual_csv(&report)?),
         "pdf" => return Ok(annual_pdf(&s, &report)?),
         _ => {}

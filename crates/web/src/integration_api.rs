@@ -3,8 +3,9 @@
 //! integration call is checked against the institution's live grant first (`app::integrations`).
 
 use crate::WebState;
-use crate::auth_api::{Bearer, Signed, body};
+use crate::auth_api::{Bearer, Signed};
 use crate::error::{ApiError, PageError, form_outcome};
+use crate::extract::{ApiJson, ApiQuery};
 use crate::money_api::once;
 use crate::session_pages::PageSession;
 use app::complaints::{ComplaintAnswer, ComplaintView};
@@ -18,9 +19,7 @@ use app::orders::{OrderDetail, OrderForParent, OrderLine};
 use app::refunds::{RefundAnswer, RefundView};
 use app::webhooks::{WebhookDeliveryView, WebhookEndpoint, WebhookTest, WebhookTestResult};
 use app::{Actor, AppError, ErrorCode};
-use axum::extract::rejection::JsonRejection;
-use axum::extract::rejection::QueryRejection;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::{Form, Json};
@@ -34,12 +33,11 @@ use serde::{Deserialize, Serialize};
 pub async fn register(
     State(s): State<WebState>,
     bearer: Bearer,
-    b: Result<Json<NewIntegrator>, JsonRejection>,
+    ApiJson(new): ApiJson<NewIntegrator>,
 ) -> Result<(StatusCode, Json<IntegratorCredentials>), ApiError> {
     s.app
         .require(&bearer.actor, Permission::ManageAccounts)
         .await?;
-    let new = body(b)?;
     Ok((
         StatusCode::CREATED,
         Json(s.app.register_integrator(&bearer.actor, &new).await?),
@@ -62,12 +60,12 @@ pub async fn grants(
 pub async fn grant(
     State(s): State<WebState>,
     bearer: Bearer,
-    b: Result<Json<NewGrant>, JsonRejection>,
+    ApiJson(b): ApiJson<NewGrant>,
 ) -> Result<(StatusCode, Json<GrantView>), ApiError> {
     s.app
         .require(&bearer.actor, Permission::EditOwnFiling)
         .await?;
-    let view = s.app.grant_integration(&bearer.actor, &body(b)?).await?;
+    let view = s.app.grant_integration(&bearer.actor, &b).await?;
     Ok((StatusCode::CREATED, Json(view)))
 }
 
@@ -79,15 +77,13 @@ pub async fn revoke(
     State(s): State<WebState>,
     bearer: Bearer,
     Path(id): Path<String>,
-    b: Result<Json<GrantRevocation>, JsonRejection>,
+    ApiJson(b): ApiJson<GrantRevocation>,
 ) -> Result<Json<GrantView>, ApiError> {
     s.app
         .require(&bearer.actor, Permission::EditOwnFiling)
         .await?;
     Ok(Json(
-        s.app
-            .revoke_integration(&bearer.actor, &id, &body(b)?)
-            .await?,
+        s.app.revoke_integration(&bearer.actor, &id, &b).await?,
     ))
 }
 
@@ -323,11 +319,10 @@ pub struct ExportFormat {
 pub async fn export(
     State(s): State<WebState>,
     Path(id): Path<String>,
-    q: Result<Query<ExportFormat>, QueryRejection>,
+    ApiQuery(q): ApiQuery<ExportFormat>,
     signed: Signed,
 ) -> Result<Response, ApiError> {
     let staff = acting(&s, &signed, &id, IntegrationScope::Orders).await?;
-    let Query(q) = q.map_err(|e| crate::error::rejected(e.status(), e.body_text()))?;
     let jsonl = match q.format.as_str() {
         "" | "csv" => false,
         "jsonl" => true,
@@ -433,11 +428,10 @@ pub struct DeliveryPage {
     responses((status = 200, body = Vec<WebhookDeliveryView>)))]
 pub async fn deliveries(
     State(s): State<WebState>,
-    q: Result<Query<DeliveryPage>, QueryRejection>,
+    ApiQuery(q): ApiQuery<DeliveryPage>,
     signed: Signed,
 ) -> Result<Json<Vec<WebhookDeliveryView>>, ApiError> {
     count(&s, &signed)?;
-    let Query(q) = q.map_err(|e| crate::error::rejected(e.status(), e.body_text()))?;
     Ok(Json(
         s.app.webhook_deliveries(&signed.actor, q.before).await?,
     ))

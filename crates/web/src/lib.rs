@@ -1,6 +1,7 @@
 //! HTTP for xiaowai: the JSON API under `/api/v1` (OpenAPI at `/api/openapi.json`, docs at
 //! `/api/docs`) and the public website. Thin over `app`: handlers parse, call one use case, render.
 
+pub mod access;
 pub mod admin_api;
 pub mod api;
 mod assets;
@@ -10,12 +11,15 @@ mod complaint_pages;
 pub mod console_pages;
 mod consultation_pages;
 pub mod error;
+mod extract;
 pub mod filing_api;
 pub mod filing_pages;
+mod guard;
 pub mod inspection;
 pub mod integration_api;
 pub mod money_api;
 pub mod monitoring;
+mod openapi;
 mod ops;
 mod order_pages;
 mod pages;
@@ -107,7 +111,7 @@ pub fn router_with(app: App, config: &WebConfig) -> Router {
     };
     Router::new()
         .merge(test_clock)
-        .merge(api::routes())
+        .merge(routes::router(&state))
         .merge(ops::routes())
         .merge(assets::routes())
         .fallback(pages::not_found)

@@ -3,8 +3,9 @@
 //! answer). Rules, scope and reconciliation are `app::orders`' and `app::bank`'s.
 
 use crate::WebState;
-use crate::auth_api::{BankSigned, Bearer, Signed, body};
+use crate::auth_api::{BankSigned, Bearer, Signed};
 use crate::error::{ApiError, Problem};
+use crate::extract::ApiJson;
 use app::bank::{
     DailyStatement, EndpointRegistration, InstitutionMoney, InstructionResult, InstructionView,
     MovementAck, MovementBatch, MovementOutcome, MovementReport, PaymentAck, PaymentBatch,
@@ -16,7 +17,6 @@ use app::refunds::{RefundAnswer, RefundRequest, RefundView};
 use app::reviews::{NewReview, PublicReviews, ReviewNote, ReviewView};
 use app::{Actor, ErrorCode};
 use axum::Json;
-use axum::extract::rejection::JsonRejection;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -278,12 +278,11 @@ pub async fn statement(
 pub async fn place_order(
     State(s): State<WebState>,
     bearer: Bearer,
-    b: Result<Json<NewOrder>, JsonRejection>,
+    ApiJson(b): ApiJson<NewOrder>,
 ) -> Result<(StatusCode, Json<OrderDetail>), ApiError> {
-    s.app.require_parent(&bearer.actor).await?;
     Ok((
         StatusCode::CREATED,
-        Json(s.app.place_order(&bearer.actor, &body(b)?).await?),
+        Json(s.app.place_order(&bearer.actor, &b).await?),
     ))
 }
 
@@ -401,14 +400,14 @@ pub async fn take_attendance(
     State(s): State<WebState>,
     bearer: Bearer,
     Path(id): Path<String>,
-    b: Result<Json<Attendance>, JsonRejection>,
+    ApiJson(b): ApiJson<Attendance>,
 ) -> Result<(StatusCode, Json<LessonView>), ApiError> {
     s.app
         .require(&bearer.actor, Permission::TakeAttendance)
         .await?;
     Ok((
         StatusCode::CREATED,
-        Json(s.app.take_attendance(&bearer.actor, &id, &body(b)?).await?),
+        Json(s.app.take_attendance(&bearer.actor, &id, &b).await?),
     ))
 }
 
@@ -431,14 +430,12 @@ pub async fn discount_order(
     State(s): State<WebState>,
     bearer: Bearer,
     Path(id): Path<String>,
-    b: Result<Json<OrderDiscount>, JsonRejection>,
+    ApiJson(b): ApiJson<OrderDiscount>,
 ) -> Result<Json<OrderDetail>, ApiError> {
     s.app
         .require(&bearer.actor, Permission::ManageCourses)
         .await?;
-    Ok(Json(
-        s.app.discount_order(&bearer.actor, &id, &body(b)?).await?,
-    ))
+    Ok(Json(s.app.discount_order(&bearer.actor, &id, &b).await?))
 }
 
 /// An order's lessons and their state (its parent, the institution's staff, regulators over it).
@@ -504,12 +501,9 @@ pub async fn dispute_lesson(
     State(s): State<WebState>,
     bearer: Bearer,
     Path(id): Path<String>,
-    b: Result<Json<Dispute>, JsonRejection>,
+    ApiJson(b): ApiJson<Dispute>,
 ) -> Result<Json<LessonView>, ApiError> {
-    s.app.require_parent(&bearer.actor).await?;
-    Ok(Json(
-        s.app.dispute_lesson(&bearer.actor, &id, &body(b)?).await?,
-    ))
+    Ok(Json(s.app.dispute_lesson(&bearer.actor, &id, &b).await?))
 }
 
 /// 退费: the parent asks for the untaken lessons back (at the price paid, as the refund preview showed).
@@ -528,12 +522,11 @@ pub async fn request_refund(
     State(s): State<WebState>,
     bearer: Bearer,
     Path(id): Path<String>,
-    b: Result<Json<RefundRequest>, JsonRejection>,
+    ApiJson(b): ApiJson<RefundRequest>,
 ) -> Result<(StatusCode, Json<RefundView>), ApiError> {
-    s.app.require_parent(&bearer.actor).await?;
     Ok((
         StatusCode::CREATED,
-        Json(s.app.request_refund(&bearer.actor, &id, &body(b)?).await?),
+        Json(s.app.request_refund(&bearer.actor, &id, &b).await?),
     ))
 }
 
@@ -567,14 +560,12 @@ pub async fn answer_refund(
     State(s): State<WebState>,
     bearer: Bearer,
     Path(id): Path<String>,
-    b: Result<Json<RefundAnswer>, JsonRejection>,
+    ApiJson(b): ApiJson<RefundAnswer>,
 ) -> Result<Json<RefundView>, ApiError> {
     s.app
         .require(&bearer.actor, Permission::HandleCustomerCases)
         .await?;
-    Ok(Json(
-        s.app.answer_refund(&bearer.actor, &id, &body(b)?).await?,
-    ))
+    Ok(Json(s.app.answer_refund(&bearer.actor, &id, &b).await?))
 }
 
 /// The parent takes a refused refund to the competent regulator.
@@ -606,14 +597,12 @@ pub async fn rule_on_refund(
     State(s): State<WebState>,
     bearer: Bearer,
     Path(id): Path<String>,
-    b: Result<Json<RefundAnswer>, JsonRejection>,
+    ApiJson(b): ApiJson<RefundAnswer>,
 ) -> Result<Json<RefundView>, ApiError> {
     s.app
         .require(&bearer.actor, Permission::SuperviseInstitution)
         .await?;
-    Ok(Json(
-        s.app.rule_on_refund(&bearer.actor, &id, &body(b)?).await?,
-    ))
+    Ok(Json(s.app.rule_on_refund(&bearer.actor, &id, &b).await?))
 }
 
 /// 评价: the parent reviews the institution of an order with a confirmed lesson (once per order).
@@ -632,12 +621,11 @@ pub async fn post_review(
     State(s): State<WebState>,
     bearer: Bearer,
     Path(id): Path<String>,
-    b: Result<Json<NewReview>, JsonRejection>,
+    ApiJson(b): ApiJson<NewReview>,
 ) -> Result<(StatusCode, Json<ReviewView>), ApiError> {
-    s.app.require_parent(&bearer.actor).await?;
     Ok((
         StatusCode::CREATED,
-        Json(s.app.post_review(&bearer.actor, &id, &body(b)?).await?),
+        Json(s.app.post_review(&bearer.actor, &id, &b).await?),
     ))
 }
 
@@ -654,14 +642,12 @@ pub async fn reply_review(
     State(s): State<WebState>,
     bearer: Bearer,
     Path(id): Path<String>,
-    b: Result<Json<ReviewNote>, JsonRejection>,
+    ApiJson(b): ApiJson<ReviewNote>,
 ) -> Result<Json<ReviewView>, ApiError> {
     s.app
         .require(&bearer.actor, Permission::HandleCustomerCases)
         .await?;
-    Ok(Json(
-        s.app.reply_review(&bearer.actor, &id, &body(b)?).await?,
-    ))
+    Ok(Json(s.app.reply_review(&bearer.actor, &id, &b).await?))
 }
 
 /// A regulator over the institution hides a review with a reason (it is kept, and audited).
@@ -677,12 +663,12 @@ pub async fn hide_review(
     State(s): State<WebState>,
     bearer: Bearer,
     Path(id): Path<String>,
-    b: Result<Json<ReviewNote>, JsonRejection>,
+    ApiJson(b): ApiJson<ReviewNote>,
 ) -> Result<StatusCode, ApiError> {
     s.app
         .require(&bearer.actor, Permission::SuperviseInstitution)
         .await?;
-    s.app.hide_review(&bearer.actor, &id, &body(b)?).await?;
+    s.app.hide_review(&bearer.actor, &id, &b).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -713,12 +699,11 @@ pub async fn request_leave(
     State(s): State<WebState>,
     bearer: Bearer,
     Path(id): Path<String>,
-    b: Result<Json<app::lessons::LeaveRequest>, JsonRejection>,
+    ApiJson(b): ApiJson<app::lessons::LeaveRequest>,
 ) -> Result<(StatusCode, Json<app::lessons::LeaveView>), ApiError> {
-    s.app.require_parent(&bearer.actor).await?;
     Ok((
         StatusCode::CREATED,
-        Json(s.app.request_leave(&bearer.actor, &id, &body(b)?).await?),
+        Json(s.app.request_leave(&bearer.actor, &id, &b).await?),
     ))
 }
 
@@ -735,10 +720,7 @@ pub async fn transfer_class(
     State(s): State<WebState>,
     bearer: Bearer,
     Path(id): Path<String>,
-    b: Result<Json<app::orders::ClassTransferRequest>, JsonRejection>,
+    ApiJson(b): ApiJson<app::orders::ClassTransferRequest>,
 ) -> Result<Json<app::orders::ClassTransferView>, ApiError> {
-    s.app.require_parent(&bearer.actor).await?;
-    Ok(Json(
-        s.app.transfer_class(&bearer.actor, &id, &body(b)?).await?,
-    ))
+    Ok(Json(s.app.transfer_class(&bearer.actor, &id, &b).await?))
 }

@@ -4,6 +4,7 @@
 use crate::WebState;
 use crate::auth_api::Bearer;
 use crate::error::{ApiError, PageError, Problem, form_outcome};
+use crate::extract::{ApiQuery, PageQuery};
 use crate::session_pages::PageSession;
 use app::monitoring::{
     Cell, ColumnKind, FOCUS, FinancialStatementView, MonitoringTable, NewFinancialStatement,
@@ -15,18 +16,12 @@ use askama_web::WebTemplate;
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::multipart::MultipartRejection;
-use axum::extract::rejection::QueryRejection;
-use axum::extract::{Multipart, Path, Query, State};
+use axum::extract::{Multipart, Path, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use domain::Fen;
 use domain::access::Permission;
 use serde::Deserialize;
-
-fn query<T>(q: Result<Query<T>, QueryRejection>) -> Result<T, AppError> {
-    q.map(|Query(v)| v)
-        .map_err(|e| AppError::new(ErrorCode::InvalidParameter, e.body_text()))
-}
 
 fn export_failed(e: impl std::fmt::Display) -> AppError {
     AppError::internal(format!("export: {e}"))
@@ -130,12 +125,12 @@ pub async fn monitoring(
     State(s): State<WebState>,
     bearer: Bearer,
     Path((id, focus)): Path<(String, String)>,
-    q: Result<Query<MonitoringQuery>, QueryRejection>,
+    ApiQuery(q): ApiQuery<MonitoringQuery>,
 ) -> Result<Response, ApiError> {
     s.app
         .require(&bearer.actor, Permission::ViewInstitutionPrivate)
         .await?;
-    let format = query(q)?.format.unwrap_or_else(|| "json".into());
+    let format = q.format.unwrap_or_else(|| "json".into());
     if format == "json" {
         return Ok(Json(s.app.monitoring_table(&bearer.actor, &id, &focus).await?).into_response());
     }
@@ -162,14 +157,13 @@ pub async fn monitoring(
 pub async fn file_statement(
     State(s): State<WebState>,
     bearer: Bearer,
-    q: Result<Query<NewFinancialStatement>, QueryRejection>,
+    ApiQuery(statement): ApiQuery<NewFinancialStatement>,
     bytes: Result<Bytes, axum::extract::rejection::BytesRejection>,
 ) -> Result<(StatusCode, Json<FinancialStatementView>), ApiError> {
     s.app
         .require(&bearer.actor, Permission::EditOwnFiling)
         .await?;
     let bytes = crate::error::document(bytes)?;
-    let statement = query(q)?;
     let filed = s
         .app
         .file_financial_statement(&bearer.actor, &statement, &bytes)
@@ -241,12 +235,12 @@ pub(crate) async fn monitoring_page(
     State(s): State<WebState>,
     PageSession(session): PageSession,
     Path(id): Path<String>,
-    q: Result<Query<FocusQuery>, QueryRejection>,
+    PageQuery(q): PageQuery<FocusQuery>,
 ) -> Result<MonitoringPage, PageError> {
     s.app
         .require(&session.actor, Permission::ViewInstitutionPrivate)
         .await?;
-    let focus = query(q)?.focus.unwrap_or_else(|| "orders".into());
+    let focus = q.focus.unwrap_or_else(|| "orders".into());
     Ok(MonitoringPage {
         table: s.app.monitoring_table(&session.actor, &id, &focus).await?,
         focus: FOCUS,
@@ -257,12 +251,11 @@ pub(crate) async fn monitoring_export(
     State(s): State<WebState>,
     PageSession(session): PageSession,
     Path(id): Path<String>,
-    q: Result<Query<FocusQuery>, QueryRejection>,
+    PageQuery(q): PageQuery<FocusQuery>,
 ) -> Result<Response, PageError> {
     s.app
         .require(&session.actor, Permission::ViewInstitutionPrivate)
         .await?;
-    let q = query(q)?;
     let format = q.format.unwrap_or_default();
     let focus = q.focus.unwrap_or_default();
     let table = s

@@ -3,17 +3,16 @@
 
 use crate::WebState;
 use crate::error::PageError;
+use crate::extract::PageQuery;
+use app::regions::RegionView;
 use app::registry::{RawSearch, parse_paging};
 use app::views::{
-    HomeStats, InstitutionDetail, InstitutionSummary, Labelled, ListedInstitution, NoticeView,
-    Page,
+    HomeStats, InstitutionDetail, InstitutionSummary, Labelled, ListedInstitution, NoticeView, Page,
 };
-use app::regions::RegionView;
 use app::{AppError, ErrorCode};
 use askama::Template;
 use askama_web::WebTemplate;
-use axum::extract::rejection::QueryRejection;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::response::Response;
 use domain::{Category, ListStatus, Paging};
 use serde::Deserialize;
@@ -28,11 +27,6 @@ pub(crate) fn list_field(text: &str) -> Vec<String> {
         .filter(|c| !c.is_empty())
         .map(str::to_owned)
         .collect()
-}
-
-pub(crate) fn params<T>(q: Result<Query<T>, QueryRejection>) -> Result<T, PageError> {
-    q.map(|Query(v)| v)
-        .map_err(|e| PageError(AppError::new(ErrorCode::InvalidParameter, e.body_text())))
 }
 
 /// Links to the previous and next page that keep the other parameters.
@@ -137,9 +131,8 @@ pub(crate) struct SearchPage {
 
 pub(crate) async fn search(
     State(s): State<WebState>,
-    q: Result<Query<SearchForm>, QueryRejection>,
+    PageQuery(form): PageQuery<SearchForm>,
 ) -> Result<SearchPage, PageError> {
-    let form = params(q)?;
     let region = form.region().to_owned();
     let raw = RawSearch {
         q: Some(form.q.clone()),
@@ -226,11 +219,11 @@ pub(crate) struct ListPage {
 pub(crate) async fn list(
     State(s): State<WebState>,
     Path(status): Path<String>,
-    q: Result<Query<PageParam>, QueryRejection>,
+    PageQuery(q): PageQuery<PageParam>,
 ) -> Result<ListPage, PageError> {
     let status =
         ListStatus::parse(&status).map_err(|_| AppError::not_found(format!("no list {status}")))?;
-    let paging = parse_paging(&params(q)?.page, &None)?;
+    let paging = parse_paging(&q.page, &None)?;
     let page = s.app.list_page(status, paging).await?;
     let path = format!("/lists/{}", status.as_str());
     let pager = Pager::new(&path, &page, &[]);
@@ -266,9 +259,9 @@ pub(crate) struct NoticesPage {
 
 pub(crate) async fn notices(
     State(s): State<WebState>,
-    q: Result<Query<PageParam>, QueryRejection>,
+    PageQuery(q): PageQuery<PageParam>,
 ) -> Result<NoticesPage, PageError> {
-    let paging = parse_paging(&params(q)?.page, &None)?;
+    let paging = parse_paging(&q.page, &None)?;
     let page = s.app.notices(paging).await?;
     let pager = Pager::new("/notices", &page, &[]);
     Ok(NoticesPage {
@@ -296,9 +289,8 @@ pub(crate) struct RegionOptions {
 
 pub(crate) async fn region_options(
     State(s): State<WebState>,
-    q: Result<Query<OptionsParams>, QueryRejection>,
+    PageQuery(p): PageQuery<OptionsParams>,
 ) -> Result<RegionOptions, PageError> {
-    let p = params(q)?;
     let nonempty = |v: &Option<String>| {
         v.as_deref()
             .map(str::trim)
@@ -333,17 +325,6 @@ pub(crate) async fn region_options(
         selected,
         counties: Some(counties),
     })
-}
-
-/// The friendly error page.
-#[derive(Template, WebTemplate)]
-#[template(path = "error.html")]
-pub struct ErrorPage {
-    pub status: u16,
-    pub code: &'static str,
-    pub message_zh: &'static str,
-    pub detail: String,
-    pub request_id: String,
 }
 
 /// Unknown paths: a problem+json under `/api/`, a page elsewhere.

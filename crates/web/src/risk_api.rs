@@ -2,12 +2,12 @@
 //! Rules, scope and deadlines are `app::risk`'s.
 
 use crate::WebState;
-use crate::auth_api::{Bearer, body};
+use crate::auth_api::Bearer;
 use crate::error::ApiError;
+use crate::extract::{ApiJson, ApiQuery};
 use app::risk::{ModelChange, ModelView, WarningAnswer, WarningDecision, WarningView};
 use axum::Json;
-use axum::extract::rejection::{JsonRejection, QueryRejection};
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use domain::access::Permission;
 use serde::Deserialize;
 
@@ -37,12 +37,12 @@ pub async fn risk_model(
 pub async fn set_risk_model(
     State(s): State<WebState>,
     bearer: Bearer,
-    b: Result<Json<ModelChange>, JsonRejection>,
+    ApiJson(b): ApiJson<ModelChange>,
 ) -> Result<Json<ModelView>, ApiError> {
     s.app
         .require(&bearer.actor, Permission::SuperviseInstitution)
         .await?;
-    Ok(Json(s.app.set_risk_model(&bearer.actor, &body(b)?).await?))
+    Ok(Json(s.app.set_risk_model(&bearer.actor, &b).await?))
 }
 
 #[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
@@ -64,9 +64,10 @@ pub struct Since {
 pub async fn warnings(
     State(s): State<WebState>,
     bearer: Bearer,
-    q: Result<Query<Since>, QueryRejection>,
+    q: Result<ApiQuery<Since>, ApiError>,
 ) -> Result<Json<Vec<WarningView>>, ApiError> {
-    let since = q.map(|Query(q)| q.since).unwrap_or_default();
+    // A `since` that does not parse reads as "from the start", as it always has.
+    let since = q.map(|ApiQuery(q)| q.since).unwrap_or_default();
     Ok(Json(s.app.warnings_for(&bearer.actor, since).await?))
 }
 
@@ -83,14 +84,12 @@ pub async fn answer_warning(
     State(s): State<WebState>,
     bearer: Bearer,
     Path(id): Path<String>,
-    b: Result<Json<WarningAnswer>, JsonRejection>,
+    ApiJson(b): ApiJson<WarningAnswer>,
 ) -> Result<Json<WarningView>, ApiError> {
     s.app
         .require(&bearer.actor, Permission::HandleCustomerCases)
         .await?;
-    Ok(Json(
-        s.app.answer_warning(&bearer.actor, &id, &body(b)?).await?,
-    ))
+    Ok(Json(s.app.answer_warning(&bearer.actor, &id, &b).await?))
 }
 
 /// The regulator lifts (rectified) or escalates a warning.
@@ -106,14 +105,12 @@ pub async fn decide_warning(
     State(s): State<WebState>,
     bearer: Bearer,
     Path(id): Path<String>,
-    b: Result<Json<WarningDecision>, JsonRejection>,
+    ApiJson(b): ApiJson<WarningDecision>,
 ) -> Result<Json<WarningView>, ApiError> {
     s.app
         .require(&bearer.actor, Permission::SuperviseInstitution)
         .await?;
-    Ok(Json(
-        s.app.decide_warning(&bearer.actor, &id, &body(b)?).await?,
-    ))
+    Ok(Json(s.app.decide_warning(&bearer.actor, &id, &b).await?))
 }
 
 /// 公开提示: warnings published because the institution did not rectify in time.
@@ -149,9 +146,8 @@ pub struct DashboardQuery {
 pub async fn dashboard(
     State(s): State<WebState>,
     bearer: Bearer,
-    q: Result<Query<DashboardQuery>, QueryRejection>,
+    ApiQuery(q): ApiQuery<DashboardQuery>,
 ) -> Result<Json<app::dashboard::Dashboard>, ApiError> {
-    let Query(q) = q.map_err(|e| crate::error::rejected(e.status(), e.body_text()))?;
     Ok(Json(
         s.app
             .dashboard(&bearer.actor, Some(&q.region), q.days.unwrap_or(30))

@@ -1,80 +1,50 @@
-//! The route tables: every `/api/v1` route and every page, each with who may call it. The router is built
-//! from these tables, so a route cannot exist without its rule, and a test walks them calling every route
-//! as every kind of caller to check that the handlers enforce what the tables say.
+//! The route tables: every `/api/v1` operation, grouped by the end that calls it, and every page, each with who
+//! may call it. The router and the OpenAPI document are built from these tables, so a route cannot exist
+//! without its rule or its documentation, and a test walks them calling every route as every kind of caller
+//! to check that the handlers enforce what the tables say.
 
 use crate::WebState;
+use crate::access::{Access, Caller, Route};
+use crate::guard::guarded;
 use crate::{
     admin_api, api, auth_api, complaint_api, complaint_pages, console_pages, consultation_pages,
-    filing_api, filing_pages, inspection, integration_api, money_api, monitoring, order_pages,
-    pages, plate_pages, risk_api, risk_pages, school, service_desk, session_pages,
+    filing_api, filing_pages, inspection, integration_api, money_api, monitoring, openapi,
+    order_pages, pages, plate_pages, risk_api, risk_pages, school, service_desk, session_pages,
 };
 use axum::Router;
+use axum::extract::DefaultBodyLimit;
 use axum::http::Method;
-use axum::routing::{MethodRouter, get, post, put};
+use axum::routing::{MethodRouter, get, post};
+use utoipa::OpenApi;
+use utoipa::openapi::PathItem;
+use utoipa::openapi::tag::{Tag, TagBuilder};
+use utoipa_axum::router::{OpenApiRouter, UtoipaMethodRouter, UtoipaMethodRouterExt};
+use utoipa_axum::routes;
+use utoipa_swagger_ui::SwaggerUi;
 
-/// The kinds of caller the access test plays.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Caller {
-    Anonymous,
-    Parent,
-    Staff,
-    /// An institution's admin (机构管理员).
-    StaffAdmin,
-    /// A county-level reviewer.
-    Reviewer,
-    /// A county-level supervisor.
-    Supervisor,
-    /// The national system administrator (系统管理员).
-    SystemAdmin,
-    /// The national security administrator (安全管理员).
-    SecurityAdmin,
-    /// The national audit administrator (审计管理员).
-    AuditAdmin,
-    /// A bank's system, signing its requests.
-    BankClient,
-    /// An integrator's system (the demo's tutoring SaaS), signing its requests.
-    IntegratorClient,
-    /// A Haidian school's account (学校).
-    School,
-}
+/// One API operation: who may call it, and its handler, whose `#[utoipa::path]` gives its method, its path
+/// and its documentation — so a route is declared once, beside its handler, and registered once, here.
+type ApiOperation = (Access, UtoipaMethodRouter<WebState>);
 
-/// Who may call a route.
-#[derive(Clone, Copy, Debug)]
-pub enum Access {
-    /// Anyone.
-    Public,
-    /// A signed-in account of one of these kinds (others get 403; nobody signed in gets 401 from the API
-    /// and is sent to the sign-in page by a page).
-    SignedIn(&'static [Caller]),
-    /// A signed request from an API client of one of these kinds (other clients get 403, unsigned requests
-    /// 401 `invalid_signature`).
-    Signed(&'static [Caller]),
-}
-
-pub struct Route {
-    pub method: Method,
-    pub path: &'static str,
-    pub access: Access,
-    handler: MethodRouter<WebState>,
-}
-
+/// One page: its route and its handler.
 fn route(
     method: Method,
     path: &'static str,
     access: Access,
     handler: MethodRouter<WebState>,
-) -> Route {
-    Route {
+) -> (Route, MethodRouter<WebState>) {
+    let route = Route {
         method,
-        path,
+        path: path.to_owned(),
         access,
-        handler,
-    }
+    };
+    (route, handler)
 }
 
 const SIGNED_CLIENTS: &[Caller] = &[Caller::BankClient, Caller::IntegratorClient];
 
 const ANY_ACCOUNT: &[Caller] = &[
+    Caller::BankOperator,
     Caller::Parent,
     Caller::Staff,
     Caller::StaffAdmin,
@@ -106,13 +76,14 @@ const COMPLAINT_PARTIES: &[Caller] = &[
 /// Who talks in a consultation thread: the parent and the institution's customer service.
 const CONSULTATION_PARTIES: &[Caller] = &[Caller::Parent, Caller::Staff, Caller::StaffAdmin];
 
-/// Who opens service-desk tickets on an account (bank operators too, who are not in the route test).
-const TICKET_OPENERS: &[Caller] = &[Caller::Staff, Caller::StaffAdmin];
+/// Who opens service-desk tickets on an account.
+const TICKET_OPENERS: &[Caller] = &[Caller::Staff, Caller::StaffAdmin, Caller::BankOperator];
 
 /// Who answers them: the service team (technical) and the regions' reviewers and supervisors (policy).
 const TICKET_ANSWERERS: &[Caller] = &[Caller::Reviewer, Caller::Supervisor, Caller::SystemAdmin];
 
 const DESK_PARTIES: &[Caller] = &[
+    Caller::BankOperator,
     Caller::Staff,
     Caller::StaffAdmin,
     Caller::Reviewer,
@@ -120,975 +91,552 @@ const DESK_PARTIES: &[Caller] = &[
     Caller::SystemAdmin,
 ];
 
-/// Every `/api/v1` route.
-pub fn api_routes() -> Vec<Route> {
+fn public_end() -> Vec<ApiOperation> {
     use Access::*;
     vec![
-        route(
-            Method::GET,
-            "/api/v1/public/institutions",
-            Public,
-            get(api::search_institutions),
+        (Public, routes!(api::search_institutions)),
+        (Public, routes!(api::institution_detail)),
+        (Public, routes!(api::regions)),
+        (Public, routes!(plate_pages::verify_api)),
+        (Public, routes!(auth_api::region_policy)),
+        (Public, routes!(plate_pages::plate_key)),
+        (Public, routes!(complaint_api::complaint_figures)),
+        (Public, routes!(risk_api::public_warnings)),
+        (Public, routes!(money_api::public_reviews)),
+        (Public, routes!(inspection::bank_quality)),
+    ]
+}
+
+fn parent_end() -> Vec<ApiOperation> {
+    use Access::*;
+    vec![
+        (SignedIn(&[Caller::Parent]), routes!(money_api::place_order)),
+        (SignedIn(&[Caller::Parent]), routes!(money_api::my_orders)),
+        (
+            SignedIn(&[Caller::Parent]),
+            routes!(money_api::lessons_to_confirm),
         ),
-        route(
-            Method::GET,
-            "/api/v1/public/institutions/{id}",
-            Public,
-            get(api::institution_detail),
+        (
+            SignedIn(&[Caller::Parent]),
+            routes!(money_api::confirm_lesson),
         ),
-        route(
-            Method::GET,
-            "/api/v1/public/regions",
-            Public,
-            get(api::regions),
+        (
+            SignedIn(&[Caller::Parent]),
+            routes!(money_api::dispute_lesson),
         ),
-        route(
-            Method::GET,
-            "/api/v1/public/verify/{token}",
-            Public,
-            get(plate_pages::verify_api),
+        (
+            SignedIn(&[Caller::Parent]),
+            routes!(money_api::transfer_class),
         ),
-        route(
-            Method::GET,
-            "/api/v1/public/policy",
-            Public,
-            get(auth_api::region_policy),
+        (
+            SignedIn(&[Caller::Parent]),
+            routes!(money_api::request_leave),
         ),
-        route(
-            Method::PUT,
-            "/api/v1/regulator/policy",
+        (
+            SignedIn(&[Caller::Parent]),
+            routes!(money_api::request_refund),
+        ),
+        (
+            SignedIn(&[Caller::Parent]),
+            routes!(money_api::escalate_refund),
+        ),
+        (
+            SignedIn(&[Caller::Parent]),
+            routes!(complaint_api::ask_institution),
+        ),
+        (
+            SignedIn(&[Caller::Parent]),
+            routes!(complaint_api::file_complaint),
+        ),
+        (
+            SignedIn(&[Caller::Parent]),
+            routes!(complaint_api::accept_complaint),
+        ),
+        (
+            SignedIn(&[Caller::Parent]),
+            routes!(complaint_api::escalate_complaint),
+        ),
+        (SignedIn(&[Caller::Parent]), routes!(money_api::post_review)),
+        (SignedIn(&[Caller::Parent]), routes!(auth_api::reveal_child)),
+    ]
+}
+
+fn institution_end() -> Vec<ApiOperation> {
+    use Access::*;
+    vec![
+        (
+            SignedIn(&[Caller::StaffAdmin]),
+            routes!(filing_api::my_filing),
+        ),
+        (
+            SignedIn(&[Caller::StaffAdmin]),
+            routes!(filing_api::save_filing),
+        ),
+        (
+            SignedIn(&[Caller::StaffAdmin]),
+            routes!(filing_api::submit_filing),
+        ),
+        (
+            SignedIn(&[Caller::StaffAdmin]),
+            routes!(filing_api::upload_document)
+                .map(|handler| handler.layer(DefaultBodyLimit::max(DOCUMENT_BODY_LIMIT))),
+        ),
+        (
+            SignedIn(&[Caller::Staff, Caller::StaffAdmin]),
+            routes!(filing_api::publish_course),
+        ),
+        (
+            SignedIn(&[Caller::StaffAdmin]),
+            routes!(filing_api::request_supervised_account),
+        ),
+        (
+            SignedIn(&[Caller::StaffAdmin]),
+            routes!(filing_api::supervised_accounts),
+        ),
+        (
+            SignedIn(&[Caller::Staff, Caller::StaffAdmin]),
+            routes!(money_api::take_attendance),
+        ),
+        (
+            SignedIn(&[Caller::Staff, Caller::StaffAdmin]),
+            routes!(money_api::discount_order),
+        ),
+        (
+            SignedIn(&[Caller::Staff, Caller::StaffAdmin]),
+            routes!(money_api::answer_refund),
+        ),
+        (
+            SignedIn(&[Caller::Staff, Caller::StaffAdmin]),
+            routes!(complaint_api::answer_complaint),
+        ),
+        (
+            SignedIn(&[Caller::Staff, Caller::StaffAdmin]),
+            routes!(risk_api::answer_warning),
+        ),
+        (
+            SignedIn(&[Caller::Staff, Caller::StaffAdmin]),
+            routes!(money_api::reply_review),
+        ),
+        (
+            SignedIn(&[Caller::Staff, Caller::StaffAdmin]),
+            routes!(money_api::institution_orders),
+        ),
+        (
+            SignedIn(&[Caller::Staff, Caller::StaffAdmin]),
+            routes!(money_api::institution_money),
+        ),
+        (
+            SignedIn(&[Caller::StaffAdmin]),
+            routes!(filing_api::staff_register),
+        ),
+        (SignedIn(&[Caller::StaffAdmin]), routes!(filing_api::hire)),
+        (
+            SignedIn(&[Caller::StaffAdmin]),
+            routes!(monitoring::staff_left),
+        ),
+        (
+            SignedIn(&[Caller::StaffAdmin]),
+            routes!(monitoring::statements),
+        ),
+        (
+            SignedIn(&[Caller::StaffAdmin]),
+            routes!(monitoring::file_statement)
+                .map(|handler| handler.layer(DefaultBodyLimit::max(DOCUMENT_BODY_LIMIT))),
+        ),
+        (
+            SignedIn(&[Caller::StaffAdmin]),
+            routes!(integration_api::grants),
+        ),
+        (
+            SignedIn(&[Caller::StaffAdmin]),
+            routes!(integration_api::grant),
+        ),
+        (
+            SignedIn(&[Caller::StaffAdmin]),
+            routes!(integration_api::revoke),
+        ),
+        (
+            SignedIn(&[Caller::StaffAdmin]),
+            routes!(admin_api::create_staff),
+        ),
+    ]
+}
+
+fn regulator_end() -> Vec<ApiOperation> {
+    use Access::*;
+    vec![
+        (
             SignedIn(&[Caller::Supervisor]),
-            put(auth_api::set_region_policy),
+            routes!(auth_api::set_region_policy),
         ),
-        route(
-            Method::GET,
-            "/api/v1/public/plate-key",
-            Public,
-            get(plate_pages::plate_key),
-        ),
-        route(
-            Method::POST,
-            "/api/v1/institutions/sign-up",
-            Public,
-            post(filing_api::sign_up),
-        ),
-        route(
-            Method::GET,
-            "/api/v1/institution/filing",
-            SignedIn(&[Caller::StaffAdmin]),
-            get(filing_api::my_filing),
-        ),
-        route(
-            Method::PUT,
-            "/api/v1/institution/filing",
-            SignedIn(&[Caller::StaffAdmin]),
-            put(filing_api::save_filing),
-        ),
-        route(
-            Method::POST,
-            "/api/v1/institution/filing/submit",
-            SignedIn(&[Caller::StaffAdmin]),
-            post(filing_api::submit_filing),
-        ),
-        route(
-            Method::POST,
-            "/api/v1/institution/documents",
-            SignedIn(&[Caller::StaffAdmin]),
-            post(filing_api::upload_document)
-                .layer(axum::extract::DefaultBodyLimit::max(DOCUMENT_BODY_LIMIT)),
-        ),
-        route(
-            Method::GET,
-            "/api/v1/documents/{id}",
-            SignedIn(&[
-                Caller::Staff,
-                Caller::StaffAdmin,
-                Caller::Reviewer,
-                Caller::Supervisor,
-            ]),
-            get(filing_api::document),
-        ),
-        route(
-            Method::GET,
-            "/api/v1/regulator/reviews",
+        (
             SignedIn(&[Caller::Reviewer]),
-            get(filing_api::review_queue),
+            routes!(filing_api::review_queue),
         ),
-        route(
-            Method::GET,
-            "/api/v1/regulator/institutions/{id}/filing",
+        (
             SignedIn(&[Caller::Reviewer, Caller::Supervisor]),
-            get(filing_api::filing_for_review),
+            routes!(filing_api::filing_for_review),
         ),
-        route(
-            Method::POST,
-            "/api/v1/regulator/reviews/{id}/decision",
-            SignedIn(&[Caller::Reviewer]),
-            post(filing_api::decide),
-        ),
-        route(
-            Method::POST,
-            "/api/v1/institution/courses",
-            SignedIn(&[Caller::Staff, Caller::StaffAdmin]),
-            post(filing_api::publish_course),
-        ),
-        route(
-            Method::POST,
-            "/api/v1/institution/supervised-accounts",
-            SignedIn(&[Caller::StaffAdmin]),
-            post(filing_api::request_supervised_account),
-        ),
-        route(
-            Method::GET,
-            "/api/v1/institution/supervised-accounts",
-            SignedIn(&[Caller::StaffAdmin]),
-            get(filing_api::supervised_accounts),
-        ),
-        route(
-            Method::POST,
-            "/api/v1/bank/supervised-accounts/{id}/confirm",
-            Signed(&[Caller::BankClient]),
-            post(filing_api::confirm_supervised_account),
-        ),
-        route(
-            Method::PUT,
-            "/api/v1/bank/endpoint",
-            Signed(&[Caller::BankClient]),
-            put(money_api::set_endpoint),
-        ),
-        route(
-            Method::POST,
-            "/api/v1/bank/payments",
-            Signed(&[Caller::BankClient]),
-            post(money_api::payment),
-        ),
-        route(
-            Method::POST,
-            "/api/v1/bank/payments/batch",
-            Signed(&[Caller::BankClient]),
-            post(money_api::payment_batch),
-        ),
-        route(
-            Method::POST,
-            "/api/v1/bank/movements",
-            Signed(&[Caller::BankClient]),
-            post(money_api::movement),
-        ),
-        route(
-            Method::POST,
-            "/api/v1/bank/movements/batch",
-            Signed(&[Caller::BankClient]),
-            post(money_api::movement_batch),
-        ),
-        route(
-            Method::POST,
-            "/api/v1/bank/risk-scores",
-            Signed(&[Caller::BankClient]),
-            post(money_api::bank_risk_score),
-        ),
-        route(
-            Method::POST,
-            "/api/v1/bank/instructions/{id}/result",
-            Signed(&[Caller::BankClient]),
-            post(money_api::instruction_result),
-        ),
-        route(
-            Method::POST,
-            "/api/v1/bank/statements",
-            Signed(&[Caller::BankClient]),
-            post(money_api::statement),
-        ),
-        route(
-            Method::POST,
-            "/api/v1/parent/orders",
-            SignedIn(&[Caller::Parent]),
-            post(money_api::place_order),
-        ),
-        route(
-            Method::GET,
-            "/api/v1/parent/orders",
-            SignedIn(&[Caller::Parent]),
-            get(money_api::my_orders),
-        ),
-        route(
-            Method::GET,
-            "/api/v1/orders/{id}",
-            SignedIn(ORDER_READERS),
-            get(money_api::order),
-        ),
-        route(
-            Method::POST,
-            "/api/v1/institution/orders/{id}/attendance",
-            SignedIn(&[Caller::Staff, Caller::StaffAdmin]),
-            post(money_api::take_attendance),
-        ),
-        route(
-            Method::POST,
-            "/api/v1/institution/orders/{id}/discount",
-            SignedIn(&[Caller::Staff, Caller::StaffAdmin]),
-            post(money_api::discount_order),
-        ),
-        route(
-            Method::GET,
-            "/api/v1/orders/{id}/lessons",
-            SignedIn(ORDER_READERS),
-            get(money_api::order_lessons),
-        ),
-        route(
-            Method::GET,
-            "/api/v1/parent/lessons",
-            SignedIn(&[Caller::Parent]),
-            get(money_api::lessons_to_confirm),
-        ),
-        route(
-            Method::POST,
-            "/api/v1/parent/lessons/{id}/confirm",
-            SignedIn(&[Caller::Parent]),
-            post(money_api::confirm_lesson),
-        ),
-        route(
-            Method::POST,
-            "/api/v1/parent/lessons/{id}/dispute",
-            SignedIn(&[Caller::Parent]),
-            post(money_api::dispute_lesson),
-        ),
-        route(
-            Method::POST,
-            "/api/v1/parent/orders/{id}/transfer",
-            SignedIn(&[Caller::Parent]),
-            post(money_api::transfer_class),
-        ),
-        route(
-            Method::POST,
-            "/api/v1/parent/orders/{id}/leave",
-            SignedIn(&[Caller::Parent]),
-            post(money_api::request_leave),
-        ),
-        route(
-            Method::POST,
-            "/api/v1/parent/orders/{id}/refund",
-            SignedIn(&[Caller::Parent]),
-            post(money_api::request_refund),
-        ),
-        route(
-            Method::GET,
-            "/api/v1/orders/{id}/refunds",
-            SignedIn(ORDER_READERS),
-            get(money_api::order_refunds),
-        ),
-        route(
-            Method::POST,
-            "/api/v1/institution/refunds/{id}/answer",
-            SignedIn(&[Caller::Staff, Caller::StaffAdmin]),
-            post(money_api::answer_refund),
-        ),
-        route(
-            Method::POST,
-            "/api/v1/parent/refunds/{id}/escalate",
-            SignedIn(&[Caller::Parent]),
-            post(money_api::escalate_refund),
-        ),
-        route(
-            Method::POST,
-            "/api/v1/regulator/refunds/{id}/ruling",
+        (SignedIn(&[Caller::Reviewer]), routes!(filing_api::decide)),
+        (
             SignedIn(&[Caller::Supervisor]),
-            post(money_api::rule_on_refund),
+            routes!(money_api::rule_on_refund),
         ),
-        route(
-            Method::POST,
-            "/api/v1/parent/consultations",
-            SignedIn(&[Caller::Parent]),
-            post(complaint_api::ask_institution),
-        ),
-        route(
-            Method::GET,
-            "/api/v1/consultations",
-            SignedIn(CONSULTATION_PARTIES),
-            get(complaint_api::consultations),
-        ),
-        route(
-            Method::GET,
-            "/api/v1/consultations/{id}",
-            SignedIn(CONSULTATION_PARTIES),
-            get(complaint_api::consultation),
-        ),
-        route(
-            Method::POST,
-            "/api/v1/consultations/{id}/messages",
-            SignedIn(CONSULTATION_PARTIES),
-            post(complaint_api::reply_consultation),
-        ),
-        route(
-            Method::POST,
-            "/api/v1/parent/complaints",
-            SignedIn(&[Caller::Parent]),
-            post(complaint_api::file_complaint),
-        ),
-        route(
-            Method::GET,
-            "/api/v1/complaints",
-            SignedIn(COMPLAINT_PARTIES),
-            get(complaint_api::complaints),
-        ),
-        route(
-            Method::GET,
-            "/api/v1/complaints/{id}",
-            SignedIn(ORDER_READERS),
-            get(complaint_api::complaint),
-        ),
-        route(
-            Method::POST,
-            "/api/v1/institution/complaints/{id}/answer",
-            SignedIn(&[Caller::Staff, Caller::StaffAdmin]),
-            post(complaint_api::answer_complaint),
-        ),
-        route(
-            Method::POST,
-            "/api/v1/parent/complaints/{id}/accept",
-            SignedIn(&[Caller::Parent]),
-            post(complaint_api::accept_complaint),
-        ),
-        route(
-            Method::POST,
-            "/api/v1/parent/complaints/{id}/escalate",
-            SignedIn(&[Caller::Parent]),
-            post(complaint_api::escalate_complaint),
-        ),
-        route(
-            Method::POST,
-            "/api/v1/regulator/complaints/{id}/ruling",
+        (
             SignedIn(&[Caller::Supervisor]),
-            post(complaint_api::rule_on_complaint),
+            routes!(complaint_api::rule_on_complaint),
         ),
-        route(
-            Method::POST,
-            "/api/v1/regulator/institutions/{id}/run-off",
+        (
             SignedIn(&[Caller::Supervisor]),
-            post(complaint_api::start_run_off),
+            routes!(complaint_api::start_run_off),
         ),
-        route(
-            Method::GET,
-            "/api/v1/public/institutions/{id}/complaints",
-            Public,
-            get(complaint_api::complaint_figures),
-        ),
-        route(
-            Method::GET,
-            "/api/v1/regulator/dashboard",
+        (
             SignedIn(&[Caller::Reviewer, Caller::Supervisor]),
-            get(risk_api::dashboard),
+            routes!(risk_api::dashboard),
         ),
-        route(
-            Method::GET,
-            "/api/v1/regulator/risk-model",
+        (
             SignedIn(&[Caller::Supervisor]),
-            get(risk_api::risk_model),
+            routes!(risk_api::risk_model),
         ),
-        route(
-            Method::PUT,
-            "/api/v1/regulator/risk-model",
+        (
             SignedIn(&[Caller::Supervisor]),
-            put(risk_api::set_risk_model),
+            routes!(risk_api::set_risk_model),
         ),
-        route(
-            Method::GET,
-            "/api/v1/warnings",
+        (
             SignedIn(&[Caller::Supervisor, Caller::Staff, Caller::StaffAdmin]),
-            get(risk_api::warnings),
+            routes!(risk_api::warnings),
         ),
-        route(
-            Method::POST,
-            "/api/v1/institution/warnings/{id}/answer",
-            SignedIn(&[Caller::Staff, Caller::StaffAdmin]),
-            post(risk_api::answer_warning),
-        ),
-        route(
-            Method::POST,
-            "/api/v1/regulator/warnings/{id}/decision",
+        (
             SignedIn(&[Caller::Supervisor]),
-            post(risk_api::decide_warning),
+            routes!(risk_api::decide_warning),
         ),
-        route(
-            Method::GET,
-            "/api/v1/public/warnings",
-            Public,
-            get(risk_api::public_warnings),
-        ),
-        route(
-            Method::POST,
-            "/api/v1/parent/orders/{id}/review",
-            SignedIn(&[Caller::Parent]),
-            post(money_api::post_review),
-        ),
-        route(
-            Method::POST,
-            "/api/v1/institution/reviews/{id}/reply",
-            SignedIn(&[Caller::Staff, Caller::StaffAdmin]),
-            post(money_api::reply_review),
-        ),
-        route(
-            Method::POST,
-            "/api/v1/regulator/institution-reviews/{id}/hide",
+        (
             SignedIn(&[Caller::Supervisor]),
-            post(money_api::hide_review),
+            routes!(money_api::hide_review),
         ),
-        route(
-            Method::GET,
-            "/api/v1/public/institutions/{id}/reviews",
-            Public,
-            get(money_api::public_reviews),
-        ),
-        route(
-            Method::GET,
-            "/api/v1/institution/orders",
-            SignedIn(&[Caller::Staff, Caller::StaffAdmin]),
-            get(money_api::institution_orders),
-        ),
-        route(
-            Method::GET,
-            "/api/v1/institution/money",
-            SignedIn(&[Caller::Staff, Caller::StaffAdmin]),
-            get(money_api::institution_money),
-        ),
-        route(
-            Method::GET,
-            "/api/v1/regulator/institutions/{id}/orders",
+        (
             SignedIn(&[Caller::Reviewer, Caller::Supervisor]),
-            get(money_api::regulator_orders),
+            routes!(money_api::regulator_orders),
         ),
-        route(
-            Method::GET,
-            "/api/v1/regulator/institutions/{id}/money",
+        (
             SignedIn(&[Caller::Reviewer, Caller::Supervisor]),
-            get(money_api::regulator_money),
+            routes!(money_api::regulator_money),
         ),
-        route(
-            Method::POST,
-            "/api/v1/regulator/practitioner-blacklist",
+        (
             SignedIn(&[Caller::Supervisor]),
-            post(filing_api::blacklist_practitioner),
+            routes!(filing_api::blacklist_practitioner),
         ),
-        route(
-            Method::GET,
-            "/api/v1/institution/staff-members",
-            SignedIn(&[Caller::StaffAdmin]),
-            get(filing_api::staff_register),
-        ),
-        route(
-            Method::POST,
-            "/api/v1/institution/staff-members",
-            SignedIn(&[Caller::StaffAdmin]),
-            post(filing_api::hire),
-        ),
-        route(
-            Method::POST,
-            "/api/v1/institution/staff-members/{id}/left",
-            SignedIn(&[Caller::StaffAdmin]),
-            post(monitoring::staff_left),
-        ),
-        route(
-            Method::GET,
-            "/api/v1/institution/financial-statements",
-            SignedIn(&[Caller::StaffAdmin]),
-            get(monitoring::statements),
-        ),
-        route(
-            Method::POST,
-            "/api/v1/institution/financial-statements",
-            SignedIn(&[Caller::StaffAdmin]),
-            post(monitoring::file_statement)
-                .layer(axum::extract::DefaultBodyLimit::max(DOCUMENT_BODY_LIMIT)),
-        ),
-        route(
-            Method::GET,
-            "/api/v1/regulator/institutions/{id}/monitoring/{focus}",
-            SignedIn(REGULATOR_STAFF),
-            get(monitoring::monitoring),
-        ),
-        route(
-            Method::POST,
-            "/api/v1/regulator/staff-members/{id}/record-check",
+        (SignedIn(REGULATOR_STAFF), routes!(monitoring::monitoring)),
+        (
             SignedIn(&[Caller::Reviewer, Caller::Supervisor]),
-            post(filing_api::confirm_record_check),
+            routes!(filing_api::confirm_record_check),
         ),
-        route(
-            Method::POST,
-            "/api/v1/auth/login",
-            Public,
-            post(auth_api::login),
-        ),
-        route(
-            Method::POST,
-            "/api/v1/auth/refresh",
-            Public,
-            post(auth_api::refresh),
-        ),
-        route(
-            Method::POST,
-            "/api/v1/auth/sms-code",
-            Public,
-            post(auth_api::sms_code),
-        ),
-        route(
-            Method::POST,
-            "/api/v1/auth/logout",
-            SignedIn(ANY_ACCOUNT),
-            post(auth_api::logout),
-        ),
-        route(
-            Method::GET,
-            "/api/v1/me",
-            SignedIn(ANY_ACCOUNT),
-            get(auth_api::me),
-        ),
-        route(
-            Method::GET,
-            "/api/v1/me/children",
-            SignedIn(&[Caller::Parent]),
-            get(auth_api::my_children),
-        ),
-        route(
-            Method::POST,
-            "/api/v1/me/children",
-            SignedIn(&[Caller::Parent]),
-            post(auth_api::add_child),
-        ),
-        route(
-            Method::POST,
-            "/api/v1/children/{id}/reveal",
-            SignedIn(&[Caller::Parent]),
-            post(auth_api::reveal_child),
-        ),
-        route(
-            Method::GET,
-            "/api/v1/regulator/institutions/{id}/audit",
+        (
             SignedIn(&[Caller::Reviewer, Caller::Supervisor]),
-            get(auth_api::institution_audit),
+            routes!(auth_api::institution_audit),
         ),
-        route(
-            Method::POST,
-            "/api/v1/regulator/institutions/{id}/list",
+        (
             SignedIn(&[Caller::Supervisor]),
-            post(auth_api::move_to_list),
+            routes!(auth_api::move_to_list),
         ),
-        route(
-            Method::POST,
-            "/api/v1/regulator/unlicensed",
+        (
             SignedIn(&[Caller::Supervisor]),
-            post(auth_api::record_unlicensed),
+            routes!(auth_api::record_unlicensed),
         ),
-        route(
-            Method::POST,
-            "/api/v1/regulator/spot-checks",
+        (
             SignedIn(&[Caller::Supervisor]),
-            post(inspection::create_campaign),
+            routes!(inspection::create_campaign),
         ),
-        route(
-            Method::GET,
-            "/api/v1/regulator/spot-checks",
+        (
             SignedIn(&[Caller::Reviewer, Caller::Supervisor]),
-            get(inspection::campaigns),
+            routes!(inspection::campaigns),
         ),
-        route(
-            Method::GET,
-            "/api/v1/regulator/spot-checks/{id}",
+        (
             SignedIn(&[Caller::Reviewer, Caller::Supervisor]),
-            get(inspection::campaign),
+            routes!(inspection::campaign),
         ),
-        route(
-            Method::POST,
-            "/api/v1/regulator/spot-check-items/{id}/result",
+        (
             SignedIn(&[Caller::Reviewer, Caller::Supervisor]),
-            post(inspection::record_result),
+            routes!(inspection::record_result),
         ),
-        route(
-            Method::POST,
-            "/api/v1/regulator/institutions/{id}/penalties",
+        (
             SignedIn(&[Caller::Supervisor]),
-            post(inspection::record_penalty),
+            routes!(inspection::record_penalty),
         ),
-        route(
-            Method::GET,
-            "/api/v1/institutions/{id}/credit",
+        (
+            SignedIn(&[Caller::Supervisor]),
+            routes!(inspection::credit_model),
+        ),
+        (
+            SignedIn(&[Caller::Supervisor]),
+            routes!(inspection::set_credit_model),
+        ),
+        (
+            SignedIn(&[Caller::Supervisor]),
+            routes!(inspection::publish),
+        ),
+        (SignedIn(&[Caller::Supervisor]), routes!(inspection::export)),
+        (
+            SignedIn(&[Caller::Supervisor]),
+            routes!(inspection::create_after_school_list),
+        ),
+        (
+            SignedIn(&[Caller::Reviewer, Caller::Supervisor]),
+            routes!(inspection::after_school_list),
+        ),
+        (
+            SignedIn(&[Caller::Supervisor]),
+            routes!(inspection::add_candidate),
+        ),
+        (
+            SignedIn(&[Caller::Reviewer, Caller::Supervisor]),
+            routes!(inspection::annual),
+        ),
+        (
+            SignedIn(&[Caller::Supervisor]),
+            routes!(inspection::annual_review),
+        ),
+        (
+            SignedIn(&[Caller::Supervisor]),
+            routes!(auth_api::remove_institution),
+        ),
+    ]
+}
+
+fn bank_end() -> Vec<ApiOperation> {
+    use Access::*;
+    vec![
+        (
+            Signed(&[Caller::BankClient]),
+            routes!(filing_api::confirm_supervised_account),
+        ),
+        (
+            Signed(&[Caller::BankClient]),
+            routes!(money_api::set_endpoint),
+        ),
+        (Signed(&[Caller::BankClient]), routes!(money_api::payment)),
+        (
+            Signed(&[Caller::BankClient]),
+            routes!(money_api::payment_batch),
+        ),
+        (Signed(&[Caller::BankClient]), routes!(money_api::movement)),
+        (
+            Signed(&[Caller::BankClient]),
+            routes!(money_api::movement_batch),
+        ),
+        (
+            Signed(&[Caller::BankClient]),
+            routes!(money_api::bank_risk_score),
+        ),
+        (
+            Signed(&[Caller::BankClient]),
+            routes!(money_api::instruction_result),
+        ),
+        (Signed(&[Caller::BankClient]), routes!(money_api::statement)),
+    ]
+}
+
+fn integrator_end() -> Vec<ApiOperation> {
+    use Access::*;
+    vec![
+        (
+            Signed(&[Caller::IntegratorClient]),
+            routes!(integration_api::my_grants),
+        ),
+        (
+            Signed(&[Caller::IntegratorClient]),
+            routes!(integration_api::sync_course),
+        ),
+        (
+            Signed(&[Caller::IntegratorClient]),
+            routes!(integration_api::orders),
+        ),
+        (
+            Signed(&[Caller::IntegratorClient]),
+            routes!(integration_api::attendance),
+        ),
+        (
+            Signed(&[Caller::IntegratorClient]),
+            routes!(integration_api::order_for_parent),
+        ),
+        (
+            Signed(&[Caller::IntegratorClient]),
+            routes!(integration_api::order),
+        ),
+        (
+            Signed(&[Caller::IntegratorClient]),
+            routes!(integration_api::answer_refund),
+        ),
+        (
+            Signed(&[Caller::IntegratorClient]),
+            routes!(integration_api::answer_complaint),
+        ),
+        (
+            Signed(&[Caller::IntegratorClient]),
+            routes!(integration_api::export),
+        ),
+        (
+            Signed(&[Caller::IntegratorClient]),
+            routes!(integration_api::set_webhook),
+        ),
+        (
+            Signed(&[Caller::IntegratorClient]),
+            routes!(integration_api::webhook),
+        ),
+        (
+            Signed(&[Caller::IntegratorClient]),
+            routes!(integration_api::test_webhook),
+        ),
+        (
+            Signed(&[Caller::IntegratorClient]),
+            routes!(integration_api::deliveries),
+        ),
+        (
+            Signed(&[Caller::IntegratorClient]),
+            routes!(integration_api::replay),
+        ),
+        (
+            Signed(&[Caller::IntegratorClient]),
+            routes!(integration_api::activity),
+        ),
+        (
+            Signed(&[Caller::IntegratorClient]),
+            routes!(service_desk::integrator_open),
+        ),
+        (
+            Signed(&[Caller::IntegratorClient]),
+            routes!(service_desk::integrator_list),
+        ),
+        (
+            Signed(&[Caller::IntegratorClient]),
+            routes!(service_desk::integrator_get),
+        ),
+        (
+            Signed(&[Caller::IntegratorClient]),
+            routes!(service_desk::integrator_reply),
+        ),
+        (Signed(SIGNED_CLIENTS), routes!(auth_api::client_me)),
+    ]
+}
+
+fn school_end() -> Vec<ApiOperation> {
+    use Access::*;
+    vec![
+        (SignedIn(&[Caller::School]), routes!(school::lists)),
+        (SignedIn(&[Caller::School]), routes!(school::list)),
+        (SignedIn(&[Caller::School]), routes!(school::choose)),
+        (SignedIn(&[Caller::School]), routes!(school::withdraw)),
+    ]
+}
+
+fn admin_end() -> Vec<ApiOperation> {
+    use Access::*;
+    vec![
+        (SignedIn(ADMINS), routes!(admin_api::list_accounts)),
+        (
+            SignedIn(&[Caller::SystemAdmin]),
+            routes!(admin_api::create_regulator),
+        ),
+        (
+            SignedIn(&[Caller::SystemAdmin]),
+            routes!(admin_api::create_bank_operator),
+        ),
+        (
+            SignedIn(&[Caller::SystemAdmin]),
+            routes!(integration_api::register),
+        ),
+        (
+            SignedIn(&[Caller::SystemAdmin]),
+            routes!(admin_api::create_school_account),
+        ),
+        (SignedIn(ADMINS), routes!(admin_api::disable_account)),
+        (SignedIn(ADMINS), routes!(admin_api::enable_account)),
+        (
+            SignedIn(&[Caller::SecurityAdmin]),
+            routes!(admin_api::security_policy),
+        ),
+        (
+            SignedIn(&[Caller::SecurityAdmin]),
+            routes!(admin_api::set_security_policy),
+        ),
+        (
+            SignedIn(&[Caller::AuditAdmin]),
+            routes!(admin_api::audit_entries),
+        ),
+        (
+            SignedIn(&[Caller::AuditAdmin]),
+            routes!(admin_api::pii_access),
+        ),
+    ]
+}
+
+fn shared() -> Vec<ApiOperation> {
+    use Access::*;
+    vec![
+        (Public, routes!(filing_api::sign_up)),
+        (
             SignedIn(&[
                 Caller::Staff,
                 Caller::StaffAdmin,
                 Caller::Reviewer,
                 Caller::Supervisor,
             ]),
-            get(inspection::credit),
+            routes!(filing_api::document),
         ),
-        route(
-            Method::GET,
-            "/api/v1/institutions/{id}/plate",
+        (SignedIn(ORDER_READERS), routes!(money_api::order)),
+        (SignedIn(ORDER_READERS), routes!(money_api::order_lessons)),
+        (SignedIn(ORDER_READERS), routes!(money_api::order_refunds)),
+        (
+            SignedIn(CONSULTATION_PARTIES),
+            routes!(complaint_api::consultations),
+        ),
+        (
+            SignedIn(CONSULTATION_PARTIES),
+            routes!(complaint_api::consultation),
+        ),
+        (
+            SignedIn(CONSULTATION_PARTIES),
+            routes!(complaint_api::reply_consultation),
+        ),
+        (
+            SignedIn(COMPLAINT_PARTIES),
+            routes!(complaint_api::complaints),
+        ),
+        (SignedIn(ORDER_READERS), routes!(complaint_api::complaint)),
+        (Public, routes!(auth_api::login)),
+        (Public, routes!(auth_api::refresh)),
+        (Public, routes!(auth_api::sms_code)),
+        (SignedIn(ANY_ACCOUNT), routes!(auth_api::logout)),
+        (SignedIn(ANY_ACCOUNT), routes!(auth_api::me)),
+        (SignedIn(&[Caller::Parent]), routes!(auth_api::my_children)),
+        (SignedIn(&[Caller::Parent]), routes!(auth_api::add_child)),
+        (
             SignedIn(&[
                 Caller::Staff,
                 Caller::StaffAdmin,
                 Caller::Reviewer,
                 Caller::Supervisor,
             ]),
-            get(plate_pages::plate_api),
+            routes!(inspection::credit),
         ),
-        route(
-            Method::GET,
-            "/api/v1/regulator/credit-model",
-            SignedIn(&[Caller::Supervisor]),
-            get(inspection::credit_model),
+        (
+            SignedIn(&[
+                Caller::Staff,
+                Caller::StaffAdmin,
+                Caller::Reviewer,
+                Caller::Supervisor,
+            ]),
+            routes!(plate_pages::plate_api),
         ),
-        route(
-            Method::PUT,
-            "/api/v1/regulator/credit-model",
-            SignedIn(&[Caller::Supervisor]),
-            put(inspection::set_credit_model),
-        ),
-        route(
-            Method::POST,
-            "/api/v1/regulator/credit/publications",
-            SignedIn(&[Caller::Supervisor]),
-            post(inspection::publish),
-        ),
-        route(
-            Method::GET,
-            "/api/v1/regulator/credit/export",
-            SignedIn(&[Caller::Supervisor]),
-            get(inspection::export),
-        ),
-        route(
-            Method::POST,
-            "/api/v1/regulator/after-school-lists",
-            SignedIn(&[Caller::Supervisor]),
-            post(inspection::create_after_school_list),
-        ),
-        route(
-            Method::GET,
-            "/api/v1/regulator/after-school-lists/{id}",
-            SignedIn(&[Caller::Reviewer, Caller::Supervisor]),
-            get(inspection::after_school_list),
-        ),
-        route(
-            Method::POST,
-            "/api/v1/regulator/after-school-lists/{id}/candidates",
-            SignedIn(&[Caller::Supervisor]),
-            post(inspection::add_candidate),
-        ),
-        route(
-            Method::GET,
-            "/api/v1/school/after-school-lists",
-            SignedIn(&[Caller::School]),
-            get(school::lists),
-        ),
-        route(
-            Method::GET,
-            "/api/v1/school/after-school-lists/{id}",
-            SignedIn(&[Caller::School]),
-            get(school::list),
-        ),
-        route(
-            Method::POST,
-            "/api/v1/school/after-school-lists/{id}/choices",
-            SignedIn(&[Caller::School]),
-            post(school::choose),
-        ),
-        route(
-            Method::POST,
-            "/api/v1/school/after-school-lists/{id}/choices/{institution_id}/withdraw",
-            SignedIn(&[Caller::School]),
-            post(school::withdraw),
-        ),
-        route(
-            Method::GET,
-            "/api/v1/public/bank-quality",
-            Public,
-            get(inspection::bank_quality),
-        ),
-        route(
-            Method::GET,
-            "/api/v1/regulator/institutions/{id}/annual/{year}",
-            SignedIn(&[Caller::Reviewer, Caller::Supervisor]),
-            get(inspection::annual),
-        ),
-        route(
-            Method::POST,
-            "/api/v1/regulator/institutions/{id}/annual/{year}/review",
-            SignedIn(&[Caller::Supervisor]),
-            post(inspection::annual_review),
-        ),
-        route(
-            Method::POST,
-            "/api/v1/regulator/institutions/{id}/removal",
-            SignedIn(&[Caller::Supervisor]),
-            post(auth_api::remove_institution),
-        ),
-        route(
-            Method::GET,
-            "/api/v1/me/notifications",
-            SignedIn(ANY_ACCOUNT),
-            get(auth_api::my_notifications),
-        ),
-        route(
-            Method::POST,
-            "/api/v1/me/password",
-            SignedIn(ANY_ACCOUNT),
-            post(auth_api::change_password),
-        ),
-        route(
-            Method::GET,
-            "/api/v1/admin/accounts",
-            SignedIn(ADMINS),
-            get(admin_api::list_accounts),
-        ),
-        route(
-            Method::POST,
-            "/api/v1/admin/regulators",
-            SignedIn(&[Caller::SystemAdmin]),
-            post(admin_api::create_regulator),
-        ),
-        route(
-            Method::POST,
-            "/api/v1/admin/bank-operators",
-            SignedIn(&[Caller::SystemAdmin]),
-            post(admin_api::create_bank_operator),
-        ),
-        route(
-            Method::POST,
-            "/api/v1/admin/integrators",
-            SignedIn(&[Caller::SystemAdmin]),
-            post(integration_api::register),
-        ),
-        route(
-            Method::GET,
-            "/api/v1/institution/integrations",
-            SignedIn(&[Caller::StaffAdmin]),
-            get(integration_api::grants),
-        ),
-        route(
-            Method::POST,
-            "/api/v1/institution/integrations",
-            SignedIn(&[Caller::StaffAdmin]),
-            post(integration_api::grant),
-        ),
-        route(
-            Method::POST,
-            "/api/v1/institution/integrations/{id}/revoke",
-            SignedIn(&[Caller::StaffAdmin]),
-            post(integration_api::revoke),
-        ),
-        route(
-            Method::GET,
-            "/api/v1/integration/grants",
-            Signed(&[Caller::IntegratorClient]),
-            get(integration_api::my_grants),
-        ),
-        route(
-            Method::POST,
-            "/api/v1/integration/institutions/{id}/courses",
-            Signed(&[Caller::IntegratorClient]),
-            post(integration_api::sync_course),
-        ),
-        route(
-            Method::GET,
-            "/api/v1/integration/institutions/{id}/orders",
-            Signed(&[Caller::IntegratorClient]),
-            get(integration_api::orders),
-        ),
-        route(
-            Method::POST,
-            "/api/v1/integration/institutions/{id}/orders/{order_id}/attendance",
-            Signed(&[Caller::IntegratorClient]),
-            post(integration_api::attendance),
-        ),
-        route(
-            Method::POST,
-            "/api/v1/integration/institutions/{id}/orders",
-            Signed(&[Caller::IntegratorClient]),
-            post(integration_api::order_for_parent),
-        ),
-        route(
-            Method::GET,
-            "/api/v1/integration/institutions/{id}/orders/{order_id}",
-            Signed(&[Caller::IntegratorClient]),
-            get(integration_api::order),
-        ),
-        route(
-            Method::POST,
-            "/api/v1/integration/institutions/{id}/refunds/{refund_id}/answer",
-            Signed(&[Caller::IntegratorClient]),
-            post(integration_api::answer_refund),
-        ),
-        route(
-            Method::POST,
-            "/api/v1/integration/institutions/{id}/complaints/{complaint_id}/answer",
-            Signed(&[Caller::IntegratorClient]),
-            post(integration_api::answer_complaint),
-        ),
-        route(
-            Method::GET,
-            "/api/v1/integration/institutions/{id}/export",
-            Signed(&[Caller::IntegratorClient]),
-            get(integration_api::export),
-        ),
-        route(
-            Method::PUT,
-            "/api/v1/integration/webhook",
-            Signed(&[Caller::IntegratorClient]),
-            put(integration_api::set_webhook),
-        ),
-        route(
-            Method::GET,
-            "/api/v1/integration/webhook",
-            Signed(&[Caller::IntegratorClient]),
-            get(integration_api::webhook),
-        ),
-        route(
-            Method::POST,
-            "/api/v1/integration/webhook/test",
-            Signed(&[Caller::IntegratorClient]),
-            post(integration_api::test_webhook),
-        ),
-        route(
-            Method::GET,
-            "/api/v1/integration/webhook/deliveries",
-            Signed(&[Caller::IntegratorClient]),
-            get(integration_api::deliveries),
-        ),
-        route(
-            Method::POST,
-            "/api/v1/integration/webhook/deliveries/{id}/replay",
-            Signed(&[Caller::IntegratorClient]),
-            post(integration_api::replay),
-        ),
-        route(
-            Method::GET,
-            "/api/v1/integration/activity",
-            Signed(&[Caller::IntegratorClient]),
-            get(integration_api::activity),
-        ),
-        route(
-            Method::POST,
-            "/api/v1/service/tickets",
-            SignedIn(TICKET_OPENERS),
-            post(service_desk::open),
-        ),
-        route(
-            Method::GET,
-            "/api/v1/service/tickets",
-            SignedIn(DESK_PARTIES),
-            get(service_desk::list),
-        ),
-        route(
-            Method::GET,
-            "/api/v1/service/tickets/{id}",
-            SignedIn(DESK_PARTIES),
-            get(service_desk::get_one),
-        ),
-        route(
-            Method::POST,
-            "/api/v1/service/tickets/{id}/messages",
-            SignedIn(DESK_PARTIES),
-            post(service_desk::reply),
-        ),
-        route(
-            Method::POST,
-            "/api/v1/service/tickets/{id}/assign",
-            SignedIn(TICKET_ANSWERERS),
-            post(service_desk::assign),
-        ),
-        route(
-            Method::POST,
-            "/api/v1/service/tickets/{id}/resolve",
-            SignedIn(DESK_PARTIES),
-            post(service_desk::resolve),
-        ),
-        route(
-            Method::GET,
-            "/api/v1/service/figures",
-            SignedIn(TICKET_ANSWERERS),
-            get(service_desk::figures),
-        ),
-        route(
-            Method::POST,
-            "/api/v1/integration/tickets",
-            Signed(&[Caller::IntegratorClient]),
-            post(service_desk::integrator_open),
-        ),
-        route(
-            Method::GET,
-            "/api/v1/integration/tickets",
-            Signed(&[Caller::IntegratorClient]),
-            get(service_desk::integrator_list),
-        ),
-        route(
-            Method::GET,
-            "/api/v1/integration/tickets/{id}",
-            Signed(&[Caller::IntegratorClient]),
-            get(service_desk::integrator_get),
-        ),
-        route(
-            Method::POST,
-            "/api/v1/integration/tickets/{id}/messages",
-            Signed(&[Caller::IntegratorClient]),
-            post(service_desk::integrator_reply),
-        ),
-        route(
-            Method::POST,
-            "/api/v1/admin/school-accounts",
-            SignedIn(&[Caller::SystemAdmin]),
-            post(admin_api::create_school_account),
-        ),
-        route(
-            Method::POST,
-            "/api/v1/admin/accounts/{id}/disable",
-            SignedIn(ADMINS),
-            post(admin_api::disable_account),
-        ),
-        route(
-            Method::POST,
-            "/api/v1/admin/accounts/{id}/enable",
-            SignedIn(ADMINS),
-            post(admin_api::enable_account),
-        ),
-        route(
-            Method::POST,
-            "/api/v1/institution/staff",
-            SignedIn(&[Caller::StaffAdmin]),
-            post(admin_api::create_staff),
-        ),
-        route(
-            Method::GET,
-            "/api/v1/admin/security-policy",
-            SignedIn(&[Caller::SecurityAdmin]),
-            get(admin_api::security_policy),
-        ),
-        route(
-            Method::PUT,
-            "/api/v1/admin/security-policy",
-            SignedIn(&[Caller::SecurityAdmin]),
-            put(admin_api::set_security_policy),
-        ),
-        route(
-            Method::GET,
-            "/api/v1/audit/entries",
-            SignedIn(&[Caller::AuditAdmin]),
-            get(admin_api::audit_entries),
-        ),
-        route(
-            Method::GET,
-            "/api/v1/audit/pii-access",
-            SignedIn(&[Caller::AuditAdmin]),
-            get(admin_api::pii_access),
-        ),
-        route(
-            Method::GET,
-            "/api/v1/clients/me",
-            Signed(SIGNED_CLIENTS),
-            get(auth_api::client_me),
-        ),
-        route(
-            Method::POST,
-            "/api/v1/clients/me",
-            Signed(SIGNED_CLIENTS),
-            post(auth_api::client_me),
-        ),
+        (SignedIn(ANY_ACCOUNT), routes!(auth_api::my_notifications)),
+        (SignedIn(ANY_ACCOUNT), routes!(auth_api::change_password)),
+        (SignedIn(TICKET_OPENERS), routes!(service_desk::open)),
+        (SignedIn(DESK_PARTIES), routes!(service_desk::list)),
+        (SignedIn(DESK_PARTIES), routes!(service_desk::get_one)),
+        (SignedIn(DESK_PARTIES), routes!(service_desk::reply)),
+        (SignedIn(TICKET_ANSWERERS), routes!(service_desk::assign)),
+        (SignedIn(DESK_PARTIES), routes!(service_desk::resolve)),
+        (SignedIn(TICKET_ANSWERERS), routes!(service_desk::figures)),
     ]
 }
 
@@ -1101,6 +649,10 @@ const REGULATOR_STAFF: &[Caller] = &[Caller::Reviewer, Caller::Supervisor];
 
 /// Every page of the website, on browser sessions.
 pub fn page_routes() -> Vec<Route> {
+    pages().into_iter().map(|(route, _)| route).collect()
+}
+
+fn pages() -> Vec<(Route, MethodRouter<WebState>)> {
     use Access::*;
     vec![
         route(Method::GET, "/", Public, get(pages::home)),
@@ -1321,7 +873,7 @@ pub fn page_routes() -> Vec<Route> {
             Method::POST,
             "/complaints",
             SignedIn(&[Caller::Parent]),
-            post(complaint_pages::file).layer(axum::extract::DefaultBodyLimit::max(
+            post(complaint_pages::file).layer(DefaultBodyLimit::max(
                 app::complaints::MAX_EVIDENCE * DOCUMENT_BODY_LIMIT,
             )),
         ),
@@ -1523,8 +1075,7 @@ pub fn page_routes() -> Vec<Route> {
             Method::POST,
             "/institution/documents",
             SignedIn(&[Caller::StaffAdmin]),
-            post(filing_pages::upload)
-                .layer(axum::extract::DefaultBodyLimit::max(DOCUMENT_BODY_LIMIT)),
+            post(filing_pages::upload).layer(DefaultBodyLimit::max(DOCUMENT_BODY_LIMIT)),
         ),
         route(
             Method::POST,
@@ -1560,8 +1111,7 @@ pub fn page_routes() -> Vec<Route> {
             Method::POST,
             "/institution/statements",
             SignedIn(&[Caller::StaffAdmin]),
-            post(monitoring::file_statement_form)
-                .layer(axum::extract::DefaultBodyLimit::max(DOCUMENT_BODY_LIMIT)),
+            post(monitoring::file_statement_form).layer(DefaultBodyLimit::max(DOCUMENT_BODY_LIMIT)),
         ),
         route(
             Method::GET,
@@ -1816,18 +1366,141 @@ pub fn page_routes() -> Vec<Route> {
     ]
 }
 
-/// The router of both tables (method routers for the same path are merged).
-pub(crate) fn router() -> Router<WebState> {
-    let mut by_path: Vec<(&'static str, MethodRouter<WebState>)> = Vec::new();
-    for r in api_routes().into_iter().chain(page_routes()) {
-        match by_path.iter_mut().find(|(p, _)| *p == r.path) {
-            Some((_, existing)) => *existing = std::mem::take(existing).merge(r.handler),
-            None => by_path.push((r.path, r.handler)),
-        }
-    }
-    by_path
+/// The API's ends, each a tag of the OpenAPI document (its name and what it is) with its operations.
+fn ends() -> [(&'static str, &'static str, Vec<ApiOperation>); 9] {
+    [
+        (
+            "public",
+            "The public site's data, for anyone: the registry, plates, lists, the banks' quality.",
+            public_end(),
+        ),
+        (
+            "parent",
+            "The parent end: children, orders, lessons, refunds, reviews.",
+            parent_end(),
+        ),
+        (
+            "institution",
+            "The institution end: filing, staff, courses, attendance, accounts, money.",
+            institution_end(),
+        ),
+        (
+            "regulator",
+            "The regulator end, at every level: reviews, lists, risk, spot checks, penalties, credit.",
+            regulator_end(),
+        ),
+        (
+            "bank",
+            "The supervising banks' systems, on signed requests.",
+            bank_end(),
+        ),
+        (
+            "integrator",
+            "Technology providers' systems connected for an institution, on signed requests.",
+            integrator_end(),
+        ),
+        (
+            "school",
+            "Schools choosing after-school providers.",
+            school_end(),
+        ),
+        (
+            "admin",
+            "The system, security and audit administrators.",
+            admin_end(),
+        ),
+        (
+            "shared",
+            "What several ends share: signing in, one's own account, orders, complaints, consultations, the service desk.",
+            shared(),
+        ),
+    ]
+}
+
+/// Every API operation, tagged with its end.
+fn api_operations() -> Vec<ApiOperation> {
+    ends()
         .into_iter()
-        .fold(Router::new(), |router, (path, handler)| {
-            router.route(path, handler)
+        .flat_map(|(tag, _, operations)| {
+            operations.into_iter().map(move |(access, mut operation)| {
+                for item in operation.1.paths.values_mut() {
+                    for op in [
+                        &mut item.get,
+                        &mut item.post,
+                        &mut item.put,
+                        &mut item.delete,
+                        &mut item.patch,
+                    ]
+                    .into_iter()
+                    .flatten()
+                    {
+                        op.tags = Some(vec![tag.to_owned()]);
+                    }
+                }
+                (access, operation)
+            })
         })
+        .collect()
+}
+
+/// The ends as the OpenAPI document's tags.
+fn end_tags() -> Vec<Tag> {
+    ends()
+        .into_iter()
+        .map(|(name, description, _)| {
+            TagBuilder::new()
+                .name(name)
+                .description(Some(description))
+                .build()
+        })
+        .collect()
+}
+
+/// Every `/api/v1` route, read off the operations' own declarations.
+pub fn api_routes() -> Vec<Route> {
+    api_operations()
+        .into_iter()
+        .flat_map(|(access, (_, paths, _))| {
+            paths.paths.into_iter().flat_map(move |(path, item)| {
+                methods_of(&item).map(move |method| Route {
+                    method,
+                    path: path.clone(),
+                    access,
+                })
+            })
+        })
+        .collect()
+}
+
+/// The methods a path item has operations for.
+pub(crate) fn methods_of(item: &PathItem) -> impl Iterator<Item = Method> + use<> {
+    [
+        (item.get.is_some(), Method::GET),
+        (item.post.is_some(), Method::POST),
+        (item.put.is_some(), Method::PUT),
+        (item.delete.is_some(), Method::DELETE),
+        (item.patch.is_some(), Method::PATCH),
+    ]
+    .into_iter()
+    .filter_map(|(has, method)| has.then_some(method))
+}
+
+/// The router of every API operation and every page, each behind the guard of its rule, with the API's
+/// OpenAPI document (served at `/api/openapi.json`, read at `/api/docs`), all made from the same declarations.
+pub(crate) fn router(state: &WebState) -> Router<WebState> {
+    let (api, doc) = api_operations()
+        .into_iter()
+        .fold(
+            OpenApiRouter::with_openapi(openapi::ApiDoc::openapi()),
+            |router, (access, operation)| {
+                router.routes(operation.map(|handler| guarded(state, access, handler)))
+            },
+        )
+        .split_for_parts();
+    let router = pages().into_iter().fold(api, |router, (route, handler)| {
+        router.route(&route.path, guarded(state, route.access, handler))
+    });
+    let mut doc = openapi::document(doc, &api_routes());
+    doc.tags = Some(end_tags());
+    router.merge(SwaggerUi::new("/api/docs").url("/api/openapi.json", doc))
 }

@@ -2,15 +2,15 @@
 //! providers from them, or withdraws a choice. Rules are `app::after_school`'s.
 
 use crate::WebState;
-use crate::auth_api::{Bearer, body};
+use crate::auth_api::Bearer;
 use crate::error::{ApiError, PageError, form_outcome};
+use crate::extract::ApiJson;
 use crate::session_pages::PageSession;
 use app::after_school::{AfterSchoolListView, ChoiceWithdrawal, NewChoice};
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::Form;
 use axum::Json;
-use axum::extract::rejection::JsonRejection;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
@@ -48,13 +48,9 @@ pub async fn choose(
     State(s): State<WebState>,
     bearer: Bearer,
     Path(id): Path<String>,
-    b: Result<Json<NewChoice>, JsonRejection>,
+    ApiJson(b): ApiJson<NewChoice>,
 ) -> Result<(StatusCode, Json<AfterSchoolListView>), ApiError> {
-    s.app.require_school(&bearer.actor).await?;
-    let list = s
-        .app
-        .choose_after_school(&bearer.actor, &id, &body(b)?)
-        .await?;
+    let list = s.app.choose_after_school(&bearer.actor, &id, &b).await?;
     Ok((StatusCode::CREATED, Json(list)))
 }
 
@@ -66,12 +62,11 @@ pub async fn withdraw(
     State(s): State<WebState>,
     bearer: Bearer,
     Path((id, institution_id)): Path<(String, String)>,
-    b: Result<Json<ChoiceWithdrawal>, JsonRejection>,
+    ApiJson(b): ApiJson<ChoiceWithdrawal>,
 ) -> Result<Json<AfterSchoolListView>, ApiError> {
-    s.app.require_school(&bearer.actor).await?;
     Ok(Json(
         s.app
-            .withdraw_after_school_choice(&bearer.actor, &id, &institution_id, &body(b)?)
+            .withdraw_after_school_choice(&bearer.actor, &id, &institution_id, &b)
             .await?,
     ))
 }
@@ -151,7 +146,6 @@ pub(crate) async fn choose_form(
     Form(form): Form<ChoiceForm>,
 ) -> Result<Response, PageError> {
     session.check_csrf(&s, &form.csrf)?;
-    s.app.require_school(&session.0.actor).await?;
     let PageSession(session) = session;
     let new = NewChoice {
         institution_id: form.institution_id,
@@ -168,7 +162,6 @@ pub(crate) async fn withdraw_form(
     Form(form): Form<ChoiceForm>,
 ) -> Result<Response, PageError> {
     session.check_csrf(&s, &form.csrf)?;
-    s.app.require_school(&session.0.actor).await?;
     let PageSession(session) = session;
     let withdrawal = ChoiceWithdrawal {
         reason: form.reason,

@@ -3,14 +3,14 @@
 //! their queues with the figures per tier. Rules are `app::service_desk`'s.
 
 use crate::WebState;
-use crate::auth_api::{Bearer, Signed, body};
+use crate::auth_api::{Bearer, Signed};
 use crate::error::{ApiError, PageError, form_outcome};
+use crate::extract::ApiJson;
 use crate::money_api::once;
 use crate::session_pages::PageSession;
 use app::service_desk::{DeskFigures, NewTicket, TicketAssignment, TicketReply, TicketView};
 use askama::Template;
 use askama_web::WebTemplate;
-use axum::extract::rejection::JsonRejection;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
@@ -24,9 +24,8 @@ use axum::{Form, Json};
 pub async fn open(
     State(s): State<WebState>,
     bearer: Bearer,
-    b: Result<Json<NewTicket>, JsonRejection>,
+    ApiJson(new): ApiJson<NewTicket>,
 ) -> Result<(StatusCode, Json<TicketView>), ApiError> {
-    let new = body(b)?;
     Ok((
         StatusCode::CREATED,
         Json(s.app.open_ticket(&bearer.actor, &new).await?),
@@ -61,12 +60,10 @@ pub async fn reply(
     State(s): State<WebState>,
     bearer: Bearer,
     Path(id): Path<String>,
-    b: Result<Json<TicketReply>, JsonRejection>,
+    ApiJson(b): ApiJson<TicketReply>,
 ) -> Result<Json<TicketView>, ApiError> {
     s.app.ticket(&bearer.actor, &id).await?;
-    Ok(Json(
-        s.app.reply_to_ticket(&bearer.actor, &id, &body(b)?).await?,
-    ))
+    Ok(Json(s.app.reply_to_ticket(&bearer.actor, &id, &b).await?))
 }
 
 /// An answerer assigns the ticket.
@@ -76,12 +73,10 @@ pub async fn assign(
     State(s): State<WebState>,
     bearer: Bearer,
     Path(id): Path<String>,
-    b: Result<Json<TicketAssignment>, JsonRejection>,
+    ApiJson(b): ApiJson<TicketAssignment>,
 ) -> Result<Json<TicketView>, ApiError> {
     s.app.require_answerer(&bearer.actor).await?;
-    Ok(Json(
-        s.app.assign_ticket(&bearer.actor, &id, &body(b)?).await?,
-    ))
+    Ok(Json(s.app.assign_ticket(&bearer.actor, &id, &b).await?))
 }
 
 /// The opener or an answerer marks the ticket resolved.

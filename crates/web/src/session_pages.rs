@@ -246,12 +246,17 @@ pub(crate) struct AccountPage {
 }
 
 /// The browser session behind the cookie. Without one, a visitor is sent to the sign-in page.
+#[derive(Clone)]
 pub(crate) struct PageSession(pub ActiveSession);
 
 impl FromRequestParts<WebState> for PageSession {
     type Rejection = Response;
 
     async fn from_request_parts(parts: &mut Parts, s: &WebState) -> Result<Self, Response> {
+        // The route's guard (`crate::guard`) resolved it already.
+        if let Some(session) = parts.extensions.get::<PageSession>() {
+            return Ok(session.clone());
+        }
         let jar = CookieJar::from_headers(&parts.headers);
         let token = jar
             .get(SESSION_COOKIE)

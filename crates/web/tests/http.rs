@@ -859,8 +859,8 @@ fn signed_as(
 }
 
 /// The demo account that plays each kind of signed-in caller (the parent signs in by SMS).
-fn demo_username(caller: web::routes::Caller) -> Option<&'static str> {
-    use web::routes::Caller;
+fn demo_username(caller: web::access::Caller) -> Option<&'static str> {
+    use web::access::Caller;
     match caller {
         Caller::Staff => Some("inst.operator"),
         Caller::StaffAdmin => Some("inst.admin"),
@@ -870,16 +870,17 @@ fn demo_username(caller: web::routes::Caller) -> Option<&'static str> {
         Caller::SecurityAdmin => Some("moe.security"),
         Caller::AuditAdmin => Some("moe.auditor"),
         Caller::School => Some(app::demo::DEMO_SCHOOL_USERNAME),
+        Caller::BankOperator => Some("bank.operator"),
         Caller::Anonymous | Caller::Parent | Caller::BankClient | Caller::IntegratorClient => None,
     }
 }
 
 /// How a demo caller signs in; the clock moves first so every sign-in has an unused TOTP step (and the
 /// parent a fresh SMS code).
-async fn demo_sign_in(s: &Server, caller: web::routes::Caller) -> Option<app::sessions::SignIn> {
+async fn demo_sign_in(s: &Server, caller: web::access::Caller) -> Option<app::sessions::SignIn> {
     use app::demo::{DEMO_PARENT_PHONE, DEMO_PASSWORD, DEMO_TOTP_SECRET};
     use app::sessions::SignIn;
-    if caller == web::routes::Caller::Parent {
+    if caller == web::access::Caller::Parent {
         // At most one code a minute per phone.
         s.t.clock.advance_millis(61_000);
         s.t.app.request_login_code(DEMO_PARENT_PHONE).await.unwrap();
@@ -909,8 +910,8 @@ async fn demo_sign_in(s: &Server, caller: web::routes::Caller) -> Option<app::se
 }
 
 /// The callers the route tests play, in order.
-const CALLERS: [web::routes::Caller; 12] = {
-    use web::routes::Caller::*;
+const CALLERS: [web::access::Caller; 13] = {
+    use web::access::Caller::*;
     [
         Anonymous,
         Parent,
@@ -924,6 +925,7 @@ const CALLERS: [web::routes::Caller; 12] = {
         BankClient,
         School,
         IntegratorClient,
+        BankOperator,
     ]
 };
 
@@ -960,7 +962,7 @@ impl Samples {
             .unwrap();
         drop(tx);
         let Some(app::sessions::SignIn::Code(login)) =
-            demo_sign_in(s, web::routes::Caller::Parent).await
+            demo_sign_in(s, web::access::Caller::Parent).await
         else {
             unreachable!("the parent signs in by SMS")
         };
@@ -989,7 +991,7 @@ impl Samples {
         }
     }
 
-    fn path(&self, template: &str, caller: web::routes::Caller) -> String {
+    fn path(&self, template: &str, caller: web::access::Caller) -> String {
         // The demo integrator is authorised by the demo staff's institution.
         let id = if template.starts_with("/api/v1/integration/institutions/") {
             &self.own_institution
@@ -1000,7 +1002,7 @@ impl Samples {
         } else if template.ends_with("/plate") || template.ends_with("/credit") {
             &self.own_institution
         } else if template.contains("/accounts/") {
-            if caller == web::routes::Caller::StaffAdmin {
+            if caller == web::access::Caller::StaffAdmin {
                 &self.staff_account
             } else {
                 &self.regulator_account
@@ -1029,7 +1031,8 @@ impl Samples {
 
 #[tokio::test]
 async fn every_api_route_enforces_its_rule_for_every_kind_of_caller() {
-    use web::routes::{Access, Caller, api_routes};
+    use web::access::{Access, Caller};
+    use web::routes::api_routes;
     let s = Server::start(2400).await;
     let url = |p: &str| format!("{}{p}", s.base);
     let samples = Samples::of(&s).await;
@@ -1048,7 +1051,7 @@ async fn every_api_route_enforces_its_rule_for_every_kind_of_caller() {
     routes.sort_by_key(|r| r.path == "/api/v1/auth/logout");
     let mut nonce = 0;
     for route in &routes {
-        let body = match route.path {
+        let body = match route.path.as_str() {
             "/api/v1/me/children" => {
                 r#"{"name":"测试","gender":"male","id_card":"11010820150301001X","school":"一小","grade":"一年级"}"#
             }
@@ -1057,7 +1060,7 @@ async fn every_api_route_enforces_its_rule_for_every_kind_of_caller() {
             _ => "{}",
         };
         for caller in CALLERS {
-            let path = samples.path(route.path, caller);
+            let path = samples.path(&route.path, caller);
             let request = match caller {
                 Caller::BankClient | Caller::IntegratorClient => {
                     use app::demo::{
@@ -1580,7 +1583,8 @@ async fn one_address_gets_sixty_sign_in_attempts_a_minute() {
 
 #[tokio::test]
 async fn every_page_enforces_its_rule_for_every_kind_of_caller() {
-    use web::routes::{Access, Caller, page_routes};
+    use web::access::{Access, Caller};
+    use web::routes::page_routes;
     let s = Server::start(2400).await;
     let samples = Samples::of(&s).await;
     let no_redirects = no_redirects();
@@ -1601,7 +1605,7 @@ async fn every_page_enforces_its_rule_for_every_kind_of_caller() {
             .into_iter()
             .filter(|c| !matches!(c, Caller::BankClient | Caller::IntegratorClient))
         {
-            let path = samples.path(route.path, caller);
+            let path = samples.path(&route.path, caller);
             let session = sessions.iter().find(|(c, _, _)| *c == caller);
             let mut form = vec![
                 (
@@ -1867,7 +1871,7 @@ async fn an_administrator_manages_accounts_on_the_website_within_its_region() {
 #[tokio::test]
 async fn a_parent_reveals_a_childs_id_number_on_the_website_with_a_reason() {
     let s = Server::start(3).await;
-    let sign_in = demo_sign_in(&s, web::routes::Caller::Parent).await.unwrap();
+    let sign_in = demo_sign_in(&s, web::access::Caller::Parent).await.unwrap();
     let session = s.t.app.start_session(&sign_in).await.unwrap();
     let cookie = format!("xw_session={}", session.token);
     let (status, page) = page_as(&s, &cookie, "/children").await;
@@ -2155,7 +2159,7 @@ async fn the_security_and_audit_administrators_each_have_their_page_and_nothing_
 #[tokio::test]
 async fn a_white_listed_institution_prints_its_plate_and_a_scan_verifies_it() {
     let s = Server::start(30).await;
-    let sign_in = demo_sign_in(&s, web::routes::Caller::StaffAdmin)
+    let sign_in = demo_sign_in(&s, web::access::Caller::StaffAdmin)
         .await
         .unwrap();
     let session = s.t.app.start_session(&sign_in).await.unwrap();
@@ -2676,7 +2680,7 @@ async fn staff_pages_refuse_a_blacklisted_hire_and_a_regulator_confirms_the_reco
         .unwrap();
     assert_eq!(listed.status(), 200, "back on the console");
 
-    let sign_in = demo_sign_in(&s, web::routes::Caller::StaffAdmin)
+    let sign_in = demo_sign_in(&s, web::access::Caller::StaffAdmin)
         .await
         .unwrap();
     let session = s.t.app.start_session(&sign_in).await.unwrap();
@@ -2825,7 +2829,7 @@ async fn a_parent_orders_over_http_and_the_bank_pays_it_once_per_idempotency_key
     let s = Server::start(2400).await;
     let samples = Samples::of(&s).await;
     let Some(app::sessions::SignIn::Code(login)) =
-        demo_sign_in(&s, web::routes::Caller::Parent).await
+        demo_sign_in(&s, web::access::Caller::Parent).await
     else {
         unreachable!("the parent signs in by SMS")
     };
@@ -3557,7 +3561,9 @@ async fn every_api_route_is_in_the_openapi_document() {
     let (_, doc) = s.json("/api/openapi.json").await;
     let missing: Vec<String> = web::routes::api_routes()
         .iter()
-        .filter(|r| !doc["paths"][r.path][r.method.as_str().to_ascii_lowercase()].is_object())
+        .filter(|r| {
+            !doc["paths"][r.path.as_str()][r.method.as_str().to_ascii_lowercase()].is_object()
+        })
         .map(|r| format!("{} {}", r.method, r.path))
         .collect();
     assert!(missing.is_empty(), "not documented: {missing:#?}");

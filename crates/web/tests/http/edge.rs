@@ -155,7 +155,8 @@ async fn tokens_and_personal_data_are_never_stored_by_caches() {
 /// anything about the institution's state is said.
 #[tokio::test]
 async fn every_regulator_route_about_an_institution_refuses_another_countys_supervisor() {
-    use web::routes::{Access, Caller, api_routes};
+    use web::access::{Access, Caller};
+    use web::routes::api_routes;
     let s = Server::start(2400).await;
     let chaoyang = super::first_in(&s, "110105").await;
     let haidian = super::regulator_token(&s, "haidian.supervisor").await;
