@@ -10,6 +10,7 @@ mod accounts;
 mod after_school;
 mod annual;
 mod audit;
+mod bank;
 mod clients;
 mod complaints;
 mod consultations;
@@ -20,6 +21,7 @@ mod funds;
 mod inbox;
 mod insert;
 mod inspection;
+mod instructions;
 mod integrations;
 mod lessons;
 mod money;
@@ -45,6 +47,7 @@ pub use accounts::{AccountRow, AccountScope, SessionRow, TokenRow};
 pub use after_school::{AfterSchoolListRow, CandidateFactsRow, ChoiceRow, SchoolRow};
 pub use annual::{AnnualFigures, AnnualReviewRow};
 pub use audit::AuditScope;
+pub use bank::{BankEndpointRow, IdempotentRequestRow, MovementRow, RiskEventRow, StatementRow};
 pub use clients::{ApiClientRow, SEALED_COLUMNS, SealedColumn};
 pub use complaints::{ComplaintCounts, ComplaintRow, ComplaintRuling, ComplaintsOf};
 pub use consultations::{ConsultationMessageRow, ConsultationRow, ConsultationTimes};
@@ -58,14 +61,12 @@ pub use inspection::{
     PublishedRatingRow, SpotCheckCampaignRow, SpotCheckCandidateRow, SpotCheckListRow,
     SpotCheckRow, SpotChecksOf,
 };
+pub use instructions::{Instructed, InstructionRow, ReleaseBatchRow};
 pub use integrations::{GrantRow, IntegratorRow};
 pub use lessons::{LeaveRow, LessonRow};
 pub use money::{LedgerAccountRow, LedgerRecount, LedgerTransferRow, OrderMoneyRow};
 pub use monitoring::{FinancialStatementRow, MovementDetailRow, OrderDetailRow};
-pub use orders::{
-    BankEndpointRow, ClassTransferRow, IdempotentRequestRow, Instructed, InstructionRow,
-    MovementRow, OrderRow, OrderSummaryRow, ReleaseBatchRow, RiskEventRow, StatementRow,
-};
+pub use orders::{ClassTransferRow, OrderRow, OrderSummaryRow};
 pub use parents::{ChildRow, LoginCodeRow, PiiAccessRow};
 pub use plates::PlateRow;
 pub use quality::InstructionTimeRow;
