@@ -3,9 +3,12 @@
 
 pub mod access;
 pub mod admin_api;
+mod after_school_lists;
+mod annual;
 pub mod api;
 mod assets;
 pub mod auth_api;
+mod bank_quality;
 pub mod complaint_api;
 mod complaint_pages;
 pub mod console_pages;

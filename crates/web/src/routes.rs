@@ -4,17 +4,21 @@
 //! to check that the handlers enforce what the tables say.
 
 use crate::WebState;
-use crate::access::{Access, Caller, Route};
+use crate::access::Access::{Public, Signed, SignedIn};
+use crate::access::Caller::*;
+use crate::access::{Access, Route};
 use crate::guard::guarded;
 use crate::{
-    admin_api, api, auth_api, complaint_api, complaint_pages, console_pages, consultation_pages,
-    filing_api, filing_pages, inspection, integration_api, money_api, monitoring, openapi,
-    order_pages, pages, plate_pages, risk_api, risk_pages, school, service_desk, session_pages,
+    admin_api, after_school_lists, annual, api, auth_api, bank_quality, complaint_api,
+    complaint_pages, console_pages, consultation_pages, filing_api, filing_pages, inspection,
+    integration_api, money_api, monitoring, openapi, order_pages, pages, plate_pages, risk_api,
+    risk_pages, school, service_desk, session_pages,
 };
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
+use axum::handler::Handler;
 use axum::http::Method;
-use axum::routing::{MethodRouter, get, post};
+use axum::routing::{self, MethodRouter};
 use utoipa::OpenApi;
 use utoipa::openapi::PathItem;
 use utoipa::openapi::tag::{Tag, TagBuilder};
@@ -27,72 +31,102 @@ use utoipa_swagger_ui::SwaggerUi;
 type ApiOperation = (Access, UtoipaMethodRouter<WebState>);
 
 /// One page: its route and its handler.
-fn route(
-    method: Method,
-    path: &'static str,
-    access: Access,
+struct Page {
+    route: Route,
     handler: MethodRouter<WebState>,
-) -> (Route, MethodRouter<WebState>) {
-    let route = Route {
-        method,
-        path: path.to_owned(),
-        access,
-    };
-    (route, handler)
 }
 
-const SIGNED_CLIENTS: &[Caller] = &[Caller::BankClient, Caller::IntegratorClient];
+impl Page {
+    fn new(method: Method, path: &str, access: Access, handler: MethodRouter<WebState>) -> Page {
+        let route = Route {
+            method,
+            path: path.to_owned(),
+            access,
+        };
+        Page { route, handler }
+    }
 
-const ANY_ACCOUNT: &[Caller] = &[
-    Caller::BankOperator,
-    Caller::Parent,
-    Caller::Staff,
-    Caller::StaffAdmin,
-    Caller::Reviewer,
-    Caller::Supervisor,
-    Caller::SystemAdmin,
-    Caller::SecurityAdmin,
-    Caller::AuditAdmin,
-    Caller::School,
-];
+    /// Takes bodies of up to `bytes` (an upload) instead of axum's default 2 MB.
+    fn up_to(mut self, bytes: usize) -> Page {
+        self.handler = self.handler.layer(DefaultBodyLimit::max(bytes));
+        self
+    }
+}
 
+fn get<H: Handler<T, WebState>, T: 'static>(path: &str, access: Access, handler: H) -> Page {
+    Page::new(Method::GET, path, access, routing::get(handler))
+}
+
+fn post<H: Handler<T, WebState>, T: 'static>(path: &str, access: Access, handler: H) -> Page {
+    Page::new(Method::POST, path, access, routing::post(handler))
+}
+
+/// A parent (家长).
+const PARENT: Access = SignedIn(&[Parent]);
+/// Any of an institution's staff (机构人员), its admin included.
+const STAFF: Access = SignedIn(&[Staff, StaffAdmin]);
+/// An institution's admin (机构管理员).
+const STAFF_ADMIN: Access = SignedIn(&[StaffAdmin]);
+/// A reviewer (审核员) of any level.
+const REVIEWER: Access = SignedIn(&[Reviewer]);
+/// A supervisor (监管员) of any level.
+const SUPERVISOR: Access = SignedIn(&[Supervisor]);
+/// Reviewers and supervisors of any level.
+const REGULATORS: Access = SignedIn(&[Reviewer, Supervisor]);
+/// The system administrator (系统管理员) of a regulator.
+const SYSTEM_ADMIN: Access = SignedIn(&[SystemAdmin]);
+/// The security administrator (安全管理员).
+const SECURITY_ADMIN: Access = SignedIn(&[SecurityAdmin]);
+/// The audit administrator (审计管理员).
+const AUDIT_ADMIN: Access = SignedIn(&[AuditAdmin]);
+/// A school's account (学校).
+const SCHOOL: Access = SignedIn(&[School]);
+/// Who administers accounts: a regulator's system administrator, an institution's admin.
+const ADMINS: Access = SignedIn(&[SystemAdmin, StaffAdmin]);
+/// Anyone signed in.
+const ANY_ACCOUNT: Access = SignedIn(&[
+    BankOperator,
+    Parent,
+    Staff,
+    StaffAdmin,
+    Reviewer,
+    Supervisor,
+    SystemAdmin,
+    SecurityAdmin,
+    AuditAdmin,
+    School,
+]);
+/// An institution's staff and the regulators over it (reviewers, supervisors).
+const STAFF_AND_REGULATORS: Access = SignedIn(&[Staff, StaffAdmin, Reviewer, Supervisor]);
+/// Who sees risk warnings: the supervisors who raise them, the warned institution's staff.
+const WARNING_PARTIES: Access = SignedIn(&[Supervisor, Staff, StaffAdmin]);
 /// Who sees one order: its parent, the institution's staff, regulators over the institution.
-const ORDER_READERS: &[Caller] = &[
-    Caller::Parent,
-    Caller::Staff,
-    Caller::StaffAdmin,
-    Caller::Reviewer,
-    Caller::Supervisor,
-];
-
+const ORDER_READERS: Access = SignedIn(&[Parent, Staff, StaffAdmin, Reviewer, Supervisor]);
 /// Who works on complaints: the parent, the institution's customer service, the supervisors.
-const COMPLAINT_PARTIES: &[Caller] = &[
-    Caller::Parent,
-    Caller::Staff,
-    Caller::StaffAdmin,
-    Caller::Supervisor,
-];
-
+const COMPLAINT_PARTIES: Access = SignedIn(&[Parent, Staff, StaffAdmin, Supervisor]);
 /// Who talks in a consultation thread: the parent and the institution's customer service.
-const CONSULTATION_PARTIES: &[Caller] = &[Caller::Parent, Caller::Staff, Caller::StaffAdmin];
-
+const CONSULTATION_PARTIES: Access = SignedIn(&[Parent, Staff, StaffAdmin]);
 /// Who opens service-desk tickets on an account.
-const TICKET_OPENERS: &[Caller] = &[Caller::Staff, Caller::StaffAdmin, Caller::BankOperator];
-
+const TICKET_OPENERS: Access = SignedIn(&[Staff, StaffAdmin, BankOperator]);
 /// Who answers them: the service team (technical) and the regions' reviewers and supervisors (policy).
-const TICKET_ANSWERERS: &[Caller] = &[Caller::Reviewer, Caller::Supervisor, Caller::SystemAdmin];
-
-const DESK_PARTIES: &[Caller] = &[
-    Caller::BankOperator,
-    Caller::Staff,
-    Caller::StaffAdmin,
-    Caller::Reviewer,
-    Caller::Supervisor,
-    Caller::SystemAdmin,
-];
+const TICKET_ANSWERERS: Access = SignedIn(&[Reviewer, Supervisor, SystemAdmin]);
+/// Who takes part in a ticket: its opener's side and its answerers.
+const DESK_PARTIES: Access = SignedIn(&[
+    BankOperator,
+    Staff,
+    StaffAdmin,
+    Reviewer,
+    Supervisor,
+    SystemAdmin,
+]);
+/// A bank's system, on signed requests.
+const BANK: Access = Signed(&[BankClient]);
+/// An integrator's system, on signed requests.
+const INTEGRATOR: Access = Signed(&[IntegratorClient]);
+/// Either.
+const ANY_CLIENT: Access = Signed(&[BankClient, IntegratorClient]);
 
 fn public_end() -> Vec<ApiOperation> {
-    use Access::*;
     vec![
         (Public, routes!(api::search_institutions)),
         (Public, routes!(api::institution_detail)),
@@ -103,540 +137,208 @@ fn public_end() -> Vec<ApiOperation> {
         (Public, routes!(complaint_api::complaint_figures)),
         (Public, routes!(risk_api::public_warnings)),
         (Public, routes!(money_api::public_reviews)),
-        (Public, routes!(inspection::bank_quality)),
+        (Public, routes!(bank_quality::bank_quality)),
     ]
 }
 
 fn parent_end() -> Vec<ApiOperation> {
-    use Access::*;
     vec![
-        (SignedIn(&[Caller::Parent]), routes!(money_api::place_order)),
-        (SignedIn(&[Caller::Parent]), routes!(money_api::my_orders)),
-        (
-            SignedIn(&[Caller::Parent]),
-            routes!(money_api::lessons_to_confirm),
-        ),
-        (
-            SignedIn(&[Caller::Parent]),
-            routes!(money_api::confirm_lesson),
-        ),
-        (
-            SignedIn(&[Caller::Parent]),
-            routes!(money_api::dispute_lesson),
-        ),
-        (
-            SignedIn(&[Caller::Parent]),
-            routes!(money_api::transfer_class),
-        ),
-        (
-            SignedIn(&[Caller::Parent]),
-            routes!(money_api::request_leave),
-        ),
-        (
-            SignedIn(&[Caller::Parent]),
-            routes!(money_api::request_refund),
-        ),
-        (
-            SignedIn(&[Caller::Parent]),
-            routes!(money_api::escalate_refund),
-        ),
-        (
-            SignedIn(&[Caller::Parent]),
-            routes!(complaint_api::ask_institution),
-        ),
-        (
-            SignedIn(&[Caller::Parent]),
-            routes!(complaint_api::file_complaint),
-        ),
-        (
-            SignedIn(&[Caller::Parent]),
-            routes!(complaint_api::accept_complaint),
-        ),
-        (
-            SignedIn(&[Caller::Parent]),
-            routes!(complaint_api::escalate_complaint),
-        ),
-        (SignedIn(&[Caller::Parent]), routes!(money_api::post_review)),
-        (SignedIn(&[Caller::Parent]), routes!(auth_api::reveal_child)),
+        (PARENT, routes!(money_api::place_order)),
+        (PARENT, routes!(money_api::my_orders)),
+        (PARENT, routes!(money_api::lessons_to_confirm)),
+        (PARENT, routes!(money_api::confirm_lesson)),
+        (PARENT, routes!(money_api::dispute_lesson)),
+        (PARENT, routes!(money_api::transfer_class)),
+        (PARENT, routes!(money_api::request_leave)),
+        (PARENT, routes!(money_api::request_refund)),
+        (PARENT, routes!(money_api::escalate_refund)),
+        (PARENT, routes!(complaint_api::ask_institution)),
+        (PARENT, routes!(complaint_api::file_complaint)),
+        (PARENT, routes!(complaint_api::accept_complaint)),
+        (PARENT, routes!(complaint_api::escalate_complaint)),
+        (PARENT, routes!(money_api::post_review)),
+        (PARENT, routes!(auth_api::reveal_child)),
     ]
 }
 
 fn institution_end() -> Vec<ApiOperation> {
-    use Access::*;
     vec![
+        (STAFF_ADMIN, routes!(filing_api::my_filing)),
+        (STAFF_ADMIN, routes!(filing_api::save_filing)),
+        (STAFF_ADMIN, routes!(filing_api::submit_filing)),
         (
-            SignedIn(&[Caller::StaffAdmin]),
-            routes!(filing_api::my_filing),
-        ),
-        (
-            SignedIn(&[Caller::StaffAdmin]),
-            routes!(filing_api::save_filing),
-        ),
-        (
-            SignedIn(&[Caller::StaffAdmin]),
-            routes!(filing_api::submit_filing),
-        ),
-        (
-            SignedIn(&[Caller::StaffAdmin]),
+            STAFF_ADMIN,
             routes!(filing_api::upload_document)
                 .map(|handler| handler.layer(DefaultBodyLimit::max(DOCUMENT_BODY_LIMIT))),
         ),
+        (STAFF, routes!(filing_api::publish_course)),
+        (STAFF_ADMIN, routes!(filing_api::request_supervised_account)),
+        (STAFF_ADMIN, routes!(filing_api::supervised_accounts)),
+        (STAFF, routes!(money_api::take_attendance)),
+        (STAFF, routes!(money_api::discount_order)),
+        (STAFF, routes!(money_api::answer_refund)),
+        (STAFF, routes!(complaint_api::answer_complaint)),
+        (STAFF, routes!(risk_api::answer_warning)),
+        (STAFF, routes!(money_api::reply_review)),
+        (STAFF, routes!(money_api::institution_orders)),
+        (STAFF, routes!(money_api::institution_money)),
+        (STAFF_ADMIN, routes!(filing_api::staff_register)),
+        (STAFF_ADMIN, routes!(filing_api::hire)),
+        (STAFF_ADMIN, routes!(monitoring::staff_left)),
+        (STAFF_ADMIN, routes!(monitoring::statements)),
         (
-            SignedIn(&[Caller::Staff, Caller::StaffAdmin]),
-            routes!(filing_api::publish_course),
-        ),
-        (
-            SignedIn(&[Caller::StaffAdmin]),
-            routes!(filing_api::request_supervised_account),
-        ),
-        (
-            SignedIn(&[Caller::StaffAdmin]),
-            routes!(filing_api::supervised_accounts),
-        ),
-        (
-            SignedIn(&[Caller::Staff, Caller::StaffAdmin]),
-            routes!(money_api::take_attendance),
-        ),
-        (
-            SignedIn(&[Caller::Staff, Caller::StaffAdmin]),
-            routes!(money_api::discount_order),
-        ),
-        (
-            SignedIn(&[Caller::Staff, Caller::StaffAdmin]),
-            routes!(money_api::answer_refund),
-        ),
-        (
-            SignedIn(&[Caller::Staff, Caller::StaffAdmin]),
-            routes!(complaint_api::answer_complaint),
-        ),
-        (
-            SignedIn(&[Caller::Staff, Caller::StaffAdmin]),
-            routes!(risk_api::answer_warning),
-        ),
-        (
-            SignedIn(&[Caller::Staff, Caller::StaffAdmin]),
-            routes!(money_api::reply_review),
-        ),
-        (
-            SignedIn(&[Caller::Staff, Caller::StaffAdmin]),
-            routes!(money_api::institution_orders),
-        ),
-        (
-            SignedIn(&[Caller::Staff, Caller::StaffAdmin]),
-            routes!(money_api::institution_money),
-        ),
-        (
-            SignedIn(&[Caller::StaffAdmin]),
-            routes!(filing_api::staff_register),
-        ),
-        (SignedIn(&[Caller::StaffAdmin]), routes!(filing_api::hire)),
-        (
-            SignedIn(&[Caller::StaffAdmin]),
-            routes!(monitoring::staff_left),
-        ),
-        (
-            SignedIn(&[Caller::StaffAdmin]),
-            routes!(monitoring::statements),
-        ),
-        (
-            SignedIn(&[Caller::StaffAdmin]),
+            STAFF_ADMIN,
             routes!(monitoring::file_statement)
                 .map(|handler| handler.layer(DefaultBodyLimit::max(DOCUMENT_BODY_LIMIT))),
         ),
-        (
-            SignedIn(&[Caller::StaffAdmin]),
-            routes!(integration_api::grants),
-        ),
-        (
-            SignedIn(&[Caller::StaffAdmin]),
-            routes!(integration_api::grant),
-        ),
-        (
-            SignedIn(&[Caller::StaffAdmin]),
-            routes!(integration_api::revoke),
-        ),
-        (
-            SignedIn(&[Caller::StaffAdmin]),
-            routes!(admin_api::create_staff),
-        ),
+        (STAFF_ADMIN, routes!(integration_api::grants)),
+        (STAFF_ADMIN, routes!(integration_api::grant)),
+        (STAFF_ADMIN, routes!(integration_api::revoke)),
+        (STAFF_ADMIN, routes!(admin_api::create_staff)),
     ]
 }
 
 fn regulator_end() -> Vec<ApiOperation> {
-    use Access::*;
     vec![
+        (SUPERVISOR, routes!(auth_api::set_region_policy)),
+        (REVIEWER, routes!(filing_api::review_queue)),
+        (REGULATORS, routes!(filing_api::filing_for_review)),
+        (REVIEWER, routes!(filing_api::decide)),
+        (SUPERVISOR, routes!(money_api::rule_on_refund)),
+        (SUPERVISOR, routes!(complaint_api::rule_on_complaint)),
+        (SUPERVISOR, routes!(complaint_api::start_run_off)),
+        (REGULATORS, routes!(risk_api::dashboard)),
+        (SUPERVISOR, routes!(risk_api::risk_model)),
+        (SUPERVISOR, routes!(risk_api::set_risk_model)),
+        (WARNING_PARTIES, routes!(risk_api::warnings)),
+        (SUPERVISOR, routes!(risk_api::decide_warning)),
+        (SUPERVISOR, routes!(money_api::hide_review)),
+        (REGULATORS, routes!(money_api::regulator_orders)),
+        (REGULATORS, routes!(money_api::regulator_money)),
+        (SUPERVISOR, routes!(filing_api::blacklist_practitioner)),
+        (REGULATORS, routes!(monitoring::monitoring)),
+        (REGULATORS, routes!(filing_api::confirm_record_check)),
+        (REGULATORS, routes!(auth_api::institution_audit)),
+        (SUPERVISOR, routes!(auth_api::move_to_list)),
+        (SUPERVISOR, routes!(auth_api::record_unlicensed)),
+        (SUPERVISOR, routes!(inspection::create_campaign)),
+        (REGULATORS, routes!(inspection::campaigns)),
+        (REGULATORS, routes!(inspection::campaign)),
+        (REGULATORS, routes!(inspection::record_result)),
+        (SUPERVISOR, routes!(inspection::record_penalty)),
+        (SUPERVISOR, routes!(inspection::credit_model)),
+        (SUPERVISOR, routes!(inspection::set_credit_model)),
+        (SUPERVISOR, routes!(inspection::publish)),
+        (SUPERVISOR, routes!(inspection::export)),
         (
-            SignedIn(&[Caller::Supervisor]),
-            routes!(auth_api::set_region_policy),
+            SUPERVISOR,
+            routes!(after_school_lists::create_after_school_list),
         ),
-        (
-            SignedIn(&[Caller::Reviewer]),
-            routes!(filing_api::review_queue),
-        ),
-        (
-            SignedIn(&[Caller::Reviewer, Caller::Supervisor]),
-            routes!(filing_api::filing_for_review),
-        ),
-        (SignedIn(&[Caller::Reviewer]), routes!(filing_api::decide)),
-        (
-            SignedIn(&[Caller::Supervisor]),
-            routes!(money_api::rule_on_refund),
-        ),
-        (
-            SignedIn(&[Caller::Supervisor]),
-            routes!(complaint_api::rule_on_complaint),
-        ),
-        (
-            SignedIn(&[Caller::Supervisor]),
-            routes!(complaint_api::start_run_off),
-        ),
-        (
-            SignedIn(&[Caller::Reviewer, Caller::Supervisor]),
-            routes!(risk_api::dashboard),
-        ),
-        (
-            SignedIn(&[Caller::Supervisor]),
-            routes!(risk_api::risk_model),
-        ),
-        (
-            SignedIn(&[Caller::Supervisor]),
-            routes!(risk_api::set_risk_model),
-        ),
-        (
-            SignedIn(&[Caller::Supervisor, Caller::Staff, Caller::StaffAdmin]),
-            routes!(risk_api::warnings),
-        ),
-        (
-            SignedIn(&[Caller::Supervisor]),
-            routes!(risk_api::decide_warning),
-        ),
-        (
-            SignedIn(&[Caller::Supervisor]),
-            routes!(money_api::hide_review),
-        ),
-        (
-            SignedIn(&[Caller::Reviewer, Caller::Supervisor]),
-            routes!(money_api::regulator_orders),
-        ),
-        (
-            SignedIn(&[Caller::Reviewer, Caller::Supervisor]),
-            routes!(money_api::regulator_money),
-        ),
-        (
-            SignedIn(&[Caller::Supervisor]),
-            routes!(filing_api::blacklist_practitioner),
-        ),
-        (SignedIn(REGULATOR_STAFF), routes!(monitoring::monitoring)),
-        (
-            SignedIn(&[Caller::Reviewer, Caller::Supervisor]),
-            routes!(filing_api::confirm_record_check),
-        ),
-        (
-            SignedIn(&[Caller::Reviewer, Caller::Supervisor]),
-            routes!(auth_api::institution_audit),
-        ),
-        (
-            SignedIn(&[Caller::Supervisor]),
-            routes!(auth_api::move_to_list),
-        ),
-        (
-            SignedIn(&[Caller::Supervisor]),
-            routes!(auth_api::record_unlicensed),
-        ),
-        (
-            SignedIn(&[Caller::Supervisor]),
-            routes!(inspection::create_campaign),
-        ),
-        (
-            SignedIn(&[Caller::Reviewer, Caller::Supervisor]),
-            routes!(inspection::campaigns),
-        ),
-        (
-            SignedIn(&[Caller::Reviewer, Caller::Supervisor]),
-            routes!(inspection::campaign),
-        ),
-        (
-            SignedIn(&[Caller::Reviewer, Caller::Supervisor]),
-            routes!(inspection::record_result),
-        ),
-        (
-            SignedIn(&[Caller::Supervisor]),
-            routes!(inspection::record_penalty),
-        ),
-        (
-            SignedIn(&[Caller::Supervisor]),
-            routes!(inspection::credit_model),
-        ),
-        (
-            SignedIn(&[Caller::Supervisor]),
-            routes!(inspection::set_credit_model),
-        ),
-        (
-            SignedIn(&[Caller::Supervisor]),
-            routes!(inspection::publish),
-        ),
-        (SignedIn(&[Caller::Supervisor]), routes!(inspection::export)),
-        (
-            SignedIn(&[Caller::Supervisor]),
-            routes!(inspection::create_after_school_list),
-        ),
-        (
-            SignedIn(&[Caller::Reviewer, Caller::Supervisor]),
-            routes!(inspection::after_school_list),
-        ),
-        (
-            SignedIn(&[Caller::Supervisor]),
-            routes!(inspection::add_candidate),
-        ),
-        (
-            SignedIn(&[Caller::Reviewer, Caller::Supervisor]),
-            routes!(inspection::annual),
-        ),
-        (
-            SignedIn(&[Caller::Supervisor]),
-            routes!(inspection::annual_review),
-        ),
-        (
-            SignedIn(&[Caller::Supervisor]),
-            routes!(auth_api::remove_institution),
-        ),
+        (REGULATORS, routes!(after_school_lists::after_school_list)),
+        (SUPERVISOR, routes!(after_school_lists::add_candidate)),
+        (REGULATORS, routes!(annual::annual)),
+        (SUPERVISOR, routes!(annual::annual_review)),
+        (SUPERVISOR, routes!(auth_api::remove_institution)),
     ]
 }
 
 fn bank_end() -> Vec<ApiOperation> {
-    use Access::*;
     vec![
-        (
-            Signed(&[Caller::BankClient]),
-            routes!(filing_api::confirm_supervised_account),
-        ),
-        (
-            Signed(&[Caller::BankClient]),
-            routes!(money_api::set_endpoint),
-        ),
-        (Signed(&[Caller::BankClient]), routes!(money_api::payment)),
-        (
-            Signed(&[Caller::BankClient]),
-            routes!(money_api::payment_batch),
-        ),
-        (Signed(&[Caller::BankClient]), routes!(money_api::movement)),
-        (
-            Signed(&[Caller::BankClient]),
-            routes!(money_api::movement_batch),
-        ),
-        (
-            Signed(&[Caller::BankClient]),
-            routes!(money_api::bank_risk_score),
-        ),
-        (
-            Signed(&[Caller::BankClient]),
-            routes!(money_api::instruction_result),
-        ),
-        (Signed(&[Caller::BankClient]), routes!(money_api::statement)),
+        (BANK, routes!(filing_api::confirm_supervised_account)),
+        (BANK, routes!(money_api::set_endpoint)),
+        (BANK, routes!(money_api::payment)),
+        (BANK, routes!(money_api::payment_batch)),
+        (BANK, routes!(money_api::movement)),
+        (BANK, routes!(money_api::movement_batch)),
+        (BANK, routes!(money_api::bank_risk_score)),
+        (BANK, routes!(money_api::instruction_result)),
+        (BANK, routes!(money_api::statement)),
     ]
 }
 
 fn integrator_end() -> Vec<ApiOperation> {
-    use Access::*;
     vec![
-        (
-            Signed(&[Caller::IntegratorClient]),
-            routes!(integration_api::my_grants),
-        ),
-        (
-            Signed(&[Caller::IntegratorClient]),
-            routes!(integration_api::sync_course),
-        ),
-        (
-            Signed(&[Caller::IntegratorClient]),
-            routes!(integration_api::orders),
-        ),
-        (
-            Signed(&[Caller::IntegratorClient]),
-            routes!(integration_api::attendance),
-        ),
-        (
-            Signed(&[Caller::IntegratorClient]),
-            routes!(integration_api::order_for_parent),
-        ),
-        (
-            Signed(&[Caller::IntegratorClient]),
-            routes!(integration_api::order),
-        ),
-        (
-            Signed(&[Caller::IntegratorClient]),
-            routes!(integration_api::answer_refund),
-        ),
-        (
-            Signed(&[Caller::IntegratorClient]),
-            routes!(integration_api::answer_complaint),
-        ),
-        (
-            Signed(&[Caller::IntegratorClient]),
-            routes!(integration_api::export),
-        ),
-        (
-            Signed(&[Caller::IntegratorClient]),
-            routes!(integration_api::set_webhook),
-        ),
-        (
-            Signed(&[Caller::IntegratorClient]),
-            routes!(integration_api::webhook),
-        ),
-        (
-            Signed(&[Caller::IntegratorClient]),
-            routes!(integration_api::test_webhook),
-        ),
-        (
-            Signed(&[Caller::IntegratorClient]),
-            routes!(integration_api::deliveries),
-        ),
-        (
-            Signed(&[Caller::IntegratorClient]),
-            routes!(integration_api::replay),
-        ),
-        (
-            Signed(&[Caller::IntegratorClient]),
-            routes!(integration_api::activity),
-        ),
-        (
-            Signed(&[Caller::IntegratorClient]),
-            routes!(service_desk::integrator_open),
-        ),
-        (
-            Signed(&[Caller::IntegratorClient]),
-            routes!(service_desk::integrator_list),
-        ),
-        (
-            Signed(&[Caller::IntegratorClient]),
-            routes!(service_desk::integrator_get),
-        ),
-        (
-            Signed(&[Caller::IntegratorClient]),
-            routes!(service_desk::integrator_reply),
-        ),
-        (Signed(SIGNED_CLIENTS), routes!(auth_api::client_me)),
+        (INTEGRATOR, routes!(integration_api::my_grants)),
+        (INTEGRATOR, routes!(integration_api::sync_course)),
+        (INTEGRATOR, routes!(integration_api::orders)),
+        (INTEGRATOR, routes!(integration_api::attendance)),
+        (INTEGRATOR, routes!(integration_api::order_for_parent)),
+        (INTEGRATOR, routes!(integration_api::order)),
+        (INTEGRATOR, routes!(integration_api::answer_refund)),
+        (INTEGRATOR, routes!(integration_api::answer_complaint)),
+        (INTEGRATOR, routes!(integration_api::export)),
+        (INTEGRATOR, routes!(integration_api::set_webhook)),
+        (INTEGRATOR, routes!(integration_api::webhook)),
+        (INTEGRATOR, routes!(integration_api::test_webhook)),
+        (INTEGRATOR, routes!(integration_api::deliveries)),
+        (INTEGRATOR, routes!(integration_api::replay)),
+        (INTEGRATOR, routes!(integration_api::activity)),
+        (INTEGRATOR, routes!(service_desk::integrator_open)),
+        (INTEGRATOR, routes!(service_desk::integrator_list)),
+        (INTEGRATOR, routes!(service_desk::integrator_get)),
+        (INTEGRATOR, routes!(service_desk::integrator_reply)),
+        (ANY_CLIENT, routes!(auth_api::client_me)),
     ]
 }
 
 fn school_end() -> Vec<ApiOperation> {
-    use Access::*;
     vec![
-        (SignedIn(&[Caller::School]), routes!(school::lists)),
-        (SignedIn(&[Caller::School]), routes!(school::list)),
-        (SignedIn(&[Caller::School]), routes!(school::choose)),
-        (SignedIn(&[Caller::School]), routes!(school::withdraw)),
+        (SCHOOL, routes!(school::lists)),
+        (SCHOOL, routes!(school::list)),
+        (SCHOOL, routes!(school::choose)),
+        (SCHOOL, routes!(school::withdraw)),
     ]
 }
 
 fn admin_end() -> Vec<ApiOperation> {
-    use Access::*;
     vec![
-        (SignedIn(ADMINS), routes!(admin_api::list_accounts)),
-        (
-            SignedIn(&[Caller::SystemAdmin]),
-            routes!(admin_api::create_regulator),
-        ),
-        (
-            SignedIn(&[Caller::SystemAdmin]),
-            routes!(admin_api::create_bank_operator),
-        ),
-        (
-            SignedIn(&[Caller::SystemAdmin]),
-            routes!(integration_api::register),
-        ),
-        (
-            SignedIn(&[Caller::SystemAdmin]),
-            routes!(admin_api::create_school_account),
-        ),
-        (SignedIn(ADMINS), routes!(admin_api::disable_account)),
-        (SignedIn(ADMINS), routes!(admin_api::enable_account)),
-        (
-            SignedIn(&[Caller::SecurityAdmin]),
-            routes!(admin_api::security_policy),
-        ),
-        (
-            SignedIn(&[Caller::SecurityAdmin]),
-            routes!(admin_api::set_security_policy),
-        ),
-        (
-            SignedIn(&[Caller::AuditAdmin]),
-            routes!(admin_api::audit_entries),
-        ),
-        (
-            SignedIn(&[Caller::AuditAdmin]),
-            routes!(admin_api::pii_access),
-        ),
+        (ADMINS, routes!(admin_api::list_accounts)),
+        (SYSTEM_ADMIN, routes!(admin_api::create_regulator)),
+        (SYSTEM_ADMIN, routes!(admin_api::create_bank_operator)),
+        (SYSTEM_ADMIN, routes!(integration_api::register)),
+        (SYSTEM_ADMIN, routes!(admin_api::create_school_account)),
+        (ADMINS, routes!(admin_api::disable_account)),
+        (ADMINS, routes!(admin_api::enable_account)),
+        (SECURITY_ADMIN, routes!(admin_api::security_policy)),
+        (SECURITY_ADMIN, routes!(admin_api::set_security_policy)),
+        (AUDIT_ADMIN, routes!(admin_api::audit_entries)),
+        (AUDIT_ADMIN, routes!(admin_api::pii_access)),
     ]
 }
 
 fn shared() -> Vec<ApiOperation> {
-    use Access::*;
     vec![
         (Public, routes!(filing_api::sign_up)),
+        (STAFF_AND_REGULATORS, routes!(filing_api::document)),
+        (ORDER_READERS, routes!(money_api::order)),
+        (ORDER_READERS, routes!(money_api::order_lessons)),
+        (ORDER_READERS, routes!(money_api::order_refunds)),
+        (CONSULTATION_PARTIES, routes!(complaint_api::consultations)),
+        (CONSULTATION_PARTIES, routes!(complaint_api::consultation)),
         (
-            SignedIn(&[
-                Caller::Staff,
-                Caller::StaffAdmin,
-                Caller::Reviewer,
-                Caller::Supervisor,
-            ]),
-            routes!(filing_api::document),
-        ),
-        (SignedIn(ORDER_READERS), routes!(money_api::order)),
-        (SignedIn(ORDER_READERS), routes!(money_api::order_lessons)),
-        (SignedIn(ORDER_READERS), routes!(money_api::order_refunds)),
-        (
-            SignedIn(CONSULTATION_PARTIES),
-            routes!(complaint_api::consultations),
-        ),
-        (
-            SignedIn(CONSULTATION_PARTIES),
-            routes!(complaint_api::consultation),
-        ),
-        (
-            SignedIn(CONSULTATION_PARTIES),
+            CONSULTATION_PARTIES,
             routes!(complaint_api::reply_consultation),
         ),
-        (
-            SignedIn(COMPLAINT_PARTIES),
-            routes!(complaint_api::complaints),
-        ),
-        (SignedIn(ORDER_READERS), routes!(complaint_api::complaint)),
+        (COMPLAINT_PARTIES, routes!(complaint_api::complaints)),
+        (ORDER_READERS, routes!(complaint_api::complaint)),
         (Public, routes!(auth_api::login)),
         (Public, routes!(auth_api::refresh)),
         (Public, routes!(auth_api::sms_code)),
-        (SignedIn(ANY_ACCOUNT), routes!(auth_api::logout)),
-        (SignedIn(ANY_ACCOUNT), routes!(auth_api::me)),
-        (SignedIn(&[Caller::Parent]), routes!(auth_api::my_children)),
-        (SignedIn(&[Caller::Parent]), routes!(auth_api::add_child)),
-        (
-            SignedIn(&[
-                Caller::Staff,
-                Caller::StaffAdmin,
-                Caller::Reviewer,
-                Caller::Supervisor,
-            ]),
-            routes!(inspection::credit),
-        ),
-        (
-            SignedIn(&[
-                Caller::Staff,
-                Caller::StaffAdmin,
-                Caller::Reviewer,
-                Caller::Supervisor,
-            ]),
-            routes!(plate_pages::plate_api),
-        ),
-        (SignedIn(ANY_ACCOUNT), routes!(auth_api::my_notifications)),
-        (SignedIn(ANY_ACCOUNT), routes!(auth_api::change_password)),
-        (SignedIn(TICKET_OPENERS), routes!(service_desk::open)),
-        (SignedIn(DESK_PARTIES), routes!(service_desk::list)),
-        (SignedIn(DESK_PARTIES), routes!(service_desk::get_one)),
-        (SignedIn(DESK_PARTIES), routes!(service_desk::reply)),
-        (SignedIn(TICKET_ANSWERERS), routes!(service_desk::assign)),
-        (SignedIn(DESK_PARTIES), routes!(service_desk::resolve)),
-        (SignedIn(TICKET_ANSWERERS), routes!(service_desk::figures)),
+        (ANY_ACCOUNT, routes!(auth_api::logout)),
+        (ANY_ACCOUNT, routes!(auth_api::me)),
+        (PARENT, routes!(auth_api::my_children)),
+        (PARENT, routes!(auth_api::add_child)),
+        (STAFF_AND_REGULATORS, routes!(inspection::credit)),
+        (STAFF_AND_REGULATORS, routes!(plate_pages::plate_api)),
+        (ANY_ACCOUNT, routes!(auth_api::my_notifications)),
+        (ANY_ACCOUNT, routes!(auth_api::change_password)),
+        (TICKET_OPENERS, routes!(service_desk::open)),
+        (DESK_PARTIES, routes!(service_desk::list)),
+        (DESK_PARTIES, routes!(service_desk::get_one)),
+        (DESK_PARTIES, routes!(service_desk::reply)),
+        (TICKET_ANSWERERS, routes!(service_desk::assign)),
+        (DESK_PARTIES, routes!(service_desk::resolve)),
+        (TICKET_ANSWERERS, routes!(service_desk::figures)),
     ]
 }
 
@@ -644,725 +346,136 @@ fn shared() -> Vec<ApiOperation> {
 /// multipart form's overhead on top.
 const DOCUMENT_BODY_LIMIT: usize = app::onboarding::MAX_DOCUMENT_BYTES + 1024 * 1024;
 
-const ADMINS: &[Caller] = &[Caller::SystemAdmin, Caller::StaffAdmin];
-const REGULATOR_STAFF: &[Caller] = &[Caller::Reviewer, Caller::Supervisor];
-
 /// Every page of the website, on browser sessions.
 pub fn page_routes() -> Vec<Route> {
-    pages().into_iter().map(|(route, _)| route).collect()
+    pages().into_iter().map(|page| page.route).collect()
 }
 
-fn pages() -> Vec<(Route, MethodRouter<WebState>)> {
-    use Access::*;
+/// The pages, one a line: a table reads best unwrapped.
+#[rustfmt::skip]
+fn pages() -> Vec<Page> {
     vec![
-        route(Method::GET, "/", Public, get(pages::home)),
-        route(Method::GET, "/institutions", Public, get(pages::search)),
-        route(
-            Method::GET,
-            "/institutions/{id}",
-            Public,
-            get(pages::institution),
-        ),
-        route(Method::GET, "/lists/{status}", Public, get(pages::list)),
-        route(Method::GET, "/notices", Public, get(pages::notices)),
-        route(
-            Method::GET,
-            "/regions/options",
-            Public,
-            get(pages::region_options),
-        ),
-        route(
-            Method::GET,
-            "/login",
-            Public,
-            get(session_pages::login_page),
-        ),
-        route(
-            Method::POST,
-            "/login",
-            Public,
-            post(session_pages::login_submit),
-        ),
-        route(
-            Method::GET,
-            "/login/{end}",
-            Public,
-            get(session_pages::end_login_page),
-        ),
-        route(
-            Method::POST,
-            "/login/{end}",
-            Public,
-            post(session_pages::end_login_submit),
-        ),
-        route(
-            Method::GET,
-            "/login/parent",
-            Public,
-            get(session_pages::parent_login_page),
-        ),
-        route(
-            Method::POST,
-            "/login/parent",
-            Public,
-            post(session_pages::parent_login_submit),
-        ),
-        route(
-            Method::POST,
-            "/login/parent/code",
-            Public,
-            post(session_pages::parent_send_code),
-        ),
-        route(
-            Method::GET,
-            "/account",
-            SignedIn(ANY_ACCOUNT),
-            get(session_pages::account_page),
-        ),
-        route(
-            Method::POST,
-            "/account/password",
-            SignedIn(ANY_ACCOUNT),
-            post(session_pages::change_password),
-        ),
-        route(
-            Method::POST,
-            "/logout",
-            SignedIn(ANY_ACCOUNT),
-            post(session_pages::logout),
-        ),
-        route(
-            Method::GET,
-            "/children",
-            SignedIn(&[Caller::Parent]),
-            get(session_pages::children_page),
-        ),
-        route(
-            Method::POST,
-            "/children",
-            SignedIn(&[Caller::Parent]),
-            post(session_pages::add_child),
-        ),
-        route(
-            Method::POST,
-            "/children/{id}/reveal",
-            SignedIn(&[Caller::Parent]),
-            post(session_pages::reveal_child),
-        ),
-        route(
-            Method::GET,
-            "/regulator",
-            SignedIn(REGULATOR_STAFF),
-            get(console_pages::console),
-        ),
-        route(
-            Method::GET,
-            "/regulator/institutions/{id}",
-            SignedIn(REGULATOR_STAFF),
-            get(console_pages::institution),
-        ),
-        route(
-            Method::POST,
-            "/regulator/practitioner-blacklist",
-            SignedIn(&[Caller::Supervisor]),
-            post(console_pages::blacklist_practitioner),
-        ),
-        route(
-            Method::POST,
-            "/regulator/staff-members/{id}/record-check",
-            SignedIn(&[Caller::Reviewer, Caller::Supervisor]),
-            post(console_pages::confirm_record_check),
-        ),
-        route(
-            Method::POST,
-            "/regulator/unlicensed",
-            SignedIn(&[Caller::Supervisor]),
-            post(console_pages::record_unlicensed),
-        ),
-        route(
-            Method::POST,
-            "/regulator/institutions/{id}/list",
-            SignedIn(&[Caller::Supervisor]),
-            post(console_pages::move_to_list),
-        ),
-        route(
-            Method::POST,
-            "/regulator/institutions/{id}/removal",
-            SignedIn(&[Caller::Supervisor]),
-            post(console_pages::remove),
-        ),
-        route(
-            Method::GET,
-            "/admin/accounts",
-            SignedIn(ADMINS),
-            get(console_pages::accounts),
-        ),
-        route(
-            Method::POST,
-            "/admin/accounts",
-            SignedIn(ADMINS),
-            post(console_pages::create_account),
-        ),
-        route(
-            Method::POST,
-            "/admin/accounts/{id}/disable",
-            SignedIn(ADMINS),
-            post(console_pages::disable),
-        ),
-        route(
-            Method::POST,
-            "/admin/accounts/{id}/enable",
-            SignedIn(ADMINS),
-            post(console_pages::enable),
-        ),
-        route(
-            Method::GET,
-            "/admin/security",
-            SignedIn(&[Caller::SecurityAdmin]),
-            get(console_pages::security),
-        ),
-        route(
-            Method::POST,
-            "/admin/security",
-            SignedIn(&[Caller::SecurityAdmin]),
-            post(console_pages::set_security),
-        ),
-        route(
-            Method::GET,
-            "/regulator/dashboard",
-            SignedIn(&[Caller::Reviewer, Caller::Supervisor]),
-            get(risk_pages::dashboard),
-        ),
-        route(
-            Method::GET,
-            "/regulator/warnings",
-            SignedIn(&[Caller::Supervisor]),
-            get(risk_pages::console),
-        ),
-        route(
-            Method::GET,
-            "/regulator/warnings/stream",
-            SignedIn(&[Caller::Supervisor]),
-            get(risk_pages::stream),
-        ),
-        route(
-            Method::POST,
-            "/regulator/warnings/{id}/decision",
-            SignedIn(&[Caller::Supervisor]),
-            post(risk_pages::decide),
-        ),
-        route(
-            Method::GET,
-            "/institution/warnings",
-            SignedIn(&[Caller::Staff, Caller::StaffAdmin]),
-            get(risk_pages::institution),
-        ),
-        route(
-            Method::POST,
-            "/institution/warnings/{id}/answer",
-            SignedIn(&[Caller::Staff, Caller::StaffAdmin]),
-            post(risk_pages::answer),
-        ),
-        route(
-            Method::GET,
-            "/complaints",
-            SignedIn(COMPLAINT_PARTIES),
-            get(complaint_pages::list),
-        ),
-        route(
-            Method::POST,
-            "/complaints",
-            SignedIn(&[Caller::Parent]),
-            post(complaint_pages::file).layer(DefaultBodyLimit::max(
-                app::complaints::MAX_EVIDENCE * DOCUMENT_BODY_LIMIT,
-            )),
-        ),
-        route(
-            Method::GET,
-            "/complaints/new",
-            SignedIn(&[Caller::Parent]),
-            get(complaint_pages::new_form),
-        ),
-        route(
-            Method::GET,
-            "/complaints/{id}",
-            SignedIn(ORDER_READERS),
-            get(complaint_pages::detail),
-        ),
-        route(
-            Method::POST,
-            "/complaints/{id}/answer",
-            SignedIn(&[Caller::Staff, Caller::StaffAdmin]),
-            post(complaint_pages::answer),
-        ),
-        route(
-            Method::POST,
-            "/complaints/{id}/accept",
-            SignedIn(&[Caller::Parent]),
-            post(complaint_pages::accept),
-        ),
-        route(
-            Method::POST,
-            "/complaints/{id}/escalate",
-            SignedIn(&[Caller::Parent]),
-            post(complaint_pages::escalate),
-        ),
-        route(
-            Method::POST,
-            "/complaints/{id}/ruling",
-            SignedIn(&[Caller::Supervisor]),
-            post(complaint_pages::ruling),
-        ),
-        route(
-            Method::GET,
-            "/courses/{id}/buy",
-            SignedIn(&[Caller::Parent]),
-            get(order_pages::buy_page),
-        ),
-        route(
-            Method::POST,
-            "/courses/{id}/buy",
-            SignedIn(&[Caller::Parent]),
-            post(order_pages::buy),
-        ),
-        route(
-            Method::GET,
-            "/consultations",
-            SignedIn(CONSULTATION_PARTIES),
-            get(consultation_pages::list),
-        ),
-        route(
-            Method::POST,
-            "/consultations",
-            SignedIn(&[Caller::Parent]),
-            post(consultation_pages::ask),
-        ),
-        route(
-            Method::GET,
-            "/consultations/{id}",
-            SignedIn(CONSULTATION_PARTIES),
-            get(consultation_pages::thread),
-        ),
-        route(
-            Method::POST,
-            "/consultations/{id}/messages",
-            SignedIn(CONSULTATION_PARTIES),
-            post(consultation_pages::reply),
-        ),
-        route(
-            Method::GET,
-            "/todo",
-            SignedIn(&[Caller::Parent]),
-            get(order_pages::todo),
-        ),
-        route(
-            Method::GET,
-            "/orders",
-            SignedIn(&[Caller::Parent]),
-            get(order_pages::my_orders),
-        ),
-        route(
-            Method::GET,
-            "/orders/{id}",
-            SignedIn(ORDER_READERS),
-            get(order_pages::order_page),
-        ),
-        route(
-            Method::POST,
-            "/orders/{id}/transfer",
-            SignedIn(&[Caller::Parent]),
-            post(order_pages::transfer_class),
-        ),
-        route(
-            Method::POST,
-            "/orders/{id}/leave",
-            SignedIn(&[Caller::Parent]),
-            post(order_pages::request_leave),
-        ),
-        route(
-            Method::POST,
-            "/orders/{id}/refund",
-            SignedIn(&[Caller::Parent]),
-            post(order_pages::request_refund),
-        ),
-        route(
-            Method::POST,
-            "/orders/{id}/review",
-            SignedIn(&[Caller::Parent]),
-            post(order_pages::post_review),
-        ),
-        route(
-            Method::POST,
-            "/refunds/{id}/escalate",
-            SignedIn(&[Caller::Parent]),
-            post(order_pages::escalate_refund),
-        ),
-        route(
-            Method::POST,
-            "/refunds/{id}/answer",
-            SignedIn(&[Caller::Staff, Caller::StaffAdmin]),
-            post(order_pages::answer_refund),
-        ),
-        route(
-            Method::POST,
-            "/refunds/{id}/ruling",
-            SignedIn(&[Caller::Supervisor]),
-            post(order_pages::rule_on_refund),
-        ),
-        route(
-            Method::POST,
-            "/lessons/{id}/confirm",
-            SignedIn(&[Caller::Parent]),
-            post(order_pages::confirm_lesson),
-        ),
-        route(
-            Method::POST,
-            "/lessons/{id}/dispute",
-            SignedIn(&[Caller::Parent]),
-            post(order_pages::dispute_lesson),
-        ),
-        route(
-            Method::POST,
-            "/institution/orders/{id}/attendance",
-            SignedIn(&[Caller::Staff, Caller::StaffAdmin]),
-            post(order_pages::take_attendance),
-        ),
-        route(
-            Method::POST,
-            "/institution/orders/{id}/discount",
-            SignedIn(&[Caller::Staff, Caller::StaffAdmin]),
-            post(order_pages::discount_order),
-        ),
-        route(
-            Method::GET,
-            "/institution/money",
-            SignedIn(&[Caller::Staff, Caller::StaffAdmin]),
-            get(order_pages::institution_money),
-        ),
-        route(
-            Method::POST,
-            "/regulator/institutions/{id}/run-off",
-            SignedIn(&[Caller::Supervisor]),
-            post(order_pages::start_run_off),
-        ),
-        route(
-            Method::GET,
-            "/regulator/institutions/{id}/money",
-            SignedIn(&[Caller::Reviewer, Caller::Supervisor]),
-            get(order_pages::regulator_money),
-        ),
-        route(Method::GET, "/join", Public, get(filing_pages::join_page)),
-        route(Method::POST, "/join", Public, post(filing_pages::join)),
-        route(
-            Method::GET,
-            "/institution/filing",
-            SignedIn(&[Caller::StaffAdmin]),
-            get(filing_pages::filing),
-        ),
-        route(
-            Method::POST,
-            "/institution/filing",
-            SignedIn(&[Caller::StaffAdmin]),
-            post(filing_pages::save),
-        ),
-        route(
-            Method::POST,
-            "/institution/filing/submit",
-            SignedIn(&[Caller::StaffAdmin]),
-            post(filing_pages::submit),
-        ),
-        route(
-            Method::POST,
-            "/institution/documents",
-            SignedIn(&[Caller::StaffAdmin]),
-            post(filing_pages::upload).layer(DefaultBodyLimit::max(DOCUMENT_BODY_LIMIT)),
-        ),
-        route(
-            Method::POST,
-            "/institution/supervised-accounts",
-            SignedIn(&[Caller::StaffAdmin]),
-            post(filing_pages::bind_account),
-        ),
-        route(
-            Method::GET,
-            "/institution/staff",
-            SignedIn(&[Caller::StaffAdmin]),
-            get(filing_pages::staff),
-        ),
-        route(
-            Method::POST,
-            "/institution/staff",
-            SignedIn(&[Caller::StaffAdmin]),
-            post(filing_pages::hire),
-        ),
-        route(
-            Method::POST,
-            "/institution/staff/{id}/left",
-            SignedIn(&[Caller::StaffAdmin]),
-            post(filing_pages::staff_left),
-        ),
-        route(
-            Method::GET,
-            "/institution/statements",
-            SignedIn(&[Caller::StaffAdmin]),
-            get(monitoring::statements_view),
-        ),
-        route(
-            Method::POST,
-            "/institution/statements",
-            SignedIn(&[Caller::StaffAdmin]),
-            post(monitoring::file_statement_form).layer(DefaultBodyLimit::max(DOCUMENT_BODY_LIMIT)),
-        ),
-        route(
-            Method::GET,
-            "/regulator/institutions/{id}/monitoring",
-            SignedIn(REGULATOR_STAFF),
-            get(monitoring::monitoring_page),
-        ),
-        route(
-            Method::GET,
-            "/regulator/institutions/{id}/monitoring/export",
-            SignedIn(REGULATOR_STAFF),
-            get(monitoring::monitoring_export),
-        ),
-        route(
-            Method::GET,
-            "/documents/{id}",
-            SignedIn(&[
-                Caller::Staff,
-                Caller::StaffAdmin,
-                Caller::Reviewer,
-                Caller::Supervisor,
-            ]),
-            get(filing_pages::document),
-        ),
-        route(
-            Method::GET,
-            "/regulator/reviews",
-            SignedIn(&[Caller::Reviewer]),
-            get(filing_pages::reviews),
-        ),
-        route(
-            Method::GET,
-            "/regulator/reviews/{id}",
-            SignedIn(&[Caller::Reviewer, Caller::Supervisor]),
-            get(filing_pages::review),
-        ),
-        route(
-            Method::POST,
-            "/regulator/reviews/{id}/decision",
-            SignedIn(&[Caller::Reviewer]),
-            post(filing_pages::decide),
-        ),
-        route(
-            Method::GET,
-            "/verify/{token}",
-            Public,
-            get(plate_pages::verify_page),
-        ),
-        route(
-            Method::GET,
-            "/institutions/{id}/plate",
-            SignedIn(&[
-                Caller::Staff,
-                Caller::StaffAdmin,
-                Caller::Reviewer,
-                Caller::Supervisor,
-            ]),
-            get(plate_pages::plate_page),
-        ),
-        route(
-            Method::GET,
-            "/regulator/spot-checks",
-            SignedIn(&[Caller::Supervisor]),
-            get(inspection::campaigns_page),
-        ),
-        route(
-            Method::POST,
-            "/regulator/spot-checks",
-            SignedIn(&[Caller::Supervisor]),
-            post(inspection::create_campaign_form),
-        ),
-        route(
-            Method::GET,
-            "/regulator/spot-checks/{id}",
-            SignedIn(&[Caller::Reviewer, Caller::Supervisor]),
-            get(inspection::campaign_page),
-        ),
-        route(
-            Method::GET,
-            "/regulator/spot-check-items/{id}",
-            SignedIn(&[Caller::Reviewer, Caller::Supervisor]),
-            get(inspection::check_page),
-        ),
-        route(
-            Method::POST,
-            "/regulator/spot-check-items/{id}",
-            SignedIn(&[Caller::Reviewer, Caller::Supervisor]),
-            post(inspection::record_form),
-        ),
-        route(
-            Method::GET,
-            "/regulator/institutions/{id}/credit",
-            SignedIn(&[Caller::Reviewer, Caller::Supervisor]),
-            get(inspection::regulator_credit_page),
-        ),
-        route(
-            Method::POST,
-            "/regulator/institutions/{id}/penalties",
-            SignedIn(&[Caller::Supervisor]),
-            post(inspection::penalty_form),
-        ),
-        route(
-            Method::GET,
-            "/institution/credit",
-            SignedIn(&[Caller::Staff, Caller::StaffAdmin]),
-            get(inspection::institution_credit_page),
-        ),
-        route(
-            Method::GET,
-            "/regulator/credit",
-            SignedIn(&[Caller::Supervisor]),
-            get(inspection::credit_admin_page),
-        ),
-        route(
-            Method::POST,
-            "/regulator/credit/publications",
-            SignedIn(&[Caller::Supervisor]),
-            post(inspection::publish_form),
-        ),
-        route(
-            Method::GET,
-            "/regulator/credit/export",
-            SignedIn(&[Caller::Supervisor]),
-            get(inspection::export_page),
-        ),
-        route(
-            Method::GET,
-            "/regulator/after-school",
-            SignedIn(&[Caller::Supervisor]),
-            get(inspection::after_school_page),
-        ),
-        route(
-            Method::POST,
-            "/regulator/after-school",
-            SignedIn(&[Caller::Supervisor]),
-            post(inspection::create_after_school_form),
-        ),
-        route(
-            Method::GET,
-            "/regulator/after-school/{id}",
-            SignedIn(&[Caller::Supervisor]),
-            get(inspection::after_school_list_page),
-        ),
-        route(
-            Method::POST,
-            "/regulator/after-school/{id}/candidates",
-            SignedIn(&[Caller::Supervisor]),
-            post(inspection::add_candidate_form),
-        ),
-        route(
-            Method::GET,
-            "/school",
-            SignedIn(&[Caller::School]),
-            get(school::home),
-        ),
-        route(
-            Method::GET,
-            "/school/after-school/{id}",
-            SignedIn(&[Caller::School]),
-            get(school::list_page),
-        ),
-        route(
-            Method::POST,
-            "/school/after-school/{id}/choices",
-            SignedIn(&[Caller::School]),
-            post(school::choose_form),
-        ),
-        route(
-            Method::POST,
-            "/school/after-school/{id}/choices/{institution_id}/withdraw",
-            SignedIn(&[Caller::School]),
-            post(school::withdraw_form),
-        ),
-        route(
-            Method::GET,
-            "/institution/integrations",
-            SignedIn(&[Caller::StaffAdmin]),
-            get(integration_api::page),
-        ),
-        route(
-            Method::POST,
-            "/institution/integrations",
-            SignedIn(&[Caller::StaffAdmin]),
-            post(integration_api::grant_form),
-        ),
-        route(
-            Method::POST,
-            "/institution/integrations/{id}/revoke",
-            SignedIn(&[Caller::StaffAdmin]),
-            post(integration_api::revoke_form),
-        ),
-        route(
-            Method::GET,
-            "/service",
-            SignedIn(DESK_PARTIES),
-            get(service_desk::home),
-        ),
-        route(
-            Method::POST,
-            "/service/tickets",
-            SignedIn(TICKET_OPENERS),
-            post(service_desk::open_form),
-        ),
-        route(
-            Method::GET,
-            "/service/tickets/{id}",
-            SignedIn(DESK_PARTIES),
-            get(service_desk::ticket_page),
-        ),
-        route(
-            Method::POST,
-            "/service/tickets/{id}/messages",
-            SignedIn(DESK_PARTIES),
-            post(service_desk::reply_form),
-        ),
-        route(
-            Method::POST,
-            "/service/tickets/{id}/assign",
-            SignedIn(TICKET_ANSWERERS),
-            post(service_desk::assign_form),
-        ),
-        route(
-            Method::POST,
-            "/service/tickets/{id}/resolve",
-            SignedIn(DESK_PARTIES),
-            post(service_desk::resolve_form),
-        ),
-        route(
-            Method::GET,
-            "/banks/quality",
-            Public,
-            get(inspection::bank_quality_page),
-        ),
-        route(
-            Method::GET,
-            "/regulator/institutions/{id}/annual/{year}",
-            SignedIn(&[Caller::Reviewer, Caller::Supervisor]),
-            get(inspection::annual_page),
-        ),
-        route(
-            Method::POST,
-            "/regulator/institutions/{id}/annual/{year}/review",
-            SignedIn(&[Caller::Supervisor]),
-            post(inspection::annual_review_form),
-        ),
-        route(
-            Method::GET,
-            "/audit",
-            SignedIn(&[Caller::AuditAdmin]),
-            get(console_pages::audit),
-        ),
+        get("/", Public, pages::home),
+        get("/institutions", Public, pages::search),
+        get("/institutions/{id}", Public, pages::institution),
+        get("/lists/{status}", Public, pages::list),
+        get("/notices", Public, pages::notices),
+        get("/regions/options", Public, pages::region_options),
+        get("/login", Public, session_pages::login_page),
+        post("/login", Public, session_pages::login_submit),
+        get("/login/{end}", Public, session_pages::end_login_page),
+        post("/login/{end}", Public, session_pages::end_login_submit),
+        get("/login/parent", Public, session_pages::parent_login_page),
+        post("/login/parent", Public, session_pages::parent_login_submit),
+        post("/login/parent/code", Public, session_pages::parent_send_code),
+        get("/account", ANY_ACCOUNT, session_pages::account_page),
+        post("/account/password", ANY_ACCOUNT, session_pages::change_password),
+        post("/logout", ANY_ACCOUNT, session_pages::logout),
+        get("/children", PARENT, session_pages::children_page),
+        post("/children", PARENT, session_pages::add_child),
+        post("/children/{id}/reveal", PARENT, session_pages::reveal_child),
+        get("/regulator", REGULATORS, console_pages::console),
+        get("/regulator/institutions/{id}", REGULATORS, console_pages::institution),
+        post("/regulator/practitioner-blacklist", SUPERVISOR, console_pages::blacklist_practitioner),
+        post("/regulator/staff-members/{id}/record-check", REGULATORS, console_pages::confirm_record_check),
+        post("/regulator/unlicensed", SUPERVISOR, console_pages::record_unlicensed),
+        post("/regulator/institutions/{id}/list", SUPERVISOR, console_pages::move_to_list),
+        post("/regulator/institutions/{id}/removal", SUPERVISOR, console_pages::remove),
+        get("/admin/accounts", ADMINS, console_pages::accounts),
+        post("/admin/accounts", ADMINS, console_pages::create_account),
+        post("/admin/accounts/{id}/disable", ADMINS, console_pages::disable),
+        post("/admin/accounts/{id}/enable", ADMINS, console_pages::enable),
+        get("/admin/security", SECURITY_ADMIN, console_pages::security),
+        post("/admin/security", SECURITY_ADMIN, console_pages::set_security),
+        get("/regulator/dashboard", REGULATORS, risk_pages::dashboard),
+        get("/regulator/warnings", SUPERVISOR, risk_pages::console),
+        get("/regulator/warnings/stream", SUPERVISOR, risk_pages::stream),
+        post("/regulator/warnings/{id}/decision", SUPERVISOR, risk_pages::decide),
+        get("/institution/warnings", STAFF, risk_pages::institution),
+        post("/institution/warnings/{id}/answer", STAFF, risk_pages::answer),
+        get("/complaints", COMPLAINT_PARTIES, complaint_pages::list),
+        post("/complaints", PARENT, complaint_pages::file).up_to(app::complaints::MAX_EVIDENCE * DOCUMENT_BODY_LIMIT),
+        get("/complaints/new", PARENT, complaint_pages::new_form),
+        get("/complaints/{id}", ORDER_READERS, complaint_pages::detail),
+        post("/complaints/{id}/answer", STAFF, complaint_pages::answer),
+        post("/complaints/{id}/accept", PARENT, complaint_pages::accept),
+        post("/complaints/{id}/escalate", PARENT, complaint_pages::escalate),
+        post("/complaints/{id}/ruling", SUPERVISOR, complaint_pages::ruling),
+        get("/courses/{id}/buy", PARENT, order_pages::buy_page),
+        post("/courses/{id}/buy", PARENT, order_pages::buy),
+        get("/consultations", CONSULTATION_PARTIES, consultation_pages::list),
+        post("/consultations", PARENT, consultation_pages::ask),
+        get("/consultations/{id}", CONSULTATION_PARTIES, consultation_pages::thread),
+        post("/consultations/{id}/messages", CONSULTATION_PARTIES, consultation_pages::reply),
+        get("/todo", PARENT, order_pages::todo),
+        get("/orders", PARENT, order_pages::my_orders),
+        get("/orders/{id}", ORDER_READERS, order_pages::order_page),
+        post("/orders/{id}/transfer", PARENT, order_pages::transfer_class),
+        post("/orders/{id}/leave", PARENT, order_pages::request_leave),
+        post("/orders/{id}/refund", PARENT, order_pages::request_refund),
+        post("/orders/{id}/review", PARENT, order_pages::post_review),
+        post("/refunds/{id}/escalate", PARENT, order_pages::escalate_refund),
+        post("/refunds/{id}/answer", STAFF, order_pages::answer_refund),
+        post("/refunds/{id}/ruling", SUPERVISOR, order_pages::rule_on_refund),
+        post("/lessons/{id}/confirm", PARENT, order_pages::confirm_lesson),
+        post("/lessons/{id}/dispute", PARENT, order_pages::dispute_lesson),
+        post("/institution/orders/{id}/attendance", STAFF, order_pages::take_attendance),
+        post("/institution/orders/{id}/discount", STAFF, order_pages::discount_order),
+        get("/institution/money", STAFF, order_pages::institution_money),
+        post("/regulator/institutions/{id}/run-off", SUPERVISOR, order_pages::start_run_off),
+        get("/regulator/institutions/{id}/money", REGULATORS, order_pages::regulator_money),
+        get("/join", Public, filing_pages::join_page),
+        post("/join", Public, filing_pages::join),
+        get("/institution/filing", STAFF_ADMIN, filing_pages::filing),
+        post("/institution/filing", STAFF_ADMIN, filing_pages::save),
+        post("/institution/filing/submit", STAFF_ADMIN, filing_pages::submit),
+        post("/institution/documents", STAFF_ADMIN, filing_pages::upload).up_to(DOCUMENT_BODY_LIMIT),
+        post("/institution/supervised-accounts", STAFF_ADMIN, filing_pages::bind_account),
+        get("/institution/staff", STAFF_ADMIN, filing_pages::staff),
+        post("/institution/staff", STAFF_ADMIN, filing_pages::hire),
+        post("/institution/staff/{id}/left", STAFF_ADMIN, filing_pages::staff_left),
+        get("/institution/statements", STAFF_ADMIN, monitoring::statements_view),
+        post("/institution/statements", STAFF_ADMIN, monitoring::file_statement_form).up_to(DOCUMENT_BODY_LIMIT),
+        get("/regulator/institutions/{id}/monitoring", REGULATORS, monitoring::monitoring_page),
+        get("/regulator/institutions/{id}/monitoring/export", REGULATORS, monitoring::monitoring_export),
+        get("/documents/{id}", STAFF_AND_REGULATORS, filing_pages::document),
+        get("/regulator/reviews", REVIEWER, filing_pages::reviews),
+        get("/regulator/reviews/{id}", REGULATORS, filing_pages::review),
+        post("/regulator/reviews/{id}/decision", REVIEWER, filing_pages::decide),
+        get("/verify/{token}", Public, plate_pages::verify_page),
+        get("/institutions/{id}/plate", STAFF_AND_REGULATORS, plate_pages::plate_page),
+        get("/regulator/spot-checks", SUPERVISOR, inspection::campaigns_page),
+        post("/regulator/spot-checks", SUPERVISOR, inspection::create_campaign_form),
+        get("/regulator/spot-checks/{id}", REGULATORS, inspection::campaign_page),
+        get("/regulator/spot-check-items/{id}", REGULATORS, inspection::check_page),
+        post("/regulator/spot-check-items/{id}", REGULATORS, inspection::record_form),
+        get("/regulator/institutions/{id}/credit", REGULATORS, inspection::regulator_credit_page),
+        post("/regulator/institutions/{id}/penalties", SUPERVISOR, inspection::penalty_form),
+        get("/institution/credit", STAFF, inspection::institution_credit_page),
+        get("/regulator/credit", SUPERVISOR, inspection::credit_admin_page),
+        post("/regulator/credit/publications", SUPERVISOR, inspection::publish_form),
+        get("/regulator/credit/export", SUPERVISOR, inspection::export_page),
+        get("/regulator/after-school", SUPERVISOR, after_school_lists::after_school_page),
+        post("/regulator/after-school", SUPERVISOR, after_school_lists::create_after_school_form),
+        get("/regulator/after-school/{id}", SUPERVISOR, after_school_lists::after_school_list_page),
+        post("/regulator/after-school/{id}/candidates", SUPERVISOR, after_school_lists::add_candidate_form),
+        get("/school", SCHOOL, school::home),
+        get("/school/after-school/{id}", SCHOOL, school::list_page),
+        post("/school/after-school/{id}/choices", SCHOOL, school::choose_form),
+        post("/school/after-school/{id}/choices/{institution_id}/withdraw", SCHOOL, school::withdraw_form),
+        get("/institution/integrations", STAFF_ADMIN, integration_api::page),
+        post("/institution/integrations", STAFF_ADMIN, integration_api::grant_form),
+        post("/institution/integrations/{id}/revoke", STAFF_ADMIN, integration_api::revoke_form),
+        get("/service", DESK_PARTIES, service_desk::home),
+        post("/service/tickets", TICKET_OPENERS, service_desk::open_form),
+        get("/service/tickets/{id}", DESK_PARTIES, service_desk::ticket_page),
+        post("/service/tickets/{id}/messages", DESK_PARTIES, service_desk::reply_form),
+        post("/service/tickets/{id}/assign", TICKET_ANSWERERS, service_desk::assign_form),
+        post("/service/tickets/{id}/resolve", DESK_PARTIES, service_desk::resolve_form),
+        get("/banks/quality", Public, bank_quality::bank_quality_page),
+        get("/regulator/institutions/{id}/annual/{year}", REGULATORS, annual::annual_page),
+        post("/regulator/institutions/{id}/annual/{year}/review", SUPERVISOR, annual::annual_review_form),
+        get("/audit", AUDIT_ADMIN, console_pages::audit),
     ]
 }
 
@@ -1497,8 +610,11 @@ pub(crate) fn router(state: &WebState) -> Router<WebState> {
             },
         )
         .split_for_parts();
-    let router = pages().into_iter().fold(api, |router, (route, handler)| {
-        router.route(&route.path, guarded(state, route.access, handler))
+    let router = pages().into_iter().fold(api, |router, page| {
+        router.route(
+            &page.route.path,
+            guarded(state, page.route.access, page.handler),
+        )
     });
     let mut doc = openapi::document(doc, &api_routes());
     doc.tags = Some(end_tags());
