@@ -3,8 +3,8 @@
 use crate::WebState;
 use crate::error::{ApiError, PageError};
 use crate::extract::{ApiQuery, PageQuery};
-use app::bank_quality::BankQualityReport;
 use app::AppError;
+use app::bank_quality::BankQualityReport;
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::Json;
