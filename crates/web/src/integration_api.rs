@@ -4,9 +4,9 @@
 
 use crate::WebState;
 use crate::auth_api::{Bearer, Signed};
+use crate::bank_api::once;
 use crate::error::{ApiError, PageError, form_outcome};
 use crate::extract::{ApiJson, ApiQuery};
-use crate::money_api::once;
 use crate::session_pages::PageSession;
 use app::complaints::{ComplaintAnswer, ComplaintView};
 use app::courses::NewCourse;

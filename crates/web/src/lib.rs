@@ -8,6 +8,7 @@ mod annual;
 pub mod api;
 mod assets;
 pub mod auth_api;
+mod bank_api;
 mod bank_quality;
 pub mod complaint_api;
 mod complaint_pages;

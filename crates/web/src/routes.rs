@@ -9,7 +9,7 @@ use crate::access::Caller::*;
 use crate::access::{Access, Route};
 use crate::guard::guarded;
 use crate::{
-    admin_api, after_school_lists, annual, api, auth_api, bank_quality, complaint_api,
+    admin_api, after_school_lists, annual, api, auth_api, bank_api, bank_quality, complaint_api,
     complaint_pages, console_pages, consultation_pages, filing_api, filing_pages, inspection,
     integration_api, money_api, monitoring, openapi, order_pages, pages, plate_pages, risk_api,
     risk_pages, school, service_desk, session_pages,
@@ -245,14 +245,14 @@ fn regulator_end() -> Vec<ApiOperation> {
 fn bank_end() -> Vec<ApiOperation> {
     vec![
         (BANK, routes!(filing_api::confirm_supervised_account)),
-        (BANK, routes!(money_api::set_endpoint)),
-        (BANK, routes!(money_api::payment)),
-        (BANK, routes!(money_api::payment_batch)),
-        (BANK, routes!(money_api::movement)),
-        (BANK, routes!(money_api::movement_batch)),
-        (BANK, routes!(money_api::bank_risk_score)),
-        (BANK, routes!(money_api::instruction_result)),
-        (BANK, routes!(money_api::statement)),
+        (BANK, routes!(bank_api::set_endpoint)),
+        (BANK, routes!(bank_api::payment)),
+        (BANK, routes!(bank_api::payment_batch)),
+        (BANK, routes!(bank_api::movement)),
+        (BANK, routes!(bank_api::movement_batch)),
+        (BANK, routes!(bank_api::bank_risk_score)),
+        (BANK, routes!(bank_api::instruction_result)),
+        (BANK, routes!(bank_api::statement)),
     ]
 }
 
