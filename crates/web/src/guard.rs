@@ -60,47 +60,16 @@ pub(crate) fn guarded(
 }
 
 async fn guard(State(s): State<WebState>, access: Access, req: Request, next: Next) -> Response {
-    let (callers, page) = match access {
+    let api = req.uri().path().starts_with("/api/");
+    let (callers, resolved) = match access {
         Access::Public => return next.run(req).await,
-        Access::SignedIn(callers) => (callers, !req.uri().path().starts_with("/api/")),
-        Access::Signed(callers) => (callers, false),
+        Access::Signed(callers) => (callers, signed(&s, req).await),
+        Access::SignedIn(callers) if api => (callers, bearer(&s, req).await),
+        Access::SignedIn(callers) => (callers, session(&s, req).await),
     };
-    let (actor, req) = match access {
-        Access::Signed(_) => {
-            // The signature covers the body: it is read here, checked, and handed on with the request.
-            let (mut parts, body) = req.into_parts();
-            let signed =
-                match Signed::from_request(Request::from_parts(parts.clone(), body), &s).await {
-                    Ok(signed) => signed,
-                    Err(refused) => return refused,
-                };
-            let body = Body::from(signed.body.clone());
-            let actor = signed.actor.clone();
-            parts.extensions.insert(signed);
-            (actor, Request::from_parts(parts, body))
-        }
-        _ if page => {
-            let (mut parts, body) = req.into_parts();
-            match PageSession::from_request_parts(&mut parts, &s).await {
-                Ok(session) => {
-                    let actor = session.0.actor.clone();
-                    parts.extensions.insert(session);
-                    (actor, Request::from_parts(parts, body))
-                }
-                Err(refused) => return refused,
-            }
-        }
-        _ => {
-            let (mut parts, body) = req.into_parts();
-            match Bearer::from_request_parts(&mut parts, &s).await {
-                Ok(bearer) => {
-                    let actor = bearer.actor.clone();
-                    parts.extensions.insert(bearer);
-                    (actor, Request::from_parts(parts, body))
-                }
-                Err(refused) => return refused,
-            }
-        }
+    let (actor, req) = match resolved {
+        Ok(resolved) => resolved,
+        Err(refused) => return refused,
     };
     if caller_of(&actor).is_some_and(|caller| callers.contains(&caller)) {
         return next.run(req).await;
@@ -115,9 +84,38 @@ async fn guard(State(s): State<WebState>, access: Access, req: Request, next: Ne
             "this is not for your kind of account",
         )
         .await;
-    if page {
-        PageError(refusal).into_response()
-    } else {
+    if api {
         ApiError(refusal).into_response()
+    } else {
+        PageError(refusal).into_response()
     }
+}
+
+/// The caller of a signed request. The signature covers the body: it is read here, checked, and handed on
+/// with the request.
+async fn signed(s: &WebState, req: Request) -> Result<(Actor, Request), Response> {
+    let (mut parts, body) = req.into_parts();
+    let signed = Signed::from_request(Request::from_parts(parts.clone(), body), s).await?;
+    let body = Body::from(signed.body.clone());
+    let actor = signed.actor.clone();
+    parts.extensions.insert(signed);
+    Ok((actor, Request::from_parts(parts, body)))
+}
+
+/// The caller behind an API request's bearer token.
+async fn bearer(s: &WebState, req: Request) -> Result<(Actor, Request), Response> {
+    let (mut parts, body) = req.into_parts();
+    let bearer = Bearer::from_request_parts(&mut parts, s).await?;
+    let actor = bearer.actor.clone();
+    parts.extensions.insert(bearer);
+    Ok((actor, Request::from_parts(parts, body)))
+}
+
+/// The caller behind a page request's session cookie.
+async fn session(s: &WebState, req: Request) -> Result<(Actor, Request), Response> {
+    let (mut parts, body) = req.into_parts();
+    let session = PageSession::from_request_parts(&mut parts, s).await?;
+    let actor = session.0.actor.clone();
+    parts.extensions.insert(session);
+    Ok((actor, Request::from_parts(parts, body)))
 }
