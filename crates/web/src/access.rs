@@ -2,7 +2,7 @@
 
 use axum::http::Method;
 
-/// The kinds of caller the access test plays.
+/// The kinds of caller a route's rule names; the route-walk tests play each of them.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Caller {
     Anonymous,

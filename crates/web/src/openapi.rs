@@ -8,7 +8,10 @@ use app::regions::RegionView;
 use app::views::{
     CourseView, InstitutionDetail, InstitutionSummary, Labelled, ListChangeView, Page,
 };
+use axum::http::Method;
 use utoipa::OpenApi;
+use utoipa::openapi::PathItem;
+use utoipa::openapi::path::Operation;
 
 /// The document's frame: its title, description and shared schemas; the operations come from the route
 /// table (`routes`).
@@ -166,15 +169,7 @@ fn with_errors_documented(
         let Some(item) = doc.paths.paths.get_mut(&route.path) else {
             continue;
         };
-        let op = match route.method.as_str() {
-            "GET" => item.get.as_mut(),
-            "POST" => item.post.as_mut(),
-            "PUT" => item.put.as_mut(),
-            "DELETE" => item.delete.as_mut(),
-            "PATCH" => item.patch.as_mut(),
-            _ => None,
-        };
-        let Some(op) = op else {
+        let Some((_, op)) = operations_mut(item).find(|(method, _)| *method == route.method) else {
             continue;
         };
         let takes_body = op.request_body.is_some();
@@ -228,4 +223,19 @@ fn with_errors_documented(
         }
     }
     doc
+}
+
+/// A path item's operations with their methods.
+pub(crate) fn operations_mut(
+    item: &mut PathItem,
+) -> impl Iterator<Item = (Method, &mut Operation)> {
+    [
+        (Method::GET, &mut item.get),
+        (Method::POST, &mut item.post),
+        (Method::PUT, &mut item.put),
+        (Method::DELETE, &mut item.delete),
+        (Method::PATCH, &mut item.patch),
+    ]
+    .into_iter()
+    .filter_map(|(method, op)| op.as_mut().map(|op| (method, op)))
 }

@@ -8,6 +8,7 @@ use crate::access::Access::{Public, Signed, SignedIn};
 use crate::access::Caller::*;
 use crate::access::{Access, Route};
 use crate::guard::guarded;
+use crate::openapi::operations_mut;
 use crate::{
     admin_api, after_school_lists, annual, api, auth_api, bank_api, bank_quality, complaint_api,
     complaint_pages, console_pages, consultation_pages, filing_api, filing_pages, inspection,
@@ -20,7 +21,6 @@ use axum::handler::Handler;
 use axum::http::Method;
 use axum::routing::{self, MethodRouter};
 use utoipa::OpenApi;
-use utoipa::openapi::PathItem;
 use utoipa::openapi::tag::{Tag, TagBuilder};
 use utoipa_axum::router::{OpenApiRouter, UtoipaMethodRouter, UtoipaMethodRouterExt};
 use utoipa_axum::routes;
@@ -530,23 +530,13 @@ fn ends() -> [(&'static str, &'static str, Vec<ApiOperation>); 9] {
     ]
 }
 
-/// Every API operation, tagged with its end.
-fn api_operations() -> Vec<ApiOperation> {
-    ends()
-        .into_iter()
+/// The ends' operations, each tagged with its end.
+fn tagged(ends: [(&'static str, &'static str, Vec<ApiOperation>); 9]) -> Vec<ApiOperation> {
+    ends.into_iter()
         .flat_map(|(tag, _, operations)| {
             operations.into_iter().map(move |(access, mut operation)| {
                 for item in operation.1.paths.values_mut() {
-                    for op in [
-                        &mut item.get,
-                        &mut item.post,
-                        &mut item.put,
-                        &mut item.delete,
-                        &mut item.patch,
-                    ]
-                    .into_iter()
-                    .flatten()
-                    {
+                    for (_, op) in operations_mut(item) {
                         op.tags = Some(vec![tag.to_owned()]);
                     }
                 }
@@ -556,52 +546,44 @@ fn api_operations() -> Vec<ApiOperation> {
         .collect()
 }
 
-/// The ends as the OpenAPI document's tags.
-fn end_tags() -> Vec<Tag> {
-    ends()
-        .into_iter()
-        .map(|(name, description, _)| {
-            TagBuilder::new()
-                .name(name)
-                .description(Some(description))
-                .build()
-        })
-        .collect()
-}
-
-/// Every `/api/v1` route, read off the operations' own declarations.
-pub fn api_routes() -> Vec<Route> {
-    api_operations()
-        .into_iter()
-        .flat_map(|(access, (_, paths, _))| {
-            paths.paths.into_iter().flat_map(move |(path, item)| {
-                methods_of(&item).map(move |method| Route {
+/// The routes of these operations, read off their own declarations.
+fn routes_of(operations: &mut [ApiOperation]) -> Vec<Route> {
+    let mut routes = Vec::new();
+    for (access, (_, paths, _)) in operations {
+        for (path, item) in paths.paths.iter_mut() {
+            for (method, _) in operations_mut(item) {
+                routes.push(Route {
                     method,
                     path: path.clone(),
-                    access,
-                })
-            })
-        })
-        .collect()
+                    access: *access,
+                });
+            }
+        }
+    }
+    routes
 }
 
-/// The methods a path item has operations for.
-pub(crate) fn methods_of(item: &PathItem) -> impl Iterator<Item = Method> + use<> {
-    [
-        (item.get.is_some(), Method::GET),
-        (item.post.is_some(), Method::POST),
-        (item.put.is_some(), Method::PUT),
-        (item.delete.is_some(), Method::DELETE),
-        (item.patch.is_some(), Method::PATCH),
-    ]
-    .into_iter()
-    .filter_map(|(has, method)| has.then_some(method))
+/// Every `/api/v1` route with its rule.
+pub fn api_routes() -> Vec<Route> {
+    routes_of(&mut tagged(ends()))
 }
 
 /// The router of every API operation and every page, each behind the guard of its rule, with the API's
 /// OpenAPI document (served at `/api/openapi.json`, read at `/api/docs`), all made from the same declarations.
 pub(crate) fn router(state: &WebState) -> Router<WebState> {
-    let (api, doc) = api_operations()
+    let ends = ends();
+    let tags: Vec<Tag> = ends
+        .iter()
+        .map(|(name, description, _)| {
+            TagBuilder::new()
+                .name(*name)
+                .description(Some(*description))
+                .build()
+        })
+        .collect();
+    let mut operations = tagged(ends);
+    let routes = routes_of(&mut operations);
+    let (api, doc) = operations
         .into_iter()
         .fold(
             OpenApiRouter::with_openapi(openapi::ApiDoc::openapi()),
@@ -616,7 +598,7 @@ pub(crate) fn router(state: &WebState) -> Router<WebState> {
             guarded(state, page.route.access, page.handler),
         )
     });
-    let mut doc = openapi::document(doc, &api_routes());
-    doc.tags = Some(end_tags());
+    let mut doc = openapi::document(doc, &routes);
+    doc.tags = Some(tags);
     router.merge(SwaggerUi::new("/api/docs").url("/api/openapi.json", doc))
 }
