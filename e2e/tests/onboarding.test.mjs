@@ -152,7 +152,7 @@ test('an institution signs up, files, is rejected on one field, fixes it and is 
         await Promise.all([p.waitForNavigation(), p.click('#file-statement button[type=submit]')]);
       };
       await fileStatement('120000.125');
-      assert.match(await p.textContent('#statements-error'), /revenue: 金额（元），最多两位小数/);
+      assert.match(await p.textContent('#statements-error'), /营业收入：以元为单位，最多两位小数/);
       assert.equal(await p.locator('#statements tbody tr td[colspan]').count(), 1, 'nothing was kept');
       await fileStatement('120000.50');
       assert.equal(await p.textContent('#statements-notice'), '财务报表已报送。');

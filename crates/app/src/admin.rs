@@ -17,10 +17,6 @@ use store::{AccountRow, AccountScope};
 
 use crate::vault::field::TOTP_SECRET as TOTP_FIELD;
 
-fn invalid(detail: impl Into<String>) -> AppError {
-    AppError::new(ErrorCode::InvalidParameter, detail)
-}
-
 /// `POST /api/v1/admin/regulators`: a regulator account for the administrator's subtree.
 #[derive(Clone, Deserialize, utoipa::ToSchema)]
 pub struct NewRegulatorRequest {
@@ -154,9 +150,11 @@ fn check_username(u: &str) -> Result<(), AppError> {
     if ok {
         Ok(())
     } else {
-        Err(invalid(
+        Err(AppError::invalid(
+            "用户名：3至32个小写字母、数字或 _ . -，以字母开头",
             "username: 3 to 32 of a-z, 0-9, _ . -, starting with a letter",
-        ))
+        )
+        .on("username"))
     }
 }
 
@@ -184,8 +182,9 @@ impl App {
     ) -> Result<AccountRow, AppError> {
         check_username(&new.username)?;
         check_new_password(&new.password)?;
-        let display_name = domain::person::PersonName::parse(&new.display_name)
-            .map_err(|e| invalid(format!("display_name: {e}")))?;
+        let display_name = domain::person::PersonName::parse(&new.display_name).map_err(|e| {
+            AppError::invalid("显示名称：须为1至50个字符", format!("display_name: {e}"))
+        })?;
         let id = uuid::Uuid::now_v7().to_string();
         let mut row = blank_account(&id, "", display_name.expose(), now);
         row.username = Some(new.username.clone());
@@ -208,6 +207,7 @@ impl App {
                 if !self.regions.known(region) {
                     return Err(AppError::new(
                         ErrorCode::UnknownRegion,
+                        format!("没有代码为 {region} 的行政区划"),
                         format!("no region has code {region}"),
                     ));
                 }
@@ -257,6 +257,7 @@ impl App {
                     actor,
                     "account:new",
                     details,
+                    "您不能创建这类账户",
                     "you may not create this account",
                 )
                 .await);
@@ -282,7 +283,11 @@ impl App {
     ) -> Result<CreatedAccount, AppError> {
         let region = RegionCode::parse(req.region_code.trim())?;
         let role = RegulatorRole::parse(req.role.trim()).ok_or_else(|| {
-            invalid("role: reviewer, supervisor, system_admin, security_admin or audit_admin")
+            AppError::invalid(
+                "角色：须为审核员、监管员、系统管理员、安全管理员或审计管理员",
+                "role: reviewer, supervisor, system_admin, security_admin or audit_admin",
+            )
+            .on("role")
         })?;
         let secret = new_totp_secret();
         let account = NewAccount {
@@ -376,6 +381,7 @@ impl App {
                 actor,
                 "account:new",
                 details,
+                "您不管理这类账户",
                 "you do not administer such accounts",
             )
             .await)
@@ -387,13 +393,19 @@ impl App {
         actor: &Actor,
         req: &NewStaffRequest,
     ) -> Result<CreatedAccount, AppError> {
-        let role = StaffRole::parse(req.role.trim())
-            .ok_or_else(|| invalid("role: admin, operator or teacher"))?;
+        let role = StaffRole::parse(req.role.trim()).ok_or_else(|| {
+            AppError::invalid(
+                "角色：须为管理员、操作员或教师",
+                "role: admin, operator or teacher",
+            )
+            .on("role")
+        })?;
         self.require_account_admin(actor, AccountKind::Staff)
             .await?;
         let Actor::Staff { institution_id, .. } = actor else {
             return Err(AppError::new(
                 ErrorCode::Forbidden,
+                "仅限机构管理员",
                 "only an institution's admin",
             ));
         };
@@ -420,8 +432,10 @@ impl App {
         if bank_id.is_empty() || bank_id.chars().count() > 64 {
             return Err(AppError::new(
                 ErrorCode::FieldTooLong,
+                "银行编号：须为1至64个字符",
                 "bank_id: 1 to 64 characters",
-            ));
+            )
+            .on("bank_id"));
         }
         let secret = new_totp_secret();
         let account = NewAccount {
@@ -451,6 +465,7 @@ impl App {
         if region == RegionCode::NATIONAL || !self.regions.known(&region) {
             return Err(AppError::new(
                 ErrorCode::UnknownRegion,
+                format!("没有代码为 {region} 的学校所在行政区划"),
                 format!("no region for a school has code {region}"),
             ));
         }
@@ -570,26 +585,38 @@ impl App {
     ) -> Result<AccountSummary, AppError> {
         let reason = crate::error::stated_reason("reason", &change.reason)?;
         let id = uuid::Uuid::parse_str(id.trim())
-            .map_err(|_| AppError::new(ErrorCode::InvalidId, "not an account id"))?
+            .map_err(|_| {
+                AppError::new(
+                    ErrorCode::InvalidId,
+                    "不是有效的账户编号",
+                    "not an account id",
+                )
+            })?
             .to_string();
         let subject = format!("account:{id}");
         if actor.account_id() == Some(id.as_str()) {
             return Err(AppError::new(
                 ErrorCode::Forbidden,
+                "不能在此修改自己的账户",
                 "you cannot change your own account here",
             ));
         }
         let now = self.clock.now().millis();
         let mut tx = self.store.begin_write().await?;
-        let target = tx
-            .account_for_update(&id)
-            .await?
-            .ok_or_else(|| AppError::not_found(format!("no account {id}")))?;
+        let target = tx.account_for_update(&id).await?.ok_or_else(|| {
+            AppError::not_found(format!("没有账户 {id}"), format!("no account {id}"))
+        })?;
         if !manages(actor, &target) {
             drop(tx);
             let details = json!({"change": if enabled { "enable" } else { "disable" }});
             return Err(self
-                .deny(actor, &subject, details, "outside what you administer")
+                .deny(
+                    actor,
+                    &subject,
+                    details,
+                    "超出您的管理范围",
+                    "outside what you administer",
+                )
                 .await);
         }
         tx.set_account_disabled(&id, !enabled, now).await?;

@@ -145,7 +145,13 @@ impl App {
     ) -> Result<AfterSchoolListView, AppError> {
         let Actor::Regulator { region, .. } = actor else {
             return Err(self
-                .deny(actor, "after_school", json!({}), "regulators only")
+                .deny(
+                    actor,
+                    "after_school",
+                    json!({}),
+                    "仅限监管部门",
+                    "regulators only",
+                )
                 .await);
         };
         self.require(actor, Permission::SuperviseInstitution)
@@ -162,8 +168,10 @@ impl App {
         if !valid_year {
             return Err(AppError::new(
                 ErrorCode::InvalidParameter,
+                "学年：格式如 2026-2027",
                 "school_year: e.g. 2026-2027",
-            ));
+            )
+            .on("school_year"));
         }
         let now = self.clock.now().millis();
         let row = AfterSchoolListRow {
@@ -205,6 +213,7 @@ impl App {
             || institution.registry_state != domain::RegistryState::Listed
         {
             return Err(AppError::not_found(
+                "名单所在地区没有这家在册机构",
                 "no such listed institution in the list's region",
             ));
         }
@@ -215,6 +224,7 @@ impl App {
             .map_err(|e| match e {
                 store::StoreError::Conflict(_) => AppError::new(
                     ErrorCode::Conflict,
+                    "该机构已在名单上",
                     "the institution is on the list already",
                 ),
                 other => other.into(),
@@ -342,8 +352,10 @@ impl App {
         if note.chars().count() > 200 {
             return Err(AppError::new(
                 ErrorCode::FieldTooLong,
+                "备注：不超过200个字符",
                 "note: at most 200 characters",
-            ));
+            )
+            .on("note"));
         }
         let view = self.compared_list(list.clone(), Some(&school_id)).await?;
         let institution_id = new.institution_id.trim();
@@ -351,17 +363,17 @@ impl App {
             .candidates
             .iter()
             .find(|c| c.institution_id == institution_id)
-            .ok_or_else(|| AppError::not_found("no such candidate on the list"))?;
+            .ok_or_else(|| {
+                AppError::not_found("名单上没有这家机构", "no such candidate on the list")
+            })?;
         if !candidate.selectable {
-            let why: Vec<&str> = candidate
-                .flags
-                .iter()
-                .filter(|f| bars_choice(f))
-                .map(|f| f.code)
-                .collect();
+            let barred: Vec<&Flag> = candidate.flags.iter().filter(|f| bars_choice(f)).collect();
+            let zh: Vec<&str> = barred.iter().map(|f| f.label.as_str()).collect();
+            let en: Vec<&str> = barred.iter().map(|f| f.code).collect();
             return Err(AppError::new(
                 ErrorCode::CandidateFlagged,
-                format!("flagged: {}", why.join(", ")),
+                format!("存在不符合项：{}", zh.join("、")),
+                format!("flagged: {}", en.join(", ")),
             ));
         }
         let school = self
@@ -378,6 +390,7 @@ impl App {
         if existing.as_ref().is_some_and(|c| c.withdrawn_at.is_none()) {
             return Err(AppError::new(
                 ErrorCode::Conflict,
+                "学校已选用该机构",
                 "the school has chosen this institution already",
             ));
         }
@@ -432,7 +445,12 @@ impl App {
             .after_school_choice(&list.id, institution_id, &school_id)
             .await?
             .filter(|c| c.withdrawn_at.is_none())
-            .ok_or_else(|| AppError::not_found("the school has no standing choice of it"))?;
+            .ok_or_else(|| {
+                AppError::not_found(
+                    "学校当前没有选用该机构",
+                    "the school has no standing choice of it",
+                )
+            })?;
         tx.withdraw_after_school_choice(
             &list.id,
             institution_id,
@@ -469,7 +487,7 @@ impl App {
                 school_id, region, ..
             } => Ok((school_id.clone(), *region)),
             _ => Err(self
-                .deny(actor, "after_school", json!({}), "schools only")
+                .deny(actor, "after_school", json!({}), "仅限学校", "schools only")
                 .await),
         }
     }
@@ -485,7 +503,12 @@ impl App {
             .after_school_list(id.trim())
             .await?
             .filter(|l| RegionCode::parse(&l.region_code).is_ok_and(|r| r.contains(region)))
-            .ok_or_else(|| AppError::not_found("no such after-school list for your school"))
+            .ok_or_else(|| {
+                AppError::not_found(
+                    "本校没有这份课后服务名单",
+                    "no such after-school list for your school",
+                )
+            })
     }
 
     fn list_view(
@@ -514,6 +537,11 @@ impl App {
             .after_school_list(id.trim())
             .await?
             .filter(|l| l.region_code.starts_with(region.prefix()))
-            .ok_or_else(|| AppError::not_found("no such after-school list in your region"))
+            .ok_or_else(|| {
+                AppError::not_found(
+                    "本地区没有这份课后服务名单",
+                    "no such after-school list in your region",
+                )
+            })
     }
 }

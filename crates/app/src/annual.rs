@@ -98,6 +98,7 @@ impl App {
             .ok_or_else(|| {
                 AppError::new(
                     ErrorCode::InvalidParameter,
+                    format!("年度：2021至{this_year}"),
                     format!("year: 2021 to {this_year}"),
                 )
             })?;
@@ -188,14 +189,18 @@ impl App {
         if result_label(req.result.trim()).is_empty() {
             return Err(AppError::new(
                 ErrorCode::InvalidParameter,
+                "检查结论：须为合格、限期整改或不合格",
                 "result: pass, conditional or fail",
-            ));
+            )
+            .on("result"));
         }
         if !(2021..=self.current_year()).contains(&year) {
             return Err(AppError::new(
                 ErrorCode::InvalidParameter,
+                "年度：不能晚于今年",
                 "year: not in the future",
-            ));
+            )
+            .on("year"));
         }
         let remarks = crate::error::required_text("remarks", &req.remarks, 1000)?;
         let now = self.clock.now().millis();
@@ -211,6 +216,7 @@ impl App {
         tx.insert_annual_review(&row).await.map_err(|e| match e {
             store::StoreError::Conflict(_) => AppError::new(
                 ErrorCode::Conflict,
+                format!("{year}年度的年检结果已经登记"),
                 format!("the {year} annual review was recorded already"),
             ),
             other => other.into(),

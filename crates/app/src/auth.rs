@@ -150,6 +150,7 @@ pub(crate) fn check_new_password(password: &str) -> Result<(), AppError> {
     } else {
         Err(AppError::new(
             ErrorCode::WeakPassword,
+            format!("密码：须为{MIN_PASSWORD_CHARS}至128个字符"),
             format!("password: {MIN_PASSWORD_CHARS} to 128 characters"),
         ))
     }
@@ -207,6 +208,7 @@ impl App {
             .await?;
             return Ok(Err(AppError::new(
                 ErrorCode::InvalidCredentials,
+                "用户名或密码错误",
                 "wrong username or password",
             )));
         };
@@ -232,7 +234,7 @@ impl App {
             .await?;
             let wait_secs = u64::try_from((until - now + 999) / 1000).unwrap_or(1);
             return Ok(Err(
-                AppError::new(code, "try again later").retry_after(wait_secs)
+                AppError::new(code, "请稍后再试", "try again later").retry_after(wait_secs)
             ));
         }
         let second_factor = account.totp_secret_sealed.is_some();
@@ -246,6 +248,7 @@ impl App {
                     // Right password, no code yet: ask for it without counting a failure.
                     return Ok(Err(AppError::new(
                         ErrorCode::TotpRequired,
+                        "请输入身份验证器中的动态口令",
                         "enter the code from the authenticator app",
                     )));
                 }
@@ -281,6 +284,7 @@ impl App {
             let Some(new_password) = req.new_password.as_deref() else {
                 return Ok(Err(AppError::new(
                     ErrorCode::PasswordChangeRequired,
+                    "请在本次登录时一并设置新密码",
                     "send new_password with this sign-in",
                 )));
             };
@@ -390,7 +394,7 @@ impl App {
             .await?;
         }
         tx.append_audit(entries).await?;
-        Ok(AppError::new(code, "sign-in failed")
+        Ok(AppError::new(code, "登录失败", "sign-in failed")
             .retry_after(u64::try_from((delay + 999) / 1000).unwrap_or(1)))
     }
 
@@ -454,8 +458,13 @@ impl App {
     /// means it was stolen or replayed, and revokes every token of that sign-in.
     pub async fn refresh(&self, refresh_token: &str) -> Result<TokenPair, AppError> {
         let now = self.clock.now().millis();
-        let unauthenticated =
-            || AppError::new(ErrorCode::Unauthenticated, "the refresh token is not valid");
+        let unauthenticated = || {
+            AppError::new(
+                ErrorCode::Unauthenticated,
+                "刷新令牌无效",
+                "the refresh token is not valid",
+            )
+        };
         let mut tx = self.store.begin_write().await?;
         let token = tx
             .token(&self.token_hash(refresh_token))
@@ -495,7 +504,8 @@ impl App {
     pub async fn authenticate(&self, access_token: &str) -> Result<Actor, AppError> {
         let now = self.clock.now().millis();
         let reader = self.store.read();
-        let unauthenticated = || AppError::new(ErrorCode::Unauthenticated, "sign in again");
+        let unauthenticated =
+            || AppError::new(ErrorCode::Unauthenticated, "请重新登录", "sign in again");
         let token = reader
             .live_token(&self.token_hash(access_token), now)
             .await?
@@ -517,7 +527,9 @@ impl App {
             .token(&self.token_hash(access_token))
             .await?
             .filter(|t| t.kind == "access" && t.revoked_at.is_none())
-            .ok_or_else(|| AppError::new(ErrorCode::Unauthenticated, "not signed in"))?;
+            .ok_or_else(|| {
+                AppError::new(ErrorCode::Unauthenticated, "尚未登录", "not signed in")
+            })?;
         tx.revoke_token_family(&token.family, now).await?;
         tx.append_audit(vec![audit(
             &format!("account:{}", token.account_id),
@@ -547,6 +559,7 @@ impl App {
         {
             return Ok(Err(AppError::new(
                 ErrorCode::WeakPassword,
+                "新密码不能与原密码相同",
                 "the new password is the old one",
             )));
         }
@@ -570,15 +583,14 @@ impl App {
         actor: &Actor,
         req: &ChangePassword,
     ) -> Result<(), AppError> {
-        let id = actor
-            .account_id()
-            .ok_or_else(|| AppError::new(ErrorCode::Unauthenticated, "not signed in"))?;
+        let id = actor.account_id().ok_or_else(|| {
+            AppError::new(ErrorCode::Unauthenticated, "尚未登录", "not signed in")
+        })?;
         let now = self.clock.now().millis();
         let mut tx = self.store.begin_write().await?;
-        let account = tx
-            .account_for_update(id)
-            .await?
-            .ok_or_else(|| AppError::new(ErrorCode::Unauthenticated, "not signed in"))?;
+        let account = tx.account_for_update(id).await?.ok_or_else(|| {
+            AppError::new(ErrorCode::Unauthenticated, "尚未登录", "not signed in")
+        })?;
         if account.password_hash.is_some()
             && !password_matches(account.password_hash.as_deref(), &req.current_password)
         {
@@ -593,6 +605,7 @@ impl App {
             tx.commit().await?;
             return Err(AppError::new(
                 ErrorCode::InvalidCredentials,
+                "当前密码不正确",
                 "the current password is wrong",
             ));
         }
@@ -604,15 +617,12 @@ impl App {
 
     /// What `GET /api/v1/me` shows.
     pub async fn me(&self, actor: &Actor) -> Result<ActorView, AppError> {
-        let id = actor
-            .account_id()
-            .ok_or_else(|| AppError::new(ErrorCode::Unauthenticated, "not signed in"))?;
-        let account = self
-            .store
-            .read()
-            .account(id)
-            .await?
-            .ok_or_else(|| AppError::new(ErrorCode::Unauthenticated, "not signed in"))?;
+        let id = actor.account_id().ok_or_else(|| {
+            AppError::new(ErrorCode::Unauthenticated, "尚未登录", "not signed in")
+        })?;
+        let account = self.store.read().account(id).await?.ok_or_else(|| {
+            AppError::new(ErrorCode::Unauthenticated, "尚未登录", "not signed in")
+        })?;
         Ok(actor_view(&account))
     }
 }

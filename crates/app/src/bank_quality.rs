@@ -70,8 +70,10 @@ impl App {
         let bad = || {
             AppError::new(
                 ErrorCode::InvalidParameter,
+                "月份：格式应为 YYYY-MM，且不能晚于本月",
                 "period: a month YYYY-MM, not in the future",
             )
+            .on("period")
         };
         let (from, to) = month_bounds(period).ok_or_else(bad)?;
         let now = self.clock.now().millis();

@@ -53,6 +53,7 @@ fn message_text(body: &str) -> Result<String, AppError> {
     if body.is_empty() || body.chars().count() > MAX_MESSAGE_CHARS {
         return Err(AppError::new(
             ErrorCode::FieldTooLong,
+            format!("内容：须为1至{MAX_MESSAGE_CHARS}个字符"),
             format!("body: 1 to {MAX_MESSAGE_CHARS} characters"),
         ));
     }
@@ -74,7 +75,7 @@ impl App {
             .read()
             .institution(new.institution_id.trim())
             .await?
-            .ok_or_else(|| AppError::not_found("no such institution"))?;
+            .ok_or_else(|| AppError::not_found("没有这家机构", "no such institution"))?;
         let now = self.clock.now().millis();
         let row = ConsultationRow {
             id: uuid::Uuid::now_v7().to_string(),
@@ -173,7 +174,13 @@ impl App {
             }
             _ => {
                 return Err(self
-                    .deny(actor, "consultations", json!({}), "parents and staff only")
+                    .deny(
+                        actor,
+                        "consultations",
+                        json!({}),
+                        "仅限家长和机构工作人员",
+                        "parents and staff only",
+                    )
                     .await);
             }
         };
@@ -219,7 +226,13 @@ impl App {
             Actor::Staff { .. } => self.require(actor, Permission::HandleCustomerCases).await?,
             _ => {
                 return Err(self
-                    .deny(actor, "consultations", json!({}), "parents and staff only")
+                    .deny(
+                        actor,
+                        "consultations",
+                        json!({}),
+                        "仅限家长和机构工作人员",
+                        "parents and staff only",
+                    )
                     .await);
             }
         }
@@ -232,7 +245,7 @@ impl App {
                 Actor::Staff { institution_id, .. } => *institution_id == c.institution_id,
                 _ => false,
             })
-            .ok_or_else(|| AppError::not_found("no such consultation of yours"))
+            .ok_or_else(|| AppError::not_found("您没有这项咨询", "no such consultation of yours"))
     }
 
     async fn consultation_view(

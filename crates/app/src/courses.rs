@@ -1,6 +1,8 @@
 //! 课程 publishing a course under the region's policy: only a white-listed institution sells, and every rule
 //! the course breaks is named with its numbers (`domain::policy::check_course`).
 
+use crate::error::BrokenRule;
+use crate::error::field_label;
 use crate::{Actor, App, AppError, ErrorCode, evidence};
 use domain::access::Permission;
 use domain::contract;
@@ -52,8 +54,14 @@ static CALENDAR: std::sync::LazyLock<WorkingDayCalendar> =
     std::sync::LazyLock::new(WorkingDayCalendar::china);
 
 fn date(field: &str, v: &str) -> Result<chrono::NaiveDate, AppError> {
-    chrono::NaiveDate::parse_from_str(v.trim(), "%Y-%m-%d")
-        .map_err(|_| AppError::new(ErrorCode::InvalidParameter, format!("{field}: YYYY-MM-DD")))
+    chrono::NaiveDate::parse_from_str(v.trim(), "%Y-%m-%d").map_err(|_| {
+        AppError::new(
+            ErrorCode::InvalidParameter,
+            format!("{}：格式应为 YYYY-MM-DD", field_label(field)),
+            format!("{field}: YYYY-MM-DD"),
+        )
+        .on(field)
+    })
 }
 
 impl App {
@@ -70,6 +78,7 @@ impl App {
                         actor,
                         "platform",
                         details,
+                        "仅限机构管理员或操作员",
                         "the institution's admin or operator",
                     )
                     .await);
@@ -80,6 +89,7 @@ impl App {
         {
             return Err(AppError::new(
                 ErrorCode::FieldTooLong,
+                "课程名称和适用年级：须为1至100个字符",
                 "name and grades: 1 to 100 characters",
             ));
         }
@@ -92,6 +102,7 @@ impl App {
         {
             return Err(AppError::new(
                 ErrorCode::InvalidParameter,
+                "课时数、每课时分钟数和班额须大于零，价格不能为负数",
                 "lessons, minutes_per_lesson and class_size above zero; a price not below zero",
             ));
         }
@@ -109,12 +120,14 @@ impl App {
         {
             return Err(AppError::new(
                 ErrorCode::InvalidParameter,
+                "优惠总价：须大于零且低于原价（每课时价格 × 课时数）",
                 "preferential_total_fen: above zero and below the list price (price per lesson × lessons)",
-            ));
+            ).on("preferential_total_fen"));
         }
         if last < first {
             return Err(AppError::new(
                 ErrorCode::InvalidParameter,
+                "结课日期早于开课日期",
                 "last_lesson before first_lesson",
             ));
         }
@@ -129,6 +142,7 @@ impl App {
         {
             return Err(AppError::new(
                 ErrorCode::NotWhiteListed,
+                "只有白名单机构可以销售课程",
                 "only a white-listed institution sells courses",
             ));
         }
@@ -146,7 +160,7 @@ impl App {
                 last_lesson: last,
             },
         );
-        let mut messages: Vec<String> = broken.iter().map(|b| b.message_zh()).collect();
+        let mut broken: Vec<BrokenRule> = broken.iter().map(BrokenRule::from).collect();
         let teacher = match &new.schedule {
             Some(plan) => {
                 let teacher = self
@@ -158,8 +172,10 @@ impl App {
                     .ok_or_else(|| {
                         AppError::new(
                             ErrorCode::InvalidParameter,
+                            "授课教师：须为本机构的工作人员",
                             "schedule.teacher_id: a staff member of this institution",
                         )
+                        .on("schedule.teacher_id")
                     })?;
                 let qualified = teacher.subject_teacher == 1
                     && teacher
@@ -170,6 +186,7 @@ impl App {
                     return Err(AppError::new(
                         ErrorCode::TeacherQualificationRequired,
                         "学科类课程的授课教师须登记教师资格证",
+                        "a subject course's teacher needs a registered teacher qualification",
                     ));
                 }
                 let starts = plan
@@ -190,18 +207,15 @@ impl App {
                 match schedule::expand(&weekly, new.minutes_per_lesson, new.lessons, first, last) {
                     Ok(s) => Some((plan, s)),
                     Err(problem) => {
-                        messages.push(problem.message_zh());
+                        broken.push(BrokenRule::from(&problem));
                         None
                     }
                 }
             }
             None => None,
         };
-        if !messages.is_empty() {
-            return Err(AppError::new(
-                ErrorCode::PolicyViolation,
-                messages.join("；"),
-            ));
+        if !broken.is_empty() {
+            return Err(AppError::rules_broken(ErrorCode::PolicyViolation, broken));
         }
         let now = self.clock.now();
         let row = CourseRow {
@@ -235,11 +249,8 @@ impl App {
                 };
                 let problems = schedule::check(&policy, &CALENDAR, plan, &booked);
                 if !problems.is_empty() {
-                    let messages: Vec<String> = problems.iter().map(|p| p.message_zh()).collect();
-                    return Err(AppError::new(
-                        ErrorCode::PolicyViolation,
-                        messages.join("；"),
-                    ));
+                    let broken = problems.iter().map(BrokenRule::from).collect();
+                    return Err(AppError::rules_broken(ErrorCode::PolicyViolation, broken));
                 }
                 planned
                     .iter()
@@ -273,7 +284,14 @@ impl App {
 fn start_minute(v: &str) -> Result<u32, AppError> {
     chrono::NaiveTime::parse_from_str(v.trim(), "%H:%M")
         .map(|t| chrono::Timelike::hour(&t) * 60 + chrono::Timelike::minute(&t))
-        .map_err(|_| AppError::new(ErrorCode::InvalidParameter, "schedule.times: HH:MM"))
+        .map_err(|_| {
+            AppError::new(
+                ErrorCode::InvalidParameter,
+                "上课时间：格式应为 HH:MM",
+                "schedule.times: HH:MM",
+            )
+            .on("schedule.times")
+        })
 }
 
 impl App {

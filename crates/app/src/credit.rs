@@ -164,15 +164,15 @@ impl App {
                     actor,
                     "credit_model",
                     json!({}),
+                    "仅限全国监管员",
                     "the national supervisor only",
                 )
                 .await);
         }
         let reason = crate::error::stated_reason("reason", &change.reason)?;
-        change
-            .model
-            .check()
-            .map_err(|e| AppError::new(ErrorCode::InvalidParameter, e))?;
+        change.model.check().map_err(|e| {
+            AppError::invalid(format!("信用评价模型参数不正确（{e}）"), e).on("model")
+        })?;
         let json =
             serde_json::to_string(&change.model).map_err(|e| AppError::internal(e.to_string()))?;
         let now = self.clock.now().millis();
@@ -228,7 +228,7 @@ impl App {
             .await?
             .into_iter()
             .next()
-            .ok_or_else(|| AppError::not_found("no such institution"))?;
+            .ok_or_else(|| AppError::not_found("没有这家机构", "no such institution"))?;
         let model = self.credit_model().await?;
         let facts = facts(&signals, now);
         let rating = model.model.rate(&facts);
@@ -264,7 +264,13 @@ impl App {
     ) -> Result<usize, AppError> {
         let Actor::Regulator { region, .. } = actor else {
             return Err(self
-                .deny(actor, "credit", json!({}), "regulators only")
+                .deny(
+                    actor,
+                    "credit",
+                    json!({}),
+                    "仅限监管部门",
+                    "regulators only",
+                )
                 .await);
         };
         self.require(actor, Permission::SuperviseInstitution)
@@ -274,6 +280,7 @@ impl App {
         if !(2021..=this_year).contains(&year) {
             return Err(AppError::new(
                 ErrorCode::InvalidParameter,
+                format!("年度：2021至{this_year}"),
                 format!("year: 2021 to {this_year}"),
             ));
         }
@@ -302,6 +309,7 @@ impl App {
         tx.insert_credit_ratings(&rows).await.map_err(|e| match e {
             store::StoreError::Conflict(_) => AppError::new(
                 ErrorCode::Conflict,
+                format!("本地区{year}年度的信用评价已经公布"),
                 format!("ratings of {year} were published in this region already"),
             ),
             other => other.into(),
@@ -330,7 +338,13 @@ impl App {
     ) -> Result<Vec<CreditExportRow>, AppError> {
         let Actor::Regulator { region, .. } = actor else {
             return Err(self
-                .deny(actor, "credit", json!({}), "regulators only")
+                .deny(
+                    actor,
+                    "credit",
+                    json!({}),
+                    "仅限监管部门",
+                    "regulators only",
+                )
                 .await);
         };
         self.require(actor, Permission::SuperviseInstitution)

@@ -218,11 +218,16 @@ impl App {
         if !(1..=MAX_DAYS).contains(&days) {
             return Err(AppError::new(
                 ErrorCode::InvalidParameter,
+                format!("天数：1至{MAX_DAYS}"),
                 format!("days: 1 to {MAX_DAYS}"),
             ));
         }
         if region != RegionCode::NATIONAL && !self.regions.known(&region) {
-            return Err(AppError::new(ErrorCode::UnknownRegion, "no such region"));
+            return Err(AppError::new(
+                ErrorCode::UnknownRegion,
+                "没有这个行政区划",
+                "no such region",
+            ));
         }
         let prefix = region.prefix();
         let read = self.store.read();

@@ -557,6 +557,7 @@ impl App {
         if count > MAX_INSTITUTIONS {
             return Err(AppError::new(
                 ErrorCode::InvalidParameter,
+                format!("演示数据最多生成{MAX_INSTITUTIONS}家机构，本次要求{count}家"),
                 format!(
                     "the demo generator makes at most {MAX_INSTITUTIONS} institutions, asked for {count}"
                 ),
@@ -566,6 +567,7 @@ impl App {
         if existing > 0 {
             return Err(AppError::new(
                 ErrorCode::Conflict,
+                format!("数据库中已有{existing}家机构，演示数据只写入空数据库"),
                 format!(
                     "the database already holds {existing} institutions; demo data is seeded only into an empty one"
                 ),

@@ -5,7 +5,8 @@
 //! connection made to the address that was checked; no redirects; bounded time and answer size. Loopback and
 //! private addresses only where the operator allows them (the sandbox, the test clock, the local demo).
 
-use crate::{AppError, ErrorCode};
+use crate::AppError;
+use crate::error::field_label;
 use iprfc::{Filter, RFCs};
 use std::net::{IpAddr, Ipv6Addr, SocketAddr};
 use std::sync::Arc;
@@ -56,17 +57,32 @@ fn canonical(v6: Ipv6Addr) -> IpAddr {
 /// every request, when they are resolved.
 pub fn check_url(field: &str, raw: &str, allow_local: bool) -> Result<url::Url, AppError> {
     let raw = raw.trim();
-    let refused = |why: &str| AppError::new(ErrorCode::InvalidParameter, format!("{field}: {why}"));
+    let refused = |zh: &str, en: &str| {
+        AppError::invalid(
+            format!("{}：{zh}", field_label(field)),
+            format!("{field}: {en}"),
+        )
+        .on(field)
+    };
     let url = url::Url::parse(raw)
         .ok()
         .filter(|u| matches!(u.scheme(), "http" | "https") && u.host().is_some())
         .filter(|_| raw.chars().count() <= MAX_URL_CHARS)
-        .ok_or_else(|| refused("an http(s) address of at most 500 characters"))?;
+        .ok_or_else(|| {
+            refused(
+                "须为不超过500个字符的 http(s) 地址",
+                "an http(s) address of at most 500 characters",
+            )
+        })?;
     if !url.username().is_empty() || url.password().is_some() {
-        return Err(refused("no user name or password in the address"));
+        return Err(refused(
+            "地址中不能包含用户名或密码",
+            "no user name or password in the address",
+        ));
     }
     if !allow_local && refused_host(&url).is_some() {
         return Err(refused(
+            "须为公网地址（回环、内网等特殊地址仅限沙箱环境）",
             "a public address (loopback, private and other special-purpose addresses only in the sandbox)",
         ));
     }

@@ -91,23 +91,89 @@ error_codes! {
     Internal => "internal", 500, "系统内部错误", "Internal error";
 }
 
+/// What exactly was wrong with one request (错误详情): in Chinese for pages and in both languages for the
+/// API, with the request field at fault and the rules broken when there are such.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Detail {
+    pub zh: String,
+    pub en: String,
+    /// The request field at fault, as the API names it (`bank_id`, `schedule.times`).
+    pub field: Option<String>,
+    /// For `policy_violation` and `policy_loosened`: each rule broken, with its numbers.
+    pub rules: Vec<BrokenRule>,
+}
+
+impl std::fmt::Display for Detail {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} / {}", self.zh, self.en)
+    }
+}
+
+/// One rule a request breaks, by its stable name and in both languages.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct BrokenRule {
+    pub rule: String,
+    pub zh: String,
+    pub en: String,
+}
+
+impl From<&domain::policy::RuleViolation> for BrokenRule {
+    fn from(v: &domain::policy::RuleViolation) -> Self {
+        BrokenRule {
+            rule: v.rule().to_owned(),
+            zh: v.message_zh(),
+            en: v.message_en(),
+        }
+    }
+}
+
+impl From<&domain::schedule::ScheduleProblem> for BrokenRule {
+    fn from(p: &domain::schedule::ScheduleProblem) -> Self {
+        BrokenRule {
+            rule: p.rule().to_owned(),
+            zh: p.message_zh(),
+            en: p.message_en(),
+        }
+    }
+}
+
 /// An error from a use case: a stable code plus a detail for the person reading it.
 #[derive(Debug, thiserror::Error)]
-#[error("{}: {detail}", code.code())]
+#[error("{}: {}", code.code(), detail.en)]
 pub struct AppError {
     pub code: ErrorCode,
-    pub detail: String,
+    pub detail: Detail,
     /// When a refusal in time (`too_many_requests`, `account_locked`) lifts, in seconds from now.
     pub retry_after_secs: Option<u64>,
 }
 
 impl AppError {
-    pub fn new(code: ErrorCode, detail: impl Into<String>) -> AppError {
+    /// A refusal with its detail in Chinese and in English.
+    pub fn new(code: ErrorCode, zh: impl Into<String>, en: impl Into<String>) -> AppError {
         AppError {
             code,
-            detail: detail.into(),
+            detail: Detail {
+                zh: zh.into(),
+                en: en.into(),
+                ..Detail::default()
+            },
             retry_after_secs: None,
         }
+    }
+
+    /// The same refusal, naming the request field at fault.
+    pub fn on(mut self, field: impl Into<String>) -> AppError {
+        self.detail.field = Some(field.into());
+        self
+    }
+
+    /// A refusal for the rules broken: its detail lists them all.
+    pub fn rules_broken(code: ErrorCode, rules: Vec<BrokenRule>) -> AppError {
+        let join =
+            |f: fn(&BrokenRule) -> &str, sep| rules.iter().map(f).collect::<Vec<_>>().join(sep);
+        let mut e = AppError::new(code, join(|r| &r.zh, "；"), join(|r| &r.en, "; "));
+        e.detail.rules = rules;
+        e
     }
 
     /// The same refusal, saying when to try again.
@@ -116,12 +182,72 @@ impl AppError {
         self
     }
 
-    pub fn not_found(what: impl Into<String>) -> AppError {
-        AppError::new(ErrorCode::NotFound, what)
+    /// A request parameter that is not what the endpoint takes.
+    pub fn invalid(zh: impl Into<String>, en: impl Into<String>) -> AppError {
+        AppError::new(ErrorCode::InvalidParameter, zh, en)
     }
 
+    pub fn not_found(zh: impl Into<String>, en: impl Into<String>) -> AppError {
+        AppError::new(ErrorCode::NotFound, zh, en)
+    }
+
+    /// A fault: its words go to the log only, so they need no Chinese.
     pub fn internal(detail: impl Into<String>) -> AppError {
-        AppError::new(ErrorCode::Internal, detail)
+        AppError::new(
+            ErrorCode::Internal,
+            ErrorCode::Internal.message_zh(),
+            detail,
+        )
+    }
+}
+
+/// A request field's name as a person reads it: the label where we have one, else the name itself.
+pub fn field_label(field: &str) -> &str {
+    match field {
+        "reason" => "理由",
+        "name" => "名称",
+        "text" => "内容",
+        "body" => "内容",
+        "bank_ref" => "银行流水号",
+        "decision_no" => "决定书文号",
+        "address" => "地址",
+        "topic" => "主题",
+        "subject" => "事由",
+        "session_date" => "上课日期",
+        "school_name" => "学校名称",
+        "school" => "学校",
+        "ruling" => "处理意见",
+        "remarks" => "备注",
+        "note" => "备注",
+        "legal_basis" => "法律依据",
+        "first_lesson" => "开课日期",
+        "last_lesson" => "结课日期",
+        "in_force_until" => "执行截止日期",
+        "decided_on" => "决定日期",
+        "grade" => "年级",
+        "filename" => "文件名",
+        "facts" => "违法事实",
+        "explanation" => "说明",
+        "contact" => "联系方式",
+        "evidence" => "上课凭证",
+        "page" => "页码",
+        "per_page" => "每页条数",
+        "price_per_lesson_fen" | "price" => "每课时价格",
+        "preferential_total" | "preferential_total_fen" => "优惠总价",
+        "instruction_url" => "指令接收地址",
+        "checkout_url" => "收银台地址",
+        "webhook_url" => "回调地址",
+        "amount_fen" | "amount" => "金额",
+        "max_failures" => "登录失败次数上限",
+        "lockout_minutes" => "锁定时长（分钟）",
+        "privileged_idle_minutes" => "特权账户空闲超时（分钟）",
+        "idle_minutes" => "空闲超时（分钟）",
+        "session_hours" => "会话时长（小时）",
+        "revenue" => "营业收入",
+        "expenses" => "营业支出",
+        "net_assets" => "净资产",
+        "prepaid" => "预收费余额",
+        other => other,
     }
 }
 
@@ -139,14 +265,20 @@ impl From<DomainError> for AppError {
             DomainError::AmountOutOfRange { .. } => ErrorCode::AmountOutOfRange,
             DomainError::MoneyOverflow | DomainError::InvalidCalendar { .. } => ErrorCode::Internal,
         };
-        AppError::new(code, e.to_string())
+        let refused = AppError::new(code, e.message_zh(), e.to_string());
+        match e {
+            DomainError::AmountOutOfRange { field, .. } => refused.on(field),
+            DomainError::InvalidPage(_) => refused.on("page"),
+            DomainError::PerPageOutOfRange { .. } => refused.on("per_page"),
+            _ => refused,
+        }
     }
 }
 
 /// An event the state does not allow: someone else moved the record first, or the request comes too late.
 impl From<domain::TransitionRefused> for AppError {
     fn from(e: domain::TransitionRefused) -> Self {
-        AppError::new(ErrorCode::Conflict, e.to_string())
+        AppError::new(ErrorCode::Conflict, e.message_zh(), e.to_string())
     }
 }
 
@@ -154,25 +286,35 @@ impl From<domain::TransitionRefused> for AppError {
 /// SQL, table and constraint names) go to the log, never to the person who sent the request.
 impl From<StoreError> for AppError {
     fn from(e: StoreError) -> Self {
-        let (code, detail) = match &e {
+        let (code, zh, en) = match &e {
             StoreError::Conflict(_) => (
                 ErrorCode::Conflict,
+                "已有相同的记录",
                 "a record with the same key already exists",
             ),
             StoreError::Constraint(_) => (
                 ErrorCode::ConstraintViolation,
+                "数据不符合数据库的约束规则",
                 "the data breaks a rule the database holds",
             ),
-            StoreError::AppendOnly(_) => {
-                (ErrorCode::AppendOnly, "this record may only be appended to")
-            }
-            StoreError::Database(sqlx_error) if is_unavailable(sqlx_error) => {
-                (ErrorCode::Unavailable, "the database cannot be reached")
-            }
-            _ => (ErrorCode::Internal, "a fault in the database layer"),
+            StoreError::AppendOnly(_) => (
+                ErrorCode::AppendOnly,
+                "该记录只能追加",
+                "this record may only be appended to",
+            ),
+            StoreError::Database(sqlx_error) if is_unavailable(sqlx_error) => (
+                ErrorCode::Unavailable,
+                "数据库暂时无法连接",
+                "the database cannot be reached",
+            ),
+            _ => (
+                ErrorCode::Internal,
+                "系统内部错误",
+                "a fault in the database layer",
+            ),
         };
         tracing::warn!(error = %e, code = code.code(), "store error");
-        AppError::new(code, detail)
+        AppError::new(code, zh, en)
     }
 }
 
@@ -191,8 +333,10 @@ pub(crate) fn required_text(field: &str, value: &str, max: usize) -> Result<Stri
     if v.is_empty() || v.chars().count() > max {
         return Err(AppError::new(
             ErrorCode::FieldTooLong,
+            format!("{}：须为1至{max}个字符", field_label(field)),
             format!("{field}: 1 to {max} characters"),
-        ));
+        )
+        .on(field));
     }
     Ok(v.to_owned())
 }
@@ -202,8 +346,10 @@ pub(crate) fn stated_reason<'a>(field: &str, text: &'a str) -> Result<&'a str, A
     if text.is_empty() || text.chars().count() > 200 {
         return Err(AppError::new(
             ErrorCode::FieldTooLong,
+            format!("{}：须为1至200个字符", field_label(field)),
             format!("{field}: 1 to 200 characters"),
-        ));
+        )
+        .on(field));
     }
     Ok(text)
 }
@@ -244,7 +390,9 @@ mod tests {
                 "SELECT",
                 "UPDATE",
             ] {
-                assert!(!told.detail.contains(sql), "{sql} in {:?}", told.detail);
+                for said in [&told.detail.zh, &told.detail.en] {
+                    assert!(!said.contains(sql), "{sql} in {said:?}");
+                }
             }
         }
     }

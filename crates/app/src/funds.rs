@@ -55,22 +55,28 @@ impl App {
         if bank_id.is_empty() || bank_id.chars().count() > 64 {
             return Err(AppError::new(
                 ErrorCode::FieldTooLong,
+                "银行编号：须为1至64个字符",
                 "bank_id: 1 to 64 characters",
-            ));
+            )
+            .on("bank_id"));
         }
         let account_no = req.account_no.trim();
         if !(8..=32).contains(&account_no.len()) || !account_no.bytes().all(|b| b.is_ascii_digit())
         {
             return Err(AppError::new(
                 ErrorCode::InvalidParameter,
+                "账号：须为8至32位数字",
                 "account_no: 8 to 32 digits",
-            ));
+            )
+            .on("account_no"));
         }
         if !matches!(req.mode.as_str(), "custody" | "risk_deposit" | "ecny") {
             return Err(AppError::new(
                 ErrorCode::InvalidParameter,
+                "监管方式：须为资金托管、风险保证金或数字人民币",
                 "mode: custody, risk_deposit or ecny",
-            ));
+            )
+            .on("mode"));
         }
         let institution = self
             .store
@@ -81,6 +87,7 @@ impl App {
         if institution.registry_state != domain::RegistryState::Listed {
             return Err(AppError::new(
                 ErrorCode::Conflict,
+                "报备审核通过后才能绑定资金监管账户",
                 "the filing must be approved before a supervised account is bound",
             ));
         }
@@ -134,7 +141,13 @@ impl App {
         } = actor
         else {
             return Err(self
-                .deny(actor, "supervised_account", json!({}), "banks confirm")
+                .deny(
+                    actor,
+                    "supervised_account",
+                    json!({}),
+                    "由银行确认",
+                    "banks confirm",
+                )
                 .await);
         };
         let now = self.clock.now();
@@ -143,7 +156,7 @@ impl App {
         let account = tx
             .supervised_account(account_id.trim())
             .await?
-            .ok_or_else(|| AppError::not_found("no such supervised account"))?;
+            .ok_or_else(|| AppError::not_found("没有这个监管账户", "no such supervised account"))?;
         if owner_kind != "bank" || *owner_id != account.bank_id {
             drop(tx);
             let details = json!({"account": account.id});
@@ -152,6 +165,7 @@ impl App {
                     actor,
                     "supervised_account",
                     details,
+                    "不是本行的账户",
                     "not this bank's account",
                 )
                 .await);
@@ -161,7 +175,11 @@ impl App {
             .await?
             == 0
         {
-            return Err(AppError::new(ErrorCode::Conflict, "already confirmed"));
+            return Err(AppError::new(
+                ErrorCode::Conflict,
+                "已经确认过",
+                "already confirmed",
+            ));
         }
         let entries = vec![crate::evidence::record(
             &actor.audit_name(),

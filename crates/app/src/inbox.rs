@@ -31,9 +31,9 @@ impl App {
 
     /// The signed-in account's newest 50 notifications.
     pub async fn my_notifications(&self, actor: &Actor) -> Result<Vec<NotificationView>, AppError> {
-        let id = actor
-            .account_id()
-            .ok_or_else(|| AppError::new(ErrorCode::Unauthenticated, "not signed in"))?;
+        let id = actor.account_id().ok_or_else(|| {
+            AppError::new(ErrorCode::Unauthenticated, "尚未登录", "not signed in")
+        })?;
         Ok(self
             .store
             .read()

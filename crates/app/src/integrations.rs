@@ -133,6 +133,7 @@ impl App {
                     actor,
                     "integrator:new",
                     json!({}),
+                    "仅限全国系统管理员",
                     "the national system administrator",
                 )
                 .await);
@@ -176,9 +177,11 @@ impl App {
         tx.insert_integrator(&integrator)
             .await
             .map_err(|e| match e {
-                store::StoreError::Conflict(_) => {
-                    AppError::new(ErrorCode::Conflict, "an integrator has this name already")
-                }
+                store::StoreError::Conflict(_) => AppError::new(
+                    ErrorCode::Conflict,
+                    "已有同名的技术服务商",
+                    "an integrator has this name already",
+                ),
                 other => other.into(),
             })?;
         tx.append_audit(vec![evidence::record(
@@ -210,8 +213,10 @@ impl App {
             let scope = IntegrationScope::parse(s.trim()).ok_or_else(|| {
                 AppError::new(
                     ErrorCode::InvalidParameter,
+                    "授权范围：须为课程、订单、考勤或服务",
                     "scopes: courses, orders, attendance or service",
                 )
+                .on("scopes")
             })?;
             if !scopes.contains(&scope) {
                 scopes.push(scope);
@@ -220,15 +225,17 @@ impl App {
         if scopes.is_empty() {
             return Err(AppError::new(
                 ErrorCode::InvalidParameter,
+                "授权范围：至少选择课程、订单、考勤、服务中的一项",
                 "scopes: at least one of courses, orders, attendance, service",
-            ));
+            )
+            .on("scopes"));
         }
         let integrator = self
             .store
             .read()
             .integrator(new.integrator_id.trim())
             .await?
-            .ok_or_else(|| AppError::not_found("no such integrator"))?;
+            .ok_or_else(|| AppError::not_found("没有这家技术服务商", "no such integrator"))?;
         let now = self.clock.now().millis();
         let row = GrantRow {
             id: uuid::Uuid::now_v7().to_string(),
@@ -248,6 +255,7 @@ impl App {
         tx.insert_grant(&row).await.map_err(|e| match e {
             store::StoreError::Conflict(_) => AppError::new(
                 ErrorCode::Conflict,
+                "已授权该技术服务商，如需更改授权范围请先撤销",
                 "this integrator is authorised already: revoke it first to change its scopes",
             ),
             other => other.into(),
@@ -279,10 +287,16 @@ impl App {
             .grant_for_update(grant_id.trim())
             .await?
             .filter(|g| g.institution_id == institution_id)
-            .ok_or_else(|| AppError::not_found("no such authorisation of your institution"))?;
+            .ok_or_else(|| {
+                AppError::not_found(
+                    "本机构没有这项授权",
+                    "no such authorisation of your institution",
+                )
+            })?;
         if !tx.revoke_grant(&grant.id, &actor.audit_name(), now).await? {
             return Err(AppError::new(
                 ErrorCode::Conflict,
+                "该授权已经撤销",
                 "the authorisation is revoked already",
             ));
         }
@@ -376,6 +390,7 @@ impl App {
                     actor,
                     &format!("institution:{institution_id}"),
                     json!({"scope": scope.as_str()}),
+                    "机构未授权该技术服务商执行此操作",
                     "the institution has not authorised this integrator for that",
                 )
                 .await);
@@ -480,6 +495,7 @@ impl App {
                 actor,
                 "integration",
                 json!({}),
+                "仅限技术服务商的签名请求",
                 "integrators' signed requests only",
             )
             .await)

@@ -74,8 +74,10 @@ impl App {
         if evidence_text.chars().count() > 200 {
             return Err(AppError::new(
                 ErrorCode::FieldTooLong,
+                "上课凭证：不超过200个字符",
                 "evidence: at most 200 characters",
-            ));
+            )
+            .on("evidence"));
         }
         let now = self.clock.now();
         let mut tx = self.store.begin_write().await?;
@@ -83,19 +85,27 @@ impl App {
             .order_for_update(order_id.trim())
             .await?
             .filter(|o| o.institution_id == institution_id)
-            .ok_or_else(|| AppError::not_found("no such order of your institution"))?;
+            .ok_or_else(|| {
+                AppError::not_found("本机构没有这个订单", "no such order of your institution")
+            })?;
         if order.status != OrderStatus::Paid {
-            return Err(AppError::new(ErrorCode::Conflict, "the order is not paid"));
+            return Err(AppError::new(
+                ErrorCode::Conflict,
+                "订单尚未付款",
+                "the order is not paid",
+            ));
         }
         if order.closed_at.is_some() {
             return Err(AppError::new(
                 ErrorCode::Conflict,
+                "订单已结束，剩余课时已退费",
                 "the order is closed: its remaining lessons were refunded",
             ));
         }
         if tx.open_refund(&order.id).await?.is_some() {
             return Err(AppError::new(
                 ErrorCode::Conflict,
+                "该订单的退费申请正在处理中，处理期间不能消课",
                 "a refund of this order is being decided: no lessons are taken meanwhile",
             ));
         }
@@ -105,6 +115,7 @@ impl App {
         {
             return Err(AppError::new(
                 ErrorCode::Conflict,
+                "孩子今天请假，本订单今天不消课",
                 "the child is on leave today (请假): no lesson of this order is taken",
             ));
         }
@@ -112,6 +123,7 @@ impl App {
         if taken >= order.lessons {
             return Err(AppError::new(
                 ErrorCode::Conflict,
+                format!("该订单的{}课时已全部消课", order.lessons),
                 format!("all {} lessons of the order are taken", order.lessons),
             ));
         }
@@ -224,6 +236,7 @@ impl App {
         {
             return Err(AppError::new(
                 ErrorCode::Conflict,
+                "这节课已经确认或提出过异议",
                 "the lesson was already answered",
             ));
         }
@@ -334,6 +347,7 @@ impl App {
         if changed != 1 {
             return Err(AppError::new(
                 ErrorCode::Conflict,
+                "这节课已经确认或提出过异议",
                 "the lesson was already answered",
             ));
         }
@@ -357,7 +371,10 @@ impl App {
     ) -> Result<(LessonRow, OrderRow), AppError> {
         let (lesson, order) = Self::locked_lesson(tx, lesson_id.trim()).await?;
         if lesson.parent_id != parent_id {
-            return Err(AppError::not_found("no such lesson of yours"));
+            return Err(AppError::not_found(
+                "您没有这节课",
+                "no such lesson of yours",
+            ));
         }
         Ok((lesson, order))
     }
@@ -368,7 +385,7 @@ impl App {
         tx: &mut WriteTx,
         lesson_id: &str,
     ) -> Result<(LessonRow, OrderRow), AppError> {
-        let missing = || AppError::not_found("no such lesson");
+        let missing = || AppError::not_found("没有这节课", "no such lesson");
         let order_id = tx.lesson(lesson_id).await?.ok_or_else(missing)?.order_id;
         let order = tx
             .order_for_update(&order_id)
@@ -470,24 +487,34 @@ impl App {
     ) -> Result<LeaveView, AppError> {
         let parent_id = self.require_parent(actor).await?.to_owned();
         let reason = crate::error::stated_reason("reason", &req.reason)?;
-        let date = chrono::NaiveDate::parse_from_str(req.date.trim(), "%Y-%m-%d")
-            .map_err(|_| AppError::new(ErrorCode::InvalidParameter, "date: YYYY-MM-DD"))?;
+        let date =
+            chrono::NaiveDate::parse_from_str(req.date.trim(), "%Y-%m-%d").map_err(|_| {
+                AppError::new(
+                    ErrorCode::InvalidParameter,
+                    "日期：格式应为 YYYY-MM-DD",
+                    "date: YYYY-MM-DD",
+                )
+                .on("date")
+            })?;
         let now = self.clock.now();
         if date < now.china_date() {
             return Err(AppError::new(
                 ErrorCode::InvalidParameter,
+                "日期：只能为今天或以后的日期请假",
                 "date: leave is asked for today or a later day",
-            ));
+            )
+            .on("date"));
         }
         let mut tx = self.store.begin_write().await?;
         let order = tx
             .order_for_update(order_id.trim())
             .await?
             .filter(|o| o.parent_id == parent_id)
-            .ok_or_else(|| AppError::not_found("no such order of yours"))?;
+            .ok_or_else(|| AppError::not_found("您没有这个订单", "no such order of yours"))?;
         if order.status != OrderStatus::Paid || order.closed_at.is_some() {
             return Err(AppError::new(
                 ErrorCode::Conflict,
+                "只有已付款且未结束的订单可以请假",
                 "leave is for a paid, open order",
             ));
         }

@@ -55,7 +55,7 @@ pub mod webhooks;
 
 pub use actor::Actor;
 pub use clock::{Clock, ManualClock, OffsetClock, SystemClock};
-pub use error::{AppError, ErrorCode};
+pub use error::{AppError, BrokenRule, Detail, ErrorCode, field_label};
 
 use regions::RegionDirectory;
 use search::SearchIndex;
@@ -179,12 +179,14 @@ impl App {
         if delta <= 0 {
             return Err(AppError::new(
                 ErrorCode::InvalidParameter,
+                "时钟只能向前拨",
                 "the clock only moves forward",
             ));
         }
         if !self.clock.advance(delta) {
             return Err(AppError::new(
                 ErrorCode::NotFound,
+                "本部署使用真实时钟，不能拨动",
                 "this deployment's clock is the wall clock",
             ));
         }
@@ -198,10 +200,9 @@ impl App {
 
     /// Health: the database answers. Returns which database it is.
     pub async fn health(&self) -> Result<&'static str, AppError> {
-        self.store
-            .ping()
-            .await
-            .map_err(|e| AppError::new(ErrorCode::Unavailable, e.to_string()))?;
+        self.store.ping().await.map_err(|e| {
+            AppError::new(ErrorCode::Unavailable, "数据库暂时无法连接", e.to_string())
+        })?;
         Ok(self.store.backend().name())
     }
 }

@@ -54,7 +54,16 @@ fn refused(e: TransferError) -> AppError {
         }
         _ => ErrorCode::InvalidParameter,
     };
-    AppError::new(code, e.to_string())
+    let zh = match e {
+        TransferError::ZeroAmount => "金额须至少为1分",
+        TransferError::SameAccount => "转账须在两个不同的账户之间进行",
+        TransferError::UnknownAccount => "没有这个账户",
+        TransferError::ExceedsCredits => "付款账户余额不足",
+        TransferError::ExceedsDebits => "收款账户不能超过存入的金额",
+        TransferError::Overflow => "金额超出可计算范围",
+        TransferError::IdConflict => "已有另一笔转账使用此编号",
+    };
+    AppError::new(code, zh, e.to_string())
 }
 
 fn balance(row: &LedgerAccountRow) -> Result<(AccountFlags, Balance), AppError> {
@@ -138,13 +147,20 @@ pub(crate) async fn post_many_in(
     for row in tx.ledger_accounts_locked(&account_ids).await? {
         accounts.insert(row.id.clone(), balance(&row)?);
     }
-    let missing = || AppError::new(ErrorCode::NotFound, "no such ledger account");
+    let missing = || {
+        AppError::new(
+            ErrorCode::NotFound,
+            "没有这个账簿账户",
+            "no such ledger account",
+        )
+    };
     let mut posted = Vec::with_capacity(transfers.len());
     let mut rows = Vec::new();
     let mut seen = std::collections::HashSet::new();
     for transfer in transfers {
-        let amount = i64::try_from(transfer.amount)
-            .map_err(|_| AppError::new(ErrorCode::InvalidParameter, "amount too large"))?;
+        let amount = i64::try_from(transfer.amount).map_err(|_| {
+            AppError::new(ErrorCode::InvalidParameter, "金额过大", "amount too large")
+        })?;
         if let Some(before) = existing.get(&transfer.id) {
             let same = before.debit_account == transfer.debit
                 && before.credit_account == transfer.credit
@@ -223,12 +239,13 @@ impl App {
 
     /// An account's posted totals.
     pub async fn ledger_balance(&self, id: &str) -> Result<Balance, AppError> {
-        let row = self
-            .store
-            .read()
-            .ledger_account(id)
-            .await?
-            .ok_or_else(|| AppError::new(ErrorCode::NotFound, "no such ledger account"))?;
+        let row = self.store.read().ledger_account(id).await?.ok_or_else(|| {
+            AppError::new(
+                ErrorCode::NotFound,
+                "没有这个账簿账户",
+                "no such ledger account",
+            )
+        })?;
         Ok(balance(&row)?.1)
     }
 }

@@ -4,6 +4,7 @@
 //! layer shows as a page and exports as CSV or XLSX; every export is written to the audit log, since the
 //! tables hold business and personal data.
 
+use crate::error::field_label;
 use crate::{Actor, App, AppError, ErrorCode, evidence};
 use domain::access::Permission;
 use domain::{Fen, FilingStatus, OrderStatus, Timestamp};
@@ -188,8 +189,10 @@ impl App {
             .ok_or_else(|| {
                 AppError::new(
                     ErrorCode::InvalidParameter,
+                    "检查重点：须为对账单、人员、订单、资金流水或变更",
                     "focus: statements, staff, orders, movements or changes",
                 )
+                .on("focus")
             })?;
         let institution = self
             .institution_for_regulator(actor, institution_id, Permission::ViewInstitutionPrivate)
@@ -400,8 +403,10 @@ impl App {
         if !matches!(format, "csv" | "xlsx") {
             return Err(AppError::new(
                 ErrorCode::InvalidParameter,
+                "格式：须为 CSV 或 XLSX",
                 "format: csv or xlsx",
-            ));
+            )
+            .on("format"));
         }
         let table = self.monitoring_table(actor, institution_id, focus).await?;
         let now = self.clock.now().millis();
@@ -431,8 +436,10 @@ impl App {
         if !valid_period(period) {
             return Err(AppError::new(
                 ErrorCode::InvalidParameter,
+                "统计期间：格式应为 2026、2026-Q3 或 2026-09",
                 "period: 2026, 2026-Q3 or 2026-09",
-            ));
+            )
+            .on("period"));
         }
         for (field, value) in [
             ("revenue_fen", statement.revenue_fen),
@@ -450,8 +457,10 @@ impl App {
             if value < 0 {
                 return Err(AppError::new(
                     ErrorCode::InvalidParameter,
+                    format!("{}：不能为负数", field_label(field)),
                     format!("{field}: not negative"),
-                ));
+                )
+                .on(field));
             }
         }
         let now = self.clock.now().millis();

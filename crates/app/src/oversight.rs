@@ -138,6 +138,7 @@ impl App {
                     actor,
                     "platform",
                     serde_json::json!({"page": "regulator"}),
+                    "仅限监管部门",
                     "regulators only",
                 )
                 .await);
@@ -187,7 +188,13 @@ impl App {
         let details =
             serde_json::json!({"permission": format!("{permission:?}"), "region": region.as_str()});
         Err(self
-            .deny(actor, subject, details, "outside your region or role")
+            .deny(
+                actor,
+                subject,
+                details,
+                "超出您的管辖地区或职责范围",
+                "outside your region or role",
+            )
             .await)
     }
 
@@ -199,7 +206,13 @@ impl App {
         }
         let details = serde_json::json!({"permission": format!("{permission:?}")});
         Err(self
-            .deny(actor, "platform", details, "your role does not allow this")
+            .deny(
+                actor,
+                "platform",
+                details,
+                "您的角色不能执行此操作",
+                "your role does not allow this",
+            )
             .await)
     }
 
@@ -210,10 +223,11 @@ impl App {
         actor: &Actor,
         subject: &str,
         details: serde_json::Value,
-        reason: &str,
+        reason_zh: &str,
+        reason_en: &str,
     ) -> AppError {
         match self.record_denial(actor, subject, details).await {
-            Ok(()) => AppError::new(ErrorCode::Forbidden, reason),
+            Ok(()) => AppError::new(ErrorCode::Forbidden, reason_zh, reason_en),
             Err(fault) => fault,
         }
     }
@@ -253,6 +267,7 @@ impl App {
                     actor,
                     "supervision",
                     serde_json::json!({}),
+                    "仅限监管员和审核员",
                     "supervisors and reviewers only",
                 )
                 .await),
@@ -268,12 +283,9 @@ impl App {
         permission: Permission,
     ) -> Result<store::InstitutionRow, AppError> {
         let id = InstitutionId::parse(id)?.to_string();
-        let row = self
-            .store
-            .read()
-            .institution(&id)
-            .await?
-            .ok_or_else(|| AppError::not_found(format!("no institution {id}")))?;
+        let row = self.store.read().institution(&id).await?.ok_or_else(|| {
+            AppError::not_found(format!("没有机构 {id}"), format!("no institution {id}"))
+        })?;
         let region = RegionCode::parse(&row.region_code)?;
         self.require_regulator_over(actor, permission, &region, &format!("institution:{id}"))
             .await?;

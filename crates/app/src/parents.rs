@@ -6,6 +6,7 @@
 //! writes the personal-data access log and the audit log in the same transaction.
 
 use crate::auth::TokenPair;
+use crate::error::field_label;
 use crate::{Actor, App, AppError, ErrorCode};
 use domain::person::{IdCardNumber, PersonName, PhoneNumber};
 
@@ -109,11 +110,16 @@ impl HttpSmsSender {
     /// client: a request gives up after ten seconds and follows no redirect.
     pub fn new(url: &str, key: &str) -> Result<HttpSmsSender, AppError> {
         let parsed = reqwest::Url::parse(url).map_err(|e| {
-            AppError::new(ErrorCode::InvalidParameter, format!("SMS gateway URL: {e}"))
+            AppError::new(
+                ErrorCode::InvalidParameter,
+                "短信网关地址不正确",
+                format!("SMS gateway URL: {e}"),
+            )
         })?;
         if !matches!(parsed.scheme(), "http" | "https") || key.trim().is_empty() {
             return Err(AppError::new(
                 ErrorCode::InvalidParameter,
+                "短信网关须配置 http(s) 地址和密钥",
                 "the SMS gateway needs an http(s) URL and a key",
             ));
         }
@@ -131,7 +137,9 @@ impl HttpSmsSender {
 impl SmsSender for HttpSmsSender {
     fn send<'a>(&'a self, phone: &'a PhoneNumber, text: &'a str) -> SmsFuture<'a> {
         Box::pin(async move {
-            let unavailable = |detail: String| AppError::new(ErrorCode::Unavailable, detail);
+            let unavailable = |detail: String| {
+                AppError::new(ErrorCode::Unavailable, "短信网关暂时不可用", detail)
+            };
             let answer = self
                 .client
                 .post(&self.url)
@@ -198,14 +206,17 @@ fn text(field: &str, value: &str) -> Result<String, AppError> {
     if v.is_empty() || v.chars().count() > MAX_TEXT_CHARS || v.chars().any(char::is_control) {
         return Err(AppError::new(
             ErrorCode::FieldTooLong,
+            format!("{}：须为1至{MAX_TEXT_CHARS}个字符", field_label(field)),
             format!("{field}: 1 to {MAX_TEXT_CHARS} characters"),
-        ));
+        )
+        .on(field));
     }
     Ok(v.to_owned())
 }
 
 pub(crate) fn phone(s: &str) -> Result<PhoneNumber, AppError> {
-    PhoneNumber::parse(s).map_err(|e| AppError::new(ErrorCode::InvalidPhone, e.to_string()))
+    PhoneNumber::parse(s)
+        .map_err(|e| AppError::new(ErrorCode::InvalidPhone, e.message_zh(), e.to_string()))
 }
 
 use crate::evidence::record as entry;
@@ -233,6 +244,7 @@ impl App {
         {
             return Err(AppError::new(
                 ErrorCode::TooManyRequests,
+                "验证码刚刚发送过，请稍后再试",
                 "a code was sent recently",
             ));
         }
@@ -274,7 +286,13 @@ impl App {
             Err(e) => return Ok(Err(e)),
         };
         let index = self.keys.blind_index(PHONE_FIELD, phone.expose());
-        let invalid = || AppError::new(ErrorCode::InvalidCode, "request a new code");
+        let invalid = || {
+            AppError::new(
+                ErrorCode::InvalidCode,
+                "请重新获取验证码",
+                "request a new code",
+            )
+        };
         let code = tx.latest_login_code(&index).await?;
         let Some(code) = code
             .filter(|c| c.used_at.is_none() && c.expires_at > now && c.attempts < CODE_ATTEMPTS)
@@ -368,6 +386,7 @@ impl App {
             Actor::Parent { account_id } => Ok(account_id),
             _ => Err(AppError::new(
                 ErrorCode::Forbidden,
+                "只有家长可以添加孩子",
                 "only a parent links children",
             )),
         }
@@ -377,9 +396,9 @@ impl App {
     pub async fn add_child(&self, actor: &Actor, new: &NewChild) -> Result<ChildView, AppError> {
         let parent_id = Self::parent_id(actor)?.to_owned();
         let name = PersonName::parse(&new.name)
-            .map_err(|e| AppError::new(ErrorCode::InvalidName, e.to_string()))?;
+            .map_err(|e| AppError::new(ErrorCode::InvalidName, e.message_zh(), e.to_string()))?;
         let id_card = IdCardNumber::parse(&new.id_card)
-            .map_err(|e| AppError::new(ErrorCode::InvalidIdCard, e.to_string()))?;
+            .map_err(|e| AppError::new(ErrorCode::InvalidIdCard, e.message_zh(), e.to_string()))?;
         let gender = match new.gender.trim() {
             g @ ("female" | "male") => g.to_owned(),
             "女" => "female".to_owned(),
@@ -387,8 +406,10 @@ impl App {
             _ => {
                 return Err(AppError::new(
                     ErrorCode::InvalidParameter,
+                    "性别：须为女或男",
                     "gender: female or male",
-                ));
+                )
+                .on("gender"));
             }
         };
         let now = self.clock.now().millis();
@@ -459,7 +480,7 @@ impl App {
             .read()
             .child(child_id)
             .await?
-            .ok_or_else(|| AppError::not_found("no such child"))?;
+            .ok_or_else(|| AppError::not_found("没有这个孩子", "no such child"))?;
         // Only the child's own parent, for now. A regulator with `RevealPersonalData` will reveal a child's
         // data through a case (a complaint or refund dispute) that ties the child to an institution in its
         // region; until such cases exist no regulator path is open, so none can reach across regions.
@@ -472,6 +493,7 @@ impl App {
                     actor,
                     &subject,
                     details,
+                    "仅限孩子的家长查看",
                     "only the child's parent may see this",
                 )
                 .await);

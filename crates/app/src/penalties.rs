@@ -4,6 +4,7 @@
 //! operation hides the institution's courses and refuses orders while in force; revoking the licence moves
 //! it to the black list, revokes its plate and starts the run-off of its prepaid money.
 
+use crate::error::field_label;
 use crate::error::required_text as text;
 use crate::{Actor, App, AppError, ErrorCode, evidence};
 use domain::ListStatus;
@@ -78,8 +79,10 @@ fn date(field: &str, value: &str) -> Result<chrono::NaiveDate, AppError> {
     chrono::NaiveDate::parse_from_str(value.trim(), "%Y-%m-%d").map_err(|_| {
         AppError::new(
             ErrorCode::InvalidParameter,
+            format!("{}：格式应为 YYYY-MM-DD", field_label(field)),
             format!("{field}: a date YYYY-MM-DD"),
         )
+        .on(field)
     })
 }
 
@@ -95,11 +98,8 @@ impl App {
             .institution_for_regulator(actor, institution_id, Permission::SuperviseInstitution)
             .await?;
         let kind = PenaltyKind::parse(&new.kind).ok_or_else(|| {
-            AppError::new(
-                ErrorCode::InvalidParameter,
-                "kind: warning, public_criticism, fine, confiscation, stop_enrolling, stop_operating, \
-                 licence_revocation or trade_ban",
-            )
+            AppError::new(ErrorCode::InvalidParameter, "处罚种类：须为警告、通报批评、罚款、没收、责令停止招生、责令停业整顿、吊销许可证或限制从业", "kind: warning, public_criticism, fine, confiscation, stop_enrolling, stop_operating, \
+                 licence_revocation or trade_ban").on("kind")
         })?;
         let now = self.clock.now();
         let today = now.china_date();
@@ -107,21 +107,26 @@ impl App {
         if decided_on > today {
             return Err(AppError::new(
                 ErrorCode::InvalidParameter,
+                "决定日期：不能晚于今天",
                 "decided_on: not in the future",
-            ));
+            )
+            .on("decided_on"));
         }
         let amount_fen = match (kind.has_amount(), new.amount_fen) {
             (true, Some(a)) if a > 0 => Some(domain::money::PENALTY.check("amount_fen", a)?.get()),
             (true, _) => {
                 return Err(AppError::new(
                     ErrorCode::InvalidParameter,
+                    "金额：罚款或没收须填写大于零的金额",
                     "amount_fen: a fine or confiscation states a positive amount",
-                ));
+                )
+                .on("amount_fen"));
             }
             (false, None) => None,
             (false, Some(_)) => {
                 return Err(AppError::new(
                     ErrorCode::InvalidParameter,
+                    format!("金额：{}不填写金额", kind.label()),
                     format!("amount_fen: {} states no amount", kind.label()),
                 ));
             }
@@ -138,16 +143,20 @@ impl App {
                 if until < decided_on {
                     return Err(AppError::new(
                         ErrorCode::InvalidParameter,
+                        "执行截止日期：不能早于决定日期",
                         "in_force_until: on or after decided_on",
-                    ));
+                    )
+                    .on("in_force_until"));
                 }
                 Some(until.to_string())
             }
             Some(_) => {
                 return Err(AppError::new(
                     ErrorCode::InvalidParameter,
+                    "执行截止日期：只有责令停止招生或停业整顿才有截止日期",
                     "in_force_until: only stopping enrolment or operation has an end",
-                ));
+                )
+                .on("in_force_until"));
             }
         };
         let row = PenaltyRow {

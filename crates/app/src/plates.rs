@@ -156,10 +156,9 @@ impl App {
     ) -> Result<PlateView, AppError> {
         let id = InstitutionId::parse(institution_id)?.to_string();
         let reader = self.store.read();
-        let institution = reader
-            .institution(&id)
-            .await?
-            .ok_or_else(|| AppError::not_found(format!("no institution {id}")))?;
+        let institution = reader.institution(&id).await?.ok_or_else(|| {
+            AppError::not_found(format!("没有机构 {id}"), format!("no institution {id}"))
+        })?;
         let region = RegionCode::parse(&institution.region_code)?;
         let allowed = match actor {
             Actor::Staff { institution_id, .. } => *institution_id == id,
@@ -176,6 +175,7 @@ impl App {
                     actor,
                     &format!("institution:{id}"),
                     details,
+                    "不是您的机构或管辖地区",
                     "not your institution or region",
                 )
                 .await);
@@ -188,6 +188,7 @@ impl App {
             .ok_or_else(|| {
                 AppError::new(
                     ErrorCode::NotFound,
+                    "该机构没有有效的公示牌",
                     "this institution holds no active plate",
                 )
             })?;

@@ -2,6 +2,8 @@
 //! applied (`domain::policy`). A supervisor sets its own level's override, as a new version with a reason
 //! and an audit entry; anyone may read what applies where.
 
+use crate::error::BrokenRule;
+use crate::error::field_label;
 use crate::{Actor, App, AppError, ErrorCode};
 use domain::RegionCode;
 use domain::access::Permission;
@@ -34,6 +36,7 @@ impl App {
         if region != RegionCode::NATIONAL && !self.regions.known(&region) {
             return Err(AppError::new(
                 ErrorCode::UnknownRegion,
+                format!("没有代码为 {region} 的行政区划"),
                 format!("no region has code {region}"),
             ));
         }
@@ -83,7 +86,13 @@ impl App {
     ) -> Result<PolicyView, AppError> {
         let Actor::Regulator { region, .. } = actor else {
             return Err(self
-                .deny(actor, "region_policy", json!({}), "regulators only")
+                .deny(
+                    actor,
+                    "region_policy",
+                    json!({}),
+                    "仅限监管部门",
+                    "regulators only",
+                )
                 .await);
         };
         self.require(actor, Permission::SuperviseInstitution)
@@ -170,10 +179,16 @@ impl App {
             return Err(AppError::new(
                 ErrorCode::InvalidParameter,
                 format!(
+                    "{}须在{lo}至{hi}之间，实为{}",
+                    field_label(name),
+                    v.unwrap_or_default()
+                ),
+                format!(
                     "{name} must be between {lo} and {hi}, not {}",
                     v.unwrap_or_default()
                 ),
-            ));
+            )
+            .on(name));
         }
         // A province, prefecture or county may make a national rule stricter, never looser than the level
         // above it has it.
@@ -190,8 +205,15 @@ impl App {
             let in_force = self.policy_of_lineage(&above).await?.policy;
             let loosened = o.loosenings(&in_force);
             if !loosened.is_empty() {
-                let said: Vec<String> = loosened.iter().map(|l| l.message_zh()).collect();
-                return Err(AppError::new(ErrorCode::PolicyLoosened, said.join("；")));
+                let broken = loosened
+                    .iter()
+                    .map(|l| BrokenRule {
+                        rule: l.rule.to_owned(),
+                        zh: l.message_zh(),
+                        en: l.message_en(),
+                    })
+                    .collect();
+                return Err(AppError::rules_broken(ErrorCode::PolicyLoosened, broken));
             }
         }
         if let Some(vacations) = &o.vacations {
@@ -202,8 +224,10 @@ impl App {
             if bad {
                 return Err(AppError::new(
                     ErrorCode::InvalidParameter,
+                    "假期：最多20个，每个须有名称（1至20个字符），且开始日期不晚于结束日期",
                     "vacations: at most 20, each named (1 to 20 characters) with from ≤ to",
-                ));
+                )
+                .on("vacations"));
             }
         }
         let now = self.clock.now().millis();

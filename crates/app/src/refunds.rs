@@ -74,12 +74,14 @@ pub(crate) async fn refund_of_rest_in(
     if order.status != OrderStatus::Paid || order.closed_at.is_some() {
         return Err(AppError::new(
             ErrorCode::Conflict,
+            "只有已付款且未结束的订单可以退费",
             "only a paid, open order can be refunded",
         ));
     }
     if tx.open_refund(&order.id).await?.is_some() {
         return Err(AppError::new(
             ErrorCode::Conflict,
+            "该订单的退费申请正在处理中",
             "a refund of this order is being decided",
         ));
     }
@@ -94,6 +96,7 @@ pub(crate) async fn refund_of_rest_in(
     if amount.get() <= 0 {
         return Err(AppError::new(
             ErrorCode::Conflict,
+            "该订单的课时已全部消课，没有可退的余额",
             "every lesson of the order is taken: nothing is left to refund",
         ));
     }
@@ -133,7 +136,7 @@ impl App {
             .order_for_update(order_id.trim())
             .await?
             .filter(|o| o.parent_id == parent_id)
-            .ok_or_else(|| AppError::not_found("no such order of yours"))?;
+            .ok_or_else(|| AppError::not_found("您没有这个订单", "no such order of yours"))?;
         let institution = self
             .store
             .read()
@@ -198,7 +201,12 @@ impl App {
         let refund = Self::locked_refund(&mut tx, refund_id.trim())
             .await?
             .filter(|r| r.institution_id == institution_id)
-            .ok_or_else(|| AppError::not_found("no such refund request to your institution"))?;
+            .ok_or_else(|| {
+                AppError::not_found(
+                    "本机构没有这项退费申请",
+                    "no such refund request to your institution",
+                )
+            })?;
         Self::decide_in(
             &mut tx,
             &refund,
@@ -224,7 +232,9 @@ impl App {
         let refund = Self::locked_refund(&mut tx, refund_id.trim())
             .await?
             .filter(|r| r.parent_id == parent_id)
-            .ok_or_else(|| AppError::not_found("no such refund request of yours"))?;
+            .ok_or_else(|| {
+                AppError::not_found("您没有这项退费申请", "no such refund request of yours")
+            })?;
         Self::move_refund(
             &mut tx,
             &refund,
@@ -251,7 +261,7 @@ impl App {
             .read()
             .refund(refund_id.trim())
             .await?
-            .ok_or_else(|| AppError::not_found("no such refund request"))?;
+            .ok_or_else(|| AppError::not_found("没有这项退费申请", "no such refund request"))?;
         let institution = self
             .store
             .read()
@@ -413,6 +423,7 @@ impl App {
         if tx.decide_refund(&refund.id, decision).await? != 1 {
             return Err(AppError::new(
                 ErrorCode::Conflict,
+                "该退费申请刚刚已有处理结果",
                 "the refund was decided meanwhile",
             ));
         }

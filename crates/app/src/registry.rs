@@ -1,5 +1,6 @@
 //! 机构名录 the public registry: search, detail, lists, notices, regions; and recording institutions.
 
+use crate::error::field_label;
 use crate::regions::RegionView;
 use crate::search::{IndexedInstitution, SearchQuery};
 use crate::views::{
@@ -35,8 +36,14 @@ fn given(v: &Option<String>) -> Option<&str> {
 fn parse_int(v: &Option<String>, code: ErrorCode, name: &str) -> Result<Option<i64>, AppError> {
     given(v)
         .map(|s| {
-            s.parse::<i64>()
-                .map_err(|_| AppError::new(code, format!("{name} must be an integer, got {s:?}")))
+            s.parse::<i64>().map_err(|_| {
+                AppError::new(
+                    code,
+                    format!("{}须为整数", field_label(name)),
+                    format!("{name} must be an integer, got {s:?}"),
+                )
+                .on(name)
+            })
         })
         .transpose()
 }
@@ -66,6 +73,7 @@ impl App {
         {
             return Err(AppError::new(
                 ErrorCode::QueryTooLong,
+                format!("搜索词不超过{MAX_QUERY_CHARS}个字符"),
                 format!("at most {MAX_QUERY_CHARS} characters"),
             ));
         }
@@ -75,6 +83,7 @@ impl App {
         {
             return Err(AppError::new(
                 ErrorCode::UnknownRegion,
+                format!("没有代码为 {r} 的行政区划"),
                 format!("no region has code {r}"),
             ));
         }
@@ -140,7 +149,9 @@ impl App {
             .institution(&id)
             .await?
             .filter(|r| r.registry_state != domain::RegistryState::Applying)
-            .ok_or_else(|| AppError::not_found(format!("no institution {id}")))?;
+            .ok_or_else(|| {
+                AppError::not_found(format!("没有机构 {id}"), format!("no institution {id}"))
+            })?;
         let sales_stopped = self.sales_stop(&id).await?;
         let courses = if sales_stopped.is_some() {
             Vec::new()
@@ -210,6 +221,7 @@ impl App {
         if !self.regions.known(&parent) {
             return Err(AppError::new(
                 ErrorCode::UnknownRegion,
+                format!("没有代码为 {parent} 的行政区划"),
                 format!("no region has code {parent}"),
             ));
         }
@@ -380,6 +392,7 @@ impl App {
         if !self.regions.known(&region) || region == RegionCode::NATIONAL {
             return Err(AppError::new(
                 ErrorCode::UnknownRegion,
+                format!("没有代码为 {region} 的行政区划"),
                 format!("no region has code {region}"),
             ));
         }
@@ -390,12 +403,14 @@ impl App {
         if r.list_change.institution_id != i.id || r.list_change.to_status != status.as_str() {
             return Err(AppError::new(
                 ErrorCode::InvalidParameter,
+                "名单记录须与机构一致",
                 "the list placement must match the institution",
             ));
         }
         if r.list_change.reason.trim().is_empty() {
             return Err(AppError::new(
                 ErrorCode::InvalidParameter,
+                "列入名单须说明理由",
                 "a list placement needs a reason",
             ));
         }
@@ -405,6 +420,7 @@ impl App {
             if c.institution_id != i.id {
                 return Err(AppError::new(
                     ErrorCode::InvalidParameter,
+                    "课程须属于本机构",
                     "a course must belong to its institution",
                 ));
             }

@@ -3,6 +3,7 @@
 //! regulator over the institution hides a review with a reason — nothing is deleted. The public sees the visible
 //! reviews and the aggregate weighted by confirmed lessons (`domain::review`).
 
+use crate::error::field_label;
 use crate::{Actor, App, AppError, ErrorCode, evidence};
 use domain::access::Permission;
 use domain::review::{Ratings, blocked_words, weighted_average};
@@ -48,15 +49,19 @@ fn text(field: &str, v: &str, max: usize) -> Result<String, AppError> {
     if v.is_empty() || v.chars().count() > max {
         return Err(AppError::new(
             ErrorCode::FieldTooLong,
+            format!("{}：须为1至{max}个字符", field_label(field)),
             format!("{field}: 1 to {max} characters"),
-        ));
+        )
+        .on(field));
     }
     let blocked = blocked_words(v);
     if !blocked.is_empty() {
         return Err(AppError::new(
             ErrorCode::BlockedWords,
+            format!("{}含有：{}", field_label(field), blocked.join("、")),
             format!("{field} contains: {}", blocked.join("、")),
-        ));
+        )
+        .on(field));
     }
     Ok(v.to_owned())
 }
@@ -94,8 +99,10 @@ impl App {
         if !new.ratings.valid() {
             return Err(AppError::new(
                 ErrorCode::InvalidParameter,
+                "评分：每项1至5星",
                 "ratings: 1 to 5 stars each",
-            ));
+            )
+            .on("ratings"));
         }
         let body = text("text", &new.text, 500)?;
         let order = self
@@ -104,11 +111,12 @@ impl App {
             .order(order_id.trim())
             .await?
             .filter(|o| o.parent_id == parent_id)
-            .ok_or_else(|| AppError::not_found("no such order of yours"))?;
+            .ok_or_else(|| AppError::not_found("您没有这个订单", "no such order of yours"))?;
         let confirmed = self.store.read().confirmed_lessons(&order.id).await?;
         if confirmed == 0 {
             return Err(AppError::new(
                 ErrorCode::ReviewNeedsConfirmedLesson,
+                "该订单还没有已确认的课时",
                 "the order has no confirmed lesson yet",
             ));
         }
@@ -178,11 +186,17 @@ impl App {
             .review(review_id.trim())
             .await?
             .filter(|r| r.institution_id == institution_id)
-            .ok_or_else(|| AppError::not_found("no such review of your institution"))?;
+            .ok_or_else(|| {
+                AppError::not_found("本机构没有这条评价", "no such review of your institution")
+            })?;
         let now = self.clock.now().millis();
         let mut tx = self.store.begin_write().await?;
         if tx.reply_review(&review.id, &reply, now).await? != 1 {
-            return Err(AppError::new(ErrorCode::Conflict, "the review has a reply"));
+            return Err(AppError::new(
+                ErrorCode::Conflict,
+                "该评价已有回复",
+                "the review has a reply",
+            ));
         }
         tx.append_audit(vec![evidence::record(
             &actor.audit_name(),
@@ -214,7 +228,7 @@ impl App {
             .read()
             .review(review_id.trim())
             .await?
-            .ok_or_else(|| AppError::not_found("no such review"))?;
+            .ok_or_else(|| AppError::not_found("没有这条评价", "no such review"))?;
         let institution = self
             .store
             .read()
@@ -235,6 +249,7 @@ impl App {
         {
             return Err(AppError::new(
                 ErrorCode::Conflict,
+                "该评价已经隐藏",
                 "the review is hidden already",
             ));
         }

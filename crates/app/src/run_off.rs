@@ -49,7 +49,7 @@ impl App {
             .read()
             .institution(institution_id.trim())
             .await?
-            .ok_or_else(|| AppError::not_found("no such institution"))?;
+            .ok_or_else(|| AppError::not_found("没有这家机构", "no such institution"))?;
         let competent = crate::regions::competent_region_of(&institution)?;
         let subject = format!("institution:{}", institution.id);
         self.require_regulator_over(
@@ -85,12 +85,13 @@ impl App {
         let institution = &tx
             .institution_for_update(&institution.id)
             .await?
-            .ok_or_else(|| AppError::not_found("no such institution"))?;
+            .ok_or_else(|| AppError::not_found("没有这家机构", "no such institution"))?;
         let subject = format!("institution:{}", institution.id);
         let by = actor.audit_name();
         if self.store.read().run_off(&institution.id).await?.is_some() {
             return Err(AppError::new(
                 ErrorCode::Conflict,
+                "该机构的清退程序已经启动",
                 "the run-off of this institution has started already",
             ));
         }

@@ -3,6 +3,7 @@
 //! keep graded-protection level 3 (a privileged session never idles longer than 30 minutes); every change
 //! is a new version with its reason and an audit entry. Security administrators of every level read it.
 
+use crate::error::field_label;
 use crate::{Actor, App, AppError, ErrorCode};
 use domain::RegionCode;
 use domain::access::Permission;
@@ -74,8 +75,10 @@ impl SecurityPolicy {
             None => Ok(()),
             Some((name, value, lo, hi)) => Err(AppError::new(
                 ErrorCode::InvalidParameter,
+                format!("{}须在{lo}至{hi}之间，实为{value}", field_label(name)),
                 format!("{name} must be between {lo} and {hi}, not {value}"),
-            )),
+            )
+            .on(*name)),
         }
     }
 }
@@ -156,6 +159,7 @@ impl App {
                     actor,
                     "security_policy",
                     details,
+                    "安全策略由全国安全管理员设定",
                     "the national security administrator sets the policy",
                 )
                 .await);

@@ -177,6 +177,7 @@ impl App {
                 actor,
                 "service_desk",
                 json!({}),
+                "仅限平台服务人员和监管部门",
                 "the service team and regulators",
             )
             .await)
@@ -205,15 +206,26 @@ impl App {
                     actor,
                     "service_desk",
                     json!({}),
+                    "工单由机构、银行和技术服务商提交",
                     "institutions, banks and integrators open tickets",
                 )
                 .await);
         };
         let kind = TicketKind::parse(new.kind.trim()).ok_or_else(|| {
-            AppError::new(ErrorCode::InvalidParameter, "kind: technical or policy")
+            AppError::new(
+                ErrorCode::InvalidParameter,
+                "咨询类别：须为技术问题或政策问题",
+                "kind: technical or policy",
+            )
+            .on("kind")
         })?;
         let tier = Tier::parse(new.tier.trim()).ok_or_else(|| {
-            AppError::new(ErrorCode::InvalidParameter, "tier: urgent, high or normal")
+            AppError::new(
+                ErrorCode::InvalidParameter,
+                "优先级：须为紧急、高或普通",
+                "tier: urgent, high or normal",
+            )
+            .on("tier")
         })?;
         let subject = crate::error::required_text("subject", &new.subject, 100)?;
         let body = crate::error::required_text("body", &new.body, 2000)?;
@@ -252,9 +264,11 @@ impl App {
         };
         let mut tx = self.store.begin_write().await?;
         tx.insert_ticket(&row).await.map_err(|e| match e {
-            store::StoreError::Conflict(_) => {
-                AppError::new(ErrorCode::Conflict, "ticket number taken, try again")
-            }
+            store::StoreError::Conflict(_) => AppError::new(
+                ErrorCode::Conflict,
+                "工单编号已被占用，请重试",
+                "ticket number taken, try again",
+            ),
             other => other.into(),
         })?;
         tx.insert_ticket_message(&message).await?;
@@ -297,6 +311,7 @@ impl App {
                     actor,
                     "service_desk",
                     json!({}),
+                    "仅限工单的提交方和受理方",
                     "the service desk's openers and answerers",
                 )
                 .await),
@@ -319,6 +334,7 @@ impl App {
                     actor,
                     "service_desk",
                     json!({}),
+                    "仅限工单的提交方和受理方",
                     "the service desk's openers and answerers",
                 )
                 .await);
@@ -328,13 +344,13 @@ impl App {
             .read()
             .ticket(id.trim())
             .await?
-            .ok_or_else(|| AppError::not_found("no such ticket"))?;
+            .ok_or_else(|| AppError::not_found("没有这个工单", "no such ticket"))?;
         if Self::answers(actor, &row) {
             return Ok((row, true));
         }
         match opener {
             Some(o) if o.kind == row.opener_kind && o.id == row.opener_id => Ok((row, false)),
-            _ => Err(AppError::not_found("no such ticket")),
+            _ => Err(AppError::not_found("没有这个工单", "no such ticket")),
         }
     }
 
@@ -425,7 +441,10 @@ impl App {
         self.require_answerer(actor).await?;
         let (ticket, from_desk) = self.visible_ticket(actor, id).await?;
         if !from_desk {
-            return Err(AppError::not_found("no such ticket in your queue"));
+            return Err(AppError::not_found(
+                "您的工单队列中没有这个工单",
+                "no such ticket in your queue",
+            ));
         }
         let assignee = match self
             .store
@@ -439,8 +458,10 @@ impl App {
         if !assignee.as_ref().is_some_and(|a| Self::answers(a, &ticket)) {
             return Err(AppError::new(
                 ErrorCode::InvalidParameter,
+                "受理人：须为可以答复此工单的账户",
                 "assignee_id: an account that may answer this ticket",
-            ));
+            )
+            .on("assignee_id"));
         }
         let at = self.clock.now().millis();
         let mut tx = self.store.begin_write().await?;
@@ -516,6 +537,7 @@ impl App {
 fn resolved_already() -> AppError {
     AppError::new(
         ErrorCode::Conflict,
+        "该工单已办结，请新建工单",
         "the ticket is resolved: open a new one",
     )
 }

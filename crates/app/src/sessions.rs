@@ -85,7 +85,7 @@ impl App {
     /// The session behind a cookie; using it restarts its idle clock.
     pub async fn session(&self, token: &str) -> Result<ActiveSession, AppError> {
         let now = self.clock.now().millis();
-        let expired = || AppError::new(ErrorCode::Unauthenticated, "sign in again");
+        let expired = || AppError::new(ErrorCode::Unauthenticated, "请重新登录", "sign in again");
         let token_hash = self.session_hash(b"token", token);
         let reader = self.store.read();
         let row = reader
@@ -115,6 +115,7 @@ impl App {
         } else {
             Err(AppError::new(
                 ErrorCode::CsrfFailed,
+                "表单校验令牌与登录会话不符，请刷新后重试",
                 "the form's token does not match the session",
             ))
         }

@@ -76,14 +76,17 @@ impl App {
         if !matches!(actor, Actor::System { .. }) {
             return Err(AppError::new(
                 ErrorCode::Forbidden,
+                "接入客户端由平台登记",
                 "API clients are registered by the platform",
             ));
         }
         if !matches!(owner_kind, "bank" | "integrator") || owner_id.trim().is_empty() {
             return Err(AppError::new(
                 ErrorCode::InvalidParameter,
+                "所属类别：须为银行或技术服务商，并填写所属编号",
                 "owner_kind: bank or integrator; owner_id required",
-            ));
+            )
+            .on("owner_kind"));
         }
         let mut bytes = [0u8; 32];
         rand::rng().fill_bytes(&mut bytes);
@@ -132,6 +135,7 @@ impl App {
         if (now - req.timestamp_ms).abs() > REPLAY_WINDOW_MS {
             return Err(AppError::new(
                 ErrorCode::StaleRequest,
+                format!("时间戳 {} 与当前时间 {now} 相差超过5分钟", req.timestamp_ms),
                 format!(
                     "timestamp {} is more than 5 minutes from {now}",
                     req.timestamp_ms
@@ -141,10 +145,18 @@ impl App {
         if !nonce_ok(req.nonce) {
             return Err(AppError::new(
                 ErrorCode::InvalidSignature,
+                "随机数（nonce）：须为16至64个字母、数字、- 或 _",
                 "nonce: 16 to 64 of A-Z a-z 0-9 - _",
-            ));
+            )
+            .on("nonce"));
         }
-        let bad = || AppError::new(ErrorCode::InvalidSignature, "signature does not verify");
+        let bad = || {
+            AppError::new(
+                ErrorCode::InvalidSignature,
+                "签名验证未通过",
+                "signature does not verify",
+            )
+        };
         let client = self
             .store
             .read()
@@ -175,6 +187,7 @@ impl App {
             Err(store::StoreError::Conflict(_)) => {
                 return Err(AppError::new(
                     ErrorCode::ReplayedRequest,
+                    "该随机数已使用过",
                     "this nonce was already used",
                 ));
             }

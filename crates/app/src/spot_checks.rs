@@ -115,10 +115,6 @@ fn label(key: &str) -> &'static str {
         .map_or("", |(_, l)| *l)
 }
 
-fn invalid(detail: impl Into<String>) -> AppError {
-    AppError::new(ErrorCode::InvalidParameter, detail)
-}
-
 /// An institution's stratum under the chosen dimensions, e.g. `offline|subject|red`.
 fn stratum_of(row: &store::SpotCheckCandidateRow, strata: &[String]) -> String {
     let risk = ["none", "yellow", "orange", "red"]
@@ -151,20 +147,32 @@ impl App {
         } = actor
         else {
             return Err(self
-                .deny(actor, "spot_check", json!({}), "regulators only")
+                .deny(
+                    actor,
+                    "spot_check",
+                    json!({}),
+                    "仅限监管部门",
+                    "regulators only",
+                )
                 .await);
         };
         self.require(actor, Permission::SuperviseInstitution)
             .await?;
         let name = crate::error::stated_reason("name", &new.name)?.to_owned();
         if !SHARE_PERCENT.contains(&new.share_percent) {
-            return Err(invalid("share_percent: 1 to 100"));
+            return Err(
+                AppError::invalid("比例：1至100", "share_percent: 1 to 100").on("share_percent")
+            );
         }
         let mut strata: Vec<String> = Vec::new();
         for s in &new.strata {
             let s = s.trim();
             if !STRATA.iter().any(|(k, _)| *k == s) {
-                return Err(invalid("strata: mode, category or risk"));
+                return Err(AppError::invalid(
+                    "分层维度：须为教学方式、培训类别或风险等级",
+                    "strata: mode, category or risk",
+                )
+                .on("strata"));
             }
             if !strata.iter().any(|t| t == s) {
                 strata.push(s.to_owned());
@@ -173,7 +181,13 @@ impl App {
         // Stored as a signed 64-bit number on both backends.
         let seed = match new.seed {
             Some(s) if i64::try_from(s).is_ok() => s,
-            Some(_) => return Err(invalid("seed: 0 to 9223372036854775807")),
+            Some(_) => {
+                return Err(AppError::invalid(
+                    "随机种子：0至9223372036854775807",
+                    "seed: 0 to 9223372036854775807",
+                )
+                .on("seed"));
+            }
             None => rand::rng().random_range(0..=i64::MAX as u64),
         };
         let population = self
@@ -192,6 +206,7 @@ impl App {
         if sample.is_empty() {
             return Err(AppError::new(
                 ErrorCode::Conflict,
+                "本地区没有可抽查的在册机构",
                 "no listed institution in the region to check",
             ));
         }
@@ -208,7 +223,8 @@ impl App {
             name,
             share_percent: i64::from(new.share_percent),
             strata: strata.join(","),
-            seed: i64::try_from(seed).map_err(|_| invalid("seed"))?,
+            seed: i64::try_from(seed)
+                .map_err(|_| AppError::invalid("随机种子格式不正确", "seed"))?,
             population: i64::try_from(population.len()).unwrap_or(i64::MAX),
             created_by: actor.audit_name(),
             created_at: now,
@@ -288,7 +304,9 @@ impl App {
             .spot_check_campaign(id.trim())
             .await?
             .filter(|c| c.region_code.starts_with(region.prefix()))
-            .ok_or_else(|| AppError::not_found("no such campaign in your region"))?;
+            .ok_or_else(|| {
+                AppError::not_found("本地区没有这次抽查", "no such campaign in your region")
+            })?;
         self.campaign_view(row, true).await
     }
 
@@ -301,7 +319,9 @@ impl App {
             .spot_check_campaign(&row.check.campaign_id)
             .await?
             .filter(|c| c.region_code.starts_with(region.prefix()))
-            .ok_or_else(|| AppError::not_found("no such spot check in your region"))?;
+            .ok_or_else(|| {
+                AppError::not_found("本地区没有这次抽查", "no such spot check in your region")
+            })?;
         self.spot_check_view(row).await
     }
 
@@ -358,15 +378,25 @@ impl App {
         for (key, _) in CHECKLIST {
             let mut of_item = result.findings.iter().filter(|f| f.item.trim() == key);
             let (Some(f), None) = (of_item.next(), of_item.next()) else {
-                return Err(invalid(format!(
-                    "findings: exactly one for each of {}",
-                    CHECKLIST.map(|(k, _)| k).join(", ")
-                )));
+                return Err(AppError::invalid(
+                    format!(
+                        "检查结果：须对每个检查项目各填一条（{}）",
+                        CHECKLIST.map(|(_, l)| l).join("、")
+                    ),
+                    format!(
+                        "findings: exactly one for each of {}",
+                        CHECKLIST.map(|(k, _)| k).join(", ")
+                    ),
+                ));
             };
             let note = f.note.trim();
             if note.chars().count() > 500 || (!f.ok && note.is_empty()) {
                 return Err(AppError::new(
                     ErrorCode::FieldTooLong,
+                    format!(
+                        "检查项目“{}”：不合格时须填写说明，不超过500个字符",
+                        label(key)
+                    ),
                     format!(
                         "findings.{key}.note: required when not in order, at most 500 characters"
                     ),
@@ -379,13 +409,17 @@ impl App {
             });
         }
         if result.findings.len() != CHECKLIST.len() {
-            return Err(invalid("findings: one for each focus item, no others"));
+            return Err(AppError::invalid(
+                "检查结果：每个检查项目一条，不多不少",
+                "findings: one for each focus item, no others",
+            )
+            .on("findings"));
         }
         if evidence_files.len() > crate::complaints::MAX_EVIDENCE {
-            return Err(invalid(format!(
-                "at most {} evidence files",
-                crate::complaints::MAX_EVIDENCE
-            )));
+            return Err(AppError::invalid(
+                format!("证据材料最多{}份", crate::complaints::MAX_EVIDENCE),
+                format!("at most {} evidence files", crate::complaints::MAX_EVIDENCE),
+            ));
         }
         let wanting: Vec<&Finding> = findings.iter().filter(|f| !f.ok).collect();
         let finding_count = i64::try_from(wanting.len()).unwrap_or(0);
@@ -449,6 +483,7 @@ impl App {
         {
             return Err(AppError::new(
                 ErrorCode::Conflict,
+                "该抽查结果已经登记",
                 "the spot check was recorded already",
             ));
         }
@@ -506,7 +541,7 @@ impl App {
             .await?
             .into_iter()
             .next()
-            .ok_or_else(|| AppError::not_found("no such spot check"))
+            .ok_or_else(|| AppError::not_found("没有这次抽查", "no such spot check"))
     }
 
     async fn campaign_view(

@@ -7,7 +7,7 @@
 use crate::vault::field::{PRACTITIONER_ID_CARD, PRACTITIONER_NAME, STAFF_ID_CARD, STAFF_NAME};
 use crate::{Actor, App, AppError, ErrorCode};
 use domain::access::Permission;
-use domain::person::{IdCardNumber, PersonName};
+use domain::person::{IdCardNumber, PersonError, PersonName};
 use domain::{RegionCode, Timestamp};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -66,12 +66,12 @@ pub struct StaffMemberView {
     pub left_on: Option<String>,
 }
 
-fn invalid_name(e: impl std::fmt::Display) -> AppError {
-    AppError::new(ErrorCode::InvalidName, e.to_string())
+fn invalid_name(e: PersonError) -> AppError {
+    AppError::new(ErrorCode::InvalidName, e.message_zh(), e.to_string())
 }
 
-fn invalid_id_card(e: impl std::fmt::Display) -> AppError {
-    AppError::new(ErrorCode::InvalidIdCard, e.to_string())
+fn invalid_id_card(e: PersonError) -> AppError {
+    AppError::new(ErrorCode::InvalidIdCard, e.message_zh(), e.to_string())
 }
 
 impl App {
@@ -111,6 +111,7 @@ impl App {
             == 0
         {
             return Err(AppError::not_found(
+                "本机构在职人员中没有此人",
                 "no staff member on your register with this id who has not left",
             ));
         }
@@ -144,6 +145,7 @@ impl App {
                     actor,
                     "practitioner_blacklist",
                     json!({}),
+                    "仅限监管部门",
                     "regulators only",
                 )
                 .await);
@@ -192,25 +194,31 @@ impl App {
         if !matches!(hire.role.as_str(), "teaching" | "research" | "other") {
             return Err(AppError::new(
                 ErrorCode::InvalidParameter,
+                "岗位：须为教学、教研或其他",
                 "role: teaching, research or other",
-            ));
+            )
+            .on("role"));
         }
         let cert = hire.teacher_cert_no.trim();
         if cert.chars().count() > 40 {
             return Err(AppError::new(
                 ErrorCode::FieldTooLong,
+                "教师资格证编号：不超过40个字符",
                 "teacher_cert_no: 40 characters at most",
-            ));
+            )
+            .on("teacher_cert_no"));
         }
         if hire.subject_teacher && cert.is_empty() {
             return Err(AppError::new(
                 ErrorCode::TeacherQualificationRequired,
+                "学科类教师须填写教师资格证编号",
                 "a subject teacher needs a teacher qualification certificate number",
             ));
         }
         if hire.serving_school_teacher {
             return Err(AppError::new(
                 ErrorCode::ServingTeacherNotAllowed,
+                "不得聘用在职中小学、幼儿园教师",
                 "serving school and kindergarten teachers may not be employed",
             ));
         }
@@ -223,6 +231,7 @@ impl App {
             .ok_or_else(|| {
                 AppError::new(
                     ErrorCode::RecordCheckRequired,
+                    "请上传入职查询结果（材料类别选入职查询），并填写其材料编号",
                     "upload the pre-hire record check (kind record_check) and give its document id",
                 )
             })?;
@@ -243,6 +252,7 @@ impl App {
             tx.commit().await?;
             return Err(AppError::new(
                 ErrorCode::PractitionerBlacklisted,
+                "此人在从业人员黑名单中",
                 "this person is on the practitioner black list",
             ));
         }
@@ -316,7 +326,7 @@ impl App {
             .read()
             .staff_member(staff_id.trim())
             .await?
-            .ok_or_else(|| AppError::not_found("no such staff member"))?;
+            .ok_or_else(|| AppError::not_found("没有这名工作人员", "no such staff member"))?;
         let institution = self
             .store
             .read()
@@ -337,7 +347,11 @@ impl App {
             .await?
             == 0
         {
-            return Err(AppError::new(ErrorCode::Conflict, "already confirmed"));
+            return Err(AppError::new(
+                ErrorCode::Conflict,
+                "已经确认过",
+                "already confirmed",
+            ));
         }
         tx.append_audit(vec![crate::evidence::record(
             &actor.audit_name(),

@@ -60,10 +60,9 @@ impl App {
             .await?
             .id;
         let mut tx = self.store.begin_write().await?;
-        let row = tx
-            .institution_for_update(&id)
-            .await?
-            .ok_or_else(|| AppError::not_found(format!("no institution {id}")))?;
+        let row = tx.institution_for_update(&id).await?.ok_or_else(|| {
+            AppError::not_found(format!("没有机构 {id}"), format!("no institution {id}"))
+        })?;
         Ok((tx, row))
     }
 
@@ -124,6 +123,7 @@ impl App {
         if to == ListStatus::White {
             return Err(AppError::new(
                 ErrorCode::FundSupervisionRequired,
+                "审核通过并确认资金监管账户后才能列入白名单",
                 "the white list follows approval and a confirmed supervised account",
             ));
         }
@@ -133,12 +133,14 @@ impl App {
         if row.registry_state != domain::RegistryState::Listed {
             return Err(AppError::new(
                 ErrorCode::Conflict,
+                "该机构不在名单上",
                 "the institution is not listed",
             ));
         }
         if row.list_status == to {
             return Err(AppError::new(
                 ErrorCode::Conflict,
+                format!("已在{}上", to.label_zh()),
                 format!("already on the {} list", to.as_str()),
             ));
         }
@@ -159,8 +161,10 @@ impl App {
         if region.level() != domain::RegionLevel::County || !self.regions.known(&region) {
             return Err(AppError::new(
                 ErrorCode::UnknownRegion,
+                "所在地区：须为发现问题的区县",
                 "region_code: the county where it was found",
-            ));
+            )
+            .on("region_code"));
         }
         let name = text("name", &finding.name, 100)?;
         let address = text("address", &finding.address, 200)?;
@@ -174,8 +178,10 @@ impl App {
         if categories.is_empty() {
             return Err(AppError::new(
                 ErrorCode::InvalidCategory,
+                "培训类别：至少选择一项",
                 "categories: at least one",
-            ));
+            )
+            .on("categories"));
         }
         let id = InstitutionId::new_v7().to_string();
         let credit_code = match finding
@@ -186,7 +192,12 @@ impl App {
         {
             Some(c) => domain::credit_code::CreditCode::parse(c)
                 .map_err(|_| {
-                    AppError::new(ErrorCode::InvalidCreditCode, "credit_code: check character")
+                    AppError::new(
+                        ErrorCode::InvalidCreditCode,
+                        "统一社会信用代码：校验位不正确",
+                        "credit_code: check character",
+                    )
+                    .on("credit_code")
                 })?
                 .as_str()
                 .to_owned(),
@@ -271,12 +282,18 @@ impl App {
             .ok_or_else(|| {
                 AppError::new(
                     ErrorCode::InvalidParameter,
+                    "决定日期：格式应为 YYYY-MM-DD，且不能晚于今天",
                     "decided_on: a date YYYY-MM-DD, not in the future",
                 )
+                .on("decided_on")
             })?;
         let (mut tx, row) = self.supervised(actor, id).await?;
         if row.registry_state == domain::RegistryState::Removed {
-            return Err(AppError::new(ErrorCode::Conflict, "already removed"));
+            return Err(AppError::new(
+                ErrorCode::Conflict,
+                "已经撤除",
+                "already removed",
+            ));
         }
         let at = now.millis();
         let list_reason = format!("撤除：{reason}（{decision_no}）");

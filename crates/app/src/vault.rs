@@ -5,7 +5,7 @@
 //! Keys live in `<data dir>/keys.toml` (created with mode 0600 on first start) or in the environment
 //! (`XIAOWAI_KEYS`, the same TOML), never in the database: a stolen database alone reveals nothing.
 
-use crate::{AppError, ErrorCode};
+use crate::AppError;
 use data_encoding::BASE64URL_NOPAD;
 use ledger::{Crypto, NONCE_LEN};
 use rand::RngCore;
@@ -74,7 +74,7 @@ fn new_signing_key(crypto: &dyn Crypto) -> Vec<u8> {
 }
 
 fn config_error(detail: impl Into<String>) -> AppError {
-    AppError::new(ErrorCode::Internal, detail)
+    AppError::internal(detail)
 }
 
 impl KeyRing {

@@ -189,7 +189,7 @@ impl App {
             .read()
             .webhook_endpoint(&integrator.id)
             .await?
-            .ok_or_else(|| AppError::not_found("no webhook URL set"))?;
+            .ok_or_else(|| AppError::not_found("尚未设置回调地址", "no webhook URL set"))?;
         Ok(WebhookEndpoint { url: row.url })
     }
 
@@ -480,12 +480,13 @@ impl App {
             .webhook_delivery(delivery_id.trim())
             .await?
             .filter(|d| d.integrator_id == integrator.id)
-            .ok_or_else(|| AppError::not_found("no such delivery of yours"))?;
+            .ok_or_else(|| AppError::not_found("您没有这次推送", "no such delivery of yours"))?;
         let now = self.clock.now().millis();
         let mut tx = self.store.begin_write().await?;
         if !tx.replay_webhook_delivery(&delivery.id, now).await? {
             return Err(AppError::new(
                 ErrorCode::Conflict,
+                "该推送已在等待下一次重试",
                 "the delivery is waiting for its next attempt already",
             ));
         }

@@ -1337,7 +1337,7 @@ async fn the_national_security_administrator_sets_the_lockout_and_others_only_re
         .unwrap_err();
     assert_eq!(refused.code, ErrorCode::InvalidParameter);
     assert!(
-        refused.detail.contains("privileged_idle_minutes"),
+        refused.detail.en.contains("privileged_idle_minutes"),
         "{}",
         refused.detail
     );

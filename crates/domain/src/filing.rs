@@ -155,6 +155,29 @@ pub enum FilingError {
     Staff(String),
 }
 
+impl FilingError {
+    /// The field at fault, as the filing form names it.
+    pub fn field(&self) -> &str {
+        match self {
+            FilingError::BadDate { field }
+            | FilingError::Expired { field, .. }
+            | FilingError::TooLong { field, .. }
+            | FilingError::NotOneOf { field, .. } => field,
+            FilingError::Staff(_) => "organisation.staff",
+        }
+    }
+
+    pub fn message_zh(&self) -> String {
+        match self {
+            FilingError::BadDate { field } => format!("{field}：日期格式应为 YYYY-MM-DD"),
+            FilingError::Expired { field, date } => format!("{field}：已于{date}过期"),
+            FilingError::TooLong { field, max } => format!("{field}：不超过{max}个字符"),
+            FilingError::NotOneOf { field, allowed } => format!("{field}：须为 {allowed} 之一"),
+            FilingError::Staff(why) => format!("从业人员：{why}"),
+        }
+    }
+}
+
 const MAX_TEXT: usize = 2_000;
 const MAX_SHORT: usize = 100;
 const MAX_STAFF: usize = 500;

@@ -69,7 +69,8 @@ mod tests {
             Err(TransitionRefused {
                 kind: "order",
                 from: "cancelled",
-                event: "pay"
+                event: "pay",
+                from_zh: OrderStatus::Cancelled.label_zh(),
             })
         );
         assert!(Paid.apply(OrderEvent::Cancel).is_err());

@@ -16,6 +16,24 @@ pub enum PersonError {
     Name { max: usize },
 }
 
+impl PersonError {
+    pub fn message_zh(&self) -> String {
+        match self {
+            PersonError::Phone => "手机号不正确：应为以13至19开头的11位数字".to_owned(),
+            PersonError::IdCard(why) => {
+                let why = match *why {
+                    "18 characters expected" => "应为18位",
+                    "the check character does not match" => "校验位不符",
+                    "the birth date is not a real date" => "出生日期不存在",
+                    other => other,
+                };
+                format!("身份证号码不正确：{why}")
+            }
+            PersonError::Name { max } => format!("姓名须为1至{max}个字符，且不含控制字符"),
+        }
+    }
+}
+
 /// 手机号 a mainland mobile number, stored as 11 ASCII digits.
 #[derive(Clone, PartialEq, Eq, Hash)]
 pub struct PhoneNumber(String);

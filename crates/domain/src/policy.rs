@@ -233,6 +233,13 @@ pub struct Loosening {
 }
 
 impl Loosening {
+    pub fn message_en(&self) -> String {
+        format!(
+            "{}: a lower level may only make the rule stricter (in force above: {}; asked: {})",
+            self.rule, self.in_force, self.asked
+        )
+    }
+
     pub fn message_zh(&self) -> String {
         format!(
             "{}：上级规定为{}，下级只能从严，不得放宽为{}",
@@ -449,6 +456,44 @@ impl RuleViolation {
             RuleViolation::OnlineLessonTooLong { .. } => "online_max_minutes",
             RuleViolation::AboveGuidancePrice { .. } => "guidance_price",
             RuleViolation::CollectedTooEarly { .. } => "max_days_before_start",
+        }
+    }
+
+    /// The rule and the numbers in English, for an API client's log.
+    pub fn message_en(&self) -> String {
+        match self {
+            RuleViolation::TooManyLessons { max, got } => {
+                format!("one payment covers at most {max} lessons; this course has {got}")
+            }
+            RuleViolation::TooExpensive { max_fen, got_fen } => match got_fen {
+                Some(got) => {
+                    format!("one payment is at most {max_fen} fen; this course costs {got} fen")
+                }
+                None => {
+                    format!("one payment is at most {max_fen} fen; this course's total overflows")
+                }
+            },
+            RuleViolation::SpanTooLong {
+                max_months,
+                first,
+                last,
+            } => format!(
+                "one payment spans at most {max_months} months; this course runs {first} to {last}"
+            ),
+            RuleViolation::OnlineLessonTooLong { max, got } => {
+                format!("an online lesson lasts at most {max} minutes; this course's last {got}")
+            }
+            RuleViolation::AboveGuidancePrice {
+                ceiling_fen,
+                got_fen,
+            } => format!(
+                "a subject course costs at most the guidance price's ceiling ({ceiling_fen} fen per pupil and lesson); this one costs {got_fen} fen"
+            ),
+            RuleViolation::CollectedTooEarly { max_days, first } => {
+                format!(
+                    "no payment is taken more than {max_days} days before the first lesson; this course starts {first}"
+                )
+            }
         }
     }
 

@@ -76,6 +76,62 @@ fn clock(minute: u32) -> String {
 }
 
 impl ScheduleProblem {
+    /// The stable name of the rule the schedule breaks.
+    pub fn rule(&self) -> &'static str {
+        match self {
+            ScheduleProblem::NoWeekdays | ScheduleProblem::TooFewSessions { .. } => "schedule",
+            ScheduleProblem::EndsTooLate { .. } => "latest_end",
+            ScheduleProblem::SubjectOnRestDay { .. } => "subject_on_rest_days",
+            ScheduleProblem::SubjectInVacation { .. } => "subject_in_vacations",
+            ScheduleProblem::BreakTooShort { .. } => "online_min_break_minutes",
+            ScheduleProblem::TeacherClash { .. } => "teacher_clash",
+            ScheduleProblem::RoomClash { .. } => "room_clash",
+        }
+    }
+
+    pub fn message_en(&self) -> String {
+        match self {
+            ScheduleProblem::NoWeekdays => {
+                "a schedule needs at least one weekday and one start time".to_owned()
+            }
+            ScheduleProblem::TooFewSessions {
+                lessons,
+                sessions,
+                last,
+            } => format!(
+                "the schedule holds {sessions} sessions until {last}, fewer than the {lessons} lessons sold"
+            ),
+            ScheduleProblem::EndsTooLate {
+                date,
+                end_minute,
+                latest_minute,
+            } => format!(
+                "lessons end by {}; the lesson on {date} ends at {}",
+                clock(*latest_minute),
+                clock(*end_minute)
+            ),
+            ScheduleProblem::SubjectOnRestDay { date } => {
+                format!("no subject training on weekends and public holidays: {date}")
+            }
+            ScheduleProblem::SubjectInVacation { date, vacation } => {
+                format!("no subject training in the school vacations: {date} ({vacation})")
+            }
+            ScheduleProblem::BreakTooShort { date, minutes, min } => {
+                format!(
+                    "online lessons need a break of {min} minutes; on {date} two are {minutes} minutes apart"
+                )
+            }
+            ScheduleProblem::TeacherClash { date, other_course } => {
+                format!("the teacher is booked on {date} for \"{other_course}\"")
+            }
+            ScheduleProblem::RoomClash {
+                date,
+                room,
+                other_course,
+            } => format!("room \"{room}\" is booked on {date} for \"{other_course}\""),
+        }
+    }
+
     pub fn message_zh(&self) -> String {
         match self {
             ScheduleProblem::NoWeekdays => "课表须至少选择每周一天、每天一个上课时间".to_owned(),

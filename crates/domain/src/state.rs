@@ -26,11 +26,43 @@ pub struct TransitionRefused {
     pub kind: &'static str,
     pub from: &'static str,
     pub event: &'static str,
+    /// The state it is in, as a person reads it.
+    pub from_zh: &'static str,
+}
+
+impl TransitionRefused {
+    /// The refusal in Chinese: what the record is and the state that does not allow the step.
+    pub fn message_zh(&self) -> String {
+        format!(
+            "{}当前为“{}”，不能进行此操作",
+            kind_zh(self.kind),
+            self.from_zh
+        )
+    }
+}
+
+/// What a machine's records are called in Chinese.
+fn kind_zh(kind: &str) -> &'static str {
+    match kind {
+        "order" => "订单",
+        "lesson" => "课时",
+        "refund" => "退费申请",
+        "complaint" => "投诉",
+        "instruction" => "指令",
+        "warning" => "预警",
+        "plate" => "公示牌",
+        "registry" => "机构登记",
+        "supervised account" => "资金监管账户",
+        "filing" => "报备",
+        "spot check" => "抽查",
+        "ticket" => "工单",
+        _ => "该记录",
+    }
 }
 
 /// A state machine: its states are `Self`, its events `Self::Event`.
 pub trait Machine:
-    Copy + Eq + fmt::Debug + strum::VariantArray + Into<&'static str> + 'static
+    Copy + Eq + fmt::Debug + strum::VariantArray + strum::EnumMessage + Into<&'static str> + 'static
 {
     type Event: Copy + Into<&'static str>;
     /// The machine's name in messages and audit entries (`order`, `lesson`…).
@@ -45,6 +77,7 @@ pub trait Machine:
             kind: Self::KIND,
             from: self.into(),
             event: event.into(),
+            from_zh: self.get_message().unwrap_or_else(|| self.into()),
         })
     }
 

@@ -5,7 +5,7 @@ use crate::WebState;
 use crate::auth_api::Bearer;
 use crate::error::{ApiError, PageError, form_outcome};
 use crate::extract::{ApiJson, ApiQuery, PageQuery};
-use crate::inspection::{csv_attachment, invalid};
+use crate::inspection::csv_attachment;
 use crate::session_pages::PageSession;
 use app::annual::{AnnualReport, AnnualReviewRequest, RESULTS};
 use app::{AppError, ErrorCode};
@@ -42,13 +42,19 @@ pub async fn annual(
     s.app
         .require(&bearer.actor, Permission::ViewInstitutionPrivate)
         .await?;
-    let year = year.parse().map_err(|_| invalid("year: e.g. 2026"))?;
+    let year = year
+        .parse()
+        .map_err(|_| AppError::invalid("年度：格式如 2026", "year: e.g. 2026").on("year"))?;
     let report = s.app.annual_report(&bearer.actor, &id, year).await?;
     match q.format.as_str() {
         "" | "json" => Ok(Json(report).into_response()),
         "csv" => Ok(annual_csv(&report)?),
         "pdf" => Ok(annual_pdf(&s, &report)?),
-        _ => Err(invalid("format: json, csv or pdf").into()),
+        _ => Err(
+            AppError::invalid("格式：须为 JSON、CSV 或 PDF", "format: json, csv or pdf")
+                .on("format")
+                .into(),
+        ),
     }
 }
 
@@ -65,7 +71,9 @@ pub async fn annual_review(
     s.app
         .require(&bearer.actor, Permission::SuperviseInstitution)
         .await?;
-    let year = year.parse().map_err(|_| invalid("year: e.g. 2026"))?;
+    let year = year
+        .parse()
+        .map_err(|_| AppError::invalid("年度：格式如 2026", "year: e.g. 2026").on("year"))?;
     let report = s
         .app
         .record_annual_review(&bearer.actor, &id, year, &b)
@@ -173,7 +181,13 @@ fn annual_pdf(s: &WebState, r: &AnnualReport) -> Result<Response, AppError> {
         "全国校外教育培训监管与服务综合平台",
         &lines,
     )
-    .ok_or_else(|| AppError::new(ErrorCode::PdfUnavailable, "no CJK font is configured"))?;
+    .ok_or_else(|| {
+        AppError::new(
+            ErrorCode::PdfUnavailable,
+            "服务器未配置中文字体",
+            "no CJK font is configured",
+        )
+    })?;
     Ok((
         [
             (header::CONTENT_TYPE, "application/pdf".to_owned()),
@@ -208,7 +222,9 @@ pub(crate) async fn annual_page(
     s.app
         .require(&session.actor, Permission::ViewInstitutionPrivate)
         .await?;
-    let year = year.parse().map_err(|_| invalid("year: e.g. 2026"))?;
+    let year = year
+        .parse()
+        .map_err(|_| AppError::invalid("年度：格式如 2026", "year: e.g. 2026").on("year"))?;
     let report = s.app.annual_report(&session.actor, &id, year).await?;
     match q.format.as_str() {
         "csv" => return Ok(annual_csv(&report)?),
@@ -242,7 +258,9 @@ pub(crate) async fn annual_review_form(
         .authorize(&s, &form.csrf, Permission::SuperviseInstitution)
         .await?;
     let PageSession(session) = session;
-    let year: i64 = year.parse().map_err(|_| invalid("year: e.g. 2026"))?;
+    let year: i64 = year
+        .parse()
+        .map_err(|_| AppError::invalid("年度：格式如 2026", "year: e.g. 2026").on("year"))?;
     let req = AnnualReviewRequest {
         result: form.result,
         remarks: form.remarks,

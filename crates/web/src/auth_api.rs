@@ -57,6 +57,7 @@ impl FromRequestParts<WebState> for Bearer {
             .ok_or_else(|| {
                 Unauthorized(ApiError::new(
                     ErrorCode::Unauthenticated,
+                    "请求须携带 Authorization: Bearer 令牌",
                     "an Authorization: Bearer token is required",
                 ))
                 .into_response()
@@ -296,6 +297,7 @@ impl axum::extract::FromRequest<WebState> for Signed {
         let missing = |name: &str| {
             Unauthorized(ApiError::new(
                 ErrorCode::InvalidSignature,
+                format!("须携带 {name} 请求头"),
                 format!("the {name} header is required"),
             ))
             .into_response()
@@ -309,7 +311,12 @@ impl axum::extract::FromRequest<WebState> for Signed {
             header("x-xiaowai-signature").ok_or_else(|| missing("X-Xiaowai-Signature"))?;
         // API bodies are small; a megabyte bounds what an unauthenticated caller can make us hash.
         let body = axum::body::to_bytes(body, 1 << 20).await.map_err(|_| {
-            ApiError::new(ErrorCode::FieldTooLong, "request body over 1 MiB").into_response()
+            ApiError::new(
+                ErrorCode::FieldTooLong,
+                "请求内容超过1MB",
+                "request body over 1 MiB",
+            )
+            .into_response()
         })?;
         let path_and_query = parts.uri.path_and_query().map_or("/", |p| p.as_str());
         let request = app::signing::SignedRequest {
@@ -379,10 +386,9 @@ pub async fn client_me(signed: Signed) -> Result<Json<ClientView>, ApiError> {
             owner_id,
             body_bytes: signed.body.len(),
         })),
-        _ => Err(ApiError::new(
-            ErrorCode::Internal,
+        _ => Err(ApiError(app::AppError::internal(
             "a signed request resolved to a non-client actor",
-        )),
+        ))),
     }
 }
 

@@ -4,7 +4,7 @@
 
 use crate::WebState;
 use crate::auth_api::{BankSigned, Signed};
-use crate::error::{ApiError, Problem};
+use crate::error::{ApiError, Problem, rejected};
 use app::bank::{
     DailyStatement, EndpointRegistration, InstructionResult, InstructionView, MovementAck,
     MovementBatch, MovementOutcome, MovementReport, PaymentAck, PaymentBatch, PaymentNotice,
@@ -36,7 +36,13 @@ where
         .and_then(|v| v.to_str().ok())
         .map(str::trim)
         .filter(|k| (1..=64).contains(&k.len()))
-        .ok_or_else(|| ApiError::new(ErrorCode::IdempotencyKeyRequired, "Idempotency-Key"))?
+        .ok_or_else(|| {
+            ApiError::new(
+                ErrorCode::IdempotencyKeyRequired,
+                "变更请求须携带 Idempotency-Key 请求头",
+                "Idempotency-Key",
+            )
+        })?
         .to_owned();
     if let Some((status, answer)) = s
         .app
@@ -47,7 +53,7 @@ where
         return Ok((status, [("idempotent-replayed", "true")], Json(answer)).into_response());
     }
     let request: T = serde_json::from_slice(&signed.body)
-        .map_err(|e| ApiError::new(ErrorCode::InvalidParameter, e.to_string()))?;
+        .map_err(|e| rejected(StatusCode::BAD_REQUEST, e.to_string()))?;
     let answer = serde_json::to_value(command(signed.actor.clone(), request).await?)
         .map_err(|e| ApiError(app::AppError::internal(e.to_string())))?;
     s.app

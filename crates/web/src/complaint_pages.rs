@@ -87,19 +87,19 @@ pub(crate) async fn file(
     session: PageSession,
     multipart: Result<Multipart, MultipartRejection>,
 ) -> Result<Response, PageError> {
-    let mut multipart = multipart
-        .map_err(|e| app::AppError::new(app::ErrorCode::InvalidParameter, e.body_text()))?;
+    let mut multipart = multipart.map_err(|e| crate::error::unreadable_upload(e.body_text()))?;
     let (mut csrf, mut new, mut files) = (String::new(), NewComplaint::default(), Vec::new());
     while let Some(field) = multipart
         .next_field()
         .await
-        .map_err(|e| app::AppError::new(app::ErrorCode::InvalidParameter, e.body_text()))?
+        .map_err(|e| crate::error::unreadable_upload(e.body_text()))?
     {
         let name = field.name().unwrap_or_default().to_owned();
         let filename = field.file_name().map(str::to_owned);
-        let bytes = field.bytes().await.map_err(|_| {
-            app::AppError::new(app::ErrorCode::InvalidParameter, "unreadable upload")
-        })?;
+        let bytes = field
+            .bytes()
+            .await
+            .map_err(|_| crate::error::unreadable_upload("unreadable upload"))?;
         let text = || String::from_utf8_lossy(&bytes).into_owned();
         match name.as_str() {
             "csrf" => csrf = text(),
@@ -127,7 +127,7 @@ pub(crate) async fn file(
                 order_id: new.order_id.unwrap_or_default(),
                 categories: CATEGORIES,
                 csrf: session.csrf,
-                error: Some(format!("{}：{}", e.code.message_zh(), e.detail)),
+                error: Some(crate::error::in_chinese(&e)),
             };
             Ok((crate::error::status_of(e.code), page).into_response())
         }

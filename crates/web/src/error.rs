@@ -1,7 +1,7 @@
 //! Errors at the edge: [`ApiError`] renders RFC 9457 `application/problem+json`, [`PageError`] a
 //! friendly Chinese page. Both come from the one code table in `app::ErrorCode`.
 
-use app::{AppError, ErrorCode};
+use app::{AppError, Detail, ErrorCode};
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::http::{HeaderValue, StatusCode, header};
@@ -30,14 +30,33 @@ pub struct Problem {
     /// The English message of the code.
     pub title: String,
     pub status: u16,
-    /// What exactly was wrong with this request.
+    /// What exactly was wrong with this request, in English (as `detail_en`).
     pub detail: String,
     /// The stable error code, e.g. `invalid_region`.
     pub code: String,
     pub message_zh: String,
     pub message_en: String,
+    /// What exactly was wrong, in Chinese.
+    pub detail_zh: String,
+    /// What exactly was wrong, in English.
+    pub detail_en: String,
+    /// The request field at fault, as this API names it, e.g. `bank_id` or `schedule.times`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub field: Option<String>,
+    /// For `policy_violation` and `policy_loosened`: every rule broken, with its numbers.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub rules: Vec<ProblemRule>,
     /// Quote this when reporting a problem.
     pub request_id: String,
+}
+
+/// One rule a request breaks.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct ProblemRule {
+    /// The rule's stable name, e.g. `max_lessons_per_purchase`.
+    pub rule: String,
+    pub message_zh: String,
+    pub message_en: String,
 }
 
 /// The friendly error page.
@@ -62,18 +81,32 @@ impl From<AppError> for ApiError {
 }
 
 impl ApiError {
-    pub fn new(code: ErrorCode, detail: impl Into<String>) -> ApiError {
-        ApiError(AppError::new(code, detail))
+    pub fn new(code: ErrorCode, zh: impl Into<String>, en: impl Into<String>) -> ApiError {
+        ApiError(AppError::new(code, zh, en))
     }
 }
 
-fn log_and_public_detail(e: &AppError, request_id: &str) -> String {
+/// The detail a person may see: a fault's own words are logged, never shown — the request id links the two.
+fn public_detail(e: &AppError, request_id: &str) -> Detail {
     if e.code.status() >= 500 {
-        // Internals are logged, never shown: the request id links the two.
-        tracing::error!(request_id, code = e.code.code(), detail = %e.detail, "request failed");
-        format!("请求编号 / request id: {request_id}")
+        tracing::error!(request_id, code = e.code.code(), detail = %e.detail.en, "request failed");
+        Detail {
+            zh: format!("请求编号：{request_id}"),
+            en: format!("request id: {request_id}"),
+            ..Detail::default()
+        }
     } else {
         e.detail.clone()
+    }
+}
+
+/// A refusal as a person reads it on a page: the code's message, then what exactly was wrong, in Chinese.
+pub(crate) fn in_chinese(e: &AppError) -> String {
+    let (message, detail) = (e.code.message_zh(), e.detail.zh.as_str());
+    if detail.is_empty() || detail == message {
+        message.to_owned()
+    } else {
+        format!("{message}：{detail}")
     }
 }
 
@@ -81,14 +114,27 @@ impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let request_id = current_request_id();
         let code = self.0.code;
+        let detail = public_detail(&self.0, &request_id);
         let problem = Problem {
             type_uri: format!("/api/errors#{}", code.code()),
             title: code.message_en().to_owned(),
             status: code.status(),
-            detail: log_and_public_detail(&self.0, &request_id),
+            detail: detail.en.clone(),
             code: code.code().to_owned(),
             message_zh: code.message_zh().to_owned(),
             message_en: code.message_en().to_owned(),
+            detail_zh: detail.zh,
+            detail_en: detail.en,
+            field: detail.field,
+            rules: detail
+                .rules
+                .into_iter()
+                .map(|r| ProblemRule {
+                    rule: r.rule,
+                    message_zh: r.zh,
+                    message_en: r.en,
+                })
+                .collect(),
             request_id,
         };
         let mut resp = (status_of(code), axum::Json(problem)).into_response();
@@ -134,7 +180,18 @@ pub(crate) fn code_for_status(status: StatusCode) -> ErrorCode {
 /// An extractor's rejection (body, JSON, query, path) as our error: its status chooses the code, its words
 /// are the detail.
 pub(crate) fn rejected(status: StatusCode, text: String) -> ApiError {
-    ApiError::new(code_for_status(status), text)
+    ApiError(framework_error(status, text))
+}
+
+/// A refusal the framework or a layer answered in its own (English) words: in Chinese, its code's message.
+pub(crate) fn framework_error(status: StatusCode, text: String) -> AppError {
+    let code = code_for_status(status);
+    AppError::new(code, code.message_zh(), text)
+}
+
+/// A multipart upload that could not be read to its end.
+pub(crate) fn unreadable_upload(en: impl Into<String>) -> AppError {
+    AppError::invalid("无法读取上传的内容", en)
 }
 
 /// An uploaded document's bytes: over the body limit is `document_too_large`, whatever the size.
@@ -142,7 +199,11 @@ pub(crate) fn document(
     bytes: Result<axum::body::Bytes, axum::extract::rejection::BytesRejection>,
 ) -> Result<axum::body::Bytes, ApiError> {
     bytes.map_err(|e| match e.status() {
-        StatusCode::PAYLOAD_TOO_LARGE => ApiError::new(ErrorCode::DocumentTooLarge, e.body_text()),
+        StatusCode::PAYLOAD_TOO_LARGE => ApiError::new(
+            ErrorCode::DocumentTooLarge,
+            ErrorCode::DocumentTooLarge.message_zh(),
+            e.body_text(),
+        ),
         status => rejected(status, e.body_text()),
     })
 }
@@ -179,7 +240,7 @@ pub(crate) async fn bare_errors(
         .await
         .map(|b| String::from_utf8_lossy(&b).into_owned())
         .unwrap_or_default();
-    let mut answer = edge_error(&uri, AppError::new(code_for_status(status), detail));
+    let mut answer = edge_error(&uri, framework_error(status, detail));
     for (name, value) in &parts.headers {
         if name != header::CONTENT_TYPE && name != header::CONTENT_LENGTH {
             answer.headers_mut().entry(name).or_insert(value.clone());
@@ -214,7 +275,7 @@ pub(crate) fn form_outcome<T>(
         Err(e) if matches!(e.code.status(), 400 | 409 | 413 | 415 | 422) => Ok(FormOutcome {
             status: status_of(e.code),
             notice: None,
-            error: Some(format!("{}：{}", e.code.message_zh(), e.detail)),
+            error: Some(in_chinese(&e)),
         }),
         Err(e) => Err(PageError(e)),
     }
@@ -234,7 +295,7 @@ impl IntoResponse for PageError {
             status: code.status(),
             code: code.code(),
             message_zh: code.message_zh(),
-            detail: log_and_public_detail(&self.0, &request_id),
+            detail: public_detail(&self.0, &request_id).zh,
             request_id,
         };
         with_retry_after((status_of(code), page).into_response(), &self.0)
@@ -248,13 +309,13 @@ mod tests {
     #[test]
     fn every_code_maps_to_its_status_and_a_problem_body() {
         for code in ErrorCode::ALL {
-            let resp = ApiError::new(*code, "x").into_response();
+            let resp = ApiError::new(*code, "x", "x").into_response();
             assert_eq!(resp.status().as_u16(), code.status(), "{}", code.code());
             assert_eq!(
                 resp.headers()[header::CONTENT_TYPE],
                 "application/problem+json"
             );
-            let page = PageError(AppError::new(*code, "x")).into_response();
+            let page = PageError(AppError::new(*code, "x", "x")).into_response();
             assert_eq!(page.status().as_u16(), code.status());
             assert!(
                 page.headers()[header::CONTENT_TYPE]

@@ -2,10 +2,10 @@
 //! parse is answered like every other error — a problem document from the API, a friendly page from a page —
 //! so no handler sees axum's rejections.
 
-use crate::error::{ApiError, PageError, rejected};
-use app::{AppError, ErrorCode};
+use crate::error::{ApiError, PageError, framework_error, rejected};
 use axum::Json;
 use axum::extract::{FromRequest, FromRequestParts, Query, Request};
+use axum::http::StatusCode;
 use axum::http::request::Parts;
 use serde::de::DeserializeOwned;
 
@@ -47,6 +47,6 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for PageQuery<T> {
         Query::<T>::from_request_parts(parts, state)
             .await
             .map(|Query(v)| PageQuery(v))
-            .map_err(|e| PageError(AppError::new(ErrorCode::InvalidParameter, e.body_text())))
+            .map_err(|e| PageError(framework_error(StatusCode::BAD_REQUEST, e.body_text())))
     }
 }

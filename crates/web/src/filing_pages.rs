@@ -86,7 +86,7 @@ pub(crate) async fn join(State(s): State<WebState>, Form(form): Form<JoinForm>) 
                     admin_password: String::new(),
                     ..form
                 },
-                error: Some(format!("{}：{}", e.code.message_zh(), e.detail)),
+                error: Some(crate::error::in_chinese(&e)),
                 done: false,
             },
         )
@@ -283,11 +283,7 @@ pub(crate) async fn upload(
     let mut multipart = match multipart {
         Ok(m) => m,
         Err(e) => {
-            return PageError(app::AppError::new(
-                app::ErrorCode::InvalidParameter,
-                e.body_text(),
-            ))
-            .into_response();
+            return PageError(crate::error::unreadable_upload(e.body_text())).into_response();
         }
     };
     let (mut csrf, mut kind, mut file) = (String::new(), String::new(), None);
@@ -297,11 +293,8 @@ pub(crate) async fn upload(
                 let name = field.name().unwrap_or_default().to_owned();
                 let filename = field.file_name().map(str::to_owned);
                 let Ok(bytes) = field.bytes().await else {
-                    return PageError(app::AppError::new(
-                        app::ErrorCode::InvalidParameter,
-                        "unreadable upload",
-                    ))
-                    .into_response();
+                    return PageError(crate::error::unreadable_upload("unreadable upload"))
+                        .into_response();
                 };
                 match name.as_str() {
                     "csrf" => csrf = String::from_utf8_lossy(&bytes).into_owned(),
@@ -312,11 +305,7 @@ pub(crate) async fn upload(
             }
             Ok(None) => break,
             Err(e) => {
-                return PageError(app::AppError::new(
-                    app::ErrorCode::InvalidParameter,
-                    e.body_text(),
-                ))
-                .into_response();
+                return PageError(crate::error::unreadable_upload(e.body_text())).into_response();
             }
         }
     }

@@ -81,6 +81,7 @@ async fn guard(State(s): State<WebState>, access: Access, req: Request, next: Ne
             &actor,
             "route",
             details,
+            "此功能不适用于您的账户类型",
             "this is not for your kind of account",
         )
         .await;

@@ -26,10 +26,6 @@ use domain::access::Permission;
 use domain::penalty::PenaltyKind;
 use serde::Deserialize;
 
-pub(crate) fn invalid(detail: impl Into<String>) -> AppError {
-    AppError::new(ErrorCode::InvalidParameter, detail)
-}
-
 // ---- API ----
 
 /// A supervisor draws a spot-check campaign over its region.
@@ -297,11 +293,9 @@ pub(crate) async fn create_campaign_form(
     let created = async {
         let new = NewCampaign {
             name: form.name,
-            share_percent: form
-                .share_percent
-                .trim()
-                .parse()
-                .map_err(|_| invalid("share_percent: 1 to 100"))?,
+            share_percent: form.share_percent.trim().parse().map_err(|_| {
+                AppError::invalid("比例：1至100", "share_percent: 1 to 100").on("share_percent")
+            })?,
             strata: [
                 ("mode", &form.mode),
                 ("category", &form.category),
@@ -313,7 +307,9 @@ pub(crate) async fn create_campaign_form(
             .collect(),
             seed: match form.seed.trim() {
                 "" => None,
-                s => Some(s.parse().map_err(|_| invalid("seed: a whole number"))?),
+                s => Some(s.parse().map_err(|_| {
+                    AppError::invalid("随机种子：须为整数", "seed: a whole number").on("seed")
+                })?),
             },
         };
         s.app.create_spot_check_campaign(&session.actor, &new).await
@@ -382,20 +378,20 @@ pub(crate) async fn record_form(
 ) -> Result<Response, PageError> {
     // Who may record comes before reading what is recorded.
     s.app.supervising_region(&session.0.actor).await?;
-    let mut multipart = multipart.map_err(|e| invalid(e.body_text()))?;
+    let mut multipart = multipart.map_err(|e| crate::error::unreadable_upload(e.body_text()))?;
     let mut fields = std::collections::HashMap::new();
     let mut files = Vec::new();
     while let Some(field) = multipart
         .next_field()
         .await
-        .map_err(|e| invalid(e.body_text()))?
+        .map_err(|e| crate::error::unreadable_upload(e.body_text()))?
     {
         let name = field.name().unwrap_or_default().to_owned();
         let filename = field.file_name().map(str::to_owned);
         let bytes = field
             .bytes()
             .await
-            .map_err(|_| invalid("unreadable upload"))?;
+            .map_err(|_| crate::error::unreadable_upload("unreadable upload"))?;
         if name == "evidence" {
             // A file input left empty still sends a part, with no name and no bytes.
             if !bytes.is_empty() {
@@ -434,7 +430,7 @@ pub(crate) async fn record_form(
                 k: s.app.spot_check(&session.actor, &id).await?,
                 checklist: &CHECKLIST,
                 csrf: session.csrf,
-                error: Some(format!("{}：{}", e.code.message_zh(), e.detail)),
+                error: Some(crate::error::in_chinese(&e)),
             };
             Ok((status_of(e.code), page).into_response())
         }
@@ -498,7 +494,12 @@ pub(crate) async fn institution_credit_page(
     PageSession(session): PageSession,
 ) -> Result<CreditPage, PageError> {
     let app::Actor::Staff { institution_id, .. } = &session.actor else {
-        return Err(AppError::new(ErrorCode::Forbidden, "the institution's staff only").into());
+        return Err(AppError::new(
+            ErrorCode::Forbidden,
+            "仅限本机构工作人员",
+            "the institution's staff only",
+        )
+        .into());
     };
     let id = institution_id.clone();
     credit_page(&s, session, &id, "staff", None, None).await
@@ -537,7 +538,13 @@ pub(crate) async fn penalty_form(
             y => Some(
                 domain::Fen::parse_yuan(y)
                     .map(domain::Fen::get)
-                    .ok_or_else(|| invalid("amount: 金额（元），最多两位小数"))?,
+                    .ok_or_else(|| {
+                        AppError::invalid(
+                            "金额：以元为单位，最多两位小数",
+                            "amount: yuan, at most two decimal places",
+                        )
+                        .on("amount")
+                    })?,
             ),
         };
         let new = NewPenalty {
@@ -611,7 +618,9 @@ pub(crate) async fn publish_form(
     let PageSession(session) = session;
     let published = match form.year.trim().parse::<i64>() {
         Ok(year) => s.app.publish_credit_ratings(&session.actor, year).await,
-        Err(_) => Err(invalid("year: a year such as 2026")),
+        Err(_) => {
+            Err(AppError::invalid("年度：格式如 2026", "year: a year such as 2026").on("year"))
+        }
     };
     let (status, notice, error) = match published {
         Ok(n) => (
@@ -619,11 +628,9 @@ pub(crate) async fn publish_form(
             Some(format!("已公布 {n} 家机构的年度信用评价结果。")),
             None,
         ),
-        Err(e) if matches!(e.code.status(), 400 | 409 | 422) => (
-            status_of(e.code),
-            None,
-            Some(format!("{}：{}", e.code.message_zh(), e.detail)),
-        ),
+        Err(e) if matches!(e.code.status(), 400 | 409 | 422) => {
+            (status_of(e.code), None, Some(crate::error::in_chinese(&e)))
+        }
         Err(e) => return Err(e.into()),
     };
     Ok((status, credit_admin(&s, session, notice, error).await?).into_response())

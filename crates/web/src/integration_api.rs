@@ -5,7 +5,7 @@
 use crate::WebState;
 use crate::auth_api::{Bearer, Signed};
 use crate::bank_api::once;
-use crate::error::{ApiError, PageError, form_outcome};
+use crate::error::{ApiError, PageError, form_outcome, rejected};
 use crate::extract::{ApiJson, ApiQuery};
 use crate::session_pages::PageSession;
 use app::complaints::{ComplaintAnswer, ComplaintView};
@@ -244,7 +244,9 @@ pub async fn order(
     let staff = acting(&s, &signed, &id, IntegrationScope::Orders).await?;
     let order = s.app.order_for(&staff, &order_id).await?;
     if order.line.institution_id != id.trim() {
-        return Err(AppError::not_found("no such order of the institution").into());
+        return Err(
+            AppError::not_found("该机构没有这个订单", "no such order of the institution").into(),
+        );
     }
     let refunds = s.app.refunds_of_order(&staff, &order_id).await?;
     Ok(Json(IntegrationOrder { order, refunds }))
@@ -327,7 +329,13 @@ pub async fn export(
         "" | "csv" => false,
         "jsonl" => true,
         _ => {
-            return Err(AppError::new(ErrorCode::InvalidParameter, "format: csv or jsonl").into());
+            return Err(AppError::new(
+                ErrorCode::InvalidParameter,
+                "格式：须为 CSV 或 JSONL",
+                "format: csv or jsonl",
+            )
+            .on("format")
+            .into());
         }
     };
     let rows = s.app.export_orders(&staff, &id).await?;
@@ -410,7 +418,7 @@ pub async fn test_webhook(
         WebhookTest::default()
     } else {
         serde_json::from_slice(&signed.body)
-            .map_err(|e| ApiError::new(ErrorCode::InvalidParameter, e.to_string()))?
+            .map_err(|e| rejected(StatusCode::BAD_REQUEST, e.to_string()))?
     };
     Ok(Json(s.app.test_webhook(&signed.actor, &test).await?))
 }

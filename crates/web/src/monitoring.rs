@@ -6,6 +6,7 @@ use crate::auth_api::Bearer;
 use crate::error::{ApiError, PageError, Problem, form_outcome};
 use crate::extract::{ApiQuery, PageQuery};
 use crate::session_pages::PageSession;
+use app::field_label;
 use app::monitoring::{
     Cell, ColumnKind, FOCUS, FinancialStatementView, MonitoringTable, NewFinancialStatement,
 };
@@ -318,7 +319,7 @@ pub(crate) async fn file_statement_form(
     {
         return PageError(e).into_response();
     }
-    let bad = |detail: String| PageError(AppError::new(ErrorCode::InvalidParameter, detail));
+    let bad = |detail: String| PageError(crate::error::unreadable_upload(detail));
     let mut multipart = match multipart {
         Ok(m) => m,
         Err(e) => return bad(e.body_text()).into_response(),
@@ -354,8 +355,10 @@ pub(crate) async fn file_statement_form(
             Fen::parse_yuan(&field(name)).map(Fen::get).ok_or_else(|| {
                 AppError::new(
                     ErrorCode::InvalidParameter,
-                    format!("{name}: 金额（元），最多两位小数"),
+                    format!("{}：以元为单位，最多两位小数", field_label(name)),
+                    format!("{name}: yuan, at most two decimal places"),
                 )
+                .on(name)
             })
         };
         let statement = NewFinancialStatement {

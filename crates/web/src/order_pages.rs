@@ -73,7 +73,7 @@ pub(crate) async fn buy(
                 course,
                 children: s.app.my_children(&session.actor).await?,
                 csrf: session.csrf,
-                error: Some(format!("{}：{}", e.code.message_zh(), e.detail)),
+                error: Some(crate::error::in_chinese(&e)),
             };
             Ok((crate::error::status_of(e.code), page).into_response())
         }
@@ -395,10 +395,11 @@ pub(crate) async fn discount_order(
         .authorize(&s, &form.csrf, Permission::ManageCourses)
         .await?;
     let total = domain::Fen::parse_yuan(&form.total_yuan).ok_or_else(|| {
-        app::AppError::new(
-            app::ErrorCode::InvalidParameter,
+        app::AppError::invalid(
             "优惠价请填写金额，如 2700 或 2700.00",
+            "total_yuan: an amount in yuan such as 2700 or 2700.00",
         )
+        .on("total_yuan")
     })?;
     let discount = app::orders::OrderDiscount {
         total_fen: total.get(),

@@ -221,8 +221,9 @@ pub(crate) async fn list(
     Path(status): Path<String>,
     PageQuery(q): PageQuery<PageParam>,
 ) -> Result<ListPage, PageError> {
-    let status =
-        ListStatus::parse(&status).map_err(|_| AppError::not_found(format!("no list {status}")))?;
+    let status = ListStatus::parse(&status).map_err(|_| {
+        AppError::not_found(format!("没有名单 {status}"), format!("no list {status}"))
+    })?;
     let paging = parse_paging(&q.page, &None)?;
     let page = s.app.list_page(status, paging).await?;
     let path = format!("/lists/{}", status.as_str());
@@ -331,7 +332,10 @@ pub(crate) async fn region_options(
 pub(crate) async fn not_found(uri: axum::http::Uri) -> Response {
     crate::error::edge_error(
         &uri,
-        AppError::not_found(format!("no page at {}", uri.path())),
+        AppError::not_found(
+            format!("没有这个页面：{}", uri.path()),
+            format!("no page at {}", uri.path()),
+        ),
     )
 }
 
@@ -344,6 +348,7 @@ pub(crate) async fn method_not_allowed(
         &uri,
         AppError::new(
             ErrorCode::MethodNotAllowed,
+            format!("{} 不支持 {method} 请求", uri.path()),
             format!("{method} is not allowed on {}", uri.path()),
         ),
     )

@@ -69,6 +69,7 @@ fn with_login_csrf(jar: CookieJar, headers: &HeaderMap) -> (CookieJar, String) {
 fn login_csrf_refused() -> Response {
     PageError(AppError::new(
         ErrorCode::CsrfFailed,
+        "登录表单缺少校验令牌，请刷新后重试",
         "sign-in form without its token",
     ))
     .into_response()
@@ -124,8 +125,12 @@ pub(crate) async fn end_login_page(
     headers: HeaderMap,
     Path(end): Path<String>,
 ) -> Result<(CookieJar, LoginPage), PageError> {
-    let label =
-        end_label(&end).ok_or_else(|| PageError(AppError::not_found("no such sign-in page")))?;
+    let label = end_label(&end).ok_or_else(|| {
+        PageError(AppError::not_found(
+            "没有这个登录页面",
+            "no such sign-in page",
+        ))
+    })?;
     let (jar, mut page) = login_page(jar, headers).await;
     page.end = Some(label);
     page.action = format!("/login/{end}");
@@ -166,7 +171,11 @@ pub(crate) async fn end_login_submit(
             )
             .await
         }
-        None => PageError(AppError::not_found("no such sign-in page")).into_response(),
+        None => PageError(AppError::not_found(
+            "没有这个登录页面",
+            "no such sign-in page",
+        ))
+        .into_response(),
     }
 }
 

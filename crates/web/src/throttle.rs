@@ -84,6 +84,7 @@ impl IntegrationLimiter {
         self.0.check_key(&key_id.to_owned()).map_err(|refused| {
             AppError::new(
                 ErrorCode::TooManyRequests,
+                "该客户端本分钟的请求次数已用完",
                 "this client's requests per minute are used up",
             )
             .retry_after(wait_secs(&refused))
@@ -126,6 +127,7 @@ pub(crate) async fn limit_sign_in(
     if let Some(refused) = refused {
         let e = AppError::new(
             ErrorCode::TooManyRequests,
+            "该地址登录尝试次数过多",
             "too many sign-in attempts from this address",
         )
         .retry_after(wait_secs(&refused));

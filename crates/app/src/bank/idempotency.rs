@@ -21,6 +21,7 @@ impl App {
         if seen.request_digest != hex::encode(self.store.crypto().hash(&[request])) {
             return Err(AppError::new(
                 ErrorCode::IdempotencyKeyReused,
+                format!("幂等键 {key} 已用于另一请求"),
                 format!("Idempotency-Key {key} was used for a different request"),
             ));
         }

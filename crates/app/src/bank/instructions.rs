@@ -1,6 +1,6 @@
 //! The platform's instructions to the banks (release, refund) and the banks' results.
 
-use super::{escrow_id, invalid, positive, reference};
+use super::{escrow_id, positive, reference};
 use crate::inbox::{Note, notify_each_in};
 use crate::money::{CODE_REFUND, CODE_RELEASE, LedgerAccountKind, open_account_in, post_in};
 use crate::{Actor, App, AppError, ErrorCode, evidence};
@@ -64,7 +64,11 @@ pub(crate) async fn instruct_in(
     now: i64,
 ) -> Result<InstructionRow, AppError> {
     if order.status != OrderStatus::Paid {
-        return Err(AppError::new(ErrorCode::Conflict, "the order is not paid"));
+        return Err(AppError::new(
+            ErrorCode::Conflict,
+            "订单尚未付款",
+            "the order is not paid",
+        ));
     }
     let account = tx
         .supervised_account(&order.supervised_account_id)
@@ -92,6 +96,10 @@ pub(crate) async fn instruct_in(
     if !tx.insert_instruction(&row).await? {
         return Err(AppError::new(
             ErrorCode::InsufficientFunds,
+            format!(
+                "订单 {}：已付{}分，已发出指令{}分，本次申请{amount}分",
+                order.order_no, order.amount_fen, order.instructed_fen
+            ),
             format!(
                 "order {}: {} fen paid, {} fen already instructed, {amount} fen asked",
                 order.order_no, order.amount_fen, order.instructed_fen
@@ -220,12 +228,15 @@ impl App {
                     actor,
                     "bank_instructions",
                     json!({}),
+                    "银行指令只能由平台发出",
                     "the platform instructs banks",
                 )
                 .await);
         }
         if !matches!(kind, "release" | "refund") {
-            return Err(invalid("kind: release or refund"));
+            return Err(
+                AppError::invalid("指令类别：须为划转或退费", "kind: release or refund").on("kind"),
+            );
         }
         let amount = positive("amount_fen", amount_fen)?;
         let now = self.clock.now().millis();
@@ -233,7 +244,7 @@ impl App {
         let order = tx
             .order_for_update(order_id)
             .await?
-            .ok_or_else(|| AppError::not_found("no such order"))?;
+            .ok_or_else(|| AppError::not_found("没有这个订单", "no such order"))?;
         let row = instruct_in(
             &mut tx,
             &actor.audit_name(),
@@ -285,7 +296,10 @@ impl App {
             .map(|r| reference("bank_ref", r))
             .transpose()?;
         let Some(event) = InstructionEvent::from_result(&result.status) else {
-            return Err(invalid("status: executed or failed"));
+            return Err(
+                AppError::invalid("状态：须为已执行或失败", "status: executed or failed")
+                    .on("status"),
+            );
         };
         let reason = (event == InstructionEvent::Fail)
             .then(|| result.reason.as_deref().unwrap_or("").trim().to_owned());
@@ -313,7 +327,9 @@ impl App {
                     .release_batch(id)
                     .await?
                     .filter(|b| b.bank_id == bank_id)
-                    .ok_or_else(|| AppError::not_found("no such instruction to your bank"))?;
+                    .ok_or_else(|| {
+                        AppError::not_found("贵行没有这条指令", "no such instruction to your bank")
+                    })?;
                 let finished = batch.status.is_finished();
                 if !finished {
                     self.finish_batch_in(
@@ -332,6 +348,7 @@ impl App {
         if finished_before && InstructionStatus::target(event) != Some(status) {
             return Err(AppError::new(
                 ErrorCode::Conflict,
+                format!("该指令已经{}", status.label_zh()),
                 format!("the instruction was already {status}"),
             ));
         }
@@ -372,7 +389,7 @@ impl App {
                 let b = read
                     .release_batch(id)
                     .await?
-                    .ok_or_else(|| AppError::not_found("no such instruction"))?;
+                    .ok_or_else(|| AppError::not_found("没有这条指令", "no such instruction"))?;
                 let items = read
                     .batch_items(&b.id)
                     .await?

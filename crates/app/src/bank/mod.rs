@@ -10,7 +10,8 @@
 //! - `idempotency`: one answer per `Idempotency-Key`;
 //! - `money_view`: an institution's money as its staff and regulators see it;
 //! - `worker`: the background worker of `xiaowai serve`.
-use crate::{Actor, App, AppError, ErrorCode, evidence};
+use crate::error::field_label;
+use crate::{Actor, App, AppError, evidence};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use store::{BankEndpointRow, RiskEventRow, SupervisedAccountRow, WriteTx};
@@ -46,16 +47,14 @@ pub struct EndpointRegistration {
     pub checkout_url: String,
 }
 
-fn invalid(message: impl Into<String>) -> AppError {
-    AppError::new(ErrorCode::InvalidParameter, message)
-}
-
 fn reference(field: &str, v: &str) -> Result<String, AppError> {
     let v = v.trim();
     if v.is_empty() || v.len() > 64 || !v.bytes().all(|b| b.is_ascii_graphic()) {
-        return Err(invalid(format!(
-            "{field}: 1 to 64 visible ASCII characters"
-        )));
+        return Err(AppError::invalid(
+            format!("{}：须为1至64个可见 ASCII 字符", field_label(field)),
+            format!("{field}: 1 to 64 visible ASCII characters"),
+        )
+        .on(field));
     }
     Ok(v.to_owned())
 }
@@ -103,7 +102,13 @@ impl App {
                 ..
             } if owner_kind == "bank" => Ok(owner_id),
             _ => Err(self
-                .deny(actor, "bank_api", json!({}), "banks' systems only")
+                .deny(
+                    actor,
+                    "bank_api",
+                    json!({}),
+                    "仅限银行系统",
+                    "banks' systems only",
+                )
                 .await),
         }
     }
@@ -118,7 +123,10 @@ impl App {
             .await?
             .filter(|a| a.status.is_confirmed())
             .ok_or_else(|| {
-                AppError::not_found("no confirmed supervised account with this number at your bank")
+                AppError::not_found(
+                    "贵行没有该账号的已确认监管账户",
+                    "no confirmed supervised account with this number at your bank",
+                )
             })
     }
 

@@ -3,7 +3,7 @@
 //! reported balance must cover what the platform owes on the account (custody: the escrow; risk deposit: the
 //! region's share of it), or a shortfall is raised.
 
-use super::{MAX_BATCH, invalid, positive, reference, risk};
+use super::{MAX_BATCH, positive, reference, risk};
 use crate::{Actor, App, AppError, ErrorCode, evidence};
 use domain::{InstructionEvent, InstructionStatus, Timestamp};
 use serde::{Deserialize, Serialize};
@@ -178,13 +178,25 @@ impl MovementBook {
         domain::money::ACCOUNT_BALANCE.check("balance_after_fen", report.balance_after_fen)?;
         let direction = match report.direction.trim() {
             d @ ("in" | "out") => d.to_owned(),
-            _ => return Err(invalid("direction: in or out")),
+            _ => {
+                return Err(
+                    AppError::invalid("方向：须为收入或支出", "direction: in or out")
+                        .on("direction"),
+                );
+            }
         };
         if report.occurred_at <= 0 {
-            return Err(invalid("occurred_at: unix milliseconds"));
+            return Err(AppError::invalid(
+                "发生时间：须为 Unix 毫秒时间戳",
+                "occurred_at: unix milliseconds",
+            )
+            .on("occurred_at"));
         }
         let account = self.accounts.get(report.account_no.trim()).ok_or_else(|| {
-            AppError::not_found("no confirmed supervised account with this number at your bank")
+            AppError::not_found(
+                "贵行没有该账号的已确认监管账户",
+                "no confirmed supervised account with this number at your bank",
+            )
         })?;
         if let Some(before) = self.recorded.get(&(account.id.clone(), bank_ref.clone())) {
             // The same report again is answered as before; another report under a used reference is refused.
@@ -197,6 +209,13 @@ impl MovementBook {
             if !same {
                 return Err(AppError::new(
                     ErrorCode::BankRefReused,
+                    format!(
+                        "银行流水号 {bank_ref} 已报送为另一笔资金变动（{} {}分，余额{}分，时间{}），不同的资金变动须使用各自的流水号",
+                        before.direction,
+                        before.amount_fen,
+                        before.balance_after_fen,
+                        before.occurred_at
+                    ),
                     format!(
                         "bank_ref {bank_ref} was reported as {} {} fen (balance {} fen at {}): a different movement needs its own reference",
                         before.direction,
@@ -377,7 +396,10 @@ impl App {
     ) -> Result<Vec<MovementOutcome>, AppError> {
         let bank_id = self.bank_of(actor).await?.to_owned();
         if batch.movements.is_empty() || batch.movements.len() > MAX_BATCH {
-            return Err(invalid(format!("movements: 1 to {MAX_BATCH}")));
+            return Err(AppError::invalid(
+                format!("资金变动：每批1至{MAX_BATCH}笔"),
+                format!("movements: 1 to {MAX_BATCH}"),
+            ));
         }
         let answers = self.move_many(actor, &bank_id, &batch.movements).await?;
         Ok(batch
@@ -389,7 +411,7 @@ impl App {
                 Err(e) => MovementOutcome::Refused {
                     bank_ref: report.bank_ref.clone(),
                     code: e.code.code(),
-                    detail: e.detail,
+                    detail: e.detail.en,
                 },
             })
             .collect())

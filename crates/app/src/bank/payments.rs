@@ -2,7 +2,7 @@
 //! transaction the institutions are held, the orders locked and each notice decided; money that may not stay
 //! (the institution's door closed, the order frozen) is recorded and refunded at once.
 
-use super::{MAX_BATCH, escrow_id, invalid, positive, reference, risk};
+use super::{MAX_BATCH, escrow_id, positive, reference, risk};
 use crate::inbox::{Note, notify_each_in};
 use crate::money::{CODE_PAYMENT, LedgerAccountKind, new_ledger_account, post_many_in};
 use crate::{Actor, App, AppError, ErrorCode, evidence};
@@ -129,7 +129,10 @@ impl App {
     ) -> Result<Vec<PaymentOutcome>, AppError> {
         let bank_id = self.bank_of(actor).await?.to_owned();
         if batch.payments.is_empty() || batch.payments.len() > MAX_BATCH {
-            return Err(invalid(format!("payments: 1 to {MAX_BATCH}")));
+            return Err(AppError::invalid(
+                format!("付款：每批1至{MAX_BATCH}笔"),
+                format!("payments: 1 to {MAX_BATCH}"),
+            ));
         }
         let answers = self
             .pay_many(actor, &bank_id, &batch.payments, PaidFrom::Notice)
@@ -143,7 +146,7 @@ impl App {
                 Err(e) => PaymentOutcome::Refused {
                     order_no: notice.order_no.clone(),
                     code: e.code.code(),
-                    detail: e.detail,
+                    detail: e.detail.en,
                 },
             })
             .collect())
@@ -285,7 +288,7 @@ impl App {
             // Money that may not stay goes back at once, by the original route.
             for (order, _, _, _) in &accepted {
                 let why = if let Some(closed) = closed.get(&order.institution_id) {
-                    closed.detail.clone()
+                    closed.detail.zh.clone()
                 } else if let Some(reason) = &order.frozen_reason {
                     format!("订单已冻结：{reason}")
                 } else {
@@ -323,6 +326,7 @@ impl App {
         if tx.mark_orders_paid(&paid, now).await? != paid.len() as u64 {
             return Err(AppError::new(
                 ErrorCode::Conflict,
+                "本批次中有订单刚刚发生变化，请重新提交",
                 "an order of the batch changed meanwhile: send it again",
             ));
         }
@@ -455,22 +459,35 @@ impl App {
         let bank_ref = reference("bank_ref", &notice.bank_ref)?;
         let amount = positive("amount_fen", notice.amount_fen)?;
         let account = account.ok_or_else(|| {
-            AppError::not_found("no confirmed supervised account with this number at your bank")
+            AppError::not_found(
+                "贵行没有该账号的已确认监管账户",
+                "no confirmed supervised account with this number at your bank",
+            )
         })?;
         if let Some(paid) = ref_used_by.get(&bank_ref)
             && *paid != notice.order_no.trim()
         {
             return Err(AppError::new(
                 ErrorCode::BankRefReused,
+                format!("付款流水号 {bank_ref} 已支付订单 {paid}"),
                 format!("payment reference {bank_ref} already paid order {paid}"),
             ));
         }
         let order = order
             .filter(|o| o.supervised_account_id == account.id)
-            .ok_or_else(|| AppError::not_found("no order with this number on this account"))?;
+            .ok_or_else(|| {
+                AppError::not_found(
+                    "该账户下没有此订单号",
+                    "no order with this number on this account",
+                )
+            })?;
         if order.payment_ref.as_deref() == Some(bank_ref.as_str()) && amount != order.amount_fen {
             return Err(AppError::new(
                 ErrorCode::BankRefReused,
+                format!(
+                    "付款流水号 {bank_ref} 已支付{}分，本次通知为{amount}分",
+                    order.amount_fen
+                ),
                 format!(
                     "payment reference {bank_ref} paid {} fen, this notice says {amount} fen",
                     order.amount_fen
@@ -484,6 +501,11 @@ impl App {
             OrderStatus::Paid => Err(AppError::new(
                 ErrorCode::AlreadyPaid,
                 format!(
+                    "订单 {} 已由付款 {} 支付",
+                    order.order_no,
+                    order.payment_ref.clone().unwrap_or_default()
+                ),
+                format!(
                     "order {} was paid by {}",
                     order.order_no,
                     order.payment_ref.clone().unwrap_or_default()
@@ -491,15 +513,18 @@ impl App {
             )),
             OrderStatus::AwaitingPayment if amount != order.amount_fen => Err(AppError::new(
                 ErrorCode::AmountMismatch,
+                format!("订单金额为{}分，付款金额为{}分", order.amount_fen, amount),
                 format!(
                     "the order is {} fen, the payment {} fen",
                     order.amount_fen, amount
                 ),
             )),
             OrderStatus::AwaitingPayment => Ok(Decision::Pay(order.clone(), bank_ref)),
-            OrderStatus::Cancelled => {
-                Err(AppError::new(ErrorCode::Conflict, "the order is cancelled"))
-            }
+            OrderStatus::Cancelled => Err(AppError::new(
+                ErrorCode::Conflict,
+                "订单已取消",
+                "the order is cancelled",
+            )),
         }
     }
 }

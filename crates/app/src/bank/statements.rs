@@ -2,7 +2,7 @@
 //! messages left open, and the morning's sweep for statements that never came.
 
 use super::payments::PaidFrom;
-use super::{MAX_BATCH, MovementReport, PaymentNotice, invalid, risk};
+use super::{MAX_BATCH, MovementReport, PaymentNotice, risk};
 use crate::{Actor, App, AppError, ErrorCode, evidence};
 use domain::OrderStatus;
 use domain::Timestamp;
@@ -89,10 +89,12 @@ impl App {
         s: &DailyStatement,
     ) -> Result<StatementAck, AppError> {
         let bank_id = self.bank_of(actor).await?.to_owned();
-        let date = chrono::NaiveDate::parse_from_str(s.date.trim(), "%Y-%m-%d")
-            .map_err(|_| invalid("date: YYYY-MM-DD"))?;
+        let date = chrono::NaiveDate::parse_from_str(s.date.trim(), "%Y-%m-%d").map_err(|_| {
+            AppError::invalid("日期：格式应为 YYYY-MM-DD", "date: YYYY-MM-DD").on("date")
+        })?;
         if s.inflow_fen < 0 || s.outflow_fen < 0 || s.movement_count < 0 {
-            return Err(invalid(
+            return Err(AppError::invalid(
+                "收入、支出和笔数：不能为负数",
                 "inflow_fen, outflow_fen and movement_count: not negative",
             ));
         }
@@ -104,13 +106,15 @@ impl App {
         if !adds_up {
             return Err(AppError::new(
                 ErrorCode::AmountMismatch,
+                "期初余额 + 收入 − 支出 须等于期末余额",
                 "opening + inflow − outflow must equal closing",
             ));
         }
         if s.entries.len() > MAX_STATEMENT_ENTRIES {
-            return Err(invalid(format!(
-                "entries: at most {MAX_STATEMENT_ENTRIES} lines"
-            )));
+            return Err(AppError::invalid(
+                format!("对账单明细：最多{MAX_STATEMENT_ENTRIES}行"),
+                format!("entries: at most {MAX_STATEMENT_ENTRIES} lines"),
+            ));
         }
         use domain::money::{ACCOUNT_BALANCE, BANK_AMOUNT};
         for (field, fen) in [
@@ -131,7 +135,7 @@ impl App {
             .and_hms_opt(0, 0, 0)
             .and_then(|d| d.and_local_timezone(domain::time::china_offset()).single())
             .map(|d| d.timestamp_millis())
-            .ok_or_else(|| invalid("date"))?;
+            .ok_or_else(|| AppError::invalid("日期格式不正确", "date"))?;
         let day_end = day_start + 86_400_000;
         let mut tx = self.store.begin_write().await?;
         let account = Self::banks_account(&mut tx, &bank_id, &s.account_no).await?;
@@ -232,7 +236,7 @@ impl App {
                     Err(e) => ack.refused.push(RefusedLine {
                         bank_ref: report.bank_ref.clone(),
                         code: e.code.code().to_owned(),
-                        detail: e.detail,
+                        detail: e.detail.en,
                     }),
                 }
             }
@@ -282,7 +286,7 @@ impl App {
                     Err(e) => ack.refused.push(RefusedLine {
                         bank_ref: notice.bank_ref.clone(),
                         code: e.code.code().to_owned(),
-                        detail: e.detail,
+                        detail: e.detail.en,
                     }),
                 }
             }

@@ -27,6 +27,7 @@ impl App {
         if text.is_empty() || text.chars().count() > MAX_BODY_CHARS {
             return Err(AppError::new(
                 ErrorCode::FieldTooLong,
+                format!("答复：须为1至{MAX_BODY_CHARS}个字符"),
                 format!("answer: 1 to {MAX_BODY_CHARS} characters"),
             ));
         }
@@ -36,10 +37,16 @@ impl App {
             .complaint(id.trim())
             .await?
             .filter(|c| c.institution_id == institution_id)
-            .ok_or_else(|| AppError::not_found("no such complaint to your institution"))?;
+            .ok_or_else(|| {
+                AppError::not_found(
+                    "本机构没有这件投诉",
+                    "no such complaint to your institution",
+                )
+            })?;
         if tx.answer_complaint(&complaint.id, text, now).await? != 1 {
             return Err(AppError::new(
                 ErrorCode::Conflict,
+                "该投诉已不在机构处理阶段",
                 "the complaint is no longer with the institution",
             ));
         }
@@ -79,6 +86,7 @@ impl App {
         if tx.accept_complaint(&complaint.id, now).await? != 1 {
             return Err(AppError::new(
                 ErrorCode::Conflict,
+                "只有机构已答复的投诉可以确认接受",
                 "only an answered complaint can be accepted",
             ));
         }
@@ -112,6 +120,10 @@ impl App {
             return Err(AppError::new(
                 ErrorCode::Conflict,
                 format!(
+                    "机构可在{}前答复；机构答复后或逾期未答复的，投诉方可提交监管部门",
+                    Timestamp::from_millis(complaint.answer_by).china_display()
+                ),
+                format!(
                     "the institution may answer until {}; a complaint goes to the regulator after its answer or once that passes",
                     Timestamp::from_millis(complaint.answer_by).china_display()
                 ),
@@ -143,6 +155,7 @@ impl App {
         {
             return Err(AppError::new(
                 ErrorCode::Conflict,
+                "该投诉刚刚已有新进展",
                 "the complaint moved on meanwhile",
             ));
         }
@@ -188,7 +201,7 @@ impl App {
             .read()
             .complaint(id.trim())
             .await?
-            .ok_or_else(|| AppError::not_found("no such complaint"))?;
+            .ok_or_else(|| AppError::not_found("没有这件投诉", "no such complaint"))?;
         // Who may rule is settled before anything about the complaint's state is said: a regulator not over
         // the institution learns nothing more than that it may not.
         let subject = format!("institution:{}", complaint.institution_id);
@@ -210,6 +223,7 @@ impl App {
             None => {
                 return Err(AppError::new(
                     ErrorCode::Conflict,
+                    "该投诉尚未提交监管部门",
                     "the complaint has not been taken to a regulator",
                 ));
             }
@@ -224,8 +238,10 @@ impl App {
         if !OUTCOMES.iter().any(|(k, _)| *k == req.outcome) {
             return Err(AppError::new(
                 ErrorCode::InvalidParameter,
+                "处理结果：须为调解、处罚或驳回",
                 "outcome: mediated, penalised or dismissed",
-            ));
+            )
+            .on("outcome"));
         }
         let money_action = match req.money_action.trim() {
             "" => "none",
@@ -234,15 +250,19 @@ impl App {
         if !MONEY_ACTIONS.iter().any(|(k, _)| *k == money_action) {
             return Err(AppError::new(
                 ErrorCode::InvalidParameter,
+                "资金处理：须为不处理、冻结或退费",
                 "money_action: none, freeze or refund",
-            ));
+            )
+            .on("money_action"));
         }
         let ruling = crate::error::stated_reason("ruling", &req.ruling)?;
         if money_action != "none" && complaint.order_id.is_none() {
             return Err(AppError::new(
                 ErrorCode::InvalidParameter,
+                "资金处理：该投诉未关联订单，无法处理资金",
                 "money_action: the complaint names no order to act on",
-            ));
+            )
+            .on("money_action"));
         }
         let by = actor.audit_name();
         let now = self.clock.now().millis();
@@ -257,6 +277,7 @@ impl App {
         if tx.resolve_complaint(&complaint.id, &decided).await? != 1 {
             return Err(AppError::new(
                 ErrorCode::Conflict,
+                "只有已提交监管部门的投诉可以作出处理决定",
                 "only an escalated complaint can be ruled on",
             ));
         }

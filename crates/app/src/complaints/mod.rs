@@ -155,19 +155,23 @@ impl App {
         if !CATEGORIES.iter().any(|(k, _)| *k == new.category) {
             return Err(AppError::new(
                 ErrorCode::InvalidParameter,
+                "投诉类别：须为退费、教学质量、安全、虚假宣传或其他",
                 "category: refund, teaching_quality, safety, false_advertising or other",
-            ));
+            )
+            .on("category"));
         }
         let body = new.body.trim();
         if body.is_empty() || body.chars().count() > MAX_BODY_CHARS {
             return Err(AppError::new(
                 ErrorCode::FieldTooLong,
+                format!("内容：须为1至{MAX_BODY_CHARS}个字符"),
                 format!("body: 1 to {MAX_BODY_CHARS} characters"),
             ));
         }
         if evidence_files.len() > MAX_EVIDENCE {
             return Err(AppError::new(
                 ErrorCode::InvalidParameter,
+                format!("上课凭证最多{MAX_EVIDENCE}份"),
                 format!("at most {MAX_EVIDENCE} evidence files"),
             ));
         }
@@ -180,7 +184,7 @@ impl App {
             .read()
             .institution(new.institution_id.trim())
             .await?
-            .ok_or_else(|| AppError::not_found("no such institution"))?;
+            .ok_or_else(|| AppError::not_found("没有这家机构", "no such institution"))?;
         let order_id = match new.order_id.as_deref().map(str::trim) {
             None | Some("") => None,
             Some(id) => Some(
@@ -190,7 +194,10 @@ impl App {
                     .await?
                     .filter(|o| o.parent_id == parent_id && o.institution_id == institution.id)
                     .ok_or_else(|| {
-                        AppError::not_found("no such order of yours at this institution")
+                        AppError::not_found(
+                            "您在该机构没有这个订单",
+                            "no such order of yours at this institution",
+                        )
                     })?
                     .id,
             ),
@@ -254,7 +261,13 @@ impl App {
                 .put(path, f.bytes.clone().into())
                 .await
                 .map(|_| ())
-                .map_err(|e| AppError::new(ErrorCode::Unavailable, format!("document store: {e}")));
+                .map_err(|e| {
+                    AppError::new(
+                        ErrorCode::Unavailable,
+                        "材料存储暂不可用",
+                        format!("document store: {e}"),
+                    )
+                });
             if stored.is_err() {
                 break;
             }
@@ -341,6 +354,7 @@ impl App {
                         actor,
                         "complaints",
                         json!({}),
+                        "仅限家长、机构工作人员和监管员",
                         "parents, staff and supervisors only",
                     )
                     .await);
@@ -368,6 +382,7 @@ impl App {
                         actor,
                         "complaints",
                         json!({}),
+                        "仅限投诉相关方",
                         "the complaint's parties only",
                     )
                     .await);
@@ -378,7 +393,7 @@ impl App {
             .read()
             .complaint(id.trim())
             .await?
-            .ok_or_else(|| AppError::not_found("no such complaint"))?;
+            .ok_or_else(|| AppError::not_found("没有这件投诉", "no such complaint"))?;
         let allowed = match actor {
             Actor::Parent { account_id } => *account_id == row.parent_id,
             Actor::Staff { institution_id, .. } => {
@@ -393,7 +408,7 @@ impl App {
         };
         if !allowed {
             // Someone else's complaint is not found, as if it did not exist.
-            return Err(AppError::not_found("no such complaint"));
+            return Err(AppError::not_found("没有这件投诉", "no such complaint"));
         }
         self.complaint_view(row).await
     }
@@ -420,7 +435,7 @@ impl App {
         tx.complaint(id.trim())
             .await?
             .filter(|c| c.parent_id == parent_id)
-            .ok_or_else(|| AppError::not_found("no such complaint of yours"))
+            .ok_or_else(|| AppError::not_found("您没有这件投诉", "no such complaint of yours"))
     }
 
     async fn complaint_by_id(&self, id: &str) -> Result<ComplaintView, AppError> {

@@ -19,12 +19,14 @@ pub(crate) fn vet_document(
     if bytes.is_empty() {
         return Err(AppError::new(
             ErrorCode::DocumentRejected,
+            "文件为空",
             "the file is empty",
         ));
     }
     if bytes.len() > MAX_DOCUMENT_BYTES {
         return Err(AppError::new(
             ErrorCode::DocumentTooLarge,
+            format!("文件为{}字节，最多{MAX_DOCUMENT_BYTES}字节", bytes.len()),
             format!("{} bytes; at most {MAX_DOCUMENT_BYTES}", bytes.len()),
         ));
     }
@@ -32,6 +34,10 @@ pub(crate) fn vet_document(
         Some(t @ ("application/pdf" | "image/jpeg" | "image/png")) => Ok((filename, t)),
         other => Err(AppError::new(
             ErrorCode::DocumentRejected,
+            format!(
+                "文件内容为{}，不是 PDF、JPEG 或 PNG",
+                other.unwrap_or("未知格式")
+            ),
             format!(
                 "the content is {}, not PDF, JPEG or PNG",
                 other.unwrap_or("unknown")
@@ -54,8 +60,10 @@ impl App {
         if !DOCUMENT_KINDS.iter().any(|(k, _)| *k == kind) {
             return Err(AppError::new(
                 ErrorCode::InvalidParameter,
+                "材料类别：须为办学许可证、法定代表人、场所、卫生、消防、入职查询或其他",
                 "kind: licence, legal_person, premises, health, fire, record_check or other",
-            ));
+            )
+            .on("kind"));
         }
         let (row, path) = self.put_document(actor, &id, kind, filename, bytes).await?;
         let now = row.uploaded_at;
@@ -109,7 +117,13 @@ impl App {
         self.documents
             .put(&path, bytes.to_vec().into())
             .await
-            .map_err(|e| AppError::new(ErrorCode::Unavailable, format!("document store: {e}")))?;
+            .map_err(|e| {
+                AppError::new(
+                    ErrorCode::Unavailable,
+                    "材料存储暂不可用",
+                    format!("document store: {e}"),
+                )
+            })?;
         Ok((row, path))
     }
 
@@ -131,18 +145,30 @@ impl App {
         if !may_ask {
             let details = json!({"permission": "ViewInstitutionPrivate"});
             return Err(self
-                .deny(actor, "document", details, "documents are not public")
+                .deny(
+                    actor,
+                    "document",
+                    details,
+                    "材料不公开",
+                    "documents are not public",
+                )
                 .await);
         }
         let id = uuid::Uuid::parse_str(id.trim())
-            .map_err(|_| AppError::new(ErrorCode::InvalidId, "not a document id"))?
+            .map_err(|_| {
+                AppError::new(
+                    ErrorCode::InvalidId,
+                    "不是有效的材料编号",
+                    "not a document id",
+                )
+            })?
             .to_string();
         let row = self
             .store
             .read()
             .document(&id)
             .await?
-            .ok_or_else(|| AppError::not_found("no such document"))?;
+            .ok_or_else(|| AppError::not_found("没有这份材料", "no such document"))?;
         let institution = self.institution_row(&row.institution_id).await?;
         self.require_sight_of(actor, &institution).await?;
         let path = object_store::path::Path::from(row.storage_key.as_str());
@@ -150,10 +176,22 @@ impl App {
             .documents
             .get(&path)
             .await
-            .map_err(|e| AppError::new(ErrorCode::Unavailable, format!("document store: {e}")))?
+            .map_err(|e| {
+                AppError::new(
+                    ErrorCode::Unavailable,
+                    "材料存储暂不可用",
+                    format!("document store: {e}"),
+                )
+            })?
             .bytes()
             .await
-            .map_err(|e| AppError::new(ErrorCode::Unavailable, format!("document store: {e}")))?;
+            .map_err(|e| {
+                AppError::new(
+                    ErrorCode::Unavailable,
+                    "材料存储暂不可用",
+                    format!("document store: {e}"),
+                )
+            })?;
         Ok((document_view(row), bytes.to_vec()))
     }
 

@@ -152,7 +152,7 @@ fn filing_error(e: FilingError) -> AppError {
         FilingError::Expired { .. } => ErrorCode::CertificateExpired,
         _ => ErrorCode::InvalidParameter,
     };
-    AppError::new(code, e.to_string())
+    AppError::new(code, e.message_zh(), e.to_string()).on(e.field())
 }
 
 fn notes(paths: &[&str]) -> Vec<FieldNote> {
@@ -208,16 +208,20 @@ impl App {
         let credit_code = CreditCode::parse(req.credit_code.trim()).map_err(|_| {
             AppError::new(
                 ErrorCode::InvalidCreditCode,
+                "统一社会信用代码：须为18位，且校验位符合 GB 32100",
                 "credit_code: 18 characters with a valid GB 32100 check character",
             )
+            .on("credit_code")
         })?;
         let mode = TeachingMode::parse(req.mode.trim())?;
         let region = RegionCode::parse(req.region_code.trim())?;
         if region.level() != RegionLevel::County || !self.regions.known(&region) {
             return Err(AppError::new(
                 ErrorCode::UnknownRegion,
+                "所在地区：须为办学场所所在的区县",
                 "region_code: a county (区县) of the premises",
-            ));
+            )
+            .on("region_code"));
         }
         let address = text("address", &req.address, 200)?;
         let categories = req
@@ -228,8 +232,10 @@ impl App {
         if categories.is_empty() {
             return Err(AppError::new(
                 ErrorCode::InvalidCategory,
+                "培训类别：至少选择一项",
                 "categories: at least one",
-            ));
+            )
+            .on("categories"));
         }
         let now = self.clock.now();
         let id = InstitutionId::new_v7().to_string();
@@ -302,6 +308,7 @@ impl App {
                     actor,
                     "platform",
                     json!({"permission": "EditOwnFiling"}),
+                    "仅限机构管理员",
                     "only the institution's admin",
                 )
                 .await),
@@ -365,11 +372,9 @@ impl App {
 
     pub(crate) async fn institution_row(&self, id: &str) -> Result<InstitutionRow, AppError> {
         let id = InstitutionId::parse(id)?.to_string();
-        self.store
-            .read()
-            .institution(&id)
-            .await?
-            .ok_or_else(|| AppError::not_found(format!("no institution {id}")))
+        self.store.read().institution(&id).await?.ok_or_else(|| {
+            AppError::not_found(format!("没有机构 {id}"), format!("no institution {id}"))
+        })
     }
 
     /// The admin's own filing: the newest version, what it lacks, its documents and history.
@@ -394,6 +399,7 @@ impl App {
             Some(v) if v.status == FilingStatus::Submitted => {
                 return Err(AppError::new(
                     ErrorCode::Conflict,
+                    "报备信息正在审核中",
                     "the filing is under review",
                 ));
             }
@@ -445,6 +451,7 @@ impl App {
         if view.status != FilingStatus::Draft || view.version == 0 {
             return Err(AppError::new(
                 ErrorCode::Conflict,
+                "没有可提交的草稿，请先保存报备信息",
                 "no draft to submit: save the filing first",
             ));
         }
@@ -452,6 +459,7 @@ impl App {
             let labels: Vec<&str> = view.missing.iter().map(|m| m.label.as_str()).collect();
             return Err(AppError::new(
                 ErrorCode::FilingIncomplete,
+                format!("尚缺：{}", labels.join("、")),
                 format!("still missing: {}", labels.join("、")),
             ));
         }

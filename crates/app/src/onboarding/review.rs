@@ -40,14 +40,20 @@ impl App {
     ) -> Result<crate::views::Page<QueueItem>, AppError> {
         self.require(actor, Permission::ReviewFiling).await?;
         let Actor::Regulator { region, .. } = actor else {
-            return Err(AppError::new(ErrorCode::Forbidden, "regulators only"));
+            return Err(AppError::new(
+                ErrorCode::Forbidden,
+                "仅限监管部门",
+                "regulators only",
+            ));
         };
         let kind = kind.map(str::trim).filter(|k| !k.is_empty());
         if kind.is_some_and(|k| !matches!(k, "onboarding" | "change")) {
             return Err(AppError::new(
                 ErrorCode::InvalidParameter,
+                "审核类别：须为入驻或变更",
                 "kind: onboarding or change",
-            ));
+            )
+            .on("kind"));
         }
         let rows = self
             .store
@@ -106,6 +112,7 @@ impl App {
                     actor,
                     &format!("institution:{id}"),
                     details,
+                    "您不是该事项的主管审核部门",
                     "not the competent reviewer",
                 )
                 .await);
@@ -116,13 +123,16 @@ impl App {
             if decision.field_reasons.is_empty() {
                 return Err(AppError::new(
                     ErrorCode::InvalidParameter,
+                    "退回意见：退回须至少指出一个项目及原因",
                     "field_reasons: a rejection names at least one field and why",
-                ));
+                )
+                .on("field_reasons"));
             }
             for (field, reason) in &decision.field_reasons {
                 if !FIELDS.iter().any(|(p, _)| p == field) {
                     return Err(AppError::new(
                         ErrorCode::InvalidParameter,
+                        format!("退回意见：没有“{field}”这一项"),
                         format!("field_reasons: no field {field}"),
                     ));
                 }
@@ -140,7 +150,13 @@ impl App {
             .latest_filing(&id)
             .await?
             .filter(|v| v.status == FilingStatus::Submitted)
-            .ok_or_else(|| AppError::new(ErrorCode::Conflict, "nothing is waiting for review"))?;
+            .ok_or_else(|| {
+                AppError::new(
+                    ErrorCode::Conflict,
+                    "没有待审核的内容",
+                    "nothing is waiting for review",
+                )
+            })?;
         let event = if decision.approve {
             FilingEvent::Approve
         } else {

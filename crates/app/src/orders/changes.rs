@@ -54,10 +54,13 @@ impl App {
             .order_for_update(order_id.trim())
             .await?
             .filter(|o| o.institution_id == institution_id)
-            .ok_or_else(|| AppError::not_found("no such order of your institution"))?;
+            .ok_or_else(|| {
+                AppError::not_found("本机构没有这个订单", "no such order of your institution")
+            })?;
         if order.status != OrderStatus::AwaitingPayment {
             return Err(AppError::new(
                 ErrorCode::Conflict,
+                "订单价格须在付款前确定",
                 "the price of an order is set before it is paid",
             ));
         }
@@ -74,6 +77,7 @@ impl App {
         .ok_or_else(|| {
             AppError::new(
                 ErrorCode::InvalidParameter,
+                format!("总价：须大于零且不超过原价{list}分"),
                 format!("total_fen: above zero and at most the list price, {list} fen"),
             )
         })?;
@@ -88,6 +92,7 @@ impl App {
         {
             return Err(AppError::new(
                 ErrorCode::Conflict,
+                "订单刚刚已付款",
                 "the order was paid meanwhile",
             ));
         }
@@ -132,19 +137,21 @@ impl App {
             .order_for_update(order_id.trim())
             .await?
             .filter(|o| o.parent_id == parent_id)
-            .ok_or_else(|| AppError::not_found("no such order of yours"))?;
+            .ok_or_else(|| AppError::not_found("您没有这个订单", "no such order of yours"))?;
         if order.status != OrderStatus::Paid
             || order.closed_at.is_some()
             || order.frozen_at.is_some()
         {
             return Err(AppError::new(
                 ErrorCode::Conflict,
+                "只有已付款、未结束且未冻结的订单可以转班",
                 "only a paid, open order that is not frozen changes class",
             ));
         }
         if tx.open_refund(&order.id).await?.is_some() {
             return Err(AppError::new(
                 ErrorCode::Conflict,
+                "该订单的退费申请正在处理中",
                 "a refund of this order is being decided",
             ));
         }
@@ -158,12 +165,15 @@ impl App {
         if institution.summary.id != order.institution_id || target.id == current.id {
             return Err(AppError::new(
                 ErrorCode::InvalidParameter,
+                "课程：须为同一机构的另一个班级",
                 "course_id: another class of the same institution",
-            ));
+            )
+            .on("course_id"));
         }
         if institution.summary.list_status != domain::ListStatus::White {
             return Err(AppError::new(
                 ErrorCode::NotWhiteListed,
+                "该机构不在白名单上",
                 "the institution is not on the white list",
             ));
         }
@@ -172,6 +182,10 @@ impl App {
         {
             return Err(AppError::new(
                 ErrorCode::PolicyViolation,
+                format!(
+                    "转班须保持每课时价格不变（现为{}分，新班级为{}分），且新班级须能容纳剩余的{remaining}课时（新班级共{}课时）",
+                    current.price_per_lesson_fen, target.price_per_lesson_fen, target.lessons
+                ),
                 format!(
                     "a transfer keeps the price per lesson ({} fen; the new class {} fen) and needs room for the {remaining} lessons left (the new class has {})",
                     current.price_per_lesson_fen, target.price_per_lesson_fen, target.lessons
@@ -190,6 +204,7 @@ impl App {
         if tx.transfer_order(&row).await? != 1 {
             return Err(AppError::new(
                 ErrorCode::Conflict,
+                "订单刚刚发生了变化",
                 "the order changed meanwhile",
             ));
         }

@@ -2,6 +2,7 @@
 //! model contract (`domain::contract`), shown with a refund preview before payment, its SM3 digest stored. The
 //! order turns paid only when the bank reports the payment (`crate::bank`).
 
+use crate::error::BrokenRule;
 use crate::{Actor, App, AppError, ErrorCode, evidence};
 use domain::access::Permission;
 use domain::contract::{self, Contract};
@@ -98,6 +99,7 @@ pub(crate) async fn closed_door_in(
     if institution.registry_state == domain::RegistryState::Removed {
         return Ok(Some(AppError::new(
             ErrorCode::NotWhiteListed,
+            "该机构已被撤除",
             "the institution was removed (撤除)",
         )));
     }
@@ -107,6 +109,7 @@ pub(crate) async fn closed_door_in(
         return Ok(Some(AppError::new(
             ErrorCode::RunOffStarted,
             format!("清退：{reason}"),
+            format!("run-off: {reason}"),
         )));
     }
     if institution.registry_state != domain::RegistryState::Listed
@@ -114,6 +117,7 @@ pub(crate) async fn closed_door_in(
     {
         return Ok(Some(AppError::new(
             ErrorCode::NotWhiteListed,
+            format!("该机构在{}上", institution.list_status.label_zh()),
             format!("the institution is on the {} list", institution.list_status),
         )));
     }
@@ -124,6 +128,7 @@ pub(crate) async fn closed_door_in(
         return Ok(Some(AppError::new(
             ErrorCode::SalesSuspended,
             format!("{}（{}）", stop.kind_label, stop.decision_no),
+            format!("{} ({})", stop.kind, stop.decision_no),
         )));
     }
     Ok(None)
@@ -185,6 +190,7 @@ impl App {
             .ok_or_else(|| {
                 AppError::new(
                     ErrorCode::NoSupervisedAccount,
+                    "该机构尚无已确认的资金监管账户",
                     "the institution has no confirmed supervised account",
                 )
             })
@@ -200,14 +206,14 @@ impl App {
             .read()
             .course(course_id.trim())
             .await?
-            .ok_or_else(|| AppError::not_found("no such course"))?;
+            .ok_or_else(|| AppError::not_found("没有这门课程", "no such course"))?;
         let detail = self.institution_detail(&course.institution_id).await?;
         let view = detail
             .courses
             .iter()
             .find(|c| c.id == course.id)
             .cloned()
-            .ok_or_else(|| AppError::not_found("no such course"))?;
+            .ok_or_else(|| AppError::not_found("没有这门课程", "no such course"))?;
         Ok((detail, view))
     }
 
@@ -215,7 +221,9 @@ impl App {
     pub async fn require_parent<'a>(&self, actor: &'a Actor) -> Result<&'a str, AppError> {
         match actor {
             Actor::Parent { account_id } => Ok(account_id),
-            _ => Err(self.deny(actor, "orders", json!({}), "parents only").await),
+            _ => Err(self
+                .deny(actor, "orders", json!({}), "仅限家长", "parents only")
+                .await),
         }
     }
 
@@ -224,7 +232,13 @@ impl App {
         match actor {
             Actor::Staff { institution_id, .. } => Ok(institution_id.clone()),
             _ => Err(self
-                .deny(actor, "orders", json!({}), "an institution's staff only")
+                .deny(
+                    actor,
+                    "orders",
+                    json!({}),
+                    "仅限机构工作人员",
+                    "an institution's staff only",
+                )
                 .await),
         }
     }
@@ -251,18 +265,21 @@ impl App {
         let institution_id = self.own_institution(staff).await?;
         let phone = crate::parents::phone(&new.parent_phone)?;
         let id_card = domain::person::IdCardNumber::parse(&new.child_id_card)
-            .map_err(|e| AppError::new(ErrorCode::InvalidIdCard, e.to_string()))?;
+            .map_err(|e| AppError::new(ErrorCode::InvalidIdCard, e.message_zh(), e.to_string()))?;
         let read = self.store.read();
         let course = read
             .course(new.course_id.trim())
             .await?
             .filter(|c| c.institution_id == institution_id)
-            .ok_or_else(|| AppError::not_found("no such course of the institution"))?;
+            .ok_or_else(|| {
+                AppError::not_found("该机构没有这门课程", "no such course of the institution")
+            })?;
         let phone_index = self
             .keys
             .blind_index(crate::vault::field::PHONE, phone.expose());
         let not_found = || {
             AppError::not_found(
+                "没有此手机号和孩子对应的家长，请家长先在家长端注册并添加孩子",
                 "no parent with this phone and child: the parent signs up and adds the child on the parent end first",
             )
         };
@@ -301,11 +318,11 @@ impl App {
             .child(new.child_id.trim())
             .await?
             .filter(|c| c.parent_id == account_id)
-            .ok_or_else(|| AppError::not_found("no such child of yours"))?;
+            .ok_or_else(|| AppError::not_found("您名下没有这个孩子", "no such child of yours"))?;
         let course = read
             .course(new.course_id.trim())
             .await?
-            .ok_or_else(|| AppError::not_found("no such course"))?;
+            .ok_or_else(|| AppError::not_found("没有这门课程", "no such course"))?;
         let institution = read
             .institution(&course.institution_id)
             .await?
@@ -316,6 +333,7 @@ impl App {
         {
             return Err(AppError::new(
                 ErrorCode::NotWhiteListed,
+                "只有白名单机构可以销售课程",
                 "only a white-listed institution sells courses",
             ));
         }
@@ -326,6 +344,10 @@ impl App {
             return Err(AppError::new(
                 ErrorCode::PolicyViolation,
                 format!("本地区不允许{}监管方式", account.mode),
+                format!(
+                    "this region does not allow the {} mode of supervision",
+                    account.mode
+                ),
             ));
         }
         // The policy may have changed since the course was published: a purchase is checked as it happens.
@@ -356,11 +378,8 @@ impl App {
                 self.clock.now().china_date(),
             ));
             if !broken.is_empty() {
-                let messages: Vec<String> = broken.iter().map(|b| b.message_zh()).collect();
-                return Err(AppError::new(
-                    ErrorCode::PolicyViolation,
-                    messages.join("；"),
-                ));
+                let broken = broken.iter().map(BrokenRule::from).collect();
+                return Err(AppError::rules_broken(ErrorCode::PolicyViolation, broken));
             }
         }
         // The price actually paid: the course's preferential price when it has one, else its list price.
@@ -377,6 +396,7 @@ impl App {
             .ok_or_else(|| {
                 AppError::new(
                     ErrorCode::InvalidParameter,
+                    "该课程没有可支付的价格",
                     "the course has no price to pay",
                 )
             })?;
@@ -524,7 +544,7 @@ impl App {
             .read()
             .order(id.trim())
             .await?
-            .ok_or_else(|| AppError::not_found("no such order"))?;
+            .ok_or_else(|| AppError::not_found("没有这个订单", "no such order"))?;
         self.require_order_access(actor, &row.parent_id, &row.institution_id)
             .await?;
         Ok(row)
@@ -560,7 +580,7 @@ impl App {
                     .read()
                     .institution(institution_id)
                     .await?
-                    .ok_or_else(|| AppError::not_found("no such institution"))?;
+                    .ok_or_else(|| AppError::not_found("没有这家机构", "no such institution"))?;
                 let region = RegionCode::parse(&institution.region_code)?;
                 let subject = format!("institution:{institution_id}");
                 self.require_regulator_over(
@@ -572,7 +592,13 @@ impl App {
                 .await
             }
             _ => Err(self
-                .deny(actor, "orders", json!({}), "not your order")
+                .deny(
+                    actor,
+                    "orders",
+                    json!({}),
+                    "这不是您的订单",
+                    "not your order",
+                )
                 .await),
         }
     }
@@ -582,7 +608,7 @@ impl App {
         let row = read
             .order(id)
             .await?
-            .ok_or_else(|| AppError::not_found("no such order"))?;
+            .ok_or_else(|| AppError::not_found("没有这个订单", "no such order"))?;
         let summary = read
             .order_summary(id)
             .await?

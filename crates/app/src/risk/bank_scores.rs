@@ -17,8 +17,10 @@ impl App {
         if !(0..=100).contains(&req.score) {
             return Err(AppError::new(
                 ErrorCode::InvalidParameter,
+                "分数：0至100",
                 "score: 0 to 100",
-            ));
+            )
+            .on("score"));
         }
         let note = crate::error::stated_reason("note", &req.note)?;
         let now = self.clock.now().millis();

@@ -8,7 +8,7 @@
 //! institution answers; the regulator lifts or escalates; an open or escalated warning past its deadline is
 //! published (公开提示) and the institution moves to the grey list.
 
-use crate::{Actor, App, AppError, ErrorCode, evidence};
+use crate::{Actor, App, AppError, evidence};
 use domain::WarningStatus;
 use domain::access::Permission;
 use domain::risk::RiskModel;
@@ -207,7 +207,13 @@ impl App {
     pub async fn risk_model_seen_by(&self, actor: &Actor) -> Result<ModelView, AppError> {
         let Actor::Regulator { region, .. } = actor else {
             return Err(self
-                .deny(actor, "risk_model", json!({}), "regulators only")
+                .deny(
+                    actor,
+                    "risk_model",
+                    json!({}),
+                    "仅限监管部门",
+                    "regulators only",
+                )
                 .await);
         };
         self.require(actor, Permission::SuperviseInstitution)
@@ -224,7 +230,13 @@ impl App {
     ) -> Result<ModelView, AppError> {
         let Actor::Regulator { region, .. } = actor else {
             return Err(self
-                .deny(actor, "risk_model", json!({}), "regulators only")
+                .deny(
+                    actor,
+                    "risk_model",
+                    json!({}),
+                    "仅限监管部门",
+                    "regulators only",
+                )
                 .await);
         };
         self.require(actor, Permission::SuperviseInstitution)
@@ -238,6 +250,7 @@ impl App {
                         actor,
                         "risk_model",
                         json!({"region": region.as_str()}),
+                        "风险模型由全国和省级监管员设定",
                         "the national and provincial supervisors set the risk model",
                     )
                     .await);
@@ -250,7 +263,8 @@ impl App {
             let national = self.risk_model_for(NATIONAL).await?.model;
             change.model.within_bounds_of(&national)
         };
-        checked.map_err(|e| AppError::new(ErrorCode::InvalidParameter, e))?;
+        checked
+            .map_err(|e| AppError::invalid(format!("风险模型参数不正确（{e}）"), e).on("model"))?;
         let json = serde_json::to_string(&change.model)
             .map_err(|e| AppError::internal(format!("risk model: {e}")))?;
         let now = self.clock.now().millis();

@@ -23,6 +23,7 @@ impl App {
                     actor,
                     "risk_warning",
                     json!({}),
+                    "仅限本机构工作人员",
                     "the institution's staff only",
                 )
                 .await);
@@ -34,7 +35,9 @@ impl App {
             .warning(id.trim())
             .await?
             .filter(|w| &w.institution_id == institution_id)
-            .ok_or_else(|| AppError::not_found("no such warning of your institution"))?;
+            .ok_or_else(|| {
+                AppError::not_found("本机构没有这条预警", "no such warning of your institution")
+            })?;
         let now = self.clock.now().millis();
         let mut tx = self.store.begin_write().await?;
         if tx
@@ -50,6 +53,7 @@ impl App {
         {
             return Err(AppError::new(
                 ErrorCode::Conflict,
+                "该预警不在等待答复状态",
                 "the warning is not waiting for an answer",
             ));
         }
@@ -78,7 +82,7 @@ impl App {
             .read()
             .warning(id.trim())
             .await?
-            .ok_or_else(|| AppError::not_found("no such warning"))?;
+            .ok_or_else(|| AppError::not_found("没有这条预警", "no such warning"))?;
         self.require_regulator_over(
             actor,
             Permission::SuperviseInstitution,
@@ -89,8 +93,10 @@ impl App {
         let Some(event) = WarningEvent::regulator_decision(&decision.decision) else {
             return Err(AppError::new(
                 ErrorCode::InvalidParameter,
+                "处理决定：须为解除或升级",
                 "decision: lift or escalate",
-            ));
+            )
+            .on("decision"));
         };
         let to = WarningStatus::target(event).ok_or_else(|| AppError::internal("warning event"))?;
         let reason = crate::error::stated_reason("reason", &decision.reason)?;
@@ -103,6 +109,7 @@ impl App {
         {
             return Err(AppError::new(
                 ErrorCode::Conflict,
+                "该预警已经处理",
                 "the warning was already decided",
             ));
         }
@@ -220,6 +227,7 @@ impl App {
                         actor,
                         "risk_warnings",
                         json!({}),
+                        "仅限监管部门和机构工作人员",
                         "regulators and staff only",
                     )
                     .await);
@@ -303,7 +311,7 @@ impl App {
             .read()
             .warning(id)
             .await?
-            .ok_or_else(|| AppError::not_found("no such warning"))?;
+            .ok_or_else(|| AppError::not_found("没有这条预警", "no such warning"))?;
         self.view_of(row).await
     }
 

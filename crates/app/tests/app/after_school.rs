@@ -262,7 +262,7 @@ async fn a_school_chooses_an_unflagged_candidate_from_the_lists_covering_it() {
         .unwrap_err();
     assert_eq!(refused.code, ErrorCode::CandidateFlagged);
     for f in barred.flags.iter().filter(|f| f.code != "licence_expiring") {
-        assert!(refused.detail.contains(f.code), "{}", refused.detail);
+        assert!(refused.detail.en.contains(f.code), "{}", refused.detail);
     }
     let long = "美".repeat(201);
     assert_eq!(

@@ -13,7 +13,7 @@ fn out_of_range(e: app::AppError, field: &str, max: i64) {
     assert_eq!(e.code, ErrorCode::AmountOutOfRange, "{e}");
     assert_eq!(e.code.status(), 422);
     assert!(
-        e.detail.contains(field) && e.detail.contains(&max.to_string()),
+        e.detail.en.contains(field) && e.detail.en.contains(&max.to_string()),
         "{}",
         e.detail
     );

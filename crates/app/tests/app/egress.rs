@@ -38,7 +38,7 @@ async fn a_bank_endpoint_on_a_special_purpose_address_is_refused_in_production()
             .expect_err(url);
         assert_eq!(refused.code, ErrorCode::InvalidParameter, "{url}");
         assert!(
-            refused.detail.starts_with("instruction_url:"),
+            refused.detail.en.starts_with("instruction_url:"),
             "{url}: {}",
             refused.detail
         );

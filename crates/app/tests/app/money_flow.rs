@@ -483,7 +483,10 @@ async fn a_region_may_forbid_collecting_long_before_the_course_starts() {
     };
     let early = s.t.app.place_order(&s.parent, &new).await.unwrap_err();
     assert_eq!(early.code, ErrorCode::PolicyViolation);
-    assert_eq!(early.detail, "开课前30天以上不得收费，本课程2027-03-01开课");
+    assert_eq!(
+        early.detail.zh,
+        "开课前30天以上不得收费，本课程2027-03-01开课"
+    );
     // 2027-02-01 in China: within 30 days of the start.
     s.t.clock
         .set(domain::Timestamp::from_millis(1_801_443_600_000));

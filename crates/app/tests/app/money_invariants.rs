@@ -516,7 +516,7 @@ async fn a_reused_bank_reference_with_other_content_is_a_conflict_and_a_red_even
     assert_eq!(refused.code.status(), 409);
     for sql in ["UNIQUE", "constraint", "orders.", "INSERT", "duplicate key"] {
         assert!(
-            !refused.detail.contains(sql),
+            !refused.detail.en.contains(sql),
             "no SQL text: {}",
             refused.detail
         );

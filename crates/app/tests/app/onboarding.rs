@@ -115,7 +115,7 @@ async fn an_institution_signs_up_files_is_rejected_on_one_field_then_approved() 
     let e = t.app.save_filing(&admin, &expired).await.unwrap_err();
     assert_eq!(e.code, ErrorCode::CertificateExpired);
     assert!(
-        e.detail.contains("licence.school_licence_expires"),
+        e.detail.en.contains("licence.school_licence_expires"),
         "{}",
         e.detail
     );
@@ -171,7 +171,7 @@ async fn an_institution_signs_up_files_is_rejected_on_one_field_then_approved() 
     let incomplete = t.app.submit_filing(&admin).await.unwrap_err();
     assert_eq!(incomplete.code, ErrorCode::FilingIncomplete);
     assert!(
-        incomplete.detail.contains("办学许可证扫描件"),
+        incomplete.detail.zh.contains("办学许可证扫描件"),
         "{}",
         incomplete.detail
     );

@@ -111,7 +111,7 @@ async fn a_county_cannot_loosen_a_national_rule_but_may_tighten_it() {
         .unwrap_err();
     assert_eq!(refused.code, ErrorCode::PolicyLoosened);
     assert!(
-        refused.detail.contains("上级规定为60课时"),
+        refused.detail.zh.contains("上级规定为60课时"),
         "names the national value: {}",
         refused.detail
     );
@@ -136,7 +136,7 @@ async fn a_county_cannot_loosen_a_national_rule_but_may_tighten_it() {
         .await
         .unwrap_err();
     assert!(
-        refused.detail.contains("上级规定为48课时"),
+        refused.detail.zh.contains("上级规定为48课时"),
         "{}",
         refused.detail
     );

@@ -60,7 +60,7 @@ fn course(category: &str, weekdays: Vec<u32>, start: &str, teacher: &str, room: 
 /// The refusal names the rule with its numbers.
 fn says(e: &app::AppError, text: &str) {
     assert_eq!(e.code, ErrorCode::PolicyViolation);
-    assert!(e.detail.contains(text), "{}", e.detail);
+    assert!(e.detail.zh.contains(text), "{}", e.detail);
 }
 
 #[tokio::test]

@@ -90,6 +90,43 @@ async fn a_bad_query_string_is_a_problem_and_comes_after_authentication() {
     );
 }
 
+/// A refusal says what exactly was wrong in Chinese and in English and names the field at fault; a page says
+/// it in Chinese only.
+#[tokio::test]
+async fn a_refusal_says_what_was_wrong_in_both_languages_and_names_the_field() {
+    let s = Server::start(2).await;
+    let api = problem(
+        s.get("/api/v1/public/institutions?per_page=101").await,
+        400,
+        "per_page_out_of_range",
+    )
+    .await;
+    assert_eq!(api["field"], "per_page", "{api}");
+    assert_eq!(api["detail_zh"], "每页条数须在1至100之间，实为101", "{api}");
+    assert_eq!(
+        api["detail_en"], "per_page must be between 1 and 100, got 101",
+        "{api}"
+    );
+    assert_eq!(
+        api["detail"], api["detail_en"],
+        "RFC 9457's detail is the English"
+    );
+    assert!(
+        api.get("rules").is_none(),
+        "only policy refusals list rules"
+    );
+
+    let (status, page) = s
+        .html("/institutions/01909a55-3fd9-7b92-aff1-c6c58a7c0cce")
+        .await;
+    assert_eq!(status, 404);
+    assert!(page.contains("没有机构 01909a55"), "{page}");
+    assert!(
+        !page.contains("no institution"),
+        "no English on the page: {page}"
+    );
+}
+
 #[tokio::test]
 async fn a_refusal_in_time_says_when_to_come_back() {
     let t = app::testing::TestApp::empty().await;

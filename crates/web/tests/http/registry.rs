@@ -660,7 +660,17 @@ async fn a_course_breaking_a_policy_rule_is_refused_with_the_rule_and_its_number
         let problem: Value = refused.json().await.unwrap();
         assert_eq!(problem["code"], "policy_violation");
         assert!(
-            problem["detail"].as_str().unwrap().contains(says),
+            problem["detail_zh"].as_str().unwrap().contains(says),
+            "{problem}"
+        );
+        // Each rule broken is listed by its stable name, in both languages.
+        let rules = problem["rules"].as_array().expect("rules are listed");
+        assert!(
+            rules.iter().any(
+                |r| r["message_zh"].as_str().is_some_and(|m| m.contains(says))
+                    && r["rule"].as_str().is_some_and(|n| !n.is_empty())
+                    && r["message_en"].as_str().is_some_and(|m| !m.is_empty())
+            ),
             "{problem}"
         );
     }

@@ -813,7 +813,7 @@ async fn the_security_and_audit_administrators_each_have_their_page_and_nothing_
             .text()
             .await
             .unwrap()
-            .contains("max_failures must be between 3 and 10")
+            .contains("登录失败次数上限须在3至10之间")
     );
     let saved = save("4").await.unwrap();
     assert_eq!(saved.status(), 200);
