@@ -125,10 +125,21 @@ impl App {
         notify_each_in(tx, &notes, true, at).await
     }
 
-    /// The worker: sends queued text messages to the accounts' phones through the configured sender.
+    /// The text-message job: claims queued messages, then sends them to the accounts' phones through the
+    /// configured sender.
     /// An account without a phone (staff signing in by password) keeps the inbox copy only.
     pub async fn send_queued_sms(&self) -> Result<usize, AppError> {
-        let queued = self.store.read().sms_unsent(SMS_MAX_ATTEMPTS, 50).await?;
+        let now = self.clock.now().millis();
+        let mut claim = self.store.begin_write().await?;
+        let queued = claim
+            .claim_unsent_sms(
+                now,
+                now + crate::bank::DELIVERY_LEASE_MS,
+                SMS_MAX_ATTEMPTS,
+                50,
+            )
+            .await?;
+        claim.commit().await?;
         for sms in &queued {
             let account = self.store.read().account(&sms.account_id).await?;
             let outcome = match account.and_then(|a| a.phone_sealed) {

@@ -52,6 +52,7 @@ pub mod todo;
 pub mod vault;
 pub mod views;
 pub mod webhooks;
+mod workers;
 
 pub use actor::Actor;
 pub use clock::{Clock, ManualClock, OffsetClock, SystemClock};

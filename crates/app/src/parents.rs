@@ -62,6 +62,19 @@ impl DevSmsSender {
             .map(|(_, t)| t.clone())
     }
 
+    /// Every message sent to `phone`, oldest first, for tests.
+    pub fn sent_to(&self, phone: &str) -> Vec<String> {
+        self.sent.lock().map_or_else(
+            |_| Vec::new(),
+            |sent| {
+                sent.iter()
+                    .filter(|(p, _)| p == phone)
+                    .map(|(_, t)| t.clone())
+                    .collect()
+            },
+        )
+    }
+
     fn record(&self, phone: &PhoneNumber, text: &str) -> Result<(), AppError> {
         if let Ok(mut sent) = self.sent.lock() {
             sent.push((phone.expose().to_owned(), text.to_owned()));

@@ -65,6 +65,13 @@ impl TestApp {
         self.app = Self::open(&self.db, self.clock.clone(), keys, self.sms.clone()).await;
     }
 
+    /// A second server over the same database, with the same keys and clock (what another node of a
+    /// deployment sees).
+    pub async fn another_node(&self) -> App {
+        let keys = (*self.app.keys).clone();
+        Self::open(&self.db, self.clock.clone(), keys, self.sms.clone()).await
+    }
+
     /// A parent signed in by the code sent to `phone` (the account is made on first sign-in).
     pub async fn parent(&self, phone: &str) -> crate::Actor {
         self.app

@@ -8,6 +8,7 @@
 //! ([`webhook_backoff_ms`]) up to [`WEBHOOK_MAX_ATTEMPTS`] times. The integrator reads every attempt and may
 //! replay a delivery.
 
+use crate::bank::DELIVERY_LEASE_MS;
 use crate::{Actor, App, AppError, ErrorCode, evidence};
 use domain::access::IntegrationScope;
 use serde::{Deserialize, Serialize};
@@ -289,14 +290,15 @@ impl App {
         Ok(self.deliver_webhook_batch().await?.1)
     }
 
-    /// One batch of due deliveries: (how many were due, how many were acknowledged).
+    /// One batch of due deliveries, claimed for this server first (so another server sends other ones): (how
+    /// many were due, how many were acknowledged).
     async fn deliver_webhook_batch(&self) -> Result<(usize, usize), AppError> {
         let now = self.clock.now().millis();
-        let due = self
-            .store
-            .read()
-            .due_webhook_deliveries(now, WEBHOOK_BATCH)
+        let mut claim = self.store.begin_write().await?;
+        let due = claim
+            .claim_due_webhook_deliveries(now, now + DELIVERY_LEASE_MS, WEBHOOK_BATCH)
             .await?;
+        claim.commit().await?;
         let attempted = due.len();
         let mut sending = tokio::task::JoinSet::new();
         for delivery in due {
@@ -347,31 +349,15 @@ impl App {
         Ok(delivered)
     }
 
-    /// The webhook worker of `xiaowai serve`, apart from the money worker so that no receiver slows the
-    /// banks' instructions: every 200 ms it turns new events into deliveries and sends everything due, a
-    /// batch at a time, until nothing is.
-    pub async fn run_webhook_worker(self) {
-        let mut tick = tokio::time::interval(std::time::Duration::from_millis(200));
-        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    /// One turn of the webhook job of `xiaowai serve`: turns new events into deliveries and sends everything
+    /// due, a batch at a time, until nothing is.
+    pub async fn dispatch_and_deliver_webhooks(&self) -> Result<(), AppError> {
         loop {
-            tick.tick().await;
-            if let Err(e) = self.dispatch_webhook_events().await {
-                tracing::warn!(error = %e, "turning events into webhook deliveries");
-            }
-            loop {
-                match self.deliver_webhook_batch().await {
-                    Ok((attempted, _)) if attempted == WEBHOOK_BATCH_LEN => {
-                        // A full batch: more may be due, and new events may have come meanwhile.
-                        if let Err(e) = self.dispatch_webhook_events().await {
-                            tracing::warn!(error = %e, "turning events into webhook deliveries");
-                        }
-                    }
-                    Ok(_) => break,
-                    Err(e) => {
-                        tracing::warn!(error = %e, "delivering webhooks");
-                        break;
-                    }
-                }
+            self.dispatch_webhook_events().await?;
+            let (attempted, _) = self.deliver_webhook_batch().await?;
+            // A full batch: more may be due, and new events may have come meanwhile.
+            if attempted < WEBHOOK_BATCH_LEN {
+                return Ok(());
             }
         }
     }

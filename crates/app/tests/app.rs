@@ -564,6 +564,9 @@ mod service_desk;
 #[path = "app/money_invariants.rs"]
 mod money_invariants;
 
+#[path = "app/workers.rs"]
+mod workers;
+
 #[path = "app/egress.rs"]
 mod egress;
 

@@ -134,23 +134,6 @@ impl InsertRow for SmsRow {
 }
 
 impl Reader<'_> {
-    /// Unsent messages with fewer than `max_attempts` tries, oldest first.
-    pub async fn sms_unsent(
-        &self,
-        max_attempts: i64,
-        limit: i64,
-    ) -> Result<Vec<SmsRow>, StoreError> {
-        let sql = format!(
-            "SELECT {SMS_COLUMNS} FROM sms_outbox WHERE sent_at IS NULL AND attempts < $1 \
-             ORDER BY created_at, id LIMIT $2"
-        );
-        Ok(sqlx::query_as(AssertSqlSafe(sql))
-            .bind(max_attempts)
-            .bind(limit)
-            .fetch_all(&self.store.pool)
-            .await?)
-    }
-
     /// The messages queued for an account, newest first.
     pub async fn sms_of(&self, account_id: &str) -> Result<Vec<SmsRow>, StoreError> {
         let sql = format!(
@@ -169,6 +152,35 @@ impl WriteTx {
     }
 
     /// Records one attempt: sent (no error) or failed with `error`.
+    /// Claims up to `limit` unsent messages with fewer than `max_attempts` attempts for this server until
+    /// `lease_until` (as `claim_due_instructions` claims instructions): another server's claim passes them by
+    /// until the attempt is recorded or the lease lapses. Oldest first.
+    pub async fn claim_unsent_sms(
+        &mut self,
+        now: i64,
+        lease_until: i64,
+        max_attempts: i64,
+        limit: i64,
+    ) -> Result<Vec<SmsRow>, StoreError> {
+        let free =
+            "sent_at IS NULL AND attempts < $3 AND (claimed_until IS NULL OR claimed_until <= $2)";
+        let sql = format!(
+            "UPDATE sms_outbox SET claimed_until = $1 WHERE id IN (SELECT id FROM sms_outbox WHERE {free} \
+             ORDER BY created_at, id LIMIT $4{}) AND {free} RETURNING {SMS_COLUMNS}",
+            self.backend.claim_suffix()
+        );
+        let mut claimed: Vec<SmsRow> = sqlx::query_as(AssertSqlSafe(sql))
+            .bind(lease_until)
+            .bind(now)
+            .bind(max_attempts)
+            .bind(limit)
+            .fetch_all(&mut *self.tx)
+            .await?;
+        claimed.sort_by(|a, b| (a.created_at, &a.id).cmp(&(b.created_at, &b.id)));
+        Ok(claimed)
+    }
+
+    /// One attempt at a message: sent, or failed with `error` (its claim ends, so the next turn tries again).
     pub async fn sms_attempted(
         &mut self,
         id: &str,
@@ -177,12 +189,14 @@ impl WriteTx {
     ) -> Result<(), StoreError> {
         let q = match error {
             None => sqlx::query(
-                "UPDATE sms_outbox SET attempts = attempts + 1, sent_at = $2 WHERE id = $1 AND sent_at IS NULL",
+                "UPDATE sms_outbox SET attempts = attempts + 1, sent_at = $2, claimed_until = NULL \
+                 WHERE id = $1 AND sent_at IS NULL",
             )
             .bind(id)
             .bind(at),
             Some(e) => sqlx::query(
-                "UPDATE sms_outbox SET attempts = attempts + 1, last_error = $2 WHERE id = $1 AND sent_at IS NULL",
+                "UPDATE sms_outbox SET attempts = attempts + 1, last_error = $2, claimed_until = NULL \
+                 WHERE id = $1 AND sent_at IS NULL",
             )
             .bind(id)
             .bind(e),

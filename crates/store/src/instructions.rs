@@ -253,6 +253,56 @@ impl Reader<'_> {
 }
 
 impl WriteTx {
+    /// Claims up to `limit` instructions due at `now` (not in a daily batch) for this node until
+    /// `lease_until`: their next attempt moves to the lease's end, so another node's claim passes them by —
+    /// on PostgreSQL it skips the rows this claim holds and, once it commits, they no longer match
+    /// `next_attempt_at <= now`. The delivery's outcome sets the next attempt for real; a node that dies
+    /// before leaves them to be claimed again when the lease ends. Oldest first.
+    pub async fn claim_due_instructions(
+        &mut self,
+        now: i64,
+        lease_until: i64,
+        limit: i64,
+    ) -> Result<Vec<InstructionRow>, StoreError> {
+        let sql = format!(
+            "UPDATE bank_instructions SET next_attempt_at = $1 WHERE id IN (SELECT id FROM bank_instructions \
+             WHERE status IN ('pending', 'acknowledged') AND next_attempt_at <= $2 AND batch_date IS NULL \
+             ORDER BY next_attempt_at, id LIMIT $3{}) AND next_attempt_at <= $2 RETURNING {INSTRUCTION_COLUMNS}",
+            self.backend.claim_suffix()
+        );
+        let mut claimed: Vec<InstructionRow> = sqlx::query_as(AssertSqlSafe(sql))
+            .bind(lease_until)
+            .bind(now)
+            .bind(limit)
+            .fetch_all(&mut *self.tx)
+            .await?;
+        claimed.sort_by(|a, b| a.id.cmp(&b.id));
+        Ok(claimed)
+    }
+
+    /// [`WriteTx::claim_due_instructions`] for daily batches due for delivery or for asking again.
+    pub async fn claim_due_batches(
+        &mut self,
+        now: i64,
+        lease_until: i64,
+        limit: i64,
+    ) -> Result<Vec<ReleaseBatchRow>, StoreError> {
+        let sql = format!(
+            "UPDATE release_batches SET next_attempt_at = $1 WHERE id IN (SELECT id FROM release_batches \
+             WHERE status IN ('pending', 'acknowledged') AND next_attempt_at <= $2 \
+             ORDER BY next_attempt_at, id LIMIT $3{}) AND next_attempt_at <= $2 RETURNING {BATCH_COLUMNS}",
+            self.backend.claim_suffix()
+        );
+        let mut claimed: Vec<ReleaseBatchRow> = sqlx::query_as(AssertSqlSafe(sql))
+            .bind(lease_until)
+            .bind(now)
+            .bind(limit)
+            .fetch_all(&mut *self.tx)
+            .await?;
+        claimed.sort_by(|a, b| a.id.cmp(&b.id));
+        Ok(claimed)
+    }
+
     /// Reserves the instruction's amount on its paid order and records it; `false` (and nothing written) when
     /// the order's payment cannot cover it beside what its other instructions reserved. The reservation is one
     /// conditional statement, so no interleaving of two instructions can pass it together.

@@ -141,6 +141,16 @@ impl Backend {
         }
     }
 
+    /// Appended to the SELECT of a claim (the rows a background job takes for itself): PostgreSQL locks them
+    /// and passes over rows another claim holds, so two servers never take the same row and never wait on
+    /// each other; SQLite's one writer needs nothing.
+    fn claim_suffix(self) -> &'static str {
+        match self {
+            Backend::Sqlite => "",
+            Backend::Postgres => " FOR NO KEY UPDATE SKIP LOCKED",
+        }
+    }
+
     /// Appended to a SELECT of rows whose state the transaction's decision rests on but which it does not
     /// change (an institution's list status when an order is placed or paid): PostgreSQL holds them against a
     /// concurrent row lock (a black-listing) until commit; SQLite's one writer needs nothing.

@@ -101,23 +101,6 @@ impl Reader<'_> {
         Ok(seq)
     }
 
-    /// Deliveries whose next attempt is due, oldest first.
-    pub async fn due_webhook_deliveries(
-        &self,
-        now: i64,
-        limit: i64,
-    ) -> Result<Vec<WebhookDeliveryRow>, StoreError> {
-        Ok(sqlx::query_as(AssertSqlSafe(format!(
-            "SELECT {DELIVERY_COLUMNS} FROM webhook_deliveries \
-             WHERE next_attempt_at IS NOT NULL AND next_attempt_at <= $1 \
-             ORDER BY next_attempt_at, event_seq LIMIT $2"
-        )))
-        .bind(now)
-        .bind(limit)
-        .fetch_all(&self.store.pool)
-        .await?)
-    }
-
     /// An integrator's deliveries, newest first; `before_seq` pages back.
     pub async fn webhook_deliveries_of(
         &self,
@@ -191,6 +174,31 @@ impl Reader<'_> {
 }
 
 impl WriteTx {
+    /// Claims up to `limit` deliveries due at `now` for this node until `lease_until` (as
+    /// `claim_due_instructions` claims instructions): the attempt's outcome sets the next attempt for real.
+    /// Oldest event first.
+    pub async fn claim_due_webhook_deliveries(
+        &mut self,
+        now: i64,
+        lease_until: i64,
+        limit: i64,
+    ) -> Result<Vec<WebhookDeliveryRow>, StoreError> {
+        let sql = format!(
+            "UPDATE webhook_deliveries SET next_attempt_at = $1 WHERE id IN (SELECT id FROM webhook_deliveries \
+             WHERE next_attempt_at IS NOT NULL AND next_attempt_at <= $2 ORDER BY next_attempt_at, event_seq \
+             LIMIT $3{}) AND next_attempt_at <= $2 RETURNING {DELIVERY_COLUMNS}",
+            self.backend.claim_suffix()
+        );
+        let mut claimed: Vec<WebhookDeliveryRow> = sqlx::query_as(AssertSqlSafe(sql))
+            .bind(lease_until)
+            .bind(now)
+            .bind(limit)
+            .fetch_all(&mut *self.tx)
+            .await?;
+        claimed.sort_by_key(|d| d.event_seq);
+        Ok(claimed)
+    }
+
     /// Sets (or replaces) an integrator's webhook URL.
     pub async fn set_webhook_endpoint(
         &mut self,

@@ -503,8 +503,8 @@ async fn serve(args: ServeArgs, file: FileConfig) -> Result<()> {
     tracing::info!(%addr, backend = app.store().backend().name(), "xiaowai is serving");
     println!("xiaowai listening on http://{addr}");
     let store = app.store().clone();
-    tokio::spawn(app.clone().run_money_worker());
-    tokio::spawn(app.clone().run_webhook_worker());
+    // Background jobs, each on its own task (deliveries, timers, sweeps, webhooks): `app/src/workers.rs`.
+    let _workers = app.spawn_workers();
     axum::serve(
         listener,
         web::router_with(app, &web_config)

@@ -26,6 +26,10 @@ pub fn ask_again_after_ms(asked: i64) -> i64 {
     }
 }
 
+/// How long a server holds the instructions it claimed for delivery before another may take them: longer than
+/// one bounded request to the bank, so a live server finishes first; a dead one's claims lapse.
+pub const DELIVERY_LEASE_MS: i64 = 120_000;
+
 /// An instruction acknowledged this long ago without a result is raised to the competent regulator.
 pub const UNSETTLED_AFTER_MS: i64 = 24 * 3_600_000;
 
@@ -35,11 +39,21 @@ impl App {
     /// a result is asked again, under the same id, on [`ask_again_after_ms`]'s schedule; a bank that answers
     /// with the instruction's result (`{"status": "executed" | "failed", …}`) settles it there and then.
     /// Returns how many were acknowledged.
+    ///
+    /// The due rows are claimed first (a lease of [`DELIVERY_LEASE_MS`]), so a second server delivering at the
+    /// same time takes other rows or none.
     pub async fn deliver_due_instructions(&self) -> Result<usize, AppError> {
         let now = self.clock.now().millis();
-        let read = self.store.read();
+        let mut claim = self.store.begin_write().await?;
+        let instructions = claim
+            .claim_due_instructions(now, now + DELIVERY_LEASE_MS, 100)
+            .await?;
+        let batches = claim
+            .claim_due_batches(now, now + DELIVERY_LEASE_MS, 100)
+            .await?;
+        claim.commit().await?;
         let mut due = Vec::new();
-        for instruction in read.due_instructions(now, 100).await? {
+        for instruction in instructions {
             let message = self.instruction_message(&instruction).await;
             due.push((
                 Instructed::Single,
@@ -50,7 +64,7 @@ impl App {
                 message,
             ));
         }
-        for batch in read.due_batches(now, 100).await? {
+        for batch in batches {
             let message = self.batch_message(&batch).await;
             due.push((
                 Instructed::Batch,

@@ -23,12 +23,11 @@ mod money_view;
 mod movements;
 mod payments;
 mod statements;
-mod worker;
 
 /// At most this many notices, or movement reports, in one batch.
 pub const MAX_BATCH: usize = 500;
 
-pub use delivery::{UNSETTLED_AFTER_MS, ask_again_after_ms};
+pub use delivery::{DELIVERY_LEASE_MS, UNSETTLED_AFTER_MS, ask_again_after_ms};
 pub(crate) use instructions::instruct_in;
 pub use instructions::{BatchItem, InstructionResult, InstructionView};
 pub use money_view::{AccountMoney, InstitutionMoney, MovementView};

@@ -294,6 +294,39 @@ async fn acknowledged_release(s: &Shop) -> (app::orders::OrderDetail, String) {
     (order, instruction)
 }
 
+/// Two servers on one database deliver each due instruction once: a delivery claims its rows before it sends
+/// them, so the other node takes others or none (on PostgreSQL the two run at once).
+#[tokio::test]
+async fn two_nodes_deliver_each_due_instruction_once() {
+    let s = shop().await;
+    let bank = bank_endpoint(&s).await;
+    let (order, _) = s.paid_and_deposited().await;
+    for _ in 0..6 {
+        let lesson = s.attend(&order.line.id).await;
+        s.t.app
+            .confirm_lesson(&s.parent_actor(), &lesson.id)
+            .await
+            .unwrap();
+    }
+    let other = s.t.another_node().await;
+    let (here, there) = tokio::join!(
+        s.t.app.deliver_due_instructions(),
+        other.deliver_due_instructions()
+    );
+    assert_eq!(
+        here.unwrap() + there.unwrap(),
+        6,
+        "every release acknowledged"
+    );
+    let mut received = bank.received.lock().unwrap().clone();
+    assert_eq!(received.len(), 6, "each sent once: {received:?}");
+    received.sort();
+    received.dedup();
+    assert_eq!(received.len(), 6, "six different instructions");
+    // Nothing is due again until the bank is to be asked for the results.
+    assert_eq!(other.deliver_due_instructions().await.unwrap(), 0);
+}
+
 #[tokio::test]
 async fn an_acknowledged_instruction_without_a_result_is_asked_again_and_the_answer_settles_it() {
     let s = shop().await;
