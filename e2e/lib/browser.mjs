@@ -3,8 +3,10 @@
 import { createHmac } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { chromium } from 'playwright-core';
+import { startServers } from './server.mjs';
 
-export const BASE = process.env.XIAOWAI_E2E_BASE_URL ?? 'http://127.0.0.1:18080';
+/** The platform under test: the shared one `.ci/run` started, or this file's own (`useOwnServers`). */
+export let BASE = process.env.XIAOWAI_E2E_BASE_URL ?? 'http://127.0.0.1:18080';
 export const ARTIFACTS = new URL('../artifacts/', import.meta.url).pathname;
 mkdirSync(ARTIFACTS, { recursive: true });
 /** The demo accounts' password and TOTP secret (README). */
@@ -20,8 +22,22 @@ export async function launch() {
 }
 
 /** The simulated bank's base URL and the platform's data directory (set by `.ci/run`). */
-export const BANK = process.env.XIAOWAI_E2E_BANK_URL ?? 'http://127.0.0.1:18090';
-export const DATA_DIR = process.env.XIAOWAI_E2E_DATA_DIR ?? '';
+export let BANK = process.env.XIAOWAI_E2E_BANK_URL ?? 'http://127.0.0.1:18090';
+export let DATA_DIR = process.env.XIAOWAI_E2E_DATA_DIR ?? '';
+
+/**
+ * Points this test file at a platform and a bank of its own (fresh demo data, the wall clock): a file that
+ * moves the clock or changes the demo institution's standing calls it in `before`, and `stop()` in `after`.
+ * `BASE`, `BANK` and `DATA_DIR` are live bindings, so every importer sees the new ones.
+ */
+export async function useOwnServers() {
+  const own = await startServers();
+  BASE = own.base;
+  BANK = own.bank;
+  DATA_DIR = own.dataDir;
+  clockOffsetMs = 0;
+  return own.stop;
+}
 
 /**
  * A fresh context and page; any request leaving the site (a CDN) fails the test, except to the origins a

@@ -1,4 +1,4 @@
-// The parent's whole journey with time moved (this file moves the platform's clock, so it runs last): buy →
+// The parent's whole journey with time moved (on a platform and a bank of its own, since it moves the clock): buy →
 // three lessons attended → two confirmed by the parent and one confirmed by silence once 15 working days have
 // passed → the rest asked back → the institution stays silent for 5 working days, which agrees → the simulated
 // bank refunds by the original route → the order is closed. Paid, released, refunded and escrow agree to the
@@ -7,23 +7,26 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { ARTIFACTS, BANK, BASE, DATA_DIR, launch, moveClock, newPage, signIn } from '../lib/browser.mjs';
+import { ARTIFACTS, BANK, BASE, DATA_DIR, launch, moveClock, newPage, signIn, useOwnServers } from '../lib/browser.mjs';
 import { buyAndPay, fen, reloadUntil, signInDemoInstitution, signInParent, text } from '../lib/money.mjs';
 
 let browser;
+let stopServers;
 
 before(async () => {
+  stopServers = await useOwnServers();
   browser = await launch();
 });
 
 after(async () => {
   await browser?.close();
+  stopServers?.();
 });
 
 const released = (page) => page.locator('#lessons tr.lesson', { hasText: '已划转机构' }).count();
 
 test('buy, three lessons, one confirmed by silence, the rest refunded by silence, closed to the fen', { timeout: 240_000 }, async () => {
-  assert.ok(DATA_DIR && process.env.XIAOWAI_E2E_BIN, 'XIAOWAI_E2E_DATA_DIR and XIAOWAI_E2E_BIN are set');
+  assert.ok(DATA_DIR && process.env.XIAOWAI_E2E_BIN, 'this file runs its own platform from XIAOWAI_E2E_BIN');
   const inst = await newPage(browser);
   const parent = await newPage(browser, { width: 390, height: 844 }, [BANK]);
   const { page } = parent;

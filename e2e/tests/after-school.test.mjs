@@ -1,11 +1,10 @@
 // 课后服务 in a real Chromium: the Beijing system administrator opens an account for a Haidian school; the
 // Haidian supervisor starts an after-school service list and adds candidates; the school signs in (replacing
 // its temporary password), finds flagged candidates barred, chooses an unflagged one and withdraws a choice;
-// the supervisor sees the school's choice on the list. Named to run after the walkthroughs and before the
-// spot-check and risk tests.
+// the supervisor sees the school's choice on the list.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { ARTIFACTS, BASE, DEMO_PASSWORD, launch, moveClock, newPage, signIn } from '../lib/browser.mjs';
+import { ARTIFACTS, BASE, DEMO_PASSWORD, launch, newPage, signIn } from '../lib/browser.mjs';
 
 let browser;
 
@@ -18,8 +17,6 @@ after(async () => {
 });
 
 test('a school chooses an unflagged after-school provider from its county\'s list', { timeout: 180_000 }, async () => {
-  // An earlier test file moved the platform's clock: take its time (an hour on) so TOTP codes agree.
-  await moveClock(0, 1);
   const { context, page } = await newPage(browser, { width: 390, height: 844 });
   try {
     // The Beijing system administrator opens an account for a Haidian school.

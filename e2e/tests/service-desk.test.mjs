@@ -1,10 +1,10 @@
 // 分级服务保障 in a real Chromium: an institution's admin asks the platform a technical question and its county a
 // policy question on /service; the national service team answers the first from its queue (with the figures per
 // tier) and assigns it to itself; Haidian's reviewer answers the second; the institution reads both answers and
-// resolves one. Named to run after the walkthroughs and before the after-school, spot-check and risk tests.
+// resolves one.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { BASE, DEMO_PASSWORD, launch, moveClock, newPage, signIn } from '../lib/browser.mjs';
+import { BASE, DEMO_PASSWORD, launch, newPage, signIn } from '../lib/browser.mjs';
 
 let browser;
 
@@ -35,7 +35,6 @@ async function reply(page, path, text) {
 }
 
 test('an institution\'s tickets reach the service team and its county, and come back answered', { timeout: 180_000 }, async () => {
-  await moveClock(0, 1);
   const { context, page } = await newPage(browser, { width: 390, height: 844 });
   try {
     await signIn(page, 'institution', 'inst.admin', DEMO_PASSWORD, false);

@@ -1,29 +1,35 @@
 // 风险预警 in a real Chromium: the simulated bank reports an outflow the platform never instructed; a red warning
 // appears on the Haidian supervisor's live console within a second; the institution does not rectify; once the
 // deadline has passed (the clock moved) the public notices show a public warning and the institution is on the
-// grey list. Named to run after the whole journey: it moves the clock and grey-lists the demo institution.
+// grey list. It moves the clock and grey-lists the demo institution, so it runs on a platform and a bank of its own.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { ARTIFACTS, BANK, BASE, launch, moveClock, newPage, signIn } from '../lib/browser.mjs';
-import { reloadUntil, signInDemoInstitution, text } from '../lib/money.mjs';
+import { ARTIFACTS, BANK, BASE, launch, moveClock, newPage, signIn, useOwnServers } from '../lib/browser.mjs';
+import { buyAndPay, reloadUntil, signInDemoInstitution, signInParent, text } from '../lib/money.mjs';
 
 let browser;
+let stopServers;
 
 before(async () => {
+  stopServers = await useOwnServers();
   browser = await launch();
 });
 
 after(async () => {
   await browser?.close();
+  stopServers?.();
 });
 
 test('an uninstructed outflow is a red warning on the console within a second, then a public warning', { timeout: 180_000 }, async () => {
-  // Agree with the platform's clock, which an earlier file may have moved.
-  await moveClock(0, 1);
   const inst = await newPage(browser);
   const reg = await newPage(browser);
   try {
     const institutionPath = await signInDemoInstitution(inst.page);
+    // Money for the rogue outflow to take: on this file's own platform nobody has paid in yet.
+    const parent = await newPage(browser, { width: 390, height: 844 }, [BANK]);
+    await signInParent(parent.page);
+    await buyAndPay(parent.page, institutionPath);
+    await parent.context.close();
     await signIn(reg.page, 'regulator', 'haidian.supervisor');
     await reg.page.goto(`${BASE}/regulator/warnings`);
     const redBefore = await reg.page.locator('#warnings li.warning[data-level="red"]').count();
@@ -53,14 +59,16 @@ test('an uninstructed outflow is a red warning on the console within a second, t
 
     // The deadline passes without rectification: a public warning, and the grey list.
     await moveClock(6);
+    // The deadline job runs on its own interval: wait for this institution's standing to change.
     await reloadUntil(reg.page, async () => {
-      await reg.page.goto(`${BASE}/notices`);
-      return (await reg.page.locator('.notice', { hasText: '风险公开提示' }).count()) > 0;
+      await reg.page.goto(`${BASE}${institutionPath}`);
+      return (await text(reg.page, '#list-status')) === '灰名单';
     });
-    const notice = reg.page.locator('.notice', { hasText: '风险公开提示' }).first();
-    assert.match(await notice.textContent(), /逾期未整改/);
-    await reg.page.goto(`${BASE}${institutionPath}`);
     assert.equal(await text(reg.page, '#list-status'), '灰名单');
+    const { name } = await (await fetch(`${BASE}/api/v1/public${institutionPath}`)).json();
+    await reg.page.goto(`${BASE}/notices`);
+    const notice = reg.page.locator('.notice', { hasText: `关于${name}的风险公开提示` }).first();
+    assert.match(await notice.textContent(), /逾期未整改/);
     await reg.page.screenshot({ path: `${ARTIFACTS}/public-warning.png`, fullPage: true });
   } finally {
     await inst.context.close();
