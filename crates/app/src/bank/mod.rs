@@ -20,6 +20,7 @@ mod delivery;
 mod idempotency;
 mod instructions;
 mod money_view;
+mod movement_book;
 mod movements;
 mod payments;
 mod statements;
