@@ -1,5 +1,6 @@
 //! The inbox.
 
+use crate::claims::Claim;
 use crate::insert::{AnyQuery, InsertRow, insert_rows};
 use crate::{Reader, StoreError, WriteTx};
 use sqlx::AssertSqlSafe;
@@ -153,8 +154,7 @@ impl WriteTx {
 
     /// Records one attempt: sent (no error) or failed with `error`.
     /// Claims up to `limit` unsent messages with fewer than `max_attempts` attempts for this server until
-    /// `lease_until` (as `claim_due_instructions` claims instructions): another server's claim passes them by
-    /// until the attempt is recorded or the lease lapses. Oldest first.
+    /// `lease_until` (`crate::claims`); recording the attempt ends the claim. Oldest first.
     pub async fn claim_unsent_sms(
         &mut self,
         now: i64,
@@ -162,19 +162,15 @@ impl WriteTx {
         max_attempts: i64,
         limit: i64,
     ) -> Result<Vec<SmsRow>, StoreError> {
-        let free =
-            "sent_at IS NULL AND attempts < $3 AND (claimed_until IS NULL OR claimed_until <= $2)";
-        let sql = format!(
-            "UPDATE sms_outbox SET claimed_until = $1 WHERE id IN (SELECT id FROM sms_outbox WHERE {free} \
-             ORDER BY created_at, id LIMIT $4{}) AND {free} RETURNING {SMS_COLUMNS}",
-            self.backend.claim_suffix()
-        );
-        let mut claimed: Vec<SmsRow> = sqlx::query_as(AssertSqlSafe(sql))
-            .bind(lease_until)
-            .bind(now)
-            .bind(max_attempts)
-            .bind(limit)
-            .fetch_all(&mut *self.tx)
+        let claim = Claim {
+            table: "sms_outbox",
+            lease_column: "claimed_until",
+            due: "sent_at IS NULL AND attempts < $4 AND (claimed_until IS NULL OR claimed_until <= $2)",
+            order: "created_at, id",
+            columns: SMS_COLUMNS,
+        };
+        let mut claimed: Vec<SmsRow> = self
+            .claim(claim, now, lease_until, limit, &[max_attempts])
             .await?;
         claimed.sort_by(|a, b| (a.created_at, &a.id).cmp(&(b.created_at, &b.id)));
         Ok(claimed)

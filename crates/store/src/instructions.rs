@@ -1,6 +1,7 @@
 //! The platform's instructions to the banks (release, refund) and their daily batches: created, delivered,
 //! acknowledged, finished.
 
+use crate::claims::Claim;
 use crate::insert::{AnyQuery, InsertRow, insert_rows};
 use crate::{Reader, StoreError, WriteTx};
 use domain::{InstructionEvent, InstructionStatus};
@@ -253,29 +254,23 @@ impl Reader<'_> {
 }
 
 impl WriteTx {
-    /// Claims up to `limit` instructions due at `now` (not in a daily batch) for this node until
-    /// `lease_until`: their next attempt moves to the lease's end, so another node's claim passes them by —
-    /// on PostgreSQL it skips the rows this claim holds and, once it commits, they no longer match
-    /// `next_attempt_at <= now`. The delivery's outcome sets the next attempt for real; a node that dies
-    /// before leaves them to be claimed again when the lease ends. Oldest first.
+    /// Claims up to `limit` instructions due at `now` (not in a daily batch) for this server until
+    /// `lease_until` (`crate::claims`): the instructions it then delivers are no other server's. Oldest first.
     pub async fn claim_due_instructions(
         &mut self,
         now: i64,
         lease_until: i64,
         limit: i64,
     ) -> Result<Vec<InstructionRow>, StoreError> {
-        let sql = format!(
-            "UPDATE bank_instructions SET next_attempt_at = $1 WHERE id IN (SELECT id FROM bank_instructions \
-             WHERE status IN ('pending', 'acknowledged') AND next_attempt_at <= $2 AND batch_date IS NULL \
-             ORDER BY next_attempt_at, id LIMIT $3{}) AND next_attempt_at <= $2 RETURNING {INSTRUCTION_COLUMNS}",
-            self.backend.claim_suffix()
-        );
-        let mut claimed: Vec<InstructionRow> = sqlx::query_as(AssertSqlSafe(sql))
-            .bind(lease_until)
-            .bind(now)
-            .bind(limit)
-            .fetch_all(&mut *self.tx)
-            .await?;
+        let claim = Claim {
+            table: "bank_instructions",
+            lease_column: "next_attempt_at",
+            due: "status IN ('pending', 'acknowledged') AND next_attempt_at <= $2 AND batch_date IS NULL",
+            order: "next_attempt_at, id",
+            columns: INSTRUCTION_COLUMNS,
+        };
+        let mut claimed: Vec<InstructionRow> =
+            self.claim(claim, now, lease_until, limit, &[]).await?;
         claimed.sort_by(|a, b| a.id.cmp(&b.id));
         Ok(claimed)
     }
@@ -287,18 +282,15 @@ impl WriteTx {
         lease_until: i64,
         limit: i64,
     ) -> Result<Vec<ReleaseBatchRow>, StoreError> {
-        let sql = format!(
-            "UPDATE release_batches SET next_attempt_at = $1 WHERE id IN (SELECT id FROM release_batches \
-             WHERE status IN ('pending', 'acknowledged') AND next_attempt_at <= $2 \
-             ORDER BY next_attempt_at, id LIMIT $3{}) AND next_attempt_at <= $2 RETURNING {BATCH_COLUMNS}",
-            self.backend.claim_suffix()
-        );
-        let mut claimed: Vec<ReleaseBatchRow> = sqlx::query_as(AssertSqlSafe(sql))
-            .bind(lease_until)
-            .bind(now)
-            .bind(limit)
-            .fetch_all(&mut *self.tx)
-            .await?;
+        let claim = Claim {
+            table: "release_batches",
+            lease_column: "next_attempt_at",
+            due: "status IN ('pending', 'acknowledged') AND next_attempt_at <= $2",
+            order: "next_attempt_at, id",
+            columns: BATCH_COLUMNS,
+        };
+        let mut claimed: Vec<ReleaseBatchRow> =
+            self.claim(claim, now, lease_until, limit, &[]).await?;
         claimed.sort_by(|a, b| a.id.cmp(&b.id));
         Ok(claimed)
     }

@@ -11,6 +11,7 @@ mod after_school;
 mod annual;
 mod audit;
 mod bank;
+mod claims;
 mod clients;
 mod complaints;
 mod consultations;

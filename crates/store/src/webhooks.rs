@@ -1,6 +1,7 @@
 //! 系统接入 webhooks: integrators' endpoints, the dispatcher's cursor over the audit log, and each delivery with
 //! its attempts.
 
+use crate::claims::Claim;
 use crate::insert::{AnyQuery, InsertRow, insert_rows};
 use crate::{Reader, StoreError, WriteTx};
 use sqlx::AssertSqlSafe;
@@ -174,27 +175,23 @@ impl Reader<'_> {
 }
 
 impl WriteTx {
-    /// Claims up to `limit` deliveries due at `now` for this node until `lease_until` (as
-    /// `claim_due_instructions` claims instructions): the attempt's outcome sets the next attempt for real.
-    /// Oldest event first.
+    /// Claims up to `limit` deliveries due at `now` for this server until `lease_until` (`crate::claims`):
+    /// the attempt's outcome sets the next attempt for real. Oldest event first.
     pub async fn claim_due_webhook_deliveries(
         &mut self,
         now: i64,
         lease_until: i64,
         limit: i64,
     ) -> Result<Vec<WebhookDeliveryRow>, StoreError> {
-        let sql = format!(
-            "UPDATE webhook_deliveries SET next_attempt_at = $1 WHERE id IN (SELECT id FROM webhook_deliveries \
-             WHERE next_attempt_at IS NOT NULL AND next_attempt_at <= $2 ORDER BY next_attempt_at, event_seq \
-             LIMIT $3{}) AND next_attempt_at <= $2 RETURNING {DELIVERY_COLUMNS}",
-            self.backend.claim_suffix()
-        );
-        let mut claimed: Vec<WebhookDeliveryRow> = sqlx::query_as(AssertSqlSafe(sql))
-            .bind(lease_until)
-            .bind(now)
-            .bind(limit)
-            .fetch_all(&mut *self.tx)
-            .await?;
+        let claim = Claim {
+            table: "webhook_deliveries",
+            lease_column: "next_attempt_at",
+            due: "next_attempt_at IS NOT NULL AND next_attempt_at <= $2",
+            order: "next_attempt_at, event_seq",
+            columns: DELIVERY_COLUMNS,
+        };
+        let mut claimed: Vec<WebhookDeliveryRow> =
+            self.claim(claim, now, lease_until, limit, &[]).await?;
         claimed.sort_by_key(|d| d.event_seq);
         Ok(claimed)
     }
