@@ -5,6 +5,7 @@
 //! transaction; a disputed lesson's fee stays in escrow while the other lessons keep releasing.
 
 use crate::bank::instruct_in;
+use crate::events;
 use crate::{Actor, App, AppError, ErrorCode, evidence};
 use domain::access::Permission;
 use domain::contract::lesson_fee;
@@ -245,7 +246,15 @@ impl App {
             now,
             "lesson.disputed",
             format!("institution:{}", order.institution_id),
-            json!({"lesson": lesson.id, "order": order.id, "lesson_no": lesson.lesson_no, "reason": reason}),
+            events::public(
+                &events::LessonDisputed {
+                    lesson: lesson.id.clone(),
+                    order: order.id.clone(),
+                    lesson_no: lesson.lesson_no,
+                    reason: reason.to_owned(),
+                },
+                json!({}),
+            ),
         )])
         .await?;
         tx.commit().await?;
@@ -356,8 +365,16 @@ impl App {
             now,
             "lesson.confirmed",
             format!("institution:{}", order.institution_id),
-            json!({"lesson": lesson.id, "order": order.id, "lesson_no": lesson.lesson_no, "status": status.as_str(),
-                   "fee_fen": lesson.fee_fen, "instruction": instruction.as_ref().map(|i| i.id.clone())}),
+            events::public(
+                &events::LessonConfirmed {
+                    lesson: lesson.id.clone(),
+                    order: order.id.clone(),
+                    lesson_no: lesson.lesson_no,
+                    status: status.as_str().to_owned(),
+                    fee_fen: lesson.fee_fen,
+                },
+                json!({"instruction": instruction.as_ref().map(|i| i.id.clone())}),
+            ),
         )])
         .await?;
         Ok(lesson.id.clone())

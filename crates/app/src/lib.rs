@@ -18,6 +18,7 @@ pub mod dashboard;
 pub mod demo;
 pub mod egress;
 pub mod error;
+pub mod events;
 pub mod evidence;
 pub mod funds;
 pub mod inbox;

@@ -5,6 +5,7 @@
 //! closes the order to new lessons and becomes a bank instruction by the original route, in the same transaction.
 
 use crate::bank::instruct_in;
+use crate::events;
 use crate::inbox::{Note, notify_each_in};
 use crate::lessons::window_end;
 use crate::{Actor, App, AppError, ErrorCode, evidence};
@@ -179,8 +180,16 @@ impl App {
             now.millis(),
             "refund.requested",
             format!("institution:{}", order.institution_id),
-            json!({"refund": row.id, "order": order.id, "amount_fen": row.amount_fen,
-                   "lessons_taken": taken, "reason": reason}),
+            events::public(
+                &events::RefundRequested {
+                    refund: row.id.clone(),
+                    order: order.id.clone(),
+                    amount_fen: row.amount_fen,
+                    lessons_taken: taken,
+                    reason: reason.to_owned(),
+                },
+                json!({}),
+            ),
         )])
         .await?;
         tx.commit().await?;
@@ -406,8 +415,15 @@ impl App {
             now,
             &format!("refund.{to}"),
             format!("institution:{}", refund.institution_id),
-            json!({"refund": refund.id, "order": refund.order_id, "amount_fen": refund.amount_fen,
-                   "instruction": instruction.id}),
+            events::public(
+                &events::RefundAgreed {
+                    refund: refund.id.clone(),
+                    order: refund.order_id.clone(),
+                    amount_fen: refund.amount_fen,
+                    instruction: instruction.id.clone(),
+                },
+                json!({}),
+            ),
         )])
         .await?;
         Ok(())

@@ -9,6 +9,7 @@
 //! replay a delivery.
 
 use crate::bank::DELIVERY_LEASE_MS;
+use crate::events::{self, PublicEvent};
 use crate::{Actor, App, AppError, ErrorCode, evidence};
 use domain::access::IntegrationScope;
 use serde::{Deserialize, Serialize};
@@ -30,68 +31,40 @@ pub fn webhook_backoff_ms(attempts: i64) -> i64 {
     doubling.min(3_600_000)
 }
 
-/// One kind of event: the audit action it is read from, the type the integrator sees, the scopes any of
-/// which lets an integrator receive it (none: every authorised integrator), and the payload fields it
-/// carries (no more: the audit payload may hold what the integrator is not told).
+/// One kind of event: the audit action it is read from, the scopes any of which lets an integrator receive it
+/// (none: every authorised integrator), and its body: the typed public part of the entry's payload
+/// (`crate::events`), whose type the integrator sees.
 struct EventKind {
     action: &'static str,
     event_type: &'static str,
     scopes: &'static [IntegrationScope],
-    fields: &'static [&'static str],
+    body: fn(&str) -> Option<serde_json::Value>,
 }
 
 use IntegrationScope::{Attendance, Orders, Service};
 
+const fn kind<E: PublicEvent>(
+    action: &'static str,
+    scopes: &'static [IntegrationScope],
+) -> EventKind {
+    EventKind {
+        action,
+        event_type: E::TYPE,
+        scopes,
+        body: events::body_of::<E>,
+    }
+}
+
 const EVENT_KINDS: &[EventKind] = &[
-    EventKind {
-        action: "order.paid",
-        event_type: "order.paid",
-        scopes: &[Orders],
-        fields: &["order", "order_no", "amount_fen", "paid_at"],
-    },
-    EventKind {
-        action: "lesson.confirmed",
-        event_type: "lesson.confirmed",
-        scopes: &[Attendance, Orders],
-        fields: &["lesson", "order", "lesson_no", "status", "fee_fen"],
-    },
-    EventKind {
-        action: "lesson.disputed",
-        event_type: "lesson.disputed",
-        scopes: &[Attendance, Orders],
-        fields: &["lesson", "order", "lesson_no", "reason"],
-    },
-    EventKind {
-        action: "refund.requested",
-        event_type: "refund.requested",
-        scopes: &[Service, Orders],
-        fields: &["refund", "order", "amount_fen", "lessons_taken", "reason"],
-    },
-    EventKind {
-        action: "refund.agreed",
-        event_type: "refund.agreed",
-        scopes: &[Service, Orders],
-        fields: &["refund", "order", "amount_fen", "instruction"],
-    },
+    kind::<events::OrderPaid>("order.paid", &[Orders]),
+    kind::<events::LessonConfirmed>("lesson.confirmed", &[Attendance, Orders]),
+    kind::<events::LessonDisputed>("lesson.disputed", &[Attendance, Orders]),
+    kind::<events::RefundRequested>("refund.requested", &[Service, Orders]),
+    kind::<events::RefundAgreed>("refund.agreed", &[Service, Orders]),
     // A regulator upholding an escalated refund agrees it for the institution.
-    EventKind {
-        action: "refund.upheld",
-        event_type: "refund.agreed",
-        scopes: &[Service, Orders],
-        fields: &["refund", "order", "amount_fen", "instruction"],
-    },
-    EventKind {
-        action: "complaint.filed",
-        event_type: "complaint.opened",
-        scopes: &[Service],
-        fields: &["complaint", "complaint_no", "category", "order"],
-    },
-    EventKind {
-        action: "risk.warning_raised",
-        event_type: "warning.raised",
-        scopes: &[],
-        fields: &["warning", "indicator", "level"],
-    },
+    kind::<events::RefundAgreed>("refund.upheld", &[Service, Orders]),
+    kind::<events::ComplaintOpened>("complaint.filed", &[Service]),
+    kind::<events::WarningRaised>("risk.warning_raised", &[]),
 ];
 
 /// `PUT /api/v1/integration/webhook`.
@@ -227,13 +200,14 @@ impl App {
             let Some(institution_id) = entry.body.subject.strip_prefix("institution:") else {
                 continue;
             };
-            let detail: serde_json::Value =
-                serde_json::from_str(&entry.body.payload).unwrap_or_default();
-            let data: serde_json::Map<String, serde_json::Value> = kind
-                .fields
-                .iter()
-                .filter_map(|f| detail.get(*f).map(|v| ((*f).to_owned(), v.clone())))
-                .collect();
+            let Some(data) = (kind.body)(&entry.body.payload) else {
+                tracing::warn!(
+                    seq = entry.seq,
+                    action = kind.action,
+                    "an audit entry without its event's body"
+                );
+                continue;
+            };
             if !grants.contains_key(institution_id) {
                 let of = read.grants_of_institution(institution_id).await?;
                 grants.insert(institution_id.to_owned(), of);

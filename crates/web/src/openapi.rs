@@ -23,6 +23,14 @@ use utoipa::openapi::path::Operation;
     ),
     components(schemas(
         Problem,
+        // The `data` of each webhook body (docs/api.md, "Webhooks"), for clients generated from this document.
+        app::events::OrderPaid,
+        app::events::LessonConfirmed,
+        app::events::LessonDisputed,
+        app::events::RefundRequested,
+        app::events::RefundAgreed,
+        app::events::ComplaintOpened,
+        app::events::WarningRaised,
         Page<InstitutionSummary>,
         InstitutionSummary,
         InstitutionDetail,

@@ -3,6 +3,7 @@
 //! (the institution's door closed, the order frozen) is recorded and refunded at once.
 
 use super::{MAX_BATCH, escrow_id, positive, reference, risk};
+use crate::events;
 use crate::inbox::{Note, notify_each_in};
 use crate::money::{CODE_PAYMENT, LedgerAccountKind, new_ledger_account, post_many_in};
 use crate::{Actor, App, AppError, ErrorCode, evidence};
@@ -358,8 +359,15 @@ impl App {
                 now,
                 "order.paid",
                 format!("institution:{}", order.institution_id),
-                json!({"order": order.id, "order_no": order.order_no, "amount_fen": order.amount_fen,
-                       "bank_ref": bank_ref, "paid_at": notice.paid_at, "reconciled_from": from.as_str()}),
+                events::public(
+                    &events::OrderPaid {
+                        order: order.id.clone(),
+                        order_no: order.order_no.clone(),
+                        amount_fen: order.amount_fen,
+                        paid_at: notice.paid_at,
+                    },
+                    json!({"bank_ref": bank_ref, "reconciled_from": from.as_str()}),
+                ),
             ));
         }
         ledger_accounts.sort_by(|a, b| a.id.cmp(&b.id));

@@ -6,6 +6,7 @@
 //! freeze its releases, or order the rest refunded by the original route. Every step is audited, notified
 //! (inbox and text message) and counted on the institution's public page.
 
+use crate::events;
 use crate::lessons::window_end;
 use crate::{Actor, App, AppError, ErrorCode, evidence};
 use domain::access::Permission;
@@ -302,8 +303,15 @@ impl App {
             row.created_at,
             "complaint.filed",
             format!("institution:{}", row.institution_id),
-            json!({"complaint": row.id, "complaint_no": row.complaint_no, "category": row.category,
-                   "order": row.order_id, "evidence": documents.iter().map(|d| json!({"document": d.id, "digest": d.digest})).collect::<Vec<_>>()}),
+            events::public(
+                &events::ComplaintOpened {
+                    complaint: row.id.clone(),
+                    complaint_no: row.complaint_no.clone(),
+                    category: row.category.clone(),
+                    order: row.order_id.clone(),
+                },
+                json!({"evidence": documents.iter().map(|d| json!({"document": d.id, "digest": d.digest})).collect::<Vec<_>>()}),
+            ),
         )])
         .await?;
         let staff = tx.staff_accounts_of(&row.institution_id).await?;

@@ -2,6 +2,7 @@
 //! every institution's indicators.
 
 use super::{EvaluationCache, ModelView, MovementFacts, licence_expiry};
+use crate::events;
 use crate::{App, AppError, evidence};
 use domain::risk::{Firing, Indicator, Level};
 use domain::{Timestamp, WarningStatus};
@@ -57,8 +58,14 @@ impl App {
                 now,
                 "risk.warning_raised",
                 format!("institution:{}", institution.id),
-                json!({"warning": row.id, "indicator": row.indicator, "level": row.level,
-                       "model_version": row.model_version, "inputs": row.inputs_json}),
+                events::public(
+                    &events::WarningRaised {
+                        warning: row.id.clone(),
+                        indicator: row.indicator.clone(),
+                        level: row.level.clone(),
+                    },
+                    json!({"model_version": row.model_version, "inputs": row.inputs_json}),
+                ),
             )])
             .await?;
             raised.push((row, f));
