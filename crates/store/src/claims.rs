@@ -53,3 +53,52 @@ impl WriteTx {
         Ok(query.fetch_all(&mut *self.tx).await?)
     }
 }
+
+impl WriteTx {
+    /// Takes the periodic job `name` for this server if it is due at `now` (first use: due at `first_due`):
+    /// its `due_at` moves to `lease_until`, so no other server takes it meanwhile. True if taken.
+    pub async fn take_due_job(
+        &mut self,
+        name: &str,
+        now: i64,
+        first_due: i64,
+        lease_until: i64,
+    ) -> Result<bool, StoreError> {
+        sqlx::query(
+            "INSERT INTO job_schedule (name, due_at) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING",
+        )
+        .bind(name)
+        .bind(first_due)
+        .execute(&mut *self.tx)
+        .await?;
+        let taken =
+            sqlx::query("UPDATE job_schedule SET due_at = $3 WHERE name = $1 AND due_at <= $2")
+                .bind(name)
+                .bind(now)
+                .bind(lease_until)
+                .execute(&mut *self.tx)
+                .await?;
+        Ok(taken.rows_affected() == 1)
+    }
+
+    /// Records a run of the periodic job `name` that this server took: when it is due next, and why it
+    /// failed if it did.
+    pub async fn finish_job(
+        &mut self,
+        name: &str,
+        ran_at: i64,
+        next_due: i64,
+        error: Option<&str>,
+    ) -> Result<(), StoreError> {
+        sqlx::query(
+            "UPDATE job_schedule SET due_at = $2, last_run_at = $3, last_error = $4 WHERE name = $1",
+        )
+        .bind(name)
+        .bind(next_due)
+        .bind(ran_at)
+        .bind(error.map(str::to_owned))
+        .execute(&mut *self.tx)
+        .await?;
+        Ok(())
+    }
+}

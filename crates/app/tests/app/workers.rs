@@ -108,3 +108,44 @@ async fn two_nodes_send_each_text_message_once() {
     assert_eq!(sent.len() - before, 8, "each sent once: {sent:?}");
     assert_eq!(t.app.send_queued_sms().await.unwrap(), 0, "nothing left");
 }
+
+/// The hourly risk sweep and the daily statement check run once per period across servers: the period is
+/// taken by one of them, and is due again an hour (a day) later by the platform's clock.
+#[tokio::test]
+async fn two_nodes_run_each_periodic_job_once_per_period() {
+    let t = TestApp::empty().await;
+    let other = t.another_node().await;
+    let (here, there) = tokio::join!(t.app.sweep_risks_if_due(), other.sweep_risks_if_due());
+    let swept = [here.unwrap(), there.unwrap()];
+    assert_eq!(
+        swept.iter().flatten().count(),
+        1,
+        "one server swept: {swept:?}"
+    );
+    assert_eq!(t.app.sweep_risks_if_due().await.unwrap(), None);
+    assert_eq!(other.sweep_risks_if_due().await.unwrap(), None);
+    t.clock.advance_millis(3_600_000);
+    assert!(
+        other.sweep_risks_if_due().await.unwrap().is_some(),
+        "due again an hour later"
+    );
+
+    // 09:00 China time: yesterday's statements are checked once, then not before 06:00 tomorrow.
+    let (here, there) = tokio::join!(
+        t.app.check_statements_if_due(),
+        other.check_statements_if_due()
+    );
+    let checked = [here.unwrap(), there.unwrap()];
+    assert_eq!(checked.iter().flatten().count(), 1, "{checked:?}");
+    t.clock.advance_millis(19 * 3_600_000);
+    assert_eq!(
+        t.app.check_statements_if_due().await.unwrap(),
+        None,
+        "05:00 the next day"
+    );
+    t.clock.advance_millis(2 * 3_600_000);
+    assert!(
+        t.app.check_statements_if_due().await.unwrap().is_some(),
+        "07:00 the next day"
+    );
+}
