@@ -32,9 +32,8 @@ pub use delivery::{DELIVERY_LEASE_MS, UNSETTLED_AFTER_MS, ask_again_after_ms};
 pub(crate) use instructions::instruct_in;
 pub use instructions::{BatchItem, InstructionResult, InstructionView};
 pub use money_view::{AccountMoney, InstitutionMoney, MovementView};
-pub use movements::{
-    MovementAck, MovementBatch, MovementOutcome, MovementReport, RiskEventView, risk_kind_label,
-};
+pub use movement_book::{MovementAck, MovementReport};
+pub use movements::{MovementBatch, MovementOutcome, RiskEventView, risk_kind_label};
 pub use payments::{PaymentAck, PaymentBatch, PaymentNotice, PaymentOutcome, PaymentResult};
 pub use statements::{
     DailyStatement, MAX_STATEMENT_ENTRIES, RefusedLine, StatementAck, StatementEntry,

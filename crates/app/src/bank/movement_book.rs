@@ -1,12 +1,39 @@
 //! The reads and checks of a batch of movement reports (动账), made once per batch: the accounts named, the
 //! reports already recorded, what each account must hold; and the rows the batch writes at the end.
 
-use super::movements::{MovementAck, MovementReport};
 use super::{positive, reference, risk};
 use crate::{AppError, ErrorCode};
+use serde::{Deserialize, Serialize};
 use serde_json::json;
 use std::collections::HashMap;
 use store::{MovementRow, RiskEventRow, SupervisedAccountRow, WriteTx};
+
+/// `POST /api/v1/bank/movements`: one 动账 on a supervised account.
+#[derive(Clone, Debug, Deserialize, utoipa::ToSchema)]
+pub struct MovementReport {
+    pub account_no: String,
+    pub bank_ref: String,
+    /// `in` or `out`.
+    pub direction: String,
+    pub amount_fen: i64,
+    pub balance_after_fen: i64,
+    /// Unix milliseconds, the bank's time.
+    pub occurred_at: i64,
+    /// An outflow names the platform's instruction it executes.
+    pub instruction_id: Option<String>,
+    /// An inflow may name the order it pays.
+    pub order_no: Option<String>,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct MovementAck {
+    pub bank_ref: String,
+    /// `inflow`, `matched` or `unmatched`.
+    pub matched: String,
+    pub duplicate: bool,
+    /// Kinds of the risk events this report raised.
+    pub risk_events: Vec<String>,
+}
 
 /// A report that passed its checks: either one already recorded, or a new one to apply.
 pub(super) enum CheckedMovement {

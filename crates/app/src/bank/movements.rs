@@ -3,40 +3,15 @@
 //! reported balance must cover what the platform owes on the account (custody: the escrow; risk deposit: the
 //! region's share of it), or a shortfall is raised.
 
-use super::movement_book::{CheckedMovement, MovementBook, NewMovement, account_numbers};
+use super::movement_book::{
+    CheckedMovement, MovementAck, MovementBook, MovementReport, NewMovement, account_numbers,
+};
 use super::{MAX_BATCH, risk};
 use crate::{Actor, App, AppError, ErrorCode, evidence};
 use domain::{InstructionEvent, InstructionStatus, Timestamp};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use store::{MovementRow, RiskEventRow, SupervisedAccountRow, WriteTx};
-
-/// `POST /api/v1/bank/movements`: one 动账 on a supervised account.
-#[derive(Clone, Debug, Deserialize, utoipa::ToSchema)]
-pub struct MovementReport {
-    pub account_no: String,
-    pub bank_ref: String,
-    /// `in` or `out`.
-    pub direction: String,
-    pub amount_fen: i64,
-    pub balance_after_fen: i64,
-    /// Unix milliseconds, the bank's time.
-    pub occurred_at: i64,
-    /// An outflow names the platform's instruction it executes.
-    pub instruction_id: Option<String>,
-    /// An inflow may name the order it pays.
-    pub order_no: Option<String>,
-}
-
-#[derive(Clone, Debug, Serialize, Deserialize, utoipa::ToSchema)]
-pub struct MovementAck {
-    pub bank_ref: String,
-    /// `inflow`, `matched` or `unmatched`.
-    pub matched: String,
-    pub duplicate: bool,
-    /// Kinds of the risk events this report raised.
-    pub risk_events: Vec<String>,
-}
 
 /// `POST /api/v1/bank/movements/batch`.
 #[derive(Clone, Debug, Deserialize, utoipa::ToSchema)]
