@@ -1,63 +1,42 @@
 //! Use cases of the platform. Every command takes an [`Actor`] and runs in one store transaction that
 //! also writes its audit entry; every query validates its input here, once, for the API and the pages.
+//!
+//! The use cases live in six areas — `identity`, `registry`, `money`, `supervision`, `service` and
+//! `integration` — over a small shared kernel at the root: the actor, the clock, errors, evidence (audit
+//! entries), the egress policy, the key vault, regions, views and the background workers.
 
 pub mod actor;
-pub mod admin;
-pub mod after_school;
-pub mod annual;
-pub mod auth;
-pub mod bank;
-pub mod bank_quality;
-pub mod batches;
 pub mod clock;
-pub mod complaints;
-pub mod consultations;
-pub mod courses;
-pub mod credit;
-pub mod dashboard;
 pub mod demo;
 pub mod egress;
 pub mod error;
-pub mod events;
 pub mod evidence;
-pub mod funds;
-pub mod inbox;
-pub mod integrations;
-pub mod ledger_check;
-pub mod lessons;
+pub mod identity;
+pub mod integration;
 pub mod money;
-pub mod monitoring;
-pub mod onboarding;
-pub mod orders;
-pub mod oversight;
-pub mod parents;
-pub mod penalties;
-pub mod plates;
-pub mod policy;
-pub mod refunds;
 pub mod regions;
 pub mod registry;
-pub mod reviews;
-pub mod risk;
-pub mod run_off;
-pub mod search;
-pub mod security;
-pub mod service_desk;
-pub mod sessions;
-pub mod signing;
-pub mod spot_checks;
-pub mod staff;
+pub mod service;
 pub mod supervision;
 pub mod testing;
-pub mod todo;
 pub mod vault;
 pub mod views;
-pub mod webhooks;
 mod workers;
 
 pub use actor::Actor;
 pub use clock::{Clock, ManualClock, OffsetClock, SystemClock};
 pub use error::{AppError, BrokenRule, Detail, ErrorCode, field_label};
+// The use cases are grouped by area (`identity`, `registry`, `money`, `supervision`, `service`,
+// `integration`); each area's modules keep their short paths (`app::orders`, `crate::bank`).
+pub use identity::{admin, auth, parents, security, sessions};
+pub use integration::{events, integrations, signing, webhooks};
+pub use money::{bank, batches, funds, ledger_check, lessons, orders, refunds, run_off};
+pub use registry::{courses, onboarding, plates, policy, search, staff};
+pub use service::{complaints, consultations, inbox, reviews, service_desk, todo};
+pub use supervision::{
+    after_school, annual, bank_quality, credit, dashboard, monitoring, oversight, penalties, risk,
+    spot_checks,
+};
 
 use regions::RegionDirectory;
 use search::SearchIndex;
