@@ -4,7 +4,7 @@
 use crate::claims::Claim;
 use crate::insert::{AnyQuery, InsertRow, insert_rows};
 use crate::{Reader, StoreError, WriteTx};
-use domain::{InstructionEvent, InstructionStatus};
+use domain::{InstructionEvent, InstructionStatus, Machine};
 use sqlx::AnyExecutor;
 use sqlx::AssertSqlSafe;
 
@@ -125,6 +125,12 @@ impl Instructed {
     }
 }
 
+/// `status IN (…)` of an instruction or batch still waiting for the bank's result: the states the bank may
+/// execute it from (to deliver it, or to ask again).
+fn in_flight() -> String {
+    crate::states::sql_list(InstructionStatus::sources(InstructionEvent::Execute))
+}
+
 impl Reader<'_> {
     /// Instructions due for delivery, or (acknowledged without a result) for asking again.
     pub async fn due_instructions(
@@ -132,8 +138,9 @@ impl Reader<'_> {
         now: i64,
         limit: i64,
     ) -> Result<Vec<InstructionRow>, StoreError> {
+        let in_flight = in_flight();
         let sql = format!(
-            "SELECT {INSTRUCTION_COLUMNS} FROM bank_instructions WHERE status IN ('pending', 'acknowledged') \
+            "SELECT {INSTRUCTION_COLUMNS} FROM bank_instructions WHERE status IN ({in_flight}) \
              AND next_attempt_at <= $1 AND batch_date IS NULL ORDER BY next_attempt_at, id LIMIT $2"
         );
         Ok(sqlx::query_as(AssertSqlSafe(sql))
@@ -198,8 +205,9 @@ impl Reader<'_> {
         now: i64,
         limit: i64,
     ) -> Result<Vec<ReleaseBatchRow>, StoreError> {
+        let in_flight = in_flight();
         let sql = format!(
-            "SELECT {BATCH_COLUMNS} FROM release_batches WHERE status IN ('pending', 'acknowledged') \
+            "SELECT {BATCH_COLUMNS} FROM release_batches WHERE status IN ({in_flight}) \
              AND next_attempt_at <= $1 ORDER BY next_attempt_at, id LIMIT $2"
         );
         Ok(sqlx::query_as(AssertSqlSafe(sql))
@@ -262,10 +270,14 @@ impl WriteTx {
         lease_until: i64,
         limit: i64,
     ) -> Result<Vec<InstructionRow>, StoreError> {
+        let due = format!(
+            "status IN ({}) AND next_attempt_at <= $2 AND batch_date IS NULL",
+            in_flight()
+        );
         let claim = Claim {
             table: "bank_instructions",
             lease_column: "next_attempt_at",
-            due: "status IN ('pending', 'acknowledged') AND next_attempt_at <= $2 AND batch_date IS NULL",
+            due: &due,
             order: "next_attempt_at, id",
             columns: INSTRUCTION_COLUMNS,
         };
@@ -282,10 +294,11 @@ impl WriteTx {
         lease_until: i64,
         limit: i64,
     ) -> Result<Vec<ReleaseBatchRow>, StoreError> {
+        let due = format!("status IN ({}) AND next_attempt_at <= $2", in_flight());
         let claim = Claim {
             table: "release_batches",
             lease_column: "next_attempt_at",
-            due: "status IN ('pending', 'acknowledged') AND next_attempt_at <= $2",
+            due: &due,
             order: "next_attempt_at, id",
             columns: BATCH_COLUMNS,
         };
