@@ -1,6 +1,7 @@
 //! Demo data: realistic institutions, courses, list placements and notices, generated from a fixed
-//! seed so every demo database holds the same registry. Records go through the same
-//! [`App::record_institutions`] path (and so the same audit entries) as real commands.
+//! seed so every demo database holds the same registry. Records go through the same path as real commands
+//! ([`Registry::record_institutions`](crate::registry::Registry::record_institutions)), and so write the
+//! same audit entries.
 
 mod generator;
 mod risks;
@@ -106,12 +107,13 @@ impl App {
             summary.institutions += records.len();
             summary.courses += records.iter().map(|r| r.courses.len()).sum::<usize>();
             summary.notices += records.iter().map(|r| r.notices.len()).sum::<usize>();
-            self.record_institutions_unindexed(&DEMO_ACTOR, &records)
+            self.registry()
+                .record_institutions_unindexed(&DEMO_ACTOR, &records)
                 .await?;
             n += take;
             progress(n);
         }
-        self.refresh_search_index().await?;
+        self.registry().refresh_search_index().await?;
         self.seed_demo_accounts().await?;
         Ok(summary)
     }
@@ -222,7 +224,7 @@ impl App {
         let mut haidian = risks::HaidianRegulators::default();
         for account in accounts {
             let username = account.username.clone();
-            let id = self.create_account(&DEMO_ACTOR, account).await?;
+            let id = self.identity().create_account(&DEMO_ACTOR, account).await?;
             match username.as_str() {
                 "haidian.reviewer" => haidian.reviewer = Some(id),
                 "haidian.supervisor" => haidian.supervisor = Some(id),
@@ -237,18 +239,22 @@ impl App {
             region_code: "110108".into(),
             school_name: "北京市海淀区中关村第一小学".into(),
         };
-        self.create_school_account(&DEMO_ACTOR, &school).await?;
+        self.identity()
+            .create_school_account(&DEMO_ACTOR, &school)
+            .await?;
         // The demo bank's API key (documented in the README; demo databases only).
-        self.register_api_client(
-            &DEMO_ACTOR,
-            DEMO_BANK_KEY_ID,
-            DEMO_BANK_SECRET,
-            "bank",
-            "demo-bank",
-        )
-        .await?;
+        self.integration()
+            .register_api_client(
+                &DEMO_ACTOR,
+                DEMO_BANK_KEY_ID,
+                DEMO_BANK_SECRET,
+                "bank",
+                "demo-bank",
+            )
+            .await?;
         if let Some(institution_id) = &institution {
-            self.seed_confirmed_account(&DEMO_ACTOR, institution_id, "demo-bank", DEMO_ACCOUNT_NO)
+            self.money()
+                .seed_confirmed_account(&DEMO_ACTOR, institution_id, "demo-bank", DEMO_ACCOUNT_NO)
                 .await?;
             self.seed_demo_integrator(institution_id).await?;
             self.seed_demo_risks(institution_id, &haidian).await?;
@@ -256,7 +262,7 @@ impl App {
         // A parent (signs in with a code sent to this number) with two children.
         let phone =
             domain::person::PhoneNumber::parse(DEMO_PARENT_PHONE).expect("valid demo phone");
-        let parent = self.create_parent(&DEMO_ACTOR, &phone).await?;
+        let parent = self.identity().create_parent(&DEMO_ACTOR, &phone).await?;
         for (name, gender, id_card, grade) in [
             ("王小明", "male", "11010820150301001X", "小学四年级"),
             ("王小红", "female", "11010820170912002X", "小学二年级"),
@@ -268,7 +274,7 @@ impl App {
                 school: "北京市海淀区中关村第一小学".into(),
                 grade: grade.into(),
             };
-            self.add_child(&parent, &child).await?;
+            self.identity().add_child(&parent, &child).await?;
         }
         Ok(())
     }
@@ -280,6 +286,7 @@ impl App {
             contact: "接入负责人 13800000009".into(),
         };
         let credentials = self
+            .integration()
             .register_integrator_with_key(
                 &DEMO_ACTOR,
                 &new,
@@ -298,7 +305,7 @@ impl App {
                 .map(|s| s.as_str().to_owned())
                 .to_vec(),
         };
-        self.grant_integration(&admin, &grant).await?;
+        self.integration().grant_integration(&admin, &grant).await?;
         Ok(())
     }
 

@@ -5,6 +5,37 @@
 //! `integration` — over a small shared kernel at the root: the actor, the clock, errors, evidence (audit
 //! entries), the egress policy, the key vault, regions, views and the background workers.
 
+/// Declares an area's service type (`Money`, reached as `app.money()`): a copyable handle on the [`App`]
+/// whose methods are the area's use cases. It sees the shared kernel (the store, the clock, the keys, the
+/// access checks) through `Deref<Target = App>`, and other areas only through their own service types, so
+/// `self.registry().course(..)` in a money use case is a dependency one can read.
+macro_rules! area_service {
+    ($service:ident, $accessor:ident, $zh:literal) => {
+        #[doc = concat!($zh, ": the `", stringify!($accessor), "` area's use cases, over the shared kernel.")]
+        #[derive(Clone, Copy, Debug)]
+        pub struct $service<'a> {
+            app: &'a crate::App,
+        }
+
+        impl crate::App {
+            #[doc = concat!($zh, ": the `", stringify!($accessor), "` area's use cases.")]
+            pub fn $accessor(&self) -> $service<'_> {
+                $service { app: self }
+            }
+        }
+
+        impl std::ops::Deref for $service<'_> {
+            type Target = crate::App;
+
+            fn deref(&self) -> &crate::App {
+                self.app
+            }
+        }
+    };
+}
+pub(crate) use area_service;
+
+pub mod access;
 pub mod actor;
 pub mod clock;
 pub mod demo;
@@ -108,7 +139,7 @@ impl App {
             webhook_http: egress::client(false)?,
         };
         app.seal_values_left_in_clear().await?;
-        app.refresh_search_index().await?;
+        app.registry().refresh_search_index().await?;
         Ok(app)
     }
 

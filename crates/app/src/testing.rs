@@ -75,6 +75,7 @@ impl TestApp {
     /// A parent signed in by the code sent to `phone` (the account is made on first sign-in).
     pub async fn parent(&self, phone: &str) -> crate::Actor {
         self.app
+            .identity()
             .request_login_code(phone)
             .await
             .expect("send a code");
@@ -87,6 +88,7 @@ impl TestApp {
         crate::Actor::Parent {
             account_id: self
                 .app
+                .identity()
                 .login_with_code(&login)
                 .await
                 .expect("sign in")

@@ -40,32 +40,32 @@ const JOBS: &[Job] = &[
         |app| Box::pin(async { app.check_statements_if_due().await.map(drop) }),
     ),
     job("delivering bank instructions", 500, |app| {
-        Box::pin(async { app.deliver_due_instructions().await.map(drop) })
+        Box::pin(async { app.money().deliver_due_instructions().await.map(drop) })
     }),
     job("delivering webhooks", 200, |app| {
-        Box::pin(async { app.dispatch_and_deliver_webhooks().await })
+        Box::pin(async { app.integration().dispatch_and_deliver_webhooks().await })
     }),
     job("publishing overdue risk warnings", 500, |app| {
-        Box::pin(async { app.publish_overdue_warnings().await.map(drop) })
+        Box::pin(async { app.supervision().publish_overdue_warnings().await.map(drop) })
     }),
     job("confirming lessons whose window closed", 500, |app| {
-        Box::pin(async { app.auto_confirm_due().await.map(drop) })
+        Box::pin(async { app.money().auto_confirm_due().await.map(drop) })
     }),
     job(
         "agreeing refunds the institution left unanswered",
         500,
-        |app| Box::pin(async { app.auto_agree_due().await.map(drop) }),
+        |app| Box::pin(async { app.money().auto_agree_due().await.map(drop) }),
     ),
     job("forming the daily release batches", 500, |app| {
-        Box::pin(async { app.form_release_batches().await.map(drop) })
+        Box::pin(async { app.money().form_release_batches().await.map(drop) })
     }),
     job(
         "raising instructions the bank left without a result",
         1_000,
-        |app| Box::pin(async { app.raise_unsettled_instructions().await.map(drop) }),
+        |app| Box::pin(async { app.money().raise_unsettled_instructions().await.map(drop) }),
     ),
     job("sending text messages", 500, |app| {
-        Box::pin(async { app.send_queued_sms().await.map(drop) })
+        Box::pin(async { app.service().send_queued_sms().await.map(drop) })
     }),
 ];
 
@@ -128,7 +128,12 @@ impl App {
         let now = self.clock.now().millis();
         let started = std::time::Instant::now();
         let raised = self
-            .run_periodic("risk_sweep", now, now + HOUR_MS, self.sweep_risks())
+            .run_periodic(
+                "risk_sweep",
+                now,
+                now + HOUR_MS,
+                self.supervision().sweep_risks(),
+            )
             .await?;
         if let Some(raised) = raised {
             tracing::info!(
@@ -148,8 +153,8 @@ impl App {
             return Ok(None);
         };
         let check = async {
-            let missing = self.check_statements(yesterday).await?;
-            if let Err(e) = self.send_warning_digest(yesterday).await {
+            let missing = self.money().check_statements(yesterday).await?;
+            if let Err(e) = self.supervision().send_warning_digest(yesterday).await {
                 tracing::warn!(error = %e, "sending the daily warning digest");
             }
             Ok(missing)

@@ -17,7 +17,8 @@ async fn search(
     app: &app::App,
     input: RawSearch,
 ) -> app::views::Page<app::views::InstitutionSummary> {
-    app.search_institutions(&app.parse_search(&input).unwrap())
+    app.registry()
+        .search_institutions(&app.registry().parse_search(&input).unwrap())
         .await
         .unwrap()
 }
@@ -103,6 +104,7 @@ async fn demo_seeding_writes_a_complete_verifiable_audit_trail() {
     let (_, _, courses) = t.app.store().read().registry_fingerprint().await.unwrap();
     let notices = t
         .app
+        .registry()
         .notices(Paging::new(None, Some(1)).unwrap())
         .await
         .unwrap()
@@ -129,19 +131,20 @@ async fn a_chinese_word_finds_only_relevant_institutions() {
     let t = TestApp::with_demo(400).await;
     let q = t
         .app
+        .registry()
         .parse_search(&RawSearch {
             per_page: Some("100".into()),
             ..raw("数学")
         })
         .unwrap();
-    let page = t.app.search_institutions(&q).await.unwrap();
+    let page = t.app.registry().search_institutions(&q).await.unwrap();
     assert!(
         page.total >= 5,
         "expected several 数学 institutions, got {}",
         page.total
     );
     for item in &page.items {
-        let detail = t.app.institution_detail(&item.id).await.unwrap();
+        let detail = t.app.registry().institution_detail(&item.id).await.unwrap();
         let text = format!(
             "{} {} {} {}",
             detail.summary.name,
@@ -169,6 +172,7 @@ async fn filters_hold_for_every_result() {
     let t = TestApp::with_demo(400).await;
     let q = t
         .app
+        .registry()
         .parse_search(&RawSearch {
             region: Some("330000".into()),
             category: Some("艺术".into()),
@@ -177,7 +181,7 @@ async fn filters_hold_for_every_result() {
             ..RawSearch::default()
         })
         .unwrap();
-    let page = t.app.search_institutions(&q).await.unwrap();
+    let page = t.app.registry().search_institutions(&q).await.unwrap();
     assert!(page.total > 0);
     for i in &page.items {
         assert!(
@@ -225,7 +229,7 @@ async fn bad_search_input_gets_a_stable_code() {
     for (field, value, code) in cases {
         let input = with(field, &value);
         assert_eq!(
-            t.app.parse_search(&input).unwrap_err().code,
+            t.app.registry().parse_search(&input).unwrap_err().code,
             code,
             "{input:?}"
         );
@@ -233,6 +237,7 @@ async fn bad_search_input_gets_a_stable_code() {
     // Empty form fields mean "not given".
     assert!(
         t.app
+            .registry()
             .parse_search(&RawSearch {
                 region: Some(String::new()),
                 q: Some("  ".into()),
@@ -241,11 +246,17 @@ async fn bad_search_input_gets_a_stable_code() {
             .is_ok()
     );
     assert_eq!(
-        t.app.institution_detail("nope").await.unwrap_err().code,
+        t.app
+            .registry()
+            .institution_detail("nope")
+            .await
+            .unwrap_err()
+            .code,
         ErrorCode::InvalidId
     );
     assert_eq!(
         t.app
+            .registry()
             .institution_detail("01909a55-3fd9-7b92-aff1-c6c58a7c0cce")
             .await
             .unwrap_err()
@@ -301,6 +312,7 @@ async fn a_recorded_institution_is_searchable_at_once_with_its_evidence() {
     let t = TestApp::empty().await;
     let actor = Actor::System { name: "test" };
     t.app
+        .registry()
         .record_institutions(&actor, &[record(&t, 1, &code(1))])
         .await
         .unwrap();
@@ -308,7 +320,7 @@ async fn a_recorded_institution_is_searchable_at_once_with_its_evidence() {
     assert_eq!(page.total, 1);
     // Registered, placed on the white list, and given its compliance plate.
     assert_eq!(t.app.store().read().audit_count().await.unwrap(), 3);
-    let stats = t.app.home_stats().await.unwrap();
+    let stats = t.app.registry().home_stats().await.unwrap();
     assert_eq!(
         (
             stats.white_institutions,
@@ -324,12 +336,14 @@ async fn a_failing_batch_leaves_no_partial_state() {
     let t = TestApp::empty().await;
     let actor = Actor::System { name: "test" };
     t.app
+        .registry()
         .record_institutions(&actor, &[record(&t, 1, &code(1))])
         .await
         .unwrap();
     // The second record reuses a credit code: the whole batch must fail.
     let err = t
         .app
+        .registry()
         .record_institutions(&actor, &[record(&t, 2, &code(2)), record(&t, 3, &code(1))])
         .await
         .unwrap_err();
@@ -346,6 +360,7 @@ async fn a_failing_batch_leaves_no_partial_state() {
     bad.institution.region_code = "119999".into();
     assert_eq!(
         t.app
+            .registry()
             .record_institutions(&actor, &[bad])
             .await
             .unwrap_err()
@@ -356,6 +371,7 @@ async fn a_failing_batch_leaves_no_partial_state() {
     bad.institution.credit_code = "91110108T00000051X".into();
     assert_eq!(
         t.app
+            .registry()
             .record_institutions(&actor, &[bad])
             .await
             .unwrap_err()
@@ -369,13 +385,19 @@ async fn lists_show_newest_moves_first_with_reasons() {
     let t = TestApp::with_demo(300).await;
     let page = t
         .app
+        .registry()
         .list_page(ListStatus::Black, Paging::new(None, Some(100)).unwrap())
         .await
         .unwrap();
     assert!(page.total > 0, "the demo black list is not empty");
     assert_eq!(
         page.total as i64,
-        t.app.home_stats().await.unwrap().black_institutions
+        t.app
+            .registry()
+            .home_stats()
+            .await
+            .unwrap()
+            .black_institutions
     );
     assert!(page.items.windows(2).all(|w| w[0].since >= w[1].since));
     assert!(
@@ -383,7 +405,12 @@ async fn lists_show_newest_moves_first_with_reasons() {
             .iter()
             .all(|i| !i.reason.is_empty() && i.list_status == domain::ListStatus::Black)
     );
-    let detail = t.app.institution_detail(&page.items[0].id).await.unwrap();
+    let detail = t
+        .app
+        .registry()
+        .institution_detail(&page.items[0].id)
+        .await
+        .unwrap();
     assert_eq!(detail.list_history.len(), 1);
     assert_eq!(detail.list_history[0].to_status, "black");
     assert!(
@@ -395,18 +422,33 @@ async fn lists_show_newest_moves_first_with_reasons() {
 #[tokio::test]
 async fn regions_come_from_the_directory_with_placeholders_named() {
     let t = TestApp::empty().await;
-    assert_eq!(t.app.region_children(None).unwrap().len(), 31);
-    let beijing = t.app.region_children(Some("110000")).unwrap();
+    assert_eq!(t.app.registry().region_children(None).unwrap().len(), 31);
+    let beijing = t.app.registry().region_children(Some("110000")).unwrap();
     assert_eq!(beijing.len(), 1);
     assert!(beijing[0].placeholder);
     assert_eq!(beijing[0].display_name, "北京市");
-    assert_eq!(t.app.region_children(Some("110100")).unwrap().len(), 16);
     assert_eq!(
-        t.app.region_children(Some("999900")).unwrap_err().code,
+        t.app
+            .registry()
+            .region_children(Some("110100"))
+            .unwrap()
+            .len(),
+        16
+    );
+    assert_eq!(
+        t.app
+            .registry()
+            .region_children(Some("999900"))
+            .unwrap_err()
+            .code,
         ErrorCode::UnknownRegion
     );
     assert_eq!(
-        t.app.region_children(Some("x")).unwrap_err().code,
+        t.app
+            .registry()
+            .region_children(Some("x"))
+            .unwrap_err()
+            .code,
         ErrorCode::InvalidRegion
     );
     let code = domain::RegionCode::parse("110108").unwrap();
@@ -428,7 +470,13 @@ async fn a_persisted_index_is_reused_until_the_registry_changes() {
     let first = open().await.unwrap();
     assert_eq!(
         first
-            .search_institutions(&first.parse_search(&RawSearch::default()).unwrap())
+            .registry()
+            .search_institutions(
+                &first
+                    .registry()
+                    .parse_search(&RawSearch::default())
+                    .unwrap()
+            )
             .await
             .unwrap()
             .total,
@@ -437,12 +485,13 @@ async fn a_persisted_index_is_reused_until_the_registry_changes() {
     drop(first);
     let second = open().await.unwrap();
     assert_eq!(
-        second.refresh_search_index().await.unwrap(),
+        second.registry().refresh_search_index().await.unwrap(),
         0,
         "unchanged registry: no rebuild"
     );
     drop(second);
     t.app
+        .registry()
         .record_institutions(&Actor::System { name: "test" }, &[record(&t, 9, &code(9))])
         .await
         .unwrap();
@@ -450,7 +499,13 @@ async fn a_persisted_index_is_reused_until_the_registry_changes() {
     let third = open().await.unwrap();
     assert_eq!(
         third
-            .search_institutions(&third.parse_search(&RawSearch::default()).unwrap())
+            .registry()
+            .search_institutions(
+                &third
+                    .registry()
+                    .parse_search(&RawSearch::default())
+                    .unwrap()
+            )
             .await
             .unwrap()
             .total,

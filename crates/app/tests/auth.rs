@@ -62,6 +62,7 @@ async fn staff_app() -> (TestApp, String) {
         },
     };
     t.app
+        .identity()
         .create_account(&Actor::System { name: "test" }, account)
         .await
         .unwrap();
@@ -73,23 +74,38 @@ async fn staff_sign_in_gives_tokens_that_resolve_to_the_actor() {
     let (t, institution) = staff_app().await;
     let pair = t
         .app
+        .identity()
         .login(&login("teacher.li", PASSWORD, None))
         .await
         .unwrap();
     assert_eq!(pair.expires_in, 900);
-    let actor = t.app.authenticate(&pair.access_token).await.unwrap();
+    let actor = t
+        .app
+        .identity()
+        .authenticate(&pair.access_token)
+        .await
+        .unwrap();
     assert!(
         matches!(&actor, Actor::Staff { institution_id, role: StaffRole::Teacher, .. } if *institution_id == institution)
     );
-    assert_eq!(t.app.me(&actor).await.unwrap().display_name, "李老师");
     assert_eq!(
-        t.app.authenticate("xwa_made-up").await.unwrap_err().code,
+        t.app.identity().me(&actor).await.unwrap().display_name,
+        "李老师"
+    );
+    assert_eq!(
+        t.app
+            .identity()
+            .authenticate("xwa_made-up")
+            .await
+            .unwrap_err()
+            .code,
         ErrorCode::Unauthenticated
     );
     // Access tokens expire.
     t.clock.advance_millis(15 * 60_000);
     assert_eq!(
         t.app
+            .identity()
             .authenticate(&pair.access_token)
             .await
             .unwrap_err()
@@ -106,6 +122,7 @@ async fn the_sixth_attempt_after_five_wrong_passwords_is_locked_out_for_fifteen_
         t.clock.advance_millis(app::auth::MAX_SIGN_IN_DELAY_MS);
         let err = t
             .app
+            .identity()
             .login(&login("teacher.li", "wrong password!", None))
             .await
             .unwrap_err();
@@ -113,6 +130,7 @@ async fn the_sixth_attempt_after_five_wrong_passwords_is_locked_out_for_fifteen_
     }
     let locked = t
         .app
+        .identity()
         .login(&login("teacher.li", PASSWORD, None))
         .await
         .unwrap_err();
@@ -124,6 +142,7 @@ async fn the_sixth_attempt_after_five_wrong_passwords_is_locked_out_for_fifteen_
     t.clock.advance_millis(14 * 60_000);
     assert_eq!(
         t.app
+            .identity()
             .login(&login("teacher.li", PASSWORD, None))
             .await
             .unwrap_err()
@@ -133,6 +152,7 @@ async fn the_sixth_attempt_after_five_wrong_passwords_is_locked_out_for_fifteen_
     t.clock.advance_millis(60_000);
     assert!(
         t.app
+            .identity()
             .login(&login("teacher.li", PASSWORD, None))
             .await
             .is_ok()
@@ -140,6 +160,7 @@ async fn the_sixth_attempt_after_five_wrong_passwords_is_locked_out_for_fifteen_
     // Unknown usernames answer exactly like wrong passwords.
     assert_eq!(
         t.app
+            .identity()
             .login(&login("nobody", PASSWORD, None))
             .await
             .unwrap_err()
@@ -165,6 +186,7 @@ async fn guesses_from_many_sources_lock_each_one_out_but_not_the_owner() {
             t.clock.advance_millis(wait as i64 * 1000);
             let guess = t
                 .app
+                .identity()
                 .login(&from(source, "wrong password!"))
                 .await
                 .unwrap_err();
@@ -177,7 +199,12 @@ async fn guesses_from_many_sources_lock_each_one_out_but_not_the_owner() {
                 .retry_after_secs
                 .expect("a failure says how long the account waits");
             if round == 5 {
-                let locked = t.app.login(&from(source, PASSWORD)).await.unwrap_err();
+                let locked = t
+                    .app
+                    .identity()
+                    .login(&from(source, PASSWORD))
+                    .await
+                    .unwrap_err();
                 assert_eq!(
                     locked.code,
                     ErrorCode::AccountLocked,
@@ -189,7 +216,12 @@ async fn guesses_from_many_sources_lock_each_one_out_but_not_the_owner() {
     }
     // Right after a guess the account is slowed down for everyone, and the refusal says how long.
     let owner = "192.0.2.10";
-    let slowed = t.app.login(&from(owner, PASSWORD)).await.unwrap_err();
+    let slowed = t
+        .app
+        .identity()
+        .login(&from(owner, PASSWORD))
+        .await
+        .unwrap_err();
     assert_eq!(slowed.code, ErrorCode::TooManyRequests);
     let wait = slowed.retry_after_secs.unwrap();
     assert!(
@@ -198,11 +230,13 @@ async fn guesses_from_many_sources_lock_each_one_out_but_not_the_owner() {
     );
     t.clock.advance_millis(wait as i64 * 1000);
     t.app
+        .identity()
         .login(&from(owner, PASSWORD))
         .await
         .expect("the owner signs in from its own source after the delay");
     assert_eq!(
         t.app
+            .identity()
             .login(&from(attackers[2], PASSWORD))
             .await
             .unwrap_err()
@@ -237,6 +271,7 @@ async fn guesses_from_many_sources_lock_each_one_out_but_not_the_owner() {
 async fn regulators_need_a_fresh_totp_code() {
     let t = TestApp::empty().await;
     t.app
+        .identity()
         .create_account(
             &Actor::System { name: "test" },
             regulator("reviewer.haidian", "110108", RegulatorRole::Reviewer),
@@ -245,28 +280,37 @@ async fn regulators_need_a_fresh_totp_code() {
         .unwrap();
     let no_code = t
         .app
+        .identity()
         .login(&login("reviewer.haidian", PASSWORD, None))
         .await
         .unwrap_err();
     assert_eq!(no_code.code, ErrorCode::TotpRequired);
     let wrong = t
         .app
+        .identity()
         .login(&login("reviewer.haidian", PASSWORD, Some("000000".into())))
         .await
         .unwrap_err();
     assert_eq!(wrong.code, ErrorCode::TotpInvalid);
     let pair = t
         .app
+        .identity()
         .login(&login("reviewer.haidian", PASSWORD, Some(code_now(&t))))
         .await
         .unwrap();
-    let actor = t.app.authenticate(&pair.access_token).await.unwrap();
+    let actor = t
+        .app
+        .identity()
+        .authenticate(&pair.access_token)
+        .await
+        .unwrap();
     assert!(
         matches!(actor, Actor::Regulator { role: RegulatorRole::Reviewer, region, .. } if region == rc("110108"))
     );
     // The same code cannot be used again, even within its 30 seconds.
     let replay = t
         .app
+        .identity()
         .login(&login("reviewer.haidian", PASSWORD, Some(code_now(&t))))
         .await
         .unwrap_err();
@@ -274,6 +318,7 @@ async fn regulators_need_a_fresh_totp_code() {
     t.clock.advance_millis(30_000);
     assert!(
         t.app
+            .identity()
             .login(&login("reviewer.haidian", PASSWORD, Some(code_now(&t))))
             .await
             .is_ok()
@@ -285,18 +330,36 @@ async fn a_refresh_token_works_once_and_its_reuse_revokes_the_sign_in() {
     let (t, _) = staff_app().await;
     let first = t
         .app
+        .identity()
         .login(&login("teacher.li", PASSWORD, None))
         .await
         .unwrap();
-    let second = t.app.refresh(&first.refresh_token).await.unwrap();
-    assert!(t.app.authenticate(&second.access_token).await.is_ok());
+    let second = t
+        .app
+        .identity()
+        .refresh(&first.refresh_token)
+        .await
+        .unwrap();
+    assert!(
+        t.app
+            .identity()
+            .authenticate(&second.access_token)
+            .await
+            .is_ok()
+    );
     // Replaying the spent refresh token is treated as theft: the whole sign-in is revoked.
     assert_eq!(
-        t.app.refresh(&first.refresh_token).await.unwrap_err().code,
+        t.app
+            .identity()
+            .refresh(&first.refresh_token)
+            .await
+            .unwrap_err()
+            .code,
         ErrorCode::Unauthenticated
     );
     assert_eq!(
         t.app
+            .identity()
             .authenticate(&second.access_token)
             .await
             .unwrap_err()
@@ -304,7 +367,12 @@ async fn a_refresh_token_works_once_and_its_reuse_revokes_the_sign_in() {
         ErrorCode::Unauthenticated
     );
     assert_eq!(
-        t.app.refresh(&second.refresh_token).await.unwrap_err().code,
+        t.app
+            .identity()
+            .refresh(&second.refresh_token)
+            .await
+            .unwrap_err()
+            .code,
         ErrorCode::Unauthenticated
     );
 }
@@ -314,12 +382,14 @@ async fn signing_out_revokes_the_tokens() {
     let (t, _) = staff_app().await;
     let pair = t
         .app
+        .identity()
         .login(&login("teacher.li", PASSWORD, None))
         .await
         .unwrap();
-    t.app.logout(&pair.access_token).await.unwrap();
+    t.app.identity().logout(&pair.access_token).await.unwrap();
     assert_eq!(
         t.app
+            .identity()
             .authenticate(&pair.access_token)
             .await
             .unwrap_err()
@@ -327,11 +397,21 @@ async fn signing_out_revokes_the_tokens() {
         ErrorCode::Unauthenticated
     );
     assert_eq!(
-        t.app.refresh(&pair.refresh_token).await.unwrap_err().code,
+        t.app
+            .identity()
+            .refresh(&pair.refresh_token)
+            .await
+            .unwrap_err()
+            .code,
         ErrorCode::Unauthenticated
     );
     assert_eq!(
-        t.app.logout(&pair.access_token).await.unwrap_err().code,
+        t.app
+            .identity()
+            .logout(&pair.access_token)
+            .await
+            .unwrap_err()
+            .code,
         ErrorCode::Unauthenticated
     );
 }
@@ -342,6 +422,7 @@ async fn administrators_create_accounts_only_in_their_subtree_and_only_the_syste
     let system = Actor::System { name: "test" };
     let admin_id = t
         .app
+        .identity()
         .create_account(
             &system,
             regulator("admin.haidian", "110108", RegulatorRole::SystemAdmin),
@@ -355,6 +436,7 @@ async fn administrators_create_accounts_only_in_their_subtree_and_only_the_syste
     };
     assert!(
         t.app
+            .identity()
             .create_account(
                 &admin,
                 regulator("reviewer.hd", "110108", RegulatorRole::Reviewer)
@@ -364,6 +446,7 @@ async fn administrators_create_accounts_only_in_their_subtree_and_only_the_syste
     );
     let sibling = t
         .app
+        .identity()
         .create_account(
             &admin,
             regulator("reviewer.cy", "110105", RegulatorRole::Reviewer),
@@ -377,6 +460,7 @@ async fn administrators_create_accounts_only_in_their_subtree_and_only_the_syste
     );
     let above = t
         .app
+        .identity()
         .create_account(
             &admin,
             regulator("reviewer.bj", "110000", RegulatorRole::Reviewer),
@@ -396,6 +480,7 @@ async fn administrators_create_accounts_only_in_their_subtree_and_only_the_syste
         };
         let err = t
             .app
+            .identity()
             .create_account(
                 &other,
                 regulator("someone.new", "110108", RegulatorRole::Reviewer),
@@ -410,6 +495,7 @@ async fn administrators_create_accounts_only_in_their_subtree_and_only_the_syste
     }
     let dup = t
         .app
+        .identity()
         .create_account(
             &system,
             regulator("reviewer.hd", "110108", RegulatorRole::Reviewer),
@@ -424,7 +510,12 @@ async fn administrators_create_accounts_only_in_their_subtree_and_only_the_syste
         let mut bad = regulator(username, "110108", RegulatorRole::Reviewer);
         bad.password = password.into();
         assert_eq!(
-            t.app.create_account(&system, bad).await.unwrap_err().code,
+            t.app
+                .identity()
+                .create_account(&system, bad)
+                .await
+                .unwrap_err()
+                .code,
             code
         );
     }
@@ -434,6 +525,7 @@ async fn administrators_create_accounts_only_in_their_subtree_and_only_the_syste
 async fn haidian_admin(t: &TestApp) -> Actor {
     let account_id = t
         .app
+        .identity()
         .create_account(
             &Actor::System { name: "test" },
             regulator("admin.haidian", "110108", RegulatorRole::SystemAdmin),
@@ -452,6 +544,7 @@ async fn an_account_made_by_an_administrator_replaces_its_temporary_password_at_
     let t = TestApp::empty().await;
     let admin = haidian_admin(&t).await;
     t.app
+        .identity()
         .create_account(
             &admin,
             regulator("reviewer.new", "110108", RegulatorRole::Reviewer),
@@ -461,6 +554,7 @@ async fn an_account_made_by_an_administrator_replaces_its_temporary_password_at_
     let code = code_now(&t);
     let first = t
         .app
+        .identity()
         .login(&login("reviewer.new", PASSWORD, Some(code.clone())))
         .await
         .unwrap_err();
@@ -469,16 +563,17 @@ async fn an_account_made_by_an_administrator_replaces_its_temporary_password_at_
     let mut with_new = login("reviewer.new", PASSWORD, Some(code.clone()));
     with_new.new_password = Some(PASSWORD.into());
     assert_eq!(
-        t.app.login(&with_new).await.unwrap_err().code,
+        t.app.identity().login(&with_new).await.unwrap_err().code,
         ErrorCode::WeakPassword,
         "the temporary password cannot be kept"
     );
     with_new.new_password = Some("a brand new passphrase".into());
-    let pair = t.app.login(&with_new).await.unwrap();
+    let pair = t.app.identity().login(&with_new).await.unwrap();
     assert_eq!(pair.actor.role.as_deref(), Some("reviewer"));
     t.clock.advance_millis(30_000);
     assert_eq!(
         t.app
+            .identity()
             .login(&login("reviewer.new", PASSWORD, Some(code_now(&t))))
             .await
             .unwrap_err()
@@ -488,6 +583,7 @@ async fn an_account_made_by_an_administrator_replaces_its_temporary_password_at_
     );
     t.clock.advance_millis(30_000);
     t.app
+        .identity()
         .login(&login(
             "reviewer.new",
             "a brand new passphrase",
@@ -511,20 +607,30 @@ async fn an_account_made_by_an_administrator_replaces_its_temporary_password_at_
     );
 
     // Changing one's own password needs the current one.
-    let me = t.app.authenticate(&pair.access_token).await.unwrap();
+    let me = t
+        .app
+        .identity()
+        .authenticate(&pair.access_token)
+        .await
+        .unwrap();
     let wrong = app::auth::ChangePassword {
         current_password: PASSWORD.into(),
         new_password: "another passphrase!".into(),
     };
     assert_eq!(
-        t.app.change_password(&me, &wrong).await.unwrap_err().code,
+        t.app
+            .identity()
+            .change_password(&me, &wrong)
+            .await
+            .unwrap_err()
+            .code,
         ErrorCode::InvalidCredentials
     );
     let right = app::auth::ChangePassword {
         current_password: "a brand new passphrase".into(),
         new_password: "another passphrase!".into(),
     };
-    t.app.change_password(&me, &right).await.unwrap();
+    t.app.identity().change_password(&me, &right).await.unwrap();
 }
 
 #[tokio::test]
@@ -534,6 +640,7 @@ async fn administrators_disable_and_enable_only_the_accounts_they_manage() {
     let admin = haidian_admin(&t).await;
     let reviewer = t
         .app
+        .identity()
         .create_account(
             &system,
             regulator("reviewer.hd", "110108", RegulatorRole::Reviewer),
@@ -542,6 +649,7 @@ async fn administrators_disable_and_enable_only_the_accounts_they_manage() {
         .unwrap();
     let chaoyang = t
         .app
+        .identity()
         .create_account(
             &system,
             regulator("reviewer.cy", "110105", RegulatorRole::Reviewer),
@@ -550,6 +658,7 @@ async fn administrators_disable_and_enable_only_the_accounts_they_manage() {
         .unwrap();
     let pair = t
         .app
+        .identity()
         .login(&login("reviewer.hd", PASSWORD, Some(code_now(&t))))
         .await
         .unwrap();
@@ -558,12 +667,14 @@ async fn administrators_disable_and_enable_only_the_accounts_they_manage() {
     };
     let disabled = t
         .app
+        .identity()
         .set_account_enabled(&admin, &reviewer, false, &why)
         .await
         .unwrap();
     assert_eq!(disabled.status, "disabled");
     assert_eq!(
         t.app
+            .identity()
             .authenticate(&pair.access_token)
             .await
             .unwrap_err()
@@ -574,6 +685,7 @@ async fn administrators_disable_and_enable_only_the_accounts_they_manage() {
     t.clock.advance_millis(30_000);
     assert_eq!(
         t.app
+            .identity()
             .login(&login("reviewer.hd", PASSWORD, Some(code_now(&t))))
             .await
             .unwrap_err()
@@ -582,17 +694,20 @@ async fn administrators_disable_and_enable_only_the_accounts_they_manage() {
     );
     // Locked out by failures, then re-enabled: the lock is lifted too.
     t.app
+        .identity()
         .set_account_enabled(&admin, &reviewer, true, &why)
         .await
         .unwrap();
     for _ in 0..5 {
         let _ = t
             .app
+            .identity()
             .login(&login("reviewer.hd", "wrong password!", None))
             .await;
     }
     let page = t
         .app
+        .identity()
         .managed_accounts(&admin, false, domain::Paging::new(None, None).unwrap())
         .await
         .unwrap();
@@ -609,17 +724,20 @@ async fn administrators_disable_and_enable_only_the_accounts_they_manage() {
         "Chaoyang is not Haidian's to list"
     );
     t.app
+        .identity()
         .set_account_enabled(&admin, &reviewer, true, &why)
         .await
         .unwrap();
     t.clock.advance_millis(30_000);
     t.app
+        .identity()
         .login(&login("reviewer.hd", PASSWORD, Some(code_now(&t))))
         .await
         .unwrap();
 
     let outside = t
         .app
+        .identity()
         .set_account_enabled(&admin, &chaoyang, false, &why)
         .await
         .unwrap_err();
@@ -627,6 +745,7 @@ async fn administrators_disable_and_enable_only_the_accounts_they_manage() {
     let no_reason = app::admin::AccountChange { reason: " ".into() };
     assert_eq!(
         t.app
+            .identity()
             .set_account_enabled(&admin, &reviewer, false, &no_reason)
             .await
             .unwrap_err()
@@ -636,6 +755,7 @@ async fn administrators_disable_and_enable_only_the_accounts_they_manage() {
     let own_id = admin.account_id().unwrap().to_owned();
     assert_eq!(
         t.app
+            .identity()
             .set_account_enabled(&admin, &own_id, false, &why)
             .await
             .unwrap_err()
@@ -666,6 +786,7 @@ async fn bank_operators_are_made_nationally_and_staff_by_their_own_institution()
     };
     assert_eq!(
         t.app
+            .identity()
             .create_bank_operator(&province, &operator)
             .await
             .unwrap_err()
@@ -674,6 +795,7 @@ async fn bank_operators_are_made_nationally_and_staff_by_their_own_institution()
     );
     let created = t
         .app
+        .identity()
         .create_bank_operator(&national, &operator)
         .await
         .unwrap();
@@ -685,6 +807,7 @@ async fn bank_operators_are_made_nationally_and_staff_by_their_own_institution()
 
     let staff_admin = t
         .app
+        .identity()
         .authenticate(&staff_token(&t, "inst.admin").await)
         .await
         .unwrap();
@@ -694,10 +817,16 @@ async fn bank_operators_are_made_nationally_and_staff_by_their_own_institution()
         password: PASSWORD.into(),
         role: "teacher".into(),
     };
-    let created = t.app.create_staff(&staff_admin, &teacher).await.unwrap();
+    let created = t
+        .app
+        .identity()
+        .create_staff(&staff_admin, &teacher)
+        .await
+        .unwrap();
     assert!(created.totp_enrolment_uri.is_none());
     let staff = t
         .app
+        .identity()
         .managed_accounts(
             &staff_admin,
             false,
@@ -709,6 +838,7 @@ async fn bank_operators_are_made_nationally_and_staff_by_their_own_institution()
     assert!(staff.items.iter().all(|a| a.kind == "staff"));
     let operator_actor = t
         .app
+        .identity()
         .authenticate(&staff_token(&t, "inst.operator").await)
         .await
         .unwrap();
@@ -716,6 +846,7 @@ async fn bank_operators_are_made_nationally_and_staff_by_their_own_institution()
     another.username = "teacher.two".into();
     assert_eq!(
         t.app
+            .identity()
             .create_staff(&operator_actor, &another)
             .await
             .unwrap_err()
@@ -725,6 +856,7 @@ async fn bank_operators_are_made_nationally_and_staff_by_their_own_institution()
     );
     assert_eq!(
         t.app
+            .identity()
             .create_staff(&national, &another)
             .await
             .unwrap_err()
@@ -736,6 +868,7 @@ async fn bank_operators_are_made_nationally_and_staff_by_their_own_institution()
 
 async fn staff_token(t: &TestApp, username: &str) -> String {
     t.app
+        .identity()
         .login(&login(username, app::demo::DEMO_PASSWORD, None))
         .await
         .unwrap()
@@ -747,10 +880,12 @@ async fn sign_ins_leave_evidence_without_secrets() {
     let (t, _) = staff_app().await;
     let _ = t
         .app
+        .identity()
         .login(&login("teacher.li", "wrong password!", None))
         .await;
     let pair = t
         .app
+        .identity()
         .login(&login("teacher.li", PASSWORD, None))
         .await
         .unwrap();
@@ -800,6 +935,7 @@ async fn demo_accounts_exist_only_in_demo_databases_and_sign_in() {
     );
     let pair = t
         .app
+        .identity()
         .login(&login(
             "haidian.reviewer",
             app::demo::DEMO_PASSWORD,
@@ -810,11 +946,16 @@ async fn demo_accounts_exist_only_in_demo_databases_and_sign_in() {
     assert_eq!(pair.actor.region_code.as_deref(), Some("110108"));
     let staff = t
         .app
+        .identity()
         .login(&login("inst.teacher", app::demo::DEMO_PASSWORD, None))
         .await
         .unwrap();
     assert!(matches!(
-        t.app.authenticate(&staff.access_token).await.unwrap(),
+        t.app
+            .identity()
+            .authenticate(&staff.access_token)
+            .await
+            .unwrap(),
         Actor::Staff {
             role: StaffRole::Teacher,
             ..
@@ -822,6 +963,7 @@ async fn demo_accounts_exist_only_in_demo_databases_and_sign_in() {
     ));
     let moe = t
         .app
+        .identity()
         .login(&login("moe.supervisor", app::demo::DEMO_PASSWORD, None))
         .await
         .unwrap_err();
@@ -853,15 +995,21 @@ async fn parents_sign_in_with_a_code_that_works_once_and_expires() {
     let t = TestApp::empty().await;
     assert_eq!(
         t.app
+            .identity()
             .request_login_code("1380000000")
             .await
             .unwrap_err()
             .code,
         ErrorCode::InvalidPhone
     );
-    t.app.request_login_code("138 0000 0002").await.unwrap();
+    t.app
+        .identity()
+        .request_login_code("138 0000 0002")
+        .await
+        .unwrap();
     assert_eq!(
         t.app
+            .identity()
             .request_login_code("13800000002")
             .await
             .unwrap_err()
@@ -876,29 +1024,44 @@ async fn parents_sign_in_with_a_code_that_works_once_and_expires() {
         code: "000000".into(),
     };
     assert_eq!(
-        t.app.login_with_code(&wrong).await.unwrap_err().code,
+        t.app
+            .identity()
+            .login_with_code(&wrong)
+            .await
+            .unwrap_err()
+            .code,
         ErrorCode::InvalidCode
     );
     let right = PhoneLogin {
         phone: "13800000002".into(),
         code: code.clone(),
     };
-    let pair = t.app.login_with_code(&right).await.unwrap();
+    let pair = t.app.identity().login_with_code(&right).await.unwrap();
     assert_eq!(pair.actor.kind, "parent");
     assert_eq!(
         pair.actor.display_name, "家长138****0002",
         "the number is shown masked"
     );
     assert_eq!(
-        t.app.login_with_code(&right).await.unwrap_err().code,
+        t.app
+            .identity()
+            .login_with_code(&right)
+            .await
+            .unwrap_err()
+            .code,
         ErrorCode::InvalidCode,
         "a code works once"
     );
     // A second sign-in finds the same account through the blind index.
     t.clock.advance_millis(60_000);
-    t.app.request_login_code("13800000002").await.unwrap();
+    t.app
+        .identity()
+        .request_login_code("13800000002")
+        .await
+        .unwrap();
     let again = t
         .app
+        .identity()
         .login_with_code(&PhoneLogin {
             phone: "13800000002".into(),
             code: sms_code(&t, "13800000002"),
@@ -908,14 +1071,23 @@ async fn parents_sign_in_with_a_code_that_works_once_and_expires() {
     assert_eq!(again.actor.account_id, pair.actor.account_id);
     // Codes expire after five minutes.
     t.clock.advance_millis(60_000);
-    t.app.request_login_code("13800000002").await.unwrap();
+    t.app
+        .identity()
+        .request_login_code("13800000002")
+        .await
+        .unwrap();
     let late = PhoneLogin {
         phone: "13800000002".into(),
         code: sms_code(&t, "13800000002"),
     };
     t.clock.advance_millis(5 * 60_000);
     assert_eq!(
-        t.app.login_with_code(&late).await.unwrap_err().code,
+        t.app
+            .identity()
+            .login_with_code(&late)
+            .await
+            .unwrap_err()
+            .code,
         ErrorCode::InvalidCode
     );
 }
@@ -924,11 +1096,16 @@ async fn parents_sign_in_with_a_code_that_works_once_and_expires() {
 async fn five_wrong_codes_spend_the_code() {
     use app::parents::PhoneLogin;
     let t = TestApp::empty().await;
-    t.app.request_login_code("13900000003").await.unwrap();
+    t.app
+        .identity()
+        .request_login_code("13900000003")
+        .await
+        .unwrap();
     let code = sms_code(&t, "13900000003");
     for _ in 0..5 {
         let _ = t
             .app
+            .identity()
             .login_with_code(&PhoneLogin {
                 phone: "13900000003".into(),
                 code: "999999".into(),
@@ -937,6 +1114,7 @@ async fn five_wrong_codes_spend_the_code() {
     }
     let err = t
         .app
+        .identity()
         .login_with_code(&PhoneLogin {
             phone: "13900000003".into(),
             code,
@@ -958,6 +1136,7 @@ async fn children_are_validated_stored_sealed_and_shown_masked() {
     };
     assert_eq!(
         t.app
+            .identity()
             .add_child(&parent, &child("李小花", "110105201203150028"))
             .await
             .unwrap_err()
@@ -967,6 +1146,7 @@ async fn children_are_validated_stored_sealed_and_shown_masked() {
     );
     assert_eq!(
         t.app
+            .identity()
             .add_child(&parent, &child("", "11010820150301001X"))
             .await
             .unwrap_err()
@@ -977,6 +1157,7 @@ async fn children_are_validated_stored_sealed_and_shown_masked() {
     long_school.school = "校".repeat(101);
     assert_eq!(
         t.app
+            .identity()
             .add_child(&parent, &long_school)
             .await
             .unwrap_err()
@@ -985,6 +1166,7 @@ async fn children_are_validated_stored_sealed_and_shown_masked() {
     );
     let view = t
         .app
+        .identity()
         .add_child(&parent, &child("李小花", "11010820150301001X"))
         .await
         .unwrap();
@@ -993,7 +1175,7 @@ async fn children_are_validated_stored_sealed_and_shown_masked() {
         ("李*花", "1101**********001X")
     );
     assert_eq!(
-        t.app.my_children(&parent).await.unwrap(),
+        t.app.identity().my_children(&parent).await.unwrap(),
         vec![view.clone()]
     );
     let stored = t.app.store().read().child(&view.id).await.unwrap().unwrap();
@@ -1008,6 +1190,7 @@ async fn children_are_validated_stored_sealed_and_shown_masked() {
     };
     assert_eq!(
         t.app
+            .identity()
             .add_child(&staff, &child("李小花", "11010820150301001X"))
             .await
             .unwrap_err()
@@ -1017,9 +1200,14 @@ async fn children_are_validated_stored_sealed_and_shown_masked() {
 }
 
 async fn create_parent(t: &TestApp) -> String {
-    t.app.request_login_code("13700000004").await.unwrap();
+    t.app
+        .identity()
+        .request_login_code("13700000004")
+        .await
+        .unwrap();
     let code = sms_code(t, "13700000004");
     t.app
+        .identity()
         .login_with_code(&app::parents::PhoneLogin {
             phone: "13700000004".into(),
             code,
@@ -1039,11 +1227,13 @@ async fn reveals_need_the_right_and_a_reason_and_are_logged() {
     };
     let view = t
         .app
+        .identity()
         .add_child(&parent, &child("李小花", "11010820150301001X"))
         .await
         .unwrap();
     assert_eq!(
         t.app
+            .identity()
             .reveal_child(&parent, &view.id, ChildField::IdCard, "核对报名信息")
             .await
             .unwrap(),
@@ -1051,6 +1241,7 @@ async fn reveals_need_the_right_and_a_reason_and_are_logged() {
     );
     assert_eq!(
         t.app
+            .identity()
             .reveal_child(&parent, &view.id, ChildField::Name, "  ")
             .await
             .unwrap_err()
@@ -1065,6 +1256,7 @@ async fn reveals_need_the_right_and_a_reason_and_are_logged() {
     };
     assert_eq!(
         t.app
+            .identity()
             .reveal_child(&reviewer, &view.id, ChildField::Name, "查看")
             .await
             .unwrap_err()
@@ -1076,6 +1268,7 @@ async fn reveals_need_the_right_and_a_reason_and_are_logged() {
     };
     assert_eq!(
         t.app
+            .identity()
             .reveal_child(&stranger, &view.id, ChildField::Name, "查看")
             .await
             .unwrap_err()
@@ -1090,6 +1283,7 @@ async fn reveals_need_the_right_and_a_reason_and_are_logged() {
     // No regulator path until cases (complaints, refund disputes) bind a child to a region.
     assert_eq!(
         t.app
+            .identity()
             .reveal_child(&supervisor, &view.id, ChildField::Name, "投诉核查 2026-118")
             .await
             .unwrap_err()
@@ -1123,6 +1317,7 @@ async fn signed_requests_verify_once_within_five_minutes() {
     let t = TestApp::empty().await;
     let (key_id, secret) = t
         .app
+        .integration()
         .create_api_client(&Actor::System { name: "test" }, "bank", "demo-bank")
         .await
         .unwrap();
@@ -1149,16 +1344,17 @@ async fn signed_requests_verify_once_within_five_minutes() {
         let key_id = key_id.clone();
         let app = t.app.clone();
         async move {
-            app.verify_signed(&SignedRequest {
-                key_id: &key_id,
-                method: "POST",
-                path_and_query: "/api/v1/bank/movements?batch=1",
-                body,
-                timestamp_ms: ts,
-                nonce,
-                signature: &sig,
-            })
-            .await
+            app.integration()
+                .verify_signed(&SignedRequest {
+                    key_id: &key_id,
+                    method: "POST",
+                    path_and_query: "/api/v1/bank/movements?batch=1",
+                    body,
+                    timestamp_ms: ts,
+                    nonce,
+                    signature: &sig,
+                })
+                .await
         }
     };
     let good = request(
@@ -1231,6 +1427,7 @@ async fn signed_requests_verify_once_within_five_minutes() {
     );
     assert_eq!(
         t.app
+            .integration()
             .create_api_client(&Actor::Public, "bank", "x")
             .await
             .unwrap_err()
@@ -1248,6 +1445,7 @@ async fn a_parent_may_set_a_password_and_sign_in_with_the_phone_number() {
     let phone = "13700000004";
     assert_eq!(
         t.app
+            .identity()
             .login(&login(phone, "no password yet!", None))
             .await
             .unwrap_err()
@@ -1259,9 +1457,14 @@ async fn a_parent_may_set_a_password_and_sign_in_with_the_phone_number() {
         current_password: String::new(),
         new_password: "family passphrase".into(),
     };
-    t.app.change_password(&parent, &first).await.unwrap();
+    t.app
+        .identity()
+        .change_password(&parent, &first)
+        .await
+        .unwrap();
     let pair = t
         .app
+        .identity()
         .login(&login(phone, "family passphrase", None))
         .await
         .unwrap();
@@ -1274,6 +1477,7 @@ async fn a_parent_may_set_a_password_and_sign_in_with_the_phone_number() {
     };
     assert_eq!(
         t.app
+            .identity()
             .change_password(&parent, &again)
             .await
             .unwrap_err()
@@ -1288,6 +1492,7 @@ async fn the_national_security_administrator_sets_the_lockout_and_others_only_re
     let t = TestApp::empty().await;
     let system = Actor::System { name: "test" };
     t.app
+        .identity()
         .create_account(
             &system,
             regulator("reviewer.hd", "110108", RegulatorRole::Reviewer),
@@ -1310,6 +1515,7 @@ async fn the_national_security_administrator_sets_the_lockout_and_others_only_re
     };
     assert_eq!(
         t.app
+            .identity()
             .set_security_policy(&beijing, &stricter)
             .await
             .unwrap_err()
@@ -1317,14 +1523,27 @@ async fn the_national_security_administrator_sets_the_lockout_and_others_only_re
         ErrorCode::Forbidden,
         "a province reads the policy but does not set it"
     );
-    assert_eq!(t.app.security_policy(&beijing).await.unwrap().version, 0);
+    assert_eq!(
+        t.app
+            .identity()
+            .security_policy(&beijing)
+            .await
+            .unwrap()
+            .version,
+        0
+    );
     let auditor = Actor::Regulator {
         account_id: "aud".into(),
         region: RegionCode::NATIONAL,
         role: RegulatorRole::AuditAdmin,
     };
     assert_eq!(
-        t.app.security_policy(&auditor).await.unwrap_err().code,
+        t.app
+            .identity()
+            .security_policy(&auditor)
+            .await
+            .unwrap_err()
+            .code,
         ErrorCode::Forbidden,
         "the audit administrator does not manage policies"
     );
@@ -1332,6 +1551,7 @@ async fn the_national_security_administrator_sets_the_lockout_and_others_only_re
     weak.policy.privileged_idle_minutes = 60;
     let refused = t
         .app
+        .identity()
         .set_security_policy(&national, &weak)
         .await
         .unwrap_err();
@@ -1344,6 +1564,7 @@ async fn the_national_security_administrator_sets_the_lockout_and_others_only_re
 
     let set = t
         .app
+        .identity()
         .set_security_policy(&national, &stricter)
         .await
         .unwrap();
@@ -1352,12 +1573,14 @@ async fn the_national_security_administrator_sets_the_lockout_and_others_only_re
         t.clock.advance_millis(app::auth::MAX_SIGN_IN_DELAY_MS);
         let _ = t
             .app
+            .identity()
             .login(&login("reviewer.hd", "wrong password!", None))
             .await;
     }
     t.clock.advance_millis(app::auth::MAX_SIGN_IN_DELAY_MS);
     assert_eq!(
         t.app
+            .identity()
             .login(&login("reviewer.hd", "wrong password!", None))
             .await
             .unwrap_err()
@@ -1366,6 +1589,7 @@ async fn the_national_security_administrator_sets_the_lockout_and_others_only_re
     );
     assert_eq!(
         t.app
+            .identity()
             .login(&login("reviewer.hd", PASSWORD, Some(code_now(&t))))
             .await
             .unwrap_err()
@@ -1390,23 +1614,30 @@ async fn audit_administrators_read_their_subtree_and_the_national_one_reads_ever
     let system = Actor::System { name: "test" };
     for (username, region) in [("reviewer.hd", "110108"), ("reviewer.sh", "310104")] {
         t.app
+            .identity()
             .create_account(
                 &system,
                 regulator(username, region, RegulatorRole::Reviewer),
             )
             .await
             .unwrap();
-        let _ = t.app.login(&login(username, "wrong password!", None)).await;
+        let _ = t
+            .app
+            .identity()
+            .login(&login(username, "wrong password!", None))
+            .await;
     }
     let parent = Actor::Parent {
         account_id: create_parent(&t).await,
     };
     let child = t
         .app
+        .identity()
         .add_child(&parent, &child("李小花", "11010820150301001X"))
         .await
         .unwrap();
     t.app
+        .identity()
         .reveal_child(&parent, &child.id, ChildField::Name, "核对")
         .await
         .unwrap();
@@ -1415,7 +1646,12 @@ async fn audit_administrators_read_their_subtree_and_the_national_one_reads_ever
         region: rc(region),
         role: RegulatorRole::AuditAdmin,
     };
-    let beijing = t.app.audit_log(&auditor("110000"), None).await.unwrap();
+    let beijing = t
+        .app
+        .supervision()
+        .audit_log(&auditor("110000"), None)
+        .await
+        .unwrap();
     let actions: Vec<&str> = beijing.entries.iter().map(|e| e.action.as_str()).collect();
     assert!(actions.contains(&"auth.sign_in_failed"), "{actions:?}");
     assert!(actions.contains(&"account.created"));
@@ -1423,7 +1659,12 @@ async fn audit_administrators_read_their_subtree_and_the_national_one_reads_ever
         !actions.contains(&"pii.revealed") && beijing.entries.len() == 2,
         "Beijing sees only its reviewer's entries: {actions:?}"
     );
-    let national = t.app.audit_log(&auditor("000000"), None).await.unwrap();
+    let national = t
+        .app
+        .supervision()
+        .audit_log(&auditor("000000"), None)
+        .await
+        .unwrap();
     assert!(national.entries.len() > beijing.entries.len());
     assert!(
         national.entries.windows(2).all(|w| w[0].seq > w[1].seq),
@@ -1433,6 +1674,7 @@ async fn audit_administrators_read_their_subtree_and_the_national_one_reads_ever
     let paging = domain::Paging::new(None, None).unwrap();
     let reveals = t
         .app
+        .supervision()
         .pii_access_log(&auditor("000000"), paging)
         .await
         .unwrap();
@@ -1440,6 +1682,7 @@ async fn audit_administrators_read_their_subtree_and_the_national_one_reads_ever
     assert_eq!(reveals.items[0].reason, "核对");
     assert_eq!(
         t.app
+            .supervision()
             .pii_access_log(&auditor("110000"), paging)
             .await
             .unwrap()
@@ -1452,7 +1695,12 @@ async fn audit_administrators_read_their_subtree_and_the_national_one_reads_ever
         role: RegulatorRole::Supervisor,
     };
     assert_eq!(
-        t.app.audit_log(&supervisor, None).await.unwrap_err().code,
+        t.app
+            .supervision()
+            .audit_log(&supervisor, None)
+            .await
+            .unwrap_err()
+            .code,
         ErrorCode::Forbidden,
         "only the audit administrator reads the logs"
     );

@@ -83,7 +83,7 @@ async fn an_order(
     phone: &str,
     id_card: &str,
 ) -> (Actor, app::orders::OrderDetail, String, String) {
-    t.app.request_login_code(phone).await.unwrap();
+    t.app.identity().request_login_code(phone).await.unwrap();
     let code: String = t
         .sms
         .last_to(phone)
@@ -97,6 +97,7 @@ async fn an_order(
     let parent = Actor::Parent {
         account_id: t
             .app
+            .identity()
             .login_with_code(&PhoneLogin {
                 phone: phone.into(),
                 code,
@@ -113,7 +114,13 @@ async fn an_order(
         school: "海淀实验小学".into(),
         grade: "小学四年级".into(),
     };
-    let child_id = t.app.add_child(&parent, &child).await.unwrap().id;
+    let child_id = t
+        .app
+        .identity()
+        .add_child(&parent, &child)
+        .await
+        .unwrap()
+        .id;
     let mut tx = t.app.store().begin_write().await.unwrap();
     let admin_account = tx.account_by_username("inst.admin").await.unwrap().unwrap();
     let (admin_id, institution_id) = (admin_account.id, admin_account.institution_id.unwrap());
@@ -129,6 +136,7 @@ async fn an_order(
         .clone();
     let order = t
         .app
+        .money()
         .place_order(
             &parent,
             &NewOrder {
@@ -183,7 +191,12 @@ async fn the_simulated_bank_takes_payments_executes_signed_instructions_and_repo
         .await
         .unwrap();
     assert_eq!(done.status(), 200);
-    let line = t.app.order_for(&parent, &order.line.id).await.unwrap();
+    let line = t
+        .app
+        .money()
+        .order_for(&parent, &order.line.id)
+        .await
+        .unwrap();
     assert_eq!(
         (line.line.status.as_str(), line.line.escrow_fen),
         ("paid", paid)
@@ -201,16 +214,18 @@ async fn the_simulated_bank_takes_payments_executes_signed_instructions_and_repo
     let system = Actor::System { name: "test" };
     let release = t
         .app
+        .money()
         .instruct_bank(&system, "release", &order.line.id, fee)
         .await
         .unwrap();
     assert_eq!(
-        t.app.deliver_due_instructions().await.unwrap(),
+        t.app.money().deliver_due_instructions().await.unwrap(),
         1,
         "acknowledged at once"
     );
     eventually("the release is executed", || async {
         t.app
+            .money()
             .instruction_view(&release.instruction_id)
             .await
             .unwrap()
@@ -218,7 +233,13 @@ async fn the_simulated_bank_takes_payments_executes_signed_instructions_and_repo
             == InstructionStatus::Executed
     })
     .await;
-    let line = t.app.order_for(&parent, &order.line.id).await.unwrap().line;
+    let line = t
+        .app
+        .money()
+        .order_for(&parent, &order.line.id)
+        .await
+        .unwrap()
+        .line;
     assert_eq!((line.escrow_fen, line.released_fen), (paid - fee, fee));
     let balances: serde_json::Value = http
         .get(format!("{bank_url}/admin/accounts"))
@@ -260,6 +281,7 @@ async fn the_simulated_bank_takes_payments_executes_signed_instructions_and_repo
         reason: "每日批量划转".into(),
     };
     t.app
+        .registry()
         .set_region_policy(&supervisor, &batching)
         .await
         .unwrap();
@@ -273,12 +295,18 @@ async fn the_simulated_bank_takes_payments_executes_signed_instructions_and_repo
     };
     let lesson = t
         .app
+        .money()
         .take_attendance(&admin, &order.line.id, &attendance)
         .await
         .unwrap();
-    let held = t.app.confirm_lesson(&parent, &lesson.id).await.unwrap();
+    let held = t
+        .app
+        .money()
+        .confirm_lesson(&parent, &lesson.id)
+        .await
+        .unwrap();
     assert_eq!(held.release_status, Some(ReleaseProgress::HeldForBatch));
-    assert_eq!(t.app.deliver_due_instructions().await.unwrap(), 0);
+    assert_eq!(t.app.money().deliver_due_instructions().await.unwrap(), 0);
     let day = 24 * 3_600_000;
     t.clock.advance_millis(day);
     let moved = http
@@ -288,10 +316,11 @@ async fn the_simulated_bank_takes_payments_executes_signed_instructions_and_repo
         .await
         .unwrap();
     assert_eq!(moved.status(), 200);
-    assert_eq!(t.app.form_release_batches().await.unwrap(), 1);
-    assert_eq!(t.app.deliver_due_instructions().await.unwrap(), 1);
+    assert_eq!(t.app.money().form_release_batches().await.unwrap(), 1);
+    assert_eq!(t.app.money().deliver_due_instructions().await.unwrap(), 1);
     eventually("the batch is executed", || async {
         t.app
+            .money()
             .lessons_of_order(&parent, &order.line.id)
             .await
             .unwrap()[0]
@@ -299,7 +328,13 @@ async fn the_simulated_bank_takes_payments_executes_signed_instructions_and_repo
             == Some(ReleaseProgress::Executed)
     })
     .await;
-    let line = t.app.order_for(&parent, &order.line.id).await.unwrap().line;
+    let line = t
+        .app
+        .money()
+        .order_for(&parent, &order.line.id)
+        .await
+        .unwrap()
+        .line;
     assert_eq!(line.released_fen, fee + lesson.fee_fen);
     let balances: serde_json::Value = http
         .get(format!("{bank_url}/admin/accounts"))
@@ -403,7 +438,13 @@ async fn the_bank_keeps_its_books_through_kill_9_and_sends_what_it_owes_after_a_
         .unwrap();
     assert_eq!(paused.status(), 200);
     pay_at_checkout(&bank_url, &first).await;
-    let line = t.app.order_for(&parent, &first.line.id).await.unwrap().line;
+    let line = t
+        .app
+        .money()
+        .order_for(&parent, &first.line.id)
+        .await
+        .unwrap()
+        .line;
     assert_eq!(
         line.status,
         OrderStatus::AwaitingPayment,
@@ -417,6 +458,7 @@ async fn the_bank_keeps_its_books_through_kill_9_and_sends_what_it_owes_after_a_
         "the payment notice is delivered after the restart",
         || async {
             t.app
+                .money()
                 .order_for(&parent, &first.line.id)
                 .await
                 .unwrap()
@@ -451,6 +493,7 @@ async fn the_bank_keeps_its_books_through_kill_9_and_sends_what_it_owes_after_a_
     );
     assert_eq!(
         t.app
+            .money()
             .order_for(&parent2, &second.line.id)
             .await
             .unwrap()

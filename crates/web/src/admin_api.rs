@@ -58,6 +58,7 @@ pub async fn list_accounts(
     let bank_operators = q.kind.as_deref() == Some("bank_operator");
     Ok(Json(
         s.app
+            .identity()
             .managed_accounts(&bearer.actor, bank_operators, paging)
             .await?,
     ))
@@ -83,11 +84,12 @@ pub async fn create_regulator(
 ) -> Result<(StatusCode, Json<CreatedAccount>), ApiError> {
     // Refuse before reading the body: who may ask comes before what is asked.
     s.app
+        .identity()
         .require_account_admin(&bearer.actor, AccountKind::Regulator)
         .await?;
     Ok((
         StatusCode::CREATED,
-        Json(s.app.create_regulator(&bearer.actor, &b).await?),
+        Json(s.app.identity().create_regulator(&bearer.actor, &b).await?),
     ))
 }
 
@@ -108,11 +110,17 @@ pub async fn create_bank_operator(
     ApiJson(b): ApiJson<NewBankOperatorRequest>,
 ) -> Result<(StatusCode, Json<CreatedAccount>), ApiError> {
     s.app
+        .identity()
         .require_account_admin(&bearer.actor, AccountKind::BankOperator)
         .await?;
     Ok((
         StatusCode::CREATED,
-        Json(s.app.create_bank_operator(&bearer.actor, &b).await?),
+        Json(
+            s.app
+                .identity()
+                .create_bank_operator(&bearer.actor, &b)
+                .await?,
+        ),
     ))
 }
 
@@ -134,11 +142,17 @@ pub async fn create_school_account(
     ApiJson(b): ApiJson<NewSchoolAccountRequest>,
 ) -> Result<(StatusCode, Json<CreatedAccount>), ApiError> {
     s.app
+        .identity()
         .require_account_admin(&bearer.actor, AccountKind::School)
         .await?;
     Ok((
         StatusCode::CREATED,
-        Json(s.app.create_school_account(&bearer.actor, &b).await?),
+        Json(
+            s.app
+                .identity()
+                .create_school_account(&bearer.actor, &b)
+                .await?,
+        ),
     ))
 }
 
@@ -176,6 +190,7 @@ async fn set_enabled(
         .await?;
     Ok(Json(
         s.app
+            .identity()
             .set_account_enabled(&bearer.actor, &id, enabled, &b)
             .await?,
     ))
@@ -216,11 +231,12 @@ pub async fn create_staff(
     ApiJson(b): ApiJson<NewStaffRequest>,
 ) -> Result<(StatusCode, Json<CreatedAccount>), ApiError> {
     s.app
+        .identity()
         .require_account_admin(&bearer.actor, AccountKind::Staff)
         .await?;
     Ok((
         StatusCode::CREATED,
-        Json(s.app.create_staff(&bearer.actor, &b).await?),
+        Json(s.app.identity().create_staff(&bearer.actor, &b).await?),
     ))
 }
 
@@ -235,7 +251,7 @@ pub async fn security_policy(
     State(s): State<WebState>,
     bearer: Bearer,
 ) -> Result<Json<SecurityPolicyView>, ApiError> {
-    Ok(Json(s.app.security_policy(&bearer.actor).await?))
+    Ok(Json(s.app.identity().security_policy(&bearer.actor).await?))
 }
 
 /// Set a new version of the security policy (the national security administrator), with a reason.
@@ -258,7 +274,12 @@ pub async fn set_security_policy(
     s.app
         .require(&bearer.actor, Permission::ManageSecurityPolicy)
         .await?;
-    Ok(Json(s.app.set_security_policy(&bearer.actor, &b).await?))
+    Ok(Json(
+        s.app
+            .identity()
+            .set_security_policy(&bearer.actor, &b)
+            .await?,
+    ))
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
@@ -282,7 +303,12 @@ pub async fn audit_entries(
     bearer: Bearer,
     ApiQuery(q): ApiQuery<AuditQuery>,
 ) -> Result<Json<AuditLogPage>, ApiError> {
-    Ok(Json(s.app.audit_log(&bearer.actor, q.before).await?))
+    Ok(Json(
+        s.app
+            .supervision()
+            .audit_log(&bearer.actor, q.before)
+            .await?,
+    ))
 }
 
 /// The personal-data access log (who revealed what, when, and why), newest first.
@@ -299,5 +325,10 @@ pub async fn pii_access(
     ApiQuery(q): ApiQuery<AccountQuery>,
 ) -> Result<Json<Page<PiiAccessView>>, ApiError> {
     let (_, paging) = paging(q)?;
-    Ok(Json(s.app.pii_access_log(&bearer.actor, paging).await?))
+    Ok(Json(
+        s.app
+            .supervision()
+            .pii_access_log(&bearer.actor, paging)
+            .await?,
+    ))
 }

@@ -28,7 +28,11 @@ pub async fn create_after_school_list(
     s.app
         .require(&bearer.actor, Permission::SuperviseInstitution)
         .await?;
-    let list = s.app.create_after_school_list(&bearer.actor, &b).await?;
+    let list = s
+        .app
+        .supervision()
+        .create_after_school_list(&bearer.actor, &b)
+        .await?;
     Ok((StatusCode::CREATED, Json(list)))
 }
 
@@ -40,7 +44,12 @@ pub async fn after_school_list(
     bearer: Bearer,
     Path(id): Path<String>,
 ) -> Result<Json<AfterSchoolListView>, ApiError> {
-    Ok(Json(s.app.after_school_list(&bearer.actor, &id).await?))
+    Ok(Json(
+        s.app
+            .supervision()
+            .after_school_list(&bearer.actor, &id)
+            .await?,
+    ))
 }
 
 /// Adds a candidate institution of the list's region.
@@ -58,6 +67,7 @@ pub async fn add_candidate(
         .await?;
     Ok(Json(
         s.app
+            .supervision()
             .add_after_school_candidate(&bearer.actor, &id, &b)
             .await?,
     ))
@@ -81,7 +91,11 @@ pub(crate) async fn after_school_page(
         .require(&session.actor, Permission::SuperviseInstitution)
         .await?;
     Ok(AfterSchoolPage {
-        lists: s.app.after_school_lists(&session.actor).await?,
+        lists: s
+            .app
+            .supervision()
+            .after_school_lists(&session.actor)
+            .await?,
         list: None,
         csrf: session.csrf,
         error: None,
@@ -97,7 +111,12 @@ pub(crate) async fn after_school_list_page(
         .require(&session.actor, Permission::SuperviseInstitution)
         .await?;
     Ok(AfterSchoolPage {
-        list: Some(s.app.after_school_list(&session.actor, &id).await?),
+        list: Some(
+            s.app
+                .supervision()
+                .after_school_list(&session.actor, &id)
+                .await?,
+        ),
         lists: Vec::new(),
         csrf: session.csrf,
         error: None,
@@ -126,14 +145,23 @@ pub(crate) async fn create_after_school_form(
         name: form.name,
         school_year: form.school_year,
     };
-    match s.app.create_after_school_list(&session.actor, &new).await {
+    match s
+        .app
+        .supervision()
+        .create_after_school_list(&session.actor, &new)
+        .await
+    {
         Ok(list) => {
             Ok(Redirect::to(&format!("/regulator/after-school/{}", list.id)).into_response())
         }
         Err(e) => {
             let o = form_outcome::<()>(Err(e), StatusCode::OK, "")?;
             let page = AfterSchoolPage {
-                lists: s.app.after_school_lists(&session.actor).await?,
+                lists: s
+                    .app
+                    .supervision()
+                    .after_school_lists(&session.actor)
+                    .await?,
                 list: None,
                 csrf: session.csrf,
                 error: o.error,
@@ -158,6 +186,7 @@ pub(crate) async fn add_candidate_form(
     };
     match s
         .app
+        .supervision()
         .add_after_school_candidate(&session.actor, &id, &new)
         .await
     {
@@ -165,7 +194,12 @@ pub(crate) async fn add_candidate_form(
         Err(e) => {
             let o = form_outcome::<()>(Err(e), StatusCode::OK, "")?;
             let page = AfterSchoolPage {
-                list: Some(s.app.after_school_list(&session.actor, &id).await?),
+                list: Some(
+                    s.app
+                        .supervision()
+                        .after_school_list(&session.actor, &id)
+                        .await?,
+                ),
                 lists: Vec::new(),
                 csrf: session.csrf,
                 error: o.error,

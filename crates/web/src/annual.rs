@@ -45,7 +45,11 @@ pub async fn annual(
     let year = year
         .parse()
         .map_err(|_| AppError::invalid("年度：格式如 2026", "year: e.g. 2026").on("year"))?;
-    let report = s.app.annual_report(&bearer.actor, &id, year).await?;
+    let report = s
+        .app
+        .supervision()
+        .annual_report(&bearer.actor, &id, year)
+        .await?;
     match q.format.as_str() {
         "" | "json" => Ok(Json(report).into_response()),
         "csv" => Ok(annual_csv(&report)?),
@@ -76,6 +80,7 @@ pub async fn annual_review(
         .map_err(|_| AppError::invalid("年度：格式如 2026", "year: e.g. 2026").on("year"))?;
     let report = s
         .app
+        .supervision()
         .record_annual_review(&bearer.actor, &id, year, &b)
         .await?;
     Ok((StatusCode::CREATED, Json(report)))
@@ -225,7 +230,11 @@ pub(crate) async fn annual_page(
     let year = year
         .parse()
         .map_err(|_| AppError::invalid("年度：格式如 2026", "year: e.g. 2026").on("year"))?;
-    let report = s.app.annual_report(&session.actor, &id, year).await?;
+    let report = s
+        .app
+        .supervision()
+        .annual_report(&session.actor, &id, year)
+        .await?;
     match q.format.as_str() {
         "csv" => return Ok(annual_csv(&report)?),
         "pdf" => return Ok(annual_pdf(&s, &report)?),
@@ -267,6 +276,7 @@ pub(crate) async fn annual_review_form(
     };
     match s
         .app
+        .supervision()
         .record_annual_review(&session.actor, &id, year, &req)
         .await
     {
@@ -276,7 +286,10 @@ pub(crate) async fn annual_review_form(
         Err(e) => {
             let o = form_outcome::<()>(Err(e), StatusCode::OK, "")?;
             let page = AnnualPage {
-                r: s.app.annual_report(&session.actor, &id, year).await?,
+                r: s.app
+                    .supervision()
+                    .annual_report(&session.actor, &id, year)
+                    .await?,
                 results: &RESULTS,
                 csrf: session.csrf,
                 error: o.error,

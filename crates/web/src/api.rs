@@ -32,8 +32,8 @@ pub async fn search_institutions(
     State(s): State<WebState>,
     ApiQuery(raw): ApiQuery<RawSearch>,
 ) -> Result<Json<Page<InstitutionSummary>>, ApiError> {
-    let parsed = s.app.parse_search(&raw)?;
-    Ok(Json(s.app.search_institutions(&parsed).await?))
+    let parsed = s.app.registry().parse_search(&raw)?;
+    Ok(Json(s.app.registry().search_institutions(&parsed).await?))
 }
 
 /// One institution: licence, list status with reason and date, courses, list history.
@@ -51,7 +51,7 @@ pub async fn institution_detail(
     State(s): State<WebState>,
     Path(id): Path<String>,
 ) -> Result<Json<InstitutionDetail>, ApiError> {
-    Ok(Json(s.app.institution_detail(&id).await?))
+    Ok(Json(s.app.registry().institution_detail(&id).await?))
 }
 
 #[derive(Debug, Deserialize)]
@@ -74,5 +74,7 @@ pub async fn regions(
     State(s): State<WebState>,
     ApiQuery(params): ApiQuery<RegionParams>,
 ) -> Result<Json<Vec<RegionView>>, ApiError> {
-    Ok(Json(s.app.region_children(params.parent.as_deref())?))
+    Ok(Json(
+        s.app.registry().region_children(params.parent.as_deref())?,
+    ))
 }

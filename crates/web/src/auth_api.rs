@@ -62,7 +62,7 @@ impl FromRequestParts<WebState> for Bearer {
                 ))
                 .into_response()
             })?;
-        match state.app.authenticate(token).await {
+        match state.app.identity().authenticate(token).await {
             Ok(actor) => Ok(Bearer {
                 actor,
                 token: token.to_owned(),
@@ -95,9 +95,9 @@ pub async fn login(
     let pair = match b {
         LoginRequest::Password(mut p) => {
             p.source = client.to_string();
-            s.app.login(&p).await?
+            s.app.identity().login(&p).await?
         }
-        LoginRequest::Phone(p) => s.app.login_with_code(&p).await?,
+        LoginRequest::Phone(p) => s.app.identity().login_with_code(&p).await?,
     };
     Ok(Json(pair))
 }
@@ -130,7 +130,7 @@ pub async fn sms_code(
     State(s): State<WebState>,
     ApiJson(b): ApiJson<SmsCodeRequest>,
 ) -> Result<StatusCode, ApiError> {
-    s.app.request_login_code(&b.phone).await?;
+    s.app.identity().request_login_code(&b.phone).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -145,7 +145,7 @@ pub async fn my_children(
     State(s): State<WebState>,
     bearer: Bearer,
 ) -> Result<Json<Vec<ChildView>>, ApiError> {
-    Ok(Json(s.app.my_children(&bearer.actor).await?))
+    Ok(Json(s.app.identity().my_children(&bearer.actor).await?))
 }
 
 /// Link a child (name, gender, ID-card number with a valid GB 11643 check character, school, grade).
@@ -166,7 +166,7 @@ pub async fn add_child(
 ) -> Result<(StatusCode, Json<ChildView>), ApiError> {
     Ok((
         StatusCode::CREATED,
-        Json(s.app.add_child(&bearer.actor, &b).await?),
+        Json(s.app.identity().add_child(&bearer.actor, &b).await?),
     ))
 }
 
@@ -200,6 +200,7 @@ pub async fn reveal_child(
     Ok(Json(Revealed {
         value: s
             .app
+            .identity()
             .reveal_child(&bearer.actor, &id, req.field, &req.reason)
             .await?,
     }))
@@ -221,7 +222,7 @@ pub async fn refresh(
     State(s): State<WebState>,
     ApiJson(b): ApiJson<RefreshRequest>,
 ) -> Result<Json<TokenPair>, ApiError> {
-    Ok(Json(s.app.refresh(&b.refresh_token).await?))
+    Ok(Json(s.app.identity().refresh(&b.refresh_token).await?))
 }
 
 /// Sign out: revokes the access token and its refresh token.
@@ -232,7 +233,7 @@ pub async fn refresh(
     responses((status = 204), (status = 401, body = Problem, content_type = "application/problem+json"))
 )]
 pub async fn logout(State(s): State<WebState>, bearer: Bearer) -> Result<StatusCode, ApiError> {
-    s.app.logout(&bearer.token).await?;
+    s.app.identity().logout(&bearer.token).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -253,7 +254,7 @@ pub async fn change_password(
     bearer: Bearer,
     ApiJson(b): ApiJson<app::auth::ChangePassword>,
 ) -> Result<StatusCode, ApiError> {
-    s.app.change_password(&bearer.actor, &b).await?;
+    s.app.identity().change_password(&bearer.actor, &b).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -265,7 +266,7 @@ pub async fn change_password(
     responses((status = 200, body = ActorView), (status = 401, body = Problem, content_type = "application/problem+json"))
 )]
 pub async fn me(State(s): State<WebState>, bearer: Bearer) -> Result<Json<ActorView>, ApiError> {
-    Ok(Json(s.app.me(&bearer.actor).await?))
+    Ok(Json(s.app.identity().me(&bearer.actor).await?))
 }
 
 /// A request from an API client, verified against its signature headers; carries the raw body.
@@ -328,7 +329,7 @@ impl axum::extract::FromRequest<WebState> for Signed {
             nonce: &nonce,
             signature: &signature,
         };
-        match state.app.verify_signed(&request).await {
+        match state.app.integration().verify_signed(&request).await {
             Ok(actor) => Ok(Signed { actor, body }),
             Err(e) if e.code.status() == 401 => Err(Unauthorized(ApiError(e)).into_response()),
             Err(e) => Err(ApiError(e).into_response()),
@@ -350,6 +351,7 @@ impl axum::extract::FromRequest<WebState> for BankSigned {
         let signed = Signed::from_request(req, state).await?;
         state
             .app
+            .money()
             .require_bank(&signed.actor)
             .await
             .map_err(|e| ApiError(e).into_response())?;
@@ -409,7 +411,10 @@ pub async fn institution_audit(
     Path(id): Path<String>,
 ) -> Result<Json<Vec<app::oversight::AuditEntryView>>, ApiError> {
     Ok(Json(
-        s.app.institution_audit_trail(&bearer.actor, &id).await?,
+        s.app
+            .supervision()
+            .institution_audit_trail(&bearer.actor, &id)
+            .await?,
     ))
 }
 
@@ -439,7 +444,10 @@ pub async fn move_to_list(
             domain::access::Permission::SuperviseInstitution,
         )
         .await?;
-    s.app.move_to_list(&bearer.actor, &id, &b).await?;
+    s.app
+        .supervision()
+        .move_to_list(&bearer.actor, &id, &b)
+        .await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -468,7 +476,10 @@ pub async fn remove_institution(
             domain::access::Permission::SuperviseInstitution,
         )
         .await?;
-    s.app.remove_institution(&bearer.actor, &id, &b).await?;
+    s.app
+        .supervision()
+        .remove_institution(&bearer.actor, &id, &b)
+        .await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -495,7 +506,11 @@ pub async fn record_unlicensed(
             domain::access::Permission::SuperviseInstitution,
         )
         .await?;
-    let id = s.app.record_unlicensed(&bearer.actor, &b).await?;
+    let id = s
+        .app
+        .supervision()
+        .record_unlicensed(&bearer.actor, &b)
+        .await?;
     Ok((StatusCode::CREATED, Json(id)))
 }
 
@@ -510,7 +525,7 @@ pub async fn my_notifications(
     State(s): State<WebState>,
     bearer: Bearer,
 ) -> Result<Json<Vec<app::inbox::NotificationView>>, ApiError> {
-    Ok(Json(s.app.my_notifications(&bearer.actor).await?))
+    Ok(Json(s.app.service().my_notifications(&bearer.actor).await?))
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
@@ -531,7 +546,7 @@ pub async fn region_policy(
     State(s): State<WebState>,
     ApiQuery(q): ApiQuery<PolicyQuery>,
 ) -> Result<Json<app::policy::PolicyView>, ApiError> {
-    Ok(Json(s.app.region_policy(&q.region).await?))
+    Ok(Json(s.app.registry().region_policy(&q.region).await?))
 }
 
 /// Set the supervisor's own region's policy override (a new version, with a reason).
@@ -553,5 +568,10 @@ pub async fn set_region_policy(
             domain::access::Permission::SuperviseInstitution,
         )
         .await?;
-    Ok(Json(s.app.set_region_policy(&bearer.actor, &b).await?))
+    Ok(Json(
+        s.app
+            .registry()
+            .set_region_policy(&bearer.actor, &b)
+            .await?,
+    ))
 }

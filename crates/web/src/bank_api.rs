@@ -46,6 +46,7 @@ where
         .to_owned();
     if let Some((status, answer)) = s
         .app
+        .money()
         .idempotent_replay(&signed.actor, &key, &signed.body)
         .await?
     {
@@ -57,6 +58,7 @@ where
     let answer = serde_json::to_value(command(signed.actor.clone(), request).await?)
         .map_err(|e| ApiError(app::AppError::internal(e.to_string())))?;
     s.app
+        .money()
         .remember_answer(&signed.actor, &key, &signed.body, 200, &answer)
         .await?;
     Ok(Json(answer).into_response())
@@ -79,9 +81,14 @@ pub async fn set_endpoint(
     BankSigned(signed): BankSigned,
 ) -> Result<Response, ApiError> {
     let app = s.app.clone();
-    once(&s, &headers, &signed, |actor, req: EndpointRegistration| async move {
-        app.register_bank_endpoint(&actor, &req).await
-    })
+    once(
+        &s,
+        &headers,
+        &signed,
+        |actor, req: EndpointRegistration| async move {
+            app.money().register_bank_endpoint(&actor, &req).await
+        },
+    )
     .await
 }
 
@@ -107,7 +114,7 @@ pub async fn payment(
         &s,
         &headers,
         &signed,
-        |actor, req: PaymentNotice| async move { app.record_payment(&actor, &req).await },
+        |actor, req: PaymentNotice| async move { app.money().record_payment(&actor, &req).await },
     )
     .await
 }
@@ -131,7 +138,7 @@ pub async fn payment_batch(
         &s,
         &headers,
         &signed,
-        |actor, req: PaymentBatch| async move { app.record_payments(&actor, &req).await },
+        |actor, req: PaymentBatch| async move { app.money().record_payments(&actor, &req).await },
     )
     .await
 }
@@ -156,7 +163,7 @@ pub async fn bank_risk_score(
         &headers,
         &signed,
         |actor, req: app::risk::BankRiskScore| async move {
-            app.record_bank_risk_score(&actor, &req).await
+            app.supervision().record_bank_risk_score(&actor, &req).await
         },
     )
     .await
@@ -181,7 +188,7 @@ pub async fn movement(
         &s,
         &headers,
         &signed,
-        |actor, req: MovementReport| async move { app.record_movement(&actor, &req).await },
+        |actor, req: MovementReport| async move { app.money().record_movement(&actor, &req).await },
     )
     .await
 }
@@ -206,7 +213,7 @@ pub async fn movement_batch(
         &s,
         &headers,
         &signed,
-        |actor, req: MovementBatch| async move { app.record_movements(&actor, &req).await },
+        |actor, req: MovementBatch| async move { app.money().record_movements(&actor, &req).await },
     )
     .await
 }
@@ -231,7 +238,9 @@ pub async fn instruction_result(
         &headers,
         &signed,
         |actor, req: InstructionResult| async move {
-            app.record_instruction_result(&actor, &id, &req).await
+            app.money()
+                .record_instruction_result(&actor, &id, &req)
+                .await
         },
     )
     .await
@@ -258,7 +267,7 @@ pub async fn statement(
         &s,
         &headers,
         &signed,
-        |actor, req: DailyStatement| async move { app.record_statement(&actor, &req).await },
+        |actor, req: DailyStatement| async move { app.money().record_statement(&actor, &req).await },
     )
     .await
 }

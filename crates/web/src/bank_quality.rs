@@ -28,13 +28,13 @@ pub async fn bank_quality(
     ApiQuery(q): ApiQuery<PeriodQuery>,
 ) -> Result<Json<Vec<BankQualityReport>>, ApiError> {
     let period = period_of(&s, q)?;
-    Ok(Json(s.app.bank_quality(&period).await?))
+    Ok(Json(s.app.supervision().bank_quality(&period).await?))
 }
 
 fn period_of(s: &WebState, q: PeriodQuery) -> Result<String, AppError> {
     let period = q.period;
     Ok(if period.trim().is_empty() {
-        s.app.current_period()
+        s.app.supervision().current_period()
     } else {
         period.trim().to_owned()
     })
@@ -60,7 +60,7 @@ pub(crate) async fn bank_quality_page(
     PageQuery(q): PageQuery<PeriodQuery>,
 ) -> Result<BankQualityPage, PageError> {
     let period = period_of(&s, q)?;
-    let reports = s.app.bank_quality(&period).await?;
+    let reports = s.app.supervision().bank_quality(&period).await?;
     let previous = app::bank_quality::previous_period(&period).unwrap_or_default();
     Ok(BankQualityPage {
         period_label: app::bank_quality::period_label(&period),

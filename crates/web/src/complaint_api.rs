@@ -26,7 +26,11 @@ pub async fn file_complaint(
     bearer: Bearer,
     ApiJson(b): ApiJson<NewComplaint>,
 ) -> Result<(StatusCode, Json<ComplaintView>), ApiError> {
-    let view = s.app.file_complaint(&bearer.actor, &b, &[]).await?;
+    let view = s
+        .app
+        .service()
+        .file_complaint(&bearer.actor, &b, &[])
+        .await?;
     Ok((StatusCode::CREATED, Json(view)))
 }
 
@@ -42,7 +46,7 @@ pub async fn complaints(
     State(s): State<WebState>,
     bearer: Bearer,
 ) -> Result<Json<Vec<ComplaintView>>, ApiError> {
-    Ok(Json(s.app.complaints_for(&bearer.actor).await?))
+    Ok(Json(s.app.service().complaints_for(&bearer.actor).await?))
 }
 
 /// One complaint.
@@ -58,7 +62,9 @@ pub async fn complaint(
     bearer: Bearer,
     Path(id): Path<String>,
 ) -> Result<Json<ComplaintView>, ApiError> {
-    Ok(Json(s.app.complaint_for(&bearer.actor, &id).await?))
+    Ok(Json(
+        s.app.service().complaint_for(&bearer.actor, &id).await?,
+    ))
 }
 
 /// The institution's customer service answers.
@@ -79,7 +85,12 @@ pub async fn answer_complaint(
     s.app
         .require(&bearer.actor, Permission::HandleCustomerCases)
         .await?;
-    Ok(Json(s.app.answer_complaint(&bearer.actor, &id, &b).await?))
+    Ok(Json(
+        s.app
+            .service()
+            .answer_complaint(&bearer.actor, &id, &b)
+            .await?,
+    ))
 }
 
 /// The parent accepts the answer (closed).
@@ -95,7 +106,9 @@ pub async fn accept_complaint(
     bearer: Bearer,
     Path(id): Path<String>,
 ) -> Result<Json<ComplaintView>, ApiError> {
-    Ok(Json(s.app.accept_complaint(&bearer.actor, &id).await?))
+    Ok(Json(
+        s.app.service().accept_complaint(&bearer.actor, &id).await?,
+    ))
 }
 
 /// The parent takes the complaint to the competent regulator.
@@ -111,7 +124,12 @@ pub async fn escalate_complaint(
     bearer: Bearer,
     Path(id): Path<String>,
 ) -> Result<Json<ComplaintView>, ApiError> {
-    Ok(Json(s.app.escalate_complaint(&bearer.actor, &id).await?))
+    Ok(Json(
+        s.app
+            .service()
+            .escalate_complaint(&bearer.actor, &id)
+            .await?,
+    ))
 }
 
 /// The competent regulator rules, and may freeze the order's releases or order the rest refunded.
@@ -132,7 +150,12 @@ pub async fn rule_on_complaint(
     s.app
         .require(&bearer.actor, Permission::SuperviseInstitution)
         .await?;
-    Ok(Json(s.app.rule_on_complaint(&bearer.actor, &id, &b).await?))
+    Ok(Json(
+        s.app
+            .service()
+            .rule_on_complaint(&bearer.actor, &id, &b)
+            .await?,
+    ))
 }
 
 /// An institution's complaint figures (public).
@@ -146,7 +169,7 @@ pub async fn complaint_figures(
     State(s): State<WebState>,
     Path(id): Path<String>,
 ) -> Result<Json<ComplaintFigures>, ApiError> {
-    Ok(Json(s.app.complaint_figures(&id).await?))
+    Ok(Json(s.app.service().complaint_figures(&id).await?))
 }
 
 /// 清退: the competent supervisor freezes all of an institution's releases and refunds every family's
@@ -168,7 +191,7 @@ pub async fn start_run_off(
     s.app
         .require(&bearer.actor, Permission::SuperviseInstitution)
         .await?;
-    let view = s.app.start_run_off(&bearer.actor, &id, &b).await?;
+    let view = s.app.money().start_run_off(&bearer.actor, &id, &b).await?;
     Ok((StatusCode::CREATED, Json(view)))
 }
 
@@ -191,7 +214,7 @@ pub async fn ask_institution(
     bearer: Bearer,
     ApiJson(b): ApiJson<app::consultations::NewConsultation>,
 ) -> Result<(StatusCode, Json<app::consultations::ConsultationView>), ApiError> {
-    let view = s.app.ask_institution(&bearer.actor, &b).await?;
+    let view = s.app.service().ask_institution(&bearer.actor, &b).await?;
     Ok((StatusCode::CREATED, Json(view)))
 }
 
@@ -206,7 +229,9 @@ pub async fn consultations(
     State(s): State<WebState>,
     bearer: Bearer,
 ) -> Result<Json<Vec<app::consultations::ConsultationView>>, ApiError> {
-    Ok(Json(s.app.consultations_for(&bearer.actor).await?))
+    Ok(Json(
+        s.app.service().consultations_for(&bearer.actor).await?,
+    ))
 }
 
 /// One thread with its messages.
@@ -222,7 +247,9 @@ pub async fn consultation(
     bearer: Bearer,
     Path(id): Path<String>,
 ) -> Result<Json<app::consultations::ConsultationView>, ApiError> {
-    Ok(Json(s.app.consultation_for(&bearer.actor, &id).await?))
+    Ok(Json(
+        s.app.service().consultation_for(&bearer.actor, &id).await?,
+    ))
 }
 
 /// A message from the thread's parent or the institution's customer service (the first answer is timed).
@@ -241,9 +268,10 @@ pub async fn reply_consultation(
     ApiJson(reply): ApiJson<ConsultationReply>,
 ) -> Result<Json<app::consultations::ConsultationView>, ApiError> {
     // Who may write is checked before the body is read.
-    s.app.consultation_for(&bearer.actor, &id).await?;
+    s.app.service().consultation_for(&bearer.actor, &id).await?;
     Ok(Json(
         s.app
+            .service()
             .reply_consultation(&bearer.actor, &id, &reply.body)
             .await?,
     ))

@@ -40,7 +40,7 @@ pub(crate) async fn list(
     PageSession(session): PageSession,
 ) -> Result<ListPage, PageError> {
     Ok(ListPage {
-        complaints: s.app.complaints_for(&session.actor).await?,
+        complaints: s.app.service().complaints_for(&session.actor).await?,
         viewer: viewer(&session.actor),
     })
 }
@@ -69,7 +69,7 @@ pub(crate) async fn new_form(
     PageSession(session): PageSession,
     Query(q): Query<NewQuery>,
 ) -> Result<NewPage, PageError> {
-    let institution = s.app.institution_detail(&q.institution).await?;
+    let institution = s.app.registry().institution_detail(&q.institution).await?;
     Ok(NewPage {
         institution_id: q.institution,
         institution_name: institution.summary.name,
@@ -117,10 +117,19 @@ pub(crate) async fn file(
     }
     session.check_csrf(&s, &csrf)?;
     let PageSession(session) = session;
-    match s.app.file_complaint(&session.actor, &new, &files).await {
+    match s
+        .app
+        .service()
+        .file_complaint(&session.actor, &new, &files)
+        .await
+    {
         Ok(c) => Ok(Redirect::to(&format!("/complaints/{}", c.id)).into_response()),
         Err(e) if matches!(e.code.status(), 400 | 413 | 415 | 422) => {
-            let institution = s.app.institution_detail(&new.institution_id).await?;
+            let institution = s
+                .app
+                .registry()
+                .institution_detail(&new.institution_id)
+                .await?;
             let page = NewPage {
                 institution_id: new.institution_id,
                 institution_name: institution.summary.name,
@@ -151,7 +160,7 @@ pub(crate) async fn detail(
     Path(id): Path<String>,
 ) -> Result<DetailPage, PageError> {
     Ok(DetailPage {
-        c: s.app.complaint_for(&session.actor, &id).await?,
+        c: s.app.service().complaint_for(&session.actor, &id).await?,
         viewer: viewer(&session.actor),
         outcomes: OUTCOMES,
         money_actions: MONEY_ACTIONS,
@@ -191,6 +200,7 @@ pub(crate) async fn answer(
     };
     Ok(back(
         &s.app
+            .service()
             .answer_complaint(&session.0.actor, &id, &answer)
             .await?,
     ))
@@ -203,7 +213,12 @@ pub(crate) async fn accept(
     Form(form): Form<StepForm>,
 ) -> Result<Response, PageError> {
     session.check_csrf(&s, &form.csrf)?;
-    Ok(back(&s.app.accept_complaint(&session.0.actor, &id).await?))
+    Ok(back(
+        &s.app
+            .service()
+            .accept_complaint(&session.0.actor, &id)
+            .await?,
+    ))
 }
 
 pub(crate) async fn escalate(
@@ -214,7 +229,10 @@ pub(crate) async fn escalate(
 ) -> Result<Response, PageError> {
     session.check_csrf(&s, &form.csrf)?;
     Ok(back(
-        &s.app.escalate_complaint(&session.0.actor, &id).await?,
+        &s.app
+            .service()
+            .escalate_complaint(&session.0.actor, &id)
+            .await?,
     ))
 }
 
@@ -234,6 +252,7 @@ pub(crate) async fn ruling(
     };
     Ok(back(
         &s.app
+            .service()
             .rule_on_complaint(&session.0.actor, &id, &ruling)
             .await?,
     ))

@@ -41,7 +41,11 @@ pub(crate) async fn console(
     PageSession(session): PageSession,
     PageQuery(raw): PageQuery<RawSearch>,
 ) -> Result<RegulatorPage, PageError> {
-    let overview = s.app.regulator_overview(&session.actor, &raw).await?;
+    let overview = s
+        .app
+        .supervision()
+        .regulator_overview(&session.actor, &raw)
+        .await?;
     let q = raw.q.unwrap_or_default();
     let region = raw.region.unwrap_or_default();
     let pager = Pager::new(
@@ -80,10 +84,18 @@ async fn institution_page(
     error: Option<String>,
 ) -> Result<InstitutionPage, PageError> {
     // The trail checks the region first; only then is anything about the institution read.
-    let trail = s.app.institution_audit_trail(&session.actor, id).await?;
+    let trail = s
+        .app
+        .supervision()
+        .institution_audit_trail(&session.actor, id)
+        .await?;
     Ok(InstitutionPage {
-        institution: s.app.institution_detail(id).await?,
-        staff: s.app.staff_for_regulator(&session.actor, id).await?,
+        institution: s.app.registry().institution_detail(id).await?,
+        staff: s
+            .app
+            .registry()
+            .staff_for_regulator(&session.actor, id)
+            .await?,
         trail,
         supervises: session.actor.has(Permission::SuperviseInstitution),
         csrf: session.csrf,
@@ -149,7 +161,7 @@ pub(crate) async fn move_to_list(
         s.app
             .require(&actor, Permission::SuperviseInstitution)
             .await?;
-        s.app.move_to_list(&actor, &id, &req).await
+        s.app.supervision().move_to_list(&actor, &id, &req).await
     };
     after_action(
         &s,
@@ -179,7 +191,10 @@ pub(crate) async fn remove(
         s.app
             .require(&actor, Permission::SuperviseInstitution)
             .await?;
-        s.app.remove_institution(&actor, &id, &req).await
+        s.app
+            .supervision()
+            .remove_institution(&actor, &id, &req)
+            .await
     };
     after_action(
         &s,
@@ -221,6 +236,7 @@ async fn accounts_page(
     let paging = domain::Paging::new(page, Some(50)).map_err(app::AppError::from)?;
     let accounts = s
         .app
+        .identity()
         .managed_accounts(&session.actor, false, paging)
         .await?;
     Ok(AccountsPage {
@@ -287,7 +303,10 @@ pub(crate) async fn create_account(
             region_code: form.region_code,
             school_name: form.school_name,
         };
-        s.app.create_school_account(&session.actor, &req).await
+        s.app
+            .identity()
+            .create_school_account(&session.actor, &req)
+            .await
     } else if session.view.kind == "staff" {
         let req = NewStaffRequest {
             username: form.username.clone(),
@@ -295,7 +314,7 @@ pub(crate) async fn create_account(
             password: form.password,
             role: form.role,
         };
-        s.app.create_staff(&session.actor, &req).await
+        s.app.identity().create_staff(&session.actor, &req).await
     } else {
         let req = NewRegulatorRequest {
             username: form.username.clone(),
@@ -304,7 +323,10 @@ pub(crate) async fn create_account(
             region_code: form.region_code,
             role: form.role,
         };
-        s.app.create_regulator(&session.actor, &req).await
+        s.app
+            .identity()
+            .create_regulator(&session.actor, &req)
+            .await
     };
     let (status, created, error) = match outcome {
         Ok(created) => (StatusCode::CREATED, Some((form.username, created)), None),
@@ -345,6 +367,7 @@ async fn set_enabled(
     };
     match s
         .app
+        .identity()
         .set_account_enabled(&session.actor, &id, enabled, &change)
         .await
     {
@@ -394,7 +417,7 @@ async fn security_page(
     error: Option<String>,
 ) -> Result<SecurityPage, PageError> {
     Ok(SecurityPage {
-        current: s.app.security_policy(&session.actor).await?,
+        current: s.app.identity().security_policy(&session.actor).await?,
         view: session.view,
         csrf: session.csrf,
         notice,
@@ -441,7 +464,11 @@ pub(crate) async fn set_security(
         },
         reason: form.reason,
     };
-    let result = s.app.set_security_policy(&session.actor, &change).await;
+    let result = s
+        .app
+        .identity()
+        .set_security_policy(&session.actor, &change)
+        .await;
     let o = match form_outcome(result, StatusCode::OK, "安全策略已更新。") {
         Ok(o) => o,
         Err(r) => return r.into_response(),
@@ -470,10 +497,18 @@ pub(crate) async fn audit(
     PageSession(session): PageSession,
     PageQuery(q): PageQuery<AuditPageQuery>,
 ) -> Result<AuditPage, PageError> {
-    let log = s.app.audit_log(&session.actor, q.before).await?;
+    let log = s
+        .app
+        .supervision()
+        .audit_log(&session.actor, q.before)
+        .await?;
     let first = domain::Paging::new(None, Some(20)).map_err(app::AppError::from)?;
     Ok(AuditPage {
-        reveals: s.app.pii_access_log(&session.actor, first).await?,
+        reveals: s
+            .app
+            .supervision()
+            .pii_access_log(&session.actor, first)
+            .await?,
         view: session.view,
         log,
     })
@@ -514,7 +549,12 @@ pub(crate) async fn record_unlicensed(
         credit_code: Some(form.credit_code),
         reason: form.reason,
     };
-    match s.app.record_unlicensed(&session.actor, &finding).await {
+    match s
+        .app
+        .supervision()
+        .record_unlicensed(&session.actor, &finding)
+        .await
+    {
         Ok(id) => Redirect::to(&format!("/regulator/institutions/{id}")).into_response(),
         Err(e) => PageError(e).into_response(),
     }
@@ -544,6 +584,7 @@ pub(crate) async fn confirm_record_check(
             .require(&actor, Permission::ViewInstitutionPrivate)
             .await?;
         s.app
+            .registry()
             .confirm_record_check(&actor, &staff_id)
             .await
             .map(|_| ())
@@ -589,7 +630,12 @@ pub(crate) async fn blacklist_practitioner(
         id_card: form.id_card,
         reason: form.reason,
     };
-    match s.app.blacklist_practitioner(&session.actor, &entry).await {
+    match s
+        .app
+        .registry()
+        .blacklist_practitioner(&session.actor, &entry)
+        .await
+    {
         Ok(()) => Redirect::to("/regulator?listed=practitioner").into_response(),
         Err(e) => PageError(e).into_response(),
     }

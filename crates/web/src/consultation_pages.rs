@@ -32,10 +32,10 @@ pub(crate) async fn list(
     PageSession(session): PageSession,
     Query(q): Query<ListQuery>,
 ) -> Result<ListPage, PageError> {
-    let threads = s.app.consultations_for(&session.actor).await?;
+    let threads = s.app.service().consultations_for(&session.actor).await?;
     let ask = match (&session.actor, q.institution.trim()) {
         (app::Actor::Parent { .. }, id) if !id.is_empty() => {
-            let d = s.app.institution_detail(id).await?;
+            let d = s.app.registry().institution_detail(id).await?;
             Some((d.summary.id, d.summary.name))
         }
         _ => None,
@@ -70,7 +70,11 @@ pub(crate) async fn ask(
         topic: form.topic,
         body: form.body,
     };
-    let thread = s.app.ask_institution(&session.0.actor, &new).await?;
+    let thread = s
+        .app
+        .service()
+        .ask_institution(&session.0.actor, &new)
+        .await?;
     Ok(Redirect::to(&format!("/consultations/{}", thread.id)).into_response())
 }
 
@@ -87,7 +91,10 @@ pub(crate) async fn thread(
     Path(id): Path<String>,
 ) -> Result<ThreadPage, PageError> {
     Ok(ThreadPage {
-        t: s.app.consultation_for(&session.actor, &id).await?,
+        t: s.app
+            .service()
+            .consultation_for(&session.actor, &id)
+            .await?,
         csrf: session.csrf,
     })
 }
@@ -101,6 +108,7 @@ pub(crate) async fn reply(
     session.check_csrf(&s, &form.csrf)?;
     let thread = s
         .app
+        .service()
         .reply_consultation(&session.0.actor, &id, &form.body)
         .await?;
     Ok(Redirect::to(&format!("/consultations/{}", thread.id)).into_response())

@@ -31,7 +31,10 @@ pub async fn sign_up(
     State(s): State<WebState>,
     ApiJson(b): ApiJson<SignUp>,
 ) -> Result<(StatusCode, Json<SignedUp>), ApiError> {
-    Ok((StatusCode::CREATED, Json(s.app.sign_up(&b).await?)))
+    Ok((
+        StatusCode::CREATED,
+        Json(s.app.registry().sign_up(&b).await?),
+    ))
 }
 
 /// The admin's filing: the newest version, what it lacks, reviewers' reasons, documents, history.
@@ -45,7 +48,7 @@ pub async fn my_filing(
     State(s): State<WebState>,
     bearer: Bearer,
 ) -> Result<Json<FilingView>, ApiError> {
-    Ok(Json(s.app.my_filing(&bearer.actor).await?))
+    Ok(Json(s.app.registry().my_filing(&bearer.actor).await?))
 }
 
 /// Save the draft (all six sections; anything may still be empty).
@@ -68,7 +71,7 @@ pub async fn save_filing(
     s.app
         .require(&bearer.actor, Permission::EditOwnFiling)
         .await?;
-    Ok(Json(s.app.save_filing(&bearer.actor, &b).await?))
+    Ok(Json(s.app.registry().save_filing(&bearer.actor, &b).await?))
 }
 
 /// Submit the draft to the competent regulator.
@@ -85,7 +88,7 @@ pub async fn submit_filing(
     State(s): State<WebState>,
     bearer: Bearer,
 ) -> Result<Json<FilingView>, ApiError> {
-    Ok(Json(s.app.submit_filing(&bearer.actor).await?))
+    Ok(Json(s.app.registry().submit_filing(&bearer.actor).await?))
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
@@ -121,6 +124,7 @@ pub async fn upload_document(
     let bytes = crate::error::document(bytes)?;
     let doc = s
         .app
+        .registry()
         .upload_document(&bearer.actor, &q.kind, &q.filename, &bytes)
         .await?;
     Ok((StatusCode::CREATED, Json(doc)))
@@ -139,7 +143,7 @@ pub async fn document(
     bearer: Bearer,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
-    let (view, bytes) = s.app.document(&bearer.actor, &id).await?;
+    let (view, bytes) = s.app.registry().document(&bearer.actor, &id).await?;
     Ok(document_response(&view, bytes))
 }
 
@@ -182,6 +186,7 @@ pub async fn review_queue(
     let paging = domain::Paging::new(q.page, q.per_page).map_err(app::AppError::from)?;
     Ok(Json(
         s.app
+            .registry()
             .review_queue(&bearer.actor, q.kind.as_deref(), paging)
             .await?,
     ))
@@ -200,7 +205,12 @@ pub async fn filing_for_review(
     bearer: Bearer,
     Path(id): Path<String>,
 ) -> Result<Json<FilingView>, ApiError> {
-    Ok(Json(s.app.filing_for_review(&bearer.actor, &id).await?))
+    Ok(Json(
+        s.app
+            .registry()
+            .filing_for_review(&bearer.actor, &id)
+            .await?,
+    ))
 }
 
 /// The competent reviewer approves, or rejects with a reason per field.
@@ -225,7 +235,12 @@ pub async fn decide(
     s.app
         .require(&bearer.actor, Permission::ReviewFiling)
         .await?;
-    Ok(Json(s.app.decide_filing(&bearer.actor, &id, &b).await?))
+    Ok(Json(
+        s.app
+            .registry()
+            .decide_filing(&bearer.actor, &id, &b)
+            .await?,
+    ))
 }
 
 /// Put a person on the practitioner black list (supervisors).
@@ -244,7 +259,10 @@ pub async fn blacklist_practitioner(
     s.app
         .require(&bearer.actor, Permission::SuperviseInstitution)
         .await?;
-    s.app.blacklist_practitioner(&bearer.actor, &b).await?;
+    s.app
+        .registry()
+        .blacklist_practitioner(&bearer.actor, &b)
+        .await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -259,7 +277,7 @@ pub async fn staff_register(
     State(s): State<WebState>,
     bearer: Bearer,
 ) -> Result<Json<Vec<app::staff::StaffMemberView>>, ApiError> {
-    Ok(Json(s.app.staff_register(&bearer.actor).await?))
+    Ok(Json(s.app.registry().staff_register(&bearer.actor).await?))
 }
 
 /// Hire a person: refused for the practitioner black list and serving school teachers; subject teachers
@@ -284,7 +302,7 @@ pub async fn hire(
         .await?;
     Ok((
         StatusCode::CREATED,
-        Json(s.app.hire_staff(&bearer.actor, &b).await?),
+        Json(s.app.registry().hire_staff(&bearer.actor, &b).await?),
     ))
 }
 
@@ -304,7 +322,12 @@ pub async fn confirm_record_check(
     s.app
         .require(&bearer.actor, Permission::ViewInstitutionPrivate)
         .await?;
-    Ok(Json(s.app.confirm_record_check(&bearer.actor, &id).await?))
+    Ok(Json(
+        s.app
+            .registry()
+            .confirm_record_check(&bearer.actor, &id)
+            .await?,
+    ))
 }
 
 /// Ask the bank to confirm a supervised account (the institution's admin; the filing must be approved).
@@ -323,7 +346,11 @@ pub async fn request_supervised_account(
     s.app
         .require(&bearer.actor, Permission::EditOwnFiling)
         .await?;
-    let view = s.app.request_supervised_account(&bearer.actor, &b).await?;
+    let view = s
+        .app
+        .money()
+        .request_supervised_account(&bearer.actor, &b)
+        .await?;
     Ok((StatusCode::CREATED, Json(view)))
 }
 
@@ -338,7 +365,9 @@ pub async fn supervised_accounts(
     State(s): State<WebState>,
     bearer: Bearer,
 ) -> Result<Json<Vec<app::funds::SupervisedAccountView>>, ApiError> {
-    Ok(Json(s.app.my_supervised_accounts(&bearer.actor).await?))
+    Ok(Json(
+        s.app.money().my_supervised_accounts(&bearer.actor).await?,
+    ))
 }
 
 /// The bank confirms a supervised account held with it (a signed request from the bank's system). An
@@ -359,7 +388,10 @@ pub async fn confirm_supervised_account(
     crate::auth_api::BankSigned(signed): crate::auth_api::BankSigned,
 ) -> Result<Json<app::funds::SupervisedAccountView>, ApiError> {
     Ok(Json(
-        s.app.confirm_supervised_account(&signed.actor, &id).await?,
+        s.app
+            .money()
+            .confirm_supervised_account(&signed.actor, &id)
+            .await?,
     ))
 }
 
@@ -385,6 +417,6 @@ pub async fn publish_course(
         .await?;
     Ok((
         StatusCode::CREATED,
-        Json(s.app.publish_course(&bearer.actor, &b).await?),
+        Json(s.app.registry().publish_course(&bearer.actor, &b).await?),
     ))
 }

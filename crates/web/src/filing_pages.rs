@@ -69,7 +69,7 @@ pub(crate) async fn join(State(s): State<WebState>, Form(form): Form<JoinForm>) 
         admin_display_name: form.admin_display_name.clone(),
         admin_password: form.admin_password.clone(),
     };
-    match s.app.sign_up(&req).await {
+    match s.app.registry().sign_up(&req).await {
         Ok(_) => (
             StatusCode::CREATED,
             JoinPage {
@@ -129,9 +129,9 @@ async fn filing_page(
     notice: Option<&'static str>,
     error: Option<String>,
 ) -> Result<FilingPage, PageError> {
-    let filing = s.app.my_filing(&session.actor).await?;
+    let filing = s.app.registry().my_filing(&session.actor).await?;
     Ok(FilingPage {
-        accounts: s.app.my_supervised_accounts(&session.actor).await?,
+        accounts: s.app.money().my_supervised_accounts(&session.actor).await?,
         staff_lines: staff_lines(&filing.data.organisation.staff),
         filing,
         csrf: session.csrf,
@@ -243,7 +243,11 @@ pub(crate) async fn save(
         return r.into_response();
     }
     let PageSession(session) = session;
-    let outcome = s.app.save_filing(&session.actor, &form.into_filing()).await;
+    let outcome = s
+        .app
+        .registry()
+        .save_filing(&session.actor, &form.into_filing())
+        .await;
     after(&s, session, outcome, "草稿已保存。").await
 }
 
@@ -262,7 +266,7 @@ pub(crate) async fn submit(
         return r.into_response();
     }
     let PageSession(session) = session;
-    let outcome = s.app.submit_filing(&session.actor).await;
+    let outcome = s.app.registry().submit_filing(&session.actor).await;
     after(&s, session, outcome, "已提交，等待主管部门审核。").await
 }
 
@@ -316,6 +320,7 @@ pub(crate) async fn upload(
     let (filename, bytes) = file.unwrap_or_default();
     let outcome = s
         .app
+        .registry()
         .upload_document(&session.actor, &kind, &filename, &bytes)
         .await;
     after(&s, session, outcome, "材料已上传。").await
@@ -327,7 +332,7 @@ pub(crate) async fn document(
     PageSession(session): PageSession,
     Path(id): Path<String>,
 ) -> Result<Response, PageError> {
-    let (view, bytes) = s.app.document(&session.actor, &id).await?;
+    let (view, bytes) = s.app.registry().document(&session.actor, &id).await?;
     Ok(crate::filing_api::document_response(&view, bytes))
 }
 
@@ -352,6 +357,7 @@ pub(crate) async fn reviews(
     Ok(ReviewsPage {
         queue: s
             .app
+            .registry()
             .review_queue(&session.actor, q.kind.as_deref(), paging)
             .await?,
     })
@@ -375,7 +381,11 @@ async fn review_page(
     error: Option<String>,
 ) -> Result<ReviewPage, PageError> {
     Ok(ReviewPage {
-        filing: s.app.filing_for_review(&session.actor, id).await?,
+        filing: s
+            .app
+            .registry()
+            .filing_for_review(&session.actor, id)
+            .await?,
         csrf: session.csrf,
         fields: field_choices(),
         notice,
@@ -435,7 +445,11 @@ pub(crate) async fn decide(
     } else {
         "已退回，机构将按所列原因修改后重新提交。"
     };
-    let result = s.app.decide_filing(&session.actor, &id, &decision).await;
+    let result = s
+        .app
+        .registry()
+        .decide_filing(&session.actor, &id, &decision)
+        .await;
     let o = match form_outcome(result, StatusCode::OK, done) {
         Ok(o) => o,
         Err(r) => return r.into_response(),
@@ -463,9 +477,10 @@ async fn staff_page(
     notice: Option<&'static str>,
     error: Option<String>,
 ) -> Result<StaffPage, PageError> {
-    let staff = s.app.staff_register(&session.actor).await?;
+    let staff = s.app.registry().staff_register(&session.actor).await?;
     let record_checks = s
         .app
+        .registry()
         .my_filing(&session.actor)
         .await?
         .documents
@@ -520,7 +535,7 @@ pub(crate) async fn hire(
         serving_school_teacher: form.serving_school_teacher.is_some(),
         record_check_document: form.record_check_document,
     };
-    let result = s.app.hire_staff(&session.actor, &hire).await;
+    let result = s.app.registry().hire_staff(&session.actor, &hire).await;
     let done = "已登记聘用，入职查询待主管部门确认。";
     let o = match form_outcome(result, StatusCode::CREATED, done) {
         Ok(o) => o,
@@ -543,7 +558,7 @@ pub(crate) async fn staff_left(
         return r.into_response();
     }
     let PageSession(session) = session;
-    let result = s.app.staff_left(&session.actor, &id).await;
+    let result = s.app.registry().staff_left(&session.actor, &id).await;
     let o = match form_outcome(result, StatusCode::OK, "已登记离职。") {
         Ok(o) => o,
         Err(r) => return r.into_response(),
@@ -578,6 +593,10 @@ pub(crate) async fn bind_account(
         account_no: form.account_no,
         mode: form.mode,
     };
-    let outcome = s.app.request_supervised_account(&session.actor, &req).await;
+    let outcome = s
+        .app
+        .money()
+        .request_supervised_account(&session.actor, &req)
+        .await;
     after(&s, session, outcome, "已提交银行确认。").await
 }

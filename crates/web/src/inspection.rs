@@ -39,7 +39,11 @@ pub async fn create_campaign(
     s.app
         .require(&bearer.actor, Permission::SuperviseInstitution)
         .await?;
-    let campaign = s.app.create_spot_check_campaign(&bearer.actor, &b).await?;
+    let campaign = s
+        .app
+        .supervision()
+        .create_spot_check_campaign(&bearer.actor, &b)
+        .await?;
     Ok((StatusCode::CREATED, Json(campaign)))
 }
 
@@ -50,7 +54,12 @@ pub async fn campaigns(
     State(s): State<WebState>,
     bearer: Bearer,
 ) -> Result<Json<Vec<CampaignView>>, ApiError> {
-    Ok(Json(s.app.spot_check_campaigns(&bearer.actor).await?))
+    Ok(Json(
+        s.app
+            .supervision()
+            .spot_check_campaigns(&bearer.actor)
+            .await?,
+    ))
 }
 
 /// A campaign with its drawn institutions, their checkers and results.
@@ -61,7 +70,12 @@ pub async fn campaign(
     bearer: Bearer,
     Path(id): Path<String>,
 ) -> Result<Json<CampaignView>, ApiError> {
-    Ok(Json(s.app.spot_check_campaign(&bearer.actor, &id).await?))
+    Ok(Json(
+        s.app
+            .supervision()
+            .spot_check_campaign(&bearer.actor, &id)
+            .await?,
+    ))
 }
 
 /// The checker records a finding for each of the five focus items (evidence files: the page's form).
@@ -77,6 +91,7 @@ pub async fn record_result(
     s.app.supervising_region(&bearer.actor).await?;
     Ok(Json(
         s.app
+            .supervision()
             .record_spot_check(&bearer.actor, &id, &result, &[])
             .await?,
     ))
@@ -95,7 +110,11 @@ pub async fn record_penalty(
     s.app
         .require(&bearer.actor, Permission::SuperviseInstitution)
         .await?;
-    let penalty = s.app.record_penalty(&bearer.actor, &id, &b).await?;
+    let penalty = s
+        .app
+        .supervision()
+        .record_penalty(&bearer.actor, &id, &b)
+        .await?;
     Ok((StatusCode::CREATED, Json(penalty)))
 }
 
@@ -107,7 +126,9 @@ pub async fn credit(
     bearer: Bearer,
     Path(id): Path<String>,
 ) -> Result<Json<CreditView>, ApiError> {
-    Ok(Json(s.app.credit_of(&bearer.actor, &id).await?))
+    Ok(Json(
+        s.app.supervision().credit_of(&bearer.actor, &id).await?,
+    ))
 }
 
 /// The credit model in force.
@@ -120,7 +141,7 @@ pub async fn credit_model(
     s.app
         .require(&bearer.actor, Permission::SuperviseInstitution)
         .await?;
-    Ok(Json(s.app.credit_model().await?))
+    Ok(Json(s.app.supervision().credit_model().await?))
 }
 
 /// The national supervisor sets a new credit model version.
@@ -134,7 +155,12 @@ pub async fn set_credit_model(
     s.app
         .require(&bearer.actor, Permission::SuperviseInstitution)
         .await?;
-    Ok(Json(s.app.set_credit_model(&bearer.actor, &b).await?))
+    Ok(Json(
+        s.app
+            .supervision()
+            .set_credit_model(&bearer.actor, &b)
+            .await?,
+    ))
 }
 
 #[derive(Debug, Deserialize, utoipa::ToSchema, utoipa::IntoParams)]
@@ -154,7 +180,11 @@ pub async fn publish(
     s.app
         .require(&bearer.actor, Permission::SuperviseInstitution)
         .await?;
-    let n = s.app.publish_credit_ratings(&bearer.actor, b.year).await?;
+    let n = s
+        .app
+        .supervision()
+        .publish_credit_ratings(&bearer.actor, b.year)
+        .await?;
     Ok((
         StatusCode::CREATED,
         Json(serde_json::json!({"published": n})),
@@ -174,7 +204,10 @@ pub async fn export(
         .await?;
     let year = q.year;
     Ok(csv_response(
-        &s.app.credit_export(&bearer.actor, year).await?,
+        &s.app
+            .supervision()
+            .credit_export(&bearer.actor, year)
+            .await?,
         year,
     )?)
 }
@@ -257,7 +290,11 @@ pub(crate) async fn campaigns_page(
         .require(&session.actor, Permission::SuperviseInstitution)
         .await?;
     Ok(CampaignsPage {
-        campaigns: s.app.spot_check_campaigns(&session.actor).await?,
+        campaigns: s
+            .app
+            .supervision()
+            .spot_check_campaigns(&session.actor)
+            .await?,
         strata: &STRATA,
         csrf: session.csrf,
         error: None,
@@ -312,7 +349,10 @@ pub(crate) async fn create_campaign_form(
                 })?),
             },
         };
-        s.app.create_spot_check_campaign(&session.actor, &new).await
+        s.app
+            .supervision()
+            .create_spot_check_campaign(&session.actor, &new)
+            .await
     }
     .await;
     match created {
@@ -320,7 +360,11 @@ pub(crate) async fn create_campaign_form(
         Err(e) => {
             let o = form_outcome::<()>(Err(e), StatusCode::OK, "")?;
             let page = CampaignsPage {
-                campaigns: s.app.spot_check_campaigns(&session.actor).await?,
+                campaigns: s
+                    .app
+                    .supervision()
+                    .spot_check_campaigns(&session.actor)
+                    .await?,
                 strata: &STRATA,
                 csrf: session.csrf,
                 error: o.error,
@@ -342,7 +386,10 @@ pub(crate) async fn campaign_page(
     Path(id): Path<String>,
 ) -> Result<CampaignPage, PageError> {
     Ok(CampaignPage {
-        c: s.app.spot_check_campaign(&session.actor, &id).await?,
+        c: s.app
+            .supervision()
+            .spot_check_campaign(&session.actor, &id)
+            .await?,
     })
 }
 
@@ -361,7 +408,7 @@ pub(crate) async fn check_page(
     Path(id): Path<String>,
 ) -> Result<CheckPage, PageError> {
     Ok(CheckPage {
-        k: s.app.spot_check(&session.actor, &id).await?,
+        k: s.app.supervision().spot_check(&session.actor, &id).await?,
         checklist: &CHECKLIST,
         csrf: session.csrf,
         error: None,
@@ -419,6 +466,7 @@ pub(crate) async fn record_form(
     };
     match s
         .app
+        .supervision()
         .record_spot_check(&session.actor, &id, &result, &files)
         .await
     {
@@ -427,7 +475,7 @@ pub(crate) async fn record_form(
         }
         Err(e) if matches!(e.code.status(), 400 | 409 | 413 | 415 | 422) => {
             let page = CheckPage {
-                k: s.app.spot_check(&session.actor, &id).await?,
+                k: s.app.supervision().spot_check(&session.actor, &id).await?,
                 checklist: &CHECKLIST,
                 csrf: session.csrf,
                 error: Some(crate::error::in_chinese(&e)),
@@ -463,11 +511,22 @@ async fn credit_page(
     error: Option<String>,
 ) -> Result<CreditPage, PageError> {
     Ok(CreditPage {
-        c: s.app.credit_of(&session.actor, institution_id).await?,
-        penalties: s.app.penalties_of(&session.actor, institution_id).await?,
-        checks: s.app.spot_checks_of(&session.actor, institution_id).await?,
+        c: s.app
+            .supervision()
+            .credit_of(&session.actor, institution_id)
+            .await?,
+        penalties: s
+            .app
+            .supervision()
+            .penalties_of(&session.actor, institution_id)
+            .await?,
+        checks: s
+            .app
+            .supervision()
+            .spot_checks_of(&session.actor, institution_id)
+            .await?,
         viewer,
-        year: s.app.current_year(),
+        year: s.app.supervision().current_year(),
         kinds: PenaltyKind::ALL
             .iter()
             .map(|k| (k.as_str(), k.label()))
@@ -557,7 +616,10 @@ pub(crate) async fn penalty_form(
             in_force_until: Some(form.in_force_until).filter(|u| !u.trim().is_empty()),
             publish: Some(form.publish.is_some()),
         };
-        s.app.record_penalty(&session.actor, &id, &new).await
+        s.app
+            .supervision()
+            .record_penalty(&session.actor, &id, &new)
+            .await
     }
     .await;
     let o = form_outcome(outcome, StatusCode::CREATED, "处罚决定已记录。")?;
@@ -582,8 +644,8 @@ async fn credit_admin(
     error: Option<String>,
 ) -> Result<CreditAdminPage, PageError> {
     Ok(CreditAdminPage {
-        model: s.app.credit_model().await?,
-        year: s.app.current_year(),
+        model: s.app.supervision().credit_model().await?,
+        year: s.app.supervision().current_year(),
         csrf: session.csrf,
         notice,
         error,
@@ -617,7 +679,12 @@ pub(crate) async fn publish_form(
         .await?;
     let PageSession(session) = session;
     let published = match form.year.trim().parse::<i64>() {
-        Ok(year) => s.app.publish_credit_ratings(&session.actor, year).await,
+        Ok(year) => {
+            s.app
+                .supervision()
+                .publish_credit_ratings(&session.actor, year)
+                .await
+        }
         Err(_) => {
             Err(AppError::invalid("年度：格式如 2026", "year: a year such as 2026").on("year"))
         }
@@ -646,7 +713,10 @@ pub(crate) async fn export_page(
         .await?;
     let year = q.year;
     Ok(csv_response(
-        &s.app.credit_export(&session.actor, year).await?,
+        &s.app
+            .supervision()
+            .credit_export(&session.actor, year)
+            .await?,
         year,
     )?)
 }

@@ -40,7 +40,12 @@ pub async fn register(
         .await?;
     Ok((
         StatusCode::CREATED,
-        Json(s.app.register_integrator(&bearer.actor, &new).await?),
+        Json(
+            s.app
+                .integration()
+                .register_integrator(&bearer.actor, &new)
+                .await?,
+        ),
     ))
 }
 
@@ -51,7 +56,12 @@ pub async fn grants(
     State(s): State<WebState>,
     bearer: Bearer,
 ) -> Result<Json<Vec<GrantView>>, ApiError> {
-    Ok(Json(s.app.institution_grants(&bearer.actor).await?))
+    Ok(Json(
+        s.app
+            .integration()
+            .institution_grants(&bearer.actor)
+            .await?,
+    ))
 }
 
 /// The institution's admin authorises an integrator for some scopes.
@@ -65,7 +75,11 @@ pub async fn grant(
     s.app
         .require(&bearer.actor, Permission::EditOwnFiling)
         .await?;
-    let view = s.app.grant_integration(&bearer.actor, &b).await?;
+    let view = s
+        .app
+        .integration()
+        .grant_integration(&bearer.actor, &b)
+        .await?;
     Ok((StatusCode::CREATED, Json(view)))
 }
 
@@ -83,7 +97,10 @@ pub async fn revoke(
         .require(&bearer.actor, Permission::EditOwnFiling)
         .await?;
     Ok(Json(
-        s.app.revoke_integration(&bearer.actor, &id, &b).await?,
+        s.app
+            .integration()
+            .revoke_integration(&bearer.actor, &id, &b)
+            .await?,
     ))
 }
 
@@ -95,7 +112,9 @@ pub async fn my_grants(
     signed: Signed,
 ) -> Result<Json<Vec<GrantView>>, ApiError> {
     count(&s, &signed)?;
-    Ok(Json(s.app.integrator_grants(&signed.actor).await?))
+    Ok(Json(
+        s.app.integration().integrator_grants(&signed.actor).await?,
+    ))
 }
 
 /// Counts the request against the client's quota (429 beyond it).
@@ -109,7 +128,11 @@ fn count(s: &WebState, signed: &Signed) -> Result<(), AppError> {
 /// The quota, then that the caller is an integrator (before a body or an idempotency key is read).
 async fn integrator(s: &WebState, signed: &Signed) -> Result<(), AppError> {
     count(s, signed)?;
-    s.app.integrator_of(&signed.actor).await.map(|_| ())
+    s.app
+        .integration()
+        .integrator_of(&signed.actor)
+        .await
+        .map(|_| ())
 }
 
 /// The quota, then the institution's live grant for `scope`: the operator the integrator acts as.
@@ -120,7 +143,10 @@ async fn acting(
     scope: IntegrationScope,
 ) -> Result<Actor, AppError> {
     count(s, signed)?;
-    s.app.acting_for(&signed.actor, institution_id, scope).await
+    s.app
+        .integration()
+        .acting_for(&signed.actor, institution_id, scope)
+        .await
 }
 
 /// The grant for `scope`, then `command` once under the request's `Idempotency-Key`, as the institution's
@@ -170,7 +196,7 @@ pub async fn sync_course(
         &id,
         IntegrationScope::Courses,
         |app, staff, new: NewCourse| async move {
-            let course_id = app.publish_course(&staff, &new).await?;
+            let course_id = app.registry().publish_course(&staff, &new).await?;
             Ok(SyncedCourse { course_id })
         },
     )
@@ -186,7 +212,9 @@ pub async fn orders(
     signed: Signed,
 ) -> Result<Json<Vec<OrderLine>>, ApiError> {
     let staff = acting(&s, &signed, &id, IntegrationScope::Orders).await?;
-    Ok(Json(s.app.institution_orders(&staff, id.trim()).await?))
+    Ok(Json(
+        s.app.money().institution_orders(&staff, id.trim()).await?,
+    ))
 }
 
 /// Reports a child's attendance at the order's next lesson (scope `attendance`), under an
@@ -207,7 +235,7 @@ pub async fn attendance(
         &id,
         IntegrationScope::Attendance,
         |app, staff, taken: Attendance| async move {
-            app.take_attendance(&staff, &order_id, &taken).await
+            app.money().take_attendance(&staff, &order_id, &taken).await
         },
     )
     .await
@@ -225,9 +253,16 @@ pub async fn order_for_parent(
     headers: HeaderMap,
     signed: Signed,
 ) -> Result<Response, ApiError> {
-    act_once(&s, &headers, &signed, &id, IntegrationScope::Orders, |app, staff, new: OrderForParent| async move {
-        app.place_order_for_parent(&staff, &new).await
-    })
+    act_once(
+        &s,
+        &headers,
+        &signed,
+        &id,
+        IntegrationScope::Orders,
+        |app, staff, new: OrderForParent| async move {
+            app.money().place_order_for_parent(&staff, &new).await
+        },
+    )
     .await
 }
 
@@ -242,13 +277,13 @@ pub async fn order(
     signed: Signed,
 ) -> Result<Json<IntegrationOrder>, ApiError> {
     let staff = acting(&s, &signed, &id, IntegrationScope::Orders).await?;
-    let order = s.app.order_for(&staff, &order_id).await?;
+    let order = s.app.money().order_for(&staff, &order_id).await?;
     if order.line.institution_id != id.trim() {
         return Err(
             AppError::not_found("该机构没有这个订单", "no such order of the institution").into(),
         );
     }
-    let refunds = s.app.refunds_of_order(&staff, &order_id).await?;
+    let refunds = s.app.money().refunds_of_order(&staff, &order_id).await?;
     Ok(Json(IntegrationOrder { order, refunds }))
 }
 
@@ -275,7 +310,7 @@ pub async fn answer_refund(
         &id,
         IntegrationScope::Service,
         |app, staff, answer: RefundAnswer| async move {
-            app.answer_refund(&staff, &refund_id, &answer).await
+            app.money().answer_refund(&staff, &refund_id, &answer).await
         },
     )
     .await
@@ -298,7 +333,9 @@ pub async fn answer_complaint(
         &id,
         IntegrationScope::Service,
         |app, staff, answer: ComplaintAnswer| async move {
-            app.answer_complaint(&staff, &complaint_id, &answer).await
+            app.service()
+                .answer_complaint(&staff, &complaint_id, &answer)
+                .await
         },
     )
     .await
@@ -338,7 +375,7 @@ pub async fn export(
             .into());
         }
     };
-    let rows = s.app.export_orders(&staff, &id).await?;
+    let rows = s.app.integration().export_orders(&staff, &id).await?;
     let failed = |e: String| ApiError(AppError::internal(e));
     let (bytes, content_type) = if jsonl {
         let mut out = Vec::new();
@@ -388,7 +425,9 @@ pub async fn set_webhook(
         &headers,
         &signed,
         |actor, endpoint: WebhookEndpoint| async move {
-            app.set_webhook_endpoint(&actor, &endpoint).await
+            app.integration()
+                .set_webhook_endpoint(&actor, &endpoint)
+                .await
         },
     )
     .await
@@ -402,7 +441,9 @@ pub async fn webhook(
     signed: Signed,
 ) -> Result<Json<WebhookEndpoint>, ApiError> {
     count(&s, &signed)?;
-    Ok(Json(s.app.webhook_endpoint(&signed.actor).await?))
+    Ok(Json(
+        s.app.integration().webhook_endpoint(&signed.actor).await?,
+    ))
 }
 
 /// Sends a `ping` to the webhook URL now and says what the receiver answered; `forged: true` signs it with
@@ -420,7 +461,12 @@ pub async fn test_webhook(
         serde_json::from_slice(&signed.body)
             .map_err(|e| rejected(StatusCode::BAD_REQUEST, e.to_string()))?
     };
-    Ok(Json(s.app.test_webhook(&signed.actor, &test).await?))
+    Ok(Json(
+        s.app
+            .integration()
+            .test_webhook(&signed.actor, &test)
+            .await?,
+    ))
 }
 
 #[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
@@ -441,7 +487,10 @@ pub async fn deliveries(
 ) -> Result<Json<Vec<WebhookDeliveryView>>, ApiError> {
     count(&s, &signed)?;
     Ok(Json(
-        s.app.webhook_deliveries(&signed.actor, q.before).await?,
+        s.app
+            .integration()
+            .webhook_deliveries(&signed.actor, q.before)
+            .await?,
     ))
 }
 
@@ -461,7 +510,7 @@ pub async fn replay(
         &s,
         &headers,
         &signed,
-        |actor, _: serde_json::Value| async move { app.replay_webhook(&actor, &id).await },
+        |actor, _: serde_json::Value| async move { app.integration().replay_webhook(&actor, &id).await },
     )
     .await
 }
@@ -475,7 +524,12 @@ pub async fn activity(
     signed: Signed,
 ) -> Result<Json<IntegrationActivity>, ApiError> {
     count(&s, &signed)?;
-    Ok(Json(s.app.integration_activity(&signed.actor).await?))
+    Ok(Json(
+        s.app
+            .integration()
+            .integration_activity(&signed.actor)
+            .await?,
+    ))
 }
 
 // ---- the institution end's page ----
@@ -497,8 +551,16 @@ async fn integrations_page(
     error: Option<String>,
 ) -> Result<IntegrationsPage, PageError> {
     Ok(IntegrationsPage {
-        grants: s.app.institution_grants(&session.actor).await?,
-        integrators: s.app.integrators_to_authorise(&session.actor).await?,
+        grants: s
+            .app
+            .integration()
+            .institution_grants(&session.actor)
+            .await?,
+        integrators: s
+            .app
+            .integration()
+            .integrators_to_authorise(&session.actor)
+            .await?,
         csrf: session.csrf,
         notice,
         error,
@@ -560,7 +622,11 @@ pub(crate) async fn grant_form(
         integrator_id: form.integrator_id,
         scopes,
     };
-    let result = s.app.grant_integration(&session.actor, &new).await;
+    let result = s
+        .app
+        .integration()
+        .grant_integration(&session.actor, &new)
+        .await;
     after_form(
         &s,
         session,
@@ -583,6 +649,7 @@ pub(crate) async fn revoke_form(
     };
     let result = s
         .app
+        .integration()
         .revoke_integration(&session.actor, &id, &revocation)
         .await;
     after_form(

@@ -34,7 +34,7 @@ pub async fn place_order(
 ) -> Result<(StatusCode, Json<OrderDetail>), ApiError> {
     Ok((
         StatusCode::CREATED,
-        Json(s.app.place_order(&bearer.actor, &b).await?),
+        Json(s.app.money().place_order(&bearer.actor, &b).await?),
     ))
 }
 
@@ -49,7 +49,7 @@ pub async fn my_orders(
     State(s): State<WebState>,
     bearer: Bearer,
 ) -> Result<Json<Vec<OrderLine>>, ApiError> {
-    Ok(Json(s.app.my_orders(&bearer.actor).await?))
+    Ok(Json(s.app.money().my_orders(&bearer.actor).await?))
 }
 
 /// One order: its parent, the institution's staff, or a regulator over the institution.
@@ -65,7 +65,7 @@ pub async fn order(
     bearer: Bearer,
     Path(id): Path<String>,
 ) -> Result<Json<OrderDetail>, ApiError> {
-    Ok(Json(s.app.order_for(&bearer.actor, &id).await?))
+    Ok(Json(s.app.money().order_for(&bearer.actor, &id).await?))
 }
 
 /// The staff's institution's orders.
@@ -80,7 +80,9 @@ pub async fn institution_orders(
     bearer: Bearer,
 ) -> Result<Json<Vec<OrderLine>>, ApiError> {
     let id = s.app.own_institution(&bearer.actor).await?;
-    Ok(Json(s.app.institution_orders(&bearer.actor, &id).await?))
+    Ok(Json(
+        s.app.money().institution_orders(&bearer.actor, &id).await?,
+    ))
 }
 
 /// The staff's institution's money: supervised accounts, escrow owed, movements, risk events.
@@ -95,7 +97,9 @@ pub async fn institution_money(
     bearer: Bearer,
 ) -> Result<Json<InstitutionMoney>, ApiError> {
     let id = s.app.own_institution(&bearer.actor).await?;
-    Ok(Json(s.app.institution_money(&bearer.actor, &id).await?))
+    Ok(Json(
+        s.app.money().institution_money(&bearer.actor, &id).await?,
+    ))
 }
 
 /// An institution's orders, for a regulator over it.
@@ -114,7 +118,9 @@ pub async fn regulator_orders(
     s.app
         .require(&bearer.actor, Permission::ViewInstitutionPrivate)
         .await?;
-    Ok(Json(s.app.institution_orders(&bearer.actor, &id).await?))
+    Ok(Json(
+        s.app.money().institution_orders(&bearer.actor, &id).await?,
+    ))
 }
 
 /// An institution's fund flows, for a regulator over it.
@@ -133,7 +139,9 @@ pub async fn regulator_money(
     s.app
         .require(&bearer.actor, Permission::ViewInstitutionPrivate)
         .await?;
-    Ok(Json(s.app.institution_money(&bearer.actor, &id).await?))
+    Ok(Json(
+        s.app.money().institution_money(&bearer.actor, &id).await?,
+    ))
 }
 
 /// 点名: the institution takes attendance for a paid order's next lesson (admin, operator or teacher).
@@ -159,7 +167,12 @@ pub async fn take_attendance(
         .await?;
     Ok((
         StatusCode::CREATED,
-        Json(s.app.take_attendance(&bearer.actor, &id, &b).await?),
+        Json(
+            s.app
+                .money()
+                .take_attendance(&bearer.actor, &id, &b)
+                .await?,
+        ),
     ))
 }
 
@@ -187,7 +200,9 @@ pub async fn discount_order(
     s.app
         .require(&bearer.actor, Permission::ManageCourses)
         .await?;
-    Ok(Json(s.app.discount_order(&bearer.actor, &id, &b).await?))
+    Ok(Json(
+        s.app.money().discount_order(&bearer.actor, &id, &b).await?,
+    ))
 }
 
 /// An order's lessons and their state (its parent, the institution's staff, regulators over it).
@@ -203,7 +218,9 @@ pub async fn order_lessons(
     bearer: Bearer,
     Path(id): Path<String>,
 ) -> Result<Json<Vec<LessonView>>, ApiError> {
-    Ok(Json(s.app.lessons_of_order(&bearer.actor, &id).await?))
+    Ok(Json(
+        s.app.money().lessons_of_order(&bearer.actor, &id).await?,
+    ))
 }
 
 /// The parent's lessons waiting for an answer.
@@ -217,7 +234,7 @@ pub async fn lessons_to_confirm(
     State(s): State<WebState>,
     bearer: Bearer,
 ) -> Result<Json<Vec<LessonView>>, ApiError> {
-    Ok(Json(s.app.lessons_to_confirm(&bearer.actor).await?))
+    Ok(Json(s.app.money().lessons_to_confirm(&bearer.actor).await?))
 }
 
 /// The parent confirms a lesson; its fee is instructed for release to the institution.
@@ -237,7 +254,9 @@ pub async fn confirm_lesson(
     bearer: Bearer,
     Path(id): Path<String>,
 ) -> Result<Json<LessonView>, ApiError> {
-    Ok(Json(s.app.confirm_lesson(&bearer.actor, &id).await?))
+    Ok(Json(
+        s.app.money().confirm_lesson(&bearer.actor, &id).await?,
+    ))
 }
 
 /// The parent disputes a lesson; that lesson's fee stays in escrow.
@@ -255,7 +274,9 @@ pub async fn dispute_lesson(
     Path(id): Path<String>,
     ApiJson(b): ApiJson<Dispute>,
 ) -> Result<Json<LessonView>, ApiError> {
-    Ok(Json(s.app.dispute_lesson(&bearer.actor, &id, &b).await?))
+    Ok(Json(
+        s.app.money().dispute_lesson(&bearer.actor, &id, &b).await?,
+    ))
 }
 
 /// 退费: the parent asks for the untaken lessons back (at the price paid, as the refund preview showed).
@@ -278,7 +299,7 @@ pub async fn request_refund(
 ) -> Result<(StatusCode, Json<RefundView>), ApiError> {
     Ok((
         StatusCode::CREATED,
-        Json(s.app.request_refund(&bearer.actor, &id, &b).await?),
+        Json(s.app.money().request_refund(&bearer.actor, &id, &b).await?),
     ))
 }
 
@@ -295,7 +316,9 @@ pub async fn order_refunds(
     bearer: Bearer,
     Path(id): Path<String>,
 ) -> Result<Json<Vec<RefundView>>, ApiError> {
-    Ok(Json(s.app.refunds_of_order(&bearer.actor, &id).await?))
+    Ok(Json(
+        s.app.money().refunds_of_order(&bearer.actor, &id).await?,
+    ))
 }
 
 /// The institution agrees (the refund is instructed at once) or refuses with a reason; silence past the
@@ -317,7 +340,9 @@ pub async fn answer_refund(
     s.app
         .require(&bearer.actor, Permission::HandleCustomerCases)
         .await?;
-    Ok(Json(s.app.answer_refund(&bearer.actor, &id, &b).await?))
+    Ok(Json(
+        s.app.money().answer_refund(&bearer.actor, &id, &b).await?,
+    ))
 }
 
 /// The parent takes a refused refund to the competent regulator.
@@ -333,7 +358,9 @@ pub async fn escalate_refund(
     bearer: Bearer,
     Path(id): Path<String>,
 ) -> Result<Json<RefundView>, ApiError> {
-    Ok(Json(s.app.escalate_refund(&bearer.actor, &id).await?))
+    Ok(Json(
+        s.app.money().escalate_refund(&bearer.actor, &id).await?,
+    ))
 }
 
 /// The competent regulator upholds (`"agree": true`, the refund is instructed) or dismisses an escalated refund.
@@ -354,7 +381,9 @@ pub async fn rule_on_refund(
     s.app
         .require(&bearer.actor, Permission::SuperviseInstitution)
         .await?;
-    Ok(Json(s.app.rule_on_refund(&bearer.actor, &id, &b).await?))
+    Ok(Json(
+        s.app.money().rule_on_refund(&bearer.actor, &id, &b).await?,
+    ))
 }
 
 /// 评价: the parent reviews the institution of an order with a confirmed lesson (once per order).
@@ -377,7 +406,7 @@ pub async fn post_review(
 ) -> Result<(StatusCode, Json<ReviewView>), ApiError> {
     Ok((
         StatusCode::CREATED,
-        Json(s.app.post_review(&bearer.actor, &id, &b).await?),
+        Json(s.app.service().post_review(&bearer.actor, &id, &b).await?),
     ))
 }
 
@@ -399,7 +428,9 @@ pub async fn reply_review(
     s.app
         .require(&bearer.actor, Permission::HandleCustomerCases)
         .await?;
-    Ok(Json(s.app.reply_review(&bearer.actor, &id, &b).await?))
+    Ok(Json(
+        s.app.service().reply_review(&bearer.actor, &id, &b).await?,
+    ))
 }
 
 /// A regulator over the institution hides a review with a reason (it is kept, and audited).
@@ -420,7 +451,7 @@ pub async fn hide_review(
     s.app
         .require(&bearer.actor, Permission::SuperviseInstitution)
         .await?;
-    s.app.hide_review(&bearer.actor, &id, &b).await?;
+    s.app.service().hide_review(&bearer.actor, &id, &b).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -435,7 +466,7 @@ pub async fn public_reviews(
     State(s): State<WebState>,
     Path(id): Path<String>,
 ) -> Result<Json<PublicReviews>, ApiError> {
-    Ok(Json(s.app.public_reviews(&id).await?))
+    Ok(Json(s.app.service().public_reviews(&id).await?))
 }
 
 /// 请假: a day off an order's classes; no lesson of the order is taken that day.
@@ -455,7 +486,7 @@ pub async fn request_leave(
 ) -> Result<(StatusCode, Json<app::lessons::LeaveView>), ApiError> {
     Ok((
         StatusCode::CREATED,
-        Json(s.app.request_leave(&bearer.actor, &id, &b).await?),
+        Json(s.app.money().request_leave(&bearer.actor, &id, &b).await?),
     ))
 }
 
@@ -474,5 +505,7 @@ pub async fn transfer_class(
     Path(id): Path<String>,
     ApiJson(b): ApiJson<app::orders::ClassTransferRequest>,
 ) -> Result<Json<app::orders::ClassTransferView>, ApiError> {
-    Ok(Json(s.app.transfer_class(&bearer.actor, &id, &b).await?))
+    Ok(Json(
+        s.app.money().transfer_class(&bearer.actor, &id, &b).await?,
+    ))
 }

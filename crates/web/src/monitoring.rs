@@ -133,10 +133,17 @@ pub async fn monitoring(
         .await?;
     let format = q.format.unwrap_or_else(|| "json".into());
     if format == "json" {
-        return Ok(Json(s.app.monitoring_table(&bearer.actor, &id, &focus).await?).into_response());
+        return Ok(Json(
+            s.app
+                .supervision()
+                .monitoring_table(&bearer.actor, &id, &focus)
+                .await?,
+        )
+        .into_response());
     }
     let table = s
         .app
+        .supervision()
         .monitoring_export(&bearer.actor, &id, &focus, &format)
         .await?;
     Ok(export_response(&table, &format)?)
@@ -167,6 +174,7 @@ pub async fn file_statement(
     let bytes = crate::error::document(bytes)?;
     let filed = s
         .app
+        .supervision()
         .file_financial_statement(&bearer.actor, &statement, &bytes)
         .await?;
     Ok((StatusCode::CREATED, Json(filed)))
@@ -183,7 +191,12 @@ pub async fn statements(
     State(s): State<WebState>,
     bearer: Bearer,
 ) -> Result<Json<Vec<FinancialStatementView>>, ApiError> {
-    Ok(Json(s.app.my_financial_statements(&bearer.actor).await?))
+    Ok(Json(
+        s.app
+            .supervision()
+            .my_financial_statements(&bearer.actor)
+            .await?,
+    ))
 }
 
 /// 离职: a staff member left the institution; the register keeps them with the date.
@@ -199,7 +212,7 @@ pub async fn staff_left(
     bearer: Bearer,
     Path(id): Path<String>,
 ) -> Result<Json<StaffMemberView>, ApiError> {
-    Ok(Json(s.app.staff_left(&bearer.actor, &id).await?))
+    Ok(Json(s.app.registry().staff_left(&bearer.actor, &id).await?))
 }
 
 #[derive(Template, WebTemplate)]
@@ -243,7 +256,11 @@ pub(crate) async fn monitoring_page(
         .await?;
     let focus = q.focus.unwrap_or_else(|| "orders".into());
     Ok(MonitoringPage {
-        table: s.app.monitoring_table(&session.actor, &id, &focus).await?,
+        table: s
+            .app
+            .supervision()
+            .monitoring_table(&session.actor, &id, &focus)
+            .await?,
         focus: FOCUS,
     })
 }
@@ -261,6 +278,7 @@ pub(crate) async fn monitoring_export(
     let focus = q.focus.unwrap_or_default();
     let table = s
         .app
+        .supervision()
         .monitoring_export(&session.actor, &id, &focus, &format)
         .await?;
     Ok(export_response(&table, &format)?)
@@ -288,7 +306,11 @@ async fn statements_page(
     error: Option<String>,
 ) -> Result<StatementsPage, PageError> {
     Ok(StatementsPage {
-        statements: s.app.my_financial_statements(&session.actor).await?,
+        statements: s
+            .app
+            .supervision()
+            .my_financial_statements(&session.actor)
+            .await?,
         csrf: session.csrf,
         notice,
         error,
@@ -370,6 +392,7 @@ pub(crate) async fn file_statement_form(
             filename,
         };
         s.app
+            .supervision()
             .file_financial_statement(&session.actor, &statement, &bytes)
             .await
     }

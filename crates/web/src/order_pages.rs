@@ -33,11 +33,11 @@ pub(crate) async fn buy_page(
     PageSession(session): PageSession,
     Path(id): Path<String>,
 ) -> Result<BuyPage, PageError> {
-    let (institution, course) = s.app.course_on_sale(&id).await?;
+    let (institution, course) = s.app.money().course_on_sale(&id).await?;
     Ok(BuyPage {
         institution,
         course,
-        children: s.app.my_children(&session.actor).await?,
+        children: s.app.identity().my_children(&session.actor).await?,
         csrf: session.csrf,
         error: None,
     })
@@ -64,14 +64,14 @@ pub(crate) async fn buy(
         course_id: id.clone(),
         child_id: form.child_id,
     };
-    match s.app.place_order(&session.actor, &new).await {
+    match s.app.money().place_order(&session.actor, &new).await {
         Ok(order) => Ok(Redirect::to(&format!("/orders/{}", order.line.id)).into_response()),
         Err(e) if matches!(e.code.status(), 400 | 409 | 422) => {
-            let (institution, course) = s.app.course_on_sale(&id).await?;
+            let (institution, course) = s.app.money().course_on_sale(&id).await?;
             let page = BuyPage {
                 institution,
                 course,
-                children: s.app.my_children(&session.actor).await?,
+                children: s.app.identity().my_children(&session.actor).await?,
                 csrf: session.csrf,
                 error: Some(crate::error::in_chinese(&e)),
             };
@@ -139,7 +139,7 @@ pub(crate) async fn order_page(
     headers: HeaderMap,
     Path(id): Path<String>,
 ) -> Result<OrderPage, PageError> {
-    let o = s.app.order_for(&session.actor, &id).await?;
+    let o = s.app.money().order_for(&session.actor, &id).await?;
     let pay_url = match (&session.actor, &o.checkout_url, own_origin(&headers)) {
         (app::Actor::Parent { .. }, Some(checkout), Some(origin)) => Some(format!(
             "{checkout}&return_url={}",
@@ -147,13 +147,33 @@ pub(crate) async fn order_page(
         )),
         _ => None,
     };
-    let refunds = s.app.refunds_of_order(&session.actor, &o.line.id).await?;
-    let (transfers, transfer_options) = s.app.class_transfers(&session.actor, &o.line.id).await?;
+    let refunds = s
+        .app
+        .money()
+        .refunds_of_order(&session.actor, &o.line.id)
+        .await?;
+    let (transfers, transfer_options) = s
+        .app
+        .money()
+        .class_transfers(&session.actor, &o.line.id)
+        .await?;
     Ok(OrderPage {
-        can_review: s.app.may_review(&session.actor, &o.line.id).await?,
+        can_review: s
+            .app
+            .service()
+            .may_review(&session.actor, &o.line.id)
+            .await?,
         can_request_refund: app::refunds::may_request_refund(&session.actor, &o, &refunds),
-        lessons: s.app.lessons_of_order(&session.actor, &o.line.id).await?,
-        leaves: s.app.leaves_of_order(&session.actor, &o.line.id).await?,
+        lessons: s
+            .app
+            .money()
+            .lessons_of_order(&session.actor, &o.line.id)
+            .await?,
+        leaves: s
+            .app
+            .money()
+            .leaves_of_order(&session.actor, &o.line.id)
+            .await?,
         today: s.app.clock().now().china_date().to_string(),
         transfers,
         transfer_options,
@@ -195,7 +215,7 @@ pub(crate) async fn my_orders(
     PageSession(session): PageSession,
 ) -> Result<OrdersPage, PageError> {
     Ok(OrdersPage {
-        orders: s.app.my_orders(&session.actor).await?,
+        orders: s.app.money().my_orders(&session.actor).await?,
     })
 }
 
@@ -224,11 +244,15 @@ pub(crate) async fn institution_money(
     Ok(MoneyPage {
         institution_name: None,
         attendance_csrf: Some(session.csrf.clone()),
-        money: s.app.institution_money(&session.actor, &id).await?,
-        orders: s.app.institution_orders(&session.actor, &id).await?,
-        run_off: s.app.run_off(&session.actor, &id).await?,
+        money: s.app.money().institution_money(&session.actor, &id).await?,
+        orders: s
+            .app
+            .money()
+            .institution_orders(&session.actor, &id)
+            .await?,
+        run_off: s.app.money().run_off(&session.actor, &id).await?,
         run_off_csrf: None,
-        response_times: s.app.response_times(&session.actor, &id).await?,
+        response_times: s.app.service().response_times(&session.actor, &id).await?,
     })
 }
 
@@ -241,13 +265,17 @@ pub(crate) async fn regulator_money(
     s.app
         .require(&session.actor, Permission::ViewInstitutionPrivate)
         .await?;
-    let money = s.app.institution_money(&session.actor, &id).await?;
+    let money = s.app.money().institution_money(&session.actor, &id).await?;
     Ok(MoneyPage {
-        institution_name: Some(s.app.institution_detail(&id).await?.summary.name),
+        institution_name: Some(s.app.registry().institution_detail(&id).await?.summary.name),
         attendance_csrf: None,
-        orders: s.app.institution_orders(&session.actor, &id).await?,
-        run_off: s.app.run_off(&session.actor, &id).await?,
-        response_times: s.app.response_times(&session.actor, &id).await?,
+        orders: s
+            .app
+            .money()
+            .institution_orders(&session.actor, &id)
+            .await?,
+        run_off: s.app.money().run_off(&session.actor, &id).await?,
+        response_times: s.app.service().response_times(&session.actor, &id).await?,
         run_off_csrf: session
             .actor
             .has(Permission::SuperviseInstitution)
@@ -269,7 +297,10 @@ pub(crate) async fn start_run_off(
     let req = app::run_off::RunOffRequest {
         reason: form.reason,
     };
-    s.app.start_run_off(&session.0.actor, &id, &req).await?;
+    s.app
+        .money()
+        .start_run_off(&session.0.actor, &id, &req)
+        .await?;
     Ok(Redirect::to(&format!("/regulator/institutions/{id}/money")).into_response())
 }
 
@@ -304,7 +335,10 @@ pub(crate) async fn transfer_class(
     let req = app::orders::ClassTransferRequest {
         course_id: form.course_id,
     };
-    s.app.transfer_class(&session.0.actor, &id, &req).await?;
+    s.app
+        .money()
+        .transfer_class(&session.0.actor, &id, &req)
+        .await?;
     Ok(Redirect::to(&format!("/orders/{id}")).into_response())
 }
 
@@ -320,7 +354,10 @@ pub(crate) async fn request_leave(
         date: form.date,
         reason: form.reason,
     };
-    s.app.request_leave(&session.0.actor, &id, &req).await?;
+    s.app
+        .money()
+        .request_leave(&session.0.actor, &id, &req)
+        .await?;
     Ok(Redirect::to(&format!("/orders/{id}")).into_response())
 }
 
@@ -332,7 +369,7 @@ pub(crate) async fn confirm_lesson(
     Form(form): Form<LessonForm>,
 ) -> Result<Response, PageError> {
     session.check_csrf(&s, &form.csrf)?;
-    let lesson = s.app.confirm_lesson(&session.0.actor, &id).await?;
+    let lesson = s.app.money().confirm_lesson(&session.0.actor, &id).await?;
     Ok(Redirect::to(&format!("/orders/{}", lesson.order_id)).into_response())
 }
 
@@ -349,6 +386,7 @@ pub(crate) async fn dispute_lesson(
     };
     let lesson = s
         .app
+        .money()
         .dispute_lesson(&session.0.actor, &id, &dispute)
         .await?;
     Ok(Redirect::to(&format!("/orders/{}", lesson.order_id)).into_response())
@@ -368,6 +406,7 @@ pub(crate) async fn take_attendance(
         evidence: form.evidence,
     };
     s.app
+        .money()
         .take_attendance(&session.0.actor, &id, &attendance)
         .await?;
     Ok(Redirect::to("/institution/money").into_response())
@@ -406,6 +445,7 @@ pub(crate) async fn discount_order(
         reason: form.reason,
     };
     s.app
+        .money()
         .discount_order(&session.0.actor, &id, &discount)
         .await?;
     Ok(Redirect::to("/institution/money").into_response())
@@ -422,7 +462,11 @@ pub(crate) async fn request_refund(
     let req = app::refunds::RefundRequest {
         reason: form.reason,
     };
-    let refund = s.app.request_refund(&session.0.actor, &id, &req).await?;
+    let refund = s
+        .app
+        .money()
+        .request_refund(&session.0.actor, &id, &req)
+        .await?;
     Ok(Redirect::to(&format!("/orders/{}", refund.order_id)).into_response())
 }
 
@@ -434,7 +478,7 @@ pub(crate) async fn escalate_refund(
     Form(form): Form<LessonForm>,
 ) -> Result<Response, PageError> {
     session.check_csrf(&s, &form.csrf)?;
-    let refund = s.app.escalate_refund(&session.0.actor, &id).await?;
+    let refund = s.app.money().escalate_refund(&session.0.actor, &id).await?;
     Ok(Redirect::to(&format!("/orders/{}", refund.order_id)).into_response())
 }
 
@@ -463,7 +507,11 @@ pub(crate) async fn answer_refund(
         agree: form.agree == "yes",
         reason: form.reason,
     };
-    let refund = s.app.answer_refund(&session.0.actor, &id, &answer).await?;
+    let refund = s
+        .app
+        .money()
+        .answer_refund(&session.0.actor, &id, &answer)
+        .await?;
     Ok(Redirect::to(&format!("/orders/{}", refund.order_id)).into_response())
 }
 
@@ -481,7 +529,11 @@ pub(crate) async fn rule_on_refund(
         agree: form.agree == "yes",
         reason: form.reason,
     };
-    let refund = s.app.rule_on_refund(&session.0.actor, &id, &ruling).await?;
+    let refund = s
+        .app
+        .money()
+        .rule_on_refund(&session.0.actor, &id, &ruling)
+        .await?;
     Ok(Redirect::to(&format!("/orders/{}", refund.order_id)).into_response())
 }
 
@@ -519,7 +571,10 @@ pub(crate) async fn post_review(
         },
         text: form.text,
     };
-    s.app.post_review(&session.0.actor, &id, &review).await?;
+    s.app
+        .service()
+        .post_review(&session.0.actor, &id, &review)
+        .await?;
     Ok(Redirect::to(&format!("/orders/{id}")).into_response())
 }
 
@@ -535,6 +590,6 @@ pub(crate) async fn todo(
     PageSession(session): PageSession,
 ) -> Result<TodoPage, PageError> {
     Ok(TodoPage {
-        todo: s.app.parent_todo(&session.actor).await?,
+        todo: s.app.service().parent_todo(&session.actor).await?,
     })
 }

@@ -69,16 +69,17 @@ pub(crate) struct HomePage {
 }
 
 pub(crate) async fn home(State(s): State<WebState>) -> Result<HomePage, PageError> {
-    let stats = s.app.home_stats().await?;
+    let stats = s.app.registry().home_stats().await?;
     let notices = s
         .app
+        .registry()
         .notices(Paging::new(Some(1), Some(5)).map_err(AppError::from)?)
         .await?
         .items;
     Ok(HomePage {
         stats,
         notices,
-        provinces: s.app.region_children(None)?,
+        provinces: s.app.registry().region_children(None)?,
         categories: categories(),
     })
 }
@@ -143,8 +144,8 @@ pub(crate) async fn search(
         page: form.page.clone(),
         per_page: None,
     };
-    let parsed = s.app.parse_search(&raw)?;
-    let results = s.app.search_institutions(&parsed).await?;
+    let parsed = s.app.registry().parse_search(&raw)?;
+    let results = s.app.registry().search_institutions(&parsed).await?;
     // The selectors show the chosen path, so the form works without JavaScript too.
     let lineage = parsed
         .region
@@ -154,7 +155,7 @@ pub(crate) async fn search(
     let children = |i: usize| {
         selected
             .get(i)
-            .map(|c| s.app.region_children(Some(c)))
+            .map(|c| s.app.registry().region_children(Some(c)))
             .transpose()
             .map(Option::unwrap_or_default)
     };
@@ -172,7 +173,7 @@ pub(crate) async fn search(
     Ok(SearchPage {
         prefectures: children(0)?,
         counties: children(1)?,
-        provinces: s.app.region_children(None)?,
+        provinces: s.app.registry().region_children(None)?,
         selected,
         results,
         pager,
@@ -193,10 +194,10 @@ pub(crate) async fn institution(
     State(s): State<WebState>,
     Path(id): Path<String>,
 ) -> Result<InstitutionPage, PageError> {
-    let d = s.app.institution_detail(&id).await?;
+    let d = s.app.registry().institution_detail(&id).await?;
     Ok(InstitutionPage {
-        reviews: s.app.public_reviews(&d.summary.id).await?,
-        complaints: s.app.complaint_figures(&d.summary.id).await?,
+        reviews: s.app.service().public_reviews(&d.summary.id).await?,
+        complaints: s.app.service().complaint_figures(&d.summary.id).await?,
         d,
     })
 }
@@ -225,7 +226,7 @@ pub(crate) async fn list(
         AppError::not_found(format!("没有名单 {status}"), format!("no list {status}"))
     })?;
     let paging = parse_paging(&q.page, &None)?;
-    let page = s.app.list_page(status, paging).await?;
+    let page = s.app.registry().list_page(status, paging).await?;
     let path = format!("/lists/{}", status.as_str());
     let pager = Pager::new(&path, &page, &[]);
     let (title, explanation) = match status {
@@ -263,7 +264,7 @@ pub(crate) async fn notices(
     PageQuery(q): PageQuery<PageParam>,
 ) -> Result<NoticesPage, PageError> {
     let paging = parse_paging(&q.page, &None)?;
-    let page = s.app.notices(paging).await?;
+    let page = s.app.registry().notices(paging).await?;
     let pager = Pager::new("/notices", &page, &[]);
     Ok(NoticesPage {
         items: page.items,
@@ -299,7 +300,7 @@ pub(crate) async fn region_options(
             .map(str::to_owned)
     };
     if let Some(prefecture) = nonempty(&p.prefecture) {
-        let options = s.app.region_children(Some(&prefecture))?;
+        let options = s.app.registry().region_children(Some(&prefecture))?;
         return Ok(RegionOptions {
             empty_label: "全部区县",
             options,
@@ -315,9 +316,12 @@ pub(crate) async fn region_options(
             counties: Some(Vec::new()),
         });
     };
-    let options = s.app.region_children(Some(&province))?;
+    let options = s.app.registry().region_children(Some(&province))?;
     let (selected, counties) = match options.as_slice() {
-        [only] => (only.code.clone(), s.app.region_children(Some(&only.code))?),
+        [only] => (
+            only.code.clone(),
+            s.app.registry().region_children(Some(&only.code))?,
+        ),
         _ => (String::new(), Vec::new()),
     };
     Ok(RegionOptions {

@@ -24,7 +24,7 @@ pub(crate) async fn verify_page(
     Path(token): Path<String>,
 ) -> Result<VerifyPage, PageError> {
     Ok(VerifyPage {
-        check: s.app.check_plate(&token).await?,
+        check: s.app.registry().check_plate(&token).await?,
     })
 }
 
@@ -40,7 +40,7 @@ pub async fn verify_api(
     State(s): State<WebState>,
     Path(token): Path<String>,
 ) -> Result<Json<PlateCheck>, ApiError> {
-    Ok(Json(s.app.check_plate(&token).await?))
+    Ok(Json(s.app.registry().check_plate(&token).await?))
 }
 
 #[derive(Serialize, utoipa::ToSchema)]
@@ -58,7 +58,7 @@ pub struct PlateKey {
     responses((status = 200, body = PlateKey))
 )]
 pub async fn plate_key(State(s): State<WebState>) -> Json<PlateKey> {
-    let (public_key, algorithm) = s.app.plate_public_key();
+    let (public_key, algorithm) = s.app.registry().plate_public_key();
     Json(PlateKey {
         algorithm,
         public_key,
@@ -96,7 +96,7 @@ pub(crate) async fn plate_page(
     headers: HeaderMap,
     Path(id): Path<String>,
 ) -> Result<PlatePage, PageError> {
-    let plate = s.app.current_plate(&session.actor, &id).await?;
+    let plate = s.app.registry().current_plate(&session.actor, &id).await?;
     let url = absolute(&headers, &plate.verify_path);
     let qr_svg = qrcode::QrCode::with_error_correction_level(url.as_bytes(), qrcode::EcLevel::M)
         .map_err(|e| app::AppError::internal(format!("QR code: {e}")))?
@@ -118,5 +118,7 @@ pub async fn plate_api(
     bearer: crate::auth_api::Bearer,
     Path(id): Path<String>,
 ) -> Result<Json<PlateView>, ApiError> {
-    Ok(Json(s.app.current_plate(&bearer.actor, &id).await?))
+    Ok(Json(
+        s.app.registry().current_plate(&bearer.actor, &id).await?,
+    ))
 }

@@ -22,7 +22,12 @@ pub async fn risk_model(
     State(s): State<WebState>,
     bearer: Bearer,
 ) -> Result<Json<ModelView>, ApiError> {
-    Ok(Json(s.app.risk_model_seen_by(&bearer.actor).await?))
+    Ok(Json(
+        s.app
+            .supervision()
+            .risk_model_seen_by(&bearer.actor)
+            .await?,
+    ))
 }
 
 /// A national supervisor sets the national model, a provincial one its province's (within bounds): a new
@@ -42,7 +47,12 @@ pub async fn set_risk_model(
     s.app
         .require(&bearer.actor, Permission::SuperviseInstitution)
         .await?;
-    Ok(Json(s.app.set_risk_model(&bearer.actor, &b).await?))
+    Ok(Json(
+        s.app
+            .supervision()
+            .set_risk_model(&bearer.actor, &b)
+            .await?,
+    ))
 }
 
 #[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
@@ -68,7 +78,12 @@ pub async fn warnings(
 ) -> Result<Json<Vec<WarningView>>, ApiError> {
     // A `since` that does not parse reads as "from the start", as it always has.
     let since = q.map(|ApiQuery(q)| q.since).unwrap_or_default();
-    Ok(Json(s.app.warnings_for(&bearer.actor, since).await?))
+    Ok(Json(
+        s.app
+            .supervision()
+            .warnings_for(&bearer.actor, since)
+            .await?,
+    ))
 }
 
 /// The institution explains its rectification.
@@ -89,7 +104,12 @@ pub async fn answer_warning(
     s.app
         .require(&bearer.actor, Permission::HandleCustomerCases)
         .await?;
-    Ok(Json(s.app.answer_warning(&bearer.actor, &id, &b).await?))
+    Ok(Json(
+        s.app
+            .supervision()
+            .answer_warning(&bearer.actor, &id, &b)
+            .await?,
+    ))
 }
 
 /// The regulator lifts (rectified) or escalates a warning.
@@ -110,7 +130,12 @@ pub async fn decide_warning(
     s.app
         .require(&bearer.actor, Permission::SuperviseInstitution)
         .await?;
-    Ok(Json(s.app.decide_warning(&bearer.actor, &id, &b).await?))
+    Ok(Json(
+        s.app
+            .supervision()
+            .decide_warning(&bearer.actor, &id, &b)
+            .await?,
+    ))
 }
 
 /// 公开提示: warnings published because the institution did not rectify in time.
@@ -122,7 +147,7 @@ pub async fn decide_warning(
 pub async fn public_warnings(
     State(s): State<WebState>,
 ) -> Result<Json<Vec<WarningView>>, ApiError> {
-    Ok(Json(s.app.public_warnings().await?))
+    Ok(Json(s.app.supervision().public_warnings().await?))
 }
 
 #[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
@@ -150,6 +175,7 @@ pub async fn dashboard(
 ) -> Result<Json<app::dashboard::Dashboard>, ApiError> {
     Ok(Json(
         s.app
+            .supervision()
             .dashboard(&bearer.actor, Some(&q.region), q.days.unwrap_or(30))
             .await?,
     ))

@@ -33,7 +33,7 @@ async fn page(
     session: app::sessions::ActiveSession,
     viewer: &'static str,
 ) -> Result<WarningsPage, PageError> {
-    let warnings = s.app.warnings_for(&session.actor, 0).await?;
+    let warnings = s.app.supervision().warnings_for(&session.actor, 0).await?;
     Ok(WarningsPage {
         since: warnings.first().map_or(0, |w| w.raised_at),
         warnings,
@@ -109,6 +109,7 @@ pub(crate) async fn stream(
             // Warnings at the same millisecond as the last one seen are read again and skipped by id.
             let found = c
                 .app
+                .supervision()
                 .warnings_for(&c.actor, c.since - 1)
                 .await
                 .unwrap_or_default();
@@ -151,7 +152,10 @@ pub(crate) async fn answer(
     let answer = WarningAnswer {
         explanation: form.explanation,
     };
-    s.app.answer_warning(&session.0.actor, &id, &answer).await?;
+    s.app
+        .supervision()
+        .answer_warning(&session.0.actor, &id, &answer)
+        .await?;
     Ok(Redirect::to("/institution/warnings").into_response())
 }
 
@@ -169,6 +173,7 @@ pub(crate) async fn decide(
         reason: form.reason,
     };
     s.app
+        .supervision()
         .decide_warning(&session.0.actor, &id, &decision)
         .await?;
     Ok(Redirect::to("/regulator/warnings").into_response())
@@ -209,6 +214,7 @@ pub(crate) async fn dashboard(
 ) -> Result<DashboardPage, PageError> {
     let d = s
         .app
+        .supervision()
         .dashboard(&session.actor, Some(&q.region), q.days.unwrap_or(30))
         .await?;
     let json = serde_json::to_string(&d)

@@ -24,7 +24,12 @@ pub async fn lists(
     State(s): State<WebState>,
     bearer: Bearer,
 ) -> Result<Json<Vec<AfterSchoolListView>>, ApiError> {
-    Ok(Json(s.app.school_after_school_lists(&bearer.actor).await?))
+    Ok(Json(
+        s.app
+            .supervision()
+            .school_after_school_lists(&bearer.actor)
+            .await?,
+    ))
 }
 
 /// A list covering the school: candidates compared and ranked, with the school's own choices.
@@ -36,7 +41,10 @@ pub async fn list(
     Path(id): Path<String>,
 ) -> Result<Json<AfterSchoolListView>, ApiError> {
     Ok(Json(
-        s.app.school_after_school_list(&bearer.actor, &id).await?,
+        s.app
+            .supervision()
+            .school_after_school_list(&bearer.actor, &id)
+            .await?,
     ))
 }
 
@@ -50,7 +58,11 @@ pub async fn choose(
     Path(id): Path<String>,
     ApiJson(b): ApiJson<NewChoice>,
 ) -> Result<(StatusCode, Json<AfterSchoolListView>), ApiError> {
-    let list = s.app.choose_after_school(&bearer.actor, &id, &b).await?;
+    let list = s
+        .app
+        .supervision()
+        .choose_after_school(&bearer.actor, &id, &b)
+        .await?;
     Ok((StatusCode::CREATED, Json(list)))
 }
 
@@ -66,6 +78,7 @@ pub async fn withdraw(
 ) -> Result<Json<AfterSchoolListView>, ApiError> {
     Ok(Json(
         s.app
+            .supervision()
             .withdraw_after_school_choice(&bearer.actor, &id, &institution_id, &b)
             .await?,
     ))
@@ -89,7 +102,11 @@ pub(crate) async fn home(
     PageSession(session): PageSession,
 ) -> Result<SchoolPage, PageError> {
     Ok(SchoolPage {
-        lists: s.app.school_after_school_lists(&session.actor).await?,
+        lists: s
+            .app
+            .supervision()
+            .school_after_school_lists(&session.actor)
+            .await?,
         list: None,
         csrf: session.csrf,
         notice: None,
@@ -103,7 +120,12 @@ pub(crate) async fn list_page(
     Path(id): Path<String>,
 ) -> Result<SchoolPage, PageError> {
     Ok(SchoolPage {
-        list: Some(s.app.school_after_school_list(&session.actor, &id).await?),
+        list: Some(
+            s.app
+                .supervision()
+                .school_after_school_list(&session.actor, &id)
+                .await?,
+        ),
         lists: Vec::new(),
         csrf: session.csrf,
         notice: None,
@@ -130,7 +152,12 @@ async fn after_form(
 ) -> Result<Response, PageError> {
     let o = form_outcome(result, StatusCode::OK, done)?;
     let page = SchoolPage {
-        list: Some(s.app.school_after_school_list(&session.actor, id).await?),
+        list: Some(
+            s.app
+                .supervision()
+                .school_after_school_list(&session.actor, id)
+                .await?,
+        ),
         lists: Vec::new(),
         csrf: session.csrf,
         notice: o.notice,
@@ -151,7 +178,11 @@ pub(crate) async fn choose_form(
         institution_id: form.institution_id,
         note: form.note,
     };
-    let result = s.app.choose_after_school(&session.actor, &id, &new).await;
+    let result = s
+        .app
+        .supervision()
+        .choose_after_school(&session.actor, &id, &new)
+        .await;
     after_form(&s, session, &id, result, "已选用，机构已收到通知。").await
 }
 
@@ -168,6 +199,7 @@ pub(crate) async fn withdraw_form(
     };
     let result = s
         .app
+        .supervision()
         .withdraw_after_school_choice(&session.actor, &id, &institution_id, &withdrawal)
         .await;
     after_form(&s, session, &id, result, "已撤回选用。").await

@@ -28,7 +28,7 @@ pub async fn open(
 ) -> Result<(StatusCode, Json<TicketView>), ApiError> {
     Ok((
         StatusCode::CREATED,
-        Json(s.app.open_ticket(&bearer.actor, &new).await?),
+        Json(s.app.service().open_ticket(&bearer.actor, &new).await?),
     ))
 }
 
@@ -39,7 +39,7 @@ pub async fn list(
     State(s): State<WebState>,
     bearer: Bearer,
 ) -> Result<Json<Vec<TicketView>>, ApiError> {
-    Ok(Json(s.app.tickets(&bearer.actor).await?))
+    Ok(Json(s.app.service().tickets(&bearer.actor).await?))
 }
 
 /// One ticket with its messages.
@@ -50,7 +50,7 @@ pub async fn get_one(
     bearer: Bearer,
     Path(id): Path<String>,
 ) -> Result<Json<TicketView>, ApiError> {
-    Ok(Json(s.app.ticket(&bearer.actor, &id).await?))
+    Ok(Json(s.app.service().ticket(&bearer.actor, &id).await?))
 }
 
 /// A message on the ticket: an answerer's first is the response.
@@ -62,8 +62,13 @@ pub async fn reply(
     Path(id): Path<String>,
     ApiJson(b): ApiJson<TicketReply>,
 ) -> Result<Json<TicketView>, ApiError> {
-    s.app.ticket(&bearer.actor, &id).await?;
-    Ok(Json(s.app.reply_to_ticket(&bearer.actor, &id, &b).await?))
+    s.app.service().ticket(&bearer.actor, &id).await?;
+    Ok(Json(
+        s.app
+            .service()
+            .reply_to_ticket(&bearer.actor, &id, &b)
+            .await?,
+    ))
 }
 
 /// An answerer assigns the ticket.
@@ -75,8 +80,13 @@ pub async fn assign(
     Path(id): Path<String>,
     ApiJson(b): ApiJson<TicketAssignment>,
 ) -> Result<Json<TicketView>, ApiError> {
-    s.app.require_answerer(&bearer.actor).await?;
-    Ok(Json(s.app.assign_ticket(&bearer.actor, &id, &b).await?))
+    s.app.service().require_answerer(&bearer.actor).await?;
+    Ok(Json(
+        s.app
+            .service()
+            .assign_ticket(&bearer.actor, &id, &b)
+            .await?,
+    ))
 }
 
 /// The opener or an answerer marks the ticket resolved.
@@ -87,7 +97,9 @@ pub async fn resolve(
     bearer: Bearer,
     Path(id): Path<String>,
 ) -> Result<Json<TicketView>, ApiError> {
-    Ok(Json(s.app.resolve_ticket(&bearer.actor, &id).await?))
+    Ok(Json(
+        s.app.service().resolve_ticket(&bearer.actor, &id).await?,
+    ))
 }
 
 /// The answerer's queue's figures per tier: deadlines, answers in time, median response, overdue now.
@@ -97,7 +109,7 @@ pub async fn figures(
     State(s): State<WebState>,
     bearer: Bearer,
 ) -> Result<Json<Vec<DeskFigures>>, ApiError> {
-    Ok(Json(s.app.desk_figures(&bearer.actor).await?))
+    Ok(Json(s.app.service().desk_figures(&bearer.actor).await?))
 }
 
 // ---- API: integrators (signed) ----
@@ -111,10 +123,10 @@ pub async fn integrator_open(
     headers: HeaderMap,
     signed: Signed,
 ) -> Result<Response, ApiError> {
-    s.app.integrator_of(&signed.actor).await?;
+    s.app.integration().integrator_of(&signed.actor).await?;
     let app = s.app.clone();
     once(&s, &headers, &signed, |actor, new: NewTicket| async move {
-        app.open_ticket(&actor, &new).await
+        app.service().open_ticket(&actor, &new).await
     })
     .await
 }
@@ -126,8 +138,8 @@ pub async fn integrator_list(
     State(s): State<WebState>,
     signed: Signed,
 ) -> Result<Json<Vec<TicketView>>, ApiError> {
-    s.app.integrator_of(&signed.actor).await?;
-    Ok(Json(s.app.tickets(&signed.actor).await?))
+    s.app.integration().integrator_of(&signed.actor).await?;
+    Ok(Json(s.app.service().tickets(&signed.actor).await?))
 }
 
 /// One of the integrator's tickets.
@@ -138,8 +150,8 @@ pub async fn integrator_get(
     Path(id): Path<String>,
     signed: Signed,
 ) -> Result<Json<TicketView>, ApiError> {
-    s.app.integrator_of(&signed.actor).await?;
-    Ok(Json(s.app.ticket(&signed.actor, &id).await?))
+    s.app.integration().integrator_of(&signed.actor).await?;
+    Ok(Json(s.app.service().ticket(&signed.actor, &id).await?))
 }
 
 /// The integrator adds a message, under an `Idempotency-Key`.
@@ -152,13 +164,15 @@ pub async fn integrator_reply(
     headers: HeaderMap,
     signed: Signed,
 ) -> Result<Response, ApiError> {
-    s.app.integrator_of(&signed.actor).await?;
+    s.app.integration().integrator_of(&signed.actor).await?;
     let app = s.app.clone();
     once(
         &s,
         &headers,
         &signed,
-        |actor, reply: TicketReply| async move { app.reply_to_ticket(&actor, &id, &reply).await },
+        |actor, reply: TicketReply| async move {
+            app.service().reply_to_ticket(&actor, &id, &reply).await
+        },
     )
     .await
 }
@@ -185,16 +199,16 @@ async fn desk_page(
     notice: Option<&'static str>,
     error: Option<String>,
 ) -> Result<ServicePage, PageError> {
-    let answerer = app::App::answers_tickets(&session.actor);
+    let answerer = app::service::Service::answers_tickets(&session.actor);
     let figures = if answerer {
-        s.app.desk_figures(&session.actor).await?
+        s.app.service().desk_figures(&session.actor).await?
     } else {
         Vec::new()
     };
     let tickets = if ticket.is_some() {
         Vec::new()
     } else {
-        s.app.tickets(&session.actor).await?
+        s.app.service().tickets(&session.actor).await?
     };
     Ok(ServicePage {
         tickets,
@@ -211,7 +225,7 @@ pub(crate) async fn home(
     State(s): State<WebState>,
     PageSession(session): PageSession,
 ) -> Result<ServicePage, PageError> {
-    s.app.tickets(&session.actor).await?;
+    s.app.service().tickets(&session.actor).await?;
     desk_page(&s, session, None, None, None).await
 }
 
@@ -220,7 +234,7 @@ pub(crate) async fn ticket_page(
     PageSession(session): PageSession,
     Path(id): Path<String>,
 ) -> Result<ServicePage, PageError> {
-    let ticket = s.app.ticket(&session.actor, &id).await?;
+    let ticket = s.app.service().ticket(&session.actor, &id).await?;
     desk_page(&s, session, Some(ticket), None, None).await
 }
 
@@ -248,7 +262,7 @@ pub(crate) async fn open_form(
         subject: form.subject,
         body: form.body,
     };
-    match s.app.open_ticket(&session.actor, &new).await {
+    match s.app.service().open_ticket(&session.actor, &new).await {
         Ok(t) => Ok(Redirect::to(&format!("/service/tickets/{}", t.id)).into_response()),
         Err(e) => {
             let o = form_outcome::<()>(Err(e), StatusCode::OK, "")?;
@@ -266,7 +280,7 @@ async fn after_form(
     done: &'static str,
 ) -> Result<Response, PageError> {
     let o = form_outcome(result, StatusCode::OK, done)?;
-    let ticket = s.app.ticket(&session.actor, id).await?;
+    let ticket = s.app.service().ticket(&session.actor, id).await?;
     let page = desk_page(s, session, Some(ticket), o.notice, o.error).await?;
     Ok((o.status, page).into_response())
 }
@@ -279,9 +293,10 @@ pub(crate) async fn reply_form(
 ) -> Result<Response, PageError> {
     session.check_csrf(&s, &form.csrf)?;
     let PageSession(session) = session;
-    s.app.ticket(&session.actor, &id).await?;
+    s.app.service().ticket(&session.actor, &id).await?;
     let result = s
         .app
+        .service()
         .reply_to_ticket(&session.actor, &id, &TicketReply { body: form.body })
         .await;
     after_form(&s, session, &id, result, "已发送。").await
@@ -295,7 +310,7 @@ pub(crate) async fn assign_form(
 ) -> Result<Response, PageError> {
     session.check_csrf(&s, &form.csrf)?;
     let PageSession(session) = session;
-    s.app.require_answerer(&session.actor).await?;
+    s.app.service().require_answerer(&session.actor).await?;
     let assignee_id = if form.assignee_id.trim().is_empty() {
         session.actor.account_id().unwrap_or_default().to_owned()
     } else {
@@ -303,6 +318,7 @@ pub(crate) async fn assign_form(
     };
     let result = s
         .app
+        .service()
         .assign_ticket(&session.actor, &id, &TicketAssignment { assignee_id })
         .await;
     after_form(&s, session, &id, result, "已分派。").await
@@ -316,6 +332,6 @@ pub(crate) async fn resolve_form(
 ) -> Result<Response, PageError> {
     session.check_csrf(&s, &form.csrf)?;
     let PageSession(session) = session;
-    let result = s.app.resolve_ticket(&session.actor, &id).await;
+    let result = s.app.service().resolve_ticket(&session.actor, &id).await;
     after_form(&s, session, &id, result, "已标记为解决。").await
 }

@@ -208,7 +208,7 @@ async fn sign_in(
         new_password: non_empty(form.new_password),
         source: client.to_string(),
     };
-    match s.app.start_session(&SignIn::Password(req)).await {
+    match s.app.identity().start_session(&SignIn::Password(req)).await {
         Ok(session) => {
             // Each lands where its work is: reviewers and supervisors on the console, each of the three
             // administrators on its own page, a parent on the children, others on the account.
@@ -271,7 +271,7 @@ impl FromRequestParts<WebState> for PageSession {
             .get(SESSION_COOKIE)
             .map(|c| c.value().to_owned())
             .ok_or_else(|| Redirect::to("/login").into_response())?;
-        match s.app.session(&token).await {
+        match s.app.identity().session(&token).await {
             Ok(session) => Ok(PageSession(session)),
             Err(e) if e.code == ErrorCode::Unauthenticated => {
                 Err(Redirect::to("/login").into_response())
@@ -299,7 +299,10 @@ impl PageSession {
 
     /// Refuses a form whose CSRF token is not this session's.
     pub(crate) fn check_csrf(&self, s: &WebState, form_csrf: &str) -> Result<(), PageError> {
-        s.app.check_csrf(&self.0, form_csrf).map_err(PageError)
+        s.app
+            .identity()
+            .check_csrf(&self.0, form_csrf)
+            .map_err(PageError)
     }
 }
 
@@ -308,7 +311,7 @@ pub(crate) async fn account_page(
     PageSession(session): PageSession,
 ) -> Result<AccountPage, PageError> {
     Ok(AccountPage {
-        notifications: s.app.my_notifications(&session.actor).await?,
+        notifications: s.app.service().my_notifications(&session.actor).await?,
         view: session.view,
         csrf: session.csrf,
         notice: None,
@@ -339,7 +342,8 @@ pub(crate) async fn change_password(
         current_password: form.current_password,
         new_password: form.new_password,
     };
-    let (status, notice, error) = match s.app.change_password(&session.actor, &req).await {
+    let (status, notice, error) = match s.app.identity().change_password(&session.actor, &req).await
+    {
         Ok(()) => (StatusCode::OK, Some("密码已修改。"), None),
         Err(e) if e.code.status() < 500 => (
             crate::error::status_of(e.code),
@@ -351,6 +355,7 @@ pub(crate) async fn change_password(
     let page = AccountPage {
         notifications: s
             .app
+            .service()
             .my_notifications(&session.actor)
             .await
             .unwrap_or_default(),
@@ -374,7 +379,7 @@ pub(crate) async fn logout(
     jar: CookieJar,
     Form(form): Form<CsrfForm>,
 ) -> Response {
-    match s.app.end_session(&session, &form.csrf).await {
+    match s.app.identity().end_session(&session, &form.csrf).await {
         Ok(()) => (
             jar.remove(Cookie::build(SESSION_COOKIE).path("/")),
             Redirect::to("/"),
@@ -442,7 +447,7 @@ pub(crate) async fn parent_send_code(
     if !login_csrf_ok(&jar, &form.csrf) {
         return login_csrf_refused();
     }
-    match s.app.request_login_code(&form.phone).await {
+    match s.app.identity().request_login_code(&form.phone).await {
         Ok(()) => ParentLoginPage {
             csrf: form.csrf,
             phone: form.phone,
@@ -468,7 +473,7 @@ pub(crate) async fn parent_login_submit(
         phone: form.phone.clone(),
         code: form.code.clone(),
     };
-    match s.app.start_session(&SignIn::Code(req)).await {
+    match s.app.identity().start_session(&SignIn::Code(req)).await {
         Ok(session) => signed_in(jar, &headers, session.token, "/children"),
         Err(e) if e.code.status() < 500 => parent_page_error(form, true, &e),
         Err(e) => PageError(e).into_response(),
@@ -490,7 +495,7 @@ pub(crate) async fn children_page(
     PageSession(session): PageSession,
 ) -> Result<ChildrenPage, PageError> {
     Ok(ChildrenPage {
-        children: s.app.my_children(&session.actor).await?,
+        children: s.app.identity().my_children(&session.actor).await?,
         csrf: session.csrf,
         error: None,
         revealed: None,
@@ -519,6 +524,7 @@ pub(crate) async fn reveal_child(
     let PageSession(session) = session;
     let outcome = s
         .app
+        .identity()
         .reveal_child(&session.actor, &id, form.field, &form.reason)
         .await;
     let (status, revealed, error) = match outcome {
@@ -530,7 +536,7 @@ pub(crate) async fn reveal_child(
         ),
         Err(e) => return PageError(e).into_response(),
     };
-    match s.app.my_children(&session.actor).await {
+    match s.app.identity().my_children(&session.actor).await {
         Ok(children) => {
             let page = ChildrenPage {
                 children,
@@ -576,10 +582,15 @@ pub(crate) async fn add_child(
         school: form.school,
         grade: form.grade,
     };
-    match s.app.add_child(&session.actor, &child).await {
+    match s.app.identity().add_child(&session.actor, &child).await {
         Ok(_) => Redirect::to("/children").into_response(),
         Err(e) if e.code.status() == 400 => {
-            let children = s.app.my_children(&session.actor).await.unwrap_or_default();
+            let children = s
+                .app
+                .identity()
+                .my_children(&session.actor)
+                .await
+                .unwrap_or_default();
             let page = ChildrenPage {
                 children,
                 csrf: session.csrf,

@@ -189,7 +189,11 @@ async fn demo_sign_in(s: &Server, caller: web::access::Caller) -> Option<app::se
     if caller == web::access::Caller::Parent {
         // At most one code a minute per phone.
         s.t.clock.advance_millis(61_000);
-        s.t.app.request_login_code(DEMO_PARENT_PHONE).await.unwrap();
+        s.t.app
+            .identity()
+            .request_login_code(DEMO_PARENT_PHONE)
+            .await
+            .unwrap();
         let message = s.t.sms.last_to(DEMO_PARENT_PHONE).unwrap();
         let code = message
             .split("验证码 ")
@@ -272,9 +276,16 @@ impl Samples {
         else {
             unreachable!("the parent signs in by SMS")
         };
-        let pair = s.t.app.login_with_code(&login).await.unwrap();
-        let parent = s.t.app.authenticate(&pair.access_token).await.unwrap();
-        let child = s.t.app.my_children(&parent).await.unwrap()[0].id.clone();
+        let pair = s.t.app.identity().login_with_code(&login).await.unwrap();
+        let parent =
+            s.t.app
+                .identity()
+                .authenticate(&pair.access_token)
+                .await
+                .unwrap();
+        let child = s.t.app.identity().my_children(&parent).await.unwrap()[0]
+            .id
+            .clone();
         let course =
             s.t.app
                 .store()
@@ -286,7 +297,14 @@ impl Samples {
             course_id: course[0].id.clone(),
             child_id: child.clone(),
         };
-        let order = s.t.app.place_order(&parent, &new).await.unwrap().line.id;
+        let order =
+            s.t.app
+                .money()
+                .place_order(&parent, &new)
+                .await
+                .unwrap()
+                .line
+                .id;
         Samples {
             own_institution,
             institution: first_in(s, "110108").await,

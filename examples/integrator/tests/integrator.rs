@@ -53,7 +53,7 @@ async fn the_example_adapter_syncs_orders_reports_attendance_and_receives_retrie
         school: "海淀实验小学".into(),
         grade: "小学二年级".into(),
     };
-    t.app.add_child(&parent, &child).await.unwrap();
+    t.app.identity().add_child(&parent, &child).await.unwrap();
     let mut tx = t.app.store().begin_write().await.unwrap();
     let admin = tx.account_by_username("inst.admin").await.unwrap().unwrap();
     drop(tx);
@@ -93,11 +93,11 @@ async fn the_example_adapter_syncs_orders_reports_attendance_and_receives_retrie
     let order_id = ordered["order_id"].as_str().unwrap().to_owned();
 
     // The order is the parent's: on the parent end, awaiting payment, for the synced course; the parent was told.
-    let detail = t.app.order_for(&parent, &order_id).await.unwrap();
+    let detail = t.app.money().order_for(&parent, &order_id).await.unwrap();
     assert_eq!(detail.line.status.as_str(), "awaiting_payment");
     assert_eq!(detail.contract.course.course_id, course_id);
     assert_eq!(detail.line.amount_fen, example_integrator::COURSE_TOTAL_FEN);
-    let inbox = t.app.my_notifications(&parent).await.unwrap();
+    let inbox = t.app.service().my_notifications(&parent).await.unwrap();
     assert!(inbox.iter().any(|n| n.title == "机构为您下单"), "{inbox:?}");
 
     // The parent pays through the bank; the platform tells the adapter. Its receiver is down the first time.
@@ -107,6 +107,7 @@ async fn the_example_adapter_syncs_orders_reports_attendance_and_receives_retrie
         owner_id: "demo-bank".into(),
     };
     t.app
+        .money()
         .record_payment(
             &bank,
             &app::bank::PaymentNotice {
@@ -120,17 +121,18 @@ async fn the_example_adapter_syncs_orders_reports_attendance_and_receives_retrie
         .await
         .unwrap();
     assert_eq!(
-        t.app.dispatch_webhook_events().await.unwrap(),
+        t.app.integration().dispatch_webhook_events().await.unwrap(),
         1,
         "one event for the one integrator"
     );
     assert_eq!(
-        t.app.deliver_due_webhooks().await.unwrap(),
+        t.app.integration().deliver_due_webhooks().await.unwrap(),
         0,
         "the receiver is down"
     );
     let log = t
         .app
+        .integration()
         .webhook_deliveries(&as_integrator, None)
         .await
         .unwrap();
@@ -142,18 +144,19 @@ async fn the_example_adapter_syncs_orders_reports_attendance_and_receives_retrie
     assert_eq!(log[0].last_status, Some(503));
     assert_eq!(log[0].payload["data"]["order"], order_id.as_str());
     assert_eq!(
-        t.app.deliver_due_webhooks().await.unwrap(),
+        t.app.integration().deliver_due_webhooks().await.unwrap(),
         0,
         "not due again before its backoff"
     );
     t.clock.advance_millis(app::webhooks::webhook_backoff_ms(0));
     assert_eq!(
-        t.app.deliver_due_webhooks().await.unwrap(),
+        t.app.integration().deliver_due_webhooks().await.unwrap(),
         1,
         "delivered once the receiver is back"
     );
     let log = t
         .app
+        .integration()
         .webhook_deliveries(&as_integrator, None)
         .await
         .unwrap();
@@ -172,14 +175,15 @@ async fn the_example_adapter_syncs_orders_reports_attendance_and_receives_retrie
     assert_eq!(reported["lesson_no"], 1);
 
     // The parent confirms the lesson on the parent end; the adapter hears of it.
-    let to_confirm = t.app.lessons_to_confirm(&parent).await.unwrap();
+    let to_confirm = t.app.money().lessons_to_confirm(&parent).await.unwrap();
     assert_eq!(to_confirm.len(), 1);
     t.app
+        .money()
         .confirm_lesson(&parent, &to_confirm[0].id)
         .await
         .unwrap();
-    t.app.dispatch_webhook_events().await.unwrap();
-    assert_eq!(t.app.deliver_due_webhooks().await.unwrap(), 1);
+    t.app.integration().dispatch_webhook_events().await.unwrap();
+    assert_eq!(t.app.integration().deliver_due_webhooks().await.unwrap(), 1);
     let confirmed = next_line(&mut lines).await;
     assert_eq!(
         confirmed["event"]["type"], "lesson.confirmed",
@@ -194,13 +198,15 @@ async fn the_example_adapter_syncs_orders_reports_attendance_and_receives_retrie
     // A replay is delivered again; the adapter acknowledges it and keeps the event once.
     let replayed = t
         .app
+        .integration()
         .replay_webhook(&as_integrator, &log[0].id)
         .await
         .unwrap();
     assert_eq!(replayed.state, "pending");
-    assert_eq!(t.app.deliver_due_webhooks().await.unwrap(), 1);
+    assert_eq!(t.app.integration().deliver_due_webhooks().await.unwrap(), 1);
     let log = t
         .app
+        .integration()
         .webhook_deliveries(&as_integrator, None)
         .await
         .unwrap();
@@ -216,6 +222,7 @@ async fn the_example_adapter_syncs_orders_reports_attendance_and_receives_retrie
     };
     let grant = t
         .app
+        .integration()
         .institution_grants(&admin_actor)
         .await
         .unwrap()
@@ -223,6 +230,7 @@ async fn the_example_adapter_syncs_orders_reports_attendance_and_receives_retrie
         .find(|g| g.live)
         .unwrap();
     t.app
+        .integration()
         .revoke_integration(
             &admin_actor,
             &grant.id,
@@ -233,6 +241,7 @@ async fn the_example_adapter_syncs_orders_reports_attendance_and_receives_retrie
         .await
         .unwrap();
     t.app
+        .money()
         .request_refund(
             &parent,
             &order_id,
@@ -243,7 +252,7 @@ async fn the_example_adapter_syncs_orders_reports_attendance_and_receives_retrie
         .await
         .unwrap();
     assert_eq!(
-        t.app.dispatch_webhook_events().await.unwrap(),
+        t.app.integration().dispatch_webhook_events().await.unwrap(),
         0,
         "no delivery after the revocation"
     );

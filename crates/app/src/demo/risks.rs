@@ -72,7 +72,7 @@ impl DemoBank {
             instruction_id: None,
             order_no: None,
         };
-        app.record_movement(&self.actor, &report).await?;
+        app.money().record_movement(&self.actor, &report).await?;
         Ok(())
     }
 
@@ -93,7 +93,7 @@ impl DemoBank {
             bank_ref: self.reference("PAY", account_no),
             paid_at: app.clock.now().millis(),
         };
-        app.record_payment(&self.actor, &notice).await?;
+        app.money().record_payment(&self.actor, &notice).await?;
         self.report(app, account_no, "in", order.line.amount_fen)
             .await?;
         Ok(order)
@@ -115,7 +115,7 @@ impl Buyer {
                 course_id: course.id,
                 child_id: self.child_id.clone(),
             };
-            match app.place_order(&self.parent, &new).await {
+            match app.money().place_order(&self.parent, &new).await {
                 Ok(order) => return Ok(order),
                 Err(e) => refused = e,
             }
@@ -153,7 +153,11 @@ impl App {
         demo_institution: &str,
         haidian: &HaidianRegulators,
     ) -> Result<(), AppError> {
-        let region = self.institution_row(demo_institution).await?.region_code;
+        let region = self
+            .registry()
+            .institution_row(demo_institution)
+            .await?
+            .region_code;
         let reader = self.store.read();
         let mut others = Vec::new();
         let mut after = String::new();
@@ -177,7 +181,8 @@ impl App {
             return Ok(()); // a demo too small to have neighbours
         }
         for (institution_id, account_no) in others.iter().zip(DEMO_RISK_ACCOUNTS) {
-            self.seed_confirmed_account(&DEMO_ACTOR, institution_id, "demo-bank", account_no)
+            self.money()
+                .seed_confirmed_account(&DEMO_ACTOR, institution_id, "demo-bank", account_no)
                 .await?;
         }
         let mut bank = DemoBank {
@@ -214,7 +219,9 @@ impl App {
                 score: 85,
                 note: "当日大额支取，且未见平台划转指令".into(),
             };
-            self.record_bank_risk_score(&bank.actor, &score).await?;
+            self.supervision()
+                .record_bank_risk_score(&bank.actor, &score)
+                .await?;
         }
         if let Some(institution_id) = others.get(2) {
             bank.sell(&self.days_ago(21), &buyer, institution_id, accounts[2])
@@ -230,7 +237,8 @@ impl App {
                 reason: "课程与宣传不符，申请退费".into(),
             };
             for order in sold.iter().take(5) {
-                self.request_refund(&buyer.parent, &order.line.id, &request)
+                self.money()
+                    .request_refund(&buyer.parent, &order.line.id, &request)
                     .await?;
             }
         }
@@ -246,7 +254,9 @@ impl App {
                     category: category.into(),
                     body: body.into(),
                 };
-                self.file_complaint(&buyer.parent, &complaint, &[]).await?;
+                self.service()
+                    .file_complaint(&buyer.parent, &complaint, &[])
+                    .await?;
             }
             self.seed_expiring_licence(institution_id, haidian.reviewer.as_deref())
                 .await?;
@@ -282,7 +292,10 @@ impl App {
             strata: vec!["mode".into(), "category".into(), "risk".into()],
             seed: Some(20_261_126),
         };
-        let campaign = self.create_spot_check_campaign(&actor, &new).await?;
+        let campaign = self
+            .supervision()
+            .create_spot_check_campaign(&actor, &new)
+            .await?;
         let Some(first) = campaign
             .checks
             .iter()
@@ -306,7 +319,8 @@ impl App {
             })
             .collect();
         let result = crate::spot_checks::SpotCheckResult { findings };
-        self.record_spot_check(&actor, &first.id, &result, &[])
+        self.supervision()
+            .record_spot_check(&actor, &first.id, &result, &[])
             .await?;
         Ok(())
     }
@@ -360,10 +374,14 @@ impl App {
             name: "海淀区课后服务非学科类培训机构名单".into(),
             school_year: "2026-2027".into(),
         };
-        let list = self.create_after_school_list(&actor, &new).await?;
+        let list = self
+            .supervision()
+            .create_after_school_list(&actor, &new)
+            .await?;
         for institution_id in candidates {
             let candidate = crate::after_school::NewCandidate { institution_id };
-            self.add_after_school_candidate(&actor, &list.id, &candidate)
+            self.supervision()
+                .add_after_school_candidate(&actor, &list.id, &candidate)
                 .await?;
         }
         Ok(())
@@ -373,7 +391,7 @@ impl App {
     async fn seed_risk_buyer(&self) -> Result<Buyer, AppError> {
         let phone = domain::person::PhoneNumber::parse(DEMO_RISK_PARENT_PHONE)
             .map_err(|e| AppError::internal(e.to_string()))?;
-        let parent = self.create_parent(&DEMO_ACTOR, &phone).await?;
+        let parent = self.identity().create_parent(&DEMO_ACTOR, &phone).await?;
         let child = crate::parents::NewChild {
             name: "李小雨".into(),
             gender: "female".into(),
@@ -382,7 +400,7 @@ impl App {
             school: "北京市海淀区实验小学".into(),
             grade: "小学四年级".into(),
         };
-        let child_id = self.add_child(&parent, &child).await?.id;
+        let child_id = self.identity().add_child(&parent, &child).await?.id;
         Ok(Buyer { parent, child_id })
     }
 
@@ -392,13 +410,14 @@ impl App {
         institution_id: &str,
         reviewer: Option<&str>,
     ) -> Result<(), AppError> {
-        let institution = self.institution_row(institution_id).await?;
+        let institution = self.registry().institution_row(institution_id).await?;
         let admin = Actor::Staff {
             account_id: "demo-admin".into(),
             institution_id: institution_id.into(),
             role: StaffRole::Admin,
         };
-        self.upload_document(&admin, "licence", "办学许可证.pdf", PDF)
+        self.registry()
+            .upload_document(&admin, "licence", "办学许可证.pdf", PDF)
             .await?;
         let today = self.clock.now().china_date();
         let date = |days: u64| {
@@ -431,8 +450,8 @@ impl App {
             teacher_cert_no: String::new(),
         }];
         filing.courses.summary = "美术与书法兴趣课程".into();
-        self.save_filing(&admin, &filing).await?;
-        self.submit_filing(&admin).await?;
+        self.registry().save_filing(&admin, &filing).await?;
+        self.registry().submit_filing(&admin).await?;
         let competent = crate::regions::competent_region_of(&institution)?;
         // The demo has reviewer accounts in Haidian only; elsewhere (tiny demos) the review is the demo's.
         let reviewer = Actor::Regulator {
@@ -447,7 +466,8 @@ impl App {
             approve: true,
             field_reasons: Default::default(),
         };
-        self.decide_filing(&reviewer, institution_id, &approve)
+        self.registry()
+            .decide_filing(&reviewer, institution_id, &approve)
             .await?;
         Ok(())
     }
@@ -467,7 +487,9 @@ impl App {
             role: RegulatorRole::Reviewer,
         };
         for teacher in hired {
-            self.confirm_record_check(&reviewer, &teacher.id).await?;
+            self.registry()
+                .confirm_record_check(&reviewer, &teacher.id)
+                .await?;
         }
         Ok(())
     }
@@ -482,7 +504,7 @@ impl App {
             )
             .await?;
         for left in hired.iter().take(2) {
-            self.staff_left(&admin, &left.id).await?;
+            self.registry().staff_left(&admin, &left.id).await?;
         }
         Ok(())
     }
@@ -501,6 +523,7 @@ impl App {
             role: StaffRole::Admin,
         };
         let check = self
+            .registry()
             .upload_document(&admin, "record_check", "入职查询结果.pdf", PDF)
             .await?;
         let mut hired = Vec::new();
@@ -517,7 +540,7 @@ impl App {
                 serving_school_teacher: false,
                 record_check_document: check.id.clone(),
             };
-            hired.push(self.hire_staff(&admin, &hire).await?);
+            hired.push(self.registry().hire_staff(&admin, &hire).await?);
         }
         Ok((admin, hired))
     }

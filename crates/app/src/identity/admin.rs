@@ -7,7 +7,8 @@
 
 use crate::auth::{blank_account, check_new_password, hash_password};
 use crate::evidence::record as audit;
-use crate::{Actor, App, AppError, ErrorCode};
+use crate::identity::Identity;
+use crate::{Actor, AppError, ErrorCode};
 use domain::access::{Permission, RegulatorRole, StaffRole, manages_account};
 use domain::{Paging, RegionCode, Timestamp};
 use rand::RngCore;
@@ -171,11 +172,11 @@ pub(crate) fn account_created(actor: &Actor, row: &AccountRow, now: i64) -> ledg
     )
 }
 
-impl App {
+impl<'a> Identity<'a> {
     /// A validated account row for `new`, without its password hash (the caller hashes once it knows the
     /// account may be created). `temporary`: the password must be replaced at first sign-in.
     pub(crate) fn account_row(
-        &self,
+        self,
         new: &NewAccount,
         temporary: bool,
         now: i64,
@@ -235,13 +236,13 @@ impl App {
 
     /// Creates a staff, regulator or bank-operator account, if the actor manages such an account (see
     /// [`manages`]); a refusal is audited. Accounts made by a person get a temporary password.
-    pub async fn create_account(&self, actor: &Actor, new: NewAccount) -> Result<String, AppError> {
+    pub async fn create_account(self, actor: &Actor, new: NewAccount) -> Result<String, AppError> {
         self.create_account_with(actor, new, None).await
     }
 
-    /// [`App::create_account`], inserting a new school in the same transaction.
+    /// [`Identity::create_account`], inserting a new school in the same transaction.
     async fn create_account_with(
-        &self,
+        self,
         actor: &Actor,
         new: NewAccount,
         new_school: Option<store::SchoolRow>,
@@ -277,7 +278,7 @@ impl App {
 
     /// Creates a regulator account with a fresh TOTP secret, for a system administrator within its subtree.
     pub async fn create_regulator(
-        &self,
+        self,
         actor: &Actor,
         req: &NewRegulatorRequest,
     ) -> Result<CreatedAccount, AppError> {
@@ -364,11 +365,11 @@ fn created(account_id: String, username: &str, totp_secret: Option<&[u8]>) -> Cr
     }
 }
 
-impl App {
+impl<'a> Identity<'a> {
     /// Refuses (and audits) an actor that does not create accounts of `kind`; handlers call it before
     /// reading a request body, so who may ask comes before what is asked.
     pub async fn require_account_admin(
-        &self,
+        self,
         actor: &Actor,
         kind: AccountKind,
     ) -> Result<(), AppError> {
@@ -389,7 +390,7 @@ impl App {
 
     /// Creates a staff account in the administrator's own institution.
     pub async fn create_staff(
-        &self,
+        self,
         actor: &Actor,
         req: &NewStaffRequest,
     ) -> Result<CreatedAccount, AppError> {
@@ -424,7 +425,7 @@ impl App {
 
     /// Creates a bank's portal operator with a fresh TOTP secret (national system administrator).
     pub async fn create_bank_operator(
-        &self,
+        self,
         actor: &Actor,
         req: &NewBankOperatorRequest,
     ) -> Result<CreatedAccount, AppError> {
@@ -455,7 +456,7 @@ impl App {
     /// the school with its first account. Schools sign in with a password only: they choose from lists,
     /// they move no money and read no personal data.
     pub async fn create_school_account(
-        &self,
+        self,
         actor: &Actor,
         req: &NewSchoolAccountRequest,
     ) -> Result<CreatedAccount, AppError> {
@@ -504,7 +505,7 @@ impl App {
     /// subtree), or with `bank_operators` the national administrator's bank operators; an institution
     /// admin's staff.
     pub async fn managed_accounts(
-        &self,
+        self,
         actor: &Actor,
         bank_operators: bool,
         paging: Paging,
@@ -540,7 +541,7 @@ impl App {
         })
     }
 
-    fn account_summary(&self, a: &AccountRow, now: i64) -> AccountSummary {
+    fn account_summary(self, a: &AccountRow, now: i64) -> AccountSummary {
         let status = if a.disabled != 0 {
             "disabled"
         } else if a.slowed_until.is_some_and(|until| until > now) {
@@ -577,7 +578,7 @@ impl App {
     /// Disables an account (ending its sessions and tokens) or re-enables it (also lifting a lockout),
     /// with a reason for the audit log. Nobody disables their own account.
     pub async fn set_account_enabled(
-        &self,
+        self,
         actor: &Actor,
         id: &str,
         enabled: bool,

@@ -6,3 +6,5 @@ pub mod auth;
 pub mod parents;
 pub mod security;
 pub mod sessions;
+
+crate::area_service!(Identity, identity, "身份与账户");

@@ -7,7 +7,8 @@
 
 use crate::auth::TokenPair;
 use crate::error::field_label;
-use crate::{Actor, App, AppError, ErrorCode};
+use crate::identity::Identity;
+use crate::{Actor, AppError, ErrorCode};
 use domain::person::{IdCardNumber, PersonName, PhoneNumber};
 
 use rand::Rng;
@@ -234,8 +235,8 @@ pub(crate) fn phone(s: &str) -> Result<PhoneNumber, AppError> {
 
 use crate::evidence::record as entry;
 
-impl App {
-    fn code_hash(&self, phone_index: &str, code: &str) -> String {
+impl<'a> Identity<'a> {
+    fn code_hash(self, phone_index: &str, code: &str) -> String {
         hex::encode(self.store.crypto().hash(&[
             b"xiaowai/sms-code/v1",
             phone_index.as_bytes(),
@@ -244,7 +245,7 @@ impl App {
     }
 
     /// Sends a six-digit sign-in code, at most one a minute and ten a day per number.
-    pub async fn request_login_code(&self, phone_text: &str) -> Result<(), AppError> {
+    pub async fn request_login_code(self, phone_text: &str) -> Result<(), AppError> {
         let phone = phone(phone_text)?;
         let now = self.clock.now().millis();
         let index = self.keys.blind_index(PHONE_FIELD, phone.expose());
@@ -289,7 +290,7 @@ impl App {
     /// Checks a parent's SMS code inside `tx` (creating the account at the first sign-in) and records the
     /// sign-in. As with passwords, the inner error is a refusal to return after committing `tx`.
     pub(crate) async fn verify_code(
-        &self,
+        self,
         tx: &mut store::WriteTx,
         req: &PhoneLogin,
         now: i64,
@@ -347,7 +348,7 @@ impl App {
     }
 
     /// Signs a parent in with the code for the JSON API; the first sign-in creates the parent's account.
-    pub async fn login_with_code(&self, req: &PhoneLogin) -> Result<TokenPair, AppError> {
+    pub async fn login_with_code(self, req: &PhoneLogin) -> Result<TokenPair, AppError> {
         let now = self.clock.now().millis();
         let mut tx = self.store.begin_write().await?;
         let account = match self.verify_code(&mut tx, req, now).await? {
@@ -363,7 +364,7 @@ impl App {
         Ok(pair)
     }
 
-    fn new_parent_row(&self, phone: &PhoneNumber, now: i64) -> AccountRow {
+    fn new_parent_row(self, phone: &PhoneNumber, now: i64) -> AccountRow {
         let id = uuid::Uuid::now_v7().to_string();
         let mut row =
             crate::auth::blank_account(&id, "parent", &format!("家长{}", phone.masked()), now);
@@ -374,7 +375,7 @@ impl App {
 
     /// Creates a parent account directly (the demo's parent; real parents appear at their first sign-in).
     pub(crate) async fn create_parent(
-        &self,
+        self,
         actor: &Actor,
         phone: &PhoneNumber,
     ) -> Result<Actor, AppError> {
@@ -406,7 +407,7 @@ impl App {
     }
 
     /// Links a child to the signed-in parent.
-    pub async fn add_child(&self, actor: &Actor, new: &NewChild) -> Result<ChildView, AppError> {
+    pub async fn add_child(self, actor: &Actor, new: &NewChild) -> Result<ChildView, AppError> {
         let parent_id = Self::parent_id(actor)?.to_owned();
         let name = PersonName::parse(&new.name)
             .map_err(|e| AppError::new(ErrorCode::InvalidName, e.message_zh(), e.to_string()))?;
@@ -451,7 +452,7 @@ impl App {
         self.child_view(&row)
     }
 
-    fn child_view(&self, c: &ChildRow) -> Result<ChildView, AppError> {
+    fn child_view(self, c: &ChildRow) -> Result<ChildView, AppError> {
         let name = PersonName::parse(&self.keys.open(CHILD_NAME_FIELD, &c.name_sealed)?)
             .map_err(|e| AppError::internal(e.to_string()))?;
         let id_card = IdCardNumber::parse(&self.keys.open(CHILD_ID_FIELD, &c.id_card_sealed)?)
@@ -467,7 +468,7 @@ impl App {
     }
 
     /// The signed-in parent's children, masked.
-    pub async fn my_children(&self, actor: &Actor) -> Result<Vec<ChildView>, AppError> {
+    pub async fn my_children(self, actor: &Actor) -> Result<Vec<ChildView>, AppError> {
         let parent_id = Self::parent_id(actor)?;
         self.store
             .read()
@@ -481,7 +482,7 @@ impl App {
     /// The plain value of one of a child's personal data, for the child's parent; the reason is required
     /// and, with the actor, goes to the access log.
     pub async fn reveal_child(
-        &self,
+        self,
         actor: &Actor,
         child_id: &str,
         field: ChildField,

@@ -4,7 +4,8 @@
 //! is a new version with its reason and an audit entry. Security administrators of every level read it.
 
 use crate::error::field_label;
-use crate::{Actor, App, AppError, ErrorCode};
+use crate::identity::Identity;
+use crate::{Actor, AppError, ErrorCode};
 use domain::RegionCode;
 use domain::access::Permission;
 use serde::{Deserialize, Serialize};
@@ -130,17 +131,17 @@ fn sets_policy(actor: &Actor) -> bool {
         }
 }
 
-impl App {
+impl<'a> Identity<'a> {
     /// The policy in force, inside a sign-in's transaction.
     pub(crate) async fn policy_in(
-        &self,
+        self,
         tx: &mut store::WriteTx,
     ) -> Result<SecurityPolicy, AppError> {
         Ok(parsed(tx.security_policy().await?)?.policy)
     }
 
     /// The policy in force, for security administrators.
-    pub async fn security_policy(&self, actor: &Actor) -> Result<SecurityPolicyView, AppError> {
+    pub async fn security_policy(self, actor: &Actor) -> Result<SecurityPolicyView, AppError> {
         self.require(actor, Permission::ManageSecurityPolicy)
             .await?;
         parsed(self.store.read().security_policy().await?)
@@ -148,7 +149,7 @@ impl App {
 
     /// Sets a new version of the policy (the national security administrator only).
     pub async fn set_security_policy(
-        &self,
+        self,
         actor: &Actor,
         change: &SecurityPolicyChange,
     ) -> Result<SecurityPolicyView, AppError> {

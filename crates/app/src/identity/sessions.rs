@@ -4,8 +4,9 @@
 //! inactivity ends a regulator's or bank operator's session (two hours for others) and twelve hours end any.
 
 use crate::auth::{ActorView, PasswordLogin, actor_of, actor_view};
+use crate::identity::Identity;
 use crate::parents::PhoneLogin;
-use crate::{Actor, App, AppError, ErrorCode};
+use crate::{Actor, AppError, ErrorCode};
 use data_encoding::BASE64URL_NOPAD;
 use rand::RngCore;
 use store::SessionRow;
@@ -36,8 +37,8 @@ fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
-impl App {
-    fn session_hash(&self, kind: &[u8], secret: &str) -> String {
+impl<'a> Identity<'a> {
+    fn session_hash(self, kind: &[u8], secret: &str) -> String {
         hex::encode(
             self.store
                 .crypto()
@@ -46,7 +47,7 @@ impl App {
     }
 
     /// Signs in for the pages: the same checks, lockout and evidence as the API.
-    pub async fn start_session(&self, sign_in: &SignIn) -> Result<NewSession, AppError> {
+    pub async fn start_session(self, sign_in: &SignIn) -> Result<NewSession, AppError> {
         let now = self.clock.now().millis();
         let mut tx = self.store.begin_write().await?;
         let verified = match sign_in {
@@ -83,7 +84,7 @@ impl App {
     }
 
     /// The session behind a cookie; using it restarts its idle clock.
-    pub async fn session(&self, token: &str) -> Result<ActiveSession, AppError> {
+    pub async fn session(self, token: &str) -> Result<ActiveSession, AppError> {
         let now = self.clock.now().millis();
         let expired = || AppError::new(ErrorCode::Unauthenticated, "请重新登录", "sign in again");
         let token_hash = self.session_hash(b"token", token);
@@ -109,7 +110,7 @@ impl App {
     }
 
     /// Refuses a state-changing form whose CSRF token is not this session's.
-    pub fn check_csrf(&self, session: &ActiveSession, csrf: &str) -> Result<(), AppError> {
+    pub fn check_csrf(self, session: &ActiveSession, csrf: &str) -> Result<(), AppError> {
         if constant_time_eq(csrf.as_bytes(), session.csrf.as_bytes()) {
             Ok(())
         } else {
@@ -122,7 +123,7 @@ impl App {
     }
 
     /// Signs out of the pages.
-    pub async fn end_session(&self, session: &ActiveSession, csrf: &str) -> Result<(), AppError> {
+    pub async fn end_session(self, session: &ActiveSession, csrf: &str) -> Result<(), AppError> {
         self.check_csrf(session, csrf)?;
         let now = self.clock.now().millis();
         let subject = format!("account:{}", session.view.account_id);

@@ -3,8 +3,9 @@
 //! that at any time. Every integration request is checked against the live grant, then runs as the
 //! institution's operator through the same commands as the direct path — no check is skipped.
 
+use crate::integration::Integration;
 use crate::vault::field::{API_SECRET, INTEGRATOR_CONTACT};
-use crate::{Actor, App, AppError, ErrorCode, evidence};
+use crate::{Actor, AppError, ErrorCode, evidence};
 use domain::access::{IntegrationScope, Permission, StaffRole};
 use domain::{RegionCode, Timestamp};
 use rand::RngCore;
@@ -112,11 +113,11 @@ pub(crate) fn scopes_of(row: &GrantRow) -> Vec<IntegrationScope> {
         .collect()
 }
 
-impl App {
+impl<'a> Integration<'a> {
     /// The platform's service team (the national system administrator) registers a provider's system and
     /// gets its signing key; the secret is in the answer only.
     pub async fn register_integrator(
-        &self,
+        self,
         actor: &Actor,
         new: &NewIntegrator,
     ) -> Result<IntegratorCredentials, AppError> {
@@ -147,7 +148,7 @@ impl App {
 
     /// Registers an integrator under a given key (the demo's documented one, or a fresh one).
     pub(crate) async fn register_integrator_with_key(
-        &self,
+        self,
         actor: &Actor,
         new: &NewIntegrator,
         key_id: &str,
@@ -203,11 +204,11 @@ impl App {
     /// The institution's admin authorises an integrator for some scopes; one live grant per integrator (a
     /// change of scopes is a revocation and a new grant).
     pub async fn grant_integration(
-        &self,
+        self,
         actor: &Actor,
         new: &NewGrant,
     ) -> Result<GrantView, AppError> {
-        let institution_id = self.admins_institution(actor).await?;
+        let institution_id = self.registry().admins_institution(actor).await?;
         let mut scopes: Vec<IntegrationScope> = Vec::new();
         for s in &new.scopes {
             let scope = IntegrationScope::parse(s.trim()).ok_or_else(|| {
@@ -274,12 +275,12 @@ impl App {
 
     /// Revokes a grant of the admin's institution at once: the integrator's next request is refused.
     pub async fn revoke_integration(
-        &self,
+        self,
         actor: &Actor,
         grant_id: &str,
         revocation: &GrantRevocation,
     ) -> Result<GrantView, AppError> {
-        let institution_id = self.admins_institution(actor).await?;
+        let institution_id = self.registry().admins_institution(actor).await?;
         let reason = crate::error::stated_reason("reason", &revocation.reason)?;
         let now = self.clock.now().millis();
         let mut tx = self.store.begin_write().await?;
@@ -319,8 +320,8 @@ impl App {
     }
 
     /// The admin's institution's grants, revoked ones included.
-    pub async fn institution_grants(&self, actor: &Actor) -> Result<Vec<GrantView>, AppError> {
-        let institution_id = self.admins_institution(actor).await?;
+    pub async fn institution_grants(self, actor: &Actor) -> Result<Vec<GrantView>, AppError> {
+        let institution_id = self.registry().admins_institution(actor).await?;
         let read = self.store.read();
         let mut out = Vec::new();
         for row in read.grants_of_institution(&institution_id).await? {
@@ -336,10 +337,10 @@ impl App {
 
     /// The integrators an institution's admin may authorise: (id, name, contact).
     pub async fn integrators_to_authorise(
-        &self,
+        self,
         actor: &Actor,
     ) -> Result<Vec<IntegratorChoice>, AppError> {
-        self.admins_institution(actor).await?;
+        self.registry().admins_institution(actor).await?;
         self.store
             .read()
             .integrators()
@@ -356,7 +357,7 @@ impl App {
     }
 
     /// The signed-in integrator's live grants: which institutions it may act for, and how.
-    pub async fn integrator_grants(&self, actor: &Actor) -> Result<Vec<GrantView>, AppError> {
+    pub async fn integrator_grants(self, actor: &Actor) -> Result<Vec<GrantView>, AppError> {
         let integrator = self.integrator_of(actor).await?;
         Ok(self
             .store
@@ -371,7 +372,7 @@ impl App {
     /// The actor an integrator acts as for one institution and scope: that institution's operator, if the
     /// institution's live grant includes the scope; otherwise refused (and audited).
     pub async fn acting_for(
-        &self,
+        self,
         actor: &Actor,
         institution_id: &str,
         scope: IntegrationScope,
@@ -404,7 +405,7 @@ impl App {
 
     /// The integrator's activity as the platform recorded it.
     pub async fn integration_activity(
-        &self,
+        self,
         actor: &Actor,
     ) -> Result<IntegrationActivity, AppError> {
         let integrator = self.integrator_of(actor).await?;
@@ -437,11 +438,12 @@ impl App {
     /// Every order of the institution the integrator acts for, for its reconciliation; the export is
     /// audited (personal data stays out: no names, no phones).
     pub async fn export_orders(
-        &self,
+        self,
         staff: &Actor,
         institution_id: &str,
     ) -> Result<Vec<ExportedOrder>, AppError> {
-        self.require_money_view(staff, institution_id.trim())
+        self.money()
+            .require_money_view(staff, institution_id.trim())
             .await?;
         let rows = self
             .store
@@ -479,7 +481,7 @@ impl App {
     }
 
     /// The integrator a signed request came from, or an audited refusal.
-    pub async fn integrator_of(&self, actor: &Actor) -> Result<IntegratorRow, AppError> {
+    pub async fn integrator_of(self, actor: &Actor) -> Result<IntegratorRow, AppError> {
         if let Actor::ApiClient {
             owner_kind,
             owner_id,
@@ -501,7 +503,7 @@ impl App {
             .await)
     }
 
-    fn grant_view(&self, row: GrantRow, integrator_name: &str) -> GrantView {
+    fn grant_view(self, row: GrantRow, integrator_name: &str) -> GrantView {
         let scopes = scopes_of(&row);
         GrantView {
             live: row.revoked_at.is_none(),

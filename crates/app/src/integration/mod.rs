@@ -5,3 +5,5 @@ pub mod events;
 pub mod integrations;
 pub mod signing;
 pub mod webhooks;
+
+crate::area_service!(Integration, integration, "对接");

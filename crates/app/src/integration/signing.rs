@@ -11,7 +11,8 @@
 //! A request more than five minutes from the platform's clock is refused, and so is a nonce the client
 //! used before within that window: a captured request cannot be replayed.
 
-use crate::{Actor, App, AppError, ErrorCode};
+use crate::integration::Integration;
+use crate::{Actor, AppError, ErrorCode};
 use ledger::Crypto;
 use rand::RngCore;
 use store::ApiClientRow;
@@ -65,10 +66,10 @@ fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
-impl App {
+impl<'a> Integration<'a> {
     /// Registers an API client and returns `(key id, secret)`; the secret is shown this once.
     pub async fn create_api_client(
-        &self,
+        self,
         actor: &Actor,
         owner_kind: &str,
         owner_id: &str,
@@ -99,7 +100,7 @@ impl App {
 
     /// Registers a client with a given key id and secret (the demo's documented bank key).
     pub(crate) async fn register_api_client(
-        &self,
+        self,
         actor: &Actor,
         key_id: &str,
         secret: &str,
@@ -130,7 +131,7 @@ impl App {
     }
 
     /// Verifies a signed request and returns the client as the actor.
-    pub async fn verify_signed(&self, req: &SignedRequest<'_>) -> Result<Actor, AppError> {
+    pub async fn verify_signed(self, req: &SignedRequest<'_>) -> Result<Actor, AppError> {
         let now = self.clock.now().millis();
         if (now - req.timestamp_ms).abs() > REPLAY_WINDOW_MS {
             return Err(AppError::new(

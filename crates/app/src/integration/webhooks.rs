@@ -10,7 +10,8 @@
 
 use crate::bank::DELIVERY_LEASE_MS;
 use crate::events::{self, PublicEvent};
-use crate::{Actor, App, AppError, ErrorCode, evidence};
+use crate::integration::Integration;
+use crate::{Actor, AppError, ErrorCode, evidence};
 use domain::access::IntegrationScope;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -122,10 +123,10 @@ pub struct WebhookDeliveryView {
     pub attempt_log: Vec<WebhookAttemptView>,
 }
 
-impl App {
+impl<'a> Integration<'a> {
     /// The integrator sets where its events go.
     pub async fn set_webhook_endpoint(
-        &self,
+        self,
         actor: &Actor,
         endpoint: &WebhookEndpoint,
     ) -> Result<WebhookEndpoint, AppError> {
@@ -156,7 +157,7 @@ impl App {
     }
 
     /// The integrator's webhook URL, if set.
-    pub async fn webhook_endpoint(&self, actor: &Actor) -> Result<WebhookEndpoint, AppError> {
+    pub async fn webhook_endpoint(self, actor: &Actor) -> Result<WebhookEndpoint, AppError> {
         let integrator = self.integrator_of(actor).await?;
         let row = self
             .store
@@ -170,7 +171,7 @@ impl App {
     /// Turns the audit entries after the cursor into deliveries, 500 entries a transaction until the log's
     /// end; returns how many deliveries were made. Entries and cursor move together, so none is lost or
     /// doubled. An integrator receives the events that happened while it was authorised and had a URL.
-    pub async fn dispatch_webhook_events(&self) -> Result<usize, AppError> {
+    pub async fn dispatch_webhook_events(self) -> Result<usize, AppError> {
         let mut made = 0;
         loop {
             match self.dispatch_webhook_batch().await? {
@@ -181,7 +182,7 @@ impl App {
     }
 
     /// One batch; `None` at the log's end (or when another dispatcher took the batch).
-    async fn dispatch_webhook_batch(&self) -> Result<Option<usize>, AppError> {
+    async fn dispatch_webhook_batch(self) -> Result<Option<usize>, AppError> {
         let read = self.store.read();
         let from = read.webhook_cursor().await?;
         let entries = read.audit_entries_after(from, 500).await?;
@@ -260,13 +261,13 @@ impl App {
 
     /// Sends due deliveries once, a batch side by side (a slow receiver delays only its own deliveries);
     /// returns how many the receivers acknowledged.
-    pub async fn deliver_due_webhooks(&self) -> Result<usize, AppError> {
+    pub async fn deliver_due_webhooks(self) -> Result<usize, AppError> {
         Ok(self.deliver_webhook_batch().await?.1)
     }
 
     /// One batch of due deliveries, claimed for this server first (so another server sends other ones): (how
     /// many were due, how many were acknowledged).
-    async fn deliver_webhook_batch(&self) -> Result<(usize, usize), AppError> {
+    async fn deliver_webhook_batch(self) -> Result<(usize, usize), AppError> {
         let now = self.clock.now().millis();
         let mut claim = self.store.begin_write().await?;
         let due = claim
@@ -276,8 +277,8 @@ impl App {
         let attempted = due.len();
         let mut sending = tokio::task::JoinSet::new();
         for delivery in due {
-            let app = self.clone();
-            sending.spawn(async move { app.deliver_webhook(delivery).await });
+            let app = self.app.clone();
+            sending.spawn(async move { app.integration().deliver_webhook(delivery).await });
         }
         let mut acknowledged = 0;
         while let Some(done) = sending.join_next().await {
@@ -289,7 +290,7 @@ impl App {
     }
 
     /// One attempt at one delivery, logged with where the delivery stands after it; true if acknowledged.
-    async fn deliver_webhook(&self, delivery: WebhookDeliveryRow) -> Result<bool, AppError> {
+    async fn deliver_webhook(self, delivery: WebhookDeliveryRow) -> Result<bool, AppError> {
         let started = std::time::Instant::now();
         let outcome = self.send_webhook(&delivery, false).await;
         let at = self.clock.now().millis();
@@ -325,7 +326,7 @@ impl App {
 
     /// One turn of the webhook job of `xiaowai serve`: turns new events into deliveries and sends everything
     /// due, a batch at a time, until nothing is.
-    pub async fn dispatch_and_deliver_webhooks(&self) -> Result<(), AppError> {
+    pub async fn dispatch_and_deliver_webhooks(self) -> Result<(), AppError> {
         loop {
             self.dispatch_webhook_events().await?;
             let (attempted, _) = self.deliver_webhook_batch().await?;
@@ -339,7 +340,7 @@ impl App {
     /// Posts a delivery to its integrator's URL, signed with the integrator's secret (`forged`: with a
     /// wrong one); the receiver's status, or why there was none.
     async fn send_webhook(
-        &self,
+        self,
         delivery: &WebhookDeliveryRow,
         forged: bool,
     ) -> Result<u16, String> {
@@ -377,7 +378,7 @@ impl App {
 
     /// Sends a `ping` to the integrator's URL now, signed properly or (`forged`) not; nothing is kept.
     pub async fn test_webhook(
-        &self,
+        self,
         actor: &Actor,
         test: &WebhookTest,
     ) -> Result<WebhookTestResult, AppError> {
@@ -411,7 +412,7 @@ impl App {
 
     /// The integrator's deliveries, newest first, 100 a page (`before`: an event id to page back from).
     pub async fn webhook_deliveries(
-        &self,
+        self,
         actor: &Actor,
         before: Option<i64>,
     ) -> Result<Vec<WebhookDeliveryView>, AppError> {
@@ -430,7 +431,7 @@ impl App {
 
     /// Makes a delivered or given-up delivery due now (a pending one is due already: 409).
     pub async fn replay_webhook(
-        &self,
+        self,
         actor: &Actor,
         delivery_id: &str,
     ) -> Result<WebhookDeliveryView, AppError> {
@@ -471,7 +472,7 @@ impl App {
     /// `idempotency_key` lets the receiver recognise a repeat.
     #[allow(clippy::too_many_arguments)]
     pub(crate) async fn post_signed(
-        &self,
+        self,
         client: &reqwest::Client,
         url: &str,
         key_id: &str,

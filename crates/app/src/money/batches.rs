@@ -5,7 +5,8 @@
 //! releases per account into one batch, which the bank receives, executes as one outflow and answers once.
 //! Executing a batch executes each release in it, so every order's escrow moves by its own ledger transfer.
 
-use crate::{App, AppError, evidence};
+use crate::money::Money;
+use crate::{AppError, evidence};
 use domain::{InstructionEvent, InstructionStatus, Timestamp};
 use serde::Serialize;
 use serde_json::json;
@@ -41,16 +42,20 @@ impl From<ReleaseBatchRow> for BatchView {
     }
 }
 
-impl App {
+impl<'a> Money<'a> {
     /// The China date a release confirmed now waits for when the institution's region batches releases
     /// daily; `None` when it is delivered on its own at once.
     pub(crate) async fn release_batch_date(
-        &self,
+        self,
         institution_id: &str,
         now: i64,
     ) -> Result<Option<String>, AppError> {
-        let institution = self.institution_row(institution_id).await?;
-        let policy = self.region_policy(&institution.region_code).await?.policy;
+        let institution = self.registry().institution_row(institution_id).await?;
+        let policy = self
+            .registry()
+            .region_policy(&institution.region_code)
+            .await?
+            .policy;
         Ok(policy
             .daily_release_batch
             .then(|| Timestamp::from_millis(now).china_date().to_string()))
@@ -58,7 +63,7 @@ impl App {
 
     /// Gathers the releases held for days before today into one batch per supervised account and day, each
     /// due for delivery at once. Returns how many batches were formed.
-    pub async fn form_release_batches(&self) -> Result<usize, AppError> {
+    pub async fn form_release_batches(self) -> Result<usize, AppError> {
         let now = self.clock.now();
         let today = now.china_date().to_string();
         let now = now.millis();
@@ -119,7 +124,7 @@ impl App {
     /// its own transfer), failed fails them all and the fees stay in escrow. Idempotent: a finished batch is
     /// left as it is.
     pub(crate) async fn finish_batch_in(
-        &self,
+        self,
         tx: &mut WriteTx,
         batch: &ReleaseBatchRow,
         result: InstructionEvent,
@@ -156,7 +161,7 @@ impl App {
     /// What the bank receives for a batch: one instruction of kind `release_batch` for the total, listing
     /// each release by order.
     pub(crate) async fn batch_message(
-        &self,
+        self,
         batch: &ReleaseBatchRow,
     ) -> Result<serde_json::Value, AppError> {
         let read = self.store.read();

@@ -3,8 +3,9 @@
 //! confirmation moves an institution waiting for it from the grey list to the white list and issues its
 //! compliance plate. (The money itself — escrow, releases, reconciliation — follows with the ledger.)
 
+use crate::money::Money;
 use crate::onboarding::APPROVED_AWAITING_FUNDS;
-use crate::{Actor, App, AppError, ErrorCode};
+use crate::{Actor, AppError, ErrorCode};
 use domain::{ListStatus, Timestamp};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -43,14 +44,14 @@ fn view(r: SupervisedAccountRow) -> SupervisedAccountView {
     }
 }
 
-impl App {
+impl<'a> Money<'a> {
     /// An approved institution asks its bank to confirm a supervised account.
     pub async fn request_supervised_account(
-        &self,
+        self,
         actor: &Actor,
         req: &BindRequest,
     ) -> Result<SupervisedAccountView, AppError> {
-        let institution_id = self.admins_institution(actor).await?;
+        let institution_id = self.registry().admins_institution(actor).await?;
         let bank_id = req.bank_id.trim();
         if bank_id.is_empty() || bank_id.chars().count() > 64 {
             return Err(AppError::new(
@@ -113,10 +114,10 @@ impl App {
 
     /// The admin's supervised accounts.
     pub async fn my_supervised_accounts(
-        &self,
+        self,
         actor: &Actor,
     ) -> Result<Vec<SupervisedAccountView>, AppError> {
-        let institution_id = self.admins_institution(actor).await?;
+        let institution_id = self.registry().admins_institution(actor).await?;
         Ok(self
             .store
             .read()
@@ -130,7 +131,7 @@ impl App {
     /// The bank confirms a binding at itself (a signed request from its system). An institution approved
     /// and waiting for this moves to the white list and receives its plate.
     pub async fn confirm_supervised_account(
-        &self,
+        self,
         actor: &Actor,
         account_id: &str,
     ) -> Result<SupervisedAccountView, AppError> {
@@ -197,15 +198,17 @@ impl App {
             && institution.list_reason == APPROVED_AWAITING_FUNDS;
         if white_listed {
             let reason = "审核通过，预收费纳入资金监管";
-            self.move_in(&mut tx, actor, &institution, ListStatus::White, reason, now)
+            self.supervision()
+                .move_in(&mut tx, actor, &institution, ListStatus::White, reason, now)
                 .await?;
-            self.issue_plate_in(&mut tx, actor, &institution.id, at)
+            self.registry()
+                .issue_plate_in(&mut tx, actor, &institution.id, at)
                 .await?;
         }
         tx.append_audit(entries).await?;
         tx.commit().await?;
         if white_listed {
-            self.reindex(&institution.id).await?;
+            self.registry().reindex(&institution.id).await?;
         }
         let confirmed = self
             .store
@@ -220,7 +223,7 @@ impl App {
 
     /// A custody account already confirmed by its bank (demo data: the demo institution sells at once).
     pub(crate) async fn seed_confirmed_account(
-        &self,
+        self,
         actor: &Actor,
         institution_id: &str,
         bank_id: &str,
@@ -247,7 +250,7 @@ impl App {
 
     /// Records a supervised account and its audit entry in one transaction.
     async fn record_supervised_account(
-        &self,
+        self,
         actor: &Actor,
         row: &SupervisedAccountRow,
         action: &str,

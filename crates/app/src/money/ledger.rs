@@ -7,7 +7,8 @@ pub const CODE_PAYMENT: u16 = 1;
 pub const CODE_RELEASE: u16 = 2;
 pub const CODE_REFUND: u16 = 3;
 
-use crate::{App, AppError, ErrorCode};
+use crate::money::Money;
+use crate::{AppError, ErrorCode};
 use ledger::posting::{AccountFlags, Balance, Posted, Transfer, TransferError, apply};
 use std::collections::HashMap;
 use store::{LedgerAccountRow, LedgerTransferRow, WriteTx};
@@ -215,10 +216,10 @@ pub(crate) async fn post_many_in(
     Ok(posted)
 }
 
-impl App {
+impl<'a> Money<'a> {
     /// Opens a ledger account (idempotent by id).
     pub async fn open_ledger_account(
-        &self,
+        self,
         id: &str,
         kind: LedgerAccountKind,
         owner: &str,
@@ -230,7 +231,7 @@ impl App {
     }
 
     /// Posts one transfer in its own transaction (see [`post_in`]).
-    pub async fn post_transfer(&self, transfer: &Transfer<String>) -> Result<Posted, AppError> {
+    pub async fn post_transfer(self, transfer: &Transfer<String>) -> Result<Posted, AppError> {
         let mut tx = self.store.begin_write().await?;
         let posted = post_in(&mut tx, transfer, self.clock.now().millis()).await?;
         tx.commit().await?;
@@ -238,7 +239,7 @@ impl App {
     }
 
     /// An account's posted totals.
-    pub async fn ledger_balance(&self, id: &str) -> Result<Balance, AppError> {
+    pub async fn ledger_balance(self, id: &str) -> Result<Balance, AppError> {
         let row = self.store.read().ledger_account(id).await?.ok_or_else(|| {
             AppError::new(
                 ErrorCode::NotFound,

@@ -6,7 +6,8 @@
 
 use crate::bank::instruct_in;
 use crate::events;
-use crate::{Actor, App, AppError, ErrorCode, evidence};
+use crate::money::Money;
+use crate::{Actor, AppError, ErrorCode, evidence};
 use domain::access::Permission;
 use domain::contract::lesson_fee;
 use domain::instruction::ReleaseProgress;
@@ -61,10 +62,10 @@ pub(crate) fn window_end(date: chrono::NaiveDate, days: u32) -> i64 {
         .map_or(i64::MAX, |d| d.timestamp_millis())
 }
 
-impl App {
+impl<'a> Money<'a> {
     /// The institution takes attendance for a paid order's next lesson.
     pub async fn take_attendance(
-        &self,
+        self,
         actor: &Actor,
         order_id: &str,
         attendance: &Attendance,
@@ -143,6 +144,7 @@ impl App {
             .await?
             .ok_or_else(|| AppError::internal("staff of a missing institution"))?;
         let window = self
+            .registry()
             .region_policy(&institution.region_code)
             .await?
             .policy
@@ -175,7 +177,7 @@ impl App {
                    "evidence": row.evidence}),
         )])
         .await?;
-        self.notify_by_sms_in(
+        self.service().notify_by_sms_in(
             &mut tx,
             std::slice::from_ref(&order.parent_id),
             "请确认课时",
@@ -195,7 +197,7 @@ impl App {
 
     /// The parent confirms a lesson: its fee is instructed for release in the same transaction.
     pub async fn confirm_lesson(
-        &self,
+        self,
         actor: &Actor,
         lesson_id: &str,
     ) -> Result<LessonView, AppError> {
@@ -220,7 +222,7 @@ impl App {
 
     /// The parent disputes a lesson: that lesson's fee stays frozen in escrow.
     pub async fn dispute_lesson(
-        &self,
+        self,
         actor: &Actor,
         lesson_id: &str,
         dispute: &Dispute,
@@ -265,7 +267,7 @@ impl App {
     /// to review. Each lesson is decided in its own transaction on its locked order; one that cannot be
     /// decided (answered meanwhile, or its release refused) does not hold up the others. Returns how many were
     /// decided.
-    pub async fn auto_confirm_due(&self) -> Result<usize, AppError> {
+    pub async fn auto_confirm_due(self) -> Result<usize, AppError> {
         let now = self.clock.now().millis();
         let due = self.store.read().lessons_due(now, 200).await?;
         let mut decided = 0;
@@ -282,7 +284,7 @@ impl App {
     }
 
     /// Decides one lesson whose window closed, if it still awaits its answer.
-    async fn auto_confirm_one(&self, lesson_id: &str, now: i64) -> Result<bool, AppError> {
+    async fn auto_confirm_one(self, lesson_id: &str, now: i64) -> Result<bool, AppError> {
         let mut tx = self.store.begin_write().await?;
         let (lesson, order) = Self::locked_lesson(&mut tx, lesson_id).await?;
         if lesson.status != LessonStatus::AwaitingConfirmation || lesson.confirm_by > now {
@@ -414,7 +416,7 @@ impl App {
 
     /// An order's lessons, for whoever may see the order.
     pub async fn lessons_of_order(
-        &self,
+        self,
         actor: &Actor,
         order_id: &str,
     ) -> Result<Vec<LessonView>, AppError> {
@@ -427,7 +429,7 @@ impl App {
     }
 
     /// The signed-in parent's lessons awaiting an answer.
-    pub async fn lessons_to_confirm(&self, actor: &Actor) -> Result<Vec<LessonView>, AppError> {
+    pub async fn lessons_to_confirm(self, actor: &Actor) -> Result<Vec<LessonView>, AppError> {
         let parent_id = self.require_parent(actor).await?;
         let mut views = Vec::new();
         for row in self.store.read().lessons_awaiting(parent_id).await? {
@@ -436,7 +438,7 @@ impl App {
         Ok(views)
     }
 
-    async fn lesson_by_id(&self, id: &str) -> Result<LessonView, AppError> {
+    async fn lesson_by_id(self, id: &str) -> Result<LessonView, AppError> {
         let row = self
             .store
             .read()
@@ -446,7 +448,7 @@ impl App {
         Ok(self.lesson_view(row).await)
     }
 
-    async fn lesson_view(&self, r: LessonRow) -> LessonView {
+    async fn lesson_view(self, r: LessonRow) -> LessonView {
         let release_status = match &r.release_instruction_id {
             Some(id) => self
                 .store
@@ -493,11 +495,11 @@ pub struct LeaveView {
     pub reason: String,
 }
 
-impl App {
+impl<'a> Money<'a> {
     /// 请假: the parent takes a day off an order's classes; the institution cannot take a lesson of the order
     /// that day, so nothing is consumed for a class the child missed.
     pub async fn request_leave(
-        &self,
+        self,
         actor: &Actor,
         order_id: &str,
         req: &LeaveRequest,
@@ -553,14 +555,15 @@ impl App {
         )])
         .await?;
         let staff = tx.staff_accounts_of(&order.institution_id).await?;
-        self.notify_in(
-            &mut tx,
-            &staff,
-            "学员请假",
-            &format!("订单 {} 于 {} 请假：{reason}", order.order_no, row.on_date),
-            now.millis(),
-        )
-        .await?;
+        self.service()
+            .notify_in(
+                &mut tx,
+                &staff,
+                "学员请假",
+                &format!("订单 {} 于 {} 请假：{reason}", order.order_no, row.on_date),
+                now.millis(),
+            )
+            .await?;
         tx.commit().await?;
         Ok(LeaveView {
             date: row.on_date,
@@ -570,7 +573,7 @@ impl App {
 
     /// An order's days of leave, for whoever may see the order.
     pub async fn leaves_of_order(
-        &self,
+        self,
         actor: &Actor,
         order_id: &str,
     ) -> Result<Vec<LeaveView>, AppError> {

@@ -13,3 +13,5 @@ pub mod refunds;
 pub mod run_off;
 
 pub use ledger::*;
+
+crate::area_service!(Money, money, "资金");

@@ -8,7 +8,8 @@ use crate::bank::instruct_in;
 use crate::events;
 use crate::inbox::{Note, notify_each_in};
 use crate::lessons::window_end;
-use crate::{Actor, App, AppError, ErrorCode, evidence};
+use crate::money::Money;
+use crate::{Actor, AppError, ErrorCode, evidence};
 use domain::access::Permission;
 use domain::contract::refund_after;
 use domain::{Fen, InstructionStatus, Machine, OrderStatus, RefundEvent, RefundStatus, Timestamp};
@@ -121,10 +122,10 @@ pub(crate) async fn refund_of_rest_in(
     Ok(row)
 }
 
-impl App {
+impl<'a> Money<'a> {
     /// The parent asks for the rest of an order back.
     pub async fn request_refund(
-        &self,
+        self,
         actor: &Actor,
         order_id: &str,
         req: &RefundRequest,
@@ -145,6 +146,7 @@ impl App {
             .await?
             .ok_or_else(|| AppError::internal("order of a missing institution"))?;
         let window = self
+            .registry()
             .region_policy(&institution.region_code)
             .await?
             .policy
@@ -198,7 +200,7 @@ impl App {
 
     /// The institution agrees (the refund is instructed) or refuses with a reason.
     pub async fn answer_refund(
-        &self,
+        self,
         actor: &Actor,
         refund_id: &str,
         answer: &RefundAnswer,
@@ -231,7 +233,7 @@ impl App {
 
     /// The parent takes a refused refund to the competent regulator.
     pub async fn escalate_refund(
-        &self,
+        self,
         actor: &Actor,
         refund_id: &str,
     ) -> Result<RefundView, AppError> {
@@ -260,7 +262,7 @@ impl App {
     /// The competent regulator (county for offline institutions, province for online) upholds an escalated
     /// refund (it is instructed) or dismisses it with a reason.
     pub async fn rule_on_refund(
-        &self,
+        self,
         actor: &Actor,
         refund_id: &str,
         ruling: &RefundAnswer,
@@ -308,7 +310,7 @@ impl App {
     /// The timer: requests the institution left unanswered past their window are agreed, each in its own
     /// transaction on its locked order; one that cannot be granted does not hold up the others. Returns how
     /// many were agreed.
-    pub async fn auto_agree_due(&self) -> Result<usize, AppError> {
+    pub async fn auto_agree_due(self) -> Result<usize, AppError> {
         let now = self.clock.now().millis();
         let due = self.store.read().refunds_due(now, 200).await?;
         let mut agreed = 0;
@@ -324,7 +326,7 @@ impl App {
         Ok(agreed)
     }
 
-    async fn auto_agree_one(&self, refund_id: &str, now: i64) -> Result<bool, AppError> {
+    async fn auto_agree_one(self, refund_id: &str, now: i64) -> Result<bool, AppError> {
         let mut tx = self.store.begin_write().await?;
         let Some(refund) = Self::locked_refund(&mut tx, refund_id).await? else {
             return Ok(false);
@@ -489,7 +491,7 @@ impl App {
 
     /// An order's refund requests, for whoever may see the order.
     pub async fn refunds_of_order(
-        &self,
+        self,
         actor: &Actor,
         order_id: &str,
     ) -> Result<Vec<RefundView>, AppError> {
@@ -501,13 +503,13 @@ impl App {
         Ok(views)
     }
 
-    async fn refund_by_id(&self, id: &str) -> Result<RefundView, AppError> {
+    async fn refund_by_id(self, id: &str) -> Result<RefundView, AppError> {
         let row = self.store.read().refund(id).await?;
         self.refund_view(row.ok_or_else(|| AppError::internal("refund vanished"))?)
             .await
     }
 
-    async fn refund_view(&self, r: RefundRow) -> Result<RefundView, AppError> {
+    async fn refund_view(self, r: RefundRow) -> Result<RefundView, AppError> {
         let instruction_status = match &r.instruction_id {
             Some(id) => self.store.read().instruction(id).await?.map(|i| i.status),
             None => None,

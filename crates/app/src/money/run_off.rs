@@ -5,8 +5,9 @@
 //! them all. Fees of lessons taken but not yet released stay frozen in escrow for the regulator to decide.
 
 use crate::inbox::{Note, notify_each_in};
+use crate::money::Money;
 use crate::refunds::refund_of_rest_in;
-use crate::{Actor, App, AppError, ErrorCode, evidence};
+use crate::{Actor, AppError, ErrorCode, evidence};
 use domain::access::Permission;
 use domain::{InstructionStatus, RefundEvent, RefundStatus, Timestamp};
 use serde::{Deserialize, Serialize};
@@ -36,10 +37,10 @@ pub struct RunOffView {
     pub complete: bool,
 }
 
-impl App {
+impl<'a> Money<'a> {
     /// The competent regulator starts the run-off (once per institution).
     pub async fn start_run_off(
-        &self,
+        self,
         actor: &Actor,
         institution_id: &str,
         req: &RunOffRequest,
@@ -73,7 +74,7 @@ impl App {
     /// Starts the run-off inside `tx` (a licence revocation does it with its own decision): freezes every
     /// open paid order, grants each family the refund of what was not taught, tells families and staff.
     pub(crate) async fn start_run_off_in(
-        &self,
+        self,
         tx: &mut store::WriteTx,
         actor: &Actor,
         institution: &store::InstitutionRow,
@@ -118,7 +119,8 @@ impl App {
                     Err(e) => return Err(e),
                 },
             };
-            App::grant_in(tx, &refund, RefundEvent::Enforce, &by, None, now).await?;
+            crate::money::Money::grant_in(tx, &refund, RefundEvent::Enforce, &by, None, now)
+                .await?;
             notes.push(Note::new(
                 &order.parent_id,
                 "机构清退，未消课费用原路退回",
@@ -135,14 +137,15 @@ impl App {
         }
         notify_each_in(tx, &notes, true, now).await?;
         let staff = tx.staff_accounts_of(&institution.id).await?;
-        self.notify_in(
-            tx,
-            &staff,
-            "机构进入清退程序",
-            &format!("监管部门已冻结全部资金划转并退还家长未消课费用：{reason}"),
-            now,
-        )
-        .await?;
+        self.service()
+            .notify_in(
+                tx,
+                &staff,
+                "机构进入清退程序",
+                &format!("监管部门已冻结全部资金划转并退还家长未消课费用：{reason}"),
+                now,
+            )
+            .await?;
         tx.append_audit(vec![evidence::record(
             &by,
             now,
@@ -156,7 +159,7 @@ impl App {
 
     /// The run-off's progress, for regulators over the institution and its staff.
     pub async fn run_off(
-        &self,
+        self,
         actor: &Actor,
         institution_id: &str,
     ) -> Result<Option<RunOffView>, AppError> {

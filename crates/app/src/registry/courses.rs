@@ -3,7 +3,8 @@
 
 use crate::error::BrokenRule;
 use crate::error::field_label;
-use crate::{Actor, App, AppError, ErrorCode, evidence};
+use crate::registry::Registry;
+use crate::{Actor, AppError, ErrorCode, evidence};
 use domain::access::Permission;
 use domain::contract;
 use domain::policy::{CourseTerms, check_course};
@@ -64,9 +65,9 @@ fn date(field: &str, v: &str) -> Result<chrono::NaiveDate, AppError> {
     })
 }
 
-impl App {
+impl<'a> Registry<'a> {
     /// Publishes a course of the actor's (white-listed) institution, refusing it with every broken rule.
-    pub async fn publish_course(&self, actor: &Actor, new: &NewCourse) -> Result<String, AppError> {
+    pub async fn publish_course(self, actor: &Actor, new: &NewCourse) -> Result<String, AppError> {
         let institution_id = match actor {
             Actor::Staff { institution_id, .. } if actor.has(Permission::ManageCourses) => {
                 institution_id.clone()
@@ -294,10 +295,10 @@ fn start_minute(v: &str) -> Result<u32, AppError> {
         })
 }
 
-impl App {
+impl<'a> Registry<'a> {
     /// The institution's sessions in a date range, as the schedule check sees them.
     async fn booked_in(
-        &self,
+        self,
         tx: &mut store::WriteTx,
         institution_id: &str,
         first: chrono::NaiveDate,

@@ -2,12 +2,13 @@
 
 use crate::error::field_label;
 use crate::regions::RegionView;
+use crate::registry::Registry;
 use crate::search::{IndexedInstitution, SearchQuery};
 use crate::views::{
     CourseView, HomeStats, InstitutionDetail, InstitutionSummary, ListChangeView,
     ListedInstitution, NoticeView, Page, notice_kind_label,
 };
-use crate::{Actor, App, AppError, ErrorCode, evidence};
+use crate::{Actor, AppError, ErrorCode, evidence};
 use domain::{Category, InstitutionId, ListStatus, Paging, RegionCode, TeachingMode, Timestamp};
 use std::collections::HashMap;
 use store::{CourseRow, InstitutionRow, ListChangeRow, NoticeRow};
@@ -16,7 +17,7 @@ use store::{CourseRow, InstitutionRow, ListChangeRow, NoticeRow};
 pub const MAX_QUERY_CHARS: usize = 100;
 
 /// Search parameters as they arrive (query string or form): all optional text, validated by
-/// [`App::parse_search`] so the API and the pages accept and refuse exactly the same input.
+/// [`Registry::parse_search`] so the API and the pages accept and refuse exactly the same input.
 #[derive(Clone, Debug, Default, serde::Deserialize)]
 pub struct RawSearch {
     pub q: Option<String>,
@@ -65,8 +66,8 @@ pub struct InstitutionRecord {
     pub notices: Vec<NoticeRow>,
 }
 
-impl App {
-    pub fn parse_search(&self, raw: &RawSearch) -> Result<SearchQuery, AppError> {
+impl<'a> Registry<'a> {
+    pub fn parse_search(self, raw: &RawSearch) -> Result<SearchQuery, AppError> {
         let text = given(&raw.q).map(str::to_owned);
         if let Some(t) = &text
             && t.chars().count() > MAX_QUERY_CHARS
@@ -98,7 +99,7 @@ impl App {
     }
 
     pub async fn search_institutions(
-        &self,
+        self,
         q: &SearchQuery,
     ) -> Result<Page<InstitutionSummary>, AppError> {
         let hits = self
@@ -123,7 +124,7 @@ impl App {
         })
     }
 
-    pub(crate) fn summary(&self, r: &InstitutionRow) -> Result<InstitutionSummary, AppError> {
+    pub(crate) fn summary(self, r: &InstitutionRow) -> Result<InstitutionSummary, AppError> {
         let region = RegionCode::parse(&r.region_code)?;
         let status = r.list_status;
         Ok(InstitutionSummary {
@@ -142,7 +143,7 @@ impl App {
         })
     }
 
-    pub async fn institution_detail(&self, id: &str) -> Result<InstitutionDetail, AppError> {
+    pub async fn institution_detail(self, id: &str) -> Result<InstitutionDetail, AppError> {
         let id = InstitutionId::parse(id)?.to_string();
         let reader = self.store.read();
         let row = reader
@@ -152,7 +153,7 @@ impl App {
             .ok_or_else(|| {
                 AppError::not_found(format!("没有机构 {id}"), format!("no institution {id}"))
             })?;
-        let sales_stopped = self.sales_stop(&id).await?;
+        let sales_stopped = self.supervision().sales_stop(&id).await?;
         let courses = if sales_stopped.is_some() {
             Vec::new()
         } else {
@@ -213,7 +214,7 @@ impl App {
     }
 
     /// Children of a region (provinces when `parent` is absent or `000000`).
-    pub fn region_children(&self, parent: Option<&str>) -> Result<Vec<RegionView>, AppError> {
+    pub fn region_children(self, parent: Option<&str>) -> Result<Vec<RegionView>, AppError> {
         let parent = match parent.map(str::trim).filter(|s| !s.is_empty()) {
             Some(p) => RegionCode::parse(p)?,
             None => RegionCode::NATIONAL,
@@ -229,7 +230,7 @@ impl App {
     }
 
     pub async fn list_page(
-        &self,
+        self,
         status: ListStatus,
         paging: Paging,
     ) -> Result<Page<ListedInstitution>, AppError> {
@@ -258,7 +259,7 @@ impl App {
         })
     }
 
-    pub async fn notices(&self, paging: Paging) -> Result<Page<NoticeView>, AppError> {
+    pub async fn notices(self, paging: Paging) -> Result<Page<NoticeView>, AppError> {
         let rows = self
             .store
             .read()
@@ -284,7 +285,7 @@ impl App {
         })
     }
 
-    pub async fn home_stats(&self) -> Result<HomeStats, AppError> {
+    pub async fn home_stats(self) -> Result<HomeStats, AppError> {
         let c = self.store.read().registry_counts().await?;
         Ok(HomeStats {
             white_institutions: c.white_institutions,
@@ -300,7 +301,7 @@ impl App {
     /// their audit entries, then makes them searchable. Used by the demo generator in bulk and by the
     /// onboarding commands one at a time.
     pub async fn record_institutions(
-        &self,
+        self,
         actor: &Actor,
         records: &[InstitutionRecord],
     ) -> Result<(), AppError> {
@@ -316,7 +317,7 @@ impl App {
     }
 
     /// Brings one institution's search document up to date after a change.
-    pub(crate) async fn reindex(&self, id: &str) -> Result<(), AppError> {
+    pub(crate) async fn reindex(self, id: &str) -> Result<(), AppError> {
         let reader = self.store.read();
         let Some(row) = reader
             .institution(id)
@@ -332,9 +333,9 @@ impl App {
             .map_err(|e| AppError::internal(e.to_string()))
     }
 
-    /// The transactional half of [`App::record_institutions`]; bulk loaders rebuild the index once at the end.
+    /// The transactional half of [`Registry::record_institutions`]; bulk loaders rebuild the index once at the end.
     pub(crate) async fn record_institutions_unindexed(
-        &self,
+        self,
         actor: &Actor,
         records: &[InstitutionRecord],
     ) -> Result<(), AppError> {
@@ -385,7 +386,7 @@ impl App {
         Ok(())
     }
 
-    fn check_record(&self, r: &InstitutionRecord) -> Result<(), AppError> {
+    fn check_record(self, r: &InstitutionRecord) -> Result<(), AppError> {
         let i = &r.institution;
         InstitutionId::parse(&i.id)?;
         let region = RegionCode::parse(&i.region_code)?;
@@ -429,7 +430,7 @@ impl App {
     }
 
     fn indexed(
-        &self,
+        self,
         i: &InstitutionRow,
         courses: &[CourseRow],
     ) -> Result<IndexedInstitution, AppError> {
@@ -450,7 +451,7 @@ impl App {
     }
 
     /// Rebuilds the search index from the store when what it was built from has changed.
-    pub async fn refresh_search_index(&self) -> Result<u64, AppError> {
+    pub async fn refresh_search_index(self) -> Result<u64, AppError> {
         let reader = self.store.read();
         let (n, max_updated, course_count) = reader.registry_fingerprint().await?;
         let stamp = format!("institutions={n} max_updated={max_updated} courses={course_count}");

@@ -11,3 +11,5 @@ pub mod search;
 pub mod staff;
 
 pub use directory::*;
+
+crate::area_service!(Registry, registry, "机构名录与备案");

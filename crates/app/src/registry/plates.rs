@@ -4,8 +4,9 @@
 //! institution's row say what it means *now*: a revoked plate, or one of a black-listed or removed
 //! institution, shows a red warning; a plate replaced after a change shows "superseded".
 
+use crate::registry::Registry;
 use crate::views::InstitutionSummary;
-use crate::{Actor, App, AppError, ErrorCode};
+use crate::{Actor, AppError, ErrorCode};
 use domain::access::{Permission, regulator_sees};
 use domain::{InstitutionId, PlateEvent, PlateStatus, RegionCode, Timestamp};
 use ledger::plate::{PlateClaim, verify};
@@ -62,11 +63,11 @@ fn issued_on(at_ms: i64) -> String {
     Timestamp::from_millis(at_ms).china_date().to_string()
 }
 
-impl App {
+impl<'a> Registry<'a> {
     /// A new active plate for `institution` (the previous one, if any, becomes `superseded`), with its
     /// audit entry, inside the caller's transaction.
     pub(crate) async fn issue_plate_in(
-        &self,
+        self,
         tx: &mut store::WriteTx,
         actor: &Actor,
         institution_id: &str,
@@ -96,7 +97,7 @@ impl App {
 
     /// A signed plate row, to be stored by the caller with its audit entry.
     pub(crate) fn signed_plate(
-        &self,
+        self,
         institution_id: &str,
         serial: i64,
         now: i64,
@@ -120,7 +121,7 @@ impl App {
     }
 
     /// What a scan of `token` shows: whether it is genuine, and the plate's and institution's status now.
-    pub async fn check_plate(&self, token: &str) -> Result<PlateCheck, AppError> {
+    pub async fn check_plate(self, token: &str) -> Result<PlateCheck, AppError> {
         let public = self.keys.signing_public_key();
         let Ok(claim) = verify(self.keys.crypto(), &public, token) else {
             return Ok(PlateCheck::invalid());
@@ -150,7 +151,7 @@ impl App {
 
     /// The institution's current plate to print, for its own staff and for regulators over its region.
     pub async fn current_plate(
-        &self,
+        self,
         actor: &Actor,
         institution_id: &str,
     ) -> Result<PlateView, AppError> {
@@ -203,7 +204,7 @@ impl App {
     }
 
     /// The public key plates are signed with (hex), and the algorithm, for offline verification.
-    pub fn plate_public_key(&self) -> (String, &'static str) {
+    pub fn plate_public_key(self) -> (String, &'static str) {
         let algorithm = match self.keys.crypto().suite_name() {
             "sm" => "SM2",
             _ => "Ed25519",

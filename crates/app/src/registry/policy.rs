@@ -4,7 +4,8 @@
 
 use crate::error::BrokenRule;
 use crate::error::field_label;
-use crate::{Actor, App, AppError, ErrorCode};
+use crate::registry::Registry;
+use crate::{Actor, AppError, ErrorCode};
 use domain::RegionCode;
 use domain::access::Permission;
 use domain::policy::{PolicyOverride, RegionPolicy};
@@ -28,10 +29,10 @@ pub struct PolicyChange {
     pub reason: String,
 }
 
-impl App {
+impl<'a> Registry<'a> {
     /// The policy in force in `region` (national defaults, then province, prefecture, county; a lower level
     /// may tighten a national rule, never loosen it: `domain::policy::RegionPolicy::effective`).
-    pub async fn region_policy(&self, region: &str) -> Result<PolicyView, AppError> {
+    pub async fn region_policy(self, region: &str) -> Result<PolicyView, AppError> {
         let region = RegionCode::parse(region.trim())?;
         if region != RegionCode::NATIONAL && !self.regions.known(&region) {
             return Err(AppError::new(
@@ -52,7 +53,7 @@ impl App {
     }
 
     /// The policy made by the levels of `lineage` (national first).
-    async fn policy_of_lineage(&self, lineage: &[RegionCode]) -> Result<PolicyView, AppError> {
+    async fn policy_of_lineage(self, lineage: &[RegionCode]) -> Result<PolicyView, AppError> {
         let codes: Vec<String> = lineage.iter().map(ToString::to_string).collect();
         let codes: Vec<&str> = codes.iter().map(String::as_str).collect();
         let rows = self.store.read().region_policies(&codes).await?;
@@ -80,7 +81,7 @@ impl App {
 
     /// A supervisor sets its own region's override (a national supervisor the national one).
     pub async fn set_region_policy(
-        &self,
+        self,
         actor: &Actor,
         change: &PolicyChange,
     ) -> Result<PolicyView, AppError> {

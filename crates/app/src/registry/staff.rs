@@ -4,8 +4,9 @@
 //! over the institution's region confirms. Names and ID-card numbers are sealed; the black list matches on a
 //! keyed blind index of the ID-card number.
 
+use crate::registry::Registry;
 use crate::vault::field::{PRACTITIONER_ID_CARD, PRACTITIONER_NAME, STAFF_ID_CARD, STAFF_NAME};
-use crate::{Actor, App, AppError, ErrorCode};
+use crate::{Actor, AppError, ErrorCode};
 use domain::access::Permission;
 use domain::person::{IdCardNumber, PersonError, PersonName};
 use domain::{RegionCode, Timestamp};
@@ -74,8 +75,8 @@ fn invalid_id_card(e: PersonError) -> AppError {
     AppError::new(ErrorCode::InvalidIdCard, e.message_zh(), e.to_string())
 }
 
-impl App {
-    pub(crate) fn staff_view(&self, r: &StaffMemberRow) -> Result<StaffMemberView, AppError> {
+impl<'a> Registry<'a> {
+    pub(crate) fn staff_view(self, r: &StaffMemberRow) -> Result<StaffMemberView, AppError> {
         let name = PersonName::parse(&self.keys.open(STAFF_NAME, &r.name_sealed)?)
             .map_err(invalid_name)?;
         let id_card = IdCardNumber::parse(&self.keys.open(STAFF_ID_CARD, &r.id_card_sealed)?)
@@ -98,7 +99,7 @@ impl App {
     /// 离职 the admin records that a staff member left; the register keeps the person (staff churn, the
     /// regulators' staff materials) and marks the date.
     pub async fn staff_left(
-        &self,
+        self,
         actor: &Actor,
         staff_id: &str,
     ) -> Result<StaffMemberView, AppError> {
@@ -135,7 +136,7 @@ impl App {
 
     /// A supervisor lists a person on the practitioner black list (nationwide effect).
     pub async fn blacklist_practitioner(
-        &self,
+        self,
         actor: &Actor,
         entry: &BlacklistEntry,
     ) -> Result<(), AppError> {
@@ -183,11 +184,7 @@ impl App {
 
     /// Hires a person into the admin's institution after the checks; a refusal for the black list is
     /// itself evidence.
-    pub async fn hire_staff(
-        &self,
-        actor: &Actor,
-        hire: &Hire,
-    ) -> Result<StaffMemberView, AppError> {
+    pub async fn hire_staff(self, actor: &Actor, hire: &Hire) -> Result<StaffMemberView, AppError> {
         let institution_id = self.admins_institution(actor).await?;
         let name = PersonName::parse(&hire.name).map_err(invalid_name)?;
         let id_card = IdCardNumber::parse(&hire.id_card).map_err(invalid_id_card)?;
@@ -285,7 +282,7 @@ impl App {
     }
 
     /// The admin's staff register, masked.
-    pub async fn staff_register(&self, actor: &Actor) -> Result<Vec<StaffMemberView>, AppError> {
+    pub async fn staff_register(self, actor: &Actor) -> Result<Vec<StaffMemberView>, AppError> {
         let institution_id = self.admins_institution(actor).await?;
         self.store
             .read()
@@ -298,11 +295,12 @@ impl App {
 
     /// An institution's staff register for the regulators over its region.
     pub async fn staff_for_regulator(
-        &self,
+        self,
         actor: &Actor,
         institution_id: &str,
     ) -> Result<Vec<StaffMemberView>, AppError> {
         let id = self
+            .supervision()
             .institution_for_regulator(actor, institution_id, Permission::ViewInstitutionPrivate)
             .await?
             .id;
@@ -317,7 +315,7 @@ impl App {
 
     /// A regulator over the institution's region confirms the pre-hire record check.
     pub async fn confirm_record_check(
-        &self,
+        self,
         actor: &Actor,
         staff_id: &str,
     ) -> Result<StaffMemberView, AppError> {

@@ -2,7 +2,8 @@
 //! customer service answers. How long the first answer took is measured per thread, and regulators over the
 //! institution see the figures (threads, answered, median and slowest first answer).
 
-use crate::{Actor, App, AppError, ErrorCode, evidence};
+use crate::service::Service;
+use crate::{Actor, AppError, ErrorCode, evidence};
 use domain::Timestamp;
 use domain::access::Permission;
 use serde::{Deserialize, Serialize};
@@ -60,10 +61,10 @@ fn message_text(body: &str) -> Result<String, AppError> {
     Ok(body.to_owned())
 }
 
-impl App {
+impl<'a> Service<'a> {
     /// A parent opens a thread with an institution.
     pub async fn ask_institution(
-        &self,
+        self,
         actor: &Actor,
         new: &NewConsultation,
     ) -> Result<ConsultationView, AppError> {
@@ -112,7 +113,7 @@ impl App {
 
     /// A message in a thread: from its parent, or from the institution's customer service.
     pub async fn reply_consultation(
-        &self,
+        self,
         actor: &Actor,
         id: &str,
         body: &str,
@@ -154,10 +155,7 @@ impl App {
     }
 
     /// A parent's threads, or the staff's institution's.
-    pub async fn consultations_for(
-        &self,
-        actor: &Actor,
-    ) -> Result<Vec<ConsultationView>, AppError> {
+    pub async fn consultations_for(self, actor: &Actor) -> Result<Vec<ConsultationView>, AppError> {
         let rows = match actor {
             Actor::Parent { account_id } => {
                 self.store
@@ -193,7 +191,7 @@ impl App {
 
     /// One thread with its messages.
     pub async fn consultation_for(
-        &self,
+        self,
         actor: &Actor,
         id: &str,
     ) -> Result<ConsultationView, AppError> {
@@ -203,11 +201,13 @@ impl App {
 
     /// How fast an institution answers, for regulators over it.
     pub async fn response_times(
-        &self,
+        self,
         actor: &Actor,
         institution_id: &str,
     ) -> Result<ResponseTimes, AppError> {
-        self.require_money_view(actor, institution_id).await?;
+        self.money()
+            .require_money_view(actor, institution_id)
+            .await?;
         let times = self.store.read().consultation_times(institution_id).await?;
         let mut minutes: Vec<i64> = times.first_answer_ms.iter().map(|ms| ms / 60_000).collect();
         minutes.sort_unstable();
@@ -220,7 +220,7 @@ impl App {
     }
 
     /// The thread if `actor` is its parent or the institution's customer service; otherwise not found.
-    async fn thread_of(&self, actor: &Actor, id: &str) -> Result<ConsultationRow, AppError> {
+    async fn thread_of(self, actor: &Actor, id: &str) -> Result<ConsultationRow, AppError> {
         match actor {
             Actor::Parent { .. } => {}
             Actor::Staff { .. } => self.require(actor, Permission::HandleCustomerCases).await?,
@@ -249,7 +249,7 @@ impl App {
     }
 
     async fn consultation_view(
-        &self,
+        self,
         r: ConsultationRow,
         with_messages: bool,
     ) -> Result<ConsultationView, AppError> {

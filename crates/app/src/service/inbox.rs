@@ -1,7 +1,8 @@
 //! 站内信 the inbox: what the platform tells an account. Removal writes here now; orders, lessons and
 //! refunds will too.
 
-use crate::{Actor, App, AppError, ErrorCode};
+use crate::service::Service;
+use crate::{Actor, AppError, ErrorCode};
 use domain::Timestamp;
 use serde::Serialize;
 use store::NotificationRow;
@@ -15,10 +16,10 @@ pub struct NotificationView {
     pub read: bool,
 }
 
-impl App {
+impl<'a> Service<'a> {
     /// Adds one notification per account, inside the caller's transaction.
     pub(crate) async fn notify_in(
-        &self,
+        self,
         tx: &mut store::WriteTx,
         accounts: &[String],
         title: &str,
@@ -30,7 +31,7 @@ impl App {
     }
 
     /// The signed-in account's newest 50 notifications.
-    pub async fn my_notifications(&self, actor: &Actor) -> Result<Vec<NotificationView>, AppError> {
+    pub async fn my_notifications(self, actor: &Actor) -> Result<Vec<NotificationView>, AppError> {
         let id = actor.account_id().ok_or_else(|| {
             AppError::new(ErrorCode::Unauthenticated, "尚未登录", "not signed in")
         })?;
@@ -70,7 +71,7 @@ impl Note {
 }
 
 /// Writes notifications in bulk inside the caller's transaction and, for key events (`sms`), queues a text
-/// message for each in the same transaction; the worker sends them ([`App::send_queued_sms`]), so no message
+/// message for each in the same transaction; the worker sends them ([`Service::send_queued_sms`]), so no message
 /// is ever sent for an event that rolled back.
 pub(crate) async fn notify_each_in(
     tx: &mut store::WriteTx,
@@ -111,10 +112,10 @@ pub(crate) async fn notify_each_in(
 /// After this many failed attempts a text message is given up (the inbox still has it).
 const SMS_MAX_ATTEMPTS: i64 = 5;
 
-impl App {
+impl<'a> Service<'a> {
     /// The same notification for each account and, as this is a key event, a text message.
     pub(crate) async fn notify_by_sms_in(
-        &self,
+        self,
         tx: &mut store::WriteTx,
         accounts: &[String],
         title: &str,
@@ -128,7 +129,7 @@ impl App {
     /// The text-message job: claims queued messages, then sends them to the accounts' phones through the
     /// configured sender.
     /// An account without a phone (staff signing in by password) keeps the inbox copy only.
-    pub async fn send_queued_sms(&self) -> Result<usize, AppError> {
+    pub async fn send_queued_sms(self) -> Result<usize, AppError> {
         let now = self.clock.now().millis();
         let mut claim = self.store.begin_write().await?;
         let queued = claim

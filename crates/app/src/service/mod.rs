@@ -7,3 +7,5 @@ pub mod inbox;
 pub mod reviews;
 pub mod service_desk;
 pub mod todo;
+
+crate::area_service!(Service, service, "服务");

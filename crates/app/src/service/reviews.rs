@@ -4,7 +4,8 @@
 //! reviews and the aggregate weighted by confirmed lessons (`domain::review`).
 
 use crate::error::field_label;
-use crate::{Actor, App, AppError, ErrorCode, evidence};
+use crate::service::Service;
+use crate::{Actor, AppError, ErrorCode, evidence};
 use domain::access::Permission;
 use domain::review::{Ratings, blocked_words, weighted_average};
 use domain::{RegionCode, Timestamp};
@@ -87,10 +88,10 @@ fn view(r: ReviewRow) -> ReviewView {
     }
 }
 
-impl App {
+impl<'a> Service<'a> {
     /// A parent reviews the institution of one of their orders, once, after a confirmed lesson.
     pub async fn post_review(
-        &self,
+        self,
         actor: &Actor,
         order_id: &str,
         new: &NewReview,
@@ -154,7 +155,7 @@ impl App {
     }
 
     /// May the parent review this order now: theirs, a confirmed lesson, no review yet?
-    pub async fn may_review(&self, actor: &Actor, order_id: &str) -> Result<bool, AppError> {
+    pub async fn may_review(self, actor: &Actor, order_id: &str) -> Result<bool, AppError> {
         let Actor::Parent { account_id } = actor else {
             return Ok(false);
         };
@@ -172,7 +173,7 @@ impl App {
 
     /// The institution replies to a review of it, once.
     pub async fn reply_review(
-        &self,
+        self,
         actor: &Actor,
         review_id: &str,
         note: &ReviewNote,
@@ -218,7 +219,7 @@ impl App {
 
     /// A regulator over the institution hides a review, with a reason; it is kept.
     pub async fn hide_review(
-        &self,
+        self,
         actor: &Actor,
         review_id: &str,
         note: &ReviewNote,
@@ -266,7 +267,7 @@ impl App {
     }
 
     /// The visible reviews of an institution and their aggregate weighted by confirmed lessons.
-    pub async fn public_reviews(&self, institution_id: &str) -> Result<PublicReviews, AppError> {
+    pub async fn public_reviews(self, institution_id: &str) -> Result<PublicReviews, AppError> {
         let visible: Vec<ReviewRow> = self
             .store
             .read()

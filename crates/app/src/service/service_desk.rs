@@ -4,7 +4,8 @@
 //! too). Each ticket has a tier with a response and a resolution deadline (`domain::service`); the desk's
 //! figures per tier say how fast answers came and what is overdue now.
 
-use crate::{Actor, App, AppError, ErrorCode, evidence};
+use crate::service::Service;
+use crate::{Actor, AppError, ErrorCode, evidence};
 use domain::access::Permission;
 use domain::service::{TicketKind, TicketTimes, Tier, tier_figures};
 use domain::{Machine, RegionCode, TicketEvent, TicketStatus, Timestamp};
@@ -110,8 +111,8 @@ fn ticket_no(now: Timestamp) -> String {
     format!("FW{}{n:06}", now.china_date().format("%Y%m%d"))
 }
 
-impl App {
-    async fn opener(&self, actor: &Actor) -> Result<Option<Opener>, AppError> {
+impl<'a> Service<'a> {
+    async fn opener(self, actor: &Actor) -> Result<Option<Opener>, AppError> {
         let read = self.store.read();
         Ok(match actor {
             Actor::Staff { institution_id, .. } => {
@@ -133,7 +134,7 @@ impl App {
                 region: RegionCode::NATIONAL.as_str().to_owned(),
             }),
             Actor::ApiClient { owner_kind, .. } if owner_kind == "integrator" => {
-                let integrator = self.integrator_of(actor).await?;
+                let integrator = self.integration().integrator_of(actor).await?;
                 Some(Opener {
                     kind: "integrator",
                     id: integrator.id,
@@ -168,7 +169,7 @@ impl App {
     }
 
     /// An answerer, or an audited refusal.
-    pub async fn require_answerer(&self, actor: &Actor) -> Result<(), AppError> {
+    pub async fn require_answerer(self, actor: &Actor) -> Result<(), AppError> {
         if Self::answers_tickets(actor) {
             return Ok(());
         }
@@ -195,11 +196,7 @@ impl App {
     }
 
     /// Opens a ticket; the answerers see it in their queue at once.
-    pub async fn open_ticket(
-        &self,
-        actor: &Actor,
-        new: &NewTicket,
-    ) -> Result<TicketView, AppError> {
+    pub async fn open_ticket(self, actor: &Actor, new: &NewTicket) -> Result<TicketView, AppError> {
         let Some(opener) = self.opener(actor).await? else {
             return Err(self
                 .deny(
@@ -285,7 +282,7 @@ impl App {
     }
 
     /// The caller's tickets: an opener's own, or the answerer's queue; newest first.
-    pub async fn tickets(&self, actor: &Actor) -> Result<Vec<TicketView>, AppError> {
+    pub async fn tickets(self, actor: &Actor) -> Result<Vec<TicketView>, AppError> {
         let rows = self.queue(actor).await?;
         let now = self.clock.now().millis();
         Ok(rows
@@ -294,7 +291,7 @@ impl App {
             .collect())
     }
 
-    async fn queue(&self, actor: &Actor) -> Result<Vec<TicketRow>, AppError> {
+    async fn queue(self, actor: &Actor) -> Result<Vec<TicketRow>, AppError> {
         let read = self.store.read();
         if let Some(opener) = self.opener(actor).await? {
             return Ok(read
@@ -319,14 +316,14 @@ impl App {
     }
 
     /// One ticket with its messages, for its opener or an answerer.
-    pub async fn ticket(&self, actor: &Actor, id: &str) -> Result<TicketView, AppError> {
+    pub async fn ticket(self, actor: &Actor, id: &str) -> Result<TicketView, AppError> {
         let (row, _) = self.visible_ticket(actor, id).await?;
         let messages = self.store.read().ticket_messages(&row.id).await?;
         Ok(ticket_view(row, messages, self.clock.now().millis()))
     }
 
     /// The ticket and whether `actor` answers it (else it opened it); 404 for anyone else.
-    async fn visible_ticket(&self, actor: &Actor, id: &str) -> Result<(TicketRow, bool), AppError> {
+    async fn visible_ticket(self, actor: &Actor, id: &str) -> Result<(TicketRow, bool), AppError> {
         let opener = self.opener(actor).await?;
         if opener.is_none() && Self::answerer(actor).is_none() {
             return Err(self
@@ -357,7 +354,7 @@ impl App {
     /// A message on a ticket: an answerer's first one is the response (the ticket turns answered); the
     /// opener's reopens an answered ticket. A resolved ticket takes no more messages.
     pub async fn reply_to_ticket(
-        &self,
+        self,
         actor: &Actor,
         id: &str,
         reply: &TicketReply,
@@ -433,7 +430,7 @@ impl App {
 
     /// An answerer gives the ticket to an account that may answer it (itself included).
     pub async fn assign_ticket(
-        &self,
+        self,
         actor: &Actor,
         id: &str,
         assignment: &TicketAssignment,
@@ -480,7 +477,7 @@ impl App {
     }
 
     /// The opener or an answerer marks the ticket resolved.
-    pub async fn resolve_ticket(&self, actor: &Actor, id: &str) -> Result<TicketView, AppError> {
+    pub async fn resolve_ticket(self, actor: &Actor, id: &str) -> Result<TicketView, AppError> {
         let (ticket, _) = self.visible_ticket(actor, id).await?;
         let at = self.clock.now().millis();
         let mut tx = self.store.begin_write().await?;
@@ -503,7 +500,7 @@ impl App {
     }
 
     /// The answerer's queue's figures per tier, now.
-    pub async fn desk_figures(&self, actor: &Actor) -> Result<Vec<DeskFigures>, AppError> {
+    pub async fn desk_figures(self, actor: &Actor) -> Result<Vec<DeskFigures>, AppError> {
         self.require_answerer(actor).await?;
         let rows = self.queue(actor).await?;
         let now = self.clock.now().millis();

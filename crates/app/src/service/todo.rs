@@ -5,7 +5,8 @@ use crate::complaints::ComplaintView;
 use crate::lessons::LessonView;
 use crate::orders::OrderLine;
 use crate::refunds::RefundView;
-use crate::{Actor, App, AppError};
+use crate::service::Service;
+use crate::{Actor, AppError};
 use domain::{InstructionStatus, OrderStatus, RefundStatus};
 use serde::Serialize;
 
@@ -20,13 +21,14 @@ pub struct ParentTodo {
     pub orders: Vec<OrderLine>,
 }
 
-impl App {
-    pub async fn parent_todo(&self, actor: &Actor) -> Result<ParentTodo, AppError> {
-        let orders = self.my_orders(actor).await?;
+impl<'a> Service<'a> {
+    pub async fn parent_todo(self, actor: &Actor) -> Result<ParentTodo, AppError> {
+        let orders = self.money().my_orders(actor).await?;
         let mut refunds = Vec::new();
         for o in orders.iter().filter(|o| o.status == OrderStatus::Paid) {
             refunds.extend(
-                self.refunds_of_order(actor, &o.id)
+                self.money()
+                    .refunds_of_order(actor, &o.id)
                     .await?
                     .into_iter()
                     .filter(|r| r.instruction_status != Some(InstructionStatus::Executed))
@@ -40,7 +42,7 @@ impl App {
             .filter(|c| c.may_escalate)
             .collect();
         Ok(ParentTodo {
-            lessons: self.lessons_to_confirm(actor).await?,
+            lessons: self.money().lessons_to_confirm(actor).await?,
             refunds,
             complaints,
             orders,

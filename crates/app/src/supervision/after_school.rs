@@ -4,7 +4,8 @@
 //! fit; candidates rank by credit, flagged ones last. 学校 schools of the region choose from the lists that
 //! cover them: any candidate whose only flag is a licence nearing expiry; the institution is told.
 
-use crate::{Actor, App, AppError, ErrorCode, evidence};
+use crate::supervision::Supervision;
+use crate::{Actor, AppError, ErrorCode, evidence};
 use domain::access::Permission;
 use domain::{RegionCode, Timestamp};
 use serde::{Deserialize, Serialize};
@@ -137,9 +138,9 @@ fn flags(c: &CandidateFactsRow, today: chrono::NaiveDate, sales_stop: Option<&st
     out
 }
 
-impl App {
+impl<'a> Supervision<'a> {
     pub async fn create_after_school_list(
-        &self,
+        self,
         actor: &Actor,
         new: &NewAfterSchoolList,
     ) -> Result<AfterSchoolListView, AppError> {
@@ -198,7 +199,7 @@ impl App {
 
     /// Adds an institution of the list's region as a candidate; the comparison shows on the list.
     pub async fn add_after_school_candidate(
-        &self,
+        self,
         actor: &Actor,
         list_id: &str,
         new: &NewCandidate,
@@ -206,7 +207,10 @@ impl App {
         let list = self.list_over(actor, list_id).await?;
         self.require(actor, Permission::SuperviseInstitution)
             .await?;
-        let institution = self.institution_row(new.institution_id.trim()).await?;
+        let institution = self
+            .registry()
+            .institution_row(new.institution_id.trim())
+            .await?;
         if !institution
             .region_code
             .starts_with(RegionCode::parse(&list.region_code)?.prefix())
@@ -242,7 +246,7 @@ impl App {
     }
 
     pub async fn after_school_lists(
-        &self,
+        self,
         actor: &Actor,
     ) -> Result<Vec<AfterSchoolListView>, AppError> {
         let region = self.supervising_region(actor).await?;
@@ -260,7 +264,7 @@ impl App {
 
     /// A list with its candidates compared and ranked, and every school's choices.
     pub async fn after_school_list(
-        &self,
+        self,
         actor: &Actor,
         id: &str,
     ) -> Result<AfterSchoolListView, AppError> {
@@ -270,7 +274,7 @@ impl App {
 
     /// The candidates compared and ranked; `school`: show only that school's choices.
     async fn compared_list(
-        &self,
+        self,
         list: AfterSchoolListRow,
         school: Option<&str>,
     ) -> Result<AfterSchoolListView, AppError> {
@@ -312,7 +316,7 @@ impl App {
 
     /// The lists covering a school's region (its county's, its city's, its province's), newest first.
     pub async fn school_after_school_lists(
-        &self,
+        self,
         actor: &Actor,
     ) -> Result<Vec<AfterSchoolListView>, AppError> {
         let (_, region) = self.school_of(actor).await?;
@@ -329,7 +333,7 @@ impl App {
 
     /// A list covering the school, compared, with the school's own choices.
     pub async fn school_after_school_list(
-        &self,
+        self,
         actor: &Actor,
         id: &str,
     ) -> Result<AfterSchoolListView, AppError> {
@@ -341,7 +345,7 @@ impl App {
     /// A school chooses a candidate of a list covering it, unless a flag bars it; the institution's staff
     /// are told. Choosing again after a withdrawal renews the choice.
     pub async fn choose_after_school(
-        &self,
+        self,
         actor: &Actor,
         list_id: &str,
         new: &NewChoice,
@@ -415,21 +419,22 @@ impl App {
         )])
         .await?;
         let staff = tx.staff_accounts_of(institution_id).await?;
-        self.notify_in(
-            &mut tx,
-            &staff,
-            &format!("{} 选用贵机构提供课后服务", school.name),
-            &format!("名单：{}（{}学年）。{note}", list.name, list.school_year),
-            now,
-        )
-        .await?;
+        self.service()
+            .notify_in(
+                &mut tx,
+                &staff,
+                &format!("{} 选用贵机构提供课后服务", school.name),
+                &format!("名单：{}（{}学年）。{note}", list.name, list.school_year),
+                now,
+            )
+            .await?;
         tx.commit().await?;
         self.compared_list(list, Some(&school_id)).await
     }
 
     /// A school withdraws its standing choice, with a reason; the institution's staff are told.
     pub async fn withdraw_after_school_choice(
-        &self,
+        self,
         actor: &Actor,
         list_id: &str,
         institution_id: &str,
@@ -468,20 +473,21 @@ impl App {
         )])
         .await?;
         let staff = tx.staff_accounts_of(institution_id).await?;
-        self.notify_in(
-            &mut tx,
-            &staff,
-            &format!("{} 撤回了课后服务选用", choice.school_name),
-            &format!("名单：{}。原因：{reason}", list.name),
-            now,
-        )
-        .await?;
+        self.service()
+            .notify_in(
+                &mut tx,
+                &staff,
+                &format!("{} 撤回了课后服务选用", choice.school_name),
+                &format!("名单：{}。原因：{reason}", list.name),
+                now,
+            )
+            .await?;
         tx.commit().await?;
         self.compared_list(list, Some(&school_id)).await
     }
 
     /// The signed-in school and its region; anyone else is refused (and audited).
-    async fn school_of(&self, actor: &Actor) -> Result<(String, RegionCode), AppError> {
+    async fn school_of(self, actor: &Actor) -> Result<(String, RegionCode), AppError> {
         match actor {
             Actor::School {
                 school_id, region, ..
@@ -494,7 +500,7 @@ impl App {
 
     /// A list of the region or one of its ancestors.
     async fn list_covering(
-        &self,
+        self,
         region: &RegionCode,
         id: &str,
     ) -> Result<AfterSchoolListRow, AppError> {
@@ -512,7 +518,7 @@ impl App {
     }
 
     fn list_view(
-        &self,
+        self,
         row: AfterSchoolListRow,
         candidates: Vec<CandidateView>,
     ) -> Result<AfterSchoolListView, AppError> {
@@ -530,7 +536,7 @@ impl App {
         })
     }
 
-    async fn list_over(&self, actor: &Actor, id: &str) -> Result<AfterSchoolListRow, AppError> {
+    async fn list_over(self, actor: &Actor, id: &str) -> Result<AfterSchoolListRow, AppError> {
         let region = self.supervising_region(actor).await?;
         self.store
             .read()

@@ -5,7 +5,8 @@
 
 use crate::penalties::PenaltyView;
 use crate::spot_checks::SpotCheckView;
-use crate::{Actor, App, AppError, ErrorCode, evidence};
+use crate::supervision::Supervision;
+use crate::{Actor, AppError, ErrorCode, evidence};
 use domain::Timestamp;
 use domain::access::Permission;
 use serde::{Deserialize, Serialize};
@@ -82,16 +83,18 @@ fn year_bounds(year: i64) -> Option<(i64, i64)> {
     Some((start(year)?, start(year + 1)?))
 }
 
-impl App {
+impl<'a> Supervision<'a> {
     /// An institution's year, for its staff and regulators over it.
     pub async fn annual_report(
-        &self,
+        self,
         actor: &Actor,
         institution_id: &str,
         year: i64,
     ) -> Result<AnnualReport, AppError> {
-        let institution = self.institution_row(institution_id).await?;
-        self.require_sight_of(actor, &institution).await?;
+        let institution = self.registry().institution_row(institution_id).await?;
+        self.registry()
+            .require_sight_of(actor, &institution)
+            .await?;
         let this_year = self.current_year();
         let (from, to) = year_bounds(year)
             .filter(|_| (2021..=this_year).contains(&year))
@@ -177,7 +180,7 @@ impl App {
 
     /// A supervisor over the institution records the year's annual review result, once.
     pub async fn record_annual_review(
-        &self,
+        self,
         actor: &Actor,
         institution_id: &str,
         year: i64,
@@ -230,14 +233,15 @@ impl App {
         )])
         .await?;
         let staff = tx.staff_accounts_of(&institution.id).await?;
-        self.notify_in(
-            &mut tx,
-            &staff,
-            &format!("{year} 年度年检结果：{}", result_label(&row.result)),
-            &row.remarks,
-            now,
-        )
-        .await?;
+        self.service()
+            .notify_in(
+                &mut tx,
+                &staff,
+                &format!("{year} 年度年检结果：{}", result_label(&row.result)),
+                &row.remarks,
+                now,
+            )
+            .await?;
         tx.commit().await?;
         self.annual_report(actor, &institution.id, year).await
     }

@@ -4,7 +4,8 @@
 //! movements on supervised accounts, and how many reconciliation breaks its accounts showed. Public, read from
 //! the records as they are; the current month is marked provisional.
 
-use crate::{App, AppError, ErrorCode};
+use crate::supervision::Supervision;
+use crate::{AppError, ErrorCode};
 use domain::InstructionStatus;
 use serde::Serialize;
 
@@ -59,14 +60,14 @@ fn month_bounds(period: &str) -> Option<(i64, i64)> {
     Some((ms(first)?, ms(next)?))
 }
 
-impl App {
+impl<'a> Supervision<'a> {
     /// This month, China time (`YYYY-MM`).
-    pub fn current_period(&self) -> String {
+    pub fn current_period(self) -> String {
         self.clock.now().china_date().format("%Y-%m").to_string()
     }
 
     /// Every bank's report for a month (`YYYY-MM`, not in the future).
-    pub async fn bank_quality(&self, period: &str) -> Result<Vec<BankQualityReport>, AppError> {
+    pub async fn bank_quality(self, period: &str) -> Result<Vec<BankQualityReport>, AppError> {
         let bad = || {
             AppError::new(
                 ErrorCode::InvalidParameter,

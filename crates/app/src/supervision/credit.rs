@@ -4,7 +4,8 @@
 //! model; supervisors publish a year's ratings for their region, which the public institution page shows and
 //! the national credit system takes as a CSV export (docs/credit-export.md).
 
-use crate::{Actor, App, AppError, ErrorCode, evidence};
+use crate::supervision::Supervision;
+use crate::{Actor, AppError, ErrorCode, evidence};
 use domain::Timestamp;
 use domain::access::Permission;
 use domain::credit::{CreditFacts, CreditModel, CreditRating, Grade};
@@ -125,14 +126,14 @@ fn facts(s: &CreditSignals, now: Timestamp) -> CreditFacts {
     }
 }
 
-impl App {
+impl<'a> Supervision<'a> {
     /// This year in China: the year a publication now would rate by default.
-    pub fn current_year(&self) -> i64 {
+    pub fn current_year(self) -> i64 {
         i64::from(chrono::Datelike::year(&self.clock.now().china_date()))
     }
 
     /// The credit model in force: the newest version, else the built-in defaults (version 0).
-    pub async fn credit_model(&self) -> Result<CreditModelView, AppError> {
+    pub async fn credit_model(self) -> Result<CreditModelView, AppError> {
         match self.store.read().latest_credit_model().await? {
             Some(row) => Ok(CreditModelView {
                 version: row.version,
@@ -152,7 +153,7 @@ impl App {
 
     /// The national supervisor sets a new version of the credit model (bands, base, points).
     pub async fn set_credit_model(
-        &self,
+        self,
         actor: &Actor,
         change: &CreditModelChange,
     ) -> Result<CreditModelView, AppError> {
@@ -194,12 +195,14 @@ impl App {
 
     /// An institution's credit now, for its staff and regulators over it.
     pub async fn credit_of(
-        &self,
+        self,
         actor: &Actor,
         institution_id: &str,
     ) -> Result<CreditView, AppError> {
-        let institution = self.institution_row(institution_id).await?;
-        self.require_sight_of(actor, &institution).await?;
+        let institution = self.registry().institution_row(institution_id).await?;
+        self.registry()
+            .require_sight_of(actor, &institution)
+            .await?;
         let (model, facts, rating) = self.rating_now(&institution.id).await?;
         Ok(CreditView {
             institution_id: institution.id.clone(),
@@ -219,7 +222,7 @@ impl App {
 
     /// An institution's rating as of now, under the model in force (no authorization: callers check).
     pub(crate) async fn rating_now(
-        &self,
+        self,
         institution_id: &str,
     ) -> Result<(CreditModelView, CreditFacts, CreditRating), AppError> {
         let now = self.clock.now();
@@ -236,7 +239,7 @@ impl App {
     }
 
     async fn credit_signals(
-        &self,
+        self,
         of: store::CreditOf<'_>,
         now: Timestamp,
     ) -> Result<Vec<CreditSignals>, AppError> {
@@ -257,11 +260,7 @@ impl App {
 
     /// A supervisor publishes a year's ratings of every institution in its region, as of now (年度公布).
     /// Each institution is rated once a year: publishing the year again is refused.
-    pub async fn publish_credit_ratings(
-        &self,
-        actor: &Actor,
-        year: i64,
-    ) -> Result<usize, AppError> {
+    pub async fn publish_credit_ratings(self, actor: &Actor, year: i64) -> Result<usize, AppError> {
         let Actor::Regulator { region, .. } = actor else {
             return Err(self
                 .deny(
@@ -332,7 +331,7 @@ impl App {
 
     /// A year's published ratings in the regulator's region, for the national credit system; audited.
     pub async fn credit_export(
-        &self,
+        self,
         actor: &Actor,
         year: i64,
     ) -> Result<Vec<CreditExportRow>, AppError> {

@@ -5,7 +5,8 @@
 //! exact-key read, never a scan of orders.
 
 use crate::regions::RegionView;
-use crate::{Actor, App, AppError, ErrorCode};
+use crate::supervision::Supervision;
+use crate::{Actor, AppError, ErrorCode};
 use domain::access::Permission;
 use domain::{ListStatus, RegionCode, Timestamp};
 use serde::Serialize;
@@ -191,11 +192,11 @@ pub struct Dashboard {
 /// At most this many days of trend.
 pub const MAX_DAYS: u32 = 366;
 
-impl App {
+impl<'a> Supervision<'a> {
     /// The dashboard of `region` (the regulator's own when `None`), which must lie in the regulator's region;
     /// the trend covers the last `days` China days.
     pub async fn dashboard(
-        &self,
+        self,
         actor: &Actor,
         region: Option<&str>,
         days: u32,

@@ -2,7 +2,8 @@
 //! (撤除). Every move has a reason, an actor, a date and its evidence, and shows on the public site at once.
 
 use crate::error::required_text as text;
-use crate::{Actor, App, AppError, ErrorCode, evidence};
+use crate::supervision::Supervision;
+use crate::{Actor, AppError, ErrorCode, evidence};
 use domain::access::Permission;
 use domain::{InstitutionId, ListChangeId, ListStatus, RegionCode, Timestamp};
 use serde::Deserialize;
@@ -47,11 +48,11 @@ pub struct UnlicensedFinding {
     pub reason: String,
 }
 
-impl App {
+impl<'a> Supervision<'a> {
     /// Opens a write transaction on an institution once the actor is shown to supervise its region (a
     /// refusal is audited, outside any transaction), and reads the row inside it.
     async fn supervised(
-        &self,
+        self,
         actor: &Actor,
         id: &str,
     ) -> Result<(store::WriteTx, InstitutionRow), AppError> {
@@ -69,7 +70,7 @@ impl App {
     /// Records a move to `to` inside `tx`: the row, the list change, the evidence and, for the black list,
     /// a public notice.
     pub(crate) async fn move_in(
-        &self,
+        self,
         tx: &mut store::WriteTx,
         actor: &Actor,
         row: &InstitutionRow,
@@ -114,7 +115,7 @@ impl App {
 
     /// Moves an institution of the supervisor's region to the grey or black list.
     pub async fn move_to_list(
-        &self,
+        self,
         actor: &Actor,
         id: &str,
         req: &ListMove,
@@ -146,12 +147,12 @@ impl App {
         }
         self.move_in(&mut tx, actor, &row, to, &reason, now).await?;
         tx.commit().await?;
-        self.reindex(&row.id).await
+        self.registry().reindex(&row.id).await
     }
 
     /// Records an unlicensed institution found in the field directly on the black list, with a notice.
     pub async fn record_unlicensed(
-        &self,
+        self,
         actor: &Actor,
         finding: &UnlicensedFinding,
     ) -> Result<String, AppError> {
@@ -261,14 +262,14 @@ impl App {
         tx.insert_notices(std::slice::from_ref(&notice)).await?;
         tx.append_audit(entries).await?;
         tx.commit().await?;
-        self.reindex(&id).await?;
+        self.registry().reindex(&id).await?;
         Ok(id)
     }
 
     /// 撤除: delists the institution (black list, marked removed), revokes its plate, and may publish a
     /// notice. Families with open orders are notified once orders exist (the parent's journey).
     pub async fn remove_institution(
-        &self,
+        self,
         actor: &Actor,
         id: &str,
         req: &Removal,
@@ -332,7 +333,7 @@ impl App {
         // Everyone concerned hears of it: the institution's staff now; families with open orders once orders
         // exist (their refunds follow the run-off).
         let staff = tx.staff_accounts_of(&row.id).await?;
-        self.notify_in(
+        self.service().notify_in(
             &mut tx,
             &staff,
             &format!("{}已被撤除", row.name),
@@ -342,6 +343,6 @@ impl App {
         .await?;
         tx.append_audit(entries).await?;
         tx.commit().await?;
-        self.reindex(&row.id).await
+        self.registry().reindex(&row.id).await
     }
 }

@@ -16,3 +16,5 @@ pub mod risk;
 pub mod spot_checks;
 
 pub use lists::*;
+
+crate::area_service!(Supervision, supervision, "监管");

@@ -5,7 +5,8 @@
 //! tables hold business and personal data.
 
 use crate::error::field_label;
-use crate::{Actor, App, AppError, ErrorCode, evidence};
+use crate::supervision::Supervision;
+use crate::{Actor, AppError, ErrorCode, evidence};
 use domain::access::Permission;
 use domain::{Fen, FilingStatus, OrderStatus, Timestamp};
 use serde::{Deserialize, Serialize};
@@ -174,10 +175,10 @@ fn changed_fields(before: &serde_json::Value, after: &serde_json::Value) -> Vec<
     changed
 }
 
-impl App {
+impl<'a> Supervision<'a> {
     /// One focus item of an institution for a regulator over its region.
     pub async fn monitoring_table(
-        &self,
+        self,
         actor: &Actor,
         institution_id: &str,
         focus: &str,
@@ -302,7 +303,7 @@ impl App {
             "staff" => {
                 let mut rows = Vec::new();
                 for r in read.staff_of(&id).await? {
-                    let v = self.staff_view(&r)?;
+                    let v = self.registry().staff_view(&r)?;
                     rows.push(vec![
                         text(v.name_masked),
                         text(v.id_card_masked),
@@ -394,7 +395,7 @@ impl App {
 
     /// The same table for export; the export (who, which institution, what, how many rows) is audited.
     pub async fn monitoring_export(
-        &self,
+        self,
         actor: &Actor,
         institution_id: &str,
         focus: &str,
@@ -426,12 +427,12 @@ impl App {
     /// 财务报表 the admin files the institution's statements for a period with the document they summarise
     /// (PDF, JPEG or PNG by content): the document and the figures are kept together or not at all.
     pub async fn file_financial_statement(
-        &self,
+        self,
         actor: &Actor,
         statement: &NewFinancialStatement,
         bytes: &[u8],
     ) -> Result<FinancialStatementView, AppError> {
-        let institution_id = self.admins_institution(actor).await?;
+        let institution_id = self.registry().admins_institution(actor).await?;
         let period = statement.period.trim();
         if !valid_period(period) {
             return Err(AppError::new(
@@ -466,6 +467,7 @@ impl App {
         let now = self.clock.now().millis();
         let row_id = uuid::Uuid::now_v7().to_string();
         let (document, path) = self
+            .registry()
             .put_document(
                 actor,
                 &institution_id,
@@ -505,7 +507,7 @@ impl App {
         }
         .await;
         if let Err(e) = recorded {
-            self.forget_document(&path).await;
+            self.registry().forget_document(&path).await;
             return Err(e);
         }
         Ok(statement_view(&row))
@@ -513,10 +515,10 @@ impl App {
 
     /// The admin's filed statements, newest first.
     pub async fn my_financial_statements(
-        &self,
+        self,
         actor: &Actor,
     ) -> Result<Vec<FinancialStatementView>, AppError> {
-        let institution_id = self.admins_institution(actor).await?;
+        let institution_id = self.registry().admins_institution(actor).await?;
         Ok(self
             .store
             .read()

@@ -1,7 +1,8 @@
 //! 监管查询 what regulators see beyond the public registry, always inside their region subtree.
 
-use crate::{Actor, App, AppError, ErrorCode};
-use domain::access::{Permission, regulator_sees};
+use crate::supervision::Supervision;
+use crate::{Actor, AppError};
+use domain::access::Permission;
 use domain::{InstitutionId, RegionCode, Timestamp};
 use serde::Serialize;
 use store::AuditScope;
@@ -59,11 +60,11 @@ fn entry_view(e: ledger::AuditEntry) -> AuditEntryView {
     }
 }
 
-impl App {
+impl<'a> Supervision<'a> {
     /// 审计 the audit log for an audit administrator (审计管理员): at the national level all of it, in a
     /// region the entries by or about that subtree's regulator accounts. Newest first, 50 a page.
     pub async fn audit_log(
-        &self,
+        self,
         actor: &Actor,
         before: Option<i64>,
     ) -> Result<AuditLogPage, AppError> {
@@ -88,9 +89,9 @@ impl App {
         })
     }
 
-    /// The personal-data access log for an audit administrator, scoped like [`App::audit_log`].
+    /// The personal-data access log for an audit administrator, scoped like [`Supervision::audit_log`].
     pub async fn pii_access_log(
-        &self,
+        self,
         actor: &Actor,
         paging: domain::Paging,
     ) -> Result<crate::views::Page<PiiAccessView>, AppError> {
@@ -128,7 +129,7 @@ impl App {
     /// The institutions a reviewer or supervisor oversees, searched inside its region subtree (a narrower
     /// region may be asked for; a region outside is refused and audited).
     pub async fn regulator_overview(
-        &self,
+        self,
         actor: &Actor,
         raw: &crate::registry::RawSearch,
     ) -> Result<RegulatorOverview, AppError> {
@@ -143,7 +144,7 @@ impl App {
                 )
                 .await);
         };
-        let mut query = self.parse_search(raw)?;
+        let mut query = self.registry().parse_search(raw)?;
         let target = query.region.unwrap_or(*region);
         self.require_regulator_over(
             actor,
@@ -162,122 +163,14 @@ impl App {
                 self.regions.full_name(region)
             },
             role: domain::access::role_label(role.as_str()),
-            institutions: self.search_institutions(&query).await?,
+            institutions: self.registry().search_institutions(&query).await?,
         })
-    }
-
-    /// Refuses `actor` unless it is a regulator with `permission` whose region covers `region`; a refusal
-    /// is itself written to the audit log.
-    pub(crate) async fn require_regulator_over(
-        &self,
-        actor: &Actor,
-        permission: Permission,
-        region: &RegionCode,
-        subject: &str,
-    ) -> Result<(), AppError> {
-        let allowed = match actor {
-            Actor::Regulator { region: own, .. } => {
-                actor.has(permission) && regulator_sees(own, region)
-            }
-            Actor::System { .. } => true,
-            _ => false,
-        };
-        if allowed {
-            return Ok(());
-        }
-        let details =
-            serde_json::json!({"permission": format!("{permission:?}"), "region": region.as_str()});
-        Err(self
-            .deny(
-                actor,
-                subject,
-                details,
-                "超出您的管辖地区或职责范围",
-                "outside your region or role",
-            )
-            .await)
-    }
-
-    /// Refuses `actor` unless its role carries `permission` (scope is the use case's to check); a refusal is
-    /// audited. For handlers that must refuse before reading a request body.
-    pub async fn require(&self, actor: &Actor, permission: Permission) -> Result<(), AppError> {
-        if actor.has(permission) {
-            return Ok(());
-        }
-        let details = serde_json::json!({"permission": format!("{permission:?}")});
-        Err(self
-            .deny(
-                actor,
-                "platform",
-                details,
-                "您的角色不能执行此操作",
-                "your role does not allow this",
-            )
-            .await)
-    }
-
-    /// Writes the refusal to the audit log and returns it as `forbidden` (or the fault that stopped the
-    /// writing).
-    pub async fn deny(
-        &self,
-        actor: &Actor,
-        subject: &str,
-        details: serde_json::Value,
-        reason_zh: &str,
-        reason_en: &str,
-    ) -> AppError {
-        match self.record_denial(actor, subject, details).await {
-            Ok(()) => AppError::new(ErrorCode::Forbidden, reason_zh, reason_en),
-            Err(fault) => fault,
-        }
-    }
-
-    async fn record_denial(
-        &self,
-        actor: &Actor,
-        subject: &str,
-        details: serde_json::Value,
-    ) -> Result<(), AppError> {
-        let now = self.clock.now().millis();
-        let entry = crate::evidence::record(
-            &actor.audit_name(),
-            now,
-            "auth.permission_denied",
-            subject.to_owned(),
-            details,
-        );
-        let mut tx = self.store.begin_write().await?;
-        tx.append_audit(vec![entry]).await?;
-        tx.commit().await?;
-        Ok(())
-    }
-
-    /// The actor's region, for regulators who supervise or review (who see spot checks and after-school
-    /// lists); others are refused, audited. Handlers call it before reading a request body.
-    pub async fn supervising_region(&self, actor: &Actor) -> Result<RegionCode, AppError> {
-        match actor {
-            Actor::Regulator { region, .. }
-                if actor.has(Permission::SuperviseInstitution)
-                    || actor.has(Permission::ReviewFiling) =>
-            {
-                Ok(*region)
-            }
-            _ => Err(self
-                .deny(
-                    actor,
-                    "supervision",
-                    serde_json::json!({}),
-                    "仅限监管员和审核员",
-                    "supervisors and reviewers only",
-                )
-                .await),
-        }
     }
 
     /// The institution, for a regulator whose region covers it and who holds `permission` (else 403, audited
     /// by [`Self::require_regulator_over`]).
     pub(crate) async fn institution_for_regulator(
-        &self,
+        self,
         actor: &Actor,
         id: &str,
         permission: Permission,
@@ -294,7 +187,7 @@ impl App {
 
     /// An institution's audit trail (newest first), for regulators whose region covers it.
     pub async fn institution_audit_trail(
-        &self,
+        self,
         actor: &Actor,
         id: &str,
     ) -> Result<Vec<AuditEntryView>, AppError> {

@@ -6,7 +6,8 @@
 
 use crate::error::field_label;
 use crate::error::required_text as text;
-use crate::{Actor, App, AppError, ErrorCode, evidence};
+use crate::supervision::Supervision;
+use crate::{Actor, AppError, ErrorCode, evidence};
 use domain::ListStatus;
 use domain::access::Permission;
 use domain::penalty::PenaltyKind;
@@ -86,10 +87,10 @@ fn date(field: &str, value: &str) -> Result<chrono::NaiveDate, AppError> {
     })
 }
 
-impl App {
+impl<'a> Supervision<'a> {
     /// Records a penalty decision on an institution of the supervisor's region, with its effect.
     pub async fn record_penalty(
-        &self,
+        self,
         actor: &Actor,
         institution_id: &str,
         new: &NewPenalty,
@@ -213,17 +214,18 @@ impl App {
             entries.push(evidence::notice_published(actor, now, &notice));
         }
         let staff = tx.staff_accounts_of(&institution.id).await?;
-        self.notify_in(
-            &mut tx,
-            &staff,
-            &format!("行政处罚决定：{}", kind.label()),
-            &format!(
-                "依据{}（{}），{}",
-                row.legal_basis, row.decision_no, row.facts
-            ),
-            at,
-        )
-        .await?;
+        self.service()
+            .notify_in(
+                &mut tx,
+                &staff,
+                &format!("行政处罚决定：{}", kind.label()),
+                &format!(
+                    "依据{}（{}），{}",
+                    row.legal_basis, row.decision_no, row.facts
+                ),
+                at,
+            )
+            .await?;
         tx.append_audit(entries).await?;
         if kind.black_lists() {
             let reason = format!("吊销许可证件（{}）", row.decision_no);
@@ -238,13 +240,14 @@ impl App {
             tx.end_active_plate(&institution.id, domain::PlateEvent::Revoke, &reason, at)
                 .await?;
             if self.store.read().run_off(&institution.id).await?.is_none() {
-                self.start_run_off_in(&mut tx, actor, &institution, &reason, at)
+                self.money()
+                    .start_run_off_in(&mut tx, actor, &institution, &reason, at)
                     .await?;
             }
         }
         tx.commit().await?;
         if kind.stops_sales() {
-            self.reindex(&institution.id).await?;
+            self.registry().reindex(&institution.id).await?;
         }
         Ok(view(row))
     }
@@ -252,11 +255,11 @@ impl App {
     /// An institution's penalties: every decision for its staff and regulators over it, the published ones
     /// for everyone else.
     pub async fn penalties_of(
-        &self,
+        self,
         actor: &Actor,
         institution_id: &str,
     ) -> Result<Vec<PenaltyView>, AppError> {
-        let institution = self.institution_row(institution_id).await?;
+        let institution = self.registry().institution_row(institution_id).await?;
         let sees_all = match actor {
             Actor::Staff { institution_id, .. } => *institution_id == institution.id,
             Actor::Regulator { region, .. } => {
@@ -279,7 +282,7 @@ impl App {
     }
 
     /// The penalty stopping the institution's sales today, if any.
-    pub async fn sales_stop(&self, institution_id: &str) -> Result<Option<PenaltyView>, AppError> {
+    pub async fn sales_stop(self, institution_id: &str) -> Result<Option<PenaltyView>, AppError> {
         let today = self.clock.now().china_date().to_string();
         Ok(self
             .store

@@ -3,7 +3,8 @@
 //! checker records findings against the Ministry's five focus items, with evidence. A finding raises a risk
 //! warning (indicator `spot_check_findings`) and counts in the institution's credit.
 
-use crate::{Actor, App, AppError, ErrorCode, evidence};
+use crate::supervision::Supervision;
+use crate::{Actor, AppError, ErrorCode, evidence};
 use domain::access::Permission;
 use domain::risk::Indicator;
 use domain::sampling::{Candidate, SHARE_PERCENT, draw_sample};
@@ -134,11 +135,11 @@ fn stratum_of(row: &store::SpotCheckCandidateRow, strata: &[String]) -> String {
     }
 }
 
-impl App {
+impl<'a> Supervision<'a> {
     /// A supervisor's campaign over its own region: draws the sample, assigns checkers in turn and tells
     /// them, all in one transaction.
     pub async fn create_spot_check_campaign(
-        &self,
+        self,
         actor: &Actor,
         new: &NewCampaign,
     ) -> Result<CampaignView, AppError> {
@@ -249,7 +250,7 @@ impl App {
         for checker in &checkers {
             let mine = checks.iter().filter(|c| &c.checker_id == checker).count();
             if mine > 0 {
-                self.notify_in(
+                self.service().notify_in(
                     &mut tx,
                     std::slice::from_ref(checker),
                     "抽检任务",
@@ -277,7 +278,7 @@ impl App {
     }
 
     /// The campaigns of the regulator's region and the regions under it, newest first (without their checks).
-    pub async fn spot_check_campaigns(&self, actor: &Actor) -> Result<Vec<CampaignView>, AppError> {
+    pub async fn spot_check_campaigns(self, actor: &Actor) -> Result<Vec<CampaignView>, AppError> {
         let region = self.supervising_region(actor).await?;
         let rows = self
             .store
@@ -293,7 +294,7 @@ impl App {
 
     /// A campaign with its drawn institutions, for regulators over its region.
     pub async fn spot_check_campaign(
-        &self,
+        self,
         actor: &Actor,
         id: &str,
     ) -> Result<CampaignView, AppError> {
@@ -311,7 +312,7 @@ impl App {
     }
 
     /// One spot check, for regulators over its campaign's region.
-    pub async fn spot_check(&self, actor: &Actor, id: &str) -> Result<SpotCheckView, AppError> {
+    pub async fn spot_check(self, actor: &Actor, id: &str) -> Result<SpotCheckView, AppError> {
         let region = self.supervising_region(actor).await?;
         let row = self.spot_check_row(id).await?;
         self.store
@@ -327,12 +328,14 @@ impl App {
 
     /// The spot checks an institution went through, for its staff and regulators over it.
     pub async fn spot_checks_of(
-        &self,
+        self,
         actor: &Actor,
         institution_id: &str,
     ) -> Result<Vec<SpotCheckView>, AppError> {
-        let institution = self.institution_row(institution_id).await?;
-        self.require_sight_of(actor, &institution).await?;
+        let institution = self.registry().institution_row(institution_id).await?;
+        self.registry()
+            .require_sight_of(actor, &institution)
+            .await?;
         let rows = self
             .store
             .read()
@@ -348,7 +351,7 @@ impl App {
     /// The assigned checker (or a supervisor over the region) records a finding for each focus item, with
     /// evidence files; once. A finding tells the institution, raises a warning and counts in its credit.
     pub async fn record_spot_check(
-        &self,
+        self,
         actor: &Actor,
         id: &str,
         result: &SpotCheckResult,
@@ -426,6 +429,7 @@ impl App {
         let mut stored = Vec::new();
         for f in evidence_files {
             match self
+                .registry()
                 .put_document(
                     actor,
                     &check.institution_id,
@@ -438,7 +442,7 @@ impl App {
                 Ok(doc) => stored.push(doc),
                 Err(e) => {
                     for (_, path) in &stored {
-                        self.forget_document(path).await;
+                        self.registry().forget_document(path).await;
                     }
                     return Err(e);
                 }
@@ -449,7 +453,7 @@ impl App {
             .await;
         if let Err(e) = written {
             for (_, path) in &stored {
-                self.forget_document(path).await;
+                self.registry().forget_document(path).await;
             }
             return Err(e);
         }
@@ -458,7 +462,7 @@ impl App {
     }
 
     async fn write_spot_check(
-        &self,
+        self,
         actor: &Actor,
         check: &SpotCheckRow,
         findings: &[Finding],
@@ -468,7 +472,10 @@ impl App {
         let now = self.clock.now().millis();
         let findings_json =
             serde_json::to_string(findings).map_err(|e| AppError::internal(e.to_string()))?;
-        let institution = self.institution_row(&check.institution_id).await?;
+        let institution = self
+            .registry()
+            .institution_row(&check.institution_id)
+            .await?;
         let model = self.risk_model_for(&institution.region_code).await?;
         let mut tx = self.store.begin_write().await?;
         if !tx
@@ -507,14 +514,15 @@ impl App {
                 .map(|f| format!("{}：{}", label(&f.item), f.note))
                 .collect();
             let staff = tx.staff_accounts_of(&institution.id).await?;
-            self.notify_in(
-                &mut tx,
-                &staff,
-                "抽检发现问题",
-                &format!("抽检发现以下问题，请整改：{}", what.join("；")),
-                now,
-            )
-            .await?;
+            self.service()
+                .notify_in(
+                    &mut tx,
+                    &staff,
+                    "抽检发现问题",
+                    &format!("抽检发现以下问题，请整改：{}", what.join("；")),
+                    now,
+                )
+                .await?;
             let firings: Vec<_> = model
                 .model
                 .evaluate(Indicator::SpotCheckFindings, finding_count)
@@ -534,7 +542,7 @@ impl App {
         Ok(())
     }
 
-    async fn spot_check_row(&self, id: &str) -> Result<SpotCheckListRow, AppError> {
+    async fn spot_check_row(self, id: &str) -> Result<SpotCheckListRow, AppError> {
         self.store
             .read()
             .spot_checks(SpotChecksOf::Check(id.trim()))
@@ -545,7 +553,7 @@ impl App {
     }
 
     async fn campaign_view(
-        &self,
+        self,
         row: SpotCheckCampaignRow,
         with_checks: bool,
     ) -> Result<CampaignView, AppError> {
@@ -589,7 +597,7 @@ impl App {
         })
     }
 
-    async fn spot_check_view(&self, row: SpotCheckListRow) -> Result<SpotCheckView, AppError> {
+    async fn spot_check_view(self, row: SpotCheckListRow) -> Result<SpotCheckView, AppError> {
         let findings: Vec<Finding> = match &row.check.findings_json {
             Some(j) => serde_json::from_str(j)
                 .map_err(|e| AppError::internal(format!("stored findings: {e}")))?,

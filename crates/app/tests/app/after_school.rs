@@ -14,6 +14,7 @@ async fn candidates_are_compared_and_an_expired_licence_is_flagged() {
     };
     assert_eq!(
         t.app
+            .supervision()
             .create_after_school_list(&haidian, &new)
             .await
             .unwrap_err()
@@ -23,13 +24,14 @@ async fn candidates_are_compared_and_an_expired_licence_is_flagged() {
     new.school_year = "2026-2027".into();
     let list = t
         .app
+        .supervision()
         .create_after_school_list(&haidian, &new)
         .await
         .unwrap();
     // The demo neighbour whose licence expires in 20 days, a subject-training institution, one off the white
     // list.
-    t.app.sweep_risks().await.unwrap();
-    let warnings = t.app.warnings_for(&haidian, 0).await.unwrap();
+    t.app.supervision().sweep_risks().await.unwrap();
+    let warnings = t.app.supervision().warnings_for(&haidian, 0).await.unwrap();
     let licensed = warnings
         .iter()
         .find(|w| w.indicator == "licence_expiry")
@@ -70,6 +72,7 @@ async fn candidates_are_compared_and_an_expired_licence_is_flagged() {
     };
     for id in [&licensed, &subject, &black] {
         t.app
+            .supervision()
             .add_after_school_candidate(
                 &haidian,
                 &list.id,
@@ -90,7 +93,12 @@ async fn candidates_are_compared_and_an_expired_licence_is_flagged() {
             .map(|f| f.code)
             .collect()
     };
-    let view = t.app.after_school_list(&haidian, &list.id).await.unwrap();
+    let view = t
+        .app
+        .supervision()
+        .after_school_list(&haidian, &list.id)
+        .await
+        .unwrap();
     assert!(
         flags(&view, &licensed).contains(&"licence_expiring"),
         "{:?}",
@@ -101,7 +109,12 @@ async fn candidates_are_compared_and_an_expired_licence_is_flagged() {
     assert!(flags(&view, &black).contains(&"not_white_listed"));
     // Twenty-one days later the licence has expired: the list says so.
     t.clock.advance_millis(21 * 86_400_000);
-    let view = t.app.after_school_list(&haidian, &list.id).await.unwrap();
+    let view = t
+        .app
+        .supervision()
+        .after_school_list(&haidian, &list.id)
+        .await
+        .unwrap();
     assert!(
         flags(&view, &licensed).contains(&"licence_expired"),
         "{:?}",
@@ -122,6 +135,7 @@ async fn candidates_are_compared_and_an_expired_licence_is_flagged() {
     };
     assert_eq!(
         t.app
+            .supervision()
             .add_after_school_candidate(&haidian, &list.id, &again)
             .await
             .unwrap_err()
@@ -139,6 +153,7 @@ async fn candidates_are_compared_and_an_expired_licence_is_flagged() {
         .clone();
     assert_eq!(
         t.app
+            .supervision()
             .add_after_school_candidate(
                 &haidian,
                 &list.id,
@@ -158,6 +173,7 @@ async fn candidates_are_compared_and_an_expired_licence_is_flagged() {
     };
     assert_eq!(
         t.app
+            .supervision()
             .add_after_school_candidate(&reviewer, &list.id, &again)
             .await
             .unwrap_err()
@@ -165,7 +181,15 @@ async fn candidates_are_compared_and_an_expired_licence_is_flagged() {
         ErrorCode::Forbidden
     );
     // The demo's list and this one.
-    assert_eq!(t.app.after_school_lists(&haidian).await.unwrap().len(), 2);
+    assert_eq!(
+        t.app
+            .supervision()
+            .after_school_lists(&haidian)
+            .await
+            .unwrap()
+            .len(),
+        2
+    );
 }
 
 /// The demo school (海淀区中关村第一小学) as its account acts.
@@ -197,21 +221,29 @@ async fn a_school_chooses_an_unflagged_candidate_from_the_lists_covering_it() {
     };
     let beijing = t
         .app
+        .supervision()
         .create_after_school_list(&supervisor("110000"), &year("北京市课后服务机构名单"))
         .await
         .unwrap();
     let chaoyang = t
         .app
+        .supervision()
         .create_after_school_list(&supervisor("110105"), &year("朝阳区课后服务机构名单"))
         .await
         .unwrap();
-    let lists = t.app.school_after_school_lists(&school).await.unwrap();
+    let lists = t
+        .app
+        .supervision()
+        .school_after_school_lists(&school)
+        .await
+        .unwrap();
     let names: Vec<&str> = lists.iter().map(|l| l.name.as_str()).collect();
     assert_eq!(names.len(), 2, "{names:?}");
     assert!(names.contains(&"北京市课后服务机构名单"));
     assert!(!names.contains(&"朝阳区课后服务机构名单"));
     assert_eq!(
         t.app
+            .supervision()
             .school_after_school_list(&school, &chaoyang.id)
             .await
             .unwrap_err()
@@ -220,6 +252,7 @@ async fn a_school_chooses_an_unflagged_candidate_from_the_lists_covering_it() {
     );
     assert!(
         t.app
+            .supervision()
             .school_after_school_list(&school, &beijing.id)
             .await
             .unwrap()
@@ -235,6 +268,7 @@ async fn a_school_chooses_an_unflagged_candidate_from_the_lists_covering_it() {
         .clone();
     let view = t
         .app
+        .supervision()
         .school_after_school_list(&school, &demo)
         .await
         .unwrap();
@@ -257,6 +291,7 @@ async fn a_school_chooses_an_unflagged_candidate_from_the_lists_covering_it() {
     };
     let refused = t
         .app
+        .supervision()
         .choose_after_school(&school, &demo, &choose(&barred.institution_id, ""))
         .await
         .unwrap_err();
@@ -267,6 +302,7 @@ async fn a_school_chooses_an_unflagged_candidate_from_the_lists_covering_it() {
     let long = "美".repeat(201);
     assert_eq!(
         t.app
+            .supervision()
             .choose_after_school(&school, &demo, &choose(&chosen, &long))
             .await
             .unwrap_err()
@@ -286,6 +322,7 @@ async fn a_school_chooses_an_unflagged_candidate_from_the_lists_covering_it() {
     // Only schools choose.
     assert_eq!(
         t.app
+            .supervision()
             .choose_after_school(&supervisor("110108"), &demo, &choose(&chosen, ""))
             .await
             .unwrap_err()
@@ -294,6 +331,7 @@ async fn a_school_chooses_an_unflagged_candidate_from_the_lists_covering_it() {
     );
     let view = t
         .app
+        .supervision()
         .choose_after_school(&school, &demo, &choose(&chosen, "周三下午 三年级 美术社团"))
         .await
         .unwrap();
@@ -307,6 +345,7 @@ async fn a_school_chooses_an_unflagged_candidate_from_the_lists_covering_it() {
     assert_eq!(mine(&view), vec![chosen.clone()]);
     assert_eq!(
         t.app
+            .supervision()
             .choose_after_school(&school, &demo, &choose(&chosen, ""))
             .await
             .unwrap_err()
@@ -316,6 +355,7 @@ async fn a_school_chooses_an_unflagged_candidate_from_the_lists_covering_it() {
     // The supervisor sees which school chose what, and for what.
     let regulator_view = t
         .app
+        .supervision()
         .after_school_list(&supervisor("110108"), &demo)
         .await
         .unwrap();
@@ -334,18 +374,21 @@ async fn a_school_chooses_an_unflagged_candidate_from_the_lists_covering_it() {
     };
     assert!(
         t.app
+            .supervision()
             .withdraw_after_school_choice(&school, &demo, &chosen, &withdraw(" "))
             .await
             .is_err()
     );
     let view = t
         .app
+        .supervision()
         .withdraw_after_school_choice(&school, &demo, &chosen, &withdraw("课程时间调整"))
         .await
         .unwrap();
     assert!(mine(&view).is_empty());
     assert_eq!(
         t.app
+            .supervision()
             .withdraw_after_school_choice(&school, &demo, &chosen, &withdraw("再次撤回"))
             .await
             .unwrap_err()
@@ -354,6 +397,7 @@ async fn a_school_chooses_an_unflagged_candidate_from_the_lists_covering_it() {
     );
     let view = t
         .app
+        .supervision()
         .choose_after_school(&school, &demo, &choose(&chosen, "周五下午 足球"))
         .await
         .unwrap();
@@ -394,6 +438,7 @@ async fn a_regions_system_administrator_creates_school_accounts_in_its_subtree()
     // A second account of the demo school joins it; a new name is a new school.
     let second = t
         .app
+        .identity()
         .create_school_account(
             &beijing,
             &request("zgc.second", "110108", "北京市海淀区中关村第一小学"),
@@ -402,6 +447,7 @@ async fn a_regions_system_administrator_creates_school_accounts_in_its_subtree()
         .unwrap();
     let other = t
         .app
+        .identity()
         .create_school_account(
             &beijing,
             &request("cy.school", "110105", "北京市朝阳区实验小学"),
@@ -445,7 +491,12 @@ async fn a_regions_system_administrator_creates_school_accounts_in_its_subtree()
             ErrorCode::Forbidden,
         ),
     ] {
-        let e = t.app.create_school_account(actor, &req).await.unwrap_err();
+        let e = t
+            .app
+            .identity()
+            .create_school_account(actor, &req)
+            .await
+            .unwrap_err();
         assert_eq!(e.code, code, "{}", req.username);
     }
     assert_eq!(read.account_count().await.unwrap(), before);

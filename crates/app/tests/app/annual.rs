@@ -9,13 +9,23 @@ async fn a_year_in_figures_and_its_review_recorded_once() {
     let region = s.competent_region().await;
     let sup = supervisor(region.as_str());
     let id = s.institution_id.clone();
-    let year = s.t.app.current_year();
-    let before = s.t.app.annual_report(&sup, &id, year).await.unwrap();
+    let year = s.t.app.supervision().current_year();
+    let before =
+        s.t.app
+            .supervision()
+            .annual_report(&sup, &id, year)
+            .await
+            .unwrap();
     let figure = |r: &app::annual::AnnualReport, label: &str| {
         r.figures.iter().find(|f| f.label == label).unwrap().value
     };
     let (_, paid) = s.paid_and_deposited().await;
-    let after = s.t.app.annual_report(&sup, &id, year).await.unwrap();
+    let after =
+        s.t.app
+            .supervision()
+            .annual_report(&sup, &id, year)
+            .await
+            .unwrap();
     assert_eq!(
         figure(&after, "支付订单数"),
         figure(&before, "支付订单数") + 1
@@ -25,7 +35,12 @@ async fn a_year_in_figures_and_its_review_recorded_once() {
         figure(&before, "预收学费（进入监管）") + paid
     );
     assert!(after.provisional && after.review.is_none());
-    let last_year = s.t.app.annual_report(&sup, &id, year - 1).await.unwrap();
+    let last_year =
+        s.t.app
+            .supervision()
+            .annual_report(&sup, &id, year - 1)
+            .await
+            .unwrap();
     assert_eq!(
         figure(&last_year, "支付订单数"),
         0,
@@ -33,6 +48,7 @@ async fn a_year_in_figures_and_its_review_recorded_once() {
     );
     assert_eq!(
         s.t.app
+            .supervision()
             .annual_report(&sup, &id, year + 1)
             .await
             .unwrap_err()
@@ -46,6 +62,7 @@ async fn a_year_in_figures_and_its_review_recorded_once() {
     };
     assert_eq!(
         s.t.app
+            .supervision()
             .record_annual_review(&sup, &id, year, &req)
             .await
             .unwrap_err()
@@ -55,12 +72,14 @@ async fn a_year_in_figures_and_its_review_recorded_once() {
     req.result = "pass".into();
     let reviewed =
         s.t.app
+            .supervision()
             .record_annual_review(&sup, &id, year, &req)
             .await
             .unwrap();
     assert_eq!(reviewed.review.unwrap().result_label, "合格");
     assert_eq!(
         s.t.app
+            .supervision()
             .record_annual_review(&sup, &id, year, &req)
             .await
             .unwrap_err()
@@ -69,6 +88,7 @@ async fn a_year_in_figures_and_its_review_recorded_once() {
     );
     assert_eq!(
         s.t.app
+            .supervision()
             .annual_report(&s.parent_actor(), &id, year)
             .await
             .unwrap_err()

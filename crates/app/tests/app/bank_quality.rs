@@ -6,7 +6,7 @@ use app::testing::TEST_NOW;
 async fn a_banks_month_counts_its_instructions_reports_and_breaks() {
     let s = shop().await;
     let period = TEST_NOW.china_date().format("%Y-%m").to_string();
-    let before = s.t.app.bank_quality(&period).await.unwrap();
+    let before = s.t.app.supervision().bank_quality(&period).await.unwrap();
     let demo = |reports: &[app::bank_quality::BankQualityReport]| {
         reports
             .iter()
@@ -31,7 +31,7 @@ async fn a_banks_month_counts_its_instructions_reports_and_breaks() {
     s.movement("MV-OUT", "out", 100, paid, TEST_NOW.millis(), None)
         .await
         .unwrap();
-    let a = demo(&s.t.app.bank_quality(&period).await.unwrap());
+    let a = demo(&s.t.app.supervision().bank_quality(&period).await.unwrap());
     assert_eq!(a.movements_reported, b.movements_reported + 3);
     assert_eq!(a.reported_late, b.reported_late + 1);
     assert!(
@@ -41,11 +41,21 @@ async fn a_banks_month_counts_its_instructions_reports_and_breaks() {
     assert!(a.report_delay_p95_ms.unwrap() >= 2 * 3_600_000);
     // A month in the future, or not a month: refused.
     assert_eq!(
-        s.t.app.bank_quality("2099-01").await.unwrap_err().code,
+        s.t.app
+            .supervision()
+            .bank_quality("2099-01")
+            .await
+            .unwrap_err()
+            .code,
         ErrorCode::InvalidParameter
     );
     assert_eq!(
-        s.t.app.bank_quality("2026-13").await.unwrap_err().code,
+        s.t.app
+            .supervision()
+            .bank_quality("2026-13")
+            .await
+            .unwrap_err()
+            .code,
         ErrorCode::InvalidParameter
     );
 }

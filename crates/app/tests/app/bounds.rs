@@ -35,6 +35,7 @@ async fn a_fine_of_two_to_the_sixty_third_fen_is_refused_and_nothing_is_recorded
     };
     let refused =
         s.t.app
+            .supervision()
             .record_penalty(&supervisor, &s.institution_id, &fine)
             .await
             .unwrap_err();
@@ -42,6 +43,7 @@ async fn a_fine_of_two_to_the_sixty_third_fen_is_refused_and_nothing_is_recorded
     // Nothing was kept: the same decision number is still free.
     fine.amount_fen = Some(domain::money::PENALTY.max);
     s.t.app
+        .supervision()
         .record_penalty(&supervisor, &s.institution_id, &fine)
         .await
         .unwrap();
@@ -87,12 +89,14 @@ async fn a_financial_statement_figure_beyond_its_bound_is_refused() {
     let pdf = b"%PDF-1.4\n%statement\n";
     let refused =
         s.t.app
+            .supervision()
             .file_financial_statement(&admin, &statement, pdf)
             .await
             .unwrap_err();
     out_of_range(refused, "revenue_fen", domain::money::STATEMENT_FIGURE.max);
     statement.revenue_fen = 1_234_567;
     s.t.app
+        .supervision()
         .file_financial_statement(&admin, &statement, pdf)
         .await
         .unwrap();

@@ -44,6 +44,7 @@ async fn the_rest_of_an_order_moves_to_a_class_at_the_same_price_and_nothing_els
     };
     let dearer =
         s.t.app
+            .registry()
             .publish_course(
                 &admin,
                 &new_class("周末班（加价）", current.price_per_lesson_fen + 100),
@@ -52,6 +53,7 @@ async fn the_rest_of_an_order_moves_to_a_class_at_the_same_price_and_nothing_els
             .unwrap();
     let same =
         s.t.app
+            .registry()
             .publish_course(&admin, &new_class("周末班", current.price_per_lesson_fen))
             .await
             .unwrap();
@@ -61,6 +63,7 @@ async fn the_rest_of_an_order_moves_to_a_class_at_the_same_price_and_nothing_els
     };
     assert_eq!(
         s.t.app
+            .money()
             .transfer_class(&parent, &order.line.id, &to(&dearer))
             .await
             .unwrap_err()
@@ -71,6 +74,7 @@ async fn the_rest_of_an_order_moves_to_a_class_at_the_same_price_and_nothing_els
     let before = s.line(&order.line.id).await;
     let moved =
         s.t.app
+            .money()
             .transfer_class(&parent, &order.line.id, &to(&same))
             .await
             .unwrap();
@@ -86,10 +90,16 @@ async fn the_rest_of_an_order_moves_to_a_class_at_the_same_price_and_nothing_els
         "the money is as it was"
     );
     // The lesson taken before the move still confirms and releases its fee as the contract set it.
-    let confirmed = s.t.app.confirm_lesson(&parent, &lesson.id).await.unwrap();
+    let confirmed =
+        s.t.app
+            .money()
+            .confirm_lesson(&parent, &lesson.id)
+            .await
+            .unwrap();
     assert_eq!(confirmed.fee_fen, lesson.fee_fen);
     let (history, _) =
         s.t.app
+            .money()
             .class_transfers(&admin, &order.line.id)
             .await
             .unwrap();

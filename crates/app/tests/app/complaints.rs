@@ -36,7 +36,11 @@ async fn a_complaint_goes_to_the_institution_then_the_competent_regulator_who_or
         filename: "证据.png".into(),
         bytes: b"\x7fELF\x02\x01\x01\0\0\0\0\0\0\0\0\0".to_vec(),
     };
-    let refused = s.t.app.file_complaint(&parent, &new, &[exe]).await;
+    let refused =
+        s.t.app
+            .service()
+            .file_complaint(&parent, &new, &[exe])
+            .await;
     assert_eq!(refused.unwrap_err().code, ErrorCode::DocumentRejected);
     let empty = NewComplaint {
         body: "  ".into(),
@@ -44,6 +48,7 @@ async fn a_complaint_goes_to_the_institution_then_the_competent_regulator_who_or
     };
     assert_eq!(
         s.t.app
+            .service()
             .file_complaint(&parent, &empty, &[])
             .await
             .unwrap_err()
@@ -55,13 +60,21 @@ async fn a_complaint_goes_to_the_institution_then_the_competent_regulator_who_or
     };
     assert_eq!(
         s.t.app
+            .service()
             .file_complaint(&stranger, &new, &[])
             .await
             .unwrap_err()
             .code,
         ErrorCode::NotFound
     );
-    assert!(s.t.app.complaints_for(&parent).await.unwrap().is_empty());
+    assert!(
+        s.t.app
+            .service()
+            .complaints_for(&parent)
+            .await
+            .unwrap()
+            .is_empty()
+    );
 
     let evidence = EvidenceFile {
         filename: "迟到记录.png".into(),
@@ -69,6 +82,7 @@ async fn a_complaint_goes_to_the_institution_then_the_competent_regulator_who_or
     };
     let c =
         s.t.app
+            .service()
             .file_complaint(&parent, &new, &[evidence])
             .await
             .unwrap();
@@ -81,6 +95,7 @@ async fn a_complaint_goes_to_the_institution_then_the_competent_regulator_who_or
     );
     assert_eq!(
         s.t.app
+            .service()
             .escalate_complaint(&parent, &c.id)
             .await
             .unwrap_err()
@@ -88,11 +103,20 @@ async fn a_complaint_goes_to_the_institution_then_the_competent_regulator_who_or
         ErrorCode::Conflict
     );
     // The institution's staff see it, with the evidence, in their inbox and list.
-    let inbox = s.t.app.my_notifications(&admin).await.unwrap();
+    let inbox = s.t.app.service().my_notifications(&admin).await.unwrap();
     assert!(inbox.iter().any(|n| n.title == "收到家长投诉"), "{inbox:?}");
-    assert_eq!(s.t.app.complaints_for(&admin).await.unwrap().len(), 1);
     assert_eq!(
         s.t.app
+            .service()
+            .complaints_for(&admin)
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
+    assert_eq!(
+        s.t.app
+            .service()
             .complaint_for(&stranger, &c.id)
             .await
             .unwrap_err()
@@ -106,12 +130,14 @@ async fn a_complaint_goes_to_the_institution_then_the_competent_regulator_who_or
     };
     let answered =
         s.t.app
+            .service()
             .answer_complaint(&admin, &c.id, &answer)
             .await
             .unwrap();
     assert_eq!(answered.status, domain::ComplaintStatus::Answered);
     assert_eq!(
         s.t.app
+            .service()
             .answer_complaint(&admin, &c.id, &answer)
             .await
             .unwrap_err()
@@ -119,7 +145,12 @@ async fn a_complaint_goes_to_the_institution_then_the_competent_regulator_who_or
         ErrorCode::Conflict,
         "answered once"
     );
-    let escalated = s.t.app.escalate_complaint(&parent, &c.id).await.unwrap();
+    let escalated =
+        s.t.app
+            .service()
+            .escalate_complaint(&parent, &c.id)
+            .await
+            .unwrap();
     assert_eq!(escalated.status, domain::ComplaintStatus::Escalated);
     let supervisor = s.competent_supervisor().await;
     assert_eq!(
@@ -130,7 +161,15 @@ async fn a_complaint_goes_to_the_institution_then_the_competent_regulator_who_or
         },
         "the competent region"
     );
-    assert_eq!(s.t.app.complaints_for(&supervisor).await.unwrap().len(), 1);
+    assert_eq!(
+        s.t.app
+            .service()
+            .complaints_for(&supervisor)
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
 
     let ruling = ComplaintRulingRequest {
         outcome: "penalised".into(),
@@ -141,6 +180,7 @@ async fn a_complaint_goes_to_the_institution_then_the_competent_regulator_who_or
         super::money_flow::supervisor_outside(escalated.regulator_region.as_deref().unwrap());
     assert_eq!(
         s.t.app
+            .service()
             .rule_on_complaint(&elsewhere, &c.id, &ruling)
             .await
             .unwrap_err()
@@ -153,6 +193,7 @@ async fn a_complaint_goes_to_the_institution_then_the_competent_regulator_who_or
     };
     assert_eq!(
         s.t.app
+            .service()
             .rule_on_complaint(&supervisor, &c.id, &bad)
             .await
             .unwrap_err()
@@ -161,6 +202,7 @@ async fn a_complaint_goes_to_the_institution_then_the_competent_regulator_who_or
     );
     let resolved =
         s.t.app
+            .service()
             .rule_on_complaint(&supervisor, &c.id, &ruling)
             .await
             .unwrap();
@@ -170,6 +212,7 @@ async fn a_complaint_goes_to_the_institution_then_the_competent_regulator_who_or
     );
     assert_eq!(
         s.t.app
+            .service()
             .rule_on_complaint(&supervisor, &c.id, &ruling)
             .await
             .unwrap_err()
@@ -180,6 +223,7 @@ async fn a_complaint_goes_to_the_institution_then_the_competent_regulator_who_or
     // The ordered refund: the untaken lessons at the price paid, instructed by the original route.
     let refunds =
         s.t.app
+            .money()
             .refunds_of_order(&parent, &order.line.id)
             .await
             .unwrap();
@@ -197,19 +241,25 @@ async fn a_complaint_goes_to_the_institution_then_the_competent_regulator_who_or
     );
     assert!(
         s.t.app
+            .money()
             .order_for(&parent, &order.line.id)
             .await
             .unwrap()
             .closed
     );
 
-    let figures = s.t.app.complaint_figures(&s.institution_id).await.unwrap();
+    let figures =
+        s.t.app
+            .service()
+            .complaint_figures(&s.institution_id)
+            .await
+            .unwrap();
     assert_eq!(
         (figures.received, figures.closed, figures.escalated),
         (1, 1, 1)
     );
     // The parent hears of it by text message once the worker runs.
-    s.t.app.send_queued_sms().await.unwrap();
+    s.t.app.service().send_queued_sms().await.unwrap();
     let text = s.t.sms.last_to("13700000009").unwrap();
     assert!(text.contains("投诉处理结果"), "{text}");
 }
@@ -222,6 +272,7 @@ async fn silence_past_the_deadline_lets_the_parent_escalate_and_a_freeze_holds_t
     let parent = s.parent_actor();
     let c =
         s.t.app
+            .service()
             .file_complaint(&parent, &complaint(&s, &order.line.id), &[])
             .await
             .unwrap();
@@ -229,6 +280,7 @@ async fn silence_past_the_deadline_lets_the_parent_escalate_and_a_freeze_holds_t
         .set(domain::Timestamp::from_millis(window_closes(5) - 1));
     assert!(
         !s.t.app
+            .service()
             .complaint_for(&parent, &c.id)
             .await
             .unwrap()
@@ -236,9 +288,18 @@ async fn silence_past_the_deadline_lets_the_parent_escalate_and_a_freeze_holds_t
     );
     s.t.clock
         .set(domain::Timestamp::from_millis(window_closes(5)));
-    let overdue = s.t.app.complaint_for(&parent, &c.id).await.unwrap();
+    let overdue =
+        s.t.app
+            .service()
+            .complaint_for(&parent, &c.id)
+            .await
+            .unwrap();
     assert!(overdue.institution_overdue && overdue.may_escalate);
-    s.t.app.escalate_complaint(&parent, &c.id).await.unwrap();
+    s.t.app
+        .service()
+        .escalate_complaint(&parent, &c.id)
+        .await
+        .unwrap();
 
     let supervisor = s.competent_supervisor().await;
     let freeze = ComplaintRulingRequest {
@@ -247,13 +308,19 @@ async fn silence_past_the_deadline_lets_the_parent_escalate_and_a_freeze_holds_t
         money_action: "freeze".into(),
     };
     s.t.app
+        .service()
         .rule_on_complaint(&supervisor, &c.id, &freeze)
         .await
         .unwrap();
 
     // A lesson taken and confirmed on a frozen order: confirmed, its fee held in escrow.
     let lesson = s.attend(&order.line.id).await;
-    let confirmed = s.t.app.confirm_lesson(&parent, &lesson.id).await.unwrap();
+    let confirmed =
+        s.t.app
+            .money()
+            .confirm_lesson(&parent, &lesson.id)
+            .await
+            .unwrap();
     assert_eq!(confirmed.status, domain::LessonStatus::Confirmed);
     assert_eq!(confirmed.release_status, None, "nothing instructed");
     let line = s.line(&order.line.id).await;
@@ -278,6 +345,7 @@ async fn bad_money_requests_get_clear_errors_and_change_nothing() {
     };
     let lesson =
         s.t.app
+            .money()
             .take_attendance(&admin, &order.line.id, &attend)
             .await
             .unwrap();
@@ -285,11 +353,13 @@ async fn bad_money_requests_get_clear_errors_and_change_nothing() {
         let line = s.line(&order.line.id).await;
         let lessons =
             s.t.app
+                .money()
                 .lessons_of_order(&parent, &order.line.id)
                 .await
                 .unwrap();
         let refunds =
             s.t.app
+                .money()
                 .refunds_of_order(&parent, &order.line.id)
                 .await
                 .unwrap();
@@ -307,6 +377,7 @@ async fn bad_money_requests_get_clear_errors_and_change_nothing() {
     let system = Actor::System { name: "test" };
     assert_eq!(
         s.t.app
+            .money()
             .instruct_bank(&system, "refund", &order.line.id, paid + 1)
             .await
             .unwrap_err()
@@ -319,6 +390,7 @@ async fn bad_money_requests_get_clear_errors_and_change_nothing() {
     };
     assert_eq!(
         s.t.app
+            .money()
             .confirm_lesson(&stranger, &lesson.id)
             .await
             .unwrap_err()
@@ -337,6 +409,7 @@ async fn bad_money_requests_get_clear_errors_and_change_nothing() {
     };
     assert_eq!(
         s.t.app
+            .service()
             .post_review(&parent, &order.line.id, &review)
             .await
             .unwrap_err()
@@ -351,6 +424,7 @@ async fn bad_money_requests_get_clear_errors_and_change_nothing() {
     };
     let refund =
         s.t.app
+            .money()
             .request_refund(&parent, &order.line.id, &ask)
             .await
             .unwrap();
@@ -359,12 +433,14 @@ async fn bad_money_requests_get_clear_errors_and_change_nothing() {
         reason: String::new(),
     };
     s.t.app
+        .money()
         .answer_refund(&admin, &refund.id, &agree)
         .await
         .unwrap();
     let closed = snapshot().await;
     assert_eq!(
         s.t.app
+            .money()
             .take_attendance(&admin, &order.line.id, &attend)
             .await
             .unwrap_err()
@@ -373,6 +449,7 @@ async fn bad_money_requests_get_clear_errors_and_change_nothing() {
     );
     assert_eq!(
         s.t.app
+            .money()
             .request_refund(&parent, &order.line.id, &ask)
             .await
             .unwrap_err()
@@ -381,6 +458,7 @@ async fn bad_money_requests_get_clear_errors_and_change_nothing() {
     );
     assert_eq!(
         s.t.app
+            .money()
             .answer_refund(&admin, &refund.id, &agree)
             .await
             .unwrap_err()

@@ -18,19 +18,26 @@ async fn a_parent_asks_the_institution_answers_and_regulators_see_how_fast() {
     };
     assert_eq!(
         s.t.app
+            .service()
             .ask_institution(&parent, &empty)
             .await
             .unwrap_err()
             .code,
         ErrorCode::FieldTooLong
     );
-    let thread = s.t.app.ask_institution(&parent, &new).await.unwrap();
+    let thread =
+        s.t.app
+            .service()
+            .ask_institution(&parent, &new)
+            .await
+            .unwrap();
     assert!(!thread.answered);
     let stranger = Actor::Parent {
         account_id: "another-family".into(),
     };
     assert_eq!(
         s.t.app
+            .service()
             .consultation_for(&stranger, &thread.id)
             .await
             .unwrap_err()
@@ -42,19 +49,26 @@ async fn a_parent_asks_the_institution_answers_and_regulators_see_how_fast() {
     let service = s.staff(StaffRole::Admin).await;
     s.t.clock.advance_millis(90 * 60_000);
     s.t.app
+        .service()
         .reply_consultation(&service, &thread.id, "周六上午有")
         .await
         .unwrap();
     s.t.clock.advance_millis(60 * 60_000);
     let answered =
         s.t.app
+            .service()
             .reply_consultation(&service, &thread.id, "可预约试听")
             .await
             .unwrap();
     assert!(answered.answered);
     assert_eq!(answered.messages.len(), 3);
     assert_eq!(
-        s.t.app.consultations_for(&service).await.unwrap().len(),
+        s.t.app
+            .service()
+            .consultations_for(&service)
+            .await
+            .unwrap()
+            .len(),
         1,
         "the institution's threads"
     );
@@ -75,6 +89,7 @@ async fn a_parent_asks_the_institution_answers_and_regulators_see_how_fast() {
     };
     let times =
         s.t.app
+            .service()
             .response_times(&regulator, &s.institution_id)
             .await
             .unwrap();
@@ -85,6 +100,7 @@ async fn a_parent_asks_the_institution_answers_and_regulators_see_how_fast() {
     let elsewhere = super::money_flow::supervisor_outside(&region);
     assert_eq!(
         s.t.app
+            .service()
             .response_times(&elsewhere, &s.institution_id)
             .await
             .unwrap_err()

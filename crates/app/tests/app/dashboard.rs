@@ -8,7 +8,12 @@ async fn open_complaints_with_their_deadlines_and_the_weekly_and_monthly_trends(
     let s = shop().await;
     let (order, paid) = s.paid_and_deposited().await;
     let national = supervisor("000000");
-    let d = s.t.app.dashboard(&national, None, 7).await.unwrap();
+    let d =
+        s.t.app
+            .supervision()
+            .dashboard(&national, None, 7)
+            .await
+            .unwrap();
     assert_eq!((d.weekly.len(), d.monthly.len()), (12, 12));
     assert_eq!(d.weekly.last().unwrap().collected_fen, paid);
     assert_eq!(d.monthly.last().unwrap().collected_fen, paid);
@@ -28,10 +33,16 @@ async fn open_complaints_with_their_deadlines_and_the_weekly_and_monthly_trends(
         body: "老师连续三次迟到".into(),
     };
     s.t.app
+        .service()
         .file_complaint(&s.parent_actor(), &complaint, &[])
         .await
         .unwrap();
-    let d = s.t.app.dashboard(&national, None, 7).await.unwrap();
+    let d =
+        s.t.app
+            .supervision()
+            .dashboard(&national, None, 7)
+            .await
+            .unwrap();
     assert_eq!(
         (
             d.complaints.with_institution,
@@ -41,7 +52,12 @@ async fn open_complaints_with_their_deadlines_and_the_weekly_and_monthly_trends(
     );
     // Ten days later the institution's five working days have passed without an answer.
     s.t.clock.advance_millis(10 * 86_400_000);
-    let d = s.t.app.dashboard(&national, None, 7).await.unwrap();
+    let d =
+        s.t.app
+            .supervision()
+            .dashboard(&national, None, 7)
+            .await
+            .unwrap();
     assert_eq!(
         (
             d.complaints.with_institution,
@@ -51,6 +67,7 @@ async fn open_complaints_with_their_deadlines_and_the_weekly_and_monthly_trends(
     );
     let elsewhere =
         s.t.app
+            .supervision()
             .dashboard(&supervisor("440000"), None, 7)
             .await
             .unwrap();
@@ -64,7 +81,12 @@ async fn open_complaints_with_their_deadlines_and_the_weekly_and_monthly_trends(
 async fn payments_releases_and_refunds_roll_up_to_every_level_and_drill_down() {
     let s = shop().await;
     let national = supervisor("000000");
-    let before = s.t.app.dashboard(&national, None, 30).await.unwrap();
+    let before =
+        s.t.app
+            .supervision()
+            .dashboard(&national, None, 30)
+            .await
+            .unwrap();
     assert_eq!(before.money.collected_fen, 0);
     assert_eq!(
         before.institutions.total,
@@ -76,6 +98,7 @@ async fn payments_releases_and_refunds_roll_up_to_every_level_and_drill_down() {
     let t0 = TEST_NOW.millis();
     let lesson = s.attend(&order.line.id).await;
     s.t.app
+        .money()
         .confirm_lesson(&s.parent_actor(), &lesson.id)
         .await
         .unwrap();
@@ -111,7 +134,12 @@ async fn payments_releases_and_refunds_roll_up_to_every_level_and_drill_down() {
     let county = institution.region_code.clone();
     let province = format!("{}0000", &county[..2]);
     for region in [None, Some(province.as_str()), Some(county.as_str())] {
-        let d = s.t.app.dashboard(&national, region, 7).await.unwrap();
+        let d =
+            s.t.app
+                .supervision()
+                .dashboard(&national, region, 7)
+                .await
+                .unwrap();
         assert_eq!(
             (
                 d.money.orders_paid,
@@ -131,6 +159,7 @@ async fn payments_releases_and_refunds_roll_up_to_every_level_and_drill_down() {
     // Rebuilding the rollups from the orders and instructions (as on opening older data) gives the same.
     let kept =
         s.t.app
+            .supervision()
             .dashboard(&national, Some(&province), 7)
             .await
             .unwrap();
@@ -139,6 +168,7 @@ async fn payments_releases_and_refunds_roll_up_to_every_level_and_drill_down() {
     tx.commit().await.unwrap();
     let rebuilt =
         s.t.app
+            .supervision()
             .dashboard(&national, Some(&province), 7)
             .await
             .unwrap();
@@ -161,7 +191,12 @@ async fn payments_releases_and_refunds_roll_up_to_every_level_and_drill_down() {
         )
     );
     // The nation drills down to the province that holds the money, and only to it.
-    let d = s.t.app.dashboard(&national, None, 7).await.unwrap();
+    let d =
+        s.t.app
+            .supervision()
+            .dashboard(&national, None, 7)
+            .await
+            .unwrap();
     let holding: Vec<&str> = d
         .children
         .iter()
@@ -176,6 +211,7 @@ async fn payments_releases_and_refunds_roll_up_to_every_level_and_drill_down() {
     };
     assert_eq!(
         s.t.app
+            .supervision()
             .dashboard(&national, Some(elsewhere), 7)
             .await
             .unwrap()
@@ -186,6 +222,7 @@ async fn payments_releases_and_refunds_roll_up_to_every_level_and_drill_down() {
     // A regulator sees its own subtree only; bad periods are refused.
     assert_eq!(
         s.t.app
+            .supervision()
             .dashboard(&supervisor(elsewhere), Some(&province), 7)
             .await
             .unwrap_err()
@@ -194,6 +231,7 @@ async fn payments_releases_and_refunds_roll_up_to_every_level_and_drill_down() {
     );
     assert_eq!(
         s.t.app
+            .supervision()
             .dashboard(&national, None, 0)
             .await
             .unwrap_err()
@@ -202,6 +240,7 @@ async fn payments_releases_and_refunds_roll_up_to_every_level_and_drill_down() {
     );
     assert_eq!(
         s.t.app
+            .supervision()
             .dashboard(&s.parent_actor(), None, 7)
             .await
             .unwrap_err()

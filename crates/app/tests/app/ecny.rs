@@ -21,6 +21,7 @@ async fn an_ecny_wallet_locks_the_money_and_releases_it_per_lesson_through_the_s
     let system = Actor::System { name: "test" };
     let release =
         s.t.app
+            .money()
             .instruct_bank(&system, "release", &order.line.id, fee)
             .await
             .unwrap();

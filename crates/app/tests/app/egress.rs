@@ -33,6 +33,7 @@ async fn a_bank_endpoint_on_a_special_purpose_address_is_refused_in_production()
         "gopher://bank.example.com/instructions",
     ] {
         let refused = production
+            .money()
             .register_bank_endpoint(&s.bank_actor(), &endpoint(url))
             .await
             .expect_err(url);
@@ -44,6 +45,7 @@ async fn a_bank_endpoint_on_a_special_purpose_address_is_refused_in_production()
         );
     }
     production
+        .money()
         .register_bank_endpoint(
             &s.bank_actor(),
             &endpoint("https://bank.example.com/instructions"),
@@ -81,16 +83,18 @@ async fn an_instruction_is_not_sent_to_a_stored_local_address_nor_after_a_redire
     let base = format!("http://{}", listener.local_addr().unwrap());
     tokio::spawn(async move { axum::serve(listener, redirecting).await.unwrap() });
     s.t.app
+        .money()
         .register_bank_endpoint(&s.bank_actor(), &endpoint(&format!("{base}/instructions")))
         .await
         .unwrap();
     let system = Actor::System { name: "test" };
     s.t.app
+        .money()
         .instruct_bank(&system, "release", &order.line.id, 100)
         .await
         .unwrap();
     // Even where local addresses are allowed (the sandbox), a redirect is an unsuccessful answer.
-    assert_eq!(s.t.app.deliver_due_instructions().await.unwrap(), 0);
+    assert_eq!(s.t.app.money().deliver_due_instructions().await.unwrap(), 0);
     assert_eq!(
         asked.load(Ordering::SeqCst),
         1,
@@ -104,7 +108,10 @@ async fn an_instruction_is_not_sent_to_a_stored_local_address_nor_after_a_redire
     // In production the stored loopback address is refused before anything is sent.
     let production = s.t.app.clone().with_local_egress(false).unwrap();
     s.t.clock.advance_millis(10 * 60_000);
-    assert_eq!(production.deliver_due_instructions().await.unwrap(), 0);
+    assert_eq!(
+        production.money().deliver_due_instructions().await.unwrap(),
+        0
+    );
     assert_eq!(
         asked.load(Ordering::SeqCst),
         1,
@@ -112,7 +119,7 @@ async fn an_instruction_is_not_sent_to_a_stored_local_address_nor_after_a_redire
     );
     // Where local addresses are allowed the same instruction is sent again at its next attempt.
     s.t.clock.advance_millis(10 * 60_000);
-    assert_eq!(s.t.app.deliver_due_instructions().await.unwrap(), 0);
+    assert_eq!(s.t.app.money().deliver_due_instructions().await.unwrap(), 0);
     assert_eq!(asked.load(Ordering::SeqCst), 2);
     assert_eq!(reached.load(Ordering::SeqCst), 0);
 }

@@ -43,16 +43,19 @@ async fn the_same_seed_draws_the_same_stratified_sample_and_checkers_take_turns(
     let haidian = supervisor("110108");
     let first = t
         .app
+        .supervision()
         .create_spot_check_campaign(&haidian, &campaign(Some(20_261_126)))
         .await
         .unwrap();
     let again = t
         .app
+        .supervision()
         .create_spot_check_campaign(&haidian, &campaign(Some(20_261_126)))
         .await
         .unwrap();
     let other = t
         .app
+        .supervision()
         .create_spot_check_campaign(&haidian, &campaign(Some(7)))
         .await
         .unwrap();
@@ -116,6 +119,7 @@ async fn the_same_seed_draws_the_same_stratified_sample_and_checkers_take_turns(
     bad.share_percent = 0;
     assert_eq!(
         t.app
+            .supervision()
             .create_spot_check_campaign(&haidian, &bad)
             .await
             .unwrap_err()
@@ -126,6 +130,7 @@ async fn the_same_seed_draws_the_same_stratified_sample_and_checkers_take_turns(
     bad.strata = vec!["colour".into()];
     assert_eq!(
         t.app
+            .supervision()
             .create_spot_check_campaign(&haidian, &bad)
             .await
             .unwrap_err()
@@ -139,6 +144,7 @@ async fn the_same_seed_draws_the_same_stratified_sample_and_checkers_take_turns(
     };
     assert_eq!(
         t.app
+            .supervision()
             .create_spot_check_campaign(&reviewer, &campaign(None))
             .await
             .unwrap_err()
@@ -147,6 +153,7 @@ async fn the_same_seed_draws_the_same_stratified_sample_and_checkers_take_turns(
     );
     assert_eq!(
         t.app
+            .supervision()
             .spot_check_campaign(&supervisor("110105"), &first.id)
             .await
             .unwrap_err()
@@ -154,7 +161,15 @@ async fn the_same_seed_draws_the_same_stratified_sample_and_checkers_take_turns(
         ErrorCode::NotFound
     );
     // Three here and the demo's own.
-    assert_eq!(t.app.spot_check_campaigns(&haidian).await.unwrap().len(), 4);
+    assert_eq!(
+        t.app
+            .supervision()
+            .spot_check_campaigns(&haidian)
+            .await
+            .unwrap()
+            .len(),
+        4
+    );
 }
 
 #[tokio::test]
@@ -163,18 +178,21 @@ async fn findings_raise_a_warning_and_lower_the_credit_whose_breakdown_adds_up()
     let haidian = supervisor("110108");
     let c = t
         .app
+        .supervision()
         .create_spot_check_campaign(&haidian, &campaign(Some(1)))
         .await
         .unwrap();
     let (check, clean) = (&c.checks[0], &c.checks[1]);
     let before = t
         .app
+        .supervision()
         .credit_of(&haidian, &check.institution_id)
         .await
         .unwrap();
     // A finding without a note is refused and nothing is kept.
     let err = t
         .app
+        .supervision()
         .record_spot_check(&haidian, &check.id, &result(&[("staff", "")]), &[])
         .await
         .unwrap_err();
@@ -183,6 +201,7 @@ async fn findings_raise_a_warning_and_lower_the_credit_whose_breakdown_adds_up()
     short.findings.pop();
     assert_eq!(
         t.app
+            .supervision()
             .record_spot_check(&haidian, &check.id, &short, &[])
             .await
             .unwrap_err()
@@ -190,7 +209,12 @@ async fn findings_raise_a_warning_and_lower_the_credit_whose_breakdown_adds_up()
         ErrorCode::InvalidParameter
     );
     assert_eq!(
-        t.app.spot_check(&haidian, &check.id).await.unwrap().status,
+        t.app
+            .supervision()
+            .spot_check(&haidian, &check.id)
+            .await
+            .unwrap()
+            .status,
         domain::SpotCheckStatus::Assigned
     );
     let evidence = [EvidenceFile {
@@ -199,6 +223,7 @@ async fn findings_raise_a_warning_and_lower_the_credit_whose_breakdown_adds_up()
     }];
     let recorded = t
         .app
+        .supervision()
         .record_spot_check(
             &haidian,
             &check.id,
@@ -217,6 +242,7 @@ async fn findings_raise_a_warning_and_lower_the_credit_whose_breakdown_adds_up()
     assert_eq!(recorded.evidence.len(), 1);
     assert_eq!(
         t.app
+            .supervision()
             .record_spot_check(&haidian, &check.id, &result(&[]), &[])
             .await
             .unwrap_err()
@@ -225,7 +251,7 @@ async fn findings_raise_a_warning_and_lower_the_credit_whose_breakdown_adds_up()
         "recorded once"
     );
     // The finding raised an orange warning (two items) and cost the credit its points.
-    let warnings = t.app.warnings_for(&haidian, 0).await.unwrap();
+    let warnings = t.app.supervision().warnings_for(&haidian, 0).await.unwrap();
     let w = warnings
         .iter()
         .find(|w| w.institution_id == check.institution_id && w.indicator == "spot_check_findings")
@@ -233,6 +259,7 @@ async fn findings_raise_a_warning_and_lower_the_credit_whose_breakdown_adds_up()
     assert_eq!(w.level, "orange");
     let after = t
         .app
+        .supervision()
         .credit_of(&haidian, &check.institution_id)
         .await
         .unwrap();
@@ -251,17 +278,20 @@ async fn findings_raise_a_warning_and_lower_the_credit_whose_breakdown_adds_up()
     // A clean check adds its points.
     let clean_before = t
         .app
+        .supervision()
         .credit_of(&haidian, &clean.institution_id)
         .await
         .unwrap()
         .rating
         .score;
     t.app
+        .supervision()
         .record_spot_check(&haidian, &clean.id, &result(&[]), &[])
         .await
         .unwrap();
     let clean_after = t
         .app
+        .supervision()
         .credit_of(&haidian, &clean.institution_id)
         .await
         .unwrap()
@@ -271,6 +301,7 @@ async fn findings_raise_a_warning_and_lower_the_credit_whose_breakdown_adds_up()
     // Someone else's region, a parent: refused.
     assert_eq!(
         t.app
+            .supervision()
             .record_spot_check(&supervisor("110105"), &clean.id, &result(&[]), &[])
             .await
             .unwrap_err()
@@ -279,6 +310,7 @@ async fn findings_raise_a_warning_and_lower_the_credit_whose_breakdown_adds_up()
     );
     assert_eq!(
         t.app
+            .supervision()
             .credit_of(&supervisor_outside("110108"), &check.institution_id)
             .await
             .unwrap_err()
@@ -309,13 +341,21 @@ async fn each_penalty_has_its_effect() {
     let credit = |app: app::App| {
         let sup = sup.clone();
         let id = id.clone();
-        async move { app.credit_of(&sup, &id).await.unwrap().rating.score }
+        async move {
+            app.supervision()
+                .credit_of(&sup, &id)
+                .await
+                .unwrap()
+                .rating
+                .score
+        }
     };
     let start = credit(s.t.app.clone()).await;
     // A fine states an amount; a warning none; a date in the future is refused.
     let mut fine = penalty("fine", "海教罚〔2026〕1号");
     assert_eq!(
         s.t.app
+            .supervision()
             .record_penalty(&sup, &id, &fine)
             .await
             .unwrap_err()
@@ -323,10 +363,16 @@ async fn each_penalty_has_its_effect() {
         ErrorCode::InvalidParameter
     );
     fine.amount_fen = Some(2_000_000);
-    let recorded = s.t.app.record_penalty(&sup, &id, &fine).await.unwrap();
+    let recorded =
+        s.t.app
+            .supervision()
+            .record_penalty(&sup, &id, &fine)
+            .await
+            .unwrap();
     assert!(recorded.published, "a fine is published");
     assert_eq!(
         s.t.app
+            .supervision()
             .record_penalty(&sup, &id, &fine)
             .await
             .unwrap_err()
@@ -338,6 +384,7 @@ async fn each_penalty_has_its_effect() {
     warning.amount_fen = Some(1);
     assert_eq!(
         s.t.app
+            .supervision()
             .record_penalty(&sup, &id, &warning)
             .await
             .unwrap_err()
@@ -348,6 +395,7 @@ async fn each_penalty_has_its_effect() {
     future.decided_on = "2099-01-01".into();
     assert_eq!(
         s.t.app
+            .supervision()
             .record_penalty(&sup, &id, &future)
             .await
             .unwrap_err()
@@ -356,6 +404,7 @@ async fn each_penalty_has_its_effect() {
     );
     assert_eq!(
         s.t.app
+            .supervision()
             .record_penalty(
                 &supervisor_outside(region.as_str()),
                 &id,
@@ -368,10 +417,11 @@ async fn each_penalty_has_its_effect() {
     );
     let m = CreditModel::default();
     assert_eq!(credit(s.t.app.clone()).await, start + m.penalty_fine);
-    let detail = s.t.app.institution_detail(&id).await.unwrap();
+    let detail = s.t.app.registry().institution_detail(&id).await.unwrap();
     assert_eq!(detail.penalties.len(), 1, "the published fine is public");
     let notices =
         s.t.app
+            .registry()
             .notices(domain::Paging::new(None, Some(50)).unwrap())
             .await
             .unwrap();
@@ -387,8 +437,12 @@ async fn each_penalty_has_its_effect() {
     let paid = s.order().await;
     let mut stop = penalty("stop_enrolling", "海教罚〔2026〕4号");
     stop.in_force_until = Some(TEST_NOW.china_date().succ_opt().unwrap().to_string());
-    s.t.app.record_penalty(&sup, &id, &stop).await.unwrap();
-    let detail = s.t.app.institution_detail(&id).await.unwrap();
+    s.t.app
+        .supervision()
+        .record_penalty(&sup, &id, &stop)
+        .await
+        .unwrap();
+    let detail = s.t.app.registry().institution_detail(&id).await.unwrap();
     assert!(detail.courses.is_empty() && detail.sales_stopped.is_some());
     assert_eq!(
         s.try_order().await.unwrap_err().code,
@@ -404,12 +458,17 @@ async fn each_penalty_has_its_effect() {
     s.pay(&paid, "PAY-PENALTY").await;
     let mut revoke = penalty("licence_revocation", "海教罚〔2026〕5号");
     revoke.decided_on = s.t.app.clock().now().china_date().to_string();
-    s.t.app.record_penalty(&sup, &id, &revoke).await.unwrap();
-    let detail = s.t.app.institution_detail(&id).await.unwrap();
+    s.t.app
+        .supervision()
+        .record_penalty(&sup, &id, &revoke)
+        .await
+        .unwrap();
+    let detail = s.t.app.registry().institution_detail(&id).await.unwrap();
     assert_eq!(detail.summary.list_status, domain::ListStatus::Black);
     assert!(detail.sales_stopped.is_some());
     let run_off =
         s.t.app
+            .money()
             .run_off(&sup, &id)
             .await
             .unwrap()
@@ -422,10 +481,16 @@ async fn each_penalty_has_its_effect() {
 async fn a_year_is_published_once_exported_and_the_model_versioned_nationally() {
     let t = TestApp::with_demo(2400).await;
     let haidian = supervisor("110108");
-    let n = t.app.publish_credit_ratings(&haidian, 2026).await.unwrap();
+    let n = t
+        .app
+        .supervision()
+        .publish_credit_ratings(&haidian, 2026)
+        .await
+        .unwrap();
     assert!(n > 10, "{n}");
     assert_eq!(
         t.app
+            .supervision()
             .publish_credit_ratings(&haidian, 2026)
             .await
             .unwrap_err()
@@ -434,13 +499,19 @@ async fn a_year_is_published_once_exported_and_the_model_versioned_nationally() 
     );
     assert_eq!(
         t.app
+            .supervision()
             .publish_credit_ratings(&haidian, 2030)
             .await
             .unwrap_err()
             .code,
         ErrorCode::InvalidParameter
     );
-    let rows = t.app.credit_export(&haidian, 2026).await.unwrap();
+    let rows = t
+        .app
+        .supervision()
+        .credit_export(&haidian, 2026)
+        .await
+        .unwrap();
     assert_eq!(rows.len(), n);
     assert!(
         rows.iter()
@@ -457,7 +528,14 @@ async fn a_year_is_published_once_exported_and_the_model_versioned_nationally() 
         .rating
         .institution_id
         .clone();
-    let public = t.app.institution_detail(&id).await.unwrap().credit.unwrap();
+    let public = t
+        .app
+        .registry()
+        .institution_detail(&id)
+        .await
+        .unwrap()
+        .credit
+        .unwrap();
     assert_eq!(
         (public.score, public.grade.as_str()),
         (first.score, first.grade.as_str())
@@ -473,6 +551,7 @@ async fn a_year_is_published_once_exported_and_the_model_versioned_nationally() 
     };
     assert_eq!(
         t.app
+            .supervision()
             .set_credit_model(&haidian, &change)
             .await
             .unwrap_err()
@@ -482,6 +561,7 @@ async fn a_year_is_published_once_exported_and_the_model_versioned_nationally() 
     let national = supervisor("000000");
     assert_eq!(
         t.app
+            .supervision()
             .set_credit_model(&national, &change)
             .await
             .unwrap()
@@ -492,13 +572,14 @@ async fn a_year_is_published_once_exported_and_the_model_versioned_nationally() 
     bad.model.b_from = 99;
     assert_eq!(
         t.app
+            .supervision()
             .set_credit_model(&national, &bad)
             .await
             .unwrap_err()
             .code,
         ErrorCode::InvalidParameter
     );
-    let now = t.app.credit_of(&haidian, &id).await.unwrap();
+    let now = t.app.supervision().credit_of(&haidian, &id).await.unwrap();
     assert_eq!(now.model_version, 1);
     assert_eq!(now.rating.grade, model.grade(now.rating.score));
 }

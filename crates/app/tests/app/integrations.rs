@@ -38,19 +38,22 @@ async fn an_integrator_acts_only_where_authorised_and_a_revocation_stops_it_at_o
     };
     // Only the national system administrator registers integrators; names are unique.
     assert_eq!(
-        app.register_integrator(&admin("110000"), &new)
+        app.integration()
+            .register_integrator(&admin("110000"), &new)
             .await
             .unwrap_err()
             .code,
         ErrorCode::Forbidden
     );
     let credentials = app
+        .integration()
         .register_integrator(&admin("000000"), &new)
         .await
         .unwrap();
     assert_eq!(credentials.secret.len(), 64);
     assert_eq!(
-        app.register_integrator(&admin("000000"), &new)
+        app.integration()
+            .register_integrator(&admin("000000"), &new)
             .await
             .unwrap_err()
             .code,
@@ -63,7 +66,8 @@ async fn an_integrator_acts_only_where_authorised_and_a_revocation_stops_it_at_o
     };
     // Nothing is authorised yet.
     assert_eq!(
-        app.acting_for(&integrator, &s.institution_id, IntegrationScope::Courses)
+        app.integration()
+            .acting_for(&integrator, &s.institution_id, IntegrationScope::Courses)
             .await
             .unwrap_err()
             .code,
@@ -77,7 +81,8 @@ async fn an_integrator_acts_only_where_authorised_and_a_revocation_stops_it_at_o
     };
     for bad in [&["payments"][..], &[][..]] {
         assert_eq!(
-            app.grant_integration(&institution_admin, &grant(bad))
+            app.integration()
+                .grant_integration(&institution_admin, &grant(bad))
                 .await
                 .unwrap_err()
                 .code,
@@ -85,7 +90,8 @@ async fn an_integrator_acts_only_where_authorised_and_a_revocation_stops_it_at_o
         );
     }
     assert_eq!(
-        app.grant_integration(&s.staff(StaffRole::Operator).await, &grant(&["courses"]))
+        app.integration()
+            .grant_integration(&s.staff(StaffRole::Operator).await, &grant(&["courses"]))
             .await
             .unwrap_err()
             .code,
@@ -93,31 +99,39 @@ async fn an_integrator_acts_only_where_authorised_and_a_revocation_stops_it_at_o
         "only the admin authorises"
     );
     let granted = app
+        .integration()
         .grant_integration(&institution_admin, &grant(&["courses", "courses"]))
         .await
         .unwrap();
     assert_eq!(granted.scopes, vec!["courses"]);
     assert_eq!(
-        app.grant_integration(&institution_admin, &grant(&["orders"]))
+        app.integration()
+            .grant_integration(&institution_admin, &grant(&["orders"]))
             .await
             .unwrap_err()
             .code,
         ErrorCode::Conflict
     );
-    let mine = app.integrator_grants(&integrator).await.unwrap();
+    let mine = app
+        .integration()
+        .integrator_grants(&integrator)
+        .await
+        .unwrap();
     assert_eq!(mine.len(), 1);
     assert_eq!(mine[0].institution_id, s.institution_id);
     // Another institution, another scope: refused.
     let other = super::first_institution_other_than(app, &s.institution_id).await;
     assert_eq!(
-        app.acting_for(&integrator, &other, IntegrationScope::Courses)
+        app.integration()
+            .acting_for(&integrator, &other, IntegrationScope::Courses)
             .await
             .unwrap_err()
             .code,
         ErrorCode::Forbidden
     );
     assert_eq!(
-        app.acting_for(&integrator, &s.institution_id, IntegrationScope::Attendance)
+        app.integration()
+            .acting_for(&integrator, &s.institution_id, IntegrationScope::Attendance)
             .await
             .unwrap_err()
             .code,
@@ -125,28 +139,41 @@ async fn an_integrator_acts_only_where_authorised_and_a_revocation_stops_it_at_o
     );
     // Within its grant it acts as the operator: the same policy check as the direct path.
     let acting = app
+        .integration()
         .acting_for(&integrator, &s.institution_id, IntegrationScope::Courses)
         .await
         .unwrap();
-    assert!(app.publish_course(&acting, &course(12)).await.is_ok());
+    assert!(
+        app.registry()
+            .publish_course(&acting, &course(12))
+            .await
+            .is_ok()
+    );
     let direct = app
+        .registry()
         .publish_course(&s.staff(StaffRole::Operator).await, &course(61))
         .await
         .unwrap_err();
-    let through = app.publish_course(&acting, &course(61)).await.unwrap_err();
+    let through = app
+        .registry()
+        .publish_course(&acting, &course(61))
+        .await
+        .unwrap_err();
     assert_eq!(direct.code, ErrorCode::PolicyViolation);
     assert_eq!((through.code, through.detail), (direct.code, direct.detail));
     // Revoked with a reason: the very next request is refused.
     assert!(
-        app.revoke_integration(
-            &institution_admin,
-            &granted.id,
-            &GrantRevocation { reason: " ".into() }
-        )
-        .await
-        .is_err()
+        app.integration()
+            .revoke_integration(
+                &institution_admin,
+                &granted.id,
+                &GrantRevocation { reason: " ".into() }
+            )
+            .await
+            .is_err()
     );
     let revoked = app
+        .integration()
         .revoke_integration(
             &institution_admin,
             &granted.id,
@@ -158,31 +185,44 @@ async fn an_integrator_acts_only_where_authorised_and_a_revocation_stops_it_at_o
         .unwrap();
     assert!(!revoked.live);
     assert_eq!(
-        app.acting_for(&integrator, &s.institution_id, IntegrationScope::Courses)
+        app.integration()
+            .acting_for(&integrator, &s.institution_id, IntegrationScope::Courses)
             .await
             .unwrap_err()
             .code,
         ErrorCode::Forbidden
     );
-    assert!(app.integrator_grants(&integrator).await.unwrap().is_empty());
+    assert!(
+        app.integration()
+            .integrator_grants(&integrator)
+            .await
+            .unwrap()
+            .is_empty()
+    );
     assert_eq!(
-        app.revoke_integration(
-            &institution_admin,
-            &granted.id,
-            &GrantRevocation {
-                reason: "再次撤销".into()
-            }
-        )
-        .await
-        .unwrap_err()
-        .code,
+        app.integration()
+            .revoke_integration(
+                &institution_admin,
+                &granted.id,
+                &GrantRevocation {
+                    reason: "再次撤销".into()
+                }
+            )
+            .await
+            .unwrap_err()
+            .code,
         ErrorCode::Conflict
     );
     // Authorised again, with other scopes; the history keeps both.
-    app.grant_integration(&institution_admin, &grant(&["attendance"]))
+    app.integration()
+        .grant_integration(&institution_admin, &grant(&["attendance"]))
         .await
         .unwrap();
-    let history = app.institution_grants(&institution_admin).await.unwrap();
+    let history = app
+        .integration()
+        .institution_grants(&institution_admin)
+        .await
+        .unwrap();
     assert_eq!(
         history
             .iter()
@@ -192,7 +232,11 @@ async fn an_integrator_acts_only_where_authorised_and_a_revocation_stops_it_at_o
     );
     // A bank's key is not an integrator's.
     assert_eq!(
-        app.integrator_grants(&s.bank).await.unwrap_err().code,
+        app.integration()
+            .integrator_grants(&s.bank)
+            .await
+            .unwrap_err()
+            .code,
         ErrorCode::Forbidden
     );
 }

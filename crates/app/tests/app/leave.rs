@@ -17,6 +17,7 @@ async fn on_a_day_of_leave_no_lesson_of_the_order_is_taken() {
     };
     assert_eq!(
         s.t.app
+            .money()
             .request_leave(&parent, &order.line.id, &ask(today.pred_opt().unwrap()))
             .await
             .unwrap_err()
@@ -29,6 +30,7 @@ async fn on_a_day_of_leave_no_lesson_of_the_order_is_taken() {
     };
     assert_eq!(
         s.t.app
+            .money()
             .request_leave(&stranger, &order.line.id, &ask(today))
             .await
             .unwrap_err()
@@ -36,11 +38,13 @@ async fn on_a_day_of_leave_no_lesson_of_the_order_is_taken() {
         ErrorCode::NotFound
     );
     s.t.app
+        .money()
         .request_leave(&parent, &order.line.id, &ask(today))
         .await
         .unwrap();
     assert_eq!(
         s.t.app
+            .money()
             .request_leave(&parent, &order.line.id, &ask(today))
             .await
             .unwrap_err()
@@ -54,6 +58,7 @@ async fn on_a_day_of_leave_no_lesson_of_the_order_is_taken() {
     };
     assert_eq!(
         s.t.app
+            .money()
             .take_attendance(&admin, &order.line.id, &attend)
             .await
             .unwrap_err()
@@ -62,6 +67,7 @@ async fn on_a_day_of_leave_no_lesson_of_the_order_is_taken() {
     );
     assert!(
         s.t.app
+            .money()
             .lessons_of_order(&parent, &order.line.id)
             .await
             .unwrap()
@@ -70,11 +76,13 @@ async fn on_a_day_of_leave_no_lesson_of_the_order_is_taken() {
     // The next day the class goes on.
     s.t.clock.advance_millis(86_400_000);
     s.t.app
+        .money()
         .take_attendance(&admin, &order.line.id, &attend)
         .await
         .unwrap();
     assert_eq!(
         s.t.app
+            .money()
             .leaves_of_order(&admin, &order.line.id)
             .await
             .unwrap()

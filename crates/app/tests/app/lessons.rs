@@ -16,7 +16,7 @@ async fn confirmed_lessons_release_their_fee_silence_confirms_only_with_evidence
             evidence: evidence.into(),
         };
         let (app, teacher, id) = (&s.t.app, &teacher, order.line.id.clone());
-        async move { app.take_attendance(teacher, &id, &a).await }
+        async move { app.money().take_attendance(teacher, &id, &a).await }
     };
     assert_eq!(
         take("点名").await.unwrap_err().code,
@@ -34,11 +34,17 @@ async fn confirmed_lessons_release_their_fee_silence_confirms_only_with_evidence
     let fourth = take("刷卡记录").await.unwrap();
     assert_eq!((first.lesson_no, fourth.lesson_no), (1, 4));
     assert_eq!(first.status, domain::LessonStatus::AwaitingConfirmation);
-    let inbox = s.t.app.my_notifications(&s.parent_actor()).await.unwrap();
+    let inbox =
+        s.t.app
+            .service()
+            .my_notifications(&s.parent_actor())
+            .await
+            .unwrap();
     assert!(inbox[0].body.contains("第4课"), "{}", inbox[0].body);
 
     let confirmed =
         s.t.app
+            .money()
             .confirm_lesson(&s.parent_actor(), &first.id)
             .await
             .unwrap();
@@ -51,6 +57,7 @@ async fn confirmed_lessons_release_their_fee_silence_confirms_only_with_evidence
     );
     assert_eq!(
         s.t.app
+            .money()
             .confirm_lesson(&s.parent_actor(), &first.id)
             .await
             .unwrap_err()
@@ -63,6 +70,7 @@ async fn confirmed_lessons_release_their_fee_silence_confirms_only_with_evidence
     };
     let disputed =
         s.t.app
+            .money()
             .dispute_lesson(&s.parent_actor(), &second.id, &dispute)
             .await
             .unwrap();
@@ -72,6 +80,7 @@ async fn confirmed_lessons_release_their_fee_silence_confirms_only_with_evidence
     };
     assert_eq!(
         s.t.app
+            .money()
             .confirm_lesson(&stranger, &third.id)
             .await
             .unwrap_err()
@@ -84,14 +93,15 @@ async fn confirmed_lessons_release_their_fee_silence_confirms_only_with_evidence
     let boundary = super::money_flow::window_closes(15);
     s.t.clock.set(domain::Timestamp::from_millis(boundary - 1));
     assert_eq!(
-        s.t.app.auto_confirm_due().await.unwrap(),
+        s.t.app.money().auto_confirm_due().await.unwrap(),
         0,
         "not a moment early"
     );
     s.t.clock.set(domain::Timestamp::from_millis(boundary));
-    assert_eq!(s.t.app.auto_confirm_due().await.unwrap(), 2);
+    assert_eq!(s.t.app.money().auto_confirm_due().await.unwrap(), 2);
     let lessons =
         s.t.app
+            .money()
             .lessons_of_order(&s.parent_actor(), &order.line.id)
             .await
             .unwrap();
@@ -146,6 +156,7 @@ async fn confirmed_lessons_release_their_fee_silence_confirms_only_with_evidence
     );
     assert_eq!(
         s.t.app
+            .money()
             .take_attendance(&s.parent_actor(), &order.line.id, &Attendance::default())
             .await
             .unwrap_err()

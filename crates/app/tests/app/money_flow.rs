@@ -36,12 +36,13 @@ pub(super) async fn shop() -> Shop {
         .find(|c| c.price_per_lesson_fen > 0)
         .expect("the demo institution sells a priced course")
         .id;
-    t.app.request_login_code(PHONE).await.unwrap();
+    t.app.identity().request_login_code(PHONE).await.unwrap();
     let text = t.sms.last_to(PHONE).unwrap();
     let code: String = text.chars().filter(char::is_ascii_digit).take(6).collect();
     let parent = Actor::Parent {
         account_id: t
             .app
+            .identity()
             .login_with_code(&PhoneLogin {
                 phone: PHONE.into(),
                 code,
@@ -58,7 +59,13 @@ pub(super) async fn shop() -> Shop {
         school: "海淀实验小学".into(),
         grade: "小学四年级".into(),
     };
-    let child_id = t.app.add_child(&parent, &child).await.unwrap().id;
+    let child_id = t
+        .app
+        .identity()
+        .add_child(&parent, &child)
+        .await
+        .unwrap()
+        .id;
     Shop {
         t,
         parent,
@@ -153,6 +160,7 @@ impl Shop {
         };
         self.t
             .app
+            .money()
             .take_attendance(&admin, order_id, &attendance)
             .await
             .unwrap()
@@ -162,6 +170,7 @@ impl Shop {
     pub(super) async fn line(&self, order_id: &str) -> app::orders::OrderLine {
         self.t
             .app
+            .money()
             .order_for(&self.parent, order_id)
             .await
             .unwrap()
@@ -177,7 +186,7 @@ impl Shop {
             course_id: self.course_id.clone(),
             child_id: self.child_id.clone(),
         };
-        self.t.app.place_order(&self.parent, &new).await
+        self.t.app.money().place_order(&self.parent, &new).await
     }
 
     /// An order paid, with the bank's report of the money arriving in the supervised account (the
@@ -206,6 +215,7 @@ impl Shop {
         };
         self.t
             .app
+            .money()
             .record_payment(&self.bank, &notice)
             .await
             .unwrap()
@@ -230,7 +240,11 @@ impl Shop {
             instruction_id: instruction_id.map(str::to_owned),
             order_no: None,
         };
-        self.t.app.record_movement(&self.bank, &report).await
+        self.t
+            .app
+            .money()
+            .record_movement(&self.bank, &report)
+            .await
     }
 
     /// What the platform holds in escrow on the demo account, all orders together.
@@ -258,6 +272,7 @@ impl Shop {
     pub(super) async fn escrow(&self, order_id: &str) -> i64 {
         self.t
             .app
+            .money()
             .order_for(&self.parent, order_id)
             .await
             .unwrap()
@@ -326,6 +341,7 @@ async fn an_order_carries_its_contract_and_turns_paid_only_once_when_the_bank_sa
     };
     assert_eq!(
         s.t.app
+            .money()
             .record_payment(&s.bank, &other)
             .await
             .unwrap_err()
@@ -343,6 +359,7 @@ async fn an_order_carries_its_contract_and_turns_paid_only_once_when_the_bank_sa
     };
     assert_eq!(
         s.t.app
+            .money()
             .record_payment(&s.bank, &short)
             .await
             .unwrap_err()
@@ -360,6 +377,7 @@ async fn an_order_carries_its_contract_and_turns_paid_only_once_when_the_bank_sa
     };
     assert_eq!(
         s.t.app
+            .money()
             .record_payment(&stranger_bank, &full)
             .await
             .unwrap_err()
@@ -367,7 +385,12 @@ async fn an_order_carries_its_contract_and_turns_paid_only_once_when_the_bank_sa
         ErrorCode::NotFound,
         "another bank cannot pay into this account"
     );
-    let still = s.t.app.order_for(&s.parent, &second.line.id).await.unwrap();
+    let still =
+        s.t.app
+            .money()
+            .order_for(&s.parent, &second.line.id)
+            .await
+            .unwrap();
     assert_eq!(
         (still.line.status.as_str(), still.line.escrow_fen),
         ("awaiting_payment", 0)
@@ -377,6 +400,7 @@ async fn an_order_carries_its_contract_and_turns_paid_only_once_when_the_bank_sa
     let staff = s.staff(domain::access::StaffRole::Admin).await;
     let lines =
         s.t.app
+            .money()
             .institution_orders(&staff, &s.institution_id)
             .await
             .unwrap();
@@ -387,6 +411,7 @@ async fn an_order_carries_its_contract_and_turns_paid_only_once_when_the_bank_sa
     };
     assert_eq!(
         s.t.app
+            .money()
             .order_for(&stranger, &order.line.id)
             .await
             .unwrap_err()
@@ -415,7 +440,12 @@ async fn a_batch_answers_each_notice_and_commits_the_good_ones_together() {
             notice(&a, a.line.amount_fen, "B-3"),
         ],
     };
-    let outcomes = s.t.app.record_payments(&s.bank, &batch).await.unwrap();
+    let outcomes =
+        s.t.app
+            .money()
+            .record_payments(&s.bank, &batch)
+            .await
+            .unwrap();
     let summary: Vec<String> = outcomes
         .iter()
         .map(|o| match o {
@@ -437,6 +467,7 @@ async fn a_batch_answers_each_notice_and_commits_the_good_ones_together() {
     let empty = PaymentBatch { payments: vec![] };
     assert_eq!(
         s.t.app
+            .money()
             .record_payments(&s.bank, &empty)
             .await
             .unwrap_err()
@@ -463,7 +494,12 @@ async fn a_region_may_forbid_collecting_long_before_the_course_starts() {
         preferential_total_fen: None,
         schedule: None,
     };
-    let course_id = s.t.app.publish_course(&admin, &course).await.unwrap();
+    let course_id =
+        s.t.app
+            .registry()
+            .publish_course(&admin, &course)
+            .await
+            .unwrap();
     let national = Actor::Regulator {
         account_id: "sup".into(),
         region: domain::RegionCode::parse("000000").unwrap(),
@@ -476,12 +512,21 @@ async fn a_region_may_forbid_collecting_long_before_the_course_starts() {
         },
         reason: "开课前一个月内方可收费".into(),
     };
-    s.t.app.set_region_policy(&national, &rule).await.unwrap();
+    s.t.app
+        .registry()
+        .set_region_policy(&national, &rule)
+        .await
+        .unwrap();
     let new = NewOrder {
         course_id,
         child_id: s.child_id.clone(),
     };
-    let early = s.t.app.place_order(&s.parent, &new).await.unwrap_err();
+    let early =
+        s.t.app
+            .money()
+            .place_order(&s.parent, &new)
+            .await
+            .unwrap_err();
     assert_eq!(early.code, ErrorCode::PolicyViolation);
     assert_eq!(
         early.detail.zh,
@@ -491,7 +536,7 @@ async fn a_region_may_forbid_collecting_long_before_the_course_starts() {
     s.t.clock
         .set(domain::Timestamp::from_millis(1_801_443_600_000));
     assert_eq!(s.t.app.clock().now().china_date().to_string(), "2027-02-01");
-    s.t.app.place_order(&s.parent, &new).await.unwrap();
+    s.t.app.money().place_order(&s.parent, &new).await.unwrap();
 }
 
 #[tokio::test]
@@ -507,6 +552,7 @@ async fn duplicated_and_reordered_movements_change_nothing_the_second_time() {
         .get();
     let release =
         s.t.app
+            .money()
             .instruct_bank(&system, "release", &order.line.id, fee)
             .await
             .unwrap();
@@ -552,17 +598,20 @@ async fn duplicated_and_reordered_movements_change_nothing_the_second_time() {
     };
     let view =
         s.t.app
+            .money()
             .record_instruction_result(&s.bank, &release.instruction_id, &result)
             .await
             .unwrap();
     assert_eq!(view.status, InstructionStatus::Executed);
     s.t.app
+        .money()
         .record_instruction_result(&s.bank, &release.instruction_id, &result)
         .await
         .unwrap();
 
     let line =
         s.t.app
+            .money()
             .order_for(&s.parent, &order.line.id)
             .await
             .unwrap()
@@ -594,11 +643,13 @@ async fn duplicated_and_reordered_movements_change_nothing_the_second_time() {
     // More than the escrow cannot be instructed, counting what is instructed and not yet executed.
     let refund =
         s.t.app
+            .money()
             .instruct_bank(&system, "refund", &order.line.id, paid - fee)
             .await
             .unwrap();
     assert_eq!(
         s.t.app
+            .money()
             .instruct_bank(&system, "refund", &order.line.id, 1)
             .await
             .unwrap_err()
@@ -611,6 +662,7 @@ async fn duplicated_and_reordered_movements_change_nothing_the_second_time() {
         reason: Some("收款账户已销户".into()),
     };
     s.t.app
+        .money()
         .record_instruction_result(&s.bank, &refund.instruction_id, &failed)
         .await
         .unwrap();
@@ -621,6 +673,7 @@ async fn duplicated_and_reordered_movements_change_nothing_the_second_time() {
     );
     assert_eq!(
         s.t.app
+            .money()
             .record_instruction_result(&s.bank, &refund.instruction_id, &result)
             .await
             .unwrap_err()
@@ -656,7 +709,7 @@ async fn an_outflow_nobody_instructed_raises_a_red_event_within_the_report() {
     );
     // The institution's staff are told at once, by inbox and text message.
     let admin = s.staff(domain::access::StaffRole::Admin).await;
-    let inbox = s.t.app.my_notifications(&admin).await.unwrap();
+    let inbox = s.t.app.service().my_notifications(&admin).await.unwrap();
     assert!(
         inbox
             .iter()
@@ -664,7 +717,7 @@ async fn an_outflow_nobody_instructed_raises_a_red_event_within_the_report() {
         "{inbox:?}"
     );
     // The model raised its warnings from the same report, with the version and inputs that fired them.
-    let warnings = s.t.app.warnings_for(&admin, 0).await.unwrap();
+    let warnings = s.t.app.supervision().warnings_for(&admin, 0).await.unwrap();
     let mut fired: Vec<(&str, &str)> = warnings
         .iter()
         .map(|w| (w.indicator.as_str(), w.level.as_str()))
@@ -749,10 +802,16 @@ async fn statements_must_add_up_and_agree_with_the_movements_and_must_arrive() {
         movement_count: 1,
         entries: Vec::new(),
     };
-    let ack = s.t.app.record_statement(&s.bank, &statement).await.unwrap();
+    let ack =
+        s.t.app
+            .money()
+            .record_statement(&s.bank, &statement)
+            .await
+            .unwrap();
     assert!(ack.consistent && !ack.duplicate);
     assert!(
         s.t.app
+            .money()
             .record_statement(&s.bank, &statement)
             .await
             .unwrap()
@@ -765,6 +824,7 @@ async fn statements_must_add_up_and_agree_with_the_movements_and_must_arrive() {
     };
     assert_eq!(
         s.t.app
+            .money()
             .record_statement(&s.bank, &wrong_sum)
             .await
             .unwrap_err()
@@ -782,6 +842,7 @@ async fn statements_must_add_up_and_agree_with_the_movements_and_must_arrive() {
     };
     assert!(
         !s.t.app
+            .money()
             .record_statement(&s.bank, &invented)
             .await
             .unwrap()
@@ -792,14 +853,14 @@ async fn statements_must_add_up_and_agree_with_the_movements_and_must_arrive() {
     // The next day passes without a statement for the 27th: the sweep raises it once.
     let day = chrono::NaiveDate::from_ymd_opt(2026, 11, 27).unwrap();
     assert_eq!(
-        s.t.app.check_statements(day).await.unwrap(),
+        s.t.app.money().check_statements(day).await.unwrap(),
         0,
         "the day is not over yet"
     );
     s.t.clock.advance_millis(2 * 86_400_000);
-    assert_eq!(s.t.app.check_statements(day).await.unwrap(), 1);
+    assert_eq!(s.t.app.money().check_statements(day).await.unwrap(), 1);
     assert_eq!(
-        s.t.app.check_statements(day).await.unwrap(),
+        s.t.app.money().check_statements(day).await.unwrap(),
         0,
         "raised once"
     );
@@ -845,31 +906,38 @@ async fn instructions_are_signed_and_retried_with_backoff_until_the_bank_acknowl
         checkout_url: format!("{base}/checkout"),
     };
     s.t.app
+        .money()
         .register_bank_endpoint(&s.bank, &endpoint)
         .await
         .unwrap();
     let system = Actor::System { name: "test" };
     let ins =
         s.t.app
+            .money()
             .instruct_bank(&system, "release", &order.line.id, 100)
             .await
             .unwrap();
 
-    assert_eq!(s.t.app.deliver_due_instructions().await.unwrap(), 0);
+    assert_eq!(s.t.app.money().deliver_due_instructions().await.unwrap(), 0);
     assert_eq!(
-        s.t.app.deliver_due_instructions().await.unwrap(),
+        s.t.app.money().deliver_due_instructions().await.unwrap(),
         0,
         "not due again before its backoff"
     );
     assert_eq!(received.lock().unwrap().len(), 1);
     s.t.clock.advance_millis(1_000);
-    assert_eq!(s.t.app.deliver_due_instructions().await.unwrap(), 0);
+    assert_eq!(s.t.app.money().deliver_due_instructions().await.unwrap(), 0);
     s.t.clock.advance_millis(2_000);
-    assert_eq!(s.t.app.deliver_due_instructions().await.unwrap(), 1);
-    let view = s.t.app.instruction_view(&ins.instruction_id).await.unwrap();
+    assert_eq!(s.t.app.money().deliver_due_instructions().await.unwrap(), 1);
+    let view =
+        s.t.app
+            .money()
+            .instruction_view(&ins.instruction_id)
+            .await
+            .unwrap();
     assert_eq!((view.status.as_str(), view.attempts), ("acknowledged", 3));
     s.t.clock.advance_millis(599_000);
-    s.t.app.deliver_due_instructions().await.unwrap();
+    s.t.app.money().deliver_due_instructions().await.unwrap();
     assert_eq!(
         received.lock().unwrap().len(),
         3,
@@ -907,17 +975,20 @@ async fn an_idempotency_key_answers_the_same_request_once_and_refuses_another() 
     let answer = serde_json::json!({"ok": true});
     assert!(
         s.t.app
+            .money()
             .idempotent_replay(&s.bank, "k-1", b"{}")
             .await
             .unwrap()
             .is_none()
     );
     s.t.app
+        .money()
         .remember_answer(&s.bank, "k-1", b"{}", 200, &answer)
         .await
         .unwrap();
     assert_eq!(
         s.t.app
+            .money()
             .idempotent_replay(&s.bank, "k-1", b"{}")
             .await
             .unwrap(),
@@ -925,6 +996,7 @@ async fn an_idempotency_key_answers_the_same_request_once_and_refuses_another() 
     );
     assert_eq!(
         s.t.app
+            .money()
             .idempotent_replay(&s.bank, "k-1", b"{\"x\":1}")
             .await
             .unwrap_err()

@@ -59,11 +59,19 @@ async fn confirming_a_lesson_while_the_refund_is_agreed_never_instructs_more_tha
         let paid = order.line.amount_fen;
         s.pay(&order, &format!("PAY-RACE-{round}")).await;
         let first = s.attend(&order.line.id).await;
-        s.t.app.confirm_lesson(&parent, &first.id).await.unwrap();
+        s.t.app
+            .money()
+            .confirm_lesson(&parent, &first.id)
+            .await
+            .unwrap();
         // The institution records lesson 2 while the parent asks for the rest back ...
         let (second, refund) = tokio::join!(
-            s.t.app.take_attendance(&admin, &order.line.id, &attendance),
-            s.t.app.request_refund(&parent, &order.line.id, &request),
+            s.t.app
+                .money()
+                .take_attendance(&admin, &order.line.id, &attendance),
+            s.t.app
+                .money()
+                .request_refund(&parent, &order.line.id, &request),
         );
         let refund = refund.expect("the parent may always ask for the rest back");
         match second {
@@ -74,8 +82,8 @@ async fn confirming_a_lesson_while_the_refund_is_agreed_never_instructs_more_tha
                 );
                 // ... then confirms lesson 2 while the institution agrees: both stand, to the fen.
                 let (confirmed, agreed) = tokio::join!(
-                    s.t.app.confirm_lesson(&parent, &lesson.id),
-                    s.t.app.answer_refund(&admin, &refund.id, &yes),
+                    s.t.app.money().confirm_lesson(&parent, &lesson.id),
+                    s.t.app.money().answer_refund(&admin, &refund.id, &yes),
                 );
                 confirmed.expect("lesson 2 is released");
                 agreed.expect("the refund of the rest is agreed");
@@ -88,6 +96,7 @@ async fn confirming_a_lesson_while_the_refund_is_agreed_never_instructs_more_tha
                 );
                 assert_eq!(refund.lessons_taken, 1);
                 s.t.app
+                    .money()
                     .answer_refund(&admin, &refund.id, &agree())
                     .await
                     .expect("the refund of the rest is agreed");
@@ -112,16 +121,19 @@ async fn the_database_refuses_an_instruction_beyond_what_the_order_paid() {
     let (order, paid) = s.paid_and_deposited().await;
     let system = Actor::System { name: "test" };
     s.t.app
+        .money()
         .instruct_bank(&system, "release", &order.line.id, paid - 100)
         .await
         .unwrap();
     let over =
         s.t.app
+            .money()
             .instruct_bank(&system, "refund", &order.line.id, 101)
             .await
             .unwrap_err();
     assert_eq!(over.code, ErrorCode::InsufficientFunds);
     s.t.app
+        .money()
         .instruct_bank(&system, "refund", &order.line.id, 100)
         .await
         .unwrap();
@@ -140,6 +152,7 @@ async fn after_a_run_off_no_order_is_placed_and_money_that_arrives_goes_straight
     let waiting = s.order().await;
     let supervisor = s.competent_supervisor().await;
     s.t.app
+        .money()
         .start_run_off(
             &supervisor,
             &s.institution_id,
@@ -158,7 +171,12 @@ async fn after_a_run_off_no_order_is_placed_and_money_that_arrives_goes_straight
     let ack = s.pay(&waiting, "PAY-AFTER-RUN-OFF").await;
     assert_eq!(ack.status, PaymentResult::Refunding);
     let instruction = ack.refund_instruction_id.expect("a refund instruction");
-    let view = s.t.app.instruction_view(&instruction).await.unwrap();
+    let view =
+        s.t.app
+            .money()
+            .instruction_view(&instruction)
+            .await
+            .unwrap();
     assert_eq!(
         (view.kind.as_str(), view.amount_fen),
         ("refund", waiting.line.amount_fen),
@@ -166,11 +184,17 @@ async fn after_a_run_off_no_order_is_placed_and_money_that_arrives_goes_straight
     );
     let detail =
         s.t.app
+            .money()
             .order_for(&s.parent_actor(), &waiting.line.id)
             .await
             .unwrap();
     assert!(detail.closed, "no lesson is taken on it");
-    let told = s.t.app.my_notifications(&s.parent_actor()).await.unwrap();
+    let told =
+        s.t.app
+            .service()
+            .my_notifications(&s.parent_actor())
+            .await
+            .unwrap();
     assert!(
         told.iter().any(|n| n.body.contains("原路全额退回")),
         "the parent is told: {told:?}"
@@ -196,6 +220,7 @@ async fn an_order_placed_before_a_black_listing_and_paid_after_it_is_refunded() 
     let waiting = s.order().await;
     let supervisor = s.competent_supervisor().await;
     s.t.app
+        .supervision()
         .move_to_list(
             &supervisor,
             &s.institution_id,
@@ -214,6 +239,7 @@ async fn an_order_placed_before_a_black_listing_and_paid_after_it_is_refunded() 
     assert_eq!(ack.status, PaymentResult::Refunding);
     let refunds =
         s.t.app
+            .money()
             .refunds_of_order(&s.parent_actor(), &waiting.line.id)
             .await
             .unwrap();
@@ -257,6 +283,7 @@ async fn bank_endpoint(s: &Shop) -> BankEndpoint {
     let base = format!("http://{}", listener.local_addr().unwrap());
     tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
     s.t.app
+        .money()
         .register_bank_endpoint(
             &s.bank_actor(),
             &app::bank::EndpointRegistration {
@@ -275,10 +302,11 @@ async fn acknowledged_release(s: &Shop) -> (app::orders::OrderDetail, String) {
     let lesson = s.attend(&order.line.id).await;
     let confirmed =
         s.t.app
+            .money()
             .confirm_lesson(&s.parent_actor(), &lesson.id)
             .await
             .unwrap();
-    assert_eq!(s.t.app.deliver_due_instructions().await.unwrap(), 1);
+    assert_eq!(s.t.app.money().deliver_due_instructions().await.unwrap(), 1);
     let instruction =
         s.t.app
             .store()
@@ -289,7 +317,12 @@ async fn acknowledged_release(s: &Shop) -> (app::orders::OrderDetail, String) {
             .unwrap()
             .release_instruction_id
             .unwrap();
-    let view = s.t.app.instruction_view(&instruction).await.unwrap();
+    let view =
+        s.t.app
+            .money()
+            .instruction_view(&instruction)
+            .await
+            .unwrap();
     assert_eq!(view.status, InstructionStatus::Acknowledged);
     (order, instruction)
 }
@@ -304,14 +337,15 @@ async fn two_nodes_deliver_each_due_instruction_once() {
     for _ in 0..6 {
         let lesson = s.attend(&order.line.id).await;
         s.t.app
+            .money()
             .confirm_lesson(&s.parent_actor(), &lesson.id)
             .await
             .unwrap();
     }
     let other = s.t.another_node().await;
     let (here, there) = tokio::join!(
-        s.t.app.deliver_due_instructions(),
-        other.deliver_due_instructions()
+        s.t.app.money().deliver_due_instructions(),
+        other.money().deliver_due_instructions()
     );
     assert_eq!(
         here.unwrap() + there.unwrap(),
@@ -324,7 +358,7 @@ async fn two_nodes_deliver_each_due_instruction_once() {
     received.dedup();
     assert_eq!(received.len(), 6, "six different instructions");
     // Nothing is due again until the bank is to be asked for the results.
-    assert_eq!(other.deliver_due_instructions().await.unwrap(), 0);
+    assert_eq!(other.money().deliver_due_instructions().await.unwrap(), 0);
 }
 
 #[tokio::test]
@@ -337,20 +371,25 @@ async fn an_acknowledged_instruction_without_a_result_is_asked_again_and_the_ans
         "status": "executed", "bank_ref": "MV-ANSWERED-AGAIN"
     }));
     s.t.clock.advance_millis(9 * 60_000);
-    s.t.app.deliver_due_instructions().await.unwrap();
+    s.t.app.money().deliver_due_instructions().await.unwrap();
     assert_eq!(
         bank.received.lock().unwrap().len(),
         1,
         "not asked before ten minutes"
     );
     s.t.clock.advance_millis(60_000);
-    s.t.app.deliver_due_instructions().await.unwrap();
+    s.t.app.money().deliver_due_instructions().await.unwrap();
     assert_eq!(
         bank.received.lock().unwrap().as_slice(),
         [instruction.clone(), instruction.clone()],
         "asked again under the same id"
     );
-    let view = s.t.app.instruction_view(&instruction).await.unwrap();
+    let view =
+        s.t.app
+            .money()
+            .instruction_view(&instruction)
+            .await
+            .unwrap();
     assert_eq!(
         (view.status.as_str(), view.bank_ref.as_deref()),
         ("executed", Some("MV-ANSWERED-AGAIN"))
@@ -366,6 +405,7 @@ async fn an_instruction_the_bank_never_answers_reaches_the_regulator_after_a_day
     let competent = s.competent_region().await;
     let account_id =
         s.t.app
+            .identity()
             .create_account(
                 &Actor::System { name: "test" },
                 app::admin::NewAccount {
@@ -390,17 +430,35 @@ async fn an_instruction_the_bank_never_answers_reaches_the_regulator_after_a_day
     let (_, instruction) = acknowledged_release(&s).await;
     for _ in 0..23 {
         s.t.clock.advance_millis(3_600_000);
-        s.t.app.deliver_due_instructions().await.unwrap();
+        s.t.app.money().deliver_due_instructions().await.unwrap();
     }
-    assert_eq!(s.t.app.raise_unsettled_instructions().await.unwrap(), 0);
+    assert_eq!(
+        s.t.app
+            .money()
+            .raise_unsettled_instructions()
+            .await
+            .unwrap(),
+        0
+    );
     assert!(
         bank.received.lock().unwrap().len() >= 3,
         "asked again on the schedule meanwhile"
     );
     s.t.clock.advance_millis(2 * 3_600_000);
-    assert_eq!(s.t.app.raise_unsettled_instructions().await.unwrap(), 1);
     assert_eq!(
-        s.t.app.raise_unsettled_instructions().await.unwrap(),
+        s.t.app
+            .money()
+            .raise_unsettled_instructions()
+            .await
+            .unwrap(),
+        1
+    );
+    assert_eq!(
+        s.t.app
+            .money()
+            .raise_unsettled_instructions()
+            .await
+            .unwrap(),
         0,
         "raised once"
     );
@@ -411,6 +469,7 @@ async fn an_instruction_the_bank_never_answers_reaches_the_regulator_after_a_day
     );
     let told =
         s.t.app
+            .service()
             .my_notifications(&competent_regulator)
             .await
             .unwrap();
@@ -418,7 +477,12 @@ async fn an_instruction_the_bank_never_answers_reaches_the_regulator_after_a_day
         told.iter().any(|n| n.body.contains("未回复")),
         "the competent regulator is told: {told:?}"
     );
-    let view = s.t.app.instruction_view(&instruction).await.unwrap();
+    let view =
+        s.t.app
+            .money()
+            .instruction_view(&instruction)
+            .await
+            .unwrap();
     assert_eq!(
         view.status,
         InstructionStatus::Acknowledged,
@@ -452,6 +516,7 @@ async fn the_daily_statement_settles_a_payment_and_an_execution_whose_messages_w
     let (released, instruction) = acknowledged_release(&s).await;
     let fee =
         s.t.app
+            .money()
             .instruction_view(&instruction)
             .await
             .unwrap()
@@ -477,6 +542,7 @@ async fn the_daily_statement_settles_a_payment_and_an_execution_whose_messages_w
     };
     let ack =
         s.t.app
+            .money()
             .record_statement(&s.bank_actor(), &statement)
             .await
             .unwrap();
@@ -488,7 +554,12 @@ async fn the_daily_statement_settles_a_payment_and_an_execution_whose_messages_w
     assert!(ack.refused.is_empty(), "{ack:?}");
     let line = s.line(&unpaid.line.id).await;
     assert_eq!((line.status.as_str(), line.escrow_fen), ("paid", amount));
-    let view = s.t.app.instruction_view(&instruction).await.unwrap();
+    let view =
+        s.t.app
+            .money()
+            .instruction_view(&instruction)
+            .await
+            .unwrap();
     assert_eq!(view.status, InstructionStatus::Executed);
     // The late payment notice, if it comes, is the same payment.
     let late = s.pay(&unpaid, "PAY-DROPPED").await;
@@ -496,6 +567,7 @@ async fn the_daily_statement_settles_a_payment_and_an_execution_whose_messages_w
     // The same statement again changes nothing.
     let again =
         s.t.app
+            .money()
             .record_statement(&s.bank_actor(), &statement)
             .await
             .unwrap();
@@ -542,6 +614,7 @@ async fn a_reused_bank_reference_with_other_content_is_a_conflict_and_a_red_even
     };
     let refused =
         s.t.app
+            .money()
             .record_payment(&s.bank_actor(), &reused)
             .await
             .unwrap_err();
@@ -572,6 +645,7 @@ async fn a_reused_bank_reference_with_other_content_is_a_conflict_and_a_red_even
     };
     let refused =
         s.t.app
+            .money()
             .record_movement(&s.bank_actor(), &twisted)
             .await
             .unwrap_err();
@@ -606,6 +680,7 @@ async fn a_second_outflow_naming_an_executed_instruction_is_money_nobody_instruc
     let system = Actor::System { name: "test" };
     let ins =
         s.t.app
+            .money()
             .instruct_bank(&system, "refund", &order.line.id, 1_000)
             .await
             .unwrap();
@@ -635,6 +710,7 @@ async fn a_second_outflow_naming_an_executed_instruction_is_money_nobody_instruc
     assert_eq!(second.matched, "unmatched");
     assert!(second.risk_events.contains(&"unmatched_outflow".to_owned()));
     s.t.app
+        .money()
         .record_instruction_result(
             &s.bank_actor(),
             &ins.instruction_id,
@@ -669,6 +745,7 @@ async fn warnings_since(s: &Shop, since: i64) -> Vec<String> {
 async fn released_lesson(s: &Shop, order_id: &str) -> app::bank::InstructionView {
     let lesson = s.attend(order_id).await;
     s.t.app
+        .money()
         .confirm_lesson(&s.parent_actor(), &lesson.id)
         .await
         .unwrap();
@@ -682,7 +759,7 @@ async fn released_lesson(s: &Shop, order_id: &str) -> app::bank::InstructionView
             .unwrap()
             .release_instruction_id
             .unwrap();
-    s.t.app.instruction_view(&id).await.unwrap()
+    s.t.app.money().instruction_view(&id).await.unwrap()
 }
 
 #[tokio::test]
@@ -735,6 +812,7 @@ async fn a_refund_the_platform_instructed_is_no_large_outflow_and_one_it_did_not
     let since = TEST_NOW.millis() - 1;
     let refund =
         s.t.app
+            .money()
             .request_refund(
                 &s.parent_actor(),
                 &order.line.id,
@@ -747,6 +825,7 @@ async fn a_refund_the_platform_instructed_is_no_large_outflow_and_one_it_did_not
     let admin = s.staff(StaffRole::Admin).await;
     let agreed =
         s.t.app
+            .money()
             .answer_refund(&admin, &refund.id, &agree())
             .await
             .unwrap();
@@ -828,6 +907,7 @@ async fn course_at_150(s: &Shop, preferential: Option<i64>) -> String {
             .unwrap();
     let today = TEST_NOW.china_date();
     s.t.app
+        .registry()
         .publish_course(
             &s.staff(StaffRole::Admin).await,
             &app::courses::NewCourse {
@@ -850,8 +930,14 @@ async fn course_at_150(s: &Shop, preferential: Option<i64>) -> String {
 }
 
 async fn order_of(s: &Shop, course_id: &str) -> app::orders::OrderDetail {
-    let children = s.t.app.my_children(&s.parent_actor()).await.unwrap();
+    let children =
+        s.t.app
+            .identity()
+            .my_children(&s.parent_actor())
+            .await
+            .unwrap();
     s.t.app
+        .money()
         .place_order(
             &s.parent_actor(),
             &app::orders::NewOrder {
@@ -870,6 +956,7 @@ async fn refund_after_lessons(s: &Shop, order: &app::orders::OrderDetail, taken:
         s.attend(&order.line.id).await;
     }
     s.t.app
+        .money()
         .request_refund(
             &s.parent_actor(),
             &order.line.id,
@@ -911,7 +998,7 @@ async fn a_course_sold_at_a_preferential_price_refunds_on_the_price_paid() {
     let refused = s
         .t
         .app
-        .publish_course(
+        .registry().publish_course(
             &s.staff(StaffRole::Admin).await,
             &app::courses::NewCourse {
                 preferential_total_fen: Some(300_001),
@@ -943,6 +1030,7 @@ async fn an_order_discounted_before_payment_is_paid_and_refunded_at_its_new_pric
     };
     let above =
         s.t.app
+            .money()
             .discount_order(&admin, &order.line.id, &discount(300_001))
             .await
             .unwrap_err();
@@ -950,6 +1038,7 @@ async fn an_order_discounted_before_payment_is_paid_and_refunded_at_its_new_pric
     let teacher = s.staff(StaffRole::Teacher).await;
     assert_eq!(
         s.t.app
+            .money()
             .discount_order(&teacher, &order.line.id, &discount(270_000))
             .await
             .unwrap_err()
@@ -958,6 +1047,7 @@ async fn an_order_discounted_before_payment_is_paid_and_refunded_at_its_new_pric
     );
     let discounted =
         s.t.app
+            .money()
             .discount_order(&admin, &order.line.id, &discount(270_000))
             .await
             .unwrap();
@@ -980,7 +1070,12 @@ async fn an_order_discounted_before_payment_is_paid_and_refunded_at_its_new_pric
             .is_some_and(|u| u.contains("amount_fen=270000")),
         "the parent pays the new price"
     );
-    let told = s.t.app.my_notifications(&s.parent_actor()).await.unwrap();
+    let told =
+        s.t.app
+            .service()
+            .my_notifications(&s.parent_actor())
+            .await
+            .unwrap();
     assert!(
         told.iter().any(|n| n.body.contains("请核对后再支付")),
         "{told:?}"
@@ -995,6 +1090,7 @@ async fn an_order_discounted_before_payment_is_paid_and_refunded_at_its_new_pric
     };
     assert_eq!(
         s.t.app
+            .money()
             .record_payment(&s.bank_actor(), &stale)
             .await
             .unwrap_err()
@@ -1004,6 +1100,7 @@ async fn an_order_discounted_before_payment_is_paid_and_refunded_at_its_new_pric
     assert_eq!(refund_after_lessons(&s, &discounted, 7).await, 175_500);
     assert_eq!(
         s.t.app
+            .money()
             .discount_order(&admin, &order.line.id, &discount(200_000))
             .await
             .unwrap_err()
@@ -1031,6 +1128,7 @@ async fn a_balance_reported_before_a_later_payment_arrived_is_compared_without_i
             paid_at: TEST_NOW.millis() + at,
         };
         s.t.app
+            .money()
             .record_payment(&s.bank_actor(), &notice)
             .await
             .unwrap();
@@ -1117,6 +1215,7 @@ async fn an_execution_reported_and_answered_at_the_same_moment_raises_nothing() 
         // The bank took the money (its balance holds every order's escrow), then refunds this order.
         let refund =
             s.t.app
+                .money()
                 .request_refund(
                     &s.parent_actor(),
                     &order.line.id,
@@ -1128,6 +1227,7 @@ async fn an_execution_reported_and_answered_at_the_same_moment_raises_nothing() 
                 .unwrap();
         let admin = s.staff(StaffRole::Admin).await;
         s.t.app
+            .money()
             .answer_refund(&admin, &refund.id, &agree())
             .await
             .unwrap();
@@ -1158,8 +1258,9 @@ async fn an_execution_reported_and_answered_at_the_same_moment_raises_nothing() 
             reason: None,
         };
         let (moved, answered) = tokio::join!(
-            s.t.app.record_movement(&bank, &report),
+            s.t.app.money().record_movement(&bank, &report),
             s.t.app
+                .money()
                 .record_instruction_result(&bank, &instruction, &result),
         );
         answered.unwrap();
@@ -1202,8 +1303,8 @@ async fn a_payment_arriving_while_a_release_is_reported_raises_nothing() {
             paid_at: at + 5_000,
         };
         let (moved, paid) = tokio::join!(
-            s.t.app.record_movement(&bank, &report),
-            s.t.app.record_payment(&bank, &notice),
+            s.t.app.money().record_movement(&bank, &report),
+            s.t.app.money().record_payment(&bank, &notice),
         );
         assert_eq!(paid.unwrap().status, PaymentResult::Paid);
         let moved = moved.unwrap();
@@ -1234,6 +1335,7 @@ async fn money_sent_back_on_arrival_and_releases_reported_at_once_all_go_through
     }
     let supervisor = s.competent_supervisor().await;
     s.t.app
+        .money()
         .start_run_off(
             &supervisor,
             &s.institution_id,
@@ -1303,7 +1405,15 @@ async fn pay_and_report_at_once(
         .collect();
     let bank = s.bank_actor();
     tokio::join!(
-        futures_util::future::join_all(notices.iter().map(|n| s.t.app.record_payment(&bank, n))),
-        futures_util::future::join_all(reports.iter().map(|m| s.t.app.record_movement(&bank, m))),
+        futures_util::future::join_all(
+            notices
+                .iter()
+                .map(|n| s.t.app.money().record_payment(&bank, n))
+        ),
+        futures_util::future::join_all(
+            reports
+                .iter()
+                .map(|m| s.t.app.money().record_movement(&bank, m))
+        ),
     )
 }

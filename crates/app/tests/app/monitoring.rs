@@ -28,6 +28,7 @@ async fn the_five_focus_items_show_the_institutions_records_and_exports_are_audi
     let (order, paid) = s.paid_and_deposited().await;
     let admin = s.staff(StaffRole::Admin).await;
     s.t.app
+        .supervision()
         .file_financial_statement(&admin, &statement("2026-Q3", 1_234_567), PDF)
         .await
         .unwrap();
@@ -35,7 +36,12 @@ async fn the_five_focus_items_show_the_institutions_records_and_exports_are_audi
     let id = s.institution_id.clone();
     let table = |focus: &'static str| {
         let (app, regulator, id) = (s.t.app.clone(), regulator.clone(), id.clone());
-        async move { app.monitoring_table(&regulator, &id, focus).await.unwrap() }
+        async move {
+            app.supervision()
+                .monitoring_table(&regulator, &id, focus)
+                .await
+                .unwrap()
+        }
     };
 
     let orders = table("orders").await;
@@ -73,6 +79,7 @@ async fn the_five_focus_items_show_the_institutions_records_and_exports_are_audi
     // Outside the region, an unknown focus, an unknown format: refused.
     assert_eq!(
         s.t.app
+            .supervision()
             .monitoring_table(&supervisor("440000"), &id, "orders")
             .await
             .unwrap_err()
@@ -81,6 +88,7 @@ async fn the_five_focus_items_show_the_institutions_records_and_exports_are_audi
     );
     assert_eq!(
         s.t.app
+            .supervision()
             .monitoring_table(&regulator, &id, "gossip")
             .await
             .unwrap_err()
@@ -89,6 +97,7 @@ async fn the_five_focus_items_show_the_institutions_records_and_exports_are_audi
     );
     assert_eq!(
         s.t.app
+            .supervision()
             .monitoring_export(&regulator, &id, "orders", "pdf")
             .await
             .unwrap_err()
@@ -97,6 +106,7 @@ async fn the_five_focus_items_show_the_institutions_records_and_exports_are_audi
     );
     let exported =
         s.t.app
+            .supervision()
             .monitoring_export(&regulator, &id, "orders", "xlsx")
             .await
             .unwrap();
@@ -137,6 +147,7 @@ async fn a_statement_with_a_bad_period_figure_or_file_is_refused_and_keeps_nothi
     ] {
         let code =
             s.t.app
+                .supervision()
                 .file_financial_statement(&admin, &bad, bytes)
                 .await
                 .unwrap_err()
@@ -152,6 +163,7 @@ async fn a_statement_with_a_bad_period_figure_or_file_is_refused_and_keeps_nothi
     assert_eq!(documents().await, before);
     assert!(
         s.t.app
+            .supervision()
             .my_financial_statements(&admin)
             .await
             .unwrap()
@@ -160,6 +172,7 @@ async fn a_statement_with_a_bad_period_figure_or_file_is_refused_and_keeps_nothi
     // A parent may not file; a restatement of the same period is kept beside the first.
     assert_eq!(
         s.t.app
+            .supervision()
             .file_financial_statement(&s.parent_actor(), &statement("2026", 1), PDF)
             .await
             .unwrap_err()
@@ -167,14 +180,21 @@ async fn a_statement_with_a_bad_period_figure_or_file_is_refused_and_keeps_nothi
         ErrorCode::Forbidden
     );
     s.t.app
+        .supervision()
         .file_financial_statement(&admin, &statement("2026", 1), PDF)
         .await
         .unwrap();
     s.t.app
+        .supervision()
         .file_financial_statement(&admin, &statement("2026", 2), PDF)
         .await
         .unwrap();
-    let filed = s.t.app.my_financial_statements(&admin).await.unwrap();
+    let filed =
+        s.t.app
+            .supervision()
+            .my_financial_statements(&admin)
+            .await
+            .unwrap();
     assert_eq!(
         filed.iter().map(|f| f.revenue_fen).collect::<Vec<_>>(),
         [2, 1],
@@ -188,6 +208,7 @@ async fn staff_who_leave_are_kept_with_the_date_and_feed_the_staff_churn_indicat
     let admin = s.staff(StaffRole::Admin).await;
     let check =
         s.t.app
+            .registry()
             .upload_document(&admin, "record_check", "check.pdf", PDF)
             .await
             .unwrap();
@@ -202,13 +223,14 @@ async fn staff_who_leave_are_kept_with_the_date_and_feed_the_staff_churn_indicat
             serving_school_teacher: false,
             record_check_document: check.id.clone(),
         };
-        hired.push(s.t.app.hire_staff(&admin, &hire).await.unwrap());
+        hired.push(s.t.app.registry().hire_staff(&admin, &hire).await.unwrap());
     }
-    let quiet = s.t.app.sweep_risks().await.unwrap();
+    let quiet = s.t.app.supervision().sweep_risks().await.unwrap();
     let churn = |s: &super::money_flow::Shop| {
         let (app, admin) = (s.t.app.clone(), admin.clone());
         async move {
-            app.warnings_for(&admin, 0)
+            app.supervision()
+                .warnings_for(&admin, 0)
                 .await
                 .unwrap()
                 .into_iter()
@@ -219,10 +241,16 @@ async fn staff_who_leave_are_kept_with_the_date_and_feed_the_staff_churn_indicat
         churn(&s).await.is_none(),
         "nobody left yet ({quiet} raised)"
     );
-    let left = s.t.app.staff_left(&admin, &hired[0].id).await.unwrap();
+    let left =
+        s.t.app
+            .registry()
+            .staff_left(&admin, &hired[0].id)
+            .await
+            .unwrap();
     assert!(left.left_on.is_some());
     assert_eq!(
         s.t.app
+            .registry()
             .staff_left(&admin, &hired[0].id)
             .await
             .unwrap_err()
@@ -230,18 +258,23 @@ async fn staff_who_leave_are_kept_with_the_date_and_feed_the_staff_churn_indicat
         ErrorCode::NotFound,
         "once"
     );
-    s.t.app.sweep_risks().await.unwrap();
+    s.t.app.supervision().sweep_risks().await.unwrap();
     assert!(
         churn(&s).await.is_none(),
         "1 of 5 (20%) is below the yellow 30%"
     );
-    s.t.app.staff_left(&admin, &hired[1].id).await.unwrap();
-    s.t.app.sweep_risks().await.unwrap();
+    s.t.app
+        .registry()
+        .staff_left(&admin, &hired[1].id)
+        .await
+        .unwrap();
+    s.t.app.supervision().sweep_risks().await.unwrap();
     let warning = churn(&s).await.expect("2 of 5 left: 40%");
     assert_eq!(warning.level, "yellow");
     let regulator = s.competent_supervisor().await;
     let staff =
         s.t.app
+            .supervision()
             .monitoring_table(&regulator, &s.institution_id, "staff")
             .await
             .unwrap();

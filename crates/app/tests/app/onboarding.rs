@@ -60,23 +60,25 @@ async fn an_institution_signs_up_files_is_rejected_on_one_field_then_approved() 
     // Bad input leaves nothing behind.
     let mut bad = sign_up("91110108MA00000000", "qiming.admin");
     assert_eq!(
-        t.app.sign_up(&bad).await.unwrap_err().code,
+        t.app.registry().sign_up(&bad).await.unwrap_err().code,
         ErrorCode::InvalidCreditCode
     );
     bad.credit_code = code.clone();
     bad.region_code = "110000".into();
     assert_eq!(
-        t.app.sign_up(&bad).await.unwrap_err().code,
+        t.app.registry().sign_up(&bad).await.unwrap_err().code,
         ErrorCode::UnknownRegion,
         "the premises are in a county"
     );
     let signed = t
         .app
+        .registry()
         .sign_up(&sign_up(&code, "qiming.admin"))
         .await
         .unwrap();
     let again = t
         .app
+        .registry()
         .sign_up(&sign_up(&code, "other.admin"))
         .await
         .unwrap_err();
@@ -94,6 +96,7 @@ async fn an_institution_signs_up_files_is_rejected_on_one_field_then_approved() 
     // Not public while applying.
     assert_eq!(
         t.app
+            .registry()
             .institution_detail(&signed.institution_id)
             .await
             .unwrap_err()
@@ -106,13 +109,18 @@ async fn an_institution_signs_up_files_is_rejected_on_one_field_then_approved() 
         institution_id: signed.institution_id.clone(),
         role: StaffRole::Admin,
     };
-    let fresh = t.app.my_filing(&admin).await.unwrap();
+    let fresh = t.app.registry().my_filing(&admin).await.unwrap();
     assert_eq!((fresh.version, fresh.completeness < 100), (0, true));
     assert!(fresh.missing.iter().any(|m| m.field == "licence.document"));
 
     let mut expired = complete_filing();
     expired.licence.school_licence_expires = "2026-01-31".into();
-    let e = t.app.save_filing(&admin, &expired).await.unwrap_err();
+    let e = t
+        .app
+        .registry()
+        .save_filing(&admin, &expired)
+        .await
+        .unwrap_err();
     assert_eq!(e.code, ErrorCode::CertificateExpired);
     assert!(
         e.detail.en.contains("licence.school_licence_expires"),
@@ -120,7 +128,7 @@ async fn an_institution_signs_up_files_is_rejected_on_one_field_then_approved() 
         e.detail
     );
     assert_eq!(
-        t.app.my_filing(&admin).await.unwrap().version,
+        t.app.registry().my_filing(&admin).await.unwrap().version,
         0,
         "nothing saved"
     );
@@ -129,7 +137,11 @@ async fn an_institution_signs_up_files_is_rejected_on_one_field_then_approved() 
     let upload = |kind: &'static str, name: &'static str, bytes: Vec<u8>| {
         let app = t.app.clone();
         let admin = admin.clone();
-        async move { app.upload_document(&admin, kind, name, &bytes).await }
+        async move {
+            app.registry()
+                .upload_document(&admin, kind, name, &bytes)
+                .await
+        }
     };
     let refused = [
         (
@@ -163,12 +175,22 @@ async fn an_institution_signs_up_files_is_rejected_on_one_field_then_approved() 
         assert_eq!(outcome.unwrap_err().code, code);
     }
     assert!(
-        t.app.my_filing(&admin).await.unwrap().documents.is_empty(),
+        t.app
+            .registry()
+            .my_filing(&admin)
+            .await
+            .unwrap()
+            .documents
+            .is_empty(),
         "no partial records"
     );
 
-    t.app.save_filing(&admin, &complete_filing()).await.unwrap();
-    let incomplete = t.app.submit_filing(&admin).await.unwrap_err();
+    t.app
+        .registry()
+        .save_filing(&admin, &complete_filing())
+        .await
+        .unwrap();
+    let incomplete = t.app.registry().submit_filing(&admin).await.unwrap_err();
     assert_eq!(incomplete.code, ErrorCode::FilingIncomplete);
     assert!(
         incomplete.detail.zh.contains("办学许可证扫描件"),
@@ -179,15 +201,16 @@ async fn an_institution_signs_up_files_is_rejected_on_one_field_then_approved() 
         .await
         .unwrap();
     assert_eq!(doc.content_type, "application/pdf");
-    let (_, bytes) = t.app.document(&admin, &doc.id).await.unwrap();
+    let (_, bytes) = t.app.registry().document(&admin, &doc.id).await.unwrap();
     assert_eq!(bytes, PDF);
-    let submitted = t.app.submit_filing(&admin).await.unwrap();
+    let submitted = t.app.registry().submit_filing(&admin).await.unwrap();
     assert_eq!(
         (submitted.status.as_str(), submitted.completeness),
         ("submitted", 100)
     );
     assert_eq!(
         t.app
+            .registry()
             .save_filing(&admin, &complete_filing())
             .await
             .unwrap_err()
@@ -200,6 +223,7 @@ async fn an_institution_signs_up_files_is_rejected_on_one_field_then_approved() 
     let paging = Paging::new(None, None).unwrap();
     let queue = t
         .app
+        .registry()
         .review_queue(&reviewer("110108"), None, paging)
         .await
         .unwrap();
@@ -208,12 +232,14 @@ async fn an_institution_signs_up_files_is_rejected_on_one_field_then_approved() 
     t.clock.advance_millis(3 * 86_400_000);
     let queue = t
         .app
+        .registry()
         .review_queue(&reviewer("110108"), None, paging)
         .await
         .unwrap();
     assert_eq!(queue.items[0].age_days, 3);
     assert_eq!(
         t.app
+            .registry()
             .review_queue(&reviewer("110105"), None, paging)
             .await
             .unwrap()
@@ -231,6 +257,7 @@ async fn an_institution_signs_up_files_is_rejected_on_one_field_then_approved() 
     for outsider in [reviewer("110105"), reviewer("110000")] {
         assert_eq!(
             t.app
+                .registry()
                 .decide_filing(&outsider, &signed.institution_id, &reject)
                 .await
                 .unwrap_err()
@@ -244,6 +271,7 @@ async fn an_institution_signs_up_files_is_rejected_on_one_field_then_approved() 
     };
     assert_eq!(
         t.app
+            .registry()
             .decide_filing(&reviewer("110108"), &signed.institution_id, &no_reason)
             .await
             .unwrap_err()
@@ -252,26 +280,28 @@ async fn an_institution_signs_up_files_is_rejected_on_one_field_then_approved() 
     );
     let rejected = t
         .app
+        .registry()
         .decide_filing(&reviewer("110108"), &signed.institution_id, &reject)
         .await
         .unwrap();
     assert_eq!(rejected.status, domain::FilingStatus::Rejected);
-    let mine = t.app.my_filing(&admin).await.unwrap();
+    let mine = t.app.registry().my_filing(&admin).await.unwrap();
     assert_eq!(mine.rejected_fields.len(), 1);
     assert_eq!(mine.rejected_fields[0].label, "消防证明");
 
     // Fixed in a new version and submitted again.
     let mut fixed = complete_filing();
     fixed.premises.fire_cert_no = "海消2026-0002".into();
-    let draft = t.app.save_filing(&admin, &fixed).await.unwrap();
+    let draft = t.app.registry().save_filing(&admin, &fixed).await.unwrap();
     assert_eq!((draft.version, draft.status.as_str()), (2, "draft"));
-    t.app.submit_filing(&admin).await.unwrap();
+    t.app.registry().submit_filing(&admin).await.unwrap();
     let approve = Decision {
         approve: true,
         field_reasons: Default::default(),
     };
     let approved = t
         .app
+        .registry()
         .decide_filing(&reviewer("110108"), &signed.institution_id, &approve)
         .await
         .unwrap();
@@ -282,6 +312,7 @@ async fn an_institution_signs_up_files_is_rejected_on_one_field_then_approved() 
     assert_eq!(approved.history.len(), 2);
     let public = t
         .app
+        .registry()
         .institution_detail(&signed.institution_id)
         .await
         .unwrap();

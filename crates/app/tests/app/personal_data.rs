@@ -23,7 +23,12 @@ async fn an_integrators_contact_is_sealed_at_rest_and_read_by_the_institutions_a
         "{stored:?}"
     );
     let admin = s.staff(StaffRole::Admin).await;
-    let choices = s.t.app.integrators_to_authorise(&admin).await.unwrap();
+    let choices =
+        s.t.app
+            .integration()
+            .integrators_to_authorise(&admin)
+            .await
+            .unwrap();
     assert!(
         choices
             .iter()
@@ -42,7 +47,12 @@ async fn an_integrators_contact_is_sealed_at_rest_and_read_by_the_institutions_a
         stored.iter().all(|c| !c.contains("13900000077")),
         "{stored:?}"
     );
-    let choices = s.t.app.integrators_to_authorise(&admin).await.unwrap();
+    let choices =
+        s.t.app
+            .integration()
+            .integrators_to_authorise(&admin)
+            .await
+            .unwrap();
     assert!(
         choices
             .iter()

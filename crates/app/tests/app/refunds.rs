@@ -20,6 +20,7 @@ async fn silence_agrees_the_bank_refunds_the_untaken_lessons_and_the_order_close
         evidence: "点名".into(),
     };
     s.t.app
+        .money()
         .take_attendance(&admin, &order.line.id, &attend)
         .await
         .unwrap();
@@ -32,6 +33,7 @@ async fn silence_agrees_the_bank_refunds_the_untaken_lessons_and_the_order_close
     };
     assert_eq!(
         s.t.app
+            .money()
             .request_refund(&stranger, &order.line.id, &ask)
             .await
             .unwrap_err()
@@ -40,6 +42,7 @@ async fn silence_agrees_the_bank_refunds_the_untaken_lessons_and_the_order_close
     );
     let refund =
         s.t.app
+            .money()
             .request_refund(&s.parent_actor(), &order.line.id, &ask)
             .await
             .unwrap();
@@ -56,6 +59,7 @@ async fn silence_agrees_the_bank_refunds_the_untaken_lessons_and_the_order_close
     );
     assert_eq!(
         s.t.app
+            .money()
             .request_refund(&s.parent_actor(), &order.line.id, &ask)
             .await
             .unwrap_err()
@@ -65,6 +69,7 @@ async fn silence_agrees_the_bank_refunds_the_untaken_lessons_and_the_order_close
     );
     assert_eq!(
         s.t.app
+            .money()
             .take_attendance(&admin, &order.line.id, &attend)
             .await
             .unwrap_err()
@@ -74,14 +79,15 @@ async fn silence_agrees_the_bank_refunds_the_untaken_lessons_and_the_order_close
     );
 
     // Five working days of silence (a Thursday request: the window ends with the next Thursday).
-    assert_eq!(s.t.app.auto_agree_due().await.unwrap(), 0);
+    assert_eq!(s.t.app.money().auto_agree_due().await.unwrap(), 0);
     let boundary = super::money_flow::window_closes(5);
     s.t.clock.set(domain::Timestamp::from_millis(boundary - 1));
-    assert_eq!(s.t.app.auto_agree_due().await.unwrap(), 0);
+    assert_eq!(s.t.app.money().auto_agree_due().await.unwrap(), 0);
     s.t.clock.set(domain::Timestamp::from_millis(boundary));
-    assert_eq!(s.t.app.auto_agree_due().await.unwrap(), 1);
+    assert_eq!(s.t.app.money().auto_agree_due().await.unwrap(), 1);
     let views =
         s.t.app
+            .money()
             .refunds_of_order(&s.parent_actor(), &order.line.id)
             .await
             .unwrap();
@@ -122,6 +128,7 @@ async fn silence_agrees_the_bank_refunds_the_untaken_lessons_and_the_order_close
     // Closed: no more lessons, no second refund; the taken lesson's fee still awaits its confirmation.
     assert_eq!(
         s.t.app
+            .money()
             .take_attendance(&admin, &order.line.id, &attend)
             .await
             .unwrap_err()
@@ -130,6 +137,7 @@ async fn silence_agrees_the_bank_refunds_the_untaken_lessons_and_the_order_close
     );
     assert_eq!(
         s.t.app
+            .money()
             .request_refund(&s.parent_actor(), &order.line.id, &ask)
             .await
             .unwrap_err()
@@ -149,6 +157,7 @@ async fn a_refused_refund_goes_to_the_competent_regulator_who_decides() {
     };
     let refund =
         s.t.app
+            .money()
             .request_refund(&s.parent_actor(), &order.line.id, &ask)
             .await
             .unwrap();
@@ -162,6 +171,7 @@ async fn a_refused_refund_goes_to_the_competent_regulator_who_decides() {
     };
     assert_eq!(
         s.t.app
+            .money()
             .answer_refund(&admin, &refund.id, &bare)
             .await
             .unwrap_err()
@@ -175,12 +185,14 @@ async fn a_refused_refund_goes_to_the_competent_regulator_who_decides() {
     };
     let refused =
         s.t.app
+            .money()
             .answer_refund(&admin, &refund.id, &refuse)
             .await
             .unwrap();
     assert_eq!(refused.status, domain::RefundStatus::Refused);
     let escalated =
         s.t.app
+            .money()
             .escalate_refund(&s.parent_actor(), &refund.id)
             .await
             .unwrap();
@@ -194,6 +206,7 @@ async fn a_refused_refund_goes_to_the_competent_regulator_who_decides() {
     };
     assert_eq!(
         s.t.app
+            .money()
             .rule_on_refund(&elsewhere, &refund.id, &uphold)
             .await
             .unwrap_err()
@@ -203,6 +216,7 @@ async fn a_refused_refund_goes_to_the_competent_regulator_who_decides() {
     let regulator = s.competent_supervisor().await;
     let upheld =
         s.t.app
+            .money()
             .rule_on_refund(&regulator, &refund.id, &uphold)
             .await
             .unwrap();
@@ -212,6 +226,7 @@ async fn a_refused_refund_goes_to_the_competent_regulator_who_decides() {
     );
     assert_eq!(
         s.t.app
+            .money()
             .rule_on_refund(&regulator, &refund.id, &uphold)
             .await
             .unwrap_err()

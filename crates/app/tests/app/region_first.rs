@@ -32,7 +32,8 @@ async fn a_regulator_of_another_region_is_refused_a_complaint_in_every_state() {
     let refused = |id: String| {
         let (app, elsewhere, ruling) = (s.t.app.clone(), elsewhere.clone(), ruling.clone());
         async move {
-            app.rule_on_complaint(&elsewhere, &id, &ruling)
+            app.service()
+                .rule_on_complaint(&elsewhere, &id, &ruling)
                 .await
                 .unwrap_err()
                 .code
@@ -44,7 +45,12 @@ async fn a_regulator_of_another_region_is_refused_a_complaint_in_every_state() {
         category: "teaching_quality".into(),
         body: "老师连续三次迟到".into(),
     };
-    let c = s.t.app.file_complaint(&parent, &new, &[]).await.unwrap();
+    let c =
+        s.t.app
+            .service()
+            .file_complaint(&parent, &new, &[])
+            .await
+            .unwrap();
     assert_eq!(c.status, domain::ComplaintStatus::WithInstitution);
     assert_eq!(
         refused(c.id.clone()).await,
@@ -55,6 +61,7 @@ async fn a_regulator_of_another_region_is_refused_a_complaint_in_every_state() {
         answer: "已调整排课".into(),
     };
     s.t.app
+        .service()
         .answer_complaint(&admin, &c.id, &answer)
         .await
         .unwrap();
@@ -63,13 +70,18 @@ async fn a_regulator_of_another_region_is_refused_a_complaint_in_every_state() {
         ErrorCode::Forbidden,
         "answered"
     );
-    s.t.app.escalate_complaint(&parent, &c.id).await.unwrap();
+    s.t.app
+        .service()
+        .escalate_complaint(&parent, &c.id)
+        .await
+        .unwrap();
     assert_eq!(
         refused(c.id.clone()).await,
         ErrorCode::Forbidden,
         "escalated"
     );
     s.t.app
+        .service()
         .rule_on_complaint(&competent, &c.id, &ruling)
         .await
         .unwrap();
@@ -81,6 +93,7 @@ async fn a_regulator_of_another_region_is_refused_a_complaint_in_every_state() {
     // The competent regulator itself hears about the state.
     assert_eq!(
         s.t.app
+            .service()
             .rule_on_complaint(&competent, &c.id, &ruling)
             .await
             .unwrap_err()
@@ -97,6 +110,7 @@ async fn a_regulator_of_another_region_is_refused_a_refund_not_yet_escalated() {
     let parent = s.parent_actor();
     let refund =
         s.t.app
+            .money()
             .request_refund(
                 &parent,
                 &order.line.id,
@@ -113,6 +127,7 @@ async fn a_regulator_of_another_region_is_refused_a_refund_not_yet_escalated() {
     };
     assert_eq!(
         s.t.app
+            .money()
             .rule_on_refund(&elsewhere, &refund.id, &answer)
             .await
             .unwrap_err()

@@ -23,6 +23,7 @@ async fn each_level_sets_its_own_policy_and_the_lineage_applies_in_order() {
         reason: "全国统一调整".into(),
     };
     t.app
+        .registry()
         .set_region_policy(&supervisor("000000"), &national)
         .await
         .unwrap();
@@ -34,11 +35,12 @@ async fn each_level_sets_its_own_policy_and_the_lineage_applies_in_order() {
         reason: "北京市规定".into(),
     };
     t.app
+        .registry()
         .set_region_policy(&supervisor("110000"), &beijing)
         .await
         .unwrap();
 
-    let haidian = t.app.region_policy("110108").await.unwrap();
+    let haidian = t.app.registry().region_policy("110108").await.unwrap();
     assert_eq!(
         (
             haidian.policy.max_fen_per_purchase,
@@ -51,7 +53,7 @@ async fn each_level_sets_its_own_policy_and_the_lineage_applies_in_order() {
         "the default where nobody set one"
     );
     assert_eq!(haidian.set_by_levels.len(), 2);
-    let shanghai = t.app.region_policy("310104").await.unwrap();
+    let shanghai = t.app.registry().region_policy("310104").await.unwrap();
     assert_eq!(
         (
             shanghai.policy.max_fen_per_purchase,
@@ -65,6 +67,7 @@ async fn each_level_sets_its_own_policy_and_the_lineage_applies_in_order() {
     wild.policy.confirmation_working_days = Some(0);
     assert_eq!(
         t.app
+            .registry()
             .set_region_policy(&supervisor("110000"), &wild)
             .await
             .unwrap_err()
@@ -78,6 +81,7 @@ async fn each_level_sets_its_own_policy_and_the_lineage_applies_in_order() {
     };
     assert_eq!(
         t.app
+            .registry()
             .set_region_policy(&reviewer, &beijing)
             .await
             .unwrap_err()
@@ -106,6 +110,7 @@ async fn a_county_cannot_loosen_a_national_rule_but_may_tighten_it() {
     };
     let refused = t
         .app
+        .registry()
         .set_region_policy(&supervisor("110108"), &change(80))
         .await
         .unwrap_err();
@@ -117,6 +122,7 @@ async fn a_county_cannot_loosen_a_national_rule_but_may_tighten_it() {
     );
     assert_eq!(
         t.app
+            .registry()
             .region_policy("110108")
             .await
             .unwrap()
@@ -127,11 +133,13 @@ async fn a_county_cannot_loosen_a_national_rule_but_may_tighten_it() {
     );
     // Beijing tightens to 48: Haidian may go lower still, not back to the national 60.
     t.app
+        .registry()
         .set_region_policy(&supervisor("110000"), &change(48))
         .await
         .unwrap();
     let refused = t
         .app
+        .registry()
         .set_region_policy(&supervisor("110108"), &change(60))
         .await
         .unwrap_err();
@@ -141,11 +149,13 @@ async fn a_county_cannot_loosen_a_national_rule_but_may_tighten_it() {
         refused.detail
     );
     t.app
+        .registry()
         .set_region_policy(&supervisor("110108"), &change(40))
         .await
         .unwrap();
     assert_eq!(
         t.app
+            .registry()
             .region_policy("110108")
             .await
             .unwrap()
@@ -155,6 +165,7 @@ async fn a_county_cannot_loosen_a_national_rule_but_may_tighten_it() {
     );
     // The national level loosening its own rule is the national level's to decide.
     t.app
+        .registry()
         .set_region_policy(&supervisor("000000"), &change(72))
         .await
         .unwrap();

@@ -15,6 +15,7 @@ async fn a_batching_region_releases_a_days_confirmed_lessons_in_one_instruction_
         reason: "监管账户每日批量划转".into(),
     };
     s.t.app
+        .registry()
         .set_region_policy(&supervisor, &batching)
         .await
         .unwrap();
@@ -30,7 +31,12 @@ async fn a_batching_region_releases_a_days_confirmed_lessons_in_one_instruction_
     let mut fees = 0;
     for order in [&a, &b] {
         let lesson = s.attend(&order.line.id).await;
-        let confirmed = s.t.app.confirm_lesson(&parent, &lesson.id).await.unwrap();
+        let confirmed =
+            s.t.app
+                .money()
+                .confirm_lesson(&parent, &lesson.id)
+                .await
+                .unwrap();
         assert_eq!(
             confirmed.release_status,
             Some(domain::instruction::ReleaseProgress::HeldForBatch),
@@ -49,18 +55,23 @@ async fn a_batching_region_releases_a_days_confirmed_lessons_in_one_instruction_
         "nothing goes to the bank lesson by lesson"
     );
     assert_eq!(
-        s.t.app.form_release_batches().await.unwrap(),
+        s.t.app.money().form_release_batches().await.unwrap(),
         0,
         "the day is not over"
     );
 
     // The next morning: one batch for the account, carrying both releases.
     s.t.clock.advance_millis(24 * 3_600_000);
-    assert_eq!(s.t.app.form_release_batches().await.unwrap(), 1);
-    assert_eq!(s.t.app.form_release_batches().await.unwrap(), 0, "once");
+    assert_eq!(s.t.app.money().form_release_batches().await.unwrap(), 1);
+    assert_eq!(
+        s.t.app.money().form_release_batches().await.unwrap(),
+        0,
+        "once"
+    );
     let staff = s.staff(domain::access::StaffRole::Admin).await;
     let money =
         s.t.app
+            .money()
             .institution_money(&staff, &s.institution_id)
             .await
             .unwrap();
@@ -74,7 +85,12 @@ async fn a_batching_region_releases_a_days_confirmed_lessons_in_one_instruction_
         TEST_NOW.china_date().to_string(),
         "the day the lessons were confirmed"
     );
-    let view = s.t.app.instruction_view(&batch.batch_id).await.unwrap();
+    let view =
+        s.t.app
+            .money()
+            .instruction_view(&batch.batch_id)
+            .await
+            .unwrap();
     assert_eq!(
         (view.kind.as_str(), view.items.len(), view.order_id),
         ("release_batch", 2, None)
@@ -124,6 +140,7 @@ async fn a_batching_region_releases_a_days_confirmed_lessons_in_one_instruction_
         let line = s.line(&order.line.id).await;
         let fee =
             s.t.app
+                .money()
                 .lessons_of_order(&parent, &order.line.id)
                 .await
                 .unwrap()[0]
@@ -144,6 +161,7 @@ async fn a_batching_region_releases_a_days_confirmed_lessons_in_one_instruction_
     };
     let again =
         s.t.app
+            .money()
             .record_instruction_result(&s.bank_actor(), &batch.batch_id, &result)
             .await
             .unwrap();
@@ -170,6 +188,7 @@ async fn a_batching_region_releases_a_days_confirmed_lessons_in_one_instruction_
     };
     assert_eq!(
         s.t.app
+            .money()
             .record_instruction_result(&s.bank_actor(), &batch.batch_id, &failed)
             .await
             .unwrap_err()
@@ -183,6 +202,7 @@ async fn a_batching_region_releases_a_days_confirmed_lessons_in_one_instruction_
     };
     assert_eq!(
         s.t.app
+            .money()
             .record_instruction_result(&other_bank, &batch.batch_id, &result)
             .await
             .unwrap_err()

@@ -28,6 +28,7 @@ async fn a_review_needs_a_confirmed_lesson_and_is_hidden_never_deleted() {
         for _ in 0..lessons {
             let lesson =
                 s.t.app
+                    .money()
                     .take_attendance(
                         &teacher,
                         &order.line.id,
@@ -37,7 +38,11 @@ async fn a_review_needs_a_confirmed_lesson_and_is_hidden_never_deleted() {
                     )
                     .await
                     .unwrap();
-            s.t.app.confirm_lesson(&parent, &lesson.id).await.unwrap();
+            s.t.app
+                .money()
+                .confirm_lesson(&parent, &lesson.id)
+                .await
+                .unwrap();
         }
         orders.push(order);
     }
@@ -50,6 +55,7 @@ async fn a_review_needs_a_confirmed_lesson_and_is_hidden_never_deleted() {
     s.pay(&unconfirmed, "PAY-X").await;
     assert_eq!(
         s.t.app
+            .service()
             .post_review(&parent, &unconfirmed.line.id, &review(5, "很好"))
             .await
             .unwrap_err()
@@ -58,6 +64,7 @@ async fn a_review_needs_a_confirmed_lesson_and_is_hidden_never_deleted() {
     );
     assert_eq!(
         s.t.app
+            .service()
             .post_review(&parent, &orders[0].line.id, &review(5, "不错，详情加微信"))
             .await
             .unwrap_err()
@@ -66,6 +73,7 @@ async fn a_review_needs_a_confirmed_lesson_and_is_hidden_never_deleted() {
     );
     assert_eq!(
         s.t.app
+            .service()
             .post_review(&parent, &orders[0].line.id, &review(6, "很好"))
             .await
             .unwrap_err()
@@ -77,6 +85,7 @@ async fn a_review_needs_a_confirmed_lesson_and_is_hidden_never_deleted() {
     };
     assert_eq!(
         s.t.app
+            .service()
             .post_review(&stranger, &orders[0].line.id, &review(1, "差"))
             .await
             .unwrap_err()
@@ -85,6 +94,7 @@ async fn a_review_needs_a_confirmed_lesson_and_is_hidden_never_deleted() {
     );
     let first =
         s.t.app
+            .service()
             .post_review(
                 &parent,
                 &orders[0].line.id,
@@ -95,6 +105,7 @@ async fn a_review_needs_a_confirmed_lesson_and_is_hidden_never_deleted() {
     assert_eq!(first.weight, 2, "two confirmed lessons");
     assert_eq!(
         s.t.app
+            .service()
             .post_review(&parent, &orders[0].line.id, &review(1, "改主意了"))
             .await
             .unwrap_err()
@@ -104,11 +115,17 @@ async fn a_review_needs_a_confirmed_lesson_and_is_hidden_never_deleted() {
     );
     let second =
         s.t.app
+            .service()
             .post_review(&parent, &orders[1].line.id, &review(2, "教室有点挤"))
             .await
             .unwrap();
     assert_eq!(second.weight, 1);
-    let public = s.t.app.public_reviews(&s.institution_id).await.unwrap();
+    let public =
+        s.t.app
+            .service()
+            .public_reviews(&s.institution_id)
+            .await
+            .unwrap();
     // (5×2 + 2×1) / 3 = 4.00
     assert_eq!(
         (public.count, public.averages.clone().unwrap()[0].as_str()),
@@ -120,6 +137,7 @@ async fn a_review_needs_a_confirmed_lesson_and_is_hidden_never_deleted() {
     };
     assert_eq!(
         s.t.app
+            .service()
             .reply_review(&admin, &first.id, &reply)
             .await
             .unwrap()
@@ -129,6 +147,7 @@ async fn a_review_needs_a_confirmed_lesson_and_is_hidden_never_deleted() {
     );
     assert_eq!(
         s.t.app
+            .service()
             .reply_review(&admin, &first.id, &reply)
             .await
             .unwrap_err()
@@ -150,6 +169,7 @@ async fn a_review_needs_a_confirmed_lesson_and_is_hidden_never_deleted() {
     };
     assert_eq!(
         s.t.app
+            .service()
             .hide_review(&elsewhere, &second.id, &why)
             .await
             .unwrap_err()
@@ -162,10 +182,16 @@ async fn a_review_needs_a_confirmed_lesson_and_is_hidden_never_deleted() {
         role: domain::access::RegulatorRole::Supervisor,
     };
     s.t.app
+        .service()
         .hide_review(&national, &second.id, &why)
         .await
         .unwrap();
-    let public = s.t.app.public_reviews(&s.institution_id).await.unwrap();
+    let public =
+        s.t.app
+            .service()
+            .public_reviews(&s.institution_id)
+            .await
+            .unwrap();
     assert_eq!(
         (public.count, public.averages.unwrap()[0].as_str()),
         (1, "5.00")

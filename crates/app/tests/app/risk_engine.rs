@@ -17,8 +17,13 @@ fn with(edit: impl FnOnce(&mut RiskModel)) -> ModelChange {
 #[tokio::test]
 async fn the_demo_shows_warnings_from_movements_and_from_the_sweep_at_once() {
     let t = app::testing::TestApp::with_demo(2400).await;
-    t.app.sweep_risks().await.unwrap();
-    let warnings = t.app.warnings_for(&supervisor("000000"), 0).await.unwrap();
+    t.app.supervision().sweep_risks().await.unwrap();
+    let warnings = t
+        .app
+        .supervision()
+        .warnings_for(&supervisor("000000"), 0)
+        .await
+        .unwrap();
     let fired: std::collections::BTreeSet<&str> =
         warnings.iter().map(|w| w.indicator.as_str()).collect();
     // Every indicator of the model has an institution that trips it.
@@ -70,7 +75,12 @@ async fn a_batch_of_movements_answers_each_and_is_evaluated_like_single_reports(
             report("BM-1", account, "in", 5_000, paid + 5_000),
         ],
     };
-    let outcomes = s.t.app.record_movements(&s.bank, &batch).await.unwrap();
+    let outcomes =
+        s.t.app
+            .money()
+            .record_movements(&s.bank, &batch)
+            .await
+            .unwrap();
     let summary: Vec<String> = outcomes
         .iter()
         .map(|o| match o {
@@ -89,7 +99,7 @@ async fn a_batch_of_movements_answers_each_and_is_evaluated_like_single_reports(
         ]
     );
     // The unmatched outflow of nearly the whole balance fired the same warnings a single report would have.
-    let warned = s.t.app.warnings_for(&admin, 0).await.unwrap();
+    let warned = s.t.app.supervision().warnings_for(&admin, 0).await.unwrap();
     let level = |indicator: &str| {
         warned
             .iter()
@@ -107,6 +117,7 @@ async fn a_batch_of_movements_answers_each_and_is_evaluated_like_single_reports(
     let empty = MovementBatch { movements: vec![] };
     assert_eq!(
         s.t.app
+            .money()
             .record_movements(&s.bank, &empty)
             .await
             .unwrap_err()
@@ -127,13 +138,14 @@ async fn editing_a_threshold_makes_a_new_version_that_changes_the_outcome_and_ol
     s.movement("MV-1", "out", small, paid - small, t0 + 1, None)
         .await
         .unwrap();
-    let first = s.t.app.warnings_for(&admin, 0).await.unwrap();
+    let first = s.t.app.supervision().warnings_for(&admin, 0).await.unwrap();
     assert!(first.iter().all(|w| w.model_version == 0));
     assert!(!first.iter().any(|w| w.indicator == "large_outflow"));
 
     let national = supervisor("000000");
     let v1 =
         s.t.app
+            .supervision()
             .set_risk_model(
                 &national,
                 &with(|m| {
@@ -147,7 +159,7 @@ async fn editing_a_threshold_makes_a_new_version_that_changes_the_outcome_and_ol
     s.movement("MV-2", "out", small, paid - 2 * small, t0 + 2, None)
         .await
         .unwrap();
-    let now = s.t.app.warnings_for(&admin, 0).await.unwrap();
+    let now = s.t.app.supervision().warnings_for(&admin, 0).await.unwrap();
     let large = now.iter().find(|w| w.indicator == "large_outflow").unwrap();
     assert_eq!((large.level.as_str(), large.model_version), ("yellow", 1));
     assert!(
@@ -170,6 +182,7 @@ async fn editing_a_threshold_makes_a_new_version_that_changes_the_outcome_and_ol
     let too_far = adjusted(|m| m.rules.get_mut(&Indicator::LargeOutflow).unwrap().yellow = 3);
     assert_eq!(
         s.t.app
+            .supervision()
             .set_risk_model(&supervisor(&province), &too_far)
             .await
             .unwrap_err()
@@ -178,6 +191,7 @@ async fn editing_a_threshold_makes_a_new_version_that_changes_the_outcome_and_ol
     );
     let v2 =
         s.t.app
+            .supervision()
             .set_risk_model(
                 &supervisor(&province),
                 &adjusted(|m| m.rules.get_mut(&Indicator::RefundSurge).unwrap().yellow = 3),
@@ -195,6 +209,7 @@ async fn editing_a_threshold_makes_a_new_version_that_changes_the_outcome_and_ol
             .unwrap();
     assert_eq!(
         s.t.app
+            .supervision()
             .risk_model_for(&institution.region_code)
             .await
             .unwrap()
@@ -204,6 +219,7 @@ async fn editing_a_threshold_makes_a_new_version_that_changes_the_outcome_and_ol
     let county = format!("{}0102", &province[..2]);
     assert_eq!(
         s.t.app
+            .supervision()
             .set_risk_model(&supervisor(&county), &with(|_| {}))
             .await
             .unwrap_err()
@@ -212,6 +228,7 @@ async fn editing_a_threshold_makes_a_new_version_that_changes_the_outcome_and_ol
     );
     assert_eq!(
         s.t.app
+            .supervision()
             .set_risk_model(&admin, &with(|_| {}))
             .await
             .unwrap_err()
@@ -223,7 +240,12 @@ async fn editing_a_threshold_makes_a_new_version_that_changes_the_outcome_and_ol
 #[tokio::test]
 async fn banks_score_their_institutions_beside_the_platforms_score() {
     let s = shop().await;
-    let scores = s.t.app.risk_scores(&s.institution_id).await.unwrap();
+    let scores =
+        s.t.app
+            .supervision()
+            .risk_scores(&s.institution_id)
+            .await
+            .unwrap();
     assert_eq!((scores.platform, scores.banks.len()), (0, 0));
     let (_, paid) = s.paid_and_deposited().await;
     let t0 = TEST_NOW.millis();
@@ -237,6 +259,7 @@ async fn banks_score_their_institutions_beside_the_platforms_score() {
     };
     let scores =
         s.t.app
+            .supervision()
             .record_bank_risk_score(&s.bank_actor(), &score)
             .await
             .unwrap();
@@ -251,6 +274,7 @@ async fn banks_score_their_institutions_beside_the_platforms_score() {
     };
     assert_eq!(
         s.t.app
+            .supervision()
             .record_bank_risk_score(&s.bank_actor(), &too_high)
             .await
             .unwrap_err()
@@ -264,6 +288,7 @@ async fn banks_score_their_institutions_beside_the_platforms_score() {
     };
     assert_eq!(
         s.t.app
+            .supervision()
             .record_bank_risk_score(&other_bank, &score)
             .await
             .unwrap_err()
@@ -274,6 +299,7 @@ async fn banks_score_their_institutions_beside_the_platforms_score() {
     // The next morning's digest tells the national supervisor how many were raised, by level.
     assert!(
         s.t.app
+            .supervision()
             .send_warning_digest(TEST_NOW.china_date())
             .await
             .unwrap()
@@ -288,6 +314,7 @@ async fn banks_score_their_institutions_beside_the_platforms_score() {
     };
     let inbox =
         s.t.app
+            .service()
             .my_notifications(&Actor::Regulator {
                 account_id: moe.id,
                 region: domain::RegionCode::parse("000000").unwrap(),
@@ -302,6 +329,7 @@ async fn banks_score_their_institutions_beside_the_platforms_score() {
     assert!(digest.body.contains("红色 "), "{}", digest.body);
     assert_eq!(
         s.t.app
+            .supervision()
             .send_warning_digest(TEST_NOW.china_date().succ_opt().unwrap())
             .await
             .unwrap(),
@@ -310,6 +338,7 @@ async fn banks_score_their_institutions_beside_the_platforms_score() {
     );
     assert_eq!(
         s.t.app
+            .supervision()
             .record_bank_risk_score(&s.parent_actor(), &score)
             .await
             .unwrap_err()
@@ -323,6 +352,7 @@ async fn the_sweep_fires_above_each_threshold_and_stays_silent_below() {
     let s = shop().await;
     let national = supervisor("000000");
     s.t.app
+        .supervision()
         .set_risk_model(
             &national,
             &with(|m| {
@@ -333,7 +363,7 @@ async fn the_sweep_fires_above_each_threshold_and_stays_silent_below() {
         .await
         .unwrap();
     // Nothing happened yet: nothing fires.
-    assert_eq!(s.t.app.sweep_risks().await.unwrap(), 0);
+    assert_eq!(s.t.app.supervision().sweep_risks().await.unwrap(), 0);
 
     // One sale, then 34 days later two in a week: sales at 800% of the weekly average before.
     let base = s.order().await;
@@ -341,6 +371,7 @@ async fn the_sweep_fires_above_each_threshold_and_stays_silent_below() {
     let admin = s.staff(domain::access::StaffRole::Admin).await;
     let fired = |app: app::App, admin: Actor| async move {
         let mut v: Vec<(String, String)> = app
+            .supervision()
             .warnings_for(&admin, 0)
             .await
             .unwrap()
@@ -351,25 +382,25 @@ async fn the_sweep_fires_above_each_threshold_and_stays_silent_below() {
         v
     };
     assert_eq!(
-        s.t.app.sweep_risks().await.unwrap(),
+        s.t.app.supervision().sweep_risks().await.unwrap(),
         0,
         "no base to surge from"
     );
     s.t.clock.advance_millis(15 * 86_400_000);
     // Fifteen days without a confirmed lesson while the escrow remains: dormant (yellow at 14).
-    assert_eq!(s.t.app.sweep_risks().await.unwrap(), 1);
+    assert_eq!(s.t.app.supervision().sweep_risks().await.unwrap(), 1);
     assert_eq!(
         fired(s.t.app.clone(), admin.clone()).await,
         [("dormant_escrow".to_owned(), "yellow".to_owned())]
     );
     s.t.clock.advance_millis(15 * 86_400_000);
     assert_eq!(
-        s.t.app.sweep_risks().await.unwrap(),
+        s.t.app.supervision().sweep_risks().await.unwrap(),
         1,
         "thirty days: orange"
     );
     assert_eq!(
-        s.t.app.sweep_risks().await.unwrap(),
+        s.t.app.supervision().sweep_risks().await.unwrap(),
         0,
         "raised once per level"
     );
@@ -383,10 +414,11 @@ async fn the_sweep_fires_above_each_threshold_and_stays_silent_below() {
         reason: "孩子不想上了".into(),
     };
     s.t.app
+        .money()
         .request_refund(&s.parent_actor(), &a.line.id, &request)
         .await
         .unwrap();
-    s.t.app.sweep_risks().await.unwrap();
+    s.t.app.supervision().sweep_risks().await.unwrap();
     let all = fired(s.t.app.clone(), admin.clone()).await;
     assert!(
         all.contains(&("sales_surge".into(), "red".into())),
@@ -408,7 +440,7 @@ async fn a_warning_not_rectified_by_its_deadline_is_published_and_the_institutio
         .await
         .unwrap();
     let admin = s.staff(domain::access::StaffRole::Admin).await;
-    let warnings = s.t.app.warnings_for(&admin, 0).await.unwrap();
+    let warnings = s.t.app.supervision().warnings_for(&admin, 0).await.unwrap();
     let unmatched = warnings
         .iter()
         .find(|w| w.indicator == "unmatched_outflow")
@@ -421,6 +453,7 @@ async fn a_warning_not_rectified_by_its_deadline_is_published_and_the_institutio
     for w in &others {
         let answered =
             s.t.app
+                .supervision()
                 .answer_warning(
                     &admin,
                     &w.id,
@@ -433,6 +466,7 @@ async fn a_warning_not_rectified_by_its_deadline_is_published_and_the_institutio
         assert_eq!(answered.status, domain::WarningStatus::Answered);
         let lifted =
             s.t.app
+                .supervision()
                 .decide_warning(
                     &regulator,
                     &w.id,
@@ -447,6 +481,7 @@ async fn a_warning_not_rectified_by_its_deadline_is_published_and_the_institutio
     }
     assert_eq!(
         s.t.app
+            .supervision()
             .decide_warning(
                 &super::money_flow::supervisor_outside(s.competent_region().await.as_str()),
                 &unmatched.id,
@@ -465,17 +500,47 @@ async fn a_warning_not_rectified_by_its_deadline_is_published_and_the_institutio
     let national = supervisor("000000");
     let lists_before =
         s.t.app
+            .supervision()
             .dashboard(&national, None, 1)
             .await
             .unwrap()
             .institutions;
-    assert_eq!(s.t.app.publish_overdue_warnings().await.unwrap(), 0);
+    assert_eq!(
+        s.t.app
+            .supervision()
+            .publish_overdue_warnings()
+            .await
+            .unwrap(),
+        0
+    );
     s.t.app.move_clock(4, 0).unwrap();
-    assert_eq!(s.t.app.publish_overdue_warnings().await.unwrap(), 0);
+    assert_eq!(
+        s.t.app
+            .supervision()
+            .publish_overdue_warnings()
+            .await
+            .unwrap(),
+        0
+    );
     s.t.app.move_clock(2, 0).unwrap();
-    assert_eq!(s.t.app.publish_overdue_warnings().await.unwrap(), 1);
-    assert_eq!(s.t.app.publish_overdue_warnings().await.unwrap(), 0, "once");
-    let public = s.t.app.public_warnings().await.unwrap();
+    assert_eq!(
+        s.t.app
+            .supervision()
+            .publish_overdue_warnings()
+            .await
+            .unwrap(),
+        1
+    );
+    assert_eq!(
+        s.t.app
+            .supervision()
+            .publish_overdue_warnings()
+            .await
+            .unwrap(),
+        0,
+        "once"
+    );
+    let public = s.t.app.supervision().public_warnings().await.unwrap();
     assert_eq!(public[0].id, unmatched.id);
     let institution =
         s.t.app
@@ -488,6 +553,7 @@ async fn a_warning_not_rectified_by_its_deadline_is_published_and_the_institutio
     assert_eq!(institution.list_status, domain::ListStatus::Grey);
     let lists =
         s.t.app
+            .supervision()
             .dashboard(&national, None, 1)
             .await
             .unwrap()
@@ -503,6 +569,7 @@ async fn a_warning_not_rectified_by_its_deadline_is_published_and_the_institutio
     );
     assert_eq!(
         s.t.app
+            .supervision()
             .answer_warning(
                 &admin,
                 &unmatched.id,

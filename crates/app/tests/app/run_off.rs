@@ -18,6 +18,7 @@ async fn one_action_freezes_releases_and_refunds_every_family_tracked_to_complet
     };
     assert_eq!(
         s.t.app
+            .money()
             .start_run_off(
                 &supervisor_outside(competent.as_str()),
                 &s.institution_id,
@@ -30,6 +31,7 @@ async fn one_action_freezes_releases_and_refunds_every_family_tracked_to_complet
     );
     assert!(
         s.t.app
+            .money()
             .run_off(&supervisor, &s.institution_id)
             .await
             .unwrap()
@@ -38,6 +40,7 @@ async fn one_action_freezes_releases_and_refunds_every_family_tracked_to_complet
 
     let started =
         s.t.app
+            .money()
             .start_run_off(&supervisor, &s.institution_id, &req)
             .await
             .unwrap();
@@ -61,6 +64,7 @@ async fn one_action_freezes_releases_and_refunds_every_family_tracked_to_complet
     );
     assert_eq!(
         s.t.app
+            .money()
             .start_run_off(&supervisor, &s.institution_id, &req)
             .await
             .unwrap_err()
@@ -72,6 +76,7 @@ async fn one_action_freezes_releases_and_refunds_every_family_tracked_to_complet
     for o in [&a, &b] {
         assert!(
             s.t.app
+                .money()
                 .order_for(&s.parent_actor(), &o.line.id)
                 .await
                 .unwrap()
@@ -80,6 +85,7 @@ async fn one_action_freezes_releases_and_refunds_every_family_tracked_to_complet
     }
     let confirmed =
         s.t.app
+            .money()
             .confirm_lesson(&s.parent_actor(), &lesson.id)
             .await
             .unwrap();
@@ -107,6 +113,7 @@ async fn one_action_freezes_releases_and_refunds_every_family_tracked_to_complet
         .unwrap();
         let progress =
             s.t.app
+                .money()
                 .run_off(&supervisor, &s.institution_id)
                 .await
                 .unwrap()
@@ -115,11 +122,17 @@ async fn one_action_freezes_releases_and_refunds_every_family_tracked_to_complet
     }
     let done =
         s.t.app
+            .money()
             .run_off(&admin, &s.institution_id)
             .await
             .unwrap()
             .unwrap();
     assert!(done.complete && done.executed_fen == done.refunds_fen);
-    let inbox = s.t.app.my_notifications(&s.parent_actor()).await.unwrap();
+    let inbox =
+        s.t.app
+            .service()
+            .my_notifications(&s.parent_actor())
+            .await
+            .unwrap();
     assert!(inbox.iter().any(|n| n.title.contains("清退")), "{inbox:?}");
 }

@@ -4,6 +4,7 @@ use app::courses::{NewCourse, NewSchedule};
 async fn teacher(t: &TestApp, admin: &Actor, institution_id: &str, cert: Option<&str>) -> String {
     let check = t
         .app
+        .registry()
         .upload_document(
             admin,
             "record_check",
@@ -77,11 +78,20 @@ async fn a_schedule_keeps_the_time_rules_and_never_puts_a_teacher_or_room_in_two
     let qualified = teacher(&t, &operator, &institution_id, Some("20211100142000123")).await;
     let refused = |c: NewCourse| {
         let (app, operator) = (&t.app, &operator);
-        async move { app.publish_course(operator, &c).await.unwrap_err() }
+        async move {
+            app.registry()
+                .publish_course(operator, &c)
+                .await
+                .unwrap_err()
+        }
     };
 
     let first = course("arts", vec![2, 4], "19:00", &plain, "A101");
-    t.app.publish_course(&operator, &first).await.unwrap();
+    t.app
+        .registry()
+        .publish_course(&operator, &first)
+        .await
+        .unwrap();
     let sessions: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM course_sessions")
         .fetch_one(t.app.store().pool_for_tests())
         .await
@@ -101,6 +111,7 @@ async fn a_schedule_keeps_the_time_rules_and_never_puts_a_teacher_or_room_in_two
     says(&e, "学科类培训不得在周末、法定节假日开展：2027-03-06");
     // Back to back with the first course, in its room, is fine.
     t.app
+        .registry()
         .publish_course(
             &operator,
             &course("arts", vec![2], "19:45", &qualified, "A101"),

@@ -82,11 +82,19 @@ async fn tickets_reach_the_right_desk_and_its_figures_follow_the_clock() {
         ),
         (ticket("technical", "normal", " "), ErrorCode::FieldTooLong),
     ] {
-        assert_eq!(app.open_ticket(&staff, &bad).await.unwrap_err().code, code);
+        assert_eq!(
+            app.service()
+                .open_ticket(&staff, &bad)
+                .await
+                .unwrap_err()
+                .code,
+            code
+        );
     }
-    assert!(app.tickets(&staff).await.unwrap().is_empty());
+    assert!(app.service().tickets(&staff).await.unwrap().is_empty());
     assert_eq!(
-        app.open_ticket(&parent, &ticket("technical", "normal", "x"))
+        app.service()
+            .open_ticket(&parent, &ticket("technical", "normal", "x"))
             .await
             .unwrap_err()
             .code,
@@ -94,6 +102,7 @@ async fn tickets_reach_the_right_desk_and_its_figures_follow_the_clock() {
     );
 
     let outage = app
+        .service()
         .open_ticket(&integrator, &ticket("technical", "urgent", "推送全部失败"))
         .await
         .unwrap();
@@ -103,6 +112,7 @@ async fn tickets_reach_the_right_desk_and_its_figures_follow_the_clock() {
     );
     assert_eq!(outage.messages.len(), 1);
     let question = app
+        .service()
         .open_ticket(
             &staff,
             &ticket("policy", "normal", "寒假班可提前多久收费？"),
@@ -114,6 +124,7 @@ async fn tickets_reach_the_right_desk_and_its_figures_follow_the_clock() {
         "a policy question goes to the institution's county"
     );
     let slow = app
+        .service()
         .open_ticket(&bank, &ticket("technical", "high", "对账单推送偶发超时"))
         .await
         .unwrap();
@@ -123,38 +134,55 @@ async fn tickets_reach_the_right_desk_and_its_figures_follow_the_clock() {
         v.into_iter().map(|t| t.subject).collect::<Vec<_>>()
     };
     assert_eq!(
-        subjects(app.tickets(&service).await.unwrap()),
+        subjects(app.service().tickets(&service).await.unwrap()),
         ["对账单推送偶发超时", "推送全部失败"]
     );
     assert_eq!(
-        subjects(app.tickets(&haidian).await.unwrap()),
+        subjects(app.service().tickets(&haidian).await.unwrap()),
         ["寒假班可提前多久收费？"]
     );
-    assert!(app.tickets(&chaoyang).await.unwrap().is_empty());
+    assert!(app.service().tickets(&chaoyang).await.unwrap().is_empty());
     assert_eq!(
-        subjects(app.tickets(&staff).await.unwrap()),
+        subjects(app.service().tickets(&staff).await.unwrap()),
         ["寒假班可提前多久收费？"]
     );
     assert_eq!(
-        app.tickets(&beijing_admin).await.unwrap_err().code,
+        app.service()
+            .tickets(&beijing_admin)
+            .await
+            .unwrap_err()
+            .code,
         ErrorCode::Forbidden
     );
     assert_eq!(
-        app.ticket(&chaoyang, &question.id).await.unwrap_err().code,
+        app.service()
+            .ticket(&chaoyang, &question.id)
+            .await
+            .unwrap_err()
+            .code,
         ErrorCode::NotFound
     );
     assert_eq!(
-        app.ticket(&staff, &outage.id).await.unwrap_err().code,
+        app.service()
+            .ticket(&staff, &outage.id)
+            .await
+            .unwrap_err()
+            .code,
         ErrorCode::NotFound
     );
     assert_eq!(
-        app.ticket(&service, &question.id).await.unwrap_err().code,
+        app.service()
+            .ticket(&service, &question.id)
+            .await
+            .unwrap_err()
+            .code,
         ErrorCode::NotFound
     );
 
     // The service team answers the outage in 30 minutes: in time for the urgent tier (1 h).
     t.clock.advance_millis(30 * 60_000);
     let answered = app
+        .service()
         .reply_to_ticket(
             &service,
             &outage.id,
@@ -168,6 +196,7 @@ async fn tickets_reach_the_right_desk_and_its_figures_follow_the_clock() {
     assert!(answered.messages[1].from_desk);
     // The integrator writes back: the ticket is open again, the first answer's time kept.
     let back = app
+        .service()
         .reply_to_ticket(
             &integrator,
             &outage.id,
@@ -182,6 +211,7 @@ async fn tickets_reach_the_right_desk_and_its_figures_follow_the_clock() {
 
     // Assignment: to an account that may answer (the service team itself), not to a county reviewer.
     let assigned = app
+        .service()
         .assign_ticket(
             &service,
             &outage.id,
@@ -193,35 +223,37 @@ async fn tickets_reach_the_right_desk_and_its_figures_follow_the_clock() {
         .unwrap();
     assert_eq!(assigned.assignee_id.as_deref(), service.account_id());
     assert_eq!(
-        app.assign_ticket(
-            &service,
-            &outage.id,
-            &TicketAssignment {
-                assignee_id: ineligible.account_id().unwrap().into()
-            }
-        )
-        .await
-        .unwrap_err()
-        .code,
+        app.service()
+            .assign_ticket(
+                &service,
+                &outage.id,
+                &TicketAssignment {
+                    assignee_id: ineligible.account_id().unwrap().into()
+                }
+            )
+            .await
+            .unwrap_err()
+            .code,
         ErrorCode::InvalidParameter
     );
     assert_eq!(
-        app.assign_ticket(
-            &integrator,
-            &outage.id,
-            &TicketAssignment {
-                assignee_id: String::new()
-            }
-        )
-        .await
-        .unwrap_err()
-        .code,
+        app.service()
+            .assign_ticket(
+                &integrator,
+                &outage.id,
+                &TicketAssignment {
+                    assignee_id: String::new()
+                }
+            )
+            .await
+            .unwrap_err()
+            .code,
         ErrorCode::Forbidden
     );
 
     // Two hours in: the high-tier ticket (4 h) is not overdue yet; five hours in it is.
     t.clock.advance_millis(90 * 60_000);
-    let figures = app.desk_figures(&service).await.unwrap();
+    let figures = app.service().desk_figures(&service).await.unwrap();
     let tier = |f: &[app::service_desk::DeskFigures], name: &str| {
         f.iter().find(|x| x.tier == name).unwrap().clone()
     };
@@ -233,16 +265,17 @@ async fn tickets_reach_the_right_desk_and_its_figures_follow_the_clock() {
     assert_eq!(urgent.median_response_minutes, Some(30));
     assert_eq!(tier(&figures, "high").overdue, 0);
     t.clock.advance_millis(3 * 3_600_000);
-    let figures = app.desk_figures(&service).await.unwrap();
+    let figures = app.service().desk_figures(&service).await.unwrap();
     assert_eq!(tier(&figures, "high").overdue, 1);
-    assert!(app.ticket(&bank, &slow.id).await.unwrap().overdue);
+    assert!(app.service().ticket(&bank, &slow.id).await.unwrap().overdue);
     assert_eq!(
-        app.desk_figures(&staff).await.unwrap_err().code,
+        app.service().desk_figures(&staff).await.unwrap_err().code,
         ErrorCode::Forbidden
     );
 
     // Haidian answers the policy question within its day; the institution resolves it.
     let reply = app
+        .service()
         .reply_to_ticket(
             &haidian,
             &question.id,
@@ -253,38 +286,44 @@ async fn tickets_reach_the_right_desk_and_its_figures_follow_the_clock() {
         .await
         .unwrap();
     assert_eq!(reply.status, domain::TicketStatus::Answered);
-    let inbox = app.my_notifications(&staff).await.unwrap();
+    let inbox = app.service().my_notifications(&staff).await.unwrap();
     assert!(
         inbox
             .iter()
             .any(|n| n.title == "服务保障工单已答复" && n.body.contains(&question.ticket_no)),
         "the institution's admin is told"
     );
-    let figures = app.desk_figures(&haidian).await.unwrap();
+    let figures = app.service().desk_figures(&haidian).await.unwrap();
     assert_eq!(tier(&figures, "normal").answered_in_time, 1);
-    let resolved = app.resolve_ticket(&staff, &question.id).await.unwrap();
+    let resolved = app
+        .service()
+        .resolve_ticket(&staff, &question.id)
+        .await
+        .unwrap();
     assert_eq!(resolved.status, domain::TicketStatus::Resolved);
     assert_eq!(
-        app.resolve_ticket(&staff, &question.id)
+        app.service()
+            .resolve_ticket(&staff, &question.id)
             .await
             .unwrap_err()
             .code,
         ErrorCode::Conflict
     );
     assert_eq!(
-        app.reply_to_ticket(
-            &staff,
-            &question.id,
-            &TicketReply {
-                body: "还有一个问题".into()
-            }
-        )
-        .await
-        .unwrap_err()
-        .code,
+        app.service()
+            .reply_to_ticket(
+                &staff,
+                &question.id,
+                &TicketReply {
+                    body: "还有一个问题".into()
+                }
+            )
+            .await
+            .unwrap_err()
+            .code,
         ErrorCode::Conflict
     );
-    let figures = app.desk_figures(&haidian).await.unwrap();
+    let figures = app.service().desk_figures(&haidian).await.unwrap();
     assert_eq!(
         (
             tier(&figures, "normal").resolved,

@@ -7,6 +7,7 @@ async fn hiring_refuses_the_black_list_and_serving_teachers_and_files_a_confirme
     let t = TestApp::empty().await;
     let signed = t
         .app
+        .registry()
         .sign_up(&super::onboarding::sign_up(&code(77), "staff.admin"))
         .await
         .unwrap();
@@ -21,6 +22,7 @@ async fn hiring_refuses_the_black_list_and_serving_teachers_and_files_a_confirme
         role: RegulatorRole::Supervisor,
     };
     t.app
+        .registry()
         .blacklist_practitioner(
             &supervisor,
             &BlacklistEntry {
@@ -33,6 +35,7 @@ async fn hiring_refuses_the_black_list_and_serving_teachers_and_files_a_confirme
         .unwrap();
     let check = t
         .app
+        .registry()
         .upload_document(&admin, "record_check", "查询结果.pdf", b"%PDF-1.4\n%%EOF\n")
         .await
         .unwrap();
@@ -47,6 +50,7 @@ async fn hiring_refuses_the_black_list_and_serving_teachers_and_files_a_confirme
     };
     let refused = t
         .app
+        .registry()
         .hire_staff(&admin, &hire("某某", "110105198001010024"))
         .await
         .unwrap_err();
@@ -54,23 +58,39 @@ async fn hiring_refuses_the_black_list_and_serving_teachers_and_files_a_confirme
     let mut serving = hire("李老师", "11010819900101001X");
     serving.serving_school_teacher = true;
     assert_eq!(
-        t.app.hire_staff(&admin, &serving).await.unwrap_err().code,
+        t.app
+            .registry()
+            .hire_staff(&admin, &serving)
+            .await
+            .unwrap_err()
+            .code,
         ErrorCode::ServingTeacherNotAllowed
     );
     let mut subject = hire("王老师", "11010819900101001X");
     subject.subject_teacher = true;
     assert_eq!(
-        t.app.hire_staff(&admin, &subject).await.unwrap_err().code,
+        t.app
+            .registry()
+            .hire_staff(&admin, &subject)
+            .await
+            .unwrap_err()
+            .code,
         ErrorCode::TeacherQualificationRequired
     );
     let mut no_check = hire("王老师", "11010819900101001X");
     no_check.record_check_document = uuid::Uuid::now_v7().to_string();
     assert_eq!(
-        t.app.hire_staff(&admin, &no_check).await.unwrap_err().code,
+        t.app
+            .registry()
+            .hire_staff(&admin, &no_check)
+            .await
+            .unwrap_err()
+            .code,
         ErrorCode::RecordCheckRequired
     );
     assert_eq!(
         t.app
+            .registry()
             .hire_staff(&admin, &hire("王老师", "110108199001010015"))
             .await
             .unwrap_err()
@@ -78,12 +98,18 @@ async fn hiring_refuses_the_black_list_and_serving_teachers_and_files_a_confirme
         ErrorCode::InvalidIdCard
     );
     assert!(
-        t.app.staff_register(&admin).await.unwrap().is_empty(),
+        t.app
+            .registry()
+            .staff_register(&admin)
+            .await
+            .unwrap()
+            .is_empty(),
         "nothing half-hired"
     );
 
     let hired = t
         .app
+        .registry()
         .hire_staff(&admin, &hire("王老师", "11010819900101001X"))
         .await
         .unwrap();
@@ -98,6 +124,7 @@ async fn hiring_refuses_the_black_list_and_serving_teachers_and_files_a_confirme
     };
     assert_eq!(
         t.app
+            .registry()
             .confirm_record_check(&chaoyang, &hired.id)
             .await
             .unwrap_err()
@@ -111,6 +138,7 @@ async fn hiring_refuses_the_black_list_and_serving_teachers_and_files_a_confirme
     };
     assert!(
         t.app
+            .registry()
             .confirm_record_check(&haidian, &hired.id)
             .await
             .unwrap()

@@ -20,15 +20,22 @@ async fn stored_transfers_are_idempotent_and_escrow_never_goes_negative_in_code_
         ("escrow:o1", K::OrderEscrow),
         ("released:i1", K::InstitutionReleased),
     ] {
-        t.app.open_ledger_account(id, kind, "test").await.unwrap();
+        t.app
+            .money()
+            .open_ledger_account(id, kind, "test")
+            .await
+            .unwrap();
     }
     let pay = transfer("pay:o1", "bank", "escrow:o1", 120_000);
-    assert_eq!(t.app.post_transfer(&pay).await.unwrap(), Posted::Created);
     assert_eq!(
-        t.app.post_transfer(&pay).await.unwrap(),
+        t.app.money().post_transfer(&pay).await.unwrap(),
+        Posted::Created
+    );
+    assert_eq!(
+        t.app.money().post_transfer(&pay).await.unwrap(),
         Posted::AlreadyExists
     );
-    let escrow = t.app.ledger_balance("escrow:o1").await.unwrap();
+    let escrow = t.app.money().ledger_balance("escrow:o1").await.unwrap();
     assert_eq!(
         escrow.credit_balance(),
         120_000,
@@ -37,22 +44,32 @@ async fn stored_transfers_are_idempotent_and_escrow_never_goes_negative_in_code_
     let mut changed = pay.clone();
     changed.amount = 1;
     assert_eq!(
-        t.app.post_transfer(&changed).await.unwrap_err().code,
+        t.app
+            .money()
+            .post_transfer(&changed)
+            .await
+            .unwrap_err()
+            .code,
         ErrorCode::Conflict
     );
 
     let release = transfer("release:o1:1", "escrow:o1", "released:i1", 3_000);
     assert_eq!(
-        t.app.post_transfer(&release).await.unwrap(),
+        t.app.money().post_transfer(&release).await.unwrap(),
         Posted::Created
     );
     let overdraw = transfer("release:o1:2", "escrow:o1", "released:i1", 117_001);
     assert_eq!(
-        t.app.post_transfer(&overdraw).await.unwrap_err().code,
+        t.app
+            .money()
+            .post_transfer(&overdraw)
+            .await
+            .unwrap_err()
+            .code,
         ErrorCode::InsufficientFunds
     );
-    let escrow = t.app.ledger_balance("escrow:o1").await.unwrap();
-    let released = t.app.ledger_balance("released:i1").await.unwrap();
+    let escrow = t.app.money().ledger_balance("escrow:o1").await.unwrap();
+    let released = t.app.money().ledger_balance("released:i1").await.unwrap();
     assert_eq!(
         (escrow.credit_balance(), released.credit_balance()),
         (117_000, 3_000)

@@ -43,6 +43,7 @@ async fn every_public_webhook_body_is_pinned() {
         url: "https://saas.example.com/xiaowai/webhooks".into(),
     };
     s.t.app
+        .integration()
         .set_webhook_endpoint(&integrator, &endpoint)
         .await
         .unwrap();
@@ -54,11 +55,16 @@ async fn every_public_webhook_body_is_pinned() {
     let (taught, paid) = s.paid_and_deposited().await;
     let first = s.attend(&taught.line.id).await;
     let second = s.attend(&taught.line.id).await;
-    s.t.app.confirm_lesson(&parent, &first.id).await.unwrap();
+    s.t.app
+        .money()
+        .confirm_lesson(&parent, &first.id)
+        .await
+        .unwrap();
     let dispute = Dispute {
         reason: "孩子当天请假，未上课".into(),
     };
     s.t.app
+        .money()
         .dispute_lesson(&parent, &second.id, &dispute)
         .await
         .unwrap();
@@ -69,6 +75,7 @@ async fn every_public_webhook_body_is_pinned() {
         body: "老师连续三次迟到，课程内容与宣传不符".into(),
     };
     s.t.app
+        .service()
         .file_complaint(&parent, &complaint, &[])
         .await
         .unwrap();
@@ -81,6 +88,7 @@ async fn every_public_webhook_body_is_pinned() {
     };
     let refund =
         s.t.app
+            .money()
             .request_refund(&parent, &refunded.line.id, &ask)
             .await
             .unwrap();
@@ -89,6 +97,7 @@ async fn every_public_webhook_body_is_pinned() {
         reason: String::new(),
     };
     s.t.app
+        .money()
         .answer_refund(&admin, &refund.id, &agree)
         .await
         .unwrap();
@@ -98,6 +107,7 @@ async fn every_public_webhook_body_is_pinned() {
     s.pay(&ruled, "PAY-3").await;
     let refund =
         s.t.app
+            .money()
             .request_refund(&parent, &ruled.line.id, &ask)
             .await
             .unwrap();
@@ -106,16 +116,22 @@ async fn every_public_webhook_body_is_pinned() {
         reason: "已过全额退费期".into(),
     };
     s.t.app
+        .money()
         .answer_refund(&admin, &refund.id, &refuse)
         .await
         .unwrap();
-    s.t.app.escalate_refund(&parent, &refund.id).await.unwrap();
+    s.t.app
+        .money()
+        .escalate_refund(&parent, &refund.id)
+        .await
+        .unwrap();
     let uphold = RefundAnswer {
         agree: true,
         reason: "宣传内容与实际课程不符".into(),
     };
     let regulator = s.competent_supervisor().await;
     s.t.app
+        .money()
         .rule_on_refund(&regulator, &refund.id, &uphold)
         .await
         .unwrap();
@@ -132,8 +148,17 @@ async fn every_public_webhook_body_is_pinned() {
     .await
     .unwrap();
 
-    s.t.app.dispatch_webhook_events().await.unwrap();
-    let deliveries = s.t.app.webhook_deliveries(&integrator, None).await.unwrap();
+    s.t.app
+        .integration()
+        .dispatch_webhook_events()
+        .await
+        .unwrap();
+    let deliveries =
+        s.t.app
+            .integration()
+            .webhook_deliveries(&integrator, None)
+            .await
+            .unwrap();
 
     let envelope = pinned(&[
         ("id", "string"),

@@ -34,6 +34,7 @@ async fn two_nodes_deliver_each_webhook_once() {
         url: format!("{base}/hooks"),
     };
     s.t.app
+        .integration()
         .set_webhook_endpoint(&integrator, &endpoint)
         .await
         .unwrap();
@@ -42,24 +43,30 @@ async fn two_nodes_deliver_each_webhook_once() {
     for _ in 0..4 {
         let lesson = s.attend(&order.line.id).await;
         s.t.app
+            .money()
             .confirm_lesson(&s.parent_actor(), &lesson.id)
             .await
             .unwrap();
     }
-    s.t.app.dispatch_webhook_events().await.unwrap();
+    s.t.app
+        .integration()
+        .dispatch_webhook_events()
+        .await
+        .unwrap();
     let due =
         s.t.app
+            .integration()
             .webhook_deliveries(&integrator, None)
             .await
             .unwrap()
             .len();
     assert!(due >= 5, "order.paid and four lesson.confirmed: {due}");
     let other = s.t.another_node().await;
-    let here = s.t.app.deliver_due_webhooks();
+    let here = s.t.app.integration().deliver_due_webhooks();
     let there = async {
         // Once this node's claim is committed and its requests are in flight.
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-        other.deliver_due_webhooks().await
+        other.integration().deliver_due_webhooks().await
     };
     let (here, there) = tokio::join!(here, there);
     assert_eq!(
@@ -98,7 +105,10 @@ async fn two_nodes_send_each_text_message_once() {
     tx.commit().await.unwrap();
     let before = t.sms.sent_to("13700000007").len();
     let other = t.another_node().await;
-    let (here, there) = tokio::join!(t.app.send_queued_sms(), other.send_queued_sms());
+    let (here, there) = tokio::join!(
+        t.app.service().send_queued_sms(),
+        other.service().send_queued_sms()
+    );
     assert_eq!(
         here.unwrap() + there.unwrap(),
         8,
@@ -106,7 +116,11 @@ async fn two_nodes_send_each_text_message_once() {
     );
     let sent = t.sms.sent_to("13700000007");
     assert_eq!(sent.len() - before, 8, "each sent once: {sent:?}");
-    assert_eq!(t.app.send_queued_sms().await.unwrap(), 0, "nothing left");
+    assert_eq!(
+        t.app.service().send_queued_sms().await.unwrap(),
+        0,
+        "nothing left"
+    );
 }
 
 /// The hourly risk sweep and the daily statement check run once per period across servers: the period is

@@ -74,7 +74,7 @@ impl Sim {
             let app = &self.t.app;
             let mut answers: Answers = vec![answer(
                 "settle.deliver",
-                &app.deliver_due_instructions().await,
+                &app.money().deliver_due_instructions().await,
             )];
             let inbox: Vec<Delivered> =
                 std::mem::take(&mut self.bank.lock().expect("bank lock").inbox);
@@ -104,7 +104,12 @@ impl Sim {
             for st in &statements {
                 answers.push(answer(
                     "settle.statement",
-                    &self.t.app.record_statement(&self.bank_actor, st).await,
+                    &self
+                        .t
+                        .app
+                        .money()
+                        .record_statement(&self.bank_actor, st)
+                        .await,
                 ));
             }
             self.count(&answers);
@@ -115,7 +120,7 @@ impl Sim {
             let app = &self.t.app;
             let answers: Answers = vec![answer(
                 "settle.deliver",
-                &app.deliver_due_instructions().await,
+                &app.money().deliver_due_instructions().await,
             )];
             self.count(&answers);
             let inbox: Vec<Delivered> =

@@ -264,6 +264,7 @@ impl Sim {
             owner_id: "demo-bank".into(),
         };
         t.app
+            .money()
             .register_bank_endpoint(
                 &bank_actor,
                 &app::bank::EndpointRegistration {
@@ -288,7 +289,7 @@ impl Sim {
                     school: "北京市海淀区中关村第一小学".into(),
                     grade: "小学四年级".into(),
                 };
-                children.push(t.app.add_child(&parent, &child).await?.id);
+                children.push(t.app.identity().add_child(&parent, &child).await?.id);
             }
             families.push(Family { parent, children });
         }
@@ -361,6 +362,7 @@ impl Sim {
             let account_no = format!("62220300{:08}", n + 1);
             let view = t
                 .app
+                .money()
                 .request_supervised_account(
                     &staff,
                     &app::funds::BindRequest {
@@ -371,6 +373,7 @@ impl Sim {
                 )
                 .await?;
             t.app
+                .money()
                 .confirm_supervised_account(bank_actor, &view.id)
                 .await?;
             bank.lock().expect("bank lock").open_account(&account_no);
@@ -383,6 +386,7 @@ impl Sim {
             for class in ["周二班", "周六班"] {
                 let id = t
                     .app
+                    .registry()
                     .publish_course(
                         &staff,
                         &app::courses::NewCourse {
@@ -502,11 +506,17 @@ impl Sim {
             [Op::Tick { hours }] => {
                 self.t.clock.advance_millis(hours * 3_600_000);
                 let app = &self.t.app;
-                answers.push(answer("timer.auto_confirm", &app.auto_confirm_due().await));
-                answers.push(answer("timer.auto_agree", &app.auto_agree_due().await));
+                answers.push(answer(
+                    "timer.auto_confirm",
+                    &app.money().auto_confirm_due().await,
+                ));
+                answers.push(answer(
+                    "timer.auto_agree",
+                    &app.money().auto_agree_due().await,
+                ));
                 answers.push(answer(
                     "timer.release_batches",
-                    &app.form_release_batches().await,
+                    &app.money().form_release_batches().await,
                 ));
             }
             _ => {

@@ -295,10 +295,11 @@ impl Sim {
     pub(super) async fn send(&self, m: &Message) -> (&'static str, String) {
         let app = &self.t.app;
         match m {
-            Message::Payment(p) => {
-                answer(m.label(), &app.record_payment(&self.bank_actor, p).await)
-            }
-            Message::Movement(r) => match app.record_movement(&self.bank_actor, r).await {
+            Message::Payment(p) => answer(
+                m.label(),
+                &app.money().record_payment(&self.bank_actor, p).await,
+            ),
+            Message::Movement(r) => match app.money().record_movement(&self.bank_actor, r).await {
                 // What a report raised is part of its answer: with no money moved behind the platform's
                 // back, anything raised is a false alarm worth reading in the trace.
                 Ok(ack) if !ack.risk_events.is_empty() => {
@@ -308,7 +309,9 @@ impl Sim {
             },
             Message::Result(id, r) => answer(
                 m.label(),
-                &app.record_instruction_result(&self.bank_actor, id, r).await,
+                &app.money()
+                    .record_instruction_result(&self.bank_actor, id, r)
+                    .await,
             ),
         }
     }
@@ -330,7 +333,7 @@ impl Sim {
                     course_id: self.institutions[*institution].courses[*course].0.clone(),
                     child_id: f.children[*child].clone(),
                 };
-                let placed = app.place_order(&f.parent, &new).await;
+                let placed = app.money().place_order(&f.parent, &new).await;
                 Effect {
                     answers: vec![answer(op.label(), &placed)],
                     placed: placed.ok().map(|o| (o.line.id, o.line.order_no)),
@@ -370,7 +373,8 @@ impl Sim {
                 };
                 one(answer(
                     op.label(),
-                    &app.take_attendance(&institution.staff, order, &attendance)
+                    &app.money()
+                        .take_attendance(&institution.staff, order, &attendance)
                         .await,
                 ))
             }
@@ -378,7 +382,7 @@ impl Sim {
                 let parent = self.parent_of_lesson(lesson).await;
                 one(answer(
                     op.label(),
-                    &app.confirm_lesson(&parent, lesson).await,
+                    &app.money().confirm_lesson(&parent, lesson).await,
                 ))
             }
             Op::Dispute { lesson } => {
@@ -388,7 +392,7 @@ impl Sim {
                 };
                 one(answer(
                     op.label(),
-                    &app.dispute_lesson(&parent, lesson, &dispute).await,
+                    &app.money().dispute_lesson(&parent, lesson, &dispute).await,
                 ))
             }
             Op::RequestRefund { order } => {
@@ -398,7 +402,7 @@ impl Sim {
                 };
                 one(answer(
                     op.label(),
-                    &app.request_refund(&parent, order, &req).await,
+                    &app.money().request_refund(&parent, order, &req).await,
                 ))
             }
             Op::AnswerRefund {
@@ -416,7 +420,8 @@ impl Sim {
                 };
                 one(answer(
                     op.label(),
-                    &app.answer_refund(&self.institutions[*institution].staff, refund, &a)
+                    &app.money()
+                        .answer_refund(&self.institutions[*institution].staff, refund, &a)
                         .await,
                 ))
             }
@@ -429,7 +434,7 @@ impl Sim {
                 };
                 one(answer(
                     op.label(),
-                    &app.escalate_refund(&parent, refund).await,
+                    &app.money().escalate_refund(&parent, refund).await,
                 ))
             }
             Op::Rule {
@@ -447,12 +452,9 @@ impl Sim {
                 };
                 one(answer(
                     op.label(),
-                    &app.rule_on_refund(
-                        &self.institutions[*institution].regulator,
-                        refund,
-                        &ruling,
-                    )
-                    .await,
+                    &app.money()
+                        .rule_on_refund(&self.institutions[*institution].regulator, refund, &ruling)
+                        .await,
                 ))
             }
             Op::Leave { order } => {
@@ -463,7 +465,7 @@ impl Sim {
                 };
                 one(answer(
                     op.label(),
-                    &app.request_leave(&parent, order, &req).await,
+                    &app.money().request_leave(&parent, order, &req).await,
                 ))
             }
             Op::Transfer { order, course } => {
@@ -473,10 +475,13 @@ impl Sim {
                 };
                 one(answer(
                     op.label(),
-                    &app.transfer_class(&parent, order, &req).await,
+                    &app.money().transfer_class(&parent, order, &req).await,
                 ))
             }
-            Op::Deliver => one(answer(op.label(), &app.deliver_due_instructions().await)),
+            Op::Deliver => one(answer(
+                op.label(),
+                &app.money().deliver_due_instructions().await,
+            )),
             Op::Execute { instruction, fault } => {
                 let delivered: Option<Delivered> = {
                     let mut bank = self.bank.lock().expect("bank lock");
@@ -503,7 +508,7 @@ impl Sim {
                 for st in &statements {
                     effect.answers.push(answer(
                         op.label(),
-                        &app.record_statement(&self.bank_actor, st).await,
+                        &app.money().record_statement(&self.bank_actor, st).await,
                     ));
                 }
                 effect
@@ -516,7 +521,7 @@ impl Sim {
                 };
                 one(answer(
                     op.label(),
-                    &app.start_run_off(&i.regulator, &i.id, &req).await,
+                    &app.money().start_run_off(&i.regulator, &i.id, &req).await,
                 ))
             }
             Op::BlackList { institution } => {
@@ -527,7 +532,9 @@ impl Sim {
                 };
                 one(answer(
                     op.label(),
-                    &app.move_to_list(&i.regulator, &i.id, &req).await,
+                    &app.supervision()
+                        .move_to_list(&i.regulator, &i.id, &req)
+                        .await,
                 ))
             }
         }

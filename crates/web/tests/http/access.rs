@@ -79,8 +79,10 @@ async fn every_api_route_enforces_its_rule_for_every_kind_of_caller() {
     let mut tokens = Vec::new();
     for caller in CALLERS {
         let token = match demo_sign_in(&s, caller).await {
-            Some(app::sessions::SignIn::Password(login)) => s.t.app.login(&login).await,
-            Some(app::sessions::SignIn::Code(login)) => s.t.app.login_with_code(&login).await,
+            Some(app::sessions::SignIn::Password(login)) => s.t.app.identity().login(&login).await,
+            Some(app::sessions::SignIn::Code(login)) => {
+                s.t.app.identity().login_with_code(&login).await
+            }
             None => continue,
         };
         tokens.push((caller, token.unwrap().access_token));
@@ -189,8 +191,8 @@ async fn every_page_enforces_its_rule_for_every_kind_of_caller() {
     let mut sessions = Vec::new();
     for caller in CALLERS {
         if let Some(sign_in) = demo_sign_in(&s, caller).await {
-            let new = s.t.app.start_session(&sign_in).await.unwrap();
-            let csrf = s.t.app.session(&new.token).await.unwrap().csrf;
+            let new = s.t.app.identity().start_session(&sign_in).await.unwrap();
+            let csrf = s.t.app.identity().session(&new.token).await.unwrap().csrf;
             sessions.push((caller, format!("xw_session={}", new.token), csrf));
         }
     }

@@ -172,7 +172,7 @@ async fn openapi_document_and_docs_page_are_served_locally() {
 #[tokio::test]
 async fn pages_show_real_data() {
     let s = Server::start(300).await;
-    let stats = s.t.app.home_stats().await.unwrap();
+    let stats = s.t.app.registry().home_stats().await.unwrap();
     let (status, home) = s.html("/").await;
     assert_eq!(status, 200);
     assert!(home.contains(&format!(
@@ -200,6 +200,7 @@ async fn pages_show_real_data() {
 
     let black =
         s.t.app
+            .registry()
             .list_page(
                 domain::ListStatus::Black,
                 domain::Paging::new(None, None).unwrap(),

@@ -115,6 +115,7 @@ async fn an_integrator_syncs_a_course_by_signed_request_until_its_grant_is_revok
     };
     let grant_id = grants[0]["id"].as_str().unwrap();
     s.t.app
+        .integration()
         .revoke_integration(
             &admin,
             grant_id,

@@ -11,7 +11,13 @@ async fn a_parent_orders_over_http_and_the_bank_pays_it_once_per_idempotency_key
     else {
         unreachable!("the parent signs in by SMS")
     };
-    let token = s.t.app.login_with_code(&login).await.unwrap().access_token;
+    let token =
+        s.t.app
+            .identity()
+            .login_with_code(&login)
+            .await
+            .unwrap()
+            .access_token;
     let endpoint = r#"{"instruction_url":"http://127.0.0.1:9/instructions","checkout_url":"http://127.0.0.1:9/checkout"}"#;
     let set = signed(
         &s,
@@ -173,7 +179,11 @@ async fn a_new_warning_reaches_the_regulators_live_stream_within_a_second() {
         order_no: None,
     };
     let started = std::time::Instant::now();
-    s.t.app.record_movement(&bank, &rogue).await.unwrap();
+    s.t.app
+        .money()
+        .record_movement(&bank, &rogue)
+        .await
+        .unwrap();
     let mut received = String::new();
     tokio::time::timeout(std::time::Duration::from_secs(1), async {
         while !received.contains("unmatched_outflow") {

@@ -8,7 +8,7 @@ async fn a_white_listed_institution_prints_its_plate_and_a_scan_verifies_it() {
     let sign_in = demo_sign_in(&s, web::access::Caller::StaffAdmin)
         .await
         .unwrap();
-    let session = s.t.app.start_session(&sign_in).await.unwrap();
+    let session = s.t.app.identity().start_session(&sign_in).await.unwrap();
     let own = session.actor.institution_id.clone().unwrap();
     let cookie = format!("xw_session={}", session.token);
     let (status, page) = page_as(&s, &cookie, &format!("/institutions/{own}/plate")).await;
@@ -426,6 +426,7 @@ async fn onboarding_over_the_api_from_sign_up_to_the_public_record() {
     let confirm_path = format!("/api/v1/bank/supervised-accounts/{account}/confirm");
     let (other_key, other_secret) =
         s.t.app
+            .integration()
             .create_api_client(&app::Actor::System { name: "test" }, "bank", "other-bank")
             .await
             .unwrap();
@@ -529,10 +530,17 @@ async fn staff_pages_refuse_a_blacklisted_hire_and_a_regulator_confirms_the_reco
     let sign_in = demo_sign_in(&s, web::access::Caller::StaffAdmin)
         .await
         .unwrap();
-    let session = s.t.app.start_session(&sign_in).await.unwrap();
-    let admin = s.t.app.session(&session.token).await.unwrap().actor;
+    let session = s.t.app.identity().start_session(&sign_in).await.unwrap();
+    let admin =
+        s.t.app
+            .identity()
+            .session(&session.token)
+            .await
+            .unwrap()
+            .actor;
     let check =
         s.t.app
+            .registry()
             .upload_document(&admin, "record_check", "查询.pdf", b"%PDF-1.4\n%%EOF\n")
             .await
             .unwrap();

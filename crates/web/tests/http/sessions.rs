@@ -599,7 +599,7 @@ async fn an_administrator_manages_accounts_on_the_website_within_its_region() {
 async fn a_parent_reveals_a_childs_id_number_on_the_website_with_a_reason() {
     let s = Server::start(3).await;
     let sign_in = demo_sign_in(&s, web::access::Caller::Parent).await.unwrap();
-    let session = s.t.app.start_session(&sign_in).await.unwrap();
+    let session = s.t.app.identity().start_session(&sign_in).await.unwrap();
     let cookie = format!("xw_session={}", session.token);
     let (status, page) = page_as(&s, &cookie, "/children").await;
     assert_eq!(status, 200);
@@ -740,7 +740,10 @@ async fn sign_in_codes_go_through_the_http_sms_gateway() {
     let t = TestApp::empty().await;
     let sender = HttpSmsSender::new(&url, "gateway-key-1").unwrap();
     let app = t.app.clone().with_sms(std::sync::Arc::new(sender));
-    app.request_login_code("13900000002").await.unwrap();
+    app.identity()
+        .request_login_code("13900000002")
+        .await
+        .unwrap();
     let sent = received.lock().unwrap().clone();
     assert_eq!(sent.len(), 1);
     assert_eq!(sent[0].0, "Bearer gateway-key-1");
@@ -754,6 +757,7 @@ async fn sign_in_codes_go_through_the_http_sms_gateway() {
         .take(6)
         .collect();
     let pair = app
+        .identity()
         .login_with_code(&app::parents::PhoneLogin {
             phone: "13900000002".into(),
             code,
@@ -771,6 +775,7 @@ async fn sign_in_codes_go_through_the_http_sms_gateway() {
     for _ in 0..2 {
         assert_eq!(
             failing
+                .identity()
                 .request_login_code("13900000003")
                 .await
                 .unwrap_err()

@@ -26,6 +26,7 @@ async fn sign_in_over_http_gives_a_bearer_token_for_me_and_sign_out_revokes_it()
         },
     };
     s.t.app
+        .identity()
         .create_account(&app::Actor::System { name: "test" }, account)
         .await
         .unwrap();

@@ -4,8 +4,9 @@
 
 use super::{PasswordLogin, actor_of, password_matches};
 use crate::evidence::record as audit;
+use crate::identity::Identity;
 use crate::vault::field::{PHONE as PHONE_FIELD, TOTP_SECRET as TOTP_FIELD};
-use crate::{App, AppError, ErrorCode};
+use crate::{AppError, ErrorCode};
 use serde_json::json;
 use store::AccountRow;
 
@@ -27,12 +28,12 @@ pub fn sign_in_delay_ms(in_a_row: i64) -> i64 {
     (1000i64 << doublings).min(MAX_SIGN_IN_DELAY_MS)
 }
 
-impl App {
+impl<'a> Identity<'a> {
     /// Checks a username/password (+TOTP) sign-in inside `tx` and records the outcome there. The outer
     /// error is a fault; the inner one a refusal, which the caller returns after committing `tx` (so
     /// failure counters and their evidence are kept).
     pub(crate) async fn verify_password(
-        &self,
+        self,
         tx: &mut store::WriteTx,
         req: &PasswordLogin,
         now: i64,
@@ -166,7 +167,7 @@ impl App {
     /// [`SOURCES_OF_AN_ATTACK`] sources within the lockout time, the security administrators over the
     /// account are told.
     async fn count_failure(
-        &self,
+        self,
         tx: &mut store::WriteTx,
         account: &AccountRow,
         source: &str,
@@ -232,7 +233,7 @@ impl App {
                 .username
                 .as_deref()
                 .unwrap_or("（手机号登录的家长）");
-            self.notify_in(
+            self.service().notify_in(
                 tx,
                 &told,
                 "账户疑似遭受密码猜测攻击",

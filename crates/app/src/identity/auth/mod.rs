@@ -7,7 +7,8 @@
 
 mod failures;
 
-use crate::{Actor, App, AppError, ErrorCode};
+use crate::identity::Identity;
+use crate::{Actor, AppError, ErrorCode};
 use argon2::{Argon2, PasswordHash, PasswordHasher, PasswordVerifier};
 use data_encoding::BASE64URL_NOPAD;
 use domain::RegionCode;
@@ -160,9 +161,9 @@ fn password_matches(hash: Option<&str>, password: &str) -> bool {
 
 use crate::evidence::record as audit;
 
-impl App {
+impl<'a> Identity<'a> {
     /// Signs in with username, password and (where required) a TOTP code, for the JSON API.
-    pub async fn login(&self, req: &PasswordLogin) -> Result<TokenPair, AppError> {
+    pub async fn login(self, req: &PasswordLogin) -> Result<TokenPair, AppError> {
         let now = self.clock.now().millis();
         let mut tx = self.store.begin_write().await?;
         let account = match self.verify_password(&mut tx, req, now).await? {
@@ -179,7 +180,7 @@ impl App {
     }
 
     pub(crate) fn issue_tokens(
-        &self,
+        self,
         account: &AccountRow,
         family: String,
         now: i64,
@@ -209,7 +210,7 @@ impl App {
         Ok((pair, rows))
     }
 
-    fn token_hash(&self, token: &str) -> String {
+    fn token_hash(self, token: &str) -> String {
         hex::encode(
             self.store
                 .crypto()
@@ -219,7 +220,7 @@ impl App {
 
     /// Exchanges a refresh token for a new pair. A refresh token works once; presenting a spent one
     /// means it was stolen or replayed, and revokes every token of that sign-in.
-    pub async fn refresh(&self, refresh_token: &str) -> Result<TokenPair, AppError> {
+    pub async fn refresh(self, refresh_token: &str) -> Result<TokenPair, AppError> {
         let now = self.clock.now().millis();
         let unauthenticated = || {
             AppError::new(
@@ -264,7 +265,7 @@ impl App {
     }
 
     /// The actor behind a bearer access token.
-    pub async fn authenticate(&self, access_token: &str) -> Result<Actor, AppError> {
+    pub async fn authenticate(self, access_token: &str) -> Result<Actor, AppError> {
         let now = self.clock.now().millis();
         let reader = self.store.read();
         let unauthenticated =
@@ -283,7 +284,7 @@ impl App {
     }
 
     /// Signs out: revokes every token of the sign-in the access token belongs to.
-    pub async fn logout(&self, access_token: &str) -> Result<(), AppError> {
+    pub async fn logout(self, access_token: &str) -> Result<(), AppError> {
         let now = self.clock.now().millis();
         let mut tx = self.store.begin_write().await?;
         let token = tx
@@ -308,7 +309,7 @@ impl App {
     /// Stores `new_password` for `account` with its audit entry; the inner error refuses a weak or unchanged
     /// password.
     async fn replace_password(
-        &self,
+        self,
         tx: &mut store::WriteTx,
         account: &AccountRow,
         new_password: &str,
@@ -342,7 +343,7 @@ impl App {
     /// Changes the signed-in account's own password; the current one must be given (a parent who has
     /// signed in only by SMS so far sets a first password without it).
     pub async fn change_password(
-        &self,
+        self,
         actor: &Actor,
         req: &ChangePassword,
     ) -> Result<(), AppError> {
@@ -379,7 +380,7 @@ impl App {
     }
 
     /// What `GET /api/v1/me` shows.
-    pub async fn me(&self, actor: &Actor) -> Result<ActorView, AppError> {
+    pub async fn me(self, actor: &Actor) -> Result<ActorView, AppError> {
         let id = actor.account_id().ok_or_else(|| {
             AppError::new(ErrorCode::Unauthenticated, "尚未登录", "not signed in")
         })?;

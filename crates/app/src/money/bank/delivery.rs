@@ -2,7 +2,8 @@
 //! acknowledged, asked again while no result comes, and raised to the regulator when none comes for a day.
 
 use super::{InstructionResult, risk};
-use crate::{App, AppError, evidence};
+use crate::money::Money;
+use crate::{AppError, evidence};
 use domain::{InstructionEvent, InstructionStatus, Timestamp};
 use serde_json::json;
 use store::{Instructed, InstructionRow};
@@ -33,7 +34,7 @@ pub const DELIVERY_LEASE_MS: i64 = 120_000;
 /// An instruction acknowledged this long ago without a result is raised to the competent regulator.
 pub const UNSETTLED_AFTER_MS: i64 = 24 * 3_600_000;
 
-impl App {
+impl<'a> Money<'a> {
     /// Delivers due instructions and daily batches to their banks, signed with each bank's key; a bank's
     /// 2xx is its acknowledgement, anything else is retried with backoff. An instruction acknowledged without
     /// a result is asked again, under the same id, on [`ask_again_after_ms`]'s schedule; a bank that answers
@@ -42,7 +43,7 @@ impl App {
     ///
     /// The due rows are claimed first (a lease of [`DELIVERY_LEASE_MS`]), so a second server delivering at the
     /// same time takes other rows or none.
-    pub async fn deliver_due_instructions(&self) -> Result<usize, AppError> {
+    pub async fn deliver_due_instructions(self) -> Result<usize, AppError> {
         let now = self.clock.now().millis();
         let mut claim = self.store.begin_write().await?;
         let instructions = claim
@@ -133,7 +134,7 @@ impl App {
     /// instruction the bank acknowledged more than [`UNSETTLED_AFTER_MS`] ago without a result — the family
     /// would read "refund in progress" for ever — and tells the institution's staff and the competent
     /// regulator. Returns how many were raised.
-    pub async fn raise_unsettled_instructions(&self) -> Result<usize, AppError> {
+    pub async fn raise_unsettled_instructions(self) -> Result<usize, AppError> {
         let now = self.clock.now().millis();
         let read = self.store.read();
         let unsettled = read
@@ -183,7 +184,7 @@ impl App {
 
     /// What the bank receives for a single release or refund.
     async fn instruction_message(
-        &self,
+        self,
         instruction: &InstructionRow,
     ) -> Result<serde_json::Value, AppError> {
         let view = self.instruction_view(&instruction.id).await?;
@@ -203,7 +204,7 @@ impl App {
     /// idempotency key, so a repeated delivery is one instruction to the bank. A 2xx acknowledges it; its body
     /// may carry the result when the bank has one already (`docs/api.md`, "Asked again").
     async fn send_to_bank(
-        &self,
+        self,
         bank_id: &str,
         instruction_id: &str,
         message: &serde_json::Value,
@@ -225,6 +226,7 @@ impl App {
             .map_err(|e| e.to_string())?;
         let body = serde_json::to_vec(message).map_err(|e| e.to_string())?;
         let response = self
+            .integration()
             .post_signed(
                 &self.http,
                 &endpoint.instruction_url,

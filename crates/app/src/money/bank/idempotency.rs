@@ -1,13 +1,14 @@
 //! A bank's or integrator's mutation is answered once per `Idempotency-Key`.
 
-use crate::{Actor, App, AppError, ErrorCode};
+use crate::money::Money;
+use crate::{Actor, AppError, ErrorCode};
 use store::IdempotentRequestRow;
 
-impl App {
+impl<'a> Money<'a> {
     /// A replayed mutation's first answer, if `key` was used by this client for the same request; a different
     /// request under the key is refused.
     pub async fn idempotent_replay(
-        &self,
+        self,
         actor: &Actor,
         key: &str,
         request: &[u8],
@@ -32,7 +33,7 @@ impl App {
 
     /// Keeps a mutation's answer under its idempotency key.
     pub async fn remember_answer(
-        &self,
+        self,
         actor: &Actor,
         key: &str,
         request: &[u8],

@@ -2,8 +2,9 @@
 
 use super::{escrow_id, positive, reference};
 use crate::inbox::{Note, notify_each_in};
+use crate::money::Money;
 use crate::money::{CODE_REFUND, CODE_RELEASE, LedgerAccountKind, open_account_in, post_in};
-use crate::{Actor, App, AppError, ErrorCode, evidence};
+use crate::{Actor, AppError, ErrorCode, evidence};
 use domain::{InstructionEvent, InstructionStatus, Machine, OrderStatus};
 use ledger::posting::Transfer;
 use serde::{Deserialize, Serialize};
@@ -118,12 +119,12 @@ pub(crate) async fn instruct_in(
     Ok(row)
 }
 
-impl App {
+impl<'a> Money<'a> {
     /// Marks an instruction executed and moves the ledger: a release from the order's escrow to the
     /// institution, a refund to the order's refund destination. An instruction already finished is left as it
     /// is (the movement and the result both report the same execution).
     pub(crate) async fn execute_instruction_in(
-        &self,
+        self,
         tx: &mut WriteTx,
         instruction: &InstructionRow,
         bank_ref: Option<&str>,
@@ -216,7 +217,7 @@ impl App {
     /// an order's escrow. Nothing moves until the bank executes it; what is instructed and not yet executed
     /// is reserved, so instructions can never add up to more than the escrow.
     pub async fn instruct_bank(
-        &self,
+        self,
         actor: &Actor,
         kind: &str,
         order_id: &str,
@@ -262,7 +263,7 @@ impl App {
     /// The bank's result for an instruction or a daily batch: executed moves the ledger, failed leaves the
     /// escrow where it is. A repeated result changes nothing.
     pub async fn record_instruction_result(
-        &self,
+        self,
         actor: &Actor,
         instruction_id: &str,
         result: &InstructionResult,
@@ -282,7 +283,7 @@ impl App {
     /// instruction reserved. A result repeated changes nothing; one contradicting the result recorded is a
     /// conflict.
     pub(super) async fn settle_in(
-        &self,
+        self,
         tx: &mut WriteTx,
         bank_id: &str,
         id: &str,
@@ -367,7 +368,7 @@ impl App {
     }
 
     /// An instruction, or a daily batch with the releases it carries.
-    pub async fn instruction_view(&self, id: &str) -> Result<InstructionView, AppError> {
+    pub async fn instruction_view(self, id: &str) -> Result<InstructionView, AppError> {
         let read = self.store.read();
         let (view, account_id) = match read.instruction(id).await? {
             Some(i) => (

@@ -11,7 +11,8 @@
 //! - `money_view`: an institution's money as its staff and regulators see it;
 //! - `worker`: the background worker of `xiaowai serve`.
 use crate::error::field_label;
-use crate::{Actor, App, AppError, evidence};
+use crate::money::Money;
+use crate::{Actor, AppError, evidence};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use store::{BankEndpointRow, RiskEventRow, SupervisedAccountRow, WriteTx};
@@ -86,14 +87,14 @@ fn risk(
     }
 }
 
-impl App {
+impl<'a> Money<'a> {
     /// Refuses (and audits) a signed request that is not a bank's, before it is read.
-    pub async fn require_bank(&self, actor: &Actor) -> Result<(), AppError> {
+    pub async fn require_bank(self, actor: &Actor) -> Result<(), AppError> {
         self.bank_of(actor).await.map(|_| ())
     }
 
     /// The bank behind a signed request, or an audited refusal.
-    pub(crate) async fn bank_of<'a>(&self, actor: &'a Actor) -> Result<&'a str, AppError> {
+    pub(crate) async fn bank_of(self, actor: &Actor) -> Result<&str, AppError> {
         match actor {
             Actor::ApiClient {
                 owner_kind,
@@ -131,7 +132,7 @@ impl App {
 
     /// A bank says where it takes instructions and where parents pay.
     pub async fn register_bank_endpoint(
-        &self,
+        self,
         actor: &Actor,
         req: &EndpointRegistration,
     ) -> Result<EndpointRegistration, AppError> {

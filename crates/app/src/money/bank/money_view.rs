@@ -2,7 +2,8 @@
 
 use super::RiskEventView;
 use super::movements::risk_view;
-use crate::{Actor, App, AppError};
+use crate::money::Money;
+use crate::{Actor, AppError};
 use domain::Timestamp;
 use serde::Serialize;
 
@@ -48,11 +49,11 @@ pub struct InstitutionMoney {
     pub risk_scores: crate::risk::RiskScores,
 }
 
-impl App {
+impl<'a> Money<'a> {
     /// An institution's supervised accounts with balances, escrow owed, movements and risk events, for its
     /// staff or a regulator over it.
     pub async fn institution_money(
-        &self,
+        self,
         actor: &Actor,
         institution_id: &str,
     ) -> Result<InstitutionMoney, AppError> {
@@ -105,7 +106,7 @@ impl App {
             .map(risk_view)
             .collect();
         Ok(InstitutionMoney {
-            risk_scores: self.risk_scores(institution_id).await?,
+            risk_scores: self.supervision().risk_scores(institution_id).await?,
             institution_id: institution_id.to_owned(),
             accounts,
             risk_events,

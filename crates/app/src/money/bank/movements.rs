@@ -7,7 +7,8 @@ use super::movement_book::{
     CheckedMovement, MovementAck, MovementBook, MovementReport, NewMovement, account_numbers,
 };
 use super::{MAX_BATCH, risk};
-use crate::{Actor, App, AppError, ErrorCode, evidence};
+use crate::money::Money;
+use crate::{Actor, AppError, ErrorCode, evidence};
 use domain::{InstructionEvent, InstructionStatus, Timestamp};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -70,12 +71,12 @@ pub(super) fn risk_view(r: RiskEventRow) -> RiskEventView {
     }
 }
 
-impl App {
+impl<'a> Money<'a> {
     /// 动账 the bank reports a movement. Outflows are matched to instructions (an executed instruction moves
     /// the ledger); the account is reconciled against what the platform owes on it; what does not fit raises
     /// a risk event in the same transaction.
     pub async fn record_movement(
-        &self,
+        self,
         actor: &Actor,
         report: &MovementReport,
     ) -> Result<MovementAck, AppError> {
@@ -92,7 +93,7 @@ impl App {
     /// them): each is answered on its own — a refused one does not stop the others — and all that are
     /// accepted commit together, with their risk evaluation.
     pub async fn record_movements(
-        &self,
+        self,
         actor: &Actor,
         batch: &MovementBatch,
     ) -> Result<Vec<MovementOutcome>, AppError> {
@@ -124,14 +125,14 @@ impl App {
     /// is read once for all its reports ([`MovementBook`]); the movement rows and risk events are written
     /// together at the end.
     pub(super) async fn move_many(
-        &self,
+        self,
         actor: &Actor,
         bank_id: &str,
         reports: &[MovementReport],
     ) -> Result<Vec<Result<MovementAck, AppError>>, AppError> {
         let now = self.clock.now().millis();
         let mut seen = crate::risk::EvaluationCache::default();
-        seen.prepare_for_accounts(self, bank_id, &account_numbers(reports))
+        seen.prepare_for_accounts(&self, bank_id, &account_numbers(reports))
             .await?;
         let mut tx = self.store.begin_write().await?;
         let mut book = MovementBook::open(&mut tx, bank_id, reports).await?;
@@ -178,7 +179,7 @@ impl App {
     /// risk model's evaluation; the movement row and risk events go to the book. Returns the answer and the
     /// audit entry to append.
     async fn apply_movement_in(
-        &self,
+        self,
         tx: &mut WriteTx,
         actor: &Actor,
         m: NewMovement,
@@ -304,6 +305,7 @@ impl App {
         }
         // The risk model reads the same movement: coverage, unmatched and large outflows, withdrawals.
         let warnings = self
+            .supervision()
             .evaluate_movement_in(
                 tx,
                 &crate::risk::MovementFacts {
@@ -360,40 +362,48 @@ impl App {
     /// A risk on a supervised account (a balance below what is owed, an outflow nobody instructed) reaches the
     /// institution's staff and the competent regulator's accounts at once: inbox and text message.
     pub(super) async fn tell_of_risks_in(
-        &self,
+        self,
         tx: &mut WriteTx,
         institution_id: &str,
         kinds: &[String],
         now: i64,
     ) -> Result<(), AppError> {
-        let institution = self.institution_row(institution_id).await?;
+        let institution = self.registry().institution_row(institution_id).await?;
         let competent = crate::regions::competent_region_of(&institution)?;
         let mut told = tx.staff_accounts_of(institution_id).await?;
         told.extend(tx.regulator_accounts_of(competent.as_str()).await?);
         let what: Vec<&str> = kinds.iter().map(|k| risk_kind_label(k)).collect();
-        self.notify_by_sms_in(
-            tx,
-            &told,
-            "资金监管风险提示",
-            &format!("{}：{}", institution.name, what.join("；")),
-            now,
-        )
-        .await
+        self.service()
+            .notify_by_sms_in(
+                tx,
+                &told,
+                "资金监管风险提示",
+                &format!("{}：{}", institution.name, what.join("；")),
+                now,
+            )
+            .await
     }
 
     /// Does the reported balance cover what the platform owes on the account? Custody and e-CNY (the locked
     /// wallet funds): all escrow the bank must hold (less instructions in flight); risk deposit: the region's
     /// percentage of it, at least the floor.
     async fn balance_check_in(
-        &self,
+        self,
         account: &SupervisedAccountRow,
         balance: i64,
         owed: i64,
         now: i64,
     ) -> Result<Vec<RiskEventRow>, AppError> {
         let (kind, level, required) = if account.mode == "risk_deposit" {
-            let institution = self.institution_row(&account.institution_id).await?;
-            let policy = self.region_policy(&institution.region_code).await?.policy;
+            let institution = self
+                .registry()
+                .institution_row(&account.institution_id)
+                .await?;
+            let policy = self
+                .registry()
+                .region_policy(&institution.region_code)
+                .await?
+                .policy;
             let share =
                 i64::try_from(i128::from(owed) * i128::from(policy.risk_deposit_percent) / 100)
                     .map_err(|_| AppError::internal("deposit share overflow"))?;

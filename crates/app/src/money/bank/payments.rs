@@ -5,8 +5,9 @@
 use super::{MAX_BATCH, escrow_id, positive, reference, risk};
 use crate::events;
 use crate::inbox::{Note, notify_each_in};
+use crate::money::Money;
 use crate::money::{CODE_PAYMENT, LedgerAccountKind, new_ledger_account, post_many_in};
-use crate::{Actor, App, AppError, ErrorCode, evidence};
+use crate::{Actor, AppError, ErrorCode, evidence};
 use domain::{OrderStatus, RefundEvent, Timestamp};
 use ledger::posting::Transfer;
 use serde::{Deserialize, Serialize};
@@ -98,12 +99,12 @@ enum Decision {
     Duplicate(OrderRow),
 }
 
-impl App {
+impl<'a> Money<'a> {
     /// 支付通知 the bank reports a parent's payment for an order: the order turns paid and its escrow holds
     /// the amount. The same payment again changes nothing; another payment for a paid order is refused so the
     /// bank returns it.
     pub async fn record_payment(
-        &self,
+        self,
         actor: &Actor,
         notice: &PaymentNotice,
     ) -> Result<PaymentAck, AppError> {
@@ -124,7 +125,7 @@ impl App {
     /// Many payment notifications in one request and one transaction (a bank's batch): each is answered on
     /// its own — a refused one does not stop the others — and all that succeed commit together.
     pub async fn record_payments(
-        &self,
+        self,
         actor: &Actor,
         batch: &PaymentBatch,
     ) -> Result<Vec<PaymentOutcome>, AppError> {
@@ -161,7 +162,7 @@ impl App {
     /// order. A payment for an institution whose door is closed, or for a frozen order, is recorded — the money
     /// is at the bank — and at once instructed back by the original route.
     pub(super) async fn pay_many(
-        &self,
+        self,
         actor: &Actor,
         bank_id: &str,
         notices: &[PaymentNotice],
@@ -312,7 +313,7 @@ impl App {
     /// Writes accepted payments: the orders paid, their escrow credited, the evidence, the dashboard's
     /// figures (by `regions`, institution id → region code, as held by the caller) and each parent told.
     async fn record_paid_in(
-        &self,
+        self,
         tx: &mut WriteTx,
         actor: &Actor,
         accepted: &[(OrderRow, String, &SupervisedAccountRow, &PaymentNotice)],
@@ -417,7 +418,7 @@ impl App {
     /// is refunded in full at once — a refund upheld by the platform and instructed to the bank in the same
     /// transaction — and the parent is told why. Returns the refund instruction's id.
     async fn refund_on_arrival_in(
-        &self,
+        self,
         tx: &mut WriteTx,
         order: &OrderRow,
         why: &str,
@@ -429,7 +430,7 @@ impl App {
             .ok_or_else(|| AppError::internal("order vanished"))?;
         let reason = format!("{REFUNDED_ON_ARRIVAL}{why}");
         let refund = crate::refunds::refund_of_rest_in(tx, &paid, &reason, now, now).await?;
-        App::grant_in(
+        crate::money::Money::grant_in(
             tx,
             &refund,
             RefundEvent::Enforce,

@@ -3,7 +3,8 @@
 
 use super::payments::PaidFrom;
 use super::{MAX_BATCH, MovementReport, PaymentNotice, risk};
-use crate::{Actor, App, AppError, ErrorCode, evidence};
+use crate::money::Money;
+use crate::{Actor, AppError, ErrorCode, evidence};
 use domain::OrderStatus;
 use domain::Timestamp;
 use serde::{Deserialize, Serialize};
@@ -79,12 +80,12 @@ pub struct RefusedLine {
     pub detail: String,
 }
 
-impl App {
+impl<'a> Money<'a> {
     /// 日对账单 a day's statement: its own arithmetic must hold; its lines settle what dropped messages left
     /// open (each step idempotent, so a statement sent again changes nothing); disagreeing with the movements
     /// recorded for the day raises a `statement_mismatch` event.
     pub async fn record_statement(
-        &self,
+        self,
         actor: &Actor,
         s: &DailyStatement,
     ) -> Result<StatementAck, AppError> {
@@ -197,7 +198,7 @@ impl App {
     /// owed (a line already recorded is a duplicate; one under a used reference with other content is refused
     /// and raised), then each inflow naming an order still awaiting payment of that amount pays it.
     async fn settle_from_statement(
-        &self,
+        self,
         actor: &Actor,
         bank_id: &str,
         s: &DailyStatement,
@@ -296,7 +297,7 @@ impl App {
 
     /// Raises `missing_statement` for every confirmed account without a statement for `date` (once per
     /// account and date, however often the sweep runs). Returns how many were raised or already stood.
-    pub async fn check_statements(&self, date: chrono::NaiveDate) -> Result<usize, AppError> {
+    pub async fn check_statements(self, date: chrono::NaiveDate) -> Result<usize, AppError> {
         let now = self.clock.now().millis();
         let missing = self
             .store

@@ -2,7 +2,8 @@
 //! lessons to another class (转班).
 
 use super::OrderDetail;
-use crate::{Actor, App, AppError, ErrorCode, evidence};
+use crate::money::Money;
+use crate::{Actor, AppError, ErrorCode, evidence};
 use domain::access::Permission;
 use domain::contract::{self, Contract};
 use domain::money::yuan;
@@ -34,13 +35,13 @@ pub struct ClassTransferView {
     pub at_display: String,
 }
 
-impl App {
+impl<'a> Money<'a> {
     /// 优惠 the institution sets the price an order awaiting payment is to be paid at: the contract is
     /// written again with the list price, the discount and its reason (a new digest), and the parent is told
     /// to read it before paying. Every lesson fee, release and refund then follows the price paid. Staff who
     /// manage courses; the order locked, so a payment arriving at the same moment is for one price or the other.
     pub async fn discount_order(
-        &self,
+        self,
         actor: &Actor,
         order_id: &str,
         req: &OrderDiscount,
@@ -125,7 +126,7 @@ impl App {
     /// price per lesson must be the same, so every lesson fee, release and refund stays as the contract set it;
     /// the new class must have room for the lessons left.
     pub async fn transfer_class(
-        &self,
+        self,
         actor: &Actor,
         order_id: &str,
         req: &ClassTransferRequest,
@@ -218,17 +219,18 @@ impl App {
         )])
         .await?;
         let staff = tx.staff_accounts_of(&order.institution_id).await?;
-        self.notify_in(
-            &mut tx,
-            &staff,
-            "学员转班",
-            &format!(
-                "订单 {} 由「{}」转至「{}」，剩余 {remaining} 课时",
-                order.order_no, current.name, target.name
-            ),
-            now,
-        )
-        .await?;
+        self.service()
+            .notify_in(
+                &mut tx,
+                &staff,
+                "学员转班",
+                &format!(
+                    "订单 {} 由「{}」转至「{}」，剩余 {remaining} 课时",
+                    order.order_no, current.name, target.name
+                ),
+                now,
+            )
+            .await?;
         tx.commit().await?;
         Ok(ClassTransferView {
             from_course: current.name,
@@ -241,7 +243,7 @@ impl App {
     /// The order's class transfers, and the other classes it may move to (same institution, same price per
     /// lesson), for whoever may see the order.
     pub async fn class_transfers(
-        &self,
+        self,
         actor: &Actor,
         order_id: &str,
     ) -> Result<(Vec<ClassTransferView>, Vec<crate::views::CourseView>), AppError> {
@@ -266,6 +268,7 @@ impl App {
             .await?
             .ok_or_else(|| AppError::internal("order of a missing course"))?;
         let options = self
+            .registry()
             .institution_detail(&order.institution_id)
             .await?
             .courses

@@ -3,7 +3,8 @@
 //! order turns paid only when the bank reports the payment (`crate::bank`).
 
 use crate::error::BrokenRule;
-use crate::{Actor, App, AppError, ErrorCode, evidence};
+use crate::money::Money;
+use crate::{Actor, AppError, ErrorCode, evidence};
 use domain::access::Permission;
 use domain::contract::{self, Contract};
 use domain::money::yuan;
@@ -175,10 +176,10 @@ fn order_no(now: Timestamp) -> String {
     format!("XW{}{n:010}", now.china_date().format("%Y%m%d"))
 }
 
-impl App {
+impl<'a> Money<'a> {
     /// The account an institution's new orders are paid into: its first confirmed supervised account.
     async fn receiving_account(
-        &self,
+        self,
         institution_id: &str,
     ) -> Result<SupervisedAccountRow, AppError> {
         self.store
@@ -198,7 +199,7 @@ impl App {
 
     /// A course on sale with its institution, for the buy page.
     pub async fn course_on_sale(
-        &self,
+        self,
         course_id: &str,
     ) -> Result<(crate::views::InstitutionDetail, crate::views::CourseView), AppError> {
         let course = self
@@ -207,7 +208,10 @@ impl App {
             .course(course_id.trim())
             .await?
             .ok_or_else(|| AppError::not_found("没有这门课程", "no such course"))?;
-        let detail = self.institution_detail(&course.institution_id).await?;
+        let detail = self
+            .registry()
+            .institution_detail(&course.institution_id)
+            .await?;
         let view = detail
             .courses
             .iter()
@@ -217,38 +221,8 @@ impl App {
         Ok((detail, view))
     }
 
-    /// The parent's account id, or an audited refusal: for handlers that must refuse before reading a body.
-    pub async fn require_parent<'a>(&self, actor: &'a Actor) -> Result<&'a str, AppError> {
-        match actor {
-            Actor::Parent { account_id } => Ok(account_id),
-            _ => Err(self
-                .deny(actor, "orders", json!({}), "仅限家长", "parents only")
-                .await),
-        }
-    }
-
-    /// The staff member's institution, or an audited refusal for anyone else.
-    pub async fn own_institution(&self, actor: &Actor) -> Result<String, AppError> {
-        match actor {
-            Actor::Staff { institution_id, .. } => Ok(institution_id.clone()),
-            _ => Err(self
-                .deny(
-                    actor,
-                    "orders",
-                    json!({}),
-                    "仅限机构工作人员",
-                    "an institution's staff only",
-                )
-                .await),
-        }
-    }
-
     /// A parent orders a course for one of their children: the e-contract is fixed now, before payment.
-    pub async fn place_order(
-        &self,
-        actor: &Actor,
-        new: &NewOrder,
-    ) -> Result<OrderDetail, AppError> {
+    pub async fn place_order(self, actor: &Actor, new: &NewOrder) -> Result<OrderDetail, AppError> {
         let account_id = self.require_parent(actor).await?;
         self.place_order_in(actor, account_id, new, None).await
     }
@@ -258,7 +232,7 @@ impl App {
     /// as if placed by them — same checks, same contract — and waits for the parent to pay through the bank;
     /// the parent is told in their inbox.
     pub async fn place_order_for_parent(
-        &self,
+        self,
         staff: &Actor,
         new: &OrderForParent,
     ) -> Result<OrderDetail, AppError> {
@@ -307,7 +281,7 @@ impl App {
     /// Places an order for the parent `account_id`; `for_institution` when the institution's system placed
     /// it (the parent is then told).
     async fn place_order_in(
-        &self,
+        self,
         actor: &Actor,
         account_id: &str,
         new: &NewOrder,
@@ -339,7 +313,7 @@ impl App {
         }
         let account = self.receiving_account(&institution.id).await?;
         let region = RegionCode::parse(&institution.region_code)?;
-        let policy = self.region_policy(region.as_str()).await?.policy;
+        let policy = self.registry().region_policy(region.as_str()).await?.policy;
         if !policy.allowed_modes.contains(&account.mode) {
             return Err(AppError::new(
                 ErrorCode::PolicyViolation,
@@ -528,17 +502,13 @@ impl App {
     }
 
     /// One order, for its parent, the institution's staff, or a regulator over the institution.
-    pub async fn order_for(&self, actor: &Actor, id: &str) -> Result<OrderDetail, AppError> {
+    pub async fn order_for(self, actor: &Actor, id: &str) -> Result<OrderDetail, AppError> {
         let row = self.visible_order(actor, id).await?;
         self.order_detail(&row.id).await
     }
 
     /// The order, when `actor` may see it (an audited refusal otherwise).
-    pub(crate) async fn visible_order(
-        &self,
-        actor: &Actor,
-        id: &str,
-    ) -> Result<OrderRow, AppError> {
+    pub(crate) async fn visible_order(self, actor: &Actor, id: &str) -> Result<OrderRow, AppError> {
         let row = self
             .store
             .read()
@@ -552,7 +522,7 @@ impl App {
 
     /// Who may see an order: its parent, or whoever may see the institution's money.
     pub(crate) async fn require_order_access(
-        &self,
+        self,
         actor: &Actor,
         parent_id: &str,
         institution_id: &str,
@@ -565,7 +535,7 @@ impl App {
 
     /// Who may see an institution's orders and money: its staff, a regulator whose region covers it.
     pub(crate) async fn require_money_view(
-        &self,
+        self,
         actor: &Actor,
         institution_id: &str,
     ) -> Result<(), AppError> {
@@ -603,7 +573,7 @@ impl App {
         }
     }
 
-    async fn order_detail(&self, id: &str) -> Result<OrderDetail, AppError> {
+    async fn order_detail(self, id: &str) -> Result<OrderDetail, AppError> {
         let read = self.store.read();
         let row = read
             .order(id)
@@ -645,7 +615,7 @@ impl App {
     }
 
     /// The signed-in parent's orders, newest first.
-    pub async fn my_orders(&self, actor: &Actor) -> Result<Vec<OrderLine>, AppError> {
+    pub async fn my_orders(self, actor: &Actor) -> Result<Vec<OrderLine>, AppError> {
         let account_id = self.require_parent(actor).await?;
         let rows = self
             .store
@@ -657,7 +627,7 @@ impl App {
 
     /// An institution's orders (its staff, or a regulator over it), newest first.
     pub async fn institution_orders(
-        &self,
+        self,
         actor: &Actor,
         institution_id: &str,
     ) -> Result<Vec<OrderLine>, AppError> {

@@ -2,7 +2,8 @@
 
 use super::{DOCUMENT_KINDS, DocumentView, MAX_DOCUMENT_BYTES, document_view};
 use crate::error::required_text as text;
-use crate::{Actor, App, AppError, ErrorCode};
+use crate::registry::Registry;
+use crate::{Actor, AppError, ErrorCode};
 use domain::RegionCode;
 use domain::access::Permission;
 use object_store::ObjectStoreExt;
@@ -46,11 +47,11 @@ pub(crate) fn vet_document(
     }
 }
 
-impl App {
+impl<'a> Registry<'a> {
     /// Stores a document (PDF, JPEG or PNG by content, at most 10 MB) for the admin's institution; its
     /// digest goes to the audit log.
     pub async fn upload_document(
-        &self,
+        self,
         actor: &Actor,
         kind: &str,
         filename: &str,
@@ -92,7 +93,7 @@ impl App {
     /// Vets a document (PDF, JPEG or PNG by content) and puts its bytes in the document store; the caller
     /// records the returned row in its transaction and calls [`Self::forget_document`] if that fails.
     pub(crate) async fn put_document(
-        &self,
+        self,
         actor: &Actor,
         institution_id: &str,
         kind: &str,
@@ -128,13 +129,13 @@ impl App {
     }
 
     /// Nothing half-done: the bytes go when their record could not be written.
-    pub(crate) async fn forget_document(&self, path: &object_store::path::Path) {
+    pub(crate) async fn forget_document(self, path: &object_store::path::Path) {
         let _ = self.documents.delete(path).await;
     }
 
     /// A document's bytes, for the institution's staff and for regulators over its region.
     pub async fn document(
-        &self,
+        self,
         actor: &Actor,
         id: &str,
     ) -> Result<(DocumentView, Vec<u8>), AppError> {
@@ -197,7 +198,7 @@ impl App {
 
     /// Staff of the institution, or regulators who see its region; others are refused (audited).
     pub(crate) async fn require_sight_of(
-        &self,
+        self,
         actor: &Actor,
         institution: &InstitutionRow,
     ) -> Result<(), AppError> {

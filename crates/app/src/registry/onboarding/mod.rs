@@ -5,7 +5,8 @@
 
 use crate::admin::{NewAccount, NewAccountKind};
 use crate::error::required_text as text;
-use crate::{Actor, App, AppError, ErrorCode};
+use crate::registry::Registry;
+use crate::{Actor, AppError, ErrorCode};
 use domain::access::{Permission, StaffRole, competent_region};
 use domain::credit_code::CreditCode;
 use domain::filing::{Filing, FilingError, field_label};
@@ -200,10 +201,10 @@ fn document_view(d: DocumentRow) -> DocumentView {
 /// Required items for the completeness percentage.
 const REQUIRED_ITEMS: u32 = 17;
 
-impl App {
+impl<'a> Registry<'a> {
     /// 直接入驻: the institution's record (not public until approved) and its first admin, in one
     /// transaction.
-    pub async fn sign_up(&self, req: &SignUp) -> Result<SignedUp, AppError> {
+    pub async fn sign_up(self, req: &SignUp) -> Result<SignedUp, AppError> {
         let name = text("name", &req.name, 100)?;
         let credit_code = CreditCode::parse(req.credit_code.trim()).map_err(|_| {
             AppError::new(
@@ -248,7 +249,7 @@ impl App {
                 role: StaffRole::Admin,
             },
         };
-        let mut account = self.account_row(&admin, false, now.millis())?;
+        let mut account = self.identity().account_row(&admin, false, now.millis())?;
         let institution = InstitutionRow {
             id: id.clone(),
             name,
@@ -298,7 +299,7 @@ impl App {
 
     /// The institution whose admin the actor is (who files, hires and binds accounts), or an audited
     /// refusal.
-    pub(crate) async fn admins_institution(&self, actor: &Actor) -> Result<String, AppError> {
+    pub(crate) async fn admins_institution(self, actor: &Actor) -> Result<String, AppError> {
         match actor {
             Actor::Staff { institution_id, .. } if actor.has(Permission::EditOwnFiling) => {
                 Ok(institution_id.clone())
@@ -315,7 +316,7 @@ impl App {
         }
     }
 
-    async fn filing_view(&self, institution: &InstitutionRow) -> Result<FilingView, AppError> {
+    async fn filing_view(self, institution: &InstitutionRow) -> Result<FilingView, AppError> {
         let reader = self.store.read();
         let versions = reader.filings_of(&institution.id).await?;
         let documents = reader.documents_of(&institution.id).await?;
@@ -370,7 +371,7 @@ impl App {
         })
     }
 
-    pub(crate) async fn institution_row(&self, id: &str) -> Result<InstitutionRow, AppError> {
+    pub(crate) async fn institution_row(self, id: &str) -> Result<InstitutionRow, AppError> {
         let id = InstitutionId::parse(id)?.to_string();
         self.store.read().institution(&id).await?.ok_or_else(|| {
             AppError::not_found(format!("没有机构 {id}"), format!("no institution {id}"))
@@ -378,17 +379,13 @@ impl App {
     }
 
     /// The admin's own filing: the newest version, what it lacks, its documents and history.
-    pub async fn my_filing(&self, actor: &Actor) -> Result<FilingView, AppError> {
+    pub async fn my_filing(self, actor: &Actor) -> Result<FilingView, AppError> {
         let id = self.admins_institution(actor).await?;
         self.filing_view(&self.institution_row(&id).await?).await
     }
 
     /// Saves the draft (a new version after a decision); refused while a version is under review.
-    pub async fn save_filing(
-        &self,
-        actor: &Actor,
-        filing: &Filing,
-    ) -> Result<FilingView, AppError> {
+    pub async fn save_filing(self, actor: &Actor, filing: &Filing) -> Result<FilingView, AppError> {
         let id = self.admins_institution(actor).await?;
         let now = self.clock.now();
         filing.check(now.china_date()).map_err(filing_error)?;
@@ -444,7 +441,7 @@ impl App {
     }
 
     /// Submits the draft to the competent regulator; it must be complete.
-    pub async fn submit_filing(&self, actor: &Actor) -> Result<FilingView, AppError> {
+    pub async fn submit_filing(self, actor: &Actor) -> Result<FilingView, AppError> {
         let id = self.admins_institution(actor).await?;
         let institution = self.institution_row(&id).await?;
         let view = self.filing_view(&institution).await?;

@@ -2,7 +2,8 @@
 
 use super::{APPROVED_AWAITING_FUNDS, Decision, FilingView, QueueItem};
 use crate::error::required_text as text;
-use crate::{Actor, App, AppError, ErrorCode, evidence};
+use crate::registry::Registry;
+use crate::{Actor, AppError, ErrorCode, evidence};
 use domain::access::{Permission, competent_region, regulator_reviews};
 use domain::filing::{FIELDS, Filing};
 use domain::{
@@ -11,10 +12,10 @@ use domain::{
 use serde_json::json;
 use store::ListChangeRow;
 
-impl App {
-    /// An institution's filing for the regulators over its region (its own staff use [`App::my_filing`]).
+impl<'a> Registry<'a> {
+    /// An institution's filing for the regulators over its region (its own staff use [`Registry::my_filing`]).
     pub async fn filing_for_review(
-        &self,
+        self,
         actor: &Actor,
         institution_id: &str,
     ) -> Result<FilingView, AppError> {
@@ -33,7 +34,7 @@ impl App {
     /// The reviewer's queue: submitted filings whose competent authority is the reviewer's region,
     /// oldest first, with their age.
     pub async fn review_queue(
-        &self,
+        self,
         actor: &Actor,
         kind: Option<&str>,
         paging: domain::Paging,
@@ -90,7 +91,7 @@ impl App {
     /// The competent reviewer approves the submitted filing (an applying institution is listed, grey until
     /// its supervised account is confirmed) or rejects it with a reason per field.
     pub async fn decide_filing(
-        &self,
+        self,
         actor: &Actor,
         institution_id: &str,
         decision: &Decision,

@@ -7,16 +7,17 @@ use super::{
 };
 use crate::lessons::window_end;
 use crate::refunds::refund_of_rest_in;
-use crate::{Actor, App, AppError, ErrorCode, evidence};
+use crate::service::Service;
+use crate::{Actor, AppError, ErrorCode, evidence};
 use domain::access::Permission;
 use domain::{RefundEvent, RegionCode, Timestamp};
 use serde_json::json;
 use store::ComplaintRuling;
 
-impl App {
+impl<'a> Service<'a> {
     /// The institution's customer service answers (once).
     pub async fn answer_complaint(
-        &self,
+        self,
         actor: &Actor,
         id: &str,
         answer: &ComplaintAnswer,
@@ -75,7 +76,7 @@ impl App {
 
     /// The parent accepts the institution's answer: the complaint is closed.
     pub async fn accept_complaint(
-        &self,
+        self,
         actor: &Actor,
         id: &str,
     ) -> Result<ComplaintView, AppError> {
@@ -105,7 +106,7 @@ impl App {
     /// The parent takes the complaint to the competent regulator: after an answer it does not accept, or
     /// when the institution's deadline passed without one.
     pub async fn escalate_complaint(
-        &self,
+        self,
         actor: &Actor,
         id: &str,
     ) -> Result<ComplaintView, AppError> {
@@ -137,6 +138,7 @@ impl App {
             .ok_or_else(|| AppError::internal("complaint about a missing institution"))?;
         let competent = crate::regions::competent_region_of(&institution)?;
         let window = self
+            .registry()
             .region_policy(competent.as_str())
             .await?
             .policy
@@ -189,7 +191,7 @@ impl App {
 
     /// The competent regulator rules: an outcome, its reasons, and what happens to the order's money.
     pub async fn rule_on_complaint(
-        &self,
+        self,
         actor: &Actor,
         id: &str,
         req: &ComplaintRulingRequest,
@@ -296,7 +298,15 @@ impl App {
                 money = json!({"frozen": order.id});
             } else {
                 let refund = refund_of_rest_in(&mut tx, &order, &reason, now, now).await?;
-                App::grant_in(&mut tx, &refund, RefundEvent::Enforce, &by, None, now).await?;
+                crate::money::Money::grant_in(
+                    &mut tx,
+                    &refund,
+                    RefundEvent::Enforce,
+                    &by,
+                    None,
+                    now,
+                )
+                .await?;
                 money = json!({"refund": refund.id, "amount_fen": refund.amount_fen});
             }
         }

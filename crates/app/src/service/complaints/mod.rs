@@ -8,7 +8,8 @@
 
 use crate::events;
 use crate::lessons::window_end;
-use crate::{Actor, App, AppError, ErrorCode, evidence};
+use crate::service::Service;
+use crate::{Actor, AppError, ErrorCode, evidence};
 use domain::access::Permission;
 use domain::{ComplaintStatus, Timestamp};
 use object_store::ObjectStoreExt;
@@ -143,11 +144,11 @@ fn complaint_no(now: Timestamp) -> String {
     format!("TS{}{n:08}", now.china_date().format("%Y%m%d"))
 }
 
-impl App {
+impl<'a> Service<'a> {
     /// A parent files a complaint; the evidence is stored first and removed again if the complaint cannot be
     /// recorded, so a failure leaves nothing behind.
     pub async fn file_complaint(
-        &self,
+        self,
         actor: &Actor,
         new: &NewComplaint,
         evidence_files: &[EvidenceFile],
@@ -204,6 +205,7 @@ impl App {
             ),
         };
         let window = self
+            .registry()
             .region_policy(&institution.region_code)
             .await?
             .policy
@@ -287,7 +289,7 @@ impl App {
     }
 
     async fn record_complaint(
-        &self,
+        self,
         actor: &Actor,
         row: &ComplaintRow,
         documents: &[DocumentRow],
@@ -334,7 +336,7 @@ impl App {
 
     /// The complaints a party works on: a parent's own, those to a staff member's institution, those taken to
     /// a regulator in the regulator's region subtree.
-    pub async fn complaints_for(&self, actor: &Actor) -> Result<Vec<ComplaintView>, AppError> {
+    pub async fn complaints_for(self, actor: &Actor) -> Result<Vec<ComplaintView>, AppError> {
         let rows = match actor {
             Actor::Parent { account_id } => {
                 self.store
@@ -376,7 +378,7 @@ impl App {
     }
 
     /// One complaint, for its parent, the institution's staff, or a regulator over the institution.
-    pub async fn complaint_for(&self, actor: &Actor, id: &str) -> Result<ComplaintView, AppError> {
+    pub async fn complaint_for(self, actor: &Actor, id: &str) -> Result<ComplaintView, AppError> {
         match actor {
             Actor::Parent { .. } => {}
             Actor::Staff { .. } => self.require(actor, Permission::HandleCustomerCases).await?,
@@ -408,8 +410,10 @@ impl App {
                 *institution_id == row.institution_id && actor.has(Permission::HandleCustomerCases)
             }
             Actor::Regulator { .. } => {
-                let institution = self.institution_row(&row.institution_id).await?;
-                self.require_sight_of(actor, &institution).await?;
+                let institution = self.registry().institution_row(&row.institution_id).await?;
+                self.registry()
+                    .require_sight_of(actor, &institution)
+                    .await?;
                 true
             }
             _ => false,
@@ -423,7 +427,7 @@ impl App {
 
     /// An institution's complaint figures, for its public page.
     pub async fn complaint_figures(
-        &self,
+        self,
         institution_id: &str,
     ) -> Result<ComplaintFigures, AppError> {
         let c = self.store.read().complaint_counts(institution_id).await?;
@@ -435,7 +439,7 @@ impl App {
     }
 
     async fn parents_complaint_in(
-        &self,
+        self,
         tx: &mut store::WriteTx,
         parent_id: &str,
         id: &str,
@@ -446,7 +450,7 @@ impl App {
             .ok_or_else(|| AppError::not_found("您没有这件投诉", "no such complaint of yours"))
     }
 
-    async fn complaint_by_id(&self, id: &str) -> Result<ComplaintView, AppError> {
+    async fn complaint_by_id(self, id: &str) -> Result<ComplaintView, AppError> {
         let row = self
             .store
             .read()
@@ -456,7 +460,7 @@ impl App {
         self.complaint_view(row).await
     }
 
-    async fn complaint_view(&self, r: ComplaintRow) -> Result<ComplaintView, AppError> {
+    async fn complaint_view(self, r: ComplaintRow) -> Result<ComplaintView, AppError> {
         let now = self.clock.now().millis();
         let institution_name = self
             .store

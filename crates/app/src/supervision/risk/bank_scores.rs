@@ -1,19 +1,20 @@
 //! The banks' own risk scores of the institutions they hold accounts for, beside the platform's.
 
 use super::{BankRiskScore, BankScoreView, RiskScores};
-use crate::{Actor, App, AppError, ErrorCode, evidence};
+use crate::supervision::Supervision;
+use crate::{Actor, AppError, ErrorCode, evidence};
 use domain::Timestamp;
 use domain::risk::{Firing, Indicator, Level};
 use serde_json::json;
 
-impl App {
+impl<'a> Supervision<'a> {
     /// A bank scores the institution behind one of its confirmed supervised accounts.
     pub async fn record_bank_risk_score(
-        &self,
+        self,
         actor: &Actor,
         req: &BankRiskScore,
     ) -> Result<RiskScores, AppError> {
-        let bank_id = self.bank_of(actor).await?.to_owned();
+        let bank_id = self.money().bank_of(actor).await?.to_owned();
         if !(0..=100).contains(&req.score) {
             return Err(AppError::new(
                 ErrorCode::InvalidParameter,
@@ -25,7 +26,8 @@ impl App {
         let note = crate::error::stated_reason("note", &req.note)?;
         let now = self.clock.now().millis();
         let mut tx = self.store.begin_write().await?;
-        let account = Self::banks_account(&mut tx, &bank_id, &req.account_no).await?;
+        let account =
+            crate::money::Money::banks_account(&mut tx, &bank_id, &req.account_no).await?;
         tx.upsert_bank_risk_score(&account.institution_id, &bank_id, req.score, note, now)
             .await?;
         tx.append_audit(vec![evidence::record(
@@ -41,8 +43,8 @@ impl App {
     }
 
     /// The platform's score from the institution's live warnings, beside the banks' scores.
-    pub async fn risk_scores(&self, institution_id: &str) -> Result<RiskScores, AppError> {
-        let institution = self.institution_row(institution_id).await?;
+    pub async fn risk_scores(self, institution_id: &str) -> Result<RiskScores, AppError> {
+        let institution = self.registry().institution_row(institution_id).await?;
         let model = self.risk_model_for(&institution.region_code).await?;
         let read = self.store.read();
         let firings: Vec<Firing> = read

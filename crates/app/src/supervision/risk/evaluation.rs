@@ -3,18 +3,19 @@
 
 use super::{EvaluationCache, ModelView, MovementFacts, licence_expiry};
 use crate::events;
-use crate::{App, AppError, evidence};
+use crate::supervision::Supervision;
+use crate::{AppError, evidence};
 use domain::risk::{Firing, Indicator, Level};
 use domain::{Timestamp, WarningStatus};
 use serde_json::json;
 use store::{InstitutionRow, WarningRow, WriteTx};
 
-impl App {
+impl<'a> Supervision<'a> {
     /// Raises what fired, inside the event's transaction: one live warning per institution and indicator (a
     /// higher level raises a new one). The institution's staff and the competent regulator get one reminder per
     /// event (inbox and SMS) naming every warning it raised, the highest level first, with the deadline.
     pub(crate) async fn raise_in(
-        &self,
+        self,
         tx: &mut WriteTx,
         institution: &InstitutionRow,
         model: &ModelView,
@@ -80,34 +81,35 @@ impl App {
             let competent = crate::regions::competent_region_of(institution)?;
             let mut told = tx.staff_accounts_of(&institution.id).await?;
             told.extend(tx.regulator_accounts_of(competent.as_str()).await?);
-            self.notify_by_sms_in(
-                tx,
-                &told,
-                &format!("{}风险预警", worst.level.label()),
-                &format!(
-                    "{}：{}（模型第{}版）。请于 {} 前整改并在平台说明。",
-                    institution.name,
-                    what.join("；"),
-                    model.version,
-                    deadline
-                ),
-                now,
-            )
-            .await?;
+            self.service()
+                .notify_by_sms_in(
+                    tx,
+                    &told,
+                    &format!("{}风险预警", worst.level.label()),
+                    &format!(
+                        "{}：{}（模型第{}版）。请于 {} 前整改并在平台说明。",
+                        institution.name,
+                        what.join("；"),
+                        model.version,
+                        deadline
+                    ),
+                    now,
+                )
+                .await?;
         }
         Ok(raised.into_iter().map(|(row, _)| row).collect())
     }
 
     /// Event-time indicators of a bank movement, evaluated in the movement's transaction.
     pub(crate) async fn evaluate_movement_in(
-        &self,
+        self,
         tx: &mut WriteTx,
         m: &MovementFacts<'_>,
         seen: &mut EvaluationCache,
         now: i64,
     ) -> Result<Vec<WarningRow>, AppError> {
         if !seen.institutions.contains_key(m.institution_id) {
-            let row = self.institution_row(m.institution_id).await?;
+            let row = self.registry().institution_row(m.institution_id).await?;
             seen.institutions.insert(row.id.clone(), row);
         }
         let institution = &seen.institutions[m.institution_id];
@@ -166,7 +168,7 @@ impl App {
 
     /// The periodic sweep: surges, spikes, dormant escrow, licence expiry and staff churn for every
     /// institution not on the black list. Returns how many warnings were raised.
-    pub async fn sweep_risks(&self) -> Result<usize, AppError> {
+    pub async fn sweep_risks(self) -> Result<usize, AppError> {
         let now = self.clock.now();
         let signals = self.store.read().sweep_signals(now.millis()).await?;
         let mut raised = 0;
@@ -212,7 +214,7 @@ impl App {
                 "refunds_recent": s.refunds_recent, "complaints_recent": s.complaints_recent,
                 "escrow_fen": s.escrow_fen, "staff_on_register": s.staff_on_register,
                 "staff_left_recent": s.staff_left_recent});
-            let institution = self.institution_row(&s.institution_id).await?;
+            let institution = self.registry().institution_row(&s.institution_id).await?;
             let mut tx = self.store.begin_write().await?;
             raised += self
                 .raise_in(&mut tx, &institution, model, &firings, facts, now.millis())

@@ -8,6 +8,7 @@
 //! institution answers; the regulator lifts or escalates; an open or escalated warning past its deadline is
 //! published (公开提示) and the institution moves to the grey list.
 
+use crate::supervision::Supervision;
 use crate::{Actor, App, AppError, evidence};
 use domain::WarningStatus;
 use domain::access::Permission;
@@ -148,7 +149,8 @@ impl EvaluationCache {
             .institutions_of_accounts(bank_id, account_nos)
             .await?
         {
-            app.model_by_province(&mut self.models, &row.region_code)
+            app.supervision()
+                .model_by_province(&mut self.models, &row.region_code)
                 .await?;
             self.institutions.insert(row.id.clone(), row);
         }
@@ -156,10 +158,10 @@ impl EvaluationCache {
     }
 }
 
-impl App {
+impl<'a> Supervision<'a> {
     /// The model in force in a region: its province's newest version, else the national newest, else the
     /// built-in defaults (version 0).
-    pub async fn risk_model_for(&self, region_code: &str) -> Result<ModelView, AppError> {
+    pub async fn risk_model_for(self, region_code: &str) -> Result<ModelView, AppError> {
         let read = self.store.read();
         let province = format!("{}0000", region_code.get(..2).unwrap_or("00"));
         let levels = if province == NATIONAL {
@@ -191,7 +193,7 @@ impl App {
 
     /// [`Self::risk_model_for`], read once per province into `models` (a batch of events, a sweep).
     async fn model_by_province<'c>(
-        &self,
+        self,
         models: &'c mut std::collections::HashMap<String, ModelView>,
         region_code: &str,
     ) -> Result<&'c ModelView, AppError> {
@@ -204,7 +206,7 @@ impl App {
     }
 
     /// The model in force in a regulator's own region.
-    pub async fn risk_model_seen_by(&self, actor: &Actor) -> Result<ModelView, AppError> {
+    pub async fn risk_model_seen_by(self, actor: &Actor) -> Result<ModelView, AppError> {
         let Actor::Regulator { region, .. } = actor else {
             return Err(self
                 .deny(
@@ -224,7 +226,7 @@ impl App {
     /// A national supervisor sets the national model; a provincial one its province's, within the bounds
     /// the national model allows. Each change is a new version; warnings already raised keep theirs.
     pub async fn set_risk_model(
-        &self,
+        self,
         actor: &Actor,
         change: &ModelChange,
     ) -> Result<ModelView, AppError> {

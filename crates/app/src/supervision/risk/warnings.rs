@@ -2,17 +2,18 @@
 //! published, and each reader sees the warnings that are theirs.
 
 use super::{WarningAnswer, WarningDecision, WarningView};
-use crate::{Actor, App, AppError, ErrorCode, evidence};
+use crate::supervision::Supervision;
+use crate::{Actor, AppError, ErrorCode, evidence};
 use domain::access::Permission;
 use domain::risk::{Indicator, Level};
 use domain::{ListStatus, Machine, RegionCode, Timestamp, WarningEvent, WarningStatus};
 use serde_json::json;
 use store::WarningRow;
 
-impl App {
+impl<'a> Supervision<'a> {
     /// The institution explains how it rectified; the regulator then lifts or escalates.
     pub async fn answer_warning(
-        &self,
+        self,
         actor: &Actor,
         id: &str,
         answer: &WarningAnswer,
@@ -72,7 +73,7 @@ impl App {
     /// A regulator over the institution lifts a warning (rectified) or escalates it (not rectified: it stays
     /// live and is published if the deadline passes).
     pub async fn decide_warning(
-        &self,
+        self,
         actor: &Actor,
         id: &str,
         decision: &WarningDecision,
@@ -127,7 +128,7 @@ impl App {
 
     /// 公开提示: every open or escalated warning past its deadline is published on the website and the
     /// institution moves to the grey list (unless it is on the black list already). Returns how many.
-    pub async fn publish_overdue_warnings(&self) -> Result<usize, AppError> {
+    pub async fn publish_overdue_warnings(self) -> Result<usize, AppError> {
         let now = self.clock.now();
         let overdue = self
             .store
@@ -192,7 +193,7 @@ impl App {
             )])
             .await?;
             tx.commit().await?;
-            self.reindex(&institution.id).await?;
+            self.registry().reindex(&institution.id).await?;
             published += 1;
         }
         Ok(published)
@@ -201,7 +202,7 @@ impl App {
     /// Warnings a regulator sees (its region's subtree) or a staff member (its institution's), raised after
     /// `since` (unix ms), newest first.
     pub async fn warnings_for(
-        &self,
+        self,
         actor: &Actor,
         since: i64,
     ) -> Result<Vec<WarningView>, AppError> {
@@ -242,7 +243,7 @@ impl App {
 
     /// 预警日报 the daily digest: each regulator's inbox gets the count of warnings raised in its region's
     /// subtree on `date` (China time), by level. Regulators with none get nothing. Returns how many were told.
-    pub async fn send_warning_digest(&self, date: chrono::NaiveDate) -> Result<usize, AppError> {
+    pub async fn send_warning_digest(self, date: chrono::NaiveDate) -> Result<usize, AppError> {
         let start = crate::lessons::window_end(date, 0);
         let from = date
             .and_hms_opt(0, 0, 0)
@@ -297,7 +298,7 @@ impl App {
     }
 
     /// 公开提示 the published warnings, for everyone.
-    pub async fn public_warnings(&self) -> Result<Vec<WarningView>, AppError> {
+    pub async fn public_warnings(self) -> Result<Vec<WarningView>, AppError> {
         let mut views = Vec::new();
         for r in self.store.read().published_warnings(100).await? {
             views.push(self.view_of(r).await?);
@@ -305,7 +306,7 @@ impl App {
         Ok(views)
     }
 
-    pub async fn warning_view(&self, id: &str) -> Result<WarningView, AppError> {
+    pub async fn warning_view(self, id: &str) -> Result<WarningView, AppError> {
         let row = self
             .store
             .read()
@@ -315,8 +316,12 @@ impl App {
         self.view_of(row).await
     }
 
-    pub(super) async fn view_of(&self, r: WarningRow) -> Result<WarningView, AppError> {
-        let name = self.institution_row(&r.institution_id).await?.name;
+    pub(super) async fn view_of(self, r: WarningRow) -> Result<WarningView, AppError> {
+        let name = self
+            .registry()
+            .institution_row(&r.institution_id)
+            .await?
+            .name;
         let indicator = Indicator::parse(&r.indicator);
         let level = Level::parse(&r.level);
         Ok(WarningView {
