@@ -2,6 +2,7 @@
 //! A refusal is evidence too: it is written to the audit log before the caller sees `forbidden`.
 
 use crate::{Actor, App, AppError, ErrorCode};
+use domain::Action;
 use domain::RegionCode;
 use domain::access::{Permission, regulator_sees};
 use serde_json::json;
@@ -51,7 +52,7 @@ impl App {
         let entry = crate::evidence::record(
             &actor.audit_name(),
             now,
-            "auth.permission_denied",
+            Action::PermissionDenied,
             subject.to_owned(),
             details,
         );

@@ -3,32 +3,23 @@
 //! would have written.
 
 use crate::Actor;
-use domain::Timestamp;
+use domain::{Action, Timestamp};
 use ledger::{NewAuditEntry, canonical_json};
 use serde_json::json;
 use store::{CourseRow, InstitutionRow, ListChangeRow, NoticeRow};
-
-/// Audit action names, stable: verifiers and reports match on them.
-pub mod action {
-    pub const INSTITUTION_REGISTERED: &str = "institution.registered";
-    pub const INSTITUTION_LIST_CHANGED: &str = "institution.list_changed";
-    pub const COURSE_PUBLISHED: &str = "course.published";
-    pub const NOTICE_PUBLISHED: &str = "notice.published";
-    pub const PLATE_ISSUED: &str = "plate.issued";
-}
 
 /// An audit entry (schema version 1) with a canonical JSON payload: the one way use cases build evidence.
 pub(crate) fn record(
     actor: &str,
     at_ms: i64,
-    action: &str,
+    action: Action,
     subject: String,
     payload: serde_json::Value,
 ) -> NewAuditEntry {
     NewAuditEntry {
         at_ms,
         actor: actor.to_owned(),
-        action: action.to_owned(),
+        action: action.as_str().to_owned(),
         subject,
         schema_version: 1,
         payload: canonical_json(&payload),
@@ -38,7 +29,7 @@ pub(crate) fn record(
 fn entry(
     actor: &Actor,
     at: Timestamp,
-    action: &str,
+    action: Action,
     subject: String,
     payload: serde_json::Value,
 ) -> NewAuditEntry {
@@ -49,7 +40,7 @@ pub fn institution_registered(actor: &Actor, at: Timestamp, i: &InstitutionRow) 
     entry(
         actor,
         at,
-        action::INSTITUTION_REGISTERED,
+        Action::InstitutionRegistered,
         format!("institution:{}", i.id),
         json!({
             "id": i.id, "name": i.name, "credit_code": i.credit_code, "licence_no": i.licence_no,
@@ -69,7 +60,7 @@ pub fn plate_issued(
     entry(
         actor,
         at,
-        action::PLATE_ISSUED,
+        Action::PlateIssued,
         format!("institution:{institution_id}"),
         json!({"serial": serial, "supersedes_previous": supersedes_previous}),
     )
@@ -79,7 +70,7 @@ pub fn list_changed(actor: &Actor, at: Timestamp, c: &ListChangeRow) -> NewAudit
     entry(
         actor,
         at,
-        action::INSTITUTION_LIST_CHANGED,
+        Action::InstitutionListChanged,
         format!("institution:{}", c.institution_id),
         json!({
             "change_id": c.id, "institution_id": c.institution_id, "from": c.from_status, "to": c.to_status,
@@ -92,7 +83,7 @@ pub fn course_published(actor: &Actor, at: Timestamp, c: &CourseRow) -> NewAudit
     entry(
         actor,
         at,
-        action::COURSE_PUBLISHED,
+        Action::CoursePublished,
         format!("course:{}", c.id),
         json!({
             "id": c.id, "institution_id": c.institution_id, "name": c.name, "category": c.category,
@@ -106,7 +97,7 @@ pub fn notice_published(actor: &Actor, at: Timestamp, n: &NoticeRow) -> NewAudit
     entry(
         actor,
         at,
-        action::NOTICE_PUBLISHED,
+        Action::NoticePublished,
         format!("notice:{}", n.id),
         json!({
             "id": n.id, "kind": n.kind, "institution_id": n.institution_id, "region_code": n.region_code,

@@ -7,6 +7,7 @@
 
 use crate::AppError;
 use data_encoding::BASE64URL_NOPAD;
+use domain::Action;
 use ledger::{Crypto, NONCE_LEN};
 use rand::RngCore;
 use serde::{Deserialize, Serialize};
@@ -361,7 +362,7 @@ impl crate::App {
         let entry = crate::evidence::record(
             &actor.audit_name(),
             now,
-            "keys.resealed",
+            Action::KeysResealed,
             "vault".to_owned(),
             serde_json::json!({"key_id": self.keys.current_key_id(), "values": resealed}),
         );
@@ -398,7 +399,7 @@ impl crate::App {
         let entry = crate::evidence::record(
             "system:vault",
             now,
-            "keys.sealed_clear_values",
+            Action::ClearValuesSealed,
             "vault".to_owned(),
             serde_json::json!({"key_id": self.keys.current_key_id(), "values": sealed}),
         );

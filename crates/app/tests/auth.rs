@@ -1655,6 +1655,12 @@ async fn audit_administrators_read_their_subtree_and_the_national_one_reads_ever
     let actions: Vec<&str> = beijing.entries.iter().map(|e| e.action.as_str()).collect();
     assert!(actions.contains(&"auth.sign_in_failed"), "{actions:?}");
     assert!(actions.contains(&"account.created"));
+    let failed = beijing
+        .entries
+        .iter()
+        .find(|e| e.action == "auth.sign_in_failed")
+        .unwrap();
+    assert_eq!(failed.action_label, "登录失败", "the log reads in Chinese");
     assert!(
         !actions.contains(&"pii.revealed") && beijing.entries.len() == 2,
         "Beijing sees only its reviewer's entries: {actions:?}"

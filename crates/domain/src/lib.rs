@@ -4,6 +4,7 @@
 //! so every rule can be tested (and property-tested) in isolation.
 
 pub mod access;
+pub mod activity;
 pub mod calendar;
 pub mod complaint;
 pub mod contract;
@@ -35,6 +36,7 @@ pub mod ticket;
 pub mod time;
 pub mod warning;
 
+pub use activity::Action;
 pub use calendar::WorkingDayCalendar;
 pub use complaint::{ComplaintEvent, ComplaintStatus};
 pub use error::DomainError;

@@ -9,6 +9,7 @@ use crate::auth::{blank_account, check_new_password, hash_password};
 use crate::evidence::record as audit;
 use crate::identity::Identity;
 use crate::{Actor, AppError, ErrorCode};
+use domain::Action;
 use domain::access::{Permission, RegulatorRole, StaffRole, manages_account};
 use domain::{Paging, RegionCode, Timestamp};
 use rand::RngCore;
@@ -164,7 +165,7 @@ pub(crate) fn account_created(actor: &Actor, row: &AccountRow, now: i64) -> ledg
     audit(
         &actor.audit_name(),
         now,
-        "account.created",
+        Action::AccountCreated,
         format!("account:{}", row.id),
         json!({"id": row.id, "kind": row.kind, "username": row.username,
                "role": row.staff_role.clone().or(row.regulator_role.clone()),
@@ -625,9 +626,9 @@ impl<'a> Identity<'a> {
             tx.revoke_everything_of(&id, now).await?;
         }
         let action = if enabled {
-            "account.enabled"
+            Action::AccountEnabled
         } else {
-            "account.disabled"
+            Action::AccountDisabled
         };
         tx.append_audit(vec![audit(
             &actor.audit_name(),

@@ -9,6 +9,7 @@ use crate::auth::TokenPair;
 use crate::error::field_label;
 use crate::identity::Identity;
 use crate::{Actor, AppError, ErrorCode};
+use domain::Action;
 use domain::person::{IdCardNumber, PersonName, PhoneNumber};
 
 use rand::Rng;
@@ -328,7 +329,7 @@ impl<'a> Identity<'a> {
                 let created = entry(
                     "system:auth",
                     now,
-                    "account.created",
+                    Action::AccountCreated,
                     format!("account:{}", row.id),
                     json!({"id": row.id, "kind": "parent"}),
                 );
@@ -339,7 +340,7 @@ impl<'a> Identity<'a> {
         let signed_in = entry(
             &format!("parent:{}", account.id),
             now,
-            "auth.signed_in",
+            Action::SignedIn,
             format!("account:{}", account.id),
             json!({"method": "sms_code"}),
         );
@@ -386,7 +387,7 @@ impl<'a> Identity<'a> {
         tx.append_audit(vec![entry(
             &actor.audit_name(),
             now,
-            "account.created",
+            Action::AccountCreated,
             format!("account:{}", row.id),
             json!({"id": row.id, "kind": "parent"}),
         )])
@@ -443,7 +444,7 @@ impl<'a> Identity<'a> {
         tx.append_audit(vec![entry(
             &actor.audit_name(),
             now,
-            "child.linked",
+            Action::ChildLinked,
             format!("child:{}", row.id),
             json!({"child_id": row.id, "parent_id": row.parent_id}),
         )])
@@ -532,7 +533,7 @@ impl<'a> Identity<'a> {
         tx.append_audit(vec![entry(
             &actor.audit_name(),
             now,
-            "pii.revealed",
+            Action::PersonalDataRevealed,
             subject,
             json!({"field": field_name, "reason": reason}),
         )])

@@ -6,6 +6,7 @@
 use crate::error::field_label;
 use crate::identity::Identity;
 use crate::{Actor, AppError, ErrorCode};
+use domain::Action;
 use domain::RegionCode;
 use domain::access::Permission;
 use serde::{Deserialize, Serialize};
@@ -182,7 +183,7 @@ impl<'a> Identity<'a> {
         tx.append_audit(vec![crate::evidence::record(
             &actor.audit_name(),
             now,
-            "security_policy.changed",
+            Action::SecurityPolicyChanged,
             "security_policy".to_owned(),
             json!({"version": row.version, "before": before.policy, "after": change.policy, "reason": reason}),
         )])

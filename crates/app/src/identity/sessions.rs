@@ -8,6 +8,7 @@ use crate::identity::Identity;
 use crate::parents::PhoneLogin;
 use crate::{Actor, AppError, ErrorCode};
 use data_encoding::BASE64URL_NOPAD;
+use domain::Action;
 use rand::RngCore;
 use store::SessionRow;
 
@@ -130,7 +131,7 @@ impl<'a> Identity<'a> {
         let entry = crate::evidence::record(
             &session.actor.audit_name(),
             now,
-            "auth.signed_out",
+            Action::SignedOut,
             subject,
             serde_json::json!({"via": "page"}),
         );

@@ -6,6 +6,7 @@
 use crate::integration::Integration;
 use crate::vault::field::{API_SECRET, INTEGRATOR_CONTACT};
 use crate::{Actor, AppError, ErrorCode, evidence};
+use domain::Action;
 use domain::access::{IntegrationScope, Permission, StaffRole};
 use domain::{RegionCode, Timestamp};
 use rand::RngCore;
@@ -188,7 +189,7 @@ impl<'a> Integration<'a> {
         tx.append_audit(vec![evidence::record(
             &actor.audit_name(),
             now,
-            "integrator.registered",
+            Action::IntegratorRegistered,
             format!("integrator:{}", integrator.id),
             json!({"name": integrator.name, "key_id": integrator.key_id}),
         )])
@@ -264,7 +265,7 @@ impl<'a> Integration<'a> {
         tx.append_audit(vec![evidence::record(
             &actor.audit_name(),
             now,
-            "integration.granted",
+            Action::IntegrationGranted,
             format!("institution:{institution_id}"),
             json!({"grant": row.id, "integrator": integrator.id, "scopes": row.scopes}),
         )])
@@ -304,7 +305,7 @@ impl<'a> Integration<'a> {
         tx.append_audit(vec![evidence::record(
             &actor.audit_name(),
             now,
-            "integration.revoked",
+            Action::IntegrationRevoked,
             format!("institution:{institution_id}"),
             json!({"grant": grant.id, "integrator": grant.integrator_id, "reason": reason}),
         )])
@@ -455,7 +456,7 @@ impl<'a> Integration<'a> {
         tx.append_audit(vec![evidence::record(
             &staff.audit_name(),
             now,
-            "integration.exported",
+            Action::IntegrationExported,
             format!("institution:{}", institution_id.trim()),
             json!({"orders": rows.len()}),
         )])

@@ -13,6 +13,7 @@
 
 use crate::integration::Integration;
 use crate::{Actor, AppError, ErrorCode};
+use domain::Action;
 use ledger::Crypto;
 use rand::RngCore;
 use store::ApiClientRow;
@@ -119,7 +120,7 @@ impl<'a> Integration<'a> {
         let entry = crate::evidence::record(
             &actor.audit_name(),
             now,
-            "api_client.created",
+            Action::ApiClientCreated,
             format!("api_client:{key_id}"),
             serde_json::json!({"key_id": key_id, "owner_kind": owner_kind, "owner_id": owner_id}),
         );

@@ -12,6 +12,7 @@ use crate::bank::DELIVERY_LEASE_MS;
 use crate::events::{self, PublicEvent};
 use crate::integration::Integration;
 use crate::{Actor, AppError, ErrorCode, evidence};
+use domain::Action;
 use domain::access::IntegrationScope;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -36,7 +37,7 @@ pub fn webhook_backoff_ms(attempts: i64) -> i64 {
 /// (none: every authorised integrator), and its body: the typed public part of the entry's payload
 /// (`crate::events`), whose type the integrator sees.
 struct EventKind {
-    action: &'static str,
+    action: Action,
     event_type: &'static str,
     scopes: &'static [IntegrationScope],
     body: fn(&str) -> Option<serde_json::Value>,
@@ -44,10 +45,7 @@ struct EventKind {
 
 use IntegrationScope::{Attendance, Orders, Service};
 
-const fn kind<E: PublicEvent>(
-    action: &'static str,
-    scopes: &'static [IntegrationScope],
-) -> EventKind {
+const fn kind<E: PublicEvent>(action: Action, scopes: &'static [IntegrationScope]) -> EventKind {
     EventKind {
         action,
         event_type: E::TYPE,
@@ -57,15 +55,15 @@ const fn kind<E: PublicEvent>(
 }
 
 const EVENT_KINDS: &[EventKind] = &[
-    kind::<events::OrderPaid>("order.paid", &[Orders]),
-    kind::<events::LessonConfirmed>("lesson.confirmed", &[Attendance, Orders]),
-    kind::<events::LessonDisputed>("lesson.disputed", &[Attendance, Orders]),
-    kind::<events::RefundRequested>("refund.requested", &[Service, Orders]),
-    kind::<events::RefundAgreed>("refund.agreed", &[Service, Orders]),
+    kind::<events::OrderPaid>(Action::OrderPaid, &[Orders]),
+    kind::<events::LessonConfirmed>(Action::LessonConfirmed, &[Attendance, Orders]),
+    kind::<events::LessonDisputed>(Action::LessonDisputed, &[Attendance, Orders]),
+    kind::<events::RefundRequested>(Action::RefundRequested, &[Service, Orders]),
+    kind::<events::RefundAgreed>(Action::RefundAgreed, &[Service, Orders]),
     // A regulator upholding an escalated refund agrees it for the institution.
-    kind::<events::RefundAgreed>("refund.upheld", &[Service, Orders]),
-    kind::<events::ComplaintOpened>("complaint.filed", &[Service]),
-    kind::<events::WarningRaised>("risk.warning_raised", &[]),
+    kind::<events::RefundAgreed>(Action::RefundUpheld, &[Service, Orders]),
+    kind::<events::ComplaintOpened>(Action::ComplaintFiled, &[Service]),
+    kind::<events::WarningRaised>(Action::WarningRaised, &[]),
 ];
 
 /// `PUT /api/v1/integration/webhook`.
@@ -145,7 +143,7 @@ impl<'a> Integration<'a> {
         tx.append_audit(vec![evidence::record(
             &actor.audit_name(),
             now,
-            "integration.webhook_set",
+            Action::WebhookSet,
             format!("integrator:{}", integrator.id),
             json!({"url": url}),
         )])
@@ -195,7 +193,10 @@ impl<'a> Integration<'a> {
         let mut grants: HashMap<String, Vec<GrantRow>> = HashMap::new();
         let mut endpoints: HashMap<String, Option<WebhookEndpointRow>> = HashMap::new();
         for entry in &entries {
-            let Some(kind) = EVENT_KINDS.iter().find(|k| k.action == entry.body.action) else {
+            let Some(kind) = EVENT_KINDS
+                .iter()
+                .find(|k| k.action.as_str() == entry.body.action)
+            else {
                 continue;
             };
             let Some(institution_id) = entry.body.subject.strip_prefix("institution:") else {
@@ -204,7 +205,7 @@ impl<'a> Integration<'a> {
             let Some(data) = (kind.body)(&entry.body.payload) else {
                 tracing::warn!(
                     seq = entry.seq,
-                    action = kind.action,
+                    action = kind.action.as_str(),
                     "an audit entry without its event's body"
                 );
                 continue;
@@ -454,7 +455,7 @@ impl<'a> Integration<'a> {
         tx.append_audit(vec![evidence::record(
             &actor.audit_name(),
             now,
-            "integration.webhook_replayed",
+            Action::WebhookReplayed,
             format!("integrator:{}", integrator.id),
             json!({"delivery": delivery.id, "event_id": delivery.event_seq}),
         )])

@@ -7,6 +7,7 @@
 
 use crate::money::Money;
 use crate::{AppError, evidence};
+use domain::Action;
 use domain::{InstructionEvent, InstructionStatus, Timestamp};
 use serde::Serialize;
 use serde_json::json;
@@ -109,7 +110,7 @@ impl<'a> Money<'a> {
             entries.push(evidence::record(
                 "system:release_batches",
                 now,
-                "bank.release_batch_formed",
+                Action::ReleaseBatchFormed,
                 format!("supervised_account:{account_id}"),
                 json!({"batch": batch.id, "business_date": date, "amount_fen": amount,
                        "releases": ids}),

@@ -6,6 +6,7 @@
 use crate::money::Money;
 use crate::onboarding::APPROVED_AWAITING_FUNDS;
 use crate::{Actor, AppError, ErrorCode};
+use domain::Action;
 use domain::{ListStatus, Timestamp};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -107,7 +108,7 @@ impl<'a> Money<'a> {
             reported_at: None,
             reconciled_at: None,
         };
-        self.record_supervised_account(actor, &row, "supervised_account.requested")
+        self.record_supervised_account(actor, &row, Action::SupervisedAccountRequested)
             .await?;
         Ok(view(row))
     }
@@ -185,7 +186,7 @@ impl<'a> Money<'a> {
         let entries = vec![crate::evidence::record(
             &actor.audit_name(),
             at,
-            "supervised_account.confirmed",
+            Action::SupervisedAccountConfirmed,
             format!("institution:{}", account.institution_id),
             json!({"account": account.id, "bank_id": account.bank_id, "mode": account.mode}),
         )];
@@ -244,7 +245,7 @@ impl<'a> Money<'a> {
             reported_at: None,
             reconciled_at: None,
         };
-        self.record_supervised_account(actor, &row, "supervised_account.confirmed")
+        self.record_supervised_account(actor, &row, Action::SupervisedAccountConfirmed)
             .await
     }
 
@@ -253,7 +254,7 @@ impl<'a> Money<'a> {
         self,
         actor: &Actor,
         row: &SupervisedAccountRow,
-        action: &str,
+        action: Action,
     ) -> Result<(), AppError> {
         let mut tx = self.store.begin_write().await?;
         tx.insert_supervised_account(row).await?;

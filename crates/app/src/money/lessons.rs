@@ -8,6 +8,7 @@ use crate::bank::instruct_in;
 use crate::events;
 use crate::money::Money;
 use crate::{Actor, AppError, ErrorCode, evidence};
+use domain::Action;
 use domain::access::Permission;
 use domain::contract::lesson_fee;
 use domain::instruction::ReleaseProgress;
@@ -171,7 +172,7 @@ impl<'a> Money<'a> {
         tx.append_audit(vec![evidence::record(
             &actor.audit_name(),
             now.millis(),
-            "lesson.attended",
+            Action::LessonAttended,
             format!("institution:{institution_id}"),
             json!({"lesson": row.id, "order": order.id, "lesson_no": lesson_no, "fee_fen": row.fee_fen,
                    "evidence": row.evidence}),
@@ -246,7 +247,7 @@ impl<'a> Money<'a> {
         tx.append_audit(vec![evidence::record(
             &actor.audit_name(),
             now,
-            "lesson.disputed",
+            Action::LessonDisputed,
             format!("institution:{}", order.institution_id),
             events::public(
                 &events::LessonDisputed {
@@ -305,7 +306,7 @@ impl<'a> Money<'a> {
                 tx.append_audit(vec![evidence::record(
                     "system:confirmation_timer",
                     now,
-                    "lesson.needs_review",
+                    Action::LessonNeedsReview,
                     format!("institution:{}", order.institution_id),
                     json!({"lesson": lesson.id, "order": order.id, "lesson_no": lesson.lesson_no}),
                 )])
@@ -365,7 +366,7 @@ impl<'a> Money<'a> {
         tx.append_audit(vec![evidence::record(
             by,
             now,
-            "lesson.confirmed",
+            Action::LessonConfirmed,
             format!("institution:{}", order.institution_id),
             events::public(
                 &events::LessonConfirmed {
@@ -549,7 +550,7 @@ impl<'a> Money<'a> {
         tx.append_audit(vec![evidence::record(
             &actor.audit_name(),
             now.millis(),
-            "lesson.leave",
+            Action::LessonLeave,
             format!("institution:{}", order.institution_id),
             json!({"order": order.id, "date": row.on_date, "reason": reason}),
         )])

@@ -10,6 +10,7 @@ use crate::inbox::{Note, notify_each_in};
 use crate::lessons::window_end;
 use crate::money::Money;
 use crate::{Actor, AppError, ErrorCode, evidence};
+use domain::Action;
 use domain::access::Permission;
 use domain::contract::refund_after;
 use domain::{Fen, InstructionStatus, Machine, OrderStatus, RefundEvent, RefundStatus, Timestamp};
@@ -180,7 +181,7 @@ impl<'a> Money<'a> {
         tx.append_audit(vec![evidence::record(
             &actor.audit_name(),
             now.millis(),
-            "refund.requested",
+            Action::RefundRequested,
             format!("institution:{}", order.institution_id),
             events::public(
                 &events::RefundRequested {
@@ -415,7 +416,7 @@ impl<'a> Money<'a> {
         tx.append_audit(vec![evidence::record(
             by,
             now,
-            &format!("refund.{to}"),
+            Action::refund_moved(to),
             format!("institution:{}", refund.institution_id),
             events::public(
                 &events::RefundAgreed {
@@ -481,7 +482,7 @@ impl<'a> Money<'a> {
         tx.append_audit(vec![evidence::record(
             by,
             now,
-            &format!("refund.{to}"),
+            Action::refund_moved(to),
             format!("institution:{}", refund.institution_id),
             json!({"refund": refund.id, "order": refund.order_id, "reason": reason}),
         )])

@@ -8,6 +8,7 @@ use crate::inbox::{Note, notify_each_in};
 use crate::money::Money;
 use crate::refunds::refund_of_rest_in;
 use crate::{Actor, AppError, ErrorCode, evidence};
+use domain::Action;
 use domain::access::Permission;
 use domain::{InstructionStatus, RefundEvent, RefundStatus, Timestamp};
 use serde::{Deserialize, Serialize};
@@ -149,7 +150,7 @@ impl<'a> Money<'a> {
         tx.append_audit(vec![evidence::record(
             &by,
             now,
-            "institution.run_off_started",
+            Action::RunOffStarted,
             subject,
             json!({"reason": reason, "frozen_orders": ids, "refunds": refunded}),
         )])

@@ -6,6 +6,7 @@ use crate::error::BrokenRule;
 use crate::error::field_label;
 use crate::registry::Registry;
 use crate::{Actor, AppError, ErrorCode};
+use domain::Action;
 use domain::RegionCode;
 use domain::access::Permission;
 use domain::policy::{PolicyOverride, RegionPolicy};
@@ -249,7 +250,7 @@ impl<'a> Registry<'a> {
         tx.append_audit(vec![crate::evidence::record(
             &actor.audit_name(),
             now,
-            "region_policy.changed",
+            Action::RegionPolicyChanged,
             format!("region:{region}"),
             json!({"version": version, "override": o, "reason": reason}),
         )])

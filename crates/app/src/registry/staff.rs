@@ -7,6 +7,7 @@
 use crate::registry::Registry;
 use crate::vault::field::{PRACTITIONER_ID_CARD, PRACTITIONER_NAME, STAFF_ID_CARD, STAFF_NAME};
 use crate::{Actor, AppError, ErrorCode};
+use domain::Action;
 use domain::access::Permission;
 use domain::person::{IdCardNumber, PersonError, PersonName};
 use domain::{RegionCode, Timestamp};
@@ -119,7 +120,7 @@ impl<'a> Registry<'a> {
         tx.append_audit(vec![crate::evidence::record(
             &actor.audit_name(),
             now,
-            "staff.left",
+            Action::StaffLeft,
             format!("institution:{institution_id}"),
             json!({"staff_member": staff_id.trim()}),
         )])
@@ -173,7 +174,7 @@ impl<'a> Registry<'a> {
         tx.append_audit(vec![crate::evidence::record(
             &actor.audit_name(),
             now,
-            "practitioner.blacklisted",
+            Action::PractitionerBlacklisted,
             format!("practitioner:{}", row.id),
             json!({"reason": reason, "region_code": row.region_code}),
         )])
@@ -241,7 +242,7 @@ impl<'a> Registry<'a> {
             tx.append_audit(vec![crate::evidence::record(
                 &actor.audit_name(),
                 now,
-                "staff.hire_refused",
+                Action::StaffHireRefused,
                 format!("institution:{institution_id}"),
                 json!({"reason": "practitioner_blacklisted"}),
             )])
@@ -272,7 +273,7 @@ impl<'a> Registry<'a> {
         tx.append_audit(vec![crate::evidence::record(
             &actor.audit_name(),
             now,
-            "staff.hired",
+            Action::StaffHired,
             format!("institution:{institution_id}"),
             json!({"staff_member": row.id, "role": row.role, "subject_teacher": hire.subject_teacher}),
         )])
@@ -354,7 +355,7 @@ impl<'a> Registry<'a> {
         tx.append_audit(vec![crate::evidence::record(
             &actor.audit_name(),
             now,
-            "staff.record_check_confirmed",
+            Action::StaffRecordCheckConfirmed,
             format!("institution:{}", institution.id),
             json!({"staff_member": row.id, "document": row.record_check_document}),
         )])

@@ -4,6 +4,7 @@
 
 use crate::service::Service;
 use crate::{Actor, AppError, ErrorCode, evidence};
+use domain::Action;
 use domain::Timestamp;
 use domain::access::Permission;
 use serde::{Deserialize, Serialize};
@@ -99,7 +100,7 @@ impl<'a> Service<'a> {
         tx.append_audit(vec![evidence::record(
             &actor.audit_name(),
             now,
-            "consultation.asked",
+            Action::ConsultationAsked,
             format!("institution:{}", institution.id),
             json!({"consultation": row.id, "topic": topic}),
         )])
@@ -135,7 +136,7 @@ impl<'a> Service<'a> {
         tx.append_audit(vec![evidence::record(
             &actor.audit_name(),
             now,
-            "consultation.message",
+            Action::ConsultationMessage,
             format!("institution:{}", thread.institution_id),
             json!({"consultation": thread.id, "from_institution": from_institution}),
         )])

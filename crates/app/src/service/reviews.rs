@@ -6,6 +6,7 @@
 use crate::error::field_label;
 use crate::service::Service;
 use crate::{Actor, AppError, ErrorCode, evidence};
+use domain::Action;
 use domain::access::Permission;
 use domain::review::{Ratings, blocked_words, weighted_average};
 use domain::{RegionCode, Timestamp};
@@ -145,7 +146,7 @@ impl<'a> Service<'a> {
         tx.append_audit(vec![evidence::record(
             &actor.audit_name(),
             now,
-            "review.posted",
+            Action::ReviewPosted,
             format!("institution:{}", row.institution_id),
             json!({"review": row.id, "order": row.order_id, "weight": row.weight}),
         )])
@@ -202,7 +203,7 @@ impl<'a> Service<'a> {
         tx.append_audit(vec![evidence::record(
             &actor.audit_name(),
             now,
-            "review.replied",
+            Action::ReviewReplied,
             format!("institution:{institution_id}"),
             json!({"review": review.id}),
         )])
@@ -257,7 +258,7 @@ impl<'a> Service<'a> {
         tx.append_audit(vec![evidence::record(
             &actor.audit_name(),
             now,
-            "review.hidden",
+            Action::ReviewHidden,
             subject,
             json!({"review": review.id, "reason": reason}),
         )])

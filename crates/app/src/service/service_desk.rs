@@ -6,6 +6,7 @@
 
 use crate::service::Service;
 use crate::{Actor, AppError, ErrorCode, evidence};
+use domain::Action;
 use domain::access::Permission;
 use domain::service::{TicketKind, TicketTimes, Tier, tier_figures};
 use domain::{Machine, RegionCode, TicketEvent, TicketStatus, Timestamp};
@@ -272,7 +273,7 @@ impl<'a> Service<'a> {
         tx.append_audit(vec![evidence::record(
             &actor.audit_name(),
             at,
-            "service.ticket_opened",
+            Action::TicketOpened,
             format!("ticket:{}", row.id),
             json!({"ticket_no": row.ticket_no, "kind": row.kind, "tier": row.tier, "region": row.region_code}),
         )])
@@ -419,7 +420,7 @@ impl<'a> Service<'a> {
         tx.append_audit(vec![evidence::record(
             &actor.audit_name(),
             at,
-            "service.ticket_replied",
+            Action::TicketReplied,
             format!("ticket:{}", ticket.id),
             json!({"from_desk": from_desk, "status": TicketStatus::target(event).map(TicketStatus::as_str)}),
         )])
@@ -467,7 +468,7 @@ impl<'a> Service<'a> {
         tx.append_audit(vec![evidence::record(
             &actor.audit_name(),
             at,
-            "service.ticket_assigned",
+            Action::TicketAssigned,
             format!("ticket:{}", ticket.id),
             json!({"assignee": assignment.assignee_id.trim()}),
         )])
@@ -490,7 +491,7 @@ impl<'a> Service<'a> {
         tx.append_audit(vec![evidence::record(
             &actor.audit_name(),
             at,
-            "service.ticket_resolved",
+            Action::TicketResolved,
             format!("ticket:{}", ticket.id),
             json!({}),
         )])

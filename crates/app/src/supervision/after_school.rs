@@ -6,6 +6,7 @@
 
 use crate::supervision::Supervision;
 use crate::{Actor, AppError, ErrorCode, evidence};
+use domain::Action;
 use domain::access::Permission;
 use domain::{RegionCode, Timestamp};
 use serde::{Deserialize, Serialize};
@@ -188,7 +189,7 @@ impl<'a> Supervision<'a> {
         tx.append_audit(vec![evidence::record(
             &actor.audit_name(),
             now,
-            "after_school.list_created",
+            Action::AfterSchoolListCreated,
             format!("region:{}", region.as_str()),
             json!({"list": row.id, "name": row.name, "school_year": row.school_year}),
         )])
@@ -236,7 +237,7 @@ impl<'a> Supervision<'a> {
         tx.append_audit(vec![evidence::record(
             &actor.audit_name(),
             now,
-            "after_school.candidate_added",
+            Action::AfterSchoolCandidateAdded,
             format!("institution:{}", institution.id),
             json!({"list": list.id}),
         )])
@@ -413,7 +414,7 @@ impl<'a> Supervision<'a> {
         tx.append_audit(vec![evidence::record(
             &actor.audit_name(),
             now,
-            "after_school.chosen",
+            Action::AfterSchoolChosen,
             format!("institution:{institution_id}"),
             json!({"list": list.id, "school": school_id, "note": note}),
         )])
@@ -467,7 +468,7 @@ impl<'a> Supervision<'a> {
         tx.append_audit(vec![evidence::record(
             &actor.audit_name(),
             now,
-            "after_school.withdrawn",
+            Action::AfterSchoolWithdrawn,
             format!("institution:{institution_id}"),
             json!({"list": list.id, "school": school_id, "reason": reason}),
         )])

@@ -7,6 +7,7 @@ use crate::penalties::PenaltyView;
 use crate::spot_checks::SpotCheckView;
 use crate::supervision::Supervision;
 use crate::{Actor, AppError, ErrorCode, evidence};
+use domain::Action;
 use domain::Timestamp;
 use domain::access::Permission;
 use serde::{Deserialize, Serialize};
@@ -227,7 +228,7 @@ impl<'a> Supervision<'a> {
         tx.append_audit(vec![evidence::record(
             &actor.audit_name(),
             now,
-            "annual_review.recorded",
+            Action::AnnualReviewRecorded,
             format!("institution:{}", institution.id),
             json!({"year": year, "result": row.result, "remarks": row.remarks}),
         )])

@@ -6,6 +6,7 @@
 
 use crate::supervision::Supervision;
 use crate::{Actor, AppError, ErrorCode, evidence};
+use domain::Action;
 use domain::Timestamp;
 use domain::access::Permission;
 use domain::credit::{CreditFacts, CreditModel, CreditRating, Grade};
@@ -184,7 +185,7 @@ impl<'a> Supervision<'a> {
         tx.append_audit(vec![evidence::record(
             &actor.audit_name(),
             now,
-            "credit.model_set",
+            Action::CreditModelSet,
             "credit_model".into(),
             json!({"version": version, "model": change.model, "reason": reason}),
         )])
@@ -320,7 +321,7 @@ impl<'a> Supervision<'a> {
         tx.append_audit(vec![evidence::record(
             &actor.audit_name(),
             now.millis(),
-            "credit.published",
+            Action::CreditPublished,
             format!("region:{}", region.as_str()),
             json!({"year": year, "institutions": rows.len(), "grades": grades, "model_version": model.version}),
         )])
@@ -389,7 +390,7 @@ impl<'a> Supervision<'a> {
         tx.append_audit(vec![evidence::record(
             &actor.audit_name(),
             now,
-            "credit.exported",
+            Action::CreditExported,
             format!("region:{}", region.as_str()),
             json!({"year": year, "rows": out.len()}),
         )])

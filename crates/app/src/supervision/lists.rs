@@ -4,6 +4,7 @@
 use crate::error::required_text as text;
 use crate::supervision::Supervision;
 use crate::{Actor, AppError, ErrorCode, evidence};
+use domain::Action;
 use domain::access::Permission;
 use domain::{InstitutionId, ListChangeId, ListStatus, RegionCode, Timestamp};
 use serde::Deserialize;
@@ -308,7 +309,7 @@ impl<'a> Supervision<'a> {
         let mut entries = vec![crate::evidence::record(
             &actor.audit_name(),
             at,
-            "institution.removed",
+            Action::InstitutionRemoved,
             format!("institution:{}", row.id),
             json!({"reason": reason, "decision_no": decision_no, "decided_on": decided_on.to_string(),
                    "plate_revoked": revoked > 0, "published": req.publish}),

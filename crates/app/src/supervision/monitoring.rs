@@ -7,6 +7,7 @@
 use crate::error::field_label;
 use crate::supervision::Supervision;
 use crate::{Actor, AppError, ErrorCode, evidence};
+use domain::Action;
 use domain::access::Permission;
 use domain::{Fen, FilingStatus, OrderStatus, Timestamp};
 use serde::{Deserialize, Serialize};
@@ -415,7 +416,7 @@ impl<'a> Supervision<'a> {
         tx.append_audit(vec![evidence::record(
             &actor.audit_name(),
             now,
-            "monitoring.exported",
+            Action::MonitoringExported,
             format!("institution:{}", table.institution_id),
             json!({"focus": table.focus, "format": format, "rows": table.rows.len()}),
         )])
@@ -495,7 +496,7 @@ impl<'a> Supervision<'a> {
             tx.append_audit(vec![evidence::record(
                 &actor.audit_name(),
                 now,
-                "financial_statement.filed",
+                Action::FinancialStatementFiled,
                 format!("institution:{institution_id}"),
                 json!({"statement": row.id, "period": row.period, "revenue_fen": row.revenue_fen,
                        "expenses_fen": row.expenses_fen, "net_assets_fen": row.net_assets_fen,

@@ -2,6 +2,7 @@
 
 use crate::supervision::Supervision;
 use crate::{Actor, AppError};
+use domain::Action;
 use domain::access::Permission;
 use domain::{InstitutionId, RegionCode, Timestamp};
 use serde::Serialize;
@@ -14,7 +15,10 @@ pub struct AuditEntryView {
     pub at: i64,
     pub at_display: String,
     pub actor: String,
+    /// The stored action name (`order.paid`), stable.
     pub action: String,
+    /// What it is in Chinese (付款入监管账户); an action this version does not know reads as its name.
+    pub action_label: String,
     #[schema(value_type = Object)]
     pub payload: serde_json::Value,
 }
@@ -55,6 +59,7 @@ fn entry_view(e: ledger::AuditEntry) -> AuditEntryView {
         at: e.body.at_ms,
         at_display: Timestamp::from_millis(e.body.at_ms).china_display(),
         actor: e.body.actor,
+        action_label: Action::label_of(&e.body.action).to_owned(),
         action: e.body.action,
         payload: serde_json::from_str(&e.body.payload).unwrap_or(serde_json::Value::Null),
     }

@@ -8,6 +8,7 @@ use crate::error::field_label;
 use crate::error::required_text as text;
 use crate::supervision::Supervision;
 use crate::{Actor, AppError, ErrorCode, evidence};
+use domain::Action;
 use domain::ListStatus;
 use domain::access::Permission;
 use domain::penalty::PenaltyKind;
@@ -181,7 +182,7 @@ impl<'a> Supervision<'a> {
         let mut entries = vec![evidence::record(
             &actor.audit_name(),
             at,
-            "penalty.recorded",
+            Action::PenaltyRecorded,
             format!("institution:{}", institution.id),
             json!({"penalty": row.id, "kind": row.kind, "decision_no": row.decision_no,
                    "decided_on": row.decided_on, "amount_fen": row.amount_fen, "legal_basis": row.legal_basis,

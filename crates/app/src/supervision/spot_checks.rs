@@ -5,6 +5,7 @@
 
 use crate::supervision::Supervision;
 use crate::{Actor, AppError, ErrorCode, evidence};
+use domain::Action;
 use domain::access::Permission;
 use domain::risk::Indicator;
 use domain::sampling::{Candidate, SHARE_PERCENT, draw_sample};
@@ -266,7 +267,7 @@ impl<'a> Supervision<'a> {
         tx.append_audit(vec![evidence::record(
             &actor.audit_name(),
             now,
-            "spot_check.campaign_created",
+            Action::SpotCheckCampaignCreated,
             format!("region:{}", region.as_str()),
             json!({"campaign": campaign.id, "name": campaign.name, "share_percent": campaign.share_percent,
                    "strata": campaign.strata, "seed": campaign.seed, "population": campaign.population,
@@ -501,7 +502,7 @@ impl<'a> Supervision<'a> {
         tx.append_audit(vec![evidence::record(
             &actor.audit_name(),
             now,
-            "spot_check.recorded",
+            Action::SpotCheckRecorded,
             format!("institution:{}", institution.id),
             json!({"spot_check": check.id, "campaign": check.campaign_id, "findings": findings,
                    "evidence": documents.iter().map(|(d, _)| json!({"id": d.id, "digest": d.digest})).collect::<Vec<_>>()}),

@@ -62,7 +62,36 @@ impl Sim {
         let report = app::ledger_check::verify_money(self.t.app.store())
             .await
             .map_err(|e| self.harness(step, e))?;
-        Ok(report.violations.iter().map(ToString::to_string).collect())
+        let mut broken: Vec<String> = report.violations.iter().map(ToString::to_string).collect();
+        broken.extend(self.unknown_audit_actions(step).await?);
+        Ok(broken)
+    }
+
+    /// Every audit entry records one of the platform's actions (`domain::Action`), whatever wrote it.
+    async fn unknown_audit_actions(&self, step: u64) -> Result<Vec<String>, Failure> {
+        let (mut after, mut unknown) = (0, Vec::new());
+        loop {
+            let page = self
+                .t
+                .app
+                .store()
+                .read()
+                .audit_entries_after(after, 1_000)
+                .await
+                .map_err(|e| self.harness(step, e))?;
+            let Some(last) = page.last() else {
+                return Ok(unknown);
+            };
+            after = last.seq;
+            unknown.extend(page.iter().filter_map(|e| {
+                domain::Action::parse(&e.body.action).err().map(|_| {
+                    format!(
+                        "audit entry {} records an unknown action {:?}",
+                        e.seq, e.body.action
+                    )
+                })
+            }));
+        }
     }
 
     /// The network heals: every delivery, execution and message goes through until nothing moves; then the

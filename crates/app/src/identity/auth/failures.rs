@@ -7,6 +7,7 @@ use crate::evidence::record as audit;
 use crate::identity::Identity;
 use crate::vault::field::{PHONE as PHONE_FIELD, TOTP_SECRET as TOTP_FIELD};
 use crate::{AppError, ErrorCode};
+use domain::Action;
 use serde_json::json;
 use store::AccountRow;
 
@@ -53,7 +54,7 @@ impl<'a> Identity<'a> {
             tx.append_audit(vec![audit(
                 "public",
                 now,
-                "auth.sign_in_failed",
+                Action::SignInFailed,
                 "account:unknown".into(),
                 json!({"reason": "unknown_account"}),
             )])
@@ -79,7 +80,7 @@ impl<'a> Identity<'a> {
             tx.append_audit(vec![audit(
                 "public",
                 now,
-                "auth.sign_in_refused",
+                Action::SignInRefused,
                 subject,
                 json!({"reason": reason, "until": until}),
             )])
@@ -152,7 +153,7 @@ impl<'a> Identity<'a> {
         tx.append_audit(vec![audit(
             &actor_of(&account)?.audit_name(),
             now,
-            "auth.signed_in",
+            Action::SignedIn,
             subject,
             json!({"second_factor": second_factor}),
         )])
@@ -186,7 +187,7 @@ impl<'a> Identity<'a> {
         let mut entries = vec![audit(
             "public",
             now,
-            "auth.sign_in_failed",
+            Action::SignInFailed,
             subject.clone(),
             json!({"reason": reason, "failures": in_a_row, "from_source": from_source,
                    "slowed_until": now + delay}),
@@ -197,7 +198,7 @@ impl<'a> Identity<'a> {
             entries.push(audit(
                 "system:auth",
                 now,
-                "auth.account_locked",
+                Action::AccountLocked,
                 subject.clone(),
                 json!({"until": until, "for": "one_source"}),
             ));
@@ -209,7 +210,7 @@ impl<'a> Identity<'a> {
             entries.push(audit(
                 "system:auth",
                 now,
-                "auth.account_under_attack",
+                Action::AccountUnderAttack,
                 subject,
                 json!({"sources": sources}),
             ));

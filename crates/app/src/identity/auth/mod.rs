@@ -11,6 +11,7 @@ use crate::identity::Identity;
 use crate::{Actor, AppError, ErrorCode};
 use argon2::{Argon2, PasswordHash, PasswordHasher, PasswordVerifier};
 use data_encoding::BASE64URL_NOPAD;
+use domain::Action;
 use domain::RegionCode;
 use domain::access::{RegulatorRole, StaffRole};
 pub use failures::{MAX_SIGN_IN_DELAY_MS, SOURCES_OF_AN_ATTACK, sign_in_delay_ms};
@@ -240,7 +241,7 @@ impl<'a> Identity<'a> {
             tx.append_audit(vec![audit(
                 "system:auth",
                 now,
-                "auth.refresh_reused",
+                Action::RefreshTokenReused,
                 format!("account:{}", token.account_id),
                 json!({"family": token.family}),
             )])
@@ -298,7 +299,7 @@ impl<'a> Identity<'a> {
         tx.append_audit(vec![audit(
             &format!("account:{}", token.account_id),
             now,
-            "auth.signed_out",
+            Action::SignedOut,
             format!("account:{}", token.account_id),
             json!({}),
         )])
@@ -332,7 +333,7 @@ impl<'a> Identity<'a> {
         tx.append_audit(vec![audit(
             &actor_of(account)?.audit_name(),
             now,
-            "account.password_changed",
+            Action::PasswordChanged,
             format!("account:{}", account.id),
             json!({"was_temporary": account.must_change_password != 0}),
         )])
@@ -361,7 +362,7 @@ impl<'a> Identity<'a> {
             tx.append_audit(vec![audit(
                 &actor.audit_name(),
                 now,
-                "account.password_change_refused",
+                Action::PasswordChangeRefused,
                 format!("account:{id}"),
                 json!({"reason": "wrong_current_password"}),
             )])

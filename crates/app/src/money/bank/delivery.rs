@@ -4,6 +4,7 @@
 use super::{InstructionResult, risk};
 use crate::money::Money;
 use crate::{AppError, evidence};
+use domain::Action;
 use domain::{InstructionEvent, InstructionStatus, Timestamp};
 use serde_json::json;
 use store::{Instructed, InstructionRow};
@@ -91,9 +92,9 @@ impl<'a> Money<'a> {
                     let next = at + ask_again_after_ms(attempts + 1);
                     tx.record_delivery(which, &id, Some(at), next, None).await?;
                     let action = if status == InstructionStatus::Pending {
-                        "bank.instruction_acknowledged"
+                        Action::BankInstructionAcknowledged
                     } else {
-                        "bank.instruction_asked_again"
+                        Action::BankInstructionAskedAgain
                     };
                     tx.append_audit(vec![evidence::record(
                         by,
@@ -164,7 +165,7 @@ impl<'a> Money<'a> {
             tx.append_audit(vec![evidence::record(
                 "system:instruction_delivery",
                 now,
-                "risk.raised",
+                Action::RiskRaised,
                 format!("institution:{}", account.institution_id),
                 json!({"risk_event": event.id, "kind": event.kind, "level": event.level, "instruction": id}),
             )])

@@ -5,6 +5,7 @@ use crate::inbox::{Note, notify_each_in};
 use crate::money::Money;
 use crate::money::{CODE_REFUND, CODE_RELEASE, LedgerAccountKind, open_account_in, post_in};
 use crate::{Actor, AppError, ErrorCode, evidence};
+use domain::Action;
 use domain::{InstructionEvent, InstructionStatus, Machine, OrderStatus};
 use ledger::posting::Transfer;
 use serde::{Deserialize, Serialize};
@@ -110,7 +111,7 @@ pub(crate) async fn instruct_in(
     tx.append_audit(vec![evidence::record(
         by,
         now,
-        "bank.instructed",
+        Action::BankInstructed,
         format!("institution:{}", order.institution_id),
         json!({"instruction": row.id, "kind": kind, "order": order.id, "amount_fen": amount,
                "batch_date": row.batch_date}),
@@ -357,7 +358,7 @@ impl<'a> Money<'a> {
             tx.append_audit(vec![evidence::record(
                 by,
                 now,
-                "bank.instruction_result",
+                Action::BankInstructionResult,
                 format!("bank:{bank_id}"),
                 json!({"instruction": id, "status": result.status, "bank_ref": bank_ref,
                        "reason": result.reason}),

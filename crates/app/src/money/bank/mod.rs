@@ -13,6 +13,7 @@
 use crate::error::field_label;
 use crate::money::Money;
 use crate::{Actor, AppError, evidence};
+use domain::Action;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use store::{BankEndpointRow, RiskEventRow, SupervisedAccountRow, WriteTx};
@@ -152,7 +153,7 @@ impl<'a> Money<'a> {
         tx.append_audit(vec![evidence::record(
             &actor.audit_name(),
             now,
-            "bank.endpoint_set",
+            Action::BankEndpointSet,
             format!("bank:{bank_id}"),
             json!({"instruction_url": row.instruction_url, "checkout_url": row.checkout_url}),
         )])

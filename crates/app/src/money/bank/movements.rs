@@ -9,6 +9,7 @@ use super::movement_book::{
 use super::{MAX_BATCH, risk};
 use crate::money::Money;
 use crate::{Actor, AppError, ErrorCode, evidence};
+use domain::Action;
 use domain::{InstructionEvent, InstructionStatus, Timestamp};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -341,7 +342,7 @@ impl<'a> Money<'a> {
         let entry = evidence::record(
             &actor.audit_name(),
             now,
-            "bank.movement",
+            Action::BankMovement,
             format!("institution:{}", account.institution_id),
             json!({"account": account.id, "bank_ref": bank_ref, "direction": direction,
                    "amount_fen": amount, "balance_after_fen": report.balance_after_fen,

@@ -8,6 +8,7 @@ use crate::inbox::{Note, notify_each_in};
 use crate::money::Money;
 use crate::money::{CODE_PAYMENT, LedgerAccountKind, new_ledger_account, post_many_in};
 use crate::{Actor, AppError, ErrorCode, evidence};
+use domain::Action;
 use domain::{OrderStatus, RefundEvent, Timestamp};
 use ledger::posting::Transfer;
 use serde::{Deserialize, Serialize};
@@ -358,7 +359,7 @@ impl<'a> Money<'a> {
             entries.push(evidence::record(
                 &actor.audit_name(),
                 now,
-                "order.paid",
+                Action::OrderPaid,
                 format!("institution:{}", order.institution_id),
                 events::public(
                     &events::OrderPaid {

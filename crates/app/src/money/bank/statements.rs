@@ -5,6 +5,7 @@ use super::payments::PaidFrom;
 use super::{MAX_BATCH, MovementReport, PaymentNotice, risk};
 use crate::money::Money;
 use crate::{Actor, AppError, ErrorCode, evidence};
+use domain::Action;
 use domain::OrderStatus;
 use domain::Timestamp;
 use serde::{Deserialize, Serialize};
@@ -178,7 +179,7 @@ impl<'a> Money<'a> {
         tx.append_audit(vec![evidence::record(
             &actor.audit_name(),
             now,
-            "bank.statement",
+            Action::BankStatement,
             format!("institution:{}", account.institution_id),
             json!({"account": account.id, "date": row.statement_date, "closing_fen": s.closing_fen,
                    "consistent": consistent}),
@@ -339,7 +340,7 @@ impl<'a> Money<'a> {
                 evidence::record(
                     "system:statement_sweep",
                     now,
-                    "risk.raised",
+                    Action::RiskRaised,
                     format!("institution:{}", e.institution_id),
                     json!({"risk_event": e.id, "kind": e.kind, "level": e.level, "date": date.to_string()}),
                 )

@@ -4,6 +4,7 @@
 use super::OrderDetail;
 use crate::money::Money;
 use crate::{Actor, AppError, ErrorCode, evidence};
+use domain::Action;
 use domain::access::Permission;
 use domain::contract::{self, Contract};
 use domain::money::yuan;
@@ -100,7 +101,7 @@ impl<'a> Money<'a> {
         tx.append_audit(vec![evidence::record(
             &actor.audit_name(),
             now,
-            "order.discounted",
+            Action::OrderDiscounted,
             format!("institution:{}", order.institution_id),
             json!({"order": order.id, "order_no": order.order_no, "list_total_fen": list,
                    "from_fen": order.amount_fen, "to_fen": req.total_fen, "reason": reason,
@@ -212,7 +213,7 @@ impl<'a> Money<'a> {
         tx.append_audit(vec![evidence::record(
             &actor.audit_name(),
             now,
-            "order.class_transferred",
+            Action::ClassTransferred,
             format!("institution:{}", order.institution_id),
             json!({"order": order.id, "from_course": current.id, "to_course": target.id,
                    "lessons_remaining": remaining}),

@@ -5,6 +5,7 @@
 use crate::error::BrokenRule;
 use crate::money::Money;
 use crate::{Actor, AppError, ErrorCode, evidence};
+use domain::Action;
 use domain::access::Permission;
 use domain::contract::{self, Contract};
 use domain::money::yuan;
@@ -490,7 +491,7 @@ impl<'a> Money<'a> {
         tx.append_audit(vec![evidence::record(
             &actor.audit_name(),
             now.millis(),
-            "order.placed",
+            Action::OrderPlaced,
             format!("institution:{}", institution.id),
             json!({"order": row.id, "order_no": row.order_no, "amount_fen": row.amount_fen,
                    "contract_digest": digest, "child": child.id, "parent": account_id,

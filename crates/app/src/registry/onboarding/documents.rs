@@ -4,6 +4,7 @@ use super::{DOCUMENT_KINDS, DocumentView, MAX_DOCUMENT_BYTES, document_view};
 use crate::error::required_text as text;
 use crate::registry::Registry;
 use crate::{Actor, AppError, ErrorCode};
+use domain::Action;
 use domain::RegionCode;
 use domain::access::Permission;
 use object_store::ObjectStoreExt;
@@ -74,7 +75,7 @@ impl<'a> Registry<'a> {
             tx.append_audit(vec![crate::evidence::record(
                 &actor.audit_name(),
                 now,
-                "document.uploaded",
+                Action::DocumentUploaded,
                 format!("institution:{id}"),
                 json!({"document": row.id, "kind": kind, "content_type": row.content_type,
                        "size": row.size, "digest": row.digest}),

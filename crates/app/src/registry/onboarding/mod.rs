@@ -7,6 +7,7 @@ use crate::admin::{NewAccount, NewAccountKind};
 use crate::error::required_text as text;
 use crate::registry::Registry;
 use crate::{Actor, AppError, ErrorCode};
+use domain::Action;
 use domain::access::{Permission, StaffRole, competent_region};
 use domain::credit_code::CreditCode;
 use domain::filing::{Filing, FilingError, field_label};
@@ -277,7 +278,7 @@ impl<'a> Registry<'a> {
             crate::evidence::record(
                 "public",
                 now.millis(),
-                "institution.signed_up",
+                Action::InstitutionSignedUp,
                 format!("institution:{id}"),
                 json!({"id": id, "name": institution.name, "credit_code": institution.credit_code,
                        "region_code": institution.region_code, "mode": institution.mode,
@@ -431,7 +432,7 @@ impl<'a> Registry<'a> {
         tx.append_audit(vec![crate::evidence::record(
             &actor.audit_name(),
             now.millis(),
-            "filing.saved",
+            Action::FilingSaved,
             format!("institution:{id}"),
             json!({"version": version}),
         )])
@@ -471,7 +472,7 @@ impl<'a> Registry<'a> {
         tx.append_audit(vec![crate::evidence::record(
             &actor.audit_name(),
             now,
-            "filing.submitted",
+            Action::FilingSubmitted,
             format!("institution:{id}"),
             json!({"version": view.version, "competent_region": region.as_str()}),
         )])

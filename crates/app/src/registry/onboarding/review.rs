@@ -4,6 +4,7 @@ use super::{APPROVED_AWAITING_FUNDS, Decision, FilingView, QueueItem};
 use crate::error::required_text as text;
 use crate::registry::Registry;
 use crate::{Actor, AppError, ErrorCode, evidence};
+use domain::Action;
 use domain::access::{Permission, competent_region, regulator_reviews};
 use domain::filing::{FIELDS, Filing};
 use domain::{
@@ -176,9 +177,9 @@ impl<'a> Registry<'a> {
             &actor.audit_name(),
             at,
             if decision.approve {
-                "filing.approved"
+                Action::FilingApproved
             } else {
-                "filing.rejected"
+                Action::FilingRejected
             },
             format!("institution:{id}"),
             json!({"version": latest.version, "field_reasons": decision.field_reasons}),

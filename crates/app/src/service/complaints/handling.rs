@@ -9,6 +9,7 @@ use crate::lessons::window_end;
 use crate::refunds::refund_of_rest_in;
 use crate::service::Service;
 use crate::{Actor, AppError, ErrorCode, evidence};
+use domain::Action;
 use domain::access::Permission;
 use domain::{RefundEvent, RegionCode, Timestamp};
 use serde_json::json;
@@ -54,7 +55,7 @@ impl<'a> Service<'a> {
         tx.append_audit(vec![evidence::record(
             &actor.audit_name(),
             now,
-            "complaint.answered",
+            Action::ComplaintAnswered,
             format!("institution:{institution_id}"),
             json!({"complaint": complaint.id, "answer": text}),
         )])
@@ -94,7 +95,7 @@ impl<'a> Service<'a> {
         tx.append_audit(vec![evidence::record(
             &actor.audit_name(),
             now,
-            "complaint.accepted",
+            Action::ComplaintAccepted,
             format!("institution:{}", complaint.institution_id),
             json!({"complaint": complaint.id}),
         )])
@@ -164,7 +165,7 @@ impl<'a> Service<'a> {
         tx.append_audit(vec![evidence::record(
             &actor.audit_name(),
             now.millis(),
-            "complaint.escalated",
+            Action::ComplaintEscalated,
             format!("institution:{}", complaint.institution_id),
             json!({"complaint": complaint.id, "regulator_region": competent.as_str(),
                    "institution_overdue": overdue}),
@@ -313,7 +314,7 @@ impl<'a> Service<'a> {
         tx.append_audit(vec![evidence::record(
             &by,
             now,
-            "complaint.resolved",
+            Action::ComplaintResolved,
             format!("institution:{}", complaint.institution_id),
             json!({"complaint": complaint.id, "outcome": req.outcome, "ruling": ruling,
                    "money_action": money_action, "money": money}),

@@ -10,6 +10,7 @@ use crate::events;
 use crate::lessons::window_end;
 use crate::service::Service;
 use crate::{Actor, AppError, ErrorCode, evidence};
+use domain::Action;
 use domain::access::Permission;
 use domain::{ComplaintStatus, Timestamp};
 use object_store::ObjectStoreExt;
@@ -303,7 +304,7 @@ impl<'a> Service<'a> {
         tx.append_audit(vec![evidence::record(
             &actor.audit_name(),
             row.created_at,
-            "complaint.filed",
+            Action::ComplaintFiled,
             format!("institution:{}", row.institution_id),
             events::public(
                 &events::ComplaintOpened {

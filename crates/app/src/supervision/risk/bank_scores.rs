@@ -3,6 +3,7 @@
 use super::{BankRiskScore, BankScoreView, RiskScores};
 use crate::supervision::Supervision;
 use crate::{Actor, AppError, ErrorCode, evidence};
+use domain::Action;
 use domain::Timestamp;
 use domain::risk::{Firing, Indicator, Level};
 use serde_json::json;
@@ -33,7 +34,7 @@ impl<'a> Supervision<'a> {
         tx.append_audit(vec![evidence::record(
             &actor.audit_name(),
             now,
-            "risk.bank_score",
+            Action::BankRiskScore,
             format!("institution:{}", account.institution_id),
             json!({"bank": bank_id, "score": req.score, "note": note}),
         )])

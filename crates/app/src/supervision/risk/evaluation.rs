@@ -5,6 +5,7 @@ use super::{EvaluationCache, ModelView, MovementFacts, licence_expiry};
 use crate::events;
 use crate::supervision::Supervision;
 use crate::{AppError, evidence};
+use domain::Action;
 use domain::risk::{Firing, Indicator, Level};
 use domain::{Timestamp, WarningStatus};
 use serde_json::json;
@@ -57,7 +58,7 @@ impl<'a> Supervision<'a> {
             tx.append_audit(vec![evidence::record(
                 "system:risk_engine",
                 now,
-                "risk.warning_raised",
+                Action::WarningRaised,
                 format!("institution:{}", institution.id),
                 events::public(
                     &events::WarningRaised {

@@ -10,6 +10,7 @@
 
 use crate::supervision::Supervision;
 use crate::{Actor, App, AppError, evidence};
+use domain::Action;
 use domain::WarningStatus;
 use domain::access::Permission;
 use domain::risk::RiskModel;
@@ -277,7 +278,7 @@ impl<'a> Supervision<'a> {
         tx.append_audit(vec![evidence::record(
             &actor.audit_name(),
             now,
-            "risk.model_set",
+            Action::RiskModelSet,
             format!("region:{level}"),
             json!({"version": version, "reason": reason}),
         )])

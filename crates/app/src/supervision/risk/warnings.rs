@@ -4,6 +4,7 @@
 use super::{WarningAnswer, WarningDecision, WarningView};
 use crate::supervision::Supervision;
 use crate::{Actor, AppError, ErrorCode, evidence};
+use domain::Action;
 use domain::access::Permission;
 use domain::risk::{Indicator, Level};
 use domain::{ListStatus, Machine, RegionCode, Timestamp, WarningEvent, WarningStatus};
@@ -61,7 +62,7 @@ impl<'a> Supervision<'a> {
         tx.append_audit(vec![evidence::record(
             &actor.audit_name(),
             now,
-            "risk.warning_answered",
+            Action::WarningAnswered,
             format!("institution:{institution_id}"),
             json!({"warning": warning.id, "explanation": explanation}),
         )])
@@ -117,7 +118,7 @@ impl<'a> Supervision<'a> {
         tx.append_audit(vec![evidence::record(
             &actor.audit_name(),
             now,
-            &format!("risk.warning_{to}"),
+            Action::warning_moved(to),
             format!("institution:{}", warning.institution_id),
             json!({"warning": warning.id, "reason": reason}),
         )])
@@ -187,7 +188,7 @@ impl<'a> Supervision<'a> {
             tx.append_audit(vec![evidence::record(
                 "system:risk_deadline",
                 now.millis(),
-                "risk.warning_published",
+                Action::WarningPublished,
                 format!("institution:{}", institution.id),
                 json!({"warning": w.id, "notice": notice.id}),
             )])
@@ -288,7 +289,7 @@ impl<'a> Supervision<'a> {
         tx.append_audit(vec![evidence::record(
             "system:risk_digest",
             now,
-            "risk.digest_sent",
+            Action::RiskDigestSent,
             format!("date:{date}"),
             json!({"regulators": notes.len()}),
         )])
