@@ -63,7 +63,7 @@ impl App {
                 ),
             ));
         }
-        let existing = self.store.read().institution_count().await?;
+        let existing = self.store.read().registry().institution_count().await?;
         if existing > 0 {
             return Err(AppError::new(
                 ErrorCode::Conflict,
@@ -76,7 +76,7 @@ impl App {
         let reader = self.store.read();
         let mut provinces = Vec::new();
         for (code, weight) in PROVINCES {
-            let leaves = reader.leaf_regions_in(code).await?;
+            let leaves = reader.registry().leaf_regions_in(code).await?;
             let regions = leaves
                 .iter()
                 .map(|r| self.demo_region(r))
@@ -190,7 +190,7 @@ impl App {
         let mut after = String::new();
         let mut institution = None;
         'scan: loop {
-            let batch = reader.institutions_after(&after, 2_000).await?;
+            let batch = reader.registry().institutions_after(&after, 2_000).await?;
             let Some(last) = batch.last() else { break };
             after = last.id.clone();
             for i in &batch {

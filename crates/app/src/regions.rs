@@ -61,7 +61,7 @@ impl RegionDirectory {
         let mut dir = RegionDirectory::default();
         let mut pending: Vec<Option<String>> = vec![None];
         while let Some(parent) = pending.pop() {
-            let rows = reader.region_children(parent.as_deref()).await?;
+            let rows = reader.registry().region_children(parent.as_deref()).await?;
             let codes: Vec<String> = rows.iter().map(|r| r.code.clone()).collect();
             for r in rows {
                 if r.level < 3 {

@@ -103,6 +103,7 @@ impl TestApp {
             .app
             .store()
             .read()
+            .clients()
             .api_client(crate::demo::DEMO_INTEGRATOR_KEY_ID)
             .await
             .expect("read the demo integrator's key")

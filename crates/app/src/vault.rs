@@ -350,10 +350,11 @@ impl crate::App {
         let mut resealed = 0u64;
         for column in store::SEALED_COLUMNS {
             let field = field_of(*column);
-            for (key, sealed) in tx.sealed_values(*column).await? {
+            for (key, sealed) in tx.clients().sealed_values(*column).await? {
                 if self.keys.is_stale(&sealed) {
                     let plain = self.keys.open(field, &sealed)?;
-                    tx.update_sealed(*column, &key, &self.keys.seal(field, &plain))
+                    tx.clients()
+                        .update_sealed(*column, &key, &self.keys.seal(field, &plain))
                         .await?;
                     resealed += 1;
                 }
@@ -385,9 +386,10 @@ impl crate::App {
         let mut sealed = 0u64;
         for column in SEALED_LATER {
             let field = field_of(*column);
-            for (key, value) in tx.sealed_values(*column).await? {
+            for (key, value) in tx.clients().sealed_values(*column).await? {
                 if !self.keys.looks_sealed(&value) {
-                    tx.update_sealed(*column, &key, &self.keys.seal(field, &value))
+                    tx.clients()
+                        .update_sealed(*column, &key, &self.keys.seal(field, &value))
                         .await?;
                     sealed += 1;
                 }

@@ -1,6 +1,6 @@
 //! 后台任务 the background work of `xiaowai serve`: one task per job, each on its own interval, so a slow job
 //! (the risk sweep reads every institution) never delays another (a bank instruction, a webhook). Jobs that
-//! take rows claim them first (`WriteTx::claim_due_instructions`, `claim_due_webhook_deliveries`), so two
+//! take rows claim them first (`store::Instructions::claim_due_instructions`, `claim_due_webhook_deliveries`), so two
 //! servers on one database never deliver the same row; the hourly risk sweep and the daily statement check
 //! run once per period across servers (`job_schedule`); the timers move each record by a conditional state
 //! change, so a second server running them changes nothing twice.

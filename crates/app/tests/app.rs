@@ -44,6 +44,7 @@ async fn all_institutions(t: &TestApp) -> Vec<InstitutionRow> {
     t.app
         .store()
         .read()
+        .registry()
         .institutions_after("", 100_000)
         .await
         .unwrap()
@@ -72,7 +73,15 @@ async fn demo_data_is_reproducible_realistic_and_within_policy() {
             r.name
         );
         domain::credit_code::CreditCode::parse(&r.credit_code).expect("valid GB 32100 credit code");
-        for c in a.app.store().read().courses_of(&r.id).await.unwrap() {
+        for c in a
+            .app
+            .store()
+            .read()
+            .registry()
+            .courses_of(&r.id)
+            .await
+            .unwrap()
+        {
             assert!(c.lessons <= 60, "{} has {} lessons", c.name, c.lessons);
             assert!(
                 c.lessons * c.price_per_lesson_fen <= 500_000,
@@ -92,16 +101,39 @@ async fn demo_refuses_more_institutions_than_it_can_number() {
         .await
         .unwrap_err();
     assert_eq!(err.code, ErrorCode::InvalidParameter);
-    assert_eq!(t.app.store().read().institution_count().await.unwrap(), 0);
+    assert_eq!(
+        t.app
+            .store()
+            .read()
+            .registry()
+            .institution_count()
+            .await
+            .unwrap(),
+        0
+    );
 }
 
 #[tokio::test]
 async fn demo_seeding_writes_a_complete_verifiable_audit_trail() {
     let t = TestApp::with_demo(200).await;
-    let counts = t.app.store().read().registry_counts().await.unwrap();
+    let counts = t
+        .app
+        .store()
+        .read()
+        .registry()
+        .registry_counts()
+        .await
+        .unwrap();
     let institutions =
         counts.white_institutions + counts.grey_institutions + counts.black_institutions;
-    let (_, _, courses) = t.app.store().read().registry_fingerprint().await.unwrap();
+    let (_, _, courses) = t
+        .app
+        .store()
+        .read()
+        .registry()
+        .registry_fingerprint()
+        .await
+        .unwrap();
     let notices = t
         .app
         .registry()
@@ -109,7 +141,14 @@ async fn demo_seeding_writes_a_complete_verifiable_audit_trail() {
         .await
         .unwrap()
         .total as i64;
-    let accounts = t.app.store().read().account_count().await.unwrap();
+    let accounts = t
+        .app
+        .store()
+        .read()
+        .accounts()
+        .account_count()
+        .await
+        .unwrap();
     assert_eq!(
         accounts, 17,
         "eleven regulators, a bank operator, three staff, a school, a parent"
@@ -198,6 +237,7 @@ async fn filters_hold_for_every_result() {
         .app
         .store()
         .read()
+        .registry()
         .institutions_after("", 100_000)
         .await
         .unwrap();
@@ -348,7 +388,16 @@ async fn a_failing_batch_leaves_no_partial_state() {
         .await
         .unwrap_err();
     assert_eq!(err.code, ErrorCode::Conflict);
-    assert_eq!(t.app.store().read().institution_count().await.unwrap(), 1);
+    assert_eq!(
+        t.app
+            .store()
+            .read()
+            .registry()
+            .institution_count()
+            .await
+            .unwrap(),
+        1
+    );
     assert_eq!(t.app.store().read().audit_count().await.unwrap(), 3);
     let page = search(&t.app, raw("围棋")).await;
     assert_eq!(
@@ -602,6 +651,7 @@ mod integrations;
 async fn first_institution_other_than(app: &app::App, id: &str) -> String {
     app.store()
         .read()
+        .registry()
         .institutions_after("", 10)
         .await
         .unwrap()

@@ -47,6 +47,7 @@ async fn staff_app() -> (TestApp, String) {
         .app
         .store()
         .read()
+        .registry()
         .institutions_after("", 1)
         .await
         .unwrap()[0]
@@ -247,6 +248,7 @@ async fn guesses_from_many_sources_lock_each_one_out_but_not_the_owner() {
     // The national security administrator was told once, by name of the account, not by address.
     let mut tx = t.app.store().begin_write().await.unwrap();
     let security = tx
+        .accounts()
         .account_by_username("moe.security")
         .await
         .unwrap()
@@ -256,6 +258,7 @@ async fn guesses_from_many_sources_lock_each_one_out_but_not_the_owner() {
         .app
         .store()
         .read()
+        .inbox()
         .notifications_of(&security.id, 10)
         .await
         .unwrap()
@@ -922,7 +925,14 @@ async fn sign_ins_leave_evidence_without_secrets() {
 async fn demo_accounts_exist_only_in_demo_databases_and_sign_in() {
     let empty = TestApp::empty().await;
     assert_eq!(
-        empty.app.store().read().account_count().await.unwrap(),
+        empty
+            .app
+            .store()
+            .read()
+            .accounts()
+            .account_count()
+            .await
+            .unwrap(),
         0,
         "no accounts without --demo"
     );
@@ -1178,7 +1188,15 @@ async fn children_are_validated_stored_sealed_and_shown_masked() {
         t.app.identity().my_children(&parent).await.unwrap(),
         vec![view.clone()]
     );
-    let stored = t.app.store().read().child(&view.id).await.unwrap().unwrap();
+    let stored = t
+        .app
+        .store()
+        .read()
+        .parents()
+        .child(&view.id)
+        .await
+        .unwrap()
+        .unwrap();
     assert!(
         !stored.name_sealed.contains("李小花")
             && !stored.id_card_sealed.contains("11010820150301001X")
@@ -1290,7 +1308,14 @@ async fn reveals_need_the_right_and_a_reason_and_are_logged() {
             .code,
         ErrorCode::Forbidden
     );
-    let log = t.app.store().read().pii_access_log(10).await.unwrap();
+    let log = t
+        .app
+        .store()
+        .read()
+        .parents()
+        .pii_access_log(10)
+        .await
+        .unwrap();
     assert_eq!(log.len(), 1, "only the successful reveal");
     assert_eq!(
         (log[0].reason.as_str(), log[0].field.as_str()),

@@ -122,13 +122,19 @@ async fn an_order(
         .unwrap()
         .id;
     let mut tx = t.app.store().begin_write().await.unwrap();
-    let admin_account = tx.account_by_username("inst.admin").await.unwrap().unwrap();
+    let admin_account = tx
+        .accounts()
+        .account_by_username("inst.admin")
+        .await
+        .unwrap()
+        .unwrap();
     let (admin_id, institution_id) = (admin_account.id, admin_account.institution_id.unwrap());
     drop(tx);
     let course_id = t
         .app
         .store()
         .read()
+        .registry()
         .courses_of(&institution_id)
         .await
         .unwrap()[0]
@@ -261,6 +267,7 @@ async fn the_simulated_bank_takes_payments_executes_signed_instructions_and_repo
         .app
         .store()
         .read()
+        .registry()
         .institution(&institution_id)
         .await
         .unwrap()
@@ -354,6 +361,7 @@ async fn the_simulated_bank_takes_payments_executes_signed_instructions_and_repo
         .app
         .store()
         .read()
+        .bank()
         .risk_events(Some(&institution_id), 100)
         .await
         .unwrap()
@@ -381,6 +389,7 @@ async fn the_simulated_bank_takes_payments_executes_signed_instructions_and_repo
             .app
             .store()
             .read()
+            .bank()
             .risk_events(Some(&institution_id), 100)
             .await
             .unwrap();
@@ -473,6 +482,7 @@ async fn the_bank_keeps_its_books_through_kill_9_and_sends_what_it_owes_after_a_
     pay_at_checkout(&bank_url, &second).await;
     let read = t.app.store().read();
     let first_ref = read
+        .orders()
         .order(&first.line.id)
         .await
         .unwrap()
@@ -480,6 +490,7 @@ async fn the_bank_keeps_its_books_through_kill_9_and_sends_what_it_owes_after_a_
         .payment_ref
         .unwrap();
     let second_ref = read
+        .orders()
         .order(&second.line.id)
         .await
         .unwrap()
@@ -511,6 +522,7 @@ async fn the_bank_keeps_its_books_through_kill_9_and_sends_what_it_owes_after_a_
         .await
         .unwrap();
     let account = read
+        .funds()
         .supervised_accounts_of(&first.line.institution_id)
         .await
         .unwrap()
@@ -519,7 +531,7 @@ async fn the_bank_keeps_its_books_through_kill_9_and_sends_what_it_owes_after_a_
         .unwrap();
     assert_eq!(
         balances[DEMO_ACCOUNT_NO],
-        read.escrow_owed(&account.id).await.unwrap()
+        read.orders().escrow_owed(&account.id).await.unwrap()
     );
     bank.kill().await.unwrap();
 }

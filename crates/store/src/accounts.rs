@@ -1,8 +1,14 @@
 //! Accounts and sign-in tokens.
 
-use crate::insert::{AnyQuery, InsertRow, insert_rows};
+use crate::insert::{AnyQuery, InsertRow};
 use crate::{Reader, StoreError, WriteTx};
 use sqlx::AssertSqlSafe;
+
+crate::repository!(
+    /// 账号 accounts, their sessions, tokens and sign-in failures.
+    Accounts,
+    accounts
+);
 
 pub(crate) const ACCOUNT_COLUMNS: &str = "id, kind, username, phone_sealed, phone_index, display_name, password_hash, \
      totp_secret_sealed, last_totp_step, institution_id, staff_role, regulator_role, region_code, bank_id, \
@@ -106,7 +112,7 @@ impl InsertRow for TokenRow {
     }
 }
 
-impl Reader<'_> {
+impl Accounts<&Reader<'_>> {
     pub async fn account(&self, id: &str) -> Result<Option<AccountRow>, StoreError> {
         let sql = format!("SELECT {ACCOUNT_COLUMNS} FROM accounts WHERE id = $1");
         Ok(sqlx::query_as(AssertSqlSafe(sql))
@@ -174,13 +180,13 @@ impl Reader<'_> {
     }
 }
 
-impl WriteTx {
+impl Accounts<&mut WriteTx> {
     pub async fn insert_accounts(&mut self, rows: &[AccountRow]) -> Result<(), StoreError> {
-        insert_rows(&mut self.tx, self.backend, rows).await
+        self.insert(rows).await
     }
 
     pub async fn insert_tokens(&mut self, rows: &[TokenRow]) -> Result<(), StoreError> {
-        insert_rows(&mut self.tx, self.backend, rows).await
+        self.insert(rows).await
     }
 
     pub async fn account_by_username(
@@ -462,7 +468,7 @@ impl InsertRow for SessionRow {
     }
 }
 
-impl Reader<'_> {
+impl Accounts<&Reader<'_>> {
     /// A session that is neither revoked, nor past its absolute end, nor idle too long at `now`.
     pub async fn live_session(
         &self,
@@ -481,9 +487,9 @@ impl Reader<'_> {
     }
 }
 
-impl WriteTx {
+impl Accounts<&mut WriteTx> {
     pub async fn insert_session(&mut self, row: &SessionRow) -> Result<(), StoreError> {
-        insert_rows(&mut self.tx, self.backend, std::slice::from_ref(row)).await
+        self.insert(std::slice::from_ref(row)).await
     }
 
     pub async fn touch_session(&mut self, token_hash: &str, now: i64) -> Result<(), StoreError> {

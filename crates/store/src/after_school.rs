@@ -1,9 +1,15 @@
 //! 课后服务 after-school service lists and their candidates, with what the comparison reads; the schools that
 //! choose from them and their choices.
 
-use crate::insert::{AnyQuery, InsertRow, insert_rows};
+use crate::insert::{AnyQuery, InsertRow};
 use crate::{Reader, StoreError, WriteTx};
 use sqlx::AssertSqlSafe;
+
+crate::repository!(
+    /// 课后服务 after-school lists, schools and their choices.
+    AfterSchool,
+    after_school
+);
 
 #[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow)]
 pub struct AfterSchoolListRow {
@@ -90,7 +96,7 @@ pub struct ChoiceRow {
 const CHOICE_COLUMNS: &str = "c.list_id, c.institution_id, c.school_id, s.name AS school_name, c.note, \
      c.chosen_by, c.chosen_at, c.withdrawn_by, c.withdrawn_at";
 
-impl Reader<'_> {
+impl AfterSchool<&Reader<'_>> {
     pub async fn school(&self, id: &str) -> Result<Option<SchoolRow>, StoreError> {
         Ok(sqlx::query_as(AssertSqlSafe(format!(
             "SELECT {SCHOOL_COLUMNS} FROM schools WHERE id = $1"
@@ -192,12 +198,12 @@ impl Reader<'_> {
     }
 }
 
-impl WriteTx {
+impl AfterSchool<&mut WriteTx> {
     pub async fn insert_after_school_list(
         &mut self,
         row: &AfterSchoolListRow,
     ) -> Result<(), StoreError> {
-        insert_rows(&mut self.tx, self.backend, std::slice::from_ref(row)).await
+        self.insert(std::slice::from_ref(row)).await
     }
 
     pub async fn insert_after_school_candidate(
@@ -220,7 +226,7 @@ impl WriteTx {
     }
 
     pub async fn insert_school(&mut self, row: &SchoolRow) -> Result<(), StoreError> {
-        insert_rows(&mut self.tx, self.backend, std::slice::from_ref(row)).await
+        self.insert(std::slice::from_ref(row)).await
     }
 
     /// A school's choice of one candidate, read inside the transaction that changes it.

@@ -2,6 +2,12 @@
 
 use crate::{Reader, StoreError, WriteTx};
 
+crate::repository!(
+    /// 年检 annual inspection records.
+    AnnualReviews,
+    annual
+);
+
 /// One institution's year, `[from, to)` in unix ms.
 #[derive(Clone, Debug, Default, PartialEq, Eq, sqlx::FromRow)]
 pub struct AnnualFigures {
@@ -32,7 +38,7 @@ pub struct AnnualReviewRow {
     pub reviewed_at: i64,
 }
 
-impl Reader<'_> {
+impl AnnualReviews<&Reader<'_>> {
     pub async fn annual_figures(
         &self,
         institution_id: &str,
@@ -83,7 +89,7 @@ impl Reader<'_> {
     }
 }
 
-impl WriteTx {
+impl AnnualReviews<&mut WriteTx> {
     pub async fn insert_annual_review(&mut self, row: &AnnualReviewRow) -> Result<(), StoreError> {
         sqlx::query(
             "INSERT INTO annual_reviews (institution_id, year, result, remarks, reviewed_by, reviewed_at) \

@@ -1,7 +1,7 @@
 //! The audit log's storage: sealing entries onto the chain inside the caller's transaction, and
 //! reading them back in order for verification.
 
-use crate::insert::{AnyQuery, InsertRow, insert_rows};
+use crate::insert::{AnyQuery, InsertRow};
 use crate::{Reader, StoreError, WriteTx};
 use ledger::{AuditEntry, GENESIS_HASH, NewAuditEntry};
 use sqlx::AssertSqlSafe;
@@ -104,7 +104,7 @@ impl WriteTx {
             sealed.push(entry);
         }
         let rows: Vec<SealedRow<'_>> = sealed.iter().map(SealedRow).collect();
-        insert_rows(&mut self.tx, self.backend, &rows).await
+        self.insert(&rows).await
     }
 }
 

@@ -1,9 +1,15 @@
 //! What a bank tells the platform about the money, and what reconciling it raises: endpoints, idempotent
 //! requests, movements (动账), statements, and risk events. The platform's instructions are `instructions`.
 
-use crate::insert::{AnyQuery, InsertRow, insert_rows};
+use crate::insert::{AnyQuery, InsertRow};
 use crate::{Reader, StoreError, WriteTx};
 use sqlx::AssertSqlSafe;
+
+crate::repository!(
+    /// 银行报文 movements, statements, risk events and idempotent requests from banks.
+    BankMessages,
+    bank
+);
 
 /// Where a bank takes instructions and offers its checkout page.
 #[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow)]
@@ -143,7 +149,7 @@ impl InsertRow for RiskEventRow {
     }
 }
 
-impl Reader<'_> {
+impl BankMessages<&Reader<'_>> {
     pub async fn bank_endpoint(
         &self,
         bank_id: &str,
@@ -223,7 +229,7 @@ impl Reader<'_> {
     }
 }
 
-impl WriteTx {
+impl BankMessages<&mut WriteTx> {
     pub async fn upsert_bank_endpoint(&mut self, row: &BankEndpointRow) -> Result<(), StoreError> {
         sqlx::query(
             "INSERT INTO bank_endpoints (bank_id, instruction_url, checkout_url, updated_at) VALUES ($1, $2, $3, $4) \
@@ -244,7 +250,7 @@ impl WriteTx {
         &mut self,
         row: &IdempotentRequestRow,
     ) -> Result<(), StoreError> {
-        insert_rows(&mut self.tx, self.backend, std::slice::from_ref(row)).await
+        self.insert(std::slice::from_ref(row)).await
     }
 
     /// Records a movement once per bank reference; `false` when it was already recorded.
@@ -384,7 +390,7 @@ impl WriteTx {
         if before > 0 {
             return Ok(false);
         }
-        insert_rows(&mut self.tx, self.backend, std::slice::from_ref(row)).await?;
+        self.insert(std::slice::from_ref(row)).await?;
         Ok(true)
     }
 
@@ -397,7 +403,7 @@ impl WriteTx {
     }
 
     pub async fn insert_risk_events(&mut self, rows: &[RiskEventRow]) -> Result<(), StoreError> {
-        insert_rows(&mut self.tx, self.backend, rows).await
+        self.insert(rows).await
     }
 
     pub async fn supervised_account_by_no(
@@ -418,7 +424,7 @@ impl WriteTx {
 }
 
 /// Bulk forms for a bank's batch of movement reports: each read once per batch, not once per report.
-impl WriteTx {
+impl BankMessages<&mut WriteTx> {
     /// The bank's supervised accounts with these numbers, locked for this transaction.
     pub async fn supervised_accounts_by_no(
         &mut self,
@@ -503,7 +509,7 @@ impl WriteTx {
     }
 
     pub async fn insert_movements(&mut self, rows: &[MovementRow]) -> Result<(), StoreError> {
-        insert_rows(&mut self.tx, self.backend, rows).await
+        self.insert(rows).await
     }
 
     /// Keeps each account's latest reported balance and time, and moves "reconciled at" to `now` for those

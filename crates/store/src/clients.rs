@@ -1,7 +1,13 @@
 //! API clients and the nonces that guard their signed requests against replay.
 
-use crate::insert::{AnyQuery, InsertRow, insert_rows};
+use crate::insert::{AnyQuery, InsertRow};
 use crate::{Reader, StoreError, WriteTx};
+
+crate::repository!(
+    /// 接口凭据 API clients of banks and integrators.
+    ApiClients,
+    clients
+);
 
 #[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow)]
 pub struct ApiClientRow {
@@ -28,7 +34,7 @@ impl InsertRow for ApiClientRow {
     }
 }
 
-impl Reader<'_> {
+impl ApiClients<&Reader<'_>> {
     /// An owner's enabled client (the platform signs what it sends to a bank with the bank's key).
     pub async fn api_client_of(
         &self,
@@ -57,9 +63,9 @@ impl Reader<'_> {
     }
 }
 
-impl WriteTx {
+impl ApiClients<&mut WriteTx> {
     pub async fn insert_api_client(&mut self, row: &ApiClientRow) -> Result<(), StoreError> {
-        insert_rows(&mut self.tx, self.backend, std::slice::from_ref(row)).await
+        self.insert(std::slice::from_ref(row)).await
     }
 
     /// Records a nonce; `Err(StoreError::Conflict)` if this client used it before (a replay).
@@ -145,7 +151,7 @@ pub const SEALED_COLUMNS: &[SealedColumn] = &[
     },
 ];
 
-impl WriteTx {
+impl ApiClients<&mut WriteTx> {
     /// `(row key, sealed value)` of every non-null value in a sealed column.
     pub async fn sealed_values(
         &mut self,

@@ -1,12 +1,17 @@
 //! 投诉 complaints and their evidence.
 
 use crate::filings::DocumentRow;
-use crate::insert::{AnyQuery, InsertRow, insert_rows};
+use crate::insert::{AnyQuery, InsertRow};
 use crate::states::transition;
 use crate::{Reader, StoreError, WriteTx};
 use domain::{ComplaintEvent, ComplaintStatus};
-use sqlx::AnyExecutor;
 use sqlx::AssertSqlSafe;
+
+crate::repository!(
+    /// 投诉 complaints.
+    Complaints,
+    complaints
+);
 
 #[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow)]
 pub struct ComplaintRow {
@@ -94,13 +99,9 @@ pub struct ComplaintRuling<'a> {
     pub at: i64,
 }
 
-impl Reader<'_> {
-    pub async fn complaint(&self, id: &str) -> Result<Option<ComplaintRow>, StoreError> {
-        fetch_complaint(&self.store.pool, id).await
-    }
-
+impl Complaints<&Reader<'_>> {
     /// The newest 200 complaints of a parent, to an institution, or escalated within a region subtree.
-    pub async fn complaints(&self, of: ComplaintsOf<'_>) -> Result<Vec<ComplaintRow>, StoreError> {
+    pub async fn list(&self, of: ComplaintsOf<'_>) -> Result<Vec<ComplaintRow>, StoreError> {
         let (filter, value) = match of {
             ComplaintsOf::Parent(id) => ("parent_id = $1", id.to_owned()),
             ComplaintsOf::Institution(id) => ("institution_id = $1", id.to_owned()),
@@ -148,13 +149,13 @@ impl Reader<'_> {
     }
 }
 
-impl WriteTx {
+impl Complaints<&mut WriteTx> {
     pub async fn insert_complaint(
         &mut self,
         row: &ComplaintRow,
         document_ids: &[String],
     ) -> Result<(), StoreError> {
-        insert_rows(&mut self.tx, self.backend, std::slice::from_ref(row)).await?;
+        self.insert(std::slice::from_ref(row)).await?;
         for id in document_ids {
             sqlx::query(
                 "INSERT INTO complaint_documents (complaint_id, document_id) VALUES ($1, $2)",
@@ -165,10 +166,6 @@ impl WriteTx {
             .await?;
         }
         Ok(())
-    }
-
-    pub async fn complaint(&mut self, id: &str) -> Result<Option<ComplaintRow>, StoreError> {
-        fetch_complaint(&mut *self.tx, id).await
     }
 
     /// The institution's answer; 0 rows when the complaint is no longer with it.
@@ -254,13 +251,12 @@ impl WriteTx {
     }
 }
 
-async fn fetch_complaint<'e>(
-    db: impl AnyExecutor<'e>,
-    id: &str,
-) -> Result<Option<ComplaintRow>, StoreError> {
-    let sql = format!("SELECT {COLUMNS} FROM complaints WHERE id = $1");
-    Ok(sqlx::query_as(AssertSqlSafe(sql))
-        .bind(id)
-        .fetch_optional(db)
-        .await?)
+impl<S: crate::Connection> Complaints<S> {
+    pub async fn complaint(&mut self, id: &str) -> Result<Option<ComplaintRow>, StoreError> {
+        let sql = format!("SELECT {COLUMNS} FROM complaints WHERE id = $1");
+        Ok(sqlx::query_as(AssertSqlSafe(sql))
+            .bind(id)
+            .fetch_optional(self.0.executor())
+            .await?)
+    }
 }

@@ -2,6 +2,12 @@
 
 use crate::{Reader, StoreError, WriteTx};
 
+crate::repository!(
+    /// 咨询 consultations and their messages.
+    Consultations,
+    consultations
+);
+
 #[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow)]
 pub struct ConsultationRow {
     pub id: String,
@@ -31,7 +37,7 @@ pub struct ConsultationTimes {
 
 const COLUMNS: &str = "id, institution_id, parent_id, topic, created_at, first_answer_at";
 
-impl Reader<'_> {
+impl Consultations<&Reader<'_>> {
     pub async fn consultation(&self, id: &str) -> Result<Option<ConsultationRow>, StoreError> {
         Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
             "SELECT {COLUMNS} FROM consultations WHERE id = $1"
@@ -42,7 +48,7 @@ impl Reader<'_> {
     }
 
     /// A parent's threads (`parent`) or an institution's, newest first.
-    pub async fn consultations(
+    pub async fn list(
         &self,
         parent_id: Option<&str>,
         institution_id: Option<&str>,
@@ -90,7 +96,7 @@ impl Reader<'_> {
     }
 }
 
-impl WriteTx {
+impl Consultations<&mut WriteTx> {
     pub async fn insert_consultation(
         &mut self,
         row: &ConsultationRow,

@@ -4,6 +4,12 @@
 use crate::{Reader, StoreError, WriteTx};
 use std::sync::atomic::{AtomicI64, Ordering};
 
+crate::repository!(
+    /// 驾驶舱 the dashboard rollups.
+    Dashboard,
+    dashboard
+);
+
 /// Money figures of a region, over a period or a day.
 #[derive(Clone, Debug, Default, PartialEq, Eq, sqlx::FromRow)]
 pub struct MoneyRollup {
@@ -51,7 +57,7 @@ fn bounds(prefix: &str) -> (String, String) {
     (prefix.to_owned(), format!("{prefix}~"))
 }
 
-impl Reader<'_> {
+impl Dashboard<&Reader<'_>> {
     /// All-time money figures of a region (`key` empty).
     pub async fn money_total(&self, region_code: &str) -> Result<MoneyRollup, StoreError> {
         Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
@@ -163,7 +169,7 @@ impl Reader<'_> {
     }
 }
 
-impl WriteTx {
+impl Dashboard<&mut WriteTx> {
     /// Adds to a county's figures of a China day and to every region above it, in this transaction. The rows
     /// are written at commit ([`WriteTx::commit`]), just before the evidence: held for the shortest time, taken
     /// in key order (two transactions never wait for each other's rows in opposite orders), and all in one
@@ -175,7 +181,7 @@ impl WriteTx {
         }
     }
 
-    /// Writes the transaction's rollups (see [`WriteTx::add_money_rollup`]): the rows of one region and day
+    /// Writes the transaction's rollups (see [`Dashboard::add_money_rollup`]): the rows of one region and day
     /// added together, then one multi-row upsert in key order — one round trip however many levels and
     /// institutions the transaction touched.
     pub(crate) async fn write_rollups(&mut self) -> Result<(), StoreError> {

@@ -1,8 +1,14 @@
 //! Filings (信息报备) and their documents.
 
-use crate::insert::{AnyQuery, InsertRow, insert_rows};
+use crate::insert::{AnyQuery, InsertRow};
 use crate::{Reader, StoreError, WriteTx};
 use sqlx::AssertSqlSafe;
+
+crate::repository!(
+    /// 备案 filings and their documents.
+    Filings,
+    filings
+);
 
 /// One version of an institution's filing.
 #[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow)]
@@ -92,7 +98,7 @@ pub struct QueueRow {
     pub submitted_at: i64,
 }
 
-impl Reader<'_> {
+impl Filings<&Reader<'_>> {
     /// Every version of an institution's filing, newest first.
     pub async fn filings_of(&self, institution_id: &str) -> Result<Vec<FilingRow>, StoreError> {
         let sql = format!(
@@ -157,7 +163,7 @@ impl Reader<'_> {
     }
 }
 
-impl WriteTx {
+impl Filings<&mut WriteTx> {
     /// The newest version of an institution's filing, inside this transaction.
     pub async fn latest_filing(
         &mut self,
@@ -173,7 +179,7 @@ impl WriteTx {
     }
 
     pub async fn insert_filing(&mut self, row: &FilingRow) -> Result<(), StoreError> {
-        insert_rows(&mut self.tx, self.backend, std::slice::from_ref(row)).await
+        self.insert(std::slice::from_ref(row)).await
     }
 
     /// Replaces a draft's data.
@@ -249,6 +255,6 @@ impl WriteTx {
     }
 
     pub async fn insert_document(&mut self, row: &DocumentRow) -> Result<(), StoreError> {
-        insert_rows(&mut self.tx, self.backend, std::slice::from_ref(row)).await
+        self.insert(std::slice::from_ref(row)).await
     }
 }

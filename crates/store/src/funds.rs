@@ -1,9 +1,14 @@
 //! Supervised accounts.
 
-use crate::insert::{AnyQuery, InsertRow, insert_rows};
+use crate::insert::{AnyQuery, InsertRow};
 use crate::{Reader, StoreError, WriteTx};
-use sqlx::AnyExecutor;
 use sqlx::AssertSqlSafe;
+
+crate::repository!(
+    /// 监管账户 supervised accounts.
+    SupervisedAccounts,
+    funds
+);
 
 #[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow)]
 pub struct SupervisedAccountRow {
@@ -50,14 +55,7 @@ impl InsertRow for SupervisedAccountRow {
     }
 }
 
-impl Reader<'_> {
-    pub async fn supervised_account(
-        &self,
-        id: &str,
-    ) -> Result<Option<SupervisedAccountRow>, StoreError> {
-        fetch_supervised_account(&self.store.pool, id).await
-    }
-
+impl SupervisedAccounts<&Reader<'_>> {
     pub async fn supervised_accounts_of(
         &self,
         institution_id: &str,
@@ -72,19 +70,12 @@ impl Reader<'_> {
     }
 }
 
-impl WriteTx {
+impl SupervisedAccounts<&mut WriteTx> {
     pub async fn insert_supervised_account(
         &mut self,
         row: &SupervisedAccountRow,
     ) -> Result<(), StoreError> {
-        insert_rows(&mut self.tx, self.backend, std::slice::from_ref(row)).await
-    }
-
-    pub async fn supervised_account(
-        &mut self,
-        id: &str,
-    ) -> Result<Option<SupervisedAccountRow>, StoreError> {
-        fetch_supervised_account(&mut *self.tx, id).await
+        self.insert(std::slice::from_ref(row)).await
     }
 
     /// Confirms a pending binding (once).
@@ -110,13 +101,15 @@ impl WriteTx {
     }
 }
 
-async fn fetch_supervised_account<'e>(
-    db: impl AnyExecutor<'e>,
-    id: &str,
-) -> Result<Option<SupervisedAccountRow>, StoreError> {
-    let sql = format!("SELECT {COLUMNS} FROM supervised_accounts WHERE id = $1");
-    Ok(sqlx::query_as(AssertSqlSafe(sql))
-        .bind(id)
-        .fetch_optional(db)
-        .await?)
+impl<S: crate::Connection> SupervisedAccounts<S> {
+    pub async fn supervised_account(
+        &mut self,
+        id: &str,
+    ) -> Result<Option<SupervisedAccountRow>, StoreError> {
+        let sql = format!("SELECT {COLUMNS} FROM supervised_accounts WHERE id = $1");
+        Ok(sqlx::query_as(AssertSqlSafe(sql))
+            .bind(id)
+            .fetch_optional(self.0.executor())
+            .await?)
+    }
 }

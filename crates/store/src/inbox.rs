@@ -1,9 +1,15 @@
 //! The inbox.
 
 use crate::claims::Claim;
-use crate::insert::{AnyQuery, InsertRow, insert_rows};
+use crate::insert::{AnyQuery, InsertRow};
 use crate::{Reader, StoreError, WriteTx};
 use sqlx::AssertSqlSafe;
+
+crate::repository!(
+    /// 站内信与短信 notifications and text messages.
+    Inbox,
+    inbox
+);
 
 #[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow)]
 pub struct NotificationRow {
@@ -30,7 +36,7 @@ impl InsertRow for NotificationRow {
     }
 }
 
-impl Reader<'_> {
+impl Inbox<&Reader<'_>> {
     /// An account's newest notifications.
     pub async fn notifications_of(
         &self,
@@ -48,12 +54,12 @@ impl Reader<'_> {
     }
 }
 
-impl WriteTx {
+impl Inbox<&mut WriteTx> {
     pub async fn insert_notifications(
         &mut self,
         rows: &[NotificationRow],
     ) -> Result<(), StoreError> {
-        insert_rows(&mut self.tx, self.backend, rows).await
+        self.insert(rows).await
     }
 
     /// Ids of the accounts of an institution's staff.
@@ -134,7 +140,7 @@ impl InsertRow for SmsRow {
     }
 }
 
-impl Reader<'_> {
+impl Inbox<&Reader<'_>> {
     /// The messages queued for an account, newest first.
     pub async fn sms_of(&self, account_id: &str) -> Result<Vec<SmsRow>, StoreError> {
         let sql = format!(
@@ -147,9 +153,9 @@ impl Reader<'_> {
     }
 }
 
-impl WriteTx {
+impl Inbox<&mut WriteTx> {
     pub async fn insert_sms(&mut self, rows: &[SmsRow]) -> Result<(), StoreError> {
-        insert_rows(&mut self.tx, self.backend, rows).await
+        self.insert(rows).await
     }
 
     /// Records one attempt: sent (no error) or failed with `error`.

@@ -42,3 +42,10 @@ pub(crate) async fn insert_rows<R: InsertRow>(
     }
     Ok(())
 }
+
+impl crate::WriteTx {
+    /// Inserts `rows` inside this transaction, in chunks.
+    pub(crate) async fn insert<R: InsertRow>(&mut self, rows: &[R]) -> Result<(), StoreError> {
+        insert_rows(&mut self.tx, self.backend, rows).await
+    }
+}

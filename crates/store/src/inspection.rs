@@ -1,10 +1,15 @@
 //! 抽检 spot checks, 行政处罚 penalties and 信用 credit: the campaigns with their drawn institutions and
 //! findings, penalty decisions, the credit model's versions, published ratings, and the facts a rating reads.
 
-use crate::insert::{AnyQuery, InsertRow, insert_rows};
+use crate::insert::{AnyQuery, InsertRow};
 use crate::{Reader, StoreError, WriteTx};
-use sqlx::AnyExecutor;
 use sqlx::AssertSqlSafe;
+
+crate::repository!(
+    /// 检查 spot checks, penalties, credit models and ratings.
+    Inspections,
+    inspection
+);
 
 #[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow)]
 pub struct SpotCheckCampaignRow {
@@ -120,31 +125,16 @@ const SALES_STOP_WHERE: &str = "institution_id = $1 \
      AND kind IN ('stop_enrolling', 'stop_operating', 'licence_revocation') AND decided_on <= $2 \
      AND (in_force_until IS NULL OR in_force_until >= $2)";
 
-/// The penalty that stops the institution selling on `today`, read on the pool or inside a transaction.
-async fn sales_stop_on<'e>(
-    on: impl sqlx::Executor<'e, Database = sqlx::Any>,
-    institution_id: &str,
-    today: &str,
-) -> Result<Option<PenaltyRow>, StoreError> {
-    Ok(sqlx::query_as(AssertSqlSafe(format!(
-        "SELECT {PENALTY_COLUMNS} FROM penalties WHERE {SALES_STOP_WHERE} ORDER BY decided_on DESC LIMIT 1"
-    )))
-    .bind(institution_id)
-    .bind(today)
-    .fetch_optional(on)
-    .await?)
-}
-
 /// What closes an institution's door besides its list: a run-off started, a penalty stopping its sales.
 #[derive(Clone, Debug, Default, PartialEq, Eq, sqlx::FromRow)]
 pub struct DoorFacts {
     /// The run-off's reason, once one started (清退).
     pub run_off_reason: Option<String>,
-    /// 1 when a penalty stops it selling today (read which with [`WriteTx::sales_stop`]).
+    /// 1 when a penalty stops it selling today (read which with [`Inspections::sales_stop`]).
     pub sales_stopped: i64,
 }
 
-impl WriteTx {
+impl Inspections<&mut WriteTx> {
     /// [`DoorFacts`] of an institution on `today`, in one round trip: what a payment or an order is checked
     /// against, inside its transaction.
     pub async fn door_facts(
@@ -161,15 +151,6 @@ impl WriteTx {
         .bind(today)
         .fetch_one(&mut *self.tx)
         .await?)
-    }
-
-    /// [`Reader::sales_stop`] inside the transaction.
-    pub async fn sales_stop(
-        &mut self,
-        institution_id: &str,
-        today: &str,
-    ) -> Result<Option<PenaltyRow>, StoreError> {
-        fetch_sales_stop(&mut *self.tx, institution_id, today).await
     }
 }
 
@@ -305,7 +286,7 @@ const CREDIT_SIGNALS: &str = "SELECT i.id AS institution_id, \
      (SELECT COUNT(*) FROM risk_warnings w WHERE w.institution_id = i.id AND w.published_at > $2) AS public_warnings \
      FROM institutions i WHERE {filter} AND i.registry_state <> 'applying' ORDER BY i.id";
 
-impl Reader<'_> {
+impl Inspections<&Reader<'_>> {
     /// The listed institutions of a region that are not on the black list, with their live warnings' level.
     pub async fn spot_check_population(
         &self,
@@ -399,15 +380,6 @@ impl Reader<'_> {
         .bind(i64::from(published_only))
         .fetch_all(&self.store.pool)
         .await?)
-    }
-
-    /// The penalty that stops the institution selling on `today` (`YYYY-MM-DD`), if any.
-    pub async fn sales_stop(
-        &self,
-        institution_id: &str,
-        today: &str,
-    ) -> Result<Option<PenaltyRow>, StoreError> {
-        fetch_sales_stop(&self.store.pool, institution_id, today).await
     }
 
     pub async fn latest_credit_model(&self) -> Result<Option<CreditModelRow>, StoreError> {
@@ -505,14 +477,14 @@ pub enum SpotChecksOf<'a> {
     Check(&'a str),
 }
 
-impl WriteTx {
+impl Inspections<&mut WriteTx> {
     pub async fn insert_spot_check_campaign(
         &mut self,
         campaign: &SpotCheckCampaignRow,
         checks: &[SpotCheckRow],
     ) -> Result<(), StoreError> {
-        insert_rows(&mut self.tx, self.backend, std::slice::from_ref(campaign)).await?;
-        insert_rows(&mut self.tx, self.backend, checks).await
+        self.insert(std::slice::from_ref(campaign)).await?;
+        self.insert(checks).await
     }
 
     /// Records a spot check's findings once; returns false when it was recorded already.
@@ -555,7 +527,7 @@ impl WriteTx {
     }
 
     pub async fn insert_penalty(&mut self, row: &PenaltyRow) -> Result<(), StoreError> {
-        insert_rows(&mut self.tx, self.backend, std::slice::from_ref(row)).await
+        self.insert(std::slice::from_ref(row)).await
     }
 
     /// Stores a new credit model version: one more than the greatest so far.
@@ -574,7 +546,7 @@ impl WriteTx {
             set_by: set_by.to_owned(),
             set_at: at,
         };
-        insert_rows(&mut self.tx, self.backend, std::slice::from_ref(&row)).await?;
+        self.insert(std::slice::from_ref(&row)).await?;
         Ok(version)
     }
 
@@ -583,17 +555,25 @@ impl WriteTx {
         rows: &[CreditRatingRow],
     ) -> Result<(), StoreError> {
         for chunk in rows.chunks(500) {
-            insert_rows(&mut self.tx, self.backend, chunk).await?;
+            self.insert(chunk).await?;
         }
         Ok(())
     }
 }
 
-/// The penalty that stops the institution selling on `today` (`YYYY-MM-DD`), if any.
-async fn fetch_sales_stop<'e>(
-    db: impl AnyExecutor<'e>,
-    institution_id: &str,
-    today: &str,
-) -> Result<Option<PenaltyRow>, StoreError> {
-    sales_stop_on(db, institution_id, today).await
+impl<S: crate::Connection> Inspections<S> {
+    /// The penalty that stops the institution selling on `today`, if any.
+    pub async fn sales_stop(
+        &mut self,
+        institution_id: &str,
+        today: &str,
+    ) -> Result<Option<PenaltyRow>, StoreError> {
+        Ok(sqlx::query_as(AssertSqlSafe(format!(
+            "SELECT {PENALTY_COLUMNS} FROM penalties WHERE {SALES_STOP_WHERE} ORDER BY decided_on DESC LIMIT 1"
+        )))
+        .bind(institution_id)
+        .bind(today)
+        .fetch_optional(self.0.executor())
+        .await?)
+    }
 }

@@ -2,11 +2,16 @@
 //! acknowledged, finished.
 
 use crate::claims::Claim;
-use crate::insert::{AnyQuery, InsertRow, insert_rows};
+use crate::insert::{AnyQuery, InsertRow};
 use crate::{Reader, StoreError, WriteTx};
 use domain::{InstructionEvent, InstructionStatus, Machine};
-use sqlx::AnyExecutor;
 use sqlx::AssertSqlSafe;
+
+crate::repository!(
+    /// 资金指令 bank instructions and daily release batches.
+    Instructions,
+    instructions
+);
 
 /// 银行指令 row.
 #[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow)]
@@ -131,7 +136,7 @@ fn in_flight() -> String {
     crate::states::sql_list(InstructionStatus::sources(InstructionEvent::Execute))
 }
 
-impl Reader<'_> {
+impl Instructions<&Reader<'_>> {
     /// Instructions due for delivery, or (acknowledged without a result) for asking again.
     pub async fn due_instructions(
         &self,
@@ -195,10 +200,6 @@ impl Reader<'_> {
             .await?)
     }
 
-    pub async fn instruction(&self, id: &str) -> Result<Option<InstructionRow>, StoreError> {
-        fetch_instruction(&self.store.pool, id).await
-    }
-
     /// Daily batches due for delivery, or (acknowledged without a result) for asking again.
     pub async fn due_batches(
         &self,
@@ -215,10 +216,6 @@ impl Reader<'_> {
             .bind(limit)
             .fetch_all(&self.store.pool)
             .await?)
-    }
-
-    pub async fn release_batch(&self, id: &str) -> Result<Option<ReleaseBatchRow>, StoreError> {
-        fetch_release_batch(&self.store.pool, id).await
     }
 
     /// A supervised account's daily batches, newest first.
@@ -261,7 +258,7 @@ impl Reader<'_> {
     }
 }
 
-impl WriteTx {
+impl Instructions<&mut WriteTx> {
     /// Claims up to `limit` instructions due at `now` (not in a daily batch) for this server until
     /// `lease_until` (`crate::claims`): the instructions it then delivers are no other server's. Oldest first.
     pub async fn claim_due_instructions(
@@ -287,7 +284,7 @@ impl WriteTx {
         Ok(claimed)
     }
 
-    /// [`WriteTx::claim_due_instructions`] for daily batches due for delivery or for asking again.
+    /// [`Instructions::claim_due_instructions`] for daily batches due for delivery or for asking again.
     pub async fn claim_due_batches(
         &mut self,
         now: i64,
@@ -324,12 +321,8 @@ impl WriteTx {
         if reserved != 1 {
             return Ok(false);
         }
-        insert_rows(&mut self.tx, self.backend, std::slice::from_ref(row)).await?;
+        self.insert(std::slice::from_ref(row)).await?;
         Ok(true)
-    }
-
-    pub async fn instruction(&mut self, id: &str) -> Result<Option<InstructionRow>, StoreError> {
-        fetch_instruction(&mut *self.tx, id).await
     }
 
     /// A delivery attempt's outcome: acknowledged (then `next_attempt_at` is when to ask again if no result
@@ -408,11 +401,7 @@ impl WriteTx {
     }
 
     pub async fn insert_release_batch(&mut self, row: &ReleaseBatchRow) -> Result<(), StoreError> {
-        insert_rows(&mut self.tx, self.backend, std::slice::from_ref(row)).await
-    }
-
-    pub async fn release_batch(&mut self, id: &str) -> Result<Option<ReleaseBatchRow>, StoreError> {
-        fetch_release_batch(&mut *self.tx, id).await
+        self.insert(std::slice::from_ref(row)).await
     }
 
     /// The releases a batch carries.
@@ -464,24 +453,20 @@ impl WriteTx {
     }
 }
 
-async fn fetch_instruction<'e>(
-    db: impl AnyExecutor<'e>,
-    id: &str,
-) -> Result<Option<InstructionRow>, StoreError> {
-    let sql = format!("SELECT {INSTRUCTION_COLUMNS} FROM bank_instructions WHERE id = $1");
-    Ok(sqlx::query_as(AssertSqlSafe(sql))
-        .bind(id)
-        .fetch_optional(db)
-        .await?)
-}
+impl<S: crate::Connection> Instructions<S> {
+    pub async fn instruction(&mut self, id: &str) -> Result<Option<InstructionRow>, StoreError> {
+        let sql = format!("SELECT {INSTRUCTION_COLUMNS} FROM bank_instructions WHERE id = $1");
+        Ok(sqlx::query_as(AssertSqlSafe(sql))
+            .bind(id)
+            .fetch_optional(self.0.executor())
+            .await?)
+    }
 
-async fn fetch_release_batch<'e>(
-    db: impl AnyExecutor<'e>,
-    id: &str,
-) -> Result<Option<ReleaseBatchRow>, StoreError> {
-    let sql = format!("SELECT {BATCH_COLUMNS} FROM release_batches WHERE id = $1");
-    Ok(sqlx::query_as(AssertSqlSafe(sql))
-        .bind(id)
-        .fetch_optional(db)
-        .await?)
+    pub async fn release_batch(&mut self, id: &str) -> Result<Option<ReleaseBatchRow>, StoreError> {
+        let sql = format!("SELECT {BATCH_COLUMNS} FROM release_batches WHERE id = $1");
+        Ok(sqlx::query_as(AssertSqlSafe(sql))
+            .bind(id)
+            .fetch_optional(self.0.executor())
+            .await?)
+    }
 }

@@ -1,8 +1,14 @@
 //! 系统接入 integrators and the institutions' grants to them.
 
-use crate::insert::{AnyQuery, InsertRow, insert_rows};
+use crate::insert::{AnyQuery, InsertRow};
 use crate::{Reader, StoreError, WriteTx};
 use sqlx::AssertSqlSafe;
+
+crate::repository!(
+    /// 对接 integrators and their grants.
+    Integrations,
+    integrations
+);
 
 #[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow)]
 pub struct IntegratorRow {
@@ -62,7 +68,7 @@ impl InsertRow for GrantRow {
     }
 }
 
-impl Reader<'_> {
+impl Integrations<&Reader<'_>> {
     pub async fn integrator(&self, id: &str) -> Result<Option<IntegratorRow>, StoreError> {
         Ok(sqlx::query_as(AssertSqlSafe(format!(
             "SELECT {INTEGRATOR_COLUMNS} FROM integrators WHERE id = $1"
@@ -126,13 +132,13 @@ impl Reader<'_> {
     }
 }
 
-impl WriteTx {
+impl Integrations<&mut WriteTx> {
     pub async fn insert_integrator(&mut self, row: &IntegratorRow) -> Result<(), StoreError> {
-        insert_rows(&mut self.tx, self.backend, std::slice::from_ref(row)).await
+        self.insert(std::slice::from_ref(row)).await
     }
 
     pub async fn insert_grant(&mut self, row: &GrantRow) -> Result<(), StoreError> {
-        insert_rows(&mut self.tx, self.backend, std::slice::from_ref(row)).await
+        self.insert(std::slice::from_ref(row)).await
     }
 
     /// Revokes a live grant; false when it was not live.

@@ -1,9 +1,14 @@
 //! 消课 lessons: attendance, the parent's answer, automatic confirmation.
 
-use crate::insert::{AnyQuery, InsertRow, insert_rows};
+use crate::insert::{AnyQuery, InsertRow};
 use crate::{Reader, StoreError, WriteTx};
-use sqlx::AnyExecutor;
 use sqlx::AssertSqlSafe;
+
+crate::repository!(
+    /// 课次 lessons.
+    Lessons,
+    lessons
+);
 
 #[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow)]
 pub struct LessonRow {
@@ -52,11 +57,7 @@ impl InsertRow for LessonRow {
     }
 }
 
-impl Reader<'_> {
-    pub async fn lesson(&self, id: &str) -> Result<Option<LessonRow>, StoreError> {
-        fetch_lesson(&self.store.pool, id).await
-    }
-
+impl Lessons<&Reader<'_>> {
     pub async fn lessons_of_order(&self, order_id: &str) -> Result<Vec<LessonRow>, StoreError> {
         let sql = format!("SELECT {COLUMNS} FROM lessons WHERE order_id = $1 ORDER BY lesson_no");
         Ok(sqlx::query_as(AssertSqlSafe(sql))
@@ -91,13 +92,9 @@ impl Reader<'_> {
     }
 }
 
-impl WriteTx {
+impl Lessons<&mut WriteTx> {
     pub async fn insert_lesson(&mut self, row: &LessonRow) -> Result<(), StoreError> {
-        insert_rows(&mut self.tx, self.backend, std::slice::from_ref(row)).await
-    }
-
-    pub async fn lesson(&mut self, id: &str) -> Result<Option<LessonRow>, StoreError> {
-        fetch_lesson(&mut *self.tx, id).await
+        self.insert(std::slice::from_ref(row)).await
     }
 
     pub async fn lesson_count(&mut self, order_id: &str) -> Result<i64, StoreError> {
@@ -147,7 +144,7 @@ pub struct LeaveRow {
     pub created_at: i64,
 }
 
-impl Reader<'_> {
+impl Lessons<&Reader<'_>> {
     pub async fn leaves_of_order(&self, order_id: &str) -> Result<Vec<LeaveRow>, StoreError> {
         Ok(sqlx::query_as(
             "SELECT id, order_id, institution_id, on_date, reason, created_at FROM leave_requests \
@@ -159,7 +156,7 @@ impl Reader<'_> {
     }
 }
 
-impl WriteTx {
+impl Lessons<&mut WriteTx> {
     /// A second leave for the same day is a conflict (unique per order and day).
     pub async fn insert_leave(&mut self, row: &LeaveRow) -> Result<(), StoreError> {
         sqlx::query(
@@ -189,13 +186,12 @@ impl WriteTx {
     }
 }
 
-async fn fetch_lesson<'e>(
-    db: impl AnyExecutor<'e>,
-    id: &str,
-) -> Result<Option<LessonRow>, StoreError> {
-    let sql = format!("SELECT {COLUMNS} FROM lessons WHERE id = $1");
-    Ok(sqlx::query_as(AssertSqlSafe(sql))
-        .bind(id)
-        .fetch_optional(db)
-        .await?)
+impl<S: crate::Connection> Lessons<S> {
+    pub async fn lesson(&mut self, id: &str) -> Result<Option<LessonRow>, StoreError> {
+        let sql = format!("SELECT {COLUMNS} FROM lessons WHERE id = $1");
+        Ok(sqlx::query_as(AssertSqlSafe(sql))
+            .bind(id)
+            .fetch_optional(self.0.executor())
+            .await?)
+    }
 }

@@ -3,8 +3,65 @@
 //! Everything above this crate speaks in repositories and rows; nothing above it writes SQL.
 //! Writes go through [`WriteTx`], which serializes writers on SQLite (the write gate) and carries the
 //! audit-log append so a state change and its evidence commit together or not at all.
-//! A query both a [`Reader`] and a [`WriteTx`] run is written once, as a `fetch_*` function over any executor
-//! (`sqlx::AnyExecutor`: the pool or the transaction), and each side's method calls it.
+//! Queries are grouped in a repository per aggregate (`reader.orders()`, `tx.orders()`, see [`repository!`]);
+//! a query both a [`Reader`] and a [`WriteTx`] run is written once, on `impl<S: Connection> Orders<S>`.
+
+/// Declares an aggregate's repository: its queries, reached from a [`Reader`] as `reader.orders()` and inside a
+/// transaction as `tx.orders()`. Reads of the pool live on `impl Orders<&Reader<'_>>`, what runs inside the
+/// transaction (writes, locking reads) on `impl Orders<&mut WriteTx>`, and a query both need once, on
+/// `impl<S: Connection> Orders<S>`, running on [`Connection::executor`].
+macro_rules! repository {
+    ($(#[$doc:meta])* $repository:ident, $accessor:ident) => {
+        $(#[$doc])*
+        pub struct $repository<S>(S);
+
+        impl<'s> crate::Reader<'s> {
+            $(#[$doc])*
+            pub fn $accessor(&self) -> $repository<&Self> {
+                $repository(self)
+            }
+        }
+
+        impl crate::WriteTx {
+            $(#[$doc])*
+            pub fn $accessor(&mut self) -> $repository<&mut Self> {
+                $repository(self)
+            }
+        }
+
+        impl<S: std::ops::Deref> std::ops::Deref for $repository<S> {
+            type Target = S::Target;
+
+            fn deref(&self) -> &S::Target {
+                &self.0
+            }
+        }
+
+        impl<S: std::ops::DerefMut> std::ops::DerefMut for $repository<S> {
+            fn deref_mut(&mut self) -> &mut S::Target {
+                &mut self.0
+            }
+        }
+    };
+}
+pub(crate) use repository;
+
+/// Where a repository's query runs: the pool, for a [`Reader`], or the open transaction, for a [`WriteTx`].
+pub trait Connection {
+    fn executor(&mut self) -> impl sqlx::AnyExecutor<'_>;
+}
+
+impl Connection for &Reader<'_> {
+    fn executor(&mut self) -> impl sqlx::AnyExecutor<'_> {
+        &self.store.pool
+    }
+}
+
+impl Connection for &mut WriteTx {
+    fn executor(&mut self) -> impl sqlx::AnyExecutor<'_> {
+        &mut *self.tx
+    }
+}
 
 mod accounts;
 mod after_school;
@@ -44,44 +101,48 @@ pub mod testing;
 mod warnings;
 mod webhooks;
 
-pub use accounts::{AccountRow, AccountScope, SessionRow, TokenRow};
-pub use after_school::{AfterSchoolListRow, CandidateFactsRow, ChoiceRow, SchoolRow};
-pub use annual::{AnnualFigures, AnnualReviewRow};
+pub use accounts::{AccountRow, AccountScope, Accounts, SessionRow, TokenRow};
+pub use after_school::{AfterSchool, AfterSchoolListRow, CandidateFactsRow, ChoiceRow, SchoolRow};
+pub use annual::{AnnualFigures, AnnualReviewRow, AnnualReviews};
 pub use audit::AuditScope;
-pub use bank::{BankEndpointRow, IdempotentRequestRow, MovementRow, RiskEventRow, StatementRow};
-pub use clients::{ApiClientRow, SEALED_COLUMNS, SealedColumn};
-pub use complaints::{ComplaintCounts, ComplaintRow, ComplaintRuling, ComplaintsOf};
-pub use consultations::{ConsultationMessageRow, ConsultationRow, ConsultationTimes};
-pub use dashboard::MoneyRollup;
+pub use bank::{
+    BankEndpointRow, BankMessages, IdempotentRequestRow, MovementRow, RiskEventRow, StatementRow,
+};
+pub use clients::{ApiClientRow, ApiClients, SEALED_COLUMNS, SealedColumn};
+pub use complaints::{ComplaintCounts, ComplaintRow, ComplaintRuling, Complaints, ComplaintsOf};
+pub use consultations::{
+    ConsultationMessageRow, ConsultationRow, ConsultationTimes, Consultations,
+};
+pub use dashboard::{Dashboard, MoneyRollup};
 pub use error::StoreError;
-pub use filings::{DocumentRow, FilingRow, QueueRow};
-pub use funds::SupervisedAccountRow;
-pub use inbox::{NotificationRow, SmsRow};
+pub use filings::{DocumentRow, FilingRow, Filings, QueueRow};
+pub use funds::{SupervisedAccountRow, SupervisedAccounts};
+pub use inbox::{Inbox, NotificationRow, SmsRow};
 pub use inspection::{
-    CreditModelRow, CreditOf, CreditRatingRow, CreditSignals, DoorFacts, PenaltyRow,
+    CreditModelRow, CreditOf, CreditRatingRow, CreditSignals, DoorFacts, Inspections, PenaltyRow,
     PublishedRatingRow, SpotCheckCampaignRow, SpotCheckCandidateRow, SpotCheckListRow,
     SpotCheckRow, SpotChecksOf,
 };
-pub use instructions::{Instructed, InstructionRow, ReleaseBatchRow};
-pub use integrations::{GrantRow, IntegratorRow};
-pub use lessons::{LeaveRow, LessonRow};
-pub use money::{LedgerAccountRow, LedgerRecount, LedgerTransferRow, OrderMoneyRow};
-pub use monitoring::{FinancialStatementRow, MovementDetailRow, OrderDetailRow};
-pub use orders::{ClassTransferRow, OrderRow, OrderSummaryRow};
-pub use parents::{ChildRow, LoginCodeRow, PiiAccessRow};
-pub use plates::PlateRow;
-pub use quality::InstructionTimeRow;
-pub use refunds::{RefundDecision, RefundRow, RunOffRow};
-pub use registry::CourseSessionRow;
-pub use reviews::ReviewRow;
+pub use instructions::{Instructed, InstructionRow, Instructions, ReleaseBatchRow};
+pub use integrations::{GrantRow, Integrations, IntegratorRow};
+pub use lessons::{LeaveRow, LessonRow, Lessons};
+pub use money::{Ledger, LedgerAccountRow, LedgerRecount, LedgerTransferRow, OrderMoneyRow};
+pub use monitoring::{FinancialStatementRow, Monitoring, MovementDetailRow, OrderDetailRow};
+pub use orders::{ClassTransferRow, OrderRow, OrderSummaryRow, Orders};
+pub use parents::{ChildRow, LoginCodeRow, Parents, PiiAccessRow};
+pub use plates::{PlateRow, Plates};
+pub use quality::{InstructionTimeRow, Quality};
+pub use refunds::{RefundDecision, RefundRow, Refunds, RunOffRow};
+pub use registry::{CourseSessionRow, Registry};
+pub use reviews::{ReviewRow, Reviews};
 pub use rows::*;
-pub use security::{RegionPolicyRow, SecurityPolicyRow};
-pub use service::{TicketMessageRow, TicketQueue, TicketRow};
+pub use security::{Policies, RegionPolicyRow, SecurityPolicyRow};
+pub use service::{TicketMessageRow, TicketQueue, TicketRow, Tickets};
 /// The driver error, for callers that classify faults (e.g. "database unavailable").
 pub use sqlx::Error as SqlxError;
-pub use staff::{BlacklistedPractitionerRow, StaffMemberRow};
-pub use warnings::{RiskModelRow, SweepSignals, WarningRow};
-pub use webhooks::{WebhookAttemptRow, WebhookDeliveryRow, WebhookEndpointRow};
+pub use staff::{BlacklistedPractitionerRow, Staff, StaffMemberRow};
+pub use warnings::{RiskModelRow, SweepSignals, WarningRow, Warnings};
+pub use webhooks::{WebhookAttemptRow, WebhookDeliveryRow, WebhookEndpointRow, Webhooks};
 
 use ledger::Crypto;
 use sqlx::any::{AnyPoolOptions, install_default_drivers};
@@ -180,7 +241,7 @@ pub struct Store {
     crypto: Arc<dyn Crypto>,
     /// Ledger accounts known to exist (they are never deleted): the shared ones — clearing, settlement —
     /// that many transactions post to, so opening one again costs nothing (see
-    /// [`WriteTx::insert_ledger_accounts`]). One per order escrow would grow without bound, so those are not
+    /// [`Ledger::insert_ledger_accounts`]). One per order escrow would grow without bound, so those are not
     /// kept.
     known_ledger_accounts: Arc<std::sync::Mutex<std::collections::HashSet<String>>>,
 }
@@ -259,8 +320,8 @@ impl Store {
         reference::load_regions(self).await?;
         // Data older than the dashboard rollups (or bulk-loaded around them) is counted once.
         let mut tx = self.begin_write().await?;
-        if tx.dashboard_rollups_missing().await? {
-            tx.rebuild_dashboard_rollups().await?;
+        if tx.dashboard().dashboard_rollups_missing().await? {
+            tx.dashboard().rebuild_dashboard_rollups().await?;
         }
         tx.commit().await?;
         Ok(())
@@ -353,7 +414,7 @@ impl WriteTx {
     /// Writes the transaction's dashboard figures, seals its evidence into the audit chain, last, then
     /// commits: the change, its figures and its evidence commit together or not at all.
     pub async fn commit(mut self) -> Result<(), StoreError> {
-        self.write_rollups().await?;
+        self.dashboard().write_rollups().await?;
         self.seal_audit().await?;
         self.tx.commit().await?;
         if !self.opened_ledger_accounts.is_empty()

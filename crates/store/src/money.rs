@@ -1,9 +1,14 @@
 //! The money ledger's rows (the rules are `ledger::posting`'s).
 
-use crate::insert::{AnyQuery, InsertRow, insert_rows};
+use crate::insert::{AnyQuery, InsertRow};
 use crate::{Reader, StoreError, WriteTx};
-use sqlx::AnyExecutor;
 use sqlx::AssertSqlSafe;
+
+crate::repository!(
+    /// 账本 ledger accounts and transfers.
+    Ledger,
+    ledger
+);
 
 #[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow)]
 pub struct LedgerAccountRow {
@@ -58,11 +63,7 @@ impl InsertRow for LedgerTransferRow {
     }
 }
 
-impl Reader<'_> {
-    pub async fn ledger_account(&self, id: &str) -> Result<Option<LedgerAccountRow>, StoreError> {
-        fetch_ledger_account(&self.store.pool, id).await
-    }
-
+impl Ledger<&Reader<'_>> {
     /// The money ledger recomputed from its transfers: the number of transfers and accounts, the fen moved,
     /// and every account whose stored totals differ from the sum of its transfers (empty when sound).
     pub async fn ledger_recount(&self) -> Result<LedgerRecount, StoreError> {
@@ -126,7 +127,7 @@ const ORDER_MONEY_SELECT: &str = "SELECT o.id, o.order_no, o.status, o.amount_fe
         WHERE l.order_id = o.id AND l.release_instruction_id = i.id)), 0) AS BIGINT) AS unexplained_release_fen \
      FROM orders o LEFT JOIN ledger_accounts e ON e.id = 'escrow:' || o.id";
 
-impl Reader<'_> {
+impl Ledger<&Reader<'_>> {
     /// Orders' money after `after` in id order, `limit` at a time (a whole-database check in constant memory).
     pub async fn order_money_after(
         &self,
@@ -169,7 +170,7 @@ impl Reader<'_> {
     }
 }
 
-/// See [`Reader::ledger_recount`].
+/// See [`Ledger::ledger_recount`].
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct LedgerRecount {
     pub transfers: i64,
@@ -178,7 +179,7 @@ pub struct LedgerRecount {
     pub mismatched: Vec<String>,
 }
 
-impl WriteTx {
+impl Ledger<&mut WriteTx> {
     /// Opens ledger accounts that may exist already (`ON CONFLICT DO NOTHING`). A shared account this store
     /// has seen committed (a bank's clearing account, an institution's settlement account) is skipped
     /// without a statement: re-inserting a row that another transaction is posting to would wait for that
@@ -195,7 +196,7 @@ impl WriteTx {
                 .collect(),
             Err(_) => rows.to_vec(),
         };
-        insert_rows(&mut self.tx, self.backend, &missing).await?;
+        self.insert(&missing).await?;
         self.opened_ledger_accounts.extend(
             missing
                 .into_iter()
@@ -203,13 +204,6 @@ impl WriteTx {
                 .map(|r| r.id),
         );
         Ok(())
-    }
-
-    pub async fn ledger_account(
-        &mut self,
-        id: &str,
-    ) -> Result<Option<LedgerAccountRow>, StoreError> {
-        fetch_ledger_account(&mut *self.tx, id).await
     }
 
     /// Accounts by id, locked until the transaction ends (PostgreSQL), in id order.
@@ -257,13 +251,13 @@ impl WriteTx {
     }
 
     /// Records transfers and sets the touched accounts' totals, which the caller computed from rows it read
-    /// locked ([`WriteTx::ledger_accounts_locked`]).
+    /// locked ([`Ledger::ledger_accounts_locked`]).
     pub async fn record_transfers(
         &mut self,
         transfers: &[LedgerTransferRow],
         totals: &[(String, i64, i64)],
     ) -> Result<(), StoreError> {
-        insert_rows(&mut self.tx, self.backend, transfers).await?;
+        self.insert(transfers).await?;
         for chunk in totals.chunks(300) {
             let n = chunk.len();
             let sql = format!(
@@ -294,13 +288,15 @@ impl WriteTx {
     }
 }
 
-async fn fetch_ledger_account<'e>(
-    db: impl AnyExecutor<'e>,
-    id: &str,
-) -> Result<Option<LedgerAccountRow>, StoreError> {
-    let sql = format!("SELECT {ACCOUNT_COLUMNS} FROM ledger_accounts WHERE id = $1");
-    Ok(sqlx::query_as(AssertSqlSafe(sql))
-        .bind(id)
-        .fetch_optional(db)
-        .await?)
+impl<S: crate::Connection> Ledger<S> {
+    pub async fn ledger_account(
+        &mut self,
+        id: &str,
+    ) -> Result<Option<LedgerAccountRow>, StoreError> {
+        let sql = format!("SELECT {ACCOUNT_COLUMNS} FROM ledger_accounts WHERE id = $1");
+        Ok(sqlx::query_as(AssertSqlSafe(sql))
+            .bind(id)
+            .fetch_optional(self.0.executor())
+            .await?)
+    }
 }

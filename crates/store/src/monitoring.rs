@@ -1,8 +1,14 @@
 //! 重点监测 what regulators monitor per institution: order details, supervised-fund movements, filed
 //! financial statements (the staff register and the filings' history live with their own tables).
 
-use crate::insert::{AnyQuery, InsertRow, insert_rows};
+use crate::insert::{AnyQuery, InsertRow};
 use crate::{Reader, StoreError, WriteTx};
+
+crate::repository!(
+    /// 监测 financial statements and monitoring figures.
+    Monitoring,
+    monitoring
+);
 
 /// 财务报表 one filing of an institution's statements for a period.
 #[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow)]
@@ -70,7 +76,7 @@ pub struct MovementDetailRow {
     pub instruction_id: Option<String>,
 }
 
-impl Reader<'_> {
+impl Monitoring<&Reader<'_>> {
     /// The institution's orders, newest first, at most `limit`.
     pub async fn order_details(
         &self,
@@ -126,11 +132,11 @@ impl Reader<'_> {
     }
 }
 
-impl WriteTx {
+impl Monitoring<&mut WriteTx> {
     pub async fn insert_financial_statement(
         &mut self,
         row: &FinancialStatementRow,
     ) -> Result<(), StoreError> {
-        insert_rows(&mut self.tx, self.backend, std::slice::from_ref(row)).await
+        self.insert(std::slice::from_ref(row)).await
     }
 }

@@ -1,11 +1,16 @@
 //! Orders with their e-contracts: placing, paying, freezing, closing, repricing and moving them to another
 //! class.
 
-use crate::insert::{AnyQuery, InsertRow, insert_rows};
+use crate::insert::{AnyQuery, InsertRow};
 use crate::{Reader, StoreError, WriteTx};
 use domain::OrderStatus;
-use sqlx::AnyExecutor;
 use sqlx::AssertSqlSafe;
+
+crate::repository!(
+    /// 订单 orders.
+    Orders,
+    orders
+);
 
 /// 订单 row.
 #[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow)]
@@ -32,7 +37,7 @@ pub struct OrderRow {
     pub frozen_at: Option<i64>,
     pub frozen_reason: Option<String>,
     /// 预留 Σ of the order's instructions not failed (outstanding and executed): never above `amount_fen`
-    /// (a CHECK), raised only by [`WriteTx::insert_instruction`]'s conditional update.
+    /// (a CHECK), raised only by [`Instructions::insert_instruction`]'s conditional update.
     pub instructed_fen: i64,
 }
 
@@ -96,11 +101,7 @@ const SUMMARY_SELECT: &str = "SELECT o.id, o.order_no, o.institution_id, i.name 
      FROM orders o JOIN institutions i ON i.id = o.institution_id JOIN courses c ON c.id = o.course_id \
      LEFT JOIN ledger_accounts e ON e.id = 'escrow:' || o.id";
 
-impl Reader<'_> {
-    pub async fn order(&self, id: &str) -> Result<Option<OrderRow>, StoreError> {
-        fetch_order(&self.store.pool, id).await
-    }
-
+impl Orders<&Reader<'_>> {
     /// A parent's orders, or an institution's, newest first, with their escrow.
     pub async fn order_summaries(
         &self,
@@ -140,9 +141,9 @@ impl Reader<'_> {
     }
 }
 
-impl WriteTx {
+impl Orders<&mut WriteTx> {
     pub async fn insert_order(&mut self, row: &OrderRow) -> Result<(), StoreError> {
-        insert_rows(&mut self.tx, self.backend, std::slice::from_ref(row)).await
+        self.insert(std::slice::from_ref(row)).await
     }
 
     pub async fn order_by_no(&mut self, order_no: &str) -> Result<Option<OrderRow>, StoreError> {
@@ -151,10 +152,6 @@ impl WriteTx {
             .bind(order_no)
             .fetch_optional(&mut *self.tx)
             .await?)
-    }
-
-    pub async fn order(&mut self, id: &str) -> Result<Option<OrderRow>, StoreError> {
-        fetch_order(&mut *self.tx, id).await
     }
 
     /// The order, locked until the transaction ends: every command on an order's lessons or money takes this
@@ -259,7 +256,7 @@ impl WriteTx {
     }
 }
 
-impl Reader<'_> {
+impl Orders<&Reader<'_>> {
     /// The orders with these numbers.
     pub async fn orders_by_no(&self, order_nos: &[String]) -> Result<Vec<OrderRow>, StoreError> {
         let mut out = Vec::new();
@@ -279,7 +276,7 @@ impl Reader<'_> {
 }
 
 /// Bulk forms for a bank's batch of payment notices.
-impl WriteTx {
+impl Orders<&mut WriteTx> {
     /// What a batch of payment notices needs, in one statement: the orders with these numbers, and any order
     /// already paid under one of these bank references (a reused reference), all locked until the transaction
     /// ends — in id order, like every multi-order lock, so concurrent batches cannot deadlock.
@@ -364,7 +361,7 @@ pub struct ClassTransferRow {
     pub transferred_at: i64,
 }
 
-impl Reader<'_> {
+impl Orders<&Reader<'_>> {
     pub async fn class_transfers(
         &self,
         order_id: &str,
@@ -379,7 +376,7 @@ impl Reader<'_> {
     }
 }
 
-impl WriteTx {
+impl Orders<&mut WriteTx> {
     /// Points the order at the new course, if it still points at the old one, and records the transfer.
     pub async fn transfer_order(&mut self, t: &ClassTransferRow) -> Result<u64, StoreError> {
         let moved =
@@ -409,13 +406,12 @@ impl WriteTx {
     }
 }
 
-async fn fetch_order<'e>(
-    db: impl AnyExecutor<'e>,
-    id: &str,
-) -> Result<Option<OrderRow>, StoreError> {
-    let sql = format!("SELECT {ORDER_COLUMNS} FROM orders WHERE id = $1");
-    Ok(sqlx::query_as(AssertSqlSafe(sql))
-        .bind(id)
-        .fetch_optional(db)
-        .await?)
+impl<S: crate::Connection> Orders<S> {
+    pub async fn order(&mut self, id: &str) -> Result<Option<OrderRow>, StoreError> {
+        let sql = format!("SELECT {ORDER_COLUMNS} FROM orders WHERE id = $1");
+        Ok(sqlx::query_as(AssertSqlSafe(sql))
+            .bind(id)
+            .fetch_optional(self.0.executor())
+            .await?)
+    }
 }

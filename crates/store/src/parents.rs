@@ -1,8 +1,14 @@
 //! Parents' sign-in codes, children and the personal-data access log.
 
-use crate::insert::{AnyQuery, InsertRow, insert_rows};
+use crate::insert::{AnyQuery, InsertRow};
 use crate::{AccountRow, Reader, StoreError, WriteTx};
 use sqlx::AssertSqlSafe;
+
+crate::repository!(
+    /// 家长 parents, children, sign-in codes and personal-data reveals.
+    Parents,
+    parents
+);
 
 const CODE_COLUMNS: &str = "id, phone_index, code_hash, created_at, expires_at, attempts, used_at";
 const CHILD_COLUMNS: &str =
@@ -86,7 +92,7 @@ impl InsertRow for PiiAccessRow {
     }
 }
 
-impl Reader<'_> {
+impl Parents<&Reader<'_>> {
     /// A parent's account by the blind index of their phone.
     pub async fn parent_by_phone_index(
         &self,
@@ -164,7 +170,7 @@ impl Reader<'_> {
     }
 }
 
-impl WriteTx {
+impl Parents<&mut WriteTx> {
     pub async fn account_by_phone_index(
         &mut self,
         phone_index: &str,
@@ -180,7 +186,7 @@ impl WriteTx {
     }
 
     pub async fn insert_login_code(&mut self, row: &LoginCodeRow) -> Result<(), StoreError> {
-        insert_rows(&mut self.tx, self.backend, std::slice::from_ref(row)).await
+        self.insert(std::slice::from_ref(row)).await
     }
 
     /// How many codes were sent to this phone since `since` (throttling).
@@ -238,10 +244,10 @@ impl WriteTx {
     }
 
     pub async fn insert_children(&mut self, rows: &[ChildRow]) -> Result<(), StoreError> {
-        insert_rows(&mut self.tx, self.backend, rows).await
+        self.insert(rows).await
     }
 
     pub async fn insert_pii_access(&mut self, rows: &[PiiAccessRow]) -> Result<(), StoreError> {
-        insert_rows(&mut self.tx, self.backend, rows).await
+        self.insert(rows).await
     }
 }

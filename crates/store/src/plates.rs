@@ -1,8 +1,14 @@
 //! Compliance plates.
 
-use crate::insert::{AnyQuery, InsertRow, insert_rows};
+use crate::insert::{AnyQuery, InsertRow};
 use crate::{Reader, StoreError, WriteTx};
 use sqlx::AssertSqlSafe;
+
+crate::repository!(
+    /// 合规牌 compliance plates.
+    Plates,
+    plates
+);
 
 /// A plate as stored.
 #[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow)]
@@ -34,7 +40,7 @@ impl InsertRow for PlateRow {
     }
 }
 
-impl Reader<'_> {
+impl Plates<&Reader<'_>> {
     pub async fn plate(
         &self,
         institution_id: &str,
@@ -59,9 +65,9 @@ impl Reader<'_> {
     }
 }
 
-impl WriteTx {
+impl Plates<&mut WriteTx> {
     pub async fn insert_plates(&mut self, rows: &[PlateRow]) -> Result<(), StoreError> {
-        insert_rows(&mut self.tx, self.backend, rows).await
+        self.insert(rows).await
     }
 
     /// The highest serial the institution's plates have used (0 if none).

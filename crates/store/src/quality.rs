@@ -3,6 +3,12 @@
 
 use crate::{Reader, StoreError};
 
+crate::repository!(
+    /// 银行服务质量 bank quality figures.
+    Quality,
+    quality
+);
+
 /// One instruction to a bank: when the platform created it, when the bank finished it, and how.
 #[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow)]
 pub struct InstructionTimeRow {
@@ -13,7 +19,7 @@ pub struct InstructionTimeRow {
     pub status: domain::InstructionStatus,
 }
 
-impl Reader<'_> {
+impl Quality<&Reader<'_>> {
     /// The banks that hold supervised accounts or take instructions, by id.
     pub async fn bank_ids(&self) -> Result<Vec<String>, StoreError> {
         Ok(sqlx::query_scalar(

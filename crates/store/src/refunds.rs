@@ -1,9 +1,14 @@
 //! 退费 refund requests.
 
-use crate::insert::{AnyQuery, InsertRow, insert_rows};
+use crate::insert::{AnyQuery, InsertRow};
 use crate::{Reader, StoreError, WriteTx};
-use sqlx::AnyExecutor;
 use sqlx::AssertSqlSafe;
+
+crate::repository!(
+    /// 退费 refunds.
+    Refunds,
+    refunds
+);
 
 #[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow)]
 pub struct RefundRow {
@@ -58,15 +63,7 @@ impl InsertRow for RefundRow {
     }
 }
 
-impl Reader<'_> {
-    pub async fn refund(&self, id: &str) -> Result<Option<RefundRow>, StoreError> {
-        fetch_refund(&self.store.pool, id).await
-    }
-
-    pub async fn refunds_of_order(&self, order_id: &str) -> Result<Vec<RefundRow>, StoreError> {
-        fetch_refunds_of_order(&self.store.pool, order_id).await
-    }
-
+impl Refunds<&Reader<'_>> {
     /// Requests the institution left unanswered past their window.
     pub async fn refunds_due(&self, now: i64, limit: i64) -> Result<Vec<RefundRow>, StoreError> {
         let sql = format!(
@@ -80,13 +77,9 @@ impl Reader<'_> {
     }
 }
 
-impl WriteTx {
+impl Refunds<&mut WriteTx> {
     pub async fn insert_refund(&mut self, row: &RefundRow) -> Result<(), StoreError> {
-        insert_rows(&mut self.tx, self.backend, std::slice::from_ref(row)).await
-    }
-
-    pub async fn refund(&mut self, id: &str) -> Result<Option<RefundRow>, StoreError> {
-        fetch_refund(&mut *self.tx, id).await
+        self.insert(std::slice::from_ref(row)).await
     }
 
     /// An order's refund still being decided (requested, refused, escalated), if any.
@@ -134,19 +127,7 @@ pub struct RunOffRow {
     pub started_at: i64,
 }
 
-/// An order's refund requests, oldest first, read on the pool or inside a transaction.
-async fn refunds_of_order_on<'e>(
-    on: impl sqlx::Executor<'e, Database = sqlx::Any>,
-    order_id: &str,
-) -> Result<Vec<RefundRow>, StoreError> {
-    let sql = format!("SELECT {COLUMNS} FROM refunds WHERE order_id = $1 ORDER BY created_at, id");
-    Ok(sqlx::query_as(AssertSqlSafe(sql))
-        .bind(order_id)
-        .fetch_all(on)
-        .await?)
-}
-
-impl Reader<'_> {
+impl Refunds<&Reader<'_>> {
     /// The institution's run-off, once one started.
     pub async fn run_off(&self, institution_id: &str) -> Result<Option<RunOffRow>, StoreError> {
         Ok(sqlx::query_as(
@@ -174,11 +155,7 @@ impl Reader<'_> {
     }
 }
 
-impl WriteTx {
-    pub async fn refunds_of_order(&mut self, order_id: &str) -> Result<Vec<RefundRow>, StoreError> {
-        fetch_refunds_of_order(&mut *self.tx, order_id).await
-    }
-
+impl Refunds<&mut WriteTx> {
     /// Records a run-off's start; a second start is a conflict (the primary key).
     pub async fn insert_run_off(&mut self, row: &RunOffRow) -> Result<(), StoreError> {
         sqlx::query(
@@ -194,20 +171,22 @@ impl WriteTx {
     }
 }
 
-async fn fetch_refund<'e>(
-    db: impl AnyExecutor<'e>,
-    id: &str,
-) -> Result<Option<RefundRow>, StoreError> {
-    let sql = format!("SELECT {COLUMNS} FROM refunds WHERE id = $1");
-    Ok(sqlx::query_as(AssertSqlSafe(sql))
-        .bind(id)
-        .fetch_optional(db)
-        .await?)
-}
+impl<S: crate::Connection> Refunds<S> {
+    pub async fn refund(&mut self, id: &str) -> Result<Option<RefundRow>, StoreError> {
+        let sql = format!("SELECT {COLUMNS} FROM refunds WHERE id = $1");
+        Ok(sqlx::query_as(AssertSqlSafe(sql))
+            .bind(id)
+            .fetch_optional(self.0.executor())
+            .await?)
+    }
 
-async fn fetch_refunds_of_order<'e>(
-    db: impl AnyExecutor<'e>,
-    order_id: &str,
-) -> Result<Vec<RefundRow>, StoreError> {
-    refunds_of_order_on(db, order_id).await
+    /// An order's refund requests, oldest first.
+    pub async fn refunds_of_order(&mut self, order_id: &str) -> Result<Vec<RefundRow>, StoreError> {
+        let sql =
+            format!("SELECT {COLUMNS} FROM refunds WHERE order_id = $1 ORDER BY created_at, id");
+        Ok(sqlx::query_as(AssertSqlSafe(sql))
+            .bind(order_id)
+            .fetch_all(self.0.executor())
+            .await?)
+    }
 }

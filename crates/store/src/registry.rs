@@ -1,12 +1,17 @@
 //! The public registry: regions, institutions, courses, list changes, notices.
 
-use crate::insert::{AnyQuery, InsertRow, insert_rows};
+use crate::insert::{AnyQuery, InsertRow};
 use crate::{
     CourseRow, InstitutionRow, ListChangeRow, ListedInstitutionRow, NoticeRow, PageRows, Reader,
     RegionRow, RegistryCounts, StoreError, WriteTx,
 };
-use sqlx::AnyExecutor;
 use sqlx::AssertSqlSafe;
+
+crate::repository!(
+    /// 名录 institutions, courses, list changes and notices.
+    Registry,
+    registry
+);
 
 const INSTITUTION_COLUMNS: &str = "id, name, credit_code, licence_no, region_code, address, mode, categories, intro, \
      list_status, list_reason, list_changed_at, created_at, updated_at, registry_state";
@@ -16,7 +21,7 @@ const COURSE_COLUMNS: &str = "id, institution_id, name, category, mode, grades, 
 const NOTICE_COLUMNS: &str =
     "id, kind, institution_id, region_code, title, body, published_at, until_at";
 
-impl Reader<'_> {
+impl Registry<&Reader<'_>> {
     pub async fn region(&self, code: &str) -> Result<Option<RegionRow>, StoreError> {
         Ok(sqlx::query_as("SELECT code, name, display_name, level, parent_code, placeholder FROM regions WHERE code = $1")
             .bind(code)
@@ -66,10 +71,6 @@ impl Reader<'_> {
         .bind(format!("{}%", &province_code[..2]))
         .fetch_all(&self.store.pool)
         .await?)
-    }
-
-    pub async fn institution(&self, id: &str) -> Result<Option<InstitutionRow>, StoreError> {
-        fetch_institution(&self.store.pool, id).await
     }
 
     /// Institutions by id, in no particular order (the caller restores its own).
@@ -350,23 +351,17 @@ impl InsertRow for NoticeRow {
     }
 }
 
-impl WriteTx {
+impl Registry<&mut WriteTx> {
     pub async fn insert_institutions(&mut self, rows: &[InstitutionRow]) -> Result<(), StoreError> {
-        insert_rows(&mut self.tx, self.backend, rows).await
+        self.insert(rows).await
     }
 
     pub async fn insert_courses(&mut self, rows: &[CourseRow]) -> Result<(), StoreError> {
-        insert_rows(&mut self.tx, self.backend, rows).await
+        self.insert(rows).await
     }
 
     pub async fn insert_list_changes(&mut self, rows: &[ListChangeRow]) -> Result<(), StoreError> {
-        insert_rows(&mut self.tx, self.backend, rows).await
-    }
-
-    /// The institution as this transaction reads it, unlocked: for what it says (its region), not for a decision
-    /// on its standing.
-    pub async fn institution(&mut self, id: &str) -> Result<Option<InstitutionRow>, StoreError> {
-        fetch_institution(&mut *self.tx, id).await
+        self.insert(rows).await
     }
 
     /// The institution inside this transaction, locked until it ends (list moves, penalties, run-off: one
@@ -402,7 +397,7 @@ impl WriteTx {
     }
 
     /// The institutions of the orders with these numbers (one bank batch, up to 500), held as
-    /// [`WriteTx::institution_for_share`] holds one, in id order: what a batch of payments is taken on, in one
+    /// [`Registry::institution_for_share`] holds one, in id order: what a batch of payments is taken on, in one
     /// round trip.
     pub async fn institutions_of_orders_for_share(
         &mut self,
@@ -488,7 +483,7 @@ impl WriteTx {
     }
 
     pub async fn insert_notices(&mut self, rows: &[NoticeRow]) -> Result<(), StoreError> {
-        insert_rows(&mut self.tx, self.backend, rows).await
+        self.insert(rows).await
     }
 }
 
@@ -526,12 +521,12 @@ impl InsertRow for CourseSessionRow {
     }
 }
 
-impl WriteTx {
+impl Registry<&mut WriteTx> {
     pub async fn insert_course_sessions(
         &mut self,
         rows: &[CourseSessionRow],
     ) -> Result<(), StoreError> {
-        insert_rows(&mut self.tx, self.backend, rows).await
+        self.insert(rows).await
     }
 
     /// The institution's sessions between two dates (inclusive), with their courses' names: read inside the
@@ -568,13 +563,14 @@ struct SessionWithCourse {
     name: String,
 }
 
-async fn fetch_institution<'e>(
-    db: impl AnyExecutor<'e>,
-    id: &str,
-) -> Result<Option<InstitutionRow>, StoreError> {
-    let sql = format!("SELECT {INSTITUTION_COLUMNS} FROM institutions WHERE id = $1");
-    Ok(sqlx::query_as(AssertSqlSafe(sql))
-        .bind(id)
-        .fetch_optional(db)
-        .await?)
+impl<S: crate::Connection> Registry<S> {
+    /// The institution as this transaction reads it, unlocked: for what it says (its region), not for a decision
+    /// on its standing.
+    pub async fn institution(&mut self, id: &str) -> Result<Option<InstitutionRow>, StoreError> {
+        let sql = format!("SELECT {INSTITUTION_COLUMNS} FROM institutions WHERE id = $1");
+        Ok(sqlx::query_as(AssertSqlSafe(sql))
+            .bind(id)
+            .fetch_optional(self.0.executor())
+            .await?)
+    }
 }

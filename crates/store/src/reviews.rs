@@ -1,8 +1,14 @@
 //! 评价 reviews.
 
-use crate::insert::{AnyQuery, InsertRow, insert_rows};
+use crate::insert::{AnyQuery, InsertRow};
 use crate::{Reader, StoreError, WriteTx};
 use sqlx::AssertSqlSafe;
+
+crate::repository!(
+    /// 评价 reviews.
+    Reviews,
+    reviews
+);
 
 #[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow)]
 pub struct ReviewRow {
@@ -51,7 +57,7 @@ impl InsertRow for ReviewRow {
     }
 }
 
-impl Reader<'_> {
+impl Reviews<&Reader<'_>> {
     /// An institution's reviews, newest first (hidden ones included: the caller decides what to show).
     pub async fn reviews_of(&self, institution_id: &str) -> Result<Vec<ReviewRow>, StoreError> {
         let sql = format!(
@@ -90,9 +96,9 @@ impl Reader<'_> {
     }
 }
 
-impl WriteTx {
+impl Reviews<&mut WriteTx> {
     pub async fn insert_review(&mut self, row: &ReviewRow) -> Result<(), StoreError> {
-        insert_rows(&mut self.tx, self.backend, std::slice::from_ref(row)).await
+        self.insert(std::slice::from_ref(row)).await
     }
 
     /// The institution's reply (once).

@@ -1,8 +1,13 @@
 //! Versions of the security policy (append-only).
 
-use crate::insert::{AnyQuery, InsertRow, insert_rows};
+use crate::insert::{AnyQuery, InsertRow};
 use crate::{Reader, StoreError, WriteTx};
-use sqlx::AnyExecutor;
+
+crate::repository!(
+    /// 政策 security policies and regions' fee policies.
+    Policies,
+    policies
+);
 
 /// One version of the security policy.
 #[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow)]
@@ -31,25 +36,13 @@ impl InsertRow for SecurityPolicyRow {
 
 const LATEST: &str = "SELECT version, policy, reason, set_by, set_at FROM security_policies ORDER BY version DESC LIMIT 1";
 
-impl Reader<'_> {
-    /// The version in force, if any was ever set.
-    pub async fn security_policy(&self) -> Result<Option<SecurityPolicyRow>, StoreError> {
-        fetch_security_policy(&self.store.pool).await
-    }
-}
-
-impl WriteTx {
-    /// The version in force, read inside this transaction.
-    pub async fn security_policy(&mut self) -> Result<Option<SecurityPolicyRow>, StoreError> {
-        fetch_security_policy(&mut *self.tx).await
-    }
-
+impl Policies<&mut WriteTx> {
     /// Adds a version (its number one above the latest; a concurrent change conflicts on the key).
     pub async fn insert_security_policy(
         &mut self,
         row: &SecurityPolicyRow,
     ) -> Result<(), StoreError> {
-        insert_rows(&mut self.tx, self.backend, std::slice::from_ref(row)).await
+        self.insert(std::slice::from_ref(row)).await
     }
 }
 
@@ -80,7 +73,7 @@ impl InsertRow for RegionPolicyRow {
 const LATEST_REGION_POLICY: &str = "SELECT region_code, version, policy, reason, set_by, set_at FROM region_policies \
      WHERE region_code = $1 ORDER BY version DESC LIMIT 1";
 
-impl Reader<'_> {
+impl Policies<&Reader<'_>> {
     /// The version in force for each of `regions` that has one.
     pub async fn region_policies(
         &self,
@@ -98,7 +91,7 @@ impl Reader<'_> {
     }
 }
 
-impl WriteTx {
+impl Policies<&mut WriteTx> {
     pub async fn latest_region_policy(
         &mut self,
         region: &str,
@@ -110,13 +103,15 @@ impl WriteTx {
     }
 
     pub async fn insert_region_policy(&mut self, row: &RegionPolicyRow) -> Result<(), StoreError> {
-        insert_rows(&mut self.tx, self.backend, std::slice::from_ref(row)).await
+        self.insert(std::slice::from_ref(row)).await
     }
 }
 
-/// The version in force, if any was ever set.
-async fn fetch_security_policy<'e>(
-    db: impl AnyExecutor<'e>,
-) -> Result<Option<SecurityPolicyRow>, StoreError> {
-    Ok(sqlx::query_as(LATEST).fetch_optional(db).await?)
+impl<S: crate::Connection> Policies<S> {
+    /// The version in force, if any was ever set.
+    pub async fn security_policy(&mut self) -> Result<Option<SecurityPolicyRow>, StoreError> {
+        Ok(sqlx::query_as(LATEST)
+            .fetch_optional(self.0.executor())
+            .await?)
+    }
 }

@@ -1,8 +1,14 @@
 //! 分级服务保障 service-desk tickets and their messages.
 
-use crate::insert::{AnyQuery, InsertRow, insert_rows};
+use crate::insert::{AnyQuery, InsertRow};
 use crate::{Reader, StoreError, WriteTx};
 use sqlx::AssertSqlSafe;
+
+crate::repository!(
+    /// 服务工单 service desk tickets.
+    Tickets,
+    tickets
+);
 
 #[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow)]
 pub struct TicketRow {
@@ -92,7 +98,7 @@ pub enum TicketQueue<'a> {
     PolicyUnder(&'a str),
 }
 
-impl Reader<'_> {
+impl Tickets<&Reader<'_>> {
     pub async fn ticket(&self, id: &str) -> Result<Option<TicketRow>, StoreError> {
         Ok(sqlx::query_as(AssertSqlSafe(format!(
             "SELECT {TICKET_COLUMNS} FROM service_tickets WHERE id = $1"
@@ -103,7 +109,7 @@ impl Reader<'_> {
     }
 
     /// A queue's tickets, newest first.
-    pub async fn tickets(
+    pub async fn list(
         &self,
         queue: TicketQueue<'_>,
         limit: i64,
@@ -143,16 +149,16 @@ impl Reader<'_> {
     }
 }
 
-impl WriteTx {
+impl Tickets<&mut WriteTx> {
     pub async fn insert_ticket(&mut self, row: &TicketRow) -> Result<(), StoreError> {
-        insert_rows(&mut self.tx, self.backend, std::slice::from_ref(row)).await
+        self.insert(std::slice::from_ref(row)).await
     }
 
     pub async fn insert_ticket_message(
         &mut self,
         row: &TicketMessageRow,
     ) -> Result<(), StoreError> {
-        insert_rows(&mut self.tx, self.backend, std::slice::from_ref(row)).await
+        self.insert(std::slice::from_ref(row)).await
     }
 
     /// Sets the status of an unresolved ticket (the first answer's time is kept once set); false when the

@@ -1,8 +1,14 @@
 //! The practitioner black list and institutions' staff registers.
 
-use crate::insert::{AnyQuery, InsertRow, insert_rows};
+use crate::insert::{AnyQuery, InsertRow};
 use crate::{Reader, StoreError, WriteTx};
 use sqlx::AssertSqlSafe;
+
+crate::repository!(
+    /// 从业人员 staff and blacklisted practitioners.
+    Staff,
+    staff
+);
 
 #[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow)]
 pub struct BlacklistedPractitionerRow {
@@ -73,7 +79,7 @@ impl InsertRow for StaffMemberRow {
     }
 }
 
-impl Reader<'_> {
+impl Staff<&Reader<'_>> {
     pub async fn staff_of(&self, institution_id: &str) -> Result<Vec<StaffMemberRow>, StoreError> {
         let sql = format!(
             "SELECT {STAFF_COLUMNS} FROM staff_members WHERE institution_id = $1 ORDER BY hired_at, id"
@@ -93,7 +99,7 @@ impl Reader<'_> {
     }
 }
 
-impl WriteTx {
+impl Staff<&mut WriteTx> {
     /// The black-list entry for an ID-card blind index, if any.
     pub async fn blacklisted(
         &mut self,
@@ -112,11 +118,11 @@ impl WriteTx {
         &mut self,
         row: &BlacklistedPractitionerRow,
     ) -> Result<(), StoreError> {
-        insert_rows(&mut self.tx, self.backend, std::slice::from_ref(row)).await
+        self.insert(std::slice::from_ref(row)).await
     }
 
     pub async fn insert_staff_member(&mut self, row: &StaffMemberRow) -> Result<(), StoreError> {
-        insert_rows(&mut self.tx, self.backend, std::slice::from_ref(row)).await
+        self.insert(std::slice::from_ref(row)).await
     }
 
     /// 离职 records that a staff member of the institution left (once).

@@ -1,10 +1,15 @@
 //! 风险预警 the risk model's versions, the warnings it raised with their rectification workflow, the signals
 //! the periodic sweep reads, and banks' own scores.
 
-use crate::insert::{AnyQuery, InsertRow, insert_rows};
+use crate::insert::{AnyQuery, InsertRow};
 use crate::{Reader, StoreError, WriteTx};
-use sqlx::AnyExecutor;
 use sqlx::AssertSqlSafe;
+
+crate::repository!(
+    /// 预警 risk warnings and risk models.
+    Warnings,
+    warnings
+);
 
 #[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow)]
 pub struct RiskModelRow {
@@ -95,7 +100,7 @@ pub struct SweepSignals {
     pub staff_left_recent: i64,
 }
 
-impl Reader<'_> {
+impl Warnings<&Reader<'_>> {
     /// The newest model version a region (national `000000` or a province) has set.
     pub async fn latest_risk_model(
         &self,
@@ -120,13 +125,9 @@ impl Reader<'_> {
         .await?)
     }
 
-    pub async fn warning(&self, id: &str) -> Result<Option<WarningRow>, StoreError> {
-        fetch_warning(&self.store.pool, id).await
-    }
-
     /// Warnings of institutions in a region's subtree (`prefix` of its code) or of one institution, raised
     /// after `since`, newest first.
-    pub async fn warnings(
+    pub async fn list(
         &self,
         region_prefix: Option<&str>,
         institution_id: Option<&str>,
@@ -241,7 +242,7 @@ impl Reader<'_> {
     }
 }
 
-impl WriteTx {
+impl Warnings<&mut WriteTx> {
     /// Stores a new model version: one more than the greatest so far.
     pub async fn insert_risk_model(
         &mut self,
@@ -260,16 +261,12 @@ impl WriteTx {
             set_by: set_by.to_owned(),
             set_at: at,
         };
-        insert_rows(&mut self.tx, self.backend, std::slice::from_ref(&row)).await?;
+        self.insert(std::slice::from_ref(&row)).await?;
         Ok(version)
     }
 
     pub async fn insert_warning(&mut self, row: &WarningRow) -> Result<(), StoreError> {
-        insert_rows(&mut self.tx, self.backend, std::slice::from_ref(row)).await
-    }
-
-    pub async fn warning(&mut self, id: &str) -> Result<Option<WarningRow>, StoreError> {
-        fetch_warning(&mut *self.tx, id).await
+        self.insert(std::slice::from_ref(row)).await
     }
 
     /// The highest level among the institution's warnings on an indicator still being handled.
@@ -375,14 +372,13 @@ impl WriteTx {
     }
 }
 
-async fn fetch_warning<'e>(
-    db: impl AnyExecutor<'e>,
-    id: &str,
-) -> Result<Option<WarningRow>, StoreError> {
-    Ok(sqlx::query_as(AssertSqlSafe(format!(
-        "SELECT {WARNING_COLUMNS} FROM risk_warnings WHERE id = $1"
-    )))
-    .bind(id)
-    .fetch_optional(db)
-    .await?)
+impl<S: crate::Connection> Warnings<S> {
+    pub async fn warning(&mut self, id: &str) -> Result<Option<WarningRow>, StoreError> {
+        Ok(sqlx::query_as(AssertSqlSafe(format!(
+            "SELECT {WARNING_COLUMNS} FROM risk_warnings WHERE id = $1"
+        )))
+        .bind(id)
+        .fetch_optional(self.0.executor())
+        .await?)
+    }
 }

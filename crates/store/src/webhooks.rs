@@ -2,9 +2,15 @@
 //! its attempts.
 
 use crate::claims::Claim;
-use crate::insert::{AnyQuery, InsertRow, insert_rows};
+use crate::insert::{AnyQuery, InsertRow};
 use crate::{Reader, StoreError, WriteTx};
 use sqlx::AssertSqlSafe;
+
+crate::repository!(
+    /// 事件推送 webhook endpoints, deliveries and attempts.
+    Webhooks,
+    webhooks
+);
 
 #[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow)]
 pub struct WebhookEndpointRow {
@@ -81,7 +87,7 @@ impl InsertRow for WebhookAttemptRow {
     }
 }
 
-impl Reader<'_> {
+impl Webhooks<&Reader<'_>> {
     pub async fn webhook_endpoint(
         &self,
         integrator_id: &str,
@@ -174,7 +180,7 @@ impl Reader<'_> {
     }
 }
 
-impl WriteTx {
+impl Webhooks<&mut WriteTx> {
     /// Claims up to `limit` deliveries due at `now` for this server until `lease_until` (`crate::claims`):
     /// the attempt's outcome sets the next attempt for real. Oldest event first.
     pub async fn claim_due_webhook_deliveries(
@@ -230,7 +236,7 @@ impl WriteTx {
         &mut self,
         rows: &[WebhookDeliveryRow],
     ) -> Result<(), StoreError> {
-        insert_rows(&mut self.tx, self.backend, rows).await
+        self.insert(rows).await
     }
 
     /// Logs one attempt and where the delivery stands after it: delivered, due again at `next`, or given up
@@ -241,7 +247,7 @@ impl WriteTx {
         delivered_at: Option<i64>,
         next_attempt_at: Option<i64>,
     ) -> Result<(), StoreError> {
-        insert_rows(&mut self.tx, self.backend, std::slice::from_ref(attempt)).await?;
+        self.insert(std::slice::from_ref(attempt)).await?;
         sqlx::query(
             "UPDATE webhook_deliveries SET attempts = $2, next_attempt_at = $3, \
              delivered_at = COALESCE($4, delivered_at), last_status = $5, last_error = $6 WHERE id = $1",

@@ -56,14 +56,14 @@ async fn migrations_load_the_full_region_table_once() {
     let store = db.store().await.unwrap();
     let reader = store.read();
     assert_eq!(
-        reader.region_count().await.unwrap(),
+        reader.registry().region_count().await.unwrap(),
         3_348,
         "31 provinces + 342 prefectures + 2,978 counties, less 3 cities listed as both"
     );
     // Running again is a no-op, not a failure.
     store.migrate().await.unwrap();
-    assert_eq!(reader.region_count().await.unwrap(), 3_348);
-    let haidian = reader.region("110108").await.unwrap().unwrap();
+    assert_eq!(reader.registry().region_count().await.unwrap(), 3_348);
+    let haidian = reader.registry().region("110108").await.unwrap().unwrap();
     assert_eq!(
         (
             haidian.name.as_str(),
@@ -72,7 +72,7 @@ async fn migrations_load_the_full_region_table_once() {
         ),
         ("海淀区", 3, Some("110100"))
     );
-    let beijing_districts = reader.region("110100").await.unwrap().unwrap();
+    let beijing_districts = reader.registry().region("110100").await.unwrap().unwrap();
     assert_eq!(
         (
             beijing_districts.display_name.as_str(),
@@ -80,8 +80,12 @@ async fn migrations_load_the_full_region_table_once() {
         ),
         ("北京市", 1)
     );
-    assert_eq!(reader.region_children(None).await.unwrap().len(), 31);
+    assert_eq!(
+        reader.registry().region_children(None).await.unwrap().len(),
+        31
+    );
     let chongqing: Vec<_> = reader
+        .registry()
         .region_children(Some("500000"))
         .await
         .unwrap()
@@ -199,13 +203,15 @@ async fn constraint_violations_are_conflicts_not_faults() {
     let db = TestDb::new().await;
     let store = db.store().await.unwrap();
     let mut tx = store.begin_write().await.unwrap();
-    tx.insert_institutions(&[institution("a", "52110108MJ0000016X", "110108")])
+    tx.registry()
+        .insert_institutions(&[institution("a", "52110108MJ0000016X", "110108")])
         .await
         .unwrap();
     tx.commit().await.unwrap();
 
     let mut tx = store.begin_write().await.unwrap();
     let dup = tx
+        .registry()
         .insert_institutions(&[institution("b", "52110108MJ0000016X", "110108")])
         .await;
     assert!(matches!(dup, Err(StoreError::Conflict(_))), "{dup:?}");
@@ -213,6 +219,7 @@ async fn constraint_violations_are_conflicts_not_faults() {
 
     let mut tx = store.begin_write().await.unwrap();
     let bad_region = tx
+        .registry()
         .insert_institutions(&[institution("c", "other", "119999")])
         .await;
     assert!(
@@ -225,7 +232,7 @@ async fn constraint_violations_are_conflicts_not_faults() {
     let mut bad_mode = institution("d", "other2", "110108");
     bad_mode.mode = "hybrid".into();
     assert!(matches!(
-        tx.insert_institutions(&[bad_mode]).await,
+        tx.registry().insert_institutions(&[bad_mode]).await,
         Err(StoreError::Constraint(_))
     ));
 }
@@ -236,13 +243,17 @@ async fn an_uncommitted_transaction_leaves_nothing_behind() {
     let store = db.store().await.unwrap();
     {
         let mut tx = store.begin_write().await.unwrap();
-        tx.insert_institutions(&[institution("a", "c1", "110108")])
+        tx.registry()
+            .insert_institutions(&[institution("a", "c1", "110108")])
             .await
             .unwrap();
         tx.append_audit(vec![entry(1)]).await.unwrap();
         // Dropped: a failed command.
     }
-    assert_eq!(store.read().institution_count().await.unwrap(), 0);
+    assert_eq!(
+        store.read().registry().institution_count().await.unwrap(),
+        0
+    );
     assert_eq!(store.read().audit_count().await.unwrap(), 0);
     // And the write gate was released: the next command proceeds.
     let mut tx = store.begin_write().await.unwrap();
@@ -263,14 +274,17 @@ async fn a_transactions_figures_add_up_where_their_regions_meet() {
         ..Default::default()
     };
     let mut tx = store.begin_write().await.unwrap();
-    tx.add_money_rollup("110108", "2026-11-27", &paid(100));
-    tx.add_money_rollup("110108", "2026-11-27", &paid(20));
-    tx.add_money_rollup("110105", "2026-11-27", &paid(3));
+    tx.dashboard()
+        .add_money_rollup("110108", "2026-11-27", &paid(100));
+    tx.dashboard()
+        .add_money_rollup("110108", "2026-11-27", &paid(20));
+    tx.dashboard()
+        .add_money_rollup("110105", "2026-11-27", &paid(3));
     tx.commit().await.unwrap();
     let figures = |region: &'static str| {
         let store = store.clone();
         async move {
-            let r = store.read().money_total(region).await.unwrap();
+            let r = store.read().dashboard().money_total(region).await.unwrap();
             (r.orders_paid, r.collected_fen)
         }
     };
@@ -282,8 +296,10 @@ async fn a_transactions_figures_add_up_where_their_regions_meet() {
 
     // A sum past i64 is refused whole, not wrapped.
     let mut tx = store.begin_write().await.unwrap();
-    tx.add_money_rollup("110108", "2026-11-28", &paid(i64::MAX));
-    tx.add_money_rollup("110105", "2026-11-28", &paid(1));
+    tx.dashboard()
+        .add_money_rollup("110108", "2026-11-28", &paid(i64::MAX));
+    tx.dashboard()
+        .add_money_rollup("110105", "2026-11-28", &paid(1));
     assert!(matches!(
         tx.commit().await.unwrap_err(),
         StoreError::Constraint(_)
@@ -312,7 +328,8 @@ async fn opening_a_shared_ledger_account_never_waits_for_its_holder() {
     let store = db.store().await.unwrap();
     let clearing = ledger_account("clearing:acct-1", "bank_clearing");
     let mut tx = store.begin_write().await.unwrap();
-    tx.insert_ledger_accounts(std::slice::from_ref(&clearing))
+    tx.ledger()
+        .insert_ledger_accounts(std::slice::from_ref(&clearing))
         .await
         .unwrap();
     tx.commit().await.unwrap();
@@ -322,17 +339,20 @@ async fn opening_a_shared_ledger_account_never_waits_for_its_holder() {
         // A payment holds the clearing account: locked and updated, not yet committed.
         let mut holder = store.begin_write().await.unwrap();
         holder
+            .ledger()
             .ledger_accounts_locked(std::slice::from_ref(&clearing.id))
             .await
             .unwrap();
         holder
+            .ledger()
             .record_transfers(&[], &[(clearing.id.clone(), 0, 0)])
             .await
             .unwrap();
         let mut next = store.begin_write().await.unwrap();
         tokio::time::timeout(
             std::time::Duration::from_secs(3),
-            next.insert_ledger_accounts(&[clearing.clone(), escrow.clone()]),
+            next.ledger()
+                .insert_ledger_accounts(&[clearing.clone(), escrow.clone()]),
         )
         .await
         .expect("opening the clearing account waited for the payment holding it")
@@ -341,14 +361,21 @@ async fn opening_a_shared_ledger_account_never_waits_for_its_holder() {
         holder.commit().await.unwrap();
     } else {
         let mut next = store.begin_write().await.unwrap();
-        next.insert_ledger_accounts(&[clearing.clone(), escrow.clone()])
+        next.ledger()
+            .insert_ledger_accounts(&[clearing.clone(), escrow.clone()])
             .await
             .unwrap();
         next.commit().await.unwrap();
     }
     for id in [&clearing.id, &escrow.id] {
         assert!(
-            store.read().ledger_account(id).await.unwrap().is_some(),
+            store
+                .read()
+                .ledger()
+                .ledger_account(id)
+                .await
+                .unwrap()
+                .is_some(),
             "{id}"
         );
     }

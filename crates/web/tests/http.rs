@@ -256,7 +256,8 @@ impl Samples {
     async fn of(s: &Server) -> Samples {
         let mut tx = s.t.app.store().begin_write().await.unwrap();
         let mut id_of = async |u: &str| {
-            tx.account_by_username(u)
+            tx.accounts()
+                .account_by_username(u)
                 .await
                 .unwrap()
                 .unwrap_or_else(|| panic!("demo account {u}"))
@@ -265,6 +266,7 @@ impl Samples {
         let regulator_account = id_of("chaoyang.reviewer").await;
         let staff_account = id_of("inst.teacher").await;
         let own_institution = tx
+            .accounts()
             .account_by_username("inst.admin")
             .await
             .unwrap()
@@ -290,6 +292,7 @@ impl Samples {
             s.t.app
                 .store()
                 .read()
+                .registry()
                 .courses_of(&own_institution)
                 .await
                 .unwrap();

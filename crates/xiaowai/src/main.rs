@@ -485,7 +485,7 @@ async fn serve(args: ServeArgs, file: FileConfig) -> Result<()> {
     // Loopback and private addresses for webhooks and bank endpoints only in the sandbox, on the test clock and
     // in the local demo (whose simulated bank runs on this machine); never in production.
     app = app.with_local_egress(demo || args.test_clock)?;
-    if demo && app.store().read().institution_count().await? == 0 {
+    if demo && app.store().read().registry().institution_count().await? == 0 {
         let count = args
             .demo_institutions
             .or(file.demo_institutions)
@@ -552,7 +552,7 @@ async fn main() -> Result<()> {
             println!(
                 "migrated {} database; {} regions loaded",
                 store.backend().name(),
-                store.read().region_count().await?
+                store.read().registry().region_count().await?
             );
             Ok(())
         }
@@ -614,7 +614,7 @@ async fn main() -> Result<()> {
                     b.reason
                 ),
             }
-            let recount = store.read().ledger_recount().await?;
+            let recount = store.read().ledger().ledger_recount().await?;
             if !recount.mismatched.is_empty() {
                 bail!(
                     "money ledger: these accounts' totals differ from their transfers or overdraw: {}",

@@ -55,7 +55,12 @@ async fn the_example_adapter_syncs_orders_reports_attendance_and_receives_retrie
     };
     t.app.identity().add_child(&parent, &child).await.unwrap();
     let mut tx = t.app.store().begin_write().await.unwrap();
-    let admin = tx.account_by_username("inst.admin").await.unwrap().unwrap();
+    let admin = tx
+        .accounts()
+        .account_by_username("inst.admin")
+        .await
+        .unwrap()
+        .unwrap();
     drop(tx);
     let institution_id = admin.institution_id.unwrap();
     let as_integrator = t.demo_integrator().await;

@@ -110,7 +110,13 @@ impl Buyer {
     /// The first of the institution's courses that may be sold now.
     async fn buy(&self, app: &App, institution_id: &str) -> Result<OrderDetail, AppError> {
         let mut refused = AppError::internal("the institution has no course");
-        for course in app.store.read().courses_of(institution_id).await? {
+        for course in app
+            .store
+            .read()
+            .registry()
+            .courses_of(institution_id)
+            .await?
+        {
             let new = NewOrder {
                 course_id: course.id,
                 child_id: self.child_id.clone(),
@@ -162,7 +168,7 @@ impl App {
         let mut others = Vec::new();
         let mut after = String::new();
         while others.len() < DEMO_RISK_ACCOUNTS.len() {
-            let batch = reader.institutions_after(&after, 2_000).await?;
+            let batch = reader.registry().institutions_after(&after, 2_000).await?;
             let Some(last) = batch.last() else { break };
             after = last.id.clone();
             for i in batch {
@@ -170,7 +176,7 @@ impl App {
                     && i.region_code == region
                     && i.mode == "offline"
                     && i.id != demo_institution
-                    && !reader.courses_of(&i.id).await?.is_empty()
+                    && !reader.registry().courses_of(&i.id).await?.is_empty()
                 {
                     others.push(i.id);
                 }
@@ -343,7 +349,7 @@ impl App {
             let reader = self.store.read();
             let mut after = String::new();
             let vetted = 'scan: loop {
-                let batch = reader.institutions_after(&after, 2_000).await?;
+                let batch = reader.registry().institutions_after(&after, 2_000).await?;
                 let Some(last) = batch.last() else {
                     break None;
                 };

@@ -269,9 +269,9 @@ impl<'a> Identity<'a> {
         let entry = account_created(actor, &row, now);
         let mut tx = self.store.begin_write().await?;
         if let Some(school) = &new_school {
-            tx.insert_school(school).await?;
+            tx.after_school().insert_school(school).await?;
         }
-        tx.insert_accounts(&[row]).await?;
+        tx.accounts().insert_accounts(&[row]).await?;
         tx.append_audit(vec![entry]).await?;
         tx.commit().await?;
         Ok(id)
@@ -476,6 +476,7 @@ impl<'a> Identity<'a> {
         let existing = self
             .store
             .read()
+            .after_school()
             .school_by_name(region.as_str(), &name)
             .await?;
         let (school_id, new_school) = match existing {
@@ -527,6 +528,7 @@ impl<'a> Identity<'a> {
         let rows = self
             .store
             .read()
+            .accounts()
             .managed_accounts(scope, paging.per_page(), paging.offset())
             .await?;
         let now = self.clock.now().millis();
@@ -605,9 +607,13 @@ impl<'a> Identity<'a> {
         }
         let now = self.clock.now().millis();
         let mut tx = self.store.begin_write().await?;
-        let target = tx.account_for_update(&id).await?.ok_or_else(|| {
-            AppError::not_found(format!("没有账户 {id}"), format!("no account {id}"))
-        })?;
+        let target = tx
+            .accounts()
+            .account_for_update(&id)
+            .await?
+            .ok_or_else(|| {
+                AppError::not_found(format!("没有账户 {id}"), format!("no account {id}"))
+            })?;
         if !manages(actor, &target) {
             drop(tx);
             let details = json!({"change": if enabled { "enable" } else { "disable" }});
@@ -621,9 +627,11 @@ impl<'a> Identity<'a> {
                 )
                 .await);
         }
-        tx.set_account_disabled(&id, !enabled, now).await?;
+        tx.accounts()
+            .set_account_disabled(&id, !enabled, now)
+            .await?;
         if !enabled {
-            tx.revoke_everything_of(&id, now).await?;
+            tx.accounts().revoke_everything_of(&id, now).await?;
         }
         let action = if enabled {
             Action::AccountEnabled
@@ -639,6 +647,7 @@ impl<'a> Identity<'a> {
         )])
         .await?;
         let after = tx
+            .accounts()
             .account_for_update(&id)
             .await?
             .ok_or_else(|| AppError::internal("account vanished"))?;

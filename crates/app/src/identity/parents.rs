@@ -252,10 +252,15 @@ impl<'a> Identity<'a> {
         let index = self.keys.blind_index(PHONE_FIELD, phone.expose());
         let mut tx = self.store.begin_write().await?;
         if tx
+            .parents()
             .login_codes_since(&index, now - CODE_MIN_INTERVAL_MS + 1)
             .await?
             > 0
-            || tx.login_codes_since(&index, now - 24 * 3_600_000).await? >= CODES_PER_DAY
+            || tx
+                .parents()
+                .login_codes_since(&index, now - 24 * 3_600_000)
+                .await?
+                >= CODES_PER_DAY
         {
             return Err(AppError::new(
                 ErrorCode::TooManyRequests,
@@ -265,23 +270,24 @@ impl<'a> Identity<'a> {
         }
         let code = format!("{:06}", rand::rng().random_range(0..1_000_000));
         let code_id = uuid::Uuid::now_v7().to_string();
-        tx.insert_login_code(&LoginCodeRow {
-            id: code_id.clone(),
-            code_hash: self.code_hash(&index, &code),
-            phone_index: index,
-            created_at: now,
-            expires_at: now + CODE_TTL_MS,
-            attempts: 0,
-            used_at: None,
-        })
-        .await?;
+        tx.parents()
+            .insert_login_code(&LoginCodeRow {
+                id: code_id.clone(),
+                code_hash: self.code_hash(&index, &code),
+                phone_index: index,
+                created_at: now,
+                expires_at: now + CODE_TTL_MS,
+                attempts: 0,
+                used_at: None,
+            })
+            .await?;
         // Sent after commit, so no write lock is held while the gateway answers; if sending fails the
         // code is withdrawn, so the parent may ask again at once.
         tx.commit().await?;
         let text = format!("【校外培训监管平台】验证码 {code}，5分钟内有效。请勿告诉他人。");
         if let Err(failure) = self.sms.send(&phone, &text).await {
             let mut tx = self.store.begin_write().await?;
-            tx.delete_login_code(&code_id).await?;
+            tx.parents().delete_login_code(&code_id).await?;
             tx.commit().await?;
             return Err(failure);
         }
@@ -308,24 +314,28 @@ impl<'a> Identity<'a> {
                 "request a new code",
             )
         };
-        let code = tx.latest_login_code(&index).await?;
+        let code = tx.parents().latest_login_code(&index).await?;
         let Some(code) = code
             .filter(|c| c.used_at.is_none() && c.expires_at > now && c.attempts < CODE_ATTEMPTS)
         else {
             return Ok(Err(invalid()));
         };
         if code.code_hash != self.code_hash(&index, req.code.trim()) {
-            tx.update_login_code(&code.id, code.attempts + 1, None)
+            tx.parents()
+                .update_login_code(&code.id, code.attempts + 1, None)
                 .await?;
             return Ok(Err(invalid()));
         }
-        tx.update_login_code(&code.id, code.attempts + 1, Some(now))
+        tx.parents()
+            .update_login_code(&code.id, code.attempts + 1, Some(now))
             .await?;
-        let account = match tx.account_by_phone_index(&index).await? {
+        let account = match tx.parents().account_by_phone_index(&index).await? {
             Some(a) => a,
             None => {
                 let row = self.new_parent_row(&phone, now);
-                tx.insert_accounts(std::slice::from_ref(&row)).await?;
+                tx.accounts()
+                    .insert_accounts(std::slice::from_ref(&row))
+                    .await?;
                 let created = entry(
                     "system:auth",
                     now,
@@ -360,7 +370,7 @@ impl<'a> Identity<'a> {
             }
         };
         let (pair, tokens) = self.issue_tokens(&account, uuid::Uuid::now_v7().to_string(), now)?;
-        tx.insert_tokens(&tokens).await?;
+        tx.accounts().insert_tokens(&tokens).await?;
         tx.commit().await?;
         Ok(pair)
     }
@@ -383,7 +393,9 @@ impl<'a> Identity<'a> {
         let now = self.clock.now().millis();
         let row = self.new_parent_row(phone, now);
         let mut tx = self.store.begin_write().await?;
-        tx.insert_accounts(std::slice::from_ref(&row)).await?;
+        tx.accounts()
+            .insert_accounts(std::slice::from_ref(&row))
+            .await?;
         tx.append_audit(vec![entry(
             &actor.audit_name(),
             now,
@@ -440,7 +452,9 @@ impl<'a> Identity<'a> {
             created_at: now,
         };
         let mut tx = self.store.begin_write().await?;
-        tx.insert_children(std::slice::from_ref(&row)).await?;
+        tx.parents()
+            .insert_children(std::slice::from_ref(&row))
+            .await?;
         tx.append_audit(vec![entry(
             &actor.audit_name(),
             now,
@@ -473,6 +487,7 @@ impl<'a> Identity<'a> {
         let parent_id = Self::parent_id(actor)?;
         self.store
             .read()
+            .parents()
             .children_of(parent_id)
             .await?
             .iter()
@@ -493,6 +508,7 @@ impl<'a> Identity<'a> {
         let child = self
             .store
             .read()
+            .parents()
             .child(child_id)
             .await?
             .ok_or_else(|| AppError::not_found("没有这个孩子", "no such child"))?;
@@ -521,15 +537,16 @@ impl<'a> Identity<'a> {
         let now = self.clock.now().millis();
         let subject = format!("child:{}", child.id);
         let mut tx = self.store.begin_write().await?;
-        tx.insert_pii_access(&[PiiAccessRow {
-            id: uuid::Uuid::now_v7().to_string(),
-            actor: actor.audit_name(),
-            subject: subject.clone(),
-            field: field_name.to_owned(),
-            reason: reason.clone(),
-            at: now,
-        }])
-        .await?;
+        tx.parents()
+            .insert_pii_access(&[PiiAccessRow {
+                id: uuid::Uuid::now_v7().to_string(),
+                actor: actor.audit_name(),
+                subject: subject.clone(),
+                field: field_name.to_owned(),
+                reason: reason.clone(),
+                at: now,
+            }])
+            .await?;
         tx.append_audit(vec![entry(
             &actor.audit_name(),
             now,

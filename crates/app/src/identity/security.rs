@@ -138,14 +138,14 @@ impl<'a> Identity<'a> {
         self,
         tx: &mut store::WriteTx,
     ) -> Result<SecurityPolicy, AppError> {
-        Ok(parsed(tx.security_policy().await?)?.policy)
+        Ok(parsed(tx.policies().security_policy().await?)?.policy)
     }
 
     /// The policy in force, for security administrators.
     pub async fn security_policy(self, actor: &Actor) -> Result<SecurityPolicyView, AppError> {
         self.require(actor, Permission::ManageSecurityPolicy)
             .await?;
-        parsed(self.store.read().security_policy().await?)
+        parsed(self.store.read().policies().security_policy().await?)
     }
 
     /// Sets a new version of the policy (the national security administrator only).
@@ -170,7 +170,7 @@ impl<'a> Identity<'a> {
         let reason = crate::error::stated_reason("reason", &change.reason)?;
         let now = self.clock.now().millis();
         let mut tx = self.store.begin_write().await?;
-        let before = parsed(tx.security_policy().await?)?;
+        let before = parsed(tx.policies().security_policy().await?)?;
         let row = SecurityPolicyRow {
             version: before.version + 1,
             policy: serde_json::to_string(&change.policy)
@@ -179,7 +179,7 @@ impl<'a> Identity<'a> {
             set_by: actor.audit_name(),
             set_at: now,
         };
-        tx.insert_security_policy(&row).await?;
+        tx.policies().insert_security_policy(&row).await?;
         tx.append_audit(vec![crate::evidence::record(
             &actor.audit_name(),
             now,

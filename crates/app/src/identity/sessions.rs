@@ -67,16 +67,17 @@ impl<'a> Identity<'a> {
         let token = BASE64URL_NOPAD.encode(&bytes);
         let privileged = matches!(account.kind.as_str(), "regulator" | "bank_operator");
         let policy = self.policy_in(&mut tx).await?;
-        tx.insert_session(&SessionRow {
-            token_hash: self.session_hash(b"token", &token),
-            account_id: account.id.clone(),
-            created_at: now,
-            last_seen_at: now,
-            idle_timeout_ms: policy.idle_ms(privileged),
-            expires_at: now + policy.session_ms(),
-            revoked_at: None,
-        })
-        .await?;
+        tx.accounts()
+            .insert_session(&SessionRow {
+                token_hash: self.session_hash(b"token", &token),
+                account_id: account.id.clone(),
+                created_at: now,
+                last_seen_at: now,
+                idle_timeout_ms: policy.idle_ms(privileged),
+                expires_at: now + policy.session_ms(),
+                revoked_at: None,
+            })
+            .await?;
         tx.commit().await?;
         Ok(NewSession {
             token,
@@ -91,16 +92,18 @@ impl<'a> Identity<'a> {
         let token_hash = self.session_hash(b"token", token);
         let reader = self.store.read();
         let row = reader
+            .accounts()
             .live_session(&token_hash, now)
             .await?
             .ok_or_else(expired)?;
         let account = reader
+            .accounts()
             .account(&row.account_id)
             .await?
             .filter(|a| a.disabled == 0)
             .ok_or_else(expired)?;
         let mut tx = self.store.begin_write().await?;
-        tx.touch_session(&token_hash, now).await?;
+        tx.accounts().touch_session(&token_hash, now).await?;
         tx.commit().await?;
         Ok(ActiveSession {
             actor: actor_of(&account)?,
@@ -136,7 +139,9 @@ impl<'a> Identity<'a> {
             serde_json::json!({"via": "page"}),
         );
         let mut tx = self.store.begin_write().await?;
-        tx.revoke_session(&session.token_hash, now).await?;
+        tx.accounts()
+            .revoke_session(&session.token_hash, now)
+            .await?;
         tx.append_audit(vec![entry]).await?;
         tx.commit().await?;
         Ok(())

@@ -175,8 +175,9 @@ impl<'a> Integration<'a> {
             created_at: now,
         };
         let mut tx = self.store.begin_write().await?;
-        tx.insert_api_client(&client).await?;
-        tx.insert_integrator(&integrator)
+        tx.clients().insert_api_client(&client).await?;
+        tx.integrations()
+            .insert_integrator(&integrator)
             .await
             .map_err(|e| match e {
                 store::StoreError::Conflict(_) => AppError::new(
@@ -235,6 +236,7 @@ impl<'a> Integration<'a> {
         let integrator = self
             .store
             .read()
+            .integrations()
             .integrator(new.integrator_id.trim())
             .await?
             .ok_or_else(|| AppError::not_found("没有这家技术服务商", "no such integrator"))?;
@@ -254,14 +256,17 @@ impl<'a> Integration<'a> {
             revoked_at: None,
         };
         let mut tx = self.store.begin_write().await?;
-        tx.insert_grant(&row).await.map_err(|e| match e {
-            store::StoreError::Conflict(_) => AppError::new(
-                ErrorCode::Conflict,
-                "已授权该技术服务商，如需更改授权范围请先撤销",
-                "this integrator is authorised already: revoke it first to change its scopes",
-            ),
-            other => other.into(),
-        })?;
+        tx.integrations()
+            .insert_grant(&row)
+            .await
+            .map_err(|e| match e {
+                store::StoreError::Conflict(_) => AppError::new(
+                    ErrorCode::Conflict,
+                    "已授权该技术服务商，如需更改授权范围请先撤销",
+                    "this integrator is authorised already: revoke it first to change its scopes",
+                ),
+                other => other.into(),
+            })?;
         tx.append_audit(vec![evidence::record(
             &actor.audit_name(),
             now,
@@ -286,6 +291,7 @@ impl<'a> Integration<'a> {
         let now = self.clock.now().millis();
         let mut tx = self.store.begin_write().await?;
         let grant = tx
+            .integrations()
             .grant_for_update(grant_id.trim())
             .await?
             .filter(|g| g.institution_id == institution_id)
@@ -295,7 +301,11 @@ impl<'a> Integration<'a> {
                     "no such authorisation of your institution",
                 )
             })?;
-        if !tx.revoke_grant(&grant.id, &actor.audit_name(), now).await? {
+        if !tx
+            .integrations()
+            .revoke_grant(&grant.id, &actor.audit_name(), now)
+            .await?
+        {
             return Err(AppError::new(
                 ErrorCode::Conflict,
                 "该授权已经撤销",
@@ -311,7 +321,12 @@ impl<'a> Integration<'a> {
         )])
         .await?;
         tx.commit().await?;
-        let integrator = self.store.read().integrator(&grant.integrator_id).await?;
+        let integrator = self
+            .store
+            .read()
+            .integrations()
+            .integrator(&grant.integrator_id)
+            .await?;
         let revoked = GrantRow {
             revoked_by: Some(actor.audit_name()),
             revoked_at: Some(now),
@@ -325,8 +340,13 @@ impl<'a> Integration<'a> {
         let institution_id = self.registry().admins_institution(actor).await?;
         let read = self.store.read();
         let mut out = Vec::new();
-        for row in read.grants_of_institution(&institution_id).await? {
+        for row in read
+            .integrations()
+            .grants_of_institution(&institution_id)
+            .await?
+        {
             let name = read
+                .integrations()
                 .integrator(&row.integrator_id)
                 .await?
                 .map(|i| i.name)
@@ -344,6 +364,7 @@ impl<'a> Integration<'a> {
         self.registry().admins_institution(actor).await?;
         self.store
             .read()
+            .integrations()
             .integrators()
             .await?
             .into_iter()
@@ -363,6 +384,7 @@ impl<'a> Integration<'a> {
         Ok(self
             .store
             .read()
+            .integrations()
             .live_grants_of_integrator(&integrator.id)
             .await?
             .into_iter()
@@ -383,6 +405,7 @@ impl<'a> Integration<'a> {
         let granted = self
             .store
             .read()
+            .integrations()
             .live_grant(&integrator.id, institution_id)
             .await?
             .is_some_and(|g| scopes_of(&g).contains(&scope));
@@ -416,12 +439,23 @@ impl<'a> Integration<'a> {
             institution_id: String::new(),
             role: StaffRole::Operator,
         };
-        let (delivered, waiting, retrying, failed) =
-            read.webhook_delivery_counts(&integrator.id).await?;
+        let (delivered, waiting, retrying, failed) = read
+            .webhooks()
+            .webhook_delivery_counts(&integrator.id)
+            .await?;
         Ok(IntegrationActivity {
-            webhook_url: read.webhook_endpoint(&integrator.id).await?.map(|e| e.url),
-            institutions: read.live_grants_of_integrator(&integrator.id).await?.len(),
+            webhook_url: read
+                .webhooks()
+                .webhook_endpoint(&integrator.id)
+                .await?
+                .map(|e| e.url),
+            institutions: read
+                .integrations()
+                .live_grants_of_integrator(&integrator.id)
+                .await?
+                .len(),
             actions: read
+                .webhooks()
                 .audit_actions_by(&acting_as.audit_name())
                 .await?
                 .into_iter()
@@ -449,6 +483,7 @@ impl<'a> Integration<'a> {
         let rows = self
             .store
             .read()
+            .orders()
             .order_summaries(None, Some(institution_id.trim()), 1_000_000)
             .await?;
         let now = self.clock.now().millis();
@@ -489,7 +524,12 @@ impl<'a> Integration<'a> {
             ..
         } = actor
             && owner_kind == "integrator"
-            && let Some(row) = self.store.read().integrator(owner_id).await?
+            && let Some(row) = self
+                .store
+                .read()
+                .integrations()
+                .integrator(owner_id)
+                .await?
         {
             return Ok(row);
         }

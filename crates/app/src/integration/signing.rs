@@ -125,7 +125,7 @@ impl<'a> Integration<'a> {
             serde_json::json!({"key_id": key_id, "owner_kind": owner_kind, "owner_id": owner_id}),
         );
         let mut tx = self.store.begin_write().await?;
-        tx.insert_api_client(&row).await?;
+        tx.clients().insert_api_client(&row).await?;
         tx.append_audit(vec![entry]).await?;
         tx.commit().await?;
         Ok(())
@@ -162,6 +162,7 @@ impl<'a> Integration<'a> {
         let client = self
             .store
             .read()
+            .clients()
             .api_client(req.key_id)
             .await?
             .filter(|c| c.disabled == 0)
@@ -183,8 +184,14 @@ impl<'a> Integration<'a> {
             return Err(bad());
         }
         let mut tx = self.store.begin_write().await?;
-        tx.forget_nonces_before(now - 2 * REPLAY_WINDOW_MS).await?;
-        match tx.record_nonce(&client.key_id, req.nonce, now).await {
+        tx.clients()
+            .forget_nonces_before(now - 2 * REPLAY_WINDOW_MS)
+            .await?;
+        match tx
+            .clients()
+            .record_nonce(&client.key_id, req.nonce, now)
+            .await
+        {
             Ok(()) => {}
             Err(store::StoreError::Conflict(_)) => {
                 return Err(AppError::new(

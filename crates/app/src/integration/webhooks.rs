@@ -133,13 +133,14 @@ impl<'a> Integration<'a> {
         crate::egress::check_url("url", url, self.local_egress)?;
         let now = self.clock.now().millis();
         let mut tx = self.store.begin_write().await?;
-        tx.set_webhook_endpoint(&WebhookEndpointRow {
-            integrator_id: integrator.id.clone(),
-            url: url.to_owned(),
-            updated_by: actor.audit_name(),
-            updated_at: now,
-        })
-        .await?;
+        tx.webhooks()
+            .set_webhook_endpoint(&WebhookEndpointRow {
+                integrator_id: integrator.id.clone(),
+                url: url.to_owned(),
+                updated_by: actor.audit_name(),
+                updated_at: now,
+            })
+            .await?;
         tx.append_audit(vec![evidence::record(
             &actor.audit_name(),
             now,
@@ -160,6 +161,7 @@ impl<'a> Integration<'a> {
         let row = self
             .store
             .read()
+            .webhooks()
             .webhook_endpoint(&integrator.id)
             .await?
             .ok_or_else(|| AppError::not_found("尚未设置回调地址", "no webhook URL set"))?;
@@ -182,7 +184,7 @@ impl<'a> Integration<'a> {
     /// One batch; `None` at the log's end (or when another dispatcher took the batch).
     async fn dispatch_webhook_batch(self) -> Result<Option<usize>, AppError> {
         let read = self.store.read();
-        let from = read.webhook_cursor().await?;
+        let from = read.webhooks().webhook_cursor().await?;
         let entries = read.audit_entries_after(from, 500).await?;
         let Some(to) = entries.last().map(|e| e.seq) else {
             return Ok(None);
@@ -211,7 +213,10 @@ impl<'a> Integration<'a> {
                 continue;
             };
             if !grants.contains_key(institution_id) {
-                let of = read.grants_of_institution(institution_id).await?;
+                let of = read
+                    .integrations()
+                    .grants_of_institution(institution_id)
+                    .await?;
                 grants.insert(institution_id.to_owned(), of);
             }
             for grant in &grants[institution_id] {
@@ -222,7 +227,10 @@ impl<'a> Integration<'a> {
                     continue;
                 }
                 if !endpoints.contains_key(&grant.integrator_id) {
-                    let endpoint = read.webhook_endpoint(&grant.integrator_id).await?;
+                    let endpoint = read
+                        .webhooks()
+                        .webhook_endpoint(&grant.integrator_id)
+                        .await?;
                     endpoints.insert(grant.integrator_id.clone(), endpoint);
                 }
                 match &endpoints[&grant.integrator_id] {
@@ -251,8 +259,8 @@ impl<'a> Integration<'a> {
             }
         }
         let mut tx = self.store.begin_write().await?;
-        tx.insert_webhook_deliveries(&rows).await?;
-        if !tx.advance_webhook_cursor(from, to).await? {
+        tx.webhooks().insert_webhook_deliveries(&rows).await?;
+        if !tx.webhooks().advance_webhook_cursor(from, to).await? {
             // Another dispatcher took this batch; dropping the transaction keeps nothing.
             return Ok(None);
         }
@@ -272,6 +280,7 @@ impl<'a> Integration<'a> {
         let now = self.clock.now().millis();
         let mut claim = self.store.begin_write().await?;
         let due = claim
+            .webhooks()
             .claim_due_webhook_deliveries(now, now + DELIVERY_LEASE_MS, WEBHOOK_BATCH)
             .await?;
         claim.commit().await?;
@@ -319,7 +328,8 @@ impl<'a> Integration<'a> {
             duration_ms: i64::try_from(started.elapsed().as_millis()).unwrap_or(i64::MAX),
         };
         let mut tx = self.store.begin_write().await?;
-        tx.record_webhook_attempt(&row, delivered.then_some(at), next)
+        tx.webhooks()
+            .record_webhook_attempt(&row, delivered.then_some(at), next)
             .await?;
         tx.commit().await?;
         Ok(delivered)
@@ -347,11 +357,13 @@ impl<'a> Integration<'a> {
     ) -> Result<u16, String> {
         let read = self.store.read();
         let endpoint = read
+            .webhooks()
             .webhook_endpoint(&delivery.integrator_id)
             .await
             .map_err(|e| e.to_string())?
             .ok_or("the integrator has set no webhook URL")?;
         let client = read
+            .clients()
             .api_client_of("integrator", &delivery.integrator_id)
             .await
             .map_err(|e| e.to_string())?
@@ -421,10 +433,11 @@ impl<'a> Integration<'a> {
         let read = self.store.read();
         let mut out = Vec::new();
         for row in read
+            .webhooks()
             .webhook_deliveries_of(&integrator.id, before, 100)
             .await?
         {
-            let attempts = read.webhook_attempts(&row.id).await?;
+            let attempts = read.webhooks().webhook_attempts(&row.id).await?;
             out.push(delivery_view(row, attempts));
         }
         Ok(out)
@@ -439,13 +452,18 @@ impl<'a> Integration<'a> {
         let integrator = self.integrator_of(actor).await?;
         let read = self.store.read();
         let delivery = read
+            .webhooks()
             .webhook_delivery(delivery_id.trim())
             .await?
             .filter(|d| d.integrator_id == integrator.id)
             .ok_or_else(|| AppError::not_found("您没有这次推送", "no such delivery of yours"))?;
         let now = self.clock.now().millis();
         let mut tx = self.store.begin_write().await?;
-        if !tx.replay_webhook_delivery(&delivery.id, now).await? {
+        if !tx
+            .webhooks()
+            .replay_webhook_delivery(&delivery.id, now)
+            .await?
+        {
             return Err(AppError::new(
                 ErrorCode::Conflict,
                 "该推送已在等待下一次重试",
@@ -462,10 +480,11 @@ impl<'a> Integration<'a> {
         .await?;
         tx.commit().await?;
         let row = read
+            .webhooks()
             .webhook_delivery(&delivery.id)
             .await?
             .ok_or_else(|| AppError::internal("replayed delivery missing"))?;
-        let attempts = read.webhook_attempts(&row.id).await?;
+        let attempts = read.webhooks().webhook_attempts(&row.id).await?;
         Ok(delivery_view(row, attempts))
     }
 

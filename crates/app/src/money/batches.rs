@@ -69,7 +69,10 @@ impl<'a> Money<'a> {
         let today = now.china_date().to_string();
         let now = now.millis();
         let mut tx = self.store.begin_write().await?;
-        let held = tx.releases_to_batch(&today, BATCH_SCAN).await?;
+        let held = tx
+            .instructions()
+            .releases_to_batch(&today, BATCH_SCAN)
+            .await?;
         let mut groups: BTreeMap<(String, String), Vec<store::InstructionRow>> = BTreeMap::new();
         for release in held {
             let date = release.batch_date.clone().unwrap_or_default();
@@ -102,9 +105,9 @@ impl<'a> Money<'a> {
                 bank_ref: None,
                 failure_reason: None,
             };
-            tx.insert_release_batch(&batch).await?;
+            tx.instructions().insert_release_batch(&batch).await?;
             let ids: Vec<String> = releases.iter().map(|r| r.id.clone()).collect();
-            if tx.assign_batch(&batch.id, &ids).await? != ids.len() as u64 {
+            if tx.instructions().assign_batch(&batch.id, &ids).await? != ids.len() as u64 {
                 return Err(AppError::internal("a held release changed while batching"));
             }
             entries.push(evidence::record(
@@ -134,26 +137,28 @@ impl<'a> Money<'a> {
         now: i64,
     ) -> Result<(), AppError> {
         if tx
+            .instructions()
             .finish_instruction(Instructed::Batch, &batch.id, result, now, bank_ref, reason)
             .await?
             == 0
         {
             return Ok(());
         }
-        for release in tx.batch_items(&batch.id).await? {
+        for release in tx.instructions().batch_items(&batch.id).await? {
             if result == InstructionEvent::Execute {
                 self.execute_instruction_in(tx, &release, bank_ref, now)
                     .await?;
             } else {
-                tx.finish_instruction(
-                    Instructed::Single,
-                    &release.id,
-                    result,
-                    now,
-                    bank_ref,
-                    reason,
-                )
-                .await?;
+                tx.instructions()
+                    .finish_instruction(
+                        Instructed::Single,
+                        &release.id,
+                        result,
+                        now,
+                        bank_ref,
+                        reason,
+                    )
+                    .await?;
             }
         }
         Ok(())
@@ -167,11 +172,12 @@ impl<'a> Money<'a> {
     ) -> Result<serde_json::Value, AppError> {
         let read = self.store.read();
         let account = read
+            .funds()
             .supervised_account(&batch.supervised_account_id)
             .await?
             .ok_or_else(|| AppError::internal("batch of a missing account"))?;
         let items: Vec<serde_json::Value> = read
-            .batch_items(&batch.id)
+            .instructions().batch_items(&batch.id)
             .await?
             .into_iter()
             .map(|(r, order_no)| {

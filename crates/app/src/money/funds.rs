@@ -83,6 +83,7 @@ impl<'a> Money<'a> {
         let institution = self
             .store
             .read()
+            .registry()
             .institution(&institution_id)
             .await?
             .ok_or_else(|| AppError::internal("staff of a missing institution"))?;
@@ -122,6 +123,7 @@ impl<'a> Money<'a> {
         Ok(self
             .store
             .read()
+            .funds()
             .supervised_accounts_of(&institution_id)
             .await?
             .into_iter()
@@ -156,6 +158,7 @@ impl<'a> Money<'a> {
         let at = now.millis();
         let mut tx = self.store.begin_write().await?;
         let account = tx
+            .funds()
             .supervised_account(account_id.trim())
             .await?
             .ok_or_else(|| AppError::not_found("没有这个监管账户", "no such supervised account"))?;
@@ -173,6 +176,7 @@ impl<'a> Money<'a> {
                 .await);
         }
         if tx
+            .funds()
             .confirm_supervised_account(&account.id, &actor.audit_name(), at)
             .await?
             == 0
@@ -191,6 +195,7 @@ impl<'a> Money<'a> {
             json!({"account": account.id, "bank_id": account.bank_id, "mode": account.mode}),
         )];
         let institution = tx
+            .registry()
             .institution_for_update(&account.institution_id)
             .await?
             .ok_or_else(|| AppError::internal("account of a missing institution"))?;
@@ -214,6 +219,7 @@ impl<'a> Money<'a> {
         let confirmed = self
             .store
             .read()
+            .funds()
             .supervised_accounts_of(&account.institution_id)
             .await?
             .into_iter()
@@ -257,7 +263,7 @@ impl<'a> Money<'a> {
         action: Action,
     ) -> Result<(), AppError> {
         let mut tx = self.store.begin_write().await?;
-        tx.insert_supervised_account(row).await?;
+        tx.funds().insert_supervised_account(row).await?;
         tx.append_audit(vec![crate::evidence::record(
             &actor.audit_name(),
             row.requested_at,

@@ -105,7 +105,8 @@ pub(crate) async fn open_account_in(
     kind: LedgerAccountKind,
     owner: &str,
 ) -> Result<(), AppError> {
-    tx.insert_ledger_accounts(&[new_ledger_account(id, kind, owner)])
+    tx.ledger()
+        .insert_ledger_accounts(&[new_ledger_account(id, kind, owner)])
         .await?;
     Ok(())
 }
@@ -135,6 +136,7 @@ pub(crate) async fn post_many_in(
 ) -> Result<Vec<Posted>, AppError> {
     let ids: Vec<String> = transfers.iter().map(|t| t.id.clone()).collect();
     let existing: HashMap<String, LedgerTransferRow> = tx
+        .ledger()
         .ledger_transfers(&ids)
         .await?
         .into_iter()
@@ -145,7 +147,7 @@ pub(crate) async fn post_many_in(
         .flat_map(|t| [t.debit.clone(), t.credit.clone()])
         .collect();
     let mut accounts: HashMap<String, (AccountFlags, Balance)> = HashMap::new();
-    for row in tx.ledger_accounts_locked(&account_ids).await? {
+    for row in tx.ledger().ledger_accounts_locked(&account_ids).await? {
         accounts.insert(row.id.clone(), balance(&row)?);
     }
     let missing = || {
@@ -212,7 +214,7 @@ pub(crate) async fn post_many_in(
             ))
         })
         .collect::<Result<Vec<_>, AppError>>()?;
-    tx.record_transfers(&rows, &totals).await?;
+    tx.ledger().record_transfers(&rows, &totals).await?;
     Ok(posted)
 }
 
@@ -240,13 +242,19 @@ impl<'a> Money<'a> {
 
     /// An account's posted totals.
     pub async fn ledger_balance(self, id: &str) -> Result<Balance, AppError> {
-        let row = self.store.read().ledger_account(id).await?.ok_or_else(|| {
-            AppError::new(
-                ErrorCode::NotFound,
-                "没有这个账簿账户",
-                "no such ledger account",
-            )
-        })?;
+        let row = self
+            .store
+            .read()
+            .ledger()
+            .ledger_account(id)
+            .await?
+            .ok_or_else(|| {
+                AppError::new(
+                    ErrorCode::NotFound,
+                    "没有这个账簿账户",
+                    "no such ledger account",
+                )
+            })?;
         Ok(balance(&row)?.1)
     }
 }

@@ -189,7 +189,7 @@ pub async fn verify_money(store: &Store) -> Result<MoneyReport, AppError> {
     let mut report = MoneyReport::default();
     let mut after = String::new();
     loop {
-        let batch = reader.order_money_after(&after, 5_000).await?;
+        let batch = reader.ledger().order_money_after(&after, 5_000).await?;
         let Some(last) = batch.last() else { break };
         after = last.id.clone();
         report.orders += batch.len() as u64;
@@ -197,14 +197,19 @@ pub async fn verify_money(store: &Store) -> Result<MoneyReport, AppError> {
             .violations
             .extend(batch.iter().flat_map(order_violations));
     }
-    report
-        .violations
-        .extend(reader.instructions_matched_twice().await?.into_iter().map(
-            |(instruction_id, movements)| MoneyViolation::InstructionMatchedTwice {
-                instruction_id,
-                movements,
-            },
-        ));
+    report.violations.extend(
+        reader
+            .ledger()
+            .instructions_matched_twice()
+            .await?
+            .into_iter()
+            .map(
+                |(instruction_id, movements)| MoneyViolation::InstructionMatchedTwice {
+                    instruction_id,
+                    movements,
+                },
+            ),
+    );
     Ok(report)
 }
 
@@ -212,6 +217,7 @@ pub async fn verify_money(store: &Store) -> Result<MoneyReport, AppError> {
 pub async fn verify_orders(store: &Store, ids: &[String]) -> Result<Vec<MoneyViolation>, AppError> {
     Ok(store
         .read()
+        .ledger()
         .order_money_of(ids)
         .await?
         .iter()

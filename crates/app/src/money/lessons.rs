@@ -85,6 +85,7 @@ impl<'a> Money<'a> {
         let now = self.clock.now();
         let mut tx = self.store.begin_write().await?;
         let order = tx
+            .orders()
             .order_for_update(order_id.trim())
             .await?
             .filter(|o| o.institution_id == institution_id)
@@ -105,7 +106,7 @@ impl<'a> Money<'a> {
                 "the order is closed: its remaining lessons were refunded",
             ));
         }
-        if tx.open_refund(&order.id).await?.is_some() {
+        if tx.refunds().open_refund(&order.id).await?.is_some() {
             return Err(AppError::new(
                 ErrorCode::Conflict,
                 "该订单的退费申请正在处理中，处理期间不能消课",
@@ -113,6 +114,7 @@ impl<'a> Money<'a> {
             ));
         }
         if tx
+            .lessons()
             .on_leave(&order.id, &now.china_date().to_string())
             .await?
         {
@@ -122,7 +124,7 @@ impl<'a> Money<'a> {
                 "the child is on leave today (请假): no lesson of this order is taken",
             ));
         }
-        let taken = tx.lesson_count(&order.id).await?;
+        let taken = tx.lessons().lesson_count(&order.id).await?;
         if taken >= order.lessons {
             return Err(AppError::new(
                 ErrorCode::Conflict,
@@ -141,6 +143,7 @@ impl<'a> Money<'a> {
         let institution = self
             .store
             .read()
+            .registry()
             .institution(&institution_id)
             .await?
             .ok_or_else(|| AppError::internal("staff of a missing institution"))?;
@@ -168,7 +171,7 @@ impl<'a> Money<'a> {
             release_instruction_id: None,
             created_at: now.millis(),
         };
-        tx.insert_lesson(&row).await?;
+        tx.lessons().insert_lesson(&row).await?;
         tx.append_audit(vec![evidence::record(
             &actor.audit_name(),
             now.millis(),
@@ -234,6 +237,7 @@ impl<'a> Money<'a> {
         let mut tx = self.store.begin_write().await?;
         let (lesson, order) = Self::parents_lesson(&mut tx, &parent_id, lesson_id).await?;
         if tx
+            .lessons()
             .decide_lesson(&lesson.id, LessonEvent::Dispute, now, Some(reason), None)
             .await?
             != 1
@@ -270,7 +274,7 @@ impl<'a> Money<'a> {
     /// decided.
     pub async fn auto_confirm_due(self) -> Result<usize, AppError> {
         let now = self.clock.now().millis();
-        let due = self.store.read().lessons_due(now, 200).await?;
+        let due = self.store.read().lessons().lessons_due(now, 200).await?;
         let mut decided = 0;
         for lesson in due {
             match self.auto_confirm_one(&lesson.id, now).await {
@@ -293,6 +297,7 @@ impl<'a> Money<'a> {
         }
         if lesson.evidence.is_empty() {
             if tx
+                .lessons()
                 .decide_lesson(
                     &lesson.id,
                     LessonEvent::WindowClosedWithoutEvidence,
@@ -348,6 +353,7 @@ impl<'a> Money<'a> {
             None
         };
         let changed = tx
+            .lessons()
             .decide_lesson(
                 &lesson.id,
                 event,
@@ -406,12 +412,18 @@ impl<'a> Money<'a> {
         lesson_id: &str,
     ) -> Result<(LessonRow, OrderRow), AppError> {
         let missing = || AppError::not_found("没有这节课", "no such lesson");
-        let order_id = tx.lesson(lesson_id).await?.ok_or_else(missing)?.order_id;
+        let order_id = tx
+            .lessons()
+            .lesson(lesson_id)
+            .await?
+            .ok_or_else(missing)?
+            .order_id;
         let order = tx
+            .orders()
             .order_for_update(&order_id)
             .await?
             .ok_or_else(|| AppError::internal("lesson of a missing order"))?;
-        let lesson = tx.lesson(lesson_id).await?.ok_or_else(missing)?;
+        let lesson = tx.lessons().lesson(lesson_id).await?.ok_or_else(missing)?;
         Ok((lesson, order))
     }
 
@@ -423,7 +435,13 @@ impl<'a> Money<'a> {
     ) -> Result<Vec<LessonView>, AppError> {
         let order = self.visible_order(actor, order_id).await?;
         let mut views = Vec::new();
-        for row in self.store.read().lessons_of_order(&order.id).await? {
+        for row in self
+            .store
+            .read()
+            .lessons()
+            .lessons_of_order(&order.id)
+            .await?
+        {
             views.push(self.lesson_view(row).await);
         }
         Ok(views)
@@ -433,7 +451,13 @@ impl<'a> Money<'a> {
     pub async fn lessons_to_confirm(self, actor: &Actor) -> Result<Vec<LessonView>, AppError> {
         let parent_id = self.require_parent(actor).await?;
         let mut views = Vec::new();
-        for row in self.store.read().lessons_awaiting(parent_id).await? {
+        for row in self
+            .store
+            .read()
+            .lessons()
+            .lessons_awaiting(parent_id)
+            .await?
+        {
             views.push(self.lesson_view(row).await);
         }
         Ok(views)
@@ -443,6 +467,7 @@ impl<'a> Money<'a> {
         let row = self
             .store
             .read()
+            .lessons()
             .lesson(id)
             .await?
             .ok_or_else(|| AppError::internal("lesson vanished"))?;
@@ -454,6 +479,7 @@ impl<'a> Money<'a> {
             Some(id) => self
                 .store
                 .read()
+                .instructions()
                 .instruction(id)
                 .await
                 .ok()
@@ -527,6 +553,7 @@ impl<'a> Money<'a> {
         }
         let mut tx = self.store.begin_write().await?;
         let order = tx
+            .orders()
             .order_for_update(order_id.trim())
             .await?
             .filter(|o| o.parent_id == parent_id)
@@ -546,7 +573,7 @@ impl<'a> Money<'a> {
             reason: reason.to_owned(),
             created_at: now.millis(),
         };
-        tx.insert_leave(&row).await?;
+        tx.lessons().insert_leave(&row).await?;
         tx.append_audit(vec![evidence::record(
             &actor.audit_name(),
             now.millis(),
@@ -555,7 +582,7 @@ impl<'a> Money<'a> {
             json!({"order": order.id, "date": row.on_date, "reason": reason}),
         )])
         .await?;
-        let staff = tx.staff_accounts_of(&order.institution_id).await?;
+        let staff = tx.inbox().staff_accounts_of(&order.institution_id).await?;
         self.service()
             .notify_in(
                 &mut tx,
@@ -582,6 +609,7 @@ impl<'a> Money<'a> {
         Ok(self
             .store
             .read()
+            .lessons()
             .leaves_of_order(&order.id)
             .await?
             .into_iter()

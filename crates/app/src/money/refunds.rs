@@ -81,14 +81,14 @@ pub(crate) async fn refund_of_rest_in(
             "only a paid, open order can be refunded",
         ));
     }
-    if tx.open_refund(&order.id).await?.is_some() {
+    if tx.refunds().open_refund(&order.id).await?.is_some() {
         return Err(AppError::new(
             ErrorCode::Conflict,
             "该订单的退费申请正在处理中",
             "a refund of this order is being decided",
         ));
     }
-    let taken = tx.lesson_count(&order.id).await?;
+    let taken = tx.lessons().lesson_count(&order.id).await?;
     let lessons = u32::try_from(order.lessons).map_err(|_| AppError::internal("lessons"))?;
     let amount = refund_after(
         Fen::new(order.amount_fen),
@@ -119,7 +119,7 @@ pub(crate) async fn refund_of_rest_in(
         instruction_id: None,
         created_at: now,
     };
-    tx.insert_refund(&row).await?;
+    tx.refunds().insert_refund(&row).await?;
     Ok(row)
 }
 
@@ -136,6 +136,7 @@ impl<'a> Money<'a> {
         let now = self.clock.now();
         let mut tx = self.store.begin_write().await?;
         let order = tx
+            .orders()
             .order_for_update(order_id.trim())
             .await?
             .filter(|o| o.parent_id == parent_id)
@@ -143,6 +144,7 @@ impl<'a> Money<'a> {
         let institution = self
             .store
             .read()
+            .registry()
             .institution(&order.institution_id)
             .await?
             .ok_or_else(|| AppError::internal("order of a missing institution"))?;
@@ -161,7 +163,7 @@ impl<'a> Money<'a> {
         )
         .await?;
         let taken = row.lessons_taken;
-        let staff = tx.staff_accounts_of(&order.institution_id).await?;
+        let staff = tx.inbox().staff_accounts_of(&order.institution_id).await?;
         let notes: Vec<Note> = staff
             .iter()
             .map(|a| {
@@ -271,12 +273,14 @@ impl<'a> Money<'a> {
         let refund = self
             .store
             .read()
+            .refunds()
             .refund(refund_id.trim())
             .await?
             .ok_or_else(|| AppError::not_found("没有这项退费申请", "no such refund request"))?;
         let institution = self
             .store
             .read()
+            .registry()
             .institution(&refund.institution_id)
             .await?
             .ok_or_else(|| AppError::internal("refund of a missing institution"))?;
@@ -313,7 +317,7 @@ impl<'a> Money<'a> {
     /// many were agreed.
     pub async fn auto_agree_due(self) -> Result<usize, AppError> {
         let now = self.clock.now().millis();
-        let due = self.store.read().refunds_due(now, 200).await?;
+        let due = self.store.read().refunds().refunds_due(now, 200).await?;
         let mut agreed = 0;
         for refund in &due {
             match self.auto_agree_one(&refund.id, now).await {
@@ -351,11 +355,11 @@ impl<'a> Money<'a> {
     /// A refund request with its order locked first and the request read after it, as it stands once no
     /// other command on the order can move it.
     async fn locked_refund(tx: &mut WriteTx, id: &str) -> Result<Option<RefundRow>, AppError> {
-        let Some(first) = tx.refund(id).await? else {
+        let Some(first) = tx.refunds().refund(id).await? else {
             return Ok(None);
         };
-        tx.order_for_update(&first.order_id).await?;
-        Ok(tx.refund(id).await?)
+        tx.orders().order_for_update(&first.order_id).await?;
+        Ok(tx.refunds().refund(id).await?)
     }
 
     /// An answer to a refund: granted (`outcomes.0`) or refused with its reason (`outcomes.1`).
@@ -388,6 +392,7 @@ impl<'a> Money<'a> {
     ) -> Result<(), AppError> {
         let to = refund.status.apply(event)?;
         let order = tx
+            .orders()
             .order_for_update(&refund.order_id)
             .await?
             .ok_or_else(|| AppError::internal("refund of a missing order"))?;
@@ -401,7 +406,7 @@ impl<'a> Money<'a> {
             instruction_id: Some(&instruction.id),
         };
         Self::decide_refund_in(tx, refund, &decision).await?;
-        tx.close_order(&order.id, now).await?;
+        tx.orders().close_order(&order.id, now).await?;
         let note = Note::new(
             &refund.parent_id,
             "退费已同意",
@@ -439,7 +444,7 @@ impl<'a> Money<'a> {
         refund: &RefundRow,
         decision: &RefundDecision<'_>,
     ) -> Result<(), AppError> {
-        if tx.decide_refund(&refund.id, decision).await? != 1 {
+        if tx.refunds().decide_refund(&refund.id, decision).await? != 1 {
             return Err(AppError::new(
                 ErrorCode::Conflict,
                 "该退费申请刚刚已有处理结果",
@@ -498,21 +503,33 @@ impl<'a> Money<'a> {
     ) -> Result<Vec<RefundView>, AppError> {
         let order = self.visible_order(actor, order_id).await?;
         let mut views = Vec::new();
-        for row in self.store.read().refunds_of_order(&order.id).await? {
+        for row in self
+            .store
+            .read()
+            .refunds()
+            .refunds_of_order(&order.id)
+            .await?
+        {
             views.push(self.refund_view(row).await?);
         }
         Ok(views)
     }
 
     async fn refund_by_id(self, id: &str) -> Result<RefundView, AppError> {
-        let row = self.store.read().refund(id).await?;
+        let row = self.store.read().refunds().refund(id).await?;
         self.refund_view(row.ok_or_else(|| AppError::internal("refund vanished"))?)
             .await
     }
 
     async fn refund_view(self, r: RefundRow) -> Result<RefundView, AppError> {
         let instruction_status = match &r.instruction_id {
-            Some(id) => self.store.read().instruction(id).await?.map(|i| i.status),
+            Some(id) => self
+                .store
+                .read()
+                .instructions()
+                .instruction(id)
+                .await?
+                .map(|i| i.status),
             None => None,
         };
         Ok(RefundView {

@@ -49,6 +49,7 @@ impl<'a> Money<'a> {
         let institution = self
             .store
             .read()
+            .registry()
             .institution(institution_id.trim())
             .await?
             .ok_or_else(|| AppError::not_found("没有这家机构", "no such institution"))?;
@@ -85,33 +86,42 @@ impl<'a> Money<'a> {
         // The institution is locked first: no order is placed or paid on it while its run-off starts, and two
         // run-offs cannot start together.
         let institution = &tx
+            .registry()
             .institution_for_update(&institution.id)
             .await?
             .ok_or_else(|| AppError::not_found("没有这家机构", "no such institution"))?;
         let subject = format!("institution:{}", institution.id);
         let by = actor.audit_name();
-        if self.store.read().run_off(&institution.id).await?.is_some() {
+        if self
+            .store
+            .read()
+            .refunds()
+            .run_off(&institution.id)
+            .await?
+            .is_some()
+        {
             return Err(AppError::new(
                 ErrorCode::Conflict,
                 "该机构的清退程序已经启动",
                 "the run-off of this institution has started already",
             ));
         }
-        tx.insert_run_off(&RunOffRow {
-            institution_id: institution.id.clone(),
-            reason: reason.to_owned(),
-            started_by: by.clone(),
-            started_at: now,
-        })
-        .await?;
-        let orders = tx.open_paid_orders_of(&institution.id).await?;
+        tx.refunds()
+            .insert_run_off(&RunOffRow {
+                institution_id: institution.id.clone(),
+                reason: reason.to_owned(),
+                started_by: by.clone(),
+                started_at: now,
+            })
+            .await?;
+        let orders = tx.orders().open_paid_orders_of(&institution.id).await?;
         let ids: Vec<String> = orders.iter().map(|o| o.id.clone()).collect();
         let frozen_reason = format!("清退：{reason}");
-        tx.freeze_orders(&ids, &frozen_reason, now).await?;
+        tx.orders().freeze_orders(&ids, &frozen_reason, now).await?;
         let mut refunded = Vec::new();
         let mut notes = Vec::new();
         for order in &orders {
-            let refund = match tx.open_refund(&order.id).await? {
+            let refund = match tx.refunds().open_refund(&order.id).await? {
                 Some(open) => open,
                 None => match refund_of_rest_in(tx, order, &frozen_reason, now, now).await {
                     Ok(r) => r,
@@ -137,7 +147,7 @@ impl<'a> Money<'a> {
             );
         }
         notify_each_in(tx, &notes, true, now).await?;
-        let staff = tx.staff_accounts_of(&institution.id).await?;
+        let staff = tx.inbox().staff_accounts_of(&institution.id).await?;
         self.service()
             .notify_in(
                 tx,
@@ -166,11 +176,12 @@ impl<'a> Money<'a> {
     ) -> Result<Option<RunOffView>, AppError> {
         self.require_money_view(actor, institution_id).await?;
         let read = self.store.read();
-        let Some(row) = read.run_off(institution_id).await? else {
+        let Some(row) = read.refunds().run_off(institution_id).await? else {
             return Ok(None);
         };
         let (mut refunds, mut refunds_fen, mut executed, mut executed_fen) = (0, 0i64, 0, 0i64);
         for r in read
+            .refunds()
             .refunds_decided_since(institution_id, row.started_at)
             .await?
             .into_iter()
@@ -182,6 +193,7 @@ impl<'a> Money<'a> {
                 .ok_or_else(|| AppError::internal("refund total overflow"))?;
             let done = match &r.instruction_id {
                 Some(id) => read
+                    .instructions()
                     .instruction(id)
                     .await?
                     .is_some_and(|i| i.status == InstructionStatus::Executed),

@@ -135,6 +135,7 @@ impl<'a> Registry<'a> {
         let institution = self
             .store
             .read()
+            .registry()
             .institution(&institution_id)
             .await?
             .ok_or_else(|| AppError::internal("staff of a missing institution"))?;
@@ -167,6 +168,7 @@ impl<'a> Registry<'a> {
                 let teacher = self
                     .store
                     .read()
+                    .staff()
                     .staff_member(plan.teacher_id.trim())
                     .await?
                     .filter(|t| t.institution_id == institution_id)
@@ -271,8 +273,10 @@ impl<'a> Registry<'a> {
             }
             None => Vec::new(),
         };
-        tx.insert_courses(std::slice::from_ref(&row)).await?;
-        tx.insert_course_sessions(&session_rows).await?;
+        tx.registry()
+            .insert_courses(std::slice::from_ref(&row))
+            .await?;
+        tx.registry().insert_course_sessions(&session_rows).await?;
         tx.append_audit(vec![evidence::course_published(actor, now, &row)])
             .await?;
         tx.commit().await?;
@@ -305,6 +309,7 @@ impl<'a> Registry<'a> {
         last: chrono::NaiveDate,
     ) -> Result<Vec<Booked>, AppError> {
         let rows = tx
+            .registry()
             .sessions_between(institution_id, &first.to_string(), &last.to_string())
             .await?;
         rows.into_iter()

@@ -106,7 +106,12 @@ impl<'a> Registry<'a> {
             .search
             .search(q)
             .map_err(|e| AppError::internal(e.to_string()))?;
-        let rows = self.store.read().institutions_by_ids(&hits.ids).await?;
+        let rows = self
+            .store
+            .read()
+            .registry()
+            .institutions_by_ids(&hits.ids)
+            .await?;
         let mut by_id: HashMap<String, InstitutionRow> =
             rows.into_iter().map(|r| (r.id.clone(), r)).collect();
         let mut items = Vec::with_capacity(hits.ids.len());
@@ -147,6 +152,7 @@ impl<'a> Registry<'a> {
         let id = InstitutionId::parse(id)?.to_string();
         let reader = self.store.read();
         let row = reader
+            .registry()
             .institution(&id)
             .await?
             .filter(|r| r.registry_state != domain::RegistryState::Applying)
@@ -158,6 +164,7 @@ impl<'a> Registry<'a> {
             Vec::new()
         } else {
             reader
+                .registry()
                 .courses_of(&id)
                 .await?
                 .into_iter()
@@ -165,16 +172,19 @@ impl<'a> Registry<'a> {
                 .collect::<Result<_, _>>()?
         };
         let penalties = reader
+            .inspection()
             .penalties_of(&id, true)
             .await?
             .into_iter()
             .map(crate::penalties::view)
             .collect();
         let credit = reader
+            .inspection()
             .latest_credit_rating(&id)
             .await?
             .map(crate::credit::PublishedCredit::from_row);
         let list_history = reader
+            .registry()
             .list_changes_of(&id)
             .await?
             .into_iter()
@@ -237,6 +247,7 @@ impl<'a> Registry<'a> {
         let rows = self
             .store
             .read()
+            .registry()
             .listed_institutions(
                 status.as_str(),
                 i64::from(paging.per_page()),
@@ -263,6 +274,7 @@ impl<'a> Registry<'a> {
         let rows = self
             .store
             .read()
+            .registry()
             .notices(i64::from(paging.per_page()), paging.offset() as i64)
             .await?;
         page_of(rows, paging, |n| {
@@ -286,7 +298,7 @@ impl<'a> Registry<'a> {
     }
 
     pub async fn home_stats(self) -> Result<HomeStats, AppError> {
-        let c = self.store.read().registry_counts().await?;
+        let c = self.store.read().registry().registry_counts().await?;
         Ok(HomeStats {
             white_institutions: c.white_institutions,
             grey_institutions: c.grey_institutions,
@@ -320,13 +332,14 @@ impl<'a> Registry<'a> {
     pub(crate) async fn reindex(self, id: &str) -> Result<(), AppError> {
         let reader = self.store.read();
         let Some(row) = reader
+            .registry()
             .institution(id)
             .await?
             .filter(|r| r.registry_state != domain::RegistryState::Applying)
         else {
             return Ok(());
         };
-        let courses = reader.courses_of(id).await?;
+        let courses = reader.registry().courses_of(id).await?;
         let doc = self.indexed(&row, &courses)?;
         self.search
             .upsert(&[doc])
@@ -376,11 +389,11 @@ impl<'a> Registry<'a> {
             audit.push(evidence::plate_issued(actor, now, &i.id, 1, false));
         }
         let mut tx = self.store.begin_write().await?;
-        tx.insert_institutions(&institutions).await?;
-        tx.insert_plates(&plates).await?;
-        tx.insert_list_changes(&changes).await?;
-        tx.insert_courses(&courses).await?;
-        tx.insert_notices(&notices).await?;
+        tx.registry().insert_institutions(&institutions).await?;
+        tx.plates().insert_plates(&plates).await?;
+        tx.registry().insert_list_changes(&changes).await?;
+        tx.registry().insert_courses(&courses).await?;
+        tx.registry().insert_notices(&notices).await?;
         tx.append_audit(audit).await?;
         tx.commit().await?;
         Ok(())
@@ -453,7 +466,7 @@ impl<'a> Registry<'a> {
     /// Rebuilds the search index from the store when what it was built from has changed.
     pub async fn refresh_search_index(self) -> Result<u64, AppError> {
         let reader = self.store.read();
-        let (n, max_updated, course_count) = reader.registry_fingerprint().await?;
+        let (n, max_updated, course_count) = reader.registry().registry_fingerprint().await?;
         let stamp = format!("institutions={n} max_updated={max_updated} courses={course_count}");
         if self.search.stamp().as_deref() == Some(stamp.as_str())
             && self.search.num_docs() == n as u64
@@ -463,11 +476,14 @@ impl<'a> Registry<'a> {
         let mut docs = Vec::with_capacity(n as usize);
         let mut after = String::new();
         loop {
-            let batch = reader.institutions_after(&after, 2_000).await?;
+            let batch = reader.registry().institutions_after(&after, 2_000).await?;
             let (Some(first), Some(last)) = (batch.first(), batch.last()) else {
                 break;
             };
-            let courses = reader.courses_in_id_range(&first.id, &last.id).await?;
+            let courses = reader
+                .registry()
+                .courses_in_id_range(&first.id, &last.id)
+                .await?;
             let mut by_institution: HashMap<&str, Vec<CourseRow>> = HashMap::new();
             for c in &courses {
                 by_institution

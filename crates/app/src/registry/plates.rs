@@ -74,6 +74,7 @@ impl<'a> Registry<'a> {
         now: i64,
     ) -> Result<PlateRow, AppError> {
         let superseded = tx
+            .plates()
             .end_active_plate(
                 institution_id,
                 PlateEvent::Supersede,
@@ -81,9 +82,11 @@ impl<'a> Registry<'a> {
                 now,
             )
             .await?;
-        let serial = tx.last_plate_serial(institution_id).await? + 1;
+        let serial = tx.plates().last_plate_serial(institution_id).await? + 1;
         let row = self.signed_plate(institution_id, serial, now)?;
-        tx.insert_plates(std::slice::from_ref(&row)).await?;
+        tx.plates()
+            .insert_plates(std::slice::from_ref(&row))
+            .await?;
         tx.append_audit(vec![crate::evidence::plate_issued(
             actor,
             Timestamp::from_millis(now),
@@ -129,8 +132,8 @@ impl<'a> Registry<'a> {
         let id = InstitutionId::from_bytes(claim.institution_id).to_string();
         let reader = self.store.read();
         let (Some(plate), Some(institution)) = (
-            reader.plate(&id, i64::from(claim.serial)).await?,
-            reader.institution(&id).await?,
+            reader.plates().plate(&id, i64::from(claim.serial)).await?,
+            reader.registry().institution(&id).await?,
         ) else {
             // Signed by us but unknown here (another deployment's key would not verify): treat as invalid.
             return Ok(PlateCheck::invalid());
@@ -157,7 +160,7 @@ impl<'a> Registry<'a> {
     ) -> Result<PlateView, AppError> {
         let id = InstitutionId::parse(institution_id)?.to_string();
         let reader = self.store.read();
-        let institution = reader.institution(&id).await?.ok_or_else(|| {
+        let institution = reader.registry().institution(&id).await?.ok_or_else(|| {
             AppError::not_found(format!("没有机构 {id}"), format!("no institution {id}"))
         })?;
         let region = RegionCode::parse(&institution.region_code)?;
@@ -182,6 +185,7 @@ impl<'a> Registry<'a> {
                 .await);
         }
         let plate = reader
+            .plates()
             .plates_of(&id)
             .await?
             .into_iter()

@@ -57,7 +57,7 @@ impl<'a> Registry<'a> {
     async fn policy_of_lineage(self, lineage: &[RegionCode]) -> Result<PolicyView, AppError> {
         let codes: Vec<String> = lineage.iter().map(ToString::to_string).collect();
         let codes: Vec<&str> = codes.iter().map(String::as_str).collect();
-        let rows = self.store.read().region_policies(&codes).await?;
+        let rows = self.store.read().policies().region_policies(&codes).await?;
         let mut national = None;
         let mut lower = Vec::new();
         for r in &rows {
@@ -235,6 +235,7 @@ impl<'a> Registry<'a> {
         let now = self.clock.now().millis();
         let mut tx = self.store.begin_write().await?;
         let version = tx
+            .policies()
             .latest_region_policy(region.as_str())
             .await?
             .map_or(1, |r| r.version + 1);
@@ -246,7 +247,7 @@ impl<'a> Registry<'a> {
             set_by: actor.audit_name(),
             set_at: now,
         };
-        tx.insert_region_policy(&row).await?;
+        tx.policies().insert_region_policy(&row).await?;
         tx.append_audit(vec![crate::evidence::record(
             &actor.audit_name(),
             now,

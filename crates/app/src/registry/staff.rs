@@ -108,6 +108,7 @@ impl<'a> Registry<'a> {
         let now = self.clock.now().millis();
         let mut tx = self.store.begin_write().await?;
         if tx
+            .staff()
             .mark_staff_left(staff_id.trim(), &institution_id, now)
             .await?
             == 0
@@ -129,6 +130,7 @@ impl<'a> Registry<'a> {
         let row = self
             .store
             .read()
+            .staff()
             .staff_member(staff_id.trim())
             .await?
             .ok_or_else(|| AppError::internal("staff member vanished"))?;
@@ -170,7 +172,7 @@ impl<'a> Registry<'a> {
             listed_at: now,
         };
         let mut tx = self.store.begin_write().await?;
-        tx.insert_blacklisted(&row).await?;
+        tx.staff().insert_blacklisted(&row).await?;
         tx.append_audit(vec![crate::evidence::record(
             &actor.audit_name(),
             now,
@@ -223,6 +225,7 @@ impl<'a> Registry<'a> {
         let document = self
             .store
             .read()
+            .filings()
             .document(hire.record_check_document.trim())
             .await?
             .filter(|d| d.institution_id == institution_id && d.kind == "record_check")
@@ -238,7 +241,7 @@ impl<'a> Registry<'a> {
             .blind_index(PRACTITIONER_ID_CARD, id_card.expose());
         let now = self.clock.now().millis();
         let mut tx = self.store.begin_write().await?;
-        if tx.blacklisted(&index).await?.is_some() {
+        if tx.staff().blacklisted(&index).await?.is_some() {
             tx.append_audit(vec![crate::evidence::record(
                 &actor.audit_name(),
                 now,
@@ -269,7 +272,7 @@ impl<'a> Registry<'a> {
             hired_at: now,
             left_at: None,
         };
-        tx.insert_staff_member(&row).await?;
+        tx.staff().insert_staff_member(&row).await?;
         tx.append_audit(vec![crate::evidence::record(
             &actor.audit_name(),
             now,
@@ -287,6 +290,7 @@ impl<'a> Registry<'a> {
         let institution_id = self.admins_institution(actor).await?;
         self.store
             .read()
+            .staff()
             .staff_of(&institution_id)
             .await?
             .iter()
@@ -307,6 +311,7 @@ impl<'a> Registry<'a> {
             .id;
         self.store
             .read()
+            .staff()
             .staff_of(&id)
             .await?
             .iter()
@@ -323,12 +328,14 @@ impl<'a> Registry<'a> {
         let row = self
             .store
             .read()
+            .staff()
             .staff_member(staff_id.trim())
             .await?
             .ok_or_else(|| AppError::not_found("没有这名工作人员", "no such staff member"))?;
         let institution = self
             .store
             .read()
+            .registry()
             .institution(&row.institution_id)
             .await?
             .ok_or_else(|| AppError::internal("staff of a missing institution"))?;
@@ -342,6 +349,7 @@ impl<'a> Registry<'a> {
         let now = self.clock.now().millis();
         let mut tx = self.store.begin_write().await?;
         if tx
+            .staff()
             .confirm_record_check(&row.id, &actor.audit_name(), now)
             .await?
             == 0
@@ -364,6 +372,7 @@ impl<'a> Registry<'a> {
         let confirmed = self
             .store
             .read()
+            .staff()
             .staff_member(&row.id)
             .await?
             .ok_or_else(|| AppError::internal("staff member vanished"))?;

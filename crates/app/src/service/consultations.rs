@@ -75,6 +75,7 @@ impl<'a> Service<'a> {
         let institution = self
             .store
             .read()
+            .registry()
             .institution(new.institution_id.trim())
             .await?
             .ok_or_else(|| AppError::not_found("没有这家机构", "no such institution"))?;
@@ -96,7 +97,7 @@ impl<'a> Service<'a> {
             created_at: now,
         };
         let mut tx = self.store.begin_write().await?;
-        tx.insert_consultation(&row, &first).await?;
+        tx.consultations().insert_consultation(&row, &first).await?;
         tx.append_audit(vec![evidence::record(
             &actor.audit_name(),
             now,
@@ -105,7 +106,7 @@ impl<'a> Service<'a> {
             json!({"consultation": row.id, "topic": topic}),
         )])
         .await?;
-        let staff = tx.staff_accounts_of(&institution.id).await?;
+        let staff = tx.inbox().staff_accounts_of(&institution.id).await?;
         self.notify_in(&mut tx, &staff, "新的课程咨询", topic, now)
             .await?;
         tx.commit().await?;
@@ -124,15 +125,16 @@ impl<'a> Service<'a> {
         let from_institution = matches!(actor, Actor::Staff { .. });
         let now = self.clock.now().millis();
         let mut tx = self.store.begin_write().await?;
-        tx.insert_consultation_message(&ConsultationMessageRow {
-            id: uuid::Uuid::now_v7().to_string(),
-            consultation_id: thread.id.clone(),
-            from_institution: i64::from(from_institution),
-            author: actor.audit_name(),
-            body,
-            created_at: now,
-        })
-        .await?;
+        tx.consultations()
+            .insert_consultation_message(&ConsultationMessageRow {
+                id: uuid::Uuid::now_v7().to_string(),
+                consultation_id: thread.id.clone(),
+                from_institution: i64::from(from_institution),
+                author: actor.audit_name(),
+                body,
+                created_at: now,
+            })
+            .await?;
         tx.append_audit(vec![evidence::record(
             &actor.audit_name(),
             now,
@@ -145,7 +147,7 @@ impl<'a> Service<'a> {
             (vec![thread.parent_id.clone()], "机构回复了您的咨询")
         } else {
             (
-                tx.staff_accounts_of(&thread.institution_id).await?,
+                tx.inbox().staff_accounts_of(&thread.institution_id).await?,
                 "家长追问",
             )
         };
@@ -161,14 +163,16 @@ impl<'a> Service<'a> {
             Actor::Parent { account_id } => {
                 self.store
                     .read()
-                    .consultations(Some(account_id), None)
+                    .consultations()
+                    .list(Some(account_id), None)
                     .await?
             }
             Actor::Staff { institution_id, .. } => {
                 self.require(actor, Permission::HandleCustomerCases).await?;
                 self.store
                     .read()
-                    .consultations(None, Some(institution_id))
+                    .consultations()
+                    .list(None, Some(institution_id))
                     .await?
             }
             _ => {
@@ -209,7 +213,12 @@ impl<'a> Service<'a> {
         self.money()
             .require_money_view(actor, institution_id)
             .await?;
-        let times = self.store.read().consultation_times(institution_id).await?;
+        let times = self
+            .store
+            .read()
+            .consultations()
+            .consultation_times(institution_id)
+            .await?;
         let mut minutes: Vec<i64> = times.first_answer_ms.iter().map(|ms| ms / 60_000).collect();
         minutes.sort_unstable();
         Ok(ResponseTimes {
@@ -239,6 +248,7 @@ impl<'a> Service<'a> {
         }
         self.store
             .read()
+            .consultations()
             .consultation(id.trim())
             .await?
             .filter(|c| match actor {
@@ -256,12 +266,14 @@ impl<'a> Service<'a> {
     ) -> Result<ConsultationView, AppError> {
         let read = self.store.read();
         let institution_name = read
+            .registry()
             .institution(&r.institution_id)
             .await?
             .map(|i| i.name)
             .unwrap_or_default();
         let messages = if with_messages {
-            read.consultation_messages(&r.id)
+            read.consultations()
+                .consultation_messages(&r.id)
                 .await?
                 .into_iter()
                 .map(|m| ConsultationMessage {

@@ -38,6 +38,7 @@ impl<'a> Service<'a> {
         Ok(self
             .store
             .read()
+            .inbox()
             .notifications_of(id, 50)
             .await?
             .into_iter()
@@ -90,7 +91,7 @@ pub(crate) async fn notify_each_in(
             read_at: None,
         })
         .collect();
-    tx.insert_notifications(&rows).await?;
+    tx.inbox().insert_notifications(&rows).await?;
     if sms {
         let texts: Vec<store::SmsRow> = notes
             .iter()
@@ -104,7 +105,7 @@ pub(crate) async fn notify_each_in(
                 last_error: None,
             })
             .collect();
-        tx.insert_sms(&texts).await?;
+        tx.inbox().insert_sms(&texts).await?;
     }
     Ok(())
 }
@@ -133,6 +134,7 @@ impl<'a> Service<'a> {
         let now = self.clock.now().millis();
         let mut claim = self.store.begin_write().await?;
         let queued = claim
+            .inbox()
             .claim_unsent_sms(
                 now,
                 now + crate::bank::DELIVERY_LEASE_MS,
@@ -142,7 +144,12 @@ impl<'a> Service<'a> {
             .await?;
         claim.commit().await?;
         for sms in &queued {
-            let account = self.store.read().account(&sms.account_id).await?;
+            let account = self
+                .store
+                .read()
+                .accounts()
+                .account(&sms.account_id)
+                .await?;
             let outcome = match account.and_then(|a| a.phone_sealed) {
                 None => Err("no phone number on the account".to_owned()),
                 Some(sealed) => match self
@@ -159,7 +166,8 @@ impl<'a> Service<'a> {
                 },
             };
             let mut tx = self.store.begin_write().await?;
-            tx.sms_attempted(&sms.id, self.clock.now().millis(), outcome.err().as_deref())
+            tx.inbox()
+                .sms_attempted(&sms.id, self.clock.now().millis(), outcome.err().as_deref())
                 .await?;
             tx.commit().await?;
         }

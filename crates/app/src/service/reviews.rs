@@ -110,11 +110,17 @@ impl<'a> Service<'a> {
         let order = self
             .store
             .read()
+            .orders()
             .order(order_id.trim())
             .await?
             .filter(|o| o.parent_id == parent_id)
             .ok_or_else(|| AppError::not_found("您没有这个订单", "no such order of yours"))?;
-        let confirmed = self.store.read().confirmed_lessons(&order.id).await?;
+        let confirmed = self
+            .store
+            .read()
+            .reviews()
+            .confirmed_lessons(&order.id)
+            .await?;
         if confirmed == 0 {
             return Err(AppError::new(
                 ErrorCode::ReviewNeedsConfirmedLesson,
@@ -142,7 +148,7 @@ impl<'a> Service<'a> {
             hidden_at: None,
         };
         let mut tx = self.store.begin_write().await?;
-        tx.insert_review(&row).await?;
+        tx.reviews().insert_review(&row).await?;
         tx.append_audit(vec![evidence::record(
             &actor.audit_name(),
             now,
@@ -162,14 +168,15 @@ impl<'a> Service<'a> {
         };
         let read = self.store.read();
         let Some(order) = read
+            .orders()
             .order(order_id)
             .await?
             .filter(|o| o.parent_id == *account_id)
         else {
             return Ok(false);
         };
-        Ok(read.review_of_order(&order.id).await?.is_none()
-            && read.confirmed_lessons(&order.id).await? > 0)
+        Ok(read.reviews().review_of_order(&order.id).await?.is_none()
+            && read.reviews().confirmed_lessons(&order.id).await? > 0)
     }
 
     /// The institution replies to a review of it, once.
@@ -185,6 +192,7 @@ impl<'a> Service<'a> {
         let review = self
             .store
             .read()
+            .reviews()
             .review(review_id.trim())
             .await?
             .filter(|r| r.institution_id == institution_id)
@@ -193,7 +201,7 @@ impl<'a> Service<'a> {
             })?;
         let now = self.clock.now().millis();
         let mut tx = self.store.begin_write().await?;
-        if tx.reply_review(&review.id, &reply, now).await? != 1 {
+        if tx.reviews().reply_review(&review.id, &reply, now).await? != 1 {
             return Err(AppError::new(
                 ErrorCode::Conflict,
                 "该评价已有回复",
@@ -212,6 +220,7 @@ impl<'a> Service<'a> {
         let replied = self
             .store
             .read()
+            .reviews()
             .review(&review.id)
             .await?
             .ok_or_else(|| AppError::internal("review vanished"))?;
@@ -228,12 +237,14 @@ impl<'a> Service<'a> {
         let review = self
             .store
             .read()
+            .reviews()
             .review(review_id.trim())
             .await?
             .ok_or_else(|| AppError::not_found("没有这条评价", "no such review"))?;
         let institution = self
             .store
             .read()
+            .registry()
             .institution(&review.institution_id)
             .await?
             .ok_or_else(|| AppError::internal("review of a missing institution"))?;
@@ -245,6 +256,7 @@ impl<'a> Service<'a> {
         let now = self.clock.now().millis();
         let mut tx = self.store.begin_write().await?;
         if tx
+            .reviews()
             .hide_review(&review.id, reason, &actor.audit_name(), now)
             .await?
             != 1
@@ -272,6 +284,7 @@ impl<'a> Service<'a> {
         let visible: Vec<ReviewRow> = self
             .store
             .read()
+            .reviews()
             .reviews_of(institution_id.trim())
             .await?
             .into_iter()

@@ -118,6 +118,7 @@ impl<'a> Service<'a> {
         Ok(match actor {
             Actor::Staff { institution_id, .. } => {
                 let institution = read
+                    .registry()
                     .institution(institution_id)
                     .await?
                     .ok_or_else(|| AppError::internal("staff of a missing institution"))?;
@@ -261,15 +262,18 @@ impl<'a> Service<'a> {
             at,
         };
         let mut tx = self.store.begin_write().await?;
-        tx.insert_ticket(&row).await.map_err(|e| match e {
-            store::StoreError::Conflict(_) => AppError::new(
-                ErrorCode::Conflict,
-                "工单编号已被占用，请重试",
-                "ticket number taken, try again",
-            ),
-            other => other.into(),
-        })?;
-        tx.insert_ticket_message(&message).await?;
+        tx.tickets()
+            .insert_ticket(&row)
+            .await
+            .map_err(|e| match e {
+                store::StoreError::Conflict(_) => AppError::new(
+                    ErrorCode::Conflict,
+                    "工单编号已被占用，请重试",
+                    "ticket number taken, try again",
+                ),
+                other => other.into(),
+            })?;
+        tx.tickets().insert_ticket_message(&message).await?;
         tx.append_audit(vec![evidence::record(
             &actor.audit_name(),
             at,
@@ -296,13 +300,17 @@ impl<'a> Service<'a> {
         let read = self.store.read();
         if let Some(opener) = self.opener(actor).await? {
             return Ok(read
-                .tickets(TicketQueue::OpenedBy(opener.kind, &opener.id), 500)
+                .tickets()
+                .list(TicketQueue::OpenedBy(opener.kind, &opener.id), 500)
                 .await?);
         }
         match Self::answerer(actor) {
-            Some(Answerer::ServiceTeam) => Ok(read.tickets(TicketQueue::Technical, 500).await?),
+            Some(Answerer::ServiceTeam) => {
+                Ok(read.tickets().list(TicketQueue::Technical, 500).await?)
+            }
             Some(Answerer::Regulators(region)) => Ok(read
-                .tickets(TicketQueue::PolicyUnder(region.prefix()), 500)
+                .tickets()
+                .list(TicketQueue::PolicyUnder(region.prefix()), 500)
                 .await?),
             None => Err(self
                 .deny(
@@ -319,7 +327,7 @@ impl<'a> Service<'a> {
     /// One ticket with its messages, for its opener or an answerer.
     pub async fn ticket(self, actor: &Actor, id: &str) -> Result<TicketView, AppError> {
         let (row, _) = self.visible_ticket(actor, id).await?;
-        let messages = self.store.read().ticket_messages(&row.id).await?;
+        let messages = self.store.read().tickets().ticket_messages(&row.id).await?;
         Ok(ticket_view(row, messages, self.clock.now().millis()))
     }
 
@@ -340,6 +348,7 @@ impl<'a> Service<'a> {
         let row = self
             .store
             .read()
+            .tickets()
             .ticket(id.trim())
             .await?
             .ok_or_else(|| AppError::not_found("没有这个工单", "no such ticket"))?;
@@ -368,6 +377,7 @@ impl<'a> Service<'a> {
                 Some(account) => self
                     .store
                     .read()
+                    .accounts()
                     .account(account)
                     .await?
                     .map(|a| a.display_name)
@@ -384,21 +394,23 @@ impl<'a> Service<'a> {
         };
         let mut tx = self.store.begin_write().await?;
         if !tx
+            .tickets()
             .move_ticket(&ticket.id, event, first_response, None)
             .await?
         {
             return Err(resolved_already());
         }
-        tx.insert_ticket_message(&TicketMessageRow {
-            id: uuid::Uuid::now_v7().to_string(),
-            ticket_id: ticket.id.clone(),
-            author: actor.audit_name(),
-            author_label,
-            from_desk: i64::from(from_desk),
-            body,
-            at,
-        })
-        .await?;
+        tx.tickets()
+            .insert_ticket_message(&TicketMessageRow {
+                id: uuid::Uuid::now_v7().to_string(),
+                ticket_id: ticket.id.clone(),
+                author: actor.audit_name(),
+                author_label,
+                from_desk: i64::from(from_desk),
+                body,
+                at,
+            })
+            .await?;
         // The account that opened the ticket hears of an answer in its inbox (integrators read the API).
         let opener_account = ticket
             .opener
@@ -447,6 +459,7 @@ impl<'a> Service<'a> {
         let assignee = match self
             .store
             .read()
+            .accounts()
             .account(assignment.assignee_id.trim())
             .await?
         {
@@ -463,7 +476,8 @@ impl<'a> Service<'a> {
         }
         let at = self.clock.now().millis();
         let mut tx = self.store.begin_write().await?;
-        tx.assign_ticket(&ticket.id, assignment.assignee_id.trim())
+        tx.tickets()
+            .assign_ticket(&ticket.id, assignment.assignee_id.trim())
             .await?;
         tx.append_audit(vec![evidence::record(
             &actor.audit_name(),
@@ -483,6 +497,7 @@ impl<'a> Service<'a> {
         let at = self.clock.now().millis();
         let mut tx = self.store.begin_write().await?;
         if !tx
+            .tickets()
             .move_ticket(&ticket.id, TicketEvent::Resolve, None, Some(at))
             .await?
         {

@@ -185,7 +185,7 @@ impl<'a> Supervision<'a> {
             created_at: now,
         };
         let mut tx = self.store.begin_write().await?;
-        tx.insert_after_school_list(&row).await?;
+        tx.after_school().insert_after_school_list(&row).await?;
         tx.append_audit(vec![evidence::record(
             &actor.audit_name(),
             now,
@@ -224,7 +224,8 @@ impl<'a> Supervision<'a> {
         }
         let now = self.clock.now().millis();
         let mut tx = self.store.begin_write().await?;
-        tx.insert_after_school_candidate(&list.id, &institution.id, &actor.audit_name(), now)
+        tx.after_school()
+            .insert_after_school_candidate(&list.id, &institution.id, &actor.audit_name(), now)
             .await
             .map_err(|e| match e {
                 store::StoreError::Conflict(_) => AppError::new(
@@ -255,6 +256,7 @@ impl<'a> Supervision<'a> {
         for row in self
             .store
             .read()
+            .after_school()
             .after_school_lists(region.prefix())
             .await?
         {
@@ -282,13 +284,18 @@ impl<'a> Supervision<'a> {
         let today = self.clock.now().china_date();
         let read = self.store.read();
         let choices: Vec<ChoiceRow> = read
+            .after_school()
             .after_school_choices(&list.id)
             .await?
             .into_iter()
             .filter(|c| c.withdrawn_at.is_none() && school.is_none_or(|s| s == c.school_id))
             .collect();
         let mut candidates = Vec::new();
-        for c in read.after_school_candidates(&list.id).await? {
+        for c in read
+            .after_school()
+            .after_school_candidates(&list.id)
+            .await?
+        {
             let stop = self.sales_stop(&c.institution_id).await?;
             let (_, _, rating) = self.rating_now(&c.institution_id).await?;
             let flags = flags(&c, today, stop.as_ref().map(|p| p.decision_no.as_str()));
@@ -326,7 +333,13 @@ impl<'a> Supervision<'a> {
             .map(|r| r.to_string())
             .collect();
         let mut out = Vec::new();
-        for row in self.store.read().after_school_lists_of(&codes).await? {
+        for row in self
+            .store
+            .read()
+            .after_school()
+            .after_school_lists_of(&codes)
+            .await?
+        {
             out.push(self.list_view(row, Vec::new())?);
         }
         Ok(out)
@@ -384,12 +397,14 @@ impl<'a> Supervision<'a> {
         let school = self
             .store
             .read()
+            .after_school()
             .school(&school_id)
             .await?
             .ok_or_else(|| AppError::internal("the school of a school account is missing"))?;
         let now = self.clock.now().millis();
         let mut tx = self.store.begin_write().await?;
         let existing = tx
+            .after_school()
             .after_school_choice(&list.id, institution_id, &school_id)
             .await?;
         if existing.as_ref().is_some_and(|c| c.withdrawn_at.is_none()) {
@@ -410,7 +425,9 @@ impl<'a> Supervision<'a> {
             withdrawn_by: None,
             withdrawn_at: None,
         };
-        tx.choose_after_school(&choice, existing.is_some()).await?;
+        tx.after_school()
+            .choose_after_school(&choice, existing.is_some())
+            .await?;
         tx.append_audit(vec![evidence::record(
             &actor.audit_name(),
             now,
@@ -419,7 +436,7 @@ impl<'a> Supervision<'a> {
             json!({"list": list.id, "school": school_id, "note": note}),
         )])
         .await?;
-        let staff = tx.staff_accounts_of(institution_id).await?;
+        let staff = tx.inbox().staff_accounts_of(institution_id).await?;
         self.service()
             .notify_in(
                 &mut tx,
@@ -448,6 +465,7 @@ impl<'a> Supervision<'a> {
         let now = self.clock.now().millis();
         let mut tx = self.store.begin_write().await?;
         let choice = tx
+            .after_school()
             .after_school_choice(&list.id, institution_id, &school_id)
             .await?
             .filter(|c| c.withdrawn_at.is_none())
@@ -457,14 +475,15 @@ impl<'a> Supervision<'a> {
                     "the school has no standing choice of it",
                 )
             })?;
-        tx.withdraw_after_school_choice(
-            &list.id,
-            institution_id,
-            &school_id,
-            &actor.audit_name(),
-            now,
-        )
-        .await?;
+        tx.after_school()
+            .withdraw_after_school_choice(
+                &list.id,
+                institution_id,
+                &school_id,
+                &actor.audit_name(),
+                now,
+            )
+            .await?;
         tx.append_audit(vec![evidence::record(
             &actor.audit_name(),
             now,
@@ -473,7 +492,7 @@ impl<'a> Supervision<'a> {
             json!({"list": list.id, "school": school_id, "reason": reason}),
         )])
         .await?;
-        let staff = tx.staff_accounts_of(institution_id).await?;
+        let staff = tx.inbox().staff_accounts_of(institution_id).await?;
         self.service()
             .notify_in(
                 &mut tx,
@@ -507,6 +526,7 @@ impl<'a> Supervision<'a> {
     ) -> Result<AfterSchoolListRow, AppError> {
         self.store
             .read()
+            .after_school()
             .after_school_list(id.trim())
             .await?
             .filter(|l| RegionCode::parse(&l.region_code).is_ok_and(|r| r.contains(region)))
@@ -541,6 +561,7 @@ impl<'a> Supervision<'a> {
         let region = self.supervising_region(actor).await?;
         self.store
             .read()
+            .after_school()
             .after_school_list(id.trim())
             .await?
             .filter(|l| l.region_code.starts_with(region.prefix()))

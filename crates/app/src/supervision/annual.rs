@@ -107,7 +107,10 @@ impl<'a> Supervision<'a> {
                 )
             })?;
         let read = self.store.read();
-        let f = read.annual_figures(&institution.id, from, to).await?;
+        let f = read
+            .annual()
+            .annual_figures(&institution.id, from, to)
+            .await?;
         let count = |section, label, value: i64| Figure {
             section,
             label,
@@ -151,6 +154,7 @@ impl<'a> Supervision<'a> {
             .collect();
         let (_, _, rating) = self.rating_now(&institution.id).await?;
         let review = read
+            .annual()
             .annual_review(&institution.id, year)
             .await?
             .map(|r| AnnualReviewView {
@@ -217,14 +221,17 @@ impl<'a> Supervision<'a> {
             reviewed_at: now,
         };
         let mut tx = self.store.begin_write().await?;
-        tx.insert_annual_review(&row).await.map_err(|e| match e {
-            store::StoreError::Conflict(_) => AppError::new(
-                ErrorCode::Conflict,
-                format!("{year}年度的年检结果已经登记"),
-                format!("the {year} annual review was recorded already"),
-            ),
-            other => other.into(),
-        })?;
+        tx.annual()
+            .insert_annual_review(&row)
+            .await
+            .map_err(|e| match e {
+                store::StoreError::Conflict(_) => AppError::new(
+                    ErrorCode::Conflict,
+                    format!("{year}年度的年检结果已经登记"),
+                    format!("the {year} annual review was recorded already"),
+                ),
+                other => other.into(),
+            })?;
         tx.append_audit(vec![evidence::record(
             &actor.audit_name(),
             now,
@@ -233,7 +240,7 @@ impl<'a> Supervision<'a> {
             json!({"year": year, "result": row.result, "remarks": row.remarks}),
         )])
         .await?;
-        let staff = tx.staff_accounts_of(&institution.id).await?;
+        let staff = tx.inbox().staff_accounts_of(&institution.id).await?;
         self.service()
             .notify_in(
                 &mut tx,

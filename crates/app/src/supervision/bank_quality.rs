@@ -84,8 +84,8 @@ impl<'a> Supervision<'a> {
         let until = to.min(now);
         let read = self.store.read();
         let mut out = Vec::new();
-        for bank_id in read.bank_ids().await? {
-            let instructions = read.instruction_times(&bank_id, from, to).await?;
+        for bank_id in read.quality().bank_ids().await? {
+            let instructions = read.quality().instruction_times(&bank_id, from, to).await?;
             let mut latencies: Vec<i64> = instructions
                 .iter()
                 .filter(|i| i.status == InstructionStatus::Executed)
@@ -99,7 +99,10 @@ impl<'a> Supervision<'a> {
                     None => until - i.created_at > LATE_INSTRUCTION_MS,
                 })
                 .count();
-            let mut delays = read.movement_report_delays(&bank_id, from, to).await?;
+            let mut delays = read
+                .quality()
+                .movement_report_delays(&bank_id, from, to)
+                .await?;
             delays.sort_unstable();
             out.push(BankQualityReport {
                 period: period.trim().to_owned(),
@@ -117,7 +120,10 @@ impl<'a> Supervision<'a> {
                 report_delay_p50_ms: percentile(&delays, 50),
                 report_delay_p95_ms: percentile(&delays, 95),
                 reported_late: delays.iter().filter(|d| **d > LATE_REPORT_MS).count(),
-                reconciliation_breaks: read.reconciliation_breaks(&bank_id, from, to).await?,
+                reconciliation_breaks: read
+                    .quality()
+                    .reconciliation_breaks(&bank_id, from, to)
+                    .await?,
                 bank_id,
             });
         }

@@ -135,7 +135,7 @@ impl<'a> Supervision<'a> {
 
     /// The credit model in force: the newest version, else the built-in defaults (version 0).
     pub async fn credit_model(self) -> Result<CreditModelView, AppError> {
-        match self.store.read().latest_credit_model().await? {
+        match self.store.read().inspection().latest_credit_model().await? {
             Some(row) => Ok(CreditModelView {
                 version: row.version,
                 model: serde_json::from_str(&row.model_json)
@@ -180,6 +180,7 @@ impl<'a> Supervision<'a> {
         let now = self.clock.now().millis();
         let mut tx = self.store.begin_write().await?;
         let version = tx
+            .inspection()
             .insert_credit_model(&json, reason, &actor.audit_name(), now)
             .await?;
         tx.append_audit(vec![evidence::record(
@@ -215,6 +216,7 @@ impl<'a> Supervision<'a> {
             published: self
                 .store
                 .read()
+                .inspection()
                 .latest_credit_rating(&institution.id)
                 .await?
                 .map(PublishedCredit::from_row),
@@ -251,6 +253,7 @@ impl<'a> Supervision<'a> {
         Ok(self
             .store
             .read()
+            .inspection()
             .credit_signals(
                 of,
                 now.millis() - 365 * DAY_MS,
@@ -306,14 +309,17 @@ impl<'a> Supervision<'a> {
             })
             .collect::<Result<_, AppError>>()?;
         let mut tx = self.store.begin_write().await?;
-        tx.insert_credit_ratings(&rows).await.map_err(|e| match e {
-            store::StoreError::Conflict(_) => AppError::new(
-                ErrorCode::Conflict,
-                format!("本地区{year}年度的信用评价已经公布"),
-                format!("ratings of {year} were published in this region already"),
-            ),
-            other => other.into(),
-        })?;
+        tx.inspection()
+            .insert_credit_ratings(&rows)
+            .await
+            .map_err(|e| match e {
+                store::StoreError::Conflict(_) => AppError::new(
+                    ErrorCode::Conflict,
+                    format!("本地区{year}年度的信用评价已经公布"),
+                    format!("ratings of {year} were published in this region already"),
+                ),
+                other => other.into(),
+            })?;
         let mut grades = std::collections::BTreeMap::new();
         for r in &rows {
             *grades.entry(r.grade.clone()).or_insert(0u64) += 1;
@@ -352,6 +358,7 @@ impl<'a> Supervision<'a> {
         let rows = self
             .store
             .read()
+            .inspection()
             .published_ratings(region.prefix(), year)
             .await?;
         let out: Vec<CreditExportRow> = rows

@@ -22,6 +22,7 @@ pub(crate) async fn roll_up_in(
     // Only its region is read: a payment holds the institution FOR SHARE, and a lock here would deadlock two
     // payments of one institution against each other.
     let institution = tx
+        .registry()
         .institution(institution_id)
         .await?
         .ok_or_else(|| AppError::internal("money of a missing institution"))?;
@@ -32,7 +33,7 @@ pub(crate) async fn roll_up_in(
 /// [`roll_up_in`] for an institution whose region the caller has read already.
 pub(crate) fn roll_up_region(tx: &mut WriteTx, region_code: &str, now: i64, delta: &MoneyRollup) {
     let day = Timestamp::from_millis(now).china_date().to_string();
-    tx.add_money_rollup(region_code, &day, delta);
+    tx.dashboard().add_money_rollup(region_code, &day, delta);
 }
 
 /// Money figures in fen, with the escrow still held (collected − released − refunded).
@@ -252,12 +253,14 @@ impl<'a> Supervision<'a> {
             .min()
             .unwrap_or(from);
         let by_day = read
+            .dashboard()
             .money_by_day(region.as_str(), &read_from.to_string())
             .await?;
         let weekly = fold_periods(&by_day, &weeks, monday)?;
         let monthly = fold_periods(&by_day, &months, first_of_month)?;
         let (with_institution, institution_overdue, answered, with_regulator, regulator_overdue) =
-            read.open_complaint_counts(prefix, self.clock.now().millis())
+            read.dashboard()
+                .open_complaint_counts(prefix, self.clock.now().millis())
                 .await?;
         // Every day of the period, zero where nothing happened, so the chart's axis is even. (A block: the
         // row iterator must not live across the awaits below.)
@@ -290,7 +293,7 @@ impl<'a> Supervision<'a> {
             domain::RegionLevel::Province => 2,
             _ => 3,
         };
-        let by_child = read.money_by_child(prefix, child_level).await?;
+        let by_child = read.dashboard().money_by_child(prefix, child_level).await?;
         let children = self
             .regions
             .children(&region)
@@ -305,7 +308,7 @@ impl<'a> Supervision<'a> {
             })
             .collect();
         let mut institutions = InstitutionFigures::default();
-        for (status, mode, n) in read.institution_counts(region.as_str()).await? {
+        for (status, mode, n) in read.dashboard().institution_counts(region.as_str()).await? {
             institutions.total += n;
             match ListStatus::parse(&status) {
                 Ok(ListStatus::White) => institutions.white += n,
@@ -318,7 +321,7 @@ impl<'a> Supervision<'a> {
                 institutions.offline += n;
             }
         }
-        let supervised = read.confirmed_accounts(region.as_str()).await?;
+        let supervised = read.dashboard().confirmed_accounts(region.as_str()).await?;
         institutions.supervised = supervised;
         institutions.supervised_percent = if institutions.white > 0 {
             (supervised * 100 / institutions.white).min(100)
@@ -326,14 +329,14 @@ impl<'a> Supervision<'a> {
             0
         };
         let mut warnings = WarningFigures::default();
-        for (level, n) in read.live_warning_counts(prefix).await? {
+        for (level, n) in read.dashboard().live_warning_counts(prefix).await? {
             match level.as_str() {
                 "red" => warnings.red = n,
                 "orange" => warnings.orange = n,
                 _ => warnings.yellow = n,
             }
         }
-        let total = read.money_total(region.as_str()).await?;
+        let total = read.dashboard().money_total(region.as_str()).await?;
         Ok(Dashboard {
             region_code: region.as_str().to_owned(),
             region_name: if region == RegionCode::NATIONAL {

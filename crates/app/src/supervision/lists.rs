@@ -62,9 +62,13 @@ impl<'a> Supervision<'a> {
             .await?
             .id;
         let mut tx = self.store.begin_write().await?;
-        let row = tx.institution_for_update(&id).await?.ok_or_else(|| {
-            AppError::not_found(format!("没有机构 {id}"), format!("no institution {id}"))
-        })?;
+        let row = tx
+            .registry()
+            .institution_for_update(&id)
+            .await?
+            .ok_or_else(|| {
+                AppError::not_found(format!("没有机构 {id}"), format!("no institution {id}"))
+            })?;
         Ok((tx, row))
     }
 
@@ -89,8 +93,11 @@ impl<'a> Supervision<'a> {
             actor: actor.audit_name(),
             at,
         };
-        tx.set_list_status(&row.id, to, reason, at).await?;
-        tx.insert_list_changes(std::slice::from_ref(&change))
+        tx.registry()
+            .set_list_status(&row.id, to, reason, at)
+            .await?;
+        tx.registry()
+            .insert_list_changes(std::slice::from_ref(&change))
             .await?;
         let mut entries = vec![evidence::list_changed(actor, now, &change)];
         if to == ListStatus::Black {
@@ -107,7 +114,9 @@ impl<'a> Supervision<'a> {
                 published_at: at,
                 until_at: None,
             };
-            tx.insert_notices(std::slice::from_ref(&notice)).await?;
+            tx.registry()
+                .insert_notices(std::slice::from_ref(&notice))
+                .await?;
             entries.push(evidence::notice_published(actor, now, &notice));
         }
         tx.append_audit(entries).await?;
@@ -257,10 +266,15 @@ impl<'a> Supervision<'a> {
             evidence::notice_published(actor, now, &notice),
         ];
         let mut tx = self.store.begin_write().await?;
-        tx.insert_institutions(std::slice::from_ref(&row)).await?;
-        tx.insert_list_changes(std::slice::from_ref(&change))
+        tx.registry()
+            .insert_institutions(std::slice::from_ref(&row))
             .await?;
-        tx.insert_notices(std::slice::from_ref(&notice)).await?;
+        tx.registry()
+            .insert_list_changes(std::slice::from_ref(&change))
+            .await?;
+        tx.registry()
+            .insert_notices(std::slice::from_ref(&notice))
+            .await?;
         tx.append_audit(entries).await?;
         tx.commit().await?;
         self.registry().reindex(&id).await?;
@@ -301,9 +315,11 @@ impl<'a> Supervision<'a> {
         let list_reason = format!("撤除：{reason}（{decision_no}）");
         self.move_in(&mut tx, actor, &row, ListStatus::Black, &list_reason, now)
             .await?;
-        tx.set_registry_state(&row.id, domain::RegistryEvent::Remove, at)
+        tx.registry()
+            .set_registry_state(&row.id, domain::RegistryEvent::Remove, at)
             .await?;
         let revoked = tx
+            .plates()
             .end_active_plate(&row.id, domain::PlateEvent::Revoke, &list_reason, at)
             .await?;
         let mut entries = vec![crate::evidence::record(
@@ -328,12 +344,14 @@ impl<'a> Supervision<'a> {
                 published_at: at,
                 until_at: None,
             };
-            tx.insert_notices(std::slice::from_ref(&notice)).await?;
+            tx.registry()
+                .insert_notices(std::slice::from_ref(&notice))
+                .await?;
             entries.push(evidence::notice_published(actor, now, &notice));
         }
         // Everyone concerned hears of it: the institution's staff now; families with open orders once orders
         // exist (their refunds follow the run-off).
-        let staff = tx.staff_accounts_of(&row.id).await?;
+        let staff = tx.inbox().staff_accounts_of(&row.id).await?;
         self.service().notify_in(
             &mut tx,
             &staff,

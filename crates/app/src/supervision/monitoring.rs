@@ -215,7 +215,8 @@ impl<'a> Supervision<'a> {
                     ("托管余额（元）", Money),
                     ("已划出（元）", Money),
                 ]),
-                read.order_details(&id, ROW_LIMIT + 1)
+                read.monitoring()
+                    .order_details(&id, ROW_LIMIT + 1)
                     .await?
                     .into_iter()
                     .map(|o| {
@@ -249,7 +250,8 @@ impl<'a> Supervision<'a> {
                     ("匹配", Text),
                     ("平台指令", Text),
                 ]),
-                read.movement_details(&id, ROW_LIMIT + 1)
+                read.monitoring()
+                    .movement_details(&id, ROW_LIMIT + 1)
                     .await?
                     .into_iter()
                     .map(|m| {
@@ -285,7 +287,8 @@ impl<'a> Supervision<'a> {
                     ("报表文件", Text),
                     ("报送时间", Text),
                 ]),
-                read.financial_statements(&id)
+                read.monitoring()
+                    .financial_statements(&id)
                     .await?
                     .into_iter()
                     .map(|r| {
@@ -303,7 +306,7 @@ impl<'a> Supervision<'a> {
             ),
             "staff" => {
                 let mut rows = Vec::new();
-                for r in read.staff_of(&id).await? {
+                for r in read.staff().staff_of(&id).await? {
                     let v = self.registry().staff_view(&r)?;
                     rows.push(vec![
                         text(v.name_masked),
@@ -340,7 +343,7 @@ impl<'a> Supervision<'a> {
             }
             _ => {
                 // Each approved or pending filing against the approved one before it.
-                let mut filings = read.filings_of(&id).await?;
+                let mut filings = read.filings().filings_of(&id).await?;
                 filings.sort_by_key(|f| f.version);
                 let mut rows = Vec::new();
                 let mut approved = serde_json::Value::Null;
@@ -491,8 +494,8 @@ impl<'a> Supervision<'a> {
         };
         let recorded = async {
             let mut tx = self.store.begin_write().await?;
-            tx.insert_document(&document).await?;
-            tx.insert_financial_statement(&row).await?;
+            tx.filings().insert_document(&document).await?;
+            tx.monitoring().insert_financial_statement(&row).await?;
             tx.append_audit(vec![evidence::record(
                 &actor.audit_name(),
                 now,
@@ -523,6 +526,7 @@ impl<'a> Supervision<'a> {
         Ok(self
             .store
             .read()
+            .monitoring()
             .financial_statements(&institution_id)
             .await?
             .iter()

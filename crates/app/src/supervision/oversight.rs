@@ -110,6 +110,7 @@ impl<'a> Supervision<'a> {
         let rows = self
             .store
             .read()
+            .parents()
             .pii_access_page(regulators_under, paging.per_page(), paging.offset())
             .await?;
         Ok(crate::views::Page {
@@ -181,9 +182,15 @@ impl<'a> Supervision<'a> {
         permission: Permission,
     ) -> Result<store::InstitutionRow, AppError> {
         let id = InstitutionId::parse(id)?.to_string();
-        let row = self.store.read().institution(&id).await?.ok_or_else(|| {
-            AppError::not_found(format!("没有机构 {id}"), format!("no institution {id}"))
-        })?;
+        let row = self
+            .store
+            .read()
+            .registry()
+            .institution(&id)
+            .await?
+            .ok_or_else(|| {
+                AppError::not_found(format!("没有机构 {id}"), format!("no institution {id}"))
+            })?;
         let region = RegionCode::parse(&row.region_code)?;
         self.require_regulator_over(actor, permission, &region, &format!("institution:{id}"))
             .await?;

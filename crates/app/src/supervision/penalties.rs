@@ -178,7 +178,7 @@ impl<'a> Supervision<'a> {
         };
         let at = now.millis();
         let mut tx = self.store.begin_write().await?;
-        tx.insert_penalty(&row).await?;
+        tx.inspection().insert_penalty(&row).await?;
         let mut entries = vec![evidence::record(
             &actor.audit_name(),
             at,
@@ -211,10 +211,12 @@ impl<'a> Supervision<'a> {
                 published_at: at,
                 until_at: None,
             };
-            tx.insert_notices(std::slice::from_ref(&notice)).await?;
+            tx.registry()
+                .insert_notices(std::slice::from_ref(&notice))
+                .await?;
             entries.push(evidence::notice_published(actor, now, &notice));
         }
-        let staff = tx.staff_accounts_of(&institution.id).await?;
+        let staff = tx.inbox().staff_accounts_of(&institution.id).await?;
         self.service()
             .notify_in(
                 &mut tx,
@@ -231,6 +233,7 @@ impl<'a> Supervision<'a> {
         if kind.black_lists() {
             let reason = format!("吊销许可证件（{}）", row.decision_no);
             let locked = tx
+                .registry()
                 .institution_for_update(&institution.id)
                 .await?
                 .ok_or_else(|| AppError::internal("institution vanished"))?;
@@ -238,9 +241,17 @@ impl<'a> Supervision<'a> {
                 self.move_in(&mut tx, actor, &locked, ListStatus::Black, &reason, now)
                     .await?;
             }
-            tx.end_active_plate(&institution.id, domain::PlateEvent::Revoke, &reason, at)
+            tx.plates()
+                .end_active_plate(&institution.id, domain::PlateEvent::Revoke, &reason, at)
                 .await?;
-            if self.store.read().run_off(&institution.id).await?.is_none() {
+            if self
+                .store
+                .read()
+                .refunds()
+                .run_off(&institution.id)
+                .await?
+                .is_none()
+            {
                 self.money()
                     .start_run_off_in(&mut tx, actor, &institution, &reason, at)
                     .await?;
@@ -275,6 +286,7 @@ impl<'a> Supervision<'a> {
         Ok(self
             .store
             .read()
+            .inspection()
             .penalties_of(&institution.id, !sees_all)
             .await?
             .into_iter()
@@ -288,6 +300,7 @@ impl<'a> Supervision<'a> {
         Ok(self
             .store
             .read()
+            .inspection()
             .sales_stop(institution_id, &today)
             .await?
             .map(view))

@@ -195,6 +195,7 @@ impl<'a> Supervision<'a> {
         let population = self
             .store
             .read()
+            .inspection()
             .spot_check_population(region.prefix())
             .await?;
         let candidates: Vec<Candidate> = population
@@ -214,7 +215,7 @@ impl<'a> Supervision<'a> {
         }
         let now = self.clock.now().millis();
         let mut tx = self.store.begin_write().await?;
-        let mut checkers = tx.checkers_of(region.as_str()).await?;
+        let mut checkers = tx.inbox().checkers_of(region.as_str()).await?;
         if checkers.is_empty() {
             // A region without reviewer or supervisor accounts on record: the campaign's author checks.
             checkers.push(account_id.clone());
@@ -247,7 +248,9 @@ impl<'a> Supervision<'a> {
                 recorded_at: None,
             })
             .collect();
-        tx.insert_spot_check_campaign(&campaign, &checks).await?;
+        tx.inspection()
+            .insert_spot_check_campaign(&campaign, &checks)
+            .await?;
         for checker in &checkers {
             let mine = checks.iter().filter(|c| &c.checker_id == checker).count();
             if mine > 0 {
@@ -284,6 +287,7 @@ impl<'a> Supervision<'a> {
         let rows = self
             .store
             .read()
+            .inspection()
             .spot_check_campaigns(region.prefix())
             .await?;
         let mut out = Vec::new();
@@ -303,6 +307,7 @@ impl<'a> Supervision<'a> {
         let row = self
             .store
             .read()
+            .inspection()
             .spot_check_campaign(id.trim())
             .await?
             .filter(|c| c.region_code.starts_with(region.prefix()))
@@ -318,6 +323,7 @@ impl<'a> Supervision<'a> {
         let row = self.spot_check_row(id).await?;
         self.store
             .read()
+            .inspection()
             .spot_check_campaign(&row.check.campaign_id)
             .await?
             .filter(|c| c.region_code.starts_with(region.prefix()))
@@ -340,6 +346,7 @@ impl<'a> Supervision<'a> {
         let rows = self
             .store
             .read()
+            .inspection()
             .spot_checks(SpotChecksOf::Institution(&institution.id))
             .await?;
         let mut out = Vec::new();
@@ -363,6 +370,7 @@ impl<'a> Supervision<'a> {
         let campaign = self
             .store
             .read()
+            .inspection()
             .spot_check_campaign(&check.campaign_id)
             .await?
             .ok_or_else(|| AppError::internal("spot check of a missing campaign"))?;
@@ -480,6 +488,7 @@ impl<'a> Supervision<'a> {
         let model = self.risk_model_for(&institution.region_code).await?;
         let mut tx = self.store.begin_write().await?;
         if !tx
+            .inspection()
             .record_spot_check(
                 &check.id,
                 &findings_json,
@@ -496,8 +505,10 @@ impl<'a> Supervision<'a> {
             ));
         }
         for (doc, _) in documents {
-            tx.insert_document(doc).await?;
-            tx.insert_spot_check_evidence(&check.id, &doc.id).await?;
+            tx.filings().insert_document(doc).await?;
+            tx.inspection()
+                .insert_spot_check_evidence(&check.id, &doc.id)
+                .await?;
         }
         tx.append_audit(vec![evidence::record(
             &actor.audit_name(),
@@ -514,7 +525,7 @@ impl<'a> Supervision<'a> {
                 .filter(|f| !f.ok)
                 .map(|f| format!("{}：{}", label(&f.item), f.note))
                 .collect();
-            let staff = tx.staff_accounts_of(&institution.id).await?;
+            let staff = tx.inbox().staff_accounts_of(&institution.id).await?;
             self.service()
                 .notify_in(
                     &mut tx,
@@ -546,6 +557,7 @@ impl<'a> Supervision<'a> {
     async fn spot_check_row(self, id: &str) -> Result<SpotCheckListRow, AppError> {
         self.store
             .read()
+            .inspection()
             .spot_checks(SpotChecksOf::Check(id.trim()))
             .await?
             .into_iter()
@@ -561,6 +573,7 @@ impl<'a> Supervision<'a> {
         let rows = self
             .store
             .read()
+            .inspection()
             .spot_checks(SpotChecksOf::Campaign(&row.id))
             .await?;
         let drawn = rows.len();
@@ -604,7 +617,12 @@ impl<'a> Supervision<'a> {
                 .map_err(|e| AppError::internal(format!("stored findings: {e}")))?,
             None => Vec::new(),
         };
-        let evidence = self.store.read().spot_check_evidence(&row.check.id).await?;
+        let evidence = self
+            .store
+            .read()
+            .inspection()
+            .spot_check_evidence(&row.check.id)
+            .await?;
         let c = row.check;
         Ok(SpotCheckView {
             status_label: if c.status.is_recorded() {

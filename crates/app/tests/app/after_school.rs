@@ -42,6 +42,7 @@ async fn candidates_are_compared_and_an_expired_licence_is_flagged() {
         .app
         .store()
         .read()
+        .inspection()
         .spot_check_population("110108")
         .await
         .unwrap();
@@ -57,6 +58,7 @@ async fn candidates_are_compared_and_an_expired_licence_is_flagged() {
             .app
             .store()
             .read()
+            .registry()
             .institutions_after(&after, 500)
             .await
             .unwrap();
@@ -146,6 +148,7 @@ async fn candidates_are_compared_and_an_expired_licence_is_flagged() {
         .app
         .store()
         .read()
+        .inspection()
         .spot_check_population("110105")
         .await
         .unwrap()[0]
@@ -196,6 +199,7 @@ async fn candidates_are_compared_and_an_expired_licence_is_flagged() {
 async fn demo_school(t: &TestApp) -> Actor {
     let mut tx = t.app.store().begin_write().await.unwrap();
     let row = tx
+        .accounts()
         .account_by_username(app::demo::DEMO_SCHOOL_USERNAME)
         .await
         .unwrap()
@@ -313,6 +317,7 @@ async fn a_school_chooses_an_unflagged_candidate_from_the_lists_covering_it() {
         t.app
             .store()
             .read()
+            .after_school()
             .after_school_choices(&demo)
             .await
             .unwrap()
@@ -406,6 +411,7 @@ async fn a_school_chooses_an_unflagged_candidate_from_the_lists_covering_it() {
         .app
         .store()
         .read()
+        .after_school()
         .after_school_choices(&demo)
         .await
         .unwrap();
@@ -455,20 +461,31 @@ async fn a_regions_system_administrator_creates_school_accounts_in_its_subtree()
         .await
         .unwrap();
     let read = t.app.store().read();
-    let second = read.account(&second.account_id).await.unwrap().unwrap();
+    let second = read
+        .accounts()
+        .account(&second.account_id)
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(second.kind, "school");
     assert_eq!(second.school_id.as_ref(), Some(school_id));
     assert_eq!(second.must_change_password, 1, "a person set the password");
-    let other = read.account(&other.account_id).await.unwrap().unwrap();
+    let other = read
+        .accounts()
+        .account(&other.account_id)
+        .await
+        .unwrap()
+        .unwrap();
     assert_ne!(other.school_id.as_ref(), Some(school_id));
     assert!(
-        read.school(other.school_id.as_deref().unwrap())
+        read.after_school()
+            .school(other.school_id.as_deref().unwrap())
             .await
             .unwrap()
             .is_some_and(|s| s.name == "北京市朝阳区实验小学" && s.region_code == "110105")
     );
     // Refused, with nothing kept: outside the subtree, the national code, a blank name, a supervisor.
-    let before = read.account_count().await.unwrap();
+    let before = read.accounts().account_count().await.unwrap();
     for (actor, req, code) in [
         (
             &beijing,
@@ -499,9 +516,10 @@ async fn a_regions_system_administrator_creates_school_accounts_in_its_subtree()
             .unwrap_err();
         assert_eq!(e.code, code, "{}", req.username);
     }
-    assert_eq!(read.account_count().await.unwrap(), before);
+    assert_eq!(read.accounts().account_count().await.unwrap(), before);
     assert!(
-        read.school_by_name("310104", "上海市徐汇区小学")
+        read.after_school()
+            .school_by_name("310104", "上海市徐汇区小学")
             .await
             .unwrap()
             .is_none()

@@ -32,12 +32,13 @@ async fn an_approved_name_change_updates_the_record_publishes_it_and_replaces_th
         .app
         .store()
         .read()
+        .registry()
         .institution(&id)
         .await
         .unwrap()
         .unwrap();
     assert_eq!(before.list_status, domain::ListStatus::White);
-    let old_token = t.app.store().read().plates_of(&id).await.unwrap()[0]
+    let old_token = t.app.store().read().plates().plates_of(&id).await.unwrap()[0]
         .token
         .clone();
     let draft = t.app.registry().my_filing(&admin).await.unwrap();
@@ -107,7 +108,7 @@ async fn an_approved_name_change_updates_the_record_publishes_it_and_replaces_th
         (old.verdict, old.plate_status),
         ("attention", Some(domain::PlateStatus::Superseded))
     );
-    let plates = t.app.store().read().plates_of(&id).await.unwrap();
+    let plates = t.app.store().read().plates().plates_of(&id).await.unwrap();
     assert_eq!((plates[0].serial, plates[0].status.as_str()), (2, "active"));
     let new = t
         .app

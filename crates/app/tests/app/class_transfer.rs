@@ -14,6 +14,7 @@ async fn the_rest_of_an_order_moves_to_a_class_at_the_same_price_and_nothing_els
         s.t.app
             .store()
             .read()
+            .orders()
             .order(&order.line.id)
             .await
             .unwrap()
@@ -23,6 +24,7 @@ async fn the_rest_of_an_order_moves_to_a_class_at_the_same_price_and_nothing_els
         s.t.app
             .store()
             .read()
+            .registry()
             .course(&current)
             .await
             .unwrap()

@@ -363,7 +363,14 @@ async fn bad_money_requests_get_clear_errors_and_change_nothing() {
                 .refunds_of_order(&parent, &order.line.id)
                 .await
                 .unwrap();
-        let ledger = s.t.app.store().read().ledger_recount().await.unwrap();
+        let ledger =
+            s.t.app
+                .store()
+                .read()
+                .ledger()
+                .ledger_recount()
+                .await
+                .unwrap();
         (
             (line.escrow_fen, line.released_fen, line.refunded_fen),
             lessons.iter().map(|l| l.status).collect::<Vec<_>>(),

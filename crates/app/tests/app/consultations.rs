@@ -77,6 +77,7 @@ async fn a_parent_asks_the_institution_answers_and_regulators_see_how_fast() {
         s.t.app
             .store()
             .read()
+            .registry()
             .institution(&s.institution_id)
             .await
             .unwrap()

@@ -90,7 +90,13 @@ async fn payments_releases_and_refunds_roll_up_to_every_level_and_drill_down() {
     assert_eq!(before.money.collected_fen, 0);
     assert_eq!(
         before.institutions.total,
-        s.t.app.store().read().institution_count().await.unwrap()
+        s.t.app
+            .store()
+            .read()
+            .registry()
+            .institution_count()
+            .await
+            .unwrap()
     );
     assert_eq!(before.trend.len(), 30);
 
@@ -106,6 +112,7 @@ async fn payments_releases_and_refunds_roll_up_to_every_level_and_drill_down() {
         s.t.app
             .store()
             .read()
+            .lessons()
             .lesson(&lesson.id)
             .await
             .unwrap()
@@ -127,6 +134,7 @@ async fn payments_releases_and_refunds_roll_up_to_every_level_and_drill_down() {
         s.t.app
             .store()
             .read()
+            .registry()
             .institution(&s.institution_id)
             .await
             .unwrap()
@@ -164,7 +172,7 @@ async fn payments_releases_and_refunds_roll_up_to_every_level_and_drill_down() {
             .await
             .unwrap();
     let mut tx = s.t.app.store().begin_write().await.unwrap();
-    tx.rebuild_dashboard_rollups().await.unwrap();
+    tx.dashboard().rebuild_dashboard_rollups().await.unwrap();
     tx.commit().await.unwrap();
     let rebuilt =
         s.t.app

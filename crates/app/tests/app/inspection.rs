@@ -81,6 +81,7 @@ async fn the_same_seed_draws_the_same_stratified_sample_and_checkers_take_turns(
             .app
             .store()
             .read()
+            .registry()
             .institution(&k.institution_id)
             .await
             .unwrap()
@@ -91,6 +92,7 @@ async fn the_same_seed_draws_the_same_stratified_sample_and_checkers_take_turns(
         .app
         .store()
         .read()
+        .inspection()
         .spot_check_population("110108")
         .await
         .unwrap();
@@ -522,6 +524,7 @@ async fn a_year_is_published_once_exported_and_the_model_versioned_nationally() 
         .app
         .store()
         .read()
+        .inspection()
         .published_ratings("110108", 2026)
         .await
         .unwrap()[0]

@@ -118,6 +118,7 @@ async fn confirmed_lessons_release_their_fee_silence_confirms_only_with_evidence
             s.t.app
                 .store()
                 .read()
+                .lessons()
                 .lesson(&lesson.id)
                 .await
                 .unwrap()
@@ -148,6 +149,7 @@ async fn confirmed_lessons_release_their_fee_silence_confirms_only_with_evidence
         s.t.app
             .store()
             .read()
+            .bank()
             .risk_events(Some(&s.institution_id), 10)
             .await
             .unwrap()

@@ -18,7 +18,11 @@ const PHONE: &str = "13700000009";
 
 pub(super) async fn demo_staff(t: &TestApp) -> store::AccountRow {
     let mut tx = t.app.store().begin_write().await.unwrap();
-    tx.account_by_username("inst.admin").await.unwrap().unwrap()
+    tx.accounts()
+        .account_by_username("inst.admin")
+        .await
+        .unwrap()
+        .unwrap()
 }
 
 pub(super) async fn shop() -> Shop {
@@ -29,6 +33,7 @@ pub(super) async fn shop() -> Shop {
         .app
         .store()
         .read()
+        .registry()
         .courses_of(&institution_id)
         .await
         .unwrap()
@@ -133,6 +138,7 @@ impl Shop {
             .app
             .store()
             .read()
+            .registry()
             .institution(&self.institution_id)
             .await
             .unwrap()
@@ -254,6 +260,7 @@ impl Shop {
             .app
             .store()
             .read()
+            .funds()
             .supervised_accounts_of(&self.institution_id)
             .await
             .unwrap()
@@ -264,6 +271,7 @@ impl Shop {
             .app
             .store()
             .read()
+            .orders()
             .escrow_owed(&account.id)
             .await
             .unwrap()
@@ -285,6 +293,7 @@ impl Shop {
             .app
             .store()
             .read()
+            .bank()
             .risk_events(Some(&self.institution_id), 50)
             .await
             .unwrap()
@@ -628,6 +637,7 @@ async fn duplicated_and_reordered_movements_change_nothing_the_second_time() {
         s.t.app
             .store()
             .read()
+            .funds()
             .supervised_accounts_of(&s.institution_id)
             .await
             .unwrap()
@@ -754,6 +764,7 @@ async fn an_outflow_nobody_instructed_raises_a_red_event_within_the_report() {
         s.t.app
             .store()
             .read()
+            .bank()
             .risk_events(Some(&s.institution_id), 10)
             .await
             .unwrap();

@@ -19,6 +19,7 @@ async fn instructed(s: &Shop, order_id: &str) -> i64 {
     s.t.app
         .store()
         .read()
+        .instructions()
         .instructions_of_order(order_id)
         .await
         .unwrap()
@@ -311,6 +312,7 @@ async fn acknowledged_release(s: &Shop) -> (app::orders::OrderDetail, String) {
         s.t.app
             .store()
             .read()
+            .lessons()
             .lesson(&confirmed.id)
             .await
             .unwrap()
@@ -654,6 +656,7 @@ async fn a_reused_bank_reference_with_other_content_is_a_conflict_and_a_red_even
         s.t.app
             .store()
             .read()
+            .bank()
             .risk_events(Some(&s.institution_id), 50)
             .await
             .unwrap();
@@ -733,7 +736,8 @@ async fn warnings_since(s: &Shop, since: i64) -> Vec<String> {
     s.t.app
         .store()
         .read()
-        .warnings(None, Some(&s.institution_id), since, 100)
+        .warnings()
+        .list(None, Some(&s.institution_id), since, 100)
         .await
         .unwrap()
         .into_iter()
@@ -753,6 +757,7 @@ async fn released_lesson(s: &Shop, order_id: &str) -> app::bank::InstructionView
         s.t.app
             .store()
             .read()
+            .lessons()
             .lesson(&lesson.id)
             .await
             .unwrap()
@@ -833,6 +838,7 @@ async fn a_refund_the_platform_instructed_is_no_large_outflow_and_one_it_did_not
         s.t.app
             .store()
             .read()
+            .refunds()
             .refund(&agreed.id)
             .await
             .unwrap()
@@ -901,6 +907,7 @@ async fn course_at_150(s: &Shop, preferential: Option<i64>) -> String {
         s.t.app
             .store()
             .read()
+            .registry()
             .institution(&s.institution_id)
             .await
             .unwrap()
@@ -1235,6 +1242,7 @@ async fn an_execution_reported_and_answered_at_the_same_moment_raises_nothing() 
             s.t.app
                 .store()
                 .read()
+                .refunds()
                 .refund(&refund.id)
                 .await
                 .unwrap()

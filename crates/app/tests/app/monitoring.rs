@@ -134,6 +134,7 @@ async fn a_statement_with_a_bad_period_figure_or_file_is_refused_and_keeps_nothi
         s.t.app
             .store()
             .read()
+            .filings()
             .documents_of(&s.institution_id)
             .await
             .unwrap()

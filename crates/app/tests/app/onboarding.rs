@@ -87,9 +87,24 @@ async fn an_institution_signs_up_files_is_rejected_on_one_field_then_approved() 
         ErrorCode::Conflict,
         "one credit code, one institution"
     );
-    assert_eq!(t.app.store().read().institution_count().await.unwrap(), 1);
     assert_eq!(
-        t.app.store().read().account_count().await.unwrap(),
+        t.app
+            .store()
+            .read()
+            .registry()
+            .institution_count()
+            .await
+            .unwrap(),
+        1
+    );
+    assert_eq!(
+        t.app
+            .store()
+            .read()
+            .accounts()
+            .account_count()
+            .await
+            .unwrap(),
         1,
         "no orphan admin"
     );

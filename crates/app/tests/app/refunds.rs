@@ -101,6 +101,7 @@ async fn silence_agrees_the_bank_refunds_the_untaken_lessons_and_the_order_close
         s.t.app
             .store()
             .read()
+            .refunds()
             .refunds_of_order(&order.line.id)
             .await
             .unwrap()

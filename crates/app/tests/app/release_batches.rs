@@ -48,6 +48,7 @@ async fn a_batching_region_releases_a_days_confirmed_lessons_in_one_instruction_
         s.t.app
             .store()
             .read()
+            .instructions()
             .due_instructions(t0, 100)
             .await
             .unwrap()
@@ -99,6 +100,7 @@ async fn a_batching_region_releases_a_days_confirmed_lessons_in_one_instruction_
         s.t.app
             .store()
             .read()
+            .instructions()
             .due_batches(s.t.clock.now().millis(), 10)
             .await
             .unwrap()
@@ -210,7 +212,14 @@ async fn a_batching_region_releases_a_days_confirmed_lessons_in_one_instruction_
         ErrorCode::NotFound,
         "another bank's batch"
     );
-    let recount = s.t.app.store().read().ledger_recount().await.unwrap();
+    let recount =
+        s.t.app
+            .store()
+            .read()
+            .ledger()
+            .ledger_recount()
+            .await
+            .unwrap();
     assert_eq!(
         (recount.transfers, recount.mismatched.len()),
         (4, 0),

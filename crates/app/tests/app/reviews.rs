@@ -159,6 +159,7 @@ async fn a_review_needs_a_confirmed_lesson_and_is_hidden_never_deleted() {
         s.t.app
             .store()
             .read()
+            .registry()
             .institution(&s.institution_id)
             .await
             .unwrap()

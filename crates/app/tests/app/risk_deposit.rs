@@ -32,6 +32,7 @@ async fn a_deposit_below_the_regions_share_of_outstanding_fees_is_a_shortfall() 
         s.t.app
             .store()
             .read()
+            .bank()
             .risk_events(Some(&s.institution_id), 10)
             .await
             .unwrap();

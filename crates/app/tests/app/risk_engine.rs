@@ -203,6 +203,7 @@ async fn editing_a_threshold_makes_a_new_version_that_changes_the_outcome_and_ol
         s.t.app
             .store()
             .read()
+            .registry()
             .institution(&s.institution_id)
             .await
             .unwrap()
@@ -307,7 +308,8 @@ async fn banks_score_their_institutions_beside_the_platforms_score() {
     );
     let moe = {
         let mut tx = s.t.app.store().begin_write().await.unwrap();
-        tx.account_by_username("moe.supervisor")
+        tx.accounts()
+            .account_by_username("moe.supervisor")
             .await
             .unwrap()
             .unwrap()
@@ -546,6 +548,7 @@ async fn a_warning_not_rectified_by_its_deadline_is_published_and_the_institutio
         s.t.app
             .store()
             .read()
+            .registry()
             .institution(&s.institution_id)
             .await
             .unwrap()

@@ -97,6 +97,7 @@ async fn one_action_freezes_releases_and_refunds_every_family_tracked_to_complet
             s.t.app
                 .store()
                 .read()
+                .refunds()
                 .refunds_of_order(&o.line.id)
                 .await
                 .unwrap()

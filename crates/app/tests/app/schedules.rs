@@ -15,23 +15,24 @@ async fn teacher(t: &TestApp, admin: &Actor, institution_id: &str, cert: Option<
         .unwrap();
     let id = uuid::Uuid::now_v7().to_string();
     let mut tx = t.app.store().begin_write().await.unwrap();
-    tx.insert_staff_member(&store::StaffMemberRow {
-        id: id.clone(),
-        institution_id: institution_id.into(),
-        name_sealed: "sealed".into(),
-        id_card_sealed: "sealed".into(),
-        id_card_index: id.clone(),
-        role: "teaching".into(),
-        subject_teacher: i64::from(cert.is_some()),
-        teacher_cert_no: cert.map(str::to_owned),
-        record_check_document: check.id,
-        record_check_confirmed_by: None,
-        record_check_confirmed_at: None,
-        hired_at: 0,
-        left_at: None,
-    })
-    .await
-    .unwrap();
+    tx.staff()
+        .insert_staff_member(&store::StaffMemberRow {
+            id: id.clone(),
+            institution_id: institution_id.into(),
+            name_sealed: "sealed".into(),
+            id_card_sealed: "sealed".into(),
+            id_card_index: id.clone(),
+            role: "teaching".into(),
+            subject_teacher: i64::from(cert.is_some()),
+            teacher_cert_no: cert.map(str::to_owned),
+            record_check_document: check.id,
+            record_check_confirmed_by: None,
+            record_check_confirmed_at: None,
+            hired_at: 0,
+            left_at: None,
+        })
+        .await
+        .unwrap();
     tx.commit().await.unwrap();
     id
 }

@@ -5,7 +5,11 @@ use domain::access::{RegulatorRole, StaffRole};
 
 async fn account(t: &TestApp, username: &str) -> store::AccountRow {
     let mut tx = t.app.store().begin_write().await.unwrap();
-    tx.account_by_username(username).await.unwrap().unwrap()
+    tx.accounts()
+        .account_by_username(username)
+        .await
+        .unwrap()
+        .unwrap()
 }
 
 async fn regulator(t: &TestApp, username: &str) -> Actor {
@@ -47,6 +51,7 @@ async fn tickets_reach_the_right_desk_and_its_figures_follow_the_clock() {
     let county_code = app
         .store()
         .read()
+        .registry()
         .institution(admin.institution_id.as_deref().unwrap())
         .await
         .unwrap()

@@ -101,7 +101,7 @@ async fn two_nodes_send_each_text_message_once() {
         })
         .collect();
     let mut tx = t.app.store().begin_write().await.unwrap();
-    tx.insert_sms(&texts).await.unwrap();
+    tx.inbox().insert_sms(&texts).await.unwrap();
     tx.commit().await.unwrap();
     let before = t.sms.sent_to("13700000007").len();
     let other = t.another_node().await;

@@ -184,6 +184,7 @@ impl Sim {
         };
         for i in &self.institutions {
             let owed = read
+                .orders()
                 .escrow_owed(&i.account_id)
                 .await
                 .map_err(|e| self.harness(step, e))?;
@@ -197,6 +198,7 @@ impl Sim {
         }
         let ids: Vec<String> = self.order_nos.keys().cloned().collect();
         let money = read
+            .ledger()
             .order_money_of(&ids)
             .await
             .map_err(|e| self.harness(step, e))?;
@@ -232,8 +234,12 @@ impl Sim {
         let mut movements = 0;
         let mut alarms: BTreeMap<String, u64> = BTreeMap::new();
         for i in &self.institutions {
-            movements += read.movements_of(&i.account_id, i64::MAX).await?.len() as u64;
-            for e in read.risk_events(Some(&i.id), i64::MAX).await? {
+            movements += read
+                .bank()
+                .movements_of(&i.account_id, i64::MAX)
+                .await?
+                .len() as u64;
+            for e in read.bank().risk_events(Some(&i.id), i64::MAX).await? {
                 if self.report.alarm_details.len() < 10 {
                     self.report
                         .alarm_details
@@ -241,7 +247,7 @@ impl Sim {
                 }
                 *alarms.entry(e.kind).or_default() += 1;
             }
-            for w in read.warnings(None, Some(&i.id), 0, i64::MAX).await? {
+            for w in read.warnings().list(None, Some(&i.id), 0, i64::MAX).await? {
                 if self.report.alarm_details.len() < 10 {
                     self.report.alarm_details.push(format!(
                         "{}.{} at {}: {}",
@@ -263,7 +269,7 @@ impl Sim {
         let read = self.t.app.store().read();
         let mut out = Vec::new();
         for id in self.order_nos.keys() {
-            for i in read.instructions_of_order(id).await? {
+            for i in read.instructions().instructions_of_order(id).await? {
                 if !i.status.is_finished() {
                     out.push((i.id, i.status.to_string()));
                 }

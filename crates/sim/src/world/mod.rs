@@ -337,10 +337,10 @@ impl Sim {
     ) -> anyhow::Result<Vec<Institution>> {
         let read = t.app.store().read();
         let mut candidates = Vec::new();
-        for i in read.institutions_after("", 10_000).await? {
+        for i in read.registry().institutions_after("", 10_000).await? {
             if i.list_status == domain::ListStatus::White
                 && i.registry_state == domain::RegistryState::Listed
-                && read.supervised_accounts_of(&i.id).await?.is_empty()
+                && read.funds().supervised_accounts_of(&i.id).await?.is_empty()
             {
                 candidates.push(i);
             }
@@ -455,18 +455,19 @@ impl Sim {
         let read = self.t.app.store().read();
         let mut out = Vec::new();
         for id in &self.live {
-            let Some(row) = read.order(id).await? else {
+            let Some(row) = read.orders().order(id).await? else {
                 continue;
             };
             let outstanding = read
+                .instructions()
                 .instructions_of_order(id)
                 .await?
                 .iter()
                 .filter(|i| !i.status.is_finished())
                 .count();
             out.push(OrderState {
-                lessons: read.lessons_of_order(id).await?,
-                refunds: read.refunds_of_order(id).await?,
+                lessons: read.lessons().lessons_of_order(id).await?,
+                refunds: read.refunds().refunds_of_order(id).await?,
                 row,
                 outstanding,
             });

@@ -341,7 +341,7 @@ impl Sim {
                 }
             }
             Op::Pay { order, fault } => {
-                let Ok(Some(row)) = app.store().read().order(order).await else {
+                let Ok(Some(row)) = app.store().read().orders().order(order).await else {
                     return one((op.label(), "gone".into()));
                 };
                 let account_no = self
@@ -426,7 +426,7 @@ impl Sim {
                 ))
             }
             Op::Escalate { refund } => {
-                let parent = match app.store().read().refund(refund).await {
+                let parent = match app.store().read().refunds().refund(refund).await {
                     Ok(Some(r)) => Actor::Parent {
                         account_id: r.parent_id,
                     },
@@ -546,6 +546,7 @@ impl Sim {
             .app
             .store()
             .read()
+            .orders()
             .order(order)
             .await
             .ok()
@@ -565,6 +566,7 @@ impl Sim {
                 .app
                 .store()
                 .read()
+                .orders()
                 .order(order)
                 .await
                 .ok()
@@ -581,6 +583,7 @@ impl Sim {
                 .app
                 .store()
                 .read()
+                .lessons()
                 .lesson(lesson)
                 .await
                 .ok()

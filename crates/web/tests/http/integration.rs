@@ -10,7 +10,11 @@ async fn an_integrator_syncs_a_course_by_signed_request_until_its_grant_is_revok
     let key = (DEMO_INTEGRATOR_KEY_ID, DEMO_INTEGRATOR_SECRET);
     let admin_row = {
         let mut tx = s.t.app.store().begin_write().await.unwrap();
-        tx.account_by_username("inst.admin").await.unwrap().unwrap()
+        tx.accounts()
+            .account_by_username("inst.admin")
+            .await
+            .unwrap()
+            .unwrap()
     };
     let institution = admin_row.institution_id.clone().unwrap();
     // The demo's integrator sees the walkthrough institution's grant, every scope.
@@ -129,6 +133,7 @@ async fn an_integrator_syncs_a_course_by_signed_request_until_its_grant_is_revok
         s.t.app
             .store()
             .read()
+            .registry()
             .courses_of(&institution)
             .await
             .unwrap()
@@ -142,6 +147,7 @@ async fn an_integrator_syncs_a_course_by_signed_request_until_its_grant_is_revok
         s.t.app
             .store()
             .read()
+            .registry()
             .courses_of(&institution)
             .await
             .unwrap()
@@ -208,7 +214,8 @@ async fn an_integrator_orders_for_a_parent_reads_and_exports_orders_and_sets_its
     let key = (DEMO_INTEGRATOR_KEY_ID, DEMO_INTEGRATOR_SECRET);
     let institution = {
         let mut tx = s.t.app.store().begin_write().await.unwrap();
-        tx.account_by_username("inst.admin")
+        tx.accounts()
+            .account_by_username("inst.admin")
             .await
             .unwrap()
             .unwrap()
@@ -219,6 +226,7 @@ async fn an_integrator_orders_for_a_parent_reads_and_exports_orders_and_sets_its
         s.t.app
             .store()
             .read()
+            .registry()
             .courses_of(&institution)
             .await
             .unwrap()[0]

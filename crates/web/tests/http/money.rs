@@ -282,7 +282,8 @@ async fn without_a_cjk_font_the_annual_pdf_is_a_503_problem_and_the_csv_still_wo
     let token = regulator_token(&s, "haidian.supervisor").await;
     let institution = {
         let mut tx = s.t.app.store().begin_write().await.unwrap();
-        tx.account_by_username("inst.admin")
+        tx.accounts()
+            .account_by_username("inst.admin")
             .await
             .unwrap()
             .and_then(|a| a.institution_id)

@@ -76,7 +76,7 @@ async fn black_listing_turns_a_plate_red_and_removal_revokes_it() {
     let plate_token = |s: &Server, id: String| {
         let store = s.t.app.store().clone();
         async move {
-            let plates = store.read().plates_of(&id).await.unwrap();
+            let plates = store.read().plates().plates_of(&id).await.unwrap();
             plates.first().map(|p| p.token.clone())
         }
     };
@@ -495,6 +495,7 @@ async fn onboarding_over_the_api_from_sign_up_to_the_public_record() {
         s.t.app
             .store()
             .read()
+            .plates()
             .plates_of(&institution)
             .await
             .unwrap();

@@ -575,6 +575,7 @@ async fn an_administrator_manages_accounts_on_the_website_within_its_region() {
     // Disable with a reason: the row says so.
     let mut tx = s.t.app.store().begin_write().await.unwrap();
     let id = tx
+        .accounts()
         .account_by_username("haidian.new")
         .await
         .unwrap()
@@ -629,7 +630,14 @@ async fn a_parent_reveals_a_childs_id_number_on_the_website_with_a_reason() {
         18,
         "the whole ID-card number"
     );
-    let log = s.t.app.store().read().pii_access_log(10).await.unwrap();
+    let log =
+        s.t.app
+            .store()
+            .read()
+            .parents()
+            .pii_access_log(10)
+            .await
+            .unwrap();
     assert_eq!(log.len(), 1);
     assert_eq!(
         (log[0].reason.as_str(), log[0].field.as_str()),

@@ -11,6 +11,7 @@ async fn sign_in_over_http_gives_a_bearer_token_for_me_and_sign_out_revokes_it()
         s.t.app
             .store()
             .read()
+            .registry()
             .institutions_after("", 1)
             .await
             .unwrap()[0]
@@ -260,7 +261,14 @@ async fn a_parent_signs_in_by_sms_links_a_child_and_sees_only_masked_data() {
         .await
         .unwrap();
     assert_eq!(revealed["value"], "11010820150301001X");
-    let log = s.t.app.store().read().pii_access_log(5).await.unwrap();
+    let log =
+        s.t.app
+            .store()
+            .read()
+            .parents()
+            .pii_access_log(5)
+            .await
+            .unwrap();
     assert_eq!(
         (log[0].reason.as_str(), log[0].field.as_str()),
         ("填写报名表", "child.id_card")

@@ -44,9 +44,13 @@ impl<'a> Identity<'a> {
         let account = match domain::person::PhoneNumber::parse(req.username.trim()) {
             Ok(phone) => {
                 let index = self.keys.blind_index(PHONE_FIELD, phone.expose());
-                tx.account_by_phone_index(&index).await?
+                tx.parents().account_by_phone_index(&index).await?
             }
-            Err(_) => tx.account_by_username(req.username.trim()).await?,
+            Err(_) => {
+                tx.accounts()
+                    .account_by_username(req.username.trim())
+                    .await?
+            }
         }
         .filter(|a| a.disabled == 0);
         let Some(account) = account else {
@@ -69,7 +73,11 @@ impl<'a> Identity<'a> {
         let source = self.keys.blind_index(SIGN_IN_SOURCE, &req.source);
         // Refused without looking at the password: this source is locked out of the account, or the account
         // is slowed down after failures from anywhere.
-        let refusal = match tx.source_locked_until(&account.id, &source).await? {
+        let refusal = match tx
+            .accounts()
+            .source_locked_until(&account.id, &source)
+            .await?
+        {
             Some(until) if until > now => Some(("locked", until, ErrorCode::AccountLocked)),
             _ => account
                 .slowed_until
@@ -148,8 +156,12 @@ impl<'a> Identity<'a> {
                 return Ok(Err(refusal));
             }
         }
-        tx.record_sign_in(&account.id, totp_step, now).await?;
-        tx.forget_source_failures(&account.id, &source).await?;
+        tx.accounts()
+            .record_sign_in(&account.id, totp_step, now)
+            .await?;
+        tx.accounts()
+            .forget_source_failures(&account.id, &source)
+            .await?;
         tx.append_audit(vec![audit(
             &actor_of(&account)?.audit_name(),
             now,
@@ -179,11 +191,15 @@ impl<'a> Identity<'a> {
         let policy = self.policy_in(tx).await?;
         let subject = format!("account:{}", account.id);
         let in_a_row = tx
+            .accounts()
             .count_account_failure(&account.id, now, policy.lockout_ms())
             .await?;
-        let from_source = tx.count_source_failure(&account.id, source, now).await?;
+        let from_source = tx
+            .accounts()
+            .count_source_failure(&account.id, source, now)
+            .await?;
         let delay = sign_in_delay_ms(in_a_row);
-        tx.slow_account(&account.id, now + delay).await?;
+        tx.accounts().slow_account(&account.id, now + delay).await?;
         let mut entries = vec![audit(
             "public",
             now,
@@ -194,7 +210,9 @@ impl<'a> Identity<'a> {
         )];
         if from_source >= policy.max_failures {
             let until = now + policy.lockout_ms();
-            tx.lock_source(&account.id, source, until).await?;
+            tx.accounts()
+                .lock_source(&account.id, source, until)
+                .await?;
             entries.push(audit(
                 "system:auth",
                 now,
@@ -204,6 +222,7 @@ impl<'a> Identity<'a> {
             ));
         }
         let sources = tx
+            .accounts()
             .sources_failing_since(&account.id, now - policy.lockout_ms())
             .await?;
         if sources == SOURCES_OF_AN_ATTACK && from_source == 1 {
@@ -219,6 +238,7 @@ impl<'a> Identity<'a> {
                 .as_deref()
                 .and_then(|r| domain::RegionCode::parse(r).ok());
             let told: Vec<String> = tx
+                .inbox()
                 .security_admins()
                 .await?
                 .into_iter()

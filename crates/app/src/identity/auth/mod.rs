@@ -175,7 +175,7 @@ impl<'a> Identity<'a> {
             }
         };
         let (pair, tokens) = self.issue_tokens(&account, uuid::Uuid::now_v7().to_string(), now)?;
-        tx.insert_tokens(&tokens).await?;
+        tx.accounts().insert_tokens(&tokens).await?;
         tx.commit().await?;
         Ok(pair)
     }
@@ -232,12 +232,15 @@ impl<'a> Identity<'a> {
         };
         let mut tx = self.store.begin_write().await?;
         let token = tx
+            .accounts()
             .token(&self.token_hash(refresh_token))
             .await?
             .filter(|t| t.kind == "refresh")
             .ok_or_else(unauthenticated)?;
         if token.revoked_at.is_some() {
-            tx.revoke_token_family(&token.family, now).await?;
+            tx.accounts()
+                .revoke_token_family(&token.family, now)
+                .await?;
             tx.append_audit(vec![audit(
                 "system:auth",
                 now,
@@ -252,15 +255,16 @@ impl<'a> Identity<'a> {
         let account = self
             .store
             .read()
+            .accounts()
             .account(&token.account_id)
             .await?
             .filter(|a| a.disabled == 0);
         let (Some(account), true) = (account, token.expires_at > now) else {
             return Err(unauthenticated());
         };
-        tx.revoke_token(&token.token_hash, now).await?;
+        tx.accounts().revoke_token(&token.token_hash, now).await?;
         let (pair, rows) = self.issue_tokens(&account, token.family.clone(), now)?;
-        tx.insert_tokens(&rows).await?;
+        tx.accounts().insert_tokens(&rows).await?;
         tx.commit().await?;
         Ok(pair)
     }
@@ -272,11 +276,13 @@ impl<'a> Identity<'a> {
         let unauthenticated =
             || AppError::new(ErrorCode::Unauthenticated, "请重新登录", "sign in again");
         let token = reader
+            .accounts()
             .live_token(&self.token_hash(access_token), now)
             .await?
             .filter(|t| t.kind == "access")
             .ok_or_else(unauthenticated)?;
         let account = reader
+            .accounts()
             .account(&token.account_id)
             .await?
             .filter(|a| a.disabled == 0)
@@ -289,13 +295,16 @@ impl<'a> Identity<'a> {
         let now = self.clock.now().millis();
         let mut tx = self.store.begin_write().await?;
         let token = tx
+            .accounts()
             .token(&self.token_hash(access_token))
             .await?
             .filter(|t| t.kind == "access" && t.revoked_at.is_none())
             .ok_or_else(|| {
                 AppError::new(ErrorCode::Unauthenticated, "尚未登录", "not signed in")
             })?;
-        tx.revoke_token_family(&token.family, now).await?;
+        tx.accounts()
+            .revoke_token_family(&token.family, now)
+            .await?;
         tx.append_audit(vec![audit(
             &format!("account:{}", token.account_id),
             now,
@@ -328,7 +337,8 @@ impl<'a> Identity<'a> {
                 "the new password is the old one",
             )));
         }
-        tx.set_password(&account.id, &hash_password(new_password)?, false, now)
+        tx.accounts()
+            .set_password(&account.id, &hash_password(new_password)?, false, now)
             .await?;
         tx.append_audit(vec![audit(
             &actor_of(account)?.audit_name(),
@@ -353,7 +363,7 @@ impl<'a> Identity<'a> {
         })?;
         let now = self.clock.now().millis();
         let mut tx = self.store.begin_write().await?;
-        let account = tx.account_for_update(id).await?.ok_or_else(|| {
+        let account = tx.accounts().account_for_update(id).await?.ok_or_else(|| {
             AppError::new(ErrorCode::Unauthenticated, "尚未登录", "not signed in")
         })?;
         if account.password_hash.is_some()
@@ -385,9 +395,15 @@ impl<'a> Identity<'a> {
         let id = actor.account_id().ok_or_else(|| {
             AppError::new(ErrorCode::Unauthenticated, "尚未登录", "not signed in")
         })?;
-        let account = self.store.read().account(id).await?.ok_or_else(|| {
-            AppError::new(ErrorCode::Unauthenticated, "尚未登录", "not signed in")
-        })?;
+        let account = self
+            .store
+            .read()
+            .accounts()
+            .account(id)
+            .await?
+            .ok_or_else(|| {
+                AppError::new(ErrorCode::Unauthenticated, "尚未登录", "not signed in")
+            })?;
         Ok(actor_view(&account))
     }
 }

@@ -48,9 +48,11 @@ impl<'a> Money<'a> {
         let now = self.clock.now().millis();
         let mut claim = self.store.begin_write().await?;
         let instructions = claim
+            .instructions()
             .claim_due_instructions(now, now + DELIVERY_LEASE_MS, 100)
             .await?;
         let batches = claim
+            .instructions()
             .claim_due_batches(now, now + DELIVERY_LEASE_MS, 100)
             .await?;
         claim.commit().await?;
@@ -90,7 +92,9 @@ impl<'a> Money<'a> {
                 Ok(answer) => {
                     acknowledged += 1;
                     let next = at + ask_again_after_ms(attempts + 1);
-                    tx.record_delivery(which, &id, Some(at), next, None).await?;
+                    tx.instructions()
+                        .record_delivery(which, &id, Some(at), next, None)
+                        .await?;
                     let action = if status == InstructionStatus::Pending {
                         Action::BankInstructionAcknowledged
                     } else {
@@ -123,7 +127,9 @@ impl<'a> Money<'a> {
                 }
                 Err(e) => {
                     let next = at + backoff_ms(attempts);
-                    tx.record_delivery(which, &id, None, next, Some(&e)).await?;
+                    tx.instructions()
+                        .record_delivery(which, &id, None, next, Some(&e))
+                        .await?;
                 }
             }
             tx.commit().await?;
@@ -139,16 +145,17 @@ impl<'a> Money<'a> {
         let now = self.clock.now().millis();
         let read = self.store.read();
         let unsettled = read
+            .instructions()
             .unsettled_instructions(now - UNSETTLED_AFTER_MS, 200)
             .await?;
         let mut raised = 0;
         for (which, id, account_id, amount, acknowledged_at) in unsettled {
             let event_id = format!("instruction_unsettled:{id}");
-            let Some(account) = read.supervised_account(&account_id).await? else {
+            let Some(account) = read.funds().supervised_account(&account_id).await? else {
                 continue;
             };
             let mut tx = self.store.begin_write().await?;
-            if tx.risk_event_exists(&event_id).await? {
+            if tx.bank().risk_event_exists(&event_id).await? {
                 continue;
             }
             let event = risk(
@@ -161,7 +168,9 @@ impl<'a> Money<'a> {
                        "acknowledged_display": Timestamp::from_millis(acknowledged_at).china_display()}),
                 now,
             );
-            tx.insert_risk_events(std::slice::from_ref(&event)).await?;
+            tx.bank()
+                .insert_risk_events(std::slice::from_ref(&event))
+                .await?;
             tx.append_audit(vec![evidence::record(
                 "system:instruction_delivery",
                 now,
@@ -192,6 +201,7 @@ impl<'a> Money<'a> {
         let order = self
             .store
             .read()
+            .orders()
             .order(&instruction.order_id)
             .await?
             .ok_or_else(|| AppError::internal("instruction of a missing order"))?;
@@ -212,11 +222,13 @@ impl<'a> Money<'a> {
     ) -> Result<Option<InstructionResult>, String> {
         let read = self.store.read();
         let endpoint = read
+            .bank()
             .bank_endpoint(bank_id)
             .await
             .map_err(|e| e.to_string())?
             .ok_or("the bank has registered no instruction endpoint")?;
         let client = read
+            .clients()
             .api_client_of("bank", bank_id)
             .await
             .map_err(|e| e.to_string())?

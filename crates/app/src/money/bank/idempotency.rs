@@ -16,7 +16,13 @@ impl<'a> Money<'a> {
         let Actor::ApiClient { key_id, .. } = actor else {
             return Ok(None);
         };
-        let Some(seen) = self.store.read().idempotent_request(key_id, key).await? else {
+        let Some(seen) = self
+            .store
+            .read()
+            .bank()
+            .idempotent_request(key_id, key)
+            .await?
+        else {
             return Ok(None);
         };
         if seen.request_digest != hex::encode(self.store.crypto().hash(&[request])) {
@@ -44,15 +50,16 @@ impl<'a> Money<'a> {
             return Ok(());
         };
         let mut tx = self.store.begin_write().await?;
-        tx.record_idempotent_request(&IdempotentRequestRow {
-            client_key_id: key_id.clone(),
-            idempotency_key: key.to_owned(),
-            request_digest: hex::encode(self.store.crypto().hash(&[request])),
-            status: i64::from(status),
-            response_json: answer.to_string(),
-            recorded_at: self.clock.now().millis(),
-        })
-        .await?;
+        tx.bank()
+            .record_idempotent_request(&IdempotentRequestRow {
+                client_key_id: key_id.clone(),
+                idempotency_key: key.to_owned(),
+                request_digest: hex::encode(self.store.crypto().hash(&[request])),
+                status: i64::from(status),
+                response_json: answer.to_string(),
+                recorded_at: self.clock.now().millis(),
+            })
+            .await?;
         tx.commit().await?;
         Ok(())
     }

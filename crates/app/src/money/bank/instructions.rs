@@ -73,6 +73,7 @@ pub(crate) async fn instruct_in(
         ));
     }
     let account = tx
+        .funds()
         .supervised_account(&order.supervised_account_id)
         .await?
         .ok_or_else(|| AppError::internal("order of a missing account"))?;
@@ -95,7 +96,7 @@ pub(crate) async fn instruct_in(
         batch_date,
         batch_id: None,
     };
-    if !tx.insert_instruction(&row).await? {
+    if !tx.instructions().insert_instruction(&row).await? {
         return Err(AppError::new(
             ErrorCode::InsufficientFunds,
             format!(
@@ -132,6 +133,7 @@ impl<'a> Money<'a> {
         now: i64,
     ) -> Result<(), AppError> {
         if tx
+            .instructions()
             .finish_instruction(
                 Instructed::Single,
                 &instruction.id,
@@ -146,6 +148,7 @@ impl<'a> Money<'a> {
             return Ok(());
         }
         let order = tx
+            .orders()
             .order(&instruction.order_id)
             .await?
             .ok_or_else(|| AppError::internal("instruction of a missing order"))?;
@@ -244,6 +247,7 @@ impl<'a> Money<'a> {
         let now = self.clock.now().millis();
         let mut tx = self.store.begin_write().await?;
         let order = tx
+            .orders()
             .order_for_update(order_id)
             .await?
             .ok_or_else(|| AppError::not_found("没有这个订单", "no such order"))?;
@@ -305,27 +309,29 @@ impl<'a> Money<'a> {
         };
         let reason = (event == InstructionEvent::Fail)
             .then(|| result.reason.as_deref().unwrap_or("").trim().to_owned());
-        let (status, finished_before) = match tx.instruction(id).await? {
+        let (status, finished_before) = match tx.instructions().instruction(id).await? {
             Some(i) if i.bank_id == bank_id => {
                 let finished = i.status.is_finished();
                 if !finished && event == InstructionEvent::Execute {
                     self.execute_instruction_in(tx, &i, bank_ref.as_deref(), now)
                         .await?;
                 } else if !finished {
-                    tx.finish_instruction(
-                        Instructed::Single,
-                        &i.id,
-                        InstructionEvent::Fail,
-                        now,
-                        bank_ref.as_deref(),
-                        reason.as_deref(),
-                    )
-                    .await?;
+                    tx.instructions()
+                        .finish_instruction(
+                            Instructed::Single,
+                            &i.id,
+                            InstructionEvent::Fail,
+                            now,
+                            bank_ref.as_deref(),
+                            reason.as_deref(),
+                        )
+                        .await?;
                 }
                 (i.status, finished)
             }
             _ => {
                 let batch = tx
+                    .instructions()
                     .release_batch(id)
                     .await?
                     .filter(|b| b.bank_id == bank_id)
@@ -371,7 +377,7 @@ impl<'a> Money<'a> {
     /// An instruction, or a daily batch with the releases it carries.
     pub async fn instruction_view(self, id: &str) -> Result<InstructionView, AppError> {
         let read = self.store.read();
-        let (view, account_id) = match read.instruction(id).await? {
+        let (view, account_id) = match read.instructions().instruction(id).await? {
             Some(i) => (
                 InstructionView {
                     instruction_id: i.id,
@@ -389,10 +395,12 @@ impl<'a> Money<'a> {
             ),
             None => {
                 let b = read
+                    .instructions()
                     .release_batch(id)
                     .await?
                     .ok_or_else(|| AppError::not_found("没有这条指令", "no such instruction"))?;
                 let items = read
+                    .instructions()
                     .batch_items(&b.id)
                     .await?
                     .into_iter()
@@ -421,6 +429,7 @@ impl<'a> Money<'a> {
             }
         };
         let account = read
+            .funds()
             .supervised_account(&account_id)
             .await?
             .ok_or_else(|| AppError::internal("instruction of a missing account"))?;

@@ -120,7 +120,8 @@ impl<'a> Money<'a> {
         bank_id: &str,
         account_no: &str,
     ) -> Result<SupervisedAccountRow, AppError> {
-        tx.supervised_account_by_no(bank_id, account_no.trim())
+        tx.bank()
+            .supervised_account_by_no(bank_id, account_no.trim())
             .await?
             .filter(|a| a.status.is_confirmed())
             .ok_or_else(|| {
@@ -149,7 +150,7 @@ impl<'a> Money<'a> {
             updated_at: now,
         };
         let mut tx = self.store.begin_write().await?;
-        tx.upsert_bank_endpoint(&row).await?;
+        tx.bank().upsert_bank_endpoint(&row).await?;
         tx.append_audit(vec![evidence::record(
             &actor.audit_name(),
             now,

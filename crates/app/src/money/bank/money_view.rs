@@ -60,9 +60,10 @@ impl<'a> Money<'a> {
         self.require_money_view(actor, institution_id).await?;
         let read = self.store.read();
         let mut accounts = Vec::new();
-        for a in read.supervised_accounts_of(institution_id).await? {
-            let owed = read.escrow_owed(&a.id).await?;
+        for a in read.funds().supervised_accounts_of(institution_id).await? {
+            let owed = read.orders().escrow_owed(&a.id).await?;
             let movements = read
+                .bank()
                 .movements_of(&a.id, 50)
                 .await?
                 .into_iter()
@@ -78,6 +79,7 @@ impl<'a> Money<'a> {
                 })
                 .collect();
             let batches = read
+                .instructions()
                 .batches_of_account(&a.id, 30)
                 .await?
                 .into_iter()
@@ -100,6 +102,7 @@ impl<'a> Money<'a> {
             });
         }
         let risk_events = read
+            .bank()
             .risk_events(Some(institution_id), 100)
             .await?
             .into_iter()

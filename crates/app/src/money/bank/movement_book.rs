@@ -67,8 +67,8 @@ pub(super) struct MovementBook {
     pub(super) accounts: HashMap<String, SupervisedAccountRow>,
     /// (account id, bank reference) → the report recorded under it before or earlier in the batch.
     pub(super) recorded: HashMap<(String, String), MovementRow>,
-    /// What the bank must hold per account (`WriteTx::must_hold_by_account`: escrow owed less instructions in
-    /// flight); an account one of whose instructions this batch executed is read again.
+    /// What the bank must hold per account (`store::BankMessages::must_hold_by_account`: escrow owed less
+    /// instructions in flight); an account one of whose instructions this batch executed is read again.
     pub(super) owed: HashMap<String, i64>,
     /// The bank's time of the batch's earliest report.
     pub(super) earliest: i64,
@@ -91,6 +91,7 @@ impl MovementBook {
         reports: &[MovementReport],
     ) -> Result<MovementBook, AppError> {
         let accounts: HashMap<String, SupervisedAccountRow> = tx
+            .bank()
             .supervised_accounts_by_no(bank_id, &account_numbers(reports))
             .await?
             .into_iter()
@@ -109,6 +110,7 @@ impl MovementBook {
         pairs.sort();
         pairs.dedup();
         let recorded = tx
+            .bank()
             .movements_by_ref(&pairs)
             .await?
             .into_iter()
@@ -144,8 +146,8 @@ impl MovementBook {
             self.owed.insert(id.clone(), 0);
             self.later_payments.remove(id);
         }
-        self.owed.extend(tx.must_hold_by_account(ids).await?);
-        for (account, at, holds) in tx.payments_after(ids, self.earliest).await? {
+        self.owed.extend(tx.bank().must_hold_by_account(ids).await?);
+        for (account, at, holds) in tx.bank().payments_after(ids, self.earliest).await? {
             self.later_payments
                 .entry(account)
                 .or_default()

@@ -164,9 +164,9 @@ impl<'a> Money<'a> {
             answers[i] = Some(answer);
         }
         if !entries.is_empty() || !book.events.is_empty() {
-            tx.insert_movements(&book.recorded_rows).await?;
-            tx.report_balances(&book.reported(), now).await?;
-            tx.insert_risk_events(&book.events).await?;
+            tx.bank().insert_movements(&book.recorded_rows).await?;
+            tx.bank().report_balances(&book.reported(), now).await?;
+            tx.bank().insert_risk_events(&book.events).await?;
             tx.append_audit(entries).await?;
             tx.commit().await?;
         }
@@ -201,11 +201,11 @@ impl<'a> Money<'a> {
         } else {
             let named = report.instruction_id.as_deref().map(str::trim);
             let instruction = match named {
-                Some(id) => tx.instruction(id).await?,
+                Some(id) => tx.instructions().instruction(id).await?,
                 None => None,
             };
             let batch = match (named, &instruction) {
-                (Some(id), None) => tx.release_batch(id).await?,
+                (Some(id), None) => tx.instructions().release_batch(id).await?,
                 _ => None,
             };
             // One outflow executes an instruction: a second one naming it is money nobody instructed.
@@ -214,7 +214,7 @@ impl<'a> Money<'a> {
                     book.recorded_rows
                         .iter()
                         .any(|r| r.instruction_id.as_deref() == Some(id) && r.matched == "matched")
-                        || tx.instruction_has_outflow(id).await?
+                        || tx.bank().instruction_has_outflow(id).await?
                 }
                 None => false,
             };
@@ -371,8 +371,8 @@ impl<'a> Money<'a> {
     ) -> Result<(), AppError> {
         let institution = self.registry().institution_row(institution_id).await?;
         let competent = crate::regions::competent_region_of(&institution)?;
-        let mut told = tx.staff_accounts_of(institution_id).await?;
-        told.extend(tx.regulator_accounts_of(competent.as_str()).await?);
+        let mut told = tx.inbox().staff_accounts_of(institution_id).await?;
+        told.extend(tx.inbox().regulator_accounts_of(competent.as_str()).await?);
         let what: Vec<&str> = kinds.iter().map(|k| risk_kind_label(k)).collect();
         self.service()
             .notify_by_sms_in(

@@ -184,7 +184,10 @@ impl<'a> Money<'a> {
             .iter()
             .map(|n| n.order_no.trim().to_owned())
             .collect();
-        let standing = tx.institutions_of_orders_for_share(&order_nos).await?;
+        let standing = tx
+            .registry()
+            .institutions_of_orders_for_share(&order_nos)
+            .await?;
         let mut closed: HashMap<String, AppError> = HashMap::new();
         for institution in &standing {
             if let Some(why) = crate::orders::closed_door_in(&mut tx, institution, today).await? {
@@ -199,7 +202,7 @@ impl<'a> Money<'a> {
             .iter()
             .map(|n| (n.order_no.trim().to_owned(), n.bank_ref.trim().to_owned()))
             .collect();
-        let found = tx.orders_for_payment(&wanted).await?;
+        let found = tx.orders().orders_for_payment(&wanted).await?;
         // Which order each reference already paid (a reused one is refused).
         let mut ref_used_by: HashMap<String, String> = found
             .iter()
@@ -241,10 +244,12 @@ impl<'a> Money<'a> {
                 }
                 Ok(Decision::Duplicate(order)) => {
                     let held = tx
+                        .ledger()
                         .ledger_account(&escrow_id(&order.id))
                         .await?
                         .map_or(order.amount_fen, |a| a.credits_posted - a.debits_posted);
                     let refunding = tx
+                        .refunds()
                         .refunds_of_order(&order.id)
                         .await?
                         .into_iter()
@@ -284,7 +289,7 @@ impl<'a> Money<'a> {
         if accepted.is_empty() && events.is_empty() {
             return Ok(answers);
         }
-        tx.insert_risk_events(&events).await?;
+        tx.bank().insert_risk_events(&events).await?;
         if !accepted.is_empty() {
             self.record_paid_in(&mut tx, actor, &accepted, &regions, from, now)
                 .await?;
@@ -326,7 +331,7 @@ impl<'a> Money<'a> {
             .iter()
             .map(|(o, bank_ref, _, notice)| (o.id.clone(), bank_ref.clone(), notice.paid_at))
             .collect();
-        if tx.mark_orders_paid(&paid, now).await? != paid.len() as u64 {
+        if tx.orders().mark_orders_paid(&paid, now).await? != paid.len() as u64 {
             return Err(AppError::new(
                 ErrorCode::Conflict,
                 "本批次中有订单刚刚发生变化，请重新提交",
@@ -374,7 +379,7 @@ impl<'a> Money<'a> {
         }
         ledger_accounts.sort_by(|a, b| a.id.cmp(&b.id));
         ledger_accounts.dedup_by(|a, b| a.id == b.id);
-        tx.insert_ledger_accounts(&ledger_accounts).await?;
+        tx.ledger().insert_ledger_accounts(&ledger_accounts).await?;
         tx.append_audit(entries).await?;
         let mut collected: HashMap<&str, store::MoneyRollup> = HashMap::new();
         for (order, _, _, _) in accepted {
@@ -426,6 +431,7 @@ impl<'a> Money<'a> {
         now: i64,
     ) -> Result<String, AppError> {
         let paid = tx
+            .orders()
             .order_for_update(&order.id)
             .await?
             .ok_or_else(|| AppError::internal("order vanished"))?;
@@ -451,6 +457,7 @@ impl<'a> Money<'a> {
         );
         notify_each_in(tx, std::slice::from_ref(&note), true, now).await?;
         let instruction = tx
+            .refunds()
             .refund(&refund.id)
             .await?
             .and_then(|r| r.instruction_id)

@@ -151,10 +151,13 @@ impl<'a> Money<'a> {
             movement_count: s.movement_count,
             received_at: now,
         };
-        let (inflow, outflow, count) = tx.movement_totals(&account.id, day_start, day_end).await?;
+        let (inflow, outflow, count) = tx
+            .bank()
+            .movement_totals(&account.id, day_start, day_end)
+            .await?;
         let consistent =
             (inflow, outflow, count) == (s.inflow_fen, s.outflow_fen, s.movement_count);
-        if !tx.insert_statement(&row).await? {
+        if !tx.bank().insert_statement(&row).await? {
             return Ok(StatementAck {
                 account_no: account.account_no,
                 date: row.statement_date,
@@ -164,7 +167,7 @@ impl<'a> Money<'a> {
             });
         }
         if !consistent {
-            tx.insert_risk_events(&[risk(
+            tx.bank().insert_risk_events(&[risk(
                 &account,
                 "statement_mismatch",
                 "yellow",
@@ -255,6 +258,7 @@ impl<'a> Money<'a> {
         let awaiting: HashMap<String, i64> = self
             .store
             .read()
+            .orders()
             .orders_by_no(&order_nos)
             .await?
             .into_iter()
@@ -303,6 +307,7 @@ impl<'a> Money<'a> {
         let missing = self
             .store
             .read()
+            .bank()
             .accounts_missing_statement(&date.to_string())
             .await?;
         let day_end = Timestamp::from_millis(now).china_date() > date;
@@ -330,7 +335,7 @@ impl<'a> Money<'a> {
         let mut tx = self.store.begin_write().await?;
         let mut raised = Vec::new();
         for event in events {
-            if !tx.risk_event_exists(&event.id).await? {
+            if !tx.bank().risk_event_exists(&event.id).await? {
                 raised.push(event);
             }
         }
@@ -346,7 +351,7 @@ impl<'a> Money<'a> {
                 )
             })
             .collect();
-        tx.insert_risk_events(&raised).await?;
+        tx.bank().insert_risk_events(&raised).await?;
         tx.append_audit(entries).await?;
         tx.commit().await?;
         Ok(raised.len())

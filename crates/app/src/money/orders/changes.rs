@@ -53,6 +53,7 @@ impl<'a> Money<'a> {
         let now = self.clock.now().millis();
         let mut tx = self.store.begin_write().await?;
         let order = tx
+            .orders()
             .order_for_update(order_id.trim())
             .await?
             .filter(|o| o.institution_id == institution_id)
@@ -88,6 +89,7 @@ impl<'a> Money<'a> {
         let canonical = ledger::canonical_json(&value);
         let digest = hex::encode(self.store.crypto().hash(&[canonical.as_bytes()]));
         if tx
+            .orders()
             .reprice_order(&order.id, req.total_fen, &canonical, &digest)
             .await?
             != 1
@@ -136,6 +138,7 @@ impl<'a> Money<'a> {
         let now = self.clock.now().millis();
         let mut tx = self.store.begin_write().await?;
         let order = tx
+            .orders()
             .order_for_update(order_id.trim())
             .await?
             .filter(|o| o.parent_id == parent_id)
@@ -150,7 +153,7 @@ impl<'a> Money<'a> {
                 "only a paid, open order that is not frozen changes class",
             ));
         }
-        if tx.open_refund(&order.id).await?.is_some() {
+        if tx.refunds().open_refund(&order.id).await?.is_some() {
             return Err(AppError::new(
                 ErrorCode::Conflict,
                 "该订单的退费申请正在处理中",
@@ -161,6 +164,7 @@ impl<'a> Money<'a> {
         let current = self
             .store
             .read()
+            .registry()
             .course(&order.course_id)
             .await?
             .ok_or_else(|| AppError::internal("order of a missing course"))?;
@@ -179,7 +183,7 @@ impl<'a> Money<'a> {
                 "the institution is not on the white list",
             ));
         }
-        let remaining = order.lessons - tx.lesson_count(&order.id).await?;
+        let remaining = order.lessons - tx.lessons().lesson_count(&order.id).await?;
         if target.price_per_lesson_fen != current.price_per_lesson_fen || target.lessons < remaining
         {
             return Err(AppError::new(
@@ -203,7 +207,7 @@ impl<'a> Money<'a> {
             transferred_by: actor.audit_name(),
             transferred_at: now,
         };
-        if tx.transfer_order(&row).await? != 1 {
+        if tx.orders().transfer_order(&row).await? != 1 {
             return Err(AppError::new(
                 ErrorCode::Conflict,
                 "订单刚刚发生了变化",
@@ -219,7 +223,7 @@ impl<'a> Money<'a> {
                    "lessons_remaining": remaining}),
         )])
         .await?;
-        let staff = tx.staff_accounts_of(&order.institution_id).await?;
+        let staff = tx.inbox().staff_accounts_of(&order.institution_id).await?;
         self.service()
             .notify_in(
                 &mut tx,
@@ -251,9 +255,10 @@ impl<'a> Money<'a> {
         let order = self.visible_order(actor, order_id).await?;
         let read = self.store.read();
         let mut done = Vec::new();
-        for t in read.class_transfers(&order.id).await? {
+        for t in read.orders().class_transfers(&order.id).await? {
             let name = async |id: &str| {
-                read.course(id)
+                read.registry()
+                    .course(id)
                     .await
                     .map(|c| c.map(|c| c.name).unwrap_or_default())
             };
@@ -265,6 +270,7 @@ impl<'a> Money<'a> {
             });
         }
         let current = read
+            .registry()
             .course(&order.course_id)
             .await?
             .ok_or_else(|| AppError::internal("order of a missing course"))?;

@@ -106,7 +106,7 @@ pub(crate) async fn closed_door_in(
         )));
     }
     let today = today.to_string();
-    let door = tx.door_facts(&institution.id, &today).await?;
+    let door = tx.inspection().door_facts(&institution.id, &today).await?;
     if let Some(reason) = door.run_off_reason {
         return Ok(Some(AppError::new(
             ErrorCode::RunOffStarted,
@@ -124,7 +124,7 @@ pub(crate) async fn closed_door_in(
         )));
     }
     if door.sales_stopped != 0
-        && let Some(stop) = tx.sales_stop(&institution.id, &today).await?
+        && let Some(stop) = tx.inspection().sales_stop(&institution.id, &today).await?
     {
         let stop = crate::penalties::view(stop);
         return Ok(Some(AppError::new(
@@ -185,6 +185,7 @@ impl<'a> Money<'a> {
     ) -> Result<SupervisedAccountRow, AppError> {
         self.store
             .read()
+            .funds()
             .supervised_accounts_of(institution_id)
             .await?
             .into_iter()
@@ -206,6 +207,7 @@ impl<'a> Money<'a> {
         let course = self
             .store
             .read()
+            .registry()
             .course(course_id.trim())
             .await?
             .ok_or_else(|| AppError::not_found("没有这门课程", "no such course"))?;
@@ -243,6 +245,7 @@ impl<'a> Money<'a> {
             .map_err(|e| AppError::new(ErrorCode::InvalidIdCard, e.message_zh(), e.to_string()))?;
         let read = self.store.read();
         let course = read
+            .registry()
             .course(new.course_id.trim())
             .await?
             .filter(|c| c.institution_id == institution_id)
@@ -259,6 +262,7 @@ impl<'a> Money<'a> {
             )
         };
         let parent = read
+            .parents()
             .parent_by_phone_index(&phone_index)
             .await?
             .ok_or_else(not_found)?;
@@ -266,6 +270,7 @@ impl<'a> Money<'a> {
             .keys
             .blind_index(crate::vault::field::CHILD_ID_CARD, id_card.expose());
         let child = read
+            .parents()
             .children_of(&parent.id)
             .await?
             .into_iter()
@@ -290,15 +295,18 @@ impl<'a> Money<'a> {
     ) -> Result<OrderDetail, AppError> {
         let read = self.store.read();
         let child = read
+            .parents()
             .child(new.child_id.trim())
             .await?
             .filter(|c| c.parent_id == account_id)
             .ok_or_else(|| AppError::not_found("您名下没有这个孩子", "no such child of yours"))?;
         let course = read
+            .registry()
             .course(new.course_id.trim())
             .await?
             .ok_or_else(|| AppError::not_found("没有这门课程", "no such course"))?;
         let institution = read
+            .registry()
             .institution(&course.institution_id)
             .await?
             .ok_or_else(|| AppError::internal("course of a missing institution"))?;
@@ -377,6 +385,7 @@ impl<'a> Money<'a> {
             })?;
         let amount = Fen::new(price.total_fen);
         let parent = read
+            .accounts()
             .account(account_id)
             .await?
             .ok_or_else(|| AppError::internal("signed-in parent missing"))?;
@@ -467,13 +476,14 @@ impl<'a> Money<'a> {
         // The institution's standing, read where it cannot change until this order is written: a black-listing,
         // run-off or penalty deciding meanwhile either comes first and is seen, or waits for this order.
         let standing = tx
+            .registry()
             .institution_for_share(&institution.id)
             .await?
             .ok_or_else(|| AppError::internal("course of a missing institution"))?;
         if let Some(closed) = closed_door_in(&mut tx, &standing, now.china_date()).await? {
             return Err(closed);
         }
-        tx.insert_order(&row).await?;
+        tx.orders().insert_order(&row).await?;
         if for_institution.is_some() {
             let note = crate::inbox::Note::new(
                 account_id,
@@ -513,6 +523,7 @@ impl<'a> Money<'a> {
         let row = self
             .store
             .read()
+            .orders()
             .order(id.trim())
             .await?
             .ok_or_else(|| AppError::not_found("没有这个订单", "no such order"))?;
@@ -549,6 +560,7 @@ impl<'a> Money<'a> {
                 let institution = self
                     .store
                     .read()
+                    .registry()
                     .institution(institution_id)
                     .await?
                     .ok_or_else(|| AppError::not_found("没有这家机构", "no such institution"))?;
@@ -577,18 +589,24 @@ impl<'a> Money<'a> {
     async fn order_detail(self, id: &str) -> Result<OrderDetail, AppError> {
         let read = self.store.read();
         let row = read
+            .orders()
             .order(id)
             .await?
             .ok_or_else(|| AppError::not_found("没有这个订单", "no such order"))?;
         let summary = read
+            .orders()
             .order_summary(id)
             .await?
             .ok_or_else(|| AppError::internal("order vanished"))?;
         let contract: Contract = serde_json::from_str(&row.contract_json)
             .map_err(|e| AppError::internal(format!("stored contract: {e}")))?;
-        let account = read.supervised_account(&row.supervised_account_id).await?;
+        let account = read
+            .funds()
+            .supervised_account(&row.supervised_account_id)
+            .await?;
         let checkout_url = if row.status == OrderStatus::AwaitingPayment {
-            read.bank_endpoint(&contract.supervision.bank_id)
+            read.bank()
+                .bank_endpoint(&contract.supervision.bank_id)
                 .await?
                 .map(|e| {
                     format!(
@@ -621,6 +639,7 @@ impl<'a> Money<'a> {
         let rows = self
             .store
             .read()
+            .orders()
             .order_summaries(Some(account_id), None, 200)
             .await?;
         Ok(rows.into_iter().map(line).collect())
@@ -636,6 +655,7 @@ impl<'a> Money<'a> {
         let rows = self
             .store
             .read()
+            .orders()
             .order_summaries(None, Some(institution_id), 500)
             .await?;
         Ok(rows.into_iter().map(line).collect())

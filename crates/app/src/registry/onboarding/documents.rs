@@ -71,7 +71,7 @@ impl<'a> Registry<'a> {
         let now = row.uploaded_at;
         let recorded = async {
             let mut tx = self.store.begin_write().await?;
-            tx.insert_document(&row).await?;
+            tx.filings().insert_document(&row).await?;
             tx.append_audit(vec![crate::evidence::record(
                 &actor.audit_name(),
                 now,
@@ -168,6 +168,7 @@ impl<'a> Registry<'a> {
         let row = self
             .store
             .read()
+            .filings()
             .document(&id)
             .await?
             .ok_or_else(|| AppError::not_found("没有这份材料", "no such document"))?;

@@ -287,9 +287,12 @@ impl<'a> Registry<'a> {
             crate::admin::account_created(&public, &account, now.millis()),
         ];
         let mut tx = self.store.begin_write().await?;
-        tx.insert_institutions(std::slice::from_ref(&institution))
+        tx.registry()
+            .insert_institutions(std::slice::from_ref(&institution))
             .await?;
-        tx.insert_accounts(std::slice::from_ref(&account)).await?;
+        tx.accounts()
+            .insert_accounts(std::slice::from_ref(&account))
+            .await?;
         tx.append_audit(entries).await?;
         tx.commit().await?;
         Ok(SignedUp {
@@ -319,8 +322,8 @@ impl<'a> Registry<'a> {
 
     async fn filing_view(self, institution: &InstitutionRow) -> Result<FilingView, AppError> {
         let reader = self.store.read();
-        let versions = reader.filings_of(&institution.id).await?;
-        let documents = reader.documents_of(&institution.id).await?;
+        let versions = reader.filings().filings_of(&institution.id).await?;
+        let documents = reader.filings().documents_of(&institution.id).await?;
         let kinds: Vec<&str> = documents.iter().map(|d| d.kind.as_str()).collect();
         let latest = versions.first();
         let data: Filing = match latest {
@@ -374,9 +377,14 @@ impl<'a> Registry<'a> {
 
     pub(crate) async fn institution_row(self, id: &str) -> Result<InstitutionRow, AppError> {
         let id = InstitutionId::parse(id)?.to_string();
-        self.store.read().institution(&id).await?.ok_or_else(|| {
-            AppError::not_found(format!("没有机构 {id}"), format!("no institution {id}"))
-        })
+        self.store
+            .read()
+            .registry()
+            .institution(&id)
+            .await?
+            .ok_or_else(|| {
+                AppError::not_found(format!("没有机构 {id}"), format!("no institution {id}"))
+            })
     }
 
     /// The admin's own filing: the newest version, what it lacks, its documents and history.
@@ -393,7 +401,7 @@ impl<'a> Registry<'a> {
         let institution = self.institution_row(&id).await?;
         let data = serde_json::to_string(filing).map_err(|e| AppError::internal(e.to_string()))?;
         let mut tx = self.store.begin_write().await?;
-        let version = match tx.latest_filing(&id).await? {
+        let version = match tx.filings().latest_filing(&id).await? {
             Some(v) if v.status == FilingStatus::Submitted => {
                 return Err(AppError::new(
                     ErrorCode::Conflict,
@@ -402,7 +410,9 @@ impl<'a> Registry<'a> {
                 ));
             }
             Some(v) if v.status == FilingStatus::Draft => {
-                tx.update_draft(&id, v.version, &data, now.millis()).await?;
+                tx.filings()
+                    .update_draft(&id, v.version, &data, now.millis())
+                    .await?;
                 v.version
             }
             latest => {
@@ -412,20 +422,21 @@ impl<'a> Registry<'a> {
                 } else {
                     "change"
                 };
-                tx.insert_filing(&FilingRow {
-                    institution_id: id.clone(),
-                    version,
-                    kind: kind.into(),
-                    status: FilingStatus::Draft,
-                    data,
-                    competent_region: None,
-                    submitted_at: None,
-                    decided_at: None,
-                    decided_by: None,
-                    field_reasons: None,
-                    updated_at: now.millis(),
-                })
-                .await?;
+                tx.filings()
+                    .insert_filing(&FilingRow {
+                        institution_id: id.clone(),
+                        version,
+                        kind: kind.into(),
+                        status: FilingStatus::Draft,
+                        data,
+                        competent_region: None,
+                        submitted_at: None,
+                        decided_at: None,
+                        decided_by: None,
+                        field_reasons: None,
+                        updated_at: now.millis(),
+                    })
+                    .await?;
                 version
             }
         };
@@ -467,7 +478,8 @@ impl<'a> Registry<'a> {
         );
         let now = self.clock.now().millis();
         let mut tx = self.store.begin_write().await?;
-        tx.submit_filing(&id, view.version, region.as_str(), now)
+        tx.filings()
+            .submit_filing(&id, view.version, region.as_str(), now)
             .await?;
         tx.append_audit(vec![crate::evidence::record(
             &actor.audit_name(),

@@ -60,6 +60,7 @@ impl<'a> Registry<'a> {
         let rows = self
             .store
             .read()
+            .filings()
             .review_queue(region.as_str(), kind, paging.per_page(), paging.offset())
             .await?;
         let now = self.clock.now().millis();
@@ -149,6 +150,7 @@ impl<'a> Registry<'a> {
         let at = now.millis();
         let mut tx = self.store.begin_write().await?;
         let latest = tx
+            .filings()
             .latest_filing(&id)
             .await?
             .filter(|v| v.status == FilingStatus::Submitted)
@@ -164,15 +166,16 @@ impl<'a> Registry<'a> {
         } else {
             FilingEvent::Reject
         };
-        tx.decide_filing(
-            &id,
-            latest.version,
-            event,
-            &actor.audit_name(),
-            field_reasons.as_deref(),
-            at,
-        )
-        .await?;
+        tx.filings()
+            .decide_filing(
+                &id,
+                latest.version,
+                event,
+                &actor.audit_name(),
+                field_reasons.as_deref(),
+                at,
+            )
+            .await?;
         let mut entries = vec![crate::evidence::record(
             &actor.audit_name(),
             at,
@@ -205,7 +208,8 @@ impl<'a> Registry<'a> {
             if institution.licence_no.as_deref() != Some(licence) {
                 changes.push(format!("办学许可证号为{licence}"));
             }
-            tx.apply_filed_record(&id, name, address, licence, at)
+            tx.registry()
+                .apply_filed_record(&id, name, address, licence, at)
                 .await?;
             changed = !changes.is_empty();
             if listed {
@@ -219,11 +223,14 @@ impl<'a> Registry<'a> {
                     actor: actor.audit_name(),
                     at,
                 };
-                tx.set_registry_state(&id, domain::RegistryEvent::List, at)
+                tx.registry()
+                    .set_registry_state(&id, domain::RegistryEvent::List, at)
                     .await?;
-                tx.set_list_status(&id, ListStatus::Grey, reason, at)
+                tx.registry()
+                    .set_list_status(&id, ListStatus::Grey, reason, at)
                     .await?;
-                tx.insert_list_changes(std::slice::from_ref(&change))
+                tx.registry()
+                    .insert_list_changes(std::slice::from_ref(&change))
                     .await?;
                 entries.push(evidence::list_changed(actor, now, &change));
             } else if changed {
@@ -243,7 +250,9 @@ impl<'a> Registry<'a> {
                     published_at: at,
                     until_at: Some(at + i64::from(self.change_notice_days) * 86_400_000),
                 };
-                tx.insert_notices(std::slice::from_ref(&notice)).await?;
+                tx.registry()
+                    .insert_notices(std::slice::from_ref(&notice))
+                    .await?;
                 entries.push(evidence::notice_published(actor, now, &notice));
                 if institution.list_status == domain::ListStatus::White {
                     self.issue_plate_in(&mut tx, actor, &id, at).await?;

@@ -36,6 +36,7 @@ impl<'a> Service<'a> {
         let now = self.clock.now().millis();
         let mut tx = self.store.begin_write().await?;
         let complaint = tx
+            .complaints()
             .complaint(id.trim())
             .await?
             .filter(|c| c.institution_id == institution_id)
@@ -45,7 +46,12 @@ impl<'a> Service<'a> {
                     "no such complaint to your institution",
                 )
             })?;
-        if tx.answer_complaint(&complaint.id, text, now).await? != 1 {
+        if tx
+            .complaints()
+            .answer_complaint(&complaint.id, text, now)
+            .await?
+            != 1
+        {
             return Err(AppError::new(
                 ErrorCode::Conflict,
                 "该投诉已不在机构处理阶段",
@@ -85,7 +91,7 @@ impl<'a> Service<'a> {
         let now = self.clock.now().millis();
         let mut tx = self.store.begin_write().await?;
         let complaint = self.parents_complaint_in(&mut tx, &parent_id, id).await?;
-        if tx.accept_complaint(&complaint.id, now).await? != 1 {
+        if tx.complaints().accept_complaint(&complaint.id, now).await? != 1 {
             return Err(AppError::new(
                 ErrorCode::Conflict,
                 "只有机构已答复的投诉可以确认接受",
@@ -134,6 +140,7 @@ impl<'a> Service<'a> {
         let institution = self
             .store
             .read()
+            .registry()
             .institution(&complaint.institution_id)
             .await?
             .ok_or_else(|| AppError::internal("complaint about a missing institution"))?;
@@ -146,6 +153,7 @@ impl<'a> Service<'a> {
             .complaint_ruling_working_days;
         let ruling_by = window_end(now.china_date(), window);
         if tx
+            .complaints()
             .escalate_complaint(
                 &complaint.id,
                 complaint.status,
@@ -171,8 +179,12 @@ impl<'a> Service<'a> {
                    "institution_overdue": overdue}),
         )])
         .await?;
-        let mut told = tx.regulator_accounts_of(competent.as_str()).await?;
-        told.extend(tx.staff_accounts_of(&complaint.institution_id).await?);
+        let mut told = tx.inbox().regulator_accounts_of(competent.as_str()).await?;
+        told.extend(
+            tx.inbox()
+                .staff_accounts_of(&complaint.institution_id)
+                .await?,
+        );
         self.notify_in(
             &mut tx,
             &told,
@@ -202,6 +214,7 @@ impl<'a> Service<'a> {
         let complaint = self
             .store
             .read()
+            .complaints()
             .complaint(id.trim())
             .await?
             .ok_or_else(|| AppError::not_found("没有这件投诉", "no such complaint"))?;
@@ -211,6 +224,7 @@ impl<'a> Service<'a> {
         let institution = self
             .store
             .read()
+            .registry()
             .institution(&complaint.institution_id)
             .await?
             .ok_or_else(|| AppError::internal("complaint of a missing institution"))?;
@@ -277,7 +291,12 @@ impl<'a> Service<'a> {
             by: &by,
             at: now,
         };
-        if tx.resolve_complaint(&complaint.id, &decided).await? != 1 {
+        if tx
+            .complaints()
+            .resolve_complaint(&complaint.id, &decided)
+            .await?
+            != 1
+        {
             return Err(AppError::new(
                 ErrorCode::Conflict,
                 "只有已提交监管部门的投诉可以作出处理决定",
@@ -289,12 +308,14 @@ impl<'a> Service<'a> {
             && money_action != "none"
         {
             let order = tx
+                .orders()
                 .order_for_update(order_id)
                 .await?
                 .ok_or_else(|| AppError::internal("complaint of a missing order"))?;
             let reason = format!("投诉 {}：{ruling}", complaint.complaint_no);
             if money_action == "freeze" {
-                tx.freeze_orders(std::slice::from_ref(&order.id), &reason, now)
+                tx.orders()
+                    .freeze_orders(std::slice::from_ref(&order.id), &reason, now)
                     .await?;
                 money = json!({"frozen": order.id});
             } else {
@@ -321,7 +342,11 @@ impl<'a> Service<'a> {
         )])
         .await?;
         let mut told = vec![complaint.parent_id.clone()];
-        told.extend(tx.staff_accounts_of(&complaint.institution_id).await?);
+        told.extend(
+            tx.inbox()
+                .staff_accounts_of(&complaint.institution_id)
+                .await?,
+        );
         self.notify_by_sms_in(
             &mut tx,
             &told,

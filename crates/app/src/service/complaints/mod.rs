@@ -185,6 +185,7 @@ impl<'a> Service<'a> {
         let institution = self
             .store
             .read()
+            .registry()
             .institution(new.institution_id.trim())
             .await?
             .ok_or_else(|| AppError::not_found("没有这家机构", "no such institution"))?;
@@ -193,6 +194,7 @@ impl<'a> Service<'a> {
             Some(id) => Some(
                 self.store
                     .read()
+                    .orders()
                     .order(id)
                     .await?
                     .filter(|o| o.parent_id == parent_id && o.institution_id == institution.id)
@@ -297,10 +299,10 @@ impl<'a> Service<'a> {
     ) -> Result<(), AppError> {
         let mut tx = self.store.begin_write().await?;
         for d in documents {
-            tx.insert_document(d).await?;
+            tx.filings().insert_document(d).await?;
         }
         let ids: Vec<String> = documents.iter().map(|d| d.id.clone()).collect();
-        tx.insert_complaint(row, &ids).await?;
+        tx.complaints().insert_complaint(row, &ids).await?;
         tx.append_audit(vec![evidence::record(
             &actor.audit_name(),
             row.created_at,
@@ -317,7 +319,7 @@ impl<'a> Service<'a> {
             ),
         )])
         .await?;
-        let staff = tx.staff_accounts_of(&row.institution_id).await?;
+        let staff = tx.inbox().staff_accounts_of(&row.institution_id).await?;
         let due = Timestamp::from_millis(row.answer_by).china_display();
         self.notify_by_sms_in(
             &mut tx,
@@ -342,7 +344,8 @@ impl<'a> Service<'a> {
             Actor::Parent { account_id } => {
                 self.store
                     .read()
-                    .complaints(ComplaintsOf::Parent(account_id))
+                    .complaints()
+                    .list(ComplaintsOf::Parent(account_id))
                     .await?
             }
             Actor::Staff { .. } => {
@@ -350,13 +353,15 @@ impl<'a> Service<'a> {
                 let institution_id = self.own_institution(actor).await?;
                 self.store
                     .read()
-                    .complaints(ComplaintsOf::Institution(&institution_id))
+                    .complaints()
+                    .list(ComplaintsOf::Institution(&institution_id))
                     .await?
             }
             Actor::Regulator { region, .. } if actor.has(Permission::SuperviseInstitution) => {
                 self.store
                     .read()
-                    .complaints(ComplaintsOf::RegulatorsUnder(region.prefix()))
+                    .complaints()
+                    .list(ComplaintsOf::RegulatorsUnder(region.prefix()))
                     .await?
             }
             _ => {
@@ -402,6 +407,7 @@ impl<'a> Service<'a> {
         let row = self
             .store
             .read()
+            .complaints()
             .complaint(id.trim())
             .await?
             .ok_or_else(|| AppError::not_found("没有这件投诉", "no such complaint"))?;
@@ -431,7 +437,12 @@ impl<'a> Service<'a> {
         self,
         institution_id: &str,
     ) -> Result<ComplaintFigures, AppError> {
-        let c = self.store.read().complaint_counts(institution_id).await?;
+        let c = self
+            .store
+            .read()
+            .complaints()
+            .complaint_counts(institution_id)
+            .await?;
         Ok(ComplaintFigures {
             received: c.received,
             closed: c.closed,
@@ -445,7 +456,8 @@ impl<'a> Service<'a> {
         parent_id: &str,
         id: &str,
     ) -> Result<ComplaintRow, AppError> {
-        tx.complaint(id.trim())
+        tx.complaints()
+            .complaint(id.trim())
             .await?
             .filter(|c| c.parent_id == parent_id)
             .ok_or_else(|| AppError::not_found("您没有这件投诉", "no such complaint of yours"))
@@ -455,6 +467,7 @@ impl<'a> Service<'a> {
         let row = self
             .store
             .read()
+            .complaints()
             .complaint(id)
             .await?
             .ok_or_else(|| AppError::internal("complaint vanished"))?;
@@ -466,6 +479,7 @@ impl<'a> Service<'a> {
         let institution_name = self
             .store
             .read()
+            .registry()
             .institution(&r.institution_id)
             .await?
             .map(|i| i.name)
@@ -473,6 +487,7 @@ impl<'a> Service<'a> {
         let evidence = self
             .store
             .read()
+            .complaints()
             .complaint_documents(&r.id)
             .await?
             .into_iter()

@@ -29,7 +29,8 @@ impl<'a> Supervision<'a> {
         let mut tx = self.store.begin_write().await?;
         let account =
             crate::money::Money::banks_account(&mut tx, &bank_id, &req.account_no).await?;
-        tx.upsert_bank_risk_score(&account.institution_id, &bank_id, req.score, note, now)
+        tx.warnings()
+            .upsert_bank_risk_score(&account.institution_id, &bank_id, req.score, note, now)
             .await?;
         tx.append_audit(vec![evidence::record(
             &actor.audit_name(),
@@ -49,7 +50,8 @@ impl<'a> Supervision<'a> {
         let model = self.risk_model_for(&institution.region_code).await?;
         let read = self.store.read();
         let firings: Vec<Firing> = read
-            .warnings(None, Some(institution_id), 0, 500)
+            .warnings()
+            .list(None, Some(institution_id), 0, 500)
             .await?
             .into_iter()
             .filter(|w| w.status.is_live())
@@ -63,6 +65,7 @@ impl<'a> Supervision<'a> {
             })
             .collect();
         let banks = read
+            .warnings()
             .bank_risk_scores(institution_id)
             .await?
             .into_iter()

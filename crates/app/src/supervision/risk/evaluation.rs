@@ -29,6 +29,7 @@ impl<'a> Supervision<'a> {
         let mut raised: Vec<(WarningRow, &Firing)> = Vec::new();
         for f in firings {
             let live = tx
+                .warnings()
                 .live_warning_level(&institution.id, f.indicator.as_str())
                 .await?
                 .and_then(|l| Level::parse(&l));
@@ -54,7 +55,7 @@ impl<'a> Supervision<'a> {
                 decision_reason: None,
                 published_at: None,
             };
-            tx.insert_warning(&row).await?;
+            tx.warnings().insert_warning(&row).await?;
             tx.append_audit(vec![evidence::record(
                 "system:risk_engine",
                 now,
@@ -80,8 +81,8 @@ impl<'a> Supervision<'a> {
                 .map(|(_, f)| format!("{}（{}）", f.indicator.label(), f.level.label()))
                 .collect();
             let competent = crate::regions::competent_region_of(institution)?;
-            let mut told = tx.staff_accounts_of(&institution.id).await?;
-            told.extend(tx.regulator_accounts_of(competent.as_str()).await?);
+            let mut told = tx.inbox().staff_accounts_of(&institution.id).await?;
+            told.extend(tx.inbox().regulator_accounts_of(competent.as_str()).await?);
             self.service()
                 .notify_by_sms_in(
                     tx,
@@ -154,6 +155,7 @@ impl<'a> Supervision<'a> {
             // The week (seven days back) always starts before the China day does.
             let week_start = m.occurred_at - 7 * 86_400_000;
             let (daily, weekly) = tx
+                .warnings()
                 .outflows_since(m.institution_id, day_start, week_start)
                 .await?;
             let daily = daily.saturating_add(unrecorded(day_start));
@@ -171,7 +173,12 @@ impl<'a> Supervision<'a> {
     /// institution not on the black list. Returns how many warnings were raised.
     pub async fn sweep_risks(self) -> Result<usize, AppError> {
         let now = self.clock.now();
-        let signals = self.store.read().sweep_signals(now.millis()).await?;
+        let signals = self
+            .store
+            .read()
+            .warnings()
+            .sweep_signals(now.millis())
+            .await?;
         let mut raised = 0;
         // One model per province for the whole sweep: at national scale it reads hundreds of thousands of rows.
         let mut models = std::collections::HashMap::new();

@@ -147,6 +147,7 @@ impl EvaluationCache {
         for row in app
             .store
             .read()
+            .registry()
             .institutions_of_accounts(bank_id, account_nos)
             .await?
         {
@@ -171,7 +172,7 @@ impl<'a> Supervision<'a> {
             vec![province.as_str(), NATIONAL]
         };
         for level in levels {
-            if let Some(row) = read.latest_risk_model(level).await? {
+            if let Some(row) = read.warnings().latest_risk_model(level).await? {
                 let model = serde_json::from_str(&row.model_json)
                     .map_err(|e| AppError::internal(format!("stored risk model: {e}")))?;
                 return Ok(ModelView {
@@ -273,6 +274,7 @@ impl<'a> Supervision<'a> {
         let now = self.clock.now().millis();
         let mut tx = self.store.begin_write().await?;
         let version = tx
+            .warnings()
             .insert_risk_model(&level, &json, reason, &actor.audit_name(), now)
             .await?;
         tx.append_audit(vec![evidence::record(

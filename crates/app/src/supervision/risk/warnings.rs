@@ -34,6 +34,7 @@ impl<'a> Supervision<'a> {
         let warning = self
             .store
             .read()
+            .warnings()
             .warning(id.trim())
             .await?
             .filter(|w| &w.institution_id == institution_id)
@@ -43,6 +44,7 @@ impl<'a> Supervision<'a> {
         let now = self.clock.now().millis();
         let mut tx = self.store.begin_write().await?;
         if tx
+            .warnings()
             .move_warning(
                 &warning.id,
                 WarningEvent::Answer,
@@ -82,6 +84,7 @@ impl<'a> Supervision<'a> {
         let warning = self
             .store
             .read()
+            .warnings()
             .warning(id.trim())
             .await?
             .ok_or_else(|| AppError::not_found("没有这条预警", "no such warning"))?;
@@ -105,6 +108,7 @@ impl<'a> Supervision<'a> {
         let now = self.clock.now().millis();
         let mut tx = self.store.begin_write().await?;
         if tx
+            .warnings()
             .move_warning(&warning.id, event, &actor.audit_name(), reason, now)
             .await?
             != 1
@@ -134,6 +138,7 @@ impl<'a> Supervision<'a> {
         let overdue = self
             .store
             .read()
+            .warnings()
             .overdue_warnings(now.millis(), 100)
             .await?;
         let system = Actor::System {
@@ -143,6 +148,7 @@ impl<'a> Supervision<'a> {
         for w in overdue {
             let mut tx = self.store.begin_write().await?;
             if tx
+                .warnings()
                 .move_warning(
                     &w.id,
                     WarningEvent::Publish,
@@ -156,6 +162,7 @@ impl<'a> Supervision<'a> {
                 continue;
             }
             let institution = tx
+                .registry()
                 .institution_for_update(&w.institution_id)
                 .await?
                 .ok_or_else(|| AppError::internal("warning of a missing institution"))?;
@@ -173,7 +180,9 @@ impl<'a> Supervision<'a> {
                 published_at: now.millis(),
                 until_at: None,
             };
-            tx.insert_notices(std::slice::from_ref(&notice)).await?;
+            tx.registry()
+                .insert_notices(std::slice::from_ref(&notice))
+                .await?;
             if institution.list_status == domain::ListStatus::White {
                 self.move_in(
                     &mut tx,
@@ -214,13 +223,15 @@ impl<'a> Supervision<'a> {
                 let prefix = region.prefix().to_owned();
                 self.store
                     .read()
-                    .warnings(Some(&prefix), None, since, 200)
+                    .warnings()
+                    .list(Some(&prefix), None, since, 200)
                     .await?
             }
             Actor::Staff { institution_id, .. } => {
                 self.store
                     .read()
-                    .warnings(None, Some(institution_id), since, 200)
+                    .warnings()
+                    .list(None, Some(institution_id), since, 200)
                     .await?
             }
             _ => {
@@ -251,9 +262,9 @@ impl<'a> Supervision<'a> {
             .and_then(|d| d.and_local_timezone(domain::time::china_offset()).single())
             .map_or(start, |d| d.timestamp_millis());
         let read = self.store.read();
-        let counts = read.warning_counts(from, start).await?;
+        let counts = read.warnings().warning_counts(from, start).await?;
         let mut notes = Vec::new();
-        for (account, region) in read.regulator_regions().await? {
+        for (account, region) in read.warnings().regulator_regions().await? {
             let Ok(region) = RegionCode::parse(&region) else {
                 continue;
             };
@@ -301,7 +312,7 @@ impl<'a> Supervision<'a> {
     /// 公开提示 the published warnings, for everyone.
     pub async fn public_warnings(self) -> Result<Vec<WarningView>, AppError> {
         let mut views = Vec::new();
-        for r in self.store.read().published_warnings(100).await? {
+        for r in self.store.read().warnings().published_warnings(100).await? {
             views.push(self.view_of(r).await?);
         }
         Ok(views)
@@ -311,6 +322,7 @@ impl<'a> Supervision<'a> {
         let row = self
             .store
             .read()
+            .warnings()
             .warning(id)
             .await?
             .ok_or_else(|| AppError::not_found("没有这条预警", "no such warning"))?;
