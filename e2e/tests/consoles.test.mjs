@@ -45,7 +45,7 @@ test('a Haidian reviewer sees only Haidian on the console and is refused a Chaoy
 
     await page.locator('#results a.name').first().click();
     await page.waitForSelector('#audit-trail');
-    assert.ok((await page.textContent('#audit-trail')).includes('institution.registered'));
+    assert.ok((await page.textContent('#audit-trail')).includes('登记机构'), 'the trail names what happened in Chinese');
 
     // 重点监测: the institution's focus items, exported as the Ministry asks (CSV here; the API test checks XLSX).
     await page.click('#monitoring-link');

@@ -236,17 +236,11 @@ impl Instructions<&Reader<'_>> {
     }
 
     /// The releases a batch carries, with each order's number for the bank.
-    pub async fn batch_items(
+    pub async fn batch_items_with_order_nos(
         &self,
         batch_id: &str,
     ) -> Result<Vec<(InstructionRow, String)>, StoreError> {
-        let sql = format!(
-            "SELECT {INSTRUCTION_COLUMNS} FROM bank_instructions WHERE batch_id = $1 ORDER BY created_at, id"
-        );
-        let rows: Vec<InstructionRow> = sqlx::query_as(AssertSqlSafe(sql))
-            .bind(batch_id)
-            .fetch_all(&self.store.pool)
-            .await?;
+        let rows = Instructions(self.0).batch_items(batch_id).await?;
         let order_nos: Vec<String> = sqlx::query_scalar(
             "SELECT o.order_no FROM bank_instructions i JOIN orders o ON o.id = i.order_id \
              WHERE i.batch_id = $1 ORDER BY i.created_at, i.id",
@@ -404,17 +398,6 @@ impl Instructions<&mut WriteTx> {
         self.insert(std::slice::from_ref(row)).await
     }
 
-    /// The releases a batch carries.
-    pub async fn batch_items(&mut self, batch_id: &str) -> Result<Vec<InstructionRow>, StoreError> {
-        let sql = format!(
-            "SELECT {INSTRUCTION_COLUMNS} FROM bank_instructions WHERE batch_id = $1 ORDER BY created_at, id"
-        );
-        Ok(sqlx::query_as(AssertSqlSafe(sql))
-            .bind(batch_id)
-            .fetch_all(&mut *self.tx)
-            .await?)
-    }
-
     /// Releases held for a daily batch of a day before `today` and not yet in one.
     pub async fn releases_to_batch(
         &mut self,
@@ -454,6 +437,17 @@ impl Instructions<&mut WriteTx> {
 }
 
 impl<S: crate::Connection> Instructions<S> {
+    /// The releases a batch carries, oldest first.
+    pub async fn batch_items(&mut self, batch_id: &str) -> Result<Vec<InstructionRow>, StoreError> {
+        let sql = format!(
+            "SELECT {INSTRUCTION_COLUMNS} FROM bank_instructions WHERE batch_id = $1 ORDER BY created_at, id"
+        );
+        Ok(sqlx::query_as(AssertSqlSafe(sql))
+            .bind(batch_id)
+            .fetch_all(self.0.executor())
+            .await?)
+    }
+
     pub async fn instruction(&mut self, id: &str) -> Result<Option<InstructionRow>, StoreError> {
         let sql = format!("SELECT {INSTRUCTION_COLUMNS} FROM bank_instructions WHERE id = $1");
         Ok(sqlx::query_as(AssertSqlSafe(sql))

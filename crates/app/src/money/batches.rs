@@ -177,7 +177,8 @@ impl<'a> Money<'a> {
             .await?
             .ok_or_else(|| AppError::internal("batch of a missing account"))?;
         let items: Vec<serde_json::Value> = read
-            .instructions().batch_items(&batch.id)
+            .instructions()
+            .batch_items_with_order_nos(&batch.id)
             .await?
             .into_iter()
             .map(|(r, order_no)| {

@@ -1005,7 +1005,8 @@ async fn a_course_sold_at_a_preferential_price_refunds_on_the_price_paid() {
     let refused = s
         .t
         .app
-        .registry().publish_course(
+        .registry()
+        .publish_course(
             &s.staff(StaffRole::Admin).await,
             &app::courses::NewCourse {
                 preferential_total_fen: Some(300_001),

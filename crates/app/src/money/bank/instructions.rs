@@ -401,7 +401,7 @@ impl<'a> Money<'a> {
                     .ok_or_else(|| AppError::not_found("没有这条指令", "no such instruction"))?;
                 let items = read
                     .instructions()
-                    .batch_items(&b.id)
+                    .batch_items_with_order_nos(&b.id)
                     .await?
                     .into_iter()
                     .map(|(r, order_no)| BatchItem {
