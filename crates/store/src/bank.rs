@@ -337,13 +337,15 @@ impl BankMessages<&mut WriteTx> {
         after: i64,
     ) -> Result<Vec<(String, i64, i64)>, StoreError> {
         let mut out = Vec::new();
+        let in_flight = crate::instructions::in_flight();
+        let paid = domain::OrderStatus::Paid;
         for chunk in account_ids.chunks(500) {
             let sql = format!(
                 "SELECT o.supervised_account_id, o.bank_paid_at, \
                  CAST(COALESCE(e.credits_posted - e.debits_posted, 0) - COALESCE((SELECT SUM(i.amount_fen) \
-                 FROM bank_instructions i WHERE i.order_id = o.id AND i.status IN ('pending', 'acknowledged')), 0) \
+                 FROM bank_instructions i WHERE i.order_id = o.id AND i.status IN ({in_flight})), 0) \
                  AS BIGINT) FROM orders o LEFT JOIN ledger_accounts e ON e.id = 'escrow:' || o.id \
-                 WHERE o.supervised_account_id IN ({}) AND o.status = 'paid' AND o.bank_paid_at > {}",
+                 WHERE o.supervised_account_id IN ({}) AND o.status = '{paid}' AND o.bank_paid_at > {}",
                 self.backend.placeholders(0, chunk.len()),
                 match self.backend {
                     crate::Backend::Sqlite => "?".to_owned(),
@@ -491,11 +493,12 @@ impl BankMessages<&mut WriteTx> {
         account_ids: &[String],
     ) -> Result<Vec<(String, i64)>, StoreError> {
         let mut out = Vec::new();
+        let in_flight = crate::instructions::in_flight();
         for chunk in account_ids.chunks(500) {
             let sql = format!(
                 "SELECT a.id, CAST(COALESCE((SELECT SUM(e.credits_posted - e.debits_posted) FROM ledger_accounts e \
                  WHERE e.kind = 'order_escrow' AND e.owner = a.id), 0) - COALESCE((SELECT SUM(i.amount_fen) \
-                 FROM bank_instructions i WHERE i.status IN ('pending', 'acknowledged') \
+                 FROM bank_instructions i WHERE i.status IN ({in_flight}) \
                  AND i.supervised_account_id = a.id), 0) AS BIGINT) FROM supervised_accounts a WHERE a.id IN ({})",
                 self.backend.placeholders(0, chunk.len())
             );

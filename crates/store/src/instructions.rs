@@ -132,7 +132,7 @@ impl Instructed {
 
 /// `status IN (…)` of an instruction or batch still waiting for the bank's result: the states the bank may
 /// execute it from (to deliver it, or to ask again).
-fn in_flight() -> String {
+pub(crate) fn in_flight() -> String {
     crate::states::sql_list(InstructionStatus::sources(InstructionEvent::Execute))
 }
 
@@ -329,11 +329,14 @@ impl Instructions<&mut WriteTx> {
         next_attempt_at: i64,
         error: Option<&str>,
     ) -> Result<(), StoreError> {
+        let (acknowledged, _) =
+            crate::states::transition::<InstructionStatus>(InstructionEvent::Acknowledge);
         let sql = format!(
             "UPDATE {} SET attempts = attempts + 1, next_attempt_at = $3, last_error = $4, \
-             status = CASE WHEN $2 IS NULL THEN status ELSE 'acknowledged' END, \
-             acknowledged_at = COALESCE(acknowledged_at, $2) WHERE id = $1 AND status IN ('pending', 'acknowledged')",
-            which.table()
+             status = CASE WHEN $2 IS NULL THEN status ELSE '{acknowledged}' END, \
+             acknowledged_at = COALESCE(acknowledged_at, $2) WHERE id = $1 AND status IN ({})",
+            which.table(),
+            in_flight()
         );
         sqlx::query(AssertSqlSafe(sql))
             .bind(id)
@@ -343,10 +346,12 @@ impl Instructions<&mut WriteTx> {
             .execute(&mut *self.tx)
             .await?;
         if let (Instructed::Batch, Some(at)) = (which, acknowledged_at) {
-            sqlx::query(
-                "UPDATE bank_instructions SET status = 'acknowledged', acknowledged_at = $2 \
-                 WHERE batch_id = $1 AND status = 'pending'",
-            )
+            let (acknowledged, pending) =
+                crate::states::transition::<InstructionStatus>(InstructionEvent::Acknowledge);
+            sqlx::query(AssertSqlSafe(format!(
+                "UPDATE bank_instructions SET status = '{acknowledged}', acknowledged_at = $2 \
+                 WHERE batch_id = $1 AND status IN ({pending})"
+            )))
             .bind(id)
             .bind(at)
             .execute(&mut *self.tx)

@@ -3,7 +3,7 @@
 
 use crate::insert::{AnyQuery, InsertRow};
 use crate::{Reader, StoreError, WriteTx};
-use domain::OrderStatus;
+use domain::{OrderEvent, OrderStatus};
 use sqlx::AssertSqlSafe;
 
 crate::repository!(
@@ -243,15 +243,17 @@ impl Orders<&mut WriteTx> {
         payment_ref: &str,
         at: i64,
     ) -> Result<u64, StoreError> {
-        let done = sqlx::query(
-            "UPDATE orders SET status = 'paid', payment_ref = $2, paid_at = $3 \
-             WHERE id = $1 AND status = 'awaiting_payment'",
-        )
-        .bind(id)
-        .bind(payment_ref)
-        .bind(at)
-        .execute(&mut *self.tx)
-        .await?;
+        let (paid, unpaid) = crate::states::transition::<OrderStatus>(OrderEvent::Pay);
+        let sql = format!(
+            "UPDATE orders SET status = '{paid}', payment_ref = $2, paid_at = $3 \
+             WHERE id = $1 AND status IN ({unpaid})"
+        );
+        let done = sqlx::query(AssertSqlSafe(sql))
+            .bind(id)
+            .bind(payment_ref)
+            .bind(at)
+            .execute(&mut *self.tx)
+            .await?;
         Ok(done.rows_affected())
     }
 }
@@ -326,10 +328,11 @@ impl Orders<&mut WriteTx> {
                 crate::Backend::Sqlite => "?".to_owned(),
                 crate::Backend::Postgres => format!("${}", 4 * n + 1),
             };
+            let (paid, unpaid) = crate::states::transition::<OrderStatus>(OrderEvent::Pay);
             let sql = format!(
-                "UPDATE orders SET status = 'paid', payment_ref = CASE id {refs} END, \
+                "UPDATE orders SET status = '{paid}', payment_ref = CASE id {refs} END, \
                  bank_paid_at = CASE id {bank_times} END, paid_at = {at_param} \
-                 WHERE status = 'awaiting_payment' AND id IN ({})",
+                 WHERE status IN ({unpaid}) AND id IN ({})",
                 self.backend.placeholders(4 * n + 1, n)
             );
             let mut q = sqlx::query(AssertSqlSafe(sql));
